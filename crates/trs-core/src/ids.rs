@@ -1,0 +1,308 @@
+//! Identifier newtypes. Every identifier that crosses a boundary (URL, storage key, CLI
+//! argument) is parsed once, here, so code further in never sees an unchecked string.
+//! Names are restricted to characters that are safe in a URL path segment and a storage key
+//! without escaping.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Why an identifier was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind} {value:?}: {reason}")]
+pub struct IdError {
+    pub kind: &'static str,
+    pub value: String,
+    pub reason: &'static str,
+}
+
+fn check_name(kind: &'static str, value: &str, max: usize, extra: &[char]) -> Result<(), IdError> {
+    let err = |reason| Err(IdError { kind, value: value.to_string(), reason });
+    if value.is_empty() {
+        return err("must not be empty");
+    }
+    if value.len() > max {
+        return err("too long");
+    }
+    let first = value.chars().next().unwrap_or(' ');
+    if !first.is_ascii_alphanumeric() {
+        return err("must start with a letter or digit");
+    }
+    if !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || extra.contains(&c)) {
+        return err("only ASCII letters, digits, '-', '_' (and for versions '.', '+') are allowed");
+    }
+    Ok(())
+}
+
+macro_rules! name_newtype {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal, $extra:expr, lowercase = $lower:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                check_name($kind, s, $max, $extra)?;
+                if $lower && s.chars().any(|c| c.is_ascii_uppercase()) {
+                    return Err(IdError { kind: $kind, value: s.to_string(), reason: "must be lowercase" });
+                }
+                Ok(Self(s.to_string()))
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, IdError> {
+                s.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+name_newtype!(
+    /// A project (committee) name, e.g. `foo`. Lowercase so that URLs are canonical.
+    ProjectName, "project name", 64, &[], lowercase = true
+);
+name_newtype!(
+    /// A product of a project, e.g. `foo-connector`.
+    ProductName, "product name", 64, &[], lowercase = true
+);
+name_newtype!(
+    /// A person's user id, e.g. `alice`.
+    PersonUid, "user id", 64, &['.'], lowercase = true
+);
+name_newtype!(
+    /// A release version as the project spells it, e.g. `1.0.0`, `2.1.0-rc1`, `3.0.0+build.5`.
+    Version, "version", 64, &['.', '+'], lowercase = false
+);
+
+impl Version {
+    /// Ordering key: semver where it parses, so `1.10.0` sorts after `1.9.0`.
+    /// Versions that are not semver sort by their text, after all semver ones.
+    pub fn order_key(&self) -> (u8, Vec<u64>, String) {
+        let core = self.0.split(['-', '+']).next().unwrap_or("");
+        let parts: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
+        match parts {
+            Some(nums) if !nums.is_empty() => (0, nums, self.0.clone()),
+            _ => (1, Vec::new(), self.0.clone()),
+        }
+    }
+}
+
+/// An OpenPGP fingerprint, stored as uppercase hex without spaces (v4: 40 digits, v6: 64).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Fingerprint {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        let cleaned: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let cleaned = cleaned.strip_prefix("0X").unwrap_or(&cleaned).to_string();
+        if !(cleaned.len() == 40 || cleaned.len() == 64) || !cleaned.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(IdError {
+                kind: "fingerprint",
+                value: s.to_string(),
+                reason: "must be 40 (v4) or 64 (v6) hex digits",
+            });
+        }
+        Ok(Self(cleaned))
+    }
+}
+
+impl TryFrom<String> for Fingerprint {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        s.parse()
+    }
+}
+
+impl From<Fingerprint> for String {
+    fn from(v: Fingerprint) -> String {
+        v.0
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! hex_newtype {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $len:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name([u8; $len]);
+
+        impl $name {
+            pub fn from_bytes(bytes: [u8; $len]) -> Self {
+                Self(bytes)
+            }
+            pub fn as_bytes(&self) -> &[u8; $len] {
+                &self.0
+            }
+            pub fn to_hex(&self) -> String {
+                hex::encode(self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                let mut out = [0u8; $len];
+                hex::decode_to_slice(s.trim().to_ascii_lowercase(), &mut out).map_err(|_| IdError {
+                    kind: $kind,
+                    value: s.to_string(),
+                    reason: concat!("must be ", stringify!($len), " bytes of hex"),
+                })?;
+                Ok(Self(out))
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, IdError> {
+                s.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.to_hex()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.to_hex())
+            }
+        }
+    };
+}
+
+hex_newtype!(
+    /// SHA-512 digest of a file's bytes; files are stored content-addressed by it.
+    Sha512, "sha512 digest", 64
+);
+hex_newtype!(
+    /// SHA-256 digest (used for request bodies and `.sha256` checksum files).
+    Sha256, "sha256 digest", 32
+);
+hex_newtype!(
+    /// Revision key: SHA-256 over the canonical manifest (see [`crate::revision`]).
+    RevisionKey, "revision key", 32
+);
+
+/// An opaque random identifier for a task or an upload session (lowercase hex).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OpaqueId(String);
+
+impl OpaqueId {
+    /// Builds an id from 16 random bytes supplied by the caller (the core has no RNG).
+    pub fn from_random(bytes: [u8; 16]) -> Self {
+        Self(hex::encode(bytes))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for OpaqueId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        if s.len() != 32 || !s.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
+            return Err(IdError { kind: "id", value: s.to_string(), reason: "must be 32 lowercase hex digits" });
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl TryFrom<String> for OpaqueId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        s.parse()
+    }
+}
+
+impl From<OpaqueId> for String {
+    fn from(v: OpaqueId) -> String {
+        v.0
+    }
+}
+
+impl fmt::Display for OpaqueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_refuse_path_characters() {
+        assert!("foo".parse::<ProjectName>().is_ok());
+        assert!("Foo".parse::<ProjectName>().is_err());
+        assert!("../x".parse::<ProjectName>().is_err());
+        assert!("a/b".parse::<ProjectName>().is_err());
+        assert!("".parse::<ProjectName>().is_err());
+        assert!("-x".parse::<ProjectName>().is_err());
+        assert!("1.0.0-rc1".parse::<Version>().is_ok());
+        assert!("1.0.0/..".parse::<Version>().is_err());
+        assert!(".hidden".parse::<Version>().is_err());
+    }
+
+    #[test]
+    fn version_order_is_semver_aware() {
+        let v = |s: &str| s.parse::<Version>().unwrap().order_key();
+        assert!(v("1.10.0") > v("1.9.0"));
+        assert!(v("2.0") > v("1.99.99"));
+        assert!(v("nightly") > v("99.0"));
+    }
+
+    #[test]
+    fn fingerprint_normalises_spacing_and_case() {
+        let f: Fingerprint = "0x1234 5678 9abc def0 1234  5678 9ABC DEF0 1234 5678".parse().unwrap();
+        assert_eq!(f.as_str(), "123456789ABCDEF0123456789ABCDEF012345678");
+        assert!("1234".parse::<Fingerprint>().is_err());
+    }
+
+    #[test]
+    fn hex_digests_round_trip_through_serde() {
+        let d = Sha256::from_bytes([7u8; 32]);
+        let json = serde_json::to_string(&d).unwrap();
+        assert_eq!(json, format!("\"{}\"", "07".repeat(32)));
+        assert_eq!(serde_json::from_str::<Sha256>(&json).unwrap(), d);
+        assert!(serde_json::from_str::<Sha256>("\"zz\"").is_err());
+    }
+}

@@ -1,0 +1,21 @@
+//! The trs domain core: identifiers, release stages, content-addressed revisions, projects and
+//! people, the role table, and verification reports. No I/O, no AWS, no HTTP: everything here
+//! is plain data and pure functions, so every host (the embedded server, Lambda) shares it.
+
+pub mod artifact_path;
+pub mod ids;
+pub mod project;
+pub mod release;
+pub mod report;
+pub mod revision;
+pub mod roles;
+pub mod stage;
+
+pub use artifact_path::{ArtifactPath, PathError};
+pub use ids::{Fingerprint, IdError, OpaqueId, PersonUid, ProductName, ProjectName, RevisionKey, Sha256, Sha512, Version};
+pub use project::{Person, Project};
+pub use release::{Release, ReleaseId, RevisionRef};
+pub use report::{CheckKind, CheckResult, FileReport, Outcome, RevisionReport, Signer};
+pub use revision::{Manifest, ManifestEntry, Revision};
+pub use roles::{Action, Denied, Permit, Role, authorize};
+pub use stage::{Stage, TransitionError};

@@ -1,0 +1,118 @@
+//! Verification results as data: one [`CheckResult`] per check per file, never a bare bool.
+
+use crate::artifact_path::ArtifactPath;
+use crate::ids::{Fingerprint, Sha512};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckKind {
+    Checksum,
+    Signature,
+    Archive,
+    License,
+    Paths,
+}
+
+impl CheckKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Checksum => "checksum",
+            CheckKind::Signature => "signature",
+            CheckKind::Archive => "archive",
+            CheckKind::License => "license",
+            CheckKind::Paths => "paths",
+        }
+    }
+}
+
+impl fmt::Display for CheckKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Outcome::Pass => "pass",
+            Outcome::Warn => "warn",
+            Outcome::Fail => "fail",
+        })
+    }
+}
+
+/// Who made a valid artifact signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signer {
+    /// Primary fingerprint of the registered certificate.
+    pub fingerprint: Fingerprint,
+    /// The signing (sub)key's fingerprint, when it differs from the primary key.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signing_key: Option<Fingerprint>,
+    /// The certificate's primary user id, e.g. `Alice <alice@example.org>`.
+    pub user_id: Option<String>,
+    /// The trs person the certificate is registered to.
+    pub person: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub check: CheckKind,
+    pub result: Outcome,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signer: Option<Signer>,
+}
+
+impl CheckResult {
+    pub fn pass(check: CheckKind, reason: impl Into<String>) -> Self {
+        Self { check, result: Outcome::Pass, reason: reason.into(), signer: None }
+    }
+    pub fn warn(check: CheckKind, reason: impl Into<String>) -> Self {
+        Self { check, result: Outcome::Warn, reason: reason.into(), signer: None }
+    }
+    pub fn fail(check: CheckKind, reason: impl Into<String>) -> Self {
+        Self { check, result: Outcome::Fail, reason: reason.into(), signer: None }
+    }
+}
+
+/// All checks of one file of a revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileReport {
+    pub path: ArtifactPath,
+    pub size: u64,
+    pub sha512: Sha512,
+    pub checks: Vec<CheckResult>,
+}
+
+impl FileReport {
+    pub fn worst(&self) -> Outcome {
+        self.checks.iter().map(|c| c.result).max().unwrap_or(Outcome::Pass)
+    }
+}
+
+/// The verification report of a whole revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RevisionReport {
+    pub files: Vec<FileReport>,
+}
+
+impl RevisionReport {
+    pub fn worst(&self) -> Outcome {
+        self.files.iter().map(FileReport::worst).max().unwrap_or(Outcome::Pass)
+    }
+
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.files.iter().flat_map(|f| &f.checks).filter(|c| c.result == outcome).count()
+    }
+}

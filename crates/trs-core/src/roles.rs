@@ -1,0 +1,206 @@
+//! The role table from DESIGN.md as code. A [`Permit`] can only be obtained from
+//! [`authorize`], and every mutating service function takes one, so no handler can perform an
+//! action without this table having said yes.
+
+use crate::ids::{PersonUid, ProjectName};
+use crate::project::{Person, Project};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    CommitteeMember,
+    ReleaseManager,
+    Committer,
+    Visitor,
+    FoundationMember,
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    BindingVote,
+    Vote,
+    ManageRelease,
+    ManagePolicyOrMetadata,
+    ManageKeys,
+    ManageOwnKey,
+    ViewReleaseEvents,
+    /// Foundation administration: registering people, creating projects.
+    Administer,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::BindingVote => "binding vote",
+            Action::Vote => "vote",
+            Action::ManageRelease => "manage release",
+            Action::ManagePolicyOrMetadata => "manage policy / metadata",
+            Action::ManageKeys => "manage keys",
+            Action::ManageOwnKey => "manage own key",
+            Action::ViewReleaseEvents => "view release events",
+            Action::Administer => "administer the foundation",
+        }
+    }
+}
+
+/// The table, row by row. Keep it literally in the shape of DESIGN.md's table.
+pub fn role_allows(role: Role, action: Action) -> bool {
+    use Action::*;
+    use Role::*;
+    match action {
+        BindingVote => matches!(role, CommitteeMember),
+        Vote => matches!(role, CommitteeMember | Committer | Visitor | FoundationMember),
+        ManageRelease => matches!(role, CommitteeMember | ReleaseManager | Admin),
+        ManagePolicyOrMetadata => matches!(role, CommitteeMember | ReleaseManager | Admin),
+        ManageKeys => matches!(role, CommitteeMember | Admin),
+        ManageOwnKey => matches!(role, CommitteeMember | ReleaseManager),
+        ViewReleaseEvents => true,
+        Administer => matches!(role, Admin),
+    }
+}
+
+/// The roles a person holds, in a project if one is given.
+pub fn roles_of(person: &Person, project: Option<&Project>) -> Vec<Role> {
+    let mut roles = vec![Role::Visitor];
+    if person.admin {
+        roles.push(Role::Admin);
+    }
+    if person.foundation_member {
+        roles.push(Role::FoundationMember);
+    }
+    if let Some(p) = project {
+        if p.members.contains(&person.uid) {
+            roles.push(Role::CommitteeMember);
+        }
+        if p.release_managers.contains(&person.uid) {
+            roles.push(Role::ReleaseManager);
+        }
+        if p.committers.contains(&person.uid) {
+            roles.push(Role::Committer);
+        }
+    }
+    roles
+}
+
+/// Proof that the role table allowed `action` to `caller` (in `project`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permit {
+    caller: PersonUid,
+    project: Option<ProjectName>,
+    action: Action,
+}
+
+impl Permit {
+    pub fn caller(&self) -> &PersonUid {
+        &self.caller
+    }
+    pub fn project(&self) -> Option<&ProjectName> {
+        self.project.as_ref()
+    }
+    pub fn action(&self) -> Action {
+        self.action
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{caller} may not {} {}", action.as_str(), project.as_ref().map(|p| format!("in project {p}")).unwrap_or_default())]
+pub struct Denied {
+    pub caller: PersonUid,
+    pub project: Option<ProjectName>,
+    pub action: Action,
+}
+
+pub fn authorize(person: &Person, project: Option<&Project>, action: Action) -> Result<Permit, Denied> {
+    if roles_of(person, project).into_iter().any(|r| role_allows(r, action)) {
+        Ok(Permit { caller: person.uid.clone(), project: project.map(|p| p.name.clone()), action })
+    } else {
+        Err(Denied { caller: person.uid.clone(), project: project.map(|p| p.name.clone()), action })
+    }
+}
+
+/// Manage-own-key is about a person's own keys, so it holds for anyone who is a committee
+/// member or release manager of at least one project (or an admin, through manage keys).
+pub fn authorize_own_key(person: &Person, projects: &[Project]) -> Result<Permit, Denied> {
+    if person.admin {
+        return authorize(person, None, Action::ManageKeys);
+    }
+    for p in projects {
+        if let Ok(permit) = authorize(person, Some(p), Action::ManageOwnKey) {
+            return Ok(Permit { project: None, ..permit });
+        }
+    }
+    Err(Denied { caller: person.uid.clone(), project: None, action: Action::ManageOwnKey })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn person(uid: &str, admin: bool) -> Person {
+        Person {
+            uid: uid.parse().unwrap(),
+            name: None,
+            email: None,
+            keys: vec![],
+            admin,
+            foundation_member: false,
+            created_at: 0,
+        }
+    }
+
+    fn project() -> Project {
+        let set = |s: &[&str]| s.iter().map(|u| u.parse().unwrap()).collect::<BTreeSet<PersonUid>>();
+        Project {
+            name: "foo".parse().unwrap(),
+            members: set(&["pmc"]),
+            committers: set(&["dev"]),
+            release_managers: set(&["rm"]),
+            products: BTreeSet::new(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn table_matches_design() {
+        use Action::*;
+        let p = project();
+        let can = |uid: &str, admin: bool, a: Action| authorize(&person(uid, admin), Some(&p), a).is_ok();
+        assert!(can("pmc", false, BindingVote));
+        assert!(!can("rm", false, BindingVote));
+        assert!(!can("dev", false, BindingVote));
+        assert!(can("dev", false, Vote));
+        assert!(can("stranger", false, Vote));
+        assert!(can("rm", false, Vote), "everyone is at least a visitor, and visitors vote");
+        assert!(can("rm", false, ManageRelease));
+        assert!(!can("dev", false, ManageRelease));
+        assert!(!can("stranger", false, ManageRelease));
+        assert!(can("admin", true, ManageRelease));
+        assert!(can("pmc", false, ManageKeys));
+        assert!(!can("rm", false, ManageKeys));
+        assert!(can("stranger", false, ViewReleaseEvents));
+        assert!(!can("pmc", false, Administer));
+        assert!(can("admin", true, Administer));
+    }
+
+    #[test]
+    fn permit_records_who_and_what() {
+        let p = project();
+        let permit = authorize(&person("rm", false), Some(&p), Action::ManageRelease).unwrap();
+        assert_eq!(permit.caller().as_str(), "rm");
+        assert_eq!(permit.project().unwrap().as_str(), "foo");
+        let denied = authorize(&person("dev", false), Some(&p), Action::ManageRelease).unwrap_err();
+        assert_eq!(denied.to_string(), "dev may not manage release in project foo");
+    }
+
+    #[test]
+    fn own_key_needs_a_managing_role_somewhere() {
+        let p = project();
+        assert!(authorize_own_key(&person("rm", false), std::slice::from_ref(&p)).is_ok());
+        assert!(authorize_own_key(&person("dev", false), std::slice::from_ref(&p)).is_err());
+        assert!(authorize_own_key(&person("root", true), &[]).is_ok());
+    }
+}
