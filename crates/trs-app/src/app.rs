@@ -1,0 +1,79 @@
+//! The application value every use case takes: the two stores, the clock and the limits.
+//! Hosts build one at start-up and share it (it is cheap to clone).
+
+use std::sync::Arc;
+use trs_storage::{BlobStore, ItemStore};
+
+/// The time source, behind a trait so tests can freeze it (expiry, replay windows).
+pub trait Clock: Send + Sync + 'static {
+    /// Unix seconds.
+    fn now(&self) -> i64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest single file accepted by an upload.
+    pub max_file_size: u64,
+    /// Most files in one upload.
+    pub max_files_per_upload: usize,
+    /// How long an upload URL stays valid.
+    pub upload_url_ttl_secs: i64,
+    /// How long an uncommitted upload session is kept.
+    pub upload_session_ttl_secs: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_file_size: 64 << 30,
+            max_files_per_upload: 500,
+            upload_url_ttl_secs: 6 * 3600,
+            upload_session_ttl_secs: 24 * 3600,
+        }
+    }
+}
+
+/// Where a newly queued task is announced so a worker picks it up at once: a channel to a
+/// tokio worker in `trs serve`, a queue message on AWS. The task item itself is already
+/// stored, so an announcement that is lost only delays the task until the next sweep.
+pub trait TaskNotifier: Send + Sync + 'static {
+    fn task_queued(&self, id: &trs_core::OpaqueId);
+}
+
+/// Announces nothing: tasks wait for the next sweep of queued tasks.
+pub struct NoNotifier;
+
+impl TaskNotifier for NoNotifier {
+    fn task_queued(&self, _id: &trs_core::OpaqueId) {}
+}
+
+#[derive(Clone)]
+pub struct App {
+    pub items: Arc<dyn ItemStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
+    pub limits: Limits,
+    pub notifier: Arc<dyn TaskNotifier>,
+}
+
+impl App {
+    pub fn new(items: Arc<dyn ItemStore>, blobs: Arc<dyn BlobStore>) -> Self {
+        Self { items, blobs, clock: Arc::new(SystemClock), limits: Limits::default(), notifier: Arc::new(NoNotifier) }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn new_id() -> trs_core::OpaqueId {
+        trs_core::OpaqueId::from_random(rand::random())
+    }
+}

@@ -1,0 +1,99 @@
+//! The one error type of the service layer. Each variant knows its HTTP status and a stable,
+//! machine-readable code, so every host (embedded server, Lambda) answers the same way and
+//! clients can branch on `code` rather than on message text.
+
+use trs_storage::{BlobError, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request is malformed or names something invalid.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// 401: the signed call could not be authenticated.
+    #[error("{message}")]
+    Unauthenticated { code: &'static str, message: String },
+    /// 403: authenticated, but the role table does not allow it.
+    #[error("{0}")]
+    Forbidden(#[from] trs_core::Denied),
+    /// 404
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the request conflicts with the current state (stale base, stage, duplicate).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// 413
+    #[error("{0}")]
+    TooLarge(String),
+    /// 500: a fault of ours or of a backend; details are logged, not leaked.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::BadRequest { code, message: message.into() }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Conflict { code, message: message.into() }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadRequest { .. } => 400,
+            AppError::Unauthenticated { .. } => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict { .. } => 409,
+            AppError::TooLarge(_) => 413,
+            AppError::Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { code, .. } | AppError::Unauthenticated { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::Forbidden(_) => "forbidden-role",
+            AppError::NotFound(_) => "not-found",
+            AppError::TooLarge(_) => "too-large",
+            AppError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            e if e.is_conflict() => AppError::conflict("concurrent-update", format!("someone else changed this at the same time; retry ({e})")),
+            StoreError::Invalid(m) => AppError::bad_request("invalid", m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<BlobError> for AppError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::NotFound(k) => AppError::NotFound(format!("object {k} not found")),
+            BlobError::InvalidKey { .. } | BlobError::InvalidRange { .. } => AppError::bad_request("invalid", e.to_string()),
+            BlobError::TooLarge { .. } => AppError::TooLarge(e.to_string()),
+            BlobError::UploadRefused(reason) => AppError::Unauthenticated { code: "upload-url-refused", message: format!("upload URL refused: {reason}") },
+            BlobError::AlreadyExists(_) => AppError::conflict("already-exists", e.to_string()),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<trs_core::IdError> for AppError {
+    fn from(e: trs_core::IdError) -> Self {
+        AppError::bad_request("invalid-name", e.to_string())
+    }
+}
+
+impl From<trs_core::PathError> for AppError {
+    fn from(e: trs_core::PathError) -> Self {
+        AppError::bad_request("hostile-file-name", e.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

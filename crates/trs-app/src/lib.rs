@@ -1,0 +1,20 @@
+//! trs application services: each module is one area of use cases, written over the domain
+//! core and the storage traits. Hosts (the embedded server, Lambda functions) only translate
+//! HTTP or events into these calls.
+//!
+//! Error policy: every use case returns [`error::AppError`], which carries its HTTP status and
+//! a stable code; library crates below use their own `thiserror` enums.
+
+pub mod app;
+pub mod authenticate;
+pub mod error;
+pub mod people;
+pub mod projects;
+pub mod status;
+pub mod storage_keys;
+pub mod tasks;
+pub mod upload;
+pub mod verify_task;
+
+pub use app::{App, Clock, Limits, NoNotifier, SystemClock, TaskNotifier};
+pub use error::{AppError, AppResult};

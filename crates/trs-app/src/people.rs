@@ -1,0 +1,163 @@
+//! People and their OpenPGP certificates: bootstrap of the first admin, registration by an
+//! admin, and a person adding another key of their own. A certificate is registered to one
+//! person only, and is validated (sequoia, standard policy) before anything is written.
+
+use crate::app::App;
+use crate::error::{AppError, AppResult};
+use crate::storage_keys as keys;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use trs_core::{Fingerprint, Permit, Person, PersonUid};
+use trs_storage::{Condition, Item, WriteOp};
+
+/// A certificate as stored: who it belongs to and its public armored form.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisteredKey {
+    pub fingerprint: Fingerprint,
+    pub person: PersonUid,
+    pub user_ids: Vec<String>,
+    pub primary_user_id: Option<String>,
+    pub armored: String,
+    pub registered_at: i64,
+}
+
+pub struct NewPerson {
+    pub uid: PersonUid,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub certificate: Vec<u8>,
+}
+
+fn validate(app: &App, certificate: &[u8]) -> AppResult<trs_auth::ValidatedCert> {
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(app.now().max(0) as u64);
+    trs_auth::validate_certificate(certificate, now)
+        .map_err(|e| AppError::bad_request("invalid-certificate", format!("certificate refused: {e}")))
+}
+
+fn key_item(app: &App, uid: &PersonUid, cert: &trs_auth::ValidatedCert) -> Item {
+    let key = RegisteredKey {
+        fingerprint: cert.fingerprint.clone(),
+        person: uid.clone(),
+        user_ids: cert.user_ids.clone(),
+        primary_user_id: cert.primary_user_id.clone(),
+        armored: cert.armored.clone(),
+        registered_at: app.now(),
+    };
+    Item::new(keys::certificate(&cert.fingerprint), json!(key)).with_gsi1(keys::person_keys_index(uid, &cert.fingerprint))
+}
+
+fn person_item(person: &Person) -> Item {
+    Item::new(keys::person(&person.uid), json!(person)).with_gsi1(keys::people_index(&person.uid))
+}
+
+/// Explains which of the written items already existed.
+async fn explain_conflict(app: &App, uid: &PersonUid, fpr: &Fingerprint) -> AppError {
+    if let Ok(Some(item)) = app.items.get(&keys::certificate(fpr)).await {
+        if let Ok(k) = item.parse::<RegisteredKey>() {
+            return AppError::conflict("key-already-registered", format!("key {fpr} is already registered to {}", k.person));
+        }
+    }
+    if let Ok(Some(_)) = app.items.get(&keys::person(uid)).await {
+        return AppError::conflict("person-exists", format!("person {uid} already exists"));
+    }
+    AppError::conflict("concurrent-update", "someone else changed this at the same time; retry")
+}
+
+fn new_person(app: &App, p: &NewPerson, cert: &trs_auth::ValidatedCert, admin: bool) -> Person {
+    Person {
+        uid: p.uid.clone(),
+        name: p.name.clone(),
+        email: p.email.clone(),
+        keys: vec![cert.fingerprint.clone()],
+        admin,
+        foundation_member: false,
+        created_at: app.now(),
+    }
+}
+
+/// Registers the first admin. Refused once any admin has been bootstrapped.
+pub async fn bootstrap_admin(app: &App, p: NewPerson) -> AppResult<Person> {
+    let cert = validate(app, &p.certificate)?;
+    let person = new_person(app, &p, &cert, true);
+    let ops = vec![
+        WriteOp::Put { item: Item::new(keys::bootstrap_marker(), json!({"admin": p.uid, "at": app.now()})), condition: Condition::Absent },
+        WriteOp::Put { item: person_item(&person), condition: Condition::Absent },
+        WriteOp::Put { item: key_item(app, &p.uid, &cert), condition: Condition::Absent },
+    ];
+    match app.items.transact(ops).await {
+        Ok(()) => Ok(person),
+        Err(trs_storage::StoreError::TransactionCancelled { index: 0, .. }) => {
+            Err(AppError::conflict("already-bootstrapped", "an admin already exists; add people with `trs person add`"))
+        }
+        Err(e) if e.is_conflict() => Err(explain_conflict(app, &p.uid, &cert.fingerprint).await),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Registers a person with their first certificate (admin only).
+pub async fn add_person(app: &App, _permit: &Permit, p: NewPerson) -> AppResult<Person> {
+    let cert = validate(app, &p.certificate)?;
+    let person = new_person(app, &p, &cert, false);
+    let ops = vec![
+        WriteOp::Put { item: person_item(&person), condition: Condition::Absent },
+        WriteOp::Put { item: key_item(app, &p.uid, &cert), condition: Condition::Absent },
+    ];
+    match app.items.transact(ops).await {
+        Ok(()) => Ok(person),
+        Err(e) if e.is_conflict() => Err(explain_conflict(app, &p.uid, &cert.fingerprint).await),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Adds another certificate to a person (their own, or any person's for a key manager).
+pub async fn add_key(app: &App, _permit: &Permit, uid: &PersonUid, certificate: &[u8]) -> AppResult<RegisteredKey> {
+    let cert = validate(app, certificate)?;
+    for _attempt in 0..5 {
+        let item = app.items.get(&keys::person(uid)).await?.ok_or_else(|| AppError::NotFound(format!("person {uid} not found")))?;
+        let mut person: Person = item.parse()?;
+        person.keys.push(cert.fingerprint.clone());
+        let key = key_item(app, uid, &cert);
+        let registered: RegisteredKey = key.parse()?;
+        let ops = vec![
+            WriteOp::Put { item: key, condition: Condition::Absent },
+            WriteOp::Put { item: item.updated(json!(person)), condition: Condition::VersionIs(item.version) },
+        ];
+        match app.items.transact(ops).await {
+            Ok(()) => return Ok(registered),
+            Err(trs_storage::StoreError::TransactionCancelled { index: 1, .. }) => continue,
+            Err(e) if e.is_conflict() => return Err(explain_conflict(app, uid, &cert.fingerprint).await),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::conflict("concurrent-update", "the person was changed concurrently too often; retry"))
+}
+
+pub async fn get_person(app: &App, uid: &PersonUid) -> AppResult<Option<Person>> {
+    match app.items.get(&keys::person(uid)).await? {
+        Some(item) => Ok(Some(item.parse()?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn get_key(app: &App, fpr: &Fingerprint) -> AppResult<Option<RegisteredKey>> {
+    match app.items.get(&keys::certificate(fpr)).await? {
+        Some(item) => Ok(Some(item.parse()?)),
+        None => Ok(None),
+    }
+}
+
+/// Every certificate registered to a person.
+pub async fn keys_of(app: &App, uid: &PersonUid) -> AppResult<Vec<RegisteredKey>> {
+    let mut out = Vec::new();
+    let mut query = trs_storage::Query::partition(keys::person_keys_partition(uid));
+    loop {
+        let page = app.items.query_gsi1(query.clone()).await?;
+        for item in &page.items {
+            out.push(item.parse()?);
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(out),
+        }
+    }
+}

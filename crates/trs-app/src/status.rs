@@ -1,0 +1,102 @@
+//! What `trs status` shows: a release's stage, its latest revision, and each file with its
+//! checks (or `pending` while the verify task has not finished).
+
+use crate::app::App;
+use crate::error::{AppError, AppResult};
+use crate::storage_keys as keys;
+use crate::upload::{get_release, get_revision};
+use serde::{Deserialize, Serialize};
+use trs_core::{CheckResult, PersonUid, ReleaseId, RevisionKey, RevisionReport, Sha512, Stage};
+
+/// Stored per revision once its verify task finishes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredReport {
+    pub revision_key: RevisionKey,
+    pub report: RevisionReport,
+    pub finished_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileStatus {
+    pub path: String,
+    pub size: u64,
+    pub sha512: Sha512,
+    pub checks: Vec<CheckResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReleaseStatus {
+    pub project: String,
+    pub product: Option<String>,
+    pub version: String,
+    pub stage: Stage,
+    /// Latest revision number (1, 2, …).
+    pub revision: Option<u32>,
+    pub revision_key: Option<RevisionKey>,
+    pub uploaded_by: Option<PersonUid>,
+    /// `pending` until the latest revision has been verified, then `done`.
+    pub verification: String,
+    pub summary: Option<Summary>,
+    pub files: Vec<FileStatus>,
+}
+
+pub async fn get_report(app: &App, id: &ReleaseId, number: u32) -> AppResult<Option<StoredReport>> {
+    match app.items.get(&keys::revision_report(id, number)).await? {
+        Some(item) => Ok(Some(item.parse()?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn release_status(app: &App, id: &ReleaseId) -> AppResult<ReleaseStatus> {
+    let (release, _) = get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
+    let mut status = ReleaseStatus {
+        project: id.project.to_string(),
+        product: id.product.as_ref().map(|p| p.to_string()),
+        version: id.version.to_string(),
+        stage: release.stage,
+        revision: None,
+        revision_key: None,
+        uploaded_by: None,
+        verification: "pending".into(),
+        summary: None,
+        files: Vec::new(),
+    };
+    let Some(latest) = &release.latest else { return Ok(status) };
+    let revision = get_revision(app, id, latest.number).await?;
+    let report = get_report(app, id, latest.number).await?;
+    status.revision = Some(revision.number);
+    status.revision_key = Some(revision.key);
+    status.uploaded_by = Some(revision.uploaded_by.clone());
+    if let Some(stored) = &report {
+        status.verification = "done".into();
+        status.summary = Some(Summary {
+            pass: stored.report.count(trs_core::Outcome::Pass),
+            warn: stored.report.count(trs_core::Outcome::Warn),
+            fail: stored.report.count(trs_core::Outcome::Fail),
+        });
+    }
+    for entry in revision.manifest.entries() {
+        let checks = report
+            .as_ref()
+            .and_then(|r| r.report.files.iter().find(|f| f.path == entry.path))
+            .map(|f| f.checks.clone())
+            .unwrap_or_default();
+        status.files.push(FileStatus { path: entry.path.to_string(), size: entry.size, sha512: entry.sha512, checks });
+    }
+    // Orphan findings (e.g. a signature for a missing file) are reported under their own path.
+    if let Some(stored) = &report {
+        for f in &stored.report.files {
+            if revision.manifest.get(f.path.as_str()).is_none() {
+                status.files.push(FileStatus { path: f.path.to_string(), size: f.size, sha512: f.sha512, checks: f.checks.clone() });
+            }
+        }
+    }
+    Ok(status)
+}

@@ -1,0 +1,122 @@
+//! One place decides where every item and object lives. Nothing else in trs formats a
+//! partition key, sort key or object key; the single-table layout is readable here.
+//!
+//! | item | pk | sk | gsi1 |
+//! |---|---|---|---|
+//! | person | `person#UID` | `person` | `people` / `UID` |
+//! | certificate | `key#FPR` | `key` | `person-keys#UID` / `FPR` |
+//! | admin bootstrap marker | `meta` | `bootstrap` | |
+//! | project | `project#P` | `project` | `projects` / `P` |
+//! | release | `project#P` | `release#PRODUCT#VERSION` | |
+//! | revision | `release#P#PRODUCT#VERSION` | `rev#NNNNNNNNNN` | |
+//! | revision report | `release#P#PRODUCT#VERSION` | `report#NNNNNNNNNN` | |
+//! | upload session | `upload#ID` | `upload` | |
+//! | task | `task#ID` | `task` | `tasks-queued` / `CREATED#ID` while queued |
+//! | check cache | `checks#CACHEKEY` | `checks` | |
+//! | nonce | `nonce#FPR` | `NONCE` (expires) | |
+//!
+//! `PRODUCT` is `-` for a project's main line (product names cannot be `-`).
+//!
+//! Objects: staged uploads at `uploads/ID/N`, files content-addressed at
+//! `files/sha512/HH/HEX` where `HH` is the first two hex digits (keeps folders small).
+
+use trs_core::{Fingerprint, OpaqueId, PersonUid, ProjectName, ReleaseId, Sha512};
+use trs_storage::Key;
+
+pub fn person(uid: &PersonUid) -> Key {
+    Key::new(format!("person#{uid}"), "person")
+}
+
+pub fn people_index(uid: &PersonUid) -> Key {
+    Key::new("people", uid.as_str())
+}
+
+pub fn certificate(fpr: &Fingerprint) -> Key {
+    Key::new(format!("key#{fpr}"), "key")
+}
+
+pub fn person_keys_index(uid: &PersonUid, fpr: &Fingerprint) -> Key {
+    Key::new(format!("person-keys#{uid}"), fpr.as_str())
+}
+
+pub fn person_keys_partition(uid: &PersonUid) -> String {
+    format!("person-keys#{uid}")
+}
+
+pub fn bootstrap_marker() -> Key {
+    Key::new("meta", "bootstrap")
+}
+
+pub fn project(name: &ProjectName) -> Key {
+    Key::new(format!("project#{name}"), "project")
+}
+
+pub fn projects_index(name: &ProjectName) -> Key {
+    Key::new("projects", name.as_str())
+}
+
+fn product_segment(id: &ReleaseId) -> &str {
+    id.product.as_ref().map(|p| p.as_str()).unwrap_or("-")
+}
+
+pub fn release(id: &ReleaseId) -> Key {
+    Key::new(format!("project#{}", id.project), format!("release#{}#{}", product_segment(id), id.version))
+}
+
+pub fn release_partition(id: &ReleaseId) -> String {
+    format!("release#{}#{}#{}", id.project, product_segment(id), id.version)
+}
+
+pub fn revision(id: &ReleaseId, number: u32) -> Key {
+    Key::new(release_partition(id), format!("rev#{number:010}"))
+}
+
+pub fn revision_report(id: &ReleaseId, number: u32) -> Key {
+    Key::new(release_partition(id), format!("report#{number:010}"))
+}
+
+pub fn upload_session(id: &OpaqueId) -> Key {
+    Key::new(format!("upload#{id}"), "upload")
+}
+
+pub fn task(id: &OpaqueId) -> Key {
+    Key::new(format!("task#{id}"), "task")
+}
+
+pub const QUEUED_TASKS: &str = "tasks-queued";
+
+pub fn queued_task_index(created_at: i64, id: &OpaqueId) -> Key {
+    Key::new(QUEUED_TASKS, format!("{created_at:012}#{id}"))
+}
+
+pub fn check_cache(cache_key: &str) -> Key {
+    Key::new(format!("checks#{cache_key}"), "checks")
+}
+
+pub fn nonce(fpr: &Fingerprint, nonce: &str) -> Key {
+    Key::new(format!("nonce#{fpr}"), nonce)
+}
+
+pub fn staged_object(session: &OpaqueId, index: usize) -> String {
+    format!("uploads/{session}/{index}")
+}
+
+pub fn file_object(sha512: &Sha512) -> String {
+    let hex = sha512.to_hex();
+    format!("files/sha512/{}/{}", &hex[..2], hex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_keys_separate_products_and_main_line() {
+        let main = ReleaseId { project: "foo".parse().unwrap(), product: None, version: "1.0".parse().unwrap() };
+        let prod = ReleaseId { product: Some("conn".parse().unwrap()), ..main.clone() };
+        assert_eq!(release(&main).sk, "release#-#1.0");
+        assert_eq!(release(&prod).sk, "release#conn#1.0");
+        assert_ne!(release_partition(&main), release_partition(&prod));
+        assert_eq!(revision(&main, 12).sk, "rev#0000000012");
+    }
+}

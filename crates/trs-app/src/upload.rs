@@ -1,0 +1,322 @@
+//! Uploading a release candidate, in two signed calls:
+//! 1. **start**: the release manager declares the files (path and size). Every name is checked
+//!    before anything is stored; the session remembers which revision it builds on, and answers
+//!    with one upload URL per file, so bytes go straight to the blob store.
+//! 2. **commit**: every declared file must have arrived with its declared size; files move to
+//!    their content address, and one transaction writes the new revision, moves the release
+//!    head and queues the verify task: all files or none. If another upload committed since the
+//!    session started, the commit is refused unless it was started with `force`.
+
+use crate::app::App;
+use crate::error::{AppError, AppResult};
+use crate::projects;
+use crate::storage_keys as keys;
+use crate::tasks::{Task, TaskKind};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha512 as Sha512Hasher};
+use trs_core::{
+    Action, ArtifactPath, Manifest, ManifestEntry, OpaqueId, PersonUid, ProductName, Release, ReleaseId, Revision,
+    RevisionRef, Sha512, Stage, authorize,
+};
+use trs_storage::{BlobError, Condition, Item, UploadUrl, WriteOp};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeclaredFile {
+    pub path: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StartUpload {
+    #[serde(default)]
+    pub product: Option<ProductName>,
+    pub files: Vec<DeclaredFile>,
+    /// Upload on top of whatever is latest at commit time, even if it changed meanwhile.
+    #[serde(default)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StagedFile {
+    pub path: ArtifactPath,
+    pub size: u64,
+    pub object: String,
+}
+
+/// A started, uncommitted upload (stored until it expires).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadSession {
+    pub id: OpaqueId,
+    pub release: ReleaseId,
+    /// The release's latest revision when the session started.
+    pub base: Option<RevisionRef>,
+    pub force: bool,
+    pub files: Vec<StagedFile>,
+    pub created_by: PersonUid,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileUploadUrl {
+    pub path: ArtifactPath,
+    pub size: u64,
+    pub upload: UploadUrl,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StartedUpload {
+    pub id: OpaqueId,
+    pub release: ReleaseId,
+    pub base_revision: Option<u32>,
+    pub files: Vec<FileUploadUrl>,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommittedUpload {
+    pub release: ReleaseId,
+    pub revision: u32,
+    pub revision_key: trs_core::RevisionKey,
+    pub files: usize,
+    pub task: OpaqueId,
+}
+
+fn stage_refuses_upload(release: &Release) -> AppError {
+    AppError::conflict(
+        "release-not-draft",
+        format!(
+            "release {} is in stage {}; uploads are only accepted while it is a candidate draft{}",
+            release.id,
+            release.stage,
+            if release.stage == Stage::Candidate { " (cancel the vote to upload again)" } else { "" }
+        ),
+    )
+}
+
+pub async fn get_release(app: &App, id: &ReleaseId) -> AppResult<Option<(Release, Item)>> {
+    match app.items.get(&keys::release(id)).await? {
+        Some(item) => Ok(Some((item.parse()?, item))),
+        None => Ok(None),
+    }
+}
+
+pub async fn get_revision(app: &App, id: &ReleaseId, number: u32) -> AppResult<Revision> {
+    match app.items.get(&keys::revision(id, number)).await? {
+        Some(item) => Ok(item.parse()?),
+        None => Err(AppError::Internal(format!("revision {number} of {id} is missing"))),
+    }
+}
+
+pub async fn start_upload(app: &App, caller: &trs_core::Person, release: ReleaseId, req: StartUpload) -> AppResult<StartedUpload> {
+    if req.files.is_empty() {
+        return Err(AppError::bad_request("no-files", "an upload needs at least one file"));
+    }
+    if req.files.len() > app.limits.max_files_per_upload {
+        return Err(AppError::bad_request(
+            "too-many-files",
+            format!("{} files in one upload; the limit is {}", req.files.len(), app.limits.max_files_per_upload),
+        ));
+    }
+    let mut paths = Vec::with_capacity(req.files.len());
+    for f in &req.files {
+        let path: ArtifactPath = f.path.parse()?;
+        if f.size > app.limits.max_file_size {
+            return Err(AppError::TooLarge(format!("{path} is {} bytes; the limit is {}", f.size, app.limits.max_file_size)));
+        }
+        paths.push(path);
+    }
+    trs_core::artifact_path::check_distinct(&paths)?;
+
+    let project = projects::get_project(app, &release.project).await?;
+    authorize(caller, Some(&project), Action::ManageRelease)?;
+    let existing = get_release(app, &release).await?;
+    if let Some((r, _)) = &existing {
+        if !r.stage.accepts_uploads() {
+            return Err(stage_refuses_upload(r));
+        }
+    }
+
+    let id = App::new_id();
+    let now = app.now();
+    let files: Vec<StagedFile> = paths
+        .into_iter()
+        .zip(&req.files)
+        .enumerate()
+        .map(|(i, (path, f))| StagedFile { path, size: f.size, object: keys::staged_object(&id, i) })
+        .collect();
+    let session = UploadSession {
+        id: id.clone(),
+        release: release.clone(),
+        base: existing.and_then(|(r, _)| r.latest),
+        force: req.force,
+        files,
+        created_by: caller.uid.clone(),
+        created_at: now,
+        expires_at: now + app.limits.upload_session_ttl_secs,
+    };
+    let item = Item::new(keys::upload_session(&id), json!(session)).with_expiry(session.expires_at);
+    app.items.put(item, Condition::Absent).await?;
+
+    let url_expiry = now + app.limits.upload_url_ttl_secs;
+    let mut urls = Vec::with_capacity(session.files.len());
+    for f in &session.files {
+        let upload = app.blobs.upload_url(&f.object, url_expiry, f.size).await?;
+        urls.push(FileUploadUrl { path: f.path.clone(), size: f.size, upload });
+    }
+    Ok(StartedUpload {
+        id,
+        release,
+        base_revision: session.base.as_ref().map(|b| b.number),
+        files: urls,
+        expires_at: session.expires_at,
+    })
+}
+
+/// SHA-512 of a stored object: the store's own digest when it computed one while the bytes
+/// streamed in, else by reading the object once.
+async fn object_sha512(app: &App, object: &str, meta: &trs_storage::BlobMeta) -> AppResult<Sha512> {
+    if let Some(hex) = &meta.sha512 {
+        return hex.parse().map_err(|e: trs_core::IdError| AppError::Internal(e.to_string()));
+    }
+    let mut stream = app.blobs.get(object).await?;
+    let mut hasher = Sha512Hasher::new();
+    while let Some(chunk) = stream.next().await {
+        hasher.update(&chunk.map_err(BlobError::Io)?);
+    }
+    Ok(Sha512::from_bytes(hasher.finalize().into()))
+}
+
+pub async fn commit_upload(app: &App, caller: &trs_core::Person, id: &OpaqueId) -> AppResult<CommittedUpload> {
+    let session_item = app
+        .items
+        .get(&keys::upload_session(id))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("upload {id} not found (expired or already committed)")))?;
+    let session: UploadSession = session_item.parse()?;
+    let project = projects::get_project(app, &session.release.project).await?;
+    let permit = authorize(caller, Some(&project), Action::ManageRelease)?;
+    if session.created_by != *permit.caller() {
+        return Err(AppError::conflict("not-your-upload", format!("upload {id} was started by {}", session.created_by)));
+    }
+
+    // Every declared file must be complete before anything becomes visible.
+    let mut entries = Vec::with_capacity(session.files.len());
+    for f in &session.files {
+        let meta = app.blobs.head(&f.object).await?.ok_or_else(|| {
+            AppError::bad_request("file-not-uploaded", format!("{} was declared but its bytes never arrived", f.path))
+        })?;
+        if meta.size != f.size {
+            return Err(AppError::bad_request(
+                "size-mismatch",
+                format!("{} was declared as {} bytes but {} arrived", f.path, f.size, meta.size),
+            ));
+        }
+        let sha512 = object_sha512(app, &f.object, &meta).await?;
+        match app.blobs.copy_if_absent(&f.object, &keys::file_object(&sha512)).await {
+            Ok(_) | Err(BlobError::AlreadyExists(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        entries.push(ManifestEntry { path: f.path.clone(), size: f.size, sha512 });
+    }
+
+    let committed = commit_revision(app, &session, &session_item, entries).await?;
+    for f in &session.files {
+        if let Err(e) = app.blobs.delete(&f.object).await {
+            tracing::warn!(object = %f.object, error = %e, "could not delete a staged upload");
+        }
+    }
+    Ok(committed)
+}
+
+/// The all-or-nothing step: revision, release head, verify task, session removal.
+async fn commit_revision(
+    app: &App,
+    session: &UploadSession,
+    session_item: &Item,
+    entries: Vec<ManifestEntry>,
+) -> AppResult<CommittedUpload> {
+    for _attempt in 0..8 {
+        let now = app.now();
+        let existing = get_release(app, &session.release).await?;
+        let (release, release_condition, previous) = match existing {
+            Some((r, item)) => {
+                if !r.stage.accepts_uploads() {
+                    return Err(stage_refuses_upload(&r));
+                }
+                if r.latest != session.base && !session.force {
+                    let latest = r.latest.as_ref().map(|l| l.number).unwrap_or(0);
+                    return Err(AppError::conflict(
+                        "stale-base",
+                        format!(
+                            "revision {latest} of {} was committed after this upload started from revision {}; \
+                             upload again to build on it, or use --force to lay these files on top of it",
+                            r.id,
+                            session.base.as_ref().map(|b| b.number).unwrap_or(0)
+                        ),
+                    ));
+                }
+                let previous = match &r.latest {
+                    Some(l) => Some(get_revision(app, &r.id, l.number).await?),
+                    None => None,
+                };
+                (r, Some(item), previous)
+            }
+            None => (
+                Release { id: session.release.clone(), stage: Stage::CandidateDraft, latest: None, created_at: now, updated_at: now },
+                None,
+                None,
+            ),
+        };
+        let manifest = match &previous {
+            Some(prev) => prev.manifest.overlay(entries.clone())?,
+            None => Manifest::new(entries.clone())?,
+        };
+        let number = previous.as_ref().map(|p| p.number + 1).unwrap_or(1);
+        let revision = Revision {
+            number,
+            key: manifest.key(),
+            parent: previous.as_ref().map(|p| p.key),
+            manifest,
+            uploaded_by: session.created_by.clone(),
+            created_at: now,
+        };
+        let next_release = Release {
+            latest: Some(RevisionRef { number, key: revision.key }),
+            updated_at: now,
+            ..release
+        };
+        let task = Task::new(TaskKind::Verify { release: session.release.clone(), revision: number }, now);
+        let release_put = match &release_condition {
+            Some(item) => WriteOp::Put { item: item.updated(json!(next_release)), condition: Condition::VersionIs(item.version) },
+            None => WriteOp::Put { item: Item::new(keys::release(&session.release), json!(next_release)), condition: Condition::Absent },
+        };
+        let ops = vec![
+            release_put,
+            WriteOp::Put { item: Item::new(keys::revision(&session.release, number), json!(revision)), condition: Condition::Absent },
+            WriteOp::Put { item: task.queued_item(), condition: Condition::Absent },
+            WriteOp::Delete { key: session_item.key.clone(), condition: Condition::VersionIs(session_item.version) },
+        ];
+        match app.items.transact(ops).await {
+            Ok(()) => {
+                app.notifier.task_queued(&task.id);
+                return Ok(CommittedUpload {
+                    release: session.release.clone(),
+                    revision: number,
+                    revision_key: revision.key,
+                    files: entries.len(),
+                    task: task.id,
+                });
+            }
+            Err(trs_storage::StoreError::TransactionCancelled { index: 3, .. }) => {
+                return Err(AppError::conflict("already-committed", format!("upload {} was already committed", session.id)));
+            }
+            // Someone else moved the release head: look again (the stale-base check decides).
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::conflict("concurrent-update", "the release changed concurrently too often; retry"))
+}

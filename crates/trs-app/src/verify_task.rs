@@ -1,0 +1,143 @@
+//! The verify task: checks every file of one revision (trs-checks does the work, in parallel
+//! across cores) and stores the typed report beside the revision. Results are cached by the
+//! files' digests, so an unchanged file is never verified twice, even across releases.
+
+use crate::app::App;
+use crate::error::{AppError, AppResult};
+use crate::storage_keys as keys;
+use crate::status::StoredReport;
+use crate::tasks::{Task, TaskKind, TaskState, get_task, update_task};
+use crate::upload::get_revision;
+use crate::{projects, tasks};
+use futures::StreamExt;
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, UNIX_EPOCH};
+use tokio::io::AsyncWriteExt;
+use trs_core::{CheckResult, OpaqueId, Outcome, ReleaseId, Sha512};
+use trs_storage::{Condition, Item};
+
+/// A task marked running but not updated for this long is presumed abandoned (crashed host).
+const ABANDONED_AFTER_SECS: i64 = 15 * 60;
+
+/// Runs the task to its end. Finished tasks, and tasks another worker is running, are left
+/// alone, so announcing a task twice does no harm.
+pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
+    let (mut task, item) = get_task(app, id).await?;
+    match task.state {
+        TaskState::Done | TaskState::Failed => return Ok(()),
+        TaskState::Running if app.now() - task.updated_at < ABANDONED_AFTER_SECS => return Ok(()),
+        _ => {}
+    }
+    task.state = TaskState::Running;
+    task.updated_at = app.now();
+    let item = match update_task(app, &item, &task).await {
+        Ok(item) => item,
+        // Another worker took it between our read and write.
+        Err(AppError::Conflict { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let outcome = match &task.kind {
+        TaskKind::Verify { release, revision } => verify(app, release, *revision).await,
+    };
+    task.updated_at = app.now();
+    match outcome {
+        Ok(summary) => {
+            task.state = TaskState::Done;
+            task.progress = Some("done".into());
+            task.result = Some(summary);
+        }
+        Err(e) => {
+            tracing::error!(task = %task.id, error = %e, "verify task failed");
+            task.state = TaskState::Failed;
+            task.error = Some(e.to_string());
+        }
+    }
+    update_task(app, &item, &task).await?;
+    Ok(())
+}
+
+/// Where each file's bytes are on local disk; files of stores without local paths are
+/// downloaded into `scratch` first.
+async fn locate_files(app: &App, digests: &[Sha512], scratch: &tempfile::TempDir) -> AppResult<HashMap<Sha512, PathBuf>> {
+    let mut out = HashMap::new();
+    for digest in digests {
+        if out.contains_key(digest) {
+            continue;
+        }
+        let object = keys::file_object(digest);
+        let path = match app.blobs.local_path(&object) {
+            Some(p) => p,
+            None => {
+                let p = scratch.path().join(digest.to_hex());
+                let mut file = tokio::fs::File::create(&p).await.map_err(|e| AppError::Internal(e.to_string()))?;
+                let mut stream = app.blobs.get(&object).await?;
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk.map_err(|e| AppError::Internal(e.to_string()))?;
+                    file.write_all(&chunk).await.map_err(|e| AppError::Internal(e.to_string()))?;
+                }
+                file.flush().await.map_err(|e| AppError::Internal(e.to_string()))?;
+                p
+            }
+        };
+        out.insert(*digest, path);
+    }
+    Ok(out)
+}
+
+async fn verify(app: &App, release: &ReleaseId, number: u32) -> AppResult<serde_json::Value> {
+    let revision = get_revision(app, release, number).await?;
+    let project = projects::get_project(app, &release.project).await?;
+    let mut signers = Vec::new();
+    for key in projects::signer_keys(app, &project).await? {
+        let certs = trs_checks::signature::SignerCert::parse_keyring(key.person.as_str(), key.armored.as_bytes())
+            .map_err(|e| AppError::Internal(format!("stored certificate {} is unreadable: {e}", key.fingerprint)))?;
+        signers.extend(certs);
+    }
+    let scratch = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
+    let digests: Vec<Sha512> = revision.manifest.entries().iter().map(|e| e.sha512).collect();
+    let located = locate_files(app, &digests, &scratch).await?;
+
+    let options = trs_checks::revision::VerifyOptions::new(UNIX_EPOCH + Duration::from_secs(app.now().max(0) as u64));
+    let manifest = revision.manifest.clone();
+    let cache_app = app.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let verification = tokio::task::spawn_blocking(move || {
+        // The checks run on plain threads; cache lookups hop back onto the runtime.
+        let cached = |key: &str| -> Option<Vec<CheckResult>> {
+            let item = runtime.block_on(cache_app.items.get(&keys::check_cache(key))).ok()??;
+            item.parse().ok()
+        };
+        trs_checks::revision::verify_revision(&manifest, |e| located[&e.sha512].clone(), &signers, &options, cached)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("verification panicked: {e}")))?;
+    drop(scratch);
+
+    for f in &verification.files {
+        if let (Some(key), false) = (&f.cache_key, f.from_cache) {
+            let item = Item::new(keys::check_cache(key), json!(f.report.checks));
+            app.items.put(item, Condition::None).await?;
+        }
+    }
+    let report = verification.into_report();
+    let summary = json!({
+        "pass": report.count(Outcome::Pass),
+        "warn": report.count(Outcome::Warn),
+        "fail": report.count(Outcome::Fail),
+    });
+    let stored = StoredReport { revision_key: revision.key, report, finished_at: app.now() };
+    app.items.put(Item::new(keys::revision_report(release, number), json!(stored)), Condition::None).await?;
+    Ok(summary)
+}
+
+/// Runs every unfinished task once (the scheduler's sweep, and start-up recovery).
+pub async fn sweep(app: &App) -> AppResult<usize> {
+    let pending: Vec<Task> = tasks::unfinished_tasks(app).await?;
+    let n = pending.len();
+    for t in pending {
+        run(app, &t.id).await?;
+    }
+    Ok(n)
+}

@@ -1,0 +1,182 @@
+//! Interoperability with real GnuPG: KEYS import, GnuPG-made keys, GpgSigner, and the shell
+//! recipe from docs/signed-requests.md. Skipped (loudly) only when gpg is not installed.
+
+use crate::common::*;
+use sequoia_openpgp as openpgp;
+
+use openpgp::cert::prelude::*;
+use std::process::Command;
+use std::time::SystemTime;
+use trs_auth::*;
+
+#[test]
+fn keys_file_imports_cleanly_into_gnupg() {
+    if !gpg_available() {
+        return;
+    }
+    let maker = GpgHome::new();
+    let gpg_fpr = maker.gen_key("Test <t@example.org>", "ed25519");
+    let gpg_cert = String::from_utf8(maker.export_public(&gpg_fpr)).unwrap();
+    let sq_cert = gen_cert(CipherSuite::Cv25519, "Sequoia Person <sq@example.org>");
+
+    let keys = render_keys_file(
+        "foo",
+        &[
+            KeysEntry { uid: "tester".parse().unwrap(), armored: gpg_cert },
+            KeysEntry { uid: "alice".parse().unwrap(), armored: public_armored(&sq_cert) },
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let keys_path = dir.path().join("KEYS");
+    std::fs::write(&keys_path, &keys).unwrap();
+
+    let reader = GpgHome::new();
+    let out = reader.gpg(&["--import", keys_path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "gpg --import KEYS failed:\n{stderr}\n--- KEYS ---\n{keys}");
+    assert!(stderr.contains("imported: 2"), "{stderr}");
+    let mut listed = reader.public_fprs();
+    listed.sort();
+    let mut want = vec![gpg_fpr, sq_cert.fingerprint().to_hex()];
+    want.sort();
+    assert_eq!(listed, want);
+}
+
+#[test]
+fn gnupg_made_keys_register_and_sign_requests_via_gpg_signer() {
+    if !gpg_available() {
+        return;
+    }
+    let home = GpgHome::new();
+    for (uid, algo) in [("Ed Person <ed@example.org>", "ed25519"), ("Rsa Person <rsa@example.org>", "rsa3072")] {
+        let fpr = home.gen_key(uid, algo);
+        let v = validate_certificate(&home.export_public(&fpr), SystemTime::now())
+            .unwrap_or_else(|e| panic!("{algo}: {e}"));
+        assert_eq!(v.fingerprint.as_str(), fpr);
+        assert_eq!(v.user_ids, vec![uid.to_string()]);
+        assert_eq!(v.signing_keys, vec![v.fingerprint.clone()], "{algo}: gpg's 'sign' usage signs with the primary");
+
+        // Resolve by e-mail address too: gpg finds the one key.
+        let email = uid.split('<').nth(1).unwrap().trim_end_matches('>');
+        let signer = GpgSigner::with_gnupghome(email, home.path()).unwrap();
+        assert_eq!(signer.fingerprint().as_str(), fpr);
+
+        let now = now_unix();
+        let body = b"some upload bytes";
+        let h = sign_request(&signer, "PUT", "/api/v1/foo/files/a%20b.tar.gz", Some("part=1"), body, now).unwrap();
+        let v2 = verify_request(&h, "PUT", "/api/v1/foo/files/a%20b.tar.gz", Some("part=1"), body, now, &v.armored)
+            .unwrap_or_else(|e| panic!("{algo}: {e}"));
+        assert_eq!(v2.fingerprint, v.fingerprint);
+        let err =
+            verify_request(&h, "PUT", "/api/v1/foo/files/other", Some("part=1"), body, now, &v.armored).unwrap_err();
+        assert_eq!(err.code(), "bad-signature");
+    }
+    let err = GpgSigner::with_gnupghome("nobody@example.org", home.path()).unwrap_err();
+    assert!(matches!(err, SignError::Gpg(_)), "{err:?}");
+    // Two keys match "example.org": ambiguous.
+    let err = GpgSigner::with_gnupghome("example.org", home.path()).unwrap_err();
+    assert!(err.to_string().contains("matches 2 secret keys"), "{err}");
+}
+
+#[test]
+fn shell_recipe_from_the_docs_produces_a_valid_signature() {
+    if !gpg_available() {
+        return;
+    }
+    let home = GpgHome::new();
+    let fpr = home.gen_key("Shell User <sh@example.org>", "ed25519");
+    let cert = validate_certificate(&home.export_public(&fpr), SystemTime::now()).unwrap();
+    let now = now_unix();
+    let body = b"{\"vote\":\"+1\"}";
+    // The recipe, as written in docs/signed-requests.md.
+    let script = r#"
+        set -eu
+        BODY_SHA256=$(printf '%s' "$BODY" | sha256sum | cut -d' ' -f1)
+        NONCE=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+        CANON=$(printf 'TRS-REQUEST-V1\n%s\n%s\n%s\n%s\n%s\n%s' \
+            "$METHOD" "$REQ_PATH" "$QUERY" "$TS" "$NONCE" "$BODY_SHA256")
+        SIG=$(printf '%s' "$CANON" | gpg --batch --local-user "$FPR" --detach-sign | base64 -w0)
+        printf '%s\n%s\n%s\n' "$NONCE" "$BODY_SHA256" "$SIG"
+    "#;
+    for textmode in [false, true] {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(if textmode {
+                script.replace("--detach-sign", "--textmode --detach-sign")
+            } else {
+                script.to_string()
+            })
+            .env("GNUPGHOME", home.path())
+            .env("BODY", std::str::from_utf8(body).unwrap())
+            .env("METHOD", "POST")
+            .env("REQ_PATH", "/api/v1/projects/foo/votes")
+            .env("QUERY", "")
+            .env("TS", now.to_string())
+            .env("FPR", &fpr);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "recipe failed: {}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = stdout.lines().collect();
+        let pairs = [
+            (HEADER_KEY, fpr.clone()),
+            (HEADER_TIMESTAMP, now.to_string()),
+            (HEADER_NONCE, lines[0].to_string()),
+            (HEADER_CONTENT_SHA256, lines[1].to_string()),
+            (HEADER_SIGNATURE, lines[2].to_string()),
+        ];
+        let h =
+            SignedHeaders::from_header_lookup(|n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone())).unwrap();
+        verify_request(&h, "POST", "/api/v1/projects/foo/votes", None, body, now, &cert.armored)
+            .unwrap_or_else(|e| panic!("textmode={textmode}: {e}"));
+    }
+}
+
+#[test]
+fn gnupg_secret_export_and_weak_keys_are_refused() {
+    if !gpg_available() {
+        return;
+    }
+    let home = GpgHome::new();
+    let fpr = home.gen_key("Secret <s@example.org>", "ed25519");
+    let secret =
+        home.gpg_ok(&["--pinentry-mode", "loopback", "--passphrase", "", "--armor", "--export-secret-keys", &fpr]);
+    assert_eq!(validate_certificate(&secret, SystemTime::now()).unwrap_err(), CertError::SecretKey);
+
+    let weak = home.gen_key("Weak <w@example.org>", "rsa1024");
+    let err = validate_certificate(&home.export_public(&weak), SystemTime::now()).unwrap_err();
+    assert!(matches!(err, CertError::PolicyRejected { .. }), "{err:?}");
+    assert_eq!(err.code(), "cert-policy-rejected");
+}
+
+/// `GpgSigner::new` must use `GNUPGHOME` from the environment. The test process cannot set its
+/// own environment safely, so it re-runs this test binary as a child with GNUPGHOME set.
+#[test]
+fn gpg_signer_new_honours_gnupghome_from_the_environment() {
+    if let Ok(fpr) = std::env::var("TRS_AUTH_TEST_CHILD_FPR") {
+        let signer = GpgSigner::new(&fpr).unwrap();
+        assert_eq!(signer.fingerprint().as_str(), fpr);
+        let h = sign_request(&signer, "GET", "/x", None, b"", now_unix()).unwrap();
+        println!(
+            "CHILD-OK {}",
+            h.to_pairs().into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+        );
+        return;
+    }
+    if !gpg_available() {
+        return;
+    }
+    let home = GpgHome::new();
+    let fpr = home.gen_key("Env <env@example.org>", "ed25519");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "gpg::gpg_signer_new_honours_gnupghome_from_the_environment", "--nocapture"])
+        .env("GNUPGHOME", home.path())
+        .env("TRS_AUTH_TEST_CHILD_FPR", &fpr)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("CHILD-OK"),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

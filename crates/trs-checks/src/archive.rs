@@ -1,0 +1,465 @@
+//! Archive inspection for `.tar.gz`/`.tgz` and `.zip`: the listing is read to the end, but no
+//! entry is ever written anywhere, and reading stops at the first problem or exceeded limit, so
+//! a decompression bomb is refused, not unpacked.
+//!
+//! Refused: unreadable, corrupt or truncated archives (the gzip CRC and every zip entry's CRC
+//! are checked); absolute paths and `..` segments; symbolic links whose target, resolved
+//! through the archive's other links, leaves the top folder; hard links outside it; device and
+//! fifo entries; entries inside a symbolic link (extracting them would write through it); more
+//! than one top-level entry or a top level that is not a folder; more than
+//! [`ArchiveLimits::max_entries`] entries, [`ArchiveLimits::max_total_size`] uncompressed
+//! bytes, or an overall expansion above [`ArchiveLimits::max_ratio`] — the ratio is
+//! uncompressed bytes so far over the archive's whole size, so it is exact, never a guess,
+//! and is checked against the sizes the headers declare before their data is read and again
+//! against the bytes actually decompressed.
+//!
+//! The tar.gz inspector reads whatever `Read` it is given: [`crate::artifact`] feeds it the
+//! chunks of the single hashing pass. A zip needs random access (its central directory is at
+//! the end and is authoritative), so [`inspect_zip`] opens the file itself: that second read
+//! runs on its own thread at the same time as the hashing pass, mostly from the page cache.
+
+use flate2::read::MultiGzDecoder;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+use trs_core::{CheckKind, CheckResult};
+
+/// Default cap on an archive's uncompressed size (8 GiB).
+pub const DEFAULT_MAX_TOTAL_SIZE: u64 = 8 << 30;
+/// Default cap on the number of entries.
+pub const DEFAULT_MAX_ENTRIES: u64 = 100_000;
+/// Default cap on the overall expansion, uncompressed : compressed.
+pub const DEFAULT_MAX_RATIO: u64 = 200;
+/// Below this many uncompressed bytes the ratio is not enforced: tar pads every entry to
+/// 512 bytes and the archive to 10 KiB with zeros, so tiny archives legitimately expand
+/// several hundred times.
+pub const DEFAULT_RATIO_FLOOR: u64 = 16 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct ArchiveLimits {
+    pub max_total_size: u64,
+    pub max_entries: u64,
+    pub max_ratio: u64,
+    pub ratio_floor: u64,
+}
+
+impl Default for ArchiveLimits {
+    fn default() -> Self {
+        Self {
+            max_total_size: DEFAULT_MAX_TOTAL_SIZE,
+            max_entries: DEFAULT_MAX_ENTRIES,
+            max_ratio: DEFAULT_MAX_RATIO,
+            ratio_floor: DEFAULT_RATIO_FLOOR,
+        }
+    }
+}
+
+impl ArchiveLimits {
+    fn check_size(&self, uncompressed: u64, compressed: u64, what: &str) -> Result<(), String> {
+        if uncompressed > self.max_total_size {
+            return Err(format!(
+                "{what} more than the limit of {} uncompressed; refused without unpacking",
+                human_bytes(self.max_total_size)
+            ));
+        }
+        if uncompressed > self.ratio_floor && uncompressed > self.max_ratio.saturating_mul(compressed.max(1)) {
+            return Err(format!(
+                "{what} {} from {} of archive, a compression ratio above {}:1; refused as a decompression bomb, nothing was unpacked",
+                human_bytes(uncompressed),
+                human_bytes(compressed),
+                self.max_ratio
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The archive formats trs inspects, by file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveKind {
+    TarGz,
+    Zip,
+}
+
+impl ArchiveKind {
+    pub fn of(name: &str) -> Option<Self> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
+            Some(Self::TarGz)
+        } else if lower.ends_with(".zip") {
+            Some(Self::Zip)
+        } else {
+            None
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::TarGz => "tar.gz",
+            Self::Zip => "zip",
+        }
+    }
+}
+
+/// Whether the license check applies: an archive whose file name contains `src` or `source`
+/// (`foo-1.0-src.tar.gz`, `foo-1.0-source-release.zip`). Binary convenience archives are
+/// not required to carry the files at their top level (a jar keeps them in META-INF).
+pub fn is_source_archive(name: &str) -> bool {
+    let file = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
+    ArchiveKind::of(&file).is_some() && (file.contains("src") || file.contains("source"))
+}
+
+/// What a successful inspection found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub entries: u64,
+    pub uncompressed: u64,
+    /// The single top-level folder.
+    pub top: String,
+    /// Names of the non-folder entries directly inside the top folder.
+    pub top_files: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    File,
+    Dir,
+    Symlink,
+    Hardlink,
+}
+
+/// Splits an entry name into path segments, refusing absolute paths and `..`. Both separators
+/// count: Windows tools write `\` into zips, and extractors honour it.
+fn segments(name: &str) -> Result<Vec<String>, String> {
+    if name.starts_with(['/', '\\']) || (name.len() >= 2 && name.as_bytes()[1] == b':') {
+        return Err(format!("entry {name:?} has an absolute path"));
+    }
+    let segs: Vec<String> =
+        name.split(['/', '\\']).filter(|s| !s.is_empty() && *s != ".").map(str::to_string).collect();
+    if segs.iter().any(|s| s == "..") {
+        return Err(format!("entry {name:?} contains '..' and would be written outside the folder"));
+    }
+    Ok(segs)
+}
+
+/// Checks entries as they stream past, keeping only what the end-of-archive checks need.
+struct Walker<'l> {
+    limits: &'l ArchiveLimits,
+    compressed_len: u64,
+    entries: u64,
+    declared: u64,
+    top: Option<String>,
+    top_is_file: Option<String>,
+    top_files: BTreeSet<String>,
+    paths: Vec<Vec<String>>,
+    symlinks: HashMap<Vec<String>, (String, String)>,
+}
+
+impl<'l> Walker<'l> {
+    fn new(limits: &'l ArchiveLimits, compressed_len: u64) -> Self {
+        Self {
+            limits,
+            compressed_len,
+            entries: 0,
+            declared: 0,
+            top: None,
+            top_is_file: None,
+            top_files: BTreeSet::new(),
+            paths: Vec::new(),
+            symlinks: HashMap::new(),
+        }
+    }
+
+    fn entry(&mut self, name: &str, kind: Kind, declared_size: u64, link: Option<&str>) -> Result<(), String> {
+        self.entries += 1;
+        if self.entries > self.limits.max_entries {
+            return Err(format!("more than {} entries; refused (entry limit)", self.limits.max_entries));
+        }
+        // Declared sizes are checked before the data is read, so a bomb is refused at its header.
+        self.declared = self.declared.saturating_add(declared_size);
+        self.limits.check_size(self.declared, self.compressed_len, "the entries declare")?;
+        let segs = segments(name)?;
+        let Some(first) = segs.first() else {
+            // `./` itself, as `tar czf x.tgz .` writes it.
+            return if kind == Kind::Dir { Ok(()) } else { Err(format!("entry {name:?} has an empty name")) };
+        };
+        match &self.top {
+            None => self.top = Some(first.clone()),
+            Some(top) if top != first => {
+                return Err(format!(
+                    "more than one top-level entry ({top:?} and {first:?}); a release archive must unpack into one folder"
+                ));
+            }
+            Some(_) => {}
+        }
+        if segs.len() == 1 && kind != Kind::Dir {
+            self.top_is_file = Some(name.to_string());
+        }
+        if segs.len() == 2 && kind != Kind::Dir {
+            self.top_files.insert(segs[1].clone());
+        }
+        match kind {
+            Kind::Symlink => {
+                let target = link.unwrap_or("");
+                if target.is_empty() || target.starts_with(['/', '\\']) || (target.len() >= 2 && target.as_bytes()[1] == b':') {
+                    return Err(format!("symlink {name:?} points to the absolute path {target:?}"));
+                }
+                self.symlinks.insert(segs.clone(), (name.to_string(), target.to_string()));
+            }
+            Kind::Hardlink => {
+                // Tar hard-link targets are relative to the archive root.
+                let target = link.unwrap_or("");
+                let inside = segments(target).ok().is_some_and(|t| t.len() >= 2 && Some(&t[0]) == self.top.as_ref());
+                if !inside {
+                    return Err(format!("hard link {name:?} points outside the archive's folder, to {target:?}"));
+                }
+            }
+            Kind::File | Kind::Dir => {}
+        }
+        self.paths.push(segs);
+        Ok(())
+    }
+
+    /// Resolves a link target from `dir` through the archive's other symlinks; `None` if it
+    /// leaves the top folder at any step (or loops).
+    fn resolve(&self, dir: &[String], target: &str, depth: u32) -> Option<Vec<String>> {
+        if depth > 40 {
+            return None;
+        }
+        let mut cur = dir.to_vec();
+        for seg in target.split(['/', '\\']) {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    // `cur[0]` is the top folder: popping it leaves the folder.
+                    if cur.len() <= 1 {
+                        return None;
+                    }
+                    cur.pop();
+                }
+                s => {
+                    cur.push(s.to_string());
+                    if let Some((_, t)) = self.symlinks.get(&cur) {
+                        cur.pop();
+                        cur = self.resolve(&cur, t, depth + 1)?;
+                    }
+                }
+            }
+        }
+        Some(cur)
+    }
+
+    fn finish(self, uncompressed: u64) -> Result<Listing, String> {
+        let Some(top) = self.top.clone() else {
+            return Err("the archive is empty".into());
+        };
+        if let Some(name) = &self.top_is_file {
+            return Err(format!("the top-level entry {name:?} is not a folder; a release archive must unpack into one folder"));
+        }
+        for (segs, (name, target)) in &self.symlinks {
+            if self.resolve(&segs[..segs.len() - 1], target, 0).is_none() {
+                return Err(format!("symlink {name:?} -> {target:?} points outside the archive's folder"));
+            }
+        }
+        if !self.symlinks.is_empty() {
+            let links: HashSet<&[String]> = self.symlinks.keys().map(Vec::as_slice).collect();
+            for p in &self.paths {
+                if let Some(n) = (1..p.len()).find(|&n| links.contains(&p[..n])) {
+                    return Err(format!(
+                        "entry {:?} lies inside symlink {:?}; extracting it would write through the link",
+                        p.join("/"),
+                        p[..n].join("/")
+                    ));
+                }
+            }
+        }
+        Ok(Listing { entries: self.entries, uncompressed, top, top_files: self.top_files })
+    }
+}
+
+/// Counts decompressed bytes and stops reading as soon as a limit is exceeded.
+struct Limited<'l, R> {
+    inner: R,
+    count: u64,
+    compressed_len: u64,
+    limits: &'l ArchiveLimits,
+    hit: Option<String>,
+}
+
+impl<R: Read> Read for Limited<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.hit.is_some() {
+            return Err(io::Error::other("limit exceeded"));
+        }
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        if let Err(reason) = self.limits.check_size(self.count, self.compressed_len, "it expands to") {
+            self.hit = Some(reason);
+            return Err(io::Error::other("limit exceeded"));
+        }
+        Ok(n)
+    }
+}
+
+/// Inspects a gzip-compressed tar read from `reader` (`compressed_len` is the artifact's size,
+/// for the ratio). Reads to the end of the gzip stream so truncation and CRC errors show.
+pub fn inspect_tar_gz<R: Read>(reader: R, compressed_len: u64, limits: &ArchiveLimits) -> Result<Listing, String> {
+    let limited = Limited { inner: MultiGzDecoder::new(reader), count: 0, compressed_len, limits, hit: None };
+    let mut archive = tar::Archive::new(limited);
+    let mut walker = Walker::new(limits, compressed_len);
+    let walked = (|| -> Result<(), String> {
+        let entries = archive.entries().map_err(|e| format!("not a readable tar.gz archive: {e}"))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("the archive is corrupt or truncated: {e}"))?;
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let link = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned());
+            use tar::EntryType as T;
+            let kind = match entry.header().entry_type() {
+                T::Regular | T::Continuous | T::GNUSparse => Kind::File,
+                T::Directory => Kind::Dir,
+                T::Symlink => Kind::Symlink,
+                T::Link => Kind::Hardlink,
+                // `git archive` writes the commit id into a pax global header: metadata, not a file.
+                T::XGlobalHeader => continue,
+                T::Char => return Err(format!("entry {name:?} is a character device")),
+                T::Block => return Err(format!("entry {name:?} is a block device")),
+                T::Fifo => return Err(format!("entry {name:?} is a named pipe")),
+                other => return Err(format!("entry {name:?} has the unsupported type {:?}", other.as_byte() as char)),
+            };
+            walker.entry(&name, kind, entry.size(), link.as_deref())?;
+        }
+        Ok(())
+    })();
+    let mut limited = archive.into_inner();
+    if let Some(reason) = limited.hit.take() {
+        return Err(reason);
+    }
+    walked?;
+    // The rest of the stream: end-of-archive padding and the gzip trailer with its CRC.
+    let drained = io::copy(&mut limited, &mut io::sink());
+    if let Some(reason) = limited.hit.take() {
+        return Err(reason);
+    }
+    drained.map_err(|e| format!("the archive is corrupt or truncated: {e}"))?;
+    walker.finish(limited.count)
+}
+
+/// Inspects a zip file: the central directory first (entry count and declared sizes, so a
+/// bomb is refused before any inflation), then every entry is decompressed to nowhere to
+/// check its CRC, counting real bytes against the limits.
+pub fn inspect_zip(path: &Path, limits: &ArchiveLimits) -> Result<Listing, String> {
+    let file = File::open(path).map_err(|e| format!("could not read the file: {e}"))?;
+    let compressed_len = file.metadata().map_err(|e| format!("could not read the file: {e}"))?.len();
+    let mut zip = zip::ZipArchive::new(BufReader::with_capacity(1 << 16, file))
+        .map_err(|e| format!("not a readable zip archive (corrupt or truncated?): {e}"))?;
+    if zip.len() as u64 > limits.max_entries {
+        return Err(format!("{} entries, more than the limit of {}; refused", zip.len(), limits.max_entries));
+    }
+    let mut walker = Walker::new(limits, compressed_len);
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|e| format!("entry {i} cannot be read: {e}"))?;
+        let name = entry.name().map(|n| n.into_owned()).unwrap_or_else(|_| String::from_utf8_lossy(entry.name_raw()).into_owned());
+        let kind = if entry.is_symlink() {
+            Kind::Symlink
+        } else if entry.is_dir() {
+            Kind::Dir
+        } else {
+            Kind::File
+        };
+        let declared = entry.size();
+        let mut target = None;
+        if kind == Kind::Symlink {
+            // A zip symlink's data is its target.
+            let mut t = Vec::new();
+            (&mut entry).take(4096).read_to_end(&mut t).map_err(|e| format!("entry {name:?} is corrupt: {e}"))?;
+            target = Some(String::from_utf8_lossy(&t).into_owned());
+        }
+        walker.entry(&name, kind, declared, target.as_deref())?;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut actual = target.as_ref().map_or(0, |t| t.len() as u64);
+        loop {
+            let n = match entry.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("entry {name:?} is corrupt: {e}")),
+            };
+            actual += n as u64;
+            total += n as u64;
+            if actual > declared {
+                return Err(format!("entry {name:?} holds more data than its header declares"));
+            }
+            limits.check_size(total, compressed_len, "it expands to")?;
+        }
+    }
+    walker.finish(total)
+}
+
+pub(crate) fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} bytes") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+/// License file names accepted directly in the top folder.
+const LICENSE_NAMES: [&str; 3] = ["LICENSE", "LICENSE.txt", "LICENSE.md"];
+const NOTICE_NAMES: [&str; 3] = ["NOTICE", "NOTICE.txt", "NOTICE.md"];
+
+/// Turns an inspection result into the `archive` check and, for source archives, the
+/// `license` check.
+pub(crate) fn archive_checks(name: &str, kind: ArchiveKind, result: Result<Listing, String>) -> Vec<CheckResult> {
+    let source = is_source_archive(name);
+    match result {
+        Ok(l) => {
+            let mut out = vec![CheckResult::pass(
+                CheckKind::Archive,
+                format!(
+                    "{} archive: {} entries, {} uncompressed, all inside {}/",
+                    kind.label(),
+                    l.entries,
+                    human_bytes(l.uncompressed),
+                    l.top
+                ),
+            )];
+            if source {
+                let has = |names: &[&str]| names.iter().any(|n| l.top_files.contains(*n));
+                let missing: Vec<&str> = [("LICENSE", has(&LICENSE_NAMES)), ("NOTICE", has(&NOTICE_NAMES))]
+                    .into_iter()
+                    .filter(|(_, ok)| !ok)
+                    .map(|(n, _)| n)
+                    .collect();
+                out.push(if missing.is_empty() {
+                    CheckResult::pass(CheckKind::License, format!("LICENSE and NOTICE are in {}/", l.top))
+                } else {
+                    CheckResult::fail(
+                        CheckKind::License,
+                        format!(
+                            "source archive has no {} directly in {}/ (also accepted: .txt, .md)",
+                            missing.join(" and no "),
+                            l.top
+                        ),
+                    )
+                });
+            }
+            out
+        }
+        Err(reason) => {
+            let mut out = vec![CheckResult::fail(CheckKind::Archive, reason)];
+            if source {
+                out.push(CheckResult::fail(
+                    CheckKind::License,
+                    "LICENSE and NOTICE could not be checked because the archive could not be inspected",
+                ));
+            }
+            out
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! Verification of a whole revision: classify the manifest into artifacts and their sidecars,
+//! verify artifacts in parallel (one worker per core, largest first so the slowest file does
+//! not start last), and report one [`FileReport`] per artifact in manifest order.
+//!
+//! Sidecars (`F.asc`, `F.sha512`, `F.sha256`, `F.md5`, `F.sha1`) are not reported as files of
+//! their own. A sidecar without its artifact is (`paths` fails: "signature for a missing
+//! file"), and `F.md5`/`F.sha1` add a `paths` warning to `F`, since those algorithms are
+//! broken and are not accepted as checksums.
+//!
+//! This module reads the sidecars itself from the located paths (capped at
+//! [`MAX_SIDECAR_SIZE`], and checked against the manifest's digest like the artifact), so
+//! callers only say where files are.
+//!
+//! Caching: an artifact's results depend only on its bytes and name, its sidecars' bytes,
+//! the signer set and the archive limits, so [`artifact_cache_key`] hashes exactly those
+//! (from the manifest, without reading anything). [`verify_revision`] asks `cached` for each
+//! key before doing any work, and returns the key with each freshly computed result that
+//! may be stored. The policy time is not part of the key: validity is judged at signing
+//! time, so only a signature's own expiry could change a stored verdict.
+
+use crate::archive::ArchiveLimits;
+use crate::artifact::{ArtifactInputs, verify_artifact};
+use crate::signature::SignerCert;
+use sequoia_openpgp::serialize::MarshalInto;
+use sha2::Digest;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::SystemTime;
+use trs_core::{CheckKind, CheckResult, FileReport, Manifest, ManifestEntry, RevisionReport};
+
+/// Sidecar files larger than this are refused unread: a signature or checksum file is tiny.
+pub const MAX_SIDECAR_SIZE: u64 = 1 << 20;
+
+/// The kinds of sidecar file, by suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Sidecar {
+    Asc,
+    Sha512,
+    Sha256,
+    Md5,
+    Sha1,
+}
+
+impl Sidecar {
+    pub const ALL: [Sidecar; 5] = [Sidecar::Asc, Sidecar::Sha512, Sidecar::Sha256, Sidecar::Md5, Sidecar::Sha1];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Sidecar::Asc => "asc",
+            Sidecar::Sha512 => "sha512",
+            Sidecar::Sha256 => "sha256",
+            Sidecar::Md5 => "md5",
+            Sidecar::Sha1 => "sha1",
+        }
+    }
+
+    /// `("x.tar.gz.asc")` → `(Asc, "x.tar.gz")`.
+    pub fn of(path: &str) -> Option<(Sidecar, &str)> {
+        Self::ALL.into_iter().find_map(|k| {
+            let base = path.strip_suffix(k.extension())?.strip_suffix('.')?;
+            (!base.is_empty() && !base.ends_with('/')).then_some((k, base))
+        })
+    }
+}
+
+/// Knobs of a revision verification.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub policy_time: SystemTime,
+    pub limits: ArchiveLimits,
+    /// Artifacts verified at once; 0 means one per available core.
+    pub workers: usize,
+}
+
+impl VerifyOptions {
+    pub fn new(policy_time: SystemTime) -> Self {
+        Self { policy_time, limits: ArchiveLimits::default(), workers: 0 }
+    }
+}
+
+/// One reported file with what the caller needs for caching.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedFile {
+    pub report: FileReport,
+    /// Where `report.checks` may be stored; `None` when it must not be (storage did not
+    /// match the manifest, a sidecar was unreadable, or the file is an orphan sidecar).
+    pub cache_key: Option<String>,
+    /// Whether the checks came from `cached` rather than being computed now.
+    pub from_cache: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RevisionVerification {
+    /// In manifest order.
+    pub files: Vec<VerifiedFile>,
+}
+
+impl RevisionVerification {
+    pub fn reports(&self) -> Vec<FileReport> {
+        self.files.iter().map(|f| f.report.clone()).collect()
+    }
+
+    pub fn into_report(self) -> RevisionReport {
+        RevisionReport { files: self.files.into_iter().map(|f| f.report).collect() }
+    }
+}
+
+/// Digest of the signer set (people and their certificates' bytes, order-independent), for
+/// [`artifact_cache_key`]. Compute once per revision.
+pub fn signers_digest(signers: &[SignerCert]) -> String {
+    let mut items: Vec<Vec<u8>> = signers
+        .iter()
+        .map(|s| {
+            let mut item = s.person.as_bytes().to_vec();
+            item.push(0);
+            item.extend_from_slice(&sha2::Sha256::digest(s.cert.to_vec().unwrap_or_default()));
+            item
+        })
+        .collect();
+    items.sort();
+    let mut h = sha2::Sha256::new();
+    for i in items {
+        h.update((i.len() as u64).to_be_bytes());
+        h.update(i);
+    }
+    hex::encode(h.finalize())
+}
+
+/// The cache key of one artifact's results. See the module documentation for what it covers.
+pub fn artifact_cache_key(
+    artifact: &ManifestEntry,
+    sidecars: &[(Sidecar, &ManifestEntry)],
+    signers_digest: &str,
+    limits: &ArchiveLimits,
+) -> String {
+    let mut sidecars = sidecars.to_vec();
+    sidecars.sort_by_key(|(k, _)| *k);
+    let mut text = format!("trs-checks-v1\n{}\t{}\t{}\n", artifact.path.file_name(), artifact.size, artifact.sha512);
+    for (k, e) in sidecars {
+        text.push_str(&format!("{}\t{}\t{}\n", k.extension(), e.size, e.sha512));
+    }
+    text.push_str(&format!(
+        "signers\t{signers_digest}\nlimits\t{} {} {} {}\n",
+        limits.max_total_size, limits.max_entries, limits.max_ratio, limits.ratio_floor
+    ));
+    format!("v1-{}", hex::encode(sha2::Sha256::digest(text.as_bytes())))
+}
+
+/// An artifact with its sidecars, or an orphan sidecar, at its manifest position.
+enum Item<'m> {
+    Artifact { entry: &'m ManifestEntry, sidecars: Vec<(Sidecar, &'m ManifestEntry)> },
+    Orphan { entry: &'m ManifestEntry, kind: Sidecar, base: &'m str },
+}
+
+fn classify(manifest: &Manifest) -> Vec<Item<'_>> {
+    let by_path: HashMap<&str, &ManifestEntry> = manifest.entries().iter().map(|e| (e.path.as_str(), e)).collect();
+    let is_artifact = |p: &str| Sidecar::of(p).is_none() && by_path.contains_key(p);
+    let mut sidecars: HashMap<&str, Vec<(Sidecar, &ManifestEntry)>> = HashMap::new();
+    let mut items = Vec::new();
+    for e in manifest.entries() {
+        match Sidecar::of(e.path.as_str()) {
+            Some((kind, base)) if is_artifact(base) => sidecars.entry(base).or_default().push((kind, e)),
+            Some((kind, base)) => items.push(Item::Orphan { entry: e, kind, base }),
+            None => items.push(Item::Artifact { entry: e, sidecars: Vec::new() }),
+        }
+    }
+    for item in &mut items {
+        if let Item::Artifact { entry, sidecars: s } = item {
+            *s = sidecars.remove(entry.path.as_str()).unwrap_or_default();
+        }
+    }
+    items
+}
+
+/// Reads a sidecar, refusing oversized files and bytes that differ from the manifest.
+fn read_sidecar(entry: &ManifestEntry, file: &Path) -> Result<Vec<u8>, String> {
+    if entry.size > MAX_SIDECAR_SIZE {
+        return Err(format!("it is larger than {} bytes", MAX_SIDECAR_SIZE));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_SIDECAR_SIZE + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("could not read it from storage: {e}"))?;
+    let digest: [u8; 64] = sha2::Sha512::digest(&bytes).into();
+    if bytes.len() as u64 != entry.size || digest != *entry.sha512.as_bytes() {
+        return Err("it changed in storage (its bytes no longer match the manifest)".into());
+    }
+    Ok(bytes)
+}
+
+/// Verifies every artifact of `manifest`. `locate` says where a manifest entry's bytes are;
+/// `cached` returns stored checks for a cache key (see [`artifact_cache_key`]), or `None` to
+/// verify.
+pub fn verify_revision<L, C>(
+    manifest: &Manifest,
+    locate: L,
+    signers: &[SignerCert],
+    options: &VerifyOptions,
+    cached: C,
+) -> RevisionVerification
+where
+    L: Fn(&ManifestEntry) -> PathBuf + Sync,
+    C: Fn(&str) -> Option<Vec<CheckResult>> + Sync,
+{
+    let items = classify(manifest);
+    let signers_digest = signers_digest(signers);
+    let results: Vec<Mutex<Option<VerifiedFile>>> = items.iter().map(|_| Mutex::new(None)).collect();
+
+    // Largest artifacts first: the revision finishes when its slowest worker does.
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| match &items[i] {
+        Item::Artifact { entry, .. } => std::cmp::Reverse(entry.size),
+        Item::Orphan { .. } => std::cmp::Reverse(0),
+    });
+    let next = AtomicUsize::new(0);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let workers = if options.workers == 0 { cores } else { options.workers }.clamp(1, items.len().max(1));
+
+    let work = || {
+        loop {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&i) = order.get(n) else { break };
+            let done = verify_item(&items[i], &locate, signers, &signers_digest, options, &cached);
+            *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(done);
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..workers {
+            s.spawn(work);
+        }
+        work();
+    });
+    RevisionVerification {
+        files: results
+            .into_iter()
+            .filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+            .collect(),
+    }
+}
+
+fn borrow(s: &Option<Result<Vec<u8>, String>>) -> Option<Result<&[u8], String>> {
+    s.as_ref().map(|r| r.as_deref().map_err(Clone::clone))
+}
+
+fn verify_item<L, C>(
+    item: &Item<'_>,
+    locate: &L,
+    signers: &[SignerCert],
+    signers_digest: &str,
+    options: &VerifyOptions,
+    cached: &C,
+) -> VerifiedFile
+where
+    L: Fn(&ManifestEntry) -> PathBuf + Sync,
+    C: Fn(&str) -> Option<Vec<CheckResult>> + Sync,
+{
+    let (entry, sidecars) = match item {
+        Item::Orphan { entry, kind, base } => {
+            let what = if *kind == Sidecar::Asc { "signature" } else { "checksum" };
+            let check = CheckResult::fail(CheckKind::Paths, format!("{what} for a missing file: there is no {base}"));
+            return VerifiedFile {
+                report: FileReport { path: entry.path.clone(), size: entry.size, sha512: entry.sha512, checks: vec![check] },
+                cache_key: None,
+                from_cache: false,
+            };
+        }
+        Item::Artifact { entry, sidecars } => (*entry, sidecars),
+    };
+    let key = artifact_cache_key(entry, sidecars, signers_digest, &options.limits);
+    let report = |checks| FileReport { path: entry.path.clone(), size: entry.size, sha512: entry.sha512, checks };
+    if let Some(checks) = cached(&key) {
+        return VerifiedFile { report: report(checks), cache_key: Some(key), from_cache: true };
+    }
+
+    let read = |kind: Sidecar| {
+        sidecars.iter().find(|(k, _)| *k == kind).map(|(_, e)| read_sidecar(e, &locate(e)))
+    };
+    let (asc, sha512, sha256) = (read(Sidecar::Asc), read(Sidecar::Sha512), read(Sidecar::Sha256));
+    let sidecars_ok = [&asc, &sha512, &sha256].iter().all(|s| !matches!(s, Some(Err(_))));
+    let inputs = ArtifactInputs {
+        expected_size: entry.size,
+        expected_sha512: entry.sha512,
+        sha512_file: borrow(&sha512),
+        sha256_file: borrow(&sha256),
+        asc: borrow(&asc),
+        signers,
+        policy_time: options.policy_time,
+        limits: options.limits,
+    };
+    let checked = verify_artifact(&entry.path, &locate(entry), &inputs);
+    let mut checks = checked.checks;
+    for (kind, e) in sidecars {
+        if matches!(kind, Sidecar::Md5 | Sidecar::Sha1) {
+            checks.push(CheckResult::warn(
+                CheckKind::Paths,
+                format!("weak checksum file {} present; MD5/SHA-1 are not accepted as checksums", e.path.file_name()),
+            ));
+        }
+    }
+    let cacheable = checked.storage_matches && sidecars_ok;
+    VerifiedFile { report: report(checks), cache_key: cacheable.then_some(key), from_cache: false }
+}

@@ -1,0 +1,324 @@
+//! Detached OpenPGP signatures: the project's signer certificates, parsing a `.asc`, deciding
+//! how each signature's digest is computed during the single read of the artifact, and
+//! judging the signature once the digest is known.
+//!
+//! Digest routes (see [`Route`]): a v4 signature over SHA-512 — GnuPG's default for modern
+//! keys — reuses the SHA-512 state the checksum check computes anyway: at end of data the
+//! state is cloned, the signature's trailer (RFC 9580 §5.2.4) is appended to the clone and it
+//! is finalized. So one SHA-512 pass serves both checks. A v4 SHA-256 signature likewise reuses
+//! the SHA-256 state when a `.sha256` file made us compute one. Anything else (v6 signatures,
+//! whose salt is hashed before the data; other algorithms) gets a sequoia hash context fed
+//! from the same buffers in the same pass.
+
+use sequoia_openpgp as openpgp;
+
+use openpgp::cert::amalgamation::ValidAmalgamation;
+use openpgp::cert::{Cert, CertParser};
+use openpgp::crypto::hash;
+use openpgp::packet::{Packet, Signature};
+use openpgp::parse::{PacketParser, PacketParserResult, Parse};
+use openpgp::policy::{HashAlgoSecurity, Policy, StandardPolicy};
+use openpgp::serialize::MarshalInto;
+use openpgp::types::{HashAlgorithm, RevocationStatus, SignatureType};
+use openpgp::{Fingerprint, KeyHandle};
+use std::time::{Duration, SystemTime};
+use trs_core::{CheckKind, CheckResult, Signer};
+
+/// A certificate registered to a person of the project (member, committer or release
+/// manager). Parse these once per revision, not once per artifact.
+#[derive(Debug, Clone)]
+pub struct SignerCert {
+    /// The trs person the certificate is registered to.
+    pub person: String,
+    pub cert: Cert,
+}
+
+impl SignerCert {
+    /// Parses every certificate in `keyring` (armored or binary, e.g. a KEYS file or
+    /// `gpg --export --armor` output) as registered to `person`.
+    pub fn parse_keyring(person: &str, keyring: &[u8]) -> Result<Vec<SignerCert>, String> {
+        let parser = CertParser::from_bytes(keyring).map_err(|e| format!("not an OpenPGP keyring: {e}"))?;
+        let mut out = Vec::new();
+        for cert in parser {
+            let cert = cert.map_err(|e| format!("unreadable certificate: {e}"))?;
+            out.push(SignerCert { person: person.to_string(), cert });
+        }
+        if out.is_empty() {
+            return Err("no certificate found".into());
+        }
+        Ok(out)
+    }
+}
+
+/// More signatures than this in one `.asc` is not a release signature.
+const MAX_SIGNATURES: usize = 16;
+
+/// How far in the future a signature may be dated (clocks of release managers drift).
+const CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
+
+/// Parses a detached signature file, armored or binary. Only signature packets are allowed.
+pub fn parse_detached(bytes: &[u8]) -> Result<Vec<Signature>, String> {
+    let mut ppr = PacketParser::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let mut sigs = Vec::new();
+    while let PacketParserResult::Some(pp) = ppr {
+        let (packet, next) = pp.next().map_err(|e| e.to_string())?;
+        match packet {
+            Packet::Signature(s) => sigs.push(s),
+            Packet::Marker(_) => {}
+            Packet::Unknown(u) => return Err(format!("unreadable {} packet: {}", u.tag(), u.error())),
+            p => return Err(format!("it holds a {} packet, but a detached signature holds only signatures", p.tag())),
+        }
+        if sigs.len() > MAX_SIGNATURES {
+            return Err(format!("it holds more than {MAX_SIGNATURES} signatures"));
+        }
+        ppr = next;
+    }
+    if sigs.is_empty() {
+        return Err("it holds no signature".into());
+    }
+    Ok(sigs)
+}
+
+/// Where a signature's digest comes from at the end of the single pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// v4 over SHA-512: the shared sha2 SHA-512 state plus our own trailer.
+    Sha512,
+    /// v4 over SHA-256 while a `.sha256` file made us compute SHA-256 anyway.
+    Sha256,
+    /// A sequoia context (index into [`SigPlan::contexts`]), salted for v6.
+    Context(usize),
+    /// The digest cannot be computed (unsupported hash algorithm, …).
+    Unsupported(String),
+}
+
+/// The parsed signatures of one `.asc` and what the single pass must feed for them.
+pub(crate) struct SigPlan {
+    pub sigs: Vec<(Signature, Route)>,
+    /// Extra hash contexts to feed with the artifact's bytes.
+    pub contexts: Vec<hash::Context>,
+}
+
+impl SigPlan {
+    pub fn new(sigs: Vec<Signature>, have_sha256: bool) -> SigPlan {
+        let mut contexts: Vec<hash::Context> = Vec::new();
+        // Contexts are shared between signatures with the same version, algorithm and salt.
+        let mut keys: Vec<(u8, HashAlgorithm, Vec<u8>)> = Vec::new();
+        let sigs = sigs
+            .into_iter()
+            .map(|sig| {
+                let route = match (sig.version(), sig.hash_algo()) {
+                    (4, HashAlgorithm::SHA512) => Route::Sha512,
+                    (4, HashAlgorithm::SHA256) if have_sha256 => Route::Sha256,
+                    (version, algo) => {
+                        let salt = match &sig {
+                            Signature::V6(s) => s.salt().to_vec(),
+                            _ => Vec::new(),
+                        };
+                        let key = (version, algo, salt);
+                        match keys.iter().position(|k| *k == key) {
+                            Some(i) => Route::Context(i),
+                            None => match algo.context() {
+                                Ok(builder) => {
+                                    let mut ctx = builder.for_signature(version);
+                                    // RFC 9580 §5.2.4: a v6 signature's salt is hashed first.
+                                    ctx.update(&key.2);
+                                    contexts.push(ctx);
+                                    keys.push(key);
+                                    Route::Context(contexts.len() - 1)
+                                }
+                                Err(e) => Route::Unsupported(format!("its hash algorithm {algo} is not supported: {e}")),
+                            },
+                        }
+                    }
+                };
+                (sig, route)
+            })
+            .collect();
+        SigPlan { sigs, contexts }
+    }
+}
+
+/// The bytes a v4 signature appends to the data before finalizing (RFC 9580 §5.2.4):
+/// version, type, public-key algorithm, hash algorithm, hashed-subpacket length and data,
+/// then `0x04 0xFF` and the four-byte big-endian length of what came before.
+pub(crate) fn v4_trailer(sig: &Signature) -> Result<Vec<u8>, String> {
+    let area = sig.hashed_area().to_vec().map_err(|e| e.to_string())?;
+    let area_len = u16::try_from(area.len()).map_err(|_| "hashed subpacket area too large".to_string())?;
+    let mut out = Vec::with_capacity(area.len() + 12);
+    out.extend_from_slice(&[4, sig.typ().into(), sig.pk_algo().into(), sig.hash_algo().into()]);
+    out.extend_from_slice(&area_len.to_be_bytes());
+    out.extend_from_slice(&area);
+    let hashed_len = (6 + area.len()) as u32;
+    out.extend_from_slice(&[4, 0xFF]);
+    out.extend_from_slice(&hashed_len.to_be_bytes());
+    Ok(out)
+}
+
+/// Finalizes a clone of a sequoia context with the signature appended (any version).
+pub(crate) fn context_digest(ctx: &hash::Context, sig: &Signature) -> Result<Vec<u8>, String> {
+    let mut ctx = ctx.clone();
+    openpgp::crypto::hash::Hash::hash(sig, &mut ctx).map_err(|e| e.to_string())?;
+    ctx.into_digest().map_err(|e| e.to_string())
+}
+
+fn handle_hex(h: &KeyHandle) -> String {
+    match h {
+        KeyHandle::Fingerprint(fp) => fp.to_hex(),
+        KeyHandle::KeyID(id) => id.to_hex(),
+    }
+}
+
+fn fingerprint(fp: &Fingerprint) -> Option<trs_core::Fingerprint> {
+    fp.to_hex().parse().ok()
+}
+
+/// The verdict on one signature; ordered from least to most telling for the report.
+#[derive(Debug)]
+enum Verdict {
+    Unsupported(String),
+    UnknownKey(String),
+    KeyNotValid(String),
+    Bad(String),
+    Good(String, Signer),
+}
+
+impl Verdict {
+    fn rank(&self) -> u8 {
+        match self {
+            Verdict::Unsupported(_) => 0,
+            Verdict::UnknownKey(_) => 1,
+            Verdict::KeyNotValid(_) => 2,
+            Verdict::Bad(_) => 3,
+            Verdict::Good(..) => 4,
+        }
+    }
+}
+
+pub(crate) const TAMPERED: &str = "bad signature: the file does not match (tampered?)";
+
+/// Judges every signature of the `.asc` against its computed digest and returns the
+/// signature check: pass if any signature is good and valid; otherwise the most telling
+/// failure (a mismatching digest beats an unknown key).
+pub(crate) fn judge(
+    sigs: &[(Signature, Result<Vec<u8>, String>)],
+    signers: &[SignerCert],
+    policy_time: SystemTime,
+) -> CheckResult {
+    let policy = StandardPolicy::at(policy_time);
+    let best = sigs
+        .iter()
+        .map(|(sig, digest)| judge_one(sig, digest, signers, &policy, policy_time))
+        .max_by_key(|v| v.rank());
+    match best {
+        Some(Verdict::Good(reason, signer)) => {
+            let mut r = CheckResult::pass(CheckKind::Signature, reason);
+            r.signer = Some(signer);
+            r
+        }
+        Some(Verdict::Bad(r) | Verdict::KeyNotValid(r) | Verdict::UnknownKey(r) | Verdict::Unsupported(r)) => {
+            CheckResult::fail(CheckKind::Signature, r)
+        }
+        None => CheckResult::fail(CheckKind::Signature, "the signature file holds no signature"),
+    }
+}
+
+fn judge_one(
+    sig: &Signature,
+    digest: &Result<Vec<u8>, String>,
+    signers: &[SignerCert],
+    policy: &StandardPolicy<'_>,
+    policy_time: SystemTime,
+) -> Verdict {
+    let issuers = sig.get_issuers();
+    let issuer_text = issuers.first().map(handle_hex).unwrap_or_else(|| "(no issuer given)".into());
+    // Candidate keys: those named as issuer; every key if the signature names none
+    // (`gpg --throw-keyids`).
+    let mut candidates = Vec::new();
+    for sc in signers {
+        let keys: Vec<_> = if issuers.is_empty() {
+            sc.cert.keys().collect()
+        } else {
+            sc.cert.keys().key_handles(issuers.iter()).collect()
+        };
+        for ka in keys {
+            candidates.push((sc, ka.key().clone()));
+        }
+    }
+    if candidates.is_empty() {
+        return Verdict::UnknownKey(format!(
+            "signed by key {issuer_text} which is not registered to any member, committer or release manager of the project"
+        ));
+    }
+    let digest = match digest {
+        Ok(d) => d,
+        Err(e) => return Verdict::Unsupported(format!("cannot check the signature by {issuer_text}: {e}")),
+    };
+    if sig.typ() != SignatureType::Binary {
+        // Text signatures hash line-ending-normalized text; release artifacts are binary.
+        return Verdict::Unsupported(format!(
+            "the signature by {issuer_text} is a {} signature; sign files with `gpg --detach-sign` in binary mode",
+            sig.typ()
+        ));
+    }
+    // The two digest bytes in the signature tell a mismatch without the public-key operation.
+    if digest.get(..2) != Some(&sig.digest_prefix()[..]) {
+        return Verdict::Bad(TAMPERED.into());
+    }
+    let Some((sc, key)) = candidates.into_iter().find(|(_, key)| sig.verify_digest(key, digest).is_ok()) else {
+        return Verdict::Bad(TAMPERED.into());
+    };
+    let signing_fpr = key.fingerprint();
+    let primary_fpr = sc.cert.fingerprint();
+    let fpr_text = primary_fpr.to_hex();
+    let Some(created) = sig.signature_creation_time() else {
+        return Verdict::KeyNotValid("the signature has no creation time".into());
+    };
+    if created > policy_time + CLOCK_SKEW {
+        return Verdict::KeyNotValid(format!("the signature by {fpr_text} is dated in the future"));
+    }
+    if let Err(e) = policy.signature(sig, HashAlgoSecurity::CollisionResistance) {
+        return Verdict::KeyNotValid(format!("the signature by {fpr_text} is not acceptable: {e}"));
+    }
+    if sig.signature_alive(policy_time, CLOCK_SKEW).is_err() {
+        return Verdict::KeyNotValid(format!("the signature by {fpr_text} has expired"));
+    }
+    // Everything about the key is judged at the moment of signing.
+    let vc = match sc.cert.with_policy(policy, created) {
+        Ok(vc) => vc,
+        Err(e) => return Verdict::KeyNotValid(format!("key {fpr_text} was not valid at signing time: {e}")),
+    };
+    if let RevocationStatus::Revoked(_) = vc.revocation_status() {
+        return Verdict::KeyNotValid(format!("key {fpr_text} was revoked at signing time"));
+    }
+    if vc.alive().is_err() {
+        return Verdict::KeyNotValid(format!("key {fpr_text} was expired at signing time"));
+    }
+    let Some(vka) = vc.keys().key_handle(signing_fpr.clone()).next() else {
+        return Verdict::KeyNotValid(format!(
+            "signing key {} was not validly bound to {fpr_text} at signing time",
+            signing_fpr.to_hex()
+        ));
+    };
+    if let RevocationStatus::Revoked(_) = vka.revocation_status() {
+        return Verdict::KeyNotValid(format!("key {} was revoked at signing time", signing_fpr.to_hex()));
+    }
+    if vka.alive().is_err() {
+        return Verdict::KeyNotValid(format!("key {} was expired at signing time", signing_fpr.to_hex()));
+    }
+    if !vka.for_signing() {
+        return Verdict::KeyNotValid(format!("key {} is not marked for signing", signing_fpr.to_hex()));
+    }
+    let user_id = vc.primary_userid().ok().map(|u| String::from_utf8_lossy(u.userid().value()).into_owned());
+    let Some(fingerprint) = fingerprint(&primary_fpr) else {
+        return Verdict::Unsupported(format!("unexpected fingerprint form {fpr_text}"));
+    };
+    let signer = Signer {
+        fingerprint,
+        signing_key: (signing_fpr != primary_fpr).then(|| crate::signature::fingerprint(&signing_fpr)).flatten(),
+        user_id: user_id.clone(),
+        person: sc.person.clone(),
+    };
+    let uid = user_id.map(|u| format!(" ({u})")).unwrap_or_default();
+    Verdict::Good(format!("good signature by {fpr_text}{uid}, registered to {}", sc.person), signer)
+}

@@ -1,0 +1,10 @@
+//! One module per command group; each turns parsed arguments into API calls and output.
+
+pub mod admin;
+pub mod bench;
+pub mod keys;
+pub mod person;
+pub mod project;
+pub mod serve;
+pub mod status;
+pub mod upload;

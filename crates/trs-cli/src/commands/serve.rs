@@ -1,0 +1,100 @@
+//! `trs serve`: the embedded host. Every function handler's routes behind one HTTP server,
+//! the embedded stores in one data folder, the verify worker on tokio, and a scheduler tick
+//! that sweeps queued tasks (so nothing queued before a crash is forgotten).
+
+use crate::error::{CliResult, failed};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, put};
+use futures::TryStreamExt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use trs_app::{App, AppError, TaskNotifier};
+use trs_core::OpaqueId;
+use trs_http::ApiError;
+use trs_storage::embedded::EmbeddedBlobStore;
+
+/// How often queued tasks are swept even if no announcement arrived.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+struct ChannelNotifier(mpsc::UnboundedSender<OpaqueId>);
+
+impl TaskNotifier for ChannelNotifier {
+    fn task_queued(&self, id: &OpaqueId) {
+        let _ = self.0.send(id.clone());
+    }
+}
+
+/// Builds the app over the data folder and the router with every function's routes.
+pub fn build(data: &std::path::Path, public_url: &str) -> CliResult<(App, Router, mpsc::UnboundedReceiver<OpaqueId>)> {
+    let (items, blobs) = trs_storage::embedded::open_data_dir(data, public_url.to_string())
+        .map_err(|e| failed(format!("cannot open data folder {}: {e}", data.display())))?;
+    let blobs = Arc::new(blobs);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut app = App::new(Arc::new(items), blobs.clone());
+    app.notifier = Arc::new(ChannelNotifier(tx));
+    let blob_upload = Router::new()
+        .route("/api/v1/blob-upload/{token}", put(accept_upload))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(blobs);
+    let router = Router::new()
+        .route("/api/v1/health", get(|| async { "ok\n" }))
+        .merge(trs_function_admin::routes())
+        .merge(trs_function_upload::routes())
+        .merge(trs_function_verify::routes())
+        .with_state(app.clone())
+        .merge(blob_upload);
+    Ok((app, router, rx))
+}
+
+/// The embedded blob store's upload URL endpoint (the role S3's presigned PUT plays on AWS).
+async fn accept_upload(
+    State(blobs): State<Arc<EmbeddedBlobStore>>,
+    Path(token): Path<String>,
+    body: Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let meta = blobs.accept_upload(&token, Box::pin(stream)).await.map_err(AppError::from)?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(meta)))
+}
+
+/// Runs queued tasks as they are announced, and sweeps for forgotten ones.
+pub async fn task_worker(app: App, mut rx: mpsc::UnboundedReceiver<OpaqueId>) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        tokio::select! {
+            Some(id) = rx.recv() => run_one(&app, &id).await,
+            _ = tick.tick() => {
+                match trs_app::tasks::unfinished_tasks(&app).await {
+                    Ok(tasks) => for t in tasks { run_one(&app, &t.id).await },
+                    Err(e) => tracing::error!(error = %e, "could not list queued tasks"),
+                }
+            }
+        }
+    }
+}
+
+async fn run_one(app: &App, id: &OpaqueId) {
+    if let Err(e) = trs_function_verify::run_task(app, id).await {
+        tracing::error!(task = %id, error = %e, "task failed");
+    }
+}
+
+pub async fn run(data: &std::path::Path, listen: SocketAddr, public_url: Option<String>) -> CliResult<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
+    let bound = listener.local_addr().map_err(failed)?;
+    let public_url = public_url.unwrap_or_else(|| format!("http://{bound}"));
+    let (app, router, rx) = build(data, &public_url)?;
+    tokio::spawn(task_worker(app, rx));
+    eprintln!("trs serving on {public_url} (listening on {bound}), data in {}", data.display());
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(failed)
+}

@@ -1,0 +1,55 @@
+//! `trs status`: a release's stage, latest revision and per-file checks.
+
+use crate::client::Client;
+use crate::error::{CliError, CliResult};
+use crate::output;
+use serde_json::Value;
+
+pub async fn fetch(client: &Client, project: &str, version: &str, product: Option<&str>) -> CliResult<Value> {
+    let query = product.map(|p| format!("?product={p}")).unwrap_or_default();
+    client.get(&format!("/api/v1/projects/{project}/releases/{version}{query}")).await
+}
+
+pub async fn run(client: &Client, project: &str, version: &str, product: Option<&str>, as_json: bool) -> CliResult<()> {
+    let report = fetch(client, project, version, product).await?;
+    if as_json {
+        output::json(&report);
+    } else {
+        print_human(&report);
+    }
+    Ok(())
+}
+
+/// Exit 3 when verification finished with any failing check.
+pub fn exit_for(report: &Value) -> CliResult<()> {
+    if report["summary"]["fail"].as_u64().unwrap_or(0) > 0 { Err(CliError::VerificationFailed) } else { Ok(()) }
+}
+
+pub fn print_human(r: &Value) {
+    let s = |v: &Value| v.as_str().unwrap_or("-").to_string();
+    let name = match r["product"].as_str() {
+        Some(p) => format!("{}/{}/{}", s(&r["project"]), p, s(&r["version"])),
+        None => format!("{}/{}", s(&r["project"]), s(&r["version"])),
+    };
+    println!("{name}  stage {}  revision {}  ({})", s(&r["stage"]), r["revision"], s(&r["revision_key"]));
+    if let Some(sum) = r.get("summary").filter(|v| !v.is_null()) {
+        println!("checks: {} pass, {} warn, {} fail", sum["pass"], sum["warn"], sum["fail"]);
+    } else {
+        println!("checks: verification {}", s(&r["verification"]));
+    }
+    for f in r["files"].as_array().into_iter().flatten() {
+        let checks = f["checks"].as_array().cloned().unwrap_or_default();
+        if checks.is_empty() {
+            continue;
+        }
+        println!("\n{}  ({} bytes)", s(&f["path"]), f["size"]);
+        for c in checks {
+            let mark = match c["result"].as_str() {
+                Some("pass") => "ok  ",
+                Some("warn") => "WARN",
+                _ => "FAIL",
+            };
+            println!("  {mark} {:<9} {}", s(&c["check"]), s(&c["reason"]));
+        }
+    }
+}

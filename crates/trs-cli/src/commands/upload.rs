@@ -1,0 +1,153 @@
+//! `trs upload`: declare the files, stream each one to its upload URL (bounded memory, a
+//! progress bar on a terminal), commit the revision, then wait for its verification and print
+//! the per-file report (exit 3 if any check failed).
+
+use crate::client::{Client, error_of, read_json};
+use crate::commands::status;
+use crate::error::{CliError, CliResult, failed};
+use crate::output;
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use trs_app::upload::{CommittedUpload, StartedUpload};
+use trs_core::ArtifactPath;
+
+pub struct UploadArgs<'a> {
+    pub project: &'a str,
+    pub version: &'a str,
+    pub product: Option<&'a str>,
+    pub files: &'a [PathBuf],
+    pub force: bool,
+    pub no_wait: bool,
+    pub json: bool,
+}
+
+/// The name a file is uploaded under: its file name, checked locally first so a hostile
+/// name fails before any byte is sent (the server checks again).
+fn artifact_name(path: &Path) -> CliResult<String> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| CliError::Usage(format!("{} has no usable file name", path.display())))?;
+    name.parse::<ArtifactPath>().map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(name.to_string())
+}
+
+pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
+    let mut declared = Vec::new();
+    let mut total = 0u64;
+    for path in args.files {
+        let meta = std::fs::metadata(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(CliError::Usage(format!("{} is not a regular file", path.display())));
+        }
+        total += meta.len();
+        declared.push(json!({"path": artifact_name(path)?, "size": meta.len()}));
+    }
+    let started: StartedUpload = client
+        .post(
+            &format!("/api/v1/projects/{}/releases/{}/uploads", args.project, args.version),
+            &json!({"product": args.product, "files": declared, "force": args.force}),
+        )
+        .await?;
+
+    let show_progress = !args.json && std::io::stderr().is_terminal();
+    let bar = if show_progress { ProgressBar::new(total) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{msg:30!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    for (file, target) in args.files.iter().zip(&started.files) {
+        bar.set_message(target.path.to_string());
+        put_file(client, file, &target.upload, &bar).await?;
+    }
+    bar.finish_and_clear();
+
+    let committed: CommittedUpload = client.post(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
+    if !args.json {
+        eprintln!(
+            "committed revision {} of {} ({} files, key {})",
+            committed.revision, committed.release, committed.files, committed.revision_key
+        );
+    }
+    if args.no_wait {
+        if args.json {
+            output::json(&committed);
+        }
+        return Ok(());
+    }
+    wait_for_task(client, &committed.task.to_string(), show_progress).await?;
+    let report: Value = status::fetch(client, args.project, args.version, args.product).await?;
+    if args.json {
+        output::json(&json!({"upload": committed, "status": report}));
+    } else {
+        status::print_human(&report);
+    }
+    status::exit_for(&report)
+}
+
+/// Streams one file to its upload URL, advancing the progress bar as chunks leave.
+async fn put_file(client: &Client, path: &Path, upload: &trs_storage::UploadUrl, bar: &ProgressBar) -> CliResult<()> {
+    let file = tokio::fs::File::open(path).await.map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+    let len = file.metadata().await.map_err(failed)?.len();
+    let bar = bar.clone();
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).inspect(move |chunk| {
+        if let Ok(c) = chunk {
+            bar.inc(c.len() as u64);
+        }
+    });
+    let method = reqwest::Method::from_bytes(upload.method.as_bytes()).map_err(failed)?;
+    let mut req = client
+        .http()
+        .request(method, &upload.url)
+        .header("content-length", len)
+        .body(reqwest::Body::wrap_stream(stream));
+    for (k, v) in &upload.headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.map_err(|e| client.connect_error(e))?;
+    if !resp.status().is_success() {
+        return Err(match error_of(resp).await {
+            CliError::Failed(m) => failed(format!("uploading {}: {m}", path.display())),
+            other => other,
+        });
+    }
+    Ok(())
+}
+
+/// Polls the task until it is done; a spinner says what it is doing.
+pub async fn wait_for_task(client: &Client, task: &str, show_progress: bool) -> CliResult<()> {
+    let spinner = if show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let mut delay = Duration::from_millis(50);
+    loop {
+        let resp = client
+            .http()
+            .get(format!("{}/api/v1/tasks/{task}", client_base(client)))
+            .send()
+            .await
+            .map_err(|e| client.connect_error(e))?;
+        let t: Value = read_json(resp).await?;
+        spinner.set_message(format!("verifying: {}", t["progress"].as_str().unwrap_or("queued")));
+        match t["state"].as_str() {
+            Some("done") => break,
+            Some("failed") => {
+                spinner.finish_and_clear();
+                return Err(failed(format!("verification task failed: {}", t["error"].as_str().unwrap_or("unknown error"))));
+            }
+            _ => {}
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_millis(500));
+    }
+    spinner.finish_and_clear();
+    Ok(())
+}
+
+fn client_base(client: &Client) -> &str {
+    client.base()
+}

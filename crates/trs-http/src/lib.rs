@@ -1,0 +1,109 @@
+//! HTTP glue shared by the function handlers: how a signed call is authenticated, how errors
+//! become responses (`{"error": {"code", "message"}}` with the status the error carries), and
+//! the body limit for API calls (file bytes never come through the API).
+
+use axum::body::Body;
+use axum::extract::{FromRef, FromRequest, Request};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use trs_app::authenticate::{Caller, SignedRequest, authenticate};
+use trs_app::{App, AppError};
+
+/// API request bodies are small JSON documents; files go through upload URLs.
+pub const MAX_API_BODY: usize = 1 << 20;
+
+/// An [`AppError`] as an HTTP response.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!(error = %self.0, "request failed");
+        }
+        let message = match &self.0 {
+            AppError::Internal(_) => "internal error; see the server log".to_string(),
+            other => other.to_string(),
+        };
+        let body = serde_json::json!({"error": {"code": self.0.code(), "message": message}});
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A request whose OpenPGP signature has been verified: who called, and the exact body bytes
+/// that were signed.
+pub struct SignedCall {
+    pub caller: Caller,
+    pub body: Bytes,
+}
+
+impl SignedCall {
+    pub fn json<T: DeserializeOwned>(&self) -> ApiResult<T> {
+        if self.body.is_empty() {
+            return serde_json::from_slice(b"{}").map_err(|e| malformed(e.to_string()));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| malformed(e.to_string()))
+    }
+}
+
+fn malformed(reason: String) -> ApiError {
+    ApiError(AppError::bad_request("malformed-request", format!("request body is not the expected JSON: {reason}")))
+}
+
+fn header_lookup(headers: &HeaderMap) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+impl<S> FromRequest<S> for SignedCall
+where
+    App: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request<Body>, state: &S) -> Result<Self, Self::Rejection> {
+        let app = App::from_ref(state);
+        let (parts, body) = req.into_parts();
+        let signed = trs_auth::SignedHeaders::from_header_lookup(header_lookup(&parts.headers))
+            .map_err(|e| ApiError(AppError::Unauthenticated { code: e.code(), message: e.to_string() }))?;
+        let body = axum::body::to_bytes(body, MAX_API_BODY)
+            .await
+            .map_err(|_| ApiError(AppError::TooLarge(format!("API request bodies are limited to {MAX_API_BODY} bytes"))))?;
+        let caller = authenticate(
+            &app,
+            &signed,
+            SignedRequest { method: parts.method.as_str(), path: parts.uri.path(), query: parts.uri.query(), body: &body },
+        )
+        .await?;
+        // The optional Trs-Uid header is the caller's own claim; a mismatch means they are
+        // signing with someone else's key by mistake, which deserves a clear answer.
+        if let Some(uid) = parts.headers.get("Trs-Uid").and_then(|v| v.to_str().ok()) {
+            if uid != caller.person.uid.as_str() {
+                return Err(ApiError(AppError::Unauthenticated {
+                    code: "uid-mismatch",
+                    message: format!("key {} is registered to {}, not to {uid}", caller.key, caller.person.uid),
+                }));
+            }
+        }
+        Ok(SignedCall { caller, body })
+    }
+}
+
+/// Parses a path segment into an identifier newtype with a 400 naming the problem.
+pub fn parse_segment<T>(value: &str) -> ApiResult<T>
+where
+    T: std::str::FromStr<Err = trs_core::IdError>,
+{
+    value.parse::<T>().map_err(|e| ApiError(AppError::from(e)))
+}

@@ -1,0 +1,313 @@
+//! [`ItemStore`] on one redb file, for the single-machine deployment.
+//!
+//! Every write (put, delete, transact) is one redb write transaction. redb runs write
+//! transactions one at a time, so conditions checked inside one cannot be invalidated before it
+//! commits: that is what makes `VersionIs` safe under concurrency. Reads use read transactions,
+//! which see a consistent snapshot without blocking writers.
+//!
+//! Pagination of `query_gsi1` continues after an index sort key, so index sort keys should be
+//! unique within an index partition (items sharing one could be skipped across a page boundary;
+//! DynamoDB has the same caveat with its own cursor).
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+
+use super::keys::{self, End};
+use crate::item::{
+    Condition, Item, ItemStore, Key, MAX_ITEM_BYTES, MAX_TRANSACTION_ITEMS, Page, Query, StoreError, WriteOp,
+};
+
+/// `keys::encode(key)` -> the item as JSON.
+const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
+/// `keys::encode_index(gsi1, key)` -> nothing; the item itself is read from [`ITEMS`].
+const GSI1: TableDefinition<&[u8], ()> = TableDefinition::new("gsi1");
+
+#[derive(Clone)]
+pub struct EmbeddedItemStore {
+    db: Arc<Database>,
+}
+
+fn backend(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("{what}: {e}"))
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+fn is_live(item: &Item, now: i64) -> bool {
+    item.expires_at.is_none_or(|at| at >= now)
+}
+
+fn decode_item(bytes: &[u8], key: &Key) -> Result<Item, StoreError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::Corrupt { key: key.clone(), reason: format!("stored item is not valid JSON: {e}") })
+}
+
+impl EmbeddedItemStore {
+    /// Opens (or creates) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(|e| backend(&format!("opening {}", path.display()), e))?;
+        // Read transactions cannot open tables that were never created.
+        let txn = db.begin_write().map_err(|e| backend("starting a write transaction", e))?;
+        txn.open_table(ITEMS).map_err(|e| backend("creating the items table", e))?;
+        txn.open_table(GSI1).map_err(|e| backend("creating the gsi1 table", e))?;
+        txn.commit().map_err(|e| backend("committing", e))?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
+    /// Physically removes expired items and their index entries (reads already ignore them);
+    /// returns how many were removed. Meant to be run now and then, like DynamoDB's TTL sweeper.
+    pub async fn purge_expired(&self) -> Result<usize, StoreError> {
+        self.blocking(|db| {
+            let now = now();
+            let txn = db.begin_write().map_err(|e| backend("starting a write transaction", e))?;
+            let mut removed = 0;
+            {
+                let mut items = txn.open_table(ITEMS).map_err(|e| backend("opening items", e))?;
+                let mut index = txn.open_table(GSI1).map_err(|e| backend("opening gsi1", e))?;
+                let mut expired = Vec::new();
+                for entry in items.iter().map_err(|e| backend("scanning items", e))? {
+                    let (k, v) = entry.map_err(|e| backend("scanning items", e))?;
+                    let item = decode_item(v.value(), &keys::decode(k.value()))?;
+                    if !is_live(&item, now) {
+                        expired.push(item);
+                    }
+                }
+                for item in expired {
+                    items.remove(keys::encode(&item.key).as_slice()).map_err(|e| backend("removing", e))?;
+                    if let Some(g) = &item.gsi1 {
+                        index
+                            .remove(keys::encode_index(g, &item.key).as_slice())
+                            .map_err(|e| backend("removing", e))?;
+                    }
+                    removed += 1;
+                }
+            }
+            txn.commit().map_err(|e| backend("committing", e))?;
+            Ok(removed)
+        })
+        .await
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || f(&db)).await.map_err(|e| backend("item store worker thread", e))?
+    }
+
+    /// Applies `ops` in one write transaction; `single` selects the error a failed condition
+    /// reports (a lone put/delete fails with `ConditionFailed`, a transaction is cancelled).
+    async fn write(&self, ops: Vec<WriteOp>, single: bool) -> Result<(), StoreError> {
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(|e| backend("starting a write transaction", e))?;
+            match apply(&txn, &ops, single) {
+                Ok(()) => txn.commit().map_err(|e| backend("committing", e)),
+                Err(e) => {
+                    txn.abort().map_err(|e| backend("aborting", e))?;
+                    Err(e)
+                }
+            }
+        })
+        .await
+    }
+}
+
+fn validate(op: &WriteOp) -> Result<(), StoreError> {
+    keys::check_key(op.key(), "item")?;
+    if let WriteOp::Put { item, .. } = op {
+        if let Some(g) = &item.gsi1 {
+            keys::check_key(g, "gsi1")?;
+        }
+        let size = serde_json::to_vec(&item.body).map_err(|e| StoreError::Invalid(e.to_string()))?.len();
+        if size > MAX_ITEM_BYTES {
+            return Err(StoreError::Invalid(format!(
+                "item {:?} body is {size} bytes, more than the limit of {MAX_ITEM_BYTES}",
+                item.key
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn holds(condition: Condition, current: Option<&Item>) -> bool {
+    match condition {
+        Condition::None => true,
+        Condition::Absent => current.is_none(),
+        Condition::VersionIs(v) => current.is_some_and(|i| i.version == v),
+    }
+}
+
+fn apply(txn: &WriteTransaction, ops: &[WriteOp], single: bool) -> Result<(), StoreError> {
+    let now = now();
+    let mut items = txn.open_table(ITEMS).map_err(|e| backend("opening items", e))?;
+    let mut index = txn.open_table(GSI1).map_err(|e| backend("opening gsi1", e))?;
+    // All conditions first: ops touch distinct keys, so one op's write cannot affect another's
+    // condition, and checking up front keeps a cancelled transaction from writing anything.
+    let mut stored = Vec::with_capacity(ops.len());
+    for (i, op) in ops.iter().enumerate() {
+        let key = op.key();
+        let raw = items.get(keys::encode(key).as_slice()).map_err(|e| backend("reading", e))?;
+        let current = raw.map(|g| decode_item(g.value(), key)).transpose()?;
+        let live = current.as_ref().filter(|c| is_live(c, now));
+        let condition = match op {
+            WriteOp::Put { condition, .. } | WriteOp::Delete { condition, .. } | WriteOp::Check { condition, .. } => {
+                *condition
+            }
+        };
+        if !holds(condition, live) {
+            return Err(if single {
+                StoreError::ConditionFailed { key: key.clone() }
+            } else {
+                StoreError::TransactionCancelled { index: i, key: key.clone() }
+            });
+        }
+        stored.push(current);
+    }
+    for (op, current) in ops.iter().zip(stored) {
+        // Expired items still hold index entries until overwritten, so clean up regardless.
+        let old_index = current.and_then(|c| c.gsi1.map(|g| keys::encode_index(&g, &c.key)));
+        match op {
+            WriteOp::Check { .. } => {}
+            WriteOp::Delete { key, .. } => {
+                items.remove(keys::encode(key).as_slice()).map_err(|e| backend("deleting", e))?;
+                if let Some(old) = old_index {
+                    index.remove(old.as_slice()).map_err(|e| backend("deleting index entry", e))?;
+                }
+            }
+            WriteOp::Put { item, .. } => {
+                let new_index = item.gsi1.as_ref().map(|g| keys::encode_index(g, &item.key));
+                if let Some(old) = old_index.filter(|o| Some(o) != new_index.as_ref()) {
+                    index.remove(old.as_slice()).map_err(|e| backend("deleting index entry", e))?;
+                }
+                let json = serde_json::to_vec(item).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                items.insert(keys::encode(&item.key).as_slice(), json.as_slice()).map_err(|e| backend("writing", e))?;
+                if let Some(new) = new_index {
+                    index.insert(new.as_slice(), ()).map_err(|e| backend("writing index entry", e))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads at most `query.limit` live entries of `table` in the query's range; `item_of` turns
+/// an entry into (its sort key, the item), or `None` if it no longer points at a live item.
+fn scan<V: redb::Value + 'static>(
+    table: &impl ReadableTable<&'static [u8], V>,
+    query: &Query,
+    mut item_of: impl FnMut(&[u8], V::SelfType<'_>) -> Result<Option<(String, Item)>, StoreError>,
+) -> Result<Page, StoreError> {
+    if query.limit == 0 {
+        return Err(StoreError::Invalid("query limit must be at least 1".into()));
+    }
+    let Some((lower, upper)) = keys::query_range(query) else {
+        return Ok(Page { items: vec![], next: None });
+    };
+    let range =
+        table.range::<&[u8]>((End::bound(&lower), End::bound(&upper))).map_err(|e| backend("reading a range", e))?;
+    let entries: Box<dyn Iterator<Item = _>> = if query.reverse { Box::new(range.rev()) } else { Box::new(range) };
+    let mut items = Vec::new();
+    let mut last_sort_key = None;
+    for entry in entries {
+        let (k, v) = entry.map_err(|e| backend("reading a range", e))?;
+        let Some((sort_key, item)) = item_of(k.value(), v.value())? else { continue };
+        if items.len() == query.limit {
+            // One more live item exists, so the caller needs a cursor.
+            return Ok(Page { items, next: last_sort_key });
+        }
+        last_sort_key = Some(sort_key);
+        items.push(item);
+    }
+    Ok(Page { items, next: None })
+}
+
+#[async_trait]
+impl ItemStore for EmbeddedItemStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        keys::check_key(key, "item")?;
+        let encoded = keys::encode(key);
+        let key = key.clone();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(|e| backend("starting a read transaction", e))?;
+            let table = txn.open_table(ITEMS).map_err(|e| backend("opening items", e))?;
+            let raw = table.get(encoded.as_slice()).map_err(|e| backend("reading", e))?;
+            let item = raw.map(|g| decode_item(g.value(), &key)).transpose()?;
+            Ok(item.filter(|i| is_live(i, now())))
+        })
+        .await
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        let op = WriteOp::Put { item, condition };
+        validate(&op)?;
+        self.write(vec![op], true).await
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        let op = WriteOp::Delete { key: key.clone(), condition };
+        validate(&op)?;
+        self.write(vec![op], true).await
+    }
+
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        if ops.len() > MAX_TRANSACTION_ITEMS {
+            return Err(StoreError::Invalid(format!(
+                "a transaction has {} operations, more than the limit of {MAX_TRANSACTION_ITEMS}",
+                ops.len()
+            )));
+        }
+        let mut seen = HashSet::new();
+        for op in &ops {
+            validate(op)?;
+            if !seen.insert(op.key()) {
+                return Err(StoreError::Invalid(format!(
+                    "a transaction has more than one operation on item {:?}",
+                    op.key()
+                )));
+            }
+        }
+        if ops.is_empty() {
+            return Ok(());
+        }
+        self.write(ops, false).await
+    }
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        self.blocking(move |db| {
+            let now = now();
+            let txn = db.begin_read().map_err(|e| backend("starting a read transaction", e))?;
+            let table = txn.open_table(ITEMS).map_err(|e| backend("opening items", e))?;
+            scan(&table, &query, |k, v| {
+                let item = decode_item(v, &keys::decode(k))?;
+                Ok(is_live(&item, now).then(|| (item.key.sk.clone(), item)))
+            })
+        })
+        .await
+    }
+
+    async fn query_gsi1(&self, query: Query) -> Result<Page, StoreError> {
+        self.blocking(move |db| {
+            let now = now();
+            let txn = db.begin_read().map_err(|e| backend("starting a read transaction", e))?;
+            let items = txn.open_table(ITEMS).map_err(|e| backend("opening items", e))?;
+            let index = txn.open_table(GSI1).map_err(|e| backend("opening gsi1", e))?;
+            scan(&index, &query, |k, ()| {
+                let (sort_key, base) = keys::decode_index(k).ok_or_else(|| StoreError::Corrupt {
+                    key: Key::new(query.pk.clone(), "?"),
+                    reason: "malformed gsi1 index entry".into(),
+                })?;
+                let raw = items.get(keys::encode(&base).as_slice()).map_err(|e| backend("reading", e))?;
+                let item = raw.map(|g| decode_item(g.value(), &base)).transpose()?;
+                Ok(item.filter(|i| is_live(i, now)).map(|i| (sort_key, i)))
+            })
+        })
+        .await
+    }
+}

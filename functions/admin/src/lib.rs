@@ -1,0 +1,102 @@
+//! The admin function: registering people and their keys, creating projects, and serving a
+//! project's KEYS file. A thin adapter: parse, authorize through the role table, call
+//! `trs_app`, answer JSON.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use trs_app::{App, AppError, people, projects};
+use trs_core::{Action, PersonUid, ProductName, ProjectName, authorize};
+use trs_http::{ApiResult, SignedCall, parse_segment};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/api/v1/people", post(add_person))
+        .route("/api/v1/projects", post(create_project))
+        .route("/api/v1/keys", post(add_key))
+        .route("/api/v1/projects/{project}/KEYS", get(keys_file))
+}
+
+#[derive(Deserialize)]
+struct AddPerson {
+    uid: PersonUid,
+    certificate: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+async fn add_person(State(app): State<App>, call: SignedCall) -> ApiResult<impl IntoResponse> {
+    let req: AddPerson = call.json()?;
+    let permit = authorize(&call.caller.person, None, Action::Administer).map_err(AppError::from)?;
+    let person = people::add_person(
+        &app,
+        &permit,
+        people::NewPerson { uid: req.uid, name: req.name, email: req.email, certificate: req.certificate.into_bytes() },
+    )
+    .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(person)))
+}
+
+#[derive(Deserialize)]
+struct CreateProject {
+    name: ProjectName,
+    members: BTreeSet<PersonUid>,
+    #[serde(default)]
+    committers: BTreeSet<PersonUid>,
+    #[serde(default)]
+    release_managers: BTreeSet<PersonUid>,
+    #[serde(default)]
+    products: BTreeSet<ProductName>,
+}
+
+async fn create_project(State(app): State<App>, call: SignedCall) -> ApiResult<impl IntoResponse> {
+    let req: CreateProject = call.json()?;
+    let permit = authorize(&call.caller.person, None, Action::Administer).map_err(AppError::from)?;
+    let project = projects::create_project(
+        &app,
+        &permit,
+        projects::NewProject {
+            name: req.name,
+            members: req.members,
+            committers: req.committers,
+            release_managers: req.release_managers,
+            products: req.products,
+        },
+    )
+    .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(project)))
+}
+
+#[derive(Deserialize)]
+struct AddKey {
+    certificate: String,
+    /// Another person's uid: needs the "manage keys" role (admin). Default: the caller.
+    #[serde(default)]
+    uid: Option<PersonUid>,
+}
+
+async fn add_key(State(app): State<App>, call: SignedCall) -> ApiResult<impl IntoResponse> {
+    let req: AddKey = call.json()?;
+    let caller = &call.caller.person;
+    let target = req.uid.unwrap_or_else(|| caller.uid.clone());
+    let permit = if target == caller.uid {
+        let mine = projects::projects_of(&app, &caller.uid).await?;
+        trs_core::roles::authorize_own_key(caller, &mine).map_err(AppError::from)?
+    } else {
+        authorize(caller, None, Action::ManageKeys).map_err(AppError::from)?
+    };
+    let key = people::add_key(&app, &permit, &target, req.certificate.as_bytes()).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(key)))
+}
+
+async fn keys_file(State(app): State<App>, Path(project): Path<String>) -> ApiResult<impl IntoResponse> {
+    let project: ProjectName = parse_segment(&project)?;
+    let text = projects::keys_file(&app, &project).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text))
+}

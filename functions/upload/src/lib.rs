@@ -1,0 +1,55 @@
+//! The upload function: a release manager starts an upload (declares files, receives upload
+//! URLs), sends the bytes straight to the blob store, then commits the new revision. Also
+//! answers the release status that `trs status` shows. A thin adapter over `trs_app::upload`.
+
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use trs_app::{App, status, upload};
+use trs_core::{OpaqueId, ProductName, ProjectName, ReleaseId, Version};
+use trs_http::{ApiResult, SignedCall, parse_segment};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/api/v1/projects/{project}/releases/{version}/uploads", post(start))
+        .route("/api/v1/uploads/{id}/commit", post(commit))
+        .route("/api/v1/projects/{project}/releases/{version}", get(release_status))
+}
+
+fn release_id(project: &str, product: Option<ProductName>, version: &str) -> ApiResult<ReleaseId> {
+    Ok(ReleaseId { project: parse_segment::<ProjectName>(project)?, product, version: parse_segment::<Version>(version)? })
+}
+
+async fn start(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: upload::StartUpload = call.json()?;
+    let id = release_id(&project, req.product.clone(), &version)?;
+    let started = upload::start_upload(&app, &call.caller.person, id, req).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(started)))
+}
+
+async fn commit(State(app): State<App>, Path(id): Path<String>, call: SignedCall) -> ApiResult<impl IntoResponse> {
+    let id: OpaqueId = parse_segment(&id)?;
+    let committed = upload::commit_upload(&app, &call.caller.person, &id).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(committed)))
+}
+
+#[derive(Deserialize)]
+struct ProductQuery {
+    product: Option<String>,
+}
+
+async fn release_status(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    Query(q): Query<ProductQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let product = q.product.as_deref().map(parse_segment::<ProductName>).transpose()?;
+    let id = release_id(&project, product, &version)?;
+    Ok(Json(status::release_status(&app, &id).await?))
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The one command that runs every test, on a fresh machine: installs what the tests need
+# (GnuPG for real-key interop, cargo-nextest for the runner), then runs the whole workspace.
+# It ends with nextest's summary line, so a run that executed no tests is visible.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)
+command -v gpg-agent >/dev/null 2>&1 || need_apt+=(gpg-agent)
+command -v zip >/dev/null 2>&1 || need_apt+=(zip)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install --locked cargo-nextest
+fi
+
+cargo nextest run --workspace --no-fail-fast "$@"
