@@ -23,7 +23,9 @@ pub struct KeysEntry {
 }
 
 /// Renders the `KEYS` file of `project`. Keys are ordered by person uid, then fingerprint, so
-/// the output only changes when the set of keys (or a key's state) changes.
+/// the output only changes when the set of keys (or a key's state) changes. Expiry and
+/// revocation marks in the summaries are evaluated at the time of rendering. Entries whose
+/// certificate does not parse are listed as left out, not fatal.
 pub fn render_keys_file(project: &str, entries: &[KeysEntry]) -> String {
     let project = pgp::sanitize_line(project);
     let mut parsed: Vec<(&PersonUid, String, Option<openpgp::Cert>)> = entries

@@ -223,11 +223,17 @@ pub struct VerifiedRequest {
 /// Verifies a signed request against the caller's registered certificate (`cert_armored`,
 /// looked up by the caller from `headers.key`).
 ///
-/// Check order (the first failure is returned):
+/// The service's order, matching `docs/signed-requests.md`:
+/// [`SignedHeaders::from_header_lookup`] (`missing-header`, `malformed-header`); look up the
+/// certificate registered for `headers.key` (`unknown-key`); this function; then the nonce
+/// check (`replayed-nonce`), recording the nonce only after this function succeeds.
+///
+/// This function checks, in order (the first failure is returned):
 /// 1. method, path and query are request-line shaped (`malformed-request`);
 /// 2. SHA-256 of `body` equals `Trs-Content-SHA256` (`body-hash-mismatch`);
 /// 3. |now − `Trs-Timestamp`| ≤ 300 s (`timestamp-out-of-window`);
-/// 4. the certificate parses and its primary fingerprint is `Trs-Key` (`unknown-key`);
+/// 4. the certificate parses and its primary fingerprint is `Trs-Key` (`unknown-key`; a
+///    consistency check on the caller's lookup);
 /// 5. `Trs-Signature` is exactly one binary (or text) signature packet, made by a key of that
 ///    certificate, that cryptographically verifies over the canonical string (`bad-signature`);
 /// 6. the signature is acceptable to the standard policy (hash algorithm) and its creation
@@ -235,9 +241,6 @@ pub struct VerifiedRequest {
 /// 7. at the signature's creation time and again at `now`: the certificate and the signing key
 ///    are not revoked (`key-revoked`), not expired (`key-expired`), valid under the standard
 ///    policy and the key is signing-capable (`bad-signature`).
-///
-/// Nonce replay (`replayed-nonce`) and unknown `Trs-Key` (`unknown-key`) are the caller's
-/// checks: it must look the key up before, and record the nonce only after, this succeeds.
 pub fn verify_request(
     headers: &SignedHeaders,
     method: &str,

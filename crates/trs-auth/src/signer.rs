@@ -277,3 +277,26 @@ impl RequestSigner for GpgSigner {
         Ok(out.stdout)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::primary_fingerprints;
+
+    #[test]
+    fn colon_listing_yields_primary_fingerprints_only() {
+        let listing = "\
+sec:u:255:22:AAAAAAAAAAAAAAAA:1700000000:::u:::scESC:::+::ed25519:::0:
+fpr:::::::::1111111111111111111111111111111111111111:
+grp:::::::::0000000000000000000000000000000000000000:
+uid:u::::1700000000::HASH::Test <t@example.org>::::::::::0:
+ssb:u:255:18:BBBBBBBBBBBBBBBB:1700000000::::::e:::+::cv25519::
+fpr:::::::::2222222222222222222222222222222222222222:
+sec:u:3072:1:CCCCCCCCCCCCCCCC:1700000000:::u:::scSC:::+:::23::0:
+fpr:::::::::3333333333333333333333333333333333333333:
+";
+        assert_eq!(
+            primary_fingerprints(listing),
+            vec!["1111111111111111111111111111111111111111", "3333333333333333333333333333333333333333"]
+        );
+    }
+}

@@ -322,3 +322,57 @@ fn judge_one(
     let uid = user_id.map(|u| format!(" ({u})")).unwrap_or_default();
     Verdict::Good(format!("good signature by {fpr_text}{uid}, registered to {}", sc.person), signer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openpgp::cert::{CertBuilder, CipherSuite};
+    use openpgp::packet::signature::SignatureBuilder;
+    use sha2::Digest;
+
+    fn sign(algo: HashAlgorithm) -> (Cert, Signature) {
+        let (cert, _) = CertBuilder::new()
+            .add_userid("T <t@example.org>")
+            .set_cipher_suite(CipherSuite::Cv25519)
+            .add_signing_subkey()
+            .generate()
+            .unwrap();
+        let p = StandardPolicy::new();
+        let mut kp = cert.keys().with_policy(&p, None).secret().for_signing().next().unwrap().key().clone().into_keypair().unwrap();
+        let sig = SignatureBuilder::new(SignatureType::Binary).set_hash_algo(algo).sign_message(&mut kp, b"data").unwrap();
+        (cert, sig)
+    }
+
+    #[test]
+    fn routes_share_states_where_they_can() {
+        let (_, s512) = sign(HashAlgorithm::SHA512);
+        let (_, s256) = sign(HashAlgorithm::SHA256);
+        let (_, s384) = sign(HashAlgorithm::SHA384);
+        let plan = SigPlan::new(vec![s512.clone(), s256.clone(), s384.clone(), s256.clone()], false);
+        let routes: Vec<_> = plan.sigs.iter().map(|(_, r)| r.clone()).collect();
+        // Both SHA-256 signatures share one context.
+        assert_eq!(routes, vec![Route::Sha512, Route::Context(0), Route::Context(1), Route::Context(0)]);
+        assert_eq!(plan.contexts.len(), 2);
+        let plan = SigPlan::new(vec![s256], true);
+        assert_eq!(plan.sigs[0].1, Route::Sha256);
+    }
+
+    #[test]
+    fn our_v4_trailer_gives_sequoias_digest() {
+        for algo in [HashAlgorithm::SHA512, HashAlgorithm::SHA256] {
+            let (cert, sig) = sign(algo);
+            let mut ctx = algo.context().unwrap().for_signature(4);
+            ctx.update(b"data");
+            let theirs = context_digest(&ctx, &sig).unwrap();
+            let trailer = v4_trailer(&sig).unwrap();
+            let ours = match algo {
+                HashAlgorithm::SHA512 => sha2::Sha512::new().chain_update(b"data").chain_update(&trailer).finalize().to_vec(),
+                _ => sha2::Sha256::new().chain_update(b"data").chain_update(&trailer).finalize().to_vec(),
+            };
+            assert_eq!(ours, theirs);
+            assert_eq!(&ours[..2], sig.digest_prefix());
+            let signing = cert.keys().subkeys().next().unwrap().key().clone();
+            sig.verify_digest(&signing, &ours).unwrap();
+        }
+    }
+}

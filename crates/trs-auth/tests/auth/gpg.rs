@@ -78,6 +78,8 @@ fn gnupg_made_keys_register_and_sign_requests_via_gpg_signer() {
     assert!(err.to_string().contains("matches 2 secret keys"), "{err}");
 }
 
+/// The shell recipe in docs/signed-requests.md, run verbatim (with `curl` stubbed to print its
+/// arguments), must produce headers the server accepts.
 #[test]
 fn shell_recipe_from_the_docs_produces_a_valid_signature() {
     if !gpg_available() {
@@ -86,49 +88,82 @@ fn shell_recipe_from_the_docs_produces_a_valid_signature() {
     let home = GpgHome::new();
     let fpr = home.gen_key("Shell User <sh@example.org>", "ed25519");
     let cert = validate_certificate(&home.export_public(&fpr), SystemTime::now()).unwrap();
-    let now = now_unix();
+    let recipe = docs_recipe();
+    let dir = tempfile::tempdir().unwrap();
+    let body_file = dir.path().join("body.json");
     let body = b"{\"vote\":\"+1\"}";
-    // The recipe, as written in docs/signed-requests.md.
-    let script = r#"
-        set -eu
-        BODY_SHA256=$(printf '%s' "$BODY" | sha256sum | cut -d' ' -f1)
-        NONCE=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-        CANON=$(printf 'TRS-REQUEST-V1\n%s\n%s\n%s\n%s\n%s\n%s' \
-            "$METHOD" "$REQ_PATH" "$QUERY" "$TS" "$NONCE" "$BODY_SHA256")
-        SIG=$(printf '%s' "$CANON" | gpg --batch --local-user "$FPR" --detach-sign | base64 -w0)
-        printf '%s\n%s\n%s\n' "$NONCE" "$BODY_SHA256" "$SIG"
-    "#;
-    for textmode in [false, true] {
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(if textmode {
-                script.replace("--detach-sign", "--textmode --detach-sign")
-            } else {
-                script.to_string()
-            })
+    std::fs::write(&body_file, body).unwrap();
+
+    let cases: [(&str, &str, Option<&str>, bool); 3] = [
+        (
+            "/api/v1/projects/foo/releases/1.0.0%2Brc1/votes",
+            "binding=true&x=%2F",
+            Some(body_file.to_str().unwrap()),
+            false,
+        ),
+        ("/api/v1/projects/foo/votes", "", Some(body_file.to_str().unwrap()), true),
+        ("/api/v1/projects/foo/releases/1.0.0", "", None, false),
+    ];
+    for (path, query, body_path, textmode) in cases {
+        let script =
+            if textmode { recipe.replace("--detach-sign", "--textmode --detach-sign") } else { recipe.clone() };
+        let script = format!("set -eu\ncurl() {{ for a in \"$@\"; do printf '%s\\n' \"$a\"; done; }}\n{script}");
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(&script)
             .env("GNUPGHOME", home.path())
-            .env("BODY", std::str::from_utf8(body).unwrap())
             .env("METHOD", "POST")
-            .env("REQ_PATH", "/api/v1/projects/foo/votes")
-            .env("QUERY", "")
-            .env("TS", now.to_string())
-            .env("FPR", &fpr);
-        let out = cmd.output().unwrap();
+            .env("REQ_PATH", path)
+            .env("QUERY", query)
+            .env("BODY_FILE", body_path.unwrap_or("/dev/null"))
+            .env("FPR", &fpr)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "recipe failed: {}", String::from_utf8_lossy(&out.stderr));
         let stdout = String::from_utf8(out.stdout).unwrap();
-        let lines: Vec<&str> = stdout.lines().collect();
-        let pairs = [
-            (HEADER_KEY, fpr.clone()),
-            (HEADER_TIMESTAMP, now.to_string()),
-            (HEADER_NONCE, lines[0].to_string()),
-            (HEADER_CONTENT_SHA256, lines[1].to_string()),
-            (HEADER_SIGNATURE, lines[2].to_string()),
-        ];
-        let h =
-            SignedHeaders::from_header_lookup(|n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone())).unwrap();
-        verify_request(&h, "POST", "/api/v1/projects/foo/votes", None, body, now, &cert.armored)
-            .unwrap_or_else(|e| panic!("textmode={textmode}: {e}"));
+        let header = |name: &str| {
+            stdout.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": "))).map(str::to_string)
+        };
+        let h = SignedHeaders::from_header_lookup(header).unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+        let url = format!(
+            "https://trs.example.org{path}{}",
+            if query.is_empty() { String::new() } else { format!("?{query}") }
+        );
+        assert!(stdout.lines().any(|l| l == url), "{stdout}");
+        let q = if query.is_empty() { None } else { Some(query) };
+        let sent: &[u8] = if body_path.is_some() { body } else { b"" };
+        verify_request(&h, "POST", path, q, sent, now_unix(), &cert.armored)
+            .unwrap_or_else(|e| panic!("{path}?{query} textmode={textmode}: {e}"));
     }
+}
+
+fn docs_recipe() -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/signed-requests.md")).unwrap();
+    let start = doc.find("<!-- recipe:begin -->\n```sh\n").expect("recipe start marker")
+        + "<!-- recipe:begin -->\n```sh\n".len();
+    let end = doc.find("```\n<!-- recipe:end -->").expect("recipe end marker");
+    doc[start..end].to_string()
+}
+
+#[test]
+fn docs_worked_example_matches_the_implementation() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/signed-requests.md")).unwrap();
+    let body = br#"{"vote":"+1","comment":"checked signatures"}"#;
+    let body_sha = trs_auth::request::body_sha256_hex(body);
+    let canon = canonical_string(
+        "POST",
+        "/api/v1/projects/foo/releases/1.0.0%2Brc1/votes",
+        Some("binding=true&lang=en"),
+        1_767_225_600,
+        "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        &body_sha,
+    );
+    assert!(doc.contains(&format!("Trs-Content-SHA256: {body_sha}")));
+    assert!(doc.contains(&format!("```text\n{canon}\n```")), "canonical block differs");
+    assert!(doc.contains(&format!("{:?}", canon)), "string literal differs");
+    assert!(doc.replace('\n', " ").contains(&format!("these {} bytes", canon.len())));
+    use sha2::Digest;
+    assert!(doc.contains(&hex::encode(sha2::Sha256::digest(canon.as_bytes()))));
 }
 
 #[test]

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use trs_app::{App, AppError, TaskNotifier};
 use trs_core::OpaqueId;
 use trs_http::ApiError;
-use trs_storage::embedded::EmbeddedBlobStore;
+use trs_storage::embedded::{EmbeddedBlobStore, EmbeddedItemStore};
 
 /// How often queued tasks are swept even if no announcement arrived.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
@@ -30,12 +30,13 @@ impl TaskNotifier for ChannelNotifier {
 }
 
 /// Builds the app over the data folder and the router with every function's routes.
-pub fn build(data: &std::path::Path, public_url: &str) -> CliResult<(App, Router, mpsc::UnboundedReceiver<OpaqueId>)> {
+pub fn build(data: &std::path::Path, public_url: &str) -> CliResult<(App, Router, Worker)> {
     let (items, blobs) = trs_storage::embedded::open_data_dir(data, public_url.to_string())
         .map_err(|e| failed(format!("cannot open data folder {}: {e}", data.display())))?;
     let blobs = Arc::new(blobs);
+    let items = Arc::new(items);
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut app = App::new(Arc::new(items), blobs.clone());
+    let mut app = App::new(items.clone(), blobs.clone());
     app.notifier = Arc::new(ChannelNotifier(tx));
     let blob_upload = Router::new()
         .route("/api/v1/blob-upload/{token}", put(accept_upload))
@@ -48,7 +49,15 @@ pub fn build(data: &std::path::Path, public_url: &str) -> CliResult<(App, Router
         .merge(trs_function_verify::routes())
         .with_state(app.clone())
         .merge(blob_upload);
-    Ok((app, router, rx))
+    Ok((app.clone(), router, Worker { app, items, rx }))
+}
+
+/// The background half of the host: runs announced tasks, and on every tick sweeps queued
+/// tasks and purges expired items (nonces, abandoned upload sessions).
+pub struct Worker {
+    app: App,
+    items: Arc<EmbeddedItemStore>,
+    rx: mpsc::UnboundedReceiver<OpaqueId>,
 }
 
 /// The embedded blob store's upload URL endpoint (the role S3's presigned PUT plays on AWS).
@@ -62,16 +71,20 @@ async fn accept_upload(
     Ok((axum::http::StatusCode::CREATED, axum::Json(meta)))
 }
 
-/// Runs queued tasks as they are announced, and sweeps for forgotten ones.
-pub async fn task_worker(app: App, mut rx: mpsc::UnboundedReceiver<OpaqueId>) {
-    let mut tick = tokio::time::interval(SWEEP_EVERY);
-    loop {
-        tokio::select! {
-            Some(id) = rx.recv() => run_one(&app, &id).await,
-            _ = tick.tick() => {
-                match trs_app::tasks::unfinished_tasks(&app).await {
-                    Ok(tasks) => for t in tasks { run_one(&app, &t.id).await },
-                    Err(e) => tracing::error!(error = %e, "could not list queued tasks"),
+impl Worker {
+    pub async fn run(mut self) {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tokio::select! {
+                Some(id) = self.rx.recv() => run_one(&self.app, &id).await,
+                _ = tick.tick() => {
+                    match trs_app::tasks::unfinished_tasks(&self.app).await {
+                        Ok(tasks) => for t in tasks { run_one(&self.app, &t.id).await },
+                        Err(e) => tracing::error!(error = %e, "could not list queued tasks"),
+                    }
+                    if let Err(e) = self.items.purge_expired().await {
+                        tracing::error!(error = %e, "could not purge expired items");
+                    }
                 }
             }
         }
@@ -88,8 +101,8 @@ pub async fn run(data: &std::path::Path, listen: SocketAddr, public_url: Option<
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(failed)?;
     let public_url = public_url.unwrap_or_else(|| format!("http://{bound}"));
-    let (app, router, rx) = build(data, &public_url)?;
-    tokio::spawn(task_worker(app, rx));
+    let (_app, router, worker) = build(data, &public_url)?;
+    tokio::spawn(worker.run());
     eprintln!("trs serving on {public_url} (listening on {bound}), data in {}", data.display());
     axum::serve(listener, router)
         .with_graceful_shutdown(async {

@@ -207,6 +207,9 @@ fn scan<V: redb::Value + 'static>(
     if query.limit == 0 {
         return Err(StoreError::Invalid("query limit must be at least 1".into()));
     }
+    if query.pk.is_empty() || query.pk.contains('\0') {
+        return Err(StoreError::Invalid(format!("query partition key {:?} is empty or contains NUL", query.pk)));
+    }
     let Some((lower, upper)) = keys::query_range(query) else {
         return Ok(Page { items: vec![], next: None });
     };
