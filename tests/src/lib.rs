@@ -204,3 +204,366 @@ pub fn check(status: &Value, path: &str, kind: &str) -> (String, String) {
         .map(|(_, r, reason)| (r, reason))
         .unwrap_or_else(|| panic!("no {kind} check for {path}: {status:#}"))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shared setup for the area tests (verification failures, signed calls, upload rules).
+// ---------------------------------------------------------------------------------------------
+
+/// Unix seconds now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+impl Gpg {
+    /// `gpg --detach-sign` without `--armor` → `FILE.asc` holding a binary signature.
+    pub fn detach_sign_binary(&self, fpr: &str, file: &Path) {
+        let asc = format!("{}.asc", file.display());
+        self.run(&["--local-user", fpr, "--no-armor", "--output", &asc, "--detach-sign", file.to_str().unwrap()]);
+    }
+
+    /// `gpg --print-md SHA512 NAME > NAME.sha512`, run in the file's folder so the name is bare.
+    pub fn print_md_sha512(&self, file: &Path) {
+        let dir = file.parent().unwrap();
+        let name = file.file_name().unwrap().to_str().unwrap();
+        let out = self.cmd().args(["--print-md", "SHA512", name]).current_dir(dir).output().expect("gpg --print-md");
+        assert!(out.status.success(), "gpg --print-md: {}", String::from_utf8_lossy(&out.stderr));
+        std::fs::write(dir.join(format!("{name}.sha512")), out.stdout).unwrap();
+    }
+
+    /// A request signer that signs through this GnuPG home.
+    pub fn signer(&self, fpr: &str) -> trs_auth::GpgSigner {
+        trs_auth::GpgSigner::with_gnupghome(fpr, self.home.path()).expect("gpg signer")
+    }
+}
+
+/// Runs `TOOL ARGS NAME` in the file's folder and writes its stdout to `NAME.EXT`.
+fn sidecar_from(tool: &str, args: &[&str], file: &Path, ext: &str) {
+    let dir = file.parent().unwrap();
+    let name = file.file_name().unwrap().to_str().unwrap();
+    let out = Command::new(tool).args(args).arg(name).current_dir(dir).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+    assert!(out.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(dir.join(format!("{name}.{ext}")), out.stdout).unwrap();
+}
+
+/// `sha512sum --tag NAME > NAME.sha512` (BSD style: `SHA512 (NAME) = HEX`).
+pub fn sha512sum_tag(file: &Path) {
+    sidecar_from("sha512sum", &["--tag"], file, "sha512");
+}
+
+/// `sha256sum NAME > NAME.sha256`.
+pub fn sha256sum(file: &Path) {
+    sidecar_from("sha256sum", &[], file, "sha256");
+}
+
+/// `md5sum NAME > NAME.md5`.
+pub fn md5sum(file: &Path) {
+    sidecar_from("md5sum", &[], file, "md5");
+}
+
+/// A `.tar.gz` written by python3's `tarfile` with entry names taken verbatim (so `../evil`
+/// and `/etc/evil` stay as they are, which `tar` itself would refuse or strip). Each entry is
+/// `(name, Some(contents))` for a file or `(name, None)` for a folder.
+pub fn python_tar_gz(out: &Path, entries: &[(&str, Option<&str>)]) {
+    let spec: Vec<Value> = entries.iter().map(|(n, c)| serde_json::json!([n, c])).collect();
+    let script = r#"
+import io, json, sys, tarfile
+out, spec = sys.argv[1], json.loads(sys.argv[2])
+with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT) as t:
+    for name, data in spec:
+        info = tarfile.TarInfo(name)
+        info.mtime = 1700000000
+        if data is None:
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            t.addfile(info)
+        else:
+            b = data.encode()
+            info.size = len(b)
+            info.mode = 0o644
+            t.addfile(info, io.BytesIO(b))
+"#;
+    let status = Command::new("python3")
+        .args(["-c", script, out.to_str().unwrap(), &Value::Array(spec).to_string()])
+        .status()
+        .expect("python3");
+    assert!(status.success(), "python3 tarfile failed");
+}
+
+/// Arguments for a `trs` run: `fixed` followed by every path.
+pub fn args_with<'a>(fixed: &[&'a str], files: &'a [String]) -> Vec<&'a str> {
+    let mut v: Vec<&str> = fixed.to_vec();
+    v.extend(files.iter().map(String::as_str));
+    v
+}
+
+/// A running trs with people: the admin `ada` and the release manager `rita` (both ed25519,
+/// made by GnuPG), and project `foo` (members ada, release managers rita).
+pub struct Team {
+    pub gpg: Gpg,
+    pub server: Server,
+    pub admin: String,
+    pub rm: String,
+    pub work: TempDir,
+}
+
+impl Default for Team {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Team {
+    pub fn new() -> Self {
+        let gpg = Gpg::new();
+        let work = tempfile::tempdir().unwrap();
+        let admin = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
+        let rm = gpg.gen_key("Rita RM <rita@example.org>", "ed25519");
+        let ada_cert = work.path().join("ada.asc");
+        let rita_cert = work.path().join("rita.asc");
+        gpg.export_public(&admin, &ada_cert);
+        gpg.export_public(&rm, &rita_cert);
+        let server = Server::start("ada", &ada_cert);
+        let team = Team { gpg, server, admin, rm, work };
+        ok(&team.as_admin(&["person", "add", "rita", rita_cert.to_str().unwrap(), "--name", "Rita RM"]));
+        ok(&team.as_admin(&["project", "create", "foo", "--members", "ada", "--release-managers", "rita"]));
+        team
+    }
+
+    /// `trs ARGS` signed through GnuPG with the admin's key.
+    pub fn as_admin(&self, args: &[&str]) -> Output {
+        self.server.trs(&self.gpg, &[("TRS_GPG_KEY", self.admin.as_str())], args)
+    }
+
+    /// `trs ARGS` signed through GnuPG with the release manager's key.
+    pub fn as_rm(&self, args: &[&str]) -> Output {
+        self.server.trs(&self.gpg, &[("TRS_GPG_KEY", self.rm.as_str())], args)
+    }
+
+    /// `trs ARGS` signed through GnuPG with `fpr`.
+    pub fn as_key(&self, fpr: &str, args: &[&str]) -> Output {
+        self.server.trs(&self.gpg, &[("TRS_GPG_KEY", fpr)], args)
+    }
+
+    /// `trs ARGS` without any key (public reads).
+    pub fn anonymous(&self, args: &[&str]) -> Output {
+        self.server.trs(&self.gpg, &[], args)
+    }
+
+    /// A path in the work folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.work.path().join(name)
+    }
+
+    /// Writes `contents` to `NAME` in the work folder.
+    pub fn file(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+
+    /// Registers a new person `uid` with a fresh GnuPG ed25519 key; returns its fingerprint.
+    pub fn add_gpg_person(&self, uid: &str) -> String {
+        let fpr = self.gpg.gen_key(&format!("{uid} <{uid}@example.org>"), "ed25519");
+        let cert = self.path(&format!("{uid}.asc"));
+        self.gpg.export_public(&fpr, &cert);
+        ok(&self.as_admin(&["person", "add", uid, cert.to_str().unwrap()]));
+        fpr
+    }
+
+    /// `FILE`, `FILE.asc` (armored, by the release manager) and `FILE.sha512`, as paths.
+    pub fn signed_set(&self, file: &Path) -> Vec<String> {
+        self.gpg.detach_sign(&self.rm, file);
+        sha512sum(file);
+        ["", ".asc", ".sha512"].iter().map(|ext| format!("{}{}", file.display(), ext)).collect()
+    }
+
+    /// `trs upload foo 1.0.0 FILES... --json` as the release manager.
+    pub fn upload(&self, files: &[String]) -> Output {
+        self.as_rm(&args_with(&["upload", "foo", "1.0.0", "--json"], files))
+    }
+
+    /// Uploads and expects exit 3 (a failing check); returns the `status` document.
+    pub fn upload_failing(&self, files: &[String]) -> Value {
+        let out = self.upload(files);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "expected exit 3 (a check failed)\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(&out)
+        );
+        let doc = stdout_json(&out);
+        assert!(doc["upload"].is_object(), "upload part missing: {doc:#}");
+        doc["status"].clone()
+    }
+
+    /// Uploads and expects success (exit 0); returns the `status` document.
+    pub fn upload_passing(&self, files: &[String]) -> Value {
+        let out = self.upload(files);
+        ok(&out);
+        stdout_json(&out)["status"].clone()
+    }
+
+    /// `trs status foo 1.0.0 --json`.
+    pub fn status(&self) -> Output {
+        self.anonymous(&["status", "foo", "1.0.0", "--json"])
+    }
+
+    /// Asserts that release foo 1.0.0 does not exist (`trs status` says not-found).
+    pub fn assert_no_release(&self) {
+        let out = self.status();
+        assert_eq!(out.status.code(), Some(1), "release should not exist; stdout: {}", String::from_utf8_lossy(&out.stdout));
+        let err = stderr(&out);
+        assert!(err.contains("not-found") && err.contains("HTTP 404"), "{err}");
+    }
+
+    /// A request signer through GnuPG for `fpr`.
+    pub fn signer(&self, fpr: &str) -> trs_auth::GpgSigner {
+        self.gpg.signer(fpr)
+    }
+}
+
+/// The results of every check named `kind` for `path` (a file may have one per checksum file).
+pub fn checks_named(status: &Value, path: &str, kind: &str) -> Vec<(String, String)> {
+    checks_of(status, path).into_iter().filter(|(k, _, _)| k == kind).map(|(_, r, reason)| (r, reason)).collect()
+}
+
+/// An HTTP answer: status and JSON body (`Value::Null` if the body was not JSON; `text` has it).
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Api {
+    /// `error.code` of an error body (empty if none).
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// `error.message` of an error body (empty if none).
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or("")
+    }
+
+    /// Asserts an error answer with this status and code, and a non-empty message.
+    pub fn assert_error(&self, status: u16, code: &str) -> &Self {
+        assert_eq!((self.status, self.code()), (status, code), "unexpected answer: {} {}", self.status, self.text);
+        assert!(!self.message().is_empty(), "error without a message: {}", self.text);
+        self
+    }
+}
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap()
+}
+
+fn answer(resp: reqwest::blocking::Response) -> Api {
+    let status = resp.status().as_u16();
+    let text = resp.text().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Api { status, body, text }
+}
+
+/// Sends `METHOD base+path_and_query` with these headers and body, nothing added.
+pub fn send_raw(base: &str, method: &str, path_and_query: &str, headers: &[(&str, String)], body: Vec<u8>) -> Api {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = http().request(method, format!("{base}{path_and_query}")).header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    answer(req.body(body).send().expect("HTTP request"))
+}
+
+/// The five authentication headers for a request signed now.
+pub fn sign_now(signer: &dyn trs_auth::RequestSigner, method: &str, path: &str, body: &[u8]) -> trs_auth::SignedHeaders {
+    trs_auth::sign_request(signer, method, path, None, body, unix_now()).expect("sign request")
+}
+
+/// A correctly signed call: `body` is sent as compact JSON, exactly the bytes signed.
+pub fn signed_call(base: &str, signer: &dyn trs_auth::RequestSigner, method: &str, path: &str, body: &Value) -> Api {
+    let bytes = serde_json::to_vec(body).unwrap();
+    let headers = sign_now(signer, method, path, &bytes);
+    send_raw(base, method, path, &headers.to_pairs(), bytes)
+}
+
+/// An unsigned GET of `base+path_and_query`.
+pub fn get(base: &str, path_and_query: &str) -> Api {
+    answer(http().get(format!("{base}{path_and_query}")).send().expect("HTTP GET"))
+}
+
+/// PUT of raw bytes to an absolute upload URL.
+pub fn put_bytes(url: &str, bytes: Vec<u8>) -> Api {
+    answer(http().put(url).body(bytes).send().expect("HTTP PUT"))
+}
+
+/// Certificates made with sequoia, for keys GnuPG would not make on demand (short-lived,
+/// revoked, encryption-only).
+pub mod certs {
+    use sequoia_openpgp as openpgp;
+
+    use openpgp::cert::prelude::*;
+    use openpgp::packet::Signature;
+    use openpgp::serialize::SerializeInto;
+    use std::path::Path;
+    use std::time::{Duration, SystemTime};
+
+    /// A new certificate with a signing subkey, created at `created` (default: now, to the
+    /// second) and valid for `validity` (default: forever). Returns it with its revocation.
+    pub fn signing_cert(user_id: &str, created: Option<SystemTime>, validity: Option<Duration>) -> (Cert, Signature) {
+        let created = created.unwrap_or_else(now_to_the_second);
+        CertBuilder::new()
+            .add_userid(user_id)
+            .add_signing_subkey()
+            .set_creation_time(created)
+            .set_validity_period(validity)
+            .generate()
+            .expect("generate certificate")
+    }
+
+    /// A certificate whose only subkey is for encryption (the primary only certifies).
+    pub fn encryption_only_cert(user_id: &str) -> Cert {
+        CertBuilder::new()
+            .add_userid(user_id)
+            .add_transport_encryption_subkey()
+            .set_creation_time(now_to_the_second())
+            .generate()
+            .expect("generate certificate")
+            .0
+    }
+
+    /// `cert` with its revocation certificate merged in.
+    pub fn revoked(cert: Cert, revocation: Signature) -> Cert {
+        let (cert, _) = cert.insert_packets(revocation).expect("insert revocation");
+        cert
+    }
+
+    pub fn now_to_the_second() -> SystemTime {
+        let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// The public certificate, ASCII-armored, written to `path`.
+    pub fn write_public(cert: &Cert, path: &Path) {
+        std::fs::write(path, cert.armored().to_vec().expect("armor")).unwrap();
+    }
+
+    /// The certificate with its secret keys (a TSK), ASCII-armored, written to `path`.
+    pub fn write_secret(cert: &Cert, path: &Path) {
+        std::fs::write(path, cert.as_tsk().armored().to_vec().expect("armor")).unwrap();
+    }
+
+    /// Primary fingerprint, uppercase hex.
+    pub fn fingerprint(cert: &Cert) -> String {
+        cert.fingerprint().to_hex()
+    }
+
+    /// A request signer holding the secret key of `cert`.
+    pub fn signer(cert: &Cert) -> trs_auth::KeyFileSigner {
+        trs_auth::KeyFileSigner::from_cert(cert, None).expect("key file signer")
+    }
+}

@@ -16,5 +16,8 @@ pub mod tasks;
 pub mod upload;
 pub mod verify_task;
 
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
 pub use app::{App, Clock, Limits, NoNotifier, SystemClock, TaskNotifier};
 pub use error::{AppError, AppResult};

@@ -1,0 +1,383 @@
+//! Archive and license check outcomes: good archives made by `tar czf`, `zip` and
+//! `git archive`; hostile ones crafted with the tar, flate2 and zip crates.
+
+mod common;
+
+use common::{Release, assert_outcome, run};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use std::io::{Read, Write};
+use std::process::Command;
+use std::time::Instant;
+use trs_checks::ArchiveLimits;
+use trs_core::{CheckKind, Outcome};
+
+const TOP: &str = "apache-foo-1.0.0";
+const SRC_TGZ: &str = "apache-foo-1.0.0-src.tar.gz";
+const SRC_ZIP: &str = "apache-foo-1.0.0-source-release.zip";
+
+/// A source tree as a release manager has it, with a symlink inside it.
+fn tree(r: &Release, with_notice: bool) {
+    r.write(&format!("{TOP}/LICENSE"), b"Apache License 2.0\n");
+    if with_notice {
+        r.write(&format!("{TOP}/NOTICE.txt"), b"Apache Foo\nCopyright The ASF\n");
+    }
+    r.write(&format!("{TOP}/src/main.c"), b"int main(void) { return 0; }\n");
+    std::os::unix::fs::symlink("src/main.c", r.path(&format!("{TOP}/main-link.c"))).unwrap();
+}
+
+#[test]
+fn tar_czf_source_archive_passes_both_checks() {
+    let r = Release::new();
+    tree(&r, true);
+    r.sh("tar", &["czf", SRC_TGZ, TOP]);
+    let fc = r.verify(SRC_TGZ, &[]);
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Pass, &format!("tar.gz archive: 6 entries"));
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Pass, &format!("all inside {TOP}/"));
+    assert_outcome(&fc, CheckKind::License, Outcome::Pass, "LICENSE and NOTICE");
+}
+
+#[test]
+fn zip_source_archive_passes_and_missing_notice_fails() {
+    let r = Release::new();
+    tree(&r, true);
+    r.sh("zip", &["-q", "-r", "-y", SRC_ZIP, TOP]);
+    let fc = r.verify(SRC_ZIP, &[]);
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Pass, "zip archive");
+    assert_outcome(&fc, CheckKind::License, Outcome::Pass, "LICENSE and NOTICE");
+
+    let r = Release::new();
+    tree(&r, false);
+    r.sh("zip", &["-q", "-r", "-y", SRC_ZIP, TOP]);
+    let fc = r.verify(SRC_ZIP, &[]);
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Pass, "zip archive");
+    assert_outcome(&fc, CheckKind::License, Outcome::Fail, &format!("source archive has no NOTICE directly in {TOP}/"));
+}
+
+#[test]
+fn license_check_applies_to_source_archives_only() {
+    let r = Release::new();
+    r.write(&format!("{TOP}/bin/foo"), b"#!/bin/sh\n");
+    r.sh("tar", &["czf", "apache-foo-1.0.0-bin.tar.gz", TOP]);
+    let fc = r.verify("apache-foo-1.0.0-bin.tar.gz", &[]);
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Pass, "tar.gz archive");
+    assert!(fc.checks.iter().all(|c| c.check != CheckKind::License), "{:?}", fc.checks);
+    r.sh("tar", &["czf", SRC_TGZ, TOP]);
+    assert_outcome(&r.verify(SRC_TGZ, &[]), CheckKind::License, Outcome::Fail, "no LICENSE and no NOTICE");
+}
+
+#[test]
+fn git_archive_with_pax_global_header_passes() {
+    let r = Release::new();
+    tree(&r, true);
+    let git = |args: &[&str]| {
+        run(Command::new("git")
+            .args(args)
+            .current_dir(r.path(TOP))
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", r.dir.path()))
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "release"]);
+    git(&["archive", "--format=tar.gz", &format!("--prefix={TOP}/"), "-o", &format!("../{SRC_TGZ}"), "HEAD"]);
+    let fc = r.verify(SRC_TGZ, &[]);
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Pass, &format!("all inside {TOP}/"));
+    assert_outcome(&fc, CheckKind::License, Outcome::Pass, "LICENSE and NOTICE");
+}
+
+#[test]
+fn tar_czf_of_dot_has_several_top_level_entries() {
+    let r = Release::new();
+    tree(&r, true);
+    run(Command::new("tar").args(["czf", &format!("../{SRC_TGZ}"), "."]).current_dir(r.path(TOP)));
+    assert_outcome(&r.verify(SRC_TGZ, &[]), CheckKind::Archive, Outcome::Fail, "more than one top-level entry");
+}
+
+// --- Hostile archives. ---
+
+struct Entry<'a> {
+    name: &'a str,
+    kind: tar::EntryType,
+    data: &'a [u8],
+    link: Option<&'a str>,
+}
+
+fn file<'a>(name: &'a str, data: &'a [u8]) -> Entry<'a> {
+    Entry { name, kind: tar::EntryType::Regular, data, link: None }
+}
+
+fn link<'a>(kind: tar::EntryType, name: &'a str, target: &'a str) -> Entry<'a> {
+    Entry { name, kind, data: b"", link: Some(target) }
+}
+
+/// Writes names and link targets into the header raw, because the tar crate's setters refuse
+/// exactly the hostile paths we need.
+fn hostile_tar_gz(entries: &[Entry<'_>]) -> Vec<u8> {
+    let mut b = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::default()));
+    for e in entries {
+        let mut h = tar::Header::new_gnu();
+        h.as_old_mut().name[..e.name.len()].copy_from_slice(e.name.as_bytes());
+        if let Some(l) = e.link {
+            h.as_old_mut().linkname[..l.len()].copy_from_slice(l.as_bytes());
+        }
+        h.set_entry_type(e.kind);
+        h.set_size(e.data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append(&h, e.data).unwrap();
+    }
+    b.into_inner().unwrap().finish().unwrap()
+}
+
+fn refused(entries: &[Entry<'_>], reason: &str) {
+    let r = Release::new();
+    r.write(SRC_TGZ, &hostile_tar_gz(entries));
+    let fc = r.verify(SRC_TGZ, &[]);
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Fail, reason);
+    assert_outcome(&fc, CheckKind::License, Outcome::Fail, "could not be checked");
+    assert_eq!(std::fs::read_dir(r.dir.path()).unwrap().count(), 1, "nothing was unpacked");
+}
+
+const L: &[u8] = b"license";
+
+#[test]
+fn dot_dot_entry_is_refused() {
+    refused(&[file("top/LICENSE", L), file("top/../../evil", b"x")], "contains '..'");
+    refused(&[file("../evil", b"x")], "contains '..'");
+}
+
+#[test]
+fn absolute_entry_is_refused() {
+    refused(&[file("/etc/cron.d/evil", b"x")], "has an absolute path");
+}
+
+#[test]
+fn symlink_to_etc_passwd_is_refused() {
+    refused(&[file("top/LICENSE", L), link(tar::EntryType::Symlink, "top/passwd", "/etc/passwd")], "points to the absolute path \"/etc/passwd\"");
+}
+
+#[test]
+fn symlink_escaping_with_dot_dot_is_refused() {
+    refused(&[file("top/LICENSE", L), link(tar::EntryType::Symlink, "top/a/up", "../../x")], "points outside the archive's folder");
+}
+
+#[test]
+fn symlink_escaping_through_another_symlink_is_refused() {
+    // Each target alone looks harmless; followed through `self -> .`, `e` leaves the folder.
+    refused(
+        &[
+            file("top/LICENSE", L),
+            link(tar::EntryType::Symlink, "top/self", "."),
+            link(tar::EntryType::Symlink, "top/e", "self/self/../x"),
+        ],
+        "points outside the archive's folder",
+    );
+}
+
+#[test]
+fn entry_written_through_a_symlink_is_refused() {
+    refused(
+        &[file("top/LICENSE", L), link(tar::EntryType::Symlink, "top/lib", "sub"), file("top/lib/x", b"x")],
+        "extracting it would write through the link",
+    );
+}
+
+#[test]
+fn hard_links_outside_the_folder_are_refused() {
+    refused(&[file("top/LICENSE", L), link(tar::EntryType::Link, "top/h", "/etc/shadow")], "hard link");
+    refused(&[file("top/LICENSE", L), link(tar::EntryType::Link, "top/h", "other/file")], "hard link");
+}
+
+#[test]
+fn links_inside_the_folder_are_fine() {
+    let r = Release::new();
+    let entries = [
+        file("top/LICENSE", L),
+        file("top/NOTICE", b"n"),
+        file("top/a/b/c.txt", b"c"),
+        link(tar::EntryType::Symlink, "top/a/b/up", "../../LICENSE"),
+        link(tar::EntryType::Link, "top/hard", "top/a/b/c.txt"),
+    ];
+    r.write(SRC_TGZ, &hostile_tar_gz(&entries));
+    let fc = r.verify(SRC_TGZ, &[]);
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Pass, "5 entries");
+    assert_outcome(&fc, CheckKind::License, Outcome::Pass, "LICENSE and NOTICE are in top/");
+}
+
+#[test]
+fn two_top_level_folders_are_refused() {
+    refused(&[file("a/LICENSE", L), file("b/NOTICE", b"n")], "more than one top-level entry (\"a\" and \"b\")");
+}
+
+#[test]
+fn a_lone_top_level_file_is_refused() {
+    refused(&[file("LICENSE", L)], "is not a folder");
+}
+
+#[test]
+fn devices_are_refused() {
+    refused(&[file("top/LICENSE", L), Entry { name: "top/null", kind: tar::EntryType::Char, data: b"", link: None }], "character device");
+}
+
+#[test]
+fn entry_count_limit() {
+    let r = Release::new();
+    let names: Vec<String> = (0..5).map(|i| format!("top/f{i}")).collect();
+    let entries: Vec<Entry<'_>> = names.iter().map(|n| file(n, b"x")).collect();
+    r.write(SRC_TGZ, &hostile_tar_gz(&entries));
+    let limits = ArchiveLimits { max_entries: 3, ..Default::default() };
+    assert_outcome(&r.verify_with(SRC_TGZ, &[], limits), CheckKind::Archive, Outcome::Fail, "more than 3 entries");
+}
+
+/// 2 GiB of zeros in one entry compress to about 2 MB.
+#[test]
+fn gzip_bomb_is_refused_by_ratio_quickly_and_not_unpacked() {
+    let mut h = tar::Header::new_gnu();
+    h.set_path("top/zeros").unwrap();
+    h.set_size(2 << 30);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut b = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::best()));
+    b.append(&h, std::io::repeat(0).take(2 << 30)).unwrap();
+    let bomb = b.into_inner().unwrap().finish().unwrap();
+    assert!(bomb.len() < 4 << 20, "bomb is {} bytes", bomb.len());
+    let r = Release::new();
+    r.write(SRC_TGZ, &bomb);
+    let t = Instant::now();
+    let fc = r.verify(SRC_TGZ, &[]);
+    assert!(t.elapsed().as_secs() < 5, "took {:?}", t.elapsed());
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Fail, "a compression ratio above 200:1; refused as a decompression bomb");
+    assert_eq!(std::fs::read_dir(r.dir.path()).unwrap().count(), 1, "nothing was unpacked");
+}
+
+/// A bomb hidden after the tar's end marker, inside the gzip stream, where no header
+/// declares it: caught by counting decompressed bytes.
+#[test]
+fn bomb_after_the_end_of_the_tar_is_refused_while_streaming() {
+    // `into_inner` writes the end-of-archive blocks.
+    let tar_bytes = {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_path("top/LICENSE").unwrap();
+        h.set_size(3);
+        h.set_cksum();
+        b.append(&h, &b"lic"[..]).unwrap();
+        b.into_inner().unwrap()
+    };
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    gz.write_all(&tar_bytes).unwrap();
+    std::io::copy(&mut std::io::repeat(0).take(1 << 30), &mut gz).unwrap();
+    let bomb = gz.finish().unwrap();
+    let r = Release::new();
+    r.write(SRC_TGZ, &bomb);
+    let t = Instant::now();
+    let fc = r.verify(SRC_TGZ, &[]);
+    assert!(t.elapsed().as_secs() < 5, "took {:?}", t.elapsed());
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Fail, "it expands to");
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Fail, "decompression bomb");
+}
+
+#[test]
+fn declared_size_over_the_total_limit_is_refused_at_the_header() {
+    let r = Release::new();
+    r.write(SRC_TGZ, &hostile_tar_gz(&[file("top/LICENSE", L), file("top/big", &[0u8; 4096])]));
+    let limits = ArchiveLimits { max_total_size: 1000, ..Default::default() };
+    assert_outcome(&r.verify_with(SRC_TGZ, &[], limits), CheckKind::Archive, Outcome::Fail, "more than the limit of 1000 bytes");
+}
+
+#[test]
+fn truncated_tar_gz_is_refused() {
+    let r = Release::new();
+    tree(&r, true);
+    r.write(&format!("{TOP}/data.bin"), &(0..200_000u32).map(|i| (i * 7919 >> 5) as u8).collect::<Vec<_>>());
+    r.sh("tar", &["czf", SRC_TGZ, TOP]);
+    let whole = r.read(SRC_TGZ);
+    r.write(SRC_TGZ, &whole[..whole.len() / 2]);
+    assert_outcome(&r.verify(SRC_TGZ, &[]), CheckKind::Archive, Outcome::Fail, "corrupt or truncated");
+    // Cut only the gzip trailer: the tar listing is complete, the CRC is not there.
+    r.write(SRC_TGZ, &whole[..whole.len() - 4]);
+    assert_outcome(&r.verify(SRC_TGZ, &[]), CheckKind::Archive, Outcome::Fail, "corrupt or truncated");
+}
+
+#[test]
+fn corrupt_and_truncated_zips_are_refused() {
+    let r = Release::new();
+    tree(&r, true);
+    r.write(&format!("{TOP}/data.txt"), &b"some compressible text line\n".repeat(20_000));
+    r.sh("zip", &["-q", "-r", "-y", SRC_ZIP, TOP]);
+    let whole = r.read(SRC_ZIP);
+    let mut bad = whole.clone();
+    // Flip bytes inside data.txt's deflate stream, which sits in the middle of the file.
+    let mid = bad.len() / 2;
+    for b in &mut bad[mid..mid + 16] {
+        *b ^= 0x55;
+    }
+    r.write(SRC_ZIP, &bad);
+    assert_outcome(&r.verify(SRC_ZIP, &[]), CheckKind::Archive, Outcome::Fail, "corrupt");
+    r.write(SRC_ZIP, &whole[..whole.len() - 30]);
+    assert_outcome(&r.verify(SRC_ZIP, &[]), CheckKind::Archive, Outcome::Fail, "not a readable zip archive");
+}
+
+fn zip_with(f: impl FnOnce(&mut zip::ZipWriter<std::io::Cursor<Vec<u8>>>)) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    f(&mut w);
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn hostile_zips_are_refused() {
+    let opts = zip::write::SimpleFileOptions::default();
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            zip_with(|w| {
+                w.start_file("top/LICENSE", opts).unwrap();
+                w.start_file("top/../../evil", opts).unwrap();
+            }),
+            "contains '..'",
+        ),
+        (
+            zip_with(|w| {
+                w.start_file("top/LICENSE", opts).unwrap();
+                w.add_symlink("top/passwd", "/etc/passwd", opts).unwrap();
+            }),
+            "points to the absolute path",
+        ),
+        (
+            zip_with(|w| {
+                w.start_file("top\\..\\..\\evil.dll", opts).unwrap();
+            }),
+            "contains '..'",
+        ),
+        (
+            zip_with(|w| {
+                w.start_file("a/LICENSE", opts).unwrap();
+                w.start_file("b/NOTICE", opts).unwrap();
+            }),
+            "more than one top-level entry",
+        ),
+    ];
+    for (bytes, reason) in cases {
+        let r = Release::new();
+        r.write(SRC_ZIP, &bytes);
+        assert_outcome(&r.verify(SRC_ZIP, &[]), CheckKind::Archive, Outcome::Fail, reason);
+    }
+}
+
+#[test]
+fn zip_bomb_is_refused() {
+    let opts = zip::write::SimpleFileOptions::default().large_file(true);
+    let bytes = zip_with(|w| {
+        w.start_file("top/zeros", opts).unwrap();
+        std::io::copy(&mut std::io::repeat(0).take(300 << 20), w).unwrap();
+    });
+    let r = Release::new();
+    r.write(SRC_ZIP, &bytes);
+    let t = Instant::now();
+    assert_outcome(&r.verify(SRC_ZIP, &[]), CheckKind::Archive, Outcome::Fail, "refused as a decompression bomb");
+    assert!(t.elapsed().as_secs() < 5);
+}

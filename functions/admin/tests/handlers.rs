@@ -1,0 +1,82 @@
+//! The admin function's routes without a server.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use trs_app::test_support::{Actor, World, armored_public, new_cert, signed_headers, world};
+
+async fn post(w: &World, actor: &Actor, path: &str, body: Value) -> (StatusCode, Value) {
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let mut req = Request::builder().method("POST").uri(path);
+    for (k, v) in signed_headers(actor, "POST", path, &bytes) {
+        req = req.header(k, v);
+    }
+    let resp = trs_function_admin::routes().with_state(w.app.clone()).oneshot(req.body(Body::from(bytes)).unwrap()).await.unwrap();
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+fn cert_text(user_id: &str) -> String {
+    String::from_utf8(armored_public(&new_cert(user_id))).unwrap()
+}
+
+#[tokio::test]
+async fn only_admins_register_people() {
+    let w = world().await;
+    let body = json!({"uid": "newbie", "certificate": cert_text("N <n@example.org>")});
+    let (status, err) = post(&w, &w.rm, "/api/v1/people", body.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(err["error"]["code"], "forbidden-role");
+    let (status, person) = post(&w, &w.admin, "/api/v1/people", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{person}");
+    assert_eq!(person["uid"], "newbie");
+    let (status, err) = post(&w, &w.admin, "/api/v1/people", body).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(err["error"]["code"], "key-already-registered");
+}
+
+#[tokio::test]
+async fn a_certificate_that_is_not_one_is_refused_with_the_reason() {
+    let w = world().await;
+    let (status, err) = post(&w, &w.admin, "/api/v1/people", json!({"uid": "x", "certificate": "hello"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(err["error"]["code"], "invalid-certificate");
+}
+
+#[tokio::test]
+async fn a_release_manager_adds_a_key_of_their_own_but_a_committer_may_not() {
+    let w = world().await;
+    let (status, key) = post(&w, &w.rm, "/api/v1/keys", json!({"certificate": cert_text("Rita 2 <r2@example.org>")})).await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    assert_eq!(key["person"], "rita");
+    let (status, _) = post(&w, &w.committer, "/api/v1/keys", json!({"certificate": cert_text("C2 <c2@example.org>")})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn projects_need_registered_members() {
+    let w = world().await;
+    let (status, err) = post(&w, &w.admin, "/api/v1/projects", json!({"name": "bar", "members": ["ghost"]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(err["error"]["code"], "unknown-person");
+    assert!(err["error"]["message"].as_str().unwrap().contains("ghost"));
+    let (status, _) = post(&w, &w.admin, "/api/v1/projects", json!({"name": "bar", "members": ["ada"]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = post(&w, &w.admin, "/api/v1/projects", json!({"name": "bar", "members": ["ada"]})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn the_keys_file_lists_every_signer() {
+    let w = world().await;
+    let resp = trs_function_admin::routes()
+        .with_state(w.app.clone())
+        .oneshot(Request::builder().uri("/api/v1/projects/foo/KEYS").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+    assert_eq!(text.matches("-----BEGIN PGP PUBLIC KEY BLOCK-----").count(), 3, "{text}");
+}

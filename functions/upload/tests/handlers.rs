@@ -1,0 +1,85 @@
+//! The upload function's routes driven as the API host drives them, without a server:
+//! requests go straight into the router.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use trs_app::test_support::{Actor, World, signed_headers, world};
+
+async fn call(w: &World, actor: Option<&Actor>, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let mut req = Request::builder().method(method).uri(path).header("content-type", "application/json");
+    if let Some(a) = actor {
+        for (k, v) in signed_headers(a, method, path, &bytes) {
+            req = req.header(k, v);
+        }
+    }
+    let resp = trs_function_upload::routes()
+        .with_state(w.app.clone())
+        .oneshot(req.body(Body::from(bytes)).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+const START: &str = "/api/v1/projects/foo/releases/1.0.0/uploads";
+
+#[tokio::test]
+async fn starting_an_upload_returns_one_upload_url_per_file() {
+    let w = world().await;
+    let body = json!({"files": [{"path": "a.tar.gz", "size": 10}, {"path": "a.tar.gz.asc", "size": 2}]});
+    let (status, started) = call(&w, Some(&w.rm), "POST", START, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let files = started["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0]["upload"]["method"], "PUT");
+    assert!(files[0]["upload"]["url"].as_str().unwrap().contains("/api/v1/blob-upload/"));
+    assert_ne!(files[0]["upload"]["url"], files[1]["upload"]["url"]);
+}
+
+#[tokio::test]
+async fn unsigned_calls_are_refused_with_a_reason() {
+    let w = world().await;
+    let (status, body) = call(&w, None, "POST", START, json!({"files": []})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "missing-header");
+}
+
+#[tokio::test]
+async fn a_committer_may_not_upload() {
+    let w = world().await;
+    let (status, body) = call(&w, Some(&w.committer), "POST", START, json!({"files": [{"path": "a", "size": 1}]})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["code"], "forbidden-role");
+}
+
+#[tokio::test]
+async fn hostile_names_are_refused_before_anything_is_stored() {
+    let w = world().await;
+    for name in ["../x", "/etc/passwd", "a\\b", ".git/config", "a\u{0}b"] {
+        let (status, body) = call(&w, Some(&w.rm), "POST", START, json!({"files": [{"path": name, "size": 1}]})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name:?}");
+        assert_eq!(body["error"]["code"], "hostile-file-name", "{name:?}");
+    }
+    let (status, _) = call(&w, None, "GET", "/api/v1/projects/foo/releases/1.0.0", Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was created");
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_a_400() {
+    let w = world().await;
+    let (status, body) = call(&w, Some(&w.rm), "POST", START, json!({"files": "nope"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "malformed-request");
+}
+
+#[tokio::test]
+async fn committing_an_unknown_upload_is_a_404() {
+    let w = world().await;
+    let path = format!("/api/v1/uploads/{}/commit", "0".repeat(32));
+    let (status, body) = call(&w, Some(&w.rm), "POST", &path, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
