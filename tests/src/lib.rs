@@ -230,6 +230,22 @@ impl Gpg {
         std::fs::write(dir.join(format!("{name}.sha512")), out.stdout).unwrap();
     }
 
+    /// Like [`Gpg::gen_key`], with an expiry as `gpg --quick-gen-key` takes it (`1y`,
+    /// `seconds=5`, …).
+    pub fn gen_key_expiring(&self, user_id: &str, algo: &str, expire: &str) -> String {
+        self.run(&["--passphrase", "", "--pinentry-mode", "loopback", "--quick-gen-key", user_id, algo, "sign", expire]);
+        let out = self.run(&["--with-colons", "--list-keys", user_id]);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("fpr:").map(|r| r.trim_matches(':').to_string()))
+            .expect("fingerprint in gpg listing")
+    }
+
+    /// `gpg --quick-set-expire FPR EXPIRE` (e.g. `1y`).
+    pub fn set_expire(&self, fpr: &str, expire: &str) {
+        self.run(&["--pinentry-mode", "loopback", "--passphrase", "", "--quick-set-expire", fpr, expire]);
+    }
+
     /// A request signer that signs through this GnuPG home.
     pub fn signer(&self, fpr: &str) -> trs_auth::GpgSigner {
         trs_auth::GpgSigner::with_gnupghome(fpr, self.home.path()).expect("gpg signer")
@@ -260,33 +276,15 @@ pub fn md5sum(file: &Path) {
     sidecar_from("md5sum", &[], file, "md5");
 }
 
-/// A `.tar.gz` written by python3's `tarfile` with entry names taken verbatim (so `../evil`
-/// and `/etc/evil` stay as they are, which `tar` itself would refuse or strip). Each entry is
-/// `(name, Some(contents))` for a file or `(name, None)` for a folder.
-pub fn python_tar_gz(out: &Path, entries: &[(&str, Option<&str>)]) {
-    let spec: Vec<Value> = entries.iter().map(|(n, c)| serde_json::json!([n, c])).collect();
-    let script = r#"
-import io, json, sys, tarfile
-out, spec = sys.argv[1], json.loads(sys.argv[2])
-with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT) as t:
-    for name, data in spec:
-        info = tarfile.TarInfo(name)
-        info.mtime = 1700000000
-        if data is None:
-            info.type = tarfile.DIRTYPE
-            info.mode = 0o755
-            t.addfile(info)
-        else:
-            b = data.encode()
-            info.size = len(b)
-            info.mode = 0o644
-            t.addfile(info, io.BytesIO(b))
-"#;
-    let status = Command::new("python3")
-        .args(["-c", script, out.to_str().unwrap(), &Value::Array(spec).to_string()])
+/// `tar -czPf OUT -C DIR MEMBERS...`: GNU tar with `--absolute-names`, so member names such as
+/// `../evil` or `/tmp/x/evil` are stored as given instead of being made safe.
+pub fn tar_gz_verbatim(out: &Path, dir: &Path, members: &[&str]) {
+    let status = Command::new("tar")
+        .args(["-czPf", out.to_str().unwrap(), "-C", dir.to_str().unwrap()])
+        .args(members)
         .status()
-        .expect("python3");
-    assert!(status.success(), "python3 tarfile failed");
+        .expect("tar");
+    assert!(status.success(), "tar -czPf failed");
 }
 
 /// Arguments for a `trs` run: `fixed` followed by every path.

@@ -133,11 +133,10 @@ fn a_missing_checksum_fails_the_checksum_check() {
 #[test]
 fn a_tarball_with_a_dotdot_entry_fails_the_archive_check() {
     let t = Team::new();
+    t.file("tree/apache-foo-1.0.0/README", b"hello\n");
+    t.file("evil", b"owned\n");
     let tgz = t.path("apache-foo-1.0.0-bin.tar.gz");
-    python_tar_gz(
-        &tgz,
-        &[("apache-foo-1.0.0", None), ("apache-foo-1.0.0/README", Some("hello\n")), ("../evil", Some("owned\n"))],
-    );
+    tar_gz_verbatim(&tgz, &t.path("tree"), &["apache-foo-1.0.0", "../evil"]);
     let status = t.upload_failing(&t.signed_set(&tgz));
     assert_fail(&status, "apache-foo-1.0.0-bin.tar.gz", "archive", "../evil");
     let (_, reason) = result_of(&status, "apache-foo-1.0.0-bin.tar.gz", "archive");
@@ -150,15 +149,14 @@ fn a_tarball_with_a_dotdot_entry_fails_the_archive_check() {
 #[test]
 fn a_tarball_with_an_absolute_entry_fails_the_archive_check() {
     let t = Team::new();
+    t.file("tree/apache-foo-1.0.0/README", b"hello\n");
+    let evil = t.file("evil", b"owned\n");
     let tgz = t.path("apache-foo-1.0.0-bin.tar.gz");
-    python_tar_gz(
-        &tgz,
-        &[("apache-foo-1.0.0", None), ("apache-foo-1.0.0/README", Some("hello\n")), ("/tmp/evil", Some("owned\n"))],
-    );
+    tar_gz_verbatim(&tgz, &t.path("tree"), &["apache-foo-1.0.0", evil.to_str().unwrap()]);
     let status = t.upload_failing(&t.signed_set(&tgz));
     assert_fail(&status, "apache-foo-1.0.0-bin.tar.gz", "archive", "absolute");
     let (_, reason) = result_of(&status, "apache-foo-1.0.0-bin.tar.gz", "archive");
-    assert!(reason.contains("/tmp/evil"), "{reason}");
+    assert!(reason.contains(evil.to_str().unwrap()), "{reason}");
 }
 
 #[test]
@@ -307,4 +305,103 @@ fn a_wrong_sha256_fails_even_beside_a_good_sha512() {
     let results = checks_named(&status, "RELEASE-NOTES.txt", "checksum");
     assert!(results.iter().any(|(r, why)| r == "pass" && why.contains(".sha512")), "{results:?}");
     assert!(results.iter().any(|(r, why)| r == "fail" && why.contains(".sha256")), "{results:?}");
+}
+
+#[test]
+fn a_tarball_with_a_symlink_out_of_the_tree_fails_the_archive_check() {
+    let t = Team::new();
+    let tree = t.path("tree/apache-foo-1.0.0");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("README"), "hello\n").unwrap();
+    std::os::unix::fs::symlink("../../../etc/passwd", tree.join("passwd")).unwrap();
+    let tgz = t.path("apache-foo-1.0.0-bin.tar.gz");
+    let st = Command::new("tar")
+        .args(["czf", tgz.to_str().unwrap(), "-C", t.path("tree").to_str().unwrap(), "apache-foo-1.0.0"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = t.upload_failing(&t.signed_set(&tgz));
+    assert_fail(&status, "apache-foo-1.0.0-bin.tar.gz", "archive", "symlink");
+    let (_, reason) = result_of(&status, "apache-foo-1.0.0-bin.tar.gz", "archive");
+    assert!(reason.contains("outside"), "{reason}");
+}
+
+#[test]
+fn a_text_mode_signature_fails_with_a_reason() {
+    let t = Team::new();
+    let file = notes(&t, "RELEASE-NOTES.txt");
+    let asc = format!("{}.asc", file.display());
+    let out = t
+        .gpg
+        .cmd()
+        .args([
+            "--local-user",
+            &t.rm,
+            "--armor",
+            "--textmode",
+            "--output",
+            &asc,
+            "--detach-sign",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    sha512sum(&file);
+    let files: Vec<String> = ["", ".asc", ".sha512"].iter().map(|e| format!("{}{e}", file.display())).collect();
+    let status = t.upload_failing(&files);
+    assert_fail(&status, "RELEASE-NOTES.txt", "signature", "binary");
+}
+
+#[test]
+fn a_signature_for_another_file_fails() {
+    // A good signature by the release manager, but over different bytes (the .asc of the
+    // previous candidate copied next to the new one).
+    let t = Team::new();
+    let old = t.file("old/RELEASE-NOTES.txt", b"notes of rc1\n");
+    t.gpg.detach_sign(&t.rm, &old);
+    let file = notes(&t, "RELEASE-NOTES.txt");
+    std::fs::copy(format!("{}.asc", old.display()), format!("{}.asc", file.display())).unwrap();
+    sha512sum(&file);
+    let files: Vec<String> = ["", ".asc", ".sha512"].iter().map(|e| format!("{}{e}", file.display())).collect();
+    let status = t.upload_failing(&files);
+    assert_fail(&status, "RELEASE-NOTES.txt", "signature", "does not match");
+    assert_pass(&status, "RELEASE-NOTES.txt", "checksum");
+}
+
+#[test]
+fn a_checksum_file_naming_another_file_fails() {
+    let t = Team::new();
+    let file = notes(&t, "apache-foo-1.0.0-bin.txt");
+    t.gpg.detach_sign(&t.rm, &file);
+    // The checksum line names the previous candidate's file, though the digest is right.
+    let out = Command::new("sha512sum").arg("apache-foo-1.0.0-bin.txt").current_dir(t.work.path()).output().unwrap();
+    let line = String::from_utf8(out.stdout).unwrap().replace("apache-foo-1.0.0-bin.txt", "apache-foo-0.9.0-bin.txt");
+    std::fs::write(format!("{}.sha512", file.display()), line).unwrap();
+    let files: Vec<String> = ["", ".asc", ".sha512"].iter().map(|e| format!("{}{e}", file.display())).collect();
+    let status = t.upload_failing(&files);
+    assert_fail(&status, "apache-foo-1.0.0-bin.txt", "checksum", "apache-foo-0.9.0-bin.txt");
+}
+
+#[test]
+fn a_sidecar_replaced_in_a_later_revision_is_checked_again() {
+    // Results are cached per file digest; a new .sha512 beside an unchanged artifact must
+    // not reuse the old verdict.
+    let t = Team::new();
+    let file = notes(&t, "RELEASE-NOTES.txt");
+    let files = t.signed_set(&file);
+    let first = t.upload_passing(&files);
+    assert_eq!(first["revision"], 1);
+
+    let sha = format!("{}.sha512", file.display());
+    std::fs::write(&sha, format!("{}  RELEASE-NOTES.txt\n", "0".repeat(128))).unwrap();
+    let second = t.upload_failing(std::slice::from_ref(&sha));
+    assert_eq!(second["revision"], 2);
+    assert_fail(&second, "RELEASE-NOTES.txt", "checksum", "does not match");
+
+    // Put the right one back: revision 3 passes again.
+    sha512sum(&file);
+    let third = t.upload_passing(&[sha]);
+    assert_eq!(third["revision"], 3);
+    assert_pass(&third, "RELEASE-NOTES.txt", "checksum");
 }

@@ -110,8 +110,27 @@ pub async fn add_person(app: &App, _permit: &Permit, p: NewPerson) -> AppResult<
 }
 
 /// Adds another certificate to a person (their own, or any person's for a key manager).
-pub async fn add_key(app: &App, _permit: &Permit, uid: &PersonUid, certificate: &[u8]) -> AppResult<RegisteredKey> {
-    let cert = validate(app, certificate)?;
+///
+/// Sending a certificate that is already registered to the same person updates it (a renewed
+/// expiry, a revocation): the update is merged into the stored copy, never replacing it.
+pub async fn add_key(app: &App, permit: &Permit, uid: &PersonUid, certificate: &[u8]) -> AppResult<RegisteredKey> {
+    use trs_auth::CertError;
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(app.now().max(0) as u64);
+    let validated = trs_auth::validate_certificate(certificate, now);
+    let fingerprint = match &validated {
+        Ok(c) => Some(c.fingerprint.clone()),
+        Err(CertError::Revoked { fingerprint, .. })
+        | Err(CertError::Expired { fingerprint, .. })
+        | Err(CertError::PolicyRejected { fingerprint, .. })
+        | Err(CertError::NoSigningKey { fingerprint, .. }) => Some(fingerprint.clone()),
+        Err(_) => None,
+    };
+    if let Some(fpr) = fingerprint {
+        if let Some(item) = app.items.get(&keys::certificate(&fpr)).await? {
+            return update_key(app, permit, uid, item, certificate).await;
+        }
+    }
+    let cert = validated.map_err(|e| AppError::bad_request("invalid-certificate", format!("certificate refused: {e}")))?;
     for _attempt in 0..5 {
         let item = app.items.get(&keys::person(uid)).await?.ok_or_else(|| AppError::NotFound(format!("person {uid} not found")))?;
         let mut person: Person = item.parse()?;
@@ -130,6 +149,20 @@ pub async fn add_key(app: &App, _permit: &Permit, uid: &PersonUid, certificate: 
         }
     }
     Err(AppError::conflict("concurrent-update", "the person was changed concurrently too often; retry"))
+}
+
+async fn update_key(app: &App, _permit: &Permit, uid: &PersonUid, item: Item, certificate: &[u8]) -> AppResult<RegisteredKey> {
+    let mut key: RegisteredKey = item.parse()?;
+    if key.person != *uid {
+        return Err(AppError::conflict(
+            "key-already-registered",
+            format!("key {} is already registered to {}", key.fingerprint, key.person),
+        ));
+    }
+    key.armored = trs_auth::merge_certificate_update(&key.armored, certificate)
+        .map_err(|e| AppError::bad_request("invalid-certificate", format!("certificate update refused: {e}")))?;
+    app.items.put(item.updated(json!(key)), Condition::VersionIs(item.version)).await?;
+    Ok(key)
 }
 
 pub async fn get_person(app: &App, uid: &PersonUid) -> AppResult<Option<Person>> {

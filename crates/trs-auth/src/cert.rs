@@ -128,6 +128,36 @@ pub fn validate_certificate(input: &[u8], now: SystemTime) -> Result<ValidatedCe
     Ok(ValidatedCert { fingerprint, user_ids, primary_user_id, signing_keys, armored })
 }
 
+/// Merges an update of an already registered certificate (a new expiry, a new subkey, a
+/// revocation) into the stored one. Merging, rather than replacing, means an old copy cannot
+/// strip a revocation that was registered before: signatures are only ever added. The update
+/// may be revoked or expired — that is the point of sending a revocation — but must be the same
+/// certificate and hold no secret key material. Returns the merged public certificate, armored.
+pub fn merge_certificate_update(stored_armored: &str, update: &[u8]) -> Result<String, CertError> {
+    if update.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(CertError::Empty);
+    }
+    let mut certs = parse_all(update)?;
+    let new = match certs.len() {
+        0 => return Err(CertError::Unparseable("no certificate found".into())),
+        1 => certs.remove(0),
+        n => return Err(CertError::MultipleCertificates(n)),
+    };
+    if new.is_tsk() {
+        return Err(CertError::SecretKey);
+    }
+    let stored = openpgp::Cert::from_bytes(stored_armored.as_bytes())
+        .map_err(|e| CertError::Unparseable(format!("stored certificate: {e:#}")))?;
+    if stored.fingerprint() != new.fingerprint() {
+        return Err(CertError::Unparseable("the update is a different certificate".into()));
+    }
+    let merged = stored
+        .merge_public(new)
+        .map_err(|e| CertError::Unparseable(format!("cannot merge: {e:#}")))?;
+    let armored = merged.armored().to_vec().map_err(|e| CertError::Unparseable(format!("cannot re-serialize: {e:#}")))?;
+    String::from_utf8(armored).map_err(|e| CertError::Unparseable(e.to_string()))
+}
+
 /// Every certificate in `input`. Concatenated armor blocks (a pasted KEYS file, say) are
 /// parsed block by block, because an armor reader stops at the first END line.
 fn parse_all(input: &[u8]) -> Result<Vec<openpgp::Cert>, CertError> {

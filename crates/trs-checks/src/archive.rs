@@ -172,14 +172,18 @@ impl<'l> Walker<'l> {
         }
     }
 
+    /// Declared sizes are checked before the data is read, so a bomb is refused at its header.
+    fn account(&mut self, declared_size: u64) -> Result<(), String> {
+        self.declared = self.declared.saturating_add(declared_size);
+        self.limits.check_size(self.declared, self.compressed_len, "the entries declare")
+    }
+
     fn entry(&mut self, name: &str, kind: Kind, declared_size: u64, link: Option<&str>) -> Result<(), String> {
         self.entries += 1;
         if self.entries > self.limits.max_entries {
             return Err(format!("more than {} entries; refused (entry limit)", self.limits.max_entries));
         }
-        // Declared sizes are checked before the data is read, so a bomb is refused at its header.
-        self.declared = self.declared.saturating_add(declared_size);
-        self.limits.check_size(self.declared, self.compressed_len, "the entries declare")?;
+        self.account(declared_size)?;
         let segs = segments(name)?;
         let Some(first) = segs.first() else {
             // `./` itself, as `tar czf x.tgz .` writes it.
@@ -203,7 +207,10 @@ impl<'l> Walker<'l> {
         match kind {
             Kind::Symlink => {
                 let target = link.unwrap_or("");
-                if target.is_empty() || target.starts_with(['/', '\\']) || (target.len() >= 2 && target.as_bytes()[1] == b':') {
+                if target.is_empty()
+                    || target.starts_with(['/', '\\'])
+                    || (target.len() >= 2 && target.as_bytes()[1] == b':')
+                {
                     return Err(format!("symlink {name:?} points to the absolute path {target:?}"));
                 }
                 self.symlinks.insert(segs.clone(), (name.to_string(), target.to_string()));
@@ -256,7 +263,9 @@ impl<'l> Walker<'l> {
             return Err("the archive is empty".into());
         };
         if let Some(name) = &self.top_is_file {
-            return Err(format!("the top-level entry {name:?} is not a folder; a release archive must unpack into one folder"));
+            return Err(format!(
+                "the top-level entry {name:?} is not a folder; a release archive must unpack into one folder"
+            ));
         }
         for (segs, (name, target)) in &self.symlinks {
             if self.resolve(&segs[..segs.len() - 1], target, 0).is_none() {
@@ -310,19 +319,63 @@ pub fn inspect_tar_gz<R: Read>(reader: R, compressed_len: u64, limits: &ArchiveL
     let mut archive = tar::Archive::new(limited);
     let mut walker = Walker::new(limits, compressed_len);
     let walked = (|| -> Result<(), String> {
-        let entries = archive.entries().map_err(|e| format!("not a readable tar.gz archive: {e}"))?;
+        // Raw entries: the tar crate would read GNU long-name and pax headers into memory
+        // whatever their declared size; here they are size-checked first (see `read_meta`).
+        let entries = archive.entries().map_err(|e| format!("not a readable tar.gz archive: {e}"))?.raw(true);
+        let (mut long_name, mut long_link, mut pax_path, mut pax_link) = (None, None, None, None);
+        let mut pax_size: Option<u64> = None;
         for entry in entries {
-            let entry = entry.map_err(|e| format!("the archive is corrupt or truncated: {e}"))?;
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let link = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned());
+            let mut entry = entry.map_err(|e| format!("the archive is corrupt or truncated: {e}"))?;
             use tar::EntryType as T;
-            let kind = match entry.header().entry_type() {
-                T::Regular | T::Continuous | T::GNUSparse => Kind::File,
+            let ty = entry.header().entry_type();
+            match ty {
+                T::GNULongName | T::GNULongLink | T::XHeader => {
+                    walker.account(entry.size())?;
+                    let data = read_meta(&mut entry)?;
+                    match ty {
+                        T::GNULongName => long_name = Some(data),
+                        T::GNULongLink => long_link = Some(data),
+                        _ => {
+                            for ext in tar::PaxExtensions::new(&data) {
+                                let ext = ext.map_err(|e| format!("the archive has a corrupt pax header: {e}"))?;
+                                match ext.key() {
+                                    Ok("path") => pax_path = Some(ext.value_bytes().to_vec()),
+                                    Ok("linkpath") => pax_link = Some(ext.value_bytes().to_vec()),
+                                    Ok("size") => {
+                                        pax_size = ext.value().ok().and_then(|v| v.parse().ok()).or(Some(u64::MAX))
+                                    }
+                                    _ => {}
+                                }
+                            }
+                        }
+                    }
+                    continue;
+                }
+                // `git archive` writes the commit id into a pax global header: metadata, not a file.
+                T::XGlobalHeader => {
+                    walker.account(entry.size())?;
+                    continue;
+                }
+                _ => {}
+            }
+            // A pax path beats a GNU long name beats the header's own (ustar prefix included).
+            let name = pax_path.take().or(long_name.take()).unwrap_or_else(|| entry.path_bytes().into_owned());
+            let link = pax_link.take().or(long_link.take()).or_else(|| entry.link_name_bytes().map(|b| b.into_owned()));
+            (long_name, long_link) = (None, None);
+            if pax_size.take().is_some_and(|n| n != entry.size()) {
+                // Only entries over 8 GiB need a pax size, and those exceed the size limit.
+                return Err("an entry is larger than 8 GiB (pax size header); refused".into());
+            }
+            let name = String::from_utf8_lossy(&name).into_owned();
+            let link = link.map(|b| String::from_utf8_lossy(&b).into_owned());
+            let kind = match ty {
+                T::Regular | T::Continuous => Kind::File,
                 T::Directory => Kind::Dir,
                 T::Symlink => Kind::Symlink,
                 T::Link => Kind::Hardlink,
-                // `git archive` writes the commit id into a pax global header: metadata, not a file.
-                T::XGlobalHeader => continue,
+                // Its extension headers would need GNU-specific parsing; `tar -S` is not used
+                // for release archives.
+                T::GNUSparse => return Err(format!("entry {name:?} is a GNU sparse file, which trs does not inspect")),
                 T::Char => return Err(format!("entry {name:?} is a character device")),
                 T::Block => return Err(format!("entry {name:?} is a block device")),
                 T::Fifo => return Err(format!("entry {name:?} is a named pipe")),
@@ -346,6 +399,28 @@ pub fn inspect_tar_gz<R: Read>(reader: R, compressed_len: u64, limits: &ArchiveL
     walker.finish(limited.count)
 }
 
+/// Largest GNU long-name or pax header read (real ones are a few hundred bytes).
+const MAX_META_HEADER: u64 = 1 << 20;
+
+/// Reads a long-name or pax header's data, refusing oversized ones before reading them.
+fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Vec<u8>, String> {
+    let size = entry.size();
+    if size > MAX_META_HEADER {
+        return Err(format!(
+            "a long-name or pax header of {} is larger than {}; refused",
+            human_bytes(size),
+            human_bytes(MAX_META_HEADER)
+        ));
+    }
+    let mut data = Vec::with_capacity(size as usize);
+    entry.read_to_end(&mut data).map_err(|e| format!("the archive is corrupt or truncated: {e}"))?;
+    // GNU long names end in NUL.
+    while data.last() == Some(&0) {
+        data.pop();
+    }
+    Ok(data)
+}
+
 /// Inspects a zip file: the central directory first (entry count and declared sizes, so a
 /// bomb is refused before any inflation), then every entry is decompressed to nowhere to
 /// check its CRC, counting real bytes against the limits.
@@ -361,7 +436,10 @@ pub fn inspect_zip(path: &Path, limits: &ArchiveLimits) -> Result<Listing, Strin
     let mut total = 0u64;
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| format!("entry {i} cannot be read: {e}"))?;
-        let name = entry.name().map(|n| n.into_owned()).unwrap_or_else(|_| String::from_utf8_lossy(entry.name_raw()).into_owned());
+        let name = entry
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| String::from_utf8_lossy(entry.name_raw()).into_owned());
         let kind = if entry.is_symlink() {
             Kind::Symlink
         } else if entry.is_dir() {

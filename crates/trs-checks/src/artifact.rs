@@ -10,7 +10,7 @@
 
 use crate::archive::{self, ArchiveKind, ArchiveLimits};
 use crate::checksum_file::{self, Algo};
-use crate::hashing::{self, ChunkReader, PassOutput};
+use crate::hashing::{self, ChunkReader, PassOutput, ReadMode};
 use crate::signature::{self, Route, SigPlan, SignerCert};
 use sha2::Digest;
 use std::path::Path;
@@ -56,6 +56,17 @@ impl FileChecks {
 /// for source archives, LICENSE/NOTICE. `file` is where its bytes are; `path_in_release`
 /// names it in reasons.
 pub fn verify_artifact(path_in_release: &ArtifactPath, file: &Path, inputs: &ArtifactInputs<'_>) -> FileChecks {
+    verify_artifact_with(path_in_release, file, inputs, ReadMode::Overlapped)
+}
+
+/// [`verify_artifact`] with a chosen read mode: [`crate::revision`] reads inline while every
+/// core already has an artifact to hash.
+pub(crate) fn verify_artifact_with(
+    path_in_release: &ArtifactPath,
+    file: &Path,
+    inputs: &ArtifactInputs<'_>,
+    mode: ReadMode,
+) -> FileChecks {
     let name = path_in_release.file_name();
     let parse_sum = |bytes: &Option<Result<&[u8], String>>, algo: Algo| {
         bytes.as_ref().map(|b| {
@@ -93,7 +104,7 @@ pub fn verify_artifact(path_in_release: &ArtifactPath, file: &Path, inputs: &Art
             Some(ArchiveKind::Zip) => (None, Some(s.spawn(move || archive::inspect_zip(file, &limits)))),
             None => (None, None),
         };
-        let pass = hashing::read_once(file, want_sha256, contexts, tee);
+        let pass = hashing::read_once(file, want_sha256, contexts, tee, mode);
         let inspected = inspector.map(|h| h.join().unwrap_or_else(|_| Err("the archive inspector crashed".into())));
         (pass, inspected)
     });
@@ -182,7 +193,11 @@ fn checksum_checks(
 }
 
 /// The digest a signature is checked against, finalized from the pass's shared states.
-fn signature_digest(pass: &PassOutput, sig: &sequoia_openpgp::packet::Signature, route: &Route) -> Result<Vec<u8>, String> {
+fn signature_digest(
+    pass: &PassOutput,
+    sig: &sequoia_openpgp::packet::Signature,
+    route: &Route,
+) -> Result<Vec<u8>, String> {
     match route {
         Route::Sha512 => {
             let mut h = pass.sha512.clone();

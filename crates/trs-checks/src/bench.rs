@@ -63,16 +63,35 @@ pub struct BenchReport {
 impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mb = self.size_bytes as f64 / 1e6;
-        writeln!(f, "trs verify benchmark: {} file(s) of {:.0} MB, {} core(s), best of 3, page cache warm", self.files, mb, self.cores)?;
+        writeln!(
+            f,
+            "trs verify benchmark: {} file(s) of {:.0} MB, {} core(s), best of 3, page cache warm",
+            self.files, mb, self.cores
+        )?;
         writeln!(f, "{:<44} {:>9} {:>10}", "what", "seconds", "MB/s")?;
         let row = |f: &mut fmt::Formatter<'_>, what: &str, s: f64, r: f64| writeln!(f, "{what:<44} {s:>9.3} {r:>10.1}");
         row(f, "(a) sha512sum F", self.sha512sum_secs, self.sha512sum_mb_per_s)?;
         row(f, "(b) sha512sum -c F.sha512 && gpg --verify", self.manual_secs, self.manual_mb_per_s)?;
         row(f, "(c) trs verify_artifact (1 file)", self.trs_one_file_secs, self.trs_one_file_mb_per_s)?;
-        row(f, &format!("(d) trs verify_revision ({} files)", self.files), self.trs_all_files_secs, self.trs_all_files_mb_per_s)?;
+        row(
+            f,
+            &format!("(d) trs verify_revision ({} files)", self.files),
+            self.trs_all_files_secs,
+            self.trs_all_files_mb_per_s,
+        )?;
         let mark = |v: f64, t: f64| if v >= t { "met" } else { "MISSED" };
-        writeln!(f, "trs vs sha512sum:        {:.2}x (target >= {TARGET_VS_SHA512SUM}x, {})", self.speedup_vs_sha512sum, mark(self.speedup_vs_sha512sum, TARGET_VS_SHA512SUM))?;
-        writeln!(f, "trs vs manual procedure: {:.2}x (target >= {TARGET_VS_MANUAL}x, {})", self.speedup_vs_manual, mark(self.speedup_vs_manual, TARGET_VS_MANUAL))?;
+        writeln!(
+            f,
+            "trs vs sha512sum:        {:.2}x (target >= {TARGET_VS_SHA512SUM}x, {})",
+            self.speedup_vs_sha512sum,
+            mark(self.speedup_vs_sha512sum, TARGET_VS_SHA512SUM)
+        )?;
+        writeln!(
+            f,
+            "trs vs manual procedure: {:.2}x (target >= {TARGET_VS_MANUAL}x, {})",
+            self.speedup_vs_manual,
+            mark(self.speedup_vs_manual, TARGET_VS_MANUAL)
+        )?;
         writeln!(
             f,
             "{} files vs 1 file:       {:.2}x throughput{}",
@@ -186,15 +205,19 @@ pub fn run_verify_bench(size_bytes: u64, files: usize, workdir: &Path) -> Result
             out.write_all(&buf[..n]).map_err(|e| e.to_string())?;
             left -= n as u64;
         }
+        // Flushed now, so that write-back does not compete with the timed runs.
+        out.sync_all().map_err(|e| e.to_string())?;
         let digest: [u8; 64] = sha.finalize().into();
         std::fs::write(dir.join(format!("{name}.sha512")), format!("{}  {name}\n", hex::encode(digest)))
             .map_err(|e| e.to_string())?;
-        let sig = SignatureBuilder::new(SignatureType::Binary).sign_hash(&mut keypair, ctx).map_err(|e| e.to_string())?;
+        let sig =
+            SignatureBuilder::new(SignatureType::Binary).sign_hash(&mut keypair, ctx).map_err(|e| e.to_string())?;
         let packet = Packet::from(sig);
         let asc = if i % 2 == 1 {
             packet.to_vec().map_err(|e| e.to_string())?
         } else {
-            let mut w = openpgp::armor::Writer::new(Vec::new(), openpgp::armor::Kind::Signature).map_err(|e| e.to_string())?;
+            let mut w =
+                openpgp::armor::Writer::new(Vec::new(), openpgp::armor::Kind::Signature).map_err(|e| e.to_string())?;
             packet.serialize(&mut w).map_err(|e| e.to_string())?;
             w.finalize().map_err(|e| e.to_string())?
         };
@@ -217,7 +240,11 @@ pub fn run_verify_bench(size_bytes: u64, files: usize, workdir: &Path) -> Result
     // Manifest of files and sidecars, as trs stores them.
     let mut manifest_entries = Vec::new();
     for (name, digest) in &entries {
-        manifest_entries.push(ManifestEntry { path: name.parse().map_err(|e| format!("{e}"))?, size: size_bytes, sha512: *digest });
+        manifest_entries.push(ManifestEntry {
+            path: name.parse().map_err(|e| format!("{e}"))?,
+            size: size_bytes,
+            sha512: *digest,
+        });
         for ext in ["sha512", "asc"] {
             let side = format!("{name}.{ext}");
             let bytes = std::fs::read(dir.join(&side)).map_err(|e| e.to_string())?;

@@ -74,10 +74,12 @@ pub fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
         return std::str::from_utf8(rest).map(Cow::Borrowed).map_err(|_| "is not UTF-8 text".to_string());
     }
     let utf16 = |rest: &[u8], le: bool| -> Result<Cow<'_, str>, String> {
-        if rest.len() % 2 != 0 {
+        if rest.len() & 1 == 1 {
             return Err("is truncated UTF-16 text".into());
         }
-        let units = rest.chunks_exact(2).map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) });
+        let units = rest
+            .chunks_exact(2)
+            .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) });
         char::decode_utf16(units)
             .collect::<Result<String, _>>()
             .map(Cow::Owned)
@@ -89,7 +91,9 @@ pub fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         return utf16(rest, false);
     }
-    std::str::from_utf8(bytes).map(Cow::Borrowed).map_err(|_| "is not text (neither UTF-8 nor UTF-16 with a byte order mark)".to_string())
+    std::str::from_utf8(bytes)
+        .map(Cow::Borrowed)
+        .map_err(|_| "is not text (neither UTF-8 nor UTF-16 with a byte order mark)".to_string())
 }
 
 /// One digest found in a checksum file.
@@ -110,7 +114,11 @@ pub fn parse_checksum_file(text: &str, artifact_name: &str, algo: Algo) -> Resul
     let records = records(text)?;
     let record = select(&records, artifact_name)?;
     if let Some(label) = record.label.as_ref().filter(|l| !algo.matches_label(l)) {
-        return Err(format!("the file holds a {label} checksum, but a .{} file must hold {}", algo.extension(), algo.name()));
+        return Err(format!(
+            "the file holds a {label} checksum, but a .{} file must hold {}",
+            algo.extension(),
+            algo.name()
+        ));
     }
     let want = algo.digest_len() * 2;
     if record.hex.len() != want {
@@ -121,7 +129,11 @@ pub fn parse_checksum_file(text: &str, artifact_name: &str, algo: Algo) -> Resul
             128 if algo == Algo::Sha256 => " (that is the length of a SHA-512 digest)",
             _ => "",
         };
-        return Err(format!("the checksum has {} hex digits, but {} needs {want}{hint}", record.hex.len(), algo.name()));
+        return Err(format!(
+            "the checksum has {} hex digits, but {} needs {want}{hint}",
+            record.hex.len(),
+            algo.name()
+        ));
     }
     hex::decode(&record.hex).map_err(|e| format!("the checksum is not valid hex: {e}"))
 }
@@ -155,7 +167,7 @@ fn select<'r>(records: &'r [Record], artifact_name: &str) -> Result<&'r Record, 
                     }
                 }
                 [first, rest @ ..] => {
-                    if rest.iter().any(|r| r.hex.to_ascii_lowercase() != first.hex.to_ascii_lowercase()) {
+                    if rest.iter().any(|r| !r.hex.eq_ignore_ascii_case(&first.hex)) {
                         Err(format!("the file lists different checksums for {want:?}"))
                     } else {
                         Ok(first)
@@ -239,7 +251,11 @@ fn records(text: &str) -> Result<Vec<Record>, String> {
             // GnuPG: `name: HEX HEX …` with the digest wrapped over indented lines.
             let mut joined = line.to_string();
             let mut j = i;
-            while j < lines.len() && lines[j].starts_with(char::is_whitespace) && is_hex_or_space(lines[j]) && !lines[j].trim().is_empty() {
+            while j < lines.len()
+                && lines[j].starts_with(char::is_whitespace)
+                && is_hex_or_space(lines[j])
+                && !lines[j].trim().is_empty()
+            {
                 joined.push(' ');
                 joined.push_str(lines[j]);
                 j += 1;

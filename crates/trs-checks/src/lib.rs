@@ -32,7 +32,6 @@ pub use archive::ArchiveLimits;
 pub use artifact::{ArtifactInputs, FileChecks, verify_artifact};
 pub use checksum_file::{Algo, parse_checksum_file};
 pub use revision::{
-    RevisionVerification, Sidecar, VerifiedFile, VerifyOptions, artifact_cache_key, signers_digest,
-    verify_revision,
+    RevisionVerification, Sidecar, VerifiedFile, VerifyOptions, artifact_cache_key, signers_digest, verify_revision,
 };
 pub use signature::SignerCert;

@@ -19,7 +19,8 @@
 //! time, so only a signature's own expiry could change a stored verdict.
 
 use crate::archive::ArchiveLimits;
-use crate::artifact::{ArtifactInputs, verify_artifact};
+use crate::artifact::{ArtifactInputs, verify_artifact_with};
+use crate::hashing::ReadMode;
 use crate::signature::SignerCert;
 use sequoia_openpgp::serialize::MarshalInto;
 use sha2::Digest;
@@ -223,7 +224,11 @@ where
         loop {
             let n = next.fetch_add(1, Ordering::Relaxed);
             let Some(&i) = order.get(n) else { break };
-            let done = verify_item(&items[i], &locate, signers, &signers_digest, options, &cached);
+            // While every core has an artifact of its own, a reader thread per artifact only
+            // adds copying; the last ones, or a run limited to fewer workers, overlap reads.
+            let mode =
+                if workers >= cores && order.len() - n >= workers { ReadMode::Inline } else { ReadMode::Overlapped };
+            let done = verify_item(&items[i], &locate, signers, &signers_digest, options, &cached, mode);
             *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(done);
         }
     };
@@ -234,10 +239,7 @@ where
         work();
     });
     RevisionVerification {
-        files: results
-            .into_iter()
-            .filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
-            .collect(),
+        files: results.into_iter().filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner())).collect(),
     }
 }
 
@@ -252,6 +254,7 @@ fn verify_item<L, C>(
     signers_digest: &str,
     options: &VerifyOptions,
     cached: &C,
+    mode: ReadMode,
 ) -> VerifiedFile
 where
     L: Fn(&ManifestEntry) -> PathBuf + Sync,
@@ -262,7 +265,12 @@ where
             let what = if *kind == Sidecar::Asc { "signature" } else { "checksum" };
             let check = CheckResult::fail(CheckKind::Paths, format!("{what} for a missing file: there is no {base}"));
             return VerifiedFile {
-                report: FileReport { path: entry.path.clone(), size: entry.size, sha512: entry.sha512, checks: vec![check] },
+                report: FileReport {
+                    path: entry.path.clone(),
+                    size: entry.size,
+                    sha512: entry.sha512,
+                    checks: vec![check],
+                },
                 cache_key: None,
                 from_cache: false,
             };
@@ -275,9 +283,7 @@ where
         return VerifiedFile { report: report(checks), cache_key: Some(key), from_cache: true };
     }
 
-    let read = |kind: Sidecar| {
-        sidecars.iter().find(|(k, _)| *k == kind).map(|(_, e)| read_sidecar(e, &locate(e)))
-    };
+    let read = |kind: Sidecar| sidecars.iter().find(|(k, _)| *k == kind).map(|(_, e)| read_sidecar(e, &locate(e)));
     let (asc, sha512, sha256) = (read(Sidecar::Asc), read(Sidecar::Sha512), read(Sidecar::Sha256));
     let sidecars_ok = [&asc, &sha512, &sha256].iter().all(|s| !matches!(s, Some(Err(_))));
     let inputs = ArtifactInputs {
@@ -290,7 +296,7 @@ where
         policy_time: options.policy_time,
         limits: options.limits,
     };
-    let checked = verify_artifact(&entry.path, &locate(entry), &inputs);
+    let checked = verify_artifact_with(&entry.path, &locate(entry), &inputs, mode);
     let mut checks = checked.checks;
     for (kind, e) in sidecars {
         if matches!(kind, Sidecar::Md5 | Sidecar::Sha1) {

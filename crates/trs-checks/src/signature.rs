@@ -127,7 +127,9 @@ impl SigPlan {
                                     keys.push(key);
                                     Route::Context(contexts.len() - 1)
                                 }
-                                Err(e) => Route::Unsupported(format!("its hash algorithm {algo} is not supported: {e}")),
+                                Err(e) => {
+                                    Route::Unsupported(format!("its hash algorithm {algo} is not supported: {e}"))
+                                }
                             },
                         }
                     }
@@ -206,10 +208,8 @@ pub(crate) fn judge(
     policy_time: SystemTime,
 ) -> CheckResult {
     let policy = StandardPolicy::at(policy_time);
-    let best = sigs
-        .iter()
-        .map(|(sig, digest)| judge_one(sig, digest, signers, &policy, policy_time))
-        .max_by_key(|v| v.rank());
+    let best =
+        sigs.iter().map(|(sig, digest)| judge_one(sig, digest, signers, &policy, policy_time)).max_by_key(|v| v.rank());
     match best {
         Some(Verdict::Good(reason, signer)) => {
             let mut r = CheckResult::pass(CheckKind::Signature, reason);
@@ -338,8 +338,19 @@ mod tests {
             .generate()
             .unwrap();
         let p = StandardPolicy::new();
-        let mut kp = cert.keys().with_policy(&p, None).secret().for_signing().next().unwrap().key().clone().into_keypair().unwrap();
-        let sig = SignatureBuilder::new(SignatureType::Binary).set_hash_algo(algo).sign_message(&mut kp, b"data").unwrap();
+        let mut kp = cert
+            .keys()
+            .with_policy(&p, None)
+            .secret()
+            .for_signing()
+            .next()
+            .unwrap()
+            .key()
+            .clone()
+            .into_keypair()
+            .unwrap();
+        let sig =
+            SignatureBuilder::new(SignatureType::Binary).set_hash_algo(algo).sign_message(&mut kp, b"data").unwrap();
         (cert, sig)
     }
 
@@ -366,7 +377,9 @@ mod tests {
             let theirs = context_digest(&ctx, &sig).unwrap();
             let trailer = v4_trailer(&sig).unwrap();
             let ours = match algo {
-                HashAlgorithm::SHA512 => sha2::Sha512::new().chain_update(b"data").chain_update(&trailer).finalize().to_vec(),
+                HashAlgorithm::SHA512 => {
+                    sha2::Sha512::new().chain_update(b"data").chain_update(&trailer).finalize().to_vec()
+                }
                 _ => sha2::Sha256::new().chain_update(b"data").chain_update(&trailer).finalize().to_vec(),
             };
             assert_eq!(ours, theirs);

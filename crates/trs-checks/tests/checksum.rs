@@ -40,7 +40,12 @@ fn sha256sum_alone_is_accepted() {
     let r = release();
     let out = r.sh("sha256sum", &["-b", NAME]);
     r.write(&format!("{NAME}.sha256"), out.as_bytes());
-    assert_outcome(&r.verify(NAME, &[]), CheckKind::Checksum, Outcome::Pass, &format!("SHA-256 in {NAME}.sha256 matches"));
+    assert_outcome(
+        &r.verify(NAME, &[]),
+        CheckKind::Checksum,
+        Outcome::Pass,
+        &format!("SHA-256 in {NAME}.sha256 matches"),
+    );
 }
 
 #[test]
@@ -49,7 +54,12 @@ fn mismatch_names_both_digests() {
     r.sha512sum(NAME);
     let good = sha512(&r.read(NAME)).to_hex();
     r.write(NAME, &b"other bytes".repeat(10));
-    let c = assert_outcome(&r.verify(NAME, &[]), CheckKind::Checksum, Outcome::Fail, &format!("sha512 in {NAME}.sha512 does not match the file: expected {good}, got "));
+    let c = assert_outcome(
+        &r.verify(NAME, &[]),
+        CheckKind::Checksum,
+        Outcome::Fail,
+        &format!("sha512 in {NAME}.sha512 does not match the file: expected {good}, got "),
+    );
     assert!(c.reason.ends_with(&sha512(&r.read(NAME)).to_hex()), "{}", c.reason);
 }
 
@@ -57,7 +67,12 @@ fn mismatch_names_both_digests() {
 fn unparseable_and_wrong_file_fail_with_reasons() {
     let r = release();
     r.write(&format!("{NAME}.sha512"), b"see the website for checksums\n");
-    assert_outcome(&r.verify(NAME, &[]), CheckKind::Checksum, Outcome::Fail, &format!("{NAME}.sha512 cannot be used: line 1 is not in a checksum format"));
+    assert_outcome(
+        &r.verify(NAME, &[]),
+        CheckKind::Checksum,
+        Outcome::Fail,
+        &format!("{NAME}.sha512 cannot be used: line 1 is not in a checksum format"),
+    );
     r.write("apache-foo-0.9.jar", b"old");
     let out = r.sh("sha512sum", &["apache-foo-0.9.jar"]);
     r.write(&format!("{NAME}.sha512"), out.as_bytes());
@@ -68,7 +83,12 @@ fn unparseable_and_wrong_file_fail_with_reasons() {
 #[test]
 fn no_checksum_file_at_all() {
     let r = release();
-    assert_outcome(&r.verify(NAME, &[]), CheckKind::Checksum, Outcome::Fail, &format!("no {NAME}.sha512 or {NAME}.sha256 beside it"));
+    assert_outcome(
+        &r.verify(NAME, &[]),
+        CheckKind::Checksum,
+        Outcome::Fail,
+        &format!("no {NAME}.sha512 or {NAME}.sha256 beside it"),
+    );
 }
 
 #[test]

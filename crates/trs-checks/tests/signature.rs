@@ -4,12 +4,12 @@
 mod common;
 
 use common::{Gpg, Release, assert_outcome, only};
-use sequoia_openpgp as openpgp;
 use openpgp::cert::{CertBuilder, CipherSuite};
 use openpgp::packet::signature::SignatureBuilder;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::SerializeInto;
 use openpgp::types::SignatureType;
+use sequoia_openpgp as openpgp;
 use std::time::{Duration, SystemTime};
 use trs_checks::SignerCert;
 use trs_core::{CheckKind, Outcome};
@@ -78,7 +78,12 @@ fn signature_by_an_unregistered_key_names_the_key() {
     let r = release_with_file();
     signer.sign(&r.path(NAME), &["--armor"]);
     let fc = r.verify(NAME, &registered.signers("alice"));
-    let c = assert_outcome(&fc, CheckKind::Signature, Outcome::Fail, "which is not registered to any member, committer or release manager");
+    let c = assert_outcome(
+        &fc,
+        CheckKind::Signature,
+        Outcome::Fail,
+        "which is not registered to any member, committer or release manager",
+    );
     assert!(c.reason.contains(&signer.fpr), "{}", c.reason);
 }
 

@@ -27,17 +27,17 @@ pub struct UploadArgs<'a> {
 
 /// The name a file is uploaded under: its file name, checked locally first so a hostile
 /// name fails before any byte is sent (the server checks again).
-fn artifact_name(path: &Path) -> CliResult<String> {
+fn artifact_name(path: &Path) -> CliResult<ArtifactPath> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| CliError::Usage(format!("{} has no usable file name", path.display())))?;
-    name.parse::<ArtifactPath>().map_err(|e| CliError::Usage(e.to_string()))?;
-    Ok(name.to_string())
+    name.parse::<ArtifactPath>().map_err(|e| CliError::Usage(e.to_string()))
 }
 
 pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     let mut declared = Vec::new();
+    let mut names = Vec::new();
     let mut total = 0u64;
     for path in args.files {
         let meta = std::fs::metadata(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
@@ -45,8 +45,11 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
             return Err(CliError::Usage(format!("{} is not a regular file", path.display())));
         }
         total += meta.len();
-        declared.push(json!({"path": artifact_name(path)?, "size": meta.len()}));
+        let name = artifact_name(path)?;
+        declared.push(json!({"path": name, "size": meta.len()}));
+        names.push(name);
     }
+    trs_core::artifact_path::check_distinct(&names).map_err(|e| CliError::Usage(e.to_string()))?;
     let started: StartedUpload = client
         .post(
             &format!("/api/v1/projects/{}/releases/{}/uploads", args.project, args.version),
