@@ -80,3 +80,40 @@ async fn the_keys_file_lists_every_signer() {
     let text = String::from_utf8(axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
     assert_eq!(text.matches("-----BEGIN PGP PUBLIC KEY BLOCK-----").count(), 3, "{text}");
 }
+
+#[tokio::test]
+async fn a_revocation_sent_as_a_key_update_stops_the_key_and_cannot_be_undone() {
+    use sequoia_openpgp::types::ReasonForRevocation;
+    let w = world().await;
+    let tsk = w.rm.tsk.clone();
+    let mut primary = tsk.primary_key().key().clone().parts_into_secret().unwrap().into_keypair().unwrap();
+    let revocation = tsk.revoke(&mut primary, ReasonForRevocation::KeyCompromised, b"laptop stolen").unwrap();
+    let revoked = tsk.clone().insert_packets(revocation).unwrap().0;
+    let revoked_text = String::from_utf8(armored_public(&revoked)).unwrap();
+
+    let (status, key) = post(&w, &w.rm, "/api/v1/keys", json!({"certificate": revoked_text})).await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+
+    // The next call signed with the revoked key is refused as such.
+    let (status, err) = post(&w, &w.rm, "/api/v1/keys", json!({"certificate": cert_text("R3 <r3@example.org>")})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(err["error"]["code"], "key-revoked", "{err}");
+
+    // An old copy sent later (here by the admin) merges in and cannot strip the revocation.
+    let old = String::from_utf8(armored_public(&tsk)).unwrap();
+    let (status, _) = post(&w, &w.admin, "/api/v1/keys", json!({"certificate": old, "uid": "rita"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, err) = post(&w, &w.rm, "/api/v1/keys", json!({"certificate": cert_text("R4 <r4@example.org>")})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(err["error"]["code"], "key-revoked");
+}
+
+#[tokio::test]
+async fn a_key_registered_to_someone_else_cannot_be_updated_by_another_person() {
+    let w = world().await;
+    let rita_cert = String::from_utf8(armored_public(&w.rm.tsk)).unwrap();
+    // Ada (admin and committee member) adds Rita's certificate as her *own* key: refused.
+    let (status, err) = post(&w, &w.admin, "/api/v1/keys", json!({"certificate": rita_cert})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(err["error"]["code"], "key-already-registered");
+}
