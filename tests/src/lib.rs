@@ -147,6 +147,11 @@ impl Server {
         Self { child, url, data }
     }
 
+    /// The server's process id (to read its memory use from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Runs `trs ARGS` against this server, with extra environment (e.g. TRS_GPG_KEY).
     pub fn trs(&self, gpg: &Gpg, env: &[(&str, &str)], args: &[&str]) -> Output {
         let mut c = Command::new(trs_bin());
