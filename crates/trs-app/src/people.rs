@@ -181,16 +181,5 @@ pub async fn get_key(app: &App, fpr: &Fingerprint) -> AppResult<Option<Registere
 
 /// Every certificate registered to a person.
 pub async fn keys_of(app: &App, uid: &PersonUid) -> AppResult<Vec<RegisteredKey>> {
-    let mut out = Vec::new();
-    let mut query = trs_storage::Query::partition(keys::person_keys_partition(uid));
-    loop {
-        let page = app.items.query_gsi1(query.clone()).await?;
-        for item in &page.items {
-            out.push(item.parse()?);
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(out),
-        }
-    }
+    app.all_in_gsi1(&keys::person_keys_partition(uid)).await
 }

@@ -81,19 +81,6 @@ pub async fn keys_file(app: &App, name: &ProjectName) -> AppResult<String> {
 /// Every project in which the person holds a role. Scans the project index: fine for a
 /// foundation's few hundred projects; a membership index is the next step past that.
 pub async fn projects_of(app: &App, uid: &PersonUid) -> AppResult<Vec<Project>> {
-    let mut out = Vec::new();
-    let mut query = trs_storage::Query::partition("projects");
-    loop {
-        let page = app.items.query_gsi1(query.clone()).await?;
-        for item in &page.items {
-            let p: Project = item.parse()?;
-            if p.signers().contains(uid) {
-                out.push(p);
-            }
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(out),
-        }
-    }
+    let all: Vec<Project> = app.all_in_gsi1(keys::PROJECTS_INDEX).await?;
+    Ok(all.into_iter().filter(|p| p.signers().contains(uid)).collect())
 }

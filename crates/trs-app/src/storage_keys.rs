@@ -51,8 +51,10 @@ pub fn project(name: &ProjectName) -> Key {
     Key::new(format!("project#{name}"), "project")
 }
 
+pub const PROJECTS_INDEX: &str = "projects";
+
 pub fn projects_index(name: &ProjectName) -> Key {
-    Key::new("projects", name.as_str())
+    Key::new(PROJECTS_INDEX, name.as_str())
 }
 
 fn product_segment(id: &ReleaseId) -> &str {

@@ -8,7 +8,7 @@ use crate::storage_keys as keys;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use trs_core::{OpaqueId, ReleaseId};
-use trs_storage::{Condition, Item, Query};
+use trs_storage::{Condition, Item};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -70,16 +70,5 @@ pub async fn update_task(app: &App, item: &Item, task: &Task) -> AppResult<Item>
 
 /// Tasks not yet finished, oldest first (for a worker that starts after a crash).
 pub async fn unfinished_tasks(app: &App) -> AppResult<Vec<Task>> {
-    let mut out = Vec::new();
-    let mut query = Query::partition(keys::QUEUED_TASKS);
-    loop {
-        let page = app.items.query_gsi1(query.clone()).await?;
-        for item in &page.items {
-            out.push(item.parse()?);
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(out),
-        }
-    }
+    app.all_in_gsi1(keys::QUEUED_TASKS).await
 }
