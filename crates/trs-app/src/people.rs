@@ -52,10 +52,10 @@ fn person_item(person: &Person) -> Item {
 
 /// Explains which of the written items already existed.
 async fn explain_conflict(app: &App, uid: &PersonUid, fpr: &Fingerprint) -> AppError {
-    if let Ok(Some(item)) = app.items.get(&keys::certificate(fpr)).await {
-        if let Ok(k) = item.parse::<RegisteredKey>() {
-            return AppError::conflict("key-already-registered", format!("key {fpr} is already registered to {}", k.person));
-        }
+    if let Ok(Some(item)) = app.items.get(&keys::certificate(fpr)).await
+        && let Ok(k) = item.parse::<RegisteredKey>()
+    {
+        return AppError::conflict("key-already-registered", format!("key {fpr} is already registered to {}", k.person));
     }
     if let Ok(Some(_)) = app.items.get(&keys::person(uid)).await {
         return AppError::conflict("person-exists", format!("person {uid} already exists"));
@@ -125,10 +125,10 @@ pub async fn add_key(app: &App, permit: &Permit, uid: &PersonUid, certificate: &
         | Err(CertError::NoSigningKey { fingerprint, .. }) => Some(fingerprint.clone()),
         Err(_) => None,
     };
-    if let Some(fpr) = fingerprint {
-        if let Some(item) = app.items.get(&keys::certificate(&fpr)).await? {
-            return update_key(app, permit, uid, item, certificate).await;
-        }
+    if let Some(fpr) = fingerprint
+        && let Some(item) = app.items.get(&keys::certificate(&fpr)).await?
+    {
+        return update_key(app, permit, uid, item, certificate).await;
     }
     let cert = validated.map_err(|e| AppError::bad_request("invalid-certificate", format!("certificate refused: {e}")))?;
     for _attempt in 0..5 {

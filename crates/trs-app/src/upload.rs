@@ -133,10 +133,10 @@ pub async fn start_upload(app: &App, caller: &trs_core::Person, release: Release
     let project = projects::get_project(app, &release.project).await?;
     authorize(caller, Some(&project), Action::ManageRelease)?;
     let existing = get_release(app, &release).await?;
-    if let Some((r, _)) = &existing {
-        if !r.stage.accepts_uploads() {
-            return Err(stage_refuses_upload(r));
-        }
+    if let Some((r, _)) = &existing
+        && !r.stage.accepts_uploads()
+    {
+        return Err(stage_refuses_upload(r));
     }
 
     let id = App::new_id();

@@ -88,13 +88,13 @@ where
         .await?;
         // The optional Trs-Uid header is the caller's own claim; a mismatch means they are
         // signing with someone else's key by mistake, which deserves a clear answer.
-        if let Some(uid) = parts.headers.get("Trs-Uid").and_then(|v| v.to_str().ok()) {
-            if uid != caller.person.uid.as_str() {
-                return Err(ApiError(AppError::Unauthenticated {
-                    code: "uid-mismatch",
-                    message: format!("key {} is registered to {}, not to {uid}", caller.key, caller.person.uid),
-                }));
-            }
+        if let Some(uid) = parts.headers.get("Trs-Uid").and_then(|v| v.to_str().ok())
+            && uid != caller.person.uid.as_str()
+        {
+            return Err(ApiError(AppError::Unauthenticated {
+                code: "uid-mismatch",
+                message: format!("key {} is registered to {}, not to {uid}", caller.key, caller.person.uid),
+            }));
         }
         Ok(SignedCall { caller, body })
     }
