@@ -12,9 +12,9 @@ use crate::{projects, tasks};
 use futures::StreamExt;
 use serde_json::json;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 use tokio::io::AsyncWriteExt;
+use trs_checks::revision::Located;
 use trs_core::{CheckResult, OpaqueId, Outcome, ReleaseId, Sha512};
 use trs_storage::{Condition, Item};
 
@@ -58,15 +58,22 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
     Ok(())
 }
 
-/// Where each file's bytes are on local disk; files of stores without local paths are
-/// downloaded into `scratch` first.
-async fn locate_files(app: &App, digests: &[Sha512], scratch: &tempfile::TempDir) -> AppResult<HashMap<Sha512, PathBuf>> {
+/// Where each file's bytes are on local disk (files of stores without local paths are
+/// downloaded into `scratch` first), with the SHA-512 state the store kept at their end, so
+/// that a file whose checks that state serves is not read again.
+async fn locate_files(app: &App, digests: &[Sha512], scratch: &tempfile::TempDir) -> AppResult<HashMap<Sha512, Located>> {
     let mut out = HashMap::new();
     for digest in digests {
         if out.contains_key(digest) {
             continue;
         }
         let object = keys::file_object(digest);
+        let sha512_state = app
+            .blobs
+            .head(&object)
+            .await?
+            .and_then(|m| m.sha512_state)
+            .and_then(|s| trs_storage::blob::sha512_state::decode(&s));
         let path = match app.blobs.local_path(&object) {
             Some(p) => p,
             None => {
@@ -81,7 +88,7 @@ async fn locate_files(app: &App, digests: &[Sha512], scratch: &tempfile::TempDir
                 p
             }
         };
-        out.insert(*digest, path);
+        out.insert(*digest, Located { path, sha512_state });
     }
     Ok(out)
 }

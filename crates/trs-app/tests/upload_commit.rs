@@ -96,7 +96,9 @@ async fn a_commit_with_a_missing_file_writes_nothing() {
 #[tokio::test]
 async fn the_verify_task_reports_and_reuses_cached_results() {
     let f = fixture().await;
-    let files: [(&str, &[u8]); 1] = [("notes.txt", b"hello")];
+    // An archive, so that verifying it for real must read its bytes (a plain file's checks
+    // are served from the SHA-512 state the store kept, without reading).
+    let files: [(&str, &[u8]); 1] = [("notes.tar.gz", b"hello")];
     let started = start_upload(&f.app, &f.rm.person, release(), start_req(&files, false)).await.unwrap();
     send(&f, &started, &files).await;
     let committed = commit_upload(&f.app, &f.rm.person, &started.id).await.unwrap();

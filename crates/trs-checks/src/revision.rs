@@ -67,6 +67,20 @@ impl Sidecar {
     }
 }
 
+/// Where a manifest entry's bytes are, and the SHA-512 state at their end if the store kept
+/// one (see [`ArtifactInputs::sha512_state`]). A bare path converts into one.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub path: PathBuf,
+    pub sha512_state: Option<sha2::Sha512>,
+}
+
+impl From<PathBuf> for Located {
+    fn from(path: PathBuf) -> Self {
+        Located { path, sha512_state: None }
+    }
+}
+
 /// Knobs of a revision verification.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
@@ -195,7 +209,7 @@ fn read_sidecar(entry: &ManifestEntry, file: &Path) -> Result<Vec<u8>, String> {
 /// Verifies every artifact of `manifest`. `locate` says where a manifest entry's bytes are;
 /// `cached` returns stored checks for a cache key (see [`artifact_cache_key`]), or `None` to
 /// verify.
-pub fn verify_revision<L, C>(
+pub fn verify_revision<L, R, C>(
     manifest: &Manifest,
     locate: L,
     signers: &[SignerCert],
@@ -203,7 +217,8 @@ pub fn verify_revision<L, C>(
     cached: C,
 ) -> RevisionVerification
 where
-    L: Fn(&ManifestEntry) -> PathBuf + Sync,
+    L: Fn(&ManifestEntry) -> R + Sync,
+    R: Into<Located>,
     C: Fn(&str) -> Option<Vec<CheckResult>> + Sync,
 {
     let items = classify(manifest);
@@ -247,7 +262,7 @@ fn borrow(s: &Option<Result<Vec<u8>, String>>) -> Option<Result<&[u8], String>> 
     s.as_ref().map(|r| r.as_deref().map_err(Clone::clone))
 }
 
-fn verify_item<L, C>(
+fn verify_item<L, R, C>(
     item: &Item<'_>,
     locate: &L,
     signers: &[SignerCert],
@@ -257,7 +272,8 @@ fn verify_item<L, C>(
     mode: ReadMode,
 ) -> VerifiedFile
 where
-    L: Fn(&ManifestEntry) -> PathBuf + Sync,
+    L: Fn(&ManifestEntry) -> R + Sync,
+    R: Into<Located>,
     C: Fn(&str) -> Option<Vec<CheckResult>> + Sync,
 {
     let (entry, sidecars) = match item {
@@ -283,7 +299,7 @@ where
         return VerifiedFile { report: report(checks), cache_key: Some(key), from_cache: true };
     }
 
-    let read = |kind: Sidecar| sidecars.iter().find(|(k, _)| *k == kind).map(|(_, e)| read_sidecar(e, &locate(e)));
+    let read = |kind: Sidecar| sidecars.iter().find(|(k, _)| *k == kind).map(|(_, e)| read_sidecar(e, &locate(e).into().path));
     let (asc, sha512, sha256) = (read(Sidecar::Asc), read(Sidecar::Sha512), read(Sidecar::Sha256));
     let sidecars_ok = [&asc, &sha512, &sha256].iter().all(|s| !matches!(s, Some(Err(_))));
     let inputs = ArtifactInputs {
@@ -295,8 +311,11 @@ where
         signers,
         policy_time: options.policy_time,
         limits: options.limits,
+        sha512_state: None,
     };
-    let checked = verify_artifact_with(&entry.path, &locate(entry), &inputs, mode);
+    let located: Located = locate(entry).into();
+    let inputs = ArtifactInputs { sha512_state: located.sha512_state, ..inputs };
+    let checked = verify_artifact_with(&entry.path, &located.path, &inputs, mode);
     let mut checks = checked.checks;
     for (kind, e) in sidecars {
         if matches!(kind, Sidecar::Md5 | Sidecar::Sha1) {

@@ -106,6 +106,7 @@ fn bytes_differing_from_the_manifest_mean_the_file_changed_in_storage() {
         signers: &[],
         policy_time: SystemTime::now(),
         limits: Default::default(),
+        sha512_state: None,
     };
     let fc = verify_artifact(&e.path, &r.path(NAME), &inputs);
     assert!(!fc.storage_matches);
@@ -126,8 +127,35 @@ fn unreadable_file_fails_both_checks() {
         signers: &[],
         policy_time: SystemTime::now(),
         limits: Default::default(),
+        sha512_state: None,
     };
     let fc = verify_artifact(&e.path, &r.path("gone"), &inputs);
     assert_outcome(&fc, CheckKind::Checksum, Outcome::Fail, "could not read the file from storage");
     assert_outcome(&fc, CheckKind::Signature, Outcome::Fail, "could not read the file from storage");
+}
+
+#[test]
+fn a_sha512_state_from_the_store_serves_the_checksum_without_reading_the_file() {
+    use sha2::Digest;
+    let r = release();
+    r.sha512sum(NAME);
+    let e = r.entry(NAME);
+    let sums = r.read(&format!("{NAME}.sha512"));
+    let mut state = sha2::Sha512::new();
+    state.update(std::fs::read(r.path(NAME)).unwrap());
+    let inputs = ArtifactInputs {
+        expected_size: e.size,
+        expected_sha512: e.sha512,
+        sha512_file: Some(Ok(&sums)),
+        sha256_file: None,
+        asc: None,
+        signers: &[],
+        policy_time: SystemTime::now(),
+        limits: Default::default(),
+        sha512_state: Some(state),
+    };
+    // A path that does not exist: any attempt to read it would fail the checks.
+    let fc = verify_artifact(&e.path, std::path::Path::new("/nonexistent/trs-file"), &inputs);
+    assert!(fc.storage_matches);
+    assert_outcome(&fc, CheckKind::Checksum, Outcome::Pass, "in apache-foo-1.0.0.jar.sha512 matches");
 }

@@ -19,6 +19,48 @@ pub struct BlobMeta {
     /// SHA-512 of the bytes, computed by the store itself while they were written (lowercase
     /// hex). Stores that cannot compute it (S3) leave it `None`; readers then hash the bytes.
     pub sha512: Option<String>,
+    /// The SHA-512 state after the last byte, before finalization (see [`sha512_state`]), so
+    /// a signature over these bytes can be checked without reading them again. Stores that
+    /// cannot keep it leave it `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha512_state: Option<String>,
+}
+
+/// The hash state kept in [`BlobMeta::sha512_state`]: `sha2`'s own serialized SHA-512 state,
+/// in lowercase hex. An OpenPGP signature hashes the file's bytes and then its own trailer,
+/// so with this state a verifier appends the trailer and finalizes: the file is read once,
+/// as it streams in, and never again.
+pub mod sha512_state {
+    use sha2::digest::common::hazmat::SerializableState;
+
+    pub fn encode(state: &sha2::Sha512) -> String {
+        hex::encode(state.serialize().as_slice())
+    }
+
+    /// `None` when the text is not a state of this sha2 version (stale or foreign metadata):
+    /// callers then read the bytes instead.
+    pub fn decode(text: &str) -> Option<sha2::Sha512> {
+        let bytes = hex::decode(text).ok()?;
+        let array = bytes.as_slice().try_into().ok()?;
+        sha2::Sha512::deserialize(array).ok()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use sha2::Digest;
+
+        #[test]
+        fn a_restored_state_finishes_the_same_hash() {
+            let mut h = sha2::Sha512::new();
+            h.update(vec![7u8; 1000]);
+            let restored = super::decode(&super::encode(&h)).unwrap();
+            let (mut a, mut b) = (h, restored);
+            a.update(b"trailer");
+            b.update(b"trailer");
+            assert_eq!(a.finalize(), b.finalize());
+            assert!(super::decode("00").is_none());
+        }
+    }
 }
 
 /// An HTTP request a client makes to upload one object.
