@@ -14,6 +14,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, UNIX_EPOCH};
 use tokio::io::AsyncWriteExt;
+use trs_checks::EndStates;
 use trs_checks::revision::Located;
 use trs_core::{CheckResult, OpaqueId, Outcome, ReleaseId, Sha512};
 use trs_storage::{Condition, Item};
@@ -68,12 +69,10 @@ async fn locate_files(app: &App, digests: &[Sha512], scratch: &tempfile::TempDir
             continue;
         }
         let object = keys::file_object(digest);
-        let sha512_state = app
-            .blobs
-            .head(&object)
-            .await?
-            .and_then(|m| m.sha512_state)
-            .and_then(|s| trs_storage::blob::sha512_state::decode(&s));
+        let end_states = app.blobs.head(&object).await?.and_then(|m| {
+            use trs_storage::blob::hash_state::decode;
+            Some(EndStates { sha512: decode(m.sha512_state.as_deref()?)?, sha256: decode(m.sha256_state.as_deref()?)? })
+        });
         let path = match app.blobs.local_path(&object) {
             Some(p) => p,
             None => {
@@ -88,7 +87,7 @@ async fn locate_files(app: &App, digests: &[Sha512], scratch: &tempfile::TempDir
                 p
             }
         };
-        out.insert(*digest, Located { path, sha512_state });
+        out.insert(*digest, Located { path, end_states });
     }
     Ok(out)
 }

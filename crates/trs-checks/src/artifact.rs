@@ -35,10 +35,17 @@ pub struct ArtifactInputs<'a> {
     /// "Now" for the OpenPGP policy, a signature's own expiry, and refusing future dates.
     pub policy_time: SystemTime,
     pub limits: ArchiveLimits,
-    /// The SHA-512 state at the end of the artifact's bytes, as the store computed it while
-    /// they streamed in. When it serves every check (no archive to inspect, no signature
-    /// that needs another hash), the artifact is not read at all.
-    pub sha512_state: Option<sha2::Sha512>,
+    /// The hash states at the end of the artifact's bytes, as the store computed them while
+    /// they streamed in. When they serve every check (no archive to inspect, no signature
+    /// over another hash), the artifact is not read at all.
+    pub end_states: Option<EndStates>,
+}
+
+/// SHA-512 and SHA-256 states after the last byte of a file, before finalization.
+#[derive(Debug, Clone)]
+pub struct EndStates {
+    pub sha512: sha2::Sha512,
+    pub sha256: sha2::Sha256,
 }
 
 /// The checks of one artifact.
@@ -82,7 +89,8 @@ pub(crate) fn verify_artifact_with(
     };
     let sum512 = parse_sum(&inputs.sha512_file, Algo::Sha512);
     let sum256 = parse_sum(&inputs.sha256_file, Algo::Sha256);
-    let want_sha256 = matches!(sum256, Some(Ok(_)));
+    // With stored end states SHA-256 costs nothing, so v4 SHA-256 signatures share it.
+    let want_sha256 = matches!(sum256, Some(Ok(_))) || inputs.end_states.is_some();
     let plan = inputs.asc.as_ref().map(|asc| match asc {
         Ok(bytes) => signature::parse_detached(bytes)
             .map(|sigs| SigPlan::new(sigs, want_sha256))
@@ -108,11 +116,11 @@ pub(crate) fn verify_artifact_with(
             Some(ArchiveKind::Zip) => (None, Some(s.spawn(move || archive::inspect_zip(file, &limits)))),
             None => (None, None),
         };
-        let pass = match (&inputs.sha512_state, &tee, &inspector) {
-            (Some(state), None, None) if !want_sha256 && contexts.is_empty() => Ok(hashing::PassOutput {
+        let pass = match (&inputs.end_states, &tee, &inspector) {
+            (Some(states), None, None) if contexts.is_empty() => Ok(hashing::PassOutput {
                 size: inputs.expected_size,
-                sha512: state.clone(),
-                sha256: None,
+                sha512: states.sha512.clone(),
+                sha256: Some(states.sha256.clone()),
                 contexts: Vec::new(),
             }),
             _ => hashing::read_once(file, want_sha256, contexts, tee, mode),

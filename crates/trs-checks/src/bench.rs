@@ -293,7 +293,7 @@ pub fn run_verify_bench(size_bytes: u64, files: usize, workdir: &Path) -> Result
             signers: &signers,
             policy_time: now,
             limits: Default::default(),
-            sha512_state: None,
+            end_states: None,
         };
         let checks = verify_artifact(&path_in_release, &dir.join(first), &inputs);
         all_passed &= checks.checks.iter().all(|c| c.result == Outcome::Pass);

@@ -29,7 +29,7 @@ pub mod revision;
 pub mod signature;
 
 pub use archive::ArchiveLimits;
-pub use artifact::{ArtifactInputs, FileChecks, verify_artifact};
+pub use artifact::{ArtifactInputs, EndStates, FileChecks, verify_artifact};
 pub use checksum_file::{Algo, parse_checksum_file};
 pub use revision::{
     RevisionVerification, Sidecar, VerifiedFile, VerifyOptions, artifact_cache_key, signers_digest, verify_revision,

@@ -19,7 +19,7 @@
 //! time, so only a signature's own expiry could change a stored verdict.
 
 use crate::archive::ArchiveLimits;
-use crate::artifact::{ArtifactInputs, verify_artifact_with};
+use crate::artifact::{ArtifactInputs, EndStates, verify_artifact_with};
 use crate::hashing::ReadMode;
 use crate::signature::SignerCert;
 use sequoia_openpgp::serialize::MarshalInto;
@@ -68,16 +68,16 @@ impl Sidecar {
 }
 
 /// Where a manifest entry's bytes are, and the SHA-512 state at their end if the store kept
-/// one (see [`ArtifactInputs::sha512_state`]). A bare path converts into one.
+/// them (see [`ArtifactInputs::end_states`]). A bare path converts into one.
 #[derive(Debug, Clone)]
 pub struct Located {
     pub path: PathBuf,
-    pub sha512_state: Option<sha2::Sha512>,
+    pub end_states: Option<EndStates>,
 }
 
 impl From<PathBuf> for Located {
     fn from(path: PathBuf) -> Self {
-        Located { path, sha512_state: None }
+        Located { path, end_states: None }
     }
 }
 
@@ -311,10 +311,10 @@ where
         signers,
         policy_time: options.policy_time,
         limits: options.limits,
-        sha512_state: None,
+        end_states: None,
     };
     let located: Located = locate(entry).into();
-    let inputs = ArtifactInputs { sha512_state: located.sha512_state, ..inputs };
+    let inputs = ArtifactInputs { end_states: located.end_states, ..inputs };
     let checked = verify_artifact_with(&entry.path, &located.path, &inputs, mode);
     let mut checks = checked.checks;
     for (kind, e) in sidecars {

@@ -106,7 +106,7 @@ fn bytes_differing_from_the_manifest_mean_the_file_changed_in_storage() {
         signers: &[],
         policy_time: SystemTime::now(),
         limits: Default::default(),
-        sha512_state: None,
+        end_states: None,
     };
     let fc = verify_artifact(&e.path, &r.path(NAME), &inputs);
     assert!(!fc.storage_matches);
@@ -127,7 +127,7 @@ fn unreadable_file_fails_both_checks() {
         signers: &[],
         policy_time: SystemTime::now(),
         limits: Default::default(),
-        sha512_state: None,
+        end_states: None,
     };
     let fc = verify_artifact(&e.path, &r.path("gone"), &inputs);
     assert_outcome(&fc, CheckKind::Checksum, Outcome::Fail, "could not read the file from storage");
@@ -135,14 +135,17 @@ fn unreadable_file_fails_both_checks() {
 }
 
 #[test]
-fn a_sha512_state_from_the_store_serves_the_checksum_without_reading_the_file() {
+fn hash_states_from_the_store_serve_the_checksum_without_reading_the_file() {
     use sha2::Digest;
     let r = release();
     r.sha512sum(NAME);
     let e = r.entry(NAME);
     let sums = r.read(&format!("{NAME}.sha512"));
-    let mut state = sha2::Sha512::new();
-    state.update(std::fs::read(r.path(NAME)).unwrap());
+    let bytes = std::fs::read(r.path(NAME)).unwrap();
+    let states = trs_checks::EndStates {
+        sha512: sha2::Sha512::new_with_prefix(&bytes),
+        sha256: sha2::Sha256::new_with_prefix(&bytes),
+    };
     let inputs = ArtifactInputs {
         expected_size: e.size,
         expected_sha512: e.sha512,
@@ -152,7 +155,7 @@ fn a_sha512_state_from_the_store_serves_the_checksum_without_reading_the_file() 
         signers: &[],
         policy_time: SystemTime::now(),
         limits: Default::default(),
-        sha512_state: Some(state),
+        end_states: Some(states),
     };
     // A path that does not exist: any attempt to read it would fail the checks.
     let fc = verify_artifact(&e.path, std::path::Path::new("/nonexistent/trs-file"), &inputs);

@@ -19,30 +19,33 @@ pub struct BlobMeta {
     /// SHA-512 of the bytes, computed by the store itself while they were written (lowercase
     /// hex). Stores that cannot compute it (S3) leave it `None`; readers then hash the bytes.
     pub sha512: Option<String>,
-    /// The SHA-512 state after the last byte, before finalization (see [`sha512_state`]), so
-    /// a signature over these bytes can be checked without reading them again. Stores that
-    /// cannot keep it leave it `None`.
+    /// The SHA-512 and SHA-256 states after the last byte, before finalization (see
+    /// [`hash_state`]), so a signature over these bytes can be checked without reading them
+    /// again. Stores that cannot keep them leave them `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha512_state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256_state: Option<String>,
 }
 
-/// The hash state kept in [`BlobMeta::sha512_state`]: `sha2`'s own serialized SHA-512 state,
-/// in lowercase hex. An OpenPGP signature hashes the file's bytes and then its own trailer,
-/// so with this state a verifier appends the trailer and finalizes: the file is read once,
-/// as it streams in, and never again.
-pub mod sha512_state {
+/// The hash states kept in [`BlobMeta`]: `sha2`'s own serialized state, in lowercase hex.
+/// An OpenPGP signature hashes the file's bytes and then its own trailer, so with the state
+/// at the end of the bytes a verifier appends the trailer and finalizes: the file is read
+/// once, as it streams in, and never again. GnuPG signs with SHA-256 or SHA-512 depending on
+/// key and version, hence both.
+pub mod hash_state {
     use sha2::digest::common::hazmat::SerializableState;
 
-    pub fn encode(state: &sha2::Sha512) -> String {
+    pub fn encode<H: SerializableState>(state: &H) -> String {
         hex::encode(state.serialize().as_slice())
     }
 
     /// `None` when the text is not a state of this sha2 version (stale or foreign metadata):
     /// callers then read the bytes instead.
-    pub fn decode(text: &str) -> Option<sha2::Sha512> {
+    pub fn decode<H: SerializableState>(text: &str) -> Option<H> {
         let bytes = hex::decode(text).ok()?;
         let array = bytes.as_slice().try_into().ok()?;
-        sha2::Sha512::deserialize(array).ok()
+        H::deserialize(array).ok()
     }
 
     #[cfg(test)]
@@ -53,12 +56,15 @@ pub mod sha512_state {
         fn a_restored_state_finishes_the_same_hash() {
             let mut h = sha2::Sha512::new();
             h.update(vec![7u8; 1000]);
-            let restored = super::decode(&super::encode(&h)).unwrap();
+            let restored: sha2::Sha512 = super::decode(&super::encode(&h)).unwrap();
             let (mut a, mut b) = (h, restored);
             a.update(b"trailer");
             b.update(b"trailer");
             assert_eq!(a.finalize(), b.finalize());
-            assert!(super::decode("00").is_none());
+            assert!(super::decode::<sha2::Sha512>("00").is_none());
+            let h256 = sha2::Sha256::new_with_prefix(b"abc");
+            let r256: sha2::Sha256 = super::decode(&super::encode(&h256)).unwrap();
+            assert_eq!(h256.finalize(), r256.finalize());
         }
     }
 }

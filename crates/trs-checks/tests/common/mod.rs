@@ -84,7 +84,7 @@ impl Release {
             signers,
             policy_time: SystemTime::now(),
             limits,
-            sha512_state: None,
+            end_states: None,
         };
         verify_artifact(&e.path, &self.path(name), &inputs)
     }

@@ -51,6 +51,8 @@ struct Sidecar {
     sha512: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sha512_state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sha256_state: Option<String>,
 }
 
 fn io_err(action: &str, path: &Path, e: std::io::Error) -> BlobError {
@@ -122,6 +124,7 @@ impl EmbeddedBlobStore {
             .await
             .map_err(|e| io_err("creating", &tmp.path, e))?;
         let mut hasher = Sha512::new();
+        let mut hasher256 = sha2::Sha256::new();
         let mut size = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk
@@ -131,18 +134,29 @@ impl EmbeddedBlobStore {
                 return Err(BlobError::TooLarge { limit });
             }
             hasher.update(&chunk);
+            hasher256.update(&chunk);
             file.write_all(&chunk).await.map_err(|e| io_err("writing", &tmp.path, e))?;
         }
         file.flush().await.map_err(|e| io_err("writing", &tmp.path, e))?;
         file.sync_all().await.map_err(|e| io_err("syncing", &tmp.path, e))?;
         drop(file);
-        let sha512_state = Some(crate::blob::sha512_state::encode(&hasher));
-        let sidecar = Sidecar { size, sha512: Some(hex::encode(hasher.finalize())), sha512_state };
+        let sidecar = Sidecar {
+            size,
+            sha512_state: Some(crate::blob::hash_state::encode(&hasher)),
+            sha256_state: Some(crate::blob::hash_state::encode(&hasher256)),
+            sha512: Some(hex::encode(hasher.finalize())),
+        };
         let key = key.to_string();
         // In one blocking task so that cancelling the caller cannot stop between the links.
         self.blocking(move |inner| {
             inner.publish(&key, &tmp.path, &sidecar)?;
-            Ok(BlobMeta { key, size: sidecar.size, sha512: sidecar.sha512, sha512_state: sidecar.sha512_state })
+            Ok(BlobMeta {
+                key,
+                size: sidecar.size,
+                sha512: sidecar.sha512,
+                sha512_state: sidecar.sha512_state,
+                sha256_state: sidecar.sha256_state,
+            })
         })
         .await
     }
@@ -184,18 +198,24 @@ impl Inner {
         };
         let sidecar = std::fs::read(self.meta.join(key)).ok().and_then(|b| serde_json::from_slice::<Sidecar>(&b).ok());
         // Only a delete racing this read leaves an object without sidecar; its size is still known.
-        let sidecar = sidecar.unwrap_or(Sidecar { size: stat.len(), sha512: None, sha512_state: None });
+        let sidecar = sidecar.unwrap_or(Sidecar { size: stat.len(), sha512: None, sha512_state: None, sha256_state: None });
         Ok(Some(BlobMeta {
             key: key.to_string(),
             size: sidecar.size,
             sha512: sidecar.sha512,
             sha512_state: sidecar.sha512_state,
+            sha256_state: sidecar.sha256_state,
         }))
     }
 
     fn copy(&self, from: &str, to: &str) -> Result<BlobMeta, BlobError> {
         let meta = self.head(from)?.ok_or_else(|| BlobError::NotFound(from.to_string()))?;
-        let sidecar = Sidecar { size: meta.size, sha512: meta.sha512.clone(), sha512_state: meta.sha512_state.clone() };
+        let sidecar = Sidecar {
+            size: meta.size,
+            sha512: meta.sha512.clone(),
+            sha512_state: meta.sha512_state.clone(),
+            sha256_state: meta.sha256_state.clone(),
+        };
         // Objects never change, so the copy can share the original's bytes.
         match self.publish(to, &self.objects.join(from), &sidecar) {
             Err(BlobError::Io(e)) if e.kind() == ErrorKind::NotFound => Err(BlobError::NotFound(from.to_string())),
