@@ -73,8 +73,12 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     let committed: CommittedUpload = client.post(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
     if !args.json {
         eprintln!(
-            "committed revision {} of {} ({} files, key {})",
-            committed.revision, committed.release, committed.files, committed.revision_key
+            "committed revision {} of {} ({} file{}, key {})",
+            committed.revision,
+            committed.release,
+            committed.files,
+            if committed.files == 1 { "" } else { "s" },
+            committed.revision_key
         );
     }
     if args.no_wait {
