@@ -18,4 +18,7 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi
 
+# The end-to-end tests run the real `trs` binary; cargo builds a package's binaries only for
+# that package's own integration tests, so build it explicitly.
+cargo build --bin trs
 cargo nextest run --workspace --no-fail-fast "$@"
