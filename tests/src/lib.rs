@@ -50,7 +50,17 @@ impl Gpg {
 
     /// Generates a signing key (`ed25519` or `rsa3072`, …) without passphrase; returns its fingerprint.
     pub fn gen_key(&self, user_id: &str, algo: &str) -> String {
-        self.run(&["--passphrase", "", "--pinentry-mode", "loopback", "--quick-gen-key", user_id, algo, "sign", "never"]);
+        self.run(&[
+            "--passphrase",
+            "",
+            "--pinentry-mode",
+            "loopback",
+            "--quick-gen-key",
+            user_id,
+            algo,
+            "sign",
+            "never",
+        ]);
         let out = self.run(&["--with-colons", "--list-keys", user_id]);
         String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -66,7 +76,8 @@ impl Gpg {
 
     /// `gpg --export-secret-keys --armor FPR` into a file (for `--key FILE`).
     pub fn export_secret(&self, fpr: &str, path: &Path) {
-        let out = self.run(&["--pinentry-mode", "loopback", "--passphrase", "", "--export-secret-keys", "--armor", fpr]);
+        let out =
+            self.run(&["--pinentry-mode", "loopback", "--passphrase", "", "--export-secret-keys", "--armor", fpr]);
         std::fs::write(path, out.stdout).unwrap();
     }
 
@@ -120,7 +131,14 @@ impl Server {
     pub fn start(admin_uid: &str, admin_cert: &Path) -> Self {
         let data = tempfile::tempdir().unwrap();
         let out = Command::new(trs_bin())
-            .args(["admin", "bootstrap", "--data", data.path().to_str().unwrap(), admin_uid, admin_cert.to_str().unwrap()])
+            .args([
+                "admin",
+                "bootstrap",
+                "--data",
+                data.path().to_str().unwrap(),
+                admin_uid,
+                admin_cert.to_str().unwrap(),
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "bootstrap failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -143,7 +161,11 @@ impl Server {
             }
         };
         // Keep draining the server's log so it never blocks on a full pipe.
-        std::thread::spawn(move || for line in lines.map_while(Result::ok) { eprintln!("[serve] {line}") });
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                eprintln!("[serve] {line}")
+            }
+        });
         Self { child, url, data }
     }
 
@@ -171,8 +193,13 @@ impl Drop for Server {
 }
 
 pub fn stdout_json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 pub fn stderr(out: &Output) -> String {
@@ -181,7 +208,13 @@ pub fn stderr(out: &Output) -> String {
 
 /// Asserts success, showing stderr otherwise.
 pub fn ok(out: &Output) -> &Output {
-    assert!(out.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", out.status.code(), String::from_utf8_lossy(&out.stdout), stderr(out));
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        stderr(out)
+    );
     out
 }
 
@@ -197,7 +230,13 @@ pub fn checks_of(status: &Value, path: &str) -> Vec<(String, String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["check"].as_str().unwrap().into(), c["result"].as_str().unwrap().into(), c["reason"].as_str().unwrap().into()))
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap().into(),
+                c["result"].as_str().unwrap().into(),
+                c["reason"].as_str().unwrap().into(),
+            )
+        })
         .collect()
 }
 
@@ -238,7 +277,17 @@ impl Gpg {
     /// Like [`Gpg::gen_key`], with an expiry as `gpg --quick-gen-key` takes it (`1y`,
     /// `seconds=5`, …).
     pub fn gen_key_expiring(&self, user_id: &str, algo: &str, expire: &str) -> String {
-        self.run(&["--passphrase", "", "--pinentry-mode", "loopback", "--quick-gen-key", user_id, algo, "sign", expire]);
+        self.run(&[
+            "--passphrase",
+            "",
+            "--pinentry-mode",
+            "loopback",
+            "--quick-gen-key",
+            user_id,
+            algo,
+            "sign",
+            expire,
+        ]);
         let out = self.run(&["--with-colons", "--list-keys", user_id]);
         String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -261,7 +310,8 @@ impl Gpg {
 fn sidecar_from(tool: &str, args: &[&str], file: &Path, ext: &str) {
     let dir = file.parent().unwrap();
     let name = file.file_name().unwrap().to_str().unwrap();
-    let out = Command::new(tool).args(args).arg(name).current_dir(dir).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+    let out =
+        Command::new(tool).args(args).arg(name).current_dir(dir).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
     assert!(out.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&out.stderr));
     std::fs::write(dir.join(format!("{name}.{ext}")), out.stdout).unwrap();
 }
@@ -418,7 +468,12 @@ impl Team {
     /// Asserts that release foo 1.0.0 does not exist (`trs status` says not-found).
     pub fn assert_no_release(&self) {
         let out = self.status();
-        assert_eq!(out.status.code(), Some(1), "release should not exist; stdout: {}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "release should not exist; stdout: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let err = stderr(&out);
         assert!(err.contains("not-found") && err.contains("HTTP 404"), "{err}");
     }
@@ -483,7 +538,12 @@ pub fn send_raw(base: &str, method: &str, path_and_query: &str, headers: &[(&str
 }
 
 /// The five authentication headers for a request signed now.
-pub fn sign_now(signer: &dyn trs_auth::RequestSigner, method: &str, path: &str, body: &[u8]) -> trs_auth::SignedHeaders {
+pub fn sign_now(
+    signer: &dyn trs_auth::RequestSigner,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> trs_auth::SignedHeaders {
     trs_auth::sign_request(signer, method, path, None, body, unix_now()).expect("sign request")
 }
 

@@ -22,7 +22,16 @@ fn a_2_gib_file_uploads_with_bounded_memory() {
     // Sparse: 2 GiB of zeros that cost no disk to create; every byte is still sent and hashed.
     std::fs::File::create(&big).unwrap().set_len(2 << 30).unwrap();
     let out = Command::new("/usr/bin/time")
-        .args(["-f", "maxrss_kib=%M", trs_bin().to_str().unwrap(), "upload", "foo", "1.0.0", big.to_str().unwrap(), "--json"])
+        .args([
+            "-f",
+            "maxrss_kib=%M",
+            trs_bin().to_str().unwrap(),
+            "upload",
+            "foo",
+            "1.0.0",
+            big.to_str().unwrap(),
+            "--json",
+        ])
         .env("TRS_URL", &team.server.url)
         .env("GNUPGHOME", team.gpg.home.path())
         .env("TRS_GPG_KEY", &team.rm)

@@ -52,7 +52,9 @@ impl AppError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::BadRequest { code, .. } | AppError::Unauthenticated { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::BadRequest { code, .. }
+            | AppError::Unauthenticated { code, .. }
+            | AppError::Conflict { code, .. } => code,
             AppError::Forbidden(_) => "forbidden-role",
             AppError::NotFound(_) => "not-found",
             AppError::TooLarge(_) => "too-large",
@@ -64,7 +66,10 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            e if e.is_conflict() => AppError::conflict("concurrent-update", format!("someone else changed this at the same time; retry ({e})")),
+            e if e.is_conflict() => AppError::conflict(
+                "concurrent-update",
+                format!("someone else changed this at the same time; retry ({e})"),
+            ),
             StoreError::Invalid(m) => AppError::bad_request("invalid", m),
             other => AppError::Internal(other.to_string()),
         }
@@ -75,9 +80,14 @@ impl From<BlobError> for AppError {
     fn from(e: BlobError) -> Self {
         match e {
             BlobError::NotFound(k) => AppError::NotFound(format!("object {k} not found")),
-            BlobError::InvalidKey { .. } | BlobError::InvalidRange { .. } => AppError::bad_request("invalid", e.to_string()),
+            BlobError::InvalidKey { .. } | BlobError::InvalidRange { .. } => {
+                AppError::bad_request("invalid", e.to_string())
+            }
             BlobError::TooLarge { .. } => AppError::TooLarge(e.to_string()),
-            BlobError::UploadRefused(reason) => AppError::Unauthenticated { code: "upload-url-refused", message: format!("upload URL refused: {reason}") },
+            BlobError::UploadRefused(reason) => AppError::Unauthenticated {
+                code: "upload-url-refused",
+                message: format!("upload URL refused: {reason}"),
+            },
             BlobError::AlreadyExists(_) => AppError::conflict("already-exists", e.to_string()),
             other => AppError::Internal(other.to_string()),
         }

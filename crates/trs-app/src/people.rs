@@ -43,7 +43,8 @@ fn key_item(app: &App, uid: &PersonUid, cert: &trs_auth::ValidatedCert) -> Item 
         armored: cert.armored.clone(),
         registered_at: app.now(),
     };
-    Item::new(keys::certificate(&cert.fingerprint), json!(key)).with_gsi1(keys::person_keys_index(uid, &cert.fingerprint))
+    Item::new(keys::certificate(&cert.fingerprint), json!(key))
+        .with_gsi1(keys::person_keys_index(uid, &cert.fingerprint))
 }
 
 fn person_item(person: &Person) -> Item {
@@ -55,7 +56,10 @@ async fn explain_conflict(app: &App, uid: &PersonUid, fpr: &Fingerprint) -> AppE
     if let Ok(Some(item)) = app.items.get(&keys::certificate(fpr)).await
         && let Ok(k) = item.parse::<RegisteredKey>()
     {
-        return AppError::conflict("key-already-registered", format!("key {fpr} is already registered to {}", k.person));
+        return AppError::conflict(
+            "key-already-registered",
+            format!("key {fpr} is already registered to {}", k.person),
+        );
     }
     if let Ok(Some(_)) = app.items.get(&keys::person(uid)).await {
         return AppError::conflict("person-exists", format!("person {uid} already exists"));
@@ -80,7 +84,10 @@ pub async fn bootstrap_admin(app: &App, p: NewPerson) -> AppResult<Person> {
     let cert = validate(app, &p.certificate)?;
     let person = new_person(app, &p, &cert, true);
     let ops = vec![
-        WriteOp::Put { item: Item::new(keys::bootstrap_marker(), json!({"admin": p.uid, "at": app.now()})), condition: Condition::Absent },
+        WriteOp::Put {
+            item: Item::new(keys::bootstrap_marker(), json!({"admin": p.uid, "at": app.now()})),
+            condition: Condition::Absent,
+        },
         WriteOp::Put { item: person_item(&person), condition: Condition::Absent },
         WriteOp::Put { item: key_item(app, &p.uid, &cert), condition: Condition::Absent },
     ];
@@ -130,9 +137,14 @@ pub async fn add_key(app: &App, permit: &Permit, uid: &PersonUid, certificate: &
     {
         return update_key(app, permit, uid, item, certificate).await;
     }
-    let cert = validated.map_err(|e| AppError::bad_request("invalid-certificate", format!("certificate refused: {e}")))?;
+    let cert =
+        validated.map_err(|e| AppError::bad_request("invalid-certificate", format!("certificate refused: {e}")))?;
     for _attempt in 0..5 {
-        let item = app.items.get(&keys::person(uid)).await?.ok_or_else(|| AppError::NotFound(format!("person {uid} not found")))?;
+        let item = app
+            .items
+            .get(&keys::person(uid))
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("person {uid} not found")))?;
         let mut person: Person = item.parse()?;
         person.keys.push(cert.fingerprint.clone());
         let key = key_item(app, uid, &cert);
@@ -151,7 +163,13 @@ pub async fn add_key(app: &App, permit: &Permit, uid: &PersonUid, certificate: &
     Err(AppError::conflict("concurrent-update", "the person was changed concurrently too often; retry"))
 }
 
-async fn update_key(app: &App, _permit: &Permit, uid: &PersonUid, item: Item, certificate: &[u8]) -> AppResult<RegisteredKey> {
+async fn update_key(
+    app: &App,
+    _permit: &Permit,
+    uid: &PersonUid,
+    item: Item,
+    certificate: &[u8],
+) -> AppResult<RegisteredKey> {
     let mut key: RegisteredKey = item.parse()?;
     if key.person != *uid {
         return Err(AppError::conflict(

@@ -45,7 +45,9 @@ pub async fn create_project(app: &App, _permit: &Permit, p: NewProject) -> AppRe
     let item = Item::new(keys::project(&project.name), json!(project)).with_gsi1(keys::projects_index(&project.name));
     match app.items.put(item, Condition::Absent).await {
         Ok(()) => Ok(project),
-        Err(e) if e.is_conflict() => Err(AppError::conflict("project-exists", format!("project {} already exists", project.name))),
+        Err(e) if e.is_conflict() => {
+            Err(AppError::conflict("project-exists", format!("project {} already exists", project.name)))
+        }
         Err(e) => Err(e.into()),
     }
 }

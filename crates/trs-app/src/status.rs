@@ -55,7 +55,8 @@ pub async fn get_report(app: &App, id: &ReleaseId, number: u32) -> AppResult<Opt
 }
 
 pub async fn release_status(app: &App, id: &ReleaseId) -> AppResult<ReleaseStatus> {
-    let (release, _) = get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
+    let (release, _) =
+        get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
     let mut status = ReleaseStatus {
         project: id.project.to_string(),
         product: id.product.as_ref().map(|p| p.to_string()),
@@ -94,7 +95,12 @@ pub async fn release_status(app: &App, id: &ReleaseId) -> AppResult<ReleaseStatu
     if let Some(stored) = &report {
         for f in &stored.report.files {
             if revision.manifest.get(f.path.as_str()).is_none() {
-                status.files.push(FileStatus { path: f.path.to_string(), size: f.size, sha512: f.sha512, checks: f.checks.clone() });
+                status.files.push(FileStatus {
+                    path: f.path.to_string(),
+                    size: f.size,
+                    sha512: f.sha512,
+                    checks: f.checks.clone(),
+                });
             }
         }
     }

@@ -44,7 +44,16 @@ pub struct Task {
 
 impl Task {
     pub fn new(kind: TaskKind, now: i64) -> Self {
-        Task { id: App::new_id(), kind, state: TaskState::Queued, progress: None, error: None, result: None, created_at: now, updated_at: now }
+        Task {
+            id: App::new_id(),
+            kind,
+            state: TaskState::Queued,
+            progress: None,
+            error: None,
+            result: None,
+            created_at: now,
+            updated_at: now,
+        }
     }
 
     /// The item to write when the task is created: in the queued index.
@@ -54,7 +63,8 @@ impl Task {
 }
 
 pub async fn get_task(app: &App, id: &OpaqueId) -> AppResult<(Task, Item)> {
-    let item = app.items.get(&keys::task(id)).await?.ok_or_else(|| AppError::NotFound(format!("task {id} not found")))?;
+    let item =
+        app.items.get(&keys::task(id)).await?.ok_or_else(|| AppError::NotFound(format!("task {id} not found")))?;
     Ok((item.parse()?, item))
 }
 

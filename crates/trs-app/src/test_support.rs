@@ -3,8 +3,8 @@
 //! The crypto backend is chosen by the test binary (a dev-dependency), not here.
 
 use crate::{App, people, projects};
-use sequoia_openpgp as openpgp;
 use openpgp::serialize::SerializeInto;
+use sequoia_openpgp as openpgp;
 use std::sync::Arc;
 use trs_core::{Action, Person, ReleaseId, authorize};
 use trs_storage::embedded::EmbeddedBlobStore;
@@ -51,7 +51,12 @@ pub async fn world() -> World {
     let admin_tsk = new_cert("Ada <ada@example.org>");
     let admin = people::bootstrap_admin(
         &app,
-        people::NewPerson { uid: "ada".parse().unwrap(), name: None, email: None, certificate: armored_public(&admin_tsk) },
+        people::NewPerson {
+            uid: "ada".parse().unwrap(),
+            name: None,
+            email: None,
+            certificate: armored_public(&admin_tsk),
+        },
     )
     .await
     .unwrap();

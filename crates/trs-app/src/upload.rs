@@ -110,7 +110,12 @@ pub async fn get_revision(app: &App, id: &ReleaseId, number: u32) -> AppResult<R
     }
 }
 
-pub async fn start_upload(app: &App, caller: &trs_core::Person, release: ReleaseId, req: StartUpload) -> AppResult<StartedUpload> {
+pub async fn start_upload(
+    app: &App,
+    caller: &trs_core::Person,
+    release: ReleaseId,
+    req: StartUpload,
+) -> AppResult<StartedUpload> {
     if req.files.is_empty() {
         return Err(AppError::bad_request("no-files", "an upload needs at least one file"));
     }
@@ -124,7 +129,10 @@ pub async fn start_upload(app: &App, caller: &trs_core::Person, release: Release
     for f in &req.files {
         let path: ArtifactPath = f.path.parse()?;
         if f.size > app.limits.max_file_size {
-            return Err(AppError::TooLarge(format!("{path} is {} bytes; the limit is {}", f.size, app.limits.max_file_size)));
+            return Err(AppError::TooLarge(format!(
+                "{path} is {} bytes; the limit is {}",
+                f.size, app.limits.max_file_size
+            )));
         }
         paths.push(path);
     }
@@ -199,7 +207,10 @@ pub async fn commit_upload(app: &App, caller: &trs_core::Person, id: &OpaqueId) 
     let project = projects::get_project(app, &session.release.project).await?;
     let permit = authorize(caller, Some(&project), Action::ManageRelease)?;
     if session.created_by != *permit.caller() {
-        return Err(AppError::conflict("not-your-upload", format!("upload {id} was started by {}", session.created_by)));
+        return Err(AppError::conflict(
+            "not-your-upload",
+            format!("upload {id} was started by {}", session.created_by),
+        ));
     }
 
     // Every declared file must be complete before anything becomes visible.
@@ -265,7 +276,13 @@ async fn commit_revision(
                 (r, Some(item), previous)
             }
             None => (
-                Release { id: session.release.clone(), stage: Stage::CandidateDraft, latest: None, created_at: now, updated_at: now },
+                Release {
+                    id: session.release.clone(),
+                    stage: Stage::CandidateDraft,
+                    latest: None,
+                    created_at: now,
+                    updated_at: now,
+                },
                 None,
                 None,
             ),
@@ -283,19 +300,24 @@ async fn commit_revision(
             uploaded_by: session.created_by.clone(),
             created_at: now,
         };
-        let next_release = Release {
-            latest: Some(RevisionRef { number, key: revision.key }),
-            updated_at: now,
-            ..release
-        };
+        let next_release =
+            Release { latest: Some(RevisionRef { number, key: revision.key }), updated_at: now, ..release };
         let task = Task::new(TaskKind::Verify { release: session.release.clone(), revision: number }, now);
         let release_put = match &release_condition {
-            Some(item) => WriteOp::Put { item: item.updated(json!(next_release)), condition: Condition::VersionIs(item.version) },
-            None => WriteOp::Put { item: Item::new(keys::release(&session.release), json!(next_release)), condition: Condition::Absent },
+            Some(item) => {
+                WriteOp::Put { item: item.updated(json!(next_release)), condition: Condition::VersionIs(item.version) }
+            }
+            None => WriteOp::Put {
+                item: Item::new(keys::release(&session.release), json!(next_release)),
+                condition: Condition::Absent,
+            },
         };
         let ops = vec![
             release_put,
-            WriteOp::Put { item: Item::new(keys::revision(&session.release, number), json!(revision)), condition: Condition::Absent },
+            WriteOp::Put {
+                item: Item::new(keys::revision(&session.release, number), json!(revision)),
+                condition: Condition::Absent,
+            },
             WriteOp::Put { item: task.queued_item(), condition: Condition::Absent },
             WriteOp::Delete { key: session_item.key.clone(), condition: Condition::VersionIs(session_item.version) },
         ];
@@ -311,7 +333,10 @@ async fn commit_revision(
                 });
             }
             Err(trs_storage::StoreError::TransactionCancelled { index: 3, .. }) => {
-                return Err(AppError::conflict("already-committed", format!("upload {} was already committed", session.id)));
+                return Err(AppError::conflict(
+                    "already-committed",
+                    format!("upload {} was already committed", session.id),
+                ));
             }
             // Someone else moved the release head: look again (the stale-base check decides).
             Err(e) if e.is_conflict() => continue,

@@ -4,8 +4,8 @@
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
-use crate::storage_keys as keys;
 use crate::status::StoredReport;
+use crate::storage_keys as keys;
 use crate::tasks::{Task, TaskKind, TaskState, get_task, update_task};
 use crate::upload::get_revision;
 use crate::{projects, tasks};
@@ -62,7 +62,11 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
 /// Where each file's bytes are on local disk (files of stores without local paths are
 /// downloaded into `scratch` first), with the SHA-512 state the store kept at their end, so
 /// that a file whose checks that state serves is not read again.
-async fn locate_files(app: &App, digests: &[Sha512], scratch: &tempfile::TempDir) -> AppResult<HashMap<Sha512, Located>> {
+async fn locate_files(
+    app: &App,
+    digests: &[Sha512],
+    scratch: &tempfile::TempDir,
+) -> AppResult<HashMap<Sha512, Located>> {
     let mut out = HashMap::new();
     for digest in digests {
         if out.contains_key(digest) {

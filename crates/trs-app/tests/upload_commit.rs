@@ -3,8 +3,8 @@
 
 use bytes::Bytes;
 use std::sync::Arc;
-use trs_app::upload::{StartUpload, DeclaredFile, commit_upload, start_upload, StartedUpload};
 use trs_app::AppError;
+use trs_app::upload::{DeclaredFile, StartUpload, StartedUpload, commit_upload, start_upload};
 use trs_core::{Person, ReleaseId};
 
 use trs_app::test_support::{World as Fixture, release, world as fixture};

@@ -151,10 +151,9 @@ pub fn merge_certificate_update(stored_armored: &str, update: &[u8]) -> Result<S
     if stored.fingerprint() != new.fingerprint() {
         return Err(CertError::Unparseable("the update is a different certificate".into()));
     }
-    let merged = stored
-        .merge_public(new)
-        .map_err(|e| CertError::Unparseable(format!("cannot merge: {e:#}")))?;
-    let armored = merged.armored().to_vec().map_err(|e| CertError::Unparseable(format!("cannot re-serialize: {e:#}")))?;
+    let merged = stored.merge_public(new).map_err(|e| CertError::Unparseable(format!("cannot merge: {e:#}")))?;
+    let armored =
+        merged.armored().to_vec().map_err(|e| CertError::Unparseable(format!("cannot re-serialize: {e:#}")))?;
     String::from_utf8(armored).map_err(|e| CertError::Unparseable(e.to_string()))
 }
 

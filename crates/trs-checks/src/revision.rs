@@ -299,7 +299,8 @@ where
         return VerifiedFile { report: report(checks), cache_key: Some(key), from_cache: true };
     }
 
-    let read = |kind: Sidecar| sidecars.iter().find(|(k, _)| *k == kind).map(|(_, e)| read_sidecar(e, &locate(e).into().path));
+    let read =
+        |kind: Sidecar| sidecars.iter().find(|(k, _)| *k == kind).map(|(_, e)| read_sidecar(e, &locate(e).into().path));
     let (asc, sha512, sha256) = (read(Sidecar::Asc), read(Sidecar::Sha512), read(Sidecar::Sha256));
     let sidecars_ok = [&asc, &sha512, &sha256].iter().all(|s| !matches!(s, Some(Err(_))));
     let inputs = ArtifactInputs {

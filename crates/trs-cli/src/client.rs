@@ -22,7 +22,8 @@ impl Client {
     pub fn new(global: &Global) -> CliResult<Self> {
         let signer: Option<Box<dyn RequestSigner>> = match (&global.key, &global.gpg_key) {
             (Some(path), _) => Some(Box::new(
-                trs_auth::KeyFileSigner::load(path).map_err(|e| failed(format!("cannot use key {}: {e}", path.display())))?,
+                trs_auth::KeyFileSigner::load(path)
+                    .map_err(|e| failed(format!("cannot use key {}: {e}", path.display())))?,
             )),
             (None, Some(fpr)) => Some(Box::new(
                 trs_auth::GpgSigner::new(fpr).map_err(|e| failed(format!("cannot use GnuPG key {fpr}: {e}")))?,
@@ -43,7 +44,9 @@ impl Client {
 
     fn signer(&self) -> CliResult<&dyn RequestSigner> {
         self.signer.as_deref().ok_or_else(|| {
-            CliError::Usage("this command is a signed call: give --key FILE or --gpg-key FPR (or set TRS_KEY / TRS_GPG_KEY)".into())
+            CliError::Usage(
+                "this command is a signed call: give --key FILE or --gpg-key FPR (or set TRS_KEY / TRS_GPG_KEY)".into(),
+            )
         })
     }
 
@@ -53,7 +56,8 @@ impl Client {
         let signer = self.signer()?;
         let headers = trs_auth::sign_request(signer, "POST", path, None, &body, unix_now())
             .map_err(|e| failed(format!("could not sign the request: {e}")))?;
-        let mut req = self.http.post(format!("{}{}", self.base, path)).header("content-type", "application/json").body(body);
+        let mut req =
+            self.http.post(format!("{}{}", self.base, path)).header("content-type", "application/json").body(body);
         for (name, value) in headers.to_pairs() {
             req = req.header(name, value);
         }
@@ -65,7 +69,12 @@ impl Client {
 
     /// An unsigned GET (public reads).
     pub async fn get<T: DeserializeOwned>(&self, path_and_query: &str) -> CliResult<T> {
-        let resp = self.http.get(format!("{}{}", self.base, path_and_query)).send().await.map_err(|e| self.connect_error(e))?;
+        let resp = self
+            .http
+            .get(format!("{}{}", self.base, path_and_query))
+            .send()
+            .await
+            .map_err(|e| self.connect_error(e))?;
         read_json(resp).await
     }
 

@@ -39,7 +39,9 @@ async fn run(cli: Cli) -> CliResult<()> {
             }
             commands::project::create(&Client::new(g)?, project, members, committers, release_managers, g.json).await
         }
-        Command::Keys { command: KeysCommand::Add { cert } } => commands::keys::add(&Client::new(g)?, cert, g.json).await,
+        Command::Keys { command: KeysCommand::Add { cert } } => {
+            commands::keys::add(&Client::new(g)?, cert, g.json).await
+        }
         Command::Keys { command: KeysCommand::Export { project } } => {
             check::<trs_core::ProjectName>(project)?;
             commands::keys::export(&Client::new(g)?, project).await
@@ -79,7 +81,8 @@ fn main() {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TRS_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_env("TRS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -95,7 +95,11 @@ pub fn check_distinct<'a>(paths: impl IntoIterator<Item = &'a ArtifactPath>) -> 
         if let Some(other) = seen.insert(p.fold_key(), p) {
             return Err(PathError {
                 name: p.0.clone(),
-                reason: if other == *p { "appears twice" } else { "collides with another name when case or Unicode form is folded" },
+                reason: if other == *p {
+                    "appears twice"
+                } else {
+                    "collides with another name when case or Unicode form is folded"
+                },
             });
         }
     }

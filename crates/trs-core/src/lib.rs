@@ -12,7 +12,9 @@ pub mod roles;
 pub mod stage;
 
 pub use artifact_path::{ArtifactPath, PathError};
-pub use ids::{Fingerprint, IdError, OpaqueId, PersonUid, ProductName, ProjectName, RevisionKey, Sha256, Sha512, Version};
+pub use ids::{
+    Fingerprint, IdError, OpaqueId, PersonUid, ProductName, ProjectName, RevisionKey, Sha256, Sha512, Version,
+};
 pub use project::{Person, Project};
 pub use release::{Release, ReleaseId, RevisionRef};
 pub use report::{CheckKind, CheckResult, FileReport, Outcome, RevisionReport, Signer};

@@ -77,13 +77,18 @@ where
         let (parts, body) = req.into_parts();
         let signed = trs_auth::SignedHeaders::from_header_lookup(header_lookup(&parts.headers))
             .map_err(|e| ApiError(AppError::Unauthenticated { code: e.code(), message: e.to_string() }))?;
-        let body = axum::body::to_bytes(body, MAX_API_BODY)
-            .await
-            .map_err(|_| ApiError(AppError::TooLarge(format!("API request bodies are limited to {MAX_API_BODY} bytes"))))?;
+        let body = axum::body::to_bytes(body, MAX_API_BODY).await.map_err(|_| {
+            ApiError(AppError::TooLarge(format!("API request bodies are limited to {MAX_API_BODY} bytes")))
+        })?;
         let caller = authenticate(
             &app,
             &signed,
-            SignedRequest { method: parts.method.as_str(), path: parts.uri.path(), query: parts.uri.query(), body: &body },
+            SignedRequest {
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+                query: parts.uri.query(),
+                body: &body,
+            },
         )
         .await?;
         // The optional Trs-Uid header is the caller's own claim; a mismatch means they are

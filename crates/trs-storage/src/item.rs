@@ -80,10 +80,19 @@ pub enum Condition {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteOp {
-    Put { item: Item, condition: Condition },
-    Delete { key: Key, condition: Condition },
+    Put {
+        item: Item,
+        condition: Condition,
+    },
+    Delete {
+        key: Key,
+        condition: Condition,
+    },
     /// Write nothing, but fail the transaction unless the condition holds.
-    Check { key: Key, condition: Condition },
+    Check {
+        key: Key,
+        condition: Condition,
+    },
 }
 
 impl WriteOp {
@@ -102,7 +111,10 @@ pub enum SortKeyRange {
     /// Sort keys starting with this prefix.
     Prefix(String),
     /// Sort keys in `[from, to)`.
-    Between { from: String, to: String },
+    Between {
+        from: String,
+        to: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

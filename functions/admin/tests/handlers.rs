@@ -12,7 +12,11 @@ async fn post(w: &World, actor: &Actor, path: &str, body: Value) -> (StatusCode,
     for (k, v) in signed_headers(actor, "POST", path, &bytes) {
         req = req.header(k, v);
     }
-    let resp = trs_function_admin::routes().with_state(w.app.clone()).oneshot(req.body(Body::from(bytes)).unwrap()).await.unwrap();
+    let resp = trs_function_admin::routes()
+        .with_state(w.app.clone())
+        .oneshot(req.body(Body::from(bytes)).unwrap())
+        .await
+        .unwrap();
     let status = resp.status();
     let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
@@ -48,10 +52,12 @@ async fn a_certificate_that_is_not_one_is_refused_with_the_reason() {
 #[tokio::test]
 async fn a_release_manager_adds_a_key_of_their_own_but_a_committer_may_not() {
     let w = world().await;
-    let (status, key) = post(&w, &w.rm, "/api/v1/keys", json!({"certificate": cert_text("Rita 2 <r2@example.org>")})).await;
+    let (status, key) =
+        post(&w, &w.rm, "/api/v1/keys", json!({"certificate": cert_text("Rita 2 <r2@example.org>")})).await;
     assert_eq!(status, StatusCode::CREATED, "{key}");
     assert_eq!(key["person"], "rita");
-    let (status, _) = post(&w, &w.committer, "/api/v1/keys", json!({"certificate": cert_text("C2 <c2@example.org>")})).await;
+    let (status, _) =
+        post(&w, &w.committer, "/api/v1/keys", json!({"certificate": cert_text("C2 <c2@example.org>")})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 

@@ -19,7 +19,11 @@ pub fn routes() -> Router<App> {
 }
 
 fn release_id(project: &str, product: Option<ProductName>, version: &str) -> ApiResult<ReleaseId> {
-    Ok(ReleaseId { project: parse_segment::<ProjectName>(project)?, product, version: parse_segment::<Version>(version)? })
+    Ok(ReleaseId {
+        project: parse_segment::<ProjectName>(project)?,
+        product,
+        version: parse_segment::<Version>(version)?,
+    })
 }
 
 async fn start(

@@ -51,7 +51,8 @@ async fn unsigned_calls_are_refused_with_a_reason() {
 #[tokio::test]
 async fn a_committer_may_not_upload() {
     let w = world().await;
-    let (status, body) = call(&w, Some(&w.committer), "POST", START, json!({"files": [{"path": "a", "size": 1}]})).await;
+    let (status, body) =
+        call(&w, Some(&w.committer), "POST", START, json!({"files": [{"path": "a", "size": 1}]})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["code"], "forbidden-role");
 }

@@ -10,8 +10,9 @@ use trs_app::{App, people};
 pub async fn bootstrap(data: &Path, uid: &str, cert: &Path, json: bool) -> CliResult<()> {
     let uid = uid.parse().map_err(failed)?;
     let certificate = std::fs::read(cert).map_err(|e| failed(format!("cannot read {}: {e}", cert.display())))?;
-    let (items, blobs) = trs_storage::embedded::open_data_dir(data, "http://127.0.0.1".into())
-        .map_err(|e| failed(format!("cannot open data folder {}: {e} (is `trs serve` running on it?)", data.display())))?;
+    let (items, blobs) = trs_storage::embedded::open_data_dir(data, "http://127.0.0.1".into()).map_err(|e| {
+        failed(format!("cannot open data folder {}: {e} (is `trs serve` running on it?)", data.display()))
+    })?;
     let app = App::new(Arc::new(items), Arc::new(blobs));
     let person = people::bootstrap_admin(&app, people::NewPerson { uid, name: None, email: None, certificate })
         .await

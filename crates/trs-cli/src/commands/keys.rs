@@ -12,7 +12,11 @@ pub async fn add(client: &Client, cert: &Path, as_json: bool) -> CliResult<()> {
     if as_json {
         output::json(&key);
     } else {
-        println!("added key {} for {}", key["fingerprint"].as_str().unwrap_or("?"), key["person"].as_str().unwrap_or("?"));
+        println!(
+            "added key {} for {}",
+            key["fingerprint"].as_str().unwrap_or("?"),
+            key["person"].as_str().unwrap_or("?")
+        );
     }
     Ok(())
 }

@@ -13,13 +13,24 @@ pub fn read_cert(path: &Path) -> CliResult<String> {
     })
 }
 
-pub async fn add(client: &Client, uid: &str, cert: &Path, name: Option<&str>, email: Option<&str>, as_json: bool) -> CliResult<()> {
+pub async fn add(
+    client: &Client,
+    uid: &str,
+    cert: &Path,
+    name: Option<&str>,
+    email: Option<&str>,
+    as_json: bool,
+) -> CliResult<()> {
     let body = json!({"uid": uid, "certificate": read_cert(cert)?, "name": name, "email": email});
     let person: Value = client.post("/api/v1/people", &body).await?;
     if as_json {
         output::json(&person);
     } else {
-        println!("registered {} with key {}", person["uid"].as_str().unwrap_or(uid), person["keys"][0].as_str().unwrap_or("?"));
+        println!(
+            "registered {} with key {}",
+            person["uid"].as_str().unwrap_or(uid),
+            person["keys"][0].as_str().unwrap_or("?")
+        );
     }
     Ok(())
 }

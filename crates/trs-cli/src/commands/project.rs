@@ -13,7 +13,8 @@ pub async fn create(
     release_managers: &[String],
     as_json: bool,
 ) -> CliResult<()> {
-    let body = json!({"name": name, "members": members, "committers": committers, "release_managers": release_managers});
+    let body =
+        json!({"name": name, "members": members, "committers": committers, "release_managers": release_managers});
     let project: Value = client.post("/api/v1/projects", &body).await?;
     if as_json {
         output::json(&project);

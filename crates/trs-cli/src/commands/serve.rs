@@ -98,7 +98,8 @@ async fn run_one(app: &App, id: &OpaqueId) {
 }
 
 pub async fn run(data: &std::path::Path, listen: SocketAddr, public_url: Option<String>) -> CliResult<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(failed)?;
     let public_url = public_url.unwrap_or_else(|| format!("http://{bound}"));
     let (_app, router, worker) = build(data, &public_url)?;

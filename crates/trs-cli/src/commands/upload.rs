@@ -144,7 +144,10 @@ pub async fn wait_for_task(client: &Client, task: &str, show_progress: bool) -> 
             Some("done") => break,
             Some("failed") => {
                 spinner.finish_and_clear();
-                return Err(failed(format!("verification task failed: {}", t["error"].as_str().unwrap_or("unknown error"))));
+                return Err(failed(format!(
+                    "verification task failed: {}",
+                    t["error"].as_str().unwrap_or("unknown error")
+                )));
             }
             _ => {}
         }

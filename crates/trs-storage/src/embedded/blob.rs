@@ -198,7 +198,8 @@ impl Inner {
         };
         let sidecar = std::fs::read(self.meta.join(key)).ok().and_then(|b| serde_json::from_slice::<Sidecar>(&b).ok());
         // Only a delete racing this read leaves an object without sidecar; its size is still known.
-        let sidecar = sidecar.unwrap_or(Sidecar { size: stat.len(), sha512: None, sha512_state: None, sha256_state: None });
+        let sidecar =
+            sidecar.unwrap_or(Sidecar { size: stat.len(), sha512: None, sha512_state: None, sha256_state: None });
         Ok(Some(BlobMeta {
             key: key.to_string(),
             size: sidecar.size,
