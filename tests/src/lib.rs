@@ -367,10 +367,15 @@ impl Default for Team {
 
 impl Team {
     pub fn new() -> Self {
+        Self::with_rm_algo("ed25519")
+    }
+
+    /// The same team with the release manager's key of another GnuPG algorithm (`rsa3072`, …).
+    pub fn with_rm_algo(algo: &str) -> Self {
         let gpg = Gpg::new();
         let work = tempfile::tempdir().unwrap();
         let admin = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
-        let rm = gpg.gen_key("Rita RM <rita@example.org>", "ed25519");
+        let rm = gpg.gen_key("Rita RM <rita@example.org>", algo);
         let ada_cert = work.path().join("ada.asc");
         let rita_cert = work.path().join("rita.asc");
         gpg.export_public(&admin, &ada_cert);

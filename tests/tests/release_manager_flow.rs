@@ -3,36 +3,15 @@
 
 use trs_tests::*;
 
-struct World {
-    gpg: Gpg,
-    server: Server,
-    admin: String,
-    rm: String,
-    work: tempfile::TempDir,
-}
+type World = Team;
 
 /// Admin (ed25519) and release manager (RSA 3072), both made by GnuPG; project `foo`.
 fn world() -> World {
-    let gpg = Gpg::new();
-    let work = tempfile::tempdir().unwrap();
-    let admin = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
-    let rm = gpg.gen_key("Rita RM <rita@example.org>", "rsa3072");
-    let ada_cert = work.path().join("ada.asc");
-    let rita_cert = work.path().join("rita.asc");
-    gpg.export_public(&admin, &ada_cert);
-    gpg.export_public(&rm, &rita_cert);
-    let server = Server::start("ada", &ada_cert);
-    let as_admin = [("TRS_GPG_KEY", admin.as_str())];
-    ok(&server.trs(&gpg, &as_admin, &["person", "add", "rita", rita_cert.to_str().unwrap(), "--name", "Rita RM"]));
-    ok(&server.trs(&gpg, &as_admin, &["project", "create", "foo", "--members", "ada", "--release-managers", "rita"]));
-    World { gpg, server, admin, rm, work }
+    Team::with_rm_algo("rsa3072")
 }
 
 fn signed_release(w: &World, name: &str) -> Vec<String> {
-    let file = source_tarball(w.work.path(), name, "apache-foo-1.0.0");
-    w.gpg.detach_sign(&w.rm, &file);
-    sha512sum(&file);
-    ["", ".asc", ".sha512"].iter().map(|ext| format!("{}{}", file.display(), ext)).collect()
+    w.signed_set(&source_tarball(w.work.path(), name, "apache-foo-1.0.0"))
 }
 
 #[test]
@@ -81,15 +60,8 @@ fn a_second_upload_makes_a_new_revision_on_top_of_the_first() {
     args.extend(files.iter().map(String::as_str));
     ok(&w.server.trs(&w.gpg, &[("TRS_GPG_KEY", &w.rm)], &args));
 
-    let notes = w.work.path().join("RELEASE-NOTES.txt");
-    std::fs::write(&notes, "notes\n").unwrap();
-    w.gpg.detach_sign(&w.rm, &notes);
-    sha512sum(&notes);
-    let n = notes.to_str().unwrap().to_string();
-    let (asc, sha) = (format!("{n}.asc"), format!("{n}.sha512"));
-    let out = w.server.trs(&w.gpg, &[("TRS_GPG_KEY", &w.rm)], &["upload", "foo", "1.0.0", &n, &asc, &sha, "--json"]);
-    ok(&out);
-    let status = stdout_json(&out)["status"].clone();
+    let notes = w.signed_set(&w.file("RELEASE-NOTES.txt", b"notes\n"));
+    let status = w.upload_passing(&notes);
     assert_eq!(status["revision"], 2);
     assert_eq!(status["files"].as_array().unwrap().len(), 6, "the first upload's files are still there");
     assert_eq!(check(&status, "RELEASE-NOTES.txt", "signature").0, "pass");

@@ -73,6 +73,11 @@ impl App {
         self.clock.now()
     }
 
+    /// [`App::now`] as the `SystemTime` OpenPGP policies take.
+    pub fn now_system_time(&self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.now().max(0) as u64)
+    }
+
     pub fn new_id() -> trs_core::OpaqueId {
         trs_core::OpaqueId::from_random(rand::random())
     }

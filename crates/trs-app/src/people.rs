@@ -28,10 +28,12 @@ pub struct NewPerson {
     pub certificate: Vec<u8>,
 }
 
+fn refused(e: trs_auth::CertError) -> AppError {
+    AppError::bad_request("invalid-certificate", format!("certificate refused: {e}"))
+}
+
 fn validate(app: &App, certificate: &[u8]) -> AppResult<trs_auth::ValidatedCert> {
-    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(app.now().max(0) as u64);
-    trs_auth::validate_certificate(certificate, now)
-        .map_err(|e| AppError::bad_request("invalid-certificate", format!("certificate refused: {e}")))
+    trs_auth::validate_certificate(certificate, app.now_system_time()).map_err(refused)
 }
 
 fn key_item(app: &App, uid: &PersonUid, cert: &trs_auth::ValidatedCert) -> Item {
@@ -121,24 +123,17 @@ pub async fn add_person(app: &App, _permit: &Permit, p: NewPerson) -> AppResult<
 /// Sending a certificate that is already registered to the same person updates it (a renewed
 /// expiry, a revocation): the update is merged into the stored copy, never replacing it.
 pub async fn add_key(app: &App, permit: &Permit, uid: &PersonUid, certificate: &[u8]) -> AppResult<RegisteredKey> {
-    use trs_auth::CertError;
-    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(app.now().max(0) as u64);
-    let validated = trs_auth::validate_certificate(certificate, now);
+    let validated = trs_auth::validate_certificate(certificate, app.now_system_time());
     let fingerprint = match &validated {
-        Ok(c) => Some(c.fingerprint.clone()),
-        Err(CertError::Revoked { fingerprint, .. })
-        | Err(CertError::Expired { fingerprint, .. })
-        | Err(CertError::PolicyRejected { fingerprint, .. })
-        | Err(CertError::NoSigningKey { fingerprint, .. }) => Some(fingerprint.clone()),
-        Err(_) => None,
+        Ok(c) => Some(&c.fingerprint),
+        Err(e) => e.fingerprint(),
     };
     if let Some(fpr) = fingerprint
-        && let Some(item) = app.items.get(&keys::certificate(&fpr)).await?
+        && let Some(item) = app.items.get(&keys::certificate(fpr)).await?
     {
         return update_key(app, permit, uid, item, certificate).await;
     }
-    let cert =
-        validated.map_err(|e| AppError::bad_request("invalid-certificate", format!("certificate refused: {e}")))?;
+    let cert = validated.map_err(refused)?;
     for _attempt in 0..5 {
         let item = app
             .items

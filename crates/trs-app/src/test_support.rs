@@ -92,6 +92,6 @@ pub async fn world() -> World {
 
 /// The headers of a signed call by `actor` (scheme: docs/signed-requests.md).
 pub fn signed_headers(actor: &Actor, method: &str, path: &str, body: &[u8]) -> Vec<(&'static str, String)> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = crate::Clock::now(&crate::SystemClock);
     trs_auth::sign_request(&actor.signer(), method, path, None, body, now).expect("sign").to_pairs()
 }

@@ -12,7 +12,6 @@ use crate::{projects, tasks};
 use futures::StreamExt;
 use serde_json::json;
 use std::collections::HashMap;
-use std::time::{Duration, UNIX_EPOCH};
 use tokio::io::AsyncWriteExt;
 use trs_checks::EndStates;
 use trs_checks::revision::Located;
@@ -109,7 +108,7 @@ async fn verify(app: &App, release: &ReleaseId, number: u32) -> AppResult<serde_
     let digests: Vec<Sha512> = revision.manifest.entries().iter().map(|e| e.sha512).collect();
     let located = locate_files(app, &digests, &scratch).await?;
 
-    let options = trs_checks::revision::VerifyOptions::new(UNIX_EPOCH + Duration::from_secs(app.now().max(0) as u64));
+    let options = trs_checks::revision::VerifyOptions::new(app.now_system_time());
     let manifest = revision.manifest.clone();
     let cache_app = app.clone();
     let runtime = tokio::runtime::Handle::current();

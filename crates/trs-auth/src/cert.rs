@@ -51,6 +51,18 @@ pub enum CertError {
 }
 
 impl CertError {
+    /// The certificate's fingerprint, when it parsed far enough to have one (the refusal is
+    /// then about its validity, not its form).
+    pub fn fingerprint(&self) -> Option<&Fingerprint> {
+        match self {
+            CertError::Revoked { fingerprint, .. }
+            | CertError::Expired { fingerprint, .. }
+            | CertError::PolicyRejected { fingerprint, .. }
+            | CertError::NoSigningKey { fingerprint, .. } => Some(fingerprint),
+            _ => None,
+        }
+    }
+
     /// Stable machine-readable reason.
     pub fn code(&self) -> &'static str {
         match self {
@@ -73,18 +85,7 @@ impl CertError {
 /// not revoked; primary key and self-signatures acceptable to the policy; not expired;
 /// at least one signing-capable, alive, non-revoked (sub)key.
 pub fn validate_certificate(input: &[u8], now: SystemTime) -> Result<ValidatedCert, CertError> {
-    if input.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(CertError::Empty);
-    }
-    let mut certs = parse_all(input)?;
-    let cert = match certs.len() {
-        0 => return Err(CertError::Unparseable("no certificate found".into())),
-        1 => certs.remove(0),
-        n => return Err(CertError::MultipleCertificates(n)),
-    };
-    if cert.is_tsk() {
-        return Err(CertError::SecretKey);
-    }
+    let cert = parse_one_public(input)?;
     let fingerprint = pgp::fpr(&cert.fingerprint())
         .ok_or_else(|| CertError::Unparseable("unsupported (legacy v3) key version".into()))?;
 
@@ -134,18 +135,7 @@ pub fn validate_certificate(input: &[u8], now: SystemTime) -> Result<ValidatedCe
 /// may be revoked or expired — that is the point of sending a revocation — but must be the same
 /// certificate and hold no secret key material. Returns the merged public certificate, armored.
 pub fn merge_certificate_update(stored_armored: &str, update: &[u8]) -> Result<String, CertError> {
-    if update.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(CertError::Empty);
-    }
-    let mut certs = parse_all(update)?;
-    let new = match certs.len() {
-        0 => return Err(CertError::Unparseable("no certificate found".into())),
-        1 => certs.remove(0),
-        n => return Err(CertError::MultipleCertificates(n)),
-    };
-    if new.is_tsk() {
-        return Err(CertError::SecretKey);
-    }
+    let new = parse_one_public(update)?;
     let stored = openpgp::Cert::from_bytes(stored_armored.as_bytes())
         .map_err(|e| CertError::Unparseable(format!("stored certificate: {e:#}")))?;
     if stored.fingerprint() != new.fingerprint() {
@@ -155,6 +145,24 @@ pub fn merge_certificate_update(stored_armored: &str, update: &[u8]) -> Result<S
     let armored =
         merged.armored().to_vec().map_err(|e| CertError::Unparseable(format!("cannot re-serialize: {e:#}")))?;
     String::from_utf8(armored).map_err(|e| CertError::Unparseable(e.to_string()))
+}
+
+/// Exactly one certificate, without secret key material: what both registration and an
+/// update accept before looking at validity.
+fn parse_one_public(input: &[u8]) -> Result<openpgp::Cert, CertError> {
+    if input.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(CertError::Empty);
+    }
+    let mut certs = parse_all(input)?;
+    let cert = match certs.len() {
+        0 => return Err(CertError::Unparseable("no certificate found".into())),
+        1 => certs.remove(0),
+        n => return Err(CertError::MultipleCertificates(n)),
+    };
+    if cert.is_tsk() {
+        return Err(CertError::SecretKey);
+    }
+    Ok(cert)
 }
 
 /// Every certificate in `input`. Concatenated armor blocks (a pasted KEYS file, say) are

@@ -15,7 +15,7 @@ pub struct Client {
 }
 
 fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    trs_app::Clock::now(&trs_app::SystemClock)
 }
 
 impl Client {

@@ -29,8 +29,8 @@ impl TaskNotifier for ChannelNotifier {
     }
 }
 
-/// Builds the app over the data folder and the router with every function's routes.
-pub fn build(data: &std::path::Path, public_url: &str) -> CliResult<(App, Router, Worker)> {
+/// Builds the router with every function's routes over the data folder, and its worker.
+pub fn build(data: &std::path::Path, public_url: &str) -> CliResult<(Router, Worker)> {
     let (items, blobs) = trs_storage::embedded::open_data_dir(data, public_url.to_string())
         .map_err(|e| failed(format!("cannot open data folder {}: {e}", data.display())))?;
     let blobs = Arc::new(blobs);
@@ -49,7 +49,7 @@ pub fn build(data: &std::path::Path, public_url: &str) -> CliResult<(App, Router
         .merge(trs_function_verify::routes())
         .with_state(app.clone())
         .merge(blob_upload);
-    Ok((app.clone(), router, Worker { app, items, rx }))
+    Ok((router, Worker { app, items, rx }))
 }
 
 /// The background half of the host: runs announced tasks, and on every tick sweeps queued
@@ -102,7 +102,7 @@ pub async fn run(data: &std::path::Path, listen: SocketAddr, public_url: Option<
         tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(failed)?;
     let public_url = public_url.unwrap_or_else(|| format!("http://{bound}"));
-    let (_app, router, worker) = build(data, &public_url)?;
+    let (router, worker) = build(data, &public_url)?;
     tokio::spawn(worker.run());
     eprintln!("trs serving on {public_url} (listening on {bound}), data in {}", data.display());
     axum::serve(listener, router)

@@ -134,7 +134,7 @@ pub async fn wait_for_task(client: &Client, task: &str, show_progress: bool) -> 
     loop {
         let resp = client
             .http()
-            .get(format!("{}/api/v1/tasks/{task}", client_base(client)))
+            .get(format!("{}/api/v1/tasks/{task}", client.base()))
             .send()
             .await
             .map_err(|e| client.connect_error(e))?;
@@ -156,8 +156,4 @@ pub async fn wait_for_task(client: &Client, task: &str, show_progress: bool) -> 
     }
     spinner.finish_and_clear();
     Ok(())
-}
-
-fn client_base(client: &Client) -> &str {
-    client.base()
 }
