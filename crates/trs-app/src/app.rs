@@ -62,11 +62,20 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,
     pub notifier: Arc<dyn TaskNotifier>,
+    /// Where committed release-stream events are announced.
+    pub events: Arc<dyn crate::stream::EventSink>,
 }
 
 impl App {
     pub fn new(items: Arc<dyn ItemStore>, blobs: Arc<dyn BlobStore>) -> Self {
-        Self { items, blobs, clock: Arc::new(SystemClock), limits: Limits::default(), notifier: Arc::new(NoNotifier) }
+        Self {
+            items,
+            blobs,
+            clock: Arc::new(SystemClock),
+            limits: Limits::default(),
+            notifier: Arc::new(NoNotifier),
+            events: Arc::new(crate::stream::NoSink),
+        }
     }
 
     pub fn now(&self) -> i64 {

@@ -20,6 +20,13 @@ pub struct Caller {
     pub key: Fingerprint,
 }
 
+impl Caller {
+    /// Who the release stream records for changes this caller makes.
+    pub fn actor(&self) -> trs_core::Actor {
+        trs_core::Actor { uid: self.person.uid.clone(), key: self.key.clone() }
+    }
+}
+
 /// The parts of an HTTP request that the signature covers.
 pub struct SignedRequest<'a> {
     pub method: &'a str,

@@ -12,6 +12,7 @@ pub mod people;
 pub mod projects;
 pub mod status;
 pub mod storage_keys;
+pub mod stream;
 pub mod tasks;
 pub mod upload;
 pub mod verify_task;

@@ -41,6 +41,9 @@ pub async fn create_project(app: &App, _permit: &Permit, p: NewProject) -> AppRe
         release_managers: p.release_managers,
         products: p.products,
         created_at: app.now(),
+        policy: Default::default(),
+        product_policies: Default::default(),
+        lines: Default::default(),
     };
     let item = Item::new(keys::project(&project.name), json!(project)).with_gsi1(keys::projects_index(&project.name));
     match app.items.put(item, Condition::Absent).await {

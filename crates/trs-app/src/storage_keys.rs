@@ -14,13 +14,19 @@
 //! | task | `task#ID` | `task` | `tasks-queued` / `CREATED#ID` while queued |
 //! | check cache | `checks#CACHEKEY` | `checks` | |
 //! | nonce | `nonce#FPR` | `NONCE` (expires) | |
+//! | ballot (one person's standing vote) | `release#P#PRODUCT#VERSION` | `ballot#NNNN#UID` | |
+//! | stream head | `stream#STREAM` | `head` | |
+//! | event | `stream#STREAM` | `event#NNNNNNNNNNNN` | |
+//! | scheduled work (lifecycle) | `due` | `UNIXTIME#KIND#P#PRODUCT#VERSION` | |
+//!
+//! `STREAM` is `foundation` or `project/P`.
 //!
 //! `PRODUCT` is `-` for a project's main line (product names cannot be `-`).
 //!
 //! Objects: staged uploads at `uploads/ID/N`, files content-addressed at
 //! `files/sha512/HH/HEX` where `HH` is the first two hex digits (keeps folders small).
 
-use trs_core::{Fingerprint, OpaqueId, PersonUid, ProjectName, ReleaseId, Sha512};
+use trs_core::{Fingerprint, OpaqueId, PersonUid, ProjectName, ReleaseId, Sha512, StreamId};
 use trs_storage::Key;
 
 pub fn person(uid: &PersonUid) -> Key {
@@ -97,6 +103,48 @@ pub fn check_cache(cache_key: &str) -> Key {
 
 pub fn nonce(fpr: &Fingerprint, nonce: &str) -> Key {
     Key::new(format!("nonce#{fpr}"), nonce)
+}
+
+pub fn ballot(id: &ReleaseId, vote: u32, voter: &PersonUid) -> Key {
+    Key::new(release_partition(id), format!("ballot#{vote:04}#{voter}"))
+}
+
+pub fn ballots_prefix(vote: u32) -> String {
+    format!("ballot#{vote:04}#")
+}
+
+pub fn stream_partition(stream: &StreamId) -> String {
+    format!("stream#{stream}")
+}
+
+pub fn stream_head(stream: &StreamId) -> Key {
+    Key::new(stream_partition(stream), "head")
+}
+
+pub const STREAM_EVENT_PREFIX: &str = "event#";
+
+pub fn stream_event(stream: &StreamId, seq: u64) -> Key {
+    Key::new(stream_partition(stream), format!("{STREAM_EVENT_PREFIX}{seq:012}"))
+}
+
+pub const DUE: &str = "due";
+
+/// Lifecycle work due at `at` (vote auto-close, end-of-life), ordered by time.
+pub fn due(at: i64, kind: &str, id: &ReleaseId) -> Key {
+    Key::new(DUE, format!("{:012}#{kind}#{}#{}#{}", at.max(0), id.project, product_segment(id), id.version))
+}
+
+/// Where a release's file lives at its public coordinates, e.g. `current/foo/1.0/foo-1.0.tar.gz`.
+/// Public object keys are exactly the public URL paths, so a static host serves them as they are.
+pub fn public_object(stage_segment: &str, id: &ReleaseId, path: &str) -> String {
+    format!("{}{path}", public_prefix(stage_segment, id))
+}
+
+pub fn public_prefix(stage_segment: &str, id: &ReleaseId) -> String {
+    match &id.product {
+        Some(p) => format!("{stage_segment}/{}/{p}/{}/", id.project, id.version),
+        None => format!("{stage_segment}/{}/{}/", id.project, id.version),
+    }
 }
 
 pub fn staged_object(session: &OpaqueId, index: usize) -> String {

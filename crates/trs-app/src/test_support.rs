@@ -19,6 +19,11 @@ impl Actor {
     pub fn signer(&self) -> trs_auth::KeyFileSigner {
         trs_auth::KeyFileSigner::from_cert(&self.tsk, None).expect("signer")
     }
+
+    /// The authenticated caller this actor is when signing with their (first) key.
+    pub fn caller(&self) -> crate::authenticate::Caller {
+        crate::authenticate::Caller { person: self.person.clone(), key: self.person.keys[0].clone() }
+    }
 }
 
 pub struct World {

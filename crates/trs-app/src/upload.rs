@@ -8,17 +8,19 @@
 //!    session started, the commit is refused unless it was started with `force`.
 
 use crate::app::App;
+use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::projects;
 use crate::storage_keys as keys;
+use crate::stream::{self, Committed};
 use crate::tasks::{Task, TaskKind};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha512 as Sha512Hasher};
 use trs_core::{
-    Action, ArtifactPath, Manifest, ManifestEntry, OpaqueId, PersonUid, ProductName, Release, ReleaseId, Revision,
-    RevisionRef, Sha512, Stage, authorize,
+    Action, ArtifactPath, Change, EventDraft, Manifest, ManifestEntry, OpaqueId, PersonUid, ProductName, Release,
+    ReleaseId, Revision, RevisionRef, Sha512, Stage, StreamId, authorize,
 };
 use trs_storage::{BlobError, Condition, Item, UploadUrl, WriteOp};
 
@@ -112,7 +114,7 @@ pub async fn get_revision(app: &App, id: &ReleaseId, number: u32) -> AppResult<R
 
 pub async fn start_upload(
     app: &App,
-    caller: &trs_core::Person,
+    caller: &Caller,
     release: ReleaseId,
     req: StartUpload,
 ) -> AppResult<StartedUpload> {
@@ -139,7 +141,14 @@ pub async fn start_upload(
     trs_core::artifact_path::check_distinct(&paths)?;
 
     let project = projects::get_project(app, &release.project).await?;
-    authorize(caller, Some(&project), Action::ManageRelease)?;
+    authorize(&caller.person, Some(&project), Action::ManageRelease)?;
+    if req.force && !project.release_managers.contains(&caller.person.uid) {
+        return Err(AppError::Forbidden(trs_core::Denied {
+            caller: caller.person.uid.clone(),
+            project: Some(project.name.clone()),
+            action: Action::ForceUpload,
+        }));
+    }
     let existing = get_release(app, &release).await?;
     if let Some((r, _)) = &existing
         && !r.stage.accepts_uploads()
@@ -161,7 +170,7 @@ pub async fn start_upload(
         base: existing.and_then(|(r, _)| r.latest),
         force: req.force,
         files,
-        created_by: caller.uid.clone(),
+        created_by: caller.person.uid.clone(),
         created_at: now,
         expires_at: now + app.limits.upload_session_ttl_secs,
     };
@@ -197,7 +206,7 @@ async fn object_sha512(app: &App, object: &str, meta: &trs_storage::BlobMeta) ->
     Ok(Sha512::from_bytes(hasher.finalize().into()))
 }
 
-pub async fn commit_upload(app: &App, caller: &trs_core::Person, id: &OpaqueId) -> AppResult<CommittedUpload> {
+pub async fn commit_upload(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<CommittedUpload> {
     let session_item = app
         .items
         .get(&keys::upload_session(id))
@@ -205,7 +214,7 @@ pub async fn commit_upload(app: &App, caller: &trs_core::Person, id: &OpaqueId) 
         .ok_or_else(|| AppError::NotFound(format!("upload {id} not found (expired or already committed)")))?;
     let session: UploadSession = session_item.parse()?;
     let project = projects::get_project(app, &session.release.project).await?;
-    let permit = authorize(caller, Some(&project), Action::ManageRelease)?;
+    let permit = authorize(&caller.person, Some(&project), Action::ManageRelease)?;
     if session.created_by != *permit.caller() {
         return Err(AppError::conflict(
             "not-your-upload",
@@ -233,7 +242,7 @@ pub async fn commit_upload(app: &App, caller: &trs_core::Person, id: &OpaqueId) 
         entries.push(ManifestEntry { path: f.path.clone(), size: f.size, sha512 });
     }
 
-    let committed = commit_revision(app, &session, &session_item, entries).await?;
+    let committed = commit_revision(app, caller, &session, &session_item, entries).await?;
     for f in &session.files {
         if let Err(e) = app.blobs.delete(&f.object).await {
             tracing::warn!(object = %f.object, error = %e, "could not delete a staged upload");
@@ -245,6 +254,7 @@ pub async fn commit_upload(app: &App, caller: &trs_core::Person, id: &OpaqueId) 
 /// The all-or-nothing step: revision, release head, verify task, session removal.
 async fn commit_revision(
     app: &App,
+    caller: &Caller,
     session: &UploadSession,
     session_item: &Item,
     entries: Vec<ManifestEntry>,
@@ -275,17 +285,7 @@ async fn commit_revision(
                 };
                 (r, Some(item), previous)
             }
-            None => (
-                Release {
-                    id: session.release.clone(),
-                    stage: Stage::CandidateDraft,
-                    latest: None,
-                    created_at: now,
-                    updated_at: now,
-                },
-                None,
-                None,
-            ),
+            None => (Release::new(session.release.clone(), now), None, None),
         };
         let manifest = match &previous {
             Some(prev) => prev.manifest.overlay(entries.clone())?,
@@ -321,8 +321,22 @@ async fn commit_revision(
             WriteOp::Put { item: task.queued_item(), condition: Condition::Absent },
             WriteOp::Delete { key: session_item.key.clone(), condition: Condition::VersionIs(session_item.version) },
         ];
-        match app.items.transact(ops).await {
-            Ok(()) => {
+        let forced = release.latest != session.base;
+        let draft = EventDraft::new(
+            Some(caller.actor()),
+            Change::RevisionPushed {
+                revision: number,
+                base: session.base.as_ref().map(|b| b.number),
+                forced,
+                files: entries.len(),
+            },
+        )
+        .release(&session.release)
+        .revision(revision.key);
+        let draft = if release_condition.is_none() { draft.stage(None, Stage::CandidateDraft) } else { draft };
+        let stream = StreamId::Project(session.release.project.clone());
+        match stream::commit_with_event(app, &stream, draft, ops).await? {
+            Committed::Done(_) => {
                 app.notifier.task_queued(&task.id);
                 return Ok(CommittedUpload {
                     release: session.release.clone(),
@@ -332,15 +346,14 @@ async fn commit_revision(
                     task: task.id,
                 });
             }
-            Err(trs_storage::StoreError::TransactionCancelled { index: 3, .. }) => {
+            Committed::Conflict { index: 3 } => {
                 return Err(AppError::conflict(
                     "already-committed",
                     format!("upload {} was already committed", session.id),
                 ));
             }
             // Someone else moved the release head: look again (the stale-base check decides).
-            Err(e) if e.is_conflict() => continue,
-            Err(e) => return Err(e.into()),
+            Committed::Conflict { .. } => continue,
         }
     }
     Err(AppError::conflict("concurrent-update", "the release changed concurrently too often; retry"))

@@ -36,9 +36,9 @@ async fn concurrent_forced_commits_never_lose_a_revision() {
             let name = format!("file-{i}.txt");
             let bytes = format!("content {i}").into_bytes();
             let files = [(name.as_str(), bytes.as_slice())];
-            let started = start_upload(&f.app, &f.rm.person, release(), start_req(&files, true)).await.unwrap();
+            let started = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, true)).await.unwrap();
             send(&f, &started, &files).await;
-            commit_upload(&f.app, &f.rm.person, &started.id).await.unwrap().revision
+            commit_upload(&f.app, &f.rm.caller(), &started.id).await.unwrap().revision
         }));
     }
     let mut numbers: Vec<u32> = Vec::new();
@@ -59,14 +59,14 @@ async fn concurrent_unforced_commits_from_one_base_let_exactly_one_win() {
     for i in 0..6 {
         let name = format!("f{i}");
         let files = [(name.as_str(), b"x".as_slice())];
-        let s = start_upload(&f.app, &f.rm.person, release(), start_req(&files, false)).await.unwrap();
+        let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
         send(&f, &s, &files).await;
         started.push(s.id);
     }
     let mut handles = Vec::new();
     for id in started {
         let f = f.clone();
-        handles.push(tokio::spawn(async move { commit_upload(&f.app, &f.rm.person, &id).await }));
+        handles.push(tokio::spawn(async move { commit_upload(&f.app, &f.rm.caller(), &id).await }));
     }
     let mut wins = 0;
     for h in handles {
@@ -86,9 +86,9 @@ async fn concurrent_unforced_commits_from_one_base_let_exactly_one_win() {
 async fn a_commit_with_a_missing_file_writes_nothing() {
     let f = fixture().await;
     let files: [(&str, &[u8]); 2] = [("a.txt", b"a"), ("b.txt", b"b")];
-    let started = start_upload(&f.app, &f.rm.person, release(), start_req(&files, false)).await.unwrap();
+    let started = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
     send(&f, &started, &files[..1]).await;
-    let err = commit_upload(&f.app, &f.rm.person, &started.id).await.unwrap_err();
+    let err = commit_upload(&f.app, &f.rm.caller(), &started.id).await.unwrap_err();
     assert_eq!(err.code(), "file-not-uploaded", "{err}");
     assert!(matches!(trs_app::status::release_status(&f.app, &release()).await, Err(AppError::NotFound(_))));
 }
@@ -99,9 +99,9 @@ async fn the_verify_task_reports_and_reuses_cached_results() {
     // An archive, so that verifying it for real must read its bytes (a plain file's checks
     // are served from the SHA-512 state the store kept, without reading).
     let files: [(&str, &[u8]); 1] = [("notes.tar.gz", b"hello")];
-    let started = start_upload(&f.app, &f.rm.person, release(), start_req(&files, false)).await.unwrap();
+    let started = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
     send(&f, &started, &files).await;
-    let committed = commit_upload(&f.app, &f.rm.person, &started.id).await.unwrap();
+    let committed = commit_upload(&f.app, &f.rm.caller(), &started.id).await.unwrap();
     trs_app::verify_task::run(&f.app, &committed.task).await.unwrap();
     let (task, _) = trs_app::tasks::get_task(&f.app, &committed.task).await.unwrap();
     assert_eq!(task.state, trs_app::tasks::TaskState::Done);
@@ -118,9 +118,9 @@ async fn the_verify_task_reports_and_reuses_cached_results() {
     // The same bytes under the same name in another release are not read again: corrupt the
     // stored object behind the cache's back, and the second report still equals the first.
     let other = ReleaseId { version: "1.0.1".parse().unwrap(), ..release() };
-    let started = start_upload(&f.app, &f.rm.person, other.clone(), start_req(&files, false)).await.unwrap();
+    let started = start_upload(&f.app, &f.rm.caller(), other.clone(), start_req(&files, false)).await.unwrap();
     send(&f, &started, &files).await;
-    let committed = commit_upload(&f.app, &f.rm.person, &started.id).await.unwrap();
+    let committed = commit_upload(&f.app, &f.rm.caller(), &started.id).await.unwrap();
     let object = trs_app::storage_keys::file_object(&status.files[0].sha512);
     let on_disk = trs_storage::BlobStore::local_path(f.blobs.as_ref(), &object).unwrap();
     let mut perms = std::fs::metadata(&on_disk).unwrap().permissions();
@@ -136,7 +136,8 @@ async fn the_verify_task_reports_and_reuses_cached_results() {
 #[tokio::test]
 async fn uploads_are_refused_to_people_without_the_role() {
     let f = fixture().await;
-    let stranger = Person { uid: "eve".parse().unwrap(), ..f.rm.person.clone() };
+    let mut stranger = f.rm.caller();
+    stranger.person = Person { uid: "eve".parse().unwrap(), ..f.rm.person.clone() };
     let files: [(&str, &[u8]); 1] = [("a", b"a")];
     let err = start_upload(&f.app, &stranger, release(), start_req(&files, false)).await.unwrap_err();
     assert_eq!(err.status(), 403);

@@ -35,7 +35,7 @@ fn check_name(kind: &'static str, value: &str, max: usize, extra: &[char]) -> Re
 }
 
 macro_rules! name_newtype {
-    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal, $extra:expr, lowercase = $lower:literal) => {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal, $extra:expr, lowercase = $lower:literal $(, reserved = $reserved:expr)?) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -54,6 +54,9 @@ macro_rules! name_newtype {
                 if $lower && s.chars().any(|c| c.is_ascii_uppercase()) {
                     return Err(IdError { kind: $kind, value: s.to_string(), reason: "must be lowercase" });
                 }
+                $(if $reserved.contains(&s) {
+                    return Err(IdError { kind: $kind, value: s.to_string(), reason: "is reserved (a public path segment)" });
+                })?
                 Ok(Self(s.to_string()))
             }
         }
@@ -85,7 +88,7 @@ name_newtype!(
 );
 name_newtype!(
     /// A product of a project, e.g. `foo-connector`.
-    ProductName, "product name", 64, &[], lowercase = true
+    ProductName, "product name", 64, &[], lowercase = true, reserved = ["latest"]
 );
 name_newtype!(
     /// A person's user id, e.g. `alice`.
@@ -93,18 +96,31 @@ name_newtype!(
 );
 name_newtype!(
     /// A release version as the project spells it, e.g. `1.0.0`, `2.1.0-rc1`, `3.0.0+build.5`.
-    Version, "version", 64, &['.', '+'], lowercase = false
+    Version, "version", 64, &['.', '+'], lowercase = false, reserved = ["latest"]
 );
 
 impl Version {
-    /// Ordering key: semver where it parses, so `1.10.0` sorts after `1.9.0`.
-    /// Versions that are not semver sort by their text, after all semver ones.
-    pub fn order_key(&self) -> (u8, Vec<u64>, String) {
+    fn numeric_core(&self) -> Option<Vec<u64>> {
         let core = self.0.split(['-', '+']).next().unwrap_or("");
-        let parts: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
-        match parts {
-            Some(nums) if !nums.is_empty() => (0, nums, self.0.clone()),
-            _ => (1, Vec::new(), self.0.clone()),
+        let nums: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
+        nums.filter(|n| !n.is_empty())
+    }
+
+    /// Whether the version orders numerically (dot-separated numbers, optional `-pre`/`+build`).
+    pub fn is_semver(&self) -> bool {
+        self.numeric_core().is_some()
+    }
+
+    /// Ordering key: semver where it parses, so `1.10.0` sorts after `1.9.0` and a pre-release
+    /// (`1.0.0-rc1`) before its release. Versions that are not semver sort by their text, after
+    /// all semver ones.
+    pub fn order_key(&self) -> (u8, Vec<u64>, u8, String) {
+        match self.numeric_core() {
+            Some(nums) => {
+                let is_release = !self.0.split('+').next().unwrap_or("").contains('-');
+                (0, nums, u8::from(is_release), self.0.clone())
+            }
+            None => (1, Vec::new(), 0, self.0.clone()),
         }
     }
 }
@@ -280,6 +296,9 @@ mod tests {
         assert!("1.0.0-rc1".parse::<Version>().is_ok());
         assert!("1.0.0/..".parse::<Version>().is_err());
         assert!(".hidden".parse::<Version>().is_err());
+        // `latest` is a view in the public coordinates, never a version or product.
+        assert!("latest".parse::<Version>().is_err());
+        assert!("latest".parse::<ProductName>().is_err());
     }
 
     #[test]
@@ -288,6 +307,9 @@ mod tests {
         assert!(v("1.10.0") > v("1.9.0"));
         assert!(v("2.0") > v("1.99.99"));
         assert!(v("nightly") > v("99.0"));
+        assert!(v("1.0.0-rc1") < v("1.0.0"));
+        assert!(v("1.0.0-rc2") > v("1.0.0-rc1"));
+        assert!(v("1.0.0+build.5") > v("1.0.0-rc1"));
     }
 
     #[test]

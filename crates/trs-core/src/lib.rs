@@ -3,6 +3,7 @@
 //! is plain data and pure functions, so every host (the embedded server, Lambda) shares it.
 
 pub mod artifact_path;
+pub mod events;
 pub mod ids;
 pub mod project;
 pub mod release;
@@ -10,14 +11,19 @@ pub mod report;
 pub mod revision;
 pub mod roles;
 pub mod stage;
+pub mod views;
+pub mod vote;
 
 pub use artifact_path::{ArtifactPath, PathError};
+pub use events::{Actor, Change, Event, EventDraft, StageMove, StreamId};
 pub use ids::{
     Fingerprint, IdError, OpaqueId, PersonUid, ProductName, ProjectName, RevisionKey, Sha256, Sha512, Version,
 };
-pub use project::{Person, Project};
-pub use release::{Release, ReleaseId, RevisionRef};
+pub use project::{LineDates, Person, Project};
+pub use release::{Release, ReleaseId, RevisionRef, VoteRecord, VoteState};
 pub use report::{CheckKind, CheckResult, FileReport, Outcome, RevisionReport, Signer};
 pub use revision::{Manifest, ManifestEntry, Revision};
 pub use roles::{Action, Denied, Permit, Role, authorize};
 pub use stage::{Stage, TransitionError};
+pub use views::{ReleaseView, StreamView};
+pub use vote::{Ballot, Policy, PolicyOverride, Resolution, Tally, VoteValue};

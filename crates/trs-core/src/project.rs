@@ -1,8 +1,9 @@
 //! Projects (committees) and people.
 
 use crate::ids::{Fingerprint, PersonUid, ProductName, ProjectName};
+use crate::vote::{Policy, PolicyOverride};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Project {
@@ -14,6 +15,27 @@ pub struct Project {
     #[serde(default)]
     pub products: BTreeSet<ProductName>,
     pub created_at: i64,
+    #[serde(default)]
+    pub policy: Policy,
+    /// Per-product changes to `policy`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub product_policies: BTreeMap<ProductName, PolicyOverride>,
+    /// Lifecycle dates of release lines (`1.x` → dates), applied to every release of the line.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lines: BTreeMap<String, LineDates>,
+}
+
+impl Project {
+    /// The policy in force for a product, or for the main line.
+    pub fn policy_for(&self, product: Option<&ProductName>) -> Policy {
+        crate::vote::effective_policy(&self.policy, &self.product_policies, product)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineDates {
+    pub end_of_life: Option<i64>,
+    pub support_until: Option<i64>,
 }
 
 impl Project {

@@ -2,7 +2,9 @@
 
 use crate::ids::{ProductName, ProjectName, RevisionKey, Version};
 use crate::stage::Stage;
+use crate::vote::{Policy, Resolution};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// The coordinates of a release.
@@ -37,4 +39,75 @@ pub struct Release {
     pub latest: Option<RevisionRef>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The newest vote (open, or how it ended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote: Option<VoteRecord>,
+    /// The revision whose vote passed: the only one that may be promoted, and the "staged
+    /// revision" every later distribution records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voted_revision: Option<RevisionRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted_at: Option<i64>,
+    /// Freeform states currently held (`lts`, `security-only`, …).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub states: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_of_life: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_until: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_reason: Option<String>,
+}
+
+impl Release {
+    pub fn new(id: ReleaseId, now: i64) -> Self {
+        Release {
+            id,
+            stage: Stage::CandidateDraft,
+            latest: None,
+            created_at: now,
+            updated_at: now,
+            vote: None,
+            voted_revision: None,
+            promoted_at: None,
+            states: BTreeSet::new(),
+            end_of_life: None,
+            support_until: None,
+            revoked_reason: None,
+        }
+    }
+
+    /// The vote, if one is open now.
+    pub fn open_vote(&self) -> Option<&VoteRecord> {
+        self.vote.as_ref().filter(|v| v.state == VoteState::Open)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VoteState {
+    Open,
+    Passed,
+    Failed,
+    Cancelled,
+}
+
+/// A vote on one pinned revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoteRecord {
+    /// 1 for the release's first vote, then 2, … (a cancelled or failed vote is followed by a
+    /// new one on a new revision).
+    pub number: u32,
+    pub revision: RevisionRef,
+    pub opened_at: i64,
+    /// The earliest time the vote may be closed.
+    pub closes_not_before: i64,
+    /// The policy in force when the vote opened: changing the policy later does not change the
+    /// rules of a running vote.
+    pub policy: Policy,
+    pub state: VoteState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
 }

@@ -29,6 +29,9 @@ pub enum Action {
     ViewReleaseEvents,
     /// Foundation administration: registering people, creating projects.
     Administer,
+    /// Laying an upload on a revision that is no longer the latest (`--force`): only the
+    /// project's release managers, who own the shared draft.
+    ForceUpload,
 }
 
 impl Action {
@@ -42,6 +45,7 @@ impl Action {
             Action::ManageOwnKey => "manage own key",
             Action::ViewReleaseEvents => "view release events",
             Action::Administer => "administer the foundation",
+            Action::ForceUpload => "force an upload onto a stale base",
         }
     }
 }
@@ -59,6 +63,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         ManageOwnKey => matches!(role, CommitteeMember | ReleaseManager),
         ViewReleaseEvents => true,
         Administer => matches!(role, Admin),
+        ForceUpload => matches!(role, ReleaseManager),
     }
 }
 
@@ -161,6 +166,9 @@ mod tests {
             release_managers: set(&["rm"]),
             products: BTreeSet::new(),
             created_at: 0,
+            policy: Default::default(),
+            product_policies: Default::default(),
+            lines: Default::default(),
         }
     }
 

@@ -33,13 +33,13 @@ async fn start(
 ) -> ApiResult<impl IntoResponse> {
     let req: upload::StartUpload = call.json()?;
     let id = release_id(&project, req.product.clone(), &version)?;
-    let started = upload::start_upload(&app, &call.caller.person, id, req).await?;
+    let started = upload::start_upload(&app, &call.caller, id, req).await?;
     Ok((axum::http::StatusCode::CREATED, Json(started)))
 }
 
 async fn commit(State(app): State<App>, Path(id): Path<String>, call: SignedCall) -> ApiResult<impl IntoResponse> {
     let id: OpaqueId = parse_segment(&id)?;
-    let committed = upload::commit_upload(&app, &call.caller.person, &id).await?;
+    let committed = upload::commit_upload(&app, &call.caller, &id).await?;
     Ok((axum::http::StatusCode::CREATED, Json(committed)))
 }
 

@@ -1,0 +1,140 @@
+//! The release stream in storage. Every change is written in one transaction together with
+//! its event and the stream's head (sequence number and hash of the last event), so a change
+//! without its event, or an event without its change, cannot exist; two changes racing on the
+//! same stream both land, one after the other, because the head write is conditional.
+//!
+//! After a commit the event is handed to the [`EventSink`] (an NDJSON file under `trs serve`,
+//! an EventBridge bus on AWS). The stored stream is the record; the sink is a notification.
+
+use crate::app::App;
+use crate::error::{AppError, AppResult};
+use crate::storage_keys as keys;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use trs_core::{Event, EventDraft, StreamId};
+use trs_storage::{Condition, Item, Query, StoreError, WriteOp};
+
+/// Where committed events are announced.
+pub trait EventSink: Send + Sync + 'static {
+    fn published(&self, event: &Event);
+}
+
+/// Announces nothing (tests, tools).
+pub struct NoSink;
+
+impl EventSink for NoSink {
+    fn published(&self, _event: &Event) {}
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Head {
+    seq: u64,
+    hash: String,
+}
+
+/// The result of [`commit_with_event`].
+#[derive(Debug)]
+pub enum Committed {
+    Done(Event),
+    /// The caller's operation at `index` failed its condition: re-read and decide again.
+    Conflict {
+        index: usize,
+    },
+}
+
+/// Writes `ops` and appends `draft` to `stream`, all or nothing. Conflicts on the stream head
+/// (another event got there first) are retried here; conflicts on the caller's own operations
+/// are returned, since only the caller knows what to re-read.
+pub async fn commit_with_event(
+    app: &App,
+    stream: &StreamId,
+    draft: EventDraft,
+    ops: Vec<WriteOp>,
+) -> AppResult<Committed> {
+    let own = ops.len();
+    for _attempt in 0..32 {
+        let head_item = app.items.get(&keys::stream_head(stream)).await?;
+        let head: Option<Head> = head_item.as_ref().map(|i| i.parse()).transpose()?;
+        let event = draft.clone().seal(stream.clone(), head.as_ref().map(|h| (h.seq, h.hash.as_str())), app.now());
+        let next_head = json!(Head { seq: event.seq, hash: event.hash.clone() });
+        let head_op = match &head_item {
+            Some(item) => WriteOp::Put { item: item.updated(next_head), condition: Condition::VersionIs(item.version) },
+            None => {
+                WriteOp::Put { item: Item::new(keys::stream_head(stream), next_head), condition: Condition::Absent }
+            }
+        };
+        let event_op = WriteOp::Put {
+            item: Item::new(keys::stream_event(stream, event.seq), serde_json::to_value(&event).map_err(internal)?),
+            condition: Condition::Absent,
+        };
+        let mut all = ops.clone();
+        all.push(head_op);
+        all.push(event_op);
+        match app.items.transact(all).await {
+            Ok(()) => {
+                app.events.published(&event);
+                return Ok(Committed::Done(event));
+            }
+            Err(StoreError::TransactionCancelled { index, .. }) if index < own => {
+                return Ok(Committed::Conflict { index });
+            }
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::conflict("concurrent-update", format!("stream {stream} is changing too fast; retry")))
+}
+
+/// [`commit_with_event`] for callers whose operations must not conflict: a conflict on them
+/// becomes a `concurrent-update` error.
+pub async fn commit_or_conflict(
+    app: &App,
+    stream: &StreamId,
+    draft: EventDraft,
+    ops: Vec<WriteOp>,
+) -> AppResult<Event> {
+    match commit_with_event(app, stream, draft, ops).await? {
+        Committed::Done(e) => Ok(e),
+        Committed::Conflict { .. } => {
+            Err(AppError::conflict("concurrent-update", "someone else changed this at the same time; retry"))
+        }
+    }
+}
+
+fn internal(e: serde_json::Error) -> AppError {
+    AppError::Internal(e.to_string())
+}
+
+/// A page of a stream's events in order, after sequence number `after` (0 for the start).
+pub async fn events_page(app: &App, stream: &StreamId, after: u64, limit: usize) -> AppResult<Vec<Event>> {
+    let mut query = Query::prefix(keys::stream_partition(stream), keys::STREAM_EVENT_PREFIX);
+    query.limit = limit.clamp(1, 1000);
+    if after > 0 {
+        query.after = Some(keys::stream_event(stream, after).sk);
+    }
+    let page = app.items.query(query).await?;
+    page.items.iter().map(|i| i.parse().map_err(AppError::from)).collect()
+}
+
+/// The whole stream as stored JSON values (so a verifier hashes exactly what is stored).
+pub async fn all_events_raw(app: &App, stream: &StreamId) -> AppResult<Vec<serde_json::Value>> {
+    let mut out = Vec::new();
+    let mut query = Query::prefix(keys::stream_partition(stream), keys::STREAM_EVENT_PREFIX);
+    loop {
+        let page = app.items.query(query.clone()).await?;
+        out.extend(page.items.into_iter().map(|i| i.body));
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The whole stream, parsed.
+pub async fn all_events(app: &App, stream: &StreamId) -> AppResult<Vec<Event>> {
+    all_events_raw(app, stream)
+        .await?
+        .into_iter()
+        .map(|v| serde_json::from_value(v).map_err(|e| AppError::Internal(format!("stored event is corrupt: {e}"))))
+        .collect()
+}

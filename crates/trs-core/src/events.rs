@@ -1,0 +1,384 @@
+//! The release stream: an append-only, hash-chained record of every change.
+//!
+//! Each stream (one per project, plus one for the foundation: people and keys) is a sequence
+//! of [`Event`]s numbered from 1. Every event carries the hash of the one before it, and its own
+//! hash over a canonical text of everything else, so anyone holding a copy of the stream can
+//! check it end to end ([`verify_chain`]) without trusting the server that served it. The
+//! canonical text is documented in docs/release-stream.md.
+
+use crate::ids::{Fingerprint, PersonUid, ProductName, ProjectName, RevisionKey};
+use crate::release::ReleaseId;
+use crate::stage::Stage;
+use crate::vote::VoteValue;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+
+/// Which stream an event belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum StreamId {
+    /// People, keys and projects: changes that belong to no single project.
+    Foundation,
+    Project(ProjectName),
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamId::Foundation => f.write_str("foundation"),
+            StreamId::Project(p) => write!(f, "project/{p}"),
+        }
+    }
+}
+
+impl FromStr for StreamId {
+    type Err = crate::IdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.strip_prefix("project/") {
+            Some(p) => Ok(StreamId::Project(p.parse()?)),
+            None if s == "foundation" => Ok(StreamId::Foundation),
+            None => Err(crate::IdError {
+                kind: "stream",
+                value: s.to_string(),
+                reason: "must be 'foundation' or 'project/NAME'",
+            }),
+        }
+    }
+}
+
+impl TryFrom<String> for StreamId {
+    type Error = crate::IdError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<StreamId> for String {
+    fn from(s: StreamId) -> String {
+        s.to_string()
+    }
+}
+
+/// Who made a change: the person and the key that signed the call. `None` on an event means
+/// trs itself acted (the lifecycle schedule).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub uid: PersonUid,
+    pub key: Fingerprint,
+}
+
+/// A release's stage before and after the event (`from` is absent when the release is new).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageMove {
+    pub from: Option<Stage>,
+    pub to: Stage,
+}
+
+/// What happened. The tag is the event's `type` field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Change {
+    ProjectCreated {
+        project: ProjectName,
+    },
+    PersonAdded {
+        uid: PersonUid,
+    },
+    KeyAdded {
+        uid: PersonUid,
+        fingerprint: Fingerprint,
+        /// An update of an already registered certificate (new subkeys, expiry, revocation).
+        updated: bool,
+    },
+    PolicyChanged {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        product: Option<ProductName>,
+        policy: serde_json::Value,
+    },
+    /// A release manager pushed a new revision (an upload committed).
+    RevisionPushed {
+        revision: u32,
+        /// The revision the upload was built on.
+        base: Option<u32>,
+        /// The base was not the latest revision and the pusher forced it.
+        forced: bool,
+        files: usize,
+    },
+    VoteOpened {
+        vote: u32,
+        revision: u32,
+        closes_not_before: i64,
+    },
+    VoteCast {
+        vote: u32,
+        value: VoteValue,
+        binding: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+        /// The same person's earlier vote, which this one replaces.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replaces: Option<VoteValue>,
+    },
+    VoteClosed {
+        vote: u32,
+        passed: bool,
+        explanation: String,
+    },
+    VoteCancelled {
+        vote: u32,
+    },
+    Promoted {
+        revision: u32,
+    },
+    Archived,
+    EndOfLife,
+    Revoked {
+        reason: String,
+    },
+    LifecycleDatesSet {
+        /// A release line such as `1.x`, when the dates are set for a line, not one release.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line: Option<String>,
+        end_of_life: Option<i64>,
+        support_until: Option<i64>,
+    },
+    StateEntered {
+        state: String,
+        /// The release already held the state (the event changed nothing).
+        already_held: bool,
+    },
+    StateLeft {
+        state: String,
+        /// The release held the state before (if not, the event changed nothing).
+        was_held: bool,
+    },
+}
+
+impl Change {
+    /// The event type as it appears in the `type` field.
+    pub fn type_name(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub stream: StreamId,
+    /// Position in the stream, from 1 without gaps.
+    pub seq: u64,
+    /// Unix seconds.
+    pub at: i64,
+    pub actor: Option<Actor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseId>,
+    /// The revision the change concerns (pushed, voted on, promoted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_key: Option<RevisionKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<StageMove>,
+    #[serde(flatten)]
+    pub change: Change,
+    /// Hash of the previous event in the stream (absent for the first).
+    pub prev: Option<String>,
+    /// SHA-256 (hex) of this event's canonical text.
+    pub hash: String,
+}
+
+/// An event before it has a place in a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDraft {
+    pub actor: Option<Actor>,
+    pub release: Option<ReleaseId>,
+    pub revision_key: Option<RevisionKey>,
+    pub stage: Option<StageMove>,
+    pub change: Change,
+}
+
+impl EventDraft {
+    pub fn new(actor: Option<Actor>, change: Change) -> Self {
+        Self { actor, release: None, revision_key: None, stage: None, change }
+    }
+
+    pub fn release(mut self, id: &ReleaseId) -> Self {
+        self.release = Some(id.clone());
+        self
+    }
+
+    pub fn revision(mut self, key: RevisionKey) -> Self {
+        self.revision_key = Some(key);
+        self
+    }
+
+    pub fn stage(mut self, from: Option<Stage>, to: Stage) -> Self {
+        self.stage = Some(StageMove { from, to });
+        self
+    }
+
+    /// Places the draft after `prev` (the stream's last event: its seq and hash) and seals it.
+    pub fn seal(self, stream: StreamId, prev: Option<(u64, &str)>, at: i64) -> Event {
+        let mut event = Event {
+            stream,
+            seq: prev.map(|(seq, _)| seq + 1).unwrap_or(1),
+            at,
+            actor: self.actor,
+            release: self.release,
+            revision_key: self.revision_key,
+            stage: self.stage,
+            change: self.change,
+            prev: prev.map(|(_, h)| h.to_string()),
+            hash: String::new(),
+        };
+        event.hash = event_hash(&event);
+        event
+    }
+}
+
+/// JSON with object keys sorted at every level and no insignificant whitespace. Written out
+/// here rather than relying on serde_json's map order, which a feature flag elsewhere in the
+/// build could change.
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> =
+                keys.into_iter().map(|k| format!("{}:{}", Value::String(k.clone()), canonical_json(&map[k]))).collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
+/// SHA-256 over `"trs-event-v1\n"` followed by the canonical JSON of the event without its
+/// `hash` field.
+pub fn event_hash(event: &Event) -> String {
+    let mut value = serde_json::to_value(event).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("hash");
+    }
+    hash_of_value(&value)
+}
+
+fn hash_of_value(value: &serde_json::Value) -> String {
+    let mut h = Sha256::new();
+    h.update(b"trs-event-v1\n");
+    h.update(canonical_json(value).as_bytes());
+    hex::encode(h.finalize())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("event {seq}: expected sequence number {expected}")]
+    Gap { seq: u64, expected: u64 },
+    #[error("event {seq}: its hash does not match its contents (altered after it was written)")]
+    HashMismatch { seq: u64 },
+    #[error("event {seq}: 'prev' does not match the hash of event {}", seq - 1)]
+    BrokenLink { seq: u64 },
+    #[error("event {seq} belongs to stream {found}, not {expected}")]
+    WrongStream { seq: u64, found: String, expected: String },
+}
+
+/// Checks a whole stream as raw JSON (as served), so that fields this build does not know
+/// still count toward the hash. `events` must start at seq 1.
+pub fn verify_chain(events: &[serde_json::Value]) -> Result<usize, ChainError> {
+    let mut prev_hash: Option<String> = None;
+    let mut stream: Option<String> = None;
+    for (i, event) in events.iter().enumerate() {
+        let expected = i as u64 + 1;
+        let seq = event.get("seq").and_then(|s| s.as_u64()).unwrap_or(0);
+        if seq != expected {
+            return Err(ChainError::Gap { seq, expected });
+        }
+        let this_stream = event.get("stream").and_then(|s| s.as_str()).unwrap_or("").to_string();
+        match &stream {
+            Some(s) if *s != this_stream => {
+                return Err(ChainError::WrongStream { seq, found: this_stream, expected: s.clone() });
+            }
+            _ => stream = Some(this_stream),
+        }
+        let prev = event.get("prev").and_then(|p| p.as_str()).map(str::to_string);
+        if prev != prev_hash {
+            return Err(ChainError::BrokenLink { seq });
+        }
+        let mut without = event.clone();
+        let claimed = without.as_object_mut().and_then(|m| m.remove("hash")).and_then(|h| h.as_str().map(String::from));
+        let actual = hash_of_value(&without);
+        if claimed.as_deref() != Some(actual.as_str()) {
+            return Err(ChainError::HashMismatch { seq });
+        }
+        prev_hash = Some(actual);
+    }
+    Ok(events.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream_of(n: usize) -> Vec<Event> {
+        let stream = StreamId::Project("foo".parse().unwrap());
+        let mut out: Vec<Event> = Vec::new();
+        for i in 0..n {
+            let draft = EventDraft::new(None, Change::StateEntered { state: format!("s{i}"), already_held: false });
+            let prev = out.last().map(|e| (e.seq, e.hash.as_str()));
+            out.push(draft.seal(stream.clone(), prev, 1000 + i as i64));
+        }
+        out
+    }
+
+    fn as_json(events: &[Event]) -> Vec<serde_json::Value> {
+        events.iter().map(|e| serde_json::to_value(e).unwrap()).collect()
+    }
+
+    #[test]
+    fn a_sealed_stream_verifies() {
+        let events = stream_of(5);
+        assert_eq!(events[0].seq, 1);
+        assert_eq!(events[0].prev, None);
+        assert_eq!(events[4].prev.as_deref(), Some(events[3].hash.as_str()));
+        assert_eq!(verify_chain(&as_json(&events)), Ok(5));
+    }
+
+    #[test]
+    fn any_alteration_is_detected() {
+        let mut json = as_json(&stream_of(4));
+        json[2]["state"] = "lts".into();
+        assert_eq!(verify_chain(&json), Err(ChainError::HashMismatch { seq: 3 }));
+
+        let mut json = as_json(&stream_of(4));
+        json.remove(1);
+        assert_eq!(verify_chain(&json), Err(ChainError::Gap { seq: 3, expected: 2 }));
+
+        // Rewriting an event and rehashing it still breaks the link from the next one.
+        let mut json = as_json(&stream_of(4));
+        json[1]["at"] = 5.into();
+        let mut without = json[1].clone();
+        without.as_object_mut().unwrap().remove("hash");
+        json[1]["hash"] = hash_of_value(&without).into();
+        assert_eq!(verify_chain(&json), Err(ChainError::BrokenLink { seq: 3 }));
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level() {
+        let v: serde_json::Value = serde_json::from_str(r#"{"b":1,"a":{"z":[1,{"y":2,"x":"é"}],"c":null}}"#).unwrap();
+        assert_eq!(canonical_json(&v), r#"{"a":{"c":null,"z":[1,{"x":"é","y":2}]},"b":1}"#);
+    }
+
+    #[test]
+    fn events_serialise_with_a_type_tag_and_round_trip() {
+        let e = &stream_of(1)[0];
+        let json = serde_json::to_value(e).unwrap();
+        assert_eq!(json["type"], "state-entered");
+        assert_eq!(json["stream"], "project/foo");
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(&back, e);
+        assert_eq!(e.change.type_name(), "state-entered");
+    }
+}

@@ -1,0 +1,315 @@
+//! Views derived from the release stream by replaying it: which release is in which stage and
+//! freeform state, at any point in time. Replaying is the definition; anything stored elsewhere
+//! (the release items) must agree with it.
+
+use crate::events::{Change, Event, StreamId};
+use crate::ids::{ProductName, ProjectName, RevisionKey, Version};
+use crate::release::ReleaseId;
+use crate::stage::Stage;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A freeform state name such as `lts` or `security-only`.
+pub fn check_state_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 40 {
+        return Err("a state name has 1 to 40 characters".into());
+    }
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        || !name.starts_with(|c: char| c.is_ascii_lowercase())
+    {
+        return Err(format!("state {name:?}: use lowercase letters, digits and '-', starting with a letter"));
+    }
+    const STAGES: [&str; 7] =
+        ["candidate-draft", "candidate", "current", "archived", "end-of-life", "revoked", "latest"];
+    if STAGES.contains(&name) {
+        return Err(format!("{name:?} is a stage, which changes only through its own commands"));
+    }
+    Ok(())
+}
+
+/// One release as the stream says it was at some time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseView {
+    pub release: ReleaseId,
+    pub stage: Stage,
+    pub states: BTreeSet<String>,
+    /// The revision it was promoted from (once promoted).
+    pub promoted_revision: Option<RevisionKey>,
+    pub promoted_at: Option<i64>,
+    /// Position of the promotion in the stream: the tie-breaker for non-semver versions.
+    pub promoted_seq: Option<u64>,
+    pub end_of_life: Option<i64>,
+    pub support_until: Option<i64>,
+    pub revoked_reason: Option<String>,
+    pub first_seen: i64,
+    pub last_change: i64,
+}
+
+/// Everything the stream says, keyed by release (`project/version` or
+/// `project/product/version`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamView {
+    pub releases: BTreeMap<String, ReleaseView>,
+}
+
+impl StreamView {
+    /// Replays events (of one or several streams, each in order) up to and including time `at`.
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>, at: Option<i64>) -> StreamView {
+        let mut view = StreamView::default();
+        // Line dates apply to every release of the line, including ones promoted later.
+        let mut line_dates: BTreeMap<ProjectName, BTreeMap<String, (Option<i64>, Option<i64>)>> = BTreeMap::new();
+        for e in events {
+            if at.is_some_and(|t| e.at > t) {
+                continue;
+            }
+            if let Change::LifecycleDatesSet { line: Some(line), end_of_life, support_until } = &e.change {
+                if let StreamId::Project(p) = &e.stream {
+                    line_dates.entry(p.clone()).or_default().insert(line.clone(), (*end_of_life, *support_until));
+                }
+                continue;
+            }
+            let Some(id) = &e.release else { continue };
+            let key = id.to_string();
+            let entry = view.releases.entry(key).or_insert_with(|| ReleaseView {
+                release: id.clone(),
+                stage: Stage::CandidateDraft,
+                states: BTreeSet::new(),
+                promoted_revision: None,
+                promoted_at: None,
+                promoted_seq: None,
+                end_of_life: None,
+                support_until: None,
+                revoked_reason: None,
+                first_seen: e.at,
+                last_change: e.at,
+            });
+            entry.last_change = e.at;
+            if let Some(m) = e.stage {
+                entry.stage = m.to;
+            }
+            match &e.change {
+                Change::StateEntered { state, .. } => {
+                    entry.states.insert(state.clone());
+                }
+                Change::StateLeft { state, .. } => {
+                    entry.states.remove(state);
+                }
+                Change::Promoted { .. } => {
+                    entry.promoted_revision = e.revision_key;
+                    entry.promoted_at = Some(e.at);
+                    entry.promoted_seq = Some(e.seq);
+                }
+                Change::Revoked { reason } => entry.revoked_reason = Some(reason.clone()),
+                Change::LifecycleDatesSet { line: None, end_of_life, support_until } => {
+                    entry.end_of_life = *end_of_life;
+                    entry.support_until = *support_until;
+                }
+                _ => {}
+            }
+        }
+        for r in view.releases.values_mut() {
+            if r.end_of_life.is_some() || r.support_until.is_some() {
+                continue;
+            }
+            let lines = line_dates.get(&r.release.project);
+            if let Some((_, (eol, support))) =
+                lines.and_then(|l| l.iter().find(|(line, _)| line_matches(line, &r.release.version)))
+            {
+                r.end_of_life = *eol;
+                r.support_until = *support;
+            }
+        }
+        view
+    }
+
+    /// Stage names and freeform states → releases holding them.
+    pub fn by_state(&self) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (key, r) in &self.releases {
+            out.entry(r.stage.to_string()).or_default().push(key.clone());
+            for s in &r.states {
+                out.entry(s.clone()).or_default().push(key.clone());
+            }
+        }
+        for key in self.latest().into_values() {
+            out.entry("latest".into()).or_default().push(key);
+        }
+        out
+    }
+
+    /// Release → its stage followed by its freeform states (and `latest` where it is).
+    pub fn by_release(&self) -> BTreeMap<String, Vec<String>> {
+        let latest: BTreeSet<String> = self.latest().into_values().collect();
+        self.releases
+            .iter()
+            .map(|(key, r)| {
+                let mut states = vec![r.stage.to_string()];
+                if latest.contains(key) {
+                    states.push("latest".into());
+                }
+                states.extend(r.states.iter().cloned());
+                (key.clone(), states)
+            })
+            .collect()
+    }
+
+    /// For each product line (`project` or `project/product`), its latest current release.
+    pub fn latest(&self) -> BTreeMap<String, String> {
+        let mut lines: BTreeMap<String, Vec<&ReleaseView>> = BTreeMap::new();
+        for r in self.releases.values().filter(|r| r.stage == Stage::Current) {
+            lines.entry(product_line(&r.release.project, r.release.product.as_ref())).or_default().push(r);
+        }
+        lines
+            .into_iter()
+            .filter_map(|(line, rs)| {
+                let versions: Vec<(&Version, u64)> =
+                    rs.iter().map(|r| (&r.release.version, r.promoted_seq.unwrap_or(0))).collect();
+                latest_version(&versions).map(|v| (line.clone(), format!("{line}/{v}")))
+            })
+            .collect()
+    }
+}
+
+/// `project` or `project/product`: the line whose `latest` a release can be.
+pub fn product_line(project: &ProjectName, product: Option<&ProductName>) -> String {
+    match product {
+        Some(p) => format!("{project}/{p}"),
+        None => project.to_string(),
+    }
+}
+
+/// The newest of a product line's current versions: by semver when every version parses as
+/// one, otherwise the most recently promoted (`u64` is the promotion's place in the stream).
+pub fn latest_version<'a>(versions: &[(&'a Version, u64)]) -> Option<&'a Version> {
+    if versions.iter().all(|(v, _)| v.is_semver()) {
+        versions.iter().max_by(|a, b| a.0.order_key().cmp(&b.0.order_key())).map(|(v, _)| *v)
+    } else {
+        versions.iter().max_by_key(|(_, seq)| *seq).map(|(v, _)| *v)
+    }
+}
+
+/// Whether a release line such as `1.x` or `2.4.x` contains `version`; a line without `.x` names
+/// exactly one version.
+pub fn line_matches(line: &str, version: &Version) -> bool {
+    match line.strip_suffix(".x") {
+        Some(prefix) => version.as_str().starts_with(&format!("{prefix}.")),
+        None => line == version.as_str(),
+    }
+}
+
+/// A release line: digits separated by dots, ending in `.x` (e.g. `1.x`, `2.4.x`).
+pub fn check_line(line: &str) -> Result<(), String> {
+    let ok = line
+        .strip_suffix(".x")
+        .is_some_and(|p| !p.is_empty() && p.split('.').all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())));
+    if ok { Ok(()) } else { Err(format!("{line:?} is not a release line; write e.g. 1.x or 2.4.x")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventDraft;
+
+    fn rid(v: &str) -> ReleaseId {
+        ReleaseId { project: "foo".parse().unwrap(), product: None, version: v.parse().unwrap() }
+    }
+
+    fn build(steps: &[(i64, &str, EventDraft)]) -> Vec<Event> {
+        let stream = StreamId::Project("foo".parse().unwrap());
+        let mut out: Vec<Event> = Vec::new();
+        for (at, v, draft) in steps {
+            let draft = if v.is_empty() { draft.clone() } else { draft.clone().release(&rid(v)) };
+            let prev = out.last().map(|e| (e.seq, e.hash.as_str()));
+            out.push(draft.seal(stream.clone(), prev, *at));
+        }
+        out
+    }
+
+    fn mv(from: Option<Stage>, to: Stage, change: Change) -> EventDraft {
+        EventDraft::new(None, change).stage(from, to)
+    }
+
+    fn history() -> Vec<Event> {
+        use Stage::*;
+        let pushed = Change::RevisionPushed { revision: 1, base: None, forced: false, files: 1 };
+        build(&[
+            (100, "1.0", mv(None, CandidateDraft, pushed.clone())),
+            (
+                110,
+                "1.0",
+                mv(Some(CandidateDraft), Candidate, Change::VoteOpened { vote: 1, revision: 1, closes_not_before: 0 }),
+            ),
+            (120, "1.0", mv(Some(Candidate), Current, Change::Promoted { revision: 1 })),
+            (130, "1.0", EventDraft::new(None, Change::StateEntered { state: "lts".into(), already_held: false })),
+            (200, "1.1", mv(None, CandidateDraft, pushed)),
+            (
+                210,
+                "1.1",
+                mv(Some(CandidateDraft), Candidate, Change::VoteOpened { vote: 1, revision: 1, closes_not_before: 0 }),
+            ),
+            (220, "1.1", mv(Some(Candidate), Current, Change::Promoted { revision: 1 })),
+            (230, "1.0", mv(Some(Current), Archived, Change::Archived)),
+            (300, "1.1", mv(Some(Current), Revoked, Change::Revoked { reason: "CVE".into() })),
+            (310, "1.0", EventDraft::new(None, Change::StateLeft { state: "lts".into(), was_held: true })),
+        ])
+    }
+
+    fn map(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect())).collect()
+    }
+
+    #[test]
+    fn views_at_points_in_time_match_a_hand_computed_expectation() {
+        let events = history();
+        let at = |t| StreamView::replay(&events, Some(t));
+        assert_eq!(at(50).by_state(), map(&[]));
+        assert_eq!(at(115).by_state(), map(&[("candidate", &["foo/1.0"])]));
+        assert_eq!(
+            at(130).by_state(),
+            map(&[("current", &["foo/1.0"]), ("latest", &["foo/1.0"]), ("lts", &["foo/1.0"])])
+        );
+        assert_eq!(
+            at(225).by_state(),
+            map(&[("current", &["foo/1.0", "foo/1.1"]), ("latest", &["foo/1.1"]), ("lts", &["foo/1.0"])])
+        );
+        assert_eq!(at(225).by_release(), map(&[("foo/1.0", &["current", "lts"]), ("foo/1.1", &["current", "latest"])]));
+        // After the revocation nothing is current, so nothing is latest.
+        assert_eq!(
+            at(300).by_state(),
+            map(&[("archived", &["foo/1.0"]), ("lts", &["foo/1.0"]), ("revoked", &["foo/1.1"])])
+        );
+        assert_eq!(at(1000).by_release(), map(&[("foo/1.0", &["archived"]), ("foo/1.1", &["revoked"])]));
+        assert_eq!(at(1000).releases["foo/1.1"].revoked_reason.as_deref(), Some("CVE"));
+    }
+
+    #[test]
+    fn latest_uses_semver_else_promotion_order() {
+        let v = |s: &str| -> Version { s.parse().unwrap() };
+        let (a, b, c) = (v("1.9.0"), v("1.10.0"), v("1.10.0-rc1"));
+        assert_eq!(latest_version(&[(&a, 5), (&b, 1), (&c, 9)]), Some(&b));
+        let (x, y) = (v("banana"), v("apple"));
+        assert_eq!(latest_version(&[(&x, 1), (&y, 2)]), Some(&y));
+        assert_eq!(latest_version(&[]), None);
+    }
+
+    #[test]
+    fn lines_match_by_prefix() {
+        let v: Version = "1.2.3".parse().unwrap();
+        assert!(line_matches("1.x", &v));
+        assert!(line_matches("1.2.x", &v));
+        assert!(!line_matches("1.3.x", &v));
+        assert!(!line_matches("12.x", &"1.2".parse().unwrap()));
+        assert!(check_line("1.x").is_ok());
+        assert!(check_line("x").is_err());
+        assert!(check_line("1.a.x").is_err());
+    }
+
+    #[test]
+    fn state_names_are_checked() {
+        assert!(check_state_name("lts").is_ok());
+        assert!(check_state_name("security-only").is_ok());
+        assert!(check_state_name("current").is_err());
+        assert!(check_state_name("LTS").is_err());
+        assert!(check_state_name("").is_err());
+    }
+}

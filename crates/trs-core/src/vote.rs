@@ -1,0 +1,347 @@
+//! The vote: ballots, the policy that resolves them, and the explanation of every outcome.
+//! Pure functions; the use cases that store ballots live in trs-app's `vote` module.
+
+use crate::ids::{Fingerprint, PersonUid, ProductName};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// +1, 0 or −1, written as `"+1"`, `"0"`, `"-1"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum VoteValue {
+    Plus,
+    Zero,
+    Minus,
+}
+
+impl VoteValue {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoteValue::Plus => "+1",
+            VoteValue::Zero => "0",
+            VoteValue::Minus => "-1",
+        }
+    }
+}
+
+impl fmt::Display for VoteValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for VoteValue {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "+1" | "1" => Ok(VoteValue::Plus),
+            "0" | "+0" | "-0" => Ok(VoteValue::Zero),
+            "-1" => Ok(VoteValue::Minus),
+            other => Err(format!("a vote is +1, 0 or -1, not {other:?}")),
+        }
+    }
+}
+
+impl TryFrom<String> for VoteValue {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<VoteValue> for String {
+    fn from(v: VoteValue) -> String {
+        v.as_str().to_string()
+    }
+}
+
+/// A project's release policy. Products may override any field ([`PolicyOverride`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// A vote cannot be closed before it has been open this long.
+    pub min_vote_hours: u32,
+    /// Binding +1 votes needed to pass.
+    pub min_binding: u32,
+    /// A vote cannot open while any check of the revision fails.
+    pub strict: bool,
+    /// Promoting a release archives the previous current release of the same product line.
+    pub archive_previous: bool,
+    /// The lifecycle schedule closes votes whose minimum duration has passed.
+    pub auto_close_votes: bool,
+    /// After promotion, publish the site in the same tracked task.
+    pub auto_publish: bool,
+    /// After promotion, distribute to the configured registries in the same tracked task.
+    pub auto_distribute: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            min_vote_hours: 72,
+            min_binding: 3,
+            strict: true,
+            archive_previous: false,
+            auto_close_votes: false,
+            auto_publish: false,
+            auto_distribute: false,
+        }
+    }
+}
+
+/// Per-product changes to the project's policy; absent fields inherit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyOverride {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_vote_hours: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_binding: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_previous: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_close_votes: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_publish: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_distribute: Option<bool>,
+}
+
+impl PolicyOverride {
+    pub fn apply(&self, base: &Policy) -> Policy {
+        Policy {
+            min_vote_hours: self.min_vote_hours.unwrap_or(base.min_vote_hours),
+            min_binding: self.min_binding.unwrap_or(base.min_binding),
+            strict: self.strict.unwrap_or(base.strict),
+            archive_previous: self.archive_previous.unwrap_or(base.archive_previous),
+            auto_close_votes: self.auto_close_votes.unwrap_or(base.auto_close_votes),
+            auto_publish: self.auto_publish.unwrap_or(base.auto_publish),
+            auto_distribute: self.auto_distribute.unwrap_or(base.auto_distribute),
+        }
+    }
+
+    /// Layers `other` on top of `self` (fields `other` sets win).
+    pub fn merge(&self, other: &PolicyOverride) -> PolicyOverride {
+        PolicyOverride {
+            min_vote_hours: other.min_vote_hours.or(self.min_vote_hours),
+            min_binding: other.min_binding.or(self.min_binding),
+            strict: other.strict.or(self.strict),
+            archive_previous: other.archive_previous.or(self.archive_previous),
+            auto_close_votes: other.auto_close_votes.or(self.auto_close_votes),
+            auto_publish: other.auto_publish.or(self.auto_publish),
+            auto_distribute: other.auto_distribute.or(self.auto_distribute),
+        }
+    }
+}
+
+/// The policy in force for a product (or the main line when `product` is `None`).
+pub fn effective_policy(
+    base: &Policy,
+    overrides: &BTreeMap<ProductName, PolicyOverride>,
+    product: Option<&ProductName>,
+) -> Policy {
+    match product.and_then(|p| overrides.get(p)) {
+        Some(o) => o.apply(base),
+        None => base.clone(),
+    }
+}
+
+/// One person's standing vote. A later vote by the same person replaces it; the replaced
+/// values are kept in `earlier` (and every cast is an event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ballot {
+    pub voter: PersonUid,
+    pub key: Fingerprint,
+    pub value: VoteValue,
+    /// The voter was a committee member when the vote was cast.
+    pub binding: bool,
+    pub comment: Option<String>,
+    pub cast_at: i64,
+    #[serde(default)]
+    pub earlier: Vec<EarlierBallot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlierBallot {
+    pub value: VoteValue,
+    pub binding: bool,
+    pub comment: Option<String>,
+    pub cast_at: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub binding_plus: u32,
+    pub binding_zero: u32,
+    pub binding_minus: u32,
+    pub non_binding_plus: u32,
+    pub non_binding_zero: u32,
+    pub non_binding_minus: u32,
+}
+
+impl Tally {
+    pub fn of(ballots: &[Ballot]) -> Tally {
+        let mut t = Tally::default();
+        for b in ballots {
+            let slot = match (b.binding, b.value) {
+                (true, VoteValue::Plus) => &mut t.binding_plus,
+                (true, VoteValue::Zero) => &mut t.binding_zero,
+                (true, VoteValue::Minus) => &mut t.binding_minus,
+                (false, VoteValue::Plus) => &mut t.non_binding_plus,
+                (false, VoteValue::Zero) => &mut t.non_binding_zero,
+                (false, VoteValue::Minus) => &mut t.non_binding_minus,
+            };
+            *slot += 1;
+        }
+        t
+    }
+}
+
+/// One rule of the policy and whether the ballots met it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleCheck {
+    pub rule: String,
+    pub met: bool,
+    pub detail: String,
+}
+
+/// The outcome of a vote, with the reason: every rule, and every ballot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    pub passed: bool,
+    pub tally: Tally,
+    pub rules: Vec<RuleCheck>,
+    /// Plain-text explanation: the deciding rule(s), then who voted what.
+    pub explanation: String,
+}
+
+/// Resolves ballots under a policy (the minimum duration is checked by whoever closes).
+pub fn resolve(ballots: &[Ballot], policy: &Policy) -> Resolution {
+    let tally = Tally::of(ballots);
+    let rules = vec![
+        RuleCheck {
+            rule: format!("at least {} binding +1", policy.min_binding),
+            met: tally.binding_plus >= policy.min_binding,
+            detail: format!("{} binding +1", tally.binding_plus),
+        },
+        RuleCheck {
+            rule: "more binding +1 than binding -1".into(),
+            met: tally.binding_plus > tally.binding_minus,
+            detail: format!("{} binding +1, {} binding -1", tally.binding_plus, tally.binding_minus),
+        },
+    ];
+    let passed = rules.iter().all(|r| r.met);
+    let mut explanation = if passed {
+        format!(
+            "Passed: {}.",
+            rules.iter().map(|r| format!("{} ({})", r.rule, r.detail)).collect::<Vec<_>>().join("; ")
+        )
+    } else {
+        format!(
+            "Failed: {}.",
+            rules
+                .iter()
+                .filter(|r| !r.met)
+                .map(|r| format!("needs {}, has {}", r.rule, r.detail))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    let mut sorted: Vec<&Ballot> = ballots.iter().collect();
+    sorted.sort_by(|a, b| (!a.binding, &a.voter).cmp(&(!b.binding, &b.voter)));
+    if sorted.is_empty() {
+        explanation.push_str("\nNo votes were cast.");
+    }
+    for b in sorted {
+        explanation.push_str(&format!(
+            "\n{} {} ({}){}",
+            b.value,
+            b.voter,
+            if b.binding { "binding" } else { "non-binding" },
+            b.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default()
+        ));
+    }
+    Resolution { passed, tally, rules, explanation }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ballot(voter: &str, value: &str, binding: bool) -> Ballot {
+        Ballot {
+            voter: voter.parse().unwrap(),
+            key: "0123456789ABCDEF0123456789ABCDEF01234567".parse().unwrap(),
+            value: value.parse().unwrap(),
+            binding,
+            comment: None,
+            cast_at: 0,
+            earlier: vec![],
+        }
+    }
+
+    #[test]
+    fn three_binding_plus_pass_by_default() {
+        let ballots = [ballot("a", "+1", true), ballot("b", "+1", true), ballot("c", "+1", true)];
+        let r = resolve(&ballots, &Policy::default());
+        assert!(r.passed);
+        assert_eq!(r.tally.binding_plus, 3);
+        assert!(r.explanation.starts_with("Passed: at least 3 binding +1 (3 binding +1)"), "{}", r.explanation);
+        assert!(r.explanation.contains("+1 a (binding)"));
+    }
+
+    #[test]
+    fn non_binding_votes_do_not_count_toward_the_minimum() {
+        let ballots = [ballot("a", "+1", true), ballot("b", "+1", true), ballot("x", "+1", false)];
+        let r = resolve(&ballots, &Policy::default());
+        assert!(!r.passed);
+        assert_eq!(r.tally.non_binding_plus, 1);
+        assert!(
+            r.explanation.starts_with("Failed: needs at least 3 binding +1, has 2 binding +1"),
+            "{}",
+            r.explanation
+        );
+        assert!(r.explanation.contains("+1 x (non-binding)"));
+    }
+
+    #[test]
+    fn binding_minus_must_be_outnumbered() {
+        let policy = Policy { min_binding: 1, ..Policy::default() };
+        let ballots = [ballot("a", "+1", true), ballot("b", "-1", true), ballot("c", "0", true)];
+        let r = resolve(&ballots, &policy);
+        assert!(!r.passed);
+        assert!(r.rules[0].met);
+        assert!(!r.rules[1].met);
+        assert!(r.explanation.contains("more binding +1 than binding -1, has 1 binding +1, 1 binding -1"));
+    }
+
+    #[test]
+    fn no_votes_fail_and_say_so() {
+        let r = resolve(&[], &Policy::default());
+        assert!(!r.passed);
+        assert!(r.explanation.contains("No votes were cast."));
+    }
+
+    #[test]
+    fn vote_values_parse_and_print() {
+        assert_eq!("+1".parse::<VoteValue>(), Ok(VoteValue::Plus));
+        assert_eq!("-1".parse::<VoteValue>(), Ok(VoteValue::Minus));
+        assert_eq!("0".parse::<VoteValue>(), Ok(VoteValue::Zero));
+        assert!("+2".parse::<VoteValue>().is_err());
+        assert_eq!(serde_json::to_string(&VoteValue::Minus).unwrap(), "\"-1\"");
+    }
+
+    #[test]
+    fn product_overrides_inherit_unset_fields() {
+        let base = Policy { min_binding: 5, ..Policy::default() };
+        let mut overrides = BTreeMap::new();
+        let conn: ProductName = "conn".parse().unwrap();
+        overrides.insert(conn.clone(), PolicyOverride { min_vote_hours: Some(24), ..Default::default() });
+        let p = effective_policy(&base, &overrides, Some(&conn));
+        assert_eq!((p.min_vote_hours, p.min_binding), (24, 5));
+        assert_eq!(effective_policy(&base, &overrides, None).min_vote_hours, 72);
+    }
+}
