@@ -10,6 +10,8 @@ pub mod authenticate;
 pub mod error;
 pub mod people;
 pub mod projects;
+pub mod promote;
+pub mod public;
 pub mod status;
 pub mod storage_keys;
 pub mod stream;

@@ -7,7 +7,7 @@ use crate::error::{AppError, AppResult};
 use crate::storage_keys as keys;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use trs_core::{OpaqueId, ReleaseId};
+use trs_core::{Actor, OpaqueId, ReleaseId};
 use trs_storage::{Condition, Item};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15,6 +15,9 @@ use trs_storage::{Condition, Item};
 pub enum TaskKind {
     /// Verify one revision of a release.
     Verify { release: ReleaseId, revision: u32 },
+    /// Promote the voted revision of a release to current, then (per policy) archive the
+    /// previous release, publish and distribute: one task, one progress report.
+    Promote { release: ReleaseId, revision: u32, requested_by: Actor },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +41,10 @@ pub struct Task {
     pub error: Option<String>,
     /// The task's result once done (for verify: counts of pass/warn/fail).
     pub result: Option<serde_json::Value>,
+    /// What the task did so far, step by step, each labelled with the stage it belongs to
+    /// (`promote`, `archive`, `publish`, `distribute`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<TaskStep>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -51,6 +58,7 @@ impl Task {
             progress: None,
             error: None,
             result: None,
+            steps: Vec::new(),
             created_at: now,
             updated_at: now,
         }
@@ -81,4 +89,95 @@ pub async fn update_task(app: &App, item: &Item, task: &Task) -> AppResult<Item>
 /// Tasks not yet finished, oldest first (for a worker that starts after a crash).
 pub async fn unfinished_tasks(app: &App) -> AppResult<Vec<Task>> {
     app.all_in_gsi1(keys::QUEUED_TASKS).await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskStep {
+    pub stage: String,
+    pub message: String,
+    pub at: i64,
+}
+
+/// A task being run: reports progress by writing the task item (conditionally, so two
+/// workers never both believe they own it).
+pub struct TaskRun<'a> {
+    pub app: &'a App,
+    pub task: Task,
+    item: Item,
+}
+
+impl TaskRun<'_> {
+    /// Records a step under `stage` and makes it the task's progress line.
+    pub async fn step(&mut self, stage: &str, message: impl Into<String>) -> AppResult<()> {
+        let message = message.into();
+        self.task.progress = Some(format!("{stage}: {message}"));
+        self.task.steps.push(TaskStep { stage: stage.into(), message, at: self.app.now() });
+        self.task.updated_at = self.app.now();
+        self.item = update_task(self.app, &self.item, &self.task).await?;
+        Ok(())
+    }
+
+    /// Replaces the progress line without adding a step (e.g. "checked 3 of 8 files").
+    pub async fn progress(&mut self, stage: &str, message: impl Into<String>) -> AppResult<()> {
+        self.task.progress = Some(format!("{stage}: {}", message.into()));
+        self.task.updated_at = self.app.now();
+        self.item = update_task(self.app, &self.item, &self.task).await?;
+        Ok(())
+    }
+}
+
+/// A task marked running but not updated for this long is presumed abandoned (crashed host).
+const ABANDONED_AFTER_SECS: i64 = 15 * 60;
+
+/// Runs the task to its end. Finished tasks, and tasks another worker is running, are left
+/// alone, so announcing a task twice does no harm.
+pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
+    let (mut task, item) = get_task(app, id).await?;
+    match task.state {
+        TaskState::Done | TaskState::Failed => return Ok(()),
+        TaskState::Running if app.now() - task.updated_at < ABANDONED_AFTER_SECS => return Ok(()),
+        _ => {}
+    }
+    task.state = TaskState::Running;
+    task.updated_at = app.now();
+    let item = match update_task(app, &item, &task).await {
+        Ok(item) => item,
+        // Another worker took it between our read and write.
+        Err(AppError::Conflict { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut run = TaskRun { app, task: task.clone(), item };
+    let outcome = match &task.kind {
+        TaskKind::Verify { release, revision } => crate::verify_task::verify(app, release, *revision).await,
+        TaskKind::Promote { release, revision, requested_by } => {
+            crate::promote::execute(&mut run, release, *revision, requested_by).await
+        }
+    };
+    let mut task = run.task;
+    task.updated_at = app.now();
+    match outcome {
+        Ok(summary) => {
+            task.state = TaskState::Done;
+            task.progress = Some("done".into());
+            task.result = Some(summary);
+        }
+        Err(e) => {
+            tracing::warn!(task = %task.id, error = %e, "task failed");
+            task.state = TaskState::Failed;
+            task.error = Some(e.to_string());
+            task.result = Some(json!({"code": e.code()}));
+        }
+    }
+    update_task(app, &run.item, &task).await?;
+    Ok(())
+}
+
+/// Runs every unfinished task once (the scheduler's sweep, and start-up recovery).
+pub async fn sweep(app: &App) -> AppResult<usize> {
+    let pending: Vec<Task> = unfinished_tasks(app).await?;
+    let n = pending.len();
+    for t in pending {
+        run(app, &t.id).await?;
+    }
+    Ok(n)
 }

@@ -4,59 +4,18 @@
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
+use crate::projects;
 use crate::status::StoredReport;
 use crate::storage_keys as keys;
-use crate::tasks::{Task, TaskKind, TaskState, get_task, update_task};
 use crate::upload::get_revision;
-use crate::{projects, tasks};
 use futures::StreamExt;
 use serde_json::json;
 use std::collections::HashMap;
 use tokio::io::AsyncWriteExt;
 use trs_checks::EndStates;
 use trs_checks::revision::Located;
-use trs_core::{CheckResult, OpaqueId, Outcome, ReleaseId, Sha512};
+use trs_core::{CheckResult, Outcome, ReleaseId, Sha512};
 use trs_storage::{Condition, Item};
-
-/// A task marked running but not updated for this long is presumed abandoned (crashed host).
-const ABANDONED_AFTER_SECS: i64 = 15 * 60;
-
-/// Runs the task to its end. Finished tasks, and tasks another worker is running, are left
-/// alone, so announcing a task twice does no harm.
-pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
-    let (mut task, item) = get_task(app, id).await?;
-    match task.state {
-        TaskState::Done | TaskState::Failed => return Ok(()),
-        TaskState::Running if app.now() - task.updated_at < ABANDONED_AFTER_SECS => return Ok(()),
-        _ => {}
-    }
-    task.state = TaskState::Running;
-    task.updated_at = app.now();
-    let item = match update_task(app, &item, &task).await {
-        Ok(item) => item,
-        // Another worker took it between our read and write.
-        Err(AppError::Conflict { .. }) => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    let outcome = match &task.kind {
-        TaskKind::Verify { release, revision } => verify(app, release, *revision).await,
-    };
-    task.updated_at = app.now();
-    match outcome {
-        Ok(summary) => {
-            task.state = TaskState::Done;
-            task.progress = Some("done".into());
-            task.result = Some(summary);
-        }
-        Err(e) => {
-            tracing::error!(task = %task.id, error = %e, "verify task failed");
-            task.state = TaskState::Failed;
-            task.error = Some(e.to_string());
-        }
-    }
-    update_task(app, &item, &task).await?;
-    Ok(())
-}
 
 /// Where each file's bytes are on local disk (files of stores without local paths are
 /// downloaded into `scratch` first), with the SHA-512 state the store kept at their end, so
@@ -95,7 +54,7 @@ async fn locate_files(
     Ok(out)
 }
 
-async fn verify(app: &App, release: &ReleaseId, number: u32) -> AppResult<serde_json::Value> {
+pub(crate) async fn verify(app: &App, release: &ReleaseId, number: u32) -> AppResult<serde_json::Value> {
     let revision = get_revision(app, release, number).await?;
     let project = projects::get_project(app, &release.project).await?;
     let mut signers = Vec::new();
@@ -139,14 +98,4 @@ async fn verify(app: &App, release: &ReleaseId, number: u32) -> AppResult<serde_
     let stored = StoredReport { revision_key: revision.key, report, finished_at: app.now() };
     app.items.put(Item::new(keys::revision_report(release, number), json!(stored)), Condition::None).await?;
     Ok(summary)
-}
-
-/// Runs every unfinished task once (the scheduler's sweep, and start-up recovery).
-pub async fn sweep(app: &App) -> AppResult<usize> {
-    let pending: Vec<Task> = tasks::unfinished_tasks(app).await?;
-    let n = pending.len();
-    for t in pending {
-        run(app, &t.id).await?;
-    }
-    Ok(n)
 }

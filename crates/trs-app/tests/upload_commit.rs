@@ -102,7 +102,7 @@ async fn the_verify_task_reports_and_reuses_cached_results() {
     let started = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
     send(&f, &started, &files).await;
     let committed = commit_upload(&f.app, &f.rm.caller(), &started.id).await.unwrap();
-    trs_app::verify_task::run(&f.app, &committed.task).await.unwrap();
+    trs_app::tasks::run(&f.app, &committed.task).await.unwrap();
     let (task, _) = trs_app::tasks::get_task(&f.app, &committed.task).await.unwrap();
     assert_eq!(task.state, trs_app::tasks::TaskState::Done);
     let status = trs_app::status::release_status(&f.app, &release()).await.unwrap();
@@ -111,7 +111,7 @@ async fn the_verify_task_reports_and_reuses_cached_results() {
     assert!(checks.iter().any(|c| c.check == trs_core::CheckKind::Signature && c.result == trs_core::Outcome::Fail));
     // The finished task is no longer queued, and running it again changes nothing.
     assert!(trs_app::tasks::unfinished_tasks(&f.app).await.unwrap().is_empty());
-    trs_app::verify_task::run(&f.app, &committed.task).await.unwrap();
+    trs_app::tasks::run(&f.app, &committed.task).await.unwrap();
     let (again, _) = trs_app::tasks::get_task(&f.app, &committed.task).await.unwrap();
     assert_eq!(again.updated_at, task.updated_at);
 
@@ -128,7 +128,7 @@ async fn the_verify_task_reports_and_reuses_cached_results() {
     perms.set_readonly(false);
     std::fs::set_permissions(&on_disk, perms).unwrap();
     std::fs::write(&on_disk, b"HELLO").unwrap();
-    trs_app::verify_task::run(&f.app, &committed.task).await.unwrap();
+    trs_app::tasks::run(&f.app, &committed.task).await.unwrap();
     let second = trs_app::status::release_status(&f.app, &other).await.unwrap();
     assert_eq!(&second.files[0].checks, checks, "served from the cache, not re-read");
 }

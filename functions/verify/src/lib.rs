@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use trs_app::{App, AppResult, tasks, verify_task};
+use trs_app::{App, AppResult, tasks};
 use trs_core::OpaqueId;
 use trs_http::{ApiResult, parse_segment};
 
@@ -15,7 +15,7 @@ pub fn routes() -> Router<App> {
 
 /// Runs one task to its end. Safe to call twice: a finished task is left alone.
 pub async fn run_task(app: &App, id: &OpaqueId) -> AppResult<()> {
-    verify_task::run(app, id).await
+    tasks::run(app, id).await
 }
 
 async fn task_status(State(app): State<App>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {

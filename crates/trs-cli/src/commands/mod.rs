@@ -5,6 +5,7 @@ pub mod bench;
 pub mod keys;
 pub mod person;
 pub mod project;
+pub mod public_download;
 pub mod serve;
 pub mod status;
 pub mod upload;

@@ -47,6 +47,8 @@ pub fn build(data: &std::path::Path, public_url: &str) -> CliResult<(Router, Wor
         .merge(trs_function_admin::routes())
         .merge(trs_function_upload::routes())
         .merge(trs_function_verify::routes())
+        .merge(trs_function_promote::routes())
+        .merge(super::public_download::routes())
         .with_state(app.clone())
         .merge(blob_upload);
     Ok((router, Worker { app, items, rx }))
@@ -92,7 +94,7 @@ impl Worker {
 }
 
 async fn run_one(app: &App, id: &OpaqueId) {
-    if let Err(e) = trs_function_verify::run_task(app, id).await {
+    if let Err(e) = trs_app::tasks::run(app, id).await {
         tracing::error!(task = %id, error = %e, "task failed");
     }
 }

@@ -1,0 +1,268 @@
+//! Promotion: exactly the voted revision becomes the current release.
+//!
+//! A signed call checks the release may be promoted and queues one tracked task; the task
+//! 1. re-derives the revision key from the stored manifest (the manifest is what was voted on),
+//! 2. re-reads and re-hashes every file's bytes and compares them with the manifest, before any
+//!    public byte is written: any difference refuses the promotion, naming the files,
+//! 3. copies each file to its public coordinates with put-if-absent (a public path is never
+//!    overwritten; a path already holding the same bytes counts as done),
+//! 4. moves the release to `current` and records the `promoted` event in one transaction,
+//! 5. follows the project's policy (archive the previous release, publish, distribute).
+//!
+//! Every step is idempotent, so a promotion interrupted anywhere is finished by running it
+//! again, and until step 4 the release is not current (and `trs serve` does not serve its
+//! public files).
+
+use crate::app::App;
+use crate::authenticate::Caller;
+use crate::error::{AppError, AppResult};
+use crate::projects;
+use crate::storage_keys as keys;
+use crate::stream::{self, Committed};
+use crate::tasks::{Task, TaskKind, TaskRun};
+use crate::upload::{get_release, get_revision};
+use futures::StreamExt;
+use serde_json::json;
+use sha2::{Digest, Sha512 as Sha512Hasher};
+use trs_core::{
+    Action, Actor, Change, EventDraft, ManifestEntry, Release, ReleaseId, RevisionRef, Sha512, Stage, StreamId,
+    VoteState, authorize,
+};
+use trs_storage::{BlobError, Condition, WriteOp};
+
+/// The stage segment of current releases in the public coordinates.
+pub const CURRENT: &str = "current";
+
+/// Why a release cannot be promoted now, or `Ok` with the revision that would be.
+pub fn promotable(release: &Release) -> AppResult<RevisionRef> {
+    if release.stage == Stage::Current {
+        return Err(AppError::conflict("already-promoted", format!("release {} is already current", release.id)));
+    }
+    if release.stage != Stage::Candidate {
+        return Err(AppError::conflict(
+            "not-a-candidate",
+            format!(
+                "release {} is in stage {}; only a candidate whose vote passed can be promoted",
+                release.id, release.stage
+            ),
+        ));
+    }
+    let vote_state = release.vote.as_ref().map(|v| v.state);
+    let voted = match (vote_state, &release.voted_revision) {
+        (Some(VoteState::Passed), Some(voted)) => voted.clone(),
+        (Some(VoteState::Open), _) => {
+            return Err(AppError::conflict(
+                "vote-not-passed",
+                format!("the vote on {} is still open; close it first (`trs vote close`)", release.id),
+            ));
+        }
+        _ => {
+            return Err(AppError::conflict(
+                "vote-not-passed",
+                format!("release {} has no passed vote; only a voted revision can be promoted", release.id),
+            ));
+        }
+    };
+    // Uploads are refused while a vote runs, so the voted revision is the latest; if that ever
+    // stopped holding, promoting would publish something nobody voted on.
+    if release.latest.as_ref() != Some(&voted) {
+        return Err(AppError::conflict(
+            "revision-changed",
+            format!(
+                "release {} has revision {} but the vote passed on revision {} ({})",
+                release.id,
+                release.latest.as_ref().map(|l| l.number).unwrap_or(0),
+                voted.number,
+                voted.key
+            ),
+        ));
+    }
+    Ok(voted)
+}
+
+/// Checks the release can be promoted and queues the promotion task.
+pub async fn request(app: &App, caller: &Caller, id: &ReleaseId) -> AppResult<Task> {
+    let project = projects::get_project(app, &id.project).await?;
+    authorize(&caller.person, Some(&project), Action::ManageRelease)?;
+    let (release, item) =
+        get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
+    let voted = promotable(&release)?;
+    let task = Task::new(
+        TaskKind::Promote { release: id.clone(), revision: voted.number, requested_by: caller.actor() },
+        app.now(),
+    );
+    // The task is only queued if the release is still exactly what was checked.
+    let ops = vec![
+        WriteOp::Check { key: item.key.clone(), condition: Condition::VersionIs(item.version) },
+        WriteOp::Put { item: task.queued_item(), condition: Condition::Absent },
+    ];
+    app.items.transact(ops).await?;
+    app.notifier.task_queued(&task.id);
+    Ok(task)
+}
+
+/// Size and SHA-512 of an object's bytes, computed here by reading them (never taken from
+/// stored metadata: what is checked is what will be copied).
+pub async fn rehash(app: &App, object: &str) -> AppResult<(u64, Sha512)> {
+    let mut stream = app.blobs.get(object).await?;
+    let mut hasher = Sha512Hasher::new();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(BlobError::Io)?;
+        size += chunk.len() as u64;
+        hasher.update(&chunk);
+    }
+    Ok((size, Sha512::from_bytes(hasher.finalize().into())))
+}
+
+fn short(d: &Sha512) -> String {
+    d.to_hex()[..16].to_string()
+}
+
+/// Step 2: every file's bytes against the voted manifest. Returns the differences.
+async fn differing_files(run: &mut TaskRun<'_>, entries: &[ManifestEntry]) -> AppResult<Vec<String>> {
+    let mut differing = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        match rehash(run.app, &keys::file_object(&entry.sha512)).await {
+            Ok((size, digest)) if size == entry.size && digest == entry.sha512 => {}
+            Ok((size, digest)) => differing.push(format!(
+                "{} (voted: {} bytes, sha512 {}…; stored: {} bytes, sha512 {}…)",
+                entry.path,
+                entry.size,
+                short(&entry.sha512),
+                size,
+                short(&digest)
+            )),
+            Err(AppError::NotFound(_)) => differing.push(format!("{} (its bytes are missing)", entry.path)),
+            Err(e) => return Err(e),
+        }
+        run.progress("promote", format!("checked {} of {} files against the voted revision", i + 1, entries.len()))
+            .await?;
+    }
+    Ok(differing)
+}
+
+/// Step 3: copies every file to its public path; a path that already holds exactly the
+/// voted bytes (an earlier, interrupted run) counts as copied, anything else is refused.
+async fn copy_to_public(run: &mut TaskRun<'_>, id: &ReleaseId, entries: &[ManifestEntry]) -> AppResult<()> {
+    for (i, entry) in entries.iter().enumerate() {
+        let public = keys::public_object(CURRENT, id, entry.path.as_str());
+        match run.app.blobs.copy_if_absent(&keys::file_object(&entry.sha512), &public).await {
+            Ok(_) => {}
+            Err(BlobError::AlreadyExists(_)) => {
+                let (size, digest) = rehash(run.app, &public).await?;
+                if size != entry.size || digest != entry.sha512 {
+                    return Err(AppError::conflict(
+                        "public-path-taken",
+                        format!(
+                            "{public} already holds other bytes (sha512 {}…); a public path is never overwritten",
+                            short(&digest)
+                        ),
+                    ));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        run.progress("promote", format!("published {} of {} files", i + 1, entries.len())).await?;
+    }
+    Ok(())
+}
+
+/// Step 4: the release becomes current, with its event, in one transaction.
+async fn make_current(app: &App, id: &ReleaseId, revision: u32, by: &Actor) -> AppResult<Release> {
+    for _attempt in 0..8 {
+        let (release, item) =
+            get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
+        if release.stage == Stage::Current {
+            return Ok(release);
+        }
+        let voted = promotable(&release)?;
+        let now = app.now();
+        let next = Release {
+            stage: release.stage.promote().map_err(|e| AppError::conflict("wrong-stage", e.to_string()))?,
+            promoted_at: Some(now),
+            updated_at: now,
+            ..release.clone()
+        };
+        let draft = EventDraft::new(Some(by.clone()), Change::Promoted { revision })
+            .release(id)
+            .revision(voted.key)
+            .stage(Some(release.stage), Stage::Current);
+        let ops = vec![WriteOp::Put { item: item.updated(json!(next)), condition: Condition::VersionIs(item.version) }];
+        match stream::commit_with_event(app, &StreamId::Project(id.project.clone()), draft, ops).await? {
+            Committed::Done(_) => return Ok(next),
+            Committed::Conflict { .. } => continue,
+        }
+    }
+    Err(AppError::conflict("concurrent-update", format!("release {id} changed concurrently too often; retry")))
+}
+
+/// The promotion task (steps in the module docs). Returns the task's result.
+pub async fn execute(run: &mut TaskRun<'_>, id: &ReleaseId, revision: u32, by: &Actor) -> AppResult<serde_json::Value> {
+    let app = run.app;
+    let (release, _) =
+        get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
+    let voted = match release.stage {
+        // Finished by an earlier run: only the follow-up steps may remain.
+        Stage::Current => release
+            .voted_revision
+            .clone()
+            .ok_or_else(|| AppError::Internal(format!("current release {id} has no voted revision")))?,
+        _ => promotable(&release)?,
+    };
+    if voted.number != revision {
+        return Err(AppError::conflict(
+            "revision-changed",
+            format!("this task promotes revision {revision}, but the voted revision of {id} is {}", voted.number),
+        ));
+    }
+    let stored = get_revision(app, id, voted.number).await?;
+    if stored.manifest.key() != voted.key {
+        return Err(AppError::conflict(
+            "manifest-differs",
+            format!(
+                "promotion refused: the stored manifest of revision {} hashes to {}, not to the voted key {}",
+                voted.number,
+                stored.manifest.key(),
+                voted.key
+            ),
+        ));
+    }
+    let entries = stored.manifest.entries().to_vec();
+    if release.stage != Stage::Current {
+        let differing = differing_files(run, &entries).await?;
+        if !differing.is_empty() {
+            return Err(AppError::conflict(
+                "bytes-differ",
+                format!(
+                    "promotion refused: {} file(s) differ from voted revision {} ({}): {}",
+                    differing.len(),
+                    voted.number,
+                    voted.key,
+                    differing.join("; ")
+                ),
+            ));
+        }
+        run.step("promote", format!("{} files match voted revision {} ({})", entries.len(), voted.number, voted.key))
+            .await?;
+        copy_to_public(run, id, &entries).await?;
+        run.step("promote", format!("{} files at /{}", entries.len(), keys::public_prefix(CURRENT, id))).await?;
+        make_current(app, id, revision, by).await?;
+        run.step("promote", format!("{id} is current")).await?;
+    }
+    let project = projects::get_project(app, &id.project).await?;
+    let policy = project.policy_for(id.product.as_ref());
+    if policy.auto_publish {
+        run.step("publish", "skipped: trs has no site publisher yet").await?;
+    }
+    if policy.auto_distribute {
+        run.step("distribute", "skipped: trs has no registry distribution yet").await?;
+    }
+    Ok(json!({
+        "release": id.to_string(),
+        "revision": voted.number,
+        "revision_key": voted.key,
+        "files": entries.len(),
+        "public_prefix": format!("/{}", keys::public_prefix(CURRENT, id)),
+    }))
+}

@@ -1,0 +1,109 @@
+//! The public coordinates as a reader sees them:
+//! `/<stage>/<project>[/<product>]/<version>/<file>` and `…/latest/<file>`, with the stage
+//! segment `current` or `archive`. Objects are stored under exactly these keys, so a static
+//! host serves them as they are; what a host must add is `latest` (a view, not a copy) and the
+//! rule that a release's files are visible only while the release is in that stage (so a
+//! promotion that has not finished, or a revoked release, serves nothing).
+
+use crate::app::App;
+use crate::error::{AppError, AppResult};
+use crate::storage_keys as keys;
+use crate::{projects, upload};
+use trs_core::views::latest_version;
+use trs_core::{ProductName, ProjectName, Release, ReleaseId, Stage, Version};
+use trs_storage::Query;
+
+/// A resolved public path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicFile {
+    pub release: ReleaseId,
+    /// The blob-store key holding the bytes.
+    pub object: String,
+    /// The path asked for went through `latest` (so the answer may change: not immutable).
+    pub via_latest: bool,
+}
+
+fn not_found(path: &str) -> AppError {
+    AppError::NotFound(format!("no public file at /{path}"))
+}
+
+/// The stages whose files a stage segment shows. End-of-life releases stay in the main
+/// directory until archived.
+fn shown_in(segment: &str) -> Option<&'static [Stage]> {
+    match segment {
+        "current" => Some(&[Stage::Current, Stage::EndOfLife]),
+        "archive" => Some(&[Stage::Archived]),
+        _ => None,
+    }
+}
+
+/// Every release of a product line (main line when `product` is `None`).
+pub async fn releases_of_line(
+    app: &App,
+    project: &ProjectName,
+    product: Option<&ProductName>,
+) -> AppResult<Vec<Release>> {
+    let probe = ReleaseId { project: project.clone(), product: product.cloned(), version: "0".parse()? };
+    let key = keys::release(&probe);
+    // Sort keys are `release#PRODUCT#VERSION`: the line's prefix is everything before VERSION.
+    let prefix = key.sk.strip_suffix('0').unwrap_or(&key.sk).to_string();
+    let mut query = Query::prefix(key.pk, prefix);
+    let mut out = Vec::new();
+    loop {
+        let page = app.items.query(query.clone()).await?;
+        for item in &page.items {
+            out.push(item.parse::<Release>()?);
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The newest current release of a product line: semver order where every version parses,
+/// otherwise the most recently promoted.
+pub async fn latest_current(
+    app: &App,
+    project: &ProjectName,
+    product: Option<&ProductName>,
+) -> AppResult<Option<Release>> {
+    let current: Vec<Release> =
+        releases_of_line(app, project, product).await?.into_iter().filter(|r| r.stage == Stage::Current).collect();
+    let versions: Vec<(&Version, u64)> =
+        current.iter().map(|r| (&r.id.version, r.promoted_at.unwrap_or(0).max(0) as u64)).collect();
+    let Some(v) = latest_version(&versions).cloned() else { return Ok(None) };
+    Ok(current.into_iter().find(|r| r.id.version == v))
+}
+
+/// Resolves `segment/rest` (e.g. `current`, `foo/1.0/foo-1.0.tar.gz`) to the object to serve.
+pub async fn resolve(app: &App, segment: &str, rest: &str) -> AppResult<PublicFile> {
+    let full = format!("{segment}/{rest}");
+    let stages = shown_in(segment).ok_or_else(|| not_found(&full))?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    if parts.len() < 3 || parts.iter().any(|p| p.is_empty()) {
+        return Err(not_found(&full));
+    }
+    let project: ProjectName = parts[0].parse().map_err(|_| not_found(&full))?;
+    let known = projects::get_project(app, &project).await.map_err(|_| not_found(&full))?;
+    // `/P/PRODUCT/…` when the second segment names one of the project's products.
+    let (product, after) = match parts[1].parse::<ProductName>() {
+        Ok(p) if known.products.contains(&p) && parts.len() >= 4 => (Some(p), &parts[2..]),
+        _ => (None, &parts[1..]),
+    };
+    let file = after[1..].join("/");
+    let (release, via_latest) = if after[0] == "latest" {
+        if segment != "current" {
+            return Err(not_found(&full));
+        }
+        (latest_current(app, &project, product.as_ref()).await?.ok_or_else(|| not_found(&full))?, true)
+    } else {
+        let version: Version = after[0].parse().map_err(|_| not_found(&full))?;
+        let id = ReleaseId { project, product, version };
+        (upload::get_release(app, &id).await?.ok_or_else(|| not_found(&full))?.0, false)
+    };
+    if !stages.contains(&release.stage) {
+        return Err(not_found(&full));
+    }
+    Ok(PublicFile { object: keys::public_object(segment, &release.id, &file), release: release.id, via_latest })
+}

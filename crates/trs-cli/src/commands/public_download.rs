@@ -1,0 +1,42 @@
+//! The public download directory as `trs serve` answers it: `GET /current/…` and
+//! `GET /archive/…` at the coordinates of DESIGN.md. Behind a CDN the same objects are served
+//! from the bucket; here the embedded host resolves `latest` and streams the object.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use trs_app::{App, AppError, public};
+use trs_http::ApiError;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/current/{*rest}", get(|s, p| serve(s, "current", p)))
+        .route("/archive/{*rest}", get(|s, p| serve(s, "archive", p)))
+}
+
+/// Files at a version's path never change; `latest` moves, so it is revalidated.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const LATEST: &str = "public, max-age=60, must-revalidate";
+
+async fn serve(State(app): State<App>, segment: &'static str, Path(rest): Path<String>) -> Result<Response, ApiError> {
+    let file = public::resolve(&app, segment, &rest).await?;
+    let meta = app
+        .blobs
+        .head(&file.object)
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| AppError::NotFound(format!("no public file at /{segment}/{rest}")))?;
+    let body = app.blobs.get(&file.object).await.map_err(AppError::from)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, meta.size.to_string()),
+            (header::CACHE_CONTROL, if file.via_latest { LATEST } else { IMMUTABLE }.to_string()),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}

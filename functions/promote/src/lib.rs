@@ -1,0 +1,39 @@
+//! The promote function: a signed call checks that a release's vote passed and queues the
+//! promotion task, which publishes exactly the voted bytes (see `trs_app::promote`). A thin
+//! adapter; the task itself runs wherever tasks run (the worker of `trs serve`, a queue
+//! consumer on AWS).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use trs_app::{App, promote};
+use trs_core::{ProductName, ProjectName, ReleaseId, Version};
+use trs_http::{ApiResult, SignedCall, parse_segment};
+
+pub fn routes() -> Router<App> {
+    Router::new().route("/api/v1/projects/{project}/releases/{version}/promote", post(request_promotion))
+}
+
+#[derive(Deserialize, Default)]
+struct PromoteRequest {
+    #[serde(default)]
+    product: Option<ProductName>,
+}
+
+async fn request_promotion(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: PromoteRequest = call.json()?;
+    let id = ReleaseId {
+        project: parse_segment::<ProjectName>(&project)?,
+        product: req.product,
+        version: parse_segment::<Version>(&version)?,
+    };
+    let task = promote::request(&app, &call.caller, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(task)))
+}
