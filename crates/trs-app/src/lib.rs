@@ -8,6 +8,8 @@
 pub mod app;
 pub mod authenticate;
 pub mod error;
+#[cfg(feature = "test-support")]
+pub mod fault_injection;
 pub mod people;
 pub mod projects;
 pub mod promote;

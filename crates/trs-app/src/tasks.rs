@@ -45,6 +45,10 @@ pub struct Task {
     /// (`promote`, `archive`, `publish`, `distribute`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<TaskStep>,
+    /// Runs that ended in a fault of a backend (not a refusal); the task is retried until
+    /// [`MAX_ATTEMPTS`], as a queue redelivers a message.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts: u32,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -59,6 +63,7 @@ impl Task {
             error: None,
             result: None,
             steps: Vec::new(),
+            attempts: 0,
             created_at: now,
             updated_at: now,
         }
@@ -126,6 +131,13 @@ impl TaskRun<'_> {
     }
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Runs of a task that may end in a backend fault before it is given up as failed.
+pub const MAX_ATTEMPTS: u32 = 5;
+
 /// A task marked running but not updated for this long is presumed abandoned (crashed host).
 const ABANDONED_AFTER_SECS: i64 = 15 * 60;
 
@@ -160,6 +172,14 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
             task.state = TaskState::Done;
             task.progress = Some("done".into());
             task.result = Some(summary);
+        }
+        // A fault of a backend (store unavailable, I/O) is not an answer: the task goes back to
+        // the queue, and every step being idempotent, the next run finishes it.
+        Err(e @ AppError::Internal(_)) if task.attempts + 1 < MAX_ATTEMPTS => {
+            tracing::warn!(task = %task.id, error = %e, "task interrupted; queued again");
+            task.attempts += 1;
+            task.state = TaskState::Queued;
+            task.error = Some(format!("attempt {} interrupted: {e}", task.attempts));
         }
         Err(e) => {
             tracing::warn!(task = %task.id, error = %e, "task failed");

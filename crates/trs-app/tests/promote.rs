@@ -1,0 +1,247 @@
+//! Promotion as a use case: only the voted revision, re-hashed before any public write;
+//! resumable after a fault at any store call; `latest` in version order.
+//!
+//! The vote is set to "passed" by writing the release item directly, so these tests depend on
+//! the promotion rules alone (the vote's own rules are tested in tests/vote.rs).
+
+use bytes::Bytes;
+use futures::StreamExt;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use trs_app::fault_injection::{Faults, Strike, faulty_app};
+use trs_app::tasks::{self, TaskState};
+use trs_app::test_support::{World, world};
+use trs_app::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
+use trs_app::{App, AppError, Clock, promote, public, storage_keys as keys, stream};
+use trs_core::{Change, Policy, Release, ReleaseId, Stage, StreamId, VoteRecord, VoteState};
+use trs_storage::Condition;
+
+const FILES: [(&str, &[u8]); 3] =
+    [("foo-1.0.tar.gz", b"the release archive"), ("foo-1.0.tar.gz.asc", b"a signature"), ("NOTICE", b"notice")];
+
+struct ManualClock(AtomicI64);
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+fn id(version: &str) -> ReleaseId {
+    ReleaseId { project: "foo".parse().unwrap(), product: None, version: version.parse().unwrap() }
+}
+
+/// Uploads `FILES` as revision 1 of `release`.
+async fn upload(w: &World, release: &ReleaseId) {
+    let req = StartUpload {
+        product: release.product.clone(),
+        files: FILES.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
+        force: false,
+    };
+    let started = start_upload(&w.app, &w.rm.caller(), release.clone(), req).await.unwrap();
+    for (target, (_, bytes)) in started.files.iter().zip(FILES) {
+        let token = target.upload.url.rsplit('/').next().unwrap();
+        let body = futures::stream::iter(vec![Ok(Bytes::copy_from_slice(bytes))]);
+        w.blobs.accept_upload(token, Box::pin(body)).await.unwrap();
+    }
+    commit_upload(&w.app, &w.rm.caller(), &started.id).await.unwrap();
+}
+
+/// The vote on the latest revision passed (written directly: see the module docs).
+async fn pass_vote(app: &App, release: &ReleaseId) {
+    let item = app.items.get(&keys::release(release)).await.unwrap().unwrap();
+    let mut r: Release = item.parse().unwrap();
+    let latest = r.latest.clone().unwrap();
+    r.stage = Stage::Candidate;
+    r.vote = Some(VoteRecord {
+        number: 1,
+        revision: latest.clone(),
+        opened_at: 0,
+        closes_not_before: 0,
+        policy: Policy::default(),
+        state: VoteState::Passed,
+        closed_at: Some(0),
+        resolution: None,
+    });
+    r.voted_revision = Some(latest);
+    app.items.put(item.updated(json!(r)), Condition::VersionIs(item.version)).await.unwrap();
+}
+
+async fn candidate(w: &World, version: &str) -> ReleaseId {
+    let release = id(version);
+    upload(w, &release).await;
+    pass_vote(&w.app, &release).await;
+    release
+}
+
+async fn stage_of(app: &App, release: &ReleaseId) -> Stage {
+    trs_app::upload::get_release(app, release).await.unwrap().unwrap().0.stage
+}
+
+async fn promoted_events(app: &App, release: &ReleaseId) -> usize {
+    let events = stream::all_events(app, &StreamId::Project(release.project.clone())).await.unwrap();
+    events.iter().filter(|e| matches!(e.change, Change::Promoted { .. }) && e.release.as_ref() == Some(release)).count()
+}
+
+async fn read_all(app: &App, object: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut s = app.blobs.get(object).await.unwrap();
+    while let Some(chunk) = s.next().await {
+        out.extend_from_slice(&chunk.unwrap());
+    }
+    out
+}
+
+async fn public_keys(app: &App) -> Vec<String> {
+    app.blobs.list("current/", None, 100).await.unwrap().into_iter().map(|m| m.key).collect()
+}
+
+/// Everything a finished promotion must leave behind, exactly once.
+async fn assert_promoted(app: &App, release: &ReleaseId) {
+    assert_eq!(stage_of(app, release).await, Stage::Current);
+    assert_eq!(promoted_events(app, release).await, 1, "exactly one promoted event");
+    let mut expected: Vec<String> =
+        FILES.iter().map(|(p, _)| keys::public_object(promote::CURRENT, release, p)).collect();
+    expected.sort();
+    assert_eq!(public_keys(app).await, expected);
+    for (path, bytes) in FILES {
+        let file = public::resolve(app, "current", &format!("foo/{}/{path}", release.version)).await.unwrap();
+        assert_eq!(read_all(app, &file.object).await, bytes);
+    }
+}
+
+async fn run_to_end(app: &App, task: &trs_core::OpaqueId) -> tasks::Task {
+    tasks::run(app, task).await.unwrap();
+    tasks::get_task(app, task).await.unwrap().0
+}
+
+#[tokio::test]
+async fn a_passed_vote_is_promoted_with_its_files_public_and_one_event() {
+    let w = world().await;
+    let release = candidate(&w, "1.0").await;
+    let task = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap();
+    let done = run_to_end(&w.app, &task.id).await;
+    assert_eq!(done.state, TaskState::Done, "{:?}", done.error);
+    assert!(done.steps.iter().all(|s| s.stage == "promote"), "no publish/distribute steps by default");
+    assert_promoted(&w.app, &release).await;
+    let latest = public::resolve(&w.app, "current", "foo/latest/NOTICE").await.unwrap();
+    assert!(latest.via_latest);
+    assert_eq!(latest.release, release);
+
+    let again = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap_err();
+    assert_eq!(again.code(), "already-promoted");
+}
+
+#[tokio::test]
+async fn only_a_candidate_with_a_passed_vote_can_be_promoted_by_a_release_manager() {
+    let w = world().await;
+    let release = id("1.0");
+    upload(&w, &release).await;
+    let draft = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap_err();
+    assert_eq!(draft.code(), "not-a-candidate");
+
+    // An open vote is not enough.
+    let item = w.app.items.get(&keys::release(&release)).await.unwrap().unwrap();
+    pass_vote(&w.app, &release).await;
+    let item2 = w.app.items.get(&keys::release(&release)).await.unwrap().unwrap();
+    assert_ne!(item.version, item2.version);
+    let mut r: Release = item2.parse().unwrap();
+    r.vote.as_mut().unwrap().state = VoteState::Open;
+    r.voted_revision = None;
+    w.app.items.put(item2.updated(json!(r)), Condition::VersionIs(item2.version)).await.unwrap();
+    let open = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap_err();
+    assert_eq!(open.code(), "vote-not-passed");
+
+    pass_vote(&w.app, &release).await;
+    let committer = promote::request(&w.app, &w.committer.caller(), &release).await.unwrap_err();
+    assert!(matches!(committer, AppError::Forbidden(_)), "{committer}");
+    assert!(
+        tasks::unfinished_tasks(&w.app)
+            .await
+            .unwrap()
+            .iter()
+            .all(|t| !matches!(t.kind, tasks::TaskKind::Promote { .. }))
+    );
+    assert_eq!(stage_of(&w.app, &release).await, Stage::Candidate);
+}
+
+#[tokio::test]
+async fn bytes_that_differ_from_the_voted_manifest_refuse_the_promotion_naming_the_file() {
+    let w = world().await;
+    let release = candidate(&w, "1.0").await;
+    // Someone with access to the bucket swaps the archive's bytes after the vote.
+    let revision = trs_app::upload::get_revision(&w.app, &release, 1).await.unwrap();
+    let entry = revision.manifest.entries().iter().find(|e| e.path.as_str() == "foo-1.0.tar.gz").unwrap();
+    let path = w.app.blobs.local_path(&keys::file_object(&entry.sha512)).unwrap();
+    std::fs::write(&path, b"THE RELEASE ARCHIVE").unwrap();
+
+    let task = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap();
+    let failed = run_to_end(&w.app, &task.id).await;
+    assert_eq!(failed.state, TaskState::Failed);
+    assert_eq!(failed.result, Some(json!({"code": "bytes-differ"})));
+    let error = failed.error.unwrap();
+    assert!(error.contains("foo-1.0.tar.gz (voted: 19 bytes"), "{error}");
+    assert!(!error.contains("NOTICE"), "only the differing file is named: {error}");
+    assert!(public_keys(&w.app).await.is_empty(), "no public byte was written");
+    assert_eq!(stage_of(&w.app, &release).await, Stage::Candidate);
+    assert_eq!(promoted_events(&w.app, &release).await, 0);
+}
+
+#[tokio::test]
+async fn latest_follows_version_order_not_promotion_order() {
+    let w = world().await;
+    for version in ["1.10.0", "1.9.0"] {
+        let release = candidate(&w, version).await;
+        let task = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap();
+        assert_eq!(run_to_end(&w.app, &task.id).await.state, TaskState::Done);
+    }
+    let latest = public::resolve(&w.app, "current", "foo/latest/NOTICE").await.unwrap();
+    assert_eq!(latest.release.version.as_str(), "1.10.0");
+    // Both stay downloadable by version; an unknown stage segment or version is not found.
+    public::resolve(&w.app, "current", "foo/1.9.0/NOTICE").await.unwrap();
+    assert!(matches!(public::resolve(&w.app, "archive", "foo/1.9.0/NOTICE").await, Err(AppError::NotFound(_))));
+    assert!(matches!(public::resolve(&w.app, "current", "foo/2.0/NOTICE").await, Err(AppError::NotFound(_))));
+}
+
+/// Fails the store at every call of a promotion in turn, before and after the call takes
+/// effect; after each fault the release is either not current (and serves nothing) or fully
+/// promoted, and running the task again finishes it with one event and the right bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promotion_interrupted_at_any_store_call_is_finished_by_running_it_again() {
+    let mut faults_tried = 0;
+    for strike in [Strike::Before, Strike::After] {
+        for fail_at in 0.. {
+            let mut w = world().await;
+            let clock = Arc::new(ManualClock(AtomicI64::new(1_900_000_000)));
+            w.app.clock = clock.clone();
+            let release = candidate(&w, "1.0").await;
+            let task = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap();
+
+            let faults = Faults::new(fail_at, strike);
+            let _ = tasks::run(&faulty_app(&w.app, &faults), &task.id).await;
+            let struck = faults.calls() > fail_at;
+
+            // In between: current exactly when its event exists; nothing served otherwise.
+            let stage = stage_of(&w.app, &release).await;
+            let events = promoted_events(&w.app, &release).await;
+            assert_eq!(stage == Stage::Current, events == 1, "{strike:?} at call {fail_at}: stage {stage}");
+            if stage != Stage::Current {
+                let served = public::resolve(&w.app, "current", "foo/1.0/NOTICE").await;
+                assert!(matches!(served, Err(AppError::NotFound(_))), "{strike:?} at call {fail_at}");
+            }
+
+            // A worker that crashed mid-run leaves the task `running`; it is taken over once
+            // presumed abandoned.
+            clock.0.fetch_add(3600, Ordering::SeqCst);
+            let done = run_to_end(&w.app, &task.id).await;
+            assert_eq!(done.state, TaskState::Done, "{strike:?} at call {fail_at}: {:?}", done.error);
+            assert_promoted(&w.app, &release).await;
+            if !struck {
+                break;
+            }
+            faults_tried += 1;
+        }
+    }
+    assert!(faults_tried > 20, "a promotion makes many store calls; only {faults_tried} faults were injected");
+}
