@@ -22,6 +22,8 @@ pub mod upload;
 pub mod verify_task;
 
 #[cfg(feature = "test-support")]
+pub mod test_releases;
+#[cfg(feature = "test-support")]
 pub mod test_support;
 
 pub use app::{App, Clock, Limits, NoNotifier, SystemClock, TaskNotifier};

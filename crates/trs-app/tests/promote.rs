@@ -4,17 +4,16 @@
 //! The vote is set to "passed" by writing the release item directly, so these tests depend on
 //! the promotion rules alone (the vote's own rules are tested in tests/vote.rs).
 
-use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use trs_app::fault_injection::{Faults, Strike, faulty_app};
 use trs_app::tasks::{self, TaskState};
+use trs_app::test_releases::{pass_vote, upload};
 use trs_app::test_support::{World, world};
-use trs_app::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
 use trs_app::{App, AppError, Clock, promote, public, storage_keys as keys, stream};
-use trs_core::{Change, Policy, Release, ReleaseId, Stage, StreamId, VoteRecord, VoteState};
+use trs_core::{Change, Release, ReleaseId, Stage, StreamId, VoteState};
 use trs_storage::Condition;
 
 const FILES: [(&str, &[u8]); 3] =
@@ -32,45 +31,9 @@ fn id(version: &str) -> ReleaseId {
     ReleaseId { project: "foo".parse().unwrap(), product: None, version: version.parse().unwrap() }
 }
 
-/// Uploads `FILES` as revision 1 of `release`.
-async fn upload(w: &World, release: &ReleaseId) {
-    let req = StartUpload {
-        product: release.product.clone(),
-        files: FILES.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
-        force: false,
-    };
-    let started = start_upload(&w.app, &w.rm.caller(), release.clone(), req).await.unwrap();
-    for (target, (_, bytes)) in started.files.iter().zip(FILES) {
-        let token = target.upload.url.rsplit('/').next().unwrap();
-        let body = futures::stream::iter(vec![Ok(Bytes::copy_from_slice(bytes))]);
-        w.blobs.accept_upload(token, Box::pin(body)).await.unwrap();
-    }
-    commit_upload(&w.app, &w.rm.caller(), &started.id).await.unwrap();
-}
-
-/// The vote on the latest revision passed (written directly: see the module docs).
-async fn pass_vote(app: &App, release: &ReleaseId) {
-    let item = app.items.get(&keys::release(release)).await.unwrap().unwrap();
-    let mut r: Release = item.parse().unwrap();
-    let latest = r.latest.clone().unwrap();
-    r.stage = Stage::Candidate;
-    r.vote = Some(VoteRecord {
-        number: 1,
-        revision: latest.clone(),
-        opened_at: 0,
-        closes_not_before: 0,
-        policy: Policy::default(),
-        state: VoteState::Passed,
-        closed_at: Some(0),
-        resolution: None,
-    });
-    r.voted_revision = Some(latest);
-    app.items.put(item.updated(json!(r)), Condition::VersionIs(item.version)).await.unwrap();
-}
-
 async fn candidate(w: &World, version: &str) -> ReleaseId {
     let release = id(version);
-    upload(w, &release).await;
+    upload(w, &release, &FILES).await;
     pass_vote(&w.app, &release).await;
     release
 }
@@ -137,7 +100,7 @@ async fn a_passed_vote_is_promoted_with_its_files_public_and_one_event() {
 async fn only_a_candidate_with_a_passed_vote_can_be_promoted_by_a_release_manager() {
     let w = world().await;
     let release = id("1.0");
-    upload(&w, &release).await;
+    upload(&w, &release, &FILES).await;
     let draft = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap_err();
     assert_eq!(draft.code(), "not-a-candidate");
 

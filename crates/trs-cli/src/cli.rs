@@ -89,6 +89,21 @@ pub enum Command {
         #[arg(long)]
         product: Option<String>,
     },
+    /// Promote a release whose vote passed: exactly the voted revision becomes current.
+    Promote {
+        project: String,
+        version: String,
+        #[arg(long)]
+        product: Option<String>,
+        /// Return once the promotion is queued, without following it.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Tracked background tasks (verification, promotion).
+    Task {
+        #[command(subcommand)]
+        command: TaskCommand,
+    },
     /// Measure trs against the tools release managers use by hand.
     Bench {
         #[command(subcommand)]
@@ -162,4 +177,10 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TaskCommand {
+    /// Show a task's state, progress and steps (each labelled with its stage).
+    Show { id: String },
 }

@@ -8,7 +8,7 @@ mod error;
 mod output;
 
 use clap::Parser;
-use cli::{AdminCommand, BenchCommand, Cli, Command, KeysCommand, PersonCommand, ProjectCommand};
+use cli::{AdminCommand, BenchCommand, Cli, Command, KeysCommand, PersonCommand, ProjectCommand, TaskCommand};
 use client::Client;
 use error::{CliError, CliResult};
 
@@ -70,6 +70,18 @@ async fn run(cli: Cli) -> CliResult<()> {
                 check::<trs_core::ProductName>(p)?;
             }
             commands::status::run(&Client::new(g)?, project, version, product.as_deref(), g.json).await
+        }
+        Command::Promote { project, version, product, no_wait } => {
+            check::<trs_core::ProjectName>(project)?;
+            check::<trs_core::Version>(version)?;
+            if let Some(p) = product {
+                check::<trs_core::ProductName>(p)?;
+            }
+            commands::promote::run(&Client::new(g)?, project, version, product.as_deref(), *no_wait, g.json).await
+        }
+        Command::Task { command: TaskCommand::Show { id } } => {
+            check::<trs_core::OpaqueId>(id)?;
+            commands::task::show(&Client::new(g)?, id, g.json).await
         }
         Command::Bench { command: BenchCommand::Verify { size, files, dir } } => {
             commands::bench::verify(size, *files, dir.as_deref(), g.json)

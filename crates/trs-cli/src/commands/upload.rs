@@ -2,8 +2,8 @@
 //! progress bar on a terminal), commit the revision, then wait for its verification and print
 //! the per-file report (exit 3 if any check failed).
 
-use crate::client::{Client, error_of, read_json};
-use crate::commands::status;
+use crate::client::{Client, error_of};
+use crate::commands::{status, task};
 use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use futures::StreamExt;
@@ -11,7 +11,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use trs_app::upload::{CommittedUpload, StartedUpload};
 use trs_core::ArtifactPath;
 
@@ -87,7 +86,7 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
         }
         return Ok(());
     }
-    wait_for_task(client, &committed.task.to_string(), show_progress).await?;
+    task::wait(client, &committed.task.to_string(), "verification", show_progress, false).await?;
     let report: Value = status::fetch(client, args.project, args.version, args.product).await?;
     if args.json {
         output::json(&json!({"upload": committed, "status": report}));
@@ -123,37 +122,5 @@ async fn put_file(client: &Client, path: &Path, upload: &trs_storage::UploadUrl,
             other => other,
         });
     }
-    Ok(())
-}
-
-/// Polls the task until it is done; a spinner says what it is doing.
-pub async fn wait_for_task(client: &Client, task: &str, show_progress: bool) -> CliResult<()> {
-    let spinner = if show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-    spinner.enable_steady_tick(Duration::from_millis(120));
-    let mut delay = Duration::from_millis(50);
-    loop {
-        let resp = client
-            .http()
-            .get(format!("{}/api/v1/tasks/{task}", client.base()))
-            .send()
-            .await
-            .map_err(|e| client.connect_error(e))?;
-        let t: Value = read_json(resp).await?;
-        spinner.set_message(format!("verifying: {}", t["progress"].as_str().unwrap_or("queued")));
-        match t["state"].as_str() {
-            Some("done") => break,
-            Some("failed") => {
-                spinner.finish_and_clear();
-                return Err(failed(format!(
-                    "verification task failed: {}",
-                    t["error"].as_str().unwrap_or("unknown error")
-                )));
-            }
-            _ => {}
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_millis(500));
-    }
-    spinner.finish_and_clear();
     Ok(())
 }

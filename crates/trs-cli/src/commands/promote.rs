@@ -1,0 +1,48 @@
+//! `trs promote`: asks for the promotion of a release whose vote passed, then follows the
+//! promotion task step by step (re-hash against the voted revision, public copy, current;
+//! then archive/publish/distribute as the project's policy says).
+
+use crate::client::Client;
+use crate::commands::task;
+use crate::error::CliResult;
+use crate::output;
+use serde_json::{Value, json};
+use std::io::IsTerminal;
+
+pub async fn run(
+    client: &Client,
+    project: &str,
+    version: &str,
+    product: Option<&str>,
+    no_wait: bool,
+    json: bool,
+) -> CliResult<()> {
+    let queued: Value = client
+        .post(&format!("/api/v1/projects/{project}/releases/{version}/promote"), &json!({"product": product}))
+        .await?;
+    let id = queued["id"].as_str().unwrap_or_default().to_string();
+    if no_wait {
+        if json {
+            output::json(&queued);
+        } else {
+            println!("promotion queued as task {id} (`trs task show {id}` follows it)");
+        }
+        return Ok(());
+    }
+    let show_progress = !json && std::io::stderr().is_terminal();
+    let done = task::wait(client, &id, "promotion", show_progress, !json).await?;
+    if json {
+        output::json(&done);
+    } else {
+        let r = &done["result"];
+        println!(
+            "promoted {} revision {} ({}): {} files at {}",
+            r["release"].as_str().unwrap_or("?"),
+            r["revision"],
+            r["revision_key"].as_str().unwrap_or("?"),
+            r["files"],
+            r["public_prefix"].as_str().unwrap_or("?")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! Tracked tasks from the client's side: wait for one (a spinner with its progress line, and
+//! each finished step printed as it lands), or show one (`trs task show ID`).
+
+use crate::client::{Client, read_json};
+use crate::error::{CliResult, failed};
+use crate::output;
+use indicatif::ProgressBar;
+use serde_json::Value;
+use std::time::Duration;
+
+pub async fn fetch(client: &Client, task: &str) -> CliResult<Value> {
+    let resp = client
+        .http()
+        .get(format!("{}/api/v1/tasks/{task}", client.base()))
+        .send()
+        .await
+        .map_err(|e| client.connect_error(e))?;
+    read_json(resp).await
+}
+
+fn step_line(step: &Value) -> String {
+    format!("{:>10}  {}", step["stage"].as_str().unwrap_or("?"), step["message"].as_str().unwrap_or(""))
+}
+
+/// Polls the task until it is finished. With `show_steps`, each step is printed to stderr
+/// once. Returns the finished task; a failed task is an error carrying the task's reason.
+pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool, show_steps: bool) -> CliResult<Value> {
+    let spinner = if show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let mut delay = Duration::from_millis(50);
+    let mut printed = 0;
+    loop {
+        let t = fetch(client, task).await?;
+        let steps = t["steps"].as_array().cloned().unwrap_or_default();
+        if show_steps {
+            for step in steps.iter().skip(printed) {
+                spinner.suspend(|| eprintln!("{}", step_line(step)));
+            }
+            printed = steps.len();
+        }
+        spinner.set_message(format!("{label}: {}", t["progress"].as_str().unwrap_or("queued")));
+        match t["state"].as_str() {
+            Some("done") => {
+                spinner.finish_and_clear();
+                return Ok(t);
+            }
+            Some("failed") => {
+                spinner.finish_and_clear();
+                return Err(failed(format!("{label} failed: {}", t["error"].as_str().unwrap_or("unknown error"))));
+            }
+            _ => {}
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_millis(500));
+    }
+}
+
+/// `trs task show ID`
+pub async fn show(client: &Client, task: &str, json: bool) -> CliResult<()> {
+    let t = fetch(client, task).await?;
+    if json {
+        output::json(&t);
+        return Ok(());
+    }
+    println!("task {} ({})", t["id"].as_str().unwrap_or(task), t["kind"].as_str().unwrap_or("?"));
+    if let Some(release) = t["release"].as_object() {
+        let product = release.get("product").and_then(|p| p.as_str()).map(|p| format!("{p}/")).unwrap_or_default();
+        println!(
+            "release  {}/{product}{} revision {}",
+            release.get("project").and_then(|v| v.as_str()).unwrap_or("?"),
+            release.get("version").and_then(|v| v.as_str()).unwrap_or("?"),
+            t["revision"]
+        );
+    }
+    println!("state    {}", t["state"].as_str().unwrap_or("?"));
+    if let Some(p) = t["progress"].as_str() {
+        println!("progress {p}");
+    }
+    let steps = t["steps"].as_array().cloned().unwrap_or_default();
+    if !steps.is_empty() {
+        println!("steps");
+        for step in &steps {
+            println!("  {}", step_line(step));
+        }
+    }
+    if let Some(e) = t["error"].as_str() {
+        println!("error    {e}");
+    }
+    if t["attempts"].as_u64().unwrap_or(0) > 0 {
+        println!("attempts {} interrupted run(s) before this state", t["attempts"]);
+    }
+    Ok(())
+}
