@@ -127,6 +127,9 @@ pub async fn get_policy(app: &App, name: &ProjectName, product: Option<&ProductN
 }
 
 fn check_policy_change(change: &PolicyOverride) -> AppResult<()> {
+    if *change == PolicyOverride::default() {
+        return Err(AppError::bad_request("nothing-to-change", "the policy change names no rule to change"));
+    }
     if change.min_binding == Some(0) {
         return Err(AppError::bad_request(
             "invalid-policy",

@@ -9,3 +9,4 @@ pub mod public_download;
 pub mod serve;
 pub mod status;
 pub mod upload;
+pub mod vote;
