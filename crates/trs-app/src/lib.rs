@@ -20,6 +20,7 @@ pub mod stream;
 pub mod tasks;
 pub mod upload;
 pub mod verify_task;
+pub mod vote;
 
 #[cfg(feature = "test-support")]
 pub mod test_releases;

@@ -1,5 +1,5 @@
-//! What `trs status` shows: a release's stage, its latest revision, and each file with its
-//! checks (or `pending` while the verify task has not finished).
+//! What `trs status` shows: a release's stage, its latest revision, each file with its checks
+//! (or `pending` while the verify task has not finished), and the newest vote.
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
@@ -45,6 +45,12 @@ pub struct ReleaseStatus {
     pub verification: String,
     pub summary: Option<Summary>,
     pub files: Vec<FileStatus>,
+    /// The newest vote: its state, pinned revision and tally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote: Option<crate::vote::VoteSummary>,
+    /// The revision whose vote passed (the only one that may be promoted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voted_revision: Option<trs_core::RevisionRef>,
 }
 
 pub async fn get_report(app: &App, id: &ReleaseId, number: u32) -> AppResult<Option<StoredReport>> {
@@ -68,6 +74,8 @@ pub async fn release_status(app: &App, id: &ReleaseId) -> AppResult<ReleaseStatu
         verification: "pending".into(),
         summary: None,
         files: Vec::new(),
+        vote: crate::vote::summary(app, &release).await?,
+        voted_revision: release.voted_revision.clone(),
     };
     let Some(latest) = &release.latest else { return Ok(status) };
     let revision = get_revision(app, id, latest.number).await?;

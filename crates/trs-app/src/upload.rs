@@ -87,6 +87,16 @@ pub struct CommittedUpload {
 }
 
 fn stage_refuses_upload(release: &Release) -> AppError {
+    if let Some(vote) = release.open_vote() {
+        return AppError::conflict(
+            "vote-open",
+            format!(
+                "vote {} on revision {} of {} is open; a new upload means a new vote: cancel this one first \
+                 (`trs vote cancel`), then upload",
+                vote.number, vote.revision.number, release.id
+            ),
+        );
+    }
     AppError::conflict(
         "release-not-draft",
         format!(

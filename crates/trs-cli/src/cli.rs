@@ -104,6 +104,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TaskCommand,
     },
+    /// Votes on release candidates: start, cast, show, close, cancel, and the emails.
+    Vote {
+        #[command(subcommand)]
+        command: VoteCommand,
+    },
     /// Measure trs against the tools release managers use by hand.
     Bench {
         #[command(subcommand)]
@@ -152,6 +157,90 @@ pub enum ProjectCommand {
         committers: Vec<String>,
         #[arg(long, value_delimiter = ',')]
         release_managers: Vec<String>,
+    },
+    /// Show the release policy, or change the rules given as flags (only those).
+    Policy {
+        project: String,
+        /// A product's policy (its changes override the project's).
+        #[arg(long)]
+        product: Option<String>,
+        /// Minimum hours a vote stays open before it can be closed.
+        #[arg(long)]
+        min_vote_hours: Option<u32>,
+        /// Binding +1 votes needed to pass.
+        #[arg(long)]
+        min_binding: Option<u32>,
+        /// Refuse to open a vote while any check of the revision fails.
+        #[arg(long, value_name = "true|false")]
+        strict: Option<bool>,
+        /// Promoting a release archives the previous current release of its line.
+        #[arg(long, value_name = "true|false")]
+        archive_previous: Option<bool>,
+        /// The lifecycle schedule closes votes once their minimum duration has passed.
+        #[arg(long, value_name = "true|false")]
+        auto_close_votes: Option<bool>,
+        /// After promotion, publish the site in the same task.
+        #[arg(long, value_name = "true|false")]
+        auto_publish: Option<bool>,
+        /// After promotion, distribute to registries in the same task.
+        #[arg(long, value_name = "true|false")]
+        auto_distribute: Option<bool>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VoteCommand {
+    /// Open a vote on the release's latest revision (the vote is pinned to it).
+    Start {
+        project: String,
+        version: String,
+        #[arg(long)]
+        product: Option<String>,
+        /// Hours the vote stays open at least (default and minimum: the policy's).
+        #[arg(long, value_name = "HOURS")]
+        duration: Option<u32>,
+    },
+    /// Vote +1, 0 or -1 (a later vote replaces your earlier one).
+    Cast {
+        project: String,
+        version: String,
+        /// +1, 0 or -1.
+        #[arg(allow_hyphen_values = true, value_name = "+1|0|-1")]
+        value: String,
+        #[arg(long)]
+        comment: Option<String>,
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// The tally, who voted what (binding or not), and what closing now would decide.
+    Show {
+        project: String,
+        version: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Close the vote (not before its minimum duration): passed or failed, explained.
+    Close {
+        project: String,
+        version: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Cancel the open vote; the release returns to draft.
+    Cancel {
+        project: String,
+        version: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Print the vote announcement email, or with --result the result email.
+    Email {
+        project: String,
+        version: String,
+        #[arg(long)]
+        result: bool,
+        #[arg(long)]
+        product: Option<String>,
     },
 }
 

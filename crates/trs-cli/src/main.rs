@@ -11,6 +11,7 @@ use clap::Parser;
 use cli::{AdminCommand, BenchCommand, Cli, Command, KeysCommand, PersonCommand, ProjectCommand, TaskCommand};
 use client::Client;
 use error::{CliError, CliResult};
+use serde_json::json;
 
 /// Names are checked before they go into a URL, so a typo is a usage error, not a 404.
 fn check<T: std::str::FromStr>(value: &str) -> CliResult<()>
@@ -39,6 +40,32 @@ async fn run(cli: Cli) -> CliResult<()> {
             }
             commands::project::create(&Client::new(g)?, project, members, committers, release_managers, g.json).await
         }
+        Command::Project {
+            command:
+                ProjectCommand::Policy {
+                    project,
+                    product,
+                    min_vote_hours,
+                    min_binding,
+                    strict,
+                    archive_previous,
+                    auto_close_votes,
+                    auto_publish,
+                    auto_distribute,
+                },
+        } => {
+            check::<trs_core::ProjectName>(project)?;
+            if let Some(p) = product {
+                check::<trs_core::ProductName>(p)?;
+            }
+            let change = json!({
+                "min_vote_hours": min_vote_hours, "min_binding": min_binding, "strict": strict,
+                "archive_previous": archive_previous, "auto_close_votes": auto_close_votes,
+                "auto_publish": auto_publish, "auto_distribute": auto_distribute,
+            });
+            commands::project::policy(&Client::new(g)?, project, product.as_deref(), change, g.json).await
+        }
+        Command::Vote { command } => commands::vote::run(&Client::new(g)?, command, g.json).await,
         Command::Keys { command: KeysCommand::Add { cert } } => {
             commands::keys::add(&Client::new(g)?, cert, g.json).await
         }

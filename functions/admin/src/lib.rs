@@ -1,8 +1,8 @@
-//! The admin function: registering people and their keys, creating projects, and serving a
-//! project's KEYS file. A thin adapter: parse, authorize through the role table, call
+//! The admin function: registering people and their keys, creating projects, a project's
+//! release policy, and serving a project's KEYS file. A thin adapter: parse, authorize through the role table, call
 //! `trs_app`, answer JSON.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use trs_app::{App, AppError, people, projects};
-use trs_core::{Action, PersonUid, ProductName, ProjectName, authorize};
+use trs_core::{Action, PersonUid, PolicyOverride, ProductName, ProjectName, authorize};
 use trs_http::{ApiResult, SignedCall, parse_segment};
 
 pub fn routes() -> Router<App> {
@@ -19,6 +19,7 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/projects", post(create_project))
         .route("/api/v1/keys", post(add_key))
         .route("/api/v1/projects/{project}/KEYS", get(keys_file))
+        .route("/api/v1/projects/{project}/policy", post(set_policy).get(get_policy))
 }
 
 #[derive(Deserialize)]
@@ -99,4 +100,55 @@ async fn keys_file(State(app): State<App>, Path(project): Path<String>) -> ApiRe
     let project: ProjectName = parse_segment(&project)?;
     let text = projects::keys_file(&app, &project).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text))
+}
+
+/// Only the fields given change. Unknown fields are refused, so a misspelt rule is a 400
+/// rather than a silent no-op.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetPolicy {
+    /// The product whose policy changes; absent for the project's main line.
+    #[serde(default)]
+    product: Option<ProductName>,
+    min_vote_hours: Option<u32>,
+    min_binding: Option<u32>,
+    strict: Option<bool>,
+    archive_previous: Option<bool>,
+    auto_close_votes: Option<bool>,
+    auto_publish: Option<bool>,
+    auto_distribute: Option<bool>,
+}
+
+async fn set_policy(
+    State(app): State<App>,
+    Path(project): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let project: ProjectName = parse_segment(&project)?;
+    let req: SetPolicy = call.json()?;
+    let change = PolicyOverride {
+        min_vote_hours: req.min_vote_hours,
+        min_binding: req.min_binding,
+        strict: req.strict,
+        archive_previous: req.archive_previous,
+        auto_close_votes: req.auto_close_votes,
+        auto_publish: req.auto_publish,
+        auto_distribute: req.auto_distribute,
+    };
+    Ok(Json(projects::set_policy(&app, &call.caller, &project, req.product, change).await?))
+}
+
+#[derive(Deserialize)]
+struct PolicyQuery {
+    product: Option<String>,
+}
+
+async fn get_policy(
+    State(app): State<App>,
+    Path(project): Path<String>,
+    Query(q): Query<PolicyQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let project: ProjectName = parse_segment(&project)?;
+    let product = q.product.as_deref().map(parse_segment::<ProductName>).transpose()?;
+    Ok(Json(projects::get_policy(&app, &project, product.as_ref()).await?))
 }

@@ -11,3 +11,4 @@ pub mod serve;
 pub mod status;
 pub mod task;
 pub mod upload;
+pub mod vote;

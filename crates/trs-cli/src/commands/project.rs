@@ -1,4 +1,5 @@
 //! `trs project create`: an admin creates a project with its committee.
+//! `trs project policy`: show or change a project's (or product's) release policy.
 
 use crate::client::Client;
 use crate::error::CliResult;
@@ -21,5 +22,44 @@ pub async fn create(
     } else {
         println!("created project {name}: members {}", members.join(", "));
     }
+    Ok(())
+}
+
+/// `trs project policy`: with no rule flags, shows the policy in force; otherwise a signed
+/// call changes exactly the rules given.
+pub async fn policy(
+    client: &Client,
+    project: &str,
+    product: Option<&str>,
+    change: Value,
+    as_json: bool,
+) -> CliResult<()> {
+    let path = format!("/api/v1/projects/{project}/policy");
+    let changing = change.as_object().is_some_and(|m| m.values().any(|v| !v.is_null()));
+    let view: Value = if changing {
+        let mut body = change;
+        body["product"] = json!(product);
+        client.post(&path, &body).await?
+    } else {
+        let query = product.map(|p| format!("?product={p}")).unwrap_or_default();
+        client.get(&format!("{path}{query}")).await?
+    };
+    if as_json {
+        output::json(&view);
+        return Ok(());
+    }
+    let line = match product {
+        Some(p) => format!("{project} product {p}"),
+        None => project.to_string(),
+    };
+    println!("{} policy of {line}:", if changing { "new" } else { "release" });
+    let p = &view["policy"];
+    println!("  min-vote-hours    {}", p["min_vote_hours"]);
+    println!("  min-binding       {}", p["min_binding"]);
+    println!("  strict            {}", p["strict"]);
+    println!("  archive-previous  {}", p["archive_previous"]);
+    println!("  auto-close-votes  {}", p["auto_close_votes"]);
+    println!("  auto-publish      {}", p["auto_publish"]);
+    println!("  auto-distribute   {}", p["auto_distribute"]);
     Ok(())
 }

@@ -48,6 +48,7 @@ pub fn build(data: &std::path::Path, public_url: &str) -> CliResult<(Router, Wor
         .merge(trs_function_upload::routes())
         .merge(trs_function_verify::routes())
         .merge(trs_function_promote::routes())
+        .merge(trs_function_vote::routes())
         .merge(super::public_download::routes())
         .with_state(app.clone())
         .merge(blob_upload);

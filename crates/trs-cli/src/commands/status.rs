@@ -32,6 +32,27 @@ pub fn print_human(r: &Value) {
         None => format!("{}/{}", s(&r["project"]), s(&r["version"])),
     };
     println!("{name}  stage {}  revision {}  ({})", s(&r["stage"]), r["revision"], s(&r["revision_key"]));
+    if let Some(vote) = r.get("vote").filter(|v| v.is_object()) {
+        let t = &vote["tally"];
+        let when = |v: &Value| v.as_i64().map(trs_app::vote::timestamp_text).unwrap_or_else(|| "-".into());
+        let timing = match vote["state"].as_str() {
+            Some("open") => format!("can be closed from {}", when(&vote["closes_not_before"])),
+            _ => format!("ended {}", when(&vote["closed_at"])),
+        };
+        println!(
+            "vote {}: {} on revision {}; binding {} × +1, {} × 0, {} × -1; non-binding {} × +1; {timing}",
+            vote["number"],
+            s(&vote["state"]),
+            vote["revision"]["number"],
+            t["binding_plus"],
+            t["binding_zero"],
+            t["binding_minus"],
+            t["non_binding_plus"]
+        );
+    }
+    if let Some(voted) = r.get("voted_revision").filter(|v| v.is_object()) {
+        println!("voted revision: {} ({})", voted["number"], s(&voted["key"]));
+    }
     if let Some(sum) = r.get("summary").filter(|v| !v.is_null()) {
         println!("checks: {} pass, {} warn, {} fail", sum["pass"], sum["warn"], sum["fail"]);
     } else {

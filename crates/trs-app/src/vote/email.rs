@@ -1,0 +1,184 @@
+//! The vote and result announcements, rendered from Tera templates embedded in the binary
+//! (a function has no source tree to read them from). trs does not send mail: `trs vote email`
+//! prints what a release manager sends to the project's list.
+//!
+//! The announcement names exactly what is voted on: every file of the pinned revision with
+//! its size, SHA-512 and the signers the verification found, the revision key, the KEYS URL
+//! and when the vote may close. The result lists every ballot and the policy's explanation.
+
+use super::{ballots, timestamp_text};
+use crate::app::App;
+use crate::error::{AppError, AppResult};
+use crate::status::get_report;
+use crate::upload::{get_release, get_revision};
+use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+use trs_core::{Ballot, ReleaseId, RevisionRef, Signer, Tally, VoteRecord, VoteState};
+
+const ANNOUNCEMENT: &str = "vote-announcement.txt";
+const RESULT: &str = "vote-result.txt";
+
+static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
+    let mut tera = tera::Tera::new();
+    tera.add_raw_templates([
+        (ANNOUNCEMENT, include_str!("../../templates/vote-announcement.txt")),
+        (RESULT, include_str!("../../templates/vote-result.txt")),
+    ])
+    .map_err(|e| e.to_string())?;
+    Ok(tera)
+});
+
+/// A rendered email: the subject line and the plain-text body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    pub subject: String,
+    pub body: String,
+}
+
+impl Email {
+    /// The message as it would be pasted into a mail client: `Subject:` line, blank line, body.
+    pub fn text(&self) -> String {
+        format!("Subject: {}\n\n{}", self.subject, self.body)
+    }
+}
+
+fn render(name: &str, context: &impl Serialize) -> AppResult<Email> {
+    let tera = TEMPLATES.as_ref().map_err(|e| AppError::Internal(format!("email templates do not parse: {e}")))?;
+    let context = tera::Context::from_serialize(context).map_err(|e| AppError::Internal(e.to_string()))?;
+    let text = tera.render(name, &context).map_err(|e| AppError::Internal(format!("rendering {name}: {e}")))?;
+    let (head, body) = text.split_once("\n\n").unwrap_or((text.as_str(), ""));
+    let subject = head.strip_prefix("Subject: ").unwrap_or(head).trim().to_string();
+    Ok(Email { subject, body: body.trim_start_matches('\n').to_string() })
+}
+
+#[derive(Serialize)]
+struct FileContext {
+    path: String,
+    size: u64,
+    sha512: String,
+    signers: Vec<Signer>,
+}
+
+#[derive(Serialize)]
+struct AnnouncementContext {
+    release_name: String,
+    cast_target: String,
+    vote_number: u32,
+    revision: RevisionRef,
+    files: Vec<FileContext>,
+    verification: String,
+    keys_url: String,
+    min_vote_hours: u32,
+    min_binding: u32,
+    opened_at: String,
+    closes_not_before: String,
+}
+
+#[derive(Serialize)]
+struct ResultContext {
+    release_name: String,
+    outcome: &'static str,
+    revision: RevisionRef,
+    opened_at: String,
+    closed_at: String,
+    tally: Tally,
+    binding: Vec<Ballot>,
+    non_binding: Vec<Ballot>,
+    explanation: String,
+}
+
+/// `foo 1.0.0`, or `foo conn 1.0.0` for a product.
+fn release_name(id: &ReleaseId) -> String {
+    match &id.product {
+        Some(p) => format!("{} {p} {}", id.project, id.version),
+        None => format!("{} {}", id.project, id.version),
+    }
+}
+
+/// The arguments of `trs vote cast` that name this release.
+fn cast_target(id: &ReleaseId) -> String {
+    match &id.product {
+        Some(p) => format!("{} {} --product {p}", id.project, id.version),
+        None => format!("{} {}", id.project, id.version),
+    }
+}
+
+/// Where the project's KEYS file is served, under `base_url` (the server as callers reach it).
+pub fn keys_url(base_url: &str, id: &ReleaseId) -> String {
+    format!("{}/api/v1/projects/{}/KEYS", base_url.trim_end_matches('/'), id.project)
+}
+
+async fn newest_vote(app: &App, id: &ReleaseId) -> AppResult<VoteRecord> {
+    let (release, _) =
+        get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
+    release.vote.ok_or_else(|| AppError::NotFound(format!("release {id} has no vote; open one with `trs vote start`")))
+}
+
+/// The call for a vote on the release's newest vote (open or ended).
+pub async fn announcement(app: &App, id: &ReleaseId, base_url: &str) -> AppResult<Email> {
+    let vote = newest_vote(app, id).await?;
+    let revision = get_revision(app, id, vote.revision.number).await?;
+    let report = get_report(app, id, vote.revision.number).await?;
+    let files = revision
+        .manifest
+        .entries()
+        .iter()
+        .map(|entry| {
+            let signers = report
+                .as_ref()
+                .and_then(|r| r.report.files.iter().find(|f| f.path == entry.path))
+                .map(|f| f.checks.iter().filter_map(|c| c.signer.clone()).collect())
+                .unwrap_or_default();
+            FileContext { path: entry.path.to_string(), size: entry.size, sha512: entry.sha512.to_hex(), signers }
+        })
+        .collect();
+    let verification = match &report {
+        None => "pending (the checks have not finished)".to_string(),
+        Some(r) => format!(
+            "{} pass, {} warn, {} fail",
+            r.report.count(trs_core::Outcome::Pass),
+            r.report.count(trs_core::Outcome::Warn),
+            r.report.count(trs_core::Outcome::Fail)
+        ),
+    };
+    let context = AnnouncementContext {
+        release_name: release_name(id),
+        cast_target: cast_target(id),
+        vote_number: vote.number,
+        revision: vote.revision.clone(),
+        files,
+        verification,
+        keys_url: keys_url(base_url, id),
+        min_vote_hours: vote.policy.min_vote_hours,
+        min_binding: vote.policy.min_binding,
+        opened_at: timestamp_text(vote.opened_at),
+        closes_not_before: timestamp_text(vote.closes_not_before),
+    };
+    render(ANNOUNCEMENT, &context)
+}
+
+/// The result announcement of the release's newest vote, once it has been closed.
+pub async fn result(app: &App, id: &ReleaseId) -> AppResult<Email> {
+    let vote = newest_vote(app, id).await?;
+    let (Some(resolution), Some(closed_at)) = (&vote.resolution, vote.closed_at) else {
+        let why = match vote.state {
+            VoteState::Cancelled => "was cancelled; there is no result to announce",
+            _ => "is still open; close it first (`trs vote close`)",
+        };
+        return Err(AppError::conflict("vote-not-closed", format!("vote {} on {id} {why}", vote.number)));
+    };
+    let (binding, non_binding): (Vec<Ballot>, Vec<Ballot>) =
+        ballots(app, id, vote.number).await?.into_iter().partition(|b| b.binding);
+    let context = ResultContext {
+        release_name: release_name(id),
+        outcome: if resolution.passed { "passed" } else { "failed" },
+        revision: vote.revision.clone(),
+        opened_at: timestamp_text(vote.opened_at),
+        closed_at: timestamp_text(closed_at),
+        tally: resolution.tally.clone(),
+        binding,
+        non_binding,
+        explanation: resolution.explanation.clone(),
+    };
+    render(RESULT, &context)
+}

@@ -1,0 +1,203 @@
+//! `trs vote start|cast|show|close|cancel|email`: the vote on a release candidate.
+
+use crate::cli::VoteCommand;
+use crate::client::Client;
+use crate::error::{CliError, CliResult};
+use crate::output;
+use serde_json::{Value, json};
+
+/// Names are checked before they go into a URL, so a typo is a usage error, not a 404.
+fn check_release(project: &str, version: &str, product: Option<&str>) -> CliResult<()> {
+    let usage = |e: trs_core::IdError| CliError::Usage(e.to_string());
+    project.parse::<trs_core::ProjectName>().map_err(usage)?;
+    version.parse::<trs_core::Version>().map_err(usage)?;
+    if let Some(p) = product {
+        p.parse::<trs_core::ProductName>().map_err(usage)?;
+    }
+    Ok(())
+}
+
+fn vote_path(project: &str, version: &str) -> String {
+    format!("/api/v1/projects/{project}/releases/{version}/vote")
+}
+
+fn product_query(product: Option<&str>, more: &[&str]) -> String {
+    let mut parts: Vec<String> = product.map(|p| format!("product={p}")).into_iter().collect();
+    parts.extend(more.iter().map(|s| s.to_string()));
+    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+}
+
+pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliResult<()> {
+    match command {
+        VoteCommand::Start { project, version, product, duration } => {
+            check_release(project, version, product.as_deref())?;
+            let body = json!({"product": product, "duration_hours": duration});
+            let view: Value = client.post(&vote_path(project, version), &body).await?;
+            if as_json {
+                output::json(&view);
+            } else {
+                print_started(&view);
+            }
+        }
+        VoteCommand::Cast { project, version, value, comment, product } => {
+            check_release(project, version, product.as_deref())?;
+            let value: trs_core::VoteValue = value.parse().map_err(CliError::Usage)?;
+            let body = json!({"product": product, "value": value, "comment": comment});
+            let receipt: Value = client.post(&format!("{}/ballots", vote_path(project, version)), &body).await?;
+            if as_json {
+                output::json(&receipt);
+            } else {
+                print_cast(&receipt);
+            }
+        }
+        VoteCommand::Show { project, version, product } => {
+            check_release(project, version, product.as_deref())?;
+            let path = format!("{}{}", vote_path(project, version), product_query(product.as_deref(), &[]));
+            let view: Value = client.get(&path).await?;
+            if as_json {
+                output::json(&view);
+            } else {
+                print_view(&view);
+            }
+        }
+        VoteCommand::Close { project, version, product } => {
+            check_release(project, version, product.as_deref())?;
+            let view: Value =
+                client.post(&format!("{}/close", vote_path(project, version)), &json!({"product": product})).await?;
+            if as_json {
+                output::json(&view);
+            } else {
+                print_view(&view);
+            }
+        }
+        VoteCommand::Cancel { project, version, product } => {
+            check_release(project, version, product.as_deref())?;
+            let view: Value =
+                client.post(&format!("{}/cancel", vote_path(project, version)), &json!({"product": product})).await?;
+            if as_json {
+                output::json(&view);
+            } else {
+                println!(
+                    "vote {} on {} cancelled; the release is back in stage {}",
+                    view["vote"]["number"],
+                    release_name(&view["release"]),
+                    s(&view["stage"])
+                );
+            }
+        }
+        VoteCommand::Email { project, version, result, product } => {
+            check_release(project, version, product.as_deref())?;
+            let more: &[&str] = if *result { &["result=true"] } else { &[] };
+            let path = format!("{}/email{}", vote_path(project, version), product_query(product.as_deref(), more));
+            let email: Value = client.get(&path).await?;
+            if as_json {
+                output::json(&email);
+            } else {
+                println!("Subject: {}\n\n{}", s(&email["subject"]), s(&email["body"]).trim_end());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().map(str::to_string).unwrap_or_else(|| if v.is_null() { "-".into() } else { v.to_string() })
+}
+
+fn release_name(id: &Value) -> String {
+    match id["product"].as_str() {
+        Some(p) => format!("{}/{}/{}", s(&id["project"]), p, s(&id["version"])),
+        None => format!("{}/{}", s(&id["project"]), s(&id["version"])),
+    }
+}
+
+fn when(unix: &Value) -> String {
+    unix.as_i64().map(trs_app::vote::timestamp_text).unwrap_or_else(|| "-".into())
+}
+
+fn print_started(view: &Value) {
+    let vote = &view["vote"];
+    println!(
+        "vote {} opened on {} revision {} ({})",
+        vote["number"],
+        release_name(&view["release"]),
+        vote["revision"]["number"],
+        s(&vote["revision"]["key"])
+    );
+    println!(
+        "it can be closed from {} (in {}); it passes with at least {} binding +1",
+        when(&vote["closes_not_before"]),
+        trs_app::vote::duration_text(view["closes_in_secs"].as_i64().unwrap_or(0)),
+        vote["policy"]["min_binding"]
+    );
+    let id = &view["release"];
+    let product = id["product"].as_str().map(|p| format!(" --product {p}")).unwrap_or_default();
+    println!("announce it with: trs vote email {} {}{product}", s(&id["project"]), s(&id["version"]));
+}
+
+fn print_cast(receipt: &Value) {
+    let ballot = &receipt["ballot"];
+    let binding = if ballot["binding"].as_bool() == Some(true) { "binding" } else { "non-binding" };
+    let replaced = match receipt["replaces"].as_str() {
+        Some(v) => format!(", replacing your earlier {v}"),
+        None => String::new(),
+    };
+    println!(
+        "{} {} ({binding}) recorded on vote {} of {} revision {}{replaced}",
+        s(&ballot["value"]),
+        s(&ballot["voter"]),
+        receipt["vote"],
+        release_name(&receipt["release"]),
+        receipt["revision"]["number"]
+    );
+}
+
+/// The vote as people read it: state, pinned revision, tally, ballots, explanation.
+pub fn print_view(view: &Value) {
+    let vote = &view["vote"];
+    let state = s(&vote["state"]);
+    println!(
+        "vote {} on {} revision {} ({}): {state}",
+        vote["number"],
+        release_name(&view["release"]),
+        vote["revision"]["number"],
+        s(&vote["revision"]["key"])
+    );
+    if state == "open" {
+        let left = view["closes_in_secs"].as_i64().unwrap_or(0);
+        if left > 0 {
+            println!(
+                "opened {}; can be closed from {} (in {})",
+                when(&vote["opened_at"]),
+                when(&vote["closes_not_before"]),
+                trs_app::vote::duration_text(left)
+            );
+        } else {
+            println!("opened {}; can be closed now", when(&vote["opened_at"]));
+        }
+    } else {
+        println!("opened {}; ended {}", when(&vote["opened_at"]), when(&vote["closed_at"]));
+    }
+    let t = &view["tally"];
+    println!(
+        "binding: {} × +1, {} × 0, {} × -1   non-binding: {} × +1, {} × 0, {} × -1",
+        t["binding_plus"],
+        t["binding_zero"],
+        t["binding_minus"],
+        t["non_binding_plus"],
+        t["non_binding_zero"],
+        t["non_binding_minus"]
+    );
+    for b in view["ballots"].as_array().into_iter().flatten() {
+        let binding = if b["binding"].as_bool() == Some(true) { "binding" } else { "non-binding" };
+        let comment = b["comment"].as_str().map(|c| format!(": {c}")).unwrap_or_default();
+        let earlier = b["earlier"].as_array().map(|e| e.len()).unwrap_or(0);
+        let history = if earlier > 0 { format!(" (replaces {earlier} earlier)") } else { String::new() };
+        println!("  {:>2} {} ({binding}){comment}{history}", s(&b["value"]), s(&b["voter"]));
+    }
+    let heading = if state == "open" { "if closed now" } else { "result" };
+    println!("{heading}: {}", s(&view["resolution"]["explanation"]).lines().next().unwrap_or(""));
+    if let Some(voted) = view.get("voted_revision").filter(|v| v.is_object()) {
+        println!("voted revision: {} ({})", voted["number"], s(&voted["key"]));
+    }
+}

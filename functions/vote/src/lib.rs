@@ -1,0 +1,148 @@
+//! The vote function: a release manager opens a vote on the latest revision of a candidate,
+//! anyone casts +1/0/-1 by a signed call, the vote is shown with its tally and explanation,
+//! closed (not before the policy's minimum duration) or cancelled; the announcement and
+//! result emails are rendered for the release manager to send. A thin adapter over
+//! `trs_app::vote`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use trs_app::{App, vote};
+use trs_core::{ProductName, ProjectName, ReleaseId, Version, VoteValue};
+use trs_http::{ApiResult, SignedCall, parse_segment};
+
+pub fn routes() -> Router<App> {
+    const VOTE: &str = "/api/v1/projects/{project}/releases/{version}/vote";
+    Router::new()
+        .route(VOTE, post(open).get(show))
+        .route(&format!("{VOTE}/ballots"), post(cast))
+        .route(&format!("{VOTE}/close"), post(close))
+        .route(&format!("{VOTE}/cancel"), post(cancel))
+        .route(&format!("{VOTE}/email"), get(email))
+}
+
+fn release_id(project: &str, product: Option<ProductName>, version: &str) -> ApiResult<ReleaseId> {
+    Ok(ReleaseId {
+        project: parse_segment::<ProjectName>(project)?,
+        product,
+        version: parse_segment::<Version>(version)?,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct ProductOnly {
+    #[serde(default)]
+    product: Option<ProductName>,
+}
+
+#[derive(Deserialize)]
+struct OpenVote {
+    #[serde(default)]
+    product: Option<ProductName>,
+    /// Hours the vote stays open at least (default: the policy's minimum).
+    #[serde(default)]
+    duration_hours: Option<u32>,
+}
+
+async fn open(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: OpenVote = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    let view = vote::open(&app, &call.caller, &id, req.duration_hours).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Deserialize)]
+struct CastVote {
+    #[serde(default)]
+    product: Option<ProductName>,
+    value: VoteValue,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+async fn cast(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: CastVote = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    let receipt = vote::cast(&app, &call.caller, &id, req.value, req.comment).await?;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    product: Option<String>,
+    #[serde(default)]
+    result: bool,
+}
+
+fn product_of(q: &ShowQuery) -> ApiResult<Option<ProductName>> {
+    q.product.as_deref().map(parse_segment::<ProductName>).transpose()
+}
+
+async fn show(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    Query(q): Query<ShowQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let id = release_id(&project, product_of(&q)?, &version)?;
+    Ok(Json(vote::show(&app, &id).await?))
+}
+
+async fn close(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: ProductOnly = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    Ok(Json(vote::close(&app, &call.caller, &id).await?))
+}
+
+async fn cancel(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: ProductOnly = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    Ok(Json(vote::cancel(&app, &call.caller, &id).await?))
+}
+
+/// The server as the caller reached it: the scheme a proxy reports (`X-Forwarded-Proto`,
+/// else http) and the `X-Forwarded-Host` or `Host` header. Links in the emails use it.
+fn base_url(headers: &HeaderMap) -> String {
+    let value = |name: &str| {
+        headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.split(',').next().unwrap_or("").trim().to_string())
+    };
+    let scheme = value("x-forwarded-proto").filter(|s| s == "https" || s == "http").unwrap_or_else(|| "http".into());
+    let host = value("x-forwarded-host")
+        .or_else(|| value(header::HOST.as_str()))
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c)))
+        .unwrap_or_else(|| "localhost".into());
+    format!("{scheme}://{host}")
+}
+
+async fn email(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    Query(q): Query<ShowQuery>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
+    let id = release_id(&project, product_of(&q)?, &version)?;
+    let email = if q.result {
+        vote::email::result(&app, &id).await?
+    } else {
+        vote::email::announcement(&app, &id, &base_url(&headers)).await?
+    };
+    Ok(Json(email))
+}
