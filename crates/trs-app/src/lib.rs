@@ -8,6 +8,7 @@
 pub mod app;
 pub mod authenticate;
 pub mod error;
+pub mod lifecycle;
 pub mod people;
 pub mod projects;
 pub mod promote;
