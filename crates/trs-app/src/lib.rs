@@ -10,6 +10,7 @@ pub mod authenticate;
 pub mod error;
 #[cfg(feature = "test-support")]
 pub mod fault_injection;
+pub mod lifecycle;
 pub mod people;
 pub mod projects;
 pub mod promote;

@@ -134,6 +134,27 @@ pub fn due(at: i64, kind: &str, id: &ReleaseId) -> Key {
     Key::new(DUE, format!("{:012}#{kind}#{}#{}#{}", at.max(0), id.project, product_segment(id), id.version))
 }
 
+/// The due items at or before `at`, in time order: a sort-key range over the `due` partition.
+pub fn due_until(at: i64) -> trs_storage::Query {
+    let mut query = trs_storage::Query::partition(DUE);
+    query.range = trs_storage::SortKeyRange::Between { from: String::new(), to: format!("{:012}$", at.max(0)) };
+    query
+}
+
+/// A due item's sort key read back: its time, kind and release (the inverse of [`due`]).
+pub fn parse_due(sk: &str) -> Option<(i64, String, ReleaseId)> {
+    let mut parts = sk.splitn(5, '#');
+    let at = parts.next()?.parse().ok()?;
+    let kind = parts.next()?.to_string();
+    let project = parts.next()?.parse().ok()?;
+    let product = match parts.next()? {
+        "-" => None,
+        p => Some(p.parse().ok()?),
+    };
+    let version = parts.next()?.parse().ok()?;
+    Some((at, kind, ReleaseId { project, product, version }))
+}
+
 /// Where a release's file lives at its public coordinates, e.g. `current/foo/1.0/foo-1.0.tar.gz`.
 /// Public object keys are exactly the public URL paths, so a static host serves them as they are.
 pub fn public_object(stage_segment: &str, id: &ReleaseId, path: &str) -> String {
@@ -168,5 +189,18 @@ mod tests {
         assert_eq!(release(&prod).sk, "release#conn#1.0");
         assert_ne!(release_partition(&main), release_partition(&prod));
         assert_eq!(revision(&main, 12).sk, "rev#0000000012");
+    }
+
+    #[test]
+    fn due_keys_read_back_and_order_by_time() {
+        let main = ReleaseId { project: "foo".parse().unwrap(), product: None, version: "1.0".parse().unwrap() };
+        let prod = ReleaseId { product: Some("conn".parse().unwrap()), ..main.clone() };
+        for id in [&main, &prod] {
+            let key = due(1_700_000_000, "end-of-life", id);
+            assert_eq!(parse_due(&key.sk), Some((1_700_000_000, "end-of-life".to_string(), id.clone())));
+        }
+        let trs_storage::SortKeyRange::Between { from, to } = due_until(100).range else { panic!() };
+        let (early, late) = (due(100, "x", &main).sk, due(101, "x", &main).sk);
+        assert!(from.as_str() <= early.as_str() && early < to && late >= to);
     }
 }

@@ -107,16 +107,12 @@ impl StreamView {
                 _ => {}
             }
         }
+        // A release's own date wins over its line's, field by field.
         for r in view.releases.values_mut() {
-            if r.end_of_life.is_some() || r.support_until.is_some() {
-                continue;
-            }
             let lines = line_dates.get(&r.release.project);
-            if let Some((_, (eol, support))) =
-                lines.and_then(|l| l.iter().find(|(line, _)| line_matches(line, &r.release.version)))
-            {
-                r.end_of_life = *eol;
-                r.support_until = *support;
+            if let Some((eol, support)) = lines.and_then(|l| dates_of_line(l, &r.release)) {
+                r.end_of_life = r.end_of_life.or(eol);
+                r.support_until = r.support_until.or(support);
             }
         }
         view
@@ -195,6 +191,34 @@ pub fn line_matches(line: &str, version: &Version) -> bool {
         Some(prefix) => version.as_str().starts_with(&format!("{prefix}.")),
         None => line == version.as_str(),
     }
+}
+
+/// How a release line is keyed in a project (and named in `line` of a dates event): `1.x` for
+/// the main line, `PRODUCT/1.x` for a product's line.
+pub fn line_key(product: Option<&ProductName>, line: &str) -> String {
+    match product {
+        Some(p) => format!("{p}/{line}"),
+        None => line.to_string(),
+    }
+}
+
+/// Whether the line stored under `key` (see [`line_key`]) contains the release.
+pub fn line_applies(key: &str, id: &ReleaseId) -> bool {
+    let (product, line) = match key.split_once('/') {
+        Some((p, l)) => (Some(p), l),
+        None => (None, key),
+    };
+    product == id.product.as_ref().map(|p| p.as_str()) && line_matches(line, &id.version)
+}
+
+/// The line that governs a release's dates: the most specific (longest key) containing it.
+pub fn governing_line<'a, D>(lines: &'a BTreeMap<String, D>, id: &ReleaseId) -> Option<(&'a String, &'a D)> {
+    lines.iter().filter(|(key, _)| line_applies(key, id)).max_by_key(|(key, _)| key.len())
+}
+
+/// The dates of the line governing the release ([`governing_line`]).
+pub fn dates_of_line<D: Clone>(lines: &BTreeMap<String, D>, id: &ReleaseId) -> Option<D> {
+    governing_line(lines, id).map(|(_, d)| d.clone())
 }
 
 /// A release line: digits separated by dots, ending in `.x` (e.g. `1.x`, `2.4.x`).
@@ -302,6 +326,39 @@ mod tests {
         assert!(check_line("1.x").is_ok());
         assert!(check_line("x").is_err());
         assert!(check_line("1.a.x").is_err());
+    }
+
+    #[test]
+    fn line_dates_apply_per_product_and_field_by_field() {
+        let set = |line: &str, eol: Option<i64>, support: Option<i64>| {
+            EventDraft::new(
+                None,
+                Change::LifecycleDatesSet { line: Some(line.into()), end_of_life: eol, support_until: support },
+            )
+        };
+        let own =
+            EventDraft::new(None, Change::LifecycleDatesSet { line: None, end_of_life: None, support_until: Some(7) });
+        let pushed =
+            || EventDraft::new(None, Change::RevisionPushed { revision: 1, base: None, forced: false, files: 1 });
+        let events = build(&[
+            (1, "1.0", pushed()),
+            (2, "2.0", pushed()),
+            (3, "", set("1.x", Some(100), Some(50))),
+            (4, "", set("1.0.x", Some(90), None)),
+            (5, "", set("conn/2.x", Some(1), None)),
+            (6, "1.0", own),
+        ]);
+        let view = StreamView::replay(&events, None);
+        let r = &view.releases["foo/1.0"];
+        assert_eq!((r.end_of_life, r.support_until), (Some(100), Some(7)), "1.0 is not in 1.0.x; own support wins");
+        let r = &view.releases["foo/2.0"];
+        assert_eq!(r.end_of_life, None, "a product's line does not apply to the main line");
+        let mut id = rid("1.0.3");
+        assert!(line_applies("1.0.x", &id));
+        id.product = Some("conn".parse().unwrap());
+        assert!(!line_applies("1.0.x", &id));
+        assert!(line_applies("conn/1.x", &id));
+        assert_eq!(line_key(id.product.as_ref(), "1.x"), "conn/1.x");
     }
 
     #[test]

@@ -1,0 +1,112 @@
+//! Archiving: a current (or end-of-life) release moves from `current/…` to `archive/…`, where
+//! its files stay downloadable.
+//!
+//! 1. every file of the promoted revision is copied `current/…` → `archive/…` with
+//!    put-if-absent (a path already holding exactly those bytes counts as copied);
+//! 2. the stage becomes `archived`, with its event, in one transaction;
+//! 3. the `current/…` copies are deleted.
+//!
+//! Each step is idempotent, so an archive interrupted anywhere is finished by asking again;
+//! until step 2 the release is still served from `current/`, afterwards from `archive/`.
+
+use super::{Planned, authorized_project, change_release, not_found};
+use crate::app::App;
+use crate::authenticate::Caller;
+use crate::error::{AppError, AppResult};
+use crate::promote::{CURRENT, rehash};
+use crate::storage_keys as keys;
+use crate::upload::{get_release, get_revision};
+use serde::Serialize;
+use trs_core::{Change, EventDraft, ManifestEntry, Release, ReleaseId, Stage};
+use trs_storage::BlobError;
+
+/// The stage segment of archived releases in the public coordinates.
+pub const ARCHIVE: &str = "archive";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Archived {
+    pub release: ReleaseId,
+    pub files: usize,
+    /// `/archive/…/` where the files are now served.
+    pub public_prefix: String,
+    /// The release was already archived (this call only finished leftover clean-up).
+    pub already: bool,
+}
+
+/// Archives a release. `caller` is `None` when trs itself archives (a promotion policy that
+/// archives the previous release).
+pub async fn archive_release(app: &App, caller: Option<&Caller>, id: &ReleaseId) -> AppResult<Archived> {
+    if let Some(caller) = caller {
+        authorized_project(app, caller, id).await?;
+    }
+    let (release, _) = get_release(app, id).await?.ok_or_else(|| not_found(id))?;
+    let already = release.stage == Stage::Archived;
+    if !already {
+        release.stage.archive().map_err(|e| AppError::conflict("wrong-stage", format!("release {id}: {e}")))?;
+    }
+    let entries = published_files(app, &release).await?;
+    if !already {
+        for entry in &entries {
+            copy_to_archive(app, id, entry).await?;
+        }
+        let actor = caller.map(Caller::actor);
+        change_release(app, id, |release| {
+            if release.stage == Stage::Archived {
+                return Ok(None);
+            }
+            let to = release.stage.archive().map_err(|e| AppError::conflict("wrong-stage", e.to_string()))?;
+            let next = Release { stage: to, updated_at: app.now(), ..release.clone() };
+            let mut draft = EventDraft::new(actor.clone(), Change::Archived).stage(Some(release.stage), to);
+            if let Some(voted) = &release.voted_revision {
+                draft = draft.revision(voted.key);
+            }
+            Ok(Some(Planned { next: Some(next), draft, extra: vec![] }))
+        })
+        .await?;
+    }
+    for entry in &entries {
+        app.blobs.delete(&keys::public_object(CURRENT, id, entry.path.as_str())).await?;
+    }
+    Ok(Archived {
+        release: id.clone(),
+        files: entries.len(),
+        public_prefix: format!("/{}", keys::public_prefix(ARCHIVE, id)),
+        already,
+    })
+}
+
+/// The files that were published: the promoted (voted) revision's manifest.
+async fn published_files(app: &App, release: &Release) -> AppResult<Vec<ManifestEntry>> {
+    let voted = release.voted_revision.as_ref().ok_or_else(|| {
+        AppError::conflict(
+            "never-promoted",
+            format!("release {} was never promoted; there is nothing to archive", release.id),
+        )
+    })?;
+    Ok(get_revision(app, &release.id, voted.number).await?.manifest.entries().to_vec())
+}
+
+/// Copies one file into the archive. The source is its `current/` copy; if that is already
+/// gone, the content-addressed original (the same voted bytes).
+async fn copy_to_archive(app: &App, id: &ReleaseId, entry: &ManifestEntry) -> AppResult<()> {
+    let target = keys::public_object(ARCHIVE, id, entry.path.as_str());
+    let mut result = app.blobs.copy_if_absent(&keys::public_object(CURRENT, id, entry.path.as_str()), &target).await;
+    if matches!(result, Err(BlobError::NotFound(_))) {
+        result = app.blobs.copy_if_absent(&keys::file_object(&entry.sha512), &target).await;
+    }
+    match result {
+        Ok(_) => Ok(()),
+        Err(BlobError::AlreadyExists(_)) => {
+            let (size, digest) = rehash(app, &target).await?;
+            if size == entry.size && digest == entry.sha512 {
+                Ok(())
+            } else {
+                Err(AppError::conflict(
+                    "public-path-taken",
+                    format!("{target} already holds other bytes; a public path is never overwritten"),
+                ))
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}

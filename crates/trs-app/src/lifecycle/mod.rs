@@ -1,0 +1,84 @@
+//! The lifecycle of a release after promotion: end-of-life and end-of-support dates (per
+//! release or per release line such as `1.x`), archiving, revocation, freeform states, and the
+//! scheduled tick that applies dates once they pass.
+//!
+//! Every change goes through [`crate::stream::commit_with_event`]: the release item and its
+//! event land in one transaction, so the stream and the items never disagree.
+//!
+//! Decisions worth knowing:
+//! - A revoked release keeps its files in the store (they are evidence), but nothing serves
+//!   them: the public paths show only current, end-of-life and archived releases, and a
+//!   revoked release is never current or `latest`. An open vote on a revoked candidate is
+//!   marked cancelled.
+//! - Archiving *moves* a release: every file is copied to `archive/…` first (put-if-absent,
+//!   resumable), then the stage changes, then the `current/…` copies are deleted. Until the
+//!   stage changes the release is served from `current/`; afterwards from `archive/`.
+//! - Dates are applied by the tick ([`run_scheduled`]), not when they are set, so a date in
+//!   the past takes effect at the next tick (`trs serve` runs one every minute by default).
+
+mod archive;
+mod dates;
+mod revoke;
+mod states;
+mod tick;
+
+pub use archive::{ARCHIVE, Archived, archive_release};
+pub use dates::{DatesTarget, set_dates};
+pub use revoke::revoke;
+pub use states::{enter_state, leave_state};
+pub use tick::{DueOutcome, Report, run_scheduled};
+
+use crate::app::App;
+use crate::authenticate::Caller;
+use crate::error::{AppError, AppResult};
+use crate::projects;
+use crate::stream::{self, Committed};
+use crate::upload::get_release;
+use serde_json::json;
+use trs_core::{Action, Event, EventDraft, Project, Release, ReleaseId, StreamId, authorize};
+use trs_storage::{Condition, WriteOp};
+
+/// The project, once the caller is allowed to manage its releases.
+async fn authorized_project(app: &App, caller: &Caller, id: &ReleaseId) -> AppResult<Project> {
+    let project = projects::get_project(app, &id.project).await?;
+    authorize(&caller.person, Some(&project), Action::ManageRelease)?;
+    Ok(project)
+}
+
+fn not_found(id: &ReleaseId) -> AppError {
+    AppError::NotFound(format!("release {id} not found"))
+}
+
+/// What a change to one release writes, decided from the release as it is now.
+struct Planned {
+    /// The release's next state; `None` writes nothing to it but still requires it unchanged.
+    next: Option<Release>,
+    draft: EventDraft,
+    /// Further operations in the same transaction (due items).
+    extra: Vec<WriteOp>,
+}
+
+/// Re-reads the release and asks `decide` what to write until the write lands without a
+/// conflict. `decide` returning `None` means nothing to do (an idempotent repeat).
+async fn change_release<F>(app: &App, id: &ReleaseId, mut decide: F) -> AppResult<(Release, Option<Event>)>
+where
+    F: FnMut(&Release) -> AppResult<Option<Planned>>,
+{
+    let stream = StreamId::Project(id.project.clone());
+    for _attempt in 0..16 {
+        let (release, item) = get_release(app, id).await?.ok_or_else(|| not_found(id))?;
+        let Some(plan) = decide(&release)? else { return Ok((release, None)) };
+        let mut ops = vec![match &plan.next {
+            Some(next) => {
+                WriteOp::Put { item: item.updated(json!(next)), condition: Condition::VersionIs(item.version) }
+            }
+            None => WriteOp::Check { key: item.key.clone(), condition: Condition::VersionIs(item.version) },
+        }];
+        ops.extend(plan.extra);
+        match stream::commit_with_event(app, &stream, plan.draft.release(id), ops).await? {
+            Committed::Done(event) => return Ok((plan.next.unwrap_or(release), Some(event))),
+            Committed::Conflict { .. } => continue,
+        }
+    }
+    Err(AppError::conflict("concurrent-update", format!("release {id} changed concurrently too often; retry")))
+}
