@@ -7,7 +7,8 @@
 //! 3. copies each file to its public coordinates with put-if-absent (a public path is never
 //!    overwritten; a path already holding the same bytes counts as done),
 //! 4. moves the release to `current` and records the `promoted` event in one transaction,
-//! 5. follows the project's policy (archive the previous release, publish, distribute).
+//! 5. follows the project's policy: archives the releases of the same line it supersedes,
+//!    then publishes and distributes (when those exist).
 //!
 //! Every step is idempotent, so a promotion interrupted anywhere is finished by running it
 //! again, and until step 4 the release is not current (and `trs serve` does not serve its
@@ -197,6 +198,21 @@ async fn make_current(app: &App, id: &ReleaseId, revision: u32, by: &Actor) -> A
     Err(AppError::conflict("concurrent-update", format!("release {id} changed concurrently too often; retry")))
 }
 
+/// The other current releases of `id`'s product line that `id` supersedes: older by semver
+/// when both versions parse as semver, otherwise promoted earlier.
+async fn superseded(app: &App, id: &ReleaseId) -> AppResult<Vec<ReleaseId>> {
+    let line = crate::public::releases_of_line(app, &id.project, id.product.as_ref()).await?;
+    let Some(this) = line.iter().find(|r| &r.id == id) else { return Ok(Vec::new()) };
+    let older = |other: &Release| {
+        if this.id.version.is_semver() && other.id.version.is_semver() {
+            other.id.version.order_key() < this.id.version.order_key()
+        } else {
+            other.promoted_at < this.promoted_at
+        }
+    };
+    Ok(line.iter().filter(|r| r.stage == Stage::Current && &r.id != id && older(r)).map(|r| r.id.clone()).collect())
+}
+
 /// The promotion task (steps in the module docs). Returns the task's result.
 pub async fn execute(run: &mut TaskRun<'_>, id: &ReleaseId, revision: u32, by: &Actor) -> AppResult<serde_json::Value> {
     let app = run.app;
@@ -252,6 +268,12 @@ pub async fn execute(run: &mut TaskRun<'_>, id: &ReleaseId, revision: u32, by: &
     }
     let project = projects::get_project(app, &id.project).await?;
     let policy = project.policy_for(id.product.as_ref());
+    if policy.archive_previous {
+        for previous in superseded(app, id).await? {
+            let archived = crate::lifecycle::archive_release(app, None, &previous).await?;
+            run.step("archive", format!("{previous} archived: files at {}", archived.public_prefix)).await?;
+        }
+    }
     if policy.auto_publish {
         run.step("publish", "skipped: trs has no site publisher yet").await?;
     }

@@ -208,3 +208,28 @@ async fn a_promotion_interrupted_at_any_store_call_is_finished_by_running_it_aga
     }
     assert!(faults_tried > 20, "a promotion makes many store calls; only {faults_tried} faults were injected");
 }
+
+#[tokio::test]
+async fn with_archive_previous_a_promotion_archives_the_older_current_release_in_the_same_task() {
+    let w = world().await;
+    let policy = trs_core::PolicyOverride { archive_previous: Some(true), ..Default::default() };
+    trs_app::projects::set_policy(&w.app, &w.admin.caller(), &"foo".parse().unwrap(), None, policy).await.unwrap();
+    let old = candidate(&w, "1.0").await;
+    let task = promote::request(&w.app, &w.rm.caller(), &old).await.unwrap();
+    assert_eq!(run_to_end(&w.app, &task.id).await.state, TaskState::Done);
+
+    let new = candidate(&w, "1.1").await;
+    let task = promote::request(&w.app, &w.rm.caller(), &new).await.unwrap();
+    let done = run_to_end(&w.app, &task.id).await;
+    assert_eq!(done.state, TaskState::Done, "{:?}", done.error);
+    let archive_steps: Vec<_> = done.steps.iter().filter(|s| s.stage == "archive").collect();
+    assert_eq!(archive_steps.len(), 1, "{:?}", done.steps);
+    assert!(archive_steps[0].message.starts_with("foo/1.0 archived"), "{}", archive_steps[0].message);
+
+    assert_eq!(stage_of(&w.app, &old).await, Stage::Archived);
+    assert_eq!(stage_of(&w.app, &new).await, Stage::Current);
+    let archived = public::resolve(&w.app, "archive", "foo/1.0/NOTICE").await.unwrap();
+    assert_eq!(read_all(&w.app, &archived.object).await, b"notice");
+    assert!(matches!(public::resolve(&w.app, "current", "foo/1.0/NOTICE").await, Err(AppError::NotFound(_))));
+    assert_eq!(public::resolve(&w.app, "current", "foo/latest/NOTICE").await.unwrap().release, new);
+}
