@@ -16,6 +16,7 @@ pub async fn upload(w: &World, release: &ReleaseId, files: &[(&str, &[u8])]) {
         product: release.product.clone(),
         files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
         force: false,
+        base: None,
     };
     let started = start_upload(&w.app, &w.rm.caller(), release.clone(), req).await.expect("start upload");
     for (target, (_, bytes)) in started.files.iter().zip(files) {

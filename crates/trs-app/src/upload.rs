@@ -38,6 +38,11 @@ pub struct StartUpload {
     /// Upload on top of whatever is latest at commit time, even if it changed meanwhile.
     #[serde(default)]
     pub force: bool,
+    /// The revision this upload builds on, as the uploader last saw the draft (0: a new
+    /// release). If another revision was pushed since, the upload is refused (`stale-base`)
+    /// unless forced, as a push to a shared staging branch is. Absent: the latest now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -164,6 +169,19 @@ pub async fn start_upload(
         && !r.stage.accepts_uploads()
     {
         return Err(stage_refuses_upload(r));
+    }
+    let latest = existing.as_ref().and_then(|(r, _)| r.latest.as_ref()).map(|l| l.number).unwrap_or(0);
+    if let Some(base) = req.base
+        && base != latest
+        && !req.force
+    {
+        return Err(AppError::conflict(
+            "stale-base",
+            format!(
+                "this upload builds on revision {base} of {release}, but the latest is revision {latest}; \
+                 look at it (`trs status`) and upload again on top of it, or force (release managers only)"
+            ),
+        ));
     }
 
     let id = App::new_id();

@@ -137,6 +137,10 @@ async fn bytes_that_differ_from_the_voted_manifest_refuse_the_promotion_naming_t
     let revision = trs_app::upload::get_revision(&w.app, &release, 1).await.unwrap();
     let entry = revision.manifest.entries().iter().find(|e| e.path.as_str() == "foo-1.0.tar.gz").unwrap();
     let path = w.app.blobs.local_path(&keys::file_object(&entry.sha512)).unwrap();
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
     std::fs::write(&path, b"THE RELEASE ARCHIVE").unwrap();
 
     let task = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap();

@@ -14,6 +14,7 @@ fn start_req(files: &[(&str, &[u8])], force: bool) -> StartUpload {
         product: None,
         files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
         force,
+        base: None,
     }
 }
 
@@ -142,4 +143,23 @@ async fn uploads_are_refused_to_people_without_the_role() {
     let err = start_upload(&f.app, &stranger, release(), start_req(&files, false)).await.unwrap_err();
     assert_eq!(err.status(), 403);
     assert_eq!(err.code(), "forbidden-role");
+}
+
+#[tokio::test]
+async fn an_upload_naming_an_older_base_is_refused_unless_forced() {
+    let f = fixture().await;
+    let files: [(&str, &[u8]); 1] = [("a.txt", b"a")];
+    let first = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
+    send(&f, &first, &files).await;
+    commit_upload(&f.app, &f.rm.caller(), &first.id).await.unwrap();
+
+    // Someone still building on the empty draft (base 0) is told the draft moved on.
+    let stale = StartUpload { base: Some(0), ..start_req(&files, false) };
+    let err = start_upload(&f.app, &f.rm.caller(), release(), stale.clone()).await.unwrap_err();
+    assert_eq!(err.code(), "stale-base");
+    assert!(err.to_string().contains("builds on revision 0") && err.to_string().contains("latest is revision 1"));
+    let on_latest = StartUpload { base: Some(1), ..start_req(&files, false) };
+    start_upload(&f.app, &f.rm.caller(), release(), on_latest).await.unwrap();
+    let forced = StartUpload { base: Some(0), ..start_req(&files, true) };
+    start_upload(&f.app, &f.rm.caller(), release(), forced).await.unwrap();
 }

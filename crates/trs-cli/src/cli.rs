@@ -75,9 +75,13 @@ pub enum Command {
         files: Vec<PathBuf>,
         #[arg(long)]
         product: Option<String>,
-        /// Commit even if another upload committed since this one started.
+        /// Commit even if another upload committed since this one started, or since --base.
         #[arg(long)]
         force: bool,
+        /// The revision you built on (0 for a new release); refused if the draft moved on
+        /// since, unless --force.
+        #[arg(long)]
+        base: Option<u32>,
         /// Return once committed, without waiting for verification.
         #[arg(long)]
         no_wait: bool,

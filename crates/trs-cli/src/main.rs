@@ -73,7 +73,7 @@ async fn run(cli: Cli) -> CliResult<()> {
             check::<trs_core::ProjectName>(project)?;
             commands::keys::export(&Client::new(g)?, project).await
         }
-        Command::Upload { project, version, files, product, force, no_wait } => {
+        Command::Upload { project, version, files, product, force, base, no_wait } => {
             check::<trs_core::ProjectName>(project)?;
             check::<trs_core::Version>(version)?;
             if let Some(p) = product {
@@ -85,6 +85,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                 product: product.as_deref(),
                 files,
                 force: *force,
+                base: *base,
                 no_wait: *no_wait,
                 json: g.json,
             };

@@ -20,6 +20,7 @@ pub struct UploadArgs<'a> {
     pub product: Option<&'a str>,
     pub files: &'a [PathBuf],
     pub force: bool,
+    pub base: Option<u32>,
     pub no_wait: bool,
     pub json: bool,
 }
@@ -52,7 +53,7 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     let started: StartedUpload = client
         .post(
             &format!("/api/v1/projects/{}/releases/{}/uploads", args.project, args.version),
-            &json!({"product": args.product, "files": declared, "force": args.force}),
+            &json!({"product": args.product, "files": declared, "force": args.force, "base": args.base}),
         )
         .await?;
 
