@@ -34,6 +34,8 @@ struct Head {
 
 /// The result of [`commit_with_event`].
 #[derive(Debug)]
+// Made once per commit and matched at once: boxing the event would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Committed {
     Done(Event),
     /// The caller's operation at `index` failed its condition: re-read and decide again.

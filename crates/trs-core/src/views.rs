@@ -45,6 +45,9 @@ pub struct ReleaseView {
     pub last_change: i64,
 }
 
+/// A line's end-of-life and end-of-support dates (unix seconds), as set by the last dates event.
+type EolAndSupport = (Option<i64>, Option<i64>);
+
 /// Everything the stream says, keyed by release (`project/version` or
 /// `project/product/version`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,7 +60,7 @@ impl StreamView {
     pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>, at: Option<i64>) -> StreamView {
         let mut view = StreamView::default();
         // Line dates apply to every release of the line, including ones promoted later.
-        let mut line_dates: BTreeMap<ProjectName, BTreeMap<String, (Option<i64>, Option<i64>)>> = BTreeMap::new();
+        let mut line_dates: BTreeMap<ProjectName, BTreeMap<String, EolAndSupport>> = BTreeMap::new();
         for e in events {
             if at.is_some_and(|t| e.at > t) {
                 continue;
