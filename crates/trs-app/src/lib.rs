@@ -8,11 +8,13 @@
 pub mod app;
 pub mod authenticate;
 pub mod error;
+pub mod exports;
 pub mod lifecycle;
 pub mod people;
 pub mod projects;
 pub mod promote;
 pub mod public;
+pub mod release_views;
 pub mod status;
 pub mod storage_keys;
 pub mod stream;
