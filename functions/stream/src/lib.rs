@@ -35,7 +35,7 @@ fn stream_of(project: Option<&str>) -> ApiResult<StreamId> {
 }
 
 fn product_of(product: Option<&str>) -> ApiResult<Option<ProductName>> {
-    Ok(product.map(parse_segment::<ProductName>).transpose()?)
+    product.map(parse_segment::<ProductName>).transpose()
 }
 
 #[derive(Deserialize)]

@@ -105,7 +105,7 @@ pub fn document(events: &[Event], product: Option<&ProductName>) -> Value {
             _ => {}
         }
     }
-    out.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    out.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
     json!({
         "events": out.into_iter().map(|(_, _, v)| v).collect::<Vec<_>>(),
         "definitions": {"support": [{

@@ -66,6 +66,6 @@ pub fn document(project: &Project, view: &StreamView, product: Option<&ProductNa
         }
         out.push((latest, v));
     }
-    out.sort_by(|a, b| b.0.order_key().cmp(&a.0.order_key()));
+    out.sort_by_key(|e| std::cmp::Reverse(e.0.order_key()));
     Value::Array(out.into_iter().map(|(_, v)| v).collect())
 }
