@@ -8,6 +8,7 @@
 pub mod app;
 pub mod authenticate;
 pub mod error;
+pub mod exports;
 #[cfg(feature = "test-support")]
 pub mod fault_injection;
 pub mod lifecycle;
@@ -15,6 +16,7 @@ pub mod people;
 pub mod projects;
 pub mod promote;
 pub mod public;
+pub mod release_views;
 pub mod status;
 pub mod storage_keys;
 pub mod stream;

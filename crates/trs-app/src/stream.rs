@@ -118,6 +118,23 @@ pub async fn events_page(app: &App, stream: &StreamId, after: u64, limit: usize)
     page.items.iter().map(|i| i.parse().map_err(AppError::from)).collect()
 }
 
+/// [`events_page`] as stored JSON values, exactly the bytes' source a verifier hashes (fields
+/// a newer build added survive).
+pub async fn events_page_raw(
+    app: &App,
+    stream: &StreamId,
+    after: u64,
+    limit: usize,
+) -> AppResult<Vec<serde_json::Value>> {
+    let mut query = Query::prefix(keys::stream_partition(stream), keys::STREAM_EVENT_PREFIX);
+    query.limit = limit.clamp(1, 1000);
+    if after > 0 {
+        query.after = Some(keys::stream_event(stream, after).sk);
+    }
+    let page = app.items.query(query).await?;
+    Ok(page.items.into_iter().map(|i| i.body).collect())
+}
+
 /// The whole stream as stored JSON values (so a verifier hashes exactly what is stored).
 pub async fn all_events_raw(app: &App, stream: &StreamId) -> AppResult<Vec<serde_json::Value>> {
     let mut out = Vec::new();

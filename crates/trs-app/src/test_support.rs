@@ -100,3 +100,111 @@ pub fn signed_headers(actor: &Actor, method: &str, path: &str, body: &[u8]) -> V
     let now = crate::Clock::now(&crate::SystemClock);
     trs_auth::sign_request(&actor.signer(), method, path, None, body, now).expect("sign").to_pairs()
 }
+
+/// TEST ONLY: makes a release current without a vote, for tests of what comes after
+/// promotion. Records a vote as opened and passed on the latest revision (with its events),
+/// then runs the real promotion task (`crate::promote::execute`), which re-hashes the bytes,
+/// copies them to `current/…` and moves the stage. Never reachable from a host.
+pub async fn force_current_for_tests(app: &App, id: &ReleaseId, by: &crate::authenticate::Caller) {
+    use crate::stream::commit_or_conflict;
+    use crate::tasks::{Task, TaskKind, TaskState};
+    use trs_core::{Change, EventDraft, Stage, StreamId, VoteRecord, VoteState};
+    use trs_storage::{Condition, WriteOp};
+
+    let stream = StreamId::Project(id.project.clone());
+    let (release, item) = crate::upload::get_release(app, id).await.unwrap().expect("release to force current");
+    let latest = release.latest.clone().expect("release has a revision");
+    let now = app.now();
+    let project = projects::get_project(app, &id.project).await.unwrap();
+    let vote = VoteRecord {
+        number: 1,
+        revision: latest.clone(),
+        opened_at: now,
+        closes_not_before: now,
+        policy: project.policy_for(id.product.as_ref()),
+        state: VoteState::Passed,
+        closed_at: Some(now),
+        resolution: None,
+    };
+    let next = trs_core::Release {
+        stage: release.stage.open_vote().expect("a draft"),
+        vote: Some(vote),
+        voted_revision: Some(latest.clone()),
+        updated_at: now,
+        ..release.clone()
+    };
+    let opened = EventDraft::new(
+        Some(by.actor()),
+        Change::VoteOpened { vote: 1, revision: latest.number, closes_not_before: now },
+    )
+    .release(id)
+    .revision(latest.key)
+    .stage(Some(release.stage), Stage::Candidate);
+    let ops = vec![WriteOp::Put {
+        item: item.updated(serde_json::json!(next)),
+        condition: Condition::VersionIs(item.version),
+    }];
+    commit_or_conflict(app, &stream, opened, ops).await.unwrap();
+    let closed = EventDraft::new(
+        Some(by.actor()),
+        Change::VoteClosed { vote: 1, passed: true, explanation: "forced for a test (test_support)".into() },
+    )
+    .release(id)
+    .revision(latest.key);
+    commit_or_conflict(app, &stream, closed, vec![]).await.unwrap();
+
+    let task =
+        Task::new(TaskKind::Promote { release: id.clone(), revision: latest.number, requested_by: by.actor() }, now);
+    app.items.put(task.queued_item(), Condition::Absent).await.unwrap();
+    crate::tasks::run(app, &task.id).await.unwrap();
+    let (done, _) = crate::tasks::get_task(app, &task.id).await.unwrap();
+    assert_eq!(done.state, TaskState::Done, "promotion failed: {:?}", done.error);
+}
+
+/// TEST ONLY: uploads `files` as a new revision of `id` by `by` and runs its verification.
+pub async fn upload_files(
+    app: &App,
+    blobs: &EmbeddedBlobStore,
+    by: &crate::authenticate::Caller,
+    id: &ReleaseId,
+    files: &[(&str, &[u8])],
+) {
+    use crate::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
+    let req = StartUpload {
+        product: id.product.clone(),
+        files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
+        force: false,
+    };
+    let started = start_upload(app, by, id.clone(), req).await.unwrap();
+    for (target, (_, bytes)) in started.files.iter().zip(files) {
+        let token = target.upload.url.rsplit('/').next().unwrap();
+        let body = futures::stream::iter(vec![Ok(bytes::Bytes::copy_from_slice(bytes))]);
+        blobs.accept_upload(token, Box::pin(body)).await.unwrap();
+    }
+    let committed = commit_upload(app, by, &started.id).await.unwrap();
+    crate::tasks::run(app, &committed.task).await.unwrap();
+}
+
+/// TEST ONLY: a clock tests set and advance (`app.clock = clock.clone()`).
+#[derive(Debug, Default)]
+pub struct TestClock(std::sync::atomic::AtomicI64);
+
+impl TestClock {
+    pub fn at(now: i64) -> Arc<Self> {
+        Arc::new(Self(std::sync::atomic::AtomicI64::new(now)))
+    }
+
+    pub fn set(&self, now: i64) {
+        self.0.store(now, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl crate::Clock for TestClock {
+    fn now(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -45,6 +45,9 @@ pub enum Command {
         /// URL clients reach this server at, if not http://LISTEN (e.g. behind a proxy).
         #[arg(long)]
         public_url: Option<String>,
+        /// Seconds between lifecycle ticks (end-of-life dates, due votes).
+        #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+        lifecycle_every: u64,
     },
     /// Administration that works on the data folder directly.
     Admin {
@@ -92,6 +95,70 @@ pub enum Command {
         version: String,
         #[arg(long)]
         product: Option<String>,
+    },
+    /// Revoke a release, at once, with a reason; it is never current or latest again.
+    Revoke {
+        project: String,
+        version: String,
+        /// Why (shown in every view of the release).
+        #[arg(long, required = true)]
+        reason: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Set end-of-life (and end-of-support) dates of a release or a release line (e.g. 1.x).
+    Eol {
+        project: String,
+        /// A version, or a release line such as `1.x` or `2.4.x`.
+        #[arg(value_name = "VERSION|LINE")]
+        target: String,
+        /// End-of-life date: YYYY-MM-DD (midnight UTC) or RFC 3339.
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+        /// End of support (bug and security fixes): YYYY-MM-DD or RFC 3339.
+        #[arg(long, value_name = "DATE")]
+        support_until: Option<String>,
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Move a current or end-of-life release to the archive (its files stay downloadable there).
+    Archive {
+        project: String,
+        version: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Freeform states of a release (lts, security-only, …).
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
+    /// Releases by state and states by release, now or at any time (the release stream's views).
+    Releases {
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long)]
+        product: Option<String>,
+        /// Only releases in this stage or state (`current`, `latest`, `lts`, …).
+        #[arg(long)]
+        state: Option<String>,
+        /// The view at this time: YYYY-MM-DD, RFC 3339 or unix seconds.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// The release stream: events of a project (or of the foundation), and their verification.
+    #[command(args_conflicts_with_subcommands = true)]
+    Events {
+        #[command(subcommand)]
+        command: Option<EventsCommand>,
+        #[arg(long)]
+        project: Option<String>,
+        /// Keep printing new events as they are committed.
+        #[arg(long)]
+        follow: bool,
+        /// Start after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
     },
     /// Promote a release whose vote passed: exactly the voted revision becomes current.
     Promote {
@@ -276,4 +343,34 @@ pub enum BenchCommand {
 pub enum TaskCommand {
     /// Show a task's state, progress and steps (each labelled with its stage).
     Show { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateCommand {
+    /// The release enters STATE (recorded even when already held).
+    Enter {
+        project: String,
+        version: String,
+        state: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// The release leaves STATE (recorded even when not held).
+    Leave {
+        project: String,
+        version: String,
+        state: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EventsCommand {
+    /// Re-hash the stored stream(s) end to end; exit 3 if a chain is broken.
+    Verify {
+        /// One project's stream; every stream when left out.
+        #[arg(long)]
+        project: Option<String>,
+    },
 }

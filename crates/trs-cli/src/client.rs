@@ -53,11 +53,29 @@ impl Client {
     /// A signed POST of a JSON body.
     pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> CliResult<T> {
         let body = serde_json::to_vec(body).map_err(failed)?;
+        self.signed(reqwest::Method::POST, path, None, body).await
+    }
+
+    /// A signed DELETE without a body; `query` (e.g. `product=P`) is covered by the signature.
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str, query: Option<&str>) -> CliResult<T> {
+        self.signed(reqwest::Method::DELETE, path, query, Vec::new()).await
+    }
+
+    async fn signed<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: Option<&str>,
+        body: Vec<u8>,
+    ) -> CliResult<T> {
         let signer = self.signer()?;
-        let headers = trs_auth::sign_request(signer, "POST", path, None, &body, unix_now())
+        let headers = trs_auth::sign_request(signer, method.as_str(), path, query, &body, unix_now())
             .map_err(|e| failed(format!("could not sign the request: {e}")))?;
-        let mut req =
-            self.http.post(format!("{}{}", self.base, path)).header("content-type", "application/json").body(body);
+        let url = match query {
+            Some(q) => format!("{}{}?{q}", self.base, path),
+            None => format!("{}{}", self.base, path),
+        };
+        let mut req = self.http.request(method, url).header("content-type", "application/json").body(body);
         for (name, value) in headers.to_pairs() {
             req = req.header(name, value);
         }

@@ -8,7 +8,10 @@ mod error;
 mod output;
 
 use clap::Parser;
-use cli::{AdminCommand, BenchCommand, Cli, Command, KeysCommand, PersonCommand, ProjectCommand, TaskCommand};
+use cli::{
+    AdminCommand, BenchCommand, Cli, Command, EventsCommand, KeysCommand, PersonCommand, ProjectCommand, StateCommand,
+    TaskCommand,
+};
 use client::Client;
 use error::{CliError, CliResult};
 use serde_json::json;
@@ -21,10 +24,27 @@ where
     value.parse::<T>().map(|_| ()).map_err(|e| CliError::Usage(e.to_string()))
 }
 
+/// A version name as the server will check it.
+pub(crate) fn check_version(version: &str) -> CliResult<()> {
+    check::<trs_core::Version>(version)
+}
+
+fn check_release(project: &str, version: &str, product: Option<&str>) -> CliResult<()> {
+    check::<trs_core::ProjectName>(project)?;
+    check::<trs_core::Version>(version)?;
+    if let Some(p) = product {
+        check::<trs_core::ProductName>(p)?;
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli) -> CliResult<()> {
     let g = &cli.global;
     match &cli.command {
-        Command::Serve { data, listen, public_url } => commands::serve::run(data, *listen, public_url.clone()).await,
+        Command::Serve { data, listen, public_url, lifecycle_every } => {
+            let every = std::time::Duration::from_secs(*lifecycle_every);
+            commands::serve::run(data, *listen, public_url.clone(), every).await
+        }
         Command::Admin { command: AdminCommand::Bootstrap { data, uid, cert } } => {
             check::<trs_core::PersonUid>(uid)?;
             commands::admin::bootstrap(data, uid, cert, g.json).await
@@ -110,6 +130,65 @@ async fn run(cli: Cli) -> CliResult<()> {
         Command::Task { command: TaskCommand::Show { id } } => {
             check::<trs_core::OpaqueId>(id)?;
             commands::task::show(&Client::new(g)?, id, g.json).await
+        }
+        Command::Revoke { project, version, reason, product } => {
+            check_release(project, version, product.as_deref())?;
+            let target = commands::lifecycle::Target { project, version, product: product.as_deref() };
+            commands::lifecycle::revoke(&Client::new(g)?, &target, reason, g.json).await
+        }
+        Command::Eol { project, target, at, support_until, product } => {
+            check::<trs_core::ProjectName>(project)?;
+            if let Some(p) = product {
+                check::<trs_core::ProductName>(p)?;
+            }
+            let dates = commands::lifecycle::Dates {
+                end_of_life: at.as_deref().map(commands::lifecycle::parse_time).transpose()?,
+                support_until: support_until.as_deref().map(commands::lifecycle::parse_time).transpose()?,
+            };
+            commands::lifecycle::eol(&Client::new(g)?, project, target, product.as_deref(), dates, g.json).await
+        }
+        Command::Archive { project, version, product } => {
+            check_release(project, version, product.as_deref())?;
+            let target = commands::lifecycle::Target { project, version, product: product.as_deref() };
+            commands::lifecycle::archive(&Client::new(g)?, &target, g.json).await
+        }
+        Command::State { command } => {
+            let (enter, project, version, state, product) = match command {
+                StateCommand::Enter { project, version, state, product } => (true, project, version, state, product),
+                StateCommand::Leave { project, version, state, product } => (false, project, version, state, product),
+            };
+            check_release(project, version, product.as_deref())?;
+            trs_core::views::check_state_name(state).map_err(CliError::Usage)?;
+            let target = commands::lifecycle::Target { project, version, product: product.as_deref() };
+            commands::lifecycle::state(&Client::new(g)?, &target, state, enter, g.json).await
+        }
+        Command::Releases { project, product, state, at } => {
+            if let Some(p) = project {
+                check::<trs_core::ProjectName>(p)?;
+            }
+            if let Some(p) = product {
+                check::<trs_core::ProductName>(p)?;
+            }
+            let at = at.as_deref().map(commands::lifecycle::parse_time).transpose()?;
+            let query = commands::stream::ViewQuery {
+                project: project.as_deref(),
+                product: product.as_deref(),
+                state: state.as_deref(),
+                at,
+            };
+            commands::stream::releases(&Client::new(g)?, &query, g.json).await
+        }
+        Command::Events { command: Some(EventsCommand::Verify { project }), .. } => {
+            if let Some(p) = project {
+                check::<trs_core::ProjectName>(p)?;
+            }
+            commands::stream::verify(&Client::new(g)?, project.as_deref(), g.json).await
+        }
+        Command::Events { command: None, project, follow, after } => {
+            if let Some(p) = project {
+                check::<trs_core::ProjectName>(p)?;
+            }
+            commands::stream::events(&Client::new(g)?, project.as_deref(), *after, *follow, g.json).await
         }
         Command::Bench { command: BenchCommand::Verify { size, files, dir } } => {
             commands::bench::verify(size, *files, dir.as_deref(), g.json)

@@ -18,13 +18,7 @@ use trs_storage::{Condition, Item, Key, WriteOp};
 
 /// The due-item kind for closing a vote whose duration has passed (written by the vote
 /// function when the project opts in).
-pub(crate) const VOTE_CLOSE: &str = "vote-close";
-
-// TODO(merge): crate::vote::close_due_vote — the vote function closes a due vote and returns
-// `Some` when it closed one, `None` when there was nothing to close.
-async fn close_due_vote(_app: &App, _id: &ReleaseId) -> AppResult<Option<()>> {
-    Ok(None)
-}
+pub(crate) const VOTE_CLOSE: &str = crate::vote::DUE_KIND;
 
 /// What one due item led to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -103,10 +97,12 @@ async fn handle(app: &App, item: &Item, kind: &str, id: &ReleaseId, now: i64) ->
         END_OF_LIFE => Ok(vec![release_end_of_life(app, &item.key, id, now).await?]),
         LINE_END_OF_LIFE => line_end_of_life(app, &item.key, id, now).await,
         VOTE_CLOSE => {
-            let closed = close_due_vote(app, id).await?;
+            // The vote deletes its due item itself, with the close; `remove` only clears one
+            // left by a vote that had already ended another way.
+            let closed = crate::vote::close_due_vote(app, id).await?;
             remove(app, &item.key).await?;
             Ok(vec![match closed {
-                Some(()) => DueOutcome::VoteClosed,
+                Some(_) => DueOutcome::VoteClosed,
                 None => DueOutcome::Stale { reason: "no open vote to close".into() },
             }])
         }

@@ -3,12 +3,15 @@
 pub mod admin;
 pub mod bench;
 pub mod keys;
+pub mod lifecycle;
+pub mod ndjson_sink;
 pub mod person;
 pub mod project;
 pub mod promote;
 pub mod public_download;
 pub mod serve;
 pub mod status;
+pub mod stream;
 pub mod task;
 pub mod upload;
 pub mod vote;

@@ -1,0 +1,22 @@
+//! The release stream in formats other tools already read: ECMA-428 Common Lifecycle
+//! Enumeration ([`cle`]) and endoflife.date's per-cycle JSON ([`endoflife`]). Both are pure
+//! functions of stored data, so the same bytes come out for the same stream.
+
+pub mod cle;
+pub mod endoflife;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Unix seconds as RFC 3339 in UTC (`2025-01-31T12:00:00Z`).
+pub fn rfc3339(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+}
+
+/// Unix seconds as a calendar date in UTC (`2025-01-31`).
+pub fn date(unix: i64) -> String {
+    rfc3339(unix)[..10].to_string()
+}

@@ -1,0 +1,146 @@
+//! `trs releases`, `trs events [--follow]`, `trs events verify`: the release stream's public
+//! read side.
+
+use super::lifecycle::show_time;
+use crate::client::Client;
+use crate::error::{CliError, CliResult};
+use crate::output;
+use serde_json::Value;
+use std::time::Duration;
+
+/// How often `trs events --follow` asks for new events.
+const FOLLOW_EVERY: Duration = Duration::from_secs(1);
+
+pub struct ViewQuery<'a> {
+    pub project: Option<&'a str>,
+    pub product: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub at: Option<i64>,
+}
+
+pub async fn releases(client: &Client, q: &ViewQuery<'_>, as_json: bool) -> CliResult<()> {
+    let mut params = Vec::new();
+    for (k, v) in [("project", q.project), ("product", q.product), ("state", q.state)] {
+        if let Some(v) = v {
+            params.push(format!("{k}={v}"));
+        }
+    }
+    if let Some(at) = q.at {
+        params.push(format!("at={at}"));
+    }
+    let view: Value = client.get(&format!("/api/v1/releases?{}", params.join("&"))).await?;
+    if as_json {
+        output::json(&view);
+        return Ok(());
+    }
+    println!("releases at {}", view["at"].as_i64().map(show_time).unwrap_or_default());
+    let by_release = view["by_release"].as_object().cloned().unwrap_or_default();
+    if by_release.is_empty() {
+        println!("  (none)");
+    }
+    for r in view["releases"].as_array().into_iter().flatten() {
+        let name = release_name(&r["release"]);
+        let states: Vec<&str> =
+            by_release.get(&name).and_then(|v| v.as_array()).into_iter().flatten().filter_map(|s| s.as_str()).collect();
+        let mut extra = Vec::new();
+        if let Some(t) = r["end_of_life"].as_i64() {
+            extra.push(format!("end-of-life {}", show_time(t)));
+        }
+        if let Some(t) = r["support_until"].as_i64() {
+            extra.push(format!("support until {}", show_time(t)));
+        }
+        if let Some(reason) = r["revoked_reason"].as_str() {
+            extra.push(format!("revoked: {reason}"));
+        }
+        let extra = if extra.is_empty() { String::new() } else { format!("  ({})", extra.join("; ")) };
+        println!("  {name:<32} {}{extra}", states.join(", "));
+    }
+    Ok(())
+}
+
+fn release_name(r: &Value) -> String {
+    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+    match r["product"].as_str() {
+        Some(p) => format!("{}/{p}/{}", s(&r["project"]), s(&r["version"])),
+        None => format!("{}/{}", s(&r["project"]), s(&r["version"])),
+    }
+}
+
+/// One event as a line for people.
+fn event_line(e: &Value) -> String {
+    let who = e["actor"]["uid"].as_str().unwrap_or("trs");
+    let release = e.get("release").filter(|r| !r.is_null()).map(release_name).unwrap_or_default();
+    let stage = match (e["stage"]["from"].as_str(), e["stage"]["to"].as_str()) {
+        (Some(f), Some(t)) => format!(" {f} → {t}"),
+        (None, Some(t)) => format!(" → {t}"),
+        _ => String::new(),
+    };
+    let detail = ["state", "reason", "line"]
+        .iter()
+        .filter_map(|k| e[*k].as_str().map(|v| format!(" {k}={v}")))
+        .collect::<String>();
+    format!(
+        "#{:<4} {}  {:<20} {release}{stage}{detail}  by {who}",
+        e["seq"],
+        e["at"].as_i64().map(show_time).unwrap_or_default(),
+        e["type"].as_str().unwrap_or("?"),
+    )
+}
+
+pub async fn events(
+    client: &Client,
+    project: Option<&str>,
+    mut after: u64,
+    follow: bool,
+    as_json: bool,
+) -> CliResult<()> {
+    let base = match project {
+        Some(p) => format!("/api/v1/events?project={p}"),
+        None => "/api/v1/events?".to_string(),
+    };
+    loop {
+        let page: Value = client.get(&format!("{base}&after={after}&limit=500")).await?;
+        let events = page["events"].as_array().cloned().unwrap_or_default();
+        for e in &events {
+            if as_json {
+                // One event per line (NDJSON), as the server's events.ndjson holds them.
+                println!("{}", serde_json::to_string(e).unwrap_or_default());
+            } else {
+                println!("{}", event_line(e));
+            }
+        }
+        after = page["last_seq"].as_u64().unwrap_or(after);
+        if events.len() == 500 {
+            continue;
+        }
+        if !follow {
+            return Ok(());
+        }
+        tokio::time::sleep(FOLLOW_EVERY).await;
+    }
+}
+
+pub async fn verify(client: &Client, project: Option<&str>, as_json: bool) -> CliResult<()> {
+    let query = project.map(|p| format!("?project={p}")).unwrap_or_default();
+    let report: Value = client.get(&format!("/api/v1/events/verify{query}")).await?;
+    let streams = report["streams"].as_array().cloned().unwrap_or_default();
+    if as_json {
+        output::json(&report);
+    } else {
+        for s in &streams {
+            let name = s["stream"].as_str().unwrap_or("?");
+            if s["ok"] == true {
+                let head = s["head"].as_str().map(|h| format!(", head {}", &h[..h.len().min(16)])).unwrap_or_default();
+                println!("{name}: {} event(s), chain intact{head}", s["events"]);
+            } else {
+                println!("{name}: BROKEN: {}", s["error"].as_str().unwrap_or("?"));
+            }
+        }
+    }
+    let broken: Vec<String> = streams
+        .iter()
+        .filter(|s| s["ok"] != true)
+        .map(|s| format!("{}: {}", s["stream"].as_str().unwrap_or("?"), s["error"].as_str().unwrap_or("?")))
+        .collect();
+    if broken.is_empty() { Ok(()) } else { Err(CliError::ChainBroken(broken.join("; "))) }
+}

@@ -1,0 +1,127 @@
+//! The lifecycle function: signed calls that set end-of-life and support dates (per release or
+//! per release line), revoke, archive, and enter or leave freeform states. A thin adapter over
+//! `trs_app::lifecycle`; the scheduled tick ([`tick`]) is what an EventBridge schedule (or
+//! `trs serve`'s own interval) invokes.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use trs_app::lifecycle::{self, DatesTarget};
+use trs_app::{App, AppResult};
+use trs_core::{ProductName, ProjectName, ReleaseId, Version};
+use trs_http::{ApiResult, SignedCall, parse_segment};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/api/v1/projects/{project}/releases/{version}/revoke", post(revoke))
+        .route("/api/v1/projects/{project}/releases/{version}/archive", post(archive))
+        .route("/api/v1/projects/{project}/releases/{version}/eol", post(release_dates))
+        .route("/api/v1/projects/{project}/lines/{line}/dates", post(line_dates))
+        .route("/api/v1/projects/{project}/releases/{version}/states/{state}", post(enter).delete(leave))
+}
+
+/// The scheduled entry point: one lifecycle tick.
+pub async fn tick(app: &App) -> AppResult<lifecycle::Report> {
+    lifecycle::run_scheduled(app).await
+}
+
+fn release_id(project: &str, product: Option<ProductName>, version: &str) -> ApiResult<ReleaseId> {
+    Ok(ReleaseId {
+        project: parse_segment::<ProjectName>(project)?,
+        product,
+        version: parse_segment::<Version>(version)?,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct ProductOnly {
+    #[serde(default)]
+    product: Option<ProductName>,
+}
+
+#[derive(Deserialize)]
+struct RevokeRequest {
+    #[serde(default)]
+    product: Option<ProductName>,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn revoke(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: RevokeRequest = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    Ok(Json(lifecycle::revoke(&app, &call.caller, &id, &req.reason).await?))
+}
+
+async fn archive(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: ProductOnly = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    Ok(Json(lifecycle::archive_release(&app, Some(&call.caller), &id).await?))
+}
+
+/// Dates as unix seconds; either may be left out (it keeps its previous value).
+#[derive(Deserialize)]
+struct DatesRequest {
+    #[serde(default)]
+    product: Option<ProductName>,
+    #[serde(default)]
+    end_of_life: Option<i64>,
+    #[serde(default)]
+    support_until: Option<i64>,
+}
+
+async fn release_dates(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: DatesRequest = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    let event =
+        lifecycle::set_dates(&app, &call.caller, DatesTarget::Release(id), req.end_of_life, req.support_until).await?;
+    Ok(Json(event))
+}
+
+async fn line_dates(
+    State(app): State<App>,
+    Path((project, line)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: DatesRequest = call.json()?;
+    let target = DatesTarget::Line { project: parse_segment(&project)?, product: req.product, line };
+    let event = lifecycle::set_dates(&app, &call.caller, target, req.end_of_life, req.support_until).await?;
+    Ok(Json(event))
+}
+
+async fn enter(
+    State(app): State<App>,
+    Path((project, version, state)): Path<(String, String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: ProductOnly = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    Ok((StatusCode::OK, Json(lifecycle::enter_state(&app, &call.caller, &id, &state).await?)))
+}
+
+/// `DELETE` carries no body: the product, if any, is in the query (`?product=P`), which the
+/// signature covers.
+async fn leave(
+    State(app): State<App>,
+    Path((project, version, state)): Path<(String, String, String)>,
+    Query(q): Query<ProductOnly>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let id = release_id(&project, q.product, &version)?;
+    Ok(Json(lifecycle::leave_state(&app, &call.caller, &id, &state).await?))
+}

@@ -1,0 +1,135 @@
+//! The release stream end to end: `trs state`, `trs eol`, `trs revoke`, `trs releases --at`,
+//! `trs events`, `trs events verify` against `trs serve`, the NDJSON event file, and the
+//! independent Python verifier (scripts/verify-stream.py) on the real stream.
+
+use std::process::Command;
+use trs_tests::*;
+
+fn verifier() -> String {
+    format!("{}/../scripts/verify-stream.py", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python(args: &[&str]) -> std::process::Output {
+    Command::new("python3").arg(verifier()).args(args).output().expect("python3")
+}
+
+#[test]
+fn states_dates_revocation_views_and_the_verified_stream() {
+    let w = Team::new();
+    let before_upload = unix_now() - 1;
+    let files = w.signed_set(&w.file("notes.txt", b"release notes\n"));
+    w.upload_passing(&files);
+
+    // Freeform states: entering twice records the second as already held.
+    let first = stdout_json(ok(&w.as_rm(&["state", "enter", "foo", "1.0.0", "lts", "--json"])));
+    assert_eq!(first["already_held"], false);
+    let second = stdout_json(ok(&w.as_rm(&["state", "enter", "foo", "1.0.0", "lts", "--json"])));
+    assert_eq!(second["already_held"], true);
+    let text = ok(&w.as_rm(&["state", "enter", "foo", "1.0.0", "security-only"])).stdout.clone();
+    assert!(String::from_utf8_lossy(&text).contains("entered security-only"));
+    let left = stdout_json(ok(&w.as_rm(&["state", "leave", "foo", "1.0.0", "security-only", "--json"])));
+    assert_eq!(left["was_held"], true);
+    let bad = w.as_rm(&["state", "enter", "foo", "1.0.0", "Current"]);
+    assert_eq!(bad.status.code(), Some(2), "a bad state name is a usage error: {}", stderr(&bad));
+
+    // Dates on a line and on the release.
+    let line = stdout_json(ok(&w.as_rm(&["eol", "foo", "1.x", "--at", "2031-01-01", "--json"])));
+    assert_eq!(line["line"], "1.x");
+    assert_eq!(line["end_of_life"], 1_924_992_000);
+    let own = w.as_rm(&["eol", "foo", "1.0.0", "--at", "2030-01-01", "--support-until", "2030-06-01"]);
+    assert!(stderr(&own).contains("support-after-end-of-life"), "{}", stderr(&own));
+    ok(&w.as_rm(&["eol", "foo", "1.0.0", "--at", "2030-01-01T00:00:00Z", "--support-until", "2029-06-01"]));
+
+    let now = stdout_json(ok(&w.anonymous(&["releases", "--project", "foo", "--json"])));
+    assert_eq!(now["by_release"]["foo/1.0.0"], serde_json::json!(["candidate-draft", "lts"]));
+    assert_eq!(now["releases"][0]["end_of_life"], 1_893_456_000);
+    let at = before_upload.to_string();
+    let then = stdout_json(ok(&w.anonymous(&["releases", "--project", "foo", "--at", &at, "--json"])));
+    assert_eq!(then["by_release"], serde_json::json!({}), "nothing existed before the upload");
+
+    // Revocation: a reason is required; afterwards the views say revoked, with the reason.
+    let no_reason = w.as_rm(&["revoke", "foo", "1.0.0", "--reason", " "]);
+    assert_eq!(no_reason.status.code(), Some(2));
+    ok(&w.as_rm(&["revoke", "foo", "1.0.0", "--reason", "signed with the wrong key"]));
+    let revoked = stdout_json(ok(&w.anonymous(&["releases", "--state", "revoked", "--json"])));
+    assert_eq!(revoked["by_state"]["revoked"], serde_json::json!(["foo/1.0.0"]));
+    assert_eq!(revoked["releases"][0]["revoked_reason"], "signed with the wrong key");
+    let human = ok(&w.anonymous(&["releases", "--project", "foo"])).stdout.clone();
+    assert!(String::from_utf8_lossy(&human).contains("revoked: signed with the wrong key"));
+
+    // The stream: every change above is an event, in order, and the chain verifies.
+    let out = ok(&w.anonymous(&["events", "--project", "foo", "--json"])).stdout.clone();
+    let events: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "revision-pushed",
+            "state-entered",
+            "state-entered",
+            "state-entered",
+            "state-left",
+            "lifecycle-dates-set",
+            "lifecycle-dates-set",
+            "revoked"
+        ]
+    );
+    assert_eq!(events[1]["actor"]["uid"], "rita");
+    assert_eq!(events[1]["actor"]["key"], w.rm.as_str());
+    let verify = ok(&w.anonymous(&["events", "verify", "--project", "foo"])).stdout.clone();
+    assert!(
+        String::from_utf8_lossy(&verify).contains("8 event(s), chain intact"),
+        "{}",
+        String::from_utf8_lossy(&verify)
+    );
+    ok(&w.anonymous(&["events", "verify"]));
+
+    // An outsider's check, with nothing but Python's standard library.
+    let outside = python(&[&w.server.url, "foo"]);
+    assert!(outside.status.success(), "{}", String::from_utf8_lossy(&outside.stderr));
+    let head = events.last().unwrap()["hash"].as_str().unwrap();
+    assert_eq!(String::from_utf8_lossy(&outside.stdout).trim(), format!("intact: 8 events, head {head}"));
+
+    // The NDJSON message file holds the same events; a tampered copy fails the check.
+    let ndjson = std::fs::read_to_string(w.server.data.path().join("events.ndjson")).unwrap();
+    assert_eq!(ndjson.lines().count(), 8);
+    let copy = w.file("events.ndjson", ndjson.as_bytes());
+    assert!(python(&["--file", copy.to_str().unwrap()]).status.success());
+    let tampered = ndjson.replace("signed with the wrong key", "nothing to see");
+    let bad_copy = w.file("tampered.ndjson", tampered.as_bytes());
+    let broken = python(&["--file", bad_copy.to_str().unwrap()]);
+    assert_eq!(broken.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&broken.stdout).contains("event 8: its hash does not match"));
+}
+
+#[test]
+fn events_follow_prints_new_events_as_they_come() {
+    let w = Team::new();
+    let files = w.signed_set(&w.file("notes.txt", b"notes\n"));
+    w.upload_passing(&files);
+    let mut follower = Command::new(trs_bin())
+        .env("TRS_URL", &w.server.url)
+        .args(["events", "--project", "foo", "--follow", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut seen = Vec::new();
+        while seen.len() < 2 {
+            let line = lines.next().unwrap().unwrap();
+            let e: serde_json::Value = serde_json::from_str(&line).unwrap();
+            seen.push(e["type"].as_str().unwrap().to_string());
+        }
+        seen
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    ok(&w.as_rm(&["state", "enter", "foo", "1.0.0", "lts"]));
+    let seen = reader.join().unwrap();
+    let _ = follower.kill();
+    let _ = follower.wait();
+    assert_eq!(seen, ["revision-pushed", "state-entered"]);
+}
