@@ -123,3 +123,44 @@ async fn a_key_registered_to_someone_else_cannot_be_updated_by_another_person() 
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(err["error"]["code"], "key-already-registered");
 }
+
+async fn get_json(w: &World, path: &str) -> (StatusCode, Value) {
+    let resp = trs_function_admin::routes()
+        .with_state(w.app.clone())
+        .oneshot(Request::builder().uri(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn release_managers_change_the_policy_and_anyone_reads_it() {
+    let w = world().await;
+    let (status, err) = post(&w, &w.committer, "/api/v1/projects/foo/policy", json!({"min_vote_hours": 1})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(err["error"]["code"], "forbidden-role");
+    let (status, err) = post(&w, &w.rm, "/api/v1/projects/foo/policy", json!({"min_vote_hourz": 1})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a misspelt rule is refused, not ignored");
+    assert_eq!(err["error"]["code"], "malformed-request");
+    let (status, err) = post(&w, &w.rm, "/api/v1/projects/foo/policy", json!({"min_binding": 0})).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid-policy")));
+
+    let body = json!({"min_vote_hours": 1, "strict": false});
+    let (status, view) = post(&w, &w.rm, "/api/v1/projects/foo/policy", body).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["policy"]["min_vote_hours"], 1);
+    let (status, view) =
+        post(&w, &w.admin, "/api/v1/projects/foo/policy", json!({"product": "conn", "min_binding": 5})).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+
+    let (status, main) = get_json(&w, "/api/v1/projects/foo/policy").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((main["policy"]["min_vote_hours"].as_u64(), main["policy"]["strict"].as_bool()), (Some(1), Some(false)));
+    assert_eq!(main["policy"]["min_binding"], 3);
+    let (_, conn) = get_json(&w, "/api/v1/projects/foo/policy?product=conn").await;
+    assert_eq!((conn["policy"]["min_binding"].as_u64(), conn["policy"]["min_vote_hours"].as_u64()), (Some(5), Some(1)));
+    let (status, _) = get_json(&w, "/api/v1/projects/nope/policy").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

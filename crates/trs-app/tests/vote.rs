@@ -1,0 +1,557 @@
+//! Use-case tests of the vote: the rules (strict policy, minimum duration, binding votes,
+//! replacement with history), concurrency (no lost vote), cancel, refusals by stage, the
+//! lifecycle's `close_due_vote`, and the rendered emails. Embedded stores in a temporary
+//! folder, sequoia-made keys, a clock the tests move.
+
+use bytes::Bytes;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use trs_app::authenticate::Caller;
+use trs_app::test_support::{Actor, World, armored_public, new_cert, world};
+use trs_app::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
+use trs_app::{AppError, Clock, SystemClock, people, projects, storage_keys as keys, stream, vote};
+use trs_core::{Action, Change, PolicyOverride, Release, ReleaseId, Stage, StreamId, VoteState, VoteValue, authorize};
+use trs_storage::{Condition, Item};
+
+/// A clock the test moves by hand.
+struct TestClock(AtomicI64);
+
+impl Clock for TestClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+struct Fixture {
+    w: World,
+    clock: Arc<TestClock>,
+    /// Committee members besides ada.
+    mona: Actor,
+    max: Actor,
+}
+
+const HOUR: i64 = 3600;
+
+impl Fixture {
+    fn app(&self) -> &trs_app::App {
+        &self.w.app
+    }
+
+    fn advance(&self, secs: i64) {
+        self.clock.0.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    fn ada(&self) -> Caller {
+        self.w.admin.caller()
+    }
+
+    fn rita(&self) -> Caller {
+        self.w.rm.caller()
+    }
+
+    async fn set_policy(&self, change: PolicyOverride) {
+        projects::set_policy(self.app(), &self.rita(), &"vot".parse().unwrap(), None, change).await.unwrap();
+    }
+
+    /// Uploads one file (unsigned, so its signature check fails) and runs its verify task.
+    async fn upload(&self, name: &str, bytes: &[u8]) -> Result<(), AppError> {
+        let req = StartUpload {
+            product: None,
+            files: vec![DeclaredFile { path: name.into(), size: bytes.len() as u64 }],
+            force: false,
+        };
+        let started = start_upload(self.app(), &self.rita(), rel(), req).await?;
+        let token = started.files[0].upload.url.rsplit('/').next().unwrap().to_string();
+        let body = futures::stream::iter(vec![Ok(Bytes::copy_from_slice(bytes))]);
+        self.w.blobs.accept_upload(&token, Box::pin(body)).await.unwrap();
+        let committed = commit_upload(self.app(), &self.rita(), &started.id).await?;
+        trs_app::tasks::run(self.app(), &committed.task).await.unwrap();
+        Ok(())
+    }
+
+    async fn release(&self) -> Release {
+        trs_app::upload::get_release(self.app(), &rel()).await.unwrap().unwrap().0
+    }
+
+    async fn events(&self) -> Vec<trs_core::Event> {
+        stream::all_events(self.app(), &StreamId::Project("vot".parse().unwrap())).await.unwrap()
+    }
+}
+
+fn rel() -> ReleaseId {
+    ReleaseId { project: "vot".parse().unwrap(), product: None, version: "2.0.0".parse().unwrap() }
+}
+
+async fn add_person(w: &World, uid: &str) -> Actor {
+    let permit = authorize(&w.admin.person, None, Action::Administer).unwrap();
+    let tsk = new_cert(&format!("{uid} <{uid}@example.org>"));
+    let person = people::add_person(
+        &w.app,
+        &permit,
+        people::NewPerson { uid: uid.parse().unwrap(), name: None, email: None, certificate: armored_public(&tsk) },
+    )
+    .await
+    .unwrap();
+    Actor { person, tsk }
+}
+
+/// Project `vot`: committee ada, mona, max; release manager rita; committer carl. One file
+/// uploaded and verified; the clock frozen at the real time.
+async fn fixture() -> Fixture {
+    let mut w = world().await;
+    let mona = add_person(&w, "mona").await;
+    let max = add_person(&w, "max").await;
+    let permit = authorize(&w.admin.person, None, Action::Administer).unwrap();
+    projects::create_project(
+        &w.app,
+        &permit,
+        projects::NewProject {
+            name: "vot".parse().unwrap(),
+            members: ["ada", "mona", "max"].iter().map(|u| u.parse().unwrap()).collect(),
+            committers: ["carl".parse().unwrap()].into(),
+            release_managers: ["rita".parse().unwrap()].into(),
+            products: Default::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(SystemClock.now())));
+    w.app.clock = clock.clone();
+    let f = Fixture { w, clock, mona, max };
+    f.upload("vot-2.0.0.tar.gz", b"not really a tarball").await.unwrap();
+    f
+}
+
+/// A fixture whose policy lets a vote open despite the unsigned file.
+async fn lenient() -> Fixture {
+    let f = fixture().await;
+    f.set_policy(PolicyOverride { strict: Some(false), ..Default::default() }).await;
+    f
+}
+
+fn code(r: Result<impl std::fmt::Debug, AppError>) -> (u16, &'static str, String) {
+    let e = r.expect_err("expected an error");
+    (e.status(), e.code(), e.to_string())
+}
+
+#[tokio::test]
+async fn a_strict_policy_refuses_a_vote_while_a_check_fails() {
+    let f = fixture().await;
+    let (status, c, message) = code(vote::open(f.app(), &f.rita(), &rel(), None).await);
+    assert_eq!((status, c), (409, "checks-failing"), "{message}");
+    assert!(message.contains("vot-2.0.0.tar.gz") && message.contains("signature"), "{message}");
+    let release = f.release().await;
+    assert_eq!(release.stage, Stage::CandidateDraft);
+    assert!(release.vote.is_none(), "nothing changed");
+
+    // With the strict rule off, the same revision can be voted on.
+    f.set_policy(PolicyOverride { strict: Some(false), ..Default::default() }).await;
+    let view = vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    assert_eq!(view.stage, Stage::Candidate);
+    assert_eq!(view.vote.revision, f.release().await.latest.unwrap(), "the vote is pinned to the latest revision");
+}
+
+#[tokio::test]
+async fn a_strict_policy_waits_for_verification_to_finish() {
+    let f = fixture().await;
+    // A revision whose report is not there yet (its verify task has not run).
+    let req = StartUpload { product: None, files: vec![DeclaredFile { path: "b".into(), size: 1 }], force: false };
+    let started = start_upload(f.app(), &f.rita(), rel(), req).await.unwrap();
+    let token = started.files[0].upload.url.rsplit('/').next().unwrap().to_string();
+    f.w.blobs.accept_upload(&token, Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(b"b"))]))).await.unwrap();
+    commit_upload(f.app(), &f.rita(), &started.id).await.unwrap();
+    let (status, c, _) = code(vote::open(f.app(), &f.rita(), &rel(), None).await);
+    assert_eq!((status, c), (409, "verification-pending"));
+}
+
+#[tokio::test]
+async fn a_duration_below_the_policy_minimum_is_refused() {
+    let f = lenient().await;
+    let (status, c, message) = code(vote::open(f.app(), &f.rita(), &rel(), Some(24)).await);
+    assert_eq!((status, c), (400, "vote-too-short"), "{message}");
+    assert!(message.contains("72"), "{message}");
+    assert_eq!(f.release().await.stage, Stage::CandidateDraft);
+    let view = vote::open(f.app(), &f.rita(), &rel(), Some(96)).await.unwrap();
+    assert_eq!(view.vote.closes_not_before - view.vote.opened_at, 96 * HOUR);
+}
+
+#[tokio::test]
+async fn only_release_managers_committee_members_and_admins_open_close_and_cancel() {
+    let f = lenient().await;
+    let carl = f.w.committer.caller();
+    assert_eq!(code(vote::open(f.app(), &carl, &rel(), None).await).1, "forbidden-role");
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    f.advance(100 * HOUR);
+    assert_eq!(code(vote::close(f.app(), &carl, &rel()).await).1, "forbidden-role");
+    assert_eq!(code(vote::cancel(f.app(), &carl, &rel()).await).1, "forbidden-role");
+    assert_eq!(f.release().await.open_vote().map(|v| v.number), Some(1), "still open");
+}
+
+#[tokio::test]
+async fn closing_before_the_minimum_duration_is_refused_with_the_time_left() {
+    let f = lenient().await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    for who in [&f.w.admin, &f.mona, &f.max] {
+        vote::cast(f.app(), &who.caller(), &rel(), VoteValue::Plus, None).await.unwrap();
+    }
+    f.advance(70 * HOUR + 30 * 60);
+    let (status, c, message) = code(vote::close(f.app(), &f.rita(), &rel()).await);
+    assert_eq!((status, c), (409, "vote-too-young"));
+    assert!(message.contains("1 h 30 min"), "{message}");
+    assert_eq!(f.release().await.open_vote().map(|v| v.number), Some(1), "the vote is still open");
+
+    f.advance(90 * 60);
+    let view = vote::close(f.app(), &f.rita(), &rel()).await.unwrap();
+    assert_eq!(view.vote.state, VoteState::Passed);
+}
+
+#[tokio::test]
+async fn a_passed_vote_records_the_voted_revision_and_explains_itself() {
+    let f = lenient().await;
+    let opened = vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    for who in [&f.w.admin, &f.mona, &f.max] {
+        let r = vote::cast(f.app(), &who.caller(), &rel(), VoteValue::Plus, Some("checked sigs".into())).await.unwrap();
+        assert!(r.ballot.binding, "{} is a committee member", who.person.uid);
+    }
+    let carl = vote::cast(f.app(), &f.w.committer.caller(), &rel(), VoteValue::Minus, None).await.unwrap();
+    assert!(!carl.ballot.binding);
+    f.advance(72 * HOUR);
+    let view = vote::close(f.app(), &f.rita(), &rel()).await.unwrap();
+    assert!(view.resolution.passed);
+    assert_eq!(view.tally.binding_plus, 3);
+    assert_eq!(view.tally.non_binding_minus, 1);
+    let explanation = &view.resolution.explanation;
+    assert!(explanation.starts_with("Passed: at least 3 binding +1 (3 binding +1)"), "{explanation}");
+    assert!(explanation.contains("+1 mona (binding): checked sigs"), "{explanation}");
+    assert!(explanation.contains("-1 carl (non-binding)"), "{explanation}");
+
+    let release = f.release().await;
+    assert_eq!(release.stage, Stage::Candidate, "a passed vote leaves the release ready to promote");
+    assert_eq!(release.voted_revision, Some(opened.vote.revision.clone()));
+    assert_eq!(trs_app::promote::promotable(&release).unwrap(), opened.vote.revision);
+    let stored = release.vote.unwrap();
+    assert_eq!(stored.state, VoteState::Passed);
+    assert_eq!(stored.resolution.unwrap().explanation, *explanation);
+
+    let last = f.events().await.pop().unwrap();
+    match &last.change {
+        Change::VoteClosed { vote: 1, passed: true, explanation: e } => assert_eq!(e, explanation),
+        other => panic!("unexpected last event {other:?}"),
+    }
+    assert_eq!(last.actor.as_ref().unwrap().uid.as_str(), "rita");
+    assert_eq!(last.revision_key, Some(opened.vote.revision.key));
+
+    let status = trs_app::status::release_status(f.app(), &rel()).await.unwrap();
+    assert_eq!(status.voted_revision, Some(opened.vote.revision));
+    let summary = status.vote.unwrap();
+    assert_eq!((summary.state, summary.tally.binding_plus), (VoteState::Passed, 3));
+
+    // Closing twice is refused, and changes nothing.
+    assert_eq!(code(vote::close(f.app(), &f.rita(), &rel()).await).1, "no-open-vote");
+    assert_eq!(code(vote::open(f.app(), &f.rita(), &rel(), None).await).1, "vote-already-passed");
+}
+
+#[tokio::test]
+async fn a_failed_vote_returns_the_release_to_draft_and_says_which_rule_decided() {
+    let f = lenient().await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    vote::cast(f.app(), &f.ada(), &rel(), VoteValue::Plus, None).await.unwrap();
+    vote::cast(f.app(), &f.mona.caller(), &rel(), VoteValue::Plus, None).await.unwrap();
+    vote::cast(f.app(), &f.max.caller(), &rel(), VoteValue::Minus, Some("LICENSE is wrong".into())).await.unwrap();
+    vote::cast(f.app(), &f.w.committer.caller(), &rel(), VoteValue::Plus, None).await.unwrap();
+    f.advance(72 * HOUR);
+    let view = vote::close(f.app(), &f.rita(), &rel()).await.unwrap();
+    assert!(!view.resolution.passed);
+    let explanation = &view.resolution.explanation;
+    assert!(
+        explanation.starts_with("Failed: needs at least 3 binding +1, has 2 binding +1"),
+        "the non-binding +1 does not count: {explanation}"
+    );
+    assert!(explanation.contains("-1 max (binding): LICENSE is wrong"), "{explanation}");
+    let release = f.release().await;
+    assert_eq!(release.stage, Stage::CandidateDraft);
+    assert_eq!(release.voted_revision, None);
+    assert_eq!(release.vote.as_ref().unwrap().state, VoteState::Failed);
+    let last = f.events().await.pop().unwrap();
+    assert_eq!(last.stage.unwrap().to, Stage::CandidateDraft);
+
+    // A fix can be uploaded, and the next vote is number 2 on the new revision.
+    f.upload("fix.txt", b"fixed").await.unwrap();
+    let second = vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    assert_eq!((second.vote.number, second.vote.revision.number), (2, 2));
+    assert!(second.ballots.is_empty(), "the first vote's ballots do not carry over");
+}
+
+#[tokio::test]
+async fn a_later_vote_replaces_the_earlier_one_and_keeps_it_in_history() {
+    let f = lenient().await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let first = vote::cast(f.app(), &f.mona.caller(), &rel(), VoteValue::Zero, Some("need time".into())).await.unwrap();
+    assert_eq!(first.replaces, None);
+    f.advance(60);
+    let second = vote::cast(f.app(), &f.mona.caller(), &rel(), VoteValue::Plus, None).await.unwrap();
+    assert_eq!(second.replaces, Some(VoteValue::Zero));
+    f.advance(60);
+    vote::cast(f.app(), &f.mona.caller(), &rel(), VoteValue::Minus, None).await.unwrap();
+
+    let view = vote::show(f.app(), &rel()).await.unwrap();
+    assert_eq!(view.ballots.len(), 1, "one standing ballot per voter");
+    let ballot = &view.ballots[0];
+    assert_eq!(ballot.value, VoteValue::Minus);
+    let history: Vec<(VoteValue, Option<&str>)> =
+        ballot.earlier.iter().map(|e| (e.value, e.comment.as_deref())).collect();
+    assert_eq!(history, vec![(VoteValue::Zero, Some("need time")), (VoteValue::Plus, None)]);
+    assert_eq!(view.tally.binding_minus, 1);
+    assert_eq!(view.tally.binding_zero + view.tally.binding_plus, 0);
+
+    let casts: Vec<Option<VoteValue>> = f
+        .events()
+        .await
+        .into_iter()
+        .filter_map(|e| match e.change {
+            Change::VoteCast { replaces, .. } => Some(replaces),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(casts, vec![None, Some(VoteValue::Zero), Some(VoteValue::Plus)], "every cast is an event");
+}
+
+#[tokio::test]
+async fn votes_of_people_outside_the_committee_are_not_binding() {
+    let f = lenient().await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let stranger = add_person(&f.w, "vera").await;
+    for who in [&f.w.rm, &f.w.committer, &stranger] {
+        let r = vote::cast(f.app(), &who.caller(), &rel(), VoteValue::Plus, None).await.unwrap();
+        assert!(!r.ballot.binding, "{} is not a committee member", who.person.uid);
+    }
+    let view = vote::show(f.app(), &rel()).await.unwrap();
+    assert_eq!((view.tally.binding_plus, view.tally.non_binding_plus), (0, 3));
+    assert!(!view.resolution.passed, "would fail if closed now: {}", view.resolution.explanation);
+    assert!(view.closes_in_secs > 71 * HOUR);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_concurrent_casts_by_distinct_voters_are_all_counted() {
+    let f = lenient().await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let mut voters = Vec::new();
+    for i in 0..16 {
+        voters.push(add_person(&f.w, &format!("voter{i:02}")).await.caller());
+    }
+    let app = f.app().clone();
+    let handles: Vec<_> = voters
+        .into_iter()
+        .map(|caller| {
+            let app = app.clone();
+            tokio::spawn(async move { vote::cast(&app, &caller, &rel(), VoteValue::Plus, None).await })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    let view = vote::show(f.app(), &rel()).await.unwrap();
+    assert_eq!(view.ballots.len(), 16);
+    assert_eq!(view.tally.non_binding_plus, 16);
+    let casts = f.events().await.iter().filter(|e| matches!(e.change, Change::VoteCast { .. })).count();
+    assert_eq!(casts, 16);
+    let chain = stream::all_events_raw(f.app(), &StreamId::Project("vot".parse().unwrap())).await.unwrap();
+    trs_core::events::verify_chain(&chain).unwrap();
+}
+
+#[tokio::test]
+async fn uploads_are_refused_during_a_vote_and_cancel_returns_to_draft() {
+    let f = lenient().await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let (status, c, message) = code(f.upload("late.txt", b"late").await);
+    assert_eq!((status, c), (409, "vote-open"), "{message}");
+    assert!(message.contains("trs vote cancel"), "{message}");
+
+    let view = vote::cancel(f.app(), &f.rita(), &rel()).await.unwrap();
+    assert_eq!(view.vote.state, VoteState::Cancelled);
+    assert_eq!(view.stage, Stage::CandidateDraft);
+    assert_eq!(code(vote::cast(f.app(), &f.ada(), &rel(), VoteValue::Plus, None).await).1, "no-open-vote");
+    assert_eq!(code(vote::cancel(f.app(), &f.rita(), &rel()).await).1, "no-open-vote");
+    assert!(matches!(f.events().await.pop().unwrap().change, Change::VoteCancelled { vote: 1 }));
+    f.upload("late.txt", b"late").await.unwrap();
+}
+
+#[tokio::test]
+async fn revoked_current_and_archived_releases_cannot_be_voted_on() {
+    let f = lenient().await;
+    for (stage, expected) in [
+        (Stage::Revoked, "release-revoked"),
+        (Stage::Current, "release-current"),
+        (Stage::Archived, "release-archived"),
+        (Stage::EndOfLife, "release-end-of-life"),
+    ] {
+        let (release, item) = trs_app::upload::get_release(f.app(), &rel()).await.unwrap().unwrap();
+        let changed = Release { stage, revoked_reason: Some("key compromised".into()), ..release };
+        f.app().items.put(item.updated(serde_json::json!(changed)), Condition::VersionIs(item.version)).await.unwrap();
+        let (status, c, message) = code(vote::open(f.app(), &f.rita(), &rel(), None).await);
+        assert_eq!((status, c), (409, expected), "{message}");
+        assert!(f.release().await.vote.is_none());
+    }
+}
+
+#[tokio::test]
+async fn close_due_vote_closes_once_when_due_and_removes_its_due_item() {
+    let f = lenient().await;
+    f.set_policy(PolicyOverride { auto_close_votes: Some(true), min_vote_hours: Some(24), ..Default::default() }).await;
+    let view = vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let due = keys::due(view.vote.closes_not_before, vote::DUE_KIND, &rel());
+    let item: Item = f.app().items.get(&due).await.unwrap().expect("a due item is written with the vote");
+    let body: vote::DueVoteClose = item.parse().unwrap();
+    assert_eq!((body.kind.as_str(), body.release, body.vote), (vote::DUE_KIND, rel(), 1));
+    for who in [&f.w.admin, &f.mona, &f.max] {
+        vote::cast(f.app(), &who.caller(), &rel(), VoteValue::Plus, None).await.unwrap();
+    }
+
+    f.advance(23 * HOUR);
+    assert_eq!(vote::close_due_vote(f.app(), &rel()).await.unwrap(), None, "not due yet");
+    assert!(f.app().items.get(&due).await.unwrap().is_some());
+
+    f.advance(HOUR);
+    let resolution = vote::close_due_vote(f.app(), &rel()).await.unwrap().expect("closed");
+    assert!(resolution.passed);
+    assert!(f.app().items.get(&due).await.unwrap().is_none(), "the due item went with the close");
+    let events = f.events().await;
+    let last = events.last().unwrap();
+    assert!(matches!(last.change, Change::VoteClosed { passed: true, .. }));
+    assert_eq!(last.actor, None, "trs itself closed it");
+
+    assert_eq!(vote::close_due_vote(f.app(), &rel()).await.unwrap(), None, "running it again changes nothing");
+    assert_eq!(f.events().await.len(), events.len());
+    assert_eq!(f.release().await.vote.unwrap().state, VoteState::Passed);
+}
+
+#[tokio::test]
+async fn closing_or_cancelling_by_hand_removes_the_due_item_too() {
+    let f = lenient().await;
+    f.set_policy(PolicyOverride { auto_close_votes: Some(true), ..Default::default() }).await;
+    let view = vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let due = vote::due_key(&rel(), &view.vote);
+    assert!(f.app().items.get(&due).await.unwrap().is_some());
+    vote::cancel(f.app(), &f.rita(), &rel()).await.unwrap();
+    assert!(f.app().items.get(&due).await.unwrap().is_none());
+    assert_eq!(vote::close_due_vote(f.app(), &rel()).await.unwrap(), None);
+
+    let view = vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let due = vote::due_key(&rel(), &view.vote);
+    f.advance(72 * HOUR);
+    vote::close(f.app(), &f.rita(), &rel()).await.unwrap();
+    assert!(f.app().items.get(&due).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn votes_that_did_not_opt_in_are_left_to_people() {
+    let f = lenient().await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    f.advance(100 * HOUR);
+    assert_eq!(vote::close_due_vote(f.app(), &rel()).await.unwrap(), None);
+    assert_eq!(f.release().await.open_vote().map(|v| v.number), Some(1));
+}
+
+#[tokio::test]
+async fn the_emails_name_the_revision_files_checksums_and_result() {
+    let f = lenient().await;
+    let view = vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let email = vote::email::announcement(f.app(), &rel(), "https://trs.example.org/").await.unwrap();
+    assert_eq!(email.subject, "[VOTE] Release vot 2.0.0 (revision 1)");
+    let status = trs_app::status::release_status(f.app(), &rel()).await.unwrap();
+    let file = &status.files[0];
+    assert!(email.body.contains(&view.vote.revision.key.to_string()), "{}", email.body);
+    assert!(email.body.contains(&file.sha512.to_hex()), "{}", email.body);
+    assert!(email.body.contains(&format!("vot-2.0.0.tar.gz  ({} bytes)", file.size)), "{}", email.body);
+    assert!(email.body.contains("https://trs.example.org/api/v1/projects/vot/KEYS"), "{}", email.body);
+    assert!(email.body.contains(&vote::timestamp_text(view.vote.closes_not_before)), "{}", email.body);
+    assert!(email.body.contains("trs vote cast vot 2.0.0 +1|0|-1"), "{}", email.body);
+
+    assert_eq!(code(vote::email::result(f.app(), &rel()).await).1, "vote-not-closed");
+    vote::cast(f.app(), &f.ada(), &rel(), VoteValue::Plus, Some("ok <b>".into())).await.unwrap();
+    vote::cast(f.app(), &f.w.committer.caller(), &rel(), VoteValue::Zero, None).await.unwrap();
+    f.advance(72 * HOUR);
+    vote::close(f.app(), &f.rita(), &rel()).await.unwrap();
+    let result = vote::email::result(f.app(), &rel()).await.unwrap();
+    assert_eq!(result.subject, "[RESULT] [VOTE] Release vot 2.0.0 (revision 1)");
+    assert!(result.body.contains("has failed"), "{}", result.body);
+    assert!(result.body.contains("  +1 ada: ok <b>"), "text is not HTML-escaped: {}", result.body);
+    assert!(result.body.contains("  0 carl"), "{}", result.body);
+    assert!(result.body.contains("needs at least 3 binding +1, has 1 binding +1"), "{}", result.body);
+}
+
+#[tokio::test]
+async fn policy_changes_are_authorized_recorded_and_layered_per_product() {
+    let f = fixture().await;
+    let vot = "vot".parse().unwrap();
+    let carl = f.w.committer.caller();
+    let change = PolicyOverride { min_vote_hours: Some(0), ..Default::default() };
+    assert_eq!(code(projects::set_policy(f.app(), &carl, &vot, None, change.clone()).await).1, "forbidden-role");
+    let bad = PolicyOverride { min_binding: Some(0), ..Default::default() };
+    assert_eq!(code(projects::set_policy(f.app(), &f.rita(), &vot, None, bad).await).1, "invalid-policy");
+    assert_eq!(
+        code(projects::set_policy(f.app(), &f.rita(), &vot, None, PolicyOverride::default()).await).1,
+        "nothing-to-change"
+    );
+
+    let view = projects::set_policy(f.app(), &f.mona.caller(), &vot, None, change).await.unwrap();
+    assert_eq!((view.policy.min_vote_hours, view.policy.min_binding), (0, 3));
+    let conn: trs_core::ProductName = "conn".parse().unwrap();
+    let product_change = PolicyOverride { min_binding: Some(5), ..Default::default() };
+    let view = projects::set_policy(f.app(), &f.ada(), &vot, Some(conn.clone()), product_change).await.unwrap();
+    assert_eq!((view.policy.min_vote_hours, view.policy.min_binding), (0, 5), "the product inherits the rest");
+    assert_eq!(view.product_override.unwrap().min_binding, Some(5));
+    let main = projects::get_policy(f.app(), &vot, None).await.unwrap();
+    assert_eq!(main.policy.min_binding, 3);
+
+    let changes: Vec<_> = f
+        .events()
+        .await
+        .into_iter()
+        .filter_map(|e| match e.change {
+            Change::PolicyChanged { product, policy } => Some((product, policy["min_binding"].clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changes, vec![(None, 3.into()), (Some(conn), 5.into())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn casts_racing_a_close_are_either_counted_or_refused() {
+    let f = lenient().await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let mut voters = Vec::new();
+    for i in 0..12 {
+        voters.push(add_person(&f.w, &format!("racer{i:02}")).await.caller());
+    }
+    f.advance(72 * HOUR);
+    let app = f.app().clone();
+    let mut casts = Vec::new();
+    for (i, caller) in voters.into_iter().enumerate() {
+        let app = app.clone();
+        casts.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                tokio::task::yield_now().await;
+            }
+            vote::cast(&app, &caller, &rel(), VoteValue::Plus, None).await
+        }));
+    }
+    let closer = {
+        let app = app.clone();
+        let rita = f.rita();
+        tokio::spawn(async move { vote::close(&app, &rita, &rel()).await })
+    };
+    let mut counted = 0;
+    for c in casts {
+        match c.await.unwrap() {
+            Ok(_) => counted += 1,
+            Err(e) => assert_eq!(e.code(), "no-open-vote", "a cast that lost to the close is refused: {e}"),
+        }
+    }
+    let closed = closer.await.unwrap().unwrap();
+    assert_eq!(
+        closed.resolution.tally.non_binding_plus, counted,
+        "every cast that was accepted is in the result, and no other"
+    );
+    assert_eq!(closed.ballots.len() as u32, counted);
+}
