@@ -147,7 +147,16 @@ impl Server {
 
     pub fn start_on(data: TempDir) -> Self {
         let mut child = Command::new(trs_bin())
-            .args(["serve", "--data", data.path().to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            // A lifecycle tick every second, so dates in the past take effect within the test.
+            .args([
+                "serve",
+                "--data",
+                data.path().to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+                "--lifecycle-every",
+                "1",
+            ])
             .env("TRS_LOG", "warn")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())

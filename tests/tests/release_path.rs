@@ -1,0 +1,151 @@
+//! The whole path of a release, as a project lives it, against `trs serve`: upload a signed
+//! source release → verify → a vote by three committee members whose keys GnuPG made →
+//! close → promote → download from `/current/…` and `/current/…/latest/…` → a second release
+//! archives the first (policy) → end-of-life by date → revoke; the stream verifies throughout.
+
+use std::path::Path;
+use trs_tests::*;
+
+fn text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A project `bar` with committee ada, mona, max and release manager rita; votes need no
+/// minimum duration, and a promotion archives the release it supersedes. Eve is registered
+/// but has no role in `bar`.
+fn project(team: &Team) -> (String, String, String) {
+    let mona = team.add_gpg_person("mona");
+    let max = team.add_gpg_person("max");
+    let eve = team.add_gpg_person("eve");
+    ok(&team.as_admin(&["project", "create", "bar", "--members", "ada,mona,max", "--release-managers", "rita"]));
+    ok(&team.as_rm(&["project", "policy", "bar", "--min-vote-hours", "0", "--archive-previous", "true"]));
+    (mona, max, eve)
+}
+
+/// Uploads a signed source release of `bar VERSION`, votes it through (ada and the first two
+/// `voters`) and promotes it; the third voter, without a role, is refused the promotion.
+/// Returns the tarball's path and the promotion's task JSON.
+fn release_through(team: &Team, voters: &[&str], version: &str) -> (std::path::PathBuf, serde_json::Value) {
+    let dir = team.path(version);
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = format!("apache-bar-{version}-src.tar.gz");
+    let tarball = source_tarball(&dir, &name, &format!("apache-bar-{version}"));
+    let files = team.signed_set(&tarball);
+    let out = team.as_rm(&args_with(&["upload", "bar", version, "--json"], &files));
+    ok(&out);
+    assert_eq!(stdout_json(&out)["status"]["summary"]["fail"], 0);
+
+    // Not promotable before the vote passed: a specific refusal that changes nothing.
+    let early = team.as_rm(&["promote", "bar", version]);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(stderr(&early).contains("candidate"), "{}", stderr(&early));
+
+    ok(&team.as_rm(&["vote", "start", "bar", version]));
+    ok(&team.as_admin(&["vote", "cast", "bar", version, "+1"]));
+    for fpr in &voters[..2] {
+        ok(&team.as_key(fpr, &["vote", "cast", "bar", version, "+1"]));
+    }
+    let closed = stdout_json(ok(&team.as_rm(&["vote", "close", "bar", version, "--json"])));
+    assert_eq!(closed["vote"]["state"], "passed", "{closed:#}");
+
+    // Someone outside the project may not promote (committee members and release managers may).
+    let refused = team.as_key(voters[2], &["promote", "bar", version]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("forbidden-role") || stderr(&refused).contains("not allowed"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let out = ok(&team.as_rm(&["promote", "bar", version, "--json"])).clone();
+    let task = stdout_json(&out);
+    assert_eq!(task["state"], "done", "{task:#}");
+    assert_eq!(task["result"]["revision_key"], closed["voted_revision"]["key"], "the voted revision was promoted");
+    (tarball, task)
+}
+
+fn get(team: &Team, path: &str) -> reqwest::blocking::Response {
+    reqwest::blocking::get(format!("{}{path}", team.server.url)).unwrap()
+}
+
+fn same_bytes(team: &Team, path: &str, file: &Path) -> reqwest::header::HeaderMap {
+    let resp = get(team, path);
+    assert_eq!(resp.status(), 200, "GET {path}");
+    let headers = resp.headers().clone();
+    assert_eq!(resp.bytes().unwrap().as_ref(), std::fs::read(file).unwrap().as_slice(), "GET {path}");
+    headers
+}
+
+fn stage_of(team: &Team, version: &str) -> String {
+    let status = stdout_json(ok(&team.anonymous(&["status", "bar", version, "--json"])));
+    status["stage"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_release_goes_from_upload_to_current_archive_end_of_life_and_revocation() {
+    let team = Team::new();
+    let (mona, max, eve) = project(&team);
+
+    // 1.0.0: voted, promoted, downloadable by version and as latest.
+    let (first, task) = release_through(&team, &[&mona, &max, &eve], "1.0.0");
+    let stages: Vec<&str> = task["steps"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    assert!(stages.iter().all(|s| *s == "promote"), "nothing to archive yet: {stages:?}");
+    let name = first.file_name().unwrap().to_str().unwrap().to_string();
+    let headers = same_bytes(&team, &format!("/current/bar/1.0.0/{name}"), &first);
+    assert!(headers["cache-control"].to_str().unwrap().contains("immutable"));
+    same_bytes(&team, &format!("/current/bar/1.0.0/{name}.asc"), &first.with_extension("gz.asc"));
+    let latest = same_bytes(&team, &format!("/current/bar/latest/{name}"), &first);
+    assert!(!latest["cache-control"].to_str().unwrap().contains("immutable"), "latest moves: not immutable");
+    assert_eq!(stage_of(&team, "1.0.0"), "current");
+
+    // The detached signature served publicly verifies with a fresh GnuPG that imported KEYS.
+    let keys = team.path("KEYS");
+    std::fs::write(&keys, &ok(&team.anonymous(&["keys", "export", "bar"])).stdout).unwrap();
+    let downloaded = team.path("downloaded.tar.gz");
+    std::fs::write(&downloaded, get(&team, &format!("/current/bar/1.0.0/{name}")).bytes().unwrap()).unwrap();
+    let sig = team.path("downloaded.tar.gz.asc");
+    std::fs::write(&sig, get(&team, &format!("/current/bar/1.0.0/{name}.asc")).bytes().unwrap()).unwrap();
+    let fresh = Gpg::new();
+    assert!(fresh.cmd().args(["--import", keys.to_str().unwrap()]).output().unwrap().status.success());
+    let verify = fresh.cmd().args(["--verify", sig.to_str().unwrap(), downloaded.to_str().unwrap()]).output().unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+
+    // 1.1.0: its promotion archives 1.0.0 (policy), in the same tracked task.
+    let (second, task) = release_through(&team, &[&mona, &max, &eve], "1.1.0");
+    let id = task["id"].as_str().unwrap();
+    let shown = text(ok(&team.anonymous(&["task", "show", id])));
+    assert!(shown.contains("archive  bar/1.0.0 archived"), "{shown}");
+    assert_eq!(stage_of(&team, "1.0.0"), "archived");
+    same_bytes(&team, &format!("/archive/bar/1.0.0/{name}"), &first);
+    assert_eq!(get(&team, &format!("/current/bar/1.0.0/{name}")).status(), 404);
+    let second_name = second.file_name().unwrap().to_str().unwrap().to_string();
+    same_bytes(&team, &format!("/current/bar/latest/{second_name}"), &second);
+
+    // End of life by date: the lifecycle tick of `trs serve` moves it once the date passed.
+    ok(&team.as_rm(&["eol", "bar", "1.1.0", "--at", "2020-01-01"]));
+    let mut stage = String::new();
+    for _ in 0..100 {
+        stage = stage_of(&team, "1.1.0");
+        if stage == "end-of-life" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(stage, "end-of-life");
+    same_bytes(&team, &format!("/current/bar/1.1.0/{second_name}"), &second);
+
+    // Revoked: at once, with its reason; never served or latest again.
+    let out = team.as_rm(&["revoke", "bar", "1.1.0"]);
+    assert_eq!(out.status.code(), Some(2), "a reason is required");
+    ok(&team.as_rm(&["revoke", "bar", "1.1.0", "--reason", "CVE-2026-0001: bad build"]));
+    assert_eq!(stage_of(&team, "1.1.0"), "revoked");
+    assert_eq!(get(&team, &format!("/current/bar/1.1.0/{second_name}")).status(), 404);
+    assert_eq!(get(&team, &format!("/current/bar/latest/{second_name}")).status(), 404);
+
+    // The stream recorded all of it, and its chain verifies end to end.
+    let events = text(ok(&team.anonymous(&["events", "--project", "bar", "--json"])));
+    for kind in ["vote-opened", "vote-cast", "vote-closed", "promoted", "archived", "end-of-life", "revoked"] {
+        assert!(events.contains(&format!("\"type\":\"{kind}\"")), "no {kind} event:\n{events}");
+    }
+    ok(&team.anonymous(&["events", "verify", "--project", "bar"]));
+}
