@@ -26,8 +26,6 @@ pub mod verify_task;
 pub mod vote;
 
 #[cfg(feature = "test-support")]
-pub mod test_releases;
-#[cfg(feature = "test-support")]
 pub mod test_support;
 
 pub use app::{App, Clock, Limits, NoNotifier, SystemClock, TaskNotifier};

@@ -174,6 +174,7 @@ pub async fn upload_files(
         product: id.product.clone(),
         files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
         force: false,
+        base: None,
     };
     let started = start_upload(app, by, id.clone(), req).await.unwrap();
     for (target, (_, bytes)) in started.files.iter().zip(files) {
@@ -207,4 +208,28 @@ impl crate::Clock for TestClock {
     fn now(&self) -> i64 {
         self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
+}
+
+/// TEST ONLY: marks a vote on the latest revision as passed by writing the release item
+/// directly (no vote events), for tests of promotion that must not depend on the vote's rules.
+pub async fn pass_vote_for_tests(app: &App, release: &ReleaseId) {
+    let item = app.items.get(&crate::storage_keys::release(release)).await.expect("get").expect("release exists");
+    let mut r: trs_core::Release = item.parse().expect("release");
+    let latest = r.latest.clone().expect("a revision");
+    r.stage = trs_core::Stage::Candidate;
+    r.vote = Some(trs_core::VoteRecord {
+        number: 1,
+        revision: latest.clone(),
+        opened_at: 0,
+        closes_not_before: 0,
+        policy: trs_core::Policy::default(),
+        state: trs_core::VoteState::Passed,
+        closed_at: Some(0),
+        resolution: None,
+    });
+    r.voted_revision = Some(latest);
+    app.items
+        .put(item.updated(serde_json::json!(r)), trs_storage::Condition::VersionIs(item.version))
+        .await
+        .expect("put");
 }

@@ -6,26 +6,15 @@
 
 use futures::StreamExt;
 use serde_json::json;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use trs_app::fault_injection::{Faults, Strike, faulty_app};
 use trs_app::tasks::{self, TaskState};
-use trs_app::test_releases::{pass_vote, upload};
-use trs_app::test_support::{World, world};
-use trs_app::{App, AppError, Clock, promote, public, storage_keys as keys, stream};
+use trs_app::test_support::{TestClock, World, pass_vote_for_tests as pass_vote, upload_files, world};
+use trs_app::{App, AppError, promote, public, storage_keys as keys, stream};
 use trs_core::{Change, Release, ReleaseId, Stage, StreamId, VoteState};
 use trs_storage::Condition;
 
 const FILES: [(&str, &[u8]); 3] =
     [("foo-1.0.tar.gz", b"the release archive"), ("foo-1.0.tar.gz.asc", b"a signature"), ("NOTICE", b"notice")];
-
-struct ManualClock(AtomicI64);
-
-impl Clock for ManualClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 fn id(version: &str) -> ReleaseId {
     ReleaseId { project: "foo".parse().unwrap(), product: None, version: version.parse().unwrap() }
@@ -33,7 +22,7 @@ fn id(version: &str) -> ReleaseId {
 
 async fn candidate(w: &World, version: &str) -> ReleaseId {
     let release = id(version);
-    upload(w, &release, &FILES).await;
+    upload_files(&w.app, &w.blobs, &w.rm.caller(), &release, &FILES).await;
     pass_vote(&w.app, &release).await;
     release
 }
@@ -100,7 +89,7 @@ async fn a_passed_vote_is_promoted_with_its_files_public_and_one_event() {
 async fn only_a_candidate_with_a_passed_vote_can_be_promoted_by_a_release_manager() {
     let w = world().await;
     let release = id("1.0");
-    upload(&w, &release, &FILES).await;
+    upload_files(&w.app, &w.blobs, &w.rm.caller(), &release, &FILES).await;
     let draft = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap_err();
     assert_eq!(draft.code(), "not-a-candidate");
 
@@ -180,7 +169,7 @@ async fn a_promotion_interrupted_at_any_store_call_is_finished_by_running_it_aga
     for strike in [Strike::Before, Strike::After] {
         for fail_at in 0.. {
             let mut w = world().await;
-            let clock = Arc::new(ManualClock(AtomicI64::new(1_900_000_000)));
+            let clock = TestClock::at(1_900_000_000);
             w.app.clock = clock.clone();
             let release = candidate(&w, "1.0").await;
             let task = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap();
@@ -200,7 +189,7 @@ async fn a_promotion_interrupted_at_any_store_call_is_finished_by_running_it_aga
 
             // A worker that crashed mid-run leaves the task `running`; it is taken over once
             // presumed abandoned.
-            clock.0.fetch_add(3600, Ordering::SeqCst);
+            clock.advance(3600);
             let done = run_to_end(&w.app, &task.id).await;
             assert_eq!(done.state, TaskState::Done, "{strike:?} at call {fail_at}: {:?}", done.error);
             assert_promoted(&w.app, &release).await;

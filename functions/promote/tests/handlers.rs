@@ -6,8 +6,9 @@ use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use trs_app::tasks::{TaskKind, unfinished_tasks};
-use trs_app::test_releases::{pass_vote, upload};
-use trs_app::test_support::{Actor, World, release, signed_headers, world};
+use trs_app::test_support::{
+    Actor, World, pass_vote_for_tests as pass_vote, release, signed_headers, upload_files, world,
+};
 
 const PROMOTE: &str = "/api/v1/projects/foo/releases/1.0.0/promote";
 
@@ -34,7 +35,7 @@ async fn promotion_tasks(w: &World) -> usize {
 #[tokio::test]
 async fn a_draft_is_refused_with_its_stage_named() {
     let w = world().await;
-    upload(&w, &release(), &[("a.txt", b"a")]).await;
+    upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("a.txt", b"a")]).await;
     let (status, body) = call(&w, &w.rm, PROMOTE, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "not-a-candidate");
@@ -45,7 +46,7 @@ async fn a_draft_is_refused_with_its_stage_named() {
 #[tokio::test]
 async fn a_committer_may_not_promote() {
     let w = world().await;
-    upload(&w, &release(), &[("a.txt", b"a")]).await;
+    upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("a.txt", b"a")]).await;
     pass_vote(&w.app, &release()).await;
     let (status, body) = call(&w, &w.committer, PROMOTE, json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -56,7 +57,7 @@ async fn a_committer_may_not_promote() {
 #[tokio::test]
 async fn a_passed_vote_queues_one_promotion_task_for_the_voted_revision() {
     let w = world().await;
-    upload(&w, &release(), &[("a.txt", b"a")]).await;
+    upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("a.txt", b"a")]).await;
     pass_vote(&w.app, &release()).await;
     let (status, task) = call(&w, &w.rm, PROMOTE, json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{task}");
