@@ -59,6 +59,7 @@ impl Fixture {
             product: None,
             files: vec![DeclaredFile { path: name.into(), size: bytes.len() as u64 }],
             force: false,
+            base: None,
         };
         let started = start_upload(self.app(), &self.rita(), rel(), req).await?;
         let token = started.files[0].upload.url.rsplit('/').next().unwrap().to_string();
@@ -155,7 +156,12 @@ async fn a_strict_policy_refuses_a_vote_while_a_check_fails() {
 async fn a_strict_policy_waits_for_verification_to_finish() {
     let f = fixture().await;
     // A revision whose report is not there yet (its verify task has not run).
-    let req = StartUpload { product: None, files: vec![DeclaredFile { path: "b".into(), size: 1 }], force: false };
+    let req = StartUpload {
+        product: None,
+        files: vec![DeclaredFile { path: "b".into(), size: 1 }],
+        force: false,
+        base: None,
+    };
     let started = start_upload(f.app(), &f.rita(), rel(), req).await.unwrap();
     let token = started.files[0].upload.url.rsplit('/').next().unwrap().to_string();
     f.w.blobs.accept_upload(&token, Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(b"b"))]))).await.unwrap();

@@ -35,7 +35,12 @@ async fn candidate() -> World {
     let w = world().await;
     let change = PolicyOverride { strict: Some(false), min_vote_hours: Some(48), ..Default::default() };
     trs_app::projects::set_policy(&w.app, &w.rm.caller(), &"foo".parse().unwrap(), None, change).await.unwrap();
-    let req = StartUpload { product: None, files: vec![DeclaredFile { path: "a.txt".into(), size: 1 }], force: false };
+    let req = StartUpload {
+        product: None,
+        files: vec![DeclaredFile { path: "a.txt".into(), size: 1 }],
+        force: false,
+        base: None,
+    };
     let started = start_upload(&w.app, &w.rm.caller(), release(), req).await.unwrap();
     let token = started.files[0].upload.url.rsplit('/').next().unwrap().to_string();
     w.blobs.accept_upload(&token, Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(b"a"))]))).await.unwrap();
