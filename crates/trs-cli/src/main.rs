@@ -23,10 +23,12 @@ where
 async fn run(cli: Cli) -> CliResult<()> {
     let g = &cli.global;
     match &cli.command {
-        Command::Serve { data, listen, public_url } => commands::serve::run(data, *listen, public_url.clone()).await,
-        Command::Admin { command: AdminCommand::Bootstrap { data, uid, cert } } => {
+        Command::Serve { data, backend, listen, public_url } => {
+            commands::serve::run(data, backend, *listen, public_url.clone()).await
+        }
+        Command::Admin { command: AdminCommand::Bootstrap { data, backend, uid, cert } } => {
             check::<trs_core::PersonUid>(uid)?;
-            commands::admin::bootstrap(data, uid, cert, g.json).await
+            commands::admin::bootstrap(data, backend, uid, cert, g.json).await
         }
         Command::Person { command: PersonCommand::Add { uid, cert, name, email } } => {
             check::<trs_core::PersonUid>(uid)?;

@@ -31,7 +31,12 @@ pub struct AwsSettings {
 pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(endpoint) = endpoint {
-        let region = aws_config::meta::region::RegionProviderChain::default_provider().or_else("us-east-1");
+        // Environment and profile only: a local server has no instance metadata to ask.
+        let region = aws_config::meta::region::RegionProviderChain::first_try(
+            aws_config::environment::EnvironmentVariableRegionProvider::new(),
+        )
+        .or_else(aws_config::profile::ProfileFileRegionProvider::builder().build())
+        .or_else("us-east-1");
         loader = loader.endpoint_url(endpoint).region(region);
     }
     loader.load().await

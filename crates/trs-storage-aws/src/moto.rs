@@ -93,6 +93,8 @@ impl MotoServer {
             ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.into()),
             ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.into()),
             ("AWS_REGION", REGION.into()),
+            // Nothing to ask on a laptop or in CI; never reach for the metadata address.
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
             ("TRS_AWS_ENDPOINT", self.endpoint.clone()),
         ]
     }
