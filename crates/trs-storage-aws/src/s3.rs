@@ -214,7 +214,8 @@ impl S3BlobStore {
             .to_string();
         let result = async {
             let parts = parts(upload_id.clone()).await?;
-            self.client
+            let completed = self
+                .client
                 .complete_multipart_upload()
                 .bucket(&self.bucket)
                 .key(key)
@@ -222,16 +223,13 @@ impl S3BlobStore {
                 .if_none_match("*")
                 .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
                 .send()
-                .await
-                .map(drop)
-                .or_else(|e| if completed_despite_parse_error(&e) { Ok(()) } else { Err(e) })
-                .map_err(|e| {
-                    if already_exists(&e) {
-                        BlobError::AlreadyExists(key.to_string())
-                    } else {
-                        backend("CompleteMultipartUpload", key, e)
-                    }
-                })
+                .await;
+            match completed {
+                Ok(_) => Ok(()),
+                Err(e) if completed_despite_parse_error(&e) => Ok(()),
+                Err(e) if already_exists(&e) => Err(BlobError::AlreadyExists(key.to_string())),
+                Err(e) => Err(backend("CompleteMultipartUpload", key, e)),
+            }
         }
         .await;
         if result.is_err() {
