@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every test, on a fresh machine: installs what the tests need
-# (GnuPG for real-key interop, cargo-nextest for the runner), then runs the whole workspace.
+# (GnuPG for real-key interop, moto and cfn-lint for the AWS parts, cargo-nextest for the
+# runner), lints the CloudFormation template, then runs the whole workspace.
 # It ends with nextest's summary line, so a run that executed no tests is visible.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,6 +15,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}"
 fi
+# moto emulates S3 and DynamoDB for the AWS stores' contract suite and the AWS end-to-end test;
+# cfn-lint checks the deployment template.
+if ! python3 -c 'import moto.moto_server.werkzeug_app, werkzeug; from importlib.metadata import version; assert int(version("moto").split(".")[0]) >= 5' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5'
+fi
+if ! command -v cfn-lint >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check cfn-lint
+fi
+cfn-lint infra/template.json
+
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi

@@ -129,6 +129,12 @@ pub struct Server {
 impl Server {
     /// Bootstraps `admin_uid` with `admin_cert`, then starts the server on a free port.
     pub fn start(admin_uid: &str, admin_cert: &Path) -> Self {
+        Self::start_with_env(admin_uid, admin_cert, &[])
+    }
+
+    /// [`Server::start`] with extra environment for both `trs admin bootstrap` and `trs serve`
+    /// (e.g. `TRS_BACKEND=aws` and where its table and bucket are).
+    pub fn start_with_env(admin_uid: &str, admin_cert: &Path, env: &[(&str, String)]) -> Self {
         let data = tempfile::tempdir().unwrap();
         let out = Command::new(trs_bin())
             .args([
@@ -139,13 +145,18 @@ impl Server {
                 admin_uid,
                 admin_cert.to_str().unwrap(),
             ])
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .output()
             .unwrap();
         assert!(out.status.success(), "bootstrap failed: {}", String::from_utf8_lossy(&out.stderr));
-        Self::start_on(data)
+        Self::start_on_with_env(data, env)
     }
 
     pub fn start_on(data: TempDir) -> Self {
+        Self::start_on_with_env(data, &[])
+    }
+
+    fn start_on_with_env(data: TempDir, env: &[(&str, String)]) -> Self {
         let mut child = Command::new(trs_bin())
             // A lifecycle tick every second, so dates in the past take effect within the test.
             .args([
@@ -158,6 +169,7 @@ impl Server {
                 "1",
             ])
             .env("TRS_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -381,6 +393,11 @@ impl Team {
 
     /// The same team with the release manager's key of another GnuPG algorithm (`rsa3072`, …).
     pub fn with_rm_algo(algo: &str) -> Self {
+        Self::with_server_env(algo, &[])
+    }
+
+    /// The same team on a server started with extra environment (see [`Server::start_with_env`]).
+    pub fn with_server_env(algo: &str, env: &[(&str, String)]) -> Self {
         let gpg = Gpg::new();
         let work = tempfile::tempdir().unwrap();
         let admin = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
@@ -389,7 +406,7 @@ impl Team {
         let rita_cert = work.path().join("rita.asc");
         gpg.export_public(&admin, &ada_cert);
         gpg.export_public(&rm, &rita_cert);
-        let server = Server::start("ada", &ada_cert);
+        let server = Server::start_with_env("ada", &ada_cert, env);
         let team = Team { gpg, server, admin, rm, work };
         ok(&team.as_admin(&["person", "add", "rita", rita_cert.to_str().unwrap(), "--name", "Rita RM"]));
         ok(&team.as_admin(&["project", "create", "foo", "--members", "ada", "--release-managers", "rita"]));

@@ -1,6 +1,6 @@
 //! The command surface. It is a contract other tools rely on: change it only compatibly.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -34,11 +34,14 @@ pub struct Global {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the whole service on this machine (embedded store, no cloud account).
+    /// Run the whole service on this machine (embedded store, no cloud account; or DynamoDB
+    /// and S3 with --backend aws).
     Serve {
-        /// Folder holding all data (created if missing).
+        /// Folder holding all data (created if missing; embedded backend).
         #[arg(long, default_value = "./trs-data")]
         data: PathBuf,
+        #[command(flatten)]
+        backend: BackendArgs,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -187,12 +190,42 @@ pub enum Command {
     },
 }
 
+/// Where the server's data lives.
+#[derive(Args, Debug, Clone)]
+pub struct BackendArgs {
+    /// `embedded`: the --data folder. `aws`: a DynamoDB table and an S3 bucket, reached with
+    /// the standard AWS configuration (AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID, …).
+    #[arg(long, env = "TRS_BACKEND", value_enum, default_value_t = BackendKind::Embedded)]
+    pub backend: BackendKind,
+    /// Endpoint of an S3/DynamoDB-compatible server instead of AWS (e.g. moto: http://127.0.0.1:5000).
+    #[arg(long, env = "TRS_AWS_ENDPOINT")]
+    pub aws_endpoint: Option<String>,
+    /// DynamoDB table (the stack's ItemsTableName output).
+    #[arg(long, env = "TRS_AWS_TABLE")]
+    pub aws_table: Option<String>,
+    /// S3 bucket for release files (the stack's ReleaseFilesBucketName output).
+    #[arg(long, env = "TRS_AWS_BUCKET")]
+    pub aws_bucket: Option<String>,
+    /// Create the table and bucket from infra/template.json if they are missing (for local
+    /// servers; on AWS the CloudFormation stack creates them).
+    #[arg(long, env = "TRS_AWS_CREATE")]
+    pub aws_create: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Embedded,
+    Aws,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
     /// Register the first admin, before `trs serve` runs. Refuses if an admin exists.
     Bootstrap {
         #[arg(long, default_value = "./trs-data")]
         data: PathBuf,
+        #[command(flatten)]
+        backend: BackendArgs,
         /// The admin's user id.
         #[arg(id = "admin_uid", value_name = "UID")]
         uid: String,

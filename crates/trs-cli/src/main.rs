@@ -41,13 +41,13 @@ fn check_release(project: &str, version: &str, product: Option<&str>) -> CliResu
 async fn run(cli: Cli) -> CliResult<()> {
     let g = &cli.global;
     match &cli.command {
-        Command::Serve { data, listen, public_url, lifecycle_every } => {
+        Command::Serve { data, backend, listen, public_url, lifecycle_every } => {
             let every = std::time::Duration::from_secs(*lifecycle_every);
-            commands::serve::run(data, *listen, public_url.clone(), every).await
+            commands::serve::run(data, backend, *listen, public_url.clone(), every).await
         }
-        Command::Admin { command: AdminCommand::Bootstrap { data, uid, cert } } => {
+        Command::Admin { command: AdminCommand::Bootstrap { data, backend, uid, cert } } => {
             check::<trs_core::PersonUid>(uid)?;
-            commands::admin::bootstrap(data, uid, cert, g.json).await
+            commands::admin::bootstrap(data, backend, uid, cert, g.json).await
         }
         Command::Person { command: PersonCommand::Add { uid, cert, name, email } } => {
             check::<trs_core::PersonUid>(uid)?;

@@ -152,3 +152,76 @@ pub fn check_key(key: &str) -> Result<(), BlobError> {
     }
     Ok(())
 }
+
+/// The HTTP headers an object is stored and served with: decided here, once, for every store
+/// and every server (S3 keeps them on the object, so CloudFront serves them as they are).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectHeaders {
+    pub content_type: &'static str,
+    pub cache_control: &'static str,
+}
+
+/// Files at a release's public path never change (a public path is never overwritten), so
+/// caches keep them for a year without asking again.
+pub const IMMUTABLE_PUBLIC: &str = "public, max-age=31536000, immutable";
+/// Content-addressed files (`files/sha512/…`) never change either, but are not public.
+pub const IMMUTABLE_PRIVATE: &str = "private, max-age=31536000, immutable";
+/// Staged uploads and anything else: not to be cached.
+pub const NO_STORE: &str = "no-store";
+
+/// Key prefixes of the public download tree (trs-app's `storage_keys::public_prefix`).
+pub const PUBLIC_PREFIXES: [&str; 2] = ["current/", "archive/"];
+
+pub fn object_headers(key: &str) -> ObjectHeaders {
+    let cache_control = if PUBLIC_PREFIXES.iter().any(|p| key.starts_with(p)) {
+        IMMUTABLE_PUBLIC
+    } else if key.starts_with("files/") {
+        IMMUTABLE_PRIVATE
+    } else {
+        NO_STORE
+    };
+    ObjectHeaders { content_type: content_type(key), cache_control }
+}
+
+/// The media type of a release file by its name. Archives are served as themselves (never
+/// `Content-Encoding: gzip`, which would make browsers unpack a `.tar.gz` on download).
+pub fn content_type(key: &str) -> &'static str {
+    let name = key.rsplit('/').next().unwrap_or(key).to_ascii_lowercase();
+    let ext = |e: &str| name.ends_with(e);
+    if ext(".tar.gz") || ext(".tgz") || ext(".gz") {
+        "application/gzip"
+    } else if ext(".zip") {
+        "application/zip"
+    } else if ext(".jar") {
+        "application/java-archive"
+    } else if ext(".bz2") {
+        "application/x-bzip2"
+    } else if ext(".xz") {
+        "application/x-xz"
+    } else if ext(".asc") {
+        "application/pgp-signature"
+    } else if ext(".sha512") || ext(".sha256") || ext(".sha1") || ext(".md5") || ext(".txt") || name == "keys" {
+        "text/plain; charset=utf-8"
+    } else if ext(".json") {
+        "application/json"
+    } else if ext(".html") {
+        "text/html; charset=utf-8"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::*;
+
+    #[test]
+    fn public_release_files_are_immutable_and_typed() {
+        let h = object_headers("current/foo/1.0/foo-1.0.tar.gz");
+        assert_eq!((h.content_type, h.cache_control), ("application/gzip", IMMUTABLE_PUBLIC));
+        assert_eq!(object_headers("archive/foo/0.9/foo-0.9.zip.asc").content_type, "application/pgp-signature");
+        assert_eq!(object_headers("uploads/abc/0").cache_control, NO_STORE);
+        assert_eq!(object_headers("files/sha512/ab/abcd").cache_control, IMMUTABLE_PRIVATE);
+        assert_eq!(object_headers("current/foo/1.0/KEYS").content_type, "text/plain; charset=utf-8");
+    }
+}

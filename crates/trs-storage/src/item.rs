@@ -168,6 +168,86 @@ impl StoreError {
     }
 }
 
+/// DynamoDB's limits for key attributes, so that every store refuses what AWS refuses.
+pub const MAX_PK_BYTES: usize = 2048;
+pub const MAX_SK_BYTES: usize = 1024;
+
+/// Checks one key (of an item or of its index entry) as every store must: both parts present,
+/// within DynamoDB's sizes, and without NUL (which the embedded store's encoding reserves).
+pub fn check_key(key: &Key, what: &str) -> Result<(), StoreError> {
+    let check = |part: &str, name: &str, max: usize| {
+        if part.is_empty() {
+            return Err(StoreError::Invalid(format!("{what} {name} must not be empty")));
+        }
+        if part.len() > max {
+            return Err(StoreError::Invalid(format!("{what} {name} is longer than {max} bytes")));
+        }
+        if part.contains('\0') {
+            return Err(StoreError::Invalid(format!("{what} {name} {part:?} contains a NUL character")));
+        }
+        Ok(())
+    };
+    check(&key.pk, "partition key", MAX_PK_BYTES)?;
+    check(&key.sk, "sort key", MAX_SK_BYTES)
+}
+
+/// Checks one write as every store must before sending it: keys, index key and body size.
+pub fn validate_write(op: &WriteOp) -> Result<(), StoreError> {
+    check_key(op.key(), "item")?;
+    if let WriteOp::Put { item, .. } = op {
+        if let Some(g) = &item.gsi1 {
+            check_key(g, "gsi1")?;
+        }
+        let size = serde_json::to_vec(&item.body).map_err(|e| StoreError::Invalid(e.to_string()))?.len();
+        if size > MAX_ITEM_BYTES {
+            return Err(StoreError::Invalid(format!(
+                "item {:?} body is {size} bytes, more than the limit of {MAX_ITEM_BYTES}",
+                item.key
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a transaction as every store must: at most [`MAX_TRANSACTION_ITEMS`] operations, each
+/// valid, no two on one key.
+pub fn validate_transaction(ops: &[WriteOp]) -> Result<(), StoreError> {
+    if ops.len() > MAX_TRANSACTION_ITEMS {
+        return Err(StoreError::Invalid(format!(
+            "a transaction has {} operations, more than the limit of {MAX_TRANSACTION_ITEMS}",
+            ops.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for op in ops {
+        validate_write(op)?;
+        if !seen.insert(op.key()) {
+            return Err(StoreError::Invalid(format!(
+                "a transaction has more than one operation on item {:?}",
+                op.key()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a query as every store must: a limit of at least one and a usable partition key.
+pub fn validate_query(query: &Query) -> Result<(), StoreError> {
+    if query.limit == 0 {
+        return Err(StoreError::Invalid("query limit must be at least 1".into()));
+    }
+    if query.pk.is_empty() || query.pk.contains('\0') {
+        return Err(StoreError::Invalid(format!("query partition key {:?} is empty or contains NUL", query.pk)));
+    }
+    Ok(())
+}
+
+/// Whether an item with this expiry is visible at `now` (unix seconds): expired items are
+/// absent to reads and conditions alike, whenever the store physically removes them.
+pub fn is_live(expires_at: Option<i64>, now: i64) -> bool {
+    expires_at.is_none_or(|at| at >= now)
+}
+
 #[async_trait]
 pub trait ItemStore: Send + Sync + 'static {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;

@@ -15,5 +15,5 @@ pub mod item;
 #[cfg(feature = "contract")]
 pub mod contract;
 
-pub use blob::{BlobError, BlobMeta, BlobStore, ByteStream, UploadUrl};
+pub use blob::{BlobError, BlobMeta, BlobStore, ByteStream, ObjectHeaders, UploadUrl, object_headers};
 pub use item::{Condition, Item, ItemStore, Key, Page, Query, SortKeyRange, StoreError, WriteOp};

@@ -1,19 +1,20 @@
 //! `trs admin bootstrap`: registers the first admin directly in the data folder, before the
 //! server runs (there is nobody yet who could sign an API call to do it).
 
+use crate::cli::{BackendArgs, BackendKind};
 use crate::error::{CliResult, failed};
 use crate::output;
 use std::path::Path;
-use std::sync::Arc;
 use trs_app::{App, people};
 
-pub async fn bootstrap(data: &Path, uid: &str, cert: &Path, json: bool) -> CliResult<()> {
+pub async fn bootstrap(data: &Path, backend: &BackendArgs, uid: &str, cert: &Path, json: bool) -> CliResult<()> {
     let uid = uid.parse().map_err(failed)?;
     let certificate = std::fs::read(cert).map_err(|e| failed(format!("cannot read {}: {e}", cert.display())))?;
-    let (items, blobs) = trs_storage::embedded::open_data_dir(data, "http://127.0.0.1".into()).map_err(|e| {
-        failed(format!("cannot open data folder {}: {e} (is `trs serve` running on it?)", data.display()))
+    let stores = super::backend::open(backend, data, "http://127.0.0.1").await.map_err(|e| match backend.backend {
+        BackendKind::Embedded => failed(format!("{e} (is `trs serve` running on it?)")),
+        BackendKind::Aws => e,
     })?;
-    let app = App::new(Arc::new(items), Arc::new(blobs));
+    let app = App::new(stores.items, stores.blobs);
     let person = people::bootstrap_admin(&app, people::NewPerson { uid, name: None, email: None, certificate })
         .await
         .map_err(failed)?;

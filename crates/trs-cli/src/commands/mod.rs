@@ -1,6 +1,7 @@
 //! One module per command group; each turns parsed arguments into API calls and output.
 
 pub mod admin;
+pub mod backend;
 pub mod bench;
 pub mod keys;
 pub mod lifecycle;

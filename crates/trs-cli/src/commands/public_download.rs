@@ -17,8 +17,9 @@ pub fn routes() -> Router<App> {
         .route("/archive/{*rest}", get(|s, p| serve(s, "archive", p)))
 }
 
-/// Files at a version's path never change; `latest` moves, so it is revalidated.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Files at a version's path never change (the same headers S3 keeps on them for the CDN);
+/// `latest` moves, so it is revalidated.
+const IMMUTABLE: &str = trs_storage::blob::IMMUTABLE_PUBLIC;
 const LATEST: &str = "public, max-age=60, must-revalidate";
 
 async fn serve(State(app): State<App>, segment: &'static str, Path(rest): Path<String>) -> Result<Response, ApiError> {
@@ -32,7 +33,7 @@ async fn serve(State(app): State<App>, segment: &'static str, Path(rest): Path<S
     let body = app.blobs.get(&file.object).await.map_err(AppError::from)?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_TYPE, trs_storage::object_headers(&file.object).content_type.to_string()),
             (header::CONTENT_LENGTH, meta.size.to_string()),
             (header::CACHE_CONTROL, if file.via_latest { LATEST } else { IMMUTABLE }.to_string()),
         ],

@@ -1,23 +1,21 @@
 //! `trs serve`: the embedded host. Every function handler's routes behind one HTTP server,
-//! the embedded stores in one data folder, the verify worker on tokio, and a scheduler tick
-//! that sweeps queued tasks (so nothing queued before a crash is forgotten), and the lifecycle
-//! tick on its own interval. Committed events are appended to `DATA/events.ndjson`.
+//! over the embedded stores in one data folder or DynamoDB and S3 (`--backend aws`), the
+//! verify worker on tokio, a scheduler tick that sweeps queued tasks (so nothing queued
+//! before a crash is forgotten), and the lifecycle tick on its own interval. Committed events
+//! are appended to `DATA/events.ndjson`.
 
+use super::backend::Stores;
+use crate::cli::BackendArgs;
 use crate::error::{CliResult, failed};
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::response::IntoResponse;
-use axum::routing::{get, put};
-use futures::TryStreamExt;
+use axum::routing::get;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use trs_app::{App, AppError, TaskNotifier};
+use trs_app::{App, TaskNotifier};
 use trs_core::OpaqueId;
-use trs_http::ApiError;
-use trs_storage::embedded::{EmbeddedBlobStore, EmbeddedItemStore};
+use trs_storage::embedded::EmbeddedItemStore;
 
 /// How often queued tasks are swept even if no announcement arrived.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
@@ -30,23 +28,15 @@ impl TaskNotifier for ChannelNotifier {
     }
 }
 
-/// Builds the router with every function's routes over the data folder, and its worker.
-pub fn build(data: &std::path::Path, public_url: &str, lifecycle_every: Duration) -> CliResult<(Router, Worker)> {
-    let (items, blobs) = trs_storage::embedded::open_data_dir(data, public_url.to_string())
-        .map_err(|e| failed(format!("cannot open data folder {}: {e}", data.display())))?;
-    let blobs = Arc::new(blobs);
-    let items = Arc::new(items);
+/// Builds the router with every function's routes over already opened stores, and its worker.
+pub fn build(stores: Stores, data: &std::path::Path, lifecycle_every: Duration) -> CliResult<(Router, Worker)> {
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut app = App::new(items.clone(), blobs.clone());
+    let mut app = App::new(stores.items, stores.blobs);
     app.notifier = Arc::new(ChannelNotifier(tx));
     app.events = Arc::new(
         super::ndjson_sink::NdjsonSink::open(data)
             .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?,
     );
-    let blob_upload = Router::new()
-        .route("/api/v1/blob-upload/{token}", put(accept_upload))
-        .layer(DefaultBodyLimit::disable())
-        .with_state(blobs);
     let router = Router::new()
         .route("/api/v1/health", get(|| async { "ok\n" }))
         .merge(trs_function_admin::routes())
@@ -58,28 +48,17 @@ pub fn build(data: &std::path::Path, public_url: &str, lifecycle_every: Duration
         .merge(trs_function_stream::routes())
         .merge(super::public_download::routes())
         .with_state(app.clone())
-        .merge(blob_upload);
-    Ok((router, Worker { app, items, rx, lifecycle_every }))
+        .merge(stores.routes);
+    Ok((router, Worker { app, purge: stores.purge, rx, lifecycle_every }))
 }
 
 /// The background half of the host: runs announced tasks, and on every tick sweeps queued
-/// tasks and purges expired items (nonces, abandoned upload sessions).
+/// tasks and purges expired items (nonces, abandoned upload sessions) where the store needs it.
 pub struct Worker {
     app: App,
-    items: Arc<EmbeddedItemStore>,
+    purge: Option<Arc<EmbeddedItemStore>>,
     rx: mpsc::UnboundedReceiver<OpaqueId>,
     lifecycle_every: Duration,
-}
-
-/// The embedded blob store's upload URL endpoint (the role S3's presigned PUT plays on AWS).
-async fn accept_upload(
-    State(blobs): State<Arc<EmbeddedBlobStore>>,
-    Path(token): Path<String>,
-    body: Body,
-) -> Result<impl IntoResponse, ApiError> {
-    let stream = body.into_data_stream().map_err(std::io::Error::other);
-    let meta = blobs.accept_upload(&token, Box::pin(stream)).await.map_err(AppError::from)?;
-    Ok((axum::http::StatusCode::CREATED, axum::Json(meta)))
 }
 
 impl Worker {
@@ -96,7 +75,9 @@ impl Worker {
                         Ok(tasks) => for t in tasks { run_one(&self.app, &t.id).await },
                         Err(e) => tracing::error!(error = %e, "could not list queued tasks"),
                     }
-                    if let Err(e) = self.items.purge_expired().await {
+                    if let Some(items) = &self.purge
+                        && let Err(e) = items.purge_expired().await
+                    {
                         tracing::error!(error = %e, "could not purge expired items");
                     }
                 }
@@ -123,6 +104,7 @@ async fn run_one(app: &App, id: &OpaqueId) {
 
 pub async fn run(
     data: &std::path::Path,
+    backend: &BackendArgs,
     listen: SocketAddr,
     public_url: Option<String>,
     lifecycle_every: Duration,
@@ -131,9 +113,11 @@ pub async fn run(
         tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(failed)?;
     let public_url = public_url.unwrap_or_else(|| format!("http://{bound}"));
-    let (router, worker) = build(data, &public_url, lifecycle_every)?;
+    let stores = super::backend::open(backend, data, &public_url).await?;
+    let description = stores.description.clone();
+    let (router, worker) = build(stores, data, lifecycle_every)?;
     tokio::spawn(worker.run());
-    eprintln!("trs serving on {public_url} (listening on {bound}), data in {}", data.display());
+    eprintln!("trs serving on {public_url} (listening on {bound}), {description}");
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -9,7 +9,6 @@
 //! unique within an index partition (items sharing one could be skipped across a page boundary;
 //! DynamoDB has the same caveat with its own cursor).
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,7 +17,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTran
 
 use super::keys::{self, End};
 use crate::item::{
-    Condition, Item, ItemStore, Key, MAX_ITEM_BYTES, MAX_TRANSACTION_ITEMS, Page, Query, StoreError, WriteOp,
+    Condition, Item, ItemStore, Key, Page, Query, StoreError, WriteOp, validate_transaction, validate_write,
 };
 
 /// `keys::encode(key)` -> the item as JSON.
@@ -40,7 +39,7 @@ fn now() -> i64 {
 }
 
 fn is_live(item: &Item, now: i64) -> bool {
-    item.expires_at.is_none_or(|at| at >= now)
+    crate::item::is_live(item.expires_at, now)
 }
 
 fn decode_item(bytes: &[u8], key: &Key) -> Result<Item, StoreError> {
@@ -119,23 +118,6 @@ impl EmbeddedItemStore {
     }
 }
 
-fn validate(op: &WriteOp) -> Result<(), StoreError> {
-    keys::check_key(op.key(), "item")?;
-    if let WriteOp::Put { item, .. } = op {
-        if let Some(g) = &item.gsi1 {
-            keys::check_key(g, "gsi1")?;
-        }
-        let size = serde_json::to_vec(&item.body).map_err(|e| StoreError::Invalid(e.to_string()))?.len();
-        if size > MAX_ITEM_BYTES {
-            return Err(StoreError::Invalid(format!(
-                "item {:?} body is {size} bytes, more than the limit of {MAX_ITEM_BYTES}",
-                item.key
-            )));
-        }
-    }
-    Ok(())
-}
-
 fn holds(condition: Condition, current: Option<&Item>) -> bool {
     match condition {
         Condition::None => true,
@@ -204,12 +186,7 @@ fn scan<V: redb::Value + 'static>(
     query: &Query,
     mut item_of: impl FnMut(&[u8], V::SelfType<'_>) -> Result<Option<(String, Item)>, StoreError>,
 ) -> Result<Page, StoreError> {
-    if query.limit == 0 {
-        return Err(StoreError::Invalid("query limit must be at least 1".into()));
-    }
-    if query.pk.is_empty() || query.pk.contains('\0') {
-        return Err(StoreError::Invalid(format!("query partition key {:?} is empty or contains NUL", query.pk)));
-    }
+    crate::item::validate_query(query)?;
     let Some((lower, upper)) = keys::query_range(query) else {
         return Ok(Page { items: vec![], next: None });
     };
@@ -249,33 +226,18 @@ impl ItemStore for EmbeddedItemStore {
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         let op = WriteOp::Put { item, condition };
-        validate(&op)?;
+        validate_write(&op)?;
         self.write(vec![op], true).await
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
         let op = WriteOp::Delete { key: key.clone(), condition };
-        validate(&op)?;
+        validate_write(&op)?;
         self.write(vec![op], true).await
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        if ops.len() > MAX_TRANSACTION_ITEMS {
-            return Err(StoreError::Invalid(format!(
-                "a transaction has {} operations, more than the limit of {MAX_TRANSACTION_ITEMS}",
-                ops.len()
-            )));
-        }
-        let mut seen = HashSet::new();
-        for op in &ops {
-            validate(op)?;
-            if !seen.insert(op.key()) {
-                return Err(StoreError::Invalid(format!(
-                    "a transaction has more than one operation on item {:?}",
-                    op.key()
-                )));
-            }
-        }
+        validate_transaction(&ops)?;
         if ops.is_empty() {
             return Ok(());
         }

@@ -5,30 +5,11 @@
 //! `gsi_pk 0 gsi_sk 0 pk 0 sk 0` for the index. The terminator sorts below every other byte, so a
 //! string sorts before its own extensions exactly as it does as a `str`, and one partition never
 //! interleaves with another whose name it prefixes ("p" vs "p2"). The price is that keys must
-//! not contain NUL, which [`check_key`] rejects.
+//! not contain NUL, which [`crate::item::check_key`] rejects for every store.
 
-use crate::item::{Key, Query, SortKeyRange, StoreError};
+use crate::item::{Key, Query, SortKeyRange};
 
-/// DynamoDB's limits for key attributes, so that the embedded store refuses what AWS refuses.
-const MAX_PK_BYTES: usize = 2048;
-const MAX_SK_BYTES: usize = 1024;
-
-pub fn check_key(key: &Key, what: &str) -> Result<(), StoreError> {
-    let check = |part: &str, name: &str, max: usize| {
-        if part.is_empty() {
-            return Err(StoreError::Invalid(format!("{what} {name} must not be empty")));
-        }
-        if part.len() > max {
-            return Err(StoreError::Invalid(format!("{what} {name} is longer than {max} bytes")));
-        }
-        if part.contains('\0') {
-            return Err(StoreError::Invalid(format!("{what} {name} {part:?} contains a NUL character")));
-        }
-        Ok(())
-    };
-    check(&key.pk, "partition key", MAX_PK_BYTES)?;
-    check(&key.sk, "sort key", MAX_SK_BYTES)
-}
+pub use crate::item::check_key;
 
 fn push_part(out: &mut Vec<u8>, part: &str) {
     out.extend_from_slice(part.as_bytes());

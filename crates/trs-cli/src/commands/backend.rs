@@ -1,0 +1,89 @@
+//! Where `trs serve` and `trs admin bootstrap` keep their data: the embedded stores in a data
+//! folder, or DynamoDB and S3 (on AWS, or on a local server such as moto).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::response::IntoResponse;
+use axum::routing::put;
+use futures::TryStreamExt;
+use trs_app::AppError;
+use trs_http::ApiError;
+use trs_storage::embedded::{EmbeddedBlobStore, EmbeddedItemStore};
+use trs_storage::{BlobStore, ItemStore};
+
+use crate::cli::{BackendArgs, BackendKind};
+use crate::error::{CliError, CliResult, failed};
+
+/// The opened stores of one backend, with what only that backend needs.
+pub struct Stores {
+    pub items: Arc<dyn ItemStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    /// Routes the backend serves itself: the embedded blob store's upload-URL endpoint (on
+    /// AWS clients upload to S3 directly, through presigned URLs).
+    pub routes: Router,
+    /// Stores whose expired items nothing else removes (DynamoDB's TTL does it on AWS).
+    pub purge: Option<Arc<EmbeddedItemStore>>,
+    /// Where the data is, for the start-up message.
+    pub description: String,
+}
+
+/// Opens the backend's stores. `upload_base_url` is where the embedded store's upload URLs
+/// point (this server's public URL).
+pub async fn open(args: &BackendArgs, data: &Path, upload_base_url: &str) -> CliResult<Stores> {
+    match args.backend {
+        BackendKind::Embedded => {
+            let (items, blobs) = trs_storage::embedded::open_data_dir(data, upload_base_url.to_string())
+                .map_err(|e| failed(format!("cannot open data folder {}: {e}", data.display())))?;
+            let (items, blobs) = (Arc::new(items), Arc::new(blobs));
+            let routes = Router::new()
+                .route("/api/v1/blob-upload/{token}", put(accept_upload))
+                .layer(DefaultBodyLimit::disable())
+                .with_state(blobs.clone());
+            Ok(Stores {
+                items: items.clone(),
+                blobs,
+                routes,
+                purge: Some(items),
+                description: format!("data in {}", data.display()),
+            })
+        }
+        BackendKind::Aws => {
+            let missing = |flag: &str, env: &str| {
+                CliError::Usage(format!("--backend aws needs {flag} (or {env}): the name of the resource to use"))
+            };
+            let settings = trs_storage_aws::AwsSettings {
+                endpoint: args.aws_endpoint.clone(),
+                table: args.aws_table.clone().ok_or_else(|| missing("--aws-table", "TRS_AWS_TABLE"))?,
+                bucket: args.aws_bucket.clone().ok_or_else(|| missing("--aws-bucket", "TRS_AWS_BUCKET"))?,
+            };
+            let (items, blobs) = trs_storage_aws::open(&settings, args.aws_create).await.map_err(failed)?;
+            Ok(Stores {
+                items: Arc::new(items),
+                blobs: Arc::new(blobs),
+                routes: Router::new(),
+                purge: None,
+                description: format!(
+                    "data in DynamoDB table {} and S3 bucket {}{}",
+                    settings.table,
+                    settings.bucket,
+                    settings.endpoint.map(|e| format!(" at {e}")).unwrap_or_default()
+                ),
+            })
+        }
+    }
+}
+
+/// The embedded blob store's upload URL endpoint (the role S3's presigned PUT plays on AWS).
+async fn accept_upload(
+    State(blobs): State<Arc<EmbeddedBlobStore>>,
+    UrlPath(token): UrlPath<String>,
+    body: Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let meta = blobs.accept_upload(&token, Box::pin(stream)).await.map_err(AppError::from)?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(meta)))
+}

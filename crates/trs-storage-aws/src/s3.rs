@@ -1,0 +1,500 @@
+//! [`BlobStore`] on one S3 bucket.
+//!
+//! - `put_if_absent`: bodies up to [`PART_SIZE`] go in one `PutObject`, larger ones as a
+//!   multipart upload, one part buffered at a time (memory stays at one part whatever the
+//!   size). Both are conditional on `If-None-Match: *`, which S3 evaluates when the object
+//!   would become visible (at `CompleteMultipartUpload` for multipart); a refused or failed
+//!   upload is aborted, so nothing is ever visible under the key.
+//! - `copy_if_absent`: a server-side multipart copy (`UploadPartCopy`, no bytes through trs)
+//!   completed with `If-None-Match: *`. A plain `CopyObject` would do in one request, but
+//!   moto ignores `If-None-Match` on it, and a HEAD before the copy would leave a window in
+//!   which two promotions both "win"; completing a multipart upload is conditional on S3 and
+//!   on moto alike. Cost: three requests (one more per 1 GiB beyond the first GiB).
+//! - `upload_url`: a presigned `PutObject` URL whose signature covers `If-None-Match: *` and
+//!   the content type, so the client's upload is conditional too. S3 checks the signature and
+//!   its expiry; moto checks neither, so tests against moto cannot prove that an expired or
+//!   altered URL is refused (the embedded store's own check is tested for that).
+//!
+//! Content-Type and Cache-Control come from [`trs_storage::object_headers`] on every write.
+//! S3 does not compute SHA-512, so [`BlobMeta::sha512`] is only known to the `put_if_absent`
+//! that streamed the bytes; `head` and `list` leave it `None` (callers hash when they need it).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream as S3Body;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use sha2::{Digest, Sha256, Sha512};
+use trs_storage::blob::{check_key, hash_state};
+use trs_storage::{BlobError, BlobMeta, BlobStore, ByteStream, UploadUrl, object_headers};
+
+/// Size of each part of a multipart upload, and the largest body sent as one `PutObject`.
+/// S3's minimum part size is 5 MiB; 8 MiB keeps the request count of a 2 GiB file at 256.
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// Size of each part of a server-side copy (S3 allows up to 5 GiB per `UploadPartCopy`).
+const COPY_PART_SIZE: u64 = 1024 * 1024 * 1024;
+
+/// S3's smallest part size (all parts but the last).
+pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct S3BlobStore {
+    client: Client,
+    bucket: String,
+    part_size: usize,
+}
+
+fn status<E, R: HttpStatus>(e: &SdkError<E, R>) -> Option<u16> {
+    e.raw_response().map(HttpStatus::status_code)
+}
+
+/// The HTTP status of a raw response (a trait so that [`status`] works for every operation).
+trait HttpStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HttpStatus for aws_sdk_s3::config::http::HttpResponse {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+fn backend<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    what: &str,
+    key: &str,
+    e: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> BlobError {
+    let http = status(&e).map(|s| format!("HTTP {s} ")).unwrap_or_default();
+    let detail = match e.as_service_error() {
+        Some(s) if s.code().is_some() => format!("{} {}", s.code().unwrap_or_default(), s.message().unwrap_or("")),
+        _ => format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)),
+    };
+    BlobError::Backend(format!("S3 {what} {key}: {http}{detail}"))
+}
+
+/// `If-None-Match: *` refused: 412, or 409 when S3 saw a concurrent conditional write to the
+/// same key win (S3 says to retry; the retry would meet the winner's object and get 412).
+fn already_exists<E, R: HttpStatus>(e: &SdkError<E, R>) -> bool {
+    matches!(status(e), Some(412) | Some(409))
+}
+
+/// moto answers `CompleteMultipartUpload` with a `CompleteMultipartUploadResponse` root
+/// element where S3 (and the SDK's parser) has `CompleteMultipartUploadResult`. A 200 whose
+/// body is such a document, and no `<Error>` (S3 may report a failure inside a 200), did
+/// complete the upload.
+fn completed_despite_parse_error<E>(e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> bool {
+    let Some(raw) = e.raw_response() else { return false };
+    let body = raw.body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
+    raw.status().as_u16() == 200 && body.contains("<CompleteMultipartUploadResponse") && !body.contains("<Error>")
+}
+
+/// An object-key path for `x-amz-copy-source`: every byte outside the unreserved set
+/// percent-encoded, `/` kept.
+fn copy_source(bucket: &str, key: &str) -> String {
+    let mut out = format!("{bucket}/");
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Reads up to `limit` bytes from `body` (the stream's chunk boundaries do not matter), or
+/// fewer at its end; `carry` holds the bytes of a chunk that overran the previous part.
+async fn fill(body: &mut ByteStream, carry: &mut Bytes, limit: usize, key: &str) -> Result<Bytes, BlobError> {
+    let mut buf = BytesMut::with_capacity(limit.min(carry.len().max(64 * 1024)));
+    loop {
+        if !carry.is_empty() {
+            let take = (limit - buf.len()).min(carry.len());
+            buf.extend_from_slice(&carry.split_to(take));
+        }
+        if buf.len() == limit {
+            return Ok(buf.freeze());
+        }
+        match body.next().await {
+            Some(Ok(chunk)) => *carry = chunk,
+            Some(Err(e)) => {
+                return Err(BlobError::Io(std::io::Error::new(e.kind(), format!("reading the body of {key}: {e}"))));
+            }
+            None => return Ok(buf.freeze()),
+        }
+    }
+}
+
+struct Hashes {
+    sha512: Sha512,
+    sha256: Sha256,
+    size: u64,
+}
+
+impl Hashes {
+    fn update(&mut self, bytes: &[u8]) {
+        self.sha512.update(bytes);
+        self.sha256.update(bytes);
+        self.size += bytes.len() as u64;
+    }
+
+    fn meta(self, key: &str) -> BlobMeta {
+        BlobMeta {
+            key: key.to_string(),
+            size: self.size,
+            sha512_state: Some(hash_state::encode(&self.sha512)),
+            sha256_state: Some(hash_state::encode(&self.sha256)),
+            sha512: Some(hex::encode(self.sha512.finalize())),
+        }
+    }
+}
+
+impl S3BlobStore {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        Self { client, bucket: bucket.into(), part_size: PART_SIZE }
+    }
+
+    /// The same store cutting uploads into parts of `bytes` (at least [`MIN_PART_SIZE`]):
+    /// memory per upload in flight is one part.
+    pub fn with_part_size(self, bytes: usize) -> Self {
+        Self { part_size: bytes.max(MIN_PART_SIZE), ..self }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    async fn put_single(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
+        let headers = object_headers(key);
+        let result = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_none_match("*")
+            .content_type(headers.content_type)
+            .cache_control(headers.cache_control)
+            .content_length(bytes.len() as i64)
+            .body(S3Body::from(bytes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if already_exists(&e) => Err(BlobError::AlreadyExists(key.to_string())),
+            Err(e) => Err(backend("PutObject", key, e)),
+        }
+    }
+
+    /// Runs `parts` (which uploads the parts and returns them) inside a multipart upload that is
+    /// completed with `If-None-Match: *`, or aborted if anything fails.
+    async fn multipart<F, Fut>(&self, key: &str, parts: F) -> Result<(), BlobError>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<CompletedPart>, BlobError>>,
+    {
+        let headers = object_headers(key);
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(headers.content_type)
+            .cache_control(headers.cache_control)
+            .send()
+            .await
+            .map_err(|e| backend("CreateMultipartUpload", key, e))?;
+        let upload_id = created
+            .upload_id()
+            .ok_or_else(|| BlobError::Backend(format!("S3 CreateMultipartUpload {key}: no upload id")))?
+            .to_string();
+        let result = async {
+            let parts = parts(upload_id.clone()).await?;
+            let completed = self
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .if_none_match("*")
+                .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+                .send()
+                .await;
+            match completed {
+                Ok(_) => Ok(()),
+                Err(e) if completed_despite_parse_error(&e) => Ok(()),
+                Err(e) if already_exists(&e) => Err(BlobError::AlreadyExists(key.to_string())),
+                Err(e) => Err(backend("CompleteMultipartUpload", key, e)),
+            }
+        }
+        .await;
+        if result.is_err() {
+            // Uploaded parts cost storage until aborted (the bucket's lifecycle rule also
+            // aborts incomplete uploads after a day, in case this request fails too).
+            if let Err(e) =
+                self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(&upload_id).send().await
+            {
+                tracing::warn!(key, error = %backend("AbortMultipartUpload", key, e), "multipart upload left behind");
+            }
+        }
+        result
+    }
+
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+        bytes: Bytes,
+    ) -> Result<CompletedPart, BlobError> {
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .content_length(bytes.len() as i64)
+            .body(S3Body::from(bytes))
+            .send()
+            .await
+            .map_err(|e| backend("UploadPart", key, e))?;
+        Ok(CompletedPart::builder().set_e_tag(out.e_tag().map(str::to_string)).part_number(number).build())
+    }
+
+    async fn get_object(&self, key: &str, range: Option<String>) -> Result<ByteStream, BlobError> {
+        check_key(key)?;
+        let result = self.client.get_object().bucket(&self.bucket).key(key).set_range(range).send().await;
+        let out = match result {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) || status(&e) == Some(404) => {
+                return Err(BlobError::NotFound(key.to_string()));
+            }
+            Err(e) => return Err(backend("GetObject", key, e)),
+        };
+        let body = out.body;
+        Ok(futures::stream::unfold(body, |mut body| async move {
+            match body.try_next().await {
+                Ok(Some(chunk)) => Some((Ok(chunk), body)),
+                Ok(None) => None,
+                Err(e) => Some((Err(std::io::Error::other(format!("S3 GetObject body: {e}"))), body)),
+            }
+        })
+        .boxed())
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3BlobStore {
+    async fn put_if_absent(&self, key: &str, mut body: ByteStream) -> Result<BlobMeta, BlobError> {
+        check_key(key)?;
+        let mut hashes = Hashes { sha512: Sha512::new(), sha256: Sha256::new(), size: 0 };
+        let mut carry = Bytes::new();
+        let part_size = self.part_size;
+        let first = fill(&mut body, &mut carry, part_size, key).await?;
+        hashes.update(&first);
+        if first.len() < part_size {
+            self.put_single(key, first).await?;
+            return Ok(hashes.meta(key));
+        }
+        let hashes = std::sync::Mutex::new(hashes);
+        let (shared, body, carry) = (&hashes, &mut body, &mut carry);
+        self.multipart(key, |upload_id| async move {
+            let mut parts = vec![self.upload_part(key, &upload_id, 1, first).await?];
+            loop {
+                let part = fill(body, carry, part_size, key).await?;
+                if part.is_empty() {
+                    return Ok(parts);
+                }
+                shared.lock().expect("hash state").update(&part);
+                let number = parts.len() as i32 + 1;
+                parts.push(self.upload_part(key, &upload_id, number, part).await?);
+            }
+        })
+        .await?;
+        Ok(hashes.into_inner().expect("hash state").meta(key))
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError> {
+        check_key(key)?;
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => Ok(Some(BlobMeta {
+                key: key.to_string(),
+                size: out.content_length().unwrap_or(0).max(0) as u64,
+                sha512: None,
+                sha512_state: None,
+                sha256_state: None,
+            })),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) || status(&e) == Some(404) => Ok(None),
+            Err(e) => Err(backend("HeadObject", key, e)),
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<ByteStream, BlobError> {
+        self.get_object(key, None).await
+    }
+
+    /// A HEAD for the size (S3 answers a range past the end with what exists, and cannot
+    /// express an empty range), then a ranged GET.
+    async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<ByteStream, BlobError> {
+        let size = self.head(key).await?.ok_or_else(|| BlobError::NotFound(key.to_string()))?.size;
+        if start > end || end > size {
+            return Err(BlobError::InvalidRange { key: key.to_string(), start, end, size });
+        }
+        if start == end {
+            return Ok(futures::stream::empty().boxed());
+        }
+        self.get_object(key, Some(format!("bytes={start}-{}", end - 1))).await
+    }
+
+    async fn copy_if_absent(&self, from: &str, to: &str) -> Result<BlobMeta, BlobError> {
+        check_key(from)?;
+        check_key(to)?;
+        let size = self.head(from).await?.ok_or_else(|| BlobError::NotFound(from.to_string()))?.size;
+        if size == 0 {
+            // UploadPartCopy needs at least one byte to copy; an empty object is its own copy.
+            self.put_single(to, Bytes::new()).await?;
+        } else {
+            let source = copy_source(&self.bucket, from);
+            self.multipart(to, |upload_id| async move {
+                let mut parts = Vec::new();
+                let mut start = 0u64;
+                while start < size {
+                    let end = (start + COPY_PART_SIZE).min(size);
+                    let number = parts.len() as i32 + 1;
+                    let out = self
+                        .client
+                        .upload_part_copy()
+                        .bucket(&self.bucket)
+                        .key(to)
+                        .upload_id(&upload_id)
+                        .part_number(number)
+                        .copy_source(&source)
+                        .copy_source_range(format!("bytes={start}-{}", end - 1))
+                        .send()
+                        .await;
+                    let out = match out {
+                        Ok(out) => out,
+                        Err(e) if status(&e) == Some(404) => return Err(BlobError::NotFound(from.to_string())),
+                        Err(e) => return Err(backend("UploadPartCopy", to, e)),
+                    };
+                    let etag = out.copy_part_result().and_then(|r| r.e_tag()).map(str::to_string);
+                    parts.push(CompletedPart::builder().set_e_tag(etag).part_number(number).build());
+                    start = end;
+                }
+                Ok(parts)
+            })
+            .await?;
+        }
+        Ok(BlobMeta { key: to.to_string(), size, sha512: None, sha512_state: None, sha256_state: None })
+    }
+
+    async fn list(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<BlobMeta>, BlobError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        while out.len() < limit {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_start_after(after.filter(|_| token.is_none()).map(str::to_string))
+                .set_continuation_token(token.take())
+                .max_keys(i32::try_from(limit - out.len()).unwrap_or(1000).min(1000))
+                .send()
+                .await
+                .map_err(|e| backend("ListObjectsV2", prefix, e))?;
+            for object in page.contents() {
+                let Some(key) = object.key() else { continue };
+                out.push(BlobMeta {
+                    key: key.to_string(),
+                    size: object.size().unwrap_or(0).max(0) as u64,
+                    sha512: None,
+                    sha512_state: None,
+                    sha256_state: None,
+                });
+            }
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        check_key(key)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| backend("DeleteObject", key, e))
+    }
+
+    /// A presigned PUT. Its signature covers `If-None-Match: *` and `Content-Type`, which the
+    /// client must send as listed in [`UploadUrl::headers`]. S3 cannot bound the size of a
+    /// presigned PUT (only a POST policy can), so `max_size` is enforced afterwards: the
+    /// upload's commit compares the stored size with the declared one.
+    async fn upload_url(&self, key: &str, expires_at: i64, _max_size: u64) -> Result<UploadUrl, BlobError> {
+        check_key(key)?;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        // SigV4 presigned URLs live at most 7 days.
+        let lifetime = Duration::from_secs((expires_at - now).clamp(1, 7 * 24 * 3600) as u64);
+        let config = PresigningConfig::expires_in(lifetime).map_err(|e| BlobError::Backend(e.to_string()))?;
+        let headers = object_headers(key);
+        let presigned = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_none_match("*")
+            .content_type(headers.content_type)
+            .cache_control(headers.cache_control)
+            .presigned(config)
+            .await
+            .map_err(|e| backend("presigning PutObject", key, e))?;
+        Ok(UploadUrl {
+            method: presigned.method().to_string(),
+            url: presigned.uri().to_string(),
+            headers: presigned.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            expires_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_sources_are_percent_encoded() {
+        assert_eq!(copy_source("b", "files/sha512/ab/x y+z"), "b/files/sha512/ab/x%20y%2Bz");
+        assert_eq!(copy_source("b", "a/ü"), "b/a/%C3%BC");
+    }
+
+    #[tokio::test]
+    async fn fill_cuts_parts_regardless_of_chunks() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let mut body = trs_storage::contract::chunked(&data, 7);
+        let mut carry = Bytes::new();
+        let mut parts = Vec::new();
+        loop {
+            let part = fill(&mut body, &mut carry, 30, "k").await.unwrap();
+            if part.is_empty() {
+                break;
+            }
+            parts.push(part);
+        }
+        assert_eq!(parts.iter().map(Bytes::len).collect::<Vec<_>>(), [30, 30, 30, 10]);
+        assert_eq!(parts.concat(), data);
+    }
+}

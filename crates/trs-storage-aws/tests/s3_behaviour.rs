@@ -1,0 +1,100 @@
+//! What the contract suite cannot see from behind the trait: the requests the S3 store leaves
+//! behind (no multipart upload survives a refused or failed put), the headers objects get,
+//! and presigned upload URLs that carry the put-if-absent condition to the client.
+
+use bytes::Bytes;
+use trs_storage::contract::{chunked, pseudo_random, read_all};
+use trs_storage::{BlobError, BlobStore};
+use trs_storage_aws::moto::MotoServer;
+use trs_storage_aws::{MIN_PART_SIZE, S3BlobStore, clients, provision};
+
+struct Fixture {
+    store: S3BlobStore,
+    s3: aws_sdk_s3::Client,
+    _moto: MotoServer,
+}
+
+async fn fixture() -> Fixture {
+    let moto = MotoServer::start().expect("start moto (test.sh installs moto[server])");
+    let (_, s3) = clients(&moto.sdk_config(), true);
+    provision::ensure_bucket(&s3, "files").await.unwrap();
+    Fixture { store: S3BlobStore::new(s3.clone(), "files").with_part_size(MIN_PART_SIZE), s3, _moto: moto }
+}
+
+impl Fixture {
+    async fn multipart_uploads_in_progress(&self) -> usize {
+        self.s3.list_multipart_uploads().bucket("files").send().await.unwrap().uploads().len()
+    }
+
+    async fn headers(&self, key: &str) -> (String, String) {
+        let head = self.s3.head_object().bucket("files").key(key).send().await.unwrap();
+        (head.content_type().unwrap_or_default().into(), head.cache_control().unwrap_or_default().into())
+    }
+}
+
+#[tokio::test]
+async fn a_refused_multipart_put_is_aborted() {
+    let f = fixture().await;
+    let data = pseudo_random(2 * MIN_PART_SIZE + 10, 1);
+    f.store.put_if_absent("big", chunked(&data, 100_000)).await.unwrap();
+    let again = f.store.put_if_absent("big", chunked(&pseudo_random(2 * MIN_PART_SIZE, 2), 100_000)).await;
+    assert!(matches!(again, Err(BlobError::AlreadyExists(_))), "{again:?}");
+    assert_eq!(f.multipart_uploads_in_progress().await, 0, "the refused upload's parts were aborted");
+    assert!(read_all(f.store.get("big").await.unwrap()).await == data);
+}
+
+#[tokio::test]
+async fn a_multipart_put_whose_body_fails_leaves_nothing() {
+    let f = fixture().await;
+    let part = Bytes::from(pseudo_random(MIN_PART_SIZE, 3));
+    let body = futures::stream::iter(vec![
+        Ok(part.clone()),
+        Ok(part.clone()),
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "client went away")),
+    ]);
+    assert!(f.store.put_if_absent("broken", Box::pin(body)).await.is_err());
+    assert!(f.store.head("broken").await.unwrap().is_none());
+    assert_eq!(f.multipart_uploads_in_progress().await, 0, "the failed upload's parts were aborted");
+}
+
+#[tokio::test]
+async fn objects_get_their_headers_from_one_place() {
+    let f = fixture().await;
+    f.store.put_if_absent("files/sha512/ab/abcd", chunked(b"tarball bytes", 4)).await.unwrap();
+    assert_eq!(
+        f.headers("files/sha512/ab/abcd").await,
+        ("application/octet-stream".into(), trs_storage::blob::IMMUTABLE_PRIVATE.into())
+    );
+    // Promotion's server-side copy sets the public file's own type and a year of caching.
+    f.store.copy_if_absent("files/sha512/ab/abcd", "current/foo/1.0/foo-1.0.tar.gz").await.unwrap();
+    assert_eq!(
+        f.headers("current/foo/1.0/foo-1.0.tar.gz").await,
+        ("application/gzip".into(), "public, max-age=31536000, immutable".into())
+    );
+    assert_eq!(read_all(f.store.get("current/foo/1.0/foo-1.0.tar.gz").await.unwrap()).await, b"tarball bytes");
+}
+
+/// The client sends what the URL lists; the condition travels with it, so a second upload to
+/// the same key is refused by S3 itself. (moto does not check signatures or expiry, so this
+/// cannot show that S3 refuses an expired or altered URL.)
+#[tokio::test]
+async fn presigned_upload_urls_are_put_if_absent() {
+    let f = fixture().await;
+    let url = f.store.upload_url("uploads/s1/0", trs_storage::contract::now() + 600, 100).await.unwrap();
+    assert_eq!(url.method, "PUT");
+    assert!(url.url.contains("X-Amz-Signature="), "a SigV4 presigned URL: {}", url.url);
+    let names: Vec<String> = url.headers.iter().map(|(k, _)| k.to_ascii_lowercase()).collect();
+    assert!(names.contains(&"if-none-match".to_string()), "the condition is a header to send: {names:?}");
+    let http = reqwest::Client::new();
+    let put = |body: &'static [u8]| {
+        let mut request = http.put(&url.url).body(body);
+        for (k, v) in &url.headers {
+            request = request.header(k, v);
+        }
+        request.send()
+    };
+    assert_eq!(put(b"first upload").await.unwrap().status().as_u16(), 200);
+    assert_eq!(put(b"second upload").await.unwrap().status().as_u16(), 412);
+    assert_eq!(read_all(f.store.get("uploads/s1/0").await.unwrap()).await, b"first upload");
+    assert_eq!(f.headers("uploads/s1/0").await, ("application/octet-stream".into(), "no-store".into()));
+}
