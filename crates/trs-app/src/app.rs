@@ -42,17 +42,20 @@ impl Default for Limits {
 }
 
 /// Where a newly queued task is announced so a worker picks it up at once: a channel to a
-/// tokio worker in `trs serve`, a queue message on AWS. The task item itself is already
-/// stored, so an announcement that is lost only delays the task until the next sweep.
+/// tokio worker in `trs serve`, a queue message on AWS (its kind picks the queue). The task
+/// item itself is already stored, so an announcement that is lost only delays the task until
+/// the next sweep.
+#[async_trait::async_trait]
 pub trait TaskNotifier: Send + Sync + 'static {
-    fn task_queued(&self, id: &trs_core::OpaqueId);
+    async fn task_queued(&self, task: &crate::tasks::Task);
 }
 
 /// Announces nothing: tasks wait for the next sweep of queued tasks.
 pub struct NoNotifier;
 
+#[async_trait::async_trait]
 impl TaskNotifier for NoNotifier {
-    fn task_queued(&self, _id: &trs_core::OpaqueId) {}
+    async fn task_queued(&self, _task: &crate::tasks::Task) {}
 }
 
 #[derive(Clone)]

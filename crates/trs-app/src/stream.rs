@@ -14,16 +14,20 @@ use serde_json::json;
 use trs_core::{Event, EventDraft, StreamId};
 use trs_storage::{Condition, Item, Query, StoreError, WriteOp};
 
-/// Where committed events are announced.
+/// Where committed events are announced. Awaited before the change's caller gets its answer,
+/// so a host that freezes between requests (Lambda) does not lose the announcement; a sink
+/// that fails logs it (the stored stream stays the record).
+#[async_trait::async_trait]
 pub trait EventSink: Send + Sync + 'static {
-    fn published(&self, event: &Event);
+    async fn published(&self, event: &Event);
 }
 
 /// Announces nothing (tests, tools).
 pub struct NoSink;
 
+#[async_trait::async_trait]
 impl EventSink for NoSink {
-    fn published(&self, _event: &Event) {}
+    async fn published(&self, _event: &Event) {}
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,7 +78,7 @@ pub async fn commit_with_event(
         all.push(event_op);
         match app.items.transact(all).await {
             Ok(()) => {
-                app.events.published(&event);
+                app.events.published(&event).await;
                 return Ok(Committed::Done(event));
             }
             Err(StoreError::TransactionCancelled { index, .. }) if index < own => {

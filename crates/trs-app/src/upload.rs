@@ -365,7 +365,7 @@ async fn commit_revision(
         let stream = StreamId::Project(session.release.project.clone());
         match stream::commit_with_event(app, &stream, draft, ops).await? {
             Committed::Done(_) => {
-                app.notifier.task_queued(&task.id);
+                app.notifier.task_queued(&task).await;
                 return Ok(CommittedUpload {
                     release: session.release.clone(),
                     revision: number,

@@ -26,8 +26,9 @@ impl NdjsonSink {
     }
 }
 
+#[async_trait::async_trait]
 impl EventSink for NdjsonSink {
-    fn published(&self, event: &Event) {
+    async fn published(&self, event: &Event) {
         let Ok(mut line) = serde_json::to_vec(event) else { return };
         line.push(b'\n');
         // One write call per line in append mode, so lines never interleave.

@@ -22,9 +22,10 @@ const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 struct ChannelNotifier(mpsc::UnboundedSender<OpaqueId>);
 
+#[async_trait::async_trait]
 impl TaskNotifier for ChannelNotifier {
-    fn task_queued(&self, id: &OpaqueId) {
-        let _ = self.0.send(id.clone());
+    async fn task_queued(&self, task: &trs_app::tasks::Task) {
+        let _ = self.0.send(task.id.clone());
     }
 }
 
