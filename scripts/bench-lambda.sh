@@ -2,7 +2,9 @@
 # Builds the Lambda binaries with the deploy profile and prints, for each, its stripped size
 # and its time to first event: from exec to its first `GET /2018-06-01/runtime/invocation/next`
 # reaching a Runtime API emulator (the cold start Lambda bills as init), and to its first
-# answer. Embedded backend in a temporary folder; median of RUNS starts (default 7).
+# answer. Embedded backend in a temporary folder on tmpfs (/dev/shm) when there is one, so
+# the figures are the binary's and not the disk's (creating the embedded store syncs files:
+# BENCH_DATA_DIR=/tmp measures that too); median of RUNS starts (default 7).
 #
 # Usage: scripts/bench-lambda.sh [--no-build]
 # Not part of test.sh: the `lambda` profile (fat LTO, one codegen unit) takes minutes.
@@ -18,7 +20,7 @@ paths=()
 for b in "${bins[@]}"; do paths+=("$target_dir/lambda/trs-lambda-$b"); done
 
 RUNS="${RUNS:-7}" python3 - "${paths[@]}" <<'PY'
-import json, os, statistics, subprocess, sys, tempfile, threading, time
+import json, os, re, shutil, statistics, subprocess, sys, tempfile, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 NEXT = "/2018-06-01/runtime/invocation/next"
@@ -79,7 +81,7 @@ def start_once(path):
     server.run = current = Run(SCHEDULE if name == "lifecycle" else HEALTH)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
-    with tempfile.TemporaryDirectory() as data:
+    with tempfile.TemporaryDirectory(dir=DATA_ROOT) as data:
         env = {"AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}", "AWS_LAMBDA_FUNCTION_NAME": f"trs-{name}",
                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "_HANDLER": "bootstrap",
                "AWS_REGION": "eu-west-1", "TZ": ":UTC", "TRS_BACKEND": "embedded", "TRS_DATA": data, "TRS_LOG": "warn"}
@@ -95,12 +97,22 @@ def start_once(path):
         sys.exit(f"{name}: answered on {where}: {body!r}")
     return (current.first_poll - t0) * 1000, (at - t0) * 1000
 
+def glibc_needed(path):
+    """The newest glibc symbol version the binary needs (provided.al2023 has 2.34)."""
+    if not shutil.which("objdump"):
+        return "?"
+    symbols = subprocess.run(["objdump", "-T", path], capture_output=True, text=True).stdout
+    versions = {tuple(map(int, v.split("."))) for v in re.findall(r"GLIBC_([0-9.]+)", symbols)}
+    return ".".join(map(str, max(versions))) if versions else "static"
+
+DATA_ROOT = os.environ.get("BENCH_DATA_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
 runs = int(os.environ.get("RUNS", "7"))
-print(f"{'function':<10} {'stripped size':>14} {'first event (ms)':>17} {'first answer (ms)':>18}")
+print(f"{'function':<10} {'stripped size':>14} {'first event (ms)':>17} {'first answer (ms)':>18} {'glibc':>6}")
 for path in sys.argv[1:]:
     polls, answers = zip(*(start_once(path) for _ in range(runs)))
     size = os.path.getsize(path) / (1 << 20)
     name = os.path.basename(path).removeprefix("trs-lambda-")
-    print(f"{name:<10} {size:>11.1f} MB {statistics.median(polls):>17.1f} {statistics.median(answers):>18.1f}")
-print(f"(median of {runs} starts each; embedded backend, {os.cpu_count()} CPUs, {os.uname().machine})")
+    print(f"{name:<10} {size:>11.1f} MB {statistics.median(polls):>17.1f} {statistics.median(answers):>18.1f} {glibc_needed(path):>6}")
+print(f"(median of {runs} starts each; embedded backend with its data in {DATA_ROOT or tempfile.gettempdir()}; "
+      f"{os.cpu_count()} CPUs, {os.uname().machine})")
 PY

@@ -96,10 +96,6 @@ impl Function {
         self
     }
 
-    pub fn app(&self) -> &App {
-        &self.app
-    }
-
     /// Handles one invocation; the answer is what the source expects back.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, InvocationError> {
         let LambdaEvent { payload, context } = event;

@@ -202,22 +202,23 @@ fn error_type(headers: &HeaderMap) -> Option<String> {
     headers.get("lambda-runtime-function-error-type").and_then(|v| v.to_str().ok()).map(String::from)
 }
 
-fn json_body(body: &Bytes) -> Result<Value, Response> {
+/// The posted JSON document, or the 400 answer for a body that is none.
+fn json_body(body: &Bytes) -> Result<Value, Box<Response>> {
     serde_json::from_slice(body)
-        .map_err(|e| api_error(StatusCode::BAD_REQUEST, "InvalidRequest", &format!("body is not JSON: {e}")))
+        .map_err(|e| Box::new(api_error(StatusCode::BAD_REQUEST, "InvalidRequest", &format!("body is not JSON: {e}"))))
 }
 
 async fn response(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
     match json_body(&body) {
         Ok(value) => settle(&shared, &id, Outcome::Response(value)).await,
-        Err(refused) => refused,
+        Err(refused) => *refused,
     }
 }
 
 async fn error(State(shared): State<Arc<Shared>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     match json_body(&body) {
         Ok(value) => settle(&shared, &id, Outcome::Error(error_type(&headers), value)).await,
-        Err(refused) => refused,
+        Err(refused) => *refused,
     }
 }
 
@@ -227,6 +228,6 @@ async fn init_error(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
             let _ = shared.init_errors.send((error_type(&headers), value));
             (StatusCode::ACCEPTED, axum::Json(json!({"status": "OK"}))).into_response()
         }
-        Err(refused) => refused,
+        Err(refused) => *refused,
     }
 }
