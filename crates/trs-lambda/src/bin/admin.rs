@@ -1,0 +1,7 @@
+//! The admin function on Lambda: people, keys and projects over the HTTP API.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    trs_lambda::init_tracing();
+    trs_lambda::run(|app| trs_lambda::Function::new(app).http(trs_function_admin::routes())).await
+}

@@ -1,0 +1,7 @@
+//! The upload function on Lambda: start and commit uploads, release status, over the HTTP API.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    trs_lambda::init_tracing();
+    trs_lambda::run(|app| trs_lambda::Function::new(app).http(trs_function_upload::routes())).await
+}

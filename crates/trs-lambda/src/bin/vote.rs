@@ -1,0 +1,7 @@
+//! The vote function on Lambda: open, cast, show, close and cancel votes over the HTTP API.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    trs_lambda::init_tracing();
+    trs_lambda::run(|app| trs_lambda::Function::new(app).http(trs_function_vote::routes())).await
+}

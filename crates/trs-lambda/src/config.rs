@@ -1,0 +1,129 @@
+//! A function's configuration, read from its environment once at cold start. On AWS the
+//! CloudFormation template (infra/template.json) sets these variables on every function.
+
+use std::path::PathBuf;
+
+/// Where the stores are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded stores in a data folder: for local runs and tests of the Lambda binaries
+    /// (one process at a time: the item store holds a file lock).
+    Embedded {
+        data: PathBuf,
+        /// The base of the upload URLs the embedded blob store hands out.
+        public_url: String,
+    },
+    /// DynamoDB and S3.
+    Aws {
+        table: String,
+        bucket: String,
+        /// An S3- and DynamoDB-compatible server (moto, LocalStack); `None` on AWS itself.
+        /// Region and credentials come from the standard AWS environment either way.
+        endpoint: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub backend: Backend,
+    /// The queue verify tasks are announced on (`TRS_VERIFY_QUEUE_URL`).
+    pub verify_queue_url: Option<String>,
+    /// The queue promote tasks are announced on (`TRS_PROMOTE_QUEUE_URL`).
+    pub promote_queue_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{0} is not set: {1}")]
+    Missing(&'static str, &'static str),
+    #[error("TRS_BACKEND is {0:?}: it must be `embedded` or `aws`")]
+    UnknownBackend(String),
+}
+
+/// The default base of embedded upload URLs: nothing listens there inside a function, which
+/// is right, since a Lambda host receives no upload bytes through its API.
+const EMBEDDED_PUBLIC_URL: &str = "http://127.0.0.1";
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables through `var` (the environment, or a map in tests). Empty values
+    /// count as unset.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let backend = match var("TRS_BACKEND").as_deref() {
+            Some("embedded") => Backend::Embedded {
+                data: var("TRS_DATA")
+                    .ok_or(ConfigError::Missing("TRS_DATA", "the embedded backend needs its data folder"))?
+                    .into(),
+                public_url: var("TRS_PUBLIC_URL").unwrap_or_else(|| EMBEDDED_PUBLIC_URL.into()),
+            },
+            Some("aws") => Backend::Aws {
+                table: var("TRS_AWS_TABLE")
+                    .ok_or(ConfigError::Missing("TRS_AWS_TABLE", "the aws backend needs the DynamoDB table name"))?,
+                bucket: var("TRS_AWS_BUCKET")
+                    .ok_or(ConfigError::Missing("TRS_AWS_BUCKET", "the aws backend needs the S3 bucket name"))?,
+                endpoint: var("TRS_AWS_ENDPOINT"),
+            },
+            Some(other) => return Err(ConfigError::UnknownBackend(other.into())),
+            None => return Err(ConfigError::Missing("TRS_BACKEND", "set it to `aws` (or `embedded` with TRS_DATA)")),
+        };
+        Ok(Config {
+            backend,
+            verify_queue_url: var("TRS_VERIFY_QUEUE_URL"),
+            promote_queue_url: var("TRS_PROMOTE_QUEUE_URL"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn embedded_needs_a_data_folder() {
+        assert_eq!(
+            config(&[("TRS_BACKEND", "embedded")]).unwrap_err(),
+            ConfigError::Missing("TRS_DATA", "the embedded backend needs its data folder")
+        );
+        let c = config(&[("TRS_BACKEND", "embedded"), ("TRS_DATA", "/tmp/d")]).unwrap();
+        assert_eq!(c.backend, Backend::Embedded { data: "/tmp/d".into(), public_url: EMBEDDED_PUBLIC_URL.into() });
+    }
+
+    #[test]
+    fn aws_reads_table_bucket_endpoint_and_queues() {
+        let c = config(&[
+            ("TRS_BACKEND", "aws"),
+            ("TRS_AWS_TABLE", "t"),
+            ("TRS_AWS_BUCKET", "b"),
+            ("TRS_AWS_ENDPOINT", "http://127.0.0.1:5000"),
+            ("TRS_VERIFY_QUEUE_URL", "https://sqs/verify"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.backend,
+            Backend::Aws { table: "t".into(), bucket: "b".into(), endpoint: Some("http://127.0.0.1:5000".into()) }
+        );
+        assert_eq!(c.verify_queue_url.as_deref(), Some("https://sqs/verify"));
+        assert_eq!(c.promote_queue_url, None);
+        assert!(matches!(
+            config(&[("TRS_BACKEND", "aws"), ("TRS_AWS_TABLE", "t")]),
+            Err(ConfigError::Missing("TRS_AWS_BUCKET", _))
+        ));
+    }
+
+    #[test]
+    fn an_unknown_or_missing_backend_is_named() {
+        assert_eq!(config(&[("TRS_BACKEND", "redis")]).unwrap_err(), ConfigError::UnknownBackend("redis".into()));
+        assert!(matches!(config(&[("TRS_BACKEND", " ")]), Err(ConfigError::Missing("TRS_BACKEND", _))));
+    }
+}

@@ -1,0 +1,203 @@
+//! The event adapters: what arrives from API Gateway, SQS or EventBridge, turned into calls
+//! of the same handlers and use cases `trs serve` runs, and the answer each source expects.
+//!
+//! One function may take several sources (the verify function answers task status over HTTP
+//! and runs tasks from its queue), so an event is told apart by its shape, not by
+//! configuration; a source the function was not built for is refused with a named error.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use axum::Router;
+use axum::routing::get;
+use lambda_http::request::LambdaRequest;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+use tower::ServiceExt;
+use trs_app::tasks::{self, TaskState};
+use trs_app::{App, lifecycle};
+use trs_core::OpaqueId;
+
+/// One Lambda function: the event sources it answers, over one [`App`].
+#[derive(Clone)]
+pub struct Function {
+    app: App,
+    http: Option<Router>,
+    tasks: bool,
+    schedule: bool,
+}
+
+/// Why an invocation failed as a whole (a per-message failure of an SQS batch is not one:
+/// it goes into the batch response).
+#[derive(Debug, thiserror::Error)]
+pub enum InvocationError {
+    #[error("this function does not take {0} events")]
+    UnexpectedSource(&'static str),
+    #[error("unrecognised event: {0}")]
+    Unrecognised(String),
+    #[error("malformed {0} event: {1}")]
+    Malformed(&'static str, serde_json::Error),
+    #[error("the lifecycle tick failed: {0}")]
+    Tick(trs_app::AppError),
+}
+
+impl From<InvocationError> for Diagnostic {
+    fn from(e: InvocationError) -> Self {
+        let error_type = match &e {
+            InvocationError::UnexpectedSource(_) => "trs.UnexpectedSource",
+            InvocationError::Unrecognised(_) => "trs.UnrecognisedEvent",
+            InvocationError::Malformed(..) => "trs.MalformedEvent",
+            InvocationError::Tick(_) => "trs.TickFailed",
+        };
+        Diagnostic { error_type: error_type.into(), error_message: e.to_string() }
+    }
+}
+
+/// The event kinds, by shape.
+enum Source {
+    Http,
+    Sqs,
+    Schedule,
+}
+
+fn source_of(event: &Value) -> Option<Source> {
+    if event.get("Records").and_then(|r| r.get(0)).and_then(|r| r.get("eventSource")) == Some(&"aws:sqs".into()) {
+        return Some(Source::Sqs);
+    }
+    if event.get("detail-type").is_some() && event.get("source").is_some() {
+        return Some(Source::Schedule);
+    }
+    // The HTTP API's payload format 2.0.
+    if event.get("version") == Some(&"2.0".into()) && event.get("requestContext").is_some() {
+        return Some(Source::Http);
+    }
+    None
+}
+
+impl Function {
+    pub fn new(app: App) -> Self {
+        Function { app, http: None, tasks: false, schedule: false }
+    }
+
+    /// Answers API Gateway HTTP API requests with `routes` (and `GET /api/v1/health`).
+    pub fn http(mut self, routes: Router<App>) -> Self {
+        self.http = Some(api_router(self.app.clone(), routes));
+        self
+    }
+
+    /// Runs the tasks named by SQS messages.
+    pub fn tasks(mut self) -> Self {
+        self.tasks = true;
+        self
+    }
+
+    /// Runs the lifecycle tick on EventBridge schedule events.
+    pub fn schedule(mut self) -> Self {
+        self.schedule = true;
+        self
+    }
+
+    /// Handles one invocation; the answer is what the source expects back.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, InvocationError> {
+        let LambdaEvent { payload, context } = event;
+        let answer = match source_of(&payload) {
+            Some(Source::Http) => {
+                let router = self.http.clone().ok_or(InvocationError::UnexpectedSource("API Gateway"))?;
+                let request =
+                    serde_json::from_value(payload).map_err(|e| InvocationError::Malformed("API Gateway", e))?;
+                Ok(http(router, LambdaEvent::new(request, context)).await)
+            }
+            Some(Source::Sqs) => {
+                if !self.tasks {
+                    return Err(InvocationError::UnexpectedSource("SQS"));
+                }
+                let batch = serde_json::from_value(payload).map_err(|e| InvocationError::Malformed("SQS", e))?;
+                serde_json::to_value(task_messages(&self.app, batch).await)
+            }
+            Some(Source::Schedule) => {
+                if !self.schedule {
+                    return Err(InvocationError::UnexpectedSource("EventBridge"));
+                }
+                let event =
+                    serde_json::from_value(payload).map_err(|e| InvocationError::Malformed("EventBridge", e))?;
+                serde_json::to_value(scheduled(&self.app, event).await?)
+            }
+            None => return Err(InvocationError::Unrecognised(describe(&payload))),
+        };
+        Ok(answer.expect("responses serialise"))
+    }
+}
+
+/// A short description of an event nobody recognised, for the error (never the whole body).
+fn describe(event: &Value) -> String {
+    match event {
+        Value::Object(map) => {
+            let keys: Vec<&str> = map.keys().map(String::as_str).take(8).collect();
+            format!("an object with keys {}", keys.join(", "))
+        }
+        other => format!("a JSON {}", if other.is_array() { "array" } else { "scalar" }),
+    }
+}
+
+/// The function's routes over `app`, plus the health check every HTTP function answers.
+pub fn api_router(app: App, routes: Router<App>) -> Router {
+    Router::new().route("/api/v1/health", get(|| async { "ok\n" })).merge(routes).with_state(app)
+}
+
+/// API Gateway HTTP API (payload 2.0) → the router → the response API Gateway expects.
+///
+/// `lambda_http::run` would do the same for a function with HTTP as its only source; its
+/// adapter is used directly so one function can also take queue messages.
+/// The answer is the response JSON (`statusCode`, `headers`, `body`, `isBase64Encoded`).
+pub async fn http(router: Router, event: LambdaEvent<LambdaRequest>) -> Value {
+    let response = match lambda_http::Adapter::from(router).oneshot(event).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    serde_json::to_value(response).expect("responses serialise")
+}
+
+/// SQS messages, each carrying one task id as its body → `trs_app::tasks::run`, one by one.
+///
+/// The answer is a partial batch response: the messages that must come back. A task that ran
+/// to its end (done or failed for good) is settled; a task put back in the queue after a
+/// backend fault, an unknown task, and a body that is no task id are reported, so SQS
+/// redelivers them and, after the queue's receive limit, moves them to the dead-letter queue.
+pub async fn task_messages(app: &App, batch: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for message in batch.records {
+        if let Err(why) = task_message(app, &message).await {
+            let id = message.message_id.clone().unwrap_or_default();
+            tracing::warn!(message = %id, "task message not settled: {why}");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+async fn task_message(app: &App, message: &SqsMessage) -> Result<(), String> {
+    let body = message.body.as_deref().unwrap_or_default().trim();
+    let id: OpaqueId = body.parse().map_err(|e| format!("body {body:?} is not a task id: {e}"))?;
+    tasks::run(app, &id).await.map_err(|e| format!("task {id}: {e}"))?;
+    let (task, _) = tasks::get_task(app, &id).await.map_err(|e| format!("task {id}: {e}"))?;
+    match task.state {
+        TaskState::Done | TaskState::Failed => Ok(()),
+        // Queued again after a fault, or running elsewhere: not settled yet.
+        TaskState::Queued | TaskState::Running => Err(format!("task {id} is {:?} after this run", task.state)),
+    }
+}
+
+/// An EventBridge schedule → the lifecycle tick; the answer is the tick's report.
+pub async fn scheduled(app: &App, event: EventBridgeEvent) -> Result<lifecycle::Report, InvocationError> {
+    tracing::info!(detail_type = %event.detail_type, source = %event.source, "lifecycle tick");
+    let report = lifecycle::run_scheduled(app).await.map_err(InvocationError::Tick)?;
+    for item in &report.items {
+        for outcome in &item.outcomes {
+            if let lifecycle::DueOutcome::Failed { error } = outcome {
+                tracing::warn!(kind = %item.kind, release = %item.release, "due item failed; the next tick retries: {error}");
+            }
+        }
+    }
+    Ok(report)
+}
