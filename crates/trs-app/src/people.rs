@@ -1,13 +1,15 @@
 //! People and their OpenPGP certificates: bootstrap of the first admin, registration by an
 //! admin, and a person adding another key of their own. A certificate is registered to one
 //! person only, and is validated (sequoia, standard policy) before anything is written.
+//! Every change is an event of the foundation's stream, written in the same transaction.
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::storage_keys as keys;
+use crate::stream::{self, Committed};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use trs_core::{Fingerprint, Permit, Person, PersonUid};
+use trs_core::{Actor, Change, EventDraft, Fingerprint, Permit, Person, PersonUid, StreamId};
 use trs_storage::{Condition, Item, WriteOp};
 
 /// A certificate as stored: who it belongs to and its public armored form.
@@ -81,10 +83,12 @@ fn new_person(app: &App, p: &NewPerson, cert: &trs_auth::ValidatedCert, admin: b
     }
 }
 
-/// Registers the first admin. Refused once any admin has been bootstrapped.
+/// Registers the first admin. Refused once any admin has been bootstrapped. The event's actor
+/// is the admin with the key registered (nobody signs a bootstrap: it runs on the data itself).
 pub async fn bootstrap_admin(app: &App, p: NewPerson) -> AppResult<Person> {
     let cert = validate(app, &p.certificate)?;
     let person = new_person(app, &p, &cert, true);
+    let by = Actor { uid: p.uid.clone(), key: cert.fingerprint.clone() };
     let ops = vec![
         WriteOp::Put {
             item: Item::new(keys::bootstrap_marker(), json!({"admin": p.uid, "at": app.now()})),
@@ -93,28 +97,34 @@ pub async fn bootstrap_admin(app: &App, p: NewPerson) -> AppResult<Person> {
         WriteOp::Put { item: person_item(&person), condition: Condition::Absent },
         WriteOp::Put { item: key_item(app, &p.uid, &cert), condition: Condition::Absent },
     ];
-    match app.items.transact(ops).await {
-        Ok(()) => Ok(person),
-        Err(trs_storage::StoreError::TransactionCancelled { index: 0, .. }) => {
+    match stream::commit_with_event(app, &StreamId::Foundation, person_added(&by, &p.uid, &cert), ops).await? {
+        Committed::Done(_) => Ok(person),
+        Committed::Conflict { index: 0 } => {
             Err(AppError::conflict("already-bootstrapped", "an admin already exists; add people with `trs person add`"))
         }
-        Err(e) if e.is_conflict() => Err(explain_conflict(app, &p.uid, &cert.fingerprint).await),
-        Err(e) => Err(e.into()),
+        Committed::Conflict { .. } => Err(explain_conflict(app, &p.uid, &cert.fingerprint).await),
     }
 }
 
+fn person_added(by: &Actor, uid: &PersonUid, cert: &trs_auth::ValidatedCert) -> EventDraft {
+    EventDraft::new(Some(by.clone()), Change::PersonAdded { uid: uid.clone(), fingerprint: cert.fingerprint.clone() })
+}
+
+fn key_added(by: &Actor, uid: &PersonUid, fingerprint: &Fingerprint, updated: bool) -> EventDraft {
+    EventDraft::new(Some(by.clone()), Change::KeyAdded { uid: uid.clone(), fingerprint: fingerprint.clone(), updated })
+}
+
 /// Registers a person with their first certificate (admin only).
-pub async fn add_person(app: &App, _permit: &Permit, p: NewPerson) -> AppResult<Person> {
+pub async fn add_person(app: &App, _permit: &Permit, by: &Actor, p: NewPerson) -> AppResult<Person> {
     let cert = validate(app, &p.certificate)?;
     let person = new_person(app, &p, &cert, false);
     let ops = vec![
         WriteOp::Put { item: person_item(&person), condition: Condition::Absent },
         WriteOp::Put { item: key_item(app, &p.uid, &cert), condition: Condition::Absent },
     ];
-    match app.items.transact(ops).await {
-        Ok(()) => Ok(person),
-        Err(e) if e.is_conflict() => Err(explain_conflict(app, &p.uid, &cert.fingerprint).await),
-        Err(e) => Err(e.into()),
+    match stream::commit_with_event(app, &StreamId::Foundation, person_added(by, &p.uid, &cert), ops).await? {
+        Committed::Done(_) => Ok(person),
+        Committed::Conflict { .. } => Err(explain_conflict(app, &p.uid, &cert.fingerprint).await),
     }
 }
 
@@ -122,7 +132,13 @@ pub async fn add_person(app: &App, _permit: &Permit, p: NewPerson) -> AppResult<
 ///
 /// Sending a certificate that is already registered to the same person updates it (a renewed
 /// expiry, a revocation): the update is merged into the stored copy, never replacing it.
-pub async fn add_key(app: &App, permit: &Permit, uid: &PersonUid, certificate: &[u8]) -> AppResult<RegisteredKey> {
+pub async fn add_key(
+    app: &App,
+    permit: &Permit,
+    by: &Actor,
+    uid: &PersonUid,
+    certificate: &[u8],
+) -> AppResult<RegisteredKey> {
     let validated = trs_auth::validate_certificate(certificate, app.now_system_time());
     let fingerprint = match &validated {
         Ok(c) => Some(&c.fingerprint),
@@ -131,7 +147,7 @@ pub async fn add_key(app: &App, permit: &Permit, uid: &PersonUid, certificate: &
     if let Some(fpr) = fingerprint
         && let Some(item) = app.items.get(&keys::certificate(fpr)).await?
     {
-        return update_key(app, permit, uid, item, certificate).await;
+        return update_key(app, permit, by, uid, item, certificate).await;
     }
     let cert = validated.map_err(refused)?;
     for _attempt in 0..5 {
@@ -148,11 +164,11 @@ pub async fn add_key(app: &App, permit: &Permit, uid: &PersonUid, certificate: &
             WriteOp::Put { item: key, condition: Condition::Absent },
             WriteOp::Put { item: item.updated(json!(person)), condition: Condition::VersionIs(item.version) },
         ];
-        match app.items.transact(ops).await {
-            Ok(()) => return Ok(registered),
-            Err(trs_storage::StoreError::TransactionCancelled { index: 1, .. }) => continue,
-            Err(e) if e.is_conflict() => return Err(explain_conflict(app, uid, &cert.fingerprint).await),
-            Err(e) => return Err(e.into()),
+        let draft = key_added(by, uid, &cert.fingerprint, false);
+        match stream::commit_with_event(app, &StreamId::Foundation, draft, ops).await? {
+            Committed::Done(_) => return Ok(registered),
+            Committed::Conflict { index: 1 } => continue,
+            Committed::Conflict { .. } => return Err(explain_conflict(app, uid, &cert.fingerprint).await),
         }
     }
     Err(AppError::conflict("concurrent-update", "the person was changed concurrently too often; retry"))
@@ -161,6 +177,7 @@ pub async fn add_key(app: &App, permit: &Permit, uid: &PersonUid, certificate: &
 async fn update_key(
     app: &App,
     _permit: &Permit,
+    by: &Actor,
     uid: &PersonUid,
     item: Item,
     certificate: &[u8],
@@ -174,7 +191,8 @@ async fn update_key(
     }
     key.armored = trs_auth::merge_certificate_update(&key.armored, certificate)
         .map_err(|e| AppError::bad_request("invalid-certificate", format!("certificate update refused: {e}")))?;
-    app.items.put(item.updated(json!(key)), Condition::VersionIs(item.version)).await?;
+    let ops = vec![WriteOp::Put { item: item.updated(json!(key)), condition: Condition::VersionIs(item.version) }];
+    stream::commit_or_conflict(app, &StreamId::Foundation, key_added(by, uid, &key.fingerprint, true), ops).await?;
     Ok(key)
 }
 

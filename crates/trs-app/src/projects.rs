@@ -10,8 +10,8 @@ use crate::stream::{self, Committed};
 use serde_json::json;
 use std::collections::BTreeSet;
 use trs_core::{
-    Action, Change, EventDraft, Permit, PersonUid, Policy, PolicyOverride, ProductName, Project, ProjectName, StreamId,
-    authorize,
+    Action, Actor, Change, EventDraft, Permit, PersonUid, Policy, PolicyOverride, ProductName, Project, ProjectName,
+    StreamId, authorize,
 };
 use trs_storage::{Condition, Item, WriteOp};
 
@@ -23,7 +23,8 @@ pub struct NewProject {
     pub products: BTreeSet<ProductName>,
 }
 
-pub async fn create_project(app: &App, _permit: &Permit, p: NewProject) -> AppResult<Project> {
+/// Creates a project; its creation is the first event of the project's stream.
+pub async fn create_project(app: &App, _permit: &Permit, by: &Actor, p: NewProject) -> AppResult<Project> {
     if p.members.is_empty() {
         return Err(AppError::bad_request("no-members", "a project needs at least one committee member (--members)"));
     }
@@ -52,12 +53,13 @@ pub async fn create_project(app: &App, _permit: &Permit, p: NewProject) -> AppRe
         lines: Default::default(),
     };
     let item = Item::new(keys::project(&project.name), json!(project)).with_gsi1(keys::projects_index(&project.name));
-    match app.items.put(item, Condition::Absent).await {
-        Ok(()) => Ok(project),
-        Err(e) if e.is_conflict() => {
+    let draft = EventDraft::new(Some(by.clone()), Change::ProjectCreated { project: project.name.clone() });
+    let ops = vec![WriteOp::Put { item, condition: Condition::Absent }];
+    match stream::commit_with_event(app, &StreamId::Project(project.name.clone()), draft, ops).await? {
+        Committed::Done(_) => Ok(project),
+        Committed::Conflict { .. } => {
             Err(AppError::conflict("project-exists", format!("project {} already exists", project.name)))
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -66,22 +66,14 @@ pub async fn world() -> World {
     .await
     .unwrap();
     let permit = authorize(&admin, None, Action::Administer).unwrap();
-    let add = async |uid: &str| {
-        let tsk = new_cert(&format!("{uid} <{uid}@example.org>"));
-        let person = people::add_person(
-            &app,
-            &permit,
-            people::NewPerson { uid: uid.parse().unwrap(), name: None, email: None, certificate: armored_public(&tsk) },
-        )
-        .await
-        .unwrap();
-        Actor { person, tsk }
-    };
+    let by = trs_core::Actor { uid: admin.uid.clone(), key: admin.keys[0].clone() };
+    let add = async |uid: &str| register(&app, &permit, &by, uid).await;
     let rm = add("rita").await;
     let committer = add("carl").await;
     projects::create_project(
         &app,
         &permit,
+        &by,
         projects::NewProject {
             name: "foo".parse().unwrap(),
             members: ["ada".parse().unwrap()].into(),
@@ -93,6 +85,28 @@ pub async fn world() -> World {
     .await
     .unwrap();
     World { app, blobs, admin: Actor { person: admin, tsk: admin_tsk }, rm, committer, _dir: dir }
+}
+
+/// Registers `uid` with a fresh sequoia-made key, as `by` (an admin holding `permit`).
+async fn register(app: &App, permit: &trs_core::Permit, by: &trs_core::Actor, uid: &str) -> Actor {
+    let tsk = new_cert(&format!("{uid} <{uid}@example.org>"));
+    let person = people::add_person(
+        app,
+        permit,
+        by,
+        people::NewPerson { uid: uid.parse().unwrap(), name: None, email: None, certificate: armored_public(&tsk) },
+    )
+    .await
+    .unwrap();
+    Actor { person, tsk }
+}
+
+impl World {
+    /// Registers another person (no role in any project yet), as the admin.
+    pub async fn add_person(&self, uid: &str) -> Actor {
+        let permit = authorize(&self.admin.person, None, Action::Administer).unwrap();
+        register(&self.app, &permit, &self.admin.caller().actor(), uid).await
+    }
 }
 
 /// The headers of a signed call by `actor` (scheme: docs/signed-requests.md).
@@ -169,6 +183,19 @@ pub async fn upload_files(
     id: &ReleaseId,
     files: &[(&str, &[u8])],
 ) {
+    let committed = commit_files(app, blobs, by, id, files).await;
+    crate::tasks::run(app, &committed.task).await.unwrap();
+}
+
+/// TEST ONLY: uploads `files` as a new revision of `id` by `by`, sending the bytes through
+/// the upload URLs as a client would; its verify task stays queued.
+pub async fn commit_files(
+    app: &App,
+    blobs: &EmbeddedBlobStore,
+    by: &crate::authenticate::Caller,
+    id: &ReleaseId,
+    files: &[(&str, &[u8])],
+) -> crate::upload::CommittedUpload {
     use crate::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
     let req = StartUpload {
         product: id.product.clone(),
@@ -182,8 +209,7 @@ pub async fn upload_files(
         let body = futures::stream::iter(vec![Ok(bytes::Bytes::copy_from_slice(bytes))]);
         blobs.accept_upload(token, Box::pin(body)).await.unwrap();
     }
-    let committed = commit_upload(app, by, &started.id).await.unwrap();
-    crate::tasks::run(app, &committed.task).await.unwrap();
+    commit_upload(app, by, &started.id).await.unwrap()
 }
 
 /// TEST ONLY: a clock tests set and advance (`app.clock = clock.clone()`).

@@ -163,3 +163,45 @@ async fn an_upload_naming_an_older_base_is_refused_unless_forced() {
     let forced = StartUpload { base: Some(0), ..start_req(&files, true) };
     start_upload(&f.app, &f.rm.caller(), release(), forced).await.unwrap();
 }
+
+#[tokio::test]
+async fn people_keys_and_projects_are_events_of_their_streams() {
+    let f = fixture().await;
+    let foundation = trs_app::stream::all_events(&f.app, &trs_core::StreamId::Foundation).await.unwrap();
+    let added: Vec<_> = foundation
+        .iter()
+        .map(|e| match &e.change {
+            trs_core::Change::PersonAdded { uid, fingerprint } => (uid.to_string(), fingerprint.clone()),
+            other => panic!("unexpected foundation event {other:?}"),
+        })
+        .collect();
+    let expected: Vec<_> =
+        [&f.admin, &f.rm, &f.committer].iter().map(|a| (a.person.uid.to_string(), a.person.keys[0].clone())).collect();
+    assert_eq!(added, expected, "bootstrap and each registration, with the key registered");
+    assert!(foundation.iter().skip(1).all(|e| e.actor.as_ref().map(|a| a.uid.as_str()) == Some("ada")));
+
+    // A second key, then an update of it: two key events by the person themselves.
+    let second = trs_app::test_support::new_cert("Rita <rita@example.org>");
+    let projects = trs_app::projects::projects_of(&f.app, &f.rm.person.uid).await.unwrap();
+    let permit = trs_core::roles::authorize_own_key(&f.rm.person, &projects).unwrap();
+    let armored = trs_app::test_support::armored_public(&second);
+    trs_app::people::add_key(&f.app, &permit, &f.rm.caller().actor(), &f.rm.person.uid, &armored).await.unwrap();
+    trs_app::people::add_key(&f.app, &permit, &f.rm.caller().actor(), &f.rm.person.uid, &armored).await.unwrap();
+    let foundation = trs_app::stream::all_events(&f.app, &trs_core::StreamId::Foundation).await.unwrap();
+    let keys: Vec<bool> = foundation
+        .iter()
+        .filter_map(|e| match &e.change {
+            trs_core::Change::KeyAdded { updated, .. } => Some(*updated),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(keys, [false, true]);
+    trs_core::events::verify_chain(
+        &trs_app::stream::all_events_raw(&f.app, &trs_core::StreamId::Foundation).await.unwrap(),
+    )
+    .unwrap();
+
+    let project =
+        trs_app::stream::all_events(&f.app, &trs_core::StreamId::Project("foo".parse().unwrap())).await.unwrap();
+    assert!(matches!(project[0].change, trs_core::Change::ProjectCreated { .. }), "{:?}", project[0]);
+}

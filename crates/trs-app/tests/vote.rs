@@ -7,9 +7,9 @@ use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use trs_app::authenticate::Caller;
-use trs_app::test_support::{Actor, World, armored_public, new_cert, world};
+use trs_app::test_support::{Actor, World, world};
 use trs_app::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
-use trs_app::{AppError, Clock, SystemClock, people, projects, storage_keys as keys, stream, vote};
+use trs_app::{AppError, Clock, SystemClock, projects, storage_keys as keys, stream, vote};
 use trs_core::{Action, Change, PolicyOverride, Release, ReleaseId, Stage, StreamId, VoteState, VoteValue, authorize};
 use trs_storage::{Condition, Item};
 
@@ -84,16 +84,7 @@ fn rel() -> ReleaseId {
 }
 
 async fn add_person(w: &World, uid: &str) -> Actor {
-    let permit = authorize(&w.admin.person, None, Action::Administer).unwrap();
-    let tsk = new_cert(&format!("{uid} <{uid}@example.org>"));
-    let person = people::add_person(
-        &w.app,
-        &permit,
-        people::NewPerson { uid: uid.parse().unwrap(), name: None, email: None, certificate: armored_public(&tsk) },
-    )
-    .await
-    .unwrap();
-    Actor { person, tsk }
+    w.add_person(uid).await
 }
 
 /// Project `vot`: committee ada, mona, max; release manager rita; committer carl. One file
@@ -106,6 +97,7 @@ async fn fixture() -> Fixture {
     projects::create_project(
         &w.app,
         &permit,
+        &w.admin.caller().actor(),
         projects::NewProject {
             name: "vot".parse().unwrap(),
             members: ["ada", "mona", "max"].iter().map(|u| u.parse().unwrap()).collect(),

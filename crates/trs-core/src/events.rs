@@ -85,6 +85,8 @@ pub enum Change {
     },
     PersonAdded {
         uid: PersonUid,
+        /// The certificate registered with the person.
+        fingerprint: Fingerprint,
     },
     KeyAdded {
         uid: PersonUid,

@@ -6,8 +6,8 @@
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use trs_app::tasks::{self, TaskState};
-use trs_app::test_releases::{pass_vote, upload};
 use trs_app::test_support::{World, release, signed_headers, world};
+use trs_app::test_support::{commit_files, pass_vote_for_tests as pass_vote};
 use trs_app::{App, lifecycle, promote};
 use trs_core::Stage;
 use trs_lambda::{Config, Function, InvocationError, open_app};
@@ -105,7 +105,14 @@ async fn the_queued_task(app: &App) -> trs_core::OpaqueId {
 #[tokio::test]
 async fn an_sqs_message_runs_its_task_and_an_unreadable_one_comes_back() {
     let w = world().await;
-    upload(&w, &release(), &[("foo-1.0.tar.gz", b"the archive"), ("foo-1.0.tar.gz.sha512", b"nonsense")]).await;
+    commit_files(
+        &w.app,
+        &w.blobs,
+        &w.rm.caller(),
+        &release(),
+        &[("foo-1.0.tar.gz", b"the archive"), ("foo-1.0.tar.gz.sha512", b"nonsense")],
+    )
+    .await;
     let task = the_queued_task(&w.app).await;
     let function = Function::new(w.app.clone()).http(trs_function_verify::routes()).tasks();
 
@@ -134,7 +141,7 @@ async fn an_sqs_message_for_an_unknown_task_comes_back() {
 async fn the_eventbridge_schedule_runs_the_lifecycle_tick() {
     let w = world().await;
     let id = release();
-    upload(&w, &id, &[("foo-1.0.tar.gz", b"the archive")]).await;
+    commit_files(&w.app, &w.blobs, &w.rm.caller(), &id, &[("foo-1.0.tar.gz", b"the archive")]).await;
     let worker = Function::new(w.app.clone()).tasks();
     let verify = the_queued_task(&w.app).await;
     assert!(failed_messages(&invoke(&worker, sqs_batch(verify.as_str())).await.unwrap()).len() == 1);

@@ -38,6 +38,7 @@ async fn add_person(State(app): State<App>, call: SignedCall) -> ApiResult<impl 
     let person = people::add_person(
         &app,
         &permit,
+        &call.caller.actor(),
         people::NewPerson { uid: req.uid, name: req.name, email: req.email, certificate: req.certificate.into_bytes() },
     )
     .await?;
@@ -62,6 +63,7 @@ async fn create_project(State(app): State<App>, call: SignedCall) -> ApiResult<i
     let project = projects::create_project(
         &app,
         &permit,
+        &call.caller.actor(),
         projects::NewProject {
             name: req.name,
             members: req.members,
@@ -92,7 +94,7 @@ async fn add_key(State(app): State<App>, call: SignedCall) -> ApiResult<impl Int
     } else {
         authorize(caller, None, Action::ManageKeys).map_err(AppError::from)?
     };
-    let key = people::add_key(&app, &permit, &target, req.certificate.as_bytes()).await?;
+    let key = people::add_key(&app, &permit, &call.caller.actor(), &target, req.certificate.as_bytes()).await?;
     Ok((axum::http::StatusCode::CREATED, Json(key)))
 }
 

@@ -66,7 +66,7 @@ async fn revoke_needs_a_reason_and_shows_in_the_views() {
     assert_eq!(types, ["revision-pushed", "revoked"]);
     let (_, verify) = call(&w, None, "GET", "/api/v1/events/verify?project=foo", Value::Null).await;
     assert_eq!(verify["ok"], true);
-    assert_eq!(verify["streams"][0]["events"], 2);
+    assert_eq!(verify["streams"][0]["events"], 3, "project-created, revision-pushed, revoked");
 }
 
 #[tokio::test]
