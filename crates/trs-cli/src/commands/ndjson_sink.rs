@@ -19,7 +19,10 @@ pub struct NdjsonSink {
 impl NdjsonSink {
     pub const FILE_NAME: &str = "events.ndjson";
 
+    /// Opens (creating the folder if needed: with `--backend aws` nothing else writes there)
+    /// the event file in `data`.
     pub fn open(data: &Path) -> std::io::Result<Self> {
+        std::fs::create_dir_all(data)?;
         let path = data.join(Self::FILE_NAME);
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         Ok(Self { path, file: Mutex::new(file) })
