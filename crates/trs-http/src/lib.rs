@@ -112,3 +112,24 @@ where
 {
     value.parse::<T>().map_err(|e| ApiError(AppError::from(e)))
 }
+
+/// The release a route names: its `{project}` and `{version}` path segments, and the product
+/// from the body or the query (absent for the project's main line).
+pub fn release_id(
+    project: &str,
+    product: Option<trs_core::ProductName>,
+    version: &str,
+) -> ApiResult<trs_core::ReleaseId> {
+    Ok(trs_core::ReleaseId {
+        project: parse_segment::<trs_core::ProjectName>(project)?,
+        product,
+        version: parse_segment::<trs_core::Version>(version)?,
+    })
+}
+
+/// A body or query that only names the product (calls about a release that take nothing else).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ProductOnly {
+    #[serde(default)]
+    pub product: Option<trs_core::ProductName>,
+}

@@ -11,8 +11,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use trs_app::lifecycle::{self, DatesTarget};
 use trs_app::{App, AppResult};
-use trs_core::{ProductName, ProjectName, ReleaseId, Version};
-use trs_http::{ApiResult, SignedCall, parse_segment};
+use trs_core::ProductName;
+use trs_http::{ApiResult, ProductOnly, SignedCall, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -26,20 +26,6 @@ pub fn routes() -> Router<App> {
 /// The scheduled entry point: one lifecycle tick.
 pub async fn tick(app: &App) -> AppResult<lifecycle::Report> {
     lifecycle::run_scheduled(app).await
-}
-
-fn release_id(project: &str, product: Option<ProductName>, version: &str) -> ApiResult<ReleaseId> {
-    Ok(ReleaseId {
-        project: parse_segment::<ProjectName>(project)?,
-        product,
-        version: parse_segment::<Version>(version)?,
-    })
-}
-
-#[derive(Deserialize, Default)]
-struct ProductOnly {
-    #[serde(default)]
-    product: Option<ProductName>,
 }
 
 #[derive(Deserialize)]

@@ -8,19 +8,11 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
 use trs_app::{App, promote};
-use trs_core::{ProductName, ProjectName, ReleaseId, Version};
-use trs_http::{ApiResult, SignedCall, parse_segment};
+use trs_http::{ApiResult, ProductOnly, SignedCall, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new().route("/api/v1/projects/{project}/releases/{version}/promote", post(request_promotion))
-}
-
-#[derive(Deserialize, Default)]
-struct PromoteRequest {
-    #[serde(default)]
-    product: Option<ProductName>,
 }
 
 async fn request_promotion(
@@ -28,12 +20,8 @@ async fn request_promotion(
     Path((project, version)): Path<(String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
-    let req: PromoteRequest = call.json()?;
-    let id = ReleaseId {
-        project: parse_segment::<ProjectName>(&project)?,
-        product: req.product,
-        version: parse_segment::<Version>(&version)?,
-    };
+    let req: ProductOnly = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
     let task = promote::request(&app, &call.caller, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(task)))
 }

@@ -8,22 +8,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use trs_app::{App, status, upload};
-use trs_core::{OpaqueId, ProductName, ProjectName, ReleaseId, Version};
-use trs_http::{ApiResult, SignedCall, parse_segment};
+use trs_core::{OpaqueId, ProductName};
+use trs_http::{ApiResult, SignedCall, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/api/v1/projects/{project}/releases/{version}/uploads", post(start))
         .route("/api/v1/uploads/{id}/commit", post(commit))
         .route("/api/v1/projects/{project}/releases/{version}", get(release_status))
-}
-
-fn release_id(project: &str, product: Option<ProductName>, version: &str) -> ApiResult<ReleaseId> {
-    Ok(ReleaseId {
-        project: parse_segment::<ProjectName>(project)?,
-        product,
-        version: parse_segment::<Version>(version)?,
-    })
 }
 
 async fn start(

@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use trs_app::{App, vote};
-use trs_core::{ProductName, ProjectName, ReleaseId, Version, VoteValue};
-use trs_http::{ApiResult, SignedCall, parse_segment};
+use trs_core::{ProductName, VoteValue};
+use trs_http::{ApiResult, ProductOnly, SignedCall, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     const VOTE: &str = "/api/v1/projects/{project}/releases/{version}/vote";
@@ -22,20 +22,6 @@ pub fn routes() -> Router<App> {
         .route(&format!("{VOTE}/close"), post(close))
         .route(&format!("{VOTE}/cancel"), post(cancel))
         .route(&format!("{VOTE}/email"), get(email))
-}
-
-fn release_id(project: &str, product: Option<ProductName>, version: &str) -> ApiResult<ReleaseId> {
-    Ok(ReleaseId {
-        project: parse_segment::<ProjectName>(project)?,
-        product,
-        version: parse_segment::<Version>(version)?,
-    })
-}
-
-#[derive(Deserialize, Default)]
-struct ProductOnly {
-    #[serde(default)]
-    product: Option<ProductName>,
 }
 
 #[derive(Deserialize)]
