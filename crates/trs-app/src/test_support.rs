@@ -111,8 +111,19 @@ impl World {
 
 /// The headers of a signed call by `actor` (scheme: docs/signed-requests.md).
 pub fn signed_headers(actor: &Actor, method: &str, path: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+    signed_headers_with_query(actor, method, path, None, body)
+}
+
+/// [`signed_headers`] for a request with a query string (signed too).
+pub fn signed_headers_with_query(
+    actor: &Actor,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Vec<(&'static str, String)> {
     let now = crate::Clock::now(&crate::SystemClock);
-    trs_auth::sign_request(&actor.signer(), method, path, None, body, now).expect("sign").to_pairs()
+    trs_auth::sign_request(&actor.signer(), method, path, query, body, now).expect("sign").to_pairs()
 }
 
 /// TEST ONLY: makes a release current without a vote, for tests of what comes after

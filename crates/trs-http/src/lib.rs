@@ -133,3 +133,44 @@ pub struct ProductOnly {
     #[serde(default)]
     pub product: Option<trs_core::ProductName>,
 }
+
+/// Drives a function's router without a server, as the API host would (tests only).
+#[cfg(feature = "test-support")]
+pub mod testing {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use serde_json::Value;
+    use tower::ServiceExt;
+    use trs_app::test_support::{Actor, signed_headers_with_query};
+
+    /// Sends `method uri` with `body` as JSON (none when `Null`), signed by `actor` if given
+    /// (path and query), with `Host: trs.test:8080`; returns the status and the JSON answer
+    /// (`Null` when the answer is not JSON).
+    pub async fn call(
+        router: axum::Router,
+        actor: Option<&Actor>,
+        method: &str,
+        uri: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let bytes = if body.is_null() { Vec::new() } else { serde_json::to_vec(&body).unwrap() };
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .header("host", "trs.test:8080");
+        if let Some(a) = actor {
+            let (path, query) = match uri.split_once('?') {
+                Some((path, query)) => (path, Some(query)),
+                None => (uri, None),
+            };
+            for (k, v) in signed_headers_with_query(a, method, path, query, &bytes) {
+                req = req.header(k, v);
+            }
+        }
+        let resp = router.oneshot(req.body(Body::from(bytes)).unwrap()).await.unwrap();
+        let status = resp.status();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+}

@@ -1,28 +1,16 @@
 //! The lifecycle and stream functions' routes driven without a server.
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
-use trs_app::test_support::{Actor, World, signed_headers, upload_files, world};
+use trs_app::test_support::{Actor, World, upload_files, world};
 
 fn router(w: &World) -> Router {
     trs_function_lifecycle::routes().merge(trs_function_stream::routes()).with_state(w.app.clone())
 }
 
 async fn call(w: &World, actor: Option<&Actor>, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let bytes = if body.is_null() { Vec::new() } else { serde_json::to_vec(&body).unwrap() };
-    let mut req = Request::builder().method(method).uri(path).header("content-type", "application/json");
-    if let Some(a) = actor {
-        for (k, v) in signed_headers(a, method, path, &bytes) {
-            req = req.header(k, v);
-        }
-    }
-    let resp = router(w).oneshot(req.body(Body::from(bytes)).unwrap()).await.unwrap();
-    let status = resp.status();
-    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    trs_http::testing::call(router(w), actor, method, path, body).await
 }
 
 async fn with_release() -> World {

@@ -1,31 +1,16 @@
 //! The promote function's route driven without a server: who may ask, what is refused, and
 //! that an accepted request queues exactly one promotion task.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use trs_app::tasks::{TaskKind, unfinished_tasks};
-use trs_app::test_support::{
-    Actor, World, pass_vote_for_tests as pass_vote, release, signed_headers, upload_files, world,
-};
+use trs_app::test_support::{Actor, World, pass_vote_for_tests as pass_vote, release, upload_files, world};
 
 const PROMOTE: &str = "/api/v1/projects/foo/releases/1.0.0/promote";
 
 async fn call(w: &World, actor: &Actor, path: &str, body: Value) -> (StatusCode, Value) {
-    let bytes = serde_json::to_vec(&body).unwrap();
-    let mut req = Request::builder().method("POST").uri(path).header("content-type", "application/json");
-    for (k, v) in signed_headers(actor, "POST", path, &bytes) {
-        req = req.header(k, v);
-    }
-    let resp = trs_function_promote::routes()
-        .with_state(w.app.clone())
-        .oneshot(req.body(Body::from(bytes)).unwrap())
+    trs_http::testing::call(trs_function_promote::routes().with_state(w.app.clone()), Some(actor), "POST", path, body)
         .await
-        .unwrap();
-    let status = resp.status();
-    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 async fn promotion_tasks(w: &World) -> usize {

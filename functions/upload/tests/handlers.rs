@@ -1,28 +1,12 @@
 //! The upload function's routes driven as the API host drives them, without a server:
 //! requests go straight into the router.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
-use trs_app::test_support::{Actor, World, signed_headers, world};
+use trs_app::test_support::{Actor, World, world};
 
 async fn call(w: &World, actor: Option<&Actor>, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let bytes = serde_json::to_vec(&body).unwrap();
-    let mut req = Request::builder().method(method).uri(path).header("content-type", "application/json");
-    if let Some(a) = actor {
-        for (k, v) in signed_headers(a, method, path, &bytes) {
-            req = req.header(k, v);
-        }
-    }
-    let resp = trs_function_upload::routes()
-        .with_state(w.app.clone())
-        .oneshot(req.body(Body::from(bytes)).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    trs_http::testing::call(trs_function_upload::routes().with_state(w.app.clone()), actor, method, path, body).await
 }
 
 const START: &str = "/api/v1/projects/foo/releases/1.0.0/uploads";

@@ -1,33 +1,16 @@
 //! The vote function's routes driven as the API host drives them, without a server.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use bytes::Bytes;
 use serde_json::{Value, json};
-use tower::ServiceExt;
-use trs_app::test_support::{Actor, World, release, signed_headers, world};
+use trs_app::test_support::{Actor, World, release, world};
 use trs_app::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
 use trs_core::PolicyOverride;
 
 const VOTE: &str = "/api/v1/projects/foo/releases/1.0.0/vote";
 
 async fn call(w: &World, actor: Option<&Actor>, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let bytes = if body.is_null() { Vec::new() } else { serde_json::to_vec(&body).unwrap() };
-    let mut req = Request::builder().method(method).uri(path).header("host", "trs.test:8080");
-    if let Some(a) = actor {
-        let path_only = path.split('?').next().unwrap();
-        for (k, v) in signed_headers(a, method, path_only, &bytes) {
-            req = req.header(k, v);
-        }
-    }
-    let resp = trs_function_vote::routes()
-        .with_state(w.app.clone())
-        .oneshot(req.body(Body::from(bytes)).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    trs_http::testing::call(trs_function_vote::routes().with_state(w.app.clone()), actor, method, path, body).await
 }
 
 /// `foo 1.0.0` with one uploaded, verified file, and a policy that lets its vote open.
