@@ -6,8 +6,7 @@
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use trs_app::tasks::{self, TaskState};
-use trs_app::test_releases::{pass_vote, upload};
-use trs_app::test_support::{World, release, signed_headers, world};
+use trs_app::test_support::{World, pass_vote_for_tests, release, signed_headers, world};
 use trs_app::{App, lifecycle, promote};
 use trs_core::Stage;
 use trs_lambda::{Config, Function, InvocationError, open_app};
@@ -96,6 +95,25 @@ fn failed_messages(response: &Value) -> Vec<&str> {
     response["batchItemFailures"].as_array().unwrap().iter().map(|f| f["itemIdentifier"].as_str().unwrap()).collect()
 }
 
+/// Uploads `files` as rita and commits them, leaving the verify task queued for a message.
+async fn upload_queued(w: &World, id: &trs_core::ReleaseId, files: &[(&str, &[u8])]) {
+    use trs_app::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
+    let by = w.rm.caller();
+    let req = StartUpload {
+        product: id.product.clone(),
+        files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
+        force: false,
+        base: None,
+    };
+    let started = start_upload(&w.app, &by, id.clone(), req).await.unwrap();
+    for (target, (_, bytes)) in started.files.iter().zip(files) {
+        let token = target.upload.url.rsplit('/').next().unwrap();
+        let body = futures::stream::iter(vec![Ok(bytes::Bytes::copy_from_slice(bytes))]);
+        w.blobs.accept_upload(token, Box::pin(body)).await.unwrap();
+    }
+    commit_upload(&w.app, &by, &started.id).await.unwrap();
+}
+
 async fn the_queued_task(app: &App) -> trs_core::OpaqueId {
     let queued = tasks::unfinished_tasks(app).await.unwrap();
     assert_eq!(queued.len(), 1, "{queued:?}");
@@ -105,7 +123,7 @@ async fn the_queued_task(app: &App) -> trs_core::OpaqueId {
 #[tokio::test]
 async fn an_sqs_message_runs_its_task_and_an_unreadable_one_comes_back() {
     let w = world().await;
-    upload(&w, &release(), &[("foo-1.0.tar.gz", b"the archive"), ("foo-1.0.tar.gz.sha512", b"nonsense")]).await;
+    upload_queued(&w, &release(), &[("foo-1.0.tar.gz", b"the archive"), ("foo-1.0.tar.gz.sha512", b"nonsense")]).await;
     let task = the_queued_task(&w.app).await;
     let function = Function::new(w.app.clone()).http(trs_function_verify::routes()).tasks();
 
@@ -134,11 +152,11 @@ async fn an_sqs_message_for_an_unknown_task_comes_back() {
 async fn the_eventbridge_schedule_runs_the_lifecycle_tick() {
     let w = world().await;
     let id = release();
-    upload(&w, &id, &[("foo-1.0.tar.gz", b"the archive")]).await;
+    upload_queued(&w, &id, &[("foo-1.0.tar.gz", b"the archive")]).await;
     let worker = Function::new(w.app.clone()).tasks();
     let verify = the_queued_task(&w.app).await;
     assert!(failed_messages(&invoke(&worker, sqs_batch(verify.as_str())).await.unwrap()).len() == 1);
-    pass_vote(&w.app, &id).await;
+    pass_vote_for_tests(&w.app, &id).await;
     let promotion = promote::request(&w.app, &w.rm.caller(), &id).await.unwrap();
     invoke(&worker, sqs_batch(promotion.id.as_str())).await.unwrap();
     let stage = async || trs_app::upload::get_release(&w.app, &id).await.unwrap().unwrap().0.stage;
