@@ -30,6 +30,9 @@ pub struct Config {
     pub verify_queue_url: Option<String>,
     /// The queue promote tasks are announced on (`TRS_PROMOTE_QUEUE_URL`).
     pub promote_queue_url: Option<String>,
+    /// The EventBridge bus the stream function forwards committed events to
+    /// (`TRS_EVENT_BUS`; read by the stream function only).
+    pub event_bus: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -75,6 +78,7 @@ impl Config {
             backend,
             verify_queue_url: var("TRS_VERIFY_QUEUE_URL"),
             promote_queue_url: var("TRS_PROMOTE_QUEUE_URL"),
+            event_bus: var("TRS_EVENT_BUS"),
         })
     }
 }

@@ -1,5 +1,6 @@
-//! The event adapters: what arrives from API Gateway, SQS or EventBridge, turned into calls
-//! of the same handlers and use cases `trs serve` runs, and the answer each source expects.
+//! The event adapters: what arrives from API Gateway, SQS, EventBridge or a DynamoDB stream,
+//! turned into calls of the same handlers and use cases `trs serve` runs, and the answer each
+//! source expects.
 //!
 //! One function may take several sources (the verify function answers task status over HTTP
 //! and runs tasks from its queue), so an event is told apart by its shape, not by
@@ -12,10 +13,13 @@ use axum::routing::get;
 use lambda_http::request::LambdaRequest;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
+use std::sync::Arc;
 use tower::ServiceExt;
 use trs_app::tasks::{self, TaskState};
 use trs_app::{App, lifecycle};
 use trs_core::OpaqueId;
+
+use crate::outbox::EventForwarder;
 
 /// One Lambda function: the event sources it answers, over one [`App`].
 #[derive(Clone)]
@@ -24,6 +28,7 @@ pub struct Function {
     http: Option<Router>,
     tasks: bool,
     schedule: bool,
+    outbox: Option<Arc<EventForwarder>>,
 }
 
 /// Why an invocation failed as a whole (a per-message failure of an SQS batch is not one:
@@ -57,11 +62,14 @@ enum Source {
     Http,
     Sqs,
     Schedule,
+    DynamoStream,
 }
 
 fn source_of(event: &Value) -> Option<Source> {
-    if event.get("Records").and_then(|r| r.get(0)).and_then(|r| r.get("eventSource")) == Some(&"aws:sqs".into()) {
-        return Some(Source::Sqs);
+    match event.get("Records").and_then(|r| r.get(0)).and_then(|r| r.get("eventSource")).and_then(Value::as_str) {
+        Some("aws:sqs") => return Some(Source::Sqs),
+        Some("aws:dynamodb") => return Some(Source::DynamoStream),
+        _ => {}
     }
     if event.get("detail-type").is_some() && event.get("source").is_some() {
         return Some(Source::Schedule);
@@ -75,7 +83,7 @@ fn source_of(event: &Value) -> Option<Source> {
 
 impl Function {
     pub fn new(app: App) -> Self {
-        Function { app, http: None, tasks: false, schedule: false }
+        Function { app, http: None, tasks: false, schedule: false, outbox: None }
     }
 
     /// Answers API Gateway HTTP API requests with `routes` (and `GET /api/v1/health`).
@@ -93,6 +101,12 @@ impl Function {
     /// Runs the lifecycle tick on EventBridge schedule events.
     pub fn schedule(mut self) -> Self {
         self.schedule = true;
+        self
+    }
+
+    /// Forwards the events committed to the table, delivered by its change stream, to the bus.
+    pub fn forward_events(mut self, forwarder: EventForwarder) -> Self {
+        self.outbox = Some(Arc::new(forwarder));
         self
     }
 
@@ -120,6 +134,12 @@ impl Function {
                 let event =
                     serde_json::from_value(payload).map_err(|e| InvocationError::Malformed("EventBridge", e))?;
                 serde_json::to_value(scheduled(&self.app, event).await?)
+            }
+            Some(Source::DynamoStream) => {
+                let outbox = self.outbox.as_ref().ok_or(InvocationError::UnexpectedSource("DynamoDB stream"))?;
+                let batch =
+                    serde_json::from_value(payload).map_err(|e| InvocationError::Malformed("DynamoDB stream", e))?;
+                serde_json::to_value(outbox.forward(batch).await)
             }
             None => return Err(InvocationError::Unrecognised(describe(&payload))),
         };

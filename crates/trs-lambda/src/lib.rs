@@ -1,18 +1,22 @@
 //! The function handlers as AWS Lambda binaries (`src/bin/*`, one per function). Each `main`
 //! only wires tracing, the configuration, the stores and [`run`]; this library holds what
-//! they share: [`Config`] from the environment, the store seam, and the event adapters
-//! ([`events`]): API Gateway HTTP API → the function's axum router, SQS task messages →
-//! `trs_app::tasks::run`, EventBridge schedules → `trs_app::lifecycle::run_scheduled`.
+//! they share: [`Config`] from the environment, the stores ([`stores`]), and the event
+//! adapters ([`events`]): API Gateway HTTP API → the function's axum router, SQS task
+//! messages → `trs_app::tasks::run`, EventBridge schedules →
+//! `trs_app::lifecycle::run_scheduled`, DynamoDB stream records of committed events → the
+//! EventBridge bus ([`outbox`]).
 //!
 //! See docs/lambda.md for the binaries, their variables and how to build them.
 
 pub mod config;
 pub mod events;
+pub mod outbox;
 pub mod stores;
 
 pub use config::{Backend, Config, ConfigError};
 pub use events::{Function, InvocationError};
-pub use stores::{InitError, open_app, open_aws_stores};
+pub use outbox::EventForwarder;
+pub use stores::{Environment, InitError, open, open_app, open_aws_stores};
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
@@ -29,9 +33,9 @@ pub fn init_tracing() {
 /// configuration, then answers invocations until the environment is shut down. A failure
 /// before the first event is reported to the Runtime API's init error endpoint, so Lambda
 /// shows the reason instead of a bare exit.
-pub async fn run(build: impl FnOnce(trs_app::App) -> Function) -> Result<(), lambda_runtime::Error> {
-    let function = match start().await {
-        Ok(app) => build(app),
+pub async fn run(build: impl FnOnce(&Environment) -> Result<Function, InitError>) -> Result<(), lambda_runtime::Error> {
+    let function = match start().await.and_then(|env| build(&env)) {
+        Ok(function) => function,
         Err(e) => {
             tracing::error!("cannot start: {e}");
             report_init_error(&e).await;
@@ -42,9 +46,8 @@ pub async fn run(build: impl FnOnce(trs_app::App) -> Function) -> Result<(), lam
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move { function.handle(event).await })).await
 }
 
-async fn start() -> Result<trs_app::App, InitError> {
-    let config = Config::from_env()?;
-    open_app(&config).await
+async fn start() -> Result<Environment, InitError> {
+    open(Config::from_env()?).await
 }
 
 /// `POST /2018-06-01/runtime/init/error`, as the Runtime API documents it. Best effort: the

@@ -4,7 +4,9 @@
 use crate::config::{Backend, Config};
 use std::sync::Arc;
 use trs_app::App;
+use trs_messaging_aws::{SqsTaskNotifier, TaskQueues};
 use trs_storage::{BlobStore, ItemStore};
+use trs_storage_aws::{DynamoItemStore, S3BlobStore};
 
 /// Why a function could not start; reported to the Runtime API's init error endpoint.
 #[derive(Debug, thiserror::Error)]
@@ -17,29 +19,68 @@ pub enum InitError {
 
 pub type Stores = (Arc<dyn ItemStore>, Arc<dyn BlobStore>);
 
-/// The application over the configured stores.
-pub async fn open_app(config: &Config) -> Result<App, InitError> {
-    let (items, blobs) = match &config.backend {
+/// What a function starts from: its configuration, the application over its stores, and the
+/// AWS SDK configuration its clients share (loaded once, when the backend is `aws` or an
+/// event bus is configured).
+pub struct Environment {
+    pub config: Config,
+    pub app: App,
+    pub aws: Option<aws_config::SdkConfig>,
+}
+
+/// Opens the configured stores and, on the `aws` backend, announces queued tasks on the
+/// configured SQS queues. Every AWS client (DynamoDB, S3, SQS, EventBridge) is made from one
+/// SDK configuration: one credential chain, one region, one endpoint override.
+///
+/// Release-stream events are not published from here on Lambda: `app.events` stays the
+/// default sink that drops them, because the stream function forwards every committed
+/// `event#` item from the table's change stream to the bus (the outbox pattern). Publishing
+/// after the commit from each function could lose an event between the two steps; the change
+/// stream cannot.
+pub async fn open(config: Config) -> Result<Environment, InitError> {
+    let aws = match (&config.backend, &config.event_bus) {
+        (Backend::Aws { endpoint, .. }, _) => Some(trs_storage_aws::sdk_config(endpoint.as_deref()).await),
+        (Backend::Embedded { .. }, Some(_)) => Some(trs_storage_aws::sdk_config(None).await),
+        (Backend::Embedded { .. }, None) => None,
+    };
+    let app = match &config.backend {
         Backend::Embedded { data, public_url } => {
             let (items, blobs) = trs_storage::embedded::open_data_dir(data, public_url.clone())
                 .map_err(|e| InitError::Stores(format!("data folder {}: {e}", data.display())))?;
-            (Arc::new(items) as Arc<dyn ItemStore>, Arc::new(blobs) as Arc<dyn BlobStore>)
+            App::new(Arc::new(items), Arc::new(blobs))
         }
-        Backend::Aws { .. } => open_aws_stores(config).await?,
+        Backend::Aws { table, bucket, endpoint } => {
+            let sdk = aws.as_ref().expect("loaded for the aws backend");
+            let (items, blobs) = open_aws_stores(sdk, table, bucket, endpoint.is_some())?;
+            let mut app = App::new(items, blobs);
+            let queues =
+                TaskQueues { verify: config.verify_queue_url.clone(), promote: config.promote_queue_url.clone() };
+            if queues.verify.is_some() || queues.promote.is_some() {
+                app.notifier = Arc::new(SqsTaskNotifier::new(sdk, queues));
+            }
+            app
+        }
     };
-    // MERGE: trs_storage_aws — with the aws backend, announce queued tasks on
-    // config.verify_queue_url / config.promote_queue_url (an SQS TaskNotifier); until then a
-    // queued task waits for a message sent by someone else.
-    Ok(App::new(items, blobs))
+    Ok(Environment { config, app, aws })
 }
 
-/// The seam for the DynamoDB and S3 stores, which live in `trs-storage-aws` (another branch).
-// MERGE: trs_storage_aws — replace the body with
-//     let Backend::Aws { table, bucket, endpoint } = &config.backend else { unreachable!() };
-//     let settings = trs_storage_aws::AwsSettings { endpoint: endpoint.clone(), table: table.clone(), bucket: bucket.clone() };
-//     let (items, blobs) = trs_storage_aws::open(&settings, false).await.map_err(InitError::Stores)?;
-//     Ok((Arc::new(items), Arc::new(blobs)))
-pub async fn open_aws_stores(config: &Config) -> Result<Stores, InitError> {
-    let _ = config;
-    Err(InitError::Stores("aws backend not linked yet".into()))
+/// The application over the configured stores (see [`open`]).
+pub async fn open_app(config: &Config) -> Result<App, InitError> {
+    Ok(open(config.clone()).await?.app)
+}
+
+/// The DynamoDB and S3 stores on `table` and `bucket`. Nothing is created or checked here: on
+/// AWS the stack owns both, and a cold start should cost no request. `path_style` addresses
+/// S3 as `http://host/bucket/key`, which local servers such as moto need.
+pub fn open_aws_stores(
+    sdk: &aws_config::SdkConfig,
+    table: &str,
+    bucket: &str,
+    path_style: bool,
+) -> Result<Stores, InitError> {
+    if table.is_empty() || bucket.is_empty() {
+        return Err(InitError::Stores("the aws backend needs a table and a bucket name".into()));
+    }
+    let (dynamo, s3) = trs_storage_aws::clients(sdk, path_style);
+    Ok((Arc::new(DynamoItemStore::new(dynamo, table)), Arc::new(S3BlobStore::new(s3, bucket))))
 }

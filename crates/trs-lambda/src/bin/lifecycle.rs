@@ -1,7 +1,12 @@
-//! The lifecycle function on Lambda: the scheduled tick (due end-of-life dates, due vote closings) on an EventBridge schedule.
+//! The lifecycle function on Lambda: end-of-life and support dates, revoke, archive and
+//! freeform states over the HTTP API; the scheduled tick (due end-of-life dates, due vote
+//! closings) on an EventBridge schedule.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     trs_lambda::init_tracing();
-    trs_lambda::run(|app| trs_lambda::Function::new(app).schedule()).await
+    trs_lambda::run(|env| {
+        Ok(trs_lambda::Function::new(env.app.clone()).http(trs_function_lifecycle::routes()).schedule())
+    })
+    .await
 }

@@ -1,0 +1,13 @@
+//! The stream function on Lambda: the release stream's read side over the HTTP API (events,
+//! point-in-time views, history, exports), and the outbox forwarder: committed `event#` items
+//! from the table's change stream put on the EventBridge bus `TRS_EVENT_BUS`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    trs_lambda::init_tracing();
+    trs_lambda::run(|env| {
+        let forwarder = trs_lambda::EventForwarder::from_environment(env)?;
+        Ok(trs_lambda::Function::new(env.app.clone()).http(trs_function_stream::routes()).forward_events(forwarder))
+    })
+    .await
+}

@@ -1,0 +1,157 @@
+//! infra/template.json routes every HTTP API route of every function to that function, and
+//! nothing else: the template cannot drift from the code.
+//!
+//! The routes are derived from the functions' routers, not listed here: the paths from each
+//! router's `Debug` output (axum prints the paths it was given), the methods by sending a
+//! request for every path and method through the router, as the Lambda adapter does, and
+//! telling axum's own "no route" and "method not allowed" answers (replaced by marked ones
+//! here) from the handlers' answers. A handler's own 404 (an unknown release) still counts as
+//! answered. The template's route keys use the same `{name}` syntax as axum, so both sides
+//! compare as text.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use tower::ServiceExt;
+use trs_app::App;
+
+/// The header of the marked fallback answers: no route, or no handler for the method.
+const UNROUTED: &str = "x-test-unrouted";
+
+/// Methods probed on every path (HEAD and OPTIONS follow GET and CORS; trs routes neither).
+const METHODS: [Method; 5] = [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH];
+
+fn functions() -> Vec<(&'static str, Router<App>)> {
+    vec![
+        ("Admin", trs_function_admin::routes()),
+        ("Upload", trs_function_upload::routes()),
+        ("Verify", trs_function_verify::routes()),
+        ("Promote", trs_function_promote::routes()),
+        ("Vote", trs_function_vote::routes()),
+        ("Lifecycle", trs_function_lifecycle::routes()),
+        ("Stream", trs_function_stream::routes()),
+    ]
+}
+
+/// A route key as API Gateway writes it: `METHOD /path/{var}`.
+type RouteKey = String;
+
+/// The template's HTTP API routes: route key → the function whose integration it targets.
+fn template_routes() -> BTreeMap<RouteKey, String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/template.json");
+    let template: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut routes = BTreeMap::new();
+    for (name, resource) in template["Resources"].as_object().unwrap() {
+        if resource["Type"] != "AWS::ApiGatewayV2::Route" {
+            continue;
+        }
+        let key = resource["Properties"]["RouteKey"].as_str().unwrap().to_string();
+        let target = resource["Properties"]["Target"]["Fn::Sub"].as_str().unwrap_or_default();
+        let function = target
+            .strip_prefix("integrations/${")
+            .and_then(|t| t.strip_suffix("Integration}"))
+            .unwrap_or_else(|| panic!("{name}: target {target:?} is not a function's integration"));
+        // ANY and greedy variables would route paths no function serves to a function.
+        assert!(!key.starts_with("ANY ") && !key.contains("+}"), "{name}: {key} is not one explicit route");
+        let integration = &template["Resources"][format!("{function}Integration")];
+        assert_eq!(
+            integration["Properties"]["IntegrationUri"]["Fn::GetAtt"][0],
+            format!("{function}Function"),
+            "{name}: {function}Integration invokes {function}Function"
+        );
+        assert!(routes.insert(key.clone(), function.to_string()).is_none(), "{key} is routed twice");
+    }
+    routes
+}
+
+/// The paths `router` was given, from its `Debug` output (quoted strings starting `/api/`).
+fn router_paths(router: &Router) -> BTreeSet<String> {
+    let debug = format!("{router:?}");
+    debug.split('"').skip(1).step_by(2).filter(|s| s.starts_with("/api/")).map(str::to_string).collect()
+}
+
+/// `path` with a plausible value for each `{variable}`.
+fn sample(path: &str) -> String {
+    path.split('/')
+        .map(|segment| match segment {
+            "{project}" => "foo",
+            "{version}" => "1.0.0",
+            "{id}" => "0123456789abcdef0123456789abcdef",
+            "{line}" => "1",
+            "{state}" => "lts",
+            s if s.starts_with('{') => panic!("no sample value for {s} in {path}: add one"),
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn marked(router: Router) -> Router {
+    let unrouted = |status: StatusCode| move || async move { (status, [(UNROUTED, "1")]) };
+    router
+        .fallback(unrouted(StatusCode::NOT_FOUND))
+        .method_not_allowed_fallback(unrouted(StatusCode::METHOD_NOT_ALLOWED))
+}
+
+/// Every route key the function's router (with the health check every function serves)
+/// answers.
+async fn answered(app: &App, routes: Router<App>) -> BTreeSet<RouteKey> {
+    let router = trs_lambda::events::api_router(app.clone(), routes);
+    let paths = router_paths(&router);
+    assert!(paths.len() > 1, "no paths found in the router's Debug output (did axum change it?): {paths:?}");
+    let router = marked(router);
+    let mut keys = BTreeSet::new();
+    for path in &paths {
+        for method in METHODS {
+            let request = Request::builder().method(method.clone()).uri(sample(path)).body(Body::empty()).unwrap();
+            let response = router.clone().oneshot(request).await.unwrap();
+            if !response.headers().contains_key(UNROUTED) {
+                keys.insert(format!("{method} {path}"));
+            }
+        }
+        assert!(keys.iter().any(|k| k.ends_with(&format!(" {path}"))), "no method of {path} answers");
+    }
+    keys
+}
+
+#[tokio::test]
+async fn the_template_routes_exactly_the_functions_routes_to_their_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (items, blobs) = trs_storage::embedded::open_data_dir(dir.path(), "http://127.0.0.1:1".into()).unwrap();
+    let app = App::new(Arc::new(items), Arc::new(blobs));
+    let template = template_routes();
+
+    let mut served: BTreeMap<RouteKey, BTreeSet<&str>> = BTreeMap::new();
+    for (function, routes) in functions() {
+        for key in answered(&app, routes).await {
+            served.entry(key).or_default().insert(function);
+        }
+    }
+    let all: BTreeSet<&str> = functions().iter().map(|(f, _)| *f).collect();
+    let mut problems = Vec::new();
+    for (key, functions) in &served {
+        match template.get(key) {
+            None => problems.push(format!("{key} (served by {functions:?}) is not routed by the template")),
+            // A route every function serves (the health check) may go to any of them.
+            Some(target) if functions.contains(target.as_str()) && (functions.len() == 1 || *functions == all) => {}
+            Some(target) => problems.push(format!("{key} is routed to {target}, served by {functions:?}")),
+        }
+    }
+    for (key, target) in &template {
+        if !served.contains_key(key) {
+            problems.push(format!("the template routes {key} to {target}, which serves no such route"));
+        }
+    }
+    assert!(problems.is_empty(), "template and code disagree:\n{}", problems.join("\n"));
+    assert!(served.len() > 30, "suspiciously few routes found: {served:?}");
+}
+
+#[test]
+fn every_template_integration_belongs_to_a_function_with_routes() {
+    let template = template_routes();
+    let targets: BTreeSet<&str> = template.values().map(String::as_str).collect();
+    let built: BTreeSet<&str> = functions().iter().map(|(f, _)| *f).collect();
+    assert_eq!(targets, built, "every function with HTTP routes has routes in the template, and only those");
+}
