@@ -1,6 +1,6 @@
 //! The whole path of a release, as a project lives it, against `trs serve`: upload a signed
 //! source release → verify → a vote by three committee members whose keys GnuPG made →
-//! close → promote → download from `/current/…` and `/current/…/latest/…` → a second release
+//! close → promote → download from `/candidate/…` before and `/current/…` and `/current/…/latest/…` → a second release
 //! archives the first (policy) → end-of-life by date → revoke; the stream verifies throughout.
 
 use std::path::Path;
@@ -35,6 +35,12 @@ fn release_through(team: &Team, voters: &[&str], version: &str) -> (std::path::P
     ok(&out);
     assert_eq!(stdout_json(&out)["status"]["summary"]["fail"], 0);
 
+    // Voters download exactly the candidate's bytes, never cached as immutable.
+    let candidate = get(team, &format!("/candidate/bar/{version}/{name}"));
+    assert_eq!(candidate.status(), 200);
+    assert!(!candidate.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert_eq!(candidate.bytes().unwrap().as_ref(), std::fs::read(&tarball).unwrap().as_slice());
+
     // Not promotable before the vote passed: a specific refusal that changes nothing.
     let early = team.as_rm(&["promote", "bar", version]);
     assert_eq!(early.status.code(), Some(1));
@@ -60,6 +66,7 @@ fn release_through(team: &Team, voters: &[&str], version: &str) -> (std::path::P
     let out = ok(&team.as_rm(&["promote", "bar", version, "--json"])).clone();
     let task = stdout_json(&out);
     assert_eq!(task["state"], "done", "{task:#}");
+    assert_eq!(get(team, &format!("/candidate/bar/{version}/{name}")).status(), 404, "no longer a candidate");
     assert_eq!(task["result"]["revision_key"], closed["voted_revision"]["key"], "the voted revision was promoted");
     (tarball, task)
 }

@@ -1,6 +1,8 @@
 //! The public coordinates as a reader sees them:
 //! `/<stage>/<project>[/<product>]/<version>/<file>` and `…/latest/<file>`, with the stage
-//! segment `current` or `archive`. Objects are stored under exactly these keys, so a static
+//! segment `candidate`, `current` or `archive`. A candidate's files are those of its latest
+//! revision, served from the content-addressed store (no copy: they change with each upload,
+//! so they are never cached as immutable). Objects are stored under exactly these keys, so a static
 //! host serves them as they are; what a host must add is `latest` (a view, not a copy) and the
 //! rule that a release's files are visible only while the release is in that stage (so a
 //! promotion that has not finished, or a revoked release, serves nothing).
@@ -21,11 +23,16 @@ pub struct PublicFile {
     pub object: String,
     /// The path asked for went through `latest` (so the answer may change: not immutable).
     pub via_latest: bool,
+    /// The bytes at this path may change (`latest`, or a candidate's next revision).
+    pub may_change: bool,
 }
 
 fn not_found(path: &str) -> AppError {
     AppError::NotFound(format!("no public file at /{path}"))
 }
+
+/// The stage segment of candidates' files (those of the latest revision, for voters).
+pub const CANDIDATE: &str = "candidate";
 
 /// The stages whose files a stage segment shows. End-of-life releases stay in the main
 /// directory until archived.
@@ -33,6 +40,7 @@ fn shown_in(segment: &str) -> Option<&'static [Stage]> {
     match segment {
         "current" => Some(&[Stage::Current, Stage::EndOfLife]),
         "archive" => Some(&[Stage::Archived]),
+        CANDIDATE => Some(&[Stage::CandidateDraft, Stage::Candidate]),
         _ => None,
     }
 }
@@ -105,5 +113,14 @@ pub async fn resolve(app: &App, segment: &str, rest: &str) -> AppResult<PublicFi
     if !stages.contains(&release.stage) {
         return Err(not_found(&full));
     }
-    Ok(PublicFile { object: keys::public_object(segment, &release.id, &file), release: release.id, via_latest })
+    if segment == CANDIDATE {
+        let latest = release.latest.as_ref().ok_or_else(|| not_found(&full))?;
+        let revision = upload::get_revision(app, &release.id, latest.number).await?;
+        let entry =
+            revision.manifest.entries().iter().find(|e| e.path.as_str() == file).ok_or_else(|| not_found(&full))?;
+        let object = keys::file_object(&entry.sha512);
+        return Ok(PublicFile { object, release: release.id, via_latest, may_change: true });
+    }
+    let object = keys::public_object(segment, &release.id, &file);
+    Ok(PublicFile { object, release: release.id, via_latest, may_change: via_latest })
 }

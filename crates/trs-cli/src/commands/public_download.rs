@@ -1,5 +1,5 @@
-//! The public download directory as `trs serve` answers it: `GET /current/…` and
-//! `GET /archive/…` at the coordinates of DESIGN.md. Behind a CDN the same objects are served
+//! The public download directory as `trs serve` answers it: `GET /candidate/…`,
+//! `GET /current/…` and `GET /archive/…` at the coordinates of DESIGN.md. Behind a CDN the same objects are served
 //! from the bucket; here the embedded host resolves `latest` and streams the object.
 
 use axum::Router;
@@ -13,14 +13,16 @@ use trs_http::ApiError;
 
 pub fn routes() -> Router<App> {
     Router::new()
+        .route("/candidate/{*rest}", get(|s, p| serve(s, public::CANDIDATE, p)))
         .route("/current/{*rest}", get(|s, p| serve(s, "current", p)))
         .route("/archive/{*rest}", get(|s, p| serve(s, "archive", p)))
 }
 
-/// Files at a version's path never change (the same headers S3 keeps on them for the CDN);
-/// `latest` moves, so it is revalidated.
+/// Files at a released version's path never change (the same headers S3 keeps on them for
+/// the CDN); `latest` moves and a candidate's files change with each revision, so those are
+/// revalidated.
 const IMMUTABLE: &str = trs_storage::blob::IMMUTABLE_PUBLIC;
-const LATEST: &str = "public, max-age=60, must-revalidate";
+const MAY_CHANGE: &str = "public, max-age=60, must-revalidate";
 
 async fn serve(State(app): State<App>, segment: &'static str, Path(rest): Path<String>) -> Result<Response, ApiError> {
     let file = public::resolve(&app, segment, &rest).await?;
@@ -35,7 +37,7 @@ async fn serve(State(app): State<App>, segment: &'static str, Path(rest): Path<S
         [
             (header::CONTENT_TYPE, trs_storage::object_headers(&file.object).content_type.to_string()),
             (header::CONTENT_LENGTH, meta.size.to_string()),
-            (header::CACHE_CONTROL, if file.via_latest { LATEST } else { IMMUTABLE }.to_string()),
+            (header::CACHE_CONTROL, if file.may_change { MAY_CHANGE } else { IMMUTABLE }.to_string()),
         ],
         Body::from_stream(body),
     )
