@@ -3,7 +3,9 @@
 
 Usage:
     verify-stream.py URL PROJECT          fetch every event of project PROJECT from a trs server
-    verify-stream.py --file EVENTS.ndjson check events saved one JSON object per line
+    verify-stream.py --file EVENTS.ndjson check events saved one JSON object per line, such as
+                                          the DATA/events.ndjson of `trs serve`: its streams
+                                          interleave, and each is checked on its own
 
 Each event's hash is SHA-256 over b"trs-event-v1\\n" followed by the canonical JSON of the
 event without its "hash" field: object keys sorted (by code point), no whitespace, strings
@@ -75,13 +77,19 @@ def main(argv):
     except (OSError, ValueError) as e:
         print(f"cannot read the stream: {e}", file=sys.stderr)
         return 1
-    try:
-        count, head = verify(events)
-    except ValueError as e:
-        print(f"BROKEN: {e}")
-        return 3
-    print(f"intact: {count} events, head {head}")
-    return 0
+    streams = {}
+    for event in events:
+        streams.setdefault(event.get("stream"), []).append(event)
+    broken = False
+    for name, stream in streams.items():
+        try:
+            count, head = verify(stream)
+        except ValueError as e:
+            print(f"BROKEN: {name}: {e}")
+            broken = True
+            continue
+        print(f"intact: {name}: {count} events, head {head}")
+    return 3 if broken else 0
 
 
 if __name__ == "__main__":

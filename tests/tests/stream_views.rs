@@ -65,6 +65,7 @@ fn states_dates_revocation_views_and_the_verified_stream() {
     assert_eq!(
         types,
         [
+            "project-created",
             "revision-pushed",
             "state-entered",
             "state-entered",
@@ -79,7 +80,7 @@ fn states_dates_revocation_views_and_the_verified_stream() {
     assert_eq!(events[1]["actor"]["key"], w.rm.as_str());
     let verify = ok(&w.anonymous(&["events", "verify", "--project", "foo"])).stdout.clone();
     assert!(
-        String::from_utf8_lossy(&verify).contains("8 event(s), chain intact"),
+        String::from_utf8_lossy(&verify).contains("9 event(s), chain intact"),
         "{}",
         String::from_utf8_lossy(&verify)
     );
@@ -89,18 +90,26 @@ fn states_dates_revocation_views_and_the_verified_stream() {
     let outside = python(&[&w.server.url, "foo"]);
     assert!(outside.status.success(), "{}", String::from_utf8_lossy(&outside.stderr));
     let head = events.last().unwrap()["hash"].as_str().unwrap();
-    assert_eq!(String::from_utf8_lossy(&outside.stdout).trim(), format!("intact: 8 events, head {head}"));
+    assert_eq!(String::from_utf8_lossy(&outside.stdout).trim(), format!("intact: project/foo: 9 events, head {head}"));
 
     // The NDJSON message file holds the same events; a tampered copy fails the check.
+    // The file interleaves the streams: the foundation's (the admin's bootstrap, written by
+    // `admin bootstrap` before serve ran, and rita's registration) and the project's.
     let ndjson = std::fs::read_to_string(w.server.data.path().join("events.ndjson")).unwrap();
-    assert_eq!(ndjson.lines().count(), 8);
+    assert_eq!(ndjson.lines().count(), 2 + 9);
     let copy = w.file("events.ndjson", ndjson.as_bytes());
-    assert!(python(&["--file", copy.to_str().unwrap()]).status.success());
+    let checked = python(&["--file", copy.to_str().unwrap()]);
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stdout));
+    let report = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        report.contains("intact: foundation: 2 events") && report.contains("intact: project/foo: 9 events"),
+        "{report}"
+    );
     let tampered = ndjson.replace("signed with the wrong key", "nothing to see");
     let bad_copy = w.file("tampered.ndjson", tampered.as_bytes());
     let broken = python(&["--file", bad_copy.to_str().unwrap()]);
     assert_eq!(broken.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&broken.stdout).contains("event 8: its hash does not match"));
+    assert!(String::from_utf8_lossy(&broken.stdout).contains("project/foo: event 9: its hash does not match"));
 }
 
 #[test]
@@ -119,7 +128,7 @@ fn events_follow_prints_new_events_as_they_come() {
         use std::io::BufRead;
         let mut lines = std::io::BufReader::new(stdout).lines();
         let mut seen = Vec::new();
-        while seen.len() < 2 {
+        while seen.len() < 3 {
             let line = lines.next().unwrap().unwrap();
             let e: serde_json::Value = serde_json::from_str(&line).unwrap();
             seen.push(e["type"].as_str().unwrap().to_string());
@@ -131,5 +140,5 @@ fn events_follow_prints_new_events_as_they_come() {
     let seen = reader.join().unwrap();
     let _ = follower.kill();
     let _ = follower.wait();
-    assert_eq!(seen, ["revision-pushed", "state-entered"]);
+    assert_eq!(seen, ["project-created", "revision-pushed", "state-entered"]);
 }

@@ -25,12 +25,14 @@ use trs_core::{
 use trs_storage::{BlobError, Condition, Item, UploadUrl, WriteOp};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeclaredFile {
     pub path: String,
     pub size: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StartUpload {
     #[serde(default)]
     pub product: Option<ProductName>,

@@ -196,7 +196,27 @@ async fn run(cli: Cli) -> CliResult<()> {
     }
 }
 
+/// `trs status … | head` closes stdout early: that is the reader's choice, not an error, so
+/// exit quietly instead of panicking in `println!` (Rust ignores SIGPIPE, and this crate
+/// forbids the unsafe call that would restore it).
+fn exit_quietly_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() {
+    exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

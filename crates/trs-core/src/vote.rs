@@ -36,8 +36,9 @@ impl FromStr for VoteValue {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s.trim() {
-            "+1" | "1" => Ok(VoteValue::Plus),
-            "0" | "+0" | "-0" => Ok(VoteValue::Zero),
+            // Exactly the three spellings of the vote contract: a vote is never guessed at.
+            "+1" => Ok(VoteValue::Plus),
+            "0" => Ok(VoteValue::Zero),
             "-1" => Ok(VoteValue::Minus),
             other => Err(format!("a vote is +1, 0 or -1, not {other:?}")),
         }

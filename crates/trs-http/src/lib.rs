@@ -129,6 +129,7 @@ pub fn release_id(
 
 /// A body or query that only names the product (calls about a release that take nothing else).
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProductOnly {
     #[serde(default)]
     pub product: Option<trs_core::ProductName>,
@@ -172,5 +173,23 @@ pub mod testing {
         let status = resp.status();
         let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+}
+
+/// axum's `Query` with trs's error body: a malformed or unknown query parameter is a 400
+/// `invalid-query` naming the problem, like every other refusal.
+pub struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError(AppError::bad_request("invalid-query", e.body_text())))
     }
 }

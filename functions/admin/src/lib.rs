@@ -2,7 +2,7 @@
 //! release policy, and serving a project's KEYS file. A thin adapter: parse, authorize through the role table, call
 //! `trs_app`, answer JSON.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use std::collections::BTreeSet;
 use trs_app::{App, AppError, people, projects};
 use trs_core::{Action, PersonUid, PolicyOverride, ProductName, ProjectName, authorize};
-use trs_http::{ApiResult, SignedCall, parse_segment};
+use trs_http::{ApiResult, Query, SignedCall, parse_segment};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -23,6 +23,7 @@ pub fn routes() -> Router<App> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AddPerson {
     uid: PersonUid,
     certificate: String,
@@ -46,6 +47,7 @@ async fn add_person(State(app): State<App>, call: SignedCall) -> ApiResult<impl 
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CreateProject {
     name: ProjectName,
     members: BTreeSet<PersonUid>,
@@ -77,6 +79,7 @@ async fn create_project(State(app): State<App>, call: SignedCall) -> ApiResult<i
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AddKey {
     certificate: String,
     /// Another person's uid: needs the "manage keys" role (admin). Default: the caller.
@@ -141,6 +144,7 @@ async fn set_policy(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PolicyQuery {
     product: Option<String>,
 }

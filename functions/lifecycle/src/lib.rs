@@ -3,7 +3,7 @@
 //! `trs_app::lifecycle`; the scheduled tick ([`tick`]) is what an EventBridge schedule (or
 //! `trs serve`'s own interval) invokes.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use trs_app::lifecycle::{self, DatesTarget};
 use trs_app::{App, AppResult};
 use trs_core::ProductName;
-use trs_http::{ApiResult, ProductOnly, SignedCall, parse_segment, release_id};
+use trs_http::{ApiResult, ProductOnly, Query, SignedCall, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -29,6 +29,7 @@ pub async fn tick(app: &App) -> AppResult<lifecycle::Report> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RevokeRequest {
     #[serde(default)]
     product: Option<ProductName>,
@@ -58,6 +59,7 @@ async fn archive(
 
 /// Dates as unix seconds; either may be left out (it keeps its previous value).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct DatesRequest {
     #[serde(default)]
     product: Option<ProductName>,

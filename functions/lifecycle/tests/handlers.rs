@@ -82,3 +82,25 @@ async fn dates_are_checked_and_lines_must_look_like_lines() {
     let (status, eol_json) = call(&w, None, "GET", "/api/v1/projects/foo/endoflife.json", Value::Null).await;
     assert_eq!((status, eol_json), (StatusCode::OK, json!([])), "nothing was released");
 }
+
+#[tokio::test]
+async fn unknown_fields_bad_queries_and_unknown_projects_are_refused_with_a_code() {
+    let w = with_release().await;
+    let revoke = format!("{REL}/revoke");
+    let (status, body) = call(&w, Some(&w.rm), "POST", &revoke, json!({"reason": "x", "extra": true})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (_, status_after) = call(&w, None, "GET", "/api/v1/projects/foo/releases?state=revoked", Value::Null).await;
+    assert_eq!(status_after["by_state"]["revoked"], Value::Null, "nothing was revoked: {status_after}");
+
+    let (status, body) = call(&w, None, "GET", "/api/v1/events?project=foo&after=abc", Value::Null).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid-query")), "{body}");
+
+    for path in ["/api/v1/events?project=nope", "/api/v1/events/verify?project=nope"] {
+        let (status, body) = call(&w, None, "GET", path, Value::Null).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not-found")),
+            "{path}: {body}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! each release's history, the CLE and endoflife.date exports, and a server-side re-hash of a
 //! stored chain.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -12,7 +12,7 @@ use serde_json::json;
 use trs_app::release_views::{self, Scope};
 use trs_app::{App, AppError, exports, projects, stream};
 use trs_core::{ProductName, ProjectName, ReleaseId, StreamId, Version};
-use trs_http::{ApiResult, parse_segment};
+use trs_http::{ApiResult, Query, parse_segment};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -27,9 +27,15 @@ pub fn routes() -> Router<App> {
 }
 
 /// `?project=P` names a project's stream; without it, the foundation's (people, keys).
-fn stream_of(project: Option<&str>) -> ApiResult<StreamId> {
+/// The stream of a named project (which must exist: an unknown project is a 404, not an
+/// empty and therefore "intact" stream), or the foundation's.
+async fn stream_of(app: &App, project: Option<&str>) -> ApiResult<StreamId> {
     Ok(match project {
-        Some(p) => StreamId::Project(parse_segment::<ProjectName>(p)?),
+        Some(p) => {
+            let name = parse_segment::<ProjectName>(p)?;
+            trs_app::projects::get_project(app, &name).await?;
+            StreamId::Project(name)
+        }
         None => StreamId::Foundation,
     })
 }
@@ -39,6 +45,7 @@ fn product_of(product: Option<&str>) -> ApiResult<Option<ProductName>> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct EventsQuery {
     project: Option<String>,
     #[serde(default)]
@@ -48,13 +55,14 @@ struct EventsQuery {
 
 /// Events after sequence number `after`, as stored (so a follower can re-hash them).
 async fn events(State(app): State<App>, Query(q): Query<EventsQuery>) -> ApiResult<impl IntoResponse> {
-    let stream = stream_of(q.project.as_deref())?;
+    let stream = stream_of(&app, q.project.as_deref()).await?;
     let page = stream::events_page_raw(&app, &stream, q.after, q.limit.unwrap_or(100)).await?;
     let last = page.last().and_then(|e| e.get("seq")).and_then(|s| s.as_u64()).unwrap_or(q.after);
     Ok(Json(json!({"stream": stream, "events": page, "last_seq": last})))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct VerifyQuery {
     project: Option<String>,
 }
@@ -63,7 +71,7 @@ struct VerifyQuery {
 /// project's) when no project is named.
 async fn verify(State(app): State<App>, Query(q): Query<VerifyQuery>) -> ApiResult<impl IntoResponse> {
     let streams = match q.project.as_deref() {
-        Some(p) => vec![stream_of(Some(p))?],
+        Some(p) => vec![stream_of(&app, Some(p)).await?],
         None => std::iter::once(StreamId::Foundation)
             .chain(release_views::project_names(&app).await?.into_iter().map(StreamId::Project))
             .collect(),
@@ -77,6 +85,7 @@ async fn verify(State(app): State<App>, Query(q): Query<VerifyQuery>) -> ApiResu
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ViewQuery {
     project: Option<String>,
     product: Option<String>,
@@ -119,6 +128,7 @@ async fn project_states(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ProductQuery {
     product: Option<String>,
 }

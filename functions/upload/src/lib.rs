@@ -2,14 +2,14 @@
 //! URLs), sends the bytes straight to the blob store, then commits the new revision. Also
 //! answers the release status that `trs status` shows. A thin adapter over `trs_app::upload`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use trs_app::{App, status, upload};
 use trs_core::{OpaqueId, ProductName};
-use trs_http::{ApiResult, SignedCall, parse_segment, release_id};
+use trs_http::{ApiResult, Query, SignedCall, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -36,6 +36,7 @@ async fn commit(State(app): State<App>, Path(id): Path<String>, call: SignedCall
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ProductQuery {
     product: Option<String>,
 }

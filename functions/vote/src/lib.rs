@@ -4,7 +4,7 @@
 //! result emails are rendered for the release manager to send. A thin adapter over
 //! `trs_app::vote`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use trs_app::{App, vote};
 use trs_core::{ProductName, VoteValue};
-use trs_http::{ApiResult, ProductOnly, SignedCall, parse_segment, release_id};
+use trs_http::{ApiResult, ProductOnly, Query, SignedCall, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     const VOTE: &str = "/api/v1/projects/{project}/releases/{version}/vote";
@@ -25,6 +25,7 @@ pub fn routes() -> Router<App> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct OpenVote {
     #[serde(default)]
     product: Option<ProductName>,
@@ -45,6 +46,7 @@ async fn open(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CastVote {
     #[serde(default)]
     product: Option<ProductName>,
@@ -65,6 +67,7 @@ async fn cast(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ShowQuery {
     product: Option<String>,
     #[serde(default)]

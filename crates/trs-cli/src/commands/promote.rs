@@ -29,6 +29,9 @@ pub async fn run(
         }
         return Ok(());
     }
+    if !json {
+        eprintln!("promotion queued as task {id} (`trs task show {id}` shows it at any time)");
+    }
     let show_progress = !json && std::io::stderr().is_terminal();
     let done = task::wait(client, &id, "promotion", show_progress, !json).await?;
     if json {

@@ -46,7 +46,10 @@ pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool,
             }
             Some("failed") => {
                 spinner.finish_and_clear();
-                return Err(failed(format!("{label} failed: {}", t["error"].as_str().unwrap_or("unknown error"))));
+                // `CODE: message`, as for refused API calls, so scripts can branch on the code.
+                let code = t["result"]["code"].as_str().unwrap_or("task-failed");
+                let why = t["error"].as_str().unwrap_or("unknown error");
+                return Err(failed(format!("{code}: {label} failed (task {task}): {why}")));
             }
             _ => {}
         }
