@@ -448,7 +448,7 @@ async fn resolve_and_record(
             return Err(AppError::conflict(
                 "vote-too-young",
                 format!(
-                    "vote {} on {id} must stay open {} more (until {}); the policy's minimum is {} hours",
+                    "vote {} on {id} must stay open {} more (until {}); the policy it opened under asks for {} hours",
                     vote.number,
                     duration_text(left),
                     timestamp_text(vote.closes_not_before),
