@@ -1,11 +1,13 @@
 //! The public coordinates as a reader sees them:
 //! `/<stage>/<project>[/<product>]/<version>/<file>` and `…/latest/<file>`, with the stage
-//! segment `candidate`, `current` or `archive`. A candidate's files are those of its latest
-//! revision, served from the content-addressed store (no copy: they change with each upload,
-//! so they are never cached as immutable). Objects are stored under exactly these keys, so a static
-//! host serves them as they are; what a host must add is `latest` (a view, not a copy) and the
-//! rule that a release's files are visible only while the release is in that stage (so a
-//! promotion that has not finished, or a revoked release, serves nothing).
+//! segment `candidate`, `current` or `archive`.
+//!
+//! Current and archived files are stored under exactly these keys, so a static host serves
+//! them as they are; what a host must add is `latest` (a view, not a copy) and the rule that a
+//! release's files are visible only while the release is in that stage (so a promotion that
+//! has not finished, or a revoked release, serves nothing). A candidate's files are those of
+//! its latest revision, served from the content-addressed store (no copy: they change with
+//! each upload, so they are never cached as immutable).
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
