@@ -14,6 +14,7 @@ use support::runtime_api::{Outcome, RuntimeApi};
 use trs_app::test_support::{Actor, armored_public, new_cert, release, signed_headers, upload_files, world};
 use trs_app::{App, people, projects, storage_keys, stream};
 use trs_core::StreamId;
+use trs_messaging_aws::testing::{bodies, subscribed_queue};
 use trs_messaging_aws::{EVENT_DETAIL_TYPE, EVENT_SOURCE};
 use trs_storage_aws::moto::MotoServer;
 use trs_storage_aws::{DynamoItemStore, S3BlobStore, provision};
@@ -47,49 +48,11 @@ fn aws_env(moto: &MotoServer) -> Vec<(&'static str, String)> {
     vars
 }
 
-async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
-    let url = sqs.create_queue().queue_name(name).send().await.unwrap().queue_url.unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let arn = attrs.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    (url, arn)
-}
-
-async fn bodies(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
-    let out =
-        sqs.receive_message().queue_url(url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
-    out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect()
-}
-
-/// The bus, and a queue subscribed to every release-stream event on it by a rule.
-async fn subscribed_queue(config: &aws_config::SdkConfig) -> (aws_sdk_sqs::Client, String) {
-    let (events, sqs) = (aws_sdk_eventbridge::Client::new(config), aws_sdk_sqs::Client::new(config));
-    events.create_event_bus().name(BUS).send().await.unwrap();
-    let (subscriber, arn) = queue(&sqs, "subscriber").await;
-    let pattern = json!({"source": [EVENT_SOURCE], "detail-type": [EVENT_DETAIL_TYPE]});
-    events
-        .put_rule()
-        .name("all-release-events")
-        .event_bus_name(BUS)
-        .event_pattern(pattern.to_string())
-        .send()
-        .await
-        .unwrap();
-    let target = aws_sdk_eventbridge::types::Target::builder().id("subscriber").arn(arn).build().unwrap();
-    events.put_targets().rule("all-release-events").event_bus_name(BUS).targets(target).send().await.unwrap();
-    (sqs, subscriber)
-}
-
 #[tokio::test]
 async fn the_stream_function_forwards_committed_events_to_the_bus_and_reports_a_corrupt_one() {
     let moto = MotoServer::start().expect("start moto (test.sh installs moto[server])");
     let config = moto.sdk_config();
-    let (sqs, subscriber) = subscribed_queue(&config).await;
+    let (sqs, subscriber) = subscribed_queue(&config, BUS).await;
 
     // A real committed event, as the table stores it.
     let w = world().await;

@@ -99,3 +99,43 @@ impl TaskNotifier for SqsTaskNotifier {
         }
     }
 }
+
+/// Subscribers for tests against a local server (moto): a queue that receives what a rule on
+/// the bus routes to it, and what arrived there.
+#[cfg(feature = "testing")]
+pub mod testing {
+    /// Creates the queue `name`; returns its URL and ARN.
+    pub async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
+        let url = sqs.create_queue().queue_name(name).send().await.unwrap().queue_url.unwrap();
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap();
+        let arn = attrs.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
+        (url, arn)
+    }
+
+    /// The bodies of the messages waiting on the queue (up to 10, waiting up to a second).
+    pub async fn bodies(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
+        let out =
+            sqs.receive_message().queue_url(url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+        out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect()
+    }
+
+    /// Creates the bus `bus` and a queue subscribed to every release-stream event on it by a
+    /// rule; returns the SQS client and the queue's URL.
+    pub async fn subscribed_queue(config: &aws_config::SdkConfig, bus: &str) -> (aws_sdk_sqs::Client, String) {
+        let (events, sqs) = (aws_sdk_eventbridge::Client::new(config), aws_sdk_sqs::Client::new(config));
+        events.create_event_bus().name(bus).send().await.unwrap();
+        let (subscriber, arn) = queue(&sqs, "subscriber").await;
+        let pattern = serde_json::json!({"source": [super::EVENT_SOURCE], "detail-type": [super::EVENT_DETAIL_TYPE]});
+        let rule = "all-release-events";
+        events.put_rule().name(rule).event_bus_name(bus).event_pattern(pattern.to_string()).send().await.unwrap();
+        let target = aws_sdk_eventbridge::types::Target::builder().id("subscriber").arn(arn).build().unwrap();
+        events.put_targets().rule(rule).event_bus_name(bus).targets(target).send().await.unwrap();
+        (sqs, subscriber)
+    }
+}

@@ -6,54 +6,15 @@ use std::sync::Arc;
 use trs_app::stream;
 use trs_app::test_support::{release, upload_files, world};
 use trs_core::StreamId;
+use trs_messaging_aws::testing::{bodies, queue, subscribed_queue};
 use trs_messaging_aws::{EVENT_DETAIL_TYPE, EVENT_SOURCE, EventBridgeSink, SqsTaskNotifier, TaskQueues};
 use trs_storage_aws::moto::MotoServer;
-
-async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
-    let url = sqs.create_queue().queue_name(name).send().await.unwrap().queue_url.unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let arn = attrs.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    (url, arn)
-}
-
-async fn bodies(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
-    let out =
-        sqs.receive_message().queue_url(url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
-    out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect()
-}
 
 #[tokio::test]
 async fn committed_events_reach_a_subscriber_of_the_bus_as_stored() {
     let moto = MotoServer::start().expect("start moto (test.sh installs moto[server])");
     let config = moto.sdk_config();
-    let (events, sqs) = (aws_sdk_eventbridge::Client::new(&config), aws_sdk_sqs::Client::new(&config));
-    events.create_event_bus().name("trs-release-stream").send().await.unwrap();
-    let (subscriber, arn) = queue(&sqs, "subscriber").await;
-    let pattern = serde_json::json!({"source": [EVENT_SOURCE], "detail-type": [EVENT_DETAIL_TYPE]});
-    events
-        .put_rule()
-        .name("all-release-events")
-        .event_bus_name("trs-release-stream")
-        .event_pattern(pattern.to_string())
-        .send()
-        .await
-        .unwrap();
-    let target = aws_sdk_eventbridge::types::Target::builder().id("subscriber").arn(arn).build().unwrap();
-    events
-        .put_targets()
-        .rule("all-release-events")
-        .event_bus_name("trs-release-stream")
-        .targets(target)
-        .send()
-        .await
-        .unwrap();
-
+    let (sqs, subscriber) = subscribed_queue(&config, "trs-release-stream").await;
     let mut w = world().await;
     w.app.events = Arc::new(EventBridgeSink::new(&config, "trs-release-stream"));
     upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("a.txt", b"a")]).await;
