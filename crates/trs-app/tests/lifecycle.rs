@@ -141,6 +141,10 @@ async fn revoking_needs_a_reason_and_takes_the_release_out_of_current_and_latest
     assert_eq!(view.by_state["revoked"], vec!["foo/1.1.0"]);
     let err = lifecycle::revoke(&w.app, &w.rm.caller(), &rid("1.1.0"), "again").await.unwrap_err();
     assert_eq!(err.code(), "already-revoked");
+    let n = event_count(&w.app).await;
+    let err = lifecycle::enter_state(&w.app, &w.rm.caller(), &rid("1.1.0"), "lts").await.unwrap_err();
+    assert_eq!(err.code(), "release-revoked", "a withdrawn release takes on no new state");
+    assert_eq!(event_count(&w.app).await, n);
 
     // Candidates (never promoted) can be revoked too.
     upload_files(&w.app, &w.blobs, &w.rm.caller(), &rid("2.0.0-rc1"), &[("x.txt", b"x")]).await;
