@@ -20,6 +20,9 @@ fi
 if ! python3 -c 'import moto.moto_server.werkzeug_app, werkzeug; from importlib.metadata import version; assert int(version("moto").split(".")[0]) >= 5' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5'
 fi
+# pip puts console scripts in the interpreter's scripts folder (or ~/.local/bin for a user
+# install), which need not be on PATH on a fresh machine.
+export PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$HOME/.local/bin:$PATH"
 if ! command -v cfn-lint >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check cfn-lint
 fi
