@@ -21,6 +21,7 @@ pub mod status;
 pub mod storage_keys;
 pub mod stream;
 pub mod tasks;
+pub mod time_text;
 pub mod upload;
 pub mod verify_task;
 pub mod vote;

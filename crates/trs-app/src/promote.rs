@@ -148,25 +148,41 @@ async fn differing_files(run: &mut TaskRun<'_>, entries: &[ManifestEntry]) -> Ap
 async fn copy_to_public(run: &mut TaskRun<'_>, id: &ReleaseId, entries: &[ManifestEntry]) -> AppResult<()> {
     for (i, entry) in entries.iter().enumerate() {
         let public = keys::public_object(CURRENT, id, entry.path.as_str());
-        match run.app.blobs.copy_if_absent(&keys::file_object(&entry.sha512), &public).await {
-            Ok(_) => {}
-            Err(BlobError::AlreadyExists(_)) => {
-                let (size, digest) = rehash(run.app, &public).await?;
-                if size != entry.size || digest != entry.sha512 {
-                    return Err(AppError::conflict(
-                        "public-path-taken",
-                        format!(
-                            "{public} already holds other bytes (sha512 {}…); a public path is never overwritten",
-                            short(&digest)
-                        ),
-                    ));
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
+        place_public(run.app, &[&keys::file_object(&entry.sha512)], &public, entry).await?;
         run.progress("promote", format!("published {} of {} files", i + 1, entries.len())).await?;
     }
     Ok(())
+}
+
+/// Copies `entry`'s bytes to the public path `to` with put-if-absent, from the first of
+/// `sources` that exists. A path that already holds exactly those bytes (an earlier,
+/// interrupted run) counts as done; anything else there is refused: a public path is never
+/// overwritten. Shared by promotion (into `current/`) and archiving (into `archive/`).
+pub(crate) async fn place_public(app: &App, sources: &[&str], to: &str, entry: &ManifestEntry) -> AppResult<()> {
+    let mut result = Err(BlobError::NotFound(to.to_string()));
+    for from in sources {
+        result = app.blobs.copy_if_absent(from, to).await;
+        if !matches!(result, Err(BlobError::NotFound(_))) {
+            break;
+        }
+    }
+    match result {
+        Ok(_) => Ok(()),
+        Err(BlobError::AlreadyExists(_)) => {
+            let (size, digest) = rehash(app, to).await?;
+            if size == entry.size && digest == entry.sha512 {
+                return Ok(());
+            }
+            Err(AppError::conflict(
+                "public-path-taken",
+                format!(
+                    "{to} already holds other bytes (sha512 {}…); a public path is never overwritten",
+                    short(&digest)
+                ),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Step 4: the release becomes current, with its event, in one transaction.

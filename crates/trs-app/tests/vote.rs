@@ -5,22 +5,12 @@
 
 use bytes::Bytes;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use trs_app::authenticate::Caller;
-use trs_app::test_support::{Actor, World, world};
+use trs_app::test_support::{Actor, TestClock, World, world};
 use trs_app::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
 use trs_app::{AppError, Clock, SystemClock, projects, storage_keys as keys, stream, vote};
 use trs_core::{Action, Change, PolicyOverride, Release, ReleaseId, Stage, StreamId, VoteState, VoteValue, authorize};
 use trs_storage::{Condition, Item};
-
-/// A clock the test moves by hand.
-struct TestClock(AtomicI64);
-
-impl Clock for TestClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 struct Fixture {
     w: World,
@@ -38,7 +28,7 @@ impl Fixture {
     }
 
     fn advance(&self, secs: i64) {
-        self.clock.0.fetch_add(secs, Ordering::SeqCst);
+        self.clock.advance(secs);
     }
 
     fn ada(&self) -> Caller {
@@ -108,7 +98,7 @@ async fn fixture() -> Fixture {
     )
     .await
     .unwrap();
-    let clock = Arc::new(TestClock(AtomicI64::new(SystemClock.now())));
+    let clock = TestClock::at(SystemClock.now());
     w.app.clock = clock.clone();
     let f = Fixture { w, clock, mona, max };
     f.upload("vot-2.0.0.tar.gz", b"not really a tarball").await.unwrap();
@@ -462,7 +452,7 @@ async fn the_emails_name_the_revision_files_checksums_and_result() {
     assert!(email.body.contains(&file.sha512.to_hex()), "{}", email.body);
     assert!(email.body.contains(&format!("vot-2.0.0.tar.gz  ({} bytes)", file.size)), "{}", email.body);
     assert!(email.body.contains("https://trs.example.org/api/v1/projects/vot/KEYS"), "{}", email.body);
-    assert!(email.body.contains(&vote::timestamp_text(view.vote.closes_not_before)), "{}", email.body);
+    assert!(email.body.contains(&trs_app::time_text::rfc3339(view.vote.closes_not_before)), "{}", email.body);
     assert!(email.body.contains("trs vote cast vot 2.0.0 +1|0|-1"), "{}", email.body);
 
     assert_eq!(code(vote::email::result(f.app(), &rel()).await).1, "vote-not-closed");

@@ -169,20 +169,21 @@ impl S3BlobStore {
         &self.bucket
     }
 
-    async fn put_single(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
+    /// A PutObject of a new object: only if absent (`If-None-Match: *`), with the headers
+    /// decided for its key. Used for direct puts and for clients' presigned uploads alike.
+    fn new_object(&self, key: &str) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
         let headers = object_headers(key);
-        let result = self
-            .client
+        self.client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .if_none_match("*")
             .content_type(headers.content_type)
             .cache_control(headers.cache_control)
-            .content_length(bytes.len() as i64)
-            .body(S3Body::from(bytes))
-            .send()
-            .await;
+    }
+
+    async fn put_single(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
+        let result = self.new_object(key).content_length(bytes.len() as i64).body(S3Body::from(bytes)).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(e) if already_exists(&e) => Err(BlobError::AlreadyExists(key.to_string())),
@@ -450,18 +451,8 @@ impl BlobStore for S3BlobStore {
         // SigV4 presigned URLs live at most 7 days.
         let lifetime = Duration::from_secs((expires_at - now).clamp(1, 7 * 24 * 3600) as u64);
         let config = PresigningConfig::expires_in(lifetime).map_err(|e| BlobError::Backend(e.to_string()))?;
-        let headers = object_headers(key);
-        let presigned = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .if_none_match("*")
-            .content_type(headers.content_type)
-            .cache_control(headers.cache_control)
-            .presigned(config)
-            .await
-            .map_err(|e| backend("presigning PutObject", key, e))?;
+        let presigned =
+            self.new_object(key).presigned(config).await.map_err(|e| backend("presigning PutObject", key, e))?;
         Ok(UploadUrl {
             method: presigned.method().to_string(),
             url: presigned.uri().to_string(),

@@ -5,15 +5,10 @@
 pub mod cle;
 pub mod endoflife;
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
-/// Unix seconds as RFC 3339 in UTC (`2025-01-31T12:00:00Z`).
+/// Unix seconds as RFC 3339 in UTC (`2025-01-31T12:00:00Z`); exports need a time, so one
+/// outside the calendar reads as the epoch.
 pub fn rfc3339(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+    crate::time_text::rfc3339_checked(unix).unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
 /// Unix seconds as a calendar date in UTC (`2025-01-31`).

@@ -13,12 +13,11 @@ use super::{Planned, authorized_project, change_release, not_found};
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
-use crate::promote::{CURRENT, rehash};
+use crate::promote::{CURRENT, place_public};
 use crate::storage_keys as keys;
 use crate::upload::{get_release, get_revision};
 use serde::Serialize;
 use trs_core::{Change, EventDraft, ManifestEntry, Release, ReleaseId, Stage};
-use trs_storage::BlobError;
 
 /// The stage segment of archived releases in the public coordinates.
 pub const ARCHIVE: &str = "archive";
@@ -89,24 +88,7 @@ async fn published_files(app: &App, release: &Release) -> AppResult<Vec<Manifest
 /// Copies one file into the archive. The source is its `current/` copy; if that is already
 /// gone, the content-addressed original (the same voted bytes).
 async fn copy_to_archive(app: &App, id: &ReleaseId, entry: &ManifestEntry) -> AppResult<()> {
+    let current = keys::public_object(CURRENT, id, entry.path.as_str());
     let target = keys::public_object(ARCHIVE, id, entry.path.as_str());
-    let mut result = app.blobs.copy_if_absent(&keys::public_object(CURRENT, id, entry.path.as_str()), &target).await;
-    if matches!(result, Err(BlobError::NotFound(_))) {
-        result = app.blobs.copy_if_absent(&keys::file_object(&entry.sha512), &target).await;
-    }
-    match result {
-        Ok(_) => Ok(()),
-        Err(BlobError::AlreadyExists(_)) => {
-            let (size, digest) = rehash(app, &target).await?;
-            if size == entry.size && digest == entry.sha512 {
-                Ok(())
-            } else {
-                Err(AppError::conflict(
-                    "public-path-taken",
-                    format!("{target} already holds other bytes; a public path is never overwritten"),
-                ))
-            }
-        }
-        Err(e) => Err(e.into()),
-    }
+    place_public(app, &[&current, &keys::file_object(&entry.sha512)], &target, entry).await
 }

@@ -6,10 +6,11 @@
 //! its size, SHA-512 and the signers the verification found, the revision key, the KEYS URL
 //! and when the vote may close. The result lists every ballot and the policy's explanation.
 
-use super::{ballots, timestamp_text};
+use super::ballots;
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::status::get_report;
+use crate::time_text::rfc3339;
 use crate::upload::{get_release, get_revision};
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
@@ -151,8 +152,8 @@ pub async fn announcement(app: &App, id: &ReleaseId, base_url: &str) -> AppResul
         keys_url: keys_url(base_url, id),
         min_vote_hours: vote.policy.min_vote_hours,
         min_binding: vote.policy.min_binding,
-        opened_at: timestamp_text(vote.opened_at),
-        closes_not_before: timestamp_text(vote.closes_not_before),
+        opened_at: rfc3339(vote.opened_at),
+        closes_not_before: rfc3339(vote.closes_not_before),
     };
     render(ANNOUNCEMENT, &context)
 }
@@ -173,8 +174,8 @@ pub async fn result(app: &App, id: &ReleaseId) -> AppResult<Email> {
         release_name: release_name(id),
         outcome: if resolution.passed { "passed" } else { "failed" },
         revision: vote.revision.clone(),
-        opened_at: timestamp_text(vote.opened_at),
-        closed_at: timestamp_text(closed_at),
+        opened_at: rfc3339(vote.opened_at),
+        closed_at: rfc3339(closed_at),
         tally: resolution.tally.clone(),
         binding,
         non_binding,

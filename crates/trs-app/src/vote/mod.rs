@@ -26,6 +26,7 @@ use crate::projects;
 use crate::status::get_report;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
+use crate::time_text::{duration_text, rfc3339};
 use crate::upload::get_release;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -90,26 +91,6 @@ fn not_found(id: &ReleaseId) -> AppError {
 
 async fn load(app: &App, id: &ReleaseId) -> AppResult<(Release, Item)> {
     get_release(app, id).await?.ok_or_else(|| not_found(id))
-}
-
-/// `2 h 5 min`, `40 min`, `12 s`: how long until something.
-pub fn duration_text(secs: i64) -> String {
-    let secs = secs.max(0);
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    match (h, m) {
-        (0, 0) => format!("{s} s"),
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
-    }
-}
-
-/// Unix seconds as RFC 3339 UTC, e.g. `2025-01-31T12:00:00Z`.
-pub fn timestamp_text(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| unix.to_string())
 }
 
 /// The due item of a vote that closes itself (its key is fixed by the vote's close time).
@@ -451,7 +432,7 @@ async fn resolve_and_record(
                     "vote {} on {id} must stay open {} more (until {}); the policy it opened under asks for {} hours",
                     vote.number,
                     duration_text(left),
-                    timestamp_text(vote.closes_not_before),
+                    rfc3339(vote.closes_not_before),
                     vote.policy.min_vote_hours
                 ),
             ));

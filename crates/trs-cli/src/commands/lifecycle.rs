@@ -57,12 +57,7 @@ fn calendar_date(text: &str) -> Option<Date> {
 }
 
 /// Unix seconds as RFC 3339, for people.
-pub fn show_time(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| unix.to_string())
-}
+pub use trs_app::time_text::rfc3339 as show_time;
 
 pub async fn revoke(client: &Client, t: &Target<'_>, reason: &str, as_json: bool) -> CliResult<()> {
     if reason.trim().is_empty() {

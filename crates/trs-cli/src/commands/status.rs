@@ -34,7 +34,7 @@ pub fn print_human(r: &Value) {
     println!("{name}  stage {}  revision {}  ({})", s(&r["stage"]), r["revision"], s(&r["revision_key"]));
     if let Some(vote) = r.get("vote").filter(|v| v.is_object()) {
         let t = &vote["tally"];
-        let when = |v: &Value| v.as_i64().map(trs_app::vote::timestamp_text).unwrap_or_else(|| "-".into());
+        let when = |v: &Value| v.as_i64().map(trs_app::time_text::rfc3339).unwrap_or_else(|| "-".into());
         let timing = match vote["state"].as_str() {
             Some("open") => format!("can be closed from {}", when(&vote["closes_not_before"])),
             _ => format!("ended {}", when(&vote["closed_at"])),

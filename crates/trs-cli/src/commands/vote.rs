@@ -112,7 +112,7 @@ fn release_name(id: &Value) -> String {
 }
 
 fn when(unix: &Value) -> String {
-    unix.as_i64().map(trs_app::vote::timestamp_text).unwrap_or_else(|| "-".into())
+    unix.as_i64().map(trs_app::time_text::rfc3339).unwrap_or_else(|| "-".into())
 }
 
 fn print_started(view: &Value) {
@@ -127,7 +127,7 @@ fn print_started(view: &Value) {
     println!(
         "it can be closed from {} (in {}); it passes with at least {} binding +1",
         when(&vote["closes_not_before"]),
-        trs_app::vote::duration_text(view["closes_in_secs"].as_i64().unwrap_or(0)),
+        trs_app::time_text::duration_text(view["closes_in_secs"].as_i64().unwrap_or(0)),
         vote["policy"]["min_binding"]
     );
     let id = &view["release"];
@@ -170,7 +170,7 @@ pub fn print_view(view: &Value) {
                 "opened {}; can be closed from {} (in {})",
                 when(&vote["opened_at"]),
                 when(&vote["closes_not_before"]),
-                trs_app::vote::duration_text(left)
+                trs_app::time_text::duration_text(left)
             );
         } else {
             println!("opened {}; can be closed now", when(&vote["opened_at"]));
