@@ -206,6 +206,17 @@ pub fn content_type(key: &str) -> &'static str {
         "application/json"
     } else if ext(".html") {
         "text/html; charset=utf-8"
+    } else if ext(".xml") {
+        // The site's only XML is its Atom feeds.
+        "application/atom+xml; charset=utf-8"
+    } else if ext(".css") {
+        "text/css; charset=utf-8"
+    } else if ext(".js") {
+        "text/javascript; charset=utf-8"
+    } else if ext(".svg") {
+        "image/svg+xml"
+    } else if ext(".png") {
+        "image/png"
     } else {
         "application/octet-stream"
     }

@@ -11,9 +11,11 @@
 pub mod blob;
 pub mod embedded;
 pub mod item;
+pub mod site;
 
 #[cfg(feature = "contract")]
 pub mod contract;
 
 pub use blob::{BlobError, BlobMeta, BlobStore, ByteStream, ObjectHeaders, UploadUrl, object_headers};
 pub use item::{Condition, Item, ItemStore, Key, Page, Query, SortKeyRange, StoreError, WriteOp};
+pub use site::{CdnInvalidator, NoCdn, SiteError, SiteObject, SiteStore};

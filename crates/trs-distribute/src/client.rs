@@ -1,0 +1,186 @@
+//! What every platform client does, and the values it works with.
+
+use crate::platform::Platform;
+use async_trait::async_trait;
+use bytes::Bytes;
+
+/// Where a platform's registry is and how to sign in. Comes from configuration (environment
+/// locally, AWS Secrets Manager in the AWS deployment).
+#[derive(Clone)]
+pub struct Endpoint {
+    /// Production registry/API base URL.
+    pub base_url: String,
+    /// Staging index base URL, for platforms whose staging is a separate index.
+    pub staging_url: Option<String>,
+    pub credentials: Credentials,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("base_url", &self.base_url)
+            .field("staging_url", &self.staging_url)
+            .field("credentials", &self.credentials)
+            .finish()
+    }
+}
+
+/// A secret. Its `Debug` and `Display` never show it, so it cannot reach a log, an event or an
+/// error message by formatting; only [`Credentials::expose`] gives it to a request.
+#[derive(Clone, Default)]
+pub struct Credentials {
+    pub username: Option<String>,
+    secret: Option<String>,
+}
+
+impl Credentials {
+    pub fn new(username: Option<String>, secret: Option<String>) -> Self {
+        Credentials { username, secret }
+    }
+    pub fn none() -> Self {
+        Credentials::default()
+    }
+    /// The secret, for building one request's authorization header.
+    pub fn expose(&self) -> Option<&str> {
+        self.secret.as_deref()
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials {{ username: {:?}, secret: {} }}", self.username, self.redacted())
+    }
+}
+
+impl std::fmt::Display for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.redacted())
+    }
+}
+
+impl Credentials {
+    fn redacted(&self) -> &'static str {
+        if self.secret.is_some() { "<redacted>" } else { "<none>" }
+    }
+}
+
+/// Which distribution: the coordinates on the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Owner namespace (GitHub owner, Maven groupId, OCI repository namespace).
+    pub namespace: Option<String>,
+    pub package: String,
+    pub version: String,
+}
+
+/// One file of the voted release, with its bytes (exactly those that were voted on).
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    /// The file's name within the release (no folders).
+    pub file_name: String,
+    pub bytes: Bytes,
+    /// Hex SHA-512 of `bytes` (from the voted manifest, checked when read).
+    pub sha512: String,
+    /// The detached ASCII-armoured OpenPGP signature of the file, if the release has one.
+    pub signature: Option<Bytes>,
+}
+
+/// What the platform reports about a distribution after a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub api_url: String,
+    pub web_url: String,
+    /// When the platform says it was uploaded (Unix seconds), if it says.
+    pub upload_date: Option<i64>,
+    /// True when everything was already there with the same digests (nothing was written).
+    pub already_present: bool,
+    /// Platform-specific facts worth recording (e.g. the OCI manifest digest, the Maven
+    /// deployment id, the GitHub release id).
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DistributeError {
+    /// A network failure, timeout, 5xx or 429: worth retrying with backoff.
+    #[error("{0}")]
+    Transient(String),
+    /// The distribution exists on the platform with different bytes: never overwritten.
+    #[error("{0}")]
+    DigestMismatch(String),
+    /// The platform refused the request (bad credentials, forbidden, invalid package...).
+    #[error("{0}")]
+    Refused(String),
+    /// The release has nothing this platform can take (e.g. no wheel or sdist for PyPI), or
+    /// the request asks for something the platform does not do.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl DistributeError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, DistributeError::Transient(_))
+    }
+
+    /// Classifies a reqwest error (connection refused, timeout... are transient).
+    pub fn from_reqwest(context: &str, e: reqwest::Error) -> Self {
+        // Without the URL: query strings could carry tokens on some platforms.
+        DistributeError::Transient(format!("{context}: {}", e.without_url()))
+    }
+
+    /// Classifies an HTTP error status: 5xx and 429 are transient, the rest refusals.
+    pub fn from_status(context: &str, status: reqwest::StatusCode, body: &str) -> Self {
+        let body: String = body.chars().take(300).collect();
+        let message = format!("{context}: HTTP {status}: {}", body.trim());
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            DistributeError::Transient(message)
+        } else {
+            DistributeError::Refused(message)
+        }
+    }
+}
+
+/// One platform's client. Every call is idempotent: running it again after success (or after
+/// an interruption) never publishes twice; a file already there with the same digest counts as
+/// done, one with a different digest is [`DistributeError::DigestMismatch`].
+#[async_trait]
+pub trait RegistryClient: Send + Sync {
+    fn platform(&self) -> &'static Platform;
+
+    /// The release files this platform takes (by name), e.g. wheels and sdists for PyPI.
+    /// Empty means the release has nothing for this platform.
+    fn select(&self, file_names: &[String]) -> Vec<String>;
+
+    /// Uploads `artifacts` as the distribution `target`: to staging when `staging` (the
+    /// platform's [`crate::Staging`]), else to production.
+    async fn upload(
+        &self,
+        target: &Target,
+        artifacts: &[Artifact],
+        staging: bool,
+    ) -> Result<Published, DistributeError>;
+
+    /// Promotes the staged distribution `target` to production with the platform's
+    /// [`crate::PromotionMechanism`]. `artifacts` are the voted files (re-uploaded by
+    /// platforms whose mechanism is [`crate::PromotionMechanism::Reupload`], checked against
+    /// by the others).
+    async fn promote(&self, target: &Target, artifacts: &[Artifact]) -> Result<Published, DistributeError>;
+
+    /// What the platform currently has for `target` (production unless `staging`), or `None`.
+    async fn lookup(&self, target: &Target, staging: bool) -> Result<Option<Published>, DistributeError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_format_their_secret() {
+        let c = Credentials::new(Some("rita".into()), Some("pypi-AgEIcHlwaS5vcmc-s3cr3t".into()));
+        let e = Endpoint { base_url: "http://x".into(), staging_url: None, credentials: c.clone() };
+        for text in [format!("{c:?}"), format!("{c}"), format!("{e:?}")] {
+            assert!(!text.contains("s3cr3t"), "{text}");
+        }
+        assert!(format!("{c:?}").contains("rita"));
+        assert_eq!(c.expose(), Some("pypi-AgEIcHlwaS5vcmc-s3cr3t"));
+    }
+}

@@ -1,0 +1,13 @@
+//! Distribution to package registries.
+//!
+//! A [`Platform`] is one value that declares everything about a registry: its name, URL
+//! templates, whether it needs an owner namespace, how it stages and how a staged distribution
+//! is promoted ([`PromotionMechanism`]). [`PLATFORMS`] is the only list of platforms; no other
+//! code keeps its own list of which platforms stage or promote. Each platform has one
+//! [`RegistryClient`] that talks to the registry's real API.
+
+pub mod client;
+pub mod platform;
+
+pub use client::{Artifact, Credentials, DistributeError, Endpoint, Published, RegistryClient, Target};
+pub use platform::{PLATFORMS, Platform, PlatformName, PromotionMechanism, Staging, platform};
