@@ -71,6 +71,11 @@ pub fn release(id: &ReleaseId) -> Key {
     Key::new(format!("project#{}", id.project), format!("release#{}#{}", product_segment(id), id.version))
 }
 
+/// Every release of a project, every product line (the site reads a project's releases in one query).
+pub fn releases_of_project(project: &ProjectName) -> trs_storage::Query {
+    trs_storage::Query::prefix(format!("project#{project}"), "release#")
+}
+
 pub fn release_partition(id: &ReleaseId) -> String {
     format!("release#{}#{}#{}", id.project, product_segment(id), id.version)
 }
