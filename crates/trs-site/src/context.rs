@@ -260,17 +260,18 @@ pub struct ReleaseRow {
     pub stage: String,
     pub latest: bool,
     pub states: Vec<String>,
-    pub promoted: Option<String>,
-    pub end_of_life: Option<String>,
-    pub support_until: Option<String>,
+    /// Dates as shown: `—` when not set.
+    pub promoted: String,
+    pub end_of_life: String,
+    pub support_until: String,
     pub revoked_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LineDatesRow {
     pub line: String,
-    pub end_of_life: Option<String>,
-    pub support_until: Option<String>,
+    pub end_of_life: String,
+    pub support_until: String,
 }
 
 /// The product lines a project shows: the main line when it has releases or no products, then
@@ -289,11 +290,18 @@ fn release_row(b: &Builder, r: &Release, latest: bool) -> ReleaseRow {
         stage: r.stage.to_string(),
         latest,
         states: r.states.iter().cloned().collect(),
-        promoted: r.promoted_at.map(rfc3339),
-        end_of_life: r.end_of_life.map(date),
-        support_until: r.support_until.map(date),
+        promoted: shown(r.promoted_at.map(rfc3339), DASH),
+        end_of_life: shown(r.end_of_life.map(date), DASH),
+        support_until: shown(r.support_until.map(date), DASH),
         revoked_reason: r.revoked_reason.clone(),
     }
+}
+
+const DASH: &str = "—";
+
+/// A value as a page shows it, `none` when absent (templates print strings, not nulls).
+fn shown(value: Option<String>, none: &str) -> String {
+    value.unwrap_or_else(|| none.to_string())
 }
 
 pub fn project_page(b: &Builder, data: &ProjectData) -> ProjectPage {
@@ -323,7 +331,7 @@ pub fn project_page(b: &Builder, data: &ProjectData) -> ProjectPage {
                 group("End of life", &[Stage::EndOfLife]),
                 group("Archived", &[Stage::Archived]),
                 group("Revoked", &[Stage::Revoked]),
-                group("Drafts and candidates (not yet released)", &[Stage::CandidateDraft, Stage::Candidate]),
+                group("Drafts (uploaded, no vote yet)", &[Stage::CandidateDraft]),
             ]
             .into_iter()
             .filter(|g| !g.rows.is_empty())
@@ -339,14 +347,15 @@ pub fn project_page(b: &Builder, data: &ProjectData) -> ProjectPage {
                     };
                     (product == line.as_ref().map(|p| p.as_str())).then(|| LineDatesRow {
                         line: line_name.to_string(),
-                        end_of_life: d.end_of_life.map(date),
-                        support_until: d.support_until.map(date),
+                        end_of_life: shown(d.end_of_life.map(date), DASH),
+                        support_until: shown(d.support_until.map(date), DASH),
                     })
                 })
                 .collect();
             let (anchor, label) = match &line {
-                Some(p) => (format!("product-{p}"), format!("{p}")),
-                None => ("main-line".to_string(), format!("{name}")),
+                Some(p) => (format!("product-{p}"), format!("Product {p}")),
+                None if data.project.products.is_empty() => ("releases".to_string(), "Releases".to_string()),
+                None => ("main-line".to_string(), format!("{name} (main line)")),
             };
             let latest_dir = match &line {
                 Some(p) => format!("/current/{name}/{p}/latest/"),
@@ -426,9 +435,9 @@ pub struct ReleasePage {
     pub verify: Option<VerifyBlock>,
     pub vote: Option<VoteBlock>,
     pub created_at: String,
-    pub promoted_at: Option<String>,
-    pub end_of_life: Option<String>,
-    pub support_until: Option<String>,
+    pub promoted_at: String,
+    pub end_of_life: String,
+    pub support_until: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -446,6 +455,8 @@ pub struct FileRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SignerView {
+    /// The certificate's user id, else the trs person.
+    pub name: String,
     pub person: String,
     pub user_id: Option<String>,
     pub fingerprint: String,
@@ -454,6 +465,8 @@ pub struct SignerView {
 /// Copy-paste verification of the release's first artifact.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyBlock {
+    /// The commands use `$SITE` for the site's address (no `download_url` configured).
+    pub needs_site: bool,
     pub keys_url: String,
     pub file: String,
     pub file_url: String,
@@ -485,7 +498,8 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
     let details = data.details(id).cloned().unwrap_or_default();
     let segment = files_segment(release.stage);
     let public = |path: &str| segment.map(|s| format!("/{}", public_object(s, id, path)));
-    let origin = b.config.extra.download_url.trim_end_matches('/');
+    let configured = b.config.extra.download_url.trim_end_matches('/');
+    let origin = if configured.is_empty() { "$SITE" } else { configured };
     let mut files = Vec::new();
     let mut verify = None;
     let keys_url = b.url(&paths::keys(&id.project));
@@ -512,6 +526,7 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
                     .into_iter()
                     .flatten()
                     .map(|s| SignerView {
+                        name: s.user_id.clone().unwrap_or_else(|| s.person.clone()),
                         person: s.person.clone(),
                         user_id: s.user_id.clone(),
                         fingerprint: s.fingerprint.to_string(),
@@ -524,6 +539,7 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
             {
                 let checksum = format!("{path}.sha512");
                 verify = Some(VerifyBlock {
+                    needs_site: configured.is_empty(),
                     keys_url: format!("{origin}{keys_url}"),
                     file: path.rsplit('/').next().unwrap_or(path).to_string(),
                     file_url: format!("{origin}{url}"),
@@ -571,9 +587,9 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
         verify,
         vote,
         created_at: rfc3339(release.created_at),
-        promoted_at: release.promoted_at.map(rfc3339),
-        end_of_life: release.end_of_life.map(date),
-        support_until: release.support_until.map(date),
+        promoted_at: shown(release.promoted_at.map(rfc3339), "not yet"),
+        end_of_life: shown(release.end_of_life.map(date), "not set"),
+        support_until: shown(release.support_until.map(date), "not set"),
     }
 }
 
