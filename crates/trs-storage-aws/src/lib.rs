@@ -1,5 +1,6 @@
 //! trs's storage on AWS: [`DynamoItemStore`] (one DynamoDB table) and [`S3BlobStore`] (one S3
-//! bucket), the same traits and the same contract suite as the embedded store.
+//! bucket), the same traits and the same contract suite as the embedded store; and the
+//! public site's [`S3SiteStore`] (the site bucket behind CloudFront).
 //!
 //! Region and credentials come from the standard AWS environment and config files
 //! (`aws-config`: `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_PROFILE`, the Lambda role, …); an
@@ -9,12 +10,14 @@
 mod dynamo;
 pub mod provision;
 mod s3;
+mod site;
 
 #[cfg(feature = "moto")]
 pub mod moto;
 
 pub use dynamo::{DynamoItemStore, GSI1};
 pub use s3::{MIN_PART_SIZE, PART_SIZE, S3BlobStore};
+pub use site::{DIGEST_METADATA, S3SiteStore};
 
 /// Where the stores live.
 #[derive(Debug, Clone, Default)]
