@@ -67,6 +67,8 @@ pub struct App {
     pub notifier: Arc<dyn TaskNotifier>,
     /// Where committed release-stream events are announced.
     pub events: Arc<dyn crate::stream::EventSink>,
+    /// The package registries distributions go to (none unless configured).
+    pub registries: crate::distribute::Registries,
 }
 
 impl App {
@@ -78,6 +80,7 @@ impl App {
             limits: Limits::default(),
             notifier: Arc::new(NoNotifier),
             events: Arc::new(crate::stream::NoSink),
+            registries: Default::default(),
         }
     }
 
