@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod platform;
+pub mod pypi;
 
 pub use client::{Artifact, Credentials, DistributeError, Endpoint, Published, RegistryClient, Target};
 pub use platform::{PLATFORMS, Platform, PlatformName, PromotionMechanism, Staging, platform};
