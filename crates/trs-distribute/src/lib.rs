@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod github;
 pub mod platform;
+pub mod pypi;
 
 pub use client::{Artifact, Credentials, DistributeError, Endpoint, Published, RegistryClient, Target};
 pub use config::{client_for, clients, endpoints_from, endpoints_from_env};
