@@ -7,6 +7,7 @@
 //! [`RegistryClient`] that talks to the registry's real API.
 
 pub mod client;
+pub mod oci;
 pub mod platform;
 
 pub use client::{Artifact, Credentials, DistributeError, Endpoint, Published, RegistryClient, Target};
