@@ -315,8 +315,7 @@ async fn cutting_proxy(upstream: u16, limit: usize) -> u16 {
                     let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
                 });
                 let mut buffer = vec![0u8; 16 * 1024];
-                loop {
-                    let Ok(n) = client_read.read(&mut buffer).await else { break };
+                while let Ok(n) = client_read.read(&mut buffer).await {
                     if n == 0 || sent.fetch_add(n, Ordering::SeqCst) + n > limit {
                         break;
                     }
