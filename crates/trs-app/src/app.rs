@@ -88,6 +88,8 @@ pub struct App {
     pub events: Arc<dyn crate::stream::EventSink>,
     /// The public site, published by the promotion task's "publish" step.
     pub site: Arc<dyn SitePublisher>,
+    /// The package registries distributions go to (none unless configured).
+    pub registries: crate::distribute::Registries,
 }
 
 impl App {
@@ -100,6 +102,7 @@ impl App {
             notifier: Arc::new(NoNotifier),
             events: Arc::new(crate::stream::NoSink),
             site: Arc::new(NoSite),
+            registries: Default::default(),
         }
     }
 

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod authenticate;
+pub mod distribute;
 pub mod error;
 pub mod exports;
 #[cfg(feature = "test-support")]

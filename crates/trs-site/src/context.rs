@@ -434,6 +434,7 @@ pub struct ReleasePage {
     pub files: Vec<FileRow>,
     pub verify: Option<VerifyBlock>,
     pub vote: Option<VoteBlock>,
+    pub distributions: Vec<DistributionRow>,
     pub created_at: String,
     pub promoted_at: String,
     pub end_of_life: String,
@@ -473,6 +474,37 @@ pub struct VerifyBlock {
     pub sha512: String,
     /// The file's `.sha512` beside it, if the release has one.
     pub checksum_file: Option<String>,
+}
+
+/// One package-registry distribution of the release.
+#[derive(Debug, Clone, Serialize)]
+pub struct DistributionRow {
+    pub platform: String,
+    /// `namespace/package` or `package`.
+    pub package: String,
+    pub version: String,
+    /// `published`, `staged`, `in progress` or `failed: …`.
+    pub status: String,
+    pub url: Option<String>,
+}
+
+fn distribution_row(d: &trs_app::distribute::DistributionRecord) -> DistributionRow {
+    let status = match (&d.last_error, d.pending, d.staging) {
+        (Some(e), _, _) => format!("failed: {e}"),
+        (None, true, _) => "in progress".into(),
+        (None, false, true) => "staged".into(),
+        (None, false, false) => "published".into(),
+    };
+    DistributionRow {
+        platform: d.platform.as_str().to_string(),
+        package: match &d.namespace {
+            Some(ns) => format!("{ns}/{}", d.package),
+            None => d.package.clone(),
+        },
+        version: d.version.clone(),
+        status,
+        url: d.web_url.clone().filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -586,6 +618,7 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
         files,
         verify,
         vote,
+        distributions: details.distributions.iter().map(distribution_row).collect(),
         created_at: rfc3339(release.created_at),
         promoted_at: shown(release.promoted_at.map(rfc3339), "not yet"),
         end_of_life: shown(release.end_of_life.map(date), "not set"),
@@ -660,6 +693,15 @@ fn describe(change: &Change) -> Option<String> {
         ),
         Change::StateEntered { state, .. } => format!("entered {state}"),
         Change::StateLeft { state, .. } => format!("left {state}"),
+        Change::Distributed { platform, package, version, staging, .. } => {
+            format!("{platform}: {package} {version} {}", if *staging { "staged" } else { "published" })
+        }
+        Change::DistributionPromoted { platform, package, version, .. } => {
+            format!("{platform}: {package} {version} promoted from staging")
+        }
+        Change::DistributionFailed { platform, package, version, error, .. } => {
+            format!("{platform}: {package} {version} failed: {error}")
+        }
     })
 }
 

@@ -32,6 +32,9 @@ pub struct ReleaseDetails {
     /// Signers per file path, from the revision's verification report.
     pub signers: BTreeMap<String, Vec<Signer>>,
     pub vote: Option<VoteSummary>,
+    /// Its distributions to package registries (read only for releases whose stream has
+    /// distribution events).
+    pub distributions: Vec<trs_app::distribute::DistributionRecord>,
 }
 
 impl ProjectData {
@@ -84,8 +87,20 @@ pub async fn releases_of(app: &App, project: &ProjectName) -> AppResult<Vec<Rele
     }
 }
 
-pub async fn release_details(app: &App, release: &Release) -> AppResult<ReleaseDetails> {
+/// Whether the stream records any distribution of the release.
+pub fn has_distributions(events: &[Event], id: &ReleaseId) -> bool {
+    use trs_core::Change::*;
+    events.iter().any(|e| {
+        e.release.as_ref() == Some(id)
+            && matches!(e.change, Distributed { .. } | DistributionPromoted { .. } | DistributionFailed { .. })
+    })
+}
+
+pub async fn release_details(app: &App, release: &Release, events: &[Event]) -> AppResult<ReleaseDetails> {
     let mut details = ReleaseDetails { vote: trs_app::vote::summary(app, release).await?, ..Default::default() };
+    if has_distributions(events, &release.id) {
+        details.distributions = trs_app::distribute::list_records(app, &release.id).await?;
+    }
     if let Some(number) = shown_revision(release) {
         details.revision = Some(get_revision(app, &release.id, number).await?);
         if let Some(stored) = get_report(app, &release.id, number).await? {
@@ -112,7 +127,7 @@ pub async fn project(app: &App, name: &ProjectName, which: &Details) -> AppResul
             Details::Only(ids) => ids.contains(&r.id) || needs_details_for_project_page(r),
         };
         if wanted {
-            details.insert(r.id.to_string(), release_details(app, r).await?);
+            details.insert(r.id.to_string(), release_details(app, r, &events).await?);
         }
     }
     Ok(ProjectData { project, releases, events, details })

@@ -153,7 +153,7 @@ impl Site {
                 if let Some(release) = data.release(id).cloned()
                     && !data.details.contains_key(&id.to_string())
                 {
-                    data.details.insert(id.to_string(), load::release_details(app, &release).await?);
+                    data.details.insert(id.to_string(), load::release_details(app, &release, &data.events).await?);
                 }
             }
             for t in ts {

@@ -1,0 +1,371 @@
+//! The OCI client against a real registry: Debian's `docker-registry` (the CNCF distribution
+//! registry), started on a free loopback port with filesystem storage in a temporary folder and
+//! htpasswd (bcrypt) basic authentication. Results are checked through the registry's own API
+//! and its storage folder.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256, Sha512};
+use tempfile::TempDir;
+use trs_distribute::oci::{ARTIFACT_TYPE, MANIFEST_MEDIA_TYPE, OciClient};
+use trs_distribute::{Artifact, Credentials, DistributeError, Endpoint, RegistryClient, Staging, Target};
+
+const USER: &str = "rita";
+const SECRET: &str = "oci-s3cr3t-token-value";
+
+/// A `docker-registry` child process; stopped on drop.
+struct Registry {
+    dir: TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let htpasswd = Command::new("htpasswd")
+            .args(["-nbB", USER, SECRET])
+            .output()
+            .expect("htpasswd (apache2-utils) is installed by test.sh");
+        assert!(htpasswd.status.success());
+        std::fs::write(dir.path().join("htpasswd"), htpasswd.stdout).unwrap();
+        let mut registry = Registry { port: free_port(), dir, child: None };
+        registry.run();
+        registry
+    }
+
+    fn storage(&self) -> PathBuf {
+        self.dir.path().join("storage")
+    }
+
+    fn run(&mut self) {
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n\
+             http:\n  addr: 127.0.0.1:{}\n  secret: trs-test-secret\n\
+             auth:\n  htpasswd:\n    realm: trs-test\n    path: {}\n",
+            self.storage().display(),
+            self.port,
+            self.dir.path().join("htpasswd").display()
+        );
+        let config_path = self.dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry (Debian package) is installed by test.sh");
+        self.child = Some(child);
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("docker-registry did not start on port {}", self.port);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn client(&self) -> OciClient {
+        client_for(&self.url(), SECRET)
+    }
+
+    /// Every stored file with its size and modification time: a push writes here, reads do not.
+    fn snapshot(&self) -> BTreeMap<PathBuf, (u64, SystemTime)> {
+        fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, (u64, SystemTime)>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let meta = entry.metadata().unwrap();
+                if meta.is_dir() {
+                    walk(&entry.path(), out);
+                } else {
+                    out.insert(entry.path(), (meta.len(), meta.modified().unwrap()));
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(&self.storage(), &mut out);
+        out
+    }
+
+    fn blob_file(&self, bytes: &[u8]) -> PathBuf {
+        let hex = hex::encode(Sha256::digest(bytes));
+        self.storage().join(format!("docker/registry/v2/blobs/sha256/{}/{hex}/data", &hex[..2]))
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn client_for(url: &str, secret: &str) -> OciClient {
+    OciClient::new(Endpoint {
+        base_url: url.into(),
+        staging_url: None,
+        credentials: Credentials::new(Some(USER.into()), Some(secret.into())),
+    })
+}
+
+fn artifact(name: &str, bytes: Vec<u8>) -> Artifact {
+    let sha512 = hex::encode(Sha512::digest(&bytes));
+    Artifact { file_name: name.into(), bytes: Bytes::from(bytes), sha512, signature: None }
+}
+
+fn release(content: &str) -> Vec<Artifact> {
+    vec![
+        artifact("foo-1.2.0.tar.gz", format!("source tarball {content}").into_bytes()),
+        artifact("foo-1.2.0-bin.zip", format!("binary zip {content}").into_bytes()),
+    ]
+}
+
+fn target() -> Target {
+    Target { namespace: Some("apache".into()), package: "foo".into(), version: "1.2.0".into() }
+}
+
+fn staging_tag() -> String {
+    match trs_distribute::platform(trs_distribute::PlatformName::Oci).staging {
+        Staging::TagSuffix { suffix } => format!("1.2.0{suffix}"),
+        other => panic!("OCI stages with a tag suffix, not {other:?}"),
+    }
+}
+
+/// Reads the registry directly (not through the client under test).
+struct Reader {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Reader {
+    fn new(registry: &Registry) -> Reader {
+        Reader { base: format!("{}/v2/apache/foo", registry.url()), http: reqwest::Client::new() }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}/{path}", self.base))
+            .basic_auth(USER, Some(SECRET))
+            .header("accept", MANIFEST_MEDIA_TYPE)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn tags(&self) -> Vec<String> {
+        let list: serde_json::Value = self.get("tags/list").await.json().await.unwrap();
+        let mut tags: Vec<String> =
+            list["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
+        tags.sort();
+        tags
+    }
+
+    /// The manifest at `tag`: its digest header and its JSON.
+    async fn manifest(&self, tag: &str) -> (String, serde_json::Value) {
+        let response = self.get(&format!("manifests/{tag}")).await;
+        assert_eq!(response.status(), 200, "manifest {tag}");
+        let digest = response.headers()["docker-content-digest"].to_str().unwrap().to_string();
+        (digest, response.json().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn staging_pushes_an_artifact_under_the_staging_tag_and_promotion_retags_it_by_digest() {
+    let registry = Registry::start();
+    let client = registry.client();
+    let reader = Reader::new(&registry);
+    let files = release("one");
+
+    assert!(client.lookup(&target(), true).await.unwrap().is_none());
+    let staged = client.upload(&target(), &files, true).await.unwrap();
+    assert!(!staged.already_present);
+    assert_eq!(reader.tags().await, vec![staging_tag()]);
+    assert_eq!(staged.api_url, format!("{}/v2/apache/foo/manifests/{}", registry.url(), staging_tag()));
+
+    let (digest, manifest) = reader.manifest(&staging_tag()).await;
+    assert_eq!(staged.details["digest"], digest);
+    assert_eq!(manifest["mediaType"], MANIFEST_MEDIA_TYPE);
+    assert_eq!(manifest["artifactType"], ARTIFACT_TYPE);
+    assert_eq!(manifest["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
+    // Each file is a layer named by its title annotation, and the blob holds exactly its bytes.
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    for file in &files {
+        let layer = layers
+            .iter()
+            .find(|l| l["annotations"]["org.opencontainers.image.title"] == file.file_name.as_str())
+            .unwrap_or_else(|| panic!("no layer for {}", file.file_name));
+        let blob = reader.get(&format!("blobs/{}", layer["digest"].as_str().unwrap())).await;
+        assert_eq!(blob.bytes().await.unwrap(), file.bytes);
+    }
+    assert!(client.lookup(&target(), false).await.unwrap().is_none(), "staging is not production");
+
+    let promoted = client.promote(&target(), &files).await.unwrap();
+    assert!(!promoted.already_present);
+    assert_eq!(reader.tags().await, vec!["1.2.0".to_string(), staging_tag()]);
+    let (production_digest, _) = reader.manifest("1.2.0").await;
+    assert_eq!(production_digest, digest, "promotion retags the staged manifest, it pushes no new one");
+    assert_eq!(promoted.details["digest"], digest);
+    let found = client.lookup(&target(), false).await.unwrap().unwrap();
+    assert_eq!(found.details["digest"], digest);
+}
+
+#[tokio::test]
+async fn running_again_pushes_nothing_and_reports_already_present() {
+    let registry = Registry::start();
+    let client = registry.client();
+    let files = release("one");
+    client.upload(&target(), &files, true).await.unwrap();
+    client.promote(&target(), &files).await.unwrap();
+    let before = registry.snapshot();
+
+    // Files in another order are the same artifact.
+    let reordered: Vec<Artifact> = files.iter().rev().cloned().collect();
+    assert!(client.upload(&target(), &reordered, true).await.unwrap().already_present);
+    assert!(client.promote(&target(), &files).await.unwrap().already_present);
+    assert!(client.upload(&target(), &files, false).await.unwrap().already_present);
+    assert_eq!(registry.snapshot(), before, "nothing was written to the registry's storage");
+}
+
+#[tokio::test]
+async fn different_bytes_under_an_existing_tag_are_a_digest_mismatch_and_change_nothing() {
+    let registry = Registry::start();
+    let client = registry.client();
+    let reader = Reader::new(&registry);
+    client.upload(&target(), &release("one"), true).await.unwrap();
+    let before = registry.snapshot();
+
+    let err = client.upload(&target(), &release("two"), true).await.unwrap_err();
+    assert!(matches!(err, DistributeError::DigestMismatch(_)), "{err:?}");
+    assert!(err.to_string().contains(&staging_tag()), "{err}");
+
+    // The staged artifact is not the voted one: promotion refuses, and no release tag appears.
+    let err = client.promote(&target(), &release("two")).await.unwrap_err();
+    assert!(matches!(err, DistributeError::DigestMismatch(_)), "{err:?}");
+    assert_eq!(reader.tags().await, vec![staging_tag()]);
+    assert_eq!(registry.snapshot(), before);
+
+    // Production already holding other bytes is a mismatch too.
+    client.upload(&target(), &release("one"), false).await.unwrap();
+    let err = client.upload(&target(), &release("two"), false).await.unwrap_err();
+    assert!(matches!(err, DistributeError::DigestMismatch(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn promoting_without_a_staged_artifact_is_refused() {
+    let registry = Registry::start();
+    let err = registry.client().promote(&target(), &release("one")).await.unwrap_err();
+    assert!(matches!(err, DistributeError::Refused(_)), "{err:?}");
+    assert!(err.to_string().contains("nothing is staged"), "{err}");
+}
+
+#[tokio::test]
+async fn a_stopped_registry_is_a_transient_failure_and_the_push_succeeds_once_it_is_back() {
+    let mut registry = Registry::start();
+    let client = registry.client();
+    registry.stop();
+    let err = client.upload(&target(), &release("one"), true).await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains(SECRET));
+
+    registry.run();
+    let published = client.upload(&target(), &release("one"), true).await.unwrap();
+    assert!(!published.already_present);
+    assert_eq!(Reader::new(&registry).tags().await, vec![staging_tag()]);
+}
+
+/// A loopback TCP proxy that forwards to `upstream` and cuts every connection once `limit`
+/// request bytes have gone through: a network failure in the middle of a push.
+async fn cutting_proxy(upstream: u16, limit: usize) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sent = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else { return };
+            let sent = sent.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let addr: SocketAddr = ([127, 0, 0, 1], upstream).into();
+                let Ok(server) = tokio::net::TcpStream::connect(addr).await else { return };
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let back = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                });
+                let mut buffer = vec![0u8; 16 * 1024];
+                while let Ok(n) = client_read.read(&mut buffer).await {
+                    if n == 0 || sent.fetch_add(n, Ordering::SeqCst) + n > limit {
+                        break;
+                    }
+                    if server_write.write_all(&buffer[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                back.abort();
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn an_interrupted_push_resumes_without_pushing_the_finished_blobs_again() {
+    let registry = Registry::start();
+    let files: Vec<Artifact> =
+        (0..3u8).map(|i| artifact(&format!("foo-1.2.0-part{i}.bin"), vec![i; 1024 * 1024])).collect();
+    // The connection breaks about half-way through the second file.
+    let proxy = cutting_proxy(registry.port, 1024 * 1024 + 512 * 1024).await;
+    let err =
+        client_for(&format!("http://127.0.0.1:{proxy}"), SECRET).upload(&target(), &files, true).await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    let first = registry.blob_file(&files[0].bytes);
+    let first_written =
+        std::fs::metadata(&first).expect("the first file was pushed before the cut").modified().unwrap();
+    assert!(!registry.blob_file(&files[2].bytes).exists());
+    assert_eq!(Reader::new(&registry).get("tags/list").await.status(), 404, "no tag yet");
+
+    let published = registry.client().upload(&target(), &files, true).await.unwrap();
+    assert!(!published.already_present);
+    assert_eq!(std::fs::metadata(&first).unwrap().modified().unwrap(), first_written, "not pushed again");
+    for file in &files {
+        assert!(registry.blob_file(&file.bytes).exists(), "{}", file.file_name);
+    }
+    assert_eq!(Reader::new(&registry).tags().await, vec![staging_tag()]);
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_refused_and_no_secret_reaches_an_error_or_debug_output() {
+    let registry = Registry::start();
+    let wrong = "wrong-s3cr3t-value";
+    let client = client_for(&registry.url(), wrong);
+    let err = client.upload(&target(), &release("one"), true).await.unwrap_err();
+    assert!(matches!(err, DistributeError::Refused(_)), "{err:?}");
+    assert!(err.to_string().contains("401"), "{err}");
+    let good = registry.client();
+    for text in [format!("{err}"), format!("{err:?}"), format!("{client:?}"), format!("{good:?}")] {
+        assert!(!text.contains(wrong) && !text.contains(SECRET), "{text}");
+    }
+    assert!(registry.snapshot().keys().all(|p| !p.to_string_lossy().contains("_manifests")));
+}
