@@ -141,7 +141,7 @@ async fn generate_project(
     let stream_id = StreamId::Project(name.clone());
     let mut ops = vec![put(Item::new(keys::project(name), json!(project)).with_gsi1(keys::projects_index(name)))];
     let mut events: Vec<Event> = Vec::new();
-    let mut seal = |draft: EventDraft, at: i64, events: &mut Vec<Event>| {
+    let seal = |draft: EventDraft, at: i64, events: &mut Vec<Event>| {
         let prev = events.last().map(|e| (e.seq, e.hash.clone()));
         let event = draft.seal(stream_id.clone(), prev.as_ref().map(|(s, h)| (*s, h.as_str())), at);
         events.push(event);
