@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that runs every test, on a fresh machine: installs what the tests need
-# (GnuPG for real-key interop, moto and cfn-lint for the AWS parts, cargo-nextest for the
-# runner), lints the CloudFormation template, then runs the whole workspace.
+# (GnuPG for real-key interop, moto and cfn-lint for the AWS parts, Chromium for the site's
+# browser test, cargo-nextest for the runner), lints the CloudFormation template, then runs
+# the whole workspace.
 # It ends with nextest's summary line, so a run that executed no tests is visible.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,6 +15,8 @@ command -v zip >/dev/null 2>&1 || need_apt+=(zip)
 # The OCI client's tests run Debian's registry (CNCF distribution) with htpasswd (bcrypt) auth.
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+# The site's browser test loads pages in headless Chromium (Debian's package).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}"
