@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod github;
 pub mod oci;
+pub mod npm;
 pub mod platform;
 pub mod pypi;
 

@@ -25,6 +25,7 @@ use std::time::Duration;
 /// The user name that tells PyPI the password is an API token.
 const TOKEN_USER: &str = "__token__";
 
+#[derive(Debug)]
 pub struct PypiClient {
     endpoint: Endpoint,
     http: reqwest::Client,
