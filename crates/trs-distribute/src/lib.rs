@@ -7,6 +7,7 @@
 //! [`RegistryClient`] that talks to the registry's real API.
 
 pub mod client;
+pub mod maven;
 pub mod oci;
 pub mod platform;
 
