@@ -9,6 +9,7 @@
 pub mod client;
 pub mod config;
 pub mod github;
+pub mod maven;
 pub mod oci;
 pub mod npm;
 pub mod platform;
