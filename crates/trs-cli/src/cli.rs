@@ -51,6 +51,10 @@ pub enum Command {
         /// Seconds between lifecycle ticks (end-of-life dates, due votes).
         #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
         lifecycle_every: u64,
+        /// Site templates to use instead of the built-in ones (a site folder in zola's layout,
+        /// or a templates folder); see docs/site.md.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
     },
     /// Administration that works on the data folder directly.
     Admin {
@@ -216,6 +220,11 @@ pub enum Command {
     Vote {
         #[command(subcommand)]
         command: VoteCommand,
+    },
+    /// The public download site (served by `trs serve` at `/`, published after every change).
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
     },
     /// Measure trs against the tools release managers use by hand.
     Bench {
@@ -388,6 +397,27 @@ pub enum KeysCommand {
     Add { cert: PathBuf },
     /// Print a project's KEYS file.
     Export { project: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SiteCommand {
+    /// Render the whole site from the data folder (not while `trs serve` runs on it).
+    Build {
+        /// Render every page (the only mode: incremental publishing happens in `trs serve`
+        /// and the publish-site function, on each event).
+        #[arg(long, required = true)]
+        full: bool,
+        #[arg(long, default_value = "./trs-data")]
+        data: PathBuf,
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// Folder to write the site to (default: DATA/site, which `trs serve` serves).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Templates to use instead of the built-in ones (see docs/site.md).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -9,8 +9,8 @@ mod output;
 
 use clap::Parser;
 use cli::{
-    AdminCommand, BenchCommand, Cli, Command, EventsCommand, KeysCommand, PersonCommand, ProjectCommand, StateCommand,
-    TaskCommand,
+    AdminCommand, BenchCommand, Cli, Command, EventsCommand, KeysCommand, PersonCommand, ProjectCommand, SiteCommand,
+    StateCommand, TaskCommand,
 };
 use client::Client;
 use error::{CliError, CliResult};
@@ -41,9 +41,12 @@ fn check_release(project: &str, version: &str, product: Option<&str>) -> CliResu
 async fn run(cli: Cli) -> CliResult<()> {
     let g = &cli.global;
     match &cli.command {
-        Command::Serve { data, backend, listen, public_url, lifecycle_every } => {
+        Command::Serve { data, backend, listen, public_url, lifecycle_every, templates } => {
             let every = std::time::Duration::from_secs(*lifecycle_every);
-            commands::serve::run(data, backend, *listen, public_url.clone(), every).await
+            commands::serve::run(data, backend, *listen, public_url.clone(), every, templates.as_deref()).await
+        }
+        Command::Site { command: SiteCommand::Build { full: _, data, backend, out, templates } } => {
+            commands::site::build(data, backend, out.as_deref(), templates.as_deref(), g.json).await
         }
         Command::Admin { command: AdminCommand::Bootstrap { data, backend, uid, cert } } => {
             check::<trs_core::PersonUid>(uid)?;

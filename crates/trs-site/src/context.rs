@@ -393,7 +393,10 @@ fn candidate_entry(b: &Builder, r: &Release, details: Option<&ReleaseDetails>) -
         .revision
         .iter()
         .flat_map(|rev| rev.manifest.entries())
-        .map(|e| Link { label: e.path.to_string(), url: format!("/{}", public_object(CANDIDATE, &r.id, e.path.as_str())) })
+        .map(|e| Link {
+            label: e.path.to_string(),
+            url: format!("/{}", public_object(CANDIDATE, &r.id, e.path.as_str())),
+        })
         .collect();
     Some(CandidateEntry {
         version: r.id.version.to_string(),

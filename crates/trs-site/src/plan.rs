@@ -91,10 +91,14 @@ pub fn plan(event: &Event) -> Vec<Target> {
         (change, Some(p), Some(id)) => {
             add(Target::Release(id));
             add(Target::Project(p.clone()));
-            let public_change =
-                matches!(change, Change::Promoted { .. } | Change::Archived | Change::EndOfLife | Change::Revoked { .. });
-            let lifecycle_change =
-                matches!(change, Change::LifecycleDatesSet { .. } | Change::StateEntered { .. } | Change::StateLeft { .. });
+            let public_change = matches!(
+                change,
+                Change::Promoted { .. } | Change::Archived | Change::EndOfLife | Change::Revoked { .. }
+            );
+            let lifecycle_change = matches!(
+                change,
+                Change::LifecycleDatesSet { .. } | Change::StateEntered { .. } | Change::StateLeft { .. }
+            );
             if stage_moved || public_change || lifecycle_change {
                 add(Target::ProjectJson(p.clone()));
             }

@@ -89,7 +89,12 @@ struct Written {
 
 impl Site {
     pub fn new(renderer: Renderer, store: Arc<dyn SiteStore>, cdn: Arc<dyn CdnInvalidator>) -> Self {
-        Self { renderer: Arc::new(renderer), store, cdn, one_at_a_time: tokio::sync::Mutex::new(()) }
+        Self::with_renderer(Arc::new(renderer), store, cdn)
+    }
+
+    /// A publisher sharing already parsed templates (a Lambda parses them once per instance).
+    pub fn with_renderer(renderer: Arc<Renderer>, store: Arc<dyn SiteStore>, cdn: Arc<dyn CdnInvalidator>) -> Self {
+        Self { renderer, store, cdn, one_at_a_time: tokio::sync::Mutex::new(()) }
     }
 
     pub fn store(&self) -> &Arc<dyn SiteStore> {

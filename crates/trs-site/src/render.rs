@@ -39,7 +39,8 @@ impl Renderer {
 
     fn template(&self, name: &str, path: String, ctx: &impl Serialize) -> Result<SiteObject, RenderError> {
         let ctx = tera::Context::from_serialize(ctx).map_err(|e| RenderError(format!("{path}: {e:#}")))?;
-        let text = self.tera.render(name, &ctx).map_err(|e| RenderError(format!("rendering {path} ({name}): {e:#}")))?;
+        let text =
+            self.tera.render(name, &ctx).map_err(|e| RenderError(format!("rendering {path} ({name}): {e:#}")))?;
         Ok(SiteObject::page(path, text))
     }
 
@@ -89,9 +90,14 @@ impl Renderer {
         let b = self.builder();
         let name = &data.project.name;
         let count = context::history_page_count(data.events.len(), self.config.extra.history_page_size);
-        let mut out = vec![self.template("history.html", paths::history_index(name), &context::history_page(&b, data, count))?];
+        let mut out =
+            vec![self.template("history.html", paths::history_index(name), &context::history_page(&b, data, count))?];
         for n in pages.into_iter().filter(|n| (1..=count).contains(n)) {
-            out.push(self.template("history.html", paths::history_page(name, n), &context::history_page(&b, data, n))?);
+            out.push(self.template(
+                "history.html",
+                paths::history_page(name, n),
+                &context::history_page(&b, data, n),
+            )?);
         }
         Ok(out)
     }

@@ -12,6 +12,8 @@ pub mod project;
 pub mod promote;
 pub mod public_download;
 pub mod serve;
+pub mod site;
+pub mod site_host;
 pub mod status;
 pub mod stream;
 pub mod task;
