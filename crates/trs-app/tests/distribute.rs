@@ -374,3 +374,49 @@ async fn bad_requests_change_nothing() {
     );
     assert!(events(app).await.iter().all(|e| !matches!(e.change, Change::Distributed { .. })));
 }
+
+#[tokio::test]
+async fn with_auto_distribute_the_promotion_task_runs_the_configured_distributions() {
+    let Setup { w, github, npm } = setup().await;
+    let app = &w.app;
+    let foo: trs_core::ProjectName = "foo".parse().unwrap();
+    let auto = vec![
+        trs_core::AutoDistribution {
+            platform: "github".into(),
+            namespace: Some("apache".into()),
+            package: "foo".into(),
+            staging: true,
+        },
+        trs_core::AutoDistribution { platform: "npm".into(), namespace: None, package: "foo".into(), staging: false },
+    ];
+    // Refused: an unknown platform, and a committer.
+    let bad = trs_core::AutoDistribution { platform: "cargo".into(), ..auto[1].clone() };
+    let err = distribute::set_auto_distributions(app, &w.rm.caller(), &foo, vec![bad]).await.unwrap_err();
+    assert_eq!(err.code(), "unknown-platform");
+    let err = distribute::set_auto_distributions(app, &w.committer.caller(), &foo, auto.clone()).await.unwrap_err();
+    assert_eq!(err.status(), 403);
+
+    distribute::set_auto_distributions(app, &w.rm.caller(), &foo, auto).await.unwrap();
+    let change = trs_core::PolicyOverride { auto_distribute: Some(true), ..Default::default() };
+    trs_app::projects::set_policy(app, &w.rm.caller(), &foo, None, change).await.unwrap();
+    upload_files(app, &w.blobs, &w.rm.caller(), &release(), &FILES).await;
+    npm.state.lock().unwrap().transient_failures = 1;
+    force_current_for_tests(app, &release(), &w.rm.caller()).await;
+
+    let key = latest_key(app).await;
+    let g = record(app, PlatformName::Github).await;
+    assert!(g.in_production() && g.staged_revision_key == Some(key), "{g:?}");
+    assert_eq!(github.state.lock().unwrap().promotions, 1);
+    let n = record(app, PlatformName::Npm).await;
+    assert!(n.in_production() && n.retries == 1, "{n:?}");
+    assert_eq!(npm.state.lock().unwrap().production.len(), 2);
+
+    // Nothing left queued: the distributions ran in the promotion task itself.
+    assert!(tasks::unfinished_tasks(app).await.unwrap().is_empty());
+    let types: Vec<String> = events(app).await.iter().map(|e| e.change.type_name()).collect();
+    for t in ["auto-distributions-set", "promoted", "distributed", "distribution-promoted"] {
+        assert!(types.contains(&t.to_string()), "{t} missing from {types:?}");
+    }
+    let promoted_at = types.iter().position(|t| t == "promoted").unwrap();
+    assert!(types.iter().rposition(|t| t == "distribution-promoted").unwrap() > promoted_at);
+}

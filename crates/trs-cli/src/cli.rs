@@ -333,6 +333,18 @@ pub enum ProjectCommand {
         #[arg(long, value_name = "true|false")]
         auto_distribute: Option<bool>,
     },
+    /// Show the distributions every promotion runs (with `--auto-distribute true`), or set
+    /// them: each `--set platform=github,namespace=apache,package=foo[,staging]`
+    /// (`staging`: promote the staged distribution, staging it first if needed).
+    Distributions {
+        project: String,
+        /// One distribution; repeat for several. Replaces the whole list.
+        #[arg(long = "set", value_name = "platform=P,package=PKG[,namespace=NS][,staging]")]
+        set: Vec<String>,
+        /// Remove every configured distribution.
+        #[arg(long, conflicts_with = "set")]
+        clear: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -88,6 +88,10 @@ async fn run(cli: Cli) -> CliResult<()> {
             });
             commands::project::policy(&Client::new(g)?, project, product.as_deref(), change, g.json).await
         }
+        Command::Project { command: ProjectCommand::Distributions { project, set, clear } } => {
+            check::<trs_core::ProjectName>(project)?;
+            commands::distribute::auto(&Client::new(g)?, project, set, *clear, g.json).await
+        }
         Command::Vote { command } => commands::vote::run(&Client::new(g)?, command, g.json).await,
         Command::Keys { command: KeysCommand::Add { cert } } => {
             commands::keys::add(&Client::new(g)?, cert, g.json).await

@@ -14,10 +14,35 @@ use trs_app::{App, AppError};
 use trs_http::{ApiResult, ProductOnly, Query, SignedCall, release_id};
 
 pub fn routes() -> Router<App> {
-    Router::new().route(
-        "/api/v1/projects/{project}/releases/{version}/distributions",
-        post(request_distribution).get(list_distributions),
-    )
+    Router::new()
+        .route(
+            "/api/v1/projects/{project}/releases/{version}/distributions",
+            post(request_distribution).get(list_distributions),
+        )
+        .route("/api/v1/projects/{project}/distributions", post(set_auto_distributions).get(auto_distributions))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutoDistributions {
+    distributions: Vec<trs_core::AutoDistribution>,
+}
+
+/// Replaces the distributions every promotion runs (with the policy's `auto_distribute`).
+async fn set_auto_distributions(
+    State(app): State<App>,
+    Path(project): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: AutoDistributions = call.json()?;
+    let name = trs_http::parse_segment(&project)?;
+    let set = distribute::set_auto_distributions(&app, &call.caller, &name, req.distributions).await?;
+    Ok(Json(json!({"project": project, "distributions": set})))
+}
+
+async fn auto_distributions(State(app): State<App>, Path(project): Path<String>) -> ApiResult<impl IntoResponse> {
+    let p = trs_app::projects::get_project(&app, &trs_http::parse_segment(&project)?).await?;
+    Ok(Json(json!({"project": p.name, "distributions": p.distributions})))
 }
 
 #[derive(Debug, Deserialize)]

@@ -122,3 +122,54 @@ pub async fn list(client: &Client, project: &str, version: &str, product: Option
     }
     Ok(())
 }
+
+/// `platform=github,namespace=apache,package=foo,staging` as the API's JSON.
+fn parse_auto(text: &str) -> CliResult<Value> {
+    let mut out = serde_json::Map::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('=') {
+            Some((k @ ("platform" | "namespace" | "package"), v)) => {
+                out.insert(k.into(), Value::String(v.into()));
+            }
+            None if part == "staging" => {
+                out.insert("staging".into(), Value::Bool(true));
+            }
+            _ => {
+                return Err(crate::error::CliError::Usage(format!(
+                    "--set {text:?}: {part:?} is not platform=, namespace=, package= or staging"
+                )));
+            }
+        }
+    }
+    for needed in ["platform", "package"] {
+        if !out.contains_key(needed) {
+            return Err(crate::error::CliError::Usage(format!("--set {text:?} needs {needed}=")));
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+/// `trs project distributions PROJECT [--set ...]... [--clear]`
+pub async fn auto(client: &Client, project: &str, set: &[String], clear: bool, json: bool) -> CliResult<()> {
+    let path = format!("/api/v1/projects/{project}/distributions");
+    let answer: Value = if set.is_empty() && !clear {
+        client.get(&path).await?
+    } else {
+        let list = set.iter().map(|s| parse_auto(s)).collect::<CliResult<Vec<_>>>()?;
+        client.post(&path, &json!({"distributions": list})).await?
+    };
+    if json {
+        output::json(&answer);
+        return Ok(());
+    }
+    let list = answer["distributions"].as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        println!("{project}: no distributions on promotion");
+    }
+    for d in list {
+        let ns = d["namespace"].as_str().map(|n| format!("{n}/")).unwrap_or_default();
+        let how = if d["staging"].as_bool() == Some(true) { "promote the staged distribution" } else { "production" };
+        println!("{} {ns}{}: {how}", text(&d["platform"]), text(&d["package"]));
+    }
+    Ok(())
+}
