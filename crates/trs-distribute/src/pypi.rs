@@ -58,7 +58,7 @@ impl PypiClient {
         let existing = self.index_files(&index, &target.package).await?;
         let mut reports = Vec::new();
         for dist in &dists {
-            let uploaded = match check_existing(&existing, dist)? {
+            let uploaded = match self.check_existing(&existing, dist).await? {
                 Presence::Same => false,
                 Presence::Absent => self.send(&index, upload_url, dist).await?,
             };
@@ -90,7 +90,7 @@ impl PypiClient {
             && body.to_ascii_lowercase().contains("already exist")
         {
             let files = self.index_files(index, &dist.name).await?;
-            match check_existing(&files, dist)? {
+            match self.check_existing(&files, dist).await? {
                 Presence::Same => return Ok(false),
                 Presence::Absent => {}
             }
@@ -132,16 +132,35 @@ impl PypiClient {
         }
         let listed = if is_json { parse_simple_json(&body) } else { Ok(parse_simple_html(&body)) }
             .map_err(|e| DistributeError::Refused(format!("{context}: unreadable index page: {e}")))?;
-        let mut files = BTreeMap::new();
-        for mut file in listed {
-            file.url = page_url.join(&file.url).map(String::from).unwrap_or(file.url);
-            if file.sha256.is_none() {
-                // An index that publishes no digests: the bytes themselves are the answer.
-                file.sha256 = Some(self.download_sha256(&file.url, &context).await?);
-            }
-            files.insert(file.filename.clone(), file);
+        Ok(listed
+            .into_iter()
+            .map(|mut file| {
+                file.url = page_url.join(&file.url).map(String::from).unwrap_or(file.url);
+                (file.filename.clone(), file)
+            })
+            .collect())
+    }
+
+    /// Whether the index's `files` hold `dist`: absent, or there with the same bytes (other
+    /// bytes are a [`DistributeError::DigestMismatch`]).
+    async fn check_existing(
+        &self,
+        files: &BTreeMap<String, IndexFile>,
+        dist: &Dist<'_>,
+    ) -> Result<Presence, DistributeError> {
+        let Some(file) = files.get(&dist.artifact.file_name) else { return Ok(Presence::Absent) };
+        let sha256 = match &file.sha256 {
+            Some(sha256) => sha256.clone(),
+            // An index that publishes no digests: the bytes themselves are the answer.
+            None => self.download_sha256(&file.url, &format!("download of {}", file.filename)).await?,
+        };
+        if sha256.eq_ignore_ascii_case(&dist.sha256) {
+            return Ok(Presence::Same);
         }
-        Ok(files)
+        Err(DistributeError::DigestMismatch(format!(
+            "{} is already on the index with SHA-256 {sha256}, the release's is {}; PyPI files are never replaced",
+            dist.artifact.file_name, dist.sha256
+        )))
     }
 
     async fn download_sha256(&self, url: &str, context: &str) -> Result<String, DistributeError> {
@@ -200,7 +219,7 @@ impl RegistryClient for PypiClient {
         let staging = Index::new(self.upload_url(true)?)?;
         let staged = self.index_files(&staging, &target.package).await?;
         for dist in distributions_of(target, artifacts)? {
-            if check_existing(&staged, &dist)? == Presence::Absent {
+            if self.check_existing(&staged, &dist).await? == Presence::Absent {
                 return Err(DistributeError::Refused(format!(
                     "{} is not on the staging index {}: stage the release before promoting it",
                     dist.artifact.file_name, staging.base
@@ -430,19 +449,6 @@ enum Presence {
     Same,
 }
 
-fn check_existing(files: &BTreeMap<String, IndexFile>, dist: &Dist<'_>) -> Result<Presence, DistributeError> {
-    let Some(file) = files.get(&dist.artifact.file_name) else { return Ok(Presence::Absent) };
-    match file.sha256.as_deref() {
-        Some(sha256) if sha256.eq_ignore_ascii_case(&dist.sha256) => Ok(Presence::Same),
-        other => Err(DistributeError::DigestMismatch(format!(
-            "{} is already on the index with SHA-256 {}, the release's is {}; PyPI files are never replaced",
-            dist.artifact.file_name,
-            other.unwrap_or("unknown"),
-            dist.sha256
-        ))),
-    }
-}
-
 /// The core metadata (PKG-INFO / METADATA): email-style headers, then the description.
 #[derive(Debug, Clone, Default)]
 struct CoreMetadata {
@@ -617,28 +623,23 @@ fn unix_seconds(rfc3339: &str) -> Option<i64> {
 /// A PEP 503 HTML project page: one anchor per file, the digest in the link's fragment. The
 /// format is a flat list of `<a href="...">file</a>`, so a scan for anchors reads it whole.
 fn parse_simple_html(body: &str) -> Vec<IndexFile> {
+    // ASCII lowercasing keeps every byte offset, so `lower` finds and `body` gives the text.
+    let lower = body.to_ascii_lowercase();
     let mut files = Vec::new();
-    let mut rest = body;
-    while let Some(start) = find_ignore_case(rest, "<a ") {
-        rest = &rest[start + 3..];
-        let Some(tag_end) = rest.find('>') else { break };
-        let attributes = &rest[..tag_end];
-        let after = &rest[tag_end + 1..];
-        let Some(text_end) = find_ignore_case(after, "</a>") else { break };
-        let text = unescape(after[..text_end].trim());
-        rest = &after[text_end..];
-        let Some(href) = attribute(attributes, "href") else { continue };
+    let mut at = 0;
+    while let Some(start) = lower[at..].find("<a ").map(|i| at + i + 3) {
+        let Some(tag_end) = lower[start..].find('>').map(|i| start + i) else { break };
+        let Some(text_end) = lower[tag_end..].find("</a>").map(|i| tag_end + i) else { break };
+        at = text_end;
+        let Some(href) = attribute(&body[start..tag_end], "href") else { continue };
         let href = unescape(&href);
         let (url, fragment) = href.split_once('#').unwrap_or((&href, ""));
+        let text = unescape(body[tag_end + 1..text_end].trim());
         let filename = if text.is_empty() { url.rsplit('/').next().unwrap_or_default().to_string() } else { text };
         let sha256 = fragment.strip_prefix("sha256=").map(str::to_ascii_lowercase);
         files.push(IndexFile { filename, url: url.to_string(), sha256, upload_time: None });
     }
     files
-}
-
-fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
-    haystack.to_ascii_lowercase().find(needle)
 }
 
 fn attribute(attributes: &str, name: &str) -> Option<String> {
