@@ -102,20 +102,7 @@ impl PypiClient {
     async fn index_files(&self, index: &Index, project: &str) -> Result<BTreeMap<String, IndexFile>, DistributeError> {
         let url = index.simple_url(project)?;
         let context = format!("look-up of {project} in {}", index.base);
-        let get = |authorized: bool| {
-            let request = self
-                .http
-                .get(url.clone())
-                .header(reqwest::header::ACCEPT, "application/vnd.pypi.simple.v1+json, text/html;q=0.1");
-            if authorized { self.authorized(request) } else { request }
-        };
-        // Public indexes need no credentials to be read; private ones ask for them.
-        let mut response = get(false).send().await.map_err(|e| DistributeError::from_reqwest(&context, e))?;
-        if matches!(response.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
-            && self.endpoint.credentials.expose().is_some()
-        {
-            response = get(true).send().await.map_err(|e| DistributeError::from_reqwest(&context, e))?;
-        }
+        let response = self.read(url, "application/vnd.pypi.simple.v1+json, text/html;q=0.1", &context).await?;
         let status = response.status();
         if status == StatusCode::NOT_FOUND {
             return Ok(BTreeMap::new());
@@ -163,8 +150,25 @@ impl PypiClient {
         )))
     }
 
+    /// GETs `url` from an index. Public indexes need no credentials to be read, and their files
+    /// may be served from another host, so they are sent only when the index asks for them.
+    async fn read(&self, url: Url, accept: &str, context: &str) -> Result<reqwest::Response, DistributeError> {
+        let get = |authorized: bool| {
+            let request = self.http.get(url.clone()).header(reqwest::header::ACCEPT, accept);
+            if authorized { self.authorized(request) } else { request }
+        };
+        let response = get(false).send().await.map_err(|e| DistributeError::from_reqwest(context, e))?;
+        if matches!(response.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+            && self.endpoint.credentials.expose().is_some()
+        {
+            return get(true).send().await.map_err(|e| DistributeError::from_reqwest(context, e));
+        }
+        Ok(response)
+    }
+
     async fn download_sha256(&self, url: &str, context: &str) -> Result<String, DistributeError> {
-        let response = self.http.get(url).send().await.map_err(|e| DistributeError::from_reqwest(context, e))?;
+        let url = Url::parse(url).map_err(|e| DistributeError::Refused(format!("{context}: bad URL {url:?}: {e}")))?;
+        let response = self.read(url, "*/*", context).await?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| DistributeError::from_reqwest(context, e))?;
         if !status.is_success() {
