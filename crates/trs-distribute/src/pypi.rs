@@ -508,10 +508,15 @@ impl CoreMetadata {
         let mut headers: Vec<(String, String)> = Vec::new();
         for line in head.lines() {
             if line.starts_with([' ', '\t']) {
-                // A folded line continues the previous header's value.
+                // A folded line continues the previous header's value; old tools indent a
+                // multi-line Description by 8 columns (or 7 and a `|`), which is not part of it.
                 if let Some((_, value)) = headers.last_mut() {
+                    let unfolded = match line.strip_prefix("       |") {
+                        Some(rest) => rest,
+                        None => line.strip_prefix("        ").unwrap_or(line.trim_start()),
+                    };
                     value.push('\n');
-                    value.push_str(line.trim_start_matches(' ').strip_prefix("       |").unwrap_or(line.trim()));
+                    value.push_str(unfolded.trim_end());
                 }
             } else if let Some((name, value)) = line.split_once(':') {
                 headers.push((name.trim().to_string(), value.trim().to_string()));
@@ -746,6 +751,9 @@ mod tests {
             "Metadata-Version: 2.1\nName: apache-foo\nVersion: 1.0.0\nClassifier: A\nClassifier: B\n\
              Project-URL: Home, https://x\nX-Unknown: y\n\nThe description.\n",
         );
+        let folded =
+            CoreMetadata::parse("Name: a\nDescription: first\n        second\n          indented\n       |third\n");
+        assert_eq!(folded.get("Description"), Some("first\nsecond\n  indented\nthird"));
         let (name, version) = m.name_and_version().unwrap();
         assert_eq!((name.as_str(), version.to_string().as_str()), ("apache-foo", "1.0.0"));
         let fields = m.form_fields();
