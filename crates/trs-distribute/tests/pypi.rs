@@ -24,6 +24,10 @@ struct PypiServer {
     dir: TempDir,
     port: u16,
     child: Option<Child>,
+    /// Whether the index's links carry `#sha256=` digests (pypiserver's default).
+    digests: bool,
+    /// The actions that need credentials (pypiserver's `-a`).
+    authenticate: &'static str,
 }
 
 fn free_port() -> u16 {
@@ -32,6 +36,10 @@ fn free_port() -> u16 {
 
 impl PypiServer {
     fn start() -> PypiServer {
+        Self::start_with(true, "update")
+    }
+
+    fn start_with(digests: bool, authenticate: &'static str) -> PypiServer {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("packages")).unwrap();
         let htpasswd = dir.path().join("htpasswd");
@@ -46,7 +54,7 @@ impl PypiServer {
             .status()
             .expect("python3 runs");
         assert!(made.success(), "passlib is installed by test.sh (pip install pypiserver passlib)");
-        let mut server = PypiServer { port: free_port(), dir, child: None };
+        let mut server = PypiServer { port: free_port(), dir, child: None, digests, authenticate };
         server.run();
         server
     }
@@ -61,7 +69,9 @@ impl PypiServer {
             .arg(self.port.to_string())
             .arg("-P")
             .arg(self.dir.path().join("htpasswd"))
-            .args(["-a", "update", "--disable-fallback", "--log-file"])
+            .args(["-a", self.authenticate, "--disable-fallback", "--hash-algo"])
+            .arg(if self.digests { "sha256" } else { "off" })
+            .arg("--log-file")
             .arg(self.log())
             .arg(self.dir.path().join("packages"))
             .stdin(Stdio::null())
@@ -395,4 +405,36 @@ async fn a_stopped_index_is_transient_and_a_rerun_completes() {
         assert_eq!(production.times_stored(&file.file_name), 1, "{}", production.log_text());
     }
     assert_eq!(production.pip_download("apache-foo==1.0.0", false).unwrap().1, sha256(&files[1]));
+}
+
+#[tokio::test]
+async fn an_index_without_digests_is_checked_by_the_bytes_it_serves() {
+    let production = PypiServer::start_with(false, "update");
+    let pypi = client(&production, None, SECRET);
+    let foo = target("apache-foo", "1.0.0");
+    let original = wheel("apache-foo", "1.0.0", "VALUE = 1\n");
+    pypi.upload(&foo, std::slice::from_ref(&original), false).await.unwrap();
+    let page = reqwest::get(format!("{}simple/apache-foo/", production.url())).await.unwrap().text().await.unwrap();
+    assert!(page.contains(&original.file_name) && !page.contains("sha256="), "{page}");
+
+    assert!(pypi.upload(&foo, std::slice::from_ref(&original), false).await.unwrap().already_present);
+    let err = pypi.upload(&foo, &[wheel("apache-foo", "1.0.0", "VALUE = 2\n")], false).await.unwrap_err();
+    assert!(matches!(err, DistributeError::DigestMismatch(_)), "{err:?}");
+    assert_eq!(production.times_stored(&original.file_name), 1);
+}
+
+#[tokio::test]
+async fn a_private_index_is_read_with_the_credentials() {
+    let production = PypiServer::start_with(false, "list,download,update");
+    let anonymous = reqwest::get(format!("{}simple/apache-foo/", production.url())).await.unwrap();
+    assert_eq!(anonymous.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let pypi = client(&production, None, SECRET);
+    let foo = target("apache-foo", "1.0.0");
+    let files = vec![wheel("apache-foo", "1.0.0", "VALUE = 1\n")];
+    assert!(!pypi.upload(&foo, &files, false).await.unwrap().already_present);
+    assert!(pypi.upload(&foo, &files, false).await.unwrap().already_present);
+    assert!(pypi.lookup(&foo, false).await.unwrap().is_some());
+    let err = pypi.upload(&foo, &[wheel("apache-foo", "1.0.0", "VALUE = 2\n")], false).await.unwrap_err();
+    assert!(matches!(err, DistributeError::DigestMismatch(_)), "{err:?}");
+    assert_eq!(production.times_stored(&files[0].file_name), 1);
 }
