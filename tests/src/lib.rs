@@ -2,6 +2,8 @@
 //! with its own data folder, and the real `trs` binary run as a user would run it.
 //! Tests live in `tests/tests/`, one file per area.
 
+pub mod maven_portal;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
