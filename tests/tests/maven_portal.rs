@@ -346,3 +346,25 @@ async fn wrong_credentials_are_refused_and_no_secret_reaches_an_error_or_debug_o
     }
     assert_eq!(portal.uploads(), 0);
 }
+
+#[tokio::test]
+async fn a_publication_still_running_is_reported_as_publishing_and_found_from_the_record() {
+    let portal = portal().await;
+    let client = client(&portal, SECRET)
+        .with_polling(Polling { interval: Duration::from_millis(5), max_wait: Duration::from_millis(200) });
+    // Published check, upload, three status polls to VALIDATED and the publish pass; the
+    // status polls after it fail, as if the portal took long to publish.
+    portal.fail_after(6, usize::MAX);
+    let published = client.upload(&target(), &release("one"), false).await.unwrap();
+    assert_eq!(published.details["state"], "PUBLISHING");
+    portal.fail_after(0, 0);
+    assert_eq!(portal.deployments()[0].state, "PUBLISHING");
+
+    // Not yet "published" for the portal, but the recorded deployment is on its way.
+    let found = client.lookup_recorded(&target(), false, &published.details).await.unwrap().unwrap();
+    assert_eq!(found.details["state"], "PUBLISHING");
+    let found = client.lookup_recorded(&target(), false, &published.details).await.unwrap().unwrap();
+    assert_eq!(found.details["state"], "PUBLISHED");
+    assert!(client.lookup(&target(), false).await.unwrap().is_some());
+    assert_eq!(portal.uploads(), 1);
+}
