@@ -12,12 +12,14 @@ command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)
 command -v gpg-agent >/dev/null 2>&1 || need_apt+=(gpg-agent)
 command -v zip >/dev/null 2>&1 || need_apt+=(zip)
 [ -x /usr/bin/time ] || need_apt+=(time)
-# The OCI client's tests run Debian's registry (CNCF distribution) with htpasswd (bcrypt) auth.
+# The OCI client's tests run Debian's registry (CNCF distribution) with htpasswd (bcrypt) auth
+# and with token auth (a JWT realm signing with openssl).
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 # The site's browser test loads pages in headless Chromium (Debian's package).
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}"

@@ -3,6 +3,7 @@
 //! Tests live in `tests/tests/`, one file per area.
 
 pub mod github_server;
+pub mod maven_portal;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

@@ -380,7 +380,15 @@ impl MavenClient {
         if !response.status().is_success() {
             return Err(Self::fail(&context, response).await);
         }
-        self.wait_while(id, &[DeploymentState::Publishing]).await
+        // The portal took the publish: it cannot be undone, and an error now would make the
+        // distribution run again. Publishing can take long; not seeing it end is no failure.
+        match self.wait_while(id, &[DeploymentState::Publishing]).await {
+            Err(e) if e.is_transient() => {
+                tracing::warn!(deployment = id, error = %e, "publishing continues on the portal");
+                Ok(DeploymentStatus { deployment_state: DeploymentState::Publishing, purls: Vec::new(), errors: None })
+            }
+            other => other,
+        }
     }
 
     /// Drops (deletes) a deployment that is validated or failed.
@@ -549,17 +557,19 @@ impl RegistryClient for MavenClient {
         recorded: &serde_json::Value,
     ) -> Result<Option<Published>, DistributeError> {
         let c = coordinates(target)?;
-        if !staging {
-            let published = self.is_published(&c).await?;
-            return Ok(published.then(|| self.published(&c, recorded_id(recorded), None, true)));
+        if !staging && self.is_published(&c).await? {
+            return Ok(Some(self.published(&c, recorded_id(recorded), None, true)));
         }
+        // The recorded deployment: staged (validated), or publishing to production (the portal
+        // says "published" only once it is done).
         let Some(id) = recorded_id(recorded) else { return Ok(None) };
-        Ok(match self.status(id).await? {
-            Some(status) if status.deployment_state != DeploymentState::Failed => {
-                Some(self.published(&c, Some(id), Some(&status), true))
-            }
-            _ => None,
-        })
+        let Some(status) = self.status(id).await? else { return Ok(None) };
+        let found = match status.deployment_state {
+            DeploymentState::Publishing | DeploymentState::Published => true,
+            DeploymentState::Failed => false,
+            _ => staging,
+        };
+        Ok(found.then(|| self.published(&c, Some(id), Some(&status), true)))
     }
 }
 

@@ -6,8 +6,14 @@
 //! deterministically from the voted files, so its digest identifies exactly those bytes:
 //! staging pushes it under the tag `{version}{suffix}` (the suffix from the platform value),
 //! promotion puts the same manifest bytes, checked by digest, under the tag `{version}`.
+//!
+//! Sign-in follows the registry's `401` challenge: `Basic` (htpasswd registries) gets the
+//! credentials as HTTP basic authentication; `Bearer` (Docker Hub, GHCR, distribution's token
+//! auth) gets the token flow of the distribution spec: the credentials go to the challenge's
+//! realm only, for a token of the challenged scope, which then signs the requests.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -29,10 +35,65 @@ const LAYER_MEDIA_TYPE: &str = "application/octet-stream";
 const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
 
 /// Pushes releases to an OCI registry.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OciClient {
     endpoint: Endpoint,
     http: reqwest::Client,
+    /// How the registry wants requests signed, once it has said so (holds a secret: never
+    /// formatted).
+    auth: Arc<Mutex<Auth>>,
+}
+
+#[derive(Clone)]
+enum Auth {
+    /// No challenge seen yet: requests go unsigned.
+    Unknown,
+    Basic,
+    /// The last token a token realm gave.
+    Bearer(String),
+}
+
+impl std::fmt::Debug for OciClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OciClient").field("endpoint", &self.endpoint).finish_non_exhaustive()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TokenAnswer {
+    token: Option<String>,
+    access_token: Option<String>,
+}
+
+/// The parameters of a `WWW-Authenticate: Bearer k="v",...` challenge, if it is one.
+fn bearer_challenge(value: &str) -> Option<BTreeMap<String, String>> {
+    let rest = value.trim().strip_prefix("Bearer ")?;
+    let mut params = BTreeMap::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.is_empty() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            value = chars.by_ref().take_while(|c| *c != ',').collect();
+        }
+        params.insert(key.trim().to_ascii_lowercase(), value);
+    }
+    Some(params)
 }
 
 #[derive(Serialize)]
@@ -118,7 +179,7 @@ fn valid_tag(s: &str) -> bool {
 
 impl OciClient {
     pub fn new(endpoint: Endpoint) -> Self {
-        OciClient { endpoint, http: reqwest::Client::new() }
+        OciClient { endpoint, http: reqwest::Client::new(), auth: Arc::new(Mutex::new(Auth::Unknown)) }
     }
 
     fn base(&self) -> &str {
@@ -159,7 +220,10 @@ impl OciClient {
     }
 
     fn request(&self, method: Method, url: &str) -> RequestBuilder {
-        let request = self.http.request(method, url);
+        self.http.request(method, url)
+    }
+
+    fn with_basic_auth(&self, request: RequestBuilder) -> RequestBuilder {
         let credentials = &self.endpoint.credentials;
         match (&credentials.username, credentials.expose()) {
             (Some(user), Some(secret)) => request.basic_auth(user, Some(secret)),
@@ -167,8 +231,63 @@ impl OciClient {
         }
     }
 
+    fn sign(&self, request: RequestBuilder, auth: &Auth) -> RequestBuilder {
+        match auth {
+            Auth::Unknown => request,
+            Auth::Basic => self.with_basic_auth(request),
+            Auth::Bearer(token) => request.bearer_auth(token),
+        }
+    }
+
+    /// Sends `request` signed as the registry asked; on a `401` challenge it has not met yet
+    /// (or a token that no longer covers the scope), signs as challenged and sends it once more.
     async fn send(&self, context: &str, request: RequestBuilder) -> Result<Response, DistributeError> {
-        request.send().await.map_err(|e| DistributeError::from_reqwest(context, e))
+        let retry = request.try_clone();
+        let auth = self.auth.lock().expect("auth lock").clone();
+        let response = self.sign(request, &auth).send().await.map_err(|e| DistributeError::from_reqwest(context, e))?;
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let challenge = response.headers().get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let next = if let Some(params) = bearer_challenge(challenge) {
+            Auth::Bearer(self.fetch_token(context, &params).await?)
+        } else if challenge.trim_start().starts_with("Basic") && !matches!(auth, Auth::Basic) {
+            Auth::Basic
+        } else {
+            return Ok(response);
+        };
+        let Some(retry) = retry else { return Ok(response) };
+        let retry = self.sign(retry, &next);
+        *self.auth.lock().expect("auth lock") = next;
+        retry.send().await.map_err(|e| DistributeError::from_reqwest(context, e))
+    }
+
+    /// A token from the challenge's realm, for its service and scope, signed in with the
+    /// credentials (anonymous without them).
+    async fn fetch_token(
+        &self,
+        context: &str,
+        challenge: &BTreeMap<String, String>,
+    ) -> Result<String, DistributeError> {
+        let context = format!("{context}: getting a registry token");
+        let realm = challenge
+            .get("realm")
+            .ok_or_else(|| DistributeError::Refused(format!("{context}: the Bearer challenge names no realm")))?;
+        let mut request = self.with_basic_auth(self.http.get(realm));
+        for key in ["service", "scope"] {
+            if let Some(value) = challenge.get(key) {
+                request = request.query(&[(key, value)]);
+            }
+        }
+        let response = request.send().await.map_err(|e| DistributeError::from_reqwest(&context, e))?;
+        if !response.status().is_success() {
+            return Err(Self::fail(&context, response).await);
+        }
+        let answer: TokenAnswer = response.json().await.map_err(|e| DistributeError::from_reqwest(&context, e))?;
+        answer
+            .token
+            .or(answer.access_token)
+            .ok_or_else(|| DistributeError::Refused(format!("{context}: the realm's answer has no token")))
     }
 
     async fn fail(context: &str, response: Response) -> DistributeError {
@@ -391,6 +510,18 @@ mod tests {
         assert_eq!(json["artifactType"], ARTIFACT_TYPE);
         assert_eq!(json["layers"][0]["annotations"][TITLE_ANNOTATION], "a.tar.gz");
         assert_eq!(json["config"]["digest"], sha256_digest(b"{}"));
+    }
+
+    #[test]
+    fn bearer_challenges_are_parsed() {
+        let c = bearer_challenge(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:apache/foo:pull,push""#,
+        )
+        .unwrap();
+        assert_eq!(c["realm"], "https://auth.docker.io/token");
+        assert_eq!(c["service"], "registry.docker.io");
+        assert_eq!(c["scope"], "repository:apache/foo:pull,push");
+        assert!(bearer_challenge(r#"Basic realm="trs""#).is_none());
     }
 
     #[test]
