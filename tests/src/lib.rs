@@ -198,6 +198,22 @@ impl Server {
         Self { child, url, data, log }
     }
 
+    /// Stops the server, keeping its data folder (for commands that open the folder
+    /// directly, such as `trs site build`).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts a new server on the same data folder (stopping this one if it still runs);
+    /// the URL changes (a new free port). Extra environment given at start is not kept.
+    pub fn restart(&mut self) {
+        self.stop();
+        let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
+        let mut fresh = Server::start_on(data);
+        std::mem::swap(self, &mut fresh);
+    }
+
     /// The server's process id (to read its memory use from /proc).
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -7,8 +7,12 @@
 //! passing them means something.
 
 mod site_check;
+mod site_support;
 
 use site_check::*;
+use site_support::*;
+use std::path::Path;
+use trs_tests::*;
 
 fn build_folder(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -131,4 +135,88 @@ fn low_contrast_pairs_are_found_through_custom_properties_and_media_blocks() {
     assert_eq!(pairs.len(), 4 * 4, "(body text, body, .ok, .note) × (page, body, pre, .warn)");
     let (good, _) = contrast_problems(":root{--fg:#111} body{color:var(--fg)} a{color:#0645ad}");
     assert_eq!(good, Vec::<String>::new());
+}
+/// The stylesheet as shipped in `site/static/`, independent of any build.
+#[test]
+fn the_shipped_stylesheet_has_enough_contrast() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../site/static");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "css") {
+            let (problems, pairs) = contrast_problems(&std::fs::read_to_string(&path).unwrap());
+            assert_eq!(problems, Vec::<String>::new(), "{}", path.display());
+            assert!(pairs.len() > 1, "{}: no colours found", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no stylesheet in {}", dir.display());
+}
+
+/// A project with a current release, an archived one and a candidate under vote, built in
+/// full from the data folder; every page checked.
+#[test]
+fn a_full_build_has_no_broken_link_and_every_page_passes_the_accessibility_checks() {
+    let mut team = Team::new();
+    let voters = project(&team);
+    let archived = release(&team, &voters, "1.0.0");
+    let current = release(&team, &voters, "1.1.0"); // archives 1.0.0 (the project's policy)
+    let candidate = upload(&team, "1.2.0");
+    open_vote(&team, "1.2.0");
+
+    // `trs site build` opens the data folder itself: not while the server holds it.
+    team.server.stop();
+    let out = tempfile::tempdir().unwrap();
+    let build = std::process::Command::new(trs_bin())
+        .args(["site", "build", "--full", "--json", "--data"])
+        .arg(team.server.data.path())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let report = stdout_json(ok(&build));
+    team.server.restart();
+
+    let pages = pages(out.path());
+    let built = files(out.path());
+    for expected in [
+        "index.html".to_string(),
+        format!("projects/{PROJECT}/index.html"),
+        format!("projects/{PROJECT}/KEYS"),
+        format!("projects/{PROJECT}/releases/1.0.0/index.html"),
+        format!("projects/{PROJECT}/releases/1.1.0/index.html"),
+        format!("projects/{PROJECT}/releases/1.2.0/index.html"),
+    ] {
+        assert!(built.contains(&expected), "{expected} not built; report {report:#}; built: {built:?}");
+    }
+
+    let (mut problems, coordinates) = broken_links(out.path(), &pages);
+    // Release files are served at their public coordinates, not from the build: ask the server.
+    let mut seen = std::collections::BTreeSet::new();
+    for link in &coordinates {
+        if seen.insert(link.target.clone()) {
+            let answer = get(&team.server.url, &format!("/{}", link.target));
+            if answer.status != 200 {
+                problems.push(format!("{}: {} -> GET /{} is {}", link.page, link.element, link.target, answer.status));
+            }
+        }
+    }
+    for released in [&archived, &current, &candidate] {
+        assert!(
+            coordinates.iter().any(|l| l.target.ends_with(&format!("/{}/{}", released.version, released.name))),
+            "no page links {} {}: {coordinates:#?}",
+            released.version,
+            released.name
+        );
+    }
+    for page in &pages {
+        problems.extend(accessibility_problems(page));
+    }
+    let sheets = stylesheets(&pages);
+    assert!(!sheets.is_empty(), "the pages link no stylesheet");
+    for sheet in &sheets {
+        let css = std::fs::read_to_string(out.path().join(sheet)).unwrap();
+        problems.extend(contrast_problems(&css).0.into_iter().map(|p| format!("{sheet}: {p}")));
+    }
+    assert!(problems.is_empty(), "{} problems in {} pages:\n{}", problems.len(), pages.len(), problems.join("\n"));
 }
