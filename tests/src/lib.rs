@@ -2,6 +2,7 @@
 //! with its own data folder, and the real `trs` binary run as a user would run it.
 //! Tests live in `tests/tests/`, one file per area.
 
+pub mod github_server;
 pub mod maven_portal;
 
 use serde_json::Value;
@@ -126,6 +127,8 @@ pub struct Server {
     child: Child,
     pub url: String,
     pub data: TempDir,
+    /// Every line the server logged so far (also echoed to the test's stderr).
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -184,12 +187,15 @@ impl Server {
             }
         };
         // Keep draining the server's log so it never blocks on a full pipe.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
-                eprintln!("[serve] {line}")
+                eprintln!("[serve] {line}");
+                kept.lock().unwrap().push(line);
             }
         });
-        Self { child, url, data }
+        Self { child, url, data, log }
     }
 
     /// The server's process id (to read its memory use from /proc).

@@ -58,6 +58,25 @@ impl TaskNotifier for NoNotifier {
     async fn task_queued(&self, _task: &crate::tasks::Task) {}
 }
 
+/// Publishes the public site's pages that an event changed (implemented by `trs-site`, which
+/// depends on this crate, hence a trait object here).
+#[async_trait::async_trait]
+pub trait SitePublisher: Send + Sync + 'static {
+    /// Renders and stores the pages `event` changed. Returns a one-line summary for the task
+    /// log, or `None` when no site is configured.
+    async fn publish(&self, app: &App, event: &trs_core::Event) -> crate::AppResult<Option<String>>;
+}
+
+/// No site (tools, tests, hosts that publish the site elsewhere).
+pub struct NoSite;
+
+#[async_trait::async_trait]
+impl SitePublisher for NoSite {
+    async fn publish(&self, _app: &App, _event: &trs_core::Event) -> crate::AppResult<Option<String>> {
+        Ok(None)
+    }
+}
+
 #[derive(Clone)]
 pub struct App {
     pub items: Arc<dyn ItemStore>,
@@ -67,6 +86,10 @@ pub struct App {
     pub notifier: Arc<dyn TaskNotifier>,
     /// Where committed release-stream events are announced.
     pub events: Arc<dyn crate::stream::EventSink>,
+    /// The public site, published by the promotion task's "publish" step.
+    pub site: Arc<dyn SitePublisher>,
+    /// The package registries distributions go to (none unless configured).
+    pub registries: crate::distribute::Registries,
 }
 
 impl App {
@@ -78,6 +101,8 @@ impl App {
             limits: Limits::default(),
             notifier: Arc::new(NoNotifier),
             events: Arc::new(crate::stream::NoSink),
+            site: Arc::new(NoSite),
+            registries: Default::default(),
         }
     }
 

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod authenticate;
+pub mod distribute;
 pub mod error;
 pub mod exports;
 #[cfg(feature = "test-support")]
@@ -29,5 +30,5 @@ pub mod vote;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-pub use app::{App, Clock, Limits, NoNotifier, SystemClock, TaskNotifier};
+pub use app::{App, Clock, Limits, NoNotifier, NoSite, SitePublisher, SystemClock, TaskNotifier};
 pub use error::{AppError, AppResult};

@@ -229,6 +229,15 @@ async fn superseded(app: &App, id: &ReleaseId) -> AppResult<Vec<ReleaseId>> {
     Ok(line.iter().filter(|r| r.stage == Stage::Current && &r.id != id && older(r)).map(|r| r.id.clone()).collect())
 }
 
+/// The publish step: the site pages of the promotion (its stored `promoted` event).
+async fn publish_site(app: &App, id: &ReleaseId) -> AppResult<String> {
+    let history = crate::release_views::release_history(app, id).await?;
+    let Some(promoted) = history.iter().rev().find(|e| matches!(e.change, Change::Promoted { .. })) else {
+        return Err(AppError::Internal(format!("current release {id} has no promoted event")));
+    };
+    Ok(app.site.publish(app, promoted).await?.unwrap_or_else(|| "skipped: no site configured".into()))
+}
+
 /// The promotion task (steps in the module docs). Returns the task's result.
 pub async fn execute(run: &mut TaskRun<'_>, id: &ReleaseId, revision: u32, by: &Actor) -> AppResult<serde_json::Value> {
     let app = run.app;
@@ -291,10 +300,11 @@ pub async fn execute(run: &mut TaskRun<'_>, id: &ReleaseId, revision: u32, by: &
         }
     }
     if policy.auto_publish {
-        run.step("publish", "skipped: trs has no site publisher yet").await?;
+        let summary = publish_site(app, id).await?;
+        run.step("publish", summary).await?;
     }
     if policy.auto_distribute {
-        run.step("distribute", "skipped: trs has no registry distribution yet").await?;
+        crate::distribute::on_promotion(run, id, by).await?;
     }
     Ok(json!({
         "release": id.to_string(),

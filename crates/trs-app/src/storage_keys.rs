@@ -17,6 +17,7 @@
 //! | ballot (one person's standing vote) | `release#P#PRODUCT#VERSION` | `ballot#NNNN#UID` | |
 //! | stream head | `stream#STREAM` | `head` | |
 //! | event | `stream#STREAM` | `event#NNNNNNNNNNNN` | |
+//! | distribution record | `release#P#PRODUCT#VERSION` | `dist#PLATFORM#NAMESPACE#PACKAGE#VERSION` | |
 //! | scheduled work (lifecycle) | `due` | `UNIXTIME#KIND#P#PRODUCT#VERSION` | |
 //!
 //! `STREAM` is `foundation` or `project/P`.
@@ -71,6 +72,11 @@ pub fn release(id: &ReleaseId) -> Key {
     Key::new(format!("project#{}", id.project), format!("release#{}#{}", product_segment(id), id.version))
 }
 
+/// Every release of a project, every product line (the site reads a project's releases in one query).
+pub fn releases_of_project(project: &ProjectName) -> trs_storage::Query {
+    trs_storage::Query::prefix(format!("project#{project}"), "release#")
+}
+
 pub fn release_partition(id: &ReleaseId) -> String {
     format!("release#{}#{}#{}", id.project, product_segment(id), id.version)
 }
@@ -81,6 +87,17 @@ pub fn revision(id: &ReleaseId, number: u32) -> Key {
 
 pub fn revision_report(id: &ReleaseId, number: u32) -> Key {
     Key::new(release_partition(id), format!("report#{number:010}"))
+}
+
+pub const DISTRIBUTION_PREFIX: &str = "dist#";
+
+/// One distribution of a release: per platform, owner namespace (`-` when none), package and
+/// version. Names never hold `#` (checked when a distribution is asked for).
+pub fn distribution(id: &ReleaseId, platform: &str, namespace: Option<&str>, package: &str, version: &str) -> Key {
+    Key::new(
+        release_partition(id),
+        format!("{DISTRIBUTION_PREFIX}{platform}#{}#{package}#{version}", namespace.unwrap_or("-")),
+    )
 }
 
 pub fn upload_session(id: &OpaqueId) -> Key {

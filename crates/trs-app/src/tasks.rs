@@ -18,6 +18,9 @@ pub enum TaskKind {
     /// Promote the voted revision of a release to current, then (per policy) archive the
     /// previous release, publish and distribute: one task, one progress report.
     Promote { release: ReleaseId, revision: u32, requested_by: Actor },
+    /// Push a release to package registries, stage it there or promote the staged
+    /// distribution (one progress step per distribution).
+    Distribute { release: ReleaseId, distributions: Vec<crate::distribute::DistributionSpec>, requested_by: Actor },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +166,9 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
         TaskKind::Verify { release, revision } => crate::verify_task::verify(app, release, *revision).await,
         TaskKind::Promote { release, revision, requested_by } => {
             crate::promote::execute(&mut run, release, *revision, requested_by).await
+        }
+        TaskKind::Distribute { release, distributions, requested_by } => {
+            crate::distribute::execute(&mut run, release, distributions, requested_by).await
         }
     };
     let mut task = run.task;

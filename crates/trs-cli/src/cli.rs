@@ -51,6 +51,10 @@ pub enum Command {
         /// Seconds between lifecycle ticks (end-of-life dates, due votes).
         #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
         lifecycle_every: u64,
+        /// Site templates to use instead of the built-in ones (a site folder in zola's layout,
+        /// or a templates folder); see docs/site.md.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
     },
     /// Administration that works on the data folder directly.
     Admin {
@@ -173,6 +177,40 @@ pub enum Command {
         #[arg(long)]
         no_wait: bool,
     },
+    /// Push a release to package registries as a tracked task: stage a candidate
+    /// (--staging), publish a current release, or promote its staged distribution (--promote).
+    Distribute {
+        project: String,
+        version: String,
+        /// pypi, npm, oci, github or maven; repeat for several.
+        #[arg(long = "platform", required = true, value_parser = clap::value_parser!(trs_distribute::PlatformName))]
+        platforms: Vec<trs_distribute::PlatformName>,
+        /// To the platform's staging (a candidate may be staged before its vote ends).
+        #[arg(long, conflicts_with = "promote")]
+        staging: bool,
+        /// Promote the staged distribution (the release must be current, and the staged
+        /// revision the voted one).
+        #[arg(long)]
+        promote: bool,
+        /// Owner namespace on the platform (GitHub owner, Maven groupId, OCI namespace).
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Package name on the platform (default: the product, or the project).
+        #[arg(long)]
+        package: Option<String>,
+        #[arg(long)]
+        product: Option<String>,
+        /// Return once the distribution is queued, without following it.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// List a release's distribution records (platform, package, staging, staged revision...).
+    Distributions {
+        project: String,
+        version: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
     /// Tracked background tasks (verification, promotion).
     Task {
         #[command(subcommand)]
@@ -182,6 +220,11 @@ pub enum Command {
     Vote {
         #[command(subcommand)]
         command: VoteCommand,
+    },
+    /// The public download site (served by `trs serve` at `/`, published after every change).
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
     },
     /// Measure trs against the tools release managers use by hand.
     Bench {
@@ -290,6 +333,18 @@ pub enum ProjectCommand {
         #[arg(long, value_name = "true|false")]
         auto_distribute: Option<bool>,
     },
+    /// Show the distributions every promotion runs (with `--auto-distribute true`), or set
+    /// them: each `--set platform=github,namespace=apache,package=foo[,staging]`
+    /// (`staging`: promote the staged distribution, staging it first if needed).
+    Distributions {
+        project: String,
+        /// One distribution; repeat for several. Replaces the whole list.
+        #[arg(long = "set", value_name = "platform=P,package=PKG[,namespace=NS][,staging]")]
+        set: Vec<String>,
+        /// Remove every configured distribution.
+        #[arg(long, conflicts_with = "set")]
+        clear: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -354,6 +409,27 @@ pub enum KeysCommand {
     Add { cert: PathBuf },
     /// Print a project's KEYS file.
     Export { project: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SiteCommand {
+    /// Render the whole site from the data folder (not while `trs serve` runs on it).
+    Build {
+        /// Render every page (the only mode: incremental publishing happens in `trs serve`
+        /// and the publish-site function, on each event).
+        #[arg(long, required = true)]
+        full: bool,
+        #[arg(long, default_value = "./trs-data")]
+        data: PathBuf,
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// Folder to write the site to (default: DATA/site, which `trs serve` serves).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Templates to use instead of the built-in ones (see docs/site.md).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -156,6 +156,41 @@ pub enum Change {
         /// The release held the state before (if not, the event changed nothing).
         was_held: bool,
     },
+    /// The release's files were pushed to a package registry (to its staging, or to
+    /// production). The event's revision key is the revision whose bytes were sent.
+    Distributed {
+        platform: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        namespace: Option<String>,
+        package: String,
+        version: String,
+        staging: bool,
+        /// Everything was already on the registry with the same digests (nothing was written).
+        already_present: bool,
+    },
+    /// A staged distribution became the production one; the revision key is the staged (and
+    /// voted) revision.
+    DistributionPromoted {
+        platform: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        namespace: Option<String>,
+        package: String,
+        version: String,
+    },
+    /// The distributions run on every promotion (with `auto_distribute`) were set.
+    AutoDistributionsSet {
+        distributions: Vec<crate::project::AutoDistribution>,
+    },
+    /// A distribution gave up after its retries, or was refused by the registry.
+    DistributionFailed {
+        platform: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        namespace: Option<String>,
+        package: String,
+        version: String,
+        staging: bool,
+        error: String,
+    },
 }
 
 impl Change {

@@ -59,6 +59,18 @@ impl std::fmt::Display for Credentials {
 }
 
 impl Credentials {
+    /// `text` with the secret, and its HTTP Basic encoding, replaced: for messages built from
+    /// what a server sent back, as a server may echo a request.
+    pub fn scrub(&self, text: &str) -> String {
+        use base64::Engine as _;
+        let Some(secret) = self.secret.as_deref().filter(|s| !s.is_empty()) else {
+            return text.to_string();
+        };
+        let user = self.username.as_deref().unwrap_or_default();
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
+        text.replace(&basic, "<redacted>").replace(secret, "<redacted>")
+    }
+
     fn redacted(&self) -> &'static str {
         if self.secret.is_some() { "<redacted>" } else { "<none>" }
     }
@@ -209,5 +221,7 @@ mod tests {
         }
         assert!(format!("{c:?}").contains("rita"));
         assert_eq!(c.expose(), Some("pypi-AgEIcHlwaS5vcmc-s3cr3t"));
+        let echoed = "bad token pypi-AgEIcHlwaS5vcmc-s3cr3t in Basic cml0YTpweXBpLUFnRUljSGx3YVM1dmNtYy1zM2NyM3Q=";
+        assert_eq!(c.scrub(echoed), "bad token <redacted> in Basic <redacted>");
     }
 }

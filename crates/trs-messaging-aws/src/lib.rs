@@ -74,7 +74,8 @@ impl TaskQueues {
     pub fn for_task(&self, task: &Task) -> Option<&str> {
         match task.kind {
             TaskKind::Verify { .. } => self.verify.as_deref(),
-            TaskKind::Promote { .. } => self.promote.as_deref(),
+            // The promote function runs distributions too: it holds the registry secret.
+            TaskKind::Promote { .. } | TaskKind::Distribute { .. } => self.promote.as_deref(),
         }
     }
 }

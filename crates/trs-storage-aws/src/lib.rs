@@ -1,20 +1,26 @@
 //! trs's storage on AWS: [`DynamoItemStore`] (one DynamoDB table) and [`S3BlobStore`] (one S3
-//! bucket), the same traits and the same contract suite as the embedded store.
+//! bucket), the same traits and the same contract suite as the embedded store; and the
+//! public site's [`S3SiteStore`] (the site bucket behind CloudFront) and
+//! [`CloudFrontInvalidator`] (the CDN forgets the pages a publish changed).
 //!
 //! Region and credentials come from the standard AWS environment and config files
 //! (`aws-config`: `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_PROFILE`, the Lambda role, …); an
 //! explicit endpoint points both clients at a local server such as moto. [`provision`] creates
 //! the table and bucket from `infra/template.json`, the one definition of both.
 
+mod cdn;
 mod dynamo;
 pub mod provision;
 mod s3;
+mod site;
 
 #[cfg(feature = "moto")]
 pub mod moto;
 
+pub use cdn::{CloudFrontInvalidator, EVERYTHING, MAX_FILE_PATHS, MAX_WILDCARD_PATHS, invalidation_paths};
 pub use dynamo::{DynamoItemStore, GSI1};
 pub use s3::{MIN_PART_SIZE, PART_SIZE, S3BlobStore};
+pub use site::{DIGEST_METADATA, S3SiteStore};
 
 /// Where the stores live.
 #[derive(Debug, Clone, Default)]
@@ -57,6 +63,12 @@ pub fn clients(config: &aws_config::SdkConfig, path_style: bool) -> (aws_sdk_dyn
         .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
         .build();
     (dynamo, aws_sdk_s3::Client::from_conf(s3))
+}
+
+/// A CloudFront client for `config` (CloudFront is global: the SDK signs for us-east-1 whatever
+/// the configured region).
+pub fn cloudfront(config: &aws_config::SdkConfig) -> aws_sdk_cloudfront::Client {
+    aws_sdk_cloudfront::Client::new(config)
 }
 
 /// Opens both stores; with `create`, first creates the table and bucket from the template if

@@ -22,6 +22,7 @@ pub const TEMPLATE: &str = include_str!("../../../infra/template.json");
 /// Logical ids of the resources in the template.
 pub const TABLE_RESOURCE: &str = "ItemsTable";
 pub const BUCKET_RESOURCE: &str = "ReleaseFilesBucket";
+pub const SITE_BUCKET_RESOURCE: &str = "SiteBucket";
 
 /// Table properties that only matter on AWS (backups, the change stream feeding the stream
 /// function, tags).
@@ -132,7 +133,12 @@ pub struct BucketDefinition {
 }
 
 pub fn bucket_definition() -> Result<BucketDefinition, String> {
-    let what = BUCKET_RESOURCE;
+    bucket_definition_of(BUCKET_RESOURCE)
+}
+
+/// The settings of the template's bucket `logical_id` (the release files' or the site's).
+pub fn bucket_definition_of(logical_id: &str) -> Result<BucketDefinition, String> {
+    let what = logical_id;
     let p = resource(what, "AWS::S3::Bucket")?;
     check_mapped(&p, &["VersioningConfiguration", "PublicAccessBlockConfiguration"], IGNORED_BUCKET_PROPERTIES, what)?;
     let versioning = p["VersioningConfiguration"]["Status"].as_str().map(BucketVersioningStatus::from);
@@ -189,12 +195,21 @@ pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
     Ok(())
 }
 
-/// Creates bucket `name` as the template defines it, unless it exists.
+/// Creates bucket `name` as the template defines the release-files bucket, unless it exists.
 pub async fn ensure_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<(), String> {
+    ensure_bucket_as(client, name, BUCKET_RESOURCE).await
+}
+
+/// Creates bucket `name` as the template defines the site bucket, unless it exists.
+pub async fn ensure_site_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<(), String> {
+    ensure_bucket_as(client, name, SITE_BUCKET_RESOURCE).await
+}
+
+async fn ensure_bucket_as(client: &aws_sdk_s3::Client, name: &str, logical_id: &str) -> Result<(), String> {
     if client.head_bucket().bucket(name).send().await.is_ok() {
         return Ok(());
     }
-    let def = bucket_definition()?;
+    let def = bucket_definition_of(logical_id)?;
     match client.create_bucket().bucket(name).send().await {
         Ok(_) => {}
         Err(e)
@@ -241,5 +256,7 @@ mod tests {
         let block = bucket.public_access_block.unwrap();
         assert_eq!(block.block_public_acls(), Some(true));
         assert_eq!(block.restrict_public_buckets(), Some(true));
+        let site = bucket_definition_of(SITE_BUCKET_RESOURCE).unwrap();
+        assert_eq!(site.public_access_block.and_then(|b| b.block_public_policy()), Some(true));
     }
 }

@@ -63,6 +63,21 @@ pub trait SiteStore: Send + Sync + 'static {
     async fn get(&self, path: &str) -> Result<Option<SiteObject>, SiteError>;
     /// Removes an object that no page produces any more (absent is not an error).
     async fn delete(&self, path: &str) -> Result<(), SiteError>;
+    /// Every stored object's path, so a full build can delete what no page produces any more.
+    /// `None`: the store cannot list (a full build then deletes nothing).
+    async fn list(&self) -> Result<Option<Vec<String>>, SiteError> {
+        Ok(None)
+    }
+}
+
+/// Checks a site path: relative, `/`-separated, no empty, `.` or `..` segment, no backslash or
+/// control character (so it stays inside the site's folder or bucket prefix).
+pub fn check_path(path: &str) -> Result<(), SiteError> {
+    let bad = path.is_empty()
+        || path.starts_with('/')
+        || path.chars().any(|c| c == '\\' || c.is_control())
+        || path.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..");
+    if bad { Err(SiteError::InvalidPath(path.to_string())) } else { Ok(()) }
 }
 
 /// The CDN in front of the site and the public release files.

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod backend;
 pub mod bench;
+pub mod distribute;
 pub mod keys;
 pub mod lifecycle;
 pub mod ndjson_sink;
@@ -11,6 +12,8 @@ pub mod project;
 pub mod promote;
 pub mod public_download;
 pub mod serve;
+pub mod site;
+pub mod site_host;
 pub mod status;
 pub mod stream;
 pub mod task;

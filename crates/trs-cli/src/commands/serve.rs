@@ -2,7 +2,7 @@
 //! over the embedded stores in one data folder or DynamoDB and S3 (`--backend aws`), the
 //! verify worker on tokio, a scheduler tick that sweeps queued tasks (so nothing queued
 //! before a crash is forgotten), and the lifecycle tick on its own interval. Committed events
-//! are appended to `DATA/events.ndjson`.
+//! are appended to `DATA/events.ndjson` and published to the site in `DATA/site`, served at `/`.
 
 use super::backend::Stores;
 use crate::cli::BackendArgs;
@@ -30,26 +30,38 @@ impl TaskNotifier for ChannelNotifier {
 }
 
 /// Builds the router with every function's routes over already opened stores, and its worker.
-pub fn build(stores: Stores, data: &std::path::Path, lifecycle_every: Duration) -> CliResult<(Router, Worker)> {
+pub fn build(
+    stores: Stores,
+    data: &std::path::Path,
+    lifecycle_every: Duration,
+    site: Arc<trs_site::Site>,
+) -> CliResult<(Router, Worker)> {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut app = App::new(stores.items, stores.blobs);
     app.notifier = Arc::new(ChannelNotifier(tx));
-    app.events = Arc::new(
-        super::ndjson_sink::NdjsonSink::open(data)
-            .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?,
-    );
+    // Package registries and their credentials from the environment (docs/distribute.md).
+    app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
+    let ndjson = super::ndjson_sink::NdjsonSink::open(data)
+        .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?;
+    // Every committed event also goes to the site publisher (after the event file).
+    let (sink, site_events) = trs_site::publish::PublishingSink::new(Arc::new(ndjson));
+    app.events = Arc::new(sink);
+    app.site = site.clone();
     let router = Router::new()
         .route("/api/v1/health", get(|| async { "ok\n" }))
         .merge(trs_function_admin::routes())
         .merge(trs_function_upload::routes())
         .merge(trs_function_verify::routes())
         .merge(trs_function_promote::routes())
+        .merge(trs_function_distribute::routes())
         .merge(trs_function_vote::routes())
         .merge(trs_function_lifecycle::routes())
         .merge(trs_function_stream::routes())
         .merge(super::public_download::routes())
         .with_state(app.clone())
-        .merge(stores.routes);
+        .merge(stores.routes)
+        .merge(super::site_host::routes(site.store().clone()));
+    tokio::spawn(super::site_host::run(app.clone(), site, site_events));
     Ok((router, Worker { app, purge: stores.purge, rx, lifecycle_every }))
 }
 
@@ -109,6 +121,7 @@ pub async fn run(
     listen: SocketAddr,
     public_url: Option<String>,
     lifecycle_every: Duration,
+    templates: Option<&std::path::Path>,
 ) -> CliResult<()> {
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
@@ -116,7 +129,9 @@ pub async fn run(
     let public_url = public_url.unwrap_or_else(|| format!("http://{bound}"));
     let stores = super::backend::open(backend, data, &public_url).await?;
     let description = stores.description.clone();
-    let (router, worker) = build(stores, data, lifecycle_every)?;
+    let renderer = super::site_host::renderer(templates, Some(&public_url))?;
+    let site = super::site_host::open(&super::site_host::site_folder(data), renderer)?;
+    let (router, worker) = build(stores, data, lifecycle_every, site)?;
     tokio::spawn(worker.run());
     eprintln!("trs serving on {public_url} (listening on {bound}), {description}");
     axum::serve(listener, router)

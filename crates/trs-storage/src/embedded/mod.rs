@@ -6,6 +6,7 @@ mod blob;
 mod files;
 mod items;
 mod keys;
+mod site;
 mod upload;
 
 #[cfg(test)]
@@ -15,6 +16,7 @@ use std::path::Path;
 
 pub use blob::EmbeddedBlobStore;
 pub use items::EmbeddedItemStore;
+pub use site::FolderSiteStore;
 pub use upload::load_or_create_secret;
 
 /// Opens the stores of a data folder, creating it if needed: `dir/items.redb`, `dir/blobs/`,

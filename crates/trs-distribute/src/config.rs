@@ -1,0 +1,142 @@
+//! Which registries trs talks to, and with which credentials: read from named variables (the
+//! environment of `trs serve`, or the JSON of the AWS Secrets Manager secret on AWS, which
+//! holds the same names), and turned into one client per configured platform.
+
+use crate::client::{Credentials, Endpoint, RegistryClient};
+use crate::platform::{PLATFORMS, PlatformName};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The variable names of one platform's endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointVars {
+    /// The production registry/API base URL; the platform is configured when this is set.
+    pub url: &'static str,
+    /// The staging index URL (platforms whose staging is a separate index).
+    pub staging_url: Option<&'static str>,
+    pub username: Option<&'static str>,
+    /// The token or password.
+    pub secret: &'static str,
+}
+
+/// The variables of each platform. A `match`, so a new platform does not compile until it says
+/// where its configuration comes from.
+pub fn endpoint_vars(name: PlatformName) -> EndpointVars {
+    match name {
+        PlatformName::Github => {
+            EndpointVars { url: "TRS_GITHUB_URL", staging_url: None, username: None, secret: "TRS_GITHUB_TOKEN" }
+        }
+        PlatformName::Pypi => EndpointVars {
+            url: "TRS_PYPI_URL",
+            staging_url: Some("TRS_PYPI_STAGING_URL"),
+            username: Some("TRS_PYPI_USERNAME"),
+            secret: "TRS_PYPI_TOKEN",
+        },
+        PlatformName::Npm => {
+            EndpointVars { url: "TRS_NPM_URL", staging_url: None, username: None, secret: "TRS_NPM_TOKEN" }
+        }
+        PlatformName::Oci => EndpointVars {
+            url: "TRS_OCI_URL",
+            staging_url: None,
+            username: Some("TRS_OCI_USERNAME"),
+            secret: "TRS_OCI_PASSWORD",
+        },
+        PlatformName::Maven => EndpointVars {
+            url: "TRS_MAVEN_URL",
+            staging_url: None,
+            username: Some("TRS_MAVEN_USERNAME"),
+            secret: "TRS_MAVEN_TOKEN",
+        },
+    }
+}
+
+/// Every variable name any platform reads (what the AWS secret may hold).
+pub fn all_vars() -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for p in PLATFORMS {
+        let v = endpoint_vars(p.name);
+        out.push(v.url);
+        out.extend(v.staging_url);
+        out.extend(v.username);
+        out.push(v.secret);
+    }
+    out
+}
+
+/// The endpoints of the platforms whose URL variable is set, read through `var` (the
+/// environment, a secret's JSON, or a map in tests). Empty values count as unset.
+pub fn endpoints_from(var: impl Fn(&str) -> Option<String>) -> BTreeMap<PlatformName, Endpoint> {
+    let var = |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let mut out = BTreeMap::new();
+    for p in PLATFORMS {
+        let vars = endpoint_vars(p.name);
+        let Some(base_url) = var(vars.url) else { continue };
+        out.insert(
+            p.name,
+            Endpoint {
+                base_url,
+                staging_url: vars.staging_url.and_then(&var),
+                credentials: Credentials::new(vars.username.and_then(&var), var(vars.secret)),
+            },
+        );
+    }
+    out
+}
+
+/// [`endpoints_from`] over the process environment.
+pub fn endpoints_from_env() -> BTreeMap<PlatformName, Endpoint> {
+    endpoints_from(|name| std::env::var(name).ok())
+}
+
+/// The client of `name` talking to `endpoint`.
+pub fn client_for(name: PlatformName, endpoint: Endpoint) -> Arc<dyn RegistryClient> {
+    match name {
+        PlatformName::Github => Arc::new(crate::github::GitHubClient::new(endpoint)),
+        PlatformName::Pypi => Arc::new(crate::pypi::PypiClient::new(endpoint)),
+        PlatformName::Npm => Arc::new(crate::npm::NpmClient::new(endpoint)),
+        PlatformName::Oci => Arc::new(crate::oci::OciClient::new(endpoint)),
+        PlatformName::Maven => Arc::new(crate::maven::MavenClient::new(endpoint)),
+    }
+}
+
+/// Every configured endpoint with its client.
+pub fn clients(endpoints: BTreeMap<PlatformName, Endpoint>) -> BTreeMap<PlatformName, Arc<dyn RegistryClient>> {
+    endpoints.into_iter().map(|(name, endpoint)| (name, client_for(name, endpoint))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn a_platform_is_configured_by_its_url_and_keeps_its_secret_hidden() {
+        let vars: HashMap<&str, &str> = [
+            ("TRS_GITHUB_URL", "http://127.0.0.1:9"),
+            ("TRS_GITHUB_TOKEN", "ghp_s3cr3t"),
+            ("TRS_PYPI_URL", " "),
+            ("TRS_PYPI_TOKEN", "pypi-unused"),
+            ("TRS_OCI_URL", "http://127.0.0.1:5000"),
+            ("TRS_OCI_USERNAME", "rita"),
+        ]
+        .into_iter()
+        .collect();
+        let endpoints = endpoints_from(|k| vars.get(k).map(|v| v.to_string()));
+        assert_eq!(endpoints.keys().copied().collect::<Vec<_>>(), vec![PlatformName::Oci, PlatformName::Github]);
+        let github = &endpoints[&PlatformName::Github];
+        assert_eq!(github.credentials.expose(), Some("ghp_s3cr3t"));
+        assert!(!format!("{endpoints:?}").contains("s3cr3t"));
+        assert_eq!(endpoints[&PlatformName::Oci].credentials.username.as_deref(), Some("rita"));
+        assert_eq!(endpoints[&PlatformName::Oci].credentials.expose(), None);
+        assert!(all_vars().contains(&"TRS_PYPI_STAGING_URL"));
+    }
+
+    #[tokio::test]
+    async fn every_platform_has_a_client_that_names_its_platform() {
+        for p in PLATFORMS {
+            let endpoint =
+                Endpoint { base_url: "http://127.0.0.1:9".into(), staging_url: None, credentials: Credentials::none() };
+            assert_eq!(client_for(p.name, endpoint).platform().name, p.name);
+        }
+    }
+}

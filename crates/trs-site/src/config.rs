@@ -1,0 +1,179 @@
+//! The site's sources: `site/config.toml`, `site/templates/**` and `site/static/**`, embedded
+//! in the binary (a Lambda has no source tree), each file replaceable from a folder.
+
+use serde::Deserialize;
+use std::path::Path;
+
+const EMBEDDED_CONFIG: &str = include_str!("../../../site/config.toml");
+
+/// Every embedded template, by its name under `templates/`.
+const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../../site/templates/base.html")),
+    ("partials/header.html", include_str!("../../../site/templates/partials/header.html")),
+    ("partials/footer.html", include_str!("../../../site/templates/partials/footer.html")),
+    ("partials/release_rows.html", include_str!("../../../site/templates/partials/release_rows.html")),
+    ("directory.html", include_str!("../../../site/templates/directory.html")),
+    ("project.html", include_str!("../../../site/templates/project.html")),
+    ("release.html", include_str!("../../../site/templates/release.html")),
+    ("history.html", include_str!("../../../site/templates/history.html")),
+    ("feed.xml", include_str!("../../../site/templates/feed.xml")),
+];
+
+/// Every embedded static file, by its name under `static/`.
+const EMBEDDED_STATIC: &[(&str, &str)] = &[
+    ("site.css", include_str!("../../../site/static/site.css")),
+    ("search.js", include_str!("../../../site/static/search.js")),
+];
+
+/// `config.toml`, as zola names its fields.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SiteConfig {
+    pub title: String,
+    /// Prefix of every link; ends with `/`.
+    pub base_url: String,
+    /// Markdown shown on the directory page.
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Extra {
+    #[serde(default = "default_history_page_size")]
+    pub history_page_size: usize,
+    #[serde(default = "default_feed_entries")]
+    pub feed_entries: usize,
+    /// Origin the verification commands download from (`https://downloads.example.org`);
+    /// empty: paths only. `trs serve` sets its own URL.
+    #[serde(default)]
+    pub download_url: String,
+}
+
+fn default_history_page_size() -> usize {
+    50
+}
+
+fn default_feed_entries() -> usize {
+    50
+}
+
+impl Default for Extra {
+    fn default() -> Self {
+        Self {
+            history_page_size: default_history_page_size(),
+            feed_entries: default_feed_entries(),
+            download_url: String::new(),
+        }
+    }
+}
+
+impl SiteConfig {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut config: SiteConfig = toml::from_str(text).map_err(|e| format!("config.toml: {e}"))?;
+        if !config.base_url.ends_with('/') {
+            config.base_url.push('/');
+        }
+        config.extra.history_page_size = config.extra.history_page_size.max(1);
+        Ok(config)
+    }
+}
+
+/// Everything a site is rendered from.
+#[derive(Debug, Clone)]
+pub struct SiteSource {
+    pub config: SiteConfig,
+    /// (name under `templates/`, text)
+    pub templates: Vec<(String, String)>,
+    /// (name under `static/`, bytes)
+    pub statics: Vec<(String, Vec<u8>)>,
+}
+
+impl SiteSource {
+    /// The sources built into the binary.
+    pub fn embedded() -> Self {
+        Self {
+            config: SiteConfig::parse(EMBEDDED_CONFIG).expect("the embedded site/config.toml parses"),
+            templates: EMBEDDED_TEMPLATES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect(),
+            statics: EMBEDDED_STATIC.iter().map(|(n, t)| (n.to_string(), t.as_bytes().to_vec())).collect(),
+        }
+    }
+
+    /// The embedded sources with every file found under `dir` laid on top. `dir` is either a
+    /// site folder in zola's layout (`config.toml`, `templates/`, `static/`) or a templates
+    /// folder on its own.
+    pub fn with_overrides(mut self, dir: &Path) -> Result<Self, String> {
+        if !dir.is_dir() {
+            return Err(format!("template folder {} does not exist", dir.display()));
+        }
+        let (templates_dir, static_dir) = if dir.join("templates").is_dir() {
+            (dir.join("templates"), Some(dir.join("static")))
+        } else {
+            (dir.to_path_buf(), None)
+        };
+        let config = dir.join("config.toml");
+        if config.is_file() {
+            let text = std::fs::read_to_string(&config).map_err(|e| format!("{}: {e}", config.display()))?;
+            self.config = SiteConfig::parse(&text)?;
+        }
+        for (name, bytes) in files_under(&templates_dir)? {
+            let text = String::from_utf8(bytes).map_err(|_| format!("template {name} is not UTF-8"))?;
+            overlay(&mut self.templates, name, text);
+        }
+        if let Some(static_dir) = static_dir.filter(|d| d.is_dir()) {
+            for (name, bytes) in files_under(&static_dir)? {
+                overlay(&mut self.statics, name, bytes);
+            }
+        }
+        Ok(self)
+    }
+}
+
+fn overlay<T>(list: &mut Vec<(String, T)>, name: String, value: T) {
+    match list.iter_mut().find(|(n, _)| *n == name) {
+        Some(slot) => slot.1 = value,
+        None => list.push((name, value)),
+    }
+}
+
+/// Every file under `dir`, named by its `/`-separated path relative to `dir`.
+fn files_under(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                walk(root, &path, out)?;
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                let name = rel.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+                out.push((name, std::fs::read(&path)?));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    out.sort();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_config_parses_and_files_can_be_overridden() {
+        let embedded = SiteSource::embedded();
+        assert_eq!(embedded.config.base_url, "/");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates/partials")).unwrap();
+        std::fs::write(dir.path().join("templates/partials/footer.html"), "<footer>ours</footer>").unwrap();
+        std::fs::write(dir.path().join("config.toml"), "title = \"Ours\"\nbase_url = \"/dl\"\n").unwrap();
+        let merged = SiteSource::embedded().with_overrides(dir.path()).unwrap();
+        assert_eq!(merged.config.title, "Ours");
+        assert_eq!(merged.config.base_url, "/dl/");
+        let footer = merged.templates.iter().find(|(n, _)| n == "partials/footer.html").unwrap();
+        assert_eq!(footer.1, "<footer>ours</footer>");
+        assert_eq!(merged.templates.len(), embedded.templates.len());
+    }
+}

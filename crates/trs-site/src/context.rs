@@ -1,0 +1,898 @@
+//! One typed context per page kind, each a pure function of loaded data (no clock, no I/O):
+//! rendering the same data twice gives the same bytes, so an unchanged page is never
+//! rewritten. Text is escaped by the templates; only the site description (Markdown from
+//! `config.toml`, raw HTML escaped) is passed as HTML.
+
+use crate::config::SiteConfig;
+use crate::load::{Foundation, ProjectData, ReleaseDetails};
+use crate::paths;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use trs_app::exports::{cle, date, endoflife, rfc3339};
+use trs_app::public::CANDIDATE;
+use trs_app::storage_keys::public_object;
+use trs_core::views::latest_version;
+use trs_core::{
+    Change, Event, ProductName, Project, Release, ReleaseId, ReleaseView, Stage, StreamView, Tally, Version, VoteState,
+};
+
+/// The version of every JSON document's shape; raised when a field changes meaning or goes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteInfo {
+    pub title: String,
+    pub base_url: String,
+    /// The description from config.toml, rendered from Markdown.
+    pub description_html: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
+}
+
+/// What every context is built with: the config and its derived site info.
+pub struct Builder<'a> {
+    pub config: &'a SiteConfig,
+    pub info: SiteInfo,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(config: &'a SiteConfig) -> Self {
+        let info = SiteInfo {
+            title: config.title.clone(),
+            base_url: config.base_url.clone(),
+            description_html: markdown(&config.description),
+        };
+        Self { config, info }
+    }
+
+    fn url(&self, path: &str) -> String {
+        paths::url(&self.config.base_url, path)
+    }
+
+    fn project_crumbs(&self, project: &Project) -> Vec<Link> {
+        vec![
+            Link { label: self.config.title.clone(), url: self.config.base_url.clone() },
+            Link { label: project.name.to_string(), url: self.url(&paths::project_page(&project.name)) },
+        ]
+    }
+}
+
+/// Markdown to HTML, with raw HTML in the source shown as text.
+pub fn markdown(text: &str) -> String {
+    use pulldown_cmark::{Event as Md, Parser, html};
+    let parser = Parser::new(text).map(|e| match e {
+        Md::Html(h) | Md::InlineHtml(h) => Md::Text(h),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, parser);
+    out
+}
+
+/// `1.5 MiB`, `812 B`.
+pub fn size_text(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// The stage segment a release's files are published under, if they are published at all.
+pub fn files_segment(stage: Stage) -> Option<&'static str> {
+    match stage {
+        Stage::Current | Stage::EndOfLife => Some("current"),
+        Stage::Archived => Some("archive"),
+        Stage::CandidateDraft | Stage::Candidate => Some(CANDIDATE),
+        Stage::Revoked => None,
+    }
+}
+
+/// `foo 1.0.0` or `foo conn 1.0.0`.
+pub fn release_title(id: &ReleaseId) -> String {
+    match &id.product {
+        Some(p) => format!("{} {p} {}", id.project, id.version),
+        None => format!("{} {}", id.project, id.version),
+    }
+}
+
+/// The latest current release of each product line (`None` is the main line), by semver
+/// where every version parses, otherwise most recently promoted (as `trs_app::public`).
+pub fn latest_by_line(releases: &[Release]) -> BTreeMap<Option<ProductName>, ReleaseId> {
+    let mut lines: BTreeMap<Option<ProductName>, Vec<&Release>> = BTreeMap::new();
+    for r in releases.iter().filter(|r| r.stage == Stage::Current) {
+        lines.entry(r.id.product.clone()).or_default().push(r);
+    }
+    lines
+        .into_iter()
+        .filter_map(|(line, rs)| {
+            let versions: Vec<(&Version, u64)> =
+                rs.iter().map(|r| (&r.id.version, r.promoted_at.unwrap_or(0).max(0) as u64)).collect();
+            let v = latest_version(&versions)?.clone();
+            let id = rs.iter().find(|r| r.id.version == v)?.id.clone();
+            Some((line, id))
+        })
+        .collect()
+}
+
+fn newest_first(releases: &mut [&Release]) {
+    releases.sort_by(|a, b| b.id.version.order_key().cmp(&a.id.version.order_key()));
+}
+
+// ---------------------------------------------------------------- directory and search index
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectoryPage {
+    pub site: SiteInfo,
+    pub crumbs: Vec<Link>,
+    pub projects: Vec<DirectoryEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectoryEntry {
+    pub name: String,
+    pub url: String,
+    /// The latest current release of each product line.
+    pub latest: Vec<Link>,
+}
+
+pub fn directory(b: &Builder, foundation: &Foundation) -> DirectoryPage {
+    let projects = foundation
+        .projects
+        .iter()
+        .map(|(project, releases)| DirectoryEntry {
+            name: project.name.to_string(),
+            url: b.url(&paths::project_page(&project.name)),
+            latest: latest_by_line(releases)
+                .into_values()
+                .map(|id| Link {
+                    label: match &id.product {
+                        Some(p) => format!("{p} {}", id.version),
+                        None => id.version.to_string(),
+                    },
+                    url: b.url(&paths::release_page(&id)),
+                })
+                .collect(),
+        })
+        .collect();
+    DirectoryPage { site: b.info.clone(), crumbs: Vec::new(), projects }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchIndex {
+    pub schema_version: u32,
+    pub last_modified: String,
+    pub projects: Vec<SearchEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchEntry {
+    pub name: String,
+    pub url: String,
+    pub products: Vec<String>,
+    /// Versions downloadable from the main directory (current and end-of-life).
+    pub versions: Vec<String>,
+}
+
+pub fn search_index(b: &Builder, foundation: &Foundation) -> SearchIndex {
+    let mut last = 0;
+    let projects = foundation
+        .projects
+        .iter()
+        .map(|(project, releases)| {
+            last = releases.iter().map(|r| r.updated_at).chain([project.created_at, last]).max().unwrap_or(last);
+            let mut shown: Vec<&Release> =
+                releases.iter().filter(|r| matches!(r.stage, Stage::Current | Stage::EndOfLife)).collect();
+            newest_first(&mut shown);
+            SearchEntry {
+                name: project.name.to_string(),
+                url: b.url(&paths::project_page(&project.name)),
+                products: project.products.iter().map(|p| p.to_string()).collect(),
+                versions: shown.iter().map(|r| r.id.version.to_string()).collect::<BTreeSet<_>>().into_iter().collect(),
+            }
+        })
+        .collect();
+    SearchIndex { schema_version: SCHEMA_VERSION, last_modified: rfc3339(last), projects }
+}
+
+// ---------------------------------------------------------------- project page
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectPage {
+    pub site: SiteInfo,
+    pub crumbs: Vec<Link>,
+    pub name: String,
+    pub keys_url: String,
+    pub history_url: String,
+    pub feed_url: String,
+    pub releases_json_url: String,
+    pub lines: Vec<LineSection>,
+}
+
+/// The main line or one product.
+#[derive(Debug, Clone, Serialize)]
+pub struct LineSection {
+    pub anchor: String,
+    pub label: String,
+    pub latest: Option<Link>,
+    /// Where `latest` resolves to files: `/current/P[/PRODUCT]/latest/FILE`.
+    pub latest_dir: String,
+    pub candidates: Vec<CandidateEntry>,
+    pub groups: Vec<ReleaseGroup>,
+    pub dates: Vec<LineDatesRow>,
+    pub cle_url: String,
+    pub endoflife_url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateEntry {
+    pub version: String,
+    pub url: String,
+    pub vote_number: u32,
+    pub revision: u32,
+    pub vote_state: String,
+    pub tally: Tally,
+    pub closes_not_before: String,
+    /// The candidate's files at `/candidate/…`.
+    pub files: Vec<Link>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseGroup {
+    pub heading: String,
+    pub rows: Vec<ReleaseRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseRow {
+    pub version: String,
+    pub url: String,
+    pub stage: String,
+    pub latest: bool,
+    pub states: Vec<String>,
+    /// Dates as shown: `—` when not set.
+    pub promoted: String,
+    pub end_of_life: String,
+    pub support_until: String,
+    pub revoked_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LineDatesRow {
+    pub line: String,
+    pub end_of_life: String,
+    pub support_until: String,
+}
+
+/// The product lines a project shows: the main line when it has releases or no products, then
+/// each product.
+fn lines_of(data: &ProjectData) -> Vec<Option<ProductName>> {
+    let mut products: BTreeSet<ProductName> = data.project.products.clone();
+    products.extend(data.releases.iter().filter_map(|r| r.id.product.clone()));
+    let main = data.releases.iter().any(|r| r.id.product.is_none()) || products.is_empty();
+    main.then_some(None).into_iter().chain(products.into_iter().map(Some)).collect()
+}
+
+fn release_row(b: &Builder, r: &Release, latest: bool) -> ReleaseRow {
+    ReleaseRow {
+        version: r.id.version.to_string(),
+        url: b.url(&paths::release_page(&r.id)),
+        stage: r.stage.to_string(),
+        latest,
+        states: r.states.iter().cloned().collect(),
+        promoted: shown(r.promoted_at.map(rfc3339), DASH),
+        end_of_life: shown(r.end_of_life.map(date), DASH),
+        support_until: shown(r.support_until.map(date), DASH),
+        revoked_reason: r.revoked_reason.clone(),
+    }
+}
+
+const DASH: &str = "—";
+
+/// A value as a page shows it, `none` when absent (templates print strings, not nulls).
+fn shown(value: Option<String>, none: &str) -> String {
+    value.unwrap_or_else(|| none.to_string())
+}
+
+pub fn project_page(b: &Builder, data: &ProjectData) -> ProjectPage {
+    let name = &data.project.name;
+    let latest = latest_by_line(&data.releases);
+    let lines = lines_of(data)
+        .into_iter()
+        .map(|line| {
+            let mut rs: Vec<&Release> = data.releases.iter().filter(|r| r.id.product == line).collect();
+            newest_first(&mut rs);
+            let latest_id = latest.get(&line);
+            let candidates = rs
+                .iter()
+                .filter(|r| r.stage == Stage::Candidate)
+                .filter_map(|r| candidate_entry(b, r, data.details(&r.id)))
+                .collect();
+            let group = |heading: &str, stages: &[Stage]| ReleaseGroup {
+                heading: heading.to_string(),
+                rows: rs
+                    .iter()
+                    .filter(|r| stages.contains(&r.stage))
+                    .map(|r| release_row(b, r, latest_id == Some(&r.id)))
+                    .collect(),
+            };
+            let groups = [
+                group("Current releases", &[Stage::Current]),
+                group("End of life", &[Stage::EndOfLife]),
+                group("Archived", &[Stage::Archived]),
+                group("Revoked", &[Stage::Revoked]),
+                group("Drafts (uploaded, no vote yet)", &[Stage::CandidateDraft]),
+            ]
+            .into_iter()
+            .filter(|g| !g.rows.is_empty())
+            .collect();
+            let dates = data
+                .project
+                .lines
+                .iter()
+                .filter_map(|(key, d)| {
+                    let (product, line_name) = match key.split_once('/') {
+                        Some((p, l)) => (Some(p), l),
+                        None => (None, key.as_str()),
+                    };
+                    (product == line.as_ref().map(|p| p.as_str())).then(|| LineDatesRow {
+                        line: line_name.to_string(),
+                        end_of_life: shown(d.end_of_life.map(date), DASH),
+                        support_until: shown(d.support_until.map(date), DASH),
+                    })
+                })
+                .collect();
+            let (anchor, label) = match &line {
+                Some(p) => (format!("product-{p}"), format!("Product {p}")),
+                None if data.project.products.is_empty() => ("releases".to_string(), "Releases".to_string()),
+                None => ("main-line".to_string(), format!("{name} (main line)")),
+            };
+            let latest_dir = match &line {
+                Some(p) => format!("/current/{name}/{p}/latest/"),
+                None => format!("/current/{name}/latest/"),
+            };
+            LineSection {
+                anchor,
+                label,
+                latest: latest_id.map(|id| Link { label: release_title(id), url: b.url(&paths::release_page(id)) }),
+                latest_dir,
+                candidates,
+                groups,
+                dates,
+                cle_url: b.url(&paths::cle_json(name, line.as_ref())),
+                endoflife_url: b.url(&paths::endoflife_json(name, line.as_ref())),
+            }
+        })
+        .collect();
+    ProjectPage {
+        site: b.info.clone(),
+        crumbs: b.project_crumbs(&data.project),
+        name: name.to_string(),
+        keys_url: b.url(&paths::keys(name)),
+        history_url: b.url(&paths::history_index(name)),
+        feed_url: b.url(&paths::project_feed(name)),
+        releases_json_url: b.url(&paths::releases_json(name)),
+        lines,
+    }
+}
+
+fn candidate_entry(b: &Builder, r: &Release, details: Option<&ReleaseDetails>) -> Option<CandidateEntry> {
+    let details = details?;
+    let vote = details.vote.as_ref()?;
+    let files = details
+        .revision
+        .iter()
+        .flat_map(|rev| rev.manifest.entries())
+        .map(|e| Link {
+            label: e.path.to_string(),
+            url: format!("/{}", public_object(CANDIDATE, &r.id, e.path.as_str())),
+        })
+        .collect();
+    Some(CandidateEntry {
+        version: r.id.version.to_string(),
+        url: b.url(&paths::release_page(&r.id)),
+        vote_number: vote.number,
+        revision: vote.revision.number,
+        vote_state: vote_state_text(vote.state).to_string(),
+        tally: vote.tally.clone(),
+        closes_not_before: rfc3339(vote.closes_not_before),
+        files,
+    })
+}
+
+fn vote_state_text(state: VoteState) -> &'static str {
+    match state {
+        VoteState::Open => "open",
+        VoteState::Passed => "passed",
+        VoteState::Failed => "failed",
+        VoteState::Cancelled => "cancelled",
+    }
+}
+
+// ---------------------------------------------------------------- release page
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleasePage {
+    pub site: SiteInfo,
+    pub crumbs: Vec<Link>,
+    pub title: String,
+    pub project: String,
+    pub project_url: String,
+    pub keys_url: String,
+    pub history_url: String,
+    pub stage: String,
+    pub states: Vec<String>,
+    pub revoked_reason: Option<String>,
+    pub files_caption: String,
+    pub files: Vec<FileRow>,
+    pub verify: Option<VerifyBlock>,
+    pub vote: Option<VoteBlock>,
+    pub distributions: Vec<DistributionRow>,
+    pub created_at: String,
+    pub promoted_at: String,
+    pub end_of_life: String,
+    pub support_until: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRow {
+    pub path: String,
+    /// Where the file is downloaded (absent once revoked).
+    pub url: Option<String>,
+    pub size: u64,
+    pub size_text: String,
+    pub sha512: String,
+    pub signature_url: Option<String>,
+    pub checksum_url: Option<String>,
+    pub signers: Vec<SignerView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerView {
+    /// The certificate's user id, else the trs person.
+    pub name: String,
+    pub person: String,
+    pub user_id: Option<String>,
+    pub fingerprint: String,
+}
+
+/// Copy-paste verification of the release's first artifact.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyBlock {
+    /// The commands use `$SITE` for the site's address (no `download_url` configured).
+    pub needs_site: bool,
+    pub keys_url: String,
+    pub file: String,
+    pub file_url: String,
+    pub sha512: String,
+    /// The file's `.sha512` beside it, if the release has one.
+    pub checksum_file: Option<String>,
+}
+
+/// One package-registry distribution of the release.
+#[derive(Debug, Clone, Serialize)]
+pub struct DistributionRow {
+    pub platform: String,
+    /// `namespace/package` or `package`.
+    pub package: String,
+    pub version: String,
+    /// `published`, `staged`, `in progress` or `failed: …`.
+    pub status: String,
+    pub url: Option<String>,
+}
+
+fn distribution_row(d: &trs_app::distribute::DistributionRecord) -> DistributionRow {
+    let status = match (&d.last_error, d.pending, d.staging) {
+        (Some(e), _, _) => format!("failed: {e}"),
+        (None, true, _) => "in progress".into(),
+        (None, false, true) => "staged".into(),
+        (None, false, false) => "published".into(),
+    };
+    DistributionRow {
+        platform: d.platform.as_str().to_string(),
+        package: match &d.namespace {
+            Some(ns) => format!("{ns}/{}", d.package),
+            None => d.package.clone(),
+        },
+        version: d.version.clone(),
+        status,
+        url: d.web_url.clone().filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VoteBlock {
+    pub number: u32,
+    pub state: String,
+    pub revision: u32,
+    pub revision_key: String,
+    pub opened_at: String,
+    pub closes_not_before: String,
+    pub closed_at: Option<String>,
+    pub tally: Tally,
+    pub explanation: Option<String>,
+}
+
+/// Files that accompany an artifact rather than being one.
+fn is_sidecar(path: &str) -> bool {
+    [".asc", ".sig", ".sha512", ".sha256", ".md5", ".sha1"].iter().any(|s| path.ends_with(s))
+}
+
+pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> ReleasePage {
+    let id = &release.id;
+    let details = data.details(id).cloned().unwrap_or_default();
+    let segment = files_segment(release.stage);
+    let public = |path: &str| segment.map(|s| format!("/{}", public_object(s, id, path)));
+    let configured = b.config.extra.download_url.trim_end_matches('/');
+    let origin = if configured.is_empty() { "$SITE" } else { configured };
+    let mut files = Vec::new();
+    let mut verify = None;
+    let keys_url = b.url(&paths::keys(&id.project));
+    if let Some(revision) = &details.revision {
+        let present: BTreeSet<&str> = revision.manifest.entries().iter().map(|e| e.path.as_str()).collect();
+        for e in revision.manifest.entries() {
+            let path = e.path.as_str();
+            let beside = |suffix: &str| {
+                let name = format!("{path}{suffix}");
+                present.contains(name.as_str()).then(|| public(&name)).flatten()
+            };
+            files.push(FileRow {
+                path: path.to_string(),
+                url: public(path),
+                size: e.size,
+                size_text: size_text(e.size),
+                sha512: e.sha512.to_hex(),
+                signature_url: beside(".asc"),
+                checksum_url: beside(".sha512"),
+                signers: details
+                    .signers
+                    .get(path)
+                    .or_else(|| details.signers.get(&format!("{path}.asc")))
+                    .into_iter()
+                    .flatten()
+                    .map(|s| SignerView {
+                        name: s.user_id.clone().unwrap_or_else(|| s.person.clone()),
+                        person: s.person.clone(),
+                        user_id: s.user_id.clone(),
+                        fingerprint: s.fingerprint.to_string(),
+                    })
+                    .collect(),
+            });
+            if verify.is_none()
+                && !is_sidecar(path)
+                && let Some(url) = public(path)
+            {
+                let checksum = format!("{path}.sha512");
+                verify = Some(VerifyBlock {
+                    needs_site: configured.is_empty(),
+                    keys_url: format!("{origin}{keys_url}"),
+                    file: path.rsplit('/').next().unwrap_or(path).to_string(),
+                    file_url: format!("{origin}{url}"),
+                    sha512: e.sha512.to_hex(),
+                    checksum_file: present
+                        .contains(checksum.as_str())
+                        .then(|| checksum.rsplit('/').next().unwrap_or(&checksum).to_string()),
+                });
+            }
+        }
+    }
+    let files_caption = match (&details.revision, release.stage) {
+        (Some(rev), Stage::CandidateDraft | Stage::Candidate) => {
+            format!("Files of candidate revision {} (key {})", rev.number, rev.key)
+        }
+        (Some(rev), _) => format!("Files of voted revision {} (key {})", rev.number, rev.key),
+        (None, _) => String::new(),
+    };
+    let vote = details.vote.as_ref().map(|v| VoteBlock {
+        number: v.number,
+        state: vote_state_text(v.state).to_string(),
+        revision: v.revision.number,
+        revision_key: v.revision.key.to_string(),
+        opened_at: rfc3339(v.opened_at),
+        closes_not_before: rfc3339(v.closes_not_before),
+        closed_at: v.closed_at.map(rfc3339),
+        tally: v.tally.clone(),
+        explanation: v.explanation.clone(),
+    });
+    let mut crumbs = b.project_crumbs(&data.project);
+    crumbs.push(Link { label: release_title(id), url: b.url(&paths::release_page(id)) });
+    ReleasePage {
+        site: b.info.clone(),
+        crumbs,
+        title: release_title(id),
+        project: id.project.to_string(),
+        project_url: b.url(&paths::project_page(&id.project)),
+        keys_url,
+        history_url: b.url(&paths::history_index(&id.project)),
+        stage: release.stage.to_string(),
+        states: release.states.iter().cloned().collect(),
+        revoked_reason: release.revoked_reason.clone(),
+        files_caption,
+        files,
+        verify,
+        vote,
+        distributions: details.distributions.iter().map(distribution_row).collect(),
+        created_at: rfc3339(release.created_at),
+        promoted_at: shown(release.promoted_at.map(rfc3339), "not yet"),
+        end_of_life: shown(release.end_of_life.map(date), "not set"),
+        support_until: shown(release.support_until.map(date), "not set"),
+    }
+}
+
+// ---------------------------------------------------------------- history
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryPage {
+    pub site: SiteInfo,
+    pub crumbs: Vec<Link>,
+    pub project: String,
+    /// 1 = the oldest events.
+    pub page: usize,
+    pub pages: usize,
+    /// Newest first.
+    pub events: Vec<HistoryEvent>,
+    pub newer_url: Option<String>,
+    pub older_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEvent {
+    pub seq: u64,
+    pub kind: String,
+    pub release: Option<String>,
+    pub release_url: Option<String>,
+    pub stage: Option<String>,
+    pub at: String,
+    pub actor: Option<String>,
+    pub details: Option<String>,
+    pub revision_key: Option<String>,
+    pub hash: String,
+}
+
+/// How many history pages `events` fill.
+pub fn history_page_count(events: usize, page_size: usize) -> usize {
+    events.div_ceil(page_size.max(1)).max(1)
+}
+
+fn describe(change: &Change) -> Option<String> {
+    Some(match change {
+        Change::ProjectCreated { .. } => return None,
+        Change::PersonAdded { uid, fingerprint } => format!("{uid} with key {fingerprint}"),
+        Change::KeyAdded { uid, fingerprint, .. } => format!("{uid}: key {fingerprint}"),
+        Change::PolicyChanged { product, .. } => match product {
+            Some(p) => format!("policy of product {p}"),
+            None => "policy of the main line".into(),
+        },
+        Change::RevisionPushed { revision, files, forced, .. } => {
+            format!("revision {revision}, {files} file(s){}", if *forced { ", forced" } else { "" })
+        }
+        Change::VoteOpened { vote, revision, closes_not_before } => {
+            format!("vote {vote} on revision {revision}, may close {}", rfc3339(*closes_not_before))
+        }
+        Change::VoteCast { vote, value, binding, .. } => {
+            let value = serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string));
+            format!("vote {vote}: {} ({})", value.unwrap_or_default(), if *binding { "binding" } else { "non-binding" })
+        }
+        Change::VoteClosed { vote, passed, .. } => format!("vote {vote} {}", if *passed { "passed" } else { "failed" }),
+        Change::VoteCancelled { vote } => format!("vote {vote} cancelled"),
+        Change::Promoted { revision } => format!("revision {revision} published"),
+        Change::Archived | Change::EndOfLife => return None,
+        Change::Revoked { reason } => format!("reason: {reason}"),
+        Change::LifecycleDatesSet { line, end_of_life, support_until } => format!(
+            "{}end of life {}, support until {}",
+            line.as_ref().map(|l| format!("line {l}: ")).unwrap_or_default(),
+            end_of_life.map(date).unwrap_or_else(|| "unset".into()),
+            support_until.map(date).unwrap_or_else(|| "unset".into())
+        ),
+        Change::StateEntered { state, .. } => format!("entered {state}"),
+        Change::StateLeft { state, .. } => format!("left {state}"),
+        Change::Distributed { platform, package, version, staging, .. } => {
+            format!("{platform}: {package} {version} {}", if *staging { "staged" } else { "published" })
+        }
+        Change::DistributionPromoted { platform, package, version, .. } => {
+            format!("{platform}: {package} {version} promoted from staging")
+        }
+        Change::AutoDistributionsSet { distributions } if distributions.is_empty() => {
+            "automatic distribution turned off".into()
+        }
+        Change::AutoDistributionsSet { distributions } => format!(
+            "distributed automatically on promotion to {}",
+            distributions.iter().map(|d| format!("{} ({})", d.platform, d.package)).collect::<Vec<_>>().join(", ")
+        ),
+        Change::DistributionFailed { platform, package, version, error, .. } => {
+            format!("{platform}: {package} {version} failed: {error}")
+        }
+    })
+}
+
+fn history_event(b: &Builder, e: &Event) -> HistoryEvent {
+    HistoryEvent {
+        seq: e.seq,
+        kind: e.change.type_name(),
+        release: e.release.as_ref().map(release_title),
+        release_url: e.release.as_ref().map(|id| b.url(&paths::release_page(id))),
+        stage: e.stage.map(|m| match m.from {
+            Some(from) => format!("{from} → {}", m.to),
+            None => m.to.to_string(),
+        }),
+        at: rfc3339(e.at),
+        actor: e.actor.as_ref().map(|a| format!("{} (key {})", a.uid, a.key)),
+        details: describe(&e.change),
+        revision_key: e.revision_key.map(|k| k.to_string()),
+        hash: e.hash.clone(),
+    }
+}
+
+/// Page `page` (1 = oldest) of the project's history.
+pub fn history_page(b: &Builder, data: &ProjectData, page: usize) -> HistoryPage {
+    let size = b.config.extra.history_page_size.max(1);
+    let name = &data.project.name;
+    let pages = history_page_count(data.events.len(), size);
+    let page = page.clamp(1, pages);
+    let start = (page - 1) * size;
+    let end = (start + size).min(data.events.len());
+    let events = data.events.get(start..end).unwrap_or_default().iter().rev().map(|e| history_event(b, e)).collect();
+    let mut crumbs = b.project_crumbs(&data.project);
+    crumbs.push(Link { label: "History".into(), url: b.url(&paths::history_index(name)) });
+    HistoryPage {
+        site: b.info.clone(),
+        crumbs,
+        project: name.to_string(),
+        page,
+        pages,
+        events,
+        newer_url: (page < pages).then(|| b.url(&paths::history_page(name, page + 1))),
+        older_url: (page > 1).then(|| b.url(&paths::history_page(name, page - 1))),
+    }
+}
+
+// ---------------------------------------------------------------- JSON views
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleasesJson {
+    pub schema_version: u32,
+    pub last_modified: String,
+    pub project: String,
+    /// Stage or state → releases.
+    pub by_state: BTreeMap<String, Vec<String>>,
+    /// Release → its stage, `latest` where it is, then its freeform states.
+    pub by_release: BTreeMap<String, Vec<String>>,
+    /// Product line → its latest current release.
+    pub latest: BTreeMap<String, String>,
+    pub releases: Vec<ReleaseView>,
+}
+
+pub fn releases_json(data: &ProjectData) -> ReleasesJson {
+    let view = StreamView::replay(&data.events, None);
+    ReleasesJson {
+        schema_version: SCHEMA_VERSION,
+        last_modified: rfc3339(data.last_modified()),
+        project: data.project.name.to_string(),
+        by_state: view.by_state(),
+        by_release: view.by_release(),
+        latest: view.latest(),
+        releases: view.releases.into_values().collect(),
+    }
+}
+
+/// The CLE document of a product line, with the site's schema version and last-modified time.
+pub fn cle_json(data: &ProjectData, product: Option<&ProductName>) -> serde_json::Value {
+    let mut doc = cle::document(&data.events, product);
+    doc["schema_version"] = SCHEMA_VERSION.into();
+    doc["last_modified"] = rfc3339(data.last_modified()).into();
+    doc
+}
+
+/// endoflife.date's per-cycle array, exactly as that site's API serves it (tools read it as
+/// is), so it carries no envelope: its shape is endoflife.date's, its time the
+/// `Last-Modified` of releases.json.
+pub fn endoflife_json(data: &ProjectData, product: Option<&ProductName>) -> serde_json::Value {
+    let view = StreamView::replay(&data.events, None);
+    endoflife::document(&data.project, &view, product)
+}
+
+/// Every product line with a JSON view: the main line and each product.
+pub fn json_lines(data: &ProjectData) -> Vec<Option<ProductName>> {
+    lines_of(data)
+}
+
+// ---------------------------------------------------------------- Atom feeds
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedPage {
+    pub title: String,
+    pub id: String,
+    pub updated: String,
+    pub self_url: String,
+    pub alternate_url: String,
+    pub entries: Vec<FeedEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedEntry {
+    pub title: String,
+    pub id: String,
+    pub updated: String,
+    pub url: String,
+    pub summary: String,
+}
+
+fn feed_entries<'r>(b: &Builder, releases: impl Iterator<Item = &'r Release>) -> Vec<FeedEntry> {
+    let mut promoted: Vec<&Release> = releases.filter(|r| r.promoted_at.is_some()).collect();
+    promoted.sort_by(|a, b| (b.promoted_at, b.id.to_string()).cmp(&(a.promoted_at, a.id.to_string())));
+    promoted
+        .into_iter()
+        .take(b.config.extra.feed_entries)
+        .map(|r| {
+            let title = release_title(&r.id);
+            let when = rfc3339(r.promoted_at.unwrap_or(0));
+            FeedEntry {
+                title: match r.stage {
+                    Stage::Revoked => format!("{title} (revoked)"),
+                    _ => title.clone(),
+                },
+                id: format!("urn:trs:release:{}", r.id),
+                updated: when.clone(),
+                url: b.url(&paths::release_page(&r.id)),
+                summary: match &r.revoked_reason {
+                    Some(reason) => format!("{title} was released on {when}, then revoked: {reason}"),
+                    None => format!("{title} released on {when}"),
+                },
+            }
+        })
+        .collect()
+}
+
+pub fn project_feed(b: &Builder, data: &ProjectData) -> FeedPage {
+    let name = &data.project.name;
+    let entries = feed_entries(b, data.releases.iter());
+    FeedPage {
+        title: format!("{name} releases"),
+        id: format!("urn:trs:feed:{name}"),
+        updated: entries.first().map(|e| e.updated.clone()).unwrap_or_else(|| rfc3339(data.project.created_at)),
+        self_url: b.url(&paths::project_feed(name)),
+        alternate_url: b.url(&paths::project_page(name)),
+        entries,
+    }
+}
+
+pub fn site_feed(b: &Builder, foundation: &Foundation) -> FeedPage {
+    let entries = feed_entries(b, foundation.projects.iter().flat_map(|(_, rs)| rs.iter()));
+    FeedPage {
+        title: format!("{}: new releases", b.config.title),
+        id: "urn:trs:feed".into(),
+        updated: entries.first().map(|e| e.updated.clone()).unwrap_or_else(|| rfc3339(0)),
+        self_url: b.url(paths::SITE_FEED),
+        alternate_url: b.config.base_url.clone(),
+        entries,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_people_read_them() {
+        assert_eq!(size_text(812), "812 B");
+        assert_eq!(size_text(1536), "1.5 KiB");
+        assert_eq!(size_text(5 * 1024 * 1024), "5.0 MiB");
+    }
+
+    #[test]
+    fn markdown_renders_and_raw_html_is_text() {
+        let html = markdown("**bold** <script>alert(1)</script>");
+        assert!(html.contains("<strong>bold</strong>"), "{html}");
+        assert!(!html.contains("<script>"), "{html}");
+    }
+}

@@ -1,0 +1,108 @@
+//! Where every object of the site lives, and the URL it is linked by. Nothing else formats a
+//! site path.
+//!
+//! | object | path |
+//! |---|---|
+//! | directory | `index.html` |
+//! | search index | `search-index.json` |
+//! | site feed (new releases) | `feed.xml` |
+//! | static assets | `static/NAME` |
+//! | project page | `projects/P/index.html` |
+//! | KEYS | `projects/P/KEYS` |
+//! | release page | `projects/P/releases/VERSION/index.html`, `projects/P/releases/PRODUCT/VERSION/index.html` |
+//! | history, newest events | `projects/P/history/index.html` |
+//! | history, fixed pages (1 = oldest) | `projects/P/history/N.html` |
+//! | releases by state / states by release | `projects/P/releases.json` |
+//! | CLE | `projects/P/cle.json`, `projects/P/cle-PRODUCT.json` |
+//! | endoflife.date | `projects/P/endoflife.json`, `projects/P/endoflife-PRODUCT.json` |
+//! | project feed | `projects/P/feed.xml` |
+//!
+//! A release page's path does not depend on the release's stage, so links to it never break.
+
+use trs_core::{ProductName, ProjectName, ReleaseId};
+
+pub const DIRECTORY: &str = "index.html";
+pub const SEARCH_INDEX: &str = "search-index.json";
+pub const SITE_FEED: &str = "feed.xml";
+
+pub fn static_asset(name: &str) -> String {
+    format!("static/{name}")
+}
+
+pub fn project_page(p: &ProjectName) -> String {
+    format!("projects/{p}/index.html")
+}
+
+pub fn keys(p: &ProjectName) -> String {
+    format!("projects/{p}/KEYS")
+}
+
+pub fn release_page(id: &ReleaseId) -> String {
+    match &id.product {
+        Some(product) => format!("projects/{}/releases/{product}/{}/index.html", id.project, id.version),
+        None => format!("projects/{}/releases/{}/index.html", id.project, id.version),
+    }
+}
+
+pub fn history_index(p: &ProjectName) -> String {
+    format!("projects/{p}/history/index.html")
+}
+
+/// Page `n` (from 1, the oldest events) of a project's history.
+pub fn history_page(p: &ProjectName, n: usize) -> String {
+    format!("projects/{p}/history/{n}.html")
+}
+
+pub fn releases_json(p: &ProjectName) -> String {
+    format!("projects/{p}/releases.json")
+}
+
+pub fn cle_json(p: &ProjectName, product: Option<&ProductName>) -> String {
+    match product {
+        Some(product) => format!("projects/{p}/cle-{product}.json"),
+        None => format!("projects/{p}/cle.json"),
+    }
+}
+
+pub fn endoflife_json(p: &ProjectName, product: Option<&ProductName>) -> String {
+    match product {
+        Some(product) => format!("projects/{p}/endoflife-{product}.json"),
+        None => format!("projects/{p}/endoflife.json"),
+    }
+}
+
+pub fn project_feed(p: &ProjectName) -> String {
+    format!("projects/{p}/feed.xml")
+}
+
+/// The URL a page is linked by, under `base_url` (ends with `/`): `…/index.html` is linked as
+/// its folder.
+pub fn url(base_url: &str, path: &str) -> String {
+    let path = path.strip_suffix("index.html").unwrap_or(path);
+    format!("{base_url}{path}")
+}
+
+/// The paths a CDN must forget when the object at `path` changes (a folder's index is also
+/// served at the folder's URL).
+pub fn invalidation_paths(path: &str) -> Vec<String> {
+    match path.strip_suffix("index.html") {
+        Some(folder) => vec![format!("/{folder}"), format!("/{path}")],
+        None => vec![format!("/{path}")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_pages_of_products_and_the_main_line_do_not_collide() {
+        let main = ReleaseId { project: "foo".parse().unwrap(), product: None, version: "1.0".parse().unwrap() };
+        let prod = ReleaseId { product: Some("conn".parse().unwrap()), ..main.clone() };
+        assert_eq!(release_page(&main), "projects/foo/releases/1.0/index.html");
+        assert_eq!(release_page(&prod), "projects/foo/releases/conn/1.0/index.html");
+        assert_eq!(url("/", &release_page(&main)), "/projects/foo/releases/1.0/");
+        assert_eq!(invalidation_paths("index.html"), vec!["/", "/index.html"]);
+        assert_eq!(invalidation_paths("feed.xml"), vec!["/feed.xml"]);
+    }
+}

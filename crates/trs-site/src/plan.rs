@@ -1,0 +1,150 @@
+//! Which pages an event changes. Kept to what the event can change, so a vote cast re-renders
+//! a handful of objects, never the site; everything rendered is then compared by digest, so
+//! a page planned but unchanged is not rewritten.
+//!
+//! | event | pages |
+//! |---|---|
+//! | any event of a project's stream | the project's history index and its two newest numbered pages |
+//! | project created | the project's pages, KEYS, JSON and feed; the directory |
+//! | revision pushed, vote opened/cast/closed/cancelled | the release page, the project page (+ JSON views when the stage moved) |
+//! | promoted, archived, end-of-life, revoked | the release page, the project page, JSON views, the project feed; the directory and the site feed |
+//! | dates set on a release, state entered or left | the release page, the project page, JSON views |
+//! | dates set on a line (`1.x`) | every release page of the line, the project page, JSON views |
+//! | person or key added (foundation stream) | the KEYS of each project the person may sign for |
+//! | policy changed | history only |
+
+use trs_core::{Change, Event, PersonUid, ProjectName, ReleaseId, StreamId};
+
+/// A group of objects rendered together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The directory page and the search index.
+    Directory,
+    SiteFeed,
+    Project(ProjectName),
+    Keys(ProjectName),
+    Release(ReleaseId),
+    /// Every release page of a release line (`1.x`, `PRODUCT/1.x`).
+    Line(ProjectName, String),
+    /// The history index and the two newest numbered pages (the second one's "newer" link
+    /// appears when the newest page starts).
+    HistoryTail(ProjectName),
+    /// releases.json, CLE and endoflife.date JSON.
+    ProjectJson(ProjectName),
+    ProjectFeed(ProjectName),
+    /// The KEYS of every project this person may sign for.
+    KeysOf(PersonUid),
+}
+
+impl Target {
+    /// The project whose data rendering needs, if any.
+    pub fn project(&self) -> Option<&ProjectName> {
+        match self {
+            Target::Project(p)
+            | Target::Keys(p)
+            | Target::Line(p, _)
+            | Target::HistoryTail(p)
+            | Target::ProjectJson(p)
+            | Target::ProjectFeed(p) => Some(p),
+            Target::Release(id) => Some(&id.project),
+            Target::Directory | Target::SiteFeed | Target::KeysOf(_) => None,
+        }
+    }
+}
+
+/// The targets `event` changes, without duplicates.
+pub fn plan(event: &Event) -> Vec<Target> {
+    let mut out: Vec<Target> = Vec::new();
+    let mut add = |t: Target| {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    };
+    let project = match &event.stream {
+        StreamId::Project(p) => Some(p.clone()),
+        StreamId::Foundation => None,
+    };
+    if let Some(p) = &project {
+        add(Target::HistoryTail(p.clone()));
+    }
+    let release = event.release.clone();
+    let stage_moved = event.stage.is_some();
+    match (&event.change, project, release) {
+        (Change::PersonAdded { uid, .. } | Change::KeyAdded { uid, .. }, _, _) => add(Target::KeysOf(uid.clone())),
+        (Change::ProjectCreated { project }, _, _) => {
+            for t in [
+                Target::Project(project.clone()),
+                Target::Keys(project.clone()),
+                Target::ProjectJson(project.clone()),
+                Target::ProjectFeed(project.clone()),
+                Target::Directory,
+            ] {
+                add(t);
+            }
+        }
+        (Change::PolicyChanged { .. }, _, _) => {}
+        (Change::LifecycleDatesSet { line: Some(line), .. }, Some(p), None) => {
+            add(Target::Line(p.clone(), line.clone()));
+            add(Target::Project(p.clone()));
+            add(Target::ProjectJson(p));
+        }
+        (change, Some(p), Some(id)) => {
+            add(Target::Release(id));
+            add(Target::Project(p.clone()));
+            let public_change = matches!(
+                change,
+                Change::Promoted { .. } | Change::Archived | Change::EndOfLife | Change::Revoked { .. }
+            );
+            let lifecycle_change = matches!(
+                change,
+                Change::LifecycleDatesSet { .. } | Change::StateEntered { .. } | Change::StateLeft { .. }
+            );
+            if stage_moved || public_change || lifecycle_change {
+                add(Target::ProjectJson(p.clone()));
+            }
+            if public_change {
+                add(Target::ProjectFeed(p));
+                add(Target::Directory);
+                add(Target::SiteFeed);
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trs_core::{EventDraft, Stage, VoteValue};
+
+    fn event(change: Change, release: bool) -> Event {
+        let id = ReleaseId { project: "foo".parse().unwrap(), product: None, version: "1.0".parse().unwrap() };
+        let mut draft = EventDraft::new(None, change);
+        if release {
+            draft = draft.release(&id);
+        }
+        draft.seal(StreamId::Project("foo".parse().unwrap()), None, 0)
+    }
+
+    #[test]
+    fn a_vote_cast_touches_the_release_the_project_and_history_only() {
+        let cast = event(
+            Change::VoteCast { vote: 1, value: VoteValue::Plus, binding: true, comment: None, replaces: None },
+            true,
+        );
+        let targets = plan(&cast);
+        assert_eq!(targets.len(), 3, "{targets:?}");
+        assert!(targets.iter().all(|t| !matches!(t, Target::Directory | Target::SiteFeed | Target::ProjectJson(_))));
+    }
+
+    #[test]
+    fn a_promotion_reaches_the_directory_and_feeds() {
+        let mut promoted = event(Change::Promoted { revision: 1 }, true);
+        promoted.stage = Some(trs_core::events::StageMove { from: Some(Stage::Candidate), to: Stage::Current });
+        let targets = plan(&promoted);
+        for t in [Target::Directory, Target::SiteFeed, Target::ProjectFeed("foo".parse().unwrap())] {
+            assert!(targets.contains(&t), "{t:?} missing from {targets:?}");
+        }
+    }
+}

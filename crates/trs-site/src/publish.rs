@@ -1,0 +1,327 @@
+//! Publishing: render the planned pages, compare each object's digest with the stored one,
+//! write only those that changed, then ask the CDN to forget exactly those paths. A full build
+//! renders everything, project by project in parallel, and deletes objects no page produces.
+//!
+//! Publishes through one [`Site`] run one at a time and each renders from what is stored when
+//! it runs, so the last publish leaves the newest state even when events arrive together.
+
+use crate::load::{self, Details, Foundation, ProjectData};
+use crate::plan::{self, Target};
+use crate::render::{RenderError, Renderer};
+use futures::StreamExt;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Instant;
+use trs_app::{App, AppError, projects};
+use trs_core::{Event, ProjectName, ReleaseId, views::line_applies};
+use trs_storage::{CdnInvalidator, SiteError, SiteObject, SiteStore};
+
+/// Projects loaded and rendered at once by a full build.
+const PARALLEL_PROJECTS: usize = 8;
+
+/// Above this many changed objects a full build invalidates everything (`/*`): one
+/// invalidation instead of thousands of paths.
+const INVALIDATE_ALL_ABOVE: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SiteBuildError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error(transparent)]
+    Store(#[from] SiteError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+impl From<SiteBuildError> for AppError {
+    fn from(e: SiteBuildError) -> Self {
+        match e {
+            SiteBuildError::App(e) => e,
+            other => AppError::Internal(format!("site: {other}")),
+        }
+    }
+}
+
+/// What one publish did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PublishReport {
+    /// Objects rendered (pages, JSON documents, feeds, KEYS, static files).
+    pub pages_rendered: usize,
+    /// Objects whose bytes changed and were written.
+    pub objects_written: usize,
+    pub objects_deleted: usize,
+    /// Paths handed to the CDN to forget (each starting with `/`).
+    pub invalidate: Vec<String>,
+    /// The CDN's id of the invalidation, if it made one.
+    pub invalidation_id: Option<String>,
+    pub millis: u64,
+}
+
+impl PublishReport {
+    pub fn summary(&self) -> String {
+        format!(
+            "site: {} objects rendered, {} written, {} deleted, {} paths invalidated ({} ms)",
+            self.pages_rendered,
+            self.objects_written,
+            self.objects_deleted,
+            self.invalidate.len(),
+            self.millis
+        )
+    }
+}
+
+/// The publisher: templates, where the site is stored, the CDN in front of it.
+pub struct Site {
+    renderer: Arc<Renderer>,
+    store: Arc<dyn SiteStore>,
+    cdn: Arc<dyn CdnInvalidator>,
+    one_at_a_time: tokio::sync::Mutex<()>,
+}
+
+/// Objects written so far and their CDN paths.
+#[derive(Default)]
+struct Written {
+    rendered: usize,
+    written: usize,
+    invalidate: Vec<String>,
+}
+
+impl Site {
+    pub fn new(renderer: Renderer, store: Arc<dyn SiteStore>, cdn: Arc<dyn CdnInvalidator>) -> Self {
+        Self::with_renderer(Arc::new(renderer), store, cdn)
+    }
+
+    /// A publisher sharing already parsed templates (a Lambda parses them once per instance).
+    pub fn with_renderer(renderer: Arc<Renderer>, store: Arc<dyn SiteStore>, cdn: Arc<dyn CdnInvalidator>) -> Self {
+        Self { renderer, store, cdn, one_at_a_time: tokio::sync::Mutex::new(()) }
+    }
+
+    pub fn store(&self) -> &Arc<dyn SiteStore> {
+        &self.store
+    }
+
+    pub fn renderer(&self) -> &Renderer {
+        &self.renderer
+    }
+
+    /// Publishes the pages `event` changed.
+    pub async fn publish_event(&self, app: &App, event: &Event) -> Result<PublishReport, SiteBuildError> {
+        let _turn = self.one_at_a_time.lock().await;
+        let start = Instant::now();
+        let objects = self.render_targets(app, &plan::plan(event)).await?;
+        let mut written = Written::default();
+        store_changed(self.store.as_ref(), objects, &mut written).await?;
+        self.finish(written, 0, start).await
+    }
+
+    async fn finish(&self, w: Written, deleted: usize, start: Instant) -> Result<PublishReport, SiteBuildError> {
+        let mut invalidate = w.invalidate;
+        if invalidate.len() > INVALIDATE_ALL_ABOVE {
+            invalidate = vec!["/*".to_string()];
+        }
+        let invalidation_id = if invalidate.is_empty() { None } else { self.cdn.invalidate(&invalidate).await? };
+        Ok(PublishReport {
+            pages_rendered: w.rendered,
+            objects_written: w.written,
+            objects_deleted: deleted,
+            invalidate,
+            invalidation_id,
+            millis: start.elapsed().as_millis() as u64,
+        })
+    }
+
+    /// Renders the objects of `targets`, reading each project once.
+    pub async fn render_targets(&self, app: &App, targets: &[Target]) -> Result<Vec<SiteObject>, SiteBuildError> {
+        let r = &self.renderer;
+        let mut out = Vec::new();
+        // Per project: the targets and the releases whose details are needed.
+        let mut by_project: BTreeMap<ProjectName, Vec<&Target>> = BTreeMap::new();
+        for t in targets {
+            if let Some(p) = t.project() {
+                by_project.entry(p.clone()).or_default().push(t);
+            }
+        }
+        for (name, ts) in by_project {
+            let mut data = load::project(app, &name, &Details::Only(Vec::new())).await?;
+            let mut wanted: Vec<ReleaseId> = Vec::new();
+            for t in &ts {
+                match t {
+                    Target::Release(id) => wanted.push(id.clone()),
+                    Target::Line(_, line) => {
+                        wanted.extend(data.releases.iter().filter(|r| line_applies(line, &r.id)).map(|r| r.id.clone()))
+                    }
+                    _ => {}
+                }
+            }
+            for id in &wanted {
+                if let Some(release) = data.release(id).cloned()
+                    && !data.details.contains_key(&id.to_string())
+                {
+                    data.details.insert(id.to_string(), load::release_details(app, &release, &data.events).await?);
+                }
+            }
+            for t in ts {
+                match t {
+                    Target::Project(_) => out.push(r.project(&data)?),
+                    Target::Keys(_) => out.push(r.keys(&data, load::keys_file(app, &name).await?)),
+                    Target::HistoryTail(_) => {
+                        let n = r.history_page_count(&data);
+                        out.extend(r.history(&data, [n.saturating_sub(1), n])?);
+                    }
+                    Target::ProjectJson(_) => out.extend(r.project_json(&data)?),
+                    Target::ProjectFeed(_) => out.push(r.project_feed(&data)?),
+                    _ => {}
+                }
+            }
+            for id in &wanted {
+                if let Some(release) = data.release(id) {
+                    out.push(r.release(&data, release)?);
+                }
+            }
+        }
+        if targets.iter().any(|t| matches!(t, Target::Directory | Target::SiteFeed)) {
+            let foundation = load::foundation(app).await?;
+            if targets.contains(&Target::Directory) {
+                out.extend(r.directory(&foundation)?);
+            }
+            if targets.contains(&Target::SiteFeed) {
+                out.push(r.site_feed(&foundation)?);
+            }
+        }
+        for t in targets {
+            if let Target::KeysOf(uid) = t {
+                for project in projects::projects_of(app, uid).await? {
+                    let text = load::keys_file(app, &project.name).await?;
+                    out.push(SiteObject::page(crate::paths::keys(&project.name), text));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Renders every page and JSON view, writes those that changed, deletes objects no page
+    /// produces any more (when the store can list), and invalidates what changed.
+    pub async fn full_build(&self, app: &App) -> Result<PublishReport, SiteBuildError> {
+        let _turn = self.one_at_a_time.lock().await;
+        let start = Instant::now();
+        let r = self.renderer.clone();
+        let mut written = Written::default();
+        let mut produced: BTreeSet<String> = BTreeSet::new();
+        let foundation = load::foundation(app).await?;
+        let mut top = r.statics();
+        top.extend(r.directory(&foundation)?);
+        top.push(r.site_feed(&foundation)?);
+        produced.extend(top.iter().map(|o| o.path.clone()));
+        store_changed(self.store.as_ref(), top, &mut written).await?;
+
+        let Foundation { projects } = foundation;
+        let mut builds = futures::stream::iter(projects.into_iter().map(|(project, _)| {
+            let (app, r, store) = (app.clone(), r.clone(), self.store.clone());
+            async move { build_project(&app, r, store.as_ref(), &project.name).await }
+        }))
+        .buffer_unordered(PARALLEL_PROJECTS);
+        while let Some(result) = builds.next().await {
+            let (paths, w) = result?;
+            produced.extend(paths);
+            written.rendered += w.rendered;
+            written.written += w.written;
+            written.invalidate.extend(w.invalidate);
+        }
+        drop(builds);
+
+        let mut deleted = 0;
+        if let Some(existing) = self.store.list().await? {
+            for path in existing.into_iter().filter(|p| !produced.contains(p)) {
+                self.store.delete(&path).await?;
+                written.invalidate.extend(crate::paths::invalidation_paths(&path));
+                deleted += 1;
+            }
+        }
+        self.finish(written, deleted, start).await
+    }
+}
+
+/// Every object of one project: loads it with every release's details, renders on a blocking
+/// thread (templates are CPU work), stores what changed. Returns the paths produced.
+async fn build_project(
+    app: &App,
+    r: Arc<Renderer>,
+    store: &dyn SiteStore,
+    name: &ProjectName,
+) -> Result<(Vec<String>, Written), SiteBuildError> {
+    let data = load::project(app, name, &Details::All).await?;
+    let keys = load::keys_file(app, name).await?;
+    let objects = tokio::task::spawn_blocking(move || render_project(&r, &data, keys))
+        .await
+        .map_err(|e| RenderError(format!("rendering {name}: {e}")))??;
+    let paths = objects.iter().map(|o| o.path.clone()).collect();
+    let mut w = Written::default();
+    store_changed(store, objects, &mut w).await?;
+    Ok((paths, w))
+}
+
+fn render_project(r: &Renderer, data: &ProjectData, keys: String) -> Result<Vec<SiteObject>, RenderError> {
+    let mut out = vec![r.project(data)?, r.keys(data, keys), r.project_feed(data)?];
+    out.extend(r.project_json(data)?);
+    out.extend(r.history(data, 1..=r.history_page_count(data))?);
+    for release in &data.releases {
+        out.push(r.release(data, release)?);
+    }
+    Ok(out)
+}
+
+/// Writes each object whose stored digest differs (or that is absent).
+async fn store_changed(store: &dyn SiteStore, objects: Vec<SiteObject>, w: &mut Written) -> Result<(), SiteError> {
+    for object in objects {
+        w.rendered += 1;
+        if store.digest(&object.path).await?.as_deref() == Some(object.digest.as_str()) {
+            continue;
+        }
+        store.put(&object).await?;
+        w.written += 1;
+        w.invalidate.extend(crate::paths::invalidation_paths(&object.path));
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl trs_app::SitePublisher for Site {
+    async fn publish(&self, app: &App, event: &Event) -> trs_app::AppResult<Option<String>> {
+        Ok(Some(self.publish_event(app, event).await?.summary()))
+    }
+}
+
+/// An event sink that hands every committed event to a background publisher after passing it
+/// on to `inner` (so answering the call that made the change does not wait for the site).
+pub struct PublishingSink {
+    inner: Arc<dyn trs_app::stream::EventSink>,
+    tx: tokio::sync::mpsc::UnboundedSender<Event>,
+}
+
+impl PublishingSink {
+    /// The sink, and the receiving end to hand to [`run_publisher`].
+    pub fn new(inner: Arc<dyn trs_app::stream::EventSink>) -> (Self, tokio::sync::mpsc::UnboundedReceiver<Event>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (Self { inner, tx }, rx)
+    }
+}
+
+#[async_trait::async_trait]
+impl trs_app::stream::EventSink for PublishingSink {
+    async fn published(&self, event: &Event) {
+        self.inner.published(event).await;
+        let _ = self.tx.send(event.clone());
+    }
+}
+
+/// Publishes each event received, in order; a failure is logged (the next full build or
+/// event repairs the pages).
+pub async fn run_publisher(app: App, site: Arc<Site>, mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>) {
+    while let Some(event) = rx.recv().await {
+        match site.publish_event(&app, &event).await {
+            Ok(report) => tracing::debug!(stream = %event.stream, seq = event.seq, "{}", report.summary()),
+            Err(e) => tracing::error!(stream = %event.stream, seq = event.seq, error = %e, "site publish failed"),
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The site from a real world (embedded stores, sequoia-made keys, the real promotion task):
+//! a promoted release with signed files and a state, a candidate under vote, a revoked
+//! release. Snapshots of every page kind and JSON view (random key material and hashes
+//! redacted; the clock is frozen so times are stable), the incremental rules (a vote cast
+//! re-renders a handful of objects; publishing again writes nothing), and a full build that
+//! deletes what no page produces.
+//!
+//! Snapshots live in tests/snapshots/; `UPDATE_SNAPSHOTS=1` rewrites them (review the diff).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use trs_app::test_support::{TestClock, World, force_current_for_tests, upload_files, world};
+use trs_app::{lifecycle, projects, stream, vote};
+use trs_core::{Action, PolicyOverride, ReleaseId, StreamId, VoteValue, authorize};
+use trs_site::render::Renderer;
+use trs_site::{Site, paths};
+use trs_storage::embedded::FolderSiteStore;
+use trs_storage::{NoCdn, SiteObject, SiteStore};
+
+const NOW: i64 = 1_893_456_000; // 2030-01-01T00:00:00Z (after the keys were made)
+
+fn rel(version: &str) -> ReleaseId {
+    ReleaseId { project: "demo".parse().unwrap(), product: None, version: version.parse().unwrap() }
+}
+
+struct Fixture {
+    w: World,
+    clock: Arc<TestClock>,
+    site: Site,
+    store: Arc<FolderSiteStore>,
+    _dir: tempfile::TempDir,
+}
+
+async fn upload_signed(w: &World, id: &ReleaseId) {
+    let name = format!("demo-{}.tar.gz", id.version);
+    let bytes = format!("the source of demo {}", id.version).into_bytes();
+    let signature = trs_auth::RequestSigner::sign_detached(&w.rm.signer(), &bytes).unwrap();
+    let sum = {
+        use sha2::Digest;
+        format!("{}  {name}\n", hex::encode(sha2::Sha512::digest(&bytes)))
+    };
+    let asc = format!("{name}.asc");
+    let sha = format!("{name}.sha512");
+    let files: [(&str, &[u8]); 3] = [(&name, &bytes), (&asc, &signature), (&sha, sum.as_bytes())];
+    upload_files(&w.app, &w.blobs, &w.rm.caller(), id, &files).await;
+}
+
+/// Project `demo`: 1.0.0 current (state lts), 0.9.0 promoted then revoked, 1.1.0 under vote.
+async fn fixture() -> Fixture {
+    let mut w = world().await;
+    let clock = TestClock::at(NOW);
+    w.app.clock = clock.clone();
+    let permit = authorize(&w.admin.person, None, Action::Administer).unwrap();
+    projects::create_project(
+        &w.app,
+        &permit,
+        &w.admin.caller().actor(),
+        projects::NewProject {
+            name: "demo".parse().unwrap(),
+            members: ["ada".parse().unwrap()].into(),
+            committers: ["carl".parse().unwrap()].into(),
+            release_managers: ["rita".parse().unwrap()].into(),
+            products: Default::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let (ada, rita) = (w.admin.caller(), w.rm.caller());
+    let lenient = PolicyOverride { strict: Some(false), min_binding: Some(1), ..Default::default() };
+    projects::set_policy(&w.app, &rita, &"demo".parse().unwrap(), None, lenient).await.unwrap();
+    for v in ["0.9.0", "1.0.0"] {
+        clock.advance(3600);
+        upload_signed(&w, &rel(v)).await;
+        force_current_for_tests(&w.app, &rel(v), &rita).await;
+    }
+    clock.advance(3600);
+    lifecycle::enter_state(&w.app, &rita, &rel("1.0.0"), "lts").await.unwrap();
+    lifecycle::revoke(&w.app, &rita, &rel("0.9.0"), "CVE-2026-0001: remote code execution in the parser")
+        .await
+        .unwrap();
+    clock.advance(3600);
+    upload_signed(&w, &rel("1.1.0")).await;
+    vote::open(&w.app, &rita, &rel("1.1.0"), None).await.unwrap();
+    vote::cast(&w.app, &ada, &rel("1.1.0"), VoteValue::Plus, None).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FolderSiteStore::open(dir.path()).unwrap());
+    let site = Site::new(Renderer::embedded(), store.clone(), Arc::new(NoCdn));
+    Fixture { w, clock, site, store, _dir: dir }
+}
+
+/// Replaces every run of 32 or more hex digits (keys, fingerprints, hashes) by its length, so
+/// snapshots do not depend on the random keys.
+fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 32 {
+            out.push_str(&format!("[hex{}]", run.len()));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+fn snapshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
+}
+
+/// Compares `text` with the stored snapshot `name` (writes it when missing or asked to).
+fn assert_snapshot(name: &str, text: &str) {
+    let file = snapshot_dir().join(name);
+    let text = redact(text);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() || !file.exists() {
+        std::fs::write(&file, &text).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&file).unwrap();
+    if expected != text {
+        let actual = file.with_extension("actual");
+        std::fs::write(&actual, &text).unwrap();
+        panic!("snapshot {name} differs; see {} (UPDATE_SNAPSHOTS=1 to accept)", actual.display());
+    }
+}
+
+async fn page(store: &FolderSiteStore, path: &str) -> String {
+    let object: SiteObject = store.get(path).await.unwrap().unwrap_or_else(|| panic!("{path} was not published"));
+    String::from_utf8(object.bytes.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn every_page_kind_and_json_view_matches_its_snapshot() {
+    let f = fixture().await;
+    let report = f.site.full_build(&f.w.app).await.unwrap();
+    assert!(report.objects_written > 10, "{report:?}");
+    let demo: trs_core::ProjectName = "demo".parse().unwrap();
+    let snapshots = [
+        ("directory.html", paths::DIRECTORY.to_string()),
+        ("search-index.json", paths::SEARCH_INDEX.to_string()),
+        ("site-feed.xml", paths::SITE_FEED.to_string()),
+        ("project.html", paths::project_page(&demo)),
+        ("release-current.html", paths::release_page(&rel("1.0.0"))),
+        ("release-candidate.html", paths::release_page(&rel("1.1.0"))),
+        ("release-revoked.html", paths::release_page(&rel("0.9.0"))),
+        ("history.html", paths::history_index(&demo)),
+        ("releases.json", paths::releases_json(&demo)),
+        ("cle.json", paths::cle_json(&demo, None)),
+        ("endoflife.json", paths::endoflife_json(&demo, None)),
+        ("project-feed.xml", paths::project_feed(&demo)),
+    ];
+    for (name, path) in snapshots {
+        assert_snapshot(name, &page(&f.store, &path).await);
+    }
+    let keys = page(&f.store, &paths::keys(&demo)).await;
+    assert_eq!(keys.matches("-----BEGIN PGP PUBLIC KEY BLOCK-----").count(), 3, "ada, rita, carl:\n{keys}");
+}
+
+#[tokio::test]
+async fn the_release_page_shows_what_a_downloader_needs() {
+    let f = fixture().await;
+    f.site.full_build(&f.w.app).await.unwrap();
+    let current = page(&f.store, &paths::release_page(&rel("1.0.0"))).await;
+    for needle in [
+        "href=\"/current/demo/1.0.0/demo-1.0.0.tar.gz\"",
+        "href=\"/current/demo/1.0.0/demo-1.0.0.tar.gz.asc\"",
+        "href=\"/current/demo/1.0.0/demo-1.0.0.tar.gz.sha512\"",
+        "gpg --import KEYS",
+        "gpg --verify demo-1.0.0.tar.gz.asc demo-1.0.0.tar.gz",
+        "sha512sum -c demo-1.0.0.tar.gz.sha512",
+        "rita &lt;rita@example.org&gt;",
+        &f.w.rm.person.keys[0].to_string(),
+    ] {
+        assert!(current.contains(needle), "{needle} missing from the release page:\n{current}");
+    }
+    let revoked = page(&f.store, &paths::release_page(&rel("0.9.0"))).await;
+    assert!(revoked.contains("CVE-2026-0001: remote code execution in the parser"), "{revoked}");
+    assert!(!revoked.contains("href=\"/current/demo/0.9.0/"), "a revoked release links no files:\n{revoked}");
+    let candidate = page(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
+    assert!(candidate.contains("href=\"/candidate/demo/1.1.0/demo-1.1.0.tar.gz\""), "{candidate}");
+}
+
+/// The newest event of the project's stream.
+async fn last_event(w: &World) -> trs_core::Event {
+    stream::all_events(&w.app, &StreamId::Project("demo".parse().unwrap())).await.unwrap().pop().unwrap()
+}
+
+#[tokio::test]
+async fn a_vote_cast_rewrites_a_few_objects_and_publishing_again_writes_none() {
+    let f = fixture().await;
+    f.site.full_build(&f.w.app).await.unwrap();
+    let again = f.site.full_build(&f.w.app).await.unwrap();
+    assert_eq!((again.objects_written, again.objects_deleted), (0, 0), "{again:?}");
+
+    f.clock.advance(60);
+    vote::cast(&f.w.app, &f.w.committer.caller(), &rel("1.1.0"), VoteValue::Minus, None).await.unwrap();
+    let cast = last_event(&f.w).await;
+    let report = f.site.publish_event(&f.w.app, &cast).await.unwrap();
+    assert!(report.pages_rendered < 10, "{report:?}");
+    let written: Vec<&str> = report.invalidate.iter().map(String::as_str).collect();
+    for changed in ["/projects/demo/releases/1.1.0/", "/projects/demo/", "/projects/demo/history/"] {
+        assert!(written.contains(&changed), "{changed} not invalidated: {report:?}");
+    }
+    assert!(report.objects_written >= 3 && report.objects_written < 10, "{report:?}");
+    let page = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(page.contains("non-binding +1 0, 0 0, −1 1"), "the new tally is shown:\n{page}");
+
+    let republish = f.site.publish_event(&f.w.app, &cast).await.unwrap();
+    assert_eq!(republish.objects_written, 0, "{republish:?}");
+    assert!(republish.invalidate.is_empty());
+}
+
+#[tokio::test]
+async fn a_full_build_deletes_objects_no_page_produces() {
+    let f = fixture().await;
+    f.store.put(&SiteObject::page("projects/gone/index.html", "old")).await.unwrap();
+    let report = f.site.full_build(&f.w.app).await.unwrap();
+    assert_eq!(report.objects_deleted, 1, "{report:?}");
+    assert!(f.store.get("projects/gone/index.html").await.unwrap().is_none());
+    assert!(report.invalidate.contains(&"/projects/gone/".to_string()));
+}
