@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that runs every test, on a fresh machine: installs what the tests need
-# (GnuPG for real-key interop, moto and cfn-lint for the AWS parts, cargo-nextest for the
-# runner), lints the CloudFormation template, then runs the whole workspace.
+# (GnuPG for real-key interop, moto and cfn-lint for the AWS parts, Chromium for the site's
+# browser test, cargo-nextest for the runner), lints the CloudFormation template, then runs
+# the whole workspace.
 # It ends with nextest's summary line, so a run that executed no tests is visible.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,9 +12,14 @@ command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)
 command -v gpg-agent >/dev/null 2>&1 || need_apt+=(gpg-agent)
 command -v zip >/dev/null 2>&1 || need_apt+=(zip)
 [ -x /usr/bin/time ] || need_apt+=(time)
-# The OCI client's tests run Debian's registry (CNCF distribution) with htpasswd (bcrypt) auth.
+# The OCI client's tests run Debian's registry (CNCF distribution) with htpasswd (bcrypt) auth
+# and with token auth (a JWT realm signing with openssl).
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+# The site's browser test loads pages in headless Chromium (Debian's package).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}"
@@ -29,6 +35,21 @@ export PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts")
 if ! command -v cfn-lint >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check cfn-lint
 fi
+# pypiserver (passlib reads its htpasswd) is the PyPI index the PyPI client's tests upload to.
+if ! python3 -c 'import pypiserver, passlib' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check pypiserver passlib
+fi
+# verdaccio is the npm registry the npm client's tests publish to, in a local prefix (the tests
+# look there, or at $TRS_VERDACCIO). The override pins the node-fetch that verdaccio-audit asks
+# for by a dist-tag (`cjs`) some registry mirrors do not serve.
+TRS_TOOLS="$HOME/.cache/trs-tools"
+if [ ! -x "$TRS_TOOLS/node_modules/.bin/verdaccio" ]; then
+  mkdir -p "$TRS_TOOLS"
+  printf '%s\n' '{"private": true, "dependencies": {"verdaccio": "6"}, "overrides": {"node-fetch": "2.7.0"}}' \
+    >"$TRS_TOOLS/package.json"
+  (cd "$TRS_TOOLS" && npm install --no-audit --no-fund --no-update-notifier --loglevel=error >/dev/null)
+fi
+export TRS_VERDACCIO="$TRS_TOOLS/node_modules/.bin/verdaccio"
 cfn-lint infra/template.json
 
 if ! cargo nextest --version >/dev/null 2>&1; then

@@ -3,6 +3,8 @@
 //! Tests live in `tests/tests/`, one file per area.
 
 pub mod github_server;
+pub mod maven_portal;
+pub mod oci_registry;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -126,6 +128,8 @@ pub struct Server {
     child: Child,
     pub url: String,
     pub data: TempDir,
+    /// Every line the server logged so far (also echoed to the test's stderr).
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -184,12 +188,31 @@ impl Server {
             }
         };
         // Keep draining the server's log so it never blocks on a full pipe.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
-                eprintln!("[serve] {line}")
+                eprintln!("[serve] {line}");
+                kept.lock().unwrap().push(line);
             }
         });
-        Self { child, url, data }
+        Self { child, url, data, log }
+    }
+
+    /// Stops the server, keeping its data folder (for commands that open the folder
+    /// directly, such as `trs site build`).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts a new server on the same data folder (stopping this one if it still runs);
+    /// the URL changes (a new free port). Extra environment given at start is not kept.
+    pub fn restart(&mut self) {
+        self.stop();
+        let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
+        let mut fresh = Server::start_on(data);
+        std::mem::swap(self, &mut fresh);
     }
 
     /// The server's process id (to read its memory use from /proc).

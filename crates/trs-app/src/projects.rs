@@ -51,6 +51,7 @@ pub async fn create_project(app: &App, _permit: &Permit, by: &Actor, p: NewProje
         policy: Default::default(),
         product_policies: Default::default(),
         lines: Default::default(),
+        distributions: Vec::new(),
     };
     let item = Item::new(keys::project(&project.name), json!(project)).with_gsi1(keys::projects_index(&project.name));
     let draft = EventDraft::new(Some(by.clone()), Change::ProjectCreated { project: project.name.clone() });

@@ -304,7 +304,7 @@ pub async fn execute(run: &mut TaskRun<'_>, id: &ReleaseId, revision: u32, by: &
         run.step("publish", summary).await?;
     }
     if policy.auto_distribute {
-        run.step("distribute", "skipped: trs has no registry distribution yet").await?;
+        crate::distribute::on_promotion(run, id, by).await?;
     }
     Ok(json!({
         "release": id.to_string(),

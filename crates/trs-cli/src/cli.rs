@@ -177,6 +177,40 @@ pub enum Command {
         #[arg(long)]
         no_wait: bool,
     },
+    /// Push a release to package registries as a tracked task: stage a candidate
+    /// (--staging), publish a current release, or promote its staged distribution (--promote).
+    Distribute {
+        project: String,
+        version: String,
+        /// pypi, npm, oci, github or maven; repeat for several.
+        #[arg(long = "platform", required = true, value_parser = clap::value_parser!(trs_distribute::PlatformName))]
+        platforms: Vec<trs_distribute::PlatformName>,
+        /// To the platform's staging (a candidate may be staged before its vote ends).
+        #[arg(long, conflicts_with = "promote")]
+        staging: bool,
+        /// Promote the staged distribution (the release must be current, and the staged
+        /// revision the voted one).
+        #[arg(long)]
+        promote: bool,
+        /// Owner namespace on the platform (GitHub owner, Maven groupId, OCI namespace).
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Package name on the platform (default: the product, or the project).
+        #[arg(long)]
+        package: Option<String>,
+        #[arg(long)]
+        product: Option<String>,
+        /// Return once the distribution is queued, without following it.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// List a release's distribution records (platform, package, staging, staged revision...).
+    Distributions {
+        project: String,
+        version: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
     /// Tracked background tasks (verification, promotion).
     Task {
         #[command(subcommand)]
@@ -298,6 +332,18 @@ pub enum ProjectCommand {
         /// After promotion, distribute to registries in the same task.
         #[arg(long, value_name = "true|false")]
         auto_distribute: Option<bool>,
+    },
+    /// Show the distributions every promotion runs (with `--auto-distribute true`), or set
+    /// them: each `--set platform=github,namespace=apache,package=foo[,staging]`
+    /// (`staging`: promote the staged distribution, staging it first if needed).
+    Distributions {
+        project: String,
+        /// One distribution; repeat for several. Replaces the whole list.
+        #[arg(long = "set", value_name = "platform=P,package=PKG[,namespace=NS][,staging]")]
+        set: Vec<String>,
+        /// Remove every configured distribution.
+        #[arg(long, conflicts_with = "set")]
+        clear: bool,
     },
 }
 

@@ -88,6 +88,10 @@ async fn run(cli: Cli) -> CliResult<()> {
             });
             commands::project::policy(&Client::new(g)?, project, product.as_deref(), change, g.json).await
         }
+        Command::Project { command: ProjectCommand::Distributions { project, set, clear } } => {
+            check::<trs_core::ProjectName>(project)?;
+            commands::distribute::auto(&Client::new(g)?, project, set, *clear, g.json).await
+        }
         Command::Vote { command } => commands::vote::run(&Client::new(g)?, command, g.json).await,
         Command::Keys { command: KeysCommand::Add { cert } } => {
             commands::keys::add(&Client::new(g)?, cert, g.json).await
@@ -121,6 +125,34 @@ async fn run(cli: Cli) -> CliResult<()> {
                 check::<trs_core::ProductName>(p)?;
             }
             commands::status::run(&Client::new(g)?, project, version, product.as_deref(), g.json).await
+        }
+        Command::Distribute { project, version, platforms, staging, promote, namespace, package, product, no_wait } => {
+            check::<trs_core::ProjectName>(project)?;
+            check::<trs_core::Version>(version)?;
+            if let Some(p) = product {
+                check::<trs_core::ProductName>(p)?;
+            }
+            let args = commands::distribute::DistributeArgs {
+                project,
+                version,
+                product: product.as_deref(),
+                platforms,
+                namespace: namespace.as_deref(),
+                package: package.as_deref(),
+                staging: *staging,
+                promote: *promote,
+                no_wait: *no_wait,
+                json: g.json,
+            };
+            commands::distribute::run(&Client::new(g)?, args).await
+        }
+        Command::Distributions { project, version, product } => {
+            check::<trs_core::ProjectName>(project)?;
+            check::<trs_core::Version>(version)?;
+            if let Some(p) = product {
+                check::<trs_core::ProductName>(p)?;
+            }
+            commands::distribute::list(&Client::new(g)?, project, version, product.as_deref(), g.json).await
         }
         Command::Promote { project, version, product, no_wait } => {
             check::<trs_core::ProjectName>(project)?;

@@ -177,6 +177,10 @@ pub enum Change {
         package: String,
         version: String,
     },
+    /// The distributions run on every promotion (with `auto_distribute`) were set.
+    AutoDistributionsSet {
+        distributions: Vec<crate::project::AutoDistribution>,
+    },
     /// A distribution gave up after its retries, or was refused by the registry.
     DistributionFailed {
         platform: String,

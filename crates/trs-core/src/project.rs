@@ -23,6 +23,23 @@ pub struct Project {
     /// Lifecycle dates of release lines (`1.x` → dates), applied to every release of the line.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub lines: BTreeMap<String, LineDates>,
+    /// The distributions the promotion of a release runs when the policy's `auto_distribute`
+    /// is on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub distributions: Vec<AutoDistribution>,
+}
+
+/// A distribution run on every promotion (with `auto_distribute`): to production, or, with
+/// `staging`, the promotion of the staged distribution (staged first if it was not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoDistribution {
+    /// A platform name of trs-distribute (`github`, `pypi`, ...), checked when set.
+    pub platform: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub package: String,
+    #[serde(default)]
+    pub staging: bool,
 }
 
 impl Project {

@@ -169,6 +169,7 @@ mod tests {
             policy: Default::default(),
             product_policies: Default::default(),
             lines: Default::default(),
+            distributions: Vec::new(),
         }
     }
 

@@ -179,6 +179,33 @@ pub trait RegistryClient: Send + Sync {
 
     /// What the platform currently has for `target` (production unless `staging`), or `None`.
     async fn lookup(&self, target: &Target, staging: bool) -> Result<Option<Published>, DistributeError>;
+
+    /// [`RegistryClient::promote`], given what the staging call reported
+    /// ([`Published::details`] of the staging record). Most platforms find the staged
+    /// distribution by its coordinates and need no more; the Maven Central portal knows a
+    /// staged deployment only by the id it returned at upload.
+    async fn promote_recorded(
+        &self,
+        target: &Target,
+        artifacts: &[Artifact],
+        recorded: &serde_json::Value,
+    ) -> Result<Published, DistributeError> {
+        let _ = recorded;
+        self.promote(target, artifacts).await
+    }
+
+    /// [`RegistryClient::lookup`], given what an earlier call for this distribution reported
+    /// ([`Published::details`] of its record), for the same reason as
+    /// [`RegistryClient::promote_recorded`].
+    async fn lookup_recorded(
+        &self,
+        target: &Target,
+        staging: bool,
+        recorded: &serde_json::Value,
+    ) -> Result<Option<Published>, DistributeError> {
+        let _ = recorded;
+        self.lookup(target, staging).await
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,19 @@
 //! OCI registries (Docker Hub-like), through the OCI Distribution API.
 //!
 //! The release files become one OCI artifact in the repository `{namespace}/{package}`: each
-//! file a blob, the empty config blob, and an image manifest whose layers carry the file names
+//! file a blob (and its OpenPGP signature, as `{file}.asc`), the empty config blob, and an image manifest whose layers carry the file names
 //! as `org.opencontainers.image.title` annotations (as `oras` does). The manifest is built
 //! deterministically from the voted files, so its digest identifies exactly those bytes:
 //! staging pushes it under the tag `{version}{suffix}` (the suffix from the platform value),
 //! promotion puts the same manifest bytes, checked by digest, under the tag `{version}`.
+//!
+//! Sign-in follows the registry's `401` challenge: `Basic` (htpasswd registries) gets the
+//! credentials as HTTP basic authentication; `Bearer` (Docker Hub, GHCR, distribution's token
+//! auth) gets the token flow of the distribution spec: the credentials go to the challenge's
+//! realm only, for a token of the challenged scope, which then signs the requests.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -26,13 +32,69 @@ pub const ARTIFACT_TYPE: &str = "application/vnd.trs.release.v1";
 pub const EMPTY_CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 const EMPTY_CONFIG: &[u8] = b"{}";
 const LAYER_MEDIA_TYPE: &str = "application/octet-stream";
+const SIGNATURE_MEDIA_TYPE: &str = "application/pgp-signature";
 const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
 
 /// Pushes releases to an OCI registry.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OciClient {
     endpoint: Endpoint,
     http: reqwest::Client,
+    /// How the registry wants requests signed, once it has said so (holds a secret: never
+    /// formatted).
+    auth: Arc<Mutex<Auth>>,
+}
+
+#[derive(Clone)]
+enum Auth {
+    /// No challenge seen yet: requests go unsigned.
+    Unknown,
+    Basic,
+    /// The last token a token realm gave.
+    Bearer(String),
+}
+
+impl std::fmt::Debug for OciClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OciClient").field("endpoint", &self.endpoint).finish_non_exhaustive()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TokenAnswer {
+    token: Option<String>,
+    access_token: Option<String>,
+}
+
+/// The parameters of a `WWW-Authenticate: Bearer k="v",...` challenge, if it is one.
+fn bearer_challenge(value: &str) -> Option<BTreeMap<String, String>> {
+    let rest = value.trim().strip_prefix("Bearer ")?;
+    let mut params = BTreeMap::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.is_empty() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            value = chars.by_ref().take_while(|c| *c != ',').collect();
+        }
+        params.insert(key.trim().to_ascii_lowercase(), value);
+    }
+    Some(params)
 }
 
 #[derive(Serialize)]
@@ -73,9 +135,35 @@ fn sha256_digest(bytes: &[u8]) -> String {
 }
 
 /// The artifact manifest of `artifacts`, independent of their order.
+/// One layer of the artifact: a release file, or the signature of one.
+struct Layer<'a> {
+    title: String,
+    media_type: &'static str,
+    bytes: &'a Bytes,
+}
+
+/// The layers of `artifacts`, by name: each file, and its signature as `{file}.asc` when the
+/// release has one (so that users of the registry can check the files as users of the
+/// download site do).
+fn layers(artifacts: &[Artifact]) -> Vec<Layer<'_>> {
+    let mut layers: Vec<Layer<'_>> = artifacts
+        .iter()
+        .flat_map(|a| {
+            let file = Layer { title: a.file_name.clone(), media_type: LAYER_MEDIA_TYPE, bytes: &a.bytes };
+            let signature = a.signature.as_ref().map(|bytes| Layer {
+                title: format!("{}.asc", a.file_name),
+                media_type: SIGNATURE_MEDIA_TYPE,
+                bytes,
+            });
+            std::iter::once(file).chain(signature)
+        })
+        .collect();
+    layers.sort_by(|a, b| a.title.cmp(&b.title));
+    layers
+}
+
 fn build_manifest(artifacts: &[Artifact]) -> BuiltManifest {
-    let mut sorted: Vec<&Artifact> = artifacts.iter().collect();
-    sorted.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+    let layers = layers(artifacts);
     let manifest = Manifest {
         schema_version: 2,
         media_type: MANIFEST_MEDIA_TYPE,
@@ -86,13 +174,13 @@ fn build_manifest(artifacts: &[Artifact]) -> BuiltManifest {
             size: EMPTY_CONFIG.len(),
             annotations: BTreeMap::new(),
         },
-        layers: sorted
+        layers: layers
             .iter()
-            .map(|a| Descriptor {
-                media_type: LAYER_MEDIA_TYPE,
-                digest: sha256_digest(&a.bytes),
-                size: a.bytes.len(),
-                annotations: BTreeMap::from([(TITLE_ANNOTATION, a.file_name.as_str())]),
+            .map(|l| Descriptor {
+                media_type: l.media_type,
+                digest: sha256_digest(l.bytes),
+                size: l.bytes.len(),
+                annotations: BTreeMap::from([(TITLE_ANNOTATION, l.title.as_str())]),
             })
             .collect(),
     };
@@ -118,7 +206,7 @@ fn valid_tag(s: &str) -> bool {
 
 impl OciClient {
     pub fn new(endpoint: Endpoint) -> Self {
-        OciClient { endpoint, http: reqwest::Client::new() }
+        OciClient { endpoint, http: reqwest::Client::new(), auth: Arc::new(Mutex::new(Auth::Unknown)) }
     }
 
     fn base(&self) -> &str {
@@ -159,7 +247,10 @@ impl OciClient {
     }
 
     fn request(&self, method: Method, url: &str) -> RequestBuilder {
-        let request = self.http.request(method, url);
+        self.http.request(method, url)
+    }
+
+    fn with_basic_auth(&self, request: RequestBuilder) -> RequestBuilder {
         let credentials = &self.endpoint.credentials;
         match (&credentials.username, credentials.expose()) {
             (Some(user), Some(secret)) => request.basic_auth(user, Some(secret)),
@@ -167,8 +258,63 @@ impl OciClient {
         }
     }
 
+    fn sign(&self, request: RequestBuilder, auth: &Auth) -> RequestBuilder {
+        match auth {
+            Auth::Unknown => request,
+            Auth::Basic => self.with_basic_auth(request),
+            Auth::Bearer(token) => request.bearer_auth(token),
+        }
+    }
+
+    /// Sends `request` signed as the registry asked; on a `401` challenge it has not met yet
+    /// (or a token that no longer covers the scope), signs as challenged and sends it once more.
     async fn send(&self, context: &str, request: RequestBuilder) -> Result<Response, DistributeError> {
-        request.send().await.map_err(|e| DistributeError::from_reqwest(context, e))
+        let retry = request.try_clone();
+        let auth = self.auth.lock().expect("auth lock").clone();
+        let response = self.sign(request, &auth).send().await.map_err(|e| DistributeError::from_reqwest(context, e))?;
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let challenge = response.headers().get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let next = if let Some(params) = bearer_challenge(challenge) {
+            Auth::Bearer(self.fetch_token(context, &params).await?)
+        } else if challenge.trim_start().starts_with("Basic") && !matches!(auth, Auth::Basic) {
+            Auth::Basic
+        } else {
+            return Ok(response);
+        };
+        let Some(retry) = retry else { return Ok(response) };
+        let retry = self.sign(retry, &next);
+        *self.auth.lock().expect("auth lock") = next;
+        retry.send().await.map_err(|e| DistributeError::from_reqwest(context, e))
+    }
+
+    /// A token from the challenge's realm, for its service and scope, signed in with the
+    /// credentials (anonymous without them).
+    async fn fetch_token(
+        &self,
+        context: &str,
+        challenge: &BTreeMap<String, String>,
+    ) -> Result<String, DistributeError> {
+        let context = format!("{context}: getting a registry token");
+        let realm = challenge
+            .get("realm")
+            .ok_or_else(|| DistributeError::Refused(format!("{context}: the Bearer challenge names no realm")))?;
+        let mut request = self.with_basic_auth(self.http.get(realm));
+        for key in ["service", "scope"] {
+            if let Some(value) = challenge.get(key) {
+                request = request.query(&[(key, value)]);
+            }
+        }
+        let response = request.send().await.map_err(|e| DistributeError::from_reqwest(&context, e))?;
+        if !response.status().is_success() {
+            return Err(Self::fail(&context, response).await);
+        }
+        let answer: TokenAnswer = response.json().await.map_err(|e| DistributeError::from_reqwest(&context, e))?;
+        answer
+            .token
+            .or(answer.access_token)
+            .ok_or_else(|| DistributeError::Refused(format!("{context}: the realm's answer has no token")))
     }
 
     async fn fail(context: &str, response: Response) -> DistributeError {
@@ -326,8 +472,8 @@ impl RegistryClient for OciClient {
             return Ok(self.published(target, &repository, &tag, &manifest.digest, true));
         }
         self.push_blob(&repository, "the empty config", &Bytes::from_static(EMPTY_CONFIG)).await?;
-        for artifact in artifacts {
-            self.push_blob(&repository, &artifact.file_name, &artifact.bytes).await?;
+        for layer in layers(artifacts) {
+            self.push_blob(&repository, &layer.title, layer.bytes).await?;
         }
         self.put_manifest(&repository, &tag, &manifest.bytes, MANIFEST_MEDIA_TYPE, &manifest.digest).await?;
         tracing::info!(repository, tag, digest = manifest.digest, "pushed OCI artifact");
@@ -391,6 +537,25 @@ mod tests {
         assert_eq!(json["artifactType"], ARTIFACT_TYPE);
         assert_eq!(json["layers"][0]["annotations"][TITLE_ANNOTATION], "a.tar.gz");
         assert_eq!(json["config"]["digest"], sha256_digest(b"{}"));
+
+        let mut signed = artifact("a.tar.gz", b"a");
+        signed.signature = Some(Bytes::from_static(b"-----BEGIN PGP SIGNATURE-----"));
+        let d = build_manifest(&[signed]);
+        let json: serde_json::Value = serde_json::from_slice(&d.bytes).unwrap();
+        assert_eq!(json["layers"][1]["annotations"][TITLE_ANNOTATION], "a.tar.gz.asc");
+        assert_eq!(json["layers"][1]["mediaType"], SIGNATURE_MEDIA_TYPE);
+    }
+
+    #[test]
+    fn bearer_challenges_are_parsed() {
+        let c = bearer_challenge(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:apache/foo:pull,push""#,
+        )
+        .unwrap();
+        assert_eq!(c["realm"], "https://auth.docker.io/token");
+        assert_eq!(c["service"], "registry.docker.io");
+        assert_eq!(c["scope"], "repository:apache/foo:pull,push");
+        assert!(bearer_challenge(r#"Basic realm="trs""#).is_none());
     }
 
     #[test]

@@ -25,6 +25,7 @@ use std::time::Duration;
 /// The user name that tells PyPI the password is an API token.
 const TOKEN_USER: &str = "__token__";
 
+#[derive(Debug)]
 pub struct PypiClient {
     endpoint: Endpoint,
     http: reqwest::Client,
@@ -57,7 +58,7 @@ impl PypiClient {
         let existing = self.index_files(&index, &target.package).await?;
         let mut reports = Vec::new();
         for dist in &dists {
-            let uploaded = match check_existing(&existing, dist)? {
+            let uploaded = match self.check_existing(&existing, dist).await? {
                 Presence::Same => false,
                 Presence::Absent => self.send(&index, upload_url, dist).await?,
             };
@@ -89,7 +90,7 @@ impl PypiClient {
             && body.to_ascii_lowercase().contains("already exist")
         {
             let files = self.index_files(index, &dist.name).await?;
-            match check_existing(&files, dist)? {
+            match self.check_existing(&files, dist).await? {
                 Presence::Same => return Ok(false),
                 Presence::Absent => {}
             }
@@ -101,20 +102,7 @@ impl PypiClient {
     async fn index_files(&self, index: &Index, project: &str) -> Result<BTreeMap<String, IndexFile>, DistributeError> {
         let url = index.simple_url(project)?;
         let context = format!("look-up of {project} in {}", index.base);
-        let get = |authorized: bool| {
-            let request = self
-                .http
-                .get(url.clone())
-                .header(reqwest::header::ACCEPT, "application/vnd.pypi.simple.v1+json, text/html;q=0.1");
-            if authorized { self.authorized(request) } else { request }
-        };
-        // Public indexes need no credentials to be read; private ones ask for them.
-        let mut response = get(false).send().await.map_err(|e| DistributeError::from_reqwest(&context, e))?;
-        if matches!(response.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
-            && self.endpoint.credentials.expose().is_some()
-        {
-            response = get(true).send().await.map_err(|e| DistributeError::from_reqwest(&context, e))?;
-        }
+        let response = self.read(url, "application/vnd.pypi.simple.v1+json, text/html;q=0.1", &context).await?;
         let status = response.status();
         if status == StatusCode::NOT_FOUND {
             return Ok(BTreeMap::new());
@@ -131,20 +119,56 @@ impl PypiClient {
         }
         let listed = if is_json { parse_simple_json(&body) } else { Ok(parse_simple_html(&body)) }
             .map_err(|e| DistributeError::Refused(format!("{context}: unreadable index page: {e}")))?;
-        let mut files = BTreeMap::new();
-        for mut file in listed {
-            file.url = page_url.join(&file.url).map(String::from).unwrap_or(file.url);
-            if file.sha256.is_none() {
-                // An index that publishes no digests: the bytes themselves are the answer.
-                file.sha256 = Some(self.download_sha256(&file.url, &context).await?);
-            }
-            files.insert(file.filename.clone(), file);
+        Ok(listed
+            .into_iter()
+            .map(|mut file| {
+                file.url = page_url.join(&file.url).map(String::from).unwrap_or(file.url);
+                (file.filename.clone(), file)
+            })
+            .collect())
+    }
+
+    /// Whether the index's `files` hold `dist`: absent, or there with the same bytes (other
+    /// bytes are a [`DistributeError::DigestMismatch`]).
+    async fn check_existing(
+        &self,
+        files: &BTreeMap<String, IndexFile>,
+        dist: &Dist<'_>,
+    ) -> Result<Presence, DistributeError> {
+        let Some(file) = files.get(&dist.artifact.file_name) else { return Ok(Presence::Absent) };
+        let sha256 = match &file.sha256 {
+            Some(sha256) => sha256.clone(),
+            // An index that publishes no digests: the bytes themselves are the answer.
+            None => self.download_sha256(&file.url, &format!("download of {}", file.filename)).await?,
+        };
+        if sha256.eq_ignore_ascii_case(&dist.sha256) {
+            return Ok(Presence::Same);
         }
-        Ok(files)
+        Err(DistributeError::DigestMismatch(format!(
+            "{} is already on the index with SHA-256 {sha256}, the release's is {}; PyPI files are never replaced",
+            dist.artifact.file_name, dist.sha256
+        )))
+    }
+
+    /// GETs `url` from an index. Public indexes need no credentials to be read, and their files
+    /// may be served from another host, so they are sent only when the index asks for them.
+    async fn read(&self, url: Url, accept: &str, context: &str) -> Result<reqwest::Response, DistributeError> {
+        let get = |authorized: bool| {
+            let request = self.http.get(url.clone()).header(reqwest::header::ACCEPT, accept);
+            if authorized { self.authorized(request) } else { request }
+        };
+        let response = get(false).send().await.map_err(|e| DistributeError::from_reqwest(context, e))?;
+        if matches!(response.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+            && self.endpoint.credentials.expose().is_some()
+        {
+            return get(true).send().await.map_err(|e| DistributeError::from_reqwest(context, e));
+        }
+        Ok(response)
     }
 
     async fn download_sha256(&self, url: &str, context: &str) -> Result<String, DistributeError> {
-        let response = self.http.get(url).send().await.map_err(|e| DistributeError::from_reqwest(context, e))?;
+        let url = Url::parse(url).map_err(|e| DistributeError::Refused(format!("{context}: bad URL {url:?}: {e}")))?;
+        let response = self.read(url, "*/*", context).await?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| DistributeError::from_reqwest(context, e))?;
         if !status.is_success() {
@@ -199,7 +223,7 @@ impl RegistryClient for PypiClient {
         let staging = Index::new(self.upload_url(true)?)?;
         let staged = self.index_files(&staging, &target.package).await?;
         for dist in distributions_of(target, artifacts)? {
-            if check_existing(&staged, &dist)? == Presence::Absent {
+            if self.check_existing(&staged, &dist).await? == Presence::Absent {
                 return Err(DistributeError::Refused(format!(
                     "{} is not on the staging index {}: stage the release before promoting it",
                     dist.artifact.file_name, staging.base
@@ -429,19 +453,6 @@ enum Presence {
     Same,
 }
 
-fn check_existing(files: &BTreeMap<String, IndexFile>, dist: &Dist<'_>) -> Result<Presence, DistributeError> {
-    let Some(file) = files.get(&dist.artifact.file_name) else { return Ok(Presence::Absent) };
-    match file.sha256.as_deref() {
-        Some(sha256) if sha256.eq_ignore_ascii_case(&dist.sha256) => Ok(Presence::Same),
-        other => Err(DistributeError::DigestMismatch(format!(
-            "{} is already on the index with SHA-256 {}, the release's is {}; PyPI files are never replaced",
-            dist.artifact.file_name,
-            other.unwrap_or("unknown"),
-            dist.sha256
-        ))),
-    }
-}
-
 /// The core metadata (PKG-INFO / METADATA): email-style headers, then the description.
 #[derive(Debug, Clone, Default)]
 struct CoreMetadata {
@@ -497,10 +508,15 @@ impl CoreMetadata {
         let mut headers: Vec<(String, String)> = Vec::new();
         for line in head.lines() {
             if line.starts_with([' ', '\t']) {
-                // A folded line continues the previous header's value.
+                // A folded line continues the previous header's value; old tools indent a
+                // multi-line Description by 8 columns (or 7 and a `|`), which is not part of it.
                 if let Some((_, value)) = headers.last_mut() {
+                    let unfolded = match line.strip_prefix("       |") {
+                        Some(rest) => rest,
+                        None => line.strip_prefix("        ").unwrap_or(line.trim_start()),
+                    };
                     value.push('\n');
-                    value.push_str(line.trim_start_matches(' ').strip_prefix("       |").unwrap_or(line.trim()));
+                    value.push_str(unfolded.trim_end());
                 }
             } else if let Some((name, value)) = line.split_once(':') {
                 headers.push((name.trim().to_string(), value.trim().to_string()));
@@ -616,28 +632,23 @@ fn unix_seconds(rfc3339: &str) -> Option<i64> {
 /// A PEP 503 HTML project page: one anchor per file, the digest in the link's fragment. The
 /// format is a flat list of `<a href="...">file</a>`, so a scan for anchors reads it whole.
 fn parse_simple_html(body: &str) -> Vec<IndexFile> {
+    // ASCII lowercasing keeps every byte offset, so `lower` finds and `body` gives the text.
+    let lower = body.to_ascii_lowercase();
     let mut files = Vec::new();
-    let mut rest = body;
-    while let Some(start) = find_ignore_case(rest, "<a ") {
-        rest = &rest[start + 3..];
-        let Some(tag_end) = rest.find('>') else { break };
-        let attributes = &rest[..tag_end];
-        let after = &rest[tag_end + 1..];
-        let Some(text_end) = find_ignore_case(after, "</a>") else { break };
-        let text = unescape(after[..text_end].trim());
-        rest = &after[text_end..];
-        let Some(href) = attribute(attributes, "href") else { continue };
+    let mut at = 0;
+    while let Some(start) = lower[at..].find("<a ").map(|i| at + i + 3) {
+        let Some(tag_end) = lower[start..].find('>').map(|i| start + i) else { break };
+        let Some(text_end) = lower[tag_end..].find("</a>").map(|i| tag_end + i) else { break };
+        at = text_end;
+        let Some(href) = attribute(&body[start..tag_end], "href") else { continue };
         let href = unescape(&href);
         let (url, fragment) = href.split_once('#').unwrap_or((&href, ""));
+        let text = unescape(body[tag_end + 1..text_end].trim());
         let filename = if text.is_empty() { url.rsplit('/').next().unwrap_or_default().to_string() } else { text };
         let sha256 = fragment.strip_prefix("sha256=").map(str::to_ascii_lowercase);
         files.push(IndexFile { filename, url: url.to_string(), sha256, upload_time: None });
     }
     files
-}
-
-fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
-    haystack.to_ascii_lowercase().find(needle)
 }
 
 fn attribute(attributes: &str, name: &str) -> Option<String> {
@@ -740,6 +751,9 @@ mod tests {
             "Metadata-Version: 2.1\nName: apache-foo\nVersion: 1.0.0\nClassifier: A\nClassifier: B\n\
              Project-URL: Home, https://x\nX-Unknown: y\n\nThe description.\n",
         );
+        let folded =
+            CoreMetadata::parse("Name: a\nDescription: first\n        second\n          indented\n       |third\n");
+        assert_eq!(folded.get("Description"), Some("first\nsecond\n  indented\nthird"));
         let (name, version) = m.name_and_version().unwrap();
         assert_eq!((name.as_str(), version.to_string().as_str()), ("apache-foo", "1.0.0"));
         let fields = m.form_fields();

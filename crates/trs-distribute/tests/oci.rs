@@ -25,6 +25,8 @@ struct Registry {
     dir: TempDir,
     port: u16,
     child: Option<Child>,
+    /// The `auth:` section of its configuration.
+    auth: String,
 }
 
 fn free_port() -> u16 {
@@ -32,6 +34,7 @@ fn free_port() -> u16 {
 }
 
 impl Registry {
+    /// A registry with htpasswd (bcrypt) basic authentication.
     fn start() -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let htpasswd = Command::new("htpasswd")
@@ -40,7 +43,20 @@ impl Registry {
             .expect("htpasswd (apache2-utils) is installed by test.sh");
         assert!(htpasswd.status.success());
         std::fs::write(dir.path().join("htpasswd"), htpasswd.stdout).unwrap();
-        let mut registry = Registry { port: free_port(), dir, child: None };
+        let auth = format!("  htpasswd:\n    realm: trs-test\n    path: {}\n", dir.path().join("htpasswd").display());
+        let mut registry = Registry { port: free_port(), dir, child: None, auth };
+        registry.run();
+        registry
+    }
+
+    /// A registry with token authentication: tokens from `realm`, signed by the key of `cert`.
+    fn start_with_token_auth(realm: &str, cert: &Path) -> Registry {
+        let auth = format!(
+            "  token:\n    realm: {realm}\n    service: {TOKEN_SERVICE}\n    issuer: {TOKEN_ISSUER}\n    \
+             rootcertbundle: {}\n",
+            cert.display()
+        );
+        let mut registry = Registry { port: free_port(), dir: tempfile::tempdir().unwrap(), child: None, auth };
         registry.run();
         registry
     }
@@ -52,11 +68,10 @@ impl Registry {
     fn run(&mut self) {
         let config = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n\
-             http:\n  addr: 127.0.0.1:{}\n  secret: trs-test-secret\n\
-             auth:\n  htpasswd:\n    realm: trs-test\n    path: {}\n",
+             http:\n  addr: 127.0.0.1:{}\n  secret: trs-test-secret\nauth:\n{}",
             self.storage().display(),
             self.port,
-            self.dir.path().join("htpasswd").display()
+            self.auth
         );
         let config_path = self.dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
@@ -195,7 +210,9 @@ async fn staging_pushes_an_artifact_under_the_staging_tag_and_promotion_retags_i
     let registry = Registry::start();
     let client = registry.client();
     let reader = Reader::new(&registry);
-    let files = release("one");
+    let mut files = release("one");
+    let signature = Bytes::from_static(b"-----BEGIN PGP SIGNATURE-----\n\n...\n-----END PGP SIGNATURE-----\n");
+    files[0].signature = Some(signature.clone());
 
     assert!(client.lookup(&target(), true).await.unwrap().is_none());
     let staged = client.upload(&target(), &files, true).await.unwrap();
@@ -209,15 +226,20 @@ async fn staging_pushes_an_artifact_under_the_staging_tag_and_promotion_retags_i
     assert_eq!(manifest["artifactType"], ARTIFACT_TYPE);
     assert_eq!(manifest["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
     // Each file is a layer named by its title annotation, and the blob holds exactly its bytes.
+    // The signature travels with its file, as `{file}.asc`.
     let layers = manifest["layers"].as_array().unwrap();
-    assert_eq!(layers.len(), 2);
-    for file in &files {
+    assert_eq!(layers.len(), 3);
+    let expected = files
+        .iter()
+        .map(|f| (f.file_name.clone(), f.bytes.clone()))
+        .chain([("foo-1.2.0.tar.gz.asc".to_string(), signature)]);
+    for (name, bytes) in expected {
         let layer = layers
             .iter()
-            .find(|l| l["annotations"]["org.opencontainers.image.title"] == file.file_name.as_str())
-            .unwrap_or_else(|| panic!("no layer for {}", file.file_name));
+            .find(|l| l["annotations"]["org.opencontainers.image.title"] == name.as_str())
+            .unwrap_or_else(|| panic!("no layer for {name}"));
         let blob = reader.get(&format!("blobs/{}", layer["digest"].as_str().unwrap())).await;
-        assert_eq!(blob.bytes().await.unwrap(), file.bytes);
+        assert_eq!(blob.bytes().await.unwrap(), bytes);
     }
     assert!(client.lookup(&target(), false).await.unwrap().is_none(), "staging is not production");
 
@@ -368,4 +390,154 @@ async fn wrong_credentials_are_refused_and_no_secret_reaches_an_error_or_debug_o
         assert!(!text.contains(wrong) && !text.contains(SECRET), "{text}");
     }
     assert!(registry.snapshot().keys().all(|p| !p.to_string_lossy().contains("_manifests")));
+}
+
+const TOKEN_SERVICE: &str = "trs-test-registry";
+const TOKEN_ISSUER: &str = "trs-test-issuer";
+
+/// A token realm as distribution's token auth expects one: checks the basic credentials and
+/// answers a JWT (RS256, signed with `openssl`, the certificate in `x5c`) granting the asked
+/// repository scope. Counts the tokens it gave.
+struct TokenRealm {
+    dir: TempDir,
+    port: u16,
+    issued: Arc<AtomicUsize>,
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl TokenRealm {
+    async fn start() -> TokenRealm {
+        let dir = tempfile::tempdir().unwrap();
+        let status = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=trs-test-token"])
+            .arg("-keyout")
+            .arg(dir.path().join("key.pem"))
+            .arg("-out")
+            .arg(dir.path().join("cert.pem"))
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success());
+        let der = Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(dir.path().join("cert.pem"))
+            .output()
+            .unwrap()
+            .stdout;
+        let issued = Arc::new(AtomicUsize::new(0));
+        let key = dir.path().join("key.pem");
+        let x5c = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(der)
+        };
+        let counter = issued.clone();
+        let app = axum::Router::new().route(
+            "/token",
+            axum::routing::get(
+                move |headers: axum::http::HeaderMap,
+                      axum::extract::Query(query): axum::extract::Query<BTreeMap<String, String>>| {
+                    let (key, x5c, counter) = (key.clone(), x5c.clone(), counter.clone());
+                    async move {
+                        use axum::response::IntoResponse;
+                        let expected = {
+                            use base64::Engine;
+                            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{SECRET}")))
+                        };
+                        if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+                            return (axum::http::StatusCode::UNAUTHORIZED, "bad credentials").into_response();
+                        }
+                        let access: Vec<serde_json::Value> = query
+                            .get("scope")
+                            .into_iter()
+                            .flat_map(|s| s.split(' '))
+                            .filter_map(|scope| {
+                                let mut parts = scope.splitn(3, ':');
+                                let (kind, name, actions) = (parts.next()?, parts.next()?, parts.next()?);
+                                Some(serde_json::json!({"type": kind, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}))
+                            })
+                            .collect();
+                        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+                        let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [x5c]});
+                        let claims = serde_json::json!({
+                            "iss": TOKEN_ISSUER, "sub": USER, "aud": query.get("service"),
+                            "exp": now + 300, "nbf": now - 10, "iat": now - 10,
+                            "jti": format!("t{}", counter.fetch_add(1, Ordering::SeqCst)), "access": access,
+                        });
+                        let input = format!("{}.{}", b64url(header.to_string().as_bytes()), b64url(claims.to_string().as_bytes()));
+                        let mut sign = Command::new("openssl")
+                            .args(["dgst", "-sha256", "-sign"])
+                            .arg(&key)
+                            .stdin(Stdio::piped())
+                            .stdout(Stdio::piped())
+                            .spawn()
+                            .unwrap();
+                        use std::io::Write;
+                        sign.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+                        let signature = sign.wait_with_output().unwrap().stdout;
+                        let token = format!("{input}.{}", b64url(&signature));
+                        axum::Json(serde_json::json!({"token": token, "expires_in": 300})).into_response()
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        TokenRealm { dir, port, issued }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/token", self.port)
+    }
+
+    fn cert(&self) -> PathBuf {
+        self.dir.path().join("cert.pem")
+    }
+}
+
+#[tokio::test]
+async fn a_registry_with_token_auth_is_signed_in_with_a_token_from_its_realm() {
+    let realm = TokenRealm::start().await;
+    let registry = Registry::start_with_token_auth(&realm.url(), &realm.cert());
+    let client = registry.client();
+    let files = release("one");
+    let staged = client.upload(&target(), &files, true).await.unwrap();
+    client.promote(&target(), &files).await.unwrap();
+    assert!(realm.issued.load(Ordering::SeqCst) >= 1);
+
+    // Read back with a token of our own: both tags point at the staged manifest.
+    let token: serde_json::Value = reqwest::Client::new()
+        .get(realm.url())
+        .query(&[("service", TOKEN_SERVICE), ("scope", "repository:apache/foo:pull")])
+        .basic_auth(USER, Some(SECRET))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap();
+    for tag in [staging_tag(), "1.2.0".to_string()] {
+        let response = reqwest::Client::new()
+            .get(format!("{}/v2/apache/foo/manifests/{tag}", registry.url()))
+            .header("accept", MANIFEST_MEDIA_TYPE)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{tag}");
+        assert_eq!(response.headers()["docker-content-digest"], staged.details["digest"].as_str().unwrap());
+    }
+
+    let wrong = client_for(&registry.url(), "wrong-s3cr3t-value");
+    let err = wrong.upload(&target(), &files, true).await.unwrap_err();
+    assert!(matches!(err, DistributeError::Refused(_)), "{err:?}");
+    assert!(err.to_string().contains("token"), "{err}");
+    assert!(!format!("{err:?} {client:?}").contains("s3cr3t"));
 }

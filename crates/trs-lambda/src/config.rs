@@ -33,6 +33,9 @@ pub struct Config {
     /// The EventBridge bus the stream function forwards committed events to
     /// (`TRS_EVENT_BUS`; read by the stream function only).
     pub event_bus: Option<String>,
+    /// The AWS Secrets Manager secret (name or ARN) holding the package registries'
+    /// endpoints and credentials (`TRS_REGISTRY_SECRET`; read by the promote function).
+    pub registry_secret: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -79,6 +82,7 @@ impl Config {
             verify_queue_url: var("TRS_VERIFY_QUEUE_URL"),
             promote_queue_url: var("TRS_PROMOTE_QUEUE_URL"),
             event_bus: var("TRS_EVENT_BUS"),
+            registry_secret: var("TRS_REGISTRY_SECRET"),
         })
     }
 }

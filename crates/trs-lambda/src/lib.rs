@@ -11,6 +11,7 @@
 pub mod config;
 pub mod events;
 pub mod outbox;
+pub mod registries;
 pub mod stores;
 
 pub use config::{Backend, Config, ConfigError};

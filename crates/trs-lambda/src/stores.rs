@@ -15,6 +15,8 @@ pub enum InitError {
     Config(#[from] crate::config::ConfigError),
     #[error("cannot open the stores: {0}")]
     Stores(String),
+    #[error("{0}")]
+    Secret(String),
 }
 
 pub type Stores = (Arc<dyn ItemStore>, Arc<dyn BlobStore>);
@@ -60,6 +62,17 @@ pub async fn open(config: Config) -> Result<Environment, InitError> {
             }
             app
         }
+    };
+    let mut app = app;
+    app.registries = match &config.registry_secret {
+        Some(secret) => {
+            let sdk = match &aws {
+                Some(sdk) => sdk.clone(),
+                None => trs_storage_aws::sdk_config(None).await,
+            };
+            crate::registries::load_registries(&sdk, secret).await?
+        }
+        None => trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok()),
     };
     Ok(Environment { config, app, aws })
 }

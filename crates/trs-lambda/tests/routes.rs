@@ -29,6 +29,8 @@ fn functions() -> Vec<(&'static str, Router<App>)> {
         ("Upload", trs_function_upload::routes()),
         ("Verify", trs_function_verify::routes()),
         ("Promote", trs_function_promote::routes()),
+        // Distribution runs in the promote function: it holds the registry secret.
+        ("Promote", trs_function_distribute::routes()),
         ("Vote", trs_function_vote::routes()),
         ("Lifecycle", trs_function_lifecycle::routes()),
         ("Stream", trs_function_stream::routes()),

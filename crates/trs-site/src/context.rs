@@ -702,6 +702,13 @@ fn describe(change: &Change) -> Option<String> {
         Change::DistributionPromoted { platform, package, version, .. } => {
             format!("{platform}: {package} {version} promoted from staging")
         }
+        Change::AutoDistributionsSet { distributions } if distributions.is_empty() => {
+            "automatic distribution turned off".into()
+        }
+        Change::AutoDistributionsSet { distributions } => format!(
+            "distributed automatically on promotion to {}",
+            distributions.iter().map(|d| format!("{} ({})", d.platform, d.package)).collect::<Vec<_>>().join(", ")
+        ),
         Change::DistributionFailed { platform, package, version, error, .. } => {
             format!("{platform}: {package} {version} failed: {error}")
         }

@@ -13,11 +13,13 @@
 //! one, only once the release is current, and a staged distribution is promoted only if its
 //! staged revision key is the release's voted revision key.
 
+pub mod auto;
 pub mod record;
 pub mod registries;
 pub mod rules;
 pub mod run;
 
+pub use auto::{on_promotion, set_auto_distributions};
 pub use record::{DistributionRecord, list_records};
 pub use registries::{Backoff, Registries};
 pub use rules::DistributionSpec;

@@ -42,6 +42,22 @@ impl Registries {
         Registries { clients: trs_distribute::clients(endpoints), secrets, backoff: Backoff::default() }
     }
 
+    /// The registries named by variables read through `var` (the environment of `trs serve`,
+    /// or the registry secret on AWS): each platform's endpoint
+    /// (`trs_distribute::config::endpoint_vars`), and the retry policy from
+    /// `TRS_DISTRIBUTE_ATTEMPTS` and `TRS_DISTRIBUTE_BACKOFF_MS` (the first wait).
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Self {
+        let mut registries = Self::from_endpoints(trs_distribute::endpoints_from(&var));
+        let number = |name: &str| var(name).and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(n) = number("TRS_DISTRIBUTE_ATTEMPTS") {
+            registries.backoff.attempts = n.clamp(1, 20) as u32;
+        }
+        if let Some(ms) = number("TRS_DISTRIBUTE_BACKOFF_MS") {
+            registries.backoff.base = Duration::from_millis(ms.min(600_000));
+        }
+        registries
+    }
+
     /// Adds (or replaces) one platform's client; `secret` is what it must never show.
     pub fn with_client(mut self, client: Arc<dyn RegistryClient>, secret: Option<&str>) -> Self {
         self.secrets.extend(secret.map(str::to_string));

@@ -39,6 +39,8 @@ pub fn build(
     let (tx, rx) = mpsc::unbounded_channel();
     let mut app = App::new(stores.items, stores.blobs);
     app.notifier = Arc::new(ChannelNotifier(tx));
+    // Package registries and their credentials from the environment (docs/distribute.md).
+    app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
     let ndjson = super::ndjson_sink::NdjsonSink::open(data)
         .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?;
     // Every committed event also goes to the site publisher (after the event file).
@@ -51,6 +53,7 @@ pub fn build(
         .merge(trs_function_upload::routes())
         .merge(trs_function_verify::routes())
         .merge(trs_function_promote::routes())
+        .merge(trs_function_distribute::routes())
         .merge(trs_function_vote::routes())
         .merge(trs_function_lifecycle::routes())
         .merge(trs_function_stream::routes())

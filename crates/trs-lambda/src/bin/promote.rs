@@ -1,8 +1,13 @@
-//! The promote function on Lambda: queues promotions over the HTTP API, runs promote tasks from its SQS queue.
+//! The promote function on Lambda: queues promotions and distributions over the HTTP API,
+//! runs promote and distribute tasks from its SQS queue (with the registry secret).
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     trs_lambda::init_tracing();
-    trs_lambda::run(|env| Ok(trs_lambda::Function::new(env.app.clone()).http(trs_function_promote::routes()).tasks()))
-        .await
+    trs_lambda::run(|env| {
+        Ok(trs_lambda::Function::new(env.app.clone())
+            .http(trs_function_promote::routes().merge(trs_function_distribute::routes()))
+            .tasks())
+    })
+    .await
 }

@@ -1,0 +1,175 @@
+//! `trs distribute` asks for distributions to package registries and follows the task step by
+//! step (one step per platform); `trs distributions` lists a release's distribution records.
+
+use crate::client::Client;
+use crate::commands::task;
+use crate::error::{CliResult, failed};
+use crate::output;
+use serde_json::{Value, json};
+use std::io::IsTerminal;
+
+pub struct DistributeArgs<'a> {
+    pub project: &'a str,
+    pub version: &'a str,
+    pub product: Option<&'a str>,
+    pub platforms: &'a [trs_distribute::PlatformName],
+    pub namespace: Option<&'a str>,
+    pub package: Option<&'a str>,
+    pub staging: bool,
+    pub promote: bool,
+    pub no_wait: bool,
+    pub json: bool,
+}
+
+pub async fn run(client: &Client, a: DistributeArgs<'_>) -> CliResult<()> {
+    // The package is named after the product, or the project, unless given.
+    let package = a.package.or(a.product).unwrap_or(a.project);
+    let distributions: Vec<Value> = a
+        .platforms
+        .iter()
+        .map(|p| {
+            json!({"platform": p, "namespace": a.namespace, "package": package, "staging": a.staging, "promote": a.promote})
+        })
+        .collect();
+    let path = format!("/api/v1/projects/{}/releases/{}/distributions", a.project, a.version);
+    let queued: Value = client.post(&path, &json!({"product": a.product, "distributions": distributions})).await?;
+    let id = queued["id"].as_str().unwrap_or_default().to_string();
+    if a.no_wait {
+        if a.json {
+            output::json(&queued);
+        } else {
+            println!("distribution queued as task {id} (`trs task show {id}` follows it)");
+        }
+        return Ok(());
+    }
+    if !a.json {
+        eprintln!("distribution queued as task {id} (`trs task show {id}` shows it at any time)");
+    }
+    let show_progress = !a.json && std::io::stderr().is_terminal();
+    let done = task::wait(client, &id, "distribution", show_progress, !a.json).await?;
+    if a.json {
+        output::json(&done);
+    } else {
+        for d in done["result"]["distributions"].as_array().cloned().unwrap_or_default() {
+            println!(
+                "{}: {} (revision {}){}",
+                d["label"].as_str().unwrap_or("?"),
+                d["status"].as_str().unwrap_or("?"),
+                d["revision_key"].as_str().unwrap_or("?"),
+                d["web_url"].as_str().map(|u| format!(" {u}")).unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) if s.is_empty() => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `trs distributions PROJECT VERSION`: every record with every field.
+pub async fn list(client: &Client, project: &str, version: &str, product: Option<&str>, json: bool) -> CliResult<()> {
+    let query = product.map(|p| format!("?product={p}")).unwrap_or_default();
+    let answer: Value =
+        client.get(&format!("/api/v1/projects/{project}/releases/{version}/distributions{query}")).await?;
+    if json {
+        output::json(&answer);
+        return Ok(());
+    }
+    let records = answer["distributions"].as_array().ok_or_else(|| failed("unexpected answer: no distributions"))?;
+    if records.is_empty() {
+        println!("no distributions of {}", answer["release"].as_str().unwrap_or("?"));
+        return Ok(());
+    }
+    let header = ["PLATFORM", "NAMESPACE", "PACKAGE", "VERSION", "STAGING", "PENDING", "RETRIES", "UPLOADED", "BY"];
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            vec![
+                text(&r["platform"]),
+                text(&r["namespace"]),
+                text(&r["package"]),
+                text(&r["version"]),
+                text(&r["staging"]),
+                text(&r["pending"]),
+                text(&r["retries"]),
+                r["upload_date"].as_i64().map(trs_app::time_text::rfc3339).unwrap_or_else(|| "-".into()),
+                text(&r["created_by"]),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |cells: Vec<String>| {
+        cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string()
+    };
+    println!("{}", line(header.iter().map(|h| h.to_string()).collect()));
+    for (row, r) in rows.into_iter().zip(records) {
+        println!("{}", line(row));
+        println!("    staged revision      {}", text(&r["staged_revision_key"]));
+        println!("    production revision  {}", text(&r["production_revision_key"]));
+        println!("    api url              {}", text(&r["api_url"]));
+        println!("    web url              {}", text(&r["web_url"]));
+        if !r["last_error"].is_null() {
+            println!("    last error           {}", text(&r["last_error"]));
+        }
+    }
+    Ok(())
+}
+
+/// `platform=github,namespace=apache,package=foo,staging` as the API's JSON.
+fn parse_auto(text: &str) -> CliResult<Value> {
+    let mut out = serde_json::Map::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('=') {
+            Some((k @ ("platform" | "namespace" | "package"), v)) => {
+                out.insert(k.into(), Value::String(v.into()));
+            }
+            None if part == "staging" => {
+                out.insert("staging".into(), Value::Bool(true));
+            }
+            _ => {
+                return Err(crate::error::CliError::Usage(format!(
+                    "--set {text:?}: {part:?} is not platform=, namespace=, package= or staging"
+                )));
+            }
+        }
+    }
+    for needed in ["platform", "package"] {
+        if !out.contains_key(needed) {
+            return Err(crate::error::CliError::Usage(format!("--set {text:?} needs {needed}=")));
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+/// `trs project distributions PROJECT [--set ...]... [--clear]`
+pub async fn auto(client: &Client, project: &str, set: &[String], clear: bool, json: bool) -> CliResult<()> {
+    let path = format!("/api/v1/projects/{project}/distributions");
+    let answer: Value = if set.is_empty() && !clear {
+        client.get(&path).await?
+    } else {
+        let list = set.iter().map(|s| parse_auto(s)).collect::<CliResult<Vec<_>>>()?;
+        client.post(&path, &json!({"distributions": list})).await?
+    };
+    if json {
+        output::json(&answer);
+        return Ok(());
+    }
+    let list = answer["distributions"].as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        println!("{project}: no distributions on promotion");
+    }
+    for d in list {
+        let ns = d["namespace"].as_str().map(|n| format!("{n}/")).unwrap_or_default();
+        let how = if d["staging"].as_bool() == Some(true) { "promote the staged distribution" } else { "production" };
+        println!("{} {ns}{}: {how}", text(&d["platform"]), text(&d["package"]));
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! The distribute function: a signed call checks the distribution rules and queues one
+//! tracked task (see `trs_app::distribute`); anyone may list a release's distribution
+//! records. A thin adapter; the task runs wherever tasks run.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use trs_app::distribute::{self, DistributionSpec};
+use trs_app::{App, AppError};
+use trs_http::{ApiResult, ProductOnly, Query, SignedCall, release_id};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route(
+            "/api/v1/projects/{project}/releases/{version}/distributions",
+            post(request_distribution).get(list_distributions),
+        )
+        .route("/api/v1/projects/{project}/distributions", post(set_auto_distributions).get(auto_distributions))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutoDistributions {
+    distributions: Vec<trs_core::AutoDistribution>,
+}
+
+/// Replaces the distributions every promotion runs (with the policy's `auto_distribute`).
+async fn set_auto_distributions(
+    State(app): State<App>,
+    Path(project): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: AutoDistributions = call.json()?;
+    let name = trs_http::parse_segment(&project)?;
+    let set = distribute::set_auto_distributions(&app, &call.caller, &name, req.distributions).await?;
+    Ok(Json(json!({"project": project, "distributions": set})))
+}
+
+async fn auto_distributions(State(app): State<App>, Path(project): Path<String>) -> ApiResult<impl IntoResponse> {
+    let p = trs_app::projects::get_project(&app, &trs_http::parse_segment(&project)?).await?;
+    Ok(Json(json!({"project": p.name, "distributions": p.distributions})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DistributeRequest {
+    #[serde(default)]
+    product: Option<trs_core::ProductName>,
+    distributions: Vec<DistributionSpec>,
+}
+
+async fn request_distribution(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: DistributeRequest = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    if req.distributions.iter().any(|d| d.stage_if_missing) {
+        return Err(AppError::bad_request(
+            "malformed-request",
+            "stage_if_missing is for the project's auto-distribution; stage first, then promote",
+        )
+        .into());
+    }
+    let task = distribute::request(&app, &call.caller, &id, req.distributions).await?;
+    Ok((StatusCode::ACCEPTED, Json(task)))
+}
+
+async fn list_distributions(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    Query(q): Query<ProductOnly>,
+) -> ApiResult<impl IntoResponse> {
+    let id = release_id(&project, q.product, &version)?;
+    trs_app::upload::get_release(&app, &id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
+    let records = distribute::list_records(&app, &id).await?;
+    Ok(Json(json!({"release": id.to_string(), "distributions": records})))
+}

@@ -1,0 +1,55 @@
+//! The distribute function's routes driven without a server: the refusals with their codes,
+//! one task queued for an accepted request, the records listed for anyone.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use trs_app::tasks::{TaskKind, unfinished_tasks};
+use trs_app::test_support::{Actor, World, release, upload_files, world};
+
+const PATH: &str = "/api/v1/projects/foo/releases/1.0.0/distributions";
+
+async fn call(w: &World, actor: Option<&Actor>, method: &str, body: Value) -> (StatusCode, Value) {
+    trs_http::testing::call(trs_function_distribute::routes().with_state(w.app.clone()), actor, method, PATH, body)
+        .await
+}
+
+async fn distribute_tasks(w: &World) -> usize {
+    unfinished_tasks(&w.app).await.unwrap().iter().filter(|t| matches!(t.kind, TaskKind::Distribute { .. })).count()
+}
+
+fn github(staging: bool, promote: bool) -> Value {
+    json!({"distributions": [{"platform": "github", "namespace": "apache", "package": "foo", "staging": staging, "promote": promote}]})
+}
+
+#[tokio::test]
+async fn refusals_carry_their_codes_and_queue_nothing() {
+    let w = world().await;
+    let (status, body) = call(&w, Some(&w.rm), "POST", github(true, false)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not-found")), "{body}");
+
+    upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("a.txt", b"a")]).await;
+    // No registry configured in this world.
+    let (status, body) = call(&w, Some(&w.rm), "POST", github(true, false)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("registry-not-configured")));
+    let (status, body) = call(&w, Some(&w.committer), "POST", github(true, false)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) =
+        call(&w, Some(&w.rm), "POST", json!({"distributions": [{"platform": "cargo", "package": "foo"}]})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed-request")),
+        "{body}"
+    );
+    let (status, _) = call(&w, None, "POST", github(true, false)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(distribute_tasks(&w).await, 0);
+}
+
+#[tokio::test]
+async fn records_are_listed_for_anyone() {
+    let w = world().await;
+    upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("a.txt", b"a")]).await;
+    let (status, body) = call(&w, None, "GET", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"release": "foo/1.0.0", "distributions": []}));
+}
