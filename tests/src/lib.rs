@@ -4,6 +4,7 @@
 
 pub mod github_server;
 pub mod maven_portal;
+pub mod oci_registry;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

@@ -232,9 +232,11 @@ async fn a_candidate_is_staged_then_promoted_once_current_and_never_twice() {
     let again = run(app, vec![spec(PlatformName::Github, false, true)], &w).await;
     assert_eq!(again.state, TaskState::Done);
     assert!(again.steps.iter().any(|s| s.message.contains("already-done")), "{:?}", again.steps);
-    let s = github.state.lock().unwrap();
-    assert_eq!((s.writes, s.calls, s.promotions), (writes, calls, 1));
-    drop(s);
+    let now = {
+        let s = github.state.lock().unwrap();
+        (s.writes, s.calls, s.promotions)
+    };
+    assert_eq!(now, (writes, calls, 1));
     assert_eq!(events(app).await.iter().filter(|e| e.change.type_name().starts_with("distribut")).count(), 2);
 }
 

@@ -446,6 +446,20 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// The site generator on a generated foundation-sized store: a full build (against `cp -r`
+    /// of its output) and incremental publishes after one vote cast and one promotion.
+    Site {
+        #[arg(long, default_value_t = 300)]
+        projects: usize,
+        #[arg(long, default_value_t = 20_000)]
+        releases: usize,
+        /// Files per release.
+        #[arg(long, default_value_t = 5)]
+        files: usize,
+        /// Folder for the generated store and site (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

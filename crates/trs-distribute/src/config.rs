@@ -2,8 +2,8 @@
 //! environment of `trs serve`, or the JSON of the AWS Secrets Manager secret on AWS, which
 //! holds the same names), and turned into one client per configured platform.
 
-use crate::client::{Artifact, Credentials, DistributeError, Endpoint, Published, RegistryClient, Target};
-use crate::platform::{PLATFORMS, Platform, PlatformName, platform};
+use crate::client::{Credentials, Endpoint, RegistryClient};
+use crate::platform::{PLATFORMS, PlatformName};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -92,46 +92,16 @@ pub fn endpoints_from_env() -> BTreeMap<PlatformName, Endpoint> {
 pub fn client_for(name: PlatformName, endpoint: Endpoint) -> Arc<dyn RegistryClient> {
     match name {
         PlatformName::Github => Arc::new(crate::github::GitHubClient::new(endpoint)),
-        // Connected when their client modules land (pypi.rs, npm.rs, oci.rs, maven.rs).
-        PlatformName::Pypi | PlatformName::Npm | PlatformName::Oci | PlatformName::Maven => {
-            Arc::new(NotBuilt { platform: platform(name) })
-        }
+        PlatformName::Pypi => Arc::new(crate::pypi::PypiClient::new(endpoint)),
+        PlatformName::Npm => Arc::new(crate::npm::NpmClient::new(endpoint)),
+        PlatformName::Oci => Arc::new(crate::oci::OciClient::new(endpoint)),
+        PlatformName::Maven => Arc::new(crate::maven::MavenClient::new(endpoint)),
     }
 }
 
 /// Every configured endpoint with its client.
 pub fn clients(endpoints: BTreeMap<PlatformName, Endpoint>) -> BTreeMap<PlatformName, Arc<dyn RegistryClient>> {
     endpoints.into_iter().map(|(name, endpoint)| (name, client_for(name, endpoint))).collect()
-}
-
-/// A platform whose client is not part of this build: every call says so.
-struct NotBuilt {
-    platform: &'static Platform,
-}
-
-impl NotBuilt {
-    fn error(&self) -> DistributeError {
-        DistributeError::Unsupported(format!("this build of trs has no client for {}", self.platform.title))
-    }
-}
-
-#[async_trait::async_trait]
-impl RegistryClient for NotBuilt {
-    fn platform(&self) -> &'static Platform {
-        self.platform
-    }
-    fn select(&self, _file_names: &[String]) -> Vec<String> {
-        Vec::new()
-    }
-    async fn upload(&self, _: &Target, _: &[Artifact], _: bool) -> Result<Published, DistributeError> {
-        Err(self.error())
-    }
-    async fn promote(&self, _: &Target, _: &[Artifact]) -> Result<Published, DistributeError> {
-        Err(self.error())
-    }
-    async fn lookup(&self, _: &Target, _: bool) -> Result<Option<Published>, DistributeError> {
-        Err(self.error())
-    }
 }
 
 #[cfg(test)]

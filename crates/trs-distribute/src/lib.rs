@@ -10,8 +10,8 @@ pub mod client;
 pub mod config;
 pub mod github;
 pub mod maven;
-pub mod oci;
 pub mod npm;
+pub mod oci;
 pub mod platform;
 pub mod pypi;
 

@@ -1,7 +1,7 @@
 //! OCI registries (Docker Hub-like), through the OCI Distribution API.
 //!
 //! The release files become one OCI artifact in the repository `{namespace}/{package}`: each
-//! file a blob, the empty config blob, and an image manifest whose layers carry the file names
+//! file a blob (and its OpenPGP signature, as `{file}.asc`), the empty config blob, and an image manifest whose layers carry the file names
 //! as `org.opencontainers.image.title` annotations (as `oras` does). The manifest is built
 //! deterministically from the voted files, so its digest identifies exactly those bytes:
 //! staging pushes it under the tag `{version}{suffix}` (the suffix from the platform value),
@@ -32,6 +32,7 @@ pub const ARTIFACT_TYPE: &str = "application/vnd.trs.release.v1";
 pub const EMPTY_CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 const EMPTY_CONFIG: &[u8] = b"{}";
 const LAYER_MEDIA_TYPE: &str = "application/octet-stream";
+const SIGNATURE_MEDIA_TYPE: &str = "application/pgp-signature";
 const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
 
 /// Pushes releases to an OCI registry.
@@ -134,9 +135,35 @@ fn sha256_digest(bytes: &[u8]) -> String {
 }
 
 /// The artifact manifest of `artifacts`, independent of their order.
+/// One layer of the artifact: a release file, or the signature of one.
+struct Layer<'a> {
+    title: String,
+    media_type: &'static str,
+    bytes: &'a Bytes,
+}
+
+/// The layers of `artifacts`, by name: each file, and its signature as `{file}.asc` when the
+/// release has one (so that users of the registry can check the files as users of the
+/// download site do).
+fn layers(artifacts: &[Artifact]) -> Vec<Layer<'_>> {
+    let mut layers: Vec<Layer<'_>> = artifacts
+        .iter()
+        .flat_map(|a| {
+            let file = Layer { title: a.file_name.clone(), media_type: LAYER_MEDIA_TYPE, bytes: &a.bytes };
+            let signature = a.signature.as_ref().map(|bytes| Layer {
+                title: format!("{}.asc", a.file_name),
+                media_type: SIGNATURE_MEDIA_TYPE,
+                bytes,
+            });
+            std::iter::once(file).chain(signature)
+        })
+        .collect();
+    layers.sort_by(|a, b| a.title.cmp(&b.title));
+    layers
+}
+
 fn build_manifest(artifacts: &[Artifact]) -> BuiltManifest {
-    let mut sorted: Vec<&Artifact> = artifacts.iter().collect();
-    sorted.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+    let layers = layers(artifacts);
     let manifest = Manifest {
         schema_version: 2,
         media_type: MANIFEST_MEDIA_TYPE,
@@ -147,13 +174,13 @@ fn build_manifest(artifacts: &[Artifact]) -> BuiltManifest {
             size: EMPTY_CONFIG.len(),
             annotations: BTreeMap::new(),
         },
-        layers: sorted
+        layers: layers
             .iter()
-            .map(|a| Descriptor {
-                media_type: LAYER_MEDIA_TYPE,
-                digest: sha256_digest(&a.bytes),
-                size: a.bytes.len(),
-                annotations: BTreeMap::from([(TITLE_ANNOTATION, a.file_name.as_str())]),
+            .map(|l| Descriptor {
+                media_type: l.media_type,
+                digest: sha256_digest(l.bytes),
+                size: l.bytes.len(),
+                annotations: BTreeMap::from([(TITLE_ANNOTATION, l.title.as_str())]),
             })
             .collect(),
     };
@@ -445,8 +472,8 @@ impl RegistryClient for OciClient {
             return Ok(self.published(target, &repository, &tag, &manifest.digest, true));
         }
         self.push_blob(&repository, "the empty config", &Bytes::from_static(EMPTY_CONFIG)).await?;
-        for artifact in artifacts {
-            self.push_blob(&repository, &artifact.file_name, &artifact.bytes).await?;
+        for layer in layers(artifacts) {
+            self.push_blob(&repository, &layer.title, layer.bytes).await?;
         }
         self.put_manifest(&repository, &tag, &manifest.bytes, MANIFEST_MEDIA_TYPE, &manifest.digest).await?;
         tracing::info!(repository, tag, digest = manifest.digest, "pushed OCI artifact");
@@ -510,6 +537,13 @@ mod tests {
         assert_eq!(json["artifactType"], ARTIFACT_TYPE);
         assert_eq!(json["layers"][0]["annotations"][TITLE_ANNOTATION], "a.tar.gz");
         assert_eq!(json["config"]["digest"], sha256_digest(b"{}"));
+
+        let mut signed = artifact("a.tar.gz", b"a");
+        signed.signature = Some(Bytes::from_static(b"-----BEGIN PGP SIGNATURE-----"));
+        let d = build_manifest(&[signed]);
+        let json: serde_json::Value = serde_json::from_slice(&d.bytes).unwrap();
+        assert_eq!(json["layers"][1]["annotations"][TITLE_ANNOTATION], "a.tar.gz.asc");
+        assert_eq!(json["layers"][1]["mediaType"], SIGNATURE_MEDIA_TYPE);
     }
 
     #[test]

@@ -210,7 +210,9 @@ async fn staging_pushes_an_artifact_under_the_staging_tag_and_promotion_retags_i
     let registry = Registry::start();
     let client = registry.client();
     let reader = Reader::new(&registry);
-    let files = release("one");
+    let mut files = release("one");
+    let signature = Bytes::from_static(b"-----BEGIN PGP SIGNATURE-----\n\n...\n-----END PGP SIGNATURE-----\n");
+    files[0].signature = Some(signature.clone());
 
     assert!(client.lookup(&target(), true).await.unwrap().is_none());
     let staged = client.upload(&target(), &files, true).await.unwrap();
@@ -224,15 +226,20 @@ async fn staging_pushes_an_artifact_under_the_staging_tag_and_promotion_retags_i
     assert_eq!(manifest["artifactType"], ARTIFACT_TYPE);
     assert_eq!(manifest["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
     // Each file is a layer named by its title annotation, and the blob holds exactly its bytes.
+    // The signature travels with its file, as `{file}.asc`.
     let layers = manifest["layers"].as_array().unwrap();
-    assert_eq!(layers.len(), 2);
-    for file in &files {
+    assert_eq!(layers.len(), 3);
+    let expected = files
+        .iter()
+        .map(|f| (f.file_name.clone(), f.bytes.clone()))
+        .chain([("foo-1.2.0.tar.gz.asc".to_string(), signature)]);
+    for (name, bytes) in expected {
         let layer = layers
             .iter()
-            .find(|l| l["annotations"]["org.opencontainers.image.title"] == file.file_name.as_str())
-            .unwrap_or_else(|| panic!("no layer for {}", file.file_name));
+            .find(|l| l["annotations"]["org.opencontainers.image.title"] == name.as_str())
+            .unwrap_or_else(|| panic!("no layer for {name}"));
         let blob = reader.get(&format!("blobs/{}", layer["digest"].as_str().unwrap())).await;
-        assert_eq!(blob.bytes().await.unwrap(), file.bytes);
+        assert_eq!(blob.bytes().await.unwrap(), bytes);
     }
     assert!(client.lookup(&target(), false).await.unwrap().is_none(), "staging is not production");
 

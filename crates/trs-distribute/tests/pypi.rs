@@ -255,7 +255,11 @@ async fn staging_then_promotion_puts_the_voted_bytes_on_each_index() {
     let production = PypiServer::start();
     let staging = PypiServer::start();
     let pypi = client(&production, Some(&staging), SECRET);
-    let files = vec![wheel("apache-foo", "1.2.0", "VALUE = 1\n"), sdist("apache-foo", "1.2.0")];
+    let mut files = vec![wheel("apache-foo", "1.2.0", "VALUE = 1\n"), sdist("apache-foo", "1.2.0")];
+    // The detached signature travels as the upload's `gpg_signature`: pypiserver keeps it beside the
+    // file; pypi.org has discarded such signatures since 2023 (the upload still succeeds).
+    let signature = "-----BEGIN PGP SIGNATURE-----\n\niQ==\n-----END PGP SIGNATURE-----\n";
+    files[1].signature = Some(Bytes::from(signature));
     let names: Vec<String> = files.iter().map(|f| f.file_name.clone()).collect();
     assert_eq!(pypi.select(&names), names);
     let foo = target("apache-foo", "1.2.0");
@@ -265,7 +269,12 @@ async fn staging_then_promotion_puts_the_voted_bytes_on_each_index() {
     assert!(!staged.already_present);
     assert_eq!(staged.details["files"].as_array().unwrap().len(), 2, "{staged:?}");
     assert_eq!(staged.web_url, format!("{}/project/apache-foo/1.2.0/", staging.url().trim_end_matches('/')));
-    assert_eq!(staging.stored_files(), ["apache_foo-1.2.0-py3-none-any.whl", "apache_foo-1.2.0.tar.gz"]);
+    assert_eq!(
+        staging.stored_files(),
+        ["apache_foo-1.2.0-py3-none-any.whl", "apache_foo-1.2.0.tar.gz", "apache_foo-1.2.0.tar.gz.asc"]
+    );
+    let stored_signature = std::fs::read(staging.dir.path().join("packages/apache_foo-1.2.0.tar.gz.asc")).unwrap();
+    assert_eq!(stored_signature, signature.as_bytes());
     assert!(production.stored_files().is_empty(), "staging leaves production alone");
     assert_eq!(staging.pip_download("apache-foo==1.2.0", true).unwrap(), (names[0].clone(), sha256(&files[0])));
     assert_eq!(staging.pip_download("apache-foo==1.2.0", false).unwrap(), (names[1].clone(), sha256(&files[1])));
@@ -275,6 +284,8 @@ async fn staging_then_promotion_puts_the_voted_bytes_on_each_index() {
 
     let promoted = pypi.promote(&foo, &files).await.unwrap();
     assert!(!promoted.already_present);
+    assert_eq!(production.stored_files(), staging.stored_files());
+    assert!(pypi.promote(&foo, &files).await.unwrap().already_present, "promoting again sends nothing");
     assert_eq!(production.pip_download("apache-foo==1.2.0", true).unwrap(), (names[0].clone(), sha256(&files[0])));
     assert_eq!(production.pip_download("apache-foo==1.2.0", false).unwrap(), (names[1].clone(), sha256(&files[1])));
     let found = pypi.lookup(&foo, false).await.unwrap().expect("on production");

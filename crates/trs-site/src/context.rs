@@ -126,7 +126,7 @@ pub fn latest_by_line(releases: &[Release]) -> BTreeMap<Option<ProductName>, Rel
 }
 
 fn newest_first(releases: &mut [&Release]) {
-    releases.sort_by(|a, b| b.id.version.order_key().cmp(&a.id.version.order_key()));
+    releases.sort_by_key(|r| std::cmp::Reverse(r.id.version.order_key()));
 }
 
 // ---------------------------------------------------------------- directory and search index
@@ -829,7 +829,7 @@ pub struct FeedEntry {
 
 fn feed_entries<'r>(b: &Builder, releases: impl Iterator<Item = &'r Release>) -> Vec<FeedEntry> {
     let mut promoted: Vec<&Release> = releases.filter(|r| r.promoted_at.is_some()).collect();
-    promoted.sort_by(|a, b| (b.promoted_at, b.id.to_string()).cmp(&(a.promoted_at, a.id.to_string())));
+    promoted.sort_by_key(|r| std::cmp::Reverse((r.promoted_at, r.id.to_string())));
     promoted
         .into_iter()
         .take(b.config.extra.feed_entries)

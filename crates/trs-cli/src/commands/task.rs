@@ -68,11 +68,12 @@ pub async fn show(client: &Client, task: &str, json: bool) -> CliResult<()> {
     println!("task {} ({})", t["id"].as_str().unwrap_or(task), t["kind"].as_str().unwrap_or("?"));
     if let Some(release) = t["release"].as_object() {
         let product = release.get("product").and_then(|p| p.as_str()).map(|p| format!("{p}/")).unwrap_or_default();
+        // Distribution tasks name no single revision.
+        let revision = t["revision"].as_u64().map(|r| format!(" revision {r}")).unwrap_or_default();
         println!(
-            "release  {}/{product}{} revision {}",
+            "release  {}/{product}{}{revision}",
             release.get("project").and_then(|v| v.as_str()).unwrap_or("?"),
             release.get("version").and_then(|v| v.as_str()).unwrap_or("?"),
-            t["revision"]
         );
     }
     println!("state    {}", t["state"].as_str().unwrap_or("?"));
