@@ -36,6 +36,7 @@ pub fn build(stores: Stores, data: &std::path::Path, lifecycle_every: Duration) 
     app.notifier = Arc::new(ChannelNotifier(tx));
     // Package registries and their credentials from the environment (docs/distribute.md).
     app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
+    tracing::info!(platforms = ?app.registries.configured(), "package registries configured");
     app.events = Arc::new(
         super::ndjson_sink::NdjsonSink::open(data)
             .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?,
