@@ -16,7 +16,7 @@
 //!
 //! Faults for tests: [`GitHubServer::interrupt_upload_after`] makes one later upload break off
 //! after `n` more complete ones (a partial asset in state `starter` stays behind and the
-//! answer is 502, as when the connection to the upload host drops), and
+//! connection drops before the answer is complete), and
 //! [`GitHubServer::fail_next_requests`] answers the next requests with 503.
 
 use axum::body::Bytes;
@@ -356,7 +356,15 @@ async fn upload_asset(
     let out = asset_json(&s.base, release, &asset);
     release.assets.push(asset);
     if interrupt {
-        return message(StatusCode::BAD_GATEWAY, "Bad Gateway: the upload was interrupted");
+        // The connection drops before the answer is complete: headers, then a broken body.
+        let broken = futures::stream::once(async {
+            Err::<Bytes, _>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection dropped"))
+        });
+        return Response::builder()
+            .status(StatusCode::CREATED)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from_stream(broken))
+            .unwrap();
     }
     (StatusCode::CREATED, Json(out)).into_response()
 }

@@ -165,3 +165,49 @@ fn stage_a_candidate_promote_it_once_current_and_refuse_another_revision() {
         );
     }
 }
+
+#[test]
+fn with_auto_distribute_the_promotion_stages_and_promotes_the_configured_distribution() {
+    let github = GitHubServer::start(TOKEN);
+    github.add_repo("apache", "foo");
+    let env = [("TRS_GITHUB_URL", github.url.clone()), ("TRS_GITHUB_TOKEN", TOKEN.to_string())];
+    let team = Team::with_server_env("ed25519", &env);
+    let mut run = Run { outputs: Vec::new() };
+    ok(&run.keep(team.as_admin(&[
+        "project",
+        "policy",
+        "foo",
+        "--min-vote-hours",
+        "0",
+        "--min-binding",
+        "1",
+        "--auto-distribute",
+        "true",
+    ])));
+    let out = run.keep(team.as_rm(&["project", "distributions", "foo", "--set", "platform=github,package=foo"]));
+    refused(&out, "namespace-required");
+    let set = ["project", "distributions", "foo", "--set", "platform=github,namespace=apache,package=foo,staging"];
+    ok(&run.keep(team.as_rm(&set)));
+    let shown = ok(&run.keep(team.anonymous(&["project", "distributions", "foo"]))).clone();
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("github apache/foo: promote the staged distribution"),
+        "{}",
+        String::from_utf8_lossy(&shown.stdout)
+    );
+
+    let tarball = source_tarball(team.work.path(), "apache-foo-1.0.0-src.tar.gz", "apache-foo-1.0.0");
+    team.upload_passing(&team.signed_set(&tarball));
+    ok(&run.keep(team.as_rm(&["vote", "start", "foo", "1.0.0"])));
+    ok(&run.keep(team.as_admin(&["vote", "cast", "foo", "1.0.0", "+1"])));
+    ok(&run.keep(team.as_rm(&["vote", "close", "foo", "1.0.0"])));
+    let out = ok(&run.keep(team.as_rm(&["promote", "foo", "1.0.0"]))).clone();
+    let steps = stderr(&out);
+    assert!(steps.contains("github apache/foo: nothing staged yet: staging revision 1 first"), "{steps}");
+    assert!(steps.contains("github apache/foo: distributed, promoted"), "{steps}");
+    let release = github.release("apache", "foo", "v1.0.0").expect("distributed on promotion");
+    assert!(!release.prerelease);
+    assert_eq!(release.assets.len(), 3);
+    for text in &run.outputs {
+        assert!(!text.contains(TOKEN), "the token leaked: {text}");
+    }
+}

@@ -53,3 +53,24 @@ async fn records_are_listed_for_anyone() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"release": "foo/1.0.0", "distributions": []}));
 }
+
+#[tokio::test]
+async fn the_project_auto_distributions_are_set_by_its_managers_and_shown_to_anyone() {
+    let w = world().await;
+    let path = "/api/v1/projects/foo/distributions";
+    let router = || trs_function_distribute::routes().with_state(w.app.clone());
+    let body =
+        json!({"distributions": [{"platform": "github", "namespace": "apache", "package": "foo", "staging": true}]});
+    let (status, answer) = trs_http::testing::call(router(), Some(&w.committer), "POST", path, body.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    let bad = json!({"distributions": [{"platform": "github", "package": "foo"}]});
+    let (status, answer) = trs_http::testing::call(router(), Some(&w.rm), "POST", path, bad).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("namespace-required")));
+    let (status, answer) = trs_http::testing::call(router(), None, "GET", path, Value::Null).await;
+    assert_eq!((status, answer["distributions"].clone()), (StatusCode::OK, json!([])));
+
+    let (status, answer) = trs_http::testing::call(router(), Some(&w.rm), "POST", path, body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, answer) = trs_http::testing::call(router(), None, "GET", path, Value::Null).await;
+    assert_eq!(answer["distributions"], body["distributions"]);
+}

@@ -194,6 +194,8 @@ async fn distribute_one(
     let mut existing = existing;
     if spec.promote && spec.stage_if_missing && existing.as_ref().is_none_or(|(r, _)| !r.staging && !r.in_production())
     {
+        run.step(STAGE, format!("{}: nothing staged yet: staging revision {} first", spec.label(), revision.number))
+            .await?;
         let staging = DistributionSpec { staging: true, promote: false, stage_if_missing: false, ..spec.clone() };
         Box::pin(distribute_one(run, id, &staging, by)).await?;
         existing = get_record(app, id, spec.platform, spec.namespace.as_deref(), &spec.package, version(id)).await?;

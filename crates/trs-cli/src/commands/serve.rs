@@ -41,6 +41,7 @@ pub fn build(
     app.notifier = Arc::new(ChannelNotifier(tx));
     // Package registries and their credentials from the environment (docs/distribute.md).
     app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
+    tracing::info!(platforms = ?app.registries.configured(), "package registries configured");
     let ndjson = super::ndjson_sink::NdjsonSink::open(data)
         .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?;
     // Every committed event also goes to the site publisher (after the event file).
