@@ -36,6 +36,12 @@ pub struct Config {
     /// The AWS Secrets Manager secret (name or ARN) holding the package registries'
     /// endpoints and credentials (`TRS_REGISTRY_SECRET`; read by the promote function).
     pub registry_secret: Option<String>,
+    /// The S3 bucket the publish-site function writes the site to (`TRS_SITE_BUCKET`; on the
+    /// embedded backend the site is the folder `TRS_DATA/site`, as `trs serve` keeps it).
+    pub site_bucket: Option<String>,
+    /// The CloudFront distribution in front of the site (`TRS_CLOUDFRONT_DISTRIBUTION_ID`;
+    /// read by the publish-site function only).
+    pub cloudfront_distribution: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -83,6 +89,8 @@ impl Config {
             promote_queue_url: var("TRS_PROMOTE_QUEUE_URL"),
             event_bus: var("TRS_EVENT_BUS"),
             registry_secret: var("TRS_REGISTRY_SECRET"),
+            site_bucket: var("TRS_SITE_BUCKET"),
+            cloudfront_distribution: var("TRS_CLOUDFRONT_DISTRIBUTION_ID"),
         })
     }
 }

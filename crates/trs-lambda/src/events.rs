@@ -20,6 +20,7 @@ use trs_app::{App, lifecycle};
 use trs_core::OpaqueId;
 
 use crate::outbox::EventForwarder;
+use crate::site::SitePublisher;
 
 /// One Lambda function: the event sources it answers, over one [`App`].
 #[derive(Clone)]
@@ -29,6 +30,7 @@ pub struct Function {
     tasks: bool,
     schedule: bool,
     outbox: Option<Arc<EventForwarder>>,
+    site: Option<Arc<SitePublisher>>,
 }
 
 /// Why an invocation failed as a whole (a per-message failure of an SQS batch is not one:
@@ -43,6 +45,8 @@ pub enum InvocationError {
     Malformed(&'static str, serde_json::Error),
     #[error("the lifecycle tick failed: {0}")]
     Tick(trs_app::AppError),
+    #[error("publishing the site failed: {0}")]
+    Publish(String),
 }
 
 impl From<InvocationError> for Diagnostic {
@@ -52,6 +56,7 @@ impl From<InvocationError> for Diagnostic {
             InvocationError::Unrecognised(_) => "trs.UnrecognisedEvent",
             InvocationError::Malformed(..) => "trs.MalformedEvent",
             InvocationError::Tick(_) => "trs.TickFailed",
+            InvocationError::Publish(_) => "trs.PublishFailed",
         };
         Diagnostic { error_type: error_type.into(), error_message: e.to_string() }
     }
@@ -62,6 +67,7 @@ enum Source {
     Http,
     Sqs,
     Schedule,
+    ReleaseStream,
     DynamoStream,
 }
 
@@ -71,7 +77,10 @@ fn source_of(event: &Value) -> Option<Source> {
         Some("aws:dynamodb") => return Some(Source::DynamoStream),
         _ => {}
     }
-    if event.get("detail-type").is_some() && event.get("source").is_some() {
+    if let (Some(detail_type), Some(source)) = (event.get("detail-type"), event.get("source")) {
+        if detail_type == trs_messaging_aws::EVENT_DETAIL_TYPE && source == trs_messaging_aws::EVENT_SOURCE {
+            return Some(Source::ReleaseStream);
+        }
         return Some(Source::Schedule);
     }
     // The HTTP API's payload format 2.0.
@@ -83,7 +92,7 @@ fn source_of(event: &Value) -> Option<Source> {
 
 impl Function {
     pub fn new(app: App) -> Self {
-        Function { app, http: None, tasks: false, schedule: false, outbox: None }
+        Function { app, http: None, tasks: false, schedule: false, outbox: None, site: None }
     }
 
     /// Answers API Gateway HTTP API requests with `routes` (and `GET /api/v1/health`).
@@ -107,6 +116,12 @@ impl Function {
     /// Forwards the events committed to the table, delivered by its change stream, to the bus.
     pub fn forward_events(mut self, forwarder: EventForwarder) -> Self {
         self.outbox = Some(Arc::new(forwarder));
+        self
+    }
+
+    /// Publishes the site pages each release-stream event from the bus changed.
+    pub fn publish_site(mut self, publisher: SitePublisher) -> Self {
+        self.site = Some(Arc::new(publisher));
         self
     }
 
@@ -134,6 +149,12 @@ impl Function {
                 let event =
                     serde_json::from_value(payload).map_err(|e| InvocationError::Malformed("EventBridge", e))?;
                 serde_json::to_value(scheduled(&self.app, event).await?)
+            }
+            Some(Source::ReleaseStream) => {
+                let site = self.site.as_ref().ok_or(InvocationError::UnexpectedSource("release-stream"))?;
+                let event =
+                    serde_json::from_value(payload).map_err(|e| InvocationError::Malformed("release-stream", e))?;
+                Ok(site.publish(&self.app, event).await?)
             }
             Some(Source::DynamoStream) => {
                 let outbox = self.outbox.as_ref().ok_or(InvocationError::UnexpectedSource("DynamoDB stream"))?;

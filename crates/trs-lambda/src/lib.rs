@@ -4,7 +4,8 @@
 //! adapters ([`events`]): API Gateway HTTP API → the function's axum router, SQS task
 //! messages → `trs_app::tasks::run`, EventBridge schedules →
 //! `trs_app::lifecycle::run_scheduled`, DynamoDB stream records of committed events → the
-//! EventBridge bus ([`outbox`]).
+//! EventBridge bus ([`outbox`]), release-stream events from the bus → the site publisher
+//! ([`site`]).
 //!
 //! See docs/lambda.md for the binaries, their variables and how to build them.
 
@@ -12,11 +13,13 @@ pub mod config;
 pub mod events;
 pub mod outbox;
 pub mod registries;
+pub mod site;
 pub mod stores;
 
 pub use config::{Backend, Config, ConfigError};
 pub use events::{Function, InvocationError};
 pub use outbox::EventForwarder;
+pub use site::SitePublisher;
 pub use stores::{Environment, InitError, open, open_app, open_aws_stores};
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};

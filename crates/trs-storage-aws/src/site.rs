@@ -17,8 +17,8 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream as S3Body;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use trs_storage::blob::{IMMUTABLE_PUBLIC, NO_STORE, check_key, content_type};
-use trs_storage::site::PAGE_CACHE_CONTROL;
+use trs_storage::blob::{IMMUTABLE_PUBLIC, NO_STORE, content_type};
+use trs_storage::site::{PAGE_CACHE_CONTROL, check_path};
 use trs_storage::{SiteError, SiteObject, SiteStore};
 
 /// The user-metadata name of the digest (sent as `x-amz-meta-sha256`).
@@ -50,11 +50,6 @@ fn backend<E: ProvideErrorMetadata + std::error::Error + 'static>(
         _ => format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)),
     };
     SiteError::Backend(format!("S3 {what} {path}: {http}{detail}"))
-}
-
-/// The same rules as blob keys: no leading or trailing `/`, no empty, `.` or `..` segments.
-fn check_path(path: &str) -> Result<(), SiteError> {
-    check_key(path).map_err(|_| SiteError::InvalidPath(path.to_string()))
 }
 
 /// Whether `digest` could be a hex SHA-256 (metadata written by something else is ignored).
@@ -148,6 +143,27 @@ impl SiteStore for S3SiteStore {
             .await
             .map(drop)
             .map_err(|e| backend("DeleteObject", path, e))
+    }
+
+    /// Every key of the bucket, a `ListObjectsV2` page (1,000 keys) at a time.
+    async fn list(&self) -> Result<Option<Vec<String>>, SiteError> {
+        let mut paths = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| backend("ListObjectsV2", "", e))?;
+            paths.extend(page.contents().iter().filter_map(|o| o.key()).map(str::to_string));
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_string()),
+                _ => return Ok(Some(paths)),
+            }
+        }
     }
 }
 

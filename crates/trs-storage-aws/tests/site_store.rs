@@ -74,6 +74,21 @@ async fn delete_removes_and_absent_is_fine() {
     f.store.delete("never/there.html").await.unwrap();
 }
 
+/// A full build deletes what no page produces: it needs every key, past one listing page.
+#[tokio::test]
+async fn list_gives_every_path_across_pages() {
+    let f = fixture().await;
+    assert_eq!(f.store.list().await.unwrap(), Some(Vec::new()));
+    let mut expected: Vec<String> = (0..1001).map(|i| format!("projects/p{i:04}/index.html")).collect();
+    for path in &expected {
+        f.store.put(&SiteObject::page(path.clone(), "x")).await.unwrap();
+    }
+    let mut listed = f.store.list().await.unwrap().expect("S3 can list");
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed, expected);
+}
+
 /// An object put without trs's digest (an `aws s3 cp` by hand) has no digest to compare, so
 /// the publisher sees it as missing and rewrites it; reading it still gives its true digest.
 #[tokio::test]

@@ -1,0 +1,264 @@
+//! The publish-site function's side of the Lambda host: each release-stream event the bus
+//! delivers (source `trs`, detail-type `trs.release-stream`, the stored event as detail) is
+//! published by the `trs-function-site` publisher: the pages the event changed are rendered
+//! from the stores, those whose bytes changed are written to the site store, and the CDN is
+//! asked to forget them.
+//!
+//! EventBridge delivers an event at least once and not necessarily in order. Neither matters:
+//! pages are rendered from what is stored when the publish runs, and an unchanged page is
+//! not written again (nor invalidated).
+
+use crate::config::Backend;
+use crate::events::InvocationError;
+use crate::stores::{Environment, InitError};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde_json::Value;
+use std::sync::Arc;
+use trs_app::App;
+use trs_core::Event;
+use trs_storage::{CdnInvalidator, NoCdn, SiteStore};
+use trs_storage_aws::{CloudFrontInvalidator, S3SiteStore};
+
+/// Where the site goes and the CDN in front of it.
+pub struct SitePublisher {
+    store: Arc<dyn SiteStore>,
+    cdn: Arc<dyn CdnInvalidator>,
+}
+
+impl SitePublisher {
+    pub fn new(store: Arc<dyn SiteStore>, cdn: Arc<dyn CdnInvalidator>) -> Self {
+        Self { store, cdn }
+    }
+
+    /// On the aws backend: the bucket `TRS_SITE_BUCKET` and the distribution
+    /// `TRS_CLOUDFRONT_DISTRIBUTION_ID` (both required: a site published without its
+    /// invalidation would stay stale in the CDN). On the embedded backend: the folder
+    /// `TRS_DATA/site`, which `trs serve` serves, and no CDN.
+    pub fn from_environment(env: &Environment) -> Result<Self, InitError> {
+        match &env.config.backend {
+            Backend::Aws { endpoint, .. } => {
+                let bucket = env.config.site_bucket.as_deref().ok_or(crate::ConfigError::Missing(
+                    "TRS_SITE_BUCKET",
+                    "the publish-site function writes the site to this S3 bucket",
+                ))?;
+                let distribution = env.config.cloudfront_distribution.as_deref().ok_or(crate::ConfigError::Missing(
+                    "TRS_CLOUDFRONT_DISTRIBUTION_ID",
+                    "the publish-site function invalidates the changed pages in this CloudFront distribution",
+                ))?;
+                let sdk = env.aws.as_ref().expect("an SDK configuration is loaded for the aws backend");
+                let (_, s3) = trs_storage_aws::clients(sdk, endpoint.is_some());
+                let cloudfront = trs_storage_aws::cloudfront(sdk);
+                Ok(Self::new(
+                    Arc::new(S3SiteStore::new(s3, bucket)),
+                    Arc::new(CloudFrontInvalidator::new(cloudfront, distribution)),
+                ))
+            }
+            Backend::Embedded { data, .. } => {
+                let folder = data.join("site");
+                let store = trs_storage::embedded::FolderSiteStore::open(&folder)
+                    .map_err(|e| InitError::Stores(format!("site folder {}: {e}", folder.display())))?;
+                Ok(Self::new(Arc::new(store), Arc::new(NoCdn)))
+            }
+        }
+    }
+
+    /// Publishes what the event changed; the answer is the publish report (pages rendered,
+    /// objects written, paths invalidated, the invalidation's id).
+    pub async fn publish(&self, app: &App, event: EventBridgeEvent<Event>) -> Result<Value, InvocationError> {
+        let published = &event.detail;
+        let report = trs_function_site::publish_event(app, self.store.clone(), self.cdn.clone(), published)
+            .await
+            .map_err(|e| InvocationError::Publish(format!("{} #{}: {e}", published.stream, published.seq)))?;
+        tracing::info!(stream = %published.stream, seq = published.seq, "{}", report.summary());
+        Ok(serde_json::to_value(report).expect("reports serialise"))
+    }
+}
+
+/// The handler fed the recorded EventBridge envelope (tests/fixtures/), with a real event of
+/// the test's own as its detail; no runtime needed. The binary only wires this.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Function, InvocationError};
+    use lambda_runtime::{Context, LambdaEvent};
+    use trs_app::stream;
+    use trs_app::test_support::{release, upload_files, world};
+    use trs_core::StreamId;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    /// The envelope the bus delivers, around the newest event of project foo's stream.
+    async fn delivered(app: &App) -> Value {
+        let foo = StreamId::Project("foo".parse().unwrap());
+        let stored = stream::all_events_raw(app, &foo).await.unwrap().pop().unwrap();
+        let mut envelope = fixture("eventbridge-release-stream.json");
+        envelope["detail"] = stored;
+        envelope
+    }
+
+    async fn invoke(function: &Function, event: Value) -> Result<Value, InvocationError> {
+        function.handle(LambdaEvent::new(event, Context::default())).await
+    }
+
+    #[tokio::test]
+    async fn a_release_stream_event_publishes_the_pages_it_changed_once() {
+        let w = world().await;
+        upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("foo-1.0.0.tar.gz", b"tarball")]).await;
+        let site = tempfile::tempdir().unwrap();
+        let store = trs_storage::embedded::FolderSiteStore::open(site.path()).unwrap();
+        let function = Function::new(w.app.clone()).publish_site(SitePublisher::new(Arc::new(store), Arc::new(NoCdn)));
+
+        let event = delivered(&w.app).await;
+        let report = invoke(&function, event.clone()).await.unwrap();
+        assert!(report["objects_written"].as_u64().unwrap() > 0, "{report:#}");
+        let page = std::fs::read_to_string(site.path().join("projects/foo/releases/1.0.0/index.html")).unwrap();
+        assert!(page.contains("foo-1.0.0.tar.gz"), "the release page lists the uploaded file:\n{page}");
+        assert!(site.path().join("projects/foo/index.html").exists());
+        let invalidate: Vec<&str> = report["invalidate"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert!(invalidate.contains(&"/projects/foo/releases/1.0.0/index.html"), "{invalidate:?}");
+
+        // EventBridge delivers at least once: the same event again writes and invalidates nothing.
+        let again = invoke(&function, event).await.unwrap();
+        assert_eq!(again["objects_written"], 0, "{again:#}");
+        assert_eq!(again["invalidate"], serde_json::json!([]), "{again:#}");
+    }
+
+    #[tokio::test]
+    async fn other_sources_and_malformed_events_are_refused_by_name() {
+        let w = world().await;
+        let site = tempfile::tempdir().unwrap();
+        let store = Arc::new(trs_storage::embedded::FolderSiteStore::open(site.path()).unwrap());
+        let publisher = Function::new(w.app.clone()).publish_site(SitePublisher::new(store, Arc::new(NoCdn)));
+        let schedule = invoke(&publisher, fixture("eventbridge-scheduled.json")).await;
+        assert!(matches!(schedule, Err(InvocationError::UnexpectedSource("EventBridge"))), "{schedule:?}");
+        let mut broken = fixture("eventbridge-release-stream.json");
+        broken["detail"] = serde_json::json!({"stream": "project/foo"});
+        let malformed = invoke(&publisher, broken).await;
+        assert!(matches!(malformed, Err(InvocationError::Malformed("release-stream", _))), "{malformed:?}");
+        // A function built without the publisher (the lifecycle function) refuses stream events.
+        let lifecycle = Function::new(w.app.clone()).schedule();
+        let refused = invoke(&lifecycle, delivered(&w.app).await).await;
+        assert!(matches!(refused, Err(InvocationError::UnexpectedSource("release-stream"))), "{refused:?}");
+    }
+
+    /// On AWS (moto): pages in the site bucket with their digests, one CloudFront invalidation
+    /// of exactly the paths the report names; a repeated delivery makes none.
+    #[tokio::test]
+    async fn on_aws_the_pages_go_to_the_bucket_and_the_cdn_forgets_them() {
+        use aws_sdk_cloudfront::types::{
+            DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
+        };
+        let moto = trs_storage_aws::moto::MotoServer::start().expect("start moto (test.sh installs moto[server])");
+        let sdk = moto.sdk_config();
+        let (_, s3) = trs_storage_aws::clients(&sdk, true);
+        trs_storage_aws::provision::ensure_site_bucket(&s3, "site").await.unwrap();
+        let cloudfront = trs_storage_aws::cloudfront(&sdk);
+        let origin = Origin::builder()
+            .id("site")
+            .domain_name("site.s3.us-east-1.amazonaws.com")
+            .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+            .build()
+            .unwrap();
+        let behaviour = DefaultCacheBehavior::builder()
+            .target_origin_id("site")
+            .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+            .build()
+            .unwrap();
+        let config = DistributionConfig::builder()
+            .caller_reference("trs-test")
+            .comment("trs test")
+            .enabled(true)
+            .origins(Origins::builder().quantity(1).items(origin).build().unwrap())
+            .default_cache_behavior(behaviour)
+            .build()
+            .unwrap();
+        let created = cloudfront.create_distribution().distribution_config(config).send().await.unwrap();
+        let distribution = created.distribution().unwrap().id().to_string();
+
+        let w = world().await;
+        upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("foo-1.0.0.tar.gz", b"tarball")]).await;
+        let publisher = SitePublisher::new(
+            Arc::new(S3SiteStore::new(s3.clone(), "site")),
+            Arc::new(CloudFrontInvalidator::new(cloudfront.clone(), distribution.clone())),
+        );
+        let function = Function::new(w.app.clone()).publish_site(publisher);
+        let event = delivered(&w.app).await;
+        let report = invoke(&function, event.clone()).await.unwrap();
+
+        let head = s3.head_object().bucket("site").key("projects/foo/releases/1.0.0/index.html").send().await.unwrap();
+        assert_eq!(head.content_type(), Some("text/html; charset=utf-8"));
+        assert!(head.metadata().and_then(|m| m.get("sha256")).is_some(), "the digest travels with the page");
+        let id = report["invalidation_id"].as_str().expect("CloudFront gave an invalidation id").to_string();
+        let made = cloudfront.get_invalidation().distribution_id(&distribution).id(&id).send().await.unwrap();
+        let mut paths = made.invalidation().unwrap().invalidation_batch().unwrap().paths().unwrap().items().to_vec();
+        paths.sort();
+        let mut reported: Vec<String> =
+            report["invalidate"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
+        reported.sort();
+        reported.dedup();
+        assert_eq!(paths, reported);
+
+        let again = invoke(&function, event).await.unwrap();
+        assert_eq!(again["invalidation_id"], Value::Null, "{again:#}");
+        let list = cloudfront.list_invalidations().distribution_id(&distribution).send().await.unwrap();
+        assert_eq!(list.invalidation_list().unwrap().items().len(), 1, "no second invalidation");
+    }
+
+    #[tokio::test]
+    async fn on_aws_the_bucket_and_the_distribution_are_required() {
+        let lookup = |missing: &'static str| {
+            move |name: &str| match name {
+                "TRS_BACKEND" => Some("aws".to_string()),
+                "TRS_AWS_TABLE" => Some("t".into()),
+                "TRS_AWS_BUCKET" => Some("b".into()),
+                "TRS_AWS_ENDPOINT" => Some("http://127.0.0.1:1".into()),
+                "TRS_SITE_BUCKET" if missing != "TRS_SITE_BUCKET" => Some("site".into()),
+                "TRS_CLOUDFRONT_DISTRIBUTION_ID" if missing != "TRS_CLOUDFRONT_DISTRIBUTION_ID" => Some("E1".into()),
+                _ => None,
+            }
+        };
+        for missing in ["TRS_SITE_BUCKET", "TRS_CLOUDFRONT_DISTRIBUTION_ID"] {
+            let env = crate::open(crate::Config::from_lookup(lookup(missing)).unwrap()).await.unwrap();
+            let err = SitePublisher::from_environment(&env).err().expect("refused");
+            assert!(err.to_string().contains(missing), "{err}");
+        }
+        let env = crate::open(crate::Config::from_lookup(lookup("")).unwrap()).await.unwrap();
+        assert!(SitePublisher::from_environment(&env).is_ok());
+    }
+
+    /// infra/template.json runs this binary on the events the stream function puts on the bus,
+    /// with the variables it reads.
+    #[test]
+    fn the_template_wires_the_publish_site_function_as_this_code_expects() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/template.json");
+        let template: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let resources = &template["Resources"];
+        let function = &resources["PublishSiteFunction"]["Properties"];
+        assert_eq!(function["Code"]["S3Key"]["Fn::Sub"], "${ArtifactPrefix}publish-site.zip");
+        let vars = &function["Environment"]["Variables"];
+        assert_eq!(vars["TRS_BACKEND"], "aws");
+        assert_eq!(vars["TRS_SITE_BUCKET"]["Ref"], "SiteBucket");
+        assert_eq!(vars["TRS_CLOUDFRONT_DISTRIBUTION_ID"]["Ref"], "Distribution");
+        let rule = &resources["PublishSiteRule"]["Properties"];
+        assert_eq!(rule["EventBusName"]["Ref"], "ReleaseStreamBus");
+        assert_eq!(rule["EventPattern"]["source"], serde_json::json!([trs_messaging_aws::EVENT_SOURCE]));
+        assert_eq!(rule["EventPattern"]["detail-type"], serde_json::json!([trs_messaging_aws::EVENT_DETAIL_TYPE]));
+        assert_eq!(rule["Targets"][0]["Arn"]["Fn::GetAtt"][0], "PublishSiteFunction");
+        let statements = resources["PublishSiteRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+        let allowed: Vec<String> = statements
+            .iter()
+            .flat_map(|s| match &s["Action"] {
+                Value::Array(a) => a.iter().map(|v| v.as_str().unwrap().to_string()).collect(),
+                v => vec![v.as_str().unwrap().to_string()],
+            })
+            .collect();
+        for action in ["s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "cloudfront:CreateInvalidation"] {
+            assert!(allowed.iter().any(|a| a == action), "{action} not allowed: {allowed:?}");
+        }
+    }
+}
