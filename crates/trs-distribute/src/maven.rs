@@ -38,6 +38,7 @@ const MAVEN_EXTENSIONS: &[&str] = &[".pom", ".jar", ".aar", ".war", ".ear", ".mo
 /// How often and how long to ask the portal about a deployment in progress.
 #[derive(Debug, Clone, Copy)]
 pub struct Polling {
+    /// The longest pause between two polls (the first ones come sooner).
     pub interval: Duration,
     /// How long a call waits for validation (or publication) before reporting a transient
     /// failure; network failures while waiting are retried within this time.
@@ -337,6 +338,8 @@ impl MavenClient {
     /// waiting are retried: only this call knows the id of a deployment it just uploaded.
     async fn wait_while(&self, id: &str, waiting: &[DeploymentState]) -> Result<DeploymentStatus, DistributeError> {
         let deadline = tokio::time::Instant::now() + self.polling.max_wait;
+        // Quick first polls (small bundles validate in seconds), then every `interval`.
+        let mut delay = self.polling.interval.min(Duration::from_millis(500));
         loop {
             let outcome = self.status(id).await;
             match outcome {
@@ -356,7 +359,8 @@ impl MavenClient {
                     self.polling.max_wait
                 )));
             }
-            tokio::time::sleep(self.polling.interval).await;
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.polling.interval);
         }
     }
 

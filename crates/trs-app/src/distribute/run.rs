@@ -215,7 +215,8 @@ async fn distribute_one(
     let result = loop {
         tries += 1;
         let result = if spec.promote {
-            client.promote(&target, &artifacts).await
+            // With what staging recorded: Maven Central names a staged deployment only by its id.
+            client.promote_recorded(&target, &artifacts, &record.details).await
         } else {
             client.upload(&target, &artifacts, spec.staging).await
         };
