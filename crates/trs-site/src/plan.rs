@@ -113,6 +113,24 @@ pub fn plan(event: &Event) -> Vec<Target> {
     out
 }
 
+/// Release files whose CDN copies `event` makes wrong, as CDN paths. A released version's files
+/// are cached as immutable for a year, so nothing but an invalidation drops them: a revoked or
+/// archived release leaves `/current/…` (its files must stop being served at once), and every
+/// such change, like a promotion, may move `…/latest/…` to another version.
+pub fn file_invalidations(event: &Event) -> Vec<String> {
+    let Some(id) = &event.release else { return Vec::new() };
+    let version_prefix = format!("/{}*", trs_app::storage_keys::public_prefix(trs_app::promote::CURRENT, id));
+    let latest_prefix = match &id.product {
+        Some(p) => format!("/{}/{}/{p}/latest/*", trs_app::promote::CURRENT, id.project),
+        None => format!("/{}/{}/latest/*", trs_app::promote::CURRENT, id.project),
+    };
+    match event.change {
+        Change::Revoked { .. } | Change::Archived => vec![version_prefix, latest_prefix],
+        Change::Promoted { .. } | Change::EndOfLife => vec![latest_prefix],
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +143,19 @@ mod tests {
             draft = draft.release(&id);
         }
         draft.seal(StreamId::Project("foo".parse().unwrap()), None, 0)
+    }
+
+    #[test]
+    fn a_revocation_drops_the_release_files_and_latest_from_the_cdn_and_a_vote_drops_none() {
+        let revoked = event(Change::Revoked { reason: "CVE".into() }, true);
+        assert_eq!(file_invalidations(&revoked), vec!["/current/foo/1.0/*", "/current/foo/latest/*"]);
+        let promoted = event(Change::Promoted { revision: 1 }, true);
+        assert_eq!(file_invalidations(&promoted), vec!["/current/foo/latest/*"]);
+        let cast = event(
+            Change::VoteCast { vote: 1, value: VoteValue::Plus, binding: true, comment: None, replaces: None },
+            true,
+        );
+        assert!(file_invalidations(&cast).is_empty());
     }
 
     #[test]

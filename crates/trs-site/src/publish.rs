@@ -112,6 +112,7 @@ impl Site {
         let objects = self.render_targets(app, &plan::plan(event)).await?;
         let mut written = Written::default();
         store_changed(self.store.as_ref(), objects, &mut written).await?;
+        written.invalidate.extend(plan::file_invalidations(event));
         self.finish(written, 0, start).await
     }
 
