@@ -121,6 +121,24 @@ impl App {
 }
 
 impl App {
+    /// Every item `query` matches, following pagination to the end, parsed.
+    pub async fn all_items<T: serde::de::DeserializeOwned>(
+        &self,
+        mut query: trs_storage::Query,
+    ) -> crate::AppResult<Vec<T>> {
+        let mut out = Vec::new();
+        loop {
+            let page = self.items.query(query.clone()).await?;
+            for item in &page.items {
+                out.push(item.parse()?);
+            }
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => return Ok(out),
+            }
+        }
+    }
+
     /// Every item of one secondary-index partition, following pagination to the end, parsed.
     pub async fn all_in_gsi1<T: serde::de::DeserializeOwned>(&self, pk: &str) -> crate::AppResult<Vec<T>> {
         let mut out = Vec::new();

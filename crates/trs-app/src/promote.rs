@@ -21,7 +21,7 @@ use crate::projects;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::tasks::{Task, TaskKind, TaskRun};
-use crate::upload::{get_release, get_revision};
+use crate::upload::{get_release, get_revision_as_voted};
 use futures::StreamExt;
 use serde_json::json;
 use sha2::{Digest, Sha512 as Sha512Hasher};
@@ -257,18 +257,7 @@ pub async fn execute(run: &mut TaskRun<'_>, id: &ReleaseId, revision: u32, by: &
             format!("this task promotes revision {revision}, but the voted revision of {id} is {}", voted.number),
         ));
     }
-    let stored = get_revision(app, id, voted.number).await?;
-    if stored.manifest.key() != voted.key {
-        return Err(AppError::conflict(
-            "manifest-differs",
-            format!(
-                "promotion refused: the stored manifest of revision {} hashes to {}, not to the voted key {}",
-                voted.number,
-                stored.manifest.key(),
-                voted.key
-            ),
-        ));
-    }
+    let stored = get_revision_as_voted(app, id, &voted, "promotion refused").await?;
     let entries = stored.manifest.entries().to_vec();
     if release.stage != Stage::Current {
         let differing = differing_files(run, &entries).await?;

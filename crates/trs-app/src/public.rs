@@ -57,18 +57,7 @@ pub async fn releases_of_line(
     let key = keys::release(&probe);
     // Sort keys are `release#PRODUCT#VERSION`: the line's prefix is everything before VERSION.
     let prefix = key.sk.strip_suffix('0').unwrap_or(&key.sk).to_string();
-    let mut query = Query::prefix(key.pk, prefix);
-    let mut out = Vec::new();
-    loop {
-        let page = app.items.query(query.clone()).await?;
-        for item in &page.items {
-            out.push(item.parse::<Release>()?);
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(out),
-        }
-    }
+    app.all_items(Query::prefix(key.pk, prefix)).await
 }
 
 /// The newest current release of a product line: semver order where every version parses,

@@ -129,6 +129,30 @@ pub async fn get_revision(app: &App, id: &ReleaseId, number: u32) -> AppResult<R
     }
 }
 
+/// The stored revision `voted` names, refused (`manifest-differs`) unless its manifest still
+/// hashes to the key that was voted on: what is sent anywhere is exactly what was voted on.
+/// `what` names the refused action in the message.
+pub async fn get_revision_as_voted(
+    app: &App,
+    id: &ReleaseId,
+    voted: &trs_core::RevisionRef,
+    what: &str,
+) -> AppResult<Revision> {
+    let stored = get_revision(app, id, voted.number).await?;
+    if stored.manifest.key() != voted.key {
+        return Err(AppError::conflict(
+            "manifest-differs",
+            format!(
+                "{what}: the stored manifest of revision {} hashes to {}, not to the voted key {}",
+                voted.number,
+                stored.manifest.key(),
+                voted.key
+            ),
+        ));
+    }
+    Ok(stored)
+}
+
 pub async fn start_upload(
     app: &App,
     caller: &Caller,

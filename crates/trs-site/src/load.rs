@@ -73,18 +73,7 @@ pub enum Details {
 
 /// Every release of a project, in one query (paginated).
 pub async fn releases_of(app: &App, project: &ProjectName) -> AppResult<Vec<Release>> {
-    let mut query = keys::releases_of_project(project);
-    let mut out = Vec::new();
-    loop {
-        let page = app.items.query(query.clone()).await?;
-        for item in &page.items {
-            out.push(item.parse::<Release>()?);
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(out),
-        }
-    }
+    app.all_items(keys::releases_of_project(project)).await
 }
 
 /// Whether the stream records any distribution of the release.

@@ -83,16 +83,5 @@ pub async fn get_record(
 
 /// Every distribution record of a release, in key order (platform, namespace, package).
 pub async fn list_records(app: &App, release: &ReleaseId) -> AppResult<Vec<DistributionRecord>> {
-    let mut out = Vec::new();
-    let mut query = Query::prefix(keys::release_partition(release), keys::DISTRIBUTION_PREFIX);
-    loop {
-        let page = app.items.query(query.clone()).await?;
-        for item in &page.items {
-            out.push(item.parse()?);
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(out),
-        }
-    }
+    app.all_items(Query::prefix(keys::release_partition(release), keys::DISTRIBUTION_PREFIX)).await
 }

@@ -9,7 +9,7 @@ use crate::projects;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::tasks::{Task, TaskKind, TaskRun};
-use crate::upload::{get_release, get_revision};
+use crate::upload::{get_release, get_revision_as_voted};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use serde::Serialize;
@@ -269,18 +269,7 @@ async fn read_artifacts(
     client: &dyn RegistryClient,
 ) -> AppResult<Vec<Artifact>> {
     let id = &release.id;
-    let stored = get_revision(app, id, revision.number).await?;
-    if stored.manifest.key() != revision.key {
-        return Err(AppError::conflict(
-            "manifest-differs",
-            format!(
-                "the stored manifest of revision {} hashes to {}, not to {}",
-                revision.number,
-                stored.manifest.key(),
-                revision.key
-            ),
-        ));
-    }
+    let stored = get_revision_as_voted(app, id, revision, "distribution refused").await?;
     let names: Vec<String> = stored.manifest.entries().iter().map(|e| e.path.as_str().to_string()).collect();
     let selected = client.select(&names);
     if selected.is_empty() {

@@ -105,18 +105,8 @@ fn end_due_op(id: &ReleaseId, vote: &VoteRecord) -> Option<WriteOp> {
 
 /// Every standing ballot of vote `number`, binding first, then by voter.
 pub async fn ballots(app: &App, id: &ReleaseId, number: u32) -> AppResult<Vec<Ballot>> {
-    let mut out: Vec<Ballot> = Vec::new();
-    let mut query = Query::prefix(keys::release_partition(id), keys::ballots_prefix(number));
-    loop {
-        let page = app.items.query(query.clone()).await?;
-        for item in &page.items {
-            out.push(item.parse()?);
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => break,
-        }
-    }
+    let mut out: Vec<Ballot> =
+        app.all_items(Query::prefix(keys::release_partition(id), keys::ballots_prefix(number))).await?;
     out.sort_by(|a, b| (!a.binding, &a.voter).cmp(&(!b.binding, &b.voter)));
     Ok(out)
 }
