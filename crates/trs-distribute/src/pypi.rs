@@ -75,12 +75,14 @@ impl PypiClient {
     /// fresh look confirms it is the same bytes (a retry after an interrupted upload).
     async fn send(&self, index: &Index, upload_url: &str, dist: &Dist<'_>) -> Result<bool, DistributeError> {
         let context = format!("upload of {} to {}", dist.artifact.file_name, index.base);
-        let response = self
-            .authorized(self.http.post(upload_url))
-            .multipart(dist.form())
-            .send()
-            .await
-            .map_err(|e| DistributeError::from_reqwest(&context, e))?;
+        let post = || self.authorized(self.http.post(upload_url)).multipart(dist.form()).send();
+        // An index that refuses the credentials may answer before reading the body and close
+        // the connection; the client then sees a reset instead of the answer. Posting once more
+        // reads the answer in most cases (and is safe: a file that did land is "already exists").
+        let response = match post().await {
+            Ok(response) => response,
+            Err(_) => post().await.map_err(|e| DistributeError::from_reqwest(&context, e))?,
+        };
         let status = response.status();
         if status.is_success() {
             return Ok(true);
