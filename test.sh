@@ -56,6 +56,9 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi
 
+# A test run is a build from scratch on CI: incremental compilation would only add its caches
+# (gigabytes beside the objects) to the disk the build needs.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 # The end-to-end tests run the real `trs` binary; cargo builds a package's binaries only for
 # that package's own integration tests, so build it explicitly.
 cargo build --bin trs

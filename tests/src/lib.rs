@@ -1,6 +1,6 @@
 //! The end-to-end harness: a GnuPG home with real keys, a `trs serve` on a free loopback port
 //! with its own data folder, and the real `trs` binary run as a user would run it.
-//! Tests live in `tests/tests/`, one file per area.
+//! Tests live in `tests/tests/e2e/`, one file per area, all in one test binary.
 
 pub mod github_server;
 pub mod maven_portal;

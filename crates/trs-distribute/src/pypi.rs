@@ -22,6 +22,9 @@ use std::io::Read;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Posts of one file before a send error counts (see `send`); the core retries on top of this.
+const SEND_ATTEMPTS: u32 = 3;
+
 /// The user name that tells PyPI the password is an API token.
 const TOKEN_USER: &str = "__token__";
 
@@ -77,11 +80,15 @@ impl PypiClient {
         let context = format!("upload of {} to {}", dist.artifact.file_name, index.base);
         let post = || self.authorized(self.http.post(upload_url)).multipart(dist.form()).send();
         // An index that refuses the credentials may answer before reading the body and close
-        // the connection; the client then sees a reset instead of the answer. Posting once more
+        // the connection; the client then sees a reset instead of the answer. Posting again
         // reads the answer in most cases (and is safe: a file that did land is "already exists").
-        let response = match post().await {
-            Ok(response) => response,
-            Err(_) => post().await.map_err(|e| DistributeError::from_reqwest(&context, e))?,
+        let mut attempt = 1;
+        let response = loop {
+            match post().await {
+                Ok(response) => break response,
+                Err(_) if attempt < SEND_ATTEMPTS => attempt += 1,
+                Err(e) => return Err(DistributeError::from_reqwest(&context, e)),
+            }
         };
         let status = response.status();
         if status.is_success() {

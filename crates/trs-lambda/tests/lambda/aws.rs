@@ -7,10 +7,8 @@
 //! The binaries run as Lambda runs them, against the Runtime API emulator
 //! (tests/support/runtime_api.rs), with the standard AWS variables pointing at moto.
 
-mod support;
-
+use crate::support::runtime_api::{Outcome, RuntimeApi};
 use serde_json::{Value, json};
-use support::runtime_api::{Outcome, RuntimeApi};
 use trs_app::test_support::{Actor, armored_public, new_cert, release, signed_headers, upload_files, world};
 use trs_app::{App, people, projects, storage_keys, stream};
 use trs_core::StreamId;

@@ -6,11 +6,8 @@
 //! The checks themselves are tested first, on small pages made to fail them, so that a site
 //! passing them means something.
 
-mod site_check;
-mod site_support;
-
-use site_check::*;
-use site_support::*;
+use crate::site_check::*;
+use crate::site_support::*;
 use std::path::Path;
 use trs_tests::*;
 

@@ -1,9 +1,7 @@
 //! Archive and license check outcomes: good archives made by `tar czf`, `zip` and
 //! `git archive`; hostile ones crafted with the tar, flate2 and zip crates.
 
-mod common;
-
-use common::{Release, assert_outcome, run};
+use crate::common::{Release, assert_outcome, run};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::Write;

@@ -4,9 +4,7 @@
 //! version, the files with their SHA-512, the verification commands and the KEYS link.
 //! Screenshots of the three pages are saved under `target/test-artifacts/`.
 
-mod site_support;
-
-use site_support::*;
+use crate::site_support::*;
 use trs_tests::*;
 
 /// The text of a DOM with tags removed and whitespace collapsed (what a reader sees, roughly).

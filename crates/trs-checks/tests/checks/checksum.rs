@@ -1,8 +1,6 @@
 //! Checksum check outcomes with checksum files made by the real tools.
 
-mod common;
-
-use common::{Release, assert_outcome, sha512};
+use crate::common::{Release, assert_outcome, sha512};
 use std::time::SystemTime;
 use trs_checks::{ArtifactInputs, verify_artifact};
 use trs_core::{CheckKind, Outcome};

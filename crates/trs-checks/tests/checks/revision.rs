@@ -1,9 +1,7 @@
 //! Whole-revision verification: classification, orphans, weak checksum files, parallel
 //! workers, manifest order, cache keys and cached results.
 
-mod common;
-
-use common::{Gpg, Release, run};
+use crate::common::{Gpg, Release, run};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;

@@ -3,10 +3,8 @@
 //! the response endpoint, report bad events on the error endpoint and a bad configuration on
 //! the init error endpoint.
 
-mod support;
-
+use crate::support::runtime_api::{Outcome, RuntimeApi};
 use serde_json::{Value, json};
-use support::runtime_api::{Outcome, RuntimeApi};
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

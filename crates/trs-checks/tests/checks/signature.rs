@@ -1,9 +1,7 @@
 //! Signature check outcomes, with signatures made by real GnuPG where a user would make them
 //! and by sequoia where GnuPG refuses (signing with an expired key, v6 keys).
 
-mod common;
-
-use common::{Gpg, Release, assert_outcome, only};
+use crate::common::{Gpg, Release, assert_outcome, only};
 use openpgp::cert::{CertBuilder, CipherSuite};
 use openpgp::packet::signature::SignatureBuilder;
 use openpgp::policy::StandardPolicy;

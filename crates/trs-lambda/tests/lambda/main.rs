@@ -1,0 +1,10 @@
+//! The Lambda adapters: runtime API, routes, AWS wiring on moto.
+//! One test binary per crate: every test file is a module here, so the workspace links
+//! one executable instead of one per file (link time and disk on a 2-core CI machine).
+
+mod adapters;
+mod aws;
+mod registry_secret;
+mod routes;
+mod runtime_api;
+mod support;

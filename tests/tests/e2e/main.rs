@@ -1,0 +1,23 @@
+//! End-to-end tests: the real `trs` binary against `trs serve`, GnuPG, moto and registry servers.
+//! One test binary per crate: every test file is a module here, so the workspace links
+//! one executable instead of one per file (link time and disk on a 2-core CI machine).
+
+mod aws_backend;
+mod distribute;
+mod distribute_maven;
+mod distribute_oci;
+mod github_client;
+mod large_upload;
+mod maven_portal;
+mod public_site;
+mod release_manager_flow;
+mod release_path;
+mod signed_calls;
+mod site_browser;
+mod site_build;
+mod site_check;
+mod site_support;
+mod stream_views;
+mod upload_rules;
+mod verification_failures;
+mod vote_flow;
