@@ -413,7 +413,8 @@ pub enum KeysCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum SiteCommand {
-    /// Render the whole site from the data folder (not while `trs serve` runs on it).
+    /// Render the whole site from the data (folder or AWS) into a folder or the site bucket.
+    /// Not while `trs serve` runs on the same data folder.
     Build {
         /// Render every page (the only mode: incremental publishing happens in `trs serve`
         /// and the publish-site function, on each event).
@@ -424,8 +425,17 @@ pub enum SiteCommand {
         #[command(flatten)]
         backend: BackendArgs,
         /// Folder to write the site to (default: DATA/site, which `trs serve` serves).
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", conflicts_with = "site_bucket")]
         out: Option<PathBuf>,
+        /// Write the site to this S3 bucket instead of a folder (the stack's SiteBucketName
+        /// output), through --aws-endpoint when given; --aws-create creates it if missing.
+        #[arg(long, env = "TRS_SITE_BUCKET", value_name = "BUCKET")]
+        site_bucket: Option<String>,
+        /// Invalidate what changed in this CloudFront distribution (the stack's
+        /// DistributionId output). Without it, a CDN in front of the bucket keeps serving
+        /// its cached copies until they expire.
+        #[arg(long, env = "TRS_CLOUDFRONT_DISTRIBUTION_ID", value_name = "ID", requires = "site_bucket")]
+        cloudfront_distribution: Option<String>,
         /// Templates to use instead of the built-in ones (see docs/site.md).
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,

@@ -45,8 +45,16 @@ async fn run(cli: Cli) -> CliResult<()> {
             let every = std::time::Duration::from_secs(*lifecycle_every);
             commands::serve::run(data, backend, *listen, public_url.clone(), every, templates.as_deref()).await
         }
-        Command::Site { command: SiteCommand::Build { full: _, data, backend, out, templates } } => {
-            commands::site::build(data, backend, out.as_deref(), templates.as_deref(), g.json).await
+        Command::Site {
+            command: SiteCommand::Build { full: _, data, backend, out, site_bucket, cloudfront_distribution, templates },
+        } => {
+            let target = match site_bucket {
+                Some(bucket) => {
+                    commands::site::Target::Bucket { bucket, distribution: cloudfront_distribution.as_deref() }
+                }
+                None => commands::site::Target::Folder(out.as_deref()),
+            };
+            commands::site::build(data, backend, target, templates.as_deref(), g.json).await
         }
         Command::Admin { command: AdminCommand::Bootstrap { data, backend, uid, cert } } => {
             check::<trs_core::PersonUid>(uid)?;

@@ -148,35 +148,12 @@ mod tests {
     /// of exactly the paths the report names; a repeated delivery makes none.
     #[tokio::test]
     async fn on_aws_the_pages_go_to_the_bucket_and_the_cdn_forgets_them() {
-        use aws_sdk_cloudfront::types::{
-            DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
-        };
         let moto = trs_storage_aws::moto::MotoServer::start().expect("start moto (test.sh installs moto[server])");
         let sdk = moto.sdk_config();
         let (_, s3) = trs_storage_aws::clients(&sdk, true);
         trs_storage_aws::provision::ensure_site_bucket(&s3, "site").await.unwrap();
         let cloudfront = trs_storage_aws::cloudfront(&sdk);
-        let origin = Origin::builder()
-            .id("site")
-            .domain_name("site.s3.us-east-1.amazonaws.com")
-            .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
-            .build()
-            .unwrap();
-        let behaviour = DefaultCacheBehavior::builder()
-            .target_origin_id("site")
-            .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-            .build()
-            .unwrap();
-        let config = DistributionConfig::builder()
-            .caller_reference("trs-test")
-            .comment("trs test")
-            .enabled(true)
-            .origins(Origins::builder().quantity(1).items(origin).build().unwrap())
-            .default_cache_behavior(behaviour)
-            .build()
-            .unwrap();
-        let created = cloudfront.create_distribution().distribution_config(config).send().await.unwrap();
-        let distribution = created.distribution().unwrap().id().to_string();
+        let distribution = trs_storage_aws::moto::create_distribution(&cloudfront).await;
 
         let w = world().await;
         upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("foo-1.0.0.tar.gz", b"tarball")]).await;

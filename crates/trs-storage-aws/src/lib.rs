@@ -85,3 +85,24 @@ pub async fn open(settings: &AwsSettings, create: bool) -> Result<(DynamoItemSto
     }
     Ok((DynamoItemStore::new(dynamo, &settings.table), S3BlobStore::new(s3, &settings.bucket)))
 }
+
+/// The site bucket `bucket` and, when `distribution` is given, the CloudFront distribution in
+/// front of it (what the publish-site function writes to, for `trs site build --full`). With
+/// `create`, first creates the bucket from the template if it is missing (local servers).
+pub async fn open_site(
+    endpoint: Option<&str>,
+    bucket: &str,
+    distribution: Option<&str>,
+    create: bool,
+) -> Result<(S3SiteStore, Option<CloudFrontInvalidator>), String> {
+    if bucket.is_empty() {
+        return Err("the site bucket's name is empty".into());
+    }
+    let config = sdk_config(endpoint).await;
+    let (_, s3) = clients(&config, endpoint.is_some());
+    if create {
+        provision::ensure_site_bucket(&s3, bucket).await?;
+    }
+    let cdn = distribution.map(|id| CloudFrontInvalidator::new(cloudfront(&config), id));
+    Ok((S3SiteStore::new(s3, bucket), cdn))
+}

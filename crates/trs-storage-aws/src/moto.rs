@@ -112,6 +112,48 @@ impl MotoServer {
     }
 }
 
+/// A CloudFront distribution with one S3 origin, as far as moto needs one; returns its id.
+pub async fn create_distribution(client: &aws_sdk_cloudfront::Client) -> String {
+    use aws_sdk_cloudfront::types::{
+        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
+    };
+    let origin = Origin::builder()
+        .id("site")
+        .domain_name("site.s3.us-east-1.amazonaws.com")
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()
+        .expect("origin");
+    let config = DistributionConfig::builder()
+        .caller_reference("test-distribution")
+        .comment("trs test")
+        .enabled(true)
+        .origins(Origins::builder().quantity(1).items(origin).build().expect("origins"))
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("site")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .build()
+                .expect("cache behaviour"),
+        )
+        .build()
+        .expect("distribution config");
+    let created = client.create_distribution().distribution_config(config).send().await.expect("create distribution");
+    created.distribution().expect("distribution").id().to_string()
+}
+
+/// The paths of every invalidation made in `distribution`, one list per invalidation.
+pub async fn invalidations(client: &aws_sdk_cloudfront::Client, distribution: &str) -> Vec<Vec<String>> {
+    let list = client.list_invalidations().distribution_id(distribution).send().await.expect("list invalidations");
+    let mut out = Vec::new();
+    for summary in list.invalidation_list().map(|l| l.items()).unwrap_or_default() {
+        let one = client.get_invalidation().distribution_id(distribution).id(summary.id()).send().await;
+        let invalidation = one.expect("get invalidation");
+        let batch = invalidation.invalidation().and_then(|i| i.invalidation_batch()).expect("batch");
+        out.push(batch.paths().and_then(|p| p.items.clone()).unwrap_or_default());
+    }
+    out
+}
+
 impl Drop for MotoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

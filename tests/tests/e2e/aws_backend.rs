@@ -1,7 +1,9 @@
 //! The upload → verify scenario with `trs serve --backend aws` against moto's S3 and DynamoDB,
 //! asserting on what is really in the bucket and the table afterwards, and that both refuse
-//! conditional writes that would overwrite what trs stored.
+//! conditional writes that would overwrite what trs stored; and `trs site build --full` into the
+//! site bucket with a CloudFront invalidation.
 
+use sha2::Digest;
 use std::collections::BTreeMap;
 
 use trs_storage::{Condition, Item, ItemStore, Key, StoreError, WriteOp};
@@ -140,4 +142,86 @@ fn upload_and_verify_on_s3_and_dynamodb() {
     let out = w.status();
     ok(&out);
     assert_eq!(stdout_json(&out)["revision_key"], status["revision_key"]);
+}
+
+const SITE_BUCKET: &str = "trs-e2e-site";
+
+/// `trs site build --full` into the site bucket on moto, with a CloudFront distribution in
+/// front of it: every page lands in the bucket with its headers and digest, CloudFront is told
+/// to forget exactly what changed, a stray object is deleted, and a build over an unchanged
+/// site writes nothing and makes no invalidation.
+#[test]
+fn full_site_build_into_the_site_bucket_invalidates_what_changed() {
+    let moto = MotoServer::start().expect("moto (test.sh installs moto[server])");
+    let mut env = moto.env();
+    env.extend([
+        ("TRS_BACKEND", "aws".to_string()),
+        ("TRS_AWS_TABLE", TABLE.to_string()),
+        ("TRS_AWS_BUCKET", BUCKET.to_string()),
+        // Also creates the site bucket, as the template defines it.
+        ("TRS_AWS_CREATE", "true".to_string()),
+    ]);
+    let w = Team::with_server_env("ed25519", &env);
+    let files = w.signed_set(&source_tarball(w.work.path(), "apache-foo-1.0.0-src.tar.gz", "apache-foo-1.0.0"));
+    w.upload_passing(&files);
+
+    let rt = runtime();
+    let sdk = moto.sdk_config();
+    let (_, s3) = trs_storage_aws::clients(&sdk, true);
+    let cloudfront = trs_storage_aws::cloudfront(&sdk);
+    let distribution = rt.block_on(trs_storage_aws::moto::create_distribution(&cloudfront));
+    let build = || {
+        let out = std::process::Command::new(trs_bin())
+            .current_dir(w.work.path())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .args(["site", "build", "--full", "--json", "--site-bucket", SITE_BUCKET])
+            .args(["--cloudfront-distribution", &distribution])
+            .output()
+            .unwrap();
+        stdout_json(ok(&out))
+    };
+
+    let first = build();
+    assert_eq!(first["out"], format!("s3://{SITE_BUCKET}"));
+    assert!(first["objects_written"].as_u64().unwrap() > 5, "{first:#}");
+    let page_key = "projects/foo/releases/1.0.0/index.html";
+    let page = rt.block_on(s3.get_object().bucket(SITE_BUCKET).key(page_key).send()).unwrap();
+    assert_eq!(page.content_type(), Some("text/html; charset=utf-8"));
+    assert_eq!(page.cache_control(), Some(trs_storage::site::PAGE_CACHE_CONTROL));
+    let digest = page.metadata().and_then(|m| m.get("sha256")).cloned().expect("the page's digest in its metadata");
+    let body = rt.block_on(page.body.collect()).unwrap().into_bytes();
+    assert_eq!(digest, hex::encode(sha2::Sha256::digest(&body)));
+    assert!(String::from_utf8_lossy(&body).contains("apache-foo-1.0.0-src.tar.gz"), "the release page lists the file");
+
+    let made = rt.block_on(trs_storage_aws::moto::invalidations(&cloudfront, &distribution));
+    let reported: Vec<String> = serde_json::from_value(first["invalidate"].clone()).unwrap();
+    assert_eq!(made.len(), 1, "one invalidation per build: {made:?}");
+    assert_eq!(sorted(made[0].clone()), sorted(reported), "CloudFront got the paths the build reported");
+    assert!(first["invalidation_id"].is_string(), "{first:#}");
+
+    // An object no page produces (an old layout's page) goes, and CloudFront forgets it.
+    rt.block_on(
+        s3.put_object()
+            .bucket(SITE_BUCKET)
+            .key("old/index.html")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"<p>old</p>"))
+            .send(),
+    )
+    .unwrap();
+    let second = build();
+    assert_eq!((second["objects_written"].as_u64(), second["objects_deleted"].as_u64()), (Some(0), Some(1)));
+    assert!(rt.block_on(s3.head_object().bucket(SITE_BUCKET).key("old/index.html").send()).is_err());
+    let made = rt.block_on(trs_storage_aws::moto::invalidations(&cloudfront, &distribution));
+    assert_eq!(made.len(), 2, "{made:?}");
+    assert!(made.iter().any(|paths| paths.iter().any(|p| p == "/old/index.html")), "{made:?}");
+
+    let third = build();
+    assert_eq!((third["objects_written"].as_u64(), third["objects_deleted"].as_u64()), (Some(0), Some(0)));
+    assert!(third["invalidation_id"].is_null(), "nothing changed, nothing to invalidate: {third:#}");
+    assert_eq!(rt.block_on(trs_storage_aws::moto::invalidations(&cloudfront, &distribution)).len(), 2);
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
 }

@@ -1,13 +1,26 @@
-//! `trs site build --full`: renders the whole public site from the data folder (as `trs serve`
-//! reads it) into a folder, writing only objects whose bytes changed and deleting objects no
-//! page produces. For disaster recovery, template changes, and checks over a full build.
+//! `trs site build --full`: renders the whole public site from the data (the data folder, or
+//! the AWS backend's table and bucket) into a folder or the site bucket, writing only objects
+//! whose bytes changed, deleting objects no page produces, and invalidating what changed in the
+//! CloudFront distribution when one is given. For disaster recovery, template changes, and
+//! checks over a full build.
 
 use crate::cli::BackendArgs;
 use crate::error::{CliResult, failed};
 use crate::output;
 use serde::Serialize;
 use std::path::Path;
+use std::sync::Arc;
 use trs_app::App;
+use trs_site::Site;
+use trs_storage::{CdnInvalidator, NoCdn};
+
+/// Where the site goes.
+pub enum Target<'a> {
+    /// A folder (default: DATA/site, which `trs serve` serves).
+    Folder(Option<&'a Path>),
+    /// An S3 bucket, with the CloudFront distribution in front of it if given.
+    Bucket { bucket: &'a str, distribution: Option<&'a str> },
+}
 
 #[derive(Serialize)]
 struct BuildOutput {
@@ -21,7 +34,7 @@ struct BuildOutput {
 pub async fn build(
     data: &Path,
     backend: &BackendArgs,
-    out: Option<&Path>,
+    target: Target<'_>,
     templates: Option<&Path>,
     as_json: bool,
 ) -> CliResult<()> {
@@ -29,17 +42,29 @@ pub async fn build(
         .await
         .map_err(|e| failed(format!("{e} (`trs serve` keeps the data folder open and publishes the site itself)")))?;
     let app = App::new(stores.items, stores.blobs);
-    let folder = out.map(Path::to_path_buf).unwrap_or_else(|| super::site_host::site_folder(data));
-    let site = super::site_host::open(&folder, super::site_host::renderer(templates, None)?)?;
+    let renderer = super::site_host::renderer(templates, None)?;
+    let (out, site) = match target {
+        Target::Folder(out) => {
+            let folder = out.map(Path::to_path_buf).unwrap_or_else(|| super::site_host::site_folder(data));
+            (folder.display().to_string(), super::site_host::open(&folder, renderer)?)
+        }
+        Target::Bucket { bucket, distribution } => {
+            let endpoint = backend.aws_endpoint.as_deref();
+            let (store, cdn) = trs_storage_aws::open_site(endpoint, bucket, distribution, backend.aws_create)
+                .await
+                .map_err(|e| failed(format!("site bucket {bucket}: {e}")))?;
+            let cdn: Arc<dyn CdnInvalidator> = match cdn {
+                Some(cdn) => Arc::new(cdn),
+                None => Arc::new(NoCdn),
+            };
+            (format!("s3://{bucket}"), Arc::new(Site::new(renderer, Arc::new(store), cdn)))
+        }
+    };
     let start = std::time::Instant::now();
     let report = site.full_build(&app).await.map_err(failed)?;
     let seconds = start.elapsed().as_secs_f64();
-    let result = BuildOutput {
-        out: folder.display().to_string(),
-        pages_per_second: report.pages_rendered as f64 / seconds.max(1e-9),
-        report,
-        seconds,
-    };
+    let result =
+        BuildOutput { out, pages_per_second: report.pages_rendered as f64 / seconds.max(1e-9), report, seconds };
     if as_json {
         output::json(&result);
     } else {
@@ -52,6 +77,9 @@ pub async fn build(
             result.seconds,
             result.pages_per_second
         );
+        if let Some(id) = &result.report.invalidation_id {
+            println!("CDN invalidation {id}: {} paths", result.report.invalidate.len());
+        }
     }
     Ok(())
 }

@@ -1,9 +1,6 @@
 //! CloudFront invalidations (moto): a distribution made first, then the invalidator's requests
 //! read back with GetInvalidation / ListInvalidations.
 
-use aws_sdk_cloudfront::types::{
-    DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
-};
 use trs_storage::{CdnInvalidator, SiteError};
 use trs_storage_aws::moto::MotoServer;
 use trs_storage_aws::{CloudFrontInvalidator, EVERYTHING, MAX_FILE_PATHS, cloudfront};
@@ -18,28 +15,7 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let moto = MotoServer::start().expect("start moto (test.sh installs moto[server])");
     let client = cloudfront(&moto.sdk_config());
-    let origin = Origin::builder()
-        .id("site")
-        .domain_name("site.s3.us-east-1.amazonaws.com")
-        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
-        .build()
-        .unwrap();
-    let config = DistributionConfig::builder()
-        .caller_reference("test-distribution")
-        .comment("trs test")
-        .enabled(true)
-        .origins(Origins::builder().quantity(1).items(origin).build().unwrap())
-        .default_cache_behavior(
-            DefaultCacheBehavior::builder()
-                .target_origin_id("site")
-                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap();
-    let created = client.create_distribution().distribution_config(config).send().await.unwrap();
-    let id = created.distribution().unwrap().id().to_string();
+    let id = trs_storage_aws::moto::create_distribution(&client).await;
     Fixture { invalidator: CloudFrontInvalidator::new(client.clone(), id), client, _moto: moto }
 }
 
