@@ -115,3 +115,37 @@ pub async fn resolve(app: &App, segment: &str, rest: &str) -> AppResult<PublicFi
     let object = keys::public_object(segment, &release.id, &file);
     Ok(PublicFile { object, release: release.id, via_latest, may_change: via_latest })
 }
+
+/// How long a candidate's download URL works: long enough for a voter's slow download to start.
+pub const CANDIDATE_URL_SECONDS: i64 = 3600;
+
+/// Where a host with no resolver of its own (CloudFront in front of the release-files bucket)
+/// sends a request for a path that is a view, not an object: `/current/…/latest/FILE` to the
+/// latest current release's versioned path (an object the bucket serves), a candidate's file
+/// to a download URL of its content-addressed object that works for [`CANDIDATE_URL_SECONDS`].
+/// Any other path is not a view, so answering it with a redirect would loop: not found.
+pub async fn view_redirect(app: &App, segment: &str, rest: &str, now: i64) -> AppResult<String> {
+    let file = resolve(app, segment, rest).await?;
+    if segment == CANDIDATE {
+        let name = rest.rsplit('/').next().unwrap_or(rest);
+        return app.blobs.download_url(&file.object, name, now + CANDIDATE_URL_SECONDS).await?.ok_or_else(|| {
+            AppError::NotFound(format!("/{segment}/{rest}: this store has no download URLs (its host serves the file)"))
+        });
+    }
+    if !file.via_latest {
+        return Err(AppError::NotFound(format!("/{segment}/{rest} is not a latest path")));
+    }
+    // The release has no such file: a 404 here, not a redirect to a missing object.
+    if app.blobs.head(&file.object).await?.is_none() {
+        return Err(not_found(&format!("{segment}/{rest}")));
+    }
+    Ok(url_path(&file.object))
+}
+
+/// `/KEY` with each segment percent-encoded (spaces, `%`, `?`, `#` and non-ASCII in file names).
+fn url_path(key: &str) -> String {
+    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+    const SEGMENT: &AsciiSet =
+        &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
+    key.split('/').map(|s| format!("/{}", utf8_percent_encode(s, SEGMENT))).collect()
+}

@@ -446,11 +446,7 @@ impl BlobStore for S3BlobStore {
     /// upload's commit compares the stored size with the declared one.
     async fn upload_url(&self, key: &str, expires_at: i64, _max_size: u64) -> Result<UploadUrl, BlobError> {
         check_key(key)?;
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        // SigV4 presigned URLs live at most 7 days.
-        let lifetime = Duration::from_secs((expires_at - now).clamp(1, 7 * 24 * 3600) as u64);
-        let config = PresigningConfig::expires_in(lifetime).map_err(|e| BlobError::Backend(e.to_string()))?;
+        let config = presigning(expires_at)?;
         let presigned =
             self.new_object(key).presigned(config).await.map_err(|e| backend("presigning PutObject", key, e))?;
         Ok(UploadUrl {
@@ -460,6 +456,29 @@ impl BlobStore for S3BlobStore {
             expires_at,
         })
     }
+
+    async fn download_url(&self, key: &str, file_name: &str, expires_at: i64) -> Result<Option<String>, BlobError> {
+        check_key(key)?;
+        let presigned = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_disposition(trs_storage::blob::attachment_disposition(file_name))
+            .response_content_type(trs_storage::blob::content_type(file_name))
+            .presigned(presigning(expires_at)?)
+            .await
+            .map_err(|e| backend("presigning GetObject", key, e))?;
+        Ok(Some(presigned.uri().to_string()))
+    }
+}
+
+/// Presigning until `expires_at` (unix seconds); SigV4 presigned URLs live at most 7 days.
+fn presigning(expires_at: i64) -> Result<PresigningConfig, BlobError> {
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let lifetime = Duration::from_secs((expires_at - now).clamp(1, 7 * 24 * 3600) as u64);
+    PresigningConfig::expires_in(lifetime).map_err(|e| BlobError::Backend(e.to_string()))
 }
 
 #[cfg(test)]

@@ -126,12 +126,37 @@ pub trait BlobStore: Send + Sync + 'static {
     /// (unix seconds), with at most `max_size` bytes.
     async fn upload_url(&self, key: &str, expires_at: i64, max_size: u64) -> Result<UploadUrl, BlobError>;
 
+    /// A URL through which anyone can GET the object at `key` until `expires_at` (unix
+    /// seconds), answered as a download named `file_name` with that name's content type; `None`
+    /// if the store has no such URLs (the embedded store: `trs serve` streams the bytes itself).
+    async fn download_url(&self, _key: &str, _file_name: &str, _expires_at: i64) -> Result<Option<String>, BlobError> {
+        Ok(None)
+    }
+
     /// A path on the local file system holding the object's bytes, if the store keeps them
     /// there (the embedded store does). Checks that need random access (zip) use it; other
     /// stores return `None` and callers download to a temporary file.
     fn local_path(&self, _key: &str) -> Option<std::path::PathBuf> {
         None
     }
+}
+
+/// `Content-Disposition` naming a download `file_name` (RFC 6266): an ASCII fallback with
+/// quotes, backslashes and non-ASCII replaced, and the exact name percent-encoded as UTF-8.
+pub fn attachment_disposition(file_name: &str) -> String {
+    let fallback: String = file_name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let mut encoded = String::new();
+    for b in file_name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 /// Object keys are relative, `/`-separated, printable ASCII-safe paths without `.`/`..`
@@ -225,6 +250,18 @@ pub fn content_type(key: &str) -> &'static str {
 #[cfg(test)]
 mod header_tests {
     use super::*;
+
+    #[test]
+    fn downloads_keep_their_file_name_even_a_hostile_one() {
+        assert_eq!(
+            attachment_disposition("apache-foo-1.0.0.tar.gz"),
+            "attachment; filename=\"apache-foo-1.0.0.tar.gz\"; filename*=UTF-8''apache-foo-1.0.0.tar.gz"
+        );
+        assert_eq!(
+            attachment_disposition("a \"b\"\\ü.zip"),
+            "attachment; filename=\"a _b___.zip\"; filename*=UTF-8''a%20%22b%22%5C%C3%BC.zip"
+        );
+    }
 
     #[test]
     fn public_release_files_are_immutable_and_typed() {

@@ -4,13 +4,14 @@
 //! stored chain.
 
 use axum::extract::{Path, State};
-use axum::response::IntoResponse;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use trs_app::release_views::{self, Scope};
-use trs_app::{App, AppError, exports, projects, stream};
+use trs_app::{App, AppError, exports, projects, public, stream};
 use trs_core::{ProductName, ProjectName, ReleaseId, StreamId, Version};
 use trs_http::{ApiResult, Query, parse_segment};
 
@@ -24,6 +25,48 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/projects/{project}/releases/{version}/history", get(history))
         .route("/api/v1/projects/{project}/cle", get(cle))
         .route("/api/v1/projects/{project}/endoflife.json", get(endoflife))
+}
+
+/// The download paths that are views, not objects, for a host that serves the objects
+/// statically (CloudFront in front of the release-files bucket routes exactly these here):
+/// `latest` answers a redirect to the latest current release's versioned path, a candidate's
+/// file a redirect to a download URL of its content-addressed bytes. `trs serve` resolves
+/// these paths itself and streams the bytes, so it does not mount these routes.
+pub fn download_view_routes() -> Router<App> {
+    Router::new()
+        .route("/current/{project}/latest/{*file}", get(latest))
+        .route("/current/{project}/{product}/latest/{*file}", get(product_latest))
+        .route("/candidate/{*path}", get(candidate))
+}
+
+/// `latest` moves with each promotion: a client may keep the redirect a minute (as the
+/// embedded host's `latest` answers), then asks again.
+const LATEST_CACHE: &str = "public, max-age=60, must-revalidate";
+/// The download URL expires: no cache may keep the redirect to it.
+const CANDIDATE_CACHE: &str = "private, no-store";
+
+fn redirect(location: String, cache_control: &'static str) -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, location), (header::CACHE_CONTROL, cache_control.to_string())])
+        .into_response()
+}
+
+async fn latest(State(app): State<App>, Path((project, file)): Path<(String, String)>) -> ApiResult<Response> {
+    let to = public::view_redirect(&app, "current", &format!("{project}/latest/{file}"), app.now()).await?;
+    Ok(redirect(to, LATEST_CACHE))
+}
+
+async fn product_latest(
+    State(app): State<App>,
+    Path((project, product, file)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let rest = format!("{project}/{product}/latest/{file}");
+    let to = public::view_redirect(&app, "current", &rest, app.now()).await?;
+    Ok(redirect(to, LATEST_CACHE))
+}
+
+async fn candidate(State(app): State<App>, Path(path): Path<String>) -> ApiResult<Response> {
+    let to = public::view_redirect(&app, public::CANDIDATE, &path, app.now()).await?;
+    Ok(redirect(to, CANDIDATE_CACHE))
 }
 
 /// `?project=P` names a project's stream; without it, the foundation's (people, keys).
@@ -170,4 +213,55 @@ async fn endoflife(
     let scope = Scope { project: Some(name), product: None };
     let view = release_views::view_at(&app, &scope, None).await?;
     Ok(Json(exports::endoflife::document(&project, &view, product.as_ref())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    use trs_app::test_support::{commit_files, force_current_for_tests, release, world};
+
+    async fn get(app: &App, path: &str) -> Response {
+        let request = Request::builder().uri(path).body(Body::empty()).unwrap();
+        download_view_routes().with_state(app.clone()).oneshot(request).await.unwrap()
+    }
+
+    fn location(response: &Response) -> &str {
+        response.headers()[header::LOCATION].to_str().unwrap()
+    }
+
+    #[tokio::test]
+    async fn latest_redirects_to_the_latest_current_versioned_path() {
+        let w = world().await;
+        let id = release();
+        let file = "foo-1.0.0 (final).tar.gz";
+        commit_files(&w.app, &w.blobs, &w.rm.caller(), &id, &[(file, b"the archive")]).await;
+        let before = get(&w.app, "/current/foo/latest/foo-1.0.0%20(final).tar.gz").await;
+        assert_eq!(before.status(), StatusCode::NOT_FOUND, "no current release yet");
+
+        force_current_for_tests(&w.app, &id, &w.rm.caller()).await;
+        let answer = get(&w.app, "/current/foo/latest/foo-1.0.0%20(final).tar.gz").await;
+        assert_eq!(answer.status(), StatusCode::FOUND);
+        assert_eq!(location(&answer), "/current/foo/1.0.0/foo-1.0.0%20(final).tar.gz");
+        assert_eq!(answer.headers()[header::CACHE_CONTROL], LATEST_CACHE);
+        // The target is an object the bucket serves: the promotion stored it under that key.
+        assert!(w.app.blobs.head("current/foo/1.0.0/foo-1.0.0 (final).tar.gz").await.unwrap().is_some());
+
+        assert_eq!(get(&w.app, "/current/foo/latest/other.tar.gz").await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(get(&w.app, "/current/bar/latest/foo.tar.gz").await.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn a_candidate_file_needs_a_store_with_download_urls() {
+        let w = world().await;
+        let id = release();
+        commit_files(&w.app, &w.blobs, &w.rm.caller(), &id, &[("foo-1.0.0.tar.gz", b"the archive")]).await;
+        // The embedded store has no download URLs (trs serve streams candidates itself): a
+        // clear 404, never a redirect to nowhere. The S3 side is tested against moto.
+        let answer = get(&w.app, "/candidate/foo/1.0.0/foo-1.0.0.tar.gz").await;
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+        assert!(answer.headers().get(header::LOCATION).is_none());
+    }
 }

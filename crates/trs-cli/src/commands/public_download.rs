@@ -1,6 +1,8 @@
 //! The public download directory as `trs serve` answers it: `GET /candidate/…`,
 //! `GET /current/…` and `GET /archive/…` at the coordinates of DESIGN.md. Behind a CDN the same objects are served
-//! from the bucket; here the embedded host resolves `latest` and streams the object.
+//! from the bucket, and `latest` and candidates' files are redirects from the stream function
+//! (`trs_function_stream::download_view_routes`); here the embedded host resolves them and
+//! streams the object.
 
 use axum::Router;
 use axum::body::Body;

@@ -1,5 +1,6 @@
 //! The stream function on Lambda: the release stream's read side over the HTTP API (events,
-//! point-in-time views, history, exports), and the outbox forwarder: committed `event#` items
+//! point-in-time views, history, exports), the download paths that are views (`latest` and
+//! candidates' files, answered with redirects; CloudFront routes them here), and the outbox forwarder: committed `event#` items
 //! from the table's change stream put on the EventBridge bus `TRS_EVENT_BUS`.
 
 #[tokio::main]
@@ -7,7 +8,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     trs_lambda::init_tracing();
     trs_lambda::run(|env| {
         let forwarder = trs_lambda::EventForwarder::from_environment(env)?;
-        Ok(trs_lambda::Function::new(env.app.clone()).http(trs_function_stream::routes()).forward_events(forwarder))
+        Ok(trs_lambda::Function::new(env.app.clone())
+            .http(trs_function_stream::routes().merge(trs_function_stream::download_view_routes()))
+            .forward_events(forwarder))
     })
     .await
 }

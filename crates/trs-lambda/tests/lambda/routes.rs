@@ -34,6 +34,7 @@ fn functions() -> Vec<(&'static str, Router<App>)> {
         ("Vote", trs_function_vote::routes()),
         ("Lifecycle", trs_function_lifecycle::routes()),
         ("Stream", trs_function_stream::routes()),
+        ("Stream", trs_function_stream::download_view_routes()),
     ]
 }
 
@@ -55,8 +56,14 @@ fn template_routes() -> BTreeMap<RouteKey, String> {
             .strip_prefix("integrations/${")
             .and_then(|t| t.strip_suffix("Integration}"))
             .unwrap_or_else(|| panic!("{name}: target {target:?} is not a function's integration"));
-        // ANY and greedy variables would route paths no function serves to a function.
-        assert!(!key.starts_with("ANY ") && !key.contains("+}"), "{name}: {key} is not one explicit route");
+        // ANY, and greedy variables anywhere but at the end, would route paths no function
+        // serves to a function. A greedy last segment (`{file+}`) is axum's `{*file}`.
+        assert!(!key.starts_with("ANY "), "{name}: {key} is not one explicit route");
+        let key = match key.rsplit_once("/{") {
+            Some((head, last)) if last.ends_with("+}") => format!("{head}/{{*{}", last.replace("+}", "}")),
+            _ => key,
+        };
+        assert!(!key.contains("+}"), "{name}: {key} has a greedy variable before its end");
         let integration = &template["Resources"][format!("{function}Integration")];
         assert_eq!(
             integration["Properties"]["IntegrationUri"]["Fn::GetAtt"][0],
@@ -68,10 +75,12 @@ fn template_routes() -> BTreeMap<RouteKey, String> {
     routes
 }
 
-/// The paths `router` was given, from its `Debug` output (quoted strings starting `/api/`).
+/// The paths `router` was given, from its `Debug` output (quoted strings starting `/api/`, or
+/// the download views' `/current/` and `/candidate/`).
 fn router_paths(router: &Router) -> BTreeSet<String> {
     let debug = format!("{router:?}");
-    debug.split('"').skip(1).step_by(2).filter(|s| s.starts_with("/api/")).map(str::to_string).collect()
+    let routed = |s: &&str| ["/api/", "/current/", "/candidate/"].iter().any(|prefix| s.starts_with(prefix));
+    debug.split('"').skip(1).step_by(2).filter(routed).map(str::to_string).collect()
 }
 
 /// `path` with a plausible value for each `{variable}`.
@@ -83,6 +92,9 @@ fn sample(path: &str) -> String {
             "{id}" => "0123456789abcdef0123456789abcdef",
             "{line}" => "1",
             "{state}" => "lts",
+            "{product}" => "core",
+            "{*file}" => "foo-1.0.0.tar.gz",
+            "{*path}" => "foo/1.0.0/foo-1.0.0.tar.gz",
             s if s.starts_with('{') => panic!("no sample value for {s} in {path}: add one"),
             s => s,
         })
@@ -156,4 +168,52 @@ fn every_template_integration_belongs_to_a_function_with_routes() {
     let targets: BTreeSet<&str> = template.values().map(String::as_str).collect();
     let built: BTreeSet<&str> = functions().iter().map(|(f, _)| *f).collect();
     assert_eq!(targets, built, "every function with HTTP routes has routes in the template, and only those");
+}
+
+/// CloudFront's path patterns: `*` any run of characters (`/` included), `?` one character.
+fn pattern_matches(pattern: &[u8], path: &[u8]) -> bool {
+    match (pattern.first(), path.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            pattern_matches(&pattern[1..], path) || (!path.is_empty() && pattern_matches(pattern, &path[1..]))
+        }
+        (Some(b'?'), Some(_)) => pattern_matches(&pattern[1..], &path[1..]),
+        (Some(p), Some(c)) if p == c => pattern_matches(&pattern[1..], &path[1..]),
+        _ => false,
+    }
+}
+
+/// The origin CloudFront sends `path` to: the first cache behaviour whose pattern matches, or
+/// the default behaviour's.
+fn cloudfront_origin(template: &serde_json::Value, path: &str) -> String {
+    let config = &template["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    let behaviour = config["CacheBehaviors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| pattern_matches(b["PathPattern"].as_str().unwrap().as_bytes(), path.as_bytes()))
+        .unwrap_or(&config["DefaultCacheBehavior"]);
+    behaviour["TargetOriginId"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn cloudfront_sends_every_api_route_to_the_api_and_release_files_to_the_bucket() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/template.json");
+    let template: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for key in template_routes().keys() {
+        let path = sample(key.split_once(' ').unwrap().1);
+        assert_eq!(cloudfront_origin(&template, &path), "api", "{key} ({path})");
+    }
+    for (path, origin) in [
+        ("/current/foo/latest/foo-1.0.0.tar.gz", "api"),
+        ("/current/foo/core/latest/docs/foo.pdf", "api"),
+        ("/candidate/foo/1.0.0/foo-1.0.0.tar.gz", "api"),
+        ("/current/foo/1.0.0/foo-1.0.0.tar.gz", "release-files"),
+        ("/current/foo/core/1.0.0/foo-core-1.0.0.tar.gz", "release-files"),
+        ("/archive/foo/0.9.0/foo-0.9.0.tar.gz", "release-files"),
+        ("/projects/foo/index.html", "site"),
+        ("/index.html", "site"),
+    ] {
+        assert_eq!(cloudfront_origin(&template, path), origin, "{path}");
+    }
 }
