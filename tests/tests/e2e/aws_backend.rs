@@ -50,18 +50,24 @@ fn sha512_hex(path: &str) -> String {
     String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
 }
 
-#[test]
-fn upload_and_verify_on_s3_and_dynamodb() {
-    // Declared first, dropped last: the server outlives trs.
-    let moto = MotoServer::start().expect("moto (test.sh installs moto[server])");
+/// `trs` on the aws backend against `moto`. With TRS_AWS_CREATE, `trs admin bootstrap` creates
+/// the table and bucket from infra/template.json (and `trs site build` the site bucket).
+fn aws_env(moto: &MotoServer) -> Vec<(&'static str, String)> {
     let mut env = moto.env();
     env.extend([
         ("TRS_BACKEND", "aws".to_string()),
         ("TRS_AWS_TABLE", TABLE.to_string()),
         ("TRS_AWS_BUCKET", BUCKET.to_string()),
-        // Table and bucket from infra/template.json, created by `trs admin bootstrap`.
         ("TRS_AWS_CREATE", "true".to_string()),
     ]);
+    env
+}
+
+#[test]
+fn upload_and_verify_on_s3_and_dynamodb() {
+    // Declared first, dropped last: the server outlives trs.
+    let moto = MotoServer::start().expect("moto (test.sh installs moto[server])");
+    let env = aws_env(&moto);
     let w = Team::with_server_env("ed25519", &env);
     let files = w.signed_set(&source_tarball(w.work.path(), "apache-foo-1.0.0-src.tar.gz", "apache-foo-1.0.0"));
     let status = w.upload_passing(&files);
@@ -153,14 +159,7 @@ const SITE_BUCKET: &str = "trs-e2e-site";
 #[test]
 fn full_site_build_into_the_site_bucket_invalidates_what_changed() {
     let moto = MotoServer::start().expect("moto (test.sh installs moto[server])");
-    let mut env = moto.env();
-    env.extend([
-        ("TRS_BACKEND", "aws".to_string()),
-        ("TRS_AWS_TABLE", TABLE.to_string()),
-        ("TRS_AWS_BUCKET", BUCKET.to_string()),
-        // Also creates the site bucket, as the template defines it.
-        ("TRS_AWS_CREATE", "true".to_string()),
-    ]);
+    let env = aws_env(&moto);
     let w = Team::with_server_env("ed25519", &env);
     let files = w.signed_set(&source_tarball(w.work.path(), "apache-foo-1.0.0-src.tar.gz", "apache-foo-1.0.0"));
     w.upload_passing(&files);
