@@ -83,7 +83,10 @@ pub fn url(base_url: &str, path: &str) -> String {
 }
 
 /// The paths a CDN must forget when the object at `path` changes (a folder's index is also
-/// served at the folder's URL).
+/// served at the folder's URL). Both, because CloudFront's viewer-request function rewrites
+/// `/folder/` to `/folder/index.html`, and CloudFront's guide on invalidating paths asks for
+/// both URIs when a function changes the request's URI ("the URI in the viewer request" and
+/// "the URI after the function changed it").
 pub fn invalidation_paths(path: &str) -> Vec<String> {
     match path.strip_suffix("index.html") {
         Some(folder) => vec![format!("/{folder}"), format!("/{path}")],

@@ -124,7 +124,7 @@ fn redact_signature_sizes(text: &str) -> String {
     let mut out = Vec::new();
     let mut after_signature = false;
     for line in text.lines() {
-        if after_signature && line.starts_with("<td>") && line.contains(" bytes)") {
+        if after_signature && line.starts_with("<td class=\"size\">") && line.ends_with(" B</td>") {
             out.push("<td>[signature size]</td>".to_string());
         } else {
             out.push(line.to_string());
