@@ -83,7 +83,8 @@ fn stage_a_tarball_under_the_staging_tag_and_move_latest_to_it_once_voted() {
 
     // Not current yet: promotion is refused, and `latest` stays where it was.
     let promote = ["distribute", "foo", "1.1.0", "--platform", "npm", "--package", PACKAGE, "--promote"];
-    refused(&run.keep(team.as_rm(&promote)), "release-not-current");
+    let err = refused(&run.keep(team.as_rm(&promote)), "release-not-current");
+    assert!(err.contains("promoting a staged distribution waits until it is promoted"), "{err}");
     assert_eq!(registry.npm_view(&[PACKAGE, "dist-tags"]), json!({"latest": "1.0.0", "staging": "1.1.0"}));
 
     pass_vote_and_promote(&team, &mut run, "1.1.0");
@@ -108,6 +109,8 @@ fn stage_a_tarball_under_the_staging_tag_and_move_latest_to_it_once_voted() {
     assert_eq!(record["production_revision_key"], key.as_str());
     assert_eq!(record["details"]["dist_tags"], json!({"latest": "1.1.0", "staging": "1.1.0"}));
 
+    // The registry saw the token (its log names the user it belongs to), and logged no secret.
+    assert!(registry.log_text().contains("user: rita-npm"), "{}", registry.log_text());
     let events =
         assert_secrets_nowhere(&team, &mut run, &[token.clone(), PASSWORD.to_string()], &[registry.log_text()]);
     assert!(events.contains("distribution-promoted") && events.contains("\"distributed\""), "{events}");

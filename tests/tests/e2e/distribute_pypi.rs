@@ -88,7 +88,7 @@ fn stage_a_wheel_and_sdist_and_upload_the_voted_bytes_to_production_once_current
     // Not current yet: promotion is refused, and production stays empty.
     let promote = ["distribute", "foo", "1.0.0", "--platform", "pypi", "--package", "apache-foo", "--promote"];
     let err = refused(&run.keep(team.as_rm(&promote)), "release-not-current");
-    assert!(err.contains("current"), "{err}");
+    assert!(err.contains("promoting a staged distribution waits until it is promoted"), "{err}");
     assert!(production.stored_files().is_empty());
 
     pass_vote_and_promote(&team, &mut run, "1.0.0");
