@@ -5,7 +5,10 @@
 mod aws_backend;
 mod distribute;
 mod distribute_maven;
+mod distribute_npm;
 mod distribute_oci;
+mod distribute_pypi;
+mod distribute_support;
 mod github_client;
 mod large_upload;
 mod maven_portal;

@@ -185,7 +185,9 @@ async fn distribute_one(
         let finished = if spec.promote || !spec.staging {
             record.in_production() && record.production_revision_key == Some(revision.key)
         } else {
-            record.staged() && record.staged_revision_key == Some(revision.key)
+            // Promoted since: the staging index still holds that revision; staging it again
+            // would only mark the record as not in production.
+            (record.staged() || record.in_production()) && record.staged_revision_key == Some(revision.key)
         };
         if finished {
             return Ok(done(spec, "already-done", record, &revision));
