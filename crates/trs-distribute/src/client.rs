@@ -151,6 +151,16 @@ impl DistributeError {
     }
 }
 
+/// Where a client records, durably, what it learned in the middle of a call (the id of the
+/// Maven Central deployment it just uploaded) before it goes on: a later run gets it back as
+/// the `in_flight` of [`RegistryClient::upload_resuming`] and resumes that work instead of
+/// starting it again. The core writes it into the distribution record.
+#[async_trait]
+pub trait Journal: Send + Sync {
+    /// Stores `in_flight`; an error means it is not stored and the call must stop.
+    async fn record(&self, in_flight: serde_json::Value) -> Result<(), DistributeError>;
+}
+
 /// One platform's client. Every call is idempotent: running it again after success (or after
 /// an interruption) never publishes twice; a file already there with the same digest counts as
 /// done, one with a different digest is [`DistributeError::DigestMismatch`].
@@ -170,6 +180,23 @@ pub trait RegistryClient: Send + Sync {
         artifacts: &[Artifact],
         staging: bool,
     ) -> Result<Published, DistributeError>;
+
+    /// [`RegistryClient::upload`], resuming the work an earlier, unfinished call recorded
+    /// (`in_flight`, what it gave `journal`; `Null` if none) and recording through `journal`
+    /// what a later run would need to resume this one. Most platforms find their work by its
+    /// coordinates and need neither; the Maven Central portal knows an uploaded deployment only
+    /// by the id it returned, and has no call to list deployments.
+    async fn upload_resuming(
+        &self,
+        target: &Target,
+        artifacts: &[Artifact],
+        staging: bool,
+        in_flight: &serde_json::Value,
+        journal: &dyn Journal,
+    ) -> Result<Published, DistributeError> {
+        let _ = (in_flight, journal);
+        self.upload(target, artifacts, staging).await
+    }
 
     /// Promotes the staged distribution `target` to production with the platform's
     /// [`crate::PromotionMechanism`]. `artifacts` are the voted files (re-uploaded by
