@@ -12,6 +12,9 @@ pub struct Endpoint {
     pub base_url: String,
     /// Staging index base URL, for platforms whose staging is a separate index.
     pub staging_url: Option<String>,
+    /// Where published files are read back, for platforms that serve them elsewhere than
+    /// their API (Maven Central's repository); `None` is the platform's public one.
+    pub repository_url: Option<String>,
     pub credentials: Credentials,
 }
 
@@ -20,6 +23,7 @@ impl std::fmt::Debug for Endpoint {
         f.debug_struct("Endpoint")
             .field("base_url", &self.base_url)
             .field("staging_url", &self.staging_url)
+            .field("repository_url", &self.repository_url)
             .field("credentials", &self.credentials)
             .finish()
     }
@@ -242,7 +246,8 @@ mod tests {
     #[test]
     fn credentials_never_format_their_secret() {
         let c = Credentials::new(Some("rita".into()), Some("pypi-AgEIcHlwaS5vcmc-s3cr3t".into()));
-        let e = Endpoint { base_url: "http://x".into(), staging_url: None, credentials: c.clone() };
+        let e =
+            Endpoint { base_url: "http://x".into(), staging_url: None, repository_url: None, credentials: c.clone() };
         for text in [format!("{c:?}"), format!("{c}"), format!("{e:?}")] {
             assert!(!text.contains("s3cr3t"), "{text}");
         }

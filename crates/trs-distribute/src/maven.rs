@@ -33,7 +33,8 @@ use sha2::{Digest, Sha256, Sha512};
 use crate::client::{Artifact, DistributeError, Endpoint, Journal, Published, RegistryClient, Target};
 use crate::platform::{MAVEN, Platform};
 
-/// Maven Central's repository, where published files are read back.
+/// Maven Central's repository, where published files are read back (unless
+/// `TRS_MAVEN_REPOSITORY_URL` names another, [`crate::Endpoint::repository_url`]).
 pub const MAVEN_CENTRAL_REPOSITORY: &str = "https://repo1.maven.org/maven2";
 
 /// The file types a Maven component is made of (signatures and checksums are made by trs).

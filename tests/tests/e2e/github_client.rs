@@ -23,6 +23,7 @@ fn client(server: &GitHubServer, token: &str) -> GitHubClient {
     GitHubClient::new(Endpoint {
         base_url: server.url.clone(),
         staging_url: None,
+        repository_url: None,
         credentials: Credentials::new(None, Some(token.into())),
     })
 }
@@ -137,6 +138,7 @@ async fn refusals_and_transient_failures_are_told_apart_without_the_token() {
     let gone = GitHubClient::new(Endpoint {
         base_url: "http://127.0.0.1:9".into(),
         staging_url: None,
+        repository_url: None,
         credentials: Credentials::new(None, Some(TOKEN.into())),
     });
     let err = gone.upload(&target("1.0"), &files(), true).await.unwrap_err();

@@ -20,6 +20,7 @@ fn client(portal: &MavenPortal, secret: &str) -> MavenClient {
     MavenClient::new(Endpoint {
         base_url: portal.url(),
         staging_url: None,
+        repository_url: None,
         credentials: Credentials::new(Some(USER.into()), Some(secret.into())),
     })
     .with_repository_url(portal.repository_url())
@@ -337,8 +338,12 @@ async fn wrong_credentials_are_refused_and_no_secret_reaches_an_error_or_debug_o
     let err = client.upload(&target(), &release("one"), true).await.unwrap_err();
     assert!(matches!(err, DistributeError::Refused(_)), "{err:?}");
     assert!(err.to_string().contains("401"), "{err}");
-    let anonymous =
-        MavenClient::new(Endpoint { base_url: portal.url(), staging_url: None, credentials: Credentials::none() });
+    let anonymous = MavenClient::new(Endpoint {
+        base_url: portal.url(),
+        staging_url: None,
+        repository_url: None,
+        credentials: Credentials::none(),
+    });
     assert!(anonymous.lookup(&target(), false).await.unwrap_err().to_string().contains("401"));
     let good = self::client(&portal, SECRET);
     for text in [format!("{err}"), format!("{err:?}"), format!("{client:?}"), format!("{good:?}")] {
@@ -436,4 +441,27 @@ async fn a_recorded_deployment_that_is_gone_or_holds_other_files_is_replaced_by_
     assert_eq!(deployments.len(), 1, "the stale deployment was dropped");
     assert_eq!(staged.details["deployment_id"], deployments[0].id.as_str());
     assert_eq!(deployments[0].files[&format!("{FOLDER}/foo-1.2.0.jar")].as_ref(), b"jar two");
+}
+
+/// `TRS_MAVEN_REPOSITORY_URL` is where the configured client reads published files back:
+/// finding the version published, it compares the repository's checksums with the voted files
+/// there (Maven Central's own repository is unreachable here).
+#[tokio::test]
+async fn the_configured_client_reads_published_files_from_the_repository_url_variable() {
+    let portal = portal().await;
+    client(&portal, SECRET).upload(&target(), &release("one"), false).await.unwrap();
+    let vars = std::collections::HashMap::from([
+        ("TRS_MAVEN_URL", portal.url()),
+        ("TRS_MAVEN_REPOSITORY_URL", portal.repository_url()),
+        ("TRS_MAVEN_USERNAME", USER.to_string()),
+        ("TRS_MAVEN_TOKEN", SECRET.to_string()),
+    ]);
+    let endpoint =
+        trs_distribute::endpoints_from(|k| vars.get(k).cloned()).remove(&trs_distribute::PlatformName::Maven).unwrap();
+    assert_eq!(endpoint.repository_url, Some(portal.repository_url()));
+    let configured = trs_distribute::client_for(trs_distribute::PlatformName::Maven, endpoint);
+    assert!(configured.upload(&target(), &release("one"), false).await.unwrap().already_present);
+    let err = configured.upload(&target(), &release("two"), false).await.unwrap_err();
+    assert!(matches!(err, DistributeError::DigestMismatch(_)), "{err:?}");
+    assert_eq!(portal.uploads(), 1);
 }
