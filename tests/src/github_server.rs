@@ -8,11 +8,16 @@
 //! | `GET /repos/{owner}/{repo}/releases/tags/{tag}` | 200 release; 404 |
 //! | `PATCH /repos/{owner}/{repo}/releases/{release_id}` | 200 release; 404 |
 //! | `POST /repos/{owner}/{repo}/releases/{release_id}/assets?name=` (the upload host) | 201 asset; 422 `already_exists` for a taken name; 404 |
+//! | `GET /repos/{owner}/{repo}/releases/assets/{asset_id}` | 200 asset; with `Accept: application/octet-stream`, 302 to the asset's bytes; 404 |
 //! | `DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}` | 204; 404 |
 //!
 //! Every request needs `Authorization: Bearer TOKEN` (401 `Requires authentication` without
 //! it, 401 `Bad credentials` with another token) and a `User-Agent` (403 without one, as
-//! GitHub does). Assets carry `digest: "sha256:HEX"`, `size` and `state`.
+//! GitHub does). Assets carry `digest: "sha256:HEX"`, `size` and `state`; those of older
+//! releases have `digest: null` (GitHub did not compute digests for assets uploaded before it
+//! introduced them): [`GitHubServer::forget_digests`] makes a release's assets such. The bytes of an
+//! asset are served, like GitHub's signed download links, at a `/downloads/…` URL that needs
+//! no token, valid for the asset's id and name.
 //!
 //! Faults for tests: [`GitHubServer::interrupt_upload_after`] makes one later upload break off
 //! after `n` more complete ones (a partial asset in state `starter` stays behind and the
@@ -23,7 +28,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -35,7 +40,8 @@ pub struct Asset {
     pub id: u64,
     pub name: String,
     pub size: u64,
-    pub digest: String,
+    /// `sha256:HEX`, or `None` for an asset older than GitHub's digests.
+    pub digest: Option<String>,
     pub state: String,
     pub bytes: Bytes,
 }
@@ -116,6 +122,28 @@ impl GitHubServer {
         inner.releases.values().find(|r| r.owner == owner && r.repo == repo && r.tag_name == tag).cloned()
     }
 
+    /// Makes the assets of `owner/repo`'s release `tag` what older releases have: no digest.
+    pub fn forget_digests(&self, owner: &str, repo: &str, tag: &str) {
+        let mut inner = self.shared.inner.lock().unwrap();
+        for r in inner.releases.values_mut().filter(|r| r.owner == owner && r.repo == repo && r.tag_name == tag) {
+            for a in &mut r.assets {
+                a.digest = None;
+            }
+        }
+    }
+
+    /// Replaces the bytes of an asset in place (size kept when `bytes` is as long), as if
+    /// someone had uploaded other bytes under the name: for digest-mismatch tests.
+    pub fn replace_asset_bytes(&self, owner: &str, repo: &str, tag: &str, name: &str, bytes: &[u8]) {
+        let mut inner = self.shared.inner.lock().unwrap();
+        let release =
+            inner.releases.values_mut().find(|r| r.owner == owner && r.repo == repo && r.tag_name == tag).unwrap();
+        let asset = release.assets.iter_mut().find(|a| a.name == name).unwrap();
+        asset.size = bytes.len() as u64;
+        asset.digest = asset.digest.as_ref().map(|_| format!("sha256:{}", hex::encode(Sha256::digest(bytes))));
+        asset.bytes = Bytes::copy_from_slice(bytes);
+    }
+
     /// After `n` more complete asset uploads, the next one breaks off (once).
     pub fn interrupt_upload_after(&self, n: usize) {
         self.shared.inner.lock().unwrap().interrupt_after = Some(n);
@@ -149,7 +177,8 @@ fn router(shared: Shared) -> Router {
         .route("/repos/{owner}/{repo}/releases/tags/{tag}", get(get_by_tag))
         .route("/repos/{owner}/{repo}/releases/{release_id}", patch(update_release))
         .route("/repos/{owner}/{repo}/releases/{release_id}/assets", post(upload_asset))
-        .route("/repos/{owner}/{repo}/releases/assets/{asset_id}", delete(delete_asset))
+        .route("/repos/{owner}/{repo}/releases/assets/{asset_id}", get(get_asset).delete(delete_asset))
+        .route("/downloads/{asset_id}/{name}", get(download_asset))
         .layer(DefaultBodyLimit::max(1 << 30))
         .with_state(shared)
 }
@@ -349,7 +378,7 @@ async fn upload_asset(
         id: asset_id,
         name,
         size: bytes.len() as u64,
-        digest: format!("sha256:{}", hex::encode(Sha256::digest(&bytes))),
+        digest: Some(format!("sha256:{}", hex::encode(Sha256::digest(&bytes)))),
         state: state.into(),
         bytes,
     };
@@ -367,6 +396,44 @@ async fn upload_asset(
             .unwrap();
     }
     (StatusCode::CREATED, Json(out)).into_response()
+}
+
+/// Get a release asset: its JSON, or with `Accept: application/octet-stream` a redirect to its
+/// bytes (GitHub may also answer 200 with the bytes; clients must take both).
+async fn get_asset(
+    State(s): State<Shared>,
+    Path((owner, repo, asset_id)): Path<(String, String, u64)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = admit(&s, &headers, format!("GET /repos/{owner}/{repo}/releases/assets/{asset_id}")) {
+        return r;
+    }
+    let inner = s.inner.lock().unwrap();
+    let found = inner
+        .releases
+        .values()
+        .filter(|r| r.owner == owner && r.repo == repo)
+        .find_map(|r| r.assets.iter().find(|a| a.id == asset_id).map(|a| (r, a)));
+    let Some((release, asset)) = found else {
+        return message(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let binary = headers.get("accept").and_then(|v| v.to_str().ok()) == Some("application/octet-stream");
+    if binary {
+        let location = format!("{}/downloads/{}/{}", s.base, asset.id, asset.name);
+        return (StatusCode::FOUND, [("location", location)]).into_response();
+    }
+    Json(asset_json(&s.base, release, asset)).into_response()
+}
+
+/// The bytes behind the redirect (no token: the link itself is the permission).
+async fn download_asset(State(s): State<Shared>, Path((asset_id, name)): Path<(u64, String)>) -> Response {
+    let mut inner = s.inner.lock().unwrap();
+    inner.log.push(format!("GET /downloads/{asset_id}/{name}"));
+    let found = inner.releases.values().flat_map(|r| &r.assets).find(|a| a.id == asset_id && a.name == name);
+    match found {
+        Some(a) => ([("content-type", "application/octet-stream")], a.bytes.clone()).into_response(),
+        None => message(StatusCode::NOT_FOUND, "Not Found"),
+    }
 }
 
 async fn delete_asset(

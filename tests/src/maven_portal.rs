@@ -23,12 +23,14 @@
 //! when the namespace is not the user's, and when the version is already published.
 //!
 //! Published files are also served under `/maven2/` as the Maven repository
-//! (`repo1.maven.org/maven2`) would. [`MavenPortal::fail_after`] makes requests answer `503`, and [`MavenPortal::stop`]/[`MavenPortal::restart`] take the server off the network
-//! and back, keeping its state.
+//! (`repo1.maven.org/maven2`) would. [`MavenPortal::fail_after`] makes requests answer `503`,
+//! [`MavenPortal::stop`]/[`MavenPortal::restart`] take the server off the network and back,
+//! keeping its state, and [`MavenPortal::stop_after_next_upload`] takes it off right after it
+//! answered an upload (the deployment id is the last thing the client hears).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -95,13 +97,24 @@ struct Shared {
     /// Requests still to pass before the injected failures start.
     pass_first: Arc<AtomicUsize>,
     fail_next: Arc<AtomicUsize>,
+    /// Stops the server once the next upload is answered.
+    stop_after_upload: Arc<AtomicBool>,
+    /// Signals the running server to stop.
+    shutdown: Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
+}
+
+impl Shared {
+    fn signal_shutdown(&self) {
+        if let Some(tx) = self.shutdown.lock().unwrap().take() {
+            let _ = tx.send(());
+        }
+    }
 }
 
 /// The stand-in portal on a loopback port.
 pub struct MavenPortal {
     shared: Shared,
     port: u16,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -116,10 +129,12 @@ impl MavenPortal {
             state: Arc::new(Mutex::new(state)),
             pass_first: Arc::new(AtomicUsize::new(0)),
             fail_next: Arc::new(AtomicUsize::new(0)),
+            stop_after_upload: Arc::new(AtomicBool::new(false)),
+            shutdown: Arc::new(Mutex::new(None)),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
-        let mut portal = MavenPortal { shared, port, shutdown: None, task: None };
+        let mut portal = MavenPortal { shared, port, task: None };
         portal.serve(listener);
         portal
     }
@@ -134,7 +149,7 @@ impl MavenPortal {
                 })
                 .await;
         }));
-        self.shutdown = Some(tx);
+        *self.shared.shutdown.lock().unwrap() = Some(tx);
     }
 
     /// The portal's base URL (`https://central.sonatype.com` for the real one).
@@ -149,16 +164,16 @@ impl MavenPortal {
 
     /// Takes the portal off the network (connections refused); its state is kept.
     pub async fn stop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.shared.signal_shutdown();
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
     }
 
-    /// Serves again on the same port, with the same state.
+    /// Serves again on the same port, with the same state (after [`MavenPortal::stop`], or
+    /// once a [`MavenPortal::stop_after_next_upload`] stop has happened).
     pub async fn restart(&mut self) {
+        self.stop().await;
         for _ in 0..100 {
             if let Ok(listener) = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await {
                 self.serve(listener);
@@ -167,6 +182,12 @@ impl MavenPortal {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         panic!("port {} did not become free again", self.port);
+    }
+
+    /// Takes the portal off the network right after it has answered the next upload (with the
+    /// new deployment's id): every later request, the status polls first, finds no server.
+    pub fn stop_after_next_upload(&self) {
+        self.shared.stop_after_upload.store(true, Ordering::SeqCst);
     }
 
     /// After the next `pass` requests, `n` requests answer `503 Service Unavailable`.
@@ -198,9 +219,7 @@ impl MavenPortal {
 
 impl Drop for MavenPortal {
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.shared.signal_shutdown();
     }
 }
 
@@ -300,6 +319,10 @@ async fn upload(
     }
     state.created.push(id.clone());
     state.deployments.insert(id.clone(), deployment);
+    if shared.stop_after_upload.swap(false, Ordering::SeqCst) {
+        // A graceful stop: this answer still goes out, then the listener and the connections close.
+        shared.signal_shutdown();
+    }
     (StatusCode::CREATED, id).into_response()
 }
 

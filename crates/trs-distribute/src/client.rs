@@ -12,6 +12,9 @@ pub struct Endpoint {
     pub base_url: String,
     /// Staging index base URL, for platforms whose staging is a separate index.
     pub staging_url: Option<String>,
+    /// Where published files are read back, for platforms that serve them elsewhere than
+    /// their API (Maven Central's repository); `None` is the platform's public one.
+    pub repository_url: Option<String>,
     pub credentials: Credentials,
 }
 
@@ -20,6 +23,7 @@ impl std::fmt::Debug for Endpoint {
         f.debug_struct("Endpoint")
             .field("base_url", &self.base_url)
             .field("staging_url", &self.staging_url)
+            .field("repository_url", &self.repository_url)
             .field("credentials", &self.credentials)
             .finish()
     }
@@ -151,6 +155,16 @@ impl DistributeError {
     }
 }
 
+/// Where a client records, durably, what it learned in the middle of a call (the id of the
+/// Maven Central deployment it just uploaded) before it goes on: a later run gets it back as
+/// the `in_flight` of [`RegistryClient::upload_resuming`] and resumes that work instead of
+/// starting it again. The core writes it into the distribution record.
+#[async_trait]
+pub trait Journal: Send + Sync {
+    /// Stores `in_flight`; an error means it is not stored and the call must stop.
+    async fn record(&self, in_flight: serde_json::Value) -> Result<(), DistributeError>;
+}
+
 /// One platform's client. Every call is idempotent: running it again after success (or after
 /// an interruption) never publishes twice; a file already there with the same digest counts as
 /// done, one with a different digest is [`DistributeError::DigestMismatch`].
@@ -170,6 +184,23 @@ pub trait RegistryClient: Send + Sync {
         artifacts: &[Artifact],
         staging: bool,
     ) -> Result<Published, DistributeError>;
+
+    /// [`RegistryClient::upload`], resuming the work an earlier, unfinished call recorded
+    /// (`in_flight`, what it gave `journal`; `Null` if none) and recording through `journal`
+    /// what a later run would need to resume this one. Most platforms find their work by its
+    /// coordinates and need neither; the Maven Central portal knows an uploaded deployment only
+    /// by the id it returned, and has no call to list deployments.
+    async fn upload_resuming(
+        &self,
+        target: &Target,
+        artifacts: &[Artifact],
+        staging: bool,
+        in_flight: &serde_json::Value,
+        journal: &dyn Journal,
+    ) -> Result<Published, DistributeError> {
+        let _ = (in_flight, journal);
+        self.upload(target, artifacts, staging).await
+    }
 
     /// Promotes the staged distribution `target` to production with the platform's
     /// [`crate::PromotionMechanism`]. `artifacts` are the voted files (re-uploaded by
@@ -215,7 +246,8 @@ mod tests {
     #[test]
     fn credentials_never_format_their_secret() {
         let c = Credentials::new(Some("rita".into()), Some("pypi-AgEIcHlwaS5vcmc-s3cr3t".into()));
-        let e = Endpoint { base_url: "http://x".into(), staging_url: None, credentials: c.clone() };
+        let e =
+            Endpoint { base_url: "http://x".into(), staging_url: None, repository_url: None, credentials: c.clone() };
         for text in [format!("{c:?}"), format!("{c}"), format!("{e:?}")] {
             assert!(!text.contains("s3cr3t"), "{text}");
         }

@@ -14,6 +14,8 @@ pub struct EndpointVars {
     pub url: &'static str,
     /// The staging index URL (platforms whose staging is a separate index).
     pub staging_url: Option<&'static str>,
+    /// Where published files are read back (platforms that serve them apart from their API).
+    pub repository_url: Option<&'static str>,
     pub username: Option<&'static str>,
     /// The token or password.
     pub secret: &'static str,
@@ -23,27 +25,38 @@ pub struct EndpointVars {
 /// where its configuration comes from.
 pub fn endpoint_vars(name: PlatformName) -> EndpointVars {
     match name {
-        PlatformName::Github => {
-            EndpointVars { url: "TRS_GITHUB_URL", staging_url: None, username: None, secret: "TRS_GITHUB_TOKEN" }
-        }
+        PlatformName::Github => EndpointVars {
+            url: "TRS_GITHUB_URL",
+            staging_url: None,
+            repository_url: None,
+            username: None,
+            secret: "TRS_GITHUB_TOKEN",
+        },
         PlatformName::Pypi => EndpointVars {
             url: "TRS_PYPI_URL",
             staging_url: Some("TRS_PYPI_STAGING_URL"),
+            repository_url: None,
             username: Some("TRS_PYPI_USERNAME"),
             secret: "TRS_PYPI_TOKEN",
         },
-        PlatformName::Npm => {
-            EndpointVars { url: "TRS_NPM_URL", staging_url: None, username: None, secret: "TRS_NPM_TOKEN" }
-        }
+        PlatformName::Npm => EndpointVars {
+            url: "TRS_NPM_URL",
+            staging_url: None,
+            repository_url: None,
+            username: None,
+            secret: "TRS_NPM_TOKEN",
+        },
         PlatformName::Oci => EndpointVars {
             url: "TRS_OCI_URL",
             staging_url: None,
+            repository_url: None,
             username: Some("TRS_OCI_USERNAME"),
             secret: "TRS_OCI_PASSWORD",
         },
         PlatformName::Maven => EndpointVars {
             url: "TRS_MAVEN_URL",
             staging_url: None,
+            repository_url: Some("TRS_MAVEN_REPOSITORY_URL"),
             username: Some("TRS_MAVEN_USERNAME"),
             secret: "TRS_MAVEN_TOKEN",
         },
@@ -57,6 +70,7 @@ pub fn all_vars() -> Vec<&'static str> {
         let v = endpoint_vars(p.name);
         out.push(v.url);
         out.extend(v.staging_url);
+        out.extend(v.repository_url);
         out.extend(v.username);
         out.push(v.secret);
     }
@@ -76,6 +90,7 @@ pub fn endpoints_from(var: impl Fn(&str) -> Option<String>) -> BTreeMap<Platform
             Endpoint {
                 base_url,
                 staging_url: vars.staging_url.and_then(&var),
+                repository_url: vars.repository_url.and_then(&var),
                 credentials: Credentials::new(vars.username.and_then(&var), var(vars.secret)),
             },
         );
@@ -95,7 +110,14 @@ pub fn client_for(name: PlatformName, endpoint: Endpoint) -> Arc<dyn RegistryCli
         PlatformName::Pypi => Arc::new(crate::pypi::PypiClient::new(endpoint)),
         PlatformName::Npm => Arc::new(crate::npm::NpmClient::new(endpoint)),
         PlatformName::Oci => Arc::new(crate::oci::OciClient::new(endpoint)),
-        PlatformName::Maven => Arc::new(crate::maven::MavenClient::new(endpoint)),
+        PlatformName::Maven => {
+            let repository = endpoint.repository_url.clone();
+            let client = crate::maven::MavenClient::new(endpoint);
+            Arc::new(match repository {
+                Some(url) => client.with_repository_url(url),
+                None => client,
+            })
+        }
     }
 }
 
@@ -131,11 +153,34 @@ mod tests {
         assert!(all_vars().contains(&"TRS_PYPI_STAGING_URL"));
     }
 
+    #[test]
+    fn maven_reads_its_repository_url_and_defaults_to_maven_central() {
+        let with = |repository: Option<&str>| {
+            let vars: HashMap<&str, &str> = [("TRS_MAVEN_URL", "http://127.0.0.1:9")]
+                .into_iter()
+                .chain(repository.map(|r| ("TRS_MAVEN_REPOSITORY_URL", r)))
+                .collect();
+            endpoints_from(|k| vars.get(k).map(|v| v.to_string())).remove(&PlatformName::Maven).unwrap()
+        };
+        assert_eq!(
+            with(Some("http://127.0.0.1:8081/maven2")).repository_url.as_deref(),
+            Some("http://127.0.0.1:8081/maven2")
+        );
+        assert_eq!(with(Some(" ")).repository_url, None);
+        assert_eq!(with(None).repository_url, None);
+        assert!(all_vars().contains(&"TRS_MAVEN_REPOSITORY_URL"));
+        assert_eq!(endpoint_vars(PlatformName::Github).repository_url, None);
+    }
+
     #[tokio::test]
     async fn every_platform_has_a_client_that_names_its_platform() {
         for p in PLATFORMS {
-            let endpoint =
-                Endpoint { base_url: "http://127.0.0.1:9".into(), staging_url: None, credentials: Credentials::none() };
+            let endpoint = Endpoint {
+                base_url: "http://127.0.0.1:9".into(),
+                staging_url: None,
+                repository_url: None,
+                credentials: Credentials::none(),
+            };
             assert_eq!(client_for(p.name, endpoint).platform().name, p.name);
         }
     }

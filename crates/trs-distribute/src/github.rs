@@ -7,13 +7,17 @@
 //!
 //! Idempotence: an asset already there with the same name, size and SHA-256 digest (the
 //! `digest` field, `sha256:HEX`, of the REST API) counts as uploaded; one with other bytes is
-//! [`DistributeError::DigestMismatch`] and is never replaced. An asset left behind by an
+//! [`DistributeError::DigestMismatch`] and is never replaced. An asset without a digest (older
+//! ones have `digest: null`) of the right size is downloaded and its SHA-256 computed. An asset left behind by an
 //! interrupted upload (its `state` is not `uploaded`) is deleted and uploaded again.
 //!
 //! Endpoints used (REST API version 2022-11-28):
 //! `POST /repos/{owner}/{repo}/releases`, `GET /repos/{owner}/{repo}/releases/tags/{tag}`,
 //! `PATCH /repos/{owner}/{repo}/releases/{release_id}`,
-//! `POST {upload_url}?name={name}`, `DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}`.
+//! `POST {upload_url}?name={name}`, `DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}`,
+//! `GET /repos/{owner}/{repo}/releases/assets/{asset_id}` with `Accept: application/octet-stream`
+//! (answered with the bytes or a redirect to them, which reqwest follows, without the token
+//! when it leads to another host).
 
 use crate::client::{Artifact, DistributeError, Endpoint, Published, RegistryClient, Target};
 use crate::platform::{GITHUB, Platform};
@@ -72,11 +76,12 @@ impl GitHubClient {
     }
 
     fn request(&self, method: Method, url: &str) -> RequestBuilder {
-        let mut request = self
-            .http
-            .request(method, url)
-            .header("Accept", "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", API_VERSION);
+        self.request_accepting(method, url, "application/vnd.github+json")
+    }
+
+    fn request_accepting(&self, method: Method, url: &str, accept: &str) -> RequestBuilder {
+        let mut request =
+            self.http.request(method, url).header("Accept", accept).header("X-GitHub-Api-Version", API_VERSION);
         if let Some(token) = self.endpoint.credentials.expose() {
             request = request.bearer_auth(token);
         }
@@ -158,7 +163,7 @@ impl GitHubClient {
                     // Left behind by an interrupted upload: not a published asset.
                     self.delete_asset(target, existing).await?;
                 } else {
-                    check_same(existing, artifact, &digest)?;
+                    self.check_existing(target, existing, artifact, &digest).await?;
                     continue;
                 }
             }
@@ -181,7 +186,7 @@ impl GitHubClient {
                     let now = self.get_by_tag(target).await?;
                     match now.as_ref().and_then(|r| r.assets.iter().find(|a| a.name == artifact.file_name)) {
                         Some(existing) if existing.state.as_deref().is_none_or(|s| s == "uploaded") => {
-                            check_same(existing, artifact, &digest)?
+                            self.check_existing(target, existing, artifact, &digest).await?
                         }
                         _ => {
                             return Err(DistributeError::from_status(
@@ -196,6 +201,48 @@ impl GitHubClient {
             }
         }
         Ok(uploaded)
+    }
+
+    /// [`check_same`] for an asset that was already there; one without a digest (older assets)
+    /// but of the right size is downloaded and hashed, so other bytes of the same length are
+    /// still a mismatch.
+    async fn check_existing(
+        &self,
+        target: &Target,
+        asset: &Asset,
+        artifact: &Artifact,
+        digest: &str,
+    ) -> Result<(), DistributeError> {
+        if asset.digest.is_some() || asset.size != artifact.bytes.len() as u64 {
+            return check_same(asset, artifact, digest);
+        }
+        let there = self.download_sha256(target, asset).await?;
+        if there == digest {
+            return Ok(());
+        }
+        Err(DistributeError::DigestMismatch(format!(
+            "asset {} already exists with other bytes (it has no digest; its {} bytes hash to {there}); the \
+             voted file hashes to {digest}",
+            asset.name, asset.size
+        )))
+    }
+
+    /// `sha256:HEX` of an asset's bytes, downloaded.
+    async fn download_sha256(&self, target: &Target, asset: &Asset) -> Result<String, DistributeError> {
+        let context = format!("download asset {} to compare it", asset.name);
+        let url = format!("{}/releases/assets/{}", self.repo(target)?, asset.id);
+        let request = self.request_accepting(Method::GET, &url, "application/octet-stream");
+        let mut response = request.send().await.map_err(|e| DistributeError::from_reqwest(&context, e))?;
+        if response.status() != StatusCode::OK {
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            return Err(DistributeError::from_status(&context, status, &body));
+        }
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| DistributeError::from_reqwest(&context, e))? {
+            hasher.update(&chunk);
+        }
+        Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
     }
 
     async fn delete_asset(&self, target: &Target, asset: &Asset) -> Result<(), DistributeError> {
@@ -230,7 +277,8 @@ fn sha256_digest(artifact: &Artifact) -> String {
 
 fn check_same(asset: &Asset, artifact: &Artifact, digest: &str) -> Result<(), DistributeError> {
     let same_size = asset.size == artifact.bytes.len() as u64;
-    // An asset without a digest (uploaded before GitHub computed them) can only be compared by size.
+    // Without a digest: the asset just uploaded from these bytes (or one whose size already
+    // differs); an existing one is downloaded and hashed first (`check_existing`).
     let same_digest = asset.digest.as_deref().is_none_or(|d| d.eq_ignore_ascii_case(digest));
     if same_size && same_digest {
         return Ok(());

@@ -10,9 +10,13 @@
 //! voted bytes. A distribution straight to production uploads, waits for validation, and
 //! publishes.
 //!
-//! The portal knows a deployment only by the id it returns at upload; [`Published::details`]
-//! records it (`deployment_id`), and [`RegistryClient::promote_recorded`] and
-//! [`RegistryClient::lookup_recorded`] take it back. Whether a version is already on Maven
+//! The portal knows a deployment only by the id it returns at upload, and has no documented
+//! call to list deployments. The id is given to the [`Journal`] as soon as the upload returns
+//! it, before any poll, so a run that loses the portal afterwards leaves it recorded, and the
+//! next run ([`RegistryClient::upload_resuming`]) polls, checks and publishes that deployment
+//! instead of uploading a second one. [`Published::details`] records it too (`deployment_id`),
+//! and [`RegistryClient::promote_recorded`] and [`RegistryClient::lookup_recorded`] take it
+//! back. Whether a version is already on Maven
 //! Central is asked of the portal (`/api/v1/publisher/published`); its bytes are compared with
 //! the `.sha1` files of the Maven repository.
 
@@ -26,10 +30,11 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
 use serde::Deserialize;
 use sha2::{Digest, Sha256, Sha512};
 
-use crate::client::{Artifact, DistributeError, Endpoint, Published, RegistryClient, Target};
+use crate::client::{Artifact, DistributeError, Endpoint, Journal, Published, RegistryClient, Target};
 use crate::platform::{MAVEN, Platform};
 
-/// Maven Central's repository, where published files are read back.
+/// Maven Central's repository, where published files are read back (unless
+/// `TRS_MAVEN_REPOSITORY_URL` names another, [`crate::Endpoint::repository_url`]).
 pub const MAVEN_CENTRAL_REPOSITORY: &str = "https://repo1.maven.org/maven2";
 
 /// The file types a Maven component is made of (signatures and checksums are made by trs).
@@ -334,9 +339,15 @@ impl MavenClient {
         Ok(Some(response.json().await.map_err(|e| DistributeError::from_reqwest(&context, e))?))
     }
 
-    /// Polls until the deployment leaves the states in `waiting`. Transient failures while
-    /// waiting are retried: only this call knows the id of a deployment it just uploaded.
-    async fn wait_while(&self, id: &str, waiting: &[DeploymentState]) -> Result<DeploymentStatus, DistributeError> {
+    /// Polls until the deployment leaves the states in `waiting`. When the id is recorded
+    /// (`recorded`), a transient failure ends the wait: a later try resumes from the id. When
+    /// only this call knows the id, transient failures are retried until `max_wait`.
+    async fn wait_while(
+        &self,
+        id: &str,
+        waiting: &[DeploymentState],
+        recorded: bool,
+    ) -> Result<DeploymentStatus, DistributeError> {
         let deadline = tokio::time::Instant::now() + self.polling.max_wait;
         // Quick first polls (small bundles validate in seconds), then every `interval`.
         let mut delay = self.polling.interval.min(Duration::from_millis(500));
@@ -348,7 +359,7 @@ impl MavenClient {
                 Ok(None) => {
                     return Err(DistributeError::Refused(format!("the portal no longer knows deployment {id}")));
                 }
-                Err(e) if e.is_transient() && tokio::time::Instant::now() < deadline => {
+                Err(e) if e.is_transient() && !recorded && tokio::time::Instant::now() < deadline => {
                     tracing::warn!(deployment = id, error = %e, "portal status failed; retrying");
                 }
                 Err(e) => return Err(e),
@@ -366,8 +377,8 @@ impl MavenClient {
 
     /// Waits for validation; a failed validation is refused with the portal's errors (and the
     /// failed deployment dropped, so it does not linger in the portal).
-    async fn wait_validated(&self, id: &str) -> Result<DeploymentStatus, DistributeError> {
-        let status = self.wait_while(id, &[DeploymentState::Pending, DeploymentState::Validating]).await?;
+    async fn wait_validated(&self, id: &str, recorded: bool) -> Result<DeploymentStatus, DistributeError> {
+        let status = self.wait_while(id, &[DeploymentState::Pending, DeploymentState::Validating], recorded).await?;
         if status.deployment_state == DeploymentState::Failed {
             let errors = status.errors.map(|e| e.to_string()).unwrap_or_else(|| "no details".into());
             if let Err(e) = self.drop_deployment(id).await {
@@ -378,7 +389,7 @@ impl MavenClient {
         Ok(status)
     }
 
-    async fn publish(&self, id: &str) -> Result<DeploymentStatus, DistributeError> {
+    async fn publish(&self, id: &str, recorded: bool) -> Result<DeploymentStatus, DistributeError> {
         let context = format!("publishing deployment {id}");
         let response = self.send(&context, self.request(Method::POST, &self.api(&format!("deployment/{id}")))).await?;
         if !response.status().is_success() {
@@ -386,7 +397,7 @@ impl MavenClient {
         }
         // The portal took the publish: it cannot be undone, and an error now would make the
         // distribution run again. Publishing can take long; not seeing it end is no failure.
-        match self.wait_while(id, &[DeploymentState::Publishing]).await {
+        match self.wait_while(id, &[DeploymentState::Publishing], recorded).await {
             Err(e) if e.is_transient() => {
                 tracing::warn!(deployment = id, error = %e, "publishing continues on the portal");
                 Ok(DeploymentStatus { deployment_state: DeploymentState::Publishing, purls: Vec::new(), errors: None })
@@ -439,6 +450,79 @@ impl MavenClient {
         Ok(())
     }
 
+    /// Uploads the component (or, with a deployment id in `in_flight`, resumes that
+    /// deployment), waits for validation and, unless `staging`, publishes.
+    async fn upload_or_resume(
+        &self,
+        target: &Target,
+        artifacts: &[Artifact],
+        staging: bool,
+        in_flight: &serde_json::Value,
+        journal: Option<&dyn Journal>,
+    ) -> Result<Published, DistributeError> {
+        let (c, files) = self.component(target, artifacts)?;
+        let pending = recorded_id(in_flight);
+        if let Some(done) = self.already_published(&c, &files, pending).await? {
+            return Ok(done);
+        }
+        let resumed = match pending {
+            Some(id) => self.resume(id, &c, &files).await?,
+            None => None,
+        };
+        let recorded = journal.is_some();
+        let (id, status) = match resumed {
+            Some(resumed) => resumed,
+            None => {
+                let id = self.upload_bundle(&c, bundle(&c.folder(), &files)?).await?;
+                if let Some(journal) = journal {
+                    journal.record(serde_json::json!({ "deployment_id": id })).await?;
+                }
+                let validated = self.wait_validated(&id, recorded).await?;
+                (id, validated)
+            }
+        };
+        let status = match status.deployment_state {
+            DeploymentState::Validated if staging => status,
+            DeploymentState::Validated => self.publish(&id, recorded).await?,
+            DeploymentState::Publishing | DeploymentState::Published if !staging => {
+                self.wait_while(&id, &[DeploymentState::Publishing], recorded).await?
+            }
+            other => {
+                return Err(DistributeError::Refused(format!("deployment {id} is {}", other.as_str())));
+            }
+        };
+        Ok(self.published(&c, Some(&id), Some(&status), false))
+    }
+
+    /// The deployment an earlier run uploaded and recorded, validated (or publishing), if it is
+    /// still there with the voted files; `None` when a new one must be uploaded: the portal no
+    /// longer knows it, or it holds other files (a revision since replaced), then it is dropped.
+    async fn resume(
+        &self,
+        id: &str,
+        c: &Coordinates<'_>,
+        files: &[&Artifact],
+    ) -> Result<Option<(String, DeploymentStatus)>, DistributeError> {
+        if self.status(id).await?.is_none() {
+            tracing::info!(deployment = id, "the recorded deployment is gone; uploading again");
+            return Ok(None);
+        }
+        let status = self.wait_validated(id, true).await?;
+        if status.deployment_state == DeploymentState::Validated {
+            match self.check_staged_files(id, c, files).await {
+                Ok(()) => {}
+                Err(DistributeError::DigestMismatch(why)) => {
+                    tracing::info!(deployment = id, why, "the recorded deployment holds other files; dropping it");
+                    self.drop_deployment(id).await?;
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tracing::info!(deployment = id, "resuming the recorded deployment");
+        Ok(Some((id.to_string(), status)))
+    }
+
     fn published(
         &self,
         c: &Coordinates<'_>,
@@ -489,24 +573,30 @@ impl RegistryClient for MavenClient {
         file_names.iter().filter(|n| is_maven_file(n)).cloned().collect()
     }
 
+    /// Without a journal the new deployment's id is known to this call only: the wait for
+    /// validation outlasts transient failures ([`Polling::max_wait`]). Use
+    /// [`RegistryClient::upload_resuming`].
     async fn upload(
         &self,
         target: &Target,
         artifacts: &[Artifact],
         staging: bool,
     ) -> Result<Published, DistributeError> {
-        let (c, files) = self.component(target, artifacts)?;
-        if let Some(done) = self.already_published(&c, &files, None).await? {
-            return Ok(done);
-        }
-        let bundle = bundle(&c.folder(), &files)?;
-        let id = self.upload_bundle(&c, bundle).await?;
-        let validated = self.wait_validated(&id).await?;
-        if staging {
-            return Ok(self.published(&c, Some(&id), Some(&validated), false));
-        }
-        let status = self.publish(&id).await?;
-        Ok(self.published(&c, Some(&id), Some(&status), false))
+        self.upload_or_resume(target, artifacts, staging, &serde_json::Value::Null, None).await
+    }
+
+    /// The deployment id is given to `journal` as soon as the portal returns it (`{"deployment_id":
+    /// ID}`), before any poll; with it as `in_flight`, a later run polls, checks and publishes
+    /// that deployment instead of uploading another.
+    async fn upload_resuming(
+        &self,
+        target: &Target,
+        artifacts: &[Artifact],
+        staging: bool,
+        in_flight: &serde_json::Value,
+        journal: &dyn Journal,
+    ) -> Result<Published, DistributeError> {
+        self.upload_or_resume(target, artifacts, staging, in_flight, Some(journal)).await
     }
 
     /// Without the deployment id recorded at staging there is nothing to publish: use
@@ -533,15 +623,15 @@ impl RegistryClient for MavenClient {
                     .into(),
             )
         })?;
-        let status = self.wait_validated(id).await?;
+        let status = self.wait_validated(id, true).await?;
         match status.deployment_state {
             DeploymentState::Validated => {
                 self.check_staged_files(id, &c, &files).await?;
-                let status = self.publish(id).await?;
+                let status = self.publish(id, true).await?;
                 Ok(self.published(&c, Some(id), Some(&status), false))
             }
             DeploymentState::Publishing | DeploymentState::Published => {
-                let status = self.wait_while(id, &[DeploymentState::Publishing]).await?;
+                let status = self.wait_while(id, &[DeploymentState::Publishing], true).await?;
                 Ok(self.published(&c, Some(id), Some(&status), true))
             }
             other => Err(DistributeError::Refused(format!("deployment {id} is {}", other.as_str()))),

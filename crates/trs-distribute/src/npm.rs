@@ -443,6 +443,7 @@ mod tests {
         let client = NpmClient::new(Endpoint {
             base_url: "http://127.0.0.1:1".into(),
             staging_url: None,
+            repository_url: None,
             credentials: crate::Credentials::none(),
         });
         let names = ["foo-1.0.0.tgz", "foo-1.0.0.tgz.asc", "foo-1.0.0.tar.gz"].map(String::from);

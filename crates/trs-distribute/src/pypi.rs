@@ -701,6 +701,7 @@ mod tests {
         let client = PypiClient::new(Endpoint {
             base_url: "http://127.0.0.1:1/".into(),
             staging_url: None,
+            repository_url: None,
             credentials: crate::Credentials::none(),
         });
         let names: Vec<String> = [

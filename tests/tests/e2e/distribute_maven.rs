@@ -86,3 +86,59 @@ fn stage_a_maven_deployment_and_publish_it_once_voted() {
         assert!(!text.contains(TOKEN), "the token leaked: {text}");
     }
 }
+
+/// The portal goes away right after answering the upload: the run fails transiently with the
+/// deployment id in the record, and once the portal is back the next run publishes that one
+/// deployment instead of uploading a second (the portal cannot list deployments).
+#[test]
+fn a_deployment_uploaded_before_the_portal_went_away_is_published_by_the_next_run() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut portal = runtime.block_on(MavenPortal::start(USER, TOKEN, "org.apache"));
+    let env = [
+        ("TRS_MAVEN_URL", portal.url()),
+        ("TRS_MAVEN_USERNAME", USER.to_string()),
+        ("TRS_MAVEN_TOKEN", TOKEN.to_string()),
+        ("TRS_DISTRIBUTE_BACKOFF_MS", "20".to_string()),
+        ("TRS_DISTRIBUTE_ATTEMPTS", "2".to_string()),
+    ];
+    let team = Team::with_server_env("ed25519", &env);
+    ok(&team.as_admin(&["project", "policy", "foo", "--min-vote-hours", "0", "--min-binding", "1"]));
+    let pom = "<project><modelVersion>4.0.0</modelVersion><groupId>org.apache.foo</groupId>\
+               <artifactId>foo</artifactId><version>1.0.0</version></project>\n";
+    let mut files = team.signed_set(&team.file("foo-1.0.0.pom", pom.as_bytes()));
+    files.extend(team.signed_set(&team.file("foo-1.0.0.jar", b"jar bytes of foo 1.0.0\n")));
+    assert_eq!(team.upload_passing(&files)["summary"]["fail"], 0);
+    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
+    ok(&team.as_admin(&["vote", "cast", "foo", "1.0.0", "+1"]));
+    ok(&team.as_rm(&["vote", "close", "foo", "1.0.0"]));
+    ok(&team.as_rm(&["promote", "foo", "1.0.0"]));
+
+    portal.stop_after_next_upload();
+    let distribute = ["distribute", "foo", "1.0.0", "--platform", "maven", "--namespace", "org.apache.foo"];
+    let out = team.as_rm(&distribute);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let deployments = portal.deployments();
+    assert_eq!(deployments.len(), 1);
+    let id = deployments[0].id.clone();
+    assert_eq!(deployments[0].state, "PENDING", "never polled: the portal was gone");
+    assert!(stderr(&out).contains("distribution-failed"), "{}", stderr(&out));
+    let listed = stdout_json(ok(&team.anonymous(&["distributions", "foo", "1.0.0", "--json"])));
+    let record = &listed["distributions"][0];
+    assert_eq!(record["in_flight"]["deployment_id"], id.as_str(), "{record}");
+    assert_eq!(record["pending"], false);
+    assert!(record["last_error"].is_string(), "{record}");
+
+    runtime.block_on(portal.restart());
+    let out = team.as_rm(&[&distribute[..], &["--json"]].concat());
+    let result = stdout_json(ok(&out));
+    assert_eq!(result["result"]["distributions"][0]["status"], "distributed", "{result}");
+    assert_eq!(portal.uploads(), 1, "the recorded deployment was published, nothing uploaded again");
+    let deployments = portal.deployments();
+    assert_eq!(deployments.len(), 1);
+    assert_eq!((deployments[0].id.as_str(), deployments[0].state), (id.as_str(), "PUBLISHED"));
+    assert!(portal.published().contains(&("org.apache.foo".into(), "foo".into(), "1.0.0".into())));
+    let listed = stdout_json(ok(&team.anonymous(&["distributions", "foo", "1.0.0", "--json"])));
+    let record = &listed["distributions"][0];
+    assert_eq!(record["details"]["deployment_id"], id.as_str(), "{record}");
+    assert!(record["in_flight"].is_null() && record["last_error"].is_null(), "{record}");
+}

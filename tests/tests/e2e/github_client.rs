@@ -23,6 +23,7 @@ fn client(server: &GitHubServer, token: &str) -> GitHubClient {
     GitHubClient::new(Endpoint {
         base_url: server.url.clone(),
         staging_url: None,
+        repository_url: None,
         credentials: Credentials::new(None, Some(token.into())),
     })
 }
@@ -137,6 +138,7 @@ async fn refusals_and_transient_failures_are_told_apart_without_the_token() {
     let gone = GitHubClient::new(Endpoint {
         base_url: "http://127.0.0.1:9".into(),
         staging_url: None,
+        repository_url: None,
         credentials: Credentials::new(None, Some(TOKEN.into())),
     });
     let err = gone.upload(&target("1.0"), &files(), true).await.unwrap_err();
@@ -151,4 +153,43 @@ async fn refusals_and_transient_failures_are_told_apart_without_the_token() {
     assert!(!server.release("apache", "foo", "v2.0").unwrap().prerelease);
     let err = c.upload(&target("2.0"), &files(), true).await.unwrap_err();
     assert!(matches!(err, DistributeError::Refused(_)), "{err:?}");
+}
+
+/// Older assets have no `digest`: the client downloads them (a redirect to the bytes) and
+/// compares their SHA-256, so the same bytes count as uploaded and other bytes of the same
+/// size are a mismatch.
+#[tokio::test]
+async fn assets_without_a_digest_are_downloaded_and_compared_by_sha256() {
+    let server = GitHubServer::start(TOKEN);
+    server.add_repo("apache", "foo");
+    let c = client(&server, TOKEN);
+    c.upload(&target("1.0"), &files(), true).await.unwrap();
+    server.forget_digests("apache", "foo", "v1.0");
+    assert!(server.release("apache", "foo", "v1.0").unwrap().assets.iter().all(|a| a.digest.is_none()));
+    let downloads = |s: &GitHubServer| s.requests().iter().filter(|r| r.starts_with("GET /downloads/")).count();
+    let uploads = |s: &GitHubServer| s.requests().iter().filter(|r| r.ends_with("/assets")).count();
+    let before = uploads(&server);
+
+    // The same bytes: already present, every asset read once through the documented endpoint.
+    assert!(c.upload(&target("1.0"), &files(), true).await.unwrap().already_present);
+    assert_eq!(downloads(&server), 3);
+    let asset_reads =
+        server.requests().iter().filter(|r| r.contains("/releases/assets/") && r.starts_with("GET")).count();
+    assert_eq!(asset_reads, 3);
+    assert_eq!(uploads(&server), before);
+
+    // Other bytes of the same size under the same name: a mismatch, and the asset stays.
+    server.replace_asset_bytes("apache", "foo", "v1.0", "foo-1.0.tar.gz", &vec![9u8; 70_000]);
+    let err = c.upload(&target("1.0"), &files(), true).await.unwrap_err();
+    assert!(matches!(err, DistributeError::DigestMismatch(_)), "{err:?}");
+    assert!(err.to_string().contains("foo-1.0.tar.gz") && err.to_string().contains("no digest"), "{err}");
+    let err = c.promote(&target("1.0"), &files()).await.unwrap_err();
+    assert!(matches!(err, DistributeError::DigestMismatch(_)), "{err:?}");
+    let release = server.release("apache", "foo", "v1.0").unwrap();
+    assert!(release.prerelease, "nothing promoted");
+    assert_eq!(release.assets[0].bytes.as_ref(), &vec![9u8; 70_000][..]);
+    assert_eq!(uploads(&server), before);
+    for e in [format!("{err}"), format!("{err:?}")] {
+        assert!(!e.contains(TOKEN), "{e}");
+    }
 }

@@ -20,6 +20,7 @@ fn client(portal: &MavenPortal, secret: &str) -> MavenClient {
     MavenClient::new(Endpoint {
         base_url: portal.url(),
         staging_url: None,
+        repository_url: None,
         credentials: Credentials::new(Some(USER.into()), Some(secret.into())),
     })
     .with_repository_url(portal.repository_url())
@@ -337,8 +338,12 @@ async fn wrong_credentials_are_refused_and_no_secret_reaches_an_error_or_debug_o
     let err = client.upload(&target(), &release("one"), true).await.unwrap_err();
     assert!(matches!(err, DistributeError::Refused(_)), "{err:?}");
     assert!(err.to_string().contains("401"), "{err}");
-    let anonymous =
-        MavenClient::new(Endpoint { base_url: portal.url(), staging_url: None, credentials: Credentials::none() });
+    let anonymous = MavenClient::new(Endpoint {
+        base_url: portal.url(),
+        staging_url: None,
+        repository_url: None,
+        credentials: Credentials::none(),
+    });
     assert!(anonymous.lookup(&target(), false).await.unwrap_err().to_string().contains("401"));
     let good = self::client(&portal, SECRET);
     for text in [format!("{err}"), format!("{err:?}"), format!("{client:?}"), format!("{good:?}")] {
@@ -366,5 +371,97 @@ async fn a_publication_still_running_is_reported_as_publishing_and_found_from_th
     let found = client.lookup_recorded(&target(), false, &published.details).await.unwrap().unwrap();
     assert_eq!(found.details["state"], "PUBLISHED");
     assert!(client.lookup(&target(), false).await.unwrap().is_some());
+    assert_eq!(portal.uploads(), 1);
+}
+
+/// What a client records mid-call, kept as the core keeps it in the distribution record.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<serde_json::Value>>);
+
+#[async_trait::async_trait]
+impl trs_distribute::Journal for Recorded {
+    async fn record(&self, in_flight: serde_json::Value) -> Result<(), DistributeError> {
+        self.0.lock().unwrap().push(in_flight);
+        Ok(())
+    }
+}
+
+impl Recorded {
+    fn last(&self) -> serde_json::Value {
+        self.0.lock().unwrap().last().cloned().unwrap_or_default()
+    }
+}
+
+#[tokio::test]
+async fn a_portal_lost_after_the_upload_leaves_the_deployment_id_recorded_and_the_next_run_publishes_it() {
+    let mut portal = portal().await;
+    let client = client(&portal, SECRET);
+    let files = release("one");
+    portal.stop_after_next_upload();
+    let journal = Recorded::default();
+    let err = client.upload_resuming(&target(), &files, false, &serde_json::Value::Null, &journal).await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    let deployments = portal.deployments();
+    assert_eq!(deployments.len(), 1);
+    assert_eq!(deployments[0].state, "PENDING", "the portal was gone before the first poll");
+    let in_flight = journal.last();
+    assert_eq!(in_flight, serde_json::json!({ "deployment_id": deployments[0].id }), "recorded before polling");
+    assert!(err.to_string().contains(&deployments[0].id), "{err}");
+
+    // Back: the next run resumes the recorded deployment, checks its files and publishes it.
+    portal.restart().await;
+    let again = Recorded::default();
+    let published = client.upload_resuming(&target(), &files, false, &in_flight, &again).await.unwrap();
+    assert_eq!(published.details["state"], "PUBLISHED");
+    assert_eq!(published.details["deployment_id"], deployments[0].id.as_str());
+    assert!(again.0.lock().unwrap().is_empty(), "nothing new to record");
+    assert_eq!(portal.uploads(), 1, "no second deployment");
+    assert_eq!(portal.deployments().len(), 1);
+    assert_eq!(portal.deployments()[0].state, "PUBLISHED");
+    assert!(portal.published().contains(&coordinates()));
+}
+
+#[tokio::test]
+async fn a_recorded_deployment_that_is_gone_or_holds_other_files_is_replaced_by_a_new_upload() {
+    let portal = portal().await;
+    let client = client(&portal, SECRET);
+    let journal = Recorded::default();
+
+    // Gone from the portal (dropped there): uploaded again.
+    let gone = serde_json::json!({ "deployment_id": "00000000-0000-4000-8000-000000000000" });
+    client.upload_resuming(&target(), &release("one"), true, &gone, &journal).await.unwrap();
+    assert_eq!(portal.uploads(), 1);
+    let first = journal.last();
+
+    // An unpublished deployment of other bytes (an earlier revision): dropped, and the voted
+    // files uploaded instead.
+    let staged = client.upload_resuming(&target(), &release("two"), true, &first, &journal).await.unwrap();
+    assert_eq!(portal.uploads(), 2);
+    let deployments = portal.deployments();
+    assert_eq!(deployments.len(), 1, "the stale deployment was dropped");
+    assert_eq!(staged.details["deployment_id"], deployments[0].id.as_str());
+    assert_eq!(deployments[0].files[&format!("{FOLDER}/foo-1.2.0.jar")].as_ref(), b"jar two");
+}
+
+/// `TRS_MAVEN_REPOSITORY_URL` is where the configured client reads published files back:
+/// finding the version published, it compares the repository's checksums with the voted files
+/// there (Maven Central's own repository is unreachable here).
+#[tokio::test]
+async fn the_configured_client_reads_published_files_from_the_repository_url_variable() {
+    let portal = portal().await;
+    client(&portal, SECRET).upload(&target(), &release("one"), false).await.unwrap();
+    let vars = std::collections::HashMap::from([
+        ("TRS_MAVEN_URL", portal.url()),
+        ("TRS_MAVEN_REPOSITORY_URL", portal.repository_url()),
+        ("TRS_MAVEN_USERNAME", USER.to_string()),
+        ("TRS_MAVEN_TOKEN", SECRET.to_string()),
+    ]);
+    let endpoint =
+        trs_distribute::endpoints_from(|k| vars.get(k).cloned()).remove(&trs_distribute::PlatformName::Maven).unwrap();
+    assert_eq!(endpoint.repository_url, Some(portal.repository_url()));
+    let configured = trs_distribute::client_for(trs_distribute::PlatformName::Maven, endpoint);
+    assert!(configured.upload(&target(), &release("one"), false).await.unwrap().already_present);
+    let err = configured.upload(&target(), &release("two"), false).await.unwrap_err();
+    assert!(matches!(err, DistributeError::DigestMismatch(_)), "{err:?}");
     assert_eq!(portal.uploads(), 1);
 }

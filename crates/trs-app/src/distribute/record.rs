@@ -40,6 +40,11 @@ pub struct DistributionRecord {
     /// Platform facts (release id, manifest digest, deployment id...).
     #[serde(default)]
     pub details: serde_json::Value,
+    /// What an unfinished run recorded so the next one resumes its work instead of starting
+    /// it again (the Maven Central deployment uploaded but not yet validated or published:
+    /// `{"deployment_id": ID}`); `null` once a run finishes.
+    #[serde(default)]
+    pub in_flight: serde_json::Value,
     pub created_at: i64,
     pub updated_at: i64,
 }

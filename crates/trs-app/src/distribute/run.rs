@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha512 as Sha512Hasher};
 use trs_core::{Action, Actor, Change, EventDraft, Release, ReleaseId, RevisionRef, Sha512, StreamId, authorize};
-use trs_distribute::{Artifact, DistributeError, Published, RegistryClient, Target};
+use trs_distribute::{Artifact, DistributeError, Journal, Published, RegistryClient, Target};
 use trs_storage::{BlobError, Condition, Item, WriteOp};
 
 /// The task stage label of distribution steps.
@@ -220,7 +220,16 @@ async fn distribute_one(
             // With what staging recorded: Maven Central names a staged deployment only by its id.
             client.promote_recorded(&target, &artifacts, &record.details).await
         } else {
-            client.upload(&target, &artifacts, spec.staging).await
+            let in_flight = record.in_flight.clone();
+            let journal = RecordJournal::new(app, record, item);
+            let result = client.upload_resuming(&target, &artifacts, spec.staging, &in_flight, &journal).await;
+            let (stored, failure) = journal.into_parts();
+            (record, item) = stored;
+            if let Some(e) = failure {
+                // Not recorded: the storage failed; the task is retried like any backend fault.
+                return Err(e);
+            }
+            result
         };
         match result {
             Err(e) if e.is_transient() && tries < backoff.attempts.max(1) => {
@@ -354,6 +363,7 @@ async fn start_record(
                 production_revision_key: None,
                 last_error: None,
                 details: serde_json::Value::Null,
+                in_flight: serde_json::Value::Null,
                 created_at: now,
                 updated_at: now,
             };
@@ -365,6 +375,49 @@ async fn start_record(
                     format!("another run started {} at the same time; retry", spec.label()),
                 )),
                 Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Records what a client reports mid-call ([`Journal`]) in the distribution record's
+/// `in_flight`, with the same conditional write as the rest of a run's progress, before the
+/// client goes on.
+struct RecordJournal<'a> {
+    app: &'a App,
+    stored: tokio::sync::Mutex<(DistributionRecord, Item)>,
+    failure: std::sync::Mutex<Option<AppError>>,
+}
+
+impl<'a> RecordJournal<'a> {
+    fn new(app: &'a App, record: DistributionRecord, item: Item) -> Self {
+        RecordJournal { app, stored: tokio::sync::Mutex::new((record, item)), failure: Default::default() }
+    }
+
+    /// The record as last stored, and why recording failed, if it did.
+    fn into_parts(self) -> ((DistributionRecord, Item), Option<AppError>) {
+        (self.stored.into_inner(), self.failure.into_inner().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+#[async_trait::async_trait]
+impl Journal for RecordJournal<'_> {
+    async fn record(&self, in_flight: serde_json::Value) -> Result<(), DistributeError> {
+        let mut stored = self.stored.lock().await;
+        let (record, item) = &mut *stored;
+        let mut next = record.clone();
+        next.in_flight = in_flight;
+        next.updated_at = self.app.now();
+        match put_record(self.app, item, &next).await {
+            Ok(written) => {
+                *record = next;
+                *item = written;
+                Ok(())
+            }
+            Err(e) => {
+                let message = format!("could not record the distribution's progress: {e}");
+                *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                Err(DistributeError::Refused(message))
             }
         }
     }
@@ -408,6 +461,7 @@ async fn finish(
     record.web_url = Some(published.web_url.clone());
     record.upload_date = published.upload_date.or(record.upload_date).or(Some(app.now()));
     record.details = published.details.clone();
+    record.in_flight = serde_json::Value::Null;
     record.updated_at = app.now();
     let change = if spec.promote {
         Change::DistributionPromoted {

@@ -179,6 +179,7 @@ fn client(registry: &Verdaccio, token: &str) -> NpmClient {
     NpmClient::new(Endpoint {
         base_url: registry.url(),
         staging_url: None,
+        repository_url: None,
         credentials: Credentials::new(None, Some(token.into())),
     })
 }

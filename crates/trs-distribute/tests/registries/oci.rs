@@ -140,6 +140,7 @@ fn client_for(url: &str, secret: &str) -> OciClient {
     OciClient::new(Endpoint {
         base_url: url.into(),
         staging_url: None,
+        repository_url: None,
         credentials: Credentials::new(Some(USER.into()), Some(secret.into())),
     })
 }

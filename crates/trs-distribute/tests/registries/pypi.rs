@@ -246,6 +246,7 @@ fn client(production: &PypiServer, staging: Option<&PypiServer>, secret: &str) -
     PypiClient::new(Endpoint {
         base_url: production.url(),
         staging_url: staging.map(PypiServer::url),
+        repository_url: None,
         credentials: Credentials::new(Some(USER.into()), Some(secret.into())),
     })
 }
