@@ -229,15 +229,21 @@ async fn a_candidate_is_staged_then_promoted_once_current_and_never_twice() {
         let s = github.state.lock().unwrap();
         (s.writes, s.calls)
     };
-    let again = run(app, vec![spec(PlatformName::Github, false, true)], &w).await;
-    assert_eq!(again.state, TaskState::Done);
-    assert!(again.steps.iter().any(|s| s.message.contains("already-done")), "{:?}", again.steps);
+    // Staging the same revision again after its promotion is done too, and leaves the record
+    // in production (it once re-staged and showed the distribution as staging only).
+    for again in [spec(PlatformName::Github, false, true), spec(PlatformName::Github, true, false)] {
+        let again = run(app, vec![again], &w).await;
+        assert_eq!(again.state, TaskState::Done);
+        assert!(again.steps.iter().any(|s| s.message.contains("already-done")), "{:?}", again.steps);
+    }
     let now = {
         let s = github.state.lock().unwrap();
         (s.writes, s.calls, s.promotions)
     };
     assert_eq!(now, (writes, calls, 1));
     assert_eq!(events(app).await.iter().filter(|e| e.change.type_name().starts_with("distribut")).count(), 2);
+    let r = record(app, PlatformName::Github).await;
+    assert!(!r.staging && r.in_production(), "{r:?}");
 }
 
 #[tokio::test]
