@@ -185,6 +185,16 @@ pub trait RegistryClient: Send + Sync {
         staging: bool,
     ) -> Result<Published, DistributeError>;
 
+    /// Refuses to stage `target` where staging would not keep it out of what users get by
+    /// default. Staging a candidate must leave its unvoted bytes off the default install; on
+    /// most platforms staging does, so the default is to allow it. npm makes a package's first
+    /// version `latest` whatever dist-tag it is published under, so it refuses a package that
+    /// has no `latest` yet ([`DistributeError::Unsupported`], with the reason).
+    async fn check_staging_keeps_it_private(&self, target: &Target) -> Result<(), DistributeError> {
+        let _ = target;
+        Ok(())
+    }
+
     /// [`RegistryClient::upload`], resuming the work an earlier, unfinished call recorded
     /// (`in_flight`, what it gave `journal`; `Null` if none) and recording through `journal`
     /// what a later run would need to resume this one. Most platforms find their work by its

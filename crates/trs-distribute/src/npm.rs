@@ -11,7 +11,8 @@
 //!
 //! Registries point `latest` at the first version a package ever gets, whatever tag it was
 //! published under; staging keeps a version out of `latest` only for a package that already has
-//! one.
+//! one, so staging a candidate of a package without `latest` is refused
+//! (`check_staging_keeps_it_private`).
 
 use crate::client::{Artifact, DistributeError, Endpoint, Published, RegistryClient, Target};
 use crate::platform::{NPM, Platform, Staging};
@@ -218,6 +219,21 @@ impl RegistryClient for NpmClient {
         self.set_tag(&tarball.name, LATEST, &tarball.version).await?;
         let after = self.packument(&tarball.name).await?.unwrap_or(existing);
         Ok(self.published(&tarball.name, &tarball.version, &after, false))
+    }
+
+    async fn check_staging_keeps_it_private(&self, target: &Target) -> Result<(), DistributeError> {
+        let has_latest = self.packument(&target.package).await?.is_some_and(|p| p.tag(LATEST).is_some());
+        if has_latest {
+            return Ok(());
+        }
+        Err(DistributeError::Unsupported(format!(
+            "{package} has no version on {registry} yet, and npm makes a package's first version \
+             `latest` whatever dist-tag it is published under: staging this candidate would make its \
+             unvoted files what `npm install {package}` gets. Distribute the first version once it is \
+             voted and promoted, without --staging",
+            package = target.package,
+            registry = self.registry()
+        )))
     }
 
     async fn lookup(&self, target: &Target, staging: bool) -> Result<Option<Published>, DistributeError> {

@@ -48,9 +48,18 @@ fn stage_a_tarball_under_the_staging_tag_and_move_latest_to_it_once_voted() {
     let mut run = Run::default();
     ok(&run.keep(team.as_admin(&["project", "policy", "foo", "--min-vote-hours", "0", "--min-binding", "1"])));
 
-    // A package's first version becomes `latest` on any registry: release 1.0.0 directly.
+    // A package's first version becomes `latest` on any registry, so staging the candidate
+    // 1.0.0 would make its unvoted files the default install: refused, nothing published.
     let (_, files) = npm_release(&team, "1.0.0");
     upload_version(&team, &mut run, "1.0.0", &files);
+    let stage_first = ["distribute", "foo", "1.0.0", "--platform", "npm", "--package", PACKAGE, "--staging"];
+    let before = registry.snapshot();
+    let out = run.keep(team.as_rm(&stage_first));
+    assert!(!out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("makes a package's first version `latest`"), "{}", stderr(&out));
+    assert_eq!(registry.snapshot(), before, "nothing was published");
+    assert!(registry.packument(PACKAGE).get("versions").is_none(), "{}", registry.packument(PACKAGE));
+    // Released directly once voted.
     pass_vote_and_promote(&team, &mut run, "1.0.0");
     let release = ["distribute", "foo", "1.0.0", "--platform", "npm", "--package", PACKAGE];
     ok(&run.keep(team.as_rm(&release)));

@@ -15,7 +15,9 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha512 as Sha512Hasher};
-use trs_core::{Action, Actor, Change, EventDraft, Release, ReleaseId, RevisionRef, Sha512, StreamId, authorize};
+use trs_core::{
+    Action, Actor, Change, EventDraft, Release, ReleaseId, RevisionRef, Sha512, Stage, StreamId, authorize,
+};
 use trs_distribute::{Artifact, DistributeError, Journal, Published, RegistryClient, Target};
 use trs_storage::{BlobError, Condition, Item, WriteOp};
 
@@ -219,6 +221,11 @@ async fn distribute_one(
         let result = if spec.promote {
             // With what staging recorded: Maven Central names a staged deployment only by its id.
             client.promote_recorded(&target, &artifacts, &record.details).await
+        } else if spec.staging
+            && matches!(release.stage, Stage::CandidateDraft | Stage::Candidate)
+            && let Err(refused) = client.check_staging_keeps_it_private(&target).await
+        {
+            Err(refused)
         } else {
             let in_flight = record.in_flight.clone();
             let journal = RecordJournal::new(app, record, item);

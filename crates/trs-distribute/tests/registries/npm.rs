@@ -194,8 +194,16 @@ async fn staging_then_promotion_moves_latest_to_the_voted_version() {
     let names = [first.file_name.clone(), "foo.tar.gz".into()];
     assert_eq!(npm.select(&names), names[..1]);
 
-    // A package's first version becomes `latest` on any registry; release it directly.
+    // A package's first version becomes `latest` on any registry, so staging a candidate of a
+    // new package is refused (the core asks before staging a candidate); once it has a
+    // `latest`, staging keeps new versions out of it.
+    let refused = npm.check_staging_keeps_it_private(&target(name, "1.0.0")).await.unwrap_err();
+    assert!(
+        matches!(&refused, DistributeError::Unsupported(m) if m.contains("first version") && m.contains(name)),
+        "{refused:?}"
+    );
     npm.upload(&target(name, "1.0.0"), std::slice::from_ref(&first), false).await.unwrap();
+    npm.check_staging_keeps_it_private(&target(name, "1.1.0")).await.unwrap();
     let staged = npm.upload(&target(name, "1.1.0"), &[first.clone(), next.clone()], true).await.unwrap();
     assert!(!staged.already_present);
     assert_eq!(staged.details["integrity"], integrity(&next));
