@@ -688,3 +688,21 @@ pub mod certs {
         trs_auth::KeyFileSigner::from_cert(cert, None).expect("key file signer")
     }
 }
+
+/// Every file under `dir` with its size and modification time: what a registry server stored.
+/// A write there shows as a changed entry; reads change nothing.
+pub fn stored_files(dir: &Path) -> std::collections::BTreeMap<PathBuf, (u64, std::time::SystemTime)> {
+    fn walk(dir: &Path, out: &mut std::collections::BTreeMap<PathBuf, (u64, std::time::SystemTime)>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                walk(&entry.path(), out);
+            } else {
+                out.insert(entry.path(), (meta.len(), meta.modified().unwrap()));
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, &mut out);
+    out
+}

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 use tempfile::TempDir;
@@ -86,19 +86,7 @@ impl OciRegistry {
 
     /// Every stored file with its size and modification time: a push writes here, reads do not.
     pub fn snapshot(&self) -> BTreeMap<PathBuf, (u64, SystemTime)> {
-        fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, (u64, SystemTime)>) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let meta = entry.metadata().unwrap();
-                if meta.is_dir() {
-                    walk(&entry.path(), out);
-                } else {
-                    out.insert(entry.path(), (meta.len(), meta.modified().unwrap()));
-                }
-            }
-        }
-        let mut out = BTreeMap::new();
-        walk(&self.dir.path().join("storage"), &mut out);
-        out
+        crate::stored_files(&self.dir.path().join("storage"))
     }
 }
 

@@ -109,19 +109,7 @@ impl Verdaccio {
     /// Every stored file with its size and modification time: a publish or a dist-tag change
     /// writes here, reads do not.
     pub fn snapshot(&self) -> BTreeMap<PathBuf, (u64, SystemTime)> {
-        fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, (u64, SystemTime)>) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let meta = entry.metadata().unwrap();
-                if meta.is_dir() {
-                    walk(&entry.path(), out);
-                } else {
-                    out.insert(entry.path(), (meta.len(), meta.modified().unwrap()));
-                }
-            }
-        }
-        let mut out = BTreeMap::new();
-        walk(&self.dir.path().join("storage"), &mut out);
-        out
+        crate::stored_files(&self.dir.path().join("storage"))
     }
 
     /// `npm view ARGS --json` against this registry, with no user configuration or cache.
