@@ -51,16 +51,19 @@ fn redirect(location: String, cache_control: &'static str) -> Response {
 }
 
 async fn latest(State(app): State<App>, Path((project, file)): Path<(String, String)>) -> ApiResult<Response> {
-    let to = public::view_redirect(&app, "current", &format!("{project}/latest/{file}"), app.now()).await?;
-    Ok(redirect(to, LATEST_CACHE))
+    latest_of(&app, format!("{project}/latest/{file}")).await
 }
 
 async fn product_latest(
     State(app): State<App>,
     Path((project, product, file)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let rest = format!("{project}/{product}/latest/{file}");
-    let to = public::view_redirect(&app, "current", &rest, app.now()).await?;
+    latest_of(&app, format!("{project}/{product}/latest/{file}")).await
+}
+
+/// `rest` is the path after `/current/`, as `public::resolve` takes it.
+async fn latest_of(app: &App, rest: String) -> ApiResult<Response> {
+    let to = public::view_redirect(app, "current", &rest, app.now()).await?;
     Ok(redirect(to, LATEST_CACHE))
 }
 

@@ -3,6 +3,7 @@
 //! Parts a fixture cannot hold (a signature over a fresh key and time, a task id made by the
 //! test) are filled in where the fixture says `SET-BY-TEST`.
 
+use crate::support::fixture;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use trs_app::tasks::{self, TaskState};
@@ -11,11 +12,6 @@ use trs_app::test_support::{commit_files, pass_vote_for_tests as pass_vote};
 use trs_app::{App, lifecycle, promote};
 use trs_core::Stage;
 use trs_lambda::{Config, Function, InvocationError, open_app};
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
 
 async fn invoke(function: &Function, event: Value) -> Result<Value, InvocationError> {
     function.handle(LambdaEvent::new(event, Context::default())).await

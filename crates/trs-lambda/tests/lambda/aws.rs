@@ -7,6 +7,7 @@
 //! The binaries run as Lambda runs them, against the Runtime API emulator
 //! (tests/support/runtime_api.rs), with the standard AWS variables pointing at moto.
 
+use crate::support::fixture;
 use crate::support::runtime_api::{Outcome, RuntimeApi};
 use serde_json::{Value, json};
 use trs_app::test_support::{Actor, armored_public, new_cert, release, signed_headers, upload_files, world};
@@ -20,11 +21,6 @@ use trs_storage_aws::{DynamoItemStore, S3BlobStore, provision};
 const TABLE: &str = "trs-items";
 const BUCKET: &str = "trs-files";
 const BUS: &str = "trs-release-stream";
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
 
 fn response(outcome: Outcome) -> Value {
     match outcome {

@@ -41,10 +41,14 @@ fn functions() -> Vec<(&'static str, Router<App>)> {
 /// A route key as API Gateway writes it: `METHOD /path/{var}`.
 type RouteKey = String;
 
+fn template() -> serde_json::Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/template.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 /// The template's HTTP API routes: route key → the function whose integration it targets.
 fn template_routes() -> BTreeMap<RouteKey, String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/template.json");
-    let template: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let template = template();
     let mut routes = BTreeMap::new();
     for (name, resource) in template["Resources"].as_object().unwrap() {
         if resource["Type"] != "AWS::ApiGatewayV2::Route" {
@@ -198,8 +202,7 @@ fn cloudfront_origin(template: &serde_json::Value, path: &str) -> String {
 
 #[test]
 fn cloudfront_sends_every_api_route_to_the_api_and_release_files_to_the_bucket() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/template.json");
-    let template: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let template = template();
     for key in template_routes().keys() {
         let path = sample(key.split_once(' ').unwrap().1);
         assert_eq!(cloudfront_origin(&template, &path), "api", "{key} ({path})");

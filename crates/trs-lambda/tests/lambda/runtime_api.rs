@@ -3,13 +3,9 @@
 //! the response endpoint, report bad events on the error endpoint and a bad configuration on
 //! the init error endpoint.
 
+use crate::support::fixture;
 use crate::support::runtime_api::{Outcome, RuntimeApi};
 use serde_json::{Value, json};
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
 
 fn embedded(dir: &tempfile::TempDir) -> Vec<(&'static str, String)> {
     vec![
