@@ -142,7 +142,7 @@ impl App {
     /// Every item of one secondary-index partition, following pagination to the end, parsed.
     pub async fn all_in_gsi1<T: serde::de::DeserializeOwned>(&self, pk: &str) -> crate::AppResult<Vec<T>> {
         let mut out = Vec::new();
-        let mut query = trs_storage::Query::partition(pk);
+        let mut query = crate::storage_keys::index_partition(pk);
         loop {
             let page = self.items.query_gsi1(query.clone()).await?;
             for item in &page.items {

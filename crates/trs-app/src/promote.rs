@@ -275,9 +275,16 @@ pub async fn execute(run: &mut TaskRun<'_>, id: &ReleaseId, revision: u32, by: &
         }
         run.step("promote", format!("{} files match voted revision {} ({})", entries.len(), voted.number, voted.key))
             .await?;
-        copy_to_public(run, id, &entries).await?;
-        run.step("promote", format!("{} files at /{}", entries.len(), keys::public_prefix(CURRENT, id))).await?;
-        make_current(app, id, revision, by).await?;
+        let published = async {
+            copy_to_public(run, id, &entries).await?;
+            run.step("promote", format!("{} files at /{}", entries.len(), keys::public_prefix(CURRENT, id))).await?;
+            make_current(app, id, revision, by).await
+        };
+        if let Err(e) = published.await {
+            // Revoked while this run copied: what it placed after the revocation must go too.
+            crate::lifecycle::withdraw_if_revoked(app, id).await?;
+            return Err(e);
+        }
         run.step("promote", format!("{id} is current")).await?;
     }
     let project = projects::get_project(app, &id.project).await?;

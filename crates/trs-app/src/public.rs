@@ -15,7 +15,6 @@ use crate::storage_keys as keys;
 use crate::{projects, upload};
 use trs_core::views::latest_version;
 use trs_core::{ProductName, ProjectName, Release, ReleaseId, Stage, Version};
-use trs_storage::Query;
 
 /// A resolved public path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,11 +52,7 @@ pub async fn releases_of_line(
     project: &ProjectName,
     product: Option<&ProductName>,
 ) -> AppResult<Vec<Release>> {
-    let probe = ReleaseId { project: project.clone(), product: product.cloned(), version: "0".parse()? };
-    let key = keys::release(&probe);
-    // Sort keys are `release#PRODUCT#VERSION`: the line's prefix is everything before VERSION.
-    let prefix = key.sk.strip_suffix('0').unwrap_or(&key.sk).to_string();
-    app.all_items(Query::prefix(key.pk, prefix)).await
+    app.all_items(keys::releases_of_line(project, product)).await
 }
 
 /// The newest current release of a product line: semver order where every version parses,

@@ -22,13 +22,17 @@
 //!
 //! `STREAM` is `foundation` or `project/P`.
 //!
+//! Every query the domain makes is built here too (the functions returning a
+//! [`trs_storage::Query`]), so [`contract_queries`] can run each of them, with the bounds the
+//! domain uses, against every backend.
+//!
 //! `PRODUCT` is `-` for a project's main line (product names cannot be `-`).
 //!
 //! Objects: staged uploads at `uploads/ID/N`, files content-addressed at
 //! `files/sha512/HH/HEX` where `HH` is the first two hex digits (keeps folders small).
 
-use trs_core::{Fingerprint, OpaqueId, PersonUid, ProjectName, ReleaseId, Sha512, StreamId};
-use trs_storage::Key;
+use trs_core::{Fingerprint, OpaqueId, PersonUid, ProductName, ProjectName, ReleaseId, Sha512, StreamId};
+use trs_storage::{Key, Query};
 
 pub fn person(uid: &PersonUid) -> Key {
     Key::new(format!("person#{uid}"), "person")
@@ -65,7 +69,17 @@ pub fn projects_index(name: &ProjectName) -> Key {
 }
 
 fn product_segment(id: &ReleaseId) -> &str {
-    id.product.as_ref().map(|p| p.as_str()).unwrap_or("-")
+    line_segment(id.product.as_ref())
+}
+
+fn line_segment(product: Option<&ProductName>) -> &str {
+    product.map(|p| p.as_str()).unwrap_or("-")
+}
+
+/// One secondary-index partition, in index sort-key order (people, a person's keys, projects,
+/// queued tasks).
+pub fn index_partition(pk: &str) -> Query {
+    Query::partition(pk)
 }
 
 pub fn release(id: &ReleaseId) -> Key {
@@ -73,8 +87,13 @@ pub fn release(id: &ReleaseId) -> Key {
 }
 
 /// Every release of a project, every product line (the site reads a project's releases in one query).
-pub fn releases_of_project(project: &ProjectName) -> trs_storage::Query {
-    trs_storage::Query::prefix(format!("project#{project}"), "release#")
+pub fn releases_of_project(project: &ProjectName) -> Query {
+    Query::prefix(format!("project#{project}"), "release#")
+}
+
+/// Every release of one product line (the main line when `product` is `None`).
+pub fn releases_of_line(project: &ProjectName, product: Option<&ProductName>) -> Query {
+    Query::prefix(format!("project#{project}"), format!("release#{}#", line_segment(product)))
 }
 
 pub fn release_partition(id: &ReleaseId) -> String {
@@ -98,6 +117,11 @@ pub fn distribution(id: &ReleaseId, platform: &str, namespace: Option<&str>, pac
         release_partition(id),
         format!("{DISTRIBUTION_PREFIX}{platform}#{}#{package}#{version}", namespace.unwrap_or("-")),
     )
+}
+
+/// Every distribution record of a release, in key order (platform, namespace, package).
+pub fn distributions(id: &ReleaseId) -> Query {
+    Query::prefix(release_partition(id), DISTRIBUTION_PREFIX)
 }
 
 pub fn upload_session(id: &OpaqueId) -> Key {
@@ -126,8 +150,13 @@ pub fn ballot(id: &ReleaseId, vote: u32, voter: &PersonUid) -> Key {
     Key::new(release_partition(id), format!("ballot#{vote:04}#{voter}"))
 }
 
-pub fn ballots_prefix(vote: u32) -> String {
+fn ballots_prefix(vote: u32) -> String {
     format!("ballot#{vote:04}#")
+}
+
+/// Every standing ballot of vote number `vote` on a release.
+pub fn ballots(id: &ReleaseId, vote: u32) -> Query {
+    Query::prefix(release_partition(id), ballots_prefix(vote))
 }
 
 pub fn stream_partition(stream: &StreamId) -> String {
@@ -144,6 +173,15 @@ pub fn stream_event(stream: &StreamId, seq: u64) -> Key {
     Key::new(stream_partition(stream), format!("{STREAM_EVENT_PREFIX}{seq:012}"))
 }
 
+/// A stream's events in order, after sequence number `after` (0: from the start).
+pub fn stream_events(stream: &StreamId, after: u64) -> Query {
+    let mut query = Query::prefix(stream_partition(stream), STREAM_EVENT_PREFIX);
+    if after > 0 {
+        query.after = Some(stream_event(stream, after).sk);
+    }
+    query
+}
+
 pub const DUE: &str = "due";
 
 /// Lifecycle work due at `at` (vote auto-close, end-of-life), ordered by time.
@@ -151,9 +189,11 @@ pub fn due(at: i64, kind: &str, id: &ReleaseId) -> Key {
     Key::new(DUE, format!("{:012}#{kind}#{}#{}#{}", at.max(0), id.project, product_segment(id), id.version))
 }
 
-/// The due items at or before `at`, in time order: a sort-key range over the `due` partition.
-pub fn due_until(at: i64) -> trs_storage::Query {
-    let mut query = trs_storage::Query::partition(DUE);
+/// The due items at or before `at`, in time order: a sort-key range over the `due` partition,
+/// from its start (the empty lower bound; the stores send DynamoDB no empty key-condition
+/// value, which it refuses) to just after every key of second `at` (`$` sorts after `#`).
+pub fn due_until(at: i64) -> Query {
+    let mut query = Query::partition(DUE);
     query.range = trs_storage::SortKeyRange::Between { from: String::new(), to: format!("{:012}$", at.max(0)) };
     query
 }
@@ -194,6 +234,90 @@ pub fn file_object(sha512: &Sha512) -> String {
     format!("files/sha512/{}/{}", &hex[..2], hex)
 }
 
+/// Every query the domain builds above, with the bounds and cursors it uses (the tick's
+/// "due until now", a stream read after a sequence number, one vote's ballots among others…),
+/// over items laid out as the domain lays them out, next to neighbours the queries must not
+/// return. Run with [`trs_storage::contract::item_queries_match_the_model`] on every backend.
+#[cfg(any(test, feature = "test-support"))]
+pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract::NamedQuery>) {
+    use trs_storage::Item;
+    use trs_storage::contract::NamedQuery;
+    let proj: ProjectName = "foo".parse().unwrap();
+    let conn: ProductName = "conn".parse().unwrap();
+    let id = |product: Option<&ProductName>, version: &str| ReleaseId {
+        project: proj.clone(),
+        product: product.cloned(),
+        version: version.parse().unwrap(),
+    };
+    let (main, prod) = (id(None, "1.0"), id(Some(&conn), "1.0"));
+    let body = serde_json::json!({});
+    let plain = |key: Key| Item::new(key, body.clone());
+    let indexed = |key: Key, index: Key| Item::new(key, body.clone()).with_gsi1(index);
+    let mut items = Vec::new();
+    for version in ["1.0", "1.1", "2.0"] {
+        items.push(plain(release(&id(None, version))));
+        items.push(plain(release(&id(Some(&conn), version))));
+    }
+    items.push(plain(project(&proj)));
+    items.push(plain(release(&ReleaseId { project: "fooo".parse().unwrap(), ..main.clone() })));
+    for vote in [1, 2, 10] {
+        for voter in ["ada", "bob"] {
+            items.push(plain(ballot(&main, vote, &voter.parse().unwrap())));
+        }
+    }
+    items.push(plain(revision(&main, 1)));
+    items.push(plain(revision_report(&main, 1)));
+    items.push(plain(distribution(&main, "npm", None, "foo", "1.0")));
+    items.push(plain(distribution(&main, "pypi", Some("org"), "foo", "1.0")));
+    items.push(plain(distribution(&prod, "npm", None, "conn", "1.0")));
+    let streams = [StreamId::Foundation, StreamId::Project(proj.clone())];
+    for stream in &streams {
+        items.push(plain(stream_head(stream)));
+        items.extend((1..=4).map(|seq| plain(stream_event(stream, seq))));
+    }
+    for (at, kind) in [(0, "end-of-life"), (99, "vote-close"), (100, "end-of-life"), (100, "vote-close"), (101, "x")] {
+        items.push(plain(due(at, kind, &main)));
+        items.push(plain(due(at, kind, &prod)));
+    }
+    for (p, uid) in ["ada", "bob"].into_iter().enumerate() {
+        let uid: PersonUid = uid.parse().unwrap();
+        items.push(indexed(person(&uid), people_index(&uid)));
+        for n in 0..2 {
+            let fpr: Fingerprint = format!("{:040X}", 0xF00D * (p + 1) + n).parse().unwrap();
+            items.push(indexed(certificate(&fpr), person_keys_index(&uid, &fpr)));
+        }
+    }
+    for name in ["foo", "bar"] {
+        let name: ProjectName = name.parse().unwrap();
+        items.push(indexed(Key::new(format!("project#{name}"), "project-indexed"), projects_index(&name)));
+    }
+    for (created, n) in [(5, 1u8), (7, 2), (7, 3)] {
+        let task_id = OpaqueId::from_random([n; 16]);
+        items.push(indexed(task(&task_id), queued_task_index(created, &task_id)));
+    }
+    let named = |name: &str, query: Query, index: bool| NamedQuery { name: name.into(), query, index };
+    let mut queries = vec![
+        named("releases of a project", releases_of_project(&proj), false),
+        named("releases of the main line", releases_of_line(&proj, None), false),
+        named("releases of a product line", releases_of_line(&proj, Some(&conn)), false),
+        named("ballots of vote 1", ballots(&main, 1), false),
+        named("ballots of vote 10", ballots(&main, 10), false),
+        named("distributions of a release", distributions(&main), false),
+        named("a person's keys", index_partition(&person_keys_partition(&"ada".parse().unwrap())), true),
+        named("projects", index_partition(PROJECTS_INDEX), true),
+        named("queued tasks", index_partition(QUEUED_TASKS), true),
+    ];
+    for stream in &streams {
+        for after in [0, 2, 4] {
+            queries.push(named(&format!("events of {stream} after {after}"), stream_events(stream, after), false));
+        }
+    }
+    for now in [-5, 0, 99, 100, 1_000_000_000_000] {
+        queries.push(named(&format!("due until {now}"), due_until(now), false));
+    }
+    (items, queries)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +330,14 @@ mod tests {
         assert_eq!(release(&prod).sk, "release#conn#1.0");
         assert_ne!(release_partition(&main), release_partition(&prod));
         assert_eq!(revision(&main, 12).sk, "rev#0000000012");
+    }
+
+    #[tokio::test]
+    async fn every_domain_query_answers_as_the_model_says_on_the_embedded_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = trs_storage::embedded::EmbeddedItemStore::open(&dir.path().join("items.redb")).unwrap();
+        let (items, queries) = contract_queries();
+        trs_storage::contract::item_queries_match_the_model(std::sync::Arc::new(store), items, queries).await;
     }
 
     #[test]

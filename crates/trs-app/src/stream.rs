@@ -12,7 +12,7 @@ use crate::storage_keys as keys;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use trs_core::{Event, EventDraft, StreamId};
-use trs_storage::{Condition, Item, Query, StoreError, WriteOp};
+use trs_storage::{Condition, Item, StoreError, WriteOp};
 
 /// Where committed events are announced. Awaited before the change's caller gets its answer,
 /// so a host that freezes between requests (Lambda) does not lose the announcement; a sink
@@ -113,11 +113,8 @@ fn internal(e: serde_json::Error) -> AppError {
 
 /// A page of a stream's events in order, after sequence number `after` (0 for the start).
 pub async fn events_page(app: &App, stream: &StreamId, after: u64, limit: usize) -> AppResult<Vec<Event>> {
-    let mut query = Query::prefix(keys::stream_partition(stream), keys::STREAM_EVENT_PREFIX);
+    let mut query = keys::stream_events(stream, after);
     query.limit = limit.clamp(1, 1000);
-    if after > 0 {
-        query.after = Some(keys::stream_event(stream, after).sk);
-    }
     let page = app.items.query(query).await?;
     page.items.iter().map(|i| i.parse().map_err(AppError::from)).collect()
 }
@@ -130,11 +127,8 @@ pub async fn events_page_raw(
     after: u64,
     limit: usize,
 ) -> AppResult<Vec<serde_json::Value>> {
-    let mut query = Query::prefix(keys::stream_partition(stream), keys::STREAM_EVENT_PREFIX);
+    let mut query = keys::stream_events(stream, after);
     query.limit = limit.clamp(1, 1000);
-    if after > 0 {
-        query.after = Some(keys::stream_event(stream, after).sk);
-    }
     let page = app.items.query(query).await?;
     Ok(page.items.into_iter().map(|i| i.body).collect())
 }
@@ -142,7 +136,7 @@ pub async fn events_page_raw(
 /// The whole stream as stored JSON values (so a verifier hashes exactly what is stored).
 pub async fn all_events_raw(app: &App, stream: &StreamId) -> AppResult<Vec<serde_json::Value>> {
     let mut out = Vec::new();
-    let mut query = Query::prefix(keys::stream_partition(stream), keys::STREAM_EVENT_PREFIX);
+    let mut query = keys::stream_events(stream, 0);
     loop {
         let page = app.items.query(query.clone()).await?;
         out.extend(page.items.into_iter().map(|i| i.body));

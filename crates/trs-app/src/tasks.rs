@@ -198,6 +198,34 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
     Ok(())
 }
 
+/// A queued task not picked up for this long has lost its announcement (a queue message that
+/// was never sent, or given up after the queue's receive limit): the sweep announces it again.
+/// Far above a queue's delivery time, so a task whose message is merely in flight is rarely
+/// announced twice (which does no harm: [`run`] leaves a finished or running task alone).
+pub const ANNOUNCE_AGAIN_AFTER_SECS: i64 = 5 * 60;
+
+/// The sweep of a host whose workers take tasks from queues (Lambda: the lifecycle function's
+/// scheduled run): announces again, through `app.notifier`, every queued task not updated for
+/// [`ANNOUNCE_AGAIN_AFTER_SECS`] and every running task presumed abandoned, so a lost queue
+/// message delays a task instead of leaving it queued forever. Returns the tasks announced.
+pub async fn announce_stuck(app: &App) -> AppResult<Vec<OpaqueId>> {
+    let now = app.now();
+    let mut announced = Vec::new();
+    for task in unfinished_tasks(app).await? {
+        let idle = now - task.updated_at;
+        let stuck = match task.state {
+            TaskState::Queued => idle >= ANNOUNCE_AGAIN_AFTER_SECS,
+            TaskState::Running => idle >= ABANDONED_AFTER_SECS,
+            TaskState::Done | TaskState::Failed => false,
+        };
+        if stuck {
+            app.notifier.task_queued(&task).await;
+            announced.push(task.id);
+        }
+    }
+    Ok(announced)
+}
+
 /// Runs every unfinished task once (the scheduler's sweep, and start-up recovery).
 pub async fn sweep(app: &App) -> AppResult<usize> {
     let pending: Vec<Task> = unfinished_tasks(app).await?;

@@ -53,9 +53,23 @@ pub async fn world() -> World {
     let (items, blobs) = trs_storage::embedded::open_data_dir(dir.path(), "http://127.0.0.1:1".into()).unwrap();
     let blobs = Arc::new(blobs);
     let app = App::new(Arc::new(items), blobs.clone());
+    let Team { admin, rm, committer } = team(&app).await;
+    World { app, blobs, admin, rm, committer, _dir: dir }
+}
+
+/// The people of [`world`]: an admin, a release manager and a committer of project `foo`.
+pub struct Team {
+    pub admin: Actor,
+    pub rm: Actor,
+    pub committer: Actor,
+}
+
+/// [`world`]'s people and project `foo`, written into `app`'s stores, whichever backend
+/// they are (tests against moto build their `App` on DynamoDB and S3).
+pub async fn team(app: &App) -> Team {
     let admin_tsk = new_cert("Ada <ada@example.org>");
     let admin = people::bootstrap_admin(
-        &app,
+        app,
         people::NewPerson {
             uid: "ada".parse().unwrap(),
             name: None,
@@ -67,11 +81,11 @@ pub async fn world() -> World {
     .unwrap();
     let permit = authorize(&admin, None, Action::Administer).unwrap();
     let by = trs_core::Actor { uid: admin.uid.clone(), key: admin.keys[0].clone() };
-    let add = async |uid: &str| register(&app, &permit, &by, uid).await;
+    let add = async |uid: &str| register(app, &permit, &by, uid).await;
     let rm = add("rita").await;
     let committer = add("carl").await;
     projects::create_project(
-        &app,
+        app,
         &permit,
         &by,
         projects::NewProject {
@@ -84,7 +98,7 @@ pub async fn world() -> World {
     )
     .await
     .unwrap();
-    World { app, blobs, admin: Actor { person: admin, tsk: admin_tsk }, rm, committer, _dir: dir }
+    Team { admin: Actor { person: admin, tsk: admin_tsk }, rm, committer }
 }
 
 /// Registers `uid` with a fresh sequoia-made key, as `by` (an admin holding `permit`).
@@ -221,6 +235,31 @@ pub async fn commit_files(
         blobs.accept_upload(token, Box::pin(body)).await.unwrap();
     }
     commit_upload(app, by, &started.id).await.unwrap()
+}
+
+/// TEST ONLY: [`upload_files`] on any blob store: the bytes are written to the staged
+/// objects with the store's own put (what a client's PUT to the upload URL does), then the
+/// upload is committed and verified.
+pub async fn upload_files_to_store(
+    app: &App,
+    by: &crate::authenticate::Caller,
+    id: &ReleaseId,
+    files: &[(&str, &[u8])],
+) {
+    use crate::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
+    let req = StartUpload {
+        product: id.product.clone(),
+        files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
+        force: false,
+        base: None,
+    };
+    let started = start_upload(app, by, id.clone(), req).await.unwrap();
+    for (i, (_, bytes)) in files.iter().enumerate() {
+        let body = futures::stream::iter(vec![Ok(bytes::Bytes::copy_from_slice(bytes))]);
+        app.blobs.put_if_absent(&crate::storage_keys::staged_object(&started.id, i), Box::pin(body)).await.unwrap();
+    }
+    let committed = commit_upload(app, by, &started.id).await.unwrap();
+    crate::tasks::run(app, &committed.task).await.unwrap();
 }
 
 /// TEST ONLY: a clock tests set and advance (`app.clock = clock.clone()`).

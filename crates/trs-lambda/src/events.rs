@@ -229,8 +229,20 @@ async fn task_message(app: &App, message: &SqsMessage) -> Result<(), String> {
     }
 }
 
-/// An EventBridge schedule → the lifecycle tick; the answer is the tick's report.
-pub async fn scheduled(app: &App, event: EventBridgeEvent) -> Result<lifecycle::Report, InvocationError> {
+/// What a scheduled run did: the lifecycle tick's report (`now`, `items`) and the tasks it
+/// announced again.
+#[derive(Debug, serde::Serialize)]
+pub struct ScheduledReport {
+    #[serde(flatten)]
+    pub tick: lifecycle::Report,
+    /// Tasks whose queue message was presumed lost, announced on their queue again.
+    pub announced: Vec<OpaqueId>,
+}
+
+/// An EventBridge schedule → the lifecycle tick, then the sweep of stuck tasks
+/// (`trs_app::tasks::announce_stuck`: on Lambda, tasks run from their queues, so the sweep
+/// sends a lost message again instead of running the task here). The answer is both reports.
+pub async fn scheduled(app: &App, event: EventBridgeEvent) -> Result<ScheduledReport, InvocationError> {
     tracing::info!(detail_type = %event.detail_type, source = %event.source, "lifecycle tick");
     let report = lifecycle::run_scheduled(app).await.map_err(InvocationError::Tick)?;
     for item in &report.items {
@@ -240,5 +252,9 @@ pub async fn scheduled(app: &App, event: EventBridgeEvent) -> Result<lifecycle::
             }
         }
     }
-    Ok(report)
+    let announced = tasks::announce_stuck(app).await.map_err(InvocationError::Tick)?;
+    if !announced.is_empty() {
+        tracing::warn!(tasks = ?announced, "tasks left queued without a message: announced again");
+    }
+    Ok(ScheduledReport { tick: report, announced })
 }

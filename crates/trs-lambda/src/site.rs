@@ -214,7 +214,7 @@ mod tests {
         let template: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let resources = &template["Resources"];
         let function = &resources["PublishSiteFunction"]["Properties"];
-        assert_eq!(function["Code"]["S3Key"]["Fn::Sub"], "${ArtifactPrefix}publish-site.zip");
+        assert_eq!(function["Code"]["S3Key"]["Fn::Sub"], "${ArtifactPrefix}${ArtifactVersion}/publish-site.zip");
         let vars = &function["Environment"]["Variables"];
         assert_eq!(vars["TRS_BACKEND"], "aws");
         assert_eq!(vars["TRS_SITE_BUCKET"]["Ref"], "SiteBucket");

@@ -115,11 +115,17 @@ pub fn plan(event: &Event) -> Vec<Target> {
 
 /// Release files whose CDN copies `event` makes wrong, as CDN paths. A released version's files
 /// are cached as immutable for a year, so nothing but an invalidation drops them: a revoked or
-/// archived release leaves `/current/…` (its files must stop being served at once), and every
-/// such change, like a promotion, may move `…/latest/…` to another version.
+/// archived release leaves `/current/…` (a release revoked from the archive leaves
+/// `/archive/…`; its files must stop being served at once), and every such change, like a
+/// promotion, may move `…/latest/…` to another version. The revocation deleted the objects
+/// before its event was committed, so a cache miss after this finds nothing.
 pub fn file_invalidations(event: &Event) -> Vec<String> {
     let Some(id) = &event.release else { return Vec::new() };
-    let version_prefix = format!("/{}*", trs_app::storage_keys::public_prefix(trs_app::promote::CURRENT, id));
+    let left = match event.stage.as_ref().and_then(|s| s.from) {
+        Some(trs_core::Stage::Archived) => trs_app::lifecycle::ARCHIVE,
+        _ => trs_app::promote::CURRENT,
+    };
+    let version_prefix = format!("/{}*", trs_app::storage_keys::public_prefix(left, id));
     let latest_prefix = match &id.product {
         Some(p) => format!("/{}/{}/{p}/latest/*", trs_app::promote::CURRENT, id.project),
         None => format!("/{}/{}/latest/*", trs_app::promote::CURRENT, id.project),
@@ -147,8 +153,15 @@ mod tests {
 
     #[test]
     fn a_revocation_drops_the_release_files_and_latest_from_the_cdn_and_a_vote_drops_none() {
-        let revoked = event(Change::Revoked { reason: "CVE".into() }, true);
+        let mut revoked = event(Change::Revoked { reason: "CVE".into() }, true);
+        revoked.stage = Some(trs_core::events::StageMove { from: Some(Stage::Current), to: Stage::Revoked });
         assert_eq!(file_invalidations(&revoked), vec!["/current/foo/1.0/*", "/current/foo/latest/*"]);
+        revoked.stage = Some(trs_core::events::StageMove { from: Some(Stage::Archived), to: Stage::Revoked });
+        assert_eq!(
+            file_invalidations(&revoked),
+            vec!["/archive/foo/1.0/*", "/current/foo/latest/*"],
+            "revoked from the archive: its archive paths"
+        );
         let promoted = event(Change::Promoted { revision: 1 }, true);
         assert_eq!(file_invalidations(&promoted), vec!["/current/foo/latest/*"]);
         let cast = event(

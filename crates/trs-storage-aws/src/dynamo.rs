@@ -155,7 +155,23 @@ impl Filter<'_> {
 }
 
 /// `None` when the query cannot match anything (DynamoDB refuses an inverted BETWEEN).
+///
+/// DynamoDB refuses an empty string as a key-condition value (`ValidationException`: "a key
+/// attribute cannot contain an empty string value"), where the trait's ranges allow one: the
+/// empty string is below every sort key, so an empty lower bound is no bound at all. Such
+/// conditions are sent as the one-sided comparison (or none) that means the same.
 fn sort_condition(query: &Query) -> Option<SortCondition> {
+    use SortCondition::*;
+    Some(match exact_sort_condition(query)? {
+        BeginsWith(p) | After(p) if p.is_empty() => Any,
+        Between(lo, hi) if lo.is_empty() => Before(hi),
+        Before(hi) if hi.is_empty() => return None,
+        other => other,
+    })
+}
+
+/// The sort-key condition as the range and cursor say it, empty bounds included.
+fn exact_sort_condition(query: &Query) -> Option<SortCondition> {
     use SortCondition::*;
     let after = query.after.as_deref();
     Some(match (&query.range, after) {
@@ -450,6 +466,19 @@ mod tests {
         assert_eq!(sort_condition(&q(between(), true, Some("c"))), Some(Between("b".into(), "c".into())));
         assert_eq!(sort_condition(&q(between(), true, Some("a"))), None);
         assert_eq!(sort_condition(&q(SortKeyRange::Between { from: "b".into(), to: "b".into() }, false, None)), None);
+    }
+
+    #[test]
+    fn empty_bounds_are_never_sent() {
+        use SortCondition::*;
+        let from_start = || SortKeyRange::Between { from: String::new(), to: "d".into() };
+        assert_eq!(sort_condition(&q(from_start(), false, None)), Some(Before("d".into())));
+        assert_eq!(sort_condition(&q(from_start(), false, Some("b"))), Some(Between("b".into(), "d".into())));
+        assert_eq!(sort_condition(&q(from_start(), true, Some("b"))), Some(Before("b".into())));
+        assert_eq!(sort_condition(&q(SortKeyRange::Prefix(String::new()), false, None)), Some(Any));
+        assert_eq!(sort_condition(&q(SortKeyRange::Prefix(String::new()), true, Some("b"))), Some(Before("b".into())));
+        assert_eq!(sort_condition(&q(SortKeyRange::All, false, Some(""))), Some(Any));
+        assert_eq!(sort_condition(&q(SortKeyRange::All, true, Some(""))), None);
     }
 
     #[test]

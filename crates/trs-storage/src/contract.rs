@@ -58,6 +58,7 @@ macro_rules! item_store_contract {
             item_rejects_invalid_items,
             item_query_order_and_ranges,
             item_query_pagination,
+            item_query_open_bounds,
             item_gsi1_query,
             item_gsi1_follows_updates,
             item_expiry,

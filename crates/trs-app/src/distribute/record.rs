@@ -6,7 +6,7 @@ use crate::storage_keys as keys;
 use serde::{Deserialize, Serialize};
 use trs_core::{PersonUid, ReleaseId, RevisionKey};
 use trs_distribute::PlatformName;
-use trs_storage::{Item, Query};
+use trs_storage::Item;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DistributionRecord {
@@ -88,5 +88,5 @@ pub async fn get_record(
 
 /// Every distribution record of a release, in key order (platform, namespace, package).
 pub async fn list_records(app: &App, release: &ReleaseId) -> AppResult<Vec<DistributionRecord>> {
-    app.all_items(Query::prefix(keys::release_partition(release), keys::DISTRIBUTION_PREFIX)).await
+    app.all_items(keys::distributions(release)).await
 }

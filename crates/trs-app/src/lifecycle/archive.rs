@@ -49,7 +49,7 @@ pub async fn archive_release(app: &App, caller: Option<&Caller>, id: &ReleaseId)
             copy_to_archive(app, id, entry).await?;
         }
         let actor = caller.map(Caller::actor);
-        change_release(app, id, |release| {
+        let archived = change_release(app, id, |release| {
             if release.stage == Stage::Archived {
                 return Ok(None);
             }
@@ -61,7 +61,12 @@ pub async fn archive_release(app: &App, caller: Option<&Caller>, id: &ReleaseId)
             }
             Ok(Some(Planned { next: Some(next), draft, extra: vec![] }))
         })
-        .await?;
+        .await;
+        if let Err(e) = archived {
+            // Revoked while the files were copied: the archive copies must not stay public.
+            super::withdraw_if_revoked(app, id).await?;
+            return Err(e);
+        }
     }
     for entry in &entries {
         app.blobs.delete(&keys::public_object(CURRENT, id, entry.path.as_str())).await?;

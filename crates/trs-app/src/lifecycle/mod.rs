@@ -6,10 +6,11 @@
 //! event land in one transaction, so the stream and the items never disagree.
 //!
 //! Decisions worth knowing:
-//! - A revoked release keeps its files in the store (they are evidence), but nothing serves
-//!   them: the public paths show only current, end-of-life and archived releases, and a
-//!   revoked release is never current or `latest`. An open vote on a revoked candidate is
-//!   marked cancelled.
+//! - A revoked release keeps its files in the content-addressed store (they are evidence),
+//!   but nothing serves them: its objects at public paths are deleted (a CDN or static host
+//!   serves those as they are), the public paths show only current, end-of-life and archived
+//!   releases, and a revoked release is never current or `latest`. An open vote on a revoked
+//!   candidate is marked cancelled.
 //! - Archiving *moves* a release: every file is copied to `archive/…` first (put-if-absent,
 //!   resumable), then the stage changes, then the `current/…` copies are deleted. Until the
 //!   stage changes the release is served from `current/`; afterwards from `archive/`.
@@ -25,6 +26,7 @@ mod tick;
 pub use archive::{ARCHIVE, Archived, archive_release};
 pub use dates::{DatesTarget, set_dates};
 pub use revoke::revoke;
+pub(crate) use revoke::withdraw_if_revoked;
 pub use states::{enter_state, leave_state};
 pub use tick::{DueOutcome, Report, run_scheduled};
 

@@ -36,7 +36,7 @@ use trs_core::{
     Action, Actor, Ballot, Change, EventDraft, Outcome, Release, ReleaseId, Resolution, RevisionRef, Stage, StreamId,
     Tally, VoteRecord, VoteState, VoteValue, authorize,
 };
-use trs_storage::{Condition, Item, Query, WriteOp};
+use trs_storage::{Condition, Item, WriteOp};
 
 /// The kind of the lifecycle due item that closes a vote whose minimum duration has passed.
 pub const DUE_KIND: &str = "vote-close";
@@ -105,8 +105,7 @@ fn end_due_op(id: &ReleaseId, vote: &VoteRecord) -> Option<WriteOp> {
 
 /// Every standing ballot of vote `number`, binding first, then by voter.
 pub async fn ballots(app: &App, id: &ReleaseId, number: u32) -> AppResult<Vec<Ballot>> {
-    let mut out: Vec<Ballot> =
-        app.all_items(Query::prefix(keys::release_partition(id), keys::ballots_prefix(number))).await?;
+    let mut out: Vec<Ballot> = app.all_items(keys::ballots(id, number)).await?;
     out.sort_by(|a, b| (!a.binding, &a.voter).cmp(&(!b.binding, &b.voter)));
     Ok(out)
 }

@@ -131,16 +131,26 @@ async fn revoking_needs_a_reason_and_takes_the_release_out_of_current_and_latest
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
     assert_eq!(event_count(&w.app).await, n, "refusals change nothing");
 
+    let public_copy = "current/foo/1.1.0/foo-1.1.0.tar.gz";
+    let original = w.app.blobs.list("files/", None, 100).await.unwrap();
+    assert!(w.app.blobs.head(public_copy).await.unwrap().is_some());
     let event = lifecycle::revoke(&w.app, &w.rm.caller(), &rid("1.1.0"), "CVE-2099-0001").await.unwrap();
     assert_eq!(event.change.type_name(), "revoked");
+    assert!(w.app.blobs.head(public_copy).await.unwrap().is_none(), "no object left at the public path");
+    assert_eq!(w.app.blobs.list("files/", None, 100).await.unwrap(), original, "the bytes stay, privately");
     assert_eq!(stage(&w.app, "1.1.0").await, Stage::Revoked);
     assert_eq!(latest(w.app.clone()).await.as_deref(), Some("1.0.0"), "latest falls back to the next current");
     assert!(public::resolve(&w.app, "current", "foo/1.1.0/foo-1.1.0.tar.gz").await.is_err(), "no longer served");
     let view = release_views::releases_view(&w.app, &Scope::default(), None, None).await.unwrap();
     assert_eq!(view.by_state["latest"], vec!["foo/1.0.0"]);
     assert_eq!(view.by_state["revoked"], vec!["foo/1.1.0"]);
+    // A revocation interrupted after its stage change (or a racing copy) left a public copy:
+    // asking again removes it, and still answers already-revoked.
+    let body = futures::stream::iter(vec![Ok(bytes::Bytes::from_static(b"release 1.1.0"))]);
+    w.app.blobs.put_if_absent(public_copy, Box::pin(body)).await.unwrap();
     let err = lifecycle::revoke(&w.app, &w.rm.caller(), &rid("1.1.0"), "again").await.unwrap_err();
     assert_eq!(err.code(), "already-revoked");
+    assert!(w.app.blobs.head(public_copy).await.unwrap().is_none(), "the leftover copy was removed");
     let n = event_count(&w.app).await;
     let err = lifecycle::enter_state(&w.app, &w.rm.caller(), &rid("1.1.0"), "lts").await.unwrap_err();
     assert_eq!(err.code(), "release-revoked", "a withdrawn release takes on no new state");

@@ -18,11 +18,11 @@ use trs_messaging_aws::{EVENT_DETAIL_TYPE, EVENT_SOURCE};
 use trs_storage_aws::moto::MotoServer;
 use trs_storage_aws::{DynamoItemStore, S3BlobStore, provision};
 
-const TABLE: &str = "trs-items";
-const BUCKET: &str = "trs-files";
+pub(crate) const TABLE: &str = "trs-items";
+pub(crate) const BUCKET: &str = "trs-files";
 const BUS: &str = "trs-release-stream";
 
-fn response(outcome: Outcome) -> Value {
+pub(crate) fn response(outcome: Outcome) -> Value {
     match outcome {
         Outcome::Response(v) => v,
         Outcome::Error(kind, e) => panic!("the function reported an error {kind:?}: {e}"),
@@ -30,7 +30,7 @@ fn response(outcome: Outcome) -> Value {
 }
 
 /// The variables the template sets on a function, pointing at moto's table, bucket and bus.
-fn aws_env(moto: &MotoServer) -> Vec<(&'static str, String)> {
+pub(crate) fn aws_env(moto: &MotoServer) -> Vec<(&'static str, String)> {
     let mut vars = moto.env();
     vars.extend([
         ("TRS_BACKEND", "aws".into()),

@@ -3,8 +3,11 @@
 //! one executable instead of one per file (link time and disk on a 2-core CI machine).
 
 mod adapters;
+mod artifacts;
 mod aws;
+mod aws_flows;
 mod registry_secret;
 mod routes;
 mod runtime_api;
 mod support;
+mod template_roles;
