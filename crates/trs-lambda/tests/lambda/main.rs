@@ -4,6 +4,7 @@
 
 mod adapters;
 mod aws;
+mod iam;
 mod registry_secret;
 mod routes;
 mod runtime_api;
