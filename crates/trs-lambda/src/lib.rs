@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod events;
+pub mod functions;
 pub mod outbox;
 pub mod registries;
 pub mod site;
@@ -20,7 +21,7 @@ pub use config::{Backend, Config, ConfigError};
 pub use events::{Function, InvocationError};
 pub use outbox::EventForwarder;
 pub use site::SitePublisher;
-pub use stores::{Environment, InitError, open, open_app, open_aws_stores};
+pub use stores::{Environment, InitError, open, open_app, open_aws_stores, open_with};
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;

@@ -45,6 +45,12 @@ pub async fn open(config: Config) -> Result<Environment, InitError> {
         (Backend::Embedded { .. }, Some(_)) => Some(trs_storage_aws::sdk_config(None).await),
         (Backend::Embedded { .. }, None) => None,
     };
+    open_with(config, aws).await
+}
+
+/// [`open`] with the SDK configuration given rather than loaded from the environment (tests
+/// run several functions in one process, each signing as its own IAM identity).
+pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Result<Environment, InitError> {
     let app = match &config.backend {
         Backend::Embedded { data, public_url } => {
             let (items, blobs) = trs_storage::embedded::open_data_dir(data, public_url.clone())
@@ -52,7 +58,9 @@ pub async fn open(config: Config) -> Result<Environment, InitError> {
             App::new(Arc::new(items), Arc::new(blobs))
         }
         Backend::Aws { table, bucket, endpoint } => {
-            let sdk = aws.as_ref().expect("loaded for the aws backend");
+            let sdk = aws
+                .as_ref()
+                .ok_or_else(|| InitError::Stores("the aws backend needs an AWS SDK configuration".into()))?;
             let (items, blobs) = open_aws_stores(sdk, table, bucket, endpoint.is_some())?;
             let mut app = App::new(items, blobs);
             let queues =

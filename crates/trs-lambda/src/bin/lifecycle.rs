@@ -5,8 +5,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     trs_lambda::init_tracing();
-    trs_lambda::run(|env| {
-        Ok(trs_lambda::Function::new(env.app.clone()).http(trs_function_lifecycle::routes()).schedule())
-    })
-    .await
+    trs_lambda::run(trs_lambda::functions::lifecycle).await
 }

@@ -6,9 +6,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     trs_lambda::init_tracing();
-    trs_lambda::run(|env| {
-        let publisher = trs_lambda::SitePublisher::from_environment(env)?;
-        Ok(trs_lambda::Function::new(env.app.clone()).publish_site(publisher))
-    })
-    .await
+    trs_lambda::run(trs_lambda::functions::publish_site).await
 }

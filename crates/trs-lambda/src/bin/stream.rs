@@ -6,11 +6,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     trs_lambda::init_tracing();
-    trs_lambda::run(|env| {
-        let forwarder = trs_lambda::EventForwarder::from_environment(env)?;
-        Ok(trs_lambda::Function::new(env.app.clone())
-            .http(trs_function_stream::routes().merge(trs_function_stream::download_view_routes()))
-            .forward_events(forwarder))
-    })
-    .await
+    trs_lambda::run(trs_lambda::functions::stream).await
 }

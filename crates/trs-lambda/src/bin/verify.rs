@@ -3,6 +3,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     trs_lambda::init_tracing();
-    trs_lambda::run(|env| Ok(trs_lambda::Function::new(env.app.clone()).http(trs_function_verify::routes()).tasks()))
-        .await
+    trs_lambda::run(trs_lambda::functions::verify).await
 }

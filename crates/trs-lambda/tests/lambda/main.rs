@@ -6,6 +6,7 @@ mod adapters;
 mod artifacts;
 mod aws;
 mod aws_flows;
+mod iam;
 mod registry_secret;
 mod routes;
 mod runtime_api;

@@ -1,0 +1,517 @@
+//! Every function's code under its own IAM identity, carrying exactly its role's policy from
+//! infra/template.json, on moto with IAM enforced (support/iam.rs): a request a policy does
+//! not allow fails as it would on AWS (AccessDenied), and every request each identity made is
+//! judged against the template's policy in full and compared with it both ways (no request
+//! the policy does not allow, no permission no request used).
+//!
+//! The functions are built as their binaries build them (`trs_lambda::functions`) and given
+//! the events Lambda gives them: API Gateway HTTP API requests, the SQS messages their queues
+//! hold (received with the consuming function's role, as the event source mapping does), the
+//! table's committed events as a stream batch, release-stream events from the bus.
+
+use crate::support::fixture;
+use crate::support::iam::{self, BUCKET, SITE_BUCKET, Stack};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use trs_app::test_support::{Actor, armored_public, new_cert, signed_headers_with_query};
+use trs_app::{App, people, storage_keys, stream};
+use trs_core::StreamId;
+use trs_lambda::{Environment, Function, functions};
+use trs_storage_aws::{DynamoItemStore, S3BlobStore};
+
+/// A function started under its identity.
+struct Running {
+    env: Environment,
+    function: Function,
+}
+
+async fn start(stack: &Stack, name: &str) -> Running {
+    let env = stack.environment(name).await;
+    let build = match name {
+        "Admin" => functions::admin,
+        "Upload" => functions::upload,
+        "Verify" => functions::verify,
+        "Promote" => functions::promote,
+        "Vote" => functions::vote,
+        "Lifecycle" => functions::lifecycle,
+        "Stream" => functions::stream,
+        "PublishSite" => functions::publish_site,
+        other => panic!("no function {other}"),
+    };
+    let function = build(&env).unwrap_or_else(|e| panic!("{name}: {e}"));
+    Running { env, function }
+}
+
+impl Running {
+    async fn invoke(&self, event: Value) -> Value {
+        self.function.handle(LambdaEvent::new(event, Context::default())).await.expect("the invocation succeeds")
+    }
+
+    /// An HTTP API request (payload 2.0), signed by `actor` when given; the status and the
+    /// answer (JSON when it is JSON, else the text), and the response headers.
+    async fn http(&self, actor: Option<&Actor>, method: &str, uri: &str, body: Value) -> (u16, Value, Value) {
+        let bytes = if body.is_null() { String::new() } else { body.to_string() };
+        let (path, query) = uri.split_once('?').map_or((uri, None), |(p, q)| (p, Some(q)));
+        let mut event = fixture("apigw-v2-post-upload.json");
+        event["routeKey"] = format!("{method} {path}").into();
+        event["rawPath"] = path.into();
+        event["rawQueryString"] = query.unwrap_or_default().into();
+        event["requestContext"]["routeKey"] = event["routeKey"].clone();
+        event["requestContext"]["http"]["method"] = method.into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["pathParameters"] = json!({});
+        let headers = event["headers"].as_object_mut().unwrap();
+        headers.insert("content-length".into(), bytes.len().to_string().into());
+        if let Some(actor) = actor {
+            for (name, value) in signed_headers_with_query(actor, method, path, query, bytes.as_bytes()) {
+                headers.insert(name.to_ascii_lowercase(), value.into());
+            }
+        }
+        event["body"] = bytes.into();
+        let answer = self.invoke(event).await;
+        let text = answer["body"].as_str().unwrap_or_default();
+        let body = serde_json::from_str(text).unwrap_or_else(|_| Value::from(text));
+        (answer["statusCode"].as_u64().unwrap() as u16, body, answer["headers"].clone())
+    }
+
+    /// Delivers the messages waiting on the function's queue (`queue`, a logical id) as SQS
+    /// events, one message per batch as the template's mappings are configured, received
+    /// with the function's own role as Lambda's poller does; returns how many there were.
+    async fn deliver_queue(&self, stack: &Stack, queue: &str) -> usize {
+        let url = stack.physical.resolve(&json!({"Ref": queue}));
+        let sqs = aws_sdk_sqs::Client::new(self.env.aws.as_ref().unwrap());
+        let bodies = trs_messaging_aws::testing::bodies(&sqs, url.as_str().unwrap()).await;
+        for body in &bodies {
+            let mut event = fixture("sqs-task.json");
+            event["Records"].as_array_mut().unwrap().truncate(1);
+            event["Records"][0]["body"] = body.clone().into();
+            let answer = self.invoke(event).await;
+            assert_eq!(answer["batchItemFailures"], json!([]), "task {body} was not settled: {answer}");
+        }
+        bodies.len()
+    }
+}
+
+/// An SDK-free view of the world for the test's own checks (root, IAM lifted).
+fn operator_app(stack: &Stack) -> App {
+    let (dynamo, s3) = trs_storage_aws::clients(&stack.root, true);
+    App::new(
+        std::sync::Arc::new(DynamoItemStore::new(dynamo, iam::TABLE)),
+        std::sync::Arc::new(S3BlobStore::new(s3, BUCKET)),
+    )
+}
+
+async fn object_keys(stack: &Stack, bucket: &str, prefix: &str) -> Vec<String> {
+    let (_, s3) = trs_storage_aws::clients(&stack.root, true);
+    let listed = s3.list_objects_v2().bucket(bucket).prefix(prefix).send().await.unwrap();
+    listed.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
+}
+
+const RELEASE: &str = "/api/v1/projects/foo/releases/1.0.0";
+const FILE: &str = "foo-1.0.0.tar.gz";
+
+/// The people of the scenario: ada, the first admin (bootstrapped by the operator) and the
+/// committee; rita, release manager of project foo.
+struct People {
+    ada: Actor,
+    rita: Actor,
+}
+
+/// The operator's bootstrap, then the admin function: rita, project foo, a policy that lets
+/// one binding +1 pass a vote at once.
+async fn people_and_project(stack: &Stack) -> People {
+    let tsk = new_cert("Ada <ada@example.org>");
+    let ada =
+        people::NewPerson { uid: "ada".parse().unwrap(), name: None, email: None, certificate: armored_public(&tsk) };
+    let person = stack.as_operator(async || people::bootstrap_admin(&operator_app(stack), ada).await.unwrap()).await;
+    let ada = Actor { person, tsk };
+
+    let admin = start(stack, "Admin").await;
+    let rita_tsk = new_cert("Rita <rita@example.org>");
+    let certificate = String::from_utf8(armored_public(&rita_tsk)).unwrap();
+    let (status, person, _) =
+        admin.http(Some(&ada), "POST", "/api/v1/people", json!({"uid": "rita", "certificate": certificate})).await;
+    assert_eq!(status, 201, "{person}");
+    let rita = Actor { person: serde_json::from_value(person).unwrap(), tsk: rita_tsk };
+    let project = json!({"name": "foo", "members": ["ada"], "release_managers": ["rita"]});
+    let (status, body, _) = admin.http(Some(&ada), "POST", "/api/v1/projects", project).await;
+    assert_eq!(status, 201, "{body}");
+    // auto_close_votes: a vote also schedules its closing (an item the lifecycle tick reads),
+    // which its close removes.
+    let policy = json!({"min_vote_hours": 0, "min_binding": 1, "strict": false, "auto_close_votes": true});
+    let (status, body, _) = admin.http(Some(&ada), "POST", "/api/v1/projects/foo/policy", policy).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, keys, _) = admin.http(None, "GET", "/api/v1/projects/foo/KEYS", Value::Null).await;
+    assert_eq!(status, 200, "{keys}");
+    People { ada, rita }
+}
+
+/// The upload function starts an upload, the client sends the bytes to the presigned URL,
+/// the upload function commits; the verify function runs the queued verification.
+async fn upload_and_verify(stack: &Stack, rita: &Actor, version: &str, bytes: &[u8]) {
+    let upload = start(stack, "Upload").await;
+    let release = format!("/api/v1/projects/foo/releases/{version}");
+    let file = format!("foo-{version}.tar.gz");
+    let declared = json!({"files": [{"path": file, "size": bytes.len()}]});
+    let (status, started, _) = upload.http(Some(rita), "POST", &format!("{release}/uploads"), declared).await;
+    assert_eq!(status, 201, "{started}");
+    let target = &started["files"][0]["upload"];
+    let mut put = reqwest::Client::new().put(target["url"].as_str().unwrap()).body(bytes.to_vec());
+    for pair in target["headers"].as_array().unwrap() {
+        put = put.header(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+    }
+    let sent = put.send().await.unwrap();
+    assert!(sent.status().is_success(), "the presigned PUT: {}", sent.status());
+    let commit = format!("/api/v1/uploads/{}/commit", started["id"].as_str().unwrap());
+    let (status, committed, _) = upload.http(Some(rita), "POST", &commit, json!({})).await;
+    assert_eq!(status, 201, "{committed}");
+    let (status, body, _) = upload.http(None, "GET", &release, Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+
+    let verify = start(stack, "Verify").await;
+    assert_eq!(verify.deliver_queue(stack, "VerifyQueue").await, 1, "one verify task announced");
+    let task = format!("/api/v1/tasks/{}", committed["task"].as_str().unwrap());
+    let (status, task, _) = verify.http(None, "GET", &task, Value::Null).await;
+    assert_eq!((status, task["state"].as_str()), (200, Some("done")), "{task}");
+}
+
+/// The vote function opens, takes ada's +1, shows and closes the vote; the promote function
+/// queues the promotion and runs it from its queue.
+async fn vote_and_promote(stack: &Stack, people: &People, version: &str) {
+    let vote = start(stack, "Vote").await;
+    let path = format!("/api/v1/projects/foo/releases/{version}/vote");
+    let (status, body, _) = vote.http(Some(&people.rita), "POST", &path, json!({})).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body, _) =
+        vote.http(Some(&people.ada), "POST", &format!("{path}/ballots"), json!({"value": "+1"})).await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+    let (status, body, _) = vote.http(None, "GET", &path, Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body, _) = vote.http(None, "GET", &format!("{path}/email"), Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, closed, _) = vote.http(Some(&people.rita), "POST", &format!("{path}/close"), json!({})).await;
+    assert_eq!(status, 200, "{closed}");
+
+    let promote = start(stack, "Promote").await;
+    let path = format!("/api/v1/projects/foo/releases/{version}/promote");
+    let (status, task, _) = promote.http(Some(&people.rita), "POST", &path, json!({})).await;
+    assert_eq!(status, 202, "{task}");
+    assert_eq!(promote.deliver_queue(stack, "PromoteQueue").await, 1, "one promote task announced");
+}
+
+/// The committed events of project foo as the table's change stream delivers them (INSERTs
+/// of `event#` items, the template's filter).
+async fn stream_batch(stack: &Stack) -> Value {
+    let project = StreamId::Project("foo".parse().unwrap());
+    let events =
+        stack.as_operator(async || stream::all_events_raw(&operator_app(stack), &project).await.unwrap()).await;
+    let template = fixture("dynamodb-stream-events.json")["Records"][0].clone();
+    let records: Vec<Value> = events
+        .iter()
+        .enumerate()
+        .map(|(n, event)| {
+            let sk = storage_keys::stream_event(&project, event["seq"].as_u64().unwrap()).sk;
+            let mut record = template.clone();
+            record["dynamodb"]["Keys"]["sk"]["S"] = sk.clone().into();
+            record["dynamodb"]["NewImage"]["sk"]["S"] = sk.into();
+            record["dynamodb"]["NewImage"]["body"]["S"] = event.to_string().into();
+            record["dynamodb"]["SequenceNumber"] = format!("{:018}", n + 1).into();
+            record
+        })
+        .collect();
+    json!({"Records": records})
+}
+
+/// The stream function forwards the committed events to the bus; the publish-site function
+/// publishes what the newest one changed.
+async fn forward_and_publish(stack: &Stack) {
+    let stream_fn = start(stack, "Stream").await;
+    let answer = stream_fn.invoke(stream_batch(stack).await).await;
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    let sqs = aws_sdk_sqs::Client::new(&stack.root);
+    let envelopes = stack.as_operator(async || trs_messaging_aws::testing::bodies(&sqs, &stack.subscriber).await).await;
+    assert!(!envelopes.is_empty(), "the events reached the bus");
+
+    let site = start(stack, "PublishSite").await;
+    for envelope in &envelopes {
+        let envelope: Value = serde_json::from_str(envelope).unwrap();
+        let mut event = fixture("eventbridge-release-stream.json");
+        event["detail"] = envelope["detail"].clone();
+        let report = site.invoke(event).await;
+        assert!(report["objects_written"].is_u64(), "{report}");
+    }
+    let pages = stack.as_operator(async || object_keys(stack, SITE_BUCKET, "projects/foo/").await).await;
+    assert!(!pages.is_empty(), "pages in the site bucket");
+}
+
+/// The stream function's read side: events, views, history, exports.
+async fn stream_views(stack: &Stack) {
+    let stream_fn = start(stack, "Stream").await;
+    for path in [
+        "/api/v1/events?project=foo",
+        "/api/v1/events/verify?project=foo",
+        "/api/v1/releases",
+        "/api/v1/projects/foo/releases",
+        "/api/v1/projects/foo/states",
+        "/api/v1/projects/foo/releases/1.0.0/history",
+        "/api/v1/projects/foo/cle",
+        "/api/v1/projects/foo/endoflife.json",
+    ] {
+        let (status, body, _) = stream_fn.http(None, "GET", path, Value::Null).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+}
+
+/// Everything [`judge`](iam::judge) finds wrong with the calls each function made.
+fn problems(stack: &Stack, calls: &BTreeMap<&'static str, Vec<trs_storage_aws::moto::Call>>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (function, calls) in calls {
+        for problem in iam::judge(&stack.policies[function], calls) {
+            out.push(format!("{function}: {problem}"));
+        }
+    }
+    out
+}
+
+/// Permissions the scenario below does not reach, each with the code path that needs it:
+/// failure and repeat paths, and flows whose tests are ignored until their fixes land. The
+/// permission is named as [`iam::unused`] names it (action, then its statement).
+const NOT_REACHED_HERE: &[(&str, &str, &str)] = &[
+    (
+        "Upload",
+        "s3:AbortMultipartUpload (ContentAddressedFiles",
+        "a file already stored: the conditional completion is refused and aborted",
+    ),
+    (
+        "Promote",
+        "s3:GetObject (WritesCurrent",
+        "a repeated promotion finds the public file and re-hashes it (place_public)",
+    ),
+    (
+        "Promote",
+        "s3:AbortMultipartUpload (WritesCurrent",
+        "a repeated promotion: the conditional completion is refused and aborted",
+    ),
+    ("Promote", "dynamodb:Query (ReadsItems", "distribution tasks list a release's records (no registry runs here)"),
+    (
+        "Lifecycle",
+        "s3:GetObject (WritesArchive",
+        "a repeated archiving finds the archived file and re-hashes it (place_public)",
+    ),
+    (
+        "Lifecycle",
+        "s3:AbortMultipartUpload (WritesArchive",
+        "a repeated archiving: the conditional completion is refused and aborted",
+    ),
+    ("Lifecycle", "dynamodb:Query (ReadsItems", "the scheduled tick's due items (its test is ignored until aws-fixes)"),
+    (
+        "Lifecycle",
+        "dynamodb:ConditionCheckItem (ChecksTheRelease",
+        "a change that writes only its event checks the release (change_release)",
+    ),
+];
+
+#[tokio::test]
+async fn every_function_runs_its_paths_under_its_own_role() {
+    let stack = Stack::start(&json!({})).await;
+    let people = people_and_project(&stack).await;
+    upload_and_verify(&stack, &people.rita, "1.0.0", b"release bytes").await;
+    vote_and_promote(&stack, &people, "1.0.0").await;
+    let public = stack.as_operator(async || object_keys(&stack, BUCKET, "current/foo/1.0.0/").await).await;
+    assert_eq!(public, [format!("current/foo/1.0.0/{FILE}")]);
+    forward_and_publish(&stack).await;
+    stream_views(&stack).await;
+
+    // A commit whose bytes never arrived: the upload function finds the staged object
+    // missing (a 404, which S3 gives only to a role that may list the bucket) and refuses.
+    let upload = start(&stack, "Upload").await;
+    let declared = json!({"files": [{"path": "foo-1.1.0.tar.gz", "size": 3}]});
+    let uploads = "/api/v1/projects/foo/releases/1.1.0/uploads";
+    let (status, started, _) = upload.http(Some(&people.rita), "POST", uploads, declared).await;
+    assert_eq!(status, 201, "{started}");
+    let commit = format!("/api/v1/uploads/{}/commit", started["id"].as_str().unwrap());
+    let (status, refused, _) = upload.http(Some(&people.rita), "POST", &commit, json!({})).await;
+    assert!((400..500).contains(&status), "{status} {refused}");
+
+    let lifecycle = start(&stack, "Lifecycle").await;
+    let (status, body, _) =
+        lifecycle.http(Some(&people.rita), "POST", &format!("{RELEASE}/states/lts"), json!({})).await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+    // An end-of-life date, then another: the first one's scheduled item is replaced.
+    for date in [1_900_000_000, 1_900_086_400] {
+        let dates = json!({"end_of_life": date});
+        let (status, body, _) = lifecycle.http(Some(&people.rita), "POST", &format!("{RELEASE}/eol"), dates).await;
+        assert!(status == 200 || status == 201, "{status} {body}");
+    }
+    let (status, body, _) = lifecycle.http(Some(&people.rita), "POST", &format!("{RELEASE}/archive"), json!({})).await;
+    assert!(status == 200 || status == 202, "{status} {body}");
+    let archived = stack.as_operator(async || object_keys(&stack, BUCKET, "archive/foo/1.0.0/").await).await;
+    assert_eq!(archived, [format!("archive/foo/1.0.0/{FILE}")]);
+
+    let calls = stack.calls_by_function();
+    let found = problems(&stack, &calls);
+    assert!(found.is_empty(), "requests the roles do not allow:\n{}", found.join("\n"));
+    let mut unused = Vec::new();
+    for function in iam::FUNCTIONS {
+        let mut requests: Vec<iam::Request> =
+            calls.get(function).into_iter().flatten().flat_map(iam::requests_of).collect();
+        requests.extend(iam::service_requests(&stack.physical, &stack.template, function));
+        for permission in iam::unused(&stack.policies[function], &requests) {
+            let known = NOT_REACHED_HERE.iter().any(|(f, p, _)| *f == function && permission.starts_with(p));
+            if !known {
+                unused.push(format!("{function}: {permission}"));
+            }
+        }
+    }
+    assert!(unused.is_empty(), "permissions no request used:\n{}", unused.join("\n"));
+}
+
+/// Uploaded, verified, voted and promoted: `foo 1.0.0` is current, every function involved
+/// ran under its role. The calls so far are judged (and dropped from the trace).
+async fn current_release(stack: &Stack) -> People {
+    let people = people_and_project(stack).await;
+    upload_and_verify(stack, &people.rita, "1.0.0", b"release bytes").await;
+    vote_and_promote(stack, &people, "1.0.0").await;
+    let found = problems(stack, &stack.calls_by_function());
+    assert!(found.is_empty(), "requests the roles do not allow:\n{}", found.join("\n"));
+    people
+}
+
+/// The judge's findings for the calls made since the last look.
+fn findings(stack: &Stack) -> Vec<String> {
+    problems(stack, &stack.calls_by_function())
+}
+
+#[tokio::test]
+async fn a_permission_taken_from_a_role_is_access_denied() {
+    let stack = Stack::start(&json!({})).await;
+    let people = people_and_project(&stack).await;
+    // The upload role without s3:PutObject on files/*: the commit's copy into the
+    // content-addressed files is refused by moto, as IAM would refuse it.
+    let mut policy = stack.policies["Upload"].clone();
+    for statement in policy["Statement"].as_array_mut().unwrap() {
+        if statement["Resource"].to_string().contains("/files/*") {
+            let actions = statement["Action"].as_array_mut().unwrap();
+            actions.retain(|a| a != "s3:PutObject");
+        }
+    }
+    stack.moto.set_policy("Upload", &iam::for_moto(&policy));
+    stack.calls_by_function();
+
+    let upload = start(&stack, "Upload").await;
+    let declared = json!({"files": [{"path": FILE, "size": 5}]});
+    let (status, started, _) = upload.http(Some(&people.rita), "POST", &format!("{RELEASE}/uploads"), declared).await;
+    assert_eq!(status, 201, "{started}");
+    let target = &started["files"][0]["upload"];
+    let mut put = reqwest::Client::new().put(target["url"].as_str().unwrap()).body(b"bytes".to_vec());
+    for pair in target["headers"].as_array().unwrap() {
+        put = put.header(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+    }
+    assert!(put.send().await.unwrap().status().is_success());
+    let commit = format!("/api/v1/uploads/{}/commit", started["id"].as_str().unwrap());
+    let (status, body, _) = upload.http(Some(&people.rita), "POST", &commit, json!({})).await;
+    assert!(status >= 500, "the commit cannot copy: {status} {body}");
+
+    let calls = stack.calls_by_function();
+    let denied: Vec<String> = calls["Upload"]
+        .iter()
+        .filter(|c| c.outcome.starts_with("denied"))
+        .map(|c| format!("{} {}", c.action, c.resource))
+        .collect();
+    assert!(
+        !denied.is_empty() && denied.iter().all(|d| d.starts_with("PutObject arn:aws:s3:::trs-files/files/")),
+        "moto denied exactly the writes to files/: {denied:?}"
+    );
+    // The judge, holding the template's unchanged policy, has nothing against the calls.
+    let judged = iam::judge(&stack.policies["Upload"], &calls["Upload"]);
+    assert!(judged.iter().all(|p| p.starts_with("moto denied")), "{judged:?}");
+
+    // What moto cannot see, the judge does: a write outside the role's key space.
+    let mut write = calls["Upload"][0].clone();
+    write.service = "dynamodb".into();
+    write.action = "PutItem".into();
+    write.outcome = "allowed".into();
+    write.body = Some(json!({"TableName": iam::TABLE, "Item": {"pk": {"S": "project#foo"}}}).to_string());
+    let narrowed = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "dynamodb:PutItem",
+        "Resource": format!("arn:aws:dynamodb:us-east-1:123456789012:table/{}", iam::TABLE),
+        "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["upload#*"]}},
+    }]});
+    let judged = iam::judge(&narrowed, &[write]);
+    assert_eq!(judged.len(), 1, "{judged:?}");
+    assert!(judged[0].contains("dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/trs-items [dynamodb:LeadingKeys=project#foo]"), "{judged:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs aws-fixes: the stream role has no s3:GetObject on current/* (latest is a HeadObject)"]
+async fn latest_redirects_under_the_stream_role() {
+    let stack = Stack::start(&json!({})).await;
+    current_release(&stack).await;
+    let stream_fn = start(&stack, "Stream").await;
+    let (status, body, headers) =
+        stream_fn.http(None, "GET", &format!("/current/foo/latest/{FILE}"), Value::Null).await;
+    assert_eq!(status, 302, "{body}");
+    assert_eq!(headers["location"], format!("/current/foo/1.0.0/{FILE}"));
+    let found = findings(&stack);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[tokio::test]
+#[ignore = "needs aws-fixes: the stream role cannot read files/*, so the candidate URL it presigns is refused by S3"]
+async fn the_candidate_redirect_is_presigned_by_a_role_that_may_read_the_file() {
+    let stack = Stack::start(&json!({})).await;
+    let people = people_and_project(&stack).await;
+    upload_and_verify(&stack, &people.rita, "1.0.0", b"candidate bytes").await;
+    stack.calls_by_function();
+    let stream_fn = start(&stack, "Stream").await;
+    let (status, body, headers) =
+        stream_fn.http(None, "GET", &format!("/candidate/foo/1.0.0/{FILE}"), Value::Null).await;
+    assert_eq!(status, 302, "{body}");
+    // A client follows it; moto serves presigned URLs without checking them, the judge
+    // checks the signer's policy.
+    let fetched = reqwest::get(headers["location"].as_str().unwrap()).await.unwrap();
+    assert!(fetched.status().is_success());
+    let found = findings(&stack);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[tokio::test]
+#[ignore = "needs aws-fixes: the promote role may not write archive/* nor delete current/* (archive_previous)"]
+async fn promote_with_archive_previous_archives_under_the_promote_role() {
+    let stack = Stack::start(&json!({})).await;
+    let people = current_release(&stack).await;
+    let admin = start(&stack, "Admin").await;
+    let policy = json!({"archive_previous": true});
+    let (status, body, _) = admin.http(Some(&people.ada), "POST", "/api/v1/projects/foo/policy", policy).await;
+    assert_eq!(status, 200, "{body}");
+    upload_and_verify(&stack, &people.rita, "1.1.0", b"next bytes").await;
+    vote_and_promote(&stack, &people, "1.1.0").await;
+    let archived = stack.as_operator(async || object_keys(&stack, BUCKET, "archive/foo/1.0.0/").await).await;
+    assert_eq!(archived, [format!("archive/foo/1.0.0/{FILE}")]);
+    let found = findings(&stack);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// End-of-life by date: the lifecycle function records the date, the scheduled tick (its
+/// clock past the date) moves the release to end-of-life.
+#[tokio::test]
+#[ignore = "needs aws-fixes: the lifecycle tick's due-date query sends an empty key-condition bound"]
+async fn the_scheduled_tick_applies_an_end_of_life_date_under_the_lifecycle_role() {
+    const EOL: i64 = 1_900_000_000; // 2030-03-17
+    let stack = Stack::start(&json!({})).await;
+    let people = current_release(&stack).await;
+    let lifecycle = start(&stack, "Lifecycle").await;
+    let (status, body, _) =
+        lifecycle.http(Some(&people.rita), "POST", &format!("{RELEASE}/eol"), json!({"end_of_life": EOL})).await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+
+    let mut env = stack.environment("Lifecycle").await;
+    env.app.clock = trs_app::test_support::TestClock::at(EOL + 60);
+    let tick = functions::lifecycle(&env).unwrap();
+    let report = tick.handle(LambdaEvent::new(fixture("eventbridge-scheduled.json"), Context::default())).await;
+    let report = report.expect("the tick runs");
+    assert!(report.to_string().contains("end-of-life"), "{report}");
+    let found = findings(&stack);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
