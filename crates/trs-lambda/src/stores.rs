@@ -64,6 +64,7 @@ pub async fn open(config: Config) -> Result<Environment, InitError> {
         }
     };
     let mut app = app;
+    app.public_url = config.api_url.clone();
     app.registries = match &config.registry_secret {
         Some(secret) => {
             let sdk = match &aws {

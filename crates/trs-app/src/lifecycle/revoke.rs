@@ -3,7 +3,7 @@
 use super::{Planned, authorized_project, change_release};
 use crate::app::App;
 use crate::authenticate::Caller;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, check_typed_text};
 use trs_core::{Change, Event, EventDraft, Release, ReleaseId, VoteState};
 
 /// Longest reason kept (it is shown on pages and in every view).
@@ -19,6 +19,8 @@ pub async fn revoke(app: &App, caller: &Caller, id: &ReleaseId, reason: &str) ->
     if reason.chars().count() > MAX_REASON {
         return Err(AppError::bad_request("reason-too-long", format!("a reason has at most {MAX_REASON} characters")));
     }
+    // Shown on one line of `trs releases` and `trs events`.
+    check_typed_text("reason", reason, trs_core::text::Lines::One)?;
     authorized_project(app, caller, id).await?;
     let actor = caller.actor();
     let (_, event) = change_release(app, id, |release| {
