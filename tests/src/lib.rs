@@ -217,6 +217,14 @@ impl Server {
         std::mem::swap(self, &mut fresh);
     }
 
+    /// Sends SIGTERM (what systemd and container runtimes stop a service with) and waits for
+    /// the server to exit; returns how it exited.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        self.child.wait().expect("wait for trs serve")
+    }
+
     /// The server's process id (to read its memory use from /proc).
     pub fn pid(&self) -> u32 {
         self.child.id()

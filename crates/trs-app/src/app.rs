@@ -90,6 +90,10 @@ pub struct App {
     pub site: Arc<dyn SitePublisher>,
     /// The package registries distributions go to (none unless configured).
     pub registries: crate::distribute::Registries,
+    /// The service's public URL as callers reach it (`trs serve --public-url`, `TRS_API_URL`
+    /// on Lambda). Links trs writes for people (the vote email's) are built from it alone,
+    /// never from a request's `Host` or `X-Forwarded-Host`, which any caller chooses.
+    pub public_url: Option<String>,
 }
 
 impl App {
@@ -103,6 +107,7 @@ impl App {
             events: Arc::new(crate::stream::NoSink),
             site: Arc::new(NoSite),
             registries: Default::default(),
+            public_url: None,
         }
     }
 

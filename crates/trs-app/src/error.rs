@@ -102,8 +102,17 @@ impl From<trs_core::IdError> for AppError {
 
 impl From<trs_core::PathError> for AppError {
     fn from(e: trs_core::PathError) -> Self {
-        AppError::bad_request("hostile-file-name", e.to_string())
+        AppError::bad_request(e.code(), e.to_string())
     }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Text a person typed, checked by the one rule for every free-text field
+/// ([`trs_core::text`]): refused with `400 invalid-text` naming the `field`.
+pub fn check_typed_text(field: &str, text: &str, lines: trs_core::text::Lines) -> AppResult<()> {
+    match trs_core::text::refusal(text, lines) {
+        None => Ok(()),
+        Some(why) => Err(AppError::bad_request("invalid-text", format!("the {field} {why}"))),
+    }
+}

@@ -4,11 +4,12 @@
 //! Every change is an event of the foundation's stream, written in the same transaction.
 
 use crate::app::App;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, check_typed_text};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use trs_core::text::Lines;
 use trs_core::{Actor, Change, EventDraft, Fingerprint, Permit, Person, PersonUid, StreamId};
 use trs_storage::{Condition, Item, WriteOp};
 
@@ -71,8 +72,13 @@ async fn explain_conflict(app: &App, uid: &PersonUid, fpr: &Fingerprint) -> AppE
     AppError::conflict("concurrent-update", "someone else changed this at the same time; retry")
 }
 
-fn new_person(app: &App, p: &NewPerson, cert: &trs_auth::ValidatedCert, admin: bool) -> Person {
-    Person {
+fn new_person(app: &App, p: &NewPerson, cert: &trs_auth::ValidatedCert, admin: bool) -> AppResult<Person> {
+    for (field, text) in [("name", &p.name), ("email", &p.email)] {
+        if let Some(text) = text {
+            check_typed_text(field, text, Lines::One)?;
+        }
+    }
+    Ok(Person {
         uid: p.uid.clone(),
         name: p.name.clone(),
         email: p.email.clone(),
@@ -80,14 +86,14 @@ fn new_person(app: &App, p: &NewPerson, cert: &trs_auth::ValidatedCert, admin: b
         admin,
         foundation_member: false,
         created_at: app.now(),
-    }
+    })
 }
 
 /// Registers the first admin. Refused once any admin has been bootstrapped. The event's actor
 /// is the admin with the key registered (nobody signs a bootstrap: it runs on the data itself).
 pub async fn bootstrap_admin(app: &App, p: NewPerson) -> AppResult<Person> {
     let cert = validate(app, &p.certificate)?;
-    let person = new_person(app, &p, &cert, true);
+    let person = new_person(app, &p, &cert, true)?;
     let by = Actor { uid: p.uid.clone(), key: cert.fingerprint.clone() };
     let ops = vec![
         WriteOp::Put {
@@ -117,7 +123,7 @@ fn key_added(by: &Actor, uid: &PersonUid, fingerprint: &Fingerprint, updated: bo
 /// Registers a person with their first certificate (admin only).
 pub async fn add_person(app: &App, _permit: &Permit, by: &Actor, p: NewPerson) -> AppResult<Person> {
     let cert = validate(app, &p.certificate)?;
-    let person = new_person(app, &p, &cert, false);
+    let person = new_person(app, &p, &cert, false)?;
     let ops = vec![
         WriteOp::Put { item: person_item(&person), condition: Condition::Absent },
         WriteOp::Put { item: key_item(app, &p.uid, &cert), condition: Condition::Absent },

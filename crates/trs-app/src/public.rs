@@ -134,13 +134,5 @@ pub async fn view_redirect(app: &App, segment: &str, rest: &str, now: i64) -> Ap
     if app.blobs.head(&file.object).await?.is_none() {
         return Err(not_found(&format!("{segment}/{rest}")));
     }
-    Ok(url_path(&file.object))
-}
-
-/// `/KEY` with each segment percent-encoded (spaces, `%`, `?`, `#` and non-ASCII in file names).
-fn url_path(key: &str) -> String {
-    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-    const SEGMENT: &AsciiSet =
-        &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
-    key.split('/').map(|s| format!("/{}", utf8_percent_encode(s, SEGMENT))).collect()
+    Ok(keys::url_path(&file.object))
 }

@@ -218,6 +218,16 @@ pub fn public_object(stage_segment: &str, id: &ReleaseId, path: &str) -> String 
     format!("{}{path}", public_prefix(stage_segment, id))
 }
 
+/// `/KEY` as a URL path: each segment percent-encoded except ASCII letters, digits and
+/// `-._~+` (RFC 3986's unreserved characters and `+`, which every release name may use), so
+/// a name decodes back to exactly its key and nothing in it reads as URL or shell syntax. A
+/// portable name (`trs_core::ArtifactPath`) comes out unchanged.
+pub fn url_path(key: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'+');
+    key.split('/').map(|s| format!("/{}", utf8_percent_encode(s, SEGMENT))).collect()
+}
+
 pub fn public_prefix(stage_segment: &str, id: &ReleaseId) -> String {
     match &id.product {
         Some(p) => format!("{stage_segment}/{}/{p}/{}/", id.project, id.version),
@@ -338,6 +348,18 @@ mod tests {
         let store = trs_storage::embedded::EmbeddedItemStore::open(&dir.path().join("items.redb")).unwrap();
         let (items, queries) = contract_queries();
         trs_storage::contract::item_queries_match_the_model(std::sync::Arc::new(store), items, queries).await;
+    }
+
+    #[test]
+    fn url_paths_encode_everything_but_the_portable_characters() {
+        assert_eq!(
+            url_path("current/foo/1.0/libfoo-1.0+dfsg.orig~x_y.tar.gz"),
+            "/current/foo/1.0/libfoo-1.0+dfsg.orig~x_y.tar.gz"
+        );
+        assert_eq!(
+            url_path("current/foo/1.0/a b$(touch x);'\"`ü?#%.zip"),
+            "/current/foo/1.0/a%20b%24%28touch%20x%29%3B%27%22%60%C3%BC%3F%23%25.zip"
+        );
     }
 
     #[test]

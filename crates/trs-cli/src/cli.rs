@@ -35,7 +35,7 @@ pub struct Global {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the whole service on this machine (embedded store, no cloud account; or DynamoDB
-    /// and S3 with --backend aws).
+    /// and S3 with --backend aws). Ctrl-C or SIGTERM stop it gracefully.
     Serve {
         /// Folder holding all data (created if missing; embedded backend).
         #[arg(long, default_value = "./trs-data")]
@@ -45,7 +45,8 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// URL clients reach this server at, if not http://LISTEN (e.g. behind a proxy).
+        /// URL clients reach this server at, if not http://LISTEN (e.g. behind a proxy). Links
+        /// trs writes (upload URLs, the vote email's) use it, never a request's Host header.
         #[arg(long)]
         public_url: Option<String>,
         /// Seconds between lifecycle ticks (end-of-life dates, due votes).
@@ -80,7 +81,8 @@ pub enum Command {
     Upload {
         project: String,
         version: String,
-        /// Files to upload (each with its .asc and .sha512 beside it, usually).
+        /// Files to upload (each with its .asc and .sha512 beside it, usually). Names use ASCII
+        /// letters, digits and . _ - + ~ only (see docs/security.md).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[arg(long)]
@@ -107,7 +109,7 @@ pub enum Command {
     Revoke {
         project: String,
         version: String,
-        /// Why (shown in every view of the release).
+        /// Why (shown in every view of the release; one line, no control characters).
         #[arg(long, required = true)]
         reason: String,
         #[arg(long)]

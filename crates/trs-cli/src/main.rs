@@ -1,11 +1,13 @@
 //! `trs`: the release manager's command and the embedded server host.
 //! Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage, 3 verification failed.
 
+// First, so that its `say!` and `say_err!` macros are in scope in every module below.
+#[macro_use]
+mod output;
 mod cli;
 mod client;
 mod commands;
 mod error;
-mod output;
 
 use clap::Parser;
 use cli::{
@@ -279,7 +281,8 @@ fn main() {
         }
     };
     if let Err(e) = runtime.block_on(run(cli)) {
-        eprintln!("trs: {e}");
+        // Server messages quote what people typed (a reason, a name).
+        say_err!("trs: {e}");
         std::process::exit(e.exit_code());
     }
 }

@@ -11,10 +11,11 @@ pub mod report;
 pub mod revision;
 pub mod roles;
 pub mod stage;
+pub mod text;
 pub mod views;
 pub mod vote;
 
-pub use artifact_path::{ArtifactPath, PathError};
+pub use artifact_path::{ArtifactPath, PathError, PathErrorKind};
 pub use events::{Actor, Change, Event, EventDraft, StageMove, StreamId};
 pub use ids::{
     Fingerprint, IdError, OpaqueId, PersonUid, ProductName, ProjectName, RevisionKey, Sha256, Sha512, Version,

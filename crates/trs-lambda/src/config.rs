@@ -42,6 +42,9 @@ pub struct Config {
     /// The CloudFront distribution in front of the site (`TRS_CLOUDFRONT_DISTRIBUTION_ID`;
     /// read by the publish-site function only).
     pub cloudfront_distribution: Option<String>,
+    /// The API's public URL (`TRS_API_URL`), for links trs writes for people (the vote
+    /// email's KEYS link); never taken from a request's headers.
+    pub api_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -91,6 +94,7 @@ impl Config {
             registry_secret: var("TRS_REGISTRY_SECRET"),
             site_bucket: var("TRS_SITE_BUCKET"),
             cloudfront_distribution: var("TRS_CLOUDFRONT_DISTRIBUTION_ID"),
+            api_url: var("TRS_API_URL"),
         })
     }
 }
@@ -131,6 +135,10 @@ mod tests {
         );
         assert_eq!(c.verify_queue_url.as_deref(), Some("https://sqs/verify"));
         assert_eq!(c.promote_queue_url, None);
+        assert_eq!(c.api_url, None);
+        let with_url =
+            config(&[("TRS_BACKEND", "embedded"), ("TRS_DATA", "/d"), ("TRS_API_URL", "https://trs.example.org")]);
+        assert_eq!(with_url.unwrap().api_url.as_deref(), Some("https://trs.example.org"));
         assert!(matches!(
             config(&[("TRS_BACKEND", "aws"), ("TRS_AWS_TABLE", "t")]),
             Err(ConfigError::Missing("TRS_AWS_BUCKET", _))

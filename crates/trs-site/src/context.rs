@@ -10,7 +10,8 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use trs_app::exports::{cle, date, endoflife, rfc3339};
 use trs_app::public::CANDIDATE;
-use trs_app::storage_keys::public_object;
+use trs_app::shell;
+use trs_app::storage_keys::{public_object, url_path};
 use trs_core::views::latest_version;
 use trs_core::{
     Change, Event, ProductName, Project, Release, ReleaseId, ReleaseView, Stage, StreamView, Tally, Version, VoteState,
@@ -393,10 +394,7 @@ fn candidate_entry(b: &Builder, r: &Release, details: Option<&ReleaseDetails>) -
         .revision
         .iter()
         .flat_map(|rev| rev.manifest.entries())
-        .map(|e| Link {
-            label: e.path.to_string(),
-            url: format!("/{}", public_object(CANDIDATE, &r.id, e.path.as_str())),
-        })
+        .map(|e| Link { label: e.path.to_string(), url: url_path(&public_object(CANDIDATE, &r.id, e.path.as_str())) })
         .collect();
     Some(CandidateEntry {
         version: r.id.version.to_string(),
@@ -466,17 +464,42 @@ pub struct SignerView {
     pub fingerprint: String,
 }
 
-/// Copy-paste verification of the release's first artifact.
+/// Copy-paste verification of the release's first artifact: the command lines, every name
+/// and URL in them already quoted for a POSIX shell (`trs_app::shell`), so a template shows
+/// them as they are and cannot forget to quote one.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyBlock {
     /// The commands use `$SITE` for the site's address (no `download_url` configured).
     pub needs_site: bool,
-    pub keys_url: String,
-    pub file: String,
-    pub file_url: String,
-    pub sha512: String,
-    /// The file's `.sha512` beside it, if the release has one.
-    pub checksum_file: Option<String>,
+    pub commands: Vec<String>,
+}
+
+impl VerifyBlock {
+    /// `key` is the artifact's public object key, `keys_key` the project's KEYS file's;
+    /// `checksum` says whether the release has the artifact's `.sha512` beside it.
+    fn new(origin: shell::Origin<'_>, keys_key: &str, key: &str, sha512: &str, checksum: bool) -> Self {
+        let name = key.rsplit('/').next().unwrap_or(key);
+        // A name starting with '-' (stored before the portable set) must not read as an option.
+        let arg = |suffix: &str| {
+            let file = format!("{name}{suffix}");
+            shell::quote(&if file.starts_with('-') { format!("./{file}") } else { file }).into_owned()
+        };
+        let fetch =
+            |suffix: &str| format!("curl -fsSL -o {} {}", arg(suffix), shell::url(origin, &format!("{key}{suffix}")));
+        let mut commands = vec![
+            format!("curl -fsSL -o KEYS {}", shell::url(origin, keys_key)),
+            "gpg --import KEYS".to_string(),
+            fetch(""),
+            fetch(".asc"),
+            format!("gpg --verify {} {}", arg(".asc"), arg("")),
+        ];
+        if checksum {
+            commands.push(fetch(".sha512"));
+            commands.push(format!("sha512sum -c {}", arg(".sha512")));
+        }
+        commands.push(format!("printf '%s  %s\\n' {} {} | sha512sum -c", shell::quote(sha512), arg("")));
+        Self { needs_site: matches!(origin, shell::Origin::Variable(_)), commands }
+    }
 }
 
 /// One package-registry distribution of the release.
@@ -532,9 +555,8 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
     let id = &release.id;
     let details = data.details(id).cloned().unwrap_or_default();
     let segment = files_segment(release.stage);
-    let public = |path: &str| segment.map(|s| format!("/{}", public_object(s, id, path)));
+    let public = |path: &str| segment.map(|s| url_path(&public_object(s, id, path)));
     let configured = b.config.extra.download_url.trim_end_matches('/');
-    let origin = if configured.is_empty() { "$SITE" } else { configured };
     let mut files = Vec::new();
     let mut verify = None;
     let keys_url = b.url(&paths::keys(&id.project));
@@ -570,19 +592,20 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
             });
             if verify.is_none()
                 && !is_sidecar(path)
-                && let Some(url) = public(path)
+                && let Some(segment) = segment
             {
-                let checksum = format!("{path}.sha512");
-                verify = Some(VerifyBlock {
-                    needs_site: configured.is_empty(),
-                    keys_url: format!("{origin}{keys_url}"),
-                    file: path.rsplit('/').next().unwrap_or(path).to_string(),
-                    file_url: format!("{origin}{url}"),
-                    sha512: e.sha512.to_hex(),
-                    checksum_file: present
-                        .contains(checksum.as_str())
-                        .then(|| checksum.rsplit('/').next().unwrap_or(&checksum).to_string()),
-                });
+                let origin = if configured.is_empty() {
+                    shell::Origin::Variable("SITE")
+                } else {
+                    shell::Origin::Url(configured)
+                };
+                verify = Some(VerifyBlock::new(
+                    origin,
+                    &keys_url,
+                    &public_object(segment, id, path),
+                    &e.sha512.to_hex(),
+                    present.contains(format!("{path}.sha512").as_str()),
+                ));
             }
         }
     }
@@ -881,6 +904,61 @@ pub fn site_feed(b: &Builder, foundation: &Foundation) -> FeedPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs the block's commands with `sh` in a fresh folder, `curl`, `gpg` and `sha512sum`
+    /// replaced by functions that log their arguments one per line; returns the log and
+    /// whether the file `PWNED` came into being.
+    fn run_block(block: &VerifyBlock) -> (String, bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let stubs = "log() { for a in \"$@\"; do printf '%s\\n' \"$a\" >> log; done; }\n\
+                     curl() { log curl \"$@\"; }\ngpg() { log gpg \"$@\"; }\n\
+                     sha512sum() { log sha512sum \"$@\"; while IFS= read -r l; do log \"$l\"; done; }\n\
+                     SITE=https://s.example\n";
+        let script = format!("{stubs}{}\n", block.commands.join("\n"));
+        let out = std::process::Command::new("sh").arg("-c").arg(&script).current_dir(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{script}\n{}", String::from_utf8_lossy(&out.stderr));
+        let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+        (log, dir.path().join("PWNED").exists())
+    }
+
+    /// The copy-paste block runs nothing a file name chose, even for names the portable set
+    /// refuses today (stored before it): issue 13, item 1.
+    #[test]
+    fn the_verification_commands_quote_every_name_and_url() {
+        let hex = "ab".repeat(64);
+        for name in [
+            "apache-foo-6.2$(touch${IFS}PWNED).tar.gz",
+            "a`touch PWNED`.zip",
+            "x; touch PWNED; y.zip",
+            "x' ; touch PWNED ; '.zip",
+            "x\" ; touch PWNED ; \".zip",
+            "-x|touch PWNED",
+            "plain-1.0.tar.gz",
+        ] {
+            let key = format!("current/foo/1.0/{name}");
+            for origin in [shell::Origin::Variable("SITE"), shell::Origin::Url("https://s.example")] {
+                let block = VerifyBlock::new(origin, "/projects/foo/KEYS", &key, &hex, true);
+                let (log, pwned) = run_block(&block);
+                assert!(!pwned, "{name:?} ran code:\n{}", block.commands.join("\n"));
+                let file = if name.starts_with('-') { format!("./{name}") } else { name.to_string() };
+                let lines: Vec<&str> = log.lines().collect();
+                let url = format!("https://s.example{}", url_path(&key));
+                for expected in [
+                    vec!["curl", "-fsSL", "-o", "KEYS", "https://s.example/projects/foo/KEYS"],
+                    vec!["gpg", "--import", "KEYS"],
+                    vec!["curl", "-fsSL", "-o", &file, &url],
+                    vec!["gpg", "--verify", &format!("{file}.asc"), &file],
+                    vec!["sha512sum", "-c", &format!("{file}.sha512")],
+                    vec!["sha512sum", "-c", &format!("{hex}  {file}")],
+                ] {
+                    assert!(
+                        lines.windows(expected.len()).any(|w| w == expected.as_slice()),
+                        "{expected:?} not run:\n{log}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn sizes_read_as_people_read_them() {

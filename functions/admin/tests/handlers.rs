@@ -41,6 +41,23 @@ async fn only_admins_register_people() {
     assert_eq!(err["error"]["code"], "key-already-registered");
 }
 
+/// A person's name and address are shown on terminals and pages: no terminal control, no
+/// line break (issue 13, item 15), and nobody is registered when they are refused.
+#[tokio::test]
+async fn a_name_or_email_with_terminal_controls_is_refused() {
+    let w = world().await;
+    for (field, text) in [("name", "Mallory\u{1b}[2J"), ("name", "two\nlines"), ("email", "m@example.org\u{7}")] {
+        let mut body = json!({"uid": "mallory", "certificate": cert_text("M <m@example.org>")});
+        body[field] = json!(text);
+        let (status, err) = post(&w, &w.admin, "/api/v1/people", body).await;
+        assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid-text")), "{err}");
+        assert!(err["error"]["message"].as_str().unwrap().starts_with(&format!("the {field} contains")), "{err}");
+    }
+    let body = json!({"uid": "mallory", "name": "Zoë Ñúñez", "certificate": cert_text("M <m@example.org>")});
+    let (status, person) = post(&w, &w.admin, "/api/v1/people", body).await;
+    assert_eq!(status, StatusCode::CREATED, "nothing of the refusals was kept: {person}");
+}
+
 #[tokio::test]
 async fn a_certificate_that_is_not_one_is_refused_with_the_reason() {
     let w = world().await;

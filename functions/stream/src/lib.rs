@@ -239,18 +239,18 @@ mod tests {
     async fn latest_redirects_to_the_latest_current_versioned_path() {
         let w = world().await;
         let id = release();
-        let file = "foo-1.0.0 (final).tar.gz";
+        let file = "foo-1.0.0+final.tar.gz";
         commit_files(&w.app, &w.blobs, &w.rm.caller(), &id, &[(file, b"the archive")]).await;
-        let before = get(&w.app, "/current/foo/latest/foo-1.0.0%20(final).tar.gz").await;
+        let before = get(&w.app, "/current/foo/latest/foo-1.0.0+final.tar.gz").await;
         assert_eq!(before.status(), StatusCode::NOT_FOUND, "no current release yet");
 
         force_current_for_tests(&w.app, &id, &w.rm.caller()).await;
-        let answer = get(&w.app, "/current/foo/latest/foo-1.0.0%20(final).tar.gz").await;
+        let answer = get(&w.app, "/current/foo/latest/foo-1.0.0+final.tar.gz").await;
         assert_eq!(answer.status(), StatusCode::FOUND);
-        assert_eq!(location(&answer), "/current/foo/1.0.0/foo-1.0.0%20(final).tar.gz");
+        assert_eq!(location(&answer), "/current/foo/1.0.0/foo-1.0.0+final.tar.gz");
         assert_eq!(answer.headers()[header::CACHE_CONTROL], LATEST_CACHE);
         // The target is an object the bucket serves: the promotion stored it under that key.
-        assert!(w.app.blobs.head("current/foo/1.0.0/foo-1.0.0 (final).tar.gz").await.unwrap().is_some());
+        assert!(w.app.blobs.head("current/foo/1.0.0/foo-1.0.0+final.tar.gz").await.unwrap().is_some());
 
         assert_eq!(get(&w.app, "/current/foo/latest/other.tar.gz").await.status(), StatusCode::NOT_FOUND);
         assert_eq!(get(&w.app, "/current/bar/latest/foo.tar.gz").await.status(), StatusCode::NOT_FOUND);

@@ -53,6 +53,36 @@ async fn hostile_names_are_refused_before_anything_is_stored() {
     assert_eq!(status, StatusCode::NOT_FOUND, "nothing was created");
 }
 
+/// Names outside the portable set (shell syntax, invisible and bidirectional characters,
+/// Windows device names) are refused with their own code, naming the reason.
+#[tokio::test]
+async fn unportable_names_are_refused_before_anything_is_stored() {
+    let w = world().await;
+    for (name, reason) in [
+        ("apache-foo-6.2$(touch${IFS}PWNED).tar.gz", "'$'"),
+        ("foo 1.0.tar.gz", "U+0020"),
+        ("evil\u{202E}zip.exe", "U+202E"),
+        ("a\u{200B}.zip", "U+200B"),
+        ("a\u{2028}.zip", "U+2028"),
+        ("\u{FEFF}a.zip", "U+FEFF"),
+        ("a\u{034F}.zip", "U+034F"),
+        ("a.zip\u{00A0}", "U+00A0"),
+        ("CON", "Windows device name"),
+        ("nul.txt", "Windows device name"),
+        ("aux", "Windows device name"),
+        ("COM1.zip", "Windows device name"),
+        ("-rf", "option"),
+    ] {
+        let files = json!([{"path": "ok-1.0.tar.gz", "size": 1}, {"path": name, "size": 1}]);
+        let (status, body) = call(&w, Some(&w.rm), "POST", START, json!({ "files": files })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name:?}");
+        assert_eq!(body["error"]["code"], "unportable-file-name", "{name:?}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(reason), "{name:?}: {body}");
+    }
+    let (status, _) = call(&w, None, "GET", "/api/v1/projects/foo/releases/1.0.0", Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was created");
+}
+
 #[tokio::test]
 async fn malformed_bodies_get_a_400() {
     let w = world().await;

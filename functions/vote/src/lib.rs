@@ -5,7 +5,7 @@
 //! `trs_app::vote`.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -107,31 +107,15 @@ async fn cancel(
     Ok(Json(vote::cancel(&app, &call.caller, &id).await?))
 }
 
-/// The server as the caller reached it: the scheme a proxy reports (`X-Forwarded-Proto`,
-/// else http) and the `X-Forwarded-Host` or `Host` header. Links in the emails use it.
-fn base_url(headers: &HeaderMap) -> String {
-    let value = |name: &str| {
-        headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.split(',').next().unwrap_or("").trim().to_string())
-    };
-    let scheme = value("x-forwarded-proto").filter(|s| s == "https" || s == "http").unwrap_or_else(|| "http".into());
-    let host = value("x-forwarded-host")
-        .or_else(|| value(header::HOST.as_str()))
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c)))
-        .unwrap_or_else(|| "localhost".into());
-    format!("{scheme}://{host}")
-}
-
 async fn email(
     State(app): State<App>,
     Path((project, version)): Path<(String, String)>,
     Query(q): Query<ShowQuery>,
-    headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
     let id = release_id(&project, product_of(&q)?, &version)?;
-    let email = if q.result {
-        vote::email::result(&app, &id).await?
-    } else {
-        vote::email::announcement(&app, &id, &base_url(&headers)).await?
-    };
-    Ok(Json(email))
+    let email =
+        if q.result { vote::email::result(&app, &id).await? } else { vote::email::announcement(&app, &id).await? };
+    // The text changes with every ballot and is made for one release manager: no shared cache
+    // (a CDN or proxy) may keep it.
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(email)))
 }

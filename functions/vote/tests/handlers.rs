@@ -95,7 +95,7 @@ async fn a_vote_is_opened_cast_on_shown_and_refused_where_it_must_be() {
 
     let (status, email) = call(&w, None, "GET", &format!("{VOTE}/email"), Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{email}");
-    assert!(email["body"].as_str().unwrap().contains("http://trs.test:8080/api/v1/projects/foo/KEYS"), "{email}");
+    assert!(email["body"].as_str().unwrap().contains("$TRS_URL/api/v1/projects/foo/KEYS"), "no public URL: {email}");
     assert!(email["body"].as_str().unwrap().contains(opened["vote"]["revision"]["key"].as_str().unwrap()));
     let (status, body) = call(&w, None, "GET", &format!("{VOTE}/email?result=true"), Value::Null).await;
     assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "vote-not-closed"));
@@ -120,4 +120,33 @@ async fn bad_names_are_a_400_and_unknown_releases_a_404() {
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid-name"));
     let (status, _) = call(&w, Some(&w.rm), "POST", "/api/v1/projects/foo/releases/9.9.9/vote", json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The email's links come from the configured public URL only: a caller's `Host` or
+/// `X-Forwarded-Host` cannot put their own address into what the release manager sends, and
+/// no shared cache keeps the answer (issue 13, item 11).
+#[tokio::test]
+async fn the_email_links_to_the_configured_url_whatever_the_request_says() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    let mut w = candidate().await;
+    w.app.public_url = Some("https://trs.example.org/".into());
+    let (status, opened) = call(&w, Some(&w.rm), "POST", VOTE, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let request = Request::get(format!("{VOTE}/email"))
+        .header("host", "evil.example")
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "https")
+        .body(Body::empty())
+        .unwrap();
+    let answer = trs_function_vote::routes().with_state(w.app.clone()).oneshot(request).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers()["cache-control"], "no-store");
+    let email: Value =
+        serde_json::from_slice(&axum::body::to_bytes(answer.into_body(), 1 << 20).await.unwrap()).unwrap();
+    let body = email["body"].as_str().unwrap();
+    assert!(body.contains("https://trs.example.org/api/v1/projects/foo/KEYS"), "{body}");
+    assert!(!body.contains("evil"), "{body}");
 }

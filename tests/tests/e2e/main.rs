@@ -15,6 +15,7 @@ mod maven_portal;
 mod public_site;
 mod release_manager_flow;
 mod release_path;
+mod serve_signals;
 mod signed_calls;
 mod site_browser;
 mod site_build;

@@ -54,11 +54,12 @@ fn after_promote_the_site_lists_the_release_files() {
         digest,
         "Rita RM &lt;rita@example.org&gt;",
         team.rm.as_str(),
-        &format!("curl -fsSLO {}/projects/foo/KEYS", team.server.url),
+        &format!("curl -fsSL -o KEYS {}/projects/foo/KEYS", team.server.url),
         "gpg --verify foo-1.0.0.tar.gz.asc foo-1.0.0.tar.gz",
     ] {
         assert!(page.contains(needle), "{needle} missing from the release page:\n{page}");
     }
+    run_verification_block(&page);
     // Every linked file is downloadable, byte for byte.
     let file = get(&team, "/current/foo/1.0.0/foo-1.0.0.tar.gz");
     assert_eq!(file.status(), 200);
@@ -92,6 +93,31 @@ fn after_promote_the_site_lists_the_release_files() {
     let json: serde_json::Value = get(&team, "/projects/foo/releases.json").json().unwrap();
     assert_eq!(json["by_state"]["current"][0], "foo/1.0.0", "{json:#}");
     assert_eq!(json["schema_version"], 1);
+}
+
+/// Copies the release page's "Verify your download" commands as a downloader would (the text
+/// of the block, HTML entities decoded) and runs them with `sh -e` in an empty folder with its
+/// own GnuPG home: they download, import KEYS and check the signature and both checksums.
+fn run_verification_block(page: &str) {
+    let section = &page[page.find("id=\"verify\"").expect("a verification block")..];
+    let code = &section[section.find("<pre><code>").unwrap() + "<pre><code>".len()..];
+    let code = &code[..code.find("</code></pre>").unwrap()];
+    let script = ["&quot;", "&#x27;", "&#39;", "&lt;", "&gt;", "&#x2F;", "&amp;"]
+        .iter()
+        .zip(["\"", "'", "'", "<", ">", "/", "&"])
+        .fold(code.to_string(), |text, (entity, c)| text.replace(entity, c));
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("sh")
+        .args(["-e", "-c", &script])
+        .current_dir(dir.path())
+        .env("GNUPGHOME", home.path())
+        .output()
+        .unwrap();
+    let log = format!("{script}\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the copied commands fail:\n{log}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Good signature"), "{log}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).matches(": OK").count(), 2, "both checksums: {log}");
 }
 
 #[test]

@@ -50,6 +50,12 @@ fn states_dates_revocation_views_and_the_verified_stream() {
     // Revocation: a reason is required; afterwards the views say revoked, with the reason.
     let no_reason = w.as_rm(&["revoke", "foo", "1.0.0", "--reason", " "]);
     assert_eq!(no_reason.status.code(), Some(2));
+    // A reason that would clear the screen of whoever runs `trs releases` later (issue 13,
+    // item 15) is refused by the API, and nothing is revoked.
+    let hostile = w.as_rm(&["revoke", "foo", "1.0.0", "--reason", "\u{1b}[2J\u{1b}]0;owned\u{7}"]);
+    assert_eq!(hostile.status.code(), Some(1), "{}", stderr(&hostile));
+    assert!(stderr(&hostile).contains("invalid-text") && stderr(&hostile).contains("U+001B"), "{}", stderr(&hostile));
+    assert!(!stderr(&hostile).contains('\u{1b}'), "{}", stderr(&hostile));
     ok(&w.as_rm(&["revoke", "foo", "1.0.0", "--reason", "signed with the wrong key"]));
     let revoked = stdout_json(ok(&w.anonymous(&["releases", "--state", "revoked", "--json"])));
     assert_eq!(revoked["by_state"]["revoked"], serde_json::json!(["foo/1.0.0"]));

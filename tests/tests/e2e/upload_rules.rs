@@ -132,6 +132,40 @@ fn a_non_nfc_name_is_refused_at_start() {
     assert_hostile(json!([{"path": "cafe\u{301}.txt", "size": 1}]), "NFC");
 }
 
+/// The review's reproduction (issue 13, item 1): a name carrying shell syntax is refused with
+/// its own code before anything is stored, by the API and by the CLI before it sends anything.
+#[test]
+fn a_name_with_shell_syntax_is_refused_at_start_and_by_the_cli() {
+    let t = Team::new();
+    let rm = Rm::new(&t);
+    let name = "apache-foo-6.2$(touch${IFS}PWNED).tar.gz";
+    let a = rm.start_raw(json!([{"path": name, "size": 1}]), false);
+    a.assert_error(400, "unportable-file-name");
+    assert!(a.message().contains(name) && a.message().contains("'$'"), "{}", a.text);
+    let file = t.file(name, b"x\n");
+    let out = t.as_rm(&["upload", "foo", "1.0.0", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains("ASCII letters, digits"), "{}", stderr(&out));
+    t.assert_no_release();
+}
+
+/// The answer to an upload PUT says what arrived (size, SHA-512) and nothing of the store's
+/// internal hash states, which hold the file's last bytes (issue 13, item 15).
+#[test]
+fn the_upload_answer_carries_no_internal_hash_state() {
+    let t = Team::new();
+    let rm = Rm::new(&t);
+    let bytes = b"secret tail of the file\n";
+    let started = rm.start(&[("notes.txt", bytes)], false);
+    let a = put_bytes(&started.urls[0], bytes.to_vec());
+    assert_eq!(a.status, 201, "{}", a.text);
+    let mut fields: Vec<&str> = a.body.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort();
+    assert_eq!(fields, ["sha512", "size"], "{}", a.text);
+    assert_eq!(a.body["size"], bytes.len());
+    assert!(!a.text.contains(&hex::encode(b"secret tail")), "{}", a.text);
+}
+
 // ---- commits ----------------------------------------------------------------------------------
 
 #[test]

@@ -10,7 +10,7 @@
 use super::{ARCHIVE, Planned, authorized_project, change_release, not_found};
 use crate::app::App;
 use crate::authenticate::Caller;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, check_typed_text};
 use crate::promote::CURRENT;
 use crate::storage_keys as keys;
 use crate::upload::{get_release, get_revision};
@@ -29,6 +29,8 @@ pub async fn revoke(app: &App, caller: &Caller, id: &ReleaseId, reason: &str) ->
     if reason.chars().count() > MAX_REASON {
         return Err(AppError::bad_request("reason-too-long", format!("a reason has at most {MAX_REASON} characters")));
     }
+    // Shown on one line of `trs releases` and `trs events`.
+    check_typed_text("reason", reason, trs_core::text::Lines::One)?;
     authorized_project(app, caller, id).await?;
     let (release, _) = get_release(app, id).await?.ok_or_else(|| not_found(id))?;
     // Also when already revoked: a revocation interrupted after the stage changed is finished

@@ -9,6 +9,7 @@
 use super::ballots;
 use crate::app::App;
 use crate::error::{AppError, AppResult};
+use crate::shell::quote;
 use crate::status::get_report;
 use crate::time_text::rfc3339;
 use crate::upload::{get_release, get_revision};
@@ -96,17 +97,23 @@ fn release_name(id: &ReleaseId) -> String {
     }
 }
 
-/// The arguments of `trs vote cast` that name this release.
+/// The arguments of `trs vote cast` that name this release, quoted for a shell.
 fn cast_target(id: &ReleaseId) -> String {
+    let (project, version) = (id.project.to_string(), id.version.to_string());
+    let (project, version) = (quote(&project), quote(&version));
     match &id.product {
-        Some(p) => format!("{} {} --product {p}", id.project, id.version),
-        None => format!("{} {}", id.project, id.version),
+        Some(p) => format!("{project} {version} --product {}", quote(&p.to_string())),
+        None => format!("{project} {version}"),
     }
 }
 
-/// Where the project's KEYS file is served, under `base_url` (the server as callers reach it).
-pub fn keys_url(base_url: &str, id: &ReleaseId) -> String {
-    format!("{}/api/v1/projects/{}/KEYS", base_url.trim_end_matches('/'), id.project)
+/// Where the project's KEYS file is served: under the service's configured public URL
+/// ([`App::public_url`]), never under a URL taken from the request (a `Host` or
+/// `X-Forwarded-Host` header would let any caller put their own links into the email). Without
+/// one, under `$TRS_URL`, the variable the `trs` command reads the service's URL from.
+pub fn keys_url(public_url: Option<&str>, id: &ReleaseId) -> String {
+    let path = crate::storage_keys::url_path(&format!("api/v1/projects/{}/KEYS", id.project));
+    format!("{}{path}", public_url.map(|u| u.trim_end_matches('/')).unwrap_or("$TRS_URL"))
 }
 
 async fn newest_vote(app: &App, id: &ReleaseId) -> AppResult<VoteRecord> {
@@ -116,7 +123,7 @@ async fn newest_vote(app: &App, id: &ReleaseId) -> AppResult<VoteRecord> {
 }
 
 /// The call for a vote on the release's newest vote (open or ended).
-pub async fn announcement(app: &App, id: &ReleaseId, base_url: &str) -> AppResult<Email> {
+pub async fn announcement(app: &App, id: &ReleaseId) -> AppResult<Email> {
     let vote = newest_vote(app, id).await?;
     let revision = get_revision(app, id, vote.revision.number).await?;
     let report = get_report(app, id, vote.revision.number).await?;
@@ -149,7 +156,7 @@ pub async fn announcement(app: &App, id: &ReleaseId, base_url: &str) -> AppResul
         revision: vote.revision.clone(),
         files,
         verification,
-        keys_url: keys_url(base_url, id),
+        keys_url: keys_url(app.public_url.as_deref(), id),
         min_vote_hours: vote.policy.min_vote_hours,
         min_binding: vote.policy.min_binding,
         opened_at: rfc3339(vote.opened_at),

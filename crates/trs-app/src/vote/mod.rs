@@ -281,9 +281,7 @@ fn check_comment(comment: &Option<String>) -> AppResult<Option<String>> {
             format!("a vote comment is limited to {MAX_COMMENT_CHARS} characters"),
         ));
     }
-    if c.chars().any(|ch| ch.is_control() && ch != '\n' && ch != '\t') {
-        return Err(AppError::bad_request("invalid-comment", "a vote comment cannot contain control characters"));
-    }
+    crate::error::check_typed_text("vote comment", c, trs_core::text::Lines::Many)?;
     Ok(Some(c.to_string()))
 }
 

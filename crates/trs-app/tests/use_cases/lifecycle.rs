@@ -127,6 +127,11 @@ async fn revoking_needs_a_reason_and_takes_the_release_out_of_current_and_latest
         let err = lifecycle::revoke(&w.app, &w.rm.caller(), &rid("1.1.0"), reason).await.unwrap_err();
         assert_eq!(err.code(), "reason-required");
     }
+    // Shown on one line of `trs releases` and `trs events`: no terminal control, no line break.
+    for reason in ["\u{1b}[2J\u{1b}]0;owned\u{7}", "two\nlines", "evil\u{202E}"] {
+        let err = lifecycle::revoke(&w.app, &w.rm.caller(), &rid("1.1.0"), reason).await.unwrap_err();
+        assert_eq!(err.code(), "invalid-text", "{reason:?}");
+    }
     let err = lifecycle::revoke(&w.app, &w.committer.caller(), &rid("1.1.0"), "bad").await.unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
     assert_eq!(event_count(&w.app).await, n, "refusals change nothing");

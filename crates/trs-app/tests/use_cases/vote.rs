@@ -444,7 +444,9 @@ async fn votes_that_did_not_opt_in_are_left_to_people() {
 async fn the_emails_name_the_revision_files_checksums_and_result() {
     let f = lenient().await;
     let view = vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
-    let email = vote::email::announcement(f.app(), &rel(), "https://trs.example.org/").await.unwrap();
+    let mut app = f.app().clone();
+    app.public_url = Some("https://trs.example.org/".into());
+    let email = vote::email::announcement(&app, &rel()).await.unwrap();
     assert_eq!(email.subject, "[VOTE] Release vot 2.0.0 (revision 1)");
     let status = trs_app::status::release_status(f.app(), &rel()).await.unwrap();
     let file = &status.files[0];
@@ -542,4 +544,20 @@ async fn casts_racing_a_close_are_either_counted_or_refused() {
         "every cast that was accepted is in the result, and no other"
     );
     assert_eq!(closed.ballots.len() as u32, counted);
+}
+
+/// A comment may span lines but carries no terminal control (issue 13, item 15: the one rule
+/// of `trs_core::text`, shared by every free-text field).
+#[tokio::test]
+async fn a_comment_with_terminal_controls_is_refused_and_lines_are_kept() {
+    let f = lenient().await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    for hostile in ["ok\u{1b}[2J", "bell\u{7}", "evil\u{202E}gnp"] {
+        let refused = vote::cast(f.app(), &f.mona.caller(), &rel(), VoteValue::Plus, Some(hostile.into())).await;
+        assert_eq!(code(refused).1, "invalid-text", "{hostile:?}");
+    }
+    assert!(vote::show(f.app(), &rel()).await.unwrap().ballots.is_empty(), "nothing was cast");
+    let lines = "checked the signatures\n\tand the licence";
+    vote::cast(f.app(), &f.mona.caller(), &rel(), VoteValue::Plus, Some(lines.into())).await.unwrap();
+    assert_eq!(vote::show(f.app(), &rel()).await.unwrap().ballots[0].comment.as_deref(), Some(lines));
 }

@@ -26,7 +26,7 @@ pub async fn bootstrap(data: &Path, backend: &BackendArgs, uid: &str, cert: &Pat
     if json {
         output::json(&person);
     } else {
-        println!("admin {} registered with key {}", person.uid, person.keys[0]);
+        say!("admin {} registered with key {}", person.uid, person.keys[0]);
     }
     Ok(())
 }

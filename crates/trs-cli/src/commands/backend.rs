@@ -77,6 +77,14 @@ pub async fn open(args: &BackendArgs, data: &Path, upload_base_url: &str) -> Cli
     }
 }
 
+/// The answer to an upload: what the client can check its bytes against. Not the stored
+/// metadata as such, whose hash states hold up to 127 trailing bytes of the file.
+#[derive(serde::Serialize)]
+struct Uploaded {
+    size: u64,
+    sha512: Option<String>,
+}
+
 /// The embedded blob store's upload URL endpoint (the role S3's presigned PUT plays on AWS).
 async fn accept_upload(
     State(blobs): State<Arc<EmbeddedBlobStore>>,
@@ -85,5 +93,5 @@ async fn accept_upload(
 ) -> Result<impl IntoResponse, ApiError> {
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let meta = blobs.accept_upload(&token, Box::pin(stream)).await.map_err(AppError::from)?;
-    Ok((axum::http::StatusCode::CREATED, axum::Json(meta)))
+    Ok((axum::http::StatusCode::CREATED, axum::Json(Uploaded { size: meta.size, sha512: meta.sha512 })))
 }

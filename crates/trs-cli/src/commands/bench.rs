@@ -18,7 +18,7 @@ pub fn verify(size: &str, files: usize, dir: Option<&std::path::Path>, as_json: 
     if as_json {
         output::json(&report);
     } else {
-        println!("{report}");
+        say!("{report}");
     }
     Ok(())
 }

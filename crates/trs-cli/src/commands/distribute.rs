@@ -38,12 +38,12 @@ pub async fn run(client: &Client, a: DistributeArgs<'_>) -> CliResult<()> {
         if a.json {
             output::json(&queued);
         } else {
-            println!("distribution queued as task {id} (`trs task show {id}` follows it)");
+            say!("distribution queued as task {id} (`trs task show {id}` follows it)");
         }
         return Ok(());
     }
     if !a.json {
-        eprintln!("distribution queued as task {id} (`trs task show {id}` shows it at any time)");
+        say_err!("distribution queued as task {id} (`trs task show {id}` shows it at any time)");
     }
     let show_progress = !a.json && std::io::stderr().is_terminal();
     let done = task::wait(client, &id, "distribution", show_progress, !a.json).await?;
@@ -51,7 +51,7 @@ pub async fn run(client: &Client, a: DistributeArgs<'_>) -> CliResult<()> {
         output::json(&done);
     } else {
         for d in done["result"]["distributions"].as_array().cloned().unwrap_or_default() {
-            println!(
+            say!(
                 "{}: {} (revision {}){}",
                 d["label"].as_str().unwrap_or("?"),
                 d["status"].as_str().unwrap_or("?"),
@@ -83,7 +83,7 @@ pub async fn list(client: &Client, project: &str, version: &str, product: Option
     }
     let records = answer["distributions"].as_array().ok_or_else(|| failed("unexpected answer: no distributions"))?;
     if records.is_empty() {
-        println!("no distributions of {}", answer["release"].as_str().unwrap_or("?"));
+        say!("no distributions of {}", answer["release"].as_str().unwrap_or("?"));
         return Ok(());
     }
     let header = ["PLATFORM", "NAMESPACE", "PACKAGE", "VERSION", "STAGING", "PENDING", "RETRIES", "UPLOADED", "BY"];
@@ -109,15 +109,15 @@ pub async fn list(client: &Client, project: &str, version: &str, product: Option
     let line = |cells: Vec<String>| {
         cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string()
     };
-    println!("{}", line(header.iter().map(|h| h.to_string()).collect()));
+    say!("{}", line(header.iter().map(|h| h.to_string()).collect()));
     for (row, r) in rows.into_iter().zip(records) {
-        println!("{}", line(row));
-        println!("    staged revision      {}", text(&r["staged_revision_key"]));
-        println!("    production revision  {}", text(&r["production_revision_key"]));
-        println!("    api url              {}", text(&r["api_url"]));
-        println!("    web url              {}", text(&r["web_url"]));
+        say!("{}", line(row));
+        say!("    staged revision      {}", text(&r["staged_revision_key"]));
+        say!("    production revision  {}", text(&r["production_revision_key"]));
+        say!("    api url              {}", text(&r["api_url"]));
+        say!("    web url              {}", text(&r["web_url"]));
         if !r["last_error"].is_null() {
-            println!("    last error           {}", text(&r["last_error"]));
+            say!("    last error           {}", text(&r["last_error"]));
         }
     }
     Ok(())
@@ -164,12 +164,12 @@ pub async fn auto(client: &Client, project: &str, set: &[String], clear: bool, j
     }
     let list = answer["distributions"].as_array().cloned().unwrap_or_default();
     if list.is_empty() {
-        println!("{project}: no distributions on promotion");
+        say!("{project}: no distributions on promotion");
     }
     for d in list {
         let ns = d["namespace"].as_str().map(|n| format!("{n}/")).unwrap_or_default();
         let how = if d["staging"].as_bool() == Some(true) { "promote the staged distribution" } else { "production" };
-        println!("{} {ns}{}: {how}", text(&d["platform"]), text(&d["package"]));
+        say!("{} {ns}{}: {how}", text(&d["platform"]), text(&d["package"]));
     }
     Ok(())
 }

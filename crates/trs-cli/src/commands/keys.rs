@@ -12,17 +12,13 @@ pub async fn add(client: &Client, cert: &Path, as_json: bool) -> CliResult<()> {
     if as_json {
         output::json(&key);
     } else {
-        println!(
-            "added key {} for {}",
-            key["fingerprint"].as_str().unwrap_or("?"),
-            key["person"].as_str().unwrap_or("?")
-        );
+        say!("added key {} for {}", key["fingerprint"].as_str().unwrap_or("?"), key["person"].as_str().unwrap_or("?"));
     }
     Ok(())
 }
 
 pub async fn export(client: &Client, project: &str) -> CliResult<()> {
     let text = client.get_text(&format!("/api/v1/projects/{project}/KEYS")).await?;
-    print!("{text}");
+    print!("{}", crate::output::terminal_text(&text));
     Ok(())
 }

@@ -67,8 +67,8 @@ pub async fn revoke(client: &Client, t: &Target<'_>, reason: &str, as_json: bool
     if as_json {
         output::json(&event);
     } else {
-        println!("{} revoked: {} (event {})", t.name(), reason.trim(), event["seq"]);
-        println!("it is no longer served, and never listed as current or latest");
+        say!("{} revoked: {} (event {})", t.name(), reason.trim(), event["seq"]);
+        say!("it is no longer served, and never listed as current or latest");
     }
     Ok(())
 }
@@ -106,8 +106,8 @@ pub async fn eol(
     let what = if is_line { format!("line {target} of {project}") } else { format!("{project}/{target}") };
     let eol = event["end_of_life"].as_i64().map(show_time).unwrap_or_else(|| "not set".into());
     let support = event["support_until"].as_i64().map(show_time).unwrap_or_else(|| "not set".into());
-    println!("{what}: end-of-life {eol}, support until {support} (event {})", event["seq"]);
-    println!("the lifecycle schedule moves current releases to end-of-life once the date has passed");
+    say!("{what}: end-of-life {eol}, support until {support} (event {})", event["seq"]);
+    say!("the lifecycle schedule moves current releases to end-of-life once the date has passed");
     Ok(())
 }
 
@@ -116,13 +116,9 @@ pub async fn archive(client: &Client, t: &Target<'_>, as_json: bool) -> CliResul
     if as_json {
         output::json(&done);
     } else if done["already"] == true {
-        println!(
-            "{} was already archived; its files are at {}",
-            t.name(),
-            done["public_prefix"].as_str().unwrap_or("")
-        );
+        say!("{} was already archived; its files are at {}", t.name(), done["public_prefix"].as_str().unwrap_or(""));
     } else {
-        println!(
+        say!(
             "{} archived: {} file(s) now at {}",
             t.name(),
             done["files"],
@@ -150,7 +146,7 @@ pub async fn state(client: &Client, t: &Target<'_>, state: &str, enter: bool, as
         (false, _, true) => format!("{} left {state}", t.name()),
         (false, _, false) => format!("{} did not hold {state} (recorded, nothing changed)", t.name()),
     };
-    println!("{line} (event {})", event["seq"]);
+    say!("{line} (event {})", event["seq"]);
     Ok(())
 }
 

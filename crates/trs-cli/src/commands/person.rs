@@ -26,7 +26,7 @@ pub async fn add(
     if as_json {
         output::json(&person);
     } else {
-        println!(
+        say!(
             "registered {} with key {}",
             person["uid"].as_str().unwrap_or(uid),
             person["keys"][0].as_str().unwrap_or("?")

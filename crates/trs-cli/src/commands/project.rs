@@ -20,7 +20,7 @@ pub async fn create(
     if as_json {
         output::json(&project);
     } else {
-        println!("created project {name}: members {}", members.join(", "));
+        say!("created project {name}: members {}", members.join(", "));
     }
     Ok(())
 }
@@ -52,14 +52,14 @@ pub async fn policy(
         Some(p) => format!("{project} product {p}"),
         None => project.to_string(),
     };
-    println!("{} policy of {line}:", if changing { "new" } else { "release" });
+    say!("{} policy of {line}:", if changing { "new" } else { "release" });
     let p = &view["policy"];
-    println!("  min-vote-hours    {}", p["min_vote_hours"]);
-    println!("  min-binding       {}", p["min_binding"]);
-    println!("  strict            {}", p["strict"]);
-    println!("  archive-previous  {}", p["archive_previous"]);
-    println!("  auto-close-votes  {}", p["auto_close_votes"]);
-    println!("  auto-publish      {}", p["auto_publish"]);
-    println!("  auto-distribute   {}", p["auto_distribute"]);
+    say!("  min-vote-hours    {}", p["min_vote_hours"]);
+    say!("  min-binding       {}", p["min_binding"]);
+    say!("  strict            {}", p["strict"]);
+    say!("  archive-previous  {}", p["archive_previous"]);
+    say!("  auto-close-votes  {}", p["auto_close_votes"]);
+    say!("  auto-publish      {}", p["auto_publish"]);
+    say!("  auto-distribute   {}", p["auto_distribute"]);
     Ok(())
 }

@@ -25,12 +25,12 @@ pub async fn run(
         if json {
             output::json(&queued);
         } else {
-            println!("promotion queued as task {id} (`trs task show {id}` follows it)");
+            say!("promotion queued as task {id} (`trs task show {id}` follows it)");
         }
         return Ok(());
     }
     if !json {
-        eprintln!("promotion queued as task {id} (`trs task show {id}` shows it at any time)");
+        say_err!("promotion queued as task {id} (`trs task show {id}` shows it at any time)");
     }
     let show_progress = !json && std::io::stderr().is_terminal();
     let done = task::wait(client, &id, "promotion", show_progress, !json).await?;
@@ -38,7 +38,7 @@ pub async fn run(
         output::json(&done);
     } else {
         let r = &done["result"];
-        println!(
+        say!(
             "promoted {} revision {} ({}): {} files at {}",
             r["release"].as_str().unwrap_or("?"),
             r["revision"],

@@ -33,11 +33,13 @@ impl TaskNotifier for ChannelNotifier {
 pub fn build(
     stores: Stores,
     data: &std::path::Path,
+    public_url: &str,
     lifecycle_every: Duration,
     site: Arc<trs_site::Site>,
 ) -> CliResult<(Router, Worker)> {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut app = App::new(stores.items, stores.blobs);
+    app.public_url = Some(public_url.to_string());
     app.notifier = Arc::new(ChannelNotifier(tx));
     // Package registries and their credentials from the environment (docs/distribute.md).
     app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
@@ -132,13 +134,37 @@ pub async fn run(
     let description = stores.description.clone();
     let renderer = super::site_host::renderer(templates, Some(&public_url))?;
     let site = super::site_host::open(&super::site_host::site_folder(data), renderer)?;
-    let (router, worker) = build(stores, data, lifecycle_every, site)?;
+    let (router, worker) = build(stores, data, &public_url, lifecycle_every, site)?;
     tokio::spawn(worker.run());
-    eprintln!("trs serving on {public_url} (listening on {bound}), {description}");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(failed)
+    say_err!("trs serving on {public_url} (listening on {bound}), {description}");
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.map_err(failed)?;
+    say_err!("trs stopped: no request was cut off");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what systemd, Docker and Kubernetes send to stop a
+/// service): the server then stops accepting connections and lets requests in flight finish.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            // Without a SIGTERM handler the default action (exit at once) stays: wait on Ctrl-C.
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => tracing::info!("SIGINT: shutting down"),
+        _ = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
 }

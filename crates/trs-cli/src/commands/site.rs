@@ -68,7 +68,7 @@ pub async fn build(
     if as_json {
         output::json(&result);
     } else {
-        println!(
+        say!(
             "site built in {}: {} objects rendered, {} written, {} deleted in {:.2} s ({:.0} pages/s)",
             result.out,
             result.report.pages_rendered,
@@ -78,7 +78,7 @@ pub async fn build(
             result.pages_per_second
         );
         if let Some(id) = &result.report.invalidation_id {
-            println!("CDN invalidation {id}: {} paths", result.report.invalidate.len());
+            say!("CDN invalidation {id}: {} paths", result.report.invalidate.len());
         }
     }
     Ok(())

@@ -31,7 +31,7 @@ pub fn print_human(r: &Value) {
         Some(p) => format!("{}/{}/{}", s(&r["project"]), p, s(&r["version"])),
         None => format!("{}/{}", s(&r["project"]), s(&r["version"])),
     };
-    println!("{name}  stage {}  revision {}  ({})", s(&r["stage"]), r["revision"], s(&r["revision_key"]));
+    say!("{name}  stage {}  revision {}  ({})", s(&r["stage"]), r["revision"], s(&r["revision_key"]));
     if let Some(vote) = r.get("vote").filter(|v| v.is_object()) {
         let t = &vote["tally"];
         let when = |v: &Value| v.as_i64().map(trs_app::time_text::rfc3339).unwrap_or_else(|| "-".into());
@@ -39,7 +39,7 @@ pub fn print_human(r: &Value) {
             Some("open") => format!("can be closed from {}", when(&vote["closes_not_before"])),
             _ => format!("ended {}", when(&vote["closed_at"])),
         };
-        println!(
+        say!(
             "vote {}: {} on revision {}; binding {} × +1, {} × 0, {} × -1; non-binding {} × +1; {timing}",
             vote["number"],
             s(&vote["state"]),
@@ -51,26 +51,26 @@ pub fn print_human(r: &Value) {
         );
     }
     if let Some(voted) = r.get("voted_revision").filter(|v| v.is_object()) {
-        println!("voted revision: {} ({})", voted["number"], s(&voted["key"]));
+        say!("voted revision: {} ({})", voted["number"], s(&voted["key"]));
     }
     if let Some(sum) = r.get("summary").filter(|v| !v.is_null()) {
-        println!("checks: {} pass, {} warn, {} fail", sum["pass"], sum["warn"], sum["fail"]);
+        say!("checks: {} pass, {} warn, {} fail", sum["pass"], sum["warn"], sum["fail"]);
     } else {
-        println!("checks: verification {}", s(&r["verification"]));
+        say!("checks: verification {}", s(&r["verification"]));
     }
     for f in r["files"].as_array().into_iter().flatten() {
         let checks = f["checks"].as_array().cloned().unwrap_or_default();
         if checks.is_empty() {
             continue;
         }
-        println!("\n{}  ({} bytes)", s(&f["path"]), f["size"]);
+        say!("\n{}  ({} bytes)", s(&f["path"]), f["size"]);
         for c in checks {
             let mark = match c["result"].as_str() {
                 Some("pass") => "ok  ",
                 Some("warn") => "WARN",
                 _ => "FAIL",
             };
-            println!("  {mark} {:<9} {}", s(&c["check"]), s(&c["reason"]));
+            say!("  {mark} {:<9} {}", s(&c["check"]), s(&c["reason"]));
         }
     }
 }

@@ -33,10 +33,10 @@ pub async fn releases(client: &Client, q: &ViewQuery<'_>, as_json: bool) -> CliR
         output::json(&view);
         return Ok(());
     }
-    println!("releases at {}", view["at"].as_i64().map(show_time).unwrap_or_default());
+    say!("releases at {}", view["at"].as_i64().map(show_time).unwrap_or_default());
     let by_release = view["by_release"].as_object().cloned().unwrap_or_default();
     if by_release.is_empty() {
-        println!("  (none)");
+        say!("  (none)");
     }
     for r in view["releases"].as_array().into_iter().flatten() {
         let name = release_name(&r["release"]);
@@ -53,7 +53,7 @@ pub async fn releases(client: &Client, q: &ViewQuery<'_>, as_json: bool) -> CliR
             extra.push(format!("revoked: {reason}"));
         }
         let extra = if extra.is_empty() { String::new() } else { format!("  ({})", extra.join("; ")) };
-        println!("  {name:<32} {}{extra}", states.join(", "));
+        say!("  {name:<32} {}{extra}", states.join(", "));
     }
     Ok(())
 }
@@ -106,7 +106,7 @@ pub async fn events(
                 // One event per line (NDJSON), as the server's events.ndjson holds them.
                 println!("{}", serde_json::to_string(e).unwrap_or_default());
             } else {
-                println!("{}", event_line(e));
+                say!("{}", event_line(e));
             }
         }
         after = page["last_seq"].as_u64().unwrap_or(after);
@@ -131,9 +131,9 @@ pub async fn verify(client: &Client, project: Option<&str>, as_json: bool) -> Cl
             let name = s["stream"].as_str().unwrap_or("?");
             if s["ok"] == true {
                 let head = s["head"].as_str().map(|h| format!(", head {}", &h[..h.len().min(16)])).unwrap_or_default();
-                println!("{name}: {} event(s), chain intact{head}", s["events"]);
+                say!("{name}: {} event(s), chain intact{head}", s["events"]);
             } else {
-                println!("{name}: BROKEN: {}", s["error"].as_str().unwrap_or("?"));
+                say!("{name}: BROKEN: {}", s["error"].as_str().unwrap_or("?"));
             }
         }
     }

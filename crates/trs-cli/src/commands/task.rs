@@ -34,7 +34,7 @@ pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool,
         let steps = t["steps"].as_array().cloned().unwrap_or_default();
         if show_steps {
             for step in steps.iter().skip(printed) {
-                spinner.suspend(|| eprintln!("{}", step_line(step)));
+                spinner.suspend(|| say_err!("{}", step_line(step)));
             }
             printed = steps.len();
         }
@@ -65,33 +65,33 @@ pub async fn show(client: &Client, task: &str, json: bool) -> CliResult<()> {
         output::json(&t);
         return Ok(());
     }
-    println!("task {} ({})", t["id"].as_str().unwrap_or(task), t["kind"].as_str().unwrap_or("?"));
+    say!("task {} ({})", t["id"].as_str().unwrap_or(task), t["kind"].as_str().unwrap_or("?"));
     if let Some(release) = t["release"].as_object() {
         let product = release.get("product").and_then(|p| p.as_str()).map(|p| format!("{p}/")).unwrap_or_default();
         // Distribution tasks name no single revision.
         let revision = t["revision"].as_u64().map(|r| format!(" revision {r}")).unwrap_or_default();
-        println!(
+        say!(
             "release  {}/{product}{}{revision}",
             release.get("project").and_then(|v| v.as_str()).unwrap_or("?"),
             release.get("version").and_then(|v| v.as_str()).unwrap_or("?"),
         );
     }
-    println!("state    {}", t["state"].as_str().unwrap_or("?"));
+    say!("state    {}", t["state"].as_str().unwrap_or("?"));
     if let Some(p) = t["progress"].as_str() {
-        println!("progress {p}");
+        say!("progress {p}");
     }
     let steps = t["steps"].as_array().cloned().unwrap_or_default();
     if !steps.is_empty() {
-        println!("steps");
+        say!("steps");
         for step in &steps {
-            println!("  {}", step_line(step));
+            say!("  {}", step_line(step));
         }
     }
     if let Some(e) = t["error"].as_str() {
-        println!("error    {e}");
+        say!("error    {e}");
     }
     if t["attempts"].as_u64().unwrap_or(0) > 0 {
-        println!("attempts {} interrupted run(s) before this state", t["attempts"]);
+        say!("attempts {} interrupted run(s) before this state", t["attempts"]);
     }
     Ok(())
 }

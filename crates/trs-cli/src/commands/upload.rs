@@ -72,7 +72,7 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
 
     let committed: CommittedUpload = client.post(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
     if !args.json {
-        eprintln!(
+        say_err!(
             "committed revision {} of {} ({} file{}, key {})",
             committed.revision,
             committed.release,

@@ -77,7 +77,7 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
             if as_json {
                 output::json(&view);
             } else {
-                println!(
+                say!(
                     "vote {} on {} cancelled; the release is back in stage {}",
                     view["vote"]["number"],
                     release_name(&view["release"]),
@@ -93,7 +93,7 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
             if as_json {
                 output::json(&email);
             } else {
-                println!("Subject: {}\n\n{}", s(&email["subject"]), s(&email["body"]).trim_end());
+                say!("Subject: {}\n\n{}", s(&email["subject"]), s(&email["body"]).trim_end());
             }
         }
     }
@@ -117,14 +117,14 @@ fn when(unix: &Value) -> String {
 
 fn print_started(view: &Value) {
     let vote = &view["vote"];
-    println!(
+    say!(
         "vote {} opened on {} revision {} ({})",
         vote["number"],
         release_name(&view["release"]),
         vote["revision"]["number"],
         s(&vote["revision"]["key"])
     );
-    println!(
+    say!(
         "it can be closed from {} (in {}); it passes with at least {} binding +1",
         when(&vote["closes_not_before"]),
         trs_app::time_text::duration_text(view["closes_in_secs"].as_i64().unwrap_or(0)),
@@ -132,7 +132,7 @@ fn print_started(view: &Value) {
     );
     let id = &view["release"];
     let product = id["product"].as_str().map(|p| format!(" --product {p}")).unwrap_or_default();
-    println!("announce it with: trs vote email {} {}{product}", s(&id["project"]), s(&id["version"]));
+    say!("announce it with: trs vote email {} {}{product}", s(&id["project"]), s(&id["version"]));
 }
 
 fn print_cast(receipt: &Value) {
@@ -142,7 +142,7 @@ fn print_cast(receipt: &Value) {
         Some(v) => format!(", replacing your earlier {v}"),
         None => String::new(),
     };
-    println!(
+    say!(
         "{} {} ({binding}) recorded on vote {} of {} revision {}{replaced}",
         s(&ballot["value"]),
         s(&ballot["voter"]),
@@ -156,7 +156,7 @@ fn print_cast(receipt: &Value) {
 pub fn print_view(view: &Value) {
     let vote = &view["vote"];
     let state = s(&vote["state"]);
-    println!(
+    say!(
         "vote {} on {} revision {} ({}): {state}",
         vote["number"],
         release_name(&view["release"]),
@@ -166,20 +166,20 @@ pub fn print_view(view: &Value) {
     if state == "open" {
         let left = view["closes_in_secs"].as_i64().unwrap_or(0);
         if left > 0 {
-            println!(
+            say!(
                 "opened {}; can be closed from {} (in {})",
                 when(&vote["opened_at"]),
                 when(&vote["closes_not_before"]),
                 trs_app::time_text::duration_text(left)
             );
         } else {
-            println!("opened {}; can be closed now", when(&vote["opened_at"]));
+            say!("opened {}; can be closed now", when(&vote["opened_at"]));
         }
     } else {
-        println!("opened {}; ended {}", when(&vote["opened_at"]), when(&vote["closed_at"]));
+        say!("opened {}; ended {}", when(&vote["opened_at"]), when(&vote["closed_at"]));
     }
     let t = &view["tally"];
-    println!(
+    say!(
         "binding: {} × +1, {} × 0, {} × -1   non-binding: {} × +1, {} × 0, {} × -1",
         t["binding_plus"],
         t["binding_zero"],
@@ -193,11 +193,11 @@ pub fn print_view(view: &Value) {
         let comment = b["comment"].as_str().map(|c| format!(": {c}")).unwrap_or_default();
         let earlier = b["earlier"].as_array().map(|e| e.len()).unwrap_or(0);
         let history = if earlier > 0 { format!(" (replaces {earlier} earlier)") } else { String::new() };
-        println!("  {:>2} {} ({binding}){comment}{history}", s(&b["value"]), s(&b["voter"]));
+        say!("  {:>2} {} ({binding}){comment}{history}", s(&b["value"]), s(&b["voter"]));
     }
     let heading = if state == "open" { "if closed now" } else { "result" };
-    println!("{heading}: {}", s(&view["resolution"]["explanation"]).lines().next().unwrap_or(""));
+    say!("{heading}: {}", s(&view["resolution"]["explanation"]).lines().next().unwrap_or(""));
     if let Some(voted) = view.get("voted_revision").filter(|v| v.is_object()) {
-        println!("voted revision: {} ({})", voted["number"], s(&voted["key"]));
+        say!("voted revision: {} ({})", voted["number"], s(&voted["key"]));
     }
 }
