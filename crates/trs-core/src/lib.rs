@@ -11,6 +11,7 @@ pub mod report;
 pub mod revision;
 pub mod roles;
 pub mod stage;
+pub mod version_order;
 pub mod views;
 pub mod vote;
 
@@ -25,5 +26,5 @@ pub use report::{CheckKind, CheckResult, FileReport, Outcome, RevisionReport, Si
 pub use revision::{Manifest, ManifestEntry, Revision};
 pub use roles::{Action, Denied, Permit, Role, authorize};
 pub use stage::{Stage, TransitionError};
-pub use views::{ReleaseView, StreamView};
+pub use views::{PrereleaseLatest, ReleaseView, StreamView};
 pub use vote::{Ballot, Policy, PolicyOverride, Resolution, Tally, VoteValue};

@@ -61,5 +61,6 @@ pub async fn policy(
     println!("  auto-close-votes  {}", p["auto_close_votes"]);
     println!("  auto-publish      {}", p["auto_publish"]);
     println!("  auto-distribute   {}", p["auto_distribute"]);
+    println!("  prerelease-latest {}", p["prerelease_latest"]);
     Ok(())
 }
