@@ -214,19 +214,16 @@ async fn make_current(app: &App, id: &ReleaseId, revision: u32, by: &Actor) -> A
     Err(AppError::conflict("concurrent-update", format!("release {id} changed concurrently too often; retry")))
 }
 
-/// The other current releases of `id`'s product line that `id` supersedes: older by semver
-/// when both versions parse as semver, otherwise promoted earlier.
-async fn superseded(app: &App, id: &ReleaseId) -> AppResult<Vec<ReleaseId>> {
+/// The other current releases of `id`'s product line that `id` supersedes: those with a lower
+/// version ([`trs_core::version_order`]). A pre-release supersedes nothing unless the line's
+/// policy lets a pre-release be `latest`: promoting `2.0.0-rc.1` leaves `1.9.0` current, and
+/// `latest`.
+async fn superseded(app: &App, id: &ReleaseId, prerelease_latest: bool) -> AppResult<Vec<ReleaseId>> {
+    if id.version.is_prerelease() && !prerelease_latest {
+        return Ok(Vec::new());
+    }
     let line = crate::public::releases_of_line(app, &id.project, id.product.as_ref()).await?;
-    let Some(this) = line.iter().find(|r| &r.id == id) else { return Ok(Vec::new()) };
-    let older = |other: &Release| {
-        if this.id.version.is_semver() && other.id.version.is_semver() {
-            other.id.version.order_key() < this.id.version.order_key()
-        } else {
-            other.promoted_at < this.promoted_at
-        }
-    };
-    Ok(line.iter().filter(|r| r.stage == Stage::Current && &r.id != id && older(r)).map(|r| r.id.clone()).collect())
+    Ok(line.iter().filter(|r| r.stage == Stage::Current && r.id.version < id.version).map(|r| r.id.clone()).collect())
 }
 
 /// The publish step: the site pages of the promotion (its stored `promoted` event).
@@ -290,7 +287,7 @@ pub async fn execute(run: &mut TaskRun<'_>, id: &ReleaseId, revision: u32, by: &
     let project = projects::get_project(app, &id.project).await?;
     let policy = project.policy_for(id.product.as_ref());
     if policy.archive_previous {
-        for previous in superseded(app, id).await? {
+        for previous in superseded(app, id, policy.prerelease_latest).await? {
             let archived = crate::lifecycle::archive_release(app, None, &previous).await?;
             run.step("archive", format!("{previous} archived: files at {}", archived.public_prefix)).await?;
         }

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::storage_keys as keys;
 use crate::{projects, upload};
 use trs_core::views::latest_version;
-use trs_core::{ProductName, ProjectName, Release, ReleaseId, Stage, Version};
+use trs_core::{ProductName, Project, ProjectName, Release, ReleaseId, Stage, Version};
 
 /// A resolved public path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,19 +55,45 @@ pub async fn releases_of_line(
     app.all_items(keys::releases_of_line(project, product)).await
 }
 
-/// The newest current release of a product line: semver order where every version parses,
-/// otherwise the most recently promoted.
+/// The `latest` current release of a product line ([`latest_version`]: the highest version
+/// that is not a pre-release, unless the line's policy sets `prerelease_latest`).
 pub async fn latest_current(
     app: &App,
     project: &ProjectName,
     product: Option<&ProductName>,
 ) -> AppResult<Option<Release>> {
-    let current: Vec<Release> =
-        releases_of_line(app, project, product).await?.into_iter().filter(|r| r.stage == Stage::Current).collect();
-    let versions: Vec<(&Version, u64)> =
-        current.iter().map(|r| (&r.id.version, r.promoted_at.unwrap_or(0).max(0) as u64)).collect();
-    let Some(v) = latest_version(&versions).cloned() else { return Ok(None) };
-    Ok(current.into_iter().find(|r| r.id.version == v))
+    let project = projects::get_project(app, project).await?;
+    Ok(latest_of_line(app, &project, product).await?.ok())
+}
+
+/// The `latest` current release of a line, or why there is none (a sentence for a 404).
+async fn latest_of_line(
+    app: &App,
+    project: &Project,
+    product: Option<&ProductName>,
+) -> AppResult<Result<Release, String>> {
+    let mut current: Vec<Release> = releases_of_line(app, &project.name, product)
+        .await?
+        .into_iter()
+        .filter(|r| r.stage == Stage::Current)
+        .collect();
+    let allowed = project.policy_for(product).prerelease_latest;
+    let latest = latest_version(current.iter().map(|r| &r.id.version), allowed).cloned();
+    if let Some(i) = latest.and_then(|v| current.iter().position(|r| r.id.version == v)) {
+        return Ok(Ok(current.swap_remove(i)));
+    }
+    let line = trs_core::views::product_line(&project.name, product);
+    if current.is_empty() {
+        return Ok(Err(format!("{line} has no current release")));
+    }
+    let versions: Vec<&str> = current.iter().map(|r| r.id.version.as_str()).collect();
+    Ok(Err(format!(
+        "{line} has only pre-releases current ({}), and a pre-release is latest only where the policy allows it \
+         (trs project policy {}{} --prerelease-latest true)",
+        versions.join(", "),
+        project.name,
+        product.map(|p| format!(" --product {p}")).unwrap_or_default(),
+    )))
 }
 
 /// Resolves `segment/rest` (e.g. `current`, `foo/1.0/foo-1.0.tar.gz`) to the object to serve.
@@ -90,7 +116,8 @@ pub async fn resolve(app: &App, segment: &str, rest: &str) -> AppResult<PublicFi
         if segment != "current" {
             return Err(not_found(&full));
         }
-        (latest_current(app, &project, product.as_ref()).await?.ok_or_else(|| not_found(&full))?, true)
+        let latest = latest_of_line(app, &known, product.as_ref()).await?;
+        (latest.map_err(|why| AppError::NotFound(format!("no public file at /{full}: {why}")))?, true)
     } else {
         let version: Version = after[0].parse().map_err(|_| not_found(&full))?;
         let id = ReleaseId { project, product, version };

@@ -9,7 +9,9 @@ use crate::stream::{all_events, all_events_raw};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use trs_core::events::verify_chain;
-use trs_core::{Event, ProductName, ProjectName, ReleaseId, ReleaseView, StreamId, StreamView};
+use trs_core::{
+    Event, PrereleaseLatest, ProductName, Project, ProjectName, ReleaseId, ReleaseView, StreamId, StreamView,
+};
 
 /// Which releases a view covers.
 #[derive(Debug, Clone, Default)]
@@ -22,29 +24,41 @@ pub struct Scope {
 
 /// Every project name (for views over all of them).
 pub async fn project_names(app: &App) -> AppResult<Vec<ProjectName>> {
-    let projects: Vec<trs_core::Project> = app.all_in_gsi1(keys::PROJECTS_INDEX).await?;
-    Ok(projects.into_iter().map(|p| p.name).collect())
+    Ok(all_projects(app).await?.into_iter().map(|p| p.name).collect())
+}
+
+async fn all_projects(app: &App) -> AppResult<Vec<Project>> {
+    app.all_in_gsi1(keys::PROJECTS_INDEX).await
+}
+
+/// The projects a scope covers (its one project must exist).
+async fn scope_projects(app: &App, scope: &Scope) -> AppResult<Vec<Project>> {
+    match &scope.project {
+        Some(p) => Ok(vec![crate::projects::get_project(app, p).await?]),
+        None => all_projects(app).await,
+    }
 }
 
 /// The events of the scope's project streams, each stream in order.
 pub async fn scope_events(app: &App, scope: &Scope) -> AppResult<Vec<Event>> {
-    let projects = match &scope.project {
-        Some(p) => {
-            crate::projects::get_project(app, p).await?;
-            vec![p.clone()]
-        }
-        None => project_names(app).await?,
-    };
+    events_of(app, &scope_projects(app, scope).await?).await
+}
+
+async fn events_of(app: &App, projects: &[Project]) -> AppResult<Vec<Event>> {
     let mut out = Vec::new();
     for p in projects {
-        out.extend(all_events(app, &StreamId::Project(p)).await?);
+        out.extend(all_events(app, &StreamId::Project(p.name.clone())).await?);
     }
     Ok(out)
 }
 
 /// The replayed view of a scope at time `at` (now when `None`).
 pub async fn view_at(app: &App, scope: &Scope, at: Option<i64>) -> AppResult<StreamView> {
-    let events = scope_events(app, scope).await?;
+    view_of(app, &scope_projects(app, scope).await?, scope, at).await
+}
+
+async fn view_of(app: &App, projects: &[Project], scope: &Scope, at: Option<i64>) -> AppResult<StreamView> {
+    let events = events_of(app, projects).await?;
     let mut view = StreamView::replay(&events, at);
     if let Some(product) = &scope.product {
         view.releases.retain(|_, r| r.release.product.as_ref() == Some(product));
@@ -63,7 +77,8 @@ pub struct ReleasesView {
     pub by_release: BTreeMap<String, Vec<String>>,
     /// Product line → its latest current release.
     pub latest: BTreeMap<String, String>,
-    /// Each release in full (dates, promoted revision, revocation reason).
+    /// Each release in full (dates, promoted revision, revocation reason), in order: by
+    /// project, main line before products, then by version.
     pub releases: Vec<ReleaseView>,
 }
 
@@ -71,17 +86,20 @@ pub struct ReleasesView {
 /// name, a freeform state, or `latest`).
 pub async fn releases_view(app: &App, scope: &Scope, at: Option<i64>, state: Option<&str>) -> AppResult<ReleasesView> {
     let at = at.unwrap_or_else(|| app.now());
-    let view = view_at(app, scope, Some(at)).await?;
-    let mut by_state = view.by_state();
-    let mut by_release = view.by_release();
-    let mut releases: Vec<ReleaseView> = view.releases.values().cloned().collect();
+    let projects = scope_projects(app, scope).await?;
+    let view = view_of(app, &projects, scope, Some(at)).await?;
+    // `latest` as the projects' policies say now, also for a view of an earlier time.
+    let rule = PrereleaseLatest::of(&projects);
+    let mut by_state = view.by_state(&rule);
+    let mut by_release = view.by_release(&rule);
+    let mut releases: Vec<ReleaseView> = view.in_order().into_iter().cloned().collect();
     if let Some(state) = state {
         let keep: Vec<String> = by_state.get(state).cloned().unwrap_or_default();
         by_state.retain(|k, _| k == state);
         by_release.retain(|k, _| keep.contains(k));
         releases.retain(|r| keep.contains(&r.release.to_string()));
     }
-    Ok(ReleasesView { at, by_state, by_release, latest: view.latest(), releases })
+    Ok(ReleasesView { at, by_state, by_release, latest: view.latest(&rule), releases })
 }
 
 /// Every event about one release, in order (line dates that apply to it included).

@@ -27,7 +27,10 @@ impl Actor {
 }
 
 pub struct World {
+    /// Its clock is `clock`: time stands still unless a test moves it.
     pub app: App,
+    /// Set at the world's making, after its keys were made (they are valid from then on).
+    pub clock: Arc<TestClock>,
     pub blobs: Arc<EmbeddedBlobStore>,
     pub admin: Actor,
     pub rm: Actor,
@@ -52,9 +55,15 @@ pub async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let (items, blobs) = trs_storage::embedded::open_data_dir(dir.path(), "http://127.0.0.1:1".into()).unwrap();
     let blobs = Arc::new(blobs);
-    let app = App::new(Arc::new(items), blobs.clone());
+    let mut app = App::new(Arc::new(items), blobs.clone());
     let Team { admin, rm, committer } = team(&app).await;
-    World { app, blobs, admin, rm, committer, _dir: dir }
+    // From here on no outcome depends on how long a test takes on a busy machine (a vote
+    // opened for 50 h still has exactly 50 h to run). Anchored at the wall clock, after the
+    // keys were made, because sequoia dates keys and signatures by it: a signed call stays
+    // within its ±300 s window for the first five minutes of a test.
+    let clock = TestClock::at(crate::Clock::now(&crate::SystemClock));
+    app.clock = clock.clone();
+    World { app, clock, blobs, admin, rm, committer, _dir: dir }
 }
 
 /// The people of [`world`]: an admin, a release manager and a committer of project `foo`.

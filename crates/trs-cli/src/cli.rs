@@ -334,6 +334,10 @@ pub enum ProjectCommand {
         /// After promotion, distribute to registries in the same task.
         #[arg(long, value_name = "true|false")]
         auto_distribute: Option<bool>,
+        /// A pre-release (e.g. 1.0.0-rc.1) may be `latest`; by default `latest` is the newest
+        /// release that is not a pre-release.
+        #[arg(long, value_name = "true|false")]
+        prerelease_latest: Option<bool>,
     },
     /// Show the distributions every promotion runs (with `--auto-distribute true`), or set
     /// them: each `--set platform=github,namespace=apache,package=foo[,staging]`

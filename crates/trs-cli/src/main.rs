@@ -85,6 +85,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                     auto_close_votes,
                     auto_publish,
                     auto_distribute,
+                    prerelease_latest,
                 },
         } => {
             check::<trs_core::ProjectName>(project)?;
@@ -95,6 +96,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                 "min_vote_hours": min_vote_hours, "min_binding": min_binding, "strict": strict,
                 "archive_previous": archive_previous, "auto_close_votes": auto_close_votes,
                 "auto_publish": auto_publish, "auto_distribute": auto_distribute,
+                "prerelease_latest": prerelease_latest,
             });
             commands::project::policy(&Client::new(g)?, project, product.as_deref(), change, g.json).await
         }

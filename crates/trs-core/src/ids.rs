@@ -34,10 +34,12 @@ fn check_name(kind: &'static str, value: &str, max: usize, extra: &[char]) -> Re
     Ok(())
 }
 
+/// `Ord` is not derived here: names order by their text ([`text_order`]), versions by
+/// [`crate::version_order`].
 macro_rules! name_newtype {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal, $extra:expr, lowercase = $lower:literal $(, reserved = $reserved:expr)?) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -99,31 +101,24 @@ name_newtype!(
     Version, "version", 64, &['.', '+'], lowercase = false, reserved = ["latest"]
 );
 
-impl Version {
-    fn numeric_core(&self) -> Option<Vec<u64>> {
-        let core = self.0.split(['-', '+']).next().unwrap_or("");
-        let nums: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
-        nums.filter(|n| !n.is_empty())
-    }
-
-    /// Whether the version orders numerically (dot-separated numbers, optional `-pre`/`+build`).
-    pub fn is_semver(&self) -> bool {
-        self.numeric_core().is_some()
-    }
-
-    /// Ordering key: semver where it parses, so `1.10.0` sorts after `1.9.0` and a pre-release
-    /// (`1.0.0-rc1`) before its release. Versions that are not semver sort by their text, after
-    /// all semver ones.
-    pub fn order_key(&self) -> (u8, Vec<u64>, u8, String) {
-        match self.numeric_core() {
-            Some(nums) => {
-                let is_release = !self.0.split('+').next().unwrap_or("").contains('-');
-                (0, nums, u8::from(is_release), self.0.clone())
+/// Names order by their text (ASCII), as storage keys and URLs list them.
+macro_rules! text_order {
+    ($($name:ident),*) => {$(
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.0.cmp(&other.0)
             }
-            None => (1, Vec::new(), 0, self.0.clone()),
         }
-    }
+
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+    )*};
 }
+
+text_order!(ProjectName, ProductName, PersonUid);
 
 /// An OpenPGP fingerprint, stored as uppercase hex without spaces (v4: 40 digits, v6: 64).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -299,17 +294,6 @@ mod tests {
         // `latest` is a view in the public coordinates, never a version or product.
         assert!("latest".parse::<Version>().is_err());
         assert!("latest".parse::<ProductName>().is_err());
-    }
-
-    #[test]
-    fn version_order_is_semver_aware() {
-        let v = |s: &str| s.parse::<Version>().unwrap().order_key();
-        assert!(v("1.10.0") > v("1.9.0"));
-        assert!(v("2.0") > v("1.99.99"));
-        assert!(v("nightly") > v("99.0"));
-        assert!(v("1.0.0-rc1") < v("1.0.0"));
-        assert!(v("1.0.0-rc2") > v("1.0.0-rc1"));
-        assert!(v("1.0.0+build.5") > v("1.0.0-rc1"));
     }
 
     #[test]

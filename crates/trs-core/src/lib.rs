@@ -12,6 +12,7 @@ pub mod revision;
 pub mod roles;
 pub mod stage;
 pub mod text;
+pub mod version_order;
 pub mod views;
 pub mod vote;
 
@@ -26,5 +27,5 @@ pub use report::{CheckKind, CheckResult, FileReport, Outcome, RevisionReport, Si
 pub use revision::{Manifest, ManifestEntry, Revision};
 pub use roles::{Action, Denied, Permit, Role, authorize};
 pub use stage::{Stage, TransitionError};
-pub use views::{ReleaseView, StreamView};
+pub use views::{PrereleaseLatest, ReleaseView, StreamView};
 pub use vote::{Ballot, Policy, PolicyOverride, Resolution, Tally, VoteValue};

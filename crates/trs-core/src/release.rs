@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// The coordinates of a release.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The coordinates of a release. Ordered by project, then the main line before products, then
+/// by version ([`crate::version_order`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ReleaseId {
     pub project: ProjectName,
     #[serde(skip_serializing_if = "Option::is_none", default)]

@@ -4,6 +4,7 @@
 
 use crate::events::{Change, Event, StreamId};
 use crate::ids::{ProductName, ProjectName, RevisionKey, Version};
+use crate::project::Project;
 use crate::release::ReleaseId;
 use crate::stage::Stage;
 use serde::{Deserialize, Serialize};
@@ -39,7 +40,7 @@ pub struct ReleaseView {
     /// The revision it was promoted from (once promoted).
     pub promoted_revision: Option<RevisionKey>,
     pub promoted_at: Option<i64>,
-    /// Position of the promotion in the stream: the tie-breaker for non-semver versions.
+    /// Position of the promotion in the stream.
     pub promoted_seq: Option<u64>,
     pub end_of_life: Option<i64>,
     pub support_until: Option<i64>,
@@ -121,24 +122,33 @@ impl StreamView {
         view
     }
 
-    /// Stage names and freeform states → releases holding them.
-    pub fn by_state(&self) -> BTreeMap<String, Vec<String>> {
+    /// Every release, in order: by project, then the main line before products, then by
+    /// version ([`crate::version_order`]).
+    pub fn in_order(&self) -> Vec<&ReleaseView> {
+        let mut out: Vec<&ReleaseView> = self.releases.values().collect();
+        out.sort_by(|a, b| a.release.cmp(&b.release));
+        out
+    }
+
+    /// Stage names and freeform states → releases holding them (each list in version order).
+    pub fn by_state(&self, rule: &PrereleaseLatest) -> BTreeMap<String, Vec<String>> {
         let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (key, r) in &self.releases {
+        for r in self.in_order() {
+            let key = r.release.to_string();
             out.entry(r.stage.to_string()).or_default().push(key.clone());
             for s in &r.states {
                 out.entry(s.clone()).or_default().push(key.clone());
             }
         }
-        for key in self.latest().into_values() {
+        for key in self.latest(rule).into_values() {
             out.entry("latest".into()).or_default().push(key);
         }
         out
     }
 
     /// Release → its stage followed by its freeform states (and `latest` where it is).
-    pub fn by_release(&self) -> BTreeMap<String, Vec<String>> {
-        let latest: BTreeSet<String> = self.latest().into_values().collect();
+    pub fn by_release(&self, rule: &PrereleaseLatest) -> BTreeMap<String, Vec<String>> {
+        let latest: BTreeSet<String> = self.latest(rule).into_values().collect();
         self.releases
             .iter()
             .map(|(key, r)| {
@@ -152,8 +162,10 @@ impl StreamView {
             .collect()
     }
 
-    /// For each product line (`project` or `project/product`), its latest current release.
-    pub fn latest(&self) -> BTreeMap<String, String> {
+    /// For each product line (`project` or `project/product`), its latest current release
+    /// ([`latest_version`]); a line whose current releases are all pre-releases has none
+    /// unless `rule` lets it.
+    pub fn latest(&self, rule: &PrereleaseLatest) -> BTreeMap<String, String> {
         let mut lines: BTreeMap<String, Vec<&ReleaseView>> = BTreeMap::new();
         for r in self.releases.values().filter(|r| r.stage == Stage::Current) {
             lines.entry(product_line(&r.release.project, r.release.product.as_ref())).or_default().push(r);
@@ -161,11 +173,40 @@ impl StreamView {
         lines
             .into_iter()
             .filter_map(|(line, rs)| {
-                let versions: Vec<(&Version, u64)> =
-                    rs.iter().map(|r| (&r.release.version, r.promoted_seq.unwrap_or(0))).collect();
-                latest_version(&versions).map(|v| (line.clone(), format!("{line}/{v}")))
+                let id = &rs[0].release;
+                let allowed = rule.allows(&id.project, id.product.as_ref());
+                latest_version(rs.iter().map(|r| &r.release.version), allowed)
+                    .map(|v| (line.clone(), format!("{line}/{v}")))
             })
             .collect()
+    }
+}
+
+/// Which product lines may have a pre-release as `latest`: those whose policy sets
+/// `prerelease_latest` (a product's policy may set it apart from its project's).
+#[derive(Debug, Clone, Default)]
+pub struct PrereleaseLatest(BTreeMap<ProjectName, (bool, BTreeMap<ProductName, bool>)>);
+
+impl PrereleaseLatest {
+    /// The rule of each of `projects` (any other project lets no pre-release be latest).
+    pub fn of<'a>(projects: impl IntoIterator<Item = &'a Project>) -> Self {
+        Self(
+            projects
+                .into_iter()
+                .map(|p| {
+                    let products = p
+                        .product_policies
+                        .keys()
+                        .map(|name| (name.clone(), p.policy_for(Some(name)).prerelease_latest));
+                    (p.name.clone(), (p.policy.prerelease_latest, products.collect()))
+                })
+                .collect(),
+        )
+    }
+
+    pub fn allows(&self, project: &ProjectName, product: Option<&ProductName>) -> bool {
+        let Some((main, products)) = self.0.get(project) else { return false };
+        product.and_then(|p| products.get(p)).copied().unwrap_or(*main)
     }
 }
 
@@ -177,14 +218,14 @@ pub fn product_line(project: &ProjectName, product: Option<&ProductName>) -> Str
     }
 }
 
-/// The newest of a product line's current versions: by semver when every version parses as
-/// one, otherwise the most recently promoted (`u64` is the promotion's place in the stream).
-pub fn latest_version<'a>(versions: &[(&'a Version, u64)]) -> Option<&'a Version> {
-    if versions.iter().all(|(v, _)| v.is_semver()) {
-        versions.iter().max_by(|a, b| a.0.order_key().cmp(&b.0.order_key())).map(|(v, _)| *v)
-    } else {
-        versions.iter().max_by_key(|(_, seq)| *seq).map(|(v, _)| *v)
-    }
+/// The `latest` of a product line's current versions: the highest in [`Version`]'s order
+/// ([`crate::version_order`]) that is not a pre-release, or the highest of all when the line's
+/// policy sets `prerelease_latest`.
+pub fn latest_version<'a>(
+    versions: impl IntoIterator<Item = &'a Version>,
+    prerelease_latest: bool,
+) -> Option<&'a Version> {
+    versions.into_iter().filter(|v| prerelease_latest || !v.is_prerelease()).max()
 }
 
 /// Whether a release line such as `1.x` or `2.4.x` contains `version`; a line without `.x` names
@@ -289,34 +330,108 @@ mod tests {
     fn views_at_points_in_time_match_a_hand_computed_expectation() {
         let events = history();
         let at = |t| StreamView::replay(&events, Some(t));
-        assert_eq!(at(50).by_state(), map(&[]));
-        assert_eq!(at(115).by_state(), map(&[("candidate", &["foo/1.0"])]));
+        let rule = PrereleaseLatest::default();
+        assert_eq!(at(50).by_state(&rule), map(&[]));
+        assert_eq!(at(115).by_state(&rule), map(&[("candidate", &["foo/1.0"])]));
         assert_eq!(
-            at(130).by_state(),
+            at(130).by_state(&rule),
             map(&[("current", &["foo/1.0"]), ("latest", &["foo/1.0"]), ("lts", &["foo/1.0"])])
         );
         assert_eq!(
-            at(225).by_state(),
+            at(225).by_state(&rule),
             map(&[("current", &["foo/1.0", "foo/1.1"]), ("latest", &["foo/1.1"]), ("lts", &["foo/1.0"])])
         );
-        assert_eq!(at(225).by_release(), map(&[("foo/1.0", &["current", "lts"]), ("foo/1.1", &["current", "latest"])]));
+        assert_eq!(
+            at(225).by_release(&rule),
+            map(&[("foo/1.0", &["current", "lts"]), ("foo/1.1", &["current", "latest"])])
+        );
         // After the revocation nothing is current, so nothing is latest.
         assert_eq!(
-            at(300).by_state(),
+            at(300).by_state(&rule),
             map(&[("archived", &["foo/1.0"]), ("lts", &["foo/1.0"]), ("revoked", &["foo/1.1"])])
         );
-        assert_eq!(at(1000).by_release(), map(&[("foo/1.0", &["archived"]), ("foo/1.1", &["revoked"])]));
+        assert_eq!(at(1000).by_release(&rule), map(&[("foo/1.0", &["archived"]), ("foo/1.1", &["revoked"])]));
         assert_eq!(at(1000).releases["foo/1.1"].revoked_reason.as_deref(), Some("CVE"));
     }
 
     #[test]
-    fn latest_uses_semver_else_promotion_order() {
+    fn latest_is_the_highest_version_and_no_pre_release_unless_allowed() {
         let v = |s: &str| -> Version { s.parse().unwrap() };
-        let (a, b, c) = (v("1.9.0"), v("1.10.0"), v("1.10.0-rc1"));
-        assert_eq!(latest_version(&[(&a, 5), (&b, 1), (&c, 9)]), Some(&b));
-        let (x, y) = (v("banana"), v("apple"));
-        assert_eq!(latest_version(&[(&x, 1), (&y, 2)]), Some(&y));
-        assert_eq!(latest_version(&[]), None);
+        let (a, b, c) = (v("1.9.0"), v("1.10.0"), v("1.11.0-rc1"));
+        assert_eq!(latest_version([&a, &b, &c], false), Some(&b));
+        assert_eq!(latest_version([&a, &b, &c], true), Some(&c));
+        let (beta, old) = (v("1.0.0-beta.1"), v("0.9.0"));
+        assert_eq!(latest_version([&beta, &old], false), Some(&old));
+        assert_eq!(latest_version([&beta], false), None, "only pre-releases: no latest");
+        assert_eq!(latest_version([], true), None);
+    }
+
+    /// `foo 0.9.0`, `foo 1.0.0-beta.1`, `foo 9.9.10` and `foo 9.9.9-rc.1`, all current, and
+    /// `foo conn 2.0.0-rc.1` (current).
+    fn current_releases() -> StreamView {
+        let mut view = StreamView::replay(&[], None);
+        for (product, version) in [
+            (None, "9.9.10"),
+            (None, "0.9.0"),
+            (None, "1.0.0-beta.1"),
+            (None, "9.9.9-rc.1"),
+            (Some("conn"), "2.0.0-rc.1"),
+        ] {
+            let mut id = rid(version);
+            id.product = product.map(|p| p.parse().unwrap());
+            view.releases.insert(
+                id.to_string(),
+                ReleaseView {
+                    release: id,
+                    stage: Stage::Current,
+                    states: BTreeSet::new(),
+                    promoted_revision: None,
+                    promoted_at: Some(1),
+                    promoted_seq: Some(1),
+                    end_of_life: None,
+                    support_until: None,
+                    revoked_reason: None,
+                    first_seen: 1,
+                    last_change: 1,
+                },
+            );
+        }
+        view
+    }
+
+    #[test]
+    fn releases_list_in_version_order_and_latest_follows_each_lines_policy() {
+        let mut view = current_releases();
+        let order: Vec<String> = view.in_order().iter().map(|r| r.release.to_string()).collect();
+        assert_eq!(order, ["foo/0.9.0", "foo/1.0.0-beta.1", "foo/9.9.9-rc.1", "foo/9.9.10", "foo/conn/2.0.0-rc.1"]);
+        let rule = PrereleaseLatest::default();
+        assert_eq!(view.latest(&rule), BTreeMap::from([("foo".to_string(), "foo/9.9.10".to_string())]));
+        view.releases.remove("foo/9.9.10");
+        assert_eq!(view.latest(&rule), BTreeMap::from([("foo".to_string(), "foo/0.9.0".to_string())]));
+        assert_eq!(view.by_state(&rule)["latest"], ["foo/0.9.0"]);
+
+        let mut project = crate::Project {
+            name: "foo".parse().unwrap(),
+            members: BTreeSet::new(),
+            committers: BTreeSet::new(),
+            release_managers: BTreeSet::new(),
+            products: BTreeSet::new(),
+            created_at: 0,
+            policy: Default::default(),
+            product_policies: BTreeMap::new(),
+            lines: BTreeMap::new(),
+            distributions: Vec::new(),
+        };
+        project.product_policies.insert(
+            "conn".parse().unwrap(),
+            crate::PolicyOverride { prerelease_latest: Some(true), ..Default::default() },
+        );
+        let rule = PrereleaseLatest::of([&project]);
+        let latest = view.latest(&rule);
+        assert_eq!(latest["foo"], "foo/0.9.0", "the main line did not opt in");
+        assert_eq!(latest["foo/conn"], "foo/conn/2.0.0-rc.1", "the product did");
+        project.policy.prerelease_latest = true;
+        assert_eq!(view.latest(&PrereleaseLatest::of([&project]))["foo"], "foo/9.9.9-rc.1");
     }
 
     #[test]

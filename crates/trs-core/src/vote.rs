@@ -76,6 +76,9 @@ pub struct Policy {
     pub auto_publish: bool,
     /// After promotion, distribute to the configured registries in the same tracked task.
     pub auto_distribute: bool,
+    /// A pre-release (`1.0.0-rc.1`) may be the line's `latest`; by default `latest` is the
+    /// newest release that is not one ([`crate::version_order`]).
+    pub prerelease_latest: bool,
 }
 
 impl Default for Policy {
@@ -88,6 +91,7 @@ impl Default for Policy {
             auto_close_votes: false,
             auto_publish: false,
             auto_distribute: false,
+            prerelease_latest: false,
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct PolicyOverride {
     pub auto_publish: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_distribute: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prerelease_latest: Option<bool>,
 }
 
 impl PolicyOverride {
@@ -121,6 +127,7 @@ impl PolicyOverride {
             auto_close_votes: self.auto_close_votes.unwrap_or(base.auto_close_votes),
             auto_publish: self.auto_publish.unwrap_or(base.auto_publish),
             auto_distribute: self.auto_distribute.unwrap_or(base.auto_distribute),
+            prerelease_latest: self.prerelease_latest.unwrap_or(base.prerelease_latest),
         }
     }
 
@@ -134,6 +141,7 @@ impl PolicyOverride {
             auto_close_votes: other.auto_close_votes.or(self.auto_close_votes),
             auto_publish: other.auto_publish.or(self.auto_publish),
             auto_distribute: other.auto_distribute.or(self.auto_distribute),
+            prerelease_latest: other.prerelease_latest.or(self.prerelease_latest),
         }
     }
 }

@@ -14,7 +14,8 @@ use trs_app::shell;
 use trs_app::storage_keys::{public_object, url_path};
 use trs_core::views::latest_version;
 use trs_core::{
-    Change, Event, ProductName, Project, Release, ReleaseId, ReleaseView, Stage, StreamView, Tally, Version, VoteState,
+    Change, Event, PrereleaseLatest, ProductName, Project, Release, ReleaseId, ReleaseView, Stage, StreamView, Tally,
+    VoteState,
 };
 
 /// The version of every JSON document's shape; raised when a field changes meaning or goes.
@@ -107,9 +108,10 @@ pub fn release_title(id: &ReleaseId) -> String {
     }
 }
 
-/// The latest current release of each product line (`None` is the main line), by semver
-/// where every version parses, otherwise most recently promoted (as `trs_app::public`).
-pub fn latest_by_line(releases: &[Release]) -> BTreeMap<Option<ProductName>, ReleaseId> {
+/// The latest current release of each product line (`None` is the main line), as
+/// `trs_app::public` serves `latest` ([`latest_version`]: no pre-release unless the line's
+/// policy allows it).
+pub fn latest_by_line(project: &Project, releases: &[Release]) -> BTreeMap<Option<ProductName>, ReleaseId> {
     let mut lines: BTreeMap<Option<ProductName>, Vec<&Release>> = BTreeMap::new();
     for r in releases.iter().filter(|r| r.stage == Stage::Current) {
         lines.entry(r.id.product.clone()).or_default().push(r);
@@ -117,17 +119,16 @@ pub fn latest_by_line(releases: &[Release]) -> BTreeMap<Option<ProductName>, Rel
     lines
         .into_iter()
         .filter_map(|(line, rs)| {
-            let versions: Vec<(&Version, u64)> =
-                rs.iter().map(|r| (&r.id.version, r.promoted_at.unwrap_or(0).max(0) as u64)).collect();
-            let v = latest_version(&versions)?.clone();
-            let id = rs.iter().find(|r| r.id.version == v)?.id.clone();
+            let allowed = project.policy_for(line.as_ref()).prerelease_latest;
+            let v = latest_version(rs.iter().map(|r| &r.id.version), allowed)?;
+            let id = rs.iter().find(|r| &r.id.version == v)?.id.clone();
             Some((line, id))
         })
         .collect()
 }
 
 fn newest_first(releases: &mut [&Release]) {
-    releases.sort_by_key(|r| std::cmp::Reverse(r.id.version.order_key()));
+    releases.sort_by(|a, b| b.id.version.cmp(&a.id.version));
 }
 
 // ---------------------------------------------------------------- directory and search index
@@ -154,7 +155,7 @@ pub fn directory(b: &Builder, foundation: &Foundation) -> DirectoryPage {
         .map(|(project, releases)| DirectoryEntry {
             name: project.name.to_string(),
             url: b.url(&paths::project_page(&project.name)),
-            latest: latest_by_line(releases)
+            latest: latest_by_line(project, releases)
                 .into_values()
                 .map(|id| Link {
                     label: match &id.product {
@@ -181,7 +182,7 @@ pub struct SearchEntry {
     pub name: String,
     pub url: String,
     pub products: Vec<String>,
-    /// Versions downloadable from the main directory (current and end-of-life).
+    /// Versions downloadable from the main directory (current and end-of-life), newest first.
     pub versions: Vec<String>,
 }
 
@@ -199,7 +200,12 @@ pub fn search_index(b: &Builder, foundation: &Foundation) -> SearchIndex {
                 name: project.name.to_string(),
                 url: b.url(&paths::project_page(&project.name)),
                 products: project.products.iter().map(|p| p.to_string()).collect(),
-                versions: shown.iter().map(|r| r.id.version.to_string()).collect::<BTreeSet<_>>().into_iter().collect(),
+                versions: {
+                    // Newest first; a version of several products once.
+                    let mut versions: Vec<String> = shown.iter().map(|r| r.id.version.to_string()).collect();
+                    versions.dedup();
+                    versions
+                },
             }
         })
         .collect();
@@ -307,7 +313,7 @@ fn shown(value: Option<String>, none: &str) -> String {
 
 pub fn project_page(b: &Builder, data: &ProjectData) -> ProjectPage {
     let name = &data.project.name;
-    let latest = latest_by_line(&data.releases);
+    let latest = latest_by_line(&data.project, &data.releases);
     let lines = lines_of(data)
         .into_iter()
         .map(|line| {
@@ -792,19 +798,21 @@ pub struct ReleasesJson {
     pub by_release: BTreeMap<String, Vec<String>>,
     /// Product line → its latest current release.
     pub latest: BTreeMap<String, String>,
+    /// In order: main line before products, then by version.
     pub releases: Vec<ReleaseView>,
 }
 
 pub fn releases_json(data: &ProjectData) -> ReleasesJson {
     let view = StreamView::replay(&data.events, None);
+    let rule = PrereleaseLatest::of([&data.project]);
     ReleasesJson {
         schema_version: SCHEMA_VERSION,
         last_modified: rfc3339(data.last_modified()),
         project: data.project.name.to_string(),
-        by_state: view.by_state(),
-        by_release: view.by_release(),
-        latest: view.latest(),
-        releases: view.releases.into_values().collect(),
+        by_state: view.by_state(&rule),
+        by_release: view.by_release(&rule),
+        latest: view.latest(&rule),
+        releases: view.in_order().into_iter().cloned().collect(),
     }
 }
 
@@ -852,7 +860,7 @@ pub struct FeedEntry {
 
 fn feed_entries<'r>(b: &Builder, releases: impl Iterator<Item = &'r Release>) -> Vec<FeedEntry> {
     let mut promoted: Vec<&Release> = releases.filter(|r| r.promoted_at.is_some()).collect();
-    promoted.sort_by_key(|r| std::cmp::Reverse((r.promoted_at, r.id.to_string())));
+    promoted.sort_by(|a, b| (b.promoted_at, &b.id).cmp(&(a.promoted_at, &a.id)));
     promoted
         .into_iter()
         .take(b.config.extra.feed_entries)

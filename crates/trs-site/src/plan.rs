@@ -11,7 +11,7 @@
 //! | dates set on a release, state entered or left | the release page, the project page, JSON views |
 //! | dates set on a line (`1.x`) | every release page of the line, the project page, JSON views |
 //! | person or key added (foundation stream) | the KEYS of each project the person may sign for |
-//! | policy changed | history only |
+//! | policy changed | the project page, JSON views, the directory (`prerelease_latest` moves `latest`) |
 
 use trs_core::{Change, Event, PersonUid, ProjectName, ReleaseId, StreamId};
 
@@ -82,7 +82,12 @@ pub fn plan(event: &Event) -> Vec<Target> {
                 add(t);
             }
         }
-        (Change::PolicyChanged { .. }, _, _) => {}
+        (Change::PolicyChanged { .. }, Some(p), _) => {
+            // The policy says whether a pre-release may be `latest`, which these pages show.
+            add(Target::Project(p.clone()));
+            add(Target::ProjectJson(p));
+            add(Target::Directory);
+        }
         (Change::LifecycleDatesSet { line: Some(line), .. }, Some(p), None) => {
             add(Target::Line(p.clone(), line.clone()));
             add(Target::Project(p.clone()));
@@ -188,6 +193,16 @@ mod tests {
         promoted.stage = Some(trs_core::events::StageMove { from: Some(Stage::Candidate), to: Stage::Current });
         let targets = plan(&promoted);
         for t in [Target::Directory, Target::SiteFeed, Target::ProjectFeed("foo".parse().unwrap())] {
+            assert!(targets.contains(&t), "{t:?} missing from {targets:?}");
+        }
+    }
+
+    #[test]
+    fn a_policy_change_re_renders_the_pages_that_show_latest() {
+        let changed = event(Change::PolicyChanged { product: None, policy: serde_json::json!({}) }, false);
+        let foo: ProjectName = "foo".parse().unwrap();
+        let targets = plan(&changed);
+        for t in [Target::Project(foo.clone()), Target::ProjectJson(foo), Target::Directory] {
             assert!(targets.contains(&t), "{t:?} missing from {targets:?}");
         }
     }

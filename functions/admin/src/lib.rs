@@ -122,6 +122,7 @@ struct SetPolicy {
     auto_close_votes: Option<bool>,
     auto_publish: Option<bool>,
     auto_distribute: Option<bool>,
+    prerelease_latest: Option<bool>,
 }
 
 async fn set_policy(
@@ -139,6 +140,7 @@ async fn set_policy(
         auto_close_votes: req.auto_close_votes,
         auto_publish: req.auto_publish,
         auto_distribute: req.auto_distribute,
+        prerelease_latest: req.prerelease_latest,
     };
     Ok(Json(projects::set_policy(&app, &call.caller, &project, req.product, change).await?))
 }

@@ -24,4 +24,5 @@ mod site_support;
 mod stream_views;
 mod upload_rules;
 mod verification_failures;
+mod version_order;
 mod vote_flow;

@@ -3,8 +3,11 @@
 //! `releaseDate`, `latest`, `latestReleaseDate`, `eol`, `support` and `lts`.
 //!
 //! A cycle is the most specific release line configured for the project that contains the
-//! version (`1.x` → cycle `1`), otherwise `MAJOR.MINOR` of a semver version, otherwise the
-//! version itself. Only released (promoted, not revoked) versions count. `eol` and `support`
+//! version (`1.x` → cycle `1`), otherwise the first two numbers of the version (`1.2.3` → `1.2`),
+//! otherwise the version itself. Only released (promoted, not revoked) versions count, and
+//! `latest` is the cycle's highest version that is not a pre-release (any, with the policy's
+//! `prerelease_latest`; a cycle without one is left out). Cycles are newest first in the
+//! version order of `trs_core::version_order`. `eol` and `support`
 //! are dates where known (the line's, or the latest release's own), otherwise booleans
 //! (`eol: true` once every release of the cycle reached end-of-life or was archived after it).
 
@@ -19,12 +22,9 @@ fn cycle_of(lines: &BTreeMap<String, LineDates>, r: &ReleaseView) -> (String, Op
         let line = key.rsplit('/').next().unwrap_or(key);
         return (line.trim_end_matches(".x").to_string(), Some(dates.clone()));
     }
-    let v = r.release.version.as_str();
-    let core: Vec<&str> = v.split(['-', '+']).next().unwrap_or(v).split('.').collect();
-    if r.release.version.is_semver() && core.len() >= 2 {
-        (format!("{}.{}", core[0], core[1]), None)
-    } else {
-        (v.to_string(), None)
+    match r.release.version.numbers()[..] {
+        [major, minor, ..] => (format!("{major}.{minor}"), None),
+        _ => (r.release.version.to_string(), None),
     }
 }
 
@@ -42,11 +42,13 @@ pub fn document(project: &Project, view: &StreamView, product: Option<&ProductNa
         let entry = cycles.entry(cycle).or_insert_with(|| (dates, Vec::new()));
         entry.1.push(r);
     }
+    let prerelease_latest = project.policy_for(product).prerelease_latest;
     let mut out: Vec<(Version, Value)> = Vec::new();
     for (cycle, (line_dates, rs)) in cycles {
-        let versions: Vec<(&Version, u64)> =
-            rs.iter().map(|r| (&r.release.version, r.promoted_seq.unwrap_or(0))).collect();
-        let Some(latest) = latest_version(&versions).cloned() else { continue };
+        // A cycle of pre-releases only is not listed, as its `latest` would be one.
+        let Some(latest) = latest_version(rs.iter().map(|r| &r.release.version), prerelease_latest).cloned() else {
+            continue;
+        };
         let latest_r = rs.iter().find(|r| r.release.version == latest).expect("latest is one of them");
         let first = rs.iter().filter_map(|r| r.promoted_at).min().unwrap_or(0);
         let eol_date = latest_r.end_of_life.or(line_dates.as_ref().and_then(|d| d.end_of_life));
@@ -66,6 +68,6 @@ pub fn document(project: &Project, view: &StreamView, product: Option<&ProductNa
         }
         out.push((latest, v));
     }
-    out.sort_by_key(|e| std::cmp::Reverse(e.0.order_key()));
+    out.sort_by(|a, b| b.0.cmp(&a.0));
     Value::Array(out.into_iter().map(|(_, v)| v).collect())
 }

@@ -226,3 +226,61 @@ async fn with_archive_previous_a_promotion_archives_the_older_current_release_in
     assert!(matches!(public::resolve(&w.app, "current", "foo/1.0/NOTICE").await, Err(AppError::NotFound(_))));
     assert_eq!(public::resolve(&w.app, "current", "foo/latest/NOTICE").await.unwrap().release, new);
 }
+
+async fn promote_to_current(w: &World, version: &str) -> ReleaseId {
+    let release = candidate(w, version).await;
+    let task = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap();
+    let done = run_to_end(&w.app, &task.id).await;
+    assert_eq!(done.state, TaskState::Done, "{:?}", done.error);
+    release
+}
+
+#[tokio::test]
+async fn a_pre_release_is_not_latest_and_archives_nothing_unless_the_policy_allows_it() {
+    let w = world().await;
+    let foo = "foo".parse().unwrap();
+    let archive = trs_core::PolicyOverride { archive_previous: Some(true), ..Default::default() };
+    trs_app::projects::set_policy(&w.app, &w.admin.caller(), &foo, None, archive).await.unwrap();
+
+    let beta = promote_to_current(&w, "1.0.0-beta.1").await;
+    let Err(AppError::NotFound(why)) = public::resolve(&w.app, "current", "foo/latest/NOTICE").await else {
+        panic!("only a pre-release is current: no latest")
+    };
+    assert!(why.contains("only pre-releases current (1.0.0-beta.1)"), "{why}");
+    assert!(why.contains("trs project policy foo --prerelease-latest true"), "{why}");
+
+    let stable = promote_to_current(&w, "0.9.0").await;
+    assert_eq!(public::resolve(&w.app, "current", "foo/latest/NOTICE").await.unwrap().release, stable);
+    // 2.0.0-rc.1 is newer than 0.9.0, but it does not supersede it: 0.9.0 stays current and latest.
+    promote_to_current(&w, "2.0.0-rc.1").await;
+    assert_eq!(stage_of(&w.app, &stable).await, Stage::Current);
+    assert_eq!(stage_of(&w.app, &beta).await, Stage::Current);
+    assert_eq!(public::resolve(&w.app, "current", "foo/latest/NOTICE").await.unwrap().release, stable);
+
+    let opt_in = trs_core::PolicyOverride { prerelease_latest: Some(true), ..Default::default() };
+    trs_app::projects::set_policy(&w.app, &w.admin.caller(), &foo, None, opt_in).await.unwrap();
+    assert_eq!(public::resolve(&w.app, "current", "foo/latest/NOTICE").await.unwrap().release, id("2.0.0-rc.1"));
+    // Now a pre-release supersedes the lower versions.
+    let rc2 = promote_to_current(&w, "2.0.0-rc.2").await;
+    for older in [&stable, &beta, &id("2.0.0-rc.1")] {
+        assert_eq!(stage_of(&w.app, older).await, Stage::Archived, "{older}");
+    }
+    assert_eq!(public::resolve(&w.app, "current", "foo/latest/NOTICE").await.unwrap().release, rc2);
+}
+
+#[tokio::test]
+async fn the_releases_view_lists_versions_in_version_order() {
+    let w = world().await;
+    for version in ["9.9.10", "1.0.0-alpha.10", "9.9.9", "1.0.0-alpha.2", "1.0.0"] {
+        promote_to_current(&w, version).await;
+    }
+    let scope = trs_app::release_views::Scope { project: Some("foo".parse().unwrap()), product: None };
+    let view = trs_app::release_views::releases_view(&w.app, &scope, None, None).await.unwrap();
+    let order: Vec<&str> = view.releases.iter().map(|r| r.release.version.as_str()).collect();
+    assert_eq!(order, ["1.0.0-alpha.2", "1.0.0-alpha.10", "1.0.0", "9.9.9", "9.9.10"]);
+    assert_eq!(view.latest["foo"], "foo/9.9.10");
+    assert_eq!(
+        view.by_state["current"],
+        ["foo/1.0.0-alpha.2", "foo/1.0.0-alpha.10", "foo/1.0.0", "foo/9.9.9", "foo/9.9.10"]
+    );
+}

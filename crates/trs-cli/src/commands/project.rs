@@ -61,5 +61,6 @@ pub async fn policy(
     say!("  auto-close-votes  {}", p["auto_close_votes"]);
     say!("  auto-publish      {}", p["auto_publish"]);
     say!("  auto-distribute   {}", p["auto_distribute"]);
+    say!("  prerelease-latest {}", p["prerelease_latest"]);
     Ok(())
 }
