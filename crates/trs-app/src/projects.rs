@@ -1,17 +1,18 @@
-//! Projects (committees): creation by an admin, lookup, the release policy, and the project's
-//! KEYS file.
+//! Projects (committees): creation by an admin, listing and showing them, their rosters,
+//! products and metadata after day one, the release policy, and the project's KEYS file.
 
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::people;
 use crate::storage_keys as keys;
-use crate::stream::{self, Committed};
+use crate::stream::{self, Committed, Update};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeSet;
 use trs_core::{
-    Action, Actor, Change, EventDraft, Permit, PersonUid, Policy, PolicyOverride, ProductName, Project, ProjectName,
-    StreamId, authorize,
+    Action, Actor, Change, EventDraft, Fingerprint, Permit, PersonUid, Policy, PolicyOverride, ProductName, Project,
+    ProjectName, ProjectRole, ReleaseId, StreamId, authorize,
 };
 use trs_storage::{Condition, Item, WriteOp};
 
@@ -47,6 +48,10 @@ pub async fn create_project(app: &App, _permit: &Permit, by: &Actor, p: NewProje
         committers: p.committers,
         release_managers: p.release_managers,
         products: p.products,
+        product_descriptions: Default::default(),
+        display_name: None,
+        description: None,
+        homepage: None,
         created_at: app.now(),
         policy: Default::default(),
         product_policies: Default::default(),
@@ -189,4 +194,256 @@ pub async fn set_policy(
         }
     }
     Err(AppError::conflict("concurrent-update", format!("project {name} changed concurrently too often; retry")))
+}
+
+fn project_missing(name: &ProjectName) -> impl Fn() -> AppError + '_ {
+    move || AppError::NotFound(format!("project {name} not found"))
+}
+
+/// One line of `trs project list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    pub name: ProjectName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub products: BTreeSet<ProductName>,
+}
+
+/// Every project, by name.
+pub async fn list_projects(app: &App) -> AppResult<Vec<ProjectSummary>> {
+    let mut all: Vec<Project> = app.all_in_gsi1(keys::PROJECTS_INDEX).await?;
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(all
+        .into_iter()
+        .map(|p| ProjectSummary {
+            name: p.name,
+            display_name: p.display_name,
+            description: p.description,
+            products: p.products,
+        })
+        .collect())
+}
+
+/// A key in the project's KEYS file: whose, and its fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRef {
+    pub person: PersonUid,
+    pub fingerprint: Fingerprint,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+/// What `trs project show` answers: the stored project (rosters, products, policy, lines,
+/// distributions, metadata) and the fingerprints its KEYS file holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectView {
+    #[serde(flatten)]
+    pub project: Project,
+    pub keys: Vec<KeyRef>,
+}
+
+pub async fn show_project(app: &App, name: &ProjectName) -> AppResult<ProjectView> {
+    let project = get_project(app, name).await?;
+    let keys = signer_keys(app, &project)
+        .await?
+        .into_iter()
+        .map(|k| KeyRef { person: k.person, fingerprint: k.fingerprint, user_id: k.primary_user_id })
+        .collect();
+    Ok(ProjectView { project, keys })
+}
+
+/// Free text kept on one line (names, descriptions, emails): no control characters (they
+/// would forge lines in terminals, logs and emails), at most `max` characters.
+pub(crate) fn check_line(field: &'static str, value: &str, max: usize) -> AppResult<()> {
+    if value.chars().count() > max {
+        return Err(AppError::bad_request("invalid-text", format!("{field} has more than {max} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "invalid-text",
+            format!("{field} must be one line without control characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// The people added to or removed from one role of a project's roster.
+#[derive(Debug, Clone, Default)]
+pub struct MembersChange {
+    pub add: BTreeSet<PersonUid>,
+    pub remove: BTreeSet<PersonUid>,
+}
+
+/// Gives people `role` in the project or takes it from them (committee members and admins).
+/// Every added person must be registered; adding someone who holds the role already, or
+/// removing someone who does not, is refused (a typo should not pass as a no-op), and the
+/// committee keeps at least one member. Ballots already cast keep the binding status
+/// recorded when they were cast: a change applies to later votes only.
+pub async fn change_members(
+    app: &App,
+    caller: &Caller,
+    name: &ProjectName,
+    role: ProjectRole,
+    change: MembersChange,
+) -> AppResult<Project> {
+    if change.add.is_empty() && change.remove.is_empty() {
+        return Err(AppError::bad_request("nothing-to-change", "name people to --add or --remove"));
+    }
+    if let Some(both) = change.add.intersection(&change.remove).next() {
+        return Err(AppError::bad_request("invalid-change", format!("{both} is both added and removed")));
+    }
+    let mut unknown = Vec::new();
+    for uid in &change.add {
+        if people::get_person(app, uid).await?.is_none() {
+            unknown.push(uid.to_string());
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(AppError::bad_request(
+            "unknown-person",
+            format!("not registered: {} (add them with `trs person add` first)", unknown.join(", ")),
+        ));
+    }
+    let stream = StreamId::Project(name.clone());
+    stream::update_with_event(app, &stream, &keys::project(name), project_missing(name), |project: &mut Project| {
+        authorize(&caller.person, Some(&*project), Action::ManageMembers)?;
+        let roster = project.roster_mut(role);
+        if let Some(uid) = change.add.iter().find(|u| roster.contains(*u)) {
+            return Err(AppError::conflict("already-in-role", format!("{uid} is already {role} of {name}")));
+        }
+        if let Some(uid) = change.remove.iter().find(|u| !roster.contains(*u)) {
+            return Err(AppError::conflict("not-in-role", format!("{uid} is not {role} of {name}")));
+        }
+        roster.extend(change.add.iter().cloned());
+        roster.retain(|u| !change.remove.contains(u));
+        if role == ProjectRole::Committee && roster.is_empty() {
+            return Err(AppError::conflict(
+                "no-members",
+                format!("the committee of {name} would be empty; a project keeps at least one committee member"),
+            ));
+        }
+        let draft = EventDraft::new(
+            Some(caller.actor()),
+            Change::MembersChanged {
+                role,
+                added: change.add.iter().cloned().collect(),
+                removed: change.remove.iter().cloned().collect(),
+            },
+        );
+        Ok(Update { draft, also: Vec::new() })
+    })
+    .await
+}
+
+/// Longest product description.
+pub const MAX_DESCRIPTION: usize = 2000;
+
+/// Declares a product of the project (release managers, committee members, admins): its
+/// releases may then be uploaded (`--product`), and their files are public at
+/// `/STAGE/PROJECT/PRODUCT/VERSION/FILE` and `…/PRODUCT/latest/FILE`. A name the main line
+/// already uses as a version is refused: `/current/P/NAME/…` would name both.
+pub async fn add_product(
+    app: &App,
+    caller: &Caller,
+    name: &ProjectName,
+    product: ProductName,
+    description: Option<String>,
+) -> AppResult<Project> {
+    let description = description.filter(|d| !d.is_empty());
+    if let Some(d) = &description {
+        check_line("description", d, MAX_DESCRIPTION)?;
+    }
+    let main_line_version: trs_core::Version = product.as_str().parse()?;
+    let clash = ReleaseId { project: name.clone(), product: None, version: main_line_version };
+    if crate::upload::get_release(app, &clash).await?.is_some() {
+        return Err(AppError::conflict(
+            "product-name-taken",
+            format!("{name} has a release {product} on its main line; a product of that name would share its paths"),
+        ));
+    }
+    let stream = StreamId::Project(name.clone());
+    stream::update_with_event(app, &stream, &keys::project(name), project_missing(name), |project: &mut Project| {
+        authorize(&caller.person, Some(&*project), Action::ManagePolicyOrMetadata)?;
+        if !project.products.insert(product.clone()) {
+            return Err(AppError::conflict("product-exists", format!("{name} already has a product {product}")));
+        }
+        if let Some(d) = &description {
+            project.product_descriptions.insert(product.clone(), d.clone());
+        }
+        let draft = EventDraft::new(
+            Some(caller.actor()),
+            Change::ProductAdded { product: product.clone(), description: description.clone() },
+        );
+        Ok(Update { draft, also: Vec::new() })
+    })
+    .await
+}
+
+/// The metadata `trs project edit` changes: only the fields given; an empty one clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectEdit {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub homepage: Option<String>,
+}
+
+/// Longest display name of a project or person.
+pub const MAX_NAME: usize = 200;
+
+fn check_edit(edit: &ProjectEdit) -> AppResult<()> {
+    if *edit == ProjectEdit::default() {
+        return Err(AppError::bad_request("nothing-to-change", "give --name, --description or --homepage"));
+    }
+    if let Some(n) = &edit.display_name {
+        check_line("name", n, MAX_NAME)?;
+    }
+    if let Some(d) = &edit.description {
+        check_line("description", d, MAX_DESCRIPTION)?;
+    }
+    if let Some(h) = edit.homepage.as_deref().filter(|h| !h.is_empty()) {
+        check_line("homepage", h, MAX_DESCRIPTION)?;
+        let parsed = url::Url::parse(h)
+            .map_err(|e| AppError::bad_request("invalid-homepage", format!("homepage {h:?} is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+            return Err(AppError::bad_request(
+                "invalid-homepage",
+                format!("homepage {h:?} must be an absolute http or https URL"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Changes a project's display name, description or homepage (release managers, committee
+/// members, admins: "manage policy / metadata").
+pub async fn edit_project(app: &App, caller: &Caller, name: &ProjectName, edit: ProjectEdit) -> AppResult<Project> {
+    check_edit(&edit)?;
+    let set = |field: &mut Option<String>, value: &Option<String>| {
+        if let Some(v) = value {
+            *field = Some(v.clone()).filter(|v| !v.is_empty());
+        }
+    };
+    let stream = StreamId::Project(name.clone());
+    stream::update_with_event(app, &stream, &keys::project(name), project_missing(name), |project: &mut Project| {
+        authorize(&caller.person, Some(&*project), Action::ManagePolicyOrMetadata)?;
+        set(&mut project.display_name, &edit.display_name);
+        set(&mut project.description, &edit.description);
+        set(&mut project.homepage, &edit.homepage);
+        let draft = EventDraft::new(
+            Some(caller.actor()),
+            Change::ProjectEdited {
+                display_name: edit.display_name.clone(),
+                description: edit.description.clone(),
+                homepage: edit.homepage.clone(),
+            },
+        );
+        Ok(Update { draft, also: Vec::new() })
+    })
+    .await
 }

@@ -5,6 +5,8 @@
 //! |---|---|---|---|
 //! | person | `person#UID` | `person` | `people` / `UID` |
 //! | certificate | `key#FPR` | `key` | `person-keys#UID` / `FPR` |
+//! | a revision signed by a key | `key#FPR` | `signed#P#PRODUCT#VERSION#NNNNNNNNNN` | |
+//! | the admins (written on the first grant or revoke) | `meta` | `admins` | |
 //! | admin bootstrap marker | `meta` | `bootstrap` | |
 //! | project | `project#P` | `project` | `projects` / `P` |
 //! | release | `project#P` | `release#PRODUCT#VERSION` | |
@@ -38,12 +40,34 @@ pub fn person(uid: &PersonUid) -> Key {
     Key::new(format!("person#{uid}"), "person")
 }
 
+pub const PEOPLE_INDEX: &str = "people";
+
 pub fn people_index(uid: &PersonUid) -> Key {
-    Key::new("people", uid.as_str())
+    Key::new(PEOPLE_INDEX, uid.as_str())
+}
+
+pub fn admins() -> Key {
+    Key::new("meta", "admins")
 }
 
 pub fn certificate(fpr: &Fingerprint) -> Key {
     Key::new(format!("key#{fpr}"), "key")
+}
+
+pub const SIGNED_PREFIX: &str = "signed#";
+
+/// Links a certificate to a revision whose verification report names it as a signer, so a
+/// key that signed a release is never removed (`keys remove` looks for these).
+pub fn key_signed(fpr: &Fingerprint, id: &ReleaseId, number: u32) -> Key {
+    Key::new(
+        format!("key#{fpr}"),
+        format!("{SIGNED_PREFIX}{}#{}#{}#{number:010}", id.project, product_segment(id), id.version),
+    )
+}
+
+/// The revisions a key signed (see [`key_signed`]).
+pub fn signed_by(fpr: &Fingerprint) -> trs_storage::Query {
+    trs_storage::Query::prefix(format!("key#{fpr}"), SIGNED_PREFIX)
 }
 
 pub fn person_keys_index(uid: &PersonUid, fpr: &Fingerprint) -> Key {

@@ -107,6 +107,45 @@ pub async fn commit_or_conflict(
     }
 }
 
+/// What a change to one stored item decides on each attempt of [`update_with_event`]: its
+/// event, and other writes that must land with it (each with its own condition).
+pub struct Update {
+    pub draft: EventDraft,
+    pub also: Vec<WriteOp>,
+}
+
+/// The one read-modify-write loop for a versioned item changed together with its event: reads
+/// `key` (404 `missing` when absent), lets `change` modify the parsed value and decide (or
+/// refuse, with its error), then writes it conditioned on the version read, with `also` and
+/// the event, all or nothing. A concurrent change of any of these writes means `change` runs
+/// again on fresh data; after several such races the caller gets `concurrent-update`.
+pub async fn update_with_event<T>(
+    app: &App,
+    stream: &StreamId,
+    key: &trs_storage::Key,
+    missing: impl Fn() -> AppError,
+    mut change: impl FnMut(&mut T) -> AppResult<Update>,
+) -> AppResult<T>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+{
+    for _attempt in 0..16 {
+        let item = app.items.get(key).await?.ok_or_else(&missing)?;
+        let mut value: T = item.parse()?;
+        let Update { draft, also } = change(&mut value)?;
+        let mut ops = vec![WriteOp::Put {
+            item: item.updated(serde_json::to_value(&value).map_err(internal)?),
+            condition: Condition::VersionIs(item.version),
+        }];
+        ops.extend(also);
+        match commit_with_event(app, stream, draft, ops).await? {
+            Committed::Done(_) => return Ok(value),
+            Committed::Conflict { .. } => continue,
+        }
+    }
+    Err(AppError::conflict("concurrent-update", "this was changed concurrently too often; retry"))
+}
+
 fn internal(e: serde_json::Error) -> AppError {
     AppError::Internal(e.to_string())
 }

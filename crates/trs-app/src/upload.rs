@@ -153,6 +153,30 @@ pub async fn get_revision_as_voted(
     Ok(stored)
 }
 
+/// A release's product must be declared (its files are public only under a declared
+/// product's paths, so an undeclared one would upload files nobody can download), and a
+/// main-line version must not be a product's name (`/current/P/NAME/…` would name both).
+fn check_product_line(project: &trs_core::Project, release: &ReleaseId) -> AppResult<()> {
+    match &release.product {
+        Some(p) if !project.products.contains(p) => Err(AppError::bad_request(
+            "unknown-product",
+            format!(
+                "project {} has no product {p}; declare it first with `trs project products {} --add {p}`",
+                project.name, project.name
+            ),
+        )),
+        None if project.products.iter().any(|p| p.as_str() == release.version.as_str()) => Err(AppError::bad_request(
+            "version-is-a-product",
+            format!(
+                "{} is a product of {}; a main-line version of that name would share its paths \
+                 (upload with --product {} for that product)",
+                release.version, project.name, release.version
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub async fn start_upload(
     app: &App,
     caller: &Caller,
@@ -183,6 +207,7 @@ pub async fn start_upload(
 
     let project = projects::get_project(app, &release.project).await?;
     authorize(&caller.person, Some(&project), Action::ManageRelease)?;
+    check_product_line(&project, &release)?;
     if req.force && !project.release_managers.contains(&caller.person.uid) {
         return Err(AppError::Forbidden(trs_core::Denied {
             caller: caller.person.uid.clone(),

@@ -95,6 +95,14 @@ pub(crate) async fn verify(app: &App, release: &ReleaseId, number: u32) -> AppRe
         "warn": report.count(Outcome::Warn),
         "fail": report.count(Outcome::Fail),
     });
+    let signed_by: std::collections::BTreeSet<trs_core::Fingerprint> = report
+        .files
+        .iter()
+        .flat_map(|f| &f.checks)
+        .filter_map(|c| c.signer.as_ref())
+        .map(|s| s.fingerprint.clone())
+        .collect();
+    crate::people::link_signers(app, release, number, &signed_by).await?;
     let stored = StoredReport { revision_key: revision.key, report, finished_at: app.now() };
     app.items.put(Item::new(keys::revision_report(release, number), json!(stored)), Condition::None).await?;
     Ok(summary)

@@ -57,12 +57,13 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
     },
-    /// Administration that works on the data folder directly.
+    /// Administration: the first admin (on the data folder directly), granting and revoking
+    /// admin.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// People and their keys (admin).
+    /// People: register (admin), list, show, edit.
     Person {
         #[command(subcommand)]
         command: PersonCommand,
@@ -72,7 +73,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ProjectCommand,
     },
-    /// OpenPGP keys: add one of your own, export a project's KEYS file.
+    /// OpenPGP keys: add or renew one of your own, remove an unused one, export a project's
+    /// KEYS file.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
@@ -277,6 +279,16 @@ pub enum AdminCommand {
         /// The admin's armored OpenPGP certificate (public key).
         cert: PathBuf,
     },
+    /// Make a registered person an admin (admins only).
+    Grant {
+        #[arg(id = "person_uid", value_name = "UID")]
+        uid: String,
+    },
+    /// Take admin from a person (admins only); the last admin cannot be revoked.
+    Revoke {
+        #[arg(id = "person_uid", value_name = "UID")]
+        uid: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -287,6 +299,22 @@ pub enum PersonCommand {
         #[arg(id = "person_uid", value_name = "UID")]
         uid: String,
         cert: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Everyone registered.
+    List,
+    /// A person: name, email, admin, keys, and their roles in each project.
+    Show {
+        #[arg(id = "person_uid", value_name = "UID")]
+        uid: String,
+    },
+    /// Change a person's name or email (yourself, or anyone as an admin); an empty value clears it.
+    Edit {
+        #[arg(id = "person_uid", value_name = "UID")]
+        uid: String,
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
@@ -306,6 +334,47 @@ pub enum ProjectCommand {
         committers: Vec<String>,
         #[arg(long, value_delimiter = ',')]
         release_managers: Vec<String>,
+    },
+    /// Every project.
+    List,
+    /// A project: committee, committers, release managers, products, policy, KEYS fingerprints.
+    Show { project: String },
+    /// Give people a role in the project or take it (committee members and admins). Applies
+    /// to later votes only: votes already cast keep the binding status they were cast with.
+    Members {
+        project: String,
+        /// People to give the role, comma-separated or repeated.
+        #[arg(long, value_delimiter = ',', value_name = "UID")]
+        add: Vec<String>,
+        /// People to take it from, comma-separated or repeated.
+        #[arg(long, value_delimiter = ',', value_name = "UID")]
+        remove: Vec<String>,
+        /// The role: committee (binding voters), committer or release-manager.
+        #[arg(long = "as", value_name = "ROLE", default_value = "committee")]
+        role: trs_core::ProjectRole,
+    },
+    /// List the project's products, or declare one (`--add NAME`): releases of a product are
+    /// uploaded with `--product NAME` and published under `/current/PROJECT/NAME/...`.
+    Products {
+        project: String,
+        /// The product to declare.
+        #[arg(long, value_name = "NAME")]
+        add: Option<String>,
+        /// What the product is (with --add).
+        #[arg(long, requires = "add")]
+        description: Option<String>,
+    },
+    /// Change the project's display name, description or homepage; an empty value clears it.
+    Edit {
+        project: String,
+        /// Display name (the project's identifier in paths never changes).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// An http(s) URL.
+        #[arg(long)]
+        homepage: Option<String>,
     },
     /// Show the release policy, or change the rules given as flags (only those).
     Policy {
@@ -411,8 +480,14 @@ pub enum VoteCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
-    /// Add another certificate of your own.
+    /// Add another certificate of your own, or send an updated one (renewed, revoked).
     Add { cert: PathBuf },
+    /// Remove a registered key (your own, or anyone's as an admin). Refused while a release
+    /// names it as signer: retire such a key by sending its revocation with `keys add`.
+    Remove {
+        #[arg(value_name = "FPR")]
+        fingerprint: String,
+    },
     /// Print a project's KEYS file.
     Export { project: String },
 }

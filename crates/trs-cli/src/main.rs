@@ -62,9 +62,61 @@ async fn run(cli: Cli) -> CliResult<()> {
             check::<trs_core::PersonUid>(uid)?;
             commands::admin::bootstrap(data, backend, uid, cert, g.json).await
         }
+        Command::Admin { command: AdminCommand::Grant { uid } } => {
+            check::<trs_core::PersonUid>(uid)?;
+            commands::person::set_admin(&Client::new(g)?, uid, true, g.json).await
+        }
+        Command::Admin { command: AdminCommand::Revoke { uid } } => {
+            check::<trs_core::PersonUid>(uid)?;
+            commands::person::set_admin(&Client::new(g)?, uid, false, g.json).await
+        }
         Command::Person { command: PersonCommand::Add { uid, cert, name, email } } => {
             check::<trs_core::PersonUid>(uid)?;
             commands::person::add(&Client::new(g)?, uid, cert, name.as_deref(), email.as_deref(), g.json).await
+        }
+        Command::Person { command: PersonCommand::List } => commands::person::list(&Client::new(g)?, g.json).await,
+        Command::Person { command: PersonCommand::Show { uid } } => {
+            check::<trs_core::PersonUid>(uid)?;
+            commands::person::show(&Client::new(g)?, uid, g.json).await
+        }
+        Command::Person { command: PersonCommand::Edit { uid, name, email } } => {
+            check::<trs_core::PersonUid>(uid)?;
+            let edit = trs_app::people::PersonEdit { name: name.clone(), email: email.clone() };
+            commands::person::edit(&Client::new(g)?, uid, &edit, g.json).await
+        }
+        Command::Project { command: ProjectCommand::List } => commands::project::list(&Client::new(g)?, g.json).await,
+        Command::Project { command: ProjectCommand::Show { project } } => {
+            check::<trs_core::ProjectName>(project)?;
+            commands::project::show(&Client::new(g)?, project, g.json).await
+        }
+        Command::Project { command: ProjectCommand::Members { project, add, remove, role } } => {
+            check::<trs_core::ProjectName>(project)?;
+            for uid in add.iter().chain(remove) {
+                check::<trs_core::PersonUid>(uid)?;
+            }
+            if add.is_empty() && remove.is_empty() {
+                return Err(CliError::Usage("name people to --add or --remove".into()));
+            }
+            commands::project::members(&Client::new(g)?, project, *role, add, remove, g.json).await
+        }
+        Command::Project { command: ProjectCommand::Products { project, add, description } } => {
+            check::<trs_core::ProjectName>(project)?;
+            if let Some(p) = add {
+                check::<trs_core::ProductName>(p)?;
+            }
+            commands::project::products(&Client::new(g)?, project, add.as_deref(), description.as_deref(), g.json).await
+        }
+        Command::Project { command: ProjectCommand::Edit { project, name, description, homepage } } => {
+            check::<trs_core::ProjectName>(project)?;
+            let edit = trs_app::projects::ProjectEdit {
+                display_name: name.clone(),
+                description: description.clone(),
+                homepage: homepage.clone(),
+            };
+            if edit == trs_app::projects::ProjectEdit::default() {
+                return Err(CliError::Usage("give --name, --description or --homepage".into()));
+            }
+            commands::project::edit(&Client::new(g)?, project, &edit, g.json).await
         }
         Command::Project { command: ProjectCommand::Create { project, members, committers, release_managers } } => {
             check::<trs_core::ProjectName>(project)?;
@@ -107,6 +159,12 @@ async fn run(cli: Cli) -> CliResult<()> {
         Command::Vote { command } => commands::vote::run(&Client::new(g)?, command, g.json).await,
         Command::Keys { command: KeysCommand::Add { cert } } => {
             commands::keys::add(&Client::new(g)?, cert, g.json).await
+        }
+        Command::Keys { command: KeysCommand::Remove { fingerprint } } => {
+            // Canonical form (gpg prints fingerprints in spaced groups) before it goes into the URL.
+            let fpr: trs_core::Fingerprint =
+                fingerprint.parse().map_err(|e: trs_core::IdError| CliError::Usage(e.to_string()))?;
+            commands::keys::remove(&Client::new(g)?, fpr.as_str(), g.json).await
         }
         Command::Keys { command: KeysCommand::Export { project } } => {
             check::<trs_core::ProjectName>(project)?;

@@ -99,6 +99,50 @@ pub enum Change {
         product: Option<ProductName>,
         policy: serde_json::Value,
     },
+    /// People were given or lost a role in the project. Votes already cast keep the binding
+    /// status recorded when they were cast: a change applies to later votes only.
+    MembersChanged {
+        role: crate::project::ProjectRole,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        added: Vec<PersonUid>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<PersonUid>,
+    },
+    /// A product was declared: its releases may be uploaded and are public at
+    /// `/STAGE/PROJECT/PRODUCT/…`.
+    ProductAdded {
+        product: ProductName,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+    },
+    /// The project's metadata changed; each field present is its new value (empty: cleared).
+    ProjectEdited {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        display_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        homepage: Option<String>,
+    },
+    /// A person's name or email changed; each field present is its new value (empty: cleared).
+    PersonEdited {
+        uid: PersonUid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+    },
+    AdminGranted {
+        uid: PersonUid,
+    },
+    AdminRevoked {
+        uid: PersonUid,
+    },
+    /// A certificate no release names as signer was removed from its person.
+    KeyRemoved {
+        uid: PersonUid,
+        fingerprint: Fingerprint,
+    },
     /// A release manager pushed a new revision (an upload committed).
     RevisionPushed {
         revision: u32,

@@ -14,6 +14,17 @@ pub struct Project {
     pub release_managers: BTreeSet<PersonUid>,
     #[serde(default)]
     pub products: BTreeSet<ProductName>,
+    /// What each declared product is (`trs project products --add NAME --description …`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub product_descriptions: BTreeMap<ProductName, String>,
+    /// Metadata set with `trs project edit`: a display name (the project's `name` is its
+    /// identifier in every path and never changes), a description and a homepage URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
     pub created_at: i64,
     #[serde(default)]
     pub policy: Policy,
@@ -59,6 +70,63 @@ impl Project {
     /// Everyone whose key may sign this project's artifacts.
     pub fn signers(&self) -> BTreeSet<&PersonUid> {
         self.members.iter().chain(&self.committers).chain(&self.release_managers).collect()
+    }
+}
+
+/// A role given in a project's roster (`trs project members --as`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProjectRole {
+    /// Committee member: a binding voter.
+    Committee,
+    Committer,
+    ReleaseManager,
+}
+
+impl ProjectRole {
+    pub const ALL: [ProjectRole; 3] = [ProjectRole::Committee, ProjectRole::Committer, ProjectRole::ReleaseManager];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectRole::Committee => "committee",
+            ProjectRole::Committer => "committer",
+            ProjectRole::ReleaseManager => "release-manager",
+        }
+    }
+}
+
+impl std::fmt::Display for ProjectRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ProjectRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ProjectRole::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s:?}: one of committee, committer, release-manager"))
+    }
+}
+
+impl Project {
+    /// The people holding `role` in this project.
+    pub fn roster(&self, role: ProjectRole) -> &BTreeSet<PersonUid> {
+        match role {
+            ProjectRole::Committee => &self.members,
+            ProjectRole::Committer => &self.committers,
+            ProjectRole::ReleaseManager => &self.release_managers,
+        }
+    }
+
+    pub fn roster_mut(&mut self, role: ProjectRole) -> &mut BTreeSet<PersonUid> {
+        match role {
+            ProjectRole::Committee => &mut self.members,
+            ProjectRole::Committer => &mut self.committers,
+            ProjectRole::ReleaseManager => &mut self.release_managers,
+        }
     }
 }
 

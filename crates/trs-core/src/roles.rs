@@ -27,6 +27,10 @@ pub enum Action {
     ManageKeys,
     ManageOwnKey,
     ViewReleaseEvents,
+    /// Giving and taking roles in a project (committee, committer, release manager): the
+    /// committee and admins. Not the release managers: the committee's roster decides who
+    /// votes binding, so no one outside it may add themselves to it.
+    ManageMembers,
     /// Foundation administration: registering people, creating projects.
     Administer,
     /// Laying an upload on a revision that is no longer the latest (`--force`): only the
@@ -44,6 +48,7 @@ impl Action {
             Action::ManageKeys => "manage keys",
             Action::ManageOwnKey => "manage own key",
             Action::ViewReleaseEvents => "view release events",
+            Action::ManageMembers => "manage members",
             Action::Administer => "administer the foundation",
             Action::ForceUpload => "force an upload onto a stale base",
         }
@@ -62,6 +67,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         ManageKeys => matches!(role, CommitteeMember | Admin),
         ManageOwnKey => matches!(role, CommitteeMember | ReleaseManager),
         ViewReleaseEvents => true,
+        ManageMembers => matches!(role, CommitteeMember | Admin),
         Administer => matches!(role, Admin),
         ForceUpload => matches!(role, ReleaseManager),
     }
@@ -126,18 +132,13 @@ pub fn authorize(person: &Person, project: Option<&Project>, action: Action) -> 
     }
 }
 
-/// Manage-own-key is about a person's own keys, so it holds for anyone who is a committee
-/// member or release manager of at least one project (or an admin, through manage keys).
-pub fn authorize_own_key(person: &Person, projects: &[Project]) -> Result<Permit, Denied> {
-    if person.admin {
-        return authorize(person, None, Action::ManageKeys);
-    }
-    for p in projects {
-        if let Ok(permit) = authorize(person, Some(p), Action::ManageOwnKey) {
-            return Ok(Permit { project: None, ..permit });
-        }
-    }
-    Err(Denied { caller: person.uid.clone(), project: None, action: Action::ManageOwnKey })
+/// Manage-own-key is about a person's own keys, so it holds for every registered person,
+/// whatever their roles: a key is how a person signs calls, and one without a project role
+/// (a former release manager, someone about to be given a role) must still be able to renew
+/// or revoke it, and to add a new one before the old one expires. The table's row names the
+/// roles that hold it in a project; outside a project it is the person's own business.
+pub fn authorize_own_key(person: &Person) -> Permit {
+    Permit { caller: person.uid.clone(), project: None, action: Action::ManageOwnKey }
 }
 
 #[cfg(test)]
@@ -165,6 +166,10 @@ mod tests {
             committers: set(&["dev"]),
             release_managers: set(&["rm"]),
             products: BTreeSet::new(),
+            product_descriptions: Default::default(),
+            display_name: None,
+            description: None,
+            homepage: None,
             created_at: 0,
             policy: Default::default(),
             product_policies: Default::default(),
@@ -191,6 +196,9 @@ mod tests {
         assert!(can("pmc", false, ManageKeys));
         assert!(!can("rm", false, ManageKeys));
         assert!(can("stranger", false, ViewReleaseEvents));
+        assert!(can("pmc", false, ManageMembers));
+        assert!(!can("rm", false, ManageMembers), "a release manager may not make themselves a binding voter");
+        assert!(can("admin", true, ManageMembers));
         assert!(!can("pmc", false, Administer));
         assert!(can("admin", true, Administer));
     }
@@ -206,10 +214,10 @@ mod tests {
     }
 
     #[test]
-    fn own_key_needs_a_managing_role_somewhere() {
-        let p = project();
-        assert!(authorize_own_key(&person("rm", false), std::slice::from_ref(&p)).is_ok());
-        assert!(authorize_own_key(&person("dev", false), std::slice::from_ref(&p)).is_err());
-        assert!(authorize_own_key(&person("root", true), &[]).is_ok());
+    fn everyone_manages_their_own_key() {
+        for (uid, admin) in [("rm", false), ("dev", false), ("stranger", false), ("root", true)] {
+            let permit = authorize_own_key(&person(uid, admin));
+            assert_eq!((permit.caller().as_str(), permit.action()), (uid, Action::ManageOwnKey));
+        }
     }
 }

@@ -741,6 +741,20 @@ fn describe(change: &Change) -> Option<String> {
         Change::DistributionFailed { platform, package, version, error, .. } => {
             format!("{platform}: {package} {version} failed: {error}")
         }
+        Change::MembersChanged { role, added, removed } => {
+            let list = |uids: &[trs_core::PersonUid]| uids.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", ");
+            match (added.is_empty(), removed.is_empty()) {
+                (false, true) => format!("{role}: added {}", list(added.as_slice())),
+                (true, false) => format!("{role}: removed {}", list(removed.as_slice())),
+                _ => format!("{role}: added {}; removed {}", list(added.as_slice()), list(removed.as_slice())),
+            }
+        }
+        Change::ProductAdded { product, .. } => format!("product {product} declared"),
+        Change::ProjectEdited { .. } => "project details changed".into(),
+        Change::PersonEdited { uid, .. } => format!("{uid}: details changed"),
+        Change::AdminGranted { uid } => format!("{uid} made an admin"),
+        Change::AdminRevoked { uid } => format!("{uid} no longer an admin"),
+        Change::KeyRemoved { uid, fingerprint } => format!("{uid}: key {fingerprint} removed"),
     })
 }
 

@@ -10,8 +10,12 @@
 //! | promoted, archived, end-of-life, revoked | the release page, the project page, JSON views, the project feed; the directory and the site feed |
 //! | dates set on a release, state entered or left | the release page, the project page, JSON views |
 //! | dates set on a line (`1.x`) | every release page of the line, the project page, JSON views |
-//! | person or key added (foundation stream) | the KEYS of each project the person may sign for |
+//! | person or key added or removed, person edited (foundation stream) | the KEYS of each project the person may sign for |
+//! | members changed | the project page and KEYS |
+//! | product declared | the project page, JSON views; the directory (search index) |
+//! | project edited | the project page; the directory |
 //! | policy changed | the project page, JSON views, the directory (`prerelease_latest` moves `latest`) |
+//! | admin granted or revoked | history only |
 
 use trs_core::{Change, Event, PersonUid, ProjectName, ReleaseId, StreamId};
 
@@ -70,7 +74,28 @@ pub fn plan(event: &Event) -> Vec<Target> {
     let release = event.release.clone();
     let stage_moved = event.stage.is_some();
     match (&event.change, project, release) {
-        (Change::PersonAdded { uid, .. } | Change::KeyAdded { uid, .. }, _, _) => add(Target::KeysOf(uid.clone())),
+        (
+            Change::PersonAdded { uid, .. }
+            | Change::KeyAdded { uid, .. }
+            | Change::KeyRemoved { uid, .. }
+            | Change::PersonEdited { uid, .. },
+            _,
+            _,
+        ) => add(Target::KeysOf(uid.clone())),
+        (Change::MembersChanged { .. }, Some(p), _) => {
+            add(Target::Project(p.clone()));
+            add(Target::Keys(p));
+        }
+        (Change::ProductAdded { .. }, Some(p), _) => {
+            add(Target::Project(p.clone()));
+            add(Target::ProjectJson(p));
+            add(Target::Directory);
+        }
+        (Change::ProjectEdited { .. }, Some(p), _) => {
+            add(Target::Project(p));
+            add(Target::Directory);
+        }
+        (Change::AdminGranted { .. } | Change::AdminRevoked { .. }, _, _) => {}
         (Change::ProjectCreated { project }, _, _) => {
             for t in [
                 Target::Project(project.clone()),
@@ -185,6 +210,34 @@ mod tests {
         let targets = plan(&cast);
         assert_eq!(targets.len(), 3, "{targets:?}");
         assert!(targets.iter().all(|t| !matches!(t, Target::Directory | Target::SiteFeed | Target::ProjectJson(_))));
+    }
+
+    #[test]
+    fn managing_a_project_re_renders_what_shows_it() {
+        let foo: ProjectName = "foo".parse().unwrap();
+        let declared = event(Change::ProductAdded { product: "conn".parse().unwrap(), description: None }, false);
+        let targets = plan(&declared);
+        for t in [Target::Project(foo.clone()), Target::ProjectJson(foo.clone()), Target::Directory] {
+            assert!(targets.contains(&t), "{t:?} missing from {targets:?}: the search index lists products");
+        }
+        let roster = event(
+            Change::MembersChanged {
+                role: trs_core::ProjectRole::Committer,
+                added: vec!["carl".parse().unwrap()],
+                removed: vec![],
+            },
+            false,
+        );
+        assert!(plan(&roster).contains(&Target::Keys(foo.clone())), "KEYS holds every signer's keys");
+        let removed = EventDraft::new(
+            None,
+            Change::KeyRemoved {
+                uid: "carl".parse().unwrap(),
+                fingerprint: "0123456789ABCDEF0123456789ABCDEF01234567".parse().unwrap(),
+            },
+        )
+        .seal(StreamId::Foundation, None, 0);
+        assert_eq!(plan(&removed), vec![Target::KeysOf("carl".parse().unwrap())]);
     }
 
     #[test]

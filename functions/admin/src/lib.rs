@@ -1,23 +1,29 @@
-//! The admin function: registering people and their keys, creating projects, a project's
-//! release policy, and serving a project's KEYS file. A thin adapter: parse, authorize through the role table, call
-//! `trs_app`, answer JSON.
+//! The admin function: people and their keys, admins, projects (creation, rosters, products,
+//! metadata), a project's release policy, and serving a project's KEYS file. A thin adapter:
+//! parse, authorize through the role table, call `trs_app`, answer JSON.
 
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use trs_app::{App, AppError, people, projects};
-use trs_core::{Action, PersonUid, PolicyOverride, ProductName, ProjectName, authorize};
+use trs_core::{Action, Fingerprint, PersonUid, PolicyOverride, ProductName, ProjectName, ProjectRole, authorize};
 use trs_http::{ApiResult, Query, SignedCall, parse_segment};
 
 pub fn routes() -> Router<App> {
     Router::new()
-        .route("/api/v1/people", post(add_person))
-        .route("/api/v1/projects", post(create_project))
+        .route("/api/v1/people", post(add_person).get(list_people))
+        .route("/api/v1/people/{uid}", get(show_person).post(edit_person))
+        .route("/api/v1/people/{uid}/admin", post(grant_admin).delete(revoke_admin))
+        .route("/api/v1/projects", post(create_project).get(list_projects))
+        .route("/api/v1/projects/{project}", get(show_project).post(edit_project))
+        .route("/api/v1/projects/{project}/members", post(change_members))
+        .route("/api/v1/projects/{project}/products", post(add_product))
         .route("/api/v1/keys", post(add_key))
+        .route("/api/v1/keys/{fingerprint}", delete(remove_key))
         .route("/api/v1/projects/{project}/KEYS", get(keys_file))
         .route("/api/v1/projects/{project}/policy", post(set_policy).get(get_policy))
 }
@@ -92,8 +98,7 @@ async fn add_key(State(app): State<App>, call: SignedCall) -> ApiResult<impl Int
     let caller = &call.caller.person;
     let target = req.uid.unwrap_or_else(|| caller.uid.clone());
     let permit = if target == caller.uid {
-        let mine = projects::projects_of(&app, &caller.uid).await?;
-        trs_core::roles::authorize_own_key(caller, &mine).map_err(AppError::from)?
+        trs_core::roles::authorize_own_key(caller)
     } else {
         authorize(caller, None, Action::ManageKeys).map_err(AppError::from)?
     };
@@ -159,4 +164,109 @@ async fn get_policy(
     let project: ProjectName = parse_segment(&project)?;
     let product = q.product.as_deref().map(parse_segment::<ProductName>).transpose()?;
     Ok(Json(projects::get_policy(&app, &project, product.as_ref()).await?))
+}
+
+async fn list_people(State(app): State<App>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(serde_json::json!({"people": people::list_people(&app).await?})))
+}
+
+async fn show_person(State(app): State<App>, Path(uid): Path<String>) -> ApiResult<impl IntoResponse> {
+    let uid: PersonUid = parse_segment(&uid)?;
+    Ok(Json(people::show_person(&app, &uid).await?))
+}
+
+async fn edit_person(
+    State(app): State<App>,
+    Path(uid): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let uid: PersonUid = parse_segment(&uid)?;
+    let edit: people::PersonEdit = call.json()?;
+    Ok(Json(people::edit_person(&app, &call.caller, &uid, edit).await?))
+}
+
+async fn grant_admin(
+    State(app): State<App>,
+    Path(uid): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let uid: PersonUid = parse_segment(&uid)?;
+    Ok(Json(people::grant_admin(&app, &call.caller, &uid).await?))
+}
+
+async fn revoke_admin(
+    State(app): State<App>,
+    Path(uid): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let uid: PersonUid = parse_segment(&uid)?;
+    Ok(Json(people::revoke_admin(&app, &call.caller, &uid).await?))
+}
+
+async fn list_projects(State(app): State<App>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(serde_json::json!({"projects": projects::list_projects(&app).await?})))
+}
+
+async fn show_project(State(app): State<App>, Path(project): Path<String>) -> ApiResult<impl IntoResponse> {
+    let project: ProjectName = parse_segment(&project)?;
+    Ok(Json(projects::show_project(&app, &project).await?))
+}
+
+async fn edit_project(
+    State(app): State<App>,
+    Path(project): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let project: ProjectName = parse_segment(&project)?;
+    let edit: projects::ProjectEdit = call.json()?;
+    Ok(Json(projects::edit_project(&app, &call.caller, &project, edit).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeMembers {
+    role: ProjectRole,
+    #[serde(default)]
+    add: BTreeSet<PersonUid>,
+    #[serde(default)]
+    remove: BTreeSet<PersonUid>,
+}
+
+async fn change_members(
+    State(app): State<App>,
+    Path(project): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let project: ProjectName = parse_segment(&project)?;
+    let req: ChangeMembers = call.json()?;
+    let change = projects::MembersChange { add: req.add, remove: req.remove };
+    Ok(Json(projects::change_members(&app, &call.caller, &project, req.role, change).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddProduct {
+    name: ProductName,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+async fn add_product(
+    State(app): State<App>,
+    Path(project): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let project: ProjectName = parse_segment(&project)?;
+    let req: AddProduct = call.json()?;
+    let updated = projects::add_product(&app, &call.caller, &project, req.name, req.description).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(updated)))
+}
+
+async fn remove_key(
+    State(app): State<App>,
+    Path(fingerprint): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let fingerprint: Fingerprint = parse_segment(&fingerprint)?;
+    Ok(Json(people::remove_key(&app, &call.caller, &fingerprint).await?))
 }

@@ -67,15 +67,25 @@ async fn a_certificate_that_is_not_one_is_refused_with_the_reason() {
 }
 
 #[tokio::test]
-async fn a_release_manager_adds_a_key_of_their_own_but_a_committer_may_not() {
+async fn anyone_registered_adds_a_key_of_their_own_but_not_to_someone_else() {
     let w = world().await;
     let (status, key) =
         post(&w, &w.rm, "/api/v1/keys", json!({"certificate": cert_text("Rita 2 <r2@example.org>")})).await;
     assert_eq!(status, StatusCode::CREATED, "{key}");
     assert_eq!(key["person"], "rita");
-    let (status, _) =
+    // A committer, and someone with no role in any project, renew and add their own keys too
+    // (they were refused `forbidden-role` before).
+    let (status, key) =
         post(&w, &w.committer, "/api/v1/keys", json!({"certificate": cert_text("C2 <c2@example.org>")})).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    let loner = w.add_person("lone").await;
+    let (status, key) =
+        post(&w, &loner, "/api/v1/keys", json!({"certificate": cert_text("Lone 2 <l2@example.org>")})).await;
+    assert_eq!((status, key["person"].as_str()), (StatusCode::CREATED, Some("lone")), "{key}");
+    // Someone else's key needs "manage keys" (an admin).
+    let body = json!({"certificate": cert_text("For Carl <c3@example.org>"), "uid": "carl"});
+    let (status, err) = post(&w, &loner, "/api/v1/keys", body).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden-role")));
 }
 
 #[tokio::test]
@@ -180,4 +190,91 @@ async fn release_managers_change_the_policy_and_anyone_reads_it() {
     assert_eq!((conn["policy"]["min_binding"].as_u64(), conn["policy"]["min_vote_hours"].as_u64()), (Some(5), Some(1)));
     let (status, _) = get_json(&w, "/api/v1/projects/nope/policy").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// A signed call of any method (`post` above is the POST case).
+async fn signed(w: &World, actor: &Actor, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let bytes = if body.is_null() { Vec::new() } else { serde_json::to_vec(&body).unwrap() };
+    let mut req = Request::builder().method(method).uri(path);
+    for (k, v) in signed_headers(actor, method, path, &bytes) {
+        req = req.header(k, v);
+    }
+    let resp = trs_function_admin::routes()
+        .with_state(w.app.clone())
+        .oneshot(req.body(Body::from(bytes)).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn projects_are_listed_shown_and_managed_over_http() {
+    let w = world().await;
+    let (status, list) = get_json(&w, "/api/v1/projects").await;
+    assert_eq!((status, list["projects"][0]["name"].as_str()), (StatusCode::OK, Some("foo")), "{list}");
+    let (status, shown) = get_json(&w, "/api/v1/projects/foo").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((shown["members"].clone(), shown["release_managers"].clone()), (json!(["ada"]), json!(["rita"])));
+    assert_eq!(shown["keys"].as_array().unwrap().len(), 3, "{shown}");
+    assert_eq!(shown["policy"]["min_binding"], 3);
+    assert_eq!(get_json(&w, "/api/v1/projects/nope").await.0, StatusCode::NOT_FOUND);
+
+    let body = json!({"role": "committee", "add": ["carl"]});
+    let (status, err) = post(&w, &w.rm, "/api/v1/projects/foo/members", body.clone()).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden-role")));
+    let (status, p) = post(&w, &w.admin, "/api/v1/projects/foo/members", body).await;
+    assert_eq!((status, p["members"].clone()), (StatusCode::OK, json!(["ada", "carl"])), "{p}");
+    let (status, err) =
+        post(&w, &w.admin, "/api/v1/projects/foo/members", json!({"role": "boss", "add": ["carl"]})).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed-request")));
+
+    let (status, p) =
+        post(&w, &w.rm, "/api/v1/projects/foo/products", json!({"name": "conn", "description": "C"})).await;
+    assert_eq!((status, p["products"].clone()), (StatusCode::CREATED, json!(["conn"])), "{p}");
+    let (status, err) = post(&w, &w.rm, "/api/v1/projects/foo/products", json!({"name": "latest"})).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed-request")), "{err}");
+
+    let (status, err) = post(&w, &w.rm, "/api/v1/projects/foo", json!({"homepage": "ftp://foo.example.org"})).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid-homepage")));
+    let (status, p) = post(&w, &w.rm, "/api/v1/projects/foo", json!({"display_name": "Apache Foo"})).await;
+    assert_eq!((status, p["display_name"].as_str()), (StatusCode::OK, Some("Apache Foo")), "{p}");
+}
+
+#[tokio::test]
+async fn people_admins_and_key_removal_over_http() {
+    let w = world().await;
+    let (status, list) = get_json(&w, "/api/v1/people").await;
+    assert_eq!((status, list["people"].as_array().unwrap().len()), (StatusCode::OK, 3), "{list}");
+    let (status, rita) = get_json(&w, "/api/v1/people/rita").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rita["projects"], json!([{"project": "foo", "roles": ["release-manager"]}]), "{rita}");
+    assert_eq!(get_json(&w, "/api/v1/people/ghost").await.0, StatusCode::NOT_FOUND);
+
+    let (status, _) = post(&w, &w.committer, "/api/v1/people/rita", json!({"name": "Not Rita"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, p) = post(&w, &w.rm, "/api/v1/people/rita", json!({"email": "rita@apache.example"})).await;
+    assert_eq!((status, p["email"].as_str()), (StatusCode::OK, Some("rita@apache.example")));
+
+    let (status, err) = signed(&w, &w.admin, "DELETE", "/api/v1/people/ada/admin", Value::Null).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("last-admin")), "{err}");
+    let (status, p) = post(&w, &w.admin, "/api/v1/people/rita/admin", json!({})).await;
+    assert_eq!((status, p["admin"].as_bool()), (StatusCode::OK, Some(true)), "{p}");
+    let (status, p) = signed(&w, &w.admin, "DELETE", "/api/v1/people/ada/admin", Value::Null).await;
+    assert_eq!((status, p["admin"].as_bool()), (StatusCode::OK, Some(false)), "{p}");
+
+    let spare = new_cert("Rita spare <rita@example.org>");
+    let (status, key) =
+        post(&w, &w.rm, "/api/v1/keys", json!({"certificate": String::from_utf8(armored_public(&spare)).unwrap()}))
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    let path = format!("/api/v1/keys/{}", key["fingerprint"].as_str().unwrap());
+    let (status, err) = signed(&w, &w.committer, "DELETE", &path, Value::Null).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden-role")));
+    let (status, removed) = signed(&w, &w.rm, "DELETE", &path, Value::Null).await;
+    assert_eq!((status, removed["fingerprint"].clone()), (StatusCode::OK, key["fingerprint"].clone()), "{removed}");
+    assert_eq!(signed(&w, &w.rm, "DELETE", &path, Value::Null).await.0, StatusCode::NOT_FOUND);
+    let (status, err) = signed(&w, &w.rm, "DELETE", "/api/v1/keys/xyz", Value::Null).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid-name")));
 }

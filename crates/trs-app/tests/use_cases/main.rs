@@ -1,9 +1,11 @@
-//! The use cases against the embedded stores: upload, vote, promote, lifecycle, distribute.
+//! The use cases against the embedded stores: upload, vote, promote, lifecycle, distribute,
+//! managing projects, people and keys.
 //! One test binary per crate: every test file is a module here, so the workspace links
 //! one executable instead of one per file (link time and disk on a 2-core CI machine).
 
 mod distribute;
 mod lifecycle;
+mod manage;
 mod promote;
 mod upload_commit;
 mod vote;

@@ -561,3 +561,36 @@ async fn a_comment_with_terminal_controls_is_refused_and_lines_are_kept() {
     vote::cast(f.app(), &f.mona.caller(), &rel(), VoteValue::Plus, Some(lines.into())).await.unwrap();
     assert_eq!(vote::show(f.app(), &rel()).await.unwrap().ballots[0].comment.as_deref(), Some(lines));
 }
+
+#[tokio::test]
+async fn a_membership_change_applies_to_later_votes_only() {
+    let f = lenient().await;
+    f.set_policy(PolicyOverride { min_vote_hours: Some(0), min_binding: Some(2), ..Default::default() }).await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let vot: trs_core::ProjectName = "vot".parse().unwrap();
+    let members = |add: &[&str], remove: &[&str]| projects::MembersChange {
+        add: add.iter().map(|u| u.parse().unwrap()).collect(),
+        remove: remove.iter().map(|u| u.parse().unwrap()).collect(),
+    };
+    let committee = trs_core::ProjectRole::Committee;
+
+    // Mona votes as a committee member, then leaves the committee: her vote stays binding.
+    let mona = vote::cast(f.app(), &f.mona.caller(), &rel(), VoteValue::Plus, None).await.unwrap();
+    assert!(mona.ballot.binding);
+    projects::change_members(f.app(), &f.ada(), &vot, committee, members(&[], &["mona"])).await.unwrap();
+    // Carl votes as a committer, then joins the committee: that vote stays non-binding...
+    let carl = vote::cast(f.app(), &f.w.committer.caller(), &rel(), VoteValue::Plus, None).await.unwrap();
+    assert!(!carl.ballot.binding);
+    projects::change_members(f.app(), &f.ada(), &vot, committee, members(&["carl"], &[])).await.unwrap();
+    let view = vote::show(f.app(), &rel()).await.unwrap();
+    let binding = |uid: &str| view.ballots.iter().find(|b| b.voter.as_str() == uid).unwrap().binding;
+    assert!(binding("mona") && !binding("carl"), "{:?}", view.ballots);
+    assert_eq!((view.tally.binding_plus, view.tally.non_binding_plus), (1, 1));
+
+    // ...and his next vote, cast as a member, is binding.
+    let again = vote::cast(f.app(), &f.w.committer.caller(), &rel(), VoteValue::Plus, None).await.unwrap();
+    assert!(again.ballot.binding);
+    // Mona's binding +1, cast while she was a member, and Carl's count: the vote passes.
+    let closed = vote::close(f.app(), &f.rita(), &rel()).await.unwrap();
+    assert_eq!((closed.tally.binding_plus, closed.vote.state), (2, VoteState::Passed), "{:?}", closed.resolution);
+}

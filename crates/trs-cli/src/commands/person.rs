@@ -1,10 +1,13 @@
 //! `trs person add`: an admin registers a person with their certificate.
+//! `trs person list|show|edit`, and `trs admin grant|revoke`.
 
 use crate::client::Client;
 use crate::error::{CliResult, failed};
 use crate::output;
 use serde_json::{Value, json};
 use std::path::Path;
+use trs_app::people::{PersonEdit, PersonView};
+use trs_core::Person;
 
 pub fn read_cert(path: &Path) -> CliResult<String> {
     let bytes = std::fs::read(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
@@ -31,6 +34,78 @@ pub async fn add(
             person["uid"].as_str().unwrap_or(uid),
             person["keys"][0].as_str().unwrap_or("?")
         );
+    }
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+struct PersonList {
+    people: Vec<Person>,
+}
+
+fn describe(p: &Person) -> String {
+    let mut line = p.uid.to_string();
+    if let Some(n) = &p.name {
+        line.push_str(&format!("  {n}"));
+    }
+    if let Some(e) = &p.email {
+        line.push_str(&format!("  <{e}>"));
+    }
+    if p.admin {
+        line.push_str("  (admin)");
+    }
+    line
+}
+
+pub async fn list(client: &Client, as_json: bool) -> CliResult<()> {
+    let list: PersonList = client.get("/api/v1/people").await?;
+    if as_json {
+        output::json(&json!({"people": list.people}));
+        return Ok(());
+    }
+    for p in &list.people {
+        println!("{}", describe(p));
+    }
+    Ok(())
+}
+
+pub async fn show(client: &Client, uid: &str, as_json: bool) -> CliResult<()> {
+    let view: PersonView = client.get(&format!("/api/v1/people/{uid}")).await?;
+    if as_json {
+        output::json(&view);
+        return Ok(());
+    }
+    println!("{}", describe(&view.person));
+    for k in &view.key_details {
+        println!("  key {}  {}", k.fingerprint, k.user_ids.join("; "));
+    }
+    for p in &view.projects {
+        let roles: Vec<&str> = p.roles.iter().map(|r| r.as_str()).collect();
+        println!("  {}: {}", p.project, roles.join(", "));
+    }
+    Ok(())
+}
+
+pub async fn edit(client: &Client, uid: &str, edit: &PersonEdit, as_json: bool) -> CliResult<()> {
+    let person: Person = client.post(&format!("/api/v1/people/{uid}"), edit).await?;
+    if as_json {
+        output::json(&person);
+    } else {
+        println!("{}", describe(&person));
+    }
+    Ok(())
+}
+
+/// `trs admin grant|revoke UID`.
+pub async fn set_admin(client: &Client, uid: &str, admin: bool, as_json: bool) -> CliResult<()> {
+    let path = format!("/api/v1/people/{uid}/admin");
+    let person: Person = if admin { client.post(&path, &json!({})).await? } else { client.delete(&path, None).await? };
+    if as_json {
+        output::json(&person);
+    } else if admin {
+        println!("{uid} is an admin");
+    } else {
+        println!("{uid} is no longer an admin");
     }
     Ok(())
 }

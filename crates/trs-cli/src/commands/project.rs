@@ -1,10 +1,13 @@
 //! `trs project create`: an admin creates a project with its committee.
+//! `trs project list|show|members|products|edit`: the project after day one.
 //! `trs project policy`: show or change a project's (or product's) release policy.
 
 use crate::client::Client;
 use crate::error::CliResult;
 use crate::output;
 use serde_json::{Value, json};
+use trs_app::projects::{ProjectEdit, ProjectSummary, ProjectView};
+use trs_core::{Project, ProjectRole};
 
 pub async fn create(
     client: &Client,
@@ -62,5 +65,131 @@ pub async fn policy(
     say!("  auto-publish      {}", p["auto_publish"]);
     say!("  auto-distribute   {}", p["auto_distribute"]);
     say!("  prerelease-latest {}", p["prerelease_latest"]);
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+struct ProjectList {
+    projects: Vec<ProjectSummary>,
+}
+
+pub async fn list(client: &Client, as_json: bool) -> CliResult<()> {
+    let list: ProjectList = client.get("/api/v1/projects").await?;
+    if as_json {
+        output::json(&serde_json::json!({"projects": list.projects}));
+        return Ok(());
+    }
+    for p in &list.projects {
+        let title = p.display_name.as_deref().map(|n| format!("  {n}")).unwrap_or_default();
+        println!("{}{title}", p.name);
+    }
+    Ok(())
+}
+
+fn names<T: std::fmt::Display>(set: impl IntoIterator<Item = T>) -> String {
+    let all: Vec<String> = set.into_iter().map(|u| u.to_string()).collect();
+    if all.is_empty() { "-".into() } else { all.join(", ") }
+}
+
+fn print_project(p: &Project) {
+    println!("project {}", p.name);
+    if let Some(n) = &p.display_name {
+        println!("  name              {n}");
+    }
+    if let Some(d) = &p.description {
+        println!("  description       {d}");
+    }
+    if let Some(h) = &p.homepage {
+        println!("  homepage          {h}");
+    }
+    println!("  committee         {}", names(&p.members));
+    println!("  committers        {}", names(&p.committers));
+    println!("  release managers  {}", names(&p.release_managers));
+    println!("  products          {}", names(&p.products));
+}
+
+pub async fn show(client: &Client, project: &str, as_json: bool) -> CliResult<()> {
+    let view: ProjectView = client.get(&format!("/api/v1/projects/{project}")).await?;
+    if as_json {
+        output::json(&view);
+        return Ok(());
+    }
+    let p = &view.project;
+    print_project(p);
+    let rules = &p.policy;
+    println!(
+        "  policy            min-vote-hours {}, min-binding {}, strict {}",
+        rules.min_vote_hours, rules.min_binding, rules.strict
+    );
+    println!("  KEYS");
+    for k in &view.keys {
+        println!(
+            "    {}  {}{}",
+            k.fingerprint,
+            k.person,
+            k.user_id.as_deref().map(|u| format!("  {u}")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+pub async fn members(
+    client: &Client,
+    project: &str,
+    role: ProjectRole,
+    add: &[String],
+    remove: &[String],
+    as_json: bool,
+) -> CliResult<()> {
+    let body = json!({"role": role, "add": add, "remove": remove});
+    let p: Project = client.post(&format!("/api/v1/projects/{project}/members"), &body).await?;
+    if as_json {
+        output::json(&p);
+    } else {
+        println!("{role} of {project}: {}", names(p.roster(role)));
+    }
+    Ok(())
+}
+
+pub async fn products(
+    client: &Client,
+    project: &str,
+    add: Option<&str>,
+    description: Option<&str>,
+    as_json: bool,
+) -> CliResult<()> {
+    let p: Project = match add {
+        Some(name) => {
+            let body = json!({"name": name, "description": description});
+            client.post(&format!("/api/v1/projects/{project}/products"), &body).await?
+        }
+        None => client.get::<ProjectView>(&format!("/api/v1/projects/{project}")).await?.project,
+    };
+    if as_json {
+        let products: Vec<Value> = p
+            .products
+            .iter()
+            .map(|name| json!({"name": name, "description": p.product_descriptions.get(name)}))
+            .collect();
+        output::json(&json!({"project": p.name, "products": products}));
+        return Ok(());
+    }
+    if let Some(name) = add {
+        println!("declared product {name} of {project}");
+    }
+    for name in &p.products {
+        let about = p.product_descriptions.get(name).map(|d| format!("  {d}")).unwrap_or_default();
+        println!("{name}{about}");
+    }
+    Ok(())
+}
+
+pub async fn edit(client: &Client, project: &str, edit: &ProjectEdit, as_json: bool) -> CliResult<()> {
+    let p: Project = client.post(&format!("/api/v1/projects/{project}"), edit).await?;
+    if as_json {
+        output::json(&p);
+    } else {
+        print_project(&p);
+    }
     Ok(())
 }

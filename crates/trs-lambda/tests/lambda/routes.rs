@@ -97,6 +97,8 @@ fn sample(path: &str) -> String {
             "{line}" => "1",
             "{state}" => "lts",
             "{product}" => "core",
+            "{uid}" => "ada",
+            "{fingerprint}" => "0123456789ABCDEF0123456789ABCDEF01234567",
             "{*file}" => "foo-1.0.0.tar.gz",
             "{*path}" => "foo/1.0.0/foo-1.0.0.tar.gz",
             s if s.starts_with('{') => panic!("no sample value for {s} in {path}: add one"),
