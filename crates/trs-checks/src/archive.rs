@@ -1,6 +1,7 @@
-//! Archive inspection for `.tar.gz`/`.tgz` and `.zip`: the listing is read to the end, but no
-//! entry is ever written anywhere, and reading stops at the first problem or exceeded limit, so
-//! a decompression bomb is refused, not unpacked.
+//! Archive inspection for tar (plain, `.gz`/`.tgz`, `.bz2`, `.xz`, `.zst`), `.zip` and `.jar`:
+//! the listing is read to the end, but no entry is ever written anywhere, and reading stops at
+//! the first problem or exceeded limit, so a decompression bomb is refused, not unpacked. The
+//! same rules hold for every format.
 //!
 //! Refused: unreadable, corrupt or truncated archives (the gzip CRC and every zip entry's CRC
 //! are checked); absolute paths and `..` segments; symbolic links whose target, resolved
@@ -13,7 +14,11 @@
 //! and is checked against the sizes the headers declare before their data is read and again
 //! against the bytes actually decompressed.
 //!
-//! The tar.gz inspector reads whatever `Read` it is given: [`crate::artifact`] feeds it the
+//! Also refused, because extractors would disagree on what the archive holds: data after a
+//! tar's end-of-archive marker (an appended archive, or one hidden in a second gzip member), and
+//! a zip whose local headers differ from its central directory.
+//!
+//! The tar inspector reads whatever `Read` it is given: [`crate::artifact`] feeds it the
 //! chunks of the single hashing pass. A zip needs random access (its central directory is at
 //! the end and is authoritative), so [`inspect_zip`] opens the file itself: that second read
 //! runs on its own thread at the same time as the hashing pass, mostly from the page cache.
@@ -76,39 +81,111 @@ impl ArchiveLimits {
     }
 }
 
-/// The archive formats trs inspects, by file name.
+/// The archive formats trs inspects, by file name. Every tar variant streams through the same
+/// walker, so the rules are the same whatever the compression; `Jar` is a zip whose top level
+/// is a package tree (`META-INF/`, `org/`), so the one-folder rule does not apply to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArchiveKind {
+    Tar,
     TarGz,
+    TarBz2,
+    TarXz,
+    TarZst,
     Zip,
+    Jar,
 }
 
 impl ArchiveKind {
     pub fn of(name: &str) -> Option<Self> {
         let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
-            Some(Self::TarGz)
-        } else if lower.ends_with(".zip") {
-            Some(Self::Zip)
+        let ends = |suffixes: &[&str]| suffixes.iter().any(|s| lower.ends_with(s));
+        Some(if ends(&[".tar.gz", ".tgz"]) {
+            Self::TarGz
+        } else if ends(&[".tar.bz2", ".tbz2", ".tbz"]) {
+            Self::TarBz2
+        } else if ends(&[".tar.xz", ".txz"]) {
+            Self::TarXz
+        } else if ends(&[".tar.zst", ".tzst"]) {
+            Self::TarZst
+        } else if ends(&[".tar"]) {
+            Self::Tar
+        } else if ends(&[".zip"]) {
+            Self::Zip
+        } else if ends(&[".jar", ".war", ".ear"]) {
+            Self::Jar
         } else {
-            None
-        }
+            return None;
+        })
     }
 
     pub fn label(self) -> &'static str {
         match self {
+            Self::Tar => "tar",
             Self::TarGz => "tar.gz",
+            Self::TarBz2 => "tar.bz2",
+            Self::TarXz => "tar.xz",
+            Self::TarZst => "tar.zst",
             Self::Zip => "zip",
+            Self::Jar => "jar",
         }
+    }
+
+    /// Whether the archive is read as a stream of tar entries (and can be fed the chunks of
+    /// the hashing pass); zips need random access to their central directory.
+    pub fn is_tar(self) -> bool {
+        !matches!(self, Self::Zip | Self::Jar)
+    }
+
+    /// Whether the archive must unpack into one folder (release archives); a jar's top level
+    /// is its package tree.
+    fn single_top(self) -> bool {
+        self != Self::Jar
     }
 }
 
-/// Whether the license check applies: an archive whose file name contains `src` or `source`
-/// (`foo-1.0-src.tar.gz`, `foo-1.0-source-release.zip`). Binary convenience archives are
-/// not required to carry the files at their top level (a jar keeps them in META-INF).
-pub fn is_source_archive(name: &str) -> bool {
+/// Build descriptions whose presence directly in an archive's top folder marks it as a
+/// source distribution: what `mvn`, `gradle`, `ant`, `sbt`, autotools, CMake, meson, pip,
+/// cargo, npm, go, bundler and bazel build from. A binary distribution ships what they built.
+const BUILD_FILES: &[&str] = &[
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "settings.gradle",
+    "settings.gradle.kts",
+    "build.xml",
+    "build.sbt",
+    "configure",
+    "configure.ac",
+    "configure.in",
+    "Makefile.am",
+    "Makefile.in",
+    "CMakeLists.txt",
+    "meson.build",
+    "setup.py",
+    "pyproject.toml",
+    "Cargo.toml",
+    "package.json",
+    "go.mod",
+    "Gemfile",
+    "Rakefile",
+    "SConstruct",
+    "WORKSPACE",
+    "MODULE.bazel",
+    "BUILD.bazel",
+];
+
+/// Whether the license check applies: a release archive that unpacks into one folder holding
+/// a build description ([`BUILD_FILES`]), whatever its name (`httpd-2.4.68.tar.gz` is a
+/// source release), or whose name says so (`foo-1.0-src.tar.gz`, `foo-1.0-source-release.zip`).
+/// Binary convenience archives are not required to carry the files at their top level (a jar
+/// keeps them in META-INF).
+/// `listing` is `None` when the archive could not be inspected: then only the name can tell.
+pub fn is_source_archive(name: &str, kind: ArchiveKind, listing: Option<&Listing>) -> bool {
     let file = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
-    ArchiveKind::of(&file).is_some() && (file.contains("src") || file.contains("source"))
+    kind.single_top()
+        && (file.contains("src")
+            || file.contains("source")
+            || listing.is_some_and(|l| BUILD_FILES.iter().any(|f| l.top_files.contains(*f))))
 }
 
 /// What a successful inspection found.
@@ -116,7 +193,7 @@ pub fn is_source_archive(name: &str) -> bool {
 pub struct Listing {
     pub entries: u64,
     pub uncompressed: u64,
-    /// The single top-level folder.
+    /// The single top-level folder (empty for a jar, whose top level is its package tree).
     pub top: String,
     /// Names of the non-folder entries directly inside the top folder.
     pub top_files: BTreeSet<String>,
@@ -147,6 +224,7 @@ fn segments(name: &str) -> Result<Vec<String>, String> {
 /// Checks entries as they stream past, keeping only what the end-of-archive checks need.
 struct Walker<'l> {
     limits: &'l ArchiveLimits,
+    single_top: bool,
     compressed_len: u64,
     entries: u64,
     declared: u64,
@@ -158,9 +236,10 @@ struct Walker<'l> {
 }
 
 impl<'l> Walker<'l> {
-    fn new(limits: &'l ArchiveLimits, compressed_len: u64) -> Self {
+    fn new(limits: &'l ArchiveLimits, compressed_len: u64, kind: ArchiveKind) -> Self {
         Self {
             limits,
+            single_top: kind.single_top(),
             compressed_len,
             entries: 0,
             declared: 0,
@@ -190,6 +269,7 @@ impl<'l> Walker<'l> {
             return if kind == Kind::Dir { Ok(()) } else { Err(format!("entry {name:?} has an empty name")) };
         };
         match &self.top {
+            _ if !self.single_top => self.top = Some(String::new()),
             None => self.top = Some(first.clone()),
             Some(top) if top != first => {
                 return Err(format!(
@@ -198,7 +278,7 @@ impl<'l> Walker<'l> {
             }
             Some(_) => {}
         }
-        if segs.len() == 1 && kind != Kind::Dir {
+        if segs.len() == 1 && kind != Kind::Dir && self.single_top {
             self.top_is_file = Some(name.to_string());
         }
         if segs.len() == 2 && kind != Kind::Dir {
@@ -218,7 +298,9 @@ impl<'l> Walker<'l> {
             Kind::Hardlink => {
                 // Tar hard-link targets are relative to the archive root.
                 let target = link.unwrap_or("");
-                let inside = segments(target).ok().is_some_and(|t| t.len() >= 2 && Some(&t[0]) == self.top.as_ref());
+                let inside = segments(target).ok().is_some_and(|t| {
+                    if self.single_top { t.len() >= 2 && Some(&t[0]) == self.top.as_ref() } else { !t.is_empty() }
+                });
                 if !inside {
                     return Err(format!("hard link {name:?} points outside the archive's folder, to {target:?}"));
                 }
@@ -235,13 +317,15 @@ impl<'l> Walker<'l> {
         if depth > 40 {
             return None;
         }
+        // The folder a link may not leave: the top folder, or a jar's root.
+        let floor = usize::from(self.single_top);
         let mut cur = dir.to_vec();
         for seg in target.split(['/', '\\']) {
             match seg {
                 "" | "." => {}
                 ".." => {
                     // `cur[0]` is the top folder: popping it leaves the folder.
-                    if cur.len() <= 1 {
+                    if cur.len() <= floor {
                         return None;
                     }
                     cur.pop();
@@ -312,16 +396,43 @@ impl<R: Read> Read for Limited<'_, R> {
     }
 }
 
-/// Inspects a gzip-compressed tar read from `reader` (`compressed_len` is the artifact's size,
-/// for the ratio). Reads to the end of the gzip stream so truncation and CRC errors show.
-pub fn inspect_tar_gz<R: Read>(reader: R, compressed_len: u64, limits: &ArchiveLimits) -> Result<Listing, String> {
-    let limited = Limited { inner: MultiGzDecoder::new(reader), count: 0, compressed_len, limits, hit: None };
+/// The decompressor of a tar variant. Each reads every member (gzip, bzip2), stream (xz) or
+/// frame (zstd) of a concatenation, as the command-line tools do when they extract: a tar hidden
+/// in a second member is decompressed here and refused by [`inspect_tar`]'s end check, never
+/// left unread.
+fn decompressor<'r, R: Read + 'r>(kind: ArchiveKind, reader: R) -> Result<Box<dyn Read + 'r>, String> {
+    Ok(match kind {
+        ArchiveKind::Tar => Box::new(reader),
+        ArchiveKind::TarGz => Box::new(MultiGzDecoder::new(reader)),
+        ArchiveKind::TarBz2 => Box::new(bzip2::read::MultiBzDecoder::new(reader)),
+        ArchiveKind::TarXz => Box::new(lzma_rust2::XzReader::new(reader, true)),
+        ArchiveKind::TarZst => {
+            Box::new(zstd::stream::read::Decoder::new(reader).map_err(|e| format!("not a readable zstd stream: {e}"))?)
+        }
+        ArchiveKind::Zip | ArchiveKind::Jar => return Err(format!("a {} is not a tar archive", kind.label())),
+    })
+}
+
+/// Inspects a tar archive of `kind` (plain or compressed) read from `reader`
+/// (`compressed_len` is the artifact's size, for the ratio). Reads to the end of the
+/// compressed stream so truncation and CRC errors show, and refuses anything but zeros after
+/// the tar's end-of-archive marker: a second archive there (appended, or in a second gzip
+/// member) is extracted by `tar --ignore-zeros` and by some libraries, yet would never have
+/// been listed.
+pub fn inspect_tar<R: Read>(
+    kind: ArchiveKind,
+    reader: R,
+    compressed_len: u64,
+    limits: &ArchiveLimits,
+) -> Result<Listing, String> {
+    let label = kind.label();
+    let limited = Limited { inner: decompressor(kind, reader)?, count: 0, compressed_len, limits, hit: None };
     let mut archive = tar::Archive::new(limited);
-    let mut walker = Walker::new(limits, compressed_len);
+    let mut walker = Walker::new(limits, compressed_len, kind);
     let walked = (|| -> Result<(), String> {
         // Raw entries: the tar crate would read GNU long-name and pax headers into memory
         // whatever their declared size; here they are size-checked first (see `read_meta`).
-        let entries = archive.entries().map_err(|e| format!("not a readable tar.gz archive: {e}"))?.raw(true);
+        let entries = archive.entries().map_err(|e| format!("not a readable {label} archive: {e}"))?.raw(true);
         let (mut long_name, mut long_link, mut pax_path, mut pax_link) = (None, None, None, None);
         let mut pax_size: Option<u64> = None;
         for entry in entries {
@@ -390,12 +501,24 @@ pub fn inspect_tar_gz<R: Read>(reader: R, compressed_len: u64, limits: &ArchiveL
         return Err(reason);
     }
     walked?;
-    // The rest of the stream: end-of-archive padding and the gzip trailer with its CRC.
-    let drained = io::copy(&mut limited, &mut io::sink());
-    if let Some(reason) = limited.hit.take() {
-        return Err(reason);
+    // The rest of the stream: end-of-archive padding (zeros) and the compressed stream's
+    // trailer with its checksum.
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = match limited.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(limited.hit.take().unwrap_or_else(|| format!("the archive is corrupt or truncated: {e}")));
+            }
+        };
+        if buf[..n].iter().any(|&b| b != 0) {
+            return Err("data follows the tar archive's end marker (a second archive appended, or hidden in a \
+                        second compressed member, which some tools extract); refused"
+                .into());
+        }
     }
-    drained.map_err(|e| format!("the archive is corrupt or truncated: {e}"))?;
     walker.finish(limited.count)
 }
 
@@ -421,10 +544,13 @@ fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Vec<u8>, String> 
     Ok(data)
 }
 
-/// Inspects a zip file: the central directory first (entry count and declared sizes, so a
-/// bomb is refused before any inflation), then every entry is decompressed to nowhere to
-/// check its CRC, counting real bytes against the limits.
-pub fn inspect_zip(path: &Path, limits: &ArchiveLimits) -> Result<Listing, String> {
+/// Inspects a zip file (or a jar, `kind`): the central directory first (entry count and
+/// declared sizes, so a bomb is refused before any inflation), then that every local header
+/// agrees with it — the same name, no duplicate names, no overlapping entries, no local entry
+/// the directory does not list — since streaming readers (Java's `ZipInputStream`) extract by
+/// local headers while the rules here are checked on the directory; then every entry is
+/// decompressed to nowhere to check its CRC, counting real bytes against the limits.
+pub fn inspect_zip(path: &Path, kind: ArchiveKind, limits: &ArchiveLimits) -> Result<Listing, String> {
     let file = File::open(path).map_err(|e| format!("could not read the file: {e}"))?;
     let compressed_len = file.metadata().map_err(|e| format!("could not read the file: {e}"))?.len();
     let mut zip = zip::ZipArchive::new(BufReader::with_capacity(1 << 16, file))
@@ -432,7 +558,12 @@ pub fn inspect_zip(path: &Path, limits: &ArchiveLimits) -> Result<Listing, Strin
     if zip.len() as u64 > limits.max_entries {
         return Err(format!("{} entries, more than the limit of {}; refused", zip.len(), limits.max_entries));
     }
-    let mut walker = Walker::new(limits, compressed_len);
+    zip.validate_header_consistency().map_err(|e| {
+        format!(
+            "its local headers disagree with its central directory ({e}); extractors would not agree on its contents"
+        )
+    })?;
+    let mut walker = Walker::new(limits, compressed_len, kind);
     let mut total = 0u64;
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| format!("entry {i} cannot be read: {e}"))?;
@@ -494,17 +625,17 @@ const NOTICE_NAMES: [&str; 3] = ["NOTICE", "NOTICE.txt", "NOTICE.md"];
 /// Turns an inspection result into the `archive` check and, for source archives, the
 /// `license` check.
 pub(crate) fn archive_checks(name: &str, kind: ArchiveKind, result: Result<Listing, String>) -> Vec<CheckResult> {
-    let source = is_source_archive(name);
+    let source = is_source_archive(name, kind, result.as_ref().ok());
     match result {
         Ok(l) => {
+            let inside = if kind.single_top() { format!(", all inside {}/", l.top) } else { String::new() };
             let mut out = vec![CheckResult::pass(
                 CheckKind::Archive,
                 format!(
-                    "{} archive: {} entries, {} uncompressed, all inside {}/",
+                    "{} archive: {} entries, {} uncompressed{inside}",
                     kind.label(),
                     l.entries,
-                    human_bytes(l.uncompressed),
-                    l.top
+                    human_bytes(l.uncompressed)
                 ),
             )];
             if source {

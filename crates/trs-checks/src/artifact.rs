@@ -4,9 +4,10 @@
 //! over `F` knows every digest it must compute: SHA-512 always (the manifest's digest, the
 //! `.sha512` file and, for the usual v4 SHA-512 signature, the signature digest too — see
 //! [`crate::signature`]), SHA-256 only when a `.sha256` file is there, and a sequoia context
-//! only for signatures that cannot share those states. For `.tar.gz` the same chunks are teed
-//! into the archive inspector on another thread through a bounded channel; for `.zip` the
-//! inspector opens the file itself (random access) on another thread during the pass.
+//! only for signatures that cannot share those states. For tar archives (any compression) the
+//! same chunks are teed into the archive inspector on another thread through a bounded channel;
+//! for `.zip` and `.jar` the inspector opens the file itself (random access) on another thread
+//! during the pass.
 
 use crate::archive::{self, ArchiveKind, ArchiveLimits};
 use crate::checksum_file::{self, Algo};
@@ -108,12 +109,12 @@ pub(crate) fn verify_artifact_with(
     let limits = inputs.limits;
     let (pass, inspected) = std::thread::scope(|s| {
         let (tee, inspector) = match kind {
-            Some(ArchiveKind::TarGz) => {
+            Some(kind) if kind.is_tar() => {
                 let (tx, rx) = sync_channel(8);
-                let h = s.spawn(move || archive::inspect_tar_gz(ChunkReader::new(rx), compressed_len, &limits));
+                let h = s.spawn(move || archive::inspect_tar(kind, ChunkReader::new(rx), compressed_len, &limits));
                 (Some(tx), Some(h))
             }
-            Some(ArchiveKind::Zip) => (None, Some(s.spawn(move || archive::inspect_zip(file, &limits)))),
+            Some(kind) => (None, Some(s.spawn(move || archive::inspect_zip(file, kind, &limits)))),
             None => (None, None),
         };
         let pass = match (&inputs.end_states, &tee, &inspector) {
@@ -154,9 +155,9 @@ pub(crate) fn verify_artifact_with(
         ));
     }
     checks.extend(checksum_checks(name, &pass, &sha512, sum512, sum256));
-    checks.push(match sigs {
-        None => CheckResult::fail(CheckKind::Signature, format!("no {name}.asc beside it")),
-        Some(Err(reason)) => CheckResult::fail(CheckKind::Signature, reason),
+    checks.extend(match sigs {
+        None => vec![CheckResult::fail(CheckKind::Signature, format!("no {name}.asc beside it"))],
+        Some(Err(reason)) => vec![CheckResult::fail(CheckKind::Signature, reason)],
         Some(Ok(sigs)) => {
             let judged: Vec<_> = sigs
                 .into_iter()

@@ -7,7 +7,7 @@
 //!
 //! The expensive part is reading the bytes, so each artifact is read once: the same 1 MiB
 //! chunks feed SHA-512 (checksum and, for the usual v4 SHA-512 signature, the signature digest
-//! too), any other hash a signature needs, and for `.tar.gz` the archive inspector running on
+//! too), any other hash a signature needs, and for tar archives the archive inspector running on
 //! another thread. Artifacts are verified in parallel across cores.
 //!
 //! This crate picks no crypto backend for sequoia-openpgp: the binary that links it does.
@@ -15,7 +15,7 @@
 //! Modules:
 //! - [`checksum_file`]: parses every checksum file format release managers produce.
 //! - [`signature`]: signer certificates, parsing `.asc`, judging signatures against digests.
-//! - [`archive`]: tar.gz / zip inspection with limits, never unpacking.
+//! - [`archive`]: tar (plain, gz, bz2, xz, zst), zip and jar inspection with limits, never unpacking.
 //! - [`artifact`]: the single-pass verification of one artifact.
 //! - [`revision`]: classifies a manifest, verifies artifacts in parallel, cache keys.
 //! - [`bench`]: the verification benchmark the CLI exposes.

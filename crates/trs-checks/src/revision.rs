@@ -96,6 +96,54 @@ impl VerifyOptions {
     }
 }
 
+/// The warning for a file whose name carries a version but not `release_version`:
+/// `foo-1.0.1.tar.gz` uploaded as 1.0.0 is usually the wrong file. A version in a name is a run
+/// of dot-separated numbers (`2.4.68`, `2.13`); the name is fine when it holds the release's
+/// version with no digit or `.digit` continuing it (`foo_2.13-1.0.0.jar` is fine for 1.0.0,
+/// `foo-1.0.0.tar.gz` is not for 1.0). Names without a version (`KEYS`) are not judged. It
+/// depends on the release, not the bytes, so the caller adds it after the cached checks.
+pub fn version_in_name(file_name: &str, release_version: &str) -> Option<CheckResult> {
+    let bytes = file_name.as_bytes();
+    let continues = |at: usize| match bytes.get(at) {
+        Some(b) if b.is_ascii_digit() => true,
+        Some(b'.') => bytes.get(at + 1).is_some_and(u8::is_ascii_digit),
+        _ => false,
+    };
+    let starts_clean = |at: usize| at == 0 || !(bytes[at - 1].is_ascii_digit() || bytes[at - 1] == b'.');
+    if !release_version.is_empty() {
+        let found =
+            file_name.match_indices(release_version).any(|(at, v)| starts_clean(at) && !continues(at + v.len()));
+        if found {
+            return None;
+        }
+    }
+    // The dotted-number runs the name carries.
+    let mut carried = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() && starts_clean(i) {
+            let mut end = i;
+            while end < bytes.len() && (bytes[end].is_ascii_digit() || (bytes[end] == b'.' && continues(end))) {
+                end += 1;
+            }
+            if file_name[i..end].contains('.') {
+                carried.push(&file_name[i..end]);
+            }
+            i = end;
+        }
+        i += 1;
+    }
+    (!carried.is_empty()).then(|| {
+        CheckResult::warn(
+            CheckKind::Paths,
+            format!(
+                "the file name carries version {} but it is uploaded as version {release_version}; is it the right file?",
+                carried.join(" and ")
+            ),
+        )
+    })
+}
+
 /// One reported file with what the caller needs for caching.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedFile {

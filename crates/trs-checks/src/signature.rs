@@ -58,6 +58,27 @@ const CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 
 /// Parses a detached signature file, armored or binary. Only signature packets are allowed.
 pub fn parse_detached(bytes: &[u8]) -> Result<Vec<Signature>, String> {
+    // Co-signers' `.asc` files concatenated (`cat a.asc b.asc`) are several armor blocks; the
+    // parser reads one block, so each is parsed on its own, as GnuPG reads them all.
+    const BEGIN: &[u8] = b"-----BEGIN PGP SIGNATURE-----";
+    let starts: Vec<usize> =
+        bytes.windows(BEGIN.len()).enumerate().filter(|(_, w)| *w == BEGIN).map(|(i, _)| i).collect();
+    if starts.len() > 1 {
+        let mut sigs = Vec::new();
+        for (n, &start) in starts.iter().enumerate() {
+            let end = starts.get(n + 1).copied().unwrap_or(bytes.len());
+            sigs.extend(parse_packets(&bytes[start..end])?);
+            if sigs.len() > MAX_SIGNATURES {
+                return Err(format!("it holds more than {MAX_SIGNATURES} signatures"));
+            }
+        }
+        return Ok(sigs);
+    }
+    parse_packets(bytes)
+}
+
+/// The signatures of one armor block or of binary packets.
+fn parse_packets(bytes: &[u8]) -> Result<Vec<Signature>, String> {
     let mut ppr = PacketParser::from_bytes(bytes).map_err(|e| e.to_string())?;
     let mut sigs = Vec::new();
     while let PacketParserResult::Some(pp) = ppr {
@@ -200,27 +221,43 @@ impl Verdict {
 pub(crate) const TAMPERED: &str = "bad signature: the file does not match (tampered?)";
 
 /// Judges every signature of the `.asc` against its computed digest and returns the
-/// signature check: pass if any signature is good and valid; otherwise the most telling
-/// failure (a mismatching digest beats an unknown key).
+/// signature check results. One signature (the usual case), or none good: one result, the
+/// verdict or the most telling failure (a mismatching digest beats an unknown key). Several
+/// signatures with at least one good (release managers co-signing): one result per
+/// signature, so every signer is reported — a pass per good signature, a failure per bad one
+/// (the file does not match it, or its key was revoked or expired: a problem even beside a
+/// good one), a warning per signature by a key the project does not hold or in a form trs
+/// cannot check.
 pub(crate) fn judge(
     sigs: &[(Signature, Result<Vec<u8>, String>)],
     signers: &[SignerCert],
     policy_time: SystemTime,
-) -> CheckResult {
+) -> Vec<CheckResult> {
     let policy = StandardPolicy::at(policy_time);
-    let best =
-        sigs.iter().map(|(sig, digest)| judge_one(sig, digest, signers, &policy, policy_time)).max_by_key(|v| v.rank());
-    match best {
+    let verdicts: Vec<Verdict> =
+        sigs.iter().map(|(sig, digest)| judge_one(sig, digest, signers, &policy, policy_time)).collect();
+    let any_good = verdicts.iter().any(|v| matches!(v, Verdict::Good(..)));
+    if verdicts.len() > 1 && any_good {
+        return verdicts
+            .into_iter()
+            .map(|v| match v {
+                Verdict::Good(reason, signer) => {
+                    CheckResult { signer: Some(signer), ..CheckResult::pass(CheckKind::Signature, reason) }
+                }
+                Verdict::Bad(r) | Verdict::KeyNotValid(r) => CheckResult::fail(CheckKind::Signature, r),
+                Verdict::UnknownKey(r) | Verdict::Unsupported(r) => CheckResult::warn(CheckKind::Signature, r),
+            })
+            .collect();
+    }
+    vec![match verdicts.into_iter().max_by_key(Verdict::rank) {
         Some(Verdict::Good(reason, signer)) => {
-            let mut r = CheckResult::pass(CheckKind::Signature, reason);
-            r.signer = Some(signer);
-            r
+            CheckResult { signer: Some(signer), ..CheckResult::pass(CheckKind::Signature, reason) }
         }
         Some(Verdict::Bad(r) | Verdict::KeyNotValid(r) | Verdict::UnknownKey(r) | Verdict::Unsupported(r)) => {
             CheckResult::fail(CheckKind::Signature, r)
         }
         None => CheckResult::fail(CheckKind::Signature, "the signature file holds no signature"),
-    }
+    }]
 }
 
 fn judge_one(

@@ -1,7 +1,8 @@
 //! Archive and license check outcomes: good archives made by `tar czf`, `zip` and
-//! `git archive`; hostile ones crafted with the tar, flate2 and zip crates.
+//! `git archive`, `tar` with every compression and `jar`; hostile ones crafted with the tar,
+//! flate2 and zip crates and by concatenating what the compressors write.
 
-use crate::common::{Release, assert_outcome, run};
+use crate::common::{Release, assert_outcome, only, run};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::Write;
@@ -460,4 +461,202 @@ fn zip_bomb_is_refused() {
     let t = Instant::now();
     assert_outcome(&r.verify(SRC_ZIP, &[]), CheckKind::Archive, Outcome::Fail, "refused as a decompression bomb");
     assert!(t.elapsed().as_secs() < 5);
+}
+
+// --- Every tar compression, made by the real tools, under the same rules. ---
+
+/// The tools' ways of writing each compression: (file name, `tar` flags).
+const TAR_VARIANTS: [(&str, &[&str]); 6] = [
+    ("apache-foo-1.0.0-src.tar", &["cf"]),
+    ("apache-foo-1.0.0-src.tar.gz", &["czf"]),
+    ("apache-foo-1.0.0-src.tgz", &["czf"]),
+    ("apache-foo-1.0.0-src.tar.bz2", &["cjf"]),
+    ("apache-foo-1.0.0-src.tar.xz", &["cJf"]),
+    ("apache-foo-1.0.0-src.tar.zst", &["--zstd", "-cf"]),
+];
+
+fn label_of(name: &str) -> &'static str {
+    ["tar.bz2", "tar.xz", "tar.zst", "tar.gz", "tar"]
+        .into_iter()
+        .find(|l| name.ends_with(l))
+        .unwrap_or(if name.ends_with(".tgz") { "tar.gz" } else { "?" })
+}
+
+#[test]
+fn every_tar_compression_is_inspected_with_the_same_rules() {
+    for (name, flags) in TAR_VARIANTS {
+        let r = Release::new();
+        tree(&r, true);
+        let mut args = flags.to_vec();
+        args.extend([name, TOP]);
+        r.sh("tar", &args);
+        let fc = r.verify(name, &[]);
+        assert_outcome(&fc, CheckKind::Archive, Outcome::Pass, &format!("{} archive: 6 entries", label_of(name)));
+        assert_outcome(&fc, CheckKind::License, Outcome::Pass, "LICENSE and NOTICE");
+
+        // A link out of the folder is refused whatever the compression.
+        std::os::unix::fs::symlink("../../etc/passwd", r.path(&format!("{TOP}/escape"))).unwrap();
+        std::fs::remove_file(r.path(name)).unwrap();
+        r.sh("tar", &args);
+        assert_outcome(&r.verify(name, &[]), CheckKind::Archive, Outcome::Fail, "points outside the archive's folder");
+    }
+}
+
+#[test]
+fn truncated_bz2_xz_and_zst_archives_are_refused() {
+    for (name, flags) in &TAR_VARIANTS[3..] {
+        let r = Release::new();
+        tree(&r, true);
+        r.write(
+            &format!("{TOP}/data.bin"),
+            &(0..200_000u32).flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes()).collect::<Vec<u8>>(),
+        );
+        let mut args = flags.to_vec();
+        args.extend([*name, TOP]);
+        r.sh("tar", &args);
+        let bytes = r.read(name);
+        r.write(name, &bytes[..bytes.len() * 2 / 3]);
+        let c = only(&r.verify(name, &[]), CheckKind::Archive);
+        assert_eq!(c.result, Outcome::Fail, "{name}: {}", c.reason);
+    }
+}
+
+/// A tar of `top/` whose single entry escapes with `..`, compressed by `tool` (`gzip`, ...).
+fn hostile_member(r: &Release, tool: &str) -> Vec<u8> {
+    r.write("hostile.tar.gz", &hostile_tar_gz(&[file("top/../../evil", b"x")]));
+    let tar = run(Command::new("gzip").args(["-dc", "hostile.tar.gz"]).current_dir(r.dir.path()));
+    r.write("hostile.tar", tar.as_bytes());
+    std::fs::remove_file(r.path("hostile.tar.gz")).unwrap();
+    let out = match tool {
+        "cat" => r.read("hostile.tar"),
+        tool => {
+            std::process::Command::new(tool)
+                .args(["-c", "hostile.tar"])
+                .current_dir(r.dir.path())
+                .output()
+                .unwrap()
+                .stdout
+        }
+    };
+    std::fs::remove_file(r.path("hostile.tar")).unwrap();
+    out
+}
+
+#[test]
+fn a_second_archive_after_the_end_marker_or_in_a_second_member_is_refused() {
+    // (archive name, tar flags, compressor of the appended member)
+    let cases: [(&str, &[&str], &str); 5] = [
+        ("apache-foo-1.0.0-src.tar", &["cf"], "cat"),
+        ("apache-foo-1.0.0-src.tar.gz", &["czf"], "gzip"),
+        ("apache-foo-1.0.0-src.tar.bz2", &["cjf"], "bzip2"),
+        ("apache-foo-1.0.0-src.tar.xz", &["cJf"], "xz"),
+        ("apache-foo-1.0.0-src.tar.zst", &["--zstd", "-cf"], "zstd"),
+    ];
+    for (name, flags, tool) in cases {
+        let r = Release::new();
+        tree(&r, true);
+        let mut args = flags.to_vec();
+        args.extend([name, TOP]);
+        r.sh("tar", &args);
+        assert_outcome(&r.verify(name, &[]), CheckKind::Archive, Outcome::Pass, "all inside");
+        let mut bytes = r.read(name);
+        bytes.extend(hostile_member(&r, tool));
+        r.write(name, &bytes);
+        // GNU tar itself lists the hidden entry when asked to read past the end marker.
+        let listed = r.sh("tar", &["--ignore-zeros", "-tf", name]);
+        assert!(listed.contains("top/../../evil"), "{name}: {listed}");
+        assert_outcome(
+            &r.verify(name, &[]),
+            CheckKind::Archive,
+            Outcome::Fail,
+            "data follows the tar archive's end marker",
+        );
+    }
+}
+
+#[test]
+fn zip_whose_local_header_names_another_path_is_refused() {
+    let opts = zip::write::SimpleFileOptions::default();
+    let mut bytes = zip_with(|w| {
+        w.add_directory("top/", opts).unwrap();
+        w.start_file("top/LICENSE", opts).unwrap();
+        w.write_all(L).unwrap();
+        w.start_file("top/abcdefgh", opts).unwrap();
+        w.write_all(b"x").unwrap();
+    });
+    let r = Release::new();
+    r.write(SRC_ZIP, &bytes);
+    assert_outcome(&r.verify(SRC_ZIP, &[]), CheckKind::Archive, Outcome::Pass, "all inside top/");
+    // The local header (read by streaming extractors such as Java's ZipInputStream) now says
+    // `../../evil`; the central directory still says `top/abcdefgh`.
+    // The writer puts the local header first and the central directory last.
+    let at = bytes.windows(12).position(|w| w == b"top/abcdefgh").unwrap();
+    let central = bytes.windows(12).rposition(|w| w == b"top/abcdefgh").unwrap();
+    assert!(at < central);
+    bytes[at..at + 12].copy_from_slice(b"../../evil.x");
+    r.write(SRC_ZIP, &bytes);
+    assert_outcome(
+        &r.verify(SRC_ZIP, &[]),
+        CheckKind::Archive,
+        Outcome::Fail,
+        "local headers disagree with its central directory",
+    );
+}
+
+#[test]
+fn jar_made_by_the_jdk_is_inspected_without_the_one_folder_rule() {
+    let r = Release::new();
+    r.write("classes/org/apache/foo/Foo.class", b"\xca\xfe\xba\xbe");
+    r.write("classes/META-INF/LICENSE", b"Apache License 2.0\n");
+    run(Command::new("jar").args(["cf", "../foo-1.0.0.jar", "."]).current_dir(r.path("classes")));
+    let fc = r.verify("foo-1.0.0.jar", &[]);
+    let c = assert_outcome(&fc, CheckKind::Archive, Outcome::Pass, "jar archive:");
+    assert!(!c.reason.contains("all inside"), "{}", c.reason);
+    assert!(fc.checks.iter().all(|c| c.check != CheckKind::License), "a jar is not a source archive: {:?}", fc.checks);
+
+    // The jar rules are the zip rules otherwise: an entry escaping with `..` is refused.
+    let opts = zip::write::SimpleFileOptions::default();
+    r.write(
+        "evil-1.0.0.jar",
+        &zip_with(|w| {
+            w.start_file("META-INF/MANIFEST.MF", opts).unwrap();
+            w.write_all(b"Manifest-Version: 1.0\n").unwrap();
+            w.start_file("../../evil.class", opts).unwrap();
+            w.write_all(b"x").unwrap();
+        }),
+    );
+    assert_outcome(&r.verify("evil-1.0.0.jar", &[]), CheckKind::Archive, Outcome::Fail, "contains '..'");
+}
+
+#[test]
+fn source_archives_are_recognised_by_their_build_files_not_their_names() {
+    // httpd-style: no `src` in the name, autotools files in the top folder, no NOTICE.
+    let r = Release::new();
+    r.write("httpd-2.4.68/configure", b"#!/bin/sh\n");
+    r.write("httpd-2.4.68/LICENSE", b"Apache License 2.0\n");
+    r.write("httpd-2.4.68/server/main.c", b"int main(void) { return 0; }\n");
+    r.sh("tar", &["cjf", "httpd-2.4.68.tar.bz2", "httpd-2.4.68"]);
+    assert_outcome(
+        &r.verify("httpd-2.4.68.tar.bz2", &[]),
+        CheckKind::License,
+        Outcome::Fail,
+        "no NOTICE directly in httpd-2.4.68/",
+    );
+
+    // A Maven source release zip, named without `src`.
+    let r = Release::new();
+    r.write("foo-1.0.0/pom.xml", b"<project/>\n");
+    r.write("foo-1.0.0/LICENSE", b"Apache License 2.0\n");
+    r.write("foo-1.0.0/NOTICE", b"Foo\n");
+    r.sh("zip", &["-q", "-r", "foo-1.0.0.zip", "foo-1.0.0"]);
+    assert_outcome(&r.verify("foo-1.0.0.zip", &[]), CheckKind::License, Outcome::Pass, "LICENSE and NOTICE");
+
+    // A binary distribution (what the build produced, no build description) is not judged.
+    let r = Release::new();
+    r.write("foo-1.0.0/bin/foo", b"#!/bin/sh\n");
+    r.write("foo-1.0.0/lib/foo.jar", b"PK");
+    r.sh("tar", &["cJf", "foo-1.0.0-bin.tar.xz", "foo-1.0.0"]);
+    let fc = r.verify("foo-1.0.0-bin.tar.xz", &[]);
+    assert_outcome(&fc, CheckKind::Archive, Outcome::Pass, "tar.xz archive");
+    assert!(fc.checks.iter().all(|c| c.check != CheckKind::License), "{:?}", fc.checks);
 }

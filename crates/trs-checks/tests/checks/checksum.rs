@@ -5,11 +5,12 @@ use std::time::SystemTime;
 use trs_checks::{ArtifactInputs, verify_artifact};
 use trs_core::{CheckKind, Outcome};
 
-const NAME: &str = "apache-foo-1.0.0.jar";
+// Not an archive name: these tests are about hashing alone (jars are inspected as zips).
+const NAME: &str = "apache-foo-1.0.0.bin";
 
 fn release() -> Release {
     let r = Release::new();
-    r.write(NAME, &b"just some bytes of a jar\n".repeat(5000));
+    r.write(NAME, &b"just some bytes of a build\n".repeat(5000));
     r
 }
 
@@ -71,10 +72,10 @@ fn unparseable_and_wrong_file_fail_with_reasons() {
         Outcome::Fail,
         &format!("{NAME}.sha512 cannot be used: line 1 is not in a checksum format"),
     );
-    r.write("apache-foo-0.9.jar", b"old");
-    let out = r.sh("sha512sum", &["apache-foo-0.9.jar"]);
+    r.write("apache-foo-0.9.bin", b"old");
+    let out = r.sh("sha512sum", &["apache-foo-0.9.bin"]);
     r.write(&format!("{NAME}.sha512"), out.as_bytes());
-    let c = assert_outcome(&r.verify(NAME, &[]), CheckKind::Checksum, Outcome::Fail, "is for \"apache-foo-0.9.jar\"");
+    let c = assert_outcome(&r.verify(NAME, &[]), CheckKind::Checksum, Outcome::Fail, "is for \"apache-foo-0.9.bin\"");
     assert!(c.reason.contains(NAME));
 }
 
@@ -158,5 +159,5 @@ fn hash_states_from_the_store_serve_the_checksum_without_reading_the_file() {
     // A path that does not exist: any attempt to read it would fail the checks.
     let fc = verify_artifact(&e.path, std::path::Path::new("/nonexistent/trs-file"), &inputs);
     assert!(fc.storage_matches);
-    assert_outcome(&fc, CheckKind::Checksum, Outcome::Pass, "in apache-foo-1.0.0.jar.sha512 matches");
+    assert_outcome(&fc, CheckKind::Checksum, Outcome::Pass, "in apache-foo-1.0.0.bin.sha512 matches");
 }

@@ -178,3 +178,34 @@ fn sidecar_changed_in_storage_is_reported_and_not_cacheable() {
     );
     assert!(zip.cache_key.is_none());
 }
+
+#[test]
+fn a_file_name_carrying_another_version_is_warned_about() {
+    use trs_checks::revision::version_in_name;
+    // Names that carry the release's version, or none.
+    for (name, version) in [
+        ("apache-foo-1.0.0-src.tar.gz", "1.0.0"),
+        ("httpd-2.4.68.tar.bz2", "2.4.68"),
+        ("foo_2.13-1.0.0.jar", "1.0.0"),
+        ("foo-1.0.0-beta.1.tar.gz", "1.0.0-beta.1"),
+        ("KEYS", "1.0.0"),
+        ("README.txt", "2.0"),
+    ] {
+        assert_eq!(version_in_name(name, version), None, "{name} as {version}");
+    }
+    // Names that carry another one.
+    for (name, version, carried) in [
+        ("apache-foo-1.0.1-src.tar.gz", "1.0.0", "1.0.1"),
+        ("foo-1.0.0.tar.gz", "1.0", "1.0.0"),
+        ("foo-11.0.0.tar.gz", "1.0.0", "11.0.0"),
+        ("foo_2.13-1.0.1.jar", "1.0.0", "2.13 and 1.0.1"),
+    ] {
+        let c = version_in_name(name, version).unwrap_or_else(|| panic!("{name} as {version}"));
+        assert_eq!((c.check, c.result), (CheckKind::Paths, Outcome::Warn));
+        assert!(
+            c.reason.contains(&format!("carries version {carried} but it is uploaded as version {version}")),
+            "{}",
+            c.reason
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! Signature check outcomes, with signatures made by real GnuPG where a user would make them
 //! and by sequoia where GnuPG refuses (signing with an expired key, v6 keys).
 
-use crate::common::{Gpg, Release, assert_outcome, only};
+use crate::common::{Gpg, Release, assert_outcome};
 use openpgp::cert::{CertBuilder, CipherSuite};
 use openpgp::packet::signature::SignatureBuilder;
 use openpgp::policy::StandardPolicy;
@@ -201,19 +201,76 @@ fn v6_signature_verifies_through_the_salted_fallback_context() {
     assert_outcome(&fc, CheckKind::Signature, Outcome::Fail, "tampered");
 }
 
+/// `gpg --detach-sign` by each of `who`, concatenated into one `.asc` (as co-signing release
+/// managers do).
+fn cosigned(r: &Release, who: &[&Gpg]) {
+    let mut all = Vec::new();
+    for g in who {
+        g.sign(&r.path(NAME), &["--armor"]);
+        all.extend(r.read(&format!("{NAME}.asc")));
+    }
+    r.write(&format!("{NAME}.asc"), &all);
+}
+
+fn signatures(fc: &trs_checks::FileChecks) -> Vec<&trs_core::CheckResult> {
+    fc.checks.iter().filter(|c| c.check == CheckKind::Signature).collect()
+}
+
 #[test]
-fn one_good_signature_among_several_is_enough() {
+fn one_good_signature_among_several_is_enough_and_the_unknown_one_is_reported() {
     let a = Gpg::new("A <a@example.org>", "ed25519");
     let b = Gpg::new("B <b@example.org>", "ed25519");
     let r = release_with_file();
-    a.sign(&r.path(NAME), &[]);
-    let first = r.read(&format!("{NAME}.asc"));
-    b.sign(&r.path(NAME), &[]);
-    let mut both = first;
-    both.extend(r.read(&format!("{NAME}.asc")));
-    r.write(&format!("{NAME}.asc"), &both);
+    cosigned(&r, &[&a, &b]);
     // Only b is registered.
     let fc = r.verify(NAME, &b.signers("bee"));
-    assert_outcome(&fc, CheckKind::Signature, Outcome::Pass, "registered to bee");
-    assert_eq!(only(&fc, CheckKind::Signature).signer.unwrap().fingerprint.as_str(), b.fpr);
+    let sigs = signatures(&fc);
+    assert_eq!(sigs.len(), 2, "{sigs:#?}");
+    let good: Vec<_> = sigs.iter().filter(|c| c.result == Outcome::Pass).collect();
+    assert_eq!(good.len(), 1);
+    assert_eq!(good[0].signer.as_ref().unwrap().fingerprint.as_str(), b.fpr);
+    let unknown = sigs.iter().find(|c| c.result == Outcome::Warn).expect("the unregistered co-signer is reported");
+    assert!(unknown.reason.contains("not registered"), "{}", unknown.reason);
+    assert!(sigs.iter().all(|c| c.result != Outcome::Fail));
+}
+
+#[test]
+fn every_signer_of_a_cosigned_file_is_reported() {
+    let a = Gpg::new("A <a@example.org>", "ed25519");
+    let b = Gpg::new("B <b@example.org>", "rsa3072");
+    let c = Gpg::new("C <c@example.org>", "ed25519");
+    let r = release_with_file();
+    cosigned(&r, &[&a, &b, &c]);
+    let mut signers = a.signers("ada");
+    signers.extend(b.signers("bob"));
+    signers.extend(c.signers("cy"));
+    let fc = r.verify(NAME, &signers);
+    let sigs = signatures(&fc);
+    assert!(sigs.iter().all(|c| c.result == Outcome::Pass), "{sigs:#?}");
+    let mut people: Vec<&str> = sigs.iter().map(|c| c.signer.as_ref().unwrap().person.as_str()).collect();
+    people.sort();
+    assert_eq!(people, ["ada", "bob", "cy"]);
+}
+
+#[test]
+fn a_bad_signature_beside_a_good_one_fails_the_file() {
+    let a = Gpg::new("A <a@example.org>", "ed25519");
+    let b = Gpg::new("B <b@example.org>", "ed25519");
+    let r = release_with_file();
+    a.sign(&r.path(NAME), &["--armor"]);
+    let good = r.read(&format!("{NAME}.asc"));
+    // b signed other bytes: its signature does not match this file.
+    r.write("other", b"other bytes");
+    b.sign(&r.path("other"), &["--armor"]);
+    let mut both = good;
+    both.extend(r.read("other.asc"));
+    r.write(&format!("{NAME}.asc"), &both);
+    let mut signers = a.signers("ada");
+    signers.extend(b.signers("bob"));
+    let fc = r.verify(NAME, &signers);
+    let sigs = signatures(&fc);
+    assert_eq!(sigs.len(), 2, "{sigs:#?}");
+    assert!(sigs.iter().any(|c| c.result == Outcome::Pass && c.signer.as_ref().unwrap().person == "ada"));
+    let bad = sigs.iter().find(|c| c.result == Outcome::Fail).expect("the bad signature fails");
+    assert!(bad.reason.contains("tampered"), "{}", bad.reason);
 }
