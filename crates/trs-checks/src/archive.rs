@@ -145,7 +145,8 @@ impl ArchiveKind {
 
 /// Build descriptions whose presence directly in an archive's top folder marks it as a
 /// source distribution: what `mvn`, `gradle`, `ant`, `sbt`, autotools, CMake, meson, pip,
-/// cargo, npm, go, bundler and bazel build from. A binary distribution ships what they built.
+/// cargo, go, bundler and bazel build from. A binary distribution ships what they built.
+/// `package.json` is not one: every npm tarball (`package/package.json`) has it, built or not.
 const BUILD_FILES: &[&str] = &[
     "pom.xml",
     "build.gradle",
@@ -164,7 +165,6 @@ const BUILD_FILES: &[&str] = &[
     "setup.py",
     "pyproject.toml",
     "Cargo.toml",
-    "package.json",
     "go.mod",
     "Gemfile",
     "Rakefile",

@@ -11,6 +11,18 @@ const USER: &str = "rita-portal";
 const TOKEN: &str = "portal-e2e-T0kenNeverShown";
 const FOLDER: &str = "org/apache/foo/foo/1.0.0";
 
+/// A real (tiny) jar: trs inspects jars as zips, and a vote needs every check to pass.
+fn jar() -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().last_modified_time(zip::DateTime::default());
+    w.start_file("META-INF/MANIFEST.MF", opts).unwrap();
+    w.write_all(b"Manifest-Version: 1.0\r\n").unwrap();
+    w.start_file("org/apache/foo/Foo.class", opts).unwrap();
+    w.write_all(b"jar bytes of foo 1.0.0\n").unwrap();
+    w.finish().unwrap().into_inner()
+}
+
 #[test]
 fn stage_a_maven_deployment_and_publish_it_once_voted() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -34,7 +46,7 @@ fn stage_a_maven_deployment_and_publish_it_once_voted() {
     let pom = "<project><modelVersion>4.0.0</modelVersion><groupId>org.apache.foo</groupId>\
                <artifactId>foo</artifactId><version>1.0.0</version></project>\n";
     let mut files = team.signed_set(&team.file("foo-1.0.0.pom", pom.as_bytes()));
-    files.extend(team.signed_set(&team.file("foo-1.0.0.jar", b"jar bytes of foo 1.0.0\n")));
+    files.extend(team.signed_set(&team.file("foo-1.0.0.jar", &jar())));
     assert_eq!(team.upload_passing(&files)["summary"]["fail"], 0);
 
     let stage = ["distribute", "foo", "1.0.0", "--platform", "maven", "--namespace", "org.apache.foo", "--staging"];
@@ -66,10 +78,7 @@ fn stage_a_maven_deployment_and_publish_it_once_voted() {
     assert_eq!(portal.uploads(), 1, "the staged deployment was published, nothing uploaded again");
     assert_eq!(portal.deployments()[0].state, "PUBLISHED");
     assert!(portal.published().contains(&("org.apache.foo".into(), "foo".into(), "1.0.0".into())));
-    assert_eq!(
-        portal.repository_file(&format!("{FOLDER}/foo-1.0.0.jar")).unwrap().as_ref(),
-        b"jar bytes of foo 1.0.0\n"
-    );
+    assert_eq!(portal.repository_file(&format!("{FOLDER}/foo-1.0.0.jar")).unwrap().as_ref(), jar().as_slice());
 
     let out = keep(team.anonymous(&["distributions", "foo", "1.0.0", "--json"]));
     let record = stdout_json(ok(&out))["distributions"][0].clone();
@@ -106,7 +115,7 @@ fn a_deployment_uploaded_before_the_portal_went_away_is_published_by_the_next_ru
     let pom = "<project><modelVersion>4.0.0</modelVersion><groupId>org.apache.foo</groupId>\
                <artifactId>foo</artifactId><version>1.0.0</version></project>\n";
     let mut files = team.signed_set(&team.file("foo-1.0.0.pom", pom.as_bytes()));
-    files.extend(team.signed_set(&team.file("foo-1.0.0.jar", b"jar bytes of foo 1.0.0\n")));
+    files.extend(team.signed_set(&team.file("foo-1.0.0.jar", &jar())));
     assert_eq!(team.upload_passing(&files)["summary"]["fail"], 0);
     ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
     ok(&team.as_admin(&["vote", "cast", "foo", "1.0.0", "+1"]));
