@@ -107,13 +107,20 @@ impl NpmClient {
             return Ok(true);
         }
         let body = response.text().await.unwrap_or_default();
-        // The version got there first (an earlier, interrupted run): same bytes is success.
-        if matches!(status, StatusCode::CONFLICT | StatusCode::FORBIDDEN)
-            && let Some(existing) = self.packument(name).await?
-            && existing.integrity(&tarball.version).is_some()
-        {
-            tarball.check(&existing)?;
-            return Ok(false);
+        // The version got there first (an earlier, interrupted run, or a concurrent one): same
+        // bytes is success. A publish still in flight elsewhere is refused as already present
+        // before its package document shows the version (verdaccio, under load), so the
+        // document is read again a few times before the refusal stands.
+        if matches!(status, StatusCode::CONFLICT | StatusCode::FORBIDDEN) {
+            for attempt in 0..5u64 {
+                if let Some(existing) = self.packument(name).await?
+                    && existing.integrity(&tarball.version).is_some()
+                {
+                    tarball.check(&existing)?;
+                    return Ok(false);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200 * (attempt + 1))).await;
+            }
         }
         Err(self.status_error(&context, status, &body))
     }
