@@ -3,7 +3,7 @@
 
 use crate::app::App;
 use crate::authenticate::Caller;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, check_typed_text};
 use crate::people;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed, Update};
@@ -30,18 +30,7 @@ pub async fn create_project(app: &App, _permit: &Permit, by: &Actor, p: NewProje
         return Err(AppError::bad_request("no-members", "a project needs at least one committee member (--members)"));
     }
     let everyone: BTreeSet<&PersonUid> = p.members.iter().chain(&p.committers).chain(&p.release_managers).collect();
-    let mut unknown = Vec::new();
-    for uid in &everyone {
-        if people::get_person(app, uid).await?.is_none() {
-            unknown.push(uid.to_string());
-        }
-    }
-    if !unknown.is_empty() {
-        return Err(AppError::bad_request(
-            "unknown-person",
-            format!("not registered: {} (add them with `trs person add` first)", unknown.join(", ")),
-        ));
-    }
+    ensure_registered(app, everyone).await?;
     let project = Project {
         name: p.name,
         members: p.members,
@@ -260,10 +249,22 @@ pub(crate) fn check_line(field: &'static str, value: &str, max: usize) -> AppRes
     if value.chars().count() > max {
         return Err(AppError::bad_request("invalid-text", format!("{field} has more than {max} characters")));
     }
-    if value.chars().any(char::is_control) {
+    // The one rule for typed text (no control or bidirectional characters), on one line.
+    check_typed_text(field, value, trs_core::text::Lines::One)
+}
+
+/// Refuses (`unknown-person`) when any of `uids` is not a registered person.
+async fn ensure_registered<'u>(app: &App, uids: impl IntoIterator<Item = &'u PersonUid>) -> AppResult<()> {
+    let mut unknown = Vec::new();
+    for uid in uids {
+        if people::get_person(app, uid).await?.is_none() {
+            unknown.push(uid.to_string());
+        }
+    }
+    if !unknown.is_empty() {
         return Err(AppError::bad_request(
-            "invalid-text",
-            format!("{field} must be one line without control characters"),
+            "unknown-person",
+            format!("not registered: {} (add them with `trs person add` first)", unknown.join(", ")),
         ));
     }
     Ok(())
@@ -294,18 +295,7 @@ pub async fn change_members(
     if let Some(both) = change.add.intersection(&change.remove).next() {
         return Err(AppError::bad_request("invalid-change", format!("{both} is both added and removed")));
     }
-    let mut unknown = Vec::new();
-    for uid in &change.add {
-        if people::get_person(app, uid).await?.is_none() {
-            unknown.push(uid.to_string());
-        }
-    }
-    if !unknown.is_empty() {
-        return Err(AppError::bad_request(
-            "unknown-person",
-            format!("not registered: {} (add them with `trs person add` first)", unknown.join(", ")),
-        ));
-    }
+    ensure_registered(app, &change.add).await?;
     let stream = StreamId::Project(name.clone());
     stream::update_with_event(app, &stream, &keys::project(name), project_missing(name), |project: &mut Project| {
         authorize(&caller.person, Some(&*project), Action::ManageMembers)?;

@@ -230,20 +230,31 @@ pub async fn commit_files(
     id: &ReleaseId,
     files: &[(&str, &[u8])],
 ) -> crate::upload::CommittedUpload {
-    use crate::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
-    let req = StartUpload {
-        product: id.product.clone(),
-        files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
-        force: false,
-        base: None,
-    };
-    let started = start_upload(app, by, id.clone(), req).await.unwrap();
+    use crate::upload::commit_upload;
+    let started = start_upload_of(app, by, id, files).await;
     for (target, (_, bytes)) in started.files.iter().zip(files) {
         let token = target.upload.url.rsplit('/').next().unwrap();
         let body = futures::stream::iter(vec![Ok(bytes::Bytes::copy_from_slice(bytes))]);
         blobs.accept_upload(token, Box::pin(body)).await.unwrap();
     }
     commit_upload(app, by, &started.id).await.unwrap()
+}
+
+/// TEST ONLY: starts an upload declaring `files` (path and size).
+async fn start_upload_of(
+    app: &App,
+    by: &crate::authenticate::Caller,
+    id: &ReleaseId,
+    files: &[(&str, &[u8])],
+) -> crate::upload::StartedUpload {
+    use crate::upload::{DeclaredFile, StartUpload, start_upload};
+    let req = StartUpload {
+        product: id.product.clone(),
+        files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
+        force: false,
+        base: None,
+    };
+    start_upload(app, by, id.clone(), req).await.unwrap()
 }
 
 /// TEST ONLY: [`upload_files`] on any blob store: the bytes are written to the staged
@@ -255,14 +266,8 @@ pub async fn upload_files_to_store(
     id: &ReleaseId,
     files: &[(&str, &[u8])],
 ) {
-    use crate::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
-    let req = StartUpload {
-        product: id.product.clone(),
-        files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
-        force: false,
-        base: None,
-    };
-    let started = start_upload(app, by, id.clone(), req).await.unwrap();
+    use crate::upload::commit_upload;
+    let started = start_upload_of(app, by, id, files).await;
     for (i, (_, bytes)) in files.iter().enumerate() {
         let body = futures::stream::iter(vec![Ok(bytes::Bytes::copy_from_slice(bytes))]);
         app.blobs.put_if_absent(&crate::storage_keys::staged_object(&started.id, i), Box::pin(body)).await.unwrap();
