@@ -267,7 +267,13 @@ async fn stream_views(stack: &Stack) {
 fn problems(stack: &Stack, calls: &BTreeMap<&'static str, Vec<trs_storage_aws::moto::Call>>) -> Vec<String> {
     let mut out = Vec::new();
     for (function, calls) in calls {
-        for problem in iam::judge(&stack.policies[function], calls) {
+        let bucket_policy = stack.physical.bucket_policy(&stack.template);
+        let role = stack.physical.role_arn(function);
+        for problem in iam::judge(&stack.policies[function], calls).into_iter().chain(iam::judge_bucket_policy(
+            &bucket_policy,
+            &role,
+            calls,
+        )) {
             out.push(format!("{function}: {problem}"));
         }
     }
@@ -535,4 +541,75 @@ async fn the_scheduled_tick_applies_an_end_of_life_date_under_the_lifecycle_role
     assert!(report.to_string().contains("end-of-life"), "{report}");
     let found = findings(&stack);
     assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The release files bucket guards itself (moto does not evaluate bucket policies; the judge
+/// does, here and on every S3 request of the scenarios above): only the promote and lifecycle
+/// roles write or delete public paths, only the upload role writes the content-addressed
+/// files, a release file is created only if absent (a multipart upload's steps carry no
+/// condition; its completion does), and no version of a release file is destroyed.
+#[test]
+fn the_bucket_policy_refuses_other_writers_unconditional_creates_and_version_deletes() {
+    let mut physical = iam::Physical::default();
+    physical.set("ReleaseFilesBucket", BUCKET, &[("Arn", &format!("arn:aws:s3:::{BUCKET}"))]);
+    physical.set("Distribution", "E2TESTDISTRIBUTION", &[]);
+    physical.set_roles();
+    let policy = physical.bucket_policy(&iam::template());
+    let write = |action: &str, key: &str, creates: Option<bool>, if_none_match: bool| {
+        let mut context = BTreeMap::new();
+        if let Some(creates) = creates {
+            context.insert("s3:ObjectCreationOperation".to_string(), vec![creates.to_string()]);
+        }
+        if if_none_match {
+            context.insert("s3:if-none-match".to_string(), vec!["*".to_string()]);
+        }
+        iam::Request { action: format!("s3:{action}"), resource: format!("arn:aws:s3:::{BUCKET}/{key}"), context }
+    };
+    let promote = physical.role_arn("Promote");
+    let lifecycle = physical.role_arn("Lifecycle");
+    let upload = physical.role_arn("Upload");
+    let operator = format!("arn:aws:iam::{}:user/operator", trs_storage_aws::moto::ACCOUNT_ID);
+    let cases: &[(&str, iam::Request, Option<&str>)] = &[
+        (&promote, write("PutObject", "current/foo/1.0/a.tar.gz", Some(true), true), None),
+        (&promote, write("PutObject", "current/foo/1.0/a.tar.gz", Some(false), false), None),
+        (
+            &promote,
+            write("PutObject", "current/foo/1.0/a.tar.gz", Some(true), false),
+            Some("ReleaseFilesAreWrittenOnlyIfAbsent"),
+        ),
+        (&lifecycle, write("DeleteObject", "archive/foo/0.9/a.tar.gz", None, false), None),
+        (&lifecycle, write("PutObject", "archive/foo/0.9/a.tar.gz", Some(true), true), None),
+        (
+            &upload,
+            write("PutObject", "current/foo/1.0/a.tar.gz", Some(true), true),
+            Some("OnlyPromoteAndLifecycleWritePublicPaths"),
+        ),
+        (
+            &operator,
+            write("DeleteObject", "current/foo/1.0/a.tar.gz", None, false),
+            Some("OnlyPromoteAndLifecycleWritePublicPaths"),
+        ),
+        (&upload, write("PutObject", "files/sha512/ab/abcd", Some(true), true), None),
+        (
+            &upload,
+            write("PutObject", "files/sha512/ab/abcd", Some(true), false),
+            Some("ReleaseFilesAreWrittenOnlyIfAbsent"),
+        ),
+        (
+            &promote,
+            write("DeleteObject", "files/sha512/ab/abcd", None, false),
+            Some("OnlyUploadWritesContentAddressedFiles"),
+        ),
+        (
+            &lifecycle,
+            write("DeleteObjectVersion", "archive/foo/0.9/a.tar.gz", None, false),
+            Some("NoVersionOfAReleaseFileIsDestroyed"),
+        ),
+        // Staged uploads are the upload function's scratch space, written by presigned URLs.
+        (&upload, write("PutObject", "uploads/abc/0", Some(true), false), None),
+    ];
+    for (principal, request, expected) in cases {
+        let denied = iam::bucket_denies(&policy, principal, request);
+        assert_eq!(denied.as_deref(), *expected, "{principal}: {request}");
+    }
 }
