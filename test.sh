@@ -39,6 +39,10 @@ fi
 if ! python3 -c 'import pypiserver, passlib' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check pypiserver passlib
 fi
+# aiosmtpd is the SMTP server the mail tests send to (tests/src/smtp/smtp_sink.py).
+if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+fi
 # verdaccio is the npm registry the npm client's tests publish to, in a local prefix (the tests
 # look there, or at $TRS_VERDACCIO). The override pins the node-fetch that verdaccio-audit asks
 # for by a dist-tag (`cjs`) some registry mirrors do not serve.

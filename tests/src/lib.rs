@@ -6,6 +6,7 @@ pub mod github_server;
 pub mod maven_portal;
 pub mod oci_registry;
 pub mod pypi_server;
+pub mod smtp_server;
 pub mod verdaccio;
 
 use serde_json::Value;

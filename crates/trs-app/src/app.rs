@@ -94,6 +94,8 @@ pub struct App {
     /// on Lambda). Links trs writes for people (the vote email's) are built from it alone,
     /// never from a request's `Host` or `X-Forwarded-Host`, which any caller chooses.
     pub public_url: Option<String>,
+    /// Where mail is sent (`trs serve --smtp`); without one, mails are recorded as not sent.
+    pub mailer: Option<Arc<dyn crate::mail::Mailer>>,
 }
 
 impl App {
@@ -108,6 +110,7 @@ impl App {
             site: Arc::new(NoSite),
             registries: Default::default(),
             public_url: None,
+            mailer: None,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod exports;
 #[cfg(feature = "test-support")]
 pub mod fault_injection;
 pub mod lifecycle;
+pub mod mail;
 pub mod people;
 pub mod projects;
 pub mod promote;

@@ -46,6 +46,8 @@ pub async fn create_project(app: &App, _permit: &Permit, by: &Actor, p: NewProje
         product_policies: Default::default(),
         lines: Default::default(),
         distributions: Vec::new(),
+        mail: Default::default(),
+        product_mail: Default::default(),
     };
     let item = Item::new(keys::project(&project.name), json!(project)).with_gsi1(keys::projects_index(&project.name));
     let draft = EventDraft::new(Some(by.clone()), Change::ProjectCreated { project: project.name.clone() });

@@ -20,6 +20,7 @@
 //! | stream head | `stream#STREAM` | `head` | |
 //! | event | `stream#STREAM` | `event#NNNNNNNNNNNN` | |
 //! | distribution record | `release#P#PRODUCT#VERSION` | `dist#PLATFORM#NAMESPACE#PACKAGE#VERSION` | |
+//! | mail (one per stream event that sends one) | `mail#P` | `mail#NNNNNNNNNNNN` (event seq) | |
 //! | scheduled work (lifecycle) | `due` | `UNIXTIME#KIND#P#PRODUCT#VERSION` | |
 //!
 //! `STREAM` is `foundation` or `project/P`.
@@ -206,6 +207,19 @@ pub fn stream_events(stream: &StreamId, after: u64) -> Query {
     query
 }
 
+const MAIL_PREFIX: &str = "mail#";
+
+/// The mail a project-stream event sends (at most one per event: its `Message-ID` is derived
+/// from the event).
+pub fn mail(project: &ProjectName, seq: u64) -> Key {
+    Key::new(format!("mail#{project}"), format!("{MAIL_PREFIX}{seq:012}"))
+}
+
+/// Every mail of a project, oldest first.
+pub fn mails(project: &ProjectName) -> Query {
+    Query::prefix(format!("mail#{project}"), MAIL_PREFIX)
+}
+
 pub const DUE: &str = "due";
 
 /// Lifecycle work due at `at` (vote auto-close, end-of-life), ordered by time.
@@ -329,6 +343,10 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
         let task_id = OpaqueId::from_random([n; 16]);
         items.push(indexed(task(&task_id), queued_task_index(created, &task_id)));
     }
+    for seq in [1, 2, 10] {
+        items.push(plain(mail(&proj, seq)));
+        items.push(plain(mail(&"fooo".parse().unwrap(), seq)));
+    }
     let named = |name: &str, query: Query, index: bool| NamedQuery { name: name.into(), query, index };
     let mut queries = vec![
         named("releases of a project", releases_of_project(&proj), false),
@@ -340,6 +358,7 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
         named("a person's keys", index_partition(&person_keys_partition(&"ada".parse().unwrap())), true),
         named("projects", index_partition(PROJECTS_INDEX), true),
         named("queued tasks", index_partition(QUEUED_TASKS), true),
+        named("mails of a project", mails(&proj), false),
     ];
     for stream in &streams {
         for after in [0, 2, 4] {

@@ -57,6 +57,19 @@ pub async fn commit_with_event(
     draft: EventDraft,
     ops: Vec<WriteOp>,
 ) -> AppResult<Committed> {
+    commit_with_event_and(app, stream, draft, ops, |_| Vec::new()).await
+}
+
+/// [`commit_with_event`] with writes that depend on the sealed event (its sequence number),
+/// such as the mail an event sends, whose `Message-ID` is derived from it: `derived` builds
+/// them for each attempt, and they land in the same transaction.
+pub async fn commit_with_event_and(
+    app: &App,
+    stream: &StreamId,
+    draft: EventDraft,
+    ops: Vec<WriteOp>,
+    derived: impl Fn(&Event) -> Vec<WriteOp>,
+) -> AppResult<Committed> {
     let own = ops.len();
     for _attempt in 0..32 {
         let head_item = app.items.get(&keys::stream_head(stream)).await?;
@@ -74,6 +87,7 @@ pub async fn commit_with_event(
             condition: Condition::Absent,
         };
         let mut all = ops.clone();
+        all.extend(derived(&event));
         all.push(head_op);
         all.push(event_op);
         match app.items.transact(all).await {

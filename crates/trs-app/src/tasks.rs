@@ -21,6 +21,8 @@ pub enum TaskKind {
     /// Push a release to package registries, stage it there or promote the staged
     /// distribution (one progress step per distribution).
     Distribute { release: ReleaseId, distributions: Vec<crate::distribute::DistributionSpec>, requested_by: Actor },
+    /// Send the mail a project-stream event queued (`[VOTE]`, `[RESULT]`, ...), at most once.
+    SendMail { project: trs_core::ProjectName, event_seq: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +172,7 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
         TaskKind::Distribute { release, distributions, requested_by } => {
             crate::distribute::execute(&mut run, release, distributions, requested_by).await
         }
+        TaskKind::SendMail { project, event_seq } => crate::mail::execute(app, project, *event_seq).await,
     };
     let mut task = run.task;
     task.updated_at = app.now();

@@ -173,6 +173,7 @@ pub async fn force_current_for_tests(app: &App, id: &ReleaseId, by: &crate::auth
         state: VoteState::Passed,
         closed_at: Some(now),
         resolution: None,
+        source: None,
     };
     let next = trs_core::Release {
         stage: release.stage.open_vote().expect("a draft"),
@@ -316,6 +317,7 @@ pub async fn pass_vote_for_tests(app: &App, release: &ReleaseId) {
         state: trs_core::VoteState::Passed,
         closed_at: Some(0),
         resolution: None,
+        source: None,
     });
     r.voted_revision = Some(latest);
     app.items

@@ -56,6 +56,16 @@ pub enum Command {
         /// or a templates folder); see docs/site.md.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
+        /// The SMTP server vote mails are sent through: `smtp://HOST:PORT` (add `?tls=required`
+        /// for STARTTLS) or `smtps://USER@HOST:465`; the password comes from
+        /// TRS_SMTP_PASSWORD only. Without it, mails are recorded as not sent (`trs mail log`).
+        #[arg(long, env = "TRS_SMTP_URL", value_name = "URL")]
+        smtp: Option<String>,
+    },
+    /// Mails to the project's lists: what was sent or not and why, and what a mail says.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
     },
     /// Administration: the first admin (on the data folder directly), granting and revoking
     /// admin.
@@ -408,6 +418,25 @@ pub enum ProjectCommand {
         #[arg(long, value_name = "true|false")]
         prerelease_latest: Option<bool>,
     },
+    /// Show where the project's mails go, or change the fields given as flags (only those).
+    Mail {
+        project: String,
+        /// A product's settings (each field set overrides the project's).
+        #[arg(long)]
+        product: Option<String>,
+        /// The lists [VOTE], [RESULT] and [CANCELLED] go to, comma-separated or repeated.
+        #[arg(long, value_delimiter = ',', value_name = "ADDR")]
+        vote_to: Vec<String>,
+        /// The lists [ANNOUNCE] goes to.
+        #[arg(long, value_delimiter = ',', value_name = "ADDR")]
+        announce_to: Vec<String>,
+        /// The sender, e.g. "Foo Releases <releases@foo.example>".
+        #[arg(long, value_name = "ADDR")]
+        from: Option<String>,
+        /// Where replies go (usually the vote list).
+        #[arg(long, value_name = "ADDR")]
+        reply_to: Option<String>,
+    },
     /// Show the distributions every promotion runs (with `--auto-distribute true`), or set
     /// them: each `--set platform=github,namespace=apache,package=foo[,staging]`
     /// (`staging`: promote the staged distribution, staging it first if needed).
@@ -423,6 +452,21 @@ pub enum ProjectCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum MailCommand {
+    /// Every mail of the project, newest first: sent (to whom, its Message-ID) or not and why.
+    Log { project: String },
+    /// Print a mail of the release's newest vote as it is sent: vote, result or cancelled.
+    Preview {
+        project: String,
+        version: String,
+        #[arg(value_name = "vote|result|cancelled")]
+        kind: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum VoteCommand {
     /// Open a vote on the release's latest revision (the vote is pinned to it).
     Start {
@@ -433,6 +477,15 @@ pub enum VoteCommand {
         /// Hours the vote stays open at least (default and minimum: the policy's).
         #[arg(long, value_name = "HOURS")]
         duration: Option<u32>,
+        /// The source tag the candidate was built from (shown in the [VOTE] mail).
+        #[arg(long)]
+        tag: Option<String>,
+        /// The source commit id (hexadecimal).
+        #[arg(long, value_name = "SHA")]
+        commit: Option<String>,
+        /// Where the source can be browsed (http or https).
+        #[arg(long, value_name = "URL")]
+        source_url: Option<String>,
     },
     /// Vote +1, 0 or -1 (a later vote replaces your earlier one).
     Cast {

@@ -43,10 +43,12 @@ fn check_release(project: &str, version: &str, product: Option<&str>) -> CliResu
 async fn run(cli: Cli) -> CliResult<()> {
     let g = &cli.global;
     match &cli.command {
-        Command::Serve { data, backend, listen, public_url, lifecycle_every, templates } => {
+        Command::Serve { data, backend, listen, public_url, lifecycle_every, templates, smtp } => {
             let every = std::time::Duration::from_secs(*lifecycle_every);
-            commands::serve::run(data, backend, *listen, public_url.clone(), every, templates.as_deref()).await
+            let mailer = commands::mail::mailer(smtp.as_deref())?;
+            commands::serve::run(data, backend, *listen, public_url.clone(), every, templates.as_deref(), mailer).await
         }
+        Command::Mail { command } => commands::mail::run(&Client::new(g)?, command, g.json).await,
         Command::Site {
             command: SiteCommand::Build { full: _, data, backend, out, site_bucket, cloudfront_distribution, templates },
         } => {
@@ -151,6 +153,21 @@ async fn run(cli: Cli) -> CliResult<()> {
                 "prerelease_latest": prerelease_latest,
             });
             commands::project::policy(&Client::new(g)?, project, product.as_deref(), change, g.json).await
+        }
+        Command::Project {
+            command: ProjectCommand::Mail { project, product, vote_to, announce_to, from, reply_to },
+        } => {
+            check::<trs_core::ProjectName>(project)?;
+            if let Some(p) = product {
+                check::<trs_core::ProductName>(p)?;
+            }
+            let change = trs_core::MailSettings {
+                vote_to: vote_to.clone(),
+                announce_to: announce_to.clone(),
+                from: from.clone(),
+                reply_to: reply_to.clone(),
+            };
+            commands::mail::settings(&Client::new(g)?, project, product.as_deref(), change, g.json).await
         }
         Command::Project { command: ProjectCommand::Distributions { project, set, clear } } => {
             check::<trs_core::ProjectName>(project)?;

@@ -99,6 +99,12 @@ pub enum Change {
         product: Option<ProductName>,
         policy: serde_json::Value,
     },
+    /// Where the project's (or a product's) mails go changed; `mail` is the new setting.
+    MailSettingsChanged {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        product: Option<ProductName>,
+        mail: crate::project::MailSettings,
+    },
     /// People were given or lost a role in the project. Votes already cast keep the binding
     /// status recorded when they were cast: a change applies to later votes only.
     MembersChanged {

@@ -21,8 +21,8 @@ pub use events::{Actor, Change, Event, EventDraft, StageMove, StreamId};
 pub use ids::{
     Fingerprint, IdError, OpaqueId, PersonUid, ProductName, ProjectName, RevisionKey, Sha256, Sha512, Version,
 };
-pub use project::{AutoDistribution, LineDates, Person, Project, ProjectRole};
-pub use release::{Release, ReleaseId, RevisionRef, VoteRecord, VoteState};
+pub use project::{AutoDistribution, LineDates, MailSettings, Person, Project, ProjectRole};
+pub use release::{Release, ReleaseId, RevisionRef, SourceRef, VoteRecord, VoteState};
 pub use report::{CheckKind, CheckResult, FileReport, Outcome, RevisionReport, Signer};
 pub use revision::{Manifest, ManifestEntry, Revision};
 pub use roles::{Action, Denied, Permit, Role, authorize};

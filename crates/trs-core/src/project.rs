@@ -38,6 +38,48 @@ pub struct Project {
     /// is on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub distributions: Vec<AutoDistribution>,
+    /// Where the project's vote and announcement mails go (`trs project mail`).
+    #[serde(default, skip_serializing_if = "MailSettings::is_empty")]
+    pub mail: MailSettings,
+    /// Per-product changes to `mail` (each field set replaces the project's).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub product_mail: BTreeMap<ProductName, MailSettings>,
+}
+
+/// The lists a project's mails are written to, and their sender. Addresses are kept as the
+/// text given (`Name <addr@host>` or `addr@host`), checked by the mail layer when set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailSettings {
+    /// Where `[VOTE]`, `[RESULT]` and `[CANCELLED]` go (e.g. `dev@`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vote_to: Vec<String>,
+    /// Where `[ANNOUNCE]` goes (e.g. `announce@`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub announce_to: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+}
+
+impl MailSettings {
+    pub fn is_empty(&self) -> bool {
+        *self == MailSettings::default()
+    }
+
+    /// `self` with every field `change` sets replaced.
+    pub fn merged(&self, change: &MailSettings) -> MailSettings {
+        MailSettings {
+            vote_to: if change.vote_to.is_empty() { self.vote_to.clone() } else { change.vote_to.clone() },
+            announce_to: if change.announce_to.is_empty() {
+                self.announce_to.clone()
+            } else {
+                change.announce_to.clone()
+            },
+            from: change.from.clone().or_else(|| self.from.clone()),
+            reply_to: change.reply_to.clone().or_else(|| self.reply_to.clone()),
+        }
+    }
 }
 
 /// A distribution run on every promotion (with `auto_distribute`): to production, or, with
@@ -57,6 +99,15 @@ impl Project {
     /// The policy in force for a product, or for the main line.
     pub fn policy_for(&self, product: Option<&ProductName>) -> Policy {
         crate::vote::effective_policy(&self.policy, &self.product_policies, product)
+    }
+
+    /// The mail settings in force for a product (the project's, with the product's changes),
+    /// or for the main line.
+    pub fn mail_for(&self, product: Option<&ProductName>) -> MailSettings {
+        match product.and_then(|p| self.product_mail.get(p)) {
+            Some(change) => self.mail.merged(change),
+            None => self.mail.clone(),
+        }
     }
 }
 

@@ -175,6 +175,8 @@ mod tests {
             product_policies: Default::default(),
             lines: Default::default(),
             distributions: Vec::new(),
+            mail: Default::default(),
+            product_mail: Default::default(),
         }
     }
 

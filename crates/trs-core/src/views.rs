@@ -425,6 +425,8 @@ mod tests {
             product_policies: BTreeMap::new(),
             lines: BTreeMap::new(),
             distributions: Vec::new(),
+            mail: Default::default(),
+            product_mail: Default::default(),
         };
         project.product_policies.insert(
             "conn".parse().unwrap(),

@@ -76,6 +76,9 @@ impl TaskQueues {
             TaskKind::Verify { .. } => self.verify.as_deref(),
             // The promote function runs distributions too: it holds the registry secret.
             TaskKind::Promote { .. } | TaskKind::Distribute { .. } => self.promote.as_deref(),
+            // No mail is sent on AWS yet: the promote function records each mail as not sent
+            // (no mailer configured), so none waits in the queue forever.
+            TaskKind::SendMail { .. } => self.promote.as_deref(),
         }
     }
 }

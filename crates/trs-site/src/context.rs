@@ -702,6 +702,10 @@ fn describe(change: &Change) -> Option<String> {
             Some(p) => format!("policy of product {p}"),
             None => "policy of the main line".into(),
         },
+        Change::MailSettingsChanged { product, .. } => match product {
+            Some(p) => format!("mail settings of product {p}"),
+            None => "mail settings of the main line".into(),
+        },
         Change::RevisionPushed { revision, files, forced, .. } => {
             format!("revision {revision}, {files} file(s){}", if *forced { ", forced" } else { "" })
         }

@@ -96,6 +96,8 @@ pub fn plan(event: &Event) -> Vec<Target> {
             add(Target::Directory);
         }
         (Change::AdminGranted { .. } | Change::AdminRevoked { .. }, _, _) => {}
+        // Mail settings are shown by `trs project mail`, on no page.
+        (Change::MailSettingsChanged { .. }, _, _) => {}
         (Change::ProjectCreated { project }, _, _) => {
             for t in [
                 Target::Project(project.clone()),

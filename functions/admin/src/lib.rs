@@ -9,7 +9,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::collections::BTreeSet;
-use trs_app::{App, AppError, people, projects};
+use trs_app::{App, AppError, mail, people, projects};
 use trs_core::{Action, Fingerprint, PersonUid, PolicyOverride, ProductName, ProjectName, ProjectRole, authorize};
 use trs_http::{ApiResult, Query, SignedCall, parse_segment};
 
@@ -26,6 +26,8 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/keys/{fingerprint}", delete(remove_key))
         .route("/api/v1/projects/{project}/KEYS", get(keys_file))
         .route("/api/v1/projects/{project}/policy", post(set_policy).get(get_policy))
+        .route("/api/v1/projects/{project}/mail", post(set_mail).get(get_mail))
+        .route("/api/v1/projects/{project}/mail/log", get(mail_log))
 }
 
 #[derive(Deserialize)]
@@ -164,6 +166,53 @@ async fn get_policy(
     let project: ProjectName = parse_segment(&project)?;
     let product = q.product.as_deref().map(parse_segment::<ProductName>).transpose()?;
     Ok(Json(projects::get_policy(&app, &project, product.as_ref()).await?))
+}
+
+/// Only the fields given change; unknown fields are refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetMail {
+    #[serde(default)]
+    product: Option<ProductName>,
+    #[serde(default)]
+    vote_to: Vec<String>,
+    #[serde(default)]
+    announce_to: Vec<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    reply_to: Option<String>,
+}
+
+async fn set_mail(
+    State(app): State<App>,
+    Path(project): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let project: ProjectName = parse_segment(&project)?;
+    let req: SetMail = call.json()?;
+    let change = trs_core::MailSettings {
+        vote_to: req.vote_to,
+        announce_to: req.announce_to,
+        from: req.from,
+        reply_to: req.reply_to,
+    };
+    Ok(Json(mail::set_settings(&app, &call.caller, &project, req.product, change).await?))
+}
+
+async fn get_mail(
+    State(app): State<App>,
+    Path(project): Path<String>,
+    Query(q): Query<PolicyQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let project: ProjectName = parse_segment(&project)?;
+    let product = q.product.as_deref().map(parse_segment::<ProductName>).transpose()?;
+    Ok(Json(mail::get_settings(&app, &project, product.as_ref()).await?))
+}
+
+async fn mail_log(State(app): State<App>, Path(project): Path<String>) -> ApiResult<impl IntoResponse> {
+    let project: ProjectName = parse_segment(&project)?;
+    Ok(Json(serde_json::json!({"mails": mail::log(&app, &project).await?})))
 }
 
 async fn list_people(State(app): State<App>) -> ApiResult<impl IntoResponse> {

@@ -22,6 +22,7 @@ pub fn routes() -> Router<App> {
         .route(&format!("{VOTE}/close"), post(close))
         .route(&format!("{VOTE}/cancel"), post(cancel))
         .route(&format!("{VOTE}/email"), get(email))
+        .route(&format!("{VOTE}/mail/{{kind}}"), get(mail_preview))
 }
 
 #[derive(Deserialize)]
@@ -32,6 +33,9 @@ struct OpenVote {
     /// Hours the vote stays open at least (default: the policy's minimum).
     #[serde(default)]
     duration_hours: Option<u32>,
+    /// Where the candidate was built from (`tag`, `commit`, `url`), shown in the `[VOTE]` mail.
+    #[serde(default)]
+    source: Option<trs_core::SourceRef>,
 }
 
 async fn open(
@@ -41,7 +45,7 @@ async fn open(
 ) -> ApiResult<impl IntoResponse> {
     let req: OpenVote = call.json()?;
     let id = release_id(&project, req.product, &version)?;
-    let view = vote::open(&app, &call.caller, &id, req.duration_hours).await?;
+    let view = vote::open_with_source(&app, &call.caller, &id, req.duration_hours, req.source).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -117,5 +121,17 @@ async fn email(
         if q.result { vote::email::result(&app, &id).await? } else { vote::email::announcement(&app, &id).await? };
     // The text changes with every ballot and is made for one release manager: no shared cache
     // (a CDN or proxy) may keep it.
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(email)))
+}
+
+/// `trs mail preview`: the `vote`, `result` or `cancelled` mail of the newest vote.
+async fn mail_preview(
+    State(app): State<App>,
+    Path((project, version, kind)): Path<(String, String, String)>,
+    Query(q): Query<ShowQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let id = release_id(&project, product_of(&q)?, &version)?;
+    let kind: trs_app::mail::MailKind = kind.parse()?;
+    let email = trs_app::mail::preview(&app, &id, kind).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(email)))
 }

@@ -11,6 +11,7 @@ mod distribute_pypi;
 mod distribute_support;
 mod github_client;
 mod large_upload;
+mod mail;
 mod manage;
 mod maven_portal;
 mod public_site;

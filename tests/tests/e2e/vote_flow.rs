@@ -89,8 +89,15 @@ fn three_committee_members_vote_a_signed_release_through() {
     assert!(email.contains(&revision_key), "{email}");
     let sums = std::fs::read_to_string(format!("{}.sha512", tarball.display())).unwrap();
     let tarball_sha512 = sums.split_whitespace().next().unwrap();
-    assert!(email.contains(&format!("SHA-512: {tarball_sha512}")), "{email}");
-    assert!(email.contains(&format!("Signed by: {}", team.rm)), "{email}");
+    // The SHA-512 in two halves of 64 digits, one per line: the mail keeps to 72 columns.
+    let (first, second) = tarball_sha512.split_at(64);
+    assert!(email.contains(&format!("SHA-512:\n    {first}\n    {second}\n")), "{email}");
+    assert!(email.contains(&format!("Signed by {}", team.rm)), "{email}");
+    assert!(
+        email.contains(&format!("\n    {}/candidate/bar/1.0.0/apache-bar-1.0.0-src.tar.gz\n", team.server.url)),
+        "{email}"
+    );
+    assert!(email.lines().all(|l| l.chars().count() <= 72), "{email}");
     assert!(email.contains(&format!("{}/api/v1/projects/bar/KEYS", team.server.url)), "{email}");
     let keys = get(&team.server.url, "/api/v1/projects/bar/KEYS");
     assert_eq!(keys.status, 200, "the KEYS URL in the email answers");

@@ -1,6 +1,6 @@
 //! The vote and result announcements, rendered from Tera templates embedded in the binary
-//! (a function has no source tree to read them from). trs does not send mail: `trs vote email`
-//! prints what a release manager sends to the project's list.
+//! (a function has no source tree to read them from). [`crate::mail`] sends them to the
+//! project's list; `trs mail preview` (and `trs vote email`) print them.
 //!
 //! The announcement names exactly what is voted on: every file of the pinned revision with
 //! its size, SHA-512 and the signers the verification found, the revision key, the KEYS URL
@@ -19,12 +19,14 @@ use trs_core::{Ballot, ReleaseId, RevisionRef, Signer, Tally, VoteRecord, VoteSt
 
 const ANNOUNCEMENT: &str = "vote-announcement.txt";
 const RESULT: &str = "vote-result.txt";
+const CANCELLED: &str = "vote-cancelled.txt";
 
 static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
     let mut tera = tera::Tera::new();
     tera.add_raw_templates([
         (ANNOUNCEMENT, include_str!("../../templates/vote-announcement.txt")),
         (RESULT, include_str!("../../templates/vote-result.txt")),
+        (CANCELLED, include_str!("../../templates/vote-cancelled.txt")),
     ])
     .map_err(|e| e.to_string())?;
     Ok(tera)
@@ -56,8 +58,12 @@ fn render(name: &str, context: &impl Serialize) -> AppResult<Email> {
 #[derive(Serialize)]
 struct FileContext {
     path: String,
+    /// Where voters download it (the candidate's public path).
+    url: String,
     size: u64,
     sha512: String,
+    /// The SHA-512 in two halves, so the mail keeps to 72 columns.
+    sha512_halves: [String; 2],
     signers: Vec<Signer>,
 }
 
@@ -74,6 +80,7 @@ struct AnnouncementContext {
     min_binding: u32,
     opened_at: String,
     closes_not_before: String,
+    source: Option<trs_core::SourceRef>,
 }
 
 #[derive(Serialize)]
@@ -116,6 +123,14 @@ pub fn keys_url(public_url: Option<&str>, id: &ReleaseId) -> String {
     format!("{}{path}", public_url.map(|u| u.trim_end_matches('/')).unwrap_or("$TRS_URL"))
 }
 
+/// Where a candidate's file is downloaded by voters (`/candidate/…`), under the same base as
+/// [`keys_url`].
+fn candidate_url(public_url: Option<&str>, id: &ReleaseId, path: &str) -> String {
+    let key = crate::storage_keys::public_object(crate::public::CANDIDATE, id, path);
+    let path = crate::storage_keys::url_path(&key);
+    format!("{}{path}", public_url.map(|u| u.trim_end_matches('/')).unwrap_or("$TRS_URL"))
+}
+
 async fn newest_vote(app: &App, id: &ReleaseId) -> AppResult<VoteRecord> {
     let (release, _) =
         get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
@@ -137,7 +152,16 @@ pub async fn announcement(app: &App, id: &ReleaseId) -> AppResult<Email> {
                 .and_then(|r| r.report.files.iter().find(|f| f.path == entry.path))
                 .map(|f| f.checks.iter().filter_map(|c| c.signer.clone()).collect())
                 .unwrap_or_default();
-            FileContext { path: entry.path.to_string(), size: entry.size, sha512: entry.sha512.to_hex(), signers }
+            let sha512 = entry.sha512.to_hex();
+            let (a, b) = sha512.split_at(sha512.len() / 2);
+            FileContext {
+                path: entry.path.to_string(),
+                url: candidate_url(app.public_url.as_deref(), id, entry.path.as_str()),
+                size: entry.size,
+                sha512_halves: [a.to_string(), b.to_string()],
+                sha512,
+                signers,
+            }
         })
         .collect();
     let verification = match &report {
@@ -161,6 +185,7 @@ pub async fn announcement(app: &App, id: &ReleaseId) -> AppResult<Email> {
         min_binding: vote.policy.min_binding,
         opened_at: rfc3339(vote.opened_at),
         closes_not_before: rfc3339(vote.closes_not_before),
+        source: vote.source.clone(),
     };
     render(ANNOUNCEMENT, &context)
 }
@@ -189,4 +214,32 @@ pub async fn result(app: &App, id: &ReleaseId) -> AppResult<Email> {
         explanation: resolution.explanation.clone(),
     };
     render(RESULT, &context)
+}
+
+#[derive(Serialize)]
+struct CancelledContext {
+    release_name: String,
+    vote_number: u32,
+    revision: RevisionRef,
+    opened_at: String,
+    cancelled_at: String,
+}
+
+/// The notice that the release's newest vote was cancelled.
+pub async fn cancelled(app: &App, id: &ReleaseId) -> AppResult<Email> {
+    let vote = newest_vote(app, id).await?;
+    let (VoteState::Cancelled, Some(cancelled_at)) = (vote.state, vote.closed_at) else {
+        return Err(AppError::conflict(
+            "vote-not-cancelled",
+            format!("vote {} on {id} was not cancelled; there is no cancellation to announce", vote.number),
+        ));
+    };
+    let context = CancelledContext {
+        release_name: release_name(id),
+        vote_number: vote.number,
+        revision: vote.revision.clone(),
+        opened_at: rfc3339(vote.opened_at),
+        cancelled_at: rfc3339(cancelled_at),
+    };
+    render(CANCELLED, &context)
 }

@@ -16,12 +16,16 @@
 //! again (a cast that lost to a close is refused, because the vote is no longer open). With
 //! `auto_close_votes`, opening writes a due item for the lifecycle schedule in the same
 //! transaction, and every way a vote ends deletes it in the same transaction.
+//!
+//! Opening, closing and cancelling each queue their mail (`[VOTE]`, `[RESULT]`, `[CANCELLED]`)
+//! in the transaction of their event ([`crate::mail`]).
 
 pub mod email;
 
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
+use crate::mail::{self, MailKind};
 use crate::projects;
 use crate::status::get_report;
 use crate::storage_keys as keys;
@@ -33,8 +37,8 @@ use serde_json::json;
 use std::time::Duration;
 use trs_core::vote::EarlierBallot;
 use trs_core::{
-    Action, Actor, Ballot, Change, EventDraft, Outcome, Release, ReleaseId, Resolution, RevisionRef, Stage, StreamId,
-    Tally, VoteRecord, VoteState, VoteValue, authorize,
+    Action, Actor, Ballot, Change, EventDraft, Outcome, Release, ReleaseId, Resolution, RevisionRef, SourceRef, Stage,
+    StreamId, Tally, VoteRecord, VoteState, VoteValue, authorize,
 };
 use trs_storage::{Condition, Item, WriteOp};
 
@@ -177,6 +181,53 @@ async fn check_strict(app: &App, id: &ReleaseId, latest: &RevisionRef) -> AppRes
 
 /// Opens a vote on the release's latest revision (release managers, committee members, admins).
 pub async fn open(app: &App, caller: &Caller, id: &ReleaseId, duration_hours: Option<u32>) -> AppResult<VoteView> {
+    open_with_source(app, caller, id, duration_hours, None).await
+}
+
+/// Longest tag, commit or source URL a vote records.
+const MAX_SOURCE_CHARS: usize = 500;
+
+/// The declared source, checked: one line each, a commit in hex, an http(s) URL.
+fn check_source(source: Option<SourceRef>) -> AppResult<Option<SourceRef>> {
+    let Some(source) = source.filter(|s| *s != SourceRef::default()) else { return Ok(None) };
+    for (field, value) in [("--tag", &source.tag), ("--commit", &source.commit), ("--source-url", &source.url)] {
+        if let Some(v) = value {
+            if v.is_empty() || v.chars().count() > MAX_SOURCE_CHARS {
+                return Err(AppError::bad_request(
+                    "invalid-source",
+                    format!("{field} must be 1 to {MAX_SOURCE_CHARS} characters"),
+                ));
+            }
+            crate::error::check_typed_text(field, v, trs_core::text::Lines::One)?;
+        }
+    }
+    if let Some(c) = &source.commit
+        && !(c.len() >= 7 && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(AppError::bad_request(
+            "invalid-source",
+            format!("--commit {c:?} is not a commit id (7 to 64 hexadecimal digits)"),
+        ));
+    }
+    if let Some(u) = &source.url {
+        let parsed = url::Url::parse(u)
+            .map_err(|e| AppError::bad_request("invalid-source", format!("--source-url {u:?} is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(AppError::bad_request("invalid-source", format!("--source-url {u:?} is not http(s)")));
+        }
+    }
+    Ok(Some(source))
+}
+
+/// [`open`], recording where the candidate was built from (shown in the `[VOTE]` mail).
+pub async fn open_with_source(
+    app: &App,
+    caller: &Caller,
+    id: &ReleaseId,
+    duration_hours: Option<u32>,
+    source: Option<SourceRef>,
+) -> AppResult<VoteView> {
+    let source = check_source(source)?;
     let project = projects::get_project(app, &id.project).await?;
     authorize(&caller.person, Some(&project), Action::ManageRelease)?;
     let policy = project.policy_for(id.product.as_ref());
@@ -217,6 +268,7 @@ pub async fn open(app: &App, caller: &Caller, id: &ReleaseId, duration_hours: Op
             state: VoteState::Open,
             closed_at: None,
             resolution: None,
+            source: source.clone(),
         };
         let stage = release.stage.open_vote().map_err(|e| AppError::conflict("wrong-stage", e.to_string()))?;
         let next =
@@ -243,8 +295,13 @@ pub async fn open(app: &App, caller: &Caller, id: &ReleaseId, duration_hours: Op
         .release(id)
         .revision(latest.key)
         .stage(Some(release.stage), stage);
-        match stream::commit_with_event(app, &StreamId::Project(id.project.clone()), draft, ops).await? {
-            Committed::Done(_) => return view_of(app, next, vec![]),
+        let queue_mail = |event: &trs_core::Event| mail::queue_ops(app, event, id, vote.number, MailKind::Vote, None);
+        match stream::commit_with_event_and(app, &StreamId::Project(id.project.clone()), draft, ops, queue_mail).await?
+        {
+            Committed::Done(event) => {
+                mail::announce(app, &event).await;
+                return view_of(app, next, vec![]);
+            }
             Committed::Conflict { .. } => continue,
         }
     }
@@ -460,8 +517,15 @@ async fn resolve_and_record(
         if stage != release.stage {
             draft = draft.stage(Some(release.stage), stage);
         }
-        match stream::commit_with_event(app, &StreamId::Project(id.project.clone()), draft, ops).await? {
-            Committed::Done(_) => return Ok(Some(view_of(app, next, ballots)?)),
+        let answers = mail::vote_message_id(app, id, vote.number).await?;
+        let queue_mail =
+            |event: &trs_core::Event| mail::queue_ops(app, event, id, vote.number, MailKind::Result, answers.clone());
+        match stream::commit_with_event_and(app, &StreamId::Project(id.project.clone()), draft, ops, queue_mail).await?
+        {
+            Committed::Done(event) => {
+                mail::announce(app, &event).await;
+                return Ok(Some(view_of(app, next, ballots)?));
+            }
             // A cast (or another close) got in first: resolve again with what is there now.
             Committed::Conflict { .. } => continue,
         }
@@ -510,8 +574,14 @@ pub async fn cancel(app: &App, caller: &Caller, id: &ReleaseId) -> AppResult<Vot
             .release(id)
             .revision(vote.revision.key)
             .stage(Some(release.stage), stage);
-        match stream::commit_with_event(app, &StreamId::Project(id.project.clone()), draft, ops).await? {
-            Committed::Done(_) => {
+        let answers = mail::vote_message_id(app, id, vote.number).await?;
+        let queue_mail = |event: &trs_core::Event| {
+            mail::queue_ops(app, event, id, vote.number, MailKind::Cancelled, answers.clone())
+        };
+        match stream::commit_with_event_and(app, &StreamId::Project(id.project.clone()), draft, ops, queue_mail).await?
+        {
+            Committed::Done(event) => {
+                mail::announce(app, &event).await;
                 let ballots = ballots(app, id, vote.number).await?;
                 return view_of(app, next, ballots);
             }

@@ -443,7 +443,15 @@ async fn votes_that_did_not_opt_in_are_left_to_people() {
 #[tokio::test]
 async fn the_emails_name_the_revision_files_checksums_and_result() {
     let f = lenient().await;
-    let view = vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let source = trs_core::SourceRef {
+        tag: Some("v2.0.0-rc1".into()),
+        commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        url: Some("https://git.example.org/vot/tree/v2.0.0-rc1".into()),
+    };
+    let bad = trs_core::SourceRef { commit: Some("HEAD~1".into()), ..source.clone() };
+    let (status, c, message) = code(vote::open_with_source(f.app(), &f.rita(), &rel(), None, Some(bad)).await);
+    assert_eq!((status, c), (400, "invalid-source"), "{message}");
+    let view = vote::open_with_source(f.app(), &f.rita(), &rel(), None, Some(source)).await.unwrap();
     let mut app = f.app().clone();
     app.public_url = Some("https://trs.example.org/".into());
     let email = vote::email::announcement(&app, &rel()).await.unwrap();
@@ -451,8 +459,21 @@ async fn the_emails_name_the_revision_files_checksums_and_result() {
     let status = trs_app::status::release_status(f.app(), &rel()).await.unwrap();
     let file = &status.files[0];
     assert!(email.body.contains(&view.vote.revision.key.to_string()), "{}", email.body);
-    assert!(email.body.contains(&file.sha512.to_hex()), "{}", email.body);
-    assert!(email.body.contains(&format!("vot-2.0.0.tar.gz  ({} bytes)", file.size)), "{}", email.body);
+    let sha512 = file.sha512.to_hex();
+    assert!(email.body.contains(&format!("    {}\n    {}\n", &sha512[..64], &sha512[64..])), "{}", email.body);
+    assert!(email.body.contains(&format!("vot-2.0.0.tar.gz ({} bytes)", file.size)), "{}", email.body);
+    assert!(
+        email.body.contains("\n    https://trs.example.org/candidate/vot/2.0.0/vot-2.0.0.tar.gz\n"),
+        "{}",
+        email.body
+    );
+    assert!(
+        email.body.contains("  tag v2.0.0-rc1\n  commit 0123456789abcdef0123456789abcdef01234567\n"),
+        "{}",
+        email.body
+    );
+    assert!(email.body.contains("\n  https://git.example.org/vot/tree/v2.0.0-rc1\n"), "{}", email.body);
+    assert!(email.body.lines().all(|l| l.chars().count() <= 72), "wrapped at 72 columns: {}", email.body);
     assert!(email.body.contains("https://trs.example.org/api/v1/projects/vot/KEYS"), "{}", email.body);
     assert!(email.body.contains(&trs_app::time_text::rfc3339(view.vote.closes_not_before)), "{}", email.body);
     assert!(email.body.contains("trs vote cast vot 2.0.0 +1|0|-1"), "{}", email.body);
@@ -593,4 +614,133 @@ async fn a_membership_change_applies_to_later_votes_only() {
     // Mona's binding +1, cast while she was a member, and Carl's count: the vote passes.
     let closed = vote::close(f.app(), &f.rita(), &rel()).await.unwrap();
     assert_eq!((closed.tally.binding_plus, closed.vote.state), (2, VoteState::Passed), "{:?}", closed.resolution);
+}
+
+/// Keeps what it is asked to send (the e2e test sends to a real SMTP server).
+#[derive(Default)]
+struct RecordingMailer(std::sync::Mutex<Vec<Vec<u8>>>);
+
+#[async_trait::async_trait]
+impl trs_app::mail::Mailer for RecordingMailer {
+    async fn send(&self, message: lettre::Message) -> Result<(), String> {
+        self.0.lock().unwrap().push(message.formatted());
+        Ok(())
+    }
+}
+
+impl RecordingMailer {
+    fn sent(&self) -> Vec<String> {
+        self.0.lock().unwrap().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect()
+    }
+}
+
+fn vot() -> trs_core::ProjectName {
+    "vot".parse().unwrap()
+}
+
+async fn set_mail(f: &Fixture, caller: &Caller) -> Result<trs_app::mail::MailView, AppError> {
+    let change = trs_core::MailSettings {
+        vote_to: vec!["dev@vot.example".into()],
+        from: Some("Zoë Releases <releases@vot.example>".into()),
+        reply_to: Some("dev@vot.example".into()),
+        ..Default::default()
+    };
+    trs_app::mail::set_settings(f.app(), caller, &vot(), None, change).await
+}
+
+/// Runs every queued task (the worker's sweep).
+async fn sweep(f: &Fixture) {
+    trs_app::tasks::sweep(f.app()).await.unwrap();
+}
+
+#[tokio::test]
+async fn mail_settings_are_checked_and_changed_by_those_who_manage_the_project() {
+    let f = lenient().await;
+    let bad = trs_core::MailSettings { vote_to: vec!["dev at vot".into()], ..Default::default() };
+    let (status, c, message) = code(trs_app::mail::set_settings(f.app(), &f.rita(), &vot(), None, bad).await);
+    assert_eq!((status, c), (400, "invalid-mail-address"), "{message}");
+    assert!(message.contains("--vote-to") && message.contains("dev at vot"), "{message}");
+    let carl = f.w.committer.caller();
+    assert_eq!(code(set_mail(&f, &carl).await).1, "forbidden-role");
+    assert!(projects::get_project(f.app(), &vot()).await.unwrap().mail.is_empty(), "nothing changed");
+
+    let view = set_mail(&f, &f.rita()).await.unwrap();
+    assert_eq!(view.mail.vote_to, ["dev@vot.example"]);
+    assert_eq!(view.mail.from.as_deref(), Some("Zoë Releases <releases@vot.example>"));
+    let events = f.events().await;
+    assert!(
+        matches!(&events.last().unwrap().change, Change::MailSettingsChanged { product: None, mail } if mail == &view.mail),
+        "{:?}",
+        events.last()
+    );
+    // Only the fields given change.
+    let change = trs_core::MailSettings { from: Some("rel@vot.example".into()), ..Default::default() };
+    let view = trs_app::mail::set_settings(f.app(), &f.ada(), &vot(), None, change).await.unwrap();
+    assert_eq!((view.mail.vote_to.len(), view.mail.from.as_deref()), (1, Some("rel@vot.example")));
+}
+
+#[tokio::test]
+async fn without_smtp_or_a_list_a_vote_mail_is_recorded_as_not_sent() {
+    let f = lenient().await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    sweep(&f).await;
+    vote::cancel(f.app(), &f.rita(), &rel()).await.unwrap();
+    set_mail(&f, &f.rita()).await.unwrap();
+    sweep(&f).await;
+    let log = trs_app::mail::log(f.app(), &vot()).await.unwrap();
+    let seen: Vec<_> = log.iter().map(|m| (m.kind, m.state, m.reason.clone().unwrap_or_default())).collect();
+    use trs_app::mail::{MailKind, MailState};
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!((seen[0].0, seen[0].1), (MailKind::Cancelled, MailState::NotSent));
+    assert!(seen[0].2.contains("no SMTP server configured"), "{seen:?}");
+    assert_eq!((seen[1].0, seen[1].1), (MailKind::Vote, MailState::NotSent));
+    assert!(seen[1].2.contains("--vote-to"), "{seen:?}");
+    // The cancellation answers the call it cancels.
+    assert_eq!(log[0].in_reply_to.as_deref(), Some(log[1].message_id.as_str()));
+}
+
+#[tokio::test]
+async fn a_retried_mail_task_sends_nothing_twice_and_the_result_answers_the_vote() {
+    let mut f = lenient().await;
+    let mailer = Arc::new(RecordingMailer::default());
+    f.w.app.mailer = Some(mailer.clone());
+    set_mail(&f, &f.rita()).await.unwrap();
+    f.set_policy(PolicyOverride { min_vote_hours: Some(0), min_binding: Some(1), ..Default::default() }).await;
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    sweep(&f).await;
+    assert_eq!(mailer.sent().len(), 1);
+    let log = trs_app::mail::log(f.app(), &vot()).await.unwrap();
+    let vote_mail = log[0].clone();
+    assert_eq!(vote_mail.state, trs_app::mail::MailState::Sent);
+    assert_eq!(vote_mail.message_id, format!("<{}.vot@localhost>", vote_mail.event_seq));
+    assert!(mailer.sent()[0].contains(&format!("Message-ID: {}", vote_mail.message_id)), "{}", mailer.sent()[0]);
+
+    // The queue delivers the task again (a worker crashed after sending, say): nothing is sent.
+    let (mut task, item) = sent_mail_task(&f, vote_mail.event_seq).await;
+    task.state = trs_app::tasks::TaskState::Queued;
+    f.app().items.put(item.updated(serde_json::json!(task)), Condition::VersionIs(item.version)).await.unwrap();
+    trs_app::tasks::run(f.app(), &task.id).await.unwrap();
+    assert_eq!(mailer.sent().len(), 1, "sent once");
+
+    vote::cast(f.app(), &f.ada(), &rel(), VoteValue::Plus, None).await.unwrap();
+    vote::close(f.app(), &f.rita(), &rel()).await.unwrap();
+    sweep(&f).await;
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 2);
+    assert!(sent[1].contains("Subject: [RESULT] [VOTE] Release vot 2.0.0"), "{}", sent[1]);
+    assert!(sent[1].contains(&format!("In-Reply-To: {}", vote_mail.message_id)), "{}", sent[1]);
+    assert!(sent[1].contains(&format!("References: {}", vote_mail.message_id)), "{}", sent[1]);
+}
+
+/// The `send-mail` task of the mail event `seq` queued, and its item.
+async fn sent_mail_task(f: &Fixture, seq: u64) -> (trs_app::tasks::Task, Item) {
+    let events = f.events().await;
+    let event = events.iter().find(|e| e.seq == seq).unwrap();
+    // The task's id is derived from the event (mail::announce finds it the same way).
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hex::decode(&event.hash).unwrap()[..16]);
+    let id = trs_core::OpaqueId::from_random(bytes);
+    let (task, item) = trs_app::tasks::get_task(f.app(), &id).await.unwrap();
+    assert!(matches!(task.kind, trs_app::tasks::TaskKind::SendMail { event_seq, .. } if event_seq == seq));
+    (task, item)
 }

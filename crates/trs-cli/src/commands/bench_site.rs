@@ -205,6 +205,7 @@ async fn generate_project(
             state: if open { VoteState::Open } else { VoteState::Passed },
             closed_at: (!open).then_some(at + 2),
             resolution: None,
+            source: None,
         };
         let release = Release {
             stage,

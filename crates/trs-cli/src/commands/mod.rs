@@ -7,6 +7,7 @@ pub mod bench_site;
 pub mod distribute;
 pub mod keys;
 pub mod lifecycle;
+pub mod mail;
 pub mod ndjson_sink;
 pub mod person;
 pub mod project;

@@ -36,10 +36,12 @@ pub fn build(
     public_url: &str,
     lifecycle_every: Duration,
     site: Arc<trs_site::Site>,
+    mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
 ) -> CliResult<(Router, Worker)> {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut app = App::new(stores.items, stores.blobs);
     app.public_url = Some(public_url.to_string());
+    app.mailer = mailer;
     app.notifier = Arc::new(ChannelNotifier(tx));
     // Package registries and their credentials from the environment (docs/distribute.md).
     app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
@@ -125,6 +127,7 @@ pub async fn run(
     public_url: Option<String>,
     lifecycle_every: Duration,
     templates: Option<&std::path::Path>,
+    mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
 ) -> CliResult<()> {
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
@@ -134,7 +137,7 @@ pub async fn run(
     let description = stores.description.clone();
     let renderer = super::site_host::renderer(templates, Some(&public_url))?;
     let site = super::site_host::open(&super::site_host::site_folder(data), renderer)?;
-    let (router, worker) = build(stores, data, &public_url, lifecycle_every, site)?;
+    let (router, worker) = build(stores, data, &public_url, lifecycle_every, site, mailer)?;
     tokio::spawn(worker.run());
     say_err!("trs serving on {public_url} (listening on {bound}), {description}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.map_err(failed)?;

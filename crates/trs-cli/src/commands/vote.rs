@@ -7,7 +7,7 @@ use crate::output;
 use serde_json::{Value, json};
 
 /// Names are checked before they go into a URL, so a typo is a usage error, not a 404.
-fn check_release(project: &str, version: &str, product: Option<&str>) -> CliResult<()> {
+pub(crate) fn check_release(project: &str, version: &str, product: Option<&str>) -> CliResult<()> {
     let usage = |e: trs_core::IdError| CliError::Usage(e.to_string());
     project.parse::<trs_core::ProjectName>().map_err(usage)?;
     version.parse::<trs_core::Version>().map_err(usage)?;
@@ -21,7 +21,7 @@ fn vote_path(project: &str, version: &str) -> String {
     format!("/api/v1/projects/{project}/releases/{version}/vote")
 }
 
-fn product_query(product: Option<&str>, more: &[&str]) -> String {
+pub(crate) fn product_query(product: Option<&str>, more: &[&str]) -> String {
     let mut parts: Vec<String> = product.map(|p| format!("product={p}")).into_iter().collect();
     parts.extend(more.iter().map(|s| s.to_string()));
     if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
@@ -29,9 +29,10 @@ fn product_query(product: Option<&str>, more: &[&str]) -> String {
 
 pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliResult<()> {
     match command {
-        VoteCommand::Start { project, version, product, duration } => {
+        VoteCommand::Start { project, version, product, duration, tag, commit, source_url } => {
             check_release(project, version, product.as_deref())?;
-            let body = json!({"product": product, "duration_hours": duration});
+            let source = trs_core::SourceRef { tag: tag.clone(), commit: commit.clone(), url: source_url.clone() };
+            let body = json!({"product": product, "duration_hours": duration, "source": source});
             let view: Value = client.post(&vote_path(project, version), &body).await?;
             if as_json {
                 output::json(&view);
@@ -132,7 +133,12 @@ fn print_started(view: &Value) {
     );
     let id = &view["release"];
     let product = id["product"].as_str().map(|p| format!(" --product {p}")).unwrap_or_default();
-    say!("announce it with: trs vote email {} {}{product}", s(&id["project"]), s(&id["version"]));
+    say!(
+        "the [VOTE] mail goes to the project's vote lists (see: trs mail log {}); its text: trs mail preview {} {} vote{product}",
+        s(&id["project"]),
+        s(&id["project"]),
+        s(&id["version"])
+    );
 }
 
 fn print_cast(receipt: &Value) {

@@ -1,0 +1,117 @@
+//! `trs project mail`: where a project's mails go. `trs mail log|preview`: what was sent (or
+//! not, and why) and what a mail says. `trs serve --smtp`: the server mails go through.
+
+use super::vote::{check_release, product_query};
+use crate::cli::MailCommand;
+use crate::client::Client;
+use crate::error::{CliError, CliResult, failed};
+use crate::output;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use trs_app::mail::MailKind;
+
+/// The SMTP transport of `trs serve --smtp URL` (password from `TRS_SMTP_PASSWORD`). Errors
+/// name the URL without any secret: the password never appears in it.
+pub fn mailer(url: Option<&str>) -> CliResult<Option<Arc<dyn trs_app::mail::Mailer>>> {
+    let Some(url) = url else { return Ok(None) };
+    let password = std::env::var("TRS_SMTP_PASSWORD").ok().filter(|p| !p.is_empty());
+    let mailer = trs_app::mail::SmtpMailer::new(url, password)
+        .map_err(|e| CliError::Usage(format!("--smtp / TRS_SMTP_URL {url:?}: {e}")))?;
+    Ok(Some(Arc::new(mailer)))
+}
+
+fn list(v: &Value) -> String {
+    let items: Vec<&str> = v.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    if items.is_empty() { "(none)".into() } else { items.join(", ") }
+}
+
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or("(none)")
+}
+
+/// `trs project mail`: with no field flags, shows the settings in force; otherwise a signed
+/// call changes exactly the fields given.
+pub async fn settings(
+    client: &Client,
+    project: &str,
+    product: Option<&str>,
+    change: trs_core::MailSettings,
+    as_json: bool,
+) -> CliResult<()> {
+    let path = format!("/api/v1/projects/{project}/mail");
+    let changing = !change.is_empty();
+    let view: Value = if changing {
+        let mut body = serde_json::to_value(&change).map_err(failed)?;
+        body["product"] = json!(product);
+        client.post(&path, &body).await?
+    } else {
+        client.get(&format!("{path}{}", product_query(product, &[]))).await?
+    };
+    if as_json {
+        output::json(&view);
+        return Ok(());
+    }
+    let line = match product {
+        Some(p) => format!("{project} product {p}"),
+        None => project.to_string(),
+    };
+    say!("{} mail settings of {line}:", if changing { "new" } else { "the" });
+    let m = &view["mail"];
+    say!("  vote-to      {}", list(&m["vote_to"]));
+    say!("  announce-to  {}", list(&m["announce_to"]));
+    say!("  from         {}", text(&m["from"]));
+    say!("  reply-to     {}", text(&m["reply_to"]));
+    Ok(())
+}
+
+pub async fn run(client: &Client, command: &MailCommand, as_json: bool) -> CliResult<()> {
+    match command {
+        MailCommand::Log { project } => {
+            project.parse::<trs_core::ProjectName>().map_err(|e| CliError::Usage(e.to_string()))?;
+            let log: Value = client.get(&format!("/api/v1/projects/{project}/mail/log")).await?;
+            if as_json {
+                output::json(&log);
+                return Ok(());
+            }
+            let mails = log["mails"].as_array().cloned().unwrap_or_default();
+            if mails.is_empty() {
+                say!("no mail for {project} yet");
+            }
+            for m in &mails {
+                let release = &m["release"];
+                let name = match release["product"].as_str() {
+                    Some(p) => format!("{} {p} {}", text(&release["project"]), text(&release["version"])),
+                    None => format!("{} {}", text(&release["project"]), text(&release["version"])),
+                };
+                say!(
+                    "event {:>4}  {:<9}  {name} vote {}  {}",
+                    m["event_seq"],
+                    text(&m["kind"]),
+                    m["vote"],
+                    text(&m["message_id"])
+                );
+                match m["state"].as_str() {
+                    Some("sent") => say!("            sent to {}", list(&m["to"])),
+                    Some("not-sent") => say!("            not sent: {}", text(&m["reason"])),
+                    _ => say!("            queued"),
+                }
+            }
+        }
+        MailCommand::Preview { project, version, kind, product } => {
+            check_release(project, version, product.as_deref())?;
+            let kind: MailKind = kind.parse().map_err(|e: trs_app::AppError| CliError::Usage(e.to_string()))?;
+            let path = format!(
+                "/api/v1/projects/{project}/releases/{version}/vote/mail/{}{}",
+                kind.as_str(),
+                product_query(product.as_deref(), &[])
+            );
+            let email: Value = client.get(&path).await?;
+            if as_json {
+                output::json(&email);
+            } else {
+                say!("Subject: {}\n\n{}", text(&email["subject"]), text(&email["body"]).trim_end());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! Vote mails through a real SMTP server: `trs serve --smtp` (TRS_SMTP_URL) sends `[VOTE]` when
+//! a vote opens and `[RESULT]` when it closes to the lists `trs project mail` set; aiosmtpd on
+//! loopback receives them and Python's `email` package reads them back, header by header.
+
+use trs_tests::smtp_server::{SmtpServer, parse_mail};
+use trs_tests::*;
+
+fn header(mail: &serde_json::Value, name: &str) -> String {
+    let values = mail["headers"][name].as_array().unwrap_or_else(|| panic!("no {name} header: {mail:#}"));
+    assert_eq!(values.len(), 1, "one {name} header: {mail:#}");
+    values[0].as_str().unwrap().to_string()
+}
+
+#[test]
+fn vote_and_result_mails_reach_the_list_threaded_and_once() {
+    let smtp = SmtpServer::start();
+    let team = Team::with_server_env("ed25519", &[("TRS_SMTP_URL", smtp.url())]);
+
+    // Settings: checked addresses (a stable code, nothing changed), then set by the RM.
+    let out = team.as_rm(&["project", "mail", "foo", "--vote-to", "dev@foo.example,not an address"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("invalid-mail-address"), "{}", stderr(&out));
+    let shown = String::from_utf8_lossy(&ok(&team.anonymous(&["project", "mail", "foo"])).stdout).into_owned();
+    assert!(shown.contains("vote-to      (none)"), "{shown}");
+    let out = ok(&team.as_rm(&[
+        "project",
+        "mail",
+        "foo",
+        "--vote-to",
+        "dev@foo.example,private@foo.example",
+        "--from",
+        "Zoë Ärger <releases@foo.example>",
+        "--reply-to",
+        "dev@foo.example",
+        "--json",
+    ]))
+    .clone();
+    assert_eq!(stdout_json(&out)["mail"]["vote_to"], serde_json::json!(["dev@foo.example", "private@foo.example"]));
+    let out = ok(&team.anonymous(&["events", "--project", "foo", "--json"])).clone();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("mail-settings-changed"));
+
+    ok(&team.as_rm(&["project", "policy", "foo", "--min-vote-hours", "0", "--min-binding", "1", "--strict", "false"]));
+    let tarball = source_tarball(team.work.path(), "foo-1.0.0-src.tar.gz", "foo-1.0.0");
+    ok(&team.as_rm(&args_with(&["upload", "foo", "1.0.0"], &team.signed_set(&tarball))));
+    let opened = stdout_json(ok(&team.as_rm(&["vote", "start", "foo", "1.0.0", "--json"])));
+    let revision_key = opened["vote"]["revision"]["key"].as_str().unwrap().to_string();
+
+    let received = smtp.wait_for(1);
+    let vote = parse_mail(&received[0]);
+    assert_eq!(vote["from_display_name"], "Zoë Ärger");
+    assert_eq!(vote["from_address"], "releases@foo.example");
+    // The display name is encoded on the wire (RFC 2047), not sent as raw UTF-8.
+    let raw_from = vote["raw_headers"]["from"][0].as_str().unwrap();
+    assert!(raw_from.is_ascii() && raw_from.to_ascii_lowercase().contains("=?utf-8?"), "{raw_from}");
+    assert_eq!(vote["to_addresses"], serde_json::json!(["dev@foo.example", "private@foo.example"]));
+    assert_eq!(header(&vote, "reply-to"), "dev@foo.example");
+    assert_eq!(header(&vote, "subject"), "[VOTE] Release foo 1.0.0 (revision 1)");
+    let vote_id = header(&vote, "message-id");
+    let host = team.server.url.trim_start_matches("http://").split(':').next().unwrap().to_string();
+    assert!(vote_id.starts_with('<') && vote_id.ends_with(&format!(".foo@{host}>")), "{vote_id}");
+    assert!(vote["headers"]["in-reply-to"].is_null(), "a call for a vote starts a thread");
+    assert!(!header(&vote, "date").is_empty());
+    assert_eq!((vote["content_type"].as_str(), vote["charset"].as_str()), (Some("text/plain"), Some("utf-8")));
+    let body = vote["body"].as_str().unwrap();
+    assert!(body.contains(&revision_key) && body.contains("foo-1.0.0-src.tar.gz"), "{body}");
+    let envelope = SmtpServer::envelope(&received[0]);
+    assert_eq!(envelope["mail_from"], "releases@foo.example");
+
+    ok(&team.as_admin(&["vote", "cast", "foo", "1.0.0", "+1"]));
+    ok(&team.as_rm(&["vote", "close", "foo", "1.0.0"]));
+    let received = smtp.wait_for(2);
+    let result = parse_mail(&received[1]);
+    assert_eq!(header(&result, "subject"), "[RESULT] [VOTE] Release foo 1.0.0 (revision 1)");
+    assert_eq!(header(&result, "in-reply-to"), vote_id);
+    assert_eq!(header(&result, "references"), vote_id);
+    assert_ne!(header(&result, "message-id"), vote_id);
+    assert!(result["body"].as_str().unwrap().contains("has passed"), "{result:#}");
+
+    // The log says what went where, under which id.
+    let log = stdout_json(ok(&team.anonymous(&["mail", "log", "foo", "--json"])));
+    let mails = log["mails"].as_array().unwrap();
+    assert_eq!(mails.len(), 2, "{log:#}");
+    assert_eq!((mails[0]["kind"].as_str(), mails[0]["state"].as_str()), (Some("result"), Some("sent")));
+    assert_eq!((mails[1]["kind"].as_str(), mails[1]["message_id"].as_str()), (Some("vote"), Some(vote_id.as_str())));
+    let shown = String::from_utf8_lossy(&ok(&team.anonymous(&["mail", "log", "foo"])).stdout).into_owned();
+    assert!(shown.contains("sent to dev@foo.example, private@foo.example"), "{shown}");
+
+    // The preview is what was sent.
+    let preview = String::from_utf8_lossy(&ok(&team.anonymous(&["mail", "preview", "foo", "1.0.0", "result"])).stdout)
+        .into_owned();
+    assert!(preview.starts_with("Subject: [RESULT] [VOTE] Release foo 1.0.0"), "{preview}");
+    let out = team.anonymous(&["mail", "preview", "foo", "1.0.0", "cancelled"]);
+    assert!(stderr(&out).contains("vote-not-cancelled"), "{}", stderr(&out));
+}
