@@ -97,7 +97,10 @@ fn three_committee_members_vote_a_signed_release_through() {
         email.contains(&format!("\n    {}/candidate/bar/1.0.0/apache-bar-1.0.0-src.tar.gz\n", team.server.url)),
         "{email}"
     );
-    assert!(email.lines().all(|l| l.chars().count() <= 72), "{email}");
+    // Every line but a URL (alone on its line, never broken) keeps to 72 columns.
+    let long: Vec<&str> =
+        email.lines().filter(|l| l.chars().count() > 72 && !l.trim_start().starts_with("http")).collect();
+    assert!(long.is_empty(), "{long:?}");
     assert!(email.contains(&format!("{}/api/v1/projects/bar/KEYS", team.server.url)), "{email}");
     let keys = get(&team.server.url, "/api/v1/projects/bar/KEYS");
     assert_eq!(keys.status, 200, "the KEYS URL in the email answers");
