@@ -98,6 +98,7 @@ fn sample(path: &str) -> String {
             "{state}" => "lts",
             "{product}" => "core",
             "{uid}" => "ada",
+            "{kind}" => "vote",
             "{fingerprint}" => "0123456789ABCDEF0123456789ABCDEF01234567",
             "{*file}" => "foo-1.0.0.tar.gz",
             "{*path}" => "foo/1.0.0/foo-1.0.0.tar.gz",
