@@ -18,6 +18,9 @@ pub enum AppError {
     /// 404
     #[error("{0}")]
     NotFound(String),
+    /// 410: a public path of a revoked release; the message carries the reason.
+    #[error("{0}")]
+    Gone(String),
     /// 409: the request conflicts with the current state (stale base, stage, duplicate).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -44,6 +47,7 @@ impl AppError {
             AppError::Unauthenticated { .. } => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
+            AppError::Gone(_) => 410,
             AppError::Conflict { .. } => 409,
             AppError::TooLarge(_) => 413,
             AppError::Internal(_) => 500,
@@ -57,6 +61,7 @@ impl AppError {
             | AppError::Conflict { code, .. } => code,
             AppError::Forbidden(_) => "forbidden-role",
             AppError::NotFound(_) => "not-found",
+            AppError::Gone(_) => "release-revoked",
             AppError::TooLarge(_) => "too-large",
             AppError::Internal(_) => "internal",
         }

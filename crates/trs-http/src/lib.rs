@@ -2,6 +2,8 @@
 //! become responses (`{"error": {"code", "message"}}` with the status the error carries), and
 //! the body limit for API calls (file bytes never come through the API).
 
+pub mod files;
+
 use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode};

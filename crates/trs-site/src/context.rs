@@ -4,7 +4,7 @@
 //! `config.toml`, raw HTML escaped) is passed as HTML.
 
 use crate::config::SiteConfig;
-use crate::load::{Foundation, ProjectData, ReleaseDetails};
+use crate::load::{self, Foundation, ProjectData, ReleaseDetails};
 use crate::paths;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -438,6 +438,8 @@ pub struct ReleasePage {
     pub states: Vec<String>,
     pub revoked_reason: Option<String>,
     pub files_caption: String,
+    /// The key of the revision listed.
+    pub revision_key: Option<String>,
     pub files: Vec<FileRow>,
     pub verify: Option<VerifyBlock>,
     pub vote: Option<VoteBlock>,
@@ -446,6 +448,25 @@ pub struct ReleasePage {
     pub promoted_at: String,
     pub end_of_life: String,
     pub support_until: String,
+    /// For a release no longer supported (end of life, archived, revoked): the line's newest
+    /// supported release (its `latest`), if there is one.
+    pub newest_supported: Option<Link>,
+    /// Whether the release is no longer supported (then `newest_supported` is shown).
+    pub unsupported: bool,
+    /// The verification report of the listed revision, one row per check of each file.
+    pub checks: Vec<CheckRow>,
+    /// "N passed, N warnings, N failed".
+    pub checks_summary: String,
+    pub checks_failed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckRow {
+    pub path: String,
+    pub check: String,
+    /// `pass`, `warn` or `fail`.
+    pub result: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -635,6 +656,37 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
     });
     let mut crumbs = b.project_crumbs(&data.project);
     crumbs.push(Link { label: release_title(id), url: b.url(&paths::release_page(id)) });
+    // A release's own date wins over its line's (`1.x`), field by field, as in the JSON views.
+    let line = trs_core::views::governing_line(&data.project.lines, id);
+    let dated = |own: Option<i64>, of_line: Option<i64>| match (own, of_line, line) {
+        (Some(at), _, _) => date(at),
+        (None, Some(at), Some((key, _))) => format!("{} (line {key})", date(at)),
+        _ => "not set".to_string(),
+    };
+    let end_of_life = dated(release.end_of_life, line.and_then(|(_, d)| d.end_of_life));
+    let support_until = dated(release.support_until, line.and_then(|(_, d)| d.support_until));
+    let unsupported = matches!(release.stage, Stage::EndOfLife | Stage::Archived | Stage::Revoked);
+    let newest_supported = latest_by_line(&data.project, &data.releases)
+        .remove(&id.product)
+        .filter(|latest| unsupported && latest != id)
+        .map(|latest| Link { label: release_title(&latest), url: b.url(&paths::release_page(&latest)) });
+    let mut checks = Vec::new();
+    let (mut passed, mut warned, mut failed) = (0, 0, 0);
+    for f in &details.checks {
+        for c in &f.checks {
+            match c.result {
+                trs_core::Outcome::Pass => passed += 1,
+                trs_core::Outcome::Warn => warned += 1,
+                trs_core::Outcome::Fail => failed += 1,
+            }
+            checks.push(CheckRow {
+                path: f.path.to_string(),
+                check: c.check.as_str().to_string(),
+                result: c.result.to_string(),
+                reason: c.reason.clone(),
+            });
+        }
+    }
     ReleasePage {
         site: b.info.clone(),
         crumbs,
@@ -647,14 +699,165 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
         states: release.states.iter().cloned().collect(),
         revoked_reason: release.revoked_reason.clone(),
         files_caption,
+        revision_key: details.revision.as_ref().map(|r| r.key.to_string()),
         files,
         verify,
         vote,
         distributions: details.distributions.iter().map(distribution_row).collect(),
         created_at: rfc3339(release.created_at),
         promoted_at: shown(release.promoted_at.map(rfc3339), "not yet"),
-        end_of_life: shown(release.end_of_life.map(date), "not set"),
-        support_until: shown(release.support_until.map(date), "not set"),
+        end_of_life,
+        support_until,
+        newest_supported,
+        unsupported,
+        checks_summary: format!("{passed} passed, {warned} warnings, {failed} failed"),
+        checks_failed: failed > 0,
+        checks,
+    }
+}
+
+/// `files.json` of a release: its files as a script or mirror needs them.
+#[derive(Debug, Clone, Serialize)]
+pub struct FilesJson {
+    pub schema_version: u32,
+    pub release: String,
+    pub project: String,
+    pub product: Option<String>,
+    pub version: String,
+    pub stage: String,
+    /// The revision listed: the voted one once there is one.
+    pub revision: Option<u32>,
+    pub revision_key: Option<String>,
+    pub release_page: String,
+    pub files: Vec<FileJson>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileJson {
+    pub path: String,
+    pub size: u64,
+    pub sha512: String,
+    /// Where it is downloaded (`download_url` + path when configured, else the path on the
+    /// site's host); `null` once revoked.
+    pub url: Option<String>,
+    pub signature_url: Option<String>,
+    /// Fingerprints of the keys whose signatures on this file verified.
+    pub signers: Vec<String>,
+}
+
+/// The download URL of a public path: absolute when `download_url` is configured.
+fn download(b: &Builder, path: Option<&String>) -> Option<String> {
+    path.map(|p| format!("{}{p}", b.config.extra.download_url.trim_end_matches('/')))
+}
+
+pub fn files_json(b: &Builder, release: &Release, page: &ReleasePage) -> FilesJson {
+    let id = &release.id;
+    let shown = load::shown_revision(release);
+    FilesJson {
+        schema_version: SCHEMA_VERSION,
+        release: id.to_string(),
+        project: id.project.to_string(),
+        product: id.product.as_ref().map(|p| p.to_string()),
+        version: id.version.to_string(),
+        stage: page.stage.clone(),
+        revision: shown,
+        revision_key: page.revision_key.clone(),
+        release_page: b.url(&paths::release_page(id)),
+        files: page
+            .files
+            .iter()
+            .map(|f| FileJson {
+                path: f.path.clone(),
+                size: f.size,
+                sha512: f.sha512.clone(),
+                url: download(b, f.url.as_ref()),
+                signature_url: download(b, f.signature_url.as_ref()),
+                signers: f.signers.iter().map(|s| s.fingerprint.clone()).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// `SHA512SUMS`: one `HEX  PATH` line per file of the release, the format `sha512sum -c`
+/// checks in the folder the files were downloaded to.
+pub fn sha512sums(page: &ReleasePage) -> String {
+    page.files.iter().map(|f| format!("{}  {}\n", f.sha512, f.path)).collect()
+}
+
+/// `latest.json`: each product line's latest current release (as `/current/…/latest/` serves
+/// it) with its files, so a script needs no version to download the newest release.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatestJson {
+    pub schema_version: u32,
+    pub last_modified: String,
+    pub project: String,
+    pub lines: Vec<LatestLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LatestLine {
+    /// `null` for the project's main line.
+    pub product: Option<String>,
+    pub version: String,
+    pub release_page: String,
+    pub files_json: String,
+    /// The files, each with its versioned URL and its `latest` URL.
+    pub files: Vec<LatestFile>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LatestFile {
+    pub path: String,
+    pub size: u64,
+    pub sha512: String,
+    pub url: String,
+    pub latest_url: String,
+}
+
+pub fn latest_json(b: &Builder, data: &ProjectData) -> LatestJson {
+    let lines = latest_by_line(&data.project, &data.releases)
+        .into_iter()
+        .map(|(product, id)| {
+            let latest_prefix = match &product {
+                Some(p) => format!("current/{}/{p}/latest/", id.project),
+                None => format!("current/{}/latest/", id.project),
+            };
+            let files = data
+                .details(&id)
+                .and_then(|d| d.revision.as_ref())
+                .map(|rev| {
+                    rev.manifest
+                        .entries()
+                        .iter()
+                        .map(|e| {
+                            let path = e.path.as_str();
+                            let url = url_path(&public_object("current", &id, path));
+                            let latest = url_path(&format!("{latest_prefix}{path}"));
+                            LatestFile {
+                                path: path.to_string(),
+                                size: e.size,
+                                sha512: e.sha512.to_hex(),
+                                url: download(b, Some(&url)).unwrap_or(url),
+                                latest_url: download(b, Some(&latest)).unwrap_or(latest),
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            LatestLine {
+                product: product.map(|p| p.to_string()),
+                version: id.version.to_string(),
+                release_page: b.url(&paths::release_page(&id)),
+                files_json: b.url(&paths::release_files_json(&id)),
+                files,
+            }
+        })
+        .collect();
+    LatestJson {
+        schema_version: SCHEMA_VERSION,
+        last_modified: rfc3339(data.last_modified()),
+        project: data.project.name.to_string(),
+        lines,
     }
 }
 

@@ -155,7 +155,12 @@ impl Site {
                     _ => {}
                 }
             }
-            for id in &wanted {
+            // latest.json lists the files of each line's latest release.
+            let mut to_load: Vec<ReleaseId> = wanted.clone();
+            if ts.iter().any(|t| matches!(t, Target::ProjectJson(_))) {
+                to_load.extend(crate::context::latest_by_line(&data.project, &data.releases).into_values());
+            }
+            for id in &to_load {
                 if let Some(release) = data.release(id).cloned()
                     && !data.details.contains_key(&id.to_string())
                 {
@@ -177,7 +182,7 @@ impl Site {
             }
             for id in &wanted {
                 if let Some(release) = data.release(id) {
-                    out.push(r.release(&data, release)?);
+                    out.extend(r.release(&data, release)?);
                 }
             }
         }
@@ -213,6 +218,7 @@ impl Site {
         let mut top = r.statics();
         top.extend(r.directory(&foundation)?);
         top.push(r.site_feed(&foundation)?);
+        top.push(r.not_found_page()?);
         produced.extend(top.iter().map(|o| o.path.clone()));
         store_changed(self.store.as_ref(), top, &mut written).await?;
 
@@ -267,7 +273,7 @@ fn render_project(r: &Renderer, data: &ProjectData, keys: String) -> Result<Vec<
     out.extend(r.project_json(data)?);
     out.extend(r.history(data, 1..=r.history_page_count(data))?);
     for release in &data.releases {
-        out.push(r.release(data, release)?);
+        out.extend(r.release(data, release)?);
     }
     Ok(out)
 }

@@ -206,6 +206,31 @@ async fn the_release_page_shows_what_a_downloader_needs() {
     assert!(candidate.contains("href=\"/candidate/demo/1.1.0/demo-1.1.0.tar.gz\""), "{candidate}");
 }
 
+#[tokio::test]
+async fn release_pages_show_line_dates_the_newest_supported_release_and_the_checks() {
+    let f = fixture().await;
+    // End of life on line 1.x, in the future: every 1.x page shows it, saying it is the line's.
+    let line = lifecycle::DatesTarget::Line { project: "demo".parse().unwrap(), product: None, line: "1.x".into() };
+    lifecycle::set_dates(&f.w.app, &f.w.rm.caller(), line, Some(NOW + 365 * 86400), None).await.unwrap();
+    f.site.full_build(&f.w.app).await.unwrap();
+    let current = page(&f.store, &paths::release_page(&rel("1.0.0"))).await;
+    assert!(current.contains("<dt>End of life</dt><dd>2031-01-01 (line 1.x)</dd>"), "{current}");
+    assert!(!current.contains("no longer supported"), "{current}");
+    // The checks, per file: the fixture's stand-in tarball fails the archive check, and the
+    // page says so (it was forced current without a vote).
+    assert!(current.contains("<p class=\"checks-summary failed\">2 passed, 0 warnings, 1 failed</p>"), "{current}");
+    assert!(current.contains("<td>signature</td><td><strong>pass</strong></td>"), "{current}");
+    assert!(current.contains("<td>archive</td><td><strong>fail</strong></td>"), "{current}");
+    // A revoked (unsupported) release points to its line's newest supported release.
+    let revoked = page(&f.store, &paths::release_page(&rel("0.9.0"))).await;
+    assert!(
+        revoked.contains(
+            "The newest supported release of this line is <a href=\"/projects/demo/releases/1.0.0/\">demo 1.0.0</a>."
+        ),
+        "{revoked}"
+    );
+}
+
 /// The newest event of the project's stream.
 async fn last_event(w: &World) -> trs_core::Event {
     stream::all_events(&w.app, &StreamId::Project("demo".parse().unwrap())).await.unwrap().pop().unwrap()

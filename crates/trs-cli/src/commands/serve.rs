@@ -60,12 +60,20 @@ pub fn build(
         .merge(trs_function_vote::routes())
         .merge(trs_function_lifecycle::routes())
         .merge(trs_function_stream::routes())
-        .merge(super::public_download::routes())
+        .merge(super::public_download::routes(site.store().clone()))
         .with_state(app.clone())
         .merge(stores.routes)
-        .merge(super::site_host::routes(site.store().clone()));
+        .merge(super::site_host::routes(site.store().clone()))
+        // Every answer, API or file or page: browsers take the type served, never a guess.
+        .layer(axum::middleware::map_response(nosniff));
     tokio::spawn(super::site_host::run(app.clone(), site, site_events));
     Ok((router, Worker { app, purge: stores.purge, rx, lifecycle_every }))
+}
+
+async fn nosniff(mut response: axum::response::Response) -> axum::response::Response {
+    let (name, value) = trs_storage::headers::NOSNIFF;
+    response.headers_mut().insert(name, axum::http::HeaderValue::from_static(value));
+    response
 }
 
 /// The background half of the host: runs announced tasks, and on every tick sweeps queued

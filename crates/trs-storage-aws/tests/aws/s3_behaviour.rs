@@ -64,7 +64,7 @@ async fn objects_get_their_headers_from_one_place() {
     f.store.put_if_absent("files/sha512/ab/abcd", chunked(b"tarball bytes", 4)).await.unwrap();
     assert_eq!(
         f.headers("files/sha512/ab/abcd").await,
-        ("application/octet-stream".into(), trs_storage::blob::IMMUTABLE_PRIVATE.into())
+        ("application/octet-stream".into(), trs_storage::headers::IMMUTABLE_PRIVATE.into())
     );
     // Promotion's server-side copy sets the public file's own type and a year of caching.
     f.store.copy_if_absent("files/sha512/ab/abcd", "current/foo/1.0/foo-1.0.tar.gz").await.unwrap();
