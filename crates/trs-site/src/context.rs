@@ -1059,6 +1059,8 @@ pub fn json_lines(data: &ProjectData) -> Vec<Option<ProductName>> {
 #[derive(Debug, Clone, Serialize)]
 pub struct FeedPage {
     pub title: String,
+    /// The feed's author (RFC 4287 §4.1.1 requires one): the site's title.
+    pub author: String,
     pub id: String,
     pub updated: String,
     pub self_url: String,
@@ -1075,6 +1077,33 @@ pub struct FeedEntry {
     pub summary: String,
 }
 
+/// `url` made absolute with the site's origin (`download_url`) when `base_url` is a path, as
+/// Atom readers resolve `rel=self` and ids without a base. Stays as it is when no origin is
+/// configured.
+fn absolute(b: &Builder, url: String) -> String {
+    let origin = b.config.extra.download_url.trim_end_matches('/');
+    if url.starts_with("http://") || url.starts_with("https://") || origin.is_empty() {
+        url
+    } else {
+        format!("{origin}{url}")
+    }
+}
+
+/// An Atom id (an absolute IRI, RFC 4287 §4.2.6): the absolute URL when the site knows its
+/// origin, else a `urn:trs:` name (the same on every installation without an origin).
+fn atom_id(url: &str, fallback: impl FnOnce() -> String) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") { url.to_string() } else { fallback() }
+}
+
+/// When an entry last changed: its promotion, or its revocation (readers show an entry again
+/// when `updated` moves).
+fn entry_updated(r: &Release) -> i64 {
+    match r.stage {
+        Stage::Revoked => r.updated_at.max(r.promoted_at.unwrap_or(0)),
+        _ => r.promoted_at.unwrap_or(r.updated_at),
+    }
+}
+
 fn feed_entries<'r>(b: &Builder, releases: impl Iterator<Item = &'r Release>) -> Vec<FeedEntry> {
     let mut promoted: Vec<&Release> = releases.filter(|r| r.promoted_at.is_some()).collect();
     promoted.sort_by(|a, b| (b.promoted_at, &b.id).cmp(&(a.promoted_at, &a.id)));
@@ -1084,14 +1113,17 @@ fn feed_entries<'r>(b: &Builder, releases: impl Iterator<Item = &'r Release>) ->
         .map(|r| {
             let title = release_title(&r.id);
             let when = rfc3339(r.promoted_at.unwrap_or(0));
+            // The release page's absolute URL: permanent, and unique across installations
+            // (a `urn:trs:` id was the same for `foo/1.0.0` on every trs).
+            let url = absolute(b, b.url(&paths::release_page(&r.id)));
             FeedEntry {
                 title: match r.stage {
                     Stage::Revoked => format!("{title} (revoked)"),
                     _ => title.clone(),
                 },
-                id: format!("urn:trs:release:{}", r.id),
-                updated: when.clone(),
-                url: b.url(&paths::release_page(&r.id)),
+                id: atom_id(&url, || format!("urn:trs:release:{}", r.id)),
+                updated: rfc3339(entry_updated(r)),
+                url,
                 summary: match &r.revoked_reason {
                     Some(reason) => format!("{title} was released on {when}, then revoked: {reason}"),
                     None => format!("{title} released on {when}"),
@@ -1104,26 +1136,38 @@ fn feed_entries<'r>(b: &Builder, releases: impl Iterator<Item = &'r Release>) ->
 pub fn project_feed(b: &Builder, data: &ProjectData) -> FeedPage {
     let name = &data.project.name;
     let entries = feed_entries(b, data.releases.iter());
+    let self_url = absolute(b, b.url(&paths::project_feed(name)));
     FeedPage {
         title: format!("{name} releases"),
-        id: format!("urn:trs:feed:{name}"),
-        updated: entries.first().map(|e| e.updated.clone()).unwrap_or_else(|| rfc3339(data.project.created_at)),
-        self_url: b.url(&paths::project_feed(name)),
-        alternate_url: b.url(&paths::project_page(name)),
+        author: b.config.title.clone(),
+        id: atom_id(&self_url, || format!("urn:trs:feed:{name}")),
+        updated: feed_updated(&entries, data.project.created_at),
+        self_url,
+        alternate_url: absolute(b, b.url(&paths::project_page(name))),
         entries,
     }
 }
 
 pub fn site_feed(b: &Builder, foundation: &Foundation) -> FeedPage {
     let entries = feed_entries(b, foundation.projects.iter().flat_map(|(_, rs)| rs.iter()));
+    // Without releases, the feed is as old as the newest project (never 1970 while one exists).
+    let newest_project = foundation.projects.iter().map(|(p, _)| p.created_at).max().unwrap_or(0);
+    let self_url = absolute(b, b.url(paths::SITE_FEED));
     FeedPage {
         title: format!("{}: new releases", b.config.title),
-        id: "urn:trs:feed".into(),
-        updated: entries.first().map(|e| e.updated.clone()).unwrap_or_else(|| rfc3339(0)),
-        self_url: b.url(paths::SITE_FEED),
-        alternate_url: b.config.base_url.clone(),
+        author: b.config.title.clone(),
+        id: atom_id(&self_url, || "urn:trs:feed".into()),
+        updated: feed_updated(&entries, newest_project),
+        self_url,
+        alternate_url: absolute(b, b.config.base_url.clone()),
         entries,
     }
+}
+
+/// A feed's `updated`: its newest entry's (a revocation moves an older entry), else `otherwise`.
+fn feed_updated(entries: &[FeedEntry], otherwise: i64) -> String {
+    // RFC 3339 UTC texts of one format order as their times.
+    entries.iter().map(|e| e.updated.clone()).max().unwrap_or_else(|| rfc3339(otherwise))
 }
 
 #[cfg(test)]

@@ -231,6 +231,42 @@ async fn release_pages_show_line_dates_the_newest_supported_release_and_the_chec
     );
 }
 
+/// RFC 4287 as feed readers and validators hold a feed to it: an author, absolute ids and
+/// links (unique across installations: the site's own URLs), `updated` moved by a revocation,
+/// and a feed without releases dated by its newest project, not 1970.
+#[tokio::test]
+async fn atom_feeds_have_an_author_absolute_ids_and_revocations_move_updated() {
+    let f = fixture().await;
+    let mut source = trs_site::config::SiteSource::embedded();
+    source.config.extra.download_url = "https://downloads.example.org".into();
+    let renderer = Renderer::new(source).unwrap();
+    let demo: trs_core::ProjectName = "demo".parse().unwrap();
+    let data = trs_site::load::project(&f.w.app, &demo, &trs_site::load::Details::All).await.unwrap();
+    let feed = String::from_utf8(renderer.project_feed(&data).unwrap().bytes.to_vec()).unwrap();
+    assert!(feed.contains("<author><name>Release downloads</name></author>"), "{feed}");
+    assert!(
+        feed.contains("<link rel=\"self\" href=\"https://downloads.example.org/projects/demo/feed.xml\"/>"),
+        "{feed}"
+    );
+    assert!(feed.contains("<id>https://downloads.example.org/projects/demo/feed.xml</id>"), "{feed}");
+    for id in feed.split("<id>").skip(1) {
+        assert!(id.starts_with("https://downloads.example.org/"), "an absolute id: {id}");
+    }
+    for href in feed.split("href=\"").skip(1) {
+        assert!(href.starts_with("https://downloads.example.org/"), "an absolute link: {href}");
+    }
+    // 0.9.0 was promoted at 01:00 and revoked at 03:00: its entry and the feed say 03:00.
+    let revoked = &feed[feed.find("<title>demo 0.9.0 (revoked)</title>").unwrap()..];
+    assert!(revoked.contains("<updated>2030-01-01T03:00:00Z</updated>"), "{feed}");
+    assert!(feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>demo releases</title>\n<id>https://downloads.example.org/projects/demo/feed.xml</id>\n<updated>2030-01-01T03:00:00Z</updated>"), "{feed}");
+
+    let project = trs_app::projects::get_project(&f.w.app, &demo).await.unwrap();
+    let empty = trs_site::load::Foundation { projects: vec![(project.clone(), Vec::new())] };
+    let feed = String::from_utf8(renderer.site_feed(&empty).unwrap().bytes.to_vec()).unwrap();
+    assert!(!feed.contains("1970"), "{feed}");
+    assert!(feed.contains(&format!("<updated>{}</updated>", trs_app::exports::rfc3339(project.created_at))), "{feed}");
+}
+
 /// The newest event of the project's stream.
 async fn last_event(w: &World) -> trs_core::Event {
     stream::all_events(&w.app, &StreamId::Project("demo".parse().unwrap())).await.unwrap().pop().unwrap()
