@@ -1041,10 +1041,20 @@ pub fn cle_json(data: &ProjectData, product: Option<&ProductName>) -> serde_json
     doc
 }
 
-/// endoflife.date's per-cycle array, exactly as that site's API serves it (tools read it as
-/// is), so it carries no envelope: its shape is endoflife.date's, its time the
-/// `Last-Modified` of releases.json.
-pub fn endoflife_json(data: &ProjectData, product: Option<&ProductName>) -> serde_json::Value {
+/// endoflife.date's API v1 `ProductResponse` for a product line (`endoflife.json`).
+pub fn endoflife_json(b: &Builder, data: &ProjectData, product: Option<&ProductName>) -> serde_json::Value {
+    let view = StreamView::replay(&data.events, None);
+    let release_page = |id: &ReleaseId| absolute(b, b.url(&paths::release_page(id)));
+    let links = endoflife::Links {
+        line_page: absolute(b, b.url(&paths::project_page(&data.project.name))),
+        release_page: &release_page,
+    };
+    endoflife::document_v1(&data.project, &view, product, &rfc3339(data.last_modified()), &links)
+}
+
+/// endoflife.date's older per-cycle array (API v0, `endoflife-v0.json`), for tools that read
+/// that shape: no envelope, exactly as that API served it.
+pub fn endoflife_v0_json(data: &ProjectData, product: Option<&ProductName>) -> serde_json::Value {
     let view = StreamView::replay(&data.events, None);
     endoflife::document(&data.project, &view, product)
 }

@@ -18,7 +18,8 @@
 //! | history, fixed pages (1 = oldest) | `projects/P/history/N.html` |
 //! | releases by state / states by release | `projects/P/releases.json` |
 //! | CLE | `projects/P/cle.json`, `projects/P/cle-PRODUCT.json` |
-//! | endoflife.date | `projects/P/endoflife.json`, `projects/P/endoflife-PRODUCT.json` |
+//! | endoflife.date API v1 | `projects/P/endoflife.json`, `projects/P/endoflife-PRODUCT.json` |
+//! | endoflife.date API v0 | `projects/P/endoflife-v0.json`, `projects/P/endoflife-PRODUCT.v0.json` (product names hold no `.`) |
 //! | project feed | `projects/P/feed.xml` |
 //!
 //! A release page's path does not depend on the release's stage, so links to it never break.
@@ -91,6 +92,13 @@ pub fn endoflife_json(p: &ProjectName, product: Option<&ProductName>) -> String 
     match product {
         Some(product) => format!("projects/{p}/endoflife-{product}.json"),
         None => format!("projects/{p}/endoflife.json"),
+    }
+}
+
+pub fn endoflife_v0_json(p: &ProjectName, product: Option<&ProductName>) -> String {
+    match product {
+        Some(product) => format!("projects/{p}/endoflife-{product}.v0.json"),
+        None => format!("projects/{p}/endoflife-v0.json"),
     }
 }
 

@@ -129,9 +129,14 @@ impl Renderer {
         ];
         for line in context::json_lines(data) {
             out.push(self.json(paths::cle_json(name, line.as_ref()), &context::cle_json(data, line.as_ref()))?);
-            out.push(
-                self.json(paths::endoflife_json(name, line.as_ref()), &context::endoflife_json(data, line.as_ref()))?,
-            );
+            out.push(self.json(
+                paths::endoflife_json(name, line.as_ref()),
+                &context::endoflife_json(&self.builder(), data, line.as_ref()),
+            )?);
+            out.push(self.json(
+                paths::endoflife_v0_json(name, line.as_ref()),
+                &context::endoflife_v0_json(data, line.as_ref()),
+            )?);
         }
         Ok(out)
     }

@@ -267,6 +267,110 @@ async fn atom_feeds_have_an_author_absolute_ids_and_revocations_move_updated() {
     assert!(feed.contains(&format!("<updated>{}</updated>", trs_app::exports::rfc3339(project.created_at))), "{feed}");
 }
 
+/// The essentials of endoflife.date's API v1 schema (`api_v1/openapi.yml` of
+/// github.com/endoflife-date/endoflife.date, version 1.2.0, MIT licence): each schema's
+/// required properties with their types. `date` is a `YYYY-MM-DD` string, `uri` an absolute
+/// http(s) URL; `?` allows null.
+const EOL_V1_PRODUCT_RESPONSE: &[(&str, &str)] =
+    &[("schema_version", "string"), ("last_modified", "date-time"), ("result", "object")];
+const EOL_V1_PRODUCT_DETAILS: &[(&str, &str)] = &[
+    ("name", "string"),
+    ("label", "string"),
+    ("aliases", "array"),
+    ("category", "string"),
+    ("tags", "array"),
+    ("versionCommand", "string?"),
+    ("identifiers", "array"),
+    ("labels", "object"),
+    ("links", "object"),
+    ("releases", "array"),
+];
+const EOL_V1_PRODUCT_RELEASE: &[(&str, &str)] = &[
+    ("name", "string"),
+    ("codename", "string?"),
+    ("label", "string"),
+    ("releaseDate", "date"),
+    ("isLts", "boolean"),
+    ("ltsFrom", "date?"),
+    ("isEol", "boolean"),
+    ("eolFrom", "date?"),
+    ("isMaintained", "boolean"),
+    ("latest", "object?"),
+    // Optional in the schema, but typed when present (trs always sends them).
+    ("isEoas", "boolean"),
+    ("eoasFrom", "date?"),
+];
+const EOL_V1_PRODUCT_VERSION: &[(&str, &str)] = &[("name", "string"), ("date", "date?"), ("link", "uri?")];
+
+fn conforms(value: &serde_json::Value, schema: &[(&str, &str)], at: &str) {
+    for (field, kind) in schema {
+        let v = value.get(*field).unwrap_or_else(|| panic!("{at}.{field} is required: {value:#}"));
+        let (kind, nullable) = kind.strip_suffix('?').map_or((*kind, false), |k| (k, true));
+        if v.is_null() {
+            assert!(nullable, "{at}.{field} may not be null");
+            continue;
+        }
+        let ok = match kind {
+            "string" => v.is_string(),
+            "boolean" => v.is_boolean(),
+            "array" => v.is_array(),
+            "object" => v.is_object(),
+            "date" => v
+                .as_str()
+                .is_some_and(|d| time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).is_ok()),
+            "date-time" => v.as_str().is_some_and(|d| {
+                time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).is_ok()
+            }),
+            "uri" => v.as_str().is_some_and(|u| u.starts_with("https://") || u.starts_with("http://")),
+            other => panic!("unknown kind {other}"),
+        };
+        assert!(ok, "{at}.{field} is not a {kind}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn endoflife_json_is_an_api_v1_product_response_and_v0_stays_beside_it() {
+    let f = fixture().await;
+    let line = lifecycle::DatesTarget::Line { project: "demo".parse().unwrap(), product: None, line: "1.x".into() };
+    lifecycle::set_dates(&f.w.app, &f.w.rm.caller(), line, Some(NOW + 365 * 86400), Some(NOW + 180 * 86400))
+        .await
+        .unwrap();
+    let mut source = trs_site::config::SiteSource::embedded();
+    source.config.extra.download_url = "https://downloads.example.org".into();
+    let site = Site::new(Renderer::new(source).unwrap(), f.store.clone(), Arc::new(NoCdn));
+    site.full_build(&f.w.app).await.unwrap();
+    let demo: trs_core::ProjectName = "demo".parse().unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&page(&f.store, &paths::endoflife_json(&demo, None)).await).unwrap();
+    conforms(&doc, EOL_V1_PRODUCT_RESPONSE, "response");
+    conforms(&doc["result"], EOL_V1_PRODUCT_DETAILS, "result");
+    assert!(!doc["result"]["tags"].as_array().unwrap().is_empty(), "tags: minItems 1");
+    assert!(doc["result"]["labels"]["eol"].is_string() && doc["result"]["links"]["html"].is_string());
+    let releases = doc["result"]["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 1, "cycle 1 (0.9.0 was revoked): {doc:#}");
+    for r in releases {
+        conforms(r, EOL_V1_PRODUCT_RELEASE, "release");
+        conforms(&r["latest"], EOL_V1_PRODUCT_VERSION, "release.latest");
+    }
+    let one = &releases[0];
+    assert_eq!((one["name"].as_str(), one["latest"]["name"].as_str()), (Some("1"), Some("1.0.0")), "{doc:#}");
+    assert_eq!(
+        (one["eolFrom"].as_str(), one["eoasFrom"].as_str()),
+        (Some("2031-01-01"), Some("2030-06-30")),
+        "{doc:#}"
+    );
+    assert_eq!(
+        (one["isEol"].as_bool(), one["isMaintained"].as_bool(), one["isLts"].as_bool()),
+        (Some(false), Some(true), Some(true))
+    );
+    assert_eq!(one["latest"]["link"], "https://downloads.example.org/projects/demo/releases/1.0.0/");
+    // The v0 array is kept for older tools.
+    let v0: serde_json::Value =
+        serde_json::from_str(&page(&f.store, &paths::endoflife_v0_json(&demo, None)).await).unwrap();
+    assert_eq!(v0[0]["cycle"], "1", "{v0:#}");
+    assert_eq!(v0[0]["eol"], "2031-01-01");
+}
+
 /// The newest event of the project's stream.
 async fn last_event(w: &World) -> trs_core::Event {
     stream::all_events(&w.app, &StreamId::Project("demo".parse().unwrap())).await.unwrap().pop().unwrap()

@@ -13,28 +13,24 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use std::sync::Arc;
 use trs_app::public::{self, Located};
 use trs_app::{App, AppError};
 use trs_http::files::{self, Validators};
-use trs_storage::SiteStore;
 use trs_storage::headers::{moving_file_headers, object_headers};
 
-pub fn routes(site: Arc<dyn SiteStore>) -> Router<App> {
+pub fn routes() -> Router<App> {
     let mut router = Router::new();
     for segment in [public::CANDIDATE, "current", "archive"] {
-        let site = site.clone();
         router = router.route(
             &format!("/{segment}/{{*rest}}"),
-            get(move |State(app): State<App>, Path(rest): Path<String>, method: Method, headers: HeaderMap| {
-                let site = site.clone();
-                async move {
+            get(
+                move |State(app): State<App>, Path(rest): Path<String>, method: Method, headers: HeaderMap| async move {
                     match serve(&app, segment, &rest, &method, &headers).await {
                         Ok(response) => response,
-                        Err(e) => public_error(site.as_ref(), &headers, e).await,
+                        Err(e) => public_error(&headers, e),
                     }
-                }
-            }),
+                },
+            ),
         );
     }
     router

@@ -60,7 +60,7 @@ pub fn build(
         .merge(trs_function_vote::routes())
         .merge(trs_function_lifecycle::routes())
         .merge(trs_function_stream::routes())
-        .merge(super::public_download::routes(site.store().clone()))
+        .merge(super::public_download::routes())
         .with_state(app.clone())
         .merge(stores.routes)
         .merge(super::site_host::routes(site.store().clone()))

@@ -74,7 +74,13 @@ pub fn routes(store: Arc<dyn SiteStore>) -> Router {
 
 /// The site's own 404 page (HTML), or JSON for a client that asks for JSON and not HTML.
 async fn not_found(store: &dyn SiteStore, headers: &HeaderMap, path: &str) -> Response {
-    public_error(store, headers, AppError::NotFound(format!("no page or file at {path}"))).await
+    if !wants_json(headers)
+        && let Ok(Some(page)) = store.get(trs_site::paths::NOT_FOUND).await
+    {
+        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, page.content_type)], Body::from(page.bytes))
+            .into_response();
+    }
+    public_error(headers, AppError::NotFound(format!("no page or file at {path}")))
 }
 
 /// Whether the client asks for JSON rather than a page (a script's `Accept: application/json`).
@@ -83,20 +89,15 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
     accept.contains("application/json") && !accept.contains("text/html")
 }
 
-/// An error on a public path (a page or a release file): a browser gets a page (the site's
-/// `404.html` for a 404; for a revoked release's `410 Gone`, a page with the reason), a script
-/// asking for JSON the API's error document, with the same status either way.
-pub async fn public_error(store: &dyn SiteStore, headers: &HeaderMap, error: AppError) -> Response {
+/// An error on a release file's path: a browser gets a page saying why (a 404 says what is
+/// missing, e.g. that a line has only pre-releases; a revoked release's `410 Gone` its reason),
+/// a script asking for JSON the API's error document, with the same status either way.
+pub fn public_error(headers: &HeaderMap, error: AppError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if wants_json(headers) || !matches!(status, StatusCode::NOT_FOUND | StatusCode::GONE) {
         return trs_http::ApiError(error).into_response();
     }
     let html = |body: String| (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
-    if status == StatusCode::NOT_FOUND
-        && let Ok(Some(page)) = store.get(trs_site::paths::NOT_FOUND).await
-    {
-        return (status, [(header::CONTENT_TYPE, page.content_type)], Body::from(page.bytes)).into_response();
-    }
     let title = if status == StatusCode::GONE { "Gone" } else { "Not found" };
     html(format!(
         "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
