@@ -8,6 +8,7 @@
 pub mod app;
 pub mod authenticate;
 pub mod distribute;
+pub mod draft;
 pub mod error;
 pub mod exports;
 #[cfg(feature = "test-support")]

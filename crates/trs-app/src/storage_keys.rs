@@ -12,6 +12,7 @@
 //! | release | `project#P` | `release#PRODUCT#VERSION` | |
 //! | revision | `release#P#PRODUCT#VERSION` | `rev#NNNNNNNNNN` | |
 //! | revision report | `release#P#PRODUCT#VERSION` | `report#NNNNNNNNNN` | |
+//! | discarded-draft marker (the last revision number used) | `release#P#PRODUCT#VERSION` | `discarded` | |
 //! | upload session | `upload#ID` | `upload` | |
 //! | task | `task#ID` | `task` | `tasks-queued` / `CREATED#ID` while queued |
 //! | check cache | `checks#CACHEKEY` | `checks` | |
@@ -130,6 +131,12 @@ pub fn revision(id: &ReleaseId, number: u32) -> Key {
 
 pub fn revision_report(id: &ReleaseId, number: u32) -> Key {
     Key::new(release_partition(id), format!("report#{number:010}"))
+}
+
+/// Left by `trs draft discard`: the revision numbers the version's dropped drafts used, so a
+/// new upload of it numbers on (see `crate::draft`).
+pub fn discarded_draft(id: &ReleaseId) -> Key {
+    Key::new(release_partition(id), "discarded")
 }
 
 pub const DISTRIBUTION_PREFIX: &str = "dist#";

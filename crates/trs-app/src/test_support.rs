@@ -218,7 +218,7 @@ pub async fn upload_files(
     files: &[(&str, &[u8])],
 ) {
     let committed = commit_files(app, blobs, by, id, files).await;
-    crate::tasks::run(app, &committed.task).await.unwrap();
+    crate::tasks::run(app, committed.task.as_ref().unwrap()).await.unwrap();
 }
 
 /// TEST ONLY: uploads `files` as a new revision of `id` by `by`, sending the bytes through
@@ -253,6 +253,7 @@ async fn start_upload_of(
         files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
         force: false,
         base: None,
+        ..Default::default()
     };
     start_upload(app, by, id.clone(), req).await.unwrap()
 }
@@ -273,7 +274,7 @@ pub async fn upload_files_to_store(
         app.blobs.put_if_absent(&crate::storage_keys::staged_object(&started.id, i), Box::pin(body)).await.unwrap();
     }
     let committed = commit_upload(app, by, &started.id).await.unwrap();
-    crate::tasks::run(app, &committed.task).await.unwrap();
+    crate::tasks::run(app, committed.task.as_ref().unwrap()).await.unwrap();
 }
 
 /// TEST ONLY: a clock tests set and advance (`app.clock = clock.clone()`).

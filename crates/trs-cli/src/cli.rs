@@ -84,9 +84,17 @@ pub enum Command {
         project: String,
         version: String,
         /// Files to upload (each with its .asc and .sha512 beside it, usually). Names use ASCII
-        /// letters, digits and . _ - + ~ only (see docs/security.md).
-        #[arg(required = true)]
+        /// letters, digits and . _ - + ~ only (see docs/security.md). They are laid on top of
+        /// the latest revision: a file of the same name is replaced, the others are kept.
+        #[arg(required_unless_present = "remove")]
         files: Vec<PathBuf>,
+        /// Leave these files of the latest revision out of the new one, with their sidecars
+        /// (NAME.asc, NAME.sha512, …) unless this upload sends them again.
+        #[arg(long, value_name = "NAME", num_args = 1.., conflicts_with = "replace")]
+        remove: Vec<String>,
+        /// The new revision is exactly the files given; nothing of the latest one is kept.
+        #[arg(long, requires = "files")]
+        replace: bool,
         #[arg(long)]
         product: Option<String>,
         /// Commit even if another upload committed since this one started, or since --base.
@@ -99,6 +107,11 @@ pub enum Command {
         /// Return once committed, without waiting for verification.
         #[arg(long)]
         no_wait: bool,
+    },
+    /// Drafts: releases uploaded but never put to a vote.
+    Draft {
+        #[command(subcommand)]
+        command: DraftCommand,
     },
     /// Show a release's stage, latest revision and per-file checks.
     Status {
@@ -419,6 +432,18 @@ pub enum ProjectCommand {
         /// Remove every configured distribution.
         #[arg(long, conflicts_with = "set")]
         clear: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DraftCommand {
+    /// Drop a draft that never went to a vote: it leaves no trace but its event in the release
+    /// stream, and the version may be uploaded again. Refused once a vote was opened on it.
+    Discard {
+        project: String,
+        version: String,
+        #[arg(long)]
+        product: Option<String>,
     },
 }
 

@@ -11,8 +11,8 @@ mod error;
 
 use clap::Parser;
 use cli::{
-    AdminCommand, BenchCommand, Cli, Command, EventsCommand, KeysCommand, PersonCommand, ProjectCommand, SiteCommand,
-    StateCommand, TaskCommand,
+    AdminCommand, BenchCommand, Cli, Command, DraftCommand, EventsCommand, KeysCommand, PersonCommand, ProjectCommand,
+    SiteCommand, StateCommand, TaskCommand,
 };
 use client::Client;
 use error::{CliError, CliResult};
@@ -170,7 +170,7 @@ async fn run(cli: Cli) -> CliResult<()> {
             check::<trs_core::ProjectName>(project)?;
             commands::keys::export(&Client::new(g)?, project).await
         }
-        Command::Upload { project, version, files, product, force, base, no_wait } => {
+        Command::Upload { project, version, files, remove, replace, product, force, base, no_wait } => {
             check::<trs_core::ProjectName>(project)?;
             check::<trs_core::Version>(version)?;
             if let Some(p) = product {
@@ -181,12 +181,19 @@ async fn run(cli: Cli) -> CliResult<()> {
                 version,
                 product: product.as_deref(),
                 files,
+                remove,
+                replace: *replace,
                 force: *force,
                 base: *base,
                 no_wait: *no_wait,
                 json: g.json,
             };
             commands::upload::run(&Client::new(g)?, args).await
+        }
+        Command::Draft { command: DraftCommand::Discard { project, version, product } } => {
+            check_release(project, version, product.as_deref())?;
+            let target = commands::lifecycle::Target { project, version, product: product.as_deref() };
+            commands::upload::discard(&Client::new(g)?, &target, g.json).await
         }
         Command::Status { project, version, product } => {
             check::<trs_core::ProjectName>(project)?;

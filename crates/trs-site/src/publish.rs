@@ -109,11 +109,35 @@ impl Site {
     pub async fn publish_event(&self, app: &App, event: &Event) -> Result<PublishReport, SiteBuildError> {
         let _turn = self.one_at_a_time.lock().await;
         let start = Instant::now();
-        let objects = self.render_targets(app, &plan::plan(event)).await?;
+        let targets = plan::plan(event);
+        let objects = self.render_targets(app, &targets).await?;
         let mut written = Written::default();
         store_changed(self.store.as_ref(), objects, &mut written).await?;
+        let deleted = self.delete_gone_releases(app, &targets, &mut written).await?;
         written.invalidate.extend(plan::file_invalidations(event));
-        self.finish(written, 0, start).await
+        self.finish(written, deleted, start).await
+    }
+
+    /// The pages of planned releases that no longer exist (a discarded draft): deleted, so the
+    /// site keeps no trace of them.
+    async fn delete_gone_releases(
+        &self,
+        app: &App,
+        targets: &[Target],
+        written: &mut Written,
+    ) -> Result<usize, SiteBuildError> {
+        let mut deleted = 0;
+        for t in targets {
+            let Target::Release(id) = t else { continue };
+            let page = crate::paths::release_page(id);
+            if trs_app::upload::get_release(app, id).await?.is_some() || self.store.digest(&page).await?.is_none() {
+                continue;
+            }
+            self.store.delete(&page).await?;
+            written.invalidate.extend(crate::paths::invalidation_paths(&page));
+            deleted += 1;
+        }
+        Ok(deleted)
     }
 
     async fn finish(&self, w: Written, deleted: usize, start: Instant) -> Result<PublishReport, SiteBuildError> {

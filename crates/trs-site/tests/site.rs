@@ -266,3 +266,27 @@ async fn the_promotion_task_publishes_the_release_page_under_auto_publish() {
     assert!(release_page.contains("href=\"/current/foo/2.0.0/foo-2.0.0.tar.gz\""), "{release_page}");
     assert!(page(&store, paths::DIRECTORY).await.contains("href=\"/projects/foo/releases/2.0.0/\""));
 }
+
+/// A draft's page lists none of its files and says it is not a release; once the draft is
+/// discarded, publishing its event deletes the page and the project page drops it.
+#[tokio::test]
+async fn a_drafts_page_lists_no_files_and_goes_when_the_draft_is_discarded() {
+    let f = fixture().await;
+    f.site.full_build(&f.w.app).await.unwrap();
+    upload_signed(&f.w, &rel("2.0.0")).await;
+    f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
+    let path = paths::release_page(&rel("2.0.0"));
+    let draft = page(&f.store, &path).await;
+    assert!(draft.contains("Draft — not a release"), "{draft}");
+    assert!(!draft.contains("demo-2.0.0.tar.gz"), "no file of a draft is listed:\n{draft}");
+    assert!(!draft.contains("/candidate/"), "{draft}");
+    let candidate = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(candidate.contains("Release candidate — under vote, not a release"), "{candidate}");
+
+    trs_app::draft::discard(&f.w.app, &f.w.rm.caller(), &rel("2.0.0")).await.unwrap();
+    let report = f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
+    assert_eq!(report.objects_deleted, 1, "{report:?}");
+    assert!(f.store.get(&path).await.unwrap().is_none(), "the discarded draft's page is gone");
+    let project = page(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
+    assert!(!project.contains("2.0.0"), "{project}");
+}

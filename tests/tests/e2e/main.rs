@@ -9,6 +9,7 @@ mod distribute_npm;
 mod distribute_oci;
 mod distribute_pypi;
 mod distribute_support;
+mod drafts;
 mod github_client;
 mod large_upload;
 mod manage;

@@ -361,6 +361,21 @@ async fn every_function_runs_its_paths_under_its_own_role() {
     let (status, refused, _) = upload.http(Some(&people.rita), "POST", &commit, json!({})).await;
     assert!((400..500).contains(&status), "{status} {refused}");
 
+    // A draft: private (its candidate URL is a 404 under the stream role), discarded by the
+    // upload function, and its page deleted by the publisher.
+    upload_and_verify(&stack, &people.rita, "1.2.0", b"draft bytes").await;
+    forward_and_publish(&stack).await;
+    let draft_pages = async || object_keys(&stack, SITE_BUCKET, "projects/foo/releases/1.2.0/").await;
+    assert_eq!(stack.as_operator(draft_pages).await, ["projects/foo/releases/1.2.0/index.html"]);
+    let stream_fn = start(&stack, "Stream").await;
+    let (status, body, _) = stream_fn.http(None, "GET", "/candidate/foo/1.2.0/foo-1.2.0.tar.gz", Value::Null).await;
+    assert_eq!(status, 404, "{body}");
+    let discard = "/api/v1/projects/foo/releases/1.2.0/discard";
+    let (status, body, _) = upload.http(Some(&people.rita), "POST", discard, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    forward_and_publish(&stack).await;
+    assert_eq!(stack.as_operator(draft_pages).await, Vec::<String>::new(), "the draft's page is gone");
+
     let lifecycle = start(&stack, "Lifecycle").await;
     let (status, body, _) =
         lifecycle.http(Some(&people.rita), "POST", &format!("{RELEASE}/states/lts"), json!({})).await;
@@ -490,8 +505,15 @@ async fn the_candidate_redirect_is_presigned_by_a_role_that_may_read_the_file() 
     let stack = Stack::start(&json!({})).await;
     let people = people_and_project(&stack).await;
     upload_and_verify(&stack, &people.rita, "1.0.0", b"candidate bytes").await;
-    stack.calls_by_function();
     let stream_fn = start(&stack, "Stream").await;
+    // A draft is private: no redirect before a vote opens.
+    let (status, body, _) = stream_fn.http(None, "GET", &format!("/candidate/foo/1.0.0/{FILE}"), Value::Null).await;
+    assert_eq!(status, 404, "{body}");
+    let vote = start(&stack, "Vote").await;
+    let (status, body, _) =
+        vote.http(Some(&people.rita), "POST", "/api/v1/projects/foo/releases/1.0.0/vote", json!({})).await;
+    assert_eq!(status, 201, "{body}");
+    stack.calls_by_function();
     let (status, body, headers) =
         stream_fn.http(None, "GET", &format!("/candidate/foo/1.0.0/{FILE}"), Value::Null).await;
     assert_eq!(status, 302, "{body}");
