@@ -7,5 +7,6 @@ mod distribute;
 mod lifecycle;
 mod manage;
 mod promote;
+mod tasks;
 mod upload_commit;
 mod vote;

@@ -1,7 +1,8 @@
 //! `trs serve`: the embedded host. Every function handler's routes behind one HTTP server,
 //! over the embedded stores in one data folder or DynamoDB and S3 (`--backend aws`), the
 //! verify worker on tokio, a scheduler tick that sweeps queued tasks (so nothing queued
-//! before a crash is forgotten), and the lifecycle tick on its own interval. Committed events
+//! before a crash is forgotten; tasks a killed process left running are queued again at
+//! start), and the lifecycle tick on its own interval. Committed events
 //! are appended to `DATA/events.ndjson` and published to the site in `DATA/site`, served at `/`.
 
 use super::backend::Stores;
@@ -65,7 +66,7 @@ pub fn build(
         .merge(stores.routes)
         .merge(super::site_host::routes(site.store().clone()));
     tokio::spawn(super::site_host::run(app.clone(), site, site_events));
-    Ok((router, Worker { app, purge: stores.purge, rx, lifecycle_every }))
+    Ok((router, Worker { app, purge: stores.purge, exclusive: stores.exclusive, rx, lifecycle_every }))
 }
 
 /// The background half of the host: runs announced tasks, and on every tick sweeps queued
@@ -73,11 +74,28 @@ pub fn build(
 pub struct Worker {
     app: App,
     purge: Option<Arc<EmbeddedItemStore>>,
+    /// Whether tasks left running by a previous process are queued again at start.
+    exclusive: bool,
     rx: mpsc::UnboundedReceiver<OpaqueId>,
     lifecycle_every: Duration,
 }
 
 impl Worker {
+    /// Start-up recovery, before the server answers anything: a previous process killed while
+    /// running a task (kill -9, power loss) left it under its lease. When this host is the
+    /// store's only worker, the task is queued again now (the first sweep runs it), instead of
+    /// waiting for the lease to run out.
+    pub async fn recover(&self) {
+        if !self.exclusive {
+            return;
+        }
+        match trs_app::tasks::release_orphans(&self.app).await {
+            Ok(ids) if ids.is_empty() => {}
+            Ok(ids) => tracing::warn!(tasks = ?ids, "tasks left running by the previous process queued again"),
+            Err(e) => tracing::error!(error = %e, "could not release tasks left running"),
+        }
+    }
+
     pub async fn run(mut self) {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         let mut lifecycle = tokio::time::interval(self.lifecycle_every);
@@ -135,6 +153,7 @@ pub async fn run(
     let renderer = super::site_host::renderer(templates, Some(&public_url))?;
     let site = super::site_host::open(&super::site_host::site_folder(data), renderer)?;
     let (router, worker) = build(stores, data, &public_url, lifecycle_every, site)?;
+    worker.recover().await;
     tokio::spawn(worker.run());
     say_err!("trs serving on {public_url} (listening on {bound}), {description}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.map_err(failed)?;
