@@ -28,6 +28,10 @@ pub struct Limits {
     pub upload_url_ttl_secs: i64,
     /// How long an uncommitted upload session is kept.
     pub upload_session_ttl_secs: i64,
+    /// How long a worker's lease on a running task lasts without being renewed: a task whose
+    /// worker died (kill -9, a host lost, a Lambda timed out) is taken again after at most
+    /// this long. The running worker renews it every third of it (`tasks::run`).
+    pub task_lease_secs: i64,
 }
 
 impl Default for Limits {
@@ -37,6 +41,7 @@ impl Default for Limits {
             max_files_per_upload: 500,
             upload_url_ttl_secs: 6 * 3600,
             upload_session_ttl_secs: 24 * 3600,
+            task_lease_secs: 60,
         }
     }
 }
@@ -94,6 +99,9 @@ pub struct App {
     /// on Lambda). Links trs writes for people (the vote email's) are built from it alone,
     /// never from a request's `Host` or `X-Forwarded-Host`, which any caller chooses.
     pub public_url: Option<String>,
+    /// Who this host is when it holds a task's lease: random per `App::new`, so each process
+    /// (each Lambda instance) is its own worker.
+    pub worker: Arc<str>,
 }
 
 impl App {
@@ -108,6 +116,7 @@ impl App {
             site: Arc::new(NoSite),
             registries: Default::default(),
             public_url: None,
+            worker: format!("worker-{}", Self::new_id()).into(),
         }
     }
 

@@ -23,6 +23,7 @@ pub mod shell;
 pub mod status;
 pub mod storage_keys;
 pub mod stream;
+pub mod stream_file;
 pub mod tasks;
 pub mod time_text;
 pub mod upload;

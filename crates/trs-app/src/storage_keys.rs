@@ -22,6 +22,7 @@
 //! | event | `stream#STREAM` | `event#NNNNNNNNNNNN` | |
 //! | distribution record | `release#P#PRODUCT#VERSION` | `dist#PLATFORM#NAMESPACE#PACKAGE#VERSION` | |
 //! | scheduled work (lifecycle) | `due` | `UNIXTIME#KIND#P#PRODUCT#VERSION` | |
+//! | how far the site is published (per stream) | `site` | `published#STREAM` | |
 //!
 //! `STREAM` is `foundation` or `project/P`.
 //!
@@ -202,6 +203,11 @@ pub const STREAM_EVENT_PREFIX: &str = "event#";
 
 pub fn stream_event(stream: &StreamId, seq: u64) -> Key {
     Key::new(stream_partition(stream), format!("{STREAM_EVENT_PREFIX}{seq:012}"))
+}
+
+/// The public site's high-water mark of one stream (trs-site's `Site::catch_up`).
+pub fn site_mark(stream: &StreamId) -> Key {
+    Key::new("site", format!("published#{stream}"))
 }
 
 /// A stream's events in order, after sequence number `after` (0: from the start).

@@ -290,3 +290,26 @@ async fn a_drafts_page_lists_no_files_and_goes_when_the_draft_is_discarded() {
     let project = page(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
     assert!(!project.contains("2.0.0"), "{project}");
 }
+
+/// Issue 13, item 6: the publisher's queue lived in memory, so events committed just before a
+/// crash were never published (a tally stayed stale until another event touched the page).
+/// The site follows the stored streams from a durable mark instead.
+#[tokio::test]
+async fn events_no_publisher_saw_are_published_from_the_durable_mark_after_a_restart() {
+    let f = fixture().await;
+    assert!(!f.site.catch_up_all(&f.w.app).await.unwrap().is_empty(), "a first start publishes every stream");
+    let before = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(before.contains("non-binding +1 0, 0 0, −1 0"), "{before}");
+    // Two ballots are committed; the process dies before its publisher sees them.
+    f.clock.advance(60);
+    vote::cast(&f.w.app, &f.w.committer.caller(), &rel("1.1.0"), VoteValue::Minus, None).await.unwrap();
+    vote::cast(&f.w.app, &f.w.rm.caller(), &rel("1.1.0"), VoteValue::Minus, None).await.unwrap();
+
+    // The restarted host's publisher knows nothing of them but the store.
+    let restarted = Site::new(Renderer::embedded(), f.store.clone(), Arc::new(NoCdn));
+    let reports = restarted.catch_up_all(&f.w.app).await.unwrap();
+    assert_eq!(reports.len(), 1, "only the project's stream had news: {reports:?}");
+    let after = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(after.contains("non-binding +1 0, 0 0, −1 2"), "the tally the API shows:\n{after}");
+    assert!(restarted.catch_up_all(&f.w.app).await.unwrap().is_empty(), "the mark moved: nothing to publish");
+}

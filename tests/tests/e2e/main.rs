@@ -24,6 +24,7 @@ mod site_build;
 mod site_check;
 mod site_support;
 mod stream_views;
+mod task_recovery;
 mod upload_rules;
 mod verification_failures;
 mod version_order;

@@ -7,5 +7,7 @@ mod distribute;
 mod lifecycle;
 mod manage;
 mod promote;
+mod stream_file;
+mod tasks;
 mod upload_commit;
 mod vote;

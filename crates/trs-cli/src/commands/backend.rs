@@ -27,6 +27,10 @@ pub struct Stores {
     pub routes: Router,
     /// Stores whose expired items nothing else removes (DynamoDB's TTL does it on AWS).
     pub purge: Option<Arc<EmbeddedItemStore>>,
+    /// No other process can work on these stores while this one has them open (redb locks its
+    /// file): a task left running under another worker's lease is then an orphan of a
+    /// previous process of this host, which `trs serve` queues again at start.
+    pub exclusive: bool,
     /// Where the data is, for the start-up message.
     pub description: String,
 }
@@ -48,6 +52,7 @@ pub async fn open(args: &BackendArgs, data: &Path, upload_base_url: &str) -> Cli
                 blobs,
                 routes,
                 purge: Some(items),
+                exclusive: true,
                 description: format!("data in {}", data.display()),
             })
         }
@@ -66,6 +71,7 @@ pub async fn open(args: &BackendArgs, data: &Path, upload_base_url: &str) -> Cli
                 blobs: Arc::new(blobs),
                 routes: Router::new(),
                 purge: None,
+                exclusive: false,
                 description: format!(
                     "data in DynamoDB table {} and S3 bucket {}{}",
                     settings.table,

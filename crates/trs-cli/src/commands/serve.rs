@@ -1,8 +1,10 @@
 //! `trs serve`: the embedded host. Every function handler's routes behind one HTTP server,
 //! over the embedded stores in one data folder or DynamoDB and S3 (`--backend aws`), the
 //! verify worker on tokio, a scheduler tick that sweeps queued tasks (so nothing queued
-//! before a crash is forgotten), and the lifecycle tick on its own interval. Committed events
-//! are appended to `DATA/events.ndjson` and published to the site in `DATA/site`, served at `/`.
+//! before a crash is forgotten; tasks a killed process left running are queued again at
+//! start), and the lifecycle tick on its own interval. `DATA/events.ndjson` and the site in
+//! `DATA/site` (served at `/`) follow the stored streams from durable marks: at start and
+//! after every commit they get every event after their mark, in each stream's order.
 
 use super::backend::Stores;
 use crate::cli::BackendArgs;
@@ -38,16 +40,19 @@ pub fn build(
     site: Arc<trs_site::Site>,
 ) -> CliResult<(Router, Worker)> {
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut app = App::new(stores.items, stores.blobs);
+    let mut app = App::new(stores.items.clone(), stores.blobs);
     app.public_url = Some(public_url.to_string());
     app.notifier = Arc::new(ChannelNotifier(tx));
     // Package registries and their credentials from the environment (docs/distribute.md).
     app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
     tracing::info!(platforms = ?app.registries.configured(), "package registries configured");
-    let ndjson = super::ndjson_sink::NdjsonSink::open(data)
-        .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?;
-    // Every committed event also goes to the site publisher (after the event file).
-    let (sink, site_events) = trs_site::publish::PublishingSink::new(Arc::new(ndjson));
+    let events_file = Arc::new(
+        trs_app::stream_file::EventFile::open(data, stores.items.clone())
+            .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?,
+    );
+    // Every committed event brings its stream up to date in the event file, then wakes the
+    // site publisher for its stream (both read the events from the store).
+    let (sink, site_events) = trs_site::publish::PublishingSink::new(events_file.clone());
     app.events = Arc::new(sink);
     app.site = site.clone();
     let router = Router::new()
@@ -65,7 +70,7 @@ pub fn build(
         .merge(stores.routes)
         .merge(super::site_host::routes(site.store().clone()));
     tokio::spawn(super::site_host::run(app.clone(), site, site_events));
-    Ok((router, Worker { app, purge: stores.purge, rx, lifecycle_every }))
+    Ok((router, Worker { app, purge: stores.purge, exclusive: stores.exclusive, events_file, rx, lifecycle_every }))
 }
 
 /// The background half of the host: runs announced tasks, and on every tick sweeps queued
@@ -73,11 +78,37 @@ pub fn build(
 pub struct Worker {
     app: App,
     purge: Option<Arc<EmbeddedItemStore>>,
+    /// Whether tasks left running by a previous process are queued again at start.
+    exclusive: bool,
+    /// `DATA/events.ndjson`, caught up with the store at start.
+    events_file: Arc<trs_app::stream_file::EventFile>,
     rx: mpsc::UnboundedReceiver<OpaqueId>,
     lifecycle_every: Duration,
 }
 
 impl Worker {
+    /// Start-up recovery, before the server answers anything: a previous process killed while
+    /// running a task (kill -9, power loss) left it under its lease. When this host is the
+    /// store's only worker, the task is queued again now (the first sweep runs it), instead of
+    /// waiting for the lease to run out.
+    /// The event file gets the events committed after its last line (a kill between a commit
+    /// and its append) first.
+    pub async fn recover(&self) {
+        match self.events_file.catch_up_all(&self.app).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(events = n, "events committed before the last stop appended to the event file"),
+            Err(e) => tracing::error!(error = %e, "could not catch up the event file"),
+        }
+        if !self.exclusive {
+            return;
+        }
+        match trs_app::tasks::release_orphans(&self.app).await {
+            Ok(ids) if ids.is_empty() => {}
+            Ok(ids) => tracing::warn!(tasks = ?ids, "tasks left running by the previous process queued again"),
+            Err(e) => tracing::error!(error = %e, "could not release tasks left running"),
+        }
+    }
+
     pub async fn run(mut self) {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         let mut lifecycle = tokio::time::interval(self.lifecycle_every);
@@ -135,6 +166,7 @@ pub async fn run(
     let renderer = super::site_host::renderer(templates, Some(&public_url))?;
     let site = super::site_host::open(&super::site_host::site_folder(data), renderer)?;
     let (router, worker) = build(stores, data, &public_url, lifecycle_every, site)?;
+    worker.recover().await;
     tokio::spawn(worker.run());
     say_err!("trs serving on {public_url} (listening on {bound}), {description}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.map_err(failed)?;
