@@ -221,7 +221,7 @@ impl std::fmt::Display for Request {
 }
 
 /// IAM's wildcard match (`*` any run, `?` one character).
-fn like(pattern: &str, text: &str) -> bool {
+pub fn like(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
@@ -643,6 +643,10 @@ impl Stack {
         let distribution = trs_storage_aws::moto::create_distribution(&trs_storage_aws::cloudfront(&root)).await;
         physical.set("Distribution", &distribution, &[]);
         physical.set_roles();
+        // No API Gateway on moto: the API's URL as AWS would make it (the stack harness,
+        // support/aws_stack.rs, sets its own listener's).
+        let api = format!("https://abcdef1234.execute-api.{REGION}.amazonaws.com");
+        physical.set("HttpApi", "abcdef1234", &[("ApiEndpoint", api.as_str())]);
 
         let template = template();
         let mut policies = BTreeMap::new();
