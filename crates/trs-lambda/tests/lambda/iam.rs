@@ -263,17 +263,11 @@ async fn stream_views(stack: &Stack) {
     }
 }
 
-/// Everything [`judge`](iam::judge) finds wrong with the calls each function made.
+/// Everything [`Stack::judge`] finds wrong with the calls each function made.
 fn problems(stack: &Stack, calls: &BTreeMap<&'static str, Vec<trs_storage_aws::moto::Call>>) -> Vec<String> {
     let mut out = Vec::new();
     for (function, calls) in calls {
-        let bucket_policy = stack.physical.bucket_policy(&stack.template);
-        let role = stack.physical.role_arn(function);
-        for problem in iam::judge(&stack.policies[function], calls).into_iter().chain(iam::judge_bucket_policy(
-            &bucket_policy,
-            &role,
-            calls,
-        )) {
+        for problem in stack.judge(function, calls) {
             out.push(format!("{function}: {problem}"));
         }
     }

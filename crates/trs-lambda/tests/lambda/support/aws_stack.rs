@@ -430,7 +430,8 @@ impl AwsStack {
 
     /// What happened since the last call: the requests every function's identity made, with
     /// DynamoDB's capacity units, the invocations and the invalidated paths. The calls are
-    /// judged against the template's policies (support/iam.rs); problems are returned too.
+    /// judged against the template's policies and the bucket policy (support/iam.rs); problems
+    /// are returned too.
     pub fn cost(&self) -> (Cost, Vec<String>) {
         let mut cost = Cost::default();
         let mut problems = Vec::new();
@@ -439,7 +440,7 @@ impl AwsStack {
             if *function == HARNESS {
                 continue;
             }
-            for problem in iam::judge(&self.stack.policies[function], calls) {
+            for problem in self.stack.judge(function, calls) {
                 problems.push(format!("{function}: {problem}"));
             }
             for call in calls {

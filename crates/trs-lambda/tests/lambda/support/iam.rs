@@ -681,6 +681,17 @@ impl Stack {
         trs_lambda::open_with(config, Some(sdk)).await.unwrap_or_else(|e| panic!("{function} cannot start: {e}"))
     }
 
+    /// Everything wrong with the calls `function`'s identity made, one line each: what its
+    /// role's policy does not allow ([`judge`]) and what the release files bucket's policy
+    /// refuses ([`judge_bucket_policy`]), as AWS evaluates both.
+    pub fn judge(&self, function: &str, calls: &[Call]) -> Vec<String> {
+        let bucket_policy = self.physical.bucket_policy(&self.template);
+        judge(&self.policies[function], calls)
+            .into_iter()
+            .chain(judge_bucket_policy(&bucket_policy, &self.physical.role_arn(function), calls))
+            .collect()
+    }
+
     /// The calls each function's identity made since the last call, by function.
     pub fn calls_by_function(&self) -> BTreeMap<&'static str, Vec<Call>> {
         let mut out: BTreeMap<&'static str, Vec<Call>> = BTreeMap::new();
