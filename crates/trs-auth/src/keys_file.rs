@@ -147,3 +147,68 @@ fn flags(f: Option<KeyFlags>) -> String {
     }
     if s.is_empty() { s } else { format!(" [{s}]") }
 }
+
+/// One certificate read from a KEYS file, as `trs keys import` registers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysFileCert {
+    /// Uppercase hex, as trs stores fingerprints.
+    pub fingerprint: String,
+    /// Every user id, as written (e.g. `Rita RM <rita@apache.org>`).
+    pub user_ids: Vec<String>,
+    /// The certificate alone, ASCII-armored.
+    pub armored: String,
+}
+
+impl KeysFileCert {
+    /// The name and email of the first user id that has an email (`Name (comment) <email>`).
+    pub fn name_and_email(&self) -> Option<(Option<String>, String)> {
+        self.user_ids.iter().find_map(|u| {
+            let (before, rest) = u.rsplit_once('<')?;
+            let email = rest.strip_suffix('>')?.trim();
+            if !email.contains('@') {
+                return None;
+            }
+            let name = before.split_once('(').map(|(n, _)| n).unwrap_or(before).trim();
+            Some(((!name.is_empty()).then(|| name.to_string()), email.to_string()))
+        })
+    }
+}
+
+/// Every certificate of a KEYS file: the ASCII-armored blocks among the human-readable text
+/// (`pub`/`uid`/`sig` listings, comments) that Apache-style KEYS files hold, each block
+/// holding one or more certificates. A block that does not parse is returned as an error
+/// naming its position, so one damaged key does not hide the others.
+pub fn read_keys_file(text: &str) -> Vec<Result<KeysFileCert, String>> {
+    const BEGIN: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
+    const END: &str = "-----END PGP PUBLIC KEY BLOCK-----";
+    let mut out = Vec::new();
+    let mut rest = text;
+    let mut block_no = 0;
+    while let Some(start) = rest.find(BEGIN) {
+        block_no += 1;
+        let Some(len) = rest[start..].find(END) else {
+            out.push(Err(format!("key block {block_no} has no END line")));
+            break;
+        };
+        let block = &rest[start..start + len + END.len()];
+        rest = &rest[start + len + END.len()..];
+        let parsed: Vec<_> = match CertParser::from_bytes(block.as_bytes()) {
+            Ok(parser) => parser.collect(),
+            Err(e) => vec![Err(e)],
+        };
+        for cert in parsed {
+            let read = cert.and_then(|c| {
+                let bytes = c.armored().to_vec()?;
+                Ok((bytes, c))
+            });
+            let read = read.map(|(bytes, c)| KeysFileCert {
+                fingerprint: c.fingerprint().to_hex(),
+                user_ids: c.userids().map(|u| String::from_utf8_lossy(u.userid().value()).into_owned()).collect(),
+                // Armor is ASCII.
+                armored: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+            out.push(read.map_err(|e| format!("key block {block_no} does not parse: {e}")));
+        }
+    }
+    out
+}
