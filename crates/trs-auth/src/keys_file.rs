@@ -212,3 +212,33 @@ pub fn read_keys_file(text: &str) -> Vec<Result<KeysFileCert, String>> {
     }
     out
 }
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    #[test]
+    fn a_keys_file_yields_each_block_and_names_what_does_not_parse() {
+        let (cert, _) =
+            CertBuilder::general_purpose(Some("Carl Committer (ASF) <carl@apache.org>")).generate().unwrap();
+        let armored = String::from_utf8(cert.armored().to_vec().unwrap()).unwrap();
+        let text = format!(
+            "pub   rsa4096 2010-01-01 [SC]\nuid   Carl\n\n{armored}\n\
+             -----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----\n"
+        );
+        let read = read_keys_file(&text);
+        assert_eq!(read.len(), 2, "{read:?}");
+        let first = read[0].as_ref().unwrap();
+        assert_eq!(first.fingerprint, cert.fingerprint().to_hex());
+        assert_eq!(first.name_and_email(), Some((Some("Carl Committer".into()), "carl@apache.org".into())));
+        assert!(read[1].as_ref().unwrap_err().contains("key block 2"), "{read:?}");
+    }
+
+    #[test]
+    fn a_user_id_without_an_email_names_nobody() {
+        let k = KeysFileCert { fingerprint: String::new(), user_ids: vec!["Dora Doe".into()], armored: String::new() };
+        assert_eq!(k.name_and_email(), None);
+        let k = KeysFileCert { user_ids: vec!["<dora@example.org>".into()], ..k };
+        assert_eq!(k.name_and_email(), Some((None, "dora@example.org".into())));
+    }
+}
