@@ -16,7 +16,7 @@ pub mod signer;
 mod pgp;
 
 pub use cert::{CertError, ValidatedCert, merge_certificate_update, validate_certificate};
-pub use keys_file::{KeysEntry, render_keys_file};
+pub use keys_file::{KeysEntry, KeysFileCert, read_keys_file, render_keys_file};
 pub use request::{
     AuthError, HEADER_CONTENT_SHA256, HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders,
     TIMESTAMP_WINDOW_SECS, VerifiedRequest, canonical_string, verify_request,

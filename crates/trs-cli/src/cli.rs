@@ -515,6 +515,18 @@ pub enum KeysCommand {
     },
     /// Print a project's KEYS file.
     Export { project: String },
+    /// Register every key of an existing (Apache-style) KEYS file (admins): a person for each
+    /// key, named by the local part of its email or by --people; people without a role in the
+    /// project become its committers. Idempotent; reports each key (added, already present,
+    /// refused with the reason).
+    Import {
+        project: String,
+        #[arg(value_name = "KEYS")]
+        keys: PathBuf,
+        /// A JSON object mapping fingerprints or emails to user ids: {"FPR or email": "uid"}.
+        #[arg(long, value_name = "MAP.json")]
+        people: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -166,6 +166,10 @@ async fn run(cli: Cli) -> CliResult<()> {
                 fingerprint.parse().map_err(|e: trs_core::IdError| CliError::Usage(e.to_string()))?;
             commands::keys::remove(&Client::new(g)?, fpr.as_str(), g.json).await
         }
+        Command::Keys { command: KeysCommand::Import { project, keys, people } } => {
+            check::<trs_core::ProjectName>(project)?;
+            commands::keys::import(&Client::new(g)?, project, keys, people.as_deref(), g.json).await
+        }
         Command::Keys { command: KeysCommand::Export { project } } => {
             check::<trs_core::ProjectName>(project)?;
             commands::keys::export(&Client::new(g)?, project).await

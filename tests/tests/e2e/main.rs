@@ -11,6 +11,7 @@ mod distribute_pypi;
 mod distribute_support;
 mod drafts;
 mod github_client;
+mod keys_import;
 mod large_upload;
 mod manage;
 mod maven_portal;
