@@ -24,6 +24,10 @@ pub enum AppError {
     /// 413
     #[error("{0}")]
     TooLarge(String),
+    /// 507: the store has no room to write (a full disk); nothing was written. Retry once an
+    /// operator has made room: no restart is needed.
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// 500: a fault of ours or of a backend; details are logged, not leaked.
     #[error("internal error: {0}")]
     Internal(String),
@@ -46,6 +50,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Conflict { .. } => 409,
             AppError::TooLarge(_) => 413,
+            AppError::InsufficientStorage(_) => 507,
             AppError::Internal(_) => 500,
         }
     }
@@ -58,6 +63,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden-role",
             AppError::NotFound(_) => "not-found",
             AppError::TooLarge(_) => "too-large",
+            AppError::InsufficientStorage(_) => "insufficient-storage",
             AppError::Internal(_) => "internal",
         }
     }
@@ -71,6 +77,9 @@ impl From<StoreError> for AppError {
                 format!("someone else changed this at the same time; retry ({e})"),
             ),
             StoreError::Invalid(m) => AppError::bad_request("invalid", m),
+            StoreError::InsufficientStorage(m) => AppError::InsufficientStorage(format!(
+                "the server has no room to store this change; nothing was written. Retry later ({m})"
+            )),
             other => AppError::Internal(other.to_string()),
         }
     }
