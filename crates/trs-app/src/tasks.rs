@@ -328,7 +328,7 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
         }
         // A fault of a backend (store unavailable, I/O) is not an answer: the task goes back to
         // the queue, and every step being idempotent, the next run finishes it.
-        Err(e @ AppError::Internal(_)) if task.attempts + 1 < MAX_ATTEMPTS => {
+        Err(e @ (AppError::Internal(_) | AppError::InsufficientStorage(_))) if task.attempts + 1 < MAX_ATTEMPTS => {
             tracing::warn!(task = %task.id, error = %e, "task interrupted; queued again");
             task.attempts += 1;
             task.state = TaskState::Queued;

@@ -52,10 +52,27 @@ pub fn release() -> ReleaseId {
 }
 
 pub async fn world() -> World {
+    world_on(None).await
+}
+
+/// [`world`] with its item store on a disk `disk` can fill up (tests of a full disk).
+pub async fn world_with_disk_faults(disk: Arc<trs_storage::embedded::DiskFaults>) -> World {
+    world_on(Some(disk)).await
+}
+
+async fn world_on(disk: Option<Arc<trs_storage::embedded::DiskFaults>>) -> World {
     let dir = tempfile::tempdir().unwrap();
     let (items, blobs) = trs_storage::embedded::open_data_dir(dir.path(), "http://127.0.0.1:1".into()).unwrap();
+    let items: Arc<dyn trs_storage::ItemStore> = match disk {
+        None => Arc::new(items),
+        Some(disk) => {
+            drop(items);
+            let path = dir.path().join("items.redb");
+            Arc::new(trs_storage::embedded::EmbeddedItemStore::open_with_disk_faults(&path, disk).unwrap())
+        }
+    };
     let blobs = Arc::new(blobs);
-    let mut app = App::new(Arc::new(items), blobs.clone());
+    let mut app = App::new(items, blobs.clone());
     let Team { admin, rm, committer } = team(&app).await;
     // From here on no outcome depends on how long a test takes on a busy machine (a vote
     // opened for 50 h still has exactly 50 h to run). Anchored at the wall clock, after the

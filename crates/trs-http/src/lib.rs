@@ -41,6 +41,13 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// `GET /api/v1/health`: `ok` while the item store can take writes, else its error (a full
+/// disk: 507 `insufficient-storage` with the reason), so a monitor sees what every write sees.
+pub async fn health(axum::extract::State(app): axum::extract::State<App>) -> ApiResult<&'static str> {
+    app.items.health().await.map_err(AppError::from)?;
+    Ok("ok\n")
+}
+
 /// A request whose OpenPGP signature has been verified: who called, and the exact body bytes
 /// that were signed.
 pub struct SignedCall {

@@ -181,7 +181,7 @@ fn describe(event: &Value) -> String {
 
 /// The function's routes over `app`, plus the health check every HTTP function answers.
 pub fn api_router(app: App, routes: Router<App>) -> Router {
-    Router::new().route("/api/v1/health", get(|| async { "ok\n" })).merge(routes).with_state(app)
+    Router::new().route("/api/v1/health", get(trs_http::health)).merge(routes).with_state(app)
 }
 
 /// API Gateway HTTP API (payload 2.0) → the router → the response API Gateway expects.

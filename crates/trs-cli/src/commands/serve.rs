@@ -56,7 +56,7 @@ pub fn build(
     app.events = Arc::new(sink);
     app.site = site.clone();
     let router = Router::new()
-        .route("/api/v1/health", get(|| async { "ok\n" }))
+        .route("/api/v1/health", get(trs_http::health))
         .merge(trs_function_admin::routes())
         .merge(trs_function_upload::routes())
         .merge(trs_function_verify::routes())
