@@ -10,8 +10,8 @@
 # Needs python3 with moto[server] (test.sh installs it). Stop it with Ctrl-D.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# trs and the eight trs-lambda-* binaries (debug profile: what the tests run).
-cargo build --workspace --bins
+# The client; `cargo test` builds the eight trs-lambda-* binaries for the harness itself.
+cargo build --bin trs
 echo "the client: $PWD/target/debug/trs"
 exec cargo test --workspace --test lambda -- --ignored --exact --nocapture \
   operator_stack::the_operators_local_stack

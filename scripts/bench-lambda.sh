@@ -127,12 +127,12 @@ def glibc_needed(path):
 BACKEND = os.environ.get("BENCH_BACKEND", "embedded")
 DATA_ROOT = os.environ.get("BENCH_DATA_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
 runs = int(os.environ.get("RUNS", "7"))
-print(f"{'function':<10} {'stripped size':>14} {'first event (ms)':>17} {'first answer (ms)':>18} {'glibc':>6}")
+print(f"{'function':<12} {'stripped size':>14} {'first event (ms)':>17} {'first answer (ms)':>18} {'glibc':>6}")
 for path in sys.argv[1:]:
     polls, answers = zip(*(start_once(path) for _ in range(runs)))
     size = os.path.getsize(path) / (1 << 20)
     name = os.path.basename(path).removeprefix("trs-lambda-")
-    print(f"{name:<10} {size:>11.1f} MB {statistics.median(polls):>17.1f} {statistics.median(answers):>18.1f} {glibc_needed(path):>6}")
+    print(f"{name:<12} {size:>11.1f} MB {statistics.median(polls):>17.1f} {statistics.median(answers):>18.1f} {glibc_needed(path):>6}")
 where = f"embedded backend with its data in {DATA_ROOT or tempfile.gettempdir()}" if BACKEND == "embedded" else "aws backend"
 print(f"(median of {runs} starts each; {where}; "
       f"{os.cpu_count()} CPUs, {os.uname().machine})")

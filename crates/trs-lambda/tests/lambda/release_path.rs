@@ -162,14 +162,18 @@ async fn the_readme_release_path_runs_on_the_stack_as_deployed() {
     // The vote: opened, one binding +1, closed.
     cli.trs(Some("rita"), &["vote", "start", "foo", "1.0.0"]).await;
     stack.settle().await;
+    assert_eq!(release_item(&stack, "1.0.0").await["stage"], "candidate");
     step(&stack, "vote start", &mut costs);
     cli.trs(Some("ada"), &["vote", "cast", "foo", "1.0.0", "+1", "--comment", "sigs and sums ok"]).await;
     stack.settle().await;
+    let ballot = stack.items().await.get(&("release#foo#-#1.0.0".into(), "ballot#0001#ada".into())).cloned();
+    assert!(ballot.is_some_and(|b| b.to_string().contains("sigs and sums ok")), "ada's ballot in the table");
     step(&stack, "vote cast", &mut costs);
     // The announcement links the KEYS file under the API's own URL (TRS_API_URL).
     let email = cli.trs(None, &["vote", "email", "foo", "1.0.0"]).await;
     assert!(email.contains(&format!("{}/api/v1/projects/foo/KEYS", stack.api_url)), "{email}");
-    cli.trs(Some("rita"), &["vote", "close", "foo", "1.0.0"]).await;
+    let closed = cli.json(Some("rita"), &["vote", "close", "foo", "1.0.0"]).await;
+    assert_eq!(closed["vote"]["state"], "passed", "{closed}");
     stack.settle().await;
     step(&stack, "vote close", &mut costs);
 
