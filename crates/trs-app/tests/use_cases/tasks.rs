@@ -15,7 +15,7 @@ fn worker(w: &World, name: &str) -> App {
 
 async fn queued_verify_task(w: &World) -> OpaqueId {
     let files: [(&str, &[u8]); 1] = [("notes.txt", b"hello")];
-    commit_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &files).await.task
+    commit_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &files).await.task.expect("a new revision is verified")
 }
 
 async fn state(w: &World, id: &OpaqueId) -> tasks::Task {
@@ -103,7 +103,10 @@ async fn the_only_worker_of_a_store_requeues_what_its_previous_process_left_runn
     // Its own tasks it leaves alone.
     let id2 = {
         let files: [(&str, &[u8]); 1] = [("more.txt", b"more")];
-        commit_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &files).await.task
+        commit_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &files)
+            .await
+            .task
+            .expect("a new revision is verified")
     };
     tasks::claim(&restarted, &id2).await.unwrap().unwrap();
     assert!(tasks::release_orphans(&restarted).await.unwrap().is_empty());
