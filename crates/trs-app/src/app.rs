@@ -94,6 +94,13 @@ pub struct App {
     /// on Lambda). Links trs writes for people (the vote email's) are built from it alone,
     /// never from a request's `Host` or `X-Forwarded-Host`, which any caller chooses.
     pub public_url: Option<String>,
+    /// The deployment signed calls must be signed for (docs/signed-requests.md): the API's
+    /// canonical URL or a configured id (`trs serve --audience`, `TRS_AUDIENCE` on Lambda).
+    /// `None` refuses every signed call: a host that forgot it must not accept requests
+    /// signed for any other deployment.
+    pub audience: Option<trs_auth::Audience>,
+    /// Registered certificates parsed once per stored text (trs_auth::CertCache).
+    pub certs: Arc<trs_auth::CertCache>,
 }
 
 impl App {
@@ -108,6 +115,8 @@ impl App {
             site: Arc::new(NoSite),
             registries: Default::default(),
             public_url: None,
+            audience: None,
+            certs: Arc::new(trs_auth::CertCache::default()),
         }
     }
 

@@ -70,7 +70,8 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     }
     bar.finish_and_clear();
 
-    let committed: CommittedUpload = client.post(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
+    let committed: CommittedUpload =
+        client.post_retrying_races(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
     if !args.json {
         say_err!(
             "committed revision {} of {} ({} file{}, key {})",
