@@ -37,10 +37,13 @@ impl RegisteredCert {
     }
 }
 
+/// (primary fingerprint, SHA-256 of the stored text) → the parsed certificate.
+type Entries = lru::LruCache<(Fingerprint, [u8; 32]), Arc<RegisteredCert>>;
+
 /// Parsed certificates by (fingerprint, SHA-256 of the stored text), least recently used
 /// dropped first. Shared by every request a process serves.
 pub struct CertCache {
-    entries: Mutex<lru::LruCache<(Fingerprint, [u8; 32]), Arc<RegisteredCert>>>,
+    entries: Mutex<Entries>,
     parses: std::sync::atomic::AtomicU64,
 }
 
@@ -77,7 +80,7 @@ impl CertCache {
         self.parses.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, lru::LruCache<(Fingerprint, [u8; 32]), Arc<RegisteredCert>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // A panic while holding the lock leaves the map itself intact.
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }

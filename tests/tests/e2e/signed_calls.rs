@@ -543,3 +543,37 @@ fn the_readme_revocation_recipe_works_for_a_person_with_a_single_key() {
     let out = t.as_key(&solo, &["project", "create", "baz", "--members", "ada"]);
     assert!(!out.status.success(), "gpg must refuse to sign with the revoked key");
 }
+
+/// Issue 14 item 5, end to end: a GnuPG key whose self-signatures use SHA-1 registers; the
+/// person and the project's KEYS show the warning; the key signs calls.
+#[test]
+fn a_sha1_self_signed_key_registers_with_a_warning_shown_with_the_person_and_in_keys() {
+    let t = Team::new();
+    let out = t
+        .gpg
+        .cmd()
+        .args(["--passphrase", "", "--pinentry-mode", "loopback", "--cert-digest-algo", "SHA1"])
+        .args(["--quick-gen-key", "Old Key <old@example.org>", "rsa3072", "sign", "never"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing = t.gpg.cmd().args(["--with-colons", "--list-keys", "old@example.org"]).output().unwrap();
+    let old = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:").map(|r| r.trim_matches(':').to_string()))
+        .unwrap();
+    let cert = t.path("old.asc");
+    t.gpg.export_public(&old, &cert);
+    ok(&t.as_admin(&["person", "add", "old", cert.to_str().unwrap()]));
+    ok(&t.as_admin(&["project", "create", "bar", "--members", "ada", "--release-managers", "old"]));
+
+    let shown = stdout_json(ok(&t.anonymous(&["person", "show", "old", "--json"])));
+    let warning = shown["registered_keys"][0]["warnings"][0].as_str().unwrap_or_default().to_string();
+    assert!(warning.contains("SHA-1") && warning.contains("gpg --quick-set-expire"), "{shown:#}");
+    let text = String::from_utf8_lossy(&ok(&t.anonymous(&["person", "show", "old"])).stdout).into_owned();
+    assert!(text.contains("warning: ") && text.contains("SHA-1"), "{text}");
+    let keys = get(&t.server.url, "/api/v1/projects/bar/KEYS");
+    assert!(keys.text.contains("warning") && keys.text.contains("SHA-1"), "{}", keys.text);
+    // The key signs calls (gpg's own choice of hash for the call's signature).
+    ok(&t.as_key(&old, &["project", "edit", "bar", "--description", "signed by an old key"]));
+}
