@@ -102,6 +102,13 @@ pub struct App {
     /// Who this host is when it holds a task's lease: random per `App::new`, so each process
     /// (each Lambda instance) is its own worker.
     pub worker: Arc<str>,
+    /// The deployment signed calls must be signed for (docs/signed-requests.md): the API's
+    /// canonical URL or a configured id (`trs serve --audience`, `TRS_AUDIENCE` on Lambda).
+    /// `None` refuses every signed call: a host that forgot it must not accept requests
+    /// signed for any other deployment.
+    pub audience: Option<trs_auth::Audience>,
+    /// Registered certificates parsed once per stored text (trs_auth::CertCache).
+    pub certs: Arc<trs_auth::CertCache>,
 }
 
 impl App {
@@ -117,6 +124,8 @@ impl App {
             registries: Default::default(),
             public_url: None,
             worker: format!("worker-{}", Self::new_id()).into(),
+            audience: None,
+            certs: Arc::new(trs_auth::CertCache::default()),
         }
     }
 

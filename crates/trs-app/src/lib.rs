@@ -19,6 +19,7 @@ pub mod projects;
 pub mod promote;
 pub mod public;
 pub mod release_views;
+pub mod retry;
 pub mod shell;
 pub mod status;
 pub mod storage_keys;

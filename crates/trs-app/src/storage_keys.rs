@@ -272,6 +272,29 @@ pub fn public_prefix(stage_segment: &str, id: &ReleaseId) -> String {
     }
 }
 
+/// The record that an upload session's staged objects are to be collected at `at` (in the
+/// session's own partition, so whoever may write the session may write it), found through
+/// its index entry in [`STAGED_COLLECTIONS`] ordered by time.
+pub fn staged_collection(session: &OpaqueId) -> Key {
+    Key::new(format!("upload#{session}"), "collect")
+}
+
+/// The index partition of [`staged_collection`] records.
+pub const STAGED_COLLECTIONS: &str = "staged-collect";
+
+pub fn staged_collection_index(at: i64, session: &OpaqueId) -> Key {
+    Key::new(STAGED_COLLECTIONS, format!("{:012}#{session}", at.max(0)))
+}
+
+/// The staged collections due at or before `at` (the index range, as [`due_until`]).
+pub fn staged_collections_until(at: i64) -> Query {
+    let mut query = Query::partition(STAGED_COLLECTIONS);
+    query.range = trs_storage::SortKeyRange::Between { from: String::new(), to: format!("{:012}$", at.max(0)) };
+    query
+}
+
+/// Where the `index`-th file of an upload session is staged; every object of a session is
+/// under `uploads/{session}/`.
 pub fn staged_object(session: &OpaqueId, index: usize) -> String {
     format!("uploads/{session}/{index}")
 }

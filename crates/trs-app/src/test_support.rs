@@ -9,6 +9,15 @@ use std::sync::Arc;
 use trs_core::{Action, Person, ReleaseId, authorize};
 use trs_storage::embedded::EmbeddedBlobStore;
 
+/// The audience of every test world (and of `trs_http::testing::call`'s requests): the
+/// origin of the `Host` those requests carry.
+pub const TEST_AUDIENCE: &str = "http://trs.test:8080";
+
+/// [`TEST_AUDIENCE`] parsed.
+pub fn test_audience() -> trs_auth::Audience {
+    TEST_AUDIENCE.parse().expect("test audience")
+}
+
 pub struct Actor {
     pub person: Person,
     /// The certificate with its secret key, for signing requests.
@@ -73,6 +82,7 @@ async fn world_on(disk: Option<Arc<trs_storage::embedded::DiskFaults>>) -> World
     };
     let blobs = Arc::new(blobs);
     let mut app = App::new(items, blobs.clone());
+    app.audience = Some(test_audience());
     let Team { admin, rm, committer } = team(&app).await;
     // From here on no outcome depends on how long a test takes on a busy machine (a vote
     // opened for 50 h still has exactly 50 h to run). Anchored at the wall clock, after the
@@ -163,7 +173,7 @@ pub fn signed_headers_with_query(
     body: &[u8],
 ) -> Vec<(&'static str, String)> {
     let now = crate::Clock::now(&crate::SystemClock);
-    trs_auth::sign_request(&actor.signer(), method, path, query, body, now).expect("sign").to_pairs()
+    trs_auth::sign_request(&actor.signer(), &test_audience(), method, path, query, body, now).expect("sign").to_pairs()
 }
 
 /// TEST ONLY: makes a release current without a vote, for tests of what comes after

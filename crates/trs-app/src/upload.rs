@@ -359,7 +359,21 @@ pub async fn start_upload(
         expires_at: now + app.limits.upload_session_ttl_secs,
     };
     let item = Item::new(keys::upload_session(&id), json!(session)).with_expiry(session.expires_at);
-    app.items.put(item, Condition::Absent).await?;
+    // Staged objects outlive a commit (so a second PUT to a URL finds its object there and is
+    // refused) and an abandoned session; they are collected once neither the session nor its
+    // URLs can be used any more (`collect_staged`). A week's expiry removes the record where
+    // the store collects instead (S3's lifecycle rule on `uploads/`, infra/template.json).
+    let collect_at = session.expires_at.max(now + app.limits.upload_url_ttl_secs);
+    let objects: Vec<&str> = session.files.iter().map(|f| f.object.as_str()).collect();
+    let collect = Item::new(keys::staged_collection(&id), json!({ "at": collect_at, "objects": objects }))
+        .with_gsi1(keys::staged_collection_index(collect_at, &id))
+        .with_expiry(collect_at + 7 * 24 * 3600);
+    app.items
+        .transact(vec![
+            WriteOp::Put { item, condition: Condition::Absent },
+            WriteOp::Put { item: collect, condition: Condition::Absent },
+        ])
+        .await?;
 
     let url_expiry = now + app.limits.upload_url_ttl_secs;
     let mut urls = Vec::with_capacity(session.files.len());
@@ -426,13 +440,46 @@ pub async fn commit_upload(app: &App, caller: &Caller, id: &OpaqueId) -> AppResu
         entries.push(ManifestEntry { path: f.path.clone(), size: f.size, sha512 });
     }
 
-    let committed = commit_revision(app, caller, &session, &session_item, entries).await?;
-    for f in &session.files {
-        if let Err(e) = app.blobs.delete(&f.object).await {
-            tracing::warn!(object = %f.object, error = %e, "could not delete a staged upload");
-        }
+    // The staged objects stay until `collect_staged`: while a URL is valid, a second PUT to it
+    // must find its object present and be refused, not store bytes nobody will read.
+    commit_revision(app, caller, &session, &session_item, entries).await
+}
+
+/// Deletes the staged objects of upload sessions that can no longer be used — committed or
+/// abandoned, their URLs and the session expired — and their collection records. Run by the
+/// embedded host's sweep; on AWS, S3's lifecycle rule on `uploads/` collects instead.
+/// Idempotent: a record is removed only after all its objects are gone. Returns how many
+/// sessions were collected.
+pub async fn collect_staged(app: &App) -> AppResult<usize> {
+    #[derive(serde::Deserialize)]
+    struct Collection {
+        objects: Vec<String>,
     }
-    Ok(committed)
+    let mut collected = 0;
+    let due: Vec<Item> = {
+        let mut out = Vec::new();
+        let mut query = keys::staged_collections_until(app.now());
+        loop {
+            let page = app.items.query_gsi1(query.clone()).await?;
+            out.extend(page.items);
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => break out,
+            }
+        }
+    };
+    for item in due {
+        let collection: Collection = item.parse()?;
+        for object in &collection.objects {
+            match app.blobs.delete(object).await {
+                Ok(()) | Err(BlobError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        app.items.delete(&item.key, Condition::VersionIs(item.version)).await?;
+        collected += 1;
+    }
+    Ok(collected)
 }
 
 /// The all-or-nothing step: revision, release head, verify task, session removal. When the
@@ -444,7 +491,7 @@ async fn commit_revision(
     session_item: &Item,
     entries: Vec<ManifestEntry>,
 ) -> AppResult<CommittedUpload> {
-    for _attempt in 0..8 {
+    for attempt in 0..8 {
         let now = app.now();
         let existing = get_release(app, &session.release).await?;
         let (release, release_condition, previous) = match existing {
@@ -553,8 +600,9 @@ async fn commit_revision(
                 });
             }
             Committed::Conflict { index: 3 } => return Err(already_committed(session)),
-            // Someone else moved the release head: look again (the stale-base check decides).
-            Committed::Conflict { .. } => continue,
+            // Someone else moved the release head: look again (the stale-base check decides),
+            // after a jittered wait so concurrent commits spread out.
+            Committed::Conflict { .. } => crate::retry::back_off(attempt).await,
         }
     }
     Err(AppError::conflict("concurrent-update", "the release changed concurrently too often; retry"))

@@ -5,7 +5,8 @@
 
 use sequoia_openpgp as openpgp;
 
-use crate::pgp::{self, POLICY};
+use crate::pgp;
+use crate::policy::POLICY;
 use openpgp::cert::prelude::*;
 use openpgp::parse::Parse;
 use openpgp::serialize::SerializeInto;
@@ -80,7 +81,7 @@ pub fn render_keys_file(project: &str, entries: &[KeysEntry]) -> String {
 /// property of the reader's keyring, not of this file.
 fn summary(cert: &openpgp::Cert) -> String {
     let now = SystemTime::now();
-    let vc = cert.with_policy(&POLICY, now).ok();
+    let vc = cert.with_policy(&*POLICY, now).ok();
     let mut out = String::new();
     for (i, ka) in cert.keys().enumerate() {
         let key = ka.key();
@@ -124,6 +125,9 @@ fn summary(cert: &openpgp::Cert) -> String {
             for (text, revoked) in uids {
                 let mark = if revoked { "[ revoked] " } else { "" };
                 let _ = writeln!(out, "uid           {mark}{}", pgp::sanitize_line(&text));
+            }
+            if let Some(warning) = crate::policy::weak_self_signatures(cert, now) {
+                let _ = writeln!(out, "warning       {}", pgp::sanitize_line(&warning));
             }
         }
     }

@@ -18,6 +18,11 @@ pub struct Global {
     /// Base URL of the trs server.
     #[arg(long, env = "TRS_URL", default_value = "http://127.0.0.1:8080", global = true)]
     pub url: String,
+    /// The deployment signed calls are meant for (docs/signed-requests.md): the API's canonical
+    /// URL or an id its operator configured. Default: the origin of --url. `trs serve` refuses
+    /// calls signed for any other (default: the origin of --public-url).
+    #[arg(long, env = "TRS_AUDIENCE", global = true)]
+    pub audience: Option<String>,
     /// Your trs user id (checked against the key that signs the call).
     #[arg(long, env = "TRS_UID", global = true)]
     pub uid: Option<String>,

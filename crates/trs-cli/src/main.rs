@@ -45,7 +45,9 @@ async fn run(cli: Cli) -> CliResult<()> {
     match &cli.command {
         Command::Serve { data, backend, listen, public_url, lifecycle_every, templates } => {
             let every = std::time::Duration::from_secs(*lifecycle_every);
-            commands::serve::run(data, backend, *listen, public_url.clone(), every, templates.as_deref()).await
+            let audience = cli.global.audience.clone();
+            commands::serve::run(data, backend, *listen, public_url.clone(), audience, every, templates.as_deref())
+                .await
         }
         Command::Site {
             command: SiteCommand::Build { full: _, data, backend, out, site_bucket, cloudfront_distribution, templates },

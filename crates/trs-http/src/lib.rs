@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 use trs_app::authenticate::{Caller, SignedRequest, authenticate};
 use trs_app::{App, AppError};
 
+pub mod access_log;
+
 /// API request bodies are small JSON documents; files go through upload URLs.
 pub const MAX_API_BODY: usize = 1 << 20;
 
@@ -35,7 +37,9 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let body = serde_json::json!({"error": {"code": self.0.code(), "message": message}});
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        response.extensions_mut().insert(access_log::ErrorCode(self.0.code()));
+        response
     }
 }
 

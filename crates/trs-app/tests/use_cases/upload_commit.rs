@@ -267,3 +267,35 @@ async fn an_upload_of_the_same_files_makes_no_revision_and_no_event() {
     let pushed = events.iter().filter(|e| matches!(e.change, trs_core::Change::RevisionPushed { .. })).count();
     assert_eq!(pushed, 1);
 }
+
+/// Issue 13 item 10: a PUT to a committed session's URL is refused, and the staged files of
+/// committed and abandoned sessions are collected once neither the session nor its URLs can
+/// be used.
+#[tokio::test]
+async fn staged_files_of_committed_and_abandoned_sessions_are_collected_and_a_url_takes_one_put() {
+    let f = fixture().await;
+    let files: [(&str, &[u8]); 1] = [("notes.txt", b"notes\n")];
+    let committed = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
+    send(&f, &committed, &files).await;
+    commit_upload(&f.app, &f.rm.caller(), &committed.id).await.unwrap();
+    let token = committed.files[0].upload.url.rsplit('/').next().unwrap();
+    let again = futures::stream::iter(vec![Ok(Bytes::from_static(b"other\n"))]);
+    let err = f.blobs.accept_upload(token, Box::pin(again)).await.unwrap_err();
+    assert!(matches!(err, trs_storage::BlobError::AlreadyExists(_)), "{err:?}");
+
+    let abandoned = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, true)).await.unwrap();
+    send(&f, &abandoned, &files).await;
+    let staged = |s: &StartedUpload| format!("uploads/{}/0", s.id);
+    use trs_storage::BlobStore;
+    assert_eq!(trs_app::upload::collect_staged(&f.app).await.unwrap(), 0, "nothing is due yet");
+    assert!(f.blobs.head(&staged(&committed)).await.unwrap().is_some());
+
+    f.clock.advance(f.app.limits.upload_session_ttl_secs.max(f.app.limits.upload_url_ttl_secs) + 1);
+    assert_eq!(trs_app::upload::collect_staged(&f.app).await.unwrap(), 2);
+    assert!(f.blobs.head(&staged(&committed)).await.unwrap().is_none());
+    assert!(f.blobs.head(&staged(&abandoned)).await.unwrap().is_none());
+    assert_eq!(trs_app::upload::collect_staged(&f.app).await.unwrap(), 0, "collected once");
+    // The committed revision's file is untouched (it lives content-addressed).
+    let status = trs_app::status::release_status(&f.app, &release()).await.unwrap();
+    assert_eq!(status.files.len(), 1);
+}

@@ -36,12 +36,14 @@ pub fn build(
     stores: Stores,
     data: &std::path::Path,
     public_url: &str,
+    audience: trs_auth::Audience,
     lifecycle_every: Duration,
     site: Arc<trs_site::Site>,
 ) -> CliResult<(Router, Worker)> {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut app = App::new(stores.items.clone(), stores.blobs);
     app.public_url = Some(public_url.to_string());
+    app.audience = Some(audience);
     app.notifier = Arc::new(ChannelNotifier(tx));
     // Package registries and their credentials from the environment (docs/distribute.md).
     app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
@@ -67,14 +69,18 @@ pub fn build(
         .merge(trs_function_stream::routes())
         .merge(super::public_download::routes())
         .with_state(app.clone())
-        .merge(stores.routes)
+        .merge(stores.routes);
+    // The API and upload URLs are logged (one JSON line per request on stdout); the site's
+    // pages are not: on AWS a CDN serves them and keeps their log.
+    let router = trs_http::access_log::layer(router, trs_http::access_log::stdout())
         .merge(super::site_host::routes(site.store().clone()));
     tokio::spawn(super::site_host::run(app.clone(), site, site_events));
     Ok((router, Worker { app, purge: stores.purge, exclusive: stores.exclusive, events_file, rx, lifecycle_every }))
 }
 
 /// The background half of the host: runs announced tasks, and on every tick sweeps queued
-/// tasks and purges expired items (nonces, abandoned upload sessions) where the store needs it.
+/// tasks, purges expired items (nonces, abandoned upload sessions) and collects staged upload
+/// files of finished sessions where the store needs it.
 pub struct Worker {
     app: App,
     purge: Option<Arc<EmbeddedItemStore>>,
@@ -127,6 +133,13 @@ impl Worker {
                     {
                         tracing::error!(error = %e, "could not purge expired items");
                     }
+                    // Staged upload files nobody can use any more (S3's lifecycle rule does
+                    // this on AWS; the embedded store has only us).
+                    if self.purge.is_some()
+                        && let Err(e) = trs_app::upload::collect_staged(&self.app).await
+                    {
+                        tracing::error!(error = %e, "could not collect staged uploads");
+                    }
                 }
             }
         }
@@ -154,6 +167,7 @@ pub async fn run(
     backend: &BackendArgs,
     listen: SocketAddr,
     public_url: Option<String>,
+    audience: Option<String>,
     lifecycle_every: Duration,
     templates: Option<&std::path::Path>,
 ) -> CliResult<()> {
@@ -161,14 +175,19 @@ pub async fn run(
         tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(failed)?;
     let public_url = public_url.unwrap_or_else(|| format!("http://{bound}"));
+    let audience: trs_auth::Audience = audience
+        .as_deref()
+        .unwrap_or(&public_url)
+        .parse()
+        .map_err(|e| crate::error::CliError::Usage(format!("--audience/--public-url: {e}")))?;
     let stores = super::backend::open(backend, data, &public_url).await?;
     let description = stores.description.clone();
     let renderer = super::site_host::renderer(templates, Some(&public_url))?;
     let site = super::site_host::open(&super::site_host::site_folder(data), renderer)?;
-    let (router, worker) = build(stores, data, &public_url, lifecycle_every, site)?;
+    let (router, worker) = build(stores, data, &public_url, audience.clone(), lifecycle_every, site)?;
     worker.recover().await;
     tokio::spawn(worker.run());
-    say_err!("trs serving on {public_url} (listening on {bound}), {description}");
+    say_err!("trs serving on {public_url} (listening on {bound}; signed calls for {audience}), {description}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.map_err(failed)?;
     say_err!("trs stopped: no request was cut off");
     Ok(())

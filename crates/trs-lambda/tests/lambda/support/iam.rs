@@ -619,6 +619,8 @@ impl Stack {
         let table = table_arn(TABLE);
         // provision.rs leaves the change stream to AWS; the stream's ARN is only named.
         let stream = format!("{table}/stream/2026-01-01T00:00:00.000");
+        // Signed calls are for the API's endpoint (TRS_AUDIENCE); the tests sign for this one.
+        physical.set("HttpApi", "trs-api", &[("ApiEndpoint", trs_app::test_support::TEST_AUDIENCE)]);
         physical.set("ItemsTable", TABLE, &[("Arn", table.as_str()), ("StreamArn", stream.as_str())]);
         for (id, name) in [("ReleaseFilesBucket", BUCKET), ("SiteBucket", SITE_BUCKET)] {
             physical.set(id, name, &[("Arn", format!("arn:aws:s3:::{name}").as_str())]);
