@@ -187,8 +187,10 @@ impl Site {
         let objects = self.render_targets(app, &targets).await?;
         let mut written = Written::default();
         store_changed(self.store.as_ref(), objects, &mut written).await?;
+        // A draft discarded since the mark leaves no page behind, as when its event is published.
+        let deleted = self.delete_gone_releases(app, &targets, &mut written).await?;
         written.invalidate.extend(files);
-        let report = self.finish(written, 0, start).await?;
+        let report = self.finish(written, deleted, start).await?;
         let moved = match mark {
             Some(item) => {
                 app.items.put(item.updated(serde_json::json!(Mark { seq: after })), Condition::VersionIs(item.version))
