@@ -329,6 +329,11 @@ mod tests {
         ])
     }
 
+    /// A release's first revision, of one file.
+    fn first_revision() -> Change {
+        Change::RevisionPushed { revision: 1, base: None, forced: false, files: 1, removed: 0, replaced: false }
+    }
+
     fn map(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect())).collect()
     }
@@ -364,20 +369,7 @@ mod tests {
     #[test]
     fn a_discarded_draft_leaves_the_views_and_its_version_starts_afresh() {
         use Stage::*;
-        let pushed = || {
-            mv(
-                None,
-                CandidateDraft,
-                Change::RevisionPushed {
-                    revision: 1,
-                    base: None,
-                    forced: false,
-                    files: 1,
-                    removed: 0,
-                    replaced: false,
-                },
-            )
-        };
+        let pushed = || mv(None, CandidateDraft, first_revision());
         let events = build(&[
             (100, "2.0", pushed()),
             (110, "2.0", EventDraft::new(None, Change::DraftDiscarded { revision: Some(1) })),
@@ -498,19 +490,7 @@ mod tests {
         };
         let own =
             EventDraft::new(None, Change::LifecycleDatesSet { line: None, end_of_life: None, support_until: Some(7) });
-        let pushed = || {
-            EventDraft::new(
-                None,
-                Change::RevisionPushed {
-                    revision: 1,
-                    base: None,
-                    forced: false,
-                    files: 1,
-                    removed: 0,
-                    replaced: false,
-                },
-            )
-        };
+        let pushed = || EventDraft::new(None, first_revision());
         let events = build(&[
             (1, "1.0", pushed()),
             (2, "2.0", pushed()),

@@ -120,12 +120,23 @@ impl Site {
     pub async fn publish_event(&self, app: &App, event: &Event) -> Result<PublishReport, SiteBuildError> {
         let _turn = self.one_at_a_time.lock().await;
         let start = Instant::now();
-        let targets = plan::plan(event);
-        let objects = self.render_targets(app, &targets).await?;
+        self.publish_targets(app, &plan::plan(event), plan::file_invalidations(event), start).await
+    }
+
+    /// Renders and stores the pages of `targets`, deletes those of releases gone since (a
+    /// discarded draft), and invalidates them with the release-file paths `files`.
+    async fn publish_targets(
+        &self,
+        app: &App,
+        targets: &[Target],
+        files: Vec<String>,
+        start: Instant,
+    ) -> Result<PublishReport, SiteBuildError> {
+        let objects = self.render_targets(app, targets).await?;
         let mut written = Written::default();
         store_changed(self.store.as_ref(), objects, &mut written).await?;
-        let deleted = self.delete_gone_releases(app, &targets, &mut written).await?;
-        written.invalidate.extend(plan::file_invalidations(event));
+        let deleted = self.delete_gone_releases(app, targets, &mut written).await?;
+        written.invalidate.extend(files);
         self.finish(written, deleted, start).await
     }
 
@@ -184,13 +195,7 @@ impl Site {
         if targets.is_empty() && files.is_empty() {
             return Ok(None);
         }
-        let objects = self.render_targets(app, &targets).await?;
-        let mut written = Written::default();
-        store_changed(self.store.as_ref(), objects, &mut written).await?;
-        // A draft discarded since the mark leaves no page behind, as when its event is published.
-        let deleted = self.delete_gone_releases(app, &targets, &mut written).await?;
-        written.invalidate.extend(files);
-        let report = self.finish(written, deleted, start).await?;
+        let report = self.publish_targets(app, &targets, files, start).await?;
         let moved = match mark {
             Some(item) => {
                 app.items.put(item.updated(serde_json::json!(Mark { seq: after })), Condition::VersionIs(item.version))

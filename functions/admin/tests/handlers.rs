@@ -7,19 +7,7 @@ use tower::ServiceExt;
 use trs_app::test_support::{Actor, World, armored_public, new_cert, signed_headers, world};
 
 async fn post(w: &World, actor: &Actor, path: &str, body: Value) -> (StatusCode, Value) {
-    let bytes = serde_json::to_vec(&body).unwrap();
-    let mut req = Request::builder().method("POST").uri(path);
-    for (k, v) in signed_headers(actor, "POST", path, &bytes) {
-        req = req.header(k, v);
-    }
-    let resp = trs_function_admin::routes()
-        .with_state(w.app.clone())
-        .oneshot(req.body(Body::from(bytes)).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    signed(w, actor, "POST", path, body).await
 }
 
 fn cert_text(user_id: &str) -> String {
@@ -152,11 +140,12 @@ async fn a_key_registered_to_someone_else_cannot_be_updated_by_another_person() 
 }
 
 async fn get_json(w: &World, path: &str) -> (StatusCode, Value) {
-    let resp = trs_function_admin::routes()
-        .with_state(w.app.clone())
-        .oneshot(Request::builder().uri(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    answer(w, Request::builder().uri(path).body(Body::empty()).unwrap()).await
+}
+
+/// The routes' answer to `req`: its status and JSON body (`null` when not JSON).
+async fn answer(w: &World, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = trs_function_admin::routes().with_state(w.app.clone()).oneshot(req).await.unwrap();
     let status = resp.status();
     let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
@@ -199,14 +188,7 @@ async fn signed(w: &World, actor: &Actor, method: &str, path: &str, body: Value)
     for (k, v) in signed_headers(actor, method, path, &bytes) {
         req = req.header(k, v);
     }
-    let resp = trs_function_admin::routes()
-        .with_state(w.app.clone())
-        .oneshot(req.body(Body::from(bytes)).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    answer(w, req.body(Body::from(bytes)).unwrap()).await
 }
 
 #[tokio::test]
