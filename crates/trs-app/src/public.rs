@@ -7,7 +7,9 @@
 //! release's files are visible only while the release is in that stage (so a promotion that
 //! has not finished, or a revoked release, serves nothing). A candidate's files are those of
 //! its latest revision, served from the content-addressed store (no copy: they change with
-//! each upload, so they are never cached as immutable).
+//! each upload, so they are never cached as immutable), and only while a vote is open on it
+//! or has passed (stage `candidate`): a draft, including one a failed or cancelled vote
+//! returned to draft, is private to its project and answers 404 here.
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
@@ -50,7 +52,8 @@ fn not_found(path: &str) -> AppError {
     AppError::NotFound(format!("no public file at /{path}"))
 }
 
-/// The stage segment of candidates' files (those of the latest revision, for voters).
+/// The stage segment of candidates' files (those of the latest revision, for voters, while a
+/// vote is open or has passed).
 pub const CANDIDATE: &str = "candidate";
 
 /// The stages whose files a stage segment shows. End-of-life releases stay in the main
@@ -59,7 +62,8 @@ fn shown_in(segment: &str) -> Option<&'static [Stage]> {
     match segment {
         "current" => Some(&[Stage::Current, Stage::EndOfLife]),
         "archive" => Some(&[Stage::Archived]),
-        CANDIDATE => Some(&[Stage::CandidateDraft, Stage::Candidate]),
+        // Not `CandidateDraft`: nobody has been asked to look at a draft yet.
+        CANDIDATE => Some(&[Stage::Candidate]),
         _ => None,
     }
 }

@@ -95,8 +95,9 @@ pub fn files_segment(stage: Stage) -> Option<&'static str> {
     match stage {
         Stage::Current | Stage::EndOfLife => Some("current"),
         Stage::Archived => Some("archive"),
-        Stage::CandidateDraft | Stage::Candidate => Some(CANDIDATE),
-        Stage::Revoked => None,
+        Stage::Candidate => Some(CANDIDATE),
+        // A draft's files are private to its project until a vote opens (`public::resolve`).
+        Stage::CandidateDraft | Stage::Revoked => None,
     }
 }
 
@@ -437,6 +438,10 @@ pub struct ReleasePage {
     pub stage: String,
     pub states: Vec<String>,
     pub revoked_reason: Option<String>,
+    /// What a draft or candidate is not: a release (said plainly at the top of its page).
+    pub not_a_release: Option<String>,
+    /// A draft: its files are not listed (private to the project until a vote opens).
+    pub files_private: bool,
     pub files_caption: String,
     /// The key of the revision listed.
     pub revision_key: Option<String>,
@@ -587,7 +592,8 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
     let mut files = Vec::new();
     let mut verify = None;
     let keys_url = b.url(&paths::keys(&id.project));
-    if let Some(revision) = &details.revision {
+    let files_private = release.stage == Stage::CandidateDraft;
+    if let Some(revision) = details.revision.as_ref().filter(|_| !files_private) {
         let present: BTreeSet<&str> = revision.manifest.entries().iter().map(|e| e.path.as_str()).collect();
         for e in revision.manifest.entries() {
             let path = e.path.as_str();
@@ -698,6 +704,8 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
         stage: release.stage.to_string(),
         states: release.states.iter().cloned().collect(),
         revoked_reason: release.revoked_reason.clone(),
+        not_a_release: not_a_release(release),
+        files_private,
         files_caption,
         revision_key: details.revision.as_ref().map(|r| r.key.to_string()),
         files,
@@ -861,6 +869,19 @@ pub fn latest_json(b: &Builder, data: &ProjectData) -> LatestJson {
     }
 }
 
+/// The plain sentence a page of a release that is not (yet) one shows.
+fn not_a_release(release: &Release) -> Option<String> {
+    let passed = release.vote.as_ref().is_some_and(|v| v.state == VoteState::Passed);
+    match release.stage {
+        Stage::Candidate if passed => Some("Release candidate — vote passed, not yet a release".into()),
+        Stage::Candidate => Some("Release candidate — under vote, not a release".into()),
+        Stage::CandidateDraft => {
+            Some("Draft — not a release: its files are private to the project until a vote opens on it".into())
+        }
+        Stage::Current | Stage::Archived | Stage::EndOfLife | Stage::Revoked => None,
+    }
+}
+
 // ---------------------------------------------------------------- history
 
 #[derive(Debug, Clone, Serialize)]
@@ -905,9 +926,13 @@ fn describe(change: &Change) -> Option<String> {
             Some(p) => format!("policy of product {p}"),
             None => "policy of the main line".into(),
         },
-        Change::RevisionPushed { revision, files, forced, .. } => {
-            format!("revision {revision}, {files} file(s){}", if *forced { ", forced" } else { "" })
-        }
+        Change::RevisionPushed { revision, files, forced, removed, replaced, .. } => format!(
+            "revision {revision}, {files} file(s){}{}{}",
+            if *removed > 0 { format!(", {removed} removed") } else { String::new() },
+            if *replaced { ", replacing the previous files" } else { "" },
+            if *forced { ", forced" } else { "" }
+        ),
+        Change::DraftDiscarded { .. } => "draft discarded (never voted on)".into(),
         Change::VoteOpened { vote, revision, closes_not_before } => {
             format!("vote {vote} on revision {revision}, may close {}", rfc3339(*closes_not_before))
         }

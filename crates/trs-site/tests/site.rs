@@ -431,3 +431,50 @@ async fn the_promotion_task_publishes_the_release_page_under_auto_publish() {
     assert!(release_page.contains("href=\"/current/foo/2.0.0/foo-2.0.0.tar.gz\""), "{release_page}");
     assert!(page(&store, paths::DIRECTORY).await.contains("href=\"/projects/foo/releases/2.0.0/\""));
 }
+
+/// A draft's page lists none of its files and says it is not a release; once the draft is
+/// discarded, publishing its event deletes the page and the project page drops it.
+#[tokio::test]
+async fn a_drafts_page_lists_no_files_and_goes_when_the_draft_is_discarded() {
+    let f = fixture().await;
+    f.site.full_build(&f.w.app).await.unwrap();
+    upload_signed(&f.w, &rel("2.0.0")).await;
+    f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
+    let path = paths::release_page(&rel("2.0.0"));
+    let draft = page(&f.store, &path).await;
+    assert!(draft.contains("Draft — not a release"), "{draft}");
+    assert!(!draft.contains("demo-2.0.0.tar.gz"), "no file of a draft is listed:\n{draft}");
+    assert!(!draft.contains("/candidate/"), "{draft}");
+    let candidate = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(candidate.contains("Release candidate — under vote, not a release"), "{candidate}");
+
+    trs_app::draft::discard(&f.w.app, &f.w.rm.caller(), &rel("2.0.0")).await.unwrap();
+    let report = f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
+    assert_eq!(report.objects_deleted, 1, "{report:?}");
+    assert!(f.store.get(&path).await.unwrap().is_none(), "the discarded draft's page is gone");
+    let project = page(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
+    assert!(!project.contains("2.0.0"), "{project}");
+}
+
+/// Issue 13, item 6: the publisher's queue lived in memory, so events committed just before a
+/// crash were never published (a tally stayed stale until another event touched the page).
+/// The site follows the stored streams from a durable mark instead.
+#[tokio::test]
+async fn events_no_publisher_saw_are_published_from_the_durable_mark_after_a_restart() {
+    let f = fixture().await;
+    assert!(!f.site.catch_up_all(&f.w.app).await.unwrap().is_empty(), "a first start publishes every stream");
+    let before = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(before.contains("non-binding +1 0, 0 0, −1 0"), "{before}");
+    // Two ballots are committed; the process dies before its publisher sees them.
+    f.clock.advance(60);
+    vote::cast(&f.w.app, &f.w.committer.caller(), &rel("1.1.0"), VoteValue::Minus, None).await.unwrap();
+    vote::cast(&f.w.app, &f.w.rm.caller(), &rel("1.1.0"), VoteValue::Minus, None).await.unwrap();
+
+    // The restarted host's publisher knows nothing of them but the store.
+    let restarted = Site::new(Renderer::embedded(), f.store.clone(), Arc::new(NoCdn));
+    let reports = restarted.catch_up_all(&f.w.app).await.unwrap();
+    assert_eq!(reports.len(), 1, "only the project's stream had news: {reports:?}");
+    let after = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(after.contains("non-binding +1 0, 0 0, −1 2"), "the tally the API shows:\n{after}");
+    assert!(restarted.catch_up_all(&f.w.app).await.unwrap().is_empty(), "the mark moved: nothing to publish");
+}

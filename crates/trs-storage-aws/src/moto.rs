@@ -62,7 +62,8 @@ def recorded(self, iam_request_cls, resource="*"):
     scope = credential.split(",")[0].split("/")
     call = {"key": scope[0], "service": scope[3], "action": self._get_action(),
             "resource": resource, "uri": self.uri, "presigned": presigned, "outcome": "allowed",
-            "copy_source": self.headers.get("x-amz-copy-source")}
+            "copy_source": self.headers.get("x-amz-copy-source"),
+            "if_none_match": self.headers.get("If-None-Match"), "method": getattr(self, "method", "")}
     if call["service"] != "s3":
         body = self.raw_body
         call["body"] = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
@@ -105,7 +106,12 @@ def one_at_a_time(environ, start_response):
             for call in trace[first:]:
                 call["status"] = int(status.split()[0])
             return start_response(status, headers, *rest)
-        return list(app(environ, answered))
+        chunks = list(app(environ, answered))
+        for call in trace[first:]:
+            # DynamoDB's answers show the items read (their sizes are the read units).
+            if call["service"] == "dynamodb":
+                call["response"] = b"".join(chunks).decode("utf-8", "replace")
+        return chunks
 
 def command(c):
     iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
@@ -185,11 +191,21 @@ pub struct Call {
     pub outcome: String,
     /// S3's `x-amz-copy-source` (a copy also reads its source).
     pub copy_source: Option<String>,
+    /// The `If-None-Match` header (S3's conditional create; the bucket policy requires it on
+    /// release files).
+    #[serde(default)]
+    pub if_none_match: Option<String>,
+    /// The HTTP method (S3 tells a multipart upload's steps apart by it and the query).
+    #[serde(default)]
+    pub method: String,
     /// The request body, for every service but S3.
     pub body: Option<String>,
     /// The HTTP status moto answered with.
     #[serde(default)]
     pub status: u16,
+    /// The answer's body, for DynamoDB (the items read).
+    #[serde(default)]
+    pub response: Option<String>,
 }
 
 impl MotoServer {

@@ -1,7 +1,8 @@
 //! The whole path of a release, as a project lives it, against `trs serve`: upload a signed
 //! source release → verify → a vote by three committee members whose keys GnuPG made →
-//! close → promote → download from `/candidate/…` before and `/current/…` and `/current/…/latest/…` → a second release
-//! archives the first (policy) → end-of-life by date → revoke; the stream verifies throughout.
+//! close → promote → download from `/candidate/…` (once the vote opened) before and
+//! `/current/…` and `/current/…/latest/…` → a second release archives the first (policy) →
+//! end-of-life by date → revoke; the stream verifies throughout.
 
 use std::path::Path;
 use trs_tests::*;
@@ -35,18 +36,19 @@ fn release_through(team: &Team, voters: &[&str], version: &str) -> (std::path::P
     ok(&out);
     assert_eq!(stdout_json(&out)["status"]["summary"]["fail"], 0);
 
-    // Voters download exactly the candidate's bytes, never cached as immutable.
-    let candidate = get(team, &format!("/candidate/bar/{version}/{name}"));
-    assert_eq!(candidate.status(), 200);
-    assert!(!candidate.headers()["cache-control"].to_str().unwrap().contains("immutable"));
-    assert_eq!(candidate.bytes().unwrap().as_ref(), std::fs::read(&tarball).unwrap().as_slice());
-
     // Not promotable before the vote passed: a specific refusal that changes nothing.
     let early = team.as_rm(&["promote", "bar", version]);
     assert_eq!(early.status.code(), Some(1));
     assert!(stderr(&early).contains("candidate"), "{}", stderr(&early));
 
+    // A draft's files are private; once the vote opens, voters download exactly the
+    // candidate's bytes, never cached as immutable.
+    assert_eq!(get(team, &format!("/candidate/bar/{version}/{name}")).status(), 404, "a draft");
     ok(&team.as_rm(&["vote", "start", "bar", version]));
+    let candidate = get(team, &format!("/candidate/bar/{version}/{name}"));
+    assert_eq!(candidate.status(), 200);
+    assert!(!candidate.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert_eq!(candidate.bytes().unwrap().as_ref(), std::fs::read(&tarball).unwrap().as_slice());
     ok(&team.as_admin(&["vote", "cast", "bar", version, "+1"]));
     for fpr in &voters[..2] {
         ok(&team.as_key(fpr, &["vote", "cast", "bar", version, "+1"]));

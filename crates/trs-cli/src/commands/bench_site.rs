@@ -227,6 +227,8 @@ async fn generate_project(
                 base: None,
                 forced: false,
                 files: revision.manifest.entries().len(),
+                removed: 0,
+                replaced: false,
             })
             .stage(None, Stage::CandidateDraft),
             at,

@@ -7,7 +7,6 @@ pub mod bench_site;
 pub mod distribute;
 pub mod keys;
 pub mod lifecycle;
-pub mod ndjson_sink;
 pub mod person;
 pub mod project;
 pub mod promote;

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trs_app::{App, AppError};
-use trs_core::Event;
+use trs_core::{Event, StreamId};
 use trs_http::files::{self, Validators};
 use trs_site::Site;
 use trs_site::config::SiteSource;
@@ -49,8 +49,9 @@ pub fn open(folder: &Path, renderer: Renderer) -> CliResult<Arc<Site>> {
     Ok(Arc::new(Site::new(renderer, Arc::new(store), Arc::new(NoCdn))))
 }
 
-/// Builds the whole site if the folder holds none yet, then publishes each event received.
-pub async fn run(app: App, site: Arc<Site>, events: tokio::sync::mpsc::UnboundedReceiver<Event>) {
+/// Builds the whole site if the folder holds none yet, then publishes what the site misses of
+/// every stream and, after that, of each stream woken.
+pub async fn run(app: App, site: Arc<Site>, events: tokio::sync::mpsc::UnboundedReceiver<StreamId>) {
     let empty = match site.store().list().await {
         Ok(list) => list.is_none_or(|l| l.is_empty()),
         Err(e) => {

@@ -98,3 +98,80 @@ fn the_roles_hold_the_actions_their_code_paths_need_on_those_prefixes() {
         }
     }
 }
+
+/// The roles a bucket-policy statement exempts (`ArnNotEquals aws:PrincipalArn`), by logical id.
+fn exempted_roles(statement: &Value) -> Vec<String> {
+    let mut roles: Vec<String> = one_or_many(&statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"])
+        .into_iter()
+        .map(|arn| arn["Fn::GetAtt"][0].as_str().expect("a role's Fn::GetAtt Arn").to_string())
+        .collect();
+    roles.sort();
+    roles
+}
+
+/// The bucket policy's writers of each prefix are exactly the roles whose own policy grants
+/// a write there: a role given a new write without the bucket policy naming it would be
+/// refused on AWS (moto does not evaluate bucket policies), and a role the bucket policy
+/// names without a grant is a writer nobody reviewed.
+#[test]
+fn the_bucket_policy_names_exactly_the_roles_that_write_each_prefix() {
+    let template = template();
+    let statements = template["Resources"]["ReleaseFilesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let roles: Vec<&String> = template["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::IAM::Role")
+        .map(|(id, _)| id)
+        .collect();
+    let mut guarded = Vec::new();
+    for statement in statements.iter().filter(|s| !s["Condition"]["ArnNotEquals"].is_null()) {
+        assert_eq!(statement["Effect"], "Deny");
+        for resource in one_or_many(&statement["Resource"]) {
+            let resource = resource_text(resource);
+            let mut writers: Vec<String> = roles
+                .iter()
+                .filter(|role| {
+                    grants(&template, role)
+                        .iter()
+                        .any(|(a, r)| (a == "s3:PutObject" || a == "s3:DeleteObject") && *r == resource)
+                })
+                .map(|role| role.to_string())
+                .collect();
+            writers.sort();
+            assert_eq!(exempted_roles(statement), writers, "writers of {resource}");
+            guarded.push(resource);
+        }
+    }
+    guarded.sort();
+    assert_eq!(guarded, [format!("{FILES}/archive/*"), format!("{FILES}/current/*"), format!("{FILES}/files/*")]);
+}
+
+/// CloudFront adds the security headers to everything it serves: no MIME sniffing and HSTS
+/// on every behaviour; release files (and the redirects to them) also get a sandboxing
+/// Content-Security-Policy that allows nothing, so a release file a browser would render
+/// (an `.html` or `.svg` someone uploaded) runs no script on the download host's origin.
+#[test]
+fn every_cloudfront_behaviour_sends_the_security_headers() {
+    let template = template();
+    let config = &template["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    let mut behaviours = vec![&config["DefaultCacheBehavior"]];
+    behaviours.extend(config["CacheBehaviors"].as_array().unwrap());
+    for behaviour in behaviours {
+        let path = behaviour["PathPattern"].as_str().unwrap_or("default");
+        let id = behaviour["ResponseHeadersPolicyId"]["Ref"].as_str().unwrap_or_else(|| panic!("{path}: no policy"));
+        let policy = &template["Resources"][id];
+        assert_eq!(policy["Type"], "AWS::CloudFront::ResponseHeadersPolicy", "{path}");
+        let security = &policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
+        assert_eq!(security["ContentTypeOptions"]["Override"], true, "{path}: nosniff");
+        let hsts = &security["StrictTransportSecurity"];
+        assert!(hsts["AccessControlMaxAgeSec"].as_u64().unwrap() >= 31_536_000, "{path}: HSTS of a year or more");
+        assert_eq!(hsts["Override"], true, "{path}");
+        let release_files =
+            behaviour["TargetOriginId"] == "release-files" || ["/candidate/*", "/current/*/latest/*"].contains(&path);
+        let csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"].as_str().unwrap_or_default();
+        assert_eq!(csp.contains("sandbox") && csp.contains("default-src 'none'"), release_files, "{path}: CSP {csp:?}");
+    }
+}

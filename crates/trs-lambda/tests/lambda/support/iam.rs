@@ -39,6 +39,15 @@ pub struct Physical {
 }
 
 impl Physical {
+    /// Names every function's role (`{F}Role`): the harness signs as one IAM user per function
+    /// carrying that role's policy, and judges the bucket policy with the role's ARN.
+    pub fn set_roles(&mut self) {
+        for function in FUNCTIONS {
+            let arn = format!("arn:aws:iam::{ACCOUNT_ID}:role/trs-{}", function.to_lowercase());
+            self.set(&format!("{function}Role"), &arn, &[("Arn", arn.as_str())]);
+        }
+    }
+
     pub fn set(&mut self, logical_id: &str, reference: &str, attrs: &[(&str, &str)]) {
         self.refs.insert(logical_id.into(), reference.into());
         for (name, value) in attrs {
@@ -132,6 +141,17 @@ impl Physical {
         self.resolve(&json!({"Version": "2012-10-17", "Statement": statements}))
     }
 
+    /// The release files bucket's policy, resolved.
+    pub fn bucket_policy(&self, template: &Value) -> Value {
+        self.resolve(&template["Resources"]["ReleaseFilesBucketPolicy"]["Properties"]["PolicyDocument"])
+    }
+
+    /// The ARN of `function`'s role: the principal AWS names in a bucket policy's
+    /// `aws:PrincipalArn` when the function calls S3.
+    pub fn role_arn(&self, function: &str) -> String {
+        self.attribute(&format!("{function}Role"), "Arn")
+    }
+
     /// The environment the template sets on `function`, resolved.
     pub fn environment(&self, template: &Value, function: &str) -> BTreeMap<String, String> {
         let vars = &template["Resources"][format!("{function}Function")]["Properties"]["Environment"]["Variables"];
@@ -201,7 +221,7 @@ impl std::fmt::Display for Request {
 }
 
 /// IAM's wildcard match (`*` any run, `?` one character).
-fn like(pattern: &str, text: &str) -> bool {
+pub fn like(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
@@ -233,12 +253,20 @@ fn condition_holds(operator: &str, key: &str, expected: &Value, context: &BTreeM
         Some((set, op)) => (Some(set), op),
         None => (None, operator),
     };
+    let values = context.get(key).cloned().unwrap_or_default();
+    // `Null: true` holds when the request does not set the key at all.
+    if op == "Null" {
+        return (expected == ["true"]) == values.is_empty();
+    }
+    // A negated operator holds unless a value matches (so also when the key is absent).
+    if let Some(positive) = op.strip_suffix("NotEquals").map(|o| format!("{o}Equals")) {
+        return !condition_holds(&positive, key, &Value::from(expected.clone()), context);
+    }
     let matches = |value: &str| match op {
-        "StringLike" => expected.iter().any(|e| like(e, value)),
-        "StringEquals" => expected.iter().any(|e| e == value),
+        "StringLike" | "ArnLike" => expected.iter().any(|e| like(e, value)),
+        "StringEquals" | "ArnEquals" | "Bool" => expected.iter().any(|e| e == value),
         other => panic!("condition operator {other} is not evaluated by this harness"),
     };
-    let values = context.get(key).cloned().unwrap_or_default();
     match set {
         // True for an empty set, as IAM evaluates it.
         Some("ForAllValues") => values.iter().all(|v| matches(v)),
@@ -248,20 +276,42 @@ fn condition_holds(operator: &str, key: &str, expected: &Value, context: &BTreeM
     }
 }
 
+/// Whether `statement` applies to `request`: its action, its resource and every condition.
+fn applies(statement: &Value, request: &Request) -> bool {
+    actions_of(statement).iter().any(|a| like(&a.to_lowercase(), &request.action.to_lowercase()))
+        && resources_of(statement).iter().any(|r| like(r, &request.resource))
+        && statement.get("Condition").and_then(Value::as_object).is_none_or(|conditions| {
+            conditions.iter().all(|(operator, keys)| {
+                keys.as_object()
+                    .unwrap()
+                    .iter()
+                    .all(|(key, expected)| condition_holds(operator, key, expected, &request.context))
+            })
+        })
+}
+
 /// Whether `policy` (Allow statements only, as the template's roles have) allows `request`.
 pub fn allows(policy: &Value, request: &Request) -> bool {
     policy["Statement"].as_array().unwrap().iter().any(|statement| {
         assert_eq!(statement["Effect"], "Allow", "the harness evaluates Allow statements only");
-        actions_of(statement).iter().any(|a| like(&a.to_lowercase(), &request.action.to_lowercase()))
-            && resources_of(statement).iter().any(|r| like(r, &request.resource))
-            && statement.get("Condition").and_then(Value::as_object).is_none_or(|conditions| {
-                conditions.iter().all(|(operator, keys)| {
-                    keys.as_object()
-                        .unwrap()
-                        .iter()
-                        .all(|(key, expected)| condition_holds(operator, key, expected, &request.context))
-                })
-            })
+        applies(statement, request)
+    })
+}
+
+/// The `Sid` of the first Deny statement of a bucket policy that refuses `request` made by
+/// `principal` (an explicit Deny wins over any Allow). The bucket policy's Deny statements
+/// name every principal (`*`); its Allow statements are for CloudFront, not for the roles.
+pub fn bucket_denies(bucket_policy: &Value, principal: &str, request: &Request) -> Option<String> {
+    let mut request = request.clone();
+    request.context.insert("aws:PrincipalArn".into(), vec![principal.to_string()]);
+    // Lambda's SDK calls S3 over HTTPS (the test's moto is plain HTTP).
+    request.context.insert("aws:SecureTransport".into(), vec!["true".into()]);
+    bucket_policy["Statement"].as_array().unwrap().iter().find_map(|statement| {
+        if statement["Effect"] != "Deny" {
+            return None;
+        }
+        assert_eq!(statement["Principal"], "*", "the harness evaluates Deny statements for every principal");
+        applies(statement, &request).then(|| statement["Sid"].as_str().unwrap_or("?").to_string())
     })
 }
 
@@ -353,6 +403,17 @@ pub fn requests_of(call: &Call) -> Vec<Request> {
             // S3 authorizes HeadBucket as ListBucket; moto names the API operation.
             let action = if call.action == "HeadBucket" { "ListBucket" } else { call.action.as_str() };
             let mut request = plain(format!("s3:{action}"), call.resource.clone());
+            if action == "PutObject" {
+                // S3's condition keys of a write: whether it creates the object (PutObject, a
+                // copy, CompleteMultipartUpload) or is a step of a multipart upload (starting
+                // it, a part, a part copied), and the `If-None-Match` it carries.
+                let step =
+                    query_param(&call.uri, "uploads").is_some() || query_param(&call.uri, "partNumber").is_some();
+                request.context.insert("s3:ObjectCreationOperation".into(), vec![(!step).to_string()]);
+                if let Some(value) = &call.if_none_match {
+                    request.context.insert("s3:if-none-match".into(), vec![value.clone()]);
+                }
+            }
             if action == "ListBucket" {
                 let prefix = query_param(&call.uri, "prefix").map(|p| percent_decoded(&p)).unwrap_or_default();
                 request.context.insert("s3:prefix".into(), vec![prefix]);
@@ -419,6 +480,20 @@ pub fn judge(policy: &Value, calls: &[Call]) -> Vec<String> {
             if !allows(policy, &request) {
                 let how = if call.presigned { "presigned URL" } else { "request" };
                 problems.push(format!("the template's policy does not allow this {how}: {request}"));
+            }
+        }
+    }
+    problems
+}
+
+/// What the bucket policy refuses of the requests `principal` made, one line each (AWS
+/// evaluates it with the role's policy; moto does not evaluate bucket policies at all).
+pub fn judge_bucket_policy(bucket_policy: &Value, principal: &str, calls: &[Call]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for call in calls.iter().filter(|c| c.service == "s3") {
+        for request in requests_of(call) {
+            if let Some(sid) = bucket_denies(bucket_policy, principal, &request) {
+                problems.push(format!("the bucket policy's {sid} refuses this request: {request}"));
             }
         }
     }
@@ -544,6 +619,8 @@ impl Stack {
         let table = table_arn(TABLE);
         // provision.rs leaves the change stream to AWS; the stream's ARN is only named.
         let stream = format!("{table}/stream/2026-01-01T00:00:00.000");
+        // Signed calls are for the API's endpoint (TRS_AUDIENCE); the tests sign for this one.
+        physical.set("HttpApi", "trs-api", &[("ApiEndpoint", trs_app::test_support::TEST_AUDIENCE)]);
         physical.set("ItemsTable", TABLE, &[("Arn", table.as_str()), ("StreamArn", stream.as_str())]);
         for (id, name) in [("ReleaseFilesBucket", BUCKET), ("SiteBucket", SITE_BUCKET)] {
             physical.set(id, name, &[("Arn", format!("arn:aws:s3:::{name}").as_str())]);
@@ -567,6 +644,11 @@ impl Stack {
         physical.set("RegistrySecret", secret.arn().unwrap(), &[]);
         let distribution = trs_storage_aws::moto::create_distribution(&trs_storage_aws::cloudfront(&root)).await;
         physical.set("Distribution", &distribution, &[]);
+        physical.set_roles();
+        // No API Gateway on moto: the API's URL as AWS would make it (the stack harness,
+        // support/aws_stack.rs, sets its own listener's).
+        let api = format!("https://abcdef1234.execute-api.{REGION}.amazonaws.com");
+        physical.set("HttpApi", "abcdef1234", &[("ApiEndpoint", api.as_str())]);
 
         let template = template();
         let mut policies = BTreeMap::new();
@@ -599,6 +681,17 @@ impl Stack {
             trs_lambda::Config::from_lookup(|name| vars.get(name).cloned()).expect("the template's environment");
         let sdk = self.moto.sdk_config_as(&self.identities[function]);
         trs_lambda::open_with(config, Some(sdk)).await.unwrap_or_else(|e| panic!("{function} cannot start: {e}"))
+    }
+
+    /// Everything wrong with the calls `function`'s identity made, one line each: what its
+    /// role's policy does not allow ([`judge`]) and what the release files bucket's policy
+    /// refuses ([`judge_bucket_policy`]), as AWS evaluates both.
+    pub fn judge(&self, function: &str, calls: &[Call]) -> Vec<String> {
+        let bucket_policy = self.physical.bucket_policy(&self.template);
+        judge(&self.policies[function], calls)
+            .into_iter()
+            .chain(judge_bucket_policy(&bucket_policy, &self.physical.role_arn(function), calls))
+            .collect()
     }
 
     /// The calls each function's identity made since the last call, by function.
