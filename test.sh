@@ -55,6 +55,8 @@ if [ ! -x "$TRS_TOOLS/node_modules/.bin/verdaccio" ]; then
 fi
 export TRS_VERDACCIO="$TRS_TOOLS/node_modules/.bin/verdaccio"
 cfn-lint infra/template.json
+# Formatting is part of the contract (STYLE.md): a change that rustfmt would rewrite fails here.
+cargo fmt --all --check
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest

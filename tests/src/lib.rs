@@ -604,20 +604,26 @@ pub fn send_raw(base: &str, method: &str, path_and_query: &str, headers: &[(&str
     answer(req.body(body).send().expect("HTTP request"))
 }
 
-/// The five authentication headers for a request signed now.
+/// The audience of the server at `base`, as the CLI derives it from `--url`.
+pub fn audience(base: &str) -> trs_auth::Audience {
+    base.parse().expect("server URL as audience")
+}
+
+/// The authentication headers for a request to the server at `base`, signed now.
 pub fn sign_now(
+    base: &str,
     signer: &dyn trs_auth::RequestSigner,
     method: &str,
     path: &str,
     body: &[u8],
 ) -> trs_auth::SignedHeaders {
-    trs_auth::sign_request(signer, method, path, None, body, unix_now()).expect("sign request")
+    trs_auth::sign_request(signer, &audience(base), method, path, None, body, unix_now()).expect("sign request")
 }
 
 /// A correctly signed call: `body` is sent as compact JSON, exactly the bytes signed.
 pub fn signed_call(base: &str, signer: &dyn trs_auth::RequestSigner, method: &str, path: &str, body: &Value) -> Api {
     let bytes = serde_json::to_vec(body).unwrap();
-    let headers = sign_now(signer, method, path, &bytes);
+    let headers = sign_now(base, signer, method, path, &bytes);
     send_raw(base, method, path, &headers.to_pairs(), bytes)
 }
 

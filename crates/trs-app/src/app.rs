@@ -28,6 +28,10 @@ pub struct Limits {
     pub upload_url_ttl_secs: i64,
     /// How long an uncommitted upload session is kept.
     pub upload_session_ttl_secs: i64,
+    /// How long a worker's lease on a running task lasts without being renewed: a task whose
+    /// worker died (kill -9, a host lost, a Lambda timed out) is taken again after at most
+    /// this long. The running worker renews it every third of it (`tasks::run`).
+    pub task_lease_secs: i64,
 }
 
 impl Default for Limits {
@@ -37,6 +41,7 @@ impl Default for Limits {
             max_files_per_upload: 500,
             upload_url_ttl_secs: 6 * 3600,
             upload_session_ttl_secs: 24 * 3600,
+            task_lease_secs: 60,
         }
     }
 }
@@ -96,6 +101,16 @@ pub struct App {
     pub public_url: Option<String>,
     /// Where mail is sent (`trs serve --smtp`); without one, mails are recorded as not sent.
     pub mailer: Option<Arc<dyn crate::mail::Mailer>>,
+    /// Who this host is when it holds a task's lease: random per `App::new`, so each process
+    /// (each Lambda instance) is its own worker.
+    pub worker: Arc<str>,
+    /// The deployment signed calls must be signed for (docs/signed-requests.md): the API's
+    /// canonical URL or a configured id (`trs serve --audience`, `TRS_AUDIENCE` on Lambda).
+    /// `None` refuses every signed call: a host that forgot it must not accept requests
+    /// signed for any other deployment.
+    pub audience: Option<trs_auth::Audience>,
+    /// Registered certificates parsed once per stored text (trs_auth::CertCache).
+    pub certs: Arc<trs_auth::CertCache>,
 }
 
 impl App {
@@ -111,6 +126,9 @@ impl App {
             registries: Default::default(),
             public_url: None,
             mailer: None,
+            worker: format!("worker-{}", Self::new_id()).into(),
+            audience: None,
+            certs: Arc::new(trs_auth::CertCache::default()),
         }
     }
 

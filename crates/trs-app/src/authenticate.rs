@@ -1,7 +1,9 @@
 //! Authentication of signed API calls (scheme: docs/signed-requests.md). The cryptographic
 //! check is trs-auth's; this module adds what needs storage: the key must be registered to a
 //! person, and each nonce is accepted once, remembered in the item store so that many server
-//! instances share the memory.
+//! instances share the memory. Cheap checks come first (audience, request line, timestamp:
+//! no store read), the certificate is parsed once per stored text (`App::certs`), and only
+//! then is the signature checked.
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
@@ -40,12 +42,18 @@ fn unauthenticated(e: trs_auth::AuthError) -> AppError {
 }
 
 pub async fn authenticate(app: &App, headers: &trs_auth::SignedHeaders, req: SignedRequest<'_>) -> AppResult<Caller> {
+    let audience = app.audience.as_ref().ok_or_else(|| {
+        AppError::Internal("no audience configured (trs serve --audience, TRS_AUDIENCE or TRS_API_URL)".into())
+    })?;
+    let parts = trs_auth::RequestParts { method: req.method, path: req.path, query: req.query, body: req.body };
+    let now = app.now();
+    trs_auth::check_cheap(headers, audience, parts, now).map_err(unauthenticated)?;
     let fpr = headers.key.clone();
     let key = people::get_key(app, &fpr)
         .await?
         .ok_or_else(|| unauthenticated(trs_auth::AuthError::UnknownKey(fpr.to_string())))?;
-    trs_auth::verify_request(headers, req.method, req.path, req.query, req.body, app.now(), &key.armored)
-        .map_err(unauthenticated)?;
+    let cert = app.certs.get(&fpr, &key.armored).map_err(unauthenticated)?;
+    trs_auth::verify_request(headers, audience, parts, now, &cert).map_err(unauthenticated)?;
     let person = people::get_person(app, &key.person)
         .await?
         .filter(|p| p.keys.contains(&fpr))

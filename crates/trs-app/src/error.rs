@@ -18,12 +18,19 @@ pub enum AppError {
     /// 404
     #[error("{0}")]
     NotFound(String),
+    /// 410: a public path of a revoked release; the message carries the reason.
+    #[error("{0}")]
+    Gone(String),
     /// 409: the request conflicts with the current state (stale base, stage, duplicate).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     /// 413
     #[error("{0}")]
     TooLarge(String),
+    /// 507: the store has no room to write (a full disk); nothing was written. Retry once an
+    /// operator has made room: no restart is needed.
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// 500: a fault of ours or of a backend; details are logged, not leaked.
     #[error("internal error: {0}")]
     Internal(String),
@@ -44,8 +51,10 @@ impl AppError {
             AppError::Unauthenticated { .. } => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
+            AppError::Gone(_) => 410,
             AppError::Conflict { .. } => 409,
             AppError::TooLarge(_) => 413,
+            AppError::InsufficientStorage(_) => 507,
             AppError::Internal(_) => 500,
         }
     }
@@ -57,7 +66,9 @@ impl AppError {
             | AppError::Conflict { code, .. } => code,
             AppError::Forbidden(_) => "forbidden-role",
             AppError::NotFound(_) => "not-found",
+            AppError::Gone(_) => "release-revoked",
             AppError::TooLarge(_) => "too-large",
+            AppError::InsufficientStorage(_) => "insufficient-storage",
             AppError::Internal(_) => "internal",
         }
     }
@@ -71,6 +82,9 @@ impl From<StoreError> for AppError {
                 format!("someone else changed this at the same time; retry ({e})"),
             ),
             StoreError::Invalid(m) => AppError::bad_request("invalid", m),
+            StoreError::InsufficientStorage(m) => AppError::InsufficientStorage(format!(
+                "the server has no room to store this change; nothing was written. Retry later ({m})"
+            )),
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -89,6 +103,14 @@ impl From<BlobError> for AppError {
                 message: format!("upload URL refused: {reason}"),
             },
             BlobError::AlreadyExists(_) => AppError::conflict("already-exists", e.to_string()),
+            // A full disk under the embedded blob store (a write leaves nothing behind).
+            BlobError::Io(io)
+                if matches!(io.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded) =>
+            {
+                AppError::InsufficientStorage(format!(
+                    "the server has no room to store this file; nothing was kept. Retry later ({io})"
+                ))
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -114,5 +136,25 @@ pub fn check_typed_text(field: &str, text: &str, lines: trs_core::text::Lines) -
     match trs_core::text::refusal(text, lines) {
         None => Ok(()),
         Some(why) => Err(AppError::bad_request("invalid-text", format!("the {field} {why}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13, item 5: a full disk is 507 `insufficient-storage`, whichever store hit it
+    /// (ENOSPC carries the kind `StorageFull`, also through the blob store's context).
+    #[test]
+    fn a_full_disk_is_insufficient_storage_not_an_internal_error() {
+        let enospc = || std::io::Error::from_raw_os_error(28);
+        let blob = BlobError::Io(std::io::Error::new(enospc().kind(), format!("writing blobs/x: {}", enospc())));
+        let item = StoreError::InsufficientStorage("committing: the disk holding the item store is full".into());
+        for e in [AppError::from(blob), AppError::from(item)] {
+            assert_eq!((e.status(), e.code()), (507, "insufficient-storage"), "{e}");
+            assert!(e.to_string().contains("no room"), "{e}");
+        }
+        let other = AppError::from(BlobError::Io(std::io::Error::other("disk on fire")));
+        assert_eq!(other.status(), 500);
     }
 }

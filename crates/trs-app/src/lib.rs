@@ -8,6 +8,7 @@
 pub mod app;
 pub mod authenticate;
 pub mod distribute;
+pub mod draft;
 pub mod error;
 pub mod exports;
 #[cfg(feature = "test-support")]
@@ -19,10 +20,12 @@ pub mod projects;
 pub mod promote;
 pub mod public;
 pub mod release_views;
+pub mod retry;
 pub mod shell;
 pub mod status;
 pub mod storage_keys;
 pub mod stream;
+pub mod stream_file;
 pub mod tasks;
 pub mod time_text;
 pub mod upload;

@@ -38,7 +38,16 @@ pub struct NewPerson {
 }
 
 fn refused(e: trs_auth::CertError) -> AppError {
-    AppError::bad_request("invalid-certificate", format!("certificate refused: {e}"))
+    AppError::bad_request(cert_code(&e), format!("certificate refused: {e}"))
+}
+
+/// The size caps have codes of their own (a client can tell "too big" from "not a key");
+/// every other refusal is `invalid-certificate`, its message saying why.
+fn cert_code(e: &trs_auth::CertError) -> &'static str {
+    match e {
+        trs_auth::CertError::TooLarge { .. } | trs_auth::CertError::TooManyUserIds { .. } => e.code(),
+        _ => "invalid-certificate",
+    }
 }
 
 fn validate(app: &App, certificate: &[u8]) -> AppResult<trs_auth::ValidatedCert> {
@@ -202,7 +211,7 @@ async fn update_key(
         ));
     }
     key.armored = trs_auth::merge_certificate_update(&key.armored, certificate)
-        .map_err(|e| AppError::bad_request("invalid-certificate", format!("certificate update refused: {e}")))?;
+        .map_err(|e| AppError::bad_request(cert_code(&e), format!("certificate update refused: {e}")))?;
     let ops = vec![WriteOp::Put { item: item.updated(json!(key)), condition: Condition::VersionIs(item.version) }];
     stream::commit_or_conflict(app, &StreamId::Foundation, key_added(by, uid, &key.fingerprint, true), ops).await?;
     Ok(key)
@@ -245,6 +254,9 @@ pub struct KeySummary {
     pub fingerprint: Fingerprint,
     pub user_ids: Vec<String>,
     pub registered_at: i64,
+    /// What the holder should fix (a SHA-1 self-signed key: refresh it), evaluated now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The roles a person holds in one project.
@@ -269,7 +281,12 @@ pub async fn show_person(app: &App, uid: &PersonUid) -> AppResult<PersonView> {
     let key_details = keys_of(app, uid)
         .await?
         .into_iter()
-        .map(|k| KeySummary { fingerprint: k.fingerprint, user_ids: k.user_ids, registered_at: k.registered_at })
+        .map(|k| KeySummary {
+            warnings: trs_auth::certificate_warnings(&k.armored, app.now_system_time()),
+            fingerprint: k.fingerprint,
+            user_ids: k.user_ids,
+            registered_at: k.registered_at,
+        })
         .collect();
     let projects = crate::projects::projects_of(app, uid)
         .await?

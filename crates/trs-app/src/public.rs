@@ -7,14 +7,16 @@
 //! release's files are visible only while the release is in that stage (so a promotion that
 //! has not finished, or a revoked release, serves nothing). A candidate's files are those of
 //! its latest revision, served from the content-addressed store (no copy: they change with
-//! each upload, so they are never cached as immutable).
+//! each upload, so they are never cached as immutable), and only while a vote is open on it
+//! or has passed (stage `candidate`): a draft, including one a failed or cancelled vote
+//! returned to draft, is private to its project and answers 404 here.
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::storage_keys as keys;
 use crate::{projects, upload};
 use trs_core::views::latest_version;
-use trs_core::{ProductName, Project, ProjectName, Release, ReleaseId, Stage, Version};
+use trs_core::{ManifestEntry, ProductName, Project, ProjectName, Release, ReleaseId, Sha512, Stage, Version};
 
 /// A resolved public path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,17 +24,36 @@ pub struct PublicFile {
     pub release: ReleaseId,
     /// The blob-store key holding the bytes.
     pub object: String,
+    /// The file's name (its last path segment): what its content type is decided by.
+    pub name: String,
+    /// Size and SHA-512 as the release's manifest records them.
+    pub size: u64,
+    pub sha512: Sha512,
+    /// When these bytes appeared at this path (promotion, or a candidate's revision): the
+    /// `Last-Modified` of the file.
+    pub published_at: i64,
     /// The path asked for went through `latest` (so the answer may change: not immutable).
     pub via_latest: bool,
     /// The bytes at this path may change (`latest`, or a candidate's next revision).
     pub may_change: bool,
 }
 
+/// Where a public path leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Located {
+    File(PublicFile),
+    /// The release moved to another stage directory (archived, or promoted from candidate):
+    /// the same file's canonical path there, without query, for a permanent redirect, so
+    /// pinned scripts and links in vote emails keep working.
+    Moved(String),
+}
+
 fn not_found(path: &str) -> AppError {
     AppError::NotFound(format!("no public file at /{path}"))
 }
 
-/// The stage segment of candidates' files (those of the latest revision, for voters).
+/// The stage segment of candidates' files (those of the latest revision, for voters, while a
+/// vote is open or has passed).
 pub const CANDIDATE: &str = "candidate";
 
 /// The stages whose files a stage segment shows. End-of-life releases stay in the main
@@ -41,7 +62,8 @@ fn shown_in(segment: &str) -> Option<&'static [Stage]> {
     match segment {
         "current" => Some(&[Stage::Current, Stage::EndOfLife]),
         "archive" => Some(&[Stage::Archived]),
-        CANDIDATE => Some(&[Stage::CandidateDraft, Stage::Candidate]),
+        // Not `CandidateDraft`: nobody has been asked to look at a draft yet.
+        CANDIDATE => Some(&[Stage::Candidate]),
         _ => None,
     }
 }
@@ -96,8 +118,19 @@ async fn latest_of_line(
     )))
 }
 
-/// Resolves `segment/rest` (e.g. `current`, `foo/1.0/foo-1.0.tar.gz`) to the object to serve.
+/// Resolves `segment/rest` (e.g. `current`, `foo/1.0/foo-1.0.tar.gz`) to the object to serve;
+/// a path whose release moved to another stage directory is [`AppError::NotFound`] here (see
+/// [`locate`] for where it went).
 pub async fn resolve(app: &App, segment: &str, rest: &str) -> AppResult<PublicFile> {
+    match locate(app, segment, rest).await? {
+        Located::File(file) => Ok(file),
+        Located::Moved(_) => Err(not_found(&format!("{segment}/{rest}"))),
+    }
+}
+
+/// Where `segment/rest` leads: a file, or the path the same file has now that its release is
+/// in another stage directory. A revoked release's paths are [`AppError::Gone`] with the reason.
+pub async fn locate(app: &App, segment: &str, rest: &str) -> AppResult<Located> {
     let full = format!("{segment}/{rest}");
     let stages = shown_in(segment).ok_or_else(|| not_found(&full))?;
     let parts: Vec<&str> = rest.split('/').collect();
@@ -123,19 +156,61 @@ pub async fn resolve(app: &App, segment: &str, rest: &str) -> AppResult<PublicFi
         let id = ReleaseId { project, product, version };
         (upload::get_release(app, &id).await?.ok_or_else(|| not_found(&full))?.0, false)
     };
+    if release.stage == Stage::Revoked {
+        let reason = release.revoked_reason.as_deref().unwrap_or("no reason recorded");
+        return Err(AppError::Gone(format!("/{full}: {} was revoked: {reason}", release.id)));
+    }
     if !stages.contains(&release.stage) {
-        return Err(not_found(&full));
+        // Moved on: promoted from candidate, archived from current. Only a released file is
+        // redirected to (never a path into the candidate directory).
+        let moved_to =
+            ["current", "archive"].into_iter().find(|s| shown_in(s).is_some_and(|st| st.contains(&release.stage)));
+        return match moved_to {
+            Some(to) if !via_latest => {
+                let entry = released_entry(app, &release, &file).await?.ok_or_else(|| not_found(&full))?;
+                Ok(Located::Moved(keys::url_path(&keys::public_object(to, &release.id, entry.path.as_str()))))
+            }
+            _ => Err(not_found(&full)),
+        };
     }
     if segment == CANDIDATE {
         let latest = release.latest.as_ref().ok_or_else(|| not_found(&full))?;
         let revision = upload::get_revision(app, &release.id, latest.number).await?;
         let entry =
             revision.manifest.entries().iter().find(|e| e.path.as_str() == file).ok_or_else(|| not_found(&full))?;
-        let object = keys::file_object(&entry.sha512);
-        return Ok(PublicFile { object, release: release.id, via_latest, may_change: true });
+        return Ok(Located::File(PublicFile {
+            object: keys::file_object(&entry.sha512),
+            name: file_name(&file),
+            size: entry.size,
+            sha512: entry.sha512,
+            published_at: revision.created_at,
+            release: release.id,
+            via_latest,
+            may_change: true,
+        }));
     }
-    let object = keys::public_object(segment, &release.id, &file);
-    Ok(PublicFile { object, release: release.id, via_latest, may_change: via_latest })
+    let entry = released_entry(app, &release, &file).await?.ok_or_else(|| not_found(&full))?;
+    Ok(Located::File(PublicFile {
+        object: keys::public_object(segment, &release.id, &file),
+        name: file_name(&file),
+        size: entry.size,
+        sha512: entry.sha512,
+        published_at: release.promoted_at.unwrap_or(release.updated_at),
+        release: release.id,
+        via_latest,
+        may_change: via_latest,
+    }))
+}
+
+fn file_name(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).to_string()
+}
+
+/// The manifest entry of `path` in the revision a release was promoted with.
+async fn released_entry(app: &App, release: &Release, path: &str) -> AppResult<Option<ManifestEntry>> {
+    let Some(voted) = &release.voted_revision else { return Ok(None) };
+    let revision = upload::get_revision(app, &release.id, voted.number).await?;
+    Ok(revision.manifest.entries().iter().find(|e| e.path.as_str() == path).cloned())
 }
 
 /// How long a candidate's download URL works: long enough for a voter's slow download to start.
@@ -162,4 +237,100 @@ pub async fn view_redirect(app: &App, segment: &str, rest: &str, now: i64) -> Ap
         return Err(not_found(&format!("{segment}/{rest}")));
     }
     Ok(keys::url_path(&file.object))
+}
+
+/// One entry of a folder of the public download tree.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ListingEntry {
+    /// The name in the folder; a folder's name ends with `/`.
+    pub name: String,
+    /// The entry's URL path.
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha512: Option<String>,
+}
+
+/// A folder of the public download tree, as a mirror script walks it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Listing {
+    /// The folder's URL path (ends with `/`).
+    pub path: String,
+    pub entries: Vec<ListingEntry>,
+}
+
+/// The folder `segment/rest/` of released files (`current` or `archive`): a project's folder
+/// lists its versions (and product folders, and `latest/` under `current`), a version's (or
+/// `latest`'s) folder its files with size and SHA-512.
+pub async fn listing(app: &App, segment: &str, rest: &str) -> AppResult<Listing> {
+    let full = format!("{segment}/{rest}/");
+    if !matches!(segment, "current" | "archive") {
+        return Err(not_found(&full));
+    }
+    let stages = shown_in(segment).ok_or_else(|| not_found(&full))?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    if parts.iter().any(|p| p.is_empty()) || parts.len() > 3 {
+        return Err(not_found(&full));
+    }
+    let project: ProjectName = parts[0].parse().map_err(|_| not_found(&full))?;
+    let known = projects::get_project(app, &project).await.map_err(|_| not_found(&full))?;
+    let (product, after) = match parts.get(1).map(|p| p.parse::<ProductName>()) {
+        Some(Ok(p)) if known.products.contains(&p) => (Some(p), &parts[2..]),
+        _ => (None, &parts[1..]),
+    };
+    let folder = format!("/{full}");
+    let entry = |name: String| ListingEntry { url: format!("{folder}{name}"), name, size: None, sha512: None };
+    match after {
+        [] => {
+            let mut entries = Vec::new();
+            if product.is_none() {
+                entries.extend(known.products.iter().map(|p| entry(format!("{p}/"))));
+            }
+            let mut releases: Vec<Release> = releases_of_line(app, &project, product.as_ref())
+                .await?
+                .into_iter()
+                .filter(|r| stages.contains(&r.stage))
+                .collect();
+            releases.sort_by(|a, b| b.id.version.cmp(&a.id.version));
+            if segment == "current" && latest_of_line(app, &known, product.as_ref()).await?.is_ok() {
+                entries.push(entry("latest/".into()));
+            }
+            entries.extend(releases.iter().map(|r| entry(format!("{}/", r.id.version))));
+            Ok(Listing { path: folder, entries })
+        }
+        [version] => {
+            let release = if *version == "latest" && segment == "current" {
+                latest_of_line(app, &known, product.as_ref())
+                    .await?
+                    .map_err(|why| AppError::NotFound(format!("{full}: {why}")))?
+            } else {
+                let version: Version = version.parse().map_err(|_| not_found(&full))?;
+                let id = ReleaseId { project, product, version };
+                upload::get_release(app, &id).await?.ok_or_else(|| not_found(&full))?.0
+            };
+            if release.stage == Stage::Revoked {
+                let reason = release.revoked_reason.as_deref().unwrap_or("no reason recorded");
+                return Err(AppError::Gone(format!("/{full}: {} was revoked: {reason}", release.id)));
+            }
+            if !stages.contains(&release.stage) {
+                return Err(not_found(&full));
+            }
+            let voted = release.voted_revision.as_ref().ok_or_else(|| not_found(&full))?;
+            let revision = upload::get_revision(app, &release.id, voted.number).await?;
+            let entries = revision
+                .manifest
+                .entries()
+                .iter()
+                .map(|e| ListingEntry {
+                    name: e.path.to_string(),
+                    url: format!("{folder}{}", keys::url_path(e.path.as_str()).trim_start_matches('/')),
+                    size: Some(e.size),
+                    sha512: Some(e.sha512.to_hex()),
+                })
+                .collect();
+            Ok(Listing { path: folder, entries })
+        }
+        _ => Err(not_found(&full)),
+    }
 }

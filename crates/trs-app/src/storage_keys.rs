@@ -12,6 +12,7 @@
 //! | release | `project#P` | `release#PRODUCT#VERSION` | |
 //! | revision | `release#P#PRODUCT#VERSION` | `rev#NNNNNNNNNN` | |
 //! | revision report | `release#P#PRODUCT#VERSION` | `report#NNNNNNNNNN` | |
+//! | discarded-draft marker (the last revision number used) | `release#P#PRODUCT#VERSION` | `discarded` | |
 //! | upload session | `upload#ID` | `upload` | |
 //! | task | `task#ID` | `task` | `tasks-queued` / `CREATED#ID` while queued |
 //! | check cache | `checks#CACHEKEY` | `checks` | |
@@ -22,6 +23,7 @@
 //! | distribution record | `release#P#PRODUCT#VERSION` | `dist#PLATFORM#NAMESPACE#PACKAGE#VERSION` | |
 //! | mail (one per stream event that sends one) | `mail#P` | `mail#NNNNNNNNNNNN` (event seq) | |
 //! | scheduled work (lifecycle) | `due` | `UNIXTIME#KIND#P#PRODUCT#VERSION` | |
+//! | how far the site is published (per stream) | `site` | `published#STREAM` | |
 //!
 //! `STREAM` is `foundation` or `project/P`.
 //!
@@ -133,6 +135,12 @@ pub fn revision_report(id: &ReleaseId, number: u32) -> Key {
     Key::new(release_partition(id), format!("report#{number:010}"))
 }
 
+/// Left by `trs draft discard`: the revision numbers the version's dropped drafts used, so a
+/// new upload of it numbers on (see `crate::draft`).
+pub fn discarded_draft(id: &ReleaseId) -> Key {
+    Key::new(release_partition(id), "discarded")
+}
+
 pub const DISTRIBUTION_PREFIX: &str = "dist#";
 
 /// One distribution of a release: per platform, owner namespace (`-` when none), package and
@@ -196,6 +204,11 @@ pub const STREAM_EVENT_PREFIX: &str = "event#";
 
 pub fn stream_event(stream: &StreamId, seq: u64) -> Key {
     Key::new(stream_partition(stream), format!("{STREAM_EVENT_PREFIX}{seq:012}"))
+}
+
+/// The public site's high-water mark of one stream (trs-site's `Site::catch_up`).
+pub fn site_mark(stream: &StreamId) -> Key {
+    Key::new("site", format!("published#{stream}"))
 }
 
 /// A stream's events in order, after sequence number `after` (0: from the start).
@@ -273,6 +286,29 @@ pub fn public_prefix(stage_segment: &str, id: &ReleaseId) -> String {
     }
 }
 
+/// The record that an upload session's staged objects are to be collected at `at` (in the
+/// session's own partition, so whoever may write the session may write it), found through
+/// its index entry in [`STAGED_COLLECTIONS`] ordered by time.
+pub fn staged_collection(session: &OpaqueId) -> Key {
+    Key::new(format!("upload#{session}"), "collect")
+}
+
+/// The index partition of [`staged_collection`] records.
+pub const STAGED_COLLECTIONS: &str = "staged-collect";
+
+pub fn staged_collection_index(at: i64, session: &OpaqueId) -> Key {
+    Key::new(STAGED_COLLECTIONS, format!("{:012}#{session}", at.max(0)))
+}
+
+/// The staged collections due at or before `at` (the index range, as [`due_until`]).
+pub fn staged_collections_until(at: i64) -> Query {
+    let mut query = Query::partition(STAGED_COLLECTIONS);
+    query.range = trs_storage::SortKeyRange::Between { from: String::new(), to: format!("{:012}$", at.max(0)) };
+    query
+}
+
+/// Where the `index`-th file of an upload session is staged; every object of a session is
+/// under `uploads/{session}/`.
 pub fn staged_object(session: &OpaqueId, index: usize) -> String {
     format!("uploads/{session}/{index}")
 }

@@ -71,7 +71,7 @@ pub async fn commit_with_event_and(
     derived: impl Fn(&Event) -> Vec<WriteOp>,
 ) -> AppResult<Committed> {
     let own = ops.len();
-    for _attempt in 0..32 {
+    for attempt in 0..32 {
         let head_item = app.items.get(&keys::stream_head(stream)).await?;
         let head: Option<Head> = head_item.as_ref().map(|i| i.parse()).transpose()?;
         let event = draft.clone().seal(stream.clone(), head.as_ref().map(|h| (h.seq, h.hash.as_str())), app.now());
@@ -98,7 +98,9 @@ pub async fn commit_with_event_and(
             Err(StoreError::TransactionCancelled { index, .. }) if index < own => {
                 return Ok(Committed::Conflict { index });
             }
-            Err(e) if e.is_conflict() => continue,
+            // Another event got to the stream head first: wait a jittered, growing while
+            // (crate::retry) so the writers spread out rather than race again at once.
+            Err(e) if e.is_conflict() => crate::retry::back_off(attempt).await,
             Err(e) => return Err(e.into()),
         }
     }
@@ -143,7 +145,7 @@ pub async fn update_with_event<T>(
 where
     T: Serialize + serde::de::DeserializeOwned,
 {
-    for _attempt in 0..16 {
+    for attempt in 0..16 {
         let item = app.items.get(key).await?.ok_or_else(&missing)?;
         let mut value: T = item.parse()?;
         let Update { draft, also } = change(&mut value)?;
@@ -154,7 +156,7 @@ where
         ops.extend(also);
         match commit_with_event(app, stream, draft, ops).await? {
             Committed::Done(_) => return Ok(value),
-            Committed::Conflict { .. } => continue,
+            Committed::Conflict { .. } => crate::retry::back_off(attempt).await,
         }
     }
     Err(AppError::conflict("concurrent-update", "this was changed concurrently too often; retry"))

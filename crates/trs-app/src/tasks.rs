@@ -1,12 +1,20 @@
 //! Tracked background tasks. A task is data: a stored item with a kind, a state and progress,
 //! created in the same transaction as the change that needs it (so it cannot be lost), listed
 //! in a "queued" index until a worker finishes it, and idempotent to run again.
+//!
+//! A worker running a task holds a [`Lease`] on it and renews it while it runs (a heartbeat);
+//! a task whose worker died is taken again once the lease has run out (`trs serve` takes the
+//! tasks of its own previous process at once, [`release_orphans`]; on Lambda the scheduled
+//! sweep announces them again, [`announce_stuck`]). Taking a task is a conditional write, so
+//! two workers never both run it.
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::storage_keys as keys;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
 use trs_core::{Actor, OpaqueId, ReleaseId};
 use trs_storage::{Condition, Item};
 
@@ -54,6 +62,9 @@ pub struct Task {
     /// [`MAX_ATTEMPTS`], as a queue redelivers a message.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub attempts: u32,
+    /// Who runs the task, and until when (state `running`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<Lease>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -69,8 +80,34 @@ impl Task {
             result: None,
             steps: Vec::new(),
             attempts: 0,
+            lease: None,
             created_at: now,
             updated_at: now,
+        }
+    }
+
+    /// Whether a running task's worker has stopped renewing its lease by `now` (tasks stored
+    /// before leases existed count from their last update).
+    pub fn lease_expired(&self, now: i64, lease_secs: i64) -> bool {
+        match &self.lease {
+            Some(lease) => now >= lease.until,
+            None => now - self.updated_at >= lease_secs,
+        }
+    }
+
+    /// Records a run that ended without an answer (its worker stopped); after
+    /// [`MAX_ATTEMPTS`] of them the task is given up as failed (a task that kills its worker
+    /// every time must not do so forever).
+    fn interrupted(&mut self, why: &str, now: i64) {
+        self.attempts += 1;
+        self.lease = None;
+        self.updated_at = now;
+        self.error = Some(format!("attempt {} interrupted: {why}", self.attempts));
+        if self.attempts >= MAX_ATTEMPTS {
+            self.state = TaskState::Failed;
+            self.result = Some(json!({"code": "task-interrupted"}));
+        } else {
+            self.state = TaskState::Queued;
         }
     }
 
@@ -84,6 +121,14 @@ pub async fn get_task(app: &App, id: &OpaqueId) -> AppResult<(Task, Item)> {
     let item =
         app.items.get(&keys::task(id)).await?.ok_or_else(|| AppError::NotFound(format!("task {id} not found")))?;
     Ok((item.parse()?, item))
+}
+
+/// A worker's hold on a running task: nobody else takes the task before `until` (unix seconds
+/// on the app's clock); the worker moves `until` on while it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lease {
+    pub worker: String,
+    pub until: i64,
 }
 
 /// Writes a new state of the task; finished tasks leave the queued index.
@@ -108,31 +153,135 @@ pub struct TaskStep {
     pub at: i64,
 }
 
-/// A task being run: reports progress by writing the task item (conditionally, so two
-/// workers never both believe they own it).
-pub struct TaskRun<'a> {
-    pub app: &'a App,
+/// A task this worker has taken: the task as last written and its stored item (the version
+/// the next write is conditioned on).
+pub struct Claimed {
     pub task: Task,
     item: Item,
+}
+
+impl Claimed {
+    /// Writes `self.task` as the task's new state.
+    async fn write(&mut self, app: &App) -> AppResult<()> {
+        self.item = update_task(app, &self.item, &self.task).await?;
+        Ok(())
+    }
+
+    /// The heartbeat: moves the lease on by a full lease from now. `Ok(false)` when the task
+    /// was changed by someone else (another worker took it after the lease ran out): this
+    /// worker must stop.
+    pub async fn renew(&mut self, app: &App) -> AppResult<bool> {
+        let now = app.now();
+        self.task.lease = Some(Lease { worker: app.worker.to_string(), until: now + app.limits.task_lease_secs });
+        self.task.updated_at = now;
+        match self.write(app).await {
+            Ok(()) => Ok(true),
+            Err(AppError::Conflict { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Takes the task for this worker (`app.worker`) if it is queued, or running under a lease
+/// that has run out. `None` when it is finished or another worker holds it (also when another
+/// worker took it between our read and our conditional write).
+pub async fn claim(app: &App, id: &OpaqueId) -> AppResult<Option<Claimed>> {
+    let (mut task, item) = get_task(app, id).await?;
+    let now = app.now();
+    match task.state {
+        TaskState::Done | TaskState::Failed => return Ok(None),
+        TaskState::Running if !task.lease_expired(now, app.limits.task_lease_secs) => return Ok(None),
+        TaskState::Running => {
+            let holder = task.lease.as_ref().map_or("a worker", |l| l.worker.as_str()).to_string();
+            task.interrupted(&format!("{holder} stopped renewing its lease"), now);
+            tracing::warn!(task = %task.id, %holder, "task abandoned by its worker; taken again");
+        }
+        TaskState::Queued => {}
+    }
+    if task.state == TaskState::Failed {
+        update_task(app, &item, &task).await.map(drop).or_else(ignore_conflict)?;
+        return Ok(None);
+    }
+    task.state = TaskState::Running;
+    task.lease = Some(Lease { worker: app.worker.to_string(), until: now + app.limits.task_lease_secs });
+    task.updated_at = now;
+    match update_task(app, &item, &task).await {
+        Ok(item) => Ok(Some(Claimed { task, item })),
+        Err(AppError::Conflict { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn ignore_conflict(e: AppError) -> AppResult<()> {
+    match e {
+        AppError::Conflict { .. } => Ok(()),
+        e => Err(e),
+    }
+}
+
+/// For a host that is the only worker of its store (`trs serve` on the embedded store, whose
+/// file one process at a time can open): at start, every task still running under another
+/// worker's lease was left by a previous process of this host, killed while running it. Those
+/// go back to the queue at once instead of waiting for their leases to run out. Returns them.
+pub async fn release_orphans(app: &App) -> AppResult<Vec<OpaqueId>> {
+    let mut released = Vec::new();
+    for task in unfinished_tasks(app).await? {
+        if task.state != TaskState::Running || task.lease.as_ref().is_some_and(|l| *l.worker == *app.worker) {
+            continue;
+        }
+        let (mut task, item) = get_task(app, &task.id).await?;
+        if task.state != TaskState::Running {
+            continue;
+        }
+        let holder = task.lease.as_ref().map_or("a worker", |l| l.worker.as_str()).to_string();
+        task.interrupted(&format!("{holder} stopped (the host was restarted)"), app.now());
+        update_task(app, &item, &task).await.map(drop).or_else(ignore_conflict)?;
+        tracing::warn!(task = %task.id, %holder, "task left running by a previous process; queued again");
+        released.push(task.id);
+    }
+    Ok(released)
+}
+
+/// A task being run: reports progress by writing the task item (conditionally, so two
+/// workers never both believe they own it). Shares the task with the lease's heartbeat.
+pub struct TaskRun<'a> {
+    pub app: &'a App,
+    held: Arc<tokio::sync::Mutex<Claimed>>,
 }
 
 impl TaskRun<'_> {
     /// Records a step under `stage` and makes it the task's progress line.
     pub async fn step(&mut self, stage: &str, message: impl Into<String>) -> AppResult<()> {
         let message = message.into();
-        self.task.progress = Some(format!("{stage}: {message}"));
-        self.task.steps.push(TaskStep { stage: stage.into(), message, at: self.app.now() });
-        self.task.updated_at = self.app.now();
-        self.item = update_task(self.app, &self.item, &self.task).await?;
-        Ok(())
+        let now = self.app.now();
+        let mut held = self.held.lock().await;
+        held.task.progress = Some(format!("{stage}: {message}"));
+        held.task.steps.push(TaskStep { stage: stage.into(), message, at: now });
+        held.task.updated_at = now;
+        held.write(self.app).await
     }
 
     /// Replaces the progress line without adding a step (e.g. "checked 3 of 8 files").
     pub async fn progress(&mut self, stage: &str, message: impl Into<String>) -> AppResult<()> {
-        self.task.progress = Some(format!("{stage}: {}", message.into()));
-        self.task.updated_at = self.app.now();
-        self.item = update_task(self.app, &self.item, &self.task).await?;
-        Ok(())
+        let mut held = self.held.lock().await;
+        held.task.progress = Some(format!("{stage}: {}", message.into()));
+        held.task.updated_at = self.app.now();
+        held.write(self.app).await
+    }
+}
+
+/// Renews the lease every third of its length until the lease is lost (returns then); a
+/// renewal that fails for another reason is retried at the next beat.
+async fn heartbeat(app: &App, held: &tokio::sync::Mutex<Claimed>) {
+    let every = Duration::from_secs((app.limits.task_lease_secs / 3).max(1) as u64);
+    loop {
+        tokio::time::sleep(every).await;
+        let mut held = held.lock().await;
+        match held.renew(app).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => tracing::warn!(task = %held.task.id, error = %e, "could not renew the task's lease"),
+        }
     }
 }
 
@@ -143,39 +292,37 @@ fn is_zero(n: &u32) -> bool {
 /// Runs of a task that may end in a backend fault before it is given up as failed.
 pub const MAX_ATTEMPTS: u32 = 5;
 
-/// A task marked running but not updated for this long is presumed abandoned (crashed host).
-const ABANDONED_AFTER_SECS: i64 = 15 * 60;
-
-/// Runs the task to its end. Finished tasks, and tasks another worker is running, are left
-/// alone, so announcing a task twice does no harm.
+/// Runs the task to its end. Finished tasks, and tasks another worker holds, are left alone,
+/// so announcing a task twice does no harm.
 pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
-    let (mut task, item) = get_task(app, id).await?;
-    match task.state {
-        TaskState::Done | TaskState::Failed => return Ok(()),
-        TaskState::Running if app.now() - task.updated_at < ABANDONED_AFTER_SECS => return Ok(()),
-        _ => {}
-    }
-    task.state = TaskState::Running;
-    task.updated_at = app.now();
-    let item = match update_task(app, &item, &task).await {
-        Ok(item) => item,
-        // Another worker took it between our read and write.
-        Err(AppError::Conflict { .. }) => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    let mut run = TaskRun { app, task: task.clone(), item };
-    let outcome = match &task.kind {
-        TaskKind::Verify { release, revision } => crate::verify_task::verify(app, release, *revision).await,
-        TaskKind::Promote { release, revision, requested_by } => {
-            crate::promote::execute(&mut run, release, *revision, requested_by).await
-        }
-        TaskKind::Distribute { release, distributions, requested_by } => {
-            crate::distribute::execute(&mut run, release, distributions, requested_by).await
+    let Some(claimed) = claim(app, id).await? else { return Ok(()) };
+    let kind = claimed.task.kind.clone();
+    let held = Arc::new(tokio::sync::Mutex::new(claimed));
+    let mut run = TaskRun { app, held: held.clone() };
+    let work = async {
+        match &kind {
+            TaskKind::Verify { release, revision } => crate::verify_task::verify(app, release, *revision).await,
+            TaskKind::Promote { release, revision, requested_by } => {
+                crate::promote::execute(&mut run, release, *revision, requested_by).await
+            }
+            TaskKind::Distribute { release, distributions, requested_by } => {
+                crate::distribute::execute(&mut run, release, distributions, requested_by).await
+            }
         }
         TaskKind::SendMail { project, event_seq } => crate::mail::execute(app, project, *event_seq).await,
     };
-    let mut task = run.task;
+    let outcome = tokio::select! {
+        outcome = work => outcome,
+        () = heartbeat(app, &held) => {
+            // Another worker took the task (this one was too slow to renew): it finishes it.
+            tracing::warn!(task = %id, "lease lost; leaving the task to the worker that took it");
+            return Ok(());
+        }
+    };
+    let mut held = held.lock().await;
+    let task = &mut held.task;
     task.updated_at = app.now();
+    task.lease = None;
     match outcome {
         Ok(summary) => {
             task.state = TaskState::Done;
@@ -184,7 +331,7 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
         }
         // A fault of a backend (store unavailable, I/O) is not an answer: the task goes back to
         // the queue, and every step being idempotent, the next run finishes it.
-        Err(e @ AppError::Internal(_)) if task.attempts + 1 < MAX_ATTEMPTS => {
+        Err(e @ (AppError::Internal(_) | AppError::InsufficientStorage(_))) if task.attempts + 1 < MAX_ATTEMPTS => {
             tracing::warn!(task = %task.id, error = %e, "task interrupted; queued again");
             task.attempts += 1;
             task.state = TaskState::Queued;
@@ -197,8 +344,7 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
             task.result = Some(json!({"code": e.code()}));
         }
     }
-    update_task(app, &run.item, &task).await?;
-    Ok(())
+    held.write(app).await
 }
 
 /// A queued task not picked up for this long has lost its announcement (a queue message that
@@ -209,8 +355,9 @@ pub const ANNOUNCE_AGAIN_AFTER_SECS: i64 = 5 * 60;
 
 /// The sweep of a host whose workers take tasks from queues (Lambda: the lifecycle function's
 /// scheduled run): announces again, through `app.notifier`, every queued task not updated for
-/// [`ANNOUNCE_AGAIN_AFTER_SECS`] and every running task presumed abandoned, so a lost queue
-/// message delays a task instead of leaving it queued forever. Returns the tasks announced.
+/// [`ANNOUNCE_AGAIN_AFTER_SECS`] and every running task whose lease ran out (its worker died
+/// or timed out), so a lost queue message or a dead worker delays a task instead of leaving
+/// it stuck forever. Returns the tasks announced.
 pub async fn announce_stuck(app: &App) -> AppResult<Vec<OpaqueId>> {
     let now = app.now();
     let mut announced = Vec::new();
@@ -218,7 +365,7 @@ pub async fn announce_stuck(app: &App) -> AppResult<Vec<OpaqueId>> {
         let idle = now - task.updated_at;
         let stuck = match task.state {
             TaskState::Queued => idle >= ANNOUNCE_AGAIN_AFTER_SECS,
-            TaskState::Running => idle >= ABANDONED_AFTER_SECS,
+            TaskState::Running => task.lease_expired(now, app.limits.task_lease_secs),
             TaskState::Done | TaskState::Failed => false,
         };
         if stuck {

@@ -9,6 +9,15 @@ use std::sync::Arc;
 use trs_core::{Action, Person, ReleaseId, authorize};
 use trs_storage::embedded::EmbeddedBlobStore;
 
+/// The audience of every test world (and of `trs_http::testing::call`'s requests): the
+/// origin of the `Host` those requests carry.
+pub const TEST_AUDIENCE: &str = "http://trs.test:8080";
+
+/// [`TEST_AUDIENCE`] parsed.
+pub fn test_audience() -> trs_auth::Audience {
+    TEST_AUDIENCE.parse().expect("test audience")
+}
+
 pub struct Actor {
     pub person: Person,
     /// The certificate with its secret key, for signing requests.
@@ -52,10 +61,28 @@ pub fn release() -> ReleaseId {
 }
 
 pub async fn world() -> World {
+    world_on(None).await
+}
+
+/// [`world`] with its item store on a disk `disk` can fill up (tests of a full disk).
+pub async fn world_with_disk_faults(disk: Arc<trs_storage::embedded::DiskFaults>) -> World {
+    world_on(Some(disk)).await
+}
+
+async fn world_on(disk: Option<Arc<trs_storage::embedded::DiskFaults>>) -> World {
     let dir = tempfile::tempdir().unwrap();
     let (items, blobs) = trs_storage::embedded::open_data_dir(dir.path(), "http://127.0.0.1:1".into()).unwrap();
+    let items: Arc<dyn trs_storage::ItemStore> = match disk {
+        None => Arc::new(items),
+        Some(disk) => {
+            drop(items);
+            let path = dir.path().join("items.redb");
+            Arc::new(trs_storage::embedded::EmbeddedItemStore::open_with_disk_faults(&path, disk).unwrap())
+        }
+    };
     let blobs = Arc::new(blobs);
-    let mut app = App::new(Arc::new(items), blobs.clone());
+    let mut app = App::new(items, blobs.clone());
+    app.audience = Some(test_audience());
     let Team { admin, rm, committer } = team(&app).await;
     // From here on no outcome depends on how long a test takes on a busy machine (a vote
     // opened for 50 h still has exactly 50 h to run). Anchored at the wall clock, after the
@@ -146,7 +173,7 @@ pub fn signed_headers_with_query(
     body: &[u8],
 ) -> Vec<(&'static str, String)> {
     let now = crate::Clock::now(&crate::SystemClock);
-    trs_auth::sign_request(&actor.signer(), method, path, query, body, now).expect("sign").to_pairs()
+    trs_auth::sign_request(&actor.signer(), &test_audience(), method, path, query, body, now).expect("sign").to_pairs()
 }
 
 /// TEST ONLY: makes a release current without a vote, for tests of what comes after
@@ -219,7 +246,7 @@ pub async fn upload_files(
     files: &[(&str, &[u8])],
 ) {
     let committed = commit_files(app, blobs, by, id, files).await;
-    crate::tasks::run(app, &committed.task).await.unwrap();
+    crate::tasks::run(app, committed.task.as_ref().unwrap()).await.unwrap();
 }
 
 /// TEST ONLY: uploads `files` as a new revision of `id` by `by`, sending the bytes through
@@ -254,6 +281,7 @@ async fn start_upload_of(
         files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
         force: false,
         base: None,
+        ..Default::default()
     };
     start_upload(app, by, id.clone(), req).await.unwrap()
 }
@@ -274,7 +302,7 @@ pub async fn upload_files_to_store(
         app.blobs.put_if_absent(&crate::storage_keys::staged_object(&started.id, i), Box::pin(body)).await.unwrap();
     }
     let committed = commit_upload(app, by, &started.id).await.unwrap();
-    crate::tasks::run(app, &committed.task).await.unwrap();
+    crate::tasks::run(app, committed.task.as_ref().unwrap()).await.unwrap();
 }
 
 /// TEST ONLY: a clock tests set and advance (`app.clock = clock.clone()`).

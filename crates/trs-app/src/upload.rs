@@ -6,6 +6,12 @@
 //!    their content address, and one transaction writes the new revision, moves the release
 //!    head and queues the verify task: all files or none. If another upload committed since the
 //!    session started, the commit is refused unless it was started with `force`.
+//!
+//! The new revision is the previous one with the uploaded files laid on top (same name:
+//! replaced, new name: added), minus the files named in `remove` and their sidecars
+//! ([`next_manifest`]); with `replace` it is exactly the uploaded files. A commit whose file
+//! set (names and digests) equals the latest revision's makes no revision: it answers
+//! `changed: false`.
 
 use crate::app::App;
 use crate::authenticate::Caller;
@@ -18,6 +24,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha512 as Sha512Hasher};
+use std::collections::BTreeSet;
 use trs_core::{
     Action, ArtifactPath, Change, EventDraft, Manifest, ManifestEntry, OpaqueId, PersonUid, ProductName, Release,
     ReleaseId, Revision, RevisionRef, Sha512, Stage, StreamId, authorize,
@@ -31,7 +38,7 @@ pub struct DeclaredFile {
     pub size: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartUpload {
     #[serde(default)]
@@ -45,6 +52,13 @@ pub struct StartUpload {
     /// unless forced, as a push to a shared staging branch is. Absent: the latest now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<u32>,
+    /// Files of the latest revision to leave out of the new one (each must be in it); their
+    /// sidecars (`F.asc`, `F.sha512`, …) go with them unless this upload sends them again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<String>,
+    /// The new revision is exactly `files`: nothing of the previous one is kept.
+    #[serde(default)]
+    pub replace: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,6 +77,10 @@ pub struct UploadSession {
     pub base: Option<RevisionRef>,
     pub force: bool,
     pub files: Vec<StagedFile>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<ArtifactPath>,
+    #[serde(default)]
+    pub replace: bool,
     pub created_by: PersonUid,
     pub created_at: i64,
     pub expires_at: i64,
@@ -87,10 +105,74 @@ pub struct StartedUpload {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CommittedUpload {
     pub release: ReleaseId,
+    /// False when the upload's file set equals the latest revision's: no revision was made,
+    /// and `revision` is that latest one.
+    pub changed: bool,
     pub revision: u32,
     pub revision_key: trs_core::RevisionKey,
+    /// Files the upload sent.
     pub files: usize,
-    pub task: OpaqueId,
+    /// Files of the previous revision the new one leaves out (named, their sidecars, or not
+    /// sent again under `replace`), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<ArtifactPath>,
+    /// The verification of the new revision (none when nothing changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<OpaqueId>,
+}
+
+/// The file set an upload makes: `previous` with `uploaded` laid on top, minus `remove` and
+/// the sidecars of what it removes (a sidecar this upload sends again stays), or exactly
+/// `uploaded` when `replace`. Returns the manifest and the paths of `previous` it leaves out.
+/// Refused: a named file that is not in `previous` (`not-in-revision`), and a result with no
+/// files (`empty-revision`: a draft is dropped with `trs draft discard`).
+pub fn next_manifest(
+    previous: Option<&Manifest>,
+    uploaded: Vec<ManifestEntry>,
+    remove: &[ArtifactPath],
+    replace: bool,
+) -> AppResult<(Manifest, Vec<ArtifactPath>)> {
+    let empty = Manifest::default();
+    let previous = previous.unwrap_or(&empty);
+    check_removable(previous, remove)?;
+    let sent: BTreeSet<&str> = uploaded.iter().map(|e| e.path.as_str()).collect();
+    let named: BTreeSet<&str> = remove.iter().map(ArtifactPath::as_str).collect();
+    // A sidecar of a removed file: `F.asc` for a removed `F` (the checks' own sidecar list).
+    let sidecar_of_removed = |path: &str| {
+        trs_checks::Sidecar::of(path).is_some_and(|(_, base)| named.contains(base) && !sent.contains(path))
+    };
+    let kept: Vec<ManifestEntry> = if replace {
+        Vec::new()
+    } else {
+        previous
+            .entries()
+            .iter()
+            .filter(|e| !named.contains(e.path.as_str()) && !sidecar_of_removed(e.path.as_str()))
+            .cloned()
+            .collect()
+    };
+    let manifest = Manifest::new(kept)?.overlay(uploaded)?;
+    if manifest.entries().is_empty() {
+        return Err(AppError::bad_request(
+            "empty-revision",
+            "this upload would leave the draft without files; to drop a draft, use `trs draft discard`",
+        ));
+    }
+    let removed: Vec<ArtifactPath> =
+        previous.entries().iter().filter(|e| manifest.get(e.path.as_str()).is_none()).map(|e| e.path.clone()).collect();
+    Ok((manifest, removed))
+}
+
+/// Every file named for removal must be in `latest` (a typo must not pass as a no-op).
+fn check_removable(latest: &Manifest, remove: &[ArtifactPath]) -> AppResult<()> {
+    let missing: Vec<&str> = remove.iter().filter(|p| latest.get(p.as_str()).is_none()).map(|p| p.as_str()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        "not-in-revision",
+        format!("not in the latest revision, so not removed: {} (`trs status` lists its files)", missing.join(", ")),
+    ))
 }
 
 fn stage_refuses_upload(release: &Release) -> AppError {
@@ -183,8 +265,14 @@ pub async fn start_upload(
     release: ReleaseId,
     req: StartUpload,
 ) -> AppResult<StartedUpload> {
-    if req.files.is_empty() {
-        return Err(AppError::bad_request("no-files", "an upload needs at least one file"));
+    if req.files.is_empty() && (req.remove.is_empty() || req.replace) {
+        return Err(AppError::bad_request("no-files", "an upload needs at least one file, or a file to remove"));
+    }
+    if req.replace && !req.remove.is_empty() {
+        return Err(AppError::bad_request(
+            "replace-and-remove",
+            "--replace keeps only the files sent, so --remove has nothing to do beside it; use one of them",
+        ));
     }
     if req.files.len() > app.limits.max_files_per_upload {
         return Err(AppError::bad_request(
@@ -204,6 +292,13 @@ pub async fn start_upload(
         paths.push(path);
     }
     trs_core::artifact_path::check_distinct(&paths)?;
+    let remove: Vec<ArtifactPath> = req.remove.iter().map(|p| p.parse()).collect::<Result<_, _>>()?;
+    if let Some(both) = remove.iter().find(|r| paths.contains(r)) {
+        return Err(AppError::bad_request(
+            "removed-and-uploaded",
+            format!("{both} is both sent and named for removal; sending it replaces it already"),
+        ));
+    }
 
     let project = projects::get_project(app, &release.project).await?;
     authorize(&caller.person, Some(&project), Action::ManageRelease)?;
@@ -235,6 +330,14 @@ pub async fn start_upload(
         ));
     }
 
+    if !remove.is_empty() {
+        let latest_files = match existing.as_ref().and_then(|(r, _)| r.latest.as_ref()) {
+            Some(l) => get_revision(app, &release, l.number).await?.manifest,
+            None => Manifest::default(),
+        };
+        check_removable(&latest_files, &remove)?;
+    }
+
     let id = App::new_id();
     let now = app.now();
     let files: Vec<StagedFile> = paths
@@ -249,12 +352,28 @@ pub async fn start_upload(
         base: existing.and_then(|(r, _)| r.latest),
         force: req.force,
         files,
+        remove,
+        replace: req.replace,
         created_by: caller.person.uid.clone(),
         created_at: now,
         expires_at: now + app.limits.upload_session_ttl_secs,
     };
     let item = Item::new(keys::upload_session(&id), json!(session)).with_expiry(session.expires_at);
-    app.items.put(item, Condition::Absent).await?;
+    // Staged objects outlive a commit (so a second PUT to a URL finds its object there and is
+    // refused) and an abandoned session; they are collected once neither the session nor its
+    // URLs can be used any more (`collect_staged`). A week's expiry removes the record where
+    // the store collects instead (S3's lifecycle rule on `uploads/`, infra/template.json).
+    let collect_at = session.expires_at.max(now + app.limits.upload_url_ttl_secs);
+    let objects: Vec<&str> = session.files.iter().map(|f| f.object.as_str()).collect();
+    let collect = Item::new(keys::staged_collection(&id), json!({ "at": collect_at, "objects": objects }))
+        .with_gsi1(keys::staged_collection_index(collect_at, &id))
+        .with_expiry(collect_at + 7 * 24 * 3600);
+    app.items
+        .transact(vec![
+            WriteOp::Put { item, condition: Condition::Absent },
+            WriteOp::Put { item: collect, condition: Condition::Absent },
+        ])
+        .await?;
 
     let url_expiry = now + app.limits.upload_url_ttl_secs;
     let mut urls = Vec::with_capacity(session.files.len());
@@ -321,16 +440,50 @@ pub async fn commit_upload(app: &App, caller: &Caller, id: &OpaqueId) -> AppResu
         entries.push(ManifestEntry { path: f.path.clone(), size: f.size, sha512 });
     }
 
-    let committed = commit_revision(app, caller, &session, &session_item, entries).await?;
-    for f in &session.files {
-        if let Err(e) = app.blobs.delete(&f.object).await {
-            tracing::warn!(object = %f.object, error = %e, "could not delete a staged upload");
-        }
-    }
-    Ok(committed)
+    // The staged objects stay until `collect_staged`: while a URL is valid, a second PUT to it
+    // must find its object present and be refused, not store bytes nobody will read.
+    commit_revision(app, caller, &session, &session_item, entries).await
 }
 
-/// The all-or-nothing step: revision, release head, verify task, session removal.
+/// Deletes the staged objects of upload sessions that can no longer be used — committed or
+/// abandoned, their URLs and the session expired — and their collection records. Run by the
+/// embedded host's sweep; on AWS, S3's lifecycle rule on `uploads/` collects instead.
+/// Idempotent: a record is removed only after all its objects are gone. Returns how many
+/// sessions were collected.
+pub async fn collect_staged(app: &App) -> AppResult<usize> {
+    #[derive(serde::Deserialize)]
+    struct Collection {
+        objects: Vec<String>,
+    }
+    let mut collected = 0;
+    let due: Vec<Item> = {
+        let mut out = Vec::new();
+        let mut query = keys::staged_collections_until(app.now());
+        loop {
+            let page = app.items.query_gsi1(query.clone()).await?;
+            out.extend(page.items);
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => break out,
+            }
+        }
+    };
+    for item in due {
+        let collection: Collection = item.parse()?;
+        for object in &collection.objects {
+            match app.blobs.delete(object).await {
+                Ok(()) | Err(BlobError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        app.items.delete(&item.key, Condition::VersionIs(item.version)).await?;
+        collected += 1;
+    }
+    Ok(collected)
+}
+
+/// The all-or-nothing step: revision, release head, verify task, session removal. When the
+/// file set equals the latest revision's, only the session goes.
 async fn commit_revision(
     app: &App,
     caller: &Caller,
@@ -338,7 +491,7 @@ async fn commit_revision(
     session_item: &Item,
     entries: Vec<ManifestEntry>,
 ) -> AppResult<CommittedUpload> {
-    for _attempt in 0..8 {
+    for attempt in 0..8 {
         let now = app.now();
         let existing = get_release(app, &session.release).await?;
         let (release, release_condition, previous) = match existing {
@@ -364,13 +517,30 @@ async fn commit_revision(
                 };
                 (r, Some(item), previous)
             }
-            None => (Release::new(session.release.clone(), now), None, None),
+            None => {
+                if session.base.is_some() && !session.force {
+                    return Err(AppError::conflict(
+                        "stale-base",
+                        format!(
+                            "{} was discarded after this upload started; upload again to start it afresh",
+                            session.release
+                        ),
+                    ));
+                }
+                (Release::new(session.release.clone(), now), None, None)
+            }
         };
-        let manifest = match &previous {
-            Some(prev) => prev.manifest.overlay(entries.clone())?,
-            None => Manifest::new(entries.clone())?,
+        let (manifest, removed) =
+            next_manifest(previous.as_ref().map(|p| &p.manifest), entries.clone(), &session.remove, session.replace)?;
+        if let Some(prev) = previous.as_ref().filter(|p| p.manifest.key() == manifest.key()) {
+            return nothing_changed(app, session, session_item, prev).await;
+        }
+        // A version uploaded again after its draft was discarded numbers on from the
+        // discarded revisions, which stay on record (the stream names them).
+        let number = match &previous {
+            Some(p) => p.number + 1,
+            None => crate::draft::discarded_revisions(app, &session.release).await? + 1,
         };
-        let number = previous.as_ref().map(|p| p.number + 1).unwrap_or(1);
         let revision = Revision {
             number,
             key: manifest.key(),
@@ -379,6 +549,7 @@ async fn commit_revision(
             uploaded_by: session.created_by.clone(),
             created_at: now,
         };
+        let forced = release.latest != session.base;
         let next_release =
             Release { latest: Some(RevisionRef { number, key: revision.key }), updated_at: now, ..release };
         let task = Task::new(TaskKind::Verify { release: session.release.clone(), revision: number }, now);
@@ -400,7 +571,6 @@ async fn commit_revision(
             WriteOp::Put { item: task.queued_item(), condition: Condition::Absent },
             WriteOp::Delete { key: session_item.key.clone(), condition: Condition::VersionIs(session_item.version) },
         ];
-        let forced = release.latest != session.base;
         let draft = EventDraft::new(
             Some(caller.actor()),
             Change::RevisionPushed {
@@ -408,6 +578,8 @@ async fn commit_revision(
                 base: session.base.as_ref().map(|b| b.number),
                 forced,
                 files: entries.len(),
+                removed: removed.len(),
+                replaced: session.replace,
             },
         )
         .release(&session.release)
@@ -419,21 +591,126 @@ async fn commit_revision(
                 app.notifier.task_queued(&task).await;
                 return Ok(CommittedUpload {
                     release: session.release.clone(),
+                    changed: true,
                     revision: number,
                     revision_key: revision.key,
                     files: entries.len(),
-                    task: task.id,
+                    removed,
+                    task: Some(task.id),
                 });
             }
-            Committed::Conflict { index: 3 } => {
-                return Err(AppError::conflict(
-                    "already-committed",
-                    format!("upload {} was already committed", session.id),
-                ));
-            }
-            // Someone else moved the release head: look again (the stale-base check decides).
-            Committed::Conflict { .. } => continue,
+            Committed::Conflict { index: 3 } => return Err(already_committed(session)),
+            // Someone else moved the release head: look again (the stale-base check decides),
+            // after a jittered wait so concurrent commits spread out.
+            Committed::Conflict { .. } => crate::retry::back_off(attempt).await,
         }
     }
     Err(AppError::conflict("concurrent-update", "the release changed concurrently too often; retry"))
+}
+
+fn already_committed(session: &UploadSession) -> AppError {
+    AppError::conflict("already-committed", format!("upload {} was already committed", session.id))
+}
+
+/// The upload's file set is the latest revision's: no revision, no verification, no event;
+/// the session ends (conditionally, so a second commit of it is still `already-committed`).
+async fn nothing_changed(
+    app: &App,
+    session: &UploadSession,
+    session_item: &Item,
+    latest: &Revision,
+) -> AppResult<CommittedUpload> {
+    match app.items.delete(&session_item.key, Condition::VersionIs(session_item.version)).await {
+        Ok(()) => {}
+        Err(e) if e.is_conflict() => return Err(already_committed(session)),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(CommittedUpload {
+        release: session.release.clone(),
+        changed: false,
+        revision: latest.number,
+        revision_key: latest.key,
+        files: session.files.len(),
+        removed: Vec::new(),
+        task: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str, byte: u8) -> ManifestEntry {
+        ManifestEntry { path: path.parse().unwrap(), size: 1, sha512: Sha512::from_bytes([byte; 64]) }
+    }
+
+    fn paths(m: &Manifest) -> Vec<&str> {
+        m.entries().iter().map(|e| e.path.as_str()).collect()
+    }
+
+    fn names(list: &[&str]) -> Vec<ArtifactPath> {
+        list.iter().map(|p| p.parse().unwrap()).collect()
+    }
+
+    fn previous() -> Manifest {
+        Manifest::new(vec![
+            entry("a.tar.gz", 1),
+            entry("a.tar.gz.asc", 2),
+            entry("a.tar.gz.sha512", 3),
+            entry("a.tar.gz.md5", 4),
+            entry("b.zip", 5),
+            entry("b.zip.asc", 6),
+            entry("a.tar.gz.txt", 7),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn uploads_lay_files_on_top_of_the_previous_revision() {
+        let (m, removed) =
+            next_manifest(Some(&previous()), vec![entry("b.zip", 9), entry("c", 1)], &[], false).unwrap();
+        assert_eq!(m.entries().len(), 8);
+        assert_eq!(m.get("b.zip").unwrap().sha512, Sha512::from_bytes([9; 64]));
+        assert!(removed.is_empty());
+    }
+
+    #[test]
+    fn a_removed_file_takes_its_sidecars_but_not_a_look_alike_nor_one_sent_again() {
+        let (m, removed) =
+            next_manifest(Some(&previous()), vec![entry("a.tar.gz.asc", 8)], &names(&["a.tar.gz"]), false).unwrap();
+        assert_eq!(paths(&m), ["a.tar.gz.asc", "a.tar.gz.txt", "b.zip", "b.zip.asc"]);
+        assert_eq!(removed, names(&["a.tar.gz", "a.tar.gz.md5", "a.tar.gz.sha512"]));
+    }
+
+    #[test]
+    fn removing_a_sidecar_removes_only_it() {
+        let (m, removed) = next_manifest(Some(&previous()), vec![], &names(&["b.zip.asc"]), false).unwrap();
+        assert!(m.get("b.zip").is_some() && m.get("b.zip.asc").is_none());
+        assert_eq!(removed, names(&["b.zip.asc"]));
+    }
+
+    #[test]
+    fn replace_keeps_exactly_the_files_sent() {
+        let (m, removed) = next_manifest(Some(&previous()), vec![entry("b.zip", 5)], &[], true).unwrap();
+        assert_eq!(paths(&m), ["b.zip"]);
+        assert_eq!(removed.len(), 6);
+    }
+
+    #[test]
+    fn removing_a_file_that_is_not_there_or_everything_is_refused() {
+        let err = next_manifest(Some(&previous()), vec![], &names(&["nope.tar.gz"]), false).unwrap_err();
+        assert_eq!(err.code(), "not-in-revision");
+        assert!(err.to_string().contains("nope.tar.gz"), "{err}");
+        let err = next_manifest(None, vec![], &names(&["a"]), false).unwrap_err();
+        assert_eq!(err.code(), "not-in-revision");
+        let err = next_manifest(Some(&previous()), vec![], &names(&["a.tar.gz", "b.zip", "a.tar.gz.txt"]), false)
+            .unwrap_err();
+        assert_eq!(err.code(), "empty-revision");
+    }
+
+    #[test]
+    fn the_same_files_again_make_the_same_key() {
+        let (m, _) = next_manifest(Some(&previous()), vec![entry("b.zip", 5)], &[], false).unwrap();
+        assert_eq!(m.key(), previous().key(), "an identical re-upload is recognised by its key");
+    }
 }

@@ -5,13 +5,23 @@
 
 use sequoia_openpgp as openpgp;
 
-use crate::pgp::{self, POLICY};
+use crate::pgp;
+use crate::policy::POLICY;
 use openpgp::cert::prelude::*;
 use openpgp::parse::Parse;
 use openpgp::serialize::SerializeInto;
 use openpgp::types::RevocationStatus;
 use std::time::SystemTime;
 use trs_core::Fingerprint;
+
+/// The largest certificate trs registers or keeps after a merge, in its binary form. Real
+/// keys, third-party certifications included, are a few KiB to a few tens; the cap keeps a
+/// certificate from growing without bound through `keys add` merges.
+pub const MAX_CERT_BYTES: usize = 128 * 1024;
+/// The most user ids a registered certificate may hold (real keys: a handful).
+pub const MAX_USER_IDS: usize = 64;
+/// Input longer than this is refused before it is parsed (armor adds a third to the binary).
+const MAX_INPUT_BYTES: usize = 2 * MAX_CERT_BYTES;
 
 /// A certificate that passed [`validate_certificate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +35,9 @@ pub struct ValidatedCert {
     pub signing_keys: Vec<Fingerprint>,
     /// The public certificate, ASCII-armored, secret parts stripped.
     pub armored: String,
+    /// What the holder should fix although the certificate was accepted
+    /// ([`certificate_warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// Why a certificate was refused. `Display` is the message to show the user.
@@ -48,6 +61,16 @@ pub enum CertError {
         "certificate {fingerprint} has no key that can sign now ({detail}); add a signing subkey (gpg --quick-add-key <fpr> ed25519 sign)"
     )]
     NoSigningKey { fingerprint: Fingerprint, detail: String },
+    #[error(
+        "the certificate is {bytes} bytes{}; at most {max} are kept: export it without third-party signatures (gpg --export --export-options export-minimal --armor <fpr>)",
+        if *merged { " once merged with the registered copy" } else { "" }
+    )]
+    TooLarge { bytes: usize, max: usize, merged: bool },
+    #[error(
+        "the certificate has {count} user ids{}; at most {max} are accepted: revoke or delete the ones no longer used (gpg --quick-revoke-uid)",
+        if *merged { " once merged with the registered copy" } else { "" }
+    )]
+    TooManyUserIds { count: usize, max: usize, merged: bool },
 }
 
 impl CertError {
@@ -74,6 +97,8 @@ impl CertError {
             CertError::Expired { .. } => "cert-expired",
             CertError::PolicyRejected { .. } => "cert-policy-rejected",
             CertError::NoSigningKey { .. } => "cert-no-signing-key",
+            CertError::TooLarge { .. } => "cert-too-large",
+            CertError::TooManyUserIds { .. } => "cert-too-many-user-ids",
         }
     }
 }
@@ -81,19 +106,22 @@ impl CertError {
 /// Parses `input` (ASCII-armored or binary) as exactly one OpenPGP public certificate and
 /// checks it is usable for signing at `now` under the standard policy.
 ///
-/// Checks, in order: not empty; parses; exactly one certificate; no secret key material;
-/// not revoked; primary key and self-signatures acceptable to the policy; not expired;
-/// at least one signing-capable, alive, non-revoked (sub)key.
+/// Checks, in order: not empty; at most twice [`MAX_CERT_BYTES`] of input; parses; exactly
+/// one certificate; no secret key material; at most [`MAX_USER_IDS`] user ids and
+/// [`MAX_CERT_BYTES`]; not revoked; primary key and self-signatures acceptable to the policy
+/// ([`crate::policy`]: SHA-1 self-signatures pass with a warning); not expired; at least one
+/// signing-capable, alive, non-revoked (sub)key.
 pub fn validate_certificate(input: &[u8], now: SystemTime) -> Result<ValidatedCert, CertError> {
     let cert = parse_one_public(input)?;
+    check_bounds(&cert, false)?;
     let fingerprint = pgp::fpr(&cert.fingerprint())
         .ok_or_else(|| CertError::Unparseable("unsupported (legacy v3) key version".into()))?;
 
-    if let RevocationStatus::Revoked(sigs) = cert.revocation_status(&POLICY, now) {
+    if let RevocationStatus::Revoked(sigs) = cert.revocation_status(&*POLICY, now) {
         return Err(CertError::Revoked { fingerprint, reason: pgp::revocation_reason(&sigs) });
     }
     let vc = cert
-        .with_policy(&POLICY, now)
+        .with_policy(&*POLICY, now)
         .map_err(|e| CertError::PolicyRejected { fingerprint: fingerprint.clone(), reason: format!("{e:#}") })?;
     if let Err(e) = vc.alive() {
         return Err(match vc.primary_key().key_expiration_time() {
@@ -126,22 +154,50 @@ pub fn validate_certificate(input: &[u8], now: SystemTime) -> Result<ValidatedCe
         public.armored().to_vec().map_err(|e| CertError::Unparseable(format!("cannot re-serialize: {e:#}")))?;
     let armored = String::from_utf8(armored).map_err(|e| CertError::Unparseable(e.to_string()))?;
 
-    Ok(ValidatedCert { fingerprint, user_ids, primary_user_id, signing_keys, armored })
+    let warnings = crate::policy::weak_self_signatures(&cert, now).into_iter().collect();
+    Ok(ValidatedCert { fingerprint, user_ids, primary_user_id, signing_keys, armored, warnings })
+}
+
+/// What the holder of a registered certificate should fix, evaluated at `now`: for now,
+/// self-signatures that use SHA-1 (accepted, as GnuPG does, but refused by other tools). Shown
+/// with the person and in KEYS. An unreadable certificate has no warnings (it has bigger
+/// problems, reported where it is used).
+pub fn certificate_warnings(armored: &str, now: SystemTime) -> Vec<String> {
+    match openpgp::Cert::from_bytes(armored.as_bytes()) {
+        Ok(cert) => crate::policy::weak_self_signatures(&cert, now).into_iter().collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The caps on what trs keeps: user ids, then size (of the public binary form).
+fn check_bounds(cert: &openpgp::Cert, merged: bool) -> Result<(), CertError> {
+    let count = cert.userids().count();
+    if count > MAX_USER_IDS {
+        return Err(CertError::TooManyUserIds { count, max: MAX_USER_IDS, merged });
+    }
+    let bytes = cert.to_vec().map_err(|e| CertError::Unparseable(format!("cannot re-serialize: {e:#}")))?.len();
+    if bytes > MAX_CERT_BYTES {
+        return Err(CertError::TooLarge { bytes, max: MAX_CERT_BYTES, merged });
+    }
+    Ok(())
 }
 
 /// Merges an update of an already registered certificate (a new expiry, a new subkey, a
 /// revocation) into the stored one. Merging, rather than replacing, means an old copy cannot
 /// strip a revocation that was registered before: signatures are only ever added. The update
 /// may be revoked or expired — that is the point of sending a revocation — but must be the same
-/// certificate and hold no secret key material. Returns the merged public certificate, armored.
+/// certificate and hold no secret key material, and the merged result stays within the caps
+/// ([`MAX_USER_IDS`], [`MAX_CERT_BYTES`]). Returns the merged public certificate, armored.
 pub fn merge_certificate_update(stored_armored: &str, update: &[u8]) -> Result<String, CertError> {
     let new = parse_one_public(update)?;
+    check_bounds(&new, false)?;
     let stored = openpgp::Cert::from_bytes(stored_armored.as_bytes())
         .map_err(|e| CertError::Unparseable(format!("stored certificate: {e:#}")))?;
     if stored.fingerprint() != new.fingerprint() {
         return Err(CertError::Unparseable("the update is a different certificate".into()));
     }
     let merged = stored.merge_public(new).map_err(|e| CertError::Unparseable(format!("cannot merge: {e:#}")))?;
+    check_bounds(&merged, true)?;
     let armored =
         merged.armored().to_vec().map_err(|e| CertError::Unparseable(format!("cannot re-serialize: {e:#}")))?;
     String::from_utf8(armored).map_err(|e| CertError::Unparseable(e.to_string()))
@@ -152,6 +208,9 @@ pub fn merge_certificate_update(stored_armored: &str, update: &[u8]) -> Result<S
 fn parse_one_public(input: &[u8]) -> Result<openpgp::Cert, CertError> {
     if input.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(CertError::Empty);
+    }
+    if input.len() > MAX_INPUT_BYTES {
+        return Err(CertError::TooLarge { bytes: input.len(), max: MAX_CERT_BYTES, merged: false });
     }
     let mut certs = parse_all(input)?;
     let cert = match certs.len() {
@@ -192,7 +251,7 @@ fn describe_keys(cert: &openpgp::Cert, now: SystemTime) -> String {
     for ka in cert.keys() {
         let key = ka.key();
         let name = format!("{} {}", pgp::algo_name(key.pk_algo(), key.mpis()), key.fingerprint().to_hex());
-        let why = match ka.with_policy(&POLICY, now) {
+        let why = match ka.with_policy(&*POLICY, now) {
             Err(e) => format!("rejected by policy: {e}"),
             Ok(vka) => {
                 if let RevocationStatus::Revoked(sigs) = vka.revocation_status() {

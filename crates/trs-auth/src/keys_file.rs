@@ -5,7 +5,8 @@
 
 use sequoia_openpgp as openpgp;
 
-use crate::pgp::{self, POLICY};
+use crate::pgp;
+use crate::policy::POLICY;
 use openpgp::cert::prelude::*;
 use openpgp::parse::Parse;
 use openpgp::serialize::SerializeInto;
@@ -80,7 +81,7 @@ pub fn render_keys_file(project: &str, entries: &[KeysEntry]) -> String {
 /// property of the reader's keyring, not of this file.
 fn summary(cert: &openpgp::Cert) -> String {
     let now = SystemTime::now();
-    let vc = cert.with_policy(&POLICY, now).ok();
+    let vc = cert.with_policy(&*POLICY, now).ok();
     let mut out = String::new();
     for (i, ka) in cert.keys().enumerate() {
         let key = ka.key();
@@ -125,6 +126,9 @@ fn summary(cert: &openpgp::Cert) -> String {
                 let mark = if revoked { "[ revoked] " } else { "" };
                 let _ = writeln!(out, "uid           {mark}{}", pgp::sanitize_line(&text));
             }
+            if let Some(warning) = crate::policy::weak_self_signatures(cert, now) {
+                let _ = writeln!(out, "warning       {}", pgp::sanitize_line(&warning));
+            }
         }
     }
     out
@@ -146,4 +150,99 @@ fn flags(f: Option<KeyFlags>) -> String {
         s.push('A');
     }
     if s.is_empty() { s } else { format!(" [{s}]") }
+}
+
+/// One certificate read from a KEYS file, as `trs keys import` registers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysFileCert {
+    /// Uppercase hex, as trs stores fingerprints.
+    pub fingerprint: String,
+    /// Every user id, as written (e.g. `Rita RM <rita@apache.org>`).
+    pub user_ids: Vec<String>,
+    /// The certificate alone, ASCII-armored.
+    pub armored: String,
+}
+
+impl KeysFileCert {
+    /// The name and email of the first user id that has an email (`Name (comment) <email>`).
+    pub fn name_and_email(&self) -> Option<(Option<String>, String)> {
+        self.user_ids.iter().find_map(|u| {
+            let (before, rest) = u.rsplit_once('<')?;
+            let email = rest.strip_suffix('>')?.trim();
+            if !email.contains('@') {
+                return None;
+            }
+            let name = before.split_once('(').map(|(n, _)| n).unwrap_or(before).trim();
+            Some(((!name.is_empty()).then(|| name.to_string()), email.to_string()))
+        })
+    }
+}
+
+/// Every certificate of a KEYS file: the ASCII-armored blocks among the human-readable text
+/// (`pub`/`uid`/`sig` listings, comments) that Apache-style KEYS files hold, each block
+/// holding one or more certificates. A block that does not parse is returned as an error
+/// naming its position, so one damaged key does not hide the others.
+pub fn read_keys_file(text: &str) -> Vec<Result<KeysFileCert, String>> {
+    const BEGIN: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
+    const END: &str = "-----END PGP PUBLIC KEY BLOCK-----";
+    let mut out = Vec::new();
+    let mut rest = text;
+    let mut block_no = 0;
+    while let Some(start) = rest.find(BEGIN) {
+        block_no += 1;
+        let Some(len) = rest[start..].find(END) else {
+            out.push(Err(format!("key block {block_no} has no END line")));
+            break;
+        };
+        let block = &rest[start..start + len + END.len()];
+        rest = &rest[start + len + END.len()..];
+        let parsed: Vec<_> = match CertParser::from_bytes(block.as_bytes()) {
+            Ok(parser) => parser.collect(),
+            Err(e) => vec![Err(e)],
+        };
+        for cert in parsed {
+            let read = cert.and_then(|c| {
+                let bytes = c.armored().to_vec()?;
+                Ok((bytes, c))
+            });
+            let read = read.map(|(bytes, c)| KeysFileCert {
+                fingerprint: c.fingerprint().to_hex(),
+                user_ids: c.userids().map(|u| String::from_utf8_lossy(u.userid().value()).into_owned()).collect(),
+                // Armor is ASCII.
+                armored: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+            out.push(read.map_err(|e| format!("key block {block_no} does not parse: {e}")));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    #[test]
+    fn a_keys_file_yields_each_block_and_names_what_does_not_parse() {
+        let (cert, _) =
+            CertBuilder::general_purpose(Some("Carl Committer (ASF) <carl@apache.org>")).generate().unwrap();
+        let armored = String::from_utf8(cert.armored().to_vec().unwrap()).unwrap();
+        let text = format!(
+            "pub   rsa4096 2010-01-01 [SC]\nuid   Carl\n\n{armored}\n\
+             -----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----\n"
+        );
+        let read = read_keys_file(&text);
+        assert_eq!(read.len(), 2, "{read:?}");
+        let first = read[0].as_ref().unwrap();
+        assert_eq!(first.fingerprint, cert.fingerprint().to_hex());
+        assert_eq!(first.name_and_email(), Some((Some("Carl Committer".into()), "carl@apache.org".into())));
+        assert!(read[1].as_ref().unwrap_err().contains("key block 2"), "{read:?}");
+    }
+
+    #[test]
+    fn a_user_id_without_an_email_names_nobody() {
+        let k = KeysFileCert { fingerprint: String::new(), user_ids: vec!["Dora Doe".into()], armored: String::new() };
+        assert_eq!(k.name_and_email(), None);
+        let k = KeysFileCert { user_ids: vec!["<dora@example.org>".into()], ..k };
+        assert_eq!(k.name_and_email(), Some((None, "dora@example.org".into())));
+    }
 }

@@ -1,17 +1,13 @@
-//! Small shared helpers over sequoia-openpgp, so the policy, fingerprint conversion and the
+//! Small shared helpers over sequoia-openpgp, so fingerprint conversion and the
 //! human wording of key states are the same in registration, KEYS rendering and verification.
 
 use sequoia_openpgp as openpgp;
 
 use openpgp::crypto::mpi;
 use openpgp::packet::Signature;
-use openpgp::policy::StandardPolicy;
 use openpgp::types::{Curve, PublicKeyAlgorithm};
 use std::time::SystemTime;
 use trs_core::Fingerprint;
-
-/// The one policy trs uses everywhere (sequoia's standard policy, default cut-offs).
-pub(crate) static POLICY: StandardPolicy<'static> = StandardPolicy::new();
 
 /// sequoia fingerprint -> trs fingerprint (uppercase hex, no spaces). `None` only for legacy
 /// v3 / unknown-version fingerprints, which trs never accepts.

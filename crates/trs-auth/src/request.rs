@@ -1,12 +1,14 @@
 //! The signed API call scheme (server side, plus the pieces the client shares): header names,
 //! the canonical string, header parsing and [`verify_request`]. Every mutating API call carries
 //! a detached OpenPGP signature over the canonical string, so a stolen request cannot be
-//! replayed late, re-targeted or given another body. `docs/signed-requests.md` is the
-//! normative description; keep the two in step.
+//! replayed late, re-targeted, sent to another deployment (its [`Audience`]) or given another
+//! body. `docs/signed-requests.md` is the normative description; keep the two in step.
 
 use sequoia_openpgp as openpgp;
 
-use crate::pgp::{self, POLICY};
+use crate::pgp;
+use crate::policy::POLICY;
+use crate::registered::RegisteredCert;
 use base64::Engine as _;
 use openpgp::cert::prelude::*;
 use openpgp::packet::Signature;
@@ -28,19 +30,77 @@ pub const HEADER_NONCE: &str = "Trs-Nonce";
 pub const HEADER_CONTENT_SHA256: &str = "Trs-Content-SHA256";
 /// Standard base64 of a binary OpenPGP detached signature over the canonical string.
 pub const HEADER_SIGNATURE: &str = "Trs-Signature";
+/// The deployment the request is meant for ([`Audience`]); also the second line of the
+/// canonical string. Its absence marks a client of the first version of the scheme.
+pub const HEADER_AUDIENCE: &str = "Trs-Audience";
 
 /// The largest accepted distance between a request's timestamp and the server clock.
 pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
-/// First line of the canonical string; names the scheme version.
-pub const CANONICAL_PREFIX: &str = "TRS-REQUEST-V1";
+/// First line of the canonical string; names the scheme version. Version 1 had no audience,
+/// so one signed request was accepted by every deployment that knew the key; it is refused
+/// (`unsupported-scheme-version`).
+pub const CANONICAL_PREFIX: &str = "TRS-REQUEST-V2";
 /// Upper bound on the `Trs-Signature` header (base64 characters).
 const MAX_SIGNATURE_B64: usize = 16 * 1024;
+/// Upper bound on an audience (an origin URL or a configured id).
+const MAX_AUDIENCE: usize = 255;
+
+/// The deployment a signed request is meant for, so that a request signed for staging is
+/// refused by production (`wrong-audience`) even though both know the key and neither has
+/// seen its nonce. It is either the API's canonical URL reduced to its origin
+/// (`https://trs.example.org`: lowercase scheme and host, no default port, no path or
+/// trailing slash) or an id an operator configured (any 1–255 visible ASCII characters
+/// without `://`). Both sides compare it as text; [`Audience::parse`] makes the forms equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Audience(String);
+
+impl Audience {
+    /// An origin from a URL (`https://TRS.example.org:443/api/` → `https://trs.example.org`),
+    /// or an audience id as it is.
+    pub fn parse(s: &str) -> Result<Audience, String> {
+        let s = s.trim();
+        if s.contains("://") {
+            let url = url::Url::parse(s).map_err(|e| format!("audience {s:?} is not a URL: {e}"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err(format!("audience {s:?} must be an http(s) URL with a host"));
+            }
+            return Ok(Audience(url.origin().ascii_serialization()));
+        }
+        if s.is_empty() || s.len() > MAX_AUDIENCE || !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(format!("audience {s:?} must be a URL or 1 to {MAX_AUDIENCE} visible ASCII characters"));
+        }
+        Ok(Audience(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Audience {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Audience {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Audience::parse(s)
+    }
+}
 
 /// Why a request failed authentication. `Display` is safe to show to the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("missing header {0}")]
     MissingHeader(&'static str),
+    #[error(
+        "this server accepts {CANONICAL_PREFIX} signatures only, which name the deployment in the {HEADER_AUDIENCE} header and on the second line of the signed string (docs/signed-requests.md); update trs or your client"
+    )]
+    UnsupportedSchemeVersion,
+    #[error("the request was signed for {signed_for}, but this deployment is {expected}; sign for {expected}")]
+    WrongAudience { signed_for: String, expected: Audience },
     #[error("malformed header {header}: {reason}")]
     MalformedHeader { header: &'static str, reason: String },
     #[error("malformed request: {0}")]
@@ -73,6 +133,8 @@ impl AuthError {
     pub fn code(&self) -> &'static str {
         match self {
             AuthError::MissingHeader(_) => "missing-header",
+            AuthError::UnsupportedSchemeVersion => "unsupported-scheme-version",
+            AuthError::WrongAudience { .. } => "wrong-audience",
             AuthError::MalformedHeader { .. } => "malformed-header",
             AuthError::MalformedRequest(_) => "malformed-request",
             AuthError::BodyHashMismatch { .. } => "body-hash-mismatch",
@@ -86,11 +148,12 @@ impl AuthError {
     }
 }
 
-/// The canonical string a request signature covers: seven lines joined by `\n`, no trailing
+/// The canonical string a request signature covers: eight lines joined by `\n`, no trailing
 /// newline:
 ///
 /// ```text
-/// TRS-REQUEST-V1
+/// TRS-REQUEST-V2
+/// <audience>
 /// <METHOD, ASCII-uppercased>
 /// <path exactly as in the request line, percent-encoding untouched>
 /// <query exactly as sent, without '?'; empty if none>
@@ -99,6 +162,7 @@ impl AuthError {
 /// <Trs-Content-SHA256>
 /// ```
 pub fn canonical_string(
+    audience: &str,
     method: &str,
     path: &str,
     query: Option<&str>,
@@ -107,7 +171,7 @@ pub fn canonical_string(
     body_sha256_hex: &str,
 ) -> String {
     format!(
-        "{CANONICAL_PREFIX}\n{}\n{path}\n{}\n{timestamp}\n{nonce}\n{body_sha256_hex}",
+        "{CANONICAL_PREFIX}\n{audience}\n{}\n{path}\n{}\n{timestamp}\n{nonce}\n{body_sha256_hex}",
         method.to_ascii_uppercase(),
         query.unwrap_or("")
     )
@@ -135,9 +199,11 @@ pub fn body_sha256_hex(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
 
-/// The five authentication headers, parsed and syntax-checked.
+/// The six authentication headers, parsed and syntax-checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedHeaders {
+    /// `Trs-Audience`: the deployment the caller signed for, as sent.
+    pub audience: String,
     /// `Trs-Key`: the caller's primary fingerprint.
     pub key: Fingerprint,
     /// `Trs-Timestamp`: unix seconds.
@@ -168,6 +234,12 @@ impl SignedHeaders {
         let nonce = read(HEADER_NONCE)?;
         let content_sha256 = read(HEADER_CONTENT_SHA256)?;
         let signature_s = read(HEADER_SIGNATURE)?;
+        // After the five headers of version 1, so an unsigned request still hears which
+        // header is missing, and a version 1 client hears that it is one.
+        let audience = read(HEADER_AUDIENCE).map_err(|_| AuthError::UnsupportedSchemeVersion)?;
+        if audience.is_empty() || audience.len() > MAX_AUDIENCE || !audience.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(bad(HEADER_AUDIENCE, "must be 1 to 255 visible ASCII characters (a URL's origin or an id)"));
+        }
 
         if !(key_s.len() == 40 || key_s.len() == 64) || !key_s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad(HEADER_KEY, "must be the primary key fingerprint: 40 or 64 hex digits, no spaces"));
@@ -196,7 +268,7 @@ impl SignedHeaders {
             .decode(signature_s.as_bytes())
             .map_err(|_| bad(HEADER_SIGNATURE, "must be standard base64 (with padding, no line breaks)"))?;
 
-        Ok(SignedHeaders { key, timestamp, nonce, content_sha256, signature })
+        Ok(SignedHeaders { audience, key, timestamp, nonce, content_sha256, signature })
     }
 
     /// The headers to send, in a fixed order.
@@ -207,6 +279,7 @@ impl SignedHeaders {
             (HEADER_NONCE, self.nonce.clone()),
             (HEADER_CONTENT_SHA256, self.content_sha256.clone()),
             (HEADER_SIGNATURE, base64::engine::general_purpose::STANDARD.encode(&self.signature)),
+            (HEADER_AUDIENCE, self.audience.clone()),
         ]
     }
 }
@@ -220,50 +293,77 @@ pub struct VerifiedRequest {
     pub signing_key: Fingerprint,
 }
 
-/// Verifies a signed request against the caller's registered certificate (`cert_armored`,
-/// looked up by the caller from `headers.key`).
+/// The parts of a request the signature covers, as received.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestParts<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// The checks that cost no store read and no public-key operation, in the order of
+/// `docs/signed-requests.md`. The service runs them before it looks the key up, so a junk,
+/// stale or misdirected request is refused for the price of a comparison:
+/// 1. `Trs-Audience` is this deployment (`wrong-audience`);
+/// 2. method, path and query are request-line shaped (`malformed-request`);
+/// 3. |now − `Trs-Timestamp`| ≤ 300 s (`timestamp-out-of-window`).
 ///
-/// The service's order, matching `docs/signed-requests.md`:
-/// [`SignedHeaders::from_header_lookup`] (`missing-header`, `malformed-header`); look up the
-/// certificate registered for `headers.key` (`unknown-key`); this function; then the nonce
-/// check (`replayed-nonce`), recording the nonce only after this function succeeds.
-///
-/// This function checks, in order (the first failure is returned):
-/// 1. method, path and query are request-line shaped (`malformed-request`);
-/// 2. SHA-256 of `body` equals `Trs-Content-SHA256` (`body-hash-mismatch`);
-/// 3. |now − `Trs-Timestamp`| ≤ 300 s (`timestamp-out-of-window`);
-/// 4. the certificate parses and its primary fingerprint is `Trs-Key` (`unknown-key`; a
-///    consistency check on the caller's lookup);
-/// 5. `Trs-Signature` is exactly one binary (or text) signature packet, made by a key of that
-///    certificate, that cryptographically verifies over the canonical string (`bad-signature`);
-/// 6. the signature is acceptable to the standard policy (hash algorithm) and its creation
-///    time is not more than 300 s in the future and not expired (`bad-signature`);
-/// 7. at the signature's creation time and again at `now`: the certificate and the signing key
-///    are not revoked (`key-revoked`), not expired (`key-expired`), valid under the standard
-///    policy and the key is signing-capable (`bad-signature`).
-pub fn verify_request(
+/// (Header presence and shape, the nonce's format included, are checked by
+/// [`SignedHeaders::from_header_lookup`] before.)
+pub fn check_cheap(
     headers: &SignedHeaders,
-    method: &str,
-    path: &str,
-    query: Option<&str>,
-    body: &[u8],
+    audience: &Audience,
+    req: RequestParts<'_>,
     now_unix: i64,
-    cert_armored: &str,
-) -> Result<VerifiedRequest, AuthError> {
-    check_request_line(method, path, query).map_err(AuthError::MalformedRequest)?;
-
-    let actual = body_sha256_hex(body);
-    if actual != headers.content_sha256 {
-        return Err(AuthError::BodyHashMismatch { header: headers.content_sha256.clone(), actual });
+) -> Result<(), AuthError> {
+    if headers.audience != audience.as_str() {
+        return Err(AuthError::WrongAudience { signed_for: headers.audience.clone(), expected: audience.clone() });
     }
-
+    check_request_line(req.method, req.path, req.query).map_err(AuthError::MalformedRequest)?;
     let skew = now_unix.saturating_sub(headers.timestamp);
     if skew.unsigned_abs() > TIMESTAMP_WINDOW_SECS.unsigned_abs() {
         return Err(AuthError::TimestampOutOfWindow { skew });
     }
+    Ok(())
+}
 
-    let cert = openpgp::Cert::from_bytes(cert_armored.as_bytes())
-        .map_err(|e| AuthError::UnknownKey(format!("registered certificate for {} is unreadable: {e}", headers.key)))?;
+/// Verifies a signed request for `audience` against the caller's registered certificate
+/// (`cert`, looked up by the caller from `headers.key` and parsed once: [`RegisteredCert`]).
+///
+/// The service's order, matching `docs/signed-requests.md`:
+/// [`SignedHeaders::from_header_lookup`] (`missing-header`, `unsupported-scheme-version`,
+/// `malformed-header`); [`check_cheap`]; look up the certificate registered for
+/// `headers.key` (`unknown-key`); this function; then the nonce check (`replayed-nonce`),
+/// recording the nonce only after this function succeeds.
+///
+/// This function repeats [`check_cheap`] (so it is complete on its own), then checks, in
+/// order (the first failure is returned):
+/// 1. SHA-256 of the body equals `Trs-Content-SHA256` (`body-hash-mismatch`);
+/// 2. the certificate's primary fingerprint is `Trs-Key` (`unknown-key`; a consistency check
+///    on the caller's lookup);
+/// 3. `Trs-Signature` is exactly one binary (or text) signature packet, made by a key of that
+///    certificate, that cryptographically verifies over the canonical string (`bad-signature`);
+/// 4. the signature is acceptable to the policy (hash algorithm) and its creation time is not
+///    more than 300 s in the future and not expired (`bad-signature`);
+/// 5. at the signature's creation time and again at `now`: the certificate and the signing key
+///    are not revoked (`key-revoked`), not expired (`key-expired`), valid under the policy and
+///    the key is signing-capable (`bad-signature`).
+pub fn verify_request(
+    headers: &SignedHeaders,
+    audience: &Audience,
+    req: RequestParts<'_>,
+    now_unix: i64,
+    cert: &RegisteredCert,
+) -> Result<VerifiedRequest, AuthError> {
+    check_cheap(headers, audience, req, now_unix)?;
+
+    let actual = body_sha256_hex(req.body);
+    if actual != headers.content_sha256 {
+        return Err(AuthError::BodyHashMismatch { header: headers.content_sha256.clone(), actual });
+    }
+
+    let cert = cert.cert();
     if pgp::fpr(&cert.fingerprint()).as_ref() != Some(&headers.key) {
         return Err(AuthError::UnknownKey(format!(
             "{} is not the certificate registered for this lookup ({})",
@@ -273,12 +373,20 @@ pub fn verify_request(
     }
 
     let sig = parse_signature(&headers.signature)?;
-    let canonical = canonical_string(method, path, query, headers.timestamp, &headers.nonce, &headers.content_sha256);
-    let signer_fpr = verify_crypto(&cert, &sig, &canonical)?;
+    let canonical = canonical_string(
+        &headers.audience,
+        req.method,
+        req.path,
+        req.query,
+        headers.timestamp,
+        &headers.nonce,
+        &headers.content_sha256,
+    );
+    let signer_fpr = verify_crypto(cert, &sig, &canonical)?;
 
     POLICY
         .signature(&sig, HashAlgoSecurity::CollisionResistance)
-        .map_err(|e| AuthError::BadSignature(format!("signature rejected by the standard policy: {e}")))?;
+        .map_err(|e| AuthError::BadSignature(format!("signature rejected by the OpenPGP policy: {e}")))?;
     let now = unix_to_system(now_unix);
     let sig_time = sig
         .signature_creation_time()
@@ -286,8 +394,8 @@ pub fn verify_request(
     sig.signature_alive(now, Duration::from_secs(TIMESTAMP_WINDOW_SECS.unsigned_abs()))
         .map_err(|e| AuthError::BadSignature(format!("signature not valid now: {e}")))?;
 
-    key_usable_at(&cert, &headers.key, &signer_fpr, sig_time, "when the signature was made")?;
-    key_usable_at(&cert, &headers.key, &signer_fpr, now, "now")?;
+    key_usable_at(cert, &headers.key, &signer_fpr, sig_time, "when the signature was made")?;
+    key_usable_at(cert, &headers.key, &signer_fpr, now, "now")?;
 
     let signing_key =
         pgp::fpr(&signer_fpr).ok_or_else(|| AuthError::BadSignature("unsupported signing key version".into()))?;
@@ -354,11 +462,11 @@ fn key_usable_at(
     t: SystemTime,
     when: &str,
 ) -> Result<(), AuthError> {
-    if let RevocationStatus::Revoked(sigs) = cert.revocation_status(&POLICY, t) {
+    if let RevocationStatus::Revoked(sigs) = cert.revocation_status(&*POLICY, t) {
         return Err(AuthError::KeyRevoked { key: primary.clone(), reason: pgp::revocation_reason(&sigs) });
     }
-    let vc = cert.with_policy(&POLICY, t).map_err(|e| {
-        AuthError::BadSignature(format!("certificate not valid {when} under the standard policy: {e:#}"))
+    let vc = cert.with_policy(&*POLICY, t).map_err(|e| {
+        AuthError::BadSignature(format!("certificate not valid {when} under the OpenPGP policy: {e:#}"))
     })?;
     if let Err(e) = vc.alive() {
         return Err(match vc.primary_key().key_expiration_time() {
@@ -375,8 +483,8 @@ fn key_usable_at(
         .key_handle(key.clone())
         .next()
         .ok_or_else(|| AuthError::BadSignature(format!("key {key_fpr} not found")))?;
-    let vka = ka.with_policy(&POLICY, t).map_err(|e| {
-        AuthError::BadSignature(format!("key {key_fpr} not valid {when} under the standard policy: {e:#}"))
+    let vka = ka.with_policy(&*POLICY, t).map_err(|e| {
+        AuthError::BadSignature(format!("key {key_fpr} not valid {when} under the OpenPGP policy: {e:#}"))
     })?;
     if let RevocationStatus::Revoked(sigs) = vka.revocation_status() {
         return Err(AuthError::KeyRevoked { key: key_fpr, reason: pgp::revocation_reason(&sigs) });

@@ -4,7 +4,8 @@
 
 use sequoia_openpgp as openpgp;
 
-use crate::pgp::{self, POLICY};
+use crate::pgp;
+use crate::policy::POLICY;
 use crate::request::{self, SignedHeaders};
 use openpgp::crypto::Password;
 use openpgp::packet::key::{SecretParts, UnspecifiedRole};
@@ -54,10 +55,11 @@ pub trait RequestSigner: Send + Sync {
     fn sign_detached(&self, message: &[u8]) -> Result<Vec<u8>, SignError>;
 }
 
-/// Builds the authentication headers for one request: fresh random nonce, body hash, and the
-/// signature over the canonical string.
+/// Builds the authentication headers for one request to the deployment `audience`: fresh
+/// random nonce, body hash, and the signature over the canonical string.
 pub fn sign_request(
     signer: &dyn RequestSigner,
+    audience: &request::Audience,
     method: &str,
     path: &str,
     query: Option<&str>,
@@ -72,9 +74,17 @@ pub fn sign_request(
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let nonce = hex::encode(nonce);
     let content_sha256 = request::body_sha256_hex(body);
-    let canonical = request::canonical_string(method, path, query, now_unix, &nonce, &content_sha256);
+    let canonical =
+        request::canonical_string(audience.as_str(), method, path, query, now_unix, &nonce, &content_sha256);
     let signature = signer.sign_detached(canonical.as_bytes())?;
-    Ok(SignedHeaders { key: signer.fingerprint().clone(), timestamp: now_unix, nonce, content_sha256, signature })
+    Ok(SignedHeaders {
+        audience: audience.as_str().to_string(),
+        key: signer.fingerprint().clone(),
+        timestamp: now_unix,
+        nonce,
+        content_sha256,
+        signature,
+    })
 }
 
 /// Signs with a secret key read from an armored (or binary) key file.
@@ -122,7 +132,7 @@ impl KeyFileSigner {
         // Like gpg: the newest valid signing-capable key that we hold the secret of.
         let ka = cert
             .keys()
-            .with_policy(&POLICY, None)
+            .with_policy(&*POLICY, None)
             .supported()
             .alive()
             .revoked(false)

@@ -233,7 +233,9 @@ pub(crate) fn judge(
     signers: &[SignerCert],
     policy_time: SystemTime,
 ) -> Vec<CheckResult> {
-    let policy = StandardPolicy::at(policy_time);
+    // trs's one OpenPGP policy, at the time the release is judged: a SHA-1 self-signature
+    // binds a key (as GnuPG accepts), a SHA-1 or MD5 signature over an artifact proves nothing.
+    let policy = trs_auth::policy::at(Some(policy_time));
     let verdicts: Vec<Verdict> =
         sigs.iter().map(|(sig, digest)| judge_one(sig, digest, signers, &policy, policy_time)).collect();
     let any_good = verdicts.iter().any(|v| matches!(v, Verdict::Good(..)));

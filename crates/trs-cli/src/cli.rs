@@ -18,6 +18,11 @@ pub struct Global {
     /// Base URL of the trs server.
     #[arg(long, env = "TRS_URL", default_value = "http://127.0.0.1:8080", global = true)]
     pub url: String,
+    /// The deployment signed calls are meant for (docs/signed-requests.md): the API's canonical
+    /// URL or an id its operator configured. Default: the origin of --url. `trs serve` refuses
+    /// calls signed for any other (default: the origin of --public-url).
+    #[arg(long, env = "TRS_AUDIENCE", global = true)]
+    pub audience: Option<String>,
     /// Your trs user id (checked against the key that signs the call).
     #[arg(long, env = "TRS_UID", global = true)]
     pub uid: Option<String>,
@@ -94,9 +99,17 @@ pub enum Command {
         project: String,
         version: String,
         /// Files to upload (each with its .asc and .sha512 beside it, usually). Names use ASCII
-        /// letters, digits and . _ - + ~ only (see docs/security.md).
-        #[arg(required = true)]
+        /// letters, digits and . _ - + ~ only (see docs/security.md). They are laid on top of
+        /// the latest revision: a file of the same name is replaced, the others are kept.
+        #[arg(required_unless_present = "remove")]
         files: Vec<PathBuf>,
+        /// Leave these files of the latest revision out of the new one, with their sidecars
+        /// (NAME.asc, NAME.sha512, …) unless this upload sends them again.
+        #[arg(long, value_name = "NAME", num_args = 1.., conflicts_with = "replace")]
+        remove: Vec<String>,
+        /// The new revision is exactly the files given; nothing of the latest one is kept.
+        #[arg(long, requires = "files")]
+        replace: bool,
         #[arg(long)]
         product: Option<String>,
         /// Commit even if another upload committed since this one started, or since --base.
@@ -109,6 +122,11 @@ pub enum Command {
         /// Return once committed, without waiting for verification.
         #[arg(long)]
         no_wait: bool,
+    },
+    /// Drafts: releases uploaded but never put to a vote.
+    Draft {
+        #[command(subcommand)]
+        command: DraftCommand,
     },
     /// Show a release's stage, latest revision and per-file checks.
     Status {
@@ -467,6 +485,18 @@ pub enum MailCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum DraftCommand {
+    /// Drop a draft that never went to a vote: it leaves no trace but its event in the release
+    /// stream, and the version may be uploaded again. Refused once a vote was opened on it.
+    Discard {
+        project: String,
+        version: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum VoteCommand {
     /// Open a vote on the release's latest revision (the vote is pinned to it).
     Start {
@@ -543,6 +573,18 @@ pub enum KeysCommand {
     },
     /// Print a project's KEYS file.
     Export { project: String },
+    /// Register every key of an existing (Apache-style) KEYS file (admins): a person for each
+    /// key, named by the local part of its email or by --people; people without a role in the
+    /// project become its committers. Idempotent; reports each key (added, already present,
+    /// refused with the reason).
+    Import {
+        project: String,
+        #[arg(value_name = "KEYS")]
+        keys: PathBuf,
+        /// A JSON object mapping fingerprints or emails to user ids: {"FPR or email": "uid"}.
+        #[arg(long, value_name = "MAP.json")]
+        people: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -11,8 +11,8 @@ mod error;
 
 use clap::Parser;
 use cli::{
-    AdminCommand, BenchCommand, Cli, Command, EventsCommand, KeysCommand, PersonCommand, ProjectCommand, SiteCommand,
-    StateCommand, TaskCommand,
+    AdminCommand, BenchCommand, Cli, Command, DraftCommand, EventsCommand, KeysCommand, PersonCommand, ProjectCommand,
+    SiteCommand, StateCommand, TaskCommand,
 };
 use client::Client;
 use error::{CliError, CliResult};
@@ -46,7 +46,9 @@ async fn run(cli: Cli) -> CliResult<()> {
         Command::Serve { data, backend, listen, public_url, lifecycle_every, templates, smtp } => {
             let every = std::time::Duration::from_secs(*lifecycle_every);
             let mailer = commands::mail::mailer(smtp.as_deref())?;
-            commands::serve::run(data, backend, *listen, public_url.clone(), every, templates.as_deref(), mailer).await
+            let audience = cli.global.audience.clone();
+            commands::serve::run(data, backend, *listen, public_url.clone(), audience, every, templates.as_deref(), mailer)
+                .await
         }
         Command::Mail { command } => commands::mail::run(&Client::new(g)?, command, g.json).await,
         Command::Site {
@@ -183,11 +185,15 @@ async fn run(cli: Cli) -> CliResult<()> {
                 fingerprint.parse().map_err(|e: trs_core::IdError| CliError::Usage(e.to_string()))?;
             commands::keys::remove(&Client::new(g)?, fpr.as_str(), g.json).await
         }
+        Command::Keys { command: KeysCommand::Import { project, keys, people } } => {
+            check::<trs_core::ProjectName>(project)?;
+            commands::keys::import(&Client::new(g)?, project, keys, people.as_deref(), g.json).await
+        }
         Command::Keys { command: KeysCommand::Export { project } } => {
             check::<trs_core::ProjectName>(project)?;
             commands::keys::export(&Client::new(g)?, project).await
         }
-        Command::Upload { project, version, files, product, force, base, no_wait } => {
+        Command::Upload { project, version, files, remove, replace, product, force, base, no_wait } => {
             check::<trs_core::ProjectName>(project)?;
             check::<trs_core::Version>(version)?;
             if let Some(p) = product {
@@ -198,12 +204,19 @@ async fn run(cli: Cli) -> CliResult<()> {
                 version,
                 product: product.as_deref(),
                 files,
+                remove,
+                replace: *replace,
                 force: *force,
                 base: *base,
                 no_wait: *no_wait,
                 json: g.json,
             };
             commands::upload::run(&Client::new(g)?, args).await
+        }
+        Command::Draft { command: DraftCommand::Discard { project, version, product } } => {
+            check_release(project, version, product.as_deref())?;
+            let target = commands::lifecycle::Target { project, version, product: product.as_deref() };
+            commands::upload::discard(&Client::new(g)?, &target, g.json).await
         }
         Command::Status { project, version, product } => {
             check::<trs_core::ProjectName>(project)?;

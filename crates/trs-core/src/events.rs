@@ -156,7 +156,22 @@ pub enum Change {
         base: Option<u32>,
         /// The base was not the latest revision and the pusher forced it.
         forced: bool,
+        /// Files the upload sent.
         files: usize,
+        /// Files of the base revision left out of this one (`--remove`, with their sidecars,
+        /// or every file not sent again under `--replace`).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        removed: usize,
+        /// The revision is exactly the files sent (`--replace`), not laid on top of the base.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replaced: bool,
+    },
+    /// A draft that never went to a vote was dropped: the release is gone (its version may be
+    /// uploaded again, as a new release); only the stream remembers it.
+    DraftDiscarded {
+        /// Its latest revision when it was dropped.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        revision: Option<u32>,
     },
     VoteOpened {
         vote: u32,
@@ -241,6 +256,10 @@ pub enum Change {
         staging: bool,
         error: String,
     },
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Change {

@@ -74,6 +74,12 @@ impl StreamView {
             }
             let Some(id) = &e.release else { continue };
             let key = id.to_string();
+            // A discarded draft leaves no release behind; an upload of its version afterwards
+            // starts a new one.
+            if let Change::DraftDiscarded { .. } = &e.change {
+                view.releases.remove(&key);
+                continue;
+            }
             let entry = view.releases.entry(key).or_insert_with(|| ReleaseView {
                 release: id.clone(),
                 stage: Stage::CandidateDraft,
@@ -299,7 +305,8 @@ mod tests {
 
     fn history() -> Vec<Event> {
         use Stage::*;
-        let pushed = Change::RevisionPushed { revision: 1, base: None, forced: false, files: 1 };
+        let pushed =
+            Change::RevisionPushed { revision: 1, base: None, forced: false, files: 1, removed: 0, replaced: false };
         build(&[
             (100, "1.0", mv(None, CandidateDraft, pushed.clone())),
             (
@@ -320,6 +327,11 @@ mod tests {
             (300, "1.1", mv(Some(Current), Revoked, Change::Revoked { reason: "CVE".into() })),
             (310, "1.0", EventDraft::new(None, Change::StateLeft { state: "lts".into(), was_held: true })),
         ])
+    }
+
+    /// A release's first revision, of one file.
+    fn first_revision() -> Change {
+        Change::RevisionPushed { revision: 1, base: None, forced: false, files: 1, removed: 0, replaced: false }
     }
 
     fn map(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
@@ -352,6 +364,24 @@ mod tests {
         );
         assert_eq!(at(1000).by_release(&rule), map(&[("foo/1.0", &["archived"]), ("foo/1.1", &["revoked"])]));
         assert_eq!(at(1000).releases["foo/1.1"].revoked_reason.as_deref(), Some("CVE"));
+    }
+
+    #[test]
+    fn a_discarded_draft_leaves_the_views_and_its_version_starts_afresh() {
+        use Stage::*;
+        let pushed = || mv(None, CandidateDraft, first_revision());
+        let events = build(&[
+            (100, "2.0", pushed()),
+            (110, "2.0", EventDraft::new(None, Change::DraftDiscarded { revision: Some(1) })),
+            (120, "2.0", pushed()),
+        ]);
+        let at = |t| StreamView::replay(&events, Some(t));
+        let rule = PrereleaseLatest::default();
+        assert_eq!(at(105).by_state(&rule), map(&[("candidate-draft", &["foo/2.0"])]));
+        assert_eq!(at(115).by_state(&rule), map(&[]), "no trace in the views");
+        let again = at(125);
+        assert_eq!(again.by_state(&rule), map(&[("candidate-draft", &["foo/2.0"])]));
+        assert_eq!(again.releases["foo/2.0"].first_seen, 120, "a new release, not the dropped one");
     }
 
     #[test]
@@ -462,8 +492,7 @@ mod tests {
         };
         let own =
             EventDraft::new(None, Change::LifecycleDatesSet { line: None, end_of_life: None, support_until: Some(7) });
-        let pushed =
-            || EventDraft::new(None, Change::RevisionPushed { revision: 1, base: None, forced: false, files: 1 });
+        let pushed = || EventDraft::new(None, first_revision());
         let events = build(&[
             (1, "1.0", pushed()),
             (2, "2.0", pushed()),

@@ -2,6 +2,8 @@
 //! become responses (`{"error": {"code", "message"}}` with the status the error carries), and
 //! the body limit for API calls (file bytes never come through the API).
 
+pub mod files;
+
 use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,6 +12,8 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use trs_app::authenticate::{Caller, SignedRequest, authenticate};
 use trs_app::{App, AppError};
+
+pub mod access_log;
 
 /// API request bodies are small JSON documents; files go through upload URLs.
 pub const MAX_API_BODY: usize = 1 << 20;
@@ -35,11 +39,20 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let body = serde_json::json!({"error": {"code": self.0.code(), "message": message}});
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        response.extensions_mut().insert(access_log::ErrorCode(self.0.code()));
+        response
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `GET /api/v1/health`: `ok` while the item store can take writes, else its error (a full
+/// disk: 507 `insufficient-storage` with the reason), so a monitor sees what every write sees.
+pub async fn health(axum::extract::State(app): axum::extract::State<App>) -> ApiResult<&'static str> {
+    app.items.health().await.map_err(AppError::from)?;
+    Ok("ok\n")
+}
 
 /// A request whose OpenPGP signature has been verified: who called, and the exact body bytes
 /// that were signed.

@@ -45,6 +45,9 @@ pub struct Config {
     /// The API's public URL (`TRS_API_URL`), for links trs writes for people (the vote
     /// email's KEYS link); never taken from a request's headers.
     pub api_url: Option<String>,
+    /// The deployment signed calls must name (`TRS_AUDIENCE`, else the origin of
+    /// `TRS_API_URL`; docs/signed-requests.md). Unset: every signed call is refused.
+    pub audience: Option<trs_auth::Audience>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -53,6 +56,8 @@ pub enum ConfigError {
     Missing(&'static str, &'static str),
     #[error("TRS_BACKEND is {0:?}: it must be `embedded` or `aws`")]
     UnknownBackend(String),
+    #[error("{0}: {1}")]
+    Invalid(&'static str, String),
 }
 
 /// The default base of embedded upload URLs: nothing listens there inside a function, which
@@ -94,6 +99,11 @@ impl Config {
             registry_secret: var("TRS_REGISTRY_SECRET"),
             site_bucket: var("TRS_SITE_BUCKET"),
             cloudfront_distribution: var("TRS_CLOUDFRONT_DISTRIBUTION_ID"),
+            audience: match (var("TRS_AUDIENCE"), var("TRS_API_URL")) {
+                (Some(id), _) => Some(id.parse().map_err(|e| ConfigError::Invalid("TRS_AUDIENCE", e))?),
+                (None, Some(url)) => Some(url.parse().map_err(|e| ConfigError::Invalid("TRS_API_URL", e))?),
+                (None, None) => None,
+            },
             api_url: var("TRS_API_URL"),
         })
     }
@@ -138,10 +148,26 @@ mod tests {
         assert_eq!(c.api_url, None);
         let with_url =
             config(&[("TRS_BACKEND", "embedded"), ("TRS_DATA", "/d"), ("TRS_API_URL", "https://trs.example.org")]);
-        assert_eq!(with_url.unwrap().api_url.as_deref(), Some("https://trs.example.org"));
+        let with_url = with_url.unwrap();
+        assert_eq!(with_url.api_url.as_deref(), Some("https://trs.example.org"));
+        assert_eq!(with_url.audience.unwrap().as_str(), "https://trs.example.org");
         assert!(matches!(
             config(&[("TRS_BACKEND", "aws"), ("TRS_AWS_TABLE", "t")]),
             Err(ConfigError::Missing("TRS_AWS_BUCKET", _))
+        ));
+    }
+
+    #[test]
+    fn the_audience_is_trs_audience_else_the_api_urls_origin() {
+        let base = [("TRS_BACKEND", "embedded"), ("TRS_DATA", "/d")];
+        assert_eq!(config(&base).unwrap().audience, None);
+        let c = config(&[base[0], base[1], ("TRS_API_URL", "HTTPS://Trs.Example.org:443/api/")]).unwrap();
+        assert_eq!(c.audience.unwrap().as_str(), "https://trs.example.org");
+        let c = config(&[base[0], base[1], ("TRS_API_URL", "https://a.example"), ("TRS_AUDIENCE", "trs-prod")]);
+        assert_eq!(c.unwrap().audience.unwrap().as_str(), "trs-prod");
+        assert!(matches!(
+            config(&[base[0], base[1], ("TRS_AUDIENCE", "ftp://x.example")]),
+            Err(ConfigError::Invalid("TRS_AUDIENCE", _))
         ));
     }
 

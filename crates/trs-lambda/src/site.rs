@@ -115,7 +115,8 @@ mod tests {
         let report = invoke(&function, event.clone()).await.unwrap();
         assert!(report["objects_written"].as_u64().unwrap() > 0, "{report:#}");
         let page = std::fs::read_to_string(site.path().join("projects/foo/releases/1.0.0/index.html")).unwrap();
-        assert!(page.contains("foo-1.0.0.tar.gz"), "the release page lists the uploaded file:\n{page}");
+        // A draft's page: said plainly, and no file listed (private until a vote opens).
+        assert!(page.contains("Draft — not a release") && !page.contains("foo-1.0.0.tar.gz"), "{page}");
         assert!(site.path().join("projects/foo/index.html").exists());
         let invalidate: Vec<&str> = report["invalidate"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
         assert!(invalidate.contains(&"/projects/foo/releases/1.0.0/index.html"), "{invalidate:?}");

@@ -73,6 +73,7 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
     };
     let mut app = app;
     app.public_url = config.api_url.clone();
+    app.audience = config.audience.clone();
     app.registries = match &config.registry_secret {
         Some(secret) => {
             let sdk = match &aws {

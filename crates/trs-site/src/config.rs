@@ -12,6 +12,7 @@ const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     ("partials/header.html", include_str!("../../../site/templates/partials/header.html")),
     ("partials/footer.html", include_str!("../../../site/templates/partials/footer.html")),
     ("partials/release_rows.html", include_str!("../../../site/templates/partials/release_rows.html")),
+    ("404.html", include_str!("../../../site/templates/404.html")),
     ("directory.html", include_str!("../../../site/templates/directory.html")),
     ("project.html", include_str!("../../../site/templates/project.html")),
     ("release.html", include_str!("../../../site/templates/release.html")),

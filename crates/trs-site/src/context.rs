@@ -4,7 +4,7 @@
 //! `config.toml`, raw HTML escaped) is passed as HTML.
 
 use crate::config::SiteConfig;
-use crate::load::{Foundation, ProjectData, ReleaseDetails};
+use crate::load::{self, Foundation, ProjectData, ReleaseDetails};
 use crate::paths;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -95,8 +95,9 @@ pub fn files_segment(stage: Stage) -> Option<&'static str> {
     match stage {
         Stage::Current | Stage::EndOfLife => Some("current"),
         Stage::Archived => Some("archive"),
-        Stage::CandidateDraft | Stage::Candidate => Some(CANDIDATE),
-        Stage::Revoked => None,
+        Stage::Candidate => Some(CANDIDATE),
+        // A draft's files are private to its project until a vote opens (`public::resolve`).
+        Stage::CandidateDraft | Stage::Revoked => None,
     }
 }
 
@@ -437,7 +438,13 @@ pub struct ReleasePage {
     pub stage: String,
     pub states: Vec<String>,
     pub revoked_reason: Option<String>,
+    /// What a draft or candidate is not: a release (said plainly at the top of its page).
+    pub not_a_release: Option<String>,
+    /// A draft: its files are not listed (private to the project until a vote opens).
+    pub files_private: bool,
     pub files_caption: String,
+    /// The key of the revision listed.
+    pub revision_key: Option<String>,
     pub files: Vec<FileRow>,
     pub verify: Option<VerifyBlock>,
     pub vote: Option<VoteBlock>,
@@ -446,6 +453,25 @@ pub struct ReleasePage {
     pub promoted_at: String,
     pub end_of_life: String,
     pub support_until: String,
+    /// For a release no longer supported (end of life, archived, revoked): the line's newest
+    /// supported release (its `latest`), if there is one.
+    pub newest_supported: Option<Link>,
+    /// Whether the release is no longer supported (then `newest_supported` is shown).
+    pub unsupported: bool,
+    /// The verification report of the listed revision, one row per check of each file.
+    pub checks: Vec<CheckRow>,
+    /// "N passed, N warnings, N failed".
+    pub checks_summary: String,
+    pub checks_failed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckRow {
+    pub path: String,
+    pub check: String,
+    /// `pass`, `warn` or `fail`.
+    pub result: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -566,7 +592,8 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
     let mut files = Vec::new();
     let mut verify = None;
     let keys_url = b.url(&paths::keys(&id.project));
-    if let Some(revision) = &details.revision {
+    let files_private = release.stage == Stage::CandidateDraft;
+    if let Some(revision) = details.revision.as_ref().filter(|_| !files_private) {
         let present: BTreeSet<&str> = revision.manifest.entries().iter().map(|e| e.path.as_str()).collect();
         for e in revision.manifest.entries() {
             let path = e.path.as_str();
@@ -635,6 +662,37 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
     });
     let mut crumbs = b.project_crumbs(&data.project);
     crumbs.push(Link { label: release_title(id), url: b.url(&paths::release_page(id)) });
+    // A release's own date wins over its line's (`1.x`), field by field, as in the JSON views.
+    let line = trs_core::views::governing_line(&data.project.lines, id);
+    let dated = |own: Option<i64>, of_line: Option<i64>| match (own, of_line, line) {
+        (Some(at), _, _) => date(at),
+        (None, Some(at), Some((key, _))) => format!("{} (line {key})", date(at)),
+        _ => "not set".to_string(),
+    };
+    let end_of_life = dated(release.end_of_life, line.and_then(|(_, d)| d.end_of_life));
+    let support_until = dated(release.support_until, line.and_then(|(_, d)| d.support_until));
+    let unsupported = matches!(release.stage, Stage::EndOfLife | Stage::Archived | Stage::Revoked);
+    let newest_supported = latest_by_line(&data.project, &data.releases)
+        .remove(&id.product)
+        .filter(|latest| unsupported && latest != id)
+        .map(|latest| Link { label: release_title(&latest), url: b.url(&paths::release_page(&latest)) });
+    let mut checks = Vec::new();
+    let (mut passed, mut warned, mut failed) = (0, 0, 0);
+    for f in &details.checks {
+        for c in &f.checks {
+            match c.result {
+                trs_core::Outcome::Pass => passed += 1,
+                trs_core::Outcome::Warn => warned += 1,
+                trs_core::Outcome::Fail => failed += 1,
+            }
+            checks.push(CheckRow {
+                path: f.path.to_string(),
+                check: c.check.as_str().to_string(),
+                result: c.result.to_string(),
+                reason: c.reason.clone(),
+            });
+        }
+    }
     ReleasePage {
         site: b.info.clone(),
         crumbs,
@@ -646,15 +704,181 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
         stage: release.stage.to_string(),
         states: release.states.iter().cloned().collect(),
         revoked_reason: release.revoked_reason.clone(),
+        not_a_release: not_a_release(release),
+        files_private,
         files_caption,
+        revision_key: details.revision.as_ref().map(|r| r.key.to_string()),
         files,
         verify,
         vote,
         distributions: details.distributions.iter().map(distribution_row).collect(),
         created_at: rfc3339(release.created_at),
         promoted_at: shown(release.promoted_at.map(rfc3339), "not yet"),
-        end_of_life: shown(release.end_of_life.map(date), "not set"),
-        support_until: shown(release.support_until.map(date), "not set"),
+        end_of_life,
+        support_until,
+        newest_supported,
+        unsupported,
+        checks_summary: format!("{passed} passed, {warned} warnings, {failed} failed"),
+        checks_failed: failed > 0,
+        checks,
+    }
+}
+
+/// `files.json` of a release: its files as a script or mirror needs them.
+#[derive(Debug, Clone, Serialize)]
+pub struct FilesJson {
+    pub schema_version: u32,
+    pub release: String,
+    pub project: String,
+    pub product: Option<String>,
+    pub version: String,
+    pub stage: String,
+    /// The revision listed: the voted one once there is one.
+    pub revision: Option<u32>,
+    pub revision_key: Option<String>,
+    pub release_page: String,
+    pub files: Vec<FileJson>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileJson {
+    pub path: String,
+    pub size: u64,
+    pub sha512: String,
+    /// Where it is downloaded (`download_url` + path when configured, else the path on the
+    /// site's host); `null` once revoked.
+    pub url: Option<String>,
+    pub signature_url: Option<String>,
+    /// Fingerprints of the keys whose signatures on this file verified.
+    pub signers: Vec<String>,
+}
+
+/// The download URL of a public path: absolute when `download_url` is configured.
+fn download(b: &Builder, path: Option<&String>) -> Option<String> {
+    path.map(|p| format!("{}{p}", b.config.extra.download_url.trim_end_matches('/')))
+}
+
+pub fn files_json(b: &Builder, release: &Release, page: &ReleasePage) -> FilesJson {
+    let id = &release.id;
+    let shown = load::shown_revision(release);
+    FilesJson {
+        schema_version: SCHEMA_VERSION,
+        release: id.to_string(),
+        project: id.project.to_string(),
+        product: id.product.as_ref().map(|p| p.to_string()),
+        version: id.version.to_string(),
+        stage: page.stage.clone(),
+        revision: shown,
+        revision_key: page.revision_key.clone(),
+        release_page: b.url(&paths::release_page(id)),
+        files: page
+            .files
+            .iter()
+            .map(|f| FileJson {
+                path: f.path.clone(),
+                size: f.size,
+                sha512: f.sha512.clone(),
+                url: download(b, f.url.as_ref()),
+                signature_url: download(b, f.signature_url.as_ref()),
+                signers: f.signers.iter().map(|s| s.fingerprint.clone()).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// `SHA512SUMS`: one `HEX  PATH` line per file of the release, the format `sha512sum -c`
+/// checks in the folder the files were downloaded to.
+pub fn sha512sums(page: &ReleasePage) -> String {
+    page.files.iter().map(|f| format!("{}  {}\n", f.sha512, f.path)).collect()
+}
+
+/// `latest.json`: each product line's latest current release (as `/current/…/latest/` serves
+/// it) with its files, so a script needs no version to download the newest release.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatestJson {
+    pub schema_version: u32,
+    pub last_modified: String,
+    pub project: String,
+    pub lines: Vec<LatestLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LatestLine {
+    /// `null` for the project's main line.
+    pub product: Option<String>,
+    pub version: String,
+    pub release_page: String,
+    pub files_json: String,
+    /// The files, each with its versioned URL and its `latest` URL.
+    pub files: Vec<LatestFile>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LatestFile {
+    pub path: String,
+    pub size: u64,
+    pub sha512: String,
+    pub url: String,
+    pub latest_url: String,
+}
+
+pub fn latest_json(b: &Builder, data: &ProjectData) -> LatestJson {
+    let lines = latest_by_line(&data.project, &data.releases)
+        .into_iter()
+        .map(|(product, id)| {
+            let latest_prefix = match &product {
+                Some(p) => format!("current/{}/{p}/latest/", id.project),
+                None => format!("current/{}/latest/", id.project),
+            };
+            let files = data
+                .details(&id)
+                .and_then(|d| d.revision.as_ref())
+                .map(|rev| {
+                    rev.manifest
+                        .entries()
+                        .iter()
+                        .map(|e| {
+                            let path = e.path.as_str();
+                            let url = url_path(&public_object("current", &id, path));
+                            let latest = url_path(&format!("{latest_prefix}{path}"));
+                            LatestFile {
+                                path: path.to_string(),
+                                size: e.size,
+                                sha512: e.sha512.to_hex(),
+                                url: download(b, Some(&url)).unwrap_or(url),
+                                latest_url: download(b, Some(&latest)).unwrap_or(latest),
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            LatestLine {
+                product: product.map(|p| p.to_string()),
+                version: id.version.to_string(),
+                release_page: b.url(&paths::release_page(&id)),
+                files_json: b.url(&paths::release_files_json(&id)),
+                files,
+            }
+        })
+        .collect();
+    LatestJson {
+        schema_version: SCHEMA_VERSION,
+        last_modified: rfc3339(data.last_modified()),
+        project: data.project.name.to_string(),
+        lines,
+    }
+}
+
+/// The plain sentence a page of a release that is not (yet) one shows.
+fn not_a_release(release: &Release) -> Option<String> {
+    let passed = release.vote.as_ref().is_some_and(|v| v.state == VoteState::Passed);
+    match release.stage {
+        Stage::Candidate if passed => Some("Release candidate — vote passed, not yet a release".into()),
+        Stage::Candidate => Some("Release candidate — under vote, not a release".into()),
+        Stage::CandidateDraft => {
+            Some("Draft — not a release: its files are private to the project until a vote opens on it".into())
+        }
+        Stage::Current | Stage::Archived | Stage::EndOfLife | Stage::Revoked => None,
     }
 }
 
@@ -706,9 +930,13 @@ fn describe(change: &Change) -> Option<String> {
             Some(p) => format!("mail settings of product {p}"),
             None => "mail settings of the main line".into(),
         },
-        Change::RevisionPushed { revision, files, forced, .. } => {
-            format!("revision {revision}, {files} file(s){}", if *forced { ", forced" } else { "" })
-        }
+        Change::RevisionPushed { revision, files, forced, removed, replaced, .. } => format!(
+            "revision {revision}, {files} file(s){}{}{}",
+            if *removed > 0 { format!(", {removed} removed") } else { String::new() },
+            if *replaced { ", replacing the previous files" } else { "" },
+            if *forced { ", forced" } else { "" }
+        ),
+        Change::DraftDiscarded { .. } => "draft discarded (never voted on)".into(),
         Change::VoteOpened { vote, revision, closes_not_before } => {
             format!("vote {vote} on revision {revision}, may close {}", rfc3339(*closes_not_before))
         }
@@ -842,10 +1070,20 @@ pub fn cle_json(data: &ProjectData, product: Option<&ProductName>) -> serde_json
     doc
 }
 
-/// endoflife.date's per-cycle array, exactly as that site's API serves it (tools read it as
-/// is), so it carries no envelope: its shape is endoflife.date's, its time the
-/// `Last-Modified` of releases.json.
-pub fn endoflife_json(data: &ProjectData, product: Option<&ProductName>) -> serde_json::Value {
+/// endoflife.date's API v1 `ProductResponse` for a product line (`endoflife.json`).
+pub fn endoflife_json(b: &Builder, data: &ProjectData, product: Option<&ProductName>) -> serde_json::Value {
+    let view = StreamView::replay(&data.events, None);
+    let release_page = |id: &ReleaseId| absolute(b, b.url(&paths::release_page(id)));
+    let links = endoflife::Links {
+        line_page: absolute(b, b.url(&paths::project_page(&data.project.name))),
+        release_page: &release_page,
+    };
+    endoflife::document_v1(&data.project, &view, product, &rfc3339(data.last_modified()), &links)
+}
+
+/// endoflife.date's older per-cycle array (API v0, `endoflife-v0.json`), for tools that read
+/// that shape: no envelope, exactly as that API served it.
+pub fn endoflife_v0_json(data: &ProjectData, product: Option<&ProductName>) -> serde_json::Value {
     let view = StreamView::replay(&data.events, None);
     endoflife::document(&data.project, &view, product)
 }
@@ -860,6 +1098,8 @@ pub fn json_lines(data: &ProjectData) -> Vec<Option<ProductName>> {
 #[derive(Debug, Clone, Serialize)]
 pub struct FeedPage {
     pub title: String,
+    /// The feed's author (RFC 4287 §4.1.1 requires one): the site's title.
+    pub author: String,
     pub id: String,
     pub updated: String,
     pub self_url: String,
@@ -876,6 +1116,33 @@ pub struct FeedEntry {
     pub summary: String,
 }
 
+/// `url` made absolute with the site's origin (`download_url`) when `base_url` is a path, as
+/// Atom readers resolve `rel=self` and ids without a base. Stays as it is when no origin is
+/// configured.
+fn absolute(b: &Builder, url: String) -> String {
+    let origin = b.config.extra.download_url.trim_end_matches('/');
+    if url.starts_with("http://") || url.starts_with("https://") || origin.is_empty() {
+        url
+    } else {
+        format!("{origin}{url}")
+    }
+}
+
+/// An Atom id (an absolute IRI, RFC 4287 §4.2.6): the absolute URL when the site knows its
+/// origin, else a `urn:trs:` name (the same on every installation without an origin).
+fn atom_id(url: &str, fallback: impl FnOnce() -> String) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") { url.to_string() } else { fallback() }
+}
+
+/// When an entry last changed: its promotion, or its revocation (readers show an entry again
+/// when `updated` moves).
+fn entry_updated(r: &Release) -> i64 {
+    match r.stage {
+        Stage::Revoked => r.updated_at.max(r.promoted_at.unwrap_or(0)),
+        _ => r.promoted_at.unwrap_or(r.updated_at),
+    }
+}
+
 fn feed_entries<'r>(b: &Builder, releases: impl Iterator<Item = &'r Release>) -> Vec<FeedEntry> {
     let mut promoted: Vec<&Release> = releases.filter(|r| r.promoted_at.is_some()).collect();
     promoted.sort_by(|a, b| (b.promoted_at, &b.id).cmp(&(a.promoted_at, &a.id)));
@@ -885,14 +1152,17 @@ fn feed_entries<'r>(b: &Builder, releases: impl Iterator<Item = &'r Release>) ->
         .map(|r| {
             let title = release_title(&r.id);
             let when = rfc3339(r.promoted_at.unwrap_or(0));
+            // The release page's absolute URL: permanent, and unique across installations
+            // (a `urn:trs:` id was the same for `foo/1.0.0` on every trs).
+            let url = absolute(b, b.url(&paths::release_page(&r.id)));
             FeedEntry {
                 title: match r.stage {
                     Stage::Revoked => format!("{title} (revoked)"),
                     _ => title.clone(),
                 },
-                id: format!("urn:trs:release:{}", r.id),
-                updated: when.clone(),
-                url: b.url(&paths::release_page(&r.id)),
+                id: atom_id(&url, || format!("urn:trs:release:{}", r.id)),
+                updated: rfc3339(entry_updated(r)),
+                url,
                 summary: match &r.revoked_reason {
                     Some(reason) => format!("{title} was released on {when}, then revoked: {reason}"),
                     None => format!("{title} released on {when}"),
@@ -905,26 +1175,38 @@ fn feed_entries<'r>(b: &Builder, releases: impl Iterator<Item = &'r Release>) ->
 pub fn project_feed(b: &Builder, data: &ProjectData) -> FeedPage {
     let name = &data.project.name;
     let entries = feed_entries(b, data.releases.iter());
+    let self_url = absolute(b, b.url(&paths::project_feed(name)));
     FeedPage {
         title: format!("{name} releases"),
-        id: format!("urn:trs:feed:{name}"),
-        updated: entries.first().map(|e| e.updated.clone()).unwrap_or_else(|| rfc3339(data.project.created_at)),
-        self_url: b.url(&paths::project_feed(name)),
-        alternate_url: b.url(&paths::project_page(name)),
+        author: b.config.title.clone(),
+        id: atom_id(&self_url, || format!("urn:trs:feed:{name}")),
+        updated: feed_updated(&entries, data.project.created_at),
+        self_url,
+        alternate_url: absolute(b, b.url(&paths::project_page(name))),
         entries,
     }
 }
 
 pub fn site_feed(b: &Builder, foundation: &Foundation) -> FeedPage {
     let entries = feed_entries(b, foundation.projects.iter().flat_map(|(_, rs)| rs.iter()));
+    // Without releases, the feed is as old as the newest project (never 1970 while one exists).
+    let newest_project = foundation.projects.iter().map(|(p, _)| p.created_at).max().unwrap_or(0);
+    let self_url = absolute(b, b.url(paths::SITE_FEED));
     FeedPage {
         title: format!("{}: new releases", b.config.title),
-        id: "urn:trs:feed".into(),
-        updated: entries.first().map(|e| e.updated.clone()).unwrap_or_else(|| rfc3339(0)),
-        self_url: b.url(paths::SITE_FEED),
-        alternate_url: b.config.base_url.clone(),
+        author: b.config.title.clone(),
+        id: atom_id(&self_url, || "urn:trs:feed".into()),
+        updated: feed_updated(&entries, newest_project),
+        self_url,
+        alternate_url: absolute(b, b.config.base_url.clone()),
         entries,
     }
+}
+
+/// A feed's `updated`: its newest entry's (a revocation moves an older entry), else `otherwise`.
+fn feed_updated(entries: &[FeedEntry], otherwise: i64) -> String {
+    // RFC 3339 UTC texts of one format order as their times.
+    entries.iter().map(|e| e.updated.clone()).max().unwrap_or_else(|| rfc3339(otherwise))
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ pub struct ReleaseDetails {
     pub revision: Option<Revision>,
     /// Signers per file path, from the revision's verification report.
     pub signers: BTreeMap<String, Vec<Signer>>,
+    /// Every file's check results from the revision's verification report.
+    pub checks: Vec<trs_core::FileReport>,
     pub vote: Option<VoteSummary>,
     /// Its distributions to package registries (read only for releases whose stream has
     /// distribution events).
@@ -93,12 +95,13 @@ pub async fn release_details(app: &App, release: &Release, events: &[Event]) -> 
     if let Some(number) = shown_revision(release) {
         details.revision = Some(get_revision(app, &release.id, number).await?);
         if let Some(stored) = get_report(app, &release.id, number).await? {
-            for f in stored.report.files {
-                let signers: Vec<Signer> = f.checks.into_iter().filter_map(|c| c.signer).collect();
+            for f in &stored.report.files {
+                let signers: Vec<Signer> = f.checks.iter().filter_map(|c| c.signer.clone()).collect();
                 if !signers.is_empty() {
                     details.signers.insert(f.path.to_string(), signers);
                 }
             }
+            details.checks = stored.report.files;
         }
     }
     Ok(details)

@@ -4,17 +4,22 @@
 //! | object | path |
 //! |---|---|
 //! | directory | `index.html` |
+//! | the page of a path that does not exist | `404.html` |
 //! | search index | `search-index.json` |
 //! | site feed (new releases) | `feed.xml` |
 //! | static assets | `static/NAME` |
 //! | project page | `projects/P/index.html` |
 //! | KEYS | `projects/P/KEYS` |
 //! | release page | `projects/P/releases/VERSION/index.html`, `projects/P/releases/PRODUCT/VERSION/index.html` |
+//! | a release's files for scripts: path, size, SHA-512, URL, signature, signers | `…/releases/[PRODUCT/]VERSION/files.json` |
+//! | a release's checksums, as `sha512sum -c` reads them | `…/releases/[PRODUCT/]VERSION/SHA512SUMS` |
+//! | each line's latest current release and its files | `projects/P/latest.json` |
 //! | history, newest events | `projects/P/history/index.html` |
 //! | history, fixed pages (1 = oldest) | `projects/P/history/N.html` |
 //! | releases by state / states by release | `projects/P/releases.json` |
 //! | CLE | `projects/P/cle.json`, `projects/P/cle-PRODUCT.json` |
-//! | endoflife.date | `projects/P/endoflife.json`, `projects/P/endoflife-PRODUCT.json` |
+//! | endoflife.date API v1 | `projects/P/endoflife.json`, `projects/P/endoflife-PRODUCT.json` |
+//! | endoflife.date API v0 | `projects/P/endoflife-v0.json`, `projects/P/endoflife-PRODUCT.v0.json` (product names hold no `.`) |
 //! | project feed | `projects/P/feed.xml` |
 //!
 //! A release page's path does not depend on the release's stage, so links to it never break.
@@ -22,6 +27,8 @@
 use trs_core::{ProductName, ProjectName, ReleaseId};
 
 pub const DIRECTORY: &str = "index.html";
+/// Served with status 404 for any unknown path (zola's name for it).
+pub const NOT_FOUND: &str = "404.html";
 pub const SEARCH_INDEX: &str = "search-index.json";
 pub const SITE_FEED: &str = "feed.xml";
 
@@ -42,6 +49,23 @@ pub fn release_page(id: &ReleaseId) -> String {
         Some(product) => format!("projects/{}/releases/{product}/{}/index.html", id.project, id.version),
         None => format!("projects/{}/releases/{}/index.html", id.project, id.version),
     }
+}
+
+/// The folder of a release's page (`projects/P/releases/[PRODUCT/]VERSION/`).
+fn release_folder(id: &ReleaseId) -> String {
+    release_page(id).trim_end_matches("index.html").to_string()
+}
+
+pub fn release_files_json(id: &ReleaseId) -> String {
+    format!("{}files.json", release_folder(id))
+}
+
+pub fn release_sha512sums(id: &ReleaseId) -> String {
+    format!("{}SHA512SUMS", release_folder(id))
+}
+
+pub fn latest_json(p: &ProjectName) -> String {
+    format!("projects/{p}/latest.json")
 }
 
 pub fn history_index(p: &ProjectName) -> String {
@@ -68,6 +92,13 @@ pub fn endoflife_json(p: &ProjectName, product: Option<&ProductName>) -> String 
     match product {
         Some(product) => format!("projects/{p}/endoflife-{product}.json"),
         None => format!("projects/{p}/endoflife.json"),
+    }
+}
+
+pub fn endoflife_v0_json(p: &ProjectName, product: Option<&ProductName>) -> String {
+    match product {
+        Some(product) => format!("projects/{p}/endoflife-{product}.v0.json"),
+        None => format!("projects/{p}/endoflife-v0.json"),
     }
 }
 
@@ -105,6 +136,8 @@ mod tests {
         assert_eq!(release_page(&main), "projects/foo/releases/1.0/index.html");
         assert_eq!(release_page(&prod), "projects/foo/releases/conn/1.0/index.html");
         assert_eq!(url("/", &release_page(&main)), "/projects/foo/releases/1.0/");
+        assert_eq!(release_files_json(&prod), "projects/foo/releases/conn/1.0/files.json");
+        assert_eq!(release_sha512sums(&main), "projects/foo/releases/1.0/SHA512SUMS");
         assert_eq!(invalidation_paths("index.html"), vec!["/", "/index.html"]);
         assert_eq!(invalidation_paths("feed.xml"), vec!["/feed.xml"]);
     }

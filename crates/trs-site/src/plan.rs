@@ -7,6 +7,7 @@
 //! | any event of a project's stream | the project's history index and its two newest numbered pages |
 //! | project created | the project's pages, KEYS, JSON and feed; the directory |
 //! | revision pushed, vote opened/cast/closed/cancelled | the release page, the project page (+ JSON views when the stage moved) |
+//! | draft discarded | the release page (deleted), the project page, JSON views |
 //! | promoted, archived, end-of-life, revoked | the release page, the project page, JSON views, the project feed; the directory and the site feed |
 //! | dates set on a release, state entered or left | the release page, the project page, JSON views |
 //! | dates set on a line (`1.x`) | every release page of the line, the project page, JSON views |
@@ -117,6 +118,12 @@ pub fn plan(event: &Event) -> Vec<Target> {
         }
         (Change::LifecycleDatesSet { line: Some(line), .. }, Some(p), None) => {
             add(Target::Line(p.clone(), line.clone()));
+            add(Target::Project(p.clone()));
+            add(Target::ProjectJson(p));
+        }
+        (Change::DraftDiscarded { .. }, Some(p), Some(id)) => {
+            // The release is gone: its page is deleted (publish), the lists drop it.
+            add(Target::Release(id));
             add(Target::Project(p.clone()));
             add(Target::ProjectJson(p));
         }

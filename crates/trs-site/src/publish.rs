@@ -4,6 +4,11 @@
 //!
 //! Publishes through one [`Site`] run one at a time and each renders from what is stored when
 //! it runs, so the last publish leaves the newest state even when events arrive together.
+//!
+//! Under `trs serve` the site follows the stored streams ([`Site::catch_up`]): a durable mark
+//! per stream in the item store says up to which event the pages are written, and a publish
+//! renders every event after it, then moves the mark. Events are only a wake-up, so a crash
+//! that loses them (or the queue they were in) leaves pages stale only until the next start.
 
 use crate::load::{self, Details, Foundation, ProjectData};
 use crate::plan::{self, Target};
@@ -13,9 +18,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
-use trs_app::{App, AppError, projects};
-use trs_core::{Event, ProjectName, ReleaseId, views::line_applies};
-use trs_storage::{CdnInvalidator, SiteError, SiteObject, SiteStore};
+use trs_app::{App, AppError, projects, storage_keys};
+use trs_core::{Event, ProjectName, ReleaseId, StreamId, views::line_applies};
+use trs_storage::{CdnInvalidator, Condition, Item, SiteError, SiteObject, SiteStore};
 
 /// Projects loaded and rendered at once by a full build.
 const PARALLEL_PROJECTS: usize = 8;
@@ -79,6 +84,12 @@ pub struct Site {
     one_at_a_time: tokio::sync::Mutex<()>,
 }
 
+/// The site's high-water mark of one stream: its pages show every event up to `seq`.
+#[derive(serde::Deserialize, Serialize)]
+struct Mark {
+    seq: u64,
+}
+
 /// Objects written so far and their CDN paths.
 #[derive(Default)]
 struct Written {
@@ -109,11 +120,105 @@ impl Site {
     pub async fn publish_event(&self, app: &App, event: &Event) -> Result<PublishReport, SiteBuildError> {
         let _turn = self.one_at_a_time.lock().await;
         let start = Instant::now();
-        let objects = self.render_targets(app, &plan::plan(event)).await?;
+        self.publish_targets(app, &plan::plan(event), plan::file_invalidations(event), start).await
+    }
+
+    /// Renders and stores the pages of `targets`, deletes those of releases gone since (a
+    /// discarded draft), and invalidates them with the release-file paths `files`.
+    async fn publish_targets(
+        &self,
+        app: &App,
+        targets: &[Target],
+        files: Vec<String>,
+        start: Instant,
+    ) -> Result<PublishReport, SiteBuildError> {
+        let objects = self.render_targets(app, targets).await?;
         let mut written = Written::default();
         store_changed(self.store.as_ref(), objects, &mut written).await?;
-        written.invalidate.extend(plan::file_invalidations(event));
-        self.finish(written, 0, start).await
+        let deleted = self.delete_gone_releases(app, targets, &mut written).await?;
+        written.invalidate.extend(files);
+        self.finish(written, deleted, start).await
+    }
+
+    /// The pages of planned releases that no longer exist (a discarded draft): deleted, so the
+    /// site keeps no trace of them.
+    async fn delete_gone_releases(
+        &self,
+        app: &App,
+        targets: &[Target],
+        written: &mut Written,
+    ) -> Result<usize, SiteBuildError> {
+        let mut deleted = 0;
+        for t in targets {
+            let Target::Release(id) = t else { continue };
+            let page = crate::paths::release_page(id);
+            if trs_app::upload::get_release(app, id).await?.is_some() || self.store.digest(&page).await?.is_none() {
+                continue;
+            }
+            self.store.delete(&page).await?;
+            written.invalidate.extend(crate::paths::invalidation_paths(&page));
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+
+    /// Publishes the pages of every event of `stream` after the site's mark (all of them at
+    /// once: each page is rendered once from what is stored now), then moves the mark to the
+    /// last of them. `None` when the site was up to date. A crash before the mark moves means
+    /// the same pages are rendered again, which changes nothing that is already right.
+    pub async fn catch_up(&self, app: &App, stream: &StreamId) -> Result<Option<PublishReport>, SiteBuildError> {
+        let _turn = self.one_at_a_time.lock().await;
+        let start = Instant::now();
+        let key = storage_keys::site_mark(stream);
+        let mark = app.items.get(&key).await.map_err(AppError::from)?;
+        let mut after = match &mark {
+            Some(item) => item.parse::<Mark>().map_err(AppError::from)?.seq,
+            None => 0,
+        };
+        let mut targets: Vec<Target> = Vec::new();
+        let mut files: Vec<String> = Vec::new();
+        loop {
+            let page = trs_app::stream::events_page(app, stream, after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for event in &page {
+                for t in plan::plan(event) {
+                    if !targets.contains(&t) {
+                        targets.push(t);
+                    }
+                }
+                files.extend(
+                    plan::file_invalidations(event).into_iter().filter(|f| !files.contains(f)).collect::<Vec<_>>(),
+                );
+            }
+        }
+        if targets.is_empty() && files.is_empty() {
+            return Ok(None);
+        }
+        let report = self.publish_targets(app, &targets, files, start).await?;
+        let moved = match mark {
+            Some(item) => {
+                app.items.put(item.updated(serde_json::json!(Mark { seq: after })), Condition::VersionIs(item.version))
+            }
+            None => app.items.put(Item::new(key, serde_json::json!(Mark { seq: after })), Condition::Absent),
+        };
+        match moved.await {
+            // Another publisher on the same store moved it meanwhile: the pages are right either way.
+            Err(e) if !e.is_conflict() => return Err(AppError::from(e).into()),
+            _ => {}
+        }
+        Ok(Some(report))
+    }
+
+    /// [`Site::catch_up`] for every stream (the foundation's and each project's): at start.
+    pub async fn catch_up_all(&self, app: &App) -> Result<Vec<PublishReport>, SiteBuildError> {
+        let mut streams = vec![StreamId::Foundation];
+        streams.extend(projects::list_projects(app).await?.into_iter().map(|p| StreamId::Project(p.name)));
+        let mut reports = Vec::new();
+        for stream in streams {
+            reports.extend(self.catch_up(app, &stream).await?);
+        }
+        Ok(reports)
     }
 
     async fn finish(&self, w: Written, deleted: usize, start: Instant) -> Result<PublishReport, SiteBuildError> {
@@ -155,7 +260,12 @@ impl Site {
                     _ => {}
                 }
             }
-            for id in &wanted {
+            // latest.json lists the files of each line's latest release.
+            let mut to_load: Vec<ReleaseId> = wanted.clone();
+            if ts.iter().any(|t| matches!(t, Target::ProjectJson(_))) {
+                to_load.extend(crate::context::latest_by_line(&data.project, &data.releases).into_values());
+            }
+            for id in &to_load {
                 if let Some(release) = data.release(id).cloned()
                     && !data.details.contains_key(&id.to_string())
                 {
@@ -177,7 +287,7 @@ impl Site {
             }
             for id in &wanted {
                 if let Some(release) = data.release(id) {
-                    out.push(r.release(&data, release)?);
+                    out.extend(r.release(&data, release)?);
                 }
             }
         }
@@ -213,6 +323,7 @@ impl Site {
         let mut top = r.statics();
         top.extend(r.directory(&foundation)?);
         top.push(r.site_feed(&foundation)?);
+        top.push(r.not_found_page()?);
         produced.extend(top.iter().map(|o| o.path.clone()));
         store_changed(self.store.as_ref(), top, &mut written).await?;
 
@@ -267,7 +378,7 @@ fn render_project(r: &Renderer, data: &ProjectData, keys: String) -> Result<Vec<
     out.extend(r.project_json(data)?);
     out.extend(r.history(data, 1..=r.history_page_count(data))?);
     for release in &data.releases {
-        out.push(r.release(data, release)?);
+        out.extend(r.release(data, release)?);
     }
     Ok(out)
 }
@@ -293,16 +404,17 @@ impl trs_app::SitePublisher for Site {
     }
 }
 
-/// An event sink that hands every committed event to a background publisher after passing it
-/// on to `inner` (so answering the call that made the change does not wait for the site).
+/// An event sink that wakes the background publisher for the event's stream after passing
+/// the event on to `inner` (so answering the call that made the change does not wait for the
+/// site). The wake-up carries no data: the publisher reads the stream from the store.
 pub struct PublishingSink {
     inner: Arc<dyn trs_app::stream::EventSink>,
-    tx: tokio::sync::mpsc::UnboundedSender<Event>,
+    tx: tokio::sync::mpsc::UnboundedSender<StreamId>,
 }
 
 impl PublishingSink {
     /// The sink, and the receiving end to hand to [`run_publisher`].
-    pub fn new(inner: Arc<dyn trs_app::stream::EventSink>) -> (Self, tokio::sync::mpsc::UnboundedReceiver<Event>) {
+    pub fn new(inner: Arc<dyn trs_app::stream::EventSink>) -> (Self, tokio::sync::mpsc::UnboundedReceiver<StreamId>) {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         (Self { inner, tx }, rx)
     }
@@ -312,17 +424,36 @@ impl PublishingSink {
 impl trs_app::stream::EventSink for PublishingSink {
     async fn published(&self, event: &Event) {
         self.inner.published(event).await;
-        let _ = self.tx.send(event.clone());
+        let _ = self.tx.send(event.stream.clone());
     }
 }
 
-/// Publishes each event received, in order; a failure is logged (the next full build or
-/// event repairs the pages).
-pub async fn run_publisher(app: App, site: Arc<Site>, mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>) {
-    while let Some(event) = rx.recv().await {
-        match site.publish_event(&app, &event).await {
-            Ok(report) => tracing::debug!(stream = %event.stream, seq = event.seq, "{}", report.summary()),
-            Err(e) => tracing::error!(stream = %event.stream, seq = event.seq, error = %e, "site publish failed"),
+/// Publishes whatever the site misses of every stream (events committed while no publisher
+/// ran: before a crash, or by `trs admin`), then, for each stream woken, what it misses of
+/// it; wake-ups that queued up meanwhile are served by one catch-up. A failure is logged;
+/// the next wake-up of the stream, or the next start, publishes it again.
+pub async fn run_publisher(app: App, site: Arc<Site>, mut rx: tokio::sync::mpsc::UnboundedReceiver<StreamId>) {
+    match site.catch_up_all(&app).await {
+        Ok(reports) => {
+            for report in reports {
+                tracing::info!("caught up: {}", report.summary());
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "site catch-up at start failed"),
+    }
+    while let Some(first) = rx.recv().await {
+        let mut streams = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            if !streams.contains(&more) {
+                streams.push(more);
+            }
+        }
+        for stream in streams {
+            match site.catch_up(&app, &stream).await {
+                Ok(Some(report)) => tracing::debug!(%stream, "{}", report.summary()),
+                Ok(None) => {}
+                Err(e) => tracing::error!(%stream, error = %e, "site publish failed"),
+            }
         }
     }
 }

@@ -63,6 +63,13 @@ impl Renderer {
         ])
     }
 
+    /// The page served for any unknown path.
+    pub fn not_found_page(&self) -> Result<SiteObject, RenderError> {
+        let b = self.builder();
+        let ctx = context::DirectoryPage { site: b.info.clone(), crumbs: Vec::new(), projects: Vec::new() };
+        self.template("404.html", paths::NOT_FOUND.into(), &ctx)
+    }
+
     pub fn site_feed(&self, foundation: &Foundation) -> Result<SiteObject, RenderError> {
         self.template("feed.xml", paths::SITE_FEED.into(), &context::site_feed(&self.builder(), foundation))
     }
@@ -76,9 +83,16 @@ impl Renderer {
         SiteObject::page(paths::keys(&data.project.name), keys_file)
     }
 
-    pub fn release(&self, data: &ProjectData, release: &Release) -> Result<SiteObject, RenderError> {
-        let path = paths::release_page(&release.id);
-        self.template("release.html", path, &context::release_page(&self.builder(), data, release))
+    /// A release's page, its `files.json` and its `SHA512SUMS`.
+    pub fn release(&self, data: &ProjectData, release: &Release) -> Result<Vec<SiteObject>, RenderError> {
+        let b = self.builder();
+        let page = context::release_page(&b, data, release);
+        let id = &release.id;
+        Ok(vec![
+            self.template("release.html", paths::release_page(id), &page)?,
+            self.json(paths::release_files_json(id), &context::files_json(&b, release, &page))?,
+            SiteObject::page(paths::release_sha512sums(id), context::sha512sums(&page)),
+        ])
     }
 
     /// History pages: the index (newest events) and the numbered pages `pages` (1 = oldest).
@@ -106,15 +120,23 @@ impl Renderer {
         context::history_page_count(data.events.len(), self.config.extra.history_page_size)
     }
 
-    /// releases.json, and the CLE and endoflife.date documents of each product line.
+    /// releases.json, latest.json, and the CLE and endoflife.date documents of each product line.
     pub fn project_json(&self, data: &ProjectData) -> Result<Vec<SiteObject>, RenderError> {
         let name = &data.project.name;
-        let mut out = vec![self.json(paths::releases_json(name), &context::releases_json(data))?];
+        let mut out = vec![
+            self.json(paths::releases_json(name), &context::releases_json(data))?,
+            self.json(paths::latest_json(name), &context::latest_json(&self.builder(), data))?,
+        ];
         for line in context::json_lines(data) {
             out.push(self.json(paths::cle_json(name, line.as_ref()), &context::cle_json(data, line.as_ref()))?);
-            out.push(
-                self.json(paths::endoflife_json(name, line.as_ref()), &context::endoflife_json(data, line.as_ref()))?,
-            );
+            out.push(self.json(
+                paths::endoflife_json(name, line.as_ref()),
+                &context::endoflife_json(&self.builder(), data, line.as_ref()),
+            )?);
+            out.push(self.json(
+                paths::endoflife_v0_json(name, line.as_ref()),
+                &context::endoflife_v0_json(data, line.as_ref()),
+            )?);
         }
         Ok(out)
     }

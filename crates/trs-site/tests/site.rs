@@ -206,6 +206,171 @@ async fn the_release_page_shows_what_a_downloader_needs() {
     assert!(candidate.contains("href=\"/candidate/demo/1.1.0/demo-1.1.0.tar.gz\""), "{candidate}");
 }
 
+#[tokio::test]
+async fn release_pages_show_line_dates_the_newest_supported_release_and_the_checks() {
+    let f = fixture().await;
+    // End of life on line 1.x, in the future: every 1.x page shows it, saying it is the line's.
+    let line = lifecycle::DatesTarget::Line { project: "demo".parse().unwrap(), product: None, line: "1.x".into() };
+    lifecycle::set_dates(&f.w.app, &f.w.rm.caller(), line, Some(NOW + 365 * 86400), None).await.unwrap();
+    f.site.full_build(&f.w.app).await.unwrap();
+    let current = page(&f.store, &paths::release_page(&rel("1.0.0"))).await;
+    assert!(current.contains("<dt>End of life</dt><dd>2031-01-01 (line 1.x)</dd>"), "{current}");
+    assert!(!current.contains("no longer supported"), "{current}");
+    // The checks, per file: the fixture's stand-in tarball fails the archive check, and the
+    // page says so (it was forced current without a vote).
+    assert!(current.contains("<p class=\"checks-summary failed\">2 passed, 0 warnings, 1 failed</p>"), "{current}");
+    assert!(current.contains("<td>signature</td><td><strong>pass</strong></td>"), "{current}");
+    assert!(current.contains("<td>archive</td><td><strong>fail</strong></td>"), "{current}");
+    // A revoked (unsupported) release points to its line's newest supported release.
+    let revoked = page(&f.store, &paths::release_page(&rel("0.9.0"))).await;
+    assert!(
+        revoked.contains(
+            "The newest supported release of this line is <a href=\"/projects/demo/releases/1.0.0/\">demo 1.0.0</a>."
+        ),
+        "{revoked}"
+    );
+}
+
+/// RFC 4287 as feed readers and validators hold a feed to it: an author, absolute ids and
+/// links (unique across installations: the site's own URLs), `updated` moved by a revocation,
+/// and a feed without releases dated by its newest project, not 1970.
+#[tokio::test]
+async fn atom_feeds_have_an_author_absolute_ids_and_revocations_move_updated() {
+    let f = fixture().await;
+    let mut source = trs_site::config::SiteSource::embedded();
+    source.config.extra.download_url = "https://downloads.example.org".into();
+    let renderer = Renderer::new(source).unwrap();
+    let demo: trs_core::ProjectName = "demo".parse().unwrap();
+    let data = trs_site::load::project(&f.w.app, &demo, &trs_site::load::Details::All).await.unwrap();
+    let feed = String::from_utf8(renderer.project_feed(&data).unwrap().bytes.to_vec()).unwrap();
+    assert!(feed.contains("<author><name>Release downloads</name></author>"), "{feed}");
+    assert!(
+        feed.contains("<link rel=\"self\" href=\"https://downloads.example.org/projects/demo/feed.xml\"/>"),
+        "{feed}"
+    );
+    assert!(feed.contains("<id>https://downloads.example.org/projects/demo/feed.xml</id>"), "{feed}");
+    for id in feed.split("<id>").skip(1) {
+        assert!(id.starts_with("https://downloads.example.org/"), "an absolute id: {id}");
+    }
+    for href in feed.split("href=\"").skip(1) {
+        assert!(href.starts_with("https://downloads.example.org/"), "an absolute link: {href}");
+    }
+    // 0.9.0 was promoted at 01:00 and revoked at 03:00: its entry and the feed say 03:00.
+    let revoked = &feed[feed.find("<title>demo 0.9.0 (revoked)</title>").unwrap()..];
+    assert!(revoked.contains("<updated>2030-01-01T03:00:00Z</updated>"), "{feed}");
+    assert!(feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>demo releases</title>\n<id>https://downloads.example.org/projects/demo/feed.xml</id>\n<updated>2030-01-01T03:00:00Z</updated>"), "{feed}");
+
+    let project = trs_app::projects::get_project(&f.w.app, &demo).await.unwrap();
+    let empty = trs_site::load::Foundation { projects: vec![(project.clone(), Vec::new())] };
+    let feed = String::from_utf8(renderer.site_feed(&empty).unwrap().bytes.to_vec()).unwrap();
+    assert!(!feed.contains("1970"), "{feed}");
+    assert!(feed.contains(&format!("<updated>{}</updated>", trs_app::exports::rfc3339(project.created_at))), "{feed}");
+}
+
+/// The essentials of endoflife.date's API v1 schema (`api_v1/openapi.yml` of
+/// github.com/endoflife-date/endoflife.date, version 1.2.0, MIT licence): each schema's
+/// required properties with their types. `date` is a `YYYY-MM-DD` string, `uri` an absolute
+/// http(s) URL; `?` allows null.
+const EOL_V1_PRODUCT_RESPONSE: &[(&str, &str)] =
+    &[("schema_version", "string"), ("last_modified", "date-time"), ("result", "object")];
+const EOL_V1_PRODUCT_DETAILS: &[(&str, &str)] = &[
+    ("name", "string"),
+    ("label", "string"),
+    ("aliases", "array"),
+    ("category", "string"),
+    ("tags", "array"),
+    ("versionCommand", "string?"),
+    ("identifiers", "array"),
+    ("labels", "object"),
+    ("links", "object"),
+    ("releases", "array"),
+];
+const EOL_V1_PRODUCT_RELEASE: &[(&str, &str)] = &[
+    ("name", "string"),
+    ("codename", "string?"),
+    ("label", "string"),
+    ("releaseDate", "date"),
+    ("isLts", "boolean"),
+    ("ltsFrom", "date?"),
+    ("isEol", "boolean"),
+    ("eolFrom", "date?"),
+    ("isMaintained", "boolean"),
+    ("latest", "object?"),
+    // Optional in the schema, but typed when present (trs always sends them).
+    ("isEoas", "boolean"),
+    ("eoasFrom", "date?"),
+];
+const EOL_V1_PRODUCT_VERSION: &[(&str, &str)] = &[("name", "string"), ("date", "date?"), ("link", "uri?")];
+
+fn conforms(value: &serde_json::Value, schema: &[(&str, &str)], at: &str) {
+    for (field, kind) in schema {
+        let v = value.get(*field).unwrap_or_else(|| panic!("{at}.{field} is required: {value:#}"));
+        let (kind, nullable) = kind.strip_suffix('?').map_or((*kind, false), |k| (k, true));
+        if v.is_null() {
+            assert!(nullable, "{at}.{field} may not be null");
+            continue;
+        }
+        let ok = match kind {
+            "string" => v.is_string(),
+            "boolean" => v.is_boolean(),
+            "array" => v.is_array(),
+            "object" => v.is_object(),
+            "date" => v
+                .as_str()
+                .is_some_and(|d| time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).is_ok()),
+            "date-time" => v.as_str().is_some_and(|d| {
+                time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).is_ok()
+            }),
+            "uri" => v.as_str().is_some_and(|u| u.starts_with("https://") || u.starts_with("http://")),
+            other => panic!("unknown kind {other}"),
+        };
+        assert!(ok, "{at}.{field} is not a {kind}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn endoflife_json_is_an_api_v1_product_response_and_v0_stays_beside_it() {
+    let f = fixture().await;
+    let line = lifecycle::DatesTarget::Line { project: "demo".parse().unwrap(), product: None, line: "1.x".into() };
+    lifecycle::set_dates(&f.w.app, &f.w.rm.caller(), line, Some(NOW + 365 * 86400), Some(NOW + 180 * 86400))
+        .await
+        .unwrap();
+    let mut source = trs_site::config::SiteSource::embedded();
+    source.config.extra.download_url = "https://downloads.example.org".into();
+    let site = Site::new(Renderer::new(source).unwrap(), f.store.clone(), Arc::new(NoCdn));
+    site.full_build(&f.w.app).await.unwrap();
+    let demo: trs_core::ProjectName = "demo".parse().unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&page(&f.store, &paths::endoflife_json(&demo, None)).await).unwrap();
+    conforms(&doc, EOL_V1_PRODUCT_RESPONSE, "response");
+    conforms(&doc["result"], EOL_V1_PRODUCT_DETAILS, "result");
+    assert!(!doc["result"]["tags"].as_array().unwrap().is_empty(), "tags: minItems 1");
+    assert!(doc["result"]["labels"]["eol"].is_string() && doc["result"]["links"]["html"].is_string());
+    let releases = doc["result"]["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 1, "cycle 1 (0.9.0 was revoked): {doc:#}");
+    for r in releases {
+        conforms(r, EOL_V1_PRODUCT_RELEASE, "release");
+        conforms(&r["latest"], EOL_V1_PRODUCT_VERSION, "release.latest");
+    }
+    let one = &releases[0];
+    assert_eq!((one["name"].as_str(), one["latest"]["name"].as_str()), (Some("1"), Some("1.0.0")), "{doc:#}");
+    assert_eq!(
+        (one["eolFrom"].as_str(), one["eoasFrom"].as_str()),
+        (Some("2031-01-01"), Some("2030-06-30")),
+        "{doc:#}"
+    );
+    assert_eq!(
+        (one["isEol"].as_bool(), one["isMaintained"].as_bool(), one["isLts"].as_bool()),
+        (Some(false), Some(true), Some(true))
+    );
+    assert_eq!(one["latest"]["link"], "https://downloads.example.org/projects/demo/releases/1.0.0/");
+    // The v0 array is kept for older tools.
+    let v0: serde_json::Value =
+        serde_json::from_str(&page(&f.store, &paths::endoflife_v0_json(&demo, None)).await).unwrap();
+    assert_eq!(v0[0]["cycle"], "1", "{v0:#}");
+    assert_eq!(v0[0]["eol"], "2031-01-01");
+}
+
 /// The newest event of the project's stream.
 async fn last_event(w: &World) -> trs_core::Event {
     stream::all_events(&w.app, &StreamId::Project("demo".parse().unwrap())).await.unwrap().pop().unwrap()
@@ -265,4 +430,51 @@ async fn the_promotion_task_publishes_the_release_page_under_auto_publish() {
     let release_page = page(&store, &paths::release_page(&id)).await;
     assert!(release_page.contains("href=\"/current/foo/2.0.0/foo-2.0.0.tar.gz\""), "{release_page}");
     assert!(page(&store, paths::DIRECTORY).await.contains("href=\"/projects/foo/releases/2.0.0/\""));
+}
+
+/// A draft's page lists none of its files and says it is not a release; once the draft is
+/// discarded, publishing its event deletes the page and the project page drops it.
+#[tokio::test]
+async fn a_drafts_page_lists_no_files_and_goes_when_the_draft_is_discarded() {
+    let f = fixture().await;
+    f.site.full_build(&f.w.app).await.unwrap();
+    upload_signed(&f.w, &rel("2.0.0")).await;
+    f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
+    let path = paths::release_page(&rel("2.0.0"));
+    let draft = page(&f.store, &path).await;
+    assert!(draft.contains("Draft — not a release"), "{draft}");
+    assert!(!draft.contains("demo-2.0.0.tar.gz"), "no file of a draft is listed:\n{draft}");
+    assert!(!draft.contains("/candidate/"), "{draft}");
+    let candidate = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(candidate.contains("Release candidate — under vote, not a release"), "{candidate}");
+
+    trs_app::draft::discard(&f.w.app, &f.w.rm.caller(), &rel("2.0.0")).await.unwrap();
+    let report = f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
+    assert_eq!(report.objects_deleted, 1, "{report:?}");
+    assert!(f.store.get(&path).await.unwrap().is_none(), "the discarded draft's page is gone");
+    let project = page(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
+    assert!(!project.contains("2.0.0"), "{project}");
+}
+
+/// Issue 13, item 6: the publisher's queue lived in memory, so events committed just before a
+/// crash were never published (a tally stayed stale until another event touched the page).
+/// The site follows the stored streams from a durable mark instead.
+#[tokio::test]
+async fn events_no_publisher_saw_are_published_from_the_durable_mark_after_a_restart() {
+    let f = fixture().await;
+    assert!(!f.site.catch_up_all(&f.w.app).await.unwrap().is_empty(), "a first start publishes every stream");
+    let before = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(before.contains("non-binding +1 0, 0 0, −1 0"), "{before}");
+    // Two ballots are committed; the process dies before its publisher sees them.
+    f.clock.advance(60);
+    vote::cast(&f.w.app, &f.w.committer.caller(), &rel("1.1.0"), VoteValue::Minus, None).await.unwrap();
+    vote::cast(&f.w.app, &f.w.rm.caller(), &rel("1.1.0"), VoteValue::Minus, None).await.unwrap();
+
+    // The restarted host's publisher knows nothing of them but the store.
+    let restarted = Site::new(Renderer::embedded(), f.store.clone(), Arc::new(NoCdn));
+    let reports = restarted.catch_up_all(&f.w.app).await.unwrap();
+    assert_eq!(reports.len(), 1, "only the project's stream had news: {reports:?}");
+    let after = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(after.contains("non-binding +1 0, 0 0, −1 2"), "the tally the API shows:\n{after}");
+    assert!(restarted.catch_up_all(&f.w.app).await.unwrap().is_empty(), "the mark moved: nothing to publish");
 }

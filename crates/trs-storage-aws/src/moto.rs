@@ -106,7 +106,12 @@ def one_at_a_time(environ, start_response):
             for call in trace[first:]:
                 call["status"] = int(status.split()[0])
             return start_response(status, headers, *rest)
-        return list(app(environ, answered))
+        chunks = list(app(environ, answered))
+        for call in trace[first:]:
+            # DynamoDB's answers show the items read (their sizes are the read units).
+            if call["service"] == "dynamodb":
+                call["response"] = b"".join(chunks).decode("utf-8", "replace")
+        return chunks
 
 def command(c):
     iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
@@ -198,6 +203,9 @@ pub struct Call {
     /// The HTTP status moto answered with.
     #[serde(default)]
     pub status: u16,
+    /// The answer's body, for DynamoDB (the items read).
+    #[serde(default)]
+    pub response: Option<String>,
 }
 
 impl MotoServer {

@@ -15,7 +15,7 @@
 //!   its expiry; moto checks neither, so tests against moto cannot prove that an expired or
 //!   altered URL is refused (the embedded store's own check is tested for that).
 //!
-//! Content-Type and Cache-Control come from [`trs_storage::object_headers`] on every write.
+//! Content-Type, Cache-Control and Content-Disposition come from [`trs_storage::object_headers`] on every write.
 //! S3 does not compute SHA-512, so [`BlobMeta::sha512`] is only known to the `put_if_absent`
 //! that streamed the bytes; `head` and `list` leave it `None` (callers hash when they need it).
 
@@ -180,6 +180,7 @@ impl S3BlobStore {
             .if_none_match("*")
             .content_type(headers.content_type)
             .cache_control(headers.cache_control)
+            .set_content_disposition(headers.content_disposition)
     }
 
     async fn put_single(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
@@ -206,6 +207,7 @@ impl S3BlobStore {
             .key(key)
             .content_type(headers.content_type)
             .cache_control(headers.cache_control)
+            .set_content_disposition(headers.content_disposition)
             .send()
             .await
             .map_err(|e| backend("CreateMultipartUpload", key, e))?;
@@ -464,8 +466,8 @@ impl BlobStore for S3BlobStore {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .response_content_disposition(trs_storage::blob::attachment_disposition(file_name))
-            .response_content_type(trs_storage::blob::content_type(file_name))
+            .response_content_disposition(trs_storage::headers::attachment_disposition(file_name))
+            .response_content_type(trs_storage::headers::content_type(file_name))
             .presigned(presigning(expires_at)?)
             .await
             .map_err(|e| backend("presigning GetObject", key, e))?;

@@ -17,7 +17,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream as S3Body;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use trs_storage::blob::{IMMUTABLE_PUBLIC, NO_STORE, content_type};
+use trs_storage::headers::{IMMUTABLE_PUBLIC, NO_STORE, content_type};
 use trs_storage::site::{PAGE_CACHE_CONTROL, check_path};
 use trs_storage::{SiteError, SiteObject, SiteStore};
 

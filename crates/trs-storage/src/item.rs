@@ -159,6 +159,10 @@ pub enum StoreError {
     Corrupt { key: Key, reason: String },
     #[error("item store backend: {0}")]
     Backend(String),
+    /// The store cannot write for lack of space (a full disk); nothing was written. Clears
+    /// once there is room again, without a restart.
+    #[error("insufficient storage: {0}")]
+    InsufficientStorage(String),
 }
 
 impl StoreError {
@@ -266,4 +270,10 @@ pub trait ItemStore: Send + Sync + 'static {
     /// Items by their `gsi1` key: `query.pk` is the index partition, ranges apply to the
     /// index sort key, and [`Page::next`] is an index sort key.
     async fn query_gsi1(&self, query: Query) -> Result<Page, StoreError>;
+
+    /// Whether the store can take writes now (`/api/v1/health`): the embedded store reports a
+    /// full disk until it can write again. Stores that cannot tell answer `Ok`.
+    async fn health(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

@@ -10,12 +10,14 @@
 
 pub mod blob;
 pub mod embedded;
+pub mod headers;
 pub mod item;
 pub mod site;
 
 #[cfg(feature = "contract")]
 pub mod contract;
 
-pub use blob::{BlobError, BlobMeta, BlobStore, ByteStream, ObjectHeaders, UploadUrl, object_headers};
+pub use blob::{BlobError, BlobMeta, BlobStore, ByteStream, UploadUrl};
+pub use headers::{ObjectHeaders, object_headers};
 pub use item::{Condition, Item, ItemStore, Key, Page, Query, SortKeyRange, StoreError, WriteOp};
 pub use site::{CdnInvalidator, NoCdn, SiteError, SiteObject, SiteStore};

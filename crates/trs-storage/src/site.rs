@@ -9,9 +9,8 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 
-/// HTML and JSON pages: caches may keep them briefly but must ask again (ETag) after that, so
-/// a vote or promotion shows within a minute even without a CDN invalidation.
-pub const PAGE_CACHE_CONTROL: &str = "public, max-age=60, must-revalidate";
+/// HTML and JSON pages: caches may keep them briefly but must ask again (ETag) after that.
+pub const PAGE_CACHE_CONTROL: &str = crate::headers::REVALIDATE;
 
 /// One object of the site, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +32,7 @@ impl SiteObject {
         let bytes = bytes.into();
         let digest = hex::encode(sha2::Sha256::digest(&bytes));
         SiteObject {
-            content_type: crate::blob::content_type(&path),
+            content_type: crate::headers::content_type(&path),
             cache_control: PAGE_CACHE_CONTROL,
             path,
             bytes,

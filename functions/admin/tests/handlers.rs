@@ -7,19 +7,7 @@ use tower::ServiceExt;
 use trs_app::test_support::{Actor, World, armored_public, new_cert, signed_headers, world};
 
 async fn post(w: &World, actor: &Actor, path: &str, body: Value) -> (StatusCode, Value) {
-    let bytes = serde_json::to_vec(&body).unwrap();
-    let mut req = Request::builder().method("POST").uri(path);
-    for (k, v) in signed_headers(actor, "POST", path, &bytes) {
-        req = req.header(k, v);
-    }
-    let resp = trs_function_admin::routes()
-        .with_state(w.app.clone())
-        .oneshot(req.body(Body::from(bytes)).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    signed(w, actor, "POST", path, body).await
 }
 
 fn cert_text(user_id: &str) -> String {
@@ -152,11 +140,12 @@ async fn a_key_registered_to_someone_else_cannot_be_updated_by_another_person() 
 }
 
 async fn get_json(w: &World, path: &str) -> (StatusCode, Value) {
-    let resp = trs_function_admin::routes()
-        .with_state(w.app.clone())
-        .oneshot(Request::builder().uri(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    answer(w, Request::builder().uri(path).body(Body::empty()).unwrap()).await
+}
+
+/// The routes' answer to `req`: its status and JSON body (`null` when not JSON).
+async fn answer(w: &World, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = trs_function_admin::routes().with_state(w.app.clone()).oneshot(req).await.unwrap();
     let status = resp.status();
     let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
@@ -199,14 +188,7 @@ async fn signed(w: &World, actor: &Actor, method: &str, path: &str, body: Value)
     for (k, v) in signed_headers(actor, method, path, &bytes) {
         req = req.header(k, v);
     }
-    let resp = trs_function_admin::routes()
-        .with_state(w.app.clone())
-        .oneshot(req.body(Body::from(bytes)).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    answer(w, req.body(Body::from(bytes)).unwrap()).await
 }
 
 #[tokio::test]
@@ -277,4 +259,42 @@ async fn people_admins_and_key_removal_over_http() {
     assert_eq!(signed(&w, &w.rm, "DELETE", &path, Value::Null).await.0, StatusCode::NOT_FOUND);
     let (status, err) = signed(&w, &w.rm, "DELETE", "/api/v1/keys/xyz", Value::Null).await;
     assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid-name")));
+}
+
+/// Issue 13, item 5: with the item store's disk full, a signed call (which writes at least its
+/// nonce) answers 507 `insufficient-storage` with a reason, health answers the same instead
+/// of 200, nothing is half written, and once there is room both work again without a restart.
+#[tokio::test]
+async fn a_full_disk_answers_507_and_health_says_so_until_there_is_room() {
+    let disk = trs_storage::embedded::DiskFaults::new();
+    let w = trs_app::test_support::world_with_disk_faults(disk.clone()).await;
+    let health = || async {
+        let resp = axum::Router::new()
+            .route("/api/v1/health", axum::routing::get(trs_http::health))
+            .with_state(w.app.clone())
+            .oneshot(Request::builder().uri("/api/v1/health").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    };
+    assert_eq!(health().await, (StatusCode::OK, "ok\n".to_string()));
+    let body = |uid: &str| json!({"uid": uid, "certificate": cert_text(&format!("{uid} <{uid}@example.org>"))});
+
+    disk.fill();
+    let (status, err) = post(&w, &w.admin, "/api/v1/people", body("newbie")).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::INSUFFICIENT_STORAGE, Some("insufficient-storage"))
+    );
+    assert!(err["error"]["message"].as_str().unwrap().contains("no room"), "{err}");
+    let (status, text) = health().await;
+    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{text}");
+    assert!(text.contains("insufficient-storage"), "{text}");
+
+    disk.free();
+    assert_eq!(health().await, (StatusCode::OK, "ok\n".to_string()));
+    let (status, person) = post(&w, &w.admin, "/api/v1/people", body("newbie")).await;
+    assert_eq!(status, StatusCode::CREATED, "nothing of the refused call was kept: {person}");
 }

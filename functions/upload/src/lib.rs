@@ -1,21 +1,23 @@
 //! The upload function: a release manager starts an upload (declares files, receives upload
 //! URLs), sends the bytes straight to the blob store, then commits the new revision. Also
-//! answers the release status that `trs status` shows. A thin adapter over `trs_app::upload`.
+//! answers the release status that `trs status` shows, and discards drafts that never went to
+//! a vote. A thin adapter over `trs_app::upload` and `trs_app::draft`.
 
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use trs_app::{App, status, upload};
+use trs_app::{App, draft, status, upload};
 use trs_core::{OpaqueId, ProductName};
-use trs_http::{ApiResult, Query, SignedCall, parse_segment, release_id};
+use trs_http::{ApiResult, ProductOnly, Query, SignedCall, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/api/v1/projects/{project}/releases/{version}/uploads", post(start))
         .route("/api/v1/uploads/{id}/commit", post(commit))
         .route("/api/v1/projects/{project}/releases/{version}", get(release_status))
+        .route("/api/v1/projects/{project}/releases/{version}/discard", post(discard))
 }
 
 async fn start(
@@ -32,7 +34,19 @@ async fn start(
 async fn commit(State(app): State<App>, Path(id): Path<String>, call: SignedCall) -> ApiResult<impl IntoResponse> {
     let id: OpaqueId = parse_segment(&id)?;
     let committed = upload::commit_upload(&app, &call.caller, &id).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(committed)))
+    // Nothing changed: no revision was created.
+    let status = if committed.changed { axum::http::StatusCode::CREATED } else { axum::http::StatusCode::OK };
+    Ok((status, Json(committed)))
+}
+
+async fn discard(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: ProductOnly = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    Ok(Json(draft::discard(&app, &call.caller, &id).await?))
 }
 
 #[derive(Deserialize)]

@@ -98,3 +98,28 @@ async fn committing_an_unknown_upload_is_a_404() {
     let (status, body) = call(&w, Some(&w.rm), "POST", &path, json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+#[tokio::test]
+async fn discarding_a_draft_is_a_signed_call_of_those_who_manage_releases() {
+    let w = world().await;
+    const DISCARD: &str = "/api/v1/projects/foo/releases/1.0.0/discard";
+    let (status, body) = call(&w, Some(&w.rm), "POST", DISCARD, json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not-found")), "{body}");
+    trs_app::test_support::commit_files(
+        &w.app,
+        &w.blobs,
+        &w.rm.caller(),
+        &trs_app::test_support::release(),
+        &[("a.tar.gz", b"a")],
+    )
+    .await;
+    let (status, body) = call(&w, None, "POST", DISCARD, json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = call(&w, Some(&w.committer), "POST", DISCARD, json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden-role")), "{body}");
+    let (status, body) = call(&w, Some(&w.rm), "POST", DISCARD, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["revision"], 1);
+    let (status, _) = call(&w, None, "GET", "/api/v1/projects/foo/releases/1.0.0", Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the draft is gone");
+}

@@ -190,7 +190,9 @@ fn full_site_build_into_the_site_bucket_invalidates_what_changed() {
     let digest = page.metadata().and_then(|m| m.get("sha256")).cloned().expect("the page's digest in its metadata");
     let body = rt.block_on(page.body.collect()).unwrap().into_bytes();
     assert_eq!(digest, hex::encode(sha2::Sha256::digest(&body)));
-    assert!(String::from_utf8_lossy(&body).contains("apache-foo-1.0.0-src.tar.gz"), "the release page lists the file");
+    let text = String::from_utf8_lossy(&body);
+    // A draft's page: no file listed (private until a vote opens), said plainly.
+    assert!(text.contains("Draft — not a release") && !text.contains("apache-foo-1.0.0-src.tar.gz"), "{text}");
 
     let made = rt.block_on(trs_storage_aws::moto::invalidations(&cloudfront, &distribution));
     let reported: Vec<String> = serde_json::from_value(first["invalidate"].clone()).unwrap();

@@ -1,7 +1,8 @@
 //! The whole path of a release, as a project lives it, against `trs serve`: upload a signed
 //! source release → verify → a vote by three committee members whose keys GnuPG made →
-//! close → promote → download from `/candidate/…` before and `/current/…` and `/current/…/latest/…` → a second release
-//! archives the first (policy) → end-of-life by date → revoke; the stream verifies throughout.
+//! close → promote → download from `/candidate/…` (once the vote opened) before and
+//! `/current/…` and `/current/…/latest/…` → a second release archives the first (policy) →
+//! end-of-life by date → revoke; the stream verifies throughout.
 
 use std::path::Path;
 use trs_tests::*;
@@ -35,18 +36,19 @@ fn release_through(team: &Team, voters: &[&str], version: &str) -> (std::path::P
     ok(&out);
     assert_eq!(stdout_json(&out)["status"]["summary"]["fail"], 0);
 
-    // Voters download exactly the candidate's bytes, never cached as immutable.
-    let candidate = get(team, &format!("/candidate/bar/{version}/{name}"));
-    assert_eq!(candidate.status(), 200);
-    assert!(!candidate.headers()["cache-control"].to_str().unwrap().contains("immutable"));
-    assert_eq!(candidate.bytes().unwrap().as_ref(), std::fs::read(&tarball).unwrap().as_slice());
-
     // Not promotable before the vote passed: a specific refusal that changes nothing.
     let early = team.as_rm(&["promote", "bar", version]);
     assert_eq!(early.status.code(), Some(1));
     assert!(stderr(&early).contains("candidate"), "{}", stderr(&early));
 
+    // A draft's files are private; once the vote opens, voters download exactly the
+    // candidate's bytes, never cached as immutable.
+    assert_eq!(get(team, &format!("/candidate/bar/{version}/{name}")).status(), 404, "a draft");
     ok(&team.as_rm(&["vote", "start", "bar", version]));
+    let candidate = get(team, &format!("/candidate/bar/{version}/{name}"));
+    assert_eq!(candidate.status(), 200);
+    assert!(!candidate.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert_eq!(candidate.bytes().unwrap().as_ref(), std::fs::read(&tarball).unwrap().as_slice());
     ok(&team.as_admin(&["vote", "cast", "bar", version, "+1"]));
     for fpr in &voters[..2] {
         ok(&team.as_key(fpr, &["vote", "cast", "bar", version, "+1"]));
@@ -66,9 +68,18 @@ fn release_through(team: &Team, voters: &[&str], version: &str) -> (std::path::P
     let out = ok(&team.as_rm(&["promote", "bar", version, "--json"])).clone();
     let task = stdout_json(&out);
     assert_eq!(task["state"], "done", "{task:#}");
-    assert_eq!(get(team, &format!("/candidate/bar/{version}/{name}")).status(), 404, "no longer a candidate");
+    // No longer a candidate: the vote email's link leads to the released file, permanently.
+    let moved = no_redirect(team, &format!("/candidate/bar/{version}/{name}"));
+    assert_eq!(moved.status(), 301, "no longer a candidate");
+    assert_eq!(moved.headers()["location"], format!("/current/bar/{version}/{name}").as_str());
     assert_eq!(task["result"]["revision_key"], closed["voted_revision"]["key"], "the voted revision was promoted");
     (tarball, task)
+}
+
+/// GET without following redirects.
+fn no_redirect(team: &Team, path: &str) -> reqwest::blocking::Response {
+    let client = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    client.get(format!("{}{path}", team.server.url)).send().unwrap()
 }
 
 fn get(team: &Team, path: &str) -> reqwest::blocking::Response {
@@ -124,7 +135,11 @@ fn a_release_goes_from_upload_to_current_archive_end_of_life_and_revocation() {
     assert!(shown.contains("archive  bar/1.0.0 archived"), "{shown}");
     assert_eq!(stage_of(&team, "1.0.0"), "archived");
     same_bytes(&team, &format!("/archive/bar/1.0.0/{name}"), &first);
-    assert_eq!(get(&team, &format!("/current/bar/1.0.0/{name}")).status(), 404);
+    // Its old path (pinned scripts, vote emails) moved permanently to the archive.
+    let moved = no_redirect(&team, &format!("/current/bar/1.0.0/{name}?x=1"));
+    assert_eq!(moved.status(), 301);
+    assert_eq!(moved.headers()["location"], format!("/archive/bar/1.0.0/{name}").as_str(), "canonical, no query");
+    same_bytes(&team, &format!("/current/bar/1.0.0/{name}"), &first);
     let second_name = second.file_name().unwrap().to_str().unwrap().to_string();
     same_bytes(&team, &format!("/current/bar/latest/{second_name}"), &second);
 
@@ -146,7 +161,19 @@ fn a_release_goes_from_upload_to_current_archive_end_of_life_and_revocation() {
     assert_eq!(out.status.code(), Some(2), "a reason is required");
     ok(&team.as_rm(&["revoke", "bar", "1.1.0", "--reason", "CVE-2026-0001: bad build"]));
     assert_eq!(stage_of(&team, "1.1.0"), "revoked");
-    assert_eq!(get(&team, &format!("/current/bar/1.1.0/{second_name}")).status(), 404);
+    // Its paths are gone, saying why (a page for browsers, the error document for scripts).
+    let gone = get(&team, &format!("/current/bar/1.1.0/{second_name}"));
+    assert_eq!(gone.status(), 410);
+    assert!(gone.text().unwrap().contains("CVE-2026-0001: bad build"));
+    let gone = reqwest::blocking::Client::new()
+        .get(format!("{}/current/bar/1.1.0/{second_name}", team.server.url))
+        .header("Accept", "application/json")
+        .send()
+        .unwrap();
+    assert_eq!(gone.status(), 410);
+    let error: serde_json::Value = gone.json().unwrap();
+    assert_eq!(error["error"]["code"], "release-revoked", "{error:#}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("CVE-2026-0001: bad build"), "{error:#}");
     assert_eq!(get(&team, &format!("/current/bar/latest/{second_name}")).status(), 404);
 
     // The stream recorded all of it, and its chain verifies end to end.

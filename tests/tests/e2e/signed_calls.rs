@@ -67,7 +67,7 @@ fn a_key_never_registered_is_unknown_key() {
 fn a_body_changed_after_signing_is_body_hash_mismatch() {
     let t = Team::new();
     let signed = body(&new_project("bar"));
-    let headers = sign_now(&t.signer(&t.admin), "POST", PROJECTS, &signed);
+    let headers = sign_now(&t.server.url, &t.signer(&t.admin), "POST", PROJECTS, &signed);
     let sent = body(&json!({"name": "bar", "members": ["ada"], "release_managers": ["ada"]}));
     let a = send_raw(&t.server.url, "POST", PROJECTS, &headers.to_pairs(), sent);
     a.assert_error(401, "body-hash-mismatch");
@@ -78,7 +78,7 @@ fn a_body_changed_after_signing_is_body_hash_mismatch() {
 fn a_signature_over_another_path_is_bad_signature() {
     let t = Team::new();
     let b = body(&new_project("bar"));
-    let headers = sign_now(&t.signer(&t.admin), "POST", "/api/v1/people", &b);
+    let headers = sign_now(&t.server.url, &t.signer(&t.admin), "POST", "/api/v1/people", &b);
     let a = send_raw(&t.server.url, "POST", PROJECTS, &headers.to_pairs(), b);
     a.assert_error(401, "bad-signature");
     assert!(!project_exists(&t, "bar"));
@@ -88,7 +88,7 @@ fn a_signature_over_another_path_is_bad_signature() {
 fn a_signature_over_another_method_is_bad_signature() {
     let t = Team::new();
     let b = body(&new_project("bar"));
-    let headers = sign_now(&t.signer(&t.admin), "PUT", PROJECTS, &b);
+    let headers = sign_now(&t.server.url, &t.signer(&t.admin), "PUT", PROJECTS, &b);
     let a = send_raw(&t.server.url, "POST", PROJECTS, &headers.to_pairs(), b);
     a.assert_error(401, "bad-signature");
     assert!(!project_exists(&t, "bar"));
@@ -99,7 +99,7 @@ fn a_signature_by_another_registered_key_is_bad_signature() {
     // Trs-Key names the admin, but the release manager made the signature.
     let t = Team::new();
     let b = body(&new_project("bar"));
-    let mut headers = sign_now(&t.signer(&t.rm), "POST", PROJECTS, &b);
+    let mut headers = sign_now(&t.server.url, &t.signer(&t.rm), "POST", PROJECTS, &b);
     headers.key = t.signer(&t.admin).fingerprint().clone();
     let a = send_raw(&t.server.url, "POST", PROJECTS, &headers.to_pairs(), b);
     a.assert_error(401, "bad-signature");
@@ -113,16 +113,22 @@ fn a_timestamp_more_than_300_seconds_old_is_out_of_window() {
     let b = body(&new_project("bar"));
     // Well outside the ±300 s window, so the seconds a busy machine takes to deliver the
     // request cannot bring a timestamp back inside it (`trs serve` reads the wall clock).
-    let headers = trs_auth::sign_request(&signer, "POST", PROJECTS, None, &b, unix_now() - 400).unwrap();
+    let headers =
+        trs_auth::sign_request(&signer, &audience(&t.server.url), "POST", PROJECTS, None, &b, unix_now() - 400)
+            .unwrap();
     let a = send_raw(&t.server.url, "POST", PROJECTS, &headers.to_pairs(), b.clone());
     a.assert_error(401, "timestamp-out-of-window");
     // The same in the future.
-    let headers = trs_auth::sign_request(&signer, "POST", PROJECTS, None, &b, unix_now() + 400).unwrap();
+    let headers =
+        trs_auth::sign_request(&signer, &audience(&t.server.url), "POST", PROJECTS, None, &b, unix_now() + 400)
+            .unwrap();
     let a = send_raw(&t.server.url, "POST", PROJECTS, &headers.to_pairs(), b.clone());
     a.assert_error(401, "timestamp-out-of-window");
     assert!(!project_exists(&t, "bar"));
     // Well inside the window is fine.
-    let headers = trs_auth::sign_request(&signer, "POST", PROJECTS, None, &b, unix_now() - 200).unwrap();
+    let headers =
+        trs_auth::sign_request(&signer, &audience(&t.server.url), "POST", PROJECTS, None, &b, unix_now() - 200)
+            .unwrap();
     let a = send_raw(&t.server.url, "POST", PROJECTS, &headers.to_pairs(), b);
     assert_eq!(a.status, 201, "{}", a.text);
 }
@@ -131,7 +137,7 @@ fn a_timestamp_more_than_300_seconds_old_is_out_of_window() {
 fn the_same_signed_request_twice_is_a_replayed_nonce() {
     let t = Team::new();
     let b = body(&new_project("bar"));
-    let headers = sign_now(&t.signer(&t.admin), "POST", PROJECTS, &b).to_pairs();
+    let headers = sign_now(&t.server.url, &t.signer(&t.admin), "POST", PROJECTS, &b).to_pairs();
     let first = send_raw(&t.server.url, "POST", PROJECTS, &headers, b.clone());
     assert_eq!(first.status, 201, "{}", first.text);
     let second = send_raw(&t.server.url, "POST", PROJECTS, &headers, b);
@@ -144,13 +150,14 @@ fn a_replayed_nonce_is_refused_even_with_a_fresh_signature() {
     let t = Team::new();
     let signer = t.signer(&t.admin);
     let b1 = body(&new_project("bar"));
-    let first = sign_now(&signer, "POST", PROJECTS, &b1);
+    let first = sign_now(&t.server.url, &signer, "POST", PROJECTS, &b1);
     assert_eq!(send_raw(&t.server.url, "POST", PROJECTS, &first.to_pairs(), b1).status, 201);
     let b2 = body(&new_project("baz"));
     let sha = trs_auth::request::body_sha256_hex(&b2);
     let ts = unix_now();
-    let canonical = trs_auth::canonical_string("POST", PROJECTS, None, ts, &first.nonce, &sha);
+    let canonical = trs_auth::canonical_string(&first.audience, "POST", PROJECTS, None, ts, &first.nonce, &sha);
     let second = trs_auth::SignedHeaders {
+        audience: first.audience.clone(),
         key: first.key.clone(),
         timestamp: ts,
         nonce: first.nonce.clone(),
@@ -176,8 +183,11 @@ fn each_missing_header_is_missing_header() {
         trs_auth::HEADER_CONTENT_SHA256,
         trs_auth::HEADER_SIGNATURE,
     ] {
-        let headers: Vec<_> =
-            sign_now(&signer, "POST", PROJECTS, &b).to_pairs().into_iter().filter(|(k, _)| *k != dropped).collect();
+        let headers: Vec<_> = sign_now(&t.server.url, &signer, "POST", PROJECTS, &b)
+            .to_pairs()
+            .into_iter()
+            .filter(|(k, _)| *k != dropped)
+            .collect();
         let a = send_raw(&t.server.url, "POST", PROJECTS, &headers, b.clone());
         a.assert_error(401, "missing-header");
         assert!(a.message().contains(dropped), "the message names {dropped}: {}", a.text);
@@ -189,7 +199,7 @@ fn each_missing_header_is_missing_header() {
 fn a_malformed_header_is_malformed_header() {
     let t = Team::new();
     let b = body(&new_project("bar"));
-    let headers = sign_now(&t.signer(&t.admin), "POST", PROJECTS, &b);
+    let headers = sign_now(&t.server.url, &t.signer(&t.admin), "POST", PROJECTS, &b);
     // An uppercase nonce is not the canonical form.
     let pairs: Vec<_> = headers
         .to_pairs()
@@ -383,7 +393,7 @@ fn a_request_that_failed_authentication_does_not_use_up_its_nonce() {
     // flight cannot block it by sending garbage with its nonce first.
     let t = Team::new();
     let b = body(&new_project("bar"));
-    let headers = sign_now(&t.signer(&t.admin), "POST", PROJECTS, &b).to_pairs();
+    let headers = sign_now(&t.server.url, &t.signer(&t.admin), "POST", PROJECTS, &b).to_pairs();
     send_raw(&t.server.url, "POST", PROJECTS, &headers, body(&new_project("evil")))
         .assert_error(401, "body-hash-mismatch");
     send_raw(&t.server.url, "POST", "/api/v1/people", &headers, b.clone()).assert_error(401, "bad-signature");
@@ -394,25 +404,62 @@ fn a_request_that_failed_authentication_does_not_use_up_its_nonce() {
 
 #[test]
 fn the_first_failing_check_decides_the_code() {
+    // The cheap checks (audience, timestamp: no store read, no public-key operation) come
+    // before the key lookup, the body hash and the signature (docs/signed-requests.md).
     let t = Team::new();
     let admin = t.signer(&t.admin);
     let b = body(&new_project("bar"));
     let old = unix_now() - 1000;
-    // unknown-key (3) before timestamp (6).
+    let here = audience(&t.server.url);
+    let elsewhere: trs_auth::Audience = "https://staging.trs.example.org".parse().unwrap();
     let (stranger, _) = certs::signing_cert("Nobody <nobody@example.org>", None, None);
-    let h = trs_auth::sign_request(&certs::signer(&stranger), "POST", PROJECTS, None, &b, old).unwrap();
-    send_raw(&t.server.url, "POST", PROJECTS, &h.to_pairs(), b.clone()).assert_error(401, "unknown-key");
-    // body-hash-mismatch (5) before timestamp (6).
-    let h = trs_auth::sign_request(&admin, "POST", PROJECTS, None, &b, old).unwrap();
+    let stranger = certs::signer(&stranger);
+    // wrong-audience (3) before timestamp (5) and unknown-key (6).
+    let h = trs_auth::sign_request(&stranger, &elsewhere, "POST", PROJECTS, None, &b, old).unwrap();
+    send_raw(&t.server.url, "POST", PROJECTS, &h.to_pairs(), b.clone()).assert_error(401, "wrong-audience");
+    // timestamp (5) before unknown-key (6).
+    let h = trs_auth::sign_request(&stranger, &here, "POST", PROJECTS, None, &b, old).unwrap();
+    send_raw(&t.server.url, "POST", PROJECTS, &h.to_pairs(), b.clone()).assert_error(401, "timestamp-out-of-window");
+    // unknown-key (6) before body-hash-mismatch (7).
+    let h = trs_auth::sign_request(&stranger, &here, "POST", PROJECTS, None, &b, unix_now()).unwrap();
+    send_raw(&t.server.url, "POST", PROJECTS, &h.to_pairs(), body(&new_project("baz")))
+        .assert_error(401, "unknown-key");
+    // body-hash-mismatch (7) before signature (8).
+    let h = trs_auth::sign_request(&admin, &here, "POST", "/api/v1/people", None, &b, unix_now()).unwrap();
     send_raw(&t.server.url, "POST", PROJECTS, &h.to_pairs(), body(&new_project("baz")))
         .assert_error(401, "body-hash-mismatch");
-    // timestamp (6) before signature (7).
-    let h = trs_auth::sign_request(&admin, "POST", "/api/v1/people", None, &b, old).unwrap();
-    send_raw(&t.server.url, "POST", PROJECTS, &h.to_pairs(), b.clone()).assert_error(401, "timestamp-out-of-window");
-    // signature (7) before nonce (10): a used nonce with a bad signature is a bad signature.
-    let h = sign_now(&admin, "POST", PROJECTS, &b).to_pairs();
+    // signature (8) before nonce (11): a used nonce with a bad signature is a bad signature.
+    let h = sign_now(&t.server.url, &admin, "POST", PROJECTS, &b).to_pairs();
     assert_eq!(send_raw(&t.server.url, "POST", PROJECTS, &h, b.clone()).status, 201);
     send_raw(&t.server.url, "POST", "/api/v1/people", &h, b).assert_error(401, "bad-signature");
+}
+
+#[test]
+fn a_request_signed_for_another_deployment_is_wrong_audience_and_an_old_client_is_told_to_update() {
+    // Issue 13 item 2: staging and production know the same key and neither has seen the
+    // nonce, so only the audience in the signed string tells them apart.
+    let t = Team::new();
+    let b = body(&new_project("bar"));
+    let staging: trs_auth::Audience = "https://staging.trs.example.org".parse().unwrap();
+    let h = trs_auth::sign_request(&t.signer(&t.admin), &staging, "POST", PROJECTS, None, &b, unix_now()).unwrap();
+    let a = send_raw(&t.server.url, "POST", PROJECTS, &h.to_pairs(), b.clone());
+    a.assert_error(401, "wrong-audience");
+    assert!(a.message().contains(audience(&t.server.url).as_str()), "names this deployment: {}", a.text);
+    // Claiming this deployment in the header does not help: the signature covers the audience.
+    let mut pairs = h.to_pairs();
+    for (k, v) in &mut pairs {
+        if *k == trs_auth::HEADER_AUDIENCE {
+            *v = audience(&t.server.url).to_string();
+        }
+    }
+    send_raw(&t.server.url, "POST", PROJECTS, &pairs, b.clone()).assert_error(401, "bad-signature");
+    // A client of the first scheme version sends no Trs-Audience.
+    let h = sign_now(&t.server.url, &t.signer(&t.admin), "POST", PROJECTS, &b);
+    let v1: Vec<_> = h.to_pairs().into_iter().filter(|(k, _)| *k != trs_auth::HEADER_AUDIENCE).collect();
+    let a = send_raw(&t.server.url, "POST", PROJECTS, &v1, b);
+    a.assert_error(401, "unsupported-scheme-version");
+    assert!(a.message().contains("TRS-REQUEST-V2"), "{}", a.text);
+    assert!(!project_exists(&t, "bar"));
 }
 
 #[test]
@@ -447,4 +494,86 @@ fn an_expiry_extended_with_gpg_and_registered_again_keeps_the_key_working() {
     ok(&out);
     let status = stdout_json(&out)["status"].clone();
     assert_eq!(check(&status, "RELEASE-NOTES.txt", "signature").0, "pass", "{status:#}");
+}
+
+/// The revocation recipe of the README, run verbatim with real gpg and the real `trs`, for a
+/// person whose only key is the one revoked (issue 13 item 16: importing the revocation
+/// first, as the README once said, leaves gpg unable to sign the call that sends it).
+#[test]
+fn the_readme_revocation_recipe_works_for_a_person_with_a_single_key() {
+    let t = Team::new();
+    let solo = t.gpg.gen_key("Solo RM <solo@example.org>", "ed25519");
+    let cert = t.path("solo.asc");
+    t.gpg.export_public(&solo, &cert);
+    ok(&t.as_admin(&["person", "add", "solo", cert.to_str().unwrap()]));
+    ok(&t.as_admin(&["project", "create", "bar", "--members", "ada", "--release-managers", "solo"]));
+    // The secret key as it is now, to sign a call later without asking gpg.
+    let secret = t.path("solo-secret.asc");
+    t.gpg.export_secret(&solo, &secret);
+    let signer = trs_auth::KeyFileSigner::load_with_passphrase(&secret, None).unwrap();
+
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let begin = "<!-- revoke-recipe:begin -->\n```sh\n";
+    let start = readme.find(begin).expect("recipe start marker") + begin.len();
+    let end = readme[start..].find("```\n<!-- revoke-recipe:end -->").expect("recipe end marker") + start;
+    let recipe = &readme[start..end];
+    let bin_dir = trs_bin().parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("set -eu\n{recipe}"))
+        .current_dir(t.work.path())
+        .env("GNUPGHOME", t.gpg.home.path())
+        .env("FPR", &solo)
+        .env("TRS_URL", &t.server.url)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "recipe failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+
+    // trs has the revocation: KEYS marks it, and a call signed by the key is refused.
+    let keys = get(&t.server.url, "/api/v1/projects/bar/KEYS");
+    assert_eq!(keys.status, 200, "{}", keys.text);
+    let block = keys.text.split("Registered to: ").find(|b| b.starts_with("solo")).expect("solo in KEYS");
+    assert!(block.contains("[revoked]"), "{block}");
+    let b = body(&new_project("baz"));
+    let headers = sign_now(&t.server.url, &signer, "POST", PROJECTS, &b);
+    send_raw(&t.server.url, "POST", PROJECTS, &headers.to_pairs(), b).assert_error(401, "key-revoked");
+    // And the local keyring knows too: gpg no longer signs with it.
+    let out = t.as_key(&solo, &["project", "create", "baz", "--members", "ada"]);
+    assert!(!out.status.success(), "gpg must refuse to sign with the revoked key");
+}
+
+/// Issue 14 item 5, end to end: a GnuPG key whose self-signatures use SHA-1 registers; the
+/// person and the project's KEYS show the warning; the key signs calls.
+#[test]
+fn a_sha1_self_signed_key_registers_with_a_warning_shown_with_the_person_and_in_keys() {
+    let t = Team::new();
+    let out = t
+        .gpg
+        .cmd()
+        .args(["--passphrase", "", "--pinentry-mode", "loopback", "--cert-digest-algo", "SHA1"])
+        .args(["--quick-gen-key", "Old Key <old@example.org>", "rsa3072", "sign", "never"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing = t.gpg.cmd().args(["--with-colons", "--list-keys", "old@example.org"]).output().unwrap();
+    let old = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:").map(|r| r.trim_matches(':').to_string()))
+        .unwrap();
+    let cert = t.path("old.asc");
+    t.gpg.export_public(&old, &cert);
+    ok(&t.as_admin(&["person", "add", "old", cert.to_str().unwrap()]));
+    ok(&t.as_admin(&["project", "create", "bar", "--members", "ada", "--release-managers", "old"]));
+
+    let shown = stdout_json(ok(&t.anonymous(&["person", "show", "old", "--json"])));
+    let warning = shown["registered_keys"][0]["warnings"][0].as_str().unwrap_or_default().to_string();
+    assert!(warning.contains("SHA-1") && warning.contains("gpg --quick-set-expire"), "{shown:#}");
+    let text = String::from_utf8_lossy(&ok(&t.anonymous(&["person", "show", "old"])).stdout).into_owned();
+    assert!(text.contains("warning: ") && text.contains("SHA-1"), "{text}");
+    let keys = get(&t.server.url, "/api/v1/projects/bar/KEYS");
+    assert!(keys.text.contains("warning") && keys.text.contains("SHA-1"), "{}", keys.text);
+    // The key signs calls (gpg's own choice of hash for the call's signature).
+    ok(&t.as_key(&old, &["project", "edit", "bar", "--description", "signed by an old key"]));
 }

@@ -76,6 +76,16 @@ fn a_downloader_finds_files_checksums_and_verification_steps_in_the_browser() {
     }
     assert!(links.iter().any(|h| h.ends_with(&format!("/projects/{PROJECT}/KEYS"))), "KEYS link: {links:?}");
 
+    // Reflow (WCAG 1.4.10): on a phone nothing scrolls sideways; hashes, revision keys,
+    // fingerprints and tables wrap or scroll inside their own box.
+    let history_path = format!("/projects/{PROJECT}/history/");
+    for path in ["/", project_path.as_str(), release_path.as_str(), history_path.as_str()] {
+        for width in [320, 390] {
+            let measured = chromium.document_width(base, path, width);
+            assert!(measured <= width, "{path} is {measured} px wide at {width} px");
+        }
+    }
+
     let artifacts = artifacts_dir();
     for (name, path) in [("directory", "/".to_string()), ("project", project_path), ("release", release_path)] {
         let file = artifacts.join(format!("site-{name}.png"));

@@ -72,7 +72,7 @@ fn a_pre_release_is_latest_only_when_the_project_opts_in() {
     let releases = json_when(&team, "/projects/foo/releases.json", |v| v["by_release"]["foo/0.9.0"][0] == "current");
     assert_eq!(releases["latest"]["foo"], "foo/0.9.0", "{releases:#}");
     assert_eq!(releases["by_state"]["latest"], serde_json::json!(["foo/0.9.0"]));
-    let cycles = json_when(&team, "/projects/foo/endoflife.json", |v| v.as_array().is_some_and(|c| !c.is_empty()));
+    let cycles = json_when(&team, "/projects/foo/endoflife-v0.json", |v| v.as_array().is_some_and(|c| !c.is_empty()));
     let named: Vec<&str> = cycles.as_array().unwrap().iter().map(|c| c["latest"].as_str().unwrap()).collect();
     assert_eq!(named, ["0.9.0"], "a cycle of pre-releases only is not listed: {cycles:#}");
 

@@ -71,3 +71,101 @@ pub fn document(project: &Project, view: &StreamView, product: Option<&ProductNa
     out.sort_by(|a, b| b.0.cmp(&a.0));
     Value::Array(out.into_iter().map(|(_, v)| v).collect())
 }
+
+/// Where the v1 document links: the product line's page and each release's page (absolute
+/// URLs where the site knows its origin).
+pub struct Links<'a> {
+    pub line_page: String,
+    pub release_page: &'a dyn Fn(&trs_core::ReleaseId) -> String,
+}
+
+/// The version of endoflife.date's API v1 (its `api_v1/openapi.yml`) whose `ProductResponse`
+/// [`document_v1`] follows.
+pub const API_V1_SCHEMA_VERSION: &str = "1.2.0";
+
+/// The product line as endoflife.date's API v1 serves a product (`/api/v1/products/P/`, a
+/// `ProductResponse`): `{schema_version, generated_at, last_modified, result: {name, label,
+/// …, releases: [{name, releaseDate, isLts, ltsFrom, isEoas, eoasFrom, isEol, eolFrom,
+/// isMaintained, latest: {name, date, link}}]}}`, cycles as in [`document`]. trs's dates map
+/// to endoflife.date's phases: a release's or line's end of support (the end of bug and
+/// security fixes) is `eoasFrom`, the end of its active support, and its end of life is
+/// `eolFrom`. Without a clock (the document is a pure function of the stream), `isEol` says
+/// every release of the cycle reached end-of-life, and `isEoas` that, or that one holds the
+/// `security-only` state. `generated_at` is `last_modified`, the time of the stream's newest
+/// event.
+pub fn document_v1(
+    project: &Project,
+    view: &StreamView,
+    product: Option<&ProductName>,
+    last_modified: &str,
+    links: &Links<'_>,
+) -> Value {
+    let name = match product {
+        Some(p) => format!("{}-{p}", project.name),
+        None => project.name.to_string(),
+    };
+    let mut cycles: BTreeMap<String, (Option<LineDates>, Vec<&ReleaseView>)> = BTreeMap::new();
+    let released = view.releases.values().filter(|r| {
+        r.release.project == project.name
+            && r.release.product.as_ref() == product
+            && r.promoted_at.is_some()
+            && r.stage != Stage::Revoked
+    });
+    for r in released {
+        let (cycle, dates) = cycle_of(&project.lines, r);
+        cycles.entry(cycle).or_insert_with(|| (dates, Vec::new())).1.push(r);
+    }
+    let prerelease_latest = project.policy_for(product).prerelease_latest;
+    let mut releases: Vec<(Version, Value)> = Vec::new();
+    for (cycle, (line_dates, rs)) in cycles {
+        let Some(latest) = latest_version(rs.iter().map(|r| &r.release.version), prerelease_latest).cloned() else {
+            continue;
+        };
+        let latest_r = rs.iter().find(|r| r.release.version == latest).expect("latest is one of them");
+        let first = rs.iter().filter_map(|r| r.promoted_at).min().unwrap_or(0);
+        let eol_from = latest_r.end_of_life.or(line_dates.as_ref().and_then(|d| d.end_of_life));
+        let eoas_from = latest_r.support_until.or(line_dates.as_ref().and_then(|d| d.support_until));
+        let is_eol = rs.iter().all(|r| r.stage == Stage::EndOfLife);
+        let is_eoas = is_eol || rs.iter().any(|r| r.states.contains("security-only"));
+        let is_lts = rs.iter().any(|r| r.states.contains("lts"));
+        releases.push((
+            latest.clone(),
+            json!({
+                "name": cycle,
+                "codename": null,
+                "label": cycle,
+                "releaseDate": date(first),
+                "isLts": is_lts,
+                "ltsFrom": null,
+                "isEoas": is_eoas,
+                "eoasFrom": eoas_from.map(date),
+                "isEol": is_eol,
+                "eolFrom": eol_from.map(date),
+                "isMaintained": !is_eol,
+                "latest": {
+                    "name": latest.as_str(),
+                    "date": date(latest_r.promoted_at.unwrap_or(first)),
+                    "link": (links.release_page)(&latest_r.release),
+                },
+            }),
+        ));
+    }
+    releases.sort_by(|a, b| b.0.cmp(&a.0));
+    json!({
+        "schema_version": API_V1_SCHEMA_VERSION,
+        "generated_at": last_modified,
+        "last_modified": last_modified,
+        "result": {
+            "name": name,
+            "label": name,
+            "aliases": [],
+            "category": "app",
+            "tags": ["app"],
+            "versionCommand": null,
+            "identifiers": [],
+            "labels": {"eoas": "Active support", "discontinued": null, "eol": "Security support", "eoes": null},
+            "links": {"icon": null, "html": links.line_page, "releasePolicy": null},
+            "releases": releases.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+        },
+    })
+}

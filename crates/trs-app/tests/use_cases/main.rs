@@ -3,9 +3,13 @@
 //! One test binary per crate: every test file is a module here, so the workspace links
 //! one executable instead of one per file (link time and disk on a 2-core CI machine).
 
+mod authenticate;
 mod distribute;
 mod lifecycle;
 mod manage;
 mod promote;
+mod retry;
+mod stream_file;
+mod tasks;
 mod upload_commit;
 mod vote;

@@ -26,7 +26,13 @@ fn code<T: std::fmt::Debug>(r: Result<T, AppError>) -> (u16, &'static str, Strin
 }
 
 fn one_file(name: &str) -> StartUpload {
-    StartUpload { product: None, files: vec![DeclaredFile { path: name.into(), size: 3 }], force: false, base: None }
+    StartUpload {
+        product: None,
+        files: vec![DeclaredFile { path: name.into(), size: 3 }],
+        force: false,
+        base: None,
+        ..Default::default()
+    }
 }
 
 async fn project_events(w: &World) -> Vec<Change> {

@@ -15,6 +15,7 @@ fn start_req(files: &[(&str, &[u8])], force: bool) -> StartUpload {
         files: files.iter().map(|(p, b)| DeclaredFile { path: p.to_string(), size: b.len() as u64 }).collect(),
         force,
         base: None,
+        ..Default::default()
     }
 }
 
@@ -103,8 +104,8 @@ async fn the_verify_task_reports_and_reuses_cached_results() {
     let started = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
     send(&f, &started, &files).await;
     let committed = commit_upload(&f.app, &f.rm.caller(), &started.id).await.unwrap();
-    trs_app::tasks::run(&f.app, &committed.task).await.unwrap();
-    let (task, _) = trs_app::tasks::get_task(&f.app, &committed.task).await.unwrap();
+    trs_app::tasks::run(&f.app, committed.task.as_ref().unwrap()).await.unwrap();
+    let (task, _) = trs_app::tasks::get_task(&f.app, committed.task.as_ref().unwrap()).await.unwrap();
     assert_eq!(task.state, trs_app::tasks::TaskState::Done);
     let status = trs_app::status::release_status(&f.app, &release()).await.unwrap();
     assert_eq!(status.verification, "done");
@@ -112,8 +113,8 @@ async fn the_verify_task_reports_and_reuses_cached_results() {
     assert!(checks.iter().any(|c| c.check == trs_core::CheckKind::Signature && c.result == trs_core::Outcome::Fail));
     // The finished task is no longer queued, and running it again changes nothing.
     assert!(trs_app::tasks::unfinished_tasks(&f.app).await.unwrap().is_empty());
-    trs_app::tasks::run(&f.app, &committed.task).await.unwrap();
-    let (again, _) = trs_app::tasks::get_task(&f.app, &committed.task).await.unwrap();
+    trs_app::tasks::run(&f.app, committed.task.as_ref().unwrap()).await.unwrap();
+    let (again, _) = trs_app::tasks::get_task(&f.app, committed.task.as_ref().unwrap()).await.unwrap();
     assert_eq!(again.updated_at, task.updated_at);
 
     // The same bytes under the same name in another release are not read again: corrupt the
@@ -129,7 +130,7 @@ async fn the_verify_task_reports_and_reuses_cached_results() {
     perms.set_readonly(false);
     std::fs::set_permissions(&on_disk, perms).unwrap();
     std::fs::write(&on_disk, b"HELLO").unwrap();
-    trs_app::tasks::run(&f.app, &committed.task).await.unwrap();
+    trs_app::tasks::run(&f.app, committed.task.as_ref().unwrap()).await.unwrap();
     let second = trs_app::status::release_status(&f.app, &other).await.unwrap();
     assert_eq!(&second.files[0].checks, checks, "served from the cache, not re-read");
 }
@@ -203,4 +204,98 @@ async fn people_keys_and_projects_are_events_of_their_streams() {
     let project =
         trs_app::stream::all_events(&f.app, &trs_core::StreamId::Project("foo".parse().unwrap())).await.unwrap();
     assert!(matches!(project[0].change, trs_core::Change::ProjectCreated { .. }), "{:?}", project[0]);
+}
+
+/// A discard racing a commit on the same draft: whichever lands first, the other re-reads
+/// and decides again. The release ends discarded, never half-written: if the commit won, its
+/// revision was discarded with it (the marker names it); if the discard won, the commit is
+/// `stale-base`. Run several times: the interleaving varies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_discard_racing_a_commit_leaves_no_partial_state() {
+    for round in 0..6 {
+        let f = Arc::new(fixture().await);
+        let first: [(&str, &[u8]); 1] = [("a.txt", b"a")];
+        let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&first, false)).await.unwrap();
+        send(&f, &s, &first).await;
+        commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+        let next: [(&str, &[u8]); 1] = [("b.txt", b"b")];
+        let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&next, false)).await.unwrap();
+        send(&f, &s, &next).await;
+
+        let (fc, fd) = (f.clone(), f.clone());
+        let commit = tokio::spawn(async move { commit_upload(&fc.app, &fc.rm.caller(), &s.id).await });
+        let discard = tokio::spawn(async move { trs_app::draft::discard(&fd.app, &fd.rm.caller(), &release()).await });
+        let (committed, discarded) = (commit.await.unwrap(), discard.await.unwrap().unwrap());
+        match committed {
+            Ok(c) => assert_eq!(discarded.revision, Some(c.revision), "round {round}: the commit landed first"),
+            Err(e) => {
+                assert_eq!(e.code(), "stale-base", "round {round}: {e}");
+                assert_eq!(discarded.revision, Some(1));
+            }
+        }
+        assert!(matches!(trs_app::status::release_status(&f.app, &release()).await, Err(AppError::NotFound(_))));
+        let last = trs_app::draft::discarded_revisions(&f.app, &release()).await.unwrap();
+        assert_eq!(Some(last), discarded.revision);
+
+        // The version comes back as a new draft, numbered on from the discarded revisions.
+        let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&first, false)).await.unwrap();
+        send(&f, &s, &first).await;
+        let again = commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+        assert_eq!(again.revision, last + 1);
+        let events = trs_app::stream::all_events_raw(&f.app, &trs_core::StreamId::Project("foo".parse().unwrap()))
+            .await
+            .unwrap();
+        trs_core::events::verify_chain(&events).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_upload_of_the_same_files_makes_no_revision_and_no_event() {
+    let f = fixture().await;
+    let files: [(&str, &[u8]); 1] = [("a.txt", b"a")];
+    let stream = trs_core::StreamId::Project("foo".parse().unwrap());
+    for expect_changed in [true, false] {
+        let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
+        send(&f, &s, &files).await;
+        let c = commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+        assert_eq!((c.changed, c.revision, c.task.is_some()), (expect_changed, 1, expect_changed));
+        // The session is gone either way: committing it again is refused.
+        let again = commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap_err();
+        assert_eq!(again.status(), 404, "{again}");
+    }
+    let events = trs_app::stream::all_events(&f.app, &stream).await.unwrap();
+    let pushed = events.iter().filter(|e| matches!(e.change, trs_core::Change::RevisionPushed { .. })).count();
+    assert_eq!(pushed, 1);
+}
+
+/// Issue 13 item 10: a PUT to a committed session's URL is refused, and the staged files of
+/// committed and abandoned sessions are collected once neither the session nor its URLs can
+/// be used.
+#[tokio::test]
+async fn staged_files_of_committed_and_abandoned_sessions_are_collected_and_a_url_takes_one_put() {
+    let f = fixture().await;
+    let files: [(&str, &[u8]); 1] = [("notes.txt", b"notes\n")];
+    let committed = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
+    send(&f, &committed, &files).await;
+    commit_upload(&f.app, &f.rm.caller(), &committed.id).await.unwrap();
+    let token = committed.files[0].upload.url.rsplit('/').next().unwrap();
+    let again = futures::stream::iter(vec![Ok(Bytes::from_static(b"other\n"))]);
+    let err = f.blobs.accept_upload(token, Box::pin(again)).await.unwrap_err();
+    assert!(matches!(err, trs_storage::BlobError::AlreadyExists(_)), "{err:?}");
+
+    let abandoned = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, true)).await.unwrap();
+    send(&f, &abandoned, &files).await;
+    let staged = |s: &StartedUpload| format!("uploads/{}/0", s.id);
+    use trs_storage::BlobStore;
+    assert_eq!(trs_app::upload::collect_staged(&f.app).await.unwrap(), 0, "nothing is due yet");
+    assert!(f.blobs.head(&staged(&committed)).await.unwrap().is_some());
+
+    f.clock.advance(f.app.limits.upload_session_ttl_secs.max(f.app.limits.upload_url_ttl_secs) + 1);
+    assert_eq!(trs_app::upload::collect_staged(&f.app).await.unwrap(), 2);
+    assert!(f.blobs.head(&staged(&committed)).await.unwrap().is_none());
+    assert!(f.blobs.head(&staged(&abandoned)).await.unwrap().is_none());
+    assert_eq!(trs_app::upload::collect_staged(&f.app).await.unwrap(), 0, "collected once");
+    // The committed revision's file is untouched (it lives content-addressed).
+    let status = trs_app::status::release_status(&f.app, &release()).await.unwrap();
+    assert_eq!(status.files.len(), 1);
 }

@@ -50,13 +50,14 @@ impl Fixture {
             files: vec![DeclaredFile { path: name.into(), size: bytes.len() as u64 }],
             force: false,
             base: None,
+            ..Default::default()
         };
         let started = start_upload(self.app(), &self.rita(), rel(), req).await?;
         let token = started.files[0].upload.url.rsplit('/').next().unwrap().to_string();
         let body = futures::stream::iter(vec![Ok(Bytes::copy_from_slice(bytes))]);
         self.w.blobs.accept_upload(&token, Box::pin(body)).await.unwrap();
         let committed = commit_upload(self.app(), &self.rita(), &started.id).await?;
-        trs_app::tasks::run(self.app(), &committed.task).await.unwrap();
+        trs_app::tasks::run(self.app(), committed.task.as_ref().unwrap()).await.unwrap();
         Ok(())
     }
 
@@ -143,6 +144,7 @@ async fn a_strict_policy_waits_for_verification_to_finish() {
         files: vec![DeclaredFile { path: "b".into(), size: 1 }],
         force: false,
         base: None,
+        ..Default::default()
     };
     let started = start_upload(f.app(), &f.rita(), rel(), req).await.unwrap();
     let token = started.files[0].upload.url.rsplit('/').next().unwrap().to_string();

@@ -4,6 +4,7 @@ use crate::common::*;
 use sequoia_openpgp as openpgp;
 
 use openpgp::cert::prelude::*;
+use openpgp::packet::signature::SignatureBuilder;
 use openpgp::serialize::SerializeInto;
 use openpgp::types::ReasonForRevocation;
 use std::time::{Duration, SystemTime};
@@ -105,4 +106,82 @@ fn keyring_with_several_certificates_is_refused() {
     let mut ring = a.clone().strip_secret_key_material().to_vec().unwrap();
     ring.extend(b.clone().strip_secret_key_material().to_vec().unwrap());
     assert_eq!(validate_certificate(&ring, SystemTime::now()).unwrap_err(), CertError::MultipleCertificates(2));
+}
+
+/// `cert` with `n` more user ids, each `len` bytes long, bound by its primary key.
+fn with_user_ids(cert: &openpgp::Cert, n: usize, len: usize, tag: &str) -> openpgp::Cert {
+    let mut signer = cert.primary_key().key().clone().parts_into_secret().unwrap().into_keypair().unwrap();
+    let mut packets: Vec<openpgp::Packet> = Vec::new();
+    for i in 0..n {
+        let text = format!("{tag} {i} <{tag}{i}@example.org> {}", "x".repeat(len.saturating_sub(40)));
+        let uid = openpgp::packet::UserID::from(text);
+        let sig = uid
+            .bind(&mut signer, cert, SignatureBuilder::new(openpgp::types::SignatureType::PositiveCertification))
+            .unwrap();
+        packets.push(uid.into());
+        packets.push(sig.into());
+    }
+    cert.clone().insert_packets(packets).unwrap().0
+}
+
+#[test]
+fn too_many_user_ids_or_too_many_bytes_are_refused_at_registration() {
+    // Issue 13 item 3: the review registered a 155 KB certificate with 300 user ids.
+    let cert = gen_cert(CipherSuite::Cv25519, "Alice <alice@example.org>");
+    let fine = with_user_ids(&cert, 10, 60, "ok");
+    assert!(validate_certificate(public_armored(&fine).as_bytes(), SystemTime::now()).is_ok());
+
+    let many = with_user_ids(&cert, trs_auth::MAX_USER_IDS, 60, "many");
+    let err = validate_certificate(public_armored(&many).as_bytes(), SystemTime::now()).unwrap_err();
+    assert!(matches!(err, CertError::TooManyUserIds { count: 65, max: 64, merged: false }), "{err:?}");
+    assert_eq!(err.code(), "cert-too-many-user-ids");
+    assert!(err.to_string().contains("at most 64"), "{err}");
+
+    // 40 user ids of 4 KB each: few enough ids, too many bytes.
+    let big = with_user_ids(&cert, 40, 4000, "big");
+    let err = validate_certificate(public_armored(&big).as_bytes(), SystemTime::now()).unwrap_err();
+    assert!(matches!(err, CertError::TooLarge { merged: false, .. }), "{err:?}");
+    assert_eq!(err.code(), "cert-too-large");
+    // Far too big to be worth parsing.
+    let err = validate_certificate(&vec![b'A'; 3 * trs_auth::MAX_CERT_BYTES], SystemTime::now()).unwrap_err();
+    assert!(matches!(err, CertError::TooLarge { .. }), "{err:?}");
+}
+
+#[test]
+fn a_merge_that_would_exceed_the_caps_is_refused_and_the_stored_copy_stays() {
+    // The review grew a registered certificate from 129 KB to 258 KB in two `keys add` calls.
+    let cert = gen_cert(CipherSuite::Cv25519, "Alice <alice@example.org>");
+    let stored = public_armored(&with_user_ids(&cert, 40, 60, "first"));
+    // An update holding 30 other user ids: each copy is within the caps, the union is not.
+    let bare =
+        openpgp::Cert::from_packets(std::iter::once(openpgp::Packet::from(cert.primary_key().key().clone()))).unwrap();
+    let update = with_user_ids(&bare, 30, 60, "second");
+    let update = public_armored(&update);
+    let err = trs_auth::merge_certificate_update(&stored, update.as_bytes()).unwrap_err();
+    assert!(matches!(err, CertError::TooManyUserIds { count: 71, merged: true, .. }), "{err:?}");
+    assert!(err.to_string().contains("once merged"), "{err}");
+    // A small update (a renewal) still merges.
+    let renewal = public_armored(&with_user_ids(&bare, 2, 60, "renewed"));
+    assert!(trs_auth::merge_certificate_update(&stored, renewal.as_bytes()).is_ok());
+}
+
+#[test]
+fn the_cert_cache_parses_each_stored_text_once() {
+    let cert = gen_cert(CipherSuite::Cv25519, "Alice <alice@example.org>");
+    let fpr: trs_core::Fingerprint = cert.fingerprint().to_hex().parse().unwrap();
+    let stored = public_armored(&cert);
+    let cache = trs_auth::CertCache::new(8);
+    for _ in 0..5 {
+        cache.get(&fpr, &stored).unwrap();
+    }
+    assert_eq!(cache.parses(), 1, "one parse for five requests");
+    // An updated stored copy (a merge) is a new text: parsed afresh, never the stale one.
+    let updated = public_armored(&with_user_ids(&cert, 1, 60, "new"));
+    cache.get(&fpr, &updated).unwrap();
+    assert_eq!(cache.parses(), 2);
+    cache.get(&fpr, &updated).unwrap();
+    assert_eq!(cache.parses(), 2);
+    // An unreadable stored copy is an unknown key for the caller, not a crash.
+    let err = cache.get(&fpr, "garbage").unwrap_err();
+    assert_eq!(err.code(), "unknown-key");
 }

@@ -151,3 +151,24 @@ pub fn primary_fprs(colons: &str) -> Vec<String> {
     }
     out
 }
+
+/// The deployment the tests sign for.
+pub const AUDIENCE: &str = "https://trs.example.org";
+
+pub fn audience() -> trs_auth::Audience {
+    AUDIENCE.parse().unwrap()
+}
+
+/// `verify_request` for [`AUDIENCE`], against a stored (armored) certificate.
+pub fn verify(
+    h: &trs_auth::SignedHeaders,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+    now: i64,
+    armored: &str,
+) -> Result<trs_auth::VerifiedRequest, trs_auth::AuthError> {
+    let cert = trs_auth::RegisteredCert::parse(&h.key, armored)?;
+    trs_auth::verify_request(h, &audience(), trs_auth::RequestParts { method, path, query, body }, now, &cert)
+}

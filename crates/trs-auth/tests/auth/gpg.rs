@@ -63,12 +63,12 @@ fn gnupg_made_keys_register_and_sign_requests_via_gpg_signer() {
 
         let now = now_unix();
         let body = b"some upload bytes";
-        let h = sign_request(&signer, "PUT", "/api/v1/foo/files/a%20b.tar.gz", Some("part=1"), body, now).unwrap();
-        let v2 = verify_request(&h, "PUT", "/api/v1/foo/files/a%20b.tar.gz", Some("part=1"), body, now, &v.armored)
+        let h = sign_request(&signer, &audience(), "PUT", "/api/v1/foo/files/a%20b.tar.gz", Some("part=1"), body, now)
+            .unwrap();
+        let v2 = verify(&h, "PUT", "/api/v1/foo/files/a%20b.tar.gz", Some("part=1"), body, now, &v.armored)
             .unwrap_or_else(|e| panic!("{algo}: {e}"));
         assert_eq!(v2.fingerprint, v.fingerprint);
-        let err =
-            verify_request(&h, "PUT", "/api/v1/foo/files/other", Some("part=1"), body, now, &v.armored).unwrap_err();
+        let err = verify(&h, "PUT", "/api/v1/foo/files/other", Some("part=1"), body, now, &v.armored).unwrap_err();
         assert_eq!(err.code(), "bad-signature");
     }
     let err = GpgSigner::with_gnupghome("nobody@example.org", home.path()).unwrap_err();
@@ -117,6 +117,8 @@ fn shell_recipe_from_the_docs_produces_a_valid_signature() {
             .env("QUERY", query)
             .env("BODY_FILE", body_path.unwrap_or("/dev/null"))
             .env("FPR", &fpr)
+            .env("TRS_URL", "https://trs.example.org")
+            .env("AUDIENCE", AUDIENCE)
             .output()
             .unwrap();
         assert!(out.status.success(), "recipe failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -132,7 +134,7 @@ fn shell_recipe_from_the_docs_produces_a_valid_signature() {
         assert!(stdout.lines().any(|l| l == url), "{stdout}");
         let q = if query.is_empty() { None } else { Some(query) };
         let sent: &[u8] = if body_path.is_some() { body } else { b"" };
-        verify_request(&h, "POST", path, q, sent, now_unix(), &cert.armored)
+        verify(&h, "POST", path, q, sent, now_unix(), &cert.armored)
             .unwrap_or_else(|e| panic!("{path}?{query} textmode={textmode}: {e}"));
     }
 }
@@ -151,6 +153,7 @@ fn docs_worked_example_matches_the_implementation() {
     let body = br#"{"vote":"+1","comment":"checked signatures"}"#;
     let body_sha = trs_auth::request::body_sha256_hex(body);
     let canon = canonical_string(
+        "https://trs.example.org",
         "POST",
         "/api/v1/projects/foo/releases/1.0.0%2Brc1/votes",
         Some("binding=true&lang=en"),
@@ -190,7 +193,7 @@ fn gpg_signer_new_honours_gnupghome_from_the_environment() {
     if let Ok(fpr) = std::env::var("TRS_AUTH_TEST_CHILD_FPR") {
         let signer = GpgSigner::new(&fpr).unwrap();
         assert_eq!(signer.fingerprint().as_str(), fpr);
-        let h = sign_request(&signer, "GET", "/x", None, b"", now_unix()).unwrap();
+        let h = sign_request(&signer, &audience(), "GET", "/x", None, b"", now_unix()).unwrap();
         println!(
             "CHILD-OK {}",
             h.to_pairs().into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
@@ -214,4 +217,61 @@ fn gpg_signer_new_honours_gnupghome_from_the_environment() {
         "child failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Issue 14 item 5: a GnuPG key whose self-signatures use SHA-1 (`--cert-digest-algo SHA1`, as
+/// many long-lived keys are) registers, with a warning that KEYS shows too; its signed calls
+/// work unless the call's own signature uses SHA-1; refreshing it with a current GnuPG clears
+/// the warning.
+#[test]
+fn a_sha1_self_signed_gnupg_key_registers_with_a_warning_until_refreshed() {
+    assert!(gpg_available(), "this test needs gpg (test.sh installs it)");
+    let home = GpgHome::new();
+    let unlocked = ["--passphrase", "", "--pinentry-mode", "loopback"];
+    let mut args = unlocked.to_vec();
+    args.extend(["--cert-digest-algo", "SHA1", "--quick-gen-key", "Old <old@example.org>", "rsa3072", "sign", "never"]);
+    home.gpg_ok(&args);
+    let fpr = home.public_fprs().pop().unwrap();
+    let public = home.export_public(&fpr);
+    let parsed = {
+        use openpgp::parse::Parse;
+        openpgp::Cert::from_bytes(&public).unwrap()
+    };
+    assert!(
+        parsed.with_policy(&openpgp::policy::StandardPolicy::new(), None).is_err(),
+        "sequoia's standard policy refuses the key, as the issue reports"
+    );
+
+    let v = validate_certificate(&public, SystemTime::now()).unwrap();
+    assert_eq!(v.warnings.len(), 1, "{:?}", v.warnings);
+    assert!(v.warnings[0].contains("SHA-1") && v.warnings[0].contains("gpg --quick-set-expire"), "{:?}", v.warnings);
+    assert_eq!(certificate_warnings(&v.armored, SystemTime::now()), v.warnings);
+    let keys = render_keys_file("foo", &[KeysEntry { uid: "old".parse().unwrap(), armored: v.armored.clone() }]);
+    assert!(keys.contains("warning       1 of its 1 self-signatures use SHA-1"), "{keys}");
+
+    // Its signed calls verify...
+    let signer = GpgSigner::with_gnupghome(&fpr, home.path()).unwrap();
+    let h = sign_request(&signer, &audience(), "POST", "/x", None, b"", now_unix()).unwrap();
+    verify(&h, "POST", "/x", None, b"", now_unix(), &v.armored).unwrap();
+    // ... but not one whose own hash is SHA-1.
+    let mut weak = h.clone();
+    weak.nonce = "0123456789abcdef0123456789abcdef".into();
+    let canonical = canonical_string(AUDIENCE, "POST", "/x", None, weak.timestamp, &weak.nonce, &weak.content_sha256);
+    let mut args = unlocked.to_vec();
+    args.extend(["--digest-algo", "SHA1", "--local-user", fpr.as_str(), "--detach-sign"]);
+    let out = home.gpg_stdin(&args, canonical.as_bytes());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    weak.signature = out.stdout;
+    let err = verify(&weak, "POST", "/x", None, b"", now_unix(), &v.armored).unwrap_err();
+    assert_eq!(err.code(), "bad-signature", "{err}");
+    assert!(err.to_string().contains("policy"), "{err}");
+
+    // The refresh the warning recommends re-signs with a current hash.
+    let mut args = unlocked.to_vec();
+    args.extend(["--quick-set-expire", fpr.as_str(), "2y"]);
+    home.gpg_ok(&args);
+    let refreshed = validate_certificate(&home.export_public(&fpr), SystemTime::now()).unwrap();
+    assert!(refreshed.warnings.is_empty(), "{:?}", refreshed.warnings);
+    let merged = merge_certificate_update(&v.armored, &home.export_public(&fpr)).unwrap();
+    assert!(certificate_warnings(&merged, SystemTime::now()).is_empty(), "the merged copy uses the new self-signature");
 }

@@ -15,6 +15,7 @@ const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495
 #[test]
 fn canonical_string_is_exactly_specified() {
     let s = canonical_string(
+        "https://trs.example.org",
         "post",
         "/api/v1/projects/foo/releases/1.0.0%2Brc1/upload",
         Some("mode=append&x=%20"),
@@ -24,11 +25,14 @@ fn canonical_string_is_exactly_specified() {
     );
     assert_eq!(
         s,
-        "TRS-REQUEST-V1\nPOST\n/api/v1/projects/foo/releases/1.0.0%2Brc1/upload\nmode=append&x=%20\n1700000000\n\
+        "TRS-REQUEST-V2\nhttps://trs.example.org\nPOST\n/api/v1/projects/foo/releases/1.0.0%2Brc1/upload\nmode=append&x=%20\n1700000000\n\
          00112233445566778899aabbccddeeff\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
-    let no_query = canonical_string("GET", "/x", None, 5, "00112233445566778899aabbccddeeff", EMPTY_SHA256);
-    assert_eq!(no_query, canonical_string("GET", "/x", Some(""), 5, "00112233445566778899aabbccddeeff", EMPTY_SHA256));
+    let no_query = canonical_string("a", "GET", "/x", None, 5, "00112233445566778899aabbccddeeff", EMPTY_SHA256);
+    assert_eq!(
+        no_query,
+        canonical_string("a", "GET", "/x", Some(""), 5, "00112233445566778899aabbccddeeff", EMPTY_SHA256)
+    );
     assert!(no_query.contains("\n/x\n\n5\n"));
     assert!(!no_query.ends_with('\n'));
     assert_eq!(body_sha256_hex(b""), EMPTY_SHA256);
@@ -40,7 +44,7 @@ fn lookup<'a>(pairs: &'a [(&'static str, String)]) -> impl Fn(&str) -> Option<St
 
 fn signed(cert: &openpgp::Cert, method: &str, path: &str, query: Option<&str>, body: &[u8], t: i64) -> SignedHeaders {
     let signer = KeyFileSigner::from_cert(cert, None).unwrap();
-    sign_request(&signer, method, path, query, body, t).unwrap()
+    sign_request(&signer, &audience(), method, path, query, body, t).unwrap()
 }
 
 /// Headers survive the trip through HTTP (to_pairs -> from_header_lookup).
@@ -56,12 +60,12 @@ fn round_trip(suite: CipherSuite) {
     let body = b"{\"files\":[\"a.tar.gz\"]}";
     let h = over_the_wire(&signed(&cert, "POST", "/api/v1/foo/releases", Some("a=1&b=%2F"), body, now));
     assert_eq!(h.nonce.len(), 32);
-    let v = verify_request(&h, "POST", "/api/v1/foo/releases", Some("a=1&b=%2F"), body, now + 5, &public).unwrap();
+    let v = verify(&h, "POST", "/api/v1/foo/releases", Some("a=1&b=%2F"), body, now + 5, &public).unwrap();
     assert_eq!(v.fingerprint.as_str(), cert.fingerprint().to_hex());
     let subkey = cert.keys().subkeys().next().unwrap().key().fingerprint().to_hex();
     assert_eq!(v.signing_key.as_str(), subkey);
     // Lower-case method from the HTTP layer canonicalises the same way.
-    assert!(verify_request(&h, "post", "/api/v1/foo/releases", Some("a=1&b=%2F"), body, now, &public).is_ok());
+    assert!(verify(&h, "post", "/api/v1/foo/releases", Some("a=1&b=%2F"), body, now, &public).is_ok());
 }
 
 #[test]
@@ -90,13 +94,13 @@ fn tampered_body_is_rejected() {
     let public = public_armored(&cert);
     let now = now_unix();
     let h = signed(&cert, "PUT", "/f", None, b"original", now);
-    let err = verify_request(&h, "PUT", "/f", None, b"tampered", now, &public).unwrap_err();
+    let err = verify(&h, "PUT", "/f", None, b"tampered", now, &public).unwrap_err();
     assert!(matches!(err, AuthError::BodyHashMismatch { .. }), "{err:?}");
     assert_eq!(err.code(), "body-hash-mismatch");
     // Tampering body and hash header together breaks the signature instead.
     let mut h2 = h.clone();
     h2.content_sha256 = body_sha256_hex(b"tampered");
-    let err = verify_request(&h2, "PUT", "/f", None, b"tampered", now, &public).unwrap_err();
+    let err = verify(&h2, "PUT", "/f", None, b"tampered", now, &public).unwrap_err();
     assert_eq!(err.code(), "bad-signature", "{err:?}");
 }
 
@@ -106,9 +110,7 @@ fn tampered_request_line_or_headers_are_rejected() {
     let public = public_armored(&cert);
     let now = now_unix();
     let h = signed(&cert, "POST", "/api/v1/foo/promote", Some("v=1"), b"", now);
-    let bad = |m: &str, p: &str, q: Option<&str>, h: &SignedHeaders| {
-        verify_request(h, m, p, q, b"", now, &public).unwrap_err()
-    };
+    let bad = |m: &str, p: &str, q: Option<&str>, h: &SignedHeaders| verify(h, m, p, q, b"", now, &public).unwrap_err();
     assert_eq!(bad("POST", "/api/v1/bar/promote", Some("v=1"), &h).code(), "bad-signature");
     assert_eq!(bad("POST", "/api/v1/foo/promote", Some("v=2"), &h).code(), "bad-signature");
     assert_eq!(bad("POST", "/api/v1/foo/promote", None, &h).code(), "bad-signature");
@@ -135,7 +137,7 @@ fn timestamp_window_is_300_seconds() {
     // Client clock behind / ahead of the server by the timestamp's offset.
     let at = |offset: i64| {
         let h = signed(&cert, "GET", "/x", None, b"", now + offset);
-        verify_request(&h, "GET", "/x", None, b"", now, &public)
+        verify(&h, "GET", "/x", None, b"", now, &public)
     };
     assert!(at(-300).is_ok());
     assert!(at(300).is_ok());
@@ -145,7 +147,7 @@ fn timestamp_window_is_300_seconds() {
     assert_eq!(at(301).unwrap_err(), AuthError::TimestampOutOfWindow { skew: -301 });
     // A request replayed 301 s after it was made.
     let h = signed(&cert, "GET", "/x", None, b"", now);
-    let err = verify_request(&h, "GET", "/x", None, b"", now + 301, &public).unwrap_err();
+    let err = verify(&h, "GET", "/x", None, b"", now + 301, &public).unwrap_err();
     assert_eq!(err, AuthError::TimestampOutOfWindow { skew: 301 });
 }
 
@@ -157,11 +159,11 @@ fn signature_by_another_key_is_rejected() {
     // Mallory signs, but claims to be Alice.
     let mut h = signed(&mallory, "POST", "/x", None, b"", now);
     h.key = alice.fingerprint().to_hex().parse().unwrap();
-    let err = verify_request(&h, "POST", "/x", None, b"", now, &public_armored(&alice)).unwrap_err();
+    let err = verify(&h, "POST", "/x", None, b"", now, &public_armored(&alice)).unwrap_err();
     assert!(matches!(err, AuthError::BadSignature(ref m) if m.contains("not a key of certificate")), "{err:?}");
     // Claiming Mallory's key but the service looked up Alice's cert: unknown key.
     let h = signed(&mallory, "POST", "/x", None, b"", now);
-    let err = verify_request(&h, "POST", "/x", None, b"", now, &public_armored(&alice)).unwrap_err();
+    let err = verify(&h, "POST", "/x", None, b"", now, &public_armored(&alice)).unwrap_err();
     assert_eq!(err.code(), "unknown-key");
 }
 
@@ -181,7 +183,7 @@ fn certificate_expired_since_registration_is_rejected() {
     // Two hours later (signature made now, with a clock two hours ahead): the key has expired.
     let later = now_unix() + 7200;
     let h = signed(&cert, "POST", "/x", None, b"", later);
-    let err = verify_request(&h, "POST", "/x", None, b"", later, &public).unwrap_err();
+    let err = verify(&h, "POST", "/x", None, b"", later, &public).unwrap_err();
     assert!(matches!(err, AuthError::KeyExpired { .. }), "{err:?}");
     assert_eq!(err.code(), "key-expired");
     assert_eq!(err.status(), 401);
@@ -193,7 +195,7 @@ fn certificate_revoked_since_registration_is_rejected() {
     let now = now_unix();
     let h = signed(&cert, "POST", "/x", None, b"", now);
     let revoked = revoke(&cert, ReasonForRevocation::KeyRetired, b"moved to a new key");
-    let err = verify_request(&h, "POST", "/x", None, b"", now, &public_armored(&revoked)).unwrap_err();
+    let err = verify(&h, "POST", "/x", None, b"", now, &public_armored(&revoked)).unwrap_err();
     assert!(
         matches!(err, AuthError::KeyRevoked { ref reason, .. } if reason.contains("moved to a new key")),
         "{err:?}"

@@ -48,8 +48,8 @@ fn encrypted_key_file_needs_the_passphrase() {
 
     let signer = KeyFileSigner::load_with_passphrase(&path, Some("correct horse")).unwrap();
     let now = now_unix();
-    let h = sign_request(&signer, "POST", "/x", None, b"body", now).unwrap();
-    verify_request(&h, "POST", "/x", None, b"body", now, &public_armored(&cert)).unwrap();
+    let h = sign_request(&signer, &audience(), "POST", "/x", None, b"body", now).unwrap();
+    verify(&h, "POST", "/x", None, b"body", now, &public_armored(&cert)).unwrap();
     // `load` reads TRS_KEY_PASSPHRASE; unless the environment sets it, it refuses the same way.
     if std::env::var_os("TRS_KEY_PASSPHRASE").is_none() {
         assert_eq!(KeyFileSigner::load(&path).unwrap_err(), SignError::Encrypted);
@@ -61,7 +61,7 @@ fn request_lines_http_cannot_carry_are_not_signed() {
     let cert = gen_cert(CipherSuite::Cv25519, "A <a@example.org>");
     let signer = KeyFileSigner::from_cert(&cert, None).unwrap();
     for (m, p, q) in [("GET", "x", None), ("GE T", "/x", None), ("GET", "/x\n", None), ("GET", "/x", Some("a b"))] {
-        let err = sign_request(&signer, m, p, q, b"", 1).unwrap_err();
+        let err = sign_request(&signer, &audience(), m, p, q, b"", 1).unwrap_err();
         assert!(matches!(err, SignError::InvalidRequest(_)), "{m:?} {p:?} {q:?}: {err:?}");
     }
 }

@@ -274,3 +274,20 @@ fn a_bad_signature_beside_a_good_one_fails_the_file() {
     let bad = sigs.iter().find(|c| c.result == Outcome::Fail).expect("the bad signature fails");
     assert!(bad.reason.contains("tampered"), "{}", bad.reason);
 }
+
+#[test]
+fn a_key_self_signed_with_sha1_signs_releases_but_a_sha1_release_signature_is_refused() {
+    // Issue 14 item 5: one in five keys of a real KEYS file carries SHA-1 self-signatures;
+    // GnuPG accepts them, so trs does (docs/security.md), but a signature over an artifact
+    // must still use a collision-resistant hash.
+    let gpg = Gpg::new_with("Old Key <old@example.org>", "rsa3072", &["--cert-digest-algo", "SHA1"]);
+    let cert = gpg.signers("old").remove(0).cert;
+    assert!(cert.with_policy(&StandardPolicy::new(), None).is_err(), "sequoia's standard policy refuses this key");
+    let r = release_with_file();
+    gpg.sign(&r.path(NAME), &["--digest-algo", "SHA256"]);
+    let fc = r.verify(NAME, &gpg.signers("old"));
+    assert_outcome(&fc, CheckKind::Signature, Outcome::Pass, &format!("good signature by {}", gpg.fpr));
+    gpg.sign(&r.path(NAME), &["--digest-algo", "SHA1"]);
+    let fc = r.verify(NAME, &gpg.signers("old"));
+    assert_outcome(&fc, CheckKind::Signature, Outcome::Fail, "is not acceptable");
+}

@@ -14,12 +14,11 @@ pub async fn bootstrap(data: &Path, backend: &BackendArgs, uid: &str, cert: &Pat
         BackendKind::Embedded => failed(format!("{e} (is `trs serve` running on it?)")),
         BackendKind::Aws => e,
     })?;
-    let mut app = App::new(stores.items, stores.blobs);
     // The bootstrap's event belongs in the same event file as those `trs serve` appends later.
-    app.events = std::sync::Arc::new(
-        super::ndjson_sink::NdjsonSink::open(data)
-            .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?,
-    );
+    let events = trs_app::stream_file::EventFile::open(data, stores.items.clone())
+        .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?;
+    let mut app = App::new(stores.items, stores.blobs);
+    app.events = std::sync::Arc::new(events);
     let person = people::bootstrap_admin(&app, people::NewPerson { uid, name: None, email: None, certificate })
         .await
         .map_err(failed)?;

@@ -27,6 +27,10 @@ pub struct Stores {
     pub routes: Router,
     /// Stores whose expired items nothing else removes (DynamoDB's TTL does it on AWS).
     pub purge: Option<Arc<EmbeddedItemStore>>,
+    /// No other process can work on these stores while this one has them open (redb locks its
+    /// file): a task left running under another worker's lease is then an orphan of a
+    /// previous process of this host, which `trs serve` queues again at start.
+    pub exclusive: bool,
     /// Where the data is, for the start-up message.
     pub description: String,
 }
@@ -48,6 +52,7 @@ pub async fn open(args: &BackendArgs, data: &Path, upload_base_url: &str) -> Cli
                 blobs,
                 routes,
                 purge: Some(items),
+                exclusive: true,
                 description: format!("data in {}", data.display()),
             })
         }
@@ -66,6 +71,7 @@ pub async fn open(args: &BackendArgs, data: &Path, upload_base_url: &str) -> Cli
                 blobs: Arc::new(blobs),
                 routes: Router::new(),
                 purge: None,
+                exclusive: false,
                 description: format!(
                     "data in DynamoDB table {} and S3 bucket {}{}",
                     settings.table,
@@ -91,7 +97,48 @@ async fn accept_upload(
     UrlPath(token): UrlPath<String>,
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    let stream = body.into_data_stream().map_err(std::io::Error::other);
-    let meta = blobs.accept_upload(&token, Box::pin(stream)).await.map_err(AppError::from)?;
-    Ok((axum::http::StatusCode::CREATED, axum::Json(Uploaded { size: meta.size, sha512: meta.sha512 })))
+    // A body that breaks off (the client aborted, the connection dropped, fewer bytes than
+    // its Content-Length) is the caller's problem, not a fault of ours: 400, nothing stored.
+    let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = broken.clone();
+    let stream = body.into_data_stream().map_err(move |e| {
+        seen.store(true, std::sync::atomic::Ordering::SeqCst);
+        std::io::Error::other(e)
+    });
+    match blobs.accept_upload(&token, Box::pin(stream)).await {
+        Ok(meta) => {
+            Ok((axum::http::StatusCode::CREATED, axum::Json(Uploaded { size: meta.size, sha512: meta.sha512 })))
+        }
+        Err(_) if broken.load(std::sync::atomic::Ordering::SeqCst) => Err(ApiError(AppError::bad_request(
+            "upload-body-incomplete",
+            "the upload's body broke off before it was complete (aborted or truncated); nothing was stored: send the file again",
+        ))),
+        Err(e) => Err(AppError::from(e).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    #[tokio::test]
+    async fn a_body_that_breaks_off_is_a_400_and_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, blobs) = trs_storage::embedded::open_data_dir(dir.path(), "http://127.0.0.1:1".into()).unwrap();
+        let blobs = Arc::new(blobs);
+        let url = blobs.upload_url("staged/x", i64::MAX, 10).await.unwrap().url;
+        let token = url.rsplit('/').next().unwrap().to_string();
+        let truncated = futures::stream::iter(vec![
+            Ok::<_, std::io::Error>(Bytes::from_static(b"hello")),
+            Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed")),
+        ]);
+        let answer = accept_upload(State(blobs.clone()), UrlPath(token.clone()), Body::from_stream(truncated)).await;
+        let ApiError(err) = answer.err().expect("refused");
+        assert_eq!((err.status(), err.code()), (400, "upload-body-incomplete"));
+        assert!(blobs.head("staged/x").await.unwrap().is_none(), "nothing stored");
+        // The whole file, sent again, is accepted.
+        let whole = futures::stream::iter(vec![Ok::<_, std::io::Error>(Bytes::from_static(b"hello!"))]);
+        assert!(accept_upload(State(blobs.clone()), UrlPath(token), Body::from_stream(whole)).await.is_ok());
+    }
 }

@@ -228,6 +228,8 @@ async fn generate_project(
                 base: None,
                 forced: false,
                 files: revision.manifest.entries().len(),
+                removed: 0,
+                replaced: false,
             })
             .stage(None, Stage::CandidateDraft),
             at,

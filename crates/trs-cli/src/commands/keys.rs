@@ -1,12 +1,16 @@
 //! `trs keys add` (another key of your own, or an update of one), `trs keys remove` (a key
-//! no release names as signer) and `trs keys export` (a project's KEYS file).
+//! no release names as signer), `trs keys export` (a project's KEYS file) and `trs keys import`
+//! (every key of an existing KEYS file, with people for them).
 
 use crate::client::Client;
 use crate::commands::person::read_cert;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult, failed};
 use crate::output;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use trs_core::{Person, PersonUid};
 
 pub async fn add(client: &Client, cert: &Path, as_json: bool) -> CliResult<()> {
     let key: Value = client.post("/api/v1/keys", &json!({"certificate": read_cert(cert)?})).await?;
@@ -32,4 +36,209 @@ pub async fn remove(client: &Client, fingerprint: &str, as_json: bool) -> CliRes
         println!("removed key {} of {}", key.fingerprint, key.person);
     }
     Ok(())
+}
+
+/// What happened to one key of a KEYS file.
+#[derive(Debug, Serialize)]
+struct ImportedKey {
+    /// Absent for a block that does not parse.
+    fingerprint: Option<String>,
+    person: Option<String>,
+    /// `added`, `already-present` or `refused`.
+    result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ImportReport {
+    project: String,
+    keys: Vec<ImportedKey>,
+    /// People of the KEYS file who held no role in the project, made its committers (so their
+    /// signatures count).
+    committers_added: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct PeopleList {
+    people: Vec<Person>,
+}
+
+#[derive(Deserialize)]
+struct Rosters {
+    members: BTreeSet<PersonUid>,
+    committers: BTreeSet<PersonUid>,
+    release_managers: BTreeSet<PersonUid>,
+}
+
+/// `--people MAP.json`: `{"FINGERPRINT or email": "uid"}`, keys compared without spaces and
+/// case.
+fn read_people_map(path: &Path) -> CliResult<BTreeMap<String, PersonUid>> {
+    let text = std::fs::read_to_string(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
+    let map: BTreeMap<String, String> = serde_json::from_str(&text)
+        .map_err(|e| CliError::Usage(format!("{}: not a JSON object of strings: {e}", path.display())))?;
+    map.into_iter()
+        .map(|(k, v)| {
+            let uid = v.parse::<PersonUid>().map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+            Ok((map_key(&k), uid))
+        })
+        .collect()
+}
+
+fn map_key(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase()
+}
+
+/// The user id a key's person gets: mapped by fingerprint or email, else the local part of
+/// the email (what Apache ids are), lowercased.
+fn person_for(cert: &trs_auth::KeysFileCert, map: &BTreeMap<String, PersonUid>) -> Result<(PersonUid, bool), String> {
+    let email = cert.name_and_email().map(|(_, e)| e);
+    let mapped = map.get(&map_key(&cert.fingerprint)).or_else(|| email.as_deref().and_then(|e| map.get(&map_key(e))));
+    if let Some(uid) = mapped {
+        return Ok((uid.clone(), true));
+    }
+    let Some(email) = email else {
+        return Err(
+            "no user id with an email to name its person; map its fingerprint to a user id with --people".into()
+        );
+    };
+    let local = email.split('@').next().unwrap_or_default().to_lowercase();
+    local
+        .parse::<PersonUid>()
+        .map(|uid| (uid, false))
+        .map_err(|e| format!("{e} (from {email}); map its fingerprint to a user id with --people"))
+}
+
+/// `trs keys import PROJECT KEYS`: registers every key of an Apache KEYS file through the
+/// ordinary signed calls (an admin's: people are created), each reported; idempotent (a key
+/// already registered to its person is left alone).
+pub async fn import(
+    client: &Client,
+    project: &str,
+    keys_file: &Path,
+    people_map: Option<&Path>,
+    as_json: bool,
+) -> CliResult<()> {
+    let text =
+        std::fs::read_to_string(keys_file).map_err(|e| failed(format!("cannot read {}: {e}", keys_file.display())))?;
+    let map = people_map.map(read_people_map).transpose()?.unwrap_or_default();
+    let rosters: Rosters = client.get(&format!("/api/v1/projects/{project}")).await?;
+    let mut people: Vec<Person> = client.get::<PeopleList>("/api/v1/people").await?.people;
+    let mut report = ImportReport { project: project.to_string(), keys: Vec::new(), committers_added: Vec::new() };
+    let mut signers: BTreeSet<PersonUid> = BTreeSet::new();
+    for read in trs_auth::read_keys_file(&text) {
+        let cert = match read {
+            Ok(c) => c,
+            Err(reason) => {
+                report.keys.push(ImportedKey {
+                    fingerprint: None,
+                    person: None,
+                    result: "refused",
+                    reason: Some(reason),
+                });
+                continue;
+            }
+        };
+        let key = import_one(client, &cert, &map, &mut people).await;
+        if let (Some(uid), "added" | "already-present") = (&key.person, key.result) {
+            signers.insert(uid.parse().map_err(|e: trs_core::IdError| failed(e.to_string()))?);
+        }
+        report.keys.push(key);
+    }
+    let roled = |u: &PersonUid| {
+        rosters.members.contains(u) || rosters.committers.contains(u) || rosters.release_managers.contains(u)
+    };
+    let new: Vec<&PersonUid> = signers.iter().filter(|u| !roled(u)).collect();
+    if !new.is_empty() {
+        let _: Value = client
+            .post(&format!("/api/v1/projects/{project}/members"), &json!({"role": "committer", "add": new}))
+            .await?;
+        report.committers_added = new.iter().map(|u| u.to_string()).collect();
+    }
+    if as_json {
+        output::json(&report);
+        return Ok(());
+    }
+    for k in &report.keys {
+        let fpr = k.fingerprint.as_deref().unwrap_or("?");
+        match (&k.reason, &k.person) {
+            (Some(reason), _) => say!("refused          {fpr}: {reason}"),
+            (None, Some(uid)) => say!("{:<16} {fpr} {uid}", k.result),
+            (None, None) => say!("{:<16} {fpr}", k.result),
+        }
+    }
+    if !report.committers_added.is_empty() {
+        say!("committers of {project} now: {} (they held no role there)", report.committers_added.join(", "));
+    }
+    let count = |r: &str| report.keys.iter().filter(|k| k.result == r).count();
+    say!("{} added, {} already present, {} refused", count("added"), count("already-present"), count("refused"));
+    Ok(())
+}
+
+async fn import_one(
+    client: &Client,
+    cert: &trs_auth::KeysFileCert,
+    map: &BTreeMap<String, PersonUid>,
+    people: &mut Vec<Person>,
+) -> ImportedKey {
+    let fingerprint = Some(cert.fingerprint.clone());
+    let refused = |person: Option<String>, reason: String| ImportedKey {
+        fingerprint: fingerprint.clone(),
+        person,
+        result: "refused",
+        reason: Some(reason),
+    };
+    let (uid, mapped) = match person_for(cert, map) {
+        Ok(found) => found,
+        Err(reason) => return refused(None, reason),
+    };
+    let owner = people.iter().find(|p| p.keys.iter().any(|k| k.as_str() == cert.fingerprint));
+    if let Some(owner) = owner {
+        if owner.uid != uid && mapped {
+            return refused(Some(uid.to_string()), format!("the key is registered to {}", owner.uid));
+        }
+        return ImportedKey {
+            fingerprint,
+            person: Some(owner.uid.to_string()),
+            result: "already-present",
+            reason: None,
+        };
+    }
+    let (name, email) = cert.name_and_email().map(|(n, e)| (n, Some(e))).unwrap_or((None, None));
+    let answer: CliResult<Value> = match people.iter().find(|p| p.uid == uid) {
+        // Two people may share an email's local part: only a mapping joins a key to someone
+        // registered under another address.
+        Some(p) if !mapped && p.email.is_some() && p.email.as_deref() != email.as_deref() => {
+            return refused(
+                Some(uid.to_string()),
+                format!(
+                    "{uid} is registered with another email ({}); map this key to a user id with --people",
+                    p.email.as_deref().unwrap_or_default()
+                ),
+            );
+        }
+        Some(_) => client.post("/api/v1/keys", &json!({"uid": uid, "certificate": cert.armored})).await,
+        None => {
+            let body = json!({"uid": uid, "certificate": cert.armored, "name": name, "email": email});
+            client.post("/api/v1/people", &body).await
+        }
+    };
+    match answer {
+        Ok(_) => {
+            match people.iter_mut().find(|p| p.uid == uid) {
+                Some(p) => p.keys.extend(cert.fingerprint.parse()),
+                None => people.push(Person {
+                    uid: uid.clone(),
+                    name,
+                    email,
+                    keys: cert.fingerprint.parse().into_iter().collect(),
+                    admin: false,
+                    foundation_member: false,
+                    created_at: 0,
+                }),
+            }
+            ImportedKey { fingerprint, person: Some(uid.to_string()), result: "added", reason: None }
+        }
+        Err(e) => refused(Some(uid.to_string()), e.to_string()),
+    }
 }

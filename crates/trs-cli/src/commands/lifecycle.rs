@@ -16,7 +16,7 @@ pub struct Target<'a> {
 }
 
 impl Target<'_> {
-    fn path(&self, action: &str) -> String {
+    pub fn path(&self, action: &str) -> String {
         format!("/api/v1/projects/{}/releases/{}/{action}", self.project, self.version)
     }
 

@@ -8,7 +8,6 @@ pub mod distribute;
 pub mod keys;
 pub mod lifecycle;
 pub mod mail;
-pub mod ndjson_sink;
 pub mod person;
 pub mod project;
 pub mod promote;

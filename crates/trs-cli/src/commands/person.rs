@@ -77,7 +77,10 @@ pub async fn show(client: &Client, uid: &str, as_json: bool) -> CliResult<()> {
     }
     println!("{}", describe(&view.person));
     for k in &view.key_details {
-        println!("  key {}  {}", k.fingerprint, k.user_ids.join("; "));
+        println!("  key {}  {}", k.fingerprint, output::terminal_text(&k.user_ids.join("; ")));
+        for w in &k.warnings {
+            println!("    warning: {}", output::terminal_text(w));
+        }
     }
     for p in &view.projects {
         let roles: Vec<&str> = p.roles.iter().map(|r| r.as_str()).collect();

@@ -1,8 +1,10 @@
 //! `trs serve`: the embedded host. Every function handler's routes behind one HTTP server,
 //! over the embedded stores in one data folder or DynamoDB and S3 (`--backend aws`), the
 //! verify worker on tokio, a scheduler tick that sweeps queued tasks (so nothing queued
-//! before a crash is forgotten), and the lifecycle tick on its own interval. Committed events
-//! are appended to `DATA/events.ndjson` and published to the site in `DATA/site`, served at `/`.
+//! before a crash is forgotten; tasks a killed process left running are queued again at
+//! start), and the lifecycle tick on its own interval. `DATA/events.ndjson` and the site in
+//! `DATA/site` (served at `/`) follow the stored streams from durable marks: at start and
+//! after every commit they get every event after their mark, in each stream's order.
 
 use super::backend::Stores;
 use crate::cli::BackendArgs;
@@ -34,26 +36,31 @@ pub fn build(
     stores: Stores,
     data: &std::path::Path,
     public_url: &str,
+    audience: trs_auth::Audience,
     lifecycle_every: Duration,
     site: Arc<trs_site::Site>,
     mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
 ) -> CliResult<(Router, Worker)> {
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut app = App::new(stores.items, stores.blobs);
+    let mut app = App::new(stores.items.clone(), stores.blobs);
     app.public_url = Some(public_url.to_string());
     app.mailer = mailer;
+    app.audience = Some(audience);
     app.notifier = Arc::new(ChannelNotifier(tx));
     // Package registries and their credentials from the environment (docs/distribute.md).
     app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
     tracing::info!(platforms = ?app.registries.configured(), "package registries configured");
-    let ndjson = super::ndjson_sink::NdjsonSink::open(data)
-        .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?;
-    // Every committed event also goes to the site publisher (after the event file).
-    let (sink, site_events) = trs_site::publish::PublishingSink::new(Arc::new(ndjson));
+    let events_file = Arc::new(
+        trs_app::stream_file::EventFile::open(data, stores.items.clone())
+            .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?,
+    );
+    // Every committed event brings its stream up to date in the event file, then wakes the
+    // site publisher for its stream (both read the events from the store).
+    let (sink, site_events) = trs_site::publish::PublishingSink::new(events_file.clone());
     app.events = Arc::new(sink);
     app.site = site.clone();
     let router = Router::new()
-        .route("/api/v1/health", get(|| async { "ok\n" }))
+        .route("/api/v1/health", get(trs_http::health))
         .merge(trs_function_admin::routes())
         .merge(trs_function_upload::routes())
         .merge(trs_function_verify::routes())
@@ -64,22 +71,60 @@ pub fn build(
         .merge(trs_function_stream::routes())
         .merge(super::public_download::routes())
         .with_state(app.clone())
-        .merge(stores.routes)
-        .merge(super::site_host::routes(site.store().clone()));
+        .merge(stores.routes);
+    // The API and upload URLs are logged (one JSON line per request on stdout); the site's
+    // pages are not: on AWS a CDN serves them and keeps their log.
+    let router = trs_http::access_log::layer(router, trs_http::access_log::stdout())
+        .merge(super::site_host::routes(site.store().clone()))
+        // Every answer, API or file or page: browsers take the type served, never a guess.
+        .layer(axum::middleware::map_response(nosniff));
     tokio::spawn(super::site_host::run(app.clone(), site, site_events));
-    Ok((router, Worker { app, purge: stores.purge, rx, lifecycle_every }))
+    Ok((router, Worker { app, purge: stores.purge, exclusive: stores.exclusive, events_file, rx, lifecycle_every }))
+}
+
+async fn nosniff(mut response: axum::response::Response) -> axum::response::Response {
+    let (name, value) = trs_storage::headers::NOSNIFF;
+    response.headers_mut().insert(name, axum::http::HeaderValue::from_static(value));
+    response
 }
 
 /// The background half of the host: runs announced tasks, and on every tick sweeps queued
-/// tasks and purges expired items (nonces, abandoned upload sessions) where the store needs it.
+/// tasks, purges expired items (nonces, abandoned upload sessions) and collects staged upload
+/// files of finished sessions where the store needs it.
 pub struct Worker {
     app: App,
     purge: Option<Arc<EmbeddedItemStore>>,
+    /// Whether tasks left running by a previous process are queued again at start.
+    exclusive: bool,
+    /// `DATA/events.ndjson`, caught up with the store at start.
+    events_file: Arc<trs_app::stream_file::EventFile>,
     rx: mpsc::UnboundedReceiver<OpaqueId>,
     lifecycle_every: Duration,
 }
 
 impl Worker {
+    /// Start-up recovery, before the server answers anything: a previous process killed while
+    /// running a task (kill -9, power loss) left it under its lease. When this host is the
+    /// store's only worker, the task is queued again now (the first sweep runs it), instead of
+    /// waiting for the lease to run out.
+    /// The event file gets the events committed after its last line (a kill between a commit
+    /// and its append) first.
+    pub async fn recover(&self) {
+        match self.events_file.catch_up_all(&self.app).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(events = n, "events committed before the last stop appended to the event file"),
+            Err(e) => tracing::error!(error = %e, "could not catch up the event file"),
+        }
+        if !self.exclusive {
+            return;
+        }
+        match trs_app::tasks::release_orphans(&self.app).await {
+            Ok(ids) if ids.is_empty() => {}
+            Ok(ids) => tracing::warn!(tasks = ?ids, "tasks left running by the previous process queued again"),
+            Err(e) => tracing::error!(error = %e, "could not release tasks left running"),
+        }
+    }
+
     pub async fn run(mut self) {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         let mut lifecycle = tokio::time::interval(self.lifecycle_every);
@@ -97,6 +142,13 @@ impl Worker {
                         && let Err(e) = items.purge_expired().await
                     {
                         tracing::error!(error = %e, "could not purge expired items");
+                    }
+                    // Staged upload files nobody can use any more (S3's lifecycle rule does
+                    // this on AWS; the embedded store has only us).
+                    if self.purge.is_some()
+                        && let Err(e) = trs_app::upload::collect_staged(&self.app).await
+                    {
+                        tracing::error!(error = %e, "could not collect staged uploads");
                     }
                 }
             }
@@ -125,6 +177,7 @@ pub async fn run(
     backend: &BackendArgs,
     listen: SocketAddr,
     public_url: Option<String>,
+    audience: Option<String>,
     lifecycle_every: Duration,
     templates: Option<&std::path::Path>,
     mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
@@ -133,13 +186,19 @@ pub async fn run(
         tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(failed)?;
     let public_url = public_url.unwrap_or_else(|| format!("http://{bound}"));
+    let audience: trs_auth::Audience = audience
+        .as_deref()
+        .unwrap_or(&public_url)
+        .parse()
+        .map_err(|e| crate::error::CliError::Usage(format!("--audience/--public-url: {e}")))?;
     let stores = super::backend::open(backend, data, &public_url).await?;
     let description = stores.description.clone();
     let renderer = super::site_host::renderer(templates, Some(&public_url))?;
     let site = super::site_host::open(&super::site_host::site_folder(data), renderer)?;
-    let (router, worker) = build(stores, data, &public_url, lifecycle_every, site, mailer)?;
+    let (router, worker) = build(stores, data, &public_url, audience.clone(), lifecycle_every, site, mailer)?;
+    worker.recover().await;
     tokio::spawn(worker.run());
-    say_err!("trs serving on {public_url} (listening on {bound}), {description}");
+    say_err!("trs serving on {public_url} (listening on {bound}; signed calls for {audience}), {description}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.map_err(failed)?;
     say_err!("trs stopped: no request was cut off");
     Ok(())

@@ -1,7 +1,9 @@
 //! The public site under `trs serve`: published into `DATA/site` after every committed event
 //! (a full build at start-up when the folder is empty), and served at `/` with the headers a
-//! CDN would serve (Content-Type, Cache-Control, ETag; `If-None-Match` answers 304). The site
-//! is the router's fallback, so it never shadows an API route or the public release files.
+//! CDN would serve (Content-Type, Cache-Control, ETag; conditional and range requests as
+//! [`trs_http::files`] answers them; HEAD with the object's length). An unknown path gets the
+//! site's 404 page. The site is the router's fallback, so it never shadows an API route or the
+//! public release files.
 
 use crate::error::{CliResult, failed};
 use axum::Router;
@@ -11,13 +13,14 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use trs_app::App;
-use trs_core::Event;
+use trs_app::{App, AppError};
+use trs_core::{Event, StreamId};
+use trs_http::files::{self, Validators};
 use trs_site::Site;
 use trs_site::config::SiteSource;
 use trs_site::render::Renderer;
 use trs_storage::embedded::FolderSiteStore;
-use trs_storage::{NoCdn, SiteStore};
+use trs_storage::{NoCdn, ObjectHeaders, SiteStore};
 
 /// Where `trs serve` keeps the site in its data folder.
 pub fn site_folder(data: &Path) -> PathBuf {
@@ -46,8 +49,9 @@ pub fn open(folder: &Path, renderer: Renderer) -> CliResult<Arc<Site>> {
     Ok(Arc::new(Site::new(renderer, Arc::new(store), Arc::new(NoCdn))))
 }
 
-/// Builds the whole site if the folder holds none yet, then publishes each event received.
-pub async fn run(app: App, site: Arc<Site>, events: tokio::sync::mpsc::UnboundedReceiver<Event>) {
+/// Builds the whole site if the folder holds none yet, then publishes what the site misses of
+/// every stream and, after that, of each stream woken.
+pub async fn run(app: App, site: Arc<Site>, events: tokio::sync::mpsc::UnboundedReceiver<StreamId>) {
     let empty = match site.store().list().await {
         Ok(list) => list.is_none_or(|l| l.is_empty()),
         Err(e) => {
@@ -69,15 +73,53 @@ pub fn routes(store: Arc<dyn SiteStore>) -> Router {
     Router::new().fallback(serve).with_state(store)
 }
 
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "not found\n").into_response()
+/// The site's own 404 page (HTML), or JSON for a client that asks for JSON and not HTML.
+async fn not_found(store: &dyn SiteStore, headers: &HeaderMap, path: &str) -> Response {
+    if !wants_json(headers)
+        && let Ok(Some(page)) = store.get(trs_site::paths::NOT_FOUND).await
+    {
+        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, page.content_type)], Body::from(page.bytes))
+            .into_response();
+    }
+    public_error(headers, AppError::NotFound(format!("no page or file at {path}")))
+}
+
+/// Whether the client asks for JSON rather than a page (a script's `Accept: application/json`).
+pub fn wants_json(headers: &HeaderMap) -> bool {
+    let accept = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).unwrap_or_default();
+    accept.contains("application/json") && !accept.contains("text/html")
+}
+
+/// An error on a release file's path: a browser gets a page saying why (a 404 says what is
+/// missing, e.g. that a line has only pre-releases; a revoked release's `410 Gone` its reason),
+/// a script asking for JSON the API's error document, with the same status either way.
+pub fn public_error(headers: &HeaderMap, error: AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if wants_json(headers) || !matches!(status, StatusCode::NOT_FOUND | StatusCode::GONE) {
+        return trs_http::ApiError(error).into_response();
+    }
+    let html = |body: String| (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    let title = if status == StatusCode::GONE { "Gone" } else { "Not found" };
+    html(format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/static/site.css\"></head>\n\
+         <body><main id=\"main\"><h1>{title}</h1>\n<p>{}</p>\n<p><a href=\"/\">All projects</a></p></main></body>\n</html>\n",
+        escape_html(&error.to_string())
+    ))
+}
+
+/// Text for an HTML element's content.
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 async fn serve(State(store): State<Arc<dyn SiteStore>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
-        return not_found();
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    let Ok(path) = percent_encoding::percent_decode_str(uri.path()).decode_utf8() else { return not_found() };
+    let Ok(path) = percent_encoding::percent_decode_str(uri.path()).decode_utf8() else {
+        return not_found(store.as_ref(), &headers, uri.path()).await;
+    };
     let rel = path.trim_start_matches('/');
     let key = if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.to_string() };
     let object = match store.get(&key).await {
@@ -88,25 +130,25 @@ async fn serve(State(store): State<Arc<dyn SiteStore>>, method: Method, uri: Uri
             if !rel.is_empty() && matches!(store.digest(&index).await, Ok(Some(_))) {
                 return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, format!("/{rel}/"))]).into_response();
             }
-            return not_found();
+            return not_found(store.as_ref(), &headers, &path).await;
         }
-        Err(trs_storage::SiteError::InvalidPath(_)) => return not_found(),
+        Err(trs_storage::SiteError::InvalidPath(_)) => return not_found(store.as_ref(), &headers, &path).await,
         Err(e) => {
             tracing::error!(path = %key, error = %e, "cannot read the site");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let etag = format!("\"{}\"", object.digest);
-    let fresh = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim() == etag || t.trim() == "*");
-    let common = [(header::ETAG, etag), (header::CACHE_CONTROL, object.cache_control.to_string())];
-    if fresh {
-        return (StatusCode::NOT_MODIFIED, common).into_response();
-    }
-    let body = if method == Method::HEAD { Body::empty() } else { Body::from(object.bytes) };
-    (common, [(header::CONTENT_TYPE, object.content_type)], body).into_response()
+    let validators = Validators::from_digest(&object.digest, None);
+    let size = object.bytes.len() as u64;
+    let answer = files::decide(&method, &headers, &validators, size);
+    let body = match answer.range(size) {
+        Some((start, end)) if method == Method::GET => Body::from(object.bytes.slice(start as usize..end as usize)),
+        _ => Body::empty(),
+    };
+    let object_headers = ObjectHeaders {
+        content_type: object.content_type,
+        cache_control: object.cache_control,
+        content_disposition: None,
+    };
+    files::response(answer, &validators, &object_headers, size, body)
 }

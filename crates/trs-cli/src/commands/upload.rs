@@ -1,9 +1,11 @@
 //! `trs upload`: declare the files, stream each one to its upload URL (bounded memory, a
 //! progress bar on a terminal), commit the revision, then wait for its verification and print
-//! the per-file report (exit 3 if any check failed).
+//! the per-file report (exit 3 if any check failed). `--remove NAME` leaves files (and their
+//! sidecars) out of the new revision, `--replace` makes it exactly the files given; an upload
+//! that changes nothing is answered "nothing changed" (exit 0) and makes no revision.
 
 use crate::client::{Client, error_of};
-use crate::commands::{status, task};
+use crate::commands::{lifecycle, status, task};
 use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use futures::StreamExt;
@@ -11,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use trs_app::draft::Discarded;
 use trs_app::upload::{CommittedUpload, StartedUpload};
 use trs_core::ArtifactPath;
 
@@ -19,6 +22,9 @@ pub struct UploadArgs<'a> {
     pub version: &'a str,
     pub product: Option<&'a str>,
     pub files: &'a [PathBuf],
+    /// Names of files in the latest revision to leave out.
+    pub remove: &'a [String],
+    pub replace: bool,
     pub force: bool,
     pub base: Option<u32>,
     pub no_wait: bool,
@@ -50,10 +56,19 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
         names.push(name);
     }
     trs_core::artifact_path::check_distinct(&names).map_err(|e| CliError::Usage(e.to_string()))?;
+    for name in args.remove {
+        name.parse::<ArtifactPath>().map_err(|e| CliError::Usage(format!("--remove {name}: {e}")))?;
+    }
+    if args.files.is_empty() && (args.remove.is_empty() || args.replace) {
+        return Err(CliError::Usage("name the files to upload, or --remove files of the latest revision".into()));
+    }
     let started: StartedUpload = client
         .post(
             &format!("/api/v1/projects/{}/releases/{}/uploads", args.project, args.version),
-            &json!({"product": args.product, "files": declared, "force": args.force, "base": args.base}),
+            &json!({
+                "product": args.product, "files": declared, "force": args.force, "base": args.base,
+                "remove": args.remove, "replace": args.replace,
+            }),
         )
         .await?;
 
@@ -70,14 +85,33 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     }
     bar.finish_and_clear();
 
-    let committed: CommittedUpload = client.post(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
+    let committed: CommittedUpload = client.post_retrying_races(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
+    let Some(task_id) = committed.task.as_ref().filter(|_| committed.changed) else {
+        if args.json {
+            output::json(&json!({"upload": committed, "nothing_changed": true}));
+        } else {
+            say!(
+                "nothing changed: the files are those of revision {} of {} (key {}); no revision made",
+                committed.revision,
+                committed.release,
+                committed.revision_key
+            );
+        }
+        return Ok(());
+    };
     if !args.json {
         say_err!(
-            "committed revision {} of {} ({} file{}, key {})",
+            "committed revision {} of {} ({} file{} sent{}, key {})",
             committed.revision,
             committed.release,
             committed.files,
             if committed.files == 1 { "" } else { "s" },
+            if committed.removed.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<&str> = committed.removed.iter().map(ArtifactPath::as_str).collect();
+                format!(", removed {}", names.join(" "))
+            },
             committed.revision_key
         );
     }
@@ -87,7 +121,7 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
         }
         return Ok(());
     }
-    task::wait(client, &committed.task.to_string(), "verification", show_progress, false).await?;
+    task::wait(client, &task_id.to_string(), "verification", show_progress, false).await?;
     let report: Value = status::fetch(client, args.project, args.version, args.product).await?;
     if args.json {
         output::json(&json!({"upload": committed, "status": report}));
@@ -122,6 +156,22 @@ async fn put_file(client: &Client, path: &Path, upload: &trs_storage::UploadUrl,
             CliError::Failed(m) => failed(format!("uploading {}: {m}", path.display())),
             other => other,
         });
+    }
+    Ok(())
+}
+
+/// `trs draft discard`: drops a draft that never went to a vote.
+pub async fn discard(client: &Client, t: &lifecycle::Target<'_>, as_json: bool) -> CliResult<()> {
+    let done: Discarded = client.post(&t.path("discard"), &json!({"product": t.product})).await?;
+    if as_json {
+        output::json(&done);
+    } else {
+        say!(
+            "{} discarded{}: it was never voted on; only its event in the release stream remains, \
+             and the version may be uploaded again",
+            done.release,
+            done.revision.map(|n| format!(" (at revision {n})")).unwrap_or_default()
+        );
     }
     Ok(())
 }

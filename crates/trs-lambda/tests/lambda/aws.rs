@@ -37,6 +37,7 @@ pub(crate) fn aws_env(moto: &MotoServer) -> Vec<(&'static str, String)> {
         ("TRS_AWS_TABLE", TABLE.into()),
         ("TRS_AWS_BUCKET", BUCKET.into()),
         ("TRS_EVENT_BUS", BUS.into()),
+        ("TRS_AUDIENCE", trs_app::test_support::TEST_AUDIENCE.into()),
         ("TRS_LOG", "info".into()),
     ]);
     vars

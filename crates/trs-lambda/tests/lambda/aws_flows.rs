@@ -89,7 +89,7 @@ async fn a_revoked_release_leaves_its_public_paths_and_the_cdn_while_its_bytes_s
     assert_eq!(objects(&app, "files/").await, private, "the bytes stay, content-addressed and private");
     for (segment, path) in [("current", "foo/1.1.0/foo-1.1.0.tar.gz"), ("archive", "foo/1.0.0/foo-1.0.0.tar.gz")] {
         let err = public::resolve(&app, segment, path).await.unwrap_err();
-        assert_eq!(err.code(), "not-found", "/{segment}/{path}");
+        assert_eq!(err.code(), "release-revoked", "/{segment}/{path}");
     }
     assert!(public::latest_current(&app, &"foo".parse().unwrap(), None).await.unwrap().is_none());
 

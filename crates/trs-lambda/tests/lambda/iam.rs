@@ -245,6 +245,18 @@ async fn forward_and_publish(stack: &Stack) {
     assert!(!pages.is_empty(), "pages in the site bucket");
 }
 
+/// The publish-site function publishes the newest event of project foo, as the bus would
+/// deliver it (the bus's test queue hands back an arbitrary ten of its messages).
+async fn publish_newest(stack: &Stack) {
+    let project = StreamId::Project("foo".parse().unwrap());
+    let events =
+        stack.as_operator(async || stream::all_events_raw(&operator_app(stack), &project).await.unwrap()).await;
+    let mut event = fixture("eventbridge-release-stream.json");
+    event["detail"] = events.last().unwrap().clone();
+    let report = start(stack, "PublishSite").await.invoke(event).await;
+    assert!(report["objects_written"].is_u64(), "{report}");
+}
+
 /// The stream function's read side: events, views, history, exports.
 async fn stream_views(stack: &Stack) {
     let stream_fn = start(stack, "Stream").await;
@@ -263,17 +275,11 @@ async fn stream_views(stack: &Stack) {
     }
 }
 
-/// Everything [`judge`](iam::judge) finds wrong with the calls each function made.
+/// Everything [`Stack::judge`] finds wrong with the calls each function made.
 fn problems(stack: &Stack, calls: &BTreeMap<&'static str, Vec<trs_storage_aws::moto::Call>>) -> Vec<String> {
     let mut out = Vec::new();
     for (function, calls) in calls {
-        let bucket_policy = stack.physical.bucket_policy(&stack.template);
-        let role = stack.physical.role_arn(function);
-        for problem in iam::judge(&stack.policies[function], calls).into_iter().chain(iam::judge_bucket_policy(
-            &bucket_policy,
-            &role,
-            calls,
-        )) {
+        for problem in stack.judge(function, calls) {
             out.push(format!("{function}: {problem}"));
         }
     }
@@ -360,6 +366,21 @@ async fn every_function_runs_its_paths_under_its_own_role() {
     let commit = format!("/api/v1/uploads/{}/commit", started["id"].as_str().unwrap());
     let (status, refused, _) = upload.http(Some(&people.rita), "POST", &commit, json!({})).await;
     assert!((400..500).contains(&status), "{status} {refused}");
+
+    // A draft: private (its candidate URL is a 404 under the stream role), discarded by the
+    // upload function, and its page deleted by the publisher.
+    upload_and_verify(&stack, &people.rita, "1.2.0", b"draft bytes").await;
+    publish_newest(&stack).await;
+    let draft_pages = async || object_keys(&stack, SITE_BUCKET, "projects/foo/releases/1.2.0/").await;
+    assert_eq!(stack.as_operator(draft_pages).await, ["projects/foo/releases/1.2.0/index.html"]);
+    let stream_fn = start(&stack, "Stream").await;
+    let (status, body, _) = stream_fn.http(None, "GET", "/candidate/foo/1.2.0/foo-1.2.0.tar.gz", Value::Null).await;
+    assert_eq!(status, 404, "{body}");
+    let discard = "/api/v1/projects/foo/releases/1.2.0/discard";
+    let (status, body, _) = upload.http(Some(&people.rita), "POST", discard, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    publish_newest(&stack).await;
+    assert_eq!(stack.as_operator(draft_pages).await, Vec::<String>::new(), "the draft's page is gone");
 
     let lifecycle = start(&stack, "Lifecycle").await;
     let (status, body, _) =
@@ -490,8 +511,15 @@ async fn the_candidate_redirect_is_presigned_by_a_role_that_may_read_the_file() 
     let stack = Stack::start(&json!({})).await;
     let people = people_and_project(&stack).await;
     upload_and_verify(&stack, &people.rita, "1.0.0", b"candidate bytes").await;
-    stack.calls_by_function();
     let stream_fn = start(&stack, "Stream").await;
+    // A draft is private: no redirect before a vote opens.
+    let (status, body, _) = stream_fn.http(None, "GET", &format!("/candidate/foo/1.0.0/{FILE}"), Value::Null).await;
+    assert_eq!(status, 404, "{body}");
+    let vote = start(&stack, "Vote").await;
+    let (status, body, _) =
+        vote.http(Some(&people.rita), "POST", "/api/v1/projects/foo/releases/1.0.0/vote", json!({})).await;
+    assert_eq!(status, 201, "{body}");
+    stack.calls_by_function();
     let (status, body, headers) =
         stream_fn.http(None, "GET", &format!("/candidate/foo/1.0.0/{FILE}"), Value::Null).await;
     assert_eq!(status, 302, "{body}");

@@ -64,7 +64,7 @@ async fn objects_get_their_headers_from_one_place() {
     f.store.put_if_absent("files/sha512/ab/abcd", chunked(b"tarball bytes", 4)).await.unwrap();
     assert_eq!(
         f.headers("files/sha512/ab/abcd").await,
-        ("application/octet-stream".into(), trs_storage::blob::IMMUTABLE_PRIVATE.into())
+        ("application/octet-stream".into(), trs_storage::headers::IMMUTABLE_PRIVATE.into())
     );
     // Promotion's server-side copy sets the public file's own type and a year of caching.
     f.store.copy_if_absent("files/sha512/ab/abcd", "current/foo/1.0/foo-1.0.tar.gz").await.unwrap();
@@ -73,6 +73,22 @@ async fn objects_get_their_headers_from_one_place() {
         ("application/gzip".into(), "public, max-age=31536000, immutable".into())
     );
     assert_eq!(read_all(f.store.get("current/foo/1.0/foo-1.0.tar.gz").await.unwrap()).await, b"tarball bytes");
+    // A released page is stored as an attachment, so CloudFront never serves it as a page of
+    // the site's origin; an archive keeps the browser's default.
+    f.store.put_if_absent("files/sha512/cd/cdef", chunked(b"<script>x</script>", 4)).await.unwrap();
+    f.store.copy_if_absent("files/sha512/cd/cdef", "current/foo/1.0/docs.html").await.unwrap();
+    let disposition = |key: &'static str| {
+        let s3 = f.s3.clone();
+        async move {
+            let head = s3.head_object().bucket("files").key(key).send().await.unwrap();
+            head.content_disposition().map(str::to_string)
+        }
+    };
+    assert_eq!(
+        disposition("current/foo/1.0/docs.html").await,
+        Some(trs_storage::headers::attachment_disposition("docs.html"))
+    );
+    assert_eq!(disposition("current/foo/1.0/foo-1.0.tar.gz").await, None);
 }
 
 /// The client sends what the URL lists; the condition travels with it, so a second upload to

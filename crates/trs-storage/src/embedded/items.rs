@@ -5,15 +5,27 @@
 //! commits: that is what makes `VersionIs` safe under concurrency. Reads use read transactions,
 //! which see a consistent snapshot without blocking writers.
 //!
+//! A full disk does not take the store down until a restart: after redb reports an I/O
+//! failure it refuses every later call ("Previous I/O error"), so the store closes the
+//! database and opens it again before the next call, and answers
+//! [`StoreError::InsufficientStorage`] while the disk has no room (reads too, if the file
+//! cannot be opened again until then). [`ItemStore::health`] says so, and probes whether room
+//! came back. [`DiskFaults`] makes the disk "full" on purpose, at redb's I/O layer, for tests.
+//!
 //! Pagination of `query_gsi1` continues after an index sort key, so index sort keys should be
 //! unique within an index partition (items sharing one could be skipped across a page boundary;
 //! DynamoDB has the same caveat with its own cursor).
 
-use std::path::Path;
-use std::sync::Arc;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::backends::FileBackend;
+use redb::{
+    BackendError, Builder, Database, ReadableDatabase, ReadableTable, StorageBackend, TableDefinition, WriteTransaction,
+};
 
 use super::keys::{self, End};
 use crate::item::{
@@ -27,11 +39,195 @@ const GSI1: TableDefinition<&[u8], ()> = TableDefinition::new("gsi1");
 
 #[derive(Clone)]
 pub struct EmbeddedItemStore {
-    db: Arc<Database>,
+    inner: Arc<Inner>,
 }
 
-fn backend(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("{what}: {e}"))
+struct Inner {
+    path: PathBuf,
+    disk: Option<Arc<DiskFaults>>,
+    /// The open database; `None` once a failure of the storage layer closed it, until it is
+    /// opened again.
+    db: RwLock<Option<Database>>,
+    /// Why writes are refused (the disk is full), until a write succeeds again.
+    full: Mutex<Option<String>>,
+}
+
+/// What redb reports when the disk is full: `ENOSPC` (or a quota, `EDQUOT`).
+fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || e.raw_os_error() == Some(28)
+}
+
+/// A redb failure as a store error: a full disk is [`StoreError::InsufficientStorage`].
+fn backend(what: &str, e: impl Into<redb::Error>) -> StoreError {
+    match e.into() {
+        redb::Error::Io(io) if is_disk_full(&io) => {
+            StoreError::InsufficientStorage(format!("{what}: the disk holding the item store is full ({io})"))
+        }
+        other => StoreError::Backend(format!("{what}: {other}")),
+    }
+}
+
+/// Whether an error leaves the database unusable until it is opened again (redb answers
+/// "Previous I/O error" to every call after a failed write or sync).
+fn closes_database(e: &StoreError) -> bool {
+    matches!(e, StoreError::Backend(_) | StoreError::InsufficientStorage(_))
+}
+
+impl Inner {
+    fn open_database(&self) -> Result<Database, StoreError> {
+        let what = format!("opening {}", self.path.display());
+        let db = match &self.disk {
+            None => Database::create(&self.path).map_err(|e| backend(&what, e))?,
+            Some(faults) => {
+                let file = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(&self.path)
+                    .map_err(|e| backend(&what, e))?;
+                let backend_ = FaultyDisk {
+                    inner: FileBackend::new(file).map_err(|e| backend(&what, e))?,
+                    faults: faults.clone(),
+                };
+                Builder::new().create_with_backend(backend_).map_err(|e| backend(&what, e))?
+            }
+        };
+        // Read transactions cannot open tables that were never created.
+        let txn = db.begin_write().map_err(|e| backend("starting a write transaction", e))?;
+        txn.open_table(ITEMS).map_err(|e| backend("creating the items table", e))?;
+        txn.open_table(GSI1).map_err(|e| backend("creating the gsi1 table", e))?;
+        txn.commit().map_err(|e| backend("committing", e))?;
+        Ok(db)
+    }
+
+    /// Runs `f` on the open database, opening it again first if a failure closed it. A
+    /// failure of the storage layer closes it (the next call opens it again); a full disk is
+    /// remembered for [`ItemStore::health`] until a write succeeds.
+    fn with_db<T>(&self, write: bool, f: impl FnOnce(&Database) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let result = {
+            let guard = self.db.read().unwrap_or_else(|p| p.into_inner());
+            match guard.as_ref() {
+                Some(db) => f(db),
+                None => {
+                    drop(guard);
+                    self.reopen()?;
+                    return self.with_db(write, f);
+                }
+            }
+        };
+        match &result {
+            Err(e) if closes_database(e) => {
+                if let StoreError::InsufficientStorage(reason) = e {
+                    *self.full.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.clone());
+                }
+                tracing::error!(error = %e, "item store failed; closing it, to open it again at the next call");
+                *self.db.write().unwrap_or_else(|p| p.into_inner()) = None;
+            }
+            Ok(_) if write => *self.full.lock().unwrap_or_else(|p| p.into_inner()) = None,
+            _ => {}
+        }
+        result
+    }
+
+    /// Opens the database again unless another call did meanwhile. While the disk is still
+    /// full this fails too (redb writes when it opens a file that was not closed cleanly), and
+    /// the caller gets that error: the store refuses cleanly until room comes back.
+    fn reopen(&self) -> Result<(), StoreError> {
+        let mut slot = self.db.write().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            let db = self.open_database().inspect_err(|e| {
+                if let StoreError::InsufficientStorage(reason) = e {
+                    *self.full.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.clone());
+                }
+            })?;
+            tracing::info!(path = %self.path.display(), "item store opened again");
+            *slot = Some(db);
+        }
+        Ok(())
+    }
+}
+
+/// A disk that fills up on demand, at redb's I/O layer (the file itself stays as it is): for
+/// tests that the store and everything above it survive `ENOSPC` without a restart.
+#[derive(Debug, Default)]
+pub struct DiskFaults {
+    full: AtomicBool,
+}
+
+impl DiskFaults {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// From now on every write, sync and growth of the file fails with `ENOSPC`.
+    pub fn fill(&self) {
+        self.full.store(true, Ordering::SeqCst);
+    }
+
+    /// Room again.
+    pub fn free(&self) {
+        self.full.store(false, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> std::io::Result<()> {
+        if self.full.load(Ordering::SeqCst) {
+            return Err(std::io::Error::from_raw_os_error(28));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct FaultyDisk {
+    inner: FileBackend,
+    faults: Arc<DiskFaults>,
+}
+
+impl StorageBackend for FaultyDisk {
+    fn len(&self) -> Result<u64, std::io::Error> {
+        self.inner.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), std::io::Error> {
+        self.inner.read(offset, out)
+    }
+    fn set_len(&self, len: u64) -> Result<(), std::io::Error> {
+        if len > self.inner.len()? {
+            self.faults.check()?;
+        }
+        self.inner.set_len(len)
+    }
+    fn sync_data(&self) -> Result<(), std::io::Error> {
+        self.faults.check()?;
+        self.inner.sync_data()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> Result<(), std::io::Error> {
+        self.faults.check()?;
+        self.inner.write(offset, data)
+    }
+    fn close(&self) -> Result<(), std::io::Error> {
+        self.inner.close()
+    }
+    fn try_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.inner.try_lock_range(start, end)
+    }
+    fn try_lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.inner.try_lock_shared_range(start, end)
+    }
+    fn lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.inner.lock_range(start, end)
+    }
+    fn lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.inner.lock_shared_range(start, end)
+    }
+    fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.inner.unlock_range(start, end)
+    }
+    fn query_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.inner.query_lock_range(start, end)
+    }
 }
 
 fn now() -> i64 {
@@ -50,19 +246,25 @@ fn decode_item(bytes: &[u8], key: &Key) -> Result<Item, StoreError> {
 impl EmbeddedItemStore {
     /// Opens (or creates) the database file at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(path).map_err(|e| backend(&format!("opening {}", path.display()), e))?;
-        // Read transactions cannot open tables that were never created.
-        let txn = db.begin_write().map_err(|e| backend("starting a write transaction", e))?;
-        txn.open_table(ITEMS).map_err(|e| backend("creating the items table", e))?;
-        txn.open_table(GSI1).map_err(|e| backend("creating the gsi1 table", e))?;
-        txn.commit().map_err(|e| backend("committing", e))?;
-        Ok(Self { db: Arc::new(db) })
+        Self::open_inner(path, None)
+    }
+
+    /// [`EmbeddedItemStore::open`] on a disk that `faults` can fill up (tests).
+    pub fn open_with_disk_faults(path: &Path, faults: Arc<DiskFaults>) -> Result<Self, StoreError> {
+        Self::open_inner(path, Some(faults))
+    }
+
+    fn open_inner(path: &Path, disk: Option<Arc<DiskFaults>>) -> Result<Self, StoreError> {
+        let inner = Inner { path: path.to_path_buf(), disk, db: RwLock::new(None), full: Mutex::new(None) };
+        let db = inner.open_database()?;
+        *inner.db.write().unwrap_or_else(|p| p.into_inner()) = Some(db);
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     /// Physically removes expired items and their index entries (reads already ignore them);
     /// returns how many were removed. Meant to be run now and then, like DynamoDB's TTL sweeper.
     pub async fn purge_expired(&self) -> Result<usize, StoreError> {
-        self.blocking(|db| {
+        self.blocking(true, |db| {
             let now = now();
             let txn = db.begin_write().map_err(|e| backend("starting a write transaction", e))?;
             let mut removed = 0;
@@ -95,16 +297,19 @@ impl EmbeddedItemStore {
 
     async fn blocking<T: Send + 'static>(
         &self,
+        write: bool,
         f: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || f(&db)).await.map_err(|e| backend("item store worker thread", e))?
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.with_db(write, f))
+            .await
+            .map_err(|e| StoreError::Backend(format!("item store worker thread: {e}")))?
     }
 
     /// Applies `ops` in one write transaction; `single` selects the error a failed condition
     /// reports (a lone put/delete fails with `ConditionFailed`, a transaction is cancelled).
     async fn write(&self, ops: Vec<WriteOp>, single: bool) -> Result<(), StoreError> {
-        self.blocking(move |db| {
+        self.blocking(true, move |db| {
             let txn = db.begin_write().map_err(|e| backend("starting a write transaction", e))?;
             match apply(&txn, &ops, single) {
                 Ok(()) => txn.commit().map_err(|e| backend("committing", e)),
@@ -214,7 +419,7 @@ impl ItemStore for EmbeddedItemStore {
         keys::check_key(key, "item")?;
         let encoded = keys::encode(key);
         let key = key.clone();
-        self.blocking(move |db| {
+        self.blocking(false, move |db| {
             let txn = db.begin_read().map_err(|e| backend("starting a read transaction", e))?;
             let table = txn.open_table(ITEMS).map_err(|e| backend("opening items", e))?;
             let raw = table.get(encoded.as_slice()).map_err(|e| backend("reading", e))?;
@@ -245,7 +450,7 @@ impl ItemStore for EmbeddedItemStore {
     }
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
-        self.blocking(move |db| {
+        self.blocking(false, move |db| {
             let now = now();
             let txn = db.begin_read().map_err(|e| backend("starting a read transaction", e))?;
             let table = txn.open_table(ITEMS).map_err(|e| backend("opening items", e))?;
@@ -257,8 +462,21 @@ impl ItemStore for EmbeddedItemStore {
         .await
     }
 
+    async fn health(&self) -> Result<(), StoreError> {
+        let full = self.inner.full.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if full.is_none() {
+            return Ok(());
+        }
+        // Was full: an empty commit writes and syncs, so it succeeds only once there is room.
+        self.blocking(true, |db| {
+            let txn = db.begin_write().map_err(|e| backend("starting a write transaction", e))?;
+            txn.commit().map_err(|e| backend("committing", e))
+        })
+        .await
+    }
+
     async fn query_gsi1(&self, query: Query) -> Result<Page, StoreError> {
-        self.blocking(move |db| {
+        self.blocking(false, move |db| {
             let now = now();
             let txn = db.begin_read().map_err(|e| backend("starting a read transaction", e))?;
             let items = txn.open_table(ITEMS).map_err(|e| backend("opening items", e))?;

@@ -15,7 +15,7 @@ mod tests;
 use std::path::Path;
 
 pub use blob::EmbeddedBlobStore;
-pub use items::EmbeddedItemStore;
+pub use items::{DiskFaults, EmbeddedItemStore};
 pub use site::FolderSiteStore;
 pub use upload::load_or_create_secret;
 

@@ -8,7 +8,7 @@ use sha2::Digest;
 
 use super::*;
 use crate::blob::{BlobError, BlobStore, ByteStream};
-use crate::item::{Condition, Item, ItemStore, Key};
+use crate::item::{Condition, Item, ItemStore, Key, StoreError};
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
@@ -221,4 +221,37 @@ async fn item_errors_read_well() {
     assert_eq!(err.to_string(), "invalid request: item partition key \"p\\0\" contains a NUL character");
     let err = EmbeddedItemStore::open(dir.path()).err().unwrap();
     assert!(err.to_string().contains(&dir.path().display().to_string()), "{err}");
+}
+
+/// Issue 13, item 5: after one `ENOSPC` redb refused every later call ("Previous I/O
+/// error… close and re-open the database") until trs was restarted. Now each write on the
+/// full disk is refused as `InsufficientStorage`, health says so, and once there is room
+/// again the same store (no restart) writes, with everything written before intact.
+#[tokio::test]
+async fn a_full_disk_is_refused_cleanly_and_the_store_recovers_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = DiskFaults::new();
+    let items = EmbeddedItemStore::open_with_disk_faults(&dir.path().join("i.redb"), disk.clone()).unwrap();
+    let item = |k: &str| Item::new(Key::new("p", k), json!({"k": k}));
+    items.put(item("before"), Condition::Absent).await.unwrap();
+    items.health().await.unwrap();
+
+    disk.fill();
+    for k in ["a", "b", "c"] {
+        let err = items.put(item(k), Condition::Absent).await.unwrap_err();
+        assert!(matches!(err, StoreError::InsufficientStorage(_)), "write {k}: {err}");
+        assert!(err.to_string().contains("full"), "{err}");
+    }
+    let err = items.health().await.unwrap_err();
+    assert!(matches!(err, StoreError::InsufficientStorage(_)), "{err}");
+
+    disk.free();
+    items.health().await.expect("healthy once there is room, without a restart");
+    items.put(item("a"), Condition::Absent).await.expect("writes work again");
+    for k in ["before", "a"] {
+        assert!(items.get(&Key::new("p", k)).await.unwrap().is_some(), "{k} is stored");
+    }
+    for k in ["b", "c"] {
+        assert!(items.get(&Key::new("p", k)).await.unwrap().is_none(), "refused write {k} left nothing");
+    }
 }

@@ -156,6 +156,30 @@ impl Chromium {
         dom
     }
 
+    /// `document.documentElement.scrollWidth` of the page at `base` + `path` laid out `width`
+    /// CSS pixels wide (WCAG 1.4.10 reflow: at 320–390 px nothing may scroll sideways). Headless
+    /// Chromium's window is at least 500 px wide, so the page (its HTML as served, with
+    /// `<base href>` so its stylesheet and scripts load from the server) is laid out in an
+    /// iframe of that width, from `srcdoc` so the outer page may read its layout.
+    pub fn document_width(&self, base: &str, path: &str, width: u32) -> u32 {
+        let html = reqwest::blocking::get(format!("{base}{path}")).unwrap().text().unwrap();
+        let page = html.replacen("<head>", &format!("<head><base href=\"{base}{path}\">"), 1);
+        let escaped = page.replace('&', "&amp;").replace('"', "&quot;");
+        let wrapper = format!(
+            "<!doctype html><html><body style=\"margin:0\"><iframe id=\"f\" style=\"width:{width}px;height:800px;border:0\" \
+             srcdoc=\"{escaped}\"></iframe><script>document.getElementById('f').addEventListener('load', function () {{\
+             document.body.setAttribute('data-scroll-width', this.contentDocument.documentElement.scrollWidth); }});</script></body></html>"
+        );
+        let file = self.profile.path().join(format!("reflow-{width}.html"));
+        std::fs::write(&file, wrapper).unwrap();
+        let out = self
+            .run(&["--dump-dom".into(), "--virtual-time-budget=10000".into()], &format!("file://{}", file.display()));
+        let dom = String::from_utf8_lossy(&out.stdout);
+        let at = dom.find("data-scroll-width=\"").unwrap_or_else(|| panic!("no width measured for {path}: {dom}"));
+        let rest = &dom[at + "data-scroll-width=\"".len()..];
+        rest[..rest.find('"').unwrap()].parse().unwrap()
+    }
+
     /// A PNG of `url` at 1280×1600 in `path`.
     pub fn screenshot(&self, url: &str, path: &Path) {
         let _ = std::fs::remove_file(path);

@@ -113,9 +113,17 @@ pub struct Gpg {
 impl Gpg {
     /// `gpg --quick-gen-key 'UID' ALGO sign never` — ALGO `ed25519` or `rsa3072`.
     pub fn new(uid: &str, algo: &str) -> Self {
+        Self::new_with(uid, algo, &[])
+    }
+
+    /// [`Gpg::new`] with more options for the key generation (`--cert-digest-algo SHA1`).
+    pub fn new_with(uid: &str, algo: &str, extra: &[&str]) -> Self {
         let home = tempfile::Builder::new().prefix("gpg").tempdir_in("/tmp").unwrap();
         let mut g = Gpg { home, fpr: String::new() };
-        g.gpg(&["--passphrase", "", "--pinentry-mode", "loopback", "--quick-gen-key", uid, algo, "sign", "never"]);
+        let mut args = vec!["--passphrase", "", "--pinentry-mode", "loopback"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--quick-gen-key", uid, algo, "sign", "never"]);
+        g.gpg(&args);
         let listing = g.gpg(&["--with-colons", "--list-keys"]);
         let fpr = listing.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
         g.fpr = fpr;

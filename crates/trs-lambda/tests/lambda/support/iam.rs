@@ -221,7 +221,7 @@ impl std::fmt::Display for Request {
 }
 
 /// IAM's wildcard match (`*` any run, `?` one character).
-fn like(pattern: &str, text: &str) -> bool {
+pub fn like(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
@@ -619,6 +619,8 @@ impl Stack {
         let table = table_arn(TABLE);
         // provision.rs leaves the change stream to AWS; the stream's ARN is only named.
         let stream = format!("{table}/stream/2026-01-01T00:00:00.000");
+        // Signed calls are for the API's endpoint (TRS_AUDIENCE); the tests sign for this one.
+        physical.set("HttpApi", "trs-api", &[("ApiEndpoint", trs_app::test_support::TEST_AUDIENCE)]);
         physical.set("ItemsTable", TABLE, &[("Arn", table.as_str()), ("StreamArn", stream.as_str())]);
         for (id, name) in [("ReleaseFilesBucket", BUCKET), ("SiteBucket", SITE_BUCKET)] {
             physical.set(id, name, &[("Arn", format!("arn:aws:s3:::{name}").as_str())]);
@@ -643,6 +645,10 @@ impl Stack {
         let distribution = trs_storage_aws::moto::create_distribution(&trs_storage_aws::cloudfront(&root)).await;
         physical.set("Distribution", &distribution, &[]);
         physical.set_roles();
+        // No API Gateway on moto: the API's URL as AWS would make it (the stack harness,
+        // support/aws_stack.rs, sets its own listener's).
+        let api = format!("https://abcdef1234.execute-api.{REGION}.amazonaws.com");
+        physical.set("HttpApi", "abcdef1234", &[("ApiEndpoint", api.as_str())]);
 
         let template = template();
         let mut policies = BTreeMap::new();
@@ -675,6 +681,17 @@ impl Stack {
             trs_lambda::Config::from_lookup(|name| vars.get(name).cloned()).expect("the template's environment");
         let sdk = self.moto.sdk_config_as(&self.identities[function]);
         trs_lambda::open_with(config, Some(sdk)).await.unwrap_or_else(|e| panic!("{function} cannot start: {e}"))
+    }
+
+    /// Everything wrong with the calls `function`'s identity made, one line each: what its
+    /// role's policy does not allow ([`judge`]) and what the release files bucket's policy
+    /// refuses ([`judge_bucket_policy`]), as AWS evaluates both.
+    pub fn judge(&self, function: &str, calls: &[Call]) -> Vec<String> {
+        let bucket_policy = self.physical.bucket_policy(&self.template);
+        judge(&self.policies[function], calls)
+            .into_iter()
+            .chain(judge_bucket_policy(&bucket_policy, &self.physical.role_arn(function), calls))
+            .collect()
     }
 
     /// The calls each function's identity made since the last call, by function.

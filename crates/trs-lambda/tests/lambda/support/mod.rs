@@ -1,4 +1,5 @@
 #![allow(dead_code)] // not every test file uses every helper
+pub mod aws_stack;
 pub mod iam;
 pub mod runtime_api;
 

@@ -1,0 +1,213 @@
+//! Release files as download managers, mirrors and scripts fetch them from `trs serve`, with
+//! real clients (curl, wget): a broken download resumes (`Range`, `206`, `416`, `wget -c`),
+//! files carry a strong ETag (their SHA-512) and Last-Modified and revalidate (`304`, also for
+//! a weak `If-None-Match`), `HEAD` tells the length, every answer says `nosniff`, a released
+//! page is an attachment, a candidate's file has its real type, and an unknown path gets the
+//! site's 404 page (a browser) or the JSON error (a script).
+
+use std::process::Command;
+use trs_tests::*;
+
+/// `curl -sS -D - -o BODY ARGS URL`: (status, lower-cased headers, body).
+fn curl(url: &str, args: &[&str]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let body = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new("curl")
+        .args(["-sS", "-D", "-", "-o", body.path().to_str().unwrap()])
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("curl is installed (./test.sh)");
+    assert!(out.status.success(), "curl {args:?} {url}: {}", String::from_utf8_lossy(&out.stderr));
+    let head = String::from_utf8(out.stdout).unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, std::fs::read(body.path()).unwrap())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn release_files_resume_revalidate_and_are_served_safely() {
+    let team = Team::new();
+    ok(&team.as_admin(&["project", "policy", "foo", "--min-vote-hours", "0", "--min-binding", "1"]));
+    let dir = team.path("src");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tarball = source_tarball(&dir, "foo-1.0.0.tar.gz", "foo-1.0.0");
+    let page = team.file("src/foo-1.0.0-docs.html", b"<!doctype html><script>alert(document.cookie)</script>\n");
+    let mut files = team.signed_set(&tarball);
+    files.extend(team.signed_set(&page));
+    ok(&team.upload(&files));
+    let base = &team.server.url;
+
+    // A candidate's file has the type of its name (it is stored content-addressed).
+    let (status, h, _) = curl(&format!("{base}/candidate/foo/1.0.0/foo-1.0.0.tar.gz"), &[]);
+    assert_eq!((status, header(&h, "content-type")), (200, Some("application/gzip")), "{h:?}");
+
+    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
+    ok(&team.as_admin(&["vote", "cast", "foo", "1.0.0", "+1"]));
+    ok(&team.as_rm(&["vote", "close", "foo", "1.0.0"]));
+    ok(&team.as_rm(&["promote", "foo", "1.0.0"]));
+
+    let bytes = std::fs::read(&tarball).unwrap();
+    let size = bytes.len();
+    let sha512 = std::fs::read_to_string(format!("{}.sha512", tarball.display())).unwrap();
+    let digest = sha512.split_whitespace().next().unwrap().to_string();
+    let url = format!("{base}/current/foo/1.0.0/foo-1.0.0.tar.gz");
+
+    // The whole file: a strong ETag of its SHA-512, Last-Modified, ranges accepted, nosniff.
+    let (status, h, body) = curl(&url, &[]);
+    assert_eq!((status, body.as_slice()), (200, bytes.as_slice()));
+    assert_eq!(header(&h, "etag"), Some(format!("\"{digest}\"").as_str()));
+    assert_eq!(header(&h, "accept-ranges"), Some("bytes"));
+    assert_eq!(header(&h, "x-content-type-options"), Some("nosniff"));
+    assert_eq!(header(&h, "cache-control"), Some("public, max-age=31536000, immutable"));
+    let modified = header(&h, "last-modified").expect("Last-Modified").to_string();
+
+    // HEAD: the length of the file (curl -I reads no body).
+    let (status, h, _) = curl(&url, &["-I"]);
+    assert_eq!((status, header(&h, "content-length")), (200, Some(size.to_string().as_str())));
+
+    // Ranges: one range (206), a suffix, past the end (416), several (the whole file).
+    let (status, h, body) = curl(&url, &["-r", "0-9"]);
+    assert_eq!((status, body.as_slice()), (206, &bytes[..10]));
+    assert_eq!(header(&h, "content-range"), Some(format!("bytes 0-9/{size}").as_str()));
+    let (status, _, body) = curl(&url, &["-H", "Range: bytes=-7"]);
+    assert_eq!((status, body.as_slice()), (206, &bytes[size - 7..]));
+    let (status, h, _) = curl(&url, &["-r", &format!("{size}-")]);
+    assert_eq!((status, header(&h, "content-range")), (416, Some(format!("bytes */{size}").as_str())));
+    let (status, _, body) = curl(&url, &["-r", "0-1,4-5"]);
+    assert_eq!((status, body.len()), (200, size));
+
+    // Revalidation: the ETag (also compared weakly), or the date.
+    for condition in [format!("If-None-Match: \"{digest}\""), format!("If-None-Match: W/\"{digest}\"")] {
+        let (status, _, body) = curl(&url, &["-H", &condition]);
+        assert_eq!((status, body.len()), (304, 0), "{condition}");
+    }
+    assert_eq!(curl(&url, &["-H", "If-None-Match: \"other\""]).0, 200);
+    assert_eq!(curl(&url, &["-H", &format!("If-Modified-Since: {modified}")]).0, 304);
+    // `latest` revalidates too, by the same tag.
+    let (status, h, _) =
+        curl(&format!("{base}/current/foo/latest/foo-1.0.0.tar.gz"), &["-H", &format!("If-None-Match: \"{digest}\"")]);
+    assert_eq!((status, header(&h, "cache-control")), (304, Some("public, max-age=60, must-revalidate")));
+
+    // A broken download resumes: curl -C - and wget -c append exactly the missing bytes.
+    let partial = team.file("resume/curl/foo-1.0.0.tar.gz", &bytes[..size / 3]);
+    let out = Command::new("curl").args(["-sSf", "-C", "-", "-o"]).arg(&partial).arg(&url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(&partial).unwrap(), bytes);
+    if Command::new("wget").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        let partial = team.file("resume/wget/foo-1.0.0.tar.gz", &bytes[..size / 2]);
+        let out =
+            Command::new("wget").args(["-q", "-c", &url]).current_dir(partial.parent().unwrap()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(std::fs::read(&partial).unwrap(), bytes, "wget -c appended the rest");
+    }
+
+    // A released page never renders on the site's origin.
+    let (status, h, _) = curl(&format!("{base}/current/foo/1.0.0/foo-1.0.0-docs.html"), &[]);
+    assert_eq!(status, 200);
+    assert_eq!(header(&h, "content-type"), Some("text/html; charset=utf-8"));
+    assert!(header(&h, "content-disposition").is_some_and(|d| d.starts_with("attachment;")), "{h:?}");
+
+    // Site pages: HEAD tells their length; nosniff on pages and on the API.
+    let (status, h, _) = curl(&format!("{base}/projects/foo/KEYS"), &[]);
+    assert_eq!(status, 200);
+    let length = header(&h, "content-length").unwrap().to_string();
+    let (status, h, _) = curl(&format!("{base}/projects/foo/KEYS"), &["-I"]);
+    assert_eq!((status, header(&h, "content-length")), (200, Some(length.as_str())));
+    assert_ne!(length, "0");
+    let (_, h, _) = curl(&format!("{base}/api/v1/health"), &[]);
+    assert_eq!(header(&h, "x-content-type-options"), Some("nosniff"));
+
+    // Unknown paths: the site's 404 page for a browser, the JSON error for a script.
+    for path in ["/projects/nope/", "/current/foo/1.0.0/nope.tar.gz", "/current/nope/1.0/x"] {
+        let (status, h, body) = curl(&format!("{base}{path}"), &["-H", "Accept: text/html"]);
+        assert_eq!((status, header(&h, "content-type")), (404, Some("text/html; charset=utf-8")), "{path}");
+        assert!(String::from_utf8_lossy(&body).contains("<h1>Not found</h1>"), "{path}");
+        assert_eq!(header(&h, "x-content-type-options"), Some("nosniff"));
+        let (status, _, body) = curl(&format!("{base}{path}"), &["-H", "Accept: application/json"]);
+        let error: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((status, error["error"]["code"].as_str()), (404, Some("not-found")), "{path}");
+    }
+
+    mirror_and_script_views(&team, &[&tarball, &page], &digest);
+}
+
+/// What a script or mirror reads: the release's `files.json` and `SHA512SUMS` (which
+/// `sha512sum -c` accepts beside the downloaded files), the project's `latest.json`, and the
+/// download folders as listings (JSON for scripts, HTML links for mirror tools).
+fn mirror_and_script_views(team: &Team, artifacts: &[&std::path::Path], digest: &str) {
+    let base = &team.server.url;
+    let json = |path: &str| -> serde_json::Value {
+        let (status, _, body) = curl(&format!("{base}{path}"), &["-H", "Accept: application/json"]);
+        assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap()
+    };
+    let files = json("/projects/foo/releases/1.0.0/files.json");
+    assert_eq!((files["release"].as_str(), files["stage"].as_str()), (Some("foo/1.0.0"), Some("current")), "{files:#}");
+    let listed = files["files"].as_array().unwrap();
+    assert_eq!(listed.len(), 6, "two artifacts with .asc and .sha512: {files:#}");
+    let tar = listed.iter().find(|f| f["path"] == "foo-1.0.0.tar.gz").unwrap();
+    assert_eq!(tar["sha512"], digest);
+    // Absolute: `trs serve` sets the site's download_url to its own address.
+    assert_eq!(tar["url"], format!("{base}/current/foo/1.0.0/foo-1.0.0.tar.gz"));
+    assert_eq!(tar["signature_url"], format!("{base}/current/foo/1.0.0/foo-1.0.0.tar.gz.asc"));
+    assert_eq!(tar["signers"].as_array().unwrap().len(), 1, "{tar:#}");
+    assert_eq!(tar["size"], std::fs::metadata(artifacts[0]).unwrap().len());
+
+    // Download every file by its listed URL, then check them all with SHA512SUMS.
+    let dir = team.path("mirror");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in listed {
+        let out = Command::new("curl")
+            .args(["-sSf", "-o", f["path"].as_str().unwrap(), f["url"].as_str().unwrap()])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (status, _, sums) = curl(&format!("{base}/projects/foo/releases/1.0.0/SHA512SUMS"), &[]);
+    assert_eq!(status, 200);
+    std::fs::write(dir.join("SHA512SUMS"), &sums).unwrap();
+    let out = Command::new("sha512sum").args(["-c", "SHA512SUMS"]).current_dir(&dir).output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(report.matches(": OK").count(), 6, "{report}");
+
+    // latest.json: no version needed.
+    let latest = json("/projects/foo/latest.json");
+    let line = &latest["lines"][0];
+    assert_eq!(
+        (line["product"].clone(), line["version"].as_str()),
+        (serde_json::Value::Null, Some("1.0.0")),
+        "{latest:#}"
+    );
+    let file = line["files"].as_array().unwrap().iter().find(|f| f["path"] == "foo-1.0.0.tar.gz").unwrap();
+    assert_eq!(file["latest_url"], format!("{base}/current/foo/latest/foo-1.0.0.tar.gz"));
+    let (status, _, body) = curl(file["latest_url"].as_str().unwrap(), &[]);
+    assert_eq!((status, body), (200, std::fs::read(artifacts[0]).unwrap()));
+
+    // Listings a mirror script walks: the project folder, a version's and latest's.
+    let names = |doc: &serde_json::Value| -> Vec<String> {
+        doc["entries"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(names(&json("/current/foo/")), ["latest/", "1.0.0/"]);
+    let version = json("/current/foo/1.0.0/");
+    let in_folder = names(&version);
+    assert_eq!(in_folder.len(), 6);
+    assert!(in_folder.contains(&"foo-1.0.0.tar.gz".to_string()), "{version:#}");
+    assert_eq!(version["entries"][0]["url"].as_str().unwrap(), format!("/current/foo/1.0.0/{}", in_folder[0]));
+    assert_eq!(names(&json("/current/foo/latest/")), in_folder);
+    let (status, h, html) = curl(&format!("{base}/current/foo/1.0.0/"), &[]);
+    assert_eq!((status, header(&h, "content-type")), (200, Some("text/html; charset=utf-8")));
+    assert!(String::from_utf8_lossy(&html).contains("<a href=\"/current/foo/1.0.0/foo-1.0.0.tar.gz\">"));
+    // A folder without its slash is sent to it.
+    let (status, h, _) = curl(&format!("{base}/current/foo/1.0.0"), &[]);
+    assert_eq!((status, header(&h, "location")), (301, Some("/current/foo/1.0.0/")));
+}
