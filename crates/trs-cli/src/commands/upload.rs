@@ -85,7 +85,8 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     }
     bar.finish_and_clear();
 
-    let committed: CommittedUpload = client.post_retrying_races(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
+    let committed: CommittedUpload =
+        client.post_retrying_races(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
     let Some(task_id) = committed.task.as_ref().filter(|_| committed.changed) else {
         if args.json {
             output::json(&json!({"upload": committed, "nothing_changed": true}));

@@ -619,7 +619,9 @@ impl Stack {
         let table = table_arn(TABLE);
         // provision.rs leaves the change stream to AWS; the stream's ARN is only named.
         let stream = format!("{table}/stream/2026-01-01T00:00:00.000");
-        // Signed calls are for the API's endpoint (TRS_AUDIENCE); the tests sign for this one.
+        // No API Gateway on moto: the API's endpoint is named (the stack harness,
+        // support/aws_stack.rs, sets its own listener's). Signed calls are for it (TRS_AUDIENCE);
+        // the tests sign for this one.
         physical.set("HttpApi", "trs-api", &[("ApiEndpoint", trs_app::test_support::TEST_AUDIENCE)]);
         physical.set("ItemsTable", TABLE, &[("Arn", table.as_str()), ("StreamArn", stream.as_str())]);
         for (id, name) in [("ReleaseFilesBucket", BUCKET), ("SiteBucket", SITE_BUCKET)] {
@@ -645,10 +647,6 @@ impl Stack {
         let distribution = trs_storage_aws::moto::create_distribution(&trs_storage_aws::cloudfront(&root)).await;
         physical.set("Distribution", &distribution, &[]);
         physical.set_roles();
-        // No API Gateway on moto: the API's URL as AWS would make it (the stack harness,
-        // support/aws_stack.rs, sets its own listener's).
-        let api = format!("https://abcdef1234.execute-api.{REGION}.amazonaws.com");
-        physical.set("HttpApi", "abcdef1234", &[("ApiEndpoint", api.as_str())]);
 
         let template = template();
         let mut policies = BTreeMap::new();
