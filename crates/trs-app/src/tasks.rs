@@ -308,8 +308,8 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
             TaskKind::Distribute { release, distributions, requested_by } => {
                 crate::distribute::execute(&mut run, release, distributions, requested_by).await
             }
+            TaskKind::SendMail { project, event_seq } => crate::mail::execute(app, project, *event_seq).await,
         }
-        TaskKind::SendMail { project, event_seq } => crate::mail::execute(app, project, *event_seq).await,
     };
     let outcome = tokio::select! {
         outcome = work => outcome,
