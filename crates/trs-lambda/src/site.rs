@@ -117,6 +117,8 @@ mod tests {
         let page = std::fs::read_to_string(site.path().join("projects/foo/releases/1.0.0/index.html")).unwrap();
         // A draft's page: said plainly, and no file listed (private until a vote opens).
         assert!(page.contains("Draft — not a release") && !page.contains("foo-1.0.0.tar.gz"), "{page}");
+        // Its checks are counted (a failing draft does not look clean), without the file names.
+        assert!(page.contains(r#"<p class="checks-summary failed">"#), "{page}");
         assert!(site.path().join("projects/foo/index.html").exists());
         let invalidate: Vec<&str> = report["invalidate"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
         assert!(invalidate.contains(&"/projects/foo/releases/1.0.0/index.html"), "{invalidate:?}");

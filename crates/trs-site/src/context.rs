@@ -463,6 +463,8 @@ pub struct ReleasePage {
     /// "N passed, N warnings, N failed".
     pub checks_summary: String,
     pub checks_failed: bool,
+    /// Whether any check ran (a draft's page counts them but lists none).
+    pub checks_counted: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -685,6 +687,11 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
                 trs_core::Outcome::Warn => warned += 1,
                 trs_core::Outcome::Fail => failed += 1,
             }
+            // A draft's file names are private to the project (docs/drafts.md): its page counts
+            // the results without naming the files.
+            if files_private {
+                continue;
+            }
             checks.push(CheckRow {
                 path: f.path.to_string(),
                 check: c.check.as_str().to_string(),
@@ -720,6 +727,7 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
         unsupported,
         checks_summary: format!("{passed} passed, {warned} warnings, {failed} failed"),
         checks_failed: failed > 0,
+        checks_counted: passed + warned + failed > 0,
         checks,
     }
 }

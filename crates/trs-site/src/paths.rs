@@ -56,6 +56,12 @@ fn release_folder(id: &ReleaseId) -> String {
     release_page(id).trim_end_matches("index.html").to_string()
 }
 
+/// Every object the site writes for a release (`Renderer::release`): its page, `files.json`
+/// and `SHA512SUMS`.
+pub fn release_objects(id: &ReleaseId) -> [String; 3] {
+    [release_page(id), release_files_json(id), release_sha512sums(id)]
+}
+
 pub fn release_files_json(id: &ReleaseId) -> String {
     format!("{}files.json", release_folder(id))
 }

@@ -151,13 +151,18 @@ impl Site {
         let mut deleted = 0;
         for t in targets {
             let Target::Release(id) = t else { continue };
-            let page = crate::paths::release_page(id);
-            if trs_app::upload::get_release(app, id).await?.is_some() || self.store.digest(&page).await?.is_none() {
+            if trs_app::upload::get_release(app, id).await?.is_some() {
                 continue;
             }
-            self.store.delete(&page).await?;
-            written.invalidate.extend(crate::paths::invalidation_paths(&page));
-            deleted += 1;
+            // The page and what it lists for scripts (files.json, SHA512SUMS: empty for a draft).
+            for object in crate::paths::release_objects(id) {
+                if self.store.digest(&object).await?.is_none() {
+                    continue;
+                }
+                self.store.delete(&object).await?;
+                written.invalidate.extend(crate::paths::invalidation_paths(&object));
+                deleted += 1;
+            }
         }
         Ok(deleted)
     }

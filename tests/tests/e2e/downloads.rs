@@ -45,11 +45,11 @@ fn release_files_resume_revalidate_and_are_served_safely() {
     ok(&team.upload(&files));
     let base = &team.server.url;
 
-    // A candidate's file has the type of its name (it is stored content-addressed).
+    // A candidate's file (downloadable once its vote opens) has the type of its name (it is
+    // stored content-addressed).
+    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
     let (status, h, _) = curl(&format!("{base}/candidate/foo/1.0.0/foo-1.0.0.tar.gz"), &[]);
     assert_eq!((status, header(&h, "content-type")), (200, Some("application/gzip")), "{h:?}");
-
-    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
     ok(&team.as_admin(&["vote", "cast", "foo", "1.0.0", "+1"]));
     ok(&team.as_rm(&["vote", "close", "foo", "1.0.0"]));
     ok(&team.as_rm(&["promote", "foo", "1.0.0"]));
