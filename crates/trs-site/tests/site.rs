@@ -406,7 +406,7 @@ async fn a_full_build_deletes_objects_no_page_produces() {
     let f = fixture().await;
     f.store.put(&SiteObject::page("projects/gone/index.html", "old")).await.unwrap();
     let report = f.site.full_build(&f.w.app).await.unwrap();
-    assert_eq!(report.objects_deleted, 1, "{report:?}");
+    assert_eq!(report.objects_deleted, 3, "the page, files.json and SHA512SUMS: {report:?}");
     assert!(f.store.get("projects/gone/index.html").await.unwrap().is_none());
     assert!(report.invalidate.contains(&"/projects/gone/".to_string()));
 }
@@ -450,7 +450,7 @@ async fn a_drafts_page_lists_no_files_and_goes_when_the_draft_is_discarded() {
 
     trs_app::draft::discard(&f.w.app, &f.w.rm.caller(), &rel("2.0.0")).await.unwrap();
     let report = f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
-    assert_eq!(report.objects_deleted, 1, "{report:?}");
+    assert_eq!(report.objects_deleted, 3, "the page, files.json and SHA512SUMS: {report:?}");
     assert!(f.store.get(&path).await.unwrap().is_none(), "the discarded draft's page is gone");
     let project = page(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
     assert!(!project.contains("2.0.0"), "{project}");
