@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trs_app::{App, AppError};
-use trs_core::{Event, StreamId};
+use trs_core::StreamId;
 use trs_http::files::{self, Validators};
 use trs_site::Site;
 use trs_site::config::SiteSource;
