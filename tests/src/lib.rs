@@ -601,8 +601,9 @@ impl Team {
             "release should not exist; stdout: {}",
             String::from_utf8_lossy(&out.stdout)
         );
-        let err = stderr(&out);
-        assert!(err.contains("not-found") && err.contains("HTTP 404"), "{err}");
+        // With --json the reason is the API's error document (README: exit codes).
+        let err: Value = serde_json::from_str(stderr(&out).trim()).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+        assert_eq!((&err["error"]["code"], &err["error"]["status"]), (&"not-found".into(), &404.into()), "{err}");
     }
 
     /// A request signer through GnuPG for `fpr`.
