@@ -65,6 +65,10 @@ fi
 # A test run is a build from scratch on CI: incremental compilation would only add its caches
 # (gigabytes beside the objects) to the disk the build needs.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# Lints are part of the contract too: any clippy warning fails the run. Clippy keeps its check
+# artifacts in the same target dir beside the build's, so a warm run re-checks only the crates
+# that changed.
+cargo clippy --workspace --all-targets -- -D warnings
 # The end-to-end tests run the real `trs` binary; cargo builds a package's binaries only for
 # that package's own integration tests, so build it explicitly.
 cargo build --bin trs

@@ -5,10 +5,12 @@
 pub mod github_server;
 pub mod maven_portal;
 pub mod oci_registry;
+pub mod poll;
 pub mod pypi_server;
 pub mod smtp_server;
 pub mod verdaccio;
 
+pub use poll::{POLL_LIMIT, poll_until};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -126,6 +128,56 @@ pub fn source_tarball(dir: &Path, name: &str, top: &str) -> PathBuf {
     out_path
 }
 
+/// The clock of a test's `trs` processes (`TRS_TEST_CLOCK_FILE`, read by debug builds of
+/// `trs` on every reading of the time): the system clock plus an offset this test moves, so a
+/// key's expiry or a deadline is passed by moving the clock, never by sleeping until it.
+pub struct TestClock {
+    dir: TempDir,
+}
+
+impl TestClock {
+    /// The variable `trs` reads the clock file's path from (crates/trs-cli/src/clock.rs).
+    pub const ENV: &'static str = "TRS_TEST_CLOCK_FILE";
+
+    /// A clock at offset 0.
+    pub fn new() -> Self {
+        let clock = Self { dir: tempfile::tempdir().unwrap() };
+        clock.set_offset(0);
+        clock
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("offset")
+    }
+
+    pub fn offset(&self) -> i64 {
+        std::fs::read_to_string(self.path()).unwrap().trim().parse().unwrap()
+    }
+
+    /// Writes the offset through a rename, so `trs` never reads a half-written file.
+    pub fn set_offset(&self, secs: i64) {
+        let tmp = self.dir.path().join("offset.new");
+        std::fs::write(&tmp, secs.to_string()).unwrap();
+        std::fs::rename(&tmp, self.path()).unwrap();
+    }
+
+    /// Moves every `trs` process of this test `secs` seconds on.
+    pub fn advance(&self, secs: i64) {
+        self.set_offset(self.offset() + secs);
+    }
+
+    /// Unix seconds on this clock (what the server reads now), for requests signed by the test.
+    pub fn now(&self) -> i64 {
+        unix_now() + self.offset()
+    }
+}
+
+impl Default for TestClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// A running `trs serve` with its own data folder; killed on drop.
 pub struct Server {
     child: Child,
@@ -133,6 +185,8 @@ pub struct Server {
     pub data: TempDir,
     /// Every line the server logged so far (also echoed to the test's stderr).
     pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The clock of this server and of the `trs` commands run through [`Server::trs`].
+    pub clock: TestClock,
 }
 
 impl Server {
@@ -145,6 +199,7 @@ impl Server {
     /// (e.g. `TRS_BACKEND=aws` and where its table and bucket are).
     pub fn start_with_env(admin_uid: &str, admin_cert: &Path, env: &[(&str, String)]) -> Self {
         let data = tempfile::tempdir().unwrap();
+        let clock = TestClock::new();
         let out = Command::new(trs_bin())
             .args([
                 "admin",
@@ -154,18 +209,19 @@ impl Server {
                 admin_uid,
                 admin_cert.to_str().unwrap(),
             ])
+            .env(TestClock::ENV, clock.path())
             .envs(env.iter().map(|(k, v)| (k, v)))
             .output()
             .unwrap();
         assert!(out.status.success(), "bootstrap failed: {}", String::from_utf8_lossy(&out.stderr));
-        Self::start_on_with_env(data, env)
+        Self::start_on_with_env(data, env, clock)
     }
 
     pub fn start_on(data: TempDir) -> Self {
-        Self::start_on_with_env(data, &[])
+        Self::start_on_with_env(data, &[], TestClock::new())
     }
 
-    fn start_on_with_env(data: TempDir, env: &[(&str, String)]) -> Self {
+    fn start_on_with_env(data: TempDir, env: &[(&str, String)], clock: TestClock) -> Self {
         let mut child = Command::new(trs_bin())
             // A lifecycle tick every second, so dates in the past take effect within the test.
             .args([
@@ -178,6 +234,7 @@ impl Server {
                 "1",
             ])
             .env("TRS_LOG", "warn")
+            .env(TestClock::ENV, clock.path())
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
@@ -199,7 +256,7 @@ impl Server {
                 kept.lock().unwrap().push(line);
             }
         });
-        Self { child, url, data, log }
+        Self { child, url, data, log, clock }
     }
 
     /// Stops the server, keeping its data folder (for commands that open the folder
@@ -210,11 +267,13 @@ impl Server {
     }
 
     /// Starts a new server on the same data folder (stopping this one if it still runs);
-    /// the URL changes (a new free port). Extra environment given at start is not kept.
+    /// the URL changes (a new free port). Extra environment given at start is not kept; the
+    /// clock is.
     pub fn restart(&mut self) {
         self.stop();
         let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
-        let mut fresh = Server::start_on(data);
+        let clock = std::mem::take(&mut self.clock);
+        let mut fresh = Server::start_on_with_env(data, &[], clock);
         std::mem::swap(self, &mut fresh);
     }
 
@@ -235,6 +294,7 @@ impl Server {
     pub fn trs(&self, gpg: &Gpg, env: &[(&str, &str)], args: &[&str]) -> Output {
         let mut c = Command::new(trs_bin());
         c.env("TRS_URL", &self.url).env("GNUPGHOME", gpg.home.path()).env_remove("TRS_KEY").env_remove("TRS_GPG_KEY");
+        c.env(TestClock::ENV, self.clock.path());
         for (k, v) in env {
             c.env(k, v);
         }
@@ -541,8 +601,9 @@ impl Team {
             "release should not exist; stdout: {}",
             String::from_utf8_lossy(&out.stdout)
         );
-        let err = stderr(&out);
-        assert!(err.contains("not-found") && err.contains("HTTP 404"), "{err}");
+        // With --json the reason is the API's error document (README: exit codes).
+        let err: Value = serde_json::from_str(stderr(&out).trim()).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+        assert_eq!((&err["error"]["code"], &err["error"]["status"]), (&"not-found".into(), &404.into()), "{err}");
     }
 
     /// A request signer through GnuPG for `fpr`.
@@ -622,8 +683,21 @@ pub fn sign_now(
 
 /// A correctly signed call: `body` is sent as compact JSON, exactly the bytes signed.
 pub fn signed_call(base: &str, signer: &dyn trs_auth::RequestSigner, method: &str, path: &str, body: &Value) -> Api {
+    signed_call_at(base, signer, method, path, body, unix_now())
+}
+
+/// [`signed_call`] with the timestamp `now` (a server's [`TestClock::now`]).
+pub fn signed_call_at(
+    base: &str,
+    signer: &dyn trs_auth::RequestSigner,
+    method: &str,
+    path: &str,
+    body: &Value,
+    now: i64,
+) -> Api {
     let bytes = serde_json::to_vec(body).unwrap();
-    let headers = sign_now(base, signer, method, path, &bytes);
+    let headers =
+        trs_auth::sign_request(signer, &audience(base), method, path, None, &bytes, now).expect("sign request");
     send_raw(base, method, path, &headers.to_pairs(), bytes)
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use tempfile::TempDir;
 
 pub struct OciRegistry {
@@ -44,13 +44,10 @@ impl OciRegistry {
             .spawn()
             .expect("docker-registry (Debian package) is installed by test.sh");
         let registry = OciRegistry { dir, port, child, username: username.to_string(), password: password.to_string() };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return registry;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("docker-registry did not start on port {port}");
+        crate::poll_until(format_args!("docker-registry listening on port {port}"), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())
+        });
+        registry
     }
 
     pub fn url(&self) -> String {

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use tempfile::TempDir;
 
 pub struct PypiServer {
@@ -54,22 +54,18 @@ impl PypiServer {
             .spawn()
             .expect("pypiserver is installed by test.sh (pip install pypiserver passlib)");
         let mut server = PypiServer { dir, port, child };
-        for _ in 0..400 {
-            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                // Listening; make sure it answers HTTP, not just accepts.
-                let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
-                let mut answer = String::new();
-                let _ = std::io::Read::read_to_string(&mut s, &mut answer);
-                if answer.starts_with("HTTP/") {
-                    return server;
-                }
-            }
+        crate::poll_until(format_args!("pypiserver answering HTTP on port {port}"), || {
             if let Some(status) = server.child.try_wait().unwrap() {
                 panic!("pypiserver exited at start ({status}); log: {}", server.log_text());
             }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("pypiserver did not start on port {port}");
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+            // Listening; make sure it answers HTTP, not just accepts.
+            let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
+            let mut answer = String::new();
+            let _ = std::io::Read::read_to_string(&mut s, &mut answer);
+            if answer.starts_with("HTTP/") { Ok(()) } else { Err(format!("answered {answer:?}")) }
+        });
+        server
     }
 
     /// The upload URL (`twine --repository-url`), also the index's root.

@@ -46,16 +46,12 @@ impl SmtpServer {
         (1..).map(|n| self.dir.path().join(format!("{n}.eml"))).take_while(|p| p.exists()).collect()
     }
 
-    /// Waits (polling, up to a minute) until `n` messages have arrived; returns them all.
+    /// Waits (polling, [`crate::poll_until`]) until `n` messages have arrived; returns them all.
     pub fn wait_for(&self, n: usize) -> Vec<PathBuf> {
-        for _ in 0..1200 {
+        crate::poll_until(format_args!("{n} message(s) received"), || {
             let got = self.received();
-            if got.len() >= n {
-                return got;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!("{n} message(s) expected, {} received", self.received().len());
+            if got.len() >= n { Ok(got) } else { Err(format!("{} received", got.len())) }
+        })
     }
 
     /// The envelope (MAIL FROM, RCPT TO) of message `eml`.

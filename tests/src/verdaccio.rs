@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use tempfile::TempDir;
 
 /// Where test.sh installs verdaccio, unless `TRS_VERDACCIO` names the binary.
@@ -60,16 +60,17 @@ impl Verdaccio {
             .expect("verdaccio starts");
         let mut server = Verdaccio { dir, port, child };
         let http = reqwest::blocking::Client::new();
-        for _ in 0..600 {
-            if http.get(format!("{}-/ping", server.url())).send().is_ok_and(|r| r.status().is_success()) {
-                return server;
-            }
+        crate::poll_until(format_args!("verdaccio answering on port {port}"), || {
             if let Some(status) = server.child.try_wait().unwrap() {
                 panic!("verdaccio exited at start ({status})");
             }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("verdaccio did not start on port {port}");
+            match http.get(format!("{}-/ping", server.url())).send() {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => Err(r.status().to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        });
+        server
     }
 
     pub fn url(&self) -> String {

@@ -18,6 +18,38 @@ impl Clock for SystemClock {
     }
 }
 
+/// TEST ONLY: the system clock moved by a number of seconds read from a file on every call,
+/// so an end-to-end test can move a running `trs serve` (and the CLI that signs its calls)
+/// past a key's expiry or a vote's end by writing the file, instead of sleeping until then.
+/// `trs` uses it only in debug builds and only when `TRS_TEST_CLOCK_FILE` names the file
+/// (`trs_cli::clock`); the Lambda functions never do.
+#[derive(Debug, Clone)]
+pub struct OffsetFileClock {
+    path: std::path::PathBuf,
+}
+
+impl OffsetFileClock {
+    pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The offset in seconds the file holds (an optionally signed integer); panics on a
+    /// missing or malformed file: a test that asked for a clock must not silently get another.
+    pub fn offset(&self) -> i64 {
+        let text = std::fs::read_to_string(&self.path)
+            .unwrap_or_else(|e| panic!("test clock file {}: {e}", self.path.display()));
+        text.trim().parse().unwrap_or_else(|e| {
+            panic!("test clock file {} holds {text:?}, not a number of seconds: {e}", self.path.display())
+        })
+    }
+}
+
+impl Clock for OffsetFileClock {
+    fn now(&self) -> i64 {
+        SystemClock.now() + self.offset()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest single file accepted by an upload.

@@ -35,5 +35,5 @@ pub mod vote;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-pub use app::{App, Clock, Limits, NoNotifier, NoSite, SitePublisher, SystemClock, TaskNotifier};
+pub use app::{App, Clock, Limits, NoNotifier, NoSite, OffsetFileClock, SitePublisher, SystemClock, TaskNotifier};
 pub use error::{AppError, AppResult};

@@ -17,7 +17,7 @@ pub struct Client {
 }
 
 fn unix_now() -> i64 {
-    trs_app::Clock::now(&trs_app::SystemClock)
+    crate::clock::now()
 }
 
 impl Client {
@@ -172,18 +172,14 @@ pub async fn error_of(resp: reqwest::Response) -> CliError {
 
 fn error_from(status: reqwest::StatusCode, text: &str) -> CliError {
     let parsed: Option<serde_json::Value> = serde_json::from_str(text).ok();
-    let line = parsed
-        .as_ref()
-        .and_then(|v| v.get("error"))
-        .map(|e| {
-            format!(
-                "{}: {}",
-                e.get("code").and_then(|c| c.as_str()).unwrap_or("error"),
-                e.get("message").and_then(|m| m.as_str()).unwrap_or("")
-            )
-        })
-        .unwrap_or_else(|| text.lines().next().unwrap_or("").to_string());
-    failed(format!("{line} (HTTP {})", status.as_u16()))
+    match parsed.as_ref().and_then(|v| v.get("error")) {
+        Some(e) => CliError::Api {
+            status: status.as_u16(),
+            code: e.get("code").and_then(|c| c.as_str()).unwrap_or("error").to_string(),
+            message: e.get("message").and_then(|m| m.as_str()).unwrap_or("").to_string(),
+        },
+        None => failed(format!("{} (HTTP {})", text.lines().next().unwrap_or(""), status.as_u16())),
+    }
 }
 
 pub async fn read_json<T: DeserializeOwned>(resp: reqwest::Response) -> CliResult<T> {

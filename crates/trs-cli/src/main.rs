@@ -6,6 +6,7 @@
 mod output;
 mod cli;
 mod client;
+mod clock;
 mod commands;
 mod error;
 
@@ -47,17 +48,14 @@ async fn run(cli: Cli) -> CliResult<()> {
             let every = std::time::Duration::from_secs(*lifecycle_every);
             let mailer = commands::mail::mailer(smtp.as_deref())?;
             let audience = cli.global.audience.clone();
-            commands::serve::run(
-                data,
-                backend,
-                *listen,
-                public_url.clone(),
+            let options = commands::serve::Options {
+                public_url: public_url.clone(),
                 audience,
-                every,
-                templates.as_deref(),
+                lifecycle_every: every,
+                templates: templates.as_deref(),
                 mailer,
-            )
-            .await
+            };
+            commands::serve::run(data, backend, *listen, options).await
         }
         Command::Mail { command } => commands::mail::run(&Client::new(g)?, command, g.json).await,
         Command::Site {
@@ -379,9 +377,15 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let json = cli.global.json;
     if let Err(e) = runtime.block_on(run(cli)) {
-        // Server messages quote what people typed (a reason, a name).
-        say_err!("trs: {e}");
+        if json {
+            // JSON escapes every control character: nothing for a terminal to obey.
+            eprintln!("{}", e.to_json());
+        } else {
+            // Server messages quote what people typed (a reason, a name).
+            say_err!("trs: {e}");
+        }
         std::process::exit(e.exit_code());
     }
 }

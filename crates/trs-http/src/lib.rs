@@ -4,9 +4,10 @@
 
 pub mod files;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -38,11 +39,51 @@ impl IntoResponse for ApiError {
             AppError::Internal(_) => "internal error; see the server log".to_string(),
             other => other.to_string(),
         };
-        let body = serde_json::json!({"error": {"code": self.0.code(), "message": message}});
-        let mut response = (status, axum::Json(body)).into_response();
-        response.extensions_mut().insert(access_log::ErrorCode(self.0.code()));
-        response
+        error_response(status, self.0.code(), message)
     }
+}
+
+/// The one error document every failed request gets: `{"error": {"code", "message"}}` with
+/// `status`, the code also kept for the access log.
+fn error_response(status: StatusCode, code: &'static str, message: String) -> Response {
+    let body = serde_json::json!({"error": {"code": code, "message": message}});
+    let mut response = (status, axum::Json(body)).into_response();
+    response.extensions_mut().insert(access_log::ErrorCode(code));
+    response
+}
+
+/// Requests no route takes get the same JSON error document as every other failure, not
+/// axum's empty or `text/plain` answers: an unknown path is 404 `not-found`, a known path
+/// with a method it does not take is 405 `method-not-allowed` (with its `Allow` header).
+/// Call it after every route is on `router`: the 405 answer is set on the routes present.
+pub fn json_routing_errors<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.fallback(no_route).method_not_allowed_fallback(method_not_allowed)
+}
+
+/// [`json_routing_errors`] for a host whose fallback is something else (`trs serve`'s is the
+/// public site): only the 405 answer, plus 404 `not-found` for every unknown path under
+/// `/api/`, which is never a page.
+pub fn json_routing_errors_under_api<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.route("/api/{*rest}", axum::routing::any(no_route)).method_not_allowed_fallback(method_not_allowed)
+}
+
+/// Marks (in its extensions) a response that no route gave, so a test of which routes a
+/// router answers tells it from a handler's own 404.
+#[derive(Debug, Clone, Copy)]
+pub struct Unrouted;
+
+async fn no_route(method: Method, uri: Uri) -> Response {
+    let mut response =
+        ApiError(AppError::NotFound(format!("no API route for {method} {}", uri.path()))).into_response();
+    response.extensions_mut().insert(Unrouted);
+    response
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    let message = format!("{} does not take {method}; the Allow header lists what it takes", uri.path());
+    let mut response = error_response(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", message);
+    response.extensions_mut().insert(Unrouted);
+    response
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

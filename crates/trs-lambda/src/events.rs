@@ -181,7 +181,8 @@ fn describe(event: &Value) -> String {
 
 /// The function's routes over `app`, plus the health check every HTTP function answers.
 pub fn api_router(app: App, routes: Router<App>) -> Router {
-    let router = Router::new().route("/api/v1/health", get(trs_http::health)).merge(routes).with_state(app);
+    let router = Router::new().route("/api/v1/health", get(trs_http::health)).merge(routes);
+    let router = trs_http::json_routing_errors(router).with_state(app);
     // One JSON line per request on stdout, which Lambda sends to CloudWatch Logs.
     trs_http::access_log::layer(router, trs_http::access_log::stdout())
 }

@@ -57,99 +57,126 @@ impl Target {
     }
 }
 
+/// How far a change to one release reaches beyond its page and its project's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Only those two pages (and the JSON views, when the release's stage moved).
+    Pages,
+    /// Also the project's JSON views (the lists show its dates and states).
+    Views,
+    /// Also the project feed, the directory and the site feed: a public release changed.
+    Public,
+}
+
 /// The targets `event` changes, without duplicates.
+///
+/// The match names every kind of change, with no catch-all arm: a new kind does not compile
+/// until someone decides which pages it touches.
 pub fn plan(event: &Event) -> Vec<Target> {
-    let mut out: Vec<Target> = Vec::new();
-    let mut add = |t: Target| {
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    };
     let project = match &event.stream {
         StreamId::Project(p) => Some(p.clone()),
         StreamId::Foundation => None,
     };
+    let mut out = Targets::default();
     if let Some(p) = &project {
-        add(Target::HistoryTail(p.clone()));
+        out.add(Target::HistoryTail(p.clone()));
     }
-    let release = event.release.clone();
-    let stage_moved = event.stage.is_some();
-    match (&event.change, project, release) {
-        (
-            Change::PersonAdded { uid, .. }
-            | Change::KeyAdded { uid, .. }
-            | Change::KeyRemoved { uid, .. }
-            | Change::PersonEdited { uid, .. },
-            _,
-            _,
-        ) => add(Target::KeysOf(uid.clone())),
-        (Change::MembersChanged { .. }, Some(p), _) => {
-            add(Target::Project(p.clone()));
-            add(Target::Keys(p));
-        }
-        (Change::ProductAdded { .. }, Some(p), _) => {
-            add(Target::Project(p.clone()));
-            add(Target::ProjectJson(p));
-            add(Target::Directory);
-        }
-        (Change::ProjectEdited { .. }, Some(p), _) => {
-            add(Target::Project(p));
-            add(Target::Directory);
-        }
-        (Change::AdminGranted { .. } | Change::AdminRevoked { .. }, _, _) => {}
+    match &event.change {
+        Change::PersonAdded { uid, .. }
+        | Change::KeyAdded { uid, .. }
+        | Change::KeyRemoved { uid, .. }
+        | Change::PersonEdited { uid, .. } => out.add(Target::KeysOf(uid.clone())),
+        Change::AdminGranted { .. } | Change::AdminRevoked { .. } => {}
         // Mail settings are shown by `trs project mail`, on no page.
-        (Change::MailSettingsChanged { .. }, _, _) => {}
-        (Change::ProjectCreated { project }, _, _) => {
-            for t in [
-                Target::Project(project.clone()),
-                Target::Keys(project.clone()),
-                Target::ProjectJson(project.clone()),
-                Target::ProjectFeed(project.clone()),
-                Target::Directory,
-            ] {
-                add(t);
+        Change::MailSettingsChanged { .. } => {}
+        Change::ProjectCreated { project } => {
+            out.add(Target::Project(project.clone()));
+            out.add(Target::Keys(project.clone()));
+            out.add(Target::ProjectJson(project.clone()));
+            out.add(Target::ProjectFeed(project.clone()));
+            out.add(Target::Directory);
+        }
+        Change::MembersChanged { .. } => {
+            if let Some(p) = project {
+                out.add(Target::Project(p.clone()));
+                out.add(Target::Keys(p));
             }
         }
-        (Change::PolicyChanged { .. }, Some(p), _) => {
+        Change::ProductAdded { .. } => {
+            if let Some(p) = project {
+                out.add(Target::Project(p.clone()));
+                out.add(Target::ProjectJson(p));
+                out.add(Target::Directory);
+            }
+        }
+        Change::ProjectEdited { .. } => {
+            if let Some(p) = project {
+                out.add(Target::Project(p));
+                out.add(Target::Directory);
+            }
+        }
+        Change::PolicyChanged { .. } => {
             // The policy says whether a pre-release may be `latest`, which these pages show.
-            add(Target::Project(p.clone()));
-            add(Target::ProjectJson(p));
-            add(Target::Directory);
-        }
-        (Change::LifecycleDatesSet { line: Some(line), .. }, Some(p), None) => {
-            add(Target::Line(p.clone(), line.clone()));
-            add(Target::Project(p.clone()));
-            add(Target::ProjectJson(p));
-        }
-        (Change::DraftDiscarded { .. }, Some(p), Some(id)) => {
-            // The release is gone: its page is deleted (publish), the lists drop it.
-            add(Target::Release(id));
-            add(Target::Project(p.clone()));
-            add(Target::ProjectJson(p));
-        }
-        (change, Some(p), Some(id)) => {
-            add(Target::Release(id));
-            add(Target::Project(p.clone()));
-            let public_change = matches!(
-                change,
-                Change::Promoted { .. } | Change::Archived | Change::EndOfLife | Change::Revoked { .. }
-            );
-            let lifecycle_change = matches!(
-                change,
-                Change::LifecycleDatesSet { .. } | Change::StateEntered { .. } | Change::StateLeft { .. }
-            );
-            if stage_moved || public_change || lifecycle_change {
-                add(Target::ProjectJson(p.clone()));
-            }
-            if public_change {
-                add(Target::ProjectFeed(p));
-                add(Target::Directory);
-                add(Target::SiteFeed);
+            if let Some(p) = project {
+                out.add(Target::Project(p.clone()));
+                out.add(Target::ProjectJson(p));
+                out.add(Target::Directory);
             }
         }
-        _ => {}
+        Change::LifecycleDatesSet { line, .. } => match (&event.release, line, project) {
+            (None, Some(line), Some(p)) => {
+                out.add(Target::Line(p.clone(), line.clone()));
+                out.add(Target::Project(p.clone()));
+                out.add(Target::ProjectJson(p));
+            }
+            (None, _, _) => {}
+            (Some(_), _, _) => out.release(event, Reach::Views),
+        },
+        // Which platforms a promotion distributes to is shown on no page.
+        Change::AutoDistributionsSet { .. } => out.release(event, Reach::Pages),
+        Change::RevisionPushed { .. }
+        | Change::VoteOpened { .. }
+        | Change::VoteCast { .. }
+        | Change::VoteClosed { .. }
+        | Change::VoteCancelled { .. }
+        | Change::Distributed { .. }
+        | Change::DistributionPromoted { .. }
+        | Change::DistributionFailed { .. } => out.release(event, Reach::Pages),
+        // The release is gone: its page is deleted (publish), the lists drop it.
+        Change::DraftDiscarded { .. } => out.release(event, Reach::Views),
+        Change::StateEntered { .. } | Change::StateLeft { .. } => out.release(event, Reach::Views),
+        Change::Promoted { .. } | Change::Archived | Change::EndOfLife | Change::Revoked { .. } => {
+            out.release(event, Reach::Public)
+        }
     }
-    out
+    out.0
+}
+
+/// Targets in the order first planned, each once.
+#[derive(Default)]
+struct Targets(Vec<Target>);
+
+impl Targets {
+    fn add(&mut self, t: Target) {
+        if !self.0.contains(&t) {
+            self.0.push(t);
+        }
+    }
+
+    /// What a change to `event`'s release reaches; nothing for an event of no release.
+    fn release(&mut self, event: &Event, reach: Reach) {
+        let (StreamId::Project(p), Some(id)) = (&event.stream, &event.release) else { return };
+        self.add(Target::Release(id.clone()));
+        self.add(Target::Project(p.clone()));
+        if event.stage.is_some() || reach != Reach::Pages {
+            self.add(Target::ProjectJson(p.clone()));
+        }
+        if reach == Reach::Public {
+            self.add(Target::ProjectFeed(p.clone()));
+            self.add(Target::Directory);
+            self.add(Target::SiteFeed);
+        }
+    }
 }
 
 /// Release files whose CDN copies `event` makes wrong, as CDN paths. A released version's files
@@ -267,5 +294,201 @@ mod tests {
         for t in [Target::Project(foo.clone()), Target::ProjectJson(foo), Target::Directory] {
             assert!(targets.contains(&t), "{t:?} missing from {targets:?}");
         }
+    }
+
+    /// Where an event of the table below is: a release of project `foo`, the project `foo`,
+    /// or the foundation (people and keys).
+    #[derive(Clone, Copy)]
+    enum On {
+        Release,
+        Project,
+        Foundation,
+    }
+
+    /// Every kind of change, numbered. No catch-all arm: a new kind does not compile until it
+    /// is numbered here, and then the table below fails until it has a row.
+    fn kind(change: &Change) -> usize {
+        match change {
+            Change::ProjectCreated { .. } => 0,
+            Change::PersonAdded { .. } => 1,
+            Change::KeyAdded { .. } => 2,
+            Change::PolicyChanged { .. } => 3,
+            Change::MailSettingsChanged { .. } => 4,
+            Change::MembersChanged { .. } => 5,
+            Change::ProductAdded { .. } => 6,
+            Change::ProjectEdited { .. } => 7,
+            Change::PersonEdited { .. } => 8,
+            Change::AdminGranted { .. } => 9,
+            Change::AdminRevoked { .. } => 10,
+            Change::KeyRemoved { .. } => 11,
+            Change::RevisionPushed { .. } => 12,
+            Change::DraftDiscarded { .. } => 13,
+            Change::VoteOpened { .. } => 14,
+            Change::VoteCast { .. } => 15,
+            Change::VoteClosed { .. } => 16,
+            Change::VoteCancelled { .. } => 17,
+            Change::Promoted { .. } => 18,
+            Change::Archived => 19,
+            Change::EndOfLife => 20,
+            Change::Revoked { .. } => 21,
+            Change::LifecycleDatesSet { .. } => 22,
+            Change::StateEntered { .. } => 23,
+            Change::StateLeft { .. } => 24,
+            Change::Distributed { .. } => 25,
+            Change::DistributionPromoted { .. } => 26,
+            Change::AutoDistributionsSet { .. } => 27,
+            Change::DistributionFailed { .. } => 28,
+        }
+    }
+    const KINDS: usize = 29;
+
+    #[test]
+    fn every_kind_of_change_plans_its_pages() {
+        use Target::*;
+        let foo: ProjectName = "foo".parse().unwrap();
+        let id = ReleaseId { project: foo.clone(), product: None, version: "1.0".parse().unwrap() };
+        let carl: PersonUid = "carl".parse().unwrap();
+        let fpr: trs_core::Fingerprint = "0123456789ABCDEF0123456789ABCDEF01234567".parse().unwrap();
+        let release = vec![Release(id.clone()), Project(foo.clone())];
+        let listed = [release.clone(), vec![ProjectJson(foo.clone())]].concat();
+        let public = [listed.clone(), vec![ProjectFeed(foo.clone()), Directory, SiteFeed]].concat();
+        let keys_of = vec![KeysOf(carl.clone())];
+        let platform = || ("pypi".to_string(), "foo".to_string(), "1.0".to_string());
+        let (p, package, version) = platform();
+        let table: Vec<(Change, On, Vec<Target>)> = vec![
+            (
+                Change::ProjectCreated { project: foo.clone() },
+                On::Project,
+                vec![
+                    Project(foo.clone()),
+                    Keys(foo.clone()),
+                    ProjectJson(foo.clone()),
+                    ProjectFeed(foo.clone()),
+                    Directory,
+                ],
+            ),
+            (Change::PersonAdded { uid: carl.clone(), fingerprint: fpr.clone() }, On::Foundation, keys_of.clone()),
+            (
+                Change::KeyAdded { uid: carl.clone(), fingerprint: fpr.clone(), updated: false },
+                On::Foundation,
+                keys_of.clone(),
+            ),
+            (Change::KeyRemoved { uid: carl.clone(), fingerprint: fpr.clone() }, On::Foundation, keys_of.clone()),
+            (Change::PersonEdited { uid: carl.clone(), name: None, email: None }, On::Foundation, keys_of.clone()),
+            (Change::AdminGranted { uid: carl.clone() }, On::Foundation, vec![]),
+            (Change::AdminRevoked { uid: carl.clone() }, On::Foundation, vec![]),
+            (
+                Change::PolicyChanged { product: None, policy: serde_json::json!({}) },
+                On::Project,
+                vec![Project(foo.clone()), ProjectJson(foo.clone()), Directory],
+            ),
+            (Change::MailSettingsChanged { product: None, mail: Default::default() }, On::Project, vec![]),
+            (
+                Change::MembersChanged {
+                    role: trs_core::ProjectRole::Committer,
+                    added: vec![carl.clone()],
+                    removed: vec![],
+                },
+                On::Project,
+                vec![Project(foo.clone()), Keys(foo.clone())],
+            ),
+            (
+                Change::ProductAdded { product: "conn".parse().unwrap(), description: None },
+                On::Project,
+                vec![Project(foo.clone()), ProjectJson(foo.clone()), Directory],
+            ),
+            (
+                Change::ProjectEdited { display_name: None, description: None, homepage: None },
+                On::Project,
+                vec![Project(foo.clone()), Directory],
+            ),
+            (
+                Change::RevisionPushed {
+                    revision: 1,
+                    base: None,
+                    forced: false,
+                    files: 3,
+                    removed: 0,
+                    replaced: false,
+                },
+                On::Release,
+                release.clone(),
+            ),
+            (Change::DraftDiscarded { revision: Some(1) }, On::Release, listed.clone()),
+            (Change::VoteOpened { vote: 1, revision: 1, closes_not_before: 0 }, On::Release, release.clone()),
+            (
+                Change::VoteCast { vote: 1, value: VoteValue::Plus, binding: true, comment: None, replaces: None },
+                On::Release,
+                release.clone(),
+            ),
+            (Change::VoteClosed { vote: 1, passed: true, explanation: String::new() }, On::Release, release.clone()),
+            (Change::VoteCancelled { vote: 1 }, On::Release, release.clone()),
+            (Change::Promoted { revision: 1 }, On::Release, public.clone()),
+            (Change::Archived, On::Release, public.clone()),
+            (Change::EndOfLife, On::Release, public.clone()),
+            (Change::Revoked { reason: "CVE".into() }, On::Release, public.clone()),
+            (
+                Change::LifecycleDatesSet { line: None, end_of_life: Some(0), support_until: None },
+                On::Release,
+                listed.clone(),
+            ),
+            (
+                Change::LifecycleDatesSet { line: Some("1.x".into()), end_of_life: Some(0), support_until: None },
+                On::Project,
+                vec![Line(foo.clone(), "1.x".into()), Project(foo.clone()), ProjectJson(foo.clone())],
+            ),
+            (Change::StateEntered { state: "lts".into(), already_held: false }, On::Release, listed.clone()),
+            (Change::StateLeft { state: "lts".into(), was_held: true }, On::Release, listed.clone()),
+            (
+                Change::Distributed {
+                    platform: p.clone(),
+                    namespace: None,
+                    package: package.clone(),
+                    version: version.clone(),
+                    staging: true,
+                    already_present: false,
+                },
+                On::Release,
+                release.clone(),
+            ),
+            (
+                Change::DistributionPromoted {
+                    platform: p.clone(),
+                    namespace: None,
+                    package: package.clone(),
+                    version: version.clone(),
+                },
+                On::Release,
+                release.clone(),
+            ),
+            (
+                Change::DistributionFailed {
+                    platform: p,
+                    namespace: None,
+                    package,
+                    version,
+                    staging: false,
+                    error: "down".into(),
+                },
+                On::Release,
+                release.clone(),
+            ),
+            (Change::AutoDistributionsSet { distributions: vec![] }, On::Project, vec![]),
+        ];
+        let mut kinds = std::collections::BTreeSet::new();
+        for (change, on, expected) in table {
+            kinds.insert(kind(&change));
+            let event = match on {
+                On::Release => event(change.clone(), true),
+                On::Project => event(change.clone(), false),
+                On::Foundation => EventDraft::new(None, change.clone()).seal(StreamId::Foundation, None, 0),
+            };
+            let history = match on {
+                On::Foundation => vec![],
+                On::Release | On::Project => vec![HistoryTail(foo.clone())],
+            };
+            assert_eq!(plan(&event), [history, expected].concat(), "{change:?}");
+        }
+        assert_eq!(kinds, (0..KINDS).collect(), "every kind of change has a row in the table");
     }
 }

@@ -6,7 +6,6 @@
 //! what a candidate is not.
 
 use serde_json::Value;
-use std::time::{Duration, Instant};
 use trs_tests::*;
 
 fn get(team: &Team, path: &str) -> reqwest::blocking::Response {
@@ -16,17 +15,12 @@ fn get(team: &Team, path: &str) -> reqwest::blocking::Response {
 /// Waits until GET `path` answers `status` and its body satisfies `ok` (the site is published
 /// in the background, right after each event). Returns the body.
 fn page_until(team: &Team, path: &str, status: u16, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    poll_until(format_args!("GET {path} answering {status} as expected"), || {
         let resp = get(team, path);
         let got = resp.status().as_u16();
         let text = resp.text().unwrap();
-        if got == status && ok(&text) {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "GET {path}: {got}, still not as expected:\n{text}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        if got == status && ok(&text) { Ok(text) } else { Err(format!("{got}:\n{text}")) }
+    })
 }
 
 fn refused(out: &std::process::Output, code: &str) {

@@ -11,6 +11,7 @@ mod distribute_pypi;
 mod distribute_support;
 mod downloads;
 mod drafts;
+mod errors;
 mod github_client;
 mod keys_import;
 mod large_upload;

@@ -4,7 +4,6 @@
 //! revalidated caching; the API and the release files are still served beside the site; and
 //! `trs site build --full` renders a data folder into a folder.
 
-use std::time::{Duration, Instant};
 use trs_tests::*;
 
 fn get(team: &Team, path: &str) -> reqwest::blocking::Response {
@@ -14,17 +13,12 @@ fn get(team: &Team, path: &str) -> reqwest::blocking::Response {
 /// Waits until the page at `path` contains `needle` (the site is published in the background,
 /// right after each event).
 fn page_with(team: &Team, path: &str, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    poll_until(format_args!("GET {path} with {needle:?}"), || {
         let resp = get(team, path);
         let status = resp.status();
         let text = resp.text().unwrap();
-        if status == 200 && text.contains(needle) {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "GET {path}: {status}, still without {needle:?}:\n{text}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        if status == 200 && text.contains(needle) { Ok(text) } else { Err(format!("{status}:\n{text}")) }
+    })
 }
 
 #[test]

@@ -145,15 +145,10 @@ fn a_release_goes_from_upload_to_current_archive_end_of_life_and_revocation() {
 
     // End of life by date: the lifecycle tick of `trs serve` moves it once the date passed.
     ok(&team.as_rm(&["eol", "bar", "1.1.0", "--at", "2020-01-01"]));
-    let mut stage = String::new();
-    for _ in 0..100 {
-        stage = stage_of(&team, "1.1.0");
-        if stage == "end-of-life" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    assert_eq!(stage, "end-of-life");
+    poll_until("1.1.0 at end of life", || match stage_of(&team, "1.1.0") {
+        stage if stage == "end-of-life" => Ok(()),
+        other => Err(other),
+    });
     same_bytes(&team, &format!("/current/bar/1.1.0/{second_name}"), &second);
 
     // Revoked: at once, with its reason; never served or latest again.

@@ -129,24 +129,20 @@ fn events_follow_prints_new_events_as_they_come() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = follower.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead;
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        let mut seen = Vec::new();
-        while seen.len() < 3 {
-            let line = lines.next().unwrap().unwrap();
-            let e: serde_json::Value = serde_json::from_str(&line).unwrap();
-            seen.push(e["type"].as_str().unwrap().to_string());
-        }
-        seen
-    });
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(follower.stdout.take().unwrap()).lines();
+    let mut next_type = || {
+        let line = lines.next().expect("the follower ended").unwrap();
+        let e: serde_json::Value = serde_json::from_str(&line).unwrap();
+        e["type"].as_str().unwrap().to_string()
+    };
+    // The past first; once it has been printed the follower is following, so the state
+    // entered next is a new event to it (no sleep to guess when it got there).
+    assert_eq!([next_type(), next_type()], ["project-created", "revision-pushed"]);
     ok(&w.as_rm(&["state", "enter", "foo", "1.0.0", "lts"]));
-    let seen = reader.join().unwrap();
+    assert_eq!(next_type(), "state-entered");
     let _ = follower.kill();
     let _ = follower.wait();
-    assert_eq!(seen, ["project-created", "revision-pushed", "state-entered"]);
 }
 
 /// Issue 13, item 6: concurrent commits on one stream, then a kill -9 and a restart: the

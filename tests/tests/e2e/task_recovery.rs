@@ -44,14 +44,14 @@ fn a_task_left_running_by_a_killed_server_is_taken_again_on_restart() {
     assert_ne!(shown["lease"]["worker"], "killed-process", "{shown:#}");
     assert_eq!(shown["attempts"], 1, "{shown:#}");
     // The sweep runs it (however long that takes on a busy machine), then the vote opens.
-    loop {
+    poll_until(format_args!("task {task} done"), || {
         let shown = stdout_json(ok(&team.anonymous(&["task", "show", task.as_str(), "--json"])));
         match shown["state"].as_str() {
-            Some("done") => break,
-            Some("queued" | "running") => std::thread::sleep(std::time::Duration::from_millis(100)),
+            Some("done") => Ok(()),
+            Some("queued" | "running") => Err(format!("{shown:#}")),
             other => panic!("task ended {other:?}: {shown:#}"),
         }
-    }
+    });
     let out = ok(&team.as_rm(&["vote", "start", "foo", "1.0.0", "--json"])).clone();
     assert_eq!(stdout_json(&out)["vote"]["state"], "open");
 }

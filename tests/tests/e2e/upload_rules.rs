@@ -4,7 +4,6 @@
 //! bad usage and unknown releases.
 
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 use trs_tests::*;
 
 const START: &str = "/api/v1/projects/foo/releases/1.0.0/uploads";
@@ -319,16 +318,11 @@ fn upload_no_wait_returns_after_the_commit_and_status_shows_the_checks_later() {
     assert!(committed["task"].is_string(), "{committed:#}");
     assert!(committed.get("status").is_none(), "--no-wait prints the commit, not the report: {committed:#}");
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
+    let status = poll_until("verification finished", || {
         let s = stdout_json(ok(&t.status()));
         assert_eq!(s["revision"], 1);
-        if s["verification"] == "done" {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "verification never finished: {s:#}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        if s["verification"] == "done" { Ok(s) } else { Err(format!("{s:#}")) }
+    });
     let (result, reason) = check(&status, "RELEASE-NOTES.txt", "signature");
     assert_eq!(result, "fail", "{reason}");
     assert!(reason.contains("RELEASE-NOTES.txt.asc"), "{reason}");

@@ -4,7 +4,6 @@
 //! releases.json or endoflife.json, not on its page; and when only pre-releases are current,
 //! `latest` is a 404 that says why.
 
-use std::time::{Duration, Instant};
 use trs_tests::*;
 
 fn get(team: &Team, path: &str) -> reqwest::blocking::Response {
@@ -30,16 +29,11 @@ fn promote(team: &Team, version: &str) -> Vec<u8> {
 /// The JSON at `path` once `check` holds for it (the site is published in the background,
 /// right after each event).
 fn json_when(team: &Team, path: &str, check: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    poll_until(format_args!("GET {path} as expected"), || {
         let resp = get(team, path);
         let value: serde_json::Value = if resp.status() == 200 { resp.json().unwrap() } else { Default::default() };
-        if check(&value) {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "GET {path}: still {value:#}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        if check(&value) { Ok(value) } else { Err(format!("{value:#}")) }
+    })
 }
 
 #[test]

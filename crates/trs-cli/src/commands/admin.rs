@@ -18,6 +18,7 @@ pub async fn bootstrap(data: &Path, backend: &BackendArgs, uid: &str, cert: &Pat
     let events = trs_app::stream_file::EventFile::open(data, stores.items.clone())
         .map_err(|e| failed(format!("cannot open the event file in {}: {e}", data.display())))?;
     let mut app = App::new(stores.items, stores.blobs);
+    app.clock = crate::clock::clock();
     app.events = std::sync::Arc::new(events);
     let person = people::bootstrap_admin(&app, people::NewPerson { uid, name: None, email: None, certificate })
         .await

@@ -43,6 +43,7 @@ pub fn build(
 ) -> CliResult<(Router, Worker)> {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut app = App::new(stores.items.clone(), stores.blobs);
+    app.clock = crate::clock::clock();
     app.public_url = Some(public_url.to_string());
     app.mailer = mailer;
     app.audience = Some(audience);
@@ -72,6 +73,8 @@ pub fn build(
         .merge(super::public_download::routes())
         .with_state(app.clone())
         .merge(stores.routes);
+    // Before the site joins as the fallback: unknown API paths are JSON, never the site's page.
+    let router = trs_http::json_routing_errors_under_api(router);
     // The API and upload URLs are logged (one JSON line per request on stdout); the site's
     // pages are not: on AWS a CDN serves them and keeps their log.
     let router = trs_http::access_log::layer(router, trs_http::access_log::stdout())
@@ -172,16 +175,25 @@ async fn run_one(app: &App, id: &OpaqueId) {
     }
 }
 
+/// How `trs serve` was asked to run, beyond where its data is and where it listens.
+pub struct Options<'a> {
+    /// `--public-url`; default the address it listens on.
+    pub public_url: Option<String>,
+    /// `--audience`; default the public URL.
+    pub audience: Option<String>,
+    pub lifecycle_every: Duration,
+    /// `--templates`: site templates laid over the embedded ones.
+    pub templates: Option<&'a std::path::Path>,
+    pub mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
+}
+
 pub async fn run(
     data: &std::path::Path,
     backend: &BackendArgs,
     listen: SocketAddr,
-    public_url: Option<String>,
-    audience: Option<String>,
-    lifecycle_every: Duration,
-    templates: Option<&std::path::Path>,
-    mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
+    options: Options<'_>,
 ) -> CliResult<()> {
+    let Options { public_url, audience, lifecycle_every, templates, mailer } = options;
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(failed)?;

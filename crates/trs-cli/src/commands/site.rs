@@ -41,7 +41,8 @@ pub async fn build(
     let stores = super::backend::open(backend, data, "http://127.0.0.1")
         .await
         .map_err(|e| failed(format!("{e} (`trs serve` keeps the data folder open and publishes the site itself)")))?;
-    let app = App::new(stores.items, stores.blobs);
+    let mut app = App::new(stores.items, stores.blobs);
+    app.clock = crate::clock::clock();
     let renderer = super::site_host::renderer(templates, None)?;
     let (out, site) = match target {
         Target::Folder(out) => {

@@ -155,6 +155,9 @@ async fn put_file(client: &Client, path: &Path, upload: &trs_storage::UploadUrl,
     if !resp.status().is_success() {
         return Err(match error_of(resp).await {
             CliError::Failed(m) => failed(format!("uploading {}: {m}", path.display())),
+            CliError::Api { status, code, message } => {
+                CliError::Api { status, code, message: format!("uploading {}: {message}", path.display()) }
+            }
             other => other,
         });
     }

@@ -4,8 +4,8 @@
 //! The routes are derived from the functions' routers, not listed here: the paths from each
 //! router's `Debug` output (axum prints the paths it was given), the methods by sending a
 //! request for every path and method through the router, as the Lambda adapter does, and
-//! telling axum's own "no route" and "method not allowed" answers (replaced by marked ones
-//! here) from the handlers' answers. A handler's own 404 (an unknown release) still counts as
+//! telling the router's "no route" and "method not allowed" answers (marked
+//! `trs_http::Unrouted`) from the handlers' answers. A handler's own 404 (an unknown release) still counts as
 //! answered. The template's route keys use the same `{name}` syntax as axum, so both sides
 //! compare as text.
 
@@ -16,9 +16,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tower::ServiceExt;
 use trs_app::App;
-
-/// The header of the marked fallback answers: no route, or no handler for the method.
-const UNROUTED: &str = "x-test-unrouted";
 
 /// Methods probed on every path (HEAD and OPTIONS follow GET and CORS; trs routes neither).
 const METHODS: [Method; 5] = [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH];
@@ -109,26 +106,18 @@ fn sample(path: &str) -> String {
         .join("/")
 }
 
-fn marked(router: Router) -> Router {
-    let unrouted = |status: StatusCode| move || async move { (status, [(UNROUTED, "1")]) };
-    router
-        .fallback(unrouted(StatusCode::NOT_FOUND))
-        .method_not_allowed_fallback(unrouted(StatusCode::METHOD_NOT_ALLOWED))
-}
-
 /// Every route key the function's router (with the health check every function serves)
 /// answers.
 async fn answered(app: &App, routes: Router<App>) -> BTreeSet<RouteKey> {
     let router = trs_lambda::events::api_router(app.clone(), routes);
     let paths = router_paths(&router);
     assert!(paths.len() > 1, "no paths found in the router's Debug output (did axum change it?): {paths:?}");
-    let router = marked(router);
     let mut keys = BTreeSet::new();
     for path in &paths {
         for method in METHODS {
             let request = Request::builder().method(method.clone()).uri(sample(path)).body(Body::empty()).unwrap();
             let response = router.clone().oneshot(request).await.unwrap();
-            if !response.headers().contains_key(UNROUTED) {
+            if response.extensions().get::<trs_http::Unrouted>().is_none() {
                 keys.insert(format!("{method} {path}"));
             }
         }
@@ -167,6 +156,37 @@ async fn the_template_routes_exactly_the_functions_routes_to_their_functions() {
     }
     assert!(problems.is_empty(), "template and code disagree:\n{}", problems.join("\n"));
     assert!(served.len() > 30, "suspiciously few routes found: {served:?}");
+}
+
+/// Every function answers a request no route takes with the JSON error document all errors
+/// have: an unknown path 404 `not-found`, a known path's other method 405 `method-not-allowed`
+/// with `Allow`.
+#[tokio::test]
+async fn requests_no_route_takes_get_the_json_error_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let (items, blobs) = trs_storage::embedded::open_data_dir(dir.path(), "http://127.0.0.1:1".into()).unwrap();
+    let app = App::new(Arc::new(items), Arc::new(blobs));
+    for (function, routes) in functions() {
+        let router = trs_lambda::events::api_router(app.clone(), routes);
+        for (method, path, status, code) in [
+            (Method::GET, "/api/v1/no-such-thing", StatusCode::NOT_FOUND, "not-found"),
+            (Method::POST, "/elsewhere", StatusCode::NOT_FOUND, "not-found"),
+            (Method::DELETE, "/api/v1/health", StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
+        ] {
+            let request = Request::builder().method(method.clone()).uri(path).body(Body::empty()).unwrap();
+            let response = router.clone().oneshot(request).await.unwrap();
+            let what = format!("{function}: {method} {path}");
+            assert_eq!(response.status(), status, "{what}");
+            assert_eq!(response.headers()["content-type"], "application/json", "{what}");
+            if status == StatusCode::METHOD_NOT_ALLOWED {
+                assert_eq!(response.headers()["allow"], "GET,HEAD", "{what}");
+            }
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["error"]["code"], code, "{what}: {body}");
+            assert!(body["error"]["message"].as_str().unwrap().contains(path), "{what}: {body}");
+        }
+    }
 }
 
 #[test]

@@ -64,17 +64,16 @@ pub fn release(team: &Team, voters: &(String, String), version: &str) -> Release
 }
 
 /// GETs `path` from the server until `ready` accepts the body (the site is published in the
-/// background after each event), at most 30 s; returns the last body.
+/// background after each event); returns the body.
 pub fn wait_for_page(team: &Team, path: &str, ready: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    poll_until(format_args!("GET {path} ready"), || {
         let answer = get(&team.server.url, path);
         if answer.status == 200 && ready(&answer.text) {
-            return answer.text;
+            Ok(answer.text)
+        } else {
+            Err(format!("{} {}", answer.status, answer.text))
         }
-        assert!(Instant::now() < deadline, "GET {path} never became ready: {} {}", answer.status, answer.text);
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    })
 }
 
 /// Where test artifacts (screenshots) go: `target/test-artifacts/`, beside the build.
