@@ -52,7 +52,9 @@ impl Default for Limits {
 /// the next sweep.
 #[async_trait::async_trait]
 pub trait TaskNotifier: Send + Sync + 'static {
-    async fn task_queued(&self, task: &crate::tasks::Task);
+    /// Announces `task`; `Err` says why the announcement was not made (a queue that refused
+    /// it, a role that may not send to it), so the sweep can report what it could not do.
+    async fn task_queued(&self, task: &crate::tasks::Task) -> Result<(), String>;
 }
 
 /// Announces nothing: tasks wait for the next sweep of queued tasks.
@@ -60,7 +62,9 @@ pub struct NoNotifier;
 
 #[async_trait::async_trait]
 impl TaskNotifier for NoNotifier {
-    async fn task_queued(&self, _task: &crate::tasks::Task) {}
+    async fn task_queued(&self, _task: &crate::tasks::Task) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Publishes the public site's pages that an event changed (implemented by `trs-site`, which

@@ -26,8 +26,8 @@ struct ChannelNotifier(mpsc::UnboundedSender<OpaqueId>);
 
 #[async_trait::async_trait]
 impl TaskNotifier for ChannelNotifier {
-    async fn task_queued(&self, task: &trs_app::tasks::Task) {
-        let _ = self.0.send(task.id.clone());
+    async fn task_queued(&self, task: &trs_app::tasks::Task) -> Result<(), String> {
+        self.0.send(task.id.clone()).map_err(|_| "the worker has stopped".to_string())
     }
 }
 
