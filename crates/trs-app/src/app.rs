@@ -97,6 +97,9 @@ pub struct App {
     pub events: Arc<dyn crate::stream::EventSink>,
     /// The public site, published by the promotion task's "publish" step.
     pub site: Arc<dyn SitePublisher>,
+    /// Where the site publisher's precomputed views are read from (the site store it writes;
+    /// `release_views`). `None`: every view is replayed from the stream.
+    pub views: Option<Arc<dyn trs_storage::SiteStore>>,
     /// The package registries distributions go to (none unless configured).
     pub registries: crate::distribute::Registries,
     /// The service's public URL as callers reach it (`trs serve --public-url`, `TRS_API_URL`
@@ -127,6 +130,7 @@ impl App {
             notifier: Arc::new(NoNotifier),
             events: Arc::new(crate::stream::NoSink),
             site: Arc::new(NoSite),
+            views: None,
             registries: Default::default(),
             public_url: None,
             mailer: None,

@@ -59,6 +59,8 @@ pub fn build(
     let (sink, site_events) = trs_site::publish::PublishingSink::new(events_file.clone());
     app.events = Arc::new(sink);
     app.site = site.clone();
+    // The API reads the publisher's precomputed views from where it writes them.
+    app.views = Some(site.store().clone());
     let router = Router::new()
         .route("/api/v1/health", get(trs_http::health))
         .merge(trs_function_admin::routes())
