@@ -169,3 +169,33 @@ pub async fn verify(client: &Client, project: Option<&str>, as_json: bool) -> Cl
         .collect();
     if broken.is_empty() { Ok(()) } else { Err(CliError::ChainBroken(broken.join("; "))) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pages_of_a_releases_view_join_into_one_view() {
+        let mut view = json!({
+            "at": 1, "next": "demo",
+            "by_state": {"current": ["demo/1.0"], "latest": ["demo/1.0"]},
+            "by_release": {"demo/1.0": ["current", "latest"]},
+            "latest": {"demo": "demo/1.0"},
+            "releases": [{"release": {"project": "demo", "version": "1.0"}}],
+        });
+        let page = json!({
+            "at": 1,
+            "by_state": {"current": ["zeta/2.0"], "revoked": ["zeta/1.0"]},
+            "by_release": {"zeta/2.0": ["current"], "zeta/1.0": ["revoked"]},
+            "latest": {},
+            "releases": [{"release": {"project": "zeta", "version": "1.0"}}, {"release": {"project": "zeta", "version": "2.0"}}],
+        });
+        join_page(&mut view, page);
+        assert_eq!(view["by_state"]["current"], json!(["demo/1.0", "zeta/2.0"]));
+        assert_eq!(view["by_state"]["revoked"], json!(["zeta/1.0"]));
+        assert_eq!(view["by_release"].as_object().unwrap().len(), 3);
+        assert_eq!(view["releases"].as_array().unwrap().len(), 3);
+        assert!(view.get("next").is_none(), "the last page names no next one");
+    }
+}
