@@ -84,7 +84,9 @@ impl Default for Limits {
 /// the next sweep.
 #[async_trait::async_trait]
 pub trait TaskNotifier: Send + Sync + 'static {
-    async fn task_queued(&self, task: &crate::tasks::Task);
+    /// Announces `task`; `Err` says why the announcement was not made (a queue that refused
+    /// it, a role that may not send to it), so the sweep can report what it could not do.
+    async fn task_queued(&self, task: &crate::tasks::Task) -> Result<(), String>;
 }
 
 /// Announces nothing: tasks wait for the next sweep of queued tasks.
@@ -92,7 +94,9 @@ pub struct NoNotifier;
 
 #[async_trait::async_trait]
 impl TaskNotifier for NoNotifier {
-    async fn task_queued(&self, _task: &crate::tasks::Task) {}
+    async fn task_queued(&self, _task: &crate::tasks::Task) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Publishes the public site's pages that an event changed (implemented by `trs-site`, which
@@ -125,6 +129,9 @@ pub struct App {
     pub events: Arc<dyn crate::stream::EventSink>,
     /// The public site, published by the promotion task's "publish" step.
     pub site: Arc<dyn SitePublisher>,
+    /// Where the site publisher's precomputed views are read from (the site store it writes;
+    /// `release_views`). `None`: every view is replayed from the stream.
+    pub views: Option<Arc<dyn trs_storage::SiteStore>>,
     /// The package registries distributions go to (none unless configured).
     pub registries: crate::distribute::Registries,
     /// The service's public URL as callers reach it (`trs serve --public-url`, `TRS_API_URL`
@@ -155,6 +162,7 @@ impl App {
             notifier: Arc::new(NoNotifier),
             events: Arc::new(crate::stream::NoSink),
             site: Arc::new(NoSite),
+            views: None,
             registries: Default::default(),
             public_url: None,
             mailer: None,

@@ -290,7 +290,7 @@ fn task_id(event: &Event) -> trs_core::OpaqueId {
 /// rather than at the next sweep (a lost announcement only delays it).
 pub async fn announce(app: &App, event: &Event) {
     if let Ok((task, _)) = crate::tasks::get_task(app, &task_id(event)).await {
-        app.notifier.task_queued(&task).await;
+        crate::tasks::announce(app, &task).await;
     }
 }
 

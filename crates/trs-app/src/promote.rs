@@ -98,7 +98,7 @@ pub async fn request(app: &App, caller: &Caller, id: &ReleaseId) -> AppResult<Ta
         WriteOp::Put { item: task.queued_item(), condition: Condition::Absent },
     ];
     app.items.transact(ops).await?;
-    app.notifier.task_queued(&task).await;
+    crate::tasks::announce(app, &task).await;
     Ok(task)
 }
 

@@ -1,12 +1,21 @@
 //! The views of the release stream as JSON: releases by state and states by release at any
 //! point in time, each release's history, and the stream's own verification. Everything here
-//! is derived by replaying stored events ([`StreamView::replay`]); nothing is kept on the side.
+//! is derived from stored events ([`StreamView::replay`]).
+//!
+//! The current views are precomputed on write: the site publisher (trs-site) keeps each
+//! project's `releases.json` in the site store and a durable mark per stream saying up to
+//! which event its objects are written and its hash chain checked ([`PublishedMark`]). A view
+//! of now reads a project's object while the mark covers the project's stream head (two
+//! `GetItem`s and one object), and replays only a project whose mark is behind (an event
+//! the publisher has not reached yet). Views of another time (`at`) replay the stream of each
+//! project they show. Views over every project are paged by project
+//! ([`PROJECTS_PER_PAGE`]), so no answer grows with the foundation.
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::storage_keys as keys;
 use crate::stream::{all_events, all_events_raw};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use trs_core::events::verify_chain;
 use trs_core::{
@@ -66,6 +75,33 @@ async fn view_of(app: &App, projects: &[Project], scope: &Scope, at: Option<i64>
     Ok(view)
 }
 
+/// How far the site publisher has published a stream (an item in the item store,
+/// `storage_keys::site_mark`): the site's objects show every event up to `seq`, and the
+/// stream's hash chain was checked up to there.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PublishedMark {
+    pub seq: u64,
+    /// The hash of event `seq` (marks written before chains were checked have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// The first break the publisher found in the chain; kept once found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_error: Option<String>,
+}
+
+/// The publisher's mark of `stream` and its item (the version a move is conditioned on).
+pub async fn published_mark(app: &App, stream: &StreamId) -> AppResult<Option<(PublishedMark, trs_storage::Item)>> {
+    match app.items.get(&keys::site_mark(stream)).await? {
+        Some(item) => Ok(Some((item.parse()?, item))),
+        None => Ok(None),
+    }
+}
+
+/// At most this many projects in one answer of a view over every project; `next` names the
+/// project to continue after. A page of 100 projects stays far below Lambda's 6 MB response
+/// limit (about 400 bytes per release were measured).
+pub const PROJECTS_PER_PAGE: usize = 100;
+
 /// Releases by state and states by release, at one time.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReleasesView {
@@ -80,26 +116,133 @@ pub struct ReleasesView {
     /// Each release in full (dates, promoted revision, revocation reason), in order: by
     /// project, main line before products, then by version.
     pub releases: Vec<ReleaseView>,
+    /// More projects follow: ask again with `after` set to this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<ProjectName>,
 }
 
-/// The releases view at `at` (now when `None`), optionally only releases in `state` (a stage
-/// name, a freeform state, or `latest`).
+/// One project's share of a view: what its precomputed `releases.json` holds.
+#[derive(Debug, Deserialize)]
+struct ProjectPart {
+    by_state: BTreeMap<String, Vec<String>>,
+    by_release: BTreeMap<String, Vec<String>>,
+    latest: BTreeMap<String, String>,
+    releases: Vec<ReleaseView>,
+}
+
+/// The releases view at `at` (now when `None`) of every project the scope covers, optionally
+/// only releases in `state` (a stage name, a freeform state, or `latest`).
 pub async fn releases_view(app: &App, scope: &Scope, at: Option<i64>, state: Option<&str>) -> AppResult<ReleasesView> {
-    let at = at.unwrap_or_else(|| app.now());
     let projects = scope_projects(app, scope).await?;
-    let view = view_of(app, &projects, scope, Some(at)).await?;
-    // `latest` as the projects' policies say now, also for a view of an earlier time.
-    let rule = PrereleaseLatest::of(&projects);
-    let mut by_state = view.by_state(&rule);
-    let mut by_release = view.by_release(&rule);
-    let mut releases: Vec<ReleaseView> = view.in_order().into_iter().cloned().collect();
-    if let Some(state) = state {
-        let keep: Vec<String> = by_state.get(state).cloned().unwrap_or_default();
-        by_state.retain(|k, _| k == state);
-        by_release.retain(|k, _| keep.contains(k));
-        releases.retain(|r| keep.contains(&r.release.to_string()));
+    assemble(app, &projects, scope, at, state, None).await
+}
+
+/// [`releases_view`] a page at a time: the projects after `after` (in name order), at most
+/// `limit` of them (at most [`PROJECTS_PER_PAGE`]).
+pub async fn releases_page(
+    app: &App,
+    scope: &Scope,
+    at: Option<i64>,
+    state: Option<&str>,
+    after: Option<&ProjectName>,
+    limit: usize,
+) -> AppResult<ReleasesView> {
+    let mut projects = scope_projects(app, scope).await?;
+    projects.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(after) = after {
+        projects.retain(|p| &p.name > after);
     }
-    Ok(ReleasesView { at, by_state, by_release, latest: view.latest(&rule), releases })
+    let limit = limit.clamp(1, PROJECTS_PER_PAGE);
+    let next = (projects.len() > limit).then(|| projects[limit - 1].name.clone());
+    projects.truncate(limit);
+    assemble(app, &projects, scope, at, state, next).await
+}
+
+async fn assemble(
+    app: &App,
+    projects: &[Project],
+    scope: &Scope,
+    at: Option<i64>,
+    state: Option<&str>,
+    next: Option<ProjectName>,
+) -> AppResult<ReleasesView> {
+    let now = app.now();
+    let mut view = ReleasesView {
+        at: at.unwrap_or(now),
+        by_state: BTreeMap::new(),
+        by_release: BTreeMap::new(),
+        latest: BTreeMap::new(),
+        releases: Vec::new(),
+        next,
+    };
+    for project in projects {
+        let precomputed = match (at, &scope.product) {
+            (None, None) => precomputed(app, &project.name).await?,
+            _ => None,
+        };
+        let part = match precomputed {
+            Some(part) => part,
+            None => replayed(app, project, scope.product.as_ref(), Some(at.unwrap_or(now))).await?,
+        };
+        // Projects come in name order and each part is in order, so the lists stay in the
+        // order one replay of every project gives (by project, then line, then version).
+        for (key, releases) in part.by_state {
+            view.by_state.entry(key).or_default().extend(releases);
+        }
+        view.by_release.extend(part.by_release);
+        view.latest.extend(part.latest);
+        view.releases.extend(part.releases);
+    }
+    if let Some(state) = state {
+        let keep: Vec<String> = view.by_state.get(state).cloned().unwrap_or_default();
+        view.by_state.retain(|k, _| k == state);
+        view.by_release.retain(|k, _| keep.contains(k));
+        view.releases.retain(|r| keep.contains(&r.release.to_string()));
+    }
+    Ok(view)
+}
+
+/// One project's view replayed from its stream at `at`.
+async fn replayed(
+    app: &App,
+    project: &Project,
+    product: Option<&ProductName>,
+    at: Option<i64>,
+) -> AppResult<ProjectPart> {
+    let events = all_events(app, &StreamId::Project(project.name.clone())).await?;
+    let mut view = StreamView::replay(&events, at);
+    if let Some(product) = product {
+        view.releases.retain(|_, r| r.release.product.as_ref() == Some(product));
+    }
+    // `latest` as the project's policy says now, also for a view of an earlier time.
+    let rule = PrereleaseLatest::of([project]);
+    Ok(ProjectPart {
+        by_state: view.by_state(&rule),
+        by_release: view.by_release(&rule),
+        latest: view.latest(&rule),
+        releases: view.in_order().into_iter().cloned().collect(),
+    })
+}
+
+/// The project's view as the publisher last wrote it, if its mark covers the project's
+/// stream head (nothing happened since); `None` sends the caller to the replay.
+async fn precomputed(app: &App, project: &ProjectName) -> AppResult<Option<ProjectPart>> {
+    let Some(views) = &app.views else { return Ok(None) };
+    let stream = StreamId::Project(project.clone());
+    let head = crate::stream::head(app, &stream).await?.map_or(0, |(seq, _)| seq);
+    let Some((mark, _)) = published_mark(app, &stream).await? else { return Ok(None) };
+    if mark.seq < head {
+        return Ok(None);
+    }
+    let object = views.get(&keys::site_releases_json(project)).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    let Some(object) = object else { return Ok(None) };
+    match serde_json::from_slice(&object.bytes) {
+        Ok(part) => Ok(Some(part)),
+        Err(e) => {
+            tracing::warn!(%project, error = %e, "precomputed releases view unreadable; replaying");
+            Ok(None)
+        }
+    }
 }
 
 /// Every event about one release, in order (line dates that apply to it included).
@@ -131,6 +274,27 @@ pub struct ChainReport {
     pub head: Option<String>,
     /// What is wrong, when not ok.
     pub error: Option<String>,
+}
+
+/// The chain report of `stream` as the site publisher recorded it, when its mark is at the
+/// stream's head (it checked each event as it published it, [`PublishedMark`]); otherwise the
+/// stream is re-hashed now ([`verify_stream`]). The foundation-wide check costs two
+/// `GetItem`s per stream instead of reading every event.
+pub async fn published_chain_report(app: &App, stream: &StreamId) -> AppResult<ChainReport> {
+    if let (Some((seq, hash)), Some((mark, _))) =
+        (crate::stream::head(app, stream).await?, published_mark(app, stream).await?)
+        && mark.seq == seq
+        && mark.hash.as_deref() == Some(hash.as_str())
+    {
+        return Ok(ChainReport {
+            stream: stream.to_string(),
+            events: seq as usize,
+            ok: mark.chain_error.is_none(),
+            head: Some(hash),
+            error: mark.chain_error,
+        });
+    }
+    verify_stream(app, stream).await
 }
 
 /// Re-hashes a stored stream from its first event (the server's own check; outsiders run

@@ -207,6 +207,12 @@ pub fn stream_event(stream: &StreamId, seq: u64) -> Key {
 }
 
 /// The public site's high-water mark of one stream (trs-site's `Site::catch_up`).
+/// The site object holding a project's releases view (`releases.json`), written by the site
+/// publisher and read by `GET /api/v1/releases` while the publisher's mark is current.
+pub fn site_releases_json(project: &trs_core::ProjectName) -> String {
+    format!("projects/{project}/releases.json")
+}
+
 pub fn site_mark(stream: &StreamId) -> Key {
     Key::new("site", format!("published#{stream}"))
 }

@@ -36,6 +36,17 @@ struct Head {
     hash: String,
 }
 
+/// The newest event of a stream: its sequence number and hash (`None`: no event yet).
+pub async fn head(app: &App, stream: &StreamId) -> AppResult<Option<(u64, String)>> {
+    match app.items.get(&keys::stream_head(stream)).await? {
+        Some(item) => {
+            let head: Head = item.parse()?;
+            Ok(Some((head.seq, head.hash)))
+        }
+        None => Ok(None),
+    }
+}
+
 /// The result of [`commit_with_event`].
 #[derive(Debug)]
 // Made once per commit and matched at once: boxing the event would only add an allocation.

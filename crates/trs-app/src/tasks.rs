@@ -353,14 +353,37 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
 /// announced twice (which does no harm: [`run`] leaves a finished or running task alone).
 pub const ANNOUNCE_AGAIN_AFTER_SECS: i64 = 5 * 60;
 
+/// Announces a task just committed, so a worker runs it now. A failure is logged and
+/// otherwise left to the sweep: the task item is stored, so it only waits.
+pub async fn announce(app: &App, task: &Task) {
+    if let Err(why) = app.notifier.task_queued(task).await {
+        tracing::error!(task = %task.id, "cannot announce task; it waits for the sweep: {why}");
+    }
+}
+
+/// What one sweep of stuck tasks did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Announced {
+    /// Tasks announced again.
+    pub announced: Vec<OpaqueId>,
+    /// Tasks whose announcement failed (they stay stuck until a sweep succeeds).
+    pub failed: Vec<NotAnnounced>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotAnnounced {
+    pub task: OpaqueId,
+    pub error: String,
+}
+
 /// The sweep of a host whose workers take tasks from queues (Lambda: the lifecycle function's
 /// scheduled run): announces again, through `app.notifier`, every queued task not updated for
 /// [`ANNOUNCE_AGAIN_AFTER_SECS`] and every running task whose lease ran out (its worker died
 /// or timed out), so a lost queue message or a dead worker delays a task instead of leaving
-/// it stuck forever. Returns the tasks announced.
-pub async fn announce_stuck(app: &App) -> AppResult<Vec<OpaqueId>> {
+/// it stuck forever. A failed announcement does not stop the others; it is reported.
+pub async fn announce_stuck(app: &App) -> AppResult<Announced> {
     let now = app.now();
-    let mut announced = Vec::new();
+    let mut out = Announced::default();
     for task in unfinished_tasks(app).await? {
         let idle = now - task.updated_at;
         let stuck = match task.state {
@@ -369,11 +392,13 @@ pub async fn announce_stuck(app: &App) -> AppResult<Vec<OpaqueId>> {
             TaskState::Done | TaskState::Failed => false,
         };
         if stuck {
-            app.notifier.task_queued(&task).await;
-            announced.push(task.id);
+            match app.notifier.task_queued(&task).await {
+                Ok(()) => out.announced.push(task.id),
+                Err(error) => out.failed.push(NotAnnounced { task: task.id, error }),
+            }
         }
     }
-    Ok(announced)
+    Ok(out)
 }
 
 /// Runs every unfinished task once (the scheduler's sweep, and start-up recovery).

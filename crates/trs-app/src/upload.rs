@@ -588,7 +588,7 @@ async fn commit_revision(
         let stream = StreamId::Project(session.release.project.clone());
         match stream::commit_with_event(app, &stream, draft, ops).await? {
             Committed::Done(_) => {
-                app.notifier.task_queued(&task).await;
+                crate::tasks::announce(app, &task).await;
                 return Ok(CommittedUpload {
                     release: session.release.clone(),
                     changed: true,

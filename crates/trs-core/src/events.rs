@@ -394,10 +394,19 @@ pub enum ChainError {
 /// Checks a whole stream as raw JSON (as served), so that fields this build does not know
 /// still count toward the hash. `events` must start at seq 1.
 pub fn verify_chain(events: &[serde_json::Value]) -> Result<usize, ChainError> {
-    let mut prev_hash: Option<String> = None;
+    verify_chain_from(None, events)
+}
+
+/// Checks events that continue a chain already checked up to `after` (its last sequence
+/// number and hash; `None`: from the start), so a follower re-hashes only what is new.
+pub fn verify_chain_from(after: Option<(u64, &str)>, events: &[serde_json::Value]) -> Result<usize, ChainError> {
+    let (first, mut prev_hash) = match after {
+        Some((seq, hash)) => (seq + 1, Some(hash.to_string())),
+        None => (1, None),
+    };
     let mut stream: Option<String> = None;
     for (i, event) in events.iter().enumerate() {
-        let expected = i as u64 + 1;
+        let expected = first + i as u64;
         let seq = event.get("seq").and_then(|s| s.as_u64()).unwrap_or(0);
         if seq != expected {
             return Err(ChainError::Gap { seq, expected });
@@ -441,6 +450,15 @@ mod tests {
 
     fn as_json(events: &[Event]) -> Vec<serde_json::Value> {
         events.iter().map(|e| serde_json::to_value(e).unwrap()).collect()
+    }
+
+    #[test]
+    fn a_continuation_is_checked_against_the_hash_it_continues() {
+        let json = as_json(&stream_of(5));
+        let at_two = json[1]["hash"].as_str().unwrap();
+        assert_eq!(verify_chain_from(Some((2, at_two)), &json[2..]), Ok(3));
+        assert_eq!(verify_chain_from(Some((2, "0000")), &json[2..]), Err(ChainError::BrokenLink { seq: 3 }));
+        assert_eq!(verify_chain_from(Some((1, at_two)), &json[2..]), Err(ChainError::Gap { seq: 3, expected: 2 }));
     }
 
     #[test]

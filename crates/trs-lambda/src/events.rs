@@ -47,6 +47,14 @@ pub enum InvocationError {
     Tick(trs_app::AppError),
     #[error("publishing the site failed: {0}")]
     Publish(String),
+    /// The tick ran, but stuck tasks could not be announced again (a queue or a permission
+    /// is missing): the invocation fails so that Lambda's error metric shows it.
+    #[error("the tick ran, but {} stuck task(s) could not be announced again: {}", .0.len(), not_announced(.0))]
+    Sweep(Vec<tasks::NotAnnounced>),
+}
+
+fn not_announced(failed: &[tasks::NotAnnounced]) -> String {
+    failed.iter().map(|f| format!("{}: {}", f.task, f.error)).collect::<Vec<_>>().join("; ")
 }
 
 impl From<InvocationError> for Diagnostic {
@@ -57,6 +65,7 @@ impl From<InvocationError> for Diagnostic {
             InvocationError::Malformed(..) => "trs.MalformedEvent",
             InvocationError::Tick(_) => "trs.TickFailed",
             InvocationError::Publish(_) => "trs.PublishFailed",
+            InvocationError::Sweep(_) => "trs.SweepFailed",
         };
         Diagnostic { error_type: error_type.into(), error_message: e.to_string() }
     }
@@ -244,7 +253,9 @@ pub struct ScheduledReport {
 
 /// An EventBridge schedule → the lifecycle tick, then the sweep of stuck tasks
 /// (`trs_app::tasks::announce_stuck`: on Lambda, tasks run from their queues, so the sweep
-/// sends a lost message again instead of running the task here). The answer is both reports.
+/// sends a lost message again instead of running the task here). The answer is both reports;
+/// a task the sweep could not announce fails the invocation ([`InvocationError::Sweep`]),
+/// after every other task was announced.
 pub async fn scheduled(app: &App, event: EventBridgeEvent) -> Result<ScheduledReport, InvocationError> {
     tracing::info!(detail_type = %event.detail_type, source = %event.source, "lifecycle tick");
     let report = lifecycle::run_scheduled(app).await.map_err(InvocationError::Tick)?;
@@ -255,9 +266,12 @@ pub async fn scheduled(app: &App, event: EventBridgeEvent) -> Result<ScheduledRe
             }
         }
     }
-    let announced = tasks::announce_stuck(app).await.map_err(InvocationError::Tick)?;
-    if !announced.is_empty() {
-        tracing::warn!(tasks = ?announced, "tasks left queued without a message: announced again");
+    let swept = tasks::announce_stuck(app).await.map_err(InvocationError::Tick)?;
+    if !swept.announced.is_empty() {
+        tracing::warn!(tasks = ?swept.announced, "tasks left queued without a message: announced again");
     }
-    Ok(ScheduledReport { tick: report, announced })
+    if !swept.failed.is_empty() {
+        return Err(InvocationError::Sweep(swept.failed));
+    }
+    Ok(ScheduledReport { tick: report, announced: swept.announced })
 }

@@ -46,7 +46,10 @@ pub fn lifecycle(env: &Environment) -> Result<Function, InitError> {
 /// the HTTP API; committed events from the table's change stream forwarded to the bus.
 pub fn stream(env: &Environment) -> Result<Function, InitError> {
     let forwarder = EventForwarder::from_environment(env)?;
-    Ok(Function::new(env.app.clone())
+    let mut app = env.app.clone();
+    // The views the publish-site function precomputes (`TRS_SITE_BUCKET`, read only).
+    app.views = crate::site::views(env)?;
+    Ok(Function::new(app)
         .http(trs_function_stream::routes().merge(trs_function_stream::download_view_routes()))
         .forward_events(forwarder))
 }

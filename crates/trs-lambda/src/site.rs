@@ -74,6 +74,21 @@ impl SitePublisher {
     }
 }
 
+/// Where the stream function reads the publisher's precomputed views: the site bucket
+/// `TRS_SITE_BUCKET` on the aws backend (none set: every view is replayed), the folder
+/// `TRS_DATA/site` on the embedded one.
+pub fn views(env: &Environment) -> Result<Option<Arc<dyn SiteStore>>, InitError> {
+    match &env.config.backend {
+        Backend::Aws { endpoint, .. } => {
+            let Some(bucket) = env.config.site_bucket.as_deref() else { return Ok(None) };
+            let sdk = env.aws.as_ref().expect("an SDK configuration is loaded for the aws backend");
+            let (_, s3) = trs_storage_aws::clients(sdk, endpoint.is_some());
+            Ok(Some(Arc::new(S3SiteStore::new(s3, bucket))))
+        }
+        Backend::Embedded { .. } => Ok(Some(SitePublisher::from_environment(env)?.store)),
+    }
+}
+
 /// The handler fed the recorded EventBridge envelope (tests/fixtures/), with a real event of
 /// the test's own as its detail; no runtime needed. The binary only wires this.
 #[cfg(test)]

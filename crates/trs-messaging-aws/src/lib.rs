@@ -7,7 +7,8 @@
 //!   the task id, which the task functions' queue adapter runs).
 //!
 //! A failed notification is logged and otherwise ignored: a lost event can be re-read from the
-//! stream, and a lost task announcement only waits for the next sweep of queued tasks.
+//! stream, and a lost task announcement only waits for the next sweep of queued tasks (which
+//! reports an announcement that fails again).
 
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
@@ -96,10 +97,11 @@ impl SqsTaskNotifier {
 
 #[async_trait]
 impl TaskNotifier for SqsTaskNotifier {
-    async fn task_queued(&self, task: &Task) {
-        let Some(queue) = self.queues.for_task(task) else { return };
-        if let Err(e) = self.client.send_message().queue_url(queue).message_body(task.id.as_str()).send().await {
-            tracing::error!(task = %task.id, queue, error = %e, "cannot announce task; it waits for the sweep");
+    async fn task_queued(&self, task: &Task) -> Result<(), String> {
+        let Some(queue) = self.queues.for_task(task) else { return Ok(()) };
+        match self.client.send_message().queue_url(queue).message_body(task.id.as_str()).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!("SendMessage to {queue}: {}", aws_sdk_sqs::error::DisplayErrorContext(&e))),
         }
     }
 }

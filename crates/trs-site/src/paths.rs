@@ -83,8 +83,9 @@ pub fn history_page(p: &ProjectName, n: usize) -> String {
     format!("projects/{p}/history/{n}.html")
 }
 
+/// Read back by `GET /api/v1/releases` (trs-app owns the path for both).
 pub fn releases_json(p: &ProjectName) -> String {
-    format!("projects/{p}/releases.json")
+    trs_app::storage_keys::site_releases_json(p)
 }
 
 pub fn cle_json(p: &ProjectName, product: Option<&ProductName>) -> String {

@@ -5,10 +5,14 @@
 //! Publishes through one [`Site`] run one at a time and each renders from what is stored when
 //! it runs, so the last publish leaves the newest state even when events arrive together.
 //!
-//! Under `trs serve` the site follows the stored streams ([`Site::catch_up`]): a durable mark
-//! per stream in the item store says up to which event the pages are written, and a publish
-//! renders every event after it, then moves the mark. Events are only a wake-up, so a crash
-//! that loses them (or the queue they were in) leaves pages stale only until the next start.
+//! The site follows the stored streams: a durable mark per stream in the item store
+//! ([`trs_app::release_views::PublishedMark`]) says up to which event the objects are written
+//! and the stream's hash chain checked. Under `trs serve` a publish renders every event after
+//! the mark ([`Site::catch_up`]), then moves it; events are only a wake-up, so a crash that
+//! loses them leaves pages stale only until the next start. On Lambda each event from the bus
+//! is published ([`Site::publish_event`]) and moves the mark when it is the next one; an event
+//! that arrives before an earlier one is published with everything after the mark. The API
+//! serves a project's precomputed `releases.json` only while the mark covers its stream.
 
 use crate::load::{self, Details, Foundation, ProjectData};
 use crate::plan::{self, Target};
@@ -18,6 +22,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
+use trs_app::release_views::{PublishedMark, published_mark};
 use trs_app::{App, AppError, projects, storage_keys};
 use trs_core::{Event, ProjectName, ReleaseId, StreamId, views::line_applies};
 use trs_storage::{CdnInvalidator, Condition, Item, SiteError, SiteObject, SiteStore};
@@ -84,12 +89,6 @@ pub struct Site {
     one_at_a_time: tokio::sync::Mutex<()>,
 }
 
-/// The site's high-water mark of one stream: its pages show every event up to `seq`.
-#[derive(serde::Deserialize, Serialize)]
-struct Mark {
-    seq: u64,
-}
-
 /// Objects written so far and their CDN paths.
 #[derive(Default)]
 struct Written {
@@ -116,11 +115,28 @@ impl Site {
         &self.renderer
     }
 
-    /// Publishes the pages `event` changed.
+    /// Publishes the pages `event` changed, and moves the stream's mark to it when it is the
+    /// next event after the mark. An event further ahead (an earlier one was not published
+    /// yet: the bus keeps no order, or its publish failed) publishes everything after the
+    /// mark instead, so the mark never passes an event whose pages were not written.
     pub async fn publish_event(&self, app: &App, event: &Event) -> Result<PublishReport, SiteBuildError> {
         let _turn = self.one_at_a_time.lock().await;
         let start = Instant::now();
-        self.publish_targets(app, &plan::plan(event), plan::file_invalidations(event), start).await
+        let marked = published_mark(app, &event.stream).await?;
+        let through = marked.as_ref().map_or(0, |(m, _)| m.seq);
+        if event.seq > through + 1 {
+            return Ok(self.catch_up_locked(app, &event.stream).await?.unwrap_or_default());
+        }
+        let report = self.publish_targets(app, &plan::plan(event), plan::file_invalidations(event), start).await?;
+        if event.seq == through + 1 {
+            let raw = trs_app::stream::events_page_raw(app, &event.stream, through, 1).await?;
+            if !raw.is_empty() {
+                let (prev, item) = marked.unzip();
+                let mark = next_mark(app, &event.stream, &prev.unwrap_or_default(), &raw).await?;
+                write_mark(app, &event.stream, item, &mark).await?;
+            }
+        }
+        Ok(report)
     }
 
     /// Renders and stores the pages of `targets`, deletes those of releases gone since (a
@@ -168,51 +184,52 @@ impl Site {
     }
 
     /// Publishes the pages of every event of `stream` after the site's mark (all of them at
-    /// once: each page is rendered once from what is stored now), then moves the mark to the
-    /// last of them. `None` when the site was up to date. A crash before the mark moves means
-    /// the same pages are rendered again, which changes nothing that is already right.
+    /// once: each page is rendered once from what is stored now), checks that those events
+    /// continue the stream's hash chain, then moves the mark to the last of them. `None` when
+    /// nothing was rendered. A crash before the mark moves means the same pages are rendered
+    /// again, which changes nothing that is already right.
     pub async fn catch_up(&self, app: &App, stream: &StreamId) -> Result<Option<PublishReport>, SiteBuildError> {
         let _turn = self.one_at_a_time.lock().await;
+        self.catch_up_locked(app, stream).await
+    }
+
+    async fn catch_up_locked(&self, app: &App, stream: &StreamId) -> Result<Option<PublishReport>, SiteBuildError> {
         let start = Instant::now();
-        let key = storage_keys::site_mark(stream);
-        let mark = app.items.get(&key).await.map_err(AppError::from)?;
-        let mut after = match &mark {
-            Some(item) => item.parse::<Mark>().map_err(AppError::from)?.seq,
-            None => 0,
-        };
-        let mut targets: Vec<Target> = Vec::new();
-        let mut files: Vec<String> = Vec::new();
+        let (prev, item) = published_mark(app, stream).await?.unzip();
+        let prev = prev.unwrap_or_default();
+        let mut after = prev.seq;
+        let mut raw: Vec<serde_json::Value> = Vec::new();
         loop {
-            let page = trs_app::stream::events_page(app, stream, after, 1000).await?;
+            let page = trs_app::stream::events_page_raw(app, stream, after, 1000).await?;
             let Some(last) = page.last() else { break };
-            after = last.seq;
-            for event in &page {
-                for t in plan::plan(event) {
-                    if !targets.contains(&t) {
-                        targets.push(t);
-                    }
-                }
-                files.extend(
-                    plan::file_invalidations(event).into_iter().filter(|f| !files.contains(f)).collect::<Vec<_>>(),
-                );
-            }
+            after = last["seq"].as_u64().ok_or_else(|| AppError::Internal("a stored event has no seq".into()))?;
+            raw.extend(page);
         }
-        if targets.is_empty() && files.is_empty() {
+        if raw.is_empty() {
             return Ok(None);
         }
-        let report = self.publish_targets(app, &targets, files, start).await?;
-        let moved = match mark {
-            Some(item) => {
-                app.items.put(item.updated(serde_json::json!(Mark { seq: after })), Condition::VersionIs(item.version))
+        let mut targets: Vec<Target> = Vec::new();
+        let mut files: Vec<String> = Vec::new();
+        for value in &raw {
+            let event: Event = serde_json::from_value(value.clone())
+                .map_err(|e| AppError::Internal(format!("stored event is corrupt: {e}")))?;
+            for t in plan::plan(&event) {
+                if !targets.contains(&t) {
+                    targets.push(t);
+                }
             }
-            None => app.items.put(Item::new(key, serde_json::json!(Mark { seq: after })), Condition::Absent),
-        };
-        match moved.await {
-            // Another publisher on the same store moved it meanwhile: the pages are right either way.
-            Err(e) if !e.is_conflict() => return Err(AppError::from(e).into()),
-            _ => {}
+            files.extend(
+                plan::file_invalidations(&event).into_iter().filter(|f| !files.contains(f)).collect::<Vec<_>>(),
+            );
         }
-        Ok(Some(report))
+        let report = if targets.is_empty() && files.is_empty() {
+            None
+        } else {
+            Some(self.publish_targets(app, &targets, files, start).await?)
+        };
+        let mark = next_mark(app, stream, &prev, &raw).await?;
+        write_mark(app, stream, item, &mark).await?;
+        Ok(report)
     }
 
     /// [`Site::catch_up`] for every stream (the foundation's and each project's): at start.
@@ -317,10 +334,19 @@ impl Site {
     }
 
     /// Renders every page and JSON view, writes those that changed, deletes objects no page
-    /// produces any more (when the store can list), and invalidates what changed.
+    /// produces any more (when the store can list), and invalidates what changed. Then each
+    /// stream's mark moves to the head it had before rendering began (its chain checked).
     pub async fn full_build(&self, app: &App) -> Result<PublishReport, SiteBuildError> {
         let _turn = self.one_at_a_time.lock().await;
         let start = Instant::now();
+        let mut streams = vec![StreamId::Foundation];
+        streams.extend(projects::list_projects(app).await?.into_iter().map(|p| StreamId::Project(p.name)));
+        let mut heads = Vec::new();
+        for stream in streams {
+            if let Some((seq, _)) = trs_app::stream::head(app, &stream).await? {
+                heads.push((stream, seq));
+            }
+        }
         let r = self.renderer.clone();
         let mut written = Written::default();
         let mut produced: BTreeSet<String> = BTreeSet::new();
@@ -355,6 +381,16 @@ impl Site {
                 deleted += 1;
             }
         }
+        for (stream, seq) in heads {
+            let (prev, item) = published_mark(app, &stream).await?.unzip();
+            if prev.as_ref().is_some_and(|m| m.seq >= seq) {
+                continue;
+            }
+            let mut raw = trs_app::stream::all_events_raw(app, &stream).await?;
+            raw.truncate(seq as usize);
+            let mark = next_mark(app, &stream, &PublishedMark::default(), &raw).await?;
+            write_mark(app, &stream, item, &mark).await?;
+        }
         self.finish(written, deleted, start).await
     }
 }
@@ -386,6 +422,53 @@ fn render_project(r: &Renderer, data: &ProjectData, keys: String) -> Result<Vec<
         out.extend(r.release(data, release)?);
     }
     Ok(out)
+}
+
+/// The mark after publishing `raw` (the events right after `prev`, in order): their chain is
+/// checked on from `prev`'s hash (from the stream's start when `prev` has none), and a break
+/// found once stays in the mark.
+async fn next_mark(
+    app: &App,
+    stream: &StreamId,
+    prev: &PublishedMark,
+    raw: &[serde_json::Value],
+) -> Result<PublishedMark, SiteBuildError> {
+    let last = raw.last().ok_or_else(|| AppError::Internal("no event to mark".into()))?;
+    let chain_error = match &prev.chain_error {
+        Some(error) => Some(error.clone()),
+        None => {
+            let checked = match (prev.seq, &prev.hash) {
+                (0, _) => trs_core::events::verify_chain_from(None, raw),
+                (seq, Some(hash)) => trs_core::events::verify_chain_from(Some((seq, hash)), raw),
+                // A mark from before hashes were kept: the stream is checked from its start once.
+                (_, None) => trs_core::events::verify_chain(&trs_app::stream::all_events_raw(app, stream).await?),
+            };
+            checked.err().map(|e| e.to_string())
+        }
+    };
+    if let Some(error) = &chain_error {
+        tracing::error!(%stream, "the stream's hash chain is broken: {error}");
+    }
+    Ok(PublishedMark {
+        seq: last["seq"].as_u64().unwrap_or(prev.seq),
+        hash: last["hash"].as_str().map(str::to_string),
+        chain_error,
+    })
+}
+
+/// Moves the stream's mark (conditionally on the item read: a publisher that moved it
+/// meanwhile wins, and the pages are right either way).
+async fn write_mark(app: &App, stream: &StreamId, item: Option<Item>, mark: &PublishedMark) -> Result<(), AppError> {
+    let moved = match item {
+        Some(item) => app.items.put(item.updated(serde_json::json!(mark)), Condition::VersionIs(item.version)).await,
+        None => {
+            app.items.put(Item::new(storage_keys::site_mark(stream), serde_json::json!(mark)), Condition::Absent).await
+        }
+    };
+    match moved {
+        Err(e) if !e.is_conflict() => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// Writes each object whose stored digest differs (or that is absent).

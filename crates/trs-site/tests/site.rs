@@ -9,8 +9,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use trs_app::release_views::{self, Scope};
 use trs_app::test_support::{TestClock, World, force_current_for_tests, upload_files, world};
-use trs_app::{lifecycle, projects, stream, vote};
+use trs_app::{App, lifecycle, projects, stream, vote};
 use trs_core::{Action, PolicyOverride, ReleaseId, StreamId, VoteValue, authorize};
 use trs_site::render::Renderer;
 use trs_site::{Site, paths};
@@ -452,6 +453,7 @@ async fn a_drafts_page_lists_no_files_and_goes_when_the_draft_is_discarded() {
     let report = f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
     assert_eq!(report.objects_deleted, 3, "the page, files.json and SHA512SUMS: {report:?}");
     assert!(f.store.get(&path).await.unwrap().is_none(), "the discarded draft's page is gone");
+    assert!(f.store.get(&paths::release_files_json(&rel("2.0.0"))).await.unwrap().is_none());
     let project = page(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
     assert!(!project.contains("2.0.0"), "{project}");
 }
@@ -477,4 +479,112 @@ async fn events_no_publisher_saw_are_published_from_the_durable_mark_after_a_res
     let after = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
     assert!(after.contains("non-binding +1 0, 0 0, −1 2"), "the tally the API shows:\n{after}");
     assert!(restarted.catch_up_all(&f.w.app).await.unwrap().is_empty(), "the mark moved: nothing to publish");
+}
+
+async fn add_project(w: &World, name: &str) {
+    let permit = authorize(&w.admin.person, None, Action::Administer).unwrap();
+    let new = projects::NewProject {
+        name: name.parse().unwrap(),
+        members: ["ada".parse().unwrap()].into(),
+        committers: Default::default(),
+        release_managers: ["rita".parse().unwrap()].into(),
+        products: Default::default(),
+    };
+    projects::create_project(&w.app, &permit, &w.admin.caller().actor(), new).await.unwrap();
+}
+
+fn demo() -> Scope {
+    Scope { project: Some("demo".parse().unwrap()), product: None }
+}
+
+async fn view_json(app: &App, scope: &Scope, at: Option<i64>) -> serde_json::Value {
+    serde_json::to_value(release_views::releases_view(app, scope, at, None).await.unwrap()).unwrap()
+}
+
+/// Issue 12: the releases view of now is no longer replayed from every event per request.
+/// It is the publisher's `releases.json` while the publisher's mark covers the project's
+/// stream (a marker written into the object shows in the answer), a replay of the project
+/// while an event is not published yet, and a replay for another time (`at`).
+#[tokio::test]
+async fn the_releases_view_is_read_from_the_published_object_while_the_mark_covers_the_stream() {
+    let f = fixture().await;
+    let reading = App { views: Some(f.store.clone()), ..f.w.app.clone() };
+    let replayed = view_json(&f.w.app, &demo(), None).await;
+    assert_eq!(view_json(&reading, &demo(), None).await, replayed, "nothing published yet: replayed");
+    f.site.full_build(&f.w.app).await.unwrap();
+    assert_eq!(view_json(&reading, &demo(), None).await, replayed, "the object holds what a replay gives");
+
+    let path = paths::releases_json(&"demo".parse().unwrap());
+    let mut object: serde_json::Value =
+        serde_json::from_slice(&f.store.get(&path).await.unwrap().unwrap().bytes).unwrap();
+    object["by_state"]["marker"] = serde_json::json!(["demo/1.0.0"]);
+    f.store.put(&SiteObject::page(path, object.to_string())).await.unwrap();
+    let marked = serde_json::json!(["demo/1.0.0"]);
+    assert_eq!(view_json(&reading, &demo(), None).await["by_state"]["marker"], marked, "served from the object");
+    assert!(view_json(&reading, &demo(), Some(NOW)).await["by_state"].get("marker").is_none(), "`at` replays");
+
+    // A ballot the publisher has not reached: the project is replayed.
+    f.clock.advance(60);
+    vote::cast(&f.w.app, &f.w.committer.caller(), &rel("1.1.0"), VoteValue::Minus, None).await.unwrap();
+    assert!(view_json(&reading, &demo(), None).await["by_state"].get("marker").is_none(), "replayed");
+    // Published: the mark covers it again (a ballot changes no releases.json).
+    f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
+    assert_eq!(view_json(&reading, &demo(), None).await["by_state"]["marker"], marked);
+}
+
+/// A view of every project comes a page of projects at a time, each page in the order one
+/// replay of every project gives; joined, the pages are that replay.
+#[tokio::test]
+async fn a_view_of_every_project_is_paged_by_project() {
+    let f = fixture().await;
+    add_project(&f.w, "zeta").await;
+    f.site.full_build(&f.w.app).await.unwrap();
+    let reading = App { views: Some(f.store.clone()), ..f.w.app.clone() };
+    let all = Scope::default();
+    let whole = release_views::releases_view(&f.w.app, &all, None, Some("current")).await.unwrap();
+    let first = release_views::releases_page(&reading, &all, None, Some("current"), None, 1).await.unwrap();
+    assert_eq!(first.next.as_ref().map(|p| p.as_str()), Some("demo"));
+    assert_eq!(serde_json::to_value(&first.releases).unwrap(), serde_json::to_value(&whole.releases).unwrap());
+    assert_eq!(first.by_state, whole.by_state);
+    // The world's own project foo, then zeta: neither has a release.
+    let mut after: trs_core::ProjectName = "demo".parse().unwrap();
+    for (next, last) in [(Some("foo"), false), (None, true)] {
+        let page = release_views::releases_page(&reading, &all, None, None, Some(&after), 1).await.unwrap();
+        assert_eq!((page.next.as_ref().map(|p| p.as_str()), page.releases.len()), (next, 0), "after {after}");
+        if !last {
+            after = page.next.unwrap();
+        }
+    }
+}
+
+/// The foundation-wide chain check reads each stream's mark: the publisher checks every event
+/// as it publishes it and keeps the first break it finds.
+#[tokio::test]
+async fn the_publisher_checks_each_event_it_publishes_and_keeps_a_break_in_its_mark() {
+    let f = fixture().await;
+    f.site.full_build(&f.w.app).await.unwrap();
+    let demo = StreamId::Project("demo".parse().unwrap());
+    let live = release_views::verify_stream(&f.w.app, &demo).await.unwrap();
+    let marked = release_views::published_chain_report(&f.w.app, &demo).await.unwrap();
+    assert!(live.ok && marked.ok, "{live:?} {marked:?}");
+    assert_eq!((marked.events, &marked.head), (live.events, &live.head));
+
+    // A ballot altered in the store before the publisher reached it.
+    f.clock.advance(60);
+    vote::cast(&f.w.app, &f.w.committer.caller(), &rel("1.1.0"), VoteValue::Minus, None).await.unwrap();
+    let cast = last_event(&f.w).await;
+    let key = trs_app::storage_keys::stream_event(&demo, cast.seq);
+    let item = f.w.app.items.get(&key).await.unwrap().unwrap();
+    let mut altered = item.body.clone();
+    altered["value"] = "+1".into();
+    f.w.app.items.put(item.updated(altered), trs_storage::Condition::VersionIs(item.version)).await.unwrap();
+    f.site.publish_event(&f.w.app, &cast).await.unwrap();
+    let marked = release_views::published_chain_report(&f.w.app, &demo).await.unwrap();
+    assert!(!marked.ok, "{marked:?}");
+    assert!(marked.error.as_deref().unwrap().contains(&format!("event {}", cast.seq)), "{marked:?}");
+    // It stays reported after the next event is published.
+    f.clock.advance(60);
+    lifecycle::enter_state(&f.w.app, &f.w.rm.caller(), &rel("1.0.0"), "security-only").await.unwrap();
+    f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
+    assert!(!release_views::published_chain_report(&f.w.app, &demo).await.unwrap().ok);
 }

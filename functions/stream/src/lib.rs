@@ -113,18 +113,20 @@ struct VerifyQuery {
     project: Option<String>,
 }
 
-/// Re-hashes one stream (`?project=P`), or every stream (the foundation's and each
-/// project's) when no project is named.
+/// Re-hashes one stream (`?project=P`) now; without a project, reports every stream (the
+/// foundation's and each project's) as the site publisher checked it up to its head, and
+/// re-hashes only a stream the publisher has not caught up with.
 async fn verify(State(app): State<App>, Query(q): Query<VerifyQuery>) -> ApiResult<impl IntoResponse> {
-    let streams = match q.project.as_deref() {
-        Some(p) => vec![stream_of(&app, Some(p)).await?],
-        None => std::iter::once(StreamId::Foundation)
-            .chain(release_views::project_names(&app).await?.into_iter().map(StreamId::Project))
-            .collect(),
-    };
     let mut reports = Vec::new();
-    for s in &streams {
-        reports.push(release_views::verify_stream(&app, s).await?);
+    match q.project.as_deref() {
+        Some(p) => reports.push(release_views::verify_stream(&app, &stream_of(&app, Some(p)).await?).await?),
+        None => {
+            let streams = std::iter::once(StreamId::Foundation)
+                .chain(release_views::project_names(&app).await?.into_iter().map(StreamId::Project));
+            for s in streams {
+                reports.push(release_views::published_chain_report(&app, &s).await?);
+            }
+        }
     }
     let ok = reports.iter().all(|r| r.ok);
     Ok(Json(json!({"ok": ok, "streams": reports})))
@@ -138,13 +140,22 @@ struct ViewQuery {
     state: Option<String>,
     /// Unix seconds.
     at: Option<i64>,
+    /// A view of every project is paged by project: the project the previous page's `next`
+    /// named, and how many projects a page holds (at most `PROJECTS_PER_PAGE`).
+    after: Option<String>,
+    limit: Option<usize>,
 }
 
 async fn releases(app: &App, scope: Scope, q: &ViewQuery) -> ApiResult<impl IntoResponse + use<>> {
     if scope.product.is_some() && scope.project.is_none() {
         return Err(AppError::bad_request("product-needs-project", "?product= needs ?project=").into());
     }
-    Ok(Json(release_views::releases_view(app, &scope, q.at, q.state.as_deref()).await?))
+    if scope.project.is_some() {
+        return Ok(Json(release_views::releases_view(app, &scope, q.at, q.state.as_deref()).await?));
+    }
+    let after = q.after.as_deref().map(parse_segment::<ProjectName>).transpose()?;
+    let limit = q.limit.unwrap_or(release_views::PROJECTS_PER_PAGE);
+    Ok(Json(release_views::releases_page(app, &scope, q.at, q.state.as_deref(), after.as_ref(), limit).await?))
 }
 
 async fn all_releases(State(app): State<App>, Query(q): Query<ViewQuery>) -> ApiResult<impl IntoResponse> {

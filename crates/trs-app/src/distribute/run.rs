@@ -48,7 +48,7 @@ pub async fn request(app: &App, caller: &Caller, id: &ReleaseId, specs: Vec<Dist
         app.now(),
     );
     app.items.put(task.queued_item(), Condition::Absent).await?;
-    app.notifier.task_queued(&task).await;
+    crate::tasks::announce(app, &task).await;
     Ok(task)
 }
 

@@ -133,8 +133,9 @@ async fn the_sweep_announces_a_running_task_once_its_lease_ran_out() {
     struct Recorder(std::sync::Mutex<Vec<OpaqueId>>);
     #[async_trait::async_trait]
     impl trs_app::TaskNotifier for Recorder {
-        async fn task_queued(&self, task: &tasks::Task) {
+        async fn task_queued(&self, task: &tasks::Task) -> Result<(), String> {
             self.0.lock().unwrap().push(task.id.clone());
+            Ok(())
         }
     }
     let w = world().await;
@@ -143,8 +144,32 @@ async fn the_sweep_announces_a_running_task_once_its_lease_ran_out() {
     let recorder = Arc::new(Recorder::default());
     let sweeper = App { notifier: recorder.clone(), ..worker(&w, "sweep") };
     w.clock.advance(w.app.limits.task_lease_secs - 1);
-    assert!(tasks::announce_stuck(&sweeper).await.unwrap().is_empty());
+    assert_eq!(tasks::announce_stuck(&sweeper).await.unwrap(), tasks::Announced::default());
     w.clock.advance(1);
-    assert_eq!(tasks::announce_stuck(&sweeper).await.unwrap(), std::slice::from_ref(&id));
+    assert_eq!(tasks::announce_stuck(&sweeper).await.unwrap().announced, std::slice::from_ref(&id));
     assert_eq!(*recorder.0.lock().unwrap(), [id]);
+}
+
+#[tokio::test]
+async fn the_sweep_reports_an_announcement_the_queue_refused_and_goes_on() {
+    /// Refuses to announce one task (its queue denies the send), announces the others.
+    struct Refuses(OpaqueId);
+    #[async_trait::async_trait]
+    impl trs_app::TaskNotifier for Refuses {
+        async fn task_queued(&self, task: &tasks::Task) -> Result<(), String> {
+            if task.id == self.0 { Err("AccessDenied".into()) } else { Ok(()) }
+        }
+    }
+    let w = world().await;
+    let first = queued_verify_task(&w).await;
+    let files: [(&str, &[u8]); 1] = [("notes.txt", b"changed")];
+    let second = commit_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &files).await.task.unwrap();
+    let sweeper = App { notifier: Arc::new(Refuses(first.clone())), ..worker(&w, "sweep") };
+    w.clock.advance(tasks::ANNOUNCE_AGAIN_AFTER_SECS - 1);
+    assert_eq!(tasks::announce_stuck(&sweeper).await.unwrap(), tasks::Announced::default(), "within the grace period");
+    w.clock.advance(1);
+    let swept = tasks::announce_stuck(&sweeper).await.unwrap();
+    let failed: Vec<_> = swept.failed.iter().map(|f| (f.task.clone(), f.error.as_str())).collect();
+    assert_eq!(failed, [(first, "AccessDenied")]);
+    assert_eq!(swept.announced, [second]);
 }

@@ -26,8 +26,8 @@ struct ChannelNotifier(mpsc::UnboundedSender<OpaqueId>);
 
 #[async_trait::async_trait]
 impl TaskNotifier for ChannelNotifier {
-    async fn task_queued(&self, task: &trs_app::tasks::Task) {
-        let _ = self.0.send(task.id.clone());
+    async fn task_queued(&self, task: &trs_app::tasks::Task) -> Result<(), String> {
+        self.0.send(task.id.clone()).map_err(|_| "the worker has stopped".to_string())
     }
 }
 
@@ -60,6 +60,8 @@ pub fn build(
     let (sink, site_events) = trs_site::publish::PublishingSink::new(events_file.clone());
     app.events = Arc::new(sink);
     app.site = site.clone();
+    // The API reads the publisher's precomputed views from where it writes them.
+    app.views = Some(site.store().clone());
     let router = Router::new()
         .route("/api/v1/health", get(trs_http::health))
         .merge(trs_function_admin::routes())

@@ -28,7 +28,12 @@ pub async fn releases(client: &Client, q: &ViewQuery<'_>, as_json: bool) -> CliR
     if let Some(at) = q.at {
         params.push(format!("at={at}"));
     }
-    let view: Value = client.get(&format!("/api/v1/releases?{}", params.join("&"))).await?;
+    // A view of every project comes a page of projects at a time: the pages are joined.
+    let mut view: Value = client.get(&format!("/api/v1/releases?{}", params.join("&"))).await?;
+    while let Some(next) = view.get("next").and_then(Value::as_str).map(str::to_string) {
+        let page: Value = client.get(&format!("/api/v1/releases?{}&after={next}", params.join("&"))).await?;
+        join_page(&mut view, page);
+    }
     if as_json {
         output::json(&view);
         return Ok(());
@@ -56,6 +61,26 @@ pub async fn releases(client: &Client, q: &ViewQuery<'_>, as_json: bool) -> CliR
         say!("  {name:<32} {}{extra}", states.join(", "));
     }
     Ok(())
+}
+
+/// Adds the next page of a releases view to `view` (its lists continue those of the page
+/// before; `next` moves on).
+fn join_page(view: &mut Value, page: Value) {
+    for key in ["by_state", "by_release", "latest"] {
+        for (k, v) in page[key].as_object().cloned().unwrap_or_default() {
+            match (&mut view[key][&k], v) {
+                (Value::Array(have), Value::Array(more)) => have.extend(more),
+                (have, v) => *have = v,
+            }
+        }
+    }
+    if let (Some(have), Some(more)) = (view["releases"].as_array_mut(), page["releases"].as_array()) {
+        have.extend(more.iter().cloned());
+    }
+    view["next"] = page.get("next").cloned().unwrap_or(Value::Null);
+    if view["next"].is_null() {
+        view.as_object_mut().map(|o| o.remove("next"));
+    }
 }
 
 fn release_name(r: &Value) -> String {
@@ -143,4 +168,34 @@ pub async fn verify(client: &Client, project: Option<&str>, as_json: bool) -> Cl
         .map(|s| format!("{}: {}", s["stream"].as_str().unwrap_or("?"), s["error"].as_str().unwrap_or("?")))
         .collect();
     if broken.is_empty() { Ok(()) } else { Err(CliError::ChainBroken(broken.join("; "))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pages_of_a_releases_view_join_into_one_view() {
+        let mut view = json!({
+            "at": 1, "next": "demo",
+            "by_state": {"current": ["demo/1.0"], "latest": ["demo/1.0"]},
+            "by_release": {"demo/1.0": ["current", "latest"]},
+            "latest": {"demo": "demo/1.0"},
+            "releases": [{"release": {"project": "demo", "version": "1.0"}}],
+        });
+        let page = json!({
+            "at": 1,
+            "by_state": {"current": ["zeta/2.0"], "revoked": ["zeta/1.0"]},
+            "by_release": {"zeta/2.0": ["current"], "zeta/1.0": ["revoked"]},
+            "latest": {},
+            "releases": [{"release": {"project": "zeta", "version": "1.0"}}, {"release": {"project": "zeta", "version": "2.0"}}],
+        });
+        join_page(&mut view, page);
+        assert_eq!(view["by_state"]["current"], json!(["demo/1.0", "zeta/2.0"]));
+        assert_eq!(view["by_state"]["revoked"], json!(["zeta/1.0"]));
+        assert_eq!(view["by_release"].as_object().unwrap().len(), 3);
+        assert_eq!(view["releases"].as_array().unwrap().len(), 3);
+        assert!(view.get("next").is_none(), "the last page names no next one");
+    }
 }

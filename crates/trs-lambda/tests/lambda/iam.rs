@@ -156,6 +156,21 @@ async fn people_and_project(stack: &Stack) -> People {
 /// The upload function starts an upload, the client sends the bytes to the presigned URL,
 /// the upload function commits; the verify function runs the queued verification.
 async fn upload_and_verify(stack: &Stack, rita: &Actor, version: &str, bytes: &[u8]) {
+    let task = upload(stack, rita, version, bytes).await;
+    let verify = start(stack, "Verify").await;
+    assert_eq!(verify.deliver_queue(stack, "VerifyQueue").await, 1, "one verify task announced");
+    assert_task_done(&verify, &task).await;
+}
+
+/// The task, read through `function`'s `GET /api/v1/tasks/ID`, is done.
+async fn assert_task_done(function: &Running, task: &str) {
+    let (status, task, _) = function.http(None, "GET", &format!("/api/v1/tasks/{task}"), Value::Null).await;
+    assert_eq!((status, task["state"].as_str()), (200, Some("done")), "{task}");
+}
+
+/// The upload function's start and commit of one file, its bytes sent to the presigned URL
+/// in between; returns the verify task the commit queued.
+async fn upload(stack: &Stack, rita: &Actor, version: &str, bytes: &[u8]) -> String {
     let upload = start(stack, "Upload").await;
     let release = format!("/api/v1/projects/foo/releases/{version}");
     let file = format!("foo-{version}.tar.gz");
@@ -174,12 +189,7 @@ async fn upload_and_verify(stack: &Stack, rita: &Actor, version: &str, bytes: &[
     assert_eq!(status, 201, "{committed}");
     let (status, body, _) = upload.http(None, "GET", &release, Value::Null).await;
     assert_eq!(status, 200, "{body}");
-
-    let verify = start(stack, "Verify").await;
-    assert_eq!(verify.deliver_queue(stack, "VerifyQueue").await, 1, "one verify task announced");
-    let task = format!("/api/v1/tasks/{}", committed["task"].as_str().unwrap());
-    let (status, task, _) = verify.http(None, "GET", &task, Value::Null).await;
-    assert_eq!((status, task["state"].as_str()), (200, Some("done")), "{task}");
+    committed["task"].as_str().expect("the commit queued a verification").to_string()
 }
 
 /// The vote function opens, takes ada's +1, shows and closes the vote; the promote function
@@ -206,7 +216,10 @@ async fn vote_and_promote(stack: &Stack, people: &People, version: &str) {
     let path = format!("/api/v1/projects/foo/releases/{version}/promote");
     let (status, task, _) = promote.http(Some(&people.rita), "POST", &path, json!({})).await;
     assert_eq!(status, 202, "{task}");
-    assert_eq!(promote.deliver_queue(stack, "PromoteQueue").await, 1, "one promote task announced");
+    // The promote queue also carries the vote's mails ([VOTE] at the start, [RESULT] at the
+    // close), which the promote function runs (recorded as not sent: no mailer on AWS yet).
+    let announced = promote.deliver_queue(stack, "PromoteQueue").await;
+    assert_eq!(announced, 3, "the promotion and the vote's two mails");
 }
 
 /// The committed events of project foo as the table's change stream delivers them (INSERTs
@@ -313,7 +326,7 @@ const NOT_REACHED_HERE: &[(&str, &str, &str)] = &[
     ),
     ("Lifecycle", "s3:DeleteObject (WritesArchive", "revoking an archived release (aws_flows.rs)"),
     ("Lifecycle", "s3:ListBucket (ListsReleaseFiles", "archiving a release whose current/ copy is gone (404, not 403)"),
-    ("Lifecycle", "sqs:SendMessage (AnnouncesStuckTasks", "the scheduled sweep of stuck tasks (aws_flows.rs)"),
+    ("Lifecycle", "sqs:SendMessage (AnnouncesStuckTasks", "the scheduled sweep of stuck tasks (tests below)"),
     (
         "Stream",
         "s3:GetObject (LatestHeadsCurrentFilesAndCandidateUrlsReadFiles",
@@ -582,6 +595,90 @@ async fn the_scheduled_tick_applies_an_end_of_life_date_under_the_lifecycle_role
     assert!(report.to_string().contains("end-of-life"), "{report}");
     let found = findings(&stack);
     assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The lifecycle function's scheduled run (an EventBridge schedule event) with its clock at
+/// `at`, under its role.
+async fn scheduled_run(stack: &Stack, at: i64) -> Result<Value, String> {
+    let mut env = stack.environment("Lifecycle").await;
+    env.app.clock = trs_app::test_support::TestClock::at(at);
+    let function = functions::lifecycle(&env).unwrap();
+    let event = LambdaEvent::new(fixture("eventbridge-scheduled.json"), Context::default());
+    function.handle(event).await.map_err(|e| e.to_string())
+}
+
+/// A committed upload whose verify task's queue message was lost (the queue purged by the
+/// operator, as if the SendMessage after the commit had failed): the task and the time it
+/// was last updated.
+async fn task_whose_message_was_lost(stack: &Stack, rita: &Actor) -> (String, i64) {
+    let task = upload(stack, rita, "1.0.0", b"release bytes").await;
+    let queue = stack.physical.resolve(&json!({"Ref": "VerifyQueue"}));
+    let sqs = aws_sdk_sqs::Client::new(&stack.root);
+    stack.as_operator(async || sqs.purge_queue().queue_url(queue.as_str().unwrap()).send().await.unwrap()).await;
+    let id = task.parse().unwrap();
+    let (stored, _) =
+        stack.as_operator(async || trs_app::tasks::get_task(&operator_app(stack), &id).await.unwrap()).await;
+    assert_eq!(stored.state, trs_app::tasks::TaskState::Queued);
+    (task, stored.updated_at)
+}
+
+/// The sweep of stuck tasks on Lambda: the scheduled run leaves a task alone within the grace
+/// period (its message may be on its way), then announces it again on its kind's queue under
+/// the lifecycle role, and the verify function runs it from there.
+#[tokio::test]
+async fn a_task_whose_message_was_lost_is_announced_again_by_the_scheduled_run() {
+    let stack = Stack::start(&json!({})).await;
+    let people = people_and_project(&stack).await;
+    let (task, queued_at) = task_whose_message_was_lost(&stack, &people.rita).await;
+    let verify = start(&stack, "Verify").await;
+    assert_eq!(verify.deliver_queue(&stack, "VerifyQueue").await, 0, "the message is lost");
+
+    let grace = trs_app::tasks::ANNOUNCE_AGAIN_AFTER_SECS;
+    let report = scheduled_run(&stack, queued_at + grace - 1).await.unwrap();
+    assert_eq!(report["announced"], json!([]), "{report}");
+    let report = scheduled_run(&stack, queued_at + grace).await.unwrap();
+    assert_eq!(report["announced"], json!([task]), "{report}");
+
+    assert_eq!(verify.deliver_queue(&stack, "VerifyQueue").await, 1, "announced once, on the verify queue");
+    assert_task_done(&verify, &task).await;
+    // Announced again after it is done: the message changes nothing.
+    assert_eq!(scheduled_run(&stack, queued_at + 2 * grace).await.unwrap()["announced"], json!([]));
+    let found = findings(&stack);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// Without `sqs:SendMessage` the lifecycle role cannot announce a stuck task: moto refuses
+/// the send (AccessDenied), the scheduled run fails naming the task, and the task stays
+/// queued until a run with the permission announces it.
+#[tokio::test]
+async fn the_sweep_without_its_send_permission_is_access_denied() {
+    let stack = Stack::start(&json!({})).await;
+    let people = people_and_project(&stack).await;
+    let (task, queued_at) = task_whose_message_was_lost(&stack, &people.rita).await;
+    let mut policy = stack.policies["Lifecycle"].clone();
+    policy["Statement"].as_array_mut().unwrap().retain(|s| s["Sid"] != "AnnouncesStuckTasks");
+    assert_ne!(policy, stack.policies["Lifecycle"], "the template names the statement AnnouncesStuckTasks");
+    stack.moto.set_policy("Lifecycle", &iam::for_moto(&policy));
+    stack.calls_by_function();
+
+    let at = queued_at + trs_app::tasks::ANNOUNCE_AGAIN_AFTER_SECS;
+    let failed = scheduled_run(&stack, at).await.unwrap_err();
+    assert!(failed.contains(&task) && failed.contains("AccessDenied"), "{failed}");
+    let calls = stack.calls_by_function();
+    let denied: Vec<String> = calls["Lifecycle"]
+        .iter()
+        .filter(|c| c.outcome.starts_with("denied"))
+        .map(|c| format!("{} {}", c.action, c.resource))
+        .collect();
+    let queue_arn = stack.physical.resolve(&json!({"Fn::GetAtt": ["VerifyQueue", "Arn"]}));
+    assert_eq!(denied, [format!("SendMessage {}", queue_arn.as_str().unwrap())]);
+    let verify = start(&stack, "Verify").await;
+    assert_eq!(verify.deliver_queue(&stack, "VerifyQueue").await, 0, "nothing was sent");
+
+    stack.moto.set_policy("Lifecycle", &iam::for_moto(&stack.policies["Lifecycle"]));
+    assert_eq!(scheduled_run(&stack, at).await.unwrap()["announced"], json!([task]));
+    assert_eq!(verify.deliver_queue(&stack, "VerifyQueue").await, 1);
+    assert_task_done(&verify, &task).await;
 }
 
 /// The release files bucket guards itself (moto does not evaluate bucket policies; the judge
