@@ -103,9 +103,10 @@ pub enum Command {
         /// the latest revision: a file of the same name is replaced, the others are kept.
         #[arg(required_unless_present = "remove")]
         files: Vec<PathBuf>,
-        /// Leave these files of the latest revision out of the new one, with their sidecars
-        /// (NAME.asc, NAME.sha512, …) unless this upload sends them again.
-        #[arg(long, value_name = "NAME", num_args = 1.., conflicts_with = "replace")]
+        /// Leave this file of the latest revision out of the new one, with its sidecars
+        /// (NAME.asc, NAME.sha512, …) unless this upload sends them again. One NAME per
+        /// --remove (repeat it for several), so files after it are still files to upload.
+        #[arg(long, value_name = "NAME", num_args = 1, action = clap::ArgAction::Append, conflicts_with = "replace")]
         remove: Vec<String>,
         /// The new revision is exactly the files given; nothing of the latest one is kept.
         #[arg(long, requires = "files")]
@@ -682,4 +683,25 @@ pub enum EventsCommand {
         #[arg(long)]
         project: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// `--remove` takes one value per occurrence: the arguments after it stay files to upload.
+    #[test]
+    fn remove_takes_one_name_and_leaves_the_files_after_it() {
+        let cli =
+            Cli::try_parse_from(["trs", "upload", "foo", "1.0.0", "--remove", "OLD", "new.tar.gz", "new.tar.gz.asc"])
+                .unwrap();
+        let Command::Upload { files, remove, .. } = cli.command else { panic!("not an upload") };
+        assert_eq!(remove, ["OLD"]);
+        assert_eq!(files, [PathBuf::from("new.tar.gz"), PathBuf::from("new.tar.gz.asc")]);
+
+        let cli = Cli::try_parse_from(["trs", "upload", "foo", "1.0.0", "--remove", "A", "--remove", "B"]).unwrap();
+        let Command::Upload { files, remove, .. } = cli.command else { panic!("not an upload") };
+        assert_eq!((remove, files.len()), (vec!["A".to_string(), "B".to_string()], 0));
+    }
 }
