@@ -94,6 +94,37 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Import an existing release history (admin): an Apache-style tree with a folder per
+    /// project (its KEYS, version folders, product folders, or files with the version in their
+    /// name). Registers the keys, verifies every file's signature and checksum, and creates each
+    /// release as current (from ROOT) or archived (from --archive) with its original date; a
+    /// release whose signature or checksum fails is refused, with the reason. Idempotent and
+    /// resumable: run it again to finish an interrupted import. Exit 1 if anything was refused.
+    Import {
+        /// The distribution tree: ROOT/PROJECT/{KEYS, VERSION/, PRODUCT/VERSION/, NAME-VERSION.EXT}.
+        root: PathBuf,
+        /// The archive tree, same layout: its releases become archived (one in both trees is current).
+        #[arg(long, value_name = "ROOT2")]
+        archive: Option<PathBuf>,
+        /// Only this project's folder.
+        #[arg(long)]
+        project: Option<String>,
+        /// Read the trees and report what would be imported; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// A JSON object mapping key fingerprints or emails to user ids, as for `trs keys import`.
+        #[arg(long, value_name = "MAP.json")]
+        people: Option<PathBuf>,
+        /// A JSON object of release dates: {"PROJECT/VERSION" or "PROJECT/PRODUCT/VERSION":
+        /// "YYYY-MM-DD" | RFC 3339 | unix seconds}. Default: the newest modification time of
+        /// the release's files.
+        #[arg(long, value_name = "MAP.json")]
+        dates: Option<PathBuf>,
+        /// The committee of the projects the import creates (comma-separated user ids);
+        /// without it, a project that does not exist yet is refused.
+        #[arg(long, value_delimiter = ',', value_name = "UID")]
+        members: Vec<String>,
+    },
     /// Upload release candidate files; a new revision is verified automatically.
     Upload {
         project: String,

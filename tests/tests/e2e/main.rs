@@ -12,6 +12,7 @@ mod distribute_support;
 mod downloads;
 mod drafts;
 mod github_client;
+mod import;
 mod keys_import;
 mod large_upload;
 mod mail;
