@@ -289,9 +289,11 @@ fn an_import_killed_midway_finishes_when_run_again_and_nothing_is_duplicated() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    // Project bar exists only once the import has created it.
     let imported = |team: &Team| {
         ["foo", "bar"]
             .iter()
+            .filter(|p| team.anonymous(&["events", "--project", p, "--json"]).status.success())
             .flat_map(|p| events(team, p))
             .filter(|e| e["type"] == "imported")
             .map(|e| e["release"].to_string())
