@@ -60,14 +60,14 @@ fn small_tree(team: &Team) -> Tree {
     let tree = Tree { root: team.path("dist"), archive: team.path("archive"), carl };
     tree.keys(team, "foo");
     tree.keys(team, "bar");
-    let foo = tree.root.join("foo");
-    let src = foo.join("1.0.0");
+    let foo_dir = tree.root.join("foo");
+    let src = foo_dir.join("1.0.0");
     std::fs::create_dir_all(&src).unwrap();
     let tarball = source_tarball(&src, "apache-foo-1.0.0-src.tar.gz", "apache-foo-1.0.0");
     std::fs::remove_dir_all(src.join("tree")).unwrap();
     team.gpg.detach_sign(&tree.carl, &tarball);
     sha512sum(&tarball);
-    tree.artifact(team, &foo.join("conn/2.0.0"), "foo-conn-2.0.0.zip", b"conn 2.0.0\n", &[sha256sum]);
+    tree.artifact(team, &foo_dir.join("conn/2.0.0"), "foo-conn-2.0.0.zip", b"conn 2.0.0\n", &[sha256sum]);
     let bar = tree.root.join("bar");
     tree.artifact(team, &bar, "bar-3.1.tar.gz", b"bar 3.1\n", &[md5sum]);
     tree.artifact(team, &bar, "bar-3.2.zip", b"bar 3.2\n", &[sha1sum]);
@@ -156,14 +156,14 @@ fn a_release_tree_becomes_current_and_archived_releases_and_a_second_run_changes
     assert_eq!(first["projects"][1]["products_added"], json!(["conn"]), "{first:#}");
 
     // Stages and original dates: from the date map, else the files' modification times.
-    let mut foo = views(&team, "foo");
-    foo.sort();
+    let mut foo_views = views(&team, "foo");
+    foo_views.sort();
     assert_eq!(
-        foo,
+        foo_views,
         [
             ("foo/0.9.0".to_string(), "archived".to_string(), 1_551_675_967),
             ("foo/1.0.0".to_string(), "current".to_string(), 1_577_923_200),
-            ("foo/conn/2.0.0".to_string(), "current".to_string(), foo[2].2),
+            ("foo/conn/2.0.0".to_string(), "current".to_string(), foo_views[2].2),
         ]
     );
     let bar = views(&team, "bar");
@@ -236,12 +236,12 @@ fn a_release_tree_becomes_current_and_archived_releases_and_a_second_run_changes
 fn a_tampered_file_refuses_its_release_with_the_reason_and_the_others_are_imported() {
     let team = Team::new();
     let tree = small_tree(&team);
-    let foo = tree.root.join("foo");
-    let bad = tree.artifact(&team, &foo.join("1.1.0"), "foo-1.1.0.tar.gz", b"foo 1.1.0\n", &[sha512sum]);
+    let foo_dir = tree.root.join("foo");
+    let bad = tree.artifact(&team, &foo_dir.join("1.1.0"), "foo-1.1.0.tar.gz", b"foo 1.1.0\n", &[sha512sum]);
     // Changed after signing and summing, as a corrupted mirror copy would be.
     std::fs::write(&bad, b"foo 1.1.0 with a backdoor\n").unwrap();
     // A checksum that lies while the signature is good.
-    let lying = tree.artifact(&team, &foo.join("1.2.0"), "foo-1.2.0.tar.gz", b"foo 1.2.0\n", &[]);
+    let lying = tree.artifact(&team, &foo_dir.join("1.2.0"), "foo-1.2.0.tar.gz", b"foo 1.2.0\n", &[]);
     std::fs::write(
         lying.with_file_name("foo-1.2.0.tar.gz.md5"),
         "00000000000000000000000000000000  foo-1.2.0.tar.gz\n",
