@@ -13,6 +13,7 @@ pub mod error;
 pub mod exports;
 #[cfg(feature = "test-support")]
 pub mod fault_injection;
+pub mod import;
 pub mod lifecycle;
 pub mod mail;
 pub mod people;

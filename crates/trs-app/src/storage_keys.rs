@@ -161,6 +161,13 @@ pub fn upload_session(id: &OpaqueId) -> Key {
     Key::new(format!("upload#{id}"), "upload")
 }
 
+/// A started import of one release (`crate::import`): in the upload partition, beside the
+/// collection record of its staged objects, under its own sort key so an upload commit never
+/// takes it for an upload.
+pub fn import_session(id: &OpaqueId) -> Key {
+    Key::new(format!("upload#{id}"), "import")
+}
+
 pub fn task(id: &OpaqueId) -> Key {
     Key::new(format!("task#{id}"), "task")
 }

@@ -238,7 +238,7 @@ pub async fn get_revision_as_voted(
 /// A release's product must be declared (its files are public only under a declared
 /// product's paths, so an undeclared one would upload files nobody can download), and a
 /// main-line version must not be a product's name (`/current/P/NAME/…` would name both).
-fn check_product_line(project: &trs_core::Project, release: &ReleaseId) -> AppResult<()> {
+pub(crate) fn check_product_line(project: &trs_core::Project, release: &ReleaseId) -> AppResult<()> {
     match &release.product {
         Some(p) if !project.products.contains(p) => Err(AppError::bad_request(
             "unknown-product",
@@ -359,28 +359,9 @@ pub async fn start_upload(
         expires_at: now + app.limits.upload_session_ttl_secs,
     };
     let item = Item::new(keys::upload_session(&id), json!(session)).with_expiry(session.expires_at);
-    // Staged objects outlive a commit (so a second PUT to a URL finds its object there and is
-    // refused) and an abandoned session; they are collected once neither the session nor its
-    // URLs can be used any more (`collect_staged`). A week's expiry removes the record where
-    // the store collects instead (S3's lifecycle rule on `uploads/`, infra/template.json).
-    let collect_at = session.expires_at.max(now + app.limits.upload_url_ttl_secs);
-    let objects: Vec<&str> = session.files.iter().map(|f| f.object.as_str()).collect();
-    let collect = Item::new(keys::staged_collection(&id), json!({ "at": collect_at, "objects": objects }))
-        .with_gsi1(keys::staged_collection_index(collect_at, &id))
-        .with_expiry(collect_at + 7 * 24 * 3600);
-    app.items
-        .transact(vec![
-            WriteOp::Put { item, condition: Condition::Absent },
-            WriteOp::Put { item: collect, condition: Condition::Absent },
-        ])
-        .await?;
-
-    let url_expiry = now + app.limits.upload_url_ttl_secs;
-    let mut urls = Vec::with_capacity(session.files.len());
-    for f in &session.files {
-        let upload = app.blobs.upload_url(&f.object, url_expiry, f.size).await?;
-        urls.push(FileUploadUrl { path: f.path.clone(), size: f.size, upload });
-    }
+    let staged: Vec<(&ArtifactPath, u64, &str)> =
+        session.files.iter().map(|f| (&f.path, f.size, f.object.as_str())).collect();
+    let urls = open_session(app, &id, item, &staged, session.expires_at).await?;
     Ok(StartedUpload {
         id,
         release,
@@ -390,9 +371,44 @@ pub async fn start_upload(
     })
 }
 
+/// Stores a new session (`item`, put if absent) with the record that collects its staged
+/// objects, and answers one upload URL per staged object (`(path, size, object)`). Shared by
+/// uploads and imports.
+pub(crate) async fn open_session(
+    app: &App,
+    id: &OpaqueId,
+    item: Item,
+    staged: &[(&ArtifactPath, u64, &str)],
+    expires_at: i64,
+) -> AppResult<Vec<FileUploadUrl>> {
+    let now = app.now();
+    // Staged objects outlive a commit (so a second PUT to a URL finds its object there and is
+    // refused) and an abandoned session; they are collected once neither the session nor its
+    // URLs can be used any more (`collect_staged`). A week's expiry removes the record where
+    // the store collects instead (S3's lifecycle rule on `uploads/`, infra/template.json).
+    let collect_at = expires_at.max(now + app.limits.upload_url_ttl_secs);
+    let objects: Vec<&str> = staged.iter().map(|(_, _, object)| *object).collect();
+    let collect = Item::new(keys::staged_collection(id), json!({ "at": collect_at, "objects": objects }))
+        .with_gsi1(keys::staged_collection_index(collect_at, id))
+        .with_expiry(collect_at + 7 * 24 * 3600);
+    app.items
+        .transact(vec![
+            WriteOp::Put { item, condition: Condition::Absent },
+            WriteOp::Put { item: collect, condition: Condition::Absent },
+        ])
+        .await?;
+    let url_expiry = now + app.limits.upload_url_ttl_secs;
+    let mut urls = Vec::with_capacity(staged.len());
+    for (path, size, object) in staged {
+        let upload = app.blobs.upload_url(object, url_expiry, *size).await?;
+        urls.push(FileUploadUrl { path: (*path).clone(), size: *size, upload });
+    }
+    Ok(urls)
+}
+
 /// SHA-512 of a stored object: the store's own digest when it computed one while the bytes
 /// streamed in, else by reading the object once.
-async fn object_sha512(app: &App, object: &str, meta: &trs_storage::BlobMeta) -> AppResult<Sha512> {
+pub(crate) async fn object_sha512(app: &App, object: &str, meta: &trs_storage::BlobMeta) -> AppResult<Sha512> {
     if let Some(hex) = &meta.sha512 {
         return hex.parse().map_err(|e: trs_core::IdError| AppError::Internal(e.to_string()));
     }

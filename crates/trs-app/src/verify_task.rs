@@ -14,13 +14,13 @@ use std::collections::HashMap;
 use tokio::io::AsyncWriteExt;
 use trs_checks::EndStates;
 use trs_checks::revision::Located;
-use trs_core::{CheckResult, Outcome, ReleaseId, Sha512};
+use trs_core::{CheckResult, Outcome, ReleaseId, Revision, RevisionReport, Sha512};
 use trs_storage::{Condition, Item};
 
 /// Where each file's bytes are on local disk (files of stores without local paths are
 /// downloaded into `scratch` first), with the SHA-512 state the store kept at their end, so
 /// that a file whose checks that state serves is not read again.
-async fn locate_files(
+pub(crate) async fn locate_files(
     app: &App,
     digests: &[Sha512],
     scratch: &tempfile::TempDir,
@@ -56,6 +56,33 @@ async fn locate_files(
 
 pub(crate) async fn verify(app: &App, release: &ReleaseId, number: u32) -> AppResult<serde_json::Value> {
     let revision = get_revision(app, release, number).await?;
+    let report = check_revision(app, release, &revision).await?;
+    let summary = json!({
+        "pass": report.count(Outcome::Pass),
+        "warn": report.count(Outcome::Warn),
+        "fail": report.count(Outcome::Fail),
+    });
+    crate::people::link_signers(app, release, number, &signers_of(&report)).await?;
+    let stored = StoredReport { revision_key: revision.key, report, finished_at: app.now() };
+    app.items.put(Item::new(keys::revision_report(release, number), json!(stored)), Condition::None).await?;
+    Ok(summary)
+}
+
+/// The keys that made the report's signatures.
+pub(crate) fn signers_of(report: &RevisionReport) -> std::collections::BTreeSet<trs_core::Fingerprint> {
+    report
+        .files
+        .iter()
+        .flat_map(|f| &f.checks)
+        .filter_map(|c| c.signer.as_ref())
+        .map(|s| s.fingerprint.clone())
+        .collect()
+}
+
+/// Runs every check on `revision`'s files (whose bytes are in the content-addressed store),
+/// against the keys of `release`'s project, and caches the results by digest. Shared by the
+/// verify task and the import ([`crate::import`]), which checks before anything is public.
+pub(crate) async fn check_revision(app: &App, release: &ReleaseId, revision: &Revision) -> AppResult<RevisionReport> {
     let project = projects::get_project(app, &release.project).await?;
     let mut signers = Vec::new();
     for key in projects::signer_keys(app, &project).await? {
@@ -94,20 +121,5 @@ pub(crate) async fn verify(app: &App, release: &ReleaseId, number: u32) -> AppRe
     for file in &mut report.files {
         file.checks.extend(trs_checks::revision::version_in_name(file.path.file_name(), release.version.as_str()));
     }
-    let summary = json!({
-        "pass": report.count(Outcome::Pass),
-        "warn": report.count(Outcome::Warn),
-        "fail": report.count(Outcome::Fail),
-    });
-    let signed_by: std::collections::BTreeSet<trs_core::Fingerprint> = report
-        .files
-        .iter()
-        .flat_map(|f| &f.checks)
-        .filter_map(|c| c.signer.as_ref())
-        .map(|s| s.fingerprint.clone())
-        .collect();
-    crate::people::link_signers(app, release, number, &signed_by).await?;
-    let stored = StoredReport { revision_key: revision.key, report, finished_at: app.now() };
-    app.items.put(Item::new(keys::revision_report(release, number), json!(stored)), Condition::None).await?;
-    Ok(summary)
+    Ok(report)
 }

@@ -20,11 +20,16 @@
 use std::borrow::Cow;
 use std::fmt;
 
-/// The checksum algorithms trs accepts. MD5 and SHA-1 are deliberately absent.
+/// The checksum algorithms trs reads. A release's checksum is SHA-512 or SHA-256; MD5 and
+/// SHA-1 are broken and never accepted as one: they are read only to check the files of an
+/// existing release history on import ([`crate::legacy`]), where the signature vouches for
+/// the file and the old checksum only has to agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Algo {
     Sha512,
     Sha256,
+    Md5,
+    Sha1,
 }
 
 impl Algo {
@@ -33,6 +38,8 @@ impl Algo {
         match self {
             Algo::Sha512 => "SHA-512",
             Algo::Sha256 => "SHA-256",
+            Algo::Md5 => "MD5",
+            Algo::Sha1 => "SHA-1",
         }
     }
 
@@ -41,6 +48,8 @@ impl Algo {
         match self {
             Algo::Sha512 => "sha512",
             Algo::Sha256 => "sha256",
+            Algo::Md5 => "md5",
+            Algo::Sha1 => "sha1",
         }
     }
 
@@ -48,6 +57,8 @@ impl Algo {
         match self {
             Algo::Sha512 => 64,
             Algo::Sha256 => 32,
+            Algo::Md5 => 16,
+            Algo::Sha1 => 20,
         }
     }
 
@@ -57,6 +68,8 @@ impl Algo {
         match self {
             Algo::Sha512 => l == "SHA512" || l == "SHA2512",
             Algo::Sha256 => l == "SHA256" || l == "SHA2256",
+            Algo::Md5 => l == "MD5",
+            Algo::Sha1 => l == "SHA1",
         }
     }
 }
@@ -123,8 +136,8 @@ pub fn parse_checksum_file(text: &str, artifact_name: &str, algo: Algo) -> Resul
     let want = algo.digest_len() * 2;
     if record.hex.len() != want {
         let hint = match record.hex.len() {
-            32 => " (that is the length of an MD5 digest)",
-            40 => " (that is the length of a SHA-1 digest)",
+            32 if algo != Algo::Md5 => " (that is the length of an MD5 digest)",
+            40 if algo != Algo::Sha1 => " (that is the length of a SHA-1 digest)",
             64 if algo == Algo::Sha512 => " (that is the length of a SHA-256 digest)",
             128 if algo == Algo::Sha256 => " (that is the length of a SHA-512 digest)",
             _ => "",

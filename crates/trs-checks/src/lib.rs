@@ -17,6 +17,7 @@
 //! - [`signature`]: signer certificates, parsing `.asc`, judging signatures against digests.
 //! - [`archive`]: tar (plain, gz, bz2, xz, zst), zip and jar inspection with limits, never unpacking.
 //! - [`artifact`]: the single-pass verification of one artifact.
+//! - [`legacy`]: `.md5`/`.sha1` of an imported history, checked only on import.
 //! - [`revision`]: classifies a manifest, verifies artifacts in parallel, cache keys.
 //! - [`bench`]: the verification benchmark the CLI exposes.
 
@@ -25,6 +26,7 @@ pub mod artifact;
 pub mod bench;
 pub mod checksum_file;
 mod hashing;
+pub mod legacy;
 pub mod revision;
 pub mod signature;
 

@@ -94,6 +94,37 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Import an existing release history (admin): an Apache-style tree with a folder per
+    /// project (its KEYS, version folders, product folders, or files with the version in their
+    /// name). Registers the keys, verifies every file's signature and checksum, and creates each
+    /// release as current (from ROOT) or archived (from --archive) with its original date; a
+    /// release whose signature or checksum fails is refused, with the reason. Idempotent and
+    /// resumable: run it again to finish an interrupted import. Exit 1 if anything was refused.
+    Import {
+        /// The distribution tree: ROOT/PROJECT/{KEYS, VERSION/, PRODUCT/VERSION/, NAME-VERSION.EXT}.
+        root: PathBuf,
+        /// The archive tree, same layout: its releases become archived (one in both trees is current).
+        #[arg(long, value_name = "ROOT2")]
+        archive: Option<PathBuf>,
+        /// Only this project's folder.
+        #[arg(long)]
+        project: Option<String>,
+        /// Read the trees and report what would be imported; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// A JSON object mapping key fingerprints or emails to user ids, as for `trs keys import`.
+        #[arg(long, value_name = "MAP.json")]
+        people: Option<PathBuf>,
+        /// A JSON object of release dates: {"PROJECT/VERSION" or "PROJECT/PRODUCT/VERSION":
+        /// "YYYY-MM-DD" | RFC 3339 | unix seconds}. Default: the newest modification time of
+        /// the release's files.
+        #[arg(long, value_name = "MAP.json")]
+        dates: Option<PathBuf>,
+        /// The committee of the projects the import creates (comma-separated user ids);
+        /// without it, a project that does not exist yet is refused.
+        #[arg(long, value_delimiter = ',', value_name = "UID")]
+        members: Vec<String>,
+    },
     /// Upload release candidate files; a new revision is verified automatically.
     Upload {
         project: String,
@@ -103,9 +134,10 @@ pub enum Command {
         /// the latest revision: a file of the same name is replaced, the others are kept.
         #[arg(required_unless_present = "remove")]
         files: Vec<PathBuf>,
-        /// Leave these files of the latest revision out of the new one, with their sidecars
-        /// (NAME.asc, NAME.sha512, …) unless this upload sends them again.
-        #[arg(long, value_name = "NAME", num_args = 1.., conflicts_with = "replace")]
+        /// Leave this file of the latest revision out of the new one, with its sidecars
+        /// (NAME.asc, NAME.sha512, …) unless this upload sends them again. One NAME per
+        /// --remove (repeat it for several), so files after it are still files to upload.
+        #[arg(long, value_name = "NAME", num_args = 1, action = clap::ArgAction::Append, conflicts_with = "replace")]
         remove: Vec<String>,
         /// The new revision is exactly the files given; nothing of the latest one is kept.
         #[arg(long, requires = "files")]
@@ -682,4 +714,25 @@ pub enum EventsCommand {
         #[arg(long)]
         project: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// `--remove` takes one value per occurrence: the arguments after it stay files to upload.
+    #[test]
+    fn remove_takes_one_name_and_leaves_the_files_after_it() {
+        let cli =
+            Cli::try_parse_from(["trs", "upload", "foo", "1.0.0", "--remove", "OLD", "new.tar.gz", "new.tar.gz.asc"])
+                .unwrap();
+        let Command::Upload { files, remove, .. } = cli.command else { panic!("not an upload") };
+        assert_eq!(remove, ["OLD"]);
+        assert_eq!(files, [PathBuf::from("new.tar.gz"), PathBuf::from("new.tar.gz.asc")]);
+
+        let cli = Cli::try_parse_from(["trs", "upload", "foo", "1.0.0", "--remove", "A", "--remove", "B"]).unwrap();
+        let Command::Upload { files, remove, .. } = cli.command else { panic!("not an upload") };
+        assert_eq!((remove, files.len()), (vec!["A".to_string(), "B".to_string()], 0));
+    }
 }

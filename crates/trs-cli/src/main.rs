@@ -200,6 +200,25 @@ async fn run(cli: Cli) -> CliResult<()> {
             check::<trs_core::ProjectName>(project)?;
             commands::keys::export(&Client::new(g)?, project).await
         }
+        Command::Import { root, archive, project, dry_run, people, dates, members } => {
+            if let Some(p) = project {
+                check::<trs_core::ProjectName>(p)?;
+            }
+            for m in members {
+                check::<trs_core::PersonUid>(m)?;
+            }
+            let args = commands::import::ImportArgs {
+                root,
+                archive: archive.as_deref(),
+                project: project.as_deref(),
+                dry_run: *dry_run,
+                people: people.as_deref(),
+                dates: dates.as_deref(),
+                members,
+                json: g.json,
+            };
+            commands::import::run(&Client::new(g)?, args).await
+        }
         Command::Upload { project, version, files, remove, replace, product, force, base, no_wait } => {
             check::<trs_core::ProjectName>(project)?;
             check::<trs_core::Version>(version)?;

@@ -199,6 +199,16 @@ pub enum Change {
     Promoted {
         revision: u32,
     },
+    /// A release from an existing history (`trs import`) was created directly in its stage
+    /// (`current` or `archived`, in the event's stage move) after its files' signatures and
+    /// checksums were verified; `released_at` is its original release date (the event's `at`
+    /// is when it was imported). The event's revision key is the imported file set.
+    Imported {
+        revision: u32,
+        /// Unix seconds: when the release was originally published.
+        released_at: i64,
+        files: usize,
+    },
     Archived,
     EndOfLife,
     Revoked {

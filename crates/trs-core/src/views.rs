@@ -109,6 +109,12 @@ impl StreamView {
                     entry.promoted_at = Some(e.at);
                     entry.promoted_seq = Some(e.seq);
                 }
+                // An imported release was published at its original date, not when imported.
+                Change::Imported { released_at, .. } => {
+                    entry.promoted_revision = e.revision_key;
+                    entry.promoted_at = Some(*released_at);
+                    entry.promoted_seq = Some(e.seq);
+                }
                 Change::Revoked { reason } => entry.revoked_reason = Some(reason.clone()),
                 Change::LifecycleDatesSet { line: None, end_of_life, support_until } => {
                     entry.end_of_life = *end_of_life;
@@ -336,6 +342,22 @@ mod tests {
 
     fn map(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect())).collect()
+    }
+
+    #[test]
+    fn an_imported_release_is_current_or_archived_with_its_original_date() {
+        use Stage::*;
+        let imported = |at| Change::Imported { revision: 1, released_at: at, files: 3 };
+        let events =
+            build(&[(1000, "1.0", mv(None, Archived, imported(100))), (1001, "2.0", mv(None, Current, imported(200)))]);
+        let view = StreamView::replay(&events, None);
+        let rule = PrereleaseLatest::default();
+        assert_eq!(
+            view.by_state(&rule),
+            map(&[("archived", &["foo/1.0"]), ("current", &["foo/2.0"]), ("latest", &["foo/2.0"])])
+        );
+        let two = &view.releases["foo/2.0"];
+        assert_eq!((two.promoted_at, two.promoted_seq), (Some(200), Some(2)), "the original date, not the import's");
     }
 
     #[test]

@@ -955,6 +955,12 @@ fn describe(change: &Change) -> Option<String> {
         Change::VoteClosed { vote, passed, .. } => format!("vote {vote} {}", if *passed { "passed" } else { "failed" }),
         Change::VoteCancelled { vote } => format!("vote {vote} cancelled"),
         Change::Promoted { revision } => format!("revision {revision} published"),
+        Change::Imported { revision, released_at, files } => {
+            format!(
+                "imported from an earlier release history: released {}, revision {revision}, {files} file(s)",
+                date(*released_at)
+            )
+        }
         Change::Archived | Change::EndOfLife => return None,
         Change::Revoked { reason } => format!("reason: {reason}"),
         Change::LifecycleDatesSet { line, end_of_life, support_until } => format!(

@@ -8,7 +8,7 @@
 //! | project created | the project's pages, KEYS, JSON and feed; the directory |
 //! | revision pushed, vote opened/cast/closed/cancelled | the release page, the project page (+ JSON views when the stage moved) |
 //! | draft discarded | the release page (deleted), the project page, JSON views |
-//! | promoted, archived, end-of-life, revoked | the release page, the project page, JSON views, the project feed; the directory and the site feed |
+//! | promoted, imported, archived, end-of-life, revoked | the release page, the project page, JSON views, the project feed; the directory and the site feed |
 //! | dates set on a release, state entered or left | the release page, the project page, JSON views |
 //! | dates set on a line (`1.x`) | every release page of the line, the project page, JSON views |
 //! | person or key added or removed, person edited (foundation stream) | the KEYS of each project the person may sign for |
@@ -145,9 +145,11 @@ pub fn plan(event: &Event) -> Vec<Target> {
         // The release is gone: its page is deleted (publish), the lists drop it.
         Change::DraftDiscarded { .. } => out.release(event, Reach::Views),
         Change::StateEntered { .. } | Change::StateLeft { .. } => out.release(event, Reach::Views),
-        Change::Promoted { .. } | Change::Archived | Change::EndOfLife | Change::Revoked { .. } => {
-            out.release(event, Reach::Public)
-        }
+        Change::Promoted { .. }
+        | Change::Imported { .. }
+        | Change::Archived
+        | Change::EndOfLife
+        | Change::Revoked { .. } => out.release(event, Reach::Public),
     }
     out.0
 }
@@ -199,6 +201,10 @@ pub fn file_invalidations(event: &Event) -> Vec<String> {
     match event.change {
         Change::Revoked { .. } | Change::Archived => vec![version_prefix, latest_prefix],
         Change::Promoted { .. } | Change::EndOfLife => vec![latest_prefix],
+        // An imported current release may be the line's new `latest`; an archived one is not.
+        Change::Imported { .. } if event.stage.is_some_and(|s| s.to == trs_core::Stage::Current) => {
+            vec![latest_prefix]
+        }
         _ => Vec::new(),
     }
 }
@@ -284,6 +290,20 @@ mod tests {
         for t in [Target::Directory, Target::SiteFeed, Target::ProjectFeed("foo".parse().unwrap())] {
             assert!(targets.contains(&t), "{t:?} missing from {targets:?}");
         }
+    }
+
+    #[test]
+    fn an_import_reaches_the_directory_and_feeds_and_moves_latest_only_when_current() {
+        let mut imported = event(Change::Imported { revision: 1, released_at: 5, files: 3 }, true);
+        imported.stage = Some(trs_core::events::StageMove { from: None, to: Stage::Current });
+        let targets = plan(&imported);
+        let foo: ProjectName = "foo".parse().unwrap();
+        for t in [Target::Directory, Target::SiteFeed, Target::ProjectFeed(foo.clone()), Target::ProjectJson(foo)] {
+            assert!(targets.contains(&t), "{t:?} missing from {targets:?}");
+        }
+        assert_eq!(file_invalidations(&imported), vec!["/current/foo/latest/*"]);
+        imported.stage = Some(trs_core::events::StageMove { from: None, to: Stage::Archived });
+        assert!(file_invalidations(&imported).is_empty(), "an archived import is no one's latest");
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! The upload function: a release manager starts an upload (declares files, receives upload
 //! URLs), sends the bytes straight to the blob store, then commits the new revision. Also
 //! answers the release status that `trs status` shows, and discards drafts that never went to
-//! a vote. A thin adapter over `trs_app::upload` and `trs_app::draft`.
+//! a vote, and imports releases of an existing history (`trs import`: an upload that is
+//! verified in the commit call and becomes current or archived at once). A thin adapter over
+//! `trs_app::upload`, `trs_app::draft` and `trs_app::import`.
 
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use trs_app::{App, draft, status, upload};
+use trs_app::{App, draft, import, status, upload};
 use trs_core::{OpaqueId, ProductName};
 use trs_http::{ApiResult, ProductOnly, Query, SignedCall, parse_segment, release_id};
 
@@ -18,6 +20,31 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/uploads/{id}/commit", post(commit))
         .route("/api/v1/projects/{project}/releases/{version}", get(release_status))
         .route("/api/v1/projects/{project}/releases/{version}/discard", post(discard))
+        .route("/api/v1/projects/{project}/releases/{version}/import", post(start_import))
+        .route("/api/v1/imports/{id}/commit", post(commit_import))
+}
+
+async fn start_import(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: import::StartImport = call.json()?;
+    let id = release_id(&project, req.product.clone(), &version)?;
+    let started = import::start_import(&app, &call.caller, id, req).await?;
+    let status = if started.already_imported { axum::http::StatusCode::OK } else { axum::http::StatusCode::CREATED };
+    Ok((status, Json(started)))
+}
+
+async fn commit_import(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let id: OpaqueId = parse_segment(&id)?;
+    let imported = import::commit_import(&app, &call.caller, &id).await?;
+    let status = if imported.already_imported { axum::http::StatusCode::OK } else { axum::http::StatusCode::CREATED };
+    Ok((status, Json(imported)))
 }
 
 async fn start(

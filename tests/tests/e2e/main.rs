@@ -13,6 +13,7 @@ mod downloads;
 mod drafts;
 mod errors;
 mod github_client;
+mod import;
 mod keys_import;
 mod large_upload;
 mod mail;

@@ -79,6 +79,13 @@ pub fn document(events: &[Event], product: Option<&ProductName>) -> Value {
                 let id = push(&mut out, e.at, v);
                 released.insert(subject, id);
             }
+            // Released long before it was imported: effective at its original date.
+            Change::Imported { released_at, .. } => {
+                let v = json!({"type": "released", "effective": rfc3339(*released_at), "published": published,
+                    "version": subject});
+                let id = push(&mut out, *released_at, v);
+                released.insert(subject, id);
+            }
             Change::LifecycleDatesSet { end_of_life, support_until, .. } => {
                 let before = last_dates.insert(subject, (*end_of_life, *support_until)).unwrap_or_default();
                 if let Some(eol) = end_of_life.filter(|t| Some(*t) != before.0) {

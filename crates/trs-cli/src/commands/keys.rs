@@ -40,23 +40,23 @@ pub async fn remove(client: &Client, fingerprint: &str, as_json: bool) -> CliRes
 
 /// What happened to one key of a KEYS file.
 #[derive(Debug, Serialize)]
-struct ImportedKey {
+pub(crate) struct ImportedKey {
     /// Absent for a block that does not parse.
-    fingerprint: Option<String>,
-    person: Option<String>,
+    pub fingerprint: Option<String>,
+    pub person: Option<String>,
     /// `added`, `already-present` or `refused`.
-    result: &'static str,
+    pub result: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
-struct ImportReport {
-    project: String,
-    keys: Vec<ImportedKey>,
+pub(crate) struct ImportReport {
+    pub project: String,
+    pub keys: Vec<ImportedKey>,
     /// People of the KEYS file who held no role in the project, made its committers (so their
     /// signatures count).
-    committers_added: Vec<String>,
+    pub committers_added: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -73,7 +73,7 @@ struct Rosters {
 
 /// `--people MAP.json`: `{"FINGERPRINT or email": "uid"}`, keys compared without spaces and
 /// case.
-fn read_people_map(path: &Path) -> CliResult<BTreeMap<String, PersonUid>> {
+pub(crate) fn read_people_map(path: &Path) -> CliResult<BTreeMap<String, PersonUid>> {
     let text = std::fs::read_to_string(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
     let map: BTreeMap<String, String> = serde_json::from_str(&text)
         .map_err(|e| CliError::Usage(format!("{}: not a JSON object of strings: {e}", path.display())))?;
@@ -119,42 +119,8 @@ pub async fn import(
     people_map: Option<&Path>,
     as_json: bool,
 ) -> CliResult<()> {
-    let text =
-        std::fs::read_to_string(keys_file).map_err(|e| failed(format!("cannot read {}: {e}", keys_file.display())))?;
     let map = people_map.map(read_people_map).transpose()?.unwrap_or_default();
-    let rosters: Rosters = client.get(&format!("/api/v1/projects/{project}")).await?;
-    let mut people: Vec<Person> = client.get::<PeopleList>("/api/v1/people").await?.people;
-    let mut report = ImportReport { project: project.to_string(), keys: Vec::new(), committers_added: Vec::new() };
-    let mut signers: BTreeSet<PersonUid> = BTreeSet::new();
-    for read in trs_auth::read_keys_file(&text) {
-        let cert = match read {
-            Ok(c) => c,
-            Err(reason) => {
-                report.keys.push(ImportedKey {
-                    fingerprint: None,
-                    person: None,
-                    result: "refused",
-                    reason: Some(reason),
-                });
-                continue;
-            }
-        };
-        let key = import_one(client, &cert, &map, &mut people).await;
-        if let (Some(uid), "added" | "already-present") = (&key.person, key.result) {
-            signers.insert(uid.parse().map_err(|e: trs_core::IdError| failed(e.to_string()))?);
-        }
-        report.keys.push(key);
-    }
-    let roled = |u: &PersonUid| {
-        rosters.members.contains(u) || rosters.committers.contains(u) || rosters.release_managers.contains(u)
-    };
-    let new: Vec<&PersonUid> = signers.iter().filter(|u| !roled(u)).collect();
-    if !new.is_empty() {
-        let _: Value = client
-            .post(&format!("/api/v1/projects/{project}/members"), &json!({"role": "committer", "add": new}))
-            .await?;
-        report.committers_added = new.iter().map(|u| u.to_string()).collect();
-    }
+    let report = import_keys(client, project, keys_file, &map).await?;
     if as_json {
         output::json(&report);
         return Ok(());
@@ -173,6 +139,52 @@ pub async fn import(
     let count = |r: &str| report.keys.iter().filter(|k| k.result == r).count();
     say!("{} added, {} already present, {} refused", count("added"), count("already-present"), count("refused"));
     Ok(())
+}
+
+/// Registers every key of `keys_file` for `project` (the work of `trs keys import`, also
+/// done by `trs import` for each project of a tree) and returns what happened to each.
+pub(crate) async fn import_keys(
+    client: &Client,
+    project: &str,
+    keys_file: &Path,
+    map: &BTreeMap<String, PersonUid>,
+) -> CliResult<ImportReport> {
+    let text =
+        std::fs::read_to_string(keys_file).map_err(|e| failed(format!("cannot read {}: {e}", keys_file.display())))?;
+    let rosters: Rosters = client.get(&format!("/api/v1/projects/{project}")).await?;
+    let mut people: Vec<Person> = client.get::<PeopleList>("/api/v1/people").await?.people;
+    let mut report = ImportReport { project: project.to_string(), keys: Vec::new(), committers_added: Vec::new() };
+    let mut signers: BTreeSet<PersonUid> = BTreeSet::new();
+    for read in trs_auth::read_keys_file(&text) {
+        let cert = match read {
+            Ok(c) => c,
+            Err(reason) => {
+                report.keys.push(ImportedKey {
+                    fingerprint: None,
+                    person: None,
+                    result: "refused",
+                    reason: Some(reason),
+                });
+                continue;
+            }
+        };
+        let key = import_one(client, &cert, map, &mut people).await;
+        if let (Some(uid), "added" | "already-present") = (&key.person, key.result) {
+            signers.insert(uid.parse().map_err(|e: trs_core::IdError| failed(e.to_string()))?);
+        }
+        report.keys.push(key);
+    }
+    let roled = |u: &PersonUid| {
+        rosters.members.contains(u) || rosters.committers.contains(u) || rosters.release_managers.contains(u)
+    };
+    let new: Vec<&PersonUid> = signers.iter().filter(|u| !roled(u)).collect();
+    if !new.is_empty() {
+        let _: Value = client
+            .post(&format!("/api/v1/projects/{project}/members"), &json!({"role": "committer", "add": new}))
+            .await?;
+        report.committers_added = new.iter().map(|u| u.to_string()).collect();
+    }
+    Ok(report)
 }
 
 async fn import_one(

@@ -5,6 +5,7 @@ pub mod backend;
 pub mod bench;
 pub mod bench_site;
 pub mod distribute;
+pub mod import;
 pub mod keys;
 pub mod lifecycle;
 pub mod mail;

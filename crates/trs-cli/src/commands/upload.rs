@@ -133,7 +133,12 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
 }
 
 /// Streams one file to its upload URL, advancing the progress bar as chunks leave.
-async fn put_file(client: &Client, path: &Path, upload: &trs_storage::UploadUrl, bar: &ProgressBar) -> CliResult<()> {
+pub(crate) async fn put_file(
+    client: &Client,
+    path: &Path,
+    upload: &trs_storage::UploadUrl,
+    bar: &ProgressBar,
+) -> CliResult<()> {
     let file = tokio::fs::File::open(path).await.map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
     let len = file.metadata().await.map_err(failed)?.len();
     let bar = bar.clone();

@@ -1,0 +1,461 @@
+//! Importing an existing release history (`trs import`): a release published before trs
+//! existed is created directly as `current` or `archived`, with its original date, once its
+//! files' signatures and checksums verify. Two signed calls per release, admin only:
+//!
+//! 1. **start**: the importer declares the files (path, size, SHA-512) and the release's
+//!    stage and date. A release already imported with exactly these files in that stage is
+//!    answered `already_imported` (a second run changes nothing); any other existing release of
+//!    that version is refused (`release-exists`: an import never changes a release). Files
+//!    whose bytes the content-addressed store already holds get no upload URL: bytes are stored
+//!    once, however many releases or runs name them.
+//! 2. **commit**: the staged bytes must hash to what was declared; they move to the
+//!    content-addressed store; every check runs on them, the same checks as an upload's
+//!    verification ([`crate::verify_task::check_revision`]), plus the old `.md5`/`.sha1` of an
+//!    artifact that has no `.sha512`/`.sha256` ([`trs_checks::legacy`]). **Verified before
+//!    public**: if any signature fails, or any checksum file present does not match, nothing is
+//!    published and the call is refused (`import-refused`) naming each file and reason. Else the
+//!    files are copied to their public paths (put-if-absent, as a promotion does), and one
+//!    transaction writes the release, its revision, its report and the `imported` event.
+//!
+//! Resumable: every step before the transaction is idempotent, and nothing is public (trs
+//! serves a release's files only once the release exists) until it commits; an import killed
+//! midway is finished by running it again.
+
+use crate::app::App;
+use crate::authenticate::Caller;
+use crate::error::{AppError, AppResult};
+use crate::lifecycle::ARCHIVE;
+use crate::projects;
+use crate::promote::{CURRENT, place_public};
+use crate::status::StoredReport;
+use crate::storage_keys as keys;
+use crate::stream::{self, Committed};
+use crate::upload::{FileUploadUrl, check_product_line, get_release, get_revision, object_sha512, open_session};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeSet;
+use trs_checks::Sidecar;
+use trs_core::{
+    Action, ArtifactPath, Change, CheckKind, EventDraft, Manifest, ManifestEntry, OpaqueId, Outcome, PersonUid,
+    ProductName, Release, ReleaseId, Revision, RevisionKey, RevisionRef, RevisionReport, Sha512, Stage, StreamId,
+    authorize,
+};
+use trs_storage::{BlobError, Condition, Item, WriteOp};
+
+/// The stage an imported release is created in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportStage {
+    /// From the distribution tree (`trs import ROOT`): public at `/current/…`.
+    Current,
+    /// From the archive tree (`--archive ROOT2`): public at `/archive/…`.
+    Archived,
+}
+
+impl ImportStage {
+    pub fn stage(self) -> Stage {
+        match self {
+            ImportStage::Current => Stage::Current,
+            ImportStage::Archived => Stage::Archived,
+        }
+    }
+
+    /// The stage segment of its public paths.
+    fn segment(self) -> &'static str {
+        match self {
+            ImportStage::Current => CURRENT,
+            ImportStage::Archived => ARCHIVE,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredImportFile {
+    pub path: String,
+    pub size: u64,
+    pub sha512: Sha512,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartImport {
+    #[serde(default)]
+    pub product: Option<ProductName>,
+    pub stage: ImportStage,
+    /// Unix seconds: when the release was originally published (not in the future).
+    pub released_at: i64,
+    pub files: Vec<DeclaredImportFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ImportFile {
+    path: ArtifactPath,
+    size: u64,
+    sha512: Sha512,
+    /// Where its bytes are staged; `None` when the content-addressed store already held them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    object: Option<String>,
+}
+
+/// A started, uncommitted import (stored until it expires).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ImportSession {
+    id: OpaqueId,
+    release: ReleaseId,
+    stage: ImportStage,
+    released_at: i64,
+    files: Vec<ImportFile>,
+    created_by: PersonUid,
+    created_at: i64,
+    expires_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StartedImport {
+    pub release: ReleaseId,
+    /// The release was imported before with exactly these files in this stage: nothing to do
+    /// (no session; `id` is absent).
+    pub already_imported: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<OpaqueId>,
+    /// Upload URLs of the files whose bytes the store does not hold yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uploads: Vec<FileUploadUrl>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportedRelease {
+    pub release: ReleaseId,
+    pub stage: Stage,
+    pub released_at: i64,
+    pub revision_key: RevisionKey,
+    pub files: usize,
+    /// Already imported before this call (by an earlier run, or a concurrent one).
+    pub already_imported: bool,
+    /// Checks that warn or fail without refusing the import (a missing checksum file, a
+    /// source archive without NOTICE…), as `FILE: CHECK: REASON`; `trs status` shows them all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
+}
+
+fn manifest_of(files: &[ImportFile]) -> AppResult<Manifest> {
+    Ok(Manifest::new(
+        files.iter().map(|f| ManifestEntry { path: f.path.clone(), size: f.size, sha512: f.sha512 }).collect(),
+    )?)
+}
+
+/// `Ok(true)` when `existing` is this very import done already; `release-exists` when it is
+/// anything else.
+async fn matches_existing(app: &App, existing: &Release, stage: ImportStage, manifest: &Manifest) -> AppResult<bool> {
+    let same_files = match &existing.latest {
+        Some(latest) => get_revision(app, &existing.id, latest.number).await?.manifest.key() == manifest.key(),
+        None => false,
+    };
+    if same_files && existing.stage == stage.stage() {
+        return Ok(true);
+    }
+    Err(AppError::conflict(
+        "release-exists",
+        format!(
+            "{} already exists in stage {}{}; an import never changes an existing release",
+            existing.id,
+            existing.stage,
+            if same_files { "" } else { " with other files" }
+        ),
+    ))
+}
+
+async fn authorized(app: &App, caller: &Caller, release: &ReleaseId) -> AppResult<()> {
+    let project = projects::get_project(app, &release.project).await?;
+    authorize(&caller.person, Some(&project), Action::Administer)?;
+    check_product_line(&project, release)
+}
+
+pub async fn start_import(
+    app: &App,
+    caller: &Caller,
+    release: ReleaseId,
+    req: StartImport,
+) -> AppResult<StartedImport> {
+    if req.files.is_empty() {
+        return Err(AppError::bad_request("no-files", "an imported release needs at least one file"));
+    }
+    if req.files.len() > app.limits.max_files_per_upload {
+        return Err(AppError::bad_request(
+            "too-many-files",
+            format!("{} files in one release; the limit is {}", req.files.len(), app.limits.max_files_per_upload),
+        ));
+    }
+    let now = app.now();
+    if req.released_at <= 0 || req.released_at > now {
+        return Err(AppError::bad_request(
+            "invalid-date",
+            format!("released_at {} is not a past date (unix seconds, now is {now})", req.released_at),
+        ));
+    }
+    let mut files = Vec::with_capacity(req.files.len());
+    for f in &req.files {
+        let path: ArtifactPath = f.path.parse()?;
+        if f.size > app.limits.max_file_size {
+            return Err(AppError::TooLarge(format!(
+                "{path} is {} bytes; the limit is {}",
+                f.size, app.limits.max_file_size
+            )));
+        }
+        files.push(ImportFile { path, size: f.size, sha512: f.sha512, object: None });
+    }
+    let manifest = manifest_of(&files)?;
+    authorized(app, caller, &release).await?;
+    if let Some((existing, _)) = get_release(app, &release).await? {
+        matches_existing(app, &existing, req.stage, &manifest).await?;
+        return Ok(StartedImport { release, already_imported: true, id: None, uploads: Vec::new(), expires_at: None });
+    }
+
+    let id = App::new_id();
+    for (i, f) in files.iter_mut().enumerate() {
+        let stored = app.blobs.head(&keys::file_object(&f.sha512)).await?;
+        if stored.is_none_or(|m| m.size != f.size) {
+            f.object = Some(keys::staged_object(&id, i));
+        }
+    }
+    let session = ImportSession {
+        id: id.clone(),
+        release: release.clone(),
+        stage: req.stage,
+        released_at: req.released_at,
+        files,
+        created_by: caller.person.uid.clone(),
+        created_at: now,
+        expires_at: now + app.limits.upload_session_ttl_secs,
+    };
+    let item = Item::new(keys::import_session(&id), json!(session)).with_expiry(session.expires_at);
+    let staged: Vec<(&ArtifactPath, u64, &str)> =
+        session.files.iter().filter_map(|f| Some((&f.path, f.size, f.object.as_deref()?))).collect();
+    let uploads = open_session(app, &id, item, &staged, session.expires_at).await?;
+    Ok(StartedImport { release, already_imported: false, id: Some(id), uploads, expires_at: Some(session.expires_at) })
+}
+
+/// Moves every staged file into the content-addressed store after checking its bytes hash to
+/// what was declared; a file that was not staged must be there already.
+async fn store_files(app: &App, session: &ImportSession) -> AppResult<()> {
+    for f in &session.files {
+        let cas = keys::file_object(&f.sha512);
+        let Some(object) = &f.object else {
+            if app.blobs.head(&cas).await?.is_none() {
+                return Err(AppError::Internal(format!("{}: stored bytes {cas} are missing", f.path)));
+            }
+            continue;
+        };
+        let meta = app.blobs.head(object).await?.ok_or_else(|| {
+            AppError::bad_request("file-not-uploaded", format!("{} was declared but its bytes never arrived", f.path))
+        })?;
+        let sha512 = object_sha512(app, object, &meta).await?;
+        if meta.size != f.size || sha512 != f.sha512 {
+            return Err(AppError::bad_request(
+                "digest-mismatch",
+                format!(
+                    "{}: {} bytes with SHA-512 {} arrived, but {} bytes with SHA-512 {} were declared",
+                    f.path, meta.size, sha512, f.size, f.sha512
+                ),
+            ));
+        }
+        match app.blobs.copy_if_absent(object, &cas).await {
+            Ok(_) | Err(BlobError::AlreadyExists(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Checks the old `.md5`/`.sha1` of every artifact that has no `.sha512`/`.sha256`, in place
+/// of the "no checksum file" failure, and adds the results to `report`.
+async fn check_legacy_sums(app: &App, manifest: &Manifest, report: &mut RevisionReport) -> AppResult<()> {
+    let has = |base: &str, kind: Sidecar| manifest.get(&format!("{base}.{}", kind.extension())).is_some();
+    let mut wanted: Vec<(usize, Sidecar, ManifestEntry, ManifestEntry)> = Vec::new();
+    for (i, file) in report.files.iter().enumerate() {
+        let base = file.path.as_str();
+        if has(base, Sidecar::Sha512) || has(base, Sidecar::Sha256) {
+            continue;
+        }
+        for kind in [Sidecar::Md5, Sidecar::Sha1] {
+            if let (Some(artifact), Some(sum)) =
+                (manifest.get(base), manifest.get(&format!("{base}.{}", kind.extension())))
+            {
+                wanted.push((i, kind, artifact.clone(), sum.clone()));
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let scratch = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
+    let digests: Vec<Sha512> = wanted.iter().flat_map(|(_, _, a, s)| [a.sha512, s.sha512]).collect();
+    let located = crate::verify_task::locate_files(app, &digests, &scratch).await?;
+    let results = tokio::task::spawn_blocking(move || {
+        wanted
+            .into_iter()
+            .map(|(i, kind, artifact, sum)| {
+                let text = std::fs::read(&located[&sum.sha512].path).unwrap_or_default();
+                let name = artifact.path.file_name().to_string();
+                (i, trs_checks::legacy::legacy_checksum(&located[&artifact.sha512].path, &name, kind, &text))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("checksum check panicked: {e}")))?;
+    let replaced: BTreeSet<usize> = results.iter().map(|(i, _)| *i).collect();
+    for i in replaced {
+        report.files[i].checks.retain(|c| !(c.check == CheckKind::Checksum && c.result == Outcome::Fail));
+    }
+    for (i, result) in results {
+        report.files[i].checks.extend(result);
+    }
+    Ok(())
+}
+
+/// What refuses an import: a failed signature, or a checksum file present that does not match
+/// (an artifact with no checksum file at all is imported on its signature, its report saying
+/// so). Returns `FILE: CHECK: REASON` for each.
+fn refusals(manifest: &Manifest, report: &RevisionReport) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in &report.files {
+        let base = file.path.as_str();
+        let has_sum = [Sidecar::Sha512, Sidecar::Sha256, Sidecar::Md5, Sidecar::Sha1]
+            .iter()
+            .any(|k| manifest.get(&format!("{base}.{}", k.extension())).is_some());
+        for c in &file.checks {
+            let refuses = c.result == Outcome::Fail
+                && match c.check {
+                    CheckKind::Signature => true,
+                    CheckKind::Checksum => has_sum,
+                    CheckKind::Archive | CheckKind::License | CheckKind::Paths => false,
+                };
+            if refuses {
+                out.push(format!("{}: {}: {}", file.path, c.check, c.reason));
+            }
+        }
+    }
+    out
+}
+
+fn findings(report: &RevisionReport) -> Vec<String> {
+    report
+        .files
+        .iter()
+        .flat_map(|f| f.checks.iter().filter(|c| c.result != Outcome::Pass).map(move |c| (f, c)))
+        .map(|(f, c)| format!("{}: {} {}: {}", f.path, c.check, c.result, c.reason))
+        .collect()
+}
+
+pub async fn commit_import(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<ImportedRelease> {
+    let session_item = app
+        .items
+        .get(&keys::import_session(id))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("import {id} not found (expired or already committed)")))?;
+    let session: ImportSession = session_item.parse()?;
+    authorized(app, caller, &session.release).await?;
+    if session.created_by != caller.person.uid {
+        return Err(AppError::conflict(
+            "not-your-upload",
+            format!("import {id} was started by {}", session.created_by),
+        ));
+    }
+    let manifest = manifest_of(&session.files)?;
+    let done = |already_imported: bool, findings: Vec<String>| ImportedRelease {
+        release: session.release.clone(),
+        stage: session.stage.stage(),
+        released_at: session.released_at,
+        revision_key: manifest.key(),
+        files: manifest.entries().len(),
+        already_imported,
+        findings,
+    };
+    if let Some((existing, _)) = get_release(app, &session.release).await? {
+        matches_existing(app, &existing, session.stage, &manifest).await?;
+        end_session(app, &session_item).await;
+        return Ok(done(true, Vec::new()));
+    }
+
+    store_files(app, &session).await?;
+    let now = app.now();
+    let revision = Revision {
+        number: 1,
+        key: manifest.key(),
+        parent: None,
+        manifest: manifest.clone(),
+        uploaded_by: caller.person.uid.clone(),
+        created_at: now,
+    };
+    let mut report = crate::verify_task::check_revision(app, &session.release, &revision).await?;
+    check_legacy_sums(app, &manifest, &mut report).await?;
+    let refused = refusals(&manifest, &report);
+    if !refused.is_empty() {
+        end_session(app, &session_item).await;
+        return Err(AppError::bad_request(
+            "import-refused",
+            format!("{} was not imported (nothing of it is public): {}", session.release, refused.join("; ")),
+        ));
+    }
+    crate::people::link_signers(app, &session.release, 1, &crate::verify_task::signers_of(&report)).await?;
+    for entry in manifest.entries() {
+        let public = keys::public_object(session.stage.segment(), &session.release, entry.path.as_str());
+        place_public(app, &[&keys::file_object(&entry.sha512)], &public, entry).await?;
+    }
+
+    let head = RevisionRef { number: 1, key: revision.key };
+    let release = Release {
+        stage: session.stage.stage(),
+        latest: Some(head.clone()),
+        created_at: session.released_at,
+        voted_revision: Some(head),
+        promoted_at: Some(session.released_at),
+        ..Release::new(session.release.clone(), now)
+    };
+    let findings = findings(&report);
+    let stored = StoredReport { revision_key: revision.key, report, finished_at: now };
+    let ops = vec![
+        WriteOp::Put { item: Item::new(keys::release(&session.release), json!(release)), condition: Condition::Absent },
+        WriteOp::Put {
+            item: Item::new(keys::revision(&session.release, 1), json!(revision)),
+            condition: Condition::Absent,
+        },
+        WriteOp::Put {
+            item: Item::new(keys::revision_report(&session.release, 1), json!(stored)),
+            condition: Condition::None,
+        },
+        WriteOp::Delete { key: session_item.key.clone(), condition: Condition::VersionIs(session_item.version) },
+    ];
+    let draft = EventDraft::new(
+        Some(caller.actor()),
+        Change::Imported { revision: 1, released_at: session.released_at, files: manifest.entries().len() },
+    )
+    .release(&session.release)
+    .revision(revision.key)
+    .stage(None, session.stage.stage());
+    match stream::commit_with_event(app, &StreamId::Project(session.release.project.clone()), draft, ops).await? {
+        Committed::Done(_) => Ok(done(false, findings)),
+        // Imported meanwhile by another run: the same import, or refused as another release.
+        Committed::Conflict { index: 0 | 1 } => {
+            let (existing, _) = get_release(app, &session.release)
+                .await?
+                .ok_or_else(|| AppError::conflict("concurrent-update", "the release changed concurrently; retry"))?;
+            matches_existing(app, &existing, session.stage, &manifest).await?;
+            Ok(done(true, Vec::new()))
+        }
+        Committed::Conflict { .. } => {
+            Err(AppError::conflict("already-committed", format!("import {id} was already committed")))
+        }
+    }
+}
+
+/// Drops a session that has nothing more to do (its staged objects are collected later, as an
+/// upload's are). A session already gone is fine: whoever removed it finished it.
+async fn end_session(app: &App, item: &Item) {
+    if let Err(e) = app.items.delete(&item.key, Condition::VersionIs(item.version)).await {
+        tracing::debug!(error = %e, "import session already gone");
+    }
+}
