@@ -25,9 +25,10 @@ use trs_core::{
 };
 use trs_storage::{Condition, Item, WriteOp};
 
-/// Longest summary (one line), and longest details text.
-pub const MAX_SUMMARY: usize = 500;
-pub const MAX_DETAILS: usize = 20_000;
+/// Longest summary (one line) and details: the CVE JSON 5 schema's limits for a record's
+/// `title` and description `value`, so every advisory can be exported as a valid record.
+pub const MAX_SUMMARY: usize = 256;
+pub const MAX_DETAILS: usize = 4096;
 /// At most this many ranges, credits and references each: an advisory is read by people.
 pub const MAX_LIST: usize = 50;
 

@@ -168,6 +168,9 @@ async fn a_bad_advisory_is_refused_with_a_stable_code_and_nothing_is_stored() {
         (NewAdvisory { summary: None, ..base() }, "invalid-advisory"),
         (NewAdvisory { id: None, ..base() }, "invalid-advisory"),
         (NewAdvisory { summary: Some("two\nlines".into()), ..base() }, "invalid-text"),
+        // The CVE 5 schema's limits (title 256, description 4096 characters).
+        (NewAdvisory { summary: Some("x".repeat(257)), ..base() }, "invalid-text"),
+        (NewAdvisory { details: Some("x".repeat(4097)), ..base() }, "invalid-text"),
         (NewAdvisory { product: Some("nope".parse().unwrap()), ..base() }, "unknown-product"),
         (NewAdvisory { references: vec!["javascript:alert(1)".into()], ..base() }, "invalid-reference"),
         (NewAdvisory { cna_org_id: Some("not-a-uuid".into()), ..base() }, "invalid-cna-org-id"),
