@@ -43,6 +43,11 @@ fi
 if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
 fi
+# jsonschema (the reference JSON Schema validator) checks the OSV and CVE 5 exports against the
+# published schemas in schemas/ (crates/trs-app/tests/use_cases/cve.rs).
+if ! python3 -c 'import jsonschema; from jsonschema import validators; validators.validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema"})' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check 'jsonschema>=4.18'
+fi
 # verdaccio is the npm registry the npm client's tests publish to, in a local prefix (the tests
 # look there, or at $TRS_VERDACCIO). The override pins the node-fetch that verdaccio-audit asks
 # for by a dist-tag (`cjs`) some registry mirrors do not serve.

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod authenticate;
+pub mod cve;
 pub mod distribute;
 pub mod draft;
 pub mod error;

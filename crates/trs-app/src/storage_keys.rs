@@ -10,6 +10,7 @@
 //! | admin bootstrap marker | `meta` | `bootstrap` | |
 //! | project | `project#P` | `project` | `projects` / `P` |
 //! | release | `project#P` | `release#PRODUCT#VERSION` | |
+//! | security advisory | `project#P` | `advisory#CVE-YYYY-NNNN` | |
 //! | revision | `release#P#PRODUCT#VERSION` | `rev#NNNNNNNNNN` | |
 //! | revision report | `release#P#PRODUCT#VERSION` | `report#NNNNNNNNNN` | |
 //! | discarded-draft marker (the last revision number used) | `release#P#PRODUCT#VERSION` | `discarded` | |
@@ -121,6 +122,16 @@ pub fn releases_of_project(project: &ProjectName) -> Query {
 /// Every release of one product line (the main line when `product` is `None`).
 pub fn releases_of_line(project: &ProjectName, product: Option<&ProductName>) -> Query {
     Query::prefix(format!("project#{project}"), format!("release#{}#", line_segment(product)))
+}
+
+/// A project's security advisory (crate::cve).
+pub fn advisory(project: &ProjectName, id: &trs_core::CveId) -> Key {
+    Key::new(format!("project#{project}"), format!("advisory#{id}"))
+}
+
+/// Every advisory of a project.
+pub fn advisories(project: &ProjectName) -> Query {
+    Query::prefix(format!("project#{project}"), "advisory#")
 }
 
 pub fn release_partition(id: &ReleaseId) -> String {
@@ -356,6 +367,10 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
         items.push(plain(release(&id(Some(&conn), version))));
     }
     items.push(plain(project(&proj)));
+    for cve in ["CVE-2024-0001", "CVE-2025-1234"] {
+        items.push(plain(advisory(&proj, &cve.parse().unwrap())));
+        items.push(plain(advisory(&"fooo".parse().unwrap(), &cve.parse().unwrap())));
+    }
     items.push(plain(release(&ReleaseId { project: "fooo".parse().unwrap(), ..main.clone() })));
     for vote in [1, 2, 10] {
         for voter in ["ada", "bob"] {
@@ -401,6 +416,7 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
         named("releases of a project", releases_of_project(&proj), false),
         named("releases of the main line", releases_of_line(&proj, None), false),
         named("releases of a product line", releases_of_line(&proj, Some(&conn)), false),
+        named("advisories of a project", advisories(&proj), false),
         named("ballots of vote 1", ballots(&main, 1), false),
         named("ballots of vote 10", ballots(&main, 10), false),
         named("distributions of a release", distributions(&main), false),

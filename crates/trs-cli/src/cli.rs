@@ -204,8 +204,19 @@ pub enum Command {
         #[command(subcommand)]
         command: StateCommand,
     },
+    /// Security advisories (CVE records) of a project: recorded and published by its committee
+    /// members and release managers, linked to the releases they affect and the one that
+    /// fixes them; exported as OSV and CVE JSON 5 (docs/security-data.md).
+    Cve {
+        #[command(subcommand)]
+        command: CveCommand,
+    },
     /// Releases by state and states by release, now or at any time (the release stream's views).
     Releases {
+        /// Only the releases this published advisory affects, and the one that fixes it
+        /// (needs --project).
+        #[arg(long, value_name = "CVE-ID", requires = "project")]
+        affected_by: Option<String>,
         #[arg(long)]
         project: Option<String>,
         #[arg(long)]
@@ -380,6 +391,96 @@ pub enum PersonCommand {
         #[arg(long)]
         email: Option<String>,
     },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct AdvisoryFields {
+    /// One line saying what the flaw is.
+    #[arg(long)]
+    pub summary: Option<String>,
+    /// The full description (several lines allowed).
+    #[arg(long)]
+    pub details: Option<String>,
+    /// none, low, medium, high or critical.
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// Affected versions, e.g. '>=1.0.0,<1.2.3', '<=2.1', '=1.4.0' (repeat for several
+    /// ranges), in trs's version order (semver where it parses).
+    #[arg(long, value_name = "RANGE")]
+    pub affected: Vec<String>,
+    /// The version that fixes it (released or still to come); `trs cve edit --fixed ''`
+    /// clears it.
+    #[arg(long, value_name = "VERSION")]
+    pub fixed: Option<String>,
+    /// Who found or reported it (repeat for several).
+    #[arg(long = "credit", value_name = "NAME")]
+    pub credits: Vec<String>,
+    /// A URL about it (repeat for several).
+    #[arg(long = "reference", value_name = "URL")]
+    pub references: Vec<String>,
+    /// The package in OSV's terms, ECOSYSTEM:NAME (e.g. PyPI:foo, npm:foo).
+    #[arg(long, value_name = "ECOSYSTEM:NAME")]
+    pub package: Option<String>,
+    /// The CNA's organisation UUID, which a CVE JSON 5 record carries.
+    #[arg(long, value_name = "UUID")]
+    pub cna_org_id: Option<String>,
+    /// The agreed disclosure date (YYYY-MM-DD or RFC 3339): `trs cve publish` refuses
+    /// earlier without --force.
+    #[arg(long, value_name = "DATE")]
+    pub embargoed_until: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CveCommand {
+    /// Record an advisory; it stays private to the project's security team until published.
+    Add {
+        project: String,
+        #[arg(long, value_name = "CVE-YYYY-NNNN")]
+        id: Option<String>,
+        #[arg(long)]
+        product: Option<String>,
+        /// Take the fields not given from this CVE JSON 5 record.
+        #[arg(long = "import", value_name = "CVE5.json")]
+        import: Option<PathBuf>,
+        #[command(flatten)]
+        fields: AdvisoryFields,
+    },
+    /// Change an advisory (only the fields given; --affected, --credit and --reference
+    /// replace the list). A published advisory's change is published at once.
+    Edit {
+        project: String,
+        id: String,
+        #[command(flatten)]
+        fields: AdvisoryFields,
+    },
+    /// One advisory with the releases it affects and the one that fixes it, or its OSV or
+    /// CVE JSON 5 record (--format).
+    Show {
+        project: String,
+        id: String,
+        #[arg(long, value_enum, default_value_t = AdvisoryFormat::Trs)]
+        format: AdvisoryFormat,
+    },
+    /// The project's advisories (the unpublished ones too, to its security team signing).
+    List { project: String },
+    /// Publish an advisory: an event in the release stream; from then on anyone can read it.
+    Publish {
+        project: String,
+        id: String,
+        /// Publish before the embargo date.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdvisoryFormat {
+    /// trs's own view (with the releases it resolves to).
+    Trs,
+    /// An OSV record.
+    Osv,
+    /// A CVE JSON 5 record.
+    Cve5,
 }
 
 #[derive(Subcommand, Debug)]

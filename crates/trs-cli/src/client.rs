@@ -126,6 +126,15 @@ impl Client {
         req.send().await.map_err(|e| self.connect_error(e))
     }
 
+    /// A GET that is signed when a key is configured (--key / --gpg-key), else anonymous: for
+    /// reads that answer more to the signer (a project's unpublished advisories).
+    pub async fn get_as_caller<T: DeserializeOwned>(&self, path: &str) -> CliResult<T> {
+        if self.signer.is_none() {
+            return self.get(path).await;
+        }
+        self.signed(reqwest::Method::GET, path, None, Vec::new()).await
+    }
+
     /// An unsigned GET (public reads).
     pub async fn get<T: DeserializeOwned>(&self, path_and_query: &str) -> CliResult<T> {
         let resp = self

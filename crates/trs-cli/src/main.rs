@@ -12,8 +12,8 @@ mod error;
 
 use clap::Parser;
 use cli::{
-    AdminCommand, BenchCommand, Cli, Command, DraftCommand, EventsCommand, KeysCommand, PersonCommand, ProjectCommand,
-    SiteCommand, StateCommand, TaskCommand,
+    AdminCommand, BenchCommand, Cli, Command, CveCommand, DraftCommand, EventsCommand, KeysCommand, PersonCommand,
+    ProjectCommand, SiteCommand, StateCommand, TaskCommand,
 };
 use client::Client;
 use error::{CliError, CliResult};
@@ -323,7 +323,37 @@ async fn run(cli: Cli) -> CliResult<()> {
             let target = commands::lifecycle::Target { project, version, product: product.as_deref() };
             commands::lifecycle::state(&Client::new(g)?, &target, state, enter, g.json).await
         }
-        Command::Releases { project, product, state, at } => {
+        Command::Cve { command } => {
+            let client = Client::new(g)?;
+            match command {
+                CveCommand::Add { project, id, product, import, fields } => {
+                    commands::cve::add(
+                        &client,
+                        project,
+                        id.as_deref(),
+                        product.as_deref(),
+                        import.as_deref(),
+                        fields,
+                        g.json,
+                    )
+                    .await
+                }
+                CveCommand::Edit { project, id, fields } => {
+                    commands::cve::edit(&client, project, id, fields, g.json).await
+                }
+                CveCommand::Show { project, id, format } => {
+                    commands::cve::show(&client, project, id, *format, g.json).await
+                }
+                CveCommand::List { project } => commands::cve::list(&client, project, g.json).await,
+                CveCommand::Publish { project, id, force } => {
+                    commands::cve::publish(&client, project, id, *force, g.json).await
+                }
+            }
+        }
+        Command::Releases { affected_by: Some(id), project: Some(project), .. } => {
+            commands::cve::affected_by(&Client::new(g)?, project, id, g.json).await
+        }
+        Command::Releases { affected_by: _, project, product, state, at } => {
             if let Some(p) = project {
                 check::<trs_core::ProjectName>(p)?;
             }

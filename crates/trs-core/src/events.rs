@@ -256,6 +256,22 @@ pub enum Change {
     AutoDistributionsSet {
         distributions: Vec<crate::project::AutoDistribution>,
     },
+    /// A security advisory became public (`updated`: a published one was changed). The event
+    /// carries what a stream consumer needs to act (which versions, which fix); the whole
+    /// record is at the API and in the OSV and CVE 5 exports (docs/security-data.md).
+    AdvisoryPublished {
+        id: crate::advisory::CveId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        product: Option<ProductName>,
+        summary: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        severity: Option<crate::advisory::Severity>,
+        affected: Vec<crate::advisory::VersionRange>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fixed: Option<crate::ids::Version>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        updated: bool,
+    },
     /// A distribution gave up after its retries, or was refused by the registry.
     DistributionFailed {
         platform: String,

@@ -2,6 +2,7 @@
 //! people, the role table, and verification reports. No I/O, no AWS, no HTTP: everything here
 //! is plain data and pure functions, so every host (the embedded server, Lambda) shares it.
 
+pub mod advisory;
 pub mod artifact_path;
 pub mod events;
 pub mod ids;
@@ -16,6 +17,7 @@ pub mod version_order;
 pub mod views;
 pub mod vote;
 
+pub use advisory::{Advisory, CveId, Severity, VersionRange};
 pub use artifact_path::{ArtifactPath, PathError, PathErrorKind};
 pub use events::{Actor, Change, Event, EventDraft, StageMove, StreamId};
 pub use ids::{

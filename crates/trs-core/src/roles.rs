@@ -36,6 +36,10 @@ pub enum Action {
     /// Laying an upload on a revision that is no longer the latest (`--force`): only the
     /// project's release managers, who own the shared draft.
     ForceUpload,
+    /// Recording, reading before publication, and publishing security advisories: the
+    /// project's security team, its committee members and release managers (issue 19).
+    /// Not admins: an embargoed advisory is seen by as few people as possible.
+    ManageAdvisories,
 }
 
 impl Action {
@@ -51,6 +55,7 @@ impl Action {
             Action::ManageMembers => "manage members",
             Action::Administer => "administer the foundation",
             Action::ForceUpload => "force an upload onto a stale base",
+            Action::ManageAdvisories => "manage security advisories",
         }
     }
 }
@@ -70,6 +75,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         ManageMembers => matches!(role, CommitteeMember | Admin),
         Administer => matches!(role, Admin),
         ForceUpload => matches!(role, ReleaseManager),
+        ManageAdvisories => matches!(role, CommitteeMember | ReleaseManager),
     }
 }
 
@@ -203,6 +209,12 @@ mod tests {
         assert!(can("admin", true, ManageMembers));
         assert!(!can("pmc", false, Administer));
         assert!(can("admin", true, Administer));
+        // Issue 19: the security team is the committee and the release managers, no one else.
+        assert!(can("pmc", false, ManageAdvisories));
+        assert!(can("rm", false, ManageAdvisories));
+        assert!(!can("dev", false, ManageAdvisories));
+        assert!(!can("stranger", false, ManageAdvisories));
+        assert!(!can("admin", true, ManageAdvisories), "an admin sees no embargoed advisory");
     }
 
     #[test]

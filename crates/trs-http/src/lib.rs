@@ -159,6 +159,26 @@ where
     }
 }
 
+/// A read that answers more to a caller who signs it (an embargoed advisory to the project's
+/// security team): a request without a `Trs-Signature` header is anonymous (`None`); one with
+/// it must be a valid signed call, or it is refused as every signed call is.
+pub struct MaybeSigned(pub Option<SignedCall>);
+
+impl<S> FromRequest<S> for MaybeSigned
+where
+    App: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request<Body>, state: &S) -> Result<Self, Self::Rejection> {
+        if !req.headers().contains_key(trs_auth::HEADER_SIGNATURE) {
+            return Ok(MaybeSigned(None));
+        }
+        Ok(MaybeSigned(Some(SignedCall::from_request(req, state).await?)))
+    }
+}
+
 /// Parses a path segment into an identifier newtype with a 400 naming the problem.
 pub fn parse_segment<T>(value: &str) -> ApiResult<T>
 where

@@ -465,6 +465,9 @@ pub struct ReleasePage {
     pub checks_failed: bool,
     /// Whether any check ran (a draft's page counts them but lists none).
     pub checks_counted: bool,
+    /// Published security advisories that affect this release, and those it fixes.
+    pub affected_by: Vec<String>,
+    pub fixes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -587,6 +590,7 @@ fn is_sidecar(path: &str) -> bool {
 
 pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> ReleasePage {
     let id = &release.id;
+    let advisories = data.advisories.get(id).cloned().unwrap_or_default();
     let details = data.details(id).cloned().unwrap_or_default();
     let segment = files_segment(release.stage);
     let public = |path: &str| segment.map(|s| url_path(&public_object(s, id, path)));
@@ -729,6 +733,8 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
         checks_failed: failed > 0,
         checks_counted: passed + warned + failed > 0,
         checks,
+        affected_by: advisories.affected_by.iter().map(|c| c.to_string()).collect(),
+        fixes: advisories.fixes.iter().map(|c| c.to_string()).collect(),
     }
 }
 
@@ -746,6 +752,12 @@ pub struct FilesJson {
     pub revision_key: Option<String>,
     pub release_page: String,
     pub files: Vec<FileJson>,
+    /// Published security advisories (CVE ids) that affect this release, and those it fixes
+    /// (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub affected_by: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -791,6 +803,8 @@ pub fn files_json(b: &Builder, release: &Release, page: &ReleasePage) -> FilesJs
                 signers: f.signers.iter().map(|s| s.fingerprint.clone()).collect(),
             })
             .collect(),
+        affected_by: page.affected_by.clone(),
+        fixes: page.fixes.clone(),
     }
 }
 
@@ -1001,6 +1015,9 @@ fn describe(change: &Change) -> Option<String> {
         Change::AdminGranted { uid } => format!("{uid} made an admin"),
         Change::AdminRevoked { uid } => format!("{uid} no longer an admin"),
         Change::KeyRemoved { uid, fingerprint } => format!("{uid}: key {fingerprint} removed"),
+        Change::AdvisoryPublished { id, summary, updated, .. } => {
+            format!("security advisory {id} {}: {summary}", if *updated { "updated" } else { "published" })
+        }
     })
 }
 
@@ -1060,6 +1077,10 @@ pub struct ReleasesJson {
     pub latest: BTreeMap<String, String>,
     /// In order: main line before products, then by version.
     pub releases: Vec<ReleaseView>,
+    /// Release → the published security advisories that affect it (`affected_by`) and that
+    /// it fixes (`fixes`); releases no advisory names are absent (and the field, when none is).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub advisories: BTreeMap<String, trs_app::cve::ReleaseAdvisories>,
 }
 
 pub fn releases_json(data: &ProjectData) -> ReleasesJson {
@@ -1073,6 +1094,7 @@ pub fn releases_json(data: &ProjectData) -> ReleasesJson {
         by_release: view.by_release(&rule),
         latest: view.latest(&rule),
         releases: view.in_order().into_iter().cloned().collect(),
+        advisories: data.advisories.iter().map(|(id, a)| (id.to_string(), a.clone())).collect(),
     }
 }
 

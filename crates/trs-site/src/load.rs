@@ -22,6 +22,9 @@ pub struct ProjectData {
     pub events: Vec<Event>,
     /// Details of the releases whose pages (or project-page entries) are rendered.
     pub details: BTreeMap<String, ReleaseDetails>,
+    /// The published security advisories that affect or are fixed by each release
+    /// (docs/security-data.md); releases no advisory names are absent.
+    pub advisories: BTreeMap<ReleaseId, trs_app::cve::ReleaseAdvisories>,
 }
 
 /// What a release page lists beyond the release item.
@@ -122,7 +125,8 @@ pub async fn project(app: &App, name: &ProjectName, which: &Details) -> AppResul
             details.insert(r.id.to_string(), release_details(app, r, &events).await?);
         }
     }
-    Ok(ProjectData { project, releases, events, details })
+    let advisories = trs_app::cve::release_advisories(app, name).await?;
+    Ok(ProjectData { project, releases, events, details, advisories })
 }
 
 /// The project's KEYS file.

@@ -17,6 +17,7 @@
 //! | project edited | the project page; the directory |
 //! | policy changed | the project page, JSON views, the directory (`prerelease_latest` moves `latest`) |
 //! | admin granted or revoked | history only |
+//! | advisory published or updated | every release page of the project ("affected by", "fixes"), the project page, JSON views, the project feed |
 
 use trs_core::{Change, Event, PersonUid, ProjectName, ReleaseId, StreamId};
 
@@ -31,6 +32,8 @@ pub enum Target {
     Release(ReleaseId),
     /// Every release page of a release line (`1.x`, `PRODUCT/1.x`).
     Line(ProjectName, String),
+    /// Every release page of the project (a security advisory may name any of them).
+    AllReleases(ProjectName),
     /// The history index and the two newest numbered pages (the second one's "newer" link
     /// appears when the newest page starts).
     HistoryTail(ProjectName),
@@ -48,6 +51,7 @@ impl Target {
             Target::Project(p)
             | Target::Keys(p)
             | Target::Line(p, _)
+            | Target::AllReleases(p)
             | Target::HistoryTail(p)
             | Target::ProjectJson(p)
             | Target::ProjectFeed(p) => Some(p),
@@ -121,6 +125,16 @@ pub fn plan(event: &Event) -> Vec<Target> {
                 out.add(Target::Project(p.clone()));
                 out.add(Target::ProjectJson(p));
                 out.add(Target::Directory);
+            }
+        }
+        Change::AdvisoryPublished { .. } => {
+            // Which releases it names depends on the releases held: render them all (pages
+            // are compared by digest, so only those that changed are written).
+            if let Some(p) = project {
+                out.add(Target::AllReleases(p.clone()));
+                out.add(Target::Project(p.clone()));
+                out.add(Target::ProjectJson(p.clone()));
+                out.add(Target::ProjectFeed(p));
             }
         }
         Change::LifecycleDatesSet { line, .. } => match (&event.release, line, project) {

@@ -279,6 +279,7 @@ impl Site {
                     Target::Line(_, line) => {
                         wanted.extend(data.releases.iter().filter(|r| line_applies(line, &r.id)).map(|r| r.id.clone()))
                     }
+                    Target::AllReleases(_) => wanted.extend(data.releases.iter().map(|r| r.id.clone())),
                     _ => {}
                 }
             }

@@ -588,3 +588,45 @@ async fn the_publisher_checks_each_event_it_publishes_and_keeps_a_break_in_its_m
     f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
     assert!(!release_views::published_chain_report(&f.w.app, &demo).await.unwrap().ok);
 }
+
+/// Issue 19: publishing an advisory re-renders the release pages it names ("affected by",
+/// "fixes"), their files.json and releases.json, from the one event; an unpublished advisory
+/// shows nowhere.
+#[tokio::test]
+async fn a_published_advisory_is_shown_on_the_release_pages_it_names_and_in_the_json_views() {
+    use trs_app::cve;
+    let f = fixture().await;
+    f.site.full_build(&f.w.app).await.unwrap();
+    let demo: trs_core::ProjectName = "demo".parse().unwrap();
+    let id: trs_core::CveId = "CVE-2026-40001".parse().unwrap();
+    let new = cve::NewAdvisory {
+        id: Some(id.clone()),
+        summary: Some("Parser overflow".into()),
+        affected: vec![">=0.9.0,<1.0.1".parse().unwrap()],
+        fixed: Some("1.1.0".parse().unwrap()),
+        ..Default::default()
+    };
+    cve::add_advisory(&f.w.app, &f.w.rm.caller(), &demo, new).await.unwrap();
+    let unpublished = f.site.full_build(&f.w.app).await.unwrap();
+    assert_eq!(unpublished.objects_written, 0, "an unpublished advisory changes no page: {unpublished:?}");
+
+    cve::publish_advisory(&f.w.app, &f.w.rm.caller(), &demo, &id, false).await.unwrap();
+    let report = f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
+    let written: Vec<&str> = report.invalidate.iter().map(String::as_str).collect();
+    for changed in
+        ["/projects/demo/releases/1.0.0/", "/projects/demo/releases/0.9.0/", "/projects/demo/releases/1.1.0/"]
+    {
+        assert!(written.contains(&changed), "{changed} not re-rendered: {report:?}");
+    }
+    let current = page(&f.store, &paths::release_page(&rel("1.0.0"))).await;
+    assert!(current.contains("Affected by:</strong> <code>CVE-2026-40001</code>"), "{current}");
+    let fix = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(fix.contains("Fixes:</strong> <code>CVE-2026-40001</code>") && !fix.contains("Affected by"), "{fix}");
+    let files: serde_json::Value =
+        serde_json::from_str(&page(&f.store, &paths::release_files_json(&rel("1.0.0"))).await).unwrap();
+    assert_eq!(files["affected_by"], serde_json::json!(["CVE-2026-40001"]));
+    let releases: serde_json::Value =
+        serde_json::from_str(&page(&f.store, &paths::releases_json(&demo)).await).unwrap();
+    assert_eq!(releases["advisories"]["demo/0.9.0"]["affected_by"], serde_json::json!(["CVE-2026-40001"]));
+    assert_eq!(releases["advisories"]["demo/1.1.0"]["fixes"], serde_json::json!(["CVE-2026-40001"]));
+}

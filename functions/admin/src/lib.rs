@@ -1,5 +1,6 @@
 //! The admin function: people and their keys, admins, projects (creation, rosters, products,
-//! metadata), a project's release policy, and serving a project's KEYS file. A thin adapter:
+//! metadata), a project's release policy, its security advisories ([`advisories`]), and
+//! serving a project's KEYS file. A thin adapter:
 //! parse, authorize through the role table, call `trs_app`, answer JSON.
 
 use axum::extract::{Path, State};
@@ -13,8 +14,11 @@ use trs_app::{App, AppError, mail, people, projects};
 use trs_core::{Action, Fingerprint, PersonUid, PolicyOverride, ProductName, ProjectName, ProjectRole, authorize};
 use trs_http::{ApiResult, Query, SignedCall, parse_segment};
 
+mod advisories;
+
 pub fn routes() -> Router<App> {
     Router::new()
+        .merge(advisories::routes())
         .route("/api/v1/people", post(add_person).get(list_people))
         .route("/api/v1/people/{uid}", get(show_person).post(edit_person))
         .route("/api/v1/people/{uid}/admin", post(grant_admin).delete(revoke_admin))

@@ -298,3 +298,48 @@ async fn a_full_disk_answers_507_and_health_says_so_until_there_is_room() {
     let (status, person) = post(&w, &w.admin, "/api/v1/people", body("newbie")).await;
     assert_eq!(status, StatusCode::CREATED, "nothing of the refused call was kept: {person}");
 }
+
+/// Issue 19: an unpublished advisory is answered to a read signed by the project's security
+/// team, to no one else (the same 404 as for no advisory); a bad range or id is a 400 with
+/// its code, and an unsigned write is refused.
+#[tokio::test]
+async fn advisories_over_http_are_private_until_published_and_bad_input_is_a_400() {
+    let w = world().await;
+    let body = json!({"id": "CVE-2026-20001", "summary": "Heap overflow", "affected": [">=1.0,<1.1"], "fixed": "1.1"});
+    let (status, made) = post(&w, &w.rm, "/api/v1/projects/foo/advisories", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["affected"], json!([">=1.0,<1.1"]));
+
+    let one = "/api/v1/projects/foo/advisories/CVE-2026-20001";
+    assert_eq!(get_json(&w, one).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(signed(&w, &w.committer, "GET", one, Value::Null).await.0, StatusCode::NOT_FOUND);
+    let (status, seen) = signed(&w, &w.admin, "GET", one, Value::Null).await;
+    assert_eq!((status, seen["summary"].as_str()), (StatusCode::OK, Some("Heap overflow")), "{seen}");
+    let (_, list) = get_json(&w, "/api/v1/projects/foo/advisories").await;
+    assert_eq!(list["advisories"], json!([]));
+    let (_, list) = signed(&w, &w.rm, "GET", "/api/v1/projects/foo/advisories", Value::Null).await;
+    assert_eq!(list["advisories"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(get_json(&w, &format!("{one}/osv")).await.0, StatusCode::NOT_FOUND);
+
+    for (bad, code) in [
+        (json!({"id": "CVE-2026-20002", "summary": "x", "affected": [">1.0"]}), "malformed-request"),
+        (json!({"id": "CVE-26-1", "summary": "x", "affected": ["<1.0"]}), "malformed-request"),
+        (json!({"id": "CVE-2026-20002", "summary": "x", "affected": ["<1.0"], "colour": "red"}), "malformed-request"),
+        (json!({"id": "CVE-2026-20002", "summary": "x", "affected": []}), "invalid-advisory"),
+    ] {
+        let (status, err) = post(&w, &w.rm, "/api/v1/projects/foo/advisories", bad.clone()).await;
+        assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{bad}: {err}");
+    }
+    assert_eq!(get_json(&w, "/api/v1/projects/foo/advisories/CVE-26-1").await.0, StatusCode::BAD_REQUEST);
+    let (status, _) =
+        answer(&w, Request::builder().method("POST").uri(format!("{one}/publish")).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let (status, published) = post(&w, &w.rm, &format!("{one}/publish"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    assert_eq!(get_json(&w, one).await.0, StatusCode::OK);
+    let (status, feed) = get_json(&w, "/api/v1/projects/foo/osv").await;
+    assert_eq!((status, feed[0]["id"].as_str()), (StatusCode::OK, Some("CVE-2026-20001")), "{feed}");
+    let (status, err) = get_json(&w, &format!("{one}/cve5")).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("no-cna-org-id")), "{err}");
+}

@@ -2,6 +2,7 @@
 //! One test binary per crate: every test file is a module here, so the workspace links
 //! one executable instead of one per file (link time and disk on a 2-core CI machine).
 
+mod advisories;
 mod aws_backend;
 mod distribute;
 mod distribute_maven;

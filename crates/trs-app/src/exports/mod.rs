@@ -1,9 +1,12 @@
 //! The release stream in formats other tools already read: ECMA-428 Common Lifecycle
-//! Enumeration ([`cle`]) and endoflife.date's per-cycle JSON ([`endoflife`]). Both are pure
-//! functions of stored data, so the same bytes come out for the same stream.
+//! Enumeration ([`cle`]) and endoflife.date's per-cycle JSON ([`endoflife`]); a project's
+//! published security advisories as OSV records ([`osv`]) and CVE JSON 5 records ([`cve5`]).
+//! All are pure functions of stored data, so the same bytes come out for the same stream.
 
 pub mod cle;
+pub mod cve5;
 pub mod endoflife;
+pub mod osv;
 
 /// Unix seconds as RFC 3339 in UTC (`2025-01-31T12:00:00Z`); exports need a time, so one
 /// outside the calendar reads as the epoch.

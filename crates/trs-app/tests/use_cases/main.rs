@@ -4,6 +4,7 @@
 //! one executable instead of one per file (link time and disk on a 2-core CI machine).
 
 mod authenticate;
+mod cve;
 mod distribute;
 mod lifecycle;
 mod manage;

@@ -1,0 +1,216 @@
+//! `trs cve add|edit|show|list|publish`: a project's security advisories, and
+//! `trs releases --affected-by CVE-…`. Reads are signed when a key is configured, so the
+//! project's security team sees the unpublished advisories too.
+
+use crate::cli::{AdvisoryFields, AdvisoryFormat};
+use crate::client::Client;
+use crate::error::{CliError, CliResult};
+use crate::output;
+use serde_json::{Value, json};
+use trs_app::cve::AdvisoryView;
+
+fn usage(message: impl Into<String>) -> CliError {
+    CliError::Usage(message.into())
+}
+
+/// The JSON body of the fields given (absent ones are left out, so an edit changes only them).
+fn body(fields: &AdvisoryFields, editing: bool) -> CliResult<Value> {
+    let mut out = json!({});
+    let mut set = |k: &str, v: Value| out[k] = v;
+    if let Some(s) = &fields.summary {
+        set("summary", json!(s));
+    }
+    if let Some(d) = &fields.details {
+        set("details", json!(d));
+    }
+    if let Some(s) = &fields.severity {
+        s.parse::<trs_core::Severity>().map_err(|e| usage(e.to_string()))?;
+        set("severity", json!(s.to_ascii_lowercase()));
+    }
+    for r in &fields.affected {
+        r.parse::<trs_core::VersionRange>().map_err(|e| usage(e.to_string()))?;
+    }
+    if !fields.affected.is_empty() {
+        set("affected", json!(fields.affected));
+    }
+    if let Some(f) = &fields.fixed {
+        if !(editing && f.is_empty()) {
+            crate::check_version(f)?;
+        }
+        set("fixed", json!(f));
+    }
+    if !fields.credits.is_empty() {
+        set("credits", json!(fields.credits));
+    }
+    if !fields.references.is_empty() {
+        set("references", json!(fields.references));
+    }
+    if let Some(p) = &fields.package {
+        let (ecosystem, name) =
+            p.split_once(':').ok_or_else(|| usage(format!("--package {p:?}: write ECOSYSTEM:NAME, e.g. PyPI:foo")))?;
+        set("package", json!({"ecosystem": ecosystem, "name": name}));
+    }
+    if let Some(o) = &fields.cna_org_id {
+        set("cna_org_id", json!(o));
+    }
+    if let Some(d) = &fields.embargoed_until {
+        set("embargoed_until", json!(crate::commands::lifecycle::parse_time(d)?));
+    }
+    Ok(out)
+}
+
+fn check_id(project: &str, id: &str) -> CliResult<()> {
+    project.parse::<trs_core::ProjectName>().map_err(|e| usage(e.to_string()))?;
+    id.parse::<trs_core::CveId>().map_err(|e| usage(e.to_string()))?;
+    Ok(())
+}
+
+fn path(project: &str, id: &str) -> String {
+    format!("/api/v1/projects/{project}/advisories/{id}")
+}
+
+fn print(v: &AdvisoryView) {
+    let a = &v.advisory;
+    let state = match (a.published_at, a.embargoed_until) {
+        (Some(at), _) => format!("published {}", trs_app::exports::rfc3339(at)),
+        (None, Some(until)) => format!("UNPUBLISHED, embargoed until {}", trs_app::exports::rfc3339(until)),
+        (None, None) => "UNPUBLISHED".into(),
+    };
+    let line = a.product.as_ref().map(|p| format!(" product {p}")).unwrap_or_default();
+    say!("{} ({}{line}): {}", a.id, state, a.summary);
+    if let Some(s) = a.severity {
+        say!("  severity  {s}");
+    }
+    say!("  affected  {}", a.affected.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(" | "));
+    let releases: Vec<String> =
+        v.affected_releases.iter().map(|r| format!("{} ({})", r.version, r.stage.as_str())).collect();
+    say!("  releases  {}", if releases.is_empty() { "(none held)".into() } else { releases.join(", ") });
+    match (&a.fixed, &v.fixed_by) {
+        (Some(f), Some(r)) => say!("  fixed in  {f} ({})", r.stage.as_str()),
+        (Some(f), None) => say!("  fixed in  {f} (not released yet)"),
+        (None, _) => say!("  fixed in  (no fix yet)"),
+    }
+    if !a.credits.is_empty() {
+        say!("  credits   {}", a.credits.join(", "));
+    }
+    for r in &a.references {
+        say!("  see       {r}");
+    }
+}
+
+fn answer(v: &AdvisoryView, as_json: bool) {
+    if as_json { output::json(v) } else { print(v) }
+}
+
+pub async fn add(
+    client: &Client,
+    project: &str,
+    id: Option<&str>,
+    product: Option<&str>,
+    import: Option<&std::path::Path>,
+    fields: &AdvisoryFields,
+    as_json: bool,
+) -> CliResult<()> {
+    project.parse::<trs_core::ProjectName>().map_err(|e| usage(e.to_string()))?;
+    let mut body = body(fields, false)?;
+    if let Some(id) = id {
+        id.parse::<trs_core::CveId>().map_err(|e| usage(e.to_string()))?;
+        body["id"] = json!(id);
+    }
+    if let Some(p) = product {
+        p.parse::<trs_core::ProductName>().map_err(|e| usage(e.to_string()))?;
+        body["product"] = json!(p);
+    }
+    if let Some(file) = import {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+        let record: Value =
+            serde_json::from_str(&text).map_err(|e| usage(format!("{} is not JSON: {e}", file.display())))?;
+        body["import"] = record;
+    }
+    let view: AdvisoryView = client.post(&format!("/api/v1/projects/{project}/advisories"), &body).await?;
+    answer(&view, as_json);
+    Ok(())
+}
+
+pub async fn edit(client: &Client, project: &str, id: &str, fields: &AdvisoryFields, as_json: bool) -> CliResult<()> {
+    check_id(project, id)?;
+    let view: AdvisoryView = client.post(&path(project, id), &body(fields, true)?).await?;
+    answer(&view, as_json);
+    Ok(())
+}
+
+pub async fn publish(client: &Client, project: &str, id: &str, force: bool, as_json: bool) -> CliResult<()> {
+    check_id(project, id)?;
+    let view: AdvisoryView = client.post(&format!("{}/publish", path(project, id)), &json!({"force": force})).await?;
+    if as_json {
+        output::json(&view);
+    } else {
+        say!("published {id}: affects {} release(s) of {project}", view.affected_releases.len());
+    }
+    Ok(())
+}
+
+pub async fn show(client: &Client, project: &str, id: &str, format: AdvisoryFormat, as_json: bool) -> CliResult<()> {
+    check_id(project, id)?;
+    match format {
+        AdvisoryFormat::Trs => {
+            let view: AdvisoryView = client.get_as_caller(&path(project, id)).await?;
+            answer(&view, as_json);
+        }
+        // The records are JSON whatever --json says: they are for other tools.
+        AdvisoryFormat::Osv => output::json(&client.get::<Value>(&format!("{}/osv", path(project, id))).await?),
+        AdvisoryFormat::Cve5 => output::json(&client.get::<Value>(&format!("{}/cve5", path(project, id))).await?),
+    }
+    Ok(())
+}
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct AdvisoryList {
+    advisories: Vec<AdvisoryView>,
+}
+
+pub async fn list(client: &Client, project: &str, as_json: bool) -> CliResult<()> {
+    project.parse::<trs_core::ProjectName>().map_err(|e| usage(e.to_string()))?;
+    let list: AdvisoryList = client.get_as_caller(&format!("/api/v1/projects/{project}/advisories")).await?;
+    if as_json {
+        output::json(&list);
+        return Ok(());
+    }
+    if list.advisories.is_empty() {
+        say!("{project} has no advisories");
+    }
+    for v in &list.advisories {
+        let a = &v.advisory;
+        let state = if a.published_at.is_some() { "published" } else { "UNPUBLISHED" };
+        let severity = a.severity.map(|s| s.as_str()).unwrap_or("-");
+        say!("{:<18} {state:<11} {severity:<8} {} release(s)  {}", a.id.as_str(), v.affected_releases.len(), a.summary);
+    }
+    Ok(())
+}
+
+/// `trs releases --project P --affected-by CVE-…`: the releases an advisory affects, and the
+/// one that fixes it.
+pub async fn affected_by(client: &Client, project: &str, id: &str, as_json: bool) -> CliResult<()> {
+    check_id(project, id)?;
+    let view: AdvisoryView = client.get_as_caller(&path(project, id)).await?;
+    if as_json {
+        output::json(
+            &json!({"advisory": view.advisory.id, "affected": view.affected_releases, "fixed_by": view.fixed_by}),
+        );
+        return Ok(());
+    }
+    say!("{id}: {}", view.advisory.summary);
+    if view.affected_releases.is_empty() {
+        say!("  no release of {project} is affected");
+    }
+    for r in &view.affected_releases {
+        say!("  affected  {project} {:<20} {}", r.version.as_str(), r.stage.as_str());
+    }
+    match (&view.advisory.fixed, &view.fixed_by) {
+        (Some(f), Some(r)) => say!("  fixed in  {project} {:<20} {}", f.as_str(), r.stage.as_str()),
+        (Some(f), None) => say!("  fixed in  {project} {f} (not released yet)"),
+        (None, _) => say!("  no fix yet"),
+    }
+    Ok(())
+}
