@@ -47,8 +47,17 @@ async fn run(cli: Cli) -> CliResult<()> {
             let every = std::time::Duration::from_secs(*lifecycle_every);
             let mailer = commands::mail::mailer(smtp.as_deref())?;
             let audience = cli.global.audience.clone();
-            commands::serve::run(data, backend, *listen, public_url.clone(), audience, every, templates.as_deref(), mailer)
-                .await
+            commands::serve::run(
+                data,
+                backend,
+                *listen,
+                public_url.clone(),
+                audience,
+                every,
+                templates.as_deref(),
+                mailer,
+            )
+            .await
         }
         Command::Mail { command } => commands::mail::run(&Client::new(g)?, command, g.json).await,
         Command::Site {
