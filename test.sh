@@ -11,6 +11,8 @@ need_apt=()
 command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)
 command -v gpg-agent >/dev/null 2>&1 || need_apt+=(gpg-agent)
 command -v zip >/dev/null 2>&1 || need_apt+=(zip)
+# The fuzz seeds' .tar.xz inputs are made with the xz tool (fuzz/src/seeds.rs).
+command -v xz >/dev/null 2>&1 || need_apt+=(xz-utils)
 [ -x /usr/bin/time ] || need_apt+=(time)
 # The OCI client's tests run Debian's registry (CNCF distribution) with htpasswd (bcrypt) auth
 # and with token auth (a JWT realm signing with openssl).

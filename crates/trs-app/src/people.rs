@@ -312,7 +312,8 @@ pub struct PersonEdit {
 /// Longest email address (RFC 5321's path limit).
 const MAX_EMAIL: usize = 254;
 
-fn check_person_edit(edit: &PersonEdit) -> AppResult<()> {
+/// The checks of a person edit before anything is read or written (also run by the fuzz targets).
+pub fn check_person_edit(edit: &PersonEdit) -> AppResult<()> {
     if *edit == PersonEdit::default() {
         return Err(AppError::bad_request("nothing-to-change", "give --name or --email"));
     }

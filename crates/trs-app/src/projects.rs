@@ -388,7 +388,8 @@ pub struct ProjectEdit {
 /// Longest display name of a project or person.
 pub const MAX_NAME: usize = 200;
 
-fn check_edit(edit: &ProjectEdit) -> AppResult<()> {
+/// The checks of a project edit before anything is read or written (also run by the fuzz targets).
+pub fn check_edit(edit: &ProjectEdit) -> AppResult<()> {
     if *edit == ProjectEdit::default() {
         return Err(AppError::bad_request("nothing-to-change", "give --name, --description or --homepage"));
     }

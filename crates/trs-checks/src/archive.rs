@@ -27,7 +27,7 @@ use flate2::read::MultiGzDecoder;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek};
 use std::path::Path;
 use trs_core::{CheckKind, CheckResult};
 
@@ -553,8 +553,19 @@ fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Vec<u8>, String> 
 pub fn inspect_zip(path: &Path, kind: ArchiveKind, limits: &ArchiveLimits) -> Result<Listing, String> {
     let file = File::open(path).map_err(|e| format!("could not read the file: {e}"))?;
     let compressed_len = file.metadata().map_err(|e| format!("could not read the file: {e}"))?.len();
-    let mut zip = zip::ZipArchive::new(BufReader::with_capacity(1 << 16, file))
-        .map_err(|e| format!("not a readable zip archive (corrupt or truncated?): {e}"))?;
+    inspect_zip_reader(BufReader::with_capacity(1 << 16, file), compressed_len, kind, limits)
+}
+
+/// [`inspect_zip`] of a zip already open (`compressed_len` is its size, for the ratio); the
+/// fuzz target reads from memory through it.
+pub fn inspect_zip_reader<R: Read + Seek>(
+    reader: R,
+    compressed_len: u64,
+    kind: ArchiveKind,
+    limits: &ArchiveLimits,
+) -> Result<Listing, String> {
+    let mut zip =
+        zip::ZipArchive::new(reader).map_err(|e| format!("not a readable zip archive (corrupt or truncated?): {e}"))?;
     if zip.len() as u64 > limits.max_entries {
         return Err(format!("{} entries, more than the limit of {}; refused", zip.len(), limits.max_entries));
     }

@@ -330,3 +330,51 @@ mod tests {
         assert_eq!(check_distinct([&d, &e]).unwrap_err().reason, "is both a file and a folder");
     }
 }
+
+/// Properties of path normalisation: an accepted name is already in its one normal form, and
+/// no accepted name leaves the release's folder.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Names from an alphabet of portable characters mixed with every character that makes a
+    /// path escape or mean something else (separators, dots, backslash, NUL, spaces, shell
+    /// syntax, percent-escapes, invisible and look-alike characters).
+    fn name() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            4 => "[a-zA-Z0-9_+~-]{1,6}",
+            2 => Just(".".to_string()),
+            2 => Just("..".to_string()),
+            3 => Just("/".to_string()),
+            1 => prop::sample::select(vec![
+                "\\", "\0", " ", "$(", ";", "%2e", "%2f", ":", "\u{202e}", "\u{200b}", "\u{a0}", "\u{ff0e}",
+                "\u{2215}", "CON", "nul", "\n",
+            ])
+            .prop_map(String::from),
+        ];
+        prop::collection::vec(piece, 1..10).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 5000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn an_accepted_name_is_its_own_normal_form_and_stays_inside(n in name()) {
+            let Ok(path) = n.parse::<ArtifactPath>() else { return Ok(()) };
+            prop_assert_eq!(path.as_str(), n.as_str());
+            prop_assert!(!n.starts_with('/'));
+            for segment in n.split('/') {
+                prop_assert!(!matches!(segment, "" | "." | ".."), "{:?} has segment {:?}", n, segment);
+            }
+            prop_assert!(n.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+~-/".contains(&b)), "{:?}", n);
+            // The stored form reads it back unchanged, and no way of climbing out is accepted.
+            let stored = ArtifactPath::try_from(n.clone()).unwrap();
+            prop_assert_eq!(&stored, &path);
+            for escape in [format!("../{n}"), format!("/{n}"), format!("{n}/.."), format!("{n}/../x"), format!("./{n}")] {
+                prop_assert!(escape.parse::<ArtifactPath>().is_err(), "{:?} accepted", escape);
+                prop_assert!(ArtifactPath::try_from(escape.clone()).is_err(), "{:?} stored", escape);
+            }
+        }
+    }
+}

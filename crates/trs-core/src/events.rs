@@ -532,3 +532,77 @@ mod tests {
         assert_eq!(e.change.type_name(), "state-entered");
     }
 }
+
+/// Properties of the canonical text anyone can recompute a stream's hashes from.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// JSON as events hold it: no floats (trs writes none), any Unicode text and keys.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((any::<String>(), inner), 0..6)
+                    .prop_map(|fields| Value::Object(fields.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn canonical_json_reads_back_as_the_same_value_and_is_a_fixed_point(v in json_value()) {
+            let text = canonical_json(&v);
+            let back: Value = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(&back, &v);
+            prop_assert_eq!(canonical_json(&back), text);
+        }
+
+        #[test]
+        fn canonical_json_does_not_depend_on_the_order_keys_came_in(
+            fields in prop::collection::vec((any::<String>(), json_value()), 0..8)
+        ) {
+            let forward: serde_json::Map<String, Value> = fields.iter().cloned().collect();
+            // Later duplicates win in both, so build the reverse from the deduplicated map.
+            let backward: serde_json::Map<String, Value> =
+                forward.iter().rev().map(|(k, v)| (k.clone(), v.clone())).collect();
+            prop_assert_eq!(canonical_json(&Value::Object(forward)), canonical_json(&Value::Object(backward)));
+        }
+
+        #[test]
+        fn a_sealed_event_round_trips_through_json_and_its_hash_covers_every_text(
+            name in any::<String>(),
+            description in any::<String>(),
+            other in any::<String>(),
+            at in any::<i64>(),
+        ) {
+            let draft = EventDraft::new(None, Change::ProjectEdited {
+                display_name: Some(name),
+                description: Some(description.clone()),
+                homepage: None,
+            });
+            let event = draft.seal(StreamId::Foundation, None, at);
+            let text = serde_json::to_string(&event).unwrap();
+            let back: Event = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(&back, &event);
+            let json: Value = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(verify_chain(std::slice::from_ref(&json)), Ok(1));
+            if other != description {
+                let mut altered = json.clone();
+                altered["description"] = other.into();
+                prop_assert_eq!(verify_chain(&[altered]), Err(ChainError::HashMismatch { seq: 1 }));
+            }
+        }
+    }
+}

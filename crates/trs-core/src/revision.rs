@@ -145,3 +145,77 @@ mod tests {
         assert!(Manifest::new(vec![entry("A", 1), entry("a", 1)]).is_err());
     }
 }
+
+/// Properties of revision keys: a key is a function of the file set alone.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Distinct portable paths (one or two segments) with sizes and digests.
+    fn entries() -> impl Strategy<Value = Vec<ManifestEntry>> {
+        let path = "[a-z0-9][a-z0-9._+~-]{0,10}(/[a-z0-9][a-z0-9._+~-]{0,10})?";
+        prop::collection::btree_map(path, (any::<u64>(), any::<[u8; 32]>()), 1..12)
+            .prop_map(|files| {
+                files
+                    .into_iter()
+                    .filter_map(|(p, (size, d))| {
+                        let path: ArtifactPath = p.parse().ok()?;
+                        let mut digest = [0u8; 64];
+                        digest[..32].copy_from_slice(&d);
+                        Some(ManifestEntry { path, size, sha512: Sha512::from_bytes(digest) })
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .prop_filter("a valid file set", |e| !e.is_empty() && Manifest::new(e.clone()).is_ok())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_key_does_not_depend_on_the_order_files_were_given(
+            files in entries(),
+            order in any::<prop::sample::Index>(),
+        ) {
+            let mut shuffled = files.clone();
+            shuffled.rotate_left(order.index(files.len()));
+            shuffled.reverse();
+            let (a, b) = (Manifest::new(files).unwrap(), Manifest::new(shuffled).unwrap());
+            prop_assert_eq!(&a, &b);
+            prop_assert_eq!(a.key(), b.key());
+            prop_assert_eq!(a.key(), a.clone().key(), "deterministic");
+        }
+
+        #[test]
+        fn any_change_of_a_path_size_or_digest_changes_the_key(
+            files in entries(),
+            which in any::<prop::sample::Index>(),
+            change in 0..3u8,
+        ) {
+            let before = Manifest::new(files.clone()).unwrap();
+            let mut changed = files;
+            let i = which.index(changed.len());
+            match change {
+                0 => changed[i].size = changed[i].size.wrapping_add(1),
+                1 => {
+                    let mut d = *changed[i].sha512.as_bytes();
+                    d[63] ^= 1;
+                    changed[i].sha512 = Sha512::from_bytes(d);
+                }
+                _ => changed[i].path = format!("{}x", changed[i].path).parse().unwrap(),
+            }
+            if let Ok(after) = Manifest::new(changed) {
+                prop_assert_ne!(before.key(), after.key());
+            }
+        }
+
+        #[test]
+        fn a_manifest_reads_back_from_its_stored_form_with_the_same_key(files in entries()) {
+            let m = Manifest::new(files).unwrap();
+            let back: Manifest = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+            prop_assert_eq!(back.key(), m.key());
+            prop_assert_eq!(back, m);
+        }
+    }
+}

@@ -545,3 +545,56 @@ mod tests {
         assert!(check_state_name("").is_err());
     }
 }
+
+/// Properties of release lines, which decide the lifecycle dates a release inherits.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn numbers(max: usize) -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec(prop::sample::select(vec!["0", "1", "2", "10", "01"]).prop_map(String::from), 1..max)
+    }
+
+    fn version() -> impl Strategy<Value = Version> {
+        (prop::sample::select(vec!["", "v"]), numbers(5), prop::sample::select(vec!["", "-rc.1", "rc1", ".Final"]))
+            .prop_filter_map("a version", |(v, n, tag)| format!("{v}{}{tag}", n.join(".")).parse().ok())
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        numbers(4).prop_map(|n| format!("{}.x", n.join(".")))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_line_contains_only_versions_that_start_with_its_numbers(line in line(), v in version()) {
+            prop_assert!(check_line(&line).is_ok());
+            if line_matches(&line, &v) {
+                let prefix: Vec<&str> = line.trim_end_matches(".x").split('.').collect();
+                let numbers = v.numbers();
+                prop_assert!(numbers.len() >= prefix.len(), "{} in {}", v, line);
+                prop_assert_eq!(&numbers[..prefix.len()], &prefix[..], "{} in {}", v, line);
+            }
+        }
+
+        #[test]
+        fn the_governing_line_is_the_most_specific_line_containing_the_release(
+            lines in prop::collection::btree_set(line(), 0..6),
+            v in version(),
+        ) {
+            let id = ReleaseId { project: "foo".parse().unwrap(), product: None, version: v };
+            let dates: BTreeMap<String, usize> = lines.iter().enumerate().map(|(i, l)| (l.clone(), i)).collect();
+            let applying: Vec<&String> = dates.keys().filter(|k| line_applies(k, &id)).collect();
+            match governing_line(&dates, &id) {
+                None => prop_assert!(applying.is_empty()),
+                Some((key, d)) => {
+                    prop_assert!(line_applies(key, &id));
+                    prop_assert!(applying.iter().all(|k| k.len() <= key.len()));
+                    prop_assert_eq!(dates_of_line(&dates, &id), Some(*d));
+                }
+            }
+        }
+    }
+}

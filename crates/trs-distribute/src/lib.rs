@@ -8,6 +8,8 @@
 
 pub mod client;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod github;
 pub mod maven;
 pub mod npm;

@@ -448,6 +448,13 @@ fn unix_seconds(rfc3339: &str) -> Option<i64> {
         .map(|t| t.unix_timestamp())
 }
 
+/// The reader [`crate::fuzzing`] drives: the package tarball of a release, its package.json
+/// and the document `npm publish` would send.
+pub(crate) fn fuzz_tarball(target: &Target, artifacts: &[Artifact]) -> Result<usize, DistributeError> {
+    let tarball = Tarball::of(target, artifacts)?;
+    Ok(tarball.publish_document("http://registry.invalid", "latest").to_string().len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

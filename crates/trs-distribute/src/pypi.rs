@@ -686,6 +686,18 @@ fn unescape(text: &str) -> String {
     text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }
 
+/// The readers [`crate::fuzzing`] drives: the distributions of a release (their core
+/// metadata, name, version and upload form fields) and a registry's project page.
+pub(crate) fn fuzz_distributions(target: &Target, artifacts: &[Artifact]) -> Result<usize, DistributeError> {
+    let dists = distributions_of(target, artifacts)?;
+    Ok(dists.iter().map(|d| d.metadata.form_fields().len() + d.name.len() + d.sha256.len()).sum())
+}
+
+pub(crate) fn fuzz_index_page(body: &str) -> usize {
+    let json = parse_simple_json(body).map_or(0, |files| files.len());
+    json + parse_simple_html(body).len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,309 @@
+//! The targets. Each takes any bytes; where a parser accepts, the target also asserts what
+//! the rest of trs relies on (an accepted path is contained, a parsed id prints back as
+//! itself, a digest has its length), so a fuzzer finds wrong acceptances, not only panics.
+
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use trs_auth::{Audience, RequestParts, SignedHeaders};
+use trs_checks::archive::{self, ArchiveKind};
+use trs_checks::checksum_file::{Algo, decode_text, parse_checksum_file};
+use trs_checks::{ArchiveLimits, ArtifactInputs, SignerCert};
+use trs_core::{ArtifactPath, Manifest, ManifestEntry, Sha512};
+use trs_distribute::{Artifact, Target};
+
+use crate::{AUDIENCE, CALLER_CERT, NOW_UNIX, caller, now};
+
+/// Limits small enough that a campaign spends its time in the parsers, not in inflating
+/// zeros; the rules checked are the same as with the defaults.
+const LIMITS: ArchiveLimits =
+    ArchiveLimits { max_total_size: 4 << 20, max_entries: 2_000, max_ratio: 200, ratio_floor: 64 << 10 };
+
+/// The first byte as a choice among `n`, and the rest.
+fn choose(data: &[u8], n: u8) -> Option<(u8, &[u8])> {
+    let (&first, rest) = data.split_first()?;
+    Some((first % n, rest))
+}
+
+/// Signed-call headers and verification (trs-auth), the server's order: header syntax, the
+/// cheap checks, then the signature against the registered fixture key.
+/// Input: lines `Trs-Key`, `Trs-Timestamp`, `Trs-Nonce`, `Trs-Content-SHA256`,
+/// `Trs-Signature`, `Trs-Audience`, method, path, query (empty: none), then the body; a header
+/// whose line is missing is absent, one that is not UTF-8 is absent (as `to_str` fails).
+pub fn signed_call(data: &[u8]) {
+    let mut fields: Vec<&[u8]> = data.splitn(10, |&b| b == b'\n').collect();
+    let body = if fields.len() == 10 { fields.pop().unwrap_or_default() } else { &[] };
+    let text = |i: usize| fields.get(i).and_then(|f| std::str::from_utf8(f).ok());
+    let names = [
+        trs_auth::HEADER_KEY,
+        trs_auth::HEADER_TIMESTAMP,
+        trs_auth::HEADER_NONCE,
+        trs_auth::HEADER_CONTENT_SHA256,
+        trs_auth::HEADER_SIGNATURE,
+        trs_auth::HEADER_AUDIENCE,
+    ];
+    let lookup = |name: &str| {
+        let i = names.iter().position(|n| n.eq_ignore_ascii_case(name))?;
+        text(i).map(str::to_string)
+    };
+    let Ok(headers) = SignedHeaders::from_header_lookup(lookup) else { return };
+    assert_eq!(headers.nonce.len(), 32);
+    assert_eq!(headers.content_sha256.len(), 64);
+    let (Some(method), Some(path)) = (text(6), text(7)) else { return };
+    let query = text(8).filter(|q| !q.is_empty());
+    let audience = Audience::parse(AUDIENCE).expect("a valid audience");
+    let req = RequestParts { method, path, query, body };
+    if trs_auth::check_cheap(&headers, &audience, req, NOW_UNIX).is_err() {
+        return;
+    }
+    let (fingerprint, cert) = caller();
+    if headers.key != *fingerprint {
+        return;
+    }
+    if let Ok(verified) = trs_auth::verify_request(&headers, &audience, req, NOW_UNIX, cert) {
+        assert_eq!(&verified.fingerprint, fingerprint);
+        assert_eq!(headers.content_sha256, trs_auth::request::body_sha256_hex(body));
+        assert!((NOW_UNIX - headers.timestamp).abs() <= trs_auth::TIMESTAMP_WINDOW_SECS);
+    }
+}
+
+/// Checksum files (trs-checks): decoding (UTF-8, UTF-16 with a BOM) and every format, for both
+/// algorithms. Input: the artifact's name, a newline, the file's bytes.
+pub fn checksum_file(data: &[u8]) {
+    let (name, file) = match data.iter().position(|&b| b == b'\n') {
+        Some(i) => (String::from_utf8_lossy(&data[..i]).into_owned(), &data[i + 1..]),
+        None => ("apache-foo-1.0.tar.gz".to_string(), data),
+    };
+    let Ok(text) = decode_text(file) else { return };
+    for algo in [Algo::Sha512, Algo::Sha256] {
+        if let Ok(digest) = parse_checksum_file(&text, &name, algo) {
+            assert_eq!(digest.len(), algo.digest_len(), "{algo} digest of the wrong length");
+        }
+    }
+}
+
+/// Artifact paths and manifests (trs-core): one candidate name per line. An accepted name is
+/// contained (relative, no `.`/`..`/empty segment, no backslash or NUL), portable, prints as
+/// itself and reads back from its stored form; a set that passes `check_distinct` makes a
+/// manifest whose revision key does not depend on the order the names came in.
+pub fn artifact_path(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let mut accepted = Vec::new();
+    for line in text.split('\n') {
+        let Ok(path) = ArtifactPath::from_str(line) else { continue };
+        let s = path.as_str();
+        assert_eq!(s, line);
+        assert!(!s.is_empty() && !s.starts_with('/') && !s.contains('\\') && !s.contains('\0'), "{s:?}");
+        assert!(s.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != ".."), "{s:?} escapes");
+        assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+~/".contains(&b)), "{s:?} is not portable");
+        let stored: ArtifactPath = serde_json::from_value(serde_json::json!(s)).expect("an accepted name is stored");
+        assert_eq!(stored, path);
+        accepted.push(path);
+    }
+    if trs_core::artifact_path::check_distinct(accepted.iter()).is_err() {
+        return;
+    }
+    let entries = |paths: &mut dyn Iterator<Item = &ArtifactPath>| -> Vec<ManifestEntry> {
+        paths
+            .map(|p| ManifestEntry { path: p.clone(), size: p.as_str().len() as u64, sha512: digest_of(p.as_str()) })
+            .collect()
+    };
+    let forward = Manifest::new(entries(&mut accepted.iter())).expect("distinct names make a manifest");
+    let backward = Manifest::new(entries(&mut accepted.iter().rev())).expect("distinct names make a manifest");
+    assert_eq!(forward.key(), backward.key());
+    let back: Manifest = serde_json::from_slice(&serde_json::to_vec(&forward).unwrap()).expect("a manifest reads back");
+    assert_eq!(back, forward);
+}
+
+fn digest_of(s: &str) -> Sha512 {
+    let mut bytes = [0u8; 64];
+    for (i, b) in s.bytes().enumerate() {
+        bytes[i % 64] ^= b;
+    }
+    Sha512::from_bytes(bytes)
+}
+
+/// Identifiers read from requests and paths (trs-core): each line as every id type; an
+/// accepted one prints as what was read (or its documented canonical form) and parses again to
+/// itself.
+pub fn identifiers(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    fn round_trip<T: FromStr + ToString + PartialEq + std::fmt::Debug>(line: &str) {
+        if let Ok(id) = line.parse::<T>() {
+            let again: T = id.to_string().parse().ok().expect("an id prints as something that parses");
+            assert_eq!(again, id);
+        }
+    }
+    for line in text.split('\n') {
+        round_trip::<trs_core::Version>(line);
+        round_trip::<trs_core::ProjectName>(line);
+        round_trip::<trs_core::ProductName>(line);
+        round_trip::<trs_core::PersonUid>(line);
+        round_trip::<trs_core::Fingerprint>(line);
+        round_trip::<trs_core::Sha512>(line);
+        round_trip::<trs_core::Sha256>(line);
+        round_trip::<trs_core::RevisionKey>(line);
+        round_trip::<trs_core::OpaqueId>(line);
+        round_trip::<trs_core::StreamId>(line);
+        round_trip::<trs_core::VoteValue>(line);
+        let _ = Audience::parse(line);
+        for lines in [trs_core::text::Lines::One, trs_core::text::Lines::Many] {
+            let _ = trs_core::text::refusal(line, lines);
+        }
+    }
+}
+
+/// Tar archives in every compression (trs-checks' archive inspection, the one walker). The
+/// first byte picks tar, tar.gz, tar.bz2, tar.xz or tar.zst.
+pub fn archive_tar(data: &[u8]) {
+    let Some((k, rest)) = choose(data, 5) else { return };
+    let kind = [ArchiveKind::Tar, ArchiveKind::TarGz, ArchiveKind::TarBz2, ArchiveKind::TarXz, ArchiveKind::TarZst]
+        [k as usize];
+    let _ = archive::inspect_tar(kind, rest, rest.len() as u64, &LIMITS);
+}
+
+/// Zip and jar archives (trs-checks): the central directory, local headers against it, every
+/// entry inflated to nowhere. The first byte picks zip or jar.
+pub fn archive_zip(data: &[u8]) {
+    let Some((k, rest)) = choose(data, 2) else { return };
+    let kind = [ArchiveKind::Zip, ArchiveKind::Jar][k as usize];
+    let _ = archive::inspect_zip_reader(Cursor::new(rest), rest.len() as u64, kind, &LIMITS);
+}
+
+/// OpenPGP certificate intake (trs-auth): registration (`keys add`), a merge into the stored
+/// fixture certificate, warnings, the parsed form the server keeps, and KEYS files.
+pub fn openpgp_cert(data: &[u8]) {
+    if let Ok(validated) = trs_auth::validate_certificate(data, now()) {
+        assert!(validated.user_ids.len() <= trs_auth::MAX_USER_IDS);
+        let _ = trs_auth::certificate_warnings(&validated.armored, now());
+        trs_auth::RegisteredCert::parse(&validated.fingerprint, &validated.armored)
+            .expect("a registered certificate parses again");
+    }
+    if let Ok(merged) = trs_auth::merge_certificate_update(CALLER_CERT, data) {
+        let validated = trs_auth::validate_certificate(merged.as_bytes(), now());
+        assert!(validated.is_ok(), "a merge of a valid stored key is still a valid key: {validated:?}");
+    }
+    let _ = trs_auth::read_keys_file(&String::from_utf8_lossy(data));
+}
+
+/// Release signatures (trs-checks): an `.asc` (armored or binary, one or several) judged over
+/// a fixed artifact against the project's keys (the fixture key); also the bytes as a keyring.
+pub fn release_signature(data: &[u8]) {
+    let _ = SignerCert::parse_keyring("fuzz", data);
+    let (_dir, path, signers) = release_fixture();
+    let artifact = ArtifactPath::from_str("apache-foo-1.0.txt").expect("a portable name");
+    let inputs = ArtifactInputs {
+        expected_size: RELEASE_ARTIFACT.len() as u64,
+        expected_sha512: release_artifact_sha512(),
+        sha512_file: None,
+        sha256_file: None,
+        asc: Some(Ok(data)),
+        signers,
+        policy_time: now(),
+        limits: LIMITS,
+        end_states: None,
+    };
+    let _ = trs_checks::verify_artifact(&artifact, path, &inputs);
+}
+
+/// The artifact the signature target's `.asc` inputs sign (the seeds sign it with the fixture
+/// key).
+pub const RELEASE_ARTIFACT: &[u8] = b"apache-foo 1.0\n";
+
+fn release_artifact_sha512() -> Sha512 {
+    use sha2::Digest as _;
+    Sha512::from_bytes(sha2::Sha512::digest(RELEASE_ARTIFACT).into())
+}
+
+fn release_fixture() -> &'static (tempfile::TempDir, PathBuf, Vec<SignerCert>) {
+    static FIXTURE: OnceLock<(tempfile::TempDir, PathBuf, Vec<SignerCert>)> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("apache-foo-1.0.txt");
+        std::fs::write(&path, RELEASE_ARTIFACT).expect("write the fixture artifact");
+        let signers = SignerCert::parse_keyring("caller", CALLER_CERT.as_bytes()).expect("the fixture key parses");
+        (dir, path, signers)
+    })
+}
+
+fn artifact(file_name: &str, bytes: &[u8]) -> Artifact {
+    Artifact {
+        file_name: file_name.to_string(),
+        bytes: Bytes::copy_from_slice(bytes),
+        sha512: String::new(),
+        signature: None,
+    }
+}
+
+/// PyPI distributions (trs-distribute): the first byte picks a wheel (zip with
+/// `.dist-info/METADATA`) or an sdist (tar.gz with `PKG-INFO`); its core metadata is read and
+/// made into upload form fields.
+pub fn pypi_dist(data: &[u8]) {
+    let Some((k, rest)) = choose(data, 2) else { return };
+    let name = ["apache_foo-1.0-py3-none-any.whl", "apache_foo-1.0.tar.gz"][k as usize];
+    let target = Target { namespace: None, package: "apache-foo".into(), version: "1.0".into() };
+    let _ = trs_distribute::fuzzing::pypi_distributions(&target, &[artifact(name, rest)]);
+}
+
+/// A registry's simple-index project page (trs-distribute's PyPI client), as JSON and HTML.
+pub fn pypi_index(data: &[u8]) {
+    let _ = trs_distribute::fuzzing::pypi_index_page(&String::from_utf8_lossy(data));
+}
+
+/// npm package tarballs (trs-distribute): `package/package.json` read from a `.tgz`, then the
+/// publish document.
+pub fn npm_tarball(data: &[u8]) {
+    let target = Target { namespace: None, package: "apache-foo".into(), version: "1.0.0".into() };
+    let _ = trs_distribute::fuzzing::npm_tarball(&target, &[artifact("apache-foo-1.0.0.tgz", data)]);
+}
+
+/// JSON request bodies: the first byte picks the body type; what deserialises goes through the
+/// checks the service runs before it touches the store (names, text rules, the next manifest).
+pub fn json_body(data: &[u8]) {
+    let Some((k, body)) = choose(data, 4) else { return };
+    match k {
+        0 => {
+            let Ok(start) = serde_json::from_slice::<trs_app::upload::StartUpload>(body) else { return };
+            let uploaded: Vec<ManifestEntry> = start
+                .files
+                .iter()
+                .filter_map(|f| ArtifactPath::from_str(&f.path).ok())
+                .map(|path| ManifestEntry { size: 1, sha512: digest_of(path.as_str()), path })
+                .collect();
+            let remove: Vec<ArtifactPath> = start.remove.iter().filter_map(|p| p.parse().ok()).collect();
+            let previous = previous_manifest();
+            if let Ok((manifest, removed)) =
+                trs_app::upload::next_manifest(Some(&previous), uploaded, &remove, start.replace)
+            {
+                assert!(!manifest.entries().is_empty());
+                for r in &removed {
+                    assert!(manifest.get(r.as_str()).is_none(), "{r} removed and kept");
+                }
+            }
+        }
+        1 => {
+            if let Ok(edit) = serde_json::from_slice::<trs_app::projects::ProjectEdit>(body) {
+                let _ = trs_app::projects::check_edit(&edit);
+            }
+        }
+        2 => {
+            if let Ok(edit) = serde_json::from_slice::<trs_app::people::PersonEdit>(body) {
+                let _ = trs_app::people::check_person_edit(&edit);
+            }
+        }
+        _ => {
+            let _ = serde_json::from_slice::<trs_http::ProductOnly>(body);
+        }
+    }
+}
+
+fn previous_manifest() -> Manifest {
+    let entries = ["apache-foo-1.0.tar.gz", "apache-foo-1.0.tar.gz.asc", "apache-foo-1.0.tar.gz.sha512", "KEYS"]
+        .iter()
+        .map(|p| ManifestEntry { path: p.parse().expect("a portable name"), size: 1, sha512: digest_of(p) })
+        .collect();
+    Manifest::new(entries).expect("distinct names")
+}

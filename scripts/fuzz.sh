@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A coverage-guided fuzzing campaign of one target of fuzz/ under AFL++ (cargo-afl, stable
+# toolchain; no nightly flags).
+#   scripts/fuzz.sh TARGET [SECONDS]   run TARGET (default 600 s) from fuzz/corpus/TARGET
+#   scripts/fuzz.sh build              only build the instrumented binary
+#   scripts/fuzz.sh merge TARGET       add the campaign's new queue entries to the corpus,
+#                                      minimised with afl-cmin (then commit fuzz/corpus)
+# Needs: cargo install cargo-afl (it builds its AFL++ runtime on first use: cargo afl config
+# --build). Findings land in target/fuzz/out/TARGET/default/{crashes,hangs}; copy each into
+# fuzz/corpus/TARGET once fixed, so the replay tests keep it fixed.
+# The instrumented build has its own target dir (it rebuilds every crate with coverage).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="$PWD/target/fuzz"
+bin="$CARGO_TARGET_DIR/release/trs-fuzz-afl"
+
+build() {
+  if ! cargo afl --version >/dev/null 2>&1; then
+    echo "cargo-afl is missing: cargo install --locked cargo-afl" >&2
+    exit 2
+  fi
+  cargo afl build --release --features afl --bin trs-fuzz-afl --manifest-path fuzz/Cargo.toml
+}
+
+case "${1:-}" in
+  build) build ;;
+  merge)
+    target="${2:?usage: scripts/fuzz.sh merge TARGET}"
+    queue="$CARGO_TARGET_DIR/out/$target/default/queue"
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    mkdir "$tmp/all"
+    cp fuzz/corpus/"$target"/* "$tmp/all/"
+    for f in "$queue"/id:*; do cp "$f" "$tmp/all/q-$(sha256sum "$f" | cut -c1-16)"; done
+    AFL_SKIP_BIN_CHECK=1 cargo afl cmin -i "$tmp/all" -o "$tmp/min" -- "$bin" "$target" >/dev/null
+    # Seeds stay (they document the hostile inputs); new minimal entries are added.
+    for f in "$tmp/min"/q-*; do [ -e "$f" ] && cp "$f" fuzz/corpus/"$target"/; done
+    ls fuzz/corpus/"$target" | wc -l
+    ;;
+  ""|-h|--help)
+    sed -n '2,12p' "$0"
+    ;;
+  *)
+    target="$1"
+    seconds="${2:-600}"
+    [ -d "fuzz/corpus/$target" ] || { echo "no target $target (fuzz/corpus/)" >&2; exit 2; }
+    build
+    out="$CARGO_TARGET_DIR/out/$target"
+    mkdir -p "$out"
+    # Resume a previous campaign of the target if there is one.
+    input="fuzz/corpus/$target"
+    [ -d "$out/default/queue" ] && input="-"
+    # No core-dump handler or CPU governor is changed: the machine is shared.
+    AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
+      cargo afl fuzz -V "$seconds" -i "$input" -o "$out" -t 2000 -- "$bin" "$target"
+    grep -E 'execs_done|run_time|saved_crashes|saved_hangs|corpus_count' "$out/default/fuzzer_stats"
+    ;;
+esac
