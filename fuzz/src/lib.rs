@@ -37,6 +37,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "pypi_index", run: targets::pypi_index },
     Target { name: "npm_tarball", run: targets::npm_tarball },
     Target { name: "json_body", run: targets::json_body },
+    Target { name: "sbom", run: targets::sbom },
 ];
 
 /// The target called `name`.

@@ -85,6 +85,20 @@ pub fn checksum_file(data: &[u8]) {
     }
 }
 
+/// SBOMs (trs-checks' sbom module): the first byte picks the format (CycloneDX JSON or XML,
+/// SPDX JSON or tag-value), the rest is the file. Whatever the bytes, the check answers with
+/// at least one `sbom` result, and a summary only on the first.
+pub fn sbom(data: &[u8]) {
+    use trs_checks::sbom::{SbomFormat, check_sbom_bytes};
+    let Some((&which, file)) = data.split_first() else { return };
+    let format = [SbomFormat::CycloneDxJson, SbomFormat::CycloneDxXml, SbomFormat::SpdxJson, SbomFormat::SpdxTagValue]
+        [usize::from(which) % 4];
+    let results = check_sbom_bytes(format, file);
+    assert!(!results.is_empty());
+    assert!(results.iter().all(|r| r.check == trs_core::CheckKind::Sbom));
+    assert!(results.iter().skip(1).all(|r| r.sbom.is_none()), "a summary only on the first result");
+}
+
 /// Artifact paths and manifests (trs-core): one candidate name per line. An accepted name is
 /// contained (relative, no `.`/`..`/empty segment, no backslash or NUL), portable, prints as
 /// itself and reads back from its stored form; a set that passes `check_distinct` makes a

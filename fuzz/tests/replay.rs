@@ -64,6 +64,7 @@ replay!(
     pypi_index,
     npm_tarball,
     json_body,
+    sbom,
 );
 
 #[test]

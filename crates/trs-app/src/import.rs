@@ -331,7 +331,7 @@ fn refusals(manifest: &Manifest, report: &RevisionReport) -> Vec<String> {
                 && match c.check {
                     CheckKind::Signature => true,
                     CheckKind::Checksum => has_sum,
-                    CheckKind::Archive | CheckKind::License | CheckKind::Paths => false,
+                    CheckKind::Archive | CheckKind::License | CheckKind::Paths | CheckKind::Sbom => false,
                 };
             if refuses {
                 out.push(format!("{}: {}: {}", file.path, c.check, c.reason));

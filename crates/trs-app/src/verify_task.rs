@@ -117,9 +117,16 @@ pub(crate) async fn check_revision(app: &App, release: &ReleaseId, revision: &Re
         }
     }
     let mut report = verification.into_report();
-    // After caching: the name check depends on the release, not on the bytes.
+    // After caching: the name check, and whether an SBOM describes this release within the
+    // project's licence policy, depend on the release, not on the bytes.
+    let denied = project.policy_for(release.product.as_ref()).denied_licences;
+    let names: Vec<&str> =
+        std::iter::once(release.project.as_str()).chain(release.product.as_ref().map(|p| p.as_str())).collect();
     for file in &mut report.files {
         file.checks.extend(trs_checks::revision::version_in_name(file.path.file_name(), release.version.as_str()));
+        if let Some(summary) = file.sbom().cloned() {
+            file.checks.extend(trs_checks::sbom::release_checks(&summary, &names, release.version.as_str(), &denied));
+        }
     }
     Ok(report)
 }

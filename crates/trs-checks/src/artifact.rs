@@ -12,6 +12,7 @@
 use crate::archive::{self, ArchiveKind, ArchiveLimits};
 use crate::checksum_file::{self, Algo};
 use crate::hashing::{self, ChunkReader, PassOutput, ReadMode};
+use crate::sbom;
 use crate::signature::{self, Route, SigPlan, SignerCert};
 use sha2::Digest;
 use std::path::Path;
@@ -64,8 +65,8 @@ impl FileChecks {
     }
 }
 
-/// Verifies one artifact: checksum file(s), signature, and for archives their safety and,
-/// for source archives, LICENSE/NOTICE. `file` is where its bytes are; `path_in_release`
+/// Verifies one artifact: checksum file(s), signature, for archives their safety and, for
+/// source archives, LICENSE/NOTICE, and for SBOMs the [`sbom`] checks. `file` is where its bytes are; `path_in_release`
 /// names it in reasons.
 pub fn verify_artifact(path_in_release: &ArtifactPath, file: &Path, inputs: &ArtifactInputs<'_>) -> FileChecks {
     verify_artifact_with(path_in_release, file, inputs, ReadMode::Overlapped)
@@ -171,6 +172,12 @@ pub(crate) fn verify_artifact_with(
     });
     if let (Some(kind), Some(result)) = (kind, inspected) {
         checks.extend(archive::archive_checks(name, kind, result));
+    }
+    if let Some(format) = sbom::SbomFormat::of(name)
+        && storage_matches
+    {
+        // SBOMs are small next to the archives they describe: read again, whole.
+        checks.extend(sbom::check_sbom(name, format, file, inputs.expected_size, &inputs.expected_sha512));
     }
     FileChecks { checks, storage_matches }
 }

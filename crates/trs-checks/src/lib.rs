@@ -3,7 +3,8 @@
 //! For every artifact (a file that is not itself a `.asc`/`.sha512`/`.sha256`/`.md5`/`.sha1`
 //! sidecar) the checks are: its checksum file, its detached OpenPGP signature by a key
 //! registered to the project, and for archives their safety (no path escapes, no bombs, one
-//! top-level folder) and, for source archives, the presence of LICENSE and NOTICE.
+//! top-level folder) and, for source archives, the presence of LICENSE and NOTICE; an SBOM
+//! (`*.cdx.json`, `*.spdx`, …) is also read and judged ([`sbom`]).
 //!
 //! The expensive part is reading the bytes, so each artifact is read once: the same 1 MiB
 //! chunks feed SHA-512 (checksum and, for the usual v4 SHA-512 signature, the signature digest
@@ -17,6 +18,7 @@
 //! - [`signature`]: signer certificates, parsing `.asc`, judging signatures against digests.
 //! - [`archive`]: tar (plain, gz, bz2, xz, zst), zip and jar inspection with limits, never unpacking.
 //! - [`artifact`]: the single-pass verification of one artifact.
+//! - [`sbom`]: SBOM schemas, NTIA minimum elements, top component, licence categories.
 //! - [`legacy`]: `.md5`/`.sha1` of an imported history, checked only on import.
 //! - [`revision`]: classifies a manifest, verifies artifacts in parallel, cache keys.
 //! - [`bench`]: the verification benchmark the CLI exposes.
@@ -28,6 +30,7 @@ pub mod checksum_file;
 mod hashing;
 pub mod legacy;
 pub mod revision;
+pub mod sbom;
 pub mod signature;
 
 pub use archive::ArchiveLimits;

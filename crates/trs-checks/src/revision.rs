@@ -209,6 +209,10 @@ pub fn artifact_cache_key(
         "signers\t{signers_digest}\nlimits\t{} {} {} {}\n",
         limits.max_total_size, limits.max_entries, limits.max_ratio, limits.ratio_floor
     ));
+    // Results cached before SBOMs were checked lack the `sbom` check: an SBOM's key differs.
+    if crate::sbom::SbomFormat::of(artifact.path.file_name()).is_some() {
+        text.push_str(&format!("sbom\t{}\n", crate::sbom::SBOM_CHECK_VERSION));
+    }
     format!("v1-{}", hex::encode(sha2::Sha256::digest(text.as_bytes())))
 }
 

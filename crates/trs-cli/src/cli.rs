@@ -568,6 +568,15 @@ pub enum ProjectCommand {
         /// release that is not a pre-release.
         #[arg(long, value_name = "true|false")]
         prerelease_latest: Option<bool>,
+        /// A vote opens only on a revision holding an SBOM (*.cdx.json, *.cdx.xml, *.spdx.json,
+        /// *.spdx, *.spdx.rdf).
+        #[arg(long, value_name = "true|false")]
+        require_sbom: Option<bool>,
+        /// Licence categories an SBOM's components must not have (comma-separated: permissive,
+        /// weak-copyleft, strong-copyleft, restricted, unknown; `none` denies none). Each one
+        /// present fails the SBOM's check.
+        #[arg(long, value_delimiter = ',', value_name = "CATEGORY")]
+        deny_licences: Option<Vec<String>>,
     },
     /// Show where the project's mails go, or change the fields given as flags (only those).
     Mail {

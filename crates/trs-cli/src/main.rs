@@ -27,6 +27,14 @@ where
     value.parse::<T>().map(|_| ()).map_err(|e| CliError::Usage(e.to_string()))
 }
 
+/// `--deny-licences`: categories, or `none` for the empty set.
+fn parse_licence_categories(given: &[String]) -> CliResult<Vec<trs_core::LicenceCategory>> {
+    if given.iter().all(|g| g == "none") {
+        return Ok(Vec::new());
+    }
+    given.iter().map(|g| g.parse().map_err(CliError::Usage)).collect()
+}
+
 /// A version name as the server will check it.
 pub(crate) fn check_version(version: &str) -> CliResult<()> {
     check::<trs_core::Version>(version)
@@ -149,6 +157,8 @@ async fn run(cli: Cli) -> CliResult<()> {
                     auto_publish,
                     auto_distribute,
                     prerelease_latest,
+                    require_sbom,
+                    deny_licences,
                 },
         } => {
             check::<trs_core::ProjectName>(project)?;
@@ -159,7 +169,8 @@ async fn run(cli: Cli) -> CliResult<()> {
                 "min_vote_hours": min_vote_hours, "min_binding": min_binding, "strict": strict,
                 "archive_previous": archive_previous, "auto_close_votes": auto_close_votes,
                 "auto_publish": auto_publish, "auto_distribute": auto_distribute,
-                "prerelease_latest": prerelease_latest,
+                "prerelease_latest": prerelease_latest, "require_sbom": require_sbom,
+                "denied_licences": deny_licences.as_ref().map(|d| parse_licence_categories(d)).transpose()?,
             });
             commands::project::policy(&Client::new(g)?, project, product.as_deref(), change, g.json).await
         }

@@ -11,6 +11,7 @@ pub mod release;
 pub mod report;
 pub mod revision;
 pub mod roles;
+pub mod sbom;
 pub mod stage;
 pub mod text;
 pub mod version_order;
@@ -28,6 +29,7 @@ pub use release::{Release, ReleaseId, RevisionRef, SourceRef, VoteRecord, VoteSt
 pub use report::{CheckKind, CheckResult, FileReport, Outcome, RevisionReport, Signer};
 pub use revision::{Manifest, ManifestEntry, Revision};
 pub use roles::{Action, Denied, Permit, Role, authorize};
+pub use sbom::{LicenceCategory, LicenceTally, SbomComponent, SbomSummary};
 pub use stage::{Stage, TransitionError};
 pub use views::{PrereleaseLatest, ReleaseView, StreamView};
 pub use vote::{Ballot, Policy, PolicyOverride, Resolution, Tally, VoteValue};

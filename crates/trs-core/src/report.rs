@@ -2,6 +2,7 @@
 
 use crate::artifact_path::ArtifactPath;
 use crate::ids::{Fingerprint, Sha512};
+use crate::sbom::SbomSummary;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -13,6 +14,9 @@ pub enum CheckKind {
     Archive,
     License,
     Paths,
+    /// A software bill of materials (`*.cdx.json`, `*.spdx`, …): schema, NTIA minimum
+    /// elements, its top component, licences (trs-checks' `sbom` module).
+    Sbom,
 }
 
 impl CheckKind {
@@ -23,6 +27,7 @@ impl CheckKind {
             CheckKind::Archive => "archive",
             CheckKind::License => "license",
             CheckKind::Paths => "paths",
+            CheckKind::Sbom => "sbom",
         }
     }
 }
@@ -72,17 +77,27 @@ pub struct CheckResult {
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub signer: Option<Signer>,
+    /// On the `sbom` check that read the SBOM: what it holds.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sbom: Option<Box<SbomSummary>>,
 }
 
 impl CheckResult {
     pub fn pass(check: CheckKind, reason: impl Into<String>) -> Self {
-        Self { check, result: Outcome::Pass, reason: reason.into(), signer: None }
+        Self { check, result: Outcome::Pass, reason: reason.into(), signer: None, sbom: None }
     }
     pub fn warn(check: CheckKind, reason: impl Into<String>) -> Self {
-        Self { check, result: Outcome::Warn, reason: reason.into(), signer: None }
+        Self { check, result: Outcome::Warn, reason: reason.into(), signer: None, sbom: None }
     }
     pub fn fail(check: CheckKind, reason: impl Into<String>) -> Self {
-        Self { check, result: Outcome::Fail, reason: reason.into(), signer: None }
+        Self { check, result: Outcome::Fail, reason: reason.into(), signer: None, sbom: None }
+    }
+}
+
+impl FileReport {
+    /// The summary of the SBOM this file is, if it is one that was read.
+    pub fn sbom(&self) -> Option<&SbomSummary> {
+        self.checks.iter().find_map(|c| c.sbom.as_deref())
     }
 }
 

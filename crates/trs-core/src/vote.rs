@@ -2,8 +2,9 @@
 //! Pure functions; the use cases that store ballots live in trs-app's `vote` module.
 
 use crate::ids::{Fingerprint, PersonUid, ProductName};
+use crate::sbom::LicenceCategory;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -79,6 +80,12 @@ pub struct Policy {
     /// A pre-release (`1.0.0-rc.1`) may be the line's `latest`; by default `latest` is the
     /// newest release that is not one ([`crate::version_order`]).
     pub prerelease_latest: bool,
+    /// A vote opens only on a revision holding an SBOM (`*.cdx.json`, `*.spdx`, …).
+    pub require_sbom: bool,
+    /// Licence categories an SBOM's components must not have: each one present fails the
+    /// SBOM's `sbom` check (so, under `strict`, no vote opens).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub denied_licences: BTreeSet<LicenceCategory>,
 }
 
 impl Default for Policy {
@@ -92,6 +99,8 @@ impl Default for Policy {
             auto_publish: false,
             auto_distribute: false,
             prerelease_latest: false,
+            require_sbom: false,
+            denied_licences: BTreeSet::new(),
         }
     }
 }
@@ -115,6 +124,11 @@ pub struct PolicyOverride {
     pub auto_distribute: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prerelease_latest: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_sbom: Option<bool>,
+    /// Replaces the whole set when given (an empty set denies none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denied_licences: Option<BTreeSet<LicenceCategory>>,
 }
 
 impl PolicyOverride {
@@ -128,6 +142,8 @@ impl PolicyOverride {
             auto_publish: self.auto_publish.unwrap_or(base.auto_publish),
             auto_distribute: self.auto_distribute.unwrap_or(base.auto_distribute),
             prerelease_latest: self.prerelease_latest.unwrap_or(base.prerelease_latest),
+            require_sbom: self.require_sbom.unwrap_or(base.require_sbom),
+            denied_licences: self.denied_licences.clone().unwrap_or_else(|| base.denied_licences.clone()),
         }
     }
 
@@ -142,6 +158,8 @@ impl PolicyOverride {
             auto_publish: other.auto_publish.or(self.auto_publish),
             auto_distribute: other.auto_distribute.or(self.auto_distribute),
             prerelease_latest: other.prerelease_latest.or(self.prerelease_latest),
+            require_sbom: other.require_sbom.or(self.require_sbom),
+            denied_licences: other.denied_licences.clone().or_else(|| self.denied_licences.clone()),
         }
     }
 }

@@ -468,6 +468,61 @@ pub struct ReleasePage {
     /// Published security advisories that affect this release, and those it fixes.
     pub affected_by: Vec<String>,
     pub fixes: Vec<String>,
+    /// The SBOMs among the listed files, with what their `sbom` check read.
+    pub sboms: Vec<SbomRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SbomRow {
+    pub path: String,
+    pub url: Option<String>,
+    /// The worst result of the file's `sbom` checks: `pass`, `warn` or `fail`.
+    pub result: String,
+    /// E.g. `CycloneDX 1.6 JSON`.
+    pub format: String,
+    /// `foo 1.0.0`: the component the SBOM describes.
+    pub describes: Option<String>,
+    pub components: u64,
+    pub licences: Vec<LicenceRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LicenceRow {
+    /// A [`trs_core::LicenceCategory`]: `permissive`, `weak-copyleft`, …
+    pub category: String,
+    pub components: u64,
+    pub examples: Vec<String>,
+}
+
+/// The SBOM rows of a release page: each file whose checks carry an SBOM summary.
+fn sbom_rows(files: &[trs_core::FileReport], url: impl Fn(&str) -> Option<String>) -> Vec<SbomRow> {
+    files
+        .iter()
+        .filter_map(|f| {
+            let summary = f.sbom()?;
+            let result = f.checks.iter().filter(|c| c.check == trs_core::CheckKind::Sbom).map(|c| c.result).max()?;
+            Some(SbomRow {
+                path: f.path.to_string(),
+                url: url(f.path.as_str()),
+                result: result.to_string(),
+                format: summary.format.clone(),
+                describes: summary.top.as_ref().map(|t| match &t.version {
+                    Some(v) => format!("{} {v}", t.name),
+                    None => t.name.clone(),
+                }),
+                components: summary.components,
+                licences: summary
+                    .licences
+                    .iter()
+                    .map(|(c, t)| LicenceRow {
+                        category: c.to_string(),
+                        components: t.components,
+                        examples: t.examples.clone(),
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -735,6 +790,8 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
         checks,
         affected_by: advisories.affected_by.iter().map(|c| c.to_string()).collect(),
         fixes: advisories.fixes.iter().map(|c| c.to_string()).collect(),
+        // A draft's files are private, its SBOMs too.
+        sboms: if files_private { Vec::new() } else { sbom_rows(&details.checks, public) },
     }
 }
 

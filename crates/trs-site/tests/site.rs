@@ -630,3 +630,35 @@ async fn a_published_advisory_is_shown_on_the_release_pages_it_names_and_in_the_
     assert_eq!(releases["advisories"]["demo/0.9.0"]["affected_by"], serde_json::json!(["CVE-2026-40001"]));
     assert_eq!(releases["advisories"]["demo/1.1.0"]["fixes"], serde_json::json!(["CVE-2026-40001"]));
 }
+
+/// Issue 19: an SBOM among a candidate's files is listed with what its check read: format,
+/// the component it describes, component count, licences by category with examples.
+#[tokio::test]
+async fn the_release_page_lists_an_sbom_with_its_summary() {
+    let f = fixture().await;
+    let path = format!("{}/../trs-checks/tests/data/sbom/cyclonedx-npm-1.6.cdx.json", env!("CARGO_MANIFEST_DIR"));
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    doc["metadata"]["component"]["name"] = "demo".into();
+    doc["metadata"]["component"]["version"] = "1.2.0".into();
+    let sbom = serde_json::to_vec(&doc).unwrap();
+    let files: [(&str, &[u8]); 1] = [("demo-1.2.0.cdx.json", &sbom)];
+    upload_files(&f.w.app, &f.w.blobs, &f.w.rm.caller(), &rel("1.2.0"), &files).await;
+    vote::open(&f.w.app, &f.w.rm.caller(), &rel("1.2.0"), None).await.unwrap();
+    f.site.full_build(&f.w.app).await.unwrap();
+    let candidate = page(&f.store, &paths::release_page(&rel("1.2.0"))).await;
+    for needle in [
+        "<h2 id=\"sbom\">Software bill of materials</h2>",
+        "<h3><a href=\"/candidate/demo/1.2.0/demo-1.2.0.cdx.json\">demo-1.2.0.cdx.json</a></h3>",
+        "<dt>Format</dt><dd>CycloneDX 1.6 JSON</dd>",
+        "<dt>Describes</dt><dd>demo 1.2.0</dd>",
+        "<dt>Components</dt><dd>2</dd>",
+        "<tr class=\"licence-permissive\"><th scope=\"row\">permissive</th><td>2</td>",
+        "left-pad 1.3.0: WTFPL",
+        "<td>sbom</td><td><strong>pass</strong></td><td>describes demo 1.2.0, this release</td>",
+    ] {
+        assert!(candidate.contains(needle), "{needle} missing from the release page:\n{candidate}");
+    }
+    // Pages of releases without an SBOM have no such section (their snapshots say so too).
+    let current = page(&f.store, &paths::release_page(&rel("1.0.0"))).await;
+    assert!(!current.contains("Software bill of materials"), "{current}");
+}

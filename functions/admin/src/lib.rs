@@ -134,6 +134,8 @@ struct SetPolicy {
     auto_publish: Option<bool>,
     auto_distribute: Option<bool>,
     prerelease_latest: Option<bool>,
+    require_sbom: Option<bool>,
+    denied_licences: Option<std::collections::BTreeSet<trs_core::LicenceCategory>>,
 }
 
 async fn set_policy(
@@ -152,6 +154,8 @@ async fn set_policy(
         auto_publish: req.auto_publish,
         auto_distribute: req.auto_distribute,
         prerelease_latest: req.prerelease_latest,
+        require_sbom: req.require_sbom,
+        denied_licences: req.denied_licences,
     };
     Ok(Json(projects::set_policy(&app, &call.caller, &project, req.product, change).await?))
 }

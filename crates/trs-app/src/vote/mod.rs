@@ -140,6 +140,22 @@ fn refuse_open(release: &Release) -> Option<AppError> {
     Some(AppError::conflict(code, message))
 }
 
+/// Under a policy that requires an SBOM: the pinned revision holds one.
+async fn check_sbom_present(app: &App, id: &ReleaseId, latest: &RevisionRef) -> AppResult<()> {
+    let revision = crate::upload::get_revision(app, id, latest.number).await?;
+    if revision.manifest.entries().iter().any(|e| trs_checks::sbom::SbomFormat::of(e.path.file_name()).is_some()) {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        "sbom-required",
+        format!(
+            "revision {} of {id} holds no SBOM, and the project's policy requires one for a vote: upload a CycloneDX \
+             (.cdx.json, .cdx.xml) or SPDX (.spdx.json, .spdx, .spdx.rdf) file with its signature and checksum",
+            latest.number
+        ),
+    ))
+}
+
 /// Under a strict policy: the pinned revision's verification must have finished without a
 /// failing check.
 async fn check_strict(app: &App, id: &ReleaseId, latest: &RevisionRef) -> AppResult<()> {
@@ -255,6 +271,9 @@ pub async fn open_with_source(
         let latest = release.latest.clone().ok_or_else(|| {
             AppError::conflict("no-revision", format!("release {id} has no revision yet; upload files first"))
         })?;
+        if policy.require_sbom {
+            check_sbom_present(app, id, &latest).await?;
+        }
         if policy.strict {
             check_strict(app, id, &latest).await?;
         }

@@ -746,3 +746,67 @@ async fn sent_mail_task(f: &Fixture, seq: u64) -> (trs_app::tasks::Task, Item) {
     assert!(matches!(task.kind, trs_app::tasks::TaskKind::SendMail { event_seq, .. } if event_seq == seq));
     (task, item)
 }
+
+/// An SBOM made by cyclonedx-npm (crates/trs-checks/tests/data/sbom), its top component
+/// renamed to `name` `version`.
+fn sbom_of(name: &str, version: &str) -> Vec<u8> {
+    let path = format!("{}/../trs-checks/tests/data/sbom/cyclonedx-npm-1.6.cdx.json", env!("CARGO_MANIFEST_DIR"));
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    doc["metadata"]["component"]["name"] = name.into();
+    doc["metadata"]["component"]["version"] = version.into();
+    serde_json::to_vec(&doc).unwrap()
+}
+
+/// The `sbom` results of `name` in the latest revision's report.
+async fn sbom_checks(f: &Fixture, name: &str) -> Vec<trs_core::CheckResult> {
+    let number = f.release().await.latest.unwrap().number;
+    let stored = trs_app::status::get_report(f.app(), &rel(), number).await.unwrap().unwrap();
+    let file = stored.report.files.into_iter().find(|file| file.path.as_str() == name).unwrap();
+    file.checks.into_iter().filter(|c| c.check == trs_core::CheckKind::Sbom).collect()
+}
+
+#[tokio::test]
+async fn a_policy_requiring_an_sbom_refuses_a_vote_on_a_revision_without_one() {
+    let f = lenient().await;
+    f.set_policy(PolicyOverride { require_sbom: Some(true), ..Default::default() }).await;
+    let (status, c, message) = code(vote::open(f.app(), &f.rita(), &rel(), None).await);
+    assert_eq!((status, c), (409, "sbom-required"), "{message}");
+    assert!(message.contains("holds no SBOM") && message.contains(".cdx.json"), "{message}");
+    assert!(f.release().await.vote.is_none(), "nothing changed");
+
+    f.upload("vot-2.0.0.cdx.json", &sbom_of("vot", "2.0.0")).await.unwrap();
+    let view = vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    assert_eq!(view.stage, Stage::Candidate);
+}
+
+#[tokio::test]
+async fn the_sbom_is_judged_against_the_release_and_the_licence_policy() {
+    let f = lenient().await;
+    f.upload("vot-2.0.0.cdx.json", &sbom_of("vot", "2.0.0")).await.unwrap();
+    let checks = sbom_checks(&f, "vot-2.0.0.cdx.json").await;
+    assert!(checks[0].reason.starts_with("valid CycloneDX 1.6 JSON; 2 components (2 permissive)"), "{checks:#?}");
+    assert!(checks.iter().any(|c| c.reason == "describes vot 2.0.0, this release"), "{checks:#?}");
+    assert!(checks.iter().all(|c| c.result != trs_core::Outcome::Fail), "{checks:#?}");
+
+    // Another release's SBOM, and a policy denying what it holds: both fail. The policy is
+    // judged after the cache: the next revision reuses the SBOM's cached results.
+    f.upload("vot-2.0.0.cdx.json", &sbom_of("vot", "1.9.0")).await.unwrap();
+    let denied = [trs_core::LicenceCategory::Permissive].into();
+    f.set_policy(PolicyOverride { denied_licences: Some(denied), ..Default::default() }).await;
+    f.upload("extra.txt", b"x").await.unwrap();
+    let fails: Vec<String> = sbom_checks(&f, "vot-2.0.0.cdx.json")
+        .await
+        .into_iter()
+        .filter(|c| c.result == trs_core::Outcome::Fail)
+        .map(|c| c.reason)
+        .collect();
+    assert_eq!(fails.len(), 2, "{fails:#?}");
+    assert!(fails[0].starts_with("the SBOM describes vot 1.9.0, not this release (vot 2.0.0)"), "{fails:#?}");
+    assert!(fails[1].starts_with("2 component(s) are under permissive licences"), "{fails:#?}");
+
+    // Under the strict policy, those fail the vote's opening.
+    f.set_policy(PolicyOverride { strict: Some(true), ..Default::default() }).await;
+    let (_, c, message) = code(vote::open(f.app(), &f.rita(), &rel(), None).await);
+    assert_eq!(c, "checks-failing");
+    assert!(message.contains("vot-2.0.0.cdx.json (sbom: the SBOM describes vot 1.9.0"), "{message}");
+}

@@ -6,4 +6,5 @@ mod archive;
 mod checksum;
 mod common;
 mod revision;
+mod sbom;
 mod signature;
