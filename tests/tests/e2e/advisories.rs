@@ -108,3 +108,39 @@ fn an_advisory_is_recorded_under_embargo_published_and_answers_which_releases_it
     let shown = stdout_json(ok(&team.anonymous(&["cve", "show", "foo", cve, "--json"])));
     assert_eq!(shown["fixed_by"]["version"], "1.3.0", "{shown:#}");
 }
+
+/// Issue 19, SBOMs: the policy's SBOM rules through the CLI. A vote needs an SBOM when the
+/// policy says so; one made by cyclonedx-npm describing foo 1.0.0 with permissive licences
+/// passes its check under a policy denying strong copyleft.
+#[test]
+fn a_vote_needs_an_sbom_when_the_policy_requires_one() {
+    let team = Team::new();
+    ok(&team.as_rm(&[
+        "project",
+        "policy",
+        "foo",
+        "--require-sbom",
+        "true",
+        "--deny-licences",
+        "strong-copyleft,unknown",
+    ]));
+    let shown = String::from_utf8(ok(&team.anonymous(&["project", "policy", "foo"])).stdout.clone()).unwrap();
+    assert!(shown.contains("require-sbom      true"), "{shown}");
+    assert!(shown.contains("deny-licences     strong-copyleft,unknown"), "{shown}");
+    usage(&team.as_rm(&["project", "policy", "foo", "--deny-licences", "copyleft"]), "strong-copyleft");
+
+    let dir = team.path("1.0.0");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tarball = source_tarball(&dir, "apache-foo-1.0.0-src.tar.gz", "apache-foo-1.0.0");
+    ok(&team.as_rm(&args_with(&["upload", "foo", "1.0.0"], &team.signed_set(&tarball))));
+    refused(&team.as_rm(&["vote", "start", "foo", "1.0.0"]), "sbom-required");
+
+    let sbom = dir.join("apache-foo-1.0.0.cdx.json");
+    let sample =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/trs-checks/tests/data/sbom/cyclonedx-npm-1.6.cdx.json");
+    std::fs::copy(sample, &sbom).unwrap();
+    ok(&team.as_rm(&args_with(&["upload", "foo", "1.0.0"], &team.signed_set(&sbom))));
+    let status = String::from_utf8(ok(&team.as_rm(&["status", "foo", "1.0.0", "--json"])).stdout.clone()).unwrap();
+    assert!(status.contains("describes foo 1.0.0, this release"), "{status}");
+    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
+}
