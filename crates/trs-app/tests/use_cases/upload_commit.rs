@@ -319,8 +319,10 @@ async fn the_commit_call_queues_a_task_and_the_task_makes_the_revision() {
     assert_eq!(tasks::unfinished_tasks(&f.app).await.unwrap().len(), 1, "the commit task waits for a worker");
 
     tasks::run(&f.app, &task.id).await.unwrap();
-    let (done, _) = tasks::get_task(&f.app, &task.id).await.unwrap();
+    let (done, item) = tasks::get_task(&f.app, &task.id).await.unwrap();
     assert_eq!(done.state, TaskState::Done, "{:?}", done.error);
+    // Written when queued, taken, after each file stored (its progress line), and done.
+    assert_eq!(item.version, 1 + 1 + 2 + 1, "one progress write per file");
     let committed: CommittedUpload = serde_json::from_value(done.result.unwrap()).unwrap();
     assert_eq!((committed.changed, committed.revision, committed.files), (true, 1, 2));
     let status = trs_app::status::release_status(&f.app, &release()).await.unwrap();

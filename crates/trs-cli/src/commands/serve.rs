@@ -269,3 +269,29 @@ async fn shutdown_signal() {
         _ = terminate => tracing::info!("SIGTERM: shutting down"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trs_app::tasks::{Task, TaskKind};
+
+    /// Upload commits go to their own worker lane, every other kind to the shared one: a
+    /// commit, which `trs upload` waits for, never queues behind a long verification.
+    #[tokio::test]
+    async fn commits_are_announced_on_their_own_lane() {
+        let (commits_tx, mut commits) = mpsc::unbounded_channel();
+        let (others_tx, mut others) = mpsc::unbounded_channel();
+        let notifier = ChannelNotifier { commits: commits_tx, others: others_tx };
+        let release =
+            trs_core::ReleaseId { project: "foo".parse().unwrap(), product: None, version: "1.0.0".parse().unwrap() };
+        let actor = trs_core::Actor { uid: "rita".parse().unwrap(), key: "0".repeat(40).parse().unwrap() };
+        let commit =
+            Task::new(TaskKind::Commit { upload: App::new_id(), release: release.clone(), requested_by: actor }, 0);
+        let verify = Task::new(TaskKind::Verify { release, revision: 1 }, 0);
+        notifier.task_queued(&verify).await.unwrap();
+        notifier.task_queued(&commit).await.unwrap();
+        assert_eq!(commits.try_recv().ok(), Some(commit.id));
+        assert_eq!(others.try_recv().ok(), Some(verify.id));
+        assert!(commits.try_recv().is_err() && others.try_recv().is_err());
+    }
+}
