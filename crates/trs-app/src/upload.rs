@@ -215,8 +215,10 @@ pub async fn get_release(app: &App, id: &ReleaseId) -> AppResult<Option<(Release
 }
 
 pub async fn get_revision(app: &App, id: &ReleaseId, number: u32) -> AppResult<Revision> {
-    match app.items.get(&keys::revision(id, number)).await? {
-        Some(item) => Ok(item.parse()?),
+    match crate::large_item::get(app, &keys::revision(id, number)).await? {
+        Some(body) => {
+            serde_json::from_value(body).map_err(|e| AppError::Internal(format!("revision {number} of {id}: {e}")))
+        }
         None => Err(AppError::Internal(format!("revision {number} of {id} is missing"))),
     }
 }
@@ -512,6 +514,8 @@ pub(crate) async fn execute_commit(
         return Ok(json!(done));
     }
     let total = session.files.len();
+    let total_bytes: u64 = session.files.iter().map(|f| f.size).sum();
+    let (mut done_bytes, mut reported) = (0u64, 0u64);
     let mut entries = Vec::with_capacity(total);
     for (i, f) in session.files.iter().enumerate() {
         let meta = app.blobs.head(&f.object).await?.ok_or_else(|| {
@@ -529,7 +533,15 @@ pub(crate) async fn execute_commit(
             Err(e) => return Err(e.into()),
         }
         entries.push(ManifestEntry { path: f.path.clone(), size: f.size, sha512 });
-        run.progress("commit", format!("{} of {total} files stored ({}, {} bytes)", i + 1, f.path, f.size)).await?;
+        // A progress line per file, but at most one per percent of the bytes: each is a write
+        // of the task item, and 500 small files must not cost 500 writes.
+        done_bytes += f.size;
+        let percent = (done_bytes * 100).checked_div(total_bytes).unwrap_or(100);
+        if percent > reported || i + 1 == total {
+            reported = percent;
+            let line = format!("{} of {total} files stored ({}, {} bytes)", i + 1, f.path, f.size);
+            run.progress("commit", line).await?;
+        }
     }
 
     // The staged objects stay until `collect_staged`: while a URL is valid, a second PUT to it
@@ -684,18 +696,23 @@ async fn commit_revision(
                 condition: Condition::Absent,
             },
         };
-        let ops = vec![
+        // A manifest of thousands of files spills into parts (`large_item`), written after the
+        // four ops whose index a conflict names.
+        let mut revision_ops = crate::large_item::put_ops(
+            Item::new(keys::revision(&session.release, number), json!(revision)),
+            Condition::Absent,
+        );
+        let revision_head = revision_ops.remove(0);
+        let mut ops = vec![
             release_put,
-            WriteOp::Put {
-                item: Item::new(keys::revision(&session.release, number), json!(revision)),
-                condition: Condition::Absent,
-            },
+            revision_head,
             WriteOp::Put { item: task.queued_item(), condition: Condition::Absent },
             WriteOp::Put {
                 item: committed_session(session, session_item, &committed),
                 condition: Condition::VersionIs(session_item.version),
             },
         ];
+        ops.extend(revision_ops);
         let draft = EventDraft::new(
             Some(actor.clone()),
             Change::RevisionPushed {

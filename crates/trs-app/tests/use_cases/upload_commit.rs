@@ -321,7 +321,8 @@ async fn the_commit_call_queues_a_task_and_the_task_makes_the_revision() {
     tasks::run(&f.app, &task.id).await.unwrap();
     let (done, item) = tasks::get_task(&f.app, &task.id).await.unwrap();
     assert_eq!(done.state, TaskState::Done, "{:?}", done.error);
-    // Written when queued, taken, after each file stored (its progress line), and done.
+    // Written when queued, taken, after each file stored (its progress line: each of these
+    // two files is more than a percent of the bytes), and done.
     assert_eq!(item.version, 1 + 1 + 2 + 1, "one progress write per file");
     let committed: CommittedUpload = serde_json::from_value(done.result.unwrap()).unwrap();
     assert_eq!((committed.changed, committed.revision, committed.files), (true, 1, 2));
@@ -394,4 +395,38 @@ async fn a_failed_commit_records_its_refusal_and_runs_again_when_asked_again() {
     send(&f, &one, &files[1..]).await;
     let committed = commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap();
     assert_eq!((committed.revision, committed.files), (1, 2));
+}
+
+/// Issue 12: a release of 5,000 files (ten uploads of 500, the most one upload takes). Its
+/// manifest and its check report outgrow one item (DynamoDB's limit is 400 KB): both spill
+/// into parts and read back whole.
+#[tokio::test]
+async fn a_revision_of_five_thousand_files_is_stored_and_read_back_whole() {
+    let f = trs_app::test_support::world_in_memory().await;
+    let mut committed = None;
+    for batch in 0..10 {
+        let names: Vec<String> =
+            (0..500).map(|i| format!("apache-foo-1.0.0-part-{:04}.txt", batch * 500 + i)).collect();
+        let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), n.as_bytes())).collect();
+        let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
+        send(&f, &s, &files).await;
+        committed = Some(commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap());
+        // The commit task's progress: a line per percent of the bytes (500 files of one size:
+        // every fifth), not one write per file.
+        let (_, item) = tasks::get_task(&f.app, &s.id).await.unwrap();
+        assert_eq!(item.version, 1 + 1 + 100 + 1, "queued, taken, 100 progress lines, done");
+    }
+    let committed = committed.unwrap();
+    assert_eq!((committed.revision, committed.files), (10, 500));
+    tasks::run(&f.app, committed.task.as_ref().unwrap()).await.unwrap();
+
+    let status = trs_app::status::release_status(&f.app, &release()).await.unwrap();
+    assert_eq!((status.revision, status.files.len()), (Some(10), 5000));
+    assert_eq!(status.verification, "done");
+    assert!(status.files.iter().all(|file| !file.checks.is_empty()), "every file's checks, read back");
+    for key in [trs_app::storage_keys::revision(&release(), 10), trs_app::storage_keys::revision_report(&release(), 10)]
+    {
+        let head = f.app.items.get(&key).await.unwrap().unwrap();
+        assert!(head.body["parts"].as_u64().unwrap() >= 2, "{key:?} spilled into parts: {}", head.body);
+    }
 }
