@@ -496,10 +496,10 @@ fn not_your_upload(id: &OpaqueId, by: &PersonUid) -> AppError {
 }
 
 /// The commit task: every declared file must be complete (`file-not-uploaded`,
-/// `size-mismatch`) before anything becomes visible; each is hashed (a progress line after a
-/// file, at most once per percent of the bytes) and
-/// copied to its content address (if absent: a copy made by an earlier, interrupted run is
-/// found there), then [`commit_revision`] writes the revision. Returns the
+/// `size-mismatch`) before anything becomes visible; each is hashed and copied to its content
+/// address (if absent: a copy made by an earlier, interrupted run is found there), with a
+/// progress line after a file at most once per percent of the bytes; then [`commit_revision`]
+/// writes the revision. Returns the
 /// [`CommittedUpload`] as the task's result.
 pub(crate) async fn execute_commit(
     run: &mut TaskRun<'_>,
