@@ -21,6 +21,10 @@ use trs_storage::{Condition, Item};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TaskKind {
+    /// Commit an upload: check, hash and store each staged file, then make the revision
+    /// (`crate::upload::execute_commit`). Its id is the upload's, so asking to commit an upload
+    /// again finds this task instead of making a second one.
+    Commit { upload: OpaqueId, release: ReleaseId, requested_by: Actor },
     /// Verify one revision of a release.
     Verify { release: ReleaseId, revision: u32 },
     /// Promote the voted revision of a release to current, then (per policy) archive the
@@ -295,12 +299,22 @@ pub const MAX_ATTEMPTS: u32 = 5;
 /// Runs the task to its end. Finished tasks, and tasks another worker holds, are left alone,
 /// so announcing a task twice does no harm.
 pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
-    let Some(claimed) = claim(app, id).await? else { return Ok(()) };
+    run_here(app, id).await.map(drop)
+}
+
+/// [`run`], returning what this run of the task ended with (its result, or the error that
+/// failed or interrupted it), as stored; `None` when the task was not run here (finished
+/// already, or held by another worker).
+pub async fn run_here(app: &App, id: &OpaqueId) -> AppResult<Option<AppResult<serde_json::Value>>> {
+    let Some(claimed) = claim(app, id).await? else { return Ok(None) };
     let kind = claimed.task.kind.clone();
     let held = Arc::new(tokio::sync::Mutex::new(claimed));
     let mut run = TaskRun { app, held: held.clone() };
     let work = async {
         match &kind {
+            TaskKind::Commit { upload, requested_by, .. } => {
+                crate::upload::execute_commit(&mut run, upload, requested_by).await
+            }
             TaskKind::Verify { release, revision } => crate::verify_task::verify(app, release, *revision).await,
             TaskKind::Promote { release, revision, requested_by } => {
                 crate::promote::execute(&mut run, release, *revision, requested_by).await
@@ -316,18 +330,18 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
         () = heartbeat(app, &held) => {
             // Another worker took the task (this one was too slow to renew): it finishes it.
             tracing::warn!(task = %id, "lease lost; leaving the task to the worker that took it");
-            return Ok(());
+            return Ok(None);
         }
     };
     let mut held = held.lock().await;
     let task = &mut held.task;
     task.updated_at = app.now();
     task.lease = None;
-    match outcome {
+    match &outcome {
         Ok(summary) => {
             task.state = TaskState::Done;
             task.progress = Some("done".into());
-            task.result = Some(summary);
+            task.result = Some(summary.clone());
         }
         // A fault of a backend (store unavailable, I/O) is not an answer: the task goes back to
         // the queue, and every step being idempotent, the next run finishes it.
@@ -337,14 +351,17 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
             task.state = TaskState::Queued;
             task.error = Some(format!("attempt {} interrupted: {e}", task.attempts));
         }
+        // The code and status are those the API would have answered with, so a client that
+        // waits for the task reports the refusal as it reports a refused call.
         Err(e) => {
             tracing::warn!(task = %task.id, error = %e, "task failed");
             task.state = TaskState::Failed;
             task.error = Some(e.to_string());
-            task.result = Some(json!({"code": e.code()}));
+            task.result = Some(json!({"code": e.code(), "status": e.status()}));
         }
     }
-    held.write(app).await
+    held.write(app).await?;
+    Ok(Some(outcome))
 }
 
 /// A queued task not picked up for this long has lost its announcement (a queue message that

@@ -69,8 +69,20 @@ pub async fn world_with_disk_faults(disk: Arc<trs_storage::embedded::DiskFaults>
     world_on(Some(disk)).await
 }
 
+/// [`world`] with its data folder in memory (`/dev/shm`, where there is one), for tests of
+/// scale: thousands of files, each stored with its fsyncs, would otherwise spend minutes on
+/// the disk rather than in the code under test.
+pub async fn world_in_memory() -> World {
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if shm.is_dir() { tempfile::tempdir_in(shm).unwrap() } else { tempfile::tempdir().unwrap() };
+    world_in(dir, None).await
+}
+
 async fn world_on(disk: Option<Arc<trs_storage::embedded::DiskFaults>>) -> World {
-    let dir = tempfile::tempdir().unwrap();
+    world_in(tempfile::tempdir().unwrap(), disk).await
+}
+
+async fn world_in(dir: tempfile::TempDir, disk: Option<Arc<trs_storage::embedded::DiskFaults>>) -> World {
     let (items, blobs) = trs_storage::embedded::open_data_dir(dir.path(), "http://127.0.0.1:1".into()).unwrap();
     let items: Arc<dyn trs_storage::ItemStore> = match disk {
         None => Arc::new(items),

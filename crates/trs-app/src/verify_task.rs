@@ -64,7 +64,8 @@ pub(crate) async fn verify(app: &App, release: &ReleaseId, number: u32) -> AppRe
     });
     crate::people::link_signers(app, release, number, &signers_of(&report)).await?;
     let stored = StoredReport { revision_key: revision.key, report, finished_at: app.now() };
-    app.items.put(Item::new(keys::revision_report(release, number), json!(stored)), Condition::None).await?;
+    crate::large_item::put(app, Item::new(keys::revision_report(release, number), json!(stored)), Condition::None)
+        .await?;
     Ok(summary)
 }
 

@@ -125,7 +125,9 @@ pub enum Command {
         #[arg(long, value_delimiter = ',', value_name = "UID")]
         members: Vec<String>,
     },
-    /// Upload release candidate files; a new revision is verified automatically.
+    /// Upload release candidate files; a new revision is verified automatically. The server
+    /// commits them as a tracked task (its id is the upload's, `trs task show ID`), which this
+    /// command follows, file by file on a terminal.
     Upload {
         project: String,
         version: String,
@@ -151,7 +153,7 @@ pub enum Command {
         /// since, unless --force.
         #[arg(long)]
         base: Option<u32>,
-        /// Return once committed, without waiting for verification.
+        /// Return once committed (the commit task done), without waiting for verification.
         #[arg(long)]
         no_wait: bool,
     },

@@ -26,6 +26,8 @@ pub enum Backend {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub backend: Backend,
+    /// The queue upload commit tasks are announced on (`TRS_COMMIT_QUEUE_URL`).
+    pub commit_queue_url: Option<String>,
     /// The queue verify tasks are announced on (`TRS_VERIFY_QUEUE_URL`).
     pub verify_queue_url: Option<String>,
     /// The queue promote tasks are announced on (`TRS_PROMOTE_QUEUE_URL`).
@@ -93,6 +95,7 @@ impl Config {
         };
         Ok(Config {
             backend,
+            commit_queue_url: var("TRS_COMMIT_QUEUE_URL"),
             verify_queue_url: var("TRS_VERIFY_QUEUE_URL"),
             promote_queue_url: var("TRS_PROMOTE_QUEUE_URL"),
             event_bus: var("TRS_EVENT_BUS"),
@@ -137,6 +140,7 @@ mod tests {
             ("TRS_AWS_BUCKET", "b"),
             ("TRS_AWS_ENDPOINT", "http://127.0.0.1:5000"),
             ("TRS_VERIFY_QUEUE_URL", "https://sqs/verify"),
+            ("TRS_COMMIT_QUEUE_URL", "https://sqs/commit"),
         ])
         .unwrap();
         assert_eq!(
@@ -144,6 +148,7 @@ mod tests {
             Backend::Aws { table: "t".into(), bucket: "b".into(), endpoint: Some("http://127.0.0.1:5000".into()) }
         );
         assert_eq!(c.verify_queue_url.as_deref(), Some("https://sqs/verify"));
+        assert_eq!(c.commit_queue_url.as_deref(), Some("https://sqs/commit"));
         assert_eq!(c.promote_queue_url, None);
         assert_eq!(c.api_url, None);
         let with_url =

@@ -67,6 +67,7 @@ impl EventSink for EventBridgeSink {
 /// The queue of each task kind; a kind without a queue is left to the sweep.
 #[derive(Debug, Clone, Default)]
 pub struct TaskQueues {
+    pub commit: Option<String>,
     pub verify: Option<String>,
     pub promote: Option<String>,
 }
@@ -74,6 +75,8 @@ pub struct TaskQueues {
 impl TaskQueues {
     pub fn for_task(&self, task: &Task) -> Option<&str> {
         match task.kind {
+            // The upload function commits: it alone writes the content-addressed files.
+            TaskKind::Commit { .. } => self.commit.as_deref(),
             TaskKind::Verify { .. } => self.verify.as_deref(),
             // The promote function runs distributions too: it holds the registry secret.
             TaskKind::Promote { .. } | TaskKind::Distribute { .. } => self.promote.as_deref(),

@@ -281,7 +281,7 @@ async fn transient_failures_are_retried_and_counted_and_a_failing_platform_does_
     let specs = vec![spec(PlatformName::Npm, true, false), spec(PlatformName::Github, true, false)];
     let task = run(app, specs.clone(), &w).await;
     assert_eq!(task.state, TaskState::Failed);
-    assert_eq!(task.result, Some(serde_json::json!({"code": "distribution-failed"})));
+    assert_eq!(task.result, Some(serde_json::json!({"code": "distribution-failed", "status": 409})));
     let error = task.error.clone().unwrap();
     assert!(error.contains("npm foo") && error.contains("1 of 2"), "{error}");
 

@@ -2,7 +2,7 @@
 //! each finished step printed as it lands), or show one (`trs task show ID`).
 
 use crate::client::{Client, read_json};
-use crate::error::{CliResult, failed};
+use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use indicatif::ProgressBar;
 use serde_json::Value;
@@ -25,6 +25,35 @@ fn step_line(step: &Value) -> String {
 /// Polls the task until it is finished. With `show_steps`, each step is printed to stderr
 /// once. Returns the finished task; a failed task is an error carrying the task's reason.
 pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool, show_steps: bool) -> CliResult<Value> {
+    let t = follow(client, task, label, show_progress, show_steps).await?;
+    if t["state"] == "failed" {
+        // `CODE: message`, as for refused API calls, so scripts can branch on the code.
+        let code = t["result"]["code"].as_str().unwrap_or("task-failed");
+        let why = t["error"].as_str().unwrap_or("unknown error");
+        return Err(failed(format!("{code}: {label} failed (task {task}): {why}")));
+    }
+    Ok(t)
+}
+
+/// A failed task's refusal as the refused API call it stands for: the code and HTTP status
+/// the task recorded (a task that stopped without one: 500), its reason as the message.
+pub fn refusal(t: &Value) -> CliError {
+    CliError::Api {
+        status: t["result"]["status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
+        code: t["result"]["code"].as_str().unwrap_or("task-failed").to_string(),
+        message: t["error"].as_str().unwrap_or("unknown error").to_string(),
+    }
+}
+
+/// Polls the task until it is finished (done or failed), showing its progress line on
+/// `show_progress` and, with `show_steps`, printing each step to stderr once. Returns it.
+pub async fn follow(
+    client: &Client,
+    task: &str,
+    label: &str,
+    show_progress: bool,
+    show_steps: bool,
+) -> CliResult<Value> {
     let spinner = if show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
     spinner.enable_steady_tick(Duration::from_millis(120));
     let mut delay = Duration::from_millis(50);
@@ -39,19 +68,9 @@ pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool,
             printed = steps.len();
         }
         spinner.set_message(format!("{label}: {}", t["progress"].as_str().unwrap_or("queued")));
-        match t["state"].as_str() {
-            Some("done") => {
-                spinner.finish_and_clear();
-                return Ok(t);
-            }
-            Some("failed") => {
-                spinner.finish_and_clear();
-                // `CODE: message`, as for refused API calls, so scripts can branch on the code.
-                let code = t["result"]["code"].as_str().unwrap_or("task-failed");
-                let why = t["error"].as_str().unwrap_or("unknown error");
-                return Err(failed(format!("{code}: {label} failed (task {task}): {why}")));
-            }
-            _ => {}
+        if matches!(t["state"].as_str(), Some("done" | "failed")) {
+            spinner.finish_and_clear();
+            return Ok(t);
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_millis(500));
@@ -94,4 +113,27 @@ pub async fn show(client: &Client, task: &str, json: bool) -> CliResult<()> {
         say!("attempts {} interrupted run(s) before this state", t["attempts"]);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A commit refused in its task reaches scripts as the refused call it was before the
+    /// commit was a task: exit 1, and with `--json` the API's error document and status.
+    #[test]
+    fn a_failed_task_is_the_refusal_it_recorded() {
+        let t = json!({"state": "failed", "error": "revision 2 was committed after this upload started",
+            "result": {"code": "stale-base", "status": 409}});
+        let refused = refusal(&t);
+        assert_eq!(refused.exit_code(), 1);
+        assert_eq!(
+            refused.to_json(),
+            json!({"error": {"code": "stale-base", "status": 409,
+                "message": "revision 2 was committed after this upload started"}})
+        );
+        let interrupted = refusal(&json!({"state": "failed", "error": "gone", "result": {"code": "task-interrupted"}}));
+        assert_eq!(interrupted.to_json()["error"]["status"], 500);
+    }
 }

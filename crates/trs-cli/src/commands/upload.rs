@@ -1,5 +1,7 @@
 //! `trs upload`: declare the files, stream each one to its upload URL (bounded memory, a
-//! progress bar on a terminal), commit the revision, then wait for its verification and print
+//! progress bar on a terminal), ask for the commit and follow its task (the server answers at
+//! once; the task hashes and stores each file, its progress shown per file on a terminal, and
+//! makes the revision), then wait for its verification and print
 //! the per-file report (exit 3 if any check failed). `--remove NAME` leaves files (and their
 //! sidecars) out of the new revision, `--replace` makes it exactly the files given; an upload
 //! that changes nothing is answered "nothing changed" (exit 0) and makes no revision.
@@ -85,8 +87,7 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     }
     bar.finish_and_clear();
 
-    let committed: CommittedUpload =
-        client.post_retrying_races(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
+    let committed = commit(client, &started.id.to_string(), show_progress).await?;
     let Some(task_id) = committed.task.as_ref().filter(|_| committed.changed) else {
         if args.json {
             output::json(&json!({"upload": committed, "nothing_changed": true}));
@@ -131,6 +132,33 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     }
     status::exit_for(&report)
 }
+
+/// Asks for the commit (answered at once with its task, 202) and follows the task to its
+/// end. A refused commit is the refusal the task recorded (code and status as the API's, so
+/// `--json` and the exit code are those of a refused call); one that lost a race to a
+/// concurrent change (`concurrent-update`) is asked for again, a few times.
+async fn commit(client: &Client, upload: &str, show_progress: bool) -> CliResult<CommittedUpload> {
+    let path = format!("/api/v1/uploads/{upload}/commit");
+    let mut attempt = 0;
+    loop {
+        let queued: Value = client.post_retrying_races(&path, &json!({})).await?;
+        let id = queued["id"].as_str().ok_or_else(|| failed(format!("unexpected answer to the commit: {queued}")))?;
+        let done = task::follow(client, id, "upload", show_progress, false).await?;
+        if done["state"] == "done" {
+            return serde_json::from_value(done["result"].clone())
+                .map_err(|e| failed(format!("unexpected result of commit task {id}: {e}")));
+        }
+        let refused = task::refusal(&done);
+        if refused.code() != "concurrent-update" || attempt >= COMMIT_RACE_RETRIES {
+            return Err(refused);
+        }
+        trs_app::retry::back_off(attempt + 5).await;
+        attempt += 1;
+    }
+}
+
+/// How often a commit that lost a race is asked for again (as `Client::post_retrying_races`).
+const COMMIT_RACE_RETRIES: u32 = 4;
 
 /// Streams one file to its upload URL, advancing the progress bar as chunks leave.
 pub(crate) async fn put_file(

@@ -581,7 +581,8 @@ pub const TABLE: &str = "trs-items";
 pub const BUCKET: &str = "trs-files";
 pub const SITE_BUCKET: &str = "trs-site";
 pub const BUS: &str = "trs-release-stream";
-const QUEUES: [(&str, &str); 5] = [
+const QUEUES: [(&str, &str); 6] = [
+    ("CommitQueue", "trs-commit"),
     ("VerifyQueue", "trs-verify"),
     ("PromoteQueue", "trs-promote"),
     ("TaskDeadLetterQueue", "trs-task-dead-letters"),
