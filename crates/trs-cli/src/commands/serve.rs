@@ -22,12 +22,14 @@ use trs_storage::embedded::EmbeddedItemStore;
 /// How often queued tasks are swept even if no announcement arrived.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
-struct ChannelNotifier(mpsc::UnboundedSender<OpaqueId>);
+/// Announced tasks with the moment of their announcement (the `trs::timing` log measures
+/// how long a task waited for the worker).
+struct ChannelNotifier(mpsc::UnboundedSender<(OpaqueId, std::time::Instant)>);
 
 #[async_trait::async_trait]
 impl TaskNotifier for ChannelNotifier {
     async fn task_queued(&self, task: &trs_app::tasks::Task) -> Result<(), String> {
-        self.0.send(task.id.clone()).map_err(|_| "the worker has stopped".to_string())
+        self.0.send((task.id.clone(), std::time::Instant::now())).map_err(|_| "the worker has stopped".to_string())
     }
 }
 
@@ -48,6 +50,8 @@ pub fn build(
     app.mailer = mailer;
     app.audience = Some(audience);
     app.notifier = Arc::new(ChannelNotifier(tx));
+    // Tasks run in this process, so a waiting client hears of a task's end the moment it lands.
+    app.task_changes = Some(Arc::new(tokio::sync::Notify::new()));
     // Package registries and their credentials from the environment (docs/distribute.md).
     app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
     tracing::info!(platforms = ?app.registries.configured(), "package registries configured");
@@ -103,7 +107,7 @@ pub struct Worker {
     exclusive: bool,
     /// `DATA/events.ndjson`, caught up with the store at start.
     events_file: Arc<trs_app::stream_file::EventFile>,
-    rx: mpsc::UnboundedReceiver<OpaqueId>,
+    rx: mpsc::UnboundedReceiver<(OpaqueId, std::time::Instant)>,
     lifecycle_every: Duration,
 }
 
@@ -136,7 +140,18 @@ impl Worker {
         lifecycle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                Some(id) = self.rx.recv() => run_one(&self.app, &id).await,
+                Some((id, announced)) = self.rx.recv() => {
+                    let started = std::time::Instant::now();
+                    run_one(&self.app, &id).await;
+                    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+                    tracing::debug!(
+                        target: "trs::timing",
+                        stage = "task",
+                        task = %id,
+                        queued_ms = ms(started - announced),
+                        run_ms = ms(started.elapsed()),
+                    );
+                }
                 _ = lifecycle.tick() => run_lifecycle(&self.app).await,
                 _ = tick.tick() => {
                     match trs_app::tasks::unfinished_tasks(&self.app).await {

@@ -8,7 +8,7 @@ use crate::client::{Client, error_of};
 use crate::commands::{lifecycle, status, task};
 use crate::error::{CliError, CliResult, failed};
 use crate::output;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::io::IsTerminal;
@@ -79,14 +79,27 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    for (file, target) in args.files.iter().zip(&started.files) {
-        bar.set_message(target.path.to_string());
-        put_file(client, file, &target.upload, &bar).await?;
-    }
+    // Several files at once, largest first: one connection per file, so the server takes
+    // them in on every core (each file's write and hashes already run beside each other), and
+    // the small sidecars go while the large file streams instead of after it.
+    let mut pending: Vec<_> = args.files.iter().zip(&started.files).collect();
+    pending.sort_by_key(|(_, target)| std::cmp::Reverse(target.size));
+    let sending = std::time::Instant::now();
+    futures::stream::iter(pending)
+        .map(|(file, target)| {
+            bar.set_message(target.path.to_string());
+            put_file(client, file, &target.upload, &bar)
+        })
+        .buffer_unordered(PARALLEL_PUTS)
+        .try_for_each(|()| futures::future::ready(Ok(())))
+        .await?;
     bar.finish_and_clear();
+    let sent = sending.elapsed();
 
+    let committing = std::time::Instant::now();
     let committed: CommittedUpload =
         client.post_retrying_races(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
+    let commit = committing.elapsed();
     let Some(task_id) = committed.task.as_ref().filter(|_| committed.changed) else {
         if args.json {
             output::json(&json!({"upload": committed, "nothing_changed": true}));
@@ -122,7 +135,17 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
         }
         return Ok(());
     }
+    let verifying = std::time::Instant::now();
     task::wait(client, &task_id.to_string(), "verification", show_progress, false).await?;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(
+        target: "trs::timing",
+        stage = "client",
+        bytes = total,
+        send_ms = ms(sent),
+        commit_ms = ms(commit),
+        verify_wait_ms = ms(verifying.elapsed()),
+    );
     let report: Value = status::fetch(client, args.project, args.version, args.product).await?;
     if args.json {
         output::json(&json!({"upload": committed, "status": report}));
@@ -131,6 +154,9 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     }
     status::exit_for(&report)
 }
+
+/// Files sent at once: enough for every core of a usual server to take one in.
+const PARALLEL_PUTS: usize = 4;
 
 /// Streams one file to its upload URL, advancing the progress bar as chunks leave.
 pub(crate) async fn put_file(
