@@ -1,8 +1,10 @@
-//! Taking in a body: every chunk goes to the file writer, SHA-512 and SHA-256, each on a
+//! Taking in a body: every block goes to the file writer, SHA-512 and SHA-256, each on a
 //! thread of its own, so that on two cores the slowest of them (SHA-512, about 0.5 GB/s) sets
-//! the pace instead of their sum. Chunks are shared (`Bytes` clones), never copied, and each
-//! lane holds at most [`LANE_DEPTH`] of them: a lane that falls behind stops the receiver,
-//! which stops the sender (TCP back-pressure), so memory stays bounded whatever the size.
+//! the pace instead of their sum. The body's chunks (often a few KiB off the socket) are
+//! gathered into blocks of [`BLOCK`] bytes, so that handing one over to three threads costs
+//! nothing next to hashing it; a block is shared by the lanes, not copied. Each lane holds at
+//! most [`LANE_DEPTH`] blocks: a lane that falls behind stops the receiver, which stops the
+//! sender (TCP back-pressure), so memory stays bounded whatever the size.
 //!
 //! What each lane spent is kept ([`IntakeTimings`]) and logged under the `trs::timing` target,
 //! the measurement behind `trs bench upload`.
@@ -12,10 +14,12 @@ use sha2::{Digest, Sha256, Sha512};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// Chunks waiting in one lane. Bodies arrive in chunks of at most a few hundred KiB, so
-/// this keeps a few MiB in flight: enough to ride out a lane's hiccup, small next to the
-/// memory bound of a 2 GiB upload.
-pub const LANE_DEPTH: usize = 8;
+/// The unit handed to the lanes.
+pub const BLOCK: usize = 1 << 20;
+
+/// Blocks waiting in one lane: a few MiB in flight, enough to ride out a lane's hiccup, small
+/// next to the memory bound of a 2 GiB upload.
+pub const LANE_DEPTH: usize = 4;
 
 /// The hash states after the last byte, before finalization.
 pub struct BodyHashes {
@@ -28,6 +32,8 @@ pub struct BodyHashes {
 /// waited for the body (the sender and the network) or for a full lane.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IntakeTimings {
+    /// Blocks handed to the lanes.
+    pub blocks: u64,
     pub total: Duration,
     /// Waiting for the next chunk of the body.
     pub receive_wait: Duration,
@@ -80,6 +86,9 @@ fn hash_lane<H: Digest + Send + 'static>(mut hasher: H) -> Lane<(H, Duration)> {
 pub struct Intake {
     started: Instant,
     size: u64,
+    /// Bytes gathered for the next block.
+    pending: bytes::BytesMut,
+    blocks: u64,
     lane_wait: Duration,
     sha512: Lane<(Sha512, Duration)>,
     sha256: Lane<(Sha256, Duration)>,
@@ -104,6 +113,8 @@ impl Intake {
         Intake {
             started: Instant::now(),
             size: 0,
+            pending: bytes::BytesMut::new(),
+            blocks: 0,
             lane_wait: Duration::ZERO,
             sha512: hash_lane(Sha512::new()),
             sha256: hash_lane(Sha256::new()),
@@ -115,26 +126,49 @@ impl Intake {
         self.size
     }
 
-    /// Hands one chunk to every lane. An error means the writer stopped: [`Intake::finish`]
-    /// tells why.
+    /// Takes one chunk of the body; full blocks go to every lane. An error means the writer
+    /// stopped: [`Intake::finish`] tells why.
     pub async fn feed(&mut self, chunk: Bytes) -> Result<(), ()> {
         self.size += chunk.len() as u64;
+        if self.pending.is_empty() && chunk.len() >= BLOCK {
+            return self.dispatch(chunk).await;
+        }
+        if self.pending.capacity() == 0 {
+            // Exactly one block: growing by doubling would allocate twice what is needed.
+            self.pending.reserve(BLOCK);
+        }
+        self.pending.extend_from_slice(&chunk);
+        if self.pending.len() >= BLOCK {
+            let block = std::mem::take(&mut self.pending).freeze();
+            return self.dispatch(block).await;
+        }
+        Ok(())
+    }
+
+    async fn dispatch(&mut self, block: Bytes) -> Result<(), ()> {
+        self.blocks += 1;
         let t = Instant::now();
-        let fed = self.sha512.feed(chunk.clone()).await
-            & self.sha256.feed(chunk.clone()).await
-            & self.writer.feed(chunk).await;
+        let fed = self.sha512.feed(block.clone()).await
+            & self.sha256.feed(block.clone()).await
+            & self.writer.feed(block).await;
         self.lane_wait += t.elapsed();
         if fed { Ok(()) } else { Err(()) }
     }
 
     /// Waits for every lane to end; the writer's error if a write or the fsync failed.
     /// `receive_wait` is the time the caller spent waiting for the body.
-    pub async fn finish(self, receive_wait: Duration) -> std::io::Result<(BodyHashes, IntakeTimings)> {
+    pub async fn finish(mut self, receive_wait: Duration) -> std::io::Result<(BodyHashes, IntakeTimings)> {
+        if !self.pending.is_empty() {
+            let last = std::mem::take(&mut self.pending).freeze();
+            // A writer that stopped: its error comes below.
+            let _ = self.dispatch(last).await;
+        }
         let written = self.writer.finish().await?;
         let (sha512, sha512_busy) = self.sha512.finish().await?;
         let (sha256, sha256_busy) = self.sha256.finish().await?;
         let (write_busy, sync) = written?;
         let timings = IntakeTimings {
+            blocks: self.blocks,
             total: self.started.elapsed(),
             receive_wait,
             lane_wait: self.lane_wait,
@@ -156,6 +190,7 @@ impl IntakeTimings {
             stage = "intake",
             key,
             bytes,
+            blocks = self.blocks,
             total_ms = ms(self.total),
             receive_wait_ms = ms(self.receive_wait),
             lane_wait_ms = ms(self.lane_wait),
@@ -176,9 +211,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("body");
         let mut intake = Intake::start(std::fs::File::create(&path).unwrap());
-        // More chunks than a lane holds, of uneven sizes.
-        let body: Vec<u8> = (0..(LANE_DEPTH * 7 * 1013)).map(|i| (i * 31 % 251) as u8).collect();
-        for chunk in body.chunks(1013 * 3 + 1) {
+        // More blocks than a lane holds, from chunks smaller and larger than a block.
+        let body: Vec<u8> = (0..(LANE_DEPTH * 3 * BLOCK + 1013)).map(|i| (i * 31 % 251) as u8).collect();
+        let (small, large) = body.split_at(BLOCK + 77);
+        for chunk in small.chunks(4099).chain(large.chunks(BLOCK * 2 + 5)) {
             intake.feed(Bytes::copy_from_slice(chunk)).await.unwrap();
         }
         let (hashes, timings) = intake.finish(Duration::ZERO).await.unwrap();
@@ -187,6 +223,7 @@ mod tests {
         assert_eq!(hashes.sha256.finalize(), Sha256::digest(&body));
         assert_eq!(std::fs::read(&path).unwrap(), body);
         assert!(timings.total >= timings.sync);
+        assert!(timings.blocks < (body.len() / 4099) as u64, "small chunks are gathered into blocks");
     }
 
     #[tokio::test]
@@ -198,7 +235,7 @@ mod tests {
         let mut intake = Intake::start(std::fs::File::open(&path).unwrap());
         let mut stopped = false;
         for _ in 0..(LANE_DEPTH * 4) {
-            if intake.feed(Bytes::from_static(b"chunk")).await.is_err() {
+            if intake.feed(Bytes::from(vec![0u8; BLOCK])).await.is_err() {
                 stopped = true;
                 break;
             }
