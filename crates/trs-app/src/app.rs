@@ -150,6 +150,11 @@ pub struct App {
     pub audience: Option<trs_auth::Audience>,
     /// Registered certificates parsed once per stored text (trs_auth::CertCache).
     pub certs: Arc<trs_auth::CertCache>,
+    /// Woken at every write of a task, on a host whose workers run in this process (`trs
+    /// serve`): a client's `GET /api/v1/tasks/ID?wait=…` is then answered the moment its task
+    /// finishes ([`crate::tasks::wait_for_change`]). `None` (Lambda, where another instance
+    /// runs the task): such a request is answered at once and the client polls.
+    pub task_changes: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl App {
@@ -169,6 +174,7 @@ impl App {
             worker: format!("worker-{}", Self::new_id()).into(),
             audience: None,
             certs: Arc::new(trs_auth::CertCache::default()),
+            task_changes: None,
         }
     }
 

@@ -142,7 +142,35 @@ pub async fn update_task(app: &App, item: &Item, task: &Task) -> AppResult<Item>
         next.gsi1 = None;
     }
     app.items.put(next.clone(), Condition::VersionIs(item.version)).await?;
+    if let Some(changes) = &app.task_changes {
+        changes.notify_waiters();
+    }
     Ok(next)
+}
+
+/// The longest a client's request waits in [`wait_for_change`] (below API Gateway's 29 s).
+pub const MAX_WAIT: Duration = Duration::from_secs(20);
+
+/// The task once it is finished or has more than `seen_steps` steps, or as it is after `wait`
+/// (at most [`MAX_WAIT`]): a waiting client learns of the end the moment it is written,
+/// without a polling interval. Answers at once on a host without [`App::task_changes`].
+pub async fn wait_for_change(app: &App, id: &OpaqueId, seen_steps: usize, wait: Duration) -> AppResult<Task> {
+    let Some(changes) = app.task_changes.clone() else { return Ok(get_task(app, id).await?.0) };
+    let deadline = tokio::time::Instant::now() + wait.min(MAX_WAIT);
+    loop {
+        // Listening before reading: a write between the read and the wait still wakes us.
+        let notified = changes.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let (task, _) = get_task(app, id).await?;
+        let finished = matches!(task.state, TaskState::Done | TaskState::Failed);
+        if finished || task.steps.len() != seen_steps {
+            return Ok(task);
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return Ok(task);
+        }
+    }
 }
 
 /// Tasks not yet finished, oldest first (for a worker that starts after a crash).

@@ -767,6 +767,23 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// `trs upload` of a fresh file with its GnuPG signature and .sha512 to a `trs serve` over
+    /// loopback, verification included, against openssl dgst -sha512, sha512sum and
+    /// sha512sum -c + gpg --verify of the same file (needs gpg, openssl, sha512sum).
+    Upload {
+        /// Size of the single file, e.g. 1GiB, 256MiB.
+        #[arg(long, default_value = "1GiB")]
+        size: String,
+        /// Then this many files in one upload (0: skip), to compare throughput with one file.
+        #[arg(long, default_value_t = 10)]
+        files: usize,
+        /// Size of each of those files.
+        #[arg(long, default_value = "100MiB")]
+        file_size: String,
+        /// Folder for the generated files and the server's data (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// The site generator on a generated foundation-sized store: a full build (against `cp -r`
     /// of its output) and incremental publishes after one vote cast and one promotion.
     Site {

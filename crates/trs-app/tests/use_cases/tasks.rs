@@ -173,3 +173,28 @@ async fn the_sweep_reports_an_announcement_the_queue_refused_and_goes_on() {
     assert_eq!(failed, [(first, "AccessDenied")]);
     assert_eq!(swept.announced, [second]);
 }
+
+/// Issue 18: a client waiting on a task (`GET /api/v1/tasks/ID?wait=…`) hears of its end the
+/// moment it is written, on a host whose workers share the process; without such a host the
+/// request is answered at once, as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_client_is_answered_when_the_task_ends() {
+    let mut w = world().await;
+    let id = queued_verify_task(&w).await;
+    let answered_at_once = tasks::wait_for_change(&w.app, &id, 0, tasks::MAX_WAIT).await.unwrap();
+    assert_eq!(answered_at_once.state, TaskState::Queued, "no task_changes: nothing to wait on");
+
+    w.app.task_changes = Some(Arc::new(tokio::sync::Notify::new()));
+    let waiter = {
+        let app = w.app.clone();
+        let id = id.clone();
+        tokio::spawn(async move { tasks::wait_for_change(&app, &id, 0, tasks::MAX_WAIT).await.unwrap() })
+    };
+    // Lets the waiter read the queued task and start waiting (were it not waiting yet, it
+    // would read the finished task: the test would pass without proving the wake-up).
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tasks::run(&w.app, &id).await.unwrap();
+    // Without the wake-up the waiter would answer after MAX_WAIT with the task it read before.
+    let answer = waiter.await.unwrap();
+    assert_eq!(answer.state, TaskState::Done, "{answer:?}");
+}

@@ -24,11 +24,14 @@ use trs_storage::embedded::EmbeddedItemStore;
 /// How often queued tasks are swept even if no announcement arrived.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
-/// Announces a task to the worker lane of its kind.
+/// Announces a task to the worker lane of its kind, with the moment of its announcement (the
+/// `trs::timing` log measures how long a task waited for its worker).
 struct ChannelNotifier {
-    commits: mpsc::UnboundedSender<OpaqueId>,
-    others: mpsc::UnboundedSender<OpaqueId>,
+    commits: mpsc::UnboundedSender<Announced>,
+    others: mpsc::UnboundedSender<Announced>,
 }
+
+type Announced = (OpaqueId, std::time::Instant);
 
 #[async_trait::async_trait]
 impl TaskNotifier for ChannelNotifier {
@@ -37,7 +40,7 @@ impl TaskNotifier for ChannelNotifier {
             trs_app::tasks::TaskKind::Commit { .. } => &self.commits,
             _ => &self.others,
         };
-        lane.send(task.id.clone()).map_err(|_| "the worker has stopped".to_string())
+        lane.send((task.id.clone(), std::time::Instant::now())).map_err(|_| "the worker has stopped".to_string())
     }
 }
 
@@ -59,6 +62,8 @@ pub fn build(
     app.mailer = mailer;
     app.audience = Some(audience);
     app.notifier = Arc::new(ChannelNotifier { commits: commits_tx, others: tx });
+    // Tasks run in this process, so a waiting client hears of a task's end the moment it lands.
+    app.task_changes = Some(Arc::new(tokio::sync::Notify::new()));
     // Package registries and their credentials from the environment (docs/distribute.md).
     app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
     tracing::info!(platforms = ?app.registries.configured(), "package registries configured");
@@ -118,9 +123,9 @@ pub struct Worker {
     exclusive: bool,
     /// `DATA/events.ndjson`, caught up with the store at start.
     events_file: Arc<trs_app::stream_file::EventFile>,
-    rx: mpsc::UnboundedReceiver<OpaqueId>,
+    rx: mpsc::UnboundedReceiver<Announced>,
     /// Announced upload commits: their own lane (taken by [`Worker::run`]).
-    commits: Option<mpsc::UnboundedReceiver<OpaqueId>>,
+    commits: Option<mpsc::UnboundedReceiver<Announced>>,
     lifecycle_every: Duration,
 }
 
@@ -151,8 +156,8 @@ impl Worker {
         if let Some(mut commits) = self.commits.take() {
             let app = self.app.clone();
             tokio::spawn(async move {
-                while let Some(id) = commits.recv().await {
-                    run_one(&app, &id).await;
+                while let Some((id, announced)) = commits.recv().await {
+                    run_timed(&app, &id, announced).await;
                 }
             });
         }
@@ -161,7 +166,7 @@ impl Worker {
         lifecycle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                Some(id) = self.rx.recv() => run_one(&self.app, &id).await,
+                Some((id, announced)) = self.rx.recv() => run_timed(&self.app, &id, announced).await,
                 _ = lifecycle.tick() => run_lifecycle(&self.app).await,
                 _ = tick.tick() => {
                     match trs_app::tasks::unfinished_tasks(&self.app).await {
@@ -194,6 +199,20 @@ async fn run_lifecycle(app: &App) {
         }
         Err(e) => tracing::error!(error = %e, "lifecycle tick failed"),
     }
+}
+
+/// Runs an announced task and logs how long it waited for its worker and how long it ran.
+async fn run_timed(app: &App, id: &OpaqueId, announced: std::time::Instant) {
+    let started = std::time::Instant::now();
+    run_one(app, id).await;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(
+        target: "trs::timing",
+        stage = "task",
+        task = %id,
+        queued_ms = ms(started - announced),
+        run_ms = ms(started.elapsed()),
+    );
 }
 
 async fn run_one(app: &App, id: &OpaqueId) {
@@ -290,8 +309,8 @@ mod tests {
         let verify = Task::new(TaskKind::Verify { release, revision: 1 }, 0);
         notifier.task_queued(&verify).await.unwrap();
         notifier.task_queued(&commit).await.unwrap();
-        assert_eq!(commits.try_recv().ok(), Some(commit.id));
-        assert_eq!(others.try_recv().ok(), Some(verify.id));
+        assert_eq!(commits.try_recv().ok().map(|(id, _)| id), Some(commit.id));
+        assert_eq!(others.try_recv().ok().map(|(id, _)| id), Some(verify.id));
         assert!(commits.try_recv().is_err() && others.try_recv().is_err());
     }
 }

@@ -9,12 +9,14 @@ use serde_json::Value;
 use std::time::Duration;
 
 pub async fn fetch(client: &Client, task: &str) -> CliResult<Value> {
-    let resp = client
-        .http()
-        .get(format!("{}/api/v1/tasks/{task}", client.base()))
-        .send()
-        .await
-        .map_err(|e| client.connect_error(e))?;
+    fetch_url(client, format!("{}/api/v1/tasks/{task}", client.base())).await
+}
+
+/// How long one request of [`wait`] asks the server to hold on to it (the server caps it).
+const HOLD_SECS: u64 = 15;
+
+async fn fetch_url(client: &Client, url: String) -> CliResult<Value> {
+    let resp = client.http().get(url).send().await.map_err(|e| client.connect_error(e))?;
     read_json(resp).await
 }
 
@@ -22,8 +24,11 @@ fn step_line(step: &Value) -> String {
     format!("{:>10}  {}", step["stage"].as_str().unwrap_or("?"), step["message"].as_str().unwrap_or(""))
 }
 
-/// Polls the task until it is finished. With `show_steps`, each step is printed to stderr
-/// once. Returns the finished task; a failed task is an error carrying the task's reason.
+/// Waits for the task to finish. Each request asks the server to answer only when the task
+/// finishes or has a new step (`?wait=…&steps=N`), so `trs serve` answers the moment the
+/// task's end is written; a server that answers at once (Lambda) is polled, from 50 ms apart
+/// doubling up to every 500 ms. With `show_steps`, each step is printed to stderr once.
+/// Returns the finished task; a failed task is an error carrying the task's reason.
 pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool, show_steps: bool) -> CliResult<Value> {
     let t = follow(client, task, label, show_progress, show_steps).await?;
     if t["state"] == "failed" {
@@ -58,9 +63,14 @@ pub async fn follow(
     spinner.enable_steady_tick(Duration::from_millis(120));
     let mut delay = Duration::from_millis(50);
     let mut printed = 0;
+    let mut seen = 0;
     loop {
-        let t = fetch(client, task).await?;
+        let url = format!("{}/api/v1/tasks/{task}?wait={HOLD_SECS}&steps={seen}", client.base());
+        let t = fetch_url(client, url).await?;
         let steps = t["steps"].as_array().cloned().unwrap_or_default();
+        // A new step: the server answered for it, not because it cannot hold requests.
+        let new_step = steps.len() != seen;
+        seen = steps.len();
         if show_steps {
             for step in steps.iter().skip(printed) {
                 spinner.suspend(|| say_err!("{}", step_line(step)));
@@ -72,8 +82,10 @@ pub async fn follow(
             spinner.finish_and_clear();
             return Ok(t);
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_millis(500));
+        if !new_step {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(500));
+        }
     }
 }
 

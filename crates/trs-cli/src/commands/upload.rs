@@ -10,7 +10,7 @@ use crate::client::{Client, error_of};
 use crate::commands::{lifecycle, status, task};
 use crate::error::{CliError, CliResult, failed};
 use crate::output;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::io::IsTerminal;
@@ -81,13 +81,26 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    for (file, target) in args.files.iter().zip(&started.files) {
-        bar.set_message(target.path.to_string());
-        put_file(client, file, &target.upload, &bar).await?;
-    }
+    // Several files at once, largest first: one connection per file, so the server takes
+    // them in on every core (each file's write and hashes already run beside each other), and
+    // the small sidecars go while the large file streams instead of after it.
+    let mut pending: Vec<_> = args.files.iter().zip(&started.files).collect();
+    pending.sort_by_key(|(_, target)| std::cmp::Reverse(target.size));
+    let sending = std::time::Instant::now();
+    futures::stream::iter(pending)
+        .map(|(file, target)| {
+            bar.set_message(target.path.to_string());
+            put_file(client, file, &target.upload, &bar)
+        })
+        .buffer_unordered(PARALLEL_PUTS)
+        .try_for_each(|()| futures::future::ready(Ok(())))
+        .await?;
     bar.finish_and_clear();
+    let sent = sending.elapsed();
 
+    let committing = std::time::Instant::now();
     let committed = commit(client, &started.id.to_string(), show_progress).await?;
+    let commit_took = committing.elapsed();
     let Some(task_id) = committed.task.as_ref().filter(|_| committed.changed) else {
         if args.json {
             output::json(&json!({"upload": committed, "nothing_changed": true}));
@@ -123,7 +136,17 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
         }
         return Ok(());
     }
+    let verifying = std::time::Instant::now();
     task::wait(client, &task_id.to_string(), "verification", show_progress, false).await?;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(
+        target: "trs::timing",
+        stage = "client",
+        bytes = total,
+        send_ms = ms(sent),
+        commit_ms = ms(commit_took),
+        verify_wait_ms = ms(verifying.elapsed()),
+    );
     let report: Value = status::fetch(client, args.project, args.version, args.product).await?;
     if args.json {
         output::json(&json!({"upload": committed, "status": report}));
@@ -159,6 +182,9 @@ async fn commit(client: &Client, upload: &str, show_progress: bool) -> CliResult
 
 /// How often a commit that lost a race is asked for again (as `Client::post_retrying_races`).
 const COMMIT_RACE_RETRIES: u32 = 4;
+
+/// Files sent at once: enough for every core of a usual server to take one in.
+const PARALLEL_PUTS: usize = 4;
 
 /// Streams one file to its upload URL, advancing the progress bar as chunks leave.
 pub(crate) async fn put_file(
