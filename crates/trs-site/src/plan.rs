@@ -372,9 +372,11 @@ mod tests {
             Change::DistributionPromoted { .. } => 26,
             Change::AutoDistributionsSet { .. } => 27,
             Change::DistributionFailed { .. } => 28,
+            Change::Imported { .. } => 29,
+            Change::AdvisoryPublished { .. } => 30,
         }
     }
-    const KINDS: usize = 29;
+    const KINDS: usize = 31;
 
     #[test]
     fn every_kind_of_change_plans_its_pages() {
@@ -508,6 +510,25 @@ mod tests {
                 release.clone(),
             ),
             (Change::AutoDistributionsSet { distributions: vec![] }, On::Project, vec![]),
+            (Change::Imported { revision: 1, released_at: 5, files: 3 }, On::Release, public.clone()),
+            (
+                Change::AdvisoryPublished {
+                    id: "CVE-2026-40001".parse().unwrap(),
+                    product: None,
+                    summary: "Parser overflow".into(),
+                    severity: None,
+                    affected: vec![">=0.9.0,<1.0.1".parse().unwrap()],
+                    fixed: Some("1.1.0".parse().unwrap()),
+                    updated: false,
+                },
+                On::Project,
+                vec![
+                    AllReleases(foo.clone()),
+                    Project(foo.clone()),
+                    ProjectJson(foo.clone()),
+                    ProjectFeed(foo.clone()),
+                ],
+            ),
         ];
         let mut kinds = std::collections::BTreeSet::new();
         for (change, on, expected) in table {
