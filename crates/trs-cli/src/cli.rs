@@ -575,10 +575,11 @@ pub enum ProjectCommand {
         /// A product's settings (each field set overrides the project's).
         #[arg(long)]
         product: Option<String>,
-        /// The lists [VOTE], [RESULT] and [CANCELLED] go to, comma-separated or repeated.
+        /// The lists [VOTE], [RESULT], [CANCELLED], [END-OF-LIFE] and [ARCHIVED] go to,
+        /// comma-separated or repeated.
         #[arg(long, value_delimiter = ',', value_name = "ADDR")]
         vote_to: Vec<String>,
-        /// The lists [ANNOUNCE] goes to.
+        /// The lists [ANNOUNCE] (once every file downloads as voted) and [REVOKED] go to.
         #[arg(long, value_delimiter = ',', value_name = "ADDR")]
         announce_to: Vec<String>,
         /// The sender, e.g. "Foo Releases <releases@foo.example>".
@@ -606,11 +607,12 @@ pub enum ProjectCommand {
 pub enum MailCommand {
     /// Every mail of the project, newest first: sent (to whom, its Message-ID) or not and why.
     Log { project: String },
-    /// Print a mail of the release's newest vote as it is sent: vote, result or cancelled.
+    /// Print a mail as it is sent: vote, result or cancelled (of the release's newest vote);
+    /// announce, end-of-life, archived or revoked (of its newest such event).
     Preview {
         project: String,
         version: String,
-        #[arg(value_name = "vote|result|cancelled")]
+        #[arg(value_name = "vote|result|cancelled|announce|end-of-life|archived|revoked")]
         kind: String,
         #[arg(long)]
         product: Option<String>,
