@@ -61,9 +61,10 @@ pub enum Command {
         /// or a templates folder); see docs/site.md.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
-        /// The SMTP server vote mails are sent through: `smtp://HOST:PORT` (add `?tls=required`
-        /// for STARTTLS) or `smtps://USER@HOST:465`; the password comes from
-        /// TRS_SMTP_PASSWORD only. Without it, mails are recorded as not sent (`trs mail log`).
+        /// The SMTP server mails ([VOTE], [ANNOUNCE], notices) are sent through:
+        /// `smtp://HOST:PORT` (add `?tls=required` for STARTTLS) or `smtps://USER@HOST:465`; the
+        /// password comes from TRS_SMTP_PASSWORD only. Without it, mails are recorded as not
+        /// sent (`trs mail log`). [ANNOUNCE] waits until this server serves every promoted file.
         #[arg(long, env = "TRS_SMTP_URL", value_name = "URL")]
         smtp: Option<String>,
     },

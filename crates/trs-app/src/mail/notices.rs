@@ -14,7 +14,7 @@ use crate::time_text::rfc3339;
 use crate::upload::{get_release, get_revision};
 use crate::vote::email::{self as templates, Email, keys_url, release_name};
 use serde::Serialize;
-use trs_core::{Change, Event, ReleaseId, RevisionRef};
+use trs_core::{Change, Event, ReleaseId, RevisionRef, Stage};
 
 /// The mail an event of this change sends, if any.
 pub fn kind_of(change: &Change) -> Option<MailKind> {
@@ -89,8 +89,12 @@ pub async fn render(app: &App, id: &ReleaseId, kind: MailKind, event: &Event) ->
     let (release, _) =
         get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
     let base = download_base(app);
-    let segment = match kind {
-        MailKind::Archived => crate::lifecycle::ARCHIVE,
+    // Where the files are (or, for a revocation, were) served: a release revoked from the
+    // archive or as a candidate was never (or no longer) under `current/`.
+    let from = event.stage.as_ref().and_then(|m| m.from);
+    let segment = match (kind, from) {
+        (MailKind::Archived, _) | (MailKind::Revoked, Some(Stage::Archived)) => crate::lifecycle::ARCHIVE,
+        (MailKind::Revoked, Some(Stage::Candidate | Stage::CandidateDraft)) => crate::public::CANDIDATE,
         _ => CURRENT,
     };
     let mut context = NoticeContext {
