@@ -69,6 +69,10 @@ pub struct Task {
     /// Who runs the task, and until when (state `running`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease: Option<Lease>,
+    /// A queued task that asked to run again later ([`Ran::Later`]: an announcement waiting
+    /// for its files to be downloadable) is not taken before this time (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -85,6 +89,7 @@ impl Task {
             steps: Vec::new(),
             attempts: 0,
             lease: None,
+            not_before: None,
             created_at: now,
             updated_at: now,
         }
@@ -228,6 +233,7 @@ pub async fn claim(app: &App, id: &OpaqueId) -> AppResult<Option<Claimed>> {
             task.interrupted(&format!("{holder} stopped renewing its lease"), now);
             tracing::warn!(task = %task.id, %holder, "task abandoned by its worker; taken again");
         }
+        TaskState::Queued if task.not_before.is_some_and(|t| now < t) => return Ok(None),
         TaskState::Queued => {}
     }
     if task.state == TaskState::Failed {
@@ -236,6 +242,7 @@ pub async fn claim(app: &App, id: &OpaqueId) -> AppResult<Option<Claimed>> {
     }
     task.state = TaskState::Running;
     task.lease = Some(Lease { worker: app.worker.to_string(), until: now + app.limits.task_lease_secs });
+    task.not_before = None;
     task.updated_at = now;
     match update_task(app, &item, &task).await {
         Ok(item) => Ok(Some(Claimed { task, item })),
@@ -324,6 +331,17 @@ fn is_zero(n: &u32) -> bool {
 /// Runs of a task that may end in a backend fault before it is given up as failed.
 pub const MAX_ATTEMPTS: u32 = 5;
 
+/// How a run of a task ended, when it did not fail.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ran {
+    /// Finished, with the task's result.
+    Done(serde_json::Value),
+    /// Not finished, and not a fault: what it waits for is not there yet (an announcement
+    /// whose files are not downloadable yet). The task goes back to the queue, not to be
+    /// taken before `at`; `why` is its progress line meanwhile.
+    Later { at: i64, why: String },
+}
+
 /// Runs the task to its end. Finished tasks, and tasks another worker holds, are left alone,
 /// so announcing a task twice does no harm.
 pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
@@ -333,7 +351,7 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
 /// [`run`], returning what this run of the task ended with (its result, or the error that
 /// failed or interrupted it), as stored; `None` when the task was not run here (finished
 /// already, or held by another worker).
-pub async fn run_here(app: &App, id: &OpaqueId) -> AppResult<Option<AppResult<serde_json::Value>>> {
+pub async fn run_here(app: &App, id: &OpaqueId) -> AppResult<Option<AppResult<Ran>>> {
     let Some(claimed) = claim(app, id).await? else { return Ok(None) };
     let kind = claimed.task.kind.clone();
     let held = Arc::new(tokio::sync::Mutex::new(claimed));
@@ -341,14 +359,16 @@ pub async fn run_here(app: &App, id: &OpaqueId) -> AppResult<Option<AppResult<se
     let work = async {
         match &kind {
             TaskKind::Commit { upload, requested_by, .. } => {
-                crate::upload::execute_commit(&mut run, upload, requested_by).await
+                crate::upload::execute_commit(&mut run, upload, requested_by).await.map(Ran::Done)
             }
-            TaskKind::Verify { release, revision } => crate::verify_task::verify(app, release, *revision).await,
+            TaskKind::Verify { release, revision } => {
+                crate::verify_task::verify(app, release, *revision).await.map(Ran::Done)
+            }
             TaskKind::Promote { release, revision, requested_by } => {
-                crate::promote::execute(&mut run, release, *revision, requested_by).await
+                crate::promote::execute(&mut run, release, *revision, requested_by).await.map(Ran::Done)
             }
             TaskKind::Distribute { release, distributions, requested_by } => {
-                crate::distribute::execute(&mut run, release, distributions, requested_by).await
+                crate::distribute::execute(&mut run, release, distributions, requested_by).await.map(Ran::Done)
             }
             TaskKind::SendMail { project, event_seq } => crate::mail::execute(app, project, *event_seq).await,
         }
@@ -366,10 +386,15 @@ pub async fn run_here(app: &App, id: &OpaqueId) -> AppResult<Option<AppResult<se
     task.updated_at = app.now();
     task.lease = None;
     match &outcome {
-        Ok(summary) => {
+        Ok(Ran::Done(summary)) => {
             task.state = TaskState::Done;
             task.progress = Some("done".into());
             task.result = Some(summary.clone());
+        }
+        Ok(Ran::Later { at, why }) => {
+            task.state = TaskState::Queued;
+            task.not_before = Some(*at);
+            task.progress = Some(why.clone());
         }
         // A fault of a backend (store unavailable, I/O) is not an answer: the task goes back to
         // the queue, and every step being idempotent, the next run finishes it.
@@ -431,10 +456,12 @@ pub async fn announce_stuck(app: &App) -> AppResult<Announced> {
     let mut out = Announced::default();
     for task in unfinished_tasks(app).await? {
         let idle = now - task.updated_at;
-        let stuck = match task.state {
-            TaskState::Queued => idle >= ANNOUNCE_AGAIN_AFTER_SECS,
-            TaskState::Running => task.lease_expired(now, app.limits.task_lease_secs),
-            TaskState::Done | TaskState::Failed => false,
+        let stuck = match (task.state, task.not_before) {
+            // Waiting by its own choice: announced again once its time has come.
+            (TaskState::Queued, Some(at)) => now >= at,
+            (TaskState::Queued, None) => idle >= ANNOUNCE_AGAIN_AFTER_SECS,
+            (TaskState::Running, _) => task.lease_expired(now, app.limits.task_lease_secs),
+            (TaskState::Done | TaskState::Failed, _) => false,
         };
         if stuck {
             match app.notifier.task_queued(&task).await {

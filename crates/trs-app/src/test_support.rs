@@ -365,3 +365,23 @@ pub async fn pass_vote_for_tests(app: &App, release: &ReleaseId) {
         .await
         .expect("put");
 }
+
+/// TEST ONLY: a mail transport that keeps what it is asked to send, as sent on the wire (the
+/// end-to-end tests send to a real SMTP server).
+#[derive(Default)]
+pub struct RecordingMailer(std::sync::Mutex<Vec<Vec<u8>>>);
+
+#[async_trait::async_trait]
+impl crate::mail::Mailer for RecordingMailer {
+    async fn send(&self, message: lettre::Message) -> Result<(), String> {
+        self.0.lock().unwrap().push(message.formatted());
+        Ok(())
+    }
+}
+
+impl RecordingMailer {
+    /// Every message sent so far, in order.
+    pub fn sent(&self) -> Vec<String> {
+        self.0.lock().unwrap().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect()
+    }
+}

@@ -557,8 +557,11 @@ pub(crate) async fn execute_commit(
 pub async fn commit_upload(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<CommittedUpload> {
     let task = request_commit(app, caller, id).await?;
     match crate::tasks::run_here(app, &task.id).await? {
-        Some(outcome) => Ok(serde_json::from_value(outcome?).map_err(|e| AppError::Internal(e.to_string()))?),
-        None => {
+        Some(Ok(crate::tasks::Ran::Done(result))) => {
+            serde_json::from_value(result).map_err(|e| AppError::Internal(e.to_string()))
+        }
+        Some(Err(e)) => Err(e),
+        Some(Ok(crate::tasks::Ran::Later { .. })) | None => {
             let (task, _) = crate::tasks::get_task(app, &task.id).await?;
             match (task.state, task.result) {
                 (TaskState::Done, Some(result)) => {

@@ -61,9 +61,10 @@ pub enum Command {
         /// or a templates folder); see docs/site.md.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
-        /// The SMTP server vote mails are sent through: `smtp://HOST:PORT` (add `?tls=required`
-        /// for STARTTLS) or `smtps://USER@HOST:465`; the password comes from
-        /// TRS_SMTP_PASSWORD only. Without it, mails are recorded as not sent (`trs mail log`).
+        /// The SMTP server mails ([VOTE], [ANNOUNCE], notices) are sent through:
+        /// `smtp://HOST:PORT` (add `?tls=required` for STARTTLS) or `smtps://USER@HOST:465`; the
+        /// password comes from TRS_SMTP_PASSWORD only. Without it, mails are recorded as not
+        /// sent (`trs mail log`). [ANNOUNCE] waits until this server serves every promoted file.
         #[arg(long, env = "TRS_SMTP_URL", value_name = "URL")]
         smtp: Option<String>,
     },
@@ -577,10 +578,11 @@ pub enum ProjectCommand {
         /// A product's settings (each field set overrides the project's).
         #[arg(long)]
         product: Option<String>,
-        /// The lists [VOTE], [RESULT] and [CANCELLED] go to, comma-separated or repeated.
+        /// The lists [VOTE], [RESULT], [CANCELLED], [END-OF-LIFE] and [ARCHIVED] go to,
+        /// comma-separated or repeated.
         #[arg(long, value_delimiter = ',', value_name = "ADDR")]
         vote_to: Vec<String>,
-        /// The lists [ANNOUNCE] goes to.
+        /// The lists [ANNOUNCE] (once every file downloads as voted) and [REVOKED] go to.
         #[arg(long, value_delimiter = ',', value_name = "ADDR")]
         announce_to: Vec<String>,
         /// The sender, e.g. "Foo Releases <releases@foo.example>".
@@ -608,11 +610,12 @@ pub enum ProjectCommand {
 pub enum MailCommand {
     /// Every mail of the project, newest first: sent (to whom, its Message-ID) or not and why.
     Log { project: String },
-    /// Print a mail of the release's newest vote as it is sent: vote, result or cancelled.
+    /// Print a mail as it is sent: vote, result or cancelled (of the release's newest vote);
+    /// announce, end-of-life, archived or revoked (of its newest such event).
     Preview {
         project: String,
         version: String,
-        #[arg(value_name = "vote|result|cancelled")]
+        #[arg(value_name = "vote|result|cancelled|announce|end-of-life|archived|revoked")]
         kind: String,
         #[arg(long)]
         product: Option<String>,

@@ -76,7 +76,15 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
     };
     let mut app = app;
     app.public_url = config.api_url.clone();
+    app.download_url = config.download_url.clone();
     app.audience = config.audience.clone();
+    if config.mail == Some(crate::config::MailTransport::Ses) {
+        let sdk = match &aws {
+            Some(sdk) => sdk.clone(),
+            None => trs_storage_aws::sdk_config(None).await,
+        };
+        app.mailer = Some(Arc::new(trs_messaging_aws::SesMailer::new(&sdk)));
+    }
     app.registries = match &config.registry_secret {
         Some(secret) => {
             let sdk = match &aws {

@@ -198,3 +198,36 @@ async fn a_waiting_client_is_answered_when_the_task_ends() {
     let answer = waiter.await.unwrap();
     assert_eq!(answer.state, TaskState::Done, "{answer:?}");
 }
+
+#[tokio::test]
+async fn a_task_that_asked_to_run_later_is_neither_taken_nor_announced_before_its_time() {
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<OpaqueId>>);
+    #[async_trait::async_trait]
+    impl trs_app::TaskNotifier for Recorder {
+        async fn task_queued(&self, task: &tasks::Task) -> Result<(), String> {
+            self.0.lock().unwrap().push(task.id.clone());
+            Ok(())
+        }
+    }
+    let w = world().await;
+    let id = queued_verify_task(&w).await;
+    // What a run that ended in `Ran::Later` leaves (an [ANNOUNCE] waiting for its files).
+    let wait = 3600;
+    let (mut task, item) = tasks::get_task(&w.app, &id).await.unwrap();
+    task.not_before = Some(w.app.now() + wait);
+    tasks::update_task(&w.app, &item, &task).await.unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let sweeper = App { notifier: recorder.clone(), ..worker(&w, "sweep") };
+
+    // Idle far past the grace period of a lost announcement, but not yet due.
+    w.clock.advance(tasks::ANNOUNCE_AGAIN_AFTER_SECS);
+    assert_eq!(tasks::announce_stuck(&sweeper).await.unwrap(), tasks::Announced::default());
+    assert!(tasks::claim(&worker(&w, "eager"), &id).await.unwrap().is_none(), "not taken before its time");
+    assert_eq!(state(&w, &id).await.state, TaskState::Queued);
+
+    w.clock.set(task.not_before.unwrap());
+    assert_eq!(tasks::announce_stuck(&sweeper).await.unwrap().announced, std::slice::from_ref(&id));
+    let claimed = tasks::claim(&worker(&w, "on-time"), &id).await.unwrap().expect("taken once due");
+    assert_eq!((claimed.task.state, claimed.task.not_before), (TaskState::Running, None));
+}

@@ -59,6 +59,8 @@ pub fn build(
     let mut app = App::new(stores.items.clone(), stores.blobs);
     app.clock = crate::clock::clock();
     app.public_url = Some(public_url.to_string());
+    // This host serves the public files itself (`/current/…`): [ANNOUNCE] checks them here.
+    app.download_url = Some(public_url.to_string());
     app.mailer = mailer;
     app.audience = Some(audience);
     app.notifier = Arc::new(ChannelNotifier { commits: commits_tx, others: tx });

@@ -159,6 +159,9 @@ async fn people_and_project(stack: &Stack) -> People {
     assert_eq!(status, 200, "{body}");
     let (status, keys, _) = admin.http(None, "GET", "/api/v1/projects/foo/KEYS", Value::Null).await;
     assert_eq!(status, 200, "{keys}");
+    let mail = json!({"vote_to": ["dev@foo.example"], "announce_to": ["announce@foo.example"], "from": iam::MAIL_FROM});
+    let (status, body, _) = admin.http(Some(&rita), "POST", "/api/v1/projects/foo/mail", mail).await;
+    assert_eq!(status, 200, "{body}");
     People { ada, rita }
 }
 
@@ -253,13 +256,34 @@ async fn vote_and_promote(stack: &Stack, people: &People, version: &str) {
     assert_eq!(status, 200, "{closed}");
 
     let promote = start(stack, "Promote").await;
-    // The [VOTE] and [RESULT] mails' tasks ride the promote queue and run under its role (no
-    // mail transport on Lambda yet: each is recorded as not sent, docs/vote.md).
+    // The [VOTE] and [RESULT] mails' tasks ride the promote queue and run under its role,
+    // which sends them through SES (moto keeps what it accepted).
+    let sent_before = stack.moto.sent_mail().len();
     assert_eq!(promote.deliver_queue(stack, "PromoteQueue").await, 2, "two mail tasks announced");
+    let sent = stack.moto.sent_mail();
+    assert_eq!(sent.len(), sent_before + 2, "{sent:#?}");
+    for (mail, subject) in sent[sent_before..].iter().zip(["[VOTE] Release foo", "[RESULT] [VOTE] Release foo"]) {
+        let raw = mail["raw_data"].as_str().unwrap();
+        assert!(raw.contains(&format!("Subject: {subject} {version} (revision ")), "{raw}");
+        assert!(raw.contains("Message-ID: <"), "the message as trs built it: {raw}");
+        assert_eq!(mail["source"], iam::MAIL_FROM);
+    }
     let path = format!("/api/v1/projects/foo/releases/{version}/promote");
     let (status, task, _) = promote.http(Some(&people.rita), "POST", &path, json!({})).await;
     assert_eq!(status, 202, "{task}");
     assert_eq!(promote.deliver_queue(stack, "PromoteQueue").await, 1, "the promotion");
+    // The [ANNOUNCE] it queued (and an archiving's notice) run too. The announcement is held
+    // back: its files are not at the download URL (a loopback port nothing serves).
+    assert!(promote.deliver_queue(stack, "PromoteQueue").await >= 1, "the promotion's mail");
+    let project = "foo".parse().unwrap();
+    let mails = stack.as_operator(async || trs_app::mail::log(&operator_app(stack), &project).await.unwrap()).await;
+    let announce = mails
+        .iter()
+        .find(|m| m.kind == trs_app::mail::MailKind::Announce && m.release.version.as_str() == version)
+        .unwrap_or_else(|| panic!("an [ANNOUNCE] of {version}: {mails:#?}"));
+    assert_eq!(announce.state, trs_app::mail::MailState::Queued, "{announce:#?}");
+    let url = format!("https://127.0.0.1:9/current/foo/{version}/");
+    assert!(announce.waiting.as_deref().unwrap_or_default().contains(&url), "{announce:#?}");
 }
 
 /// The committed events of project foo as the table's change stream delivers them (INSERTs
