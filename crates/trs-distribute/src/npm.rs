@@ -23,7 +23,6 @@ use serde_json::{Value, json};
 use sha1::Sha1;
 use sha2::{Digest, Sha512};
 use std::io::Read;
-use std::time::Duration;
 
 /// The dist-tag users install by default.
 const LATEST: &str = "latest";

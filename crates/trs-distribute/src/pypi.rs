@@ -20,7 +20,6 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::str::FromStr;
-use std::time::Duration;
 
 /// Posts of one file before a send error counts (see `send`); the core retries on top of this.
 const SEND_ATTEMPTS: u32 = 3;
