@@ -138,6 +138,10 @@ pub struct App {
     /// on Lambda). Links trs writes for people (the vote email's) are built from it alone,
     /// never from a request's `Host` or `X-Forwarded-Host`, which any caller chooses.
     pub public_url: Option<String>,
+    /// Where downloaders fetch public files (`/current/…`): `trs serve`'s own address, the CDN
+    /// in front of the site on AWS (`TRS_DOWNLOAD_URL`). The `[ANNOUNCE]` links there and is
+    /// sent only once every file downloads from there as voted (`mail::downloads`).
+    pub download_url: Option<String>,
     /// Where mail is sent (`trs serve --smtp`); without one, mails are recorded as not sent.
     pub mailer: Option<Arc<dyn crate::mail::Mailer>>,
     /// Who this host is when it holds a task's lease: random per `App::new`, so each process
@@ -150,6 +154,11 @@ pub struct App {
     pub audience: Option<trs_auth::Audience>,
     /// Registered certificates parsed once per stored text (trs_auth::CertCache).
     pub certs: Arc<trs_auth::CertCache>,
+    /// Woken at every write of a task, on a host whose workers run in this process (`trs
+    /// serve`): a client's `GET /api/v1/tasks/ID?wait=…` is then answered the moment its task
+    /// finishes ([`crate::tasks::wait_for_change`]). `None` (Lambda, where another instance
+    /// runs the task): such a request is answered at once and the client polls.
+    pub task_changes: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl App {
@@ -165,10 +174,12 @@ impl App {
             views: None,
             registries: Default::default(),
             public_url: None,
+            download_url: None,
             mailer: None,
             worker: format!("worker-{}", Self::new_id()).into(),
             audience: None,
             certs: Arc::new(trs_auth::CertCache::default()),
+            task_changes: None,
         }
     }
 

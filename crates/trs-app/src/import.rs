@@ -417,18 +417,21 @@ pub async fn commit_import(app: &App, caller: &Caller, id: &OpaqueId) -> AppResu
     };
     let findings = findings(&report);
     let stored = StoredReport { revision_key: revision.key, report, finished_at: now };
-    let ops = vec![
+    // Manifest and report spill into parts past the four ops whose index a conflict names.
+    let mut revision_ops =
+        crate::large_item::put_ops(Item::new(keys::revision(&session.release, 1), json!(revision)), Condition::Absent);
+    let mut report_ops = crate::large_item::put_ops(
+        Item::new(keys::revision_report(&session.release, 1), json!(stored)),
+        Condition::None,
+    );
+    let mut ops = vec![
         WriteOp::Put { item: Item::new(keys::release(&session.release), json!(release)), condition: Condition::Absent },
-        WriteOp::Put {
-            item: Item::new(keys::revision(&session.release, 1), json!(revision)),
-            condition: Condition::Absent,
-        },
-        WriteOp::Put {
-            item: Item::new(keys::revision_report(&session.release, 1), json!(stored)),
-            condition: Condition::None,
-        },
+        revision_ops.remove(0),
+        report_ops.remove(0),
         WriteOp::Delete { key: session_item.key.clone(), condition: Condition::VersionIs(session_item.version) },
     ];
+    ops.extend(revision_ops);
+    ops.extend(report_ops);
     let draft = EventDraft::new(
         Some(caller.actor()),
         Change::Imported { revision: 1, released_at: session.released_at, files: manifest.entries().len() },

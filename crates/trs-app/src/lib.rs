@@ -15,6 +15,7 @@ pub mod exports;
 #[cfg(feature = "test-support")]
 pub mod fault_injection;
 pub mod import;
+pub mod large_item;
 pub mod lifecycle;
 pub mod mail;
 pub mod people;

@@ -7,6 +7,7 @@
 //! 3. copies each file to its public coordinates with put-if-absent (a public path is never
 //!    overwritten; a path already holding the same bytes counts as done),
 //! 4. moves the release to `current` and records the `promoted` event in one transaction,
+//!    with the `[ANNOUNCE]` mail it queues (sent once the files download as voted),
 //! 5. follows the project's policy: archives the releases of the same line it supersedes,
 //!    then publishes and distributes (when those exist).
 //!
@@ -17,6 +18,7 @@
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
+use crate::mail::{self, MailKind};
 use crate::projects;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
@@ -206,8 +208,15 @@ async fn make_current(app: &App, id: &ReleaseId, revision: u32, by: &Actor) -> A
             .revision(voted.key)
             .stage(Some(release.stage), Stage::Current);
         let ops = vec![WriteOp::Put { item: item.updated(json!(next)), condition: Condition::VersionIs(item.version) }];
-        match stream::commit_with_event(app, &StreamId::Project(id.project.clone()), draft, ops).await? {
-            Committed::Done(_) => return Ok(next),
+        // The [ANNOUNCE], queued with the event; it waits until the files download as voted.
+        let vote = release.vote.as_ref().map_or(0, |v| v.number);
+        let queue_mail = |event: &trs_core::Event| mail::queue_ops(app, event, id, vote, MailKind::Announce, None);
+        match stream::commit_with_event_and(app, &StreamId::Project(id.project.clone()), draft, ops, queue_mail).await?
+        {
+            Committed::Done(event) => {
+                mail::announce(app, &event).await;
+                return Ok(next);
+            }
             Committed::Conflict { .. } => continue,
         }
     }

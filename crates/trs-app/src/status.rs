@@ -54,8 +54,10 @@ pub struct ReleaseStatus {
 }
 
 pub async fn get_report(app: &App, id: &ReleaseId, number: u32) -> AppResult<Option<StoredReport>> {
-    match app.items.get(&keys::revision_report(id, number)).await? {
-        Some(item) => Ok(Some(item.parse()?)),
+    match crate::large_item::get(app, &keys::revision_report(id, number)).await? {
+        Some(body) => {
+            serde_json::from_value(body).map(Some).map_err(|e| AppError::Internal(format!("report of {id}: {e}")))
+        }
         None => Ok(None),
     }
 }

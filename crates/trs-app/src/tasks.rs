@@ -21,6 +21,10 @@ use trs_storage::{Condition, Item};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TaskKind {
+    /// Commit an upload: check, hash and store each staged file, then make the revision
+    /// (`crate::upload::execute_commit`). Its id is the upload's, so asking to commit an upload
+    /// again finds this task instead of making a second one.
+    Commit { upload: OpaqueId, release: ReleaseId, requested_by: Actor },
     /// Verify one revision of a release.
     Verify { release: ReleaseId, revision: u32 },
     /// Promote the voted revision of a release to current, then (per policy) archive the
@@ -65,6 +69,10 @@ pub struct Task {
     /// Who runs the task, and until when (state `running`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease: Option<Lease>,
+    /// A queued task that asked to run again later ([`Ran::Later`]: an announcement waiting
+    /// for its files to be downloadable) is not taken before this time (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -81,6 +89,7 @@ impl Task {
             steps: Vec::new(),
             attempts: 0,
             lease: None,
+            not_before: None,
             created_at: now,
             updated_at: now,
         }
@@ -138,7 +147,35 @@ pub async fn update_task(app: &App, item: &Item, task: &Task) -> AppResult<Item>
         next.gsi1 = None;
     }
     app.items.put(next.clone(), Condition::VersionIs(item.version)).await?;
+    if let Some(changes) = &app.task_changes {
+        changes.notify_waiters();
+    }
     Ok(next)
+}
+
+/// The longest a client's request waits in [`wait_for_change`] (below API Gateway's 29 s).
+pub const MAX_WAIT: Duration = Duration::from_secs(20);
+
+/// The task once it is finished or has more than `seen_steps` steps, or as it is after `wait`
+/// (at most [`MAX_WAIT`]): a waiting client learns of the end the moment it is written,
+/// without a polling interval. Answers at once on a host without [`App::task_changes`].
+pub async fn wait_for_change(app: &App, id: &OpaqueId, seen_steps: usize, wait: Duration) -> AppResult<Task> {
+    let Some(changes) = app.task_changes.clone() else { return Ok(get_task(app, id).await?.0) };
+    let deadline = tokio::time::Instant::now() + wait.min(MAX_WAIT);
+    loop {
+        // Listening before reading: a write between the read and the wait still wakes us.
+        let notified = changes.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let (task, _) = get_task(app, id).await?;
+        let finished = matches!(task.state, TaskState::Done | TaskState::Failed);
+        if finished || task.steps.len() != seen_steps {
+            return Ok(task);
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return Ok(task);
+        }
+    }
 }
 
 /// Tasks not yet finished, oldest first (for a worker that starts after a crash).
@@ -196,6 +233,7 @@ pub async fn claim(app: &App, id: &OpaqueId) -> AppResult<Option<Claimed>> {
             task.interrupted(&format!("{holder} stopped renewing its lease"), now);
             tracing::warn!(task = %task.id, %holder, "task abandoned by its worker; taken again");
         }
+        TaskState::Queued if task.not_before.is_some_and(|t| now < t) => return Ok(None),
         TaskState::Queued => {}
     }
     if task.state == TaskState::Failed {
@@ -204,6 +242,7 @@ pub async fn claim(app: &App, id: &OpaqueId) -> AppResult<Option<Claimed>> {
     }
     task.state = TaskState::Running;
     task.lease = Some(Lease { worker: app.worker.to_string(), until: now + app.limits.task_lease_secs });
+    task.not_before = None;
     task.updated_at = now;
     match update_task(app, &item, &task).await {
         Ok(item) => Ok(Some(Claimed { task, item })),
@@ -292,21 +331,44 @@ fn is_zero(n: &u32) -> bool {
 /// Runs of a task that may end in a backend fault before it is given up as failed.
 pub const MAX_ATTEMPTS: u32 = 5;
 
+/// How a run of a task ended, when it did not fail.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ran {
+    /// Finished, with the task's result.
+    Done(serde_json::Value),
+    /// Not finished, and not a fault: what it waits for is not there yet (an announcement
+    /// whose files are not downloadable yet). The task goes back to the queue, not to be
+    /// taken before `at`; `why` is its progress line meanwhile.
+    Later { at: i64, why: String },
+}
+
 /// Runs the task to its end. Finished tasks, and tasks another worker holds, are left alone,
 /// so announcing a task twice does no harm.
 pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
-    let Some(claimed) = claim(app, id).await? else { return Ok(()) };
+    run_here(app, id).await.map(drop)
+}
+
+/// [`run`], returning what this run of the task ended with (its result, or the error that
+/// failed or interrupted it), as stored; `None` when the task was not run here (finished
+/// already, or held by another worker).
+pub async fn run_here(app: &App, id: &OpaqueId) -> AppResult<Option<AppResult<Ran>>> {
+    let Some(claimed) = claim(app, id).await? else { return Ok(None) };
     let kind = claimed.task.kind.clone();
     let held = Arc::new(tokio::sync::Mutex::new(claimed));
     let mut run = TaskRun { app, held: held.clone() };
     let work = async {
         match &kind {
-            TaskKind::Verify { release, revision } => crate::verify_task::verify(app, release, *revision).await,
+            TaskKind::Commit { upload, requested_by, .. } => {
+                crate::upload::execute_commit(&mut run, upload, requested_by).await.map(Ran::Done)
+            }
+            TaskKind::Verify { release, revision } => {
+                crate::verify_task::verify(app, release, *revision).await.map(Ran::Done)
+            }
             TaskKind::Promote { release, revision, requested_by } => {
-                crate::promote::execute(&mut run, release, *revision, requested_by).await
+                crate::promote::execute(&mut run, release, *revision, requested_by).await.map(Ran::Done)
             }
             TaskKind::Distribute { release, distributions, requested_by } => {
-                crate::distribute::execute(&mut run, release, distributions, requested_by).await
+                crate::distribute::execute(&mut run, release, distributions, requested_by).await.map(Ran::Done)
             }
             TaskKind::SendMail { project, event_seq } => crate::mail::execute(app, project, *event_seq).await,
         }
@@ -316,18 +378,23 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
         () = heartbeat(app, &held) => {
             // Another worker took the task (this one was too slow to renew): it finishes it.
             tracing::warn!(task = %id, "lease lost; leaving the task to the worker that took it");
-            return Ok(());
+            return Ok(None);
         }
     };
     let mut held = held.lock().await;
     let task = &mut held.task;
     task.updated_at = app.now();
     task.lease = None;
-    match outcome {
-        Ok(summary) => {
+    match &outcome {
+        Ok(Ran::Done(summary)) => {
             task.state = TaskState::Done;
             task.progress = Some("done".into());
-            task.result = Some(summary);
+            task.result = Some(summary.clone());
+        }
+        Ok(Ran::Later { at, why }) => {
+            task.state = TaskState::Queued;
+            task.not_before = Some(*at);
+            task.progress = Some(why.clone());
         }
         // A fault of a backend (store unavailable, I/O) is not an answer: the task goes back to
         // the queue, and every step being idempotent, the next run finishes it.
@@ -337,14 +404,17 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
             task.state = TaskState::Queued;
             task.error = Some(format!("attempt {} interrupted: {e}", task.attempts));
         }
+        // The code and status are those the API would have answered with, so a client that
+        // waits for the task reports the refusal as it reports a refused call.
         Err(e) => {
             tracing::warn!(task = %task.id, error = %e, "task failed");
             task.state = TaskState::Failed;
             task.error = Some(e.to_string());
-            task.result = Some(json!({"code": e.code()}));
+            task.result = Some(json!({"code": e.code(), "status": e.status()}));
         }
     }
-    held.write(app).await
+    held.write(app).await?;
+    Ok(Some(outcome))
 }
 
 /// A queued task not picked up for this long has lost its announcement (a queue message that
@@ -386,10 +456,12 @@ pub async fn announce_stuck(app: &App) -> AppResult<Announced> {
     let mut out = Announced::default();
     for task in unfinished_tasks(app).await? {
         let idle = now - task.updated_at;
-        let stuck = match task.state {
-            TaskState::Queued => idle >= ANNOUNCE_AGAIN_AFTER_SECS,
-            TaskState::Running => task.lease_expired(now, app.limits.task_lease_secs),
-            TaskState::Done | TaskState::Failed => false,
+        let stuck = match (task.state, task.not_before) {
+            // Waiting by its own choice: announced again once its time has come.
+            (TaskState::Queued, Some(at)) => now >= at,
+            (TaskState::Queued, None) => idle >= ANNOUNCE_AGAIN_AFTER_SECS,
+            (TaskState::Running, _) => task.lease_expired(now, app.limits.task_lease_secs),
+            (TaskState::Done | TaskState::Failed, _) => false,
         };
         if stuck {
             match app.notifier.task_queued(&task).await {

@@ -69,8 +69,20 @@ pub async fn world_with_disk_faults(disk: Arc<trs_storage::embedded::DiskFaults>
     world_on(Some(disk)).await
 }
 
+/// [`world`] with its data folder in memory (`/dev/shm`, where there is one), for tests of
+/// scale: thousands of files, each stored with its fsyncs, would otherwise spend minutes on
+/// the disk rather than in the code under test.
+pub async fn world_in_memory() -> World {
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if shm.is_dir() { tempfile::tempdir_in(shm).unwrap() } else { tempfile::tempdir().unwrap() };
+    world_in(dir, None).await
+}
+
 async fn world_on(disk: Option<Arc<trs_storage::embedded::DiskFaults>>) -> World {
-    let dir = tempfile::tempdir().unwrap();
+    world_in(tempfile::tempdir().unwrap(), disk).await
+}
+
+async fn world_in(dir: tempfile::TempDir, disk: Option<Arc<trs_storage::embedded::DiskFaults>>) -> World {
     let (items, blobs) = trs_storage::embedded::open_data_dir(dir.path(), "http://127.0.0.1:1".into()).unwrap();
     let items: Arc<dyn trs_storage::ItemStore> = match disk {
         None => Arc::new(items),
@@ -352,4 +364,24 @@ pub async fn pass_vote_for_tests(app: &App, release: &ReleaseId) {
         .put(item.updated(serde_json::json!(r)), trs_storage::Condition::VersionIs(item.version))
         .await
         .expect("put");
+}
+
+/// TEST ONLY: a mail transport that keeps what it is asked to send, as sent on the wire (the
+/// end-to-end tests send to a real SMTP server).
+#[derive(Default)]
+pub struct RecordingMailer(std::sync::Mutex<Vec<Vec<u8>>>);
+
+#[async_trait::async_trait]
+impl crate::mail::Mailer for RecordingMailer {
+    async fn send(&self, message: lettre::Message) -> Result<(), String> {
+        self.0.lock().unwrap().push(message.formatted());
+        Ok(())
+    }
+}
+
+impl RecordingMailer {
+    /// Every message sent so far, in order.
+    pub fn sent(&self) -> Vec<String> {
+        self.0.lock().unwrap().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect()
+    }
 }

@@ -2,10 +2,16 @@
 //! 1. **start**: the release manager declares the files (path and size). Every name is checked
 //!    before anything is stored; the session remembers which revision it builds on, and answers
 //!    with one upload URL per file, so bytes go straight to the blob store.
-//! 2. **commit**: every declared file must have arrived with its declared size; files move to
-//!    their content address, and one transaction writes the new revision, moves the release
-//!    head and queues the verify task: all files or none. If another upload committed since the
-//!    session started, the commit is refused unless it was started with `force`.
+//! 2. **commit**: the call only queues a tracked task and answers at once (202, the task,
+//!    whose id is the upload's: [`request_commit`]); the task ([`execute_commit`]) checks
+//!    that every declared file arrived with its declared size, hashes each and moves it to its
+//!    content address, then one transaction writes the new revision, moves the release head,
+//!    queues the verify task and marks the session committed: all files or none. If another
+//!    upload committed since the session started, the commit is refused unless it was started
+//!    with `force`. Hashing gigabytes takes longer than an API request may (API Gateway ends
+//!    one after 29 s), hence the task; asking again for the same commit finds the same task
+//!    (a failed one is run again), and running it again finds the session committed and
+//!    answers what it recorded, so a retried or duplicated commit makes one revision.
 //!
 //! The new revision is the previous one with the uploaded files laid on top (same name:
 //! replaced, new name: added), minus the files named in `remove` and their sidecars
@@ -19,15 +25,15 @@ use crate::error::{AppError, AppResult};
 use crate::projects;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
-use crate::tasks::{Task, TaskKind};
+use crate::tasks::{Task, TaskKind, TaskRun, TaskState};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha512 as Sha512Hasher};
 use std::collections::BTreeSet;
 use trs_core::{
-    Action, ArtifactPath, Change, EventDraft, Manifest, ManifestEntry, OpaqueId, PersonUid, ProductName, Release,
-    ReleaseId, Revision, RevisionRef, Sha512, Stage, StreamId, authorize,
+    Action, Actor, ArtifactPath, Change, EventDraft, Manifest, ManifestEntry, OpaqueId, PersonUid, ProductName,
+    Release, ReleaseId, Revision, RevisionRef, Sha512, Stage, StreamId, authorize,
 };
 use trs_storage::{BlobError, Condition, Item, UploadUrl, WriteOp};
 
@@ -84,6 +90,10 @@ pub struct UploadSession {
     pub created_by: PersonUid,
     pub created_at: i64,
     pub expires_at: i64,
+    /// What the commit made, written in the commit's own transaction: a commit task run
+    /// again answers this instead of committing twice. The session stays until it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed: Option<CommittedUpload>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,8 +215,10 @@ pub async fn get_release(app: &App, id: &ReleaseId) -> AppResult<Option<(Release
 }
 
 pub async fn get_revision(app: &App, id: &ReleaseId, number: u32) -> AppResult<Revision> {
-    match app.items.get(&keys::revision(id, number)).await? {
-        Some(item) => Ok(item.parse()?),
+    match crate::large_item::get(app, &keys::revision(id, number)).await? {
+        Some(body) => {
+            serde_json::from_value(body).map_err(|e| AppError::Internal(format!("revision {number} of {id}: {e}")))
+        }
         None => Err(AppError::Internal(format!("revision {number} of {id} is missing"))),
     }
 }
@@ -357,6 +369,7 @@ pub async fn start_upload(
         created_by: caller.person.uid.clone(),
         created_at: now,
         expires_at: now + app.limits.upload_session_ttl_secs,
+        committed: None,
     };
     let item = Item::new(keys::upload_session(&id), json!(session)).with_expiry(session.expires_at);
     let staged: Vec<(&ArtifactPath, u64, &str)> =
@@ -420,25 +433,92 @@ pub(crate) async fn object_sha512(app: &App, object: &str, meta: &trs_storage::B
     Ok(Sha512::from_bytes(hasher.finalize().into()))
 }
 
-pub async fn commit_upload(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<CommittedUpload> {
-    let session_item = app
-        .items
-        .get(&keys::upload_session(id))
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("upload {id} not found (expired or already committed)")))?;
+/// The commit call: checks that the caller may commit this upload, then queues its commit
+/// task and answers with it at once (the task's id is the upload's; `GET /api/v1/tasks/ID`
+/// follows it). Idempotent: a commit asked for again answers the task already queued,
+/// running or done (announcing a queued one again), and queues a failed one again, so a
+/// commit refused because a file had not arrived yet can be asked for again once it has.
+/// After the session expired (a day after the start), the task still answers.
+pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<Task> {
+    let Some(session_item) = app.items.get(&keys::upload_session(id)).await? else {
+        let gone = || AppError::NotFound(format!("upload {id} not found (unknown, or expired uncommitted)"));
+        let Some(item) = app.items.get(&keys::task(id)).await? else { return Err(gone()) };
+        let task: Task = item.parse()?;
+        return match &task.kind {
+            TaskKind::Commit { requested_by, .. } if requested_by.uid == caller.person.uid => Ok(task),
+            TaskKind::Commit { requested_by, .. } => Err(not_your_upload(id, &requested_by.uid)),
+            _ => Err(gone()),
+        };
+    };
     let session: UploadSession = session_item.parse()?;
     let project = projects::get_project(app, &session.release.project).await?;
     let permit = authorize(&caller.person, Some(&project), Action::ManageRelease)?;
     if session.created_by != *permit.caller() {
-        return Err(AppError::conflict(
-            "not-your-upload",
-            format!("upload {id} was started by {}", session.created_by),
-        ));
+        return Err(not_your_upload(id, &session.created_by));
     }
+    let kind = TaskKind::Commit { upload: id.clone(), release: session.release.clone(), requested_by: caller.actor() };
+    for attempt in 0..8 {
+        let fresh = Task { id: id.clone(), ..Task::new(kind.clone(), app.now()) };
+        let written = match app.items.get(&keys::task(id)).await? {
+            None => app.items.put(fresh.queued_item(), Condition::Absent).await,
+            Some(item) => {
+                let existing: Task = item.parse()?;
+                if existing.state != TaskState::Failed {
+                    if existing.state == TaskState::Queued {
+                        crate::tasks::announce(app, &existing).await;
+                    }
+                    return Ok(existing);
+                }
+                // Failed: the session is as it was before (a commit writes all or nothing).
+                let queued = fresh.queued_item();
+                let again = Item { gsi1: queued.gsi1, ..item.updated(queued.body) };
+                app.items.put(again, Condition::VersionIs(item.version)).await
+            }
+        };
+        match written {
+            Ok(()) => {
+                crate::tasks::announce(app, &fresh).await;
+                return Ok(fresh);
+            }
+            // Asked for twice at once: the other request's task is the one; look again.
+            Err(e) if e.is_conflict() => crate::retry::back_off(attempt).await,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::conflict(
+        "concurrent-update",
+        format!("the commit of upload {id} changed concurrently too often; retry"),
+    ))
+}
 
-    // Every declared file must be complete before anything becomes visible.
-    let mut entries = Vec::with_capacity(session.files.len());
-    for f in &session.files {
+fn not_your_upload(id: &OpaqueId, by: &PersonUid) -> AppError {
+    AppError::conflict("not-your-upload", format!("upload {id} was started by {by}"))
+}
+
+/// The commit task: every declared file must be complete (`file-not-uploaded`,
+/// `size-mismatch`) before anything becomes visible; each is hashed and copied to its content
+/// address (if absent: a copy made by an earlier, interrupted run is found there), with a
+/// progress line after a file at most once per percent of the bytes; then [`commit_revision`]
+/// writes the revision. Returns the
+/// [`CommittedUpload`] as the task's result.
+pub(crate) async fn execute_commit(
+    run: &mut TaskRun<'_>,
+    id: &OpaqueId,
+    requested_by: &Actor,
+) -> AppResult<serde_json::Value> {
+    let app = run.app;
+    let session_item = app.items.get(&keys::upload_session(id)).await?.ok_or_else(|| {
+        AppError::NotFound(format!("upload {id} expired before its commit ran; upload the files again"))
+    })?;
+    let session: UploadSession = session_item.parse()?;
+    if let Some(done) = &session.committed {
+        return Ok(json!(done));
+    }
+    let total = session.files.len();
+    let total_bytes: u64 = session.files.iter().map(|f| f.size).sum();
+    let (mut done_bytes, mut reported) = (0u64, 0u64);
+    let mut entries = Vec::with_capacity(total);
+    for (i, f) in session.files.iter().enumerate() {
         let meta = app.blobs.head(&f.object).await?.ok_or_else(|| {
             AppError::bad_request("file-not-uploaded", format!("{} was declared but its bytes never arrived", f.path))
         })?;
@@ -454,11 +534,43 @@ pub async fn commit_upload(app: &App, caller: &Caller, id: &OpaqueId) -> AppResu
             Err(e) => return Err(e.into()),
         }
         entries.push(ManifestEntry { path: f.path.clone(), size: f.size, sha512 });
+        // A progress line per file, but at most one per percent of the bytes: each is a write
+        // of the task item, and 500 small files must not cost 500 writes.
+        done_bytes += f.size;
+        let percent = (done_bytes * 100).checked_div(total_bytes).unwrap_or(100);
+        if percent > reported || i + 1 == total {
+            reported = percent;
+            let line = format!("{} of {total} files stored ({}, {} bytes)", i + 1, f.path, f.size);
+            run.progress("commit", line).await?;
+        }
     }
 
     // The staged objects stay until `collect_staged`: while a URL is valid, a second PUT to it
     // must find its object present and be refused, not store bytes nobody will read.
-    commit_revision(app, caller, &session, &session_item, entries).await
+    let committed = commit_revision(app, requested_by, &session, &session_item, entries).await?;
+    Ok(json!(committed))
+}
+
+/// The whole commit in this process: [`request_commit`], then its task run here rather than
+/// by a worker (tools and tests; the hosts answer the request and leave the task to their
+/// workers). A refused commit is the error the task failed with.
+pub async fn commit_upload(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<CommittedUpload> {
+    let task = request_commit(app, caller, id).await?;
+    match crate::tasks::run_here(app, &task.id).await? {
+        Some(Ok(crate::tasks::Ran::Done(result))) => {
+            serde_json::from_value(result).map_err(|e| AppError::Internal(e.to_string()))
+        }
+        Some(Err(e)) => Err(e),
+        Some(Ok(crate::tasks::Ran::Later { .. })) | None => {
+            let (task, _) = crate::tasks::get_task(app, &task.id).await?;
+            match (task.state, task.result) {
+                (TaskState::Done, Some(result)) => {
+                    serde_json::from_value(result).map_err(|e| AppError::Internal(e.to_string()))
+                }
+                _ => Err(AppError::conflict("commit-running", format!("upload {id} is being committed by a worker"))),
+            }
+        }
+    }
 }
 
 /// Deletes the staged objects of upload sessions that can no longer be used — committed or
@@ -498,11 +610,12 @@ pub async fn collect_staged(app: &App) -> AppResult<usize> {
     Ok(collected)
 }
 
-/// The all-or-nothing step: revision, release head, verify task, session removal. When the
-/// file set equals the latest revision's, only the session goes.
+/// The all-or-nothing step: revision, release head, verify task, and the session marked
+/// committed with what the commit made. When the file set equals the latest revision's, only
+/// the session is marked.
 async fn commit_revision(
     app: &App,
-    caller: &Caller,
+    actor: &Actor,
     session: &UploadSession,
     session_item: &Item,
     entries: Vec<ManifestEntry>,
@@ -569,6 +682,15 @@ async fn commit_revision(
         let next_release =
             Release { latest: Some(RevisionRef { number, key: revision.key }), updated_at: now, ..release };
         let task = Task::new(TaskKind::Verify { release: session.release.clone(), revision: number }, now);
+        let committed = CommittedUpload {
+            release: session.release.clone(),
+            changed: true,
+            revision: number,
+            revision_key: revision.key,
+            files: entries.len(),
+            removed: removed.clone(),
+            task: Some(task.id.clone()),
+        };
         let release_put = match &release_condition {
             Some(item) => {
                 WriteOp::Put { item: item.updated(json!(next_release)), condition: Condition::VersionIs(item.version) }
@@ -578,17 +700,25 @@ async fn commit_revision(
                 condition: Condition::Absent,
             },
         };
-        let ops = vec![
+        // A manifest of thousands of files spills into parts (`large_item`), written after the
+        // four ops whose index a conflict names.
+        let mut revision_ops = crate::large_item::put_ops(
+            Item::new(keys::revision(&session.release, number), json!(revision)),
+            Condition::Absent,
+        );
+        let revision_head = revision_ops.remove(0);
+        let mut ops = vec![
             release_put,
-            WriteOp::Put {
-                item: Item::new(keys::revision(&session.release, number), json!(revision)),
-                condition: Condition::Absent,
-            },
+            revision_head,
             WriteOp::Put { item: task.queued_item(), condition: Condition::Absent },
-            WriteOp::Delete { key: session_item.key.clone(), condition: Condition::VersionIs(session_item.version) },
+            WriteOp::Put {
+                item: committed_session(session, session_item, &committed),
+                condition: Condition::VersionIs(session_item.version),
+            },
         ];
+        ops.extend(revision_ops);
         let draft = EventDraft::new(
-            Some(caller.actor()),
+            Some(actor.clone()),
             Change::RevisionPushed {
                 revision: number,
                 base: session.base.as_ref().map(|b| b.number),
@@ -605,17 +735,10 @@ async fn commit_revision(
         match stream::commit_with_event(app, &stream, draft, ops).await? {
             Committed::Done(_) => {
                 crate::tasks::announce(app, &task).await;
-                return Ok(CommittedUpload {
-                    release: session.release.clone(),
-                    changed: true,
-                    revision: number,
-                    revision_key: revision.key,
-                    files: entries.len(),
-                    removed,
-                    task: Some(task.id),
-                });
+                return Ok(committed);
             }
-            Committed::Conflict { index: 3 } => return Err(already_committed(session)),
+            // The session changed: another run of this commit finished first.
+            Committed::Conflict { index: 3 } => return recorded_commit(app, session).await,
             // Someone else moved the release head: look again (the stale-base check decides),
             // after a jittered wait so concurrent commits spread out.
             Committed::Conflict { .. } => crate::retry::back_off(attempt).await,
@@ -624,24 +747,31 @@ async fn commit_revision(
     Err(AppError::conflict("concurrent-update", "the release changed concurrently too often; retry"))
 }
 
-fn already_committed(session: &UploadSession) -> AppError {
-    AppError::conflict("already-committed", format!("upload {} was already committed", session.id))
+/// The session's next version, marked committed with `committed`; written on the condition
+/// that the session is still the version the commit read, so a second run of the same commit
+/// cannot also write.
+fn committed_session(session: &UploadSession, item: &Item, committed: &CommittedUpload) -> Item {
+    item.updated(json!(UploadSession { committed: Some(committed.clone()), ..session.clone() }))
+}
+
+/// What another run of this commit recorded (it won the race to the session).
+async fn recorded_commit(app: &App, session: &UploadSession) -> AppResult<CommittedUpload> {
+    let item = app.items.get(&keys::upload_session(&session.id)).await?;
+    let recorded = item.map(|i| i.parse::<UploadSession>()).transpose()?.and_then(|s| s.committed);
+    recorded.ok_or_else(|| {
+        AppError::conflict("concurrent-update", format!("upload {} changed while it was committed; retry", session.id))
+    })
 }
 
 /// The upload's file set is the latest revision's: no revision, no verification, no event;
-/// the session ends (conditionally, so a second commit of it is still `already-committed`).
+/// the session is marked committed (conditionally, as a commit that makes a revision).
 async fn nothing_changed(
     app: &App,
     session: &UploadSession,
     session_item: &Item,
     latest: &Revision,
 ) -> AppResult<CommittedUpload> {
-    match app.items.delete(&session_item.key, Condition::VersionIs(session_item.version)).await {
-        Ok(()) => {}
-        Err(e) if e.is_conflict() => return Err(already_committed(session)),
-        Err(e) => return Err(e.into()),
-    }
-    Ok(CommittedUpload {
+    let committed = CommittedUpload {
         release: session.release.clone(),
         changed: false,
         revision: latest.number,
@@ -649,7 +779,13 @@ async fn nothing_changed(
         files: session.files.len(),
         removed: Vec::new(),
         task: None,
-    })
+    };
+    let marked = committed_session(session, session_item, &committed);
+    match app.items.put(marked, Condition::VersionIs(session_item.version)).await {
+        Ok(()) => Ok(committed),
+        Err(e) if e.is_conflict() => recorded_commit(app, session).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

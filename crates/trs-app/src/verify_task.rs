@@ -64,7 +64,8 @@ pub(crate) async fn verify(app: &App, release: &ReleaseId, number: u32) -> AppRe
     });
     crate::people::link_signers(app, release, number, &signers_of(&report)).await?;
     let stored = StoredReport { revision_key: revision.key, report, finished_at: app.now() };
-    app.items.put(Item::new(keys::revision_report(release, number), json!(stored)), Condition::None).await?;
+    crate::large_item::put(app, Item::new(keys::revision_report(release, number), json!(stored)), Condition::None)
+        .await?;
     Ok(summary)
 }
 
@@ -90,9 +91,11 @@ pub(crate) async fn check_revision(app: &App, release: &ReleaseId, revision: &Re
             .map_err(|e| AppError::Internal(format!("stored certificate {} is unreadable: {e}", key.fingerprint)))?;
         signers.extend(certs);
     }
+    let started = std::time::Instant::now();
     let scratch = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
     let digests: Vec<Sha512> = revision.manifest.entries().iter().map(|e| e.sha512).collect();
     let located = locate_files(app, &digests, &scratch).await?;
+    let was_located = started.elapsed();
 
     let options = trs_checks::revision::VerifyOptions::new(app.now_system_time());
     let manifest = revision.manifest.clone();
@@ -109,6 +112,14 @@ pub(crate) async fn check_revision(app: &App, release: &ReleaseId, revision: &Re
     .await
     .map_err(|e| AppError::Internal(format!("verification panicked: {e}")))?;
     drop(scratch);
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(
+        target: "trs::timing",
+        stage = "checks",
+        files = verification.files.len(),
+        locate_ms = ms(was_located),
+        checks_ms = ms(started.elapsed() - was_located),
+    );
 
     for f in &verification.files {
         if let (Some(key), false) = (&f.cache_key, f.from_cache) {

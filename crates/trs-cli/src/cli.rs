@@ -61,9 +61,10 @@ pub enum Command {
         /// or a templates folder); see docs/site.md.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
-        /// The SMTP server vote mails are sent through: `smtp://HOST:PORT` (add `?tls=required`
-        /// for STARTTLS) or `smtps://USER@HOST:465`; the password comes from
-        /// TRS_SMTP_PASSWORD only. Without it, mails are recorded as not sent (`trs mail log`).
+        /// The SMTP server mails ([VOTE], [ANNOUNCE], notices) are sent through:
+        /// `smtp://HOST:PORT` (add `?tls=required` for STARTTLS) or `smtps://USER@HOST:465`; the
+        /// password comes from TRS_SMTP_PASSWORD only. Without it, mails are recorded as not
+        /// sent (`trs mail log`). [ANNOUNCE] waits until this server serves every promoted file.
         #[arg(long, env = "TRS_SMTP_URL", value_name = "URL")]
         smtp: Option<String>,
     },
@@ -125,7 +126,9 @@ pub enum Command {
         #[arg(long, value_delimiter = ',', value_name = "UID")]
         members: Vec<String>,
     },
-    /// Upload release candidate files; a new revision is verified automatically.
+    /// Upload release candidate files; a new revision is verified automatically. The server
+    /// commits them as a tracked task (its id is the upload's, `trs task show ID`), which this
+    /// command follows, file by file on a terminal.
     Upload {
         project: String,
         version: String,
@@ -151,7 +154,7 @@ pub enum Command {
         /// since, unless --force.
         #[arg(long)]
         base: Option<u32>,
-        /// Return once committed, without waiting for verification.
+        /// Return once committed (the commit task done), without waiting for verification.
         #[arg(long)]
         no_wait: bool,
     },
@@ -584,10 +587,11 @@ pub enum ProjectCommand {
         /// A product's settings (each field set overrides the project's).
         #[arg(long)]
         product: Option<String>,
-        /// The lists [VOTE], [RESULT] and [CANCELLED] go to, comma-separated or repeated.
+        /// The lists [VOTE], [RESULT], [CANCELLED], [END-OF-LIFE] and [ARCHIVED] go to,
+        /// comma-separated or repeated.
         #[arg(long, value_delimiter = ',', value_name = "ADDR")]
         vote_to: Vec<String>,
-        /// The lists [ANNOUNCE] goes to.
+        /// The lists [ANNOUNCE] (once every file downloads as voted) and [REVOKED] go to.
         #[arg(long, value_delimiter = ',', value_name = "ADDR")]
         announce_to: Vec<String>,
         /// The sender, e.g. "Foo Releases <releases@foo.example>".
@@ -615,11 +619,12 @@ pub enum ProjectCommand {
 pub enum MailCommand {
     /// Every mail of the project, newest first: sent (to whom, its Message-ID) or not and why.
     Log { project: String },
-    /// Print a mail of the release's newest vote as it is sent: vote, result or cancelled.
+    /// Print a mail as it is sent: vote, result or cancelled (of the release's newest vote);
+    /// announce, end-of-life, archived or revoked (of its newest such event).
     Preview {
         project: String,
         version: String,
-        #[arg(value_name = "vote|result|cancelled")]
+        #[arg(value_name = "vote|result|cancelled|announce|end-of-life|archived|revoked")]
         kind: String,
         #[arg(long)]
         product: Option<String>,
@@ -771,6 +776,23 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 4)]
         files: usize,
         /// Folder for the generated files (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// `trs upload` of a fresh file with its GnuPG signature and .sha512 to a `trs serve` over
+    /// loopback, verification included, against openssl dgst -sha512, sha512sum and
+    /// sha512sum -c + gpg --verify of the same file (needs gpg, openssl, sha512sum).
+    Upload {
+        /// Size of the single file, e.g. 1GiB, 256MiB.
+        #[arg(long, default_value = "1GiB")]
+        size: String,
+        /// Then this many files in one upload (0: skip), to compare throughput with one file.
+        #[arg(long, default_value_t = 10)]
+        files: usize,
+        /// Size of each of those files.
+        #[arg(long, default_value = "100MiB")]
+        file_size: String,
+        /// Folder for the generated files and the server's data (default: a temporary folder).
         #[arg(long)]
         dir: Option<PathBuf>,
     },

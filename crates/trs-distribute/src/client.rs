@@ -16,6 +16,34 @@ pub struct Endpoint {
     /// their API (Maven Central's repository); `None` is the platform's public one.
     pub repository_url: Option<String>,
     pub credentials: Credentials,
+    pub timeouts: Timeouts,
+}
+
+/// How long a registry may take. A registry that accepts the connection and then never
+/// answers fails the attempt (transient: the task retries it later) instead of stalling the
+/// task forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To open the TCP (and TLS) connection.
+    pub connect: std::time::Duration,
+    /// For one whole request, body included: room for a large upload to a slow registry.
+    pub overall: std::time::Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { connect: std::time::Duration::from_secs(10), overall: std::time::Duration::from_secs(600) }
+    }
+}
+
+/// The HTTP client of every registry client: one place for the timeouts and the user agent.
+pub(crate) fn http_client(timeouts: Timeouts) -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .timeout(timeouts.overall)
+        .user_agent(concat!("trs/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("an HTTP client with timeouts and a user agent builds")
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -25,6 +53,7 @@ impl std::fmt::Debug for Endpoint {
             .field("staging_url", &self.staging_url)
             .field("repository_url", &self.repository_url)
             .field("credentials", &self.credentials)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -139,8 +168,16 @@ impl DistributeError {
 
     /// Classifies a reqwest error (connection refused, timeout... are transient).
     pub fn from_reqwest(context: &str, e: reqwest::Error) -> Self {
-        // Without the URL: query strings could carry tokens on some platforms.
-        DistributeError::Transient(format!("{context}: {}", e.without_url()))
+        // Without the URL: query strings could carry tokens on some platforms. With the
+        // causes: "error sending request" alone does not say a timeout or a refused connection.
+        let e = e.without_url();
+        let mut message = format!("{context}: {e}");
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            message.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
+        DistributeError::Transient(message)
     }
 
     /// Classifies an HTTP error status: 5xx and 429 are transient, the rest refusals.
@@ -256,8 +293,13 @@ mod tests {
     #[test]
     fn credentials_never_format_their_secret() {
         let c = Credentials::new(Some("rita".into()), Some("pypi-AgEIcHlwaS5vcmc-s3cr3t".into()));
-        let e =
-            Endpoint { base_url: "http://x".into(), staging_url: None, repository_url: None, credentials: c.clone() };
+        let e = Endpoint {
+            base_url: "http://x".into(),
+            staging_url: None,
+            repository_url: None,
+            credentials: c.clone(),
+            timeouts: Default::default(),
+        };
         for text in [format!("{c:?}"), format!("{c}"), format!("{e:?}")] {
             assert!(!text.contains("s3cr3t"), "{text}");
         }

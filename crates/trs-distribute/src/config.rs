@@ -92,6 +92,7 @@ pub fn endpoints_from(var: impl Fn(&str) -> Option<String>) -> BTreeMap<Platform
                 staging_url: vars.staging_url.and_then(&var),
                 repository_url: vars.repository_url.and_then(&var),
                 credentials: Credentials::new(vars.username.and_then(&var), var(vars.secret)),
+                timeouts: Default::default(),
             },
         );
     }
@@ -180,6 +181,7 @@ mod tests {
                 staging_url: None,
                 repository_url: None,
                 credentials: Credentials::none(),
+                timeouts: Default::default(),
             };
             assert_eq!(client_for(p.name, endpoint).platform().name, p.name);
         }

@@ -63,12 +63,7 @@ struct Asset {
 
 impl GitHubClient {
     pub fn new(endpoint: Endpoint) -> Self {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("trs/", env!("CARGO_PKG_VERSION")))
-            .timeout(std::time::Duration::from_secs(300))
-            .build()
-            .expect("a reqwest client with a user agent and a timeout builds");
-        GitHubClient { http, endpoint }
+        GitHubClient { http: crate::client::http_client(endpoint.timeouts), endpoint }
     }
 
     fn base(&self) -> &str {

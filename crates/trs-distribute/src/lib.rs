@@ -17,6 +17,8 @@ pub mod oci;
 pub mod platform;
 pub mod pypi;
 
-pub use client::{Artifact, Credentials, DistributeError, Endpoint, Journal, Published, RegistryClient, Target};
+pub use client::{
+    Artifact, Credentials, DistributeError, Endpoint, Journal, Published, RegistryClient, Target, Timeouts,
+};
 pub use config::{client_for, clients, endpoints_from, endpoints_from_env};
 pub use platform::{PLATFORMS, Platform, PlatformName, PromotionMechanism, Staging, platform};

@@ -185,10 +185,10 @@ impl MavenClient {
     /// in with the portal user token (`credentials.username` and secret).
     pub fn new(endpoint: Endpoint) -> Self {
         MavenClient {
+            http: crate::client::http_client(endpoint.timeouts),
             endpoint,
             repository_url: MAVEN_CENTRAL_REPOSITORY.into(),
             polling: Polling::default(),
-            http: reqwest::Client::new(),
         }
     }
 

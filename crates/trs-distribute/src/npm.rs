@@ -23,7 +23,6 @@ use serde_json::{Value, json};
 use sha1::Sha1;
 use sha2::{Digest, Sha512};
 use std::io::Read;
-use std::time::Duration;
 
 /// The dist-tag users install by default.
 const LATEST: &str = "latest";
@@ -36,13 +35,7 @@ pub struct NpmClient {
 
 impl NpmClient {
     pub fn new(endpoint: Endpoint) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(600))
-            .user_agent(concat!("trs/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("an HTTP client with no TLS configuration builds");
-        NpmClient { endpoint, http }
+        NpmClient { http: crate::client::http_client(endpoint.timeouts), endpoint }
     }
 
     fn registry(&self) -> &str {
@@ -475,6 +468,7 @@ mod tests {
             staging_url: None,
             repository_url: None,
             credentials: crate::Credentials::none(),
+            timeouts: Default::default(),
         });
         let names = ["foo-1.0.0.tgz", "foo-1.0.0.tgz.asc", "foo-1.0.0.tar.gz"].map(String::from);
         assert_eq!(client.select(&names), ["foo-1.0.0.tgz"]);

@@ -206,7 +206,11 @@ fn valid_tag(s: &str) -> bool {
 
 impl OciClient {
     pub fn new(endpoint: Endpoint) -> Self {
-        OciClient { endpoint, http: reqwest::Client::new(), auth: Arc::new(Mutex::new(Auth::Unknown)) }
+        OciClient {
+            http: crate::client::http_client(endpoint.timeouts),
+            endpoint,
+            auth: Arc::new(Mutex::new(Auth::Unknown)),
+        }
     }
 
     fn base(&self) -> &str {

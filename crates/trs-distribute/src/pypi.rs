@@ -20,7 +20,6 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::str::FromStr;
-use std::time::Duration;
 
 /// Posts of one file before a send error counts (see `send`); the core retries on top of this.
 const SEND_ATTEMPTS: u32 = 3;
@@ -36,7 +35,7 @@ pub struct PypiClient {
 
 impl PypiClient {
     pub fn new(endpoint: Endpoint) -> Self {
-        PypiClient { endpoint, http: http_client() }
+        PypiClient { http: crate::client::http_client(endpoint.timeouts), endpoint }
     }
 
     /// The upload URL of production, or of the staging index.
@@ -197,15 +196,6 @@ impl PypiClient {
     fn status_error(&self, context: &str, status: StatusCode, body: &str) -> DistributeError {
         DistributeError::from_status(context, status, &self.endpoint.credentials.scrub(body))
     }
-}
-
-fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(600))
-        .user_agent(concat!("trs/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("an HTTP client with no TLS configuration builds")
 }
 
 #[async_trait]
@@ -715,6 +705,7 @@ mod tests {
             staging_url: None,
             repository_url: None,
             credentials: crate::Credentials::none(),
+            timeouts: Default::default(),
         });
         let names: Vec<String> = [
             "apache_foo-1.0.0.tar.gz",

@@ -26,6 +26,8 @@ pub enum Backend {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub backend: Backend,
+    /// The queue upload commit tasks are announced on (`TRS_COMMIT_QUEUE_URL`).
+    pub commit_queue_url: Option<String>,
     /// The queue verify tasks are announced on (`TRS_VERIFY_QUEUE_URL`).
     pub verify_queue_url: Option<String>,
     /// The queue promote tasks are announced on (`TRS_PROMOTE_QUEUE_URL`).
@@ -45,9 +47,21 @@ pub struct Config {
     /// The API's public URL (`TRS_API_URL`), for links trs writes for people (the vote
     /// email's KEYS link); never taken from a request's headers.
     pub api_url: Option<String>,
+    /// How mail is sent (`TRS_MAIL`): `ses` through Amazon SES (the promote function, which
+    /// runs the mail tasks); unset, every mail is recorded as not sent, with that reason.
+    pub mail: Option<MailTransport>,
+    /// Where downloaders fetch public files (`TRS_DOWNLOAD_URL`: the CDN in front of the site):
+    /// the `[ANNOUNCE]` links there and waits until every file downloads from there as voted.
+    pub download_url: Option<String>,
     /// The deployment signed calls must name (`TRS_AUDIENCE`, else the origin of
     /// `TRS_API_URL`; docs/signed-requests.md). Unset: every signed call is refused.
     pub audience: Option<trs_auth::Audience>,
+}
+
+/// The mail transports a function can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTransport {
+    Ses,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -93,6 +107,7 @@ impl Config {
         };
         Ok(Config {
             backend,
+            commit_queue_url: var("TRS_COMMIT_QUEUE_URL"),
             verify_queue_url: var("TRS_VERIFY_QUEUE_URL"),
             promote_queue_url: var("TRS_PROMOTE_QUEUE_URL"),
             event_bus: var("TRS_EVENT_BUS"),
@@ -105,6 +120,14 @@ impl Config {
                 (None, None) => None,
             },
             api_url: var("TRS_API_URL"),
+            download_url: var("TRS_DOWNLOAD_URL"),
+            mail: match var("TRS_MAIL").as_deref() {
+                None => None,
+                Some("ses") => Some(MailTransport::Ses),
+                Some(other) => {
+                    return Err(ConfigError::Invalid("TRS_MAIL", format!("{other:?}: the only transport is `ses`")));
+                }
+            },
         })
     }
 }
@@ -137,6 +160,7 @@ mod tests {
             ("TRS_AWS_BUCKET", "b"),
             ("TRS_AWS_ENDPOINT", "http://127.0.0.1:5000"),
             ("TRS_VERIFY_QUEUE_URL", "https://sqs/verify"),
+            ("TRS_COMMIT_QUEUE_URL", "https://sqs/commit"),
         ])
         .unwrap();
         assert_eq!(
@@ -144,6 +168,7 @@ mod tests {
             Backend::Aws { table: "t".into(), bucket: "b".into(), endpoint: Some("http://127.0.0.1:5000".into()) }
         );
         assert_eq!(c.verify_queue_url.as_deref(), Some("https://sqs/verify"));
+        assert_eq!(c.commit_queue_url.as_deref(), Some("https://sqs/commit"));
         assert_eq!(c.promote_queue_url, None);
         assert_eq!(c.api_url, None);
         let with_url =
@@ -169,6 +194,16 @@ mod tests {
             config(&[base[0], base[1], ("TRS_AUDIENCE", "ftp://x.example")]),
             Err(ConfigError::Invalid("TRS_AUDIENCE", _))
         ));
+    }
+
+    #[test]
+    fn mail_goes_through_ses_when_asked_and_nothing_else_is_taken() {
+        let base = [("TRS_BACKEND", "embedded"), ("TRS_DATA", "/d")];
+        assert_eq!(config(&base).unwrap().mail, None);
+        assert_eq!(config(&[base[0], base[1], ("TRS_MAIL", "ses")]).unwrap().mail, Some(MailTransport::Ses));
+        assert!(matches!(config(&[base[0], base[1], ("TRS_MAIL", "smtp")]), Err(ConfigError::Invalid("TRS_MAIL", _))));
+        let c = config(&[base[0], base[1], ("TRS_DOWNLOAD_URL", "https://dist.example.org")]).unwrap();
+        assert_eq!(c.download_url.as_deref(), Some("https://dist.example.org"));
     }
 
     #[test]

@@ -212,9 +212,10 @@ pub async fn http(router: Router, event: LambdaEvent<LambdaRequest>) -> Value {
 /// SQS messages, each carrying one task id as its body → `trs_app::tasks::run`, one by one.
 ///
 /// The answer is a partial batch response: the messages that must come back. A task that ran
-/// to its end (done or failed for good) is settled; a task put back in the queue after a
-/// backend fault, an unknown task, and a body that is no task id are reported, so SQS
-/// redelivers them and, after the queue's receive limit, moves them to the dead-letter queue.
+/// to its end (done or failed for good), or that asked to run later, is settled; a task put
+/// back in the queue after a backend fault, an unknown task, and a body that is no task id
+/// are reported, so SQS redelivers them and, after the queue's receive limit, moves them to
+/// the dead-letter queue.
 pub async fn task_messages(app: &App, batch: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for message in batch.records {
@@ -236,6 +237,9 @@ async fn task_message(app: &App, message: &SqsMessage) -> Result<(), String> {
     let (task, _) = tasks::get_task(app, &id).await.map_err(|e| format!("task {id}: {e}"))?;
     match task.state {
         TaskState::Done | TaskState::Failed => Ok(()),
+        // Waiting by its own choice until `not_before` (an [ANNOUNCE] whose files are not
+        // downloadable yet): the scheduled sweep announces it again then.
+        TaskState::Queued if task.not_before.is_some() => Ok(()),
         // Queued again after a fault, or running elsewhere: not settled yet.
         TaskState::Queued | TaskState::Running => Err(format!("task {id} is {:?} after this run", task.state)),
     }

@@ -13,9 +13,10 @@ pub fn admin(env: &Environment) -> Result<Function, InitError> {
     Ok(Function::new(env.app.clone()).http(trs_function_admin::routes()))
 }
 
-/// Start and commit uploads, release status, over the HTTP API.
+/// Start uploads and ask for their commit, release status, over the HTTP API; the commit
+/// tasks from its SQS queue (the function that writes the content-addressed files).
 pub fn upload(env: &Environment) -> Result<Function, InitError> {
-    Ok(Function::new(env.app.clone()).http(trs_function_upload::routes()))
+    Ok(Function::new(env.app.clone()).http(trs_function_upload::routes()).tasks())
 }
 
 /// Verify tasks from its SQS queue; task status over the HTTP API.

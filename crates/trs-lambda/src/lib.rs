@@ -17,7 +17,7 @@ pub mod registries;
 pub mod site;
 pub mod stores;
 
-pub use config::{Backend, Config, ConfigError};
+pub use config::{Backend, Config, ConfigError, MailTransport};
 pub use events::{Function, InvocationError};
 pub use outbox::EventForwarder;
 pub use site::SitePublisher;

@@ -63,9 +63,12 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
                 .ok_or_else(|| InitError::Stores("the aws backend needs an AWS SDK configuration".into()))?;
             let (items, blobs) = open_aws_stores(sdk, table, bucket, endpoint.is_some())?;
             let mut app = App::new(items, blobs);
-            let queues =
-                TaskQueues { verify: config.verify_queue_url.clone(), promote: config.promote_queue_url.clone() };
-            if queues.verify.is_some() || queues.promote.is_some() {
+            let queues = TaskQueues {
+                commit: config.commit_queue_url.clone(),
+                verify: config.verify_queue_url.clone(),
+                promote: config.promote_queue_url.clone(),
+            };
+            if queues.commit.is_some() || queues.verify.is_some() || queues.promote.is_some() {
                 app.notifier = Arc::new(SqsTaskNotifier::new(sdk, queues));
             }
             app
@@ -73,7 +76,15 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
     };
     let mut app = app;
     app.public_url = config.api_url.clone();
+    app.download_url = config.download_url.clone();
     app.audience = config.audience.clone();
+    if config.mail == Some(crate::config::MailTransport::Ses) {
+        let sdk = match &aws {
+            Some(sdk) => sdk.clone(),
+            None => trs_storage_aws::sdk_config(None).await,
+        };
+        app.mailer = Some(Arc::new(trs_messaging_aws::SesMailer::new(&sdk)));
+    }
     app.registries = match &config.registry_secret {
         Some(secret) => {
             let sdk = match &aws {

@@ -4,7 +4,8 @@
 //!   (source `trs`, detail-type `trs.release-stream`, detail = the event JSON exactly as
 //!   stored), where rules route it to subscribers;
 //! - [`SqsTaskNotifier`] announces a queued task on its kind's SQS queue (the message body is
-//!   the task id, which the task functions' queue adapter runs).
+//!   the task id, which the task functions' queue adapter runs);
+//! - [`SesMailer`] sends a mail trs built (headers, `Message-ID` and all) through Amazon SES.
 //!
 //! A failed notification is logged and otherwise ignored: a lost event can be re-read from the
 //! stream, and a lost task announcement only waits for the next sweep of queued tasks (which
@@ -67,6 +68,7 @@ impl EventSink for EventBridgeSink {
 /// The queue of each task kind; a kind without a queue is left to the sweep.
 #[derive(Debug, Clone, Default)]
 pub struct TaskQueues {
+    pub commit: Option<String>,
     pub verify: Option<String>,
     pub promote: Option<String>,
 }
@@ -74,11 +76,12 @@ pub struct TaskQueues {
 impl TaskQueues {
     pub fn for_task(&self, task: &Task) -> Option<&str> {
         match task.kind {
+            // The upload function commits: it alone writes the content-addressed files.
+            TaskKind::Commit { .. } => self.commit.as_deref(),
             TaskKind::Verify { .. } => self.verify.as_deref(),
             // The promote function runs distributions too: it holds the registry secret.
             TaskKind::Promote { .. } | TaskKind::Distribute { .. } => self.promote.as_deref(),
-            // No mail is sent on AWS yet: the promote function records each mail as not sent
-            // (no mailer configured), so none waits in the queue forever.
+            // The promote function sends mail (its role alone may use SES).
             TaskKind::SendMail { .. } => self.promote.as_deref(),
         }
     }
@@ -106,6 +109,39 @@ impl TaskNotifier for SqsTaskNotifier {
     }
 }
 
+/// Mail through Amazon SES (v2 `SendEmail`): the message exactly as lettre formats it for
+/// SMTP (raw content), so its `Message-ID`, threading headers and encoding are the same on
+/// both hosts. SES takes the recipients from its `To` header and checks the sender is an
+/// identity the account verified.
+pub struct SesMailer {
+    client: aws_sdk_sesv2::Client,
+}
+
+impl SesMailer {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Self { client: aws_sdk_sesv2::Client::new(config) }
+    }
+}
+
+#[async_trait]
+impl trs_app::mail::Mailer for SesMailer {
+    async fn send(&self, message: lettre::Message) -> Result<(), String> {
+        use aws_sdk_sesv2::types::{EmailContent, RawMessage};
+        let raw = RawMessage::builder()
+            .data(aws_sdk_sesv2::primitives::Blob::new(message.formatted()))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut request = self.client.send_email().content(EmailContent::builder().raw(raw).build());
+        if let Some(from) = message.envelope().from() {
+            request = request.from_email_address(from.to_string());
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!("SES SendEmail: {}", aws_sdk_sesv2::error::DisplayErrorContext(&e))),
+        }
+    }
+}
+
 /// Subscribers for tests against a local server (moto): a queue that receives what a rule on
 /// the bus routes to it, and what arrived there.
 #[cfg(feature = "testing")]
@@ -129,6 +165,12 @@ pub mod testing {
         let out =
             sqs.receive_message().queue_url(url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
         out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect()
+    }
+
+    /// Makes `address` a verified SES identity (moto refuses mail from any other sender, as
+    /// SES does).
+    pub async fn verify_sender(config: &aws_config::SdkConfig, address: &str) {
+        aws_sdk_sesv2::Client::new(config).create_email_identity().email_identity(address).send().await.unwrap();
     }
 
     /// Creates the bus `bus` and a queue subscribed to every release-stream event on it by a

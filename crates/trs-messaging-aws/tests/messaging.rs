@@ -1,6 +1,6 @@
 //! Against moto's EventBridge and SQS: a committed release-stream event arrives, exactly as
-//! stored, at a queue subscribed to the bus by a rule; a queued verify task is announced on
-//! the verify queue and on no other.
+//! stored, at a queue subscribed to the bus by a rule; a queued commit task is announced on
+//! the commit queue, the verify task its commit queues on the verify queue, neither elsewhere.
 
 use std::sync::Arc;
 use trs_app::stream;
@@ -37,9 +37,11 @@ async fn a_queued_task_is_announced_on_its_kinds_queue() {
     let sqs = aws_sdk_sqs::Client::new(&config);
     let (verify, _) = queue(&sqs, "verify").await;
     let (promote, _) = queue(&sqs, "promote").await;
+    let (commit, _) = queue(&sqs, "commit").await;
 
     let mut w = world().await;
-    let queues = TaskQueues { verify: Some(verify.clone()), promote: Some(promote.clone()) };
+    let queues =
+        TaskQueues { commit: Some(commit.clone()), verify: Some(verify.clone()), promote: Some(promote.clone()) };
     w.app.notifier = Arc::new(SqsTaskNotifier::new(&config, queues));
     upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("a.txt", b"a")]).await;
 
@@ -49,5 +51,9 @@ async fn a_queued_task_is_announced_on_its_kinds_queue() {
     let (task, _) = trs_app::tasks::get_task(&w.app, &announced[0].parse().unwrap()).await.unwrap();
     assert!(matches!(task.kind, trs_app::tasks::TaskKind::Verify { revision: 1, .. }), "{task:?}");
     assert_eq!(status.revision, Some(1));
+    let commits = bodies(&sqs, &commit).await;
+    assert_eq!(commits.len(), 1, "{commits:?}");
+    let (task, _) = trs_app::tasks::get_task(&w.app, &commits[0].parse().unwrap()).await.unwrap();
+    assert!(matches!(task.kind, trs_app::tasks::TaskKind::Commit { .. }), "{task:?}");
     assert!(bodies(&sqs, &promote).await.is_empty(), "nothing on another kind's queue");
 }

@@ -16,7 +16,8 @@
 //! policy, and [`MotoServer::sdk_config_as`] signs as that user. What moto can and cannot judge
 //! (it sees resources only for S3 and SQS, and no condition keys) is in docs/aws-storage.md;
 //! every request moto authorizes is recorded with its credential, action, resource and body,
-//! so a test can judge the rest itself ([`MotoServer::take_trace`]).
+//! so a test can judge the rest itself ([`MotoServer::take_trace`]). The mail SES accepted is
+//! read back from moto's SES backend ([`MotoServer::sent_mail`]).
 //!
 //! The test talks to the launcher over its stdin and stdout, one JSON line each way (not over
 //! HTTP, which would mix the harness's requests into the ones it records); the launcher exits
@@ -127,6 +128,11 @@ def command(c):
     if c["cmd"] == "policy":
         iam.put_user_policy(c["name"], "policy", json.dumps(c["policy"]))
         return {}
+    if c["cmd"] == "sent_mail":
+        from moto.ses.models import ses_backends
+        sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+        return {"messages": [{"source": m.source, "destinations": m.destinations,
+                              "raw_data": getattr(m, "raw_data", None)} for m in sent]}
     if c["cmd"] == "trace":
         calls = list(trace)
         trace.clear()
@@ -310,6 +316,12 @@ impl MotoServer {
 
     /// An SDK configuration for this server with its test credentials, independent of the
     /// caller's environment.
+    /// The mail SES accepted so far, oldest first, as moto's SES backend keeps it: each with
+    /// `source`, `destinations` and the message as sent, `raw_data`.
+    pub fn sent_mail(&self) -> Vec<Value> {
+        self.command(json!({"cmd": "sent_mail"}))["messages"].as_array().cloned().unwrap_or_default()
+    }
+
     pub fn sdk_config(&self) -> aws_config::SdkConfig {
         self.config_with(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
     }

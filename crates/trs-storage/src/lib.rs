@@ -11,6 +11,7 @@
 pub mod blob;
 pub mod embedded;
 pub mod headers;
+pub mod intake;
 pub mod item;
 pub mod site;
 

@@ -1,5 +1,8 @@
 //! The upload function: a release manager starts an upload (declares files, receives upload
-//! URLs), sends the bytes straight to the blob store, then commits the new revision. Also
+//! URLs), sends the bytes straight to the blob store, then asks for the commit, which is a
+//! tracked task (answered at once with 202; the task checks, hashes and stores the files and
+//! makes the revision wherever tasks run: the worker of `trs serve`, this function's own
+//! queue on AWS). Also
 //! answers the release status that `trs status` shows, and discards drafts that never went to
 //! a vote, and imports releases of an existing history (`trs import`: an upload that is
 //! verified in the commit call and becomes current or archived at once). A thin adapter over
@@ -58,12 +61,13 @@ async fn start(
     Ok((axum::http::StatusCode::CREATED, Json(started)))
 }
 
+/// 202 and the commit task (its id is the upload's), with its status URL as `Location`; its
+/// result, once done, is the `CommittedUpload`.
 async fn commit(State(app): State<App>, Path(id): Path<String>, call: SignedCall) -> ApiResult<impl IntoResponse> {
     let id: OpaqueId = parse_segment(&id)?;
-    let committed = upload::commit_upload(&app, &call.caller, &id).await?;
-    // Nothing changed: no revision was created.
-    let status = if committed.changed { axum::http::StatusCode::CREATED } else { axum::http::StatusCode::OK };
-    Ok((status, Json(committed)))
+    let task = upload::request_commit(&app, &call.caller, &id).await?;
+    let status_url = format!("/api/v1/tasks/{}", task.id);
+    Ok((axum::http::StatusCode::ACCEPTED, [(axum::http::header::LOCATION, status_url)], Json(task)))
 }
 
 async fn discard(

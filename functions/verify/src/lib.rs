@@ -5,9 +5,11 @@ use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Deserialize;
+use std::time::Duration;
 use trs_app::{App, AppResult, tasks};
 use trs_core::OpaqueId;
-use trs_http::{ApiResult, parse_segment};
+use trs_http::{ApiResult, Query, parse_segment};
 
 pub fn routes() -> Router<App> {
     Router::new().route("/api/v1/tasks/{id}", get(task_status))
@@ -18,8 +20,26 @@ pub async fn run_task(app: &App, id: &OpaqueId) -> AppResult<()> {
     tasks::run(app, id).await
 }
 
-async fn task_status(State(app): State<App>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+/// `?wait=SECS&steps=N`: answer once the task is finished or has a step beyond the first N,
+/// or after SECS (at most 20); on a host that cannot tell (Lambda) at once. Without `wait`,
+/// at once.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaitQuery {
+    wait: Option<u64>,
+    #[serde(default)]
+    steps: usize,
+}
+
+async fn task_status(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
+) -> ApiResult<impl IntoResponse> {
     let id: OpaqueId = parse_segment(&id)?;
-    let (task, _) = tasks::get_task(&app, &id).await?;
+    let task = match q.wait {
+        Some(secs) => tasks::wait_for_change(&app, &id, q.steps, Duration::from_secs(secs)).await?,
+        None => tasks::get_task(&app, &id).await?.0,
+    };
     Ok(Json(task))
 }

@@ -124,7 +124,8 @@ async fn email(
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(email)))
 }
 
-/// `trs mail preview`: the `vote`, `result` or `cancelled` mail of the newest vote.
+/// `trs mail preview`: the `vote`, `result` or `cancelled` mail of the newest vote, or the
+/// `announce`, `end-of-life`, `archived` or `revoked` mail of the newest such event.
 async fn mail_preview(
     State(app): State<App>,
     Path((project, version, kind)): Path<(String, String, String)>,

@@ -25,6 +25,7 @@ fn client(server: &GitHubServer, token: &str) -> GitHubClient {
         staging_url: None,
         repository_url: None,
         credentials: Credentials::new(None, Some(token.into())),
+        timeouts: Default::default(),
     })
 }
 
@@ -140,6 +141,7 @@ async fn refusals_and_transient_failures_are_told_apart_without_the_token() {
         staging_url: None,
         repository_url: None,
         credentials: Credentials::new(None, Some(TOKEN.into())),
+        timeouts: Default::default(),
     });
     let err = gone.upload(&target("1.0"), &files(), true).await.unwrap_err();
     assert!(err.is_transient(), "{err:?}");

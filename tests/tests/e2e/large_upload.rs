@@ -50,6 +50,6 @@ fn a_2_gib_file_uploads_with_bounded_memory() {
         .expect("maxrss from /usr/bin/time");
     let server_kib = peak_rss_kib(team.server.pid());
     eprintln!("peak memory: client {client_kib} KiB, server {server_kib} KiB for a 2 GiB file");
-    assert!(client_kib < 128 * 1024, "client peaked at {client_kib} KiB for a 2 GiB upload");
-    assert!(server_kib < 256 * 1024, "server peaked at {server_kib} KiB for a 2 GiB upload");
+    assert!(client_kib < 64 * 1024, "client peaked at {client_kib} KiB for a 2 GiB upload");
+    assert!(server_kib < 64 * 1024, "server peaked at {server_kib} KiB for a 2 GiB upload");
 }

@@ -1,5 +1,6 @@
 //! Vote mails through a real SMTP server: `trs serve --smtp` (TRS_SMTP_URL) sends `[VOTE]` when
-//! a vote opens and `[RESULT]` when it closes to the lists `trs project mail` set; aiosmtpd on
+//! a vote opens, `[RESULT]` when it closes and `[ANNOUNCE]` once the promoted files download
+//! from its public URL, to the lists `trs project mail` set; aiosmtpd on
 //! loopback receives them and Python's `email` package reads them back, header by header.
 
 use trs_tests::smtp_server::{SmtpServer, parse_mail};
@@ -91,4 +92,22 @@ fn vote_and_result_mails_reach_the_list_threaded_and_once() {
     assert!(preview.starts_with("Subject: [RESULT] [VOTE] Release foo 1.0.0"), "{preview}");
     let out = team.anonymous(&["mail", "preview", "foo", "1.0.0", "cancelled"]);
     assert!(stderr(&out).contains("vote-not-cancelled"), "{}", stderr(&out));
+
+    // The promotion's [ANNOUNCE] goes to the announce list once `trs serve` itself serves
+    // every file as voted (it fetches them from its own public URL, as a downloader would).
+    ok(&team.as_rm(&["project", "mail", "foo", "--announce-to", "announce@foo.example"]));
+    let task = stdout_json(ok(&team.as_rm(&["promote", "foo", "1.0.0", "--json"])));
+    assert_eq!(task["state"], "done", "{task:#}");
+    let received = smtp.wait_for(3);
+    let announce = parse_mail(&received[2]);
+    assert_eq!(header(&announce, "subject"), "[ANNOUNCE] foo 1.0.0 released");
+    assert_eq!(announce["to_addresses"], serde_json::json!(["announce@foo.example"]));
+    assert!(announce["headers"]["in-reply-to"].is_null(), "{announce:#}");
+    let body = announce["body"].as_str().unwrap();
+    let url = format!("{}/current/foo/1.0.0/foo-1.0.0-src.tar.gz", team.server.url);
+    assert!(body.contains(&format!("\n    {url}\n")), "{body}");
+    let downloaded = reqwest::blocking::get(&url).unwrap();
+    assert_eq!(downloaded.status(), 200, "the announced URL serves the file");
+    let log = stdout_json(ok(&team.anonymous(&["mail", "log", "foo", "--json"])));
+    assert_eq!((log["mails"][0]["kind"].as_str(), log["mails"][0]["state"].as_str()), (Some("announce"), Some("sent")));
 }

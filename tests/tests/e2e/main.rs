@@ -4,6 +4,7 @@
 
 mod advisories;
 mod aws_backend;
+mod bench_upload;
 mod distribute;
 mod distribute_maven;
 mod distribute_npm;

@@ -22,6 +22,7 @@ fn client(portal: &MavenPortal, secret: &str) -> MavenClient {
         staging_url: None,
         repository_url: None,
         credentials: Credentials::new(Some(USER.into()), Some(secret.into())),
+        timeouts: Default::default(),
     })
     .with_repository_url(portal.repository_url())
     .with_polling(Polling { interval: Duration::from_millis(5), max_wait: Duration::from_secs(5) })
@@ -343,6 +344,7 @@ async fn wrong_credentials_are_refused_and_no_secret_reaches_an_error_or_debug_o
         staging_url: None,
         repository_url: None,
         credentials: Credentials::none(),
+        timeouts: Default::default(),
     });
     assert!(anonymous.lookup(&target(), false).await.unwrap_err().to_string().contains("401"));
     let good = self::client(&portal, SECRET);

@@ -59,7 +59,7 @@ pub async fn archive_release(app: &App, caller: Option<&Caller>, id: &ReleaseId)
             if let Some(voted) = &release.voted_revision {
                 draft = draft.revision(voted.key);
             }
-            Ok(Some(Planned { next: Some(next), draft, extra: vec![] }))
+            Ok(Some(Planned { next: Some(next), draft, extra: vec![], mail: Some(crate::mail::MailKind::Archived) }))
         })
         .await;
         if let Err(e) = archived {

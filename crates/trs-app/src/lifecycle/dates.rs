@@ -121,7 +121,7 @@ async fn set_release_dates(
             Change::LifecycleDatesSet { line: None, end_of_life: eol, support_until: support },
         );
         let extra = due_ops(release.end_of_life, eol, END_OF_LIFE, id);
-        Ok(Some(Planned { next: Some(next), draft, extra }))
+        Ok(Some(Planned { next: Some(next), draft, extra, mail: None }))
     })
     .await?;
     event.ok_or_else(|| not_found(id))

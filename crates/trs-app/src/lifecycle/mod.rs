@@ -14,6 +14,8 @@
 //! - Archiving *moves* a release: every file is copied to `archive/…` first (put-if-absent,
 //!   resumable), then the stage changes, then the `current/…` copies are deleted. Until the
 //!   stage changes the release is served from `current/`; afterwards from `archive/`.
+//! - End-of-life and archiving queue a notice to the project's vote lists, revocation one to
+//!   its announce lists, with the reason (each with its event, [`crate::mail`]).
 //! - Dates are applied by the tick ([`run_scheduled`]), not when they are set, so a date in
 //!   the past takes effect at the next tick (`trs serve` runs one every minute by default).
 
@@ -33,6 +35,7 @@ pub use tick::{DueOutcome, Report, run_scheduled};
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
+use crate::mail::{self, MailKind};
 use crate::projects;
 use crate::stream::{self, Committed};
 use crate::upload::get_release;
@@ -58,6 +61,8 @@ struct Planned {
     draft: EventDraft,
     /// Further operations in the same transaction (due items).
     extra: Vec<WriteOp>,
+    /// The notice the change sends (queued with its event, [`crate::mail`]).
+    mail: Option<MailKind>,
 }
 
 /// Re-reads the release and asks `decide` what to write until the write lands without a
@@ -77,8 +82,18 @@ where
             None => WriteOp::Check { key: item.key.clone(), condition: Condition::VersionIs(item.version) },
         }];
         ops.extend(plan.extra);
-        match stream::commit_with_event(app, &stream, plan.draft.release(id), ops).await? {
-            Committed::Done(event) => return Ok((plan.next.unwrap_or(release), Some(event))),
+        let vote = release.vote.as_ref().map_or(0, |v| v.number);
+        let queue_mail = |event: &Event| match plan.mail {
+            Some(kind) => mail::queue_ops(app, event, id, vote, kind, None),
+            None => Vec::new(),
+        };
+        match stream::commit_with_event_and(app, &stream, plan.draft.release(id), ops, queue_mail).await? {
+            Committed::Done(event) => {
+                if plan.mail.is_some() {
+                    mail::announce(app, &event).await;
+                }
+                return Ok((plan.next.unwrap_or(release), Some(event)));
+            }
             Committed::Conflict { .. } => continue,
         }
     }

@@ -57,7 +57,7 @@ pub async fn revoke(app: &App, caller: &Caller, id: &ReleaseId, reason: &str) ->
         if let Some(latest) = &release.latest {
             draft = draft.revision(latest.key);
         }
-        Ok(Some(Planned { next: Some(next), draft, extra: vec![] }))
+        Ok(Some(Planned { next: Some(next), draft, extra: vec![], mail: Some(crate::mail::MailKind::Revoked) }))
     })
     .await?;
     event.ok_or_else(|| AppError::Internal("revocation wrote no event".into()))

@@ -36,7 +36,7 @@ pub async fn enter_state(app: &App, caller: &Caller, id: &ReleaseId, state: &str
             next
         });
         let draft = EventDraft::new(Some(actor.clone()), Change::StateEntered { state: state.into(), already_held });
-        Ok(Some(Planned { next, draft, extra: vec![] }))
+        Ok(Some(Planned { next, draft, extra: vec![], mail: None }))
     })
     .await?;
     event.ok_or_else(|| AppError::Internal("state change wrote no event".into()))
@@ -56,7 +56,7 @@ pub async fn leave_state(app: &App, caller: &Caller, id: &ReleaseId, state: &str
             next
         });
         let draft = EventDraft::new(Some(actor.clone()), Change::StateLeft { state: state.into(), was_held });
-        Ok(Some(Planned { next, draft, extra: vec![] }))
+        Ok(Some(Planned { next, draft, extra: vec![], mail: None }))
     })
     .await?;
     event.ok_or_else(|| AppError::Internal("state change wrote no event".into()))

@@ -130,7 +130,7 @@ async fn move_to_end_of_life(app: &App, id: &ReleaseId, due: Option<&Key>) -> Ap
         let next = Release { stage: Stage::EndOfLife, updated_at: app.now(), ..release.clone() };
         let draft = EventDraft::new(None, Change::EndOfLife).stage(Some(Stage::Current), Stage::EndOfLife);
         let extra = due.map(|k| WriteOp::Delete { key: k.clone(), condition: Condition::None }).into_iter().collect();
-        Ok(Some(Planned { next: Some(next), draft, extra }))
+        Ok(Some(Planned { next: Some(next), draft, extra, mail: Some(crate::mail::MailKind::EndOfLife) }))
     })
     .await?;
     Ok(event.map(|_| DueOutcome::EndOfLife { release: id.to_string() }))

@@ -1,4 +1,5 @@
-//! The vote and result announcements, rendered from Tera templates embedded in the binary
+//! The vote and result announcements (and, for [`crate::mail::notices`], the release
+//! notices), rendered from Tera templates embedded in the binary
 //! (a function has no source tree to read them from). [`crate::mail`] sends them to the
 //! project's list; `trs mail preview` (and `trs vote email`) print them.
 //!
@@ -20,6 +21,10 @@ use trs_core::{Ballot, ReleaseId, RevisionRef, Signer, Tally, VoteRecord, VoteSt
 const ANNOUNCEMENT: &str = "vote-announcement.txt";
 const RESULT: &str = "vote-result.txt";
 const CANCELLED: &str = "vote-cancelled.txt";
+pub(crate) const RELEASE_ANNOUNCEMENT: &str = "release-announcement.txt";
+pub(crate) const END_OF_LIFE: &str = "release-end-of-life.txt";
+pub(crate) const ARCHIVED: &str = "release-archived.txt";
+pub(crate) const REVOKED: &str = "release-revoked.txt";
 
 static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
     let mut tera = tera::Tera::new();
@@ -27,6 +32,10 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
         (ANNOUNCEMENT, include_str!("../../templates/vote-announcement.txt")),
         (RESULT, include_str!("../../templates/vote-result.txt")),
         (CANCELLED, include_str!("../../templates/vote-cancelled.txt")),
+        (RELEASE_ANNOUNCEMENT, include_str!("../../templates/release-announcement.txt")),
+        (END_OF_LIFE, include_str!("../../templates/release-end-of-life.txt")),
+        (ARCHIVED, include_str!("../../templates/release-archived.txt")),
+        (REVOKED, include_str!("../../templates/release-revoked.txt")),
     ])
     .map_err(|e| e.to_string())?;
     Ok(tera)
@@ -46,7 +55,7 @@ impl Email {
     }
 }
 
-fn render(name: &str, context: &impl Serialize) -> AppResult<Email> {
+pub(crate) fn render(name: &str, context: &impl Serialize) -> AppResult<Email> {
     let tera = TEMPLATES.as_ref().map_err(|e| AppError::Internal(format!("email templates do not parse: {e}")))?;
     let context = tera::Context::from_serialize(context).map_err(|e| AppError::Internal(e.to_string()))?;
     let text = tera.render(name, &context).map_err(|e| AppError::Internal(format!("rendering {name}: {e}")))?;
@@ -97,7 +106,7 @@ struct ResultContext {
 }
 
 /// `foo 1.0.0`, or `foo conn 1.0.0` for a product.
-fn release_name(id: &ReleaseId) -> String {
+pub(crate) fn release_name(id: &ReleaseId) -> String {
     match &id.product {
         Some(p) => format!("{} {p} {}", id.project, id.version),
         None => format!("{} {}", id.project, id.version),

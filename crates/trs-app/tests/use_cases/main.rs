@@ -1,4 +1,4 @@
-//! The use cases against the embedded stores: upload, vote, promote, lifecycle, distribute,
+//! The use cases against the embedded stores: upload, vote, promote, lifecycle, distribute, mail,
 //! managing projects, people and keys.
 //! One test binary per crate: every test file is a module here, so the workspace links
 //! one executable instead of one per file (link time and disk on a 2-core CI machine).
@@ -7,6 +7,7 @@ mod authenticate;
 mod cve;
 mod distribute;
 mod lifecycle;
+mod mail;
 mod manage;
 mod promote;
 mod retry;

@@ -135,7 +135,7 @@ async fn bytes_that_differ_from_the_voted_manifest_refuse_the_promotion_naming_t
     let task = promote::request(&w.app, &w.rm.caller(), &release).await.unwrap();
     let failed = run_to_end(&w.app, &task.id).await;
     assert_eq!(failed.state, TaskState::Failed);
-    assert_eq!(failed.result, Some(json!({"code": "bytes-differ"})));
+    assert_eq!(failed.result, Some(json!({"code": "bytes-differ", "status": 409})));
     let error = failed.error.unwrap();
     assert!(error.contains("foo-1.0.tar.gz (voted: 19 bytes"), "{error}");
     assert!(!error.contains("NOTICE"), "only the differing file is named: {error}");

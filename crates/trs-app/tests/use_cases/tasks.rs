@@ -173,3 +173,61 @@ async fn the_sweep_reports_an_announcement_the_queue_refused_and_goes_on() {
     assert_eq!(failed, [(first, "AccessDenied")]);
     assert_eq!(swept.announced, [second]);
 }
+
+/// Issue 18: a client waiting on a task (`GET /api/v1/tasks/ID?wait=…`) hears of its end the
+/// moment it is written, on a host whose workers share the process; without such a host the
+/// request is answered at once, as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_client_is_answered_when_the_task_ends() {
+    let mut w = world().await;
+    let id = queued_verify_task(&w).await;
+    let answered_at_once = tasks::wait_for_change(&w.app, &id, 0, tasks::MAX_WAIT).await.unwrap();
+    assert_eq!(answered_at_once.state, TaskState::Queued, "no task_changes: nothing to wait on");
+
+    w.app.task_changes = Some(Arc::new(tokio::sync::Notify::new()));
+    let waiter = {
+        let app = w.app.clone();
+        let id = id.clone();
+        tokio::spawn(async move { tasks::wait_for_change(&app, &id, 0, tasks::MAX_WAIT).await.unwrap() })
+    };
+    // Lets the waiter read the queued task and start waiting (were it not waiting yet, it
+    // would read the finished task: the test would pass without proving the wake-up).
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tasks::run(&w.app, &id).await.unwrap();
+    // Without the wake-up the waiter would answer after MAX_WAIT with the task it read before.
+    let answer = waiter.await.unwrap();
+    assert_eq!(answer.state, TaskState::Done, "{answer:?}");
+}
+
+#[tokio::test]
+async fn a_task_that_asked_to_run_later_is_neither_taken_nor_announced_before_its_time() {
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<OpaqueId>>);
+    #[async_trait::async_trait]
+    impl trs_app::TaskNotifier for Recorder {
+        async fn task_queued(&self, task: &tasks::Task) -> Result<(), String> {
+            self.0.lock().unwrap().push(task.id.clone());
+            Ok(())
+        }
+    }
+    let w = world().await;
+    let id = queued_verify_task(&w).await;
+    // What a run that ended in `Ran::Later` leaves (an [ANNOUNCE] waiting for its files).
+    let wait = 3600;
+    let (mut task, item) = tasks::get_task(&w.app, &id).await.unwrap();
+    task.not_before = Some(w.app.now() + wait);
+    tasks::update_task(&w.app, &item, &task).await.unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let sweeper = App { notifier: recorder.clone(), ..worker(&w, "sweep") };
+
+    // Idle far past the grace period of a lost announcement, but not yet due.
+    w.clock.advance(tasks::ANNOUNCE_AGAIN_AFTER_SECS);
+    assert_eq!(tasks::announce_stuck(&sweeper).await.unwrap(), tasks::Announced::default());
+    assert!(tasks::claim(&worker(&w, "eager"), &id).await.unwrap().is_none(), "not taken before its time");
+    assert_eq!(state(&w, &id).await.state, TaskState::Queued);
+
+    w.clock.set(task.not_before.unwrap());
+    assert_eq!(tasks::announce_stuck(&sweeper).await.unwrap().announced, std::slice::from_ref(&id));
+    let claimed = tasks::claim(&worker(&w, "on-time"), &id).await.unwrap().expect("taken once due");
+    assert_eq!((claimed.task.state, claimed.task.not_before), (TaskState::Running, None));
+}

@@ -4,7 +4,10 @@
 use bytes::Bytes;
 use std::sync::Arc;
 use trs_app::AppError;
-use trs_app::upload::{DeclaredFile, StartUpload, StartedUpload, commit_upload, start_upload};
+use trs_app::tasks::{self, TaskKind, TaskState};
+use trs_app::upload::{
+    CommittedUpload, DeclaredFile, StartUpload, StartedUpload, commit_upload, request_commit, start_upload,
+};
 use trs_core::{Person, ReleaseId};
 
 use trs_app::test_support::{World as Fixture, release, world as fixture};
@@ -259,9 +262,9 @@ async fn an_upload_of_the_same_files_makes_no_revision_and_no_event() {
         send(&f, &s, &files).await;
         let c = commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap();
         assert_eq!((c.changed, c.revision, c.task.is_some()), (expect_changed, 1, expect_changed));
-        // The session is gone either way: committing it again is refused.
-        let again = commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap_err();
-        assert_eq!(again.status(), 404, "{again}");
+        // Committing it again answers what the commit made, either way.
+        let again = commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+        assert_eq!((again.changed, again.revision, again.task), (c.changed, c.revision, c.task));
     }
     let events = trs_app::stream::all_events(&f.app, &stream).await.unwrap();
     let pushed = events.iter().filter(|e| matches!(e.change, trs_core::Change::RevisionPushed { .. })).count();
@@ -298,4 +301,132 @@ async fn staged_files_of_committed_and_abandoned_sessions_are_collected_and_a_ur
     // The committed revision's file is untouched (it lives content-addressed).
     let status = trs_app::status::release_status(&f.app, &release()).await.unwrap();
     assert_eq!(status.files.len(), 1);
+}
+
+/// Issue 12: the commit call only queues the commit task (whose id is the upload's) and
+/// answers at once; nothing is visible until a worker runs the task, which stores the files
+/// and makes the revision, and records what it made as its result.
+#[tokio::test]
+async fn the_commit_call_queues_a_task_and_the_task_makes_the_revision() {
+    let f = fixture().await;
+    let files: [(&str, &[u8]); 2] = [("a.txt", b"a"), ("b.txt", b"bb")];
+    let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
+    send(&f, &s, &files).await;
+    let task = request_commit(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    assert_eq!((&task.id, task.state), (&s.id, TaskState::Queued));
+    assert!(matches!(&task.kind, TaskKind::Commit { upload, release: r, .. } if *upload == s.id && *r == release()));
+    assert!(matches!(trs_app::status::release_status(&f.app, &release()).await, Err(AppError::NotFound(_))));
+    assert_eq!(tasks::unfinished_tasks(&f.app).await.unwrap().len(), 1, "the commit task waits for a worker");
+
+    tasks::run(&f.app, &task.id).await.unwrap();
+    let (done, item) = tasks::get_task(&f.app, &task.id).await.unwrap();
+    assert_eq!(done.state, TaskState::Done, "{:?}", done.error);
+    // Written when queued, taken, after each file stored (its progress line: each of these
+    // two files is more than a percent of the bytes), and done.
+    assert_eq!(item.version, 1 + 1 + 2 + 1, "one progress write per file");
+    let committed: CommittedUpload = serde_json::from_value(done.result.unwrap()).unwrap();
+    assert_eq!((committed.changed, committed.revision, committed.files), (true, 1, 2));
+    let status = trs_app::status::release_status(&f.app, &release()).await.unwrap();
+    assert_eq!(status.revision, Some(1));
+    let verify = committed.task.unwrap();
+    let (verify, _) = tasks::get_task(&f.app, &verify).await.unwrap();
+    assert!(matches!(verify.kind, TaskKind::Verify { revision: 1, .. }), "the commit queued the verification");
+}
+
+/// A retried or duplicated commit makes one revision: asked for twice, one task; its worker
+/// killed after the commit's transaction but before it recorded the task done (the task run
+/// again), the session's record answers and nothing is written twice.
+#[tokio::test]
+async fn a_commit_asked_for_twice_or_run_twice_makes_one_revision() {
+    let f = fixture().await;
+    let files: [(&str, &[u8]); 1] = [("a.txt", b"a")];
+    let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
+    send(&f, &s, &files).await;
+    let first = request_commit(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    let second = request_commit(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    assert_eq!((&first.id, &second.id, second.state), (&s.id, &s.id, TaskState::Queued));
+    tasks::run(&f.app, &first.id).await.unwrap();
+    let (done, item) = tasks::get_task(&f.app, &first.id).await.unwrap();
+    let recorded = done.result.clone().unwrap();
+
+    // As if the worker had died before writing `done`: the task is queued again, and run.
+    let requeued = tasks::Task { state: TaskState::Queued, result: None, progress: None, ..done };
+    tasks::update_task(&f.app, &item, &requeued).await.unwrap();
+    tasks::run(&f.app, &first.id).await.unwrap();
+    let (again, _) = tasks::get_task(&f.app, &first.id).await.unwrap();
+    assert_eq!((again.state, again.result), (TaskState::Done, Some(recorded)));
+    let stream = trs_core::StreamId::Project("foo".parse().unwrap());
+    let events = trs_app::stream::all_events(&f.app, &stream).await.unwrap();
+    let pushed = events.iter().filter(|e| matches!(e.change, trs_core::Change::RevisionPushed { .. })).count();
+    assert_eq!(pushed, 1, "one revision, one event");
+    let verifications = tasks::unfinished_tasks(&f.app)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| matches!(t.kind, TaskKind::Verify { .. }));
+    assert_eq!(verifications.count(), 1, "one verification");
+
+    // Asked for once more, the commit answers the finished task.
+    let done = request_commit(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    assert_eq!((done.id, done.state), (s.id.clone(), TaskState::Done));
+    // Someone else may not ask for it, nor learn of it.
+    let mut stranger = f.rm.caller();
+    stranger.person = Person { uid: "eve".parse().unwrap(), ..f.rm.person.clone() };
+    assert_eq!(request_commit(&f.app, &stranger, &s.id).await.unwrap_err().status(), 403);
+}
+
+/// A refused commit records the refusal's code and status (what the API answered when the
+/// commit ran in the call), leaves the session as it was, and is run again when asked for
+/// again: once the missing file has arrived, it makes the revision.
+#[tokio::test]
+async fn a_failed_commit_records_its_refusal_and_runs_again_when_asked_again() {
+    let f = fixture().await;
+    let files: [(&str, &[u8]); 2] = [("a.txt", b"a"), ("b.txt", b"b")];
+    let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
+    send(&f, &s, &files[..1]).await;
+    let task = request_commit(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    tasks::run(&f.app, &task.id).await.unwrap();
+    let (failed, _) = tasks::get_task(&f.app, &task.id).await.unwrap();
+    assert_eq!(failed.state, TaskState::Failed);
+    assert_eq!(failed.result, Some(serde_json::json!({"code": "file-not-uploaded", "status": 400})));
+    assert!(failed.error.as_deref().unwrap().contains("b.txt"), "{:?}", failed.error);
+
+    let one = StartedUpload { files: s.files[1..].to_vec(), ..s.clone() };
+    send(&f, &one, &files[1..]).await;
+    let committed = commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    assert_eq!((committed.revision, committed.files), (1, 2));
+}
+
+/// Issue 12: a release of 5,000 files (ten uploads of 500, the most one upload takes). Its
+/// manifest and its check report outgrow one item (DynamoDB's limit is 400 KB): both spill
+/// into parts and read back whole.
+#[tokio::test]
+async fn a_revision_of_five_thousand_files_is_stored_and_read_back_whole() {
+    let f = trs_app::test_support::world_in_memory().await;
+    let mut committed = None;
+    for batch in 0..10 {
+        let names: Vec<String> =
+            (0..500).map(|i| format!("apache-foo-1.0.0-part-{:04}.txt", batch * 500 + i)).collect();
+        let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), n.as_bytes())).collect();
+        let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
+        send(&f, &s, &files).await;
+        committed = Some(commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap());
+        // The commit task's progress: a line per percent of the bytes (500 files of one size:
+        // every fifth), not one write per file.
+        let (_, item) = tasks::get_task(&f.app, &s.id).await.unwrap();
+        assert_eq!(item.version, 1 + 1 + 100 + 1, "queued, taken, 100 progress lines, done");
+    }
+    let committed = committed.unwrap();
+    assert_eq!((committed.revision, committed.files), (10, 500));
+    tasks::run(&f.app, committed.task.as_ref().unwrap()).await.unwrap();
+
+    let status = trs_app::status::release_status(&f.app, &release()).await.unwrap();
+    assert_eq!((status.revision, status.files.len()), (Some(10), 5000));
+    assert_eq!(status.verification, "done");
+    assert!(status.files.iter().all(|file| !file.checks.is_empty()), "every file's checks, read back");
+    for key in [trs_app::storage_keys::revision(&release(), 10), trs_app::storage_keys::revision_report(&release(), 10)]
+    {
+        let head = f.app.items.get(&key).await.unwrap().unwrap();
+        assert!(head.body["parts"].as_u64().unwrap() >= 2, "{key:?} spilled into parts: {}", head.body);
+    }
 }

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use std::sync::Arc;
 use trs_app::authenticate::Caller;
-use trs_app::test_support::{Actor, TestClock, World, world};
+use trs_app::test_support::{Actor, RecordingMailer, TestClock, World, world};
 use trs_app::upload::{DeclaredFile, StartUpload, commit_upload, start_upload};
 use trs_app::{AppError, Clock, SystemClock, projects, storage_keys as keys, stream, vote};
 use trs_core::{Action, Change, PolicyOverride, Release, ReleaseId, Stage, StreamId, VoteState, VoteValue, authorize};
@@ -618,24 +618,6 @@ async fn a_membership_change_applies_to_later_votes_only() {
     assert_eq!((closed.tally.binding_plus, closed.vote.state), (2, VoteState::Passed), "{:?}", closed.resolution);
 }
 
-/// Keeps what it is asked to send (the e2e test sends to a real SMTP server).
-#[derive(Default)]
-struct RecordingMailer(std::sync::Mutex<Vec<Vec<u8>>>);
-
-#[async_trait::async_trait]
-impl trs_app::mail::Mailer for RecordingMailer {
-    async fn send(&self, message: lettre::Message) -> Result<(), String> {
-        self.0.lock().unwrap().push(message.formatted());
-        Ok(())
-    }
-}
-
-impl RecordingMailer {
-    fn sent(&self) -> Vec<String> {
-        self.0.lock().unwrap().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect()
-    }
-}
-
 fn vot() -> trs_core::ProjectName {
     "vot".parse().unwrap()
 }
@@ -694,7 +676,7 @@ async fn without_smtp_or_a_list_a_vote_mail_is_recorded_as_not_sent() {
     use trs_app::mail::{MailKind, MailState};
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert_eq!((seen[0].0, seen[0].1), (MailKind::Cancelled, MailState::NotSent));
-    assert!(seen[0].2.contains("no SMTP server configured"), "{seen:?}");
+    assert!(seen[0].2.contains("no mail transport configured"), "{seen:?}");
     assert_eq!((seen[1].0, seen[1].1), (MailKind::Vote, MailState::NotSent));
     assert!(seen[1].2.contains("--vote-to"), "{seen:?}");
     // The cancellation answers the call it cancels.

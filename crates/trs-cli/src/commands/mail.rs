@@ -93,7 +93,15 @@ pub async fn run(client: &Client, command: &MailCommand, as_json: bool) -> CliRe
                 match m["state"].as_str() {
                     Some("sent") => say!("            sent to {}", list(&m["to"])),
                     Some("not-sent") => say!("            not sent: {}", text(&m["reason"])),
-                    _ => say!("            queued"),
+                    _ => match m["waiting"].as_str() {
+                        Some(why) => say!(
+                            "            held back (check {}, next {}): {}",
+                            m["checks"],
+                            m["next_check_at"].as_i64().map(trs_app::time_text::rfc3339).unwrap_or_default(),
+                            why.replace('\n', "; ")
+                        ),
+                        None => say!("            queued"),
+                    },
                 }
             }
         }

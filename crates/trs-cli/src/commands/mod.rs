@@ -4,6 +4,7 @@ pub mod admin;
 pub mod backend;
 pub mod bench;
 pub mod bench_site;
+pub mod bench_upload;
 pub mod cve;
 pub mod distribute;
 pub mod import;

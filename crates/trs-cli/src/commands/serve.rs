@@ -1,6 +1,8 @@
 //! `trs serve`: the embedded host. Every function handler's routes behind one HTTP server,
 //! over the embedded stores in one data folder or DynamoDB and S3 (`--backend aws`), the
-//! verify worker on tokio, a scheduler tick that sweeps queued tasks (so nothing queued
+//! task workers on tokio (upload commits on a lane of their own, as on AWS, where the
+//! upload function takes them from their own queue: a commit never waits behind a long
+//! verification or promotion), a scheduler tick that sweeps queued tasks (so nothing queued
 //! before a crash is forgotten; tasks a killed process left running are queued again at
 //! start), and the lifecycle tick on its own interval. `DATA/events.ndjson` and the site in
 //! `DATA/site` (served at `/`) follow the stored streams from durable marks: at start and
@@ -22,12 +24,23 @@ use trs_storage::embedded::EmbeddedItemStore;
 /// How often queued tasks are swept even if no announcement arrived.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
-struct ChannelNotifier(mpsc::UnboundedSender<OpaqueId>);
+/// Announces a task to the worker lane of its kind, with the moment of its announcement (the
+/// `trs::timing` log measures how long a task waited for its worker).
+struct ChannelNotifier {
+    commits: mpsc::UnboundedSender<Announced>,
+    others: mpsc::UnboundedSender<Announced>,
+}
+
+type Announced = (OpaqueId, std::time::Instant);
 
 #[async_trait::async_trait]
 impl TaskNotifier for ChannelNotifier {
     async fn task_queued(&self, task: &trs_app::tasks::Task) -> Result<(), String> {
-        self.0.send(task.id.clone()).map_err(|_| "the worker has stopped".to_string())
+        let lane = match task.kind {
+            trs_app::tasks::TaskKind::Commit { .. } => &self.commits,
+            _ => &self.others,
+        };
+        lane.send((task.id.clone(), std::time::Instant::now())).map_err(|_| "the worker has stopped".to_string())
     }
 }
 
@@ -42,12 +55,17 @@ pub fn build(
     mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
 ) -> CliResult<(Router, Worker)> {
     let (tx, rx) = mpsc::unbounded_channel();
+    let (commits_tx, commits) = mpsc::unbounded_channel();
     let mut app = App::new(stores.items.clone(), stores.blobs);
     app.clock = crate::clock::clock();
     app.public_url = Some(public_url.to_string());
+    // This host serves the public files itself (`/current/…`): [ANNOUNCE] checks them here.
+    app.download_url = Some(public_url.to_string());
     app.mailer = mailer;
     app.audience = Some(audience);
-    app.notifier = Arc::new(ChannelNotifier(tx));
+    app.notifier = Arc::new(ChannelNotifier { commits: commits_tx, others: tx });
+    // Tasks run in this process, so a waiting client hears of a task's end the moment it lands.
+    app.task_changes = Some(Arc::new(tokio::sync::Notify::new()));
     // Package registries and their credentials from the environment (docs/distribute.md).
     app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
     tracing::info!(platforms = ?app.registries.configured(), "package registries configured");
@@ -84,7 +102,11 @@ pub fn build(
         // Every answer, API or file or page: browsers take the type served, never a guess.
         .layer(axum::middleware::map_response(nosniff));
     tokio::spawn(super::site_host::run(app.clone(), site, site_events));
-    Ok((router, Worker { app, purge: stores.purge, exclusive: stores.exclusive, events_file, rx, lifecycle_every }))
+    let commits = Some(commits);
+    Ok((
+        router,
+        Worker { app, purge: stores.purge, exclusive: stores.exclusive, events_file, rx, commits, lifecycle_every },
+    ))
 }
 
 async fn nosniff(mut response: axum::response::Response) -> axum::response::Response {
@@ -103,7 +125,9 @@ pub struct Worker {
     exclusive: bool,
     /// `DATA/events.ndjson`, caught up with the store at start.
     events_file: Arc<trs_app::stream_file::EventFile>,
-    rx: mpsc::UnboundedReceiver<OpaqueId>,
+    rx: mpsc::UnboundedReceiver<Announced>,
+    /// Announced upload commits: their own lane (taken by [`Worker::run`]).
+    commits: Option<mpsc::UnboundedReceiver<Announced>>,
     lifecycle_every: Duration,
 }
 
@@ -131,12 +155,20 @@ impl Worker {
     }
 
     pub async fn run(mut self) {
+        if let Some(mut commits) = self.commits.take() {
+            let app = self.app.clone();
+            tokio::spawn(async move {
+                while let Some((id, announced)) = commits.recv().await {
+                    run_timed(&app, &id, announced).await;
+                }
+            });
+        }
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         let mut lifecycle = tokio::time::interval(self.lifecycle_every);
         lifecycle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                Some(id) = self.rx.recv() => run_one(&self.app, &id).await,
+                Some((id, announced)) = self.rx.recv() => run_timed(&self.app, &id, announced).await,
                 _ = lifecycle.tick() => run_lifecycle(&self.app).await,
                 _ = tick.tick() => {
                     match trs_app::tasks::unfinished_tasks(&self.app).await {
@@ -169,6 +201,20 @@ async fn run_lifecycle(app: &App) {
         }
         Err(e) => tracing::error!(error = %e, "lifecycle tick failed"),
     }
+}
+
+/// Runs an announced task and logs how long it waited for its worker and how long it ran.
+async fn run_timed(app: &App, id: &OpaqueId, announced: std::time::Instant) {
+    let started = std::time::Instant::now();
+    run_one(app, id).await;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(
+        target: "trs::timing",
+        stage = "task",
+        task = %id,
+        queued_ms = ms(started - announced),
+        run_ms = ms(started.elapsed()),
+    );
 }
 
 async fn run_one(app: &App, id: &OpaqueId) {
@@ -242,5 +288,31 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = interrupt => tracing::info!("SIGINT: shutting down"),
         _ = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trs_app::tasks::{Task, TaskKind};
+
+    /// Upload commits go to their own worker lane, every other kind to the shared one: a
+    /// commit, which `trs upload` waits for, never queues behind a long verification.
+    #[tokio::test]
+    async fn commits_are_announced_on_their_own_lane() {
+        let (commits_tx, mut commits) = mpsc::unbounded_channel();
+        let (others_tx, mut others) = mpsc::unbounded_channel();
+        let notifier = ChannelNotifier { commits: commits_tx, others: others_tx };
+        let release =
+            trs_core::ReleaseId { project: "foo".parse().unwrap(), product: None, version: "1.0.0".parse().unwrap() };
+        let actor = trs_core::Actor { uid: "rita".parse().unwrap(), key: "0".repeat(40).parse().unwrap() };
+        let commit =
+            Task::new(TaskKind::Commit { upload: App::new_id(), release: release.clone(), requested_by: actor }, 0);
+        let verify = Task::new(TaskKind::Verify { release, revision: 1 }, 0);
+        notifier.task_queued(&verify).await.unwrap();
+        notifier.task_queued(&commit).await.unwrap();
+        assert_eq!(commits.try_recv().ok().map(|(id, _)| id), Some(commit.id));
+        assert_eq!(others.try_recv().ok().map(|(id, _)| id), Some(verify.id));
+        assert!(commits.try_recv().is_err() && others.try_recv().is_err());
     }
 }

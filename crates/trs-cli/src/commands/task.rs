@@ -2,19 +2,21 @@
 //! each finished step printed as it lands), or show one (`trs task show ID`).
 
 use crate::client::{Client, read_json};
-use crate::error::{CliResult, failed};
+use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use indicatif::ProgressBar;
 use serde_json::Value;
 use std::time::Duration;
 
 pub async fn fetch(client: &Client, task: &str) -> CliResult<Value> {
-    let resp = client
-        .http()
-        .get(format!("{}/api/v1/tasks/{task}", client.base()))
-        .send()
-        .await
-        .map_err(|e| client.connect_error(e))?;
+    fetch_url(client, format!("{}/api/v1/tasks/{task}", client.base())).await
+}
+
+/// How long one request of [`wait`] asks the server to hold on to it (the server caps it).
+const HOLD_SECS: u64 = 15;
+
+async fn fetch_url(client: &Client, url: String) -> CliResult<Value> {
+    let resp = client.http().get(url).send().await.map_err(|e| client.connect_error(e))?;
     read_json(resp).await
 }
 
@@ -22,16 +24,53 @@ fn step_line(step: &Value) -> String {
     format!("{:>10}  {}", step["stage"].as_str().unwrap_or("?"), step["message"].as_str().unwrap_or(""))
 }
 
-/// Polls the task until it is finished. With `show_steps`, each step is printed to stderr
-/// once. Returns the finished task; a failed task is an error carrying the task's reason.
+/// Waits for the task to finish. Each request asks the server to answer only when the task
+/// finishes or has a new step (`?wait=…&steps=N`), so `trs serve` answers the moment the
+/// task's end is written; a server that answers at once (Lambda) is polled, from 50 ms apart
+/// doubling up to every 500 ms. With `show_steps`, each step is printed to stderr once.
+/// Returns the finished task; a failed task is an error carrying the task's reason.
 pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool, show_steps: bool) -> CliResult<Value> {
+    let t = follow(client, task, label, show_progress, show_steps).await?;
+    if t["state"] == "failed" {
+        // `CODE: message`, as for refused API calls, so scripts can branch on the code.
+        let code = t["result"]["code"].as_str().unwrap_or("task-failed");
+        let why = t["error"].as_str().unwrap_or("unknown error");
+        return Err(failed(format!("{code}: {label} failed (task {task}): {why}")));
+    }
+    Ok(t)
+}
+
+/// A failed task's refusal as the refused API call it stands for: the code and HTTP status
+/// the task recorded (a task that stopped without one: 500), its reason as the message.
+pub fn refusal(t: &Value) -> CliError {
+    CliError::Api {
+        status: t["result"]["status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
+        code: t["result"]["code"].as_str().unwrap_or("task-failed").to_string(),
+        message: t["error"].as_str().unwrap_or("unknown error").to_string(),
+    }
+}
+
+/// Polls the task until it is finished (done or failed), showing its progress line on
+/// `show_progress` and, with `show_steps`, printing each step to stderr once. Returns it.
+pub async fn follow(
+    client: &Client,
+    task: &str,
+    label: &str,
+    show_progress: bool,
+    show_steps: bool,
+) -> CliResult<Value> {
     let spinner = if show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
     spinner.enable_steady_tick(Duration::from_millis(120));
     let mut delay = Duration::from_millis(50);
     let mut printed = 0;
+    let mut seen = 0;
     loop {
-        let t = fetch(client, task).await?;
+        let url = format!("{}/api/v1/tasks/{task}?wait={HOLD_SECS}&steps={seen}", client.base());
+        let t = fetch_url(client, url).await?;
         let steps = t["steps"].as_array().cloned().unwrap_or_default();
+        // A new step: the server answered for it, not because it cannot hold requests.
+        let new_step = steps.len() != seen;
+        seen = steps.len();
         if show_steps {
             for step in steps.iter().skip(printed) {
                 spinner.suspend(|| say_err!("{}", step_line(step)));
@@ -39,22 +78,14 @@ pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool,
             printed = steps.len();
         }
         spinner.set_message(format!("{label}: {}", t["progress"].as_str().unwrap_or("queued")));
-        match t["state"].as_str() {
-            Some("done") => {
-                spinner.finish_and_clear();
-                return Ok(t);
-            }
-            Some("failed") => {
-                spinner.finish_and_clear();
-                // `CODE: message`, as for refused API calls, so scripts can branch on the code.
-                let code = t["result"]["code"].as_str().unwrap_or("task-failed");
-                let why = t["error"].as_str().unwrap_or("unknown error");
-                return Err(failed(format!("{code}: {label} failed (task {task}): {why}")));
-            }
-            _ => {}
+        if matches!(t["state"].as_str(), Some("done" | "failed")) {
+            spinner.finish_and_clear();
+            return Ok(t);
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_millis(500));
+        if !new_step {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(500));
+        }
     }
 }
 
@@ -94,4 +125,27 @@ pub async fn show(client: &Client, task: &str, json: bool) -> CliResult<()> {
         say!("attempts {} interrupted run(s) before this state", t["attempts"]);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A commit refused in its task reaches scripts as the refused call it was before the
+    /// commit was a task: exit 1, and with `--json` the API's error document and status.
+    #[test]
+    fn a_failed_task_is_the_refusal_it_recorded() {
+        let t = json!({"state": "failed", "error": "revision 2 was committed after this upload started",
+            "result": {"code": "stale-base", "status": 409}});
+        let refused = refusal(&t);
+        assert_eq!(refused.exit_code(), 1);
+        assert_eq!(
+            refused.to_json(),
+            json!({"error": {"code": "stale-base", "status": 409,
+                "message": "revision 2 was committed after this upload started"}})
+        );
+        let interrupted = refusal(&json!({"state": "failed", "error": "gone", "result": {"code": "task-interrupted"}}));
+        assert_eq!(interrupted.to_json()["error"]["status"], 500);
+    }
 }

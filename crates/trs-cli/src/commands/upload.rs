@@ -1,5 +1,7 @@
 //! `trs upload`: declare the files, stream each one to its upload URL (bounded memory, a
-//! progress bar on a terminal), commit the revision, then wait for its verification and print
+//! progress bar on a terminal), ask for the commit and follow its task (the server answers at
+//! once; the task hashes and stores each file, its progress shown per file on a terminal, and
+//! makes the revision), then wait for its verification and print
 //! the per-file report (exit 3 if any check failed). `--remove NAME` leaves files (and their
 //! sidecars) out of the new revision, `--replace` makes it exactly the files given; an upload
 //! that changes nothing is answered "nothing changed" (exit 0) and makes no revision.
@@ -8,7 +10,7 @@ use crate::client::{Client, error_of};
 use crate::commands::{lifecycle, status, task};
 use crate::error::{CliError, CliResult, failed};
 use crate::output;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::io::IsTerminal;
@@ -79,14 +81,26 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    for (file, target) in args.files.iter().zip(&started.files) {
-        bar.set_message(target.path.to_string());
-        put_file(client, file, &target.upload, &bar).await?;
-    }
+    // Several files at once, largest first: one connection per file, so the server takes
+    // them in on every core (each file's write and hashes already run beside each other), and
+    // the small sidecars go while the large file streams instead of after it.
+    let mut pending: Vec<_> = args.files.iter().zip(&started.files).collect();
+    pending.sort_by_key(|(_, target)| std::cmp::Reverse(target.size));
+    let sending = std::time::Instant::now();
+    futures::stream::iter(pending)
+        .map(|(file, target)| {
+            bar.set_message(target.path.to_string());
+            put_file(client, file, &target.upload, &bar)
+        })
+        .buffer_unordered(PARALLEL_PUTS)
+        .try_for_each(|()| futures::future::ready(Ok(())))
+        .await?;
     bar.finish_and_clear();
+    let sent = sending.elapsed();
 
-    let committed: CommittedUpload =
-        client.post_retrying_races(&format!("/api/v1/uploads/{}/commit", started.id), &json!({})).await?;
+    let committing = std::time::Instant::now();
+    let committed = commit(client, &started.id.to_string(), show_progress).await?;
+    let commit_took = committing.elapsed();
     let Some(task_id) = committed.task.as_ref().filter(|_| committed.changed) else {
         if args.json {
             output::json(&json!({"upload": committed, "nothing_changed": true}));
@@ -122,7 +136,17 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
         }
         return Ok(());
     }
+    let verifying = std::time::Instant::now();
     task::wait(client, &task_id.to_string(), "verification", show_progress, false).await?;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(
+        target: "trs::timing",
+        stage = "client",
+        bytes = total,
+        send_ms = ms(sent),
+        commit_ms = ms(commit_took),
+        verify_wait_ms = ms(verifying.elapsed()),
+    );
     let report: Value = status::fetch(client, args.project, args.version, args.product).await?;
     if args.json {
         output::json(&json!({"upload": committed, "status": report}));
@@ -131,6 +155,36 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     }
     status::exit_for(&report)
 }
+
+/// Asks for the commit (answered at once with its task, 202) and follows the task to its
+/// end. A refused commit is the refusal the task recorded (code and status as the API's, so
+/// `--json` and the exit code are those of a refused call); one that lost a race to a
+/// concurrent change (`concurrent-update`) is asked for again, a few times.
+async fn commit(client: &Client, upload: &str, show_progress: bool) -> CliResult<CommittedUpload> {
+    let path = format!("/api/v1/uploads/{upload}/commit");
+    let mut attempt = 0;
+    loop {
+        let queued: Value = client.post_retrying_races(&path, &json!({})).await?;
+        let id = queued["id"].as_str().ok_or_else(|| failed(format!("unexpected answer to the commit: {queued}")))?;
+        let done = task::follow(client, id, "upload", show_progress, false).await?;
+        if done["state"] == "done" {
+            return serde_json::from_value(done["result"].clone())
+                .map_err(|e| failed(format!("unexpected result of commit task {id}: {e}")));
+        }
+        let refused = task::refusal(&done);
+        if refused.code() != "concurrent-update" || attempt >= COMMIT_RACE_RETRIES {
+            return Err(refused);
+        }
+        trs_app::retry::back_off(attempt + 5).await;
+        attempt += 1;
+    }
+}
+
+/// How often a commit that lost a race is asked for again (as `Client::post_retrying_races`).
+const COMMIT_RACE_RETRIES: u32 = 4;
+
+/// Files sent at once: enough for every core of a usual server to take one in.
+const PARALLEL_PUTS: usize = 4;
 
 /// Streams one file to its upload URL, advancing the progress bar as chunks leave.
 pub(crate) async fn put_file(

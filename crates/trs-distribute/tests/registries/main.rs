@@ -5,3 +5,4 @@
 mod npm;
 mod oci;
 mod pypi;
+mod silent;

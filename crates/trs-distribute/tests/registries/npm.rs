@@ -181,6 +181,7 @@ fn client(registry: &Verdaccio, token: &str) -> NpmClient {
         staging_url: None,
         repository_url: None,
         credentials: Credentials::new(None, Some(token.into())),
+        timeouts: Default::default(),
     })
 }
 

@@ -142,6 +142,7 @@ fn client_for(url: &str, secret: &str) -> OciClient {
         staging_url: None,
         repository_url: None,
         credentials: Credentials::new(Some(USER.into()), Some(secret.into())),
+        timeouts: Default::default(),
     })
 }
 

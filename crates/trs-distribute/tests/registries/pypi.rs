@@ -248,6 +248,7 @@ fn client(production: &PypiServer, staging: Option<&PypiServer>, secret: &str) -
         staging_url: staging.map(PypiServer::url),
         repository_url: None,
         credentials: Credentials::new(Some(USER.into()), Some(secret.into())),
+        timeouts: Default::default(),
     })
 }
 

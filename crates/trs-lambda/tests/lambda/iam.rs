@@ -79,17 +79,26 @@ impl Running {
     /// events, one message per batch as the template's mappings are configured, received
     /// with the function's own role as Lambda's poller does; returns how many there were.
     async fn deliver_queue(&self, stack: &Stack, queue: &str) -> usize {
+        let answers = self.deliver_queue_answers(stack, queue).await;
+        for answer in &answers {
+            assert_eq!(answer["batchItemFailures"], json!([]), "a task was not settled: {answer}");
+        }
+        answers.len()
+    }
+
+    /// [`Running::deliver_queue`], returning the function's answer to each message.
+    async fn deliver_queue_answers(&self, stack: &Stack, queue: &str) -> Vec<Value> {
         let url = stack.physical.resolve(&json!({"Ref": queue}));
         let sqs = aws_sdk_sqs::Client::new(self.env.aws.as_ref().unwrap());
         let bodies = trs_messaging_aws::testing::bodies(&sqs, url.as_str().unwrap()).await;
+        let mut answers = Vec::new();
         for body in &bodies {
             let mut event = fixture("sqs-task.json");
             event["Records"].as_array_mut().unwrap().truncate(1);
             event["Records"][0]["body"] = body.clone().into();
-            let answer = self.invoke(event).await;
-            assert_eq!(answer["batchItemFailures"], json!([]), "task {body} was not settled: {answer}");
+            answers.push(self.invoke(event).await);
         }
-        bodies.len()
+        answers
     }
 }
 
@@ -150,6 +159,9 @@ async fn people_and_project(stack: &Stack) -> People {
     assert_eq!(status, 200, "{body}");
     let (status, keys, _) = admin.http(None, "GET", "/api/v1/projects/foo/KEYS", Value::Null).await;
     assert_eq!(status, 200, "{keys}");
+    let mail = json!({"vote_to": ["dev@foo.example"], "announce_to": ["announce@foo.example"], "from": iam::MAIL_FROM});
+    let (status, body, _) = admin.http(Some(&rita), "POST", "/api/v1/projects/foo/mail", mail).await;
+    assert_eq!(status, 200, "{body}");
     People { ada, rita }
 }
 
@@ -172,24 +184,58 @@ async fn assert_task_done(function: &Running, task: &str) {
 /// in between; returns the verify task the commit queued.
 async fn upload(stack: &Stack, rita: &Actor, version: &str, bytes: &[u8]) -> String {
     let upload = start(stack, "Upload").await;
-    let release = format!("/api/v1/projects/foo/releases/{version}");
     let file = format!("foo-{version}.tar.gz");
-    let declared = json!({"files": [{"path": file, "size": bytes.len()}]});
-    let (status, started, _) = upload.http(Some(rita), "POST", &format!("{release}/uploads"), declared).await;
-    assert_eq!(status, 201, "{started}");
-    let target = &started["files"][0]["upload"];
-    let mut put = reqwest::Client::new().put(target["url"].as_str().unwrap()).body(bytes.to_vec());
-    for pair in target["headers"].as_array().unwrap() {
-        put = put.header(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
-    }
-    let sent = put.send().await.unwrap();
-    assert!(sent.status().is_success(), "the presigned PUT: {}", sent.status());
-    let commit = format!("/api/v1/uploads/{}/commit", started["id"].as_str().unwrap());
-    let (status, committed, _) = upload.http(Some(rita), "POST", &commit, json!({})).await;
-    assert_eq!(status, 201, "{committed}");
+    let commit_task = start_send_and_commit(&upload, rita, version, &[(&file, bytes)], 1).await;
+    // The commit runs as a task, from the commit queue, under the upload function's role.
+    assert_eq!(upload.deliver_queue(stack, "CommitQueue").await, 1, "one commit task announced");
+    let committed = task_state(stack, &commit_task, "done").await;
+    let release = format!("/api/v1/projects/foo/releases/{version}");
     let (status, body, _) = upload.http(None, "GET", &release, Value::Null).await;
     assert_eq!(status, 200, "{body}");
-    committed["task"].as_str().expect("the commit queued a verification").to_string()
+    committed["result"]["task"].as_str().expect("the commit queued a verification").to_string()
+}
+
+/// The upload function starts an upload of `files` (name, bytes), the client sends the bytes
+/// of the first `sent` of them to their presigned URLs, and the upload function is asked to
+/// commit: it answers at once, 202 with the commit task (its id is the upload's) and the
+/// task's status URL. Returns the task's id.
+async fn start_send_and_commit(
+    upload: &Running,
+    rita: &Actor,
+    version: &str,
+    files: &[(&str, &[u8])],
+    sent: usize,
+) -> String {
+    let release = format!("/api/v1/projects/foo/releases/{version}");
+    let declared: Vec<Value> = files.iter().map(|(path, bytes)| json!({"path": path, "size": bytes.len()})).collect();
+    let (status, started, _) =
+        upload.http(Some(rita), "POST", &format!("{release}/uploads"), json!({"files": declared})).await;
+    assert_eq!(status, 201, "{started}");
+    for (i, (_, bytes)) in files.iter().enumerate().take(sent) {
+        let target = &started["files"][i]["upload"];
+        let mut put = reqwest::Client::new().put(target["url"].as_str().unwrap()).body(bytes.to_vec());
+        for pair in target["headers"].as_array().unwrap() {
+            put = put.header(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+        }
+        let sent = put.send().await.unwrap();
+        assert!(sent.status().is_success(), "the presigned PUT: {}", sent.status());
+    }
+    let id = started["id"].as_str().unwrap();
+    let (status, task, headers) =
+        upload.http(Some(rita), "POST", &format!("/api/v1/uploads/{id}/commit"), json!({})).await;
+    assert_eq!(status, 202, "{task}");
+    assert_eq!((task["id"].as_str(), task["kind"].as_str()), (Some(id), Some("commit")), "{task}");
+    assert_eq!(headers["location"], format!("/api/v1/tasks/{id}"));
+    id.to_string()
+}
+
+/// The task, read through the status URL the commit answered with (`GET /api/v1/tasks/ID`,
+/// the verify function's route), is in `state`; returns it.
+async fn task_state(stack: &Stack, task: &str, state: &str) -> Value {
+    let verify = start(stack, "Verify").await;
+    let (status, task, _) = verify.http(None, "GET", &format!("/api/v1/tasks/{task}"), Value::Null).await;
+    assert_eq!((status, task["state"].as_str()), (200, Some(state)), "{task}");
+    task
 }
 
 /// The vote function opens, takes ada's +1, shows and closes the vote; the promote function
@@ -210,16 +256,34 @@ async fn vote_and_promote(stack: &Stack, people: &People, version: &str) {
     assert_eq!(status, 200, "{closed}");
 
     let promote = start(stack, "Promote").await;
-    // The [VOTE] and [RESULT] mails' tasks ride the promote queue and run under its role (no
-    // mail transport on Lambda yet: each is recorded as not sent, docs/vote.md).
+    // The [VOTE] and [RESULT] mails' tasks ride the promote queue and run under its role,
+    // which sends them through SES (moto keeps what it accepted).
+    let sent_before = stack.moto.sent_mail().len();
     assert_eq!(promote.deliver_queue(stack, "PromoteQueue").await, 2, "two mail tasks announced");
+    let sent = stack.moto.sent_mail();
+    assert_eq!(sent.len(), sent_before + 2, "{sent:#?}");
+    for (mail, subject) in sent[sent_before..].iter().zip(["[VOTE] Release foo", "[RESULT] [VOTE] Release foo"]) {
+        let raw = mail["raw_data"].as_str().unwrap();
+        assert!(raw.contains(&format!("Subject: {subject} {version} (revision ")), "{raw}");
+        assert!(raw.contains("Message-ID: <"), "the message as trs built it: {raw}");
+        assert_eq!(mail["source"], iam::MAIL_FROM);
+    }
     let path = format!("/api/v1/projects/foo/releases/{version}/promote");
     let (status, task, _) = promote.http(Some(&people.rita), "POST", &path, json!({})).await;
     assert_eq!(status, 202, "{task}");
-    // The promote queue also carries the vote's mails ([VOTE] at the start, [RESULT] at the
-    // close), which the promote function runs (recorded as not sent: no mailer on AWS yet).
-    let announced = promote.deliver_queue(stack, "PromoteQueue").await;
-    assert_eq!(announced, 3, "the promotion and the vote's two mails");
+    assert_eq!(promote.deliver_queue(stack, "PromoteQueue").await, 1, "the promotion");
+    // The [ANNOUNCE] it queued (and an archiving's notice) run too. The announcement is held
+    // back: its files are not at the download URL (a loopback port nothing serves).
+    assert!(promote.deliver_queue(stack, "PromoteQueue").await >= 1, "the promotion's mail");
+    let project = "foo".parse().unwrap();
+    let mails = stack.as_operator(async || trs_app::mail::log(&operator_app(stack), &project).await.unwrap()).await;
+    let announce = mails
+        .iter()
+        .find(|m| m.kind == trs_app::mail::MailKind::Announce && m.release.version.as_str() == version)
+        .unwrap_or_else(|| panic!("an [ANNOUNCE] of {version}: {mails:#?}"));
+    assert_eq!(announce.state, trs_app::mail::MailState::Queued, "{announce:#?}");
+    let url = format!("https://127.0.0.1:9/current/foo/{version}/");
+    assert!(announce.waiting.as_deref().unwrap_or_default().contains(&url), "{announce:#?}");
 }
 
 /// The committed events of project foo as the table's change stream delivers them (INSERTs
@@ -314,6 +378,11 @@ fn problems(stack: &Stack, calls: &BTreeMap<&'static str, Vec<trs_storage_aws::m
 const NOT_REACHED_HERE: &[(&str, &str, &str)] = &[
     // Reached by this file's other tests (each under the same roles) or by aws_flows.rs.
     ("Admin", "dynamodb:DeleteItem (RemovesUnusedKeys", "`trs keys remove` of an unused key (use case manage.rs)"),
+    (
+        "Upload",
+        "dynamodb:DeleteItem (EndsUploadSessions",
+        "an import's commit ends its session (`trs import`; an upload's commit marks its session committed)",
+    ),
     ("Promote", "s3:DeleteObject (WritesCurrent", "archive_previous moves the superseded release (test below)"),
     ("Promote", "s3:GetObject (ArchivesThePreviousRelease", "archive_previous, repeated (place_public re-hashes)"),
     ("Promote", "s3:PutObject (ArchivesThePreviousRelease", "archive_previous (test below)"),
@@ -378,16 +447,24 @@ async fn every_function_runs_its_paths_under_its_own_role() {
     forward_and_publish(&stack).await;
     stream_views(&stack).await;
 
-    // A commit whose bytes never arrived: the upload function finds the staged object
-    // missing (a 404, which S3 gives only to a role that may list the bucket) and refuses.
+    // A commit whose bytes never arrived: its task, run by the upload function from the
+    // commit queue, finds the staged object missing (a 404, which S3 gives only to a role that
+    // may list the bucket) and fails with the refusal's code and status; no revision is made.
+    // Asked for again, the failed commit is queued again (the same task) and fails again.
     let upload = start(&stack, "Upload").await;
-    let declared = json!({"files": [{"path": "foo-1.1.0.tar.gz", "size": 3}]});
-    let uploads = "/api/v1/projects/foo/releases/1.1.0/uploads";
-    let (status, started, _) = upload.http(Some(&people.rita), "POST", uploads, declared).await;
-    assert_eq!(status, 201, "{started}");
-    let commit = format!("/api/v1/uploads/{}/commit", started["id"].as_str().unwrap());
-    let (status, refused, _) = upload.http(Some(&people.rita), "POST", &commit, json!({})).await;
-    assert!((400..500).contains(&status), "{status} {refused}");
+    let missing = [("foo-1.1.0.tar.gz", b"abc".as_slice())];
+    let task = start_send_and_commit(&upload, &people.rita, "1.1.0", &missing, 0).await;
+    for _ in 0..2 {
+        assert_eq!(upload.deliver_queue(&stack, "CommitQueue").await, 1, "the commit task, settled");
+        let failed = task_state(&stack, &task, "failed").await;
+        assert_eq!(failed["result"], json!({"code": "file-not-uploaded", "status": 400}), "{failed}");
+        let (status, body, _) = upload.http(None, "GET", "/api/v1/projects/foo/releases/1.1.0", Value::Null).await;
+        assert_eq!(status, 404, "no partial revision: {body}");
+        let commit = format!("/api/v1/uploads/{task}/commit");
+        let (status, again, _) = upload.http(Some(&people.rita), "POST", &commit, json!({})).await;
+        assert_eq!((status, again["id"].as_str(), again["state"].as_str()), (202, Some(task.as_str()), Some("queued")));
+    }
+    assert_eq!(upload.deliver_queue(&stack, "CommitQueue").await, 1, "the last request's announcement");
 
     // A draft: private (its candidate URL is a 404 under the stream role), discarded by the
     // upload function, and its page deleted by the publisher.
@@ -473,19 +550,17 @@ async fn a_permission_taken_from_a_role_is_access_denied() {
     stack.moto.set_policy("Upload", &iam::for_moto(&policy));
     stack.calls_by_function();
 
+    // The commit is asked for (202) and its task fails to copy; a backend fault, so the task
+    // goes back to the queue and its message is reported for redelivery: no revision.
     let upload = start(&stack, "Upload").await;
-    let declared = json!({"files": [{"path": FILE, "size": 5}]});
-    let (status, started, _) = upload.http(Some(&people.rita), "POST", &format!("{RELEASE}/uploads"), declared).await;
-    assert_eq!(status, 201, "{started}");
-    let target = &started["files"][0]["upload"];
-    let mut put = reqwest::Client::new().put(target["url"].as_str().unwrap()).body(b"bytes".to_vec());
-    for pair in target["headers"].as_array().unwrap() {
-        put = put.header(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
-    }
-    assert!(put.send().await.unwrap().status().is_success());
-    let commit = format!("/api/v1/uploads/{}/commit", started["id"].as_str().unwrap());
-    let (status, body, _) = upload.http(Some(&people.rita), "POST", &commit, json!({})).await;
-    assert!(status >= 500, "the commit cannot copy: {status} {body}");
+    let task = start_send_and_commit(&upload, &people.rita, "1.0.0", &[(FILE, b"bytes")], 1).await;
+    let answers = upload.deliver_queue_answers(&stack, "CommitQueue").await;
+    assert_eq!(answers.len(), 1);
+    assert_ne!(answers[0]["batchItemFailures"], json!([]), "the message comes back: {}", answers[0]);
+    let queued = task_state(&stack, &task, "queued").await;
+    assert!(queued["error"].as_str().unwrap().contains("interrupted"), "{queued}");
+    let (status, body, _) = upload.http(None, "GET", RELEASE, Value::Null).await;
+    assert_eq!(status, 404, "no partial revision: {body}");
 
     let calls = stack.calls_by_function();
     let denied: Vec<String> = calls["Upload"]

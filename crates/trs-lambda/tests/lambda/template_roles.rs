@@ -4,7 +4,8 @@
 //! with its role); the promote function archives the release a promotion supersedes
 //! (`archive_previous`: write `archive/`, delete `current/`); the lifecycle function revokes
 //! (deletes under `current/` and `archive/`) and its scheduled run announces stuck tasks on
-//! both task queues. No S3 statement of these roles names the whole bucket's objects.
+//! every task queue. No S3 statement of these roles names the whole bucket's objects. Each
+//! task queue is consumed by the function that runs its tasks.
 
 use serde_json::Value;
 
@@ -81,7 +82,7 @@ fn the_roles_hold_the_actions_their_code_paths_need_on_those_prefixes() {
             "{role} lacks {action} on {resource}: {granted:?}"
         );
     }
-    for queue in ["VerifyQueue", "PromoteQueue"] {
+    for queue in ["CommitQueue", "VerifyQueue", "PromoteQueue"] {
         let resource = format!("${{{queue}.Arn}}");
         let granted = grants(&template, "LifecycleRole");
         assert!(
@@ -94,6 +95,41 @@ fn the_roles_hold_the_actions_their_code_paths_need_on_those_prefixes() {
             if action.starts_with("s3:") {
                 assert_ne!(resource, format!("{FILES}/*"), "{role}: {action} on every object of the bucket");
                 assert!(!action.ends_with('*'), "{role}: wildcard action {action}");
+            }
+        }
+    }
+}
+
+/// Each task queue, whose URL the functions announce its kind's tasks on
+/// (`trs_messaging_aws::TaskQueues`), is consumed by the function whose role may do those
+/// tasks' work: upload commits by the upload function (the one writer of `files/`),
+/// verifications by the verify function, promotions, distributions and mails by the promote
+/// function. Each queue hides a message being worked on for at least as long as its function
+/// may run, so SQS does not hand a running task to a second worker.
+#[test]
+fn every_task_queue_is_consumed_by_the_function_that_runs_its_tasks() {
+    let template = template();
+    let resources = template["Resources"].as_object().unwrap();
+    let queues = [
+        ("TRS_COMMIT_QUEUE_URL", "CommitQueue", "UploadFunction"),
+        ("TRS_VERIFY_QUEUE_URL", "VerifyQueue", "VerifyFunction"),
+        ("TRS_PROMOTE_QUEUE_URL", "PromoteQueue", "PromoteFunction"),
+    ];
+    for (variable, queue, function) in queues {
+        let consumers: Vec<&str> = resources
+            .values()
+            .filter(|r| r["Type"] == "AWS::Lambda::EventSourceMapping")
+            .filter(|r| r["Properties"]["EventSourceArn"]["Fn::GetAtt"][0] == queue)
+            .map(|r| r["Properties"]["FunctionName"]["Ref"].as_str().unwrap())
+            .collect();
+        assert_eq!(consumers, [function], "the consumers of {queue}");
+        let timeout = resources[function]["Properties"]["Timeout"].as_u64().unwrap();
+        let visibility = resources[queue]["Properties"]["VisibilityTimeout"].as_u64().unwrap();
+        assert!(visibility >= timeout, "{queue} hides a message {visibility} s, {function} runs up to {timeout} s");
+        for (id, resource) in resources.iter().filter(|(_, r)| r["Type"] == "AWS::Lambda::Function") {
+            let variables = &resource["Properties"]["Environment"]["Variables"];
+            if !variables["TRS_VERIFY_QUEUE_URL"].is_null() {
+                assert_eq!(variables[variable], serde_json::json!({"Ref": queue}), "{id}: {variable}");
             }
         }
     }

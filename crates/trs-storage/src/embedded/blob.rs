@@ -22,12 +22,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha512};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use sha2::Digest;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use super::files::{self, Linked, TmpFile};
 use crate::blob::{BlobError, BlobMeta, BlobStore, ByteStream, UploadUrl, check_key};
+use crate::intake::Intake;
 
 /// Read buffer for streaming objects out: large enough to keep syscalls rare.
 const READ_CHUNK: usize = 256 * 1024;
@@ -117,34 +118,38 @@ impl EmbeddedBlobStore {
     ) -> Result<BlobMeta, BlobError> {
         check_key(key)?;
         let tmp = TmpFile::new(&self.inner.tmp, "");
-        let mut file = tokio::fs::OpenOptions::new()
+        let file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp.path)
             .await
-            .map_err(|e| io_err("creating", &tmp.path, e))?;
-        let mut hasher = Sha512::new();
-        let mut hasher256 = sha2::Sha256::new();
-        let mut size = 0u64;
-        while let Some(chunk) = body.next().await {
+            .map_err(|e| io_err("creating", &tmp.path, e))?
+            .into_std()
+            .await;
+        // The writer and both hashes each on a thread of their own (crate::intake).
+        let mut intake = Intake::start(file);
+        let mut receive_wait = std::time::Duration::ZERO;
+        loop {
+            let waiting = std::time::Instant::now();
+            let next = body.next().await;
+            receive_wait += waiting.elapsed();
+            let Some(chunk) = next else { break };
             let chunk = chunk
                 .map_err(|e| BlobError::Io(std::io::Error::new(e.kind(), format!("reading the body of {key}: {e}"))))?;
-            size += chunk.len() as u64;
-            if let Some(limit) = limit.filter(|l| size > *l) {
+            if let Some(limit) = limit.filter(|l| intake.size() + chunk.len() as u64 > *l) {
                 return Err(BlobError::TooLarge { limit });
             }
-            hasher.update(&chunk);
-            hasher256.update(&chunk);
-            file.write_all(&chunk).await.map_err(|e| io_err("writing", &tmp.path, e))?;
+            if intake.feed(chunk).await.is_err() {
+                break; // the writer stopped: `finish` has its error
+            }
         }
-        file.flush().await.map_err(|e| io_err("writing", &tmp.path, e))?;
-        file.sync_all().await.map_err(|e| io_err("syncing", &tmp.path, e))?;
-        drop(file);
+        let (hashes, timings) = intake.finish(receive_wait).await.map_err(|e| io_err("writing", &tmp.path, e))?;
+        timings.log(key, hashes.size);
         let sidecar = Sidecar {
-            size,
-            sha512_state: Some(crate::blob::hash_state::encode(&hasher)),
-            sha256_state: Some(crate::blob::hash_state::encode(&hasher256)),
-            sha512: Some(hex::encode(hasher.finalize())),
+            size: hashes.size,
+            sha512_state: Some(crate::blob::hash_state::encode(&hashes.sha512)),
+            sha256_state: Some(crate::blob::hash_state::encode(&hashes.sha256)),
+            sha512: Some(hex::encode(hashes.sha512.finalize())),
         };
         let key = key.to_string();
         // In one blocking task so that cancelling the caller cannot stop between the links.

@@ -161,7 +161,7 @@ impl Physical {
 }
 
 /// Services whose requests moto checks against the resource `*` only.
-const MOTO_SEES_NO_RESOURCE: [&str; 5] = ["dynamodb", "events", "secretsmanager", "cloudfront", "logs"];
+const MOTO_SEES_NO_RESOURCE: [&str; 6] = ["dynamodb", "events", "secretsmanager", "cloudfront", "logs", "ses"];
 /// The item writes a `TransactWriteItems` is made of, as IAM authorizes it.
 const ITEM_WRITES: [&str; 4] =
     ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"];
@@ -464,6 +464,13 @@ pub fn requests_of(call: &Call) -> Vec<Request> {
                 format!("arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{id}"),
             )]
         }
+        "ses" => {
+            // SES authorizes sending against the sender's identity: its address, or its
+            // domain (a role may send as any identity of its account, `identity/*`).
+            let from = body["FromEmailAddress"].as_str().unwrap_or("?");
+            let domain = from.rsplit('@').next().unwrap_or(from).trim_end_matches('>');
+            vec![plain(format!("ses:{}", call.action), format!("arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/{domain}"))]
+        }
         other => vec![plain(format!("{other}:{}", call.action), call.resource.clone())],
     }
 }
@@ -581,7 +588,11 @@ pub const TABLE: &str = "trs-items";
 pub const BUCKET: &str = "trs-files";
 pub const SITE_BUCKET: &str = "trs-site";
 pub const BUS: &str = "trs-release-stream";
-const QUEUES: [(&str, &str); 5] = [
+/// The sender the tests set for project foo (`trs project mail foo --from`).
+pub const MAIL_FROM: &str = "releases@foo.example";
+
+const QUEUES: [(&str, &str); 6] = [
+    ("CommitQueue", "trs-commit"),
     ("VerifyQueue", "trs-verify"),
     ("PromoteQueue", "trs-promote"),
     ("TaskDeadLetterQueue", "trs-task-dead-letters"),
@@ -645,7 +656,11 @@ impl Stack {
             .unwrap();
         physical.set("RegistrySecret", secret.arn().unwrap(), &[]);
         let distribution = trs_storage_aws::moto::create_distribution(&trs_storage_aws::cloudfront(&root)).await;
-        physical.set("Distribution", &distribution, &[]);
+        // Where the promote function checks an [ANNOUNCE]'s files: a loopback port nothing
+        // listens on (no request leaves the machine; the announcement stays held back).
+        physical.set("Distribution", &distribution, &[("DomainName", "127.0.0.1:9")]);
+        // The sender of project foo's mail, verified as SES requires.
+        trs_messaging_aws::testing::verify_sender(&root, MAIL_FROM).await;
         physical.set_roles();
 
         let template = template();

@@ -8,7 +8,15 @@
 //! anyone. The record says what happened: `sent` (with the recipients), or `not-sent` and why
 //! (no SMTP server configured, no list or sender set) — a mail is never dropped silently.
 //!
-//! Bodies are rendered by [`crate::vote::email`]; this module only addresses and sends them.
+//! Promotion queues `[ANNOUNCE]` to the announce lists, held back until every file downloads
+//! from its public URL with the voted bytes ([`downloads`]); end-of-life and archiving queue a
+//! notice to the vote lists, revocation one to the announce lists ([`notices`]).
+//!
+//! The vote mails are rendered by [`crate::vote::email`], the others by [`notices`]; this
+//! module addresses and sends them.
+
+pub mod downloads;
+pub mod notices;
 
 use crate::app::App;
 use crate::authenticate::Caller;
@@ -16,7 +24,7 @@ use crate::error::{AppError, AppResult};
 use crate::projects::get_project;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
-use crate::tasks::{Task, TaskKind};
+use crate::tasks::{Ran, Task, TaskKind};
 use crate::vote::email::{self as render, Email};
 use lettre::message::{Mailbox, header::ContentType};
 use serde::{Deserialize, Serialize};
@@ -36,16 +44,63 @@ pub enum MailKind {
     Result,
     /// `[CANCELLED]`: a vote was cancelled.
     Cancelled,
+    /// `[ANNOUNCE]`: a release was promoted; sent once every file downloads as voted.
+    Announce,
+    /// `[END-OF-LIFE]`: a release reached its end of life.
+    EndOfLife,
+    /// `[ARCHIVED]`: a release moved to the archive.
+    Archived,
+    /// `[REVOKED]`: a release was revoked, with the reason.
+    Revoked,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 3] = [MailKind::Vote, MailKind::Result, MailKind::Cancelled];
+    pub const ALL: [MailKind; 7] = [
+        MailKind::Vote,
+        MailKind::Result,
+        MailKind::Cancelled,
+        MailKind::Announce,
+        MailKind::EndOfLife,
+        MailKind::Archived,
+        MailKind::Revoked,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             MailKind::Vote => "vote",
             MailKind::Result => "result",
             MailKind::Cancelled => "cancelled",
+            MailKind::Announce => "announce",
+            MailKind::EndOfLife => "end-of-life",
+            MailKind::Archived => "archived",
+            MailKind::Revoked => "revoked",
+        }
+    }
+
+    /// Who receives it: the vote lists the committee's business (the vote and what happens
+    /// to a release's support), the announce lists what users must know (a release to
+    /// download, a release to stop using). The flag of `trs project mail` that sets them.
+    fn audience(self) -> (Audience, &'static str) {
+        match self {
+            MailKind::Vote | MailKind::Result | MailKind::Cancelled | MailKind::EndOfLife | MailKind::Archived => {
+                (Audience::Vote, "--vote-to")
+            }
+            MailKind::Announce | MailKind::Revoked => (Audience::Announce, "--announce-to"),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Audience {
+    Vote,
+    Announce,
+}
+
+impl Audience {
+    fn lists(self, settings: &MailSettings) -> &[String] {
+        match self {
+            Audience::Vote => &settings.vote_to,
+            Audience::Announce => &settings.announce_to,
         }
     }
 }
@@ -54,7 +109,8 @@ impl std::str::FromStr for MailKind {
     type Err = AppError;
     fn from_str(s: &str) -> AppResult<Self> {
         MailKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            AppError::bad_request("unknown-mail-kind", format!("unknown mail {s:?}: one of vote, result, cancelled"))
+            let all: Vec<&str> = MailKind::ALL.iter().map(|k| k.as_str()).collect();
+            AppError::bad_request("unknown-mail-kind", format!("unknown mail {s:?}: one of {}", all.join(", ")))
         })
     }
 }
@@ -91,6 +147,18 @@ pub struct MailRecord {
     pub queued_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<i64>,
+    /// An `[ANNOUNCE]` still queued: why it is held back (a file not downloadable as voted
+    /// yet), from the latest of `checks` checks, and when the next one is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub checks: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_check_at: Option<i64>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Where mail is handed over (an SMTP server under `trs serve --smtp`).
@@ -264,6 +332,9 @@ pub fn queue_ops(
         subject: None,
         queued_at: event.at,
         finished_at: None,
+        waiting: None,
+        checks: 0,
+        next_check_at: None,
     };
     let task = Task {
         id: task_id(event),
@@ -312,12 +383,38 @@ pub async fn log(app: &App, project: &ProjectName) -> AppResult<Vec<MailRecord>>
     Ok(all)
 }
 
-/// The mail of `kind` for the release's newest vote, as it would be sent (`trs mail preview`).
+/// The mail of `kind` as it would be sent (`trs mail preview`): for the vote mails, of the
+/// release's newest vote; for the others, of the release's newest event of that kind.
 pub async fn preview(app: &App, release: &ReleaseId, kind: MailKind) -> AppResult<Email> {
     match kind {
         MailKind::Vote => render::announcement(app, release).await,
         MailKind::Result => render::result(app, release).await,
         MailKind::Cancelled => render::cancelled(app, release).await,
+        MailKind::Announce | MailKind::EndOfLife | MailKind::Archived | MailKind::Revoked => {
+            let history = crate::release_views::release_history(app, release).await?;
+            let event = history.iter().rev().find(|e| notices::kind_of(&e.change) == Some(kind)).ok_or_else(|| {
+                AppError::conflict(
+                    "no-such-event",
+                    format!("release {release} has no {} event; there is nothing to announce yet", kind.as_str()),
+                )
+            })?;
+            notices::render(app, release, kind, event).await
+        }
+    }
+}
+
+/// The mail `record` sends, rendered from the event that queued it.
+async fn render_record(app: &App, record: &MailRecord) -> AppResult<Email> {
+    match record.kind {
+        MailKind::Vote | MailKind::Result | MailKind::Cancelled => preview(app, &record.release, record.kind).await,
+        MailKind::Announce | MailKind::EndOfLife | MailKind::Archived | MailKind::Revoked => {
+            let key = keys::stream_event(&StreamId::Project(record.project.clone()), record.event_seq);
+            let item =
+                app.items.get(&key).await?.ok_or_else(|| {
+                    AppError::Internal(format!("mail of event {} without its event", record.event_seq))
+                })?;
+            notices::render(app, &record.release, record.kind, &item.parse()?).await
+        }
     }
 }
 
@@ -332,11 +429,10 @@ fn build(
     email: &Email,
     now: i64,
 ) -> Result<Result<lettre::Message, String>, AppError> {
-    if settings.vote_to.is_empty() {
-        return Ok(Err(format!(
-            "no list to write to: set one with `trs project mail {} --vote-to ADDR`",
-            record.project
-        )));
+    let (audience, flag) = record.kind.audience();
+    let to = audience.lists(settings);
+    if to.is_empty() {
+        return Ok(Err(format!("no list to write to: set one with `trs project mail {} {flag} ADDR`", record.project)));
     }
     let Some(from) = &settings.from else {
         return Ok(Err(format!("no sender: set one with `trs project mail {} --from ADDR`", record.project)));
@@ -348,7 +444,7 @@ fn build(
             .message_id(Some(record.message_id.clone()))
             .date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(now.max(0) as u64))
             .header(ContentType::TEXT_PLAIN);
-        for to in &settings.vote_to {
+        for to in to {
             b = b.to(mailbox(to)?);
         }
         if let Some(reply_to) = &settings.reply_to {
@@ -362,27 +458,70 @@ fn build(
     Ok(built)
 }
 
+/// How long after its promotion an `[ANNOUNCE]` waits for its files to be downloadable
+/// before it is given up (recorded as not sent, with what was missing).
+pub const ANNOUNCE_DEADLINE_SECS: i64 = 24 * 3600;
+
+/// The wait before the `n`th check of an announcement's files (n ≥ 1): one minute, doubling,
+/// at most an hour (a CDN or mirror that is slow takes minutes, one that is broken a person).
+pub fn announce_backoff_secs(n: u32) -> i64 {
+    (60i64 << n.saturating_sub(1).min(6)).min(3600)
+}
+
 /// The `send-mail` task: sends the mail event `seq` of `project` queued, once. A record
 /// already `sent` or `not-sent` is left alone (a retried or repeated task sends nothing).
-pub async fn execute(app: &App, project: &ProjectName, seq: u64) -> AppResult<serde_json::Value> {
+/// An `[ANNOUNCE]` is sent only once every file of the release downloads from its public URL
+/// with the voted bytes ([`downloads::check`]); until then the task comes back later
+/// ([`Ran::Later`], with [`announce_backoff_secs`]), until [`ANNOUNCE_DEADLINE_SECS`].
+pub async fn execute(app: &App, project: &ProjectName, seq: u64) -> AppResult<Ran> {
     let key = keys::mail(project, seq);
     let item = app.items.get(&key).await?.ok_or_else(|| AppError::NotFound(format!("no mail for event {seq}")))?;
     let mut record: MailRecord = item.parse()?;
     if record.state != MailState::Queued {
-        return Ok(json!({"message_id": record.message_id, "state": record.state, "already": true}));
+        return Ok(Ran::Done(json!({"message_id": record.message_id, "state": record.state, "already": true})));
     }
     let settings = get_project(app, project).await?.mail_for(record.release.product.as_ref());
-    let email = preview(app, &record.release, record.kind).await?;
+    let email = render_record(app, &record).await?;
     record.subject = Some(email.subject.clone());
+    let (audience, _) = record.kind.audience();
     let outcome = match (build(&settings, &record, &email, app.now())?, &app.mailer) {
         (Err(why), _) => Err(why),
-        (Ok(_), None) => Err("no SMTP server configured (trs serve --smtp URL)".to_string()),
+        (Ok(_), None) => Err("no mail transport configured (trs serve --smtp URL; SES on AWS)".to_string()),
         (Ok(message), Some(mailer)) => {
-            // A failure to hand the mail over is a fault: the task runs again. The record is
-            // still `queued`, and the `Message-ID` stays the same, so a list that did receive
-            // it after all drops the second copy.
-            mailer.send(message).await.map_err(|e| AppError::Internal(format!("sending mail: {e}")))?;
-            Ok(settings.vote_to.clone())
+            let held = match record.kind {
+                MailKind::Announce => downloads::check(app, &record.release).await?,
+                _ => downloads::Checked::Ready,
+            };
+            match held {
+                downloads::Checked::Ready => {
+                    // A failure to hand the mail over is a fault: the task runs again. The
+                    // record is still `queued`, and the `Message-ID` stays the same, so a list
+                    // that did receive it after all drops the second copy.
+                    mailer.send(message).await.map_err(|e| AppError::Internal(format!("sending mail: {e}")))?;
+                    Ok(audience.lists(&settings).to_vec())
+                }
+                downloads::Checked::Never(why) => Err(why),
+                downloads::Checked::NotYet(why) => {
+                    let now = app.now();
+                    if now - record.queued_at >= ANNOUNCE_DEADLINE_SECS {
+                        Err(format!(
+                            "the files were not all downloadable as voted {} after the promotion \
+                             ({} checks): {why}",
+                            crate::time_text::duration_text(ANNOUNCE_DEADLINE_SECS),
+                            record.checks + 1
+                        ))
+                    } else {
+                        record.checks += 1;
+                        let at =
+                            (now + announce_backoff_secs(record.checks)).min(record.queued_at + ANNOUNCE_DEADLINE_SECS);
+                        record.waiting = Some(why.clone());
+                        record.next_check_at = Some(at);
+                        app.items.put(item.updated(json!(record)), Condition::VersionIs(item.version)).await?;
+                        tracing::info!(project = %project, seq, reason = %why, "announcement held back");
+                        return Ok(Ran::Later { at, why: format!("held back until its files are public: {why}") });
+                    }
+                }
+            }
         }
     };
     match outcome {
@@ -396,7 +535,9 @@ pub async fn execute(app: &App, project: &ProjectName, seq: u64) -> AppResult<se
             record.reason = Some(why);
         }
     }
+    record.waiting = None;
+    record.next_check_at = None;
     record.finished_at = Some(app.now());
     app.items.put(item.updated(json!(record)), Condition::VersionIs(item.version)).await?;
-    Ok(json!({"message_id": record.message_id, "state": record.state, "reason": record.reason}))
+    Ok(Ran::Done(json!({"message_id": record.message_id, "state": record.state, "reason": record.reason})))
 }

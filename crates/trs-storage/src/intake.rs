@@ -1,0 +1,246 @@
+//! Taking in a body: every block goes to the file writer, SHA-512 and SHA-256, each on a
+//! thread of its own, so that on two cores the slowest of them (SHA-512, about 0.5 GB/s) sets
+//! the pace instead of their sum. The body's chunks (often a few KiB off the socket) are
+//! gathered into blocks of [`BLOCK`] bytes, so that handing one over to three threads costs
+//! nothing next to hashing it; a block is shared by the lanes, not copied. Each lane holds at
+//! most [`LANE_DEPTH`] blocks: a lane that falls behind stops the receiver, which stops the
+//! sender (TCP back-pressure), so memory stays bounded whatever the size.
+//!
+//! What each lane spent is kept ([`IntakeTimings`]) and logged under the `trs::timing` target,
+//! the measurement behind `trs bench upload`.
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256, Sha512};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// The unit handed to the lanes.
+pub const BLOCK: usize = 1 << 20;
+
+/// Blocks waiting in one lane: a few MiB in flight, enough to ride out a lane's hiccup, small
+/// next to the memory bound of a 2 GiB upload.
+pub const LANE_DEPTH: usize = 4;
+
+/// The hash states after the last byte, before finalization.
+pub struct BodyHashes {
+    pub size: u64,
+    pub sha512: Sha512,
+    pub sha256: Sha256,
+}
+
+/// Where the time of one intake went: the busy time of each lane, and the time the receiver
+/// waited for the body (the sender and the network) or for a full lane.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IntakeTimings {
+    /// Blocks handed to the lanes.
+    pub blocks: u64,
+    pub total: Duration,
+    /// Waiting for the next chunk of the body.
+    pub receive_wait: Duration,
+    /// Waiting for room in a lane (the slowest lane holding the receiver back).
+    pub lane_wait: Duration,
+    pub sha512_busy: Duration,
+    pub sha256_busy: Duration,
+    pub write_busy: Duration,
+    /// The final fsync of the written file.
+    pub sync: Duration,
+}
+
+/// One consumer of the chunks on a blocking thread; its result comes back at [`Lane::finish`].
+struct Lane<T> {
+    tx: mpsc::Sender<Bytes>,
+    done: tokio::task::JoinHandle<T>,
+}
+
+impl<T: Send + 'static> Lane<T> {
+    fn spawn(work: impl FnOnce(&mut mpsc::Receiver<Bytes>) -> T + Send + 'static) -> Self {
+        let (tx, mut rx) = mpsc::channel(LANE_DEPTH);
+        let done = tokio::task::spawn_blocking(move || work(&mut rx));
+        Lane { tx, done }
+    }
+
+    /// Hands a chunk over; `false` when the lane has stopped (a write failed).
+    async fn feed(&self, chunk: Bytes) -> bool {
+        self.tx.send(chunk).await.is_ok()
+    }
+
+    async fn finish(self) -> std::io::Result<T> {
+        drop(self.tx);
+        self.done.await.map_err(|e| std::io::Error::other(format!("intake thread: {e}")))
+    }
+}
+
+fn hash_lane<H: Digest + Send + 'static>(mut hasher: H) -> Lane<(H, Duration)> {
+    Lane::spawn(move |rx| {
+        let mut busy = Duration::ZERO;
+        while let Some(chunk) = rx.blocking_recv() {
+            let t = Instant::now();
+            hasher.update(&chunk);
+            busy += t.elapsed();
+        }
+        (hasher, busy)
+    })
+}
+
+/// A body being taken in: feed it chunk by chunk, then [`Intake::finish`].
+pub struct Intake {
+    started: Instant,
+    size: u64,
+    /// Bytes gathered for the next block.
+    pending: bytes::BytesMut,
+    blocks: u64,
+    lane_wait: Duration,
+    sha512: Lane<(Sha512, Duration)>,
+    sha256: Lane<(Sha256, Duration)>,
+    writer: Lane<std::io::Result<(Duration, Duration)>>,
+}
+
+impl Intake {
+    /// Starts the lanes; the writer writes to `file` and fsyncs it at the end.
+    pub fn start(mut file: std::fs::File) -> Self {
+        let writer = Lane::spawn(move |rx| {
+            use std::io::Write;
+            let mut busy = Duration::ZERO;
+            while let Some(chunk) = rx.blocking_recv() {
+                let t = Instant::now();
+                file.write_all(&chunk)?;
+                busy += t.elapsed();
+            }
+            let t = Instant::now();
+            file.sync_all()?;
+            Ok((busy, t.elapsed()))
+        });
+        Intake {
+            started: Instant::now(),
+            size: 0,
+            pending: bytes::BytesMut::new(),
+            blocks: 0,
+            lane_wait: Duration::ZERO,
+            sha512: hash_lane(Sha512::new()),
+            sha256: hash_lane(Sha256::new()),
+            writer,
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Takes one chunk of the body; full blocks go to every lane. An error means the writer
+    /// stopped: [`Intake::finish`] tells why.
+    pub async fn feed(&mut self, chunk: Bytes) -> Result<(), ()> {
+        self.size += chunk.len() as u64;
+        if self.pending.is_empty() && chunk.len() >= BLOCK {
+            return self.dispatch(chunk).await;
+        }
+        if self.pending.capacity() == 0 {
+            // Exactly one block: growing by doubling would allocate twice what is needed.
+            self.pending.reserve(BLOCK);
+        }
+        self.pending.extend_from_slice(&chunk);
+        if self.pending.len() >= BLOCK {
+            let block = std::mem::take(&mut self.pending).freeze();
+            return self.dispatch(block).await;
+        }
+        Ok(())
+    }
+
+    async fn dispatch(&mut self, block: Bytes) -> Result<(), ()> {
+        self.blocks += 1;
+        let t = Instant::now();
+        let fed = self.sha512.feed(block.clone()).await
+            & self.sha256.feed(block.clone()).await
+            & self.writer.feed(block).await;
+        self.lane_wait += t.elapsed();
+        if fed { Ok(()) } else { Err(()) }
+    }
+
+    /// Waits for every lane to end; the writer's error if a write or the fsync failed.
+    /// `receive_wait` is the time the caller spent waiting for the body.
+    pub async fn finish(mut self, receive_wait: Duration) -> std::io::Result<(BodyHashes, IntakeTimings)> {
+        if !self.pending.is_empty() {
+            let last = std::mem::take(&mut self.pending).freeze();
+            // A writer that stopped: its error comes below.
+            let _ = self.dispatch(last).await;
+        }
+        let written = self.writer.finish().await?;
+        let (sha512, sha512_busy) = self.sha512.finish().await?;
+        let (sha256, sha256_busy) = self.sha256.finish().await?;
+        let (write_busy, sync) = written?;
+        let timings = IntakeTimings {
+            blocks: self.blocks,
+            total: self.started.elapsed(),
+            receive_wait,
+            lane_wait: self.lane_wait,
+            sha512_busy,
+            sha256_busy,
+            write_busy,
+            sync,
+        };
+        Ok((BodyHashes { size: self.size, sha512, sha256 }, timings))
+    }
+}
+
+impl IntakeTimings {
+    /// One `trs::timing` line (debug level: `TRS_LOG=info,trs::timing=debug` shows it).
+    pub fn log(&self, key: &str, bytes: u64) {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        tracing::debug!(
+            target: "trs::timing",
+            stage = "intake",
+            key,
+            bytes,
+            blocks = self.blocks,
+            total_ms = ms(self.total),
+            receive_wait_ms = ms(self.receive_wait),
+            lane_wait_ms = ms(self.lane_wait),
+            sha512_ms = ms(self.sha512_busy),
+            sha256_ms = ms(self.sha256_busy),
+            write_ms = ms(self.write_busy),
+            sync_ms = ms(self.sync),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_lanes_end_with_the_states_and_file_of_the_whole_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("body");
+        let mut intake = Intake::start(std::fs::File::create(&path).unwrap());
+        // More blocks than a lane holds, from chunks smaller and larger than a block.
+        let body: Vec<u8> = (0..(LANE_DEPTH * 3 * BLOCK + 1013)).map(|i| (i * 31 % 251) as u8).collect();
+        let (small, large) = body.split_at(BLOCK + 77);
+        for chunk in small.chunks(4099).chain(large.chunks(BLOCK * 2 + 5)) {
+            intake.feed(Bytes::copy_from_slice(chunk)).await.unwrap();
+        }
+        let (hashes, timings) = intake.finish(Duration::ZERO).await.unwrap();
+        assert_eq!(hashes.size, body.len() as u64);
+        assert_eq!(hashes.sha512.finalize(), Sha512::digest(&body));
+        assert_eq!(hashes.sha256.finalize(), Sha256::digest(&body));
+        assert_eq!(std::fs::read(&path).unwrap(), body);
+        assert!(timings.total >= timings.sync);
+        assert!(timings.blocks < (body.len() / 4099) as u64, "small chunks are gathered into blocks");
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_stops_the_intake_with_its_error() {
+        // A file opened read-only: the first write fails.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro");
+        std::fs::write(&path, b"").unwrap();
+        let mut intake = Intake::start(std::fs::File::open(&path).unwrap());
+        let mut stopped = false;
+        for _ in 0..(LANE_DEPTH * 4) {
+            if intake.feed(Bytes::from(vec![0u8; BLOCK])).await.is_err() {
+                stopped = true;
+                break;
+            }
+        }
+        assert!(stopped, "the writer's failure reaches the feeder");
+        assert!(intake.finish(Duration::ZERO).await.is_err());
+    }
+}
