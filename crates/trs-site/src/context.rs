@@ -815,6 +815,10 @@ pub struct FilesJson {
     pub affected_by: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<String>,
+    /// The SBOMs among the files with what their `sbom` check read, as on the release page
+    /// (absent when none): a script deciding on a release reads the licence summary here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sboms: Vec<SbomRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -862,6 +866,7 @@ pub fn files_json(b: &Builder, release: &Release, page: &ReleasePage) -> FilesJs
             .collect(),
         affected_by: page.affected_by.clone(),
         fixes: page.fixes.clone(),
+        sboms: page.sboms.iter().map(|s| SbomRow { url: download(b, s.url.as_ref()), ..s.clone() }).collect(),
     }
 }
 

@@ -658,7 +658,21 @@ async fn the_release_page_lists_an_sbom_with_its_summary() {
     ] {
         assert!(candidate.contains(needle), "{needle} missing from the release page:\n{candidate}");
     }
-    // Pages of releases without an SBOM have no such section (their snapshots say so too).
+    // files.json carries the same summary for scripts (`warn`: the worst of its sbom checks,
+    // the NTIA elements this generator leaves out).
+    let files: serde_json::Value =
+        serde_json::from_str(&page(&f.store, &paths::release_files_json(&rel("1.2.0"))).await).unwrap();
+    let listed = &files["sboms"][0];
+    assert_eq!(
+        (&listed["path"], &listed["format"], &listed["describes"], &listed["components"], &listed["result"]),
+        (&"demo-1.2.0.cdx.json".into(), &"CycloneDX 1.6 JSON".into(), &"demo 1.2.0".into(), &2.into(), &"warn".into()),
+        "{files:#}"
+    );
+    assert_eq!(listed["licences"][0]["category"], "permissive", "{files:#}");
+    // Pages of releases without an SBOM have no such section (their snapshots say so too),
+    // nor does their files.json.
     let current = page(&f.store, &paths::release_page(&rel("1.0.0"))).await;
     assert!(!current.contains("Software bill of materials"), "{current}");
+    let files = page(&f.store, &paths::release_files_json(&rel("1.0.0"))).await;
+    assert!(!files.contains("\"sboms\""), "{files}");
 }
