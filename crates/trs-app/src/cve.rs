@@ -347,6 +347,26 @@ async fn write(
     }
 }
 
+/// Reads the advisory, lets `change` change it and say which event goes with the change, and
+/// writes it over what was read; read and changed again, after a back-off, while another
+/// writer got there first.
+async fn update(
+    app: &App,
+    project: &ProjectName,
+    id: &CveId,
+    mut change: impl FnMut(&mut Advisory) -> AppResult<Option<EventDraft>>,
+) -> AppResult<AdvisoryView> {
+    for attempt in 0..16 {
+        let (mut advisory, item) = get(app, project, id).await?.ok_or_else(|| not_found(project, id))?;
+        let event = change(&mut advisory)?;
+        if write(app, project, &item, &advisory, event).await? {
+            return view(app, advisory).await;
+        }
+        crate::retry::back_off(attempt).await;
+    }
+    Err(AppError::conflict("concurrent-update", format!("advisory {id} changed concurrently too often; retry")))
+}
+
 /// Changes an advisory (only the fields given). A published advisory's change is public at
 /// once: an `advisory-published` event with `updated`.
 pub async fn edit_advisory(
@@ -358,18 +378,13 @@ pub async fn edit_advisory(
 ) -> AppResult<AdvisoryView> {
     let p = crate::projects::get_project(app, project).await?;
     authorize(&caller.person, Some(&p), Action::ManageAdvisories)?;
-    for attempt in 0..16 {
-        let (mut advisory, item) = get(app, project, id).await?.ok_or_else(|| not_found(project, id))?;
-        apply(&mut advisory, &edit)?;
+    update(app, project, id, |advisory| {
+        apply(advisory, &edit)?;
         advisory.updated_at = app.now();
-        check(&advisory, &p)?;
-        let event = advisory.is_published().then(|| published_event(caller, &advisory, true));
-        if write(app, project, &item, &advisory, event).await? {
-            return view(app, advisory).await;
-        }
-        crate::retry::back_off(attempt).await;
-    }
-    Err(AppError::conflict("concurrent-update", format!("advisory {id} changed concurrently too often; retry")))
+        check(advisory, &p)?;
+        Ok(advisory.is_published().then(|| published_event(caller, advisory, true)))
+    })
+    .await
 }
 
 /// Makes an advisory public: its event goes into the project's release stream, and from then
@@ -383,8 +398,7 @@ pub async fn publish_advisory(
 ) -> AppResult<AdvisoryView> {
     let p = crate::projects::get_project(app, project).await?;
     authorize(&caller.person, Some(&p), Action::ManageAdvisories)?;
-    for attempt in 0..16 {
-        let (mut advisory, item) = get(app, project, id).await?.ok_or_else(|| not_found(project, id))?;
+    update(app, project, id, |advisory| {
         if advisory.is_published() {
             return Err(AppError::conflict("already-published", format!("{id} is already published")));
         }
@@ -403,13 +417,9 @@ pub async fn publish_advisory(
         }
         advisory.published_at = Some(now);
         advisory.updated_at = now;
-        let draft = published_event(caller, &advisory, false);
-        if write(app, project, &item, &advisory, Some(draft)).await? {
-            return view(app, advisory).await;
-        }
-        crate::retry::back_off(attempt).await;
-    }
-    Err(AppError::conflict("concurrent-update", format!("advisory {id} changed concurrently too often; retry")))
+        Ok(Some(published_event(caller, advisory, false)))
+    })
+    .await
 }
 
 /// One advisory. An unpublished one is answered to the security team only; anyone else gets
