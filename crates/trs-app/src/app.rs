@@ -66,6 +66,21 @@ pub struct Limits {
     pub task_lease_secs: i64,
 }
 
+impl Limits {
+    /// A file an upload or import names: its path parsed (the portable name rules) and its size
+    /// within [`Limits::max_file_size`].
+    pub fn admit_file(&self, path: &str, size: u64) -> crate::AppResult<trs_core::ArtifactPath> {
+        let path: trs_core::ArtifactPath = path.parse()?;
+        if size > self.max_file_size {
+            return Err(crate::AppError::TooLarge(format!(
+                "{path} is {size} bytes; the limit is {}",
+                self.max_file_size
+            )));
+        }
+        Ok(path)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {

@@ -198,13 +198,7 @@ pub async fn start_import(
     }
     let mut files = Vec::with_capacity(req.files.len());
     for f in &req.files {
-        let path: ArtifactPath = f.path.parse()?;
-        if f.size > app.limits.max_file_size {
-            return Err(AppError::TooLarge(format!(
-                "{path} is {} bytes; the limit is {}",
-                f.size, app.limits.max_file_size
-            )));
-        }
+        let path = app.limits.admit_file(&f.path, f.size)?;
         files.push(ImportFile { path, size: f.size, sha512: f.sha512, object: None });
     }
     let manifest = manifest_of(&files)?;

@@ -294,14 +294,7 @@ pub async fn start_upload(
     }
     let mut paths = Vec::with_capacity(req.files.len());
     for f in &req.files {
-        let path: ArtifactPath = f.path.parse()?;
-        if f.size > app.limits.max_file_size {
-            return Err(AppError::TooLarge(format!(
-                "{path} is {} bytes; the limit is {}",
-                f.size, app.limits.max_file_size
-            )));
-        }
-        paths.push(path);
+        paths.push(app.limits.admit_file(&f.path, f.size)?);
     }
     trs_core::artifact_path::check_distinct(&paths)?;
     let remove: Vec<ArtifactPath> = req.remove.iter().map(|p| p.parse()).collect::<Result<_, _>>()?;
