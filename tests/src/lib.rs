@@ -285,6 +285,11 @@ impl Server {
         self.child.wait().expect("wait for trs serve")
     }
 
+    /// Where the `trs` commands run through [`Server::trs`] keep their state (`TRS_STATE_DIR`).
+    pub fn client_state(&self) -> PathBuf {
+        self.data.path().join("client-state")
+    }
+
     /// The server's process id (to read its memory use from /proc).
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -295,6 +300,8 @@ impl Server {
         let mut c = Command::new(trs_bin());
         c.env("TRS_URL", &self.url).env("GNUPGHOME", gpg.home.path()).env_remove("TRS_KEY").env_remove("TRS_GPG_KEY");
         c.env(TestClock::ENV, self.clock.path());
+        // What `trs upload` remembers to resume an upload stays with this server's test.
+        c.env("TRS_STATE_DIR", self.client_state());
         for (k, v) in env {
             c.env(k, v);
         }

@@ -273,7 +273,7 @@ pub async fn commit_files(
     use crate::upload::commit_upload;
     let started = start_upload_of(app, by, id, files).await;
     for (target, (_, bytes)) in started.files.iter().zip(files) {
-        let token = target.upload.url.rsplit('/').next().unwrap();
+        let token = target.upload.as_ref().unwrap().url.rsplit('/').next().unwrap();
         let body = futures::stream::iter(vec![Ok(bytes::Bytes::copy_from_slice(bytes))]);
         blobs.accept_upload(token, Box::pin(body)).await.unwrap();
     }

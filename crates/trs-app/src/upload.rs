@@ -29,7 +29,7 @@ use crate::tasks::{Task, TaskKind, TaskRun, TaskState};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha512 as Sha512Hasher};
+use sha2::Digest;
 use std::collections::BTreeSet;
 use trs_core::{
     Action, Actor, ArtifactPath, Change, EventDraft, Manifest, ManifestEntry, OpaqueId, PersonUid, ProductName,
@@ -72,6 +72,68 @@ pub struct StagedFile {
     pub path: ArtifactPath,
     pub size: u64,
     pub object: String,
+    /// The multipart upload that becomes `object` at the commit, for a file larger than one
+    /// part of the blob store ([`trs_storage::BlobStore::part_size`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multipart: Option<StagedParts>,
+}
+
+/// A file sent in parts: the store's multipart upload, and the ETags the client got for its
+/// parts, which the commit request names and the commit completes the upload with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StagedParts {
+    pub upload_id: String,
+    pub part_size: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub etags: Vec<String>,
+}
+
+impl StagedParts {
+    /// Parts of a file of `size` bytes: all full but the last.
+    pub fn count(&self, size: u64) -> u32 {
+        size.div_ceil(self.part_size) as u32
+    }
+
+    /// Bytes of part `number` (1-based) of a file of `size` bytes.
+    pub fn part_len(&self, size: u64, number: u32) -> u64 {
+        let start = u64::from(number - 1) * self.part_size;
+        size.saturating_sub(start).min(self.part_size)
+    }
+}
+
+/// Where a client sends one file of an upload: one PUT of the whole file (`upload`), or one
+/// PUT per part (`parts`), for files larger than one part of the blob store. When an upload
+/// is resumed, a file that has arrived whole has neither.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileTarget {
+    pub path: ArtifactPath,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<UploadUrl>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<PartUrls>,
+}
+
+/// The parts of one file: part `n` is bytes `[(n-1)*part_size, n*part_size)` of the file (the
+/// last one shorter), PUT to `urls[n-1]`; the `ETag` header of each answer is what the
+/// commit request names the part by.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartUrls {
+    pub part_size: u64,
+    pub urls: Vec<UploadUrl>,
+    /// When an upload is resumed: the parts the store holds already, with their ETags (a
+    /// client skips those whose ETag is the one it got when it sent them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub present: Vec<trs_storage::StoredPart>,
+}
+
+/// The body of the commit request: for each file sent in parts, the ETags of its parts in
+/// order (part 1 first), as the answers to their PUTs gave them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitUpload {
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub parts: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A started, uncommitted upload (stored until it expires).
@@ -108,7 +170,7 @@ pub struct StartedUpload {
     pub id: OpaqueId,
     pub release: ReleaseId,
     pub base_revision: Option<u32>,
-    pub files: Vec<FileUploadUrl>,
+    pub files: Vec<FileTarget>,
     pub expires_at: i64,
 }
 
@@ -345,12 +407,34 @@ pub async fn start_upload(
 
     let id = App::new_id();
     let now = app.now();
-    let files: Vec<StagedFile> = paths
-        .into_iter()
-        .zip(&req.files)
-        .enumerate()
-        .map(|(i, (path, f))| StagedFile { path, size: f.size, object: keys::staged_object(&id, i) })
-        .collect();
+    let part_size = app.blobs.part_size();
+    let parts: u64 =
+        part_size.map(|p| req.files.iter().filter(|f| f.size > p).map(|f| f.size.div_ceil(p)).sum()).unwrap_or(0);
+    if parts > MAX_PARTS_PER_UPLOAD {
+        return Err(AppError::bad_request(
+            "upload-too-large",
+            format!(
+                "these files make {parts} parts of {} MiB, more than the {MAX_PARTS_PER_UPLOAD} one upload may have; \
+                 send them in several `trs upload` calls (each lays its files on top of the last)",
+                part_size.unwrap_or(0) >> 20
+            ),
+        ));
+    }
+    let mut files: Vec<StagedFile> = Vec::with_capacity(paths.len());
+    for (i, (path, f)) in paths.into_iter().zip(&req.files).enumerate() {
+        let object = keys::staged_object(&id, i);
+        // A multipart upload started here and never committed is aborted by the store
+        // (S3's lifecycle rule, a day after it started).
+        let multipart = match part_size {
+            Some(part_size) if f.size > part_size => Some(StagedParts {
+                upload_id: app.blobs.create_multipart(&object).await?,
+                part_size,
+                etags: Vec::new(),
+            }),
+            _ => None,
+        };
+        files.push(StagedFile { path, size: f.size, object, multipart });
+    }
     let session = UploadSession {
         id: id.clone(),
         release: release.clone(),
@@ -365,21 +449,86 @@ pub async fn start_upload(
         committed: None,
     };
     let item = Item::new(keys::upload_session(&id), json!(session)).with_expiry(session.expires_at);
-    let staged: Vec<(&ArtifactPath, u64, &str)> =
-        session.files.iter().map(|f| (&f.path, f.size, f.object.as_str())).collect();
-    let urls = open_session(app, &id, item, &staged, session.expires_at).await?;
+    let objects: Vec<&str> = session.files.iter().map(|f| f.object.as_str()).collect();
+    store_session(app, &id, item, &objects, session.expires_at).await?;
+    let mut targets = Vec::with_capacity(session.files.len());
+    for f in &session.files {
+        targets.push(file_target(app, f, false).await?);
+    }
     Ok(StartedUpload {
         id,
         release,
         base_revision: session.base.as_ref().map(|b| b.number),
-        files: urls,
+        files: targets,
         expires_at: session.expires_at,
     })
 }
 
+/// Parts one upload may have in all: each is a URL in the answer that starts it (about 700
+/// bytes: 4,096 make under 3 MB, within Lambda's 6 MB answer) and an ETag in the session
+/// item (4,096 make about 150 KB, within DynamoDB's 400 KB). With 64 MiB parts: 256 GiB.
+pub const MAX_PARTS_PER_UPLOAD: u64 = 4096;
+
+/// Where the client sends `f`, with fresh URLs. With `resuming`, a single-PUT file whose
+/// object exists gets no URL, and a file in parts lists the parts the store holds.
+async fn file_target(app: &App, f: &StagedFile, resuming: bool) -> AppResult<FileTarget> {
+    let expires_at = app.now() + app.limits.upload_url_ttl_secs;
+    let target = FileTarget { path: f.path.clone(), size: f.size, upload: None, parts: None };
+    match &f.multipart {
+        None if resuming && app.blobs.head(&f.object).await?.is_some() => Ok(target),
+        None => Ok(FileTarget { upload: Some(app.blobs.upload_url(&f.object, expires_at, f.size).await?), ..target }),
+        Some(parts) => {
+            let present = if resuming { app.blobs.list_parts(&f.object, &parts.upload_id).await? } else { Vec::new() };
+            let urls =
+                app.blobs.part_upload_urls(&f.object, &parts.upload_id, 1..=parts.count(f.size), expires_at).await?;
+            Ok(FileTarget { parts: Some(PartUrls { part_size: parts.part_size, urls, present }), ..target })
+        }
+    }
+}
+
+/// Answers an upload's targets again, with fresh URLs and what has arrived (`POST
+/// /api/v1/uploads/ID/resume`): a client interrupted mid-upload sends only what is missing,
+/// into the same session. Only its starter may, while it is open and not committed.
+pub async fn resume_upload(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<StartedUpload> {
+    let session = own_session(app, caller, id).await?.0;
+    if session.committed.is_some() {
+        return Err(AppError::conflict(
+            "upload-committed",
+            format!("upload {id} is committed already; start a new upload to send files again"),
+        ));
+    }
+    let mut targets = Vec::with_capacity(session.files.len());
+    for f in &session.files {
+        targets.push(file_target(app, f, true).await?);
+    }
+    Ok(StartedUpload {
+        id: session.id,
+        release: session.release,
+        base_revision: session.base.as_ref().map(|b| b.number),
+        files: targets,
+        expires_at: session.expires_at,
+    })
+}
+
+/// The session `id`, if `caller` started it (and still may manage its release).
+async fn own_session(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<(UploadSession, Item)> {
+    let item = app
+        .items
+        .get(&keys::upload_session(id))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("upload {id} not found (unknown, or expired uncommitted)")))?;
+    let session: UploadSession = item.parse()?;
+    let project = projects::get_project(app, &session.release.project).await?;
+    let permit = authorize(&caller.person, Some(&project), Action::ManageRelease)?;
+    if session.created_by != *permit.caller() {
+        return Err(not_your_upload(id, &session.created_by));
+    }
+    Ok((session, item))
+}
+
 /// Stores a new session (`item`, put if absent) with the record that collects its staged
-/// objects, and answers one upload URL per staged object (`(path, size, object)`). Shared by
-/// uploads and imports.
+/// objects, and answers one upload URL per staged object (`(path, size, object)`), each
+/// sent in one PUT. Used by imports.
 pub(crate) async fn open_session(
     app: &App,
     id: &OpaqueId,
@@ -387,13 +536,26 @@ pub(crate) async fn open_session(
     staged: &[(&ArtifactPath, u64, &str)],
     expires_at: i64,
 ) -> AppResult<Vec<FileUploadUrl>> {
+    let objects: Vec<&str> = staged.iter().map(|(_, _, object)| *object).collect();
+    store_session(app, id, item, &objects, expires_at).await?;
+    let url_expiry = app.now() + app.limits.upload_url_ttl_secs;
+    let mut urls = Vec::with_capacity(staged.len());
+    for (path, size, object) in staged {
+        let upload = app.blobs.upload_url(object, url_expiry, *size).await?;
+        urls.push(FileUploadUrl { path: (*path).clone(), size: *size, upload });
+    }
+    Ok(urls)
+}
+
+/// Stores a new session (`item`, put if absent) with the record that collects its staged
+/// `objects`. Shared by uploads and imports.
+async fn store_session(app: &App, id: &OpaqueId, item: Item, objects: &[&str], expires_at: i64) -> AppResult<()> {
     let now = app.now();
     // Staged objects outlive a commit (so a second PUT to a URL finds its object there and is
     // refused) and an abandoned session; they are collected once neither the session nor its
     // URLs can be used any more (`collect_staged`). A week's expiry removes the record where
     // the store collects instead (S3's lifecycle rule on `uploads/`, infra/template.json).
     let collect_at = expires_at.max(now + app.limits.upload_url_ttl_secs);
-    let objects: Vec<&str> = staged.iter().map(|(_, _, object)| *object).collect();
     let collect = Item::new(keys::staged_collection(id), json!({ "at": collect_at, "objects": objects }))
         .with_gsi1(keys::staged_collection_index(collect_at, id))
         .with_expiry(collect_at + 7 * 24 * 3600);
@@ -403,27 +565,57 @@ pub(crate) async fn open_session(
             WriteOp::Put { item: collect, condition: Condition::Absent },
         ])
         .await?;
-    let url_expiry = now + app.limits.upload_url_ttl_secs;
-    let mut urls = Vec::with_capacity(staged.len());
-    for (path, size, object) in staged {
-        let upload = app.blobs.upload_url(object, url_expiry, *size).await?;
-        urls.push(FileUploadUrl { path: (*path).clone(), size: *size, upload });
-    }
-    Ok(urls)
+    Ok(())
 }
 
 /// SHA-512 of a stored object: the store's own digest when it computed one while the bytes
-/// streamed in, else by reading the object once.
+/// streamed in, else by reading the object once ([`object_hashes`]).
 pub(crate) async fn object_sha512(app: &App, object: &str, meta: &trs_storage::BlobMeta) -> AppResult<Sha512> {
-    if let Some(hex) = &meta.sha512 {
-        return hex.parse().map_err(|e: trs_core::IdError| AppError::Internal(e.to_string()));
+    let hashed = object_hashes(app, object, meta).await?;
+    parse_sha512(&hashed)
+}
+
+fn parse_sha512(meta: &trs_storage::BlobMeta) -> AppResult<Sha512> {
+    let hex = meta.sha512.as_deref().ok_or_else(|| AppError::Internal(format!("{} was not hashed", meta.key)))?;
+    hex.parse().map_err(|e: trs_core::IdError| AppError::Internal(e.to_string()))
+}
+
+/// `meta` with the object's SHA-512 and hash states: as the store has them (the embedded
+/// store computed them while the bytes streamed in), else computed reading the object once,
+/// SHA-512 and SHA-256 each on a thread of its own beside the reading
+/// ([`trs_storage::intake`]), so the pass takes as long as SHA-512 alone.
+pub(crate) async fn object_hashes(
+    app: &App,
+    object: &str,
+    meta: &trs_storage::BlobMeta,
+) -> AppResult<trs_storage::BlobMeta> {
+    if meta.sha512.is_some() {
+        return Ok(meta.clone());
     }
+    let started = std::time::Instant::now();
     let mut stream = app.blobs.get(object).await?;
-    let mut hasher = Sha512Hasher::new();
-    while let Some(chunk) = stream.next().await {
-        hasher.update(&chunk.map_err(BlobError::Io)?);
+    let mut intake = trs_storage::intake::Intake::hash_only();
+    let mut receive_wait = std::time::Duration::ZERO;
+    loop {
+        let waiting = std::time::Instant::now();
+        let Some(chunk) = stream.next().await else { break };
+        receive_wait += waiting.elapsed();
+        if intake.feed(chunk.map_err(BlobError::Io)?).await.is_err() {
+            break;
+        }
     }
-    Ok(Sha512::from_bytes(hasher.finalize().into()))
+    let (hashes, timings) =
+        intake.finish(receive_wait).await.map_err(|e| AppError::Internal(format!("hashing {object}: {e}")))?;
+    timings.log(object, hashes.size);
+    tracing::debug!(target: "trs::timing", stage = "commit-hash", object, ms = started.elapsed().as_secs_f64() * 1e3);
+    use trs_storage::blob::hash_state::encode;
+    Ok(trs_storage::BlobMeta {
+        key: meta.key.clone(),
+        size: hashes.size,
+        sha512_state: Some(encode(&hashes.sha512)),
+        sha256_state: Some(encode(&hashes.sha256)),
+        sha512: Some(hex::encode(hashes.sha512.finalize())),
+    })
 }
 
 /// The commit call: checks that the caller may commit this upload, then queues its commit
@@ -432,7 +624,12 @@ pub(crate) async fn object_sha512(app: &App, object: &str, meta: &trs_storage::B
 /// running or done (announcing a queued one again), and queues a failed one again, so a
 /// commit refused because a file had not arrived yet can be asked for again once it has.
 /// After the session expired (a day after the start), the task still answers.
-pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<Task> {
+///
+/// `req` names the ETags of the parts of every file sent in parts; they are kept in the
+/// session (replacing those of an earlier request) for the commit to complete each
+/// multipart upload with (`parts-not-named` when a file's list is missing or has the wrong
+/// length).
+pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId, req: &CommitUpload) -> AppResult<Task> {
     let Some(session_item) = app.items.get(&keys::upload_session(id)).await? else {
         let gone = || AppError::NotFound(format!("upload {id} not found (unknown, or expired uncommitted)"));
         let Some(item) = app.items.get(&keys::task(id)).await? else { return Err(gone()) };
@@ -448,6 +645,9 @@ pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId) -> AppRes
     let permit = authorize(&caller.person, Some(&project), Action::ManageRelease)?;
     if session.created_by != *permit.caller() {
         return Err(not_your_upload(id, &session.created_by));
+    }
+    if session.committed.is_none() {
+        record_part_etags(app, &session, &session_item, req).await?;
     }
     let kind = TaskKind::Commit { upload: id.clone(), release: session.release.clone(), requested_by: caller.actor() };
     for attempt in 0..8 {
@@ -484,6 +684,118 @@ pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId) -> AppRes
     ))
 }
 
+/// Keeps the ETags `req` names for the session's files sent in parts (a conditional write:
+/// a concurrent change of the session is a `concurrent-update` the client asks again after).
+async fn record_part_etags(app: &App, session: &UploadSession, item: &Item, req: &CommitUpload) -> AppResult<()> {
+    if let Some(unknown) = req.parts.keys().find(|p| !session.files.iter().any(|f| f.path.as_str() == p.as_str())) {
+        return Err(AppError::bad_request(
+            "parts-not-named",
+            format!("{unknown} is not a file of upload {}", session.id),
+        ));
+    }
+    let mut files = session.files.clone();
+    for f in files.iter_mut() {
+        let size = f.size;
+        let Some(parts) = f.multipart.as_mut() else { continue };
+        let count = parts.count(size) as usize;
+        let named = req.parts.get(f.path.as_str());
+        match named {
+            Some(etags) if etags.len() == count => parts.etags = etags.clone(),
+            _ => {
+                return Err(AppError::bad_request(
+                    "parts-not-named",
+                    format!(
+                        "{} was sent in {count} parts; the commit must name the ETag of each ({} named)",
+                        f.path,
+                        named.map(Vec::len).unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+    }
+    if files.iter().zip(&session.files).all(|(a, b)| a.multipart == b.multipart) {
+        return Ok(());
+    }
+    let updated = item.updated(json!(UploadSession { files, ..session.clone() }));
+    match app.items.put(updated, Condition::VersionIs(item.version)).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_conflict() => Err(AppError::conflict(
+            "concurrent-update",
+            format!("upload {} changed while its commit was asked for; retry", session.id),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Makes a file sent in parts its staged object: every part present, of its size, and the
+/// one the client sent (its ETag is the one the commit request named: `part-changed`
+/// otherwise), then the multipart upload completed. A run after an earlier one completed it
+/// finds the object.
+async fn complete_parts(app: &App, f: &StagedFile, parts: &StagedParts) -> AppResult<()> {
+    if app.blobs.head(&f.object).await?.is_some() {
+        return Ok(());
+    }
+    let count = parts.count(f.size);
+    if parts.etags.len() != count as usize {
+        return Err(AppError::bad_request(
+            "parts-not-named",
+            format!("{} was sent in {count} parts; the commit must name the ETag of each", f.path),
+        ));
+    }
+    let listed = match app.blobs.list_parts(&f.object, &parts.upload_id).await {
+        Ok(listed) => listed,
+        Err(BlobError::UploadNotFound { .. }) => return Err(upload_gone(f)),
+        Err(e) => return Err(e.into()),
+    };
+    let unquoted = |etag: &str| etag.trim_matches('"').to_string();
+    for number in 1..=count {
+        let Some(stored) = listed.iter().find(|p| p.number == number) else {
+            return Err(AppError::bad_request(
+                "file-not-uploaded",
+                format!("part {number} of {count} of {} never arrived; run the upload again to send it", f.path),
+            ));
+        };
+        let expected = parts.part_len(f.size, number);
+        if stored.size != expected {
+            return Err(AppError::bad_request(
+                "size-mismatch",
+                format!("part {number} of {} should hold {expected} bytes but {} arrived", f.path, stored.size),
+            ));
+        }
+        if unquoted(&stored.etag) != unquoted(&parts.etags[number as usize - 1]) {
+            return Err(part_changed(f, Some(number)));
+        }
+    }
+    match app.blobs.complete_multipart(&f.object, &parts.upload_id, &parts.etags).await {
+        Ok(()) | Err(BlobError::AlreadyExists(_)) => Ok(()),
+        // Changed between the listing and the completion.
+        Err(BlobError::PartMismatch(_)) => Err(part_changed(f, None)),
+        // Completed by a concurrent run of this commit, or aborted.
+        Err(BlobError::UploadNotFound { .. }) if app.blobs.head(&f.object).await?.is_some() => Ok(()),
+        Err(BlobError::UploadNotFound { .. }) => Err(upload_gone(f)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn part_changed(f: &StagedFile, number: Option<u32>) -> AppError {
+    let which = number.map(|n| format!("part {n}")).unwrap_or_else(|| "a part".into());
+    AppError::conflict(
+        "part-changed",
+        format!(
+            "{which} of {} is not the part this upload sent: its bytes were replaced after it was sent; \
+             run the upload again to send it anew",
+            f.path
+        ),
+    )
+}
+
+fn upload_gone(f: &StagedFile) -> AppError {
+    AppError::conflict(
+        "upload-expired",
+        format!("the parts of {} are gone (the store aborted the incomplete upload); upload the files again", f.path),
+    )
+}
+
 fn not_your_upload(id: &OpaqueId, by: &PersonUid) -> AppError {
     AppError::conflict("not-your-upload", format!("upload {id} was started by {by}"))
 }
@@ -512,6 +824,9 @@ pub(crate) async fn execute_commit(
     let (mut done_bytes, mut reported) = (0u64, 0u64);
     let mut entries = Vec::with_capacity(total);
     for (i, f) in session.files.iter().enumerate() {
+        if let Some(parts) = &f.multipart {
+            complete_parts(app, f, parts).await?;
+        }
         let meta = app.blobs.head(&f.object).await?.ok_or_else(|| {
             AppError::bad_request("file-not-uploaded", format!("{} was declared but its bytes never arrived", f.path))
         })?;
@@ -521,8 +836,9 @@ pub(crate) async fn execute_commit(
                 format!("{} was declared as {} bytes but {} arrived", f.path, f.size, meta.size),
             ));
         }
-        let sha512 = object_sha512(app, &f.object, &meta).await?;
-        match app.blobs.copy_if_absent(&f.object, &keys::file_object(&sha512)).await {
+        let hashed = object_hashes(app, &f.object, &meta).await?;
+        let sha512 = parse_sha512(&hashed)?;
+        match app.blobs.copy_if_absent_with_hashes(&f.object, &keys::file_object(&sha512), &hashed).await {
             Ok(_) | Err(BlobError::AlreadyExists(_)) => {}
             Err(e) => return Err(e.into()),
         }
@@ -548,7 +864,7 @@ pub(crate) async fn execute_commit(
 /// by a worker (tools and tests; the hosts answer the request and leave the task to their
 /// workers). A refused commit is the error the task failed with.
 pub async fn commit_upload(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<CommittedUpload> {
-    let task = request_commit(app, caller, id).await?;
+    let task = request_commit(app, caller, id, &CommitUpload::default()).await?;
     match crate::tasks::run_here(app, &task.id).await? {
         Some(Ok(crate::tasks::Ran::Done(result))) => {
             serde_json::from_value(result).map_err(|e| AppError::Internal(e.to_string()))

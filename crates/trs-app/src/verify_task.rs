@@ -13,13 +13,15 @@ use serde_json::json;
 use std::collections::HashMap;
 use tokio::io::AsyncWriteExt;
 use trs_checks::EndStates;
-use trs_checks::revision::Located;
+use trs_checks::revision::{Located, LocatedSource, Source};
 use trs_core::{CheckResult, Outcome, ReleaseId, Revision, RevisionReport, Sha512};
 use trs_storage::{Condition, Item};
 
 /// Where each file's bytes are on local disk (files of stores without local paths are
 /// downloaded into `scratch` first), with the SHA-512 state the store kept at their end, so
-/// that a file whose checks that state serves is not read again.
+/// that a file whose checks that state serves is not read again. For callers that read the
+/// files themselves (the import's legacy checksums); the checks stream instead
+/// ([`locate_sources`]).
 pub(crate) async fn locate_files(
     app: &App,
     digests: &[Sha512],
@@ -52,6 +54,60 @@ pub(crate) async fn locate_files(
         out.insert(*digest, Located { path, end_states });
     }
     Ok(out)
+}
+
+/// Where each file's bytes are for the checks: a local file where the store keeps one, else a
+/// stream of the object opened when a check reads it (no copy into a temporary folder: on
+/// Lambda, `/tmp` is small and writing it costs a second pass). With the hash states the
+/// store kept at their end, a file whose checks those states serve is not read at all.
+pub(crate) async fn locate_sources(app: &App, digests: &[Sha512]) -> AppResult<HashMap<Sha512, LocatedSource>> {
+    let mut out = HashMap::new();
+    for digest in digests {
+        if out.contains_key(digest) {
+            continue;
+        }
+        let object = keys::file_object(digest);
+        let end_states = app.blobs.head(&object).await?.and_then(|m| {
+            use trs_storage::blob::hash_state::decode;
+            Some(EndStates { sha512: decode(m.sha512_state.as_deref()?)?, sha256: decode(m.sha256_state.as_deref()?)? })
+        });
+        let source = match app.blobs.local_path(&object) {
+            Some(path) => Source::File(path),
+            None => {
+                let (blobs, runtime) = (app.blobs.clone(), tokio::runtime::Handle::current());
+                Source::Stream(std::sync::Arc::new(move || {
+                    let stream =
+                        runtime.block_on(blobs.get(&object)).map_err(|e| std::io::Error::other(e.to_string()))?;
+                    let reader = BlockingReader { stream, runtime: runtime.clone(), current: bytes::Bytes::new() };
+                    Ok(Box::new(reader) as Box<dyn std::io::Read + Send>)
+                }))
+            }
+        };
+        out.insert(*digest, LocatedSource { source, end_states });
+    }
+    Ok(out)
+}
+
+/// `Read` over an object's byte stream for the checks' plain threads (never a runtime
+/// thread): each read that needs a chunk waits for it on the runtime.
+struct BlockingReader {
+    stream: trs_storage::ByteStream,
+    runtime: tokio::runtime::Handle,
+    current: bytes::Bytes,
+}
+
+impl std::io::Read for BlockingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.runtime.block_on(self.stream.next()) {
+                Some(chunk) => self.current = chunk?,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
 }
 
 pub(crate) async fn verify(app: &App, release: &ReleaseId, number: u32) -> AppResult<serde_json::Value> {
@@ -92,9 +148,8 @@ pub(crate) async fn check_revision(app: &App, release: &ReleaseId, revision: &Re
         signers.extend(certs);
     }
     let started = std::time::Instant::now();
-    let scratch = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
     let digests: Vec<Sha512> = revision.manifest.entries().iter().map(|e| e.sha512).collect();
-    let located = locate_files(app, &digests, &scratch).await?;
+    let located = locate_sources(app, &digests).await?;
     let was_located = started.elapsed();
 
     let options = trs_checks::revision::VerifyOptions::new(app.now_system_time());
@@ -111,7 +166,6 @@ pub(crate) async fn check_revision(app: &App, release: &ReleaseId, revision: &Re
     })
     .await
     .map_err(|e| AppError::Internal(format!("verification panicked: {e}")))?;
-    drop(scratch);
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     tracing::debug!(
         target: "trs::timing",

@@ -12,6 +12,7 @@
 use crate::archive::{self, ArchiveKind, ArchiveLimits};
 use crate::checksum_file::{self, Algo};
 use crate::hashing::{self, ChunkReader, PassOutput, ReadMode};
+use crate::revision::Source;
 use crate::sbom;
 use crate::signature::{self, Route, SigPlan, SignerCert};
 use sha2::Digest;
@@ -69,14 +70,14 @@ impl FileChecks {
 /// source archives, LICENSE/NOTICE, and for SBOMs the [`sbom`] checks. `file` is where its bytes are; `path_in_release`
 /// names it in reasons.
 pub fn verify_artifact(path_in_release: &ArtifactPath, file: &Path, inputs: &ArtifactInputs<'_>) -> FileChecks {
-    verify_artifact_with(path_in_release, file, inputs, ReadMode::Overlapped)
+    verify_artifact_with(path_in_release, &Source::File(file.to_path_buf()), inputs, ReadMode::Overlapped)
 }
 
 /// [`verify_artifact`] with a chosen read mode: [`crate::revision`] reads inline while every
 /// core already has an artifact to hash.
 pub(crate) fn verify_artifact_with(
     path_in_release: &ArtifactPath,
-    file: &Path,
+    source: &Source,
     inputs: &ArtifactInputs<'_>,
     mode: ReadMode,
 ) -> FileChecks {
@@ -106,7 +107,21 @@ pub(crate) fn verify_artifact_with(
     };
 
     let kind = ArchiveKind::of(name);
-    let compressed_len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(inputs.expected_size);
+    // A zip's inspection seeks: a streamed one is read into a temporary file first (the
+    // only check that needs a file), and the pass then reads that file.
+    let spooled = match (source, kind) {
+        (Source::Stream(_), Some(kind)) if !kind.is_tar() => match spool(source) {
+            Ok(file) => Some(file),
+            Err(e) => return unreadable(e),
+        },
+        _ => None,
+    };
+    let spooled_source = spooled.as_ref().map(|f| Source::File(f.path().to_path_buf()));
+    let source = spooled_source.as_ref().unwrap_or(source);
+    let compressed_len = match source {
+        Source::File(file) => std::fs::metadata(file).map(|m| m.len()).unwrap_or(inputs.expected_size),
+        Source::Stream(_) => inputs.expected_size,
+    };
     let limits = inputs.limits;
     let (pass, inspected) = std::thread::scope(|s| {
         let (tee, inspector) = match kind {
@@ -115,7 +130,10 @@ pub(crate) fn verify_artifact_with(
                 let h = s.spawn(move || archive::inspect_tar(kind, ChunkReader::new(rx), compressed_len, &limits));
                 (Some(tx), Some(h))
             }
-            Some(kind) => (None, Some(s.spawn(move || archive::inspect_zip(file, kind, &limits)))),
+            Some(kind) => {
+                let Source::File(file) = source else { unreachable!("a zip is spooled to a file above") };
+                (None, Some(s.spawn(move || archive::inspect_zip(file, kind, &limits))))
+            }
             None => (None, None),
         };
         let pass = match (&inputs.end_states, &tee, &inspector) {
@@ -125,7 +143,7 @@ pub(crate) fn verify_artifact_with(
                 sha256: Some(states.sha256.clone()),
                 contexts: Vec::new(),
             }),
-            _ => hashing::read_once(file, want_sha256, contexts, tee, mode),
+            _ => source.open().and_then(|reader| hashing::read_once(reader, want_sha256, contexts, tee, mode)),
         };
         let inspected = inspector.map(|h| h.join().unwrap_or_else(|_| Err("the archive inspector crashed".into())));
         (pass, inspected)
@@ -134,12 +152,7 @@ pub(crate) fn verify_artifact_with(
     let mut checks = Vec::new();
     let pass = match pass {
         Ok(p) => p,
-        Err(e) => {
-            let reason = format!("could not read the file from storage: {e}");
-            checks.push(CheckResult::fail(CheckKind::Checksum, reason.clone()));
-            checks.push(CheckResult::fail(CheckKind::Signature, reason));
-            return FileChecks { checks, storage_matches: false };
-        }
+        Err(e) => return unreadable(e),
     };
     let sha512: [u8; 64] = pass.sha512.clone().finalize().into();
     let storage_matches = pass.size == inputs.expected_size && sha512 == *inputs.expected_sha512.as_bytes();
@@ -177,9 +190,29 @@ pub(crate) fn verify_artifact_with(
         && storage_matches
     {
         // SBOMs are small next to the archives they describe: read again, whole.
-        checks.extend(sbom::check_sbom(name, format, file, inputs.expected_size, &inputs.expected_sha512));
+        let read = || source.open();
+        checks.extend(sbom::check_sbom_from(name, format, read, inputs.expected_size, &inputs.expected_sha512));
     }
     FileChecks { checks, storage_matches }
+}
+
+/// The checks of an artifact whose bytes could not be read.
+fn unreadable(e: std::io::Error) -> FileChecks {
+    let reason = format!("could not read the file from storage: {e}");
+    FileChecks {
+        checks: vec![
+            CheckResult::fail(CheckKind::Checksum, reason.clone()),
+            CheckResult::fail(CheckKind::Signature, reason),
+        ],
+        storage_matches: false,
+    }
+}
+
+/// A streamed artifact copied into a temporary file (removed when dropped).
+fn spool(source: &Source) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut file = tempfile::NamedTempFile::new()?;
+    std::io::copy(&mut source.open()?, file.as_file_mut())?;
+    Ok(file)
 }
 
 fn checksum_checks(

@@ -10,9 +10,7 @@
 
 use sequoia_openpgp::crypto::hash;
 use sha2::Digest;
-use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
@@ -68,17 +66,16 @@ impl Feeder {
     }
 }
 
-/// Reads `file` once, feeding SHA-512, SHA-256 if `want_sha256`, every sequoia context, and
+/// Reads `reader` to its end once, feeding SHA-512, SHA-256 if `want_sha256`, every sequoia context, and
 /// `tee` if given. The tee is dropped (closing its channel) at end of data; if its receiver
 /// went away early (it stopped reading, e.g. a bomb was refused) it is no longer fed.
 pub(crate) fn read_once(
-    file: &Path,
+    mut f: Box<dyn Read + Send>,
     want_sha256: bool,
     contexts: Vec<hash::Context>,
     tee: Option<SyncSender<Chunk>>,
     mode: ReadMode,
 ) -> io::Result<PassOutput> {
-    let mut f = File::open(file)?;
     let out =
         PassOutput { size: 0, sha512: sha2::Sha512::new(), sha256: want_sha256.then(sha2::Sha256::new), contexts };
     let mut feeder = Feeder { out, tee };
@@ -99,7 +96,7 @@ pub(crate) fn read_once(
             // Spent buffers go back to the reader so steady state allocates nothing.
             let (spare_tx, spare_rx) = sync_channel::<Vec<u8>>(IN_FLIGHT + 2);
             std::thread::scope(|s| {
-                s.spawn(move || reader(&mut f, chunk_tx, spare_rx));
+                s.spawn(move || reader(&mut *f, chunk_tx, spare_rx));
                 for chunk in chunk_rx {
                     let chunk = chunk?;
                     feeder.hash(&chunk);
@@ -116,7 +113,7 @@ pub(crate) fn read_once(
 }
 
 /// Reads until `buf` is full or the file ends: short reads would mean more, smaller updates.
-fn fill(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+fn fill(f: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match f.read(&mut buf[filled..]) {
@@ -129,7 +126,7 @@ fn fill(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-fn reader(f: &mut File, out: SyncSender<io::Result<Chunk>>, spare: Receiver<Vec<u8>>) {
+fn reader(f: &mut dyn Read, out: SyncSender<io::Result<Chunk>>, spare: Receiver<Vec<u8>>) {
     loop {
         let mut buf = spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
         buf.resize(CHUNK, 0);
@@ -189,6 +186,7 @@ impl Read for ChunkReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
 
     #[test]
     fn both_modes_hash_and_tee_every_byte() {
@@ -206,7 +204,7 @@ mod tests {
                 ChunkReader::new(rx).read_to_end(&mut v).unwrap();
                 v
             });
-            let out = read_once(&path, true, Vec::new(), Some(tx), mode).unwrap();
+            let out = read_once(Box::new(File::open(&path).unwrap()), true, Vec::new(), Some(tx), mode).unwrap();
             assert_eq!(out.size, data.len() as u64);
             assert_eq!(<[u8; 64]>::from(out.sha512.finalize()), want, "{mode:?}");
             assert_eq!(<[u8; 32]>::from(out.sha256.unwrap().finalize()), want256, "{mode:?}");
@@ -222,7 +220,7 @@ mod tests {
         for mode in [ReadMode::Inline, ReadMode::Overlapped] {
             let (tx, rx) = sync_channel::<Chunk>(1);
             drop(rx);
-            let out = read_once(&path, false, Vec::new(), Some(tx), mode).unwrap();
+            let out = read_once(Box::new(File::open(&path).unwrap()), false, Vec::new(), Some(tx), mode).unwrap();
             assert_eq!(out.size, 5 * CHUNK as u64);
         }
     }

@@ -26,9 +26,9 @@ use sequoia_openpgp::serialize::MarshalInto;
 use sha2::Digest;
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 use trs_core::{CheckKind, CheckResult, FileReport, Manifest, ManifestEntry, RevisionReport};
 
@@ -67,12 +67,64 @@ impl Sidecar {
     }
 }
 
+/// Opens a reader of an entry's bytes from their start, for bytes that are not in a local
+/// file (an object streamed from S3). Called once per read: the artifact's one pass, a
+/// sidecar's read, an SBOM's second read.
+pub type OpenReader = Arc<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
+
+/// Where an entry's bytes are: a local file, or a stream opened on demand. The checks read
+/// every byte in order; only a zip or jar's inspection seeks (its central directory is at the
+/// end), and a streamed one is copied to a temporary file for it.
+#[derive(Clone)]
+pub enum Source {
+    File(PathBuf),
+    Stream(OpenReader),
+}
+
+impl Source {
+    pub fn open(&self) -> std::io::Result<Box<dyn Read + Send>> {
+        match self {
+            Source::File(path) => Ok(Box::new(std::fs::File::open(path)?)),
+            Source::Stream(open) => open(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::File(path) => write!(f, "File({})", path.display()),
+            Source::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
 /// Where a manifest entry's bytes are, and the SHA-512 state at their end if the store kept
-/// them (see [`ArtifactInputs::end_states`]). A bare path converts into one.
+/// them (see [`ArtifactInputs::end_states`]). A bare path or a [`Located`] converts into one.
+#[derive(Debug, Clone)]
+pub struct LocatedSource {
+    pub source: Source,
+    pub end_states: Option<EndStates>,
+}
+
+/// [`LocatedSource`] of bytes in a local file (what callers that read the file themselves
+/// get, such as the import's legacy checksum check).
 #[derive(Debug, Clone)]
 pub struct Located {
     pub path: PathBuf,
     pub end_states: Option<EndStates>,
+}
+
+impl From<PathBuf> for LocatedSource {
+    fn from(path: PathBuf) -> Self {
+        LocatedSource { source: Source::File(path), end_states: None }
+    }
+}
+
+impl From<Located> for LocatedSource {
+    fn from(located: Located) -> Self {
+        LocatedSource { source: Source::File(located.path), end_states: located.end_states }
+    }
 }
 
 impl From<PathBuf> for Located {
@@ -243,12 +295,13 @@ fn classify(manifest: &Manifest) -> Vec<Item<'_>> {
 }
 
 /// Reads a sidecar, refusing oversized files and bytes that differ from the manifest.
-fn read_sidecar(entry: &ManifestEntry, file: &Path) -> Result<Vec<u8>, String> {
+fn read_sidecar(entry: &ManifestEntry, source: &Source) -> Result<Vec<u8>, String> {
     if entry.size > MAX_SIDECAR_SIZE {
         return Err(format!("it is larger than {} bytes", MAX_SIDECAR_SIZE));
     }
     let mut bytes = Vec::new();
-    std::fs::File::open(file)
+    source
+        .open()
         .and_then(|f| f.take(MAX_SIDECAR_SIZE + 1).read_to_end(&mut bytes))
         .map_err(|e| format!("could not read it from storage: {e}"))?;
     let digest: [u8; 64] = sha2::Sha512::digest(&bytes).into();
@@ -270,7 +323,7 @@ pub fn verify_revision<L, R, C>(
 ) -> RevisionVerification
 where
     L: Fn(&ManifestEntry) -> R + Sync,
-    R: Into<Located>,
+    R: Into<LocatedSource>,
     C: Fn(&str) -> Option<Vec<CheckResult>> + Sync,
 {
     let items = classify(manifest);
@@ -325,7 +378,7 @@ fn verify_item<L, R, C>(
 ) -> VerifiedFile
 where
     L: Fn(&ManifestEntry) -> R + Sync,
-    R: Into<Located>,
+    R: Into<LocatedSource>,
     C: Fn(&str) -> Option<Vec<CheckResult>> + Sync,
 {
     let (entry, sidecars) = match item {
@@ -351,8 +404,9 @@ where
         return VerifiedFile { report: report(checks), cache_key: Some(key), from_cache: true };
     }
 
-    let read =
-        |kind: Sidecar| sidecars.iter().find(|(k, _)| *k == kind).map(|(_, e)| read_sidecar(e, &locate(e).into().path));
+    let read = |kind: Sidecar| {
+        sidecars.iter().find(|(k, _)| *k == kind).map(|(_, e)| read_sidecar(e, &locate(e).into().source))
+    };
     let (asc, sha512, sha256) = (read(Sidecar::Asc), read(Sidecar::Sha512), read(Sidecar::Sha256));
     let sidecars_ok = [&asc, &sha512, &sha256].iter().all(|s| !matches!(s, Some(Err(_))));
     let inputs = ArtifactInputs {
@@ -366,9 +420,9 @@ where
         limits: options.limits,
         end_states: None,
     };
-    let located: Located = locate(entry).into();
+    let located: LocatedSource = locate(entry).into();
     let inputs = ArtifactInputs { end_states: located.end_states, ..inputs };
-    let checked = verify_artifact_with(&entry.path, &located.path, &inputs, mode);
+    let checked = verify_artifact_with(&entry.path, &located.source, &inputs, mode);
     let mut checks = checked.checks;
     for (kind, e) in sidecars {
         if matches!(kind, Sidecar::Md5 | Sidecar::Sha1) {

@@ -73,6 +73,17 @@ impl SbomFormat {
 /// Checks the SBOM at `file` (named `name` in the release), whose bytes must have the
 /// manifest's size and SHA-512: the `sbom` results of [`crate::artifact::verify_artifact`].
 pub fn check_sbom(name: &str, format: SbomFormat, file: &Path, size: u64, sha512: &Sha512) -> Vec<CheckResult> {
+    check_sbom_from(name, format, || std::fs::File::open(file), size, sha512)
+}
+
+/// [`check_sbom`] of the bytes `open` reads (a file, or an object streamed from a store).
+pub fn check_sbom_from<R: Read>(
+    name: &str,
+    format: SbomFormat,
+    open: impl FnOnce() -> std::io::Result<R>,
+    size: u64,
+    sha512: &Sha512,
+) -> Vec<CheckResult> {
     if format == SbomFormat::SpdxRdf {
         return vec![CheckResult::warn(
             CheckKind::Sbom,
@@ -89,7 +100,7 @@ pub fn check_sbom(name: &str, format: SbomFormat, file: &Path, size: u64, sha512
         )];
     }
     let mut bytes = Vec::with_capacity(size as usize);
-    if let Err(e) = std::fs::File::open(file).and_then(|f| f.take(MAX_SBOM_SIZE + 1).read_to_end(&mut bytes)) {
+    if let Err(e) = open().and_then(|f| f.take(MAX_SBOM_SIZE + 1).read_to_end(&mut bytes)) {
         return vec![CheckResult::fail(CheckKind::Sbom, format!("could not read {name} from storage: {e}"))];
     }
     let digest: [u8; 64] = sha2::Sha512::digest(&bytes).into();

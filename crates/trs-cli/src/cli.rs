@@ -128,7 +128,10 @@ pub enum Command {
     },
     /// Upload release candidate files; a new revision is verified automatically. The server
     /// commits them as a tracked task (its id is the upload's, `trs task show ID`), which this
-    /// command follows, file by file on a terminal.
+    /// command follows, file by file on a terminal. On AWS a file over 64 MiB is sent in parts;
+    /// interrupted, the same command run again continues the same upload and sends only what
+    /// has not arrived (its progress is kept in $XDG_STATE_HOME/trs/uploads/, or
+    /// ~/.local/state/trs/uploads/, until the commit).
     Upload {
         project: String,
         version: String,
@@ -331,6 +334,11 @@ pub struct BackendArgs {
     /// servers; on AWS the CloudFormation stack creates them).
     #[arg(long, env = "TRS_AWS_CREATE")]
     pub aws_create: bool,
+    /// Bytes per part of a file a client sends in parts (files larger than one part go as an
+    /// S3 multipart upload, one presigned URL per part, resumable by part). Default 64 MiB;
+    /// at least 5 MiB, S3's smallest part.
+    #[arg(long, env = "TRS_AWS_PART_SIZE", value_parser = clap::value_parser!(u64).range(5 * 1024 * 1024..))]
+    pub aws_part_size: Option<u64>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -795,6 +803,13 @@ pub enum BenchCommand {
         /// Folder for the generated files and the server's data (default: a temporary folder).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Measure the AWS path instead: `trs serve --backend aws` against the S3/DynamoDB
+        /// server at this endpoint (moto: `python3 -m moto.server -p 5000`, with
+        /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION set), a fresh table and
+        /// bucket per run: files over 64 MiB go as multipart uploads, the commit hashes each
+        /// file read back from S3, verification streams from S3.
+        #[arg(long, value_name = "URL")]
+        aws_endpoint: Option<String>,
     },
     /// The site generator on a generated foundation-sized store: a full build (against `cp -r`
     /// of its output) and incremental publishes after one vote cast and one promotion.

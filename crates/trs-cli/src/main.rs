@@ -395,8 +395,8 @@ async fn run(cli: Cli) -> CliResult<()> {
         Command::Bench { command: BenchCommand::Verify { size, files, dir } } => {
             commands::bench::verify(size, *files, dir.as_deref(), g.json)
         }
-        Command::Bench { command: BenchCommand::Upload { size, files, file_size, dir } } => {
-            commands::bench_upload::upload(size, *files, file_size, dir.as_deref(), g.json)
+        Command::Bench { command: BenchCommand::Upload { size, files, file_size, dir, aws_endpoint } } => {
+            commands::bench_upload::upload(size, *files, file_size, dir.as_deref(), aws_endpoint.as_deref(), g.json)
         }
         Command::Bench { command: BenchCommand::Site { projects, releases, files, dir } } => {
             commands::bench_site::site(*projects, *releases, *files, dir.as_deref(), g.json).await

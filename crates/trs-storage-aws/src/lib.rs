@@ -19,7 +19,7 @@ pub mod moto;
 
 pub use cdn::{CloudFrontInvalidator, EVERYTHING, MAX_FILE_PATHS, MAX_WILDCARD_PATHS, invalidation_paths};
 pub use dynamo::{DynamoItemStore, GSI1};
-pub use s3::{MIN_PART_SIZE, PART_SIZE, S3BlobStore};
+pub use s3::{CLIENT_PART_SIZE, MIN_PART_SIZE, PART_SIZE, S3BlobStore};
 pub use site::{DIGEST_METADATA, S3SiteStore};
 
 /// Where the stores live.

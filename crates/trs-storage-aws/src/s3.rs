@@ -14,10 +14,18 @@
 //!   the content type, so the client's upload is conditional too. S3 checks the signature and
 //!   its expiry; moto checks neither, so tests against moto cannot prove that an expired or
 //!   altered URL is refused (the embedded store's own check is tested for that).
+//! - part URLs ([`BlobStore::part_size`] and the multipart methods): files larger than
+//!   [`CLIENT_PART_SIZE`] go from the client as a multipart upload, one presigned `UploadPart`
+//!   URL per part; `ListParts` tells an interrupted upload which parts arrived; the commit
+//!   completes it with the ETags the client got for its parts, so a part sent again with
+//!   other bytes is refused (`InvalidPart`). Incomplete uploads are aborted by the bucket's
+//!   lifecycle rule a day after they started (the upload session lasts a day too).
 //!
 //! Content-Type, Cache-Control and Content-Disposition come from [`trs_storage::object_headers`] on every write.
 //! S3 does not compute SHA-512, so [`BlobMeta::sha512`] is only known to the `put_if_absent`
-//! that streamed the bytes; `head` and `list` leave it `None` (callers hash when they need it).
+//! that streamed the bytes, and to `head` of a copy made with
+//! [`BlobStore::copy_if_absent_with_hashes`] (kept as user metadata); otherwise `head` and
+//! `list` leave it `None` (callers hash when they need it).
 
 use std::time::Duration;
 
@@ -31,14 +39,32 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use sha2::{Digest, Sha256, Sha512};
 use trs_storage::blob::{check_key, hash_state};
-use trs_storage::{BlobError, BlobMeta, BlobStore, ByteStream, UploadUrl, object_headers};
+use trs_storage::{BlobError, BlobMeta, BlobStore, ByteStream, StoredPart, UploadUrl, object_headers};
 
-/// Size of each part of a multipart upload, and the largest body sent as one `PutObject`.
-/// S3's minimum part size is 5 MiB; 8 MiB keeps the request count of a 2 GiB file at 256.
+/// Size of each part of a multipart upload trs makes itself, and the largest body it sends as
+/// one `PutObject`. S3's minimum part size is 5 MiB; 8 MiB keeps the request count of a 2 GiB
+/// file at 256.
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// Size of each part a client sends through presigned part URLs ([`BlobStore::part_size`]),
+/// and the size above which it sends a file in parts. 64 MiB: a file of trs's largest
+/// allowed size (64 GiB) is 1,024 parts, a tenth of S3's 10,000, and so 1,024 presigned URLs
+/// in the answer that starts its upload (about 0.7 MB); a part is the unit an interrupted
+/// upload resumes by, so at most 64 MiB per part in flight is sent again; and the client
+/// streams each part from the file, so its memory does not grow with the part size. Files up
+/// to one part go in one presigned PUT (one request instead of three).
+pub const CLIENT_PART_SIZE: u64 = 64 * 1024 * 1024;
 
 /// Size of each part of a server-side copy (S3 allows up to 5 GiB per `UploadPartCopy`).
 const COPY_PART_SIZE: u64 = 1024 * 1024 * 1024;
+
+/// User metadata (`x-amz-meta-…`) of a content-addressed copy made by
+/// [`BlobStore::copy_if_absent_with_hashes`]: the SHA-512 and the hash states at the end of the
+/// bytes, which trs computed reading the staged object once, so that verification need not
+/// read the file again where the states serve every check.
+const META_SHA512: &str = "trs-sha512";
+const META_SHA512_STATE: &str = "trs-sha512-state";
+const META_SHA256_STATE: &str = "trs-sha256-state";
 
 /// S3's smallest part size (all parts but the last).
 pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
@@ -48,6 +74,7 @@ pub struct S3BlobStore {
     client: Client,
     bucket: String,
     part_size: usize,
+    client_part_size: u64,
 }
 
 fn status<E, R: HttpStatus>(e: &SdkError<E, R>) -> Option<u16> {
@@ -156,7 +183,14 @@ impl Hashes {
 
 impl S3BlobStore {
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into(), part_size: PART_SIZE }
+        Self { client, bucket: bucket.into(), part_size: PART_SIZE, client_part_size: CLIENT_PART_SIZE }
+    }
+
+    /// The same store handing out part URLs for parts of `bytes` (at least [`MIN_PART_SIZE`],
+    /// which S3 enforces when the upload completes) instead of [`CLIENT_PART_SIZE`]: tests and
+    /// benchmarks send files of a few parts without sending gigabytes.
+    pub fn with_client_part_size(self, bytes: u64) -> Self {
+        Self { client_part_size: bytes.max(MIN_PART_SIZE as u64), ..self }
     }
 
     /// The same store cutting uploads into parts of `bytes` (at least [`MIN_PART_SIZE`]):
@@ -194,45 +228,15 @@ impl S3BlobStore {
 
     /// Runs `parts` (which uploads the parts and returns them) inside a multipart upload that is
     /// completed with `If-None-Match: *`, or aborted if anything fails.
-    async fn multipart<F, Fut>(&self, key: &str, parts: F) -> Result<(), BlobError>
+    async fn multipart<F, Fut>(&self, key: &str, metadata: Option<&BlobMeta>, parts: F) -> Result<(), BlobError>
     where
         F: FnOnce(String) -> Fut,
         Fut: std::future::Future<Output = Result<Vec<CompletedPart>, BlobError>>,
     {
-        let headers = object_headers(key);
-        let created = self
-            .client
-            .create_multipart_upload()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(headers.content_type)
-            .cache_control(headers.cache_control)
-            .set_content_disposition(headers.content_disposition)
-            .send()
-            .await
-            .map_err(|e| backend("CreateMultipartUpload", key, e))?;
-        let upload_id = created
-            .upload_id()
-            .ok_or_else(|| BlobError::Backend(format!("S3 CreateMultipartUpload {key}: no upload id")))?
-            .to_string();
+        let upload_id = self.create_upload(key, metadata).await?;
         let result = async {
             let parts = parts(upload_id.clone()).await?;
-            let completed = self
-                .client
-                .complete_multipart_upload()
-                .bucket(&self.bucket)
-                .key(key)
-                .upload_id(&upload_id)
-                .if_none_match("*")
-                .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
-                .send()
-                .await;
-            match completed {
-                Ok(_) => Ok(()),
-                Err(e) if completed_despite_parse_error(&e) => Ok(()),
-                Err(e) if already_exists(&e) => Err(BlobError::AlreadyExists(key.to_string())),
-                Err(e) => Err(backend("CompleteMultipartUpload", key, e)),
-            }
+            self.complete(key, &upload_id, parts).await
         }
         .await;
         if result.is_err() {
@@ -245,6 +249,60 @@ impl S3BlobStore {
             }
         }
         result
+    }
+
+    /// `CreateMultipartUpload` with the headers decided for `key`, and the digests and hash
+    /// states of `hashes` as user metadata ([`META_SHA512`], …); the upload id.
+    async fn create_upload(&self, key: &str, hashes: Option<&BlobMeta>) -> Result<String, BlobError> {
+        let headers = object_headers(key);
+        let metadata = hashes.map(|m| {
+            [(META_SHA512, &m.sha512), (META_SHA512_STATE, &m.sha512_state), (META_SHA256_STATE, &m.sha256_state)]
+                .into_iter()
+                .filter_map(|(name, value)| Some((name.to_string(), value.clone()?)))
+                .collect()
+        });
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(headers.content_type)
+            .cache_control(headers.cache_control)
+            .set_content_disposition(headers.content_disposition)
+            .set_metadata(metadata)
+            .send()
+            .await
+            .map_err(|e| backend("CreateMultipartUpload", key, e))?;
+        Ok(created
+            .upload_id()
+            .ok_or_else(|| BlobError::Backend(format!("S3 CreateMultipartUpload {key}: no upload id")))?
+            .to_string())
+    }
+
+    /// `CompleteMultipartUpload` with `If-None-Match: *`. S3 refuses a part whose ETag is not
+    /// the stored part's with `InvalidPart`, and an upload it no longer has with
+    /// `NoSuchUpload`.
+    async fn complete(&self, key: &str, upload_id: &str, parts: Vec<CompletedPart>) -> Result<(), BlobError> {
+        let completed = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .if_none_match("*")
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await;
+        match completed {
+            Ok(_) => Ok(()),
+            Err(e) if completed_despite_parse_error(&e) => Ok(()),
+            Err(e) if already_exists(&e) => Err(BlobError::AlreadyExists(key.to_string())),
+            Err(e) if e.code() == Some("InvalidPart") => Err(BlobError::PartMismatch(key.to_string())),
+            Err(e) if e.code() == Some("NoSuchUpload") || status(&e) == Some(404) => {
+                Err(BlobError::UploadNotFound { key: key.to_string(), upload_id: upload_id.to_string() })
+            }
+            Err(e) => Err(backend("CompleteMultipartUpload", key, e)),
+        }
     }
 
     async fn upload_part(
@@ -267,6 +325,53 @@ impl S3BlobStore {
             .await
             .map_err(|e| backend("UploadPart", key, e))?;
         Ok(CompletedPart::builder().set_e_tag(out.e_tag().map(str::to_string)).part_number(number).build())
+    }
+
+    /// [`BlobStore::copy_if_absent`], the copy carrying `hashes` as user metadata if given.
+    async fn copy_with_hashes(&self, from: &str, to: &str, hashes: Option<&BlobMeta>) -> Result<BlobMeta, BlobError> {
+        check_key(from)?;
+        check_key(to)?;
+        let size = self.head(from).await?.ok_or_else(|| BlobError::NotFound(from.to_string()))?.size;
+        if size == 0 {
+            // UploadPartCopy needs at least one byte to copy; an empty object is its own copy.
+            self.put_single(to, Bytes::new()).await?;
+        } else {
+            let source = copy_source(&self.bucket, from);
+            self.multipart(to, hashes, |upload_id| async move {
+                let mut parts = Vec::new();
+                let mut start = 0u64;
+                while start < size {
+                    let end = (start + COPY_PART_SIZE).min(size);
+                    let number = parts.len() as i32 + 1;
+                    let out = self
+                        .client
+                        .upload_part_copy()
+                        .bucket(&self.bucket)
+                        .key(to)
+                        .upload_id(&upload_id)
+                        .part_number(number)
+                        .copy_source(&source)
+                        .copy_source_range(format!("bytes={start}-{}", end - 1))
+                        .send()
+                        .await;
+                    let out = match out {
+                        Ok(out) => out,
+                        Err(e) if status(&e) == Some(404) => return Err(BlobError::NotFound(from.to_string())),
+                        Err(e) => return Err(backend("UploadPartCopy", to, e)),
+                    };
+                    let etag = out.copy_part_result().and_then(|r| r.e_tag()).map(str::to_string);
+                    parts.push(CompletedPart::builder().set_e_tag(etag).part_number(number).build());
+                    start = end;
+                }
+                Ok(parts)
+            })
+            .await?;
+        }
+        let copied = BlobMeta { key: to.to_string(), size, sha512: None, sha512_state: None, sha256_state: None };
+        Ok(match hashes {
+            Some(h) => BlobMeta { key: to.to_string(), size, ..h.clone() },
+            None => copied,
+        })
     }
 
     async fn get_object(&self, key: &str, range: Option<String>) -> Result<ByteStream, BlobError> {
@@ -306,7 +411,7 @@ impl BlobStore for S3BlobStore {
         }
         let hashes = std::sync::Mutex::new(hashes);
         let (shared, body, carry) = (&hashes, &mut body, &mut carry);
-        self.multipart(key, |upload_id| async move {
+        self.multipart(key, None, |upload_id| async move {
             let mut parts = vec![self.upload_part(key, &upload_id, 1, first).await?];
             loop {
                 let part = fill(body, carry, part_size, key).await?;
@@ -325,13 +430,16 @@ impl BlobStore for S3BlobStore {
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError> {
         check_key(key)?;
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
-            Ok(out) => Ok(Some(BlobMeta {
-                key: key.to_string(),
-                size: out.content_length().unwrap_or(0).max(0) as u64,
-                sha512: None,
-                sha512_state: None,
-                sha256_state: None,
-            })),
+            Ok(out) => {
+                let meta = |name: &str| out.metadata().and_then(|m| m.get(name)).cloned();
+                Ok(Some(BlobMeta {
+                    key: key.to_string(),
+                    size: out.content_length().unwrap_or(0).max(0) as u64,
+                    sha512: meta(META_SHA512),
+                    sha512_state: meta(META_SHA512_STATE),
+                    sha256_state: meta(META_SHA256_STATE),
+                }))
+            }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) || status(&e) == Some(404) => Ok(None),
             Err(e) => Err(backend("HeadObject", key, e)),
         }
@@ -355,45 +463,13 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn copy_if_absent(&self, from: &str, to: &str) -> Result<BlobMeta, BlobError> {
-        check_key(from)?;
-        check_key(to)?;
-        let size = self.head(from).await?.ok_or_else(|| BlobError::NotFound(from.to_string()))?.size;
-        if size == 0 {
-            // UploadPartCopy needs at least one byte to copy; an empty object is its own copy.
-            self.put_single(to, Bytes::new()).await?;
-        } else {
-            let source = copy_source(&self.bucket, from);
-            self.multipart(to, |upload_id| async move {
-                let mut parts = Vec::new();
-                let mut start = 0u64;
-                while start < size {
-                    let end = (start + COPY_PART_SIZE).min(size);
-                    let number = parts.len() as i32 + 1;
-                    let out = self
-                        .client
-                        .upload_part_copy()
-                        .bucket(&self.bucket)
-                        .key(to)
-                        .upload_id(&upload_id)
-                        .part_number(number)
-                        .copy_source(&source)
-                        .copy_source_range(format!("bytes={start}-{}", end - 1))
-                        .send()
-                        .await;
-                    let out = match out {
-                        Ok(out) => out,
-                        Err(e) if status(&e) == Some(404) => return Err(BlobError::NotFound(from.to_string())),
-                        Err(e) => return Err(backend("UploadPartCopy", to, e)),
-                    };
-                    let etag = out.copy_part_result().and_then(|r| r.e_tag()).map(str::to_string);
-                    parts.push(CompletedPart::builder().set_e_tag(etag).part_number(number).build());
-                    start = end;
-                }
-                Ok(parts)
-            })
-            .await?;
-        }
-        Ok(BlobMeta { key: to.to_string(), size, sha512: None, sha512_state: None, sha256_state: None })
+        self.copy_with_hashes(from, to, None).await
+    }
+
+    /// The copy carries `hashes` as user metadata (S3 allows 2 KB of it; the three values
+    /// take about 760 bytes), which [`BlobStore::head`] answers from then on.
+    async fn copy_if_absent_with_hashes(&self, from: &str, to: &str, hashes: &BlobMeta) -> Result<BlobMeta, BlobError> {
+        self.copy_with_hashes(from, to, Some(hashes)).await
     }
 
     async fn list(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<BlobMeta>, BlobError> {
@@ -457,6 +533,92 @@ impl BlobStore for S3BlobStore {
             headers: presigned.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             expires_at,
         })
+    }
+
+    fn part_size(&self) -> Option<u64> {
+        Some(self.client_part_size)
+    }
+
+    async fn create_multipart(&self, key: &str) -> Result<String, BlobError> {
+        check_key(key)?;
+        self.create_upload(key, None).await
+    }
+
+    /// Presigned `UploadPart` requests: signing is local, no request to S3 per URL.
+    async fn part_upload_urls(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: std::ops::RangeInclusive<u32>,
+        expires_at: i64,
+    ) -> Result<Vec<UploadUrl>, BlobError> {
+        check_key(key)?;
+        let mut urls = Vec::new();
+        for number in parts {
+            let presigned = self
+                .client
+                .upload_part()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number as i32)
+                .presigned(presigning(expires_at)?)
+                .await
+                .map_err(|e| backend("presigning UploadPart", key, e))?;
+            urls.push(UploadUrl {
+                method: presigned.method().to_string(),
+                url: presigned.uri().to_string(),
+                headers: presigned.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                expires_at,
+            });
+        }
+        Ok(urls)
+    }
+
+    /// `ListParts`, page by page (S3 answers at most 1,000 parts per request).
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<StoredPart>, BlobError> {
+        check_key(key)?;
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_parts()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker.take())
+                .send()
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(e) if e.code() == Some("NoSuchUpload") || status(&e) == Some(404) => {
+                    return Err(BlobError::UploadNotFound { key: key.to_string(), upload_id: upload_id.to_string() });
+                }
+                Err(e) => return Err(backend("ListParts", key, e)),
+            };
+            for part in page.parts() {
+                out.push(StoredPart {
+                    number: part.part_number().unwrap_or(0).max(0) as u32,
+                    size: part.size().unwrap_or(0).max(0) as u64,
+                    etag: part.e_tag().unwrap_or_default().to_string(),
+                });
+            }
+            match page.next_part_number_marker() {
+                Some(next) if page.is_truncated() == Some(true) => marker = Some(next.to_string()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn complete_multipart(&self, key: &str, upload_id: &str, etags: &[String]) -> Result<(), BlobError> {
+        check_key(key)?;
+        let parts = etags
+            .iter()
+            .enumerate()
+            .map(|(i, etag)| CompletedPart::builder().e_tag(etag).part_number(i as i32 + 1).build())
+            .collect();
+        self.complete(key, upload_id, parts).await
     }
 
     async fn download_url(&self, key: &str, file_name: &str, expires_at: i64) -> Result<Option<String>, BlobError> {

@@ -80,6 +80,17 @@ pub struct UploadUrl {
     pub expires_at: i64,
 }
 
+/// One part of a multipart upload as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPart {
+    /// 1 for the first part.
+    pub number: u32,
+    pub size: u64,
+    /// What the store answered to the part's PUT (S3: the MD5 of its bytes, quoted); a part
+    /// sent again with other bytes gets another.
+    pub etag: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
     #[error("object {0} already exists")]
@@ -94,6 +105,14 @@ pub enum BlobError {
     TooLarge { limit: u64 },
     #[error("upload URL refused: {0}")]
     UploadRefused(&'static str),
+    #[error("multipart upload {upload_id} of {key} not found (completed, aborted or never started)")]
+    UploadNotFound { key: String, upload_id: String },
+    /// A part named at completion is not the one the store holds (sent again with other bytes,
+    /// or never sent).
+    #[error("a part of {0} is not the part whose ETag was given")]
+    PartMismatch(String),
+    #[error("the blob store does not take uploads in parts")]
+    NoMultipart,
     #[error("blob store I/O: {0}")]
     Io(#[from] std::io::Error),
     #[error("blob store backend: {0}")]
@@ -116,6 +135,18 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Server-side copy to a key that must not exist yet.
     async fn copy_if_absent(&self, from: &str, to: &str) -> Result<BlobMeta, BlobError>;
 
+    /// [`BlobStore::copy_if_absent`] of an object whose digests the caller computed
+    /// (`hashes`: its `sha512` and hash states), for stores that do not keep them themselves
+    /// (S3): the copy keeps them, and [`BlobStore::head`] answers them from then on.
+    async fn copy_if_absent_with_hashes(
+        &self,
+        from: &str,
+        to: &str,
+        _hashes: &BlobMeta,
+    ) -> Result<BlobMeta, BlobError> {
+        self.copy_if_absent(from, to).await
+    }
+
     /// Keys under `prefix` in lexicographic order, after `after`, at most `limit`.
     async fn list(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<BlobMeta>, BlobError>;
 
@@ -129,6 +160,44 @@ pub trait BlobStore: Send + Sync + 'static {
     /// A URL through which anyone can GET the object at `key` until `expires_at` (unix
     /// seconds), answered as a download named `file_name` with that name's content type; `None`
     /// if the store has no such URLs (the embedded store: `trs serve` streams the bytes itself).
+    /// Bytes per part of an object sent in parts, for stores that want objects larger than
+    /// one part sent that way (S3: one PUT is capped at 5 GiB, and a part is the unit a client
+    /// resumes by); `None` for stores that take one PUT of any size (the embedded store).
+    fn part_size(&self) -> Option<u64> {
+        None
+    }
+
+    /// Starts a multipart upload to `key` (which [`BlobStore::complete_multipart`] makes
+    /// visible, if absent); answers its upload id.
+    async fn create_multipart(&self, _key: &str) -> Result<String, BlobError> {
+        Err(BlobError::NoMultipart)
+    }
+
+    /// One URL per part number in `parts` (1-based), through which a client can PUT that part
+    /// of the multipart upload until `expires_at`; the answer to each PUT carries the part's
+    /// ETag.
+    async fn part_upload_urls(
+        &self,
+        _key: &str,
+        _upload_id: &str,
+        _parts: std::ops::RangeInclusive<u32>,
+        _expires_at: i64,
+    ) -> Result<Vec<UploadUrl>, BlobError> {
+        Err(BlobError::NoMultipart)
+    }
+
+    /// The parts the store holds for the multipart upload, by number.
+    async fn list_parts(&self, _key: &str, _upload_id: &str) -> Result<Vec<StoredPart>, BlobError> {
+        Err(BlobError::NoMultipart)
+    }
+
+    /// Makes the multipart upload the object at `key`, if `key` is absent, from parts 1..=n
+    /// whose ETags are `etags` in order: [`BlobError::PartMismatch`] if a part the store holds
+    /// is not the one with the given ETag (nothing becomes visible then).
+    async fn complete_multipart(&self, _key: &str, _upload_id: &str, _etags: &[String]) -> Result<(), BlobError> {
+        Err(BlobError::NoMultipart)
+    }
+
     async fn download_url(&self, _key: &str, _file_name: &str, _expires_at: i64) -> Result<Option<String>, BlobError> {
         Ok(None)
     }

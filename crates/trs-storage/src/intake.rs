@@ -1,5 +1,6 @@
 //! Taking in a body: every block goes to the file writer, SHA-512 and SHA-256, each on a
-//! thread of its own, so that on two cores the slowest of them (SHA-512, about 0.5 GB/s) sets
+//! thread of its own (or, for a body stored already, to the two hashes only:
+//! [`Intake::hash_only`], the upload commit on S3), so that on two cores the slowest of them (SHA-512, about 0.5 GB/s) sets
 //! the pace instead of their sum. The body's chunks (often a few KiB off the socket) are
 //! gathered into blocks of [`BLOCK`] bytes, so that handing one over to three threads costs
 //! nothing next to hashing it; a block is shared by the lanes, not copied. Each lane holds at
@@ -92,7 +93,8 @@ pub struct Intake {
     lane_wait: Duration,
     sha512: Lane<(Sha512, Duration)>,
     sha256: Lane<(Sha256, Duration)>,
-    writer: Lane<std::io::Result<(Duration, Duration)>>,
+    /// `None` when the body is only hashed ([`Intake::hash_only`]).
+    writer: Option<Lane<std::io::Result<(Duration, Duration)>>>,
 }
 
 impl Intake {
@@ -110,6 +112,16 @@ impl Intake {
             file.sync_all()?;
             Ok((busy, t.elapsed()))
         });
+        Self::with_writer(Some(writer))
+    }
+
+    /// Hashes a body that is stored elsewhere already (an object read back from S3 to learn
+    /// its digests): the two hash lanes without the writer.
+    pub fn hash_only() -> Self {
+        Self::with_writer(None)
+    }
+
+    fn with_writer(writer: Option<Lane<std::io::Result<(Duration, Duration)>>>) -> Self {
         Intake {
             started: Instant::now(),
             size: 0,
@@ -150,7 +162,10 @@ impl Intake {
         let t = Instant::now();
         let fed = self.sha512.feed(block.clone()).await
             & self.sha256.feed(block.clone()).await
-            & self.writer.feed(block).await;
+            & match &self.writer {
+                Some(writer) => writer.feed(block).await,
+                None => true,
+            };
         self.lane_wait += t.elapsed();
         if fed { Ok(()) } else { Err(()) }
     }
@@ -163,7 +178,10 @@ impl Intake {
             // A writer that stopped: its error comes below.
             let _ = self.dispatch(last).await;
         }
-        let written = self.writer.finish().await?;
+        let written = match self.writer {
+            Some(writer) => writer.finish().await?,
+            None => Ok((Duration::ZERO, Duration::ZERO)),
+        };
         let (sha512, sha512_busy) = self.sha512.finish().await?;
         let (sha256, sha256_busy) = self.sha256.finish().await?;
         let (write_busy, sync) = written?;
@@ -224,6 +242,20 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), body);
         assert!(timings.total >= timings.sync);
         assert!(timings.blocks < (body.len() / 4099) as u64, "small chunks are gathered into blocks");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hash_only_ends_with_the_states_of_the_whole_body() {
+        let mut intake = Intake::hash_only();
+        let body: Vec<u8> = (0..(BLOCK * 2 + 333)).map(|i| (i * 7 % 253) as u8).collect();
+        for chunk in body.chunks(70_000) {
+            intake.feed(Bytes::copy_from_slice(chunk)).await.unwrap();
+        }
+        let (hashes, timings) = intake.finish(Duration::ZERO).await.unwrap();
+        assert_eq!(hashes.size, body.len() as u64);
+        assert_eq!(hashes.sha512.finalize(), Sha512::digest(&body));
+        assert_eq!(hashes.sha256.finalize(), Sha256::digest(&body));
+        assert_eq!(timings.write_busy, Duration::ZERO);
     }
 
     #[tokio::test]

@@ -18,7 +18,7 @@ pub mod site;
 #[cfg(feature = "contract")]
 pub mod contract;
 
-pub use blob::{BlobError, BlobMeta, BlobStore, ByteStream, UploadUrl};
+pub use blob::{BlobError, BlobMeta, BlobStore, ByteStream, StoredPart, UploadUrl};
 pub use headers::{ObjectHeaders, object_headers};
 pub use item::{Condition, Item, ItemStore, Key, Page, Query, SortKeyRange, StoreError, WriteOp};
 pub use site::{CdnInvalidator, NoCdn, SiteError, SiteObject, SiteStore};

@@ -1,5 +1,7 @@
 //! The upload function: a release manager starts an upload (declares files, receives upload
-//! URLs), sends the bytes straight to the blob store, then asks for the commit, which is a
+//! URLs: one per file, or one per part for files larger than a part of the blob store), sends
+//! the bytes straight to the blob store (an interrupted upload is resumed: the answer lists
+//! what arrived), then asks for the commit, which is a
 //! tracked task (answered at once with 202; the task checks, hashes and stores the files and
 //! makes the revision wherever tasks run: the worker of `trs serve`, this function's own
 //! queue on AWS). Also
@@ -21,6 +23,7 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route("/api/v1/projects/{project}/releases/{version}/uploads", post(start))
         .route("/api/v1/uploads/{id}/commit", post(commit))
+        .route("/api/v1/uploads/{id}/resume", post(resume))
         .route("/api/v1/projects/{project}/releases/{version}", get(release_status))
         .route("/api/v1/projects/{project}/releases/{version}/discard", post(discard))
         .route("/api/v1/projects/{project}/releases/{version}/import", post(start_import))
@@ -62,12 +65,21 @@ async fn start(
 }
 
 /// 202 and the commit task (its id is the upload's), with its status URL as `Location`; its
-/// result, once done, is the `CommittedUpload`.
+/// result, once done, is the `CommittedUpload`. The body names the ETags of the parts of
+/// files sent in parts (`{"parts": {"NAME": ["ETAG", ...]}}`; `{}` when there are none).
 async fn commit(State(app): State<App>, Path(id): Path<String>, call: SignedCall) -> ApiResult<impl IntoResponse> {
     let id: OpaqueId = parse_segment(&id)?;
-    let task = upload::request_commit(&app, &call.caller, &id).await?;
+    let req: upload::CommitUpload = call.json()?;
+    let task = upload::request_commit(&app, &call.caller, &id, &req).await?;
     let status_url = format!("/api/v1/tasks/{}", task.id);
     Ok((axum::http::StatusCode::ACCEPTED, [(axum::http::header::LOCATION, status_url)], Json(task)))
+}
+
+/// The upload's targets again, with fresh URLs and what has arrived: an interrupted
+/// `trs upload` sends only the rest.
+async fn resume(State(app): State<App>, Path(id): Path<String>, call: SignedCall) -> ApiResult<impl IntoResponse> {
+    let id: OpaqueId = parse_segment(&id)?;
+    Ok(Json(upload::resume_upload(&app, &call.caller, &id).await?))
 }
 
 async fn discard(

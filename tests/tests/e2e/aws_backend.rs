@@ -157,6 +157,45 @@ fn upload_and_verify_on_s3_and_dynamodb() {
     assert_eq!(stdout_json(&out)["revision_key"], status["revision_key"]);
 }
 
+/// A file larger than one part goes through `trs upload` as a multipart upload (5 MiB parts,
+/// S3's smallest, which moto enforces): the CLI sends its parts to presigned part URLs and the
+/// commit completes the upload; the checks pass on the whole file, no incomplete upload is
+/// left, and the CLI's resume state is gone once the commit is done.
+#[test]
+fn a_large_file_goes_in_parts_through_the_cli() {
+    let moto = MotoServer::start().expect("moto (test.sh installs moto[server])");
+    let mut env = aws_env(&moto);
+    env.push(("TRS_AWS_PART_SIZE", (5 * 1024 * 1024).to_string()));
+    let w = Team::with_server_env("ed25519", &env);
+    let mut bytes = Vec::with_capacity(11 << 20);
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    while bytes.len() < (11 << 20) + 123 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bytes.push((x >> 24) as u8);
+    }
+    let large = w.file("foo-1.0.0.bin", &bytes);
+    let files = w.signed_set(&large);
+    let status = w.upload_passing(&files);
+    assert_eq!(status["summary"]["fail"], 0, "{status:#}");
+    for kind in ["checksum", "signature"] {
+        let (result, reason) = check(&status, "foo-1.0.0.bin", kind);
+        assert_eq!(result, "pass", "{kind}: {reason}");
+    }
+    let rt = runtime();
+    let (_, s3) = trs_storage_aws::clients(&moto.sdk_config(), true);
+    let stored = rt.block_on(objects(&s3));
+    let hex = sha512_hex(large.to_str().unwrap());
+    assert_eq!(stored[&format!("files/sha512/{}/{hex}", &hex[..2])].0, bytes.len() as i64);
+    let open = rt.block_on(s3.list_multipart_uploads().bucket(BUCKET).send()).unwrap();
+    assert_eq!(open.uploads().len(), 0, "the parts were completed into the staged object");
+    let state = w.server.client_state().join("uploads");
+    let left: Vec<_> = std::fs::read_dir(&state).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "the resume state is removed after the commit: {left:?}");
+    assert!(state.is_dir(), "the upload in parts kept its state while it ran");
+}
+
 const SITE_BUCKET: &str = "trs-e2e-site";
 
 /// `trs site build --full` into the site bucket on moto, with a CloudFront distribution in

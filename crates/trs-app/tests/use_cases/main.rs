@@ -14,4 +14,5 @@ mod retry;
 mod stream_file;
 mod tasks;
 mod upload_commit;
+mod verify_streams;
 mod vote;

@@ -25,7 +25,7 @@ fn start_req(files: &[(&str, &[u8])], force: bool) -> StartUpload {
 /// Sends each file's bytes through its upload URL, as a client would.
 async fn send(f: &Fixture, started: &StartedUpload, files: &[(&str, &[u8])]) {
     for (target, (_, bytes)) in started.files.iter().zip(files) {
-        let token = target.upload.url.rsplit('/').next().unwrap();
+        let token = target.upload.as_ref().unwrap().url.rsplit('/').next().unwrap();
         let body = futures::stream::iter(vec![Ok(Bytes::copy_from_slice(bytes))]);
         f.blobs.accept_upload(token, Box::pin(body)).await.unwrap();
     }
@@ -281,7 +281,7 @@ async fn staged_files_of_committed_and_abandoned_sessions_are_collected_and_a_ur
     let committed = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
     send(&f, &committed, &files).await;
     commit_upload(&f.app, &f.rm.caller(), &committed.id).await.unwrap();
-    let token = committed.files[0].upload.url.rsplit('/').next().unwrap();
+    let token = committed.files[0].upload.as_ref().unwrap().url.rsplit('/').next().unwrap();
     let again = futures::stream::iter(vec![Ok(Bytes::from_static(b"other\n"))]);
     let err = f.blobs.accept_upload(token, Box::pin(again)).await.unwrap_err();
     assert!(matches!(err, trs_storage::BlobError::AlreadyExists(_)), "{err:?}");
@@ -312,7 +312,7 @@ async fn the_commit_call_queues_a_task_and_the_task_makes_the_revision() {
     let files: [(&str, &[u8]); 2] = [("a.txt", b"a"), ("b.txt", b"bb")];
     let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
     send(&f, &s, &files).await;
-    let task = request_commit(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    let task = request_commit(&f.app, &f.rm.caller(), &s.id, &Default::default()).await.unwrap();
     assert_eq!((&task.id, task.state), (&s.id, TaskState::Queued));
     assert!(matches!(&task.kind, TaskKind::Commit { upload, release: r, .. } if *upload == s.id && *r == release()));
     assert!(matches!(trs_app::status::release_status(&f.app, &release()).await, Err(AppError::NotFound(_))));
@@ -342,8 +342,8 @@ async fn a_commit_asked_for_twice_or_run_twice_makes_one_revision() {
     let files: [(&str, &[u8]); 1] = [("a.txt", b"a")];
     let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
     send(&f, &s, &files).await;
-    let first = request_commit(&f.app, &f.rm.caller(), &s.id).await.unwrap();
-    let second = request_commit(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    let first = request_commit(&f.app, &f.rm.caller(), &s.id, &Default::default()).await.unwrap();
+    let second = request_commit(&f.app, &f.rm.caller(), &s.id, &Default::default()).await.unwrap();
     assert_eq!((&first.id, &second.id, second.state), (&s.id, &s.id, TaskState::Queued));
     tasks::run(&f.app, &first.id).await.unwrap();
     let (done, item) = tasks::get_task(&f.app, &first.id).await.unwrap();
@@ -367,12 +367,12 @@ async fn a_commit_asked_for_twice_or_run_twice_makes_one_revision() {
     assert_eq!(verifications.count(), 1, "one verification");
 
     // Asked for once more, the commit answers the finished task.
-    let done = request_commit(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    let done = request_commit(&f.app, &f.rm.caller(), &s.id, &Default::default()).await.unwrap();
     assert_eq!((done.id, done.state), (s.id.clone(), TaskState::Done));
     // Someone else may not ask for it, nor learn of it.
     let mut stranger = f.rm.caller();
     stranger.person = Person { uid: "eve".parse().unwrap(), ..f.rm.person.clone() };
-    assert_eq!(request_commit(&f.app, &stranger, &s.id).await.unwrap_err().status(), 403);
+    assert_eq!(request_commit(&f.app, &stranger, &s.id, &Default::default()).await.unwrap_err().status(), 403);
 }
 
 /// A refused commit records the refusal's code and status (what the API answered when the
@@ -384,7 +384,7 @@ async fn a_failed_commit_records_its_refusal_and_runs_again_when_asked_again() {
     let files: [(&str, &[u8]); 2] = [("a.txt", b"a"), ("b.txt", b"b")];
     let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
     send(&f, &s, &files[..1]).await;
-    let task = request_commit(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    let task = request_commit(&f.app, &f.rm.caller(), &s.id, &Default::default()).await.unwrap();
     tasks::run(&f.app, &task.id).await.unwrap();
     let (failed, _) = tasks::get_task(&f.app, &task.id).await.unwrap();
     assert_eq!(failed.state, TaskState::Failed);

@@ -66,6 +66,10 @@ pub async fn open(args: &BackendArgs, data: &Path, upload_base_url: &str) -> Cli
                 bucket: args.aws_bucket.clone().ok_or_else(|| missing("--aws-bucket", "TRS_AWS_BUCKET"))?,
             };
             let (items, blobs) = trs_storage_aws::open(&settings, args.aws_create).await.map_err(failed)?;
+            let blobs = match args.aws_part_size {
+                Some(bytes) => blobs.with_client_part_size(bytes),
+                None => blobs,
+            };
             Ok(Stores {
                 items: Arc::new(items),
                 blobs: Arc::new(blobs),

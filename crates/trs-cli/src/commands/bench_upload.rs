@@ -3,6 +3,10 @@
 //! next to one SHA-512 pass (`openssl dgst -sha512`, `sha512sum`) and the manual check
 //! (`sha512sum -c` then `gpg --verify`) of the same file, in the same run.
 //!
+//! With `--aws-endpoint` the server runs on the AWS path (S3 and DynamoDB at that endpoint,
+//! moto on loopback here): the same figures for multipart upload, the commit's hashing of
+//! objects read back from S3, and verification streamed from S3.
+//!
 //! Every run writes fresh random bytes and signs them anew (untimed), so no cache answers;
 //! each figure is the best of three. The server and the client log where their time went
 //! under the `trs::timing` target; the report shows those stages for the best upload.
@@ -31,6 +35,8 @@ const LOG_FILTER: &str = "warn,trs::timing=debug";
 /// Best-of-three seconds and ratios; the stage timings (milliseconds) of the best upload.
 #[derive(Debug, Clone, Serialize)]
 pub struct UploadBench {
+    /// The server's stores: `embedded`, or the S3/DynamoDB endpoint of the AWS path.
+    pub store: String,
     pub size_bytes: u64,
     pub cores: usize,
     pub openssl_secs: f64,
@@ -63,8 +69,9 @@ impl fmt::Display for UploadBench {
         let mb = self.size_bytes as f64 / 1e6;
         writeln!(
             f,
-            "trs upload benchmark: {mb:.0} MB file + .asc (GnuPG) + .sha512, loopback, {} core(s), best of {RUNS}",
-            self.cores
+            "trs upload benchmark: {mb:.0} MB file + .asc (GnuPG) + .sha512, loopback, {} core(s), best of {RUNS}, \
+             stores: {}",
+            self.cores, self.store
         )?;
         writeln!(f, "{:<52} {:>9} {:>10}", "what", "seconds", "MB/s")?;
         let row = |f: &mut fmt::Formatter<'_>, what: &str, s: f64| writeln!(f, "{what:<52} {s:>9.3} {:>10.1}", mb / s);
@@ -107,7 +114,14 @@ impl fmt::Display for UploadBench {
     }
 }
 
-pub fn upload(size: &str, files: usize, file_size: &str, dir: Option<&Path>, as_json: bool) -> CliResult<()> {
+pub fn upload(
+    size: &str,
+    files: usize,
+    file_size: &str,
+    dir: Option<&Path>,
+    aws_endpoint: Option<&str>,
+    as_json: bool,
+) -> CliResult<()> {
     let size = trs_checks::bench::parse_size(size).map_err(CliError::Usage)?;
     let file_size = trs_checks::bench::parse_size(file_size).map_err(CliError::Usage)?;
     if size == 0 || (files > 0 && file_size == 0) {
@@ -118,8 +132,11 @@ pub fn upload(size: &str, files: usize, file_size: &str, dir: Option<&Path>, as_
         None => tempfile::Builder::new().prefix("trs-bench-upload-").tempdir(),
     }
     .map_err(failed)?;
-    let bench = Bench::start(tmp.path())?;
-    let report = bench.run(size, files, file_size);
+    let bench = Bench::start(tmp.path(), aws_endpoint)?;
+    let report = bench.run(size, files, file_size).map(|r| UploadBench {
+        store: aws_endpoint.map(|e| format!("S3 and DynamoDB at {e}")).unwrap_or_else(|| "embedded".into()),
+        ..r
+    });
     bench.stop();
     let report = report?;
     if as_json {
@@ -151,8 +168,28 @@ fn run(cmd: &mut Command) -> CliResult<String> {
 
 const RM: &str = "rm@bench.invalid";
 
+/// `trs serve` and `trs admin bootstrap` arguments for the stores: the data folder, or (the
+/// AWS path) a fresh table and bucket at `aws_endpoint`, created from the template.
+fn store_args(dir: &Path, aws_endpoint: Option<&str>) -> Vec<std::ffi::OsString> {
+    match aws_endpoint {
+        None => vec!["--data".into(), dir.join("data").into()],
+        Some(endpoint) => {
+            let unique = format!(
+                "trs-bench-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+            );
+            ["--backend", "aws", "--aws-endpoint", endpoint, "--aws-create", "--aws-table", &unique, "--aws-bucket"]
+                .into_iter()
+                .map(std::ffi::OsString::from)
+                .chain([unique.clone().into()])
+                .collect()
+        }
+    }
+}
+
 impl Bench {
-    fn start(dir: &Path) -> CliResult<Self> {
+    fn start(dir: &Path, aws_endpoint: Option<&str>) -> CliResult<Self> {
         let trs = std::env::current_exe().map_err(failed)?;
         let gnupg = dir.join("gnupg");
         std::fs::create_dir(&gnupg).map_err(failed)?;
@@ -180,13 +217,12 @@ impl Bench {
             .output()
             .map_err(failed)?;
         std::fs::write(&cert, out.stdout).map_err(failed)?;
-        let data = dir.join("data");
-        run(Command::new(&trs).arg("admin").arg("bootstrap").arg("--data").arg(&data).arg("rm").arg(&cert))?;
+        let stores = store_args(dir, aws_endpoint);
+        run(Command::new(&trs).args(["admin", "bootstrap"]).args(&stores).arg("rm").arg(&cert))?;
         let server_log = dir.join("serve.log");
         let server = Command::new(&trs)
             .arg("serve")
-            .arg("--data")
-            .arg(&data)
+            .args(&stores)
             .args(["--listen", "127.0.0.1:0"])
             .env("TRS_LOG", LOG_FILTER)
             .stdout(Stdio::null())
@@ -338,6 +374,8 @@ impl Bench {
             });
         }
         Ok(UploadBench {
+            // Named by the caller, which knows where the server's data is.
+            store: String::new(),
             size_bytes: size,
             cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             openssl_secs: openssl,

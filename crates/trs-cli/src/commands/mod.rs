@@ -22,4 +22,5 @@ pub mod status;
 pub mod stream;
 pub mod task;
 pub mod upload;
+pub mod upload_resume;
 pub mod vote;

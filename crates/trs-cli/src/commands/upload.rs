@@ -1,22 +1,25 @@
-//! `trs upload`: declare the files, stream each one to its upload URL (bounded memory, a
-//! progress bar on a terminal), ask for the commit and follow its task (the server answers at
-//! once; the task hashes and stores each file, its progress shown per file on a terminal, and
-//! makes the revision), then wait for its verification and print
-//! the per-file report (exit 3 if any check failed). `--remove NAME` leaves files (and their
+//! `trs upload`: declare the files, stream each one to its upload URL, or each part of a large
+//! one to its part URL (several at once, bounded memory, a progress bar on a terminal;
+//! interrupted, the same command again continues the same upload and sends only what the
+//! store lacks: [`upload_resume`](crate::commands::upload_resume)), ask for the commit and
+//! follow its task (the server answers at once; the task hashes and stores each file, its
+//! progress shown per file on a terminal, and makes the revision), then wait for its
+//! verification and print the per-file report (exit 3 if any check failed). `--remove NAME` leaves files (and their
 //! sidecars) out of the new revision, `--replace` makes it exactly the files given; an upload
 //! that changes nothing is answered "nothing changed" (exit 0) and makes no revision.
 
 use crate::client::{Client, error_of};
+use crate::commands::upload_resume::{Memory, Remembered};
 use crate::commands::{lifecycle, status, task};
 use crate::error::{CliError, CliResult, failed};
 use crate::output;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use trs_app::draft::Discarded;
-use trs_app::upload::{CommittedUpload, StartedUpload};
+use trs_app::upload::{CommitUpload, CommittedUpload, StartedUpload};
 use trs_core::ArtifactPath;
 
 pub struct UploadArgs<'a> {
@@ -64,42 +67,67 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     if args.files.is_empty() && (args.remove.is_empty() || args.replace) {
         return Err(CliError::Usage("name the files to upload, or --remove files of the latest revision".into()));
     }
-    let started: StartedUpload = client
-        .post(
-            &format!("/api/v1/projects/{}/releases/{}/uploads", args.project, args.version),
-            &json!({
-                "product": args.product, "files": declared, "force": args.force, "base": args.base,
-                "remove": args.remove, "replace": args.replace,
-            }),
-        )
-        .await?;
+    let request = json!({
+        "product": args.product, "files": declared, "force": args.force, "base": args.base,
+        "remove": args.remove, "replace": args.replace,
+    });
+    let release_path = format!("/api/v1/projects/{}/releases/{}", args.project, args.version);
+    let memory = Memory::of(client.base(), &json!({"release": release_path, "start": request}), args.files)?;
+    let (started, mut remembered) = match resume(client, &memory).await? {
+        Some((started, remembered)) => {
+            if !args.json {
+                say_err!("resuming upload {} (started earlier from these files)", started.id);
+            }
+            (started, remembered)
+        }
+        None => {
+            let started: StartedUpload = client.post(&format!("{release_path}/uploads"), &request).await?;
+            let remembered =
+                Remembered { id: started.id.to_string(), expires_at: started.expires_at, etags: Default::default() };
+            memory.save(&remembered);
+            (started, remembered)
+        }
+    };
 
     let show_progress = !args.json && std::io::stderr().is_terminal();
-    let bar = if show_progress { ProgressBar::new(total) } else { ProgressBar::hidden() };
+    let sends = sends_of(args.files, &started, &remembered);
+    let bar = if show_progress { ProgressBar::new(sends.iter().map(|s| s.len).sum()) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{msg:30!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    // Several files at once, largest first: one connection per file, so the server takes
-    // them in on every core (each file's write and hashes already run beside each other), and
-    // the small sidecars go while the large file streams instead of after it.
-    let mut pending: Vec<_> = args.files.iter().zip(&started.files).collect();
-    pending.sort_by_key(|(_, target)| std::cmp::Reverse(target.size));
     let sending = std::time::Instant::now();
-    futures::stream::iter(pending)
-        .map(|(file, target)| {
-            bar.set_message(target.path.to_string());
-            put_file(client, file, &target.upload, &bar)
+    // Several PUTs at once (whole files and parts alike), largest first: one connection each,
+    // so the store takes them in on every core, and the small sidecars go while the large
+    // file streams instead of after it. Each streams from the file in small chunks: memory
+    // does not grow with file or part size.
+    let mut in_flight = futures::stream::iter(sends)
+        .map(|send| {
+            bar.set_message(send.name.clone());
+            send_one(client, send, &bar)
         })
-        .buffer_unordered(PARALLEL_PUTS)
-        .try_for_each(|()| futures::future::ready(Ok(())))
-        .await?;
+        .buffer_unordered(PARALLEL_PUTS);
+    while let Some(sent) = in_flight.next().await {
+        if let Some((name, number, etag)) = sent? {
+            remembered.etags.entry(name).or_default().insert(number, etag);
+            memory.save(&remembered);
+        }
+    }
+    drop(in_flight);
     bar.finish_and_clear();
     let sent = sending.elapsed();
+    let mut commit_request = CommitUpload::default();
+    for target in &started.files {
+        if let Some(parts) = &target.parts {
+            let count = parts.urls.len() as u32;
+            commit_request.parts.insert(target.path.to_string(), remembered.etags_of(target.path.as_str(), count)?);
+        }
+    }
 
     let committing = std::time::Instant::now();
-    let committed = commit(client, &started.id.to_string(), show_progress).await?;
+    let committed = commit(client, &started.id.to_string(), &commit_request, show_progress).await?;
+    memory.forget();
     let commit_took = committing.elapsed();
     let Some(task_id) = committed.task.as_ref().filter(|_| committed.changed) else {
         if args.json {
@@ -160,11 +188,16 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
 /// end. A refused commit is the refusal the task recorded (code and status as the API's, so
 /// `--json` and the exit code are those of a refused call); one that lost a race to a
 /// concurrent change (`concurrent-update`) is asked for again, a few times.
-async fn commit(client: &Client, upload: &str, show_progress: bool) -> CliResult<CommittedUpload> {
+async fn commit(
+    client: &Client,
+    upload: &str,
+    request: &CommitUpload,
+    show_progress: bool,
+) -> CliResult<CommittedUpload> {
     let path = format!("/api/v1/uploads/{upload}/commit");
     let mut attempt = 0;
     loop {
-        let queued: Value = client.post_retrying_races(&path, &json!({})).await?;
+        let queued: Value = client.post_retrying_races(&path, request).await?;
         let id = queued["id"].as_str().ok_or_else(|| failed(format!("unexpected answer to the commit: {queued}")))?;
         let done = task::follow(client, id, "upload", show_progress, false).await?;
         if done["state"] == "done" {
@@ -186,6 +219,64 @@ const COMMIT_RACE_RETRIES: u32 = 4;
 /// Files sent at once: enough for every core of a usual server to take one in.
 const PARALLEL_PUTS: usize = 4;
 
+/// The upload this machine started from the same files earlier, continued: the server's
+/// answer (fresh URLs, what arrived) and what was remembered. `None` when there is none, or
+/// the server no longer has it open (expired, committed): a new upload starts.
+async fn resume(client: &Client, memory: &Memory) -> CliResult<Option<(StartedUpload, Remembered)>> {
+    let Some(remembered) = memory.load(crate::clock::now()) else { return Ok(None) };
+    match client.post::<_, StartedUpload>(&format!("/api/v1/uploads/{}/resume", remembered.id), &json!({})).await {
+        Ok(started) => Ok(Some((started, remembered))),
+        Err(CliError::Api { status: 404 | 409, .. }) => {
+            memory.forget();
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One PUT: a whole file, or one part of it.
+struct Put<'a> {
+    file: &'a Path,
+    name: String,
+    offset: u64,
+    len: u64,
+    upload: &'a trs_storage::UploadUrl,
+    /// The part's number, for a part.
+    part: Option<u32>,
+}
+
+/// The PUTs still to make, largest first: every file with a URL, every part the store lacks
+/// (or holds with bytes other than this machine sent).
+fn sends_of<'a>(files: &'a [PathBuf], started: &'a StartedUpload, remembered: &Remembered) -> Vec<Put<'a>> {
+    let mut sends = Vec::new();
+    for (file, target) in files.iter().zip(&started.files) {
+        let name = target.path.to_string();
+        if let Some(upload) = &target.upload {
+            sends.push(Put { file, name: name.clone(), offset: 0, len: target.size, upload, part: None });
+        }
+        if let Some(parts) = &target.parts {
+            for number in remembered.parts_to_send(&name, parts.urls.len() as u32, &parts.present) {
+                let offset = u64::from(number - 1) * parts.part_size;
+                let len = target.size.saturating_sub(offset).min(parts.part_size);
+                let upload = &parts.urls[number as usize - 1];
+                sends.push(Put { file, name: name.clone(), offset, len, upload, part: Some(number) });
+            }
+        }
+    }
+    sends.sort_by_key(|s| std::cmp::Reverse(s.len));
+    sends
+}
+
+/// Makes one PUT; for a part, answers the ETag the store gave it.
+async fn send_one(client: &Client, send: Put<'_>, bar: &ProgressBar) -> CliResult<Option<(String, u32, String)>> {
+    let headers = put_range(client, send.file, send.offset, send.len, send.upload, bar).await?;
+    let Some(number) = send.part else { return Ok(None) };
+    let etag = headers.get("etag").and_then(|v| v.to_str().ok()).ok_or_else(|| {
+        failed(format!("uploading part {number} of {}: the store answered no ETag", send.file.display()))
+    })?;
+    Ok(Some((send.name, number, etag.to_string())))
+}
+
 /// Streams one file to its upload URL, advancing the progress bar as chunks leave.
 pub(crate) async fn put_file(
     client: &Client,
@@ -193,10 +284,26 @@ pub(crate) async fn put_file(
     upload: &trs_storage::UploadUrl,
     bar: &ProgressBar,
 ) -> CliResult<()> {
-    let file = tokio::fs::File::open(path).await.map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
-    let len = file.metadata().await.map_err(failed)?.len();
+    let len = std::fs::metadata(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?.len();
+    put_range(client, path, 0, len, upload, bar).await.map(drop)
+}
+
+/// Streams bytes `[offset, offset + len)` of a file to an upload URL, advancing the progress
+/// bar as chunks leave; the answer's headers.
+async fn put_range(
+    client: &Client,
+    path: &Path,
+    offset: u64,
+    len: u64,
+    upload: &trs_storage::UploadUrl,
+    bar: &ProgressBar,
+) -> CliResult<reqwest::header::HeaderMap> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut file =
+        tokio::fs::File::open(path).await.map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+    file.seek(std::io::SeekFrom::Start(offset)).await.map_err(failed)?;
     let bar = bar.clone();
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).inspect(move |chunk| {
+    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024).inspect(move |chunk| {
         if let Ok(c) = chunk {
             bar.inc(c.len() as u64);
         }
@@ -220,7 +327,7 @@ pub(crate) async fn put_file(
             other => other,
         });
     }
-    Ok(())
+    Ok(resp.headers().clone())
 }
 
 /// `trs draft discard`: drops a draft that never went to a vote.

@@ -27,7 +27,11 @@ struct Running {
 }
 
 async fn start(stack: &Stack, name: &str) -> Running {
-    let env = stack.environment(name).await;
+    let mut env = stack.environment(name).await;
+    // Parts of S3's smallest size (which moto enforces when an upload completes), so that a
+    // file of a few MiB is sent in parts.
+    let (_, s3) = trs_storage_aws::clients(env.aws.as_ref().expect("the aws backend"), true);
+    env.app.blobs = std::sync::Arc::new(S3BlobStore::new(s3, BUCKET).with_client_part_size(MIN_PART as u64));
     let build = match name {
         "Admin" => functions::admin,
         "Upload" => functions::upload,
@@ -124,6 +128,7 @@ async fn object_text(stack: &Stack, bucket: &str, key: &str) -> String {
 }
 
 const RELEASE: &str = "/api/v1/projects/foo/releases/1.0.0";
+const MIN_PART: usize = trs_storage_aws::MIN_PART_SIZE;
 const FILE: &str = "foo-1.0.0.tar.gz";
 
 /// The people of the scenario: ada, the first admin (bootstrapped by the operator) and the
@@ -378,6 +383,11 @@ fn problems(stack: &Stack, calls: &BTreeMap<&'static str, Vec<trs_storage_aws::m
 const NOT_REACHED_HERE: &[(&str, &str, &str)] = &[
     // Reached by this file's other tests (each under the same roles) or by aws_flows.rs.
     ("Admin", "dynamodb:DeleteItem (RemovesUnusedKeys", "`trs keys remove` of an unused key (use case manage.rs)"),
+    (
+        "Upload",
+        "s3:ListMultipartUploadParts (StagedUploads",
+        "a file sent in parts, resumed and committed (test below)",
+    ),
     (
         "Upload",
         "dynamodb:DeleteItem (EndsUploadSessions",
@@ -825,4 +835,93 @@ fn the_bucket_policy_refuses_other_writers_unconditional_creates_and_version_del
         let denied = iam::bucket_denies(&policy, principal, request);
         assert_eq!(denied.as_deref(), *expected, "{principal}: {request}");
     }
+}
+
+/// A PUT of `bytes` to a presigned URL of the upload's answer; the ETag answered.
+async fn put_to(target: &Value, bytes: &[u8]) -> String {
+    let mut put = reqwest::Client::new().put(target["url"].as_str().unwrap()).body(bytes.to_vec());
+    for pair in target["headers"].as_array().unwrap() {
+        put = put.header(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+    }
+    let sent = put.send().await.unwrap();
+    assert!(sent.status().is_success(), "the presigned PUT: {}", sent.status());
+    sent.headers()["etag"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_file_larger_than_a_part_goes_in_parts_resumed_by_part_and_a_replaced_part_is_refused() {
+    let stack = Stack::start(&json!({})).await;
+    let people = people_and_project(&stack).await;
+    let upload = start(&stack, "Upload").await;
+    let bytes = trs_storage::contract::pseudo_random(2 * MIN_PART + 1000, 7);
+    let part = |n: usize| &bytes[(n - 1) * MIN_PART..(n * MIN_PART).min(bytes.len())];
+    let release = "/api/v1/projects/foo/releases/2.0.0";
+    let declared = json!({"files": [{"path": "foo-2.0.0.tar.gz", "size": bytes.len()}]});
+    let (status, started, _) = upload.http(Some(&people.rita), "POST", &format!("{release}/uploads"), declared).await;
+    assert_eq!(status, 201, "{started}");
+    let target = &started["files"][0];
+    assert!(target.get("upload").is_none(), "no single PUT for a file larger than a part: {target}");
+    assert_eq!(target["parts"]["part_size"], MIN_PART);
+    assert_eq!(target["parts"]["urls"].as_array().unwrap().len(), 3);
+
+    // Parts 1 and 2 are sent, then the client is interrupted.
+    let mut etags = Vec::new();
+    for n in 1..=2 {
+        etags.push(put_to(&target["parts"]["urls"][n - 1], part(n)).await);
+    }
+    // Run again, the client resumes the same upload: the answer lists what the store holds.
+    let id = started["id"].as_str().unwrap();
+    let (status, resumed, _) =
+        upload.http(Some(&people.rita), "POST", &format!("/api/v1/uploads/{id}/resume"), json!({})).await;
+    assert_eq!(status, 200, "{resumed}");
+    assert_eq!(resumed["id"], id);
+    let present: Vec<(u64, String)> = resumed["files"][0]["parts"]["present"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["number"].as_u64().unwrap(), p["etag"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(present, [(1, etags[0].clone()), (2, etags[1].clone())]);
+    etags.push(put_to(&resumed["files"][0]["parts"]["urls"][2], part(3)).await);
+
+    // Part 2 replaced by other bytes after it was sent: the commit names the ETags the client
+    // got, and refuses; nothing is made.
+    let mut other = part(2).to_vec();
+    other[0] ^= 1;
+    put_to(&resumed["files"][0]["parts"]["urls"][1], &other).await;
+    let commit = format!("/api/v1/uploads/{id}/commit");
+    let body = json!({"parts": {"foo-2.0.0.tar.gz": etags.clone()}});
+    let (status, task, _) = upload.http(Some(&people.rita), "POST", &commit, body.clone()).await;
+    assert_eq!(status, 202, "{task}");
+    assert_eq!(upload.deliver_queue(&stack, "CommitQueue").await, 1);
+    let failed = task_state(&stack, id, "failed").await;
+    assert_eq!(failed["result"], json!({"code": "part-changed", "status": 409}), "{failed}");
+    let (status, _, _) = upload.http(None, "GET", release, Value::Null).await;
+    assert_eq!(status, 404, "no revision");
+
+    // A commit naming too few parts is refused at once.
+    let short = json!({"parts": {"foo-2.0.0.tar.gz": &etags[..2]}});
+    let (status, refused, _) = upload.http(Some(&people.rita), "POST", &commit, short).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (400, Some("parts-not-named")), "{refused}");
+
+    // The client sends part 2 again (its own bytes), and the commit completes the upload.
+    put_to(&resumed["files"][0]["parts"]["urls"][1], part(2)).await;
+    let (status, task, _) = upload.http(Some(&people.rita), "POST", &commit, body).await;
+    assert_eq!(status, 202, "{task}");
+    assert_eq!(upload.deliver_queue(&stack, "CommitQueue").await, 1);
+    let committed = task_state(&stack, id, "done").await;
+    let sha512 = trs_storage::contract::sha512_hex(&bytes);
+    let stored = stack.as_operator(async || object_keys(&stack, BUCKET, "files/").await).await;
+    assert_eq!(stored, [format!("files/sha512/{}/{sha512}", &sha512[..2])], "the whole file, in order");
+    // The commit hashed it once, and the copy keeps the digests for verification.
+    let app = operator_app(&stack);
+    let head = stack.as_operator(async || app.blobs.head(&stored[0]).await.unwrap().unwrap()).await;
+    assert_eq!((head.size, head.sha512.as_deref()), (bytes.len() as u64, Some(sha512.as_str())));
+    assert!(head.sha512_state.is_some() && head.sha256_state.is_some(), "{head:?}");
+
+    let verify = start(&stack, "Verify").await;
+    assert_eq!(verify.deliver_queue(&stack, "VerifyQueue").await, 1);
+    assert_task_done(&verify, committed["result"]["task"].as_str().unwrap()).await;
+    let found = findings(&stack);
+    assert!(found.is_empty(), "requests the roles do not allow:\n{}", found.join("\n"));
 }

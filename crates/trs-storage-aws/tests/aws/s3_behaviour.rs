@@ -144,3 +144,61 @@ async fn a_download_url_serves_the_object_under_its_file_name() {
     // moto checks no signature, so that part is S3's documented behaviour, not tested here).
     assert!(query["X-Amz-SignedHeaders"] == "host" && query.contains_key("X-Amz-Signature"));
 }
+
+/// A PUT of `bytes` to a presigned URL; the ETag answered.
+async fn put_presigned(url: &trs_storage::UploadUrl, bytes: &[u8]) -> String {
+    let mut put = reqwest::Client::new().put(&url.url).body(bytes.to_vec());
+    for (k, v) in &url.headers {
+        put = put.header(k, v);
+    }
+    let answer = put.send().await.unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    answer.headers()["etag"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_client_sends_parts_to_presigned_urls_and_a_replaced_part_is_refused_at_completion() {
+    let f = fixture().await;
+    let store = f.store.clone().with_client_part_size(MIN_PART_SIZE as u64);
+    assert_eq!(store.part_size(), Some(MIN_PART_SIZE as u64));
+    let data = pseudo_random(MIN_PART_SIZE + 77, 9);
+    let (first, second) = data.split_at(MIN_PART_SIZE);
+    let id = store.create_multipart("uploads/u/0").await.unwrap();
+    let urls = store.part_upload_urls("uploads/u/0", &id, 1..=2, trs_storage::contract::now() + 600).await.unwrap();
+    assert_eq!(urls.len(), 2);
+    let etags = vec![put_presigned(&urls[0], first).await, put_presigned(&urls[1], second).await];
+    let listed = store.list_parts("uploads/u/0", &id).await.unwrap();
+    let seen: Vec<(u32, u64, &str)> = listed.iter().map(|p| (p.number, p.size, p.etag.as_str())).collect();
+    assert_eq!(seen, [(1, MIN_PART_SIZE as u64, etags[0].as_str()), (2, 77, etags[1].as_str())]);
+
+    // Part 2 sent again with other bytes: completing with the ETags the client got is refused,
+    // and nothing is visible.
+    put_presigned(&urls[1], &second.iter().map(|b| b ^ 0xff).collect::<Vec<u8>>()).await;
+    let refused = store.complete_multipart("uploads/u/0", &id, &etags).await;
+    assert!(matches!(refused, Err(BlobError::PartMismatch(_))), "{refused:?}");
+    assert!(store.head("uploads/u/0").await.unwrap().is_none());
+
+    put_presigned(&urls[1], second).await;
+    store.complete_multipart("uploads/u/0", &id, &etags).await.unwrap();
+    assert!(read_all(store.get("uploads/u/0").await.unwrap()).await == data);
+    let gone = store.list_parts("uploads/u/0", &id).await;
+    assert!(matches!(gone, Err(BlobError::UploadNotFound { .. })), "{gone:?}");
+}
+
+#[tokio::test]
+async fn a_copy_with_hashes_answers_them_on_head() {
+    let f = fixture().await;
+    f.store.put_if_absent("staged", chunked(b"bytes", 2)).await.unwrap();
+    let hashes = trs_storage::BlobMeta {
+        key: "staged".into(),
+        size: 5,
+        sha512: Some("ab".repeat(64)),
+        sha512_state: Some("01".repeat(200)),
+        sha256_state: Some("02".repeat(100)),
+    };
+    let copied = f.store.copy_if_absent_with_hashes("staged", "files/x", &hashes).await.unwrap();
+    let head = f.store.head("files/x").await.unwrap().unwrap();
+    assert_eq!(head, trs_storage::BlobMeta { key: "files/x".into(), ..hashes.clone() });
+    assert_eq!(copied, head);
+    assert_eq!(f.store.head("staged").await.unwrap().unwrap().sha512, None, "a plain put keeps none");
+}
