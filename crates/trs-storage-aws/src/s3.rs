@@ -121,6 +121,42 @@ fn completed_despite_parse_error<E>(e: &SdkError<E, aws_sdk_s3::config::http::Ht
     raw.status().as_u16() == 200 && body.contains("<CompleteMultipartUploadResponse") && !body.contains("<Error>")
 }
 
+/// One answer of `ListParts`: its parts, and where the next page starts when it is truncated.
+struct PartsPage {
+    parts: Vec<StoredPart>,
+    next_marker: Option<String>,
+}
+
+/// moto answers `ListParts` with a `ListPartsResponse` root element where S3 (and the SDK's
+/// parser) has `ListPartsResult`; the elements inside are S3's. A 200 carrying such a
+/// document is read here; anything else stays the SDK's error.
+fn parts_despite_parse_error<E>(e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Option<PartsPage> {
+    let raw = e.raw_response()?;
+    if raw.status().as_u16() != 200 {
+        return None;
+    }
+    let body = std::str::from_utf8(raw.body().bytes()?).ok()?;
+    let doc = roxmltree::Document::parse(body).ok()?;
+    let root = doc.root_element();
+    if root.tag_name().name() != "ListPartsResponse" {
+        return None;
+    }
+    let text = |node: roxmltree::Node, name: &str| {
+        node.children().find(|c| c.tag_name().name() == name).and_then(|c| c.text()).map(str::trim).map(str::to_string)
+    };
+    let mut parts = Vec::new();
+    for part in root.children().filter(|c| c.tag_name().name() == "Part") {
+        parts.push(StoredPart {
+            number: text(part, "PartNumber")?.parse().ok()?,
+            size: text(part, "Size")?.parse().ok()?,
+            etag: text(part, "ETag").unwrap_or_default(),
+        });
+    }
+    let truncated = text(root, "IsTruncated").is_some_and(|t| t == "true");
+    let next_marker = text(root, "NextPartNumberMarker").filter(|_| truncated);
+    Some(PartsPage { parts, next_marker })
+}
+
 /// An object-key path for `x-amz-copy-source`: every byte outside the unreserved set
 /// percent-encoded, `/` kept.
 fn copy_source(bucket: &str, key: &str) -> String {
@@ -591,22 +627,33 @@ impl BlobStore for S3BlobStore {
                 .send()
                 .await;
             let page = match page {
-                Ok(page) => page,
+                Ok(page) => PartsPage {
+                    parts: page
+                        .parts()
+                        .iter()
+                        .map(|part| StoredPart {
+                            number: part.part_number().unwrap_or(0).max(0) as u32,
+                            size: part.size().unwrap_or(0).max(0) as u64,
+                            etag: part.e_tag().unwrap_or_default().to_string(),
+                        })
+                        .collect(),
+                    next_marker: page
+                        .next_part_number_marker()
+                        .filter(|_| page.is_truncated() == Some(true))
+                        .map(str::to_string),
+                },
                 Err(e) if e.code() == Some("NoSuchUpload") || status(&e) == Some(404) => {
                     return Err(BlobError::UploadNotFound { key: key.to_string(), upload_id: upload_id.to_string() });
                 }
-                Err(e) => return Err(backend("ListParts", key, e)),
+                Err(e) => match parts_despite_parse_error(&e) {
+                    Some(page) => page,
+                    None => return Err(backend("ListParts", key, e)),
+                },
             };
-            for part in page.parts() {
-                out.push(StoredPart {
-                    number: part.part_number().unwrap_or(0).max(0) as u32,
-                    size: part.size().unwrap_or(0).max(0) as u64,
-                    etag: part.e_tag().unwrap_or_default().to_string(),
-                });
-            }
-            match page.next_part_number_marker() {
-                Some(next) if page.is_truncated() == Some(true) => marker = Some(next.to_string()),
-                _ => return Ok(out),
+            out.extend(page.parts);
+            match page.next_marker {
+                Some(next) => marker = Some(next),
+                None => return Ok(out),
             }
         }
     }
