@@ -38,6 +38,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "npm_tarball", run: targets::npm_tarball },
     Target { name: "json_body", run: targets::json_body },
     Target { name: "sbom", run: targets::sbom },
+    Target { name: "mail_reply", run: targets::mail_reply },
 ];
 
 /// The target called `name`.

@@ -99,6 +99,19 @@ pub fn sbom(data: &[u8]) {
     assert!(results.iter().skip(1).all(|r| r.sbom.is_none()), "a summary only on the first result");
 }
 
+/// Replies to a `[VOTE]` mail (trs-app's vote::replies): any bytes are read without a panic;
+/// a reply's own text never holds a quoted line, and a vote read from it is one of the three.
+pub fn mail_reply(data: &[u8]) {
+    use trs_app::vote::replies::{Reading, own_text, parse, read_vote};
+    let Ok(reply) = parse(data) else { return };
+    assert!(reply.message_id.starts_with('<') && reply.message_id.ends_with('>'));
+    let own = own_text(&reply.text);
+    assert!(own.lines().all(|l| !l.trim_start().starts_with('>')), "a quoted line in {own:?}");
+    if let Reading::Ambiguous(why) = read_vote(&own) {
+        assert!(!why.is_empty());
+    }
+}
+
 /// Artifact paths and manifests (trs-core): one candidate name per line. An accepted name is
 /// contained (relative, no `.`/`..`/empty segment, no backslash or NUL), portable, prints as
 /// itself and reads back from its stored form; a set that passes `check_distinct` makes a

@@ -65,6 +65,7 @@ replay!(
     npm_tarball,
     json_body,
     sbom,
+    mail_reply,
 );
 
 #[test]

@@ -210,6 +210,19 @@ pub fn ballots(id: &ReleaseId, vote: u32) -> Query {
     Query::prefix(release_partition(id), ballots_prefix(vote))
 }
 
+/// A reply on the list to vote `vote`'s `[VOTE]` mail, once read (`trs vote import-mail`):
+/// one per `Message-ID` (its SHA-256, so any id fits a sort key), so a reply is read once.
+pub fn mail_reply(id: &ReleaseId, vote: u32, message_id: &str) -> Key {
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(message_id.as_bytes()));
+    Key::new(release_partition(id), format!("reply#{vote:04}#{}", &digest[..32]))
+}
+
+/// Every reply read for vote number `vote` on a release.
+pub fn mail_replies(id: &ReleaseId, vote: u32) -> Query {
+    Query::prefix(release_partition(id), format!("reply#{vote:04}#"))
+}
+
 pub fn stream_partition(stream: &StreamId) -> String {
     format!("stream#{stream}")
 }
@@ -375,6 +388,7 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
     for vote in [1, 2, 10] {
         for voter in ["ada", "bob"] {
             items.push(plain(ballot(&main, vote, &voter.parse().unwrap())));
+            items.push(plain(mail_reply(&main, vote, &format!("<{voter}@example.org>"))));
         }
     }
     items.push(plain(revision(&main, 1)));
@@ -419,6 +433,7 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
         named("advisories of a project", advisories(&proj), false),
         named("ballots of vote 1", ballots(&main, 1), false),
         named("ballots of vote 10", ballots(&main, 10), false),
+        named("replies to vote 1", mail_replies(&main, 1), false),
         named("distributions of a release", distributions(&main), false),
         named("a person's keys", index_partition(&person_keys_partition(&"ada".parse().unwrap())), true),
         named("projects", index_partition(PROJECTS_INDEX), true),

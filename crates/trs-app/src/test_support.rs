@@ -369,17 +369,25 @@ pub async fn pass_vote_for_tests(app: &App, release: &ReleaseId) {
 /// TEST ONLY: a mail transport that keeps what it is asked to send, as sent on the wire (the
 /// end-to-end tests send to a real SMTP server).
 #[derive(Default)]
-pub struct RecordingMailer(std::sync::Mutex<Vec<Vec<u8>>>);
+pub struct RecordingMailer(std::sync::Mutex<Vec<Vec<u8>>>, std::sync::Mutex<Option<crate::mail::SendError>>);
 
 #[async_trait::async_trait]
 impl crate::mail::Mailer for RecordingMailer {
-    async fn send(&self, message: lettre::Message) -> Result<(), String> {
+    async fn send(&self, message: lettre::Message) -> Result<(), crate::mail::SendError> {
+        if let Some(e) = self.1.lock().unwrap().clone() {
+            return Err(e);
+        }
         self.0.lock().unwrap().push(message.formatted());
         Ok(())
     }
 }
 
 impl RecordingMailer {
+    /// From now on, answers every mail with `error` (and keeps none).
+    pub fn fail_with(&self, error: Option<crate::mail::SendError>) {
+        *self.1.lock().unwrap() = error;
+    }
+
     /// Every message sent so far, in order.
     pub fn sent(&self) -> Vec<String> {
         self.0.lock().unwrap().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect()

@@ -4,6 +4,7 @@
 //! - [`cert`]: checks an OpenPGP certificate before it is registered to a person.
 //! - [`registered`]: a registered certificate parsed once, and the cache that keeps it.
 //! - [`keys_file`]: renders a project's public `KEYS` file from registered certificates.
+//! - [`mail`]: OpenPGP signatures on mail (a vote replied on the list, PGP/MIME or inline).
 //! - [`request`]: the signed-request scheme (canonical string, headers, server-side verification).
 //! - [`signer`]: the client side: signing requests with a key file or with GnuPG.
 //!
@@ -12,6 +13,7 @@
 
 pub mod cert;
 pub mod keys_file;
+pub mod mail;
 pub mod policy;
 pub mod registered;
 pub mod request;

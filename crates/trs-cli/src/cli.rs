@@ -583,6 +583,10 @@ pub enum ProjectCommand {
         /// *.spdx, *.spdx.rdf).
         #[arg(long, value_name = "true|false")]
         require_sbom: Option<bool>,
+        /// Replies to the [VOTE] mail on the list count as ballots (`trs vote import-mail`);
+        /// by default only signed calls do. Applies to votes opened afterwards.
+        #[arg(long, value_name = "true|false")]
+        email_votes: Option<bool>,
         /// Licence categories an SBOM's components must not have (comma-separated: permissive,
         /// weak-copyleft, strong-copyleft, restricted, unknown; `none` denies none). Each one
         /// present fails the SBOM's check.
@@ -702,6 +706,22 @@ pub enum VoteCommand {
     Cancel {
         project: String,
         version: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Count the replies to the [VOTE] mail from the list's archive (an mbox file or a
+    /// Maildir folder), for a vote opened with email votes (`trs project policy P
+    /// --email-votes true`). Only the vote's thread is sent; trs reads each reply itself:
+    /// the sender's own text (quotes and signatures left out), the sender mapped to a person
+    /// by their keys' user ids or recorded email, a PGP/MIME or inline signature checked
+    /// against their keys. Ambiguous replies and unknown senders are listed, not counted;
+    /// an unsigned reply never replaces a signed ballot. Importing again changes nothing.
+    ImportMail {
+        project: String,
+        version: String,
+        /// An mbox file, or a Maildir folder (with cur/ and new/).
+        #[arg(value_name = "MBOX|MAILDIR")]
+        archive: std::path::PathBuf,
         #[arg(long)]
         product: Option<String>,
     },

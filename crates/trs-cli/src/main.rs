@@ -158,6 +158,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                     auto_distribute,
                     prerelease_latest,
                     require_sbom,
+                    email_votes,
                     deny_licences,
                 },
         } => {
@@ -169,7 +170,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                 "min_vote_hours": min_vote_hours, "min_binding": min_binding, "strict": strict,
                 "archive_previous": archive_previous, "auto_close_votes": auto_close_votes,
                 "auto_publish": auto_publish, "auto_distribute": auto_distribute,
-                "prerelease_latest": prerelease_latest, "require_sbom": require_sbom,
+                "prerelease_latest": prerelease_latest, "require_sbom": require_sbom, "email_votes": email_votes,
                 "denied_licences": deny_licences.as_ref().map(|d| parse_licence_categories(d)).transpose()?,
             });
             commands::project::policy(&Client::new(g)?, project, product.as_deref(), change, g.json).await

@@ -187,6 +187,10 @@ pub enum Change {
         /// The same person's earlier vote, which this one replaces.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replaces: Option<VoteValue>,
+        /// A reply on the list, imported by the event's actor (or by trs itself): who voted,
+        /// and by which mail. Absent for a signed call, whose actor is the voter.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<crate::vote::EmailBallot>,
     },
     VoteClosed {
         vote: u32,

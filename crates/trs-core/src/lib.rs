@@ -32,4 +32,4 @@ pub use roles::{Action, Denied, Permit, Role, authorize};
 pub use sbom::{LicenceCategory, LicenceTally, SbomComponent, SbomSummary};
 pub use stage::{Stage, TransitionError};
 pub use views::{PrereleaseLatest, ReleaseView, StreamView};
-pub use vote::{Ballot, Policy, PolicyOverride, Resolution, Tally, VoteValue};
+pub use vote::{Ballot, BallotSource, EmailBallot, Policy, PolicyOverride, Resolution, Tally, VoteValue};

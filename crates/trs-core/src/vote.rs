@@ -82,6 +82,9 @@ pub struct Policy {
     pub prerelease_latest: bool,
     /// A vote opens only on a revision holding an SBOM (`*.cdx.json`, `*.spdx`, …).
     pub require_sbom: bool,
+    /// Replies on the list count as ballots (`trs vote import-mail`); by default only signed
+    /// calls do.
+    pub email_votes: bool,
     /// Licence categories an SBOM's components must not have: each one present fails the
     /// SBOM's `sbom` check (so, under `strict`, no vote opens).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
@@ -100,6 +103,7 @@ impl Default for Policy {
             auto_distribute: false,
             prerelease_latest: false,
             require_sbom: false,
+            email_votes: false,
             denied_licences: BTreeSet::new(),
         }
     }
@@ -126,6 +130,8 @@ pub struct PolicyOverride {
     pub prerelease_latest: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_sbom: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_votes: Option<bool>,
     /// Replaces the whole set when given (an empty set denies none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denied_licences: Option<BTreeSet<LicenceCategory>>,
@@ -143,6 +149,7 @@ impl PolicyOverride {
             auto_distribute: self.auto_distribute.unwrap_or(base.auto_distribute),
             prerelease_latest: self.prerelease_latest.unwrap_or(base.prerelease_latest),
             require_sbom: self.require_sbom.unwrap_or(base.require_sbom),
+            email_votes: self.email_votes.unwrap_or(base.email_votes),
             denied_licences: self.denied_licences.clone().unwrap_or_else(|| base.denied_licences.clone()),
         }
     }
@@ -159,6 +166,7 @@ impl PolicyOverride {
             auto_distribute: other.auto_distribute.or(self.auto_distribute),
             prerelease_latest: other.prerelease_latest.or(self.prerelease_latest),
             require_sbom: other.require_sbom.or(self.require_sbom),
+            email_votes: other.email_votes.or(self.email_votes),
             denied_licences: other.denied_licences.clone().or_else(|| self.denied_licences.clone()),
         }
     }
@@ -176,12 +184,31 @@ pub fn effective_policy(
     }
 }
 
+/// How a ballot reached trs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BallotSource {
+    /// A signed API call (`trs vote cast`).
+    #[default]
+    Call,
+    /// A reply to the `[VOTE]` mail on the list (`trs vote import-mail`).
+    Email,
+}
+
+impl BallotSource {
+    fn is_call(&self) -> bool {
+        *self == BallotSource::Call
+    }
+}
+
 /// One person's standing vote. A later vote by the same person replaces it; the replaced
 /// values are kept in `earlier` (and every cast is an event).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ballot {
     pub voter: PersonUid,
-    pub key: Fingerprint,
+    /// The key that signed the call or the mail; none for a mail that carried no signature
+    /// verifying against the voter's keys (its sender address is all that names the voter).
+    pub key: Option<Fingerprint>,
     pub value: VoteValue,
     /// The voter was a committee member when the vote was cast.
     pub binding: bool,
@@ -189,6 +216,45 @@ pub struct Ballot {
     pub cast_at: i64,
     #[serde(default)]
     pub earlier: Vec<EarlierBallot>,
+    #[serde(default, skip_serializing_if = "BallotSource::is_call")]
+    pub source: BallotSource,
+    /// The reply's `Message-ID` (source `email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+impl Ballot {
+    /// Signed by the voter's key: a signed call, or a mail whose signature verified.
+    pub fn authenticated(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// The ballot as the explanation lists it: value, voter, binding, how it came, comment.
+    pub fn line(&self) -> String {
+        let via = match (&self.source, &self.message_id) {
+            (BallotSource::Email, Some(id)) => {
+                format!(", email {id}, {}", if self.authenticated() { "signed" } else { "unsigned" })
+            }
+            _ => String::new(),
+        };
+        format!(
+            "{} {} ({}{via}){}",
+            self.value,
+            self.voter,
+            if self.binding { "binding" } else { "non-binding" },
+            self.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default()
+        )
+    }
+}
+
+/// What the release stream records of a ballot taken from a reply on the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailBallot {
+    pub voter: PersonUid,
+    pub message_id: String,
+    /// The voter's key whose signature on the reply verified; absent for an unsigned reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<Fingerprint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +263,10 @@ pub struct EarlierBallot {
     pub binding: bool,
     pub comment: Option<String>,
     pub cast_at: i64,
+    #[serde(default, skip_serializing_if = "BallotSource::is_call")]
+    pub source: BallotSource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,13 +353,8 @@ pub fn resolve(ballots: &[Ballot], policy: &Policy) -> Resolution {
         explanation.push_str("\nNo votes were cast.");
     }
     for b in sorted {
-        explanation.push_str(&format!(
-            "\n{} {} ({}){}",
-            b.value,
-            b.voter,
-            if b.binding { "binding" } else { "non-binding" },
-            b.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default()
-        ));
+        explanation.push('\n');
+        explanation.push_str(&b.line());
     }
     Resolution { passed, tally, rules, explanation }
 }
@@ -301,12 +366,14 @@ mod tests {
     fn ballot(voter: &str, value: &str, binding: bool) -> Ballot {
         Ballot {
             voter: voter.parse().unwrap(),
-            key: "0123456789ABCDEF0123456789ABCDEF01234567".parse().unwrap(),
+            key: Some("0123456789ABCDEF0123456789ABCDEF01234567".parse().unwrap()),
             value: value.parse().unwrap(),
             binding,
             comment: None,
             cast_at: 0,
             earlier: vec![],
+            source: BallotSource::Call,
+            message_id: None,
         }
     }
 
@@ -343,6 +410,20 @@ mod tests {
         assert!(r.rules[0].met);
         assert!(!r.rules[1].met);
         assert!(r.explanation.contains("more binding +1 than binding -1, has 1 binding +1, 1 binding -1"));
+    }
+
+    #[test]
+    fn email_ballots_are_explained_with_their_message_id_and_signature() {
+        let signed = Ballot {
+            source: BallotSource::Email,
+            message_id: Some("<a@example.org>".into()),
+            ..ballot("a", "+1", true)
+        };
+        let unsigned = Ballot { key: None, message_id: Some("<b@example.org>".into()), ..signed.clone() };
+        let unsigned = Ballot { voter: "b".parse().unwrap(), ..unsigned };
+        let r = resolve(&[signed, unsigned], &Policy { min_binding: 1, ..Policy::default() });
+        assert!(r.explanation.contains("+1 a (binding, email <a@example.org>, signed)"), "{}", r.explanation);
+        assert!(r.explanation.contains("+1 b (binding, email <b@example.org>, unsigned)"), "{}", r.explanation);
     }
 
     #[test]

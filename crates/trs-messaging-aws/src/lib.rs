@@ -14,6 +14,7 @@
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use trs_app::TaskNotifier;
+use trs_app::mail::SendError;
 use trs_app::stream::EventSink;
 use trs_app::tasks::{Task, TaskKind};
 use trs_core::Event;
@@ -125,19 +126,36 @@ impl SesMailer {
 
 #[async_trait]
 impl trs_app::mail::Mailer for SesMailer {
-    async fn send(&self, message: lettre::Message) -> Result<(), String> {
+    async fn send(&self, message: lettre::Message) -> Result<(), SendError> {
+        use aws_sdk_sesv2::operation::send_email::SendEmailError as E;
         use aws_sdk_sesv2::types::{EmailContent, RawMessage};
         let raw = RawMessage::builder()
             .data(aws_sdk_sesv2::primitives::Blob::new(message.formatted()))
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| SendError::Refused(e.to_string()))?;
         let mut request = self.client.send_email().content(EmailContent::builder().raw(raw).build());
         if let Some(from) = message.envelope().from() {
             request = request.from_email_address(from.to_string());
         }
         match request.send().await {
             Ok(_) => Ok(()),
-            Err(e) => Err(format!("SES SendEmail: {}", aws_sdk_sesv2::error::DisplayErrorContext(&e))),
+            Err(e) => {
+                let text = format!("SES SendEmail: {}", aws_sdk_sesv2::error::DisplayErrorContext(&e));
+                // What SES refuses for this mail or this account stays refused when retried
+                // within minutes: an unverified sender, a rejected message, a suspended or
+                // paused account, a bad request. Throttling and faults are worth a retry.
+                match e.as_service_error() {
+                    Some(
+                        E::MessageRejected(_)
+                        | E::MailFromDomainNotVerifiedException(_)
+                        | E::AccountSuspendedException(_)
+                        | E::SendingPausedException(_)
+                        | E::BadRequestException(_)
+                        | E::NotFoundException(_),
+                    ) => Err(SendError::Refused(text)),
+                    _ => Err(SendError::Transient(text)),
+                }
+            }
         }
     }
 }

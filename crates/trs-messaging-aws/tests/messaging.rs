@@ -57,3 +57,30 @@ async fn a_queued_task_is_announced_on_its_kinds_queue() {
     assert!(matches!(task.kind, trs_app::tasks::TaskKind::Commit { .. }), "{task:?}");
     assert!(bodies(&sqs, &promote).await.is_empty(), "nothing on another kind's queue");
 }
+
+/// SES refuses mail from a sender the account has not verified: that is recorded as not sent
+/// at once (`SendError::Refused`), not retried as a fault; once verified, the same mail goes.
+#[tokio::test]
+async fn ses_refuses_an_unverified_sender_for_good() {
+    use trs_app::mail::{Mailer, SendError};
+    let moto = MotoServer::start().expect("start moto (test.sh installs moto[server])");
+    let config = moto.sdk_config();
+    let mailer = trs_messaging_aws::SesMailer::new(&config);
+    let message = || {
+        lettre::Message::builder()
+            .from("Foo Releases <releases@foo.example>".parse().unwrap())
+            .to("dev@foo.example".parse().unwrap())
+            .subject("[VOTE] Release foo 1.0")
+            .body("Please vote.".to_string())
+            .unwrap()
+    };
+    let refused = mailer.send(message()).await.expect_err("the sender is not verified");
+    assert!(matches!(&refused, SendError::Refused(why) if why.contains("MessageRejected")), "{refused:?}");
+    aws_sdk_sesv2::Client::new(&config)
+        .create_email_identity()
+        .email_identity("releases@foo.example")
+        .send()
+        .await
+        .unwrap();
+    mailer.send(message()).await.unwrap();
+}

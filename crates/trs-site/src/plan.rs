@@ -251,7 +251,14 @@ mod tests {
         let promoted = event(Change::Promoted { revision: 1 }, true);
         assert_eq!(file_invalidations(&promoted), vec!["/current/foo/latest/*"]);
         let cast = event(
-            Change::VoteCast { vote: 1, value: VoteValue::Plus, binding: true, comment: None, replaces: None },
+            Change::VoteCast {
+                vote: 1,
+                value: VoteValue::Plus,
+                binding: true,
+                comment: None,
+                replaces: None,
+                email: None,
+            },
             true,
         );
         assert!(file_invalidations(&cast).is_empty());
@@ -260,7 +267,14 @@ mod tests {
     #[test]
     fn a_vote_cast_touches_the_release_the_project_and_history_only() {
         let cast = event(
-            Change::VoteCast { vote: 1, value: VoteValue::Plus, binding: true, comment: None, replaces: None },
+            Change::VoteCast {
+                vote: 1,
+                value: VoteValue::Plus,
+                binding: true,
+                comment: None,
+                replaces: None,
+                email: None,
+            },
             true,
         );
         let targets = plan(&cast);
@@ -453,7 +467,14 @@ mod tests {
             (Change::DraftDiscarded { revision: Some(1) }, On::Release, listed.clone()),
             (Change::VoteOpened { vote: 1, revision: 1, closes_not_before: 0 }, On::Release, release.clone()),
             (
-                Change::VoteCast { vote: 1, value: VoteValue::Plus, binding: true, comment: None, replaces: None },
+                Change::VoteCast {
+                    vote: 1,
+                    value: VoteValue::Plus,
+                    binding: true,
+                    comment: None,
+                    replaces: None,
+                    email: None,
+                },
                 On::Release,
                 release.clone(),
             ),

@@ -135,6 +135,7 @@ struct SetPolicy {
     auto_distribute: Option<bool>,
     prerelease_latest: Option<bool>,
     require_sbom: Option<bool>,
+    email_votes: Option<bool>,
     denied_licences: Option<std::collections::BTreeSet<trs_core::LicenceCategory>>,
 }
 
@@ -155,6 +156,7 @@ async fn set_policy(
         auto_distribute: req.auto_distribute,
         prerelease_latest: req.prerelease_latest,
         require_sbom: req.require_sbom,
+        email_votes: req.email_votes,
         denied_licences: req.denied_licences,
     };
     Ok(Json(projects::set_policy(&app, &call.caller, &project, req.product, change).await?))

@@ -21,6 +21,7 @@ pub fn routes() -> Router<App> {
         .route(&format!("{VOTE}/ballots"), post(cast))
         .route(&format!("{VOTE}/close"), post(close))
         .route(&format!("{VOTE}/cancel"), post(cancel))
+        .route(&format!("{VOTE}/mail-replies"), post(import_mail))
         .route(&format!("{VOTE}/email"), get(email))
         .route(&format!("{VOTE}/mail/{{kind}}"), get(mail_preview))
 }
@@ -68,6 +69,33 @@ async fn cast(
     let id = release_id(&project, req.product, &version)?;
     let receipt = vote::cast(&app, &call.caller, &id, req.value, req.comment).await?;
     Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportMail {
+    #[serde(default)]
+    product: Option<ProductName>,
+    /// The raw replies (RFC 5322), base64: trs reads and verifies them itself.
+    messages: Vec<String>,
+}
+
+/// `trs vote import-mail`: replies on the list to the open vote's `[VOTE]` mail.
+async fn import_mail(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    use base64::Engine;
+    let req: ImportMail = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    let mut raw = Vec::with_capacity(req.messages.len());
+    for (i, m) in req.messages.iter().enumerate() {
+        raw.push(base64::engine::general_purpose::STANDARD.decode(m).map_err(|e| {
+            trs_app::AppError::bad_request("invalid-message", format!("message {} is not base64: {e}", i + 1))
+        })?);
+    }
+    Ok(Json(vote::mail_import::import(&app, Some(&call.caller), &id, raw).await?))
 }
 
 #[derive(Deserialize)]

@@ -36,3 +36,4 @@ mod upload_rules;
 mod verification_failures;
 mod version_order;
 mod vote_flow;
+mod vote_mail;

@@ -161,11 +161,21 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// Where mail is handed over (an SMTP server under `trs serve --smtp`).
+/// Why a mail was not handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The server refused this mail for good (an unverified sender, a message SES rejects, a
+    /// permanent SMTP reply): sending it again would be refused again, so the mail is recorded
+    /// as not sent at once, with the reason.
+    Refused(String),
+    /// The server or the connection failed: the task runs again.
+    Transient(String),
+}
+
+/// Where mail is handed over (an SMTP server under `trs serve --smtp`, SES on AWS).
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync + 'static {
-    /// Sends the message; an error is a fault of the server or the connection (retried).
-    async fn send(&self, message: lettre::Message) -> Result<(), String>;
+    async fn send(&self, message: lettre::Message) -> Result<(), SendError>;
 }
 
 /// An SMTP submission server, by URL: `smtp://HOST:PORT` (plain, or `?tls=required` for
@@ -202,9 +212,12 @@ impl SmtpMailer {
 
 #[async_trait::async_trait]
 impl Mailer for SmtpMailer {
-    async fn send(&self, message: lettre::Message) -> Result<(), String> {
+    async fn send(&self, message: lettre::Message) -> Result<(), SendError> {
         use lettre::AsyncTransport;
-        self.0.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+        self.0.send(message).await.map(|_| ()).map_err(|e| {
+            // A 5xx reply (RFC 5321: permanent) refuses this mail; anything else may pass later.
+            if e.is_permanent() { SendError::Refused(e.to_string()) } else { SendError::Transient(e.to_string()) }
+        })
     }
 }
 
@@ -494,11 +507,16 @@ pub async fn execute(app: &App, project: &ProjectName, seq: u64) -> AppResult<Ra
             };
             match held {
                 downloads::Checked::Ready => {
-                    // A failure to hand the mail over is a fault: the task runs again. The
-                    // record is still `queued`, and the `Message-ID` stays the same, so a list
-                    // that did receive it after all drops the second copy.
-                    mailer.send(message).await.map_err(|e| AppError::Internal(format!("sending mail: {e}")))?;
-                    Ok(audience.lists(&settings).to_vec())
+                    match mailer.send(message).await {
+                        Ok(()) => Ok(audience.lists(&settings).to_vec()),
+                        Err(SendError::Refused(why)) => Err(format!("refused by the mail server: {why}")),
+                        // A failure to hand the mail over is a fault: the task runs again. The
+                        // record is still `queued`, and the `Message-ID` stays the same, so a
+                        // list that did receive it after all drops the second copy.
+                        Err(SendError::Transient(e)) => {
+                            return Err(AppError::Internal(format!("sending mail: {e}")));
+                        }
+                    }
                 }
                 downloads::Checked::Never(why) => Err(why),
                 downloads::Checked::NotYet(why) => {

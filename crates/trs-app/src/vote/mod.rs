@@ -17,10 +17,15 @@
 //! `auto_close_votes`, opening writes a due item for the lifecycle schedule in the same
 //! transaction, and every way a vote ends deletes it in the same transaction.
 //!
+//! - **replies on the list**: under a policy with `email_votes`, replies to the `[VOTE]` mail
+//!   become ballots too ([`mail_import`]); an unsigned reply never replaces a signed ballot.
+//!
 //! Opening, closing and cancelling each queue their mail (`[VOTE]`, `[RESULT]`, `[CANCELLED]`)
 //! in the transaction of their event ([`crate::mail`]).
 
 pub mod email;
+pub mod mail_import;
+pub mod replies;
 
 use crate::app::App;
 use crate::authenticate::Caller;
@@ -49,7 +54,7 @@ pub const DUE_KIND: &str = "vote-close";
 pub const MAX_COMMENT_CHARS: usize = 4000;
 
 /// How many times a write that lost a race re-reads and tries again before giving up.
-const MAX_ATTEMPTS: usize = 64;
+pub(crate) const MAX_ATTEMPTS: usize = 64;
 
 /// The body of a vote's due item (its key orders the lifecycle's work by time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +80,13 @@ pub struct VoteView {
     pub closes_in_secs: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voted_revision: Option<RevisionRef>,
+    /// The `[VOTE]` mail's `Message-ID`: what replies on the list answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote_message_id: Option<String>,
+    /// Every reply on the list read for this vote (`trs vote import-mail`), with its outcome:
+    /// counted, kept, ambiguous, no vote, unknown sender.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mail_replies: Vec<mail_import::MailReply>,
 }
 
 /// What a cast recorded.
@@ -93,7 +105,7 @@ fn not_found(id: &ReleaseId) -> AppError {
     AppError::NotFound(format!("release {id} not found"))
 }
 
-async fn load(app: &App, id: &ReleaseId) -> AppResult<(Release, Item)> {
+pub(crate) async fn load(app: &App, id: &ReleaseId) -> AppResult<(Release, Item)> {
     get_release(app, id).await?.ok_or_else(|| not_found(id))
 }
 
@@ -319,7 +331,8 @@ pub async fn open_with_source(
         {
             Committed::Done(event) => {
                 mail::announce(app, &event).await;
-                return view_of(app, next, vec![]);
+                let message_id = mail::vote_message_id(app, id, vote.number).await?;
+                return view_of(app, next, vec![], vec![], message_id);
             }
             Committed::Conflict { .. } => continue,
         }
@@ -327,11 +340,11 @@ pub async fn open_with_source(
     Err(too_busy(id))
 }
 
-fn too_busy(id: &ReleaseId) -> AppError {
+pub(crate) fn too_busy(id: &ReleaseId) -> AppError {
     AppError::conflict("concurrent-update", format!("release {id} changed concurrently too often; retry"))
 }
 
-fn no_open_vote(release: &Release) -> AppError {
+pub(crate) fn no_open_vote(release: &Release) -> AppError {
     let id = &release.id;
     let message = match &release.vote {
         None => format!("release {id} has no vote; open one with `trs vote start`"),
@@ -390,16 +403,20 @@ pub async fn cast(
                 binding: p.binding,
                 comment: p.comment.clone(),
                 cast_at: p.cast_at,
+                source: p.source,
+                message_id: p.message_id.clone(),
             });
         }
         let ballot = Ballot {
             voter: caller.person.uid.clone(),
-            key: caller.key.clone(),
+            key: Some(caller.key.clone()),
             value,
             binding,
             comment: comment.clone(),
             cast_at: now,
             earlier,
+            source: trs_core::BallotSource::Call,
+            message_id: None,
         };
         let ballot_op = match &existing {
             Some(i) => WriteOp::Put { item: i.updated(json!(ballot)), condition: Condition::VersionIs(i.version) },
@@ -413,7 +430,7 @@ pub async fn cast(
         let replaces = previous.as_ref().map(|p| p.value);
         let draft = EventDraft::new(
             Some(caller.actor()),
-            Change::VoteCast { vote: vote.number, value, binding, comment: comment.clone(), replaces },
+            Change::VoteCast { vote: vote.number, value, binding, comment: comment.clone(), replaces, email: None },
         )
         .release(id)
         .revision(vote.revision.key);
@@ -434,16 +451,34 @@ pub async fn cast(
 }
 
 /// A short, growing, jittered pause before re-reading, so racing writers spread out.
-async fn backoff(attempt: usize) {
+pub(crate) async fn backoff(attempt: usize) {
     let cap = 2u64 << attempt.min(5);
     tokio::time::sleep(Duration::from_millis(rand::random::<u64>() % cap)).await;
 }
 
-fn view_of(app: &App, release: Release, ballots: Vec<Ballot>) -> AppResult<VoteView> {
+/// Resolves the ballots, and adds to the explanation the replies on the list that were not
+/// counted (ambiguous ones, unknown senders), so the result says what it left out.
+fn resolve_with_replies(
+    ballots: &[Ballot],
+    policy: &trs_core::Policy,
+    replies: &[mail_import::MailReply],
+) -> Resolution {
+    let mut resolution = trs_core::vote::resolve(ballots, policy);
+    resolution.explanation.push_str(&mail_import::explain(replies));
+    resolution
+}
+
+fn view_of(
+    app: &App,
+    release: Release,
+    ballots: Vec<Ballot>,
+    mail_replies: Vec<mail_import::MailReply>,
+    vote_message_id: Option<String>,
+) -> AppResult<VoteView> {
     let vote = release.vote.clone().ok_or_else(|| no_open_vote(&release))?;
     let resolution = match &vote.resolution {
         Some(r) => r.clone(),
-        None => trs_core::vote::resolve(&ballots, &vote.policy),
+        None => resolve_with_replies(&ballots, &vote.policy, &mail_replies),
     };
     let closes_in_secs = if vote.state == VoteState::Open { (vote.closes_not_before - app.now()).max(0) } else { 0 };
     Ok(VoteView {
@@ -455,6 +490,8 @@ fn view_of(app: &App, release: Release, ballots: Vec<Ballot>) -> AppResult<VoteV
         closes_in_secs,
         voted_revision: release.voted_revision.clone(),
         vote,
+        vote_message_id,
+        mail_replies,
     })
 }
 
@@ -465,7 +502,9 @@ pub async fn show(app: &App, id: &ReleaseId) -> AppResult<VoteView> {
         return Err(AppError::NotFound(format!("release {id} has no vote; open one with `trs vote start`")));
     };
     let ballots = ballots(app, id, vote.number).await?;
-    view_of(app, release, ballots)
+    let replies = mail_import::replies_of(app, id, vote.number).await?;
+    let message_id = mail::vote_message_id(app, id, vote.number).await?;
+    view_of(app, release, ballots, replies, message_id)
 }
 
 /// Resolves the open vote and records the result with the release, in one transaction.
@@ -501,7 +540,8 @@ async fn resolve_and_record(
             ));
         }
         let ballots = ballots(app, id, vote.number).await?;
-        let resolution = trs_core::vote::resolve(&ballots, &vote.policy);
+        let replies = mail_import::replies_of(app, id, vote.number).await?;
+        let resolution = resolve_with_replies(&ballots, &vote.policy, &replies);
         let closed = VoteRecord {
             state: if resolution.passed { VoteState::Passed } else { VoteState::Failed },
             closed_at: Some(now),
@@ -543,7 +583,7 @@ async fn resolve_and_record(
         {
             Committed::Done(event) => {
                 mail::announce(app, &event).await;
-                return Ok(Some(view_of(app, next, ballots)?));
+                return Ok(Some(view_of(app, next, ballots, replies, answers)?));
             }
             // A cast (or another close) got in first: resolve again with what is there now.
             Committed::Conflict { .. } => continue,
@@ -602,7 +642,8 @@ pub async fn cancel(app: &App, caller: &Caller, id: &ReleaseId) -> AppResult<Vot
             Committed::Done(event) => {
                 mail::announce(app, &event).await;
                 let ballots = ballots(app, id, vote.number).await?;
-                return view_of(app, next, ballots);
+                let replies = mail_import::replies_of(app, id, vote.number).await?;
+                return view_of(app, next, ballots, replies, answers);
             }
             Committed::Conflict { .. } => continue,
         }

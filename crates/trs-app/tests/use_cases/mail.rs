@@ -256,3 +256,29 @@ async fn a_notice_is_previewed_only_after_its_event() {
     assert_eq!(e.code(), "unknown-mail-kind");
     assert!(e.to_string().contains("end-of-life"), "{e}");
 }
+
+/// A mail the server refuses for good (SES: an unverified sender) is recorded as not sent at
+/// once, with the reason, instead of failing its task (retried as a fault) five times.
+#[tokio::test]
+async fn a_refused_mail_is_recorded_not_sent_at_once() {
+    let mirror = Mirror::start().await;
+    let (w, mailer) = mailing_world(&mirror).await;
+    upload_files(&w.app, &w.blobs, &w.rm.caller(), &id(), &FILES).await;
+    let lenient = trs_core::PolicyOverride { strict: Some(false), ..Default::default() };
+    trs_app::projects::set_policy(&w.app, &w.rm.caller(), &foo(), None, lenient).await.unwrap();
+    mailer.fail_with(Some(mail::SendError::Refused("MessageRejected: Email address is not verified".into())));
+    trs_app::vote::open(&w.app, &w.rm.caller(), &id(), None).await.unwrap();
+    let vote = the_mail(&w, MailKind::Vote).await;
+    let all: Vec<tasks::Task> = tasks::unfinished_tasks(&w.app).await.unwrap();
+    let task = all
+        .into_iter()
+        .find(|t| matches!(&t.kind, TaskKind::SendMail { event_seq, .. } if *event_seq == vote.event_seq))
+        .expect("the [VOTE] mail's task");
+    tasks::run(&w.app, &task.id).await.unwrap();
+    let record = the_mail(&w, MailKind::Vote).await;
+    assert_eq!(record.state, MailState::NotSent);
+    let reason = record.reason.unwrap();
+    assert!(reason.contains("refused by the mail server: MessageRejected"), "{reason}");
+    assert_eq!(tasks::get_task(&w.app, &task.id).await.unwrap().0.state, TaskState::Done);
+    assert!(mailer.sent().is_empty());
+}

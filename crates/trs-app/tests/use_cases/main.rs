@@ -16,3 +16,4 @@ mod tasks;
 mod upload_commit;
 mod verify_streams;
 mod vote;
+mod vote_mail;

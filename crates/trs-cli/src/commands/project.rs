@@ -66,6 +66,7 @@ pub async fn policy(
     say!("  auto-distribute   {}", p["auto_distribute"]);
     say!("  prerelease-latest {}", p["prerelease_latest"]);
     say!("  require-sbom      {}", p["require_sbom"]);
+    say!("  email-votes       {}", p["email_votes"]);
     let denied: Vec<&str> = p["denied_licences"].as_array().into_iter().flatten().filter_map(|c| c.as_str()).collect();
     say!("  deny-licences     {}", if denied.is_empty() { "none".to_string() } else { denied.join(",") });
     Ok(())

@@ -86,6 +86,10 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
                 );
             }
         }
+        VoteCommand::ImportMail { project, version, archive, product } => {
+            check_release(project, version, product.as_deref())?;
+            import_mail(client, project, version, archive, product.as_deref(), as_json).await?;
+        }
         VoteCommand::Email { project, version, result, product } => {
             check_release(project, version, product.as_deref())?;
             let more: &[&str] = if *result { &["result=true"] } else { &[] };
@@ -99,6 +103,99 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
         }
     }
     Ok(())
+}
+
+/// Picks the vote's thread out of the archive and sends it in calls the API takes; trs reads
+/// each reply itself (`trs_app::vote::mail_import`).
+async fn import_mail(
+    client: &Client,
+    project: &str,
+    version: &str,
+    archive: &std::path::Path,
+    product: Option<&str>,
+    as_json: bool,
+) -> CliResult<()> {
+    use base64::Engine;
+    use trs_app::vote::{mail_import, replies};
+    let view: Value = client.get(&format!("{}{}", vote_path(project, version), product_query(product, &[]))).await?;
+    let root = view["vote_message_id"]
+        .as_str()
+        .ok_or_else(|| CliError::Failed(format!("the vote on {project} {version} has no [VOTE] mail to reply to")))?
+        .to_string();
+    let raw = replies::read_archive(archive)
+        .map_err(|e| CliError::Usage(format!("cannot read {} as an mbox file or a Maildir: {e}", archive.display())))?;
+    let mut skipped = Vec::new();
+    let mut parsed = Vec::new();
+    for bytes in raw {
+        match replies::parse(&bytes) {
+            Ok(reply) => parsed.push((reply, bytes)),
+            Err(e) => skipped.push(e),
+        }
+    }
+    let known: Vec<String> = view["mail_replies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["message_id"].as_str().map(str::to_string))
+        .collect();
+    let replies_only: Vec<replies::Reply> = parsed.iter().map(|(r, _)| r.clone()).collect();
+    let thread: std::collections::BTreeSet<String> =
+        replies::in_thread(&root, &known, &replies_only).into_iter().map(|r| r.message_id.clone()).collect();
+    let mut batches: Vec<Vec<String>> = vec![vec![]];
+    let mut size = 0;
+    let mut already = 0;
+    for (reply, bytes) in &parsed {
+        if !thread.contains(&reply.message_id) {
+            continue;
+        }
+        if known.contains(&reply.message_id) {
+            already += 1;
+            continue;
+        }
+        let full = batches.last().is_some_and(|b| b.len() >= mail_import::MAX_BATCH_MESSAGES)
+            || size + bytes.len() > mail_import::MAX_BATCH_BYTES;
+        if full && batches.last().is_some_and(|b| !b.is_empty()) {
+            batches.push(vec![]);
+            size = 0;
+        }
+        size += bytes.len();
+        batches.last_mut().expect("one batch at least").push(base64::engine::general_purpose::STANDARD.encode(bytes));
+    }
+    let path = format!("{}/mail-replies", vote_path(project, version));
+    let mut reports = Vec::new();
+    // Only the first batch can be empty, and it is sent all the same: the server's refusals
+    // (no email votes for this vote, no open vote) are the answer then.
+    for batch in batches {
+        let report: Value = client.post(&path, &json!({"product": product, "messages": batch})).await?;
+        reports.push(report);
+    }
+    if as_json {
+        output::json(
+            &json!({"vote_message_id": root, "reports": reports, "already_read": already, "unreadable": skipped}),
+        );
+        return Ok(());
+    }
+    let read: Vec<&Value> = reports.iter().flat_map(|r| r["replies"].as_array().into_iter().flatten()).collect();
+    say!("{} repl(ies) to {root} read now, {already} read before", read.len());
+    for r in read {
+        print_reply(r);
+    }
+    for e in &skipped {
+        say!("  skipped a message of the archive: {e}");
+    }
+    Ok(())
+}
+
+fn print_reply(r: &Value) {
+    let signed = if r["signed_by"].is_string() { "signed" } else { "unsigned" };
+    let voter = r["voter"].as_str().map(|v| format!(" ({v})")).unwrap_or_default();
+    say!(
+        "  {:<14} {} from {}{voter}, {signed}: {}",
+        s(&r["outcome"]),
+        s(&r["message_id"]),
+        s(&r["from"]),
+        s(&r["detail"])
+    );
 }
 
 fn s(v: &Value) -> String {
@@ -199,7 +296,23 @@ pub fn print_view(view: &Value) {
         let comment = b["comment"].as_str().map(|c| format!(": {c}")).unwrap_or_default();
         let earlier = b["earlier"].as_array().map(|e| e.len()).unwrap_or(0);
         let history = if earlier > 0 { format!(" (replaces {earlier} earlier)") } else { String::new() };
-        say!("  {:>2} {} ({binding}){comment}{history}", s(&b["value"]), s(&b["voter"]));
+        let via = match b["message_id"].as_str() {
+            Some(id) => format!(", email {id}, {}", if b["key"].is_string() { "signed" } else { "unsigned" }),
+            None => String::new(),
+        };
+        say!("  {:>2} {} ({binding}{via}){comment}{history}", s(&b["value"]), s(&b["voter"]));
+    }
+    let uncounted: Vec<&Value> = view["mail_replies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["outcome"].as_str() != Some("counted"))
+        .collect();
+    if !uncounted.is_empty() {
+        say!("replies on the list not counted:");
+        for r in uncounted {
+            print_reply(r);
+        }
     }
     let heading = if state == "open" { "if closed now" } else { "result" };
     say!("{heading}: {}", s(&view["resolution"]["explanation"]).lines().next().unwrap_or(""));

@@ -1,0 +1,269 @@
+//! Votes replied on the list (`trs vote import-mail`), against the replies in
+//! `tests/data/mail-votes/` (written as Thunderbird, Gmail, Outlook, Apple Mail and mutt write
+//! them; two signed by real GnuPG, see `make-signed.sh` there). The fixtures answer
+//! `<vote-root@trs.invalid>`; the tests put the `[VOTE]` mail's real `Message-ID` in its place
+//! (headers only: what is signed is the body).
+//!
+//! The story, in the fixtures' times (UTC): the vote opens at 08:00; max casts a signed -1 at
+//! 08:30; gus joins the committee at 09:30; the replies come from 09:05 to 10:48; the release
+//! manager imports at 11:00.
+
+use std::collections::BTreeMap;
+use trs_app::test_support::{Actor, World, upload_files, world};
+use trs_app::vote::mail_import::{ImportReport, ReplyOutcome};
+use trs_app::{AppError, people, projects, stream, vote};
+use trs_core::{
+    Action, BallotSource, Change, PersonUid, PolicyOverride, ProjectRole, ReleaseId, StreamId, VoteValue, authorize,
+};
+
+const OPENS: i64 = 1_796_371_200; // 2026-12-04T08:00:00Z
+const GUS_JOINS: i64 = 1_796_376_600; // 09:30
+const IMPORT: i64 = 1_796_382_000; // 11:00
+const PLACEHOLDER: &str = "<vote-root@trs.invalid>";
+
+fn rel() -> ReleaseId {
+    ReleaseId { project: "vot".parse().unwrap(), product: None, version: "2.0.0".parse().unwrap() }
+}
+
+fn fixture_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mail-votes")
+}
+
+/// Every `.eml` fixture by file name, its root id replaced by `root`.
+fn fixtures(root: &str) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(fixture_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "eml") {
+            let text = std::fs::read(&path).unwrap();
+            let replaced = String::from_utf8(text).unwrap().replace(PLACEHOLDER, root).into_bytes();
+            out.insert(path.file_name().unwrap().to_string_lossy().into_owned(), replaced);
+        }
+    }
+    out
+}
+
+struct Fixture {
+    w: World,
+    max: Actor,
+}
+
+impl Fixture {
+    fn app(&self) -> &trs_app::App {
+        &self.w.app
+    }
+
+    async fn vote_message_id(&self) -> String {
+        vote::show(self.app(), &rel()).await.unwrap().vote_message_id.expect("the [VOTE] mail's id")
+    }
+
+    async fn import(&self, messages: Vec<Vec<u8>>) -> Result<ImportReport, AppError> {
+        vote::mail_import::import(self.app(), Some(&self.w.rm.caller()), &rel(), messages).await
+    }
+}
+
+/// Project `vot`: committee ada, mona, max; committer carl; release manager rita; gus
+/// registered with the GnuPG key that signed the fixtures. One file uploaded.
+async fn fixture(email_votes: bool) -> Fixture {
+    let w = world().await;
+    let mona = w.add_person("mona").await;
+    let max = w.add_person("max").await;
+    let _ = mona;
+    let permit = authorize(&w.admin.person, None, Action::Administer).unwrap();
+    people::add_person(
+        &w.app,
+        &permit,
+        &w.admin.caller().actor(),
+        people::NewPerson {
+            uid: "gus".parse().unwrap(),
+            name: Some("Gus Grant".into()),
+            email: None,
+            certificate: std::fs::read(fixture_dir().join("gus.pub.asc")).unwrap(),
+        },
+    )
+    .await
+    .unwrap();
+    projects::create_project(
+        &w.app,
+        &permit,
+        &w.admin.caller().actor(),
+        projects::NewProject {
+            name: "vot".parse().unwrap(),
+            members: ["ada", "mona", "max"].iter().map(|u| u.parse().unwrap()).collect(),
+            committers: ["carl".parse().unwrap()].into(),
+            release_managers: ["rita".parse().unwrap()].into(),
+            products: Default::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let policy = PolicyOverride {
+        strict: Some(false),
+        min_binding: Some(1),
+        min_vote_hours: Some(0),
+        email_votes: Some(email_votes),
+        ..Default::default()
+    };
+    projects::set_policy(&w.app, &w.rm.caller(), &"vot".parse().unwrap(), None, policy).await.unwrap();
+    upload_files(&w.app, &w.blobs, &w.rm.caller(), &rel(), &[("vot-2.0.0.tar.gz", b"not really a tarball")]).await;
+    w.clock.set(OPENS);
+    vote::open(&w.app, &w.rm.caller(), &rel(), None).await.unwrap();
+    Fixture { w, max }
+}
+
+fn outcome_of(report: &ImportReport, message_id: &str) -> (ReplyOutcome, Option<VoteValue>, bool, String) {
+    let r = report
+        .replies
+        .iter()
+        .find(|r| r.message_id == message_id)
+        .unwrap_or_else(|| panic!("{message_id} not in {report:#?}"));
+    (r.outcome, r.value, r.signed_by.is_some(), r.detail.clone())
+}
+
+#[tokio::test]
+async fn replies_in_real_clients_formats_become_ballots_by_the_rules() {
+    let f = fixture(true).await;
+    let root = f.vote_message_id().await;
+    f.w.clock.set(OPENS + 1800);
+    vote::cast(f.app(), &f.max.caller(), &rel(), VoteValue::Minus, None).await.unwrap();
+    f.w.clock.set(GUS_JOINS);
+    let add = projects::MembersChange { add: ["gus".parse().unwrap()].into(), remove: Default::default() };
+    projects::change_members(f.app(), &f.w.admin.caller(), &"vot".parse().unwrap(), ProjectRole::Committee, add)
+        .await
+        .unwrap();
+    f.w.clock.set(IMPORT);
+
+    let report = f.import(fixtures(&root).into_values().collect()).await.unwrap();
+    assert_eq!(report.vote_message_id, root);
+    assert!(report.unreadable.is_empty(), "{report:#?}");
+    assert_eq!(report.not_in_thread, ["<CAF7x9k2Qm+other=thread@mail.gmail.com>"], "the reply to another vote");
+
+    // Thunderbird, format=flowed, bottom-posted: the quoted ballot's "+1" and "-1" are not hers.
+    let mona = outcome_of(&report, "<3f1c2a9e-5b7d-4c1e-9a2f-7e1d0c4b8a61@example.org>");
+    assert_eq!((mona.0, mona.1, mona.2), (ReplyOutcome::Counted, Some(VoteValue::Plus), false));
+    // Gmail, quoted-printable, top-posted, unsigned: max's signed call stands.
+    let max = outcome_of(&report, "<CAF7x9k2Qm+Zt8YbW3nL0pRr5dE=ue4H1s2jQ@mail.gmail.com>");
+    assert_eq!(max.0, ReplyOutcome::Kept);
+    assert!(max.3.contains("does not replace max's signed call"), "{}", max.3);
+    // Outlook, base64, the original below the separator unquoted.
+    let carl =
+        outcome_of(&report, "<AM0PR01MB6481C3D2E1F0A9B8C7D6E5F4A3B2C1D0@AM0PR01MB6481.eurprd01.prod.outlook.com>");
+    assert_eq!((carl.0, carl.1), (ReplyOutcome::Counted, Some(VoteValue::Minus)));
+    // Apple Mail, HTML only, the original in a blockquote.
+    let rita = outcome_of(&report, "<8C1E2D3F-4A5B-4C6D-8E7F-9A0B1C2D3E4F@example.org>");
+    assert_eq!((rita.0, rita.1), (ReplyOutcome::Counted, Some(VoteValue::Zero)));
+    // Conditional: listed, not guessed.
+    let ada = outcome_of(&report, "<20261204095000.GA1234@ada.example.org>");
+    assert_eq!(ada.0, ReplyOutcome::Ambiguous);
+    // Real GnuPG: inline (before gus joined the committee), then PGP/MIME (after).
+    let inline = outcome_of(&report, "<20261204092000.GB777@gus.example.org>");
+    assert_eq!((inline.0, inline.1, inline.2), (ReplyOutcome::Counted, Some(VoteValue::Zero), true));
+    let mime = outcome_of(&report, "<b7e0c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d@example.org>");
+    assert_eq!((mime.0, mime.1, mime.2), (ReplyOutcome::Counted, Some(VoteValue::Plus), true));
+    // A forged From, later, unsigned: gus's signed reply stands.
+    let forged = outcome_of(&report, "<forged-1@mallory.example>");
+    assert_eq!((forged.0, forged.2), (ReplyOutcome::Kept, false));
+    assert!(forged.3.contains("does not replace gus's signed reply"), "{}", forged.3);
+    // Nobody registered has eve's address.
+    let eve = outcome_of(&report, "<CAB0eve1234567890abcdef@mail.gmail.com>");
+    assert_eq!(eve.0, ReplyOutcome::UnknownSender);
+    // A reply to mona's reply (its References lack the root): in the thread, but no vote.
+    let chat = outcome_of(&report, "<CAF7x9k2Qm+second=reply@mail.gmail.com>");
+    assert_eq!(chat.0, ReplyOutcome::NoVote);
+
+    let view = vote::show(f.app(), &rel()).await.unwrap();
+    let ballot = |uid: &str| {
+        let uid: PersonUid = uid.parse().unwrap();
+        view.ballots.iter().find(|b| b.voter == uid).cloned().unwrap_or_else(|| panic!("no ballot of {uid}"))
+    };
+    let gus = ballot("gus");
+    assert_eq!((gus.value, gus.binding, gus.source), (VoteValue::Plus, true, BallotSource::Email));
+    assert_eq!(gus.key.as_ref().map(|k| k.to_string()).as_deref(), Some("473420EFEE7C717197C3E16C0121B1283CD2F53B"));
+    assert_eq!(gus.earlier.len(), 1);
+    assert_eq!((gus.earlier[0].value, gus.earlier[0].binding), (VoteValue::Zero, false), "non-binding at 09:20");
+    let mona = ballot("mona");
+    assert_eq!((mona.binding, mona.key.is_none(), mona.source), (true, true, BallotSource::Email));
+    assert_eq!(ballot("max").source, BallotSource::Call);
+    assert!(!ballot("carl").binding);
+    assert_eq!(view.mail_replies.len(), 10);
+    let explanation = &view.resolution.explanation;
+    assert!(
+        explanation.contains("+1 gus (binding, email <b7e0c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d@example.org>, signed)"),
+        "{explanation}"
+    );
+    assert!(
+        explanation.contains("+1 mona (binding, email <3f1c2a9e-5b7d-4c1e-9a2f-7e1d0c4b8a61@example.org>, unsigned)"),
+        "{explanation}"
+    );
+    assert!(explanation.contains("from eve@elsewhere.example: unknown sender, not counted"), "{explanation}");
+    assert!(explanation.contains("from ada@example.org: ambiguous, not counted"), "{explanation}");
+
+    // The stream says who voted by which mail, and who imported it.
+    let events = stream::all_events(f.app(), &StreamId::Project("vot".parse().unwrap())).await.unwrap();
+    let by_mail: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.change {
+            Change::VoteCast { email: Some(m), .. } => Some((e.actor.as_ref().unwrap().uid.to_string(), m.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(by_mail.len(), 5, "mona, carl, rita, gus twice");
+    assert!(by_mail.iter().all(|(actor, _)| actor == "rita"));
+
+    // Importing again reads nothing twice and changes nothing.
+    let before = events.len();
+    let again = f.import(fixtures(&root).into_values().collect()).await.unwrap();
+    assert!(again.replies.is_empty(), "{again:#?}");
+    assert_eq!(again.already_read.len(), 10);
+    let after = stream::all_events(f.app(), &StreamId::Project("vot".parse().unwrap())).await.unwrap();
+    assert_eq!(after.len(), before);
+
+    // Closing records the same explanation: email ballots and the replies left out.
+    let closed = vote::close(f.app(), &f.w.rm.caller(), &rel()).await.unwrap();
+    assert!(closed.resolution.passed, "{}", closed.resolution.explanation);
+    assert_eq!(&closed.resolution.explanation, explanation);
+}
+
+#[tokio::test]
+async fn a_signed_reply_whose_text_was_changed_counts_as_unsigned() {
+    let f = fixture(true).await;
+    let root = f.vote_message_id().await;
+    f.w.clock.set(IMPORT);
+    let genuine = fixtures(&root).remove("07-gnupg-pgp-mime-signed.eml").unwrap();
+    let tampered = String::from_utf8(genuine)
+        .unwrap()
+        .replace("+1 (binding)", "-1 (binding)")
+        .replace("<b7e0c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d@example.org>", "<tampered@example.org>")
+        .into_bytes();
+    let report = f.import(vec![tampered]).await.unwrap();
+    let (outcome, value, signed, detail) = outcome_of(&report, "<tampered@example.org>");
+    assert_eq!((outcome, value, signed), (ReplyOutcome::Counted, Some(VoteValue::Minus), false));
+    assert!(detail.contains("its signature does not count"), "{detail}");
+    let view = vote::show(f.app(), &rel()).await.unwrap();
+    assert!(view.ballots[0].key.is_none());
+}
+
+#[tokio::test]
+async fn replies_count_only_in_votes_opened_with_email_votes() {
+    let f = fixture(false).await;
+    let root = f.vote_message_id().await;
+    f.w.clock.set(IMPORT);
+    let e = f.import(fixtures(&root).into_values().collect()).await.expect_err("signed calls only");
+    assert_eq!((e.status(), e.code()), (409, "email-votes-off"));
+    assert!(vote::show(f.app(), &rel()).await.unwrap().ballots.is_empty(), "nothing written");
+}
+
+#[tokio::test]
+async fn only_the_projects_release_managers_import() {
+    let f = fixture(true).await;
+    let root = f.vote_message_id().await;
+    let e = vote::mail_import::import(
+        f.app(),
+        Some(&f.w.committer.caller()),
+        &rel(),
+        fixtures(&root).into_values().collect(),
+    )
+    .await
+    .expect_err("a committer may not import");
+    assert_eq!(e.status(), 403);
+}

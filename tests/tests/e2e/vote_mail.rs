@@ -1,0 +1,93 @@
+//! Votes replied on the list, through the real `trs`: `trs vote import-mail` reads an mbox
+//! file and a Maildir, picks the vote's thread out of it and sends it; the server reads each
+//! reply. Ada's reply is clear-signed by GnuPG with her registered key at test time. The
+//! formats of real clients are covered against fixtures in trs-app's `tests/use_cases/vote_mail.rs`.
+
+use trs_tests::*;
+
+/// An RFC 2822 date on the server's clock, `secs` from now.
+fn date(team: &Team, secs: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(team.server.clock.now() + secs).unwrap();
+    t.format(&time::format_description::well_known::Rfc2822).unwrap()
+}
+
+fn reply(from: &str, message_id: &str, parent: &str, date: &str, body: &str) -> String {
+    format!(
+        "From: {from}\nTo: dev@foo.example\nSubject: Re: [VOTE] Release foo 1.0.0\nDate: {date}\n\
+         Message-ID: {message_id}\nIn-Reply-To: {parent}\nReferences: {parent}\nMIME-Version: 1.0\n\
+         Content-Type: text/plain; charset=utf-8\n\n{body}"
+    )
+}
+
+fn text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn replies_from_an_mbox_and_a_maildir_become_ballots() {
+    let team = Team::new();
+    ok(&team.as_rm(&["project", "policy", "foo", "--min-vote-hours", "0", "--min-binding", "1", "--strict", "false"]));
+    let tarball = source_tarball(team.work.path(), "foo-1.0.0-src.tar.gz", "foo-1.0.0");
+    ok(&team.as_rm(&args_with(&["upload", "foo", "1.0.0"], &team.signed_set(&tarball))));
+
+    // A vote opened without email votes takes none, whatever the policy says later.
+    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
+    let empty = team.file("empty.mbox", b"");
+    let out = team.as_rm(&["vote", "import-mail", "foo", "1.0.0", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("email-votes-off"), "{}", stderr(&out));
+    ok(&team.as_rm(&["vote", "cancel", "foo", "1.0.0"]));
+    let policy = text(ok(&team.as_rm(&["project", "policy", "foo", "--email-votes", "true"])));
+    assert!(policy.contains("email-votes       true"), "{policy}");
+    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
+    let view = stdout_json(ok(&team.anonymous(&["vote", "show", "foo", "1.0.0", "--json"])));
+    let root = view["vote_message_id"].as_str().expect("the [VOTE] mail's id").to_string();
+
+    // Ada signs her +1 inline with her registered key; someone else's reply is to another vote.
+    let signed_body = team.file("ada-body.txt", b"+1 (binding)\n\nChecked the signatures.\n");
+    let signed = team
+        .gpg
+        .cmd()
+        .args(["--clearsign", "--local-user", &team.admin, "--output", "-"])
+        .arg(&signed_body)
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    let ada = reply(
+        "Ada Admin <ada@example.org>",
+        "<ada-1@example.org>",
+        &root,
+        &date(&team, 60),
+        &String::from_utf8(signed.stdout).unwrap(),
+    );
+    let other =
+        reply("Ada Admin <ada@example.org>", "<ada-2@example.org>", "<older@example.org>", &date(&team, 61), "-1\n");
+    let mbox = format!(
+        "From ada@example.org Fri Dec  4 09:00:00 2026\n{ada}\nFrom ada@example.org Fri Dec  4 09:01:00 2026\n{other}\n"
+    );
+    let mbox = team.file("dev.mbox", mbox.as_bytes());
+    let out = text(ok(&team.as_rm(&["vote", "import-mail", "foo", "1.0.0", mbox.to_str().unwrap()])));
+    assert!(out.contains("1 repl(ies)"), "{out}");
+    assert!(out.contains("counted") && out.contains("<ada-1@example.org> from ada@example.org (ada), signed"), "{out}");
+    assert!(!out.contains("ada-2"), "the other thread is not sent: {out}");
+
+    // Rita's unsigned -1 in a Maildir (what an IMAP client or a list archive leaves on disk).
+    let rita = reply("Rita RM <rita@example.org>", "<rita-1@example.org>", &root, &date(&team, 120), "-1, sorry\n");
+    for folder in ["tmp", "cur"] {
+        std::fs::create_dir_all(team.path(&format!("maildir/{folder}"))).unwrap();
+    }
+    team.file("maildir/new/1764838800.M1P1.host", rita.as_bytes());
+    let maildir = team.path("maildir");
+    let out = text(ok(&team.as_rm(&["vote", "import-mail", "foo", "1.0.0", maildir.to_str().unwrap()])));
+    assert!(out.contains("<rita-1@example.org> from rita@example.org (rita), unsigned: -1"), "{out}");
+
+    // Again: nothing is read twice.
+    let out = text(ok(&team.as_rm(&["vote", "import-mail", "foo", "1.0.0", mbox.to_str().unwrap()])));
+    assert!(out.contains("0 repl(ies)") && out.contains("1 read before"), "{out}");
+
+    let shown = text(ok(&team.anonymous(&["vote", "show", "foo", "1.0.0"])));
+    assert!(shown.contains("+1 ada (binding, email <ada-1@example.org>, signed)"), "{shown}");
+    assert!(shown.contains("-1 rita (non-binding, email <rita-1@example.org>, unsigned)"), "{shown}");
+    let closed = text(ok(&team.as_rm(&["vote", "close", "foo", "1.0.0"])));
+    assert!(closed.contains("Passed"), "{closed}");
+}
