@@ -393,3 +393,36 @@ impl RecordingMailer {
         self.0.lock().unwrap().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect()
     }
 }
+
+/// TEST ONLY: runs the reference JSON Schema validator (Python `jsonschema`, installed by
+/// ./test.sh) on `instance` with the schema file `schema` of the workspace's schemas/ folder;
+/// returns its error messages (none when it validates). With `#/components/schemas/NAME`
+/// after the file name, validates against that schema of an OpenAPI 3.1 document (whose
+/// schemas are JSON Schema 2020-12).
+pub fn schema_errors(schema: &str, instance: &serde_json::Value) -> Vec<String> {
+    let (file, pointer) = schema.split_once('#').map_or((schema, ""), |(f, p)| (f, p));
+    let path = format!("{}/../../schemas/{file}", env!("CARGO_MANIFEST_DIR"));
+    let script = r##"
+import json, sys
+from jsonschema import validators, Draft202012Validator
+schema = json.load(open(sys.argv[1]))
+if sys.argv[2]:
+    schema = dict(schema, **{"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": "#" + sys.argv[2]})
+cls = validators.validator_for(schema, default=Draft202012Validator)
+cls.check_schema(schema)
+for e in cls(schema).iter_errors(json.load(sys.stdin)):
+    print(f"{'/'.join(map(str, e.absolute_path))}: {e.message}")
+"##;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script, &path, pointer])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs the schema validator (./test.sh installs jsonschema)");
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(instance.to_string().as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("validator");
+    assert!(out.status.success(), "the validator failed to run: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8").lines().map(str::to_string).collect()
+}

@@ -1162,7 +1162,7 @@ pub fn releases_json(data: &ProjectData) -> ReleasesJson {
 
 /// The CLE document of a product line, with the site's schema version and last-modified time.
 pub fn cle_json(data: &ProjectData, product: Option<&ProductName>) -> serde_json::Value {
-    let mut doc = cle::document(&data.events, product);
+    let mut doc = cle::document(&data.events, &data.project.name, product, data.last_modified(), &data.advisories);
     doc["schema_version"] = SCHEMA_VERSION.into();
     doc["last_modified"] = rfc3339(data.last_modified()).into();
     doc
@@ -1176,7 +1176,7 @@ pub fn endoflife_json(b: &Builder, data: &ProjectData, product: Option<&ProductN
         line_page: absolute(b, b.url(&paths::project_page(&data.project.name))),
         release_page: &release_page,
     };
-    endoflife::document_v1(&data.project, &view, product, &rfc3339(data.last_modified()), &links)
+    endoflife::document_v1(&data.project, &view, product, &rfc3339(data.last_modified()), &links, &data.advisories)
 }
 
 /// endoflife.date's older per-cycle array (API v0, `endoflife-v0.json`), for tools that read

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trs_app::release_views::{self, Scope};
-use trs_app::test_support::{TestClock, World, force_current_for_tests, upload_files, world};
+use trs_app::test_support::{TestClock, World, force_current_for_tests, schema_errors, upload_files, world};
 use trs_app::{App, lifecycle, projects, stream, vote};
 use trs_core::{Action, PolicyOverride, ReleaseId, StreamId, VoteValue, authorize};
 use trs_site::render::Renderer;
@@ -268,6 +268,10 @@ async fn atom_feeds_have_an_author_absolute_ids_and_revocations_move_updated() {
     assert!(feed.contains(&format!("<updated>{}</updated>", trs_app::exports::rfc3339(project.created_at))), "{feed}");
 }
 
+/// endoflife.date's API v1 response for a product, in its OpenAPI document as committed
+/// (schemas/README.md).
+const EOL_V1_SCHEMA: &str = "endoflife-api-v1.openapi.json#/components/schemas/ProductResponse";
+
 /// The essentials of endoflife.date's API v1 schema (`api_v1/openapi.yml` of
 /// github.com/endoflife-date/endoflife.date, version 1.2.0, MIT licence): each schema's
 /// required properties with their types. `date` is a `YYYY-MM-DD` string, `uri` an absolute
@@ -343,6 +347,7 @@ async fn endoflife_json_is_an_api_v1_product_response_and_v0_stays_beside_it() {
     let demo: trs_core::ProjectName = "demo".parse().unwrap();
     let doc: serde_json::Value =
         serde_json::from_str(&page(&f.store, &paths::endoflife_json(&demo, None)).await).unwrap();
+    assert_eq!(schema_errors(EOL_V1_SCHEMA, &doc), Vec::<String>::new(), "{doc:#}");
     conforms(&doc, EOL_V1_PRODUCT_RESPONSE, "response");
     conforms(&doc["result"], EOL_V1_PRODUCT_DETAILS, "result");
     assert!(!doc["result"]["tags"].as_array().unwrap().is_empty(), "tags: minItems 1");
@@ -370,6 +375,99 @@ async fn endoflife_json_is_an_api_v1_product_response_and_v0_stays_beside_it() {
         serde_json::from_str(&page(&f.store, &paths::endoflife_v0_json(&demo, None)).await).unwrap();
     assert_eq!(v0[0]["cycle"], "1", "{v0:#}");
     assert_eq!(v0[0]["eol"], "2031-01-01");
+}
+
+/// Issue 15: the CLE export follows ECMA-428 1.0.0: valid against the schema written from its
+/// text and against the Transparency Exchange API's `cle` schema, newest id first, a changed
+/// date withdraws the earlier event. Issue 19: CLE and endoflife.json name the published
+/// advisories that affect a release and that it fixes; an embargoed one appears nowhere.
+#[tokio::test]
+async fn the_cle_export_follows_ecma_428_and_the_lifecycle_exports_name_published_advisories() {
+    use trs_app::cve;
+    let f = fixture().await;
+    let (demo, rita) = ("demo".parse::<trs_core::ProjectName>().unwrap(), f.w.rm.caller());
+    let line = || lifecycle::DatesTarget::Line { project: demo.clone(), product: None, line: "1.x".into() };
+    lifecycle::set_dates(&f.w.app, &rita, line(), Some(NOW + 365 * 86400), Some(NOW + 180 * 86400)).await.unwrap();
+    f.clock.advance(60);
+    // End of life moves a year later; end of support stays.
+    lifecycle::set_dates(&f.w.app, &rita, line(), Some(NOW + 730 * 86400), Some(NOW + 180 * 86400)).await.unwrap();
+    let advisory = |id: &str, affected: &str, fixed: Option<&str>| cve::NewAdvisory {
+        id: Some(id.parse().unwrap()),
+        summary: Some(format!("{id} summary")),
+        affected: vec![affected.parse().unwrap()],
+        fixed: fixed.map(|v| v.parse().unwrap()),
+        ..Default::default()
+    };
+    for (id, affected, fixed) in
+        [("CVE-2026-40010", "<1.0.0", Some("1.0.0")), ("CVE-2026-40011", ">=1.0.0,<1.0.1", None)]
+    {
+        cve::add_advisory(&f.w.app, &rita, &demo, advisory(id, affected, fixed)).await.unwrap();
+        cve::publish_advisory(&f.w.app, &rita, &demo, &id.parse().unwrap(), false).await.unwrap();
+    }
+    let embargoed =
+        cve::NewAdvisory { embargoed_until: Some(NOW + 30 * 86400), ..advisory("CVE-2026-40012", ">=0.1", None) };
+    cve::add_advisory(&f.w.app, &rita, &demo, embargoed).await.unwrap();
+    f.site.full_build(&f.w.app).await.unwrap();
+
+    let text = page(&f.store, &paths::cle_json(&demo, None)).await;
+    let cle: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(schema_errors("ecma-428-cle-1.0.0.trs.schema.json", &cle), Vec::<String>::new(), "{cle:#}");
+    assert_eq!(schema_errors("tea-openapi-0.4.0-cle.json#/components/schemas/cle", &cle), Vec::<String>::new());
+    assert_eq!(cle["identifier"], "pkg:generic/demo");
+    assert_eq!(cle["$schema"], trs_app::exports::cle::SCHEMA_URI);
+    let events = cle["events"].as_array().unwrap();
+    let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let expected: Vec<i64> = (1..=ids.len() as i64).rev().collect();
+    assert_eq!(ids, expected, "newest id first, without gaps: {cle:#}");
+    let of = |id: &serde_json::Value| events.iter().find(|e| e["id"] == *id).unwrap();
+    for withdrawn in events.iter().filter(|e| e["type"] == "withdrawn") {
+        assert!(withdrawn["eventId"].as_i64().unwrap() < withdrawn["id"].as_i64().unwrap(), "{withdrawn}");
+    }
+    let eol: Vec<&serde_json::Value> = events.iter().filter(|e| e["type"] == "endOfLife").collect();
+    assert_eq!(eol.len(), 2, "{cle:#}");
+    let withdrawn_eol = events.iter().find(|e| e["type"] == "withdrawn" && of(&e["eventId"])["type"] == "endOfLife");
+    assert_eq!(withdrawn_eol.unwrap()["eventId"], eol[1]["id"], "the earlier end of life is withdrawn: {cle:#}");
+    assert_eq!(eol[0]["effective"], "2032-01-01T00:00:00Z");
+    assert_eq!(events.iter().filter(|e| e["type"] == "endOfSupport").count(), 1, "an unchanged date is not repeated");
+    assert_eq!(
+        cle["advisories"],
+        serde_json::json!({
+            "0.9.0": {"affected_by": ["CVE-2026-40010"]},
+            "1.0.0": {"affected_by": ["CVE-2026-40011"], "fixes": ["CVE-2026-40010"]},
+        })
+    );
+
+    let eol_text = page(&f.store, &paths::endoflife_json(&demo, None)).await;
+    let doc: serde_json::Value = serde_json::from_str(&eol_text).unwrap();
+    assert_eq!(schema_errors(EOL_V1_SCHEMA, &doc), Vec::<String>::new(), "{doc:#}");
+    let cycle = &doc["result"]["releases"][0];
+    assert_eq!(
+        cycle["custom"],
+        serde_json::json!({"affectedBy": "CVE-2026-40011", "fixes": "CVE-2026-40010 (1.0.0)"}),
+        "{doc:#}"
+    );
+    let releases = page(&f.store, &paths::releases_json(&demo)).await;
+    for view in [&text, &eol_text, &releases] {
+        assert!(!view.contains("CVE-2026-40012"), "an embargoed advisory is published: {view}");
+    }
+}
+
+/// An invalid CLE document and endoflife.date response fail the schemas the exports are
+/// checked with (so that the checks above can fail).
+#[test]
+fn the_lifecycle_schemas_refuse_what_their_standards_refuse() {
+    let event = serde_json::json!({"id": 1, "type": "endOfSupport", "effective": "2030-01-01T00:00:00Z",
+        "published": "2030-01-01T00:00:00Z", "versions": [{"version": "1.0.0"}]});
+    let cle = serde_json::json!({"$schema": trs_app::exports::cle::SCHEMA_URI, "identifier": "pkg:generic/demo@1.0.0",
+        "events": [event]});
+    let errors = schema_errors("ecma-428-cle-1.0.0.trs.schema.json", &cle).join("\n");
+    for needle in ["'updatedAt' is a required property", "'supportId' is a required property", "identifier"] {
+        assert!(errors.contains(needle), "{needle} not reported: {errors}");
+    }
+    let eol = serde_json::json!({"schema_version": "1.2.1", "generated_at": "2030-01-01T00:00:00Z",
+        "last_modified": "2030-01-01T00:00:00Z", "result": {"name": "demo", "releases": [{"name": "1", "custom": {"fixes": 3}}]}});
+    let errors = schema_errors(EOL_V1_SCHEMA, &eol).join("\n");
+    assert!(errors.contains("'label' is a required property") && errors.contains("custom"), "{errors}");
 }
 
 /// The newest event of the project's stream.

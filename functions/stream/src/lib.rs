@@ -211,9 +211,11 @@ async fn cle(
 ) -> ApiResult<impl IntoResponse> {
     let project: ProjectName = parse_segment(&project)?;
     let product = product_of(q.product.as_deref())?;
-    let scope = Scope { project: Some(project), product: None };
+    let scope = Scope { project: Some(project.clone()), product: None };
     let events = release_views::scope_events(&app, &scope).await?;
-    Ok(Json(exports::cle::document(&events, product.as_ref())))
+    let advisories = trs_app::cve::release_advisories(&app, &project).await?;
+    let updated_at = events.last().map_or(0, |e| e.at);
+    Ok(Json(exports::cle::document(&events, &project, product.as_ref(), updated_at, &advisories)))
 }
 
 async fn endoflife(

@@ -1,4 +1,4 @@
-//! ECMA-428 Common Lifecycle Enumeration (CLE) for one project (or one product of it).
+//! ECMA-428 Common Lifecycle Enumeration (CLE) 1.0.0 for one project (or one product of it).
 //!
 //! Mapping from the stream:
 //! | trs event | CLE event |
@@ -6,19 +6,30 @@
 //! | `promoted` | `released` (`version`) |
 //! | dates set on a release | `endOfLife` / `endOfSupport` (`versions: [{version}]`) |
 //! | dates set on a line (`1.x`) | the same, with `versions: [{range: "vers:semver/>=1.0.0\|<2.0.0"}]` |
+//! | a date changed or cleared | `withdrawn` of the earlier `endOfLife` / `endOfSupport`, then the new one |
 //! | `archived` | `endOfDistribution` (left the main download directory) |
 //! | `revoked` (after release) | `withdrawn` of the `released` event (`eventId`, `reason`) |
 //!
 //! `effective` is when the event takes effect (the date set, or the time of the change),
-//! `published` when trs recorded it. Ids count up in stream order; the list is ordered by
-//! effective time, newest first. A date changed later is a new event with a higher id (in CLE
-//! the highest id of a type wins). `endOfSupport` names the one support policy trs knows,
-//! `standard` (bug and security fixes by the project), defined under `definitions`.
+//! `published` when trs recorded it. Ids count up in stream order and the list is newest id
+//! first, as the standard's processing rules ask; CLE events are immutable, so a changed date
+//! withdraws the earlier event rather than leaving two that disagree. `endOfSupport` names the
+//! one support policy trs knows, `standard` (bug and security fixes by the project), defined
+//! under `definitions`. The document names its component by a version-less PURL
+//! (`pkg:generic/PROJECT`, `pkg:generic/PROJECT/PRODUCT`) and says when it last changed
+//! (`updatedAt`).
+//!
+//! Security advisories: CLE 1.0.0 has no event type or field for vulnerabilities, and its
+//! events may not change after publication (an advisory usually comes after the release it
+//! names). The document therefore carries them beside the events, in a top-level
+//! `advisories` member shaped as in `releases.json` (version → `affected_by`, `fixes`), which
+//! CLE readers ignore; embargoed advisories are never in it.
 
 use super::rfc3339;
+use crate::cve::ReleaseAdvisories;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use trs_core::{Change, Event, ProductName};
+use trs_core::{Change, Event, ProductName, ProjectName, ReleaseId};
 
 pub const SUPPORT_POLICY: &str = "standard";
 
@@ -40,20 +51,44 @@ pub fn line_range(line: &str) -> Option<String> {
     Some(format!("vers:{scheme}/>={low}|<{}", pad(&nums)))
 }
 
+/// The URI of the CLE 1.0.0 schema a document names in `$schema`: the stable URI pattern
+/// ECMA-428 (1st edition, §5.1) gives, `…/cle-<major>.<minor>.<patch>.schema.json`. Ecma
+/// publishes no schema file at it (yet); schemas/README.md says what trs validates against.
+pub const SCHEMA_URI: &str = "https://cle.example.com/schema/cle-1.0.0.schema.json";
+
+/// The component's PURL without a version (CLE's `identifier`): trs's projects are no
+/// package ecosystem's, so the `generic` type, with the project as namespace of a product.
+pub fn identifier(project: &ProjectName, product: Option<&ProductName>) -> String {
+    match product {
+        Some(product) => format!("pkg:generic/{project}/{product}"),
+        None => format!("pkg:generic/{project}"),
+    }
+}
+
 /// The CLE document of one component from a project's stream (`events` in stream order): the
-/// project's main line when `product` is `None`, else that product.
-pub fn document(events: &[Event], product: Option<&ProductName>) -> Value {
-    let mut out: Vec<(i64, i64, Value)> = Vec::new();
+/// project's main line when `product` is `None`, else that product. `updated_at` is when the
+/// document last changed (the newest event or advisory it shows); `advisories` are the
+/// published advisories by release (see the module's notes), of any line: only this line's
+/// are shown.
+pub fn document(
+    events: &[Event],
+    project: &ProjectName,
+    product: Option<&ProductName>,
+    updated_at: i64,
+    advisories: &BTreeMap<ReleaseId, ReleaseAdvisories>,
+) -> Value {
+    let mut out: Vec<Value> = Vec::new();
     let mut released: BTreeMap<String, i64> = BTreeMap::new();
+    // Per subject: the dates last set, and the ids of the events that stand for them.
     let mut last_dates: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
-    let mut next_id = 1i64;
-    let mut push = |out: &mut Vec<(i64, i64, Value)>, effective: i64, mut v: Value| -> i64 {
-        let id = next_id;
-        next_id += 1;
+    let mut standing: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
+    // Ids count from 1 in the order events are added, as CLE asks.
+    fn push(out: &mut Vec<Value>, mut v: Value) -> i64 {
+        let id = out.len() as i64 + 1;
         v["id"] = id.into();
-        out.push((effective, id, v));
+        out.push(v);
         id
-    };
+    }
     for e in events {
         let published = rfc3339(e.at);
         // Which versions the event speaks of, if it belongs to this component.
@@ -76,50 +111,80 @@ pub fn document(events: &[Event], product: Option<&ProductName>) -> Value {
         match &e.change {
             Change::Promoted { .. } => {
                 let v = json!({"type": "released", "effective": published, "published": published, "version": subject});
-                let id = push(&mut out, e.at, v);
+                let id = push(&mut out, v);
                 released.insert(subject, id);
             }
             // Released long before it was imported: effective at its original date.
             Change::Imported { released_at, .. } => {
                 let v = json!({"type": "released", "effective": rfc3339(*released_at), "published": published,
                     "version": subject});
-                let id = push(&mut out, *released_at, v);
+                let id = push(&mut out, v);
                 released.insert(subject, id);
             }
             Change::LifecycleDatesSet { end_of_life, support_until, .. } => {
-                let before = last_dates.insert(subject, (*end_of_life, *support_until)).unwrap_or_default();
-                if let Some(eol) = end_of_life.filter(|t| Some(*t) != before.0) {
-                    let v = json!({"type": "endOfLife", "effective": rfc3339(eol), "published": published, "versions": versions});
-                    push(&mut out, eol, v);
-                }
-                if let Some(eos) = support_until.filter(|t| Some(*t) != before.1) {
-                    let v = json!({"type": "endOfSupport", "effective": rfc3339(eos), "published": published,
-                        "versions": versions, "supportId": SUPPORT_POLICY});
-                    push(&mut out, eos, v);
+                let before = last_dates.insert(subject.clone(), (*end_of_life, *support_until)).unwrap_or_default();
+                let changes = [
+                    ("endOfLife", "end of life", before.0, *end_of_life),
+                    ("endOfSupport", "end of support", before.1, *support_until),
+                ];
+                for (kind, what, old, new) in changes {
+                    if old == new {
+                        continue;
+                    }
+                    let key = (subject.clone(), kind);
+                    if let Some(earlier) = standing.remove(&key) {
+                        let reason = match new {
+                            Some(t) => format!("The {what} date changed to {}.", super::date(t)),
+                            None => format!("The {what} date was withdrawn."),
+                        };
+                        let v = json!({"type": "withdrawn", "effective": published, "published": published,
+                            "eventId": earlier, "reason": reason});
+                        push(&mut out, v);
+                    }
+                    if let Some(t) = new {
+                        let mut v = json!({"type": kind, "effective": rfc3339(t), "published": published,
+                            "versions": versions});
+                        if kind == "endOfSupport" {
+                            v["supportId"] = SUPPORT_POLICY.into();
+                        }
+                        standing.insert(key, push(&mut out, v));
+                    }
                 }
             }
             Change::Archived => {
                 let v = json!({"type": "endOfDistribution", "effective": published, "published": published, "versions": versions});
-                push(&mut out, e.at, v);
+                push(&mut out, v);
             }
             Change::Revoked { reason } => {
                 if let Some(released_id) = released.get(&subject) {
                     let v = json!({"type": "withdrawn", "effective": published, "published": published,
                         "eventId": released_id, "reason": reason});
-                    push(&mut out, e.at, v);
+                    push(&mut out, v);
                 }
             }
             _ => {}
         }
     }
-    out.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
-    json!({
-        "events": out.into_iter().map(|(_, _, v)| v).collect::<Vec<_>>(),
+    out.reverse();
+    let mut doc = json!({
+        "$schema": SCHEMA_URI,
+        "identifier": identifier(project, product),
+        "updatedAt": rfc3339(updated_at),
         "definitions": {"support": [{
             "id": SUPPORT_POLICY,
             "description": "Bug and security fixes released by the project",
         }]},
-    })
+        "events": out,
+    });
+    let shown: BTreeMap<&str, &ReleaseAdvisories> = advisories
+        .iter()
+        .filter(|(id, _)| id.project == *project && id.product.as_ref() == product)
+        .map(|(id, a)| (id.version.as_str(), a))
+        .collect();
+    if !shown.is_empty() {
+        doc["advisories"] = json!(shown);
+    }
+    doc
 }
 
 #[cfg(test)]

@@ -12,10 +12,11 @@
 //! (`eol: true` once every release of the cycle reached end-of-life or was archived after it).
 
 use super::date;
+use crate::cve::ReleaseAdvisories;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use trs_core::views::{governing_line, latest_version};
-use trs_core::{LineDates, ProductName, Project, ReleaseView, Stage, StreamView, Version};
+use trs_core::{LineDates, ProductName, Project, ReleaseId, ReleaseView, Stage, StreamView, Version};
 
 fn cycle_of(lines: &BTreeMap<String, LineDates>, r: &ReleaseView) -> (String, Option<LineDates>) {
     if let Some((key, dates)) = governing_line(lines, &r.release) {
@@ -81,7 +82,7 @@ pub struct Links<'a> {
 
 /// The version of endoflife.date's API v1 (its `api_v1/openapi.yml`) whose `ProductResponse`
 /// [`document_v1`] follows.
-pub const API_V1_SCHEMA_VERSION: &str = "1.2.0";
+pub const API_V1_SCHEMA_VERSION: &str = "1.2.1";
 
 /// The product line as endoflife.date's API v1 serves a product (`/api/v1/products/P/`, a
 /// `ProductResponse`): `{schema_version, generated_at, last_modified, result: {name, label,
@@ -93,12 +94,20 @@ pub const API_V1_SCHEMA_VERSION: &str = "1.2.0";
 /// every release of the cycle reached end-of-life, and `isEoas` that, or that one holds the
 /// `security-only` state. `generated_at` is `last_modified`, the time of the stream's newest
 /// event.
+///
+/// Security advisories: endoflife.date's schema has no field for them, so they go where it
+/// puts a product's own fields, each cycle's `custom` object (string values):
+/// `affectedBy`, the published advisories that affect the cycle's `latest` release (what a
+/// reader running it is exposed to), and `fixes`, those fixed by a release of the cycle, as
+/// `CVE-… (version)`; comma-separated, `null` when none. `advisories` are the published
+/// advisories by release (embargoed ones never reach it).
 pub fn document_v1(
     project: &Project,
     view: &StreamView,
     product: Option<&ProductName>,
     last_modified: &str,
     links: &Links<'_>,
+    advisories: &BTreeMap<ReleaseId, ReleaseAdvisories>,
 ) -> Value {
     let name = match product {
         Some(p) => format!("{}-{p}", project.name),
@@ -128,6 +137,19 @@ pub fn document_v1(
         let is_eol = rs.iter().all(|r| r.stage == Stage::EndOfLife);
         let is_eoas = is_eol || rs.iter().any(|r| r.states.contains("security-only"));
         let is_lts = rs.iter().any(|r| r.states.contains("lts"));
+        let joined = |v: Vec<String>| (!v.is_empty()).then(|| v.join(", "));
+        let affected_by: Vec<String> = advisories
+            .get(&latest_r.release)
+            .map(|a| a.affected_by.iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        let mut fixes: Vec<String> = rs
+            .iter()
+            .flat_map(|r| {
+                let fixed = advisories.get(&r.release).map(|a| a.fixes.as_slice()).unwrap_or_default();
+                fixed.iter().map(move |c| format!("{c} ({})", r.release.version))
+            })
+            .collect();
+        fixes.sort();
         releases.push((
             latest.clone(),
             json!({
@@ -146,6 +168,10 @@ pub fn document_v1(
                     "name": latest.as_str(),
                     "date": date(latest_r.promoted_at.unwrap_or(first)),
                     "link": (links.release_page)(&latest_r.release),
+                },
+                "custom": {
+                    "affectedBy": joined(affected_by),
+                    "fixes": joined(fixes),
                 },
             }),
         ));

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use trs_app::AppError;
 use trs_app::cve::{self, AdvisoryEdit, NewAdvisory};
 use trs_app::stream;
-use trs_app::test_support::{World, force_current_for_tests, upload_files, world};
+use trs_app::test_support::{World, force_current_for_tests, schema_errors, upload_files, world};
 use trs_core::{Change, CveId, ProjectName, ReleaseId, StreamId};
 
 fn foo() -> ProjectName {
@@ -195,33 +195,6 @@ async fn a_bad_advisory_is_refused_with_a_stable_code_and_nothing_is_stored() {
     // The refused edit changed nothing.
     let stored = cve::show_advisory(&w.app, Some(&rm), &foo(), &id).await.unwrap();
     assert_eq!(stored.advisory.fixed.as_ref().map(|v| v.as_str()), Some("1.2.3"));
-}
-
-/// Runs the reference JSON Schema validator (Python `jsonschema`, installed by ./test.sh) on
-/// `instance` with the schema file `schema` of schemas/; returns its error messages.
-fn schema_errors(schema: &str, instance: &Value) -> Vec<String> {
-    let path = format!("{}/../../schemas/{schema}", env!("CARGO_MANIFEST_DIR"));
-    let script = r#"
-import json, sys
-from jsonschema import validators
-schema = json.load(open(sys.argv[1]))
-cls = validators.validator_for(schema)
-cls.check_schema(schema)
-for e in cls(schema).iter_errors(json.load(sys.stdin)):
-    print(f"{'/'.join(map(str, e.absolute_path))}: {e.message}")
-"#;
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script, &path])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs the schema validator (./test.sh installs jsonschema)");
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(instance.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "the validator failed to run: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
 }
 
 #[tokio::test]

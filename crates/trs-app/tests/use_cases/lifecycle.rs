@@ -342,7 +342,8 @@ async fn point_in_time_views_match_a_hand_computed_expectation() {
 
     // Exports.
     let events = stream::all_events(&w.app, &StreamId::Project("foo".parse().unwrap())).await.unwrap();
-    let cle = trs_app::exports::cle::document(&events, None);
+    let foo: trs_core::ProjectName = "foo".parse().unwrap();
+    let cle = trs_app::exports::cle::document(&events, &foo, None, T0 + 400, &Default::default());
     let kinds: Vec<&str> = cle["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["endOfDistribution", "withdrawn", "released", "released"]);
     let withdrawn = &cle["events"][1];
