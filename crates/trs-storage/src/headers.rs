@@ -68,6 +68,18 @@ pub fn renders_in_browser(content_type: &str) -> bool {
     )
 }
 
+/// Text worth compressing when the site serves it (pages, JSON views, feeds, CSS, scripts,
+/// SVG, checksum lists): a type of `text/*`, JSON, XML, JavaScript or SVG. Archives and
+/// images are compressed already. Only the site's own objects are ever compressed: release
+/// files are served as the bytes that were voted on, whatever their type.
+pub fn compressible(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence.starts_with("text/")
+        || essence.ends_with("+json")
+        || essence.ends_with("+xml")
+        || matches!(essence.as_str(), "application/json" | "application/xml" | "application/javascript")
+}
+
 /// A release file that a browser would render is served as an attachment: released bytes
 /// never run as a page of the site's own origin. Other files keep the browser's default
 /// (archives download anyway; checksums and KEYS stay readable in the browser).
@@ -198,5 +210,16 @@ mod tests {
         // Site pages are the site's own: never attachments.
         assert_eq!(object_headers("projects/foo/index.html").content_disposition, None);
         assert_eq!(moving_file_headers("a.tar.gz").cache_control, REVALIDATE);
+    }
+
+    #[test]
+    fn the_sites_text_is_compressible_and_archives_and_images_are_not() {
+        for name in ["index.html", "releases.json", "feed.xml", "site.css", "search.js", "logo.svg", "SHA512SUMS"] {
+            assert!(compressible(content_type(name)), "{name}");
+        }
+        for name in ["a.tar.gz", "a.zip", "a.png", "a.tar.xz", "a.asc", "a.pdf", "unknown"] {
+            assert!(!compressible(content_type(name)), "{name}");
+        }
+        assert!(compressible("application/vnd.api+json") && compressible("Text/HTML; charset=utf-8"));
     }
 }

@@ -2,8 +2,9 @@
 //! real clients (curl, wget): a broken download resumes (`Range`, `206`, `416`, `wget -c`),
 //! files carry a strong ETag (their SHA-512) and Last-Modified and revalidate (`304`, also for
 //! a weak `If-None-Match`), `HEAD` tells the length, every answer says `nosniff`, a released
-//! page is an attachment, a candidate's file has its real type, and an unknown path gets the
-//! site's 404 page (a browser) or the JSON error (a script).
+//! page is an attachment, a candidate's file has its real type, an unknown path gets the
+//! site's 404 page (a browser) or the JSON error (a script), and the site's text is compressed
+//! as the client accepts while release files never are.
 
 use std::process::Command;
 use trs_tests::*;
@@ -137,6 +138,76 @@ fn release_files_resume_revalidate_and_are_served_safely() {
     }
 
     mirror_and_script_views(&team, &[&tarball, &page], &digest);
+    compression(&team, &bytes);
+}
+
+/// The site's text goes gzip or brotli as the client's `Accept-Encoding` asks (q-values,
+/// identity), each coding with its own strong ETag and `Vary: Accept-Encoding`; curl decodes
+/// each to the stored bytes. A range of a page, and every release file (text or not), are the
+/// stored bytes.
+fn compression(team: &Team, tarball: &[u8]) {
+    let base = &team.server.url;
+    for path in ["/projects/foo/", "/projects/foo/releases.json", "/projects/foo/releases/1.0.0/SHA512SUMS"] {
+        let url = format!("{base}{path}");
+        let (status, h, plain) = curl(&url, &[]);
+        assert_eq!((status, header(&h, "content-encoding")), (200, None), "{path}: {h:?}");
+        assert_eq!(header(&h, "vary"), Some("accept-encoding"), "{path}");
+        let plain_tag = header(&h, "etag").unwrap().to_string();
+        let mut tags = vec![plain_tag.clone()];
+        for (accept, coding) in [
+            ("gzip", "gzip"),
+            ("br", "br"),
+            ("gzip, deflate, br, zstd", "br"),
+            ("br;q=0.5, gzip;q=0.8", "gzip"),
+            ("*", "br"),
+        ] {
+            let ae = format!("Accept-Encoding: {accept}");
+            let (status, h, raw) = curl(&url, &["-H", &ae]);
+            assert_eq!((status, header(&h, "content-encoding")), (200, Some(coding)), "{path} {accept}: {h:?}");
+            assert_eq!(header(&h, "vary"), Some("accept-encoding"));
+            assert_eq!(header(&h, "content-length"), Some(raw.len().to_string().as_str()));
+            assert!(raw.len() < plain.len() && raw != plain, "{path} {accept}: {} of {}", raw.len(), plain.len());
+            if coding == "gzip" {
+                assert_eq!(&raw[..2], &[0x1f, 0x8b], "a gzip member");
+            }
+            let (_, _, decoded) = curl(&url, &["--compressed", "-H", &ae]);
+            assert_eq!(decoded, plain, "{path} {accept}: curl decodes it to the stored bytes");
+            // HEAD says what GET would send.
+            let (_, head, _) = curl(&url, &["-I", "-H", &ae]);
+            assert_eq!(header(&head, "content-length"), header(&h, "content-length"), "{path} HEAD {accept}");
+            assert_eq!(header(&head, "content-encoding"), Some(coding));
+            let tag = header(&h, "etag").unwrap().to_string();
+            // Revalidation is per representation: its own tag gives 304, the plain one does not.
+            let (status, h304, body) = curl(&url, &["-H", &ae, "-H", &format!("If-None-Match: {tag}")]);
+            assert_eq!((status, body.len(), header(&h304, "etag")), (304, 0, Some(tag.as_str())), "{path} {accept}");
+            assert_eq!(header(&h304, "vary"), Some("accept-encoding"));
+            assert_eq!(curl(&url, &["-H", &ae, "-H", &format!("If-None-Match: {plain_tag}")]).0, 200);
+            tags.push(tag);
+        }
+        tags.sort();
+        tags.dedup();
+        assert_eq!(tags.len(), 3, "one strong tag per coding: {tags:?}");
+        for refused in ["gzip;q=0, br;q=0", "identity", "deflate", "gzip;q=0.5, br;q=0.4, identity"] {
+            let (_, h, body) = curl(&url, &["-H", &format!("Accept-Encoding: {refused}")]);
+            assert_eq!((header(&h, "content-encoding"), body.as_slice()), (None, plain.as_slice()), "{refused}");
+        }
+        // A range is of the stored bytes, whatever the client accepts.
+        let (status, h, body) = curl(&url, &["-H", "Accept-Encoding: gzip, br", "-r", "0-9"]);
+        assert_eq!((status, header(&h, "content-encoding"), body.as_slice()), (206, None, &plain[..10]), "{path}");
+    }
+    // Release files are the bytes voted on: never encoded, text or not.
+    for (path, expected) in [
+        ("/current/foo/1.0.0/foo-1.0.0.tar.gz", Some(tarball)),
+        ("/current/foo/1.0.0/foo-1.0.0-docs.html", None),
+        ("/current/foo/1.0.0/foo-1.0.0.tar.gz.sha512", None),
+        ("/current/foo/latest/foo-1.0.0.tar.gz", Some(tarball)),
+    ] {
+        let (status, h, body) = curl(&format!("{base}{path}"), &["-H", "Accept-Encoding: gzip, br"]);
+        assert_eq!((status, header(&h, "content-encoding")), (200, None), "{path}: {h:?}");
+        if let Some(bytes) = expected {
+            assert_eq!(body, bytes, "{path}");
+        }
+    }
 }
 
 /// What a script or mirror reads: the release's `files.json` and `SHA512SUMS` (which

@@ -1,7 +1,8 @@
 //! The public site under `trs serve`: published into `DATA/site` after every committed event
 //! (a full build at start-up when the folder is empty), and served at `/` with the headers a
 //! CDN would serve (Content-Type, Cache-Control, ETag; conditional and range requests as
-//! [`trs_http::files`] answers them; HEAD with the object's length). An unknown path gets the
+//! [`trs_http::files`] answers them; HEAD with the object's length; text in gzip or brotli as
+//! the client accepts, [`trs_http::encoding`]). An unknown path gets the
 //! site's 404 page. The site is the router's fallback, so it never shadows an API route or the
 //! public release files.
 
@@ -9,12 +10,13 @@ use crate::error::{CliResult, failed};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trs_app::{App, AppError};
 use trs_core::StreamId;
+use trs_http::encoding::{self, Coding};
 use trs_http::files::{self, Validators};
 use trs_site::Site;
 use trs_site::config::SiteSource;
@@ -138,17 +140,37 @@ async fn serve(State(store): State<Arc<dyn SiteStore>>, method: Method, uri: Uri
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let validators = Validators::from_digest(&object.digest, None);
-    let size = object.bytes.len() as u64;
-    let answer = files::decide(&method, &headers, &validators, size);
-    let body = match answer.range(size) {
-        Some((start, end)) if method == Method::GET => Body::from(object.bytes.slice(start as usize..end as usize)),
-        _ => Body::empty(),
-    };
     let object_headers = ObjectHeaders {
         content_type: object.content_type,
         cache_control: object.cache_control,
         content_disposition: None,
     };
-    files::response(answer, &validators, &object_headers, size, body)
+    // Text goes gzip or brotli when the client takes it, except for a range of it (ranges are
+    // of the stored bytes) and what is too small to gain (trs_http::encoding).
+    let compressible = trs_storage::headers::compressible(object.content_type);
+    let coding = if compressible && object.bytes.len() >= encoding::MIN_SIZE && !headers.contains_key(header::RANGE) {
+        encoding::negotiate(&headers)
+    } else {
+        Coding::Identity
+    };
+    let mut validators = Validators::from_digest(&object.digest, None);
+    validators.etag = coding.etag(&validators.etag);
+    let answer = files::decide(&method, &headers, &validators, object.bytes.len() as u64);
+    let bytes = match (coding, answer) {
+        (Coding::Identity, _) | (_, files::Answer::NotModified) => object.bytes,
+        (coding, _) => coding.encode(&object.bytes).into(),
+    };
+    let size = bytes.len() as u64;
+    let body = match answer.range(size) {
+        Some((start, end)) if method == Method::GET => Body::from(bytes.slice(start as usize..end as usize)),
+        _ => Body::empty(),
+    };
+    let mut response = files::response(answer, &validators, &object_headers, size, body);
+    if compressible {
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if let (Some(token), Some(_)) = (coding.token(), answer.range(size)) {
+        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
+    }
+    response
 }

@@ -211,3 +211,43 @@ fn every_cloudfront_behaviour_sends_the_security_headers() {
         assert_eq!(csp.contains("sandbox") && csp.contains("default-src 'none'"), release_files, "{path}: CSP {csp:?}");
     }
 }
+
+/// CloudFront compresses the site's text (pages, JSON views, feeds; `Compress` with a cache
+/// policy that keys on gzip and brotli, as CloudFront requires) and never a release file: the
+/// behaviours that serve release files, or redirect to them, do not compress, and the release
+/// files' cache policy leaves `Accept-Encoding` out of the key (one cached copy, the bytes that
+/// were voted on).
+#[test]
+fn cloudfront_compresses_the_sites_text_and_never_a_release_file() {
+    let template = template();
+    let config = &template["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    let policy = |behaviour: &Value| -> Option<&Value> {
+        let id = behaviour["CachePolicyId"]["Ref"].as_str()?;
+        Some(&template["Resources"][id]["Properties"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"])
+    };
+    let site = &config["DefaultCacheBehavior"];
+    assert_eq!((site["TargetOriginId"].as_str(), site["Compress"].as_bool()), (Some("site"), Some(true)));
+    let keyed = policy(site).expect("the site's cache policy is the template's");
+    assert_eq!(
+        (keyed["EnableAcceptEncodingGzip"].as_bool(), keyed["EnableAcceptEncodingBrotli"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let mut release_behaviours = 0;
+    for behaviour in config["CacheBehaviors"].as_array().unwrap() {
+        let path = behaviour["PathPattern"].as_str().unwrap();
+        let release_files =
+            behaviour["TargetOriginId"] == "release-files" || ["/candidate/*", "/current/*/latest/*"].contains(&path);
+        if !release_files {
+            continue;
+        }
+        release_behaviours += 1;
+        assert_eq!(behaviour["Compress"].as_bool(), Some(false), "{path} compresses release files");
+        if let Some(keyed) = policy(behaviour)
+            && behaviour["TargetOriginId"] == "release-files"
+        {
+            assert_ne!(keyed["EnableAcceptEncodingGzip"].as_bool(), Some(true), "{path}");
+            assert_ne!(keyed["EnableAcceptEncodingBrotli"].as_bool(), Some(true), "{path}");
+        }
+    }
+    assert_eq!(release_behaviours, 4, "/current/*, /archive/*, /candidate/*, /current/*/latest/*");
+}
