@@ -3,7 +3,7 @@
 //! version order, and exported as OSV and CVE JSON 5 records that validate against the
 //! published schemas (schemas/, checked with the reference Python `jsonschema`).
 
-use serde_json::{Value, json};
+use serde_json::json;
 use trs_app::AppError;
 use trs_app::cve::{self, AdvisoryEdit, NewAdvisory};
 use trs_app::stream;
