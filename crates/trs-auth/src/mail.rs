@@ -35,11 +35,14 @@ pub struct MailSigner {
     pub fingerprint: Fingerprint,
     /// For a clear-signed block: the text it signs (what the reply says, as signed).
     pub signed_text: Option<String>,
+    /// The signature's creation time, as the signature states it (signed, unlike the mail's
+    /// `Date` header).
+    pub signed_at: SystemTime,
 }
 
 struct Helper<'a> {
     certs: &'a [&'a RegisteredCert],
-    good: Option<openpgp::Fingerprint>,
+    good: Option<(openpgp::Fingerprint, SystemTime)>,
 }
 
 impl VerificationHelper for Helper<'_> {
@@ -53,7 +56,8 @@ impl VerificationHelper for Helper<'_> {
                 // One good signature by one of the person's keys is enough; the others (a
                 // co-signer we do not know) neither help nor harm.
                 if let Some(good) = results.into_iter().flatten().next() {
-                    self.good = Some(good.ka.cert().fingerprint());
+                    let made = good.sig.signature_creation_time().unwrap_or(std::time::UNIX_EPOCH);
+                    self.good = Some((good.ka.cert().fingerprint(), made));
                     return Ok(());
                 }
             }
@@ -93,7 +97,8 @@ pub fn verify_mail_signature(
             (v.into_helper(), Some(String::from_utf8_lossy(&text).into_owned()))
         }
     };
-    let good = helper.good.ok_or_else(|| "no signature by the sender's registered keys verifies".to_string())?;
+    let (good, signed_at) =
+        helper.good.ok_or_else(|| "no signature by the sender's registered keys verifies".to_string())?;
     let fingerprint = crate::pgp::fpr(&good).ok_or_else(|| "unsupported key version".to_string())?;
-    Ok(MailSigner { fingerprint, signed_text })
+    Ok(MailSigner { fingerprint, signed_text, signed_at })
 }

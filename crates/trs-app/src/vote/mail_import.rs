@@ -343,6 +343,14 @@ async fn read_reply(app: &App, senders: &Senders, vote: &trs_core::VoteRecord, r
         }
         let refs: Vec<&trs_auth::RegisteredCert> = certs.iter().map(|c| c.as_ref()).collect();
         match trs_auth::mail::verify_mail_signature(found.as_mail_signature(), &refs, app.now_system_time()) {
+            // The signature covers the body, not the headers that place the reply in this
+            // vote's thread: a signed "+1" taken from an earlier vote's archive, under new
+            // headers, would verify. One made before this vote opened cannot be for it.
+            Ok(signer) if unix_seconds(signer.signed_at) < vote.opened_at => {
+                signature_note = " (its signature does not count: it was made before the vote opened, so it may \
+                                  answer another vote)"
+                    .into();
+            }
             Ok(signer) => {
                 record.signed_by = Some(signer.fingerprint);
                 signed_text = signer.signed_text;
@@ -479,4 +487,8 @@ async fn record(
         }
     }
     Err(too_busy(id))
+}
+
+fn unix_seconds(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

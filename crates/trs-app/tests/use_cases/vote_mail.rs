@@ -65,6 +65,10 @@ impl Fixture {
 /// Project `vot`: committee ada, mona, max; committer carl; release manager rita; gus
 /// registered with the GnuPG key that signed the fixtures. One file uploaded.
 async fn fixture(email_votes: bool) -> Fixture {
+    fixture_opening_at(email_votes, OPENS).await
+}
+
+async fn fixture_opening_at(email_votes: bool, opens: i64) -> Fixture {
     let w = world().await;
     let mona = w.add_person("mona").await;
     let max = w.add_person("max").await;
@@ -106,7 +110,7 @@ async fn fixture(email_votes: bool) -> Fixture {
     };
     projects::set_policy(&w.app, &w.rm.caller(), &"vot".parse().unwrap(), None, policy).await.unwrap();
     upload_files(&w.app, &w.blobs, &w.rm.caller(), &rel(), &[("vot-2.0.0.tar.gz", b"not really a tarball")]).await;
-    w.clock.set(OPENS);
+    w.clock.set(opens);
     vote::open(&w.app, &w.rm.caller(), &rel(), None).await.unwrap();
     Fixture { w, max }
 }
@@ -241,6 +245,24 @@ async fn a_signed_reply_whose_text_was_changed_counts_as_unsigned() {
     assert!(detail.contains("its signature does not count"), "{detail}");
     let view = vote::show(f.app(), &rel()).await.unwrap();
     assert!(view.ballots[0].key.is_none());
+}
+
+/// A signature covers the body, not the headers that place a reply in a vote's thread: a
+/// signed reply to an earlier vote, its headers rewritten to answer this one, verifies. Its
+/// signature was made before this vote opened, so it counts as unsigned.
+#[tokio::test]
+async fn a_signed_reply_made_before_the_vote_opened_counts_as_unsigned() {
+    // 07 was signed at 09:20:01 and says (in its unsigned Date header) 09:45.
+    let f = fixture_opening_at(true, GUS_JOINS).await;
+    let root = f.vote_message_id().await;
+    f.w.clock.set(IMPORT);
+    let replayed = fixtures(&root).remove("07-gnupg-pgp-mime-signed.eml").unwrap();
+    let report = f.import(vec![replayed]).await.unwrap();
+    let (outcome, value, signed, detail) = outcome_of(&report, "<b7e0c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d@example.org>");
+    assert_eq!((outcome, value, signed), (ReplyOutcome::Counted, Some(VoteValue::Plus), false));
+    assert!(detail.contains("made before the vote opened"), "{detail}");
+    let view = vote::show(f.app(), &rel()).await.unwrap();
+    assert!(view.ballots[0].key.is_none(), "an unsigned ballot: {:?}", view.ballots);
 }
 
 #[tokio::test]
