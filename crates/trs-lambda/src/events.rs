@@ -212,7 +212,8 @@ pub async fn http(router: Router, event: LambdaEvent<LambdaRequest>) -> Value {
 /// SQS messages, each carrying one task id as its body → `trs_app::tasks::run`, one by one.
 ///
 /// The answer is a partial batch response: the messages that must come back. A task that ran
-/// to its end (done or failed for good), or that asked to run later, is settled; a task put
+/// to its end (done or failed for good), that asked to run later, or that was handed on to
+/// another queue, is settled; a task put
 /// back in the queue after a backend fault, an unknown task, and a body that is no task id
 /// are reported, so SQS redelivers them and, after the queue's receive limit, moves them to
 /// the dead-letter queue.
@@ -233,7 +234,12 @@ pub async fn task_messages(app: &App, batch: SqsEvent) -> SqsBatchResponse {
 async fn task_message(app: &App, message: &SqsMessage) -> Result<(), String> {
     let body = message.body.as_deref().unwrap_or_default().trim();
     let id: OpaqueId = body.parse().map_err(|e| format!("body {body:?} is not a task id: {e}"))?;
-    tasks::run(app, &id).await.map_err(|e| format!("task {id}: {e}"))?;
+    let ran = tasks::run_here(app, &id).await.map_err(|e| format!("task {id}: {e}"))?;
+    // Handed on to another kind's queue (an import's publish phase): that queue's message
+    // runs it now; this one must not come back here, where the role may not do the rest.
+    if let Some(Ok(tasks::Ran::HandOff { .. })) = ran {
+        return Ok(());
+    }
     let (task, _) = tasks::get_task(app, &id).await.map_err(|e| format!("task {id}: {e}"))?;
     match task.state {
         TaskState::Done | TaskState::Failed => Ok(()),

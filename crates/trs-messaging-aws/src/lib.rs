@@ -14,6 +14,7 @@
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use trs_app::TaskNotifier;
+use trs_app::import::ImportPhase;
 use trs_app::stream::EventSink;
 use trs_app::tasks::{Task, TaskKind};
 use trs_core::Event;
@@ -78,6 +79,10 @@ impl TaskQueues {
         match task.kind {
             // The upload function commits: it alone writes the content-addressed files.
             TaskKind::Commit { .. } => self.commit.as_deref(),
+            // An import's commit: the upload function stores its files, the promote function
+            // (which writes public paths) verifies and publishes them.
+            TaskKind::Import { phase: ImportPhase::Store, .. } => self.commit.as_deref(),
+            TaskKind::Import { phase: ImportPhase::Publish, .. } => self.promote.as_deref(),
             TaskKind::Verify { .. } => self.verify.as_deref(),
             // The promote function runs distributions too: it holds the registry secret.
             TaskKind::Promote { .. } | TaskKind::Distribute { .. } => self.promote.as_deref(),
