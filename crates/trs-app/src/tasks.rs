@@ -229,7 +229,16 @@ impl Claimed {
 /// that has run out. `None` when it is finished or another worker holds it (also when another
 /// worker took it between our read and our conditional write).
 pub async fn claim(app: &App, id: &OpaqueId) -> AppResult<Option<Claimed>> {
+    claim_if(app, id, |_| true).await
+}
+
+/// [`claim`] by a worker that runs only the kinds of task `runs` accepts: a task of another
+/// kind is left alone (`None`), as one another worker holds.
+async fn claim_if(app: &App, id: &OpaqueId, runs: impl Fn(&TaskKind) -> bool) -> AppResult<Option<Claimed>> {
     let (mut task, item) = get_task(app, id).await?;
+    if !runs(&task.kind) {
+        return Ok(None);
+    }
     let now = app.now();
     match task.state {
         TaskState::Done | TaskState::Failed => return Ok(None),
@@ -362,7 +371,20 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
 /// failed or interrupted it), as stored; `None` when the task was not run here (finished
 /// already, or held by another worker).
 pub async fn run_here(app: &App, id: &OpaqueId) -> AppResult<Option<AppResult<Ran>>> {
-    let Some(claimed) = claim(app, id).await? else { return Ok(None) };
+    run_here_if(app, id, |_| true).await
+}
+
+/// [`run_here`] by a worker that runs only the kinds of task `runs` accepts (a Lambda
+/// function, each under a role that may do only its own kinds): a task of another kind is
+/// not run here (`None`). A message that outlived its task's hand-off to another worker (SQS
+/// delivers at least once) so never runs the next phase under the previous worker's role.
+/// The kind is checked on the claim's own read, so a hand-off just before it is seen.
+pub async fn run_here_if(
+    app: &App,
+    id: &OpaqueId,
+    runs: impl Fn(&TaskKind) -> bool,
+) -> AppResult<Option<AppResult<Ran>>> {
+    let Some(claimed) = claim_if(app, id, runs).await? else { return Ok(None) };
     let kind = claimed.task.kind.clone();
     let held = Arc::new(tokio::sync::Mutex::new(claimed));
     let mut run = TaskRun { app, held: held.clone() };

@@ -378,6 +378,11 @@ async fn import(stack: &Stack, people: &People, version: &str, stage: &str, good
     let handed_on = task_state(stack, id, "queued").await;
     assert_eq!(handed_on["phase"], "publish", "{handed_on}");
     assert_eq!(upload.deliver_queue(stack, "CommitQueue").await, 0, "the hand-off settled its message");
+    // SQS delivers at least once: a late copy of the store phase's message, now that the task
+    // is the promote queue's, is settled and runs nothing under the upload role.
+    let late = upload.invoke(sqs_event(stack, "CommitQueue", id)).await;
+    assert_eq!(late["batchItemFailures"], json!([]), "the late copy is settled: {late}");
+    assert_eq!(task_state(stack, id, "queued").await["phase"], "publish", "the publish phase is left to promote");
     let promote = start(stack, "Promote").await;
     assert_eq!(promote.deliver_queue(stack, "PromoteQueue").await, 1, "the publish phase");
     let verify = start(stack, "Verify").await;
