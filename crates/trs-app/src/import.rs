@@ -8,14 +8,18 @@
 //!    that version is refused (`release-exists`: an import never changes a release). Files
 //!    whose bytes the content-addressed store already holds get no upload URL: bytes are stored
 //!    once, however many releases or runs name them.
-//! 2. **commit**: the staged bytes must hash to what was declared; they move to the
-//!    content-addressed store; every check runs on them, the same checks as an upload's
-//!    verification ([`crate::verify_task::check_revision`]), plus the old `.md5`/`.sha1` of an
-//!    artifact that has no `.sha512`/`.sha256` ([`trs_checks::legacy`]). **Verified before
-//!    public**: if any signature fails, or any checksum file present does not match, nothing is
-//!    published and the call is refused (`import-refused`) naming each file and reason. Else the
-//!    files are copied to their public paths (put-if-absent, as a promotion does), and one
-//!    transaction writes the release, its revision, its report and the `imported` event.
+//! 2. **commit**: the call queues a tracked task and answers at once ([`request_commit`]; the
+//!    task's id is the import's), as an upload's commit does: hashing and checking many files
+//!    takes longer than an API request may. The task has two phases, each run by the worker
+//!    whose role may do it ([`ImportPhase`]): **store**, the staged bytes must hash to what was
+//!    declared and move to the content-addressed store; then **publish**, every check runs on
+//!    them, the same checks as an upload's verification
+//!    ([`crate::verify_task::check_revision`]), plus the old `.md5`/`.sha1` of an artifact that
+//!    has no `.sha512`/`.sha256` ([`trs_checks::legacy`]). **Verified before public**: if any
+//!    signature fails, or any checksum file present does not match, nothing is published and
+//!    the task fails with `import-refused` naming each file and reason. Else the files are
+//!    copied to their public paths (put-if-absent, as a promotion does), and one transaction
+//!    writes the release, its revision, its report and the `imported` event.
 //!
 //! Resumable: every step before the transaction is idempotent, and nothing is public (trs
 //! serves a release's files only once the release exists) until it commits; an import killed
@@ -30,17 +34,31 @@ use crate::promote::{CURRENT, place_public};
 use crate::status::StoredReport;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
+use crate::tasks::{Ran, Task, TaskKind, TaskRun};
 use crate::upload::{FileUploadUrl, check_product_line, get_release, get_revision, object_sha512, open_session};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeSet;
 use trs_checks::Sidecar;
 use trs_core::{
-    Action, ArtifactPath, Change, CheckKind, EventDraft, Manifest, ManifestEntry, OpaqueId, Outcome, PersonUid,
+    Action, Actor, ArtifactPath, Change, CheckKind, EventDraft, Manifest, ManifestEntry, OpaqueId, Outcome, PersonUid,
     ProductName, Release, ReleaseId, Revision, RevisionKey, RevisionRef, RevisionReport, Sha512, Stage, StreamId,
     authorize,
 };
 use trs_storage::{BlobError, Condition, Item, WriteOp};
+
+/// The two phases of an import's commit task ([`TaskKind::Import`]), each run by the worker
+/// whose role may do it: the upload function writes the content-addressed files, the promote
+/// function the public paths (infra/template.json's bucket policy lets no one role do both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportPhase {
+    /// Check each staged file's bytes against its declared digest and move it to the
+    /// content-addressed store.
+    Store,
+    /// Check the stored files, then publish the release (or refuse it).
+    Publish,
+}
 
 /// The stage an imported release is created in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,8 +251,10 @@ pub async fn start_import(
 }
 
 /// Moves every staged file into the content-addressed store after checking its bytes hash to
-/// what was declared; a file that was not staged must be there already.
-async fn store_files(app: &App, session: &ImportSession) -> AppResult<()> {
+/// what was declared; a file that was not staged must be there already. Returns how many
+/// were staged (sent by the importer).
+async fn store_files(app: &App, session: &ImportSession) -> AppResult<usize> {
+    let mut sent = 0;
     for f in &session.files {
         let cas = keys::file_object(&f.sha512);
         let Some(object) = &f.object else {
@@ -260,8 +280,9 @@ async fn store_files(app: &App, session: &ImportSession) -> AppResult<()> {
             Ok(_) | Err(BlobError::AlreadyExists(_)) => {}
             Err(e) => return Err(e.into()),
         }
+        sent += 1;
     }
-    Ok(())
+    Ok(sent)
 }
 
 /// Checks the old `.md5`/`.sha1` of every artifact that has no `.sha512`/`.sha256`, in place
@@ -344,20 +365,83 @@ fn findings(report: &RevisionReport) -> Vec<String> {
         .collect()
 }
 
-pub async fn commit_import(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<ImportedRelease> {
-    let session_item = app
-        .items
-        .get(&keys::import_session(id))
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("import {id} not found (expired or already committed)")))?;
+/// The commit call: checks that the caller may commit this import, then queues its task
+/// ([`TaskKind::Import`], whose id is the import's) and answers with it at once. Idempotent as
+/// an upload's commit ([`crate::tasks::queue_once`]): asked again, it answers the same task, and
+/// queues a failed one again. After the session expired, the task still answers.
+pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<Task> {
+    let Some(session_item) = app.items.get(&keys::import_session(id)).await? else {
+        let gone = || AppError::NotFound(format!("import {id} not found (unknown, or expired uncommitted)"));
+        let Some(item) = app.items.get(&keys::task(id)).await? else { return Err(gone()) };
+        let task: Task = item.parse()?;
+        return match &task.kind {
+            TaskKind::Import { requested_by, .. } if requested_by.uid == caller.person.uid => Ok(task),
+            TaskKind::Import { requested_by, .. } => Err(not_yours(id, &requested_by.uid)),
+            _ => Err(gone()),
+        };
+    };
     let session: ImportSession = session_item.parse()?;
     authorized(app, caller, &session.release).await?;
     if session.created_by != caller.person.uid {
-        return Err(AppError::conflict(
-            "not-your-upload",
-            format!("import {id} was started by {}", session.created_by),
-        ));
+        return Err(not_yours(id, &session.created_by));
     }
+    let kind = TaskKind::Import {
+        import: id.clone(),
+        release: session.release.clone(),
+        requested_by: caller.actor(),
+        phase: ImportPhase::Store,
+    };
+    crate::tasks::queue_once(app, id, kind, &format!("the commit of import {id}")).await
+}
+
+fn not_yours(id: &OpaqueId, by: &PersonUid) -> AppError {
+    AppError::conflict("not-your-upload", format!("import {id} was started by {by}"))
+}
+
+/// The whole commit in this process: [`request_commit`], then both phases of its task run
+/// here (tools and tests). A refused import is the error its task failed with.
+pub async fn commit_import(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<ImportedRelease> {
+    let task = request_commit(app, caller, id).await?;
+    let result = crate::tasks::run_through(app, &task.id, &format!("import {id}")).await?;
+    serde_json::from_value(result).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// One phase of an import's commit task: `store` moves the staged bytes to the
+/// content-addressed store and hands the task on to `publish`, which verifies and publishes.
+pub(crate) async fn execute(
+    run: &mut TaskRun<'_>,
+    id: &OpaqueId,
+    requested_by: &Actor,
+    phase: ImportPhase,
+) -> AppResult<Ran> {
+    let app = run.app;
+    let session: ImportSession = app
+        .items
+        .get(&keys::import_session(id))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("import {id} expired before its commit ran; run the import again")))?
+        .parse()?;
+    match phase {
+        ImportPhase::Store => {
+            let sent = store_files(app, &session).await?;
+            let next = TaskKind::Import {
+                import: id.clone(),
+                release: session.release.clone(),
+                requested_by: requested_by.clone(),
+                phase: ImportPhase::Publish,
+            };
+            let why = format!("store: {} files stored ({sent} sent); verifying next", session.files.len());
+            Ok(Ran::HandOff { next, why })
+        }
+        ImportPhase::Publish => Ok(Ran::Done(json!(publish(app, &session, requested_by).await?))),
+    }
+}
+
+/// Verified before public: every check on the stored files, refused if a signature or a
+/// checksum file present fails; else the files at their public paths and one transaction for
+/// the release, its revision, its report and the `imported` event. Idempotent: a release
+/// already there as this import made it is answered `already_imported`.
+async fn publish(app: &App, session: &ImportSession, requested_by: &Actor) -> AppResult<ImportedRelease> {
     let manifest = manifest_of(&session.files)?;
     let done = |already_imported: bool, findings: Vec<String>| ImportedRelease {
         release: session.release.clone(),
@@ -370,25 +454,22 @@ pub async fn commit_import(app: &App, caller: &Caller, id: &OpaqueId) -> AppResu
     };
     if let Some((existing, _)) = get_release(app, &session.release).await? {
         matches_existing(app, &existing, session.stage, &manifest).await?;
-        end_session(app, &session_item).await;
         return Ok(done(true, Vec::new()));
     }
 
-    store_files(app, &session).await?;
     let now = app.now();
     let revision = Revision {
         number: 1,
         key: manifest.key(),
         parent: None,
         manifest: manifest.clone(),
-        uploaded_by: caller.person.uid.clone(),
+        uploaded_by: requested_by.uid.clone(),
         created_at: now,
     };
     let mut report = crate::verify_task::check_revision(app, &session.release, &revision).await?;
     check_legacy_sums(app, &manifest, &mut report).await?;
     let refused = refusals(&manifest, &report);
     if !refused.is_empty() {
-        end_session(app, &session_item).await;
         return Err(AppError::bad_request(
             "import-refused",
             format!("{} was not imported (nothing of it is public): {}", session.release, refused.join("; ")),
@@ -411,7 +492,7 @@ pub async fn commit_import(app: &App, caller: &Caller, id: &OpaqueId) -> AppResu
     };
     let findings = findings(&report);
     let stored = StoredReport { revision_key: revision.key, report, finished_at: now };
-    // Manifest and report spill into parts past the four ops whose index a conflict names.
+    // Manifest and report spill into parts past the three ops a conflict may name.
     let mut revision_ops =
         crate::large_item::put_ops(Item::new(keys::revision(&session.release, 1), json!(revision)), Condition::Absent);
     let mut report_ops = crate::large_item::put_ops(
@@ -422,12 +503,11 @@ pub async fn commit_import(app: &App, caller: &Caller, id: &OpaqueId) -> AppResu
         WriteOp::Put { item: Item::new(keys::release(&session.release), json!(release)), condition: Condition::Absent },
         revision_ops.remove(0),
         report_ops.remove(0),
-        WriteOp::Delete { key: session_item.key.clone(), condition: Condition::VersionIs(session_item.version) },
     ];
     ops.extend(revision_ops);
     ops.extend(report_ops);
     let draft = EventDraft::new(
-        Some(caller.actor()),
+        Some(requested_by.clone()),
         Change::Imported { revision: 1, released_at: session.released_at, files: manifest.entries().len() },
     )
     .release(&session.release)
@@ -435,24 +515,14 @@ pub async fn commit_import(app: &App, caller: &Caller, id: &OpaqueId) -> AppResu
     .stage(None, session.stage.stage());
     match stream::commit_with_event(app, &StreamId::Project(session.release.project.clone()), draft, ops).await? {
         Committed::Done(_) => Ok(done(false, findings)),
-        // Imported meanwhile by another run: the same import, or refused as another release.
-        Committed::Conflict { index: 0 | 1 } => {
+        // Imported meanwhile by another run: the same import, or refused as another release
+        // (only the release and the revision head are written on a condition).
+        Committed::Conflict { .. } => {
             let (existing, _) = get_release(app, &session.release)
                 .await?
                 .ok_or_else(|| AppError::conflict("concurrent-update", "the release changed concurrently; retry"))?;
             matches_existing(app, &existing, session.stage, &manifest).await?;
             Ok(done(true, Vec::new()))
         }
-        Committed::Conflict { .. } => {
-            Err(AppError::conflict("already-committed", format!("import {id} was already committed")))
-        }
-    }
-}
-
-/// Drops a session that has nothing more to do (its staged objects are collected later, as an
-/// upload's are). A session already gone is fine: whoever removed it finished it.
-async fn end_session(app: &App, item: &Item) {
-    if let Err(e) = app.items.delete(&item.key, Condition::VersionIs(item.version)).await {
-        tracing::debug!(error = %e, "import session already gone");
     }
 }

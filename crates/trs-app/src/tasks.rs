@@ -25,6 +25,12 @@ pub enum TaskKind {
     /// (`crate::upload::execute_commit`). Its id is the upload's, so asking to commit an upload
     /// again finds this task instead of making a second one.
     Commit { upload: OpaqueId, release: ReleaseId, requested_by: Actor },
+    /// Commit an import (`crate::import`), in two phases run by two workers, because no one
+    /// role may do both where each function has its own (AWS): `store` hashes the staged
+    /// files and moves them to the content-addressed store (the upload function's part), then
+    /// hands the task on to `publish`, which checks them and makes the release public (the
+    /// promote function's part). Its id is the import's.
+    Import { import: OpaqueId, release: ReleaseId, requested_by: Actor, phase: crate::import::ImportPhase },
     /// Verify one revision of a release.
     Verify { release: ReleaseId, revision: u32 },
     /// Promote the voted revision of a release to current, then (per policy) archive the
@@ -223,7 +229,16 @@ impl Claimed {
 /// that has run out. `None` when it is finished or another worker holds it (also when another
 /// worker took it between our read and our conditional write).
 pub async fn claim(app: &App, id: &OpaqueId) -> AppResult<Option<Claimed>> {
+    claim_if(app, id, |_| true).await
+}
+
+/// [`claim`] by a worker that runs only the kinds of task `runs` accepts: a task of another
+/// kind is left alone (`None`), as one another worker holds.
+async fn claim_if(app: &App, id: &OpaqueId, runs: impl Fn(&TaskKind) -> bool) -> AppResult<Option<Claimed>> {
     let (mut task, item) = get_task(app, id).await?;
+    if !runs(&task.kind) {
+        return Ok(None);
+    }
     let now = app.now();
     match task.state {
         TaskState::Done | TaskState::Failed => return Ok(None),
@@ -340,6 +355,10 @@ pub enum Ran {
     /// whose files are not downloadable yet). The task goes back to the queue, not to be
     /// taken before `at`; `why` is its progress line meanwhile.
     Later { at: i64, why: String },
+    /// This worker's part is done; the rest is another kind's (another worker's, under
+    /// another role): the task goes back to the queue as `next` and is announced as such, so
+    /// the worker of that kind takes it. `why` is its progress line meanwhile.
+    HandOff { next: TaskKind, why: String },
 }
 
 /// Runs the task to its end. Finished tasks, and tasks another worker holds, are left alone,
@@ -352,7 +371,20 @@ pub async fn run(app: &App, id: &OpaqueId) -> AppResult<()> {
 /// failed or interrupted it), as stored; `None` when the task was not run here (finished
 /// already, or held by another worker).
 pub async fn run_here(app: &App, id: &OpaqueId) -> AppResult<Option<AppResult<Ran>>> {
-    let Some(claimed) = claim(app, id).await? else { return Ok(None) };
+    run_here_if(app, id, |_| true).await
+}
+
+/// [`run_here`] by a worker that runs only the kinds of task `runs` accepts (a Lambda
+/// function, each under a role that may do only its own kinds): a task of another kind is
+/// not run here (`None`). A message that outlived its task's hand-off to another worker (SQS
+/// delivers at least once) so never runs the next phase under the previous worker's role.
+/// The kind is checked on the claim's own read, so a hand-off just before it is seen.
+pub async fn run_here_if(
+    app: &App,
+    id: &OpaqueId,
+    runs: impl Fn(&TaskKind) -> bool,
+) -> AppResult<Option<AppResult<Ran>>> {
+    let Some(claimed) = claim_if(app, id, runs).await? else { return Ok(None) };
     let kind = claimed.task.kind.clone();
     let held = Arc::new(tokio::sync::Mutex::new(claimed));
     let mut run = TaskRun { app, held: held.clone() };
@@ -360,6 +392,9 @@ pub async fn run_here(app: &App, id: &OpaqueId) -> AppResult<Option<AppResult<Ra
         match &kind {
             TaskKind::Commit { upload, requested_by, .. } => {
                 crate::upload::execute_commit(&mut run, upload, requested_by).await.map(Ran::Done)
+            }
+            TaskKind::Import { import, requested_by, phase, .. } => {
+                crate::import::execute(&mut run, import, requested_by, *phase).await
             }
             TaskKind::Verify { release, revision } => {
                 crate::verify_task::verify(app, release, *revision).await.map(Ran::Done)
@@ -396,6 +431,11 @@ pub async fn run_here(app: &App, id: &OpaqueId) -> AppResult<Option<AppResult<Ra
             task.not_before = Some(*at);
             task.progress = Some(why.clone());
         }
+        Ok(Ran::HandOff { next, why }) => {
+            task.kind = next.clone();
+            task.state = TaskState::Queued;
+            task.progress = Some(why.clone());
+        }
         // A fault of a backend (store unavailable, I/O) is not an answer: the task goes back to
         // the queue, and every step being idempotent, the next run finishes it.
         Err(e @ (AppError::Internal(_) | AppError::InsufficientStorage(_))) if task.attempts + 1 < MAX_ATTEMPTS => {
@@ -414,7 +454,68 @@ pub async fn run_here(app: &App, id: &OpaqueId) -> AppResult<Option<AppResult<Ra
         }
     }
     held.write(app).await?;
+    if let Ok(Ran::HandOff { .. }) = &outcome {
+        // Written first, so the worker the announcement reaches finds the task as handed on.
+        announce(app, &held.task).await;
+    }
     Ok(Some(outcome))
+}
+
+/// Runs the task in this process to its end, through every hand-off (tools and tests, where
+/// one process plays every worker): its result, or the error it failed with. A task another
+/// worker holds, or one that asked to run later, is answered as stored (`what` names it in
+/// the error).
+pub async fn run_through(app: &App, id: &OpaqueId, what: &str) -> AppResult<serde_json::Value> {
+    loop {
+        match run_here(app, id).await? {
+            Some(Ok(Ran::Done(result))) => return Ok(result),
+            Some(Ok(Ran::HandOff { .. })) => continue,
+            Some(Err(e)) => return Err(e),
+            Some(Ok(Ran::Later { .. })) | None => {
+                let (task, _) = get_task(app, id).await?;
+                return match (task.state, task.result) {
+                    (TaskState::Done, Some(result)) => Ok(result),
+                    _ => Err(AppError::conflict("commit-running", format!("{what} is being run by a worker"))),
+                };
+            }
+        }
+    }
+}
+
+/// Queues the task `id` (one per thing it is about: a commit's id is its upload's) once:
+/// a task of that id that has not failed is answered as it is (a queued one announced again,
+/// in case its announcement was lost); a failed one is queued afresh as `kind`, under the
+/// same id, since a task writes all or nothing and may succeed now (a file that had not
+/// arrived has). `what` names it in the error when concurrent requests keep colliding.
+pub async fn queue_once(app: &App, id: &OpaqueId, kind: TaskKind, what: &str) -> AppResult<Task> {
+    for attempt in 0..8 {
+        let fresh = Task { id: id.clone(), ..Task::new(kind.clone(), app.now()) };
+        let written = match app.items.get(&keys::task(id)).await? {
+            None => app.items.put(fresh.queued_item(), Condition::Absent).await,
+            Some(item) => {
+                let existing: Task = item.parse()?;
+                if existing.state != TaskState::Failed {
+                    if existing.state == TaskState::Queued {
+                        announce(app, &existing).await;
+                    }
+                    return Ok(existing);
+                }
+                let queued = fresh.queued_item();
+                let again = Item { gsi1: queued.gsi1, ..item.updated(queued.body) };
+                app.items.put(again, Condition::VersionIs(item.version)).await
+            }
+        };
+        match written {
+            Ok(()) => {
+                announce(app, &fresh).await;
+                return Ok(fresh);
+            }
+            // Asked for twice at once: the other request's task is the one; look again.
+            Err(e) if e.is_conflict() => crate::retry::back_off(attempt).await,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::conflict("concurrent-update", format!("{what} changed concurrently too often; retry")))
 }
 
 /// A queued task not picked up for this long has lost its announcement (a queue message that

@@ -307,14 +307,23 @@ pub async fn upload_files_to_store(
     id: &ReleaseId,
     files: &[(&str, &[u8])],
 ) {
-    use crate::upload::commit_upload;
+    let committed = commit_files_to_store(app, by, id, files).await;
+    crate::tasks::run(app, committed.task.as_ref().unwrap()).await.unwrap();
+}
+
+/// TEST ONLY: [`upload_files_to_store`] up to the commit: the verification is queued, not run.
+pub async fn commit_files_to_store(
+    app: &App,
+    by: &crate::authenticate::Caller,
+    id: &ReleaseId,
+    files: &[(&str, &[u8])],
+) -> crate::upload::CommittedUpload {
     let started = start_upload_of(app, by, id, files).await;
     for (i, (_, bytes)) in files.iter().enumerate() {
         let body = futures::stream::iter(vec![Ok(bytes::Bytes::copy_from_slice(bytes))]);
         app.blobs.put_if_absent(&crate::storage_keys::staged_object(&started.id, i), Box::pin(body)).await.unwrap();
     }
-    let committed = commit_upload(app, by, &started.id).await.unwrap();
-    crate::tasks::run(app, committed.task.as_ref().unwrap()).await.unwrap();
+    crate::upload::commit_upload(app, by, &started.id).await.unwrap()
 }
 
 /// TEST ONLY: a clock tests set and advance (`app.clock = clock.clone()`).

@@ -25,7 +25,7 @@ use crate::error::{AppError, AppResult};
 use crate::projects;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
-use crate::tasks::{Task, TaskKind, TaskRun, TaskState};
+use crate::tasks::{Task, TaskKind, TaskRun};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -650,38 +650,7 @@ pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId, req: &Com
         record_part_etags(app, &session, &session_item, req).await?;
     }
     let kind = TaskKind::Commit { upload: id.clone(), release: session.release.clone(), requested_by: caller.actor() };
-    for attempt in 0..8 {
-        let fresh = Task { id: id.clone(), ..Task::new(kind.clone(), app.now()) };
-        let written = match app.items.get(&keys::task(id)).await? {
-            None => app.items.put(fresh.queued_item(), Condition::Absent).await,
-            Some(item) => {
-                let existing: Task = item.parse()?;
-                if existing.state != TaskState::Failed {
-                    if existing.state == TaskState::Queued {
-                        crate::tasks::announce(app, &existing).await;
-                    }
-                    return Ok(existing);
-                }
-                // Failed: the session is as it was before (a commit writes all or nothing).
-                let queued = fresh.queued_item();
-                let again = Item { gsi1: queued.gsi1, ..item.updated(queued.body) };
-                app.items.put(again, Condition::VersionIs(item.version)).await
-            }
-        };
-        match written {
-            Ok(()) => {
-                crate::tasks::announce(app, &fresh).await;
-                return Ok(fresh);
-            }
-            // Asked for twice at once: the other request's task is the one; look again.
-            Err(e) if e.is_conflict() => crate::retry::back_off(attempt).await,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(AppError::conflict(
-        "concurrent-update",
-        format!("the commit of upload {id} changed concurrently too often; retry"),
-    ))
+    crate::tasks::queue_once(app, id, kind, &format!("the commit of upload {id}")).await
 }
 
 /// Keeps the ETags `req` names for the session's files sent in parts (a conditional write:
@@ -865,21 +834,8 @@ pub(crate) async fn execute_commit(
 /// workers). A refused commit is the error the task failed with.
 pub async fn commit_upload(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<CommittedUpload> {
     let task = request_commit(app, caller, id, &CommitUpload::default()).await?;
-    match crate::tasks::run_here(app, &task.id).await? {
-        Some(Ok(crate::tasks::Ran::Done(result))) => {
-            serde_json::from_value(result).map_err(|e| AppError::Internal(e.to_string()))
-        }
-        Some(Err(e)) => Err(e),
-        Some(Ok(crate::tasks::Ran::Later { .. })) | None => {
-            let (task, _) = crate::tasks::get_task(app, &task.id).await?;
-            match (task.state, task.result) {
-                (TaskState::Done, Some(result)) => {
-                    serde_json::from_value(result).map_err(|e| AppError::Internal(e.to_string()))
-                }
-                _ => Err(AppError::conflict("commit-running", format!("upload {id} is being committed by a worker"))),
-            }
-        }
-    }
+    let result = crate::tasks::run_through(app, &task.id, &format!("upload {id}")).await?;
+    serde_json::from_value(result).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// Deletes the staged objects of upload sessions that can no longer be used — committed or

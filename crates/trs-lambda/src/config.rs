@@ -79,6 +79,15 @@ pub enum ConfigError {
 const EMBEDDED_PUBLIC_URL: &str = "http://127.0.0.1";
 
 impl Config {
+    /// The queue each task kind is announced on, as configured.
+    pub fn task_queues(&self) -> trs_messaging_aws::TaskQueues {
+        trs_messaging_aws::TaskQueues {
+            commit: self.commit_queue_url.clone(),
+            verify: self.verify_queue_url.clone(),
+            promote: self.promote_queue_url.clone(),
+        }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())

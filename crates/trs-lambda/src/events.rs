@@ -18,6 +18,7 @@ use tower::ServiceExt;
 use trs_app::tasks::{self, TaskState};
 use trs_app::{App, lifecycle};
 use trs_core::OpaqueId;
+use trs_messaging_aws::TaskQueues;
 
 use crate::outbox::EventForwarder;
 use crate::site::SitePublisher;
@@ -28,6 +29,9 @@ pub struct Function {
     app: App,
     http: Option<Router>,
     tasks: bool,
+    /// The queue of each task kind (as announced), so a message from one queue runs only
+    /// tasks announced there ([`TaskQueues::runs_from`]).
+    queues: TaskQueues,
     schedule: bool,
     outbox: Option<Arc<EventForwarder>>,
     site: Option<Arc<SitePublisher>>,
@@ -101,7 +105,15 @@ fn source_of(event: &Value) -> Option<Source> {
 
 impl Function {
     pub fn new(app: App) -> Self {
-        Function { app, http: None, tasks: false, schedule: false, outbox: None, site: None }
+        Function {
+            app,
+            http: None,
+            tasks: false,
+            queues: TaskQueues::default(),
+            schedule: false,
+            outbox: None,
+            site: None,
+        }
     }
 
     /// Answers API Gateway HTTP API requests with `routes` (and `GET /api/v1/health`).
@@ -113,6 +125,14 @@ impl Function {
     /// Runs the tasks named by SQS messages.
     pub fn tasks(mut self) -> Self {
         self.tasks = true;
+        self
+    }
+
+    /// Runs, from each queue, only the tasks announced on it (`queues`, as the functions
+    /// announce tasks): a late copy of a message whose task was handed on to another queue
+    /// since is settled without running it. Without it, every task delivered is run.
+    pub fn task_queues(mut self, queues: TaskQueues) -> Self {
+        self.queues = queues;
         self
     }
 
@@ -149,7 +169,7 @@ impl Function {
                     return Err(InvocationError::UnexpectedSource("SQS"));
                 }
                 let batch = serde_json::from_value(payload).map_err(|e| InvocationError::Malformed("SQS", e))?;
-                serde_json::to_value(task_messages(&self.app, batch).await)
+                serde_json::to_value(task_messages(&self.app, &self.queues, batch).await)
             }
             Some(Source::Schedule) => {
                 if !self.schedule {
@@ -212,14 +232,17 @@ pub async fn http(router: Router, event: LambdaEvent<LambdaRequest>) -> Value {
 /// SQS messages, each carrying one task id as its body → `trs_app::tasks::run`, one by one.
 ///
 /// The answer is a partial batch response: the messages that must come back. A task that ran
-/// to its end (done or failed for good), or that asked to run later, is settled; a task put
+/// to its end (done or failed for good), that asked to run later, or that was handed on to
+/// another queue, is settled; a task put
 /// back in the queue after a backend fault, an unknown task, and a body that is no task id
 /// are reported, so SQS redelivers them and, after the queue's receive limit, moves them to
-/// the dead-letter queue.
-pub async fn task_messages(app: &App, batch: SqsEvent) -> SqsBatchResponse {
+/// the dead-letter queue. A message for a task that is no longer its queue's (handed on to
+/// another queue since this message was sent: SQS delivers at least once) is settled
+/// without running the task: the other queue's message runs it, under that function's role.
+pub async fn task_messages(app: &App, queues: &TaskQueues, batch: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for message in batch.records {
-        if let Err(why) = task_message(app, &message).await {
+        if let Err(why) = task_message(app, queues, &message).await {
             let id = message.message_id.clone().unwrap_or_default();
             tracing::warn!(message = %id, "task message not settled: {why}");
             let mut failure = BatchItemFailure::default();
@@ -230,11 +253,22 @@ pub async fn task_messages(app: &App, batch: SqsEvent) -> SqsBatchResponse {
     response
 }
 
-async fn task_message(app: &App, message: &SqsMessage) -> Result<(), String> {
+async fn task_message(app: &App, queues: &TaskQueues, message: &SqsMessage) -> Result<(), String> {
     let body = message.body.as_deref().unwrap_or_default().trim();
     let id: OpaqueId = body.parse().map_err(|e| format!("body {body:?} is not a task id: {e}"))?;
-    tasks::run(app, &id).await.map_err(|e| format!("task {id}: {e}"))?;
+    let source = message.event_source_arn.as_deref().unwrap_or_default();
+    let ours = |kind: &tasks::TaskKind| queues.runs_from(source, kind);
+    let ran = tasks::run_here_if(app, &id, ours).await.map_err(|e| format!("task {id}: {e}"))?;
+    // Handed on to another kind's queue (an import's publish phase): that queue's message
+    // runs it now; this one must not come back here, where the role may not do the rest.
+    if let Some(Ok(tasks::Ran::HandOff { .. })) = ran {
+        return Ok(());
+    }
     let (task, _) = tasks::get_task(app, &id).await.map_err(|e| format!("task {id}: {e}"))?;
+    if !ours(&task.kind) {
+        tracing::info!(task = %id, queue = source, "task handed on to another queue since this message; settled");
+        return Ok(());
+    }
     match task.state {
         TaskState::Done | TaskState::Failed => Ok(()),
         // Waiting by its own choice until `not_before` (an [ANNOUNCE] whose files are not

@@ -16,12 +16,12 @@ pub fn admin(env: &Environment) -> Result<Function, InitError> {
 /// Start uploads and ask for their commit, release status, over the HTTP API; the commit
 /// tasks from its SQS queue (the function that writes the content-addressed files).
 pub fn upload(env: &Environment) -> Result<Function, InitError> {
-    Ok(Function::new(env.app.clone()).http(trs_function_upload::routes()).tasks())
+    Ok(Function::new(env.app.clone()).http(trs_function_upload::routes()).tasks().task_queues(env.config.task_queues()))
 }
 
 /// Verify tasks from its SQS queue; task status over the HTTP API.
 pub fn verify(env: &Environment) -> Result<Function, InitError> {
-    Ok(Function::new(env.app.clone()).http(trs_function_verify::routes()).tasks())
+    Ok(Function::new(env.app.clone()).http(trs_function_verify::routes()).tasks().task_queues(env.config.task_queues()))
 }
 
 /// Promotions and distributions over the HTTP API; promote and distribute tasks from its
@@ -29,7 +29,8 @@ pub fn verify(env: &Environment) -> Result<Function, InitError> {
 pub fn promote(env: &Environment) -> Result<Function, InitError> {
     Ok(Function::new(env.app.clone())
         .http(trs_function_promote::routes().merge(trs_function_distribute::routes()))
-        .tasks())
+        .tasks()
+        .task_queues(env.config.task_queues()))
 }
 
 /// Open, cast, show, close and cancel votes over the HTTP API.

@@ -4,7 +4,7 @@
 use crate::config::{Backend, Config};
 use std::sync::Arc;
 use trs_app::App;
-use trs_messaging_aws::{SqsTaskNotifier, TaskQueues};
+use trs_messaging_aws::SqsTaskNotifier;
 use trs_storage::{BlobStore, ItemStore};
 use trs_storage_aws::{DynamoItemStore, S3BlobStore};
 
@@ -63,11 +63,7 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
                 .ok_or_else(|| InitError::Stores("the aws backend needs an AWS SDK configuration".into()))?;
             let (items, blobs) = open_aws_stores(sdk, table, bucket, endpoint.is_some())?;
             let mut app = App::new(items, blobs);
-            let queues = TaskQueues {
-                commit: config.commit_queue_url.clone(),
-                verify: config.verify_queue_url.clone(),
-                promote: config.promote_queue_url.clone(),
-            };
+            let queues = config.task_queues();
             if queues.commit.is_some() || queues.verify.is_some() || queues.promote.is_some() {
                 app.notifier = Arc::new(SqsTaskNotifier::new(sdk, queues));
             }

@@ -14,6 +14,7 @@
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use trs_app::TaskNotifier;
+use trs_app::import::ImportPhase;
 use trs_app::mail::SendError;
 use trs_app::stream::EventSink;
 use trs_app::tasks::{Task, TaskKind};
@@ -76,14 +77,37 @@ pub struct TaskQueues {
 
 impl TaskQueues {
     pub fn for_task(&self, task: &Task) -> Option<&str> {
-        match task.kind {
+        self.for_kind(&task.kind)
+    }
+
+    /// The queue tasks of `kind` are announced on.
+    pub fn for_kind(&self, kind: &TaskKind) -> Option<&str> {
+        match kind {
             // The upload function commits: it alone writes the content-addressed files.
             TaskKind::Commit { .. } => self.commit.as_deref(),
+            // An import's commit: the upload function stores its files, the promote function
+            // (which writes public paths) verifies and publishes them.
+            TaskKind::Import { phase: ImportPhase::Store, .. } => self.commit.as_deref(),
+            TaskKind::Import { phase: ImportPhase::Publish, .. } => self.promote.as_deref(),
             TaskKind::Verify { .. } => self.verify.as_deref(),
             // The promote function runs distributions too: it holds the registry secret.
             TaskKind::Promote { .. } | TaskKind::Distribute { .. } => self.promote.as_deref(),
             // The promote function sends mail (its role alone may use SES).
             TaskKind::SendMail { .. } => self.promote.as_deref(),
+        }
+    }
+
+    /// Whether a task of `kind`, named by a message from the queue `source_arn` (an SQS
+    /// record's `eventSourceARN`), is that queue's to run: its kind is announced there. Not so
+    /// once it was handed on to another kind's queue (an import's publish phase) and this is
+    /// a late copy of the message that announced its earlier phase. A kind without a
+    /// configured queue, or an ARN naming no queue, is run wherever it is delivered.
+    pub fn runs_from(&self, source_arn: &str, kind: &TaskKind) -> bool {
+        let delivered_by = source_arn.rsplit(':').next().filter(|name| !name.is_empty());
+        let announced_on = self.for_kind(kind).and_then(|url| url.trim_end_matches('/').rsplit('/').next());
+        match (delivered_by, announced_on) {
+            (Some(delivered_by), Some(announced_on)) => delivered_by == announced_on,
+            _ => true,
         }
     }
 }

@@ -6,8 +6,9 @@
 //! makes the revision wherever tasks run: the worker of `trs serve`, this function's own
 //! queue on AWS). Also
 //! answers the release status that `trs status` shows, and discards drafts that never went to
-//! a vote, and imports releases of an existing history (`trs import`: an upload that is
-//! verified in the commit call and becomes current or archived at once). A thin adapter over
+//! a vote, and imports releases of an existing history (`trs import`: an upload whose commit
+//! task stores the files here, then hands on to the promote function, which verifies them and
+//! makes the release current or archived at once). A thin adapter over
 //! `trs_app::upload`, `trs_app::draft` and `trs_app::import`.
 
 use axum::extract::{Path, State};
@@ -42,15 +43,17 @@ async fn start_import(
     Ok((status, Json(started)))
 }
 
+/// 202 and the import's commit task (its id is the import's), with its status URL as
+/// `Location`; its result, once done, is the `ImportedRelease`.
 async fn commit_import(
     State(app): State<App>,
     Path(id): Path<String>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let id: OpaqueId = parse_segment(&id)?;
-    let imported = import::commit_import(&app, &call.caller, &id).await?;
-    let status = if imported.already_imported { axum::http::StatusCode::OK } else { axum::http::StatusCode::CREATED };
-    Ok((status, Json(imported)))
+    let task = import::request_commit(&app, &call.caller, &id).await?;
+    let status_url = format!("/api/v1/tasks/{}", task.id);
+    Ok((axum::http::StatusCode::ACCEPTED, [(axum::http::header::LOCATION, status_url)], Json(task)))
 }
 
 async fn start(

@@ -294,7 +294,8 @@ fn sha512_of(path: &Path) -> CliResult<(u64, String)> {
     Ok((size, trs_core::Sha512::from_bytes(hasher.finalize().into()).to_hex()))
 }
 
-/// Imports one release: declare, send what the server lacks, commit.
+/// Imports one release: declare, send what the server lacks, commit (and follow the commit's
+/// task to its end).
 async fn import_release(client: &Client, found: &Found, released_at: i64) -> Result<ReleaseOutcome, String> {
     let mut declared = Vec::new();
     for (name, path) in &found.files {
@@ -329,8 +330,9 @@ async fn import_release(client: &Client, found: &Found, released_at: i64) -> Res
             .map_err(|e| e.to_string())?;
         outcome.sent_bytes += upload.size;
     }
-    let imported: ImportedRelease = client
-        .post_retrying_races(&format!("/api/v1/imports/{id}/commit"), &json!({}))
+    // The commit is a task (answered at once); its progress shows in the import's own bar.
+    let path = format!("/api/v1/imports/{id}/commit");
+    let imported: ImportedRelease = crate::commands::upload::follow_commit(client, &path, &json!({}), "import", false)
         .await
         .map_err(|e| e.to_string())?;
     outcome.result = if imported.already_imported { "already-imported" } else { "imported" };

@@ -36,8 +36,13 @@ type Announced = (OpaqueId, std::time::Instant);
 #[async_trait::async_trait]
 impl TaskNotifier for ChannelNotifier {
     async fn task_queued(&self, task: &trs_app::tasks::Task) -> Result<(), String> {
+        use trs_app::tasks::TaskKind;
+        // As on AWS (the commit queue): an import's store phase is a commit's work; its
+        // publish phase, which runs the checks, waits with the verifications.
         let lane = match task.kind {
-            trs_app::tasks::TaskKind::Commit { .. } => &self.commits,
+            TaskKind::Commit { .. } | TaskKind::Import { phase: trs_app::import::ImportPhase::Store, .. } => {
+                &self.commits
+            }
             _ => &self.others,
         };
         lane.send((task.id.clone(), std::time::Instant::now())).map_err(|_| "the worker has stopped".to_string())

@@ -184,22 +184,33 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     status::exit_for(&report)
 }
 
-/// Asks for the commit (answered at once with its task, 202) and follows the task to its
-/// end. A refused commit is the refusal the task recorded (code and status as the API's, so
-/// `--json` and the exit code are those of a refused call); one that lost a race to a
-/// concurrent change (`concurrent-update`) is asked for again, a few times.
+/// Asks for the commit (answered at once with its task, 202) and follows the task to its end.
 async fn commit(
     client: &Client,
     upload: &str,
     request: &CommitUpload,
     show_progress: bool,
 ) -> CliResult<CommittedUpload> {
-    let path = format!("/api/v1/uploads/{upload}/commit");
+    follow_commit(client, &format!("/api/v1/uploads/{upload}/commit"), request, "upload", show_progress).await
+}
+
+/// Asks for a commit at `path` with `request` (an upload's or an import's: answered at once
+/// with its task, 202) and follows the task to its end; its result is the commit's answer. A
+/// refused commit is the refusal the task recorded (code and status as the API's, so `--json`
+/// and the exit code are those of a refused call); one that lost a race to a concurrent change
+/// (`concurrent-update`) is asked for again, a few times.
+pub(crate) async fn follow_commit<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+    client: &Client,
+    path: &str,
+    request: &B,
+    label: &str,
+    show_progress: bool,
+) -> CliResult<T> {
     let mut attempt = 0;
     loop {
-        let queued: Value = client.post_retrying_races(&path, request).await?;
+        let queued: Value = client.post_retrying_races(path, request).await?;
         let id = queued["id"].as_str().ok_or_else(|| failed(format!("unexpected answer to the commit: {queued}")))?;
-        let done = task::follow(client, id, "upload", show_progress, false).await?;
+        let done = task::follow(client, id, label, show_progress, false).await?;
         if done["state"] == "done" {
             return serde_json::from_value(done["result"].clone())
                 .map_err(|e| failed(format!("unexpected result of commit task {id}: {e}")));

@@ -1,7 +1,8 @@
 //! Flows that broke on the AWS deployment, run on DynamoDB, S3, SQS and CloudFront as moto
 //! emulates them: every query the domain makes, with the bounds it uses; the lifecycle
 //! function's scheduled tick; revocation (public objects gone, bytes kept privately, the
-//! paths invalidated); and the scheduled sweep that announces a task whose message was lost.
+//! paths invalidated); the scheduled sweep that announces a task whose message was lost; and a
+//! release of 5,000 files, whose manifest and report outgrow one DynamoDB item.
 
 use crate::aws::{BUCKET, TABLE, aws_env, response};
 use crate::support::fixture;
@@ -9,7 +10,7 @@ use crate::support::runtime_api::RuntimeApi;
 use serde_json::json;
 use std::sync::Arc;
 use trs_app::tasks::{Task, TaskKind};
-use trs_app::test_support::{force_current_for_tests, team, upload_files_to_store};
+use trs_app::test_support::{commit_files_to_store, force_current_for_tests, team, upload_files_to_store};
 use trs_app::{App, lifecycle, public, storage_keys, stream};
 use trs_core::{ReleaseId, StreamId};
 use trs_storage::{Condition, Item};
@@ -139,4 +140,36 @@ async fn the_scheduled_run_announces_a_task_whose_queue_message_was_lost() {
     assert_eq!(report["announced"], json!([lost.id.as_str()]), "{report:#}");
     let sent = trs_messaging_aws::testing::bodies(&sqs, &verify_queue).await;
     assert_eq!(sent, [lost.id.as_str()], "the lost task's id is on its queue again, once");
+}
+
+/// Issue 12: the release of 5,000 files (ten uploads of 500, the most one upload takes) that
+/// trs-app's `a_revision_of_five_thousand_files_is_stored_and_read_back_whole` stores on the
+/// embedded store, here on DynamoDB, whose items hold at most 400 KB (moto refuses a larger
+/// one): the manifest spills into parts in the commit's transaction, the check report into
+/// parts from the verify task, and both read back whole.
+#[tokio::test]
+async fn a_revision_of_five_thousand_files_is_stored_in_parts_on_dynamodb() {
+    let moto = moto();
+    let app = aws_app(&moto).await;
+    let people = team(&app).await;
+    let (rm, id) = (people.rm.caller(), rid("1.0.0"));
+    let mut committed = None;
+    for batch in 0..10 {
+        let names: Vec<String> =
+            (0..500).map(|i| format!("apache-foo-1.0.0-part-{:04}.txt", batch * 500 + i)).collect();
+        let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), n.as_bytes())).collect();
+        committed = Some(commit_files_to_store(&app, &rm, &id, &files).await);
+    }
+    let committed = committed.unwrap();
+    assert_eq!((committed.revision, committed.files), (10, 500));
+    trs_app::tasks::run(&app, committed.task.as_ref().unwrap()).await.unwrap();
+
+    let status = trs_app::status::release_status(&app, &id).await.unwrap();
+    assert_eq!((status.revision, status.files.len()), (Some(10), 5000));
+    assert_eq!(status.verification, "done");
+    assert!(status.files.iter().all(|file| !file.checks.is_empty()), "every file's checks, read back");
+    for key in [storage_keys::revision(&id, 10), storage_keys::revision_report(&id, 10)] {
+        let head = app.items.get(&key).await.unwrap().unwrap();
+        assert!(head.body["parts"].as_u64().unwrap() >= 2, "{key:?} spilled into parts: {}", head.body);
+    }
 }
