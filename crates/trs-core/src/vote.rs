@@ -224,6 +224,22 @@ pub struct Ballot {
 }
 
 impl Ballot {
+    /// The history a new ballot of the same voter carries when it replaces `previous`: the
+    /// previous ballot's own history, then the previous ballot, oldest first.
+    pub fn history_replacing(previous: Option<&Ballot>) -> Vec<EarlierBallot> {
+        let Some(p) = previous else { return Vec::new() };
+        let mut earlier = p.earlier.clone();
+        earlier.push(EarlierBallot {
+            value: p.value,
+            binding: p.binding,
+            comment: p.comment.clone(),
+            cast_at: p.cast_at,
+            source: p.source,
+            message_id: p.message_id.clone(),
+        });
+        earlier
+    }
+
     /// Signed by the voter's key: a signed call, or a mail whose signature verified.
     pub fn authenticated(&self) -> bool {
         self.key.is_some()

@@ -29,7 +29,7 @@
 //! event.
 
 use super::replies::{self, Reading, Reply};
-use super::{MAX_ATTEMPTS, backoff, load, no_open_vote, too_busy};
+use super::{MAX_ATTEMPTS, backoff, ballot_write, load, no_open_vote, too_busy};
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
@@ -41,7 +41,6 @@ use crate::stream::{self, Committed};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
-use trs_core::vote::EarlierBallot;
 use trs_core::{
     Action, Actor, Ballot, BallotSource, Change, EmailBallot, EventDraft, Fingerprint, PersonUid, Project, ProjectRole,
     ReleaseId, StreamId, VoteValue, authorize,
@@ -435,17 +434,7 @@ async fn record(
             }
         }
         record.outcome = ReplyOutcome::Counted;
-        let mut earlier = previous.as_ref().map(|p| p.earlier.clone()).unwrap_or_default();
-        if let Some(p) = &previous {
-            earlier.push(EarlierBallot {
-                value: p.value,
-                binding: p.binding,
-                comment: p.comment.clone(),
-                cast_at: p.cast_at,
-                source: p.source,
-                message_id: p.message_id.clone(),
-            });
-        }
+        let earlier = Ballot::history_replacing(previous.as_ref());
         let ballot = Ballot {
             voter: uid.clone(),
             key: signed_by.clone(),
@@ -457,10 +446,7 @@ async fn record(
             source: BallotSource::Email,
             message_id: Some(record.message_id.clone()),
         };
-        let ballot_op = match &existing {
-            Some(i) => WriteOp::Put { item: i.updated(json!(ballot)), condition: Condition::VersionIs(i.version) },
-            None => WriteOp::Put { item: Item::new(ballot_key, json!(ballot)), condition: Condition::Absent },
-        };
+        let ballot_op = ballot_write(existing.as_ref(), ballot_key, &ballot);
         let next = trs_core::Release { updated_at: app.now(), ..release.clone() };
         let ops = vec![
             WriteOp::Put { item: item.updated(json!(next)), condition: Condition::VersionIs(item.version) },

@@ -40,7 +40,6 @@ use crate::upload::get_release;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
-use trs_core::vote::EarlierBallot;
 use trs_core::{
     Action, Actor, Ballot, Change, EventDraft, Outcome, Release, ReleaseId, Resolution, RevisionRef, SourceRef, Stage,
     StreamId, Tally, VoteRecord, VoteState, VoteValue, authorize,
@@ -396,17 +395,7 @@ pub async fn cast(
         let existing = app.items.get(&ballot_key).await?;
         let previous: Option<Ballot> = existing.as_ref().map(|i| i.parse()).transpose()?;
         let now = app.now();
-        let mut earlier = previous.as_ref().map(|p| p.earlier.clone()).unwrap_or_default();
-        if let Some(p) = &previous {
-            earlier.push(EarlierBallot {
-                value: p.value,
-                binding: p.binding,
-                comment: p.comment.clone(),
-                cast_at: p.cast_at,
-                source: p.source,
-                message_id: p.message_id.clone(),
-            });
-        }
+        let earlier = Ballot::history_replacing(previous.as_ref());
         let ballot = Ballot {
             voter: caller.person.uid.clone(),
             key: Some(caller.key.clone()),
@@ -418,10 +407,7 @@ pub async fn cast(
             source: trs_core::BallotSource::Call,
             message_id: None,
         };
-        let ballot_op = match &existing {
-            Some(i) => WriteOp::Put { item: i.updated(json!(ballot)), condition: Condition::VersionIs(i.version) },
-            None => WriteOp::Put { item: Item::new(ballot_key, json!(ballot)), condition: Condition::Absent },
-        };
+        let ballot_op = ballot_write(existing.as_ref(), ballot_key, &ballot);
         let next = Release { updated_at: now, ..release.clone() };
         let ops = vec![
             WriteOp::Put { item: item.updated(json!(next)), condition: Condition::VersionIs(item.version) },
@@ -683,4 +669,13 @@ pub async fn summary(app: &App, release: &Release) -> AppResult<Option<VoteSumma
         tally,
         explanation: vote.resolution.as_ref().map(|r| r.explanation.clone()),
     }))
+}
+
+/// The write of a voter's ballot, conditional on what was read: it replaces the ballot read
+/// (its version unchanged since), or it is the voter's first.
+pub(super) fn ballot_write(existing: Option<&Item>, key: trs_storage::Key, ballot: &Ballot) -> WriteOp {
+    match existing {
+        Some(i) => WriteOp::Put { item: i.updated(json!(ballot)), condition: Condition::VersionIs(i.version) },
+        None => WriteOp::Put { item: Item::new(key, json!(ballot)), condition: Condition::Absent },
+    }
 }
