@@ -371,14 +371,11 @@ fn findings(report: &RevisionReport) -> Vec<String> {
 /// queues a failed one again. After the session expired, the task still answers.
 pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<Task> {
     let Some(session_item) = app.items.get(&keys::import_session(id)).await? else {
-        let gone = || AppError::NotFound(format!("import {id} not found (unknown, or expired uncommitted)"));
-        let Some(item) = app.items.get(&keys::task(id)).await? else { return Err(gone()) };
-        let task: Task = item.parse()?;
-        return match &task.kind {
-            TaskKind::Import { requested_by, .. } if requested_by.uid == caller.person.uid => Ok(task),
-            TaskKind::Import { requested_by, .. } => Err(not_yours(id, &requested_by.uid)),
-            _ => Err(gone()),
-        };
+        return crate::tasks::commit_after_session(app, &caller.person.uid, "import", id, |kind| match kind {
+            TaskKind::Import { requested_by, .. } => Some(requested_by),
+            _ => None,
+        })
+        .await;
     };
     let session: ImportSession = session_item.parse()?;
     authorized(app, caller, &session.release).await?;
@@ -395,7 +392,7 @@ pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId) -> AppRes
 }
 
 fn not_yours(id: &OpaqueId, by: &PersonUid) -> AppError {
-    AppError::conflict("not-your-upload", format!("import {id} was started by {by}"))
+    crate::tasks::not_yours("import", id, by)
 }
 
 /// The whole commit in this process: [`request_commit`], then both phases of its task run

@@ -583,3 +583,28 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
     }
     Ok(n)
 }
+
+/// A commit asked for after its session (an upload's or an import's, `noun`) expired: the
+/// task the session's commit left behind, if `requester` says it is such a commit and it was
+/// the caller's (`not-your-upload` when someone else's); `404` when there is none.
+pub async fn commit_after_session(
+    app: &App,
+    caller: &trs_core::PersonUid,
+    noun: &str,
+    id: &OpaqueId,
+    requester: impl Fn(&TaskKind) -> Option<&Actor>,
+) -> AppResult<Task> {
+    let gone = || AppError::NotFound(format!("{noun} {id} not found (unknown, or expired uncommitted)"));
+    let Some(item) = app.items.get(&keys::task(id)).await? else { return Err(gone()) };
+    let task: Task = item.parse()?;
+    match requester(&task.kind) {
+        Some(by) if by.uid == *caller => Ok(task),
+        Some(by) => Err(not_yours(noun, id, &by.uid)),
+        None => Err(gone()),
+    }
+}
+
+/// An upload or import session used by someone other than who started it.
+pub fn not_yours(noun: &str, id: &OpaqueId, by: &trs_core::PersonUid) -> AppError {
+    AppError::conflict("not-your-upload", format!("{noun} {id} was started by {by}"))
+}

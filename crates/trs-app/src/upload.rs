@@ -631,14 +631,11 @@ pub(crate) async fn object_hashes(
 /// length).
 pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId, req: &CommitUpload) -> AppResult<Task> {
     let Some(session_item) = app.items.get(&keys::upload_session(id)).await? else {
-        let gone = || AppError::NotFound(format!("upload {id} not found (unknown, or expired uncommitted)"));
-        let Some(item) = app.items.get(&keys::task(id)).await? else { return Err(gone()) };
-        let task: Task = item.parse()?;
-        return match &task.kind {
-            TaskKind::Commit { requested_by, .. } if requested_by.uid == caller.person.uid => Ok(task),
-            TaskKind::Commit { requested_by, .. } => Err(not_your_upload(id, &requested_by.uid)),
-            _ => Err(gone()),
-        };
+        return crate::tasks::commit_after_session(app, &caller.person.uid, "upload", id, |kind| match kind {
+            TaskKind::Commit { requested_by, .. } => Some(requested_by),
+            _ => None,
+        })
+        .await;
     };
     let session: UploadSession = session_item.parse()?;
     let project = projects::get_project(app, &session.release.project).await?;
@@ -766,7 +763,7 @@ fn upload_gone(f: &StagedFile) -> AppError {
 }
 
 fn not_your_upload(id: &OpaqueId, by: &PersonUid) -> AppError {
-    AppError::conflict("not-your-upload", format!("upload {id} was started by {by}"))
+    crate::tasks::not_yours("upload", id, by)
 }
 
 /// The commit task: every declared file must be complete (`file-not-uploaded`,

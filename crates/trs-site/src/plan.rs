@@ -237,6 +237,21 @@ mod tests {
         draft.seal(StreamId::Project("foo".parse().unwrap()), None, 0)
     }
 
+    /// A binding +1 in vote 1 on foo 1.0.
+    fn vote_cast() -> Event {
+        event(
+            Change::VoteCast {
+                vote: 1,
+                value: VoteValue::Plus,
+                binding: true,
+                comment: None,
+                replaces: None,
+                email: None,
+            },
+            true,
+        )
+    }
+
     #[test]
     fn a_revocation_drops_the_release_files_and_latest_from_the_cdn_and_a_vote_drops_none() {
         let mut revoked = event(Change::Revoked { reason: "CVE".into() }, true);
@@ -250,33 +265,13 @@ mod tests {
         );
         let promoted = event(Change::Promoted { revision: 1 }, true);
         assert_eq!(file_invalidations(&promoted), vec!["/current/foo/latest/*"]);
-        let cast = event(
-            Change::VoteCast {
-                vote: 1,
-                value: VoteValue::Plus,
-                binding: true,
-                comment: None,
-                replaces: None,
-                email: None,
-            },
-            true,
-        );
+        let cast = vote_cast();
         assert!(file_invalidations(&cast).is_empty());
     }
 
     #[test]
     fn a_vote_cast_touches_the_release_the_project_and_history_only() {
-        let cast = event(
-            Change::VoteCast {
-                vote: 1,
-                value: VoteValue::Plus,
-                binding: true,
-                comment: None,
-                replaces: None,
-                email: None,
-            },
-            true,
-        );
+        let cast = vote_cast();
         let targets = plan(&cast);
         assert_eq!(targets.len(), 3, "{targets:?}");
         assert!(targets.iter().all(|t| !matches!(t, Target::Directory | Target::SiteFeed | Target::ProjectJson(_))));
