@@ -239,5 +239,26 @@ async fn the_readme_release_path_runs_on_the_stack_as_deployed() {
         revoked.invalidation_paths
     );
     costs.push(("revoke".into(), revoked));
+
+    // `trs import` of an existing history: project bar (new: the import creates it, its
+    // committee ada) with its KEYS and one release of three files signed by rita. The commit
+    // task stores the files under the upload role, then publishes them under the promote role.
+    let (bar, made) = (dir.join("dist/bar"), dir.join("import-src"));
+    std::fs::create_dir_all(bar.join("0.9.0")).unwrap();
+    std::fs::create_dir_all(&made).unwrap();
+    std::fs::write(bar.join("KEYS"), rita.armored().to_vec().unwrap()).unwrap();
+    let imported = release_files(&made, &rita, "0.9.0").await;
+    for f in &imported {
+        std::fs::rename(made.join(f), bar.join("0.9.0").join(f)).unwrap();
+    }
+    let report = cli.json(Some("ada"), &["import", "dist", "--members", "ada"]).await;
+    assert_eq!(report["summary"], serde_json::json!({"imported": 1}), "{report}");
+    stack.settle().await;
+    let public: Vec<String> = imported.iter().map(|f| format!("current/bar/0.9.0/{f}")).collect();
+    assert_eq!(stack.objects(BUCKET, "current/bar/0.9.0/").await, public);
+    let items = stack.items().await;
+    let release = items.get(&("project#bar".to_string(), "release#-#0.9.0".to_string())).cloned();
+    assert_eq!(release.unwrap_or(Value::Null)["stage"], "current");
+    step(&stack, "import a release of 3 files into a new project (project, KEYS, store, publish)", &mut costs);
     print_costs(&costs);
 }
