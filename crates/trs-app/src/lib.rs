@@ -5,6 +5,7 @@
 //! Error policy: every use case returns [`error::AppError`], which carries its HTTP status and
 //! a stable code; library crates below use their own `thiserror` enums.
 
+pub mod api_views;
 pub mod app;
 pub mod authenticate;
 pub mod cve;

@@ -96,6 +96,21 @@ pub async fn health(axum::extract::State(app): axum::extract::State<App>) -> Api
     Ok("ok\n")
 }
 
+/// `GET /api/v1/openapi.json`: the API's OpenAPI 3.1 document (`trs_api::document`), made
+/// once per process. Every host serves it beside the health check.
+pub async fn openapi() -> Response {
+    static DOCUMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(trs_api::document_json);
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], DOCUMENT.as_str()).into_response()
+}
+
+/// The routes every host answers beside its functions' routes: the health check and the
+/// OpenAPI document.
+pub fn service_routes() -> Router<App> {
+    Router::new()
+        .route("/api/v1/health", axum::routing::get(health))
+        .route(trs_api::OPENAPI_PATH, axum::routing::get(openapi))
+}
+
 /// A request whose OpenPGP signature has been verified: who called, and the exact body bytes
 /// that were signed.
 pub struct SignedCall {

@@ -9,7 +9,6 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use axum::Router;
-use axum::routing::get;
 use lambda_http::request::LambdaRequest;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
@@ -210,7 +209,7 @@ fn describe(event: &Value) -> String {
 
 /// The function's routes over `app`, plus the health check every HTTP function answers.
 pub fn api_router(app: App, routes: Router<App>) -> Router {
-    let router = Router::new().route("/api/v1/health", get(trs_http::health)).merge(routes);
+    let router = trs_http::service_routes().merge(routes);
     let router = trs_http::json_routing_errors(router).with_state(app);
     // One JSON line per request on stdout, which Lambda sends to CloudWatch Logs.
     trs_http::access_log::layer(router, trs_http::access_log::stdout())

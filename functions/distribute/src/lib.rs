@@ -68,7 +68,7 @@ async fn request_distribution(
         .into());
     }
     let task = distribute::request(&app, &call.caller, &id, req.distributions).await?;
-    Ok((StatusCode::ACCEPTED, Json(task)))
+    Ok((StatusCode::ACCEPTED, Json(trs_api::tasks::Task::from(task))))
 }
 
 async fn list_distributions(

@@ -23,5 +23,5 @@ async fn request_promotion(
     let req: ProductOnly = call.json()?;
     let id = release_id(&project, req.product, &version)?;
     let task = promote::request(&app, &call.caller, &id).await?;
-    Ok((StatusCode::ACCEPTED, Json(task)))
+    Ok((StatusCode::ACCEPTED, Json(trs_api::tasks::Task::from(task))))
 }

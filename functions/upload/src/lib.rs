@@ -75,7 +75,11 @@ async fn commit(State(app): State<App>, Path(id): Path<String>, call: SignedCall
     let req: upload::CommitUpload = call.json()?;
     let task = upload::request_commit(&app, &call.caller, &id, &req).await?;
     let status_url = format!("/api/v1/tasks/{}", task.id);
-    Ok((axum::http::StatusCode::ACCEPTED, [(axum::http::header::LOCATION, status_url)], Json(task)))
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        [(axum::http::header::LOCATION, status_url)],
+        Json(trs_api::tasks::Task::from(task)),
+    ))
 }
 
 /// The upload's targets again, with fresh URLs and what has arrived: an interrupted

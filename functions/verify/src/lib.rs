@@ -41,5 +41,5 @@ async fn task_status(
         Some(secs) => tasks::wait_for_change(&app, &id, q.steps, Duration::from_secs(secs)).await?,
         None => tasks::get_task(&app, &id).await?.0,
     };
-    Ok(Json(task))
+    Ok(Json(trs_api::tasks::Task::from(task)))
 }

@@ -12,7 +12,6 @@ use super::backend::Stores;
 use crate::cli::BackendArgs;
 use crate::error::{CliResult, failed};
 use axum::Router;
-use axum::routing::get;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,8 +84,7 @@ pub fn build(
     app.site = site.clone();
     // The API reads the publisher's precomputed views from where it writes them.
     app.views = Some(site.store().clone());
-    let router = Router::new()
-        .route("/api/v1/health", get(trs_http::health))
+    let router = trs_http::service_routes()
         .merge(trs_function_admin::routes())
         .merge(trs_function_upload::routes())
         .merge(trs_function_verify::routes())

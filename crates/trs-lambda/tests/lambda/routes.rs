@@ -158,6 +158,36 @@ async fn the_template_routes_exactly_the_functions_routes_to_their_functions() {
     assert!(served.len() > 30, "suspiciously few routes found: {served:?}");
 }
 
+/// The OpenAPI document (`trs_api::document`, served at /api/v1/openapi.json) describes
+/// exactly the routes the functions answer: a route added to a router without its endpoint in
+/// trs-api, or an endpoint no router answers, fails here.
+#[tokio::test]
+async fn the_openapi_document_describes_exactly_the_routes_the_functions_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (items, blobs) = trs_storage::embedded::open_data_dir(dir.path(), "http://127.0.0.1:1".into()).unwrap();
+    let app = App::new(Arc::new(items), Arc::new(blobs));
+    let mut served = BTreeSet::new();
+    for (_, routes) in functions() {
+        // OpenAPI writes a rest-of-path variable `{*file}` as `{file}`.
+        served.extend(answered(&app, routes).await.into_iter().map(|key| key.replace("{*", "{")));
+    }
+    let document = serde_json::to_value(trs_api::document()).unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys().filter(|k| !matches!(k.as_str(), "parameters" | "summary")) {
+            documented.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    let unserved: Vec<_> = documented.difference(&served).collect();
+    assert!(
+        undocumented.is_empty() && unserved.is_empty(),
+        "answered but not in the OpenAPI document (add them to trs_api::endpoints): {undocumented:?}\n\
+         in the document but answered by no function: {unserved:?}"
+    );
+    assert!(served.contains("GET /api/v1/openapi.json"), "{served:?}");
+}
+
 /// Every function answers a request no route takes with the JSON error document all errors
 /// have: an unknown path 404 `not-found`, a known path's other method 405 `method-not-allowed`
 /// with `Allow`.

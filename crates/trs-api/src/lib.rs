@@ -1,0 +1,27 @@
+//! trs's HTTP API contract: the request and response types ("views") of the endpoints, apart
+//! from the stored types the server keeps (as crates.io keeps its views apart from its
+//! models), and the OpenAPI 3.1 document generated from them ([`document`]).
+//!
+//! The server's handlers take the request types and answer with the response types (or with
+//! stored types whose JSON the e2e contract test checks against this document); the CLI reads
+//! answers as these types. The document is served at [`OPENAPI_PATH`] and committed as
+//! `docs/openapi.json` (`scripts/openapi.sh` regenerates it; a test fails when it drifts).
+//!
+//! Only serde and utoipa: no HTTP server or client, so any client may depend on it.
+
+pub mod common;
+mod document;
+pub mod error;
+pub mod people;
+pub mod projects;
+pub mod releases;
+pub mod stream;
+pub mod tasks;
+pub mod uploads;
+pub mod votes;
+
+pub use document::{Auth, Endpoint, document, document_json, endpoints};
+pub use error::ErrorBody;
+
+/// Where every host serves the document.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";

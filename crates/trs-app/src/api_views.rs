@@ -1,0 +1,119 @@
+//! Stored records as the API's views (`trs_api`): the one place that decides what of a stored
+//! record an answer shows, so a stored field added for the server's own use does not leak
+//! into the API, and the answer keeps the contract the OpenAPI document states.
+
+use crate::tasks::{Task, TaskKind, TaskState};
+use trs_api::common::{Actor, ReleaseRef};
+use trs_api::tasks as view;
+use trs_core::ReleaseId;
+
+fn release(id: ReleaseId) -> ReleaseRef {
+    ReleaseRef {
+        project: id.project.to_string(),
+        product: id.product.map(|p| p.to_string()),
+        version: id.version.to_string(),
+    }
+}
+
+fn actor(a: trs_core::Actor) -> Actor {
+    Actor { uid: a.uid.to_string(), key: a.key.to_string() }
+}
+
+impl From<Task> for view::Task {
+    fn from(t: Task) -> Self {
+        let mut v = view::Task {
+            id: t.id.to_string(),
+            kind: view::TaskKind::Commit,
+            upload: None,
+            release: None,
+            revision: None,
+            requested_by: None,
+            distributions: None,
+            project: None,
+            event_seq: None,
+            state: match t.state {
+                TaskState::Queued => view::TaskState::Queued,
+                TaskState::Running => view::TaskState::Running,
+                TaskState::Done => view::TaskState::Done,
+                TaskState::Failed => view::TaskState::Failed,
+            },
+            progress: t.progress,
+            error: t.error,
+            result: t.result,
+            steps: t
+                .steps
+                .into_iter()
+                .map(|s| view::TaskStep { stage: s.stage, message: s.message, at: s.at })
+                .collect(),
+            attempts: t.attempts,
+            lease: t.lease.map(|l| view::Lease { worker: l.worker, until: l.until }),
+            not_before: t.not_before,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        };
+        match t.kind {
+            TaskKind::Commit { upload, release: id, requested_by } => {
+                v.upload = Some(upload.to_string());
+                v.release = Some(release(id));
+                v.requested_by = Some(actor(requested_by));
+            }
+            TaskKind::Verify { release: id, revision } => {
+                v.kind = view::TaskKind::Verify;
+                v.release = Some(release(id));
+                v.revision = Some(revision);
+            }
+            TaskKind::Promote { release: id, revision, requested_by } => {
+                v.kind = view::TaskKind::Promote;
+                v.release = Some(release(id));
+                v.revision = Some(revision);
+                v.requested_by = Some(actor(requested_by));
+            }
+            TaskKind::Distribute { release: id, distributions, requested_by } => {
+                v.kind = view::TaskKind::Distribute;
+                v.release = Some(release(id));
+                v.distributions = Some(
+                    distributions.iter().map(|d| serde_json::to_value(d).expect("a distribution serialises")).collect(),
+                );
+                v.requested_by = Some(actor(requested_by));
+            }
+            TaskKind::SendMail { project, event_seq } => {
+                v.kind = view::TaskKind::SendMail;
+                v.project = Some(project.to_string());
+                v.event_seq = Some(event_seq);
+            }
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The view of every kind of task is the JSON the stored task had: clients that read the
+    /// stored JSON before the views existed read the same fields.
+    #[test]
+    fn a_task_view_has_the_json_of_the_stored_task() {
+        let id: ReleaseId = serde_json::from_value(serde_json::json!({"project": "foo", "version": "1.0.0"})).unwrap();
+        let by: trs_core::Actor = serde_json::from_value(
+            serde_json::json!({"uid": "rita", "key": "0123456789ABCDEF0123456789ABCDEF01234567"}),
+        )
+        .unwrap();
+        let kinds = [
+            TaskKind::Commit { upload: crate::App::new_id(), release: id.clone(), requested_by: by.clone() },
+            TaskKind::Verify { release: id.clone(), revision: 2 },
+            TaskKind::Promote { release: id.clone(), revision: 2, requested_by: by.clone() },
+            TaskKind::Distribute { release: id.clone(), distributions: Vec::new(), requested_by: by.clone() },
+            TaskKind::SendMail { project: id.project.clone(), event_seq: 7 },
+        ];
+        for kind in kinds {
+            let mut task = Task::new(kind, 100);
+            task.steps.push(crate::tasks::TaskStep { stage: "promote".into(), message: "copied".into(), at: 101 });
+            task.lease = Some(crate::tasks::Lease { worker: "w".into(), until: 200 });
+            task.result = Some(serde_json::json!({"pass": 3}));
+            let stored = serde_json::to_value(&task).unwrap();
+            let viewed = serde_json::to_value(view::Task::from(task)).unwrap();
+            assert_eq!(viewed, stored);
+        }
+    }
+}
