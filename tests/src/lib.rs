@@ -2,6 +2,7 @@
 //! with its own data folder, and the real `trs` binary run as a user would run it.
 //! Tests live in `tests/tests/e2e/`, one file per area, all in one test binary.
 
+pub mod contract;
 pub mod github_server;
 pub mod maven_portal;
 pub mod oci_registry;

@@ -3,6 +3,7 @@
 //! one executable instead of one per file (link time and disk on a 2-core CI machine).
 
 mod advisories;
+mod api_contract;
 mod aws_backend;
 mod bench_upload;
 mod distribute;

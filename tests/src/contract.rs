@@ -1,0 +1,72 @@
+//! The API contract, checked on real answers: each answer's status must be one the OpenAPI
+//! document (as the server serves it) lists for the operation, and its JSON body must match
+//! that response's schema, `$ref`s resolved against the document's `components`.
+
+use crate::Api;
+use serde_json::{Value, json};
+
+pub struct Contract {
+    document: Value,
+}
+
+impl Contract {
+    /// The document the server at `base` serves.
+    pub fn served_by(base: &str) -> Self {
+        let answer = crate::get(base, "/api/v1/openapi.json");
+        assert_eq!(answer.status, 200, "GET /api/v1/openapi.json: {}", answer.text);
+        assert_eq!(answer.body["openapi"], "3.1.0", "not an OpenAPI 3.1 document");
+        Contract { document: answer.body }
+    }
+
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+
+    /// Why `answer` to `METHOD path` (the path as the document writes it, `{name}` variables
+    /// unfilled) breaks the contract, or `None` when it keeps it.
+    pub fn problems(&self, method: &str, path: &str, answer: &Api) -> Option<String> {
+        let operation = &self.document["paths"][path][method.to_lowercase()];
+        if !operation.is_object() {
+            return Some(format!("{method} {path} is not in the document"));
+        }
+        let response = &operation["responses"][answer.status.to_string()];
+        if !response.is_object() {
+            return Some(format!(
+                "{method} {path}: status {} is not among its responses: {}",
+                answer.status, answer.text
+            ));
+        }
+        let Some(schema) = response["content"]["application/json"].get("schema") else {
+            return None;
+        };
+        if answer.body.is_null() {
+            return Some(format!("{method} {path} {}: the body is not JSON: {}", answer.status, answer.text));
+        }
+        self.schema_problems(schema, &answer.body).map(|p| format!("{method} {path} {}: {p}", answer.status))
+    }
+
+    /// Why `value` does not match the schema `#/components/schemas/NAME`.
+    pub fn component_problems(&self, name: &str, value: &Value) -> Option<String> {
+        self.schema_problems(&json!({"$ref": format!("#/components/schemas/{name}")}), value)
+    }
+
+    fn schema_problems(&self, schema: &Value, value: &Value) -> Option<String> {
+        // OpenAPI 3.1 schemas are JSON Schema 2020-12; the document's components ride along
+        // in the root so that `#/components/schemas/…` references resolve.
+        let mut root = schema.as_object().cloned().unwrap_or_default();
+        root.insert("$schema".into(), json!("https://json-schema.org/draft/2020-12/schema"));
+        root.insert("components".into(), self.document["components"].clone());
+        let validator = jsonschema::validator_for(&Value::Object(root)).expect("the document's schemas compile");
+        let errors: Vec<String> =
+            validator.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        (!errors.is_empty()).then(|| format!("{}\nbody: {value}", errors.join("\n")))
+    }
+
+    /// Asserts that `answer` keeps the contract of `METHOD path`; returns it.
+    pub fn check<'a>(&self, method: &str, path: &str, answer: &'a Api) -> &'a Api {
+        if let Some(problems) = self.problems(method, path, answer) {
+            panic!("the answer breaks the API contract: {problems}");
+        }
+        answer
+    }
+}

@@ -1,0 +1,229 @@
+//! The API contract on the wire: a release's whole flow by raw HTTP calls (people, keys,
+//! projects, upload, verification, vote, promotion, the stream's views, tasks and refusals),
+//! each answer held against the OpenAPI document `trs serve` serves, which is
+//! docs/openapi.json. An answer whose status the document does not list for its operation,
+//! or whose body does not match that response's schema, fails the test.
+
+use serde_json::{Value, json};
+use trs_tests::contract::Contract;
+use trs_tests::*;
+
+const RELEASE: &str = "/api/v1/projects/{project}/releases/{version}";
+
+struct Caller<'t> {
+    base: &'t str,
+    contract: &'t Contract,
+}
+
+impl Caller<'_> {
+    /// `METHOD path` (filled from `template`), signed by `signer` unless `None`, checked.
+    fn call(
+        &self,
+        signer: Option<&dyn trs_auth::RequestSigner>,
+        method: &str,
+        template: &str,
+        path: &str,
+        body: Value,
+    ) -> Api {
+        let answer = match signer {
+            Some(signer) => signed_call(self.base, signer, method, path, &body),
+            None => get(self.base, path),
+        };
+        self.contract.check(method, template, &answer);
+        answer
+    }
+
+    /// Waits for task `id` to finish (each answer checked); returns it.
+    fn finished_task(&self, id: &str) -> Value {
+        poll_until(format!("task {id}"), || {
+            let t = self.call(None, "GET", "/api/v1/tasks/{id}", &format!("/api/v1/tasks/{id}?wait=5"), Value::Null);
+            match t.body["state"].as_str() {
+                Some("done") => Ok(t.body),
+                Some("failed") => panic!("task {id} failed: {}", t.text),
+                other => Err(format!("{other:?}")),
+            }
+        })
+    }
+}
+
+#[test]
+fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
+    let team = Team::new();
+    let base = team.server.url.as_str();
+    let contract = Contract::served_by(base);
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(contract.document(), &committed, "the served document is docs/openapi.json");
+    let api = Caller { base, contract: &contract };
+    let admin = team.signer(&team.admin);
+    let rm = team.signer(&team.rm);
+    let (admin, rm): (&dyn trs_auth::RequestSigner, &dyn trs_auth::RequestSigner) = (&admin, &rm);
+
+    // The service.
+    let health = api.call(None, "GET", "/api/v1/health", "/api/v1/health", Value::Null);
+    assert_eq!((health.status, health.text.as_str()), (200, "ok\n"));
+
+    // People and keys.
+    api.call(None, "GET", "/api/v1/people", "/api/v1/people", Value::Null);
+    api.call(None, "GET", "/api/v1/people/{uid}", "/api/v1/people/rita", Value::Null);
+    let carl = team.gpg.gen_key("Carl Committer <carl@example.org>", "ed25519");
+    let cert = team.path("carl.asc");
+    team.gpg.export_public(&carl, &cert);
+    let cert = std::fs::read_to_string(&cert).unwrap();
+    let added =
+        api.call(Some(admin), "POST", "/api/v1/people", "/api/v1/people", json!({"uid": "carl", "certificate": cert}));
+    assert_eq!(added.status, 201, "{}", added.text);
+    let second = team.gpg.gen_key("Carl Committer <carl@example.org>", "ed25519");
+    let cert2 = team.path("carl2.asc");
+    team.gpg.export_public(&second, &cert2);
+    let cert2 = std::fs::read_to_string(&cert2).unwrap();
+    let key =
+        api.call(Some(admin), "POST", "/api/v1/keys", "/api/v1/keys", json!({"uid": "carl", "certificate": cert2}));
+    assert_eq!(key.status, 201, "{}", key.text);
+    let removed =
+        api.call(Some(admin), "DELETE", "/api/v1/keys/{fingerprint}", &format!("/api/v1/keys/{second}"), Value::Null);
+    assert_eq!(removed.status, 200, "{}", removed.text);
+    let granted = api.call(Some(admin), "POST", "/api/v1/people/{uid}/admin", "/api/v1/people/carl/admin", Value::Null);
+    assert_eq!(granted.status, 200, "{}", granted.text);
+    api.call(Some(admin), "DELETE", "/api/v1/people/{uid}/admin", "/api/v1/people/carl/admin", Value::Null);
+
+    // Projects.
+    let created = api.call(
+        Some(admin),
+        "POST",
+        "/api/v1/projects",
+        "/api/v1/projects",
+        json!({"name": "bar", "members": ["ada"]}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    api.call(None, "GET", "/api/v1/projects", "/api/v1/projects", Value::Null);
+    api.call(None, "GET", "/api/v1/projects/{project}", "/api/v1/projects/foo", Value::Null);
+    let policy = json!({"min_vote_hours": 0, "min_binding": 1});
+    let set = api.call(Some(rm), "POST", "/api/v1/projects/{project}/policy", "/api/v1/projects/foo/policy", policy);
+    assert_eq!(set.status, 200, "{}", set.text);
+    api.call(None, "GET", "/api/v1/projects/{project}/policy", "/api/v1/projects/foo/policy", Value::Null);
+
+    // Upload: declare, send the bytes, commit (a task), verification (a task).
+    let tarball = source_tarball(team.work.path(), "apache-foo-1.0.0-src.tar.gz", "apache-foo-1.0.0");
+    let files: Vec<(String, Vec<u8>)> = team
+        .signed_set(&tarball)
+        .iter()
+        .map(|p| {
+            let p = std::path::Path::new(p);
+            (p.file_name().unwrap().to_str().unwrap().to_string(), std::fs::read(p).unwrap())
+        })
+        .collect();
+    let declared: Vec<Value> = files.iter().map(|(n, b)| json!({"path": n, "size": b.len()})).collect();
+    let uploads = format!("{RELEASE}/uploads");
+    let started =
+        api.call(Some(rm), "POST", &uploads, "/api/v1/projects/foo/releases/1.0.0/uploads", json!({"files": declared}));
+    assert_eq!(started.status, 201, "{}", started.text);
+    for (file, (_, bytes)) in started.body["files"].as_array().unwrap().iter().zip(&files) {
+        assert_eq!(put_bytes(file["upload"]["url"].as_str().unwrap(), bytes.clone()).status / 100, 2);
+    }
+    let id = started.body["id"].as_str().unwrap();
+    let commit =
+        api.call(Some(rm), "POST", "/api/v1/uploads/{id}/commit", &format!("/api/v1/uploads/{id}/commit"), Value::Null);
+    assert_eq!(commit.status, 202, "{}", commit.text);
+    let committed = api.finished_task(id);
+    if let Some(p) = contract.component_problems("CommittedUpload", &committed["result"]) {
+        panic!("a commit task's result breaks the contract: {p}");
+    }
+    api.finished_task(committed["result"]["task"].as_str().expect("the verification task"));
+    let status = api.call(None, "GET", RELEASE, "/api/v1/projects/foo/releases/1.0.0", Value::Null);
+    assert_eq!(status.body["summary"]["fail"], 0, "{}", status.text);
+
+    // The vote.
+    let vote = format!("{RELEASE}/vote");
+    let opened = api.call(Some(rm), "POST", &vote, "/api/v1/projects/foo/releases/1.0.0/vote", json!({}));
+    assert_eq!(opened.status, 201, "{}", opened.text);
+    let cast = api.call(
+        Some(admin),
+        "POST",
+        &format!("{vote}/ballots"),
+        "/api/v1/projects/foo/releases/1.0.0/vote/ballots",
+        json!({"value": "+1", "comment": "sigs and sums ok"}),
+    );
+    assert_eq!(cast.status, 201, "{}", cast.text);
+    api.call(None, "GET", &vote, "/api/v1/projects/foo/releases/1.0.0/vote", Value::Null);
+    api.call(None, "GET", &format!("{vote}/email"), "/api/v1/projects/foo/releases/1.0.0/vote/email", Value::Null);
+    let closed = api.call(
+        Some(rm),
+        "POST",
+        &format!("{vote}/close"),
+        "/api/v1/projects/foo/releases/1.0.0/vote/close",
+        json!({}),
+    );
+    assert_eq!((closed.status, &closed.body["vote"]["state"]), (200, &json!("passed")), "{}", closed.text);
+
+    // The promotion (a task), then the release's views.
+    let promote = api.call(
+        Some(rm),
+        "POST",
+        &format!("{RELEASE}/promote"),
+        "/api/v1/projects/foo/releases/1.0.0/promote",
+        json!({}),
+    );
+    assert_eq!(promote.status, 202, "{}", promote.text);
+    api.finished_task(promote.body["id"].as_str().unwrap());
+    let status = api.call(None, "GET", RELEASE, "/api/v1/projects/foo/releases/1.0.0", Value::Null);
+    assert_eq!(status.body["stage"], "current", "{}", status.text);
+    let events = api.call(None, "GET", "/api/v1/events", "/api/v1/events?project=foo", Value::Null);
+    assert!(events.body["events"].as_array().unwrap().len() > 3, "{}", events.text);
+    api.call(None, "GET", "/api/v1/releases", "/api/v1/releases?project=foo", Value::Null);
+    api.call(None, "GET", "/api/v1/projects/{project}/releases", "/api/v1/projects/foo/releases", Value::Null);
+    api.call(None, "GET", "/api/v1/projects/{project}/states", "/api/v1/projects/foo/states", Value::Null);
+    api.call(None, "GET", &format!("{RELEASE}/history"), "/api/v1/projects/foo/releases/1.0.0/history", Value::Null);
+    api.call(
+        None,
+        "GET",
+        &format!("{RELEASE}/distributions"),
+        "/api/v1/projects/foo/releases/1.0.0/distributions",
+        Value::Null,
+    );
+    let keys = api.call(None, "GET", "/api/v1/projects/{project}/KEYS", "/api/v1/projects/foo/KEYS", Value::Null);
+    assert!(keys.text.contains("BEGIN PGP PUBLIC KEY BLOCK"), "{}", keys.text);
+
+    // Refusals: the error document, with a status the operation lists.
+    let unsigned = send_raw(base, "POST", "/api/v1/projects/foo/releases/2.0.0/uploads", &[], b"{}".to_vec());
+    contract.check("POST", &uploads, unsigned.assert_error(401, "missing-header"));
+    let missing = api.call(None, "GET", RELEASE, "/api/v1/projects/foo/releases/9.9.9", Value::Null);
+    missing.assert_error(404, "not-found");
+    let bad_id = api.call(None, "GET", "/api/v1/tasks/{id}", "/api/v1/tasks/not%20an%20id", Value::Null);
+    assert_eq!(bad_id.status, 400, "{}", bad_id.text);
+    let denied =
+        api.call(Some(rm), "POST", "/api/v1/projects", "/api/v1/projects", json!({"name": "baz", "members": ["ada"]}));
+    denied.assert_error(403, "forbidden-role");
+    // No route: no operation to hold it against, but the same error document.
+    for (method, path, status) in [("GET", "/api/v1/no-such-thing", 404), ("DELETE", "/api/v1/health", 405)] {
+        let answer = send_raw(base, method, path, &[], Vec::new());
+        assert_eq!(answer.status, status, "{}", answer.text);
+        if let Some(p) = contract.component_problems("ErrorBody", &answer.body) {
+            panic!("{method} {path}: {p}");
+        }
+    }
+}
+
+/// The check can fail: an answer with a missing field, a wrong type or a status the
+/// operation does not list is caught.
+#[test]
+fn an_answer_that_breaks_the_document_is_caught() {
+    let team = Team::new();
+    let contract = Contract::served_by(&team.server.url);
+    let answer = |status: u16, body: Value| Api { status, text: body.to_string(), body };
+    let task = get(&team.server.url, "/api/v1/tasks/0123456789abcdef0123456789abcdef");
+    assert!(contract.problems("GET", "/api/v1/tasks/{id}", &task).is_none(), "{}", task.text);
+    let tasks = "/api/v1/tasks/{id}";
+    let wrong_type = answer(200, json!({"id": 7, "kind": "verify", "state": "done", "created_at": 1, "updated_at": 1}));
+    assert!(contract.problems("GET", tasks, &wrong_type).unwrap().contains("/id"));
+    let missing_field = answer(200, json!({"id": "x", "kind": "verify", "created_at": 1, "updated_at": 1}));
+    assert!(contract.problems("GET", tasks, &missing_field).unwrap().contains("state"));
+    let unknown_kind =
+        answer(200, json!({"id": "x", "kind": "nap", "state": "done", "created_at": 1, "updated_at": 1}));
+    assert!(contract.problems("GET", tasks, &unknown_kind).is_some());
+    assert!(contract.problems("GET", tasks, &answer(418, json!({}))).unwrap().contains("418"));
+    let bad_error = answer(404, json!({"error": {"code": "not-found"}}));
+    assert!(contract.problems("GET", tasks, &bad_error).unwrap().contains("message"));
+}
