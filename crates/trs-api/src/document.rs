@@ -14,7 +14,7 @@ use crate::projects::{CreateProject, Project, ProjectDetail, ProjectList};
 use crate::releases::ReleaseStatus;
 use crate::stream::EventsPage;
 use crate::tasks::Task;
-use crate::uploads::{StartUpload, StartedUpload};
+use crate::uploads::{CommitUpload, StartUpload, StartedUpload};
 use crate::votes::{CastReceipt, CastVote, OpenVote, VoteView};
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
@@ -212,13 +212,19 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!("POST" "/api/v1/projects/{project}/releases/{version}/uploads", "uploads", "Start an upload: declare the files, get their upload URLs", Signed,
         query: &[], request: Some(json::<StartUpload>()), success: &[201], response: json::<StartedUpload>(),
         errors: &[
-            (400, &["no-files", "replace-and-remove", "too-many-files", "unknown-product", "version-is-a-product", "hostile-file-name", "unportable-file-name"]),
+            (400, &["no-files", "replace-and-remove", "too-many-files", "upload-too-large", "unknown-product", "version-is-a-product", "hostile-file-name", "unportable-file-name"]),
             (409, &["stale-base", "release-not-draft", "vote-open"]),
             (413, &["too-large"]),
         ]),
-        endpoint!("POST" "/api/v1/uploads/{id}/commit", "uploads", "Commit an upload: 202 and the commit task (its `Location`); the task's result is a CommittedUpload", Signed,
-            query: &[], request: None, success: &[202], response: json::<Task>(),
-            errors: &[(400, &["file-not-uploaded", "size-mismatch", "removed-and-uploaded", "empty-revision"]), (409, &["stale-base", "not-your-upload", "commit-running"])]),
+        endpoint!("POST" "/api/v1/uploads/{id}/commit", "uploads", "Commit an upload, naming the ETags of the parts of files sent in parts: 202 and the commit task (its `Location`); the task's result is a CommittedUpload", Signed,
+            query: &[], request: Some(json::<CommitUpload>()), success: &[202], response: json::<Task>(),
+            errors: &[
+                (400, &["file-not-uploaded", "size-mismatch", "parts-not-named", "removed-and-uploaded", "empty-revision"]),
+                (409, &["stale-base", "not-your-upload", "commit-running", "part-changed", "upload-expired"]),
+            ]),
+        endpoint!("POST" "/api/v1/uploads/{id}/resume", "uploads", "Continue an interrupted upload: its files' URLs again, fresh, with what has arrived (its starter, while it is open)", Signed,
+            query: &[], request: None, success: &[200], response: json::<StartedUpload>(),
+            errors: &[(409, &["not-your-upload", "upload-committed"])]),
         endpoint!("GET" "/api/v1/projects/{project}/releases/{version}", "releases", "A release's status: stage, revision, each file's checks, the newest vote", Public,
             query: &[PRODUCT], request: None, success: &[200], response: json::<ReleaseStatus>(), errors: &[]),
         endpoint!("POST" "/api/v1/projects/{project}/releases/{version}/discard", "uploads", "Discard a draft never put to a vote", Signed,

@@ -1,9 +1,13 @@
-//! Uploads: declare the files (`POST …/uploads`), send each file's bytes to its upload URL,
-//! then ask for the commit (`POST /api/v1/uploads/{id}/commit`, a task whose result is a
-//! [`CommittedUpload`]).
+//! Uploads: declare the files (`POST …/uploads`), send each file's bytes to its upload URL
+//! (or, for a file larger than one part of the blob store, each part to its part URL), then
+//! ask for the commit (`POST /api/v1/uploads/{id}/commit`, naming the ETags of the parts
+//! sent; a task whose result is a [`CommittedUpload`]). An interrupted upload is continued
+//! with `POST /api/v1/uploads/{id}/resume`: the same [`StartedUpload`] with fresh URLs and
+//! what has arrived.
 
 use crate::common::ReleaseRef;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// The body of `POST /api/v1/projects/{project}/releases/{version}/uploads`.
@@ -37,24 +41,66 @@ pub struct DeclaredFile {
     pub size: u64,
 }
 
-/// The answer to starting an upload: where to send each file's bytes, until when.
+/// The answer to starting (or resuming) an upload: where to send each file's bytes, until
+/// when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StartedUpload {
-    /// The upload's id: commit it with `POST /api/v1/uploads/{id}/commit`.
+    /// The upload's id: commit it with `POST /api/v1/uploads/{id}/commit`, continue it with
+    /// `POST /api/v1/uploads/{id}/resume`.
     pub id: String,
     pub release: ReleaseRef,
     /// The revision the upload builds on (none for a new release).
     pub base_revision: Option<u32>,
-    pub files: Vec<FileUploadUrl>,
+    pub files: Vec<FileTarget>,
     /// Unix seconds after which the upload can no longer be committed.
     pub expires_at: i64,
 }
 
+/// Where a client sends one file of an upload: one PUT of the whole file (`upload`), or one
+/// PUT per part (`parts`), for a file larger than one part of the blob store. In the answer
+/// to a resume, a file that has arrived whole has neither.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct FileUploadUrl {
+pub struct FileTarget {
     pub path: String,
     pub size: u64,
-    pub upload: UploadUrl,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<UploadUrl>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<PartUrls>,
+}
+
+/// The parts of one file: part `n` is bytes `[(n-1)*part_size, n*part_size)` of the file (the
+/// last one shorter), PUT to `urls[n-1]`; the `ETag` header of each answer is what the commit
+/// request names the part by (`CommitUpload`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PartUrls {
+    pub part_size: u64,
+    pub urls: Vec<UploadUrl>,
+    /// In the answer to a resume: the parts the store holds already, with their ETags (a
+    /// client skips those whose ETag is the one it got when it sent them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub present: Vec<StoredPart>,
+}
+
+/// One part of a file as the blob store holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StoredPart {
+    /// 1 for the first part.
+    pub number: u32,
+    pub size: u64,
+    /// What the store answered to the part's PUT (S3: the MD5 of its bytes, quoted); a part
+    /// sent again with other bytes has another.
+    pub etag: String,
+}
+
+/// The body of `POST /api/v1/uploads/{id}/commit`: for each file sent in parts, the ETags of
+/// its parts in order (part 1 first), as the answers to their PUTs gave them (`{}` when no
+/// file was sent in parts).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommitUpload {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parts: BTreeMap<String, Vec<String>>,
 }
 
 /// The HTTP request that uploads one file's bytes: straight to the blob store, never through

@@ -116,4 +116,54 @@ mod tests {
             assert_eq!(viewed, stored);
         }
     }
+
+    /// The upload answers (`StartedUpload` of a start or a resume: whole files, files in
+    /// parts with the parts present, files arrived whole) are read by the contract's types
+    /// without losing a field, and the contract's commit body is what the server takes. The
+    /// e2e contract test runs on the embedded store, which sends no file in parts.
+    #[test]
+    fn upload_answers_and_the_commit_body_are_the_contracts() {
+        use crate::upload::{CommitUpload, FileTarget, PartUrls, StartedUpload};
+        use trs_storage::{StoredPart, UploadUrl};
+        let id: ReleaseId = serde_json::from_value(serde_json::json!({"project": "foo", "version": "1.0.0"})).unwrap();
+        let url = |n: u32| UploadUrl {
+            method: "PUT".into(),
+            url: format!("https://store.example/o?partNumber={n}"),
+            headers: vec![("content-length".into(), "5".into())],
+            expires_at: 300,
+        };
+        let target = |path: &str| FileTarget { path: path.parse().unwrap(), size: 12, upload: None, parts: None };
+        let started = StartedUpload {
+            id: crate::App::new_id(),
+            release: id,
+            base_revision: Some(1),
+            files: vec![
+                FileTarget { upload: Some(url(0)), ..target("foo-1.0.0.tar.gz.asc") },
+                FileTarget {
+                    parts: Some(PartUrls {
+                        part_size: 5,
+                        urls: (1..=3).map(url).collect(),
+                        present: vec![StoredPart { number: 1, size: 5, etag: "\"a\"".into() }],
+                    }),
+                    ..target("foo-1.0.0.tar.gz")
+                },
+                target("foo-1.0.0.tar.gz.sha512"),
+            ],
+            expires_at: 400,
+        };
+        let stored = serde_json::to_value(&started).unwrap();
+        let read: trs_api::uploads::StartedUpload = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(serde_json::to_value(read).unwrap(), stored);
+
+        let body = trs_api::uploads::CommitUpload {
+            parts: [("foo-1.0.0.tar.gz".to_string(), vec!["\"a\"".to_string(), "\"b\"".into(), "\"c\"".into()])]
+                .into(),
+        };
+        let sent = serde_json::to_value(&body).unwrap();
+        let taken: CommitUpload = serde_json::from_value(sent.clone()).unwrap();
+        assert_eq!(serde_json::to_value(taken).unwrap(), sent);
+        let empty: CommitUpload =
+            serde_json::from_value(serde_json::to_value(trs_api::uploads::CommitUpload::default()).unwrap()).unwrap();
+        assert!(empty.parts.is_empty());
+    }
 }
