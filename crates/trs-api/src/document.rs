@@ -15,7 +15,7 @@ use crate::releases::ReleaseStatus;
 use crate::stream::EventsPage;
 use crate::tasks::Task;
 use crate::uploads::{CommitUpload, StartUpload, StartedUpload};
-use crate::votes::{CastReceipt, CastVote, OpenVote, VoteView};
+use crate::votes::{CastReceipt, CastVote, ImportMail, ImportReport, OpenVote, VoteView};
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -256,6 +256,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!("POST" "/api/v1/projects/{project}/releases/{version}/vote/cancel", "votes", "Cancel the vote", Signed,
             query: &[], request: Some(json::<ProductOnly>()), success: &[200], response: json::<VoteView>(),
             errors: &[(409, &["no-open-vote"])]),
+        endpoint!("POST" "/api/v1/projects/{project}/releases/{version}/vote/mail-replies", "votes", "Count replies on the list to the open vote's [VOTE] mail (policy email_votes; docs/vote.md)", Signed,
+            query: &[], request: Some(json::<ImportMail>()), success: &[200], response: json::<ImportReport>(),
+            errors: &[(400, &["invalid-message", "too-many-messages"]), (409, &["no-open-vote", "email-votes-off", "no-vote-mail"])]),
         endpoint!("GET" "/api/v1/projects/{project}/releases/{version}/vote/email", "votes", "The [VOTE] mail, or with `result=true` the [RESULT] mail", Public,
             query: &[PRODUCT, ("result", "The result mail instead of the announcement.")], request: None, success: &[200], response: Body::AnyObject,
             errors: &[(409, &["vote-not-closed"])]),

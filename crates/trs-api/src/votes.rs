@@ -104,6 +104,12 @@ pub struct VoteView {
     pub closes_in_secs: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voted_revision: Option<RevisionRef>,
+    /// The `[VOTE]` mail's `Message-ID`: what replies on the list answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote_message_id: Option<String>,
+    /// Every reply on the list read for this vote (`trs vote import-mail`), with its outcome.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mail_replies: Vec<MailReply>,
 }
 
 /// A vote on one pinned revision.
@@ -129,7 +135,9 @@ pub struct VoteRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Ballot {
     pub voter: String,
-    pub key: String,
+    /// The key that signed the call or the mail; none for a reply on the list whose signature
+    /// did not verify against the voter's keys (or that carried none).
+    pub key: Option<String>,
     pub value: VoteValue,
     /// The voter was a committee member when the vote was cast.
     pub binding: bool,
@@ -138,6 +146,12 @@ pub struct Ballot {
     /// The voter's earlier values in this vote, oldest first.
     #[serde(default)]
     pub earlier: Vec<EarlierBallot>,
+    /// How the ballot reached trs (absent: a signed call).
+    #[serde(default, skip_serializing_if = "BallotSource::is_call")]
+    pub source: BallotSource,
+    /// The reply's `Message-ID`, for a ballot from the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -146,6 +160,113 @@ pub struct EarlierBallot {
     pub binding: bool,
     pub comment: Option<String>,
     pub cast_at: i64,
+    #[serde(default, skip_serializing_if = "BallotSource::is_call")]
+    pub source: BallotSource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+/// How a ballot reached trs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BallotSource {
+    /// A signed API call (`trs vote cast`).
+    #[default]
+    Call,
+    /// A reply to the `[VOTE]` mail on the list (`trs vote import-mail`).
+    Email,
+}
+
+impl BallotSource {
+    pub fn is_call(&self) -> bool {
+        *self == BallotSource::Call
+    }
+}
+
+/// The body of `POST …/vote/mail-replies`: replies on the list to the open vote's `[VOTE]` mail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportMail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// The raw replies (RFC 5322), base64: trs reads and verifies them itself. At most 200
+    /// messages and 640 KiB before base64 per call.
+    pub messages: Vec<String>,
+}
+
+/// What became of a reply on the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplyOutcome {
+    /// Recorded as the sender's ballot.
+    Counted,
+    /// The sender's standing ballot stays (it is later, or it is signed and this reply is not).
+    Kept,
+    /// The text holds no single, unconditional vote: for the release manager to settle.
+    Ambiguous,
+    /// No vote in the sender's own words.
+    NoVote,
+    /// The address belongs to no registered person (or to several).
+    UnknownSender,
+    /// Dated before the vote opened.
+    BeforeVote,
+}
+
+impl ReplyOutcome {
+    /// `counted`, `kept`, … as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyOutcome::Counted => "counted",
+            ReplyOutcome::Kept => "kept",
+            ReplyOutcome::Ambiguous => "ambiguous",
+            ReplyOutcome::NoVote => "no-vote",
+            ReplyOutcome::UnknownSender => "unknown-sender",
+            ReplyOutcome::BeforeVote => "before-vote",
+        }
+    }
+}
+
+/// A reply read for a vote, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MailReply {
+    pub message_id: String,
+    /// The sender's address as the `From` line gives it.
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voter: Option<String>,
+    /// The `Date` header (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<i64>,
+    pub outcome: ReplyOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<VoteValue>,
+    /// The voter's key whose signature on the reply verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
+    /// Why, in words.
+    pub detail: String,
+    pub read_at: i64,
+}
+
+/// What one `POST …/vote/mail-replies` did with each message it carried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ImportReport {
+    pub release: ReleaseRef,
+    /// The vote's number.
+    pub vote: u32,
+    /// The `[VOTE]` mail the replies answer.
+    pub vote_message_id: String,
+    /// The replies read now.
+    pub replies: Vec<MailReply>,
+    /// `Message-ID`s read by an earlier import (nothing changed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub already_read: Vec<String>,
+    /// Messages that do not answer the `[VOTE]` mail (nor a reply to it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_in_thread: Vec<String>,
+    /// Messages that could not be read at all, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

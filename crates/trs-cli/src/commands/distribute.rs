@@ -32,8 +32,9 @@ pub async fn run(client: &Client, a: DistributeArgs<'_>) -> CliResult<()> {
         })
         .collect();
     let path = format!("/api/v1/projects/{}/releases/{}/distributions", a.project, a.version);
-    let queued: Value = client.post(&path, &json!({"product": a.product, "distributions": distributions})).await?;
-    let id = queued["id"].as_str().unwrap_or_default().to_string();
+    let queued: trs_api::tasks::Task =
+        client.post(&path, &json!({"product": a.product, "distributions": distributions})).await?;
+    let id = queued.id.clone();
     if a.no_wait {
         if a.json {
             output::json(&queued);
@@ -50,7 +51,8 @@ pub async fn run(client: &Client, a: DistributeArgs<'_>) -> CliResult<()> {
     if a.json {
         output::json(&done);
     } else {
-        for d in done["result"]["distributions"].as_array().cloned().unwrap_or_default() {
+        let result = done.result.unwrap_or_default();
+        for d in result["distributions"].as_array().cloned().unwrap_or_default() {
             say!(
                 "{}: {} (revision {}){}",
                 d["label"].as_str().unwrap_or("?"),

@@ -325,7 +325,14 @@ async fn import_release(client: &Client, found: &Found, released_at: i64) -> Res
     };
     for upload in &started.uploads {
         let path = &found.files[upload.path.as_str()];
-        crate::commands::upload::put_file(client, path, &upload.upload, &ProgressBar::hidden())
+        let url = &upload.upload;
+        let url = trs_api::uploads::UploadUrl {
+            method: url.method.clone(),
+            url: url.url.clone(),
+            headers: url.headers.clone(),
+            expires_at: url.expires_at,
+        };
+        crate::commands::upload::put_file(client, path, &url, &ProgressBar::hidden())
             .await
             .map_err(|e| e.to_string())?;
         outcome.sent_bytes += upload.size;

@@ -6,8 +6,9 @@ use crate::client::Client;
 use crate::commands::task;
 use crate::error::CliResult;
 use crate::output;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::IsTerminal;
+use trs_api::tasks::Task;
 
 pub async fn run(
     client: &Client,
@@ -17,10 +18,10 @@ pub async fn run(
     no_wait: bool,
     json: bool,
 ) -> CliResult<()> {
-    let queued: Value = client
+    let queued: Task = client
         .post(&format!("/api/v1/projects/{project}/releases/{version}/promote"), &json!({"product": product}))
         .await?;
-    let id = queued["id"].as_str().unwrap_or_default().to_string();
+    let id = queued.id.clone();
     if no_wait {
         if json {
             output::json(&queued);
@@ -37,7 +38,7 @@ pub async fn run(
     if json {
         output::json(&done);
     } else {
-        let r = &done["result"];
+        let r = done.result.unwrap_or_default();
         say!(
             "promoted {} revision {} ({}): {} files at {}",
             r["release"].as_str().unwrap_or("?"),

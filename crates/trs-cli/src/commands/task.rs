@@ -5,23 +5,23 @@ use crate::client::{Client, read_json};
 use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use indicatif::ProgressBar;
-use serde_json::Value;
 use std::time::Duration;
+use trs_api::tasks::{Task, TaskState, TaskStep};
 
-pub async fn fetch(client: &Client, task: &str) -> CliResult<Value> {
+pub async fn fetch(client: &Client, task: &str) -> CliResult<Task> {
     fetch_url(client, format!("{}/api/v1/tasks/{task}", client.base())).await
 }
 
 /// How long one request of [`wait`] asks the server to hold on to it (the server caps it).
 const HOLD_SECS: u64 = 15;
 
-async fn fetch_url(client: &Client, url: String) -> CliResult<Value> {
+async fn fetch_url(client: &Client, url: String) -> CliResult<Task> {
     let resp = client.http().get(url).send().await.map_err(|e| client.connect_error(e))?;
     read_json(resp).await
 }
 
-fn step_line(step: &Value) -> String {
-    format!("{:>10}  {}", step["stage"].as_str().unwrap_or("?"), step["message"].as_str().unwrap_or(""))
+fn step_line(step: &TaskStep) -> String {
+    format!("{:>10}  {}", step.stage, step.message)
 }
 
 /// Waits for the task to finish. Each request asks the server to answer only when the task
@@ -29,12 +29,12 @@ fn step_line(step: &Value) -> String {
 /// task's end is written; a server that answers at once (Lambda) is polled, from 50 ms apart
 /// doubling up to every 500 ms. With `show_steps`, each step is printed to stderr once.
 /// Returns the finished task; a failed task is an error carrying the task's reason.
-pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool, show_steps: bool) -> CliResult<Value> {
+pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool, show_steps: bool) -> CliResult<Task> {
     let t = follow(client, task, label, show_progress, show_steps).await?;
-    if t["state"] == "failed" {
+    if t.state == TaskState::Failed {
         // `CODE: message`, as for refused API calls, so scripts can branch on the code.
-        let code = t["result"]["code"].as_str().unwrap_or("task-failed");
-        let why = t["error"].as_str().unwrap_or("unknown error");
+        let code = recorded(&t, "code").and_then(|c| c.as_str()).unwrap_or("task-failed");
+        let why = t.error.as_deref().unwrap_or("unknown error");
         return Err(failed(format!("{code}: {label} failed (task {task}): {why}")));
     }
     Ok(t)
@@ -42,12 +42,17 @@ pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool,
 
 /// A failed task's refusal as the refused API call it stands for: the code and HTTP status
 /// the task recorded (a task that stopped without one: 500), its reason as the message.
-pub fn refusal(t: &Value) -> CliError {
+pub fn refusal(t: &Task) -> CliError {
     CliError::Api {
-        status: t["result"]["status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
-        code: t["result"]["code"].as_str().unwrap_or("task-failed").to_string(),
-        message: t["error"].as_str().unwrap_or("unknown error").to_string(),
+        status: recorded(t, "status").and_then(|s| s.as_u64()).and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
+        code: recorded(t, "code").and_then(|c| c.as_str()).unwrap_or("task-failed").to_string(),
+        message: t.error.clone().unwrap_or_else(|| "unknown error".to_string()),
     }
+}
+
+/// A field of what a failed task recorded as its result (its refusal's `code`, `status`).
+fn recorded<'t>(t: &'t Task, field: &str) -> Option<&'t serde_json::Value> {
+    t.result.as_ref().and_then(|r| r.get(field))
 }
 
 /// Polls the task until it is finished (done or failed), showing its progress line on
@@ -58,7 +63,7 @@ pub async fn follow(
     label: &str,
     show_progress: bool,
     show_steps: bool,
-) -> CliResult<Value> {
+) -> CliResult<Task> {
     let spinner = if show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
     spinner.enable_steady_tick(Duration::from_millis(120));
     let mut delay = Duration::from_millis(50);
@@ -67,7 +72,7 @@ pub async fn follow(
     loop {
         let url = format!("{}/api/v1/tasks/{task}?wait={HOLD_SECS}&steps={seen}", client.base());
         let t = fetch_url(client, url).await?;
-        let steps = t["steps"].as_array().cloned().unwrap_or_default();
+        let steps = &t.steps;
         // A new step: the server answered for it, not because it cannot hold requests.
         let new_step = steps.len() != seen;
         seen = steps.len();
@@ -77,8 +82,8 @@ pub async fn follow(
             }
             printed = steps.len();
         }
-        spinner.set_message(format!("{label}: {}", t["progress"].as_str().unwrap_or("queued")));
-        if matches!(t["state"].as_str(), Some("done" | "failed")) {
+        spinner.set_message(format!("{label}: {}", t.progress.as_deref().unwrap_or("queued")));
+        if t.state.is_finished() {
             spinner.finish_and_clear();
             return Ok(t);
         }
@@ -89,6 +94,11 @@ pub async fn follow(
     }
 }
 
+/// An enum of the API as the API writes it (`send-mail`, `running`).
+fn text_of(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
 /// `trs task show ID`
 pub async fn show(client: &Client, task: &str, json: bool) -> CliResult<()> {
     let t = fetch(client, task).await?;
@@ -96,33 +106,27 @@ pub async fn show(client: &Client, task: &str, json: bool) -> CliResult<()> {
         output::json(&t);
         return Ok(());
     }
-    say!("task {} ({})", t["id"].as_str().unwrap_or(task), t["kind"].as_str().unwrap_or("?"));
-    if let Some(release) = t["release"].as_object() {
-        let product = release.get("product").and_then(|p| p.as_str()).map(|p| format!("{p}/")).unwrap_or_default();
+    say!("task {} ({})", t.id, text_of(&t.kind));
+    if let Some(release) = &t.release {
         // Distribution tasks name no single revision.
-        let revision = t["revision"].as_u64().map(|r| format!(" revision {r}")).unwrap_or_default();
-        say!(
-            "release  {}/{product}{}{revision}",
-            release.get("project").and_then(|v| v.as_str()).unwrap_or("?"),
-            release.get("version").and_then(|v| v.as_str()).unwrap_or("?"),
-        );
+        let revision = t.revision.map(|r| format!(" revision {r}")).unwrap_or_default();
+        say!("release  {release}{revision}");
     }
-    say!("state    {}", t["state"].as_str().unwrap_or("?"));
-    if let Some(p) = t["progress"].as_str() {
+    say!("state    {}", text_of(&t.state));
+    if let Some(p) = &t.progress {
         say!("progress {p}");
     }
-    let steps = t["steps"].as_array().cloned().unwrap_or_default();
-    if !steps.is_empty() {
+    if !t.steps.is_empty() {
         say!("steps");
-        for step in &steps {
+        for step in &t.steps {
             say!("  {}", step_line(step));
         }
     }
-    if let Some(e) = t["error"].as_str() {
+    if let Some(e) = &t.error {
         say!("error    {e}");
     }
-    if t["attempts"].as_u64().unwrap_or(0) > 0 {
-        say!("attempts {} interrupted run(s) before this state", t["attempts"]);
+    if t.attempts > 0 {
+        say!("attempts {} interrupted run(s) before this state", t.attempts);
     }
     Ok(())
 }
@@ -132,12 +136,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A verify task with these fields.
+    fn task(fields: serde_json::Value) -> Task {
+        let mut t = json!({"id": "t1", "kind": "verify", "progress": null, "error": null, "result": null,
+            "created_at": 1, "updated_at": 2});
+        t.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        serde_json::from_value(t).unwrap()
+    }
+
     /// A commit refused in its task reaches scripts as the refused call it was before the
     /// commit was a task: exit 1, and with `--json` the API's error document and status.
     #[test]
     fn a_failed_task_is_the_refusal_it_recorded() {
-        let t = json!({"state": "failed", "error": "revision 2 was committed after this upload started",
-            "result": {"code": "stale-base", "status": 409}});
+        let t = task(json!({"state": "failed", "error": "revision 2 was committed after this upload started",
+            "result": {"code": "stale-base", "status": 409}}));
         let refused = refusal(&t);
         assert_eq!(refused.exit_code(), 1);
         assert_eq!(
@@ -145,7 +157,8 @@ mod tests {
             json!({"error": {"code": "stale-base", "status": 409,
                 "message": "revision 2 was committed after this upload started"}})
         );
-        let interrupted = refusal(&json!({"state": "failed", "error": "gone", "result": {"code": "task-interrupted"}}));
+        let interrupted =
+            refusal(&task(json!({"state": "failed", "error": "gone", "result": {"code": "task-interrupted"}})));
         assert_eq!(interrupted.to_json()["error"]["status"], 500);
     }
 }

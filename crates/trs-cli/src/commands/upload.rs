@@ -15,11 +15,11 @@ use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use trs_api::uploads::{CommitUpload, CommittedUpload, DeclaredFile, StartUpload, StartedUpload, UploadUrl};
 use trs_app::draft::Discarded;
-use trs_app::upload::{CommitUpload, CommittedUpload, StartedUpload};
 use trs_core::ArtifactPath;
 
 pub struct UploadArgs<'a> {
@@ -57,7 +57,7 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
         }
         total += meta.len();
         let name = artifact_name(path)?;
-        declared.push(json!({"path": name, "size": meta.len()}));
+        declared.push(DeclaredFile { path: name.to_string(), size: meta.len() });
         names.push(name);
     }
     trs_core::artifact_path::check_distinct(&names).map_err(|e| CliError::Usage(e.to_string()))?;
@@ -67,12 +67,17 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     if args.files.is_empty() && (args.remove.is_empty() || args.replace) {
         return Err(CliError::Usage("name the files to upload, or --remove files of the latest revision".into()));
     }
-    let request = json!({
-        "product": args.product, "files": declared, "force": args.force, "base": args.base,
-        "remove": args.remove, "replace": args.replace,
-    });
+    let request = StartUpload {
+        product: args.product.map(str::to_string),
+        files: declared,
+        force: args.force,
+        base: args.base,
+        remove: args.remove.to_vec(),
+        replace: args.replace,
+    };
     let release_path = format!("/api/v1/projects/{}/releases/{}", args.project, args.version);
-    let memory = Memory::of(client.base(), &json!({"release": release_path, "start": request}), args.files)?;
+    let identity = json!({"release": release_path, "start": request});
+    let memory = Memory::of(client.base(), &identity, args.files)?;
     let (started, mut remembered) = match resume(client, &memory).await? {
         Some((started, remembered)) => {
             if !args.json {
@@ -83,7 +88,7 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
         None => {
             let started: StartedUpload = client.post(&format!("{release_path}/uploads"), &request).await?;
             let remembered =
-                Remembered { id: started.id.to_string(), expires_at: started.expires_at, etags: Default::default() };
+                Remembered { id: started.id.clone(), expires_at: started.expires_at, etags: Default::default() };
             memory.save(&remembered);
             (started, remembered)
         }
@@ -126,7 +131,7 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
     }
 
     let committing = std::time::Instant::now();
-    let committed = commit(client, &started.id.to_string(), &commit_request, show_progress).await?;
+    let committed = commit(client, &started.id, &commit_request, show_progress).await?;
     memory.forget();
     let commit_took = committing.elapsed();
     let Some(task_id) = committed.task.as_ref().filter(|_| committed.changed) else {
@@ -152,8 +157,7 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
             if committed.removed.is_empty() {
                 String::new()
             } else {
-                let names: Vec<&str> = committed.removed.iter().map(ArtifactPath::as_str).collect();
-                format!(", removed {}", names.join(" "))
+                format!(", removed {}", committed.removed.join(" "))
             },
             committed.revision_key
         );
@@ -165,7 +169,7 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
         return Ok(());
     }
     let verifying = std::time::Instant::now();
-    task::wait(client, &task_id.to_string(), "verification", show_progress, false).await?;
+    task::wait(client, task_id, "verification", show_progress, false).await?;
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     tracing::debug!(
         target: "trs::timing",
@@ -175,7 +179,7 @@ pub async fn run(client: &Client, args: UploadArgs<'_>) -> CliResult<()> {
         commit_ms = ms(commit_took),
         verify_wait_ms = ms(verifying.elapsed()),
     );
-    let report: Value = status::fetch(client, args.project, args.version, args.product).await?;
+    let report = status::fetch(client, args.project, args.version, args.product).await?;
     if args.json {
         output::json(&json!({"upload": committed, "status": report}));
     } else {
@@ -208,11 +212,11 @@ pub(crate) async fn follow_commit<B: serde::Serialize, T: serde::de::Deserialize
 ) -> CliResult<T> {
     let mut attempt = 0;
     loop {
-        let queued: Value = client.post_retrying_races(path, request).await?;
-        let id = queued["id"].as_str().ok_or_else(|| failed(format!("unexpected answer to the commit: {queued}")))?;
+        let queued: trs_api::tasks::Task = client.post_retrying_races(path, request).await?;
+        let id = &queued.id;
         let done = task::follow(client, id, label, show_progress, false).await?;
-        if done["state"] == "done" {
-            return serde_json::from_value(done["result"].clone())
+        if done.state == trs_api::tasks::TaskState::Done {
+            return serde_json::from_value(done.result.unwrap_or_default())
                 .map_err(|e| failed(format!("unexpected result of commit task {id}: {e}")));
         }
         let refused = task::refusal(&done);
@@ -251,7 +255,7 @@ struct Put<'a> {
     name: String,
     offset: u64,
     len: u64,
-    upload: &'a trs_storage::UploadUrl,
+    upload: &'a UploadUrl,
     /// The part's number, for a part.
     part: Option<u32>,
 }
@@ -292,7 +296,7 @@ async fn send_one(client: &Client, send: Put<'_>, bar: &ProgressBar) -> CliResul
 pub(crate) async fn put_file(
     client: &Client,
     path: &Path,
-    upload: &trs_storage::UploadUrl,
+    upload: &UploadUrl,
     bar: &ProgressBar,
 ) -> CliResult<()> {
     let len = std::fs::metadata(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?.len();
@@ -306,7 +310,7 @@ async fn put_range(
     path: &Path,
     offset: u64,
     len: u64,
-    upload: &trs_storage::UploadUrl,
+    upload: &UploadUrl,
     bar: &ProgressBar,
 ) -> CliResult<reqwest::header::HeaderMap> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};

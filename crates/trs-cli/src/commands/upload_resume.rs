@@ -30,7 +30,7 @@ pub struct Remembered {
 impl Remembered {
     /// Part numbers of `count` parts still to send: those the store does not hold with the
     /// ETag this machine got when it sent them (`present`: the store's listing).
-    pub fn parts_to_send(&self, name: &str, count: u32, present: &[trs_storage::StoredPart]) -> Vec<u32> {
+    pub fn parts_to_send(&self, name: &str, count: u32, present: &[trs_api::uploads::StoredPart]) -> Vec<u32> {
         let sent = self.etags.get(name);
         (1..=count)
             .filter(|n| {
@@ -127,7 +127,7 @@ fn write(path: &Path, remembered: &Remembered) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trs_storage::StoredPart;
+    use trs_api::uploads::StoredPart;
 
     fn part(number: u32, etag: &str) -> StoredPart {
         StoredPart { number, size: 5, etag: etag.into() }

@@ -5,6 +5,8 @@ use crate::client::Client;
 use crate::error::{CliError, CliResult};
 use crate::output;
 use serde_json::{Value, json};
+use trs_api::common::ReleaseRef;
+use trs_api::votes::{CastReceipt, ImportMail, ImportReport, MailReply, ReplyOutcome, VoteState, VoteView};
 
 /// Names are checked before they go into a URL, so a typo is a usage error, not a 404.
 pub(crate) fn check_release(project: &str, version: &str, product: Option<&str>) -> CliResult<()> {
@@ -33,7 +35,7 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
             check_release(project, version, product.as_deref())?;
             let source = trs_core::SourceRef { tag: tag.clone(), commit: commit.clone(), url: source_url.clone() };
             let body = json!({"product": product, "duration_hours": duration, "source": source});
-            let view: Value = client.post(&vote_path(project, version), &body).await?;
+            let view: VoteView = client.post(&vote_path(project, version), &body).await?;
             if as_json {
                 output::json(&view);
             } else {
@@ -44,7 +46,7 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
             check_release(project, version, product.as_deref())?;
             let value: trs_core::VoteValue = value.parse().map_err(CliError::Usage)?;
             let body = json!({"product": product, "value": value, "comment": comment});
-            let receipt: Value = client.post(&format!("{}/ballots", vote_path(project, version)), &body).await?;
+            let receipt: CastReceipt = client.post(&format!("{}/ballots", vote_path(project, version)), &body).await?;
             if as_json {
                 output::json(&receipt);
             } else {
@@ -54,7 +56,7 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
         VoteCommand::Show { project, version, product } => {
             check_release(project, version, product.as_deref())?;
             let path = format!("{}{}", vote_path(project, version), product_query(product.as_deref(), &[]));
-            let view: Value = client.get(&path).await?;
+            let view: VoteView = client.get(&path).await?;
             if as_json {
                 output::json(&view);
             } else {
@@ -63,7 +65,7 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
         }
         VoteCommand::Close { project, version, product } => {
             check_release(project, version, product.as_deref())?;
-            let view: Value =
+            let view: VoteView =
                 client.post(&format!("{}/close", vote_path(project, version)), &json!({"product": product})).await?;
             if as_json {
                 output::json(&view);
@@ -73,16 +75,16 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
         }
         VoteCommand::Cancel { project, version, product } => {
             check_release(project, version, product.as_deref())?;
-            let view: Value =
+            let view: VoteView =
                 client.post(&format!("{}/cancel", vote_path(project, version)), &json!({"product": product})).await?;
             if as_json {
                 output::json(&view);
             } else {
                 say!(
                     "vote {} on {} cancelled; the release is back in stage {}",
-                    view["vote"]["number"],
-                    release_name(&view["release"]),
-                    s(&view["stage"])
+                    view.vote.number,
+                    view.release,
+                    text_of(&view.stage)
                 );
             }
         }
@@ -117,11 +119,12 @@ async fn import_mail(
 ) -> CliResult<()> {
     use base64::Engine;
     use trs_app::vote::{mail_import, replies};
-    let view: Value = client.get(&format!("{}{}", vote_path(project, version), product_query(product, &[]))).await?;
-    let root = view["vote_message_id"]
-        .as_str()
-        .ok_or_else(|| CliError::Failed(format!("the vote on {project} {version} has no [VOTE] mail to reply to")))?
-        .to_string();
+    let view: VoteView =
+        client.get(&format!("{}{}", vote_path(project, version), product_query(product, &[]))).await?;
+    let root = view
+        .vote_message_id
+        .clone()
+        .ok_or_else(|| CliError::Failed(format!("the vote on {project} {version} has no [VOTE] mail to reply to")))?;
     let raw = replies::read_archive(archive)
         .map_err(|e| CliError::Usage(format!("cannot read {} as an mbox file or a Maildir: {e}", archive.display())))?;
     let mut skipped = Vec::new();
@@ -132,12 +135,7 @@ async fn import_mail(
             Err(e) => skipped.push(e),
         }
     }
-    let known: Vec<String> = view["mail_replies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["message_id"].as_str().map(str::to_string))
-        .collect();
+    let known: Vec<String> = view.mail_replies.iter().map(|r| r.message_id.clone()).collect();
     let replies_only: Vec<replies::Reply> = parsed.iter().map(|(r, _)| r.clone()).collect();
     let thread: std::collections::BTreeSet<String> =
         replies::in_thread(&root, &known, &replies_only).into_iter().map(|r| r.message_id.clone()).collect();
@@ -166,7 +164,8 @@ async fn import_mail(
     // Only the first batch can be empty, and it is sent all the same: the server's refusals
     // (no email votes for this vote, no open vote) are the answer then.
     for batch in batches {
-        let report: Value = client.post(&path, &json!({"product": product, "messages": batch})).await?;
+        let body = ImportMail { product: product.map(str::to_string), messages: batch };
+        let report: ImportReport = client.post(&path, &body).await?;
         reports.push(report);
     }
     if as_json {
@@ -175,7 +174,7 @@ async fn import_mail(
         );
         return Ok(());
     }
-    let read: Vec<&Value> = reports.iter().flat_map(|r| r["replies"].as_array().into_iter().flatten()).collect();
+    let read: Vec<&MailReply> = reports.iter().flat_map(|r| &r.replies).collect();
     say!("{} repl(ies) to {root} read now, {already} read before", read.len());
     for r in read {
         print_reply(r);
@@ -186,137 +185,110 @@ async fn import_mail(
     Ok(())
 }
 
-fn print_reply(r: &Value) {
-    let signed = if r["signed_by"].is_string() { "signed" } else { "unsigned" };
-    let voter = r["voter"].as_str().map(|v| format!(" ({v})")).unwrap_or_default();
-    say!(
-        "  {:<14} {} from {}{voter}, {signed}: {}",
-        s(&r["outcome"]),
-        s(&r["message_id"]),
-        s(&r["from"]),
-        s(&r["detail"])
-    );
+fn print_reply(r: &MailReply) {
+    let signed = if r.signed_by.is_some() { "signed" } else { "unsigned" };
+    let voter = r.voter.as_ref().map(|v| format!(" ({v})")).unwrap_or_default();
+    say!("  {:<14} {} from {}{voter}, {signed}: {}", r.outcome.as_str(), r.message_id, r.from, r.detail);
 }
 
 fn s(v: &Value) -> String {
     v.as_str().map(str::to_string).unwrap_or_else(|| if v.is_null() { "-".into() } else { v.to_string() })
 }
 
-fn release_name(id: &Value) -> String {
-    match id["product"].as_str() {
-        Some(p) => format!("{}/{}/{}", s(&id["project"]), p, s(&id["version"])),
-        None => format!("{}/{}", s(&id["project"]), s(&id["version"])),
-    }
+/// An enum of the API as the API writes it (`candidate`).
+fn text_of(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-fn when(unix: &Value) -> String {
-    unix.as_i64().map(trs_app::time_text::rfc3339).unwrap_or_else(|| "-".into())
+fn when(unix: Option<i64>) -> String {
+    unix.map(trs_app::time_text::rfc3339).unwrap_or_else(|| "-".into())
 }
 
-fn print_started(view: &Value) {
-    let vote = &view["vote"];
-    say!(
-        "vote {} opened on {} revision {} ({})",
-        vote["number"],
-        release_name(&view["release"]),
-        vote["revision"]["number"],
-        s(&vote["revision"]["key"])
-    );
+fn print_started(view: &VoteView) {
+    let vote = &view.vote;
+    say!("vote {} opened on {} revision {} ({})", vote.number, view.release, vote.revision.number, vote.revision.key);
     say!(
         "it can be closed from {} (in {}); it passes with at least {} binding +1",
-        when(&vote["closes_not_before"]),
-        trs_app::time_text::duration_text(view["closes_in_secs"].as_i64().unwrap_or(0)),
-        vote["policy"]["min_binding"]
+        when(Some(vote.closes_not_before)),
+        trs_app::time_text::duration_text(view.closes_in_secs),
+        vote.policy.get("min_binding").unwrap_or(&Value::Null)
     );
-    let id = &view["release"];
-    let product = id["product"].as_str().map(|p| format!(" --product {p}")).unwrap_or_default();
+    let ReleaseRef { project, product, version } = &view.release;
+    let product = product.as_ref().map(|p| format!(" --product {p}")).unwrap_or_default();
     say!(
-        "the [VOTE] mail goes to the project's vote lists (see: trs mail log {}); its text: trs mail preview {} {} vote{product}",
-        s(&id["project"]),
-        s(&id["project"]),
-        s(&id["version"])
+        "the [VOTE] mail goes to the project's vote lists (see: trs mail log {project}); its text: trs mail preview {project} {version} vote{product}",
     );
 }
 
-fn print_cast(receipt: &Value) {
-    let ballot = &receipt["ballot"];
-    let binding = if ballot["binding"].as_bool() == Some(true) { "binding" } else { "non-binding" };
-    let replaced = match receipt["replaces"].as_str() {
+fn print_cast(receipt: &CastReceipt) {
+    let ballot = &receipt.ballot;
+    let binding = if ballot.binding { "binding" } else { "non-binding" };
+    let replaced = match receipt.replaces {
         Some(v) => format!(", replacing your earlier {v}"),
         None => String::new(),
     };
     say!(
         "{} {} ({binding}) recorded on vote {} of {} revision {}{replaced}",
-        s(&ballot["value"]),
-        s(&ballot["voter"]),
-        receipt["vote"],
-        release_name(&receipt["release"]),
-        receipt["revision"]["number"]
+        ballot.value,
+        ballot.voter,
+        receipt.vote,
+        receipt.release,
+        receipt.revision.number
     );
 }
 
 /// The vote as people read it: state, pinned revision, tally, ballots, explanation.
-pub fn print_view(view: &Value) {
-    let vote = &view["vote"];
-    let state = s(&vote["state"]);
-    say!(
-        "vote {} on {} revision {} ({}): {state}",
-        vote["number"],
-        release_name(&view["release"]),
-        vote["revision"]["number"],
-        s(&vote["revision"]["key"])
-    );
-    if state == "open" {
-        let left = view["closes_in_secs"].as_i64().unwrap_or(0);
+pub fn print_view(view: &VoteView) {
+    let vote = &view.vote;
+    let state = vote.state.as_str();
+    say!("vote {} on {} revision {} ({}): {state}", vote.number, view.release, vote.revision.number, vote.revision.key);
+    if vote.state == VoteState::Open {
+        let left = view.closes_in_secs;
         if left > 0 {
             say!(
                 "opened {}; can be closed from {} (in {})",
-                when(&vote["opened_at"]),
-                when(&vote["closes_not_before"]),
+                when(Some(vote.opened_at)),
+                when(Some(vote.closes_not_before)),
                 trs_app::time_text::duration_text(left)
             );
         } else {
-            say!("opened {}; can be closed now", when(&vote["opened_at"]));
+            say!("opened {}; can be closed now", when(Some(vote.opened_at)));
         }
     } else {
-        say!("opened {}; ended {}", when(&vote["opened_at"]), when(&vote["closed_at"]));
+        say!("opened {}; ended {}", when(Some(vote.opened_at)), when(vote.closed_at));
     }
-    let t = &view["tally"];
+    let t = &view.tally;
     say!(
         "binding: {} × +1, {} × 0, {} × -1   non-binding: {} × +1, {} × 0, {} × -1",
-        t["binding_plus"],
-        t["binding_zero"],
-        t["binding_minus"],
-        t["non_binding_plus"],
-        t["non_binding_zero"],
-        t["non_binding_minus"]
+        t.binding_plus,
+        t.binding_zero,
+        t.binding_minus,
+        t.non_binding_plus,
+        t.non_binding_zero,
+        t.non_binding_minus
     );
-    for b in view["ballots"].as_array().into_iter().flatten() {
-        let binding = if b["binding"].as_bool() == Some(true) { "binding" } else { "non-binding" };
-        let comment = b["comment"].as_str().map(|c| format!(": {c}")).unwrap_or_default();
-        let earlier = b["earlier"].as_array().map(|e| e.len()).unwrap_or(0);
+    for b in &view.ballots {
+        let binding = if b.binding { "binding" } else { "non-binding" };
+        let comment = b.comment.as_ref().map(|c| format!(": {c}")).unwrap_or_default();
+        let earlier = b.earlier.len();
         let history = if earlier > 0 { format!(" (replaces {earlier} earlier)") } else { String::new() };
-        let via = match b["message_id"].as_str() {
-            Some(id) => format!(", email {id}, {}", if b["key"].is_string() { "signed" } else { "unsigned" }),
+        let via = match &b.message_id {
+            Some(id) => format!(", email {id}, {}", if b.key.is_some() { "signed" } else { "unsigned" }),
             None => String::new(),
         };
-        say!("  {:>2} {} ({binding}{via}){comment}{history}", s(&b["value"]), s(&b["voter"]));
+        say!("  {:>2} {} ({binding}{via}){comment}{history}", b.value.as_str(), b.voter);
     }
-    let uncounted: Vec<&Value> = view["mail_replies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["outcome"].as_str() != Some("counted"))
-        .collect();
+    let uncounted: Vec<&MailReply> =
+        view.mail_replies.iter().filter(|r| r.outcome != ReplyOutcome::Counted).collect();
     if !uncounted.is_empty() {
         say!("replies on the list not counted:");
         for r in uncounted {
             print_reply(r);
         }
     }
-    let heading = if state == "open" { "if closed now" } else { "result" };
-    say!("{heading}: {}", s(&view["resolution"]["explanation"]).lines().next().unwrap_or(""));
-    if let Some(voted) = view.get("voted_revision").filter(|v| v.is_object()) {
-        say!("voted revision: {} ({})", voted["number"], s(&voted["key"]));
+    let heading = if vote.state == VoteState::Open { "if closed now" } else { "result" };
+    say!("{heading}: {}", view.resolution.explanation.lines().next().unwrap_or(""));
+    if let Some(voted) = &view.voted_revision {
+        say!("voted revision: {} ({})", voted.number, voted.key);
     }
 }
