@@ -75,7 +75,9 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     let added =
         api.call(Some(admin), "POST", "/api/v1/people", "/api/v1/people", json!({"uid": "carl", "certificate": cert}));
     assert_eq!(added.status, 201, "{}", added.text);
-    let second = team.gpg.gen_key("Carl Committer <carl@example.org>", "ed25519");
+    // Another user id: gen_key answers the first key listed under the one it is given.
+    let second = team.gpg.gen_key("Carl Committer (laptop) <carl@example.org>", "ed25519");
+    assert_ne!(second, carl);
     let cert2 = team.path("carl2.asc");
     team.gpg.export_public(&second, &cert2);
     let cert2 = std::fs::read_to_string(&cert2).unwrap();
