@@ -126,10 +126,21 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
         assert_eq!(put_bytes(file["upload"]["url"].as_str().unwrap(), bytes.clone()).status / 100, 2);
     }
     let id = started.body["id"].as_str().unwrap();
+    // Resumed once every file arrived: the same upload, no URL left to send to.
+    let resume = "/api/v1/uploads/{id}/resume";
+    let resumed = api.call(Some(rm), "POST", resume, &format!("/api/v1/uploads/{id}/resume"), json!({}));
+    assert_eq!(resumed.status, 200, "{}", resumed.text);
+    assert_eq!(resumed.body["id"], started.body["id"]);
+    for file in resumed.body["files"].as_array().unwrap() {
+        assert!(file.get("upload").is_none() && file.get("parts").is_none(), "arrived whole: {file}");
+    }
+    // The commit's body names the ETags of files sent in parts; none were here.
     let commit =
-        api.call(Some(rm), "POST", "/api/v1/uploads/{id}/commit", &format!("/api/v1/uploads/{id}/commit"), Value::Null);
+        api.call(Some(rm), "POST", "/api/v1/uploads/{id}/commit", &format!("/api/v1/uploads/{id}/commit"), json!({}));
     assert_eq!(commit.status, 202, "{}", commit.text);
     let committed = api.finished_task(id);
+    let late = api.call(Some(rm), "POST", resume, &format!("/api/v1/uploads/{id}/resume"), json!({}));
+    late.assert_error(409, "upload-committed");
     if let Some(p) = contract.component_problems("CommittedUpload", &committed["result"]) {
         panic!("a commit task's result breaks the contract: {p}");
     }
