@@ -217,11 +217,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             (413, &["too-large"]),
         ]),
         endpoint!("POST" "/api/v1/uploads/{id}/commit", "uploads", "Commit an upload, naming the ETags of the parts of files sent in parts: 202 and the commit task (its `Location`); the task's result is a CommittedUpload", Signed,
-            query: &[], request: Some(json::<CommitUpload>()), success: &[202], response: json::<Task>(),
-            errors: &[
-                (400, &["file-not-uploaded", "size-mismatch", "parts-not-named", "removed-and-uploaded", "empty-revision"]),
-                (409, &["stale-base", "not-your-upload", "commit-running", "part-changed", "upload-expired"]),
-            ]),
+        query: &[], request: Some(json::<CommitUpload>()), success: &[202], response: json::<Task>(),
+        errors: &[
+            (400, &["file-not-uploaded", "size-mismatch", "parts-not-named", "removed-and-uploaded", "empty-revision"]),
+            (409, &["stale-base", "not-your-upload", "commit-running", "part-changed", "upload-expired"]),
+        ]),
         endpoint!("POST" "/api/v1/uploads/{id}/resume", "uploads", "Continue an interrupted upload: its files' URLs again, fresh, with what has arrived (its starter, while it is open)", Signed,
             query: &[], request: None, success: &[200], response: json::<StartedUpload>(),
             errors: &[(409, &["not-your-upload", "upload-committed"])]),

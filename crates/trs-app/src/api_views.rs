@@ -156,8 +156,7 @@ mod tests {
         assert_eq!(serde_json::to_value(read).unwrap(), stored);
 
         let body = trs_api::uploads::CommitUpload {
-            parts: [("foo-1.0.0.tar.gz".to_string(), vec!["\"a\"".to_string(), "\"b\"".into(), "\"c\"".into()])]
-                .into(),
+            parts: [("foo-1.0.0.tar.gz".to_string(), vec!["\"a\"".to_string(), "\"b\"".into(), "\"c\"".into()])].into(),
         };
         let sent = serde_json::to_value(&body).unwrap();
         let taken: CommitUpload = serde_json::from_value(sent.clone()).unwrap();

@@ -293,12 +293,7 @@ async fn send_one(client: &Client, send: Put<'_>, bar: &ProgressBar) -> CliResul
 }
 
 /// Streams one file to its upload URL, advancing the progress bar as chunks leave.
-pub(crate) async fn put_file(
-    client: &Client,
-    path: &Path,
-    upload: &UploadUrl,
-    bar: &ProgressBar,
-) -> CliResult<()> {
+pub(crate) async fn put_file(client: &Client, path: &Path, upload: &UploadUrl, bar: &ProgressBar) -> CliResult<()> {
     let len = std::fs::metadata(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?.len();
     put_range(client, path, 0, len, upload, bar).await.map(drop)
 }
