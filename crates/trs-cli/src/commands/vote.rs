@@ -119,8 +119,7 @@ async fn import_mail(
 ) -> CliResult<()> {
     use base64::Engine;
     use trs_app::vote::{mail_import, replies};
-    let view: VoteView =
-        client.get(&format!("{}{}", vote_path(project, version), product_query(product, &[]))).await?;
+    let view: VoteView = client.get(&format!("{}{}", vote_path(project, version), product_query(product, &[]))).await?;
     let root = view
         .vote_message_id
         .clone()
@@ -278,8 +277,7 @@ pub fn print_view(view: &VoteView) {
         };
         say!("  {:>2} {} ({binding}{via}){comment}{history}", b.value.as_str(), b.voter);
     }
-    let uncounted: Vec<&MailReply> =
-        view.mail_replies.iter().filter(|r| r.outcome != ReplyOutcome::Counted).collect();
+    let uncounted: Vec<&MailReply> = view.mail_replies.iter().filter(|r| r.outcome != ReplyOutcome::Counted).collect();
     if !uncounted.is_empty() {
         say!("replies on the list not counted:");
         for r in uncounted {
