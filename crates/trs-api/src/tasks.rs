@@ -13,6 +13,13 @@ pub struct Task {
     /// The upload a `commit` task commits (its id is the upload's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload: Option<String>,
+    /// The import an `import` task commits (its id is the import's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<String>,
+    /// The phase an `import` task is in: `store` (the files into the content-addressed
+    /// store), then `publish` (checked and made public).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<ImportPhase>,
     /// The release of every kind but `send-mail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<ReleaseRef>,
@@ -63,10 +70,19 @@ fn is_zero(n: &u32) -> bool {
 #[serde(rename_all = "kebab-case")]
 pub enum TaskKind {
     Commit,
+    Import,
     Verify,
     Promote,
     Distribute,
     SendMail,
+}
+
+/// The phase of an import's commit task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportPhase {
+    Store,
+    Publish,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -25,6 +25,8 @@ impl From<Task> for view::Task {
             id: t.id.to_string(),
             kind: view::TaskKind::Commit,
             upload: None,
+            import: None,
+            phase: None,
             release: None,
             revision: None,
             requested_by: None,
@@ -56,6 +58,16 @@ impl From<Task> for view::Task {
                 v.upload = Some(upload.to_string());
                 v.release = Some(release(id));
                 v.requested_by = Some(actor(requested_by));
+            }
+            TaskKind::Import { import, release: id, requested_by, phase } => {
+                v.kind = view::TaskKind::Import;
+                v.import = Some(import.to_string());
+                v.release = Some(release(id));
+                v.requested_by = Some(actor(requested_by));
+                v.phase = Some(match phase {
+                    crate::import::ImportPhase::Store => view::ImportPhase::Store,
+                    crate::import::ImportPhase::Publish => view::ImportPhase::Publish,
+                });
             }
             TaskKind::Verify { release: id, revision } => {
                 v.kind = view::TaskKind::Verify;
@@ -101,6 +113,12 @@ mod tests {
         .unwrap();
         let kinds = [
             TaskKind::Commit { upload: crate::App::new_id(), release: id.clone(), requested_by: by.clone() },
+            TaskKind::Import {
+                import: crate::App::new_id(),
+                release: id.clone(),
+                requested_by: by.clone(),
+                phase: crate::import::ImportPhase::Publish,
+            },
             TaskKind::Verify { release: id.clone(), revision: 2 },
             TaskKind::Promote { release: id.clone(), revision: 2, requested_by: by.clone() },
             TaskKind::Distribute { release: id.clone(), distributions: Vec::new(), requested_by: by.clone() },
