@@ -10,6 +10,7 @@
 //! table's committed events as a stream batch, release-stream events from the bus.
 
 use crate::support::fixture;
+use crate::support::github_server::GitHubServer;
 use crate::support::iam::{self, BUCKET, SITE_BUCKET, Stack};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
@@ -491,8 +492,10 @@ fn problems(stack: &Stack, calls: &BTreeMap<&'static str, Vec<trs_storage_aws::m
 }
 
 /// Permissions the scenario below does not reach, each with the code path that needs it:
-/// failure and repeat paths, and flows whose tests are ignored until their fixes land. The
-/// permission is named as [`iam::unused`] names it (action, then its statement).
+/// failure and repeat paths, and flows that this file's other tests run under the same roles
+/// (the scheduled tick's end-of-life, vote close and sweep; archive_previous; latest and the
+/// candidate redirect; a file sent in parts). No test here is ignored. The permission is
+/// named as [`iam::unused`] names it (action, then its statement).
 const NOT_REACHED_HERE: &[(&str, &str, &str)] = &[
     // Reached by this file's other tests (each under the same roles) or by aws_flows.rs.
     ("Admin", "dynamodb:DeleteItem (RemovesUnusedKeys", "`trs keys remove` of an unused key (use case manage.rs)"),
@@ -543,7 +546,11 @@ const NOT_REACHED_HERE: &[(&str, &str, &str)] = &[
         "s3:AbortMultipartUpload (WritesArchive",
         "a repeated archiving: the conditional completion is refused and aborted",
     ),
-    ("Lifecycle", "dynamodb:Query (ReadsItems", "the scheduled tick's due items (its test is ignored until aws-fixes)"),
+    (
+        "Lifecycle",
+        "dynamodb:Query (ReadsItems",
+        "the scheduled tick's due items (tests below: end-of-life, a vote closed when due, the sweep)",
+    ),
     (
         "Lifecycle",
         "dynamodb:ConditionCheckItem (ChecksTheRelease",
@@ -720,7 +727,6 @@ async fn a_permission_taken_from_a_role_is_access_denied() {
 }
 
 #[tokio::test]
-
 async fn latest_redirects_under_the_stream_role() {
     let stack = Stack::start(&json!({})).await;
     current_release(&stack).await;
@@ -734,7 +740,6 @@ async fn latest_redirects_under_the_stream_role() {
 }
 
 #[tokio::test]
-
 async fn the_candidate_redirect_is_presigned_by_a_role_that_may_read_the_file() {
     let stack = Stack::start(&json!({})).await;
     let people = people_and_project(&stack).await;
@@ -760,7 +765,6 @@ async fn the_candidate_redirect_is_presigned_by_a_role_that_may_read_the_file() 
 }
 
 #[tokio::test]
-
 async fn promote_with_archive_previous_archives_under_the_promote_role() {
     let stack = Stack::start(&json!({})).await;
     let people = current_release(&stack).await;
@@ -779,7 +783,6 @@ async fn promote_with_archive_previous_archives_under_the_promote_role() {
 /// End-of-life by date: the lifecycle function records the date, the scheduled tick (its
 /// clock past the date) moves the release to end-of-life.
 #[tokio::test]
-
 async fn the_scheduled_tick_applies_an_end_of_life_date_under_the_lifecycle_role() {
     const EOL: i64 = 1_900_000_000; // 2030-03-17
     let stack = Stack::start(&json!({})).await;
@@ -797,6 +800,213 @@ async fn the_scheduled_tick_applies_an_end_of_life_date_under_the_lifecycle_role
     assert!(report.to_string().contains("end-of-life"), "{report}");
     let found = findings(&stack);
     assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// A vote that closes itself: the project opts in (`auto_close_votes`) with a minimum of 72
+/// hours, the vote function opens the vote (writing its due item) and takes ada's +1; the
+/// scheduled tick, under the lifecycle role and on the test clock, leaves it open a second
+/// before its closing time and closes it at that time, as trs itself: the vote passed, its
+/// `vote-closed` event written with no actor, the due item gone, and the [RESULT] mail queued
+/// on the promote queue (announced by the lifecycle role), which the promote function sends.
+#[tokio::test]
+async fn the_scheduled_tick_closes_a_due_vote_under_the_lifecycle_role() {
+    let stack = Stack::start(&json!({})).await;
+    let people = people_and_project(&stack).await;
+    let admin = start(&stack, "Admin").await;
+    let policy = json!({"min_vote_hours": 72});
+    let (status, body, _) = admin.http(Some(&people.ada), "POST", "/api/v1/projects/foo/policy", policy).await;
+    assert_eq!(status, 200, "{body}");
+    upload_and_verify(&stack, &people.rita, "1.0.0", b"release bytes").await;
+    let vote = start(&stack, "Vote").await;
+    let path = format!("{RELEASE}/vote");
+    let (status, opened, _) = vote.http(Some(&people.rita), "POST", &path, json!({})).await;
+    assert_eq!(status, 201, "{opened}");
+    let (status, body, _) =
+        vote.http(Some(&people.ada), "POST", &format!("{path}/ballots"), json!({"value": "+1"})).await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+    let (status, open, _) = vote.http(None, "GET", &path, Value::Null).await;
+    assert_eq!((status, open["vote"]["state"].as_str()), (200, Some("open")), "{open}");
+    let closes_at = open["vote"]["closes_not_before"].as_i64().expect("the vote's closing time");
+    assert_eq!(closes_at - open["vote"]["opened_at"].as_i64().unwrap(), 72 * 3600, "{open}");
+    // The [VOTE] mail's task, sent; the promote queue is empty again.
+    let promote = start(&stack, "Promote").await;
+    assert_eq!(promote.deliver_queue(&stack, "PromoteQueue").await, 1, "the [VOTE] mail");
+    let found = findings(&stack);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+
+    let report = scheduled_run(&stack, closes_at - 1).await.unwrap();
+    assert_eq!(report["items"], json!([]), "not due yet: {report}");
+    let report = scheduled_run(&stack, closes_at).await.unwrap();
+    assert_eq!(report["items"].as_array().map(Vec::len), Some(1), "{report}");
+    assert_eq!(report["items"][0]["outcomes"], json!([{"outcome": "vote-closed"}]), "{report}");
+
+    let (status, closed, _) = vote.http(None, "GET", &path, Value::Null).await;
+    assert_eq!(status, 200, "{closed}");
+    assert_eq!(
+        (closed["vote"]["state"].as_str(), closed["vote"]["closed_at"].as_i64()),
+        (Some("passed"), Some(closes_at))
+    );
+    let project = StreamId::Project("foo".parse().unwrap());
+    let events =
+        stack.as_operator(async || stream::all_events_raw(&operator_app(&stack), &project).await.unwrap()).await;
+    let result = events.last().unwrap();
+    assert_eq!(
+        (result["type"].as_str(), result["vote"].as_u64(), result["passed"].as_bool(), result["at"].as_i64()),
+        (Some("vote-closed"), Some(1), Some(true), Some(closes_at)),
+        "{result}"
+    );
+    assert!(result["actor"].is_null(), "closed by trs itself: {result}");
+    // Nothing due any more: the close removed its due item. (A second later, so that the
+    // sweep does not yet announce the [RESULT] mail's task again.)
+    let report = scheduled_run(&stack, closes_at + 1).await.unwrap();
+    assert_eq!((&report["items"], &report["announced"]), (&json!([]), &json!([])), "{report}");
+    let sent_before = stack.moto.sent_mail().len();
+    assert_eq!(promote.deliver_queue(&stack, "PromoteQueue").await, 1, "the [RESULT] mail, announced by the tick");
+    let sent = stack.moto.sent_mail();
+    assert_eq!(sent.len(), sent_before + 1, "{sent:#?}");
+    let raw = sent[sent_before]["raw_data"].as_str().unwrap();
+    assert!(raw.contains("Subject: [RESULT] [VOTE] Release foo 1.0.0"), "{raw}");
+    let found = findings(&stack);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// Without `dynamodb:Query` the lifecycle role cannot find what is due: moto refuses the
+/// query (AccessDenied), the scheduled run fails and the vote stays open until a run with
+/// the permission closes it.
+#[tokio::test]
+async fn the_vote_close_without_its_query_permission_is_access_denied() {
+    let stack = Stack::start(&json!({})).await;
+    let people = people_and_project(&stack).await;
+    upload_and_verify(&stack, &people.rita, "1.0.0", b"release bytes").await;
+    let vote = start(&stack, "Vote").await;
+    let path = format!("{RELEASE}/vote");
+    let (status, opened, _) = vote.http(Some(&people.rita), "POST", &path, json!({})).await;
+    assert_eq!(status, 201, "{opened}");
+    let (status, body, _) =
+        vote.http(Some(&people.ada), "POST", &format!("{path}/ballots"), json!({"value": "+1"})).await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+    let (_, open, _) = vote.http(None, "GET", &path, Value::Null).await;
+    let closes_at = open["vote"]["closes_not_before"].as_i64().expect("the vote's closing time");
+
+    let mut policy = stack.policies["Lifecycle"].clone();
+    for statement in policy["Statement"].as_array_mut().unwrap() {
+        if statement["Sid"] == "ReadsItems" {
+            statement["Action"].as_array_mut().unwrap().retain(|a| a != "dynamodb:Query");
+        }
+    }
+    assert_ne!(policy, stack.policies["Lifecycle"], "the template's ReadsItems allows dynamodb:Query");
+    stack.moto.set_policy("Lifecycle", &iam::for_moto(&policy));
+    stack.calls_by_function();
+    // (The store's error names the query, not AWS's code: the code is in moto's trace.)
+    let failed = scheduled_run(&stack, closes_at).await.unwrap_err();
+    assert!(failed.contains("DynamoDB query"), "{failed}");
+    let denied: Vec<String> = stack.calls_by_function()["Lifecycle"]
+        .iter()
+        .filter(|c| c.outcome.starts_with("denied"))
+        .map(|c| format!("{} {}", c.action, c.outcome))
+        .collect();
+    assert_eq!(denied, ["Query denied: AccessDeniedError"]);
+    let (_, still, _) = vote.http(None, "GET", &path, Value::Null).await;
+    assert_eq!(still["vote"]["state"], "open", "{still}");
+
+    stack.moto.set_policy("Lifecycle", &iam::for_moto(&stack.policies["Lifecycle"]));
+    let report = scheduled_run(&stack, closes_at).await.unwrap();
+    assert_eq!(report["items"][0]["outcomes"], json!([{"outcome": "vote-closed"}]), "{report}");
+    let (_, closed, _) = vote.http(None, "GET", &path, Value::Null).await;
+    assert_eq!(closed["vote"]["state"], "passed", "{closed}");
+}
+
+const GITHUB_TOKEN: &str = "ghp_iamT0kenNeverShown0123456789";
+
+/// The promote role's registries: the GitHub Releases stand-in, its URL and token in the
+/// registry secret (read by the promote function at start, under its role), one try per
+/// distribution.
+fn github_secret(github: &GitHubServer) -> Value {
+    json!({"TRS_GITHUB_URL": github.url, "TRS_GITHUB_TOKEN": GITHUB_TOKEN, "TRS_DISTRIBUTE_ATTEMPTS": "1"})
+}
+
+/// Asks the promote function to distribute the current `foo 1.0.0` to GitHub Releases
+/// (apache/foo); the task it queued.
+async fn request_distribution(promote: &Running, rita: &Actor) -> String {
+    let body = json!({"distributions": [{"platform": "github", "namespace": "apache", "package": "foo"}]});
+    let (status, task, _) = promote.http(Some(rita), "POST", &format!("{RELEASE}/distributions"), body).await;
+    assert_eq!(status, 202, "{task}");
+    assert_eq!(task["kind"], "distribute", "{task}");
+    task["id"].as_str().unwrap().to_string()
+}
+
+/// A distribution task under the promote role: the function reads the registry secret at
+/// start, the distribute route queues the task on the promote queue, and the task, run from
+/// there, re-reads the voted bytes from their content-addressed object, sends them to the
+/// registry (a GitHub Releases stand-in on a loopback port) and records the distribution
+/// and its outcome in the table; the record is listed by the function's route.
+#[tokio::test]
+async fn a_distribution_runs_under_the_promote_role() {
+    let github = GitHubServer::start(GITHUB_TOKEN);
+    github.add_repo("apache", "foo");
+    let stack = Stack::start(&github_secret(&github)).await;
+    let people = current_release(&stack).await;
+    let promote = start(&stack, "Promote").await;
+    let task = request_distribution(&promote, &people.rita).await;
+    assert_eq!(promote.deliver_queue(&stack, "PromoteQueue").await, 1, "the distribution task");
+    let done = task_state(&stack, &task, "done").await;
+    let outcome = &done["result"]["distributions"][0];
+    assert_eq!(
+        (outcome["platform"].as_str(), outcome["status"].as_str()),
+        (Some("github"), Some("distributed")),
+        "{done}"
+    );
+
+    let release = github.release("apache", "foo", "v1.0.0").expect("a GitHub release for the tag");
+    assert!(!release.prerelease && !release.draft, "{release:?}");
+    let assets: Vec<(&str, &[u8])> = release.assets.iter().map(|a| (a.name.as_str(), a.bytes.as_ref())).collect();
+    assert_eq!(assets, [(FILE, b"release bytes".as_slice())], "the voted bytes");
+
+    let (status, listed, _) = promote.http(None, "GET", &format!("{RELEASE}/distributions"), Value::Null).await;
+    assert_eq!(status, 200, "{listed}");
+    assert!(listed.to_string().contains("apache") && !listed.to_string().contains(GITHUB_TOKEN), "{listed}");
+    let found = findings(&stack);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// Without `s3:GetObject` on `files/*` (the template's ReadsFiles) the promote role cannot
+/// read the voted bytes: moto refuses the read (AccessDenied), the task goes back to its
+/// queue with nothing sent, and runs once the permission is back.
+#[tokio::test]
+async fn a_distribution_without_its_read_permission_is_access_denied() {
+    let github = GitHubServer::start(GITHUB_TOKEN);
+    github.add_repo("apache", "foo");
+    let stack = Stack::start(&github_secret(&github)).await;
+    let people = current_release(&stack).await;
+    let mut policy = stack.policies["Promote"].clone();
+    policy["Statement"].as_array_mut().unwrap().retain(|s| s["Sid"] != "ReadsFiles");
+    assert_ne!(policy, stack.policies["Promote"], "the template names the statement ReadsFiles");
+    stack.moto.set_policy("Promote", &iam::for_moto(&policy));
+    stack.calls_by_function();
+
+    let promote = start(&stack, "Promote").await;
+    let task = request_distribution(&promote, &people.rita).await;
+    let answers = promote.deliver_queue_answers(&stack, "PromoteQueue").await;
+    assert_eq!(answers.len(), 1);
+    assert_ne!(answers[0]["batchItemFailures"], json!([]), "the message comes back: {}", answers[0]);
+    let queued = task_state(&stack, &task, "queued").await;
+    assert!(queued["error"].as_str().unwrap_or_default().contains("AccessDenied"), "{queued}");
+    let denied: Vec<String> = stack.calls_by_function()["Promote"]
+        .iter()
+        .filter(|c| c.outcome.starts_with("denied"))
+        .map(|c| format!("{} {}", c.action, c.resource))
+        .collect();
+    assert!(
+        !denied.is_empty() && denied.iter().all(|d| d.starts_with(&format!("GetObject arn:aws:s3:::{BUCKET}/files/"))),
+        "moto denied exactly the reads of files/: {denied:?}"
+    );
+    assert!(github.release("apache", "foo", "v1.0.0").is_none(), "nothing was sent");
+
+    stack.moto.set_policy("Promote", &iam::for_moto(&stack.policies["Promote"]));
+    let answer = promote.invoke(sqs_event(&stack, "PromoteQueue", &task)).await;
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    task_state(&stack, &task, "done").await;
+    assert!(github.release("apache", "foo", "v1.0.0").is_some());
 }
 
 /// The lifecycle function's scheduled run (an EventBridge schedule event) with its clock at

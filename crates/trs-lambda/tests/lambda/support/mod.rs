@@ -1,5 +1,8 @@
 #![allow(dead_code)] // not every test file uses every helper
 pub mod aws_stack;
+/// The GitHub Releases stand-in the end-to-end tests distribute to (one file, shared).
+#[path = "../../../../../tests/src/github_server.rs"]
+pub mod github_server;
 pub mod iam;
 pub mod runtime_api;
 
