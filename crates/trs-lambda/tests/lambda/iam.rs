@@ -964,7 +964,15 @@ async fn a_distribution_runs_under_the_promote_role() {
 
     let (status, listed, _) = promote.http(None, "GET", &format!("{RELEASE}/distributions"), Value::Null).await;
     assert_eq!(status, 200, "{listed}");
-    assert!(listed.to_string().contains("apache") && !listed.to_string().contains(GITHUB_TOKEN), "{listed}");
+    let record = &listed["distributions"][0];
+    assert_eq!(
+        (record["platform"].as_str(), record["namespace"].as_str(), record["package"].as_str()),
+        (Some("github"), Some("apache"), Some("foo")),
+        "{listed}"
+    );
+    assert_eq!((record["staging"].as_bool(), record["pending"].as_bool()), (Some(false), Some(false)), "{record}");
+    assert_eq!(record["production_revision_key"], outcome["revision_key"], "the voted revision, in production");
+    assert!(!listed.to_string().contains(GITHUB_TOKEN), "{listed}");
     let found = findings(&stack);
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
