@@ -11,8 +11,15 @@ need_apt=()
 command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)
 command -v gpg-agent >/dev/null 2>&1 || need_apt+=(gpg-agent)
 command -v zip >/dev/null 2>&1 || need_apt+=(zip)
-# The fuzz seeds' .tar.xz inputs are made with the xz tool (fuzz/src/seeds.rs).
+# The fuzz seeds' .tar.xz inputs are made with the xz tool (fuzz/src/seeds.rs); the archive
+# checks' tests make .tar.bz2, .tar.zst and .jar files with the real tools.
 command -v xz >/dev/null 2>&1 || need_apt+=(xz-utils)
+command -v bzip2 >/dev/null 2>&1 || need_apt+=(bzip2)
+command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
+command -v jar >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
+# The download tests fetch with curl and wget as scripts do.
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v wget >/dev/null 2>&1 || need_apt+=(wget)
 [ -x /usr/bin/time ] || need_apt+=(time)
 # The OCI client's tests run Debian's registry (CNCF distribution) with htpasswd (bcrypt) auth
 # and with token auth (a JWT realm signing with openssl).

@@ -158,11 +158,17 @@ const BUILD_FILES: &[&str] = &[
     "configure",
     "configure.ac",
     "configure.in",
+    "Makefile",
+    "GNUmakefile",
+    "makefile",
     "Makefile.am",
     "Makefile.in",
+    "Makefile.PL",
+    "Build.PL",
     "CMakeLists.txt",
     "meson.build",
     "setup.py",
+    "setup.cfg",
     "pyproject.toml",
     "Cargo.toml",
     "go.mod",
@@ -172,11 +178,38 @@ const BUILD_FILES: &[&str] = &[
     "WORKSPACE",
     "MODULE.bazel",
     "BUILD.bazel",
+    "mix.exs",
+    "rebar.config",
+    "stack.yaml",
+    "build.zig",
 ];
 
+/// Build descriptions named after their project (`foo.cabal`, `foo.gemspec`, `Foo.sln`).
+const BUILD_FILE_SUFFIXES: &[&str] =
+    &[".cabal", ".gemspec", ".sln", ".csproj", ".fsproj", ".rockspec", ".opam", ".nimble"];
+
+/// Source files of compiled languages: an archive holding them and nothing compiled is the
+/// source a build starts from, whatever build tool (or hand-written script) it uses.
+/// Interpreted languages' files (`.py`, `.js`, `.rb`) are not counted: binary distributions
+/// and npm tarballs ship them as they run.
+const COMPILED_SOURCE_SUFFIXES: &[&str] = &[
+    ".c", ".cc", ".cpp", ".cxx", ".java", ".scala", ".kt", ".rs", ".go", ".cs", ".fs", ".swift", ".m", ".mm", ".hs",
+    ".ml", ".erl", ".zig", ".f90", ".adb",
+];
+
+/// What a build produces: an archive holding any of these is (also) a binary distribution.
+const BUILT_SUFFIXES: &[&str] =
+    &[".class", ".jar", ".war", ".o", ".obj", ".a", ".lib", ".so", ".dll", ".dylib", ".exe", ".pyc", ".beam"];
+
+fn has_suffix(name: &str, suffixes: &[&str]) -> bool {
+    suffixes.iter().any(|s| name.ends_with(s))
+}
+
 /// Whether the license check applies: a release archive that unpacks into one folder holding
-/// a build description ([`BUILD_FILES`]), whatever its name (`httpd-2.4.68.tar.gz` is a
-/// source release), or whose name says so (`foo-1.0-src.tar.gz`, `foo-1.0-source-release.zip`).
+/// a build description ([`BUILD_FILES`], [`BUILD_FILE_SUFFIXES`]) or compiled-language
+/// sources and nothing built ([`COMPILED_SOURCE_SUFFIXES`], [`BUILT_SUFFIXES`]), whatever its
+/// name (`httpd-2.4.68.tar.gz` is a source release), or whose name says so
+/// (`foo-1.0-src.tar.gz`, `foo-1.0-source-release.zip`).
 /// Binary convenience archives are not required to carry the files at their top level (a jar
 /// keeps them in META-INF).
 /// `listing` is `None` when the archive could not be inspected: then only the name can tell.
@@ -185,7 +218,11 @@ pub fn is_source_archive(name: &str, kind: ArchiveKind, listing: Option<&Listing
     kind.single_top()
         && (file.contains("src")
             || file.contains("source")
-            || listing.is_some_and(|l| BUILD_FILES.iter().any(|f| l.top_files.contains(*f))))
+            || listing.is_some_and(|l| {
+                BUILD_FILES.iter().any(|f| l.top_files.contains(*f))
+                    || l.top_files.iter().any(|f| has_suffix(f, BUILD_FILE_SUFFIXES))
+                    || (l.compiled_sources > 0 && l.built_files == 0)
+            }))
 }
 
 /// What a successful inspection found.
@@ -197,6 +234,10 @@ pub struct Listing {
     pub top: String,
     /// Names of the non-folder entries directly inside the top folder.
     pub top_files: BTreeSet<String>,
+    /// Files anywhere in the archive that are compiled languages' sources.
+    pub compiled_sources: u64,
+    /// Files anywhere in the archive that a build produced (objects, libraries, classes).
+    pub built_files: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,6 +272,8 @@ struct Walker<'l> {
     top: Option<String>,
     top_is_file: Option<String>,
     top_files: BTreeSet<String>,
+    compiled_sources: u64,
+    built_files: u64,
     paths: Vec<Vec<String>>,
     symlinks: HashMap<Vec<String>, (String, String)>,
 }
@@ -246,6 +289,8 @@ impl<'l> Walker<'l> {
             top: None,
             top_is_file: None,
             top_files: BTreeSet::new(),
+            compiled_sources: 0,
+            built_files: 0,
             paths: Vec::new(),
             symlinks: HashMap::new(),
         }
@@ -283,6 +328,14 @@ impl<'l> Walker<'l> {
         }
         if segs.len() == 2 && kind != Kind::Dir {
             self.top_files.insert(segs[1].clone());
+        }
+        if kind == Kind::File {
+            let file = segs.last().map(|f| f.to_ascii_lowercase()).unwrap_or_default();
+            if has_suffix(&file, COMPILED_SOURCE_SUFFIXES) {
+                self.compiled_sources += 1;
+            } else if has_suffix(&file, BUILT_SUFFIXES) {
+                self.built_files += 1;
+            }
         }
         match kind {
             Kind::Symlink => {
@@ -368,7 +421,14 @@ impl<'l> Walker<'l> {
                 }
             }
         }
-        Ok(Listing { entries: self.entries, uncompressed, top, top_files: self.top_files })
+        Ok(Listing {
+            entries: self.entries,
+            uncompressed,
+            top,
+            top_files: self.top_files,
+            compiled_sources: self.compiled_sources,
+            built_files: self.built_files,
+        })
     }
 }
 

@@ -676,3 +676,50 @@ fn source_archives_are_recognised_by_their_build_files_not_their_names() {
     assert_outcome(&fc, CheckKind::Archive, Outcome::Pass, "tar.xz archive");
     assert!(fc.checks.iter().all(|c| c.check != CheckKind::License), "{:?}", fc.checks);
 }
+
+/// Build descriptions beyond the big tools' (a hand-written Makefile, Perl's Makefile.PL, a
+/// setup.cfg, a project-named .cabal) and, with none at all, compiled-language sources with
+/// nothing built beside them mark a source release; headers and sources shipped beside
+/// built libraries do not.
+#[test]
+fn source_archives_are_recognised_by_any_build_file_or_by_their_sources() {
+    let source_releases: [(&str, &[(&str, &[u8])]); 5] = [
+        ("zlib-1.3.1", &[("Makefile", b"all:\n"), ("zlib.h", b"/* zlib */\n")]),
+        ("Foo-Bar-0.42", &[("Makefile.PL", b"use ExtUtils::MakeMaker;\n"), ("lib/Foo/Bar.pm", b"1;\n")]),
+        ("foo-1.0.0", &[("setup.cfg", b"[metadata]\nname = foo\n"), ("foo/__init__.py", b"\n")]),
+        ("pandoc-3.1", &[("pandoc.cabal", b"name: pandoc\n"), ("app/Main.hs", b"main = pure ()\n")]),
+        ("tool-2.0", &[("build.sh", b"#!/bin/sh\ncc -o tool main.c\n"), ("main.c", b"int main(void) { return 0; }\n")]),
+    ];
+    for (top, files) in source_releases {
+        let r = Release::new();
+        for (path, body) in files {
+            r.write(&format!("{top}/{path}"), body);
+        }
+        r.write(&format!("{top}/LICENSE"), b"Apache License 2.0\n");
+        let name = format!("{top}.tar.gz");
+        r.sh("tar", &["czf", &name, top]);
+        assert_outcome(
+            &r.verify(&name, &[]),
+            CheckKind::License,
+            Outcome::Fail,
+            &format!("no NOTICE directly in {top}/"),
+        );
+    }
+
+    // A C library's binary distribution: headers and built libraries, no build description.
+    let r = Release::new();
+    r.write("libfoo-1.0.0/include/foo.h", b"int foo(void);\n");
+    r.write("libfoo-1.0.0/lib/libfoo.so", b"\x7fELF");
+    r.write("libfoo-1.0.0/lib/libfoo.a", b"!<arch>\n");
+    r.sh("tar", &["czf", "libfoo-1.0.0-linux-x86_64.tar.gz", "libfoo-1.0.0"]);
+    let fc = r.verify("libfoo-1.0.0-linux-x86_64.tar.gz", &[]);
+    assert!(fc.checks.iter().all(|c| c.check != CheckKind::License), "{:?}", fc.checks);
+
+    // Sources shipped beside what was built from them (a binary distribution with its sources).
+    let r = Release::new();
+    r.write("foo-1.0.0/lib/foo.jar", b"PK");
+    r.write("foo-1.0.0/examples/Example.java", b"class Example {}\n");
+    r.sh("tar", &["czf", "foo-1.0.0-bin-with-examples.tar.gz", "foo-1.0.0"]);
+    let fc = r.verify("foo-1.0.0-bin-with-examples.tar.gz", &[]);
+    assert!(fc.checks.iter().all(|c| c.check != CheckKind::License), "{:?}", fc.checks);
+}

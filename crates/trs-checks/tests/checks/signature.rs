@@ -276,7 +276,7 @@ fn a_bad_signature_beside_a_good_one_fails_the_file() {
 }
 
 #[test]
-fn a_key_self_signed_with_sha1_signs_releases_but_a_sha1_release_signature_is_refused() {
+fn a_key_self_signed_with_sha1_signs_releases_but_a_sha1_or_md5_release_signature_is_refused() {
     // Issue 14 item 5: one in five keys of a real KEYS file carries SHA-1 self-signatures;
     // GnuPG accepts them, so trs does (docs/security.md), but a signature over an artifact
     // must still use a collision-resistant hash.
@@ -288,6 +288,10 @@ fn a_key_self_signed_with_sha1_signs_releases_but_a_sha1_release_signature_is_re
     let fc = r.verify(NAME, &gpg.signers("old"));
     assert_outcome(&fc, CheckKind::Signature, Outcome::Pass, &format!("good signature by {}", gpg.fpr));
     gpg.sign(&r.path(NAME), &["--digest-algo", "SHA1"]);
+    let fc = r.verify(NAME, &gpg.signers("old"));
+    assert_outcome(&fc, CheckKind::Signature, Outcome::Fail, "is not acceptable");
+    // MD5 (GnuPG still makes such signatures, with a warning) is refused the same way.
+    gpg.sign(&r.path(NAME), &["--digest-algo", "MD5"]);
     let fc = r.verify(NAME, &gpg.signers("old"));
     assert_outcome(&fc, CheckKind::Signature, Outcome::Fail, "is not acceptable");
 }
