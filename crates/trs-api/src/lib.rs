@@ -20,7 +20,7 @@ pub mod tasks;
 pub mod uploads;
 pub mod votes;
 
-pub use document::{Auth, Endpoint, document, document_json, endpoints};
+pub use document::{Auth, Body, Endpoint, document, document_json, endpoints};
 pub use error::ErrorBody;
 
 /// Where every host serves the document.
