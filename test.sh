@@ -29,6 +29,9 @@ command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# Votes replied on the list are polled from a real IMAP server: Dovecot on loopback, in a
+# configuration each test writes (crates/trs-app/src/imap_server.rs).
+[ -x /usr/sbin/dovecot ] || need_apt+=(dovecot-imapd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}"

@@ -159,6 +159,9 @@ pub struct App {
     pub download_url: Option<String>,
     /// Where mail is sent (`trs serve --smtp`); without one, mails are recorded as not sent.
     pub mailer: Option<Arc<dyn crate::mail::Mailer>>,
+    /// The passwords of projects' IMAP mailboxes (`trs project mail --imap`), from the host's
+    /// environment; `None`: this host polls no mailbox.
+    pub imap_passwords: Option<crate::mail::imap::Passwords>,
     /// Who this host is when it holds a task's lease: random per `App::new`, so each process
     /// (each Lambda instance) is its own worker.
     pub worker: Arc<str>,
@@ -191,6 +194,7 @@ impl App {
             public_url: None,
             download_url: None,
             mailer: None,
+            imap_passwords: None,
             worker: format!("worker-{}", Self::new_id()).into(),
             audience: None,
             certs: Arc::new(trs_auth::CertCache::default()),

@@ -39,5 +39,8 @@ pub mod vote;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
+#[cfg(feature = "test-support")]
+pub mod imap_server;
+
 pub use app::{App, Clock, Limits, NoNotifier, NoSite, OffsetFileClock, SitePublisher, SystemClock, TaskNotifier};
 pub use error::{AppError, AppResult};

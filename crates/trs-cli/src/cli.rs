@@ -612,6 +612,12 @@ pub enum ProjectCommand {
         /// Where replies go (usually the vote list).
         #[arg(long, value_name = "ADDR")]
         reply_to: Option<String>,
+        /// The list's IMAP mailbox `trs serve` (and the lifecycle schedule on AWS) polls for
+        /// replies to [VOTE] mails of votes opened with `--email-votes true`:
+        /// imaps://USER@HOST[:PORT]/MAILBOX (or imap://). No password here: the server reads
+        /// it from TRS_IMAP_PASSWORD_<PROJECT> or TRS_IMAP_PASSWORD.
+        #[arg(long, value_name = "URL")]
+        imap: Option<String>,
     },
     /// Show the distributions every promotion runs (with `--auto-distribute true`), or set
     /// them: each `--set platform=github,namespace=apache,package=foo[,staging]`

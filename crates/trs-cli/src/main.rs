@@ -176,7 +176,7 @@ async fn run(cli: Cli) -> CliResult<()> {
             commands::project::policy(&Client::new(g)?, project, product.as_deref(), change, g.json).await
         }
         Command::Project {
-            command: ProjectCommand::Mail { project, product, vote_to, announce_to, from, reply_to },
+            command: ProjectCommand::Mail { project, product, vote_to, announce_to, from, reply_to, imap },
         } => {
             check::<trs_core::ProjectName>(project)?;
             if let Some(p) = product {
@@ -187,6 +187,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                 announce_to: announce_to.clone(),
                 from: from.clone(),
                 reply_to: reply_to.clone(),
+                imap: imap.clone(),
             };
             commands::mail::settings(&Client::new(g)?, project, product.as_deref(), change, g.json).await
         }

@@ -60,6 +60,11 @@ pub struct MailSettings {
     pub from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
+    /// The list's IMAP mailbox trs polls for replies to `[VOTE]` mails (votes opened with
+    /// `email_votes`): `imaps://USER@HOST[:PORT]/MAILBOX` or `imap://…`. The password is never
+    /// part of it (the host's environment gives it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imap: Option<String>,
 }
 
 impl MailSettings {
@@ -78,6 +83,7 @@ impl MailSettings {
             },
             from: change.from.clone().or_else(|| self.from.clone()),
             reply_to: change.reply_to.clone().or_else(|| self.reply_to.clone()),
+            imap: change.imap.clone().or_else(|| self.imap.clone()),
         }
     }
 }

@@ -192,6 +192,8 @@ struct SetMail {
     from: Option<String>,
     #[serde(default)]
     reply_to: Option<String>,
+    #[serde(default)]
+    imap: Option<String>,
 }
 
 async fn set_mail(
@@ -206,6 +208,7 @@ async fn set_mail(
         announce_to: req.announce_to,
         from: req.from,
         reply_to: req.reply_to,
+        imap: req.imap,
     };
     Ok(Json(mail::set_settings(&app, &call.caller, &project, req.product, change).await?))
 }

@@ -16,6 +16,7 @@
 //! module addresses and sends them.
 
 pub mod downloads;
+pub mod imap;
 pub mod notices;
 
 use crate::app::App;
@@ -233,6 +234,16 @@ pub fn check_address(field: &str, value: &str) -> AppResult<String> {
     })
 }
 
+/// An IMAP mailbox URL as the settings take it (`--imap`), checked as the poller reads it.
+fn check_imap(value: &str) -> AppResult<String> {
+    imap::ImapMailbox::parse(value).map(|_| value.trim().to_string()).map_err(|e| {
+        AppError::bad_request(
+            "invalid-imap-url",
+            format!("--imap is not an IMAP mailbox (imaps://USER@HOST[:PORT]/MAILBOX): {e}"),
+        )
+    })
+}
+
 /// The mail settings in force for a project's main line or one product (`trs project mail`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailView {
@@ -265,6 +276,7 @@ pub async fn set_settings(
         announce_to: change.announce_to.iter().map(|a| check_address("--announce-to", a)).collect::<AppResult<_>>()?,
         from: change.from.as_deref().map(|a| check_address("--from", a)).transpose()?,
         reply_to: change.reply_to.as_deref().map(|a| check_address("--reply-to", a)).transpose()?,
+        imap: change.imap.as_deref().map(check_imap).transpose()?,
     };
     for _attempt in 0..8 {
         let item = app

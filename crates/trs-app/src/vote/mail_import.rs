@@ -150,19 +150,7 @@ pub async fn import(app: &App, by: Option<&Caller>, id: &ReleaseId, raw: Vec<Vec
     }
     let (release, _) = load(app, id).await?;
     let vote = release.open_vote().cloned().ok_or_else(|| no_open_vote(&release))?;
-    if !vote.policy.email_votes {
-        return Err(AppError::conflict(
-            "email-votes-off",
-            format!(
-                "vote {} on {id} opened under a policy that counts signed calls only; replies on the list count \
-                 in votes opened after `trs project policy {} --email-votes true`",
-                vote.number, id.project
-            ),
-        ));
-    }
-    let root = mail::vote_message_id(app, id, vote.number).await?.ok_or_else(|| {
-        AppError::conflict("no-vote-mail", format!("vote {} on {id} has no [VOTE] mail to reply to", vote.number))
-    })?;
+    let root = thread_root(app, id, &vote).await?;
 
     let mut report = ImportReport {
         release: id.clone(),
@@ -205,6 +193,24 @@ pub async fn import(app: &App, by: Option<&Caller>, id: &ReleaseId, raw: Vec<Vec
         }
     }
     Ok(report)
+}
+
+/// The `Message-ID` of the `[VOTE]` mail whose replies count in `vote`, or why none do: the
+/// vote opened without `email_votes`, or it has no `[VOTE]` mail.
+pub(crate) async fn thread_root(app: &App, id: &ReleaseId, vote: &trs_core::VoteRecord) -> AppResult<String> {
+    if !vote.policy.email_votes {
+        return Err(AppError::conflict(
+            "email-votes-off",
+            format!(
+                "vote {} on {id} opened under a policy that counts signed calls only; replies on the list count \
+                 in votes opened after `trs project policy {} --email-votes true`",
+                vote.number, id.project
+            ),
+        ));
+    }
+    mail::vote_message_id(app, id, vote.number).await?.ok_or_else(|| {
+        AppError::conflict("no-vote-mail", format!("vote {} on {id} has no [VOTE] mail to reply to", vote.number))
+    })
 }
 
 /// Who an address belongs to: each person's recorded email and their keys' user-id

@@ -19,12 +19,14 @@
 //!
 //! - **replies on the list**: under a policy with `email_votes`, replies to the `[VOTE]` mail
 //!   become ballots too ([`mail_import`]); an unsigned reply never replaces a signed ballot.
+//!   The list's IMAP mailbox, when the project names one, is polled for them ([`mail_poll`]).
 //!
 //! Opening, closing and cancelling each queue their mail (`[VOTE]`, `[RESULT]`, `[CANCELLED]`)
 //! in the transaction of their event ([`crate::mail`]).
 
 pub mod email;
 pub mod mail_import;
+pub mod mail_poll;
 pub mod replies;
 
 use crate::app::App;

@@ -289,3 +289,129 @@ async fn only_the_projects_release_managers_import() {
     .expect_err("a committer may not import");
     assert_eq!(e.status(), 403);
 }
+
+/// The list's IMAP mailbox, polled: a real Dovecot on loopback holds replies in the formats
+/// real clients write (the fixtures, as Maildir files); polling records them by the same
+/// rules as an import, reads only mail sent since the vote opened, and polling again changes
+/// nothing until a new reply arrives.
+#[tokio::test]
+async fn polling_the_lists_imap_mailbox_records_the_replies() {
+    use trs_app::imap_server::{ImapServer, PASSWORD};
+    let mut server = ImapServer::start();
+    let mut f = fixture(true).await;
+    let root = f.vote_message_id().await;
+    let project: trs_core::ProjectName = "vot".parse().unwrap();
+    let settings = trs_core::MailSettings { imap: Some(server.url()), ..Default::default() };
+    trs_app::mail::set_settings(f.app(), &f.w.rm.caller(), &project, None, settings).await.unwrap();
+    f.w.app.imap_passwords =
+        Some(trs_app::mail::imap::passwords_from(|name| (name == "TRS_IMAP_PASSWORD").then(|| PASSWORD.to_string())));
+    let all = fixtures(&root);
+    for name in ["01-thunderbird-flowed.eml", "03-outlook-base64.eml", "04-apple-html-only.eml", "11-other-thread.eml"]
+    {
+        server.deliver(&all[name]);
+    }
+    // A month old: a search by the date sent leaves it on the server.
+    let old = String::from_utf8(all["01-thunderbird-flowed.eml"].clone())
+        .unwrap()
+        .replace("Fri, 4 Dec 2026 10:05:12 +0100", "Wed, 4 Nov 2026 10:05:12 +0100")
+        .replace("<3f1c2a9e-5b7d-4c1e-9a2f-7e1d0c4b8a61@example.org>", "<a-month-old@example.org>");
+    server.deliver(old.as_bytes());
+    f.w.clock.set(IMPORT);
+
+    let report =
+        vote::mail_poll::poll_release(f.app(), &rel()).await.unwrap_or_else(|e| panic!("{e}: {}", server.log()));
+    assert_eq!(report.vote_message_id, root);
+    assert_eq!(report.not_in_thread, ["<CAF7x9k2Qm+other=thread@mail.gmail.com>"], "{report:#?}");
+    assert_eq!(report.replies.len(), 3, "{report:#?}");
+    let mona = outcome_of(&report, "<3f1c2a9e-5b7d-4c1e-9a2f-7e1d0c4b8a61@example.org>");
+    assert_eq!((mona.0, mona.1), (ReplyOutcome::Counted, Some(VoteValue::Plus)));
+    let carl =
+        outcome_of(&report, "<AM0PR01MB6481C3D2E1F0A9B8C7D6E5F4A3B2C1D0@AM0PR01MB6481.eurprd01.prod.outlook.com>");
+    assert_eq!((carl.0, carl.1), (ReplyOutcome::Counted, Some(VoteValue::Minus)));
+    let rita = outcome_of(&report, "<8C1E2D3F-4A5B-4C6D-8E7F-9A0B1C2D3E4F@example.org>");
+    assert_eq!((rita.0, rita.1), (ReplyOutcome::Counted, Some(VoteValue::Zero)));
+    let view = vote::show(f.app(), &rel()).await.unwrap();
+    let ballots: Vec<(String, VoteValue, bool, BallotSource)> =
+        view.ballots.iter().map(|b| (b.voter.to_string(), b.value, b.binding, b.source)).collect();
+    assert_eq!(
+        ballots,
+        [
+            ("mona".to_string(), VoteValue::Plus, true, BallotSource::Email),
+            ("carl".to_string(), VoteValue::Minus, false, BallotSource::Email),
+            ("rita".to_string(), VoteValue::Zero, false, BallotSource::Email),
+        ]
+    );
+    // Recorded as trs's own doing: no person imported them.
+    let events = stream::all_events(f.app(), &StreamId::Project(project.clone())).await.unwrap();
+    let cast: Vec<_> = events.iter().filter(|e| matches!(e.change, Change::VoteCast { email: Some(_), .. })).collect();
+    assert_eq!(cast.len(), 3);
+    assert!(cast.iter().all(|e| e.actor.is_none()));
+
+    // The scheduled poll finds the vote by itself; nothing new: nothing changes.
+    let polled = vote::mail_poll::poll_all(f.app()).await.unwrap();
+    assert_eq!(polled.len(), 1, "{polled:#?}");
+    let again = polled[0].report.as_ref().unwrap_or_else(|| panic!("{:?}", polled[0].error));
+    assert!(again.replies.is_empty(), "{again:#?}");
+    assert_eq!(again.already_read.len(), 3);
+    assert_eq!(stream::all_events(f.app(), &StreamId::Project(project.clone())).await.unwrap().len(), events.len());
+
+    // A reply that arrives later (signed, PGP/MIME) is read at the next poll.
+    server.deliver(&all["07-gnupg-pgp-mime-signed.eml"]);
+    let polled = vote::mail_poll::poll_all(f.app()).await.unwrap();
+    let later = polled[0].report.as_ref().unwrap();
+    let gus = outcome_of(later, "<b7e0c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d@example.org>");
+    assert_eq!((gus.0, gus.1, gus.2), (ReplyOutcome::Counted, Some(VoteValue::Plus), true));
+    assert_eq!(later.replies.len(), 1);
+}
+
+/// What stops a poll says why, and changes nothing: no mailbox named, no password on this
+/// host, a password the server refuses (never shown), a vote that counts signed calls only.
+#[tokio::test]
+async fn a_poll_that_cannot_read_the_mailbox_says_why_and_records_nothing() {
+    use trs_app::imap_server::ImapServer;
+    let mut server = ImapServer::start();
+    let mut f = fixture(true).await;
+    let root = f.vote_message_id().await;
+    server.deliver(&fixtures(&root)["01-thunderbird-flowed.eml"]);
+    f.w.clock.set(IMPORT);
+    let project: trs_core::ProjectName = "vot".parse().unwrap();
+    let code = |e: AppError| match e {
+        AppError::Conflict { code, message } => (code, message),
+        other => panic!("{other:?}"),
+    };
+    let (c, m) = code(vote::mail_poll::poll_release(f.app(), &rel()).await.unwrap_err());
+    assert_eq!(c, "no-imap-mailbox", "{m}");
+    assert!(m.contains("trs project mail vot --imap URL"), "{m}");
+
+    let settings = trs_core::MailSettings { imap: Some(server.url()), ..Default::default() };
+    trs_app::mail::set_settings(f.app(), &f.w.rm.caller(), &project, None, settings).await.unwrap();
+    let (c, m) = code(vote::mail_poll::poll_release(f.app(), &rel()).await.unwrap_err());
+    assert_eq!(c, "no-imap-password", "{m}");
+    assert!(m.contains("TRS_IMAP_PASSWORD_VOT"), "{m}");
+
+    f.w.app.imap_passwords = Some(trs_app::mail::imap::passwords_from(|_| Some("not-the-password".to_string())));
+    let (c, m) = code(vote::mail_poll::poll_release(f.app(), &rel()).await.unwrap_err());
+    assert_eq!(c, "imap-failed", "{m}");
+    assert!(m.contains("login as lists-reader") && !m.contains("not-the-password"), "{m}");
+    let polled = vote::mail_poll::poll_all(f.app()).await.unwrap();
+    assert!(polled[0].error.as_deref().is_some_and(|e| e.contains("login")), "{polled:#?}");
+    assert!(vote::show(f.app(), &rel()).await.unwrap().ballots.is_empty());
+
+    // A URL with a password is refused when set, and says where the password goes instead.
+    let bad = trs_core::MailSettings { imap: Some("imap://u:pw@127.0.0.1/INBOX".into()), ..Default::default() };
+    match trs_app::mail::set_settings(f.app(), &f.w.rm.caller(), &project, None, bad).await.unwrap_err() {
+        AppError::BadRequest { code, message } => {
+            assert_eq!(code, "invalid-imap-url");
+            assert!(message.contains("TRS_IMAP_PASSWORD") && !message.contains("pw@"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A vote that counts signed calls only is not polled at all.
+    let g = fixture(false).await;
+    let settings = trs_core::MailSettings { imap: Some(server.url()), ..Default::default() };
+    trs_app::mail::set_settings(g.app(), &g.w.rm.caller(), &project, None, settings).await.unwrap();
+    let (c, _) = code(vote::mail_poll::poll_release(g.app(), &rel()).await.unwrap_err());
+    assert_eq!(c, "email-votes-off");
+    assert!(vote::mail_poll::poll_all(g.app()).await.unwrap().is_empty());
+}

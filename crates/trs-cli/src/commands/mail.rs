@@ -61,6 +61,7 @@ pub async fn settings(
     say!("  announce-to  {}", list(&m["announce_to"]));
     say!("  from         {}", text(&m["from"]));
     say!("  reply-to     {}", text(&m["reply_to"]));
+    say!("  imap         {}", text(&m["imap"]));
     Ok(())
 }
 

@@ -1,0 +1,204 @@
+//! Reading a list's mailbox over IMAP (`trs project mail P --imap URL`), for votes replied on
+//! the list: the poller ([`crate::vote::mail_poll`]) fetches the raw messages sent since a
+//! vote opened and hands them to the one reader of replies ([`crate::vote::mail_import`]),
+//! which picks the thread, reads each reply and records ballots exactly as for an imported
+//! archive.
+//!
+//! The mailbox is opened read-only (`EXAMINE`) and bodies are fetched with `BODY.PEEK[]`: trs
+//! marks nothing as read and moves nothing; the list's archive is the list's. TLS is rustls
+//! with the platform's roots (as for SMTP); the password never leaves this module's connection
+//! (it is not part of the URL, the settings, an error or a log line).
+
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+use trs_core::ProjectName;
+
+/// Where a project's IMAP password comes from: the host's environment on `trs serve` and
+/// Lambda ([`passwords_from`]). `None` for a project: no password is configured for it.
+pub type Passwords = Arc<dyn Fn(&ProjectName) -> Option<String> + Send + Sync>;
+
+/// The environment variable holding one project's IMAP password, read before the shared
+/// `TRS_IMAP_PASSWORD` (projects whose lists live on different servers need their own).
+pub fn password_variable(project: &ProjectName) -> String {
+    format!("TRS_IMAP_PASSWORD_{}", project.as_str().to_uppercase().replace(['-', '.'], "_"))
+}
+
+/// Passwords looked up by variable name (`std::env::var` on a host): the project's own
+/// variable ([`password_variable`]), else `TRS_IMAP_PASSWORD`.
+pub fn passwords_from(lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Passwords {
+    Arc::new(move |project: &ProjectName| {
+        lookup(&password_variable(project)).or_else(|| lookup("TRS_IMAP_PASSWORD")).filter(|p| !p.is_empty())
+    })
+}
+
+/// A mailbox by URL: `imaps://USER@HOST[:993]/MAILBOX` (TLS from the start) or
+/// `imap://USER@HOST[:143]/MAILBOX` (plain: for a server on loopback or a trusted network).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImapMailbox {
+    tls: bool,
+    host: String,
+    port: u16,
+    user: String,
+    mailbox: String,
+}
+
+impl ImapMailbox {
+    /// Reads the setting; the error says what is wrong with it (never echoing a password).
+    pub fn parse(value: &str) -> Result<ImapMailbox, String> {
+        let url = url::Url::parse(value.trim()).map_err(|e| format!("not a URL: {e}"))?;
+        let tls = match url.scheme() {
+            "imaps" => true,
+            "imap" => false,
+            other => return Err(format!("scheme {other:?} is not imaps or imap")),
+        };
+        if url.password().is_some() {
+            return Err("the URL carries a password; the server reads it from TRS_IMAP_PASSWORD instead".into());
+        }
+        let user = percent_encoding::percent_decode_str(url.username()).decode_utf8_lossy().into_owned();
+        if user.is_empty() {
+            return Err("the URL names no user (imaps://USER@HOST/MAILBOX)".into());
+        }
+        let host = url.host_str().filter(|h| !h.is_empty()).ok_or("the URL names no host")?.to_string();
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let port = url.port().unwrap_or(if tls { 993 } else { 143 });
+        let path = url.path().trim_start_matches('/');
+        let mailbox = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
+        let mailbox = if mailbox.is_empty() { "INBOX".to_string() } else { mailbox };
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("the URL has a query or fragment; only imaps://USER@HOST[:PORT]/MAILBOX".into());
+        }
+        if mailbox.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+            return Err("the mailbox name holds a control character, a quote or a backslash".into());
+        }
+        Ok(ImapMailbox { tls, host, port, user, mailbox })
+    }
+
+    /// Every message whose `Date` is on or after the day before `since` (Unix seconds; IMAP
+    /// searches by day, and a sender's `Date` may be in another time zone), as raw bytes in
+    /// the mailbox's order. `password` is the account's.
+    pub async fn fetch_sent_since(&self, password: &str, since: i64) -> Result<Vec<Vec<u8>>, String> {
+        let address = (self.host.as_str(), self.port);
+        let tcp = tokio::time::timeout(TIMEOUT, tokio::net::TcpStream::connect(address))
+            .await
+            .map_err(|_| format!("connecting to {}:{} timed out", self.host, self.port))?
+            .map_err(|e| format!("cannot connect to {}:{}: {e}", self.host, self.port))?;
+        let work = async {
+            if self.tls {
+                let config = rustls_config()?;
+                let name = rustls::pki_types::ServerName::try_from(self.host.clone())
+                    .map_err(|e| format!("{:?} is not a host name for TLS: {e}", self.host))?;
+                let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| format!("TLS with {}:{}: {e}", self.host, self.port))?;
+                self.fetch_over(stream, password, since).await
+            } else {
+                self.fetch_over(tcp, password, since).await
+            }
+        };
+        tokio::time::timeout(SESSION_TIMEOUT, work)
+            .await
+            .map_err(|_| format!("reading {} on {}:{} took too long", self.mailbox, self.host, self.port))?
+    }
+
+    async fn fetch_over<T>(&self, stream: T, password: &str, since: i64) -> Result<Vec<Vec<u8>>, String>
+    where
+        T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
+    {
+        use futures::TryStreamExt;
+        let mut client = async_imap::Client::new(stream);
+        client
+            .read_response()
+            .await
+            .map_err(|e| format!("reading the server's greeting: {e}"))?
+            .ok_or("the server closed the connection before its greeting")?;
+        // The error of a failed login is the server's text; the password is not in it.
+        let mut session =
+            client.login(&self.user, password).await.map_err(|(e, _)| format!("login as {}: {e}", self.user))?;
+        session.examine(&self.mailbox).await.map_err(|e| format!("opening mailbox {:?}: {e}", self.mailbox))?;
+        let query = format!("SENTSINCE {}", imap_date(since - 86_400));
+        let mut uids: Vec<u32> = session
+            .uid_search(&query)
+            .await
+            .map_err(|e| format!("searching {:?}: {e}", self.mailbox))?
+            .into_iter()
+            .collect();
+        uids.sort_unstable();
+        let mut out = Vec::with_capacity(uids.len());
+        // In slices: a long thread is not one huge command line or answer.
+        for chunk in uids.chunks(100) {
+            let set = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+            let fetched: Vec<async_imap::types::Fetch> = session
+                .uid_fetch(&set, "BODY.PEEK[]")
+                .await
+                .map_err(|e| format!("fetching messages: {e}"))?
+                .try_collect()
+                .await
+                .map_err(|e| format!("fetching messages: {e}"))?;
+            out.extend(fetched.iter().filter_map(|f| f.body().map(<[u8]>::to_vec)));
+        }
+        let _ = session.logout().await;
+        Ok(out)
+    }
+}
+
+/// How long connecting may take, and a whole session.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const SESSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+fn rustls_config() -> Result<rustls::ClientConfig, String> {
+    use rustls_platform_verifier::ConfigVerifierExt;
+    rustls::ClientConfig::with_platform_verifier().map_err(|e| format!("TLS setup: {e}"))
+}
+
+/// A day as IMAP's SEARCH takes it (RFC 3501 `date`: `4-Dec-2026`), in UTC.
+fn imap_date(unix: i64) -> String {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!("{}-{}-{}", t.day(), MONTHS[usize::from(u8::from(t.month())) - 1], t.year())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_server_user_and_mailbox_and_never_a_password() {
+        let m = ImapMailbox::parse("imaps://votes%40foo.example@imap.foo.example/lists%2Fdev").unwrap();
+        assert_eq!(
+            m,
+            ImapMailbox {
+                tls: true,
+                host: "imap.foo.example".into(),
+                port: 993,
+                user: "votes@foo.example".into(),
+                mailbox: "lists/dev".into()
+            }
+        );
+        let plain = ImapMailbox::parse("imap://reader@127.0.0.1:1430").unwrap();
+        assert_eq!((plain.tls, plain.port, plain.mailbox.as_str()), (false, 1430, "INBOX"));
+        let with_password = ImapMailbox::parse("imaps://reader:hunter2@imap.example/INBOX").unwrap_err();
+        assert!(with_password.contains("TRS_IMAP_PASSWORD") && !with_password.contains("hunter2"), "{with_password}");
+        assert!(ImapMailbox::parse("imaps://imap.example/INBOX").unwrap_err().contains("no user"));
+        assert!(ImapMailbox::parse("pop3://u@imap.example/").unwrap_err().contains("scheme"));
+    }
+
+    #[test]
+    fn search_dates_are_imap_days() {
+        assert_eq!(imap_date(1_796_371_200), "4-Dec-2026");
+        assert_eq!(imap_date(0), "1-Jan-1970");
+    }
+
+    #[test]
+    fn a_projects_own_password_comes_before_the_shared_one() {
+        let env = |name: &str| match name {
+            "TRS_IMAP_PASSWORD_FOO_BAR" => Some("own".to_string()),
+            "TRS_IMAP_PASSWORD" => Some("shared".to_string()),
+            _ => None,
+        };
+        let passwords = passwords_from(env);
+        assert_eq!(passwords(&"foo-bar".parse().unwrap()).as_deref(), Some("own"));
+        assert_eq!(passwords(&"baz".parse().unwrap()).as_deref(), Some("shared"));
+        assert_eq!(passwords_from(|_| None)(&"baz".parse().unwrap()), None);
+    }
+}
