@@ -57,6 +57,11 @@ pub enum Command {
         /// Seconds between lifecycle ticks (end-of-life dates, due votes).
         #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
         lifecycle_every: u64,
+        /// Seconds between polls of the projects' IMAP mailboxes (`trs project mail --imap`)
+        /// for replies to open votes; the password comes from TRS_IMAP_PASSWORD_<PROJECT> or
+        /// TRS_IMAP_PASSWORD.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+        imap_poll_every: u64,
         /// Site templates to use instead of the built-in ones (a site folder in zola's layout,
         /// or a templates folder); see docs/site.md.
         #[arg(long, value_name = "DIR")]

@@ -52,7 +52,7 @@ fn check_release(project: &str, version: &str, product: Option<&str>) -> CliResu
 async fn run(cli: Cli) -> CliResult<()> {
     let g = &cli.global;
     match &cli.command {
-        Command::Serve { data, backend, listen, public_url, lifecycle_every, templates, smtp } => {
+        Command::Serve { data, backend, listen, public_url, lifecycle_every, imap_poll_every, templates, smtp } => {
             let every = std::time::Duration::from_secs(*lifecycle_every);
             let mailer = commands::mail::mailer(smtp.as_deref())?;
             let audience = cli.global.audience.clone();
@@ -60,6 +60,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                 public_url: public_url.clone(),
                 audience,
                 lifecycle_every: every,
+                imap_poll_every: std::time::Duration::from_secs(*imap_poll_every),
                 templates: templates.as_deref(),
                 mailer,
             };

@@ -286,9 +286,14 @@ pub struct ScheduledReport {
     pub tick: lifecycle::Report,
     /// Tasks whose queue message was presumed lost, announced on their queue again.
     pub announced: Vec<OpaqueId>,
+    /// The open votes whose list's IMAP mailbox was read for replies
+    /// (`trs_app::vote::mail_poll`), each with its import report or why it was not read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mail_polled: Vec<trs_app::vote::mail_poll::Polled>,
 }
 
-/// An EventBridge schedule → the lifecycle tick, then the sweep of stuck tasks
+/// An EventBridge schedule → the lifecycle tick, the poll of the projects' IMAP mailboxes for
+/// vote replies (`trs_app::vote::mail_poll::poll_all`), then the sweep of stuck tasks
 /// (`trs_app::tasks::announce_stuck`: on Lambda, tasks run from their queues, so the sweep
 /// sends a lost message again instead of running the task here). The answer is both reports;
 /// a task the sweep could not announce fails the invocation ([`InvocationError::Sweep`]),
@@ -303,6 +308,20 @@ pub async fn scheduled(app: &App, event: EventBridgeEvent) -> Result<ScheduledRe
             }
         }
     }
+    // Replies on the lists, before the sweep: a mailbox that cannot be read is reported for its
+    // vote and tried again at the next run, and never keeps the sweep from running.
+    let mail_polled = match trs_app::vote::mail_poll::poll_all(app).await {
+        Ok(polled) => polled,
+        Err(e) => {
+            tracing::error!(error = %e, "polling IMAP mailboxes failed; the next run tries again");
+            Vec::new()
+        }
+    };
+    for p in &mail_polled {
+        if let Some(error) = &p.error {
+            tracing::warn!(release = %p.release, "IMAP mailbox not read: {error}");
+        }
+    }
     let swept = tasks::announce_stuck(app).await.map_err(InvocationError::Tick)?;
     if !swept.announced.is_empty() {
         tracing::warn!(tasks = ?swept.announced, "tasks left queued without a message: announced again");
@@ -310,5 +329,5 @@ pub async fn scheduled(app: &App, event: EventBridgeEvent) -> Result<ScheduledRe
     if !swept.failed.is_empty() {
         return Err(InvocationError::Sweep(swept.failed));
     }
-    Ok(ScheduledReport { tick: report, announced: swept.announced })
+    Ok(ScheduledReport { tick: report, announced: swept.announced, mail_polled })
 }

@@ -74,6 +74,9 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
     app.public_url = config.api_url.clone();
     app.download_url = config.download_url.clone();
     app.audience = config.audience.clone();
+    // The lifecycle schedule polls the projects' IMAP mailboxes for vote replies; their
+    // passwords come from the function's environment (TRS_IMAP_PASSWORD[_PROJECT]).
+    app.imap_passwords = Some(trs_app::mail::imap::passwords_from(|name| std::env::var(name).ok()));
     if config.mail == Some(crate::config::MailTransport::Ses) {
         let sdk = match &aws {
             Some(sdk) => sdk.clone(),

@@ -4,7 +4,8 @@
 //! upload function takes them from their own queue: a commit never waits behind a long
 //! verification or promotion), a scheduler tick that sweeps queued tasks (so nothing queued
 //! before a crash is forgotten; tasks a killed process left running are queued again at
-//! start), and the lifecycle tick on its own interval. `DATA/events.ndjson` and the site in
+//! start), the lifecycle tick on its own interval, and the poll of the projects' IMAP mailboxes
+//! for vote replies on another. `DATA/events.ndjson` and the site in
 //! `DATA/site` (served at `/`) follow the stored streams from durable marks: at start and
 //! after every commit they get every event after their mark, in each stream's order.
 
@@ -66,6 +67,9 @@ pub fn build(
     // This host serves the public files itself (`/current/…`): [ANNOUNCE] checks them here.
     app.download_url = Some(public_url.to_string());
     app.mailer = mailer;
+    // IMAP passwords of the projects' list archives (`trs project mail --imap`): from the
+    // environment only, never from a setting or a flag (docs/vote.md).
+    app.imap_passwords = Some(trs_app::mail::imap::passwords_from(|name| std::env::var(name).ok()));
     app.audience = Some(audience);
     app.notifier = Arc::new(ChannelNotifier { commits: commits_tx, others: tx });
     // Tasks run in this process, so a waiting client hears of a task's end the moment it lands.
@@ -196,6 +200,31 @@ impl Worker {
     }
 }
 
+/// Reads the projects' IMAP mailboxes for replies to open votes, every `every`, on its own
+/// task: a slow mail server never holds up the task worker or the lifecycle tick. Each reply
+/// is recorded once (by its `Message-ID`), so a poll that overlaps an import changes nothing.
+async fn poll_mailboxes(app: App, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match trs_app::vote::mail_poll::poll_all(&app).await {
+            Ok(polled) => {
+                for p in polled {
+                    match (p.report, p.error) {
+                        (Some(r), _) if r.replies.is_empty() => {}
+                        (Some(r), _) => {
+                            tracing::info!(release = %p.release, read = r.replies.len(), "vote replies read from IMAP")
+                        }
+                        (None, error) => tracing::warn!(release = %p.release, error = ?error, "IMAP mailbox not read"),
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "polling IMAP mailboxes failed"),
+        }
+    }
+}
+
 async fn run_lifecycle(app: &App) {
     match trs_function_lifecycle::tick(app).await {
         Ok(report) if report.items.is_empty() => {}
@@ -233,6 +262,8 @@ pub struct Options<'a> {
     /// `--audience`; default the public URL.
     pub audience: Option<String>,
     pub lifecycle_every: Duration,
+    /// `--imap-poll-every`: how often the projects' IMAP mailboxes are read for vote replies.
+    pub imap_poll_every: Duration,
     /// `--templates`: site templates laid over the embedded ones.
     pub templates: Option<&'a std::path::Path>,
     pub mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
@@ -244,7 +275,7 @@ pub async fn run(
     listen: SocketAddr,
     options: Options<'_>,
 ) -> CliResult<()> {
-    let Options { public_url, audience, lifecycle_every, templates, mailer } = options;
+    let Options { public_url, audience, lifecycle_every, imap_poll_every, templates, mailer } = options;
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(failed)?;
@@ -260,6 +291,7 @@ pub async fn run(
     let site = super::site_host::open(&super::site_host::site_folder(data), renderer)?;
     let (router, worker) = build(stores, data, &public_url, audience.clone(), lifecycle_every, site, mailer)?;
     worker.recover().await;
+    tokio::spawn(poll_mailboxes(worker.app.clone(), imap_poll_every));
     tokio::spawn(worker.run());
     say_err!("trs serving on {public_url} (listening on {bound}; signed calls for {audience}), {description}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.map_err(failed)?;

@@ -175,3 +175,51 @@ async fn a_function_refuses_events_it_was_not_built_for() {
     let other = invoke(&upload, json!({"hello": "world"})).await.unwrap_err();
     assert_eq!(other.to_string(), "unrecognised event: an object with keys hello");
 }
+
+/// The scheduled run reads the lists' IMAP mailboxes (a real Dovecot on loopback): a reply to
+/// an open vote that counts replies becomes a ballot, reported with the tick; a second run
+/// reads nothing twice.
+#[tokio::test]
+async fn the_eventbridge_schedule_polls_the_lists_imap_mailbox() {
+    use trs_app::imap_server::{ImapServer, PASSWORD};
+    let mut server = ImapServer::start();
+    let mut w = world().await;
+    w.app.imap_passwords =
+        Some(trs_app::mail::imap::passwords_from(|name| (name == "TRS_IMAP_PASSWORD").then(|| PASSWORD.to_string())));
+    let id = release();
+    let project: trs_core::ProjectName = "foo".parse().unwrap();
+    let policy = trs_core::PolicyOverride {
+        strict: Some(false),
+        min_vote_hours: Some(0),
+        email_votes: Some(true),
+        ..Default::default()
+    };
+    trs_app::projects::set_policy(&w.app, &w.rm.caller(), &project, None, policy).await.unwrap();
+    let settings = trs_core::MailSettings { imap: Some(server.url()), ..Default::default() };
+    trs_app::mail::set_settings(&w.app, &w.rm.caller(), &project, None, settings).await.unwrap();
+    commit_files(&w.app, &w.blobs, &w.rm.caller(), &id, &[("foo-1.0.tar.gz", b"the archive")]).await;
+    w.clock.set(1_796_371_200); // 2026-12-04T08:00:00Z
+    trs_app::vote::open(&w.app, &w.rm.caller(), &id, None).await.unwrap();
+    let root = trs_app::vote::show(&w.app, &id).await.unwrap().vote_message_id.expect("the [VOTE] mail's id");
+    w.clock.set(1_796_382_000); // 11:00
+    server.deliver(
+        format!(
+            "From: Ada <ada@example.org>\r\nTo: dev@foo.example\r\nSubject: Re: [VOTE] foo 1.0.0\r\n\
+             Date: Fri, 4 Dec 2026 09:00:00 +0000\r\nMessage-ID: <ada-votes@example.org>\r\nIn-Reply-To: {root}\r\n\
+             References: {root}\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n+1 (binding)\r\n\r\nAda\r\n"
+        )
+        .as_bytes(),
+    );
+
+    let lifecycle = Function::new(w.app.clone()).schedule();
+    let report = invoke(&lifecycle, fixture("eventbridge-scheduled.json")).await.unwrap();
+    let polled = &report["mail_polled"][0];
+    assert_eq!(polled["release"], json!(id), "{report}");
+    assert_eq!(polled["report"]["replies"][0]["outcome"], "counted", "{report}");
+    let view = trs_app::vote::show(&w.app, &id).await.unwrap();
+    assert_eq!(view.ballots.len(), 1);
+    assert_eq!((view.ballots[0].voter.as_str(), view.ballots[0].binding), ("ada", true));
+
+    let second = invoke(&lifecycle, fixture("eventbridge-scheduled.json")).await.unwrap();
+    assert_eq!(second["mail_polled"][0]["report"]["already_read"], json!(["<ada-votes@example.org>"]), "{second}");
+}
