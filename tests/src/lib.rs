@@ -233,6 +233,9 @@ impl Server {
                 "127.0.0.1:0",
                 "--lifecycle-every",
                 "1",
+                // IMAP mailboxes (only those a test sets with `trs project mail --imap`).
+                "--imap-poll-every",
+                "1",
             ])
             .env("TRS_LOG", "warn")
             .env(TestClock::ENV, clock.path())

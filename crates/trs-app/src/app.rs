@@ -162,6 +162,9 @@ pub struct App {
     /// The passwords of projects' IMAP mailboxes (`trs project mail --imap`), from the host's
     /// environment; `None`: this host polls no mailbox.
     pub imap_passwords: Option<crate::mail::imap::Passwords>,
+    /// The mail templates, when the host replaced some (`trs serve --templates DIR`, its
+    /// `mail/` folder); `None`: the embedded ones.
+    pub mail_templates: Option<Arc<crate::vote::email::MailTemplates>>,
     /// Who this host is when it holds a task's lease: random per `App::new`, so each process
     /// (each Lambda instance) is its own worker.
     pub worker: Arc<str>,
@@ -195,6 +198,7 @@ impl App {
             download_url: None,
             mailer: None,
             imap_passwords: None,
+            mail_templates: None,
             worker: format!("worker-{}", Self::new_id()).into(),
             audience: None,
             certs: Arc::new(trs_auth::CertCache::default()),

@@ -63,7 +63,8 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         imap_poll_every: u64,
         /// Site templates to use instead of the built-in ones (a site folder in zola's layout,
-        /// or a templates folder); see docs/site.md.
+        /// or a templates folder); see docs/site.md. Its `mail/` folder replaces mail
+        /// templates (`mail/vote-announcement.txt`, …; docs/vote.md, "Emails").
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
         /// The SMTP server mails ([VOTE], [ANNOUNCE], notices) are sent through:

@@ -118,6 +118,10 @@ impl SiteSource {
             self.config = SiteConfig::parse(&text)?;
         }
         for (name, bytes) in files_under(&templates_dir)? {
+            // `mail/` holds the mail templates (trs-app's), not pages.
+            if static_dir.is_none() && name.starts_with("mail/") {
+                continue;
+            }
             let text = String::from_utf8(bytes).map_err(|_| format!("template {name} is not UTF-8"))?;
             overlay(&mut self.templates, name, text);
         }
@@ -176,5 +180,14 @@ mod tests {
         let footer = merged.templates.iter().find(|(n, _)| n == "partials/footer.html").unwrap();
         assert_eq!(footer.1, "<footer>ours</footer>");
         assert_eq!(merged.templates.len(), embedded.templates.len());
+
+        // A templates folder's `mail/` holds mail templates (trs serve's), never pages.
+        let only = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(only.path().join("mail")).unwrap();
+        std::fs::write(only.path().join("mail/vote-result.txt"), "Subject: {{ release_name }}").unwrap();
+        std::fs::write(only.path().join("base.html"), "<html>ours</html>").unwrap();
+        let merged = SiteSource::embedded().with_overrides(only.path()).unwrap();
+        assert_eq!(merged.templates.len(), embedded.templates.len(), "{:?}", merged.templates);
+        assert!(!merged.templates.iter().any(|(n, _)| n.starts_with("mail/")));
     }
 }

@@ -91,3 +91,82 @@ fn replies_from_an_mbox_and_a_maildir_become_ballots() {
     let closed = text(ok(&team.as_rm(&["vote", "close", "foo", "1.0.0"])));
     assert!(closed.contains("Passed"), "{closed}");
 }
+
+/// `trs serve` polls the list's IMAP mailbox by itself (a real Dovecot on loopback): the
+/// mailbox set with `trs project mail --imap`, the password in the server's environment only
+/// (never shown), a reply delivered to the list becomes a ballot without anyone importing it.
+#[test]
+fn trs_serve_polls_the_lists_imap_mailbox_for_replies() {
+    use trs_app::imap_server::{ImapServer, PASSWORD};
+    let mut imap = ImapServer::start();
+    let team = Team::with_server_env("ed25519", &[("TRS_IMAP_PASSWORD", PASSWORD.to_string())]);
+    ok(&team.as_rm(&[
+        "project",
+        "policy",
+        "foo",
+        "--min-vote-hours",
+        "0",
+        "--min-binding",
+        "1",
+        "--strict",
+        "false",
+        "--email-votes",
+        "true",
+    ]));
+    let shown = text(ok(&team.as_rm(&["project", "mail", "foo", "--imap", &imap.url()])));
+    assert!(shown.contains(&format!("imap         {}", imap.url())), "{shown}");
+    assert!(!shown.contains(PASSWORD));
+    let with_password = team.as_rm(&["project", "mail", "foo", "--imap", "imap://u:secret@127.0.0.1/INBOX"]);
+    assert_eq!(with_password.status.code(), Some(1));
+    assert!(stderr(&with_password).contains("invalid-imap-url"), "{}", stderr(&with_password));
+    assert!(!stderr(&with_password).contains("secret"), "{}", stderr(&with_password));
+
+    let tarball = source_tarball(team.work.path(), "foo-1.0.0-src.tar.gz", "foo-1.0.0");
+    ok(&team.as_rm(&args_with(&["upload", "foo", "1.0.0"], &team.signed_set(&tarball))));
+    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
+    let view = stdout_json(ok(&team.anonymous(&["vote", "show", "foo", "1.0.0", "--json"])));
+    let root = view["vote_message_id"].as_str().expect("the [VOTE] mail's id").to_string();
+    imap.deliver(
+        reply("Ada Admin <ada@example.org>", "<ada-imap@example.org>", &root, &date(&team, 60), "+1\n").as_bytes(),
+    );
+
+    let ballots = poll_until("the reply in the mailbox recorded as a ballot", || {
+        let view = stdout_json(ok(&team.anonymous(&["vote", "show", "foo", "1.0.0", "--json"])));
+        match view["ballots"].as_array() {
+            Some(b) if !b.is_empty() => Ok(b.clone()),
+            _ => Err(format!("{view}")),
+        }
+    });
+    assert_eq!(ballots.len(), 1);
+    assert_eq!(ballots[0]["voter"], "ada");
+    assert_eq!(ballots[0]["source"], "email");
+    assert_eq!(ballots[0]["message_id"], "<ada-imap@example.org>");
+    assert_eq!(ballots[0]["binding"], true);
+    let log = team.server.log.lock().unwrap().join("\n");
+    assert!(!log.contains(PASSWORD), "the password is never logged");
+}
+
+/// `trs serve --templates DIR` with a mail template in `DIR/mail/` that does not parse does
+/// not start (so no mail is rendered from it), and says which file and why.
+#[test]
+fn trs_serve_refuses_a_mail_template_that_does_not_parse() {
+    let data = tempfile::tempdir().unwrap();
+    let templates = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(templates.path().join("mail")).unwrap();
+    std::fs::write(templates.path().join("mail/vote-result.txt"), "Subject: {% if %}\n").unwrap();
+    let mut child = std::process::Command::new(trs_bin())
+        .args(["serve", "--data", data.path().to_str().unwrap(), "--listen", "127.0.0.1:0", "--templates"])
+        .arg(templates.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = poll_until("trs serve to stop at start", || match child.try_wait() {
+        Ok(Some(status)) => Ok(status),
+        _ => Err("still running".into()),
+    });
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(!status.success(), "{err}");
+    assert!(err.contains("mail template vote-result.txt does not parse"), "{err}");
+}

@@ -506,7 +506,23 @@ pub async fn execute(app: &App, project: &ProjectName, seq: u64) -> AppResult<Ra
         return Ok(Ran::Done(json!({"message_id": record.message_id, "state": record.state, "already": true})));
     }
     let settings = get_project(app, project).await?.mail_for(record.release.product.as_ref());
-    let email = render_record(app, &record).await?;
+    let email = match render_record(app, &record).await {
+        Ok(email) => email,
+        // A template that fails to render would fail again: nothing is sent, and the record
+        // says which template and why (the host's operator fixes it), rather than a task
+        // retried and abandoned with the mail still `queued`.
+        Err(AppError::Conflict { code: "mail-template-failed", message }) => {
+            tracing::warn!(project = %project, seq, reason = %message, "mail not sent");
+            record.state = MailState::NotSent;
+            record.reason = Some(message);
+            record.finished_at = Some(app.now());
+            app.items.put(item.updated(json!(record)), Condition::VersionIs(item.version)).await?;
+            return Ok(Ran::Done(
+                json!({"message_id": record.message_id, "state": record.state, "reason": record.reason}),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
     record.subject = Some(email.subject.clone());
     let (audience, _) = record.kind.audience();
     let outcome = match (build(&settings, &record, &email, app.now())?, &app.mailer) {

@@ -142,7 +142,7 @@ pub async fn render(app: &App, id: &ReleaseId, kind: MailKind, event: &Event) ->
             )));
         }
     };
-    templates::render(template, &context)
+    templates::render(app, template, &context)
 }
 
 #[cfg(test)]

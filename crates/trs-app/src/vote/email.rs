@@ -26,20 +26,90 @@ pub(crate) const END_OF_LIFE: &str = "release-end-of-life.txt";
 pub(crate) const ARCHIVED: &str = "release-archived.txt";
 pub(crate) const REVOKED: &str = "release-revoked.txt";
 
-static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
-    let mut tera = tera::Tera::new();
-    tera.add_raw_templates([
-        (ANNOUNCEMENT, include_str!("../../templates/vote-announcement.txt")),
-        (RESULT, include_str!("../../templates/vote-result.txt")),
-        (CANCELLED, include_str!("../../templates/vote-cancelled.txt")),
-        (RELEASE_ANNOUNCEMENT, include_str!("../../templates/release-announcement.txt")),
-        (END_OF_LIFE, include_str!("../../templates/release-end-of-life.txt")),
-        (ARCHIVED, include_str!("../../templates/release-archived.txt")),
-        (REVOKED, include_str!("../../templates/release-revoked.txt")),
-    ])
-    .map_err(|e| e.to_string())?;
-    Ok(tera)
-});
+/// Every mail template built into the binary, by name (the file name a replacement takes).
+const EMBEDDED: [(&str, &str); 7] = [
+    (ANNOUNCEMENT, include_str!("../../templates/vote-announcement.txt")),
+    (RESULT, include_str!("../../templates/vote-result.txt")),
+    (CANCELLED, include_str!("../../templates/vote-cancelled.txt")),
+    (RELEASE_ANNOUNCEMENT, include_str!("../../templates/release-announcement.txt")),
+    (END_OF_LIFE, include_str!("../../templates/release-end-of-life.txt")),
+    (ARCHIVED, include_str!("../../templates/release-archived.txt")),
+    (REVOKED, include_str!("../../templates/release-revoked.txt")),
+];
+
+static TEMPLATES: LazyLock<Result<MailTemplates, String>> = LazyLock::new(|| MailTemplates::with(&[]));
+
+/// The mail templates: the embedded ones, some perhaps replaced by a host's own (`trs serve
+/// --templates DIR`: `DIR/mail/NAME.txt`, as the site's templates are replaced from the same
+/// folder). Each replaced template is parsed when the host starts, so one that does not parse
+/// stops the host with its file named, before any mail is rendered from it.
+#[derive(Debug)]
+pub struct MailTemplates {
+    tera: tera::Tera,
+    /// The names replaced (for errors: a fault in one is the operator's to fix).
+    replaced: Vec<String>,
+}
+
+impl MailTemplates {
+    /// The names of the mail templates.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        EMBEDDED.iter().map(|(n, _)| *n)
+    }
+
+    /// The embedded templates with `replacements` (name, text) in place of theirs.
+    pub fn with(replacements: &[(String, String)]) -> Result<MailTemplates, String> {
+        let mut tera = tera::Tera::new();
+        tera.add_raw_templates(EMBEDDED).map_err(|e| format!("the built-in mail templates: {e}"))?;
+        for (name, text) in replacements {
+            if !EMBEDDED.iter().any(|(n, _)| n == name) {
+                return Err(format!(
+                    "mail template {name:?} replaces none: the mail templates are {}",
+                    Self::names().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            tera.add_raw_template(name, text)
+                .map_err(|e| format!("mail template {name} does not parse: {}", chain(&e)))?;
+        }
+        Ok(MailTemplates { tera, replaced: replacements.iter().map(|(n, _)| n.clone()).collect() })
+    }
+
+    /// The embedded templates with every `NAME.txt` of `dir` in place of its namesake.
+    pub fn from_dir(dir: &std::path::Path) -> Result<MailTemplates, String> {
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| format!("reading mail templates in {}: {e}", dir.display()))?;
+        let mut replacements = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(|e| format!("reading {}: {e}", dir.display()))?.path();
+            if !path.is_file() {
+                continue;
+            }
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            replacements.push((name, text));
+        }
+        replacements.sort();
+        MailTemplates::with(&replacements)
+    }
+
+    fn render(&self, name: &str, context: &tera::Context) -> AppResult<String> {
+        self.tera.render(name, context).map_err(|e| {
+            let whose = if self.replaced.iter().any(|r| r == name) { "replaced " } else { "" };
+            AppError::conflict("mail-template-failed", format!("the {whose}mail template {name} failed: {}", chain(&e)))
+        })
+    }
+}
+
+/// An error with its causes (Tera's own message names the template; the cause says what).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
 
 /// A rendered email: the subject line and the plain-text body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,10 +125,15 @@ impl Email {
     }
 }
 
-pub(crate) fn render(name: &str, context: &impl Serialize) -> AppResult<Email> {
-    let tera = TEMPLATES.as_ref().map_err(|e| AppError::Internal(format!("email templates do not parse: {e}")))?;
+/// Renders mail template `name` with the host's templates (`app.mail_templates`), else the
+/// embedded ones. A template that fails is `409 mail-template-failed`, naming it and why.
+pub(crate) fn render(app: &App, name: &str, context: &impl Serialize) -> AppResult<Email> {
+    let templates = match &app.mail_templates {
+        Some(t) => t.as_ref(),
+        None => TEMPLATES.as_ref().map_err(|e| AppError::Internal(e.clone()))?,
+    };
     let context = tera::Context::from_serialize(context).map_err(|e| AppError::Internal(e.to_string()))?;
-    let text = tera.render(name, &context).map_err(|e| AppError::Internal(format!("rendering {name}: {e}")))?;
+    let text = templates.render(name, &context)?;
     let (head, body) = text.split_once("\n\n").unwrap_or((text.as_str(), ""));
     let subject = head.strip_prefix("Subject: ").unwrap_or(head).trim().to_string();
     Ok(Email { subject, body: body.trim_start_matches('\n').to_string() })
@@ -196,7 +271,7 @@ pub async fn announcement(app: &App, id: &ReleaseId) -> AppResult<Email> {
         closes_not_before: rfc3339(vote.closes_not_before),
         source: vote.source.clone(),
     };
-    render(ANNOUNCEMENT, &context)
+    render(app, ANNOUNCEMENT, &context)
 }
 
 /// The result announcement of the release's newest vote, once it has been closed.
@@ -222,7 +297,7 @@ pub async fn result(app: &App, id: &ReleaseId) -> AppResult<Email> {
         non_binding,
         explanation: resolution.explanation.clone(),
     };
-    render(RESULT, &context)
+    render(app, RESULT, &context)
 }
 
 #[derive(Serialize)]
@@ -250,5 +325,5 @@ pub async fn cancelled(app: &App, id: &ReleaseId) -> AppResult<Email> {
         opened_at: rfc3339(vote.opened_at),
         cancelled_at: rfc3339(cancelled_at),
     };
-    render(CANCELLED, &context)
+    render(app, CANCELLED, &context)
 }

@@ -716,6 +716,73 @@ async fn a_retried_mail_task_sends_nothing_twice_and_the_result_answers_the_vote
     assert!(sent[1].contains(&format!("References: {}", vote_mail.message_id)), "{}", sent[1]);
 }
 
+/// A host's own mail templates (`trs serve --templates DIR`, its `mail/` folder) replace the
+/// embedded ones in the mail sent and in its preview.
+#[tokio::test]
+async fn a_replaced_mail_template_is_the_one_sent_and_previewed() {
+    use trs_app::vote::email::MailTemplates;
+    let mut f = lenient().await;
+    let mailer = Arc::new(RecordingMailer::default());
+    f.w.app.mailer = Some(mailer.clone());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("vote-announcement.txt"),
+        "Subject: [VOTE] {{ release_name }}, the vot way\n\nVote on revision {{ revision.number }} \
+         by {{ closes_not_before }}.\n",
+    )
+    .unwrap();
+    f.w.app.mail_templates = Some(Arc::new(MailTemplates::from_dir(dir.path()).unwrap()));
+    set_mail(&f, &f.rita()).await.unwrap();
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let preview = trs_app::mail::preview(f.app(), &rel(), trs_app::mail::MailKind::Vote).await.unwrap();
+    assert_eq!(preview.subject, "[VOTE] vot 2.0.0, the vot way");
+    assert!(preview.body.starts_with("Vote on revision 1 by 20"), "{}", preview.body);
+    sweep(&f).await;
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains("Subject: [VOTE] vot 2.0.0, the vot way"), "{}", sent[0]);
+    assert!(sent[0].contains("Vote on revision 1 by 20"), "{}", sent[0]);
+    // The others are still the embedded ones.
+    vote::cancel(f.app(), &f.rita(), &rel()).await.unwrap();
+    sweep(&f).await;
+    assert!(mailer.sent()[1].contains("Subject: [CANCELLED] [VOTE] Release vot 2.0.0"), "{}", mailer.sent()[1]);
+}
+
+/// A replacement that does not parse, or names no mail, is refused when loaded (the host does
+/// not start); one that fails when rendered sends nothing: the preview says which template
+/// and why (`409 mail-template-failed`), and the mail is recorded not sent with that reason.
+#[tokio::test]
+async fn a_broken_mail_template_says_which_and_why_and_sends_nothing() {
+    use trs_app::vote::email::MailTemplates;
+    let broken = MailTemplates::with(&[("vote-result.txt".into(), "Subject: {% if %}\n".into())]).unwrap_err();
+    assert!(broken.contains("mail template vote-result.txt does not parse"), "{broken}");
+    let unknown = MailTemplates::with(&[("vote-results.txt".into(), "x".into())]).unwrap_err();
+    assert!(unknown.contains("\"vote-results.txt\" replaces none") && unknown.contains("vote-result.txt"), "{unknown}");
+
+    let mut f = lenient().await;
+    let mailer = Arc::new(RecordingMailer::default());
+    f.w.app.mailer = Some(mailer.clone());
+    let failing = "Subject: [VOTE] {{ release_name }}\n\n{{ no_such_field.number }}\n";
+    f.w.app.mail_templates =
+        Some(Arc::new(MailTemplates::with(&[("vote-announcement.txt".into(), failing.into())]).unwrap()));
+    set_mail(&f, &f.rita()).await.unwrap();
+    vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    match trs_app::mail::preview(f.app(), &rel(), trs_app::mail::MailKind::Vote).await.unwrap_err() {
+        trs_app::AppError::Conflict { code, message } => {
+            assert_eq!(code, "mail-template-failed");
+            assert!(message.contains("replaced mail template vote-announcement.txt"), "{message}");
+            assert!(message.contains("no_such_field"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    sweep(&f).await;
+    assert!(mailer.sent().is_empty(), "nothing sent");
+    let log = trs_app::mail::log(f.app(), &vot()).await.unwrap();
+    assert_eq!(log[0].state, trs_app::mail::MailState::NotSent);
+    let reason = log[0].reason.clone().unwrap();
+    assert!(reason.contains("vote-announcement.txt") && reason.contains("no_such_field"), "{reason}");
+}
+
 /// The `send-mail` task of the mail event `seq` queued, and its item.
 async fn sent_mail_task(f: &Fixture, seq: u64) -> (trs_app::tasks::Task, Item) {
     let events = f.events().await;

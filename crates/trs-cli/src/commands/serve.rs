@@ -49,6 +49,13 @@ impl TaskNotifier for ChannelNotifier {
     }
 }
 
+/// How this host sends mail: the transport (`--smtp`) and the templates (`--templates DIR`'s
+/// `mail/`; `None`: the embedded ones).
+pub struct Mail {
+    pub mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
+    pub templates: Option<Arc<trs_app::vote::email::MailTemplates>>,
+}
+
 /// Builds the router with every function's routes over already opened stores, and its worker.
 pub fn build(
     stores: Stores,
@@ -57,7 +64,7 @@ pub fn build(
     audience: trs_auth::Audience,
     lifecycle_every: Duration,
     site: Arc<trs_site::Site>,
-    mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
+    mail: Mail,
 ) -> CliResult<(Router, Worker)> {
     let (tx, rx) = mpsc::unbounded_channel();
     let (commits_tx, commits) = mpsc::unbounded_channel();
@@ -66,7 +73,8 @@ pub fn build(
     app.public_url = Some(public_url.to_string());
     // This host serves the public files itself (`/current/…`): [ANNOUNCE] checks them here.
     app.download_url = Some(public_url.to_string());
-    app.mailer = mailer;
+    app.mailer = mail.mailer;
+    app.mail_templates = mail.templates;
     // IMAP passwords of the projects' list archives (`trs project mail --imap`): from the
     // environment only, never from a setting or a flag (docs/vote.md).
     app.imap_passwords = Some(trs_app::mail::imap::passwords_from(|name| std::env::var(name).ok()));
@@ -288,8 +296,17 @@ pub async fn run(
     let stores = super::backend::open(backend, data, &public_url).await?;
     let description = stores.description.clone();
     let renderer = super::site_host::renderer(templates, Some(&public_url))?;
+    let mail_templates = mail_templates(templates)?;
     let site = super::site_host::open(&super::site_host::site_folder(data), renderer)?;
-    let (router, worker) = build(stores, data, &public_url, audience.clone(), lifecycle_every, site, mailer)?;
+    let (router, worker) = build(
+        stores,
+        data,
+        &public_url,
+        audience.clone(),
+        lifecycle_every,
+        site,
+        Mail { mailer, templates: mail_templates },
+    )?;
     worker.recover().await;
     tokio::spawn(poll_mailboxes(worker.app.clone(), imap_poll_every));
     tokio::spawn(worker.run());
@@ -297,6 +314,16 @@ pub async fn run(
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.map_err(failed)?;
     say_err!("trs stopped: no request was cut off");
     Ok(())
+}
+
+/// The mail templates of `--templates DIR`: `DIR/mail/NAME.txt` in place of the embedded
+/// ones. Checked now: a template that does not parse (or replaces none) stops the start, with
+/// the file named, so no mail is ever rendered from it.
+fn mail_templates(dir: Option<&std::path::Path>) -> CliResult<Option<Arc<trs_app::vote::email::MailTemplates>>> {
+    let Some(mail) = dir.map(|d| d.join("mail")).filter(|d| d.is_dir()) else { return Ok(None) };
+    trs_app::vote::email::MailTemplates::from_dir(&mail)
+        .map(|t| Some(Arc::new(t)))
+        .map_err(|e| crate::error::CliError::Usage(format!("--templates: {e}")))
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (what systemd, Docker and Kubernetes send to stop a
