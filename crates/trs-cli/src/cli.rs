@@ -737,6 +737,15 @@ pub enum VoteCommand {
         #[arg(long)]
         product: Option<String>,
     },
+    /// Read the replies to this vote from the project's IMAP mailbox now (`trs project mail
+    /// --imap`), rather than at the server's next poll: the same reading and rules as
+    /// import-mail; a reply already read changes nothing.
+    PollMail {
+        project: String,
+        version: String,
+        #[arg(long)]
+        product: Option<String>,
+    },
     /// Print the vote announcement email, or with --result the result email.
     Email {
         project: String,

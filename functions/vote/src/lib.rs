@@ -22,6 +22,7 @@ pub fn routes() -> Router<App> {
         .route(&format!("{VOTE}/close"), post(close))
         .route(&format!("{VOTE}/cancel"), post(cancel))
         .route(&format!("{VOTE}/mail-replies"), post(import_mail))
+        .route(&format!("{VOTE}/mail-poll"), post(poll_mail))
         .route(&format!("{VOTE}/email"), get(email))
         .route(&format!("{VOTE}/mail/{{kind}}"), get(mail_preview))
 }
@@ -96,6 +97,21 @@ async fn import_mail(
         })?);
     }
     Ok(Json(vote::mail_import::import(&app, Some(&call.caller), &id, raw).await?))
+}
+
+/// `trs vote poll-mail`: reads the project's IMAP mailbox for this vote now, rather than at
+/// the next scheduled poll. The same roles as an import ("manage release").
+async fn poll_mail(
+    State(app): State<App>,
+    Path((project, version)): Path<(String, String)>,
+    call: SignedCall,
+) -> ApiResult<impl IntoResponse> {
+    let req: ProductOnly = call.json()?;
+    let id = release_id(&project, req.product, &version)?;
+    let found = trs_app::projects::get_project(&app, &id.project).await?;
+    trs_core::authorize(&call.caller.person, Some(&found), trs_core::Action::ManageRelease)
+        .map_err(trs_app::AppError::from)?;
+    Ok(Json(vote::mail_poll::poll_release(&app, &id).await?))
 }
 
 #[derive(Deserialize)]

@@ -142,6 +142,12 @@ fn trs_serve_polls_the_lists_imap_mailbox_for_replies() {
     assert_eq!(ballots[0]["source"], "email");
     assert_eq!(ballots[0]["message_id"], "<ada-imap@example.org>");
     assert_eq!(ballots[0]["binding"], true);
+    // `trs vote poll-mail` reads the mailbox now: the reply is fetched again and read once.
+    let now = stdout_json(ok(&team.as_rm(&["vote", "poll-mail", "foo", "1.0.0", "--json"])));
+    assert_eq!(now["already_read"], serde_json::json!(["<ada-imap@example.org>"]), "{now}");
+    assert_eq!(now["replies"], serde_json::json!([]), "{now}");
+    let shown = text(ok(&team.as_rm(&["vote", "poll-mail", "foo", "1.0.0"])));
+    assert!(shown.contains(&format!("0 repl(ies) to {root} read now, 1 read before")), "{shown}");
     let log = team.server.log.lock().unwrap().join("\n");
     assert!(!log.contains(PASSWORD), "the password is never logged");
 }

@@ -92,6 +92,21 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
             check_release(project, version, product.as_deref())?;
             import_mail(client, project, version, archive, product.as_deref(), as_json).await?;
         }
+        VoteCommand::PollMail { project, version, product } => {
+            check_release(project, version, product.as_deref())?;
+            let path = format!("{}/mail-poll", vote_path(project, version));
+            let report: Value = client.post(&path, &json!({"product": product})).await?;
+            if as_json {
+                output::json(&report);
+            } else {
+                let read = report["replies"].as_array().cloned().unwrap_or_default();
+                let already = report["already_read"].as_array().map_or(0, Vec::len);
+                say!("{} repl(ies) to {} read now, {already} read before", read.len(), s(&report["vote_message_id"]));
+                for r in &read {
+                    print_reply(r);
+                }
+            }
+        }
         VoteCommand::Email { project, version, result, product } => {
             check_release(project, version, product.as_deref())?;
             let more: &[&str] = if *result { &["result=true"] } else { &[] };
