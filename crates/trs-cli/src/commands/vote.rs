@@ -5,7 +5,7 @@ use crate::client::Client;
 use crate::error::{CliError, CliResult};
 use crate::output;
 use serde_json::{Value, json};
-use trs_api::common::ReleaseRef;
+use trs_api::common::{ProductOnly, ReleaseRef};
 use trs_api::votes::{CastReceipt, ImportMail, ImportReport, MailReply, ReplyOutcome, VoteState, VoteView};
 
 /// Names are checked before they go into a URL, so a typo is a usage error, not a 404.
@@ -95,14 +95,17 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
         VoteCommand::PollMail { project, version, product } => {
             check_release(project, version, product.as_deref())?;
             let path = format!("{}/mail-poll", vote_path(project, version));
-            let report: Value = client.post(&path, &json!({"product": product})).await?;
+            let report: ImportReport = client.post(&path, &ProductOnly { product: product.clone() }).await?;
             if as_json {
                 output::json(&report);
             } else {
-                let read = report["replies"].as_array().cloned().unwrap_or_default();
-                let already = report["already_read"].as_array().map_or(0, Vec::len);
-                say!("{} repl(ies) to {} read now, {already} read before", read.len(), s(&report["vote_message_id"]));
-                for r in &read {
+                say!(
+                    "{} repl(ies) to {} read now, {} read before",
+                    report.replies.len(),
+                    report.vote_message_id,
+                    report.already_read.len()
+                );
+                for r in &report.replies {
                     print_reply(r);
                 }
             }
