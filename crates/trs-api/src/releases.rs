@@ -26,6 +26,38 @@ pub struct ReleaseStatus {
     /// The revision whose vote passed (the only one that may be promoted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voted_revision: Option<RevisionRef>,
+    /// The published advisories that affect this release, each with the release that fixes
+    /// it (docs/security-data.md). Unpublished advisories are never named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub affected_by: Vec<AdvisoryNote>,
+    /// The published advisories this release fixes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<AdvisoryNote>,
+}
+
+/// A published advisory as a release's status names it: what it is, and the release that
+/// fixes it (once trs holds it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AdvisoryNote {
+    /// `CVE-YYYY-NNNN`.
+    pub id: String,
+    pub summary: String,
+    /// CVSS's qualitative rating: `none`, `low`, `medium`, `high` or `critical`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// The version that fixes it, released or still to come.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+    /// The release of that version, once trs holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_by: Option<FixingRelease>,
+}
+
+/// The release that fixes an advisory, with its stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FixingRelease {
+    pub version: String,
+    pub stage: Stage,
 }
 
 /// How many checks of the revision passed, warned and failed.

@@ -508,6 +508,59 @@ pub async fn release_advisories(app: &App, project: &ProjectName) -> AppResult<B
     Ok(by_release(&advisories, &releases_of(app, project).await?))
 }
 
+/// A published advisory as `trs status` names it beside a release: what it is, and the
+/// release that fixes it (once trs holds it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvisoryNote {
+    pub id: CveId,
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// The version that fixes it, released or still to come.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<Version>,
+    /// The release of that version, once trs holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_by: Option<ReleaseRef>,
+}
+
+/// What `trs status` says of one release: the published advisories that affect it, and
+/// those it fixes ("is the version I run affected?", and what to move to). Unpublished
+/// advisories are never named: the status is public.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseAdvisoryNotes {
+    pub affected_by: Vec<AdvisoryNote>,
+    pub fixes: Vec<AdvisoryNote>,
+}
+
+/// [`ReleaseAdvisoryNotes`] of release `id`, from the advisories and releases stored now.
+pub async fn release_notes(app: &App, id: &ReleaseId) -> AppResult<ReleaseAdvisoryNotes> {
+    let advisories = published(app, &id.project).await?;
+    let mut out = ReleaseAdvisoryNotes::default();
+    if advisories.is_empty() {
+        return Ok(out);
+    }
+    let releases = releases_of(app, &id.project).await?;
+    for a in advisories.into_iter().filter(|a| a.product == id.product) {
+        let v = resolve(a, &releases);
+        let affected = v.affected_releases.iter().any(|r| r.version == id.version);
+        let fixes = v.fixed_by.as_ref().is_some_and(|r| r.version == id.version);
+        let note = AdvisoryNote {
+            id: v.advisory.id.clone(),
+            summary: v.advisory.summary.clone(),
+            severity: v.advisory.severity,
+            fixed: v.advisory.fixed.clone(),
+            fixed_by: v.fixed_by.clone(),
+        };
+        if affected {
+            out.affected_by.push(note);
+        } else if fixes {
+            out.fixes.push(note);
+        }
+    }
+    Ok(out)
+}
+
 /// The releases a published advisory affects (`trs releases --affected-by CVE-…`): 404 when
 /// the project has no published advisory of that id.
 pub async fn affected_by(app: &App, project: &ProjectName, id: &CveId) -> AppResult<AdvisoryView> {

@@ -1,5 +1,6 @@
 //! What `trs status` shows: a release's stage, its latest revision, each file with its checks
-//! (or `pending` while the verify task has not finished), and the newest vote.
+//! (or `pending` while the verify task has not finished), the newest vote, and the published
+//! advisories that affect the release or that it fixes.
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
@@ -51,6 +52,13 @@ pub struct ReleaseStatus {
     /// The revision whose vote passed (the only one that may be promoted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voted_revision: Option<trs_core::RevisionRef>,
+    /// The published advisories that affect this release, each with the release that fixes
+    /// it (docs/security-data.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub affected_by: Vec<crate::cve::AdvisoryNote>,
+    /// The published advisories this release fixes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<crate::cve::AdvisoryNote>,
 }
 
 pub async fn get_report(app: &App, id: &ReleaseId, number: u32) -> AppResult<Option<StoredReport>> {
@@ -78,7 +86,11 @@ pub async fn release_status(app: &App, id: &ReleaseId) -> AppResult<ReleaseStatu
         files: Vec::new(),
         vote: crate::vote::summary(app, &release).await?,
         voted_revision: release.voted_revision.clone(),
+        affected_by: Vec::new(),
+        fixes: Vec::new(),
     };
+    let notes = crate::cve::release_notes(app, id).await?;
+    (status.affected_by, status.fixes) = (notes.affected_by, notes.fixes);
     let Some(latest) = &release.latest else { return Ok(status) };
     let revision = get_revision(app, id, latest.number).await?;
     let report = get_report(app, id, latest.number).await?;

@@ -172,7 +172,8 @@ pub enum Command {
         #[command(subcommand)]
         command: DraftCommand,
     },
-    /// Show a release's stage, latest revision and per-file checks.
+    /// Show a release's stage, latest revision and per-file checks, and the published
+    /// advisories that affect it (with the release that fixes each) or that it fixes.
     Status {
         project: String,
         version: String,

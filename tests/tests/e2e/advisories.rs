@@ -82,6 +82,8 @@ fn an_advisory_is_recorded_under_embargo_published_and_answers_which_releases_it
     assert_eq!(list["advisories"], serde_json::json!([]));
     refused(&team.anonymous(&["cve", "show", "foo", cve]), "not-found");
     refused(&team.anonymous(&["releases", "--project", "foo", "--affected-by", cve]), "not-found");
+    let status = stdout_json(ok(&team.anonymous(&["status", "foo", "1.0.0", "--json"])));
+    assert!(status.get("affected_by").is_none(), "an embargoed advisory is not named: {status:#}");
 
     // Publishing before the embargo date needs --force; it is then an event of the stream.
     refused(&team.as_rm(&["cve", "publish", "foo", cve]), "under-embargo");
@@ -103,10 +105,26 @@ fn an_advisory_is_recorded_under_embargo_published_and_answers_which_releases_it
     assert_eq!(record["cveMetadata"]["cveId"], cve, "{record:#}");
     assert_eq!(record["containers"]["cna"]["affected"][0]["versions"][0]["lessThan"], "1.3.0");
 
+    // "Is the version I run affected?": `trs status` of that release says so, and what fixes it.
+    let text = String::from_utf8(ok(&team.anonymous(&["status", "foo", "1.2.0"])).stdout.clone()).unwrap();
+    assert!(
+        text.contains(&format!(
+            "AFFECTED by {cve} (high): Archive entries escape the target folder; to be fixed in 1.3.0 (not released yet)"
+        )),
+        "{text}"
+    );
+    let status = stdout_json(ok(&team.anonymous(&["status", "foo", "1.10.0", "--json"])));
+    assert!(status.get("affected_by").is_none(), "{status:#}");
+
     // The fix is released: it is linked from the advisory.
     release(&team, "1.3.0");
     let shown = stdout_json(ok(&team.anonymous(&["cve", "show", "foo", cve, "--json"])));
     assert_eq!(shown["fixed_by"]["version"], "1.3.0", "{shown:#}");
+    let status = stdout_json(ok(&team.anonymous(&["status", "foo", "1.0.0", "--json"])));
+    assert_eq!(status["affected_by"][0]["id"], cve, "{status:#}");
+    assert_eq!(status["affected_by"][0]["fixed_by"], serde_json::json!({"version": "1.3.0", "stage": "current"}));
+    let text = String::from_utf8(ok(&team.anonymous(&["status", "foo", "1.3.0"])).stdout.clone()).unwrap();
+    assert!(text.contains(&format!("fixes {cve} (high): Archive entries escape the target folder")), "{text}");
 }
 
 /// Issue 19, SBOMs: the policy's SBOM rules through the CLI. A vote needs an SBOM when the

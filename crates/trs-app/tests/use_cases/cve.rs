@@ -155,6 +155,35 @@ async fn affected_ranges_resolve_to_the_releases_held_and_the_fix_is_linked_both
     assert_eq!(of("1.2.3").unwrap().fixes, vec![id.clone()]);
     assert!(of("1.2.3").unwrap().affected_by.is_empty());
     assert!(of("0.9.0").is_none() && of("1.10.0").is_none());
+
+    // `trs status` of one release names them, with the release that fixes each.
+    let app = &w.app;
+    let status = |v: &str| {
+        let id = ReleaseId { project: foo(), product: None, version: v.parse().unwrap() };
+        async move { trs_app::status::release_status(app, &id).await.unwrap() }
+    };
+    let affected = status("1.1.0").await;
+    assert_eq!(affected.affected_by.len(), 1, "{:?}", affected.affected_by);
+    let note = &affected.affected_by[0];
+    assert_eq!((&note.id, note.severity), (&id, Some(trs_core::Severity::High)));
+    assert_eq!(note.fixed_by.as_ref().map(|r| r.version.as_str()), Some("1.2.3"));
+    assert!(affected.fixes.is_empty());
+    let fixing = status("1.2.3").await;
+    assert_eq!((fixing.affected_by.len(), fixing.fixes.iter().map(|n| &n.id).collect::<Vec<_>>()), (0, vec![&id]));
+    let clear = status("1.10.0").await;
+    assert!(clear.affected_by.is_empty() && clear.fixes.is_empty());
+    let json = serde_json::to_value(&clear).unwrap();
+    assert!(json.get("affected_by").is_none(), "absent when there are none: {json}");
+
+    // An unpublished advisory is not named in the (public) status.
+    let hidden = cve_id("CVE-2026-10012");
+    let new = NewAdvisory { affected: vec![">=1.10.0".parse().unwrap()], fixed: None, ..new_advisory(hidden.as_str()) };
+    cve::add_advisory(&w.app, &w.rm.caller(), &foo(), new).await.unwrap();
+    assert!(status("1.10.0").await.affected_by.is_empty());
+    cve::publish_advisory(&w.app, &w.rm.caller(), &foo(), &hidden, false).await.unwrap();
+    let now_affected = status("1.10.0").await;
+    assert_eq!(now_affected.affected_by.iter().map(|n| &n.id).collect::<Vec<_>>(), vec![&hidden]);
+    assert_eq!((&now_affected.affected_by[0].fixed, &now_affected.affected_by[0].fixed_by), (&None, &None));
 }
 
 #[tokio::test]

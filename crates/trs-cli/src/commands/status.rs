@@ -3,7 +3,7 @@
 use crate::client::Client;
 use crate::error::{CliError, CliResult};
 use crate::output;
-use trs_api::releases::{Outcome, ReleaseStatus};
+use trs_api::releases::{AdvisoryNote, Outcome, ReleaseStatus};
 use trs_api::votes::VoteState;
 
 pub async fn fetch(client: &Client, project: &str, version: &str, product: Option<&str>) -> CliResult<ReleaseStatus> {
@@ -68,6 +68,7 @@ pub fn print_human(r: &ReleaseStatus) {
     if let Some(voted) = &r.voted_revision {
         say!("voted revision: {} ({})", voted.number, voted.key);
     }
+    print_advisories(r);
     if let Some(sum) = &r.summary {
         say!("checks: {} pass, {} warn, {} fail", sum.pass, sum.warn, sum.fail);
     } else {
@@ -86,5 +87,21 @@ pub fn print_human(r: &ReleaseStatus) {
             };
             say!("  {mark} {:<9} {}", c.check, c.reason);
         }
+    }
+}
+
+/// The published advisories that affect the release (with what fixes each) and those it fixes.
+fn print_advisories(r: &ReleaseStatus) {
+    let severity = |n: &AdvisoryNote| n.severity.as_ref().map(|s| format!(" ({s})")).unwrap_or_default();
+    for n in &r.affected_by {
+        let fix = match (&n.fixed, &n.fixed_by) {
+            (Some(f), Some(by)) => format!("fixed in {f} ({})", text_of(&by.stage)),
+            (Some(f), None) => format!("to be fixed in {f} (not released yet)"),
+            (None, _) => "no fix yet".into(),
+        };
+        say!("AFFECTED by {}{}: {}; {fix}", n.id, severity(n), n.summary);
+    }
+    for n in &r.fixes {
+        say!("fixes {}{}: {}", n.id, severity(n), n.summary);
     }
 }
