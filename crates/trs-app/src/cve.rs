@@ -5,7 +5,7 @@
 //! An advisory is private until it is published: it is stored beside the project, but no
 //! event names it (the release stream is public) and only the security team can read it.
 //! Publishing writes the `advisory-published` event in the same transaction that marks it
-//! published; a change to a published advisory is another such event (`updated`). Which
+//! published, with the notice to the project's announce lists ([`crate::mail`]); a change to a published advisory is another such event (`updated`). Which
 //! releases it affects, and which release fixes it, are worked out when read, from the
 //! ranges and the releases stored then, by trs's one version order (`trs_core::advisory`),
 //! so a release uploaded after the advisory is covered without anyone editing it.
@@ -322,8 +322,17 @@ fn published_event(caller: &Caller, a: &Advisory, updated: bool) -> EventDraft {
     )
 }
 
+/// The release an advisory's notice points users to (the mail record's `release`): the fixing
+/// version, else the newest version its ranges name (every range names one).
+fn notice_release(a: &Advisory) -> Option<ReleaseId> {
+    let version = a.fixed.clone().or_else(|| a.affected.iter().flat_map(|r| r.bounds()).max().cloned())?;
+    Some(ReleaseId { project: a.project.clone(), product: a.product.clone(), version })
+}
+
 /// Writes `next` over `item` (read at `item.version`): with its `advisory-published` event when
-/// `event` is given. `Ok(false)` when another writer got there first (read again).
+/// `event` is given, and with the first publication's event the notice to the announce lists
+/// (queued in the same transaction, [`crate::mail`]). `Ok(false)` when another writer got
+/// there first (read again).
 async fn write(
     app: &App,
     project: &ProjectName,
@@ -334,8 +343,22 @@ async fn write(
     let op = WriteOp::Put { item: item.updated(json!(next)), condition: Condition::VersionIs(item.version) };
     match event {
         Some(draft) => {
-            match stream::commit_with_event(app, &StreamId::Project(project.clone()), draft, vec![op]).await? {
-                Committed::Done(_) => Ok(true),
+            let notice = match &draft.change {
+                Change::AdvisoryPublished { updated: false, .. } => notice_release(next),
+                _ => None,
+            };
+            let queue_mail = |event: &trs_core::Event| match &notice {
+                Some(release) => crate::mail::queue_advisory_ops(app, event, release, &next.id),
+                None => Vec::new(),
+            };
+            let stream = StreamId::Project(project.clone());
+            match stream::commit_with_event_and(app, &stream, draft, vec![op], queue_mail).await? {
+                Committed::Done(event) => {
+                    if notice.is_some() {
+                        crate::mail::announce(app, &event).await;
+                    }
+                    Ok(true)
+                }
                 Committed::Conflict { .. } => Ok(false),
             }
         }

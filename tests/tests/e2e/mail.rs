@@ -111,3 +111,64 @@ fn vote_and_result_mails_reach_the_list_threaded_and_once() {
     let log = stdout_json(ok(&team.anonymous(&["mail", "log", "foo", "--json"])));
     assert_eq!((log["mails"][0]["kind"].as_str(), log["mails"][0]["state"].as_str()), (Some("announce"), Some("sent")));
 }
+
+/// Issue 19: `trs cve publish` sends a `[SECURITY]` notice to the announce list through a real
+/// SMTP server; while the advisory is under embargo (recorded, edited) nothing is queued or
+/// sent, and a change after publication sends no second notice.
+#[test]
+fn publishing_an_advisory_sends_one_notice_to_the_announce_list() {
+    let smtp = SmtpServer::start();
+    let team = Team::with_server_env("ed25519", &[("TRS_SMTP_URL", smtp.url())]);
+    ok(&team.as_rm(&[
+        "project",
+        "mail",
+        "foo",
+        "--announce-to",
+        "announce@foo.example",
+        "--from",
+        "Foo Security <security@foo.example>",
+    ]));
+    let cve = "CVE-2026-40002";
+    ok(&team.as_rm(&[
+        "cve",
+        "add",
+        "foo",
+        "--id",
+        cve,
+        "--summary",
+        "Archive entries escape the target folder",
+        "--severity",
+        "high",
+        "--affected",
+        ">=1.0.0,<1.3.0",
+        "--fixed",
+        "1.3.0",
+        "--embargoed-until",
+        "2099-01-01",
+    ]));
+    ok(&team.as_rm(&["cve", "edit", "foo", cve, "--details", "The reader follows `..` in entry names."]));
+    let log = stdout_json(ok(&team.as_rm(&["mail", "log", "foo", "--json"])));
+    assert_eq!(log["mails"], serde_json::json!([]), "nothing queued under embargo: {log:#}");
+    assert!(smtp.received().is_empty());
+
+    ok(&team.as_rm(&["cve", "publish", "foo", cve, "--force"]));
+    let received = smtp.wait_for(1);
+    let notice = parse_mail(&received[0]);
+    assert_eq!(header(&notice, "subject"), format!("[SECURITY] {cve}: Archive entries escape the target folder"));
+    assert_eq!(notice["to_addresses"], serde_json::json!(["announce@foo.example"]));
+    let body = notice["body"].as_str().unwrap();
+    assert!(body.contains(&format!("published advisory {cve}")), "{body}");
+    assert!(body.contains("Fixed in:  1.3.0, not released yet.") && body.contains("entry names."), "{body}");
+    assert!(body.contains(&format!("/api/v1/projects/foo/advisories/{cve}\n")), "{body}");
+
+    // A change after publication: an event, but no second notice.
+    ok(&team.as_rm(&["cve", "edit", "foo", cve, "--severity", "critical"]));
+    let log = stdout_json(ok(&team.as_rm(&["mail", "log", "foo", "--json"])));
+    let mails = log["mails"].as_array().unwrap();
+    assert_eq!(mails.len(), 1, "{log:#}");
+    assert_eq!((mails[0]["kind"].as_str(), mails[0]["advisory"].as_str()), (Some("advisory"), Some(cve)));
+    assert_eq!(mails[0]["message_id"].as_str(), Some(header(&notice, "message-id").as_str()));
+    let text = String::from_utf8(ok(&team.as_rm(&["mail", "log", "foo"])).stdout.clone()).unwrap();
+    assert!(text.contains(&format!("advisory   foo {cve}")) && text.contains("sent to announce@foo.example"), "{text}");
+    assert_eq!(smtp.received().len(), 1);
+}

@@ -10,7 +10,8 @@
 //!
 //! Promotion queues `[ANNOUNCE]` to the announce lists, held back until every file downloads
 //! from its public URL with the voted bytes ([`downloads`]); end-of-life and archiving queue a
-//! notice to the vote lists, revocation one to the announce lists ([`notices`]).
+//! notice to the vote lists, revocation one to the announce lists ([`notices`]), and the first
+//! publication of a security advisory ([`crate::cve`]) one to the announce lists.
 //!
 //! The vote mails are rendered by [`crate::vote::email`], the others by [`notices`]; this
 //! module addresses and sends them.
@@ -53,10 +54,12 @@ pub enum MailKind {
     Archived,
     /// `[REVOKED]`: a release was revoked, with the reason.
     Revoked,
+    /// `[SECURITY]`: a security advisory was published (its first publication only).
+    Advisory,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 7] = [
+    pub const ALL: [MailKind; 8] = [
         MailKind::Vote,
         MailKind::Result,
         MailKind::Cancelled,
@@ -64,6 +67,7 @@ impl MailKind {
         MailKind::EndOfLife,
         MailKind::Archived,
         MailKind::Revoked,
+        MailKind::Advisory,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +79,7 @@ impl MailKind {
             MailKind::EndOfLife => "end-of-life",
             MailKind::Archived => "archived",
             MailKind::Revoked => "revoked",
+            MailKind::Advisory => "advisory",
         }
     }
 
@@ -86,7 +91,7 @@ impl MailKind {
             MailKind::Vote | MailKind::Result | MailKind::Cancelled | MailKind::EndOfLife | MailKind::Archived => {
                 (Audience::Vote, "--vote-to")
             }
-            MailKind::Announce | MailKind::Revoked => (Audience::Announce, "--announce-to"),
+            MailKind::Announce | MailKind::Revoked | MailKind::Advisory => (Audience::Announce, "--announce-to"),
         }
     }
 }
@@ -130,7 +135,12 @@ pub struct MailRecord {
     pub project: ProjectName,
     /// The project-stream event that sends it.
     pub event_seq: u64,
+    /// The release it is about; for an advisory notice, the release it points users to (the
+    /// fixing version, else the newest version the affected ranges name).
     pub release: ReleaseId,
+    /// The advisory an advisory notice announces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advisory: Option<trs_core::CveId>,
     pub vote: u32,
     pub kind: MailKind,
     pub message_id: String,
@@ -342,11 +352,31 @@ pub fn queue_ops(
     kind: MailKind,
     answers: Option<String>,
 ) -> Vec<WriteOp> {
+    queue_record_ops(new_record(app, event, release, vote, kind, answers), event)
+}
+
+/// [`queue_ops`] of the notice of an advisory's publication (`event`), about `release` (see
+/// [`MailRecord::release`]).
+pub fn queue_advisory_ops(app: &App, event: &Event, release: &ReleaseId, advisory: &trs_core::CveId) -> Vec<WriteOp> {
+    let record =
+        MailRecord { advisory: Some(advisory.clone()), ..new_record(app, event, release, 0, MailKind::Advisory, None) };
+    queue_record_ops(record, event)
+}
+
+fn new_record(
+    app: &App,
+    event: &Event,
+    release: &ReleaseId,
+    vote: u32,
+    kind: MailKind,
+    answers: Option<String>,
+) -> MailRecord {
     let project = &release.project;
-    let record = MailRecord {
+    MailRecord {
         project: project.clone(),
         event_seq: event.seq,
         release: release.clone(),
+        advisory: None,
         vote,
         kind,
         message_id: message_id(app, project, event.seq),
@@ -360,13 +390,18 @@ pub fn queue_ops(
         waiting: None,
         checks: 0,
         next_check_at: None,
-    };
+    }
+}
+
+/// The record of a queued mail and the task that sends it.
+fn queue_record_ops(record: MailRecord, event: &Event) -> Vec<WriteOp> {
+    let project = record.project.clone();
     let task = Task {
         id: task_id(event),
         ..Task::new(TaskKind::SendMail { project: project.clone(), event_seq: event.seq }, event.at)
     };
     vec![
-        WriteOp::Put { item: Item::new(keys::mail(project, event.seq), json!(record)), condition: Condition::Absent },
+        WriteOp::Put { item: Item::new(keys::mail(&project, event.seq), json!(record)), condition: Condition::Absent },
         WriteOp::Put { item: task.queued_item(), condition: Condition::Absent },
     ]
 }
@@ -425,6 +460,14 @@ pub async fn preview(app: &App, release: &ReleaseId, kind: MailKind) -> AppResul
             })?;
             notices::render(app, release, kind, event).await
         }
+        MailKind::Advisory => Err(AppError::conflict(
+            "not-a-release-mail",
+            format!(
+                "an advisory notice is about an advisory, not release {release}: `trs mail log {}` shows it once \
+                 the advisory is published",
+                release.project
+            ),
+        )),
     }
 }
 
@@ -439,6 +482,14 @@ async fn render_record(app: &App, record: &MailRecord) -> AppResult<Email> {
                     AppError::Internal(format!("mail of event {} without its event", record.event_seq))
                 })?;
             notices::render(app, &record.release, record.kind, &item.parse()?).await
+        }
+        MailKind::Advisory => {
+            let key = keys::stream_event(&StreamId::Project(record.project.clone()), record.event_seq);
+            let item =
+                app.items.get(&key).await?.ok_or_else(|| {
+                    AppError::Internal(format!("mail of event {} without its event", record.event_seq))
+                })?;
+            notices::render_advisory(app, &record.project, &item.parse()?).await
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The mails about a release after its vote: `[ANNOUNCE]` on promotion, and the notices of
-//! end-of-life, archiving and revocation. Each is rendered from the release-stream event that
+//! end-of-life, archiving and revocation; and `[SECURITY]`, the notice of a published advisory. Each is rendered from the release-stream event that
 //! queued it (its time, a revocation's reason), so a mail sent late, or previewed later, says
 //! what happened then. Plain text, at most 72 columns, every URL on a line of its own (lists
 //! strip HTML; a wrapped URL cannot be clicked).
@@ -23,6 +23,8 @@ pub fn kind_of(change: &Change) -> Option<MailKind> {
         Change::EndOfLife => Some(MailKind::EndOfLife),
         Change::Archived => Some(MailKind::Archived),
         Change::Revoked { .. } => Some(MailKind::Revoked),
+        // A change to a published advisory is an event too, but not another notice.
+        Change::AdvisoryPublished { updated: false, .. } => Some(MailKind::Advisory),
         _ => None,
     }
 }
@@ -143,6 +145,84 @@ pub async fn render(app: &App, id: &ReleaseId, kind: MailKind, event: &Event) ->
         }
     };
     templates::render(app, template, &context)
+}
+
+#[derive(Serialize)]
+struct AdvisoryContext {
+    id: String,
+    /// Who published it, wrapped.
+    intro_lines: Vec<String>,
+    /// When (UTC).
+    at: String,
+    summary: String,
+    summary_lines: Vec<String>,
+    severity: Option<String>,
+    /// The affected ranges as written, `|` between them.
+    ranges: String,
+    /// The releases trs holds that it affects, wrapped.
+    affected_lines: Vec<String>,
+    fixed: Option<String>,
+    /// The stage of the fixing release, once trs holds it.
+    fixed_stage: Option<String>,
+    details_lines: Vec<String>,
+    references: Vec<String>,
+    credits_lines: Vec<String>,
+    /// The advisory, its OSV and its CVE JSON 5 record at this trs.
+    advisory_url: String,
+}
+
+/// Renders the `[SECURITY]` notice `event` (an `advisory-published` of `project`) sends: the
+/// advisory as that event published it, the details, references and credits stored with it,
+/// and the releases trs holds that it affects.
+pub async fn render_advisory(app: &App, project: &trs_core::ProjectName, event: &Event) -> AppResult<Email> {
+    let Change::AdvisoryPublished { id, product, summary, severity, affected, fixed, .. } = &event.change else {
+        return Err(AppError::Internal(format!(
+            "event {} ({}) does not send an advisory notice",
+            event.seq,
+            event.change.type_name()
+        )));
+    };
+    let view = crate::cve::show_advisory(app, None, project, id).await?;
+    let details = view.advisory.details.as_deref().unwrap_or_default();
+    let mut details_lines = Vec::new();
+    for paragraph in details.lines() {
+        match paragraph.trim().is_empty() {
+            true => details_lines.push(String::new()),
+            false => details_lines.extend(wrap(paragraph, "")),
+        }
+    }
+    let affected_releases: Vec<&str> = view.affected_releases.iter().map(|r| r.version.as_str()).collect();
+    let base = app.public_url.as_deref().unwrap_or("$TRS_URL").trim_end_matches('/');
+    let context = AdvisoryContext {
+        id: id.to_string(),
+        intro_lines: wrap(
+            &format!(
+                "The {} security team published advisory {id}",
+                match product {
+                    Some(p) => format!("{project} {p}"),
+                    None => project.to_string(),
+                }
+            ),
+            "",
+        ),
+        at: rfc3339(event.at),
+        summary: summary.clone(),
+        summary_lines: wrap(summary, "  "),
+        severity: severity.map(|s| s.as_str().to_string()),
+        ranges: affected.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(" | "),
+        affected_lines: if affected_releases.is_empty() {
+            vec!["  (none of the releases trs holds)".into()]
+        } else {
+            wrap(&affected_releases.join(", "), "  ")
+        },
+        fixed: fixed.as_ref().map(|v| v.to_string()),
+        fixed_stage: view.fixed_by.as_ref().map(|r| r.stage.as_str().to_string()),
+        details_lines,
+        references: view.advisory.references.clone(),
+        credits_lines: wrap(&view.advisory.credits.join(", "), "  "),
+        advisory_url: format!("{base}{}", crate::cve::api_path(project, id)),
+    };
+    templates::render(templates::ADVISORY, &context)
 }
 
 #[cfg(test)]

@@ -25,9 +25,10 @@ pub(crate) const RELEASE_ANNOUNCEMENT: &str = "release-announcement.txt";
 pub(crate) const END_OF_LIFE: &str = "release-end-of-life.txt";
 pub(crate) const ARCHIVED: &str = "release-archived.txt";
 pub(crate) const REVOKED: &str = "release-revoked.txt";
+pub(crate) const ADVISORY: &str = "advisory-published.txt";
 
 /// Every mail template built into the binary, by name (the file name a replacement takes).
-const EMBEDDED: [(&str, &str); 7] = [
+const EMBEDDED: [(&str, &str); 8] = [
     (ANNOUNCEMENT, include_str!("../../templates/vote-announcement.txt")),
     (RESULT, include_str!("../../templates/vote-result.txt")),
     (CANCELLED, include_str!("../../templates/vote-cancelled.txt")),
@@ -35,6 +36,7 @@ const EMBEDDED: [(&str, &str); 7] = [
     (END_OF_LIFE, include_str!("../../templates/release-end-of-life.txt")),
     (ARCHIVED, include_str!("../../templates/release-archived.txt")),
     (REVOKED, include_str!("../../templates/release-revoked.txt")),
+    (ADVISORY, include_str!("../../templates/advisory-published.txt")),
 ];
 
 static TEMPLATES: LazyLock<Result<MailTemplates, String>> = LazyLock::new(|| MailTemplates::with(&[]));

@@ -282,3 +282,80 @@ async fn a_refused_mail_is_recorded_not_sent_at_once() {
     assert_eq!(tasks::get_task(&w.app, &task.id).await.unwrap().0.state, TaskState::Done);
     assert!(mailer.sent().is_empty());
 }
+
+/// Issue 19: publishing an advisory sends one `[SECURITY]` notice to the announce lists, queued
+/// with its `advisory-published` event; an embargoed advisory (recorded, edited) sends nothing,
+/// and a change to a published one is an event but not another notice.
+#[tokio::test]
+async fn a_published_advisory_sends_one_notice_to_the_announce_lists_and_an_embargoed_one_none() {
+    use trs_app::cve::{self, AdvisoryEdit, NewAdvisory};
+    let mirror = Mirror::start().await;
+    let (w, mailer) = mailing_world(&mirror).await;
+    let cve: trs_core::CveId = "CVE-2026-40001".parse().unwrap();
+    let new = NewAdvisory {
+        id: Some(cve.clone()),
+        summary: Some("Archive entries escape the target folder".into()),
+        details: Some(format!(
+            "{}\n\nUpgrade, or extract only archives you trust.",
+            "The reader follows `..`. ".repeat(8)
+        )),
+        severity: Some(trs_core::Severity::High),
+        affected: vec![">=1.0.0,<1.2.3".parse().unwrap()],
+        fixed: Some("1.2.3".parse().unwrap()),
+        references: vec![format!("https://security.foo.example/advisories/{}", "long-".repeat(20))],
+        embargoed_until: Some(w.app.now() + 30 * 86_400),
+        ..Default::default()
+    };
+    cve::add_advisory(&w.app, &w.rm.caller(), &foo(), new).await.unwrap();
+    let edit = AdvisoryEdit { severity: Some(trs_core::Severity::Critical), ..Default::default() };
+    cve::edit_advisory(&w.app, &w.rm.caller(), &foo(), &cve, edit).await.unwrap();
+    tasks::sweep(&w.app).await.unwrap();
+    assert!(mails(&w).await.is_empty(), "under embargo: no mail queued");
+    assert!(mailer.sent().is_empty());
+
+    w.clock.advance(60);
+    cve::publish_advisory(&w.app, &w.rm.caller(), &foo(), &cve, true).await.unwrap();
+    tasks::sweep(&w.app).await.unwrap();
+    let record = the_mail(&w, MailKind::Advisory).await;
+    assert_eq!(
+        (record.state, record.to.as_slice()),
+        (MailState::Sent, ["announce@foo.example".to_string()].as_slice())
+    );
+    assert_eq!(record.advisory.as_ref(), Some(&cve));
+    assert_eq!(record.release.version.as_str(), "1.2.3", "the notice points to the fix");
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].contains("Subject: [SECURITY] CVE-2026-40001: Archive entries escape the target folder"),
+        "{}",
+        sent[0]
+    );
+    assert!(sent[0].contains(&format!("Message-ID: {}", record.message_id)), "{}", sent[0]);
+
+    // A change after publication is public at once, but not another notice.
+    let edit = AdvisoryEdit { severity: Some(trs_core::Severity::High), ..Default::default() };
+    cve::edit_advisory(&w.app, &w.rm.caller(), &foo(), &cve, edit).await.unwrap();
+    tasks::sweep(&w.app).await.unwrap();
+    assert_eq!(mails(&w).await.len(), 1);
+    assert_eq!(mailer.sent().len(), 1);
+
+    // The body: what, how bad, which versions, what fixes it, where to read more; 72 columns.
+    let e = mail::preview(&w.app, &record.release, MailKind::Advisory).await.unwrap_err();
+    assert_eq!((e.status(), e.code()), (409, "not-a-release-mail"), "{e}");
+    let events = trs_app::stream::all_events(&w.app, &trs_core::StreamId::Project(foo())).await.unwrap();
+    let event = events.iter().find(|e| e.seq == record.event_seq).unwrap();
+    let body = mail::notices::render_advisory(&w.app, &foo(), event).await.unwrap().body;
+    for needle in [
+        "The foo security team published advisory CVE-2026-40001",
+        "Severity:  critical",
+        "Affected:  >=1.0.0,<1.2.3",
+        "Fixed in:  1.2.3, not released yet.",
+        "\nUpgrade, or extract only archives you trust.\n",
+        "/api/v1/projects/foo/advisories/CVE-2026-40001\n",
+    ] {
+        assert!(body.contains(needle), "{needle:?} in:\n{body}");
+    }
+    for line in body.lines() {
+        assert!(line.chars().count() <= 72 || line.trim().starts_with("https://"), "{line:?}");
+    }
+}

@@ -84,13 +84,12 @@ pub async fn run(client: &Client, command: &MailCommand, as_json: bool) -> CliRe
                     Some(p) => format!("{} {p} {}", text(&release["project"]), text(&release["version"])),
                     None => format!("{} {}", text(&release["project"]), text(&release["version"])),
                 };
-                say!(
-                    "event {:>4}  {:<9}  {name} vote {}  {}",
-                    m["event_seq"],
-                    text(&m["kind"]),
-                    m["vote"],
-                    text(&m["message_id"])
-                );
+                // An advisory notice is about the advisory, not a vote.
+                let about = match m["advisory"].as_str() {
+                    Some(advisory) => format!("{} {advisory}", text(&release["project"])),
+                    None => format!("{name} vote {}", m["vote"]),
+                };
+                say!("event {:>4}  {:<9}  {about}  {}", m["event_seq"], text(&m["kind"]), text(&m["message_id"]));
                 match m["state"].as_str() {
                     Some("sent") => say!("            sent to {}", list(&m["to"])),
                     Some("not-sent") => say!("            not sent: {}", text(&m["reason"])),
