@@ -74,17 +74,72 @@ fn cyclonedx_npm_json_counts_its_licences() {
 }
 
 #[test]
-fn cyclonedx_xml_is_read_and_says_the_xsd_is_not_checked() {
+fn cyclonedx_xml_is_checked_against_the_schema_rules_for_the_elements_trs_reads_and_says_the_rest_is_not() {
     for (sample, spec, components) in [("cyclonedx-py-1.5.cdx.xml", "1.5", 35), ("cyclonedx-npm-1.6.cdx.xml", "1.6", 2)]
     {
         let results = checked("foo-1.0.0.cdx.xml", &data(sample));
         assert_eq!(results[0].result, Outcome::Pass, "{sample}: {results:#?}");
+        assert!(
+            results[0].reason.starts_with(&format!("valid CycloneDX {spec} XML (the elements trs reads)")),
+            "{}",
+            results[0].reason
+        );
         let s = summary(&results);
         assert_eq!(s.format, format!("CycloneDX {spec} XML"));
         assert_eq!(s.components, components, "{sample}");
         assert_eq!(s.top.clone().unwrap().name, "foo");
         let warnings = reasons(&results, Outcome::Warn).join("\n");
-        assert!(warnings.contains("not validated against the CycloneDX XML schema"), "{warnings}");
+        assert!(warnings.contains("the rest of the document is not validated against the XML Schema"), "{warnings}");
+    }
+    // One reader behind both forms: the same SBOM from cyclonedx-npm, as JSON and as XML, has
+    // the same summary and the same NTIA findings.
+    let json = checked("foo-1.0.0.cdx.json", &data("cyclonedx-npm-1.6.cdx.json"));
+    let xml = checked("foo-1.0.0.cdx.xml", &data("cyclonedx-npm-1.6.cdx.xml"));
+    let (sj, sx) = (summary(&json), summary(&xml));
+    assert_eq!((sj.components, &sj.top, &sj.licences), (sx.components, &sx.top, &sx.licences));
+    let ntia = |r: &[trs_core::CheckResult]| -> Vec<String> {
+        r.iter().filter(|c| c.reason.starts_with("NTIA")).map(|c| c.reason.clone()).collect()
+    };
+    assert_eq!(ntia(&json), ntia(&xml));
+}
+
+/// What the schema says of the elements trs reads is enforced in XML as in JSON.
+#[test]
+fn cyclonedx_xml_breaking_the_schema_rules_fails_naming_where() {
+    let bom = |root_attrs: &str, second: &str| {
+        format!(
+            "<?xml version='1.0'?><bom xmlns='http://cyclonedx.org/schema/bom/1.6' {root_attrs}>\
+             <metadata><timestamp>2026-01-01T00:00:00Z</timestamp>\
+             <component type='library'><name>foo</name><version>1.0.0</version></component></metadata>\
+             <components><component type='library' bom-ref='a'><name>a</name><version>1</version>\
+             <components>{second}</components></component></components></bom>"
+        )
+    };
+    let good = bom("version='1'", "<component type='library'><name>b</name></component>");
+    let results = check_sbom_bytes(SbomFormat::CycloneDxXml, good.as_bytes());
+    assert_eq!(results[0].result, Outcome::Pass, "{results:#?}");
+    for (xml, needle) in [
+        (bom("version='1'", "<component type='gadget'><name>b</name></component>"), "at /components/1/type"),
+        (bom("version='1'", "<component type='library'><version>2</version></component>"), "at /components/1"),
+        (
+            bom("version='1'", "<component type='library'><name>b</name><swid name='b'/></component>"),
+            "at /components/1/swid",
+        ),
+        (bom("version='two'", "<component type='library'><name>b</name></component>"), "at /version"),
+        (
+            bom(
+                "version='1'",
+                "<component type='library'><name>b</name><licenses><license><id>Not-A-Licence</id></license>\
+                 </licenses></component>",
+            ),
+            "at /components/1/licenses",
+        ),
+        (bom("serialNumber='not-a-urn'", "<component type='library'><name>b</name></component>"), "at /serialNumber"),
+    ] {
+        let results = check_sbom_bytes(SbomFormat::CycloneDxXml, xml.as_bytes());
+        assert_eq!(results[0].result, Outcome::Fail, "{xml}: {results:#?}");
+        assert!(results[0].reason.contains("not valid CycloneDX 1.6 XML"), "{}", results[0].reason);
+        assert!(results[0].reason.contains(needle), "{needle}: {}", results[0].reason);
     }
 }
 
@@ -117,6 +172,32 @@ fn the_spdx_2_2_spec_examples_are_valid() {
         assert_eq!(results[0].result, Outcome::Pass, "{sample}: {results:#?}");
         assert!(results[0].reason.starts_with("valid SPDX 2.2"), "{}", results[0].reason);
     }
+}
+
+/// SPDX 3 (JSON-LD) is recognised and reported as not checked yet, as a warning: neither a
+/// pass nor the misleading "no spdxVersion" of SPDX 2.
+#[test]
+fn spdx_3_json_ld_is_recognised_and_reported_not_checked_yet() {
+    let results = checked("foo-1.0.0.spdx.json", &data("spdx-3.0.1-jsonld.spdx.json"));
+    assert_eq!(results.len(), 1, "{results:#?}");
+    assert_eq!(results[0].result, Outcome::Warn, "{results:#?}");
+    assert!(
+        results[0].reason.starts_with("SPDX 3.0.1 (JSON-LD, 7 elements) is not checked yet"),
+        "{}",
+        results[0].reason
+    );
+    // The version from the context alone, an array context, and a JSON-LD document that is not
+    // SPDX 3 (still "not an SPDX document").
+    for (doc, expected) in [
+        (r#"{"@context": "https://spdx.org/rdf/3.0.0/spdx-context.jsonld", "@graph": []}"#, Outcome::Warn),
+        (r#"{"@context": ["https://spdx.org/rdf/3.0.1/spdx-context.jsonld"], "@graph": [{}]}"#, Outcome::Warn),
+        (r#"{"@context": "https://schema.org/", "@graph": []}"#, Outcome::Fail),
+    ] {
+        let results = check_sbom_bytes(SbomFormat::SpdxJson, doc.as_bytes());
+        assert_eq!(results[0].result, expected, "{doc}: {results:#?}");
+    }
+    let other = check_sbom_bytes(SbomFormat::SpdxJson, br#"{"@context": "https://schema.org/"}"#);
+    assert!(other[0].reason.contains("no spdxVersion"), "{}", other[0].reason);
 }
 
 #[test]
