@@ -266,7 +266,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: &[PRODUCT, ("result", "The result mail instead of the announcement.")], request: None, success: &[200], response: Body::AnyObject,
             errors: &[(409, &["vote-not-closed"])]),
         endpoint!("GET" "/api/v1/projects/{project}/releases/{version}/vote/mail/{kind}", "votes", "Preview a mail: vote, result, cancelled, announce, end-of-life, archived, revoked", Public,
-            query: &[PRODUCT, ("result", "Ignored here.")], request: None, success: &[200], response: Body::AnyObject, errors: &[]),
+            query: &[PRODUCT, ("result", "Ignored here.")], request: None, success: &[200], response: Body::AnyObject,
+            errors: &[(409, &["no-such-event", "not-a-release-mail", "mail-template-failed"])]),
         // Promotion and distribution.
         endpoint!("POST" "/api/v1/projects/{project}/releases/{version}/promote", "releases", "Promote the voted revision: 202 and the promotion task", Signed,
             query: &[], request: Some(json::<ProductOnly>()), success: &[202], response: json::<Task>(),
@@ -333,7 +334,9 @@ fn path_parameter_description(name: &str) -> &'static str {
         "id" => "The id the call that made it answered.",
         "line" => "A release line (`1.x`).",
         "state" => "A freeform state (`lts`, `security-only`, …).",
-        "kind" => "The mail: vote, result, cancelled, announce, end-of-life, archived or revoked.",
+        "kind" => {
+            "The mail: vote, result, cancelled, announce, end-of-life, archived or revoked (`advisory` is answered 409 `not-a-release-mail`: an advisory's notice is not about one release)."
+        }
         "product" => "The product.",
         "file" | "path" => "The rest of the path.",
         _ => "",
