@@ -222,7 +222,7 @@ pub async fn render_advisory(app: &App, project: &trs_core::ProjectName, event: 
         credits_lines: wrap(&view.advisory.credits.join(", "), "  "),
         advisory_url: format!("{base}{}", crate::cve::api_path(project, id)),
     };
-    templates::render(templates::ADVISORY, &context)
+    templates::render(app, templates::ADVISORY, &context)
 }
 
 #[cfg(test)]

@@ -683,7 +683,8 @@ fn source_archives_are_recognised_by_their_build_files_not_their_names() {
 /// built libraries do not.
 #[test]
 fn source_archives_are_recognised_by_any_build_file_or_by_their_sources() {
-    let source_releases: [(&str, &[(&str, &[u8])]); 5] = [
+    type Files<'a> = &'a [(&'a str, &'a [u8])];
+    let source_releases: [(&str, Files); 5] = [
         ("zlib-1.3.1", &[("Makefile", b"all:\n"), ("zlib.h", b"/* zlib */\n")]),
         ("Foo-Bar-0.42", &[("Makefile.PL", b"use ExtUtils::MakeMaker;\n"), ("lib/Foo/Bar.pm", b"1;\n")]),
         ("foo-1.0.0", &[("setup.cfg", b"[metadata]\nname = foo\n"), ("foo/__init__.py", b"\n")]),
