@@ -71,6 +71,23 @@ if [ ! -x "$TRS_TOOLS/node_modules/.bin/verdaccio" ]; then
   (cd "$TRS_TOOLS" && npm install --no-audit --no-fund --no-update-notifier --loglevel=error >/dev/null)
 fi
 export TRS_VERDACCIO="$TRS_TOOLS/node_modules/.bin/verdaccio"
+# zola builds the site tree `trs site zola` writes, and a test compares its pages with trs's
+# (tests/tests/e2e/site_zola.rs). No registry packages zola 0.22, so without one on PATH it
+# is built once from ../shared/tools/zola-src (or $TRS_ZOLA_SRC) into the cache, in its own
+# target dir. A debug build: about 4 times quicker to build than zola's release profile (fat
+# LTO, one codegen unit) and builds the test's site in well under a second (README, "Speed").
+if command -v zola >/dev/null 2>&1; then
+  export TRS_ZOLA="$(command -v zola)"
+else
+  export TRS_ZOLA="$TRS_TOOLS/bin/zola"
+  if [ ! -x "$TRS_ZOLA" ]; then
+    zola_src="${TRS_ZOLA_SRC:-../shared/tools/zola-src}"
+    (cd "$zola_src" && CARGO_TARGET_DIR="$TRS_TOOLS/zola-target" CARGO_INCREMENTAL=0 \
+      cargo build --locked --quiet --bin zola)
+    mkdir -p "$TRS_TOOLS/bin"
+    cp "$TRS_TOOLS/zola-target/debug/zola" "$TRS_ZOLA"
+  fi
+fi
 cfn-lint infra/template.json
 # Formatting is part of the contract (STYLE.md): a change that rustfmt would rewrite fails here.
 cargo fmt --all --check

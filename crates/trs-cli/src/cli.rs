@@ -813,6 +813,23 @@ pub enum SiteCommand {
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
     },
+    /// Write the whole site as a zola site: zola.toml, templates/, static/, and content/ with
+    /// a section or page per page of the site (its data in the front matter's `extra`) and
+    /// the JSON views, feeds and KEYS beside them. `zola build` in DIR then writes the pages
+    /// `trs site build --full` writes (docs/site.md). Not while `trs serve` runs on the same
+    /// data folder.
+    Zola {
+        #[arg(long, default_value = "./trs-data")]
+        data: PathBuf,
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// Folder to write the zola site to: must not exist, or be empty.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Templates to use instead of the built-in ones (see docs/site.md).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

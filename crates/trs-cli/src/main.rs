@@ -78,6 +78,9 @@ async fn run(cli: Cli) -> CliResult<()> {
             };
             commands::site::build(data, backend, target, templates.as_deref(), g.json).await
         }
+        Command::Site { command: SiteCommand::Zola { data, backend, out, templates } } => {
+            commands::site::zola(data, backend, out, templates.as_deref(), g.json).await
+        }
         Command::Admin { command: AdminCommand::Bootstrap { data, backend, uid, cert } } => {
             check::<trs_core::PersonUid>(uid)?;
             commands::admin::bootstrap(data, backend, uid, cert, g.json).await

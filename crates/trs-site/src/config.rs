@@ -1,10 +1,10 @@
-//! The site's sources: `site/config.toml`, `site/templates/**` and `site/static/**`, embedded
+//! The site's sources: `site/zola.toml`, `site/templates/**` and `site/static/**`, embedded
 //! in the binary (a Lambda has no source tree), each file replaceable from a folder.
 
 use serde::Deserialize;
 use std::path::Path;
 
-const EMBEDDED_CONFIG: &str = include_str!("../../../site/config.toml");
+const EMBEDDED_CONFIG: &str = include_str!("../../../site/zola.toml");
 
 /// Every embedded template, by its name under `templates/`.
 const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
@@ -26,17 +26,24 @@ const EMBEDDED_STATIC: &[(&str, &str)] = &[
     ("search.js", include_str!("../../../site/static/search.js")),
 ];
 
-/// `config.toml`, as zola names its fields.
+/// `zola.toml`, as zola names its fields.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SiteConfig {
     pub title: String,
-    /// Prefix of every link; ends with `/`.
+    /// Prefix of every link trs makes; ends with `/`.
     pub base_url: String,
     /// Markdown shown on the directory page.
     #[serde(default)]
     pub description: String,
     #[serde(default)]
     pub extra: Extra,
+    /// The config as zola's templates see it (`config`): `base_url` as written, `title`,
+    /// `description`, `default_language`, and `extra` with exactly the keys the file has.
+    #[serde(skip)]
+    pub template_view: serde_json::Value,
+    /// The file's text, written unchanged into a zola tree.
+    #[serde(skip)]
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +57,9 @@ pub struct Extra {
     #[serde(default)]
     pub download_url: String,
 }
+
+/// zola's default language, the only one the site has (`lang` in every template).
+pub const DEFAULT_LANGUAGE: &str = "en";
 
 fn default_history_page_size() -> usize {
     50
@@ -70,8 +80,25 @@ impl Default for Extra {
 }
 
 impl SiteConfig {
+    /// Sets `extra.download_url` (`trs serve` sets its own URL when the config has none), in
+    /// the typed config and in the templates' view of it.
+    pub fn set_download_url(&mut self, url: &str) {
+        self.extra.download_url = url.to_string();
+        self.template_view["extra"]["download_url"] = url.into();
+    }
+
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut config: SiteConfig = toml::from_str(text).map_err(|e| format!("config.toml: {e}"))?;
+        let mut config: SiteConfig = toml::from_str(text).map_err(|e| format!("zola.toml: {e}"))?;
+        let raw: toml::Table = toml::from_str(text).map_err(|e| format!("zola.toml: {e}"))?;
+        let field = |name: &str| raw.get(name).and_then(|v| serde_json::to_value(v).ok()).unwrap_or_default();
+        config.template_view = serde_json::json!({
+            "base_url": field("base_url"),
+            "title": field("title"),
+            "description": field("description"),
+            "default_language": DEFAULT_LANGUAGE,
+            "extra": raw.get("extra").and_then(|v| serde_json::to_value(v).ok()).unwrap_or_else(|| serde_json::json!({})),
+        });
+        config.text = text.to_string();
         if !config.base_url.ends_with('/') {
             config.base_url.push('/');
         }
@@ -94,30 +121,30 @@ impl SiteSource {
     /// The sources built into the binary.
     pub fn embedded() -> Self {
         Self {
-            config: SiteConfig::parse(EMBEDDED_CONFIG).expect("the embedded site/config.toml parses"),
+            config: SiteConfig::parse(EMBEDDED_CONFIG).expect("the embedded site/zola.toml parses"),
             templates: EMBEDDED_TEMPLATES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect(),
             statics: EMBEDDED_STATIC.iter().map(|(n, t)| (n.to_string(), t.as_bytes().to_vec())).collect(),
         }
     }
 
     /// The embedded sources with every file found under `dir` laid on top. `dir` is either a
-    /// site folder in zola's layout (`config.toml`, `templates/`, `static/`) or a templates
-    /// folder on its own.
+    /// site folder in zola's layout (`zola.toml`, or `config.toml` as zola before 0.22 named
+    /// it; `templates/`, `static/`) or a templates folder on its own.
     pub fn with_overrides(mut self, dir: &Path) -> Result<Self, String> {
         if !dir.is_dir() {
             return Err(format!("template folder {} does not exist", dir.display()));
         }
-        let (templates_dir, static_dir) = if dir.join("templates").is_dir() {
-            (dir.join("templates"), Some(dir.join("static")))
-        } else {
-            (dir.to_path_buf(), None)
-        };
-        let config = dir.join("config.toml");
-        if config.is_file() {
+        let config = [dir.join("zola.toml"), dir.join("config.toml")].into_iter().find(|c| c.is_file());
+        // A site folder has a config, templates/ or static/; anything else is templates only.
+        let site_folder = config.is_some() || dir.join("templates").is_dir() || dir.join("static").is_dir();
+        let (templates_dir, static_dir) =
+            if site_folder { (dir.join("templates"), Some(dir.join("static"))) } else { (dir.to_path_buf(), None) };
+        if let Some(config) = config {
             let text = std::fs::read_to_string(&config).map_err(|e| format!("{}: {e}", config.display()))?;
             self.config = SiteConfig::parse(&text)?;
         }
-        for (name, bytes) in files_under(&templates_dir)? {
+        let templates = if templates_dir.is_dir() { files_under(&templates_dir)? } else { Vec::new() };
+        for (name, bytes) in templates {
             // `mail/` holds the mail templates (trs-app's), not pages.
             if static_dir.is_none() && name.starts_with("mail/") {
                 continue;
@@ -173,10 +200,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("templates/partials")).unwrap();
         std::fs::write(dir.path().join("templates/partials/footer.html"), "<footer>ours</footer>").unwrap();
-        std::fs::write(dir.path().join("config.toml"), "title = \"Ours\"\nbase_url = \"/dl\"\n").unwrap();
+        std::fs::write(dir.path().join("zola.toml"), "title = \"Ours\"\nbase_url = \"/dl\"\n").unwrap();
         let merged = SiteSource::embedded().with_overrides(dir.path()).unwrap();
         assert_eq!(merged.config.title, "Ours");
         assert_eq!(merged.config.base_url, "/dl/");
+        // Templates see the config as zola shows it: as written, only the keys it has.
+        assert_eq!(merged.config.template_view["base_url"], "/dl");
+        assert_eq!(merged.config.template_view["extra"], serde_json::json!({}));
         let footer = merged.templates.iter().find(|(n, _)| n == "partials/footer.html").unwrap();
         assert_eq!(footer.1, "<footer>ours</footer>");
         assert_eq!(merged.templates.len(), embedded.templates.len());
@@ -189,5 +219,13 @@ mod tests {
         let merged = SiteSource::embedded().with_overrides(only.path()).unwrap();
         assert_eq!(merged.templates.len(), embedded.templates.len(), "{:?}", merged.templates);
         assert!(!merged.templates.iter().any(|(n, _)| n.starts_with("mail/")));
+
+        // A folder with only a zola.toml is a site folder: its config is read, and it adds no
+        // template (`zola.toml` is no template).
+        let config_only = tempfile::tempdir().unwrap();
+        std::fs::write(config_only.path().join("zola.toml"), "title = \"Cfg\"\nbase_url = \"/\"\n").unwrap();
+        let merged = SiteSource::embedded().with_overrides(config_only.path()).unwrap();
+        assert_eq!(merged.config.title, "Cfg");
+        assert_eq!(merged.templates.len(), embedded.templates.len());
     }
 }

@@ -1,7 +1,8 @@
 //! One typed context per page kind, each a pure function of loaded data (no clock, no I/O):
 //! rendering the same data twice gives the same bytes, so an unchanged page is never
-//! rewritten. Text is escaped by the templates; only the site description (Markdown from
-//! `config.toml`, raw HTML escaped) is passed as HTML.
+//! rewritten. A page's context is its zola front matter's `extra` (crate::zola); the site's
+//! title and base URL are zola's `config`. Text is escaped by the templates; only the site
+//! description (Markdown from `zola.toml`, raw HTML escaped) is passed as HTML.
 
 use crate::config::SiteConfig;
 use crate::load::{self, Foundation, ProjectData, ReleaseDetails};
@@ -21,34 +22,20 @@ use trs_core::{
 /// The version of every JSON document's shape; raised when a field changes meaning or goes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct SiteInfo {
-    pub title: String,
-    pub base_url: String,
-    /// The description from config.toml, rendered from Markdown.
-    pub description_html: String,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Link {
     pub label: String,
     pub url: String,
 }
 
-/// What every context is built with: the config and its derived site info.
+/// What every context is built with: the config.
 pub struct Builder<'a> {
     pub config: &'a SiteConfig,
-    pub info: SiteInfo,
 }
 
 impl<'a> Builder<'a> {
     pub fn new(config: &'a SiteConfig) -> Self {
-        let info = SiteInfo {
-            title: config.title.clone(),
-            base_url: config.base_url.clone(),
-            description_html: markdown(&config.description),
-        };
-        Self { config, info }
+        Self { config }
     }
 
     fn url(&self, path: &str) -> String {
@@ -136,7 +123,8 @@ fn newest_first(releases: &mut [&Release]) {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DirectoryPage {
-    pub site: SiteInfo,
+    /// The description from zola.toml, rendered from Markdown (raw HTML shown as text).
+    pub description_html: String,
     pub crumbs: Vec<Link>,
     pub projects: Vec<DirectoryEntry>,
 }
@@ -168,7 +156,7 @@ pub fn directory(b: &Builder, foundation: &Foundation) -> DirectoryPage {
                 .collect(),
         })
         .collect();
-    DirectoryPage { site: b.info.clone(), crumbs: Vec::new(), projects }
+    DirectoryPage { description_html: markdown(&b.config.description), crumbs: Vec::new(), projects }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -217,7 +205,6 @@ pub fn search_index(b: &Builder, foundation: &Foundation) -> SearchIndex {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ProjectPage {
-    pub site: SiteInfo,
     pub crumbs: Vec<Link>,
     pub name: String,
     pub keys_url: String,
@@ -383,7 +370,6 @@ pub fn project_page(b: &Builder, data: &ProjectData) -> ProjectPage {
         })
         .collect();
     ProjectPage {
-        site: b.info.clone(),
         crumbs: b.project_crumbs(&data.project),
         name: name.to_string(),
         keys_url: b.url(&paths::keys(name)),
@@ -428,7 +414,6 @@ fn vote_state_text(state: VoteState) -> &'static str {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReleasePage {
-    pub site: SiteInfo,
     pub crumbs: Vec<Link>,
     pub title: String,
     pub project: String,
@@ -760,7 +745,6 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
         }
     }
     ReleasePage {
-        site: b.info.clone(),
         crumbs,
         title: release_title(id),
         project: id.project.to_string(),
@@ -970,7 +954,6 @@ fn not_a_release(release: &Release) -> Option<String> {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryPage {
-    pub site: SiteInfo,
     pub crumbs: Vec<Link>,
     pub project: String,
     /// 1 = the oldest events.
@@ -1113,7 +1096,6 @@ pub fn history_page(b: &Builder, data: &ProjectData, page: usize) -> HistoryPage
     let mut crumbs = b.project_crumbs(&data.project);
     crumbs.push(Link { label: "History".into(), url: b.url(&paths::history_index(name)) });
     HistoryPage {
-        site: b.info.clone(),
         crumbs,
         project: name.to_string(),
         page,

@@ -7,7 +7,7 @@
 //! | the page of a path that does not exist | `404.html` |
 //! | search index | `search-index.json` |
 //! | site feed (new releases) | `feed.xml` |
-//! | static assets | `static/NAME` |
+//! | static assets (zola's `static/`, copied to the root) | `NAME` |
 //! | project page | `projects/P/index.html` |
 //! | KEYS | `projects/P/KEYS` |
 //! | release page | `projects/P/releases/VERSION/index.html`, `projects/P/releases/PRODUCT/VERSION/index.html` |
@@ -15,7 +15,7 @@
 //! | a release's checksums, as `sha512sum -c` reads them | `…/releases/[PRODUCT/]VERSION/SHA512SUMS` |
 //! | each line's latest current release and its files | `projects/P/latest.json` |
 //! | history, newest events | `projects/P/history/index.html` |
-//! | history, fixed pages (1 = oldest) | `projects/P/history/N.html` |
+//! | history, fixed pages (1 = oldest) | `projects/P/history/N/index.html` |
 //! | releases by state / states by release | `projects/P/releases.json` |
 //! | CLE | `projects/P/cle.json`, `projects/P/cle-PRODUCT.json` |
 //! | endoflife.date API v1 | `projects/P/endoflife.json`, `projects/P/endoflife-PRODUCT.json` |
@@ -23,6 +23,8 @@
 //! | project feed | `projects/P/feed.xml` |
 //!
 //! A release page's path does not depend on the release's stage, so links to it never break.
+//! Every HTML page but `404.html` is a folder's `index.html`, as zola writes its sections and
+//! pages (crate::zola).
 
 use trs_core::{ProductName, ProjectName, ReleaseId};
 
@@ -32,8 +34,9 @@ pub const NOT_FOUND: &str = "404.html";
 pub const SEARCH_INDEX: &str = "search-index.json";
 pub const SITE_FEED: &str = "feed.xml";
 
+/// A file of the site's `static/` folder: at the site's root, where zola copies it.
 pub fn static_asset(name: &str) -> String {
-    format!("static/{name}")
+    name.to_string()
 }
 
 pub fn project_page(p: &ProjectName) -> String {
@@ -80,7 +83,7 @@ pub fn history_index(p: &ProjectName) -> String {
 
 /// Page `n` (from 1, the oldest events) of a project's history.
 pub fn history_page(p: &ProjectName, n: usize) -> String {
-    format!("projects/{p}/history/{n}.html")
+    format!("projects/{p}/history/{n}/index.html")
 }
 
 /// Read back by `GET /api/v1/releases` (trs-app owns the path for both).

@@ -16,7 +16,7 @@
 
 use crate::load::{self, Details, Foundation, ProjectData};
 use crate::plan::{self, Target};
-use crate::render::{RenderError, Renderer};
+use crate::render::{Output, RenderError, Renderer};
 use futures::StreamExt;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -297,14 +297,14 @@ impl Site {
             }
             for t in ts {
                 match t {
-                    Target::Project(_) => out.push(r.project(&data)?),
+                    Target::Project(_) => out.push(r.project(&data)),
                     Target::Keys(_) => out.push(r.keys(&data, load::keys_file(app, &name).await?)),
                     Target::HistoryTail(_) => {
                         let n = r.history_page_count(&data);
-                        out.extend(r.history(&data, [n.saturating_sub(1), n])?);
+                        out.extend(r.history(&data, [n.saturating_sub(1), n]));
                     }
                     Target::ProjectJson(_) => out.extend(r.project_json(&data)?),
-                    Target::ProjectFeed(_) => out.push(r.project_feed(&data)?),
+                    Target::ProjectFeed(_) => out.push(Output::Object(r.project_feed(&data)?)),
                     _ => {}
                 }
             }
@@ -320,18 +320,18 @@ impl Site {
                 out.extend(r.directory(&foundation)?);
             }
             if targets.contains(&Target::SiteFeed) {
-                out.push(r.site_feed(&foundation)?);
+                out.push(Output::Object(r.site_feed(&foundation)?));
             }
         }
         for t in targets {
             if let Target::KeysOf(uid) = t {
                 for project in projects::projects_of(app, uid).await? {
                     let text = load::keys_file(app, &project.name).await?;
-                    out.push(SiteObject::page(crate::paths::keys(&project.name), text));
+                    out.push(Output::Object(SiteObject::page(crate::paths::keys(&project.name), text)));
                 }
             }
         }
-        Ok(out)
+        Ok(r.objects(out)?)
     }
 
     /// Renders every page and JSON view, writes those that changed, deletes objects no page
@@ -353,7 +353,7 @@ impl Site {
         let mut produced: BTreeSet<String> = BTreeSet::new();
         let foundation = load::foundation(app).await?;
         let mut top = r.statics();
-        top.extend(r.directory(&foundation)?);
+        top.extend(r.objects(r.directory(&foundation)?)?);
         top.push(r.site_feed(&foundation)?);
         top.push(r.not_found_page()?);
         produced.extend(top.iter().map(|o| o.path.clone()));
@@ -416,13 +416,7 @@ async fn build_project(
 }
 
 fn render_project(r: &Renderer, data: &ProjectData, keys: String) -> Result<Vec<SiteObject>, RenderError> {
-    let mut out = vec![r.project(data)?, r.keys(data, keys), r.project_feed(data)?];
-    out.extend(r.project_json(data)?);
-    out.extend(r.history(data, 1..=r.history_page_count(data))?);
-    for release in &data.releases {
-        out.extend(r.release(data, release)?);
-    }
-    Ok(out)
+    r.objects(r.project_outputs(data, keys)?)
 }
 
 /// The mark after publishing `raw` (the events right after `prev`, in order): their chain is

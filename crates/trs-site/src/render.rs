@@ -1,11 +1,17 @@
-//! Contexts to stored objects: HTML and Atom through the Tera templates (autoescaped: `.html`
-//! and `.xml`), JSON through serde, KEYS as the text trs-app renders. Headers are decided by
-//! [`SiteObject::page`].
+//! Contexts to stored objects: HTML pages through the Tera templates as zola renders them
+//! ([`crate::zola::Document`]: autoescaped `.html` and `.xml`, zola's context), the Atom feeds
+//! through `feed.xml`, JSON through serde, KEYS as the text trs-app renders. Headers are decided
+//! by [`SiteObject::page`].
+//!
+//! Each method returns [`Output`]s: a page still to render, or a finished object. The
+//! publisher renders the pages ([`Renderer::objects`]); `trs site zola` writes them as zola
+//! content instead ([`crate::zola::write_tree`]).
 
 use crate::config::{SiteConfig, SiteSource};
 use crate::context::{self, Builder};
 use crate::load::{Foundation, ProjectData};
 use crate::paths;
+use crate::zola::{self, Document, Kind};
 use serde::Serialize;
 use trs_core::Release;
 use trs_storage::SiteObject;
@@ -14,19 +20,38 @@ use trs_storage::SiteObject;
 #[error("{0}")]
 pub struct RenderError(pub String);
 
+/// What the site is made of: pages (zola sections and pages) and data objects.
+#[derive(Debug, Clone)]
+pub enum Output {
+    Page(Document),
+    Object(SiteObject),
+}
+
 /// The parsed templates and the config: built once, shared by every render (it is `Sync`).
 pub struct Renderer {
-    tera: tera::Tera,
+    tera: tera1::Tera,
+    /// `feed.xml` alone, escaping as XML does (`&`, `<`, `>`, `"`, `'`): the feeds are trs's
+    /// data, not zola pages, and Tera's HTML escaping would write every `/` of their URLs as
+    /// `&#x2F;`.
+    feeds: tera1::Tera,
     pub config: SiteConfig,
     statics: Vec<(String, Vec<u8>)>,
+    templates: Vec<(String, String)>,
 }
 
 impl Renderer {
     pub fn new(source: SiteSource) -> Result<Self, RenderError> {
-        let mut tera = tera::Tera::new();
+        let mut tera = tera1::Tera::default();
         tera.add_raw_templates(source.templates.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-            .map_err(|e| RenderError(format!("site templates do not parse: {e:#}")))?;
-        Ok(Self { tera, config: source.config, statics: source.statics })
+            .map_err(|e| RenderError(format!("site templates do not parse: {}", error_chain(&e))))?;
+        let base_url = source.config.template_view["base_url"].as_str().unwrap_or("/").to_string();
+        tera.register_function("get_url", zola::GetUrl { base_url });
+        let mut feeds = tera1::Tera::default();
+        if let Some((name, text)) = source.templates.iter().find(|(n, _)| n == FEED_TEMPLATE) {
+            feeds.add_raw_template(name, text).map_err(|e| RenderError(format!("{name}: {}", error_chain(&e))))?;
+        }
+        feeds.set_escape_fn(escape_xml);
+        Ok(Self { tera, feeds, config: source.config, statics: source.statics, templates: source.templates })
     }
 
     pub fn embedded() -> Self {
@@ -37,83 +62,123 @@ impl Renderer {
         Builder::new(&self.config)
     }
 
-    fn template(&self, name: &str, path: String, ctx: &impl Serialize) -> Result<SiteObject, RenderError> {
-        let ctx = tera::Context::from_serialize(ctx).map_err(|e| RenderError(format!("{path}: {e:#}")))?;
-        let text =
-            self.tera.render(name, &ctx).map_err(|e| RenderError(format!("rendering {path} ({name}): {e:#}")))?;
+    /// The templates and static files, by their names under `templates/` and `static/`.
+    pub fn sources(&self) -> (&[(String, String)], &[(String, Vec<u8>)]) {
+        (&self.templates, &self.statics)
+    }
+
+    /// Renders the pages among `outputs`; objects pass through.
+    pub fn objects(&self, outputs: Vec<Output>) -> Result<Vec<SiteObject>, RenderError> {
+        outputs
+            .into_iter()
+            .map(|o| match o {
+                Output::Page(doc) => self.render_page(&doc),
+                Output::Object(object) => Ok(object),
+            })
+            .collect()
+    }
+
+    /// One page, with the context zola gives it.
+    pub fn render_page(&self, doc: &Document) -> Result<SiteObject, RenderError> {
+        let text = self
+            .tera
+            .render(doc.template, &doc.context(&self.config))
+            .map_err(|e| RenderError(format!("rendering {} ({}): {}", doc.path, doc.template, error_chain(&e))))?;
+        Ok(SiteObject::page(doc.path.clone(), text))
+    }
+
+    fn page(kind: Kind, path: String, template: &'static str, title: String, ctx: &impl Serialize) -> Output {
+        Output::Page(Document::new(kind, path, template, title, ctx))
+    }
+
+    /// An Atom feed: rendered by trs (zola's own feeds list pages, not releases) and placed
+    /// beside its page as data.
+    fn feed(&self, path: String, feed: &context::FeedPage) -> Result<SiteObject, RenderError> {
+        let ctx = tera1::Context::from_serialize(feed).map_err(|e| RenderError(format!("{path}: {e}")))?;
+        let text = self
+            .feeds
+            .render(FEED_TEMPLATE, &ctx)
+            .map_err(|e| RenderError(format!("rendering {path} ({FEED_TEMPLATE}): {}", error_chain(&e))))?;
         Ok(SiteObject::page(path, text))
     }
 
-    fn json(&self, path: String, value: &impl Serialize) -> Result<SiteObject, RenderError> {
+    fn json(&self, path: String, value: &impl Serialize) -> Result<Output, RenderError> {
         let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| RenderError(format!("{path}: {e}")))?;
         bytes.push(b'\n');
-        Ok(SiteObject::page(path, bytes))
+        Ok(Output::Object(SiteObject::page(path, bytes)))
     }
 
     pub fn statics(&self) -> Vec<SiteObject> {
         self.statics.iter().map(|(name, bytes)| SiteObject::page(paths::static_asset(name), bytes.clone())).collect()
     }
 
-    /// The directory page and the search index.
-    pub fn directory(&self, foundation: &Foundation) -> Result<Vec<SiteObject>, RenderError> {
+    /// The directory page (the root section) and the search index.
+    pub fn directory(&self, foundation: &Foundation) -> Result<Vec<Output>, RenderError> {
         let b = self.builder();
+        let title = self.config.title.clone();
         Ok(vec![
-            self.template("directory.html", paths::DIRECTORY.into(), &context::directory(&b, foundation))?,
+            Self::page(
+                Kind::Section,
+                paths::DIRECTORY.into(),
+                "directory.html",
+                title,
+                &context::directory(&b, foundation),
+            ),
             self.json(paths::SEARCH_INDEX.into(), &context::search_index(&b, foundation))?,
         ])
     }
 
-    /// The page served for any unknown path.
+    /// The page served for any unknown path: `404.html`, rendered as zola renders it (with
+    /// `config` and `lang` only). zola writes it itself, so it is no content file.
     pub fn not_found_page(&self) -> Result<SiteObject, RenderError> {
-        let b = self.builder();
-        let ctx = context::DirectoryPage { site: b.info.clone(), crumbs: Vec::new(), projects: Vec::new() };
-        self.template("404.html", paths::NOT_FOUND.into(), &ctx)
+        let text = self
+            .tera
+            .render("404.html", &zola::not_found_context(&self.config))
+            .map_err(|e| RenderError(format!("rendering 404.html: {}", error_chain(&e))))?;
+        Ok(SiteObject::page(paths::NOT_FOUND.to_string(), text))
     }
 
     pub fn site_feed(&self, foundation: &Foundation) -> Result<SiteObject, RenderError> {
-        self.template("feed.xml", paths::SITE_FEED.into(), &context::site_feed(&self.builder(), foundation))
+        self.feed(paths::SITE_FEED.into(), &context::site_feed(&self.builder(), foundation))
     }
 
-    pub fn project(&self, data: &ProjectData) -> Result<SiteObject, RenderError> {
-        let path = paths::project_page(&data.project.name);
-        self.template("project.html", path, &context::project_page(&self.builder(), data))
+    pub fn project(&self, data: &ProjectData) -> Output {
+        let name = &data.project.name;
+        let ctx = context::project_page(&self.builder(), data);
+        Self::page(Kind::Section, paths::project_page(name), "project.html", name.to_string(), &ctx)
     }
 
-    pub fn keys(&self, data: &ProjectData, keys_file: String) -> SiteObject {
-        SiteObject::page(paths::keys(&data.project.name), keys_file)
+    pub fn keys(&self, data: &ProjectData, keys_file: String) -> Output {
+        Output::Object(SiteObject::page(paths::keys(&data.project.name), keys_file))
     }
 
-    /// A release's page, its `files.json` and its `SHA512SUMS`.
-    pub fn release(&self, data: &ProjectData, release: &Release) -> Result<Vec<SiteObject>, RenderError> {
+    /// A release's page (a zola page bundle), its `files.json` and its `SHA512SUMS`.
+    pub fn release(&self, data: &ProjectData, release: &Release) -> Result<Vec<Output>, RenderError> {
         let b = self.builder();
         let page = context::release_page(&b, data, release);
         let id = &release.id;
         Ok(vec![
-            self.template("release.html", paths::release_page(id), &page)?,
             self.json(paths::release_files_json(id), &context::files_json(&b, release, &page))?,
-            SiteObject::page(paths::release_sha512sums(id), context::sha512sums(&page)),
+            Output::Object(SiteObject::page(paths::release_sha512sums(id), context::sha512sums(&page))),
+            Self::page(Kind::Page, paths::release_page(id), "release.html", context::release_title(id), &page),
         ])
     }
 
-    /// History pages: the index (newest events) and the numbered pages `pages` (1 = oldest).
-    pub fn history(
-        &self,
-        data: &ProjectData,
-        pages: impl IntoIterator<Item = usize>,
-    ) -> Result<Vec<SiteObject>, RenderError> {
+    /// History pages: the index (newest events) and the numbered pages `pages` (1 = oldest),
+    /// each a section (`history/_index.md`, `history/N/_index.md`).
+    pub fn history(&self, data: &ProjectData, pages: impl IntoIterator<Item = usize>) -> Vec<Output> {
         let b = self.builder();
         let name = &data.project.name;
         let count = context::history_page_count(data.events.len(), self.config.extra.history_page_size);
-        let mut out =
-            vec![self.template("history.html", paths::history_index(name), &context::history_page(&b, data, count))?];
+        let doc = |path: String, n: usize| {
+            let title = format!("History of {name} (page {n})");
+            Self::page(Kind::Section, path, "history.html", title, &context::history_page(&b, data, n))
+        };
+        let mut out = vec![doc(paths::history_index(name), count)];
         for n in pages.into_iter().filter(|n| (1..=count).contains(n)) {
-            out.push(self.template(
-                "history.html",
-                paths::history_page(name, n),
-                &context::history_page(&b, data, n),
-            )?);
+            out.push(doc(paths::history_page(name, n), n));
         }
-        Ok(out)
+        out
     }
 
     pub fn history_page_count(&self, data: &ProjectData) -> usize {
@@ -121,7 +186,7 @@ impl Renderer {
     }
 
     /// releases.json, latest.json, and the CLE and endoflife.date documents of each product line.
-    pub fn project_json(&self, data: &ProjectData) -> Result<Vec<SiteObject>, RenderError> {
+    pub fn project_json(&self, data: &ProjectData) -> Result<Vec<Output>, RenderError> {
         let name = &data.project.name;
         let mut out = vec![
             self.json(paths::releases_json(name), &context::releases_json(data))?,
@@ -142,7 +207,46 @@ impl Renderer {
     }
 
     pub fn project_feed(&self, data: &ProjectData) -> Result<SiteObject, RenderError> {
-        let path = paths::project_feed(&data.project.name);
-        self.template("feed.xml", path, &context::project_feed(&self.builder(), data))
+        self.feed(paths::project_feed(&data.project.name), &context::project_feed(&self.builder(), data))
     }
+
+    /// Every object of one project: pages, KEYS, feed, JSON views, history, releases.
+    pub fn project_outputs(&self, data: &ProjectData, keys: String) -> Result<Vec<Output>, RenderError> {
+        let mut out = vec![self.project(data), self.keys(data, keys), Output::Object(self.project_feed(data)?)];
+        out.extend(self.project_json(data)?);
+        out.extend(self.history(data, 1..=self.history_page_count(data)));
+        for release in &data.releases {
+            out.extend(self.release(data, release)?);
+        }
+        Ok(out)
+    }
+}
+
+const FEED_TEMPLATE: &str = "feed.xml";
+
+/// XML's escaping of text and attribute values.
+fn escape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A Tera error with its causes (Tera 1 puts the template's message in the source).
+fn error_chain(e: &tera1::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }

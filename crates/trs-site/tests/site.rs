@@ -152,8 +152,18 @@ fn assert_snapshot(name: &str, text: &str) {
 }
 
 async fn page(store: &FolderSiteStore, path: &str) -> String {
+    String::from_utf8(stored(store, path).await).unwrap()
+}
+
+/// A page as a reader sees its URLs: Tera 1 (zola's engine) escapes `/` in HTML as `&#x2F;`,
+/// which browsers read as `/`. Snapshots keep the bytes.
+async fn text(store: &FolderSiteStore, path: &str) -> String {
+    page(store, path).await.replace("&#x2F;", "/")
+}
+
+async fn stored(store: &FolderSiteStore, path: &str) -> Vec<u8> {
     let object: SiteObject = store.get(path).await.unwrap().unwrap_or_else(|| panic!("{path} was not published"));
-    String::from_utf8(object.bytes.to_vec()).unwrap()
+    object.bytes.to_vec()
 }
 
 #[tokio::test]
@@ -187,7 +197,7 @@ async fn every_page_kind_and_json_view_matches_its_snapshot() {
 async fn the_release_page_shows_what_a_downloader_needs() {
     let f = fixture().await;
     f.site.full_build(&f.w.app).await.unwrap();
-    let current = page(&f.store, &paths::release_page(&rel("1.0.0"))).await;
+    let current = text(&f.store, &paths::release_page(&rel("1.0.0"))).await;
     for needle in [
         "href=\"/current/demo/1.0.0/demo-1.0.0.tar.gz\"",
         "href=\"/current/demo/1.0.0/demo-1.0.0.tar.gz.asc\"",
@@ -200,10 +210,10 @@ async fn the_release_page_shows_what_a_downloader_needs() {
     ] {
         assert!(current.contains(needle), "{needle} missing from the release page:\n{current}");
     }
-    let revoked = page(&f.store, &paths::release_page(&rel("0.9.0"))).await;
+    let revoked = text(&f.store, &paths::release_page(&rel("0.9.0"))).await;
     assert!(revoked.contains("CVE-2026-0001: remote code execution in the parser"), "{revoked}");
     assert!(!revoked.contains("href=\"/current/demo/0.9.0/"), "a revoked release links no files:\n{revoked}");
-    let candidate = page(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
+    let candidate = text(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
     assert!(candidate.contains("href=\"/candidate/demo/1.1.0/demo-1.1.0.tar.gz\""), "{candidate}");
 }
 
@@ -214,7 +224,7 @@ async fn release_pages_show_line_dates_the_newest_supported_release_and_the_chec
     let line = lifecycle::DatesTarget::Line { project: "demo".parse().unwrap(), product: None, line: "1.x".into() };
     lifecycle::set_dates(&f.w.app, &f.w.rm.caller(), line, Some(NOW + 365 * 86400), None).await.unwrap();
     f.site.full_build(&f.w.app).await.unwrap();
-    let current = page(&f.store, &paths::release_page(&rel("1.0.0"))).await;
+    let current = text(&f.store, &paths::release_page(&rel("1.0.0"))).await;
     assert!(current.contains("<dt>End of life</dt><dd>2031-01-01 (line 1.x)</dd>"), "{current}");
     assert!(!current.contains("no longer supported"), "{current}");
     // The checks, per file: the fixture's stand-in tarball fails the archive check, and the
@@ -223,7 +233,7 @@ async fn release_pages_show_line_dates_the_newest_supported_release_and_the_chec
     assert!(current.contains("<td>signature</td><td><strong>pass</strong></td>"), "{current}");
     assert!(current.contains("<td>archive</td><td><strong>fail</strong></td>"), "{current}");
     // A revoked (unsupported) release points to its line's newest supported release.
-    let revoked = page(&f.store, &paths::release_page(&rel("0.9.0"))).await;
+    let revoked = text(&f.store, &paths::release_page(&rel("0.9.0"))).await;
     assert!(
         revoked.contains(
             "The newest supported release of this line is <a href=\"/projects/demo/releases/1.0.0/\">demo 1.0.0</a>."
@@ -492,7 +502,7 @@ async fn a_vote_cast_rewrites_a_few_objects_and_publishing_again_writes_none() {
         assert!(written.contains(&changed), "{changed} not invalidated: {report:?}");
     }
     assert!(report.objects_written >= 3 && report.objects_written < 10, "{report:?}");
-    let page = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    let page = text(&f.store, &paths::release_page(&rel("1.1.0"))).await;
     assert!(page.contains("non-binding +1 0, 0 0, −1 1"), "the new tally is shown:\n{page}");
 
     let republish = f.site.publish_event(&f.w.app, &cast).await.unwrap();
@@ -526,9 +536,9 @@ async fn the_promotion_task_publishes_the_release_page_under_auto_publish() {
     upload_files(&w.app, &w.blobs, &rita, &id, &[("foo-2.0.0.tar.gz", b"bytes")]).await;
     assert!(store.get(&paths::release_page(&id)).await.unwrap().is_none(), "nothing published before the task");
     force_current_for_tests(&w.app, &id, &rita).await;
-    let release_page = page(&store, &paths::release_page(&id)).await;
+    let release_page = text(&store, &paths::release_page(&id)).await;
     assert!(release_page.contains("href=\"/current/foo/2.0.0/foo-2.0.0.tar.gz\""), "{release_page}");
-    assert!(page(&store, paths::DIRECTORY).await.contains("href=\"/projects/foo/releases/2.0.0/\""));
+    assert!(text(&store, paths::DIRECTORY).await.contains("href=\"/projects/foo/releases/2.0.0/\""));
 }
 
 /// A draft's page lists none of its files and says it is not a release; once the draft is
@@ -540,11 +550,11 @@ async fn a_drafts_page_lists_no_files_and_goes_when_the_draft_is_discarded() {
     upload_signed(&f.w, &rel("2.0.0")).await;
     f.site.publish_event(&f.w.app, &last_event(&f.w).await).await.unwrap();
     let path = paths::release_page(&rel("2.0.0"));
-    let draft = page(&f.store, &path).await;
+    let draft = text(&f.store, &path).await;
     assert!(draft.contains("Draft — not a release"), "{draft}");
     assert!(!draft.contains("demo-2.0.0.tar.gz"), "no file of a draft is listed:\n{draft}");
     assert!(!draft.contains("/candidate/"), "{draft}");
-    let candidate = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    let candidate = text(&f.store, &paths::release_page(&rel("1.1.0"))).await;
     assert!(candidate.contains("Release candidate — under vote, not a release"), "{candidate}");
 
     trs_app::draft::discard(&f.w.app, &f.w.rm.caller(), &rel("2.0.0")).await.unwrap();
@@ -552,7 +562,7 @@ async fn a_drafts_page_lists_no_files_and_goes_when_the_draft_is_discarded() {
     assert_eq!(report.objects_deleted, 3, "the page, files.json and SHA512SUMS: {report:?}");
     assert!(f.store.get(&path).await.unwrap().is_none(), "the discarded draft's page is gone");
     assert!(f.store.get(&paths::release_files_json(&rel("2.0.0"))).await.unwrap().is_none());
-    let project = page(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
+    let project = text(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
     assert!(!project.contains("2.0.0"), "{project}");
 }
 
@@ -563,7 +573,7 @@ async fn a_drafts_page_lists_no_files_and_goes_when_the_draft_is_discarded() {
 async fn events_no_publisher_saw_are_published_from_the_durable_mark_after_a_restart() {
     let f = fixture().await;
     assert!(!f.site.catch_up_all(&f.w.app).await.unwrap().is_empty(), "a first start publishes every stream");
-    let before = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    let before = text(&f.store, &paths::release_page(&rel("1.1.0"))).await;
     assert!(before.contains("non-binding +1 0, 0 0, −1 0"), "{before}");
     // Two ballots are committed; the process dies before its publisher sees them.
     f.clock.advance(60);
@@ -574,7 +584,7 @@ async fn events_no_publisher_saw_are_published_from_the_durable_mark_after_a_res
     let restarted = Site::new(Renderer::embedded(), f.store.clone(), Arc::new(NoCdn));
     let reports = restarted.catch_up_all(&f.w.app).await.unwrap();
     assert_eq!(reports.len(), 1, "only the project's stream had news: {reports:?}");
-    let after = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    let after = text(&f.store, &paths::release_page(&rel("1.1.0"))).await;
     assert!(after.contains("non-binding +1 0, 0 0, −1 2"), "the tally the API shows:\n{after}");
     assert!(restarted.catch_up_all(&f.w.app).await.unwrap().is_empty(), "the mark moved: nothing to publish");
 }
@@ -716,9 +726,9 @@ async fn a_published_advisory_is_shown_on_the_release_pages_it_names_and_in_the_
     {
         assert!(written.contains(&changed), "{changed} not re-rendered: {report:?}");
     }
-    let current = page(&f.store, &paths::release_page(&rel("1.0.0"))).await;
+    let current = text(&f.store, &paths::release_page(&rel("1.0.0"))).await;
     assert!(current.contains("Affected by:</strong> <code>CVE-2026-40001</code>"), "{current}");
-    let fix = page(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    let fix = text(&f.store, &paths::release_page(&rel("1.1.0"))).await;
     assert!(fix.contains("Fixes:</strong> <code>CVE-2026-40001</code>") && !fix.contains("Affected by"), "{fix}");
     let files: serde_json::Value =
         serde_json::from_str(&page(&f.store, &paths::release_files_json(&rel("1.0.0"))).await).unwrap();
@@ -743,7 +753,7 @@ async fn the_release_page_lists_an_sbom_with_its_summary() {
     upload_files(&f.w.app, &f.w.blobs, &f.w.rm.caller(), &rel("1.2.0"), &files).await;
     vote::open(&f.w.app, &f.w.rm.caller(), &rel("1.2.0"), None).await.unwrap();
     f.site.full_build(&f.w.app).await.unwrap();
-    let candidate = page(&f.store, &paths::release_page(&rel("1.2.0"))).await;
+    let candidate = text(&f.store, &paths::release_page(&rel("1.2.0"))).await;
     for needle in [
         "<h2 id=\"sbom\">Software bill of materials</h2>",
         "<h3><a href=\"/candidate/demo/1.2.0/demo-1.2.0.cdx.json\">demo-1.2.0.cdx.json</a></h3>",
@@ -769,7 +779,7 @@ async fn the_release_page_lists_an_sbom_with_its_summary() {
     assert_eq!(listed["licences"][0]["category"], "permissive", "{files:#}");
     // Pages of releases without an SBOM have no such section (their snapshots say so too),
     // nor does their files.json.
-    let current = page(&f.store, &paths::release_page(&rel("1.0.0"))).await;
+    let current = text(&f.store, &paths::release_page(&rel("1.0.0"))).await;
     assert!(!current.contains("Software bill of materials"), "{current}");
     let files = page(&f.store, &paths::release_files_json(&rel("1.0.0"))).await;
     assert!(!files.contains("\"sboms\""), "{files}");

@@ -31,6 +31,7 @@ mod site_browser;
 mod site_build;
 mod site_check;
 mod site_support;
+mod site_zola;
 mod stream_views;
 mod task_recovery;
 mod upload_rules;

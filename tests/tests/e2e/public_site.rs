@@ -16,7 +16,8 @@ fn page_with(team: &Team, path: &str, needle: &str) -> String {
     poll_until(format_args!("GET {path} with {needle:?}"), || {
         let resp = get(team, path);
         let status = resp.status();
-        let text = resp.text().unwrap();
+        // As a browser reads it: Tera 1 (zola's engine) writes `/` as `&#x2F;`.
+        let text = resp.text().unwrap().replace("&#x2F;", "/");
         if status == 200 && text.contains(needle) { Ok(text) } else { Err(format!("{status}:\n{text}")) }
     })
 }

@@ -97,7 +97,7 @@ fn listing_response(listing: &public::Listing, headers: &HeaderMap) -> Response 
     let title = escape_html(&listing.path);
     let html = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Index of {title}</title><link rel=\"stylesheet\" href=\"/static/site.css\"></head>\n\
+         <title>Index of {title}</title><link rel=\"stylesheet\" href=\"/site.css\"></head>\n\
          <body><main id=\"main\"><h1>Index of {title}</h1>\n<div class=\"table-wrap\"><table>\n\
          <thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Size (bytes)</th><th scope=\"col\">SHA-512</th></tr></thead>\n\
          <tbody>\n{rows}</tbody></table></div></main></body>\n</html>\n"

@@ -3,6 +3,8 @@
 //! whose bytes changed, deleting objects no page produces, and invalidating what changed in the
 //! CloudFront distribution when one is given. For disaster recovery, template changes, and
 //! checks over a full build.
+//!
+//! `trs site zola --out DIR`: the same site as a zola site (`trs_site::zola::write_tree`).
 
 use crate::cli::BackendArgs;
 use crate::error::{CliResult, failed};
@@ -29,6 +31,37 @@ struct BuildOutput {
     report: trs_site::PublishReport,
     seconds: f64,
     pages_per_second: f64,
+}
+
+/// `trs site zola`: writes the zola tree of the whole site into `out`.
+pub async fn zola(
+    data: &Path,
+    backend: &BackendArgs,
+    out: &Path,
+    templates: Option<&Path>,
+    as_json: bool,
+) -> CliResult<()> {
+    let stores = super::backend::open(backend, data, "http://127.0.0.1")
+        .await
+        .map_err(|e| failed(format!("{e} (`trs serve` keeps the data folder open)")))?;
+    let mut app = App::new(stores.items, stores.blobs);
+    app.clock = crate::clock::clock();
+    let renderer = super::site_host::renderer(templates, None)?;
+    let report = trs_site::zola::write_tree(&app, &renderer, out).await.map_err(failed)?;
+    if as_json {
+        output::json(&report);
+    } else {
+        say!(
+            "zola site written to {}: {} content files, {} data files beside them, {} templates, {} static files; \
+             build it with `zola build` in that folder",
+            out.display(),
+            report.content_files,
+            report.assets,
+            report.templates,
+            report.statics
+        );
+    }
+    Ok(())
 }
 
 pub async fn build(

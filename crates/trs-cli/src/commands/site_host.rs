@@ -39,7 +39,7 @@ pub fn renderer(templates: Option<&Path>, download_url: Option<&str>) -> CliResu
     if let Some(url) = download_url
         && source.config.extra.download_url.is_empty()
     {
-        source.config.extra.download_url = url.to_string();
+        source.config.set_download_url(url);
     }
     Renderer::new(source).map_err(failed)
 }
@@ -104,7 +104,7 @@ pub fn public_error(headers: &HeaderMap, error: AppError) -> Response {
     let title = if status == StatusCode::GONE { "Gone" } else { "Not found" };
     html(format!(
         "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title><link rel=\"stylesheet\" href=\"/static/site.css\"></head>\n\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/site.css\"></head>\n\
          <body><main id=\"main\"><h1>{title}</h1>\n<p>{}</p>\n<p><a href=\"/\">All projects</a></p></main></body>\n</html>\n",
         escape_html(&error.to_string())
     ))
