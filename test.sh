@@ -72,20 +72,32 @@ if [ ! -x "$TRS_TOOLS/node_modules/.bin/verdaccio" ]; then
 fi
 export TRS_VERDACCIO="$TRS_TOOLS/node_modules/.bin/verdaccio"
 # zola builds the site tree `trs site zola` writes, and a test compares its pages with trs's
-# (tests/tests/e2e/site_zola.rs). No registry packages zola 0.22, so without one on PATH it
-# is built once from ../shared/tools/zola-src (or $TRS_ZOLA_SRC) into the cache, in its own
-# target dir. A debug build: about 4 times quicker to build than zola's release profile (fat
-# LTO, one codegen unit) and builds the test's site in well under a second (README, "Speed").
+# (tests/tests/e2e/site_zola.rs). No registry packages zola 0.22: a `zola` on PATH is used, else
+# the one cached in $TRS_TOOLS/bin, and only when neither exists is it built, once, from its
+# source ($TRS_ZOLA_SRC, else ../shared/tools/zola-src beside the checkout, or two levels up
+# from a worktree under wt/), in its own target dir. A debug build: zola's release profile
+# (fat LTO, one codegen unit) took 15 minutes on this busy 2-core machine, and the debug binary
+# builds the test's site in well under a second.
 if command -v zola >/dev/null 2>&1; then
   export TRS_ZOLA="$(command -v zola)"
 else
   export TRS_ZOLA="$TRS_TOOLS/bin/zola"
   if [ ! -x "$TRS_ZOLA" ]; then
-    zola_src="${TRS_ZOLA_SRC:-../shared/tools/zola-src}"
+    zola_src="${TRS_ZOLA_SRC:-}"
+    if [ -z "$zola_src" ]; then
+      for dir in ../shared/tools/zola-src ../../shared/tools/zola-src; do
+        if [ -f "$dir/Cargo.toml" ]; then zola_src="$dir"; break; fi
+      done
+    fi
+    if [ -z "$zola_src" ] || [ ! -f "$zola_src/Cargo.toml" ]; then
+      echo "test.sh: no zola on PATH or in $TRS_TOOLS/bin, and no zola source to build it from" \
+        "(set TRS_ZOLA_SRC to zola 0.22's source folder)" >&2
+      exit 1
+    fi
     (cd "$zola_src" && CARGO_TARGET_DIR="$TRS_TOOLS/zola-target" CARGO_INCREMENTAL=0 \
       cargo build --locked --quiet --bin zola)
     mkdir -p "$TRS_TOOLS/bin"
-    cp "$TRS_TOOLS/zola-target/debug/zola" "$TRS_ZOLA"
+    cp "$TRS_TOOLS/zola-target/debug/zola" "$TRS_ZOLA.tmp" && mv "$TRS_ZOLA.tmp" "$TRS_ZOLA"
   fi
 fi
 cfn-lint infra/template.json

@@ -222,7 +222,11 @@ pub struct LineSection {
     pub latest: Option<Link>,
     /// Where `latest` resolves to files: `/current/P[/PRODUCT]/latest/FILE`.
     pub latest_dir: String,
+    /// The line's current releases: shown first, above the candidates.
+    pub current: Option<ReleaseGroup>,
+    /// Candidates under vote: shown below the current releases, as not releases.
     pub candidates: Vec<CandidateEntry>,
+    /// End of life, archived, revoked, drafts: below the candidates.
     pub groups: Vec<ReleaseGroup>,
     pub dates: Vec<LineDatesRow>,
     pub cle_url: String,
@@ -321,8 +325,8 @@ pub fn project_page(b: &Builder, data: &ProjectData) -> ProjectPage {
                     .map(|r| release_row(b, r, latest_id == Some(&r.id)))
                     .collect(),
             };
+            let current = Some(group("Current releases", &[Stage::Current])).filter(|g| !g.rows.is_empty());
             let groups = [
-                group("Current releases", &[Stage::Current]),
                 group("End of life", &[Stage::EndOfLife]),
                 group("Archived", &[Stage::Archived]),
                 group("Revoked", &[Stage::Revoked]),
@@ -361,6 +365,7 @@ pub fn project_page(b: &Builder, data: &ProjectData) -> ProjectPage {
                 label,
                 latest: latest_id.map(|id| Link { label: release_title(id), url: b.url(&paths::release_page(id)) }),
                 latest_dir,
+                current,
                 candidates,
                 groups,
                 dates,
@@ -546,6 +551,9 @@ pub struct SignerView {
 /// them as they are and cannot forget to quote one.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyBlock {
+    /// The files are a candidate's (under vote, not a release): the page says they are for
+    /// checking before a vote, not for use.
+    pub candidate: bool,
     /// The commands use `$SITE` for the site's address (no `download_url` configured).
     pub needs_site: bool,
     pub commands: Vec<String>,
@@ -575,7 +583,7 @@ impl VerifyBlock {
             commands.push(format!("sha512sum -c {}", arg(".sha512")));
         }
         commands.push(format!("printf '%s  %s\\n' {} {} | sha512sum -c", shell::quote(sha512), arg("")));
-        Self { needs_site: matches!(origin, shell::Origin::Variable(_)), commands }
+        Self { candidate: false, needs_site: matches!(origin, shell::Origin::Variable(_)), commands }
     }
 }
 
@@ -678,13 +686,16 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
                 } else {
                     shell::Origin::Url(configured)
                 };
-                verify = Some(VerifyBlock::new(
-                    origin,
-                    &keys_url,
-                    &public_object(segment, id, path),
-                    &e.sha512.to_hex(),
-                    present.contains(format!("{path}.sha512").as_str()),
-                ));
+                verify = Some(VerifyBlock {
+                    candidate: release.stage == Stage::Candidate,
+                    ..VerifyBlock::new(
+                        origin,
+                        &keys_url,
+                        &public_object(segment, id, path),
+                        &e.sha512.to_hex(),
+                        present.contains(format!("{path}.sha512").as_str()),
+                    )
+                });
             }
         }
     }

@@ -217,6 +217,33 @@ async fn the_release_page_shows_what_a_downloader_needs() {
     assert!(candidate.contains("href=\"/candidate/demo/1.1.0/demo-1.1.0.tar.gz\""), "{candidate}");
 }
 
+/// Issue 15: a candidate must not look like a release. On the project page the current
+/// releases come first and the candidates under vote below them, under a note that a candidate
+/// is not a release; a candidate's page offers its commands for checking before a vote, not
+/// as "verify your download".
+#[tokio::test]
+async fn candidates_come_below_the_current_releases_and_say_they_are_not_releases() {
+    let f = fixture().await;
+    f.site.full_build(&f.w.app).await.unwrap();
+    let project = text(&f.store, &paths::project_page(&"demo".parse().unwrap())).await;
+    let at = |needle: &str| project.find(needle).unwrap_or_else(|| panic!("{needle} missing:\n{project}"));
+    let (current, release_link) =
+        (at("<caption>Current releases</caption>"), at("href=\"/projects/demo/releases/1.0.0/\">1.0.0</a>"));
+    let (candidates, candidate_file) = (at("<h3>Candidates under vote</h3>"), at("href=\"/candidate/demo/1.1.0/"));
+    assert!(current < candidates && release_link < candidates, "candidates above the current releases:\n{project}");
+    let note = at("<strong>A release candidate is not a release:</strong> it is under vote");
+    assert!(candidates < note && note < candidate_file, "the note is not above the candidates' files:\n{project}");
+
+    let candidate = text(&f.store, &paths::release_page(&rel("1.1.0"))).await;
+    assert!(candidate.contains("<strong>Release candidate — under vote, not a release</strong>"), "{candidate}");
+    assert!(candidate.contains("<h2 id=\"verify\">Check this candidate</h2>"), "{candidate}");
+    assert!(!candidate.contains("Verify your download"), "{candidate}");
+    assert!(candidate.contains("gpg --verify demo-1.1.0.tar.gz.asc demo-1.1.0.tar.gz"), "{candidate}");
+    let current = text(&f.store, &paths::release_page(&rel("1.0.0"))).await;
+    assert!(current.contains("<h2 id=\"verify\">Verify your download</h2>"), "{current}");
+    assert!(!current.contains("Check this candidate"), "{current}");
+}
+
 #[tokio::test]
 async fn release_pages_show_line_dates_the_newest_supported_release_and_the_checks() {
     let f = fixture().await;

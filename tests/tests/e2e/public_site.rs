@@ -131,7 +131,7 @@ fn site_build_renders_a_data_folder_into_a_folder() {
     let report = stdout_json(ok(&built));
     assert!(report["pages_rendered"].as_u64().unwrap() >= 4, "{report:#}");
     assert!(std::fs::read_to_string(out.join("index.html")).unwrap().contains("<main id=\"main\">"));
-    assert!(out.join("static/site.css").is_file() && out.join("search-index.json").is_file());
+    assert!(out.join("site.css").is_file() && out.join("search-index.json").is_file());
     // Building again writes nothing: every object's bytes are unchanged.
     let again = stdout_json(ok(&run(&[
         "site",
