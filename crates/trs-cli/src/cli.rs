@@ -814,8 +814,8 @@ pub enum SiteCommand {
         templates: Option<PathBuf>,
     },
     /// Write the whole site as a zola site: zola.toml, templates/, static/, and content/ with
-    /// a section or page per page of the site (its data in the front matter's `extra`) and
-    /// the JSON views, feeds and KEYS beside them. `zola build` in DIR then writes the pages
+    /// a section or page per page of the site (its data in the front matter's `extra`), and
+    /// the JSON views, feeds and KEYS under static/. `zola build` in DIR then writes the pages
     /// `trs site build --full` writes (docs/site.md). Not while `trs serve` runs on the same
     /// data folder.
     Zola {

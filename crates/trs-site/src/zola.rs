@@ -6,9 +6,10 @@
 //! in-process renderer hands the templates, [`Document::content_file`] and
 //! [`Document::markdown`] what `trs site zola` writes for `zola build`, so the two render the
 //! same templates with the same values. Objects that are data rather than pages (JSON views,
-//! feeds, KEYS, `SHA512SUMS`) are rendered by trs and written beside the content file of the
-//! page they belong to; zola copies them to the same paths (a section's or a page bundle's
-//! assets).
+//! feeds, KEYS, `SHA512SUMS`) are rendered by trs and written under `static/` at their site
+//! paths; zola copies that folder verbatim to the same paths. (Not beside the content files as
+//! page-bundle assets: zola skips an asset without an extension, such as `KEYS`, as an
+//! editor's temp file.)
 //!
 //! The in-process context is a subset of zola's: `page`/`section` have `title`, `path`,
 //! `permalink` and `extra` (not zola's `content`, `pages`, `date`, …), `config` has
@@ -192,8 +193,9 @@ impl tera1::Function for GetUrl {
         Ok(tera1::Value::String(permalink))
     }
 
+    /// As zola's: the URL is not escaped again (`/` stays `/`, not `&#x2F;`).
     fn is_safe(&self) -> bool {
-        false
+        true
     }
 }
 
@@ -202,7 +204,7 @@ impl tera1::Function for GetUrl {
 pub struct TreeReport {
     /// Content files (`_index.md`, `index.md`): sections and pages.
     pub content_files: usize,
-    /// Data objects written beside them (JSON, feeds, KEYS, `SHA512SUMS`).
+    /// Data objects (JSON, feeds, KEYS, `SHA512SUMS`), written under `static/` at their paths.
     pub assets: usize,
     pub templates: usize,
     pub statics: usize,
@@ -245,8 +247,14 @@ pub async fn write_tree(app: &App, r: &Renderer, dir: &Path) -> Result<TreeRepor
                 );
                 report.content_files += 1;
             }
+            // Data goes to static/, which zola copies verbatim to the site's root: zola would
+            // drop a content asset without an extension (KEYS, SHA512SUMS) as an editor's temp
+            // file (`utils::fs::is_temp_file`).
             Output::Object(object) => {
-                files.insert(format!("content/{}", object.path), object.bytes.to_vec());
+                let path = format!("static/{}", object.path);
+                if files.insert(path.clone(), object.bytes.to_vec()).is_some() {
+                    return Err(RenderError(format!("{path}: a static file and a data object share it")).into());
+                }
                 report.assets += 1;
             }
         }

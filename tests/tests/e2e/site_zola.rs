@@ -68,7 +68,11 @@ fn zola_builds_the_same_site_as_trs_from_the_tree_trs_writes() {
     let release_md = std::fs::read_to_string(tree.join(format!("content/projects/{PROJECT}/releases/1.1.0/index.md")))
         .expect("the release is a page bundle");
     assert!(release_md.starts_with("+++\n") && release_md.contains("template = \"release.html\""), "{release_md}");
-    assert!(tree.join(format!("content/projects/{PROJECT}/releases/1.1.0/files.json")).is_file());
+    // Data objects are static files: zola would drop a page bundle's KEYS or SHA512SUMS (no
+    // extension) as an editor's temp file.
+    assert!(tree.join(format!("static/projects/{PROJECT}/releases/1.1.0/files.json")).is_file());
+    assert!(tree.join(format!("static/projects/{PROJECT}/releases/1.1.0/SHA512SUMS")).is_file());
+    assert!(tree.join(format!("static/projects/{PROJECT}/KEYS")).is_file());
     assert!(tree.join(format!("content/projects/{PROJECT}/_index.md")).is_file());
 
     let built =

@@ -52,13 +52,13 @@ pub async fn zola(
         output::json(&report);
     } else {
         say!(
-            "zola site written to {}: {} content files, {} data files beside them, {} templates, {} static files; \
+            "zola site written to {}: {} content files, {} data files and {} static files under static/, {} templates; \
              build it with `zola build` in that folder",
             out.display(),
             report.content_files,
             report.assets,
-            report.templates,
-            report.statics
+            report.statics,
+            report.templates
         );
     }
     Ok(())
