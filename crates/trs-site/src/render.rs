@@ -62,9 +62,14 @@ impl Renderer {
         Builder::new(&self.config)
     }
 
-    /// The templates and static files, by their names under `templates/` and `static/`.
-    pub fn sources(&self) -> (&[(String, String)], &[(String, Vec<u8>)]) {
-        (&self.templates, &self.statics)
+    /// The templates, by their names under `templates/`.
+    pub fn templates(&self) -> &[(String, String)] {
+        &self.templates
+    }
+
+    /// The static files, by their names under `static/`.
+    pub fn static_files(&self) -> &[(String, Vec<u8>)] {
+        &self.statics
     }
 
     /// Renders the pages among `outputs`; objects pass through.

@@ -220,7 +220,7 @@ pub async fn write_tree(app: &App, r: &Renderer, dir: &Path) -> Result<TreeRepor
     }
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut report = TreeReport::default();
-    let (templates, statics) = r.sources();
+    let (templates, statics) = (r.templates(), r.static_files());
     files.insert("zola.toml".into(), r.config.text.clone().into_bytes());
     for (name, text) in templates {
         files.insert(format!("templates/{name}"), text.clone().into_bytes());
