@@ -101,10 +101,13 @@ struct Shared {
     stop_after_upload: Arc<AtomicBool>,
     /// Signals the running server to stop.
     shutdown: Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
+    /// Set from the stop until the next start: a stopped portal changes nothing.
+    off: Arc<AtomicBool>,
 }
 
 impl Shared {
     fn signal_shutdown(&self) {
+        self.off.store(true, Ordering::SeqCst);
         if let Some(tx) = self.shutdown.lock().unwrap().take() {
             let _ = tx.send(());
         }
@@ -131,6 +134,7 @@ impl MavenPortal {
             fail_next: Arc::new(AtomicUsize::new(0)),
             stop_after_upload: Arc::new(AtomicBool::new(false)),
             shutdown: Arc::new(Mutex::new(None)),
+            off: Arc::new(AtomicBool::new(false)),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
@@ -150,6 +154,7 @@ impl MavenPortal {
                 .await;
         }));
         *self.shared.shutdown.lock().unwrap() = Some(tx);
+        self.shared.off.store(false, Ordering::SeqCst);
     }
 
     /// The portal's base URL (`https://central.sonatype.com` for the real one).
@@ -239,6 +244,14 @@ fn router(shared: Shared) -> Router {
 }
 
 async fn injected_failures(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    // A graceful stop lets a kept-alive connection carry one more request when the machine is
+    // busy (the client's status poll right after the upload): it must not reach a stopped
+    // portal's state. It is answered as the client would find an unreachable portal: a
+    // transient failure, and the connection closed.
+    if shared.off.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, [(axum::http::header::CONNECTION, "close")], "the portal is stopped")
+            .into_response();
+    }
     let passing = shared.pass_first.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
     let failing =
         !passing && shared.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
