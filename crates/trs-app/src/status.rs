@@ -73,6 +73,7 @@ pub async fn get_report(app: &App, id: &ReleaseId, number: u32) -> AppResult<Opt
 pub async fn release_status(app: &App, id: &ReleaseId) -> AppResult<ReleaseStatus> {
     let (release, _) =
         get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
+    let notes = crate::cve::release_notes(app, id).await?;
     let mut status = ReleaseStatus {
         project: id.project.to_string(),
         product: id.product.as_ref().map(|p| p.to_string()),
@@ -86,11 +87,9 @@ pub async fn release_status(app: &App, id: &ReleaseId) -> AppResult<ReleaseStatu
         files: Vec::new(),
         vote: crate::vote::summary(app, &release).await?,
         voted_revision: release.voted_revision.clone(),
-        affected_by: Vec::new(),
-        fixes: Vec::new(),
+        affected_by: notes.affected_by,
+        fixes: notes.fixes,
     };
-    let notes = crate::cve::release_notes(app, id).await?;
-    (status.affected_by, status.fixes) = (notes.affected_by, notes.fixes);
     let Some(latest) = &release.latest else { return Ok(status) };
     let revision = get_revision(app, id, latest.number).await?;
     let report = get_report(app, id, latest.number).await?;

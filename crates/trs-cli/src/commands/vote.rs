@@ -99,15 +99,11 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
             if as_json {
                 output::json(&report);
             } else {
-                say!(
-                    "{} repl(ies) to {} read now, {} read before",
-                    report.replies.len(),
-                    report.vote_message_id,
-                    report.already_read.len()
+                print_replies(
+                    &report.vote_message_id,
+                    &report.replies.iter().collect::<Vec<_>>(),
+                    report.already_read.len(),
                 );
-                for r in &report.replies {
-                    print_reply(r);
-                }
             }
         }
         VoteCommand::Email { project, version, result, product } => {
@@ -192,14 +188,20 @@ async fn import_mail(
         return Ok(());
     }
     let read: Vec<&MailReply> = reports.iter().flat_map(|r| &r.replies).collect();
-    say!("{} repl(ies) to {root} read now, {already} read before", read.len());
-    for r in read {
-        print_reply(r);
-    }
+    print_replies(&root, &read, already);
     for e in &skipped {
         say!("  skipped a message of the archive: {e}");
     }
     Ok(())
+}
+
+/// The replies to the `[VOTE]` mail `root` read by one import or poll, and how many were read
+/// before.
+fn print_replies(root: &str, read: &[&MailReply], already: usize) {
+    say!("{} repl(ies) to {root} read now, {already} read before", read.len());
+    for r in read {
+        print_reply(r);
+    }
 }
 
 fn print_reply(r: &MailReply) {
