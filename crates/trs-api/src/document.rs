@@ -322,6 +322,13 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: &[], request: None, success: &[302], response: Body::Redirect, errors: &[(410, &["release-revoked"])]),
         endpoint!("GET" "/candidate/{*path}", "downloads", "Redirect to a download URL of a candidate's file (while its vote is open)", Public,
             query: &[], request: None, success: &[302], response: Body::Redirect, errors: &[]),
+        // What CloudFront asks the API for when the release-files bucket has no object at a
+        // released path (the `release-files-else-api` origin group); `trs serve` answers the
+        // same for these paths itself.
+        endpoint!("GET" "/current/{*path}", "downloads", "A released path with no file: a folder's listing (200), a permanent redirect to where an archived release's file is now (301), or why there is none (404; 410 for a revoked release)", Public,
+            query: &[], request: None, success: &[200, 301], response: Body::Text("text/html; charset=utf-8"), errors: &[(410, &["release-revoked"])]),
+        endpoint!("GET" "/archive/{*path}", "downloads", "An archived path with no file: a folder's listing (200), or why there is none (404; 410 for a revoked release)", Public,
+            query: &[], request: None, success: &[200, 301], response: Body::Text("text/html; charset=utf-8"), errors: &[(410, &["release-revoked"])]),
     ]
 }
 
@@ -348,6 +355,7 @@ fn status_text(status: u16) -> &'static str {
         200 => "OK",
         201 => "Created",
         202 => "Accepted: a task was queued",
+        301 => "Moved permanently: see `Location`",
         302 => "Found: see `Location`",
         400 => "Bad request",
         401 => "The signed call could not be authenticated",
@@ -467,10 +475,13 @@ pub fn document() -> OpenApi {
         }
         for status in endpoint.success {
             let mut response = ResponseBuilder::new().description(status_text(*status));
-            if let Some((content_type, schema)) = content(endpoint.response, &mut schemas) {
+            // A redirect carries no body, whatever the endpoint's other answers carry.
+            if *status < 300
+                && let Some((content_type, schema)) = content(endpoint.response, &mut schemas)
+            {
                 response = response.content(content_type, ContentBuilder::new().schema(Some(schema)).build());
             }
-            if matches!(status, 202 | 302) {
+            if matches!(status, 202 | 301 | 302) {
                 response = response.header("Location", HeaderBuilder::new().schema(Some(String::schema())).build());
             }
             operation = operation.response(status.to_string(), response);

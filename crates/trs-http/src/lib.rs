@@ -2,6 +2,7 @@
 //! become responses (`{"error": {"code", "message"}}` with the status the error carries), and
 //! the body limit for API calls (file bytes never come through the API).
 
+pub mod downloads;
 pub mod encoding;
 pub mod files;
 

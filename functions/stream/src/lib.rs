@@ -4,7 +4,7 @@
 //! stored chain.
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,6 +13,7 @@ use serde_json::json;
 use trs_app::release_views::{self, Scope};
 use trs_app::{App, AppError, exports, projects, public, stream};
 use trs_core::{ProductName, ProjectName, ReleaseId, StreamId, Version};
+use trs_http::downloads;
 use trs_http::{ApiResult, Query, parse_segment};
 
 pub fn routes() -> Router<App> {
@@ -31,12 +32,15 @@ pub fn routes() -> Router<App> {
 /// statically (CloudFront in front of the release-files bucket routes exactly these here):
 /// `latest` answers a redirect to the latest current release's versioned path, a candidate's
 /// file a redirect to a download URL of its content-addressed bytes. `trs serve` resolves
-/// these paths itself and streams the bytes, so it does not mount these routes.
+/// these paths itself and streams the bytes, so it does not mount these routes. Any other
+/// `/current/…` or `/archive/…` path comes here only when the bucket has no object for it.
 pub fn download_view_routes() -> Router<App> {
     Router::new()
         .route("/current/{project}/latest/{*file}", get(latest))
         .route("/current/{project}/{product}/latest/{*file}", get(product_latest))
         .route("/candidate/{*path}", get(candidate))
+        .route("/current/{*path}", get(|app: State<App>, path: Path<String>, headers: HeaderMap| not_in_bucket(app, "current", path, headers)))
+        .route("/archive/{*path}", get(|app: State<App>, path: Path<String>, headers: HeaderMap| not_in_bucket(app, "archive", path, headers)))
 }
 
 /// `latest` moves with each promotion: a client may keep the redirect a minute (as the
@@ -65,6 +69,29 @@ async fn product_latest(
 async fn latest_of(app: &App, rest: String) -> ApiResult<Response> {
     let to = public::view_redirect(app, "current", &rest, app.now()).await?;
     Ok(redirect(to, LATEST_CACHE))
+}
+
+/// A released path the bucket has no object for: CloudFront asks the bucket first and comes
+/// here on its 403 or 404 (the `release-files-else-api` origin group). The same answers as
+/// `trs serve` gives ([`trs_http::downloads`]): a folder's listing, a permanent redirect from
+/// an archived release's `/current/…` path to its `/archive/…` path, `410 Gone` with the reason
+/// for a revoked release, and a 404 page that says what is missing.
+async fn not_in_bucket(
+    State(app): State<App>,
+    segment: &'static str,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match downloads::locate(&app, segment, &rest, &headers).await {
+        Err(answer) => answer,
+        // The release shows the file at this path, but the bucket had no object: it is being
+        // placed (a promotion copies before it commits) or was removed by hand. Not a
+        // redirect to itself: a 404 that caches revalidate within a minute.
+        Ok(file) => {
+            tracing::warn!(object = %file.object, "a released file's object is missing from the bucket");
+            downloads::public_error(&headers, AppError::NotFound(format!("/{segment}/{rest} is not in place yet")))
+        }
+    }
 }
 
 async fn candidate(State(app): State<App>, Path(path): Path<String>) -> ApiResult<Response> {
@@ -279,5 +306,57 @@ mod tests {
         let answer = get(&w.app, "/candidate/foo/1.0.0/foo-1.0.0.tar.gz").await;
         assert_eq!(answer.status(), StatusCode::NOT_FOUND);
         assert!(answer.headers().get(header::LOCATION).is_none());
+    }
+
+    async fn get_accepting(app: &App, path: &str, accept: &str) -> Response {
+        let request = Request::builder().uri(path).header(header::ACCEPT, accept).body(Body::empty()).unwrap();
+        download_view_routes().with_state(app.clone()).oneshot(request).await.unwrap()
+    }
+
+    async fn text(response: Response) -> String {
+        String::from_utf8(axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap()
+    }
+
+    /// What CloudFront gets from here when the bucket has no object at a released path: the
+    /// archived release's old path redirects, the revoked one is gone with its reason, a
+    /// folder is listed, and a path nothing ever had is a 404 page.
+    #[tokio::test]
+    async fn a_path_the_bucket_lacks_is_redirected_gone_listed_or_not_found() {
+        let w = world().await;
+        let id = release();
+        let file = "foo-1.0.0.tar.gz";
+        commit_files(&w.app, &w.blobs, &w.rm.caller(), &id, &[(file, b"the archive")]).await;
+        force_current_for_tests(&w.app, &id, &w.rm.caller()).await;
+
+        let listing = get_accepting(&w.app, "/current/foo/1.0.0/", "application/json").await;
+        assert_eq!(listing.status(), StatusCode::OK);
+        let listing: serde_json::Value = serde_json::from_str(&text(listing).await).unwrap();
+        assert_eq!(listing["entries"][0]["url"], "/current/foo/1.0.0/foo-1.0.0.tar.gz", "{listing}");
+        assert_eq!(listing["entries"][0]["size"], 11, "{listing}");
+        let folder = get(&w.app, "/current/foo/1.0.0").await;
+        assert_eq!((folder.status(), location(&folder)), (StatusCode::MOVED_PERMANENTLY, "/current/foo/1.0.0/"));
+
+        trs_app::lifecycle::archive_release(&w.app, Some(&w.rm.caller()), &id).await.unwrap();
+        let moved = get(&w.app, "/current/foo/1.0.0/foo-1.0.0.tar.gz").await;
+        assert_eq!(moved.status(), StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(location(&moved), "/archive/foo/1.0.0/foo-1.0.0.tar.gz");
+        assert_eq!(moved.headers()[header::CACHE_CONTROL], downloads::MOVED_CACHE);
+
+        trs_app::lifecycle::revoke(&w.app, &w.rm.caller(), &id, "signing key <compromised>").await.unwrap();
+        for path in ["/archive/foo/1.0.0/foo-1.0.0.tar.gz", "/current/foo/1.0.0/foo-1.0.0.tar.gz"] {
+            let gone = get_accepting(&w.app, path, "text/html").await;
+            assert_eq!(gone.status(), StatusCode::GONE, "{path}");
+            assert_eq!(gone.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+            let page = text(gone).await;
+            assert!(page.contains("signing key &lt;compromised&gt;"), "{path}: the reason, escaped: {page}");
+        }
+        let gone = get_accepting(&w.app, "/archive/foo/1.0.0/foo-1.0.0.tar.gz", "application/json").await;
+        let error: serde_json::Value = serde_json::from_str(&text(gone).await).unwrap();
+        assert_eq!(error["error"]["code"], "release-revoked", "{error}");
+
+        let missing = get(&w.app, "/current/foo/9.9.9/foo-9.9.9.tar.gz").await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_eq!(missing.headers()[header::CACHE_CONTROL], "public, max-age=60, must-revalidate", "a 404 may end");
+        assert!(text(missing).await.contains("<h1>Not found</h1>"));
     }
 }

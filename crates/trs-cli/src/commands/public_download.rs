@@ -4,17 +4,18 @@
 //! function (`trs_function_stream::download_view_routes`); here the embedded host resolves them
 //! and streams the object, with ranges and revalidation ([`trs_http::files`]). A path whose
 //! release was archived (or promoted, for a candidate's path) is a permanent redirect to where
-//! the file is now; a revoked release's paths answer `410 Gone` with the reason.
+//! the file is now; a revoked release's paths answer `410 Gone` with the reason
+//! ([`trs_http::downloads`], the same answers the stream function gives on AWS).
 
-use super::site_host::{escape_html, public_error, wants_json};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
 use axum::routing::get;
-use trs_app::public::{self, Located};
+use trs_app::public;
 use trs_app::{App, AppError};
+use trs_http::downloads::{self, public_error};
 use trs_http::files::{self, Validators};
 use trs_storage::headers::{moving_file_headers, object_headers};
 
@@ -43,21 +44,9 @@ async fn serve(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
-    if let Some(folder) = rest.strip_suffix('/') {
-        let listing = public::listing(app, segment, folder).await?;
-        return Ok(listing_response(&listing, headers));
-    }
-    let file = match public::locate(app, segment, rest).await {
-        Ok(Located::File(file)) => file,
-        Ok(Located::Moved(to)) => return Ok((StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response()),
-        // A folder asked for without its slash: to the folder's listing.
-        Err(AppError::NotFound(why)) => {
-            return match public::listing(app, segment, rest).await {
-                Ok(listing) => Ok((StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, listing.path)]).into_response()),
-                Err(_) => Err(AppError::NotFound(why)),
-            };
-        }
-        Err(e) => return Err(e),
+    let file = match downloads::locate(app, segment, rest, headers).await {
+        Ok(file) => file,
+        Err(answer) => return Ok(answer),
     };
     // The headers of the path asked for: a version's path is immutable, `latest` and a
     // candidate's files move (and a candidate's object key says nothing of its type).
@@ -71,36 +60,4 @@ async fn serve(
         None => Body::empty(),
     };
     Ok(files::response(answer, &validators, &object_headers, file.size, body))
-}
-
-/// A folder of the download tree: JSON for a script that asks for it, else a plain HTML index
-/// whose links a mirror tool (`wget -r`, `lftp mirror`) follows. It changes as releases move,
-/// so it is revalidated like a page.
-fn listing_response(listing: &public::Listing, headers: &HeaderMap) -> Response {
-    let cache = [(header::CACHE_CONTROL, trs_storage::headers::REVALIDATE)];
-    if wants_json(headers) {
-        return (cache, axum::Json(listing)).into_response();
-    }
-    let rows: String = listing
-        .entries
-        .iter()
-        .map(|e| {
-            format!(
-                "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td><code>{}</code></td></tr>\n",
-                escape_html(&e.url),
-                escape_html(&e.name),
-                e.size.map(|s| s.to_string()).unwrap_or_default(),
-                e.sha512.as_deref().unwrap_or_default()
-            )
-        })
-        .collect();
-    let title = escape_html(&listing.path);
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Index of {title}</title><link rel=\"stylesheet\" href=\"/site.css\"></head>\n\
-         <body><main id=\"main\"><h1>Index of {title}</h1>\n<div class=\"table-wrap\"><table>\n\
-         <thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Size (bytes)</th><th scope=\"col\">SHA-512</th></tr></thead>\n\
-         <tbody>\n{rows}</tbody></table></div></main></body>\n</html>\n"
-    );
-    (cache, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trs_app::{App, AppError};
 use trs_core::StreamId;
+use trs_http::downloads::{public_error, wants_json};
 use trs_http::encoding::{self, Coding};
 use trs_http::files::{self, Validators};
 use trs_site::Site;
@@ -84,35 +85,6 @@ async fn not_found(store: &dyn SiteStore, headers: &HeaderMap, path: &str) -> Re
             .into_response();
     }
     public_error(headers, AppError::NotFound(format!("no page or file at {path}")))
-}
-
-/// Whether the client asks for JSON rather than a page (a script's `Accept: application/json`).
-pub fn wants_json(headers: &HeaderMap) -> bool {
-    let accept = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).unwrap_or_default();
-    accept.contains("application/json") && !accept.contains("text/html")
-}
-
-/// An error on a release file's path: a browser gets a page saying why (a 404 says what is
-/// missing, e.g. that a line has only pre-releases; a revoked release's `410 Gone` its reason),
-/// a script asking for JSON the API's error document, with the same status either way.
-pub fn public_error(headers: &HeaderMap, error: AppError) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if wants_json(headers) || !matches!(status, StatusCode::NOT_FOUND | StatusCode::GONE) {
-        return trs_http::ApiError(error).into_response();
-    }
-    let html = |body: String| (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
-    let title = if status == StatusCode::GONE { "Gone" } else { "Not found" };
-    html(format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title><link rel=\"stylesheet\" href=\"/site.css\"></head>\n\
-         <body><main id=\"main\"><h1>{title}</h1>\n<p>{}</p>\n<p><a href=\"/\">All projects</a></p></main></body>\n</html>\n",
-        escape_html(&error.to_string())
-    ))
-}
-
-/// Text for an HTML element's content.
-pub fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 async fn serve(State(store): State<Arc<dyn SiteStore>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {

@@ -87,6 +87,13 @@ async fn release_item(stack: &AwsStack, version: &str) -> Value {
 }
 
 /// The cost of what happened since the last look, its requests judged against the roles.
+/// Requests a test makes beside the table's rows: allowed to every role that made them, and
+/// left out of the table.
+fn not_counted(stack: &AwsStack, what: &str) {
+    let (_, problems) = stack.cost();
+    assert!(problems.is_empty(), "{what}: requests the roles do not allow:\n{}", problems.join("\n"));
+}
+
 fn step(stack: &AwsStack, name: &str, costs: &mut Vec<(String, Cost)>) {
     let (cost, problems) = stack.cost();
     assert!(problems.is_empty(), "{name}: requests the roles do not allow:\n{}", problems.join("\n"));
@@ -146,7 +153,7 @@ fn cost_table(costs: &[(String, Cost)]) -> Vec<String> {
 }
 
 /// The rows of the cost table, in the order the release path runs them.
-const COST_ROWS: [&str; 14] = [
+const COST_ROWS: [&str; 15] = [
     "people and project",
     "upload 3 files (commit, verify)",
     "vote start",
@@ -159,6 +166,7 @@ const COST_ROWS: [&str; 14] = [
     "eol date set",
     "lifecycle tick, one release to end-of-life",
     "archive",
+    "an archived file's old path (the bucket's 403, the API's redirect)",
     "revoke",
     "import a release of 3 files into a new project (project, KEYS, store, publish)",
 ];
@@ -275,6 +283,21 @@ async fn the_readme_release_path_runs_on_the_stack_as_deployed() {
     assert_eq!(stack.objects(BUCKET, "archive/foo/1.0.0/").await, archived);
     assert_eq!(release_item(&stack, "1.0.0").await["stage"], "archived");
     step(&stack, "archive", &mut costs);
+    // The old `/current/…` path of an archived file (a pinned script, a vote email): the
+    // bucket has no object there, CloudFront falls back to the API, which redirects for good.
+    let old_path = http.get(format!("{}/current/foo/1.0.0/{archive}", stack.cdn_url)).send().await.unwrap();
+    assert_eq!(old_path.status(), 301);
+    assert_eq!(old_path.headers()["location"], format!("/archive/foo/1.0.0/{archive}").as_str());
+    step(&stack, "an archived file's old path (the bucket's 403, the API's redirect)", &mut costs);
+    let moved = http.get(format!("{}/archive/foo/1.0.0/{archive}", stack.cdn_url)).send().await.unwrap();
+    assert_eq!(moved.bytes().await.unwrap(), std::fs::read(dir.join(archive)).unwrap(), "served from the bucket");
+    let listing = http.get(format!("{}/archive/foo/1.0.0/", stack.cdn_url)).send().await.unwrap();
+    assert_eq!(listing.status(), 200, "a folder is listed by the API");
+    let listing = listing.text().await.unwrap();
+    for f in &files {
+        assert!(listing.contains(&format!("href=\"/archive/foo/1.0.0/{f}\"")), "{f} in the listing: {listing}");
+    }
+    not_counted(&stack, "the archived file and its listing");
 
     // Revoke: no public object left, the bytes kept privately, the paths invalidated.
     cli.trs(Some("rita"), &["revoke", "foo", "1.0.0", "--reason", "signing key compromised"]).await;
@@ -283,12 +306,6 @@ async fn the_readme_release_path_runs_on_the_stack_as_deployed() {
     assert_eq!(stack.objects(BUCKET, "archive/foo/").await, Vec::<String>::new());
     assert_eq!(stack.objects(BUCKET, "files/").await.len(), 3, "the bytes stay, privately");
     assert_eq!(release_item(&stack, "1.0.0").await["stage"], "revoked");
-    for path in [format!("/archive/foo/1.0.0/{archive}"), format!("/current/foo/1.0.0/{archive}")] {
-        let gone = http.get(format!("{}{path}", stack.cdn_url)).send().await.unwrap();
-        assert_eq!(gone.status(), 403, "{path}: CloudFront finds nothing (and may not list the bucket)");
-    }
-    let latest = http.get(format!("{}/current/foo/latest/{archive}", stack.cdn_url)).send().await.unwrap();
-    assert_eq!(latest.status(), 404, "no latest");
     let (revoked, problems) = stack.cost();
     assert!(problems.is_empty(), "revoke: {}", problems.join("\n"));
     assert!(
@@ -297,6 +314,17 @@ async fn the_readme_release_path_runs_on_the_stack_as_deployed() {
         revoked.invalidation_paths
     );
     costs.push(("revoke".into(), revoked));
+    for path in [format!("/archive/foo/1.0.0/{archive}"), format!("/current/foo/1.0.0/{archive}")] {
+        let gone = http.get(format!("{}{path}", stack.cdn_url)).send().await.unwrap();
+        assert_eq!(gone.status(), 410, "{path}: the bucket has nothing; the API says why");
+        assert!(gone.text().await.unwrap().contains("signing key compromised"), "{path}: the reason");
+    }
+    let never = http.get(format!("{}/current/foo/9.9.9/foo-9.9.9.tar.gz", stack.cdn_url)).send().await.unwrap();
+    assert_eq!(never.status(), 404);
+    assert!(never.text().await.unwrap().contains("<h1>Not found</h1>"), "a page, not S3's 403 XML");
+    let latest = http.get(format!("{}/current/foo/latest/{archive}", stack.cdn_url)).send().await.unwrap();
+    assert_eq!(latest.status(), 404, "no latest");
+    not_counted(&stack, "the revoked paths");
 
     // `trs import` of an existing history: project bar (new: the import creates it, its
     // committee ada) with its KEYS and one release of three files signed by rita. The commit

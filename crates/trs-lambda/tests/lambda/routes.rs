@@ -77,10 +77,11 @@ fn template_routes() -> BTreeMap<RouteKey, String> {
 }
 
 /// The paths `router` was given, from its `Debug` output (quoted strings starting `/api/`, or
-/// the download views' `/current/` and `/candidate/`).
+/// the download paths' `/current/`, `/archive/` and `/candidate/`).
 fn router_paths(router: &Router) -> BTreeSet<String> {
     let debug = format!("{router:?}");
-    let routed = |s: &&str| ["/api/", "/current/", "/candidate/"].iter().any(|prefix| s.starts_with(prefix));
+    let routed =
+        |s: &&str| ["/api/", "/current/", "/archive/", "/candidate/"].iter().any(|prefix| s.starts_with(prefix));
     debug.split('"').skip(1).step_by(2).filter(routed).map(str::to_string).collect()
 }
 

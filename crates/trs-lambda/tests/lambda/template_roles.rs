@@ -185,6 +185,14 @@ fn the_bucket_policy_names_exactly_the_roles_that_write_each_prefix() {
     assert_eq!(guarded, [format!("{FILES}/archive/*"), format!("{FILES}/current/*"), format!("{FILES}/files/*")]);
 }
 
+/// Whether a cache behaviour serves release files or redirects to them: the bucket's (alone,
+/// or first in the group that falls back to the API for what the bucket lacks) or the API's
+/// download views.
+fn serves_release_files(behaviour: &Value, path: &str) -> bool {
+    let origin = behaviour["TargetOriginId"].as_str().unwrap_or_default();
+    ["release-files", "release-files-else-api"].contains(&origin) || ["/candidate/*", "/current/*/latest/*"].contains(&path)
+}
+
 /// CloudFront adds the security headers to everything it serves: no MIME sniffing and HSTS
 /// on every behaviour; release files (and the redirects to them) also get a sandboxing
 /// Content-Security-Policy that allows nothing, so a release file a browser would render
@@ -205,8 +213,7 @@ fn every_cloudfront_behaviour_sends_the_security_headers() {
         let hsts = &security["StrictTransportSecurity"];
         assert!(hsts["AccessControlMaxAgeSec"].as_u64().unwrap() >= 31_536_000, "{path}: HSTS of a year or more");
         assert_eq!(hsts["Override"], true, "{path}");
-        let release_files =
-            behaviour["TargetOriginId"] == "release-files" || ["/candidate/*", "/current/*/latest/*"].contains(&path);
+        let release_files = serves_release_files(behaviour, path);
         let csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"].as_str().unwrap_or_default();
         assert_eq!(csp.contains("sandbox") && csp.contains("default-src 'none'"), release_files, "{path}: CSP {csp:?}");
     }
@@ -235,19 +242,51 @@ fn cloudfront_compresses_the_sites_text_and_never_a_release_file() {
     let mut release_behaviours = 0;
     for behaviour in config["CacheBehaviors"].as_array().unwrap() {
         let path = behaviour["PathPattern"].as_str().unwrap();
-        let release_files =
-            behaviour["TargetOriginId"] == "release-files" || ["/candidate/*", "/current/*/latest/*"].contains(&path);
+        let release_files = serves_release_files(behaviour, path);
         if !release_files {
             continue;
         }
         release_behaviours += 1;
         assert_eq!(behaviour["Compress"].as_bool(), Some(false), "{path} compresses release files");
         if let Some(keyed) = policy(behaviour)
-            && behaviour["TargetOriginId"] == "release-files"
+            && behaviour["TargetOriginId"] != "api"
         {
             assert_ne!(keyed["EnableAcceptEncodingGzip"].as_bool(), Some(true), "{path}");
             assert_ne!(keyed["EnableAcceptEncodingBrotli"].as_bool(), Some(true), "{path}");
         }
     }
     assert_eq!(release_behaviours, 4, "/current/*, /archive/*, /candidate/*, /current/*/latest/*");
+}
+
+/// A released path the bucket has no object for is not CloudFront's bare 403: the
+/// release-files origin group fails over on 403 and 404 to the API, whose stream function
+/// routes `/current/{path+}` and `/archive/{path+}` (a redirect from an archived release's old
+/// path, 410 Gone for a revoked one, a listing for a folder, a 404 page). Both released
+/// behaviours use the group, and their cache policy has no minimum TTL, so the API's short-lived
+/// answers (a 404 may end a minute later) are not kept a day.
+#[test]
+fn a_path_the_release_files_bucket_lacks_falls_back_to_the_api() {
+    let template = template();
+    let config = &template["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    let groups = config["OriginGroups"]["Items"].as_array().expect("origin groups");
+    let group = groups.iter().find(|g| g["Id"] == "release-files-else-api").expect("the release files' group");
+    let members: Vec<&str> =
+        group["Members"]["Items"].as_array().unwrap().iter().map(|m| m["OriginId"].as_str().unwrap()).collect();
+    assert_eq!(members, ["release-files", "api"]);
+    let mut codes: Vec<u64> =
+        group["FailoverCriteria"]["StatusCodes"]["Items"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).collect();
+    codes.sort();
+    assert_eq!(codes, [403, 404], "S3 answers a missing object 403 to a principal that may not list the bucket");
+    for pattern in ["/current/*", "/archive/*"] {
+        let behaviour = config["CacheBehaviors"].as_array().unwrap().iter().find(|b| b["PathPattern"] == pattern).unwrap();
+        assert_eq!(behaviour["TargetOriginId"], "release-files-else-api", "{pattern}");
+        let policy = behaviour["CachePolicyId"]["Ref"].as_str().unwrap();
+        assert_eq!(template["Resources"][policy]["Properties"]["CachePolicyConfig"]["MinTTL"], 0, "{pattern}");
+        let segment = pattern.trim_start_matches('/').trim_end_matches("/*");
+        let routed = template["Resources"].as_object().unwrap().values().any(|r| {
+            r["Properties"]["RouteKey"] == format!("GET /{segment}/{{path+}}")
+                && r["Properties"]["Target"]["Fn::Sub"] == "integrations/${StreamIntegration}"
+        });
+        assert!(routed, "GET /{segment}/{{path+}} is routed to the stream function");
+    }
 }

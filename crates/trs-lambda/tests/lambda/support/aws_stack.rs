@@ -13,8 +13,9 @@
 //! - **CloudFront** (`Distribution`'s cache behaviours, in order): [`AwsStack::cdn_url`]
 //!   sends each path to the origin the template names: the API, the release-files bucket or
 //!   the site bucket (with `SiteFolderIndexFunction`'s rewrite of folder URLs). A missing
-//!   object is a 404 where the bucket's policy lets CloudFront list it, else S3's 403. No
-//!   caching: a CloudFront cache is not emulated (docs/aws-storage.md, "What moto cannot prove").
+//!   object is a 404 where the bucket's policy lets CloudFront list it, else S3's 403; an
+//!   origin group (`OriginGroups`) sends a GET or HEAD whose answer has one of its failover
+//!   codes to its second origin. No caching: a CloudFront cache is not emulated (docs/aws-storage.md, "What moto cannot prove").
 //! - **SQS event source mappings**: each queue's messages, in batches of the mapping's size,
 //!   to the function it names; settled messages are deleted, reported ones stay (they come
 //!   back after the queue's visibility timeout, as on AWS).
@@ -38,7 +39,7 @@ use crate::support::runtime_api::{FunctionProcess, Outcome, RuntimeApi};
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Value, json};
@@ -145,6 +146,13 @@ enum Origin {
         name: String,
         listable: bool,
         folder_index: bool,
+    },
+    /// An origin group: the primary's answer, unless it is a GET or HEAD whose status is one
+    /// of the group's failover codes; then the secondary's (CloudFront's origin failover).
+    Failover {
+        primary: Box<Origin>,
+        secondary: Box<Origin>,
+        on: Vec<u16>,
     },
 }
 
@@ -431,7 +439,7 @@ fn distribution(template: &Value, physical: &Physical) -> (Vec<(String, Origin)>
     let config = &template["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
     let bucket_policies: Vec<&Value> =
         of_type(template, "AWS::S3::BucketPolicy").map(|(_, p)| &p["Properties"]).collect();
-    let origin = |id: &str, behaviour: &Value| -> Origin {
+    let member = |id: &str, behaviour: &Value| -> Origin {
         let origin = config["Origins"].as_array().unwrap().iter().find(|o| o["Id"] == id).unwrap();
         let Some(bucket) = origin["DomainName"]["Fn::GetAtt"][0].as_str() else {
             assert!(origin["CustomOriginConfig"].is_object(), "origin {id} is the API");
@@ -446,6 +454,24 @@ fn distribution(template: &Value, physical: &Physical) -> (Vec<(String, Origin)>
             .is_some_and(|f| f.iter().any(|a| a["FunctionARN"]["Fn::GetAtt"][0] == "SiteFolderIndexFunction"));
         let name = physical.resolve(&json!({"Ref": bucket})).as_str().unwrap().into();
         Origin::Bucket { name, listable, folder_index }
+    };
+    let groups = config["OriginGroups"]["Items"].as_array().cloned().unwrap_or_default();
+    let origin = |id: &str, behaviour: &Value| -> Origin {
+        let Some(group) = groups.iter().find(|g| g["Id"] == id) else { return member(id, behaviour) };
+        let members: Vec<Origin> = group["Members"]["Items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| member(m["OriginId"].as_str().unwrap(), behaviour))
+            .collect();
+        let [primary, secondary]: [Origin; 2] = members.try_into().expect("an origin group has two members");
+        let on = group["FailoverCriteria"]["StatusCodes"]["Items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap() as u16)
+            .collect();
+        Origin::Failover { primary: Box::new(primary), secondary: Box::new(secondary), on }
     };
     let behaviours = config["CacheBehaviors"]
         .as_array()
@@ -894,9 +920,31 @@ async fn cdn(State(shared): State<Arc<Shared>>, request: Request) -> Response {
         .iter()
         .find(|(pattern, _)| iam::like(pattern, &path))
         .map_or(&shared.default_origin, |(_, origin)| origin);
+    from_origin(&shared, origin, request).await
+}
+
+async fn from_origin(shared: &Shared, origin: &Origin, request: Request) -> Response {
     match origin {
-        Origin::Api => forward_to_api(&shared, request).await,
+        Origin::Api => forward_to_api(shared, request).await,
+        Origin::Failover { primary, secondary, on } => {
+            let (parts, body) = request.into_parts();
+            let again = |body: Body| {
+                let mut request = Request::new(body);
+                *request.method_mut() = parts.method.clone();
+                *request.uri_mut() = parts.uri.clone();
+                *request.headers_mut() = parts.headers.clone();
+                request
+            };
+            let first = Box::pin(from_origin(shared, primary, again(body))).await;
+            let retried = matches!(parts.method, Method::GET | Method::HEAD);
+            if !(retried && on.contains(&first.status().as_u16())) {
+                return first;
+            }
+            // Only GET and HEAD fail over, so there is no body to send again.
+            Box::pin(from_origin(shared, secondary, again(Body::empty()))).await
+        }
         Origin::Bucket { name, listable, folder_index } => {
+            let path = request.uri().path();
             let mut key = percent_decoded(path.trim_start_matches('/'));
             if *folder_index && (key.is_empty() || key.ends_with('/')) {
                 key.push_str("index.html");
