@@ -237,15 +237,28 @@ pub fn stream_event(stream: &StreamId, seq: u64) -> Key {
     Key::new(stream_partition(stream), format!("{STREAM_EVENT_PREFIX}{seq:012}"))
 }
 
-/// The public site's high-water mark of one stream (trs-site's `Site::catch_up`).
 /// The site object holding a project's releases view (`releases.json`), written by the site
 /// publisher and read by `GET /api/v1/releases` while the publisher's mark is current.
 pub fn site_releases_json(project: &trs_core::ProjectName) -> String {
     format!("projects/{project}/releases.json")
 }
 
+const SITE_MARKS: &str = "site";
+const SITE_MARK_PREFIX: &str = "published#";
+
+/// The public site's high-water mark of one stream (trs-site's `Site::catch_up`).
 pub fn site_mark(stream: &StreamId) -> Key {
-    Key::new("site", format!("published#{stream}"))
+    Key::new(SITE_MARKS, format!("{SITE_MARK_PREFIX}{stream}"))
+}
+
+/// Every stream's site mark.
+pub fn site_marks() -> Query {
+    Query::prefix(SITE_MARKS, SITE_MARK_PREFIX)
+}
+
+/// The stream whose mark `key` is.
+pub fn site_mark_stream(key: &Key) -> Option<StreamId> {
+    key.sk.strip_prefix(SITE_MARK_PREFIX)?.parse().ok()
 }
 
 /// A stream's events in order, after sequence number `after` (0: from the start).
@@ -400,6 +413,7 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
     for stream in &streams {
         items.push(plain(stream_head(stream)));
         items.extend((1..=4).map(|seq| plain(stream_event(stream, seq))));
+        items.push(plain(site_mark(stream)));
     }
     for (at, kind) in [(0, "end-of-life"), (99, "vote-close"), (100, "end-of-life"), (100, "vote-close"), (101, "x")] {
         items.push(plain(due(at, kind, &main)));
@@ -439,6 +453,7 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
         named("projects", index_partition(PROJECTS_INDEX), true),
         named("queued tasks", index_partition(QUEUED_TASKS), true),
         named("mails of a project", mails(&proj), false),
+        named("the site's marks", site_marks(), false),
     ];
     for stream in &streams {
         for after in [0, 2, 4] {
@@ -463,6 +478,14 @@ mod tests {
         assert_eq!(release(&prod).sk, "release#conn#1.0");
         assert_ne!(release_partition(&main), release_partition(&prod));
         assert_eq!(revision(&main, 12).sk, "rev#0000000012");
+    }
+
+    #[test]
+    fn a_site_mark_names_its_stream() {
+        for stream in [StreamId::Foundation, StreamId::Project("foo".parse().unwrap())] {
+            assert_eq!(site_mark_stream(&site_mark(&stream)), Some(stream));
+        }
+        assert_eq!(site_mark_stream(&Key::new("site", "other#x")), None);
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 //! handful of items.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use trs_app::status::get_report;
 use trs_app::storage_keys as keys;
 use trs_app::upload::get_revision;
@@ -137,16 +138,22 @@ pub async fn keys_file(app: &App, name: &ProjectName) -> AppResult<String> {
 /// Every project with its releases: what the directory, the search index and the site feed show.
 #[derive(Debug, Clone, Default)]
 pub struct Foundation {
-    pub projects: Vec<(Project, Vec<Release>)>,
+    /// By name. The releases are shared with [`crate::publish`]'s cache of them.
+    pub projects: Vec<(Project, Arc<Vec<Release>>)>,
+}
+
+/// Every project, by name (one query of the projects' index).
+pub async fn all_projects(app: &App) -> AppResult<Vec<Project>> {
+    let mut all: Vec<Project> = app.all_in_gsi1(keys::PROJECTS_INDEX).await?;
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(all)
 }
 
 pub async fn foundation(app: &App) -> AppResult<Foundation> {
-    let mut all: Vec<Project> = app.all_in_gsi1(keys::PROJECTS_INDEX).await?;
-    all.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut projects = Vec::with_capacity(all.len());
-    for project in all {
+    let mut projects = Vec::new();
+    for project in all_projects(app).await? {
         let releases = releases_of(app, &project.name).await?;
-        projects.push((project, releases));
+        projects.push((project, Arc::new(releases)));
     }
     Ok(Foundation { projects })
 }

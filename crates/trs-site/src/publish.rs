@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use trs_app::release_views::{PublishedMark, published_mark};
 use trs_app::{App, AppError, projects, storage_keys};
-use trs_core::{Event, ProjectName, ReleaseId, StreamId, views::line_applies};
+use trs_core::{Event, ProjectName, Release, ReleaseId, StreamId, views::line_applies};
 use trs_storage::{CdnInvalidator, Condition, Item, SiteError, SiteObject, SiteStore};
 
 /// Projects loaded and rendered at once by a full build.
@@ -87,6 +87,20 @@ pub struct Site {
     store: Arc<dyn SiteStore>,
     cdn: Arc<dyn CdnInvalidator>,
     one_at_a_time: tokio::sync::Mutex<()>,
+    known_releases: tokio::sync::Mutex<KnownReleases>,
+}
+
+/// The releases of every project as the directory, the search index and the site feed last
+/// showed them, each with the site's published mark of the project's stream when they were
+/// read. Those three pages show every project, and a publish renders them after a promotion,
+/// a revocation or an end-of-life; reading every project's releases for that made a publish
+/// cost as much as the foundation is large (300 queries for 300 projects). With this, a
+/// publish reads the projects list and the marks (one query each) and again only the
+/// projects whose mark moved since: those some publisher (this one or, on Lambda, another
+/// instance) published events of, so a change is never missed, only read once more.
+#[derive(Default)]
+struct KnownReleases {
+    by_project: BTreeMap<ProjectName, (u64, Arc<Vec<Release>>)>,
 }
 
 /// Objects written so far and their CDN paths.
@@ -104,7 +118,13 @@ impl Site {
 
     /// A publisher sharing already parsed templates (a Lambda parses them once per instance).
     pub fn with_renderer(renderer: Arc<Renderer>, store: Arc<dyn SiteStore>, cdn: Arc<dyn CdnInvalidator>) -> Self {
-        Self { renderer, store, cdn, one_at_a_time: tokio::sync::Mutex::new(()) }
+        Self {
+            renderer,
+            store,
+            cdn,
+            one_at_a_time: tokio::sync::Mutex::new(()),
+            known_releases: tokio::sync::Mutex::new(KnownReleases::default()),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn SiteStore> {
@@ -270,8 +290,15 @@ impl Site {
                 by_project.entry(p.clone()).or_default().push(t);
             }
         }
+        // The marks before any project is read, so each project read below is at least as new
+        // as its mark says (what `KnownReleases` relies on).
+        let every_project = targets.iter().any(|t| matches!(t, Target::Directory | Target::SiteFeed));
+        let marks = if every_project { published_marks(app).await? } else { BTreeMap::new() };
+        // The releases of the projects read here, for the pages that show every project.
+        let mut read_now: BTreeMap<ProjectName, Arc<Vec<Release>>> = BTreeMap::new();
         for (name, ts) in by_project {
             let mut data = load::project(app, &name, &Details::Only(Vec::new())).await?;
+            read_now.insert(name.clone(), Arc::new(data.releases.clone()));
             let mut wanted: Vec<ReleaseId> = Vec::new();
             for t in &ts {
                 match t {
@@ -314,8 +341,8 @@ impl Site {
                 }
             }
         }
-        if targets.iter().any(|t| matches!(t, Target::Directory | Target::SiteFeed)) {
-            let foundation = load::foundation(app).await?;
+        if every_project {
+            let foundation = self.foundation(app, &marks, read_now).await?;
             if targets.contains(&Target::Directory) {
                 out.extend(r.directory(&foundation)?);
             }
@@ -332,6 +359,37 @@ impl Site {
             }
         }
         Ok(r.objects(out)?)
+    }
+
+    /// Every project with its releases, read again only where the project's mark moved since
+    /// they were read ([`KnownReleases`]); `read_now` are releases this publish just read,
+    /// after it read `marks`.
+    async fn foundation(
+        &self,
+        app: &App,
+        marks: &BTreeMap<StreamId, u64>,
+        mut read_now: BTreeMap<ProjectName, Arc<Vec<Release>>>,
+    ) -> Result<Foundation, SiteBuildError> {
+        let projects = load::all_projects(app).await?;
+        let mut known = self.known_releases.lock().await;
+        let mut by_project = BTreeMap::new();
+        let mut foundation = Foundation::default();
+        for project in projects {
+            let mark = marks.get(&StreamId::Project(project.name.clone())).copied();
+            let releases = match (read_now.remove(&project.name), known.by_project.remove(&project.name)) {
+                (Some(releases), _) => releases,
+                (None, Some((seen, releases))) if Some(seen) == mark => releases,
+                (None, _) => Arc::new(load::releases_of(app, &project.name).await?),
+            };
+            // A project never published has no mark: read each time until it has one.
+            if let Some(mark) = mark {
+                by_project.insert(project.name.clone(), (mark, releases.clone()));
+            }
+            foundation.projects.push((project, releases));
+        }
+        // Projects that are gone are forgotten with the rest of what was known.
+        known.by_project = by_project;
+        Ok(foundation)
     }
 
     /// Renders every page and JSON view, writes those that changed, deletes objects no page
@@ -360,6 +418,16 @@ impl Site {
         store_changed(self.store.as_ref(), top, &mut written).await?;
 
         let Foundation { projects } = foundation;
+        // Each project's releases were read after its stream's head: they show at least the
+        // events up to it, the mark the build moves the stream to.
+        let mut known = BTreeMap::new();
+        for (project, releases) in &projects {
+            let stream = StreamId::Project(project.name.clone());
+            if let Some((_, seq)) = heads.iter().find(|(s, _)| *s == stream) {
+                known.insert(project.name.clone(), (*seq, releases.clone()));
+            }
+        }
+        self.known_releases.lock().await.by_project = known;
         let mut builds = futures::stream::iter(projects.into_iter().map(|(project, _)| {
             let (app, r, store) = (app.clone(), r.clone(), self.store.clone());
             async move { build_project(&app, r, store.as_ref(), &project.name).await }
@@ -451,6 +519,26 @@ async fn next_mark(
     })
 }
 
+/// The published mark of every stream, in one query of the marks' partition.
+async fn published_marks(app: &App) -> Result<BTreeMap<StreamId, u64>, SiteBuildError> {
+    let mut marks = BTreeMap::new();
+    let mut query = storage_keys::site_marks();
+    loop {
+        let page = app.items.query(query.clone()).await.map_err(AppError::from)?;
+        for item in &page.items {
+            let stream = storage_keys::site_mark_stream(&item.key);
+            let mark: PublishedMark = item.parse()?;
+            if let Some(stream) = stream {
+                marks.insert(stream, mark.seq);
+            }
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(marks),
+        }
+    }
+}
+
 /// Moves the stream's mark (conditionally on the item read: a publisher that moved it
 /// meanwhile wins, and the pages are right either way).
 async fn write_mark(app: &App, stream: &StreamId, item: Option<Item>, mark: &PublishedMark) -> Result<(), AppError> {
@@ -538,5 +626,129 @@ pub async fn run_publisher(app: App, site: Arc<Site>, mut rx: tokio::sync::mpsc:
                 Err(e) => tracing::error!(%stream, error = %e, "site publish failed"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use trs_app::test_support::{commit_files, force_current_for_tests, world};
+    use trs_core::{Action, authorize};
+    use trs_storage::embedded::FolderSiteStore;
+    use trs_storage::{ItemStore, Key, NoCdn, Page, Query, StoreError, WriteOp};
+
+    /// The item store with a log of the partitions queried.
+    struct QueryLog {
+        inner: Arc<dyn ItemStore>,
+        queried: Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl ItemStore for QueryLog {
+        async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+            self.inner.get(key).await
+        }
+        async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+            self.inner.put(item, condition).await
+        }
+        async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+            self.inner.delete(key, condition).await
+        }
+        async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+            self.inner.transact(ops).await
+        }
+        async fn query(&self, query: Query) -> Result<Page, StoreError> {
+            self.queried.lock().unwrap().push(query.pk.clone());
+            self.inner.query(query).await
+        }
+        async fn query_gsi1(&self, query: Query) -> Result<Page, StoreError> {
+            self.inner.query_gsi1(query).await
+        }
+    }
+
+    impl QueryLog {
+        /// How often the partition of `project` (its releases, advisories) was queried since
+        /// the log was last cleared.
+        fn reads_of(&self, project: &str) -> usize {
+            let partition = format!("project#{project}");
+            self.queried.lock().unwrap().iter().filter(|pk| **pk == partition).count()
+        }
+
+        fn clear(&self) {
+            self.queried.lock().unwrap().clear();
+        }
+    }
+
+    async fn last_event(app: &App, project: &str) -> Event {
+        let stream = StreamId::Project(project.parse().unwrap());
+        trs_app::stream::all_events(app, &stream).await.unwrap().pop().unwrap()
+    }
+
+    fn id(project: &str, version: &str) -> ReleaseId {
+        ReleaseId { project: project.parse().unwrap(), product: None, version: version.parse().unwrap() }
+    }
+
+    /// The directory, the search index and the site feed show every project; a promotion
+    /// re-renders them, and reads again only the projects whose published mark moved since it
+    /// last read them: never the unchanged ones, always one another publisher (on Lambda,
+    /// another instance) published meanwhile, whose new release the directory then shows.
+    #[tokio::test]
+    async fn the_pages_of_every_project_read_again_only_the_projects_that_changed() {
+        let w = world().await;
+        let log = Arc::new(QueryLog { inner: w.app.items.clone(), queried: Mutex::new(Vec::new()) });
+        let mut app = w.app.clone();
+        app.items = log.clone();
+        let permit = authorize(&w.admin.person, None, Action::Administer).unwrap();
+        for name in ["bar", "baz"] {
+            let new = projects::NewProject {
+                name: name.parse().unwrap(),
+                members: ["ada".parse().unwrap()].into(),
+                committers: Default::default(),
+                release_managers: ["rita".parse().unwrap()].into(),
+                products: Default::default(),
+            };
+            projects::create_project(&app, &permit, &w.admin.caller().actor(), new).await.unwrap();
+        }
+        let promote = async |project: &str, version: &str| {
+            let release = id(project, version);
+            let file = format!("{project}-{version}.tar.gz");
+            commit_files(&app, &w.blobs, &w.rm.caller(), &release, &[(&file, b"the source")]).await;
+            force_current_for_tests(&app, &release, &w.rm.caller()).await;
+            last_event(&app, project).await
+        };
+        for project in ["foo", "bar", "baz"] {
+            promote(project, "1.0.0").await;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(FolderSiteStore::open(dir.path()).unwrap());
+        let site = Site::new(Renderer::embedded(), store.clone(), Arc::new(NoCdn));
+        let other_instance = Site::new(Renderer::embedded(), store.clone(), Arc::new(NoCdn));
+        site.full_build(&app).await.unwrap();
+
+        // After a full build (which read every project) a promotion reads only its project.
+        log.clear();
+        let promoted = promote("foo", "1.1.0").await;
+        site.publish_event(&app, &promoted).await.unwrap();
+        assert_eq!((log.reads_of("bar"), log.reads_of("baz")), (0, 0));
+        assert!(log.reads_of("foo") > 0, "foo's pages read foo");
+
+        // Another publisher (a new Lambda instance, knowing nothing yet) publishes bar's
+        // promotion: it reads every other project once, and moves bar's mark.
+        log.clear();
+        let promoted = promote("bar", "2.0.0").await;
+        other_instance.publish_event(&app, &promoted).await.unwrap();
+        assert_eq!((log.reads_of("foo"), log.reads_of("baz")), (1, 1), "every other project once");
+        // bar's mark moved under the first publisher: bar is read again, baz is not.
+        log.clear();
+        let promoted = promote("foo", "1.3.0").await;
+        site.publish_event(&app, &promoted).await.unwrap();
+        assert_eq!((log.reads_of("bar"), log.reads_of("baz")), (1, 0), "bar's mark moved, baz's did not");
+        let index = store.get(crate::paths::SEARCH_INDEX).await.unwrap().unwrap();
+        let index: serde_json::Value = serde_json::from_slice(&index.bytes).unwrap();
+        let bar = index["projects"].as_array().unwrap().iter().find(|p| p["name"] == "bar").unwrap();
+        assert_eq!(bar["versions"], serde_json::json!(["2.0.0", "1.0.0"]), "{index}");
+        let foo = index["projects"].as_array().unwrap().iter().find(|p| p["name"] == "foo").unwrap();
+        assert_eq!(foo["versions"][0], "1.3.0", "{index}");
     }
 }
