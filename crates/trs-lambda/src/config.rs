@@ -38,6 +38,9 @@ pub struct Config {
     /// The AWS Secrets Manager secret (name or ARN) holding the package registries'
     /// endpoints and credentials (`TRS_REGISTRY_SECRET`; read by the promote function).
     pub registry_secret: Option<String>,
+    /// The AWS Secrets Manager secret (name or ARN) holding the lists' IMAP passwords
+    /// (`TRS_MAIL_SECRET`; read by the lifecycle and vote functions, which poll the mailboxes).
+    pub mail_secret: Option<String>,
     /// The S3 bucket the publish-site function writes the site to (`TRS_SITE_BUCKET`; on the
     /// embedded backend the site is the folder `TRS_DATA/site`, as `trs serve` keeps it).
     pub site_bucket: Option<String>,
@@ -121,6 +124,7 @@ impl Config {
             promote_queue_url: var("TRS_PROMOTE_QUEUE_URL"),
             event_bus: var("TRS_EVENT_BUS"),
             registry_secret: var("TRS_REGISTRY_SECRET"),
+            mail_secret: var("TRS_MAIL_SECRET"),
             site_bucket: var("TRS_SITE_BUCKET"),
             cloudfront_distribution: var("TRS_CLOUDFRONT_DISTRIBUTION_ID"),
             audience: match (var("TRS_AUDIENCE"), var("TRS_API_URL")) {

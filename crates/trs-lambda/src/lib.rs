@@ -13,7 +13,7 @@ pub mod config;
 pub mod events;
 pub mod functions;
 pub mod outbox;
-pub mod registries;
+pub mod secrets;
 pub mod site;
 pub mod stores;
 

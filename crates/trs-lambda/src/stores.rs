@@ -74,9 +74,19 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
     app.public_url = config.api_url.clone();
     app.download_url = config.download_url.clone();
     app.audience = config.audience.clone();
-    // The lifecycle schedule polls the projects' IMAP mailboxes for vote replies; their
-    // passwords come from the function's environment (TRS_IMAP_PASSWORD[_PROJECT]).
-    app.imap_passwords = Some(trs_app::mail::imap::passwords_from(|name| std::env::var(name).ok()));
+    // The lifecycle schedule (and the vote function, on request) polls the projects' IMAP
+    // mailboxes for vote replies; their passwords (TRS_IMAP_PASSWORD[_PROJECT]) come from the
+    // mail secret where one is named, else from the function's environment.
+    app.imap_passwords = Some(match &config.mail_secret {
+        Some(secret) => {
+            let sdk = match &aws {
+                Some(sdk) => sdk.clone(),
+                None => trs_storage_aws::sdk_config(None).await,
+            };
+            crate::secrets::load_imap_passwords(&sdk, secret).await?
+        }
+        None => trs_app::mail::imap::passwords_from(|name| std::env::var(name).ok()),
+    });
     if config.mail == Some(crate::config::MailTransport::Ses) {
         let sdk = match &aws {
             Some(sdk) => sdk.clone(),
@@ -90,7 +100,7 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
                 Some(sdk) => sdk.clone(),
                 None => trs_storage_aws::sdk_config(None).await,
             };
-            crate::registries::load_registries(&sdk, secret).await?
+            crate::secrets::load_registries(&sdk, secret).await?
         }
         None => trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok()),
     };

@@ -8,7 +8,7 @@ mod aws;
 mod aws_flows;
 mod iam;
 mod operator_stack;
-mod registry_secret;
+mod secrets;
 mod release_path;
 mod routes;
 mod runtime_api;

@@ -655,6 +655,10 @@ impl Stack {
             .await
             .unwrap();
         physical.set("RegistrySecret", secret.arn().unwrap(), &[]);
+        // The lists' IMAP passwords, read at start by the functions that poll the mailboxes.
+        let mail = serde_json::json!({"TRS_IMAP_PASSWORD": trs_app::imap_server::PASSWORD});
+        let secret = secrets.create_secret().name("trs-mail").secret_string(mail.to_string()).send().await.unwrap();
+        physical.set("MailSecret", secret.arn().unwrap(), &[]);
         let distribution = trs_storage_aws::moto::create_distribution(&trs_storage_aws::cloudfront(&root)).await;
         // Where the promote function checks an [ANNOUNCE]'s files: a loopback port nothing
         // listens on (no request leaves the machine; the announcement stays held back).
