@@ -102,7 +102,16 @@ impl Route {
         let mut params = BTreeMap::new();
         for (i, segment) in self.segments.iter().enumerate() {
             if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix("+}")) {
-                let rest = parts.get(i..).filter(|r| !r.is_empty() && r.iter().all(|p| !p.is_empty()))?;
+                // A trailing slash still matches (the path parameter without it; the function
+                // gets the raw path as sent, slash and all).
+                let rest = parts.get(i..)?;
+                let rest = match rest.split_last() {
+                    Some((last, before)) if last.is_empty() && !before.is_empty() => before,
+                    _ => rest,
+                };
+                if rest.is_empty() || rest.iter().any(|p| p.is_empty()) {
+                    return None;
+                }
                 params.insert(name.to_string(), rest.join("/"));
                 return Some(params);
             }
