@@ -527,7 +527,7 @@ async fn published_marks(app: &App) -> Result<BTreeMap<StreamId, u64>, SiteBuild
         let page = app.items.query(query.clone()).await.map_err(AppError::from)?;
         for item in &page.items {
             let stream = storage_keys::site_mark_stream(&item.key);
-            let mark: PublishedMark = item.parse()?;
+            let mark: PublishedMark = item.parse().map_err(AppError::from)?;
             if let Some(stream) = stream {
                 marks.insert(stream, mark.seq);
             }

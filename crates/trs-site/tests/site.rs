@@ -299,7 +299,7 @@ async fn atom_feeds_have_an_author_absolute_ids_and_revocations_move_updated() {
     assert!(feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>demo releases</title>\n<id>https://downloads.example.org/projects/demo/feed.xml</id>\n<updated>2030-01-01T03:00:00Z</updated>"), "{feed}");
 
     let project = trs_app::projects::get_project(&f.w.app, &demo).await.unwrap();
-    let empty = trs_site::load::Foundation { projects: vec![(project.clone(), Vec::new())] };
+    let empty = trs_site::load::Foundation { projects: vec![(project.clone(), Default::default())] };
     let feed = String::from_utf8(renderer.site_feed(&empty).unwrap().bytes.to_vec()).unwrap();
     assert!(!feed.contains("1970"), "{feed}");
     assert!(feed.contains(&format!("<updated>{}</updated>", trs_app::exports::rfc3339(project.created_at))), "{feed}");

@@ -39,8 +39,14 @@ pub fn download_view_routes() -> Router<App> {
         .route("/current/{project}/latest/{*file}", get(latest))
         .route("/current/{project}/{product}/latest/{*file}", get(product_latest))
         .route("/candidate/{*path}", get(candidate))
-        .route("/current/{*path}", get(|app: State<App>, path: Path<String>, headers: HeaderMap| not_in_bucket(app, "current", path, headers)))
-        .route("/archive/{*path}", get(|app: State<App>, path: Path<String>, headers: HeaderMap| not_in_bucket(app, "archive", path, headers)))
+        .route(
+            "/current/{*path}",
+            get(|app: State<App>, path: Path<String>, headers: HeaderMap| not_in_bucket(app, "current", path, headers)),
+        )
+        .route(
+            "/archive/{*path}",
+            get(|app: State<App>, path: Path<String>, headers: HeaderMap| not_in_bucket(app, "archive", path, headers)),
+        )
 }
 
 /// `latest` moves with each promotion: a client may keep the redirect a minute (as the

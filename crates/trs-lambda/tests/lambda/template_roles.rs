@@ -190,7 +190,8 @@ fn the_bucket_policy_names_exactly_the_roles_that_write_each_prefix() {
 /// download views.
 fn serves_release_files(behaviour: &Value, path: &str) -> bool {
     let origin = behaviour["TargetOriginId"].as_str().unwrap_or_default();
-    ["release-files", "release-files-else-api"].contains(&origin) || ["/candidate/*", "/current/*/latest/*"].contains(&path)
+    ["release-files", "release-files-else-api"].contains(&origin)
+        || ["/candidate/*", "/current/*/latest/*"].contains(&path)
 }
 
 /// CloudFront adds the security headers to everything it serves: no MIME sniffing and HSTS
@@ -273,12 +274,17 @@ fn a_path_the_release_files_bucket_lacks_falls_back_to_the_api() {
     let members: Vec<&str> =
         group["Members"]["Items"].as_array().unwrap().iter().map(|m| m["OriginId"].as_str().unwrap()).collect();
     assert_eq!(members, ["release-files", "api"]);
-    let mut codes: Vec<u64> =
-        group["FailoverCriteria"]["StatusCodes"]["Items"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).collect();
+    let mut codes: Vec<u64> = group["FailoverCriteria"]["StatusCodes"]["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .collect();
     codes.sort();
     assert_eq!(codes, [403, 404], "S3 answers a missing object 403 to a principal that may not list the bucket");
     for pattern in ["/current/*", "/archive/*"] {
-        let behaviour = config["CacheBehaviors"].as_array().unwrap().iter().find(|b| b["PathPattern"] == pattern).unwrap();
+        let behaviour =
+            config["CacheBehaviors"].as_array().unwrap().iter().find(|b| b["PathPattern"] == pattern).unwrap();
         assert_eq!(behaviour["TargetOriginId"], "release-files-else-api", "{pattern}");
         let policy = behaviour["CachePolicyId"]["Ref"].as_str().unwrap();
         assert_eq!(template["Resources"][policy]["Properties"]["CachePolicyConfig"]["MinTTL"], 0, "{pattern}");
