@@ -316,17 +316,13 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: &[PRODUCT], request: None, success: &[200], response: Body::AnyObject, errors: &[]),
         // Download views (AWS: CloudFront routes these paths to the API; `trs serve` answers
         // them with the files themselves).
-        endpoint!("GET" "/current/{project}/latest/{*file}", "downloads", "Redirect to the file of the project's latest current release", Public,
-            query: &[], request: None, success: &[302], response: Body::Redirect, errors: &[(410, &["release-revoked"])]),
-        endpoint!("GET" "/current/{project}/{product}/latest/{*file}", "downloads", "Redirect to the file of the product's latest current release", Public,
-            query: &[], request: None, success: &[302], response: Body::Redirect, errors: &[(410, &["release-revoked"])]),
         endpoint!("GET" "/candidate/{*path}", "downloads", "Redirect to a download URL of a candidate's file (while its vote is open)", Public,
             query: &[], request: None, success: &[302], response: Body::Redirect, errors: &[]),
-        // What CloudFront asks the API for when the release-files bucket has no object at a
-        // released path (the `release-files-else-api` origin group); `trs serve` answers the
-        // same for these paths itself.
-        endpoint!("GET" "/current/{*path}", "downloads", "A released path with no file: a folder's listing (200), a permanent redirect to where an archived release's file is now (301), or why there is none (404; 410 for a revoked release)", Public,
-            query: &[], request: None, success: &[200, 301], response: Body::Text("text/html; charset=utf-8"), errors: &[(410, &["release-revoked"])]),
+        // `latest` paths (CloudFront's `/current/*/latest/*` goes to the API), and what CloudFront
+        // asks the API for when the release-files bucket has no object at a released path (the
+        // `release-files-else-api` origin group); `trs serve` answers these paths itself.
+        endpoint!("GET" "/current/{*path}", "downloads", "`P/[PRODUCT/]latest/FILE`: a redirect to the file of the latest current release (302); a released path with no file: a folder's listing (200), a permanent redirect to where an archived release's file is now (301), or why there is none (404; 410 for a revoked release)", Public,
+            query: &[], request: None, success: &[200, 301, 302], response: Body::Text("text/html; charset=utf-8"), errors: &[(410, &["release-revoked"])]),
         endpoint!("GET" "/archive/{*path}", "downloads", "An archived path with no file: a folder's listing (200), or why there is none (404; 410 for a revoked release)", Public,
             query: &[], request: None, success: &[200, 301], response: Body::Text("text/html; charset=utf-8"), errors: &[(410, &["release-revoked"])]),
     ]

@@ -217,24 +217,22 @@ async fn released_entry(app: &App, release: &Release, path: &str) -> AppResult<O
 pub const CANDIDATE_URL_SECONDS: i64 = 3600;
 
 /// Where a host with no resolver of its own (CloudFront in front of the release-files bucket)
-/// sends a request for a path that is a view, not an object: `/current/…/latest/FILE` to the
-/// latest current release's versioned path (an object the bucket serves), a candidate's file
-/// to a download URL of its content-addressed object that works for [`CANDIDATE_URL_SECONDS`].
-/// Any other path is not a view, so answering it with a redirect would loop: not found.
-pub async fn view_redirect(app: &App, segment: &str, rest: &str, now: i64) -> AppResult<String> {
-    let file = resolve(app, segment, rest).await?;
-    if segment == CANDIDATE {
-        let name = rest.rsplit('/').next().unwrap_or(rest);
-        return app.blobs.download_url(&file.object, name, now + CANDIDATE_URL_SECONDS).await?.ok_or_else(|| {
-            AppError::NotFound(format!("/{segment}/{rest}: this store has no download URLs (its host serves the file)"))
-        });
-    }
-    if !file.via_latest {
-        return Err(AppError::NotFound(format!("/{segment}/{rest} is not a latest path")));
-    }
-    // The release has no such file: a 404 here, not a redirect to a missing object.
+/// sends a request for a candidate's file (`rest`: the path after `/candidate/`): a download
+/// URL of its content-addressed object that works for [`CANDIDATE_URL_SECONDS`].
+pub async fn candidate_redirect(app: &App, rest: &str, now: i64) -> AppResult<String> {
+    let file = resolve(app, CANDIDATE, rest).await?;
+    let name = rest.rsplit('/').next().unwrap_or(rest);
+    app.blobs.download_url(&file.object, name, now + CANDIDATE_URL_SECONDS).await?.ok_or_else(|| {
+        AppError::NotFound(format!("/{CANDIDATE}/{rest}: this store has no download URLs (its host serves the file)"))
+    })
+}
+
+/// Where such a host sends `path`, which resolved to `file` through `latest` (a view, not an
+/// object): the latest current release's versioned path, an object the bucket serves. A
+/// release without that file is a 404 here, not a redirect to a missing object.
+pub async fn object_redirect(app: &App, file: &PublicFile, path: &str) -> AppResult<String> {
     if app.blobs.head(&file.object).await?.is_none() {
-        return Err(not_found(&format!("{segment}/{rest}")));
+        return Err(AppError::NotFound(format!("no public file at {path}")));
     }
     Ok(keys::url_path(&file.object))
 }

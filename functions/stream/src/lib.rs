@@ -28,25 +28,18 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/projects/{project}/endoflife.json", get(endoflife))
 }
 
-/// The download paths that are views, not objects, for a host that serves the objects
-/// statically (CloudFront in front of the release-files bucket routes exactly these here):
-/// `latest` answers a redirect to the latest current release's versioned path, a candidate's
-/// file a redirect to a download URL of its content-addressed bytes. `trs serve` resolves
-/// these paths itself and streams the bytes, so it does not mount these routes. Any other
-/// `/current/…` or `/archive/…` path comes here only when the bucket has no object for it.
+/// The download paths a host that serves the objects statically sends here (CloudFront in
+/// front of the release-files bucket): the views, which are not objects (`latest` answers a
+/// redirect to the latest current release's versioned path, a candidate's file a redirect to a
+/// download URL of its content-addressed bytes), and any other `/current/…` or `/archive/…`
+/// path when the bucket has no object for it. `trs serve` resolves these paths itself and
+/// streams the bytes, so it does not mount these routes. One route per stage directory: the
+/// router cannot hold `/current/{project}/latest/…` beside `/current/{*path}`.
 pub fn download_view_routes() -> Router<App> {
-    Router::new()
-        .route("/current/{project}/latest/{*file}", get(latest))
-        .route("/current/{project}/{product}/latest/{*file}", get(product_latest))
-        .route("/candidate/{*path}", get(candidate))
-        .route(
-            "/current/{*path}",
-            get(|app: State<App>, path: Path<String>, headers: HeaderMap| not_in_bucket(app, "current", path, headers)),
-        )
-        .route(
-            "/archive/{*path}",
-            get(|app: State<App>, path: Path<String>, headers: HeaderMap| not_in_bucket(app, "archive", path, headers)),
-        )
+    Router::new().route("/candidate/{*path}", get(candidate)).route("/current/{*path}", get(current)).route(
+        "/archive/{*path}",
+        get(|app: State<App>, path: Path<String>, headers: HeaderMap| not_in_bucket(app, "archive", path, headers)),
+    )
 }
 
 /// `latest` moves with each promotion: a client may keep the redirect a minute (as the
@@ -60,48 +53,43 @@ fn redirect(location: String, cache_control: &'static str) -> Response {
         .into_response()
 }
 
-async fn latest(State(app): State<App>, Path((project, file)): Path<(String, String)>) -> ApiResult<Response> {
-    latest_of(&app, format!("{project}/latest/{file}")).await
-}
-
-async fn product_latest(
-    State(app): State<App>,
-    Path((project, product, file)): Path<(String, String, String)>,
-) -> ApiResult<Response> {
-    latest_of(&app, format!("{project}/{product}/latest/{file}")).await
-}
-
-/// `rest` is the path after `/current/`, as `public::resolve` takes it.
-async fn latest_of(app: &App, rest: String) -> ApiResult<Response> {
-    let to = public::view_redirect(app, "current", &rest, app.now()).await?;
-    Ok(redirect(to, LATEST_CACHE))
+/// `/current/P/[PRODUCT/]latest/FILE` (CloudFront sends `/current/*/latest/*` here first) and
+/// any `/current/…` path the bucket lacks.
+async fn current(app: State<App>, path: Path<String>, headers: HeaderMap) -> Response {
+    not_in_bucket(app, "current", path, headers).await
 }
 
 /// A released path the bucket has no object for: CloudFront asks the bucket first and comes
 /// here on its 403 or 404 (the `release-files-else-api` origin group). The same answers as
 /// `trs serve` gives ([`trs_http::downloads`]): a folder's listing, a permanent redirect from
 /// an archived release's `/current/…` path to its `/archive/…` path, `410 Gone` with the reason
-/// for a revoked release, and a 404 page that says what is missing.
+/// for a revoked release, and a 404 page that says what is missing. A `latest` path is
+/// redirected to the object it names.
 async fn not_in_bucket(
     State(app): State<App>,
     segment: &'static str,
     Path(rest): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    let full = format!("/{segment}/{rest}");
     match downloads::locate(&app, segment, &rest, &headers).await {
         Err(answer) => answer,
+        Ok(file) if file.via_latest => match public::object_redirect(&app, &file, &full).await {
+            Ok(to) => redirect(to, LATEST_CACHE),
+            Err(e) => downloads::public_error(&headers, e),
+        },
         // The release shows the file at this path, but the bucket had no object: it is being
         // placed (a promotion copies before it commits) or was removed by hand. Not a
         // redirect to itself: a 404 that caches revalidate within a minute.
         Ok(file) => {
             tracing::warn!(object = %file.object, "a released file's object is missing from the bucket");
-            downloads::public_error(&headers, AppError::NotFound(format!("/{segment}/{rest} is not in place yet")))
+            downloads::public_error(&headers, AppError::NotFound(format!("{full} is not in place yet")))
         }
     }
 }
 
 async fn candidate(State(app): State<App>, Path(path): Path<String>) -> ApiResult<Response> {
-    let to = public::view_redirect(&app, public::CANDIDATE, &path, app.now()).await?;
+    let to = public::candidate_redirect(&app, &path, app.now()).await?;
     Ok(redirect(to, CANDIDATE_CACHE))
 }
 

@@ -558,11 +558,16 @@ const NOT_REACHED_HERE: &[(&str, &str, &str)] = &[
     ),
 ];
 
-#[tokio::test]
-async fn every_function_runs_its_paths_under_its_own_role() {
-    // One future of many steps: boxed, it lives on the heap, not on the test thread's 2 MiB
-    // stack, which a debug build's side-by-side step states outgrew (a stack overflow).
-    Box::pin(every_function_runs_its_paths()).await
+#[test]
+fn every_function_runs_its_paths_under_its_own_role() {
+    // One future of many steps, each running a function's handler in-process: boxed, its
+    // state lives on the heap, but a debug build's poll frames of so many nested steps still
+    // outgrew a test thread's 2 MiB stack (a stack overflow). Its own thread with room for them.
+    let test = std::thread::Builder::new().stack_size(16 << 20).spawn(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(Box::pin(every_function_runs_its_paths()))
+    });
+    test.unwrap().join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
 }
 
 async fn every_function_runs_its_paths() {
