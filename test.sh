@@ -125,4 +125,8 @@ cargo deny --offline --log-level error check licenses bans sources
 # The end-to-end tests run the real `trs` binary; cargo builds a package's binaries only for
 # that package's own integration tests, so build it explicitly.
 cargo build --bin trs
+# Snapshots (insta) are checked, never written: a missing or changed snapshot fails the run and
+# nothing lands in the source tree, on CI or not (insta's default writes .snap.new off CI).
+# INSTA_FORCE_PASS=0 keeps a developer's shell setting from turning failures into passes.
+export INSTA_UPDATE=no INSTA_FORCE_PASS=0
 cargo nextest run --workspace --no-fail-fast "$@"

@@ -1,8 +1,9 @@
 //! What compressing the site's text per request costs, to choose between encoding on the fly
 //! and storing precompressed copies at publish time (docs/site.md, "Compression").
 //!
-//! Run `cargo run --example bench_compression -- crates/trs-site/tests/snapshots/*.html
-//! crates/trs-site/tests/snapshots/*.json` (the dev profile: trs unoptimised, its dependencies,
+//! Run `cargo run --example bench_compression -- crates/trs-site/tests/snapshots/*.html.snap
+//! crates/trs-site/tests/snapshots/*.json.snap` (the site's pages as its tests snapshot them,
+//! each behind a header of a few lines; the dev profile: trs unoptimised, its dependencies,
 //! the encoders among them, optimised). For each
 //! file: its size, and per coding the encoded size and the median time of 20 encodings.
 

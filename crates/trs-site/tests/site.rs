@@ -5,9 +5,11 @@
 //! re-renders a handful of objects; publishing again writes nothing), and a full build that
 //! deletes what no page produces.
 //!
-//! Snapshots live in tests/snapshots/; `UPDATE_SNAPSHOTS=1` rewrites them (review the diff).
+//! Snapshots are insta's, in tests/snapshots/NAME.snap: a missing snapshot fails like a changed
+//! one, and test.sh sets `INSTA_UPDATE=no` so a run writes nothing into the source tree. To
+//! accept a change on purpose, `INSTA_UPDATE=always cargo test -p trs-site --test site` rewrites
+//! them and `git diff` is the review (`cargo insta review` too, where cargo-insta is installed).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trs_app::release_views::{self, Scope};
 use trs_app::test_support::{TestClock, World, force_current_for_tests, schema_errors, upload_files, world};
@@ -115,10 +117,6 @@ fn redact(text: &str) -> String {
     out
 }
 
-fn snapshot_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
-}
-
 /// The size cell of each signature file: an armored signature's length varies by a byte
 /// from one key to the next.
 fn redact_signature_sizes(text: &str) -> String {
@@ -135,20 +133,16 @@ fn redact_signature_sizes(text: &str) -> String {
     out.join("\n") + if text.ends_with('\n') { "\n" } else { "" }
 }
 
-/// Compares `text` with the stored snapshot `name` (writes it when missing or asked to).
-fn assert_snapshot(name: &str, text: &str) {
-    let file = snapshot_dir().join(name);
-    let text = redact_signature_sizes(&redact(text));
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() || !file.exists() {
-        std::fs::write(&file, &text).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&file).unwrap();
-    if expected != text {
-        let actual = file.with_extension("actual");
-        std::fs::write(&actual, &text).unwrap();
-        panic!("snapshot {name} differs; see {} (UPDATE_SNAPSHOTS=1 to accept)", actual.display());
-    }
+/// Compares the page published at `path` with its reviewed snapshot `name`, key material
+/// redacted first. The file is tests/snapshots/NAME.snap (no module prefix: one test binary),
+/// and its header records the page's path rather than the macro's expression.
+fn assert_page_snapshot(name: &str, path: &str, page: &str) {
+    let redacted = redact_signature_sizes(&redact(page));
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_description(path);
+    settings.bind(|| insta::assert_snapshot!(name, redacted));
 }
 
 async fn page(store: &FolderSiteStore, path: &str) -> String {
@@ -187,7 +181,7 @@ async fn every_page_kind_and_json_view_matches_its_snapshot() {
         ("project-feed.xml", paths::project_feed(&demo)),
     ];
     for (name, path) in snapshots {
-        assert_snapshot(name, &page(&f.store, &path).await);
+        assert_page_snapshot(name, &path, &page(&f.store, &path).await);
     }
     let keys = page(&f.store, &paths::keys(&demo)).await;
     assert_eq!(keys.matches("-----BEGIN PGP PUBLIC KEY BLOCK-----").count(), 3, "ada, rita, carl:\n{keys}");
