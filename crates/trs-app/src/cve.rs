@@ -13,6 +13,7 @@
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult, check_typed_text};
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use serde::{Deserialize, Serialize};
@@ -377,17 +378,17 @@ async fn update(
     app: &App,
     project: &ProjectName,
     id: &CveId,
-    mut change: impl FnMut(&mut Advisory) -> AppResult<Option<EventDraft>>,
+    change: impl Fn(&mut Advisory) -> AppResult<Option<EventDraft>>,
 ) -> AppResult<AdvisoryView> {
-    for attempt in 0..16 {
+    let change = &change;
+    let advisory = retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("advisory {id}")), || async move {
         let (mut advisory, item) = get(app, project, id).await?.ok_or_else(|| not_found(project, id))?;
         let event = change(&mut advisory)?;
-        if write(app, project, &item, &advisory, event).await? {
-            return view(app, advisory).await;
-        }
-        crate::retry::back_off(attempt).await;
-    }
-    Err(AppError::conflict("concurrent-update", format!("advisory {id} changed concurrently too often; retry")))
+        let written = write(app, project, &item, &advisory, event).await?;
+        Ok(if written { Attempt::Done(advisory) } else { Attempt::Conflicted })
+    })
+    .await?;
+    view(app, advisory).await
 }
 
 /// Changes an advisory (only the fields given). A published advisory's change is public at

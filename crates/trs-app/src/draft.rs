@@ -13,6 +13,7 @@ use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::projects;
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::upload::get_release;
@@ -48,7 +49,7 @@ pub async fn discarded_revisions(app: &App, id: &ReleaseId) -> AppResult<u32> {
 pub async fn discard(app: &App, caller: &Caller, id: &ReleaseId) -> AppResult<Discarded> {
     let project = projects::get_project(app, &id.project).await?;
     authorize(&caller.person, Some(&project), Action::ManageRelease)?;
-    for _attempt in 0..8 {
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(id), || async move {
         let (release, item) =
             get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
         if let Some(vote) = &release.vote {
@@ -82,10 +83,10 @@ pub async fn discard(app: &App, caller: &Caller, id: &ReleaseId) -> AppResult<Di
             draft = draft.revision(latest.key);
         }
         match stream::commit_with_event(app, &StreamId::Project(id.project.clone()), draft, ops).await? {
-            Committed::Done(_) => return Ok(Discarded { release: id.clone(), revision }),
+            Committed::Done(_) => Ok(Attempt::Done(Discarded { release: id.clone(), revision })),
             // An upload, a vote or another discard got there first: look again.
-            Committed::Conflict { .. } => continue,
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(AppError::conflict("concurrent-update", format!("{id} changed concurrently too often; retry")))
+    })
+    .await
 }

@@ -7,6 +7,7 @@
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult, check_typed_text};
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed, Update};
 use serde::{Deserialize, Serialize};
@@ -170,8 +171,8 @@ pub async fn add_key(
     {
         return update_key(app, permit, by, uid, item, certificate).await;
     }
-    let cert = validated.map_err(refused)?;
-    for _attempt in 0..5 {
+    let cert = &validated.map_err(refused)?;
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("person {uid}")), || async move {
         let item = app
             .items
             .get(&keys::person(uid))
@@ -179,7 +180,7 @@ pub async fn add_key(
             .ok_or_else(|| AppError::NotFound(format!("person {uid} not found")))?;
         let mut person: Person = item.parse()?;
         person.keys.push(cert.fingerprint.clone());
-        let key = key_item(app, uid, &cert);
+        let key = key_item(app, uid, cert);
         let registered: RegisteredKey = key.parse()?;
         let ops = vec![
             WriteOp::Put { item: key, condition: Condition::Absent },
@@ -187,12 +188,12 @@ pub async fn add_key(
         ];
         let draft = key_added(by, uid, &cert.fingerprint, false);
         match stream::commit_with_event(app, &StreamId::Foundation, draft, ops).await? {
-            Committed::Done(_) => return Ok(registered),
-            Committed::Conflict { index: 1 } => continue,
-            Committed::Conflict { .. } => return Err(explain_conflict(app, uid, &cert.fingerprint).await),
+            Committed::Done(_) => Ok(Attempt::Done(registered)),
+            Committed::Conflict { index: 1 } => Ok(Attempt::Conflicted),
+            Committed::Conflict { .. } => Err(explain_conflict(app, uid, &cert.fingerprint).await),
         }
-    }
-    Err(AppError::conflict("concurrent-update", "the person was changed concurrently too often; retry"))
+    })
+    .await
 }
 
 async fn update_key(
@@ -372,7 +373,7 @@ async fn admins(app: &App) -> AppResult<(BTreeSet<PersonUid>, Option<Item>)> {
 /// both succeed: the loser re-reads and finds itself the last admin.
 async fn set_admin(app: &App, caller: &Caller, uid: &PersonUid, admin: bool) -> AppResult<Person> {
     authorize(&caller.person, None, Action::Administer)?;
-    for _attempt in 0..16 {
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(uid), || async move {
         let item = app.items.get(&keys::person(uid)).await?.ok_or_else(person_missing(uid))?;
         let mut person: Person = item.parse()?;
         match (admin, person.admin) {
@@ -407,11 +408,11 @@ async fn set_admin(app: &App, caller: &Caller, uid: &PersonUid, admin: bool) -> 
         match stream::commit_with_event(app, &StreamId::Foundation, EventDraft::new(Some(caller.actor()), change), ops)
             .await?
         {
-            Committed::Done(_) => return Ok(person),
-            Committed::Conflict { .. } => continue,
+            Committed::Done(_) => Ok(Attempt::Done(person)),
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(AppError::conflict("concurrent-update", format!("{uid} was changed concurrently too often; retry")))
+    })
+    .await
 }
 
 /// Makes a registered person an admin (admins only).
@@ -430,7 +431,7 @@ pub async fn revoke_admin(app: &App, caller: &Caller, uid: &PersonUid) -> AppRes
 /// fetch; send a revocation with `trs keys add` to retire such a key), and for a person's
 /// last key (they could never sign a call again).
 pub async fn remove_key(app: &App, caller: &Caller, fpr: &Fingerprint) -> AppResult<RegisteredKey> {
-    for _attempt in 0..8 {
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("key {fpr}")), || async move {
         let key_item = app
             .items
             .get(&keys::certificate(fpr))
@@ -476,11 +477,11 @@ pub async fn remove_key(app: &App, caller: &Caller, fpr: &Fingerprint) -> AppRes
             Change::KeyRemoved { uid: key.person.clone(), fingerprint: fpr.clone() },
         );
         match stream::commit_with_event(app, &StreamId::Foundation, draft, ops).await? {
-            Committed::Done(_) => return Ok(key),
-            Committed::Conflict { .. } => continue,
+            Committed::Done(_) => Ok(Attempt::Done(key)),
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(AppError::conflict("concurrent-update", format!("key {fpr} was changed concurrently too often; retry")))
+    })
+    .await
 }
 
 /// Records, for every key a verification report names as signer, that it signed this
@@ -497,7 +498,9 @@ pub(crate) async fn link_signers(
     if signers.is_empty() {
         return Ok(());
     }
-    for _attempt in 0..8 {
+    // Internal, not a conflict: the verification task fails over to its next run.
+    let stale = AppError::Internal(format!("signer keys of {release} changed concurrently too often; verifying again"));
+    retry::on_conflict(retry::ATTEMPTS, stale, || async move {
         let mut ops = Vec::new();
         for fpr in signers {
             let item = app.items.get(&keys::certificate(fpr)).await?.ok_or_else(|| {
@@ -516,10 +519,10 @@ pub(crate) async fn link_signers(
             });
         }
         match app.items.transact(ops).await {
-            Ok(()) => return Ok(()),
-            Err(e) if e.is_conflict() => continue,
-            Err(e) => return Err(e.into()),
+            Ok(()) => Ok(Attempt::Done(())),
+            Err(e) if e.is_conflict() => Ok(Attempt::Conflicted),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(AppError::Internal(format!("signer keys of {release} changed concurrently too often; verifying again")))
+    })
+    .await
 }

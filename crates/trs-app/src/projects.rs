@@ -5,6 +5,7 @@ use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult, check_typed_text};
 use crate::people;
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed, Update};
 use serde::{Deserialize, Serialize};
@@ -158,7 +159,8 @@ pub async fn set_policy(
     change: PolicyOverride,
 ) -> AppResult<PolicyView> {
     check_policy_change(&change)?;
-    for _attempt in 0..8 {
+    let (change, product) = (&change, &product);
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("project {name}")), || async move {
         let item = app
             .items
             .get(&keys::project(name))
@@ -166,10 +168,10 @@ pub async fn set_policy(
             .ok_or_else(|| AppError::NotFound(format!("project {name} not found")))?;
         let mut project: Project = item.parse()?;
         authorize(&caller.person, Some(&project), Action::ManagePolicyOrMetadata)?;
-        match &product {
+        match product {
             None => project.policy = change.apply(&project.policy),
             Some(p) => {
-                let merged = project.product_policies.get(p).cloned().unwrap_or_default().merge(&change);
+                let merged = project.product_policies.get(p).cloned().unwrap_or_default().merge(change);
                 project.product_policies.insert(p.clone(), merged);
             }
         }
@@ -180,11 +182,11 @@ pub async fn set_policy(
         let ops =
             vec![WriteOp::Put { item: item.updated(json!(project)), condition: Condition::VersionIs(item.version) }];
         match stream::commit_with_event(app, &StreamId::Project(name.clone()), draft, ops).await? {
-            Committed::Done(_) => return Ok(view),
-            Committed::Conflict { .. } => continue,
+            Committed::Done(_) => Ok(Attempt::Done(view)),
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(AppError::conflict("concurrent-update", format!("project {name} changed concurrently too often; retry")))
+    })
+    .await
 }
 
 fn project_missing(name: &ProjectName) -> impl Fn() -> AppError + '_ {

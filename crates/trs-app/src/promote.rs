@@ -20,6 +20,7 @@ use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, MailKind};
 use crate::projects;
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::tasks::{Task, TaskKind, TaskRun};
@@ -189,11 +190,11 @@ pub(crate) async fn place_public(app: &App, sources: &[&str], to: &str, entry: &
 
 /// Step 4: the release becomes current, with its event, in one transaction.
 async fn make_current(app: &App, id: &ReleaseId, revision: u32, by: &Actor) -> AppResult<Release> {
-    for _attempt in 0..8 {
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("release {id}")), || async move {
         let (release, item) =
             get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
         if release.stage == Stage::Current {
-            return Ok(release);
+            return Ok(Attempt::Done(release));
         }
         let voted = promotable(&release)?;
         let now = app.now();
@@ -215,12 +216,12 @@ async fn make_current(app: &App, id: &ReleaseId, revision: u32, by: &Actor) -> A
         {
             Committed::Done(event) => {
                 mail::announce(app, &event).await;
-                return Ok(next);
+                Ok(Attempt::Done(next))
             }
-            Committed::Conflict { .. } => continue,
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(AppError::conflict("concurrent-update", format!("release {id} changed concurrently too often; retry")))
+    })
+    .await
 }
 
 /// The other current releases of `id`'s product line that `id` supersedes: those with a lower

@@ -8,6 +8,7 @@
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -82,7 +83,9 @@ pub async fn commit_with_event_and(
     derived: impl Fn(&Event) -> Vec<WriteOp>,
 ) -> AppResult<Committed> {
     let own = ops.len();
-    for attempt in 0..32 {
+    let (draft, ops, derived) = (&draft, &ops, &derived);
+    let too_fast = AppError::conflict("concurrent-update", format!("stream {stream} is changing too fast; retry"));
+    retry::on_conflict(retry::STREAM_HEAD_ATTEMPTS, too_fast, || async move {
         let head_item = app.items.get(&keys::stream_head(stream)).await?;
         let head: Option<Head> = head_item.as_ref().map(|i| i.parse()).transpose()?;
         let event = draft.clone().seal(stream.clone(), head.as_ref().map(|h| (h.seq, h.hash.as_str())), app.now());
@@ -104,18 +107,17 @@ pub async fn commit_with_event_and(
         match app.items.transact(all).await {
             Ok(()) => {
                 app.events.published(&event).await;
-                return Ok(Committed::Done(event));
+                Ok(Attempt::Done(Committed::Done(event)))
             }
             Err(StoreError::TransactionCancelled { index, .. }) if index < own => {
-                return Ok(Committed::Conflict { index });
+                Ok(Attempt::Done(Committed::Conflict { index }))
             }
-            // Another event got to the stream head first: wait a jittered, growing while
-            // (crate::retry) so the writers spread out rather than race again at once.
-            Err(e) if e.is_conflict() => crate::retry::back_off(attempt).await,
-            Err(e) => return Err(e.into()),
+            // Another event got to the stream head first: only the head is read again.
+            Err(e) if e.is_conflict() => Ok(Attempt::Conflicted),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(AppError::conflict("concurrent-update", format!("stream {stream} is changing too fast; retry")))
+    })
+    .await
 }
 
 /// [`commit_with_event`] for callers whose operations must not conflict: a conflict on them
@@ -151,13 +153,14 @@ pub async fn update_with_event<T>(
     stream: &StreamId,
     key: &trs_storage::Key,
     missing: impl Fn() -> AppError,
-    mut change: impl FnMut(&mut T) -> AppResult<Update>,
+    change: impl Fn(&mut T) -> AppResult<Update>,
 ) -> AppResult<T>
 where
     T: Serialize + serde::de::DeserializeOwned,
 {
-    for attempt in 0..16 {
-        let item = app.items.get(key).await?.ok_or_else(&missing)?;
+    let (missing, change) = (&missing, &change);
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy("this"), || async move {
+        let item = app.items.get(key).await?.ok_or_else(missing)?;
         let mut value: T = item.parse()?;
         let Update { draft, also } = change(&mut value)?;
         let mut ops = vec![WriteOp::Put {
@@ -166,11 +169,11 @@ where
         }];
         ops.extend(also);
         match commit_with_event(app, stream, draft, ops).await? {
-            Committed::Done(_) => return Ok(value),
-            Committed::Conflict { .. } => crate::retry::back_off(attempt).await,
+            Committed::Done(_) => Ok(Attempt::Done(value)),
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(AppError::conflict("concurrent-update", "this was changed concurrently too often; retry"))
+    })
+    .await
 }
 
 fn internal(e: serde_json::Error) -> AppError {

@@ -10,6 +10,7 @@
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -488,7 +489,8 @@ pub async fn run_through(app: &App, id: &OpaqueId, what: &str) -> AppResult<serd
 /// same id, since a task writes all or nothing and may succeed now (a file that had not
 /// arrived has). `what` names it in the error when concurrent requests keep colliding.
 pub async fn queue_once(app: &App, id: &OpaqueId, kind: TaskKind, what: &str) -> AppResult<Task> {
-    for attempt in 0..8 {
+    let kind = &kind;
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(what), || async move {
         let fresh = Task { id: id.clone(), ..Task::new(kind.clone(), app.now()) };
         let written = match app.items.get(&keys::task(id)).await? {
             None => app.items.put(fresh.queued_item(), Condition::Absent).await,
@@ -498,7 +500,7 @@ pub async fn queue_once(app: &App, id: &OpaqueId, kind: TaskKind, what: &str) ->
                     if existing.state == TaskState::Queued {
                         announce(app, &existing).await;
                     }
-                    return Ok(existing);
+                    return Ok(Attempt::Done(existing));
                 }
                 let queued = fresh.queued_item();
                 let again = Item { gsi1: queued.gsi1, ..item.updated(queued.body) };
@@ -508,14 +510,14 @@ pub async fn queue_once(app: &App, id: &OpaqueId, kind: TaskKind, what: &str) ->
         match written {
             Ok(()) => {
                 announce(app, &fresh).await;
-                return Ok(fresh);
+                Ok(Attempt::Done(fresh))
             }
             // Asked for twice at once: the other request's task is the one; look again.
-            Err(e) if e.is_conflict() => crate::retry::back_off(attempt).await,
-            Err(e) => return Err(e.into()),
+            Err(e) if e.is_conflict() => Ok(Attempt::Conflicted),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(AppError::conflict("concurrent-update", format!("{what} changed concurrently too often; retry")))
+    })
+    .await
 }
 
 /// A queued task not picked up for this long has lost its announcement (a queue message that

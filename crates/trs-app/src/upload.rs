@@ -23,6 +23,7 @@ use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::projects;
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::tasks::{Task, TaskKind, TaskRun};
@@ -882,7 +883,8 @@ async fn commit_revision(
     session_item: &Item,
     entries: Vec<ManifestEntry>,
 ) -> AppResult<CommittedUpload> {
-    for attempt in 0..8 {
+    let entries = &entries;
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy("the release"), || async move {
         let now = app.now();
         let existing = get_release(app, &session.release).await?;
         let (release, release_condition, previous) = match existing {
@@ -924,7 +926,7 @@ async fn commit_revision(
         let (manifest, removed) =
             next_manifest(previous.as_ref().map(|p| &p.manifest), entries.clone(), &session.remove, session.replace)?;
         if let Some(prev) = previous.as_ref().filter(|p| p.manifest.key() == manifest.key()) {
-            return nothing_changed(app, session, session_item, prev).await;
+            return Ok(Attempt::Done(nothing_changed(app, session, session_item, prev).await?));
         }
         // A version uploaded again after its draft was discarded numbers on from the
         // discarded revisions, which stay on record (the stream names them).
@@ -997,16 +999,15 @@ async fn commit_revision(
         match stream::commit_with_event(app, &stream, draft, ops).await? {
             Committed::Done(_) => {
                 crate::tasks::announce(app, &task).await;
-                return Ok(committed);
+                Ok(Attempt::Done(committed))
             }
             // The session changed: another run of this commit finished first.
-            Committed::Conflict { index: 3 } => return recorded_commit(app, session).await,
-            // Someone else moved the release head: look again (the stale-base check decides),
-            // after a jittered wait so concurrent commits spread out.
-            Committed::Conflict { .. } => crate::retry::back_off(attempt).await,
+            Committed::Conflict { index: 3 } => Ok(Attempt::Done(recorded_commit(app, session).await?)),
+            // Someone else moved the release head: look again (the stale-base check decides).
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(AppError::conflict("concurrent-update", "the release changed concurrently too often; retry"))
+    })
+    .await
 }
 
 /// The session's next version, marked committed with `committed`; written on the condition

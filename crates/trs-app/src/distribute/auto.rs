@@ -7,6 +7,7 @@ use crate::distribute::rules::DistributionSpec;
 use crate::distribute::run::{STAGE, run_distributions};
 use crate::error::{AppError, AppResult};
 use crate::projects;
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::tasks::TaskRun;
@@ -45,7 +46,8 @@ pub async fn set_auto_distributions(
             ));
         }
     }
-    for _attempt in 0..8 {
+    let distributions = &distributions;
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("project {name}")), || async move {
         let item = app
             .items
             .get(&keys::project(name))
@@ -61,11 +63,11 @@ pub async fn set_auto_distributions(
         let ops =
             vec![WriteOp::Put { item: item.updated(json!(project)), condition: Condition::VersionIs(item.version) }];
         match stream::commit_with_event(app, &StreamId::Project(name.clone()), draft, ops).await? {
-            Committed::Done(_) => return Ok(distributions),
-            Committed::Conflict { .. } => continue,
+            Committed::Done(_) => Ok(Attempt::Done(distributions.clone())),
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(AppError::conflict("concurrent-update", format!("project {name} changed concurrently too often; retry")))
+    })
+    .await
 }
 
 /// The promotion task's `distribute` step: every configured distribution, each with its

@@ -9,6 +9,7 @@ use super::{Planned, change_release, not_found};
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use serde_json::json;
@@ -138,8 +139,8 @@ async fn set_line_dates(
 ) -> AppResult<Event> {
     let due_id = line_due_id(project_name, product, line)?;
     let key = line_key(product, line);
-    let stream = StreamId::Project(project_name.clone());
-    for _attempt in 0..16 {
+    let (stream, due_id, key) = (&StreamId::Project(project_name.clone()), &due_id, &key);
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("project {project_name}")), || async move {
         let item = app
             .items
             .get(&keys::project(project_name))
@@ -152,7 +153,7 @@ async fn set_line_dates(
         {
             return Err(AppError::NotFound(format!("project {project_name} has no product {p}")));
         }
-        let old = project.lines.get(&key).cloned().unwrap_or_default();
+        let old = project.lines.get(key).cloned().unwrap_or_default();
         let dates = LineDates {
             end_of_life: end_of_life.or(old.end_of_life),
             support_until: support_until.or(old.support_until),
@@ -161,7 +162,7 @@ async fn set_line_dates(
         project.lines.insert(key.clone(), dates.clone());
         let mut ops =
             vec![WriteOp::Put { item: item.updated(json!(project)), condition: Condition::VersionIs(item.version) }];
-        ops.extend(due_ops(old.end_of_life, dates.end_of_life, LINE_END_OF_LIFE, &due_id));
+        ops.extend(due_ops(old.end_of_life, dates.end_of_life, LINE_END_OF_LIFE, due_id));
         let draft = EventDraft::new(
             Some(caller.actor()),
             Change::LifecycleDatesSet {
@@ -170,13 +171,10 @@ async fn set_line_dates(
                 support_until: dates.support_until,
             },
         );
-        match stream::commit_with_event(app, &stream, draft, ops).await? {
-            Committed::Done(event) => return Ok(event),
-            Committed::Conflict { .. } => continue,
+        match stream::commit_with_event(app, stream, draft, ops).await? {
+            Committed::Done(event) => Ok(Attempt::Done(event)),
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(AppError::conflict(
-        "concurrent-update",
-        format!("project {project_name} changed concurrently too often; retry"),
-    ))
+    })
+    .await
 }

@@ -37,6 +37,7 @@ use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, MailKind};
 use crate::projects;
+use crate::retry::{self, Attempt};
 use crate::stream::{self, Committed};
 use crate::upload::get_release;
 use serde_json::json;
@@ -67,14 +68,14 @@ struct Planned {
 
 /// Re-reads the release and asks `decide` what to write until the write lands without a
 /// conflict. `decide` returning `None` means nothing to do (an idempotent repeat).
-async fn change_release<F>(app: &App, id: &ReleaseId, mut decide: F) -> AppResult<(Release, Option<Event>)>
+async fn change_release<F>(app: &App, id: &ReleaseId, decide: F) -> AppResult<(Release, Option<Event>)>
 where
-    F: FnMut(&Release) -> AppResult<Option<Planned>>,
+    F: Fn(&Release) -> AppResult<Option<Planned>>,
 {
-    let stream = StreamId::Project(id.project.clone());
-    for _attempt in 0..16 {
+    let (stream, decide) = (&StreamId::Project(id.project.clone()), &decide);
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("release {id}")), || async move {
         let (release, item) = get_release(app, id).await?.ok_or_else(|| not_found(id))?;
-        let Some(plan) = decide(&release)? else { return Ok((release, None)) };
+        let Some(plan) = decide(&release)? else { return Ok(Attempt::Done((release, None))) };
         let mut ops = vec![match &plan.next {
             Some(next) => {
                 WriteOp::Put { item: item.updated(json!(next)), condition: Condition::VersionIs(item.version) }
@@ -87,15 +88,15 @@ where
             Some(kind) => mail::queue_ops(app, event, id, vote, kind, None),
             None => Vec::new(),
         };
-        match stream::commit_with_event_and(app, &stream, plan.draft.release(id), ops, queue_mail).await? {
+        match stream::commit_with_event_and(app, stream, plan.draft.release(id), ops, queue_mail).await? {
             Committed::Done(event) => {
                 if plan.mail.is_some() {
                     mail::announce(app, &event).await;
                 }
-                return Ok((plan.next.unwrap_or(release), Some(event)));
+                Ok(Attempt::Done((plan.next.unwrap_or(release), Some(event))))
             }
-            Committed::Conflict { .. } => continue,
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(AppError::conflict("concurrent-update", format!("release {id} changed concurrently too often; retry")))
+    })
+    .await
 }

@@ -24,6 +24,7 @@ use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::projects::get_project;
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::tasks::{Ran, Task, TaskKind};
@@ -288,7 +289,8 @@ pub async fn set_settings(
         reply_to: change.reply_to.as_deref().map(|a| check_address("--reply-to", a)).transpose()?,
         imap: change.imap.as_deref().map(check_imap).transpose()?,
     };
-    for _attempt in 0..8 {
+    let (change, product) = (&change, &product);
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("project {name}")), || async move {
         let item = app
             .items
             .get(&keys::project(name))
@@ -296,18 +298,18 @@ pub async fn set_settings(
             .ok_or_else(|| AppError::NotFound(format!("project {name} not found")))?;
         let mut project: trs_core::Project = item.parse()?;
         authorize(&caller.person, Some(&project), Action::ManagePolicyOrMetadata)?;
-        if let Some(p) = &product
+        if let Some(p) = product
             && !project.products.contains(p)
         {
             return Err(AppError::NotFound(format!("project {name} has no product {p}")));
         }
-        let recorded = match &product {
+        let recorded = match product {
             None => {
-                project.mail = project.mail.merged(&change);
+                project.mail = project.mail.merged(change);
                 project.mail.clone()
             }
             Some(p) => {
-                let merged = project.product_mail.get(p).cloned().unwrap_or_default().merged(&change);
+                let merged = project.product_mail.get(p).cloned().unwrap_or_default().merged(change);
                 project.product_mail.insert(p.clone(), merged.clone());
                 merged
             }
@@ -321,11 +323,11 @@ pub async fn set_settings(
         let ops =
             vec![WriteOp::Put { item: item.updated(json!(project)), condition: Condition::VersionIs(item.version) }];
         match stream::commit_with_event(app, &StreamId::Project(name.clone()), draft, ops).await? {
-            Committed::Done(_) => return Ok(view),
-            Committed::Conflict { .. } => continue,
+            Committed::Done(_) => Ok(Attempt::Done(view)),
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(AppError::conflict("concurrent-update", format!("project {name} changed concurrently too often; retry")))
+    })
+    .await
 }
 
 /// The host of `Message-ID`s: the public URL's, so ids are unique to this service.

@@ -29,13 +29,14 @@
 //! event.
 
 use super::replies::{self, Reading, Reply};
-use super::{MAX_ATTEMPTS, backoff, ballot_write, load, no_open_vote, too_busy};
+use super::{ballot_write, load, no_open_vote, too_busy};
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::mail;
 use crate::people;
 use crate::projects;
+use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use serde::{Deserialize, Serialize};
@@ -401,21 +402,22 @@ async fn record(
             Err(e) => Err(e.into()),
         };
     };
-    let stream_id = StreamId::Project(id.project.clone());
-    for attempt in 0..MAX_ATTEMPTS {
+    let (stream_id, actor, uid, reply_key) = (&StreamId::Project(id.project.clone()), &actor, &uid, &reply_key);
+    let read_record = &read.record;
+    retry::on_conflict(retry::BALLOT_ATTEMPTS, too_busy(id), || async move {
         let (release, item) = load(app, id).await?;
         let vote = release.open_vote().cloned().ok_or_else(|| no_open_vote(&release))?;
         if vote.number != number {
             return Err(no_open_vote(&release));
         }
-        if app.items.get(&reply_key).await?.is_some() {
-            return Ok(None);
+        if app.items.get(reply_key).await?.is_some() {
+            return Ok(Attempt::Done(None));
         }
-        let binding = committee.members_at(sent_at).contains(&uid);
-        let ballot_key = keys::ballot(id, number, &uid);
+        let binding = committee.members_at(sent_at).contains(uid);
+        let ballot_key = keys::ballot(id, number, uid);
         let existing = app.items.get(&ballot_key).await?;
         let previous: Option<Ballot> = existing.as_ref().map(|i| i.parse()).transpose()?;
-        let mut record = read.record.clone();
+        let mut record = read_record.clone();
         let signed_by = record.signed_by.clone();
         if let Some(p) = &previous {
             let kept = if p.authenticated() && signed_by.is_none() {
@@ -432,9 +434,9 @@ async fn record(
             if let Some(detail) = kept {
                 record.outcome = ReplyOutcome::Kept;
                 record.detail = detail;
-                return match app.items.put(Item::new(reply_key, json!(record)), Condition::Absent).await {
-                    Ok(()) => Ok(Some(record)),
-                    Err(StoreError::ConditionFailed { .. }) => Ok(None),
+                return match app.items.put(Item::new(reply_key.clone(), json!(record)), Condition::Absent).await {
+                    Ok(()) => Ok(Attempt::Done(Some(record))),
+                    Err(StoreError::ConditionFailed { .. }) => Ok(Attempt::Done(None)),
                     Err(e) => Err(e.into()),
                 };
             }
@@ -473,12 +475,12 @@ async fn record(
         )
         .release(id)
         .revision(vote.revision.key);
-        match stream::commit_with_event(app, &stream_id, draft, ops).await? {
-            Committed::Done(_) => return Ok(Some(record)),
-            Committed::Conflict { .. } => backoff(attempt).await,
+        match stream::commit_with_event(app, stream_id, draft, ops).await? {
+            Committed::Done(_) => Ok(Attempt::Done(Some(record))),
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(too_busy(id))
+    })
+    .await
 }
 
 fn unix_seconds(t: std::time::SystemTime) -> i64 {

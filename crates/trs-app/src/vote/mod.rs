@@ -34,6 +34,7 @@ use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, MailKind};
 use crate::projects;
+use crate::retry::{self, Attempt};
 use crate::status::get_report;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
@@ -41,7 +42,6 @@ use crate::time_text::{duration_text, rfc3339};
 use crate::upload::get_release;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::time::Duration;
 use trs_core::{
     Action, Actor, Ballot, Change, EventDraft, Outcome, Release, ReleaseId, Resolution, RevisionRef, SourceRef, Stage,
     StreamId, Tally, VoteRecord, VoteState, VoteValue, authorize,
@@ -53,9 +53,6 @@ pub const DUE_KIND: &str = "vote-close";
 
 /// Longest comment kept with a ballot.
 pub const MAX_COMMENT_CHARS: usize = 4000;
-
-/// How many times a write that lost a race re-reads and tries again before giving up.
-pub(crate) const MAX_ATTEMPTS: usize = 64;
 
 /// The body of a vote's due item (its key orders the lifecycle's work by time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -276,7 +273,8 @@ pub async fn open_with_source(
             format!("{hours} hours is longer than a year ({} hours)", projects::MAX_VOTE_HOURS),
         ));
     }
-    for _attempt in 0..MAX_ATTEMPTS {
+    let (policy, source) = (&policy, &source);
+    retry::on_conflict(retry::ATTEMPTS, too_busy(id), || async move {
         let (release, item) = load(app, id).await?;
         if let Some(refusal) = refuse_open(&release) {
             return Err(refusal);
@@ -333,16 +331,16 @@ pub async fn open_with_source(
             Committed::Done(event) => {
                 mail::announce(app, &event).await;
                 let message_id = mail::vote_message_id(app, id, vote.number).await?;
-                return view_of(app, next, vec![], vec![], message_id);
+                Ok(Attempt::Done(view_of(app, next, vec![], vec![], message_id)?))
             }
-            Committed::Conflict { .. } => continue,
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(too_busy(id))
+    })
+    .await
 }
 
 pub(crate) fn too_busy(id: &ReleaseId) -> AppError {
-    AppError::conflict("concurrent-update", format!("release {id} changed concurrently too often; retry"))
+    retry::too_busy(format!("release {id}"))
 }
 
 pub(crate) fn no_open_vote(release: &Release) -> AppError {
@@ -385,8 +383,8 @@ pub async fn cast(
     comment: Option<String>,
 ) -> AppResult<CastReceipt> {
     let comment = check_comment(&comment)?;
-    let stream_id = StreamId::Project(id.project.clone());
-    for attempt in 0..MAX_ATTEMPTS {
+    let (stream_id, comment) = (&StreamId::Project(id.project.clone()), &comment);
+    retry::on_conflict(retry::BALLOT_ATTEMPTS, too_busy(id), || async move {
         // The project is re-read on every attempt: binding means a committee member *now*.
         let project = projects::get_project(app, &id.project).await?;
         authorize(&caller.person, Some(&project), Action::Vote)?;
@@ -422,26 +420,18 @@ pub async fn cast(
         )
         .release(id)
         .revision(vote.revision.key);
-        match stream::commit_with_event(app, &stream_id, draft, ops).await? {
-            Committed::Done(_) => {
-                return Ok(CastReceipt {
-                    release: id.clone(),
-                    vote: vote.number,
-                    revision: vote.revision,
-                    ballot,
-                    replaces,
-                });
-            }
-            Committed::Conflict { .. } => backoff(attempt).await,
+        match stream::commit_with_event(app, stream_id, draft, ops).await? {
+            Committed::Done(_) => Ok(Attempt::Done(CastReceipt {
+                release: id.clone(),
+                vote: vote.number,
+                revision: vote.revision,
+                ballot,
+                replaces,
+            })),
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(too_busy(id))
-}
-
-/// A short, growing, jittered pause before re-reading, so racing writers spread out.
-pub(crate) async fn backoff(attempt: usize) {
-    let cap = 2u64 << attempt.min(5);
-    tokio::time::sleep(Duration::from_millis(rand::random::<u64>() % cap)).await;
+    })
+    .await
 }
 
 /// Resolves the ballots, and adds to the explanation the replies on the list that were not
@@ -503,17 +493,18 @@ async fn resolve_and_record(
     id: &ReleaseId,
     only_if_due: bool,
 ) -> AppResult<Option<VoteView>> {
-    for _attempt in 0..MAX_ATTEMPTS {
+    let actor = &actor;
+    retry::on_conflict(retry::BALLOT_ATTEMPTS, too_busy(id), || async move {
         let (release, item) = load(app, id).await?;
         let now = app.now();
         let vote = match release.open_vote() {
             Some(v) => v.clone(),
-            None if only_if_due => return Ok(None),
+            None if only_if_due => return Ok(Attempt::Done(None)),
             None => return Err(no_open_vote(&release)),
         };
         if now < vote.closes_not_before {
             if only_if_due {
-                return Ok(None);
+                return Ok(Attempt::Done(None));
             }
             let left = vote.closes_not_before - now;
             return Err(AppError::conflict(
@@ -571,13 +562,13 @@ async fn resolve_and_record(
         {
             Committed::Done(event) => {
                 mail::announce(app, &event).await;
-                return Ok(Some(view_of(app, next, ballots, replies, answers)?));
+                Ok(Attempt::Done(Some(view_of(app, next, ballots, replies, answers)?)))
             }
             // A cast (or another close) got in first: resolve again with what is there now.
-            Committed::Conflict { .. } => continue,
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(too_busy(id))
+    })
+    .await
 }
 
 /// Closes the open vote once its minimum duration has passed: passed (the voted revision is
@@ -606,7 +597,7 @@ pub async fn close_due_vote(app: &App, release: &ReleaseId) -> AppResult<Option<
 pub async fn cancel(app: &App, caller: &Caller, id: &ReleaseId) -> AppResult<VoteView> {
     let project = projects::get_project(app, &id.project).await?;
     authorize(&caller.person, Some(&project), Action::ManageRelease)?;
-    for _attempt in 0..MAX_ATTEMPTS {
+    retry::on_conflict(retry::BALLOT_ATTEMPTS, too_busy(id), || async move {
         let (release, item) = load(app, id).await?;
         let vote = release.open_vote().cloned().ok_or_else(|| no_open_vote(&release))?;
         let now = app.now();
@@ -631,12 +622,12 @@ pub async fn cancel(app: &App, caller: &Caller, id: &ReleaseId) -> AppResult<Vot
                 mail::announce(app, &event).await;
                 let ballots = ballots(app, id, vote.number).await?;
                 let replies = mail_import::replies_of(app, id, vote.number).await?;
-                return view_of(app, next, ballots, replies, answers);
+                Ok(Attempt::Done(view_of(app, next, ballots, replies, answers)?))
             }
-            Committed::Conflict { .. } => continue,
+            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }
-    }
-    Err(too_busy(id))
+    })
+    .await
 }
 
 /// The vote part of `trs status`: which vote, its state and tally (open votes are tallied from
