@@ -149,6 +149,19 @@ pub async fn team(app: &App) -> Team {
     Team { admin: Actor { person: admin, tsk: admin_tsk }, rm, committer }
 }
 
+/// Creates project `name` (ada its member, rita its release manager) as `admin`.
+pub async fn add_project(app: &App, admin: &Actor, name: &str) {
+    let permit = authorize(&admin.person, None, Action::Administer).unwrap();
+    let new = projects::NewProject {
+        name: name.parse().unwrap(),
+        members: ["ada".parse().unwrap()].into(),
+        committers: Default::default(),
+        release_managers: ["rita".parse().unwrap()].into(),
+        products: Default::default(),
+    };
+    projects::create_project(app, &permit, &admin.caller().actor(), new).await.unwrap();
+}
+
 /// Registers `uid` with a fresh sequoia-made key, as `by` (an admin holding `permit`).
 async fn register(app: &App, permit: &trs_core::Permit, by: &trs_core::Actor, uid: &str) -> Actor {
     let tsk = new_cert(&format!("{uid} <{uid}@example.org>"));

@@ -78,33 +78,27 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
     // mailboxes for vote replies; their passwords (TRS_IMAP_PASSWORD[_PROJECT]) come from the
     // mail secret where one is named, else from the function's environment.
     app.imap_passwords = Some(match &config.mail_secret {
-        Some(secret) => {
-            let sdk = match &aws {
-                Some(sdk) => sdk.clone(),
-                None => trs_storage_aws::sdk_config(None).await,
-            };
-            crate::secrets::load_imap_passwords(&sdk, secret).await?
-        }
+        Some(secret) => crate::secrets::load_imap_passwords(&services_sdk(&aws).await, secret).await?,
         None => trs_app::mail::imap::passwords_from(|name| std::env::var(name).ok()),
     });
     if config.mail == Some(crate::config::MailTransport::Ses) {
-        let sdk = match &aws {
-            Some(sdk) => sdk.clone(),
-            None => trs_storage_aws::sdk_config(None).await,
-        };
-        app.mailer = Some(Arc::new(trs_messaging_aws::SesMailer::new(&sdk)));
+        app.mailer = Some(Arc::new(trs_messaging_aws::SesMailer::new(&services_sdk(&aws).await)));
     }
     app.registries = match &config.registry_secret {
-        Some(secret) => {
-            let sdk = match &aws {
-                Some(sdk) => sdk.clone(),
-                None => trs_storage_aws::sdk_config(None).await,
-            };
-            crate::secrets::load_registries(&sdk, secret).await?
-        }
+        Some(secret) => crate::secrets::load_registries(&services_sdk(&aws).await, secret).await?,
         None => trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok()),
     };
     Ok(Environment { config, app, aws })
+}
+
+/// The AWS SDK configuration for the services beside the stores (Secrets Manager, SES): the
+/// stores' own where the backend is aws, else the default chain (an embedded backend may
+/// still send mail through SES or read its secrets).
+async fn services_sdk(aws: &Option<aws_config::SdkConfig>) -> aws_config::SdkConfig {
+    match aws {
+        Some(sdk) => sdk.clone(),
+        None => trs_storage_aws::sdk_config(None).await,
+    }
 }
 
 /// The application over the configured stores (see [`open`]).

@@ -633,8 +633,7 @@ pub async fn run_publisher(app: App, site: Arc<Site>, mut rx: tokio::sync::mpsc:
 mod tests {
     use super::*;
     use std::sync::Mutex;
-    use trs_app::test_support::{commit_files, force_current_for_tests, world};
-    use trs_core::{Action, authorize};
+    use trs_app::test_support::{add_project, commit_files, force_current_for_tests, world};
     use trs_storage::embedded::FolderSiteStore;
     use trs_storage::{ItemStore, Key, NoCdn, Page, Query, StoreError, WriteOp};
 
@@ -699,16 +698,8 @@ mod tests {
         let log = Arc::new(QueryLog { inner: w.app.items.clone(), queried: Mutex::new(Vec::new()) });
         let mut app = w.app.clone();
         app.items = log.clone();
-        let permit = authorize(&w.admin.person, None, Action::Administer).unwrap();
         for name in ["bar", "baz"] {
-            let new = projects::NewProject {
-                name: name.parse().unwrap(),
-                members: ["ada".parse().unwrap()].into(),
-                committers: Default::default(),
-                release_managers: ["rita".parse().unwrap()].into(),
-                products: Default::default(),
-            };
-            projects::create_project(&app, &permit, &w.admin.caller().actor(), new).await.unwrap();
+            add_project(&app, &w.admin, name).await;
         }
         let promote = async |project: &str, version: &str| {
             let release = id(project, version);

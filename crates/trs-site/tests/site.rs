@@ -12,7 +12,9 @@
 
 use std::sync::Arc;
 use trs_app::release_views::{self, Scope};
-use trs_app::test_support::{TestClock, World, force_current_for_tests, schema_errors, upload_files, world};
+use trs_app::test_support::{
+    TestClock, World, add_project, force_current_for_tests, schema_errors, upload_files, world,
+};
 use trs_app::{App, lifecycle, projects, stream, vote};
 use trs_core::{Action, PolicyOverride, ReleaseId, StreamId, VoteValue, authorize};
 use trs_site::render::Renderer;
@@ -610,18 +612,6 @@ async fn events_no_publisher_saw_are_published_from_the_durable_mark_after_a_res
     assert!(restarted.catch_up_all(&f.w.app).await.unwrap().is_empty(), "the mark moved: nothing to publish");
 }
 
-async fn add_project(w: &World, name: &str) {
-    let permit = authorize(&w.admin.person, None, Action::Administer).unwrap();
-    let new = projects::NewProject {
-        name: name.parse().unwrap(),
-        members: ["ada".parse().unwrap()].into(),
-        committers: Default::default(),
-        release_managers: ["rita".parse().unwrap()].into(),
-        products: Default::default(),
-    };
-    projects::create_project(&w.app, &permit, &w.admin.caller().actor(), new).await.unwrap();
-}
-
 fn demo() -> Scope {
     Scope { project: Some("demo".parse().unwrap()), product: None }
 }
@@ -666,7 +656,7 @@ async fn the_releases_view_is_read_from_the_published_object_while_the_mark_cove
 #[tokio::test]
 async fn a_view_of_every_project_is_paged_by_project() {
     let f = fixture().await;
-    add_project(&f.w, "zeta").await;
+    add_project(&f.w.app, &f.w.admin, "zeta").await;
     f.site.full_build(&f.w.app).await.unwrap();
     let reading = App { views: Some(f.store.clone()), ..f.w.app.clone() };
     let all = Scope::default();
