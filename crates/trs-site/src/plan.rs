@@ -8,7 +8,7 @@
 //! | project created | the project's pages, KEYS, JSON and feed; the directory |
 //! | revision pushed, vote opened/cast/closed/cancelled | the release page, the project page (+ JSON views when the stage moved) |
 //! | draft discarded | the release page (deleted), the project page, JSON views |
-//! | promoted, imported, archived, end-of-life, revoked | the release page, the project page, JSON views, the project feed; the directory and the site feed |
+//! | promoted, imported, archived, end-of-life, revoked | the release page, the project page, JSON views, the project feed; the directory and the site feed; the pages of the product line's unsupported releases (each names the newest supported one) |
 //! | dates set on a release, state entered or left | the release page, the project page, JSON views |
 //! | dates set on a line (`1.x`) | every release page of the line, the project page, JSON views |
 //! | person or key added or removed, person edited (foundation stream) | the KEYS of each project the person may sign for |
@@ -19,7 +19,7 @@
 //! | admin granted or revoked | history only |
 //! | advisory published or updated | every release page of the project ("affected by", "fixes"), the project page, JSON views, the project feed |
 
-use trs_core::{Change, Event, PersonUid, ProjectName, ReleaseId, StreamId};
+use trs_core::{Change, Event, PersonUid, ProductName, ProjectName, ReleaseId, StreamId};
 
 /// A group of objects rendered together.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,10 @@ pub enum Target {
     Line(ProjectName, String),
     /// Every release page of the project (a security advisory may name any of them).
     AllReleases(ProjectName),
+    /// The pages of a product line's (`None`: the main line's) end-of-life, archived and
+    /// revoked releases: each names the line's newest supported release, which a promotion,
+    /// an end-of-life, an archiving or a revocation may move.
+    Unsupported(ProjectName, Option<ProductName>),
     /// The history index and the two newest numbered pages (the second one's "newer" link
     /// appears when the newest page starts).
     HistoryTail(ProjectName),
@@ -52,6 +56,7 @@ impl Target {
             | Target::Keys(p)
             | Target::Line(p, _)
             | Target::AllReleases(p)
+            | Target::Unsupported(p, _)
             | Target::HistoryTail(p)
             | Target::ProjectJson(p)
             | Target::ProjectFeed(p) => Some(p),
@@ -191,6 +196,7 @@ impl Targets {
             self.add(Target::ProjectFeed(p.clone()));
             self.add(Target::Directory);
             self.add(Target::SiteFeed);
+            self.add(Target::Unsupported(p.clone(), id.product.clone()));
         }
     }
 }
@@ -396,7 +402,9 @@ mod tests {
         let fpr: trs_core::Fingerprint = "0123456789ABCDEF0123456789ABCDEF01234567".parse().unwrap();
         let release = vec![Release(id.clone()), Project(foo.clone())];
         let listed = [release.clone(), vec![ProjectJson(foo.clone())]].concat();
-        let public = [listed.clone(), vec![ProjectFeed(foo.clone()), Directory, SiteFeed]].concat();
+        let public =
+            [listed.clone(), vec![ProjectFeed(foo.clone()), Directory, SiteFeed, Unsupported(foo.clone(), None)]]
+                .concat();
         let keys_of = vec![KeysOf(carl.clone())];
         let platform = || ("pypi".to_string(), "foo".to_string(), "1.0".to_string());
         let (p, package, version) = platform();

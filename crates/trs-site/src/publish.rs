@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use trs_app::release_views::{PublishedMark, published_mark};
 use trs_app::{App, AppError, projects, storage_keys};
-use trs_core::{Event, ProjectName, Release, ReleaseId, StreamId, views::line_applies};
+use trs_core::{Event, ProjectName, Release, ReleaseId, Stage, StreamId, views::line_applies};
 use trs_storage::{CdnInvalidator, Condition, Item, SiteError, SiteObject, SiteStore};
 
 /// Projects loaded and rendered at once by a full build.
@@ -307,6 +307,13 @@ impl Site {
                         wanted.extend(data.releases.iter().filter(|r| line_applies(line, &r.id)).map(|r| r.id.clone()))
                     }
                     Target::AllReleases(_) => wanted.extend(data.releases.iter().map(|r| r.id.clone())),
+                    Target::Unsupported(_, product) => wanted.extend(
+                        data.releases
+                            .iter()
+                            .filter(|r| r.id.product == *product)
+                            .filter(|r| matches!(r.stage, Stage::EndOfLife | Stage::Archived | Stage::Revoked))
+                            .map(|r| r.id.clone()),
+                    ),
                     _ => {}
                 }
             }
@@ -335,6 +342,9 @@ impl Site {
                     _ => {}
                 }
             }
+            // A release can be planned twice (its own page, and as an unsupported one).
+            let mut seen = BTreeSet::new();
+            wanted.retain(|id| seen.insert(id.clone()));
             for id in &wanted {
                 if let Some(release) = data.release(id) {
                     out.extend(r.release(&data, release)?);
@@ -741,5 +751,36 @@ mod tests {
         assert_eq!(bar["versions"], serde_json::json!(["2.0.0", "1.0.0"]), "{index}");
         let foo = index["projects"].as_array().unwrap().iter().find(|p| p["name"] == "foo").unwrap();
         assert_eq!(foo["versions"][0], "1.3.0", "{index}");
+    }
+
+    /// An archived release's page names its line's newest supported release; a promotion moves
+    /// it, and the incremental publish re-renders the page as a full build would.
+    #[tokio::test]
+    async fn a_promotion_updates_the_newest_supported_release_on_the_lines_older_pages() {
+        let w = world().await;
+        let app = w.app.clone();
+        let promote = async |version: &str| {
+            let release = id("foo", version);
+            let file = format!("foo-{version}.tar.gz");
+            commit_files(&app, &w.blobs, &w.rm.caller(), &release, &[(&file, b"the source")]).await;
+            force_current_for_tests(&app, &release, &w.rm.caller()).await;
+            last_event(&app, "foo").await
+        };
+        promote("1.0.0").await;
+        promote("1.1.0").await;
+        trs_app::lifecycle::archive_release(&app, Some(&w.rm.caller()), &id("foo", "1.0.0")).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(FolderSiteStore::open(dir.path()).unwrap());
+        let site = Site::new(Renderer::embedded(), store.clone(), Arc::new(NoCdn));
+        site.full_build(&app).await.unwrap();
+        let archived_page = crate::paths::release_page(&id("foo", "1.0.0"));
+        let page =
+            async || String::from_utf8(store.get(&archived_page).await.unwrap().unwrap().bytes.to_vec()).unwrap();
+        assert!(page().await.contains("releases&#x2F;1.1.0&#x2F;"), "{}", page().await);
+
+        let promoted = promote("1.2.0").await;
+        site.publish_event(&app, &promoted).await.unwrap();
+        let now = page().await;
+        assert!(now.contains("releases&#x2F;1.2.0&#x2F;") && !now.contains("releases&#x2F;1.1.0&#x2F;"), "{now}");
     }
 }
