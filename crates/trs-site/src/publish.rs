@@ -300,6 +300,8 @@ impl Site {
             let mut data = load::project(app, &name, &Details::Only(Vec::new())).await?;
             read_now.insert(name.clone(), Arc::new(data.releases.clone()));
             let mut wanted: Vec<ReleaseId> = Vec::new();
+            // Releases whose page alone changes (not their files.json or SHA512SUMS).
+            let mut pages_only: Vec<ReleaseId> = Vec::new();
             for t in &ts {
                 match t {
                     Target::Release(id) => wanted.push(id.clone()),
@@ -307,7 +309,7 @@ impl Site {
                         wanted.extend(data.releases.iter().filter(|r| line_applies(line, &r.id)).map(|r| r.id.clone()))
                     }
                     Target::AllReleases(_) => wanted.extend(data.releases.iter().map(|r| r.id.clone())),
-                    Target::Unsupported(_, product) => wanted.extend(
+                    Target::Unsupported(_, product) => pages_only.extend(
                         data.releases
                             .iter()
                             .filter(|r| r.id.product == *product)
@@ -318,7 +320,8 @@ impl Site {
                 }
             }
             // latest.json lists the files of each line's latest release.
-            let mut to_load: Vec<ReleaseId> = wanted.clone();
+            // Each page shows its release's details (files, checks, vote).
+            let mut to_load: Vec<ReleaseId> = [wanted.as_slice(), pages_only.as_slice()].concat();
             if ts.iter().any(|t| matches!(t, Target::ProjectJson(_))) {
                 to_load.extend(crate::context::latest_by_line(&data.project, &data.releases).into_values());
             }
@@ -345,6 +348,12 @@ impl Site {
             // A release can be planned twice (its own page, and as an unsupported one).
             let mut seen = BTreeSet::new();
             wanted.retain(|id| seen.insert(id.clone()));
+            pages_only.retain(|id| seen.insert(id.clone()));
+            for id in &pages_only {
+                if let Some(release) = data.release(id) {
+                    out.push(r.release_page_only(&data, release));
+                }
+            }
             for id in &wanted {
                 if let Some(release) = data.release(id) {
                     out.extend(r.release(&data, release)?);

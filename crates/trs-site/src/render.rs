@@ -169,6 +169,14 @@ impl Renderer {
         ])
     }
 
+    /// A release's page alone, for a change elsewhere in its line that its files do not show
+    /// (the line's newest supported release).
+    pub fn release_page_only(&self, data: &ProjectData, release: &Release) -> Output {
+        let page = context::release_page(&self.builder(), data, release);
+        let id = &release.id;
+        Self::page(Kind::Page, paths::release_page(id), "release.html", context::release_title(id), &page)
+    }
+
     /// History pages: the index (newest events) and the numbered pages `pages` (1 = oldest),
     /// each a section (`history/_index.md`, `history/N/_index.md`).
     pub fn history(&self, data: &ProjectData, pages: impl IntoIterator<Item = usize>) -> Vec<Output> {
