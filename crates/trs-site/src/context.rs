@@ -175,13 +175,26 @@ pub struct SearchEntry {
     pub versions: Vec<String>,
 }
 
+/// When a release last changed what the search index shows: a shown release (current, end of
+/// life) when it was promoted, an archived or revoked one when it left (its last update).
+/// Candidates and a shown release's dates or states are not in the index, so they do not move
+/// its `last_modified` (which only a publish that renders the index could show).
+fn search_index_change(release: &Release) -> Option<i64> {
+    match release.stage {
+        Stage::Current | Stage::EndOfLife => Some(release.promoted_at.unwrap_or(release.updated_at)),
+        Stage::Archived | Stage::Revoked => Some(release.updated_at),
+        _ => None,
+    }
+}
+
 pub fn search_index(b: &Builder, foundation: &Foundation) -> SearchIndex {
     let mut last = 0;
     let projects = foundation
         .projects
         .iter()
         .map(|(project, releases)| {
-            last = releases.iter().map(|r| r.updated_at).chain([project.created_at, last]).max().unwrap_or(last);
+            last =
+                releases.iter().filter_map(search_index_change).chain([project.created_at, last]).max().unwrap_or(last);
             let mut shown: Vec<&Release> =
                 releases.iter().filter(|r| matches!(r.stage, Stage::Current | Stage::EndOfLife)).collect();
             newest_first(&mut shown);

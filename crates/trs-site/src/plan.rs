@@ -6,7 +6,7 @@
 //! |---|---|
 //! | any event of a project's stream | the project's history index and its two newest numbered pages |
 //! | project created | the project's pages, KEYS, JSON and feed; the directory |
-//! | revision pushed, vote opened/cast/closed/cancelled | the release page, the project page (+ JSON views when the stage moved) |
+//! | revision pushed, vote opened/cast/closed/cancelled, distribution | the release page, the project page, JSON views (each release's last change) |
 //! | draft discarded | the release page (deleted), the project page, JSON views |
 //! | promoted, imported, archived, end-of-life, revoked | the release page, the project page, JSON views, the project feed; the directory and the site feed; the pages of the product line's unsupported releases (each names the newest supported one) |
 //! | dates set on a release, state entered or left | the release page, the project page, JSON views |
@@ -66,12 +66,12 @@ impl Target {
     }
 }
 
-/// How far a change to one release reaches beyond its page and its project's page.
+/// How far a change to one release reaches beyond its page, its project's page and the
+/// project's JSON views (`releases.json` shows each release's last change, which every event
+/// of the release moves; the views' `last_modified` is the newest event's time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reach {
-    /// Only those two pages (and the JSON views, when the release's stage moved).
-    Pages,
-    /// Also the project's JSON views (the lists show its dates and states).
+    /// Only those.
     Views,
     /// Also the project feed, the directory and the site feed: a public release changed.
     Public,
@@ -151,8 +151,9 @@ pub fn plan(event: &Event) -> Vec<Target> {
             (None, _, _) => {}
             (Some(_), _, _) => out.release(event, Reach::Views),
         },
-        // Which platforms a promotion distributes to is shown on no page.
-        Change::AutoDistributionsSet { .. } => out.release(event, Reach::Pages),
+        // Which platforms a promotion distributes to is shown on no page; the event still
+        // moves the release's last change in the JSON views.
+        Change::AutoDistributionsSet { .. } => out.release(event, Reach::Views),
         Change::RevisionPushed { .. }
         | Change::VoteOpened { .. }
         | Change::VoteCast { .. }
@@ -160,7 +161,7 @@ pub fn plan(event: &Event) -> Vec<Target> {
         | Change::VoteCancelled { .. }
         | Change::Distributed { .. }
         | Change::DistributionPromoted { .. }
-        | Change::DistributionFailed { .. } => out.release(event, Reach::Pages),
+        | Change::DistributionFailed { .. } => out.release(event, Reach::Views),
         // The release is gone: its page is deleted (publish), the lists drop it.
         Change::DraftDiscarded { .. } => out.release(event, Reach::Views),
         Change::StateEntered { .. } | Change::StateLeft { .. } => out.release(event, Reach::Views),
@@ -189,9 +190,7 @@ impl Targets {
         let (StreamId::Project(p), Some(id)) = (&event.stream, &event.release) else { return };
         self.add(Target::Release(id.clone()));
         self.add(Target::Project(p.clone()));
-        if event.stage.is_some() || reach != Reach::Pages {
-            self.add(Target::ProjectJson(p.clone()));
-        }
+        self.add(Target::ProjectJson(p.clone()));
         if reach == Reach::Public {
             self.add(Target::ProjectFeed(p.clone()));
             self.add(Target::Directory);
@@ -276,11 +275,12 @@ mod tests {
     }
 
     #[test]
-    fn a_vote_cast_touches_the_release_the_project_and_history_only() {
+    fn a_vote_cast_touches_the_release_the_project_its_views_and_history_only() {
         let cast = vote_cast();
         let targets = plan(&cast);
-        assert_eq!(targets.len(), 3, "{targets:?}");
-        assert!(targets.iter().all(|t| !matches!(t, Target::Directory | Target::SiteFeed | Target::ProjectJson(_))));
+        assert_eq!(targets.len(), 4, "{targets:?}");
+        assert!(targets.contains(&Target::ProjectJson("foo".parse().unwrap())), "its last change: {targets:?}");
+        assert!(targets.iter().all(|t| !matches!(t, Target::Directory | Target::SiteFeed)));
     }
 
     #[test]
@@ -400,8 +400,7 @@ mod tests {
         let id = ReleaseId { project: foo.clone(), product: None, version: "1.0".parse().unwrap() };
         let carl: PersonUid = "carl".parse().unwrap();
         let fpr: trs_core::Fingerprint = "0123456789ABCDEF0123456789ABCDEF01234567".parse().unwrap();
-        let release = vec![Release(id.clone()), Project(foo.clone())];
-        let listed = [release.clone(), vec![ProjectJson(foo.clone())]].concat();
+        let listed = vec![Release(id.clone()), Project(foo.clone()), ProjectJson(foo.clone())];
         let public =
             [listed.clone(), vec![ProjectFeed(foo.clone()), Directory, SiteFeed, Unsupported(foo.clone(), None)]]
                 .concat();
@@ -465,10 +464,10 @@ mod tests {
                     replaced: false,
                 },
                 On::Release,
-                release.clone(),
+                listed.clone(),
             ),
             (Change::DraftDiscarded { revision: Some(1) }, On::Release, listed.clone()),
-            (Change::VoteOpened { vote: 1, revision: 1, closes_not_before: 0 }, On::Release, release.clone()),
+            (Change::VoteOpened { vote: 1, revision: 1, closes_not_before: 0 }, On::Release, listed.clone()),
             (
                 Change::VoteCast {
                     vote: 1,
@@ -479,10 +478,10 @@ mod tests {
                     email: None,
                 },
                 On::Release,
-                release.clone(),
+                listed.clone(),
             ),
-            (Change::VoteClosed { vote: 1, passed: true, explanation: String::new() }, On::Release, release.clone()),
-            (Change::VoteCancelled { vote: 1 }, On::Release, release.clone()),
+            (Change::VoteClosed { vote: 1, passed: true, explanation: String::new() }, On::Release, listed.clone()),
+            (Change::VoteCancelled { vote: 1 }, On::Release, listed.clone()),
             (Change::Promoted { revision: 1 }, On::Release, public.clone()),
             (Change::Archived, On::Release, public.clone()),
             (Change::EndOfLife, On::Release, public.clone()),
@@ -509,7 +508,7 @@ mod tests {
                     already_present: false,
                 },
                 On::Release,
-                release.clone(),
+                listed.clone(),
             ),
             (
                 Change::DistributionPromoted {
@@ -519,7 +518,7 @@ mod tests {
                     version: version.clone(),
                 },
                 On::Release,
-                release.clone(),
+                listed.clone(),
             ),
             (
                 Change::DistributionFailed {
@@ -531,7 +530,7 @@ mod tests {
                     error: "down".into(),
                 },
                 On::Release,
-                release.clone(),
+                listed.clone(),
             ),
             (Change::AutoDistributionsSet { distributions: vec![] }, On::Project, vec![]),
             (Change::Imported { revision: 1, released_at: 5, files: 3 }, On::Release, public.clone()),
