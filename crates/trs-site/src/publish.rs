@@ -298,7 +298,9 @@ impl Site {
         let mut read_now: BTreeMap<ProjectName, Arc<Vec<Release>>> = BTreeMap::new();
         for (name, ts) in by_project {
             let mut data = load::project(app, &name, &Details::Only(Vec::new())).await?;
-            read_now.insert(name.clone(), Arc::new(data.releases.clone()));
+            if every_project {
+                read_now.insert(name.clone(), Arc::new(data.releases.clone()));
+            }
             let mut wanted: Vec<ReleaseId> = Vec::new();
             // Releases whose page alone changes (not their files.json or SHA512SUMS).
             let mut pages_only: Vec<ReleaseId> = Vec::new();
@@ -439,10 +441,10 @@ impl Site {
         let Foundation { projects } = foundation;
         // Each project's releases were read after its stream's head: they show at least the
         // events up to it, the mark the build moves the stream to.
+        let head_of: BTreeMap<&StreamId, u64> = heads.iter().map(|(stream, seq)| (stream, *seq)).collect();
         let mut known = BTreeMap::new();
         for (project, releases) in &projects {
-            let stream = StreamId::Project(project.name.clone());
-            if let Some((_, seq)) = heads.iter().find(|(s, _)| *s == stream) {
+            if let Some(seq) = head_of.get(&StreamId::Project(project.name.clone())) {
                 known.insert(project.name.clone(), (*seq, releases.clone()));
             }
         }

@@ -13,7 +13,7 @@ use crate::load::{Foundation, ProjectData};
 use crate::paths;
 use crate::zola::{self, Document, Kind};
 use serde::Serialize;
-use trs_core::Release;
+use trs_core::{Release, ReleaseId};
 use trs_storage::SiteObject;
 
 #[derive(Debug, thiserror::Error)]
@@ -165,16 +165,18 @@ impl Renderer {
         Ok(vec![
             self.json(paths::release_files_json(id), &context::files_json(&b, release, &page))?,
             Output::Object(SiteObject::page(paths::release_sha512sums(id), context::sha512sums(&page))),
-            Self::page(Kind::Page, paths::release_page(id), "release.html", context::release_title(id), &page),
+            Self::release_page_of(id, &page),
         ])
     }
 
     /// A release's page alone, for a change elsewhere in its line that its files do not show
     /// (the line's newest supported release).
     pub fn release_page_only(&self, data: &ProjectData, release: &Release) -> Output {
-        let page = context::release_page(&self.builder(), data, release);
-        let id = &release.id;
-        Self::page(Kind::Page, paths::release_page(id), "release.html", context::release_title(id), &page)
+        Self::release_page_of(&release.id, &context::release_page(&self.builder(), data, release))
+    }
+
+    fn release_page_of(id: &ReleaseId, page: &context::ReleasePage) -> Output {
+        Self::page(Kind::Page, paths::release_page(id), "release.html", context::release_title(id), page)
     }
 
     /// History pages: the index (newest events) and the numbered pages `pages` (1 = oldest),

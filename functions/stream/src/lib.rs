@@ -36,10 +36,15 @@ pub fn routes() -> Router<App> {
 /// streams the bytes, so it does not mount these routes. One route per stage directory: the
 /// router cannot hold `/current/{project}/latest/…` beside `/current/{*path}`.
 pub fn download_view_routes() -> Router<App> {
-    Router::new().route("/candidate/{*path}", get(candidate)).route("/current/{*path}", get(current)).route(
-        "/archive/{*path}",
-        get(|app: State<App>, path: Path<String>, headers: HeaderMap| not_in_bucket(app, "archive", path, headers)),
-    )
+    // `/current/…` also takes `P/[PRODUCT/]latest/FILE` (CloudFront sends `/current/*/latest/*`
+    // here first).
+    let stage = |segment: &'static str| {
+        get(move |app: State<App>, path: Path<String>, headers: HeaderMap| not_in_bucket(app, segment, path, headers))
+    };
+    Router::new()
+        .route("/candidate/{*path}", get(candidate))
+        .route("/current/{*path}", stage("current"))
+        .route("/archive/{*path}", stage("archive"))
 }
 
 /// `latest` moves with each promotion: a client may keep the redirect a minute (as the
@@ -51,12 +56,6 @@ const CANDIDATE_CACHE: &str = "private, no-store";
 fn redirect(location: String, cache_control: &'static str) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, location), (header::CACHE_CONTROL, cache_control.to_string())])
         .into_response()
-}
-
-/// `/current/P/[PRODUCT/]latest/FILE` (CloudFront sends `/current/*/latest/*` here first) and
-/// any `/current/…` path the bucket lacks.
-async fn current(app: State<App>, path: Path<String>, headers: HeaderMap) -> Response {
-    not_in_bucket(app, "current", path, headers).await
 }
 
 /// A released path the bucket has no object for: CloudFront asks the bucket first and comes
@@ -260,9 +259,12 @@ mod tests {
     use tower::ServiceExt;
     use trs_app::test_support::{commit_files, force_current_for_tests, release, world};
 
-    async fn get(app: &App, path: &str) -> Response {
-        let request = Request::builder().uri(path).body(Body::empty()).unwrap();
+    async fn send(app: &App, request: Request<Body>) -> Response {
         download_view_routes().with_state(app.clone()).oneshot(request).await.unwrap()
+    }
+
+    async fn get(app: &App, path: &str) -> Response {
+        send(app, Request::builder().uri(path).body(Body::empty()).unwrap()).await
     }
 
     fn location(response: &Response) -> &str {
@@ -303,8 +305,7 @@ mod tests {
     }
 
     async fn get_accepting(app: &App, path: &str, accept: &str) -> Response {
-        let request = Request::builder().uri(path).header(header::ACCEPT, accept).body(Body::empty()).unwrap();
-        download_view_routes().with_state(app.clone()).oneshot(request).await.unwrap()
+        send(app, Request::builder().uri(path).header(header::ACCEPT, accept).body(Body::empty()).unwrap()).await
     }
 
     async fn text(response: Response) -> String {

@@ -33,6 +33,16 @@ struct BuildOutput {
     pages_per_second: f64,
 }
 
+/// The stores the site is rendered from, opened by this command (not through a server).
+async fn open_app(data: &Path, backend: &BackendArgs) -> CliResult<App> {
+    let stores = super::backend::open(backend, data, "http://127.0.0.1")
+        .await
+        .map_err(|e| failed(format!("{e} (`trs serve` keeps the data folder open and publishes the site itself)")))?;
+    let mut app = App::new(stores.items, stores.blobs);
+    app.clock = crate::clock::clock();
+    Ok(app)
+}
+
 /// `trs site zola`: writes the zola tree of the whole site into `out`.
 pub async fn zola(
     data: &Path,
@@ -41,11 +51,7 @@ pub async fn zola(
     templates: Option<&Path>,
     as_json: bool,
 ) -> CliResult<()> {
-    let stores = super::backend::open(backend, data, "http://127.0.0.1")
-        .await
-        .map_err(|e| failed(format!("{e} (`trs serve` keeps the data folder open)")))?;
-    let mut app = App::new(stores.items, stores.blobs);
-    app.clock = crate::clock::clock();
+    let app = open_app(data, backend).await?;
     let renderer = super::site_host::renderer(templates, None)?;
     let report = trs_site::zola::write_tree(&app, &renderer, out).await.map_err(failed)?;
     if as_json {
@@ -71,11 +77,7 @@ pub async fn build(
     templates: Option<&Path>,
     as_json: bool,
 ) -> CliResult<()> {
-    let stores = super::backend::open(backend, data, "http://127.0.0.1")
-        .await
-        .map_err(|e| failed(format!("{e} (`trs serve` keeps the data folder open and publishes the site itself)")))?;
-    let mut app = App::new(stores.items, stores.blobs);
-    app.clock = crate::clock::clock();
+    let app = open_app(data, backend).await?;
     let renderer = super::site_host::renderer(templates, None)?;
     let (out, site) = match target {
         Target::Folder(out) => {
