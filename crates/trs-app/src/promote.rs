@@ -27,11 +27,11 @@ use crate::tasks::{Task, TaskKind, TaskRun};
 use crate::upload::{get_release, get_revision_as_voted};
 use futures::StreamExt;
 use serde_json::json;
+use sha2::{Digest, Sha512 as Sha512Hasher};
 use trs_core::{
     Action, Actor, Change, EventDraft, ManifestEntry, Release, ReleaseId, RevisionRef, Sha512, Stage, StreamId,
     VoteState, authorize,
 };
-use trs_sha512::Sha512 as Sha512Hasher;
 use trs_storage::{BlobError, Condition, WriteOp};
 
 /// The stage segment of current releases in the public coordinates.
@@ -116,7 +116,7 @@ pub async fn rehash(app: &App, object: &str) -> AppResult<(u64, Sha512)> {
         size += chunk.len() as u64;
         hasher.update(&chunk);
     }
-    Ok((size, Sha512::from_bytes(hasher.finalize())))
+    Ok((size, Sha512::from_bytes(hasher.finalize().into())))
 }
 
 fn short(d: &Sha512) -> String {

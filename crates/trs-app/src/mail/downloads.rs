@@ -11,10 +11,10 @@ use crate::promote::CURRENT;
 use crate::storage_keys as keys;
 use crate::upload::{get_release, get_revision};
 use futures::StreamExt;
+use sha2::{Digest, Sha512 as Sha512Hasher};
 use std::sync::LazyLock;
 use std::time::Duration;
 use trs_core::{ManifestEntry, ReleaseId, Sha512, Stage};
-use trs_sha512::Sha512 as Sha512Hasher;
 
 /// What a check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,7 @@ async fn fetch_as_voted(url: &str, entry: &ManifestEntry) -> Result<(), String> 
         size += chunk.len() as u64;
         hasher.update(&chunk);
     }
-    let digest = Sha512::from_bytes(hasher.finalize());
+    let digest = Sha512::from_bytes(hasher.finalize().into());
     if size != entry.size || digest != entry.sha512 {
         return Err(format!(
             "{url} serves other bytes ({size} bytes, sha512 {}…; voted {} bytes, sha512 {}…)",
