@@ -232,8 +232,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             errors: &[(409, &["release-not-draft", "vote-was-opened"])]),
         endpoint!("POST" "/api/v1/projects/{project}/releases/{version}/import", "uploads", "Start importing a release of an existing history (docs/import.md)", Signed,
             query: &[], request: Some(Body::AnyObject), success: &[200, 201], response: Body::AnyObject, errors: &[]),
-        endpoint!("POST" "/api/v1/imports/{id}/commit", "uploads", "Commit an import", Signed,
-            query: &[], request: None, success: &[200, 201], response: Body::AnyObject, errors: &[]),
+        endpoint!("POST" "/api/v1/imports/{id}/commit", "uploads", "Commit an import, naming the ETags of the parts of files sent in parts: 202 and the commit task (its `Location`)", Signed,
+            query: &[], request: Some(json::<CommitUpload>()), success: &[202], response: json::<Task>(), errors: &[]),
         // Tasks.
         endpoint!("GET" "/api/v1/tasks/{id}", "tasks", "A task's state, progress and result", Public,
             query: &[

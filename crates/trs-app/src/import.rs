@@ -7,8 +7,9 @@
 //!    answered `already_imported` (a second run changes nothing); any other existing release of
 //!    that version is refused (`release-exists`: an import never changes a release). Files
 //!    whose bytes the content-addressed store already holds get no upload URL: bytes are stored
-//!    once, however many releases or runs name them.
-//! 2. **commit**: the call queues a tracked task and answers at once ([`request_commit`]; the
+//!    once, however many releases or runs name them. A file larger than one part of the blob
+//!    store is sent in parts, as an upload's is (S3 takes at most 5 GiB in one PUT).
+//! 2. **commit**: the call (naming the ETags of the parts of files sent in parts) queues a tracked task and answers at once ([`request_commit`]; the
 //!    task's id is the import's), as an upload's commit does: hashing and checking many files
 //!    takes longer than an API request may. The task has two phases, each run by the worker
 //!    whose role may do it ([`ImportPhase`]): **store**, the staged bytes must hash to what was
@@ -35,7 +36,10 @@ use crate::status::StoredReport;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::tasks::{Ran, Task, TaskKind, TaskRun};
-use crate::upload::{FileUploadUrl, check_product_line, get_release, get_revision, object_sha512, open_session};
+use crate::upload::{
+    CommitUpload, FileTarget, StagedFile, StagedParts, check_part_count, check_product_line, complete_parts,
+    get_release, get_revision, name_part_etags, object_sha512, open_session, stage_file,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -114,6 +118,21 @@ struct ImportFile {
     /// Where its bytes are staged; `None` when the content-addressed store already held them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     object: Option<String>,
+    /// The multipart upload that becomes `object`, for a file larger than one part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    multipart: Option<StagedParts>,
+}
+
+impl ImportFile {
+    /// The file as an upload stages it, when its bytes are sent.
+    fn staged(&self) -> Option<StagedFile> {
+        Some(StagedFile {
+            path: self.path.clone(),
+            size: self.size,
+            object: self.object.clone()?,
+            multipart: self.multipart.clone(),
+        })
+    }
 }
 
 /// A started, uncommitted import (stored until it expires).
@@ -137,9 +156,10 @@ pub struct StartedImport {
     pub already_imported: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<OpaqueId>,
-    /// Upload URLs of the files whose bytes the store does not hold yet.
+    /// Where to send the files whose bytes the store does not hold yet: one URL each, or one
+    /// per part for a file larger than one part of the blob store.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub uploads: Vec<FileUploadUrl>,
+    pub uploads: Vec<FileTarget>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
 }
@@ -217,7 +237,7 @@ pub async fn start_import(
     let mut files = Vec::with_capacity(req.files.len());
     for f in &req.files {
         let path = app.limits.admit_file(&f.path, f.size)?;
-        files.push(ImportFile { path, size: f.size, sha512: f.sha512, object: None });
+        files.push(ImportFile { path, size: f.size, sha512: f.sha512, object: None, multipart: None });
     }
     let manifest = manifest_of(&files)?;
     authorized(app, caller, &release).await?;
@@ -227,11 +247,21 @@ pub async fn start_import(
     }
 
     let id = App::new_id();
-    for (i, f) in files.iter_mut().enumerate() {
+    let mut to_send = Vec::new();
+    for (i, f) in files.iter().enumerate() {
         let stored = app.blobs.head(&keys::file_object(&f.sha512)).await?;
         if stored.is_none_or(|m| m.size != f.size) {
-            f.object = Some(keys::staged_object(&id, i));
+            to_send.push(i);
         }
+    }
+    let sizes: Vec<u64> = to_send.iter().map(|&i| files[i].size).collect();
+    check_part_count(app, &sizes, "import this release's largest files on their own first")?;
+    let mut staged = Vec::with_capacity(to_send.len());
+    for i in to_send {
+        let f = stage_file(app, files[i].path.clone(), files[i].size, keys::staged_object(&id, i)).await?;
+        files[i].object = Some(f.object.clone());
+        files[i].multipart = f.multipart.clone();
+        staged.push(f);
     }
     let session = ImportSession {
         id: id.clone(),
@@ -244,8 +274,6 @@ pub async fn start_import(
         expires_at: now + app.limits.upload_session_ttl_secs,
     };
     let item = Item::new(keys::import_session(&id), json!(session)).with_expiry(session.expires_at);
-    let staged: Vec<(&ArtifactPath, u64, &str)> =
-        session.files.iter().filter_map(|f| Some((&f.path, f.size, f.object.as_deref()?))).collect();
     let uploads = open_session(app, &id, item, &staged, session.expires_at).await?;
     Ok(StartedImport { release, already_imported: false, id: Some(id), uploads, expires_at: Some(session.expires_at) })
 }
@@ -257,12 +285,16 @@ async fn store_files(app: &App, session: &ImportSession) -> AppResult<usize> {
     let mut sent = 0;
     for f in &session.files {
         let cas = keys::file_object(&f.sha512);
-        let Some(object) = &f.object else {
+        let Some(staged) = f.staged() else {
             if app.blobs.head(&cas).await?.is_none() {
                 return Err(AppError::Internal(format!("{}: stored bytes {cas} are missing", f.path)));
             }
             continue;
         };
+        if let Some(parts) = &staged.multipart {
+            complete_parts(app, &staged, parts).await?;
+        }
+        let object = &staged.object;
         let meta = app.blobs.head(object).await?.ok_or_else(|| {
             AppError::bad_request("file-not-uploaded", format!("{} was declared but its bytes never arrived", f.path))
         })?;
@@ -369,7 +401,10 @@ fn findings(report: &RevisionReport) -> Vec<String> {
 /// ([`TaskKind::Import`], whose id is the import's) and answers with it at once. Idempotent as
 /// an upload's commit ([`crate::tasks::queue_once`]): asked again, it answers the same task, and
 /// queues a failed one again. After the session expired, the task still answers.
-pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<Task> {
+///
+/// `req` names the ETags of the parts of every file sent in parts, kept in the session for the
+/// store phase to complete each multipart upload with (as an upload's commit request does).
+pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId, req: &CommitUpload) -> AppResult<Task> {
     let Some(session_item) = app.items.get(&keys::import_session(id)).await? else {
         return crate::tasks::commit_after_session(app, &caller.person.uid, "import", id, |kind| match kind {
             TaskKind::Import { requested_by, .. } => Some(requested_by),
@@ -382,6 +417,7 @@ pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId) -> AppRes
     if session.created_by != caller.person.uid {
         return Err(not_yours(id, &session.created_by));
     }
+    record_part_etags(app, &session, &session_item, req).await?;
     let kind = TaskKind::Import {
         import: id.clone(),
         release: session.release.clone(),
@@ -391,6 +427,30 @@ pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId) -> AppRes
     crate::tasks::queue_once(app, id, kind, &format!("the commit of import {id}")).await
 }
 
+/// Keeps the ETags `req` names in the session (a conditional write: a concurrent change is a
+/// `concurrent-update` the client asks again after).
+async fn record_part_etags(app: &App, session: &ImportSession, item: &Item, req: &CommitUpload) -> AppResult<()> {
+    let mut staged: Vec<StagedFile> = session.files.iter().filter_map(ImportFile::staged).collect();
+    if !name_part_etags(&format!("import {}", session.id), &mut staged, req)? {
+        return Ok(());
+    }
+    let mut files = session.files.clone();
+    for f in files.iter_mut() {
+        if let Some(named) = staged.iter().find(|s| s.path == f.path) {
+            f.multipart = named.multipart.clone();
+        }
+    }
+    let updated = item.updated(json!(ImportSession { files, ..session.clone() }));
+    match app.items.put(updated, Condition::VersionIs(item.version)).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_conflict() => Err(AppError::conflict(
+            "concurrent-update",
+            format!("import {} changed while its commit was asked for; retry", session.id),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn not_yours(id: &OpaqueId, by: &PersonUid) -> AppError {
     crate::tasks::not_yours("import", id, by)
 }
@@ -398,7 +458,7 @@ fn not_yours(id: &OpaqueId, by: &PersonUid) -> AppError {
 /// The whole commit in this process: [`request_commit`], then both phases of its task run
 /// here (tools and tests). A refused import is the error its task failed with.
 pub async fn commit_import(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<ImportedRelease> {
-    let task = request_commit(app, caller, id).await?;
+    let task = request_commit(app, caller, id, &CommitUpload::default()).await?;
     let result = crate::tasks::run_through(app, &task.id, &format!("import {id}")).await?;
     serde_json::from_value(result).map_err(|e| AppError::Internal(e.to_string()))
 }

@@ -160,13 +160,6 @@ pub struct UploadSession {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FileUploadUrl {
-    pub path: ArtifactPath,
-    pub size: u64,
-    pub upload: UploadUrl,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StartedUpload {
     pub id: OpaqueId,
     pub release: ReleaseId,
@@ -408,33 +401,11 @@ pub async fn start_upload(
 
     let id = App::new_id();
     let now = app.now();
-    let part_size = app.blobs.part_size();
-    let parts: u64 =
-        part_size.map(|p| req.files.iter().filter(|f| f.size > p).map(|f| f.size.div_ceil(p)).sum()).unwrap_or(0);
-    if parts > MAX_PARTS_PER_UPLOAD {
-        return Err(AppError::bad_request(
-            "upload-too-large",
-            format!(
-                "these files make {parts} parts of {} MiB, more than the {MAX_PARTS_PER_UPLOAD} one upload may have; \
-                 send them in several `trs upload` calls (each lays its files on top of the last)",
-                part_size.unwrap_or(0) >> 20
-            ),
-        ));
-    }
+    let sizes: Vec<u64> = req.files.iter().map(|f| f.size).collect();
+    check_part_count(app, &sizes, "send them in several `trs upload` calls (each lays its files on top of the last)")?;
     let mut files: Vec<StagedFile> = Vec::with_capacity(paths.len());
     for (i, (path, f)) in paths.into_iter().zip(&req.files).enumerate() {
-        let object = keys::staged_object(&id, i);
-        // A multipart upload started here and never committed is aborted by the store
-        // (S3's lifecycle rule, a day after it started).
-        let multipart = match part_size {
-            Some(part_size) if f.size > part_size => Some(StagedParts {
-                upload_id: app.blobs.create_multipart(&object).await?,
-                part_size,
-                etags: Vec::new(),
-            }),
-            _ => None,
-        };
-        files.push(StagedFile { path, size: f.size, object, multipart });
+        files.push(stage_file(app, path, f.size, keys::staged_object(&id, i)).await?);
     }
     let session = UploadSession {
         id: id.clone(),
@@ -450,12 +421,7 @@ pub async fn start_upload(
         committed: None,
     };
     let item = Item::new(keys::upload_session(&id), json!(session)).with_expiry(session.expires_at);
-    let objects: Vec<&str> = session.files.iter().map(|f| f.object.as_str()).collect();
-    store_session(app, &id, item, &objects, session.expires_at).await?;
-    let mut targets = Vec::with_capacity(session.files.len());
-    for f in &session.files {
-        targets.push(file_target(app, f, false).await?);
-    }
+    let targets = open_session(app, &id, item, &session.files, session.expires_at).await?;
     Ok(StartedUpload {
         id,
         release,
@@ -469,6 +435,36 @@ pub async fn start_upload(
 /// bytes: 4,096 make under 3 MB, within Lambda's 6 MB answer) and an ETag in the session
 /// item (4,096 make about 150 KB, within DynamoDB's 400 KB). With 64 MiB parts: 256 GiB.
 pub const MAX_PARTS_PER_UPLOAD: u64 = 4096;
+
+/// Refuses (`upload-too-large`) files of these sizes that would make more parts in all than
+/// [`MAX_PARTS_PER_UPLOAD`]; `instead` tells the caller what to do.
+pub(crate) fn check_part_count(app: &App, sizes: &[u64], instead: &str) -> AppResult<()> {
+    let Some(part_size) = app.blobs.part_size() else { return Ok(()) };
+    let parts: u64 = sizes.iter().filter(|&&size| size > part_size).map(|size| size.div_ceil(part_size)).sum();
+    if parts > MAX_PARTS_PER_UPLOAD {
+        return Err(AppError::bad_request(
+            "upload-too-large",
+            format!(
+                "these files make {parts} parts of {} MiB, more than the {MAX_PARTS_PER_UPLOAD} one upload may have; {instead}",
+                part_size >> 20
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A file to be sent to `object`: in parts (a multipart upload started here) when it is
+/// larger than one part of the blob store, else in one PUT. A multipart upload started and
+/// never committed is aborted by the store (S3's lifecycle rule, a day after it started).
+pub(crate) async fn stage_file(app: &App, path: ArtifactPath, size: u64, object: String) -> AppResult<StagedFile> {
+    let multipart = match app.blobs.part_size() {
+        Some(part_size) if size > part_size => {
+            Some(StagedParts { upload_id: app.blobs.create_multipart(&object).await?, part_size, etags: Vec::new() })
+        }
+        _ => None,
+    };
+    Ok(StagedFile { path, size, object, multipart })
+}
 
 /// Where the client sends `f`, with fresh URLs. With `resuming`, a single-PUT file whose
 /// object exists gets no URL, and a file in parts lists the parts the store holds.
@@ -528,24 +524,22 @@ async fn own_session(app: &App, caller: &Caller, id: &OpaqueId) -> AppResult<(Up
 }
 
 /// Stores a new session (`item`, put if absent) with the record that collects its staged
-/// objects, and answers one upload URL per staged object (`(path, size, object)`), each
-/// sent in one PUT. Used by imports.
+/// objects, and answers where the client sends each staged file: one URL, or one per part.
+/// Shared by uploads and imports.
 pub(crate) async fn open_session(
     app: &App,
     id: &OpaqueId,
     item: Item,
-    staged: &[(&ArtifactPath, u64, &str)],
+    staged: &[StagedFile],
     expires_at: i64,
-) -> AppResult<Vec<FileUploadUrl>> {
-    let objects: Vec<&str> = staged.iter().map(|(_, _, object)| *object).collect();
+) -> AppResult<Vec<FileTarget>> {
+    let objects: Vec<&str> = staged.iter().map(|f| f.object.as_str()).collect();
     store_session(app, id, item, &objects, expires_at).await?;
-    let url_expiry = app.now() + app.limits.upload_url_ttl_secs;
-    let mut urls = Vec::with_capacity(staged.len());
-    for (path, size, object) in staged {
-        let upload = app.blobs.upload_url(object, url_expiry, *size).await?;
-        urls.push(FileUploadUrl { path: (*path).clone(), size: *size, upload });
+    let mut targets = Vec::with_capacity(staged.len());
+    for f in staged {
+        targets.push(file_target(app, f, false).await?);
     }
-    Ok(urls)
+    Ok(targets)
 }
 
 /// Stores a new session (`item`, put if absent) with the record that collects its staged
@@ -654,33 +648,8 @@ pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId, req: &Com
 /// Keeps the ETags `req` names for the session's files sent in parts (a conditional write:
 /// a concurrent change of the session is a `concurrent-update` the client asks again after).
 async fn record_part_etags(app: &App, session: &UploadSession, item: &Item, req: &CommitUpload) -> AppResult<()> {
-    if let Some(unknown) = req.parts.keys().find(|p| !session.files.iter().any(|f| f.path.as_str() == p.as_str())) {
-        return Err(AppError::bad_request(
-            "parts-not-named",
-            format!("{unknown} is not a file of upload {}", session.id),
-        ));
-    }
     let mut files = session.files.clone();
-    for f in files.iter_mut() {
-        let size = f.size;
-        let Some(parts) = f.multipart.as_mut() else { continue };
-        let count = parts.count(size) as usize;
-        let named = req.parts.get(f.path.as_str());
-        match named {
-            Some(etags) if etags.len() == count => parts.etags = etags.clone(),
-            _ => {
-                return Err(AppError::bad_request(
-                    "parts-not-named",
-                    format!(
-                        "{} was sent in {count} parts; the commit must name the ETag of each ({} named)",
-                        f.path,
-                        named.map(Vec::len).unwrap_or(0)
-                    ),
-                ));
-            }
-        }
-    }
-    if files.iter().zip(&session.files).all(|(a, b)| a.multipart == b.multipart) {
+    if !name_part_etags(&format!("upload {}", session.id), &mut files, req)? {
         return Ok(());
     }
     let updated = item.updated(json!(UploadSession { files, ..session.clone() }));
@@ -694,11 +663,44 @@ async fn record_part_etags(app: &App, session: &UploadSession, item: &Item, req:
     }
 }
 
+/// Lays the ETags `req` names on the `files` sent in parts (of `session`, named in errors):
+/// `parts-not-named` when `req` names a file that is not one of them, or a file's list is
+/// missing or has the wrong length. Whether any changed.
+pub(crate) fn name_part_etags(session: &str, files: &mut [StagedFile], req: &CommitUpload) -> AppResult<bool> {
+    if let Some(unknown) = req.parts.keys().find(|p| !files.iter().any(|f| f.path.as_str() == p.as_str())) {
+        return Err(AppError::bad_request("parts-not-named", format!("{unknown} is not a file sent in {session}")));
+    }
+    let mut changed = false;
+    for f in files.iter_mut() {
+        let size = f.size;
+        let Some(parts) = f.multipart.as_mut() else { continue };
+        let count = parts.count(size) as usize;
+        let named = req.parts.get(f.path.as_str());
+        match named {
+            Some(etags) if etags.len() == count => {
+                changed |= parts.etags != *etags;
+                parts.etags = etags.clone();
+            }
+            _ => {
+                return Err(AppError::bad_request(
+                    "parts-not-named",
+                    format!(
+                        "{} was sent in {count} parts; the commit must name the ETag of each ({} named)",
+                        f.path,
+                        named.map(Vec::len).unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(changed)
+}
+
 /// Makes a file sent in parts its staged object: every part present, of its size, and the
 /// one the client sent (its ETag is the one the commit request named: `part-changed`
 /// otherwise), then the multipart upload completed. A run after an earlier one completed it
 /// finds the object.
-async fn complete_parts(app: &App, f: &StagedFile, parts: &StagedParts) -> AppResult<()> {
+pub(crate) async fn complete_parts(app: &App, f: &StagedFile, parts: &StagedParts) -> AppResult<()> {
     if app.blobs.head(&f.object).await?.is_some() {
         return Ok(());
     }

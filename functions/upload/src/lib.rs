@@ -44,14 +44,16 @@ async fn start_import(
 }
 
 /// 202 and the import's commit task (its id is the import's), with its status URL as
-/// `Location`; its result, once done, is the `ImportedRelease`.
+/// `Location`; its result, once done, is the `ImportedRelease`. The body names the ETags of
+/// the parts of files sent in parts, as an upload's commit does (`{}` when there are none).
 async fn commit_import(
     State(app): State<App>,
     Path(id): Path<String>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let id: OpaqueId = parse_segment(&id)?;
-    let task = import::request_commit(&app, &call.caller, &id).await?;
+    let req: upload::CommitUpload = call.json()?;
+    let task = import::request_commit(&app, &call.caller, &id, &req).await?;
     let status_url = format!("/api/v1/tasks/{}", task.id);
     Ok((axum::http::StatusCode::ACCEPTED, [(axum::http::header::LOCATION, status_url)], Json(task)))
 }

@@ -167,14 +167,7 @@ fn a_large_file_goes_in_parts_through_the_cli() {
     let mut env = aws_env(&moto);
     env.push(("TRS_AWS_PART_SIZE", (5 * 1024 * 1024).to_string()));
     let w = Team::with_server_env("ed25519", &env);
-    let mut bytes = Vec::with_capacity(11 << 20);
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    while bytes.len() < (11 << 20) + 123 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        bytes.push((x >> 24) as u8);
-    }
+    let bytes = three_parts();
     let large = w.file("foo-1.0.0.bin", &bytes);
     let files = w.signed_set(&large);
     let status = w.upload_passing(&files);
@@ -194,6 +187,69 @@ fn a_large_file_goes_in_parts_through_the_cli() {
     let left: Vec<_> = std::fs::read_dir(&state).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     assert!(left.is_empty(), "the resume state is removed after the commit: {left:?}");
     assert!(state.is_dir(), "the upload in parts kept its state while it ran");
+}
+
+/// 11 MiB and a bit of xorshift noise: three parts of 5 MiB, the last one short.
+fn three_parts() -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(11 << 20);
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    while bytes.len() < (11 << 20) + 123 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bytes.push((x >> 24) as u8);
+    }
+    bytes
+}
+
+/// `trs import` on the AWS path sends a file larger than one part in parts, as an upload does
+/// (S3 takes at most 5 GiB in one PUT; here 5 MiB parts, S3's smallest, which moto enforces):
+/// the import's commit completes the multipart upload, the release becomes current with the
+/// file at its content address and its public path, and no incomplete upload is left.
+#[test]
+fn an_imported_file_larger_than_a_part_goes_in_parts() {
+    let moto = MotoServer::start().expect("moto (test.sh installs moto[server])");
+    let mut env = aws_env(&moto);
+    env.push(("TRS_AWS_PART_SIZE", (5 * 1024 * 1024).to_string()));
+    let w = Team::with_server_env("ed25519", &env);
+    let carl = w.gpg.gen_key("Carl Committer <carl@example.org>", "ed25519");
+    let root = w.path("dist");
+    let release_dir = root.join("foo/1.0.0");
+    std::fs::create_dir_all(&release_dir).unwrap();
+    w.gpg.export_public(&carl, &root.join("foo/KEYS"));
+    let bytes = three_parts();
+    let large = release_dir.join("foo-1.0.0.bin");
+    std::fs::write(&large, &bytes).unwrap();
+    w.gpg.detach_sign(&carl, &large);
+    sha512sum(&large);
+
+    let report = stdout_json(ok(&w.as_admin(&["import", root.to_str().unwrap(), "--members", "ada", "--json"])));
+    let release = &report["releases"][0];
+    assert_eq!(
+        (release["release"].as_str(), release["result"].as_str()),
+        (Some("foo/1.0.0"), Some("imported")),
+        "{report:#}"
+    );
+    let sent: u64 = ["", ".asc", ".sha512"]
+        .iter()
+        .map(|ext| std::fs::metadata(format!("{}{ext}", large.display())).unwrap().len())
+        .sum();
+    assert_eq!(release["sent_bytes"].as_u64(), Some(sent), "{report:#}");
+
+    let rt = runtime();
+    let (_, s3) = trs_storage_aws::clients(&moto.sdk_config(), true);
+    let stored = rt.block_on(objects(&s3));
+    let hex = sha512_hex(large.to_str().unwrap());
+    assert_eq!(stored[&format!("files/sha512/{}/{hex}", &hex[..2])].0, bytes.len() as i64);
+    assert_eq!(stored["current/foo/1.0.0/foo-1.0.0.bin"].0, bytes.len() as i64, "{:?}", stored.keys());
+    // The staged object (kept until the session's URLs expire) is a completed multipart
+    // upload: S3 gives those the ETag "MD5-OF-PART-MD5S-N".
+    let staged = rt.block_on(s3.list_objects_v2().bucket(BUCKET).prefix("uploads/").send()).unwrap();
+    let etags: Vec<&str> =
+        staged.contents().iter().filter(|o| o.size() == Some(bytes.len() as i64)).filter_map(|o| o.e_tag()).collect();
+    assert!(matches!(etags[..], [etag] if etag.ends_with("-3\"")), "sent in three parts: {etags:?}");
+    let open = rt.block_on(s3.list_multipart_uploads().bucket(BUCKET).send()).unwrap();
+    assert_eq!(open.uploads().len(), 0, "the import's commit completed the parts");
 }
 
 const SITE_BUCKET: &str = "trs-e2e-site";

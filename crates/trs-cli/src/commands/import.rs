@@ -25,6 +25,7 @@ use sha2::{Digest, Sha512};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
+use trs_api::uploads::{CommitUpload, FileTarget};
 use trs_app::import::{ImportStage, ImportedRelease, StartedImport};
 use trs_app::projects::ProjectSummary;
 use trs_core::{ArtifactPath, PersonUid, ProductName, ProjectName, Version};
@@ -323,23 +324,25 @@ async fn import_release(client: &Client, found: &Found, released_at: i64) -> Res
     let Some(id) = started.id.filter(|_| !started.already_imported) else {
         return Ok(outcome);
     };
-    for upload in &started.uploads {
-        let path = &found.files[upload.path.as_str()];
-        let url = &upload.upload;
-        let url = trs_api::uploads::UploadUrl {
-            method: url.method.clone(),
-            url: url.url.clone(),
-            headers: url.headers.clone(),
-            expires_at: url.expires_at,
-        };
-        crate::commands::upload::put_file(client, path, &url, &ProgressBar::hidden())
+    // The wire form of the start's answer is the upload's (one URL, or one per part), which the
+    // sending code takes as the API type.
+    let targets: Vec<FileTarget> = serde_json::to_value(&started.uploads)
+        .and_then(serde_json::from_value)
+        .map_err(|e| format!("the import's upload targets: {e}"))?;
+    let mut commit = CommitUpload::default();
+    for target in &targets {
+        let path = &found.files[target.path.as_str()];
+        let sent = crate::commands::upload::send_file(client, path, target, &ProgressBar::hidden())
             .await
             .map_err(|e| e.to_string())?;
-        outcome.sent_bytes += upload.size;
+        if let Some(etags) = sent {
+            commit.parts.insert(target.path.clone(), etags);
+        }
+        outcome.sent_bytes += target.size;
     }
     // The commit is a task (answered at once); its progress shows in the import's own bar.
     let path = format!("/api/v1/imports/{id}/commit");
-    let imported: ImportedRelease = crate::commands::upload::follow_commit(client, &path, &json!({}), "import", false)
+    let imported: ImportedRelease = crate::commands::upload::follow_commit(client, &path, &commit, "import", false)
         .await
         .map_err(|e| e.to_string())?;
     outcome.result = if imported.already_imported { "already-imported" } else { "imported" };

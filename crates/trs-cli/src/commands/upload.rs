@@ -18,7 +18,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use trs_api::uploads::{CommitUpload, CommittedUpload, DeclaredFile, StartUpload, StartedUpload, UploadUrl};
+use trs_api::uploads::{
+    CommitUpload, CommittedUpload, DeclaredFile, FileTarget, StartUpload, StartedUpload, UploadUrl,
+};
 use trs_app::draft::Discarded;
 use trs_core::ArtifactPath;
 
@@ -286,16 +288,38 @@ fn sends_of<'a>(files: &'a [PathBuf], started: &'a StartedUpload, remembered: &R
 async fn send_one(client: &Client, send: Put<'_>, bar: &ProgressBar) -> CliResult<Option<(String, u32, String)>> {
     let headers = put_range(client, send.file, send.offset, send.len, send.upload, bar).await?;
     let Some(number) = send.part else { return Ok(None) };
-    let etag = headers.get("etag").and_then(|v| v.to_str().ok()).ok_or_else(|| {
-        failed(format!("uploading part {number} of {}: the store answered no ETag", send.file.display()))
-    })?;
-    Ok(Some((send.name, number, etag.to_string())))
+    Ok(Some((send.name, number, part_etag(&headers, send.file, number)?)))
 }
 
-/// Streams one file to its upload URL, advancing the progress bar as chunks leave.
-pub(crate) async fn put_file(client: &Client, path: &Path, upload: &UploadUrl, bar: &ProgressBar) -> CliResult<()> {
-    let len = std::fs::metadata(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?.len();
-    put_range(client, path, 0, len, upload, bar).await.map(drop)
+fn part_etag(headers: &reqwest::header::HeaderMap, file: &Path, number: u32) -> CliResult<String> {
+    let etag = headers
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| failed(format!("uploading part {number} of {}: the store answered no ETag", file.display())))?;
+    Ok(etag.to_string())
+}
+
+/// Sends one file where `target` says, in one PUT or part after part (`trs import`, which
+/// sends its releases one file at a time and starts afresh when run again); the ETags of its
+/// parts when it went in parts, for the commit request to name.
+pub(crate) async fn send_file(
+    client: &Client,
+    path: &Path,
+    target: &FileTarget,
+    bar: &ProgressBar,
+) -> CliResult<Option<Vec<String>>> {
+    if let Some(upload) = &target.upload {
+        put_range(client, path, 0, target.size, upload, bar).await?;
+    }
+    let Some(parts) = &target.parts else { return Ok(None) };
+    let mut etags = Vec::with_capacity(parts.urls.len());
+    for (number, upload) in (1u32..).zip(&parts.urls) {
+        let offset = u64::from(number - 1) * parts.part_size;
+        let len = target.size.saturating_sub(offset).min(parts.part_size);
+        let headers = put_range(client, path, offset, len, upload, bar).await?;
+        etags.push(part_etag(&headers, path, number)?);
+    }
+    Ok(Some(etags))
 }
 
 /// Streams bytes `[offset, offset + len)` of a file to an upload URL, advancing the progress
