@@ -86,13 +86,19 @@ pub fn checksum_file(data: &[u8]) {
 }
 
 /// SBOMs (trs-checks' sbom module): the first byte picks the format (CycloneDX JSON or XML,
-/// SPDX JSON or tag-value), the rest is the file. Whatever the bytes, the check answers with
+/// SPDX JSON, tag-value or RDF), the rest is the file. Whatever the bytes, the check answers with
 /// at least one `sbom` result, and a summary only on the first.
 pub fn sbom(data: &[u8]) {
     use trs_checks::sbom::{SbomFormat, check_sbom_bytes};
     let Some((&which, file)) = data.split_first() else { return };
-    let format = [SbomFormat::CycloneDxJson, SbomFormat::CycloneDxXml, SbomFormat::SpdxJson, SbomFormat::SpdxTagValue]
-        [usize::from(which) % 4];
+    let formats = [
+        SbomFormat::CycloneDxJson,
+        SbomFormat::CycloneDxXml,
+        SbomFormat::SpdxJson,
+        SbomFormat::SpdxTagValue,
+        SbomFormat::SpdxRdf,
+    ];
+    let format = formats[usize::from(which) % formats.len()];
     let results = check_sbom_bytes(format, file);
     assert!(!results.is_empty());
     assert!(results.iter().all(|r| r.check == trs_core::CheckKind::Sbom));

@@ -12,8 +12,10 @@
 //!   pattern, …) hold in XML as in JSON, and one reader ([`read_cyclonedx`]) judges both. The
 //!   rest of an XML document is not validated against the XSD (no maintained Rust XML Schema
 //!   validator; libxml2 bindings would bring a C library into every function), and a warning
-//!   says so. SPDX RDF is reported "not checked" as a warning; SPDX 3 (JSON-LD) is recognised
-//!   and reported "not checked yet" as a warning.
+//!   says so. SPDX RDF/XML is read the same way ([`spdx_rdf_to_json`]: the document, its
+//!   packages and relationships, validated against the SPDX JSON schema; files, snippets and
+//!   annotations are not, and a warning says so). SPDX 3 (JSON-LD) is recognised and reported
+//!   "not checked yet" as a warning.
 //!   The `cyclonedx-bom` crate was considered: its last release (0.8) reads CycloneDX 1.3–1.5
 //!   only, while cyclonedx-py and cyclonedx-npm write 1.6 by default, and it validates its own
 //!   model rather than the schema.
@@ -39,7 +41,7 @@ use trs_core::{CheckKind, CheckResult, LicenceCategory, SbomComponent, SbomSumma
 
 /// Part of an SBOM's cache key ([`crate::artifact_cache_key`]): raise it when what the check
 /// finds in the same bytes changes, so that stored results are not reused.
-pub const SBOM_CHECK_VERSION: u32 = 1;
+pub const SBOM_CHECK_VERSION: u32 = 2;
 /// SBOMs larger than this are refused unread (the largest real ones are tens of MB).
 pub const MAX_SBOM_SIZE: u64 = 64 << 20;
 /// Deepest element nesting read in CycloneDX XML.
@@ -89,15 +91,6 @@ pub fn check_sbom_from<R: Read>(
     size: u64,
     sha512: &Sha512,
 ) -> Vec<CheckResult> {
-    if format == SbomFormat::SpdxRdf {
-        return vec![CheckResult::warn(
-            CheckKind::Sbom,
-            format!(
-                "{name} is SPDX RDF, which trs does not check (no maintained RDF reader); publish the same SBOM \
-                 as .spdx.json or .spdx (tag-value) to have it checked"
-            ),
-        )];
-    }
     if size > MAX_SBOM_SIZE {
         return vec![CheckResult::fail(
             CheckKind::Sbom,
@@ -234,7 +227,10 @@ fn read_checked(format: SbomFormat, bytes: &[u8]) -> Result<Findings, String> {
             let doc = spdx_tag_value_to_json(text)?;
             read_spdx(&doc, "tag-value", bytes.len())
         }
-        SbomFormat::SpdxRdf => Err("SPDX RDF is not read".into()),
+        SbomFormat::SpdxRdf => {
+            let doc = spdx_rdf_to_json(bytes)?;
+            read_spdx(&doc, "RDF", bytes.len())
+        }
     }
 }
 
@@ -691,9 +687,24 @@ fn read_spdx(doc: &Value, encoding: &str, len: usize) -> Result<Findings, String
         }
     };
     let format = format!("SPDX {spec} {encoding}");
-    let schema = validate(key, doc, len)
-        .map(|()| format!("valid {format}"))
-        .map_err(|e| format!("not valid {format} (the SPDX {spec} JSON schema): {e}"));
+    let mut notes = Vec::new();
+    let schema = if encoding == "RDF" {
+        // As with CycloneDX XML: what is validated is what trs reads, in the JSON form.
+        notes.push(format!(
+            "{format}: the elements trs reads (the document's identity, name, data licence and creation \
+             info; each package's id, name, version, supplier, originator, download location, licences, \
+             copyright, checksums, external references and verification code; the relationships) were \
+             checked against the SPDX {spec} schema's rules; files, snippets, annotations and extracted \
+             licence texts are not validated: publish the JSON or tag-value form to have all of it checked"
+        ));
+        validate(key, doc, len)
+            .map(|()| format!("valid {format} (the elements trs reads)"))
+            .map_err(|e| format!("not valid {format} (the SPDX {spec} JSON schema, on the elements trs reads): {e}"))
+    } else {
+        validate(key, doc, len)
+            .map(|()| format!("valid {format}"))
+            .map_err(|e| format!("not valid {format} (the SPDX {spec} JSON schema): {e}"))
+    };
 
     let packages: Vec<&Value> =
         doc.get("packages").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
@@ -788,7 +799,7 @@ fn read_spdx(doc: &Value, encoding: &str, len: usize) -> Result<Findings, String
     if summary.top.is_none() {
         ntia.push("no described package (DESCRIBES) saying what the SBOM is of".into());
     }
-    Ok(Findings { summary, schema, notes: Vec::new(), ntia })
+    Ok(Findings { summary, schema, notes, ntia })
 }
 
 /// SPDX tag-value in the JSON form of the SPDX 2.2/2.3 spec (its JSON field for each tag), so
@@ -1065,6 +1076,331 @@ fn set_tag(target: &mut Map<String, Value>, section: &str, tag: &str, value: &st
         _ => return,
     };
     target.insert(key.into(), s(value));
+}
+
+// ---------------------------------------------------------------------------------------------
+// SPDX RDF
+
+const SPDX_TERMS: &str = "http://spdx.org/rdf/terms#";
+const RDF_NS: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+
+/// The fields [`read_spdx`] reads, from SPDX RDF/XML (as the SPDX tools and pyspdxtools write
+/// it: typed node elements in the SPDX terms namespace, nested or referenced by `rdf:resource`),
+/// in the JSON form of the SPDX 2.2/2.3 spec: the document's identity, creation info and data
+/// licence, every package, every relationship (its subject is the element whose
+/// `spdx:relationship` holds it) and `spdx:describesPackage`. Files, snippets, annotations and
+/// extracted licence texts are not mapped; a warning says the rest is not validated.
+fn spdx_rdf_to_json(bytes: &[u8]) -> Result<Value, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("the SPDX RDF is not UTF-8: {e}"))?;
+    // roxmltree refuses DTDs by default: no entity expansion.
+    let xml = roxmltree::Document::parse(text).map_err(|e| format!("not well-formed XML: {e}"))?;
+    let root = xml.root_element();
+    if root.tag_name().namespace() != Some(RDF_NS) || root.tag_name().name() != "RDF" {
+        return Err("not an SPDX RDF document: the root element is not <rdf:RDF>".into());
+    }
+    let mut depth_of: Vec<(roxmltree::Node, usize)> = vec![(root, 0)];
+    while let Some((n, d)) = depth_of.pop() {
+        if d > MAX_XML_DEPTH {
+            return Err(format!("the XML nests elements deeper than {MAX_XML_DEPTH} levels"));
+        }
+        depth_of.extend(n.children().filter(|c| c.is_element()).map(|c| (c, d + 1)));
+    }
+    let document = root
+        .descendants()
+        .find(|n| is_spdx(*n, "SpdxDocument"))
+        .ok_or("not an SPDX RDF document: no <spdx:SpdxDocument> element")?;
+    let mut doc = Map::new();
+    if let Some(about) = document.attribute((RDF_NS, "about")) {
+        let (namespace, id) = about.split_once('#').unwrap_or((about, ""));
+        doc.insert("documentNamespace".into(), json!(namespace));
+        if !id.is_empty() {
+            doc.insert("SPDXID".into(), json!(id));
+        }
+    }
+    for (property, key) in [("specVersion", "spdxVersion"), ("name", "name"), ("comment", "comment")] {
+        if let Some(v) = rdf_text(document, property) {
+            doc.insert(key.into(), json!(v));
+        }
+    }
+    if let Some(licence) = property(document, "dataLicense").and_then(rdf_licence) {
+        doc.insert("dataLicense".into(), json!(licence));
+    }
+    if let Some(info) = property(document, "creationInfo").and_then(|p| p.children().find(|c| c.is_element())) {
+        let mut creation = Map::new();
+        let creators: Vec<Value> =
+            properties(info, "creator").filter_map(|c| c.text()).map(|t| json!(t.trim())).collect();
+        if !creators.is_empty() {
+            creation.insert("creators".into(), Value::Array(creators));
+        }
+        for key in ["created", "licenseListVersion"] {
+            if let Some(v) = rdf_text(info, key) {
+                creation.insert(key.into(), json!(v));
+            }
+        }
+        doc.insert("creationInfo".into(), Value::Object(creation));
+    }
+    let described: Vec<Value> =
+        properties(document, "describesPackage").filter_map(reference).map(Value::String).collect();
+    if !described.is_empty() {
+        doc.insert("documentDescribes".into(), Value::Array(described));
+    }
+    // A package may be described once and named again elsewhere (`rdf:about` with nothing
+    // inside): the fullest description of each is kept, in document order.
+    // (An index by id: a hostile document of a hundred thousand packages stays linear.)
+    let mut packages: Vec<Map<String, Value>> = Vec::new();
+    let mut by_id: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for p in root.descendants().filter(|n| is_spdx(*n, "Package")) {
+        let mapped = rdf_package(p);
+        match p.attribute((RDF_NS, "about")).map(fragment) {
+            Some(id) => match by_id.get(&id) {
+                Some(&i) if packages[i].len() < mapped.len() => packages[i] = mapped,
+                Some(_) => {}
+                None => {
+                    by_id.insert(id, packages.len());
+                    packages.push(mapped);
+                }
+            },
+            None => packages.push(mapped),
+        }
+    }
+    if !packages.is_empty() {
+        doc.insert("packages".into(), Value::Array(packages.into_iter().map(Value::Object).collect()));
+    }
+    let mut relationships = Vec::new();
+    for r in root.descendants().filter(|n| is_spdx(*n, "Relationship")) {
+        let mut rel = Map::new();
+        let subject = r.parent_element().and_then(|p| p.parent_element());
+        if let Some(id) = subject.and_then(|s| s.attribute((RDF_NS, "about"))) {
+            rel.insert("spdxElementId".into(), json!(fragment(id)));
+        }
+        if let Some(kind) = property(r, "relationshipType").and_then(|p| p.attribute((RDF_NS, "resource"))) {
+            let name = kind.rsplit('#').next().unwrap_or(kind).trim_start_matches("relationshipType_");
+            rel.insert("relationshipType".into(), json!(upper_snake(name)));
+        }
+        if let Some(related) = property(r, "relatedSpdxElement").and_then(reference) {
+            rel.insert("relatedSpdxElement".into(), json!(related));
+        }
+        if let Some(comment) = rdf_text(r, "comment") {
+            rel.insert("comment".into(), json!(comment));
+        }
+        relationships.push(Value::Object(rel));
+    }
+    if !relationships.is_empty() {
+        doc.insert("relationships".into(), Value::Array(relationships));
+    }
+    Ok(Value::Object(doc))
+}
+
+/// One `spdx:Package` node in the JSON form.
+fn rdf_package(p: roxmltree::Node) -> Map<String, Value> {
+    let mut m = Map::new();
+    if let Some(about) = p.attribute((RDF_NS, "about")) {
+        m.insert("SPDXID".into(), json!(fragment(about)));
+    }
+    for key in [
+        "name",
+        "versionInfo",
+        "packageFileName",
+        "supplier",
+        "originator",
+        "sourceInfo",
+        "summary",
+        "description",
+        "comment",
+        "homepage",
+        "copyrightText",
+        "downloadLocation",
+    ] {
+        // Free text, or (`NOASSERTION`, `NONE`, a homepage) a resource.
+        let value = property(p, key).and_then(|n| {
+            n.text()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .or_else(|| n.attribute((RDF_NS, "resource")).map(special_value))
+        });
+        if let Some(v) = value {
+            m.insert(key.into(), json!(v));
+        }
+    }
+    if let Some(v) = rdf_text(p, "filesAnalyzed") {
+        m.insert("filesAnalyzed".into(), Value::Bool(v.eq_ignore_ascii_case("true")));
+    }
+    for key in ["licenseConcluded", "licenseDeclared"] {
+        if let Some(l) = property(p, key).and_then(rdf_licence) {
+            m.insert(key.into(), json!(l));
+        }
+    }
+    let from_files: Vec<Value> =
+        properties(p, "licenseInfoFromFiles").filter_map(rdf_licence).map(Value::String).collect();
+    if !from_files.is_empty() {
+        m.insert("licenseInfoFromFiles".into(), Value::Array(from_files));
+    }
+    let checksums: Vec<Value> = properties(p, "checksum")
+        .filter_map(|c| c.children().find(|n| n.is_element()))
+        .map(|c| {
+            let algorithm = property(c, "algorithm")
+                .and_then(|a| a.attribute((RDF_NS, "resource")))
+                .map(|r| r.rsplit('#').next().unwrap_or(r).trim_start_matches("checksumAlgorithm_"))
+                .map(checksum_algorithm)
+                .unwrap_or_default();
+            json!({ "algorithm": algorithm, "checksumValue": rdf_text(c, "checksumValue").unwrap_or_default() })
+        })
+        .collect();
+    if !checksums.is_empty() {
+        m.insert("checksums".into(), Value::Array(checksums));
+    }
+    let refs: Vec<Value> = properties(p, "externalRef")
+        .filter_map(|r| r.children().find(|n| n.is_element()))
+        .map(|r| {
+            let mut e = Map::new();
+            if let Some(c) = property(r, "referenceCategory").and_then(|c| c.attribute((RDF_NS, "resource"))) {
+                let name = c.rsplit('#').next().unwrap_or(c).trim_start_matches("referenceCategory_");
+                e.insert("referenceCategory".into(), json!(upper_snake(name)));
+            }
+            if let Some(t) = property(r, "referenceType").and_then(|t| t.attribute((RDF_NS, "resource"))) {
+                // The listed types are named by their last segment; others by their URI.
+                let listed = t.strip_prefix("http://spdx.org/rdf/references/");
+                e.insert("referenceType".into(), json!(listed.unwrap_or(t)));
+            }
+            if let Some(l) = rdf_text(r, "referenceLocator") {
+                e.insert("referenceLocator".into(), json!(l));
+            }
+            Value::Object(e)
+        })
+        .collect();
+    if !refs.is_empty() {
+        m.insert("externalRefs".into(), Value::Array(refs));
+    }
+    if let Some(code) = property(p, "packageVerificationCode").and_then(|c| c.children().find(|n| n.is_element())) {
+        let mut v = Map::new();
+        if let Some(value) = rdf_text(code, "packageVerificationCodeValue") {
+            v.insert("packageVerificationCodeValue".into(), json!(value));
+        }
+        let excluded: Vec<Value> = properties(code, "packageVerificationCodeExcludedFile")
+            .filter_map(|f| f.text())
+            .map(|t| json!(t.trim()))
+            .collect();
+        if !excluded.is_empty() {
+            v.insert("packageVerificationCodeExcludedFiles".into(), Value::Array(excluded));
+        }
+        m.insert("packageVerificationCode".into(), Value::Object(v));
+    }
+    m
+}
+
+fn is_spdx(n: roxmltree::Node, name: &str) -> bool {
+    n.is_element() && n.tag_name().namespace() == Some(SPDX_TERMS) && n.tag_name().name() == name
+}
+
+/// The first property element `name` of a node (`rdfs:comment` for `comment`).
+fn property<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &'static str) -> Option<roxmltree::Node<'a, 'i>> {
+    properties(n, name).next()
+}
+
+fn properties<'a, 'i: 'a>(
+    n: roxmltree::Node<'a, 'i>,
+    name: &'static str,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> + 'a {
+    n.children().filter(move |c| {
+        c.is_element()
+            && c.tag_name().name() == name
+            && (c.tag_name().namespace() == Some(SPDX_TERMS)
+                || (name == "comment" && c.tag_name().namespace() == Some("http://www.w3.org/2000/01/rdf-schema#")))
+    })
+}
+
+fn rdf_text(n: roxmltree::Node, name: &'static str) -> Option<String> {
+    property(n, name).and_then(|p| p.text()).map(str::trim).filter(|t| !t.is_empty()).map(String::from)
+}
+
+/// The element a property points at: its `rdf:resource`, or the node element inside it, by
+/// `rdf:about`; an SPDX element's id is the URI's fragment.
+fn reference(p: roxmltree::Node) -> Option<String> {
+    let uri = p
+        .attribute((RDF_NS, "resource"))
+        .or_else(|| p.children().find(|c| c.is_element()).and_then(|c| c.attribute((RDF_NS, "about"))))?;
+    Some(special_value(uri))
+}
+
+/// `…#noassertion` and `…#none` of the SPDX terms as the JSON form writes them, an SPDX
+/// element's or licence's URI as its id (the fragment, or the listed licence's last segment).
+fn special_value(uri: &str) -> String {
+    match uri.strip_prefix(SPDX_TERMS) {
+        Some("noassertion") => "NOASSERTION".into(),
+        Some("none") => "NONE".into(),
+        _ => match uri.strip_prefix("http://spdx.org/licenses/") {
+            Some(listed) => listed.to_string(),
+            None if uri.contains('#') => fragment(uri),
+            None => uri.to_string(),
+        },
+    }
+}
+
+fn fragment(uri: &str) -> String {
+    uri.rsplit_once('#').map_or(uri, |(_, id)| id).to_string()
+}
+
+/// A licence property as an SPDX licence expression: a listed or extracted licence, a
+/// conjunctive or disjunctive set of them, `WITH` an exception, `+`, or the expression a tool
+/// wrote as text.
+fn rdf_licence(p: roxmltree::Node) -> Option<String> {
+    licence_expression(p, false)
+}
+
+/// A set's members are unordered in RDF: they are sorted, so the same set reads the same
+/// whatever order a tool wrote; a set inside another is parenthesised.
+fn licence_expression(p: roxmltree::Node, nested: bool) -> Option<String> {
+    if let Some(uri) = p.attribute((RDF_NS, "resource")) {
+        return Some(special_value(uri));
+    }
+    if let Some(text) = p.text().map(str::trim).filter(|t| !t.is_empty()) {
+        return Some(text.to_string());
+    }
+    let node = p.children().find(|c| c.is_element())?;
+    let members = || {
+        let mut all: Vec<String> = properties(node, "member").filter_map(|m| licence_expression(m, true)).collect();
+        all.sort();
+        all
+    };
+    let set = |operator: &str| {
+        let joined = members().join(operator);
+        if nested { format!("({joined})") } else { joined }
+    };
+    match node.tag_name().name() {
+        "DisjunctiveLicenseSet" => Some(set(" OR ")),
+        "ConjunctiveLicenseSet" => Some(set(" AND ")),
+        "OrLaterOperator" => members().first().map(|m| format!("{m}+")),
+        "WithExceptionOperator" => {
+            let exception = property(node, "licenseException")
+                .and_then(|e| e.children().find(|c| c.is_element()))
+                .and_then(|e| rdf_text(e, "licenseExceptionId"))
+                .unwrap_or_default();
+            members().first().map(|m| format!("{m} WITH {exception}"))
+        }
+        _ => rdf_text(node, "licenseId").or_else(|| node.attribute((RDF_NS, "about")).map(special_value)),
+    }
+}
+
+/// `dependsOn` → `DEPENDS_ON`, `packageManager` → `PACKAGE_MANAGER` (the JSON form's names;
+/// SPDX 2.2 takes only the underscore spellings).
+fn upper_snake(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// `sha256` → `SHA256`, `sha3_256` → `SHA3-256`, `blake2b512` → `BLAKE2b-512`.
+fn checksum_algorithm(rdf: &str) -> String {
+    match rdf.strip_prefix("blake2b") {
+        Some(bits) => format!("BLAKE2b-{}", bits.trim_start_matches(['_', '-'])),
+        None => rdf.to_ascii_uppercase().replace('_', "-"),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -200,14 +200,89 @@ fn spdx_3_json_ld_is_recognised_and_reported_not_checked_yet() {
     assert!(other[0].reason.contains("no spdxVersion"), "{}", other[0].reason);
 }
 
+/// SPDX RDF/XML is read into the JSON form and judged by the one SPDX reader: the same SBOM
+/// from pyspdxtools, and the SPDX 2.2 spec's example, as RDF and as JSON have the same summary
+/// and NTIA findings; a warning says what of the RDF was not validated.
 #[test]
-fn spdx_rdf_is_not_checked_and_says_so() {
-    for sample in ["pyspdxtools-2.3.spdx.rdf", "spdx-spec-example-2.2.spdx.rdf"] {
-        let results = checked("foo-1.0.0.spdx.rdf", &data(sample));
-        assert_eq!(results.len(), 1);
-        assert_eq!(results[0].result, Outcome::Warn);
-        assert!(results[0].reason.contains("trs does not check"), "{}", results[0].reason);
-        assert!(results[0].sbom.is_none());
+fn spdx_rdf_is_read_like_json_and_says_what_is_not_validated() {
+    for (rdf, json, spec) in [
+        ("pyspdxtools-2.3.spdx.rdf", "pyspdxtools-2.3.spdx.json", "2.3"),
+        ("spdx-spec-example-2.2.spdx.rdf", "spdx-spec-example-2.2.spdx.json", "2.2"),
+    ] {
+        let from_rdf = checked("foo-1.0.0.spdx.rdf", &data(rdf));
+        assert_eq!(from_rdf[0].result, Outcome::Pass, "{rdf}: {from_rdf:#?}");
+        assert!(
+            from_rdf[0].reason.starts_with(&format!("valid SPDX {spec} RDF (the elements trs reads)")),
+            "{}",
+            from_rdf[0].reason
+        );
+        let warnings = reasons(&from_rdf, Outcome::Warn).join("\n");
+        assert!(
+            warnings.contains("files, snippets, annotations and extracted licence texts are not validated"),
+            "{warnings}"
+        );
+        let from_json = checked("foo-1.0.0.spdx.json", &data(json));
+        let (sr, sj) = (summary(&from_rdf), summary(&from_json));
+        assert_eq!(sr.format, format!("SPDX {spec} RDF"));
+        assert_eq!((sr.components, &sr.top), (sj.components, &sj.top), "{rdf}");
+        // RDF has no order of elements: the tallies are the same, their examples in any order.
+        let tallies = |s: &trs_core::SbomSummary| -> Vec<(LicenceCategory, u64, Vec<String>)> {
+            let sorted = |mut v: Vec<String>| {
+                v.sort();
+                v
+            };
+            s.licences.iter().map(|(c, t)| (*c, t.components, sorted(t.examples.clone()))).collect()
+        };
+        assert_eq!(tallies(&sr), tallies(&sj), "{rdf}");
+        // Each NTIA warning, with the components it names in any order.
+        let ntia = |r: &[trs_core::CheckResult]| -> Vec<(String, Vec<String>)> {
+            r.iter()
+                .filter(|c| c.reason.starts_with("NTIA"))
+                .map(|c| {
+                    let (what, named) = c.reason.rsplit_once(": ").unwrap();
+                    let mut named: Vec<String> = named.split(", ").map(String::from).collect();
+                    named.sort();
+                    (what.to_string(), named)
+                })
+                .collect()
+        };
+        assert_eq!(ntia(&from_rdf), ntia(&from_json), "{rdf}");
+    }
+    let s = summary(&checked("foo-1.0.0.spdx.rdf", &data("pyspdxtools-2.3.spdx.rdf")));
+    let top = s.top.clone().unwrap();
+    assert_eq!((top.name.as_str(), top.version.as_deref()), ("foo", Some("1.0.0")));
+    assert_eq!(s.components, 2);
+    // logback: a DisjunctiveLicenseSet of EPL-1.0 and LGPL-2.1-only.
+    assert_eq!(category(&s, LicenceCategory::WeakCopyleft), 1, "{s:#?}");
+}
+
+/// What the schema says of the elements trs reads holds in RDF: a package without its
+/// download location, or an unknown relationship type, fails naming where; a document that is
+/// not SPDX RDF fails with the reason.
+#[test]
+fn spdx_rdf_breaking_the_schema_rules_fails_naming_where() {
+    let good = String::from_utf8(data("pyspdxtools-2.3.spdx.rdf")).unwrap();
+    let no_location = good.replacen(
+        "<spdx:downloadLocation>https://repo1.maven.org/maven2/org/apache/commons/commons-lang3/3.14.0/commons-lang3-3.14.0.jar</spdx:downloadLocation>",
+        "",
+        1,
+    );
+    let odd_relationship = good.replacen("relationshipType_dependsOn", "relationshipType_likes", 1);
+    for (rdf, needle) in [(&no_location, "downloadLocation"), (&odd_relationship, "LIKES")] {
+        assert_ne!(rdf, &good);
+        let results = checked("foo-1.0.0.spdx.rdf", rdf.as_bytes());
+        assert_eq!(results[0].result, Outcome::Fail, "{needle}: {results:#?}");
+        assert!(results[0].reason.contains("not valid SPDX 2.3 RDF"), "{}", results[0].reason);
+        assert!(results[0].reason.contains(needle), "{needle}: {}", results[0].reason);
+    }
+    for (doc, reason) in [
+        ("<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"/>", "no <spdx:SpdxDocument>"),
+        ("<bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\"/>", "root element is not <rdf:RDF>"),
+        ("<rdf:RDF", "not well-formed XML"),
+    ] {
+        let results = checked("foo-1.0.0.spdx.rdf", doc.as_bytes());
+        assert_eq!(results[0].result, Outcome::Fail, "{doc}");
+        assert!(results[0].reason.contains(reason), "{doc}: {}", results[0].reason);
     }
 }
 
