@@ -262,6 +262,9 @@ async fn the_readme_release_path_runs_on_the_stack_as_deployed() {
     assert_eq!(latest.status(), 302);
     assert_eq!(latest.headers()["location"], format!("/current/foo/1.0.0/{archive}").as_str());
     step(&stack, "a `latest` hit", &mut costs);
+    let checked = http.head(format!("{}/current/foo/latest/{archive}", stack.cdn_url)).send().await.unwrap();
+    assert_eq!((checked.status().as_u16(), checked.headers().get("location")), (302, latest.headers().get("location")));
+    not_counted(&stack, "a `latest` check with HEAD");
 
     // The schedule: nothing due, then an end-of-life date that has passed.
     let report = stack.tick().await;
@@ -289,6 +292,13 @@ async fn the_readme_release_path_runs_on_the_stack_as_deployed() {
     assert_eq!(old_path.status(), 301);
     assert_eq!(old_path.headers()["location"], format!("/archive/foo/1.0.0/{archive}").as_str());
     step(&stack, "an archived file's old path (the bucket's 403, the API's redirect)", &mut costs);
+    // As a mirror or `curl -I` checks it (not counted below): HEAD has its own route key on the
+    // HTTP API.
+    let checked = http.head(format!("{}/current/foo/1.0.0/{archive}", stack.cdn_url)).send().await.unwrap();
+    assert_eq!(
+        (checked.status().as_u16(), checked.headers().get("location")),
+        (301, old_path.headers().get("location"))
+    );
     let moved = http.get(format!("{}/archive/foo/1.0.0/{archive}", stack.cdn_url)).send().await.unwrap();
     assert_eq!(moved.bytes().await.unwrap(), std::fs::read(dir.join(archive)).unwrap(), "served from the bucket");
     let listing = http.get(format!("{}/archive/foo/1.0.0/", stack.cdn_url)).send().await.unwrap();
