@@ -1,7 +1,8 @@
 //! Stores that fail on purpose, for tests that an operation interrupted at any step is
 //! finished by running it again. Wrap the real stores, count calls, and make the Nth call
 //! fail either before it reaches the store (the write never happened) or after (the write
-//! happened but the caller never heard: the harder case, as with a timeout).
+//! happened but the caller never heard: the harder case, as with a timeout). And
+//! [`ObservedItems`], which shows a test every item-store call and lets it fail a chosen one.
 
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -139,5 +140,68 @@ pub fn faulty_app(app: &crate::App, faults: &Arc<Faults>) -> crate::App {
         items: Arc::new(FaultyItems { inner: app.items.clone(), faults: faults.clone() }),
         blobs: Arc::new(FaultyBlobs { inner: app.blobs.clone(), faults: faults.clone() }),
         ..app.clone()
+    }
+}
+
+/// One call an [`ObservedItems`] store sees, before it reaches the store.
+#[derive(Debug)]
+pub enum ItemCall<'a> {
+    Get(&'a Key),
+    Put(&'a Item),
+    Delete(&'a Key),
+    Transact(&'a [WriteOp]),
+    Query(&'a Query),
+    QueryGsi1(&'a Query),
+}
+
+/// What a test does with each call: note it, and answer `Some(error)` to fail it without
+/// touching the store (a lost race, an outage) or `None` to let it through.
+pub type Observer = Box<dyn Fn(ItemCall<'_>) -> Option<StoreError> + Send + Sync>;
+
+/// The item store with an [`Observer`] in front of every call: the one delegating wrapper for
+/// tests that count what an operation reads or make a chosen call fail.
+pub struct ObservedItems {
+    pub inner: Arc<dyn ItemStore>,
+    pub observer: Observer,
+}
+
+impl ObservedItems {
+    pub fn new(
+        inner: Arc<dyn ItemStore>,
+        observer: impl Fn(ItemCall<'_>) -> Option<StoreError> + Send + Sync + 'static,
+    ) -> Self {
+        ObservedItems { inner, observer: Box::new(observer) }
+    }
+
+    fn check(&self, call: ItemCall<'_>) -> Result<(), StoreError> {
+        (self.observer)(call).map_or(Ok(()), Err)
+    }
+}
+
+#[async_trait]
+impl ItemStore for ObservedItems {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.check(ItemCall::Get(key))?;
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.check(ItemCall::Put(&item))?;
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        self.check(ItemCall::Delete(key))?;
+        self.inner.delete(key, condition).await
+    }
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        self.check(ItemCall::Transact(&ops))?;
+        self.inner.transact(ops).await
+    }
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        self.check(ItemCall::Query(&query))?;
+        self.inner.query(query).await
+    }
+    async fn query_gsi1(&self, query: Query) -> Result<Page, StoreError> {
+        self.check(ItemCall::QueryGsi1(&query))?;
+        self.inner.query_gsi1(query).await
     }
 }

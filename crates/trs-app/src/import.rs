@@ -38,7 +38,7 @@ use crate::stream::{self, Committed};
 use crate::tasks::{Ran, Task, TaskKind, TaskRun};
 use crate::upload::{
     CommitUpload, FileTarget, StagedFile, StagedParts, check_part_count, check_product_line, complete_parts,
-    get_release, get_revision, name_part_etags, object_sha512, open_session, stage_file,
+    get_release, get_revision, name_part_etags, object_sha512, open_session, put_named_etags, stage_file,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -427,8 +427,7 @@ pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId, req: &Com
     crate::tasks::queue_once(app, id, kind, &format!("the commit of import {id}")).await
 }
 
-/// Keeps the ETags `req` names in the session (a conditional write: a concurrent change is a
-/// `concurrent-update` the client asks again after).
+/// Keeps the ETags `req` names in the session ([`put_named_etags`]).
 async fn record_part_etags(app: &App, session: &ImportSession, item: &Item, req: &CommitUpload) -> AppResult<()> {
     let mut staged: Vec<StagedFile> = session.files.iter().filter_map(ImportFile::staged).collect();
     if !name_part_etags(&format!("import {}", session.id), &mut staged, req)? {
@@ -440,15 +439,8 @@ async fn record_part_etags(app: &App, session: &ImportSession, item: &Item, req:
             f.multipart = named.multipart.clone();
         }
     }
-    let updated = item.updated(json!(ImportSession { files, ..session.clone() }));
-    match app.items.put(updated, Condition::VersionIs(item.version)).await {
-        Ok(()) => Ok(()),
-        Err(e) if e.is_conflict() => Err(AppError::conflict(
-            "concurrent-update",
-            format!("import {} changed while its commit was asked for; retry", session.id),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    let updated = json!(ImportSession { files, ..session.clone() });
+    put_named_etags(app, item, updated, &format!("import {}", session.id)).await
 }
 
 fn not_yours(id: &OpaqueId, by: &PersonUid) -> AppError {

@@ -652,12 +652,19 @@ async fn record_part_etags(app: &App, session: &UploadSession, item: &Item, req:
     if !name_part_etags(&format!("upload {}", session.id), &mut files, req)? {
         return Ok(());
     }
-    let updated = item.updated(json!(UploadSession { files, ..session.clone() }));
-    match app.items.put(updated, Condition::VersionIs(item.version)).await {
+    let updated = json!(UploadSession { files, ..session.clone() });
+    put_named_etags(app, item, updated, &format!("upload {}", session.id)).await
+}
+
+/// Writes a session (`what`) with the ETags its commit request named, over the version read:
+/// a concurrent change is a `concurrent-update` the client asks again after. Shared by
+/// uploads and imports.
+pub(crate) async fn put_named_etags(app: &App, read: &Item, session: serde_json::Value, what: &str) -> AppResult<()> {
+    match app.items.put(read.updated(session), Condition::VersionIs(read.version)).await {
         Ok(()) => Ok(()),
         Err(e) if e.is_conflict() => Err(AppError::conflict(
             "concurrent-update",
-            format!("upload {} changed while its commit was asked for; retry", session.id),
+            format!("{what} changed while its commit was asked for; retry"),
         )),
         Err(e) => Err(e.into()),
     }

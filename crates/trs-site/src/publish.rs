@@ -654,40 +654,29 @@ pub async fn run_publisher(app: App, site: Arc<Site>, mut rx: tokio::sync::mpsc:
 mod tests {
     use super::*;
     use std::sync::Mutex;
+    use trs_app::fault_injection::{ItemCall, ObservedItems};
     use trs_app::test_support::{add_project, commit_files, force_current_for_tests, world};
+    use trs_storage::NoCdn;
     use trs_storage::embedded::FolderSiteStore;
-    use trs_storage::{ItemStore, Key, NoCdn, Page, Query, StoreError, WriteOp};
 
-    /// The item store with a log of the partitions queried.
+    /// The partitions queried through an item store, logged by an observer in front of it.
+    #[derive(Default)]
     struct QueryLog {
-        inner: Arc<dyn ItemStore>,
         queried: Mutex<Vec<String>>,
     }
 
-    #[async_trait::async_trait]
-    impl ItemStore for QueryLog {
-        async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-            self.inner.get(key).await
-        }
-        async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
-            self.inner.put(item, condition).await
-        }
-        async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
-            self.inner.delete(key, condition).await
-        }
-        async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-            self.inner.transact(ops).await
-        }
-        async fn query(&self, query: Query) -> Result<Page, StoreError> {
-            self.queried.lock().unwrap().push(query.pk.clone());
-            self.inner.query(query).await
-        }
-        async fn query_gsi1(&self, query: Query) -> Result<Page, StoreError> {
-            self.inner.query_gsi1(query).await
-        }
-    }
-
     impl QueryLog {
+        /// The store `items` with this log noting every partition queried.
+        fn observing(self: &Arc<Self>, items: Arc<dyn trs_storage::ItemStore>) -> Arc<dyn trs_storage::ItemStore> {
+            let log = self.clone();
+            Arc::new(ObservedItems::new(items, move |call| {
+                if let ItemCall::Query(query) = call {
+                    log.queried.lock().unwrap().push(query.pk.clone());
+                }
+                None
+            }))
+        }
+
         /// How often the partition of `project` (its releases, advisories) was queried since
         /// the log was last cleared.
         fn reads_of(&self, project: &str) -> usize {
@@ -716,9 +705,9 @@ mod tests {
     #[tokio::test]
     async fn the_pages_of_every_project_read_again_only_the_projects_that_changed() {
         let w = world().await;
-        let log = Arc::new(QueryLog { inner: w.app.items.clone(), queried: Mutex::new(Vec::new()) });
+        let log = Arc::new(QueryLog::default());
         let mut app = w.app.clone();
-        app.items = log.clone();
+        app.items = log.observing(w.app.items.clone());
         for name in ["bar", "baz"] {
             add_project(&app, &w.admin, name).await;
         }
