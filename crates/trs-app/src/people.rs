@@ -121,7 +121,7 @@ pub async fn bootstrap_admin(app: &App, p: NewPerson) -> AppResult<Person> {
     ];
     match stream::commit_with_event(app, &StreamId::Foundation, person_added(&by, &p.uid, &cert), ops).await? {
         Committed::Done(_) => Ok(person),
-        Committed::Conflict { index: 0 } => {
+        Committed::Conflict { key, .. } if key == keys::bootstrap_marker() => {
             Err(AppError::conflict("already-bootstrapped", "an admin already exists; add people with `trs person add`"))
         }
         Committed::Conflict { .. } => Err(explain_conflict(app, &p.uid, &cert.fingerprint).await),
@@ -189,7 +189,8 @@ pub async fn add_key(
         let draft = key_added(by, uid, &cert.fingerprint, false);
         match stream::commit_with_event(app, &StreamId::Foundation, draft, ops).await? {
             Committed::Done(_) => Ok(Attempt::Done(registered)),
-            Committed::Conflict { index: 1 } => Ok(Attempt::Conflicted),
+            // The person changed meanwhile (another key added): read again.
+            Committed::Conflict { key, .. } if key == keys::person(uid) => Ok(Attempt::Conflicted),
             Committed::Conflict { .. } => Err(explain_conflict(app, uid, &cert.fingerprint).await),
         }
     })

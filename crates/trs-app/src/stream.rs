@@ -54,9 +54,12 @@ pub async fn head(app: &App, stream: &StreamId) -> AppResult<Option<(u64, String
 #[allow(clippy::large_enum_variant)]
 pub enum Committed {
     Done(Event),
-    /// The caller's operation at `index` failed its condition: re-read and decide again.
+    /// The caller's operation at `index`, on the item `key`, failed its condition: re-read and
+    /// decide again. Callers tell their operations apart by `key` (a named step), not by where
+    /// they happen to sit in the list.
     Conflict {
         index: usize,
+        key: trs_storage::Key,
     },
 }
 
@@ -109,8 +112,8 @@ pub async fn commit_with_event_and(
                 app.events.published(&event).await;
                 Ok(Attempt::Done(Committed::Done(event)))
             }
-            Err(StoreError::TransactionCancelled { index, .. }) if index < own => {
-                Ok(Attempt::Done(Committed::Conflict { index }))
+            Err(StoreError::TransactionCancelled { index, key }) if index < own => {
+                Ok(Attempt::Done(Committed::Conflict { index, key }))
             }
             // Another event got to the stream head first: only the head is read again.
             Err(e) if e.is_conflict() => Ok(Attempt::Conflicted),

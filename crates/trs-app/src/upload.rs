@@ -974,7 +974,7 @@ async fn commit_revision(
             },
         };
         // A manifest of thousands of files spills into parts (`large_item`), written after the
-        // four ops whose index a conflict names.
+        // revision's head item.
         let mut revision_ops = crate::large_item::put_ops(
             Item::new(keys::revision(&session.release, number), json!(revision)),
             Condition::Absent,
@@ -1011,7 +1011,9 @@ async fn commit_revision(
                 Ok(Attempt::Done(committed))
             }
             // The session changed: another run of this commit finished first.
-            Committed::Conflict { index: 3 } => Ok(Attempt::Done(recorded_commit(app, session).await?)),
+            Committed::Conflict { key, .. } if key == session_item.key => {
+                Ok(Attempt::Done(recorded_commit(app, session).await?))
+            }
             // Someone else moved the release head: look again (the stale-base check decides).
             Committed::Conflict { .. } => Ok(Attempt::Conflicted),
         }

@@ -331,3 +331,20 @@ async fn a_persons_only_key_stays_and_an_admin_removes_anyones_unused_key() {
     let spare = second_key(&w, &w.committer, "Carl spare <carl@example.org>").await;
     people::remove_key(&w.app, &w.admin.caller(), &fingerprint(&spare)).await.unwrap();
 }
+
+/// A second bootstrap loses on the bootstrap marker (the transaction's first step, told apart
+/// by its key): `already-bootstrapped`, and nothing of the second admin is written.
+#[tokio::test]
+async fn a_second_bootstrap_is_refused_and_writes_nothing() {
+    let w = world().await;
+    let cert = new_cert("Mallory <mallory@example.org>");
+    let second = people::NewPerson {
+        uid: "mallory".parse().unwrap(),
+        name: None,
+        email: None,
+        certificate: armored_public(&cert),
+    };
+    let (status, code_, _) = code(people::bootstrap_admin(&w.app, second).await);
+    assert_eq!((status, code_), (409, "already-bootstrapped"));
+    assert!(people::get_person(&w.app, &"mallory".parse().unwrap()).await.unwrap().is_none(), "no second admin");
+}
