@@ -5,7 +5,6 @@ use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult, check_typed_text};
 use crate::people;
-use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed, Update};
 use serde::{Deserialize, Serialize};
@@ -159,34 +158,32 @@ pub async fn set_policy(
     change: PolicyOverride,
 ) -> AppResult<PolicyView> {
     check_policy_change(&change)?;
-    let (change, product) = (&change, &product);
-    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("project {name}")), || async move {
-        let item = app
-            .items
-            .get(&keys::project(name))
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("project {name} not found")))?;
-        let mut project: Project = item.parse()?;
-        authorize(&caller.person, Some(&project), Action::ManagePolicyOrMetadata)?;
-        match product {
-            None => project.policy = change.apply(&project.policy),
-            Some(p) => {
-                let merged = project.product_policies.get(p).cloned().unwrap_or_default().merge(change);
-                project.product_policies.insert(p.clone(), merged);
+    let stream = StreamId::Project(name.clone());
+    let project = stream::update_with_event(
+        app,
+        &stream,
+        &keys::project(name),
+        project_missing(name),
+        |project: &mut Project| {
+            authorize(&caller.person, Some(&*project), Action::ManagePolicyOrMetadata)?;
+            match &product {
+                None => project.policy = change.apply(&project.policy),
+                Some(p) => {
+                    let merged = project.product_policies.get(p).cloned().unwrap_or_default().merge(&change);
+                    project.product_policies.insert(p.clone(), merged);
+                }
             }
-        }
-        let view = policy_view(&project, product.as_ref());
-        let recorded = serde_json::to_value(&view.policy).map_err(|e| AppError::Internal(e.to_string()))?;
-        let draft =
-            EventDraft::new(Some(caller.actor()), Change::PolicyChanged { product: product.clone(), policy: recorded });
-        let ops =
-            vec![WriteOp::Put { item: item.updated(json!(project)), condition: Condition::VersionIs(item.version) }];
-        match stream::commit_with_event(app, &StreamId::Project(name.clone()), draft, ops).await? {
-            Committed::Done(_) => Ok(Attempt::Done(view)),
-            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
-        }
-    })
-    .await
+            let policy = policy_view(project, product.as_ref()).policy;
+            let recorded = serde_json::to_value(&policy).map_err(|e| AppError::Internal(e.to_string()))?;
+            let draft = EventDraft::new(
+                Some(caller.actor()),
+                Change::PolicyChanged { product: product.clone(), policy: recorded },
+            );
+            Ok(Update { draft, also: Vec::new() })
+        },
+    )
+    .await?;
+    Ok(policy_view(&project, product.as_ref()))
 }
 
 fn project_missing(name: &ProjectName) -> impl Fn() -> AppError + '_ {

@@ -7,14 +7,11 @@ use crate::distribute::rules::DistributionSpec;
 use crate::distribute::run::{STAGE, run_distributions};
 use crate::error::{AppError, AppResult};
 use crate::projects;
-use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
-use crate::stream::{self, Committed};
+use crate::stream;
 use crate::tasks::TaskRun;
-use serde_json::json;
 use trs_core::{Action, Actor, AutoDistribution, Change, EventDraft, ProjectName, ReleaseId, StreamId, authorize};
 use trs_distribute::PlatformName;
-use trs_storage::{Condition, WriteOp};
 
 /// What one configured distribution asks for on promotion.
 pub fn spec_of(auto: &AutoDistribution) -> AppResult<DistributionSpec> {
@@ -46,28 +43,20 @@ pub async fn set_auto_distributions(
             ));
         }
     }
-    let distributions = &distributions;
-    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("project {name}")), || async move {
-        let item = app
-            .items
-            .get(&keys::project(name))
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("project {name} not found")))?;
-        let mut project: trs_core::Project = item.parse()?;
-        authorize(&caller.person, Some(&project), Action::ManagePolicyOrMetadata)?;
-        project.distributions = distributions.clone();
-        let draft = EventDraft::new(
-            Some(caller.actor()),
-            Change::AutoDistributionsSet { distributions: distributions.clone() },
-        );
-        let ops =
-            vec![WriteOp::Put { item: item.updated(json!(project)), condition: Condition::VersionIs(item.version) }];
-        match stream::commit_with_event(app, &StreamId::Project(name.clone()), draft, ops).await? {
-            Committed::Done(_) => Ok(Attempt::Done(distributions.clone())),
-            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
-        }
-    })
-    .await
+    let missing = || AppError::NotFound(format!("project {name} not found"));
+    let stream = StreamId::Project(name.clone());
+    let project =
+        stream::update_with_event(app, &stream, &keys::project(name), missing, |project: &mut trs_core::Project| {
+            authorize(&caller.person, Some(&*project), Action::ManagePolicyOrMetadata)?;
+            project.distributions = distributions.clone();
+            let draft = EventDraft::new(
+                Some(caller.actor()),
+                Change::AutoDistributionsSet { distributions: distributions.clone() },
+            );
+            Ok(stream::Update { draft, also: Vec::new() })
+        })
+        .await?;
+    Ok(project.distributions)
 }
 
 /// The promotion task's `distribute` step: every configured distribution, each with its

@@ -24,9 +24,8 @@ use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::projects::get_project;
-use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
-use crate::stream::{self, Committed};
+use crate::stream;
 use crate::tasks::{Ran, Task, TaskKind};
 use crate::vote::email::{self as render, Email};
 use lettre::message::{Mailbox, header::ContentType};
@@ -289,45 +288,35 @@ pub async fn set_settings(
         reply_to: change.reply_to.as_deref().map(|a| check_address("--reply-to", a)).transpose()?,
         imap: change.imap.as_deref().map(check_imap).transpose()?,
     };
-    let (change, product) = (&change, &product);
-    retry::on_conflict(retry::ATTEMPTS, retry::too_busy(format!("project {name}")), || async move {
-        let item = app
-            .items
-            .get(&keys::project(name))
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("project {name} not found")))?;
-        let mut project: trs_core::Project = item.parse()?;
-        authorize(&caller.person, Some(&project), Action::ManagePolicyOrMetadata)?;
-        if let Some(p) = product
-            && !project.products.contains(p)
-        {
-            return Err(AppError::NotFound(format!("project {name} has no product {p}")));
-        }
-        let recorded = match product {
-            None => {
-                project.mail = project.mail.merged(change);
-                project.mail.clone()
+    let missing = || AppError::NotFound(format!("project {name} not found"));
+    let stream = StreamId::Project(name.clone());
+    let project =
+        stream::update_with_event(app, &stream, &keys::project(name), missing, |project: &mut trs_core::Project| {
+            authorize(&caller.person, Some(&*project), Action::ManagePolicyOrMetadata)?;
+            if let Some(p) = &product
+                && !project.products.contains(p)
+            {
+                return Err(AppError::NotFound(format!("project {name} has no product {p}")));
             }
-            Some(p) => {
-                let merged = project.product_mail.get(p).cloned().unwrap_or_default().merged(change);
-                project.product_mail.insert(p.clone(), merged.clone());
-                merged
-            }
-        };
-        let view =
-            MailView { project: name.clone(), product: product.clone(), mail: project.mail_for(product.as_ref()) };
-        let draft = EventDraft::new(
-            Some(caller.actor()),
-            Change::MailSettingsChanged { product: product.clone(), mail: recorded },
-        );
-        let ops =
-            vec![WriteOp::Put { item: item.updated(json!(project)), condition: Condition::VersionIs(item.version) }];
-        match stream::commit_with_event(app, &StreamId::Project(name.clone()), draft, ops).await? {
-            Committed::Done(_) => Ok(Attempt::Done(view)),
-            Committed::Conflict { .. } => Ok(Attempt::Conflicted),
-        }
-    })
-    .await
+            let recorded = match &product {
+                None => {
+                    project.mail = project.mail.merged(&change);
+                    project.mail.clone()
+                }
+                Some(p) => {
+                    let merged = project.product_mail.get(p).cloned().unwrap_or_default().merged(&change);
+                    project.product_mail.insert(p.clone(), merged.clone());
+                    merged
+                }
+            };
+            let draft = EventDraft::new(
+                Some(caller.actor()),
+                Change::MailSettingsChanged { product: product.clone(), mail: recorded },
+            );
+            Ok(stream::Update { draft, also: Vec::new() })
+        })
+        .await?;
+    Ok(MailView { project: name.clone(), product: product.clone(), mail: project.mail_for(product.as_ref()) })
 }
 
 /// The host of `Message-ID`s: the public URL's, so ids are unique to this service.
