@@ -9,8 +9,9 @@
 //!    whose bytes the content-addressed store already holds get no upload URL: bytes are stored
 //!    once, however many releases or runs name them. A file larger than one part of the blob
 //!    store is sent in parts, as an upload's is (S3 takes at most 5 GiB in one PUT).
-//! 2. **commit**: the call (naming the ETags of the parts of files sent in parts) queues a tracked task and answers at once ([`request_commit`]; the
-//!    task's id is the import's), as an upload's commit does: hashing and checking many files
+//! 2. **commit**: the call (naming the ETags of the parts of files sent in parts) queues a
+//!    tracked task and answers at once ([`request_commit`]; the task's id is the import's), as
+//!    an upload's commit does: hashing and checking many files
 //!    takes longer than an API request may. The task has two phases, each run by the worker
 //!    whose role may do it ([`ImportPhase`]): **store**, the staged bytes must hash to what was
 //!    declared and move to the content-addressed store; then **publish**, every check runs on
