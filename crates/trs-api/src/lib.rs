@@ -9,9 +9,13 @@
 //!
 //! Only serde and utoipa: no HTTP server or client, so any client may depend on it.
 
+pub mod advisories;
 pub mod common;
+pub mod distributions;
 mod document;
 pub mod error;
+pub mod lifecycle;
+pub mod mail;
 pub mod people;
 pub mod projects;
 pub mod releases;

@@ -87,3 +87,14 @@ pub struct RegisteredKey {
     pub armored: String,
     pub registered_at: i64,
 }
+
+/// The body of `POST /api/v1/people/{uid}`: only the fields given change; an empty one
+/// clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditPerson {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}

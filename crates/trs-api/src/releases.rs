@@ -50,12 +50,13 @@ pub struct AdvisoryNote {
     pub fixed: Option<String>,
     /// The release of that version, once trs holds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fixed_by: Option<FixingRelease>,
+    pub fixed_by: Option<AdvisoryRelease>,
 }
 
-/// The release that fixes an advisory, with its stage.
+/// A release an advisory concerns (one it affects, or the one that fixes it), with its stage:
+/// a revoked or archived one is still named, since people run old versions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct FixingRelease {
+pub struct AdvisoryRelease {
     pub version: String,
     pub stage: Stage,
 }

@@ -134,3 +134,62 @@ pub struct CommittedUpload {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
 }
+
+/// `POST …/releases/{version}/discard`: the draft dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DiscardedDraft {
+    pub release: ReleaseRef,
+    /// Its latest revision when it was dropped (`null`: none was committed).
+    pub revision: Option<u32>,
+}
+
+/// The stage an imported release is created in (docs/import.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportStage {
+    /// From the distribution tree: public at `/current/…`.
+    Current,
+    /// From the archive tree: public at `/archive/…`.
+    Archived,
+}
+
+/// The body of `POST …/releases/{version}/import`: a release of an existing history, with
+/// the files it had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartImport {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    pub stage: ImportStage,
+    /// Unix seconds: when the release was originally published (not in the future).
+    pub released_at: i64,
+    pub files: Vec<ImportedFile>,
+}
+
+/// A file of an imported release: its path in the release, size and SHA-512 (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportedFile {
+    pub path: String,
+    pub size: u64,
+    pub sha512: String,
+}
+
+/// What starting an import answers: 201 and where to send the bytes the store lacks, or 200
+/// when the release was imported before with exactly these files in this stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StartedImport {
+    pub release: ReleaseRef,
+    /// Nothing to do: no session was started, and `id` is absent.
+    pub already_imported: bool,
+    /// The import's id: `POST /api/v1/imports/{id}/commit` commits it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Where to send the files whose bytes the store does not hold yet: one URL each, or one
+    /// per part for a file larger than one part of the blob store (as an upload's start
+    /// answers); the commit names the parts' ETags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uploads: Vec<FileTarget>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}

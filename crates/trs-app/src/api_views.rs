@@ -3,8 +3,9 @@
 //! into the API, and the answer keeps the contract the OpenAPI document states.
 
 use crate::tasks::{Task, TaskKind, TaskState};
-use trs_api::common::{Actor, ReleaseRef};
+use trs_api::common::{Actor, ReleaseRef, Stage};
 use trs_api::tasks as view;
+use trs_api::{advisories, distributions, lifecycle, mail, projects, stream, uploads};
 use trs_core::ReleaseId;
 
 fn release(id: ReleaseId) -> ReleaseRef {
@@ -98,6 +99,352 @@ impl From<Task> for view::Task {
     }
 }
 
+fn licences(set: std::collections::BTreeSet<trs_core::LicenceCategory>) -> Vec<projects::LicenceCategory> {
+    use trs_core::LicenceCategory as Stored;
+    set.into_iter()
+        .map(|c| match c {
+            Stored::Permissive => projects::LicenceCategory::Permissive,
+            Stored::WeakCopyleft => projects::LicenceCategory::WeakCopyleft,
+            Stored::StrongCopyleft => projects::LicenceCategory::StrongCopyleft,
+            Stored::Restricted => projects::LicenceCategory::Restricted,
+            Stored::Unknown => projects::LicenceCategory::Unknown,
+        })
+        .collect()
+}
+
+// The stored types of trs-core convert by functions (the orphan rule forbids a `From`
+// between two other crates' types); trs-app's own by `From`.
+
+/// A stored policy as the API shows it.
+pub fn policy(p: trs_core::Policy) -> projects::Policy {
+    {
+        projects::Policy {
+            min_vote_hours: p.min_vote_hours,
+            min_binding: p.min_binding,
+            strict: p.strict,
+            archive_previous: p.archive_previous,
+            auto_close_votes: p.auto_close_votes,
+            auto_publish: p.auto_publish,
+            auto_distribute: p.auto_distribute,
+            prerelease_latest: p.prerelease_latest,
+            require_sbom: p.require_sbom,
+            email_votes: p.email_votes,
+            denied_licences: licences(p.denied_licences),
+        }
+    }
+}
+
+/// A product's stored policy changes as the API shows them.
+pub fn policy_override(p: trs_core::PolicyOverride) -> projects::PolicyOverride {
+    {
+        projects::PolicyOverride {
+            min_vote_hours: p.min_vote_hours,
+            min_binding: p.min_binding,
+            strict: p.strict,
+            archive_previous: p.archive_previous,
+            auto_close_votes: p.auto_close_votes,
+            auto_publish: p.auto_publish,
+            auto_distribute: p.auto_distribute,
+            prerelease_latest: p.prerelease_latest,
+            require_sbom: p.require_sbom,
+            email_votes: p.email_votes,
+            denied_licences: p.denied_licences.map(licences),
+        }
+    }
+}
+
+impl From<crate::projects::PolicyView> for projects::ProjectPolicy {
+    fn from(v: crate::projects::PolicyView) -> Self {
+        projects::ProjectPolicy {
+            project: v.project.to_string(),
+            product: v.product.map(|p| p.to_string()),
+            policy: policy(v.policy),
+            product_override: v.product_override.map(policy_override),
+        }
+    }
+}
+
+/// Stored mail settings as the API shows them.
+pub fn mail_settings(m: trs_core::MailSettings) -> mail::MailSettings {
+    mail::MailSettings {
+        vote_to: m.vote_to,
+        announce_to: m.announce_to,
+        from: m.from,
+        reply_to: m.reply_to,
+        imap: m.imap,
+    }
+}
+
+impl From<crate::mail::MailView> for mail::ProjectMail {
+    fn from(v: crate::mail::MailView) -> Self {
+        mail::ProjectMail {
+            project: v.project.to_string(),
+            product: v.product.map(|p| p.to_string()),
+            mail: mail_settings(v.mail),
+        }
+    }
+}
+
+impl From<crate::mail::MailRecord> for mail::MailRecord {
+    fn from(r: crate::mail::MailRecord) -> Self {
+        use crate::mail::{MailKind as Kind, MailState as State};
+        mail::MailRecord {
+            project: r.project.to_string(),
+            event_seq: r.event_seq,
+            release: release(r.release),
+            advisory: r.advisory.map(|a| a.to_string()),
+            vote: r.vote,
+            kind: match r.kind {
+                Kind::Vote => mail::MailKind::Vote,
+                Kind::Result => mail::MailKind::Result,
+                Kind::Cancelled => mail::MailKind::Cancelled,
+                Kind::Announce => mail::MailKind::Announce,
+                Kind::EndOfLife => mail::MailKind::EndOfLife,
+                Kind::Archived => mail::MailKind::Archived,
+                Kind::Revoked => mail::MailKind::Revoked,
+                Kind::Advisory => mail::MailKind::Advisory,
+            },
+            message_id: r.message_id,
+            in_reply_to: r.in_reply_to,
+            state: match r.state {
+                State::Queued => mail::MailState::Queued,
+                State::Sent => mail::MailState::Sent,
+                State::NotSent => mail::MailState::NotSent,
+            },
+            reason: r.reason,
+            to: r.to,
+            subject: r.subject,
+            queued_at: r.queued_at,
+            finished_at: r.finished_at,
+            waiting: r.waiting,
+            checks: r.checks,
+            next_check_at: r.next_check_at,
+        }
+    }
+}
+
+/// A stored automatic distribution as the API shows it.
+pub fn auto_distribution(d: trs_core::AutoDistribution) -> distributions::AutoDistribution {
+    distributions::AutoDistribution {
+        platform: d.platform,
+        namespace: d.namespace,
+        package: d.package,
+        staging: d.staging,
+    }
+}
+
+impl From<crate::distribute::DistributionRecord> for distributions::DistributionRecord {
+    fn from(r: crate::distribute::DistributionRecord) -> Self {
+        distributions::DistributionRecord {
+            release: release(r.release),
+            platform: r.platform.as_str().to_string(),
+            namespace: r.namespace,
+            package: r.package,
+            version: r.version,
+            staging: r.staging,
+            pending: r.pending,
+            retries: r.retries,
+            upload_date: r.upload_date,
+            api_url: r.api_url,
+            web_url: r.web_url,
+            created_by: r.created_by.map(|u| u.to_string()),
+            staged_revision_key: r.staged_revision_key.map(|k| k.to_string()),
+            production_revision_key: r.production_revision_key.map(|k| k.to_string()),
+            last_error: r.last_error,
+            details: r.details,
+            in_flight: r.in_flight,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A stored project as the API shows it.
+pub fn project(p: trs_core::Project) -> projects::Project {
+    {
+        let names =
+            |set: std::collections::BTreeSet<trs_core::PersonUid>| set.into_iter().map(|u| u.to_string()).collect();
+        projects::Project {
+            name: p.name.to_string(),
+            members: names(p.members),
+            committers: names(p.committers),
+            release_managers: names(p.release_managers),
+            products: p.products.into_iter().map(|n| n.to_string()).collect(),
+            product_descriptions: p.product_descriptions.into_iter().map(|(n, d)| (n.to_string(), d)).collect(),
+            display_name: p.display_name,
+            description: p.description,
+            homepage: p.homepage,
+            created_at: p.created_at,
+            policy: policy(p.policy),
+            product_policies: p
+                .product_policies
+                .into_iter()
+                .map(|(n, o)| (n.to_string(), policy_override(o)))
+                .collect(),
+            lines: p
+                .lines
+                .into_iter()
+                .map(|(line, d)| {
+                    (line, projects::LineDates { end_of_life: d.end_of_life, support_until: d.support_until })
+                })
+                .collect(),
+            distributions: p.distributions.into_iter().map(auto_distribution).collect(),
+            // The stored settings are left out while empty; so is the view's.
+            mail: (!p.mail.is_empty()).then(|| mail_settings(p.mail)),
+            product_mail: p.product_mail.into_iter().map(|(n, m)| (n.to_string(), mail_settings(m))).collect(),
+        }
+    }
+}
+
+/// A stored event as the API shows it. Through the event's JSON text: the fields of its type
+/// keep their order only that way (a `serde_json::Map` sorts them).
+pub fn event(e: &trs_core::Event) -> stream::StreamEvent {
+    let text = serde_json::to_string(e).expect("an event serialises");
+    serde_json::from_str(&text).expect("an event reads as the API's StreamEvent")
+}
+
+fn stage(s: trs_core::Stage) -> Stage {
+    match s {
+        trs_core::Stage::CandidateDraft => Stage::CandidateDraft,
+        trs_core::Stage::Candidate => Stage::Candidate,
+        trs_core::Stage::Current => Stage::Current,
+        trs_core::Stage::Archived => Stage::Archived,
+        trs_core::Stage::EndOfLife => Stage::EndOfLife,
+        trs_core::Stage::Revoked => Stage::Revoked,
+    }
+}
+
+/// A release as a stream view tells it, as the API shows it.
+pub fn release_lifecycle(r: trs_core::ReleaseView) -> stream::ReleaseLifecycle {
+    stream::ReleaseLifecycle {
+        release: release(r.release),
+        stage: stage(r.stage),
+        states: r.states.into_iter().collect(),
+        promoted_revision: r.promoted_revision.map(|k| k.to_string()),
+        promoted_at: r.promoted_at,
+        promoted_seq: r.promoted_seq,
+        end_of_life: r.end_of_life,
+        support_until: r.support_until,
+        revoked_reason: r.revoked_reason,
+        first_seen: r.first_seen,
+        last_change: r.last_change,
+    }
+}
+
+impl From<crate::release_views::ReleasesView> for stream::ReleasesView {
+    fn from(v: crate::release_views::ReleasesView) -> Self {
+        stream::ReleasesView {
+            at: v.at,
+            by_state: v.by_state,
+            by_release: v.by_release,
+            latest: v.latest,
+            releases: v.releases.into_iter().map(release_lifecycle).collect(),
+            next: v.next.map(|p| p.to_string()),
+        }
+    }
+}
+
+impl From<crate::release_views::ChainReport> for stream::ChainReport {
+    fn from(r: crate::release_views::ChainReport) -> Self {
+        stream::ChainReport { stream: r.stream, events: r.events, ok: r.ok, head: r.head, error: r.error }
+    }
+}
+
+impl From<crate::lifecycle::Archived> for lifecycle::ArchivedRelease {
+    fn from(a: crate::lifecycle::Archived) -> Self {
+        lifecycle::ArchivedRelease {
+            release: release(a.release),
+            files: a.files,
+            public_prefix: a.public_prefix,
+            already: a.already,
+        }
+    }
+}
+
+impl From<crate::vote::email::Email> for mail::RenderedMail {
+    fn from(e: crate::vote::email::Email) -> Self {
+        mail::RenderedMail { subject: e.subject, body: e.body }
+    }
+}
+
+fn advisory_release(r: crate::cve::ReleaseRef) -> trs_api::releases::AdvisoryRelease {
+    trs_api::releases::AdvisoryRelease { version: r.version.to_string(), stage: stage(r.stage) }
+}
+
+impl From<crate::cve::AdvisoryView> for advisories::Advisory {
+    fn from(v: crate::cve::AdvisoryView) -> Self {
+        use trs_core::Severity as Stored;
+        let a = v.advisory;
+        advisories::Advisory {
+            id: a.id.to_string(),
+            project: a.project.to_string(),
+            product: a.product.map(|p| p.to_string()),
+            summary: a.summary,
+            details: a.details,
+            severity: a.severity.map(|s| match s {
+                Stored::None => advisories::Severity::None,
+                Stored::Low => advisories::Severity::Low,
+                Stored::Medium => advisories::Severity::Medium,
+                Stored::High => advisories::Severity::High,
+                Stored::Critical => advisories::Severity::Critical,
+            }),
+            affected: a.affected.into_iter().map(String::from).collect(),
+            fixed: a.fixed.map(|v| v.to_string()),
+            credits: a.credits,
+            references: a.references,
+            package: a.package.map(|p| advisories::Package { ecosystem: p.ecosystem, name: p.name }),
+            cna_org_id: a.cna_org_id,
+            embargoed_until: a.embargoed_until,
+            published_at: a.published_at,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            affected_releases: v.affected_releases.into_iter().map(advisory_release).collect(),
+            fixed_by: v.fixed_by.map(advisory_release),
+        }
+    }
+}
+
+impl From<crate::draft::Discarded> for uploads::DiscardedDraft {
+    fn from(d: crate::draft::Discarded) -> Self {
+        uploads::DiscardedDraft { release: release(d.release), revision: d.revision }
+    }
+}
+
+impl From<crate::import::StartedImport> for uploads::StartedImport {
+    fn from(s: crate::import::StartedImport) -> Self {
+        uploads::StartedImport {
+            release: release(s.release),
+            already_imported: s.already_imported,
+            id: s.id.map(|id| id.to_string()),
+            uploads: s.uploads.into_iter().map(uploads::FileTarget::from).collect(),
+            expires_at: s.expires_at,
+        }
+    }
+}
+
+impl From<crate::upload::FileTarget> for uploads::FileTarget {
+    fn from(f: crate::upload::FileTarget) -> Self {
+        uploads::FileTarget {
+            path: f.path.to_string(),
+            size: f.size,
+            upload: f.upload.map(upload_url),
+            parts: f.parts.map(|p| uploads::PartUrls {
+                part_size: p.part_size,
+                urls: p.urls.into_iter().map(upload_url).collect(),
+                present: p
+                    .present
+                    .into_iter()
+                    .map(|s| uploads::StoredPart { number: s.number, size: s.size, etag: s.etag })
+                    .collect(),
+            }),
+        }
+    }
+}
+
+fn upload_url(u: trs_storage::UploadUrl) -> uploads::UploadUrl {
+    uploads::UploadUrl { method: u.method, url: u.url, headers: u.headers, expires_at: u.expires_at }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +529,171 @@ mod tests {
         let empty: CommitUpload =
             serde_json::from_value(serde_json::to_value(trs_api::uploads::CommitUpload::default()).unwrap()).unwrap();
         assert!(empty.parts.is_empty());
+    }
+
+    /// `stored`, read as the stored type, answers the same JSON, byte for byte, through its
+    /// view: the views changed the contract's description, not what clients get.
+    fn same_json<S, V>(view: impl Fn(S) -> V, stored: serde_json::Value)
+    where
+        S: serde::de::DeserializeOwned + serde::Serialize,
+        V: serde::Serialize,
+    {
+        let record: S = serde_json::from_value(stored).unwrap();
+        let before = serde_json::to_string(&record).unwrap();
+        assert_eq!(serde_json::to_string(&view(record)).unwrap(), before);
+    }
+
+    #[test]
+    fn project_policy_mail_and_distribution_views_answer_the_stored_json() {
+        use serde_json::json;
+        let policy = json!({"min_vote_hours": 0, "min_binding": 1, "strict": false, "archive_previous": true,
+            "auto_close_votes": true, "auto_publish": true, "auto_distribute": true, "prerelease_latest": true,
+            "require_sbom": true, "email_votes": true, "denied_licences": ["strong-copyleft", "unknown"]});
+        let mail = json!({"vote_to": ["dev@foo.example"], "announce_to": ["announce@foo.example"],
+            "from": "Foo <rm@foo.example>", "reply_to": "dev@foo.example", "imap": "imaps://u@imap.example/INBOX"});
+        let full = json!({"name": "foo", "members": ["ada", "bob"], "committers": ["carl"], "release_managers": ["rita"],
+            "products": ["cli"], "product_descriptions": {"cli": "The CLI"}, "display_name": "Foo",
+            "description": "Foo things", "homepage": "https://foo.example", "created_at": 100, "policy": policy,
+            "product_policies": {"cli": {"min_binding": 2, "denied_licences": []}},
+            "lines": {"1.x": {"end_of_life": 5, "support_until": null}},
+            "distributions": [{"platform": "pypi", "package": "foo", "staging": true},
+                {"platform": "github", "namespace": "foo", "package": "foo", "staging": false}],
+            "mail": mail, "product_mail": {"cli": {"vote_to": ["cli@foo.example"]}}});
+        let bare =
+            json!({"name": "bar", "members": ["ada"], "committers": [], "release_managers": [], "created_at": 1});
+        for project in [full.clone(), bare] {
+            same_json(super::project, project);
+        }
+        for (product, product_override) in
+            [(None, None), (Some("cli"), Some(json!({}))), (Some("cli"), Some(json!({"strict": true})))]
+        {
+            let mut view = json!({"project": "foo", "policy": full["policy"]});
+            if let Some(p) = product {
+                view["product"] = json!(p);
+                view["product_override"] = product_override.unwrap();
+            }
+            same_json::<crate::projects::PolicyView, _>(projects::ProjectPolicy::from, view);
+        }
+        same_json::<crate::projects::PolicyView, _>(
+            projects::ProjectPolicy::from,
+            json!({"project": "foo", "policy": {}}),
+        );
+        same_json::<crate::mail::MailView, _>(
+            mail::ProjectMail::from,
+            json!({"project": "foo", "product": "cli", "mail": mail}),
+        );
+        same_json::<crate::mail::MailView, _>(mail::ProjectMail::from, json!({"project": "foo", "mail": {}}));
+        let sent = json!({"project": "foo", "event_seq": 7, "release": {"project": "foo", "product": "cli", "version": "1.0.0"},
+            "advisory": "CVE-2026-1234", "vote": 1, "kind": "announce", "message_id": "<m@trs>", "in_reply_to": "<v@trs>",
+            "state": "not-sent", "reason": "no list", "to": ["announce@foo.example"], "subject": "[ANNOUNCE] foo 1.0.0",
+            "queued_at": 10, "finished_at": 11, "waiting": "foo-1.0.0.tar.gz: 404", "checks": 2, "next_check_at": 12});
+        same_json::<crate::mail::MailRecord, _>(mail::MailRecord::from, sent);
+        same_json::<crate::mail::MailRecord, _>(
+            mail::MailRecord::from,
+            json!({"project": "foo", "event_seq": 7,
+            "release": {"project": "foo", "version": "1.0.0"}, "vote": 1, "kind": "vote", "message_id": "<m@trs>",
+            "state": "queued", "queued_at": 10}),
+        );
+        let key = "ab".repeat(32);
+        same_json::<crate::distribute::DistributionRecord, _>(
+            distributions::DistributionRecord::from,
+            json!({
+            "release": {"project": "foo", "version": "1.0.0"}, "platform": "maven", "namespace": "org.foo",
+            "package": "foo", "version": "1.0.0", "staging": true, "pending": false, "retries": 2, "upload_date": 5,
+            "api_url": "https://api.example/1", "web_url": "https://web.example/1", "created_by": "rita",
+            "staged_revision_key": key, "production_revision_key": key, "last_error": "timeout",
+            "details": {"deployment": "d"}, "in_flight": {"deployment_id": "d"}, "created_at": 1, "updated_at": 2}),
+        );
+        same_json::<crate::distribute::DistributionRecord, _>(
+            distributions::DistributionRecord::from,
+            json!({
+            "release": {"project": "foo", "version": "1.0.0"}, "platform": "pypi", "package": "foo", "version": "1.0.0",
+            "staging": false, "pending": true, "retries": 0, "upload_date": null, "api_url": null, "web_url": null,
+            "created_by": null, "staged_revision_key": null, "last_error": null, "created_at": 1, "updated_at": 2}),
+        );
+    }
+
+    #[test]
+    fn event_view_and_stream_views_answer_the_stored_json() {
+        use serde_json::json;
+        let key = "cd".repeat(32);
+        // A vote's fields are stored vote, revision, closes_not_before: not in alphabetical
+        // order, which the view keeps.
+        let opened = json!({"stream": "project/foo", "seq": 4, "at": 10,
+            "actor": {"uid": "rita", "key": "0123456789ABCDEF0123456789ABCDEF01234567"},
+            "release": {"project": "foo", "product": "cli", "version": "1.0.0"}, "revision_key": key,
+            "stage": {"from": "candidate-draft", "to": "candidate"},
+            "type": "vote-opened", "vote": 1, "revision": 2, "closes_not_before": 100,
+            "prev": "ab".repeat(32), "hash": "ef".repeat(32)});
+        let first = json!({"stream": "foundation", "seq": 1, "at": 1, "actor": null,
+            "type": "project-created", "project": "foo", "prev": null, "hash": "ef".repeat(32)});
+        for e in [opened, first] {
+            same_json(|e: trs_core::Event| super::event(&e), e);
+        }
+        let release: trs_core::ReleaseView = serde_json::from_value(json!({
+            "release": {"project": "foo", "version": "1.0.0"}, "stage": "current", "states": ["lts", "security-only"],
+            "promoted_revision": key, "promoted_at": 5, "promoted_seq": 9, "end_of_life": null, "support_until": 7,
+            "revoked_reason": null, "first_seen": 1, "last_change": 5}))
+        .unwrap();
+        let before = serde_json::to_string(&release).unwrap();
+        assert_eq!(serde_json::to_string(&release_lifecycle(release.clone())).unwrap(), before);
+        for next in [None, Some("foo".parse().unwrap())] {
+            let view = crate::release_views::ReleasesView {
+                at: 10,
+                by_state: [("current".to_string(), vec!["foo/1.0.0".to_string()])].into(),
+                by_release: [("foo/1.0.0".to_string(), vec!["current".to_string(), "latest".to_string()])].into(),
+                latest: [("foo".to_string(), "foo/1.0.0".to_string())].into(),
+                releases: vec![release.clone()],
+                next,
+            };
+            let before = serde_json::to_string(&view).unwrap();
+            assert_eq!(serde_json::to_string(&stream::ReleasesView::from(view)).unwrap(), before);
+        }
+        for (ok, head, error) in [(true, Some("ab".repeat(32)), None), (false, None, Some("seq 3: hash".to_string()))] {
+            let report = crate::release_views::ChainReport { stream: "foo".into(), events: 3, ok, head, error };
+            let before = serde_json::to_string(&report).unwrap();
+            assert_eq!(serde_json::to_string(&stream::ChainReport::from(report)).unwrap(), before);
+        }
+    }
+
+    #[test]
+    fn draft_and_import_views_answer_the_stored_json() {
+        use serde_json::json;
+        let release = json!({"project": "foo", "product": "cli", "version": "1.0.0"});
+        for revision in [json!(3), json!(null)] {
+            same_json::<crate::draft::Discarded, _>(
+                uploads::DiscardedDraft::from,
+                json!({"release": release, "revision": revision}),
+            );
+        }
+        let url = json!({"method": "PUT", "url": "https://store.example/o", "headers": [["content-length", "12"]], "expires_at": 300});
+        same_json::<crate::import::StartedImport, _>(
+            uploads::StartedImport::from,
+            json!({"release": release,
+            "already_imported": false, "id": "0123456789abcdef0123456789abcdef",
+            "uploads": [{"path": "foo-1.0.0.tar.gz", "size": 12, "upload": url},
+                {"path": "foo-1.0.0.bin", "size": 12, "parts": {"part_size": 5, "urls": [url, url, url]}}],
+            "expires_at": 400}),
+        );
+        same_json::<crate::import::StartedImport, _>(
+            uploads::StartedImport::from,
+            json!({"release": release, "already_imported": true}),
+        );
+    }
+
+    #[test]
+    fn an_advisory_view_answers_the_stored_json() {
+        use serde_json::json;
+        let full = json!({"id": "CVE-2026-1234", "project": "foo", "product": "cli", "summary": "A flaw",
+            "details": "In the parser.", "severity": "high", "affected": [">=1.0.0, <1.2.0", "=0.9.0"], "fixed": "1.2.0",
+            "credits": ["Eve"], "references": ["https://foo.example/sec"], "package": {"ecosystem": "PyPI", "name": "foo"},
+            "cna_org_id": "8254265b-2729-46b6-b9e3-3dfca2d5bfca", "embargoed_until": 5, "published_at": 6,
+            "created_at": 1, "updated_at": 2, "affected_releases": [{"version": "1.0.0", "stage": "archived"}],
+            "fixed_by": {"version": "1.2.0", "stage": "current"}});
+        let bare = json!({"id": "CVE-2026-1234", "project": "foo", "summary": "A flaw", "affected": [],
+            "created_at": 1, "updated_at": 2, "affected_releases": []});
+        for advisory in [full, bare] {
+            same_json::<crate::cve::AdvisoryView, _>(advisories::Advisory::from, advisory);
+        }
     }
 }

@@ -7,6 +7,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use trs_api::advisories::{Advisory, AdvisoryList};
 use trs_app::{App, cve};
 use trs_core::{CveId, ProjectName};
 use trs_http::{ApiResult, MaybeSigned, SignedCall, parse_segment};
@@ -29,7 +30,7 @@ async fn add(State(app): State<App>, Path(project): Path<String>, call: SignedCa
     let project: ProjectName = parse_segment(&project)?;
     let req: cve::NewAdvisory = call.json()?;
     let view = cve::add_advisory(&app, &call.caller, &project, req).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(view)))
+    Ok((axum::http::StatusCode::CREATED, Json(Advisory::from(view))))
 }
 
 async fn list(
@@ -39,7 +40,8 @@ async fn list(
 ) -> ApiResult<impl IntoResponse> {
     let project: ProjectName = parse_segment(&project)?;
     let viewer = call.as_ref().map(|c| &c.caller);
-    Ok(Json(serde_json::json!({"advisories": cve::list_advisories(&app, viewer, &project).await?})))
+    let advisories = cve::list_advisories(&app, viewer, &project).await?;
+    Ok(Json(AdvisoryList { advisories: advisories.into_iter().map(Advisory::from).collect() }))
 }
 
 async fn show(
@@ -48,7 +50,7 @@ async fn show(
     MaybeSigned(call): MaybeSigned,
 ) -> ApiResult<impl IntoResponse> {
     let (project, id) = ids(&project, &id)?;
-    Ok(Json(cve::show_advisory(&app, call.as_ref().map(|c| &c.caller), &project, &id).await?))
+    Ok(Json(Advisory::from(cve::show_advisory(&app, call.as_ref().map(|c| &c.caller), &project, &id).await?)))
 }
 
 async fn edit(
@@ -58,7 +60,7 @@ async fn edit(
 ) -> ApiResult<impl IntoResponse> {
     let (project, id) = ids(&project, &id)?;
     let req: cve::AdvisoryEdit = call.json()?;
-    Ok(Json(cve::edit_advisory(&app, &call.caller, &project, &id, req).await?))
+    Ok(Json(Advisory::from(cve::edit_advisory(&app, &call.caller, &project, &id, req).await?)))
 }
 
 #[derive(Deserialize, Default)]
@@ -76,7 +78,7 @@ async fn publish(
 ) -> ApiResult<impl IntoResponse> {
     let (project, id) = ids(&project, &id)?;
     let req: Publish = call.json()?;
-    Ok(Json(cve::publish_advisory(&app, &call.caller, &project, &id, req.force).await?))
+    Ok(Json(Advisory::from(cve::publish_advisory(&app, &call.caller, &project, &id, req.force).await?)))
 }
 
 async fn osv(State(app): State<App>, Path((project, id)): Path<(String, String)>) -> ApiResult<impl IntoResponse> {

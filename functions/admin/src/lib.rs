@@ -10,6 +10,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::collections::BTreeSet;
+use trs_api::projects as view;
 use trs_app::{App, AppError, mail, people, projects};
 use trs_core::{Action, Fingerprint, PersonUid, PolicyOverride, ProductName, ProjectName, ProjectRole, authorize};
 use trs_http::{ApiResult, Query, SignedCall, parse_segment};
@@ -87,7 +88,7 @@ async fn create_project(State(app): State<App>, call: SignedCall) -> ApiResult<i
         },
     )
     .await?;
-    Ok((axum::http::StatusCode::CREATED, Json(project)))
+    Ok((axum::http::StatusCode::CREATED, Json(trs_app::api_views::project(project))))
 }
 
 #[derive(Deserialize)]
@@ -159,7 +160,7 @@ async fn set_policy(
         email_votes: req.email_votes,
         denied_licences: req.denied_licences,
     };
-    Ok(Json(projects::set_policy(&app, &call.caller, &project, req.product, change).await?))
+    Ok(Json(view::ProjectPolicy::from(projects::set_policy(&app, &call.caller, &project, req.product, change).await?)))
 }
 
 #[derive(Deserialize)]
@@ -175,7 +176,7 @@ async fn get_policy(
 ) -> ApiResult<impl IntoResponse> {
     let project: ProjectName = parse_segment(&project)?;
     let product = q.product.as_deref().map(parse_segment::<ProductName>).transpose()?;
-    Ok(Json(projects::get_policy(&app, &project, product.as_ref()).await?))
+    Ok(Json(view::ProjectPolicy::from(projects::get_policy(&app, &project, product.as_ref()).await?)))
 }
 
 /// Only the fields given change; unknown fields are refused.
@@ -210,7 +211,9 @@ async fn set_mail(
         reply_to: req.reply_to,
         imap: req.imap,
     };
-    Ok(Json(mail::set_settings(&app, &call.caller, &project, req.product, change).await?))
+    Ok(Json(trs_api::mail::ProjectMail::from(
+        mail::set_settings(&app, &call.caller, &project, req.product, change).await?,
+    )))
 }
 
 async fn get_mail(
@@ -220,12 +223,13 @@ async fn get_mail(
 ) -> ApiResult<impl IntoResponse> {
     let project: ProjectName = parse_segment(&project)?;
     let product = q.product.as_deref().map(parse_segment::<ProductName>).transpose()?;
-    Ok(Json(mail::get_settings(&app, &project, product.as_ref()).await?))
+    Ok(Json(trs_api::mail::ProjectMail::from(mail::get_settings(&app, &project, product.as_ref()).await?)))
 }
 
 async fn mail_log(State(app): State<App>, Path(project): Path<String>) -> ApiResult<impl IntoResponse> {
     let project: ProjectName = parse_segment(&project)?;
-    Ok(Json(serde_json::json!({"mails": mail::log(&app, &project).await?})))
+    let mails = mail::log(&app, &project).await?;
+    Ok(Json(trs_api::mail::MailLog { mails: mails.into_iter().map(Into::into).collect() }))
 }
 
 async fn list_people(State(app): State<App>) -> ApiResult<impl IntoResponse> {
@@ -281,7 +285,7 @@ async fn edit_project(
 ) -> ApiResult<impl IntoResponse> {
     let project: ProjectName = parse_segment(&project)?;
     let edit: projects::ProjectEdit = call.json()?;
-    Ok(Json(projects::edit_project(&app, &call.caller, &project, edit).await?))
+    Ok(Json(trs_app::api_views::project(projects::edit_project(&app, &call.caller, &project, edit).await?)))
 }
 
 #[derive(Deserialize)]
@@ -302,7 +306,9 @@ async fn change_members(
     let project: ProjectName = parse_segment(&project)?;
     let req: ChangeMembers = call.json()?;
     let change = projects::MembersChange { add: req.add, remove: req.remove };
-    Ok(Json(projects::change_members(&app, &call.caller, &project, req.role, change).await?))
+    Ok(Json(trs_app::api_views::project(
+        projects::change_members(&app, &call.caller, &project, req.role, change).await?,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -321,7 +327,7 @@ async fn add_product(
     let project: ProjectName = parse_segment(&project)?;
     let req: AddProduct = call.json()?;
     let updated = projects::add_product(&app, &call.caller, &project, req.name, req.description).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(updated)))
+    Ok((axum::http::StatusCode::CREATED, Json(trs_app::api_views::project(updated))))
 }
 
 async fn remove_key(

@@ -8,9 +8,9 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
+use trs_api::distributions::{AutoDistributions, ReleaseDistributions};
 use trs_app::distribute::{self, DistributionSpec};
-use trs_app::{App, AppError};
+use trs_app::{App, AppError, api_views};
 use trs_http::{ApiResult, ProductOnly, Query, SignedCall, release_id};
 
 pub fn routes() -> Router<App> {
@@ -24,7 +24,7 @@ pub fn routes() -> Router<App> {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AutoDistributions {
+struct SetAutoDistributions {
     distributions: Vec<trs_core::AutoDistribution>,
 }
 
@@ -34,15 +34,18 @@ async fn set_auto_distributions(
     Path(project): Path<String>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
-    let req: AutoDistributions = call.json()?;
+    let req: SetAutoDistributions = call.json()?;
     let name = trs_http::parse_segment(&project)?;
     let set = distribute::set_auto_distributions(&app, &call.caller, &name, req.distributions).await?;
-    Ok(Json(json!({"project": project, "distributions": set})))
+    Ok(Json(AutoDistributions { distributions: set.into_iter().map(api_views::auto_distribution).collect(), project }))
 }
 
 async fn auto_distributions(State(app): State<App>, Path(project): Path<String>) -> ApiResult<impl IntoResponse> {
     let p = trs_app::projects::get_project(&app, &trs_http::parse_segment(&project)?).await?;
-    Ok(Json(json!({"project": p.name, "distributions": p.distributions})))
+    Ok(Json(AutoDistributions {
+        distributions: p.distributions.into_iter().map(api_views::auto_distribution).collect(),
+        project: p.name.to_string(),
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,5 +84,8 @@ async fn list_distributions(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
     let records = distribute::list_records(&app, &id).await?;
-    Ok(Json(json!({"release": id.to_string(), "distributions": records})))
+    Ok(Json(ReleaseDistributions {
+        distributions: records.into_iter().map(Into::into).collect(),
+        release: id.to_string(),
+    }))
 }

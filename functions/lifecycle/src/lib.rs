@@ -10,7 +10,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use trs_app::lifecycle::{self, DatesTarget};
-use trs_app::{App, AppResult};
+use trs_app::{App, AppResult, api_views};
 use trs_core::ProductName;
 use trs_http::{ApiResult, ProductOnly, Query, SignedCall, parse_segment, release_id};
 
@@ -44,7 +44,7 @@ async fn revoke(
 ) -> ApiResult<impl IntoResponse> {
     let req: RevokeRequest = call.json()?;
     let id = release_id(&project, req.product, &version)?;
-    Ok(Json(lifecycle::revoke(&app, &call.caller, &id, &req.reason).await?))
+    Ok(Json(api_views::event(&lifecycle::revoke(&app, &call.caller, &id, &req.reason).await?)))
 }
 
 async fn archive(
@@ -54,7 +54,8 @@ async fn archive(
 ) -> ApiResult<impl IntoResponse> {
     let req: ProductOnly = call.json()?;
     let id = release_id(&project, req.product, &version)?;
-    Ok(Json(lifecycle::archive_release(&app, Some(&call.caller), &id).await?))
+    let archived = lifecycle::archive_release(&app, Some(&call.caller), &id).await?;
+    Ok(Json(trs_api::lifecycle::ArchivedRelease::from(archived)))
 }
 
 /// Dates as unix seconds; either may be left out (it keeps its previous value).
@@ -78,7 +79,7 @@ async fn release_dates(
     let id = release_id(&project, req.product, &version)?;
     let event =
         lifecycle::set_dates(&app, &call.caller, DatesTarget::Release(id), req.end_of_life, req.support_until).await?;
-    Ok(Json(event))
+    Ok(Json(api_views::event(&event)))
 }
 
 async fn line_dates(
@@ -89,7 +90,7 @@ async fn line_dates(
     let req: DatesRequest = call.json()?;
     let target = DatesTarget::Line { project: parse_segment(&project)?, product: req.product, line };
     let event = lifecycle::set_dates(&app, &call.caller, target, req.end_of_life, req.support_until).await?;
-    Ok(Json(event))
+    Ok(Json(api_views::event(&event)))
 }
 
 async fn enter(
@@ -99,7 +100,7 @@ async fn enter(
 ) -> ApiResult<impl IntoResponse> {
     let req: ProductOnly = call.json()?;
     let id = release_id(&project, req.product, &version)?;
-    Ok((StatusCode::OK, Json(lifecycle::enter_state(&app, &call.caller, &id, &state).await?)))
+    Ok((StatusCode::OK, Json(api_views::event(&lifecycle::enter_state(&app, &call.caller, &id, &state).await?))))
 }
 
 /// `DELETE` carries no body: the product, if any, is in the query (`?product=P`), which the
@@ -111,5 +112,5 @@ async fn leave(
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let id = release_id(&project, q.product, &version)?;
-    Ok(Json(lifecycle::leave_state(&app, &call.caller, &id, &state).await?))
+    Ok(Json(api_views::event(&lifecycle::leave_state(&app, &call.caller, &id, &state).await?)))
 }

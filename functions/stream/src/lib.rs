@@ -10,8 +10,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+use trs_api::stream::{ChainVerification, ProjectStates, ReleaseHistory, ReleasesView};
 use trs_app::release_views::{self, Scope};
-use trs_app::{App, AppError, exports, projects, public, stream};
+use trs_app::{App, AppError, api_views, exports, projects, public, stream};
 use trs_core::{ProductName, ProjectName, ReleaseId, StreamId, Version};
 use trs_http::downloads;
 use trs_http::{ApiResult, Query, parse_segment};
@@ -149,7 +150,7 @@ async fn verify(State(app): State<App>, Query(q): Query<VerifyQuery>) -> ApiResu
         }
     }
     let ok = reports.iter().all(|r| r.ok);
-    Ok(Json(json!({"ok": ok, "streams": reports})))
+    Ok(Json(ChainVerification { ok, streams: reports.into_iter().map(Into::into).collect() }))
 }
 
 #[derive(Deserialize)]
@@ -171,11 +172,13 @@ async fn releases(app: &App, scope: Scope, q: &ViewQuery) -> ApiResult<impl Into
         return Err(AppError::bad_request("product-needs-project", "?product= needs ?project=").into());
     }
     if scope.project.is_some() {
-        return Ok(Json(release_views::releases_view(app, &scope, q.at, q.state.as_deref()).await?));
+        let view = release_views::releases_view(app, &scope, q.at, q.state.as_deref()).await?;
+        return Ok(Json(ReleasesView::from(view)));
     }
     let after = q.after.as_deref().map(parse_segment::<ProjectName>).transpose()?;
     let limit = q.limit.unwrap_or(release_views::PROJECTS_PER_PAGE);
-    Ok(Json(release_views::releases_page(app, &scope, q.at, q.state.as_deref(), after.as_ref(), limit).await?))
+    let page = release_views::releases_page(app, &scope, q.at, q.state.as_deref(), after.as_ref(), limit).await?;
+    Ok(Json(ReleasesView::from(page)))
 }
 
 async fn all_releases(State(app): State<App>, Query(q): Query<ViewQuery>) -> ApiResult<impl IntoResponse> {
@@ -201,7 +204,7 @@ async fn project_states(
 ) -> ApiResult<impl IntoResponse> {
     let scope = Scope { project: Some(parse_segment(&project)?), product: product_of(q.product.as_deref())? };
     let view = release_views::releases_view(&app, &scope, q.at, None).await?;
-    Ok(Json(json!({"at": view.at, "by_release": view.by_release})))
+    Ok(Json(ProjectStates { at: view.at, by_release: view.by_release }))
 }
 
 #[derive(Deserialize)]
@@ -221,7 +224,7 @@ async fn history(
         version: parse_segment::<Version>(&version)?,
     };
     let events = release_views::release_history(&app, &id).await?;
-    Ok(Json(json!({"release": id.to_string(), "events": events})))
+    Ok(Json(ReleaseHistory { events: events.iter().map(api_views::event).collect(), release: id.to_string() }))
 }
 
 async fn cle(

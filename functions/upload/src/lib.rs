@@ -40,7 +40,7 @@ async fn start_import(
     let id = release_id(&project, req.product.clone(), &version)?;
     let started = import::start_import(&app, &call.caller, id, req).await?;
     let status = if started.already_imported { axum::http::StatusCode::OK } else { axum::http::StatusCode::CREATED };
-    Ok((status, Json(started)))
+    Ok((status, Json(trs_api::uploads::StartedImport::from(started))))
 }
 
 /// 202 and the import's commit task (its id is the import's), with its status URL as
@@ -55,7 +55,11 @@ async fn commit_import(
     let req: upload::CommitUpload = call.json()?;
     let task = import::request_commit(&app, &call.caller, &id, &req).await?;
     let status_url = format!("/api/v1/tasks/{}", task.id);
-    Ok((axum::http::StatusCode::ACCEPTED, [(axum::http::header::LOCATION, status_url)], Json(task)))
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        [(axum::http::header::LOCATION, status_url)],
+        Json(trs_api::tasks::Task::from(task)),
+    ))
 }
 
 async fn start(
@@ -98,7 +102,7 @@ async fn discard(
 ) -> ApiResult<impl IntoResponse> {
     let req: ProductOnly = call.json()?;
     let id = release_id(&project, req.product, &version)?;
-    Ok(Json(draft::discard(&app, &call.caller, &id).await?))
+    Ok(Json(trs_api::uploads::DiscardedDraft::from(draft::discard(&app, &call.caller, &id).await?)))
 }
 
 #[derive(Deserialize)]

@@ -25,8 +25,8 @@ use sha2::{Digest, Sha512};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use trs_api::uploads::{CommitUpload, FileTarget};
-use trs_app::import::{ImportStage, ImportedRelease, StartedImport};
+use trs_api::uploads::{CommitUpload, StartedImport};
+use trs_app::import::{ImportStage, ImportedRelease};
 use trs_app::projects::ProjectSummary;
 use trs_core::{ArtifactPath, PersonUid, ProductName, ProjectName, Version};
 
@@ -324,13 +324,8 @@ async fn import_release(client: &Client, found: &Found, released_at: i64) -> Res
     let Some(id) = started.id.filter(|_| !started.already_imported) else {
         return Ok(outcome);
     };
-    // The wire form of the start's answer is the upload's (one URL, or one per part), which the
-    // sending code takes as the API type.
-    let targets: Vec<FileTarget> = serde_json::to_value(&started.uploads)
-        .and_then(serde_json::from_value)
-        .map_err(|e| format!("the import's upload targets: {e}"))?;
     let mut commit = CommitUpload::default();
-    for target in &targets {
+    for target in &started.uploads {
         let path = &found.files[target.path.as_str()];
         let sent = crate::commands::upload::send_file(client, path, target, &ProgressBar::hidden())
             .await
