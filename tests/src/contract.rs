@@ -44,6 +44,17 @@ impl Contract {
         self.schema_problems(schema, &answer.body).map(|p| format!("{method} {path} {}: {p}", answer.status))
     }
 
+    /// Why `body`, a request the server took for `METHOD path`, does not match the request
+    /// body the document declares for it (`None` also when it declares none): a field the
+    /// server takes that the declared type lacks, or a type it reads otherwise, shows here.
+    pub fn request_problems(&self, method: &str, path: &str, body: &Value) -> Option<String> {
+        let operation = &self.document["paths"][path][method.to_lowercase()];
+        let schema = operation["requestBody"]["content"]["application/json"].get("schema")?;
+        // The server takes an empty body as `{}`.
+        let body = if body.is_null() { json!({}) } else { body.clone() };
+        self.schema_problems(schema, &body).map(|p| format!("{method} {path} request: {p}"))
+    }
+
     /// Why `value` does not match the schema `#/components/schemas/NAME`.
     pub fn component_problems(&self, name: &str, value: &Value) -> Option<String> {
         self.schema_problems(&json!({"$ref": format!("#/components/schemas/{name}")}), value)

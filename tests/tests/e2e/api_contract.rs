@@ -1,8 +1,10 @@
 //! The API contract on the wire: a release's whole flow by raw HTTP calls (people, keys,
-//! projects, upload, verification, vote, promotion, the stream's views, tasks and refusals),
-//! each answer held against the OpenAPI document `trs serve` serves, which is
-//! docs/openapi.json. An answer whose status the document does not list for its operation,
-//! or whose body does not match that response's schema, fails the test.
+//! projects and their settings, upload, verification, vote, promotion, the stream's views,
+//! the lifecycle, a discarded draft, an import, tasks and refusals), each answer held against
+//! the OpenAPI document `trs serve` serves, which is docs/openapi.json. An answer whose status
+//! the document does not list for its operation, or whose body does not match that response's
+//! schema, fails the test; so does a request the server took that does not match the request
+//! body the document declares.
 
 use serde_json::{Value, json};
 use trs_tests::contract::Contract;
@@ -30,6 +32,11 @@ impl Caller<'_> {
             None => get(self.base, path),
         };
         self.contract.check(method, template, &answer);
+        if (200..300).contains(&answer.status)
+            && let Some(problems) = self.contract.request_problems(method, template, &body)
+        {
+            panic!("the server took a request the document does not declare: {problems}");
+        }
         answer
     }
 
@@ -44,6 +51,19 @@ impl Caller<'_> {
             }
         })
     }
+}
+
+/// A signed source release of foo `version`: each file's name and bytes.
+fn release_files(team: &Team, version: &str) -> Vec<(String, Vec<u8>)> {
+    let name = format!("apache-foo-{version}");
+    let tarball = source_tarball(team.work.path(), &format!("{name}-src.tar.gz"), &name);
+    team.signed_set(&tarball)
+        .iter()
+        .map(|p| {
+            let p = std::path::Path::new(p);
+            (p.file_name().unwrap().to_str().unwrap().to_string(), std::fs::read(p).unwrap())
+        })
+        .collect()
 }
 
 #[test]
@@ -90,6 +110,9 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     let granted = api.call(Some(admin), "POST", "/api/v1/people/{uid}/admin", "/api/v1/people/carl/admin", Value::Null);
     assert_eq!(granted.status, 200, "{}", granted.text);
     api.call(Some(admin), "DELETE", "/api/v1/people/{uid}/admin", "/api/v1/people/carl/admin", Value::Null);
+    let edited =
+        api.call(Some(admin), "POST", "/api/v1/people/{uid}", "/api/v1/people/carl", json!({"name": "Carl C."}));
+    assert_eq!(edited.status, 200, "{}", edited.text);
 
     // Projects.
     let created = api.call(
@@ -106,17 +129,36 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     let set = api.call(Some(rm), "POST", "/api/v1/projects/{project}/policy", "/api/v1/projects/foo/policy", policy);
     assert_eq!(set.status, 200, "{}", set.text);
     api.call(None, "GET", "/api/v1/projects/{project}/policy", "/api/v1/projects/foo/policy", Value::Null);
+    // The project's settings: metadata, roster, a product (with its own policy), mail lists and
+    // the distributions a promotion runs (off here: the policy's auto_distribute is not set).
+    let project = "/api/v1/projects/{project}";
+    let meta = json!({"display_name": "Apache Foo", "homepage": "https://foo.example.org"});
+    assert_eq!(api.call(Some(rm), "POST", project, "/api/v1/projects/foo", meta).status, 200);
+    let members = json!({"role": "committer", "add": ["carl"]});
+    let added = api.call(Some(admin), "POST", &format!("{project}/members"), "/api/v1/projects/foo/members", members);
+    assert_eq!(added.status, 200, "{}", added.text);
+    let product = json!({"name": "cli", "description": "The command line"});
+    let declared =
+        api.call(Some(admin), "POST", &format!("{project}/products"), "/api/v1/projects/foo/products", product);
+    assert_eq!(declared.status, 201, "{}", declared.text);
+    let cli_policy = json!({"product": "cli", "strict": false, "denied_licences": ["strong-copyleft"]});
+    let set = api.call(Some(rm), "POST", &format!("{project}/policy"), "/api/v1/projects/foo/policy", cli_policy);
+    assert_eq!((set.status, &set.body["product_override"]["strict"]), (200, &json!(false)), "{}", set.text);
+    api.call(None, "GET", &format!("{project}/policy"), "/api/v1/projects/foo/policy?product=cli", Value::Null);
+    let lists = json!({"vote_to": ["dev@foo.example.org"], "announce_to": ["announce@foo.example.org"]});
+    let mail = api.call(Some(rm), "POST", &format!("{project}/mail"), "/api/v1/projects/foo/mail", lists);
+    assert_eq!(mail.status, 200, "{}", mail.text);
+    api.call(None, "GET", &format!("{project}/mail"), "/api/v1/projects/foo/mail?product=cli", Value::Null);
+    let auto = json!({"distributions": [{"platform": "pypi", "package": "apache-foo"}]});
+    let distributions = format!("{project}/distributions");
+    let set = api.call(Some(rm), "POST", &distributions, "/api/v1/projects/foo/distributions", auto);
+    assert_eq!(set.status, 200, "{}", set.text);
+    api.call(None, "GET", &distributions, "/api/v1/projects/foo/distributions", Value::Null);
+    let shown = api.call(None, "GET", project, "/api/v1/projects/foo", Value::Null);
+    assert_eq!(shown.body["product_policies"]["cli"]["strict"], false, "{}", shown.text);
 
     // Upload: declare, send the bytes, commit (a task), verification (a task).
-    let tarball = source_tarball(team.work.path(), "apache-foo-1.0.0-src.tar.gz", "apache-foo-1.0.0");
-    let files: Vec<(String, Vec<u8>)> = team
-        .signed_set(&tarball)
-        .iter()
-        .map(|p| {
-            let p = std::path::Path::new(p);
-            (p.file_name().unwrap().to_str().unwrap().to_string(), std::fs::read(p).unwrap())
-        })
-        .collect();
+    let files = release_files(&team, "1.0.0");
     let declared: Vec<Value> = files.iter().map(|(n, b)| json!({"path": n, "size": b.len()})).collect();
     let uploads = format!("{RELEASE}/uploads");
     let started =
@@ -196,8 +238,112 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
         "/api/v1/projects/foo/releases/1.0.0/distributions",
         Value::Null,
     );
+    let verified = api.call(None, "GET", "/api/v1/events/verify", "/api/v1/events/verify?project=foo", Value::Null);
+    assert_eq!(verified.body["ok"], true, "{}", verified.text);
+    api.call(None, "GET", "/api/v1/events/verify", "/api/v1/events/verify", Value::Null);
+    let result_mail = "/api/v1/projects/foo/releases/1.0.0/vote/email?result=true";
+    api.call(None, "GET", &format!("{vote}/email"), result_mail, Value::Null);
+    let preview = "/api/v1/projects/foo/releases/1.0.0/vote/mail/announce";
+    api.call(None, "GET", &format!("{vote}/mail/{{kind}}"), preview, Value::Null);
+
+    // The lifecycle: a freeform state entered and left, the release's and its line's dates.
+    let state = format!("{RELEASE}/states/{{state}}");
+    let lts = "/api/v1/projects/foo/releases/1.0.0/states/lts";
+    assert_eq!(api.call(Some(rm), "POST", &state, lts, json!({})).status, 200);
+    assert_eq!(api.call(Some(rm), "DELETE", &state, lts, Value::Null).status, 200);
+    let (support, eol) = (unix_now() + 200 * 86400, unix_now() + 400 * 86400);
+    let dates = json!({"support_until": support, "end_of_life": eol});
+    let set = api.call(Some(rm), "POST", &format!("{RELEASE}/eol"), "/api/v1/projects/foo/releases/1.0.0/eol", dates);
+    assert_eq!(set.status, 200, "{}", set.text);
+    let line = api.call(
+        Some(rm),
+        "POST",
+        "/api/v1/projects/{project}/lines/{line}/dates",
+        "/api/v1/projects/foo/lines/1.x/dates",
+        json!({"end_of_life": eol}),
+    );
+    assert_eq!(line.status, 200, "{}", line.text);
+    // The vote's and the promotion's mails, to the lists set above.
+    let log =
+        api.call(None, "GET", "/api/v1/projects/{project}/mail/log", "/api/v1/projects/foo/mail/log", Value::Null);
+    assert!(log.body["mails"].as_array().is_some_and(|m| !m.is_empty()), "{}", log.text);
     let keys = api.call(None, "GET", "/api/v1/projects/{project}/KEYS", "/api/v1/projects/foo/KEYS", Value::Null);
     assert!(keys.text.contains("BEGIN PGP PUBLIC KEY BLOCK"), "{}", keys.text);
+
+    // A draft never put to a vote, discarded.
+    let files = release_files(&team, "1.1.0");
+    let declared: Vec<Value> = files.iter().map(|(n, b)| json!({"path": n, "size": b.len()})).collect();
+    let started =
+        api.call(Some(rm), "POST", &uploads, "/api/v1/projects/foo/releases/1.1.0/uploads", json!({"files": declared}));
+    for (file, (_, bytes)) in started.body["files"].as_array().unwrap().iter().zip(&files) {
+        assert_eq!(put_bytes(file["upload"]["url"].as_str().unwrap(), bytes.clone()).status / 100, 2);
+    }
+    let id = started.body["id"].as_str().unwrap();
+    api.call(Some(rm), "POST", "/api/v1/uploads/{id}/commit", &format!("/api/v1/uploads/{id}/commit"), json!({}));
+    api.finished_task(id);
+    let discard = "/api/v1/projects/foo/releases/1.1.0/discard";
+    let discarded = api.call(Some(rm), "POST", &format!("{RELEASE}/discard"), discard, json!({}));
+    assert_eq!((discarded.status, &discarded.body["revision"]), (200, &json!(1)), "{}", discarded.text);
+
+    // A release of the project's history, imported (docs/import.md): its files, then the
+    // commit task.
+    let files = release_files(&team, "0.9.0");
+    let declared: Vec<Value> = files
+        .iter()
+        .map(|(n, b)| {
+            use sha2::Digest;
+            json!({"path": n, "size": b.len(), "sha512": hex::encode(sha2::Sha512::digest(b))})
+        })
+        .collect();
+    let import = json!({"stage": "current", "released_at": unix_now() - 86400, "files": declared});
+    let started = api.call(
+        Some(admin),
+        "POST",
+        &format!("{RELEASE}/import"),
+        "/api/v1/projects/foo/releases/0.9.0/import",
+        import,
+    );
+    assert_eq!(started.status, 201, "{}", started.text);
+    for upload in started.body["uploads"].as_array().unwrap() {
+        let (_, bytes) = files.iter().find(|(n, _)| upload["path"] == n.as_str()).unwrap();
+        assert_eq!(put_bytes(upload["upload"]["url"].as_str().unwrap(), bytes.clone()).status / 100, 2);
+    }
+    let id = started.body["id"].as_str().unwrap();
+    let commit = api.call(
+        Some(admin),
+        "POST",
+        "/api/v1/imports/{id}/commit",
+        &format!("/api/v1/imports/{id}/commit"),
+        Value::Null,
+    );
+    assert_eq!(commit.status, 202, "{}", commit.text);
+    api.finished_task(id);
+
+    // An advisory: recorded while embargoed, changed, published, read by anyone.
+    let advisories = "/api/v1/projects/{project}/advisories";
+    let advisory = format!("{advisories}/{{id}}");
+    let flaw = json!({"id": "CVE-2026-1234", "summary": "A flaw in the parser", "severity": "high",
+        "affected": ["=0.9.0"], "fixed": "1.0.0", "embargoed_until": unix_now() + 86400});
+    let recorded = api.call(Some(rm), "POST", advisories, "/api/v1/projects/foo/advisories", flaw);
+    assert_eq!(recorded.status, 201, "{}", recorded.text);
+    let one = "/api/v1/projects/foo/advisories/CVE-2026-1234";
+    let changed = api.call(Some(rm), "POST", &advisory, one, json!({"credits": ["Eve Finder"]}));
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let publish = format!("{advisory}/publish");
+    let published = api.call(Some(rm), "POST", &publish, &format!("{one}/publish"), json!({"force": true}));
+    assert_eq!(published.status, 200, "{}", published.text);
+    let listed = api.call(None, "GET", advisories, "/api/v1/projects/foo/advisories", Value::Null);
+    assert_eq!(listed.body["advisories"][0]["fixed_by"]["version"], "1.0.0", "{}", listed.text);
+    api.call(None, "GET", &advisory, one, Value::Null);
+
+    // Archived, and revoked.
+    let archive = "/api/v1/projects/foo/releases/1.0.0/archive";
+    let archived = api.call(Some(rm), "POST", &format!("{RELEASE}/archive"), archive, json!({}));
+    assert_eq!((archived.status, &archived.body["already"]), (200, &json!(false)), "{}", archived.text);
+    let revoke = json!({"reason": "built from the wrong tag"});
+    let revoked =
+        api.call(Some(rm), "POST", &format!("{RELEASE}/revoke"), "/api/v1/projects/foo/releases/0.9.0/revoke", revoke);
+    assert_eq!(revoked.status, 200, "{}", revoked.text);
 
     // Refusals: the error document, with a status the operation lists.
     let unsigned = send_raw(base, "POST", "/api/v1/projects/foo/releases/2.0.0/uploads", &[], b"{}".to_vec());
@@ -239,4 +385,10 @@ fn an_answer_that_breaks_the_document_is_caught() {
     assert!(contract.problems("GET", tasks, &answer(418, json!({}))).unwrap().contains("418"));
     let bad_error = answer(404, json!({"error": {"code": "not-found"}}));
     assert!(contract.problems("GET", tasks, &bad_error).unwrap().contains("message"));
+    // A typed settings answer without its policy, and a request with a misspelt rule.
+    let policy = "/api/v1/projects/{project}/policy";
+    let no_policy = answer(200, json!({"project": "foo"}));
+    assert!(contract.problems("GET", policy, &no_policy).unwrap().contains("policy"));
+    assert!(contract.request_problems("POST", policy, &json!({"min_binding": 2})).is_none());
+    assert!(contract.request_problems("POST", policy, &json!({"min_bindings": 2})).is_some());
 }
