@@ -217,6 +217,19 @@ pub enum LicenceCategory {
     Unknown,
 }
 
+impl LicenceCategory {
+    /// `permissive`, `weak-copyleft`, …, as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenceCategory::Permissive => "permissive",
+            LicenceCategory::WeakCopyleft => "weak-copyleft",
+            LicenceCategory::StrongCopyleft => "strong-copyleft",
+            LicenceCategory::Restricted => "restricted",
+            LicenceCategory::Unknown => "unknown",
+        }
+    }
+}
+
 /// The body of `POST /api/v1/projects/{project}/policy`: the rules to change (at least one),
 /// of the main line or of one product. Unknown fields are refused, so a misspelt rule is a
 /// 400 rather than a silent no-op.

@@ -8,6 +8,7 @@ use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use trs_api::mail::{ProjectMail, RenderedMail};
 use trs_app::mail::MailKind;
 
 /// The SMTP transport of `trs serve --smtp URL` (password from `TRS_SMTP_PASSWORD`). Errors
@@ -40,7 +41,7 @@ pub async fn settings(
 ) -> CliResult<()> {
     let path = format!("/api/v1/projects/{project}/mail");
     let changing = !change.is_empty();
-    let view: Value = if changing {
+    let view: ProjectMail = if changing {
         let mut body = serde_json::to_value(&change).map_err(failed)?;
         body["product"] = json!(product);
         client.post(&path, &body).await?
@@ -56,12 +57,14 @@ pub async fn settings(
         None => project.to_string(),
     };
     say!("{} mail settings of {line}:", if changing { "new" } else { "the" });
-    let m = &view["mail"];
-    say!("  vote-to      {}", list(&m["vote_to"]));
-    say!("  announce-to  {}", list(&m["announce_to"]));
-    say!("  from         {}", text(&m["from"]));
-    say!("  reply-to     {}", text(&m["reply_to"]));
-    say!("  imap         {}", text(&m["imap"]));
+    let m = &view.mail;
+    let list = |l: &[String]| if l.is_empty() { "(none)".to_string() } else { l.join(", ") };
+    let text = |t: &Option<String>| t.clone().unwrap_or_else(|| "(none)".into());
+    say!("  vote-to      {}", list(&m.vote_to));
+    say!("  announce-to  {}", list(&m.announce_to));
+    say!("  from         {}", text(&m.from));
+    say!("  reply-to     {}", text(&m.reply_to));
+    say!("  imap         {}", text(&m.imap));
     Ok(())
 }
 
@@ -113,11 +116,11 @@ pub async fn run(client: &Client, command: &MailCommand, as_json: bool) -> CliRe
                 kind.as_str(),
                 product_query(product.as_deref(), &[])
             );
-            let email: Value = client.get(&path).await?;
+            let email: RenderedMail = client.get(&path).await?;
             if as_json {
                 output::json(&email);
             } else {
-                say!("Subject: {}\n\n{}", text(&email["subject"]), text(&email["body"]).trim_end());
+                say!("Subject: {}\n\n{}", email.subject, email.body.trim_end());
             }
         }
     }

@@ -6,6 +6,7 @@ use crate::client::Client;
 use crate::error::CliResult;
 use crate::output;
 use serde_json::{Value, json};
+use trs_api::projects::ProjectPolicy;
 use trs_app::projects::{ProjectEdit, ProjectSummary, ProjectView};
 use trs_core::{Project, ProjectRole};
 
@@ -39,7 +40,7 @@ pub async fn policy(
 ) -> CliResult<()> {
     let path = format!("/api/v1/projects/{project}/policy");
     let changing = change.as_object().is_some_and(|m| m.values().any(|v| !v.is_null()));
-    let view: Value = if changing {
+    let view: ProjectPolicy = if changing {
         let mut body = change;
         body["product"] = json!(product);
         client.post(&path, &body).await?
@@ -56,18 +57,18 @@ pub async fn policy(
         None => project.to_string(),
     };
     say!("{} policy of {line}:", if changing { "new" } else { "release" });
-    let p = &view["policy"];
-    say!("  min-vote-hours    {}", p["min_vote_hours"]);
-    say!("  min-binding       {}", p["min_binding"]);
-    say!("  strict            {}", p["strict"]);
-    say!("  archive-previous  {}", p["archive_previous"]);
-    say!("  auto-close-votes  {}", p["auto_close_votes"]);
-    say!("  auto-publish      {}", p["auto_publish"]);
-    say!("  auto-distribute   {}", p["auto_distribute"]);
-    say!("  prerelease-latest {}", p["prerelease_latest"]);
-    say!("  require-sbom      {}", p["require_sbom"]);
-    say!("  email-votes       {}", p["email_votes"]);
-    let denied: Vec<&str> = p["denied_licences"].as_array().into_iter().flatten().filter_map(|c| c.as_str()).collect();
+    let p = &view.policy;
+    say!("  min-vote-hours    {}", p.min_vote_hours);
+    say!("  min-binding       {}", p.min_binding);
+    say!("  strict            {}", p.strict);
+    say!("  archive-previous  {}", p.archive_previous);
+    say!("  auto-close-votes  {}", p.auto_close_votes);
+    say!("  auto-publish      {}", p.auto_publish);
+    say!("  auto-distribute   {}", p.auto_distribute);
+    say!("  prerelease-latest {}", p.prerelease_latest);
+    say!("  require-sbom      {}", p.require_sbom);
+    say!("  email-votes       {}", p.email_votes);
+    let denied: Vec<&str> = p.denied_licences.iter().map(|c| c.as_str()).collect();
     say!("  deny-licences     {}", if denied.is_empty() { "none".to_string() } else { denied.join(",") });
     Ok(())
 }

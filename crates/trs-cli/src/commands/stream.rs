@@ -7,6 +7,7 @@ use crate::error::{CliError, CliResult};
 use crate::output;
 use serde_json::Value;
 use std::time::Duration;
+use trs_api::stream::ChainVerification;
 
 /// How often `trs events --follow` asks for new events.
 const FOLLOW_EVERY: Duration = Duration::from_secs(1);
@@ -147,25 +148,24 @@ pub async fn events(
 
 pub async fn verify(client: &Client, project: Option<&str>, as_json: bool) -> CliResult<()> {
     let query = project.map(|p| format!("?project={p}")).unwrap_or_default();
-    let report: Value = client.get(&format!("/api/v1/events/verify{query}")).await?;
-    let streams = report["streams"].as_array().cloned().unwrap_or_default();
+    let report: ChainVerification = client.get(&format!("/api/v1/events/verify{query}")).await?;
     if as_json {
         output::json(&report);
     } else {
-        for s in &streams {
-            let name = s["stream"].as_str().unwrap_or("?");
-            if s["ok"] == true {
-                let head = s["head"].as_str().map(|h| format!(", head {}", &h[..h.len().min(16)])).unwrap_or_default();
-                say!("{name}: {} event(s), chain intact{head}", s["events"]);
+        for s in &report.streams {
+            if s.ok {
+                let head = s.head.as_deref().map(|h| format!(", head {}", &h[..h.len().min(16)])).unwrap_or_default();
+                say!("{}: {} event(s), chain intact{head}", s.stream, s.events);
             } else {
-                say!("{name}: BROKEN: {}", s["error"].as_str().unwrap_or("?"));
+                say!("{}: BROKEN: {}", s.stream, s.error.as_deref().unwrap_or("?"));
             }
         }
     }
-    let broken: Vec<String> = streams
+    let broken: Vec<String> = report
+        .streams
         .iter()
-        .filter(|s| s["ok"] != true)
-        .map(|s| format!("{}: {}", s["stream"].as_str().unwrap_or("?"), s["error"].as_str().unwrap_or("?")))
+        .filter(|s| !s.ok)
+        .map(|s| format!("{}: {}", s.stream, s.error.as_deref().unwrap_or("?")))
         .collect();
     if broken.is_empty() { Ok(()) } else { Err(CliError::ChainBroken(broken.join("; "))) }
 }

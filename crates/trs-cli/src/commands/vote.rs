@@ -110,11 +110,11 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
             check_release(project, version, product.as_deref())?;
             let more: &[&str] = if *result { &["result=true"] } else { &[] };
             let path = format!("{}/email{}", vote_path(project, version), product_query(product.as_deref(), more));
-            let email: Value = client.get(&path).await?;
+            let email: trs_api::mail::RenderedMail = client.get(&path).await?;
             if as_json {
                 output::json(&email);
             } else {
-                say!("Subject: {}\n\n{}", s(&email["subject"]), s(&email["body"]).trim_end());
+                say!("Subject: {}\n\n{}", email.subject, email.body.trim_end());
             }
         }
     }
@@ -208,10 +208,6 @@ fn print_reply(r: &MailReply) {
     let signed = if r.signed_by.is_some() { "signed" } else { "unsigned" };
     let voter = r.voter.as_ref().map(|v| format!(" ({v})")).unwrap_or_default();
     say!("  {:<14} {} from {}{voter}, {signed}: {}", r.outcome.as_str(), r.message_id, r.from, r.detail);
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().map(str::to_string).unwrap_or_else(|| if v.is_null() { "-".into() } else { v.to_string() })
 }
 
 /// An enum of the API as the API writes it (`candidate`).
