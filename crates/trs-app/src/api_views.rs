@@ -679,6 +679,15 @@ mod tests {
             uploads::StartedImport::from,
             json!({"release": release, "already_imported": true}),
         );
+        // The contract's import body, every field set, is what the server takes.
+        let body = uploads::StartImport {
+            product: Some("cli".into()),
+            stage: uploads::ImportStage::Archived,
+            released_at: 5,
+            files: vec![uploads::ImportedFile { path: "foo-1.0.0.tar.gz".into(), size: 12, sha512: "ab".repeat(64) }],
+        };
+        let taken: crate::import::StartImport = serde_json::from_value(serde_json::to_value(&body).unwrap()).unwrap();
+        assert_eq!(serde_json::to_value(taken).unwrap(), serde_json::to_value(body).unwrap());
     }
 
     #[test]

@@ -95,3 +95,13 @@ async fn osv_feed(State(app): State<App>, Path(project): Path<String>) -> ApiRes
     let project: ProjectName = parse_segment(&project)?;
     Ok(Json(cve::osv_feed(&app, &project).await?))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The contract's publish body is what the handler takes.
+    #[test]
+    fn the_publish_body_of_the_contract_is_taken() {
+        let body = serde_json::to_value(trs_api::advisories::PublishAdvisory { force: true }).unwrap();
+        assert!(serde_json::from_value::<super::Publish>(body).unwrap().force);
+    }
+}

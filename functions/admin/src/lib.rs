@@ -338,3 +338,88 @@ async fn remove_key(
     let fingerprint: Fingerprint = parse_segment(&fingerprint)?;
     Ok(Json(people::remove_key(&app, &call.caller, &fingerprint).await?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trs_api::advisories as api_advisories;
+    use trs_api::{mail as api_mail, people as api_people, projects as api_projects};
+
+    /// `body`, with every field the contract declares set, is taken by the handler's own
+    /// request type (each refuses unknown fields): the contract names no field the server
+    /// would refuse.
+    fn taken<T: serde::de::DeserializeOwned>(body: impl serde::Serialize) -> T {
+        let json = serde_json::to_value(body).unwrap();
+        serde_json::from_value(json.clone()).unwrap_or_else(|e| panic!("{json} refused: {e}"))
+    }
+
+    #[test]
+    fn every_request_body_the_contract_declares_is_taken() {
+        let set_policy: SetPolicy = taken(api_projects::SetPolicy {
+            product: Some("cli".into()),
+            min_vote_hours: Some(1),
+            min_binding: Some(2),
+            strict: Some(true),
+            archive_previous: Some(true),
+            auto_close_votes: Some(true),
+            auto_publish: Some(true),
+            auto_distribute: Some(true),
+            prerelease_latest: Some(true),
+            require_sbom: Some(true),
+            email_votes: Some(true),
+            denied_licences: Some(vec![api_projects::LicenceCategory::WeakCopyleft]),
+        });
+        assert_eq!((set_policy.min_binding, set_policy.denied_licences.map(|d| d.len())), (Some(2), Some(1)));
+        let some = || Some("dev@foo.example".to_string());
+        let set_mail: SetMail = taken(api_mail::SetMail {
+            product: Some("cli".into()),
+            vote_to: vec!["dev@foo.example".into()],
+            announce_to: vec!["announce@foo.example".into()],
+            from: some(),
+            reply_to: some(),
+            imap: Some("imaps://u@imap.example/INBOX".into()),
+        });
+        assert_eq!(set_mail.vote_to.len(), 1);
+        let members: ChangeMembers = taken(api_projects::ChangeMembers {
+            role: api_projects::ProjectRole::ReleaseManager,
+            add: vec!["ada".into()],
+            remove: vec!["bob".into()],
+        });
+        assert_eq!(members.role, ProjectRole::ReleaseManager);
+        let _: AddProduct = taken(api_projects::AddProduct { name: "cli".into(), description: Some("The CLI".into()) });
+        let _: people::PersonEdit = taken(api_people::EditPerson { name: Some("Ada".into()), email: some() });
+        let _: projects::ProjectEdit = taken(api_projects::EditProject {
+            display_name: Some("Foo".into()),
+            description: Some("Foo things".into()),
+            homepage: Some("https://foo.example".into()),
+        });
+        let package = || Some(api_advisories::Package { ecosystem: "PyPI".into(), name: "foo".into() });
+        let _: trs_app::cve::NewAdvisory = taken(api_advisories::RecordAdvisory {
+            id: Some("CVE-2026-1234".into()),
+            product: Some("cli".into()),
+            summary: Some("A flaw".into()),
+            details: Some("In the parser.".into()),
+            severity: Some(api_advisories::Severity::High),
+            affected: vec![">=1.0.0, <1.2.0".into()],
+            fixed: Some("1.2.0".into()),
+            credits: vec!["Eve".into()],
+            references: vec!["https://foo.example/sec".into()],
+            package: package(),
+            cna_org_id: Some("8254265b-2729-46b6-b9e3-3dfca2d5bfca".into()),
+            embargoed_until: Some(5),
+            import: Some(serde_json::json!({"dataType": "CVE_RECORD"})),
+        });
+        let _: trs_app::cve::AdvisoryEdit = taken(api_advisories::EditAdvisory {
+            summary: Some("A flaw".into()),
+            details: Some("In the parser.".into()),
+            severity: Some(api_advisories::Severity::Low),
+            affected: Some(vec!["=1.0.0".into()]),
+            fixed: Some(String::new()),
+            credits: Some(vec!["Eve".into()]),
+            references: Some(vec!["https://foo.example/sec".into()]),
+            package: package(),
+            cna_org_id: Some("8254265b-2729-46b6-b9e3-3dfca2d5bfca".into()),
+            embargoed_until: Some(5),
+        });
+    }
+}

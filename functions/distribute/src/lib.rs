@@ -89,3 +89,36 @@ async fn list_distributions(
         release: id.to_string(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trs_api::distributions as api;
+
+    /// Every field the contract declares for these bodies is taken by the handler's own
+    /// request type (each refuses unknown fields).
+    #[test]
+    fn every_request_body_the_contract_declares_is_taken() {
+        let auto = api::AutoDistribution {
+            platform: "maven".into(),
+            namespace: Some("org.foo".into()),
+            package: "foo".into(),
+            staging: true,
+        };
+        let body = serde_json::to_value(api::SetAutoDistributions { distributions: vec![auto] }).unwrap();
+        let set: SetAutoDistributions = serde_json::from_value(body).unwrap();
+        assert!(set.distributions[0].staging);
+        let spec = api::DistributionSpec {
+            platform: "maven".into(),
+            namespace: Some("org.foo".into()),
+            package: "foo".into(),
+            staging: true,
+            promote: true,
+        };
+        let body =
+            serde_json::to_value(api::RequestDistribution { product: Some("cli".into()), distributions: vec![spec] })
+                .unwrap();
+        let request: DistributeRequest = serde_json::from_value(body).unwrap();
+        assert!(request.distributions[0].promote && request.product.is_some());
+    }
+}

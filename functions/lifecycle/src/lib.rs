@@ -114,3 +114,22 @@ async fn leave(
     let id = release_id(&project, q.product, &version)?;
     Ok(Json(api_views::event(&lifecycle::leave_state(&app, &call.caller, &id, &state).await?)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trs_api::lifecycle as api;
+
+    /// Every field the contract declares for these bodies is taken by the handler's own
+    /// request type (each refuses unknown fields).
+    #[test]
+    fn every_request_body_the_contract_declares_is_taken() {
+        let body = serde_json::to_value(api::RevokeRelease { product: Some("cli".into()), reason: "wrong tag".into() })
+            .unwrap();
+        let revoke: RevokeRequest = serde_json::from_value(body).unwrap();
+        assert_eq!(revoke.reason, "wrong tag");
+        let dates = api::SetDates { product: Some("cli".into()), end_of_life: Some(2), support_until: Some(1) };
+        let taken: DatesRequest = serde_json::from_value(serde_json::to_value(dates).unwrap()).unwrap();
+        assert_eq!((taken.end_of_life, taken.support_until), (Some(2), Some(1)));
+    }
+}
