@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 pub struct EventsPage {
     /// `foundation`, or the project's stream.
     pub stream: serde_json::Value,
-    #[schema(value_type = Vec<Object>)]
+    /// Each a `StreamEvent`, kept here as the stored JSON object it is so that a follower
+    /// re-hashes exactly what was stored.
+    #[schema(value_type = Vec<StreamEvent>)]
     pub events: Vec<serde_json::Map<String, serde_json::Value>>,
     /// The sequence number of the last event on this page (`after` when it is empty): the
     /// next page's `after`.
