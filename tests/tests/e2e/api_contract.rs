@@ -228,6 +228,9 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     let events = api.call(None, "GET", "/api/v1/events", "/api/v1/events?project=foo", Value::Null);
     assert!(events.body["events"].as_array().unwrap().len() > 3, "{}", events.text);
     api.call(None, "GET", "/api/v1/releases", "/api/v1/releases?project=foo", Value::Null);
+    // Every project, a page of one: the next page is named.
+    let page = api.call(None, "GET", "/api/v1/releases", "/api/v1/releases?limit=1", Value::Null);
+    assert_eq!(page.body["next"], "bar", "{}", page.text);
     api.call(None, "GET", "/api/v1/projects/{project}/releases", "/api/v1/projects/foo/releases", Value::Null);
     api.call(None, "GET", "/api/v1/projects/{project}/states", "/api/v1/projects/foo/states", Value::Null);
     api.call(None, "GET", &format!("{RELEASE}/history"), "/api/v1/projects/foo/releases/1.0.0/history", Value::Null);
