@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use trs_api::projects as view;
-use trs_app::{App, AppError, mail, people, projects};
+use trs_app::{App, AppError, api_views, mail, people, projects};
 use trs_core::{Action, Fingerprint, PersonUid, PolicyOverride, ProductName, ProjectName, ProjectRole, authorize};
 use trs_http::{ApiResult, Query, SignedCall, parse_segment};
 
@@ -88,7 +88,7 @@ async fn create_project(State(app): State<App>, call: SignedCall) -> ApiResult<i
         },
     )
     .await?;
-    Ok((axum::http::StatusCode::CREATED, Json(trs_app::api_views::project(project))))
+    Ok((axum::http::StatusCode::CREATED, Json(api_views::project(project))))
 }
 
 #[derive(Deserialize)]
@@ -285,7 +285,7 @@ async fn edit_project(
 ) -> ApiResult<impl IntoResponse> {
     let project: ProjectName = parse_segment(&project)?;
     let edit: projects::ProjectEdit = call.json()?;
-    Ok(Json(trs_app::api_views::project(projects::edit_project(&app, &call.caller, &project, edit).await?)))
+    Ok(Json(api_views::project(projects::edit_project(&app, &call.caller, &project, edit).await?)))
 }
 
 #[derive(Deserialize)]
@@ -306,9 +306,7 @@ async fn change_members(
     let project: ProjectName = parse_segment(&project)?;
     let req: ChangeMembers = call.json()?;
     let change = projects::MembersChange { add: req.add, remove: req.remove };
-    Ok(Json(trs_app::api_views::project(
-        projects::change_members(&app, &call.caller, &project, req.role, change).await?,
-    )))
+    Ok(Json(api_views::project(projects::change_members(&app, &call.caller, &project, req.role, change).await?)))
 }
 
 #[derive(Deserialize)]
@@ -327,7 +325,7 @@ async fn add_product(
     let project: ProjectName = parse_segment(&project)?;
     let req: AddProduct = call.json()?;
     let updated = projects::add_product(&app, &call.caller, &project, req.name, req.description).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(trs_app::api_views::project(updated))))
+    Ok((axum::http::StatusCode::CREATED, Json(api_views::project(updated))))
 }
 
 async fn remove_key(
