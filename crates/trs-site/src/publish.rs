@@ -379,7 +379,7 @@ impl Site {
                 }
             }
         }
-        Ok(r.objects_on_every_core(out)?)
+        Ok(r.objects(out)?)
     }
 
     /// Every project with its releases, read again only where the project's mark moved since

@@ -83,38 +83,6 @@ impl Renderer {
             .collect()
     }
 
-    /// [`Renderer::objects`] on every core: an incremental publish renders a few dozen pages
-    /// on the one thread that runs it (a promotion re-renders its line's older pages), so the
-    /// pages are split into one run per core, each rendered in turn; the order is kept. A
-    /// handful of pages is rendered here, where starting threads would cost more than it saves.
-    pub fn objects_on_every_core(&self, outputs: Vec<Output>) -> Result<Vec<SiteObject>, RenderError> {
-        const FEWEST_PER_THREAD: usize = 8;
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let pages = outputs.iter().filter(|o| matches!(o, Output::Page(_))).count();
-        let threads = cores.min(pages / FEWEST_PER_THREAD);
-        if threads < 2 {
-            return self.objects(outputs);
-        }
-        let per_thread = outputs.len().div_ceil(threads);
-        let mut runs: Vec<Vec<Output>> = Vec::with_capacity(threads);
-        let mut outputs = outputs.into_iter().peekable();
-        while outputs.peek().is_some() {
-            runs.push(outputs.by_ref().take(per_thread).collect());
-        }
-        let rendered: Vec<Result<Vec<SiteObject>, RenderError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = runs.into_iter().map(|run| s.spawn(move || self.objects(run))).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(RenderError("a rendering thread panicked".into()))))
-                .collect()
-        });
-        let mut all = Vec::new();
-        for run in rendered {
-            all.extend(run?);
-        }
-        Ok(all)
-    }
-
     /// One page, with the context zola gives it.
     pub fn render_page(&self, doc: &Document) -> Result<SiteObject, RenderError> {
         let text = self

@@ -806,31 +806,3 @@ async fn the_release_page_lists_an_sbom_with_its_summary() {
     let files = page(&f.store, &paths::release_files_json(&rel("1.0.0"))).await;
     assert!(!files.contains("\"sboms\""), "{files}");
 }
-
-/// An incremental publish renders its pages on every core: the same objects, in the same
-/// order, as rendering them in turn (here 4 × the fixture's releases, enough pages for threads).
-#[tokio::test]
-async fn pages_rendered_on_every_core_are_those_rendered_in_turn() {
-    let f = fixture().await;
-    let renderer = Renderer::new(trs_site::config::SiteSource::embedded()).unwrap();
-    let demo: trs_core::ProjectName = "demo".parse().unwrap();
-    let data = trs_site::load::project(&f.w.app, &demo, &trs_site::load::Details::All).await.unwrap();
-    let outputs = || {
-        let mut all = Vec::new();
-        for _ in 0..4 {
-            for release in &data.releases {
-                all.extend(renderer.release(&data, release).unwrap());
-                all.push(renderer.release_page_only(&data, release));
-            }
-        }
-        all
-    };
-    let pages = outputs().iter().filter(|o| matches!(o, trs_site::render::Output::Page(_))).count();
-    assert!(pages >= 16, "enough pages for two threads: {pages}");
-    let in_turn = renderer.objects(outputs()).unwrap();
-    let on_every_core = renderer.objects_on_every_core(outputs()).unwrap();
-    let digest = |objects: &[trs_storage::site::SiteObject]| -> Vec<(String, Vec<u8>)> {
-        objects.iter().map(|o| (o.path.clone(), o.bytes.to_vec())).collect()
-    };
-    assert_eq!(digest(&on_every_core), digest(&in_turn));
-}
