@@ -317,7 +317,8 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
         "POST",
         "/api/v1/imports/{id}/commit",
         &format!("/api/v1/imports/{id}/commit"),
-        Value::Null,
+        // No file went in parts (the embedded store takes each in one PUT): no ETags to name.
+        serde_json::json!({}),
     );
     assert_eq!(commit.status, 202, "{}", commit.text);
     api.finished_task(id);
