@@ -1211,13 +1211,16 @@ fn rdf_package(p: roxmltree::Node) -> Map<String, Value> {
         "copyrightText",
         "downloadLocation",
     ] {
-        // Free text, or (`NOASSERTION`, `NONE`, a homepage) a resource.
+        // Free text, or a resource: `NOASSERTION`, `NONE`, or a URL kept whole (a download
+        // location's `#…` is part of it, not an element's id).
         let value = property(p, key).and_then(|n| {
-            n.text()
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(String::from)
-                .or_else(|| n.attribute((RDF_NS, "resource")).map(special_value))
+            n.text().map(str::trim).filter(|t| !t.is_empty()).map(String::from).or_else(|| {
+                n.attribute((RDF_NS, "resource")).map(|uri| match uri.strip_prefix(SPDX_TERMS) {
+                    Some("noassertion") => "NOASSERTION".to_string(),
+                    Some("none") => "NONE".to_string(),
+                    _ => uri.to_string(),
+                })
+            })
         });
         if let Some(v) = value {
             m.insert(key.into(), json!(v));
@@ -1593,6 +1596,45 @@ pub fn release_checks(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The RDF mapping keeps a resource URL whole (a download location's `#…` is not an
+    /// element id), names elements by their id, and writes a licence set's members sorted
+    /// (RDF has no order), parenthesised only inside another set.
+    #[test]
+    fn spdx_rdf_maps_urls_ids_and_licence_sets() {
+        let rdf = r##"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:spdx="http://spdx.org/rdf/terms#">
+  <spdx:SpdxDocument rdf:about="https://ex.org/doc#SPDXRef-DOCUMENT">
+    <spdx:specVersion>SPDX-2.3</spdx:specVersion>
+    <spdx:describesPackage>
+      <spdx:Package rdf:about="https://ex.org/doc#SPDXRef-a">
+        <spdx:name>a</spdx:name>
+        <spdx:downloadLocation rdf:resource="https://dl.example/a.tar.gz#sha512=00"/>
+        <spdx:licenseConcluded>
+          <spdx:ConjunctiveLicenseSet>
+            <spdx:member rdf:resource="http://spdx.org/licenses/MIT"/>
+            <spdx:member>
+              <spdx:DisjunctiveLicenseSet>
+                <spdx:member rdf:resource="http://spdx.org/licenses/GPL-2.0-only"/>
+                <spdx:member rdf:resource="http://spdx.org/licenses/Apache-2.0"/>
+              </spdx:DisjunctiveLicenseSet>
+            </spdx:member>
+          </spdx:ConjunctiveLicenseSet>
+        </spdx:licenseConcluded>
+        <spdx:copyrightText rdf:resource="http://spdx.org/rdf/terms#noassertion"/>
+      </spdx:Package>
+    </spdx:describesPackage>
+  </spdx:SpdxDocument>
+</rdf:RDF>"##;
+        let doc = spdx_rdf_to_json(rdf.as_bytes()).unwrap();
+        assert_eq!(doc["documentNamespace"], "https://ex.org/doc");
+        assert_eq!(doc["SPDXID"], "SPDXRef-DOCUMENT");
+        assert_eq!(doc["documentDescribes"], json!(["SPDXRef-a"]));
+        let a = &doc["packages"][0];
+        assert_eq!(a["SPDXID"], "SPDXRef-a");
+        assert_eq!(a["downloadLocation"], "https://dl.example/a.tar.gz#sha512=00");
+        assert_eq!(a["licenseConcluded"], "(Apache-2.0 OR GPL-2.0-only) AND MIT");
+        assert_eq!(a["copyrightText"], "NOASSERTION");
+    }
 
     #[test]
     fn formats_by_name() {
