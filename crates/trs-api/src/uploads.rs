@@ -95,7 +95,8 @@ pub struct StoredPart {
 
 /// The body of `POST /api/v1/uploads/{id}/commit`: for each file sent in parts, the ETags of
 /// its parts in order (part 1 first), as the answers to their PUTs gave them (`{}` when no
-/// file was sent in parts).
+/// file was sent in parts). A file left out keeps the ETags an earlier commit request named,
+/// so the commit asked for again with `{}` answers its task.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitUpload {

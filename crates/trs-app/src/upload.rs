@@ -621,9 +621,9 @@ pub(crate) async fn object_hashes(
 /// After the session expired (a day after the start), the task still answers.
 ///
 /// `req` names the ETags of the parts of every file sent in parts; they are kept in the
-/// session (replacing those of an earlier request) for the commit to complete each
-/// multipart upload with (`parts-not-named` when a file's list is missing or has the wrong
-/// length).
+/// session (replacing those of an earlier request; a file left out keeps those named
+/// before) for the commit to complete each multipart upload with (`parts-not-named` when a
+/// file's list has the wrong length, or is missing and was never named).
 pub async fn request_commit(app: &App, caller: &Caller, id: &OpaqueId, req: &CommitUpload) -> AppResult<Task> {
     let Some(session_item) = app.items.get(&keys::upload_session(id)).await? else {
         return crate::tasks::commit_after_session(app, &caller.person.uid, "upload", id, |kind| match kind {
@@ -671,8 +671,10 @@ pub(crate) async fn put_named_etags(app: &App, read: &Item, session: serde_json:
 }
 
 /// Lays the ETags `req` names on the `files` sent in parts (of `session`, named in errors):
-/// `parts-not-named` when `req` names a file that is not one of them, or a file's list is
-/// missing or has the wrong length. Whether any changed.
+/// `parts-not-named` when `req` names a file that is not one of them, a file's list has the
+/// wrong length, or a file's list is missing and no earlier request named it. A file `req`
+/// leaves out keeps the ETags an earlier request named, so a commit asked for again with
+/// `{}` (a script polling, a retry after a timeout) answers its task. Whether any changed.
 pub(crate) fn name_part_etags(session: &str, files: &mut [StagedFile], req: &CommitUpload) -> AppResult<bool> {
     if let Some(unknown) = req.parts.keys().find(|p| !files.iter().any(|f| f.path.as_str() == p.as_str())) {
         return Err(AppError::bad_request("parts-not-named", format!("{unknown} is not a file sent in {session}")));
@@ -688,6 +690,7 @@ pub(crate) fn name_part_etags(session: &str, files: &mut [StagedFile], req: &Com
                 changed |= parts.etags != *etags;
                 parts.etags = etags.clone();
             }
+            None if parts.etags.len() == count => {}
             _ => {
                 return Err(AppError::bad_request(
                     "parts-not-named",
@@ -1132,6 +1135,41 @@ mod tests {
         let err = next_manifest(Some(&previous()), vec![], &names(&["a.tar.gz", "b.zip", "a.tar.gz.txt"]), false)
             .unwrap_err();
         assert_eq!(err.code(), "empty-revision");
+    }
+
+    fn staged_in_parts(path: &str, etags: &[&str]) -> StagedFile {
+        StagedFile {
+            path: path.parse().unwrap(),
+            object: format!("staging/u/{path}"),
+            size: 3,
+            multipart: Some(StagedParts {
+                upload_id: "mp".into(),
+                part_size: 1,
+                etags: etags.iter().map(|e| e.to_string()).collect(),
+            }),
+        }
+    }
+
+    fn naming(path: &str, etags: &[&str]) -> CommitUpload {
+        CommitUpload { parts: [(path.to_string(), etags.iter().map(|e| e.to_string()).collect())].into() }
+    }
+
+    #[test]
+    fn a_commit_asked_again_without_parts_keeps_those_named_before() {
+        let mut files = [staged_in_parts("a.tar.gz", &[])];
+        let err = name_part_etags("upload u", &mut files, &CommitUpload::default()).unwrap_err();
+        assert_eq!(err.code(), "parts-not-named", "nothing named yet");
+
+        assert!(name_part_etags("upload u", &mut files, &naming("a.tar.gz", &["1", "2", "3"])).unwrap());
+        assert!(!name_part_etags("upload u", &mut files, &CommitUpload::default()).unwrap(), "kept as named");
+        assert_eq!(files[0].multipart.as_ref().unwrap().etags, ["1", "2", "3"]);
+
+        assert!(name_part_etags("upload u", &mut files, &naming("a.tar.gz", &["1", "X", "3"])).unwrap());
+        assert_eq!(files[0].multipart.as_ref().unwrap().etags, ["1", "X", "3"], "a new list replaces the old");
+        let err = name_part_etags("upload u", &mut files, &naming("a.tar.gz", &["1"])).unwrap_err();
+        assert_eq!(err.code(), "parts-not-named", "too few");
+        let err = name_part_etags("upload u", &mut files, &naming("b.zip", &["1"])).unwrap_err();
+        assert_eq!(err.code(), "parts-not-named", "not a file of the session");
     }
 
     #[test]
