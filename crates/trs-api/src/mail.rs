@@ -74,7 +74,12 @@ pub struct MailRecord {
     pub advisory: Option<String>,
     pub vote: u32,
     pub kind: MailKind,
+    /// The `Message-ID` trs gave it (`<SEQ.PROJECT@HOST>`).
     pub message_id: String,
+    /// The `Message-ID` the lists received instead, when the transport replaced trs's (Amazon
+    /// SES does): what replies name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_as: Option<String>,
     /// The `[VOTE]` mail a `[RESULT]` or `[CANCELLED]` answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<String>,

@@ -205,6 +205,7 @@ impl From<crate::mail::MailRecord> for mail::MailRecord {
                 Kind::Advisory => mail::MailKind::Advisory,
             },
             message_id: r.message_id,
+            sent_as: r.sent_as,
             in_reply_to: r.in_reply_to,
             state: match r.state {
                 State::Queued => mail::MailState::Queued,

@@ -391,28 +391,40 @@ pub async fn pass_vote_for_tests(app: &App, release: &ReleaseId) {
 /// TEST ONLY: a mail transport that keeps what it is asked to send, as sent on the wire (the
 /// end-to-end tests send to a real SMTP server).
 #[derive(Default)]
-pub struct RecordingMailer(std::sync::Mutex<Vec<Vec<u8>>>, std::sync::Mutex<Option<crate::mail::SendError>>);
+pub struct RecordingMailer {
+    sent: std::sync::Mutex<Vec<Vec<u8>>>,
+    failure: std::sync::Mutex<Option<crate::mail::SendError>>,
+    /// Like SES: each accepted mail gets a `Message-ID` `<N@HOST>` of the transport's.
+    replacing_ids_on: std::sync::Mutex<Option<String>>,
+}
 
 #[async_trait::async_trait]
 impl crate::mail::Mailer for RecordingMailer {
-    async fn send(&self, message: lettre::Message) -> Result<(), crate::mail::SendError> {
-        if let Some(e) = self.1.lock().unwrap().clone() {
+    async fn send(&self, message: lettre::Message) -> Result<crate::mail::Accepted, crate::mail::SendError> {
+        if let Some(e) = self.failure.lock().unwrap().clone() {
             return Err(e);
         }
-        self.0.lock().unwrap().push(message.formatted());
-        Ok(())
+        let mut sent = self.sent.lock().unwrap();
+        sent.push(message.formatted());
+        let replaced_id = self.replacing_ids_on.lock().unwrap().as_ref().map(|host| format!("<{}@{host}>", sent.len()));
+        Ok(crate::mail::Accepted { replaced_id })
     }
 }
 
 impl RecordingMailer {
     /// From now on, answers every mail with `error` (and keeps none).
     pub fn fail_with(&self, error: Option<crate::mail::SendError>) {
-        *self.1.lock().unwrap() = error;
+        *self.failure.lock().unwrap() = error;
+    }
+
+    /// From now on, gives every mail it accepts an id of its own on `host`, as SES does.
+    pub fn replace_ids_on(&self, host: &str) {
+        *self.replacing_ids_on.lock().unwrap() = Some(host.to_string());
     }
 
     /// Every message sent so far, in order.
     pub fn sent(&self) -> Vec<String> {
-        self.0.lock().unwrap().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect()
+        self.sent.lock().unwrap().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect()
     }
 }
 

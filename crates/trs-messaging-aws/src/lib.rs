@@ -135,22 +135,37 @@ impl TaskNotifier for SqsTaskNotifier {
 }
 
 /// Mail through Amazon SES (v2 `SendEmail`): the message exactly as lettre formats it for
-/// SMTP (raw content), so its `Message-ID`, threading headers and encoding are the same on
-/// both hosts. SES takes the recipients from its `To` header and checks the sender is an
-/// identity the account verified.
+/// SMTP (raw content), so its threading headers and encoding are the same on both hosts.
+/// SES takes the recipients from its `To` header and checks the sender is an identity the
+/// account verified. SES replaces the `Message-ID` with its own; the one it answers with is
+/// returned ([`trs_app::mail::Accepted`]), so replies to the mail still thread to it.
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
+    /// Where SES writes its ids (`ses_message_id`).
+    region: Option<String>,
 }
 
 impl SesMailer {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
-        Self { client: aws_sdk_sesv2::Client::new(config) }
+        Self { client: aws_sdk_sesv2::Client::new(config), region: config.region().map(|r| r.to_string()) }
+    }
+}
+
+/// The `Message-ID` header of a mail SES accepted as `id`: `<ID@REGION.amazonses.com>`, and
+/// `<ID@email.amazonses.com>` in us-east-1 (as received mail shows; the API answers the id
+/// alone). Replies are matched on the id whatever the `amazonses.com` host
+/// (`trs_app::vote::replies::names_root`), so only a `[RESULT]`'s `In-Reply-To` depends on
+/// this host being right.
+pub fn ses_message_id(id: &str, region: Option<&str>) -> String {
+    match region {
+        Some(region) if region != "us-east-1" => format!("<{id}@{region}.amazonses.com>"),
+        _ => format!("<{id}@email.amazonses.com>"),
     }
 }
 
 #[async_trait]
 impl trs_app::mail::Mailer for SesMailer {
-    async fn send(&self, message: lettre::Message) -> Result<(), SendError> {
+    async fn send(&self, message: lettre::Message) -> Result<trs_app::mail::Accepted, SendError> {
         use aws_sdk_sesv2::operation::send_email::SendEmailError as E;
         use aws_sdk_sesv2::types::{EmailContent, RawMessage};
         let raw = RawMessage::builder()
@@ -162,7 +177,9 @@ impl trs_app::mail::Mailer for SesMailer {
             request = request.from_email_address(from.to_string());
         }
         match request.send().await {
-            Ok(_) => Ok(()),
+            Ok(sent) => Ok(trs_app::mail::Accepted {
+                replaced_id: sent.message_id().map(|id| ses_message_id(id, self.region.as_deref())),
+            }),
             Err(e) => {
                 let text = format!("SES SendEmail: {}", aws_sdk_sesv2::error::DisplayErrorContext(&e));
                 // What SES refuses for this mail or this account stays refused when retried

@@ -144,6 +144,11 @@ pub struct MailRecord {
     pub vote: u32,
     pub kind: MailKind,
     pub message_id: String,
+    /// The `Message-ID` the lists received instead of `message_id`, when the transport
+    /// replaced it (SES does, whatever the message says): what replies and a `[RESULT]`
+    /// name as their parent ([`MailRecord::received_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_as: Option<String>,
     /// The `[VOTE]` mail a `[RESULT]` or `[CANCELLED]` answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<String>,
@@ -172,6 +177,19 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+impl MailRecord {
+    /// The `Message-ID` the lists received: the transport's when it replaced trs's own.
+    pub fn received_id(&self) -> &str {
+        self.sent_as.as_deref().unwrap_or(&self.message_id)
+    }
+
+    /// Every id a reply may name this mail by: trs's own (a list that kept it, an archive
+    /// imported from elsewhere) and the one the transport gave it.
+    pub fn ids(&self) -> Vec<String> {
+        std::iter::once(self.message_id.clone()).chain(self.sent_as.clone()).collect()
+    }
+}
+
 /// Why a mail was not handed over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendError {
@@ -183,10 +201,19 @@ pub enum SendError {
     Transient(String),
 }
 
+/// What a transport says of a mail it accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accepted {
+    /// The `Message-ID` the mail goes out with when the transport replaced the message's own
+    /// (SES: "If you provide a Message-ID header, Amazon SES overrides the header with its own
+    /// value", SES developer guide, header fields); `None` when it kept it (SMTP).
+    pub replaced_id: Option<String>,
+}
+
 /// Where mail is handed over (an SMTP server under `trs serve --smtp`, SES on AWS).
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync + 'static {
-    async fn send(&self, message: lettre::Message) -> Result<(), SendError>;
+    async fn send(&self, message: lettre::Message) -> Result<Accepted, SendError>;
 }
 
 /// An SMTP submission server, by URL: `smtp://HOST:PORT` (plain, or `?tls=required` for
@@ -223,9 +250,9 @@ impl SmtpMailer {
 
 #[async_trait::async_trait]
 impl Mailer for SmtpMailer {
-    async fn send(&self, message: lettre::Message) -> Result<(), SendError> {
+    async fn send(&self, message: lettre::Message) -> Result<Accepted, SendError> {
         use lettre::AsyncTransport;
-        self.0.send(message).await.map(|_| ()).map_err(|e| {
+        self.0.send(message).await.map(|_| Accepted::default()).map_err(|e| {
             // A 5xx reply (RFC 5321: permanent) refuses this mail; anything else may pass later.
             if e.is_permanent() { SendError::Refused(e.to_string()) } else { SendError::Transient(e.to_string()) }
         })
@@ -371,6 +398,7 @@ fn new_record(
         vote,
         kind,
         message_id: message_id(app, project, event.seq),
+        sent_as: None,
         in_reply_to: answers,
         state: MailState::Queued,
         reason: None,
@@ -416,14 +444,16 @@ pub async fn announce(app: &App, event: &Event) {
     }
 }
 
-/// The `Message-ID` of the `[VOTE]` mail of vote `vote` on `release` (what a `[RESULT]` or
-/// `[CANCELLED]` answers), as recorded when it was queued.
-pub async fn vote_message_id(app: &App, release: &ReleaseId, vote: u32) -> AppResult<Option<String>> {
+/// The `[VOTE]` mail of vote `vote` on `release`.
+pub async fn vote_mail(app: &App, release: &ReleaseId, vote: u32) -> AppResult<Option<MailRecord>> {
     let all: Vec<MailRecord> = app.all_items(keys::mails(&release.project)).await?;
-    Ok(all
-        .into_iter()
-        .find(|m| m.kind == MailKind::Vote && &m.release == release && m.vote == vote)
-        .map(|m| m.message_id))
+    Ok(all.into_iter().find(|m| m.kind == MailKind::Vote && &m.release == release && m.vote == vote))
+}
+
+/// The `Message-ID` the lists received the `[VOTE]` mail of vote `vote` on `release` with
+/// (what a `[RESULT]` or `[CANCELLED]` answers): trs's own until a transport replaced it.
+pub async fn vote_message_id(app: &App, release: &ReleaseId, vote: u32) -> AppResult<Option<String>> {
+    Ok(vote_mail(app, release, vote).await?.map(|m| m.received_id().to_string()))
 }
 
 /// Every mail of a project, newest first (`trs mail log`).
@@ -566,6 +596,13 @@ pub async fn execute(app: &App, project: &ProjectName, seq: u64) -> AppResult<Ra
         Err(e) => return Err(e),
     };
     record.subject = Some(email.subject.clone());
+    // A `[RESULT]` queued before its `[VOTE]` went out named trs's id for it; the id the
+    // lists received is known now.
+    if record.in_reply_to.is_some()
+        && let Some(parent) = vote_message_id(app, &record.release, record.vote).await?
+    {
+        record.in_reply_to = Some(parent);
+    }
     let (audience, _) = record.kind.audience();
     let outcome = match (build(&settings, &record, &email, app.now())?, &app.mailer) {
         (Err(why), _) => Err(why),
@@ -578,11 +615,15 @@ pub async fn execute(app: &App, project: &ProjectName, seq: u64) -> AppResult<Ra
             match held {
                 downloads::Checked::Ready => {
                     match mailer.send(message).await {
-                        Ok(()) => Ok(audience.lists(&settings).to_vec()),
+                        Ok(accepted) => {
+                            record.sent_as = accepted.replaced_id;
+                            Ok(audience.lists(&settings).to_vec())
+                        }
                         Err(SendError::Refused(why)) => Err(format!("refused by the mail server: {why}")),
                         // A failure to hand the mail over is a fault: the task runs again. The
                         // record is still `queued`, and the `Message-ID` stays the same, so a
-                        // list that did receive it after all drops the second copy.
+                        // list that did receive it after all drops the second copy (over SMTP;
+                        // SES gives every accepted mail an id of its own).
                         Err(SendError::Transient(e)) => {
                             return Err(AppError::Internal(format!("sending mail: {e}")));
                         }

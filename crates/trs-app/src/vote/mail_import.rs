@@ -156,7 +156,7 @@ pub async fn import(app: &App, by: Option<&Caller>, id: &ReleaseId, raw: Vec<Vec
     let mut report = ImportReport {
         release: id.clone(),
         vote: vote.number,
-        vote_message_id: root.clone(),
+        vote_message_id: root.received_id().to_string(),
         replies: vec![],
         already_read: vec![],
         not_in_thread: vec![],
@@ -171,11 +171,12 @@ pub async fn import(app: &App, by: Option<&Caller>, id: &ReleaseId, raw: Vec<Vec
     }
     let earlier = replies_of(app, id, vote.number).await?;
     let known: Vec<String> = earlier.iter().map(|r| r.message_id.clone()).collect();
-    let thread = replies::in_thread(&root, &known, &parsed);
+    let roots = root.ids();
+    let thread = replies::in_thread(&roots, &known, &parsed);
     let thread_ids: BTreeSet<&str> = thread.iter().map(|r| r.message_id.as_str()).collect();
     report.not_in_thread =
         parsed.iter().filter(|r| !thread_ids.contains(r.message_id.as_str())).map(|r| r.message_id.clone()).collect();
-    let mut thread: Vec<&Reply> = thread.into_iter().filter(|r| r.message_id != root).collect();
+    let mut thread: Vec<&Reply> = thread.into_iter().filter(|r| !roots.contains(&r.message_id)).collect();
     thread.sort_by_key(|r| r.date.unwrap_or(i64::MAX));
 
     let senders = Senders::load(app).await?;
@@ -196,9 +197,9 @@ pub async fn import(app: &App, by: Option<&Caller>, id: &ReleaseId, raw: Vec<Vec
     Ok(report)
 }
 
-/// The `Message-ID` of the `[VOTE]` mail whose replies count in `vote`, or why none do: the
-/// vote opened without `email_votes`, or it has no `[VOTE]` mail.
-pub(crate) async fn thread_root(app: &App, id: &ReleaseId, vote: &trs_core::VoteRecord) -> AppResult<String> {
+/// The `[VOTE]` mail whose replies count in `vote`, or why none do: the vote opened without
+/// `email_votes`, or it has no `[VOTE]` mail.
+pub(crate) async fn thread_root(app: &App, id: &ReleaseId, vote: &trs_core::VoteRecord) -> AppResult<mail::MailRecord> {
     if !vote.policy.email_votes {
         return Err(AppError::conflict(
             "email-votes-off",
@@ -209,7 +210,7 @@ pub(crate) async fn thread_root(app: &App, id: &ReleaseId, vote: &trs_core::Vote
             ),
         ));
     }
-    mail::vote_message_id(app, id, vote.number).await?.ok_or_else(|| {
+    mail::vote_mail(app, id, vote.number).await?.ok_or_else(|| {
         AppError::conflict("no-vote-mail", format!("vote {} on {id} has no [VOTE] mail to reply to", vote.number))
     })
 }

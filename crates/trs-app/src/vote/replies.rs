@@ -394,17 +394,19 @@ fn tokens(line: &str) -> Vec<VoteValue> {
     out
 }
 
-/// The replies that belong to the thread of `root`: those whose `In-Reply-To` or
-/// `References` name `root`, or another reply of the thread (following the chain back), or
-/// one of `known` (replies read before). In the order given.
-pub fn in_thread<'a>(root: &str, known: &[String], replies: &'a [Reply]) -> Vec<&'a Reply> {
+/// The replies that belong to the thread of the mail known by `roots` (its ids: trs's own
+/// and the one a transport gave it): those whose `In-Reply-To` or `References` name a root
+/// ([`names_root`]), or another reply of the thread (following the chain back), or one of
+/// `known` (replies read before). In the order given.
+pub fn in_thread<'a>(roots: &[String], known: &[String], replies: &'a [Reply]) -> Vec<&'a Reply> {
+    let roots: Vec<String> = roots.iter().map(|r| bracketed(r)).collect();
     let mut ids: std::collections::BTreeSet<String> = known.iter().cloned().collect();
-    ids.insert(bracketed(root));
+    ids.extend(roots.iter().cloned());
     let mut member = vec![false; replies.len()];
     loop {
         let mut grew = false;
         for (i, r) in replies.iter().enumerate() {
-            if !member[i] && r.parents.iter().any(|p| ids.contains(p)) {
+            if !member[i] && r.parents.iter().any(|p| ids.contains(p) || roots.iter().any(|root| names_root(p, root))) {
                 member[i] = true;
                 ids.insert(r.message_id.clone());
                 grew = true;
@@ -415,6 +417,19 @@ pub fn in_thread<'a>(root: &str, known: &[String], replies: &'a [Reply]) -> Vec<
         }
     }
     replies.iter().zip(member).filter_map(|(r, m)| m.then_some(r)).collect()
+}
+
+/// Whether `parent` (as a reply names it) is the mail SES sent as `root`: the same id before
+/// the `@`, on any `amazonses.com` host. SES answers a send with the id alone and writes it
+/// as `<ID@REGION.amazonses.com>` (`email.amazonses.com` in us-east-1); matching on the id
+/// keeps the thread whichever host SES wrote. Other ids must match whole.
+pub fn names_root(parent: &str, root: &str) -> bool {
+    fn ses(id: &str) -> Option<&str> {
+        let (local, host) = id.trim_start_matches('<').trim_end_matches('>').rsplit_once('@')?;
+        let host = host.to_ascii_lowercase();
+        (host == "amazonses.com" || host.ends_with(".amazonses.com")).then_some(local)
+    }
+    parent == root || matches!((ses(parent), ses(root)), (Some(a), Some(b)) if a == b)
 }
 
 /// Every message of a list archive: a Maildir folder (with `cur/` and `new/`), or an mbox
@@ -435,6 +450,33 @@ pub fn read_archive(path: &std::path::Path) -> std::io::Result<Vec<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn reply(id: &str, parent: &str) -> Reply {
+        Reply {
+            message_id: id.into(),
+            parents: vec![parent.into()],
+            from: None,
+            date: None,
+            text: String::new(),
+            signature: None,
+        }
+    }
+
+    #[test]
+    fn a_reply_to_the_id_ses_gave_the_vote_mail_is_in_its_thread_whatever_the_host() {
+        let replies = [
+            reply("<a@x>", "<0100018c-abc-000000@eu-west-1.amazonses.com>"),
+            reply("<b@x>", "<a@x>"),
+            reply("<c@x>", "<0100018c-other-000000@email.amazonses.com>"),
+            reply("<d@x>", "<0100018c-abc-000000@amazonses.com.evil.example>"),
+            reply("<e@x>", "<42.foo@trs.example>"),
+        ];
+        let roots = ["<42.foo@trs.example>".to_string(), "<0100018c-abc-000000@email.amazonses.com>".to_string()];
+        let ids: Vec<&str> = in_thread(&roots, &[], &replies).iter().map(|r| r.message_id.as_str()).collect();
+        assert_eq!(ids, ["<a@x>", "<b@x>", "<e@x>"]);
+        let only_own: Vec<&str> = in_thread(&roots[..1], &[], &replies).iter().map(|r| r.message_id.as_str()).collect();
+        assert_eq!(only_own, ["<e@x>"], "without the id SES gave, its replies are not in the thread");
+    }
 
     #[test]
     fn vote_tokens_stand_alone() {

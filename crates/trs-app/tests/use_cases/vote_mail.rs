@@ -124,6 +124,43 @@ fn outcome_of(report: &ImportReport, message_id: &str) -> (ReplyOutcome, Option<
     (r.outcome, r.value, r.signed_by.is_some(), r.detail.clone())
 }
 
+/// SES replaces the `[VOTE]` mail's `Message-ID` with one of its own: trs keeps the id the
+/// lists received, counts a reply that names it, and the `[RESULT]` answers it.
+#[tokio::test]
+async fn a_vote_mail_whose_id_the_transport_replaced_is_replied_to_and_answered_by_that_id() {
+    let mut f = fixture(true).await;
+    let mailer = std::sync::Arc::new(trs_app::test_support::RecordingMailer::default());
+    mailer.replace_ids_on("eu-west-1.amazonses.com");
+    f.w.app.mailer = Some(mailer.clone());
+    let settings = trs_core::MailSettings {
+        vote_to: vec!["dev@vot.example".into()],
+        from: Some("Vot Releases <releases@vot.example>".into()),
+        ..Default::default()
+    };
+    trs_app::mail::set_settings(f.app(), &f.w.rm.caller(), &"vot".parse().unwrap(), None, settings).await.unwrap();
+    trs_app::tasks::sweep(f.app()).await.unwrap();
+    assert_eq!(mailer.sent().len(), 1, "the [VOTE] mail");
+    let received = "<1@eu-west-1.amazonses.com>";
+    let vote_mail = trs_app::mail::vote_mail(f.app(), &rel(), 1).await.unwrap().expect("the [VOTE] mail");
+    assert_eq!(vote_mail.sent_as.as_deref(), Some(received));
+    assert!(mailer.sent()[0].contains(&format!("Message-ID: {}", vote_mail.message_id)), "trs's own id handed over");
+    assert_eq!(f.vote_message_id().await, received, "what voters reply to");
+
+    f.w.clock.set(IMPORT);
+    let mona = fixtures(received).remove("01-thunderbird-flowed.eml").unwrap();
+    let report = f.import(vec![mona]).await.unwrap();
+    assert_eq!(report.vote_message_id, received);
+    let mona = outcome_of(&report, "<3f1c2a9e-5b7d-4c1e-9a2f-7e1d0c4b8a61@example.org>");
+    assert_eq!((mona.0, mona.1), (ReplyOutcome::Counted, Some(VoteValue::Plus)), "{report:#?}");
+
+    vote::close(f.app(), &f.w.rm.caller(), &rel()).await.unwrap();
+    trs_app::tasks::sweep(f.app()).await.unwrap();
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 2, "the [RESULT] mail");
+    assert!(sent[1].contains("Subject: [RESULT]"), "{}", sent[1]);
+    assert!(sent[1].contains(&format!("In-Reply-To: {received}")), "{}", sent[1]);
+}
+
 #[tokio::test]
 async fn replies_in_real_clients_formats_become_ballots_by_the_rules() {
     let f = fixture(true).await;

@@ -94,7 +94,13 @@ pub async fn run(client: &Client, command: &MailCommand, as_json: bool) -> CliRe
                 };
                 say!("event {:>4}  {:<9}  {about}  {}", m["event_seq"], text(&m["kind"]), text(&m["message_id"]));
                 match m["state"].as_str() {
-                    Some("sent") => say!("            sent to {}", list(&m["to"])),
+                    Some("sent") => {
+                        say!("            sent to {}", list(&m["to"]));
+                        // SES gives the mail an id of its own: the one replies name.
+                        if let Some(sent_as) = m["sent_as"].as_str() {
+                            say!("            received as {sent_as}");
+                        }
+                    }
                     Some("not-sent") => say!("            not sent: {}", text(&m["reason"])),
                     _ => match m["waiting"].as_str() {
                         Some(why) => say!(

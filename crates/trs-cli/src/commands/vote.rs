@@ -151,7 +151,10 @@ async fn import_mail(
     let known: Vec<String> = view.mail_replies.iter().map(|r| r.message_id.clone()).collect();
     let replies_only: Vec<replies::Reply> = parsed.iter().map(|(r, _)| r.clone()).collect();
     let thread: std::collections::BTreeSet<String> =
-        replies::in_thread(&root, &known, &replies_only).into_iter().map(|r| r.message_id.clone()).collect();
+        replies::in_thread(std::slice::from_ref(&root), &known, &replies_only)
+            .into_iter()
+            .map(|r| r.message_id.clone())
+            .collect();
     let mut batches: Vec<Vec<String>> = vec![vec![]];
     let mut size = 0;
     let mut already = 0;
