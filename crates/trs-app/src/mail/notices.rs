@@ -35,19 +35,34 @@ const WIDTH: usize = 72;
 /// `text` as lines of at most [`WIDTH`] columns after `indent`, every URL (a word with `://`)
 /// on a line of its own and never broken, even when longer.
 pub fn wrap(text: &str, indent: &str) -> Vec<String> {
-    let options = textwrap::Options::new(WIDTH - indent.len()).break_words(false);
-    let mut lines = Vec::new();
+    wrap_hanging(text, indent, indent)
+}
+
+/// [`wrap`], the first line after `first` and the rest after `rest`: an item of a list (a
+/// ballot, a line of an explanation) whose continuation lines are indented under it, so a
+/// reader sees where the next item starts. A word longer than a line (a Message-ID, say) is
+/// never broken either: it stands on a line of its own, the only line that may be longer.
+pub fn wrap_hanging(text: &str, first: &str, rest: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
     let mut run: Vec<&str> = Vec::new();
+    let indent_of_next = |lines: &[String]| if lines.is_empty() { first } else { rest };
     let flush = |run: &mut Vec<&str>, lines: &mut Vec<String>| {
         if !run.is_empty() {
-            lines.extend(textwrap::wrap(&run.join(" "), &options).into_iter().map(|l| format!("{indent}{l}")));
+            let options = textwrap::Options::new(WIDTH)
+                .initial_indent(indent_of_next(lines))
+                .subsequent_indent(rest)
+                .break_words(false)
+                // Not at hyphens either: a Message-ID or a file name cut there is no longer
+                // one a reader can search for or copy.
+                .word_splitter(textwrap::WordSplitter::NoHyphenation);
+            lines.extend(textwrap::wrap(&run.join(" "), &options).into_iter().map(|l| l.into_owned()));
             run.clear();
         }
     };
     for word in text.split_whitespace() {
         if word.contains("://") {
             flush(&mut run, &mut lines);
-            lines.push(format!("{indent}{word}"));
+            lines.push(format!("{}{word}", indent_of_next(&lines)));
         } else {
             run.push(word);
         }
@@ -227,7 +242,7 @@ pub async fn render_advisory(app: &App, project: &trs_core::ProjectName, event: 
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::{wrap, wrap_hanging};
 
     #[test]
     fn wrapping_keeps_to_72_columns_and_urls_whole_on_their_own_lines() {
@@ -240,6 +255,21 @@ mod tests {
             assert!(l.chars().count() <= 72 || l.trim() == url, "{l:?}");
         }
         assert_eq!(lines.last().unwrap(), "  and more words after it");
+        assert_eq!(lines.join(" ").split_whitespace().collect::<Vec<_>>(), text.split_whitespace().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn hanging_wrap_indents_what_follows_the_first_line_and_sets_a_long_token_apart() {
+        // Hyphens too: a Message-ID cut at one is no longer the message's.
+        let id = format!("<{}-{}@mail.example.org>,", "A1".repeat(20), "B2".repeat(20));
+        let text = format!("-1 carl (by mail {id} unsigned): {}", "the sums differ ".repeat(8));
+        let lines = wrap_hanging(&text, "  ", "    ");
+        assert!(lines[0].starts_with("  -1 carl") && !lines[0].starts_with("   "), "{lines:#?}");
+        assert!(lines[1..].iter().all(|l| l.starts_with("    ")), "{lines:#?}");
+        assert_eq!(lines[1], format!("    {id}"), "the id alone on its line: {lines:#?}");
+        for l in &lines {
+            assert!(l.chars().count() <= 72 || l.trim() == id, "{l:?}");
+        }
         assert_eq!(lines.join(" ").split_whitespace().collect::<Vec<_>>(), text.split_whitespace().collect::<Vec<_>>());
     }
 }

@@ -6,10 +6,12 @@
 //! The announcement names exactly what is voted on: every file of the pinned revision with
 //! its size, SHA-512 and the signers the verification found, the revision key, the KEYS URL
 //! and when the vote may close. The result lists every ballot and the policy's explanation.
+//! Free text (comments, the explanation) is wrapped at 72 columns, as lists expect.
 
 use super::ballots;
 use crate::app::App;
 use crate::error::{AppError, AppResult};
+use crate::mail::notices::{wrap, wrap_hanging};
 use crate::shell::quote;
 use crate::status::get_report;
 use crate::time_text::rfc3339;
@@ -179,7 +181,39 @@ struct ResultContext {
     tally: Tally,
     binding: Vec<Ballot>,
     non_binding: Vec<Ballot>,
+    /// The ballots as the mail lists them, wrapped ([`ballot_lines`]).
+    binding_lines: Vec<String>,
+    non_binding_lines: Vec<String>,
     explanation: String,
+    /// The explanation, each of its lines wrapped with the rest of it indented under it.
+    explanation_lines: Vec<String>,
+}
+
+/// A ballot as `[RESULT]` lists it: value, voter, the reply it came by (and whether that was
+/// signed), the comment with the voter's own line breaks kept; wrapped at 72 columns, the
+/// lines after the first indented under it. A Message-ID too long for a line stands alone.
+fn ballot_lines(ballot: &Ballot) -> Vec<String> {
+    let mut head = format!("{} {}", ballot.value, ballot.voter);
+    if let Some(id) = &ballot.message_id {
+        let unsigned = if ballot.authenticated() { "" } else { ", unsigned" };
+        head.push_str(&format!(" (by mail {id}{unsigned})"));
+    }
+    let mut comment = ballot.comment.iter().flat_map(|c| c.lines()).filter(|l| !l.trim().is_empty());
+    if let Some(first) = comment.next() {
+        head.push_str(": ");
+        head.push_str(first);
+    }
+    let mut lines = wrap_hanging(&head, "  ", "    ");
+    for line in comment {
+        lines.extend(wrap(line, "    "));
+    }
+    lines
+}
+
+/// The explanation wrapped: each of its lines (the rules, then one per ballot or reply left
+/// out) starts a line, what does not fit continues indented under it.
+fn explanation_lines(explanation: &str) -> Vec<String> {
+    explanation.lines().flat_map(|line| wrap_hanging(line, "", "  ")).collect()
 }
 
 /// `foo 1.0.0`, or `foo conn 1.0.0` for a product.
@@ -295,8 +329,11 @@ pub async fn result(app: &App, id: &ReleaseId) -> AppResult<Email> {
         opened_at: rfc3339(vote.opened_at),
         closed_at: rfc3339(closed_at),
         tally: resolution.tally.clone(),
+        binding_lines: binding.iter().flat_map(ballot_lines).collect(),
+        non_binding_lines: non_binding.iter().flat_map(ballot_lines).collect(),
         binding,
         non_binding,
+        explanation_lines: explanation_lines(&resolution.explanation),
         explanation: resolution.explanation.clone(),
     };
     render(app, RESULT, &context)

@@ -265,6 +265,47 @@ async fn replies_in_real_clients_formats_become_ballots_by_the_rules() {
     assert_eq!(&closed.resolution.explanation, explanation);
 }
 
+/// `[RESULT]` keeps to 72 columns with the list's replies in it: a long comment and the
+/// explanation wrap, what follows an item's first line indented under it, the voter's own
+/// line breaks kept; a URL, or a Message-ID too long for a line, stands whole on a line of
+/// its own (the only lines that may be longer), so it can be clicked or searched for.
+#[tokio::test]
+async fn the_result_mail_wraps_comments_the_explanation_and_message_ids_at_72_columns() {
+    let f = fixture(true).await;
+    let root = f.vote_message_id().await;
+    f.w.clock.set(OPENS + 1800);
+    let log = format!("https://ci.example.org/vot/2.0.0/{}", "x".repeat(70));
+    let comment = format!(
+        "{}the build log is at {log} for anyone to check\nand a second line of my own",
+        "checked the signatures, the sums and the licence of every file; ".repeat(3)
+    );
+    vote::cast(f.app(), &f.max.caller(), &rel(), VoteValue::Minus, Some(comment)).await.unwrap();
+    f.w.clock.set(IMPORT);
+    f.import(fixtures(&root).into_values().collect()).await.unwrap();
+    let closed = vote::close(f.app(), &f.w.rm.caller(), &rel()).await.unwrap();
+    let body = vote::email::result(f.app(), &rel()).await.unwrap().body;
+
+    for line in body.lines() {
+        assert!(line.chars().count() <= 72 || !line.trim().contains(' '), "{line:?} is too long in:\n{body}");
+    }
+    let lines: Vec<&str> = body.lines().collect();
+    let outlook = "<AM0PR01MB6481C3D2E1F0A9B8C7D6E5F4A3B2C1D0@AM0PR01MB6481.eurprd01.prod.outlook.com>";
+    // Carl's reply, among the ballots (under its item) and in the explanation.
+    assert!(lines.contains(&format!("    {outlook},").as_str()), "{body}");
+    assert!(lines.contains(&format!("  {outlook},").as_str()), "{body}");
+    let max = lines.iter().position(|l| l.starts_with("  -1 max: checked the signatures")).expect("max's ballot");
+    let continued = lines[max + 1];
+    assert!(continued.starts_with("    ") && !continued.starts_with("     "), "indented under it: {body}");
+    assert!(lines.contains(&format!("    {log}").as_str()), "{body}");
+    assert!(lines.contains(&"    and a second line of my own"), "{body}");
+    let (_, why) = body.split_once("\nWhy:\n").expect("the explanation");
+    assert_eq!(
+        why.split_whitespace().collect::<Vec<_>>(),
+        closed.resolution.explanation.split_whitespace().collect::<Vec<_>>(),
+        "the whole explanation, only wrapped"
+    );
+}
+
 #[tokio::test]
 async fn a_signed_reply_whose_text_was_changed_counts_as_unsigned() {
     let f = fixture(true).await;
