@@ -4,8 +4,9 @@
 //! project's list; `trs mail preview` (and `trs vote email`) print them.
 //!
 //! The announcement names exactly what is voted on: every file of the pinned revision with
-//! its size, SHA-512 and the signers the verification found, the revision key, the KEYS URL
-//! and when the vote may close. The result lists every ballot and the policy's explanation.
+//! its size, SHA-512 and the signers the verification found, the revision key, the KEYS URL,
+//! how long the vote runs and when it may close, and how to vote (by a reply on the list too
+//! when the vote counts them). The result lists every ballot and the policy's explanation.
 //! Free text (comments, the explanation) is wrapped at 72 columns, as lists expect.
 
 use super::ballots;
@@ -164,10 +165,18 @@ struct AnnouncementContext {
     files: Vec<FileContext>,
     verification: String,
     keys_url: String,
+    /// How long this vote runs (`trs vote start --duration`), in hours: the policy's minimum
+    /// or longer, so the mail says the vote's own closing time, not the minimum's.
+    vote_hours: i64,
     min_vote_hours: u32,
     min_binding: u32,
     opened_at: String,
     closes_not_before: String,
+    /// The vote closes by itself once it may (the policy's `auto_close_votes`).
+    auto_close_votes: bool,
+    /// Replies on the list count as ballots (the policy's `email_votes`): the mail tells
+    /// voters they may reply, instead of that replies are not counted.
+    email_votes: bool,
     source: Option<trs_core::SourceRef>,
 }
 
@@ -301,10 +310,13 @@ pub async fn announcement(app: &App, id: &ReleaseId) -> AppResult<Email> {
         files,
         verification,
         keys_url: keys_url(app.public_url.as_deref(), id),
+        vote_hours: (vote.closes_not_before - vote.opened_at).max(0) / 3600,
         min_vote_hours: vote.policy.min_vote_hours,
         min_binding: vote.policy.min_binding,
         opened_at: rfc3339(vote.opened_at),
         closes_not_before: rfc3339(vote.closes_not_before),
+        auto_close_votes: vote.policy.auto_close_votes,
+        email_votes: vote.policy.email_votes,
         source: vote.source.clone(),
     };
     render(app, ANNOUNCEMENT, &context)

@@ -493,6 +493,60 @@ async fn the_emails_name_the_revision_files_checksums_and_result() {
     assert!(result.body.contains("needs at least 3 binding +1, has 1 binding +1"), "{}", result.body);
 }
 
+/// The call for a vote tells voters what counts: with the policy's `email_votes`, replies on
+/// the list (and that a signed one is marked signed); without, signed calls only. It names
+/// this vote's own duration and closing time (`--duration`), not the policy's minimum.
+#[tokio::test]
+async fn the_vote_mail_says_what_counts_and_when_this_vote_may_close() {
+    let f = lenient().await;
+    let view = vote::open(f.app(), &f.rita(), &rel(), Some(96)).await.unwrap();
+    let email = vote::email::announcement(f.app(), &rel()).await.unwrap();
+    let closes = trs_app::time_text::rfc3339(view.vote.closes_not_before);
+    assert!(
+        email.body.contains(&format!(
+            "The vote runs for 96 hours (the project's minimum is 72).\n\
+             It can be closed once this time has passed, not before:\n  {closes} (UTC)\n"
+        )),
+        "{}",
+        email.body
+    );
+    assert!(
+        email.body.contains("\nVote with a signed call (votes sent by email are not counted):\n"),
+        "{}",
+        email.body
+    );
+    assert!(email.body.contains("\n[ ]  0 I don't feel strongly about it\n"), "{}", email.body);
+    assert!(!email.body.contains("replying to this mail"), "{}", email.body);
+    vote::cancel(f.app(), &f.rita(), &rel()).await.unwrap();
+
+    f.set_policy(PolicyOverride { email_votes: Some(true), auto_close_votes: Some(true), ..Default::default() }).await;
+    let view = vote::open(f.app(), &f.rita(), &rel(), None).await.unwrap();
+    let email = vote::email::announcement(f.app(), &rel()).await.unwrap();
+    let closes = trs_app::time_text::rfc3339(view.vote.closes_not_before);
+    assert!(
+        email.body.contains(&format!(
+            "The vote runs for 72 hours.\ntrs closes it by itself once this time has passed:\n  {closes} (UTC)\n"
+        )),
+        "{}",
+        email.body
+    );
+    assert!(
+        email.body.contains("\nVote by replying to this mail on the list with +1, +0, -0 or -1 "),
+        "{}",
+        email.body
+    );
+    assert!(
+        email.body.contains("A reply signed with your registered OpenPGP key (PGP/MIME or inline)\nis marked signed"),
+        "{}",
+        email.body
+    );
+    assert!(email.body.contains("\nOr vote with a signed call:\n  trs vote cast vot 2.0.0 +1|0|-1"), "{}", email.body);
+    // The ballot template's 0 is signed, so a reply that ticks it is read as a vote.
+    assert!(email.body.contains("\n[ ] +0 I don't feel strongly about it\n"), "{}", email.body);
+    assert!(!email.body.contains("votes sent by email are not counted"), "{}", email.body);
+    assert!(email.body.lines().all(|l| l.chars().count() <= 72), "wrapped at 72 columns: {}", email.body);
+}
+
 #[tokio::test]
 async fn policy_changes_are_authorized_recorded_and_layered_per_product() {
     let f = fixture().await;
