@@ -16,25 +16,30 @@ use serde_json::Value;
 use std::sync::Arc;
 use trs_app::App;
 use trs_core::Event;
+use trs_function_site::Renderer;
 use trs_storage::{CdnInvalidator, NoCdn, SiteStore};
 use trs_storage_aws::{CloudFrontInvalidator, S3SiteStore};
 
-/// Where the site goes and the CDN in front of it.
+/// How the site is rendered, where it goes and the CDN in front of it.
 pub struct SitePublisher {
+    renderer: Arc<Renderer>,
     store: Arc<dyn SiteStore>,
     cdn: Arc<dyn CdnInvalidator>,
 }
 
 impl SitePublisher {
-    pub fn new(store: Arc<dyn SiteStore>, cdn: Arc<dyn CdnInvalidator>) -> Self {
-        Self { store, cdn }
+    pub fn new(renderer: Arc<Renderer>, store: Arc<dyn SiteStore>, cdn: Arc<dyn CdnInvalidator>) -> Self {
+        Self { renderer, store, cdn }
     }
 
-    /// On the aws backend: the bucket `TRS_SITE_BUCKET` and the distribution
-    /// `TRS_CLOUDFRONT_DISTRIBUTION_ID` (both required: a site published without its
-    /// invalidation would stay stale in the CDN). On the embedded backend: the folder
+    /// The embedded templates rendering under `TRS_DOWNLOAD_URL` (the CloudFront domain the
+    /// template sets: absolute feed ids and links, download URLs in `files.json` and
+    /// `endoflife.json`). On the aws backend: the bucket `TRS_SITE_BUCKET` and the
+    /// distribution `TRS_CLOUDFRONT_DISTRIBUTION_ID` (both required: a site published without
+    /// its invalidation would stay stale in the CDN). On the embedded backend: the folder
     /// `TRS_DATA/site`, which `trs serve` serves, and no CDN.
     pub fn from_environment(env: &Environment) -> Result<Self, InitError> {
+        let renderer = trs_function_site::renderer(env.config.download_url.as_deref());
         match &env.config.backend {
             Backend::Aws { endpoint, .. } => {
                 let bucket = env.config.site_bucket.as_deref().ok_or(crate::ConfigError::Missing(
@@ -49,16 +54,12 @@ impl SitePublisher {
                 let (_, s3) = trs_storage_aws::clients(sdk, endpoint.is_some());
                 let cloudfront = trs_storage_aws::cloudfront(sdk);
                 Ok(Self::new(
+                    renderer,
                     Arc::new(S3SiteStore::new(s3, bucket)),
                     Arc::new(CloudFrontInvalidator::new(cloudfront, distribution)),
                 ))
             }
-            Backend::Embedded { data, .. } => {
-                let folder = data.join("site");
-                let store = trs_storage::embedded::FolderSiteStore::open(&folder)
-                    .map_err(|e| InitError::Stores(format!("site folder {}: {e}", folder.display())))?;
-                Ok(Self::new(Arc::new(store), Arc::new(NoCdn)))
-            }
+            Backend::Embedded { data, .. } => Ok(Self::new(renderer, site_folder(data)?, Arc::new(NoCdn))),
         }
     }
 
@@ -66,7 +67,8 @@ impl SitePublisher {
     /// objects written, paths invalidated, the invalidation's id).
     pub async fn publish(&self, app: &App, event: EventBridgeEvent<Event>) -> Result<Value, InvocationError> {
         let published = &event.detail;
-        let report = trs_function_site::publish_event(app, self.store.clone(), self.cdn.clone(), published)
+        let (renderer, store, cdn) = (self.renderer.clone(), self.store.clone(), self.cdn.clone());
+        let report = trs_function_site::publish_event(app, renderer, store, cdn, published)
             .await
             .map_err(|e| InvocationError::Publish(format!("{} #{}: {e}", published.stream, published.seq)))?;
         tracing::info!(stream = %published.stream, seq = published.seq, "{}", report.summary());
@@ -85,8 +87,16 @@ pub fn views(env: &Environment) -> Result<Option<Arc<dyn SiteStore>>, InitError>
             let (_, s3) = trs_storage_aws::clients(sdk, endpoint.is_some());
             Ok(Some(Arc::new(S3SiteStore::new(s3, bucket))))
         }
-        Backend::Embedded { .. } => Ok(Some(SitePublisher::from_environment(env)?.store)),
+        Backend::Embedded { data, .. } => Ok(Some(site_folder(data)?)),
     }
+}
+
+/// The site on the embedded backend: the folder `DATA/site`, as `trs serve` keeps it.
+fn site_folder(data: &std::path::Path) -> Result<Arc<dyn SiteStore>, InitError> {
+    let folder = data.join("site");
+    let store = trs_storage::embedded::FolderSiteStore::open(&folder)
+        .map_err(|e| InitError::Stores(format!("site folder {}: {e}", folder.display())))?;
+    Ok(Arc::new(store))
 }
 
 /// The handler fed the recorded EventBridge envelope (tests/fixtures/), with a real event of
@@ -97,7 +107,7 @@ mod tests {
     use crate::{Function, InvocationError};
     use lambda_runtime::{Context, LambdaEvent};
     use trs_app::stream;
-    use trs_app::test_support::{release, upload_files, world};
+    use trs_app::test_support::{force_current_for_tests, release, upload_files, world};
     use trs_core::StreamId;
 
     fn fixture(name: &str) -> Value {
@@ -124,7 +134,8 @@ mod tests {
         upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("foo-1.0.0.tar.gz", b"tarball")]).await;
         let site = tempfile::tempdir().unwrap();
         let store = trs_storage::embedded::FolderSiteStore::open(site.path()).unwrap();
-        let function = Function::new(w.app.clone()).publish_site(SitePublisher::new(Arc::new(store), Arc::new(NoCdn)));
+        let publisher = SitePublisher::new(trs_function_site::renderer(None), Arc::new(store), Arc::new(NoCdn));
+        let function = Function::new(w.app.clone()).publish_site(publisher);
 
         let event = delivered(&w.app).await;
         let report = invoke(&function, event.clone()).await.unwrap();
@@ -144,12 +155,49 @@ mod tests {
         assert_eq!(again["invalidate"], serde_json::json!([]), "{again:#}");
     }
 
+    /// Under `TRS_DOWNLOAD_URL` (on AWS the CloudFront domain) the site names itself with
+    /// absolute URLs, as `trs serve` does under its own: the Atom feeds' `rel=self` and entry
+    /// links (RFC 4287 resolves them against no base) and ids unique to this installation
+    /// (not `urn:trs:` names every installation shares), and the download links scripts read
+    /// from `endoflife.json` and `files.json`.
+    #[tokio::test]
+    async fn the_site_is_published_under_the_download_url() {
+        let w = world().await;
+        upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("foo-1.0.0.tar.gz", b"tarball")]).await;
+        force_current_for_tests(&w.app, &release(), &w.rm.caller()).await;
+        let data = tempfile::tempdir().unwrap();
+        let origin = "https://downloads.example.org";
+        let lookup = |name: &str| match name {
+            "TRS_BACKEND" => Some("embedded".to_string()),
+            "TRS_DATA" => Some(data.path().display().to_string()),
+            "TRS_DOWNLOAD_URL" => Some(format!("{origin}/")),
+            _ => None,
+        };
+        let env = crate::open(crate::Config::from_lookup(lookup).unwrap()).await.unwrap();
+        let function = Function::new(w.app.clone()).publish_site(SitePublisher::from_environment(&env).unwrap());
+        invoke(&function, delivered(&w.app).await).await.unwrap();
+        let read = |path: &str| std::fs::read_to_string(data.path().join("site").join(path)).unwrap();
+
+        let feed = read("projects/foo/feed.xml");
+        assert!(feed.contains(&format!(r#"<link rel="self" href="{origin}/projects/foo/feed.xml"/>"#)), "{feed}");
+        assert!(feed.contains(&format!("<id>{origin}/projects/foo/feed.xml</id>")), "{feed}");
+        let entry_page = format!("{origin}/projects/foo/releases/1.0.0/");
+        assert!(feed.contains(&format!("<id>{entry_page}</id>")), "{feed}");
+        assert!(feed.contains(&format!(r#"<link rel="alternate" type="text/html" href="{entry_page}"/>"#)), "{feed}");
+        assert!(!feed.contains("urn:trs:"), "{feed}");
+        let endoflife: Value = serde_json::from_str(&read("projects/foo/endoflife.json")).unwrap();
+        assert_eq!(endoflife["result"]["releases"][0]["latest"]["link"], entry_page.as_str(), "{endoflife:#}");
+        let files: Value = serde_json::from_str(&read("projects/foo/releases/1.0.0/files.json")).unwrap();
+        assert_eq!(files["files"][0]["url"], format!("{origin}/current/foo/1.0.0/foo-1.0.0.tar.gz"), "{files:#}");
+    }
+
     #[tokio::test]
     async fn other_sources_and_malformed_events_are_refused_by_name() {
         let w = world().await;
         let site = tempfile::tempdir().unwrap();
         let store = Arc::new(trs_storage::embedded::FolderSiteStore::open(site.path()).unwrap());
-        let publisher = Function::new(w.app.clone()).publish_site(SitePublisher::new(store, Arc::new(NoCdn)));
+        let publisher = SitePublisher::new(trs_function_site::renderer(None), store, Arc::new(NoCdn));
+        let publisher = Function::new(w.app.clone()).publish_site(publisher);
         let schedule = invoke(&publisher, fixture("eventbridge-scheduled.json")).await;
         assert!(matches!(schedule, Err(InvocationError::UnexpectedSource("EventBridge"))), "{schedule:?}");
         let mut broken = fixture("eventbridge-release-stream.json");
@@ -176,6 +224,7 @@ mod tests {
         let w = world().await;
         upload_files(&w.app, &w.blobs, &w.rm.caller(), &release(), &[("foo-1.0.0.tar.gz", b"tarball")]).await;
         let publisher = SitePublisher::new(
+            trs_function_site::renderer(None),
             Arc::new(S3SiteStore::new(s3.clone(), "site")),
             Arc::new(CloudFrontInvalidator::new(cloudfront.clone(), distribution.clone())),
         );
@@ -237,6 +286,11 @@ mod tests {
         assert_eq!(vars["TRS_BACKEND"], "aws");
         assert_eq!(vars["TRS_SITE_BUCKET"]["Ref"], "SiteBucket");
         assert_eq!(vars["TRS_CLOUDFRONT_DISTRIBUTION_ID"]["Ref"], "Distribution");
+        // The site's public origin, the distribution's: the same the promote function checks
+        // an [ANNOUNCE]'s downloads at.
+        assert_eq!(vars["TRS_DOWNLOAD_URL"]["Fn::Sub"], "https://${Distribution.DomainName}");
+        let promote = &resources["PromoteFunction"]["Properties"]["Environment"]["Variables"];
+        assert_eq!(vars["TRS_DOWNLOAD_URL"], promote["TRS_DOWNLOAD_URL"]);
         let rule = &resources["PublishSiteRule"]["Properties"];
         assert_eq!(rule["EventBusName"]["Ref"], "ReleaseStreamBus");
         assert_eq!(rule["EventPattern"]["source"], serde_json::json!([trs_messaging_aws::EVENT_SOURCE]));

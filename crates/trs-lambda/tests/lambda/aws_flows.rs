@@ -103,11 +103,13 @@ async fn a_revoked_release_leaves_its_public_paths_and_the_cdn_while_its_bytes_s
     let distribution = trs_storage_aws::moto::create_distribution(&cloudfront).await;
     let cdn = Arc::new(CloudFrontInvalidator::new(cloudfront.clone(), distribution.clone()));
     let site = Arc::new(S3SiteStore::new(s3, "site"));
+    let renderer = trs_function_site::renderer(None);
     for (event, expected) in [
         (&from_current, ["/current/foo/1.1.0/*", "/current/foo/latest/*"]),
         (&from_archive, ["/archive/foo/1.0.0/*", "/current/foo/latest/*"]),
     ] {
-        let report = trs_function_site::publish_event(&app, site.clone(), cdn.clone(), event).await.unwrap();
+        let report =
+            trs_function_site::publish_event(&app, renderer.clone(), site.clone(), cdn.clone(), event).await.unwrap();
         let id = report.invalidation_id.expect("an invalidation");
         let made = cloudfront.get_invalidation().distribution_id(&distribution).id(&id).send().await.unwrap();
         let paths = made.invalidation().unwrap().invalidation_batch().unwrap().paths().unwrap().items().to_vec();

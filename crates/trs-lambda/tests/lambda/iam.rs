@@ -448,6 +448,15 @@ async fn forward_and_publish(stack: &Stack) {
     }
     let pages = stack.as_operator(async || object_keys(stack, SITE_BUCKET, "projects/foo/").await).await;
     assert!(!pages.is_empty(), "pages in the site bucket");
+    // The site names itself under the distribution's domain, as the template configures the
+    // function: the feed's ids and links are absolute there (RFC 4287), not `urn:trs:` names
+    // every installation shares.
+    let origin = stack.physical.resolve(&json!({"Fn::Sub": "https://${Distribution.DomainName}"}));
+    let origin = origin.as_str().unwrap();
+    let feed = stack.as_operator(async || object_text(stack, SITE_BUCKET, "projects/foo/feed.xml").await).await;
+    assert!(feed.contains(&format!(r#"<link rel="self" href="{origin}/projects/foo/feed.xml"/>"#)), "{feed}");
+    assert!(feed.contains(&format!("<id>{origin}/projects/foo/releases/1.0.0/</id>")), "{feed}");
+    assert!(!feed.contains("urn:trs:"), "{feed}");
 }
 
 /// The publish-site function publishes the newest event of project foo, as the bus would
