@@ -68,7 +68,17 @@ async fn run(cli: Cli) -> CliResult<()> {
         }
         Command::Mail { command } => commands::mail::run(&Client::new(g)?, command, g.json).await,
         Command::Site {
-            command: SiteCommand::Build { full: _, data, backend, out, site_bucket, cloudfront_distribution, templates },
+            command:
+                SiteCommand::Build {
+                    full: _,
+                    data,
+                    backend,
+                    out,
+                    site_bucket,
+                    cloudfront_distribution,
+                    download_url,
+                    templates,
+                },
         } => {
             let target = match site_bucket {
                 Some(bucket) => {
@@ -76,7 +86,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                 }
                 None => commands::site::Target::Folder(out.as_deref()),
             };
-            commands::site::build(data, backend, target, templates.as_deref(), g.json).await
+            commands::site::build(data, backend, target, templates.as_deref(), download_url.as_deref(), g.json).await
         }
         Command::Site { command: SiteCommand::Zola { data, backend, out, templates } } => {
             commands::site::zola(data, backend, out, templates.as_deref(), g.json).await

@@ -257,7 +257,8 @@ const SITE_BUCKET: &str = "trs-e2e-site";
 /// `trs site build --full` into the site bucket on moto, with a CloudFront distribution in
 /// front of it: every page lands in the bucket with its headers and digest, CloudFront is told
 /// to forget exactly what changed, a stray object is deleted, and a build over an unchanged
-/// site writes nothing and makes no invalidation.
+/// site writes nothing and makes no invalidation. Under the distribution's URL
+/// (`--download-url`) the feeds name themselves there, as the publish-site function's do.
 #[test]
 fn full_site_build_into_the_site_bucket_invalidates_what_changed() {
     let moto = MotoServer::start().expect("moto (test.sh installs moto[server])");
@@ -277,6 +278,7 @@ fn full_site_build_into_the_site_bucket_invalidates_what_changed() {
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .args(["site", "build", "--full", "--json", "--site-bucket", SITE_BUCKET])
             .args(["--cloudfront-distribution", &distribution])
+            .args(["--download-url", "https://downloads.example.org"])
             .output()
             .unwrap();
         stdout_json(ok(&out))
@@ -295,6 +297,11 @@ fn full_site_build_into_the_site_bucket_invalidates_what_changed() {
     let text = String::from_utf8_lossy(&body);
     // A draft's page: no file listed (private until a vote opens), said plainly.
     assert!(text.contains("Draft — not a release") && !text.contains("apache-foo-1.0.0-src.tar.gz"), "{text}");
+    let feed = rt.block_on(s3.get_object().bucket(SITE_BUCKET).key("projects/foo/feed.xml").send()).unwrap();
+    let feed = String::from_utf8(rt.block_on(feed.body.collect()).unwrap().into_bytes().to_vec()).unwrap();
+    let self_url = "https://downloads.example.org/projects/foo/feed.xml";
+    assert!(feed.contains(&format!(r#"<link rel="self" href="{self_url}"/>"#)), "{feed}");
+    assert!(feed.contains(&format!("<id>{self_url}</id>")), "{feed}");
 
     let made = rt.block_on(trs_storage_aws::moto::invalidations(&cloudfront, &distribution));
     let reported: Vec<String> = serde_json::from_value(first["invalidate"].clone()).unwrap();

@@ -75,10 +75,11 @@ pub async fn build(
     backend: &BackendArgs,
     target: Target<'_>,
     templates: Option<&Path>,
+    download_url: Option<&str>,
     as_json: bool,
 ) -> CliResult<()> {
     let app = open_app(data, backend).await?;
-    let renderer = super::site_host::renderer(templates, None)?;
+    let renderer = super::site_host::renderer(templates, download_url)?;
     let (out, site) = match target {
         Target::Folder(out) => {
             let folder = out.map(Path::to_path_buf).unwrap_or_else(|| super::site_host::site_folder(data));
