@@ -283,3 +283,56 @@ fn mirror_and_script_views(team: &Team, artifacts: &[&std::path::Path], digest: 
     let (status, h, _) = curl(&format!("{base}/current/foo/1.0.0"), &[]);
     assert_eq!((status, header(&h, "location")), (301, Some("/current/foo/1.0.0/")));
 }
+
+/// A current release's folder serves exactly the files of the manifest it was voted with
+/// (issue 13 item 9): an object that lies in the blob store under the release's public keys
+/// without being in that manifest (left by another line, a manual copy, a bug) is a 404, by
+/// version and through `latest`, and no listing names it; the voted files beside it are served.
+#[test]
+fn only_the_voted_manifests_files_are_served_from_a_release_folder() {
+    let team = Team::new();
+    ok(&team.as_admin(&["project", "policy", "foo", "--min-vote-hours", "0", "--min-binding", "1"]));
+    let dir = team.path("src");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tarball = source_tarball(&dir, "foo-1.0.0.tar.gz", "foo-1.0.0");
+    ok(&team.upload(&team.signed_set(&tarball)));
+    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
+    ok(&team.as_admin(&["vote", "cast", "foo", "1.0.0", "+1"]));
+    ok(&team.as_rm(&["vote", "close", "foo", "1.0.0"]));
+    ok(&team.as_rm(&["promote", "foo", "1.0.0"]));
+
+    // `trs serve` keeps a current file's bytes at its public key under the data folder's
+    // blob objects: plant strays beside the promoted tarball, at the top and in a subfolder.
+    let folder = team.server.data.path().join("blobs/objects/current/foo/1.0.0");
+    assert!(folder.join("foo-1.0.0.tar.gz").is_file(), "the promoted file lies at its public key");
+    let stray = b"#!/bin/sh\necho never voted\n";
+    std::fs::write(folder.join("install.sh"), stray).unwrap();
+    std::fs::create_dir_all(folder.join("extra")).unwrap();
+    std::fs::write(folder.join("extra/foo-1.0.0.tar.gz"), stray).unwrap();
+
+    let base = &team.server.url;
+    for path in
+        ["1.0.0/install.sh", "1.0.0/extra/foo-1.0.0.tar.gz", "latest/install.sh", "latest/extra/foo-1.0.0.tar.gz"]
+    {
+        for get_or_head in [&[][..], &["-I"][..]] {
+            let args = [get_or_head, &["-H", "Accept: application/json"]].concat();
+            let (status, _, body) = curl(&format!("{base}/current/foo/{path}"), &args);
+            assert_eq!(status, 404, "/current/foo/{path} {args:?}: {}", String::from_utf8_lossy(&body));
+            assert!(!body.windows(stray.len()).any(|w| w == stray), "/current/foo/{path}: the stray's bytes were sent");
+        }
+    }
+    let (status, _, body) = curl(&format!("{base}/current/foo/1.0.0/foo-1.0.0.tar.gz"), &[]);
+    assert_eq!((status, body), (200, std::fs::read(&tarball).unwrap()), "the voted file beside the strays");
+    for listed in ["/current/foo/1.0.0/", "/current/foo/latest/"] {
+        let (status, _, body) = curl(&format!("{base}{listed}"), &["-H", "Accept: application/json"]);
+        let listing: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let mut names: Vec<&str> =
+            listing["entries"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        names.sort();
+        assert_eq!(
+            (status, names),
+            (200, vec!["foo-1.0.0.tar.gz", "foo-1.0.0.tar.gz.asc", "foo-1.0.0.tar.gz.sha512"]),
+            "{listed}"
+        );
+    }
+}
