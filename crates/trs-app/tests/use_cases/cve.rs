@@ -230,10 +230,12 @@ async fn a_bad_advisory_is_refused_with_a_stable_code_and_nothing_is_stored() {
 async fn the_osv_and_cve5_exports_validate_against_the_published_schemas() {
     let mut w = world().await;
     w.app.public_url = Some("https://trs.example.org".into());
-    releases(&w, &["1.0.0", "1.2.3", "2.0"]).await;
+    // `2.4` and `2.4.1.1` are versions as PyPI writes them, which semver does not read.
+    releases(&w, &["1.0.0", "1.2.3", "2.0", "2.4", "2.4.1.1"]).await;
     let rm = w.rm.caller();
-    // Semver ranges, a range that is not semver with a package (ECOSYSTEM), an exact version
-    // and an open one: every shape the exports write.
+    // Semver ranges (with a package), ranges that are not semver without a package, an exact
+    // version, an open one, and a range that is not semver with a package (ECOSYSTEM): every
+    // shape the exports write.
     let one = NewAdvisory {
         references: vec!["https://lists.example.org/thread/abc".into()],
         package: Some(trs_core::advisory::Package { ecosystem: "PyPI".into(), name: "foo".into() }),
@@ -250,13 +252,21 @@ async fn the_osv_and_cve5_exports_validate_against_the_published_schemas() {
         cna_org_id: Some(ORG.into()),
         ..new_advisory("CVE-2026-10005")
     };
-    for new in [one, two] {
+    let three = NewAdvisory {
+        id: Some(cve_id("CVE-2026-10007")),
+        affected: vec![">=2.4,<2.4.1.1".parse().unwrap()],
+        fixed: Some("2.4.1.1".parse().unwrap()),
+        package: Some(trs_core::advisory::Package { ecosystem: "PyPI".into(), name: "foo".into() }),
+        cna_org_id: Some(ORG.into()),
+        ..new_advisory("CVE-2026-10007")
+    };
+    for new in [one, two, three] {
         let id = new.id.clone().unwrap();
         cve::add_advisory(&w.app, &rm, &foo(), new).await.unwrap();
         cve::publish_advisory(&w.app, &rm, &foo(), &id, false).await.unwrap();
     }
     let feed = cve::osv_feed(&w.app, &foo()).await.unwrap();
-    assert_eq!(feed.len(), 2);
+    assert_eq!(feed.len(), 3);
     for record in &feed {
         assert_eq!(schema_errors("osv-schema.json", record), Vec::<String>::new(), "{record:#}");
     }
@@ -279,8 +289,18 @@ async fn the_osv_and_cve5_exports_validate_against_the_published_schemas() {
         "no package: the range that is not semver is left to `versions`: {ranges}"
     );
     assert_eq!(feed[1]["affected"][0]["versions"], json!(["1.0.0", "2.0"]));
+    // With a package, a range that is not semver is the ecosystem's to order: its bounds as
+    // written, the releases trs holds in it listed beside.
+    let ecosystem = &feed[2]["affected"][0];
+    assert_eq!(feed[2]["id"], "CVE-2026-10007");
+    assert_eq!(
+        ecosystem["ranges"],
+        json!([{"type": "ECOSYSTEM", "events": [{"introduced": "2.4"}, {"fixed": "2.4.1.1"}]}])
+    );
+    assert_eq!(ecosystem["versions"], json!(["2.4"]));
+    assert_eq!(ecosystem["package"], json!({"ecosystem": "PyPI", "name": "foo"}));
 
-    for id in ["CVE-2026-10004", "CVE-2026-10005"] {
+    for id in ["CVE-2026-10004", "CVE-2026-10005", "CVE-2026-10007"] {
         let record = cve::cve5_record(&w.app, &foo(), &cve_id(id)).await.unwrap();
         assert_eq!(schema_errors("cve-record-5.1.1.json", &record), Vec::<String>::new(), "{record:#}");
         assert_eq!(record["dataType"], "CVE_RECORD");
