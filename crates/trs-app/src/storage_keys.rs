@@ -439,6 +439,19 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
         items.push(plain(mail(&proj, seq)));
         items.push(plain(mail(&"fooo".parse().unwrap(), seq)));
     }
+    // A key's signatures beside the certificate in its partition, and another key's.
+    let signer: Fingerprint = format!("{:040X}", 0xF00D).parse().unwrap();
+    let other_signer: Fingerprint = format!("{:040X}", 0xBEEF).parse().unwrap();
+    for (fpr, number) in [(&signer, 1), (&signer, 2), (&other_signer, 1)] {
+        items.push(plain(key_signed(fpr, &main, number)));
+        items.push(plain(key_signed(fpr, &prod, number)));
+    }
+    items.push(plain(certificate(&other_signer)));
+    for (at, n) in [(0, 1u8), (99, 2), (100, 3), (100, 4), (101, 5)] {
+        let session = OpaqueId::from_random([n; 16]);
+        items.push(plain(staged_collection(&session)));
+        items.push(plain(staged_collection_index(at, &session)));
+    }
     let named = |name: &str, query: Query, index: bool| NamedQuery { name: name.into(), query, index };
     let mut queries = vec![
         named("releases of a project", releases_of_project(&proj), false),
@@ -454,6 +467,8 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
         named("queued tasks", index_partition(QUEUED_TASKS), true),
         named("mails of a project", mails(&proj), false),
         named("the site's marks", site_marks(), false),
+        named("revisions a key signed", signed_by(&signer), false),
+        named("revisions another key signed", signed_by(&other_signer), false),
     ];
     for stream in &streams {
         for after in [0, 2, 4] {
@@ -462,6 +477,7 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
     }
     for now in [-5, 0, 99, 100, 1_000_000_000_000] {
         queries.push(named(&format!("due until {now}"), due_until(now), false));
+        queries.push(named(&format!("staged collections until {now}"), staged_collections_until(now), false));
     }
     (items, queries)
 }
