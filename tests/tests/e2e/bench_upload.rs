@@ -16,8 +16,15 @@ fn bench_upload_runs_end_to_end_and_reports_every_stage() {
         .unwrap();
     let report = stdout_json(ok(&out));
     assert_eq!(report["size_bytes"], 2u64 << 20);
-    for field in ["openssl_secs", "sha512sum_secs", "manual_secs", "trs_secs", "trs_vs_openssl", "trs_vs_manual"] {
+    for field in ["openssl_secs", "sha512sum_secs", "manual_secs", "trs_secs"] {
         assert!(report[field].as_f64().is_some_and(|v| v > 0.0), "{field}: {report}");
+    }
+    // Each ratio is the upload's time over its baseline's, measured in the same run.
+    for (ratio, baseline) in
+        [("trs_vs_openssl", "openssl_secs"), ("trs_vs_sha512sum", "sha512sum_secs"), ("trs_vs_manual", "manual_secs")]
+    {
+        let expected = report["trs_secs"].as_f64().unwrap() / report[baseline].as_f64().unwrap();
+        assert!(report[ratio].as_f64().is_some_and(|r| (r - expected).abs() < 1e-9), "{ratio}: {report}");
     }
     // The server took the file in (write and both hashes), ran the verify task (and how long
     // it waited for the worker), ran the checks; the client sent, committed and waited.

@@ -46,6 +46,8 @@ pub struct UploadBench {
     /// `trs upload P V F F.asc F.sha512` until its verification report is printed.
     pub trs_secs: f64,
     pub trs_vs_openssl: f64,
+    /// Against `sha512sum`, the pass a release manager's own check makes.
+    pub trs_vs_sha512sum: f64,
     pub trs_vs_manual: f64,
     /// Stage timings of the best single-file upload, as logged (`stage` -> field -> ms).
     pub stages: Stages,
@@ -86,6 +88,7 @@ impl fmt::Display for UploadBench {
             self.trs_vs_openssl,
             mark(self.trs_vs_openssl, TARGET_VS_OPENSSL)
         )?;
+        writeln!(f, "trs vs sha512sum: {:.2}x the time", self.trs_vs_sha512sum)?;
         writeln!(
             f,
             "trs vs manual:   {:.2}x the time (target <= {TARGET_VS_MANUAL}x, {})",
@@ -383,6 +386,7 @@ impl Bench {
             manual_secs: manual,
             trs_secs: trs,
             trs_vs_openssl: trs / openssl,
+            trs_vs_sha512sum: trs / sha512sum,
             trs_vs_manual: trs / manual,
             stages,
             many,
