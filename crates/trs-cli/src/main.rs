@@ -439,9 +439,27 @@ fn exit_quietly_on_broken_pipe() {
     }));
 }
 
+/// The command line, or the exit clap's refusal calls for: help and version are printed as
+/// clap prints them; a usage error with `--json` among the arguments is the JSON error
+/// document (code `usage`, exit 2) a script reads for every other error, else clap's text.
+fn parse_command_line() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() && std::env::args_os().any(|a| a == "--json") => {
+            // clap could not parse the line, so `--json` is looked for among the raw arguments.
+            let text = e.render().to_string();
+            let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
+            let error = CliError::Usage(message.to_string());
+            eprintln!("{}", error.to_json());
+            std::process::exit(error.exit_code());
+        }
+        Err(e) => e.exit(),
+    }
+}
+
 fn main() {
     exit_quietly_on_broken_pipe();
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TRS_LOG")

@@ -66,4 +66,14 @@ fn with_json_the_cli_prints_its_errors_as_the_json_error_document() {
     assert_eq!(err["error"]["code"], "usage", "{err}");
     assert!(err["error"]["message"].as_str().unwrap().contains("not a regular file"), "{err}");
     assert!(err["error"].get("status").is_none(), "no HTTP status for a local error: {err}");
+    // A command line clap cannot parse: the same document and exit status, not clap's text.
+    let out = t.as_rm(&["releases", "--no-such-flag", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err: Value = serde_json::from_str(stderr(&out).trim()).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    assert_eq!(err["error"]["code"], "usage", "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("--no-such-flag"), "{err}");
+    // Without --json, clap's own message for people.
+    let out = t.as_rm(&["releases", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("error: unexpected argument '--no-such-flag'"), "{}", stderr(&out));
 }
