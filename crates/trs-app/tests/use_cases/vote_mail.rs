@@ -442,6 +442,46 @@ async fn polling_the_lists_imap_mailbox_records_the_replies() {
     assert_eq!(later.replies.len(), 1);
 }
 
+/// Every fixture (each client's format, the signed ones, the forged, ambiguous and unknown
+/// ones, the other thread), stored in Dovecot and fetched from it, reads as the same reply as
+/// from an archive: the same outcome, voter, value, signature and reason for each.
+#[tokio::test]
+async fn every_reply_reads_the_same_through_imap_as_from_an_archive() {
+    use trs_app::imap_server::{ImapServer, PASSWORD};
+    let mut server = ImapServer::start();
+    let mut polled = fixture(true).await;
+    let imported = fixture(true).await;
+    let settings = trs_core::MailSettings { imap: Some(server.url()), ..Default::default() };
+    trs_app::mail::set_settings(polled.app(), &polled.w.rm.caller(), &"vot".parse().unwrap(), None, settings)
+        .await
+        .unwrap();
+    polled.w.app.imap_passwords =
+        Some(trs_app::mail::imap::passwords_from(|name| (name == "TRS_IMAP_PASSWORD").then(|| PASSWORD.to_string())));
+    let delivered = fixtures(&polled.vote_message_id().await);
+    assert_eq!(delivered.len(), 11, "every fixture");
+    for message in delivered.values() {
+        server.deliver(message);
+    }
+    polled.w.clock.set(IMPORT);
+    imported.w.clock.set(IMPORT);
+
+    let from_imap =
+        vote::mail_poll::poll_release(polled.app(), &rel()).await.unwrap_or_else(|e| panic!("{e}: {}", server.log()));
+    let from_archive =
+        imported.import(fixtures(&imported.vote_message_id().await).into_values().collect()).await.unwrap();
+    let read = |report: &ImportReport| {
+        let mut replies: Vec<_> = report
+            .replies
+            .iter()
+            .map(|r| (r.message_id.clone(), r.voter.clone(), r.outcome, r.value, r.signed_by.clone(), r.detail.clone()))
+            .collect();
+        replies.sort_by(|a, b| a.0.cmp(&b.0));
+        (replies, report.not_in_thread.clone(), report.unreadable.clone())
+    };
+    assert_eq!(from_archive.replies.len(), 10, "{from_archive:#?}");
+    assert_eq!(read(&from_imap), read(&from_archive));
+}
+
 /// What stops a poll says why, and changes nothing: no mailbox named, no password on this
 /// host, a password the server refuses (never shown), a vote that counts signed calls only.
 #[tokio::test]
