@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use trs_app::public::{self, Located, PublicFile};
 use trs_app::{App, AppError};
-use trs_storage::headers::REVALIDATE;
+use trs_storage::headers::{MOVED, REVALIDATE};
 
 /// Where `/{segment}/{rest}` leads: the file to serve, or the answer that replaces it.
 pub async fn locate(app: &App, segment: &str, rest: &str, headers: &HeaderMap) -> Result<PublicFile, Response> {
@@ -32,15 +32,11 @@ pub async fn locate(app: &App, segment: &str, rest: &str, headers: &HeaderMap) -
     }
 }
 
-/// A path that moved for good. Cached for a day, not for ever: a release archived today may
-/// be revoked later, and its archive path then answers `410 Gone` with the reason.
+/// A path that moved for good, cached for a day ([`MOVED`] says why not for ever).
 fn moved_permanently(to: String) -> Response {
-    (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to), (header::CACHE_CONTROL, MOVED_CACHE.to_string())])
+    (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to), (header::CACHE_CONTROL, MOVED.to_string())])
         .into_response()
 }
-
-/// How long a cache may keep a permanent redirect of the download tree.
-pub const MOVED_CACHE: &str = "public, max-age=86400";
 
 /// Whether the client asks for JSON rather than a page (a script's `Accept: application/json`).
 pub fn wants_json(headers: &HeaderMap) -> bool {

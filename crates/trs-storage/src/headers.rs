@@ -10,12 +10,21 @@
 pub const IMMUTABLE_PUBLIC: &str = "public, max-age=31536000, immutable";
 /// Content-addressed files (`files/sha512/…`) never change either, but are not public.
 pub const IMMUTABLE_PRIVATE: &str = "private, max-age=31536000, immutable";
-/// Staged uploads and anything else: not to be cached.
+/// Staged uploads, answers made for one caller (a vote's rendered mails, which change with
+/// every ballot) and anything else: not to be cached.
 pub const NO_STORE: &str = "no-store";
-/// Site pages and views that move (`latest`, a candidate's files, which change with each
-/// revision): caches may keep them briefly but must revalidate (ETag, Last-Modified) after
-/// that, so a vote or promotion shows within a minute even without a CDN invalidation.
+/// Site pages and views that move (`latest` and its redirects, a candidate's files, which
+/// change with each revision): caches may keep them briefly but must revalidate (ETag,
+/// Last-Modified) after that, so a vote or promotion shows within a minute even without a CDN
+/// invalidation.
 pub const REVALIDATE: &str = "public, max-age=60, must-revalidate";
+/// A redirect to a download URL that expires (a candidate's file, redirected to a presigned
+/// URL): neither a shared cache nor the browser may keep it past the URL's life.
+pub const EXPIRING_REDIRECT: &str = "private, no-store";
+/// A download path that moved for good (a release's `current/` path once it is archived).
+/// Cached for a day, not for ever: a release archived today may be revoked later, and its
+/// archive path then answers `410 Gone` with the reason.
+pub const MOVED: &str = "public, max-age=86400";
 
 /// Sent with every answer: browsers must not guess a type other than the one served (a
 /// released text file that looks like HTML must not render as HTML on the site's origin).

@@ -16,6 +16,7 @@ use trs_app::{App, AppError, api_views, exports, projects, public, stream};
 use trs_core::{ProductName, ProjectName, ReleaseId, StreamId, Version};
 use trs_http::downloads;
 use trs_http::{ApiResult, Query, parse_segment};
+use trs_storage::headers::{EXPIRING_REDIRECT, REVALIDATE};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -48,12 +49,6 @@ pub fn download_view_routes() -> Router<App> {
         .route("/archive/{*path}", stage("archive"))
 }
 
-/// `latest` moves with each promotion: a client may keep the redirect a minute (as the
-/// embedded host's `latest` answers), then asks again.
-const LATEST_CACHE: &str = "public, max-age=60, must-revalidate";
-/// The download URL expires: no cache may keep the redirect to it.
-const CANDIDATE_CACHE: &str = "private, no-store";
-
 fn redirect(location: String, cache_control: &'static str) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, location), (header::CACHE_CONTROL, cache_control.to_string())])
         .into_response()
@@ -75,7 +70,7 @@ async fn not_in_bucket(
     match downloads::locate(&app, segment, &rest, &headers).await {
         Err(answer) => answer,
         Ok(file) if file.via_latest => match public::object_redirect(&app, &file, &full).await {
-            Ok(to) => redirect(to, LATEST_CACHE),
+            Ok(to) => redirect(to, REVALIDATE),
             Err(e) => downloads::public_error(&headers, e),
         },
         // The release shows the file at this path, but the bucket had no object: it is being
@@ -90,7 +85,7 @@ async fn not_in_bucket(
 
 async fn candidate(State(app): State<App>, Path(path): Path<String>) -> ApiResult<Response> {
     let to = public::candidate_redirect(&app, &path, app.now()).await?;
-    Ok(redirect(to, CANDIDATE_CACHE))
+    Ok(redirect(to, EXPIRING_REDIRECT))
 }
 
 /// `?project=P` names a project's stream; without it, the foundation's (people, keys).
@@ -287,7 +282,7 @@ mod tests {
         let answer = get(&w.app, "/current/foo/latest/foo-1.0.0+final.tar.gz").await;
         assert_eq!(answer.status(), StatusCode::FOUND);
         assert_eq!(location(&answer), "/current/foo/1.0.0/foo-1.0.0+final.tar.gz");
-        assert_eq!(answer.headers()[header::CACHE_CONTROL], LATEST_CACHE);
+        assert_eq!(answer.headers()[header::CACHE_CONTROL], "public, max-age=60, must-revalidate");
         // The target is an object the bucket serves: the promotion stored it under that key.
         assert!(w.app.blobs.head("current/foo/1.0.0/foo-1.0.0+final.tar.gz").await.unwrap().is_some());
 
@@ -338,7 +333,7 @@ mod tests {
         let moved = get(&w.app, "/current/foo/1.0.0/foo-1.0.0.tar.gz").await;
         assert_eq!(moved.status(), StatusCode::MOVED_PERMANENTLY);
         assert_eq!(location(&moved), "/archive/foo/1.0.0/foo-1.0.0.tar.gz");
-        assert_eq!(moved.headers()[header::CACHE_CONTROL], downloads::MOVED_CACHE);
+        assert_eq!(moved.headers()[header::CACHE_CONTROL], "public, max-age=86400");
 
         trs_app::lifecycle::revoke(&w.app, &w.rm.caller(), &id, "signing key <compromised>").await.unwrap();
         for path in ["/archive/foo/1.0.0/foo-1.0.0.tar.gz", "/current/foo/1.0.0/foo-1.0.0.tar.gz"] {

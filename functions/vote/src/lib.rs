@@ -14,6 +14,7 @@ use trs_api::mail::RenderedMail;
 use trs_app::{App, vote};
 use trs_core::{ProductName, VoteValue};
 use trs_http::{ApiResult, ProductOnly, Query, SignedCall, parse_segment, release_id};
+use trs_storage::headers::NO_STORE;
 
 pub fn routes() -> Router<App> {
     const VOTE: &str = "/api/v1/projects/{project}/releases/{version}/vote";
@@ -166,7 +167,7 @@ async fn email(
         if q.result { vote::email::result(&app, &id).await? } else { vote::email::announcement(&app, &id).await? };
     // The text changes with every ballot and is made for one release manager: no shared cache
     // (a CDN or proxy) may keep it.
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(RenderedMail::from(email))))
+    Ok(([(header::CACHE_CONTROL, NO_STORE)], Json(RenderedMail::from(email))))
 }
 
 /// `trs mail preview`: the `vote`, `result` or `cancelled` mail of the newest vote, or the
@@ -179,5 +180,5 @@ async fn mail_preview(
     let id = release_id(&project, product_of(&q)?, &version)?;
     let kind: trs_app::mail::MailKind = kind.parse()?;
     let email = trs_app::mail::preview(&app, &id, kind).await?;
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(RenderedMail::from(email))))
+    Ok(([(header::CACHE_CONTROL, NO_STORE)], Json(RenderedMail::from(email))))
 }
