@@ -541,6 +541,32 @@ async fn a_vote_cast_rewrites_a_few_objects_and_publishing_again_writes_none() {
     assert!(republish.invalidate.is_empty());
 }
 
+/// Declaring a product is published: the search index lists it under its project, and a
+/// full build afterwards finds nothing stale.
+#[tokio::test]
+async fn a_declared_product_is_listed_in_the_search_index() {
+    let f = fixture().await;
+    f.site.full_build(&f.w.app).await.unwrap();
+    let products = |index: serde_json::Value| {
+        let demo = index["projects"].as_array().unwrap().iter().find(|p| p["name"] == "demo").cloned().unwrap();
+        demo["products"].clone()
+    };
+    let before: serde_json::Value = serde_json::from_str(&text(&f.store, "search-index.json").await).unwrap();
+    assert_eq!(products(before), serde_json::json!([]));
+
+    f.clock.advance(60);
+    projects::add_product(&f.w.app, &f.w.rm.caller(), &"demo".parse().unwrap(), "conn".parse().unwrap(), None)
+        .await
+        .unwrap();
+    let declared = last_event(&f.w).await;
+    let report = f.site.publish_event(&f.w.app, &declared).await.unwrap();
+    assert!(report.invalidate.contains(&"/search-index.json".to_string()), "{report:?}");
+    let after: serde_json::Value = serde_json::from_str(&text(&f.store, "search-index.json").await).unwrap();
+    assert_eq!(products(after), serde_json::json!(["conn"]));
+    let full = f.site.full_build(&f.w.app).await.unwrap();
+    assert_eq!(full.objects_written, 0, "the product's publish left something stale: {full:?}");
+}
+
 #[tokio::test]
 async fn a_full_build_deletes_objects_no_page_produces() {
     let f = fixture().await;
