@@ -33,13 +33,14 @@ use crate::error::{AppError, AppResult};
 use crate::lifecycle::ARCHIVE;
 use crate::projects;
 use crate::promote::{CURRENT, place_public};
+use crate::releases::{get_release, get_revision};
 use crate::status::StoredReport;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::tasks::{Ran, Task, TaskKind, TaskRun};
 use crate::upload::{
     CommitUpload, FileTarget, StagedFile, StagedParts, check_part_count, check_product_line, complete_parts,
-    get_release, get_revision, name_part_etags, object_sha512, open_session, put_named_etags, stage_file,
+    name_part_etags, object_sha512, open_session, put_named_etags, stage_file,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;

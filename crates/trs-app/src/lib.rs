@@ -24,6 +24,7 @@ pub mod projects;
 pub mod promote;
 pub mod public;
 pub mod release_views;
+pub mod releases;
 pub mod retry;
 pub mod shell;
 pub mod status;

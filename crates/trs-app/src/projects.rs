@@ -348,7 +348,7 @@ pub async fn add_product(
     }
     let main_line_version: trs_core::Version = product.as_str().parse()?;
     let clash = ReleaseId { project: name.clone(), product: None, version: main_line_version };
-    if crate::upload::get_release(app, &clash).await?.is_some() {
+    if crate::releases::get_release(app, &clash).await?.is_some() {
         return Err(AppError::conflict(
             "product-name-taken",
             format!("{name} has a release {product} on its main line; a product of that name would share its paths"),

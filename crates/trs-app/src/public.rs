@@ -14,7 +14,7 @@
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::storage_keys as keys;
-use crate::{projects, upload};
+use crate::{projects, releases};
 use trs_core::views::latest_version;
 use trs_core::{ManifestEntry, ProductName, Project, ProjectName, Release, ReleaseId, Sha512, Stage, Version};
 
@@ -154,7 +154,7 @@ pub async fn locate(app: &App, segment: &str, rest: &str) -> AppResult<Located> 
     } else {
         let version: Version = after[0].parse().map_err(|_| not_found(&full))?;
         let id = ReleaseId { project, product, version };
-        (upload::get_release(app, &id).await?.ok_or_else(|| not_found(&full))?.0, false)
+        (releases::get_release(app, &id).await?.ok_or_else(|| not_found(&full))?.0, false)
     };
     if release.stage == Stage::Revoked {
         let reason = release.revoked_reason.as_deref().unwrap_or("no reason recorded");
@@ -175,7 +175,7 @@ pub async fn locate(app: &App, segment: &str, rest: &str) -> AppResult<Located> 
     }
     if segment == CANDIDATE {
         let latest = release.latest.as_ref().ok_or_else(|| not_found(&full))?;
-        let revision = upload::get_revision(app, &release.id, latest.number).await?;
+        let revision = releases::get_revision(app, &release.id, latest.number).await?;
         let entry =
             revision.manifest.entries().iter().find(|e| e.path.as_str() == file).ok_or_else(|| not_found(&full))?;
         return Ok(Located::File(PublicFile {
@@ -209,7 +209,7 @@ fn file_name(path: &str) -> String {
 /// The manifest entry of `path` in the revision a release was promoted with.
 async fn released_entry(app: &App, release: &Release, path: &str) -> AppResult<Option<ManifestEntry>> {
     let Some(voted) = &release.voted_revision else { return Ok(None) };
-    let revision = upload::get_revision(app, &release.id, voted.number).await?;
+    let revision = releases::get_revision(app, &release.id, voted.number).await?;
     Ok(revision.manifest.entries().iter().find(|e| e.path.as_str() == path).cloned())
 }
 
@@ -305,7 +305,7 @@ pub async fn listing(app: &App, segment: &str, rest: &str) -> AppResult<Listing>
             } else {
                 let version: Version = version.parse().map_err(|_| not_found(&full))?;
                 let id = ReleaseId { project, product, version };
-                upload::get_release(app, &id).await?.ok_or_else(|| not_found(&full))?.0
+                releases::get_release(app, &id).await?.ok_or_else(|| not_found(&full))?.0
             };
             if release.stage == Stage::Revoked {
                 let reason = release.revoked_reason.as_deref().unwrap_or("no reason recorded");
@@ -315,7 +315,7 @@ pub async fn listing(app: &App, segment: &str, rest: &str) -> AppResult<Listing>
                 return Err(not_found(&full));
             }
             let voted = release.voted_revision.as_ref().ok_or_else(|| not_found(&full))?;
-            let revision = upload::get_revision(app, &release.id, voted.number).await?;
+            let revision = releases::get_revision(app, &release.id, voted.number).await?;
             let entries = revision
                 .manifest
                 .entries()

@@ -4,8 +4,8 @@
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
+use crate::releases::{get_release, get_revision};
 use crate::storage_keys as keys;
-use crate::upload::{get_release, get_revision};
 use serde::{Deserialize, Serialize};
 use trs_core::{CheckResult, PersonUid, ReleaseId, RevisionKey, RevisionReport, Sha512, Stage};
 

@@ -212,7 +212,7 @@ pub async fn force_current_for_tests(app: &App, id: &ReleaseId, by: &crate::auth
     use trs_storage::{Condition, WriteOp};
 
     let stream = StreamId::Project(id.project.clone());
-    let (release, item) = crate::upload::get_release(app, id).await.unwrap().expect("release to force current");
+    let (release, item) = crate::releases::get_release(app, id).await.unwrap().expect("release to force current");
     let latest = release.latest.clone().expect("release has a revision");
     let now = app.now();
     let project = projects::get_project(app, &id.project).await.unwrap();

@@ -23,6 +23,7 @@ use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::projects;
+use crate::releases::{get_release, get_revision};
 use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
@@ -261,46 +262,6 @@ fn stage_refuses_upload(release: &Release) -> AppError {
             if release.stage == Stage::Candidate { " (cancel the vote to upload again)" } else { "" }
         ),
     )
-}
-
-pub async fn get_release(app: &App, id: &ReleaseId) -> AppResult<Option<(Release, Item)>> {
-    match app.items.get(&keys::release(id)).await? {
-        Some(item) => Ok(Some((item.parse()?, item))),
-        None => Ok(None),
-    }
-}
-
-pub async fn get_revision(app: &App, id: &ReleaseId, number: u32) -> AppResult<Revision> {
-    match crate::large_item::get(app, &keys::revision(id, number)).await? {
-        Some(body) => {
-            serde_json::from_value(body).map_err(|e| AppError::Internal(format!("revision {number} of {id}: {e}")))
-        }
-        None => Err(AppError::Internal(format!("revision {number} of {id} is missing"))),
-    }
-}
-
-/// The stored revision `voted` names, refused (`manifest-differs`) unless its manifest still
-/// hashes to the key that was voted on: what is sent anywhere is exactly what was voted on.
-/// `what` names the refused action in the message.
-pub async fn get_revision_as_voted(
-    app: &App,
-    id: &ReleaseId,
-    voted: &trs_core::RevisionRef,
-    what: &str,
-) -> AppResult<Revision> {
-    let stored = get_revision(app, id, voted.number).await?;
-    if stored.manifest.key() != voted.key {
-        return Err(AppError::conflict(
-            "manifest-differs",
-            format!(
-                "{what}: the stored manifest of revision {} hashes to {}, not to the voted key {}",
-                voted.number,
-                stored.manifest.key(),
-                voted.key
-            ),
-        ));
-    }
-    Ok(stored)
 }
 
 /// A release's product must be declared (its files are public only under a declared

@@ -5,9 +5,9 @@
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::projects;
+use crate::releases::get_revision;
 use crate::status::StoredReport;
 use crate::storage_keys as keys;
-use crate::upload::get_revision;
 use futures::StreamExt;
 use serde_json::json;
 use std::collections::HashMap;

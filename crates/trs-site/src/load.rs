@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use trs_app::releases::get_revision;
 use trs_app::status::get_report;
 use trs_app::storage_keys as keys;
-use trs_app::upload::get_revision;
 use trs_app::vote::VoteSummary;
 use trs_app::{App, AppResult, projects, stream};
 use trs_core::{Event, Project, ProjectName, Release, ReleaseId, Revision, Signer, Stage, StreamId};

@@ -187,7 +187,7 @@ impl Site {
         let mut deleted = 0;
         for t in targets {
             let Target::Release(id) = t else { continue };
-            if trs_app::upload::get_release(app, id).await?.is_some() {
+            if trs_app::releases::get_release(app, id).await?.is_some() {
                 continue;
             }
             // The page and what it lists for scripts (files.json, SHA512SUMS: empty for a draft).

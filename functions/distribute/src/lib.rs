@@ -80,7 +80,7 @@ async fn list_distributions(
     Query(q): Query<ProductOnly>,
 ) -> ApiResult<impl IntoResponse> {
     let id = release_id(&project, q.product, &version)?;
-    trs_app::upload::get_release(&app, &id)
+    trs_app::releases::get_release(&app, &id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
     let records = distribute::list_records(&app, &id).await?;

@@ -14,8 +14,8 @@ use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::promote::{CURRENT, place_public};
+use crate::releases::{get_release, get_revision};
 use crate::storage_keys as keys;
-use crate::upload::{get_release, get_revision};
 use serde::Serialize;
 use trs_core::{Change, EventDraft, ManifestEntry, Release, ReleaseId, Stage};
 

@@ -12,8 +12,8 @@ use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult, check_typed_text};
 use crate::promote::CURRENT;
+use crate::releases::{get_release, get_revision};
 use crate::storage_keys as keys;
-use crate::upload::{get_release, get_revision};
 use trs_core::{Change, Event, EventDraft, Release, ReleaseId, Stage, VoteState};
 
 /// Longest reason kept (it is shown on pages and in every view).

@@ -8,8 +8,8 @@
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::promote::CURRENT;
+use crate::releases::{get_release, get_revision};
 use crate::storage_keys as keys;
-use crate::upload::{get_release, get_revision};
 use futures::StreamExt;
 use sha2::{Digest, Sha512 as Sha512Hasher};
 use std::sync::LazyLock;

@@ -34,12 +34,12 @@ use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, MailKind};
 use crate::projects;
+use crate::releases::get_release;
 use crate::retry::{self, Attempt};
 use crate::status::get_report;
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::time_text::{duration_text, rfc3339};
-use crate::upload::get_release;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use trs_core::{
@@ -152,7 +152,7 @@ fn refuse_open(release: &Release) -> Option<AppError> {
 
 /// Under a policy that requires an SBOM: the pinned revision holds one.
 async fn check_sbom_present(app: &App, id: &ReleaseId, latest: &RevisionRef) -> AppResult<()> {
-    let revision = crate::upload::get_revision(app, id, latest.number).await?;
+    let revision = crate::releases::get_revision(app, id, latest.number).await?;
     if revision.manifest.entries().iter().any(|e| trs_checks::sbom::SbomFormat::of(e.path.file_name()).is_some()) {
         return Ok(());
     }

@@ -169,7 +169,7 @@ async fn events(app: &App) -> Vec<trs_core::Event> {
 }
 
 async fn latest_key(app: &App) -> trs_core::RevisionKey {
-    trs_app::upload::get_release(app, &release()).await.unwrap().unwrap().0.latest.unwrap().key
+    trs_app::releases::get_release(app, &release()).await.unwrap().unwrap().0.latest.unwrap().key
 }
 
 #[tokio::test]
@@ -329,7 +329,7 @@ async fn bytes_that_no_longer_match_the_manifest_are_never_sent() {
     let Setup { w, github, .. } = setup().await;
     let app = &w.app;
     upload_files(app, &w.blobs, &w.rm.caller(), &release(), &FILES).await;
-    let revision = trs_app::upload::get_revision(app, &release(), 1).await.unwrap();
+    let revision = trs_app::releases::get_revision(app, &release(), 1).await.unwrap();
     let entry = revision.manifest.entries().iter().find(|e| e.path.as_str() == "foo-1.0.tar.gz").unwrap();
     let path = app.blobs.local_path(&keys::file_object(&entry.sha512)).unwrap();
     let mut perms = std::fs::metadata(&path).unwrap().permissions();

@@ -34,7 +34,7 @@ async fn with_current(versions: &[&str]) -> (World, Arc<TestClock>) {
 }
 
 async fn stage(app: &App, v: &str) -> Stage {
-    trs_app::upload::get_release(app, &rid(v)).await.unwrap().unwrap().0.stage
+    trs_app::releases::get_release(app, &rid(v)).await.unwrap().unwrap().0.stage
 }
 
 async fn event_count(app: &App) -> usize {
@@ -276,11 +276,11 @@ async fn states_are_entered_and_left_with_the_already_held_flag() {
     };
     assert!(!held(lifecycle::enter_state(&w.app, &rm, &id, "lts").await.unwrap()));
     assert!(held(lifecycle::enter_state(&w.app, &rm, &id, "lts").await.unwrap()));
-    let release = trs_app::upload::get_release(&w.app, &id).await.unwrap().unwrap().0;
+    let release = trs_app::releases::get_release(&w.app, &id).await.unwrap().unwrap().0;
     assert_eq!(release.states.iter().collect::<Vec<_>>(), vec!["lts"]);
     assert!(held(lifecycle::leave_state(&w.app, &rm, &id, "lts").await.unwrap()));
     assert!(!held(lifecycle::leave_state(&w.app, &rm, &id, "lts").await.unwrap()));
-    assert!(trs_app::upload::get_release(&w.app, &id).await.unwrap().unwrap().0.states.is_empty());
+    assert!(trs_app::releases::get_release(&w.app, &id).await.unwrap().unwrap().0.states.is_empty());
     for bad in ["LTS", "current", ""] {
         let err = lifecycle::enter_state(&w.app, &rm, &id, bad).await.unwrap_err();
         assert_eq!(err.code(), "invalid-state", "{bad}");

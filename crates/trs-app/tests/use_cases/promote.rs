@@ -28,7 +28,7 @@ async fn candidate(w: &World, version: &str) -> ReleaseId {
 }
 
 async fn stage_of(app: &App, release: &ReleaseId) -> Stage {
-    trs_app::upload::get_release(app, release).await.unwrap().unwrap().0.stage
+    trs_app::releases::get_release(app, release).await.unwrap().unwrap().0.stage
 }
 
 async fn promoted_events(app: &App, release: &ReleaseId) -> usize {
@@ -123,7 +123,7 @@ async fn bytes_that_differ_from_the_voted_manifest_refuse_the_promotion_naming_t
     let w = world().await;
     let release = candidate(&w, "1.0").await;
     // Someone with access to the bucket swaps the archive's bytes after the vote.
-    let revision = trs_app::upload::get_revision(&w.app, &release, 1).await.unwrap();
+    let revision = trs_app::releases::get_revision(&w.app, &release, 1).await.unwrap();
     let entry = revision.manifest.entries().iter().find(|e| e.path.as_str() == "foo-1.0.tar.gz").unwrap();
     let path = w.app.blobs.local_path(&keys::file_object(&entry.sha512)).unwrap();
     let mut perms = std::fs::metadata(&path).unwrap().permissions();

@@ -62,7 +62,7 @@ impl Fixture {
     }
 
     async fn release(&self) -> Release {
-        trs_app::upload::get_release(self.app(), &rel()).await.unwrap().unwrap().0
+        trs_app::releases::get_release(self.app(), &rel()).await.unwrap().unwrap().0
     }
 
     async fn events(&self) -> Vec<trs_core::Event> {
@@ -375,7 +375,7 @@ async fn revoked_current_and_archived_releases_cannot_be_voted_on() {
         (Stage::Archived, "release-archived"),
         (Stage::EndOfLife, "release-end-of-life"),
     ] {
-        let (release, item) = trs_app::upload::get_release(f.app(), &rel()).await.unwrap().unwrap();
+        let (release, item) = trs_app::releases::get_release(f.app(), &rel()).await.unwrap().unwrap();
         let changed = Release { stage, revoked_reason: Some("key compromised".into()), ..release };
         f.app().items.put(item.updated(serde_json::json!(changed)), Condition::VersionIs(item.version)).await.unwrap();
         let (status, c, message) = code(vote::open(f.app(), &f.rita(), &rel(), None).await);

@@ -79,7 +79,7 @@ async fn a_signed_post_whose_body_changed_on_the_way_is_refused() {
     let response = invoke(&function, signed_post(&w, &signed, &sent)).await.unwrap();
     assert_eq!(response["statusCode"], 401, "{response}");
     assert_eq!(body(&response)["error"]["code"], "body-hash-mismatch", "{response}");
-    assert!(trs_app::upload::get_release(&w.app, &release()).await.unwrap().is_none(), "nothing was started");
+    assert!(trs_app::releases::get_release(&w.app, &release()).await.unwrap().is_none(), "nothing was started");
 }
 
 fn sqs_batch(task: &str) -> Value {
@@ -144,7 +144,7 @@ async fn the_eventbridge_schedule_runs_the_lifecycle_tick() {
     pass_vote(&w.app, &id).await;
     let promotion = promote::request(&w.app, &w.rm.caller(), &id).await.unwrap();
     invoke(&worker, sqs_batch(promotion.id.as_str())).await.unwrap();
-    let stage = async || trs_app::upload::get_release(&w.app, &id).await.unwrap().unwrap().0.stage;
+    let stage = async || trs_app::releases::get_release(&w.app, &id).await.unwrap().unwrap().0.stage;
     assert_eq!(stage().await, Stage::Current);
     let past = w.app.now() - 60;
     lifecycle::set_dates(&w.app, &w.rm.caller(), lifecycle::DatesTarget::Release(id.clone()), Some(past), None)
