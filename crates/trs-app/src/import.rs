@@ -39,8 +39,8 @@ use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::tasks::{Ran, Task, TaskKind, TaskRun};
 use crate::upload::{
-    CommitUpload, FileTarget, StagedFile, StagedParts, check_part_count, check_product_line, complete_parts,
-    name_part_etags, object_sha512, open_session, put_named_etags, stage_file,
+    CommitUpload, FileTarget, StagedFile, StagedParts, arrived, check_part_count, check_product_line, name_part_etags,
+    object_sha512, open_session, put_named_etags, stage_file,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -293,13 +293,8 @@ async fn store_files(app: &App, session: &ImportSession) -> AppResult<usize> {
             }
             continue;
         };
-        if let Some(parts) = &staged.multipart {
-            complete_parts(app, &staged, parts).await?;
-        }
+        let meta = arrived(app, &staged).await?;
         let object = &staged.object;
-        let meta = app.blobs.head(object).await?.ok_or_else(|| {
-            AppError::bad_request("file-not-uploaded", format!("{} was declared but its bytes never arrived", f.path))
-        })?;
         let sha512 = object_sha512(app, object, &meta).await?;
         if meta.size != f.size || sha512 != f.sha512 {
             return Err(AppError::bad_request(

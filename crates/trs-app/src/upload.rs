@@ -667,11 +667,23 @@ pub(crate) fn name_part_etags(session: &str, files: &mut [StagedFile], req: &Com
     Ok(changed)
 }
 
+/// The staged object of `f` once its bytes are all there: a file sent in parts has its
+/// multipart upload completed first ([`complete_parts`]); `file-not-uploaded` when they never
+/// arrived. What an upload's and an import's commit read each staged file from.
+pub(crate) async fn arrived(app: &App, f: &StagedFile) -> AppResult<trs_storage::BlobMeta> {
+    if let Some(parts) = &f.multipart {
+        complete_parts(app, f, parts).await?;
+    }
+    app.blobs.head(&f.object).await?.ok_or_else(|| {
+        AppError::bad_request("file-not-uploaded", format!("{} was declared but its bytes never arrived", f.path))
+    })
+}
+
 /// Makes a file sent in parts its staged object: every part present, of its size, and the
 /// one the client sent (its ETag is the one the commit request named: `part-changed`
 /// otherwise), then the multipart upload completed. A run after an earlier one completed it
 /// finds the object.
-pub(crate) async fn complete_parts(app: &App, f: &StagedFile, parts: &StagedParts) -> AppResult<()> {
+async fn complete_parts(app: &App, f: &StagedFile, parts: &StagedParts) -> AppResult<()> {
     if app.blobs.head(&f.object).await?.is_some() {
         return Ok(());
     }
@@ -764,12 +776,7 @@ pub(crate) async fn execute_commit(
     let (mut done_bytes, mut reported) = (0u64, 0u64);
     let mut entries = Vec::with_capacity(total);
     for (i, f) in session.files.iter().enumerate() {
-        if let Some(parts) = &f.multipart {
-            complete_parts(app, f, parts).await?;
-        }
-        let meta = app.blobs.head(&f.object).await?.ok_or_else(|| {
-            AppError::bad_request("file-not-uploaded", format!("{} was declared but its bytes never arrived", f.path))
-        })?;
+        let meta = arrived(app, f).await?;
         if meta.size != f.size {
             return Err(AppError::bad_request(
                 "size-mismatch",
