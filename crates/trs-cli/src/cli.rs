@@ -809,12 +809,8 @@ pub enum SiteCommand {
         /// its cached copies until they expire.
         #[arg(long, env = "TRS_CLOUDFRONT_DISTRIBUTION_ID", value_name = "ID", requires = "site_bucket")]
         cloudfront_distribution: Option<String>,
-        /// The site's public origin, e.g. `https://` and the stack's DistributionDomain output,
-        /// as the publish-site function renders under it: the feeds' ids and links and the
-        /// JSON views' download URLs are absolute there (the templates' `extra.download_url`,
-        /// when set, wins). Without it, feed ids are `urn:trs:` names, the links paths.
-        #[arg(long, env = "TRS_DOWNLOAD_URL", value_name = "URL")]
-        download_url: Option<String>,
+        #[command(flatten)]
+        origin: SiteOriginArgs,
         /// Templates to use instead of the built-in ones (see docs/site.md).
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
@@ -832,10 +828,23 @@ pub enum SiteCommand {
         /// Folder to write the zola site to: must not exist, or be empty.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        #[command(flatten)]
+        origin: SiteOriginArgs,
         /// Templates to use instead of the built-in ones (see docs/site.md).
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
     },
+}
+
+/// Where the rendered site will be served, for `trs site build` and `trs site zola`.
+#[derive(Args, Debug, Clone)]
+pub struct SiteOriginArgs {
+    /// The site's public origin, e.g. `https://` and the stack's DistributionDomain output,
+    /// as the publish-site function renders under it: the feeds' ids and links and the
+    /// JSON views' download URLs are absolute there (the templates' `extra.download_url`,
+    /// when set, wins). Without it, feed ids are `urn:trs:` names, the links paths.
+    #[arg(long, env = "TRS_DOWNLOAD_URL", value_name = "URL")]
+    pub download_url: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

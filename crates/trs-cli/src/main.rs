@@ -69,16 +69,7 @@ async fn run(cli: Cli) -> CliResult<()> {
         Command::Mail { command } => commands::mail::run(&Client::new(g)?, command, g.json).await,
         Command::Site {
             command:
-                SiteCommand::Build {
-                    full: _,
-                    data,
-                    backend,
-                    out,
-                    site_bucket,
-                    cloudfront_distribution,
-                    download_url,
-                    templates,
-                },
+                SiteCommand::Build { full: _, data, backend, out, site_bucket, cloudfront_distribution, origin, templates },
         } => {
             let target = match site_bucket {
                 Some(bucket) => {
@@ -86,10 +77,11 @@ async fn run(cli: Cli) -> CliResult<()> {
                 }
                 None => commands::site::Target::Folder(out.as_deref()),
             };
-            commands::site::build(data, backend, target, templates.as_deref(), download_url.as_deref(), g.json).await
+            commands::site::build(data, backend, target, templates.as_deref(), origin.download_url.as_deref(), g.json)
+                .await
         }
-        Command::Site { command: SiteCommand::Zola { data, backend, out, templates } } => {
-            commands::site::zola(data, backend, out, templates.as_deref(), g.json).await
+        Command::Site { command: SiteCommand::Zola { data, backend, out, origin, templates } } => {
+            commands::site::zola(data, backend, out, templates.as_deref(), origin.download_url.as_deref(), g.json).await
         }
         Command::Admin { command: AdminCommand::Bootstrap { data, backend, uid, cert } } => {
             check::<trs_core::PersonUid>(uid)?;

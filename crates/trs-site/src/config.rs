@@ -69,6 +69,43 @@ fn default_feed_entries() -> usize {
     50
 }
 
+/// `text` with `extra.download_url` set to `url`: the key's line in `[extra]` replaced, or
+/// added under the header, so the file keeps its comments. Should that not read back as `url`
+/// (a layout the lines do not show, such as an inline `extra` table), the file is written
+/// again from its parsed values, without comments.
+fn with_download_url(text: &str, url: &str) -> String {
+    let value = toml::Value::String(url.to_string());
+    let line = format!("download_url = {value}");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let header = lines.iter().position(|l| l.trim() == "[extra]");
+    let end = header.map(|h| {
+        lines[h + 1..].iter().position(|l| l.trim_start().starts_with('[')).map_or(lines.len(), |i| h + 1 + i)
+    });
+    match (header, end) {
+        (Some(h), Some(end)) => match (h + 1..end)
+            .find(|&i| lines[i].split_once('=').is_some_and(|(key, _)| key.trim() == "download_url"))
+        {
+            Some(i) => lines[i] = line,
+            None => lines.insert(h + 1, line),
+        },
+        _ => lines.extend(["".to_string(), "[extra]".to_string(), line]),
+    }
+    let edited = lines.join("\n") + "\n";
+    let reads_back = |t: &str| {
+        let table: Option<toml::Table> = toml::from_str(t).ok();
+        table.and_then(|t| t.get("extra")?.get("download_url")?.as_str().map(str::to_string)).as_deref() == Some(url)
+    };
+    if reads_back(&edited) {
+        return edited;
+    }
+    let mut table: toml::Table = toml::from_str(text).unwrap_or_default();
+    let extra = table.entry("extra").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let Some(extra) = extra.as_table_mut() {
+        extra.insert("download_url".into(), value);
+    }
+    toml::to_string(&table).unwrap_or(edited)
+}
+
 impl Default for Extra {
     fn default() -> Self {
         Self {
@@ -81,10 +118,12 @@ impl Default for Extra {
 
 impl SiteConfig {
     /// Sets `extra.download_url` (`trs serve` sets its own URL when the config has none), in
-    /// the typed config and in the templates' view of it.
+    /// the typed config, in the templates' view of it and in the text (the `zola.toml` that
+    /// `trs site zola` writes, so zola renders under the same origin).
     pub fn set_download_url(&mut self, url: &str) {
         self.extra.download_url = url.to_string();
         self.template_view["extra"]["download_url"] = url.into();
+        self.text = with_download_url(&self.text, url);
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -192,6 +231,33 @@ fn files_under(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The written `zola.toml` names the origin wherever the key was (or was not), keeps the
+    /// file's comments, and quotes the URL as TOML.
+    #[test]
+    fn the_download_url_is_written_into_the_config_text() {
+        let read = |text: &str| SiteConfig::parse(text).unwrap().extra.download_url;
+        let mut embedded = SiteSource::embedded().config;
+        embedded.set_download_url("https://downloads.example.org");
+        assert_eq!(read(&embedded.text), "https://downloads.example.org");
+        assert!(embedded.text.contains("# Entries in the Atom feeds."), "{}", embedded.text);
+        assert_eq!(embedded.text.matches("download_url").count(), 1, "{}", embedded.text);
+
+        for (text, comment) in [
+            ("title = \"T\"\nbase_url = \"/\"\n[extra]\n# ours\nfeed_entries = 5\n[markdown]\n", Some("# ours")),
+            ("title = \"T\"\nbase_url = \"/\"\n", None),
+            ("title = \"T\"\nbase_url = \"/\"\nextra = { feed_entries = 5 }\n", None),
+        ] {
+            let mut config = SiteConfig::parse(text).unwrap();
+            config.set_download_url("https://dl.example.org/a \"b\"");
+            assert_eq!(read(&config.text), "https://dl.example.org/a \"b\"", "{}", config.text);
+            assert_eq!(SiteConfig::parse(&config.text).unwrap().title, "T");
+            if let Some(comment) = comment {
+                assert!(config.text.contains(comment), "{}", config.text);
+                assert_eq!(SiteConfig::parse(&config.text).unwrap().extra.feed_entries, 5);
+            }
+        }
+    }
 
     #[test]
     fn the_embedded_config_parses_and_files_can_be_overridden() {

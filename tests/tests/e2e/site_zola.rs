@@ -60,8 +60,10 @@ fn zola_builds_the_same_site_as_trs_from_the_tree_trs_writes() {
     };
     let work = tempfile::tempdir().unwrap();
     let (trs_site, tree, zola_site) = (work.path().join("trs"), work.path().join("tree"), work.path().join("public"));
-    run(&["site", "build", "--full"], &trs_site);
-    run(&["site", "zola"], &tree);
+    // Both rendered for the origin they will be served from: absolute URLs on both sides.
+    const ORIGIN: &str = "https://downloads.example.org";
+    run(&["site", "build", "--full", "--download-url", ORIGIN], &trs_site);
+    run(&["site", "zola", "--download-url", ORIGIN], &tree);
     team.server.restart();
 
     assert!(tree.join("zola.toml").is_file() && tree.join("templates/release.html").is_file());
@@ -70,7 +72,11 @@ fn zola_builds_the_same_site_as_trs_from_the_tree_trs_writes() {
     assert!(release_md.starts_with("+++\n") && release_md.contains("template = \"release.html\""), "{release_md}");
     // Data objects are static files: zola would drop a page bundle's KEYS or SHA512SUMS (no
     // extension) as an editor's temp file.
-    assert!(tree.join(format!("static/projects/{PROJECT}/releases/1.1.0/files.json")).is_file());
+    let files_json = std::fs::read_to_string(tree.join(format!("static/projects/{PROJECT}/releases/1.1.0/files.json")))
+        .expect("files.json is a static file");
+    let listed: serde_json::Value = serde_json::from_str(&files_json).unwrap();
+    let url = listed["files"][0]["url"].as_str().unwrap_or_default();
+    assert!(url.starts_with(&format!("{ORIGIN}/current/{PROJECT}/1.1.0/")), "{listed:#}");
     assert!(tree.join(format!("static/projects/{PROJECT}/releases/1.1.0/SHA512SUMS")).is_file());
     assert!(tree.join(format!("static/projects/{PROJECT}/KEYS")).is_file());
     assert!(tree.join(format!("content/projects/{PROJECT}/_index.md")).is_file());

@@ -49,10 +49,11 @@ pub async fn zola(
     backend: &BackendArgs,
     out: &Path,
     templates: Option<&Path>,
+    download_url: Option<&str>,
     as_json: bool,
 ) -> CliResult<()> {
     let app = open_app(data, backend).await?;
-    let renderer = super::site_host::renderer(templates, None)?;
+    let renderer = super::site_host::renderer(templates, download_url)?;
     let report = trs_site::zola::write_tree(&app, &renderer, out).await.map_err(failed)?;
     if as_json {
         output::json(&report);
