@@ -19,7 +19,7 @@ use sha2::Digest;
 use std::path::Path;
 use std::sync::mpsc::sync_channel;
 use std::time::SystemTime;
-use trs_core::{ArtifactPath, CheckKind, CheckResult, FileReport, Sha512};
+use trs_core::{ArtifactPath, CheckKind, CheckResult, FileReport, Sha256, Sha512};
 
 /// Everything [`verify_artifact`] needs besides the artifact's bytes.
 #[derive(Debug, Clone)]
@@ -58,11 +58,14 @@ pub struct FileChecks {
     /// Whether the bytes read had the manifest's size and SHA-512. When false the results
     /// describe what storage holds now and must not be cached under the manifest's digest.
     pub storage_matches: bool,
+    /// SHA-256 of the bytes when the pass had it (the stored end states, or a read that
+    /// hashed SHA-256 for a `.sha256` file) and they matched the manifest.
+    pub sha256: Option<Sha256>,
 }
 
 impl FileChecks {
     pub fn into_report(self, path: ArtifactPath, size: u64, sha512: Sha512) -> FileReport {
-        FileReport { path, size, sha512, checks: self.checks }
+        FileReport { path, size, sha512, sha256: self.sha256, checks: self.checks, sidecars: Vec::new() }
     }
 }
 
@@ -168,7 +171,8 @@ pub(crate) fn verify_artifact_with(
             ),
         ));
     }
-    checks.extend(checksum_checks(name, &pass, &sha512, sum512, sum256));
+    let sha256: Option<[u8; 32]> = pass.sha256.clone().map(|h| h.finalize().into());
+    checks.extend(checksum_checks(name, &sha512, sha256.as_ref(), sum512, sum256));
     checks.extend(match sigs {
         None => vec![CheckResult::fail(CheckKind::Signature, format!("no {name}.asc beside it"))],
         Some(Err(reason)) => vec![CheckResult::fail(CheckKind::Signature, reason)],
@@ -193,7 +197,8 @@ pub(crate) fn verify_artifact_with(
         let read = || source.open();
         checks.extend(sbom::check_sbom_from(name, format, read, inputs.expected_size, &inputs.expected_sha512));
     }
-    FileChecks { checks, storage_matches }
+    let sha256 = sha256.filter(|_| storage_matches).map(Sha256::from_bytes);
+    FileChecks { checks, storage_matches, sha256 }
 }
 
 /// The checks of an artifact whose bytes could not be read.
@@ -205,6 +210,7 @@ fn unreadable(e: std::io::Error) -> FileChecks {
             CheckResult::fail(CheckKind::Signature, reason),
         ],
         storage_matches: false,
+        sha256: None,
     }
 }
 
@@ -217,18 +223,17 @@ fn spool(source: &Source) -> std::io::Result<tempfile::NamedTempFile> {
 
 fn checksum_checks(
     name: &str,
-    pass: &PassOutput,
     sha512: &[u8; 64],
+    sha256: Option<&[u8; 32]>,
     sum512: Option<Result<Vec<u8>, String>>,
     sum256: Option<Result<Vec<u8>, String>>,
 ) -> Vec<CheckResult> {
     if sum512.is_none() && sum256.is_none() {
         return vec![CheckResult::fail(CheckKind::Checksum, format!("no {name}.sha512 or {name}.sha256 beside it"))];
     }
-    let sha256: Option<[u8; 32]> = pass.sha256.clone().map(|h| h.finalize().into());
     let mut out = Vec::new();
     for (algo, parsed, actual) in
-        [(Algo::Sha512, sum512, Some(&sha512[..])), (Algo::Sha256, sum256, sha256.as_ref().map(|h| &h[..]))]
+        [(Algo::Sha512, sum512, Some(&sha512[..])), (Algo::Sha256, sum256, sha256.map(|h| &h[..]))]
     {
         let file = format!("{name}.{}", algo.extension());
         out.push(match (parsed, actual) {

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
-use trs_core::{CheckKind, CheckResult, FileReport, Manifest, ManifestEntry, RevisionReport};
+use trs_core::{CheckKind, CheckResult, FileReport, Manifest, ManifestEntry, RevisionReport, Sha256, SidecarDigest};
 
 /// Sidecar files larger than this are refused unread: a signature or checksum file is tiny.
 pub const MAX_SIDECAR_SIZE: u64 = 1 << 20;
@@ -311,6 +311,26 @@ fn read_sidecar(entry: &ManifestEntry, source: &Source) -> Result<Vec<u8>, Strin
     Ok(bytes)
 }
 
+/// The SHA-256 of each sidecar: from the states the store kept for its bytes, else from the
+/// bytes (small: [`MAX_SIDECAR_SIZE`] at most); none for one that cannot be read as recorded.
+fn sidecar_digests<L, R>(sidecars: &[(Sidecar, &ManifestEntry)], locate: &L) -> Vec<SidecarDigest>
+where
+    L: Fn(&ManifestEntry) -> R,
+    R: Into<LocatedSource>,
+{
+    let digest = |entry: &ManifestEntry| -> Option<[u8; 32]> {
+        let located: LocatedSource = locate(entry).into();
+        match located.end_states {
+            Some(states) => Some(states.sha256.finalize().into()),
+            None => read_sidecar(entry, &located.source).ok().map(|bytes| sha2::Sha256::digest(bytes).into()),
+        }
+    };
+    sidecars
+        .iter()
+        .filter_map(|(_, e)| Some(SidecarDigest { path: e.path.clone(), sha256: Sha256::from_bytes(digest(e)?) }))
+        .collect()
+}
+
 /// Verifies every artifact of `manifest`. `locate` says where a manifest entry's bytes are;
 /// `cached` returns stored checks for a cache key (see [`artifact_cache_key`]), or `None` to
 /// verify.
@@ -390,7 +410,9 @@ where
                     path: entry.path.clone(),
                     size: entry.size,
                     sha512: entry.sha512,
+                    sha256: None,
                     checks: vec![check],
+                    sidecars: Vec::new(),
                 },
                 cache_key: None,
                 from_cache: false,
@@ -399,9 +421,20 @@ where
         Item::Artifact { entry, sidecars } => (*entry, sidecars),
     };
     let key = artifact_cache_key(entry, sidecars, signers_digest, &options.limits);
-    let report = |checks| FileReport { path: entry.path.clone(), size: entry.size, sha512: entry.sha512, checks };
+    let report = |checks, sha256| FileReport {
+        path: entry.path.clone(),
+        size: entry.size,
+        sha512: entry.sha512,
+        sha256,
+        checks,
+        sidecars: sidecar_digests(sidecars, locate),
+    };
     if let Some(checks) = cached(&key) {
-        return VerifiedFile { report: report(checks), cache_key: Some(key), from_cache: true };
+        // The cache keeps the checks, which depend on more than the bytes; the SHA-256 comes
+        // from the bytes' kept states (not read again), as a computed check would have it.
+        let located: LocatedSource = locate(entry).into();
+        let sha256 = located.end_states.map(|s| Sha256::from_bytes(s.sha256.finalize().into()));
+        return VerifiedFile { report: report(checks, sha256), cache_key: Some(key), from_cache: true };
     }
 
     let read = |kind: Sidecar| {
@@ -433,5 +466,5 @@ where
         }
     }
     let cacheable = checked.storage_matches && sidecars_ok;
-    VerifiedFile { report: report(checks), cache_key: cacheable.then_some(key), from_cache: false }
+    VerifiedFile { report: report(checks, checked.sha256), cache_key: cacheable.then_some(key), from_cache: false }
 }

@@ -26,7 +26,7 @@ pub use ids::{
 };
 pub use project::{AutoDistribution, LineDates, MailSettings, Person, Project, ProjectRole};
 pub use release::{Release, ReleaseId, RevisionRef, SourceRef, VoteRecord, VoteState};
-pub use report::{CheckKind, CheckResult, FileReport, Outcome, RevisionReport, Signer};
+pub use report::{CheckKind, CheckResult, FileReport, Outcome, RevisionReport, SidecarDigest, Signer, recorded_sha256};
 pub use revision::{Manifest, ManifestEntry, Revision};
 pub use roles::{Action, Denied, Permit, Role, authorize};
 pub use sbom::{LicenceCategory, LicenceTally, SbomComponent, SbomSummary};

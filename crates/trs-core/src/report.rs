@@ -1,7 +1,7 @@
 //! Verification results as data: one [`CheckResult`] per check per file, never a bare bool.
 
 use crate::artifact_path::ArtifactPath;
-use crate::ids::{Fingerprint, Sha512};
+use crate::ids::{Fingerprint, Sha256, Sha512};
 use crate::sbom::SbomSummary;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -107,7 +107,30 @@ pub struct FileReport {
     pub path: ArtifactPath,
     pub size: u64,
     pub sha512: Sha512,
+    /// SHA-256 of the same bytes, where the verification had it (the states the store kept
+    /// at intake, or a read that hashed SHA-256 too): `files.json` lists it for scripts and
+    /// mirrors that check SHA-256. Absent in reports made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Sha256>,
     pub checks: Vec<CheckResult>,
+    /// The SHA-256 of each sidecar beside it (`F.asc`, `F.sha512`, …) that the verification
+    /// had: sidecars have no report of their own, and `files.json` lists every file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sidecars: Vec<SidecarDigest>,
+}
+
+/// A sidecar's SHA-256, recorded with the artifact it accompanies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SidecarDigest {
+    pub path: ArtifactPath,
+    pub sha256: Sha256,
+}
+
+/// The SHA-256 the reports recorded for the file at `path` with these bytes: an artifact's
+/// own, or a sidecar's beside it.
+pub fn recorded_sha256(reports: &[FileReport], path: &ArtifactPath, sha512: &Sha512) -> Option<Sha256> {
+    let own = reports.iter().find(|f| &f.path == path && &f.sha512 == sha512).and_then(|f| f.sha256);
+    own.or_else(|| reports.iter().flat_map(|f| &f.sidecars).find(|s| &s.path == path).map(|s| s.sha256))
 }
 
 impl FileReport {

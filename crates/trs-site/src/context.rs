@@ -15,8 +15,8 @@ use trs_app::shell;
 use trs_app::storage_keys::{public_object, url_path};
 use trs_core::views::latest_version;
 use trs_core::{
-    Change, Event, PrereleaseLatest, ProductName, Project, Release, ReleaseId, ReleaseView, Stage, StreamView, Tally,
-    VoteState,
+    Change, Event, ManifestEntry, PrereleaseLatest, ProductName, Project, Release, ReleaseId, ReleaseView, Stage,
+    StreamView, Tally, VoteState,
 };
 
 /// The version of every JSON document's shape; raised when a field changes meaning or goes.
@@ -545,6 +545,8 @@ pub struct FileRow {
     pub size: u64,
     pub size_text: String,
     pub sha512: String,
+    /// From the verification report, where it recorded one.
+    pub sha256: Option<String>,
     pub signature_url: Option<String>,
     pub checksum_url: Option<String>,
     pub signers: Vec<SignerView>,
@@ -644,6 +646,11 @@ pub struct VoteBlock {
     pub explanation: Option<String>,
 }
 
+/// A file's SHA-256 as the release's verification report recorded it.
+fn recorded_sha256(details: &ReleaseDetails, entry: &ManifestEntry) -> Option<String> {
+    trs_core::recorded_sha256(&details.checks, &entry.path, &entry.sha512).map(|d| d.to_hex())
+}
+
 /// Files that accompany an artifact rather than being one.
 fn is_sidecar(path: &str) -> bool {
     [".asc", ".sig", ".sha512", ".sha256", ".md5", ".sha1"].iter().any(|s| path.ends_with(s))
@@ -674,6 +681,7 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
                 size: e.size,
                 size_text: size_text(e.size),
                 sha512: e.sha512.to_hex(),
+                sha256: recorded_sha256(&details, e),
                 signature_url: beside(".asc"),
                 checksum_url: beside(".sha512"),
                 signers: details
@@ -834,6 +842,8 @@ pub struct FileJson {
     pub path: String,
     pub size: u64,
     pub sha512: String,
+    /// `null` where the verification did not record it (reports made before it did).
+    pub sha256: Option<String>,
     /// Where it is downloaded (`download_url` + path when configured, else the path on the
     /// site's host); `null` once revoked.
     pub url: Option<String>,
@@ -867,6 +877,7 @@ pub fn files_json(b: &Builder, release: &Release, page: &ReleasePage) -> FilesJs
                 path: f.path.clone(),
                 size: f.size,
                 sha512: f.sha512.clone(),
+                sha256: f.sha256.clone(),
                 url: download(b, f.url.as_ref()),
                 signature_url: download(b, f.signature_url.as_ref()),
                 signers: f.signers.iter().map(|s| s.fingerprint.clone()).collect(),
@@ -910,6 +921,7 @@ pub struct LatestFile {
     pub path: String,
     pub size: u64,
     pub sha512: String,
+    pub sha256: Option<String>,
     pub url: String,
     pub latest_url: String,
 }
@@ -922,10 +934,10 @@ pub fn latest_json(b: &Builder, data: &ProjectData) -> LatestJson {
                 Some(p) => format!("current/{}/{p}/latest/", id.project),
                 None => format!("current/{}/latest/", id.project),
             };
-            let files = data
-                .details(&id)
-                .and_then(|d| d.revision.as_ref())
-                .map(|rev| {
+            let details = data.details(&id);
+            let files = details
+                .and_then(|d| Some((d, d.revision.as_ref()?)))
+                .map(|(details, rev)| {
                     rev.manifest
                         .entries()
                         .iter()
@@ -937,6 +949,7 @@ pub fn latest_json(b: &Builder, data: &ProjectData) -> LatestJson {
                                 path: path.to_string(),
                                 size: e.size,
                                 sha512: e.sha512.to_hex(),
+                                sha256: recorded_sha256(details, e),
                                 url: download(b, Some(&url)).unwrap_or(url),
                                 latest_url: download(b, Some(&latest)).unwrap_or(latest),
                             }

@@ -251,6 +251,23 @@ fn mirror_and_script_views(team: &Team, artifacts: &[&std::path::Path], digest: 
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(report.matches(": OK").count(), 6, "{report}");
+    // Every file's `sha256` (kept from the upload's intake) is what sha256sum says of the
+    // downloaded bytes.
+    let sha256sums: String = listed
+        .iter()
+        .map(|f| {
+            format!(
+                "{}  {}\n",
+                f["sha256"].as_str().unwrap_or_else(|| panic!("{files:#}")),
+                f["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("SHA256SUMS"), &sha256sums).unwrap();
+    let out = Command::new("sha256sum").args(["-c", "SHA256SUMS"]).current_dir(&dir).output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{sha256sums}{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(report.matches(": OK").count(), 6, "{report}");
 
     // latest.json: no version needed.
     let latest = json("/projects/foo/latest.json");
@@ -262,6 +279,7 @@ fn mirror_and_script_views(team: &Team, artifacts: &[&std::path::Path], digest: 
     );
     let file = line["files"].as_array().unwrap().iter().find(|f| f["path"] == "foo-1.0.0.tar.gz").unwrap();
     assert_eq!(file["latest_url"], format!("{base}/current/foo/latest/foo-1.0.0.tar.gz"));
+    assert_eq!((&file["sha512"], &file["sha256"]), (&tar["sha512"], &tar["sha256"]), "{latest:#}");
     let (status, _, body) = curl(file["latest_url"].as_str().unwrap(), &[]);
     assert_eq!((status, body), (200, std::fs::read(artifacts[0]).unwrap()));
 

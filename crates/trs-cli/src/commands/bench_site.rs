@@ -187,6 +187,8 @@ async fn generate_project(
                     path: artifact.path.clone(),
                     size: artifact.size,
                     sha512: artifact.sha512,
+                    sha256: None,
+                    sidecars: Vec::new(),
                     checks: vec![CheckResult {
                         signer: Some(signer.clone()),
                         ..CheckResult::pass(CheckKind::Signature, "good signature")
