@@ -51,7 +51,8 @@ fi
 if ! python3 -c 'import pypiserver, passlib' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check pypiserver passlib
 fi
-# aiosmtpd is the SMTP server the mail tests send to (tests/src/smtp/smtp_sink.py).
+# aiosmtpd is the SMTP server the mail tests send to (tests/src/smtp/smtp_sink.py), in the
+# clear, with STARTTLS or TLS and AUTH; its certificates are made by openssl (above).
 if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
 fi

@@ -1,6 +1,9 @@
 //! A real SMTP server for end-to-end tests: Python's aiosmtpd on a free loopback port (a child
 //! process, stopped on drop), writing each message it receives to a folder; and Python's
-//! `email` package to read them back as a mail client would (headers decoded).
+//! `email` package to read them back as a mail client would (headers decoded). It takes mail
+//! in the clear, after STARTTLS, or over TLS from the start, with a certificate for
+//! `127.0.0.1` signed by a CA made for the test by openssl ([`TestCa`]), and may require a
+//! login.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -11,34 +14,126 @@ use tempfile::TempDir;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/smtp/smtp_sink.py");
 
+/// How the server protects a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tls {
+    /// In the clear (`smtp://`).
+    Plain,
+    /// STARTTLS, required before MAIL (`smtp://…?tls=required`).
+    StartTls,
+    /// TLS from the first byte (`smtps://`).
+    Implicit,
+}
+
+/// A CA made for one test (openssl, in a temporary folder) and a server certificate it signed
+/// for `127.0.0.1`: what a client trusts through `ca_file` alone.
+pub struct TestCa {
+    dir: TempDir,
+}
+
+impl TestCa {
+    pub fn new() -> TestCa {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .expect("openssl runs (test.sh installs it)");
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+        let ca = ["-subj", "/CN=trs test CA", "-days", "7", "-keyout", "ca.key", "-out", "ca.pem"];
+        openssl(&[&["req", "-x509"], &key[..], &ca[..]].concat());
+        std::fs::write(
+            dir.path().join("server.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(
+            &[&["req"], &key[..], &["-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"]].concat(),
+        );
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "7",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ]);
+        TestCa { dir }
+    }
+
+    /// The CA's certificate (PEM), for `TRS_SMTP_CA_FILE`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    fn server_files(&self) -> [PathBuf; 2] {
+        [self.dir.path().join("server.pem"), self.dir.path().join("server.key")]
+    }
+}
+
+impl Default for TestCa {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 pub struct SmtpServer {
     dir: TempDir,
     pub port: u16,
     child: Child,
+    tls: Tls,
+    user: Option<String>,
 }
 
 impl SmtpServer {
+    /// In the clear, no login.
     pub fn start() -> SmtpServer {
+        Self::start_with(Tls::Plain, None, None)
+    }
+
+    /// Protected as `tls` says with `ca`'s server certificate (needed unless `Plain`), and
+    /// requiring a login as `login` (user, password) when given.
+    pub fn start_with(tls: Tls, ca: Option<&TestCa>, login: Option<(&str, &str)>) -> SmtpServer {
         let dir = tempfile::tempdir().expect("temporary folder");
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = Command::new("python3")
-            .arg(SCRIPT)
-            .arg(dir.path())
-            .arg(port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 runs");
+        let mut command = Command::new("python3");
+        command.arg(SCRIPT).arg(dir.path()).arg(port.to_string());
+        if tls != Tls::Plain {
+            let [cert, key] = ca.expect("a TLS server needs the test CA's certificate").server_files();
+            command.arg(if tls == Tls::StartTls { "--starttls" } else { "--tls" }).arg(cert).arg(key);
+        }
+        if let Some((user, password)) = login {
+            command.args(["--auth", user, password]);
+        }
+        let mut child =
+            command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("python3 runs");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         assert_eq!(line.trim(), "ready", "aiosmtpd is installed by test.sh (pip install aiosmtpd)");
-        SmtpServer { dir, port, child }
+        SmtpServer { dir, port, child, tls, user: login.map(|(user, _)| user.to_string()) }
     }
 
-    /// `smtp://127.0.0.1:PORT`, for `trs serve --smtp`.
+    /// The URL for `trs serve --smtp`: `smtp://127.0.0.1:PORT`, with `?tls=required` for
+    /// STARTTLS, `smtps://` for TLS from the start, and the login's user.
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        let user = self.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default();
+        match self.tls {
+            Tls::Plain => format!("smtp://{user}127.0.0.1:{}", self.port),
+            Tls::StartTls => format!("smtp://{user}127.0.0.1:{}?tls=required", self.port),
+            Tls::Implicit => format!("smtps://{user}127.0.0.1:{}", self.port),
+        }
     }
 
     /// The messages received so far, in order of arrival (complete files only).
@@ -54,7 +149,8 @@ impl SmtpServer {
         })
     }
 
-    /// The envelope (MAIL FROM, RCPT TO) of message `eml`.
+    /// The envelope (MAIL FROM, RCPT TO) of message `eml`, and its session: `tls` (the TLS
+    /// version, or null), `starttls` (whether it was upgraded) and `login` (the user, or null).
     pub fn envelope(eml: &std::path::Path) -> Value {
         serde_json::from_slice(&std::fs::read(eml.with_extension("json")).unwrap()).unwrap()
     }

@@ -69,10 +69,16 @@ pub enum Command {
         templates: Option<PathBuf>,
         /// The SMTP server mails ([VOTE], [ANNOUNCE], notices) are sent through:
         /// `smtp://HOST:PORT` (add `?tls=required` for STARTTLS) or `smtps://USER@HOST:465`; the
-        /// password comes from TRS_SMTP_PASSWORD only. Without it, mails are recorded as not
-        /// sent (`trs mail log`). [ANNOUNCE] waits until this server serves every promoted file.
+        /// password comes from TRS_SMTP_PASSWORD only, never from the URL. Without it, mails are
+        /// recorded as not sent (`trs mail log`). [ANNOUNCE] waits until this server serves
+        /// every promoted file.
         #[arg(long, env = "TRS_SMTP_URL", value_name = "URL")]
         smtp: Option<String>,
+        /// CA certificates (PEM) the SMTP server's certificate may chain to, besides the
+        /// system's roots: for a server with a private CA. Needs a TLS URL (`smtps://` or
+        /// `?tls=required`); an untrusted certificate is always refused.
+        #[arg(long, env = "TRS_SMTP_CA_FILE", value_name = "FILE", requires = "smtp")]
+        smtp_ca_file: Option<PathBuf>,
     },
     /// Mails to the project's lists: what was sent or not and why, and what a mail says.
     Mail {

@@ -52,9 +52,19 @@ fn check_release(project: &str, version: &str, product: Option<&str>) -> CliResu
 async fn run(cli: Cli) -> CliResult<()> {
     let g = &cli.global;
     match &cli.command {
-        Command::Serve { data, backend, listen, public_url, lifecycle_every, imap_poll_every, templates, smtp } => {
+        Command::Serve {
+            data,
+            backend,
+            listen,
+            public_url,
+            lifecycle_every,
+            imap_poll_every,
+            templates,
+            smtp,
+            smtp_ca_file,
+        } => {
             let every = std::time::Duration::from_secs(*lifecycle_every);
-            let mailer = commands::mail::mailer(smtp.as_deref())?;
+            let mailer = commands::mail::mailer(smtp.as_deref(), smtp_ca_file.as_deref())?;
             let audience = cli.global.audience.clone();
             let options = commands::serve::Options {
                 public_url: public_url.clone(),

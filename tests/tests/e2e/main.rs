@@ -20,6 +20,7 @@ mod import;
 mod keys_import;
 mod large_upload;
 mod mail;
+mod mail_tls;
 mod manage;
 mod maven_portal;
 mod public_site;

@@ -19,6 +19,7 @@
 pub mod downloads;
 pub mod imap;
 pub mod notices;
+mod smtp;
 
 use crate::app::App;
 use crate::authenticate::Caller;
@@ -31,6 +32,7 @@ use crate::vote::email::{self as render, Email};
 use lettre::message::{Mailbox, header::ContentType};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+pub use smtp::SmtpMailer;
 use trs_core::{
     Action, Change, Event, EventDraft, MailSettings, ProductName, ProjectName, ReleaseId, StreamId, authorize,
 };
@@ -214,49 +216,6 @@ pub struct Accepted {
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, message: lettre::Message) -> Result<Accepted, SendError>;
-}
-
-/// An SMTP submission server, by URL: `smtp://HOST:PORT` (plain, or `?tls=required` for
-/// STARTTLS), `smtps://USER@HOST:465` (TLS). The password is given apart (`TRS_SMTP_PASSWORD`)
-/// and is kept only inside the transport: never in a URL trs prints, logs or stores.
-pub struct SmtpMailer(lettre::AsyncSmtpTransport<lettre::Tokio1Executor>);
-
-impl SmtpMailer {
-    pub fn new(url: &str, password: Option<String>) -> Result<Self, String> {
-        let parsed = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
-        if !matches!(parsed.scheme(), "smtp" | "smtps") {
-            return Err(format!("scheme {:?} is not smtp or smtps", parsed.scheme()));
-        }
-        if parsed.password().is_some() {
-            return Err("the URL carries a password; give it in TRS_SMTP_PASSWORD instead".into());
-        }
-        let user = parsed.username().to_string();
-        let mut builder = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
-            .map_err(|e| format!("not an SMTP URL: {e}"))?;
-        match (user.is_empty(), password) {
-            (false, Some(password)) => {
-                builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
-                    percent_encoding::percent_decode_str(&user).decode_utf8_lossy().into_owned(),
-                    password,
-                ));
-            }
-            (false, None) => return Err(format!("user {user:?} given but TRS_SMTP_PASSWORD is not set")),
-            (true, Some(_)) => return Err("TRS_SMTP_PASSWORD is set but the URL names no user".into()),
-            (true, None) => {}
-        }
-        Ok(SmtpMailer(builder.build()))
-    }
-}
-
-#[async_trait::async_trait]
-impl Mailer for SmtpMailer {
-    async fn send(&self, message: lettre::Message) -> Result<Accepted, SendError> {
-        use lettre::AsyncTransport;
-        self.0.send(message).await.map(|_| Accepted::default()).map_err(|e| {
-            // A 5xx reply (RFC 5321: permanent) refuses this mail; anything else may pass later.
-            if e.is_permanent() { SendError::Refused(e.to_string()) } else { SendError::Transient(e.to_string()) }
-        })
-    }
 }
 
 /// An address as the settings take it (`Name <addr@host>` or `addr@host`), checked by

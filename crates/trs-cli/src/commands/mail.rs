@@ -11,12 +11,23 @@ use std::sync::Arc;
 use trs_api::mail::{ProjectMail, RenderedMail};
 use trs_app::mail::MailKind;
 
-/// The SMTP transport of `trs serve --smtp URL` (password from `TRS_SMTP_PASSWORD`). Errors
-/// name the URL without any secret: the password never appears in it.
-pub fn mailer(url: Option<&str>) -> CliResult<Option<Arc<dyn trs_app::mail::Mailer>>> {
+/// The SMTP transport of `trs serve --smtp URL` (password from `TRS_SMTP_PASSWORD`), trusting
+/// the CA certificates of `ca_file` besides the system's. Errors name the URL without any
+/// secret: the password never appears in it.
+pub fn mailer(
+    url: Option<&str>,
+    ca_file: Option<&std::path::Path>,
+) -> CliResult<Option<Arc<dyn trs_app::mail::Mailer>>> {
     let Some(url) = url else { return Ok(None) };
     let password = std::env::var("TRS_SMTP_PASSWORD").ok().filter(|p| !p.is_empty());
-    let mailer = trs_app::mail::SmtpMailer::new(url, password)
+    let roots = match ca_file {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| CliError::Usage(format!("--smtp-ca-file / TRS_SMTP_CA_FILE {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let mailer = trs_app::mail::SmtpMailer::new(url, password, roots.as_deref())
         .map_err(|e| CliError::Usage(format!("--smtp / TRS_SMTP_URL {url:?}: {e}")))?;
     Ok(Some(Arc::new(mailer)))
 }
