@@ -59,7 +59,7 @@ pub enum Command {
         lifecycle_every: u64,
         /// Seconds between polls of the projects' IMAP mailboxes (`trs project mail --imap`)
         /// for replies to open votes; the password comes from TRS_IMAP_PASSWORD_<PROJECT> or
-        /// TRS_IMAP_PASSWORD.
+        /// TRS_IMAP_PASSWORD (the environment, else the mail secret).
         #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         imap_poll_every: u64,
         /// Site templates to use instead of the built-in ones (a site folder in zola's layout,
@@ -69,9 +69,9 @@ pub enum Command {
         templates: Option<PathBuf>,
         /// The SMTP server mails ([VOTE], [ANNOUNCE], notices) are sent through:
         /// `smtp://HOST:PORT` (add `?tls=required` for STARTTLS) or `smtps://USER@HOST:465`; the
-        /// password comes from TRS_SMTP_PASSWORD only, never from the URL. Without it, mails are
-        /// recorded as not sent (`trs mail log`). [ANNOUNCE] waits until this server serves
-        /// every promoted file.
+        /// password comes from TRS_SMTP_PASSWORD (the environment, else the mail secret), never
+        /// from the URL. Without it, mails are recorded as not sent (`trs mail log`).
+        /// [ANNOUNCE] waits until this server serves every promoted file.
         #[arg(long, env = "TRS_SMTP_URL", value_name = "URL")]
         smtp: Option<String>,
         /// CA certificates (PEM) the SMTP server's certificate may chain to, besides the
@@ -79,6 +79,12 @@ pub enum Command {
         /// `?tls=required`); an untrusted certificate is always refused.
         #[arg(long, env = "TRS_SMTP_CA_FILE", value_name = "FILE", requires = "smtp")]
         smtp_ca_file: Option<PathBuf>,
+        /// An AWS Secrets Manager secret (name or ARN) holding mail passwords, read once at
+        /// start: a JSON object of TRS_SMTP_PASSWORD, TRS_IMAP_PASSWORD and
+        /// TRS_IMAP_PASSWORD_<PROJECT> values, each used when the environment lacks it. Reached
+        /// through the standard AWS configuration (and --aws-endpoint).
+        #[arg(long, env = "TRS_MAIL_SECRET", value_name = "SECRET")]
+        mail_secret: Option<String>,
     },
     /// Mails to the project's lists: what was sent or not and why, and what a mail says.
     Mail {

@@ -62,9 +62,12 @@ async fn run(cli: Cli) -> CliResult<()> {
             templates,
             smtp,
             smtp_ca_file,
+            mail_secret,
         } => {
             let every = std::time::Duration::from_secs(*lifecycle_every);
-            let mailer = commands::mail::mailer(smtp.as_deref(), smtp_ca_file.as_deref())?;
+            let credentials =
+                commands::mail::Credentials::load(mail_secret.as_deref(), backend.aws_endpoint.as_deref()).await?;
+            let mailer = commands::mail::mailer(smtp.as_deref(), smtp_ca_file.as_deref(), &credentials)?;
             let audience = cli.global.audience.clone();
             let options = commands::serve::Options {
                 public_url: public_url.clone(),
@@ -73,6 +76,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                 imap_poll_every: std::time::Duration::from_secs(*imap_poll_every),
                 templates: templates.as_deref(),
                 mailer,
+                credentials,
             };
             commands::serve::run(data, backend, *listen, options).await
         }

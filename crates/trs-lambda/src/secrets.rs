@@ -29,7 +29,7 @@ pub async fn load_imap_passwords(sdk: &aws_config::SdkConfig, secret_id: &str) -
 /// The registries named in a registry secret's JSON, the environment filling in the names it
 /// lacks. The error never quotes the secret.
 pub fn registries_from_secret(text: &str) -> Result<Registries, String> {
-    let values = values_of(text)?;
+    let values = trs_storage_aws::secrets::values_of(text)?;
     Ok(Registries::from_lookup(move |name| from_secret_or_environment(&values, name)))
 }
 
@@ -37,25 +37,9 @@ fn from_secret_or_environment(values: &BTreeMap<String, String>, name: &str) -> 
     values.get(name).cloned().or_else(|| std::env::var(name).ok())
 }
 
-/// The names and values of secret `secret_id`; `what` names it in errors (`registry`, `mail`).
+/// The names and values of secret `secret_id` (name or ARN); `what` names it in errors.
 async fn read(sdk: &aws_config::SdkConfig, secret_id: &str, what: &str) -> Result<BTreeMap<String, String>, InitError> {
-    let client = aws_sdk_secretsmanager::Client::new(sdk);
-    let answer = client.get_secret_value().secret_id(secret_id).send().await.map_err(|e| {
-        InitError::Secret(format!(
-            "cannot read the {what} secret {secret_id}: {}",
-            aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-        ))
-    })?;
-    let text = answer
-        .secret_string()
-        .ok_or_else(|| InitError::Secret(format!("the {what} secret {secret_id} holds no SecretString")))?;
-    values_of(text).map_err(|reason| InitError::Secret(format!("the {what} secret {secret_id}: {reason}")))
-}
-
-/// A secret's JSON object of strings; the error says where it is malformed, not what it holds.
-fn values_of(text: &str) -> Result<BTreeMap<String, String>, String> {
-    serde_json::from_str(text)
-        .map_err(|e| format!("is not a JSON object of strings (line {}, column {})", e.line(), e.column()))
+    trs_storage_aws::secrets::read(sdk, secret_id, what).await.map_err(InitError::Secret)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod cdn;
 mod dynamo;
 pub mod provision;
 mod s3;
+pub mod secrets;
 mod site;
 
 #[cfg(feature = "moto")]

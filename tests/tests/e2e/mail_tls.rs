@@ -2,9 +2,11 @@
 //! servers do: aiosmtpd with STARTTLS (required before MAIL) or TLS from the first byte, its
 //! certificate signed by a CA made for the test, and AUTH. trs trusts that CA only through
 //! `TRS_SMTP_CA_FILE`; the password (`TRS_SMTP_PASSWORD`) reaches the server and nothing else:
-//! not `trs mail log`, the events, or the server's log, even when the server refuses it.
+//! not `trs mail log`, the events, or the server's log, even when the server refuses it. The
+//! password may also come from the mail secret in Secrets Manager (`--mail-secret`, on moto).
 
 use trs_app::mail::{Mailer, SendError, SmtpMailer};
+use trs_storage_aws::moto::MotoServer;
 use trs_tests::smtp_server::{SmtpServer, TestCa, Tls};
 use trs_tests::*;
 
@@ -142,4 +144,32 @@ fn trs_serve_records_a_refused_login_as_not_sent_without_the_password() {
     {
         assert!(!seen.contains(wrong), "the password is in the {what}: {seen}");
     }
+}
+
+/// Without TRS_SMTP_PASSWORD in its environment, `trs serve --mail-secret` (TRS_MAIL_SECRET)
+/// logs in with the secret's TRS_SMTP_PASSWORD, read from Secrets Manager (moto) at start.
+#[test]
+fn trs_serve_takes_the_smtp_password_from_the_mail_secret() {
+    let moto = MotoServer::start().expect("moto (test.sh installs moto[server])");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let secrets = aws_sdk_secretsmanager::Client::new(&moto.sdk_config());
+    let value = serde_json::json!({"TRS_SMTP_PASSWORD": PASSWORD});
+    runtime
+        .block_on(secrets.create_secret().name("trs-mail").secret_string(value.to_string()).send())
+        .expect("secret created on moto");
+
+    let ca = TestCa::new();
+    let smtp = SmtpServer::start_with(Tls::Implicit, Some(&ca), Some((USER, PASSWORD)));
+    let mut env = moto.env();
+    env.extend([
+        ("TRS_SMTP_URL", smtp.url()),
+        ("TRS_SMTP_CA_FILE", ca.ca_file().display().to_string()),
+        ("TRS_MAIL_SECRET", "trs-mail".to_string()),
+    ]);
+    let team = Team::with_server_env("ed25519", &env);
+    publish_advisory(&team);
+    let envelope = SmtpServer::envelope(&smtp.wait_for(1)[0]);
+    assert_eq!(envelope["login"], USER, "{envelope}");
+    let server_log = team.server.log.lock().unwrap().join("\n");
+    assert!(!server_log.contains(PASSWORD), "the password is in the server's log");
 }

@@ -11,15 +11,40 @@ use std::sync::Arc;
 use trs_api::mail::{ProjectMail, RenderedMail};
 use trs_app::mail::MailKind;
 
-/// The SMTP transport of `trs serve --smtp URL` (password from `TRS_SMTP_PASSWORD`), trusting
-/// the CA certificates of `ca_file` besides the system's. Errors name the URL without any
-/// secret: the password never appears in it.
+/// The mail credentials of `trs serve` (`TRS_SMTP_PASSWORD`, `TRS_IMAP_PASSWORD[_PROJECT]`):
+/// each from the environment, else from the mail secret (`--mail-secret`, AWS Secrets
+/// Manager: a JSON object of those names, as the Lambda functions' `TRS_MAIL_SECRET`), read
+/// once at start. Never printed: errors name the secret, not what it holds.
+#[derive(Clone, Default)]
+pub struct Credentials(Arc<std::collections::BTreeMap<String, String>>);
+
+impl Credentials {
+    /// Reads secret `secret` (name or ARN) where one is named, through the standard AWS
+    /// configuration (`endpoint`: `--aws-endpoint`, for a local server such as moto).
+    pub async fn load(secret: Option<&str>, endpoint: Option<&str>) -> CliResult<Self> {
+        let Some(secret) = secret else { return Ok(Self::default()) };
+        let sdk = trs_storage_aws::sdk_config(endpoint).await;
+        let values = trs_storage_aws::secrets::read(&sdk, secret, "mail").await.map_err(failed)?;
+        Ok(Credentials(Arc::new(values)))
+    }
+
+    /// `name` from the environment, else from the mail secret; an empty value is none.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let from_secret = || self.0.get(name).cloned();
+        std::env::var(name).ok().filter(|v| !v.is_empty()).or_else(from_secret).filter(|v| !v.is_empty())
+    }
+}
+
+/// The SMTP transport of `trs serve --smtp URL` (password `TRS_SMTP_PASSWORD`, from the
+/// environment or the mail secret), trusting the CA certificates of `ca_file` besides the
+/// system's. Errors name the URL without any secret: the password never appears in it.
 pub fn mailer(
     url: Option<&str>,
     ca_file: Option<&std::path::Path>,
+    credentials: &Credentials,
 ) -> CliResult<Option<Arc<dyn trs_app::mail::Mailer>>> {
     let Some(url) = url else { return Ok(None) };
-    let password = std::env::var("TRS_SMTP_PASSWORD").ok().filter(|p| !p.is_empty());
+    let password = credentials.get("TRS_SMTP_PASSWORD");
     let roots = match ca_file {
         Some(path) => Some(
             std::fs::read(path)

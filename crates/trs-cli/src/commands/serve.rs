@@ -49,11 +49,12 @@ impl TaskNotifier for ChannelNotifier {
     }
 }
 
-/// How this host sends mail: the transport (`--smtp`) and the templates (`--templates DIR`'s
-/// `mail/`; `None`: the embedded ones).
+/// How this host sends mail: the transport (`--smtp`), the templates (`--templates DIR`'s
+/// `mail/`; `None`: the embedded ones), and the credentials the IMAP poll reads.
 pub struct Mail {
     pub mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
     pub templates: Option<Arc<trs_app::vote::email::MailTemplates>>,
+    pub credentials: super::mail::Credentials,
 }
 
 /// Builds the router with every function's routes over already opened stores, and its worker.
@@ -76,8 +77,9 @@ pub fn build(
     app.mailer = mail.mailer;
     app.mail_templates = mail.templates;
     // IMAP passwords of the projects' list archives (`trs project mail --imap`): from the
-    // environment only, never from a setting or a flag (docs/vote.md).
-    app.imap_passwords = Some(trs_app::mail::imap::passwords_from(|name| std::env::var(name).ok()));
+    // environment or the mail secret, never from a setting or a flag (docs/vote.md).
+    let credentials = mail.credentials;
+    app.imap_passwords = Some(trs_app::mail::imap::passwords_from(move |name| credentials.get(name)));
     app.audience = Some(audience);
     app.notifier = Arc::new(ChannelNotifier { commits: commits_tx, others: tx });
     // Tasks run in this process, so a waiting client hears of a task's end the moment it lands.
@@ -275,6 +277,8 @@ pub struct Options<'a> {
     /// `--templates`: site templates laid over the embedded ones.
     pub templates: Option<&'a std::path::Path>,
     pub mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
+    /// Mail credentials: the environment's, else `--mail-secret`'s.
+    pub credentials: super::mail::Credentials,
 }
 
 pub async fn run(
@@ -283,7 +287,7 @@ pub async fn run(
     listen: SocketAddr,
     options: Options<'_>,
 ) -> CliResult<()> {
-    let Options { public_url, audience, lifecycle_every, imap_poll_every, templates, mailer } = options;
+    let Options { public_url, audience, lifecycle_every, imap_poll_every, templates, mailer, credentials } = options;
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(failed)?;
@@ -305,7 +309,7 @@ pub async fn run(
         audience.clone(),
         lifecycle_every,
         site,
-        Mail { mailer, templates: mail_templates },
+        Mail { mailer, templates: mail_templates, credentials },
     )?;
     worker.recover().await;
     tokio::spawn(poll_mailboxes(worker.app.clone(), imap_poll_every));
