@@ -219,10 +219,28 @@ fn ballot_lines(ballot: &Ballot) -> Vec<String> {
     lines
 }
 
-/// The explanation wrapped: each of its lines (the rules, then one per ballot or reply left
-/// out) starts a line, what does not fit continues indented under it.
-fn explanation_lines(explanation: &str) -> Vec<String> {
-    explanation.lines().flat_map(|line| wrap_hanging(line, "", "  ")).collect()
+/// The explanation wrapped: each of its items (the rules, then one per ballot or reply left
+/// out) starts a line, what does not fit continues indented under it. A ballot's item is as
+/// many lines as its comment (`Ballot::line`): the comment's later lines are indented under
+/// the item too, not left at the margin where they would read as items of their own.
+fn explanation_lines(explanation: &str, ballots: &[&Ballot]) -> Vec<String> {
+    let items: Vec<String> = ballots.iter().map(|b| b.line()).filter(|item| item.contains('\n')).collect();
+    let lines: Vec<&str> = explanation.lines().collect();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < lines.len() {
+        let span = items
+            .iter()
+            .map(|item| item.lines().collect::<Vec<_>>())
+            .find(|item| lines[at..].starts_with(item))
+            .map_or(1, |item| item.len());
+        out.extend(wrap_hanging(lines[at], "", "  "));
+        for line in &lines[at + 1..at + span] {
+            out.extend(wrap(line, "  "));
+        }
+        at += span;
+    }
+    out
 }
 
 /// `foo 1.0.0`, or `foo conn 1.0.0` for a product.
@@ -341,11 +359,14 @@ pub async fn result(app: &App, id: &ReleaseId) -> AppResult<Email> {
         opened_at: rfc3339(vote.opened_at),
         closed_at: rfc3339(closed_at),
         tally: resolution.tally.clone(),
+        explanation_lines: explanation_lines(
+            &resolution.explanation,
+            &binding.iter().chain(non_binding.iter()).collect::<Vec<_>>(),
+        ),
         binding_lines: binding.iter().flat_map(ballot_lines).collect(),
         non_binding_lines: non_binding.iter().flat_map(ballot_lines).collect(),
         binding,
         non_binding,
-        explanation_lines: explanation_lines(&resolution.explanation),
         explanation: resolution.explanation.clone(),
     };
     render(app, RESULT, &context)

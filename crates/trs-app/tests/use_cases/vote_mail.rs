@@ -299,6 +299,10 @@ async fn the_result_mail_wraps_comments_the_explanation_and_message_ids_at_72_co
     assert!(lines.contains(&format!("    {log}").as_str()), "{body}");
     assert!(lines.contains(&"    and a second line of my own"), "{body}");
     let (_, why) = body.split_once("\nWhy:\n").expect("the explanation");
+    // Max's comment in the explanation: its second line continues his item, indented.
+    let why_lines: Vec<&str> = why.lines().collect();
+    assert!(why_lines.contains(&"  and a second line of my own"), "indented under max's item: {why}");
+    assert!(!why_lines.contains(&"and a second line of my own"), "not at the margin: {why}");
     assert_eq!(
         why.split_whitespace().collect::<Vec<_>>(),
         closed.resolution.explanation.split_whitespace().collect::<Vec<_>>(),
