@@ -278,19 +278,19 @@ pub fn pypi_dist(data: &[u8]) {
     let Some((k, rest)) = choose(data, 2) else { return };
     let name = ["apache_foo-1.0-py3-none-any.whl", "apache_foo-1.0.tar.gz"][k as usize];
     let target = Target { namespace: None, package: "apache-foo".into(), version: "1.0".into() };
-    let _ = trs_distribute::fuzzing::pypi_distributions(&target, &[artifact(name, rest)]);
+    let _ = trs_registry_clients::fuzzing::pypi_distributions(&target, &[artifact(name, rest)]);
 }
 
 /// A registry's simple-index project page (trs-distribute's PyPI client), as JSON and HTML.
 pub fn pypi_index(data: &[u8]) {
-    let _ = trs_distribute::fuzzing::pypi_index_page(&String::from_utf8_lossy(data));
+    let _ = trs_registry_clients::fuzzing::pypi_index_page(&String::from_utf8_lossy(data));
 }
 
 /// npm package tarballs (trs-distribute): `package/package.json` read from a `.tgz`, then the
 /// publish document.
 pub fn npm_tarball(data: &[u8]) {
     let target = Target { namespace: None, package: "apache-foo".into(), version: "1.0.0".into() };
-    let _ = trs_distribute::fuzzing::npm_tarball(&target, &[artifact("apache-foo-1.0.0.tgz", data)]);
+    let _ = trs_registry_clients::fuzzing::npm_tarball(&target, &[artifact("apache-foo-1.0.0.tgz", data)]);
 }
 
 /// JSON request bodies: the first byte picks the body type; what deserialises goes through the

@@ -2,7 +2,7 @@
 //! folder, htpasswd (passlib) authentication for uploads, a log file; stopped on drop. Plus a
 //! real wheel and sdist to release, and `pip download` to read an index as users do.
 //!
-//! The PyPI client's own tests (crates/trs-distribute/tests/registries/pypi.rs) start pypiserver
+//! The PyPI client's own tests (crates/trs-registry-clients/tests/registries/pypi.rs) start pypiserver
 //! the same way; they are async tests of a crate that does not depend on this one, so they keep
 //! their own copy.
 

@@ -3,7 +3,7 @@
 //! stopped on drop. Plus `npm pack` to make a package tarball and `npm view` to read the
 //! registry as users do.
 //!
-//! The npm client's own tests (crates/trs-distribute/tests/registries/npm.rs) start verdaccio
+//! The npm client's own tests (crates/trs-registry-clients/tests/registries/npm.rs) start verdaccio
 //! the same way; they are async tests of a crate that does not depend on this one, so they keep
 //! their own copy.
 

@@ -36,16 +36,6 @@ impl Default for Timeouts {
     }
 }
 
-/// The HTTP client of every registry client: one place for the timeouts and the user agent.
-pub(crate) fn http_client(timeouts: Timeouts) -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(timeouts.connect)
-        .timeout(timeouts.overall)
-        .user_agent(concat!("trs/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("an HTTP client with timeouts and a user agent builds")
-}
-
 impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Endpoint")
@@ -164,31 +154,6 @@ pub enum DistributeError {
 impl DistributeError {
     pub fn is_transient(&self) -> bool {
         matches!(self, DistributeError::Transient(_))
-    }
-
-    /// Classifies a reqwest error (connection refused, timeout... are transient).
-    pub fn from_reqwest(context: &str, e: reqwest::Error) -> Self {
-        // Without the URL: query strings could carry tokens on some platforms. With the
-        // causes: "error sending request" alone does not say a timeout or a refused connection.
-        let e = e.without_url();
-        let mut message = format!("{context}: {e}");
-        let mut cause = std::error::Error::source(&e);
-        while let Some(c) = cause {
-            message.push_str(&format!(": {c}"));
-            cause = c.source();
-        }
-        DistributeError::Transient(message)
-    }
-
-    /// Classifies an HTTP error status: 5xx and 429 are transient, the rest refusals.
-    pub fn from_status(context: &str, status: reqwest::StatusCode, body: &str) -> Self {
-        let body: String = body.chars().take(300).collect();
-        let message = format!("{context}: HTTP {status}: {}", body.trim());
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            DistributeError::Transient(message)
-        } else {
-            DistributeError::Refused(message)
-        }
     }
 }
 

@@ -1,11 +1,12 @@
 //! Which registries trs talks to, and with which credentials: read from named variables (the
 //! environment of `trs serve`, or the JSON of the AWS Secrets Manager secret on AWS, which
-//! holds the same names), and turned into one client per configured platform.
+//! holds the same names). The clients talking to them are made by the hosts
+//! (`trs_registry_clients::client_for`), so this crate, and the use cases above it, link no
+//! HTTP client.
 
-use crate::client::{Credentials, Endpoint, RegistryClient};
+use crate::client::{Credentials, Endpoint};
 use crate::platform::{PLATFORMS, PlatformName};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// The variable names of one platform's endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,29 +105,6 @@ pub fn endpoints_from_env() -> BTreeMap<PlatformName, Endpoint> {
     endpoints_from(|name| std::env::var(name).ok())
 }
 
-/// The client of `name` talking to `endpoint`.
-pub fn client_for(name: PlatformName, endpoint: Endpoint) -> Arc<dyn RegistryClient> {
-    match name {
-        PlatformName::Github => Arc::new(crate::github::GitHubClient::new(endpoint)),
-        PlatformName::Pypi => Arc::new(crate::pypi::PypiClient::new(endpoint)),
-        PlatformName::Npm => Arc::new(crate::npm::NpmClient::new(endpoint)),
-        PlatformName::Oci => Arc::new(crate::oci::OciClient::new(endpoint)),
-        PlatformName::Maven => {
-            let repository = endpoint.repository_url.clone();
-            let client = crate::maven::MavenClient::new(endpoint);
-            Arc::new(match repository {
-                Some(url) => client.with_repository_url(url),
-                None => client,
-            })
-        }
-    }
-}
-
-/// Every configured endpoint with its client.
-pub fn clients(endpoints: BTreeMap<PlatformName, Endpoint>) -> BTreeMap<PlatformName, Arc<dyn RegistryClient>> {
-    endpoints.into_iter().map(|(name, endpoint)| (name, client_for(name, endpoint))).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,19 +149,5 @@ mod tests {
         assert_eq!(with(None).repository_url, None);
         assert!(all_vars().contains(&"TRS_MAVEN_REPOSITORY_URL"));
         assert_eq!(endpoint_vars(PlatformName::Github).repository_url, None);
-    }
-
-    #[tokio::test]
-    async fn every_platform_has_a_client_that_names_its_platform() {
-        for p in PLATFORMS {
-            let endpoint = Endpoint {
-                base_url: "http://127.0.0.1:9".into(),
-                staging_url: None,
-                repository_url: None,
-                credentials: Credentials::none(),
-                timeouts: Default::default(),
-            };
-            assert_eq!(client_for(p.name, endpoint).platform().name, p.name);
-        }
     }
 }

@@ -1,24 +1,19 @@
-//! Distribution to package registries.
+//! Distribution to package registries: what trs knows about them, without talking to them.
 //!
 //! A [`Platform`] is one value that declares everything about a registry: its name, URL
 //! templates, whether it needs an owner namespace, how it stages and how a staged distribution
 //! is promoted ([`PromotionMechanism`]). [`PLATFORMS`] is the only list of platforms; no other
 //! code keeps its own list of which platforms stage or promote. Each platform has one
-//! [`RegistryClient`] that talks to the registry's real API; [`config::client_for`] makes it.
+//! [`RegistryClient`] that talks to the registry's real API; the clients are in
+//! `trs-registry-clients`, so this crate links no HTTP client: only the hosts (`trs-cli`,
+//! `trs-lambda`) build them and hand them to the use cases.
 
 pub mod client;
 pub mod config;
-#[doc(hidden)]
-pub mod fuzzing;
-pub mod github;
-pub mod maven;
-pub mod npm;
-pub mod oci;
 pub mod platform;
-pub mod pypi;
 
 pub use client::{
     Artifact, Credentials, DistributeError, Endpoint, Journal, Published, RegistryClient, Target, Timeouts,
 };
-pub use config::{client_for, clients, endpoints_from, endpoints_from_env};
+pub use config::{endpoints_from, endpoints_from_env};
 pub use platform::{PLATFORMS, Platform, PlatformName, PromotionMechanism, Staging, platform};

@@ -13,11 +13,12 @@ use crate::stores::InitError;
 use std::collections::BTreeMap;
 use trs_app::distribute::Registries;
 use trs_app::mail::imap::{Passwords, passwords_from};
+use trs_registry_clients::client_for;
 
 /// Reads the registry secret `secret_id` (name or ARN) and builds the registries from it.
 pub async fn load_registries(sdk: &aws_config::SdkConfig, secret_id: &str) -> Result<Registries, InitError> {
     let values = read(sdk, secret_id, "registry").await?;
-    Ok(Registries::from_lookup(move |name| from_secret_or_environment(&values, name)))
+    Ok(Registries::from_lookup(move |name| from_secret_or_environment(&values, name), client_for))
 }
 
 /// Reads the mail secret `secret_id` (name or ARN): the projects' IMAP passwords.
@@ -30,7 +31,7 @@ pub async fn load_imap_passwords(sdk: &aws_config::SdkConfig, secret_id: &str) -
 /// lacks. The error never quotes the secret.
 pub fn registries_from_secret(text: &str) -> Result<Registries, String> {
     let values = trs_storage_aws::secrets::values_of(text)?;
-    Ok(Registries::from_lookup(move |name| from_secret_or_environment(&values, name)))
+    Ok(Registries::from_lookup(move |name| from_secret_or_environment(&values, name), client_for))
 }
 
 fn from_secret_or_environment(values: &BTreeMap<String, String>, name: &str) -> Option<String> {

@@ -86,7 +86,10 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
     }
     app.registries = match &config.registry_secret {
         Some(secret) => crate::secrets::load_registries(&services_sdk(&aws).await, secret).await?,
-        None => trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok()),
+        None => trs_app::distribute::Registries::from_lookup(
+            |name| std::env::var(name).ok(),
+            trs_registry_clients::client_for,
+        ),
     };
     Ok(Environment { config, app, aws })
 }

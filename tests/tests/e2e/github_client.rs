@@ -4,8 +4,8 @@
 
 use bytes::Bytes;
 use sha2::{Digest, Sha512};
-use trs_distribute::github::GitHubClient;
 use trs_distribute::{Artifact, Credentials, DistributeError, Endpoint, RegistryClient, Target};
+use trs_registry_clients::github::GitHubClient;
 use trs_tests::github_server::GitHubServer;
 
 const TOKEN: &str = "ghp_t0ken_that_must_never_show";

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use sha2::{Digest, Sha512};
-use trs_distribute::maven::{MavenClient, Polling};
 use trs_distribute::{Artifact, Credentials, DistributeError, Endpoint, RegistryClient, Target};
+use trs_registry_clients::maven::{MavenClient, Polling};
 use trs_tests::maven_portal::MavenPortal;
 
 const USER: &str = "rita-token-name";
@@ -461,7 +461,7 @@ async fn the_configured_client_reads_published_files_from_the_repository_url_var
     let endpoint =
         trs_distribute::endpoints_from(|k| vars.get(k).cloned()).remove(&trs_distribute::PlatformName::Maven).unwrap();
     assert_eq!(endpoint.repository_url, Some(portal.repository_url()));
-    let configured = trs_distribute::client_for(trs_distribute::PlatformName::Maven, endpoint);
+    let configured = trs_registry_clients::client_for(trs_distribute::PlatformName::Maven, endpoint);
     assert!(configured.upload(&target(), &release("one"), false).await.unwrap().already_present);
     let err = configured.upload(&target(), &release("two"), false).await.unwrap_err();
     assert!(matches!(err, DistributeError::DigestMismatch(_)), "{err:?}");

@@ -36,18 +36,27 @@ pub struct Registries {
 }
 
 impl Registries {
-    /// Clients for the configured endpoints (`trs_distribute::client_for` each).
-    pub fn from_endpoints(endpoints: BTreeMap<PlatformName, Endpoint>) -> Self {
+    /// Clients for the configured endpoints, each made by `client_for` (the host's:
+    /// `trs_registry_clients::client_for`, which talks HTTP; this crate links no HTTP client).
+    pub fn from_endpoints(
+        endpoints: BTreeMap<PlatformName, Endpoint>,
+        client_for: impl Fn(PlatformName, Endpoint) -> Arc<dyn RegistryClient>,
+    ) -> Self {
         let secrets = endpoints.values().filter_map(|e| e.credentials.expose().map(str::to_string)).collect();
-        Registries { clients: trs_distribute::clients(endpoints), secrets, backoff: Backoff::default() }
+        let clients = endpoints.into_iter().map(|(name, endpoint)| (name, client_for(name, endpoint))).collect();
+        Registries { clients, secrets, backoff: Backoff::default() }
     }
 
     /// The registries named by variables read through `var` (the environment of `trs serve`,
     /// or the registry secret on AWS): each platform's endpoint
-    /// (`trs_distribute::config::endpoint_vars`), and the retry policy from
-    /// `TRS_DISTRIBUTE_ATTEMPTS` and `TRS_DISTRIBUTE_BACKOFF_MS` (the first wait).
-    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Self {
-        let mut registries = Self::from_endpoints(trs_distribute::endpoints_from(&var));
+    /// (`trs_distribute::config::endpoint_vars`) with its client from `client_for`, and the
+    /// retry policy from `TRS_DISTRIBUTE_ATTEMPTS` and `TRS_DISTRIBUTE_BACKOFF_MS` (the first
+    /// wait).
+    pub fn from_lookup(
+        var: impl Fn(&str) -> Option<String>,
+        client_for: impl Fn(PlatformName, Endpoint) -> Arc<dyn RegistryClient>,
+    ) -> Self {
+        let mut registries = Self::from_endpoints(trs_distribute::endpoints_from(&var), client_for);
         let number = |name: &str| var(name).and_then(|v| v.trim().parse::<u64>().ok());
         if let Some(n) = number("TRS_DISTRIBUTE_ATTEMPTS") {
             registries.backoff.attempts = n.clamp(1, 20) as u32;

@@ -85,7 +85,8 @@ pub fn build(
     // Tasks run in this process, so a waiting client hears of a task's end the moment it lands.
     app.task_changes = Some(Arc::new(tokio::sync::Notify::new()));
     // Package registries and their credentials from the environment (docs/distribute.md).
-    app.registries = trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok());
+    app.registries =
+        trs_app::distribute::Registries::from_lookup(|name| std::env::var(name).ok(), trs_registry_clients::client_for);
     tracing::info!(platforms = ?app.registries.configured(), "package registries configured");
     let events_file = Arc::new(
         trs_app::stream_file::EventFile::open(data, stores.items.clone())

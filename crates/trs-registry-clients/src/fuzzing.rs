@@ -2,7 +2,7 @@
 //! of bytes that a release manager (a wheel, an sdist, an npm tarball) or a registry (a
 //! project page) sent, which the clients otherwise reach only after network calls.
 
-use crate::{Artifact, DistributeError, Target};
+use trs_distribute::{Artifact, DistributeError, Target};
 
 /// PyPI: the Python distributions of `artifacts` for `target`, their core metadata read
 /// (`METADATA` of a wheel, `PKG-INFO` of an sdist) and turned into upload form fields.

@@ -12,8 +12,8 @@ use base64::Engine as _;
 use bytes::Bytes;
 use sha2::{Digest, Sha512};
 use tempfile::TempDir;
-use trs_distribute::npm::NpmClient;
 use trs_distribute::{Artifact, Credentials, DistributeError, Endpoint, RegistryClient, Target};
+use trs_registry_clients::npm::NpmClient;
 
 const USER: &str = "rita";
 const PASSWORD: &str = "verdaccio-s3cr3t-password";

@@ -21,8 +21,9 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::client::{Artifact, DistributeError, Endpoint, Published, RegistryClient, Target};
-use crate::platform::{OCI, Platform, Staging};
+use crate::http::HttpErrors as _;
+use trs_distribute::platform::{OCI, Platform, Staging};
+use trs_distribute::{Artifact, DistributeError, Endpoint, Published, RegistryClient, Target};
 
 /// The manifest media type trs pushes (and asks for when reading a tag).
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -207,7 +208,7 @@ fn valid_tag(s: &str) -> bool {
 impl OciClient {
     pub fn new(endpoint: Endpoint) -> Self {
         OciClient {
-            http: crate::client::http_client(endpoint.timeouts),
+            http: crate::http::client_for_registry(endpoint.timeouts),
             endpoint,
             auth: Arc::new(Mutex::new(Auth::Unknown)),
         }

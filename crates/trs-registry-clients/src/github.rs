@@ -19,13 +19,14 @@
 //! (answered with the bytes or a redirect to them, which reqwest follows, without the token
 //! when it leads to another host).
 
-use crate::client::{Artifact, DistributeError, Endpoint, Published, RegistryClient, Target};
-use crate::platform::{GITHUB, Platform};
+use crate::http::HttpErrors as _;
 use async_trait::async_trait;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use trs_distribute::platform::{GITHUB, Platform};
+use trs_distribute::{Artifact, DistributeError, Endpoint, Published, RegistryClient, Target};
 
 /// The REST API version this client is written against.
 const API_VERSION: &str = "2022-11-28";
@@ -63,7 +64,7 @@ struct Asset {
 
 impl GitHubClient {
     pub fn new(endpoint: Endpoint) -> Self {
-        GitHubClient { http: crate::client::http_client(endpoint.timeouts), endpoint }
+        GitHubClient { http: crate::http::client_for_registry(endpoint.timeouts), endpoint }
     }
 
     fn base(&self) -> &str {

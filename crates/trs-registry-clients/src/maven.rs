@@ -30,11 +30,12 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
 use serde::Deserialize;
 use sha2::{Digest, Sha256, Sha512};
 
-use crate::client::{Artifact, DistributeError, Endpoint, Journal, Published, RegistryClient, Target};
-use crate::platform::{MAVEN, Platform};
+use crate::http::HttpErrors as _;
+use trs_distribute::platform::{MAVEN, Platform};
+use trs_distribute::{Artifact, DistributeError, Endpoint, Journal, Published, RegistryClient, Target};
 
 /// Maven Central's repository, where published files are read back (unless
-/// `TRS_MAVEN_REPOSITORY_URL` names another, [`crate::Endpoint::repository_url`]).
+/// `TRS_MAVEN_REPOSITORY_URL` names another, [`trs_distribute::Endpoint::repository_url`]).
 pub const MAVEN_CENTRAL_REPOSITORY: &str = "https://repo1.maven.org/maven2";
 
 /// The file types a Maven component is made of (signatures and checksums are made by trs).
@@ -185,7 +186,7 @@ impl MavenClient {
     /// in with the portal user token (`credentials.username` and secret).
     pub fn new(endpoint: Endpoint) -> Self {
         MavenClient {
-            http: crate::client::http_client(endpoint.timeouts),
+            http: crate::http::client_for_registry(endpoint.timeouts),
             endpoint,
             repository_url: MAVEN_CENTRAL_REPOSITORY.into(),
             polling: Polling::default(),

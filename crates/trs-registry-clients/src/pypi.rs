@@ -10,16 +10,17 @@
 //! under that name are a [`DistributeError::DigestMismatch`]. PyPI never lets a file name be
 //! reused, so that check is also what makes a retried upload safe.
 //!
-//! [`PromotionMechanism::Reupload`]: crate::PromotionMechanism::Reupload
+//! [`PromotionMechanism::Reupload`]: trs_distribute::PromotionMechanism::Reupload
 
-use crate::client::{Artifact, DistributeError, Endpoint, Published, RegistryClient, Target};
-use crate::platform::{PYPI, Platform};
+use crate::http::HttpErrors as _;
 use async_trait::async_trait;
 use reqwest::{StatusCode, Url, multipart};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::str::FromStr;
+use trs_distribute::platform::{PYPI, Platform};
+use trs_distribute::{Artifact, DistributeError, Endpoint, Published, RegistryClient, Target};
 
 /// Posts of one file before a send error counts (see `send`); the core retries on top of this.
 const SEND_ATTEMPTS: u32 = 3;
@@ -35,7 +36,7 @@ pub struct PypiClient {
 
 impl PypiClient {
     pub fn new(endpoint: Endpoint) -> Self {
-        PypiClient { http: crate::client::http_client(endpoint.timeouts), endpoint }
+        PypiClient { http: crate::http::client_for_registry(endpoint.timeouts), endpoint }
     }
 
     /// The upload URL of production, or of the staging index.
@@ -704,7 +705,7 @@ mod tests {
             base_url: "http://127.0.0.1:1/".into(),
             staging_url: None,
             repository_url: None,
-            credentials: crate::Credentials::none(),
+            credentials: trs_distribute::Credentials::none(),
             timeouts: Default::default(),
         });
         let names: Vec<String> = [

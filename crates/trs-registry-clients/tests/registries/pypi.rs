@@ -13,8 +13,8 @@ use base64::Engine as _;
 use bytes::Bytes;
 use sha2::{Digest, Sha256, Sha512};
 use tempfile::TempDir;
-use trs_distribute::pypi::PypiClient;
 use trs_distribute::{Artifact, Credentials, DistributeError, Endpoint, RegistryClient, Target};
+use trs_registry_clients::pypi::PypiClient;
 
 const USER: &str = "rita";
 const SECRET: &str = "pypi-AgEIcHlwaS5vcmc-s3cr3t-token";

@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use sha2::{Digest, Sha256, Sha512};
 use tempfile::TempDir;
-use trs_distribute::oci::{ARTIFACT_TYPE, MANIFEST_MEDIA_TYPE, OciClient};
 use trs_distribute::{Artifact, Credentials, DistributeError, Endpoint, RegistryClient, Staging, Target};
+use trs_registry_clients::oci::{ARTIFACT_TYPE, MANIFEST_MEDIA_TYPE, OciClient};
 
 const USER: &str = "rita";
 const SECRET: &str = "oci-s3cr3t-token-value";

@@ -14,8 +14,7 @@
 //! one, so staging a candidate of a package without `latest` is refused
 //! (`check_staging_keeps_it_private`).
 
-use crate::client::{Artifact, DistributeError, Endpoint, Published, RegistryClient, Target};
-use crate::platform::{NPM, Platform, Staging};
+use crate::http::HttpErrors as _;
 use async_trait::async_trait;
 use base64::Engine as _;
 use reqwest::StatusCode;
@@ -23,6 +22,8 @@ use serde_json::{Value, json};
 use sha1::Sha1;
 use sha2::{Digest, Sha512};
 use std::io::Read;
+use trs_distribute::platform::{NPM, Platform, Staging};
+use trs_distribute::{Artifact, DistributeError, Endpoint, Published, RegistryClient, Target};
 
 /// The dist-tag users install by default.
 const LATEST: &str = "latest";
@@ -35,7 +36,7 @@ pub struct NpmClient {
 
 impl NpmClient {
     pub fn new(endpoint: Endpoint) -> Self {
-        NpmClient { http: crate::client::http_client(endpoint.timeouts), endpoint }
+        NpmClient { http: crate::http::client_for_registry(endpoint.timeouts), endpoint }
     }
 
     fn registry(&self) -> &str {
@@ -467,7 +468,7 @@ mod tests {
             base_url: "http://127.0.0.1:1".into(),
             staging_url: None,
             repository_url: None,
-            credentials: crate::Credentials::none(),
+            credentials: trs_distribute::Credentials::none(),
             timeouts: Default::default(),
         });
         let names = ["foo-1.0.0.tgz", "foo-1.0.0.tgz.asc", "foo-1.0.0.tar.gz"].map(String::from);

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use trs_distribute::{Credentials, Endpoint, PLATFORMS, Target, Timeouts, client_for};
+use trs_distribute::{Credentials, Endpoint, PLATFORMS, Target, Timeouts};
+use trs_registry_clients::client_for;
 
 #[tokio::test]
 async fn every_client_gives_up_on_a_registry_that_never_answers() {
