@@ -157,6 +157,10 @@ pub struct App {
     /// in front of the site on AWS (`TRS_DOWNLOAD_URL`). The `[ANNOUNCE]` links there and is
     /// sent only once every file downloads from there as voted (`mail::downloads`).
     pub download_url: Option<String>,
+    /// How the `[ANNOUNCE]` check fetches those files (`mail::downloads`): HTTP, given by the
+    /// host (`trs_registry_clients::HttpDownloader`) so that this crate links no HTTP client.
+    /// `None`: announcements are recorded as not sent, as without a `download_url`.
+    pub downloader: Option<Arc<dyn trs_distribute::Downloader>>,
     /// Where mail is sent (`trs serve --smtp`); without one, mails are recorded as not sent.
     pub mailer: Option<Arc<dyn crate::mail::Mailer>>,
     /// The passwords of projects' IMAP mailboxes (`trs project mail --imap`), from the host's
@@ -196,6 +200,7 @@ impl App {
             registries: Default::default(),
             public_url: None,
             download_url: None,
+            downloader: None,
             mailer: None,
             imap_passwords: None,
             mail_templates: None,

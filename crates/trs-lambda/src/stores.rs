@@ -73,6 +73,7 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
     let mut app = app;
     app.public_url = config.api_url.clone();
     app.download_url = config.download_url.clone();
+    app.downloader = Some(Arc::new(trs_registry_clients::HttpDownloader::default()));
     app.audience = config.audience.clone();
     // The lifecycle schedule (and the vote function, on request) polls the projects' IMAP
     // mailboxes for vote replies; their passwords (TRS_IMAP_PASSWORD[_PROJECT]) come from the

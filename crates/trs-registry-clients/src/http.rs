@@ -1,6 +1,7 @@
 //! The one place HTTP clients are built, and HTTP failures turned into [`DistributeError`]s.
 //!
-//! Every client this crate makes comes from [`http_client`], so none can be built without a
+//! Every client this crate makes (each registry client, the `[ANNOUNCE]` check's
+//! [`crate::HttpDownloader`]) comes from [`http_client`], so none can be built without a
 //! connect and an overall timeout: a server that accepts the connection and then never answers
 //! fails the attempt instead of stalling a task (and its worker) forever.
 

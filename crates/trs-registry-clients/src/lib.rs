@@ -1,12 +1,14 @@
 //! The HTTP side of distribution: one [`RegistryClient`] per platform, talking to the
-//! registry's real API. Every one of them is built by [`http::http_client`], with a connect and
-//! an overall timeout.
+//! registry's real API, and the [`Downloader`] the `[ANNOUNCE]` check fetches public files
+//! with. Every one of them is built by [`http::http_client`], with a connect and an overall
+//! timeout.
 //!
 //! Apart from `trs-distribute` (the trait, the platform values, configuration) so that the use
-//! cases (`trs-app`) need not link an HTTP client: the hosts (`trs serve` in `trs-cli`, the
-//! Lambda functions in `trs-lambda`) depend on this crate and hand [`client_for`] to the use
-//! cases.
+//! cases (`trs-app`) link no HTTP client: the hosts (`trs serve` in `trs-cli`, the Lambda
+//! functions in `trs-lambda`) depend on this crate and hand [`client_for`] and an
+//! [`HttpDownloader`] to the use cases.
 
+pub mod downloads;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod github;
@@ -15,6 +17,8 @@ pub mod maven;
 pub mod npm;
 pub mod oci;
 pub mod pypi;
+
+pub use downloads::HttpDownloader;
 
 use std::sync::Arc;
 use trs_distribute::{Endpoint, PlatformName, RegistryClient};

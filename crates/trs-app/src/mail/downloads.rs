@@ -3,7 +3,8 @@
 //! address, the CDN in front of the site on AWS), answering 200 with exactly the voted bytes.
 //! Reading the store instead would say the files exist, not that anyone can get them: a CDN
 //! that has not picked them up, a mirror behind, or a host that does not serve the release yet
-//! must hold the `[ANNOUNCE]` back.
+//! must hold the `[ANNOUNCE]` back. The fetching is the host's [`App::downloader`] (HTTP, in
+//! `trs-registry-clients`): the use cases link no HTTP client.
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
@@ -12,9 +13,8 @@ use crate::releases::{get_release, get_revision};
 use crate::storage_keys as keys;
 use futures::StreamExt;
 use sha2::{Digest, Sha512 as Sha512Hasher};
-use std::sync::LazyLock;
-use std::time::Duration;
 use trs_core::{ManifestEntry, ReleaseId, Sha512, Stage};
+use trs_distribute::Downloader;
 
 /// What a check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,17 +28,6 @@ pub enum Checked {
     Never(String),
 }
 
-/// One client for every check (connections reused); a file that takes longer than this to
-/// arrive counts as not downloadable this time.
-static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(300))
-        .user_agent("trs announcement check")
-        .build()
-        .unwrap_or_default()
-});
-
 /// The public URL of one of a current release's files.
 pub fn file_url(base: &str, id: &ReleaseId, path: &str) -> String {
     format!("{}{}", base.trim_end_matches('/'), keys::url_path(&keys::public_object(CURRENT, id, path)))
@@ -48,6 +37,9 @@ pub fn file_url(base: &str, id: &ReleaseId, path: &str) -> String {
 pub async fn check(app: &App, id: &ReleaseId) -> AppResult<Checked> {
     let Some(base) = app.download_url.as_deref() else {
         return Ok(Checked::Never("no download URL configured to check the files at (TRS_DOWNLOAD_URL on AWS)".into()));
+    };
+    let Some(downloader) = app.downloader.as_deref() else {
+        return Ok(Checked::Never("this host has no downloader to check the files with".into()));
     };
     let (release, _) =
         get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
@@ -62,7 +54,7 @@ pub async fn check(app: &App, id: &ReleaseId) -> AppResult<Checked> {
     let mut problems = Vec::new();
     for entry in revision.manifest.entries() {
         let url = file_url(base, id, entry.path.as_str());
-        if let Err(why) = fetch_as_voted(&url, entry).await {
+        if let Err(why) = fetch_as_voted(downloader, &url, entry).await {
             problems.push(format!("{}: {why}", entry.path));
         }
     }
@@ -70,16 +62,14 @@ pub async fn check(app: &App, id: &ReleaseId) -> AppResult<Checked> {
 }
 
 /// Downloads `url` and compares what arrives with the manifest entry.
-async fn fetch_as_voted(url: &str, entry: &ManifestEntry) -> Result<(), String> {
-    let response = CLIENT.get(url).send().await.map_err(|e| format!("{url}: {}", error_chain(&e)))?;
-    let status = response.status();
-    if status != reqwest::StatusCode::OK {
-        return Err(format!("HTTP {} at {url}", status.as_u16()));
+async fn fetch_as_voted(downloader: &dyn Downloader, url: &str, entry: &ManifestEntry) -> Result<(), String> {
+    let mut response = downloader.get(url).await.map_err(|why| format!("{url}: {why}"))?;
+    if response.status != 200 {
+        return Err(format!("HTTP {} at {url}", response.status));
     }
-    let mut body = response.bytes_stream();
     let (mut size, mut hasher) = (0u64, Sha512Hasher::new());
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| format!("{url}: {}", error_chain(&e)))?;
+    while let Some(chunk) = response.body.next().await {
+        let chunk = chunk.map_err(|why| format!("{url}: {why}"))?;
         size += chunk.len() as u64;
         hasher.update(&chunk);
     }
@@ -93,16 +83,4 @@ async fn fetch_as_voted(url: &str, entry: &ManifestEntry) -> Result<(), String> 
         ));
     }
     Ok(())
-}
-
-/// The error with its causes (reqwest's own message alone says only "error sending request").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

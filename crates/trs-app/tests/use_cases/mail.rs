@@ -59,6 +59,7 @@ async fn mailing_world(mirror: &Mirror) -> (World, Arc<RecordingMailer>) {
     let mailer = Arc::new(RecordingMailer::default());
     w.app.mailer = Some(mailer.clone());
     w.app.download_url = Some(mirror.url.clone());
+    w.app.downloader = Some(Arc::new(trs_registry_clients::HttpDownloader::default()));
     let settings = MailSettings {
         vote_to: vec!["dev@foo.example".into()],
         announce_to: vec!["announce@foo.example".into()],

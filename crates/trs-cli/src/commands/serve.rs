@@ -74,6 +74,7 @@ pub fn build(
     app.public_url = Some(public_url.to_string());
     // This host serves the public files itself (`/current/…`): [ANNOUNCE] checks them here.
     app.download_url = Some(public_url.to_string());
+    app.downloader = Some(Arc::new(trs_registry_clients::HttpDownloader::default()));
     app.mailer = mail.mailer;
     app.mail_templates = mail.templates;
     // IMAP passwords of the projects' list archives (`trs project mail --imap`): from the
