@@ -127,6 +127,22 @@ fi
 # machine's run failed here ("attempting to make an HTTP request, but --offline was specified").
 cargo fetch --locked
 cargo deny --offline --log-level error check licenses bans sources
+# The layering (README.md, Layout): the use cases (trs-app) and the registry trait and values
+# (trs-distribute) link no HTTP client; the registry clients and the [ANNOUNCE] check's fetcher
+# are in trs-registry-clients, which only the hosts (trs-cli, trs-lambda) build. `cargo tree -i`
+# prints reqwest's path into the crate when it is linked, on any target, and otherwise only
+# "nothing to print" (reqwest elsewhere in the workspace) or "did not match any packages" (not
+# at all); anything else (a failed resolution) fails the run too.
+for crate in trs-app trs-distribute; do
+  tree=$(cargo tree -p "$crate" -e normal --target all --offline -i reqwest 2>&1) || true
+  if [[ "$tree" == *"reqwest v"* ]]; then
+    printf 'test.sh: %s links reqwest again:\n%s\n' "$crate" "$tree" >&2
+    exit 1
+  elif [[ "$tree" != *"nothing to print"* && "$tree" != *"did not match any packages"* ]]; then
+    printf 'test.sh: cannot tell whether %s links reqwest:\n%s\n' "$crate" "$tree" >&2
+    exit 1
+  fi
+done
 # The end-to-end tests run the real `trs` binary; cargo builds a package's binaries only for
 # that package's own integration tests, so build it explicitly.
 cargo build --bin trs
