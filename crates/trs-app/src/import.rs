@@ -524,7 +524,7 @@ async fn publish(app: &App, session: &ImportSession, requested_by: &Actor) -> Ap
     crate::people::link_signers(app, &session.release, 1, &crate::verify_task::signers_of(&report)).await?;
     for entry in manifest.entries() {
         let public = keys::public_object(session.stage.segment(), &session.release, entry.path.as_str());
-        place_public(app, &[&keys::file_object(&entry.sha512)], &public, entry).await?;
+        place_public(app, &keys::file_object(&entry.sha512), &public, entry).await?;
     }
 
     let head = RevisionRef { number: 1, key: revision.key };

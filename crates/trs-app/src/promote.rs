@@ -151,25 +151,18 @@ async fn differing_files(run: &mut TaskRun<'_>, entries: &[ManifestEntry]) -> Ap
 async fn copy_to_public(run: &mut TaskRun<'_>, id: &ReleaseId, entries: &[ManifestEntry]) -> AppResult<()> {
     for (i, entry) in entries.iter().enumerate() {
         let public = keys::public_object(CURRENT, id, entry.path.as_str());
-        place_public(run.app, &[&keys::file_object(&entry.sha512)], &public, entry).await?;
+        place_public(run.app, &keys::file_object(&entry.sha512), &public, entry).await?;
         run.progress("promote", format!("published {} of {} files", i + 1, entries.len())).await?;
     }
     Ok(())
 }
 
-/// Copies `entry`'s bytes to the public path `to` with put-if-absent, from the first of
-/// `sources` that exists. A path that already holds exactly those bytes (an earlier,
-/// interrupted run) counts as done; anything else there is refused: a public path is never
-/// overwritten. Shared by promotion (into `current/`) and archiving (into `archive/`).
-pub(crate) async fn place_public(app: &App, sources: &[&str], to: &str, entry: &ManifestEntry) -> AppResult<()> {
-    let mut result = Err(BlobError::NotFound(to.to_string()));
-    for from in sources {
-        result = app.blobs.copy_if_absent(from, to).await;
-        if !matches!(result, Err(BlobError::NotFound(_))) {
-            break;
-        }
-    }
-    match result {
+/// Copies `entry`'s bytes from `from` (its content-addressed object) to the public path `to`
+/// with put-if-absent. A path that already holds exactly those bytes (an earlier, interrupted
+/// run) counts as done; anything else there is refused: a public path is never overwritten.
+/// Shared by promotion (into `current/`) and archiving (into `archive/`).
+pub(crate) async fn place_public(app: &App, from: &str, to: &str, entry: &ManifestEntry) -> AppResult<()> {
+    match app.blobs.copy_if_absent(from, to).await {
         Ok(_) => Ok(()),
         Err(BlobError::AlreadyExists(_)) => {
             let (size, digest) = rehash(app, to).await?;

@@ -1,8 +1,9 @@
 //! Archiving: a current (or end-of-life) release moves from `current/…` to `archive/…`, where
 //! its files stay downloadable.
 //!
-//! 1. every file of the promoted revision is copied `current/…` → `archive/…` with
-//!    put-if-absent (a path already holding exactly those bytes counts as copied);
+//! 1. every file of the promoted revision is copied from its content-addressed original
+//!    (`files/…`, the voted bytes, never deleted) to `archive/…` with put-if-absent (a path
+//!    already holding exactly those bytes counts as copied);
 //! 2. the stage becomes `archived`, with its event, in one transaction;
 //! 3. the `current/…` copies are deleted.
 //!
@@ -90,10 +91,11 @@ async fn published_files(app: &App, release: &Release) -> AppResult<Vec<Manifest
     Ok(get_revision(app, &release.id, voted.number).await?.manifest.entries().to_vec())
 }
 
-/// Copies one file into the archive. The source is its `current/` copy; if that is already
-/// gone, the content-addressed original (the same voted bytes).
+/// Copies one file into the archive from its content-addressed original: the voted bytes,
+/// there whatever became of the `current/` copy, and read by the one permission every
+/// archiving role has (`files/*`; no HEAD of a `current/` copy that may be gone, which S3
+/// answers 403 to a role that may not list the bucket).
 async fn copy_to_archive(app: &App, id: &ReleaseId, entry: &ManifestEntry) -> AppResult<()> {
-    let current = keys::public_object(CURRENT, id, entry.path.as_str());
     let target = keys::public_object(ARCHIVE, id, entry.path.as_str());
-    place_public(app, &[&current, &keys::file_object(&entry.sha512)], &target, entry).await
+    place_public(app, &keys::file_object(&entry.sha512), &target, entry).await
 }

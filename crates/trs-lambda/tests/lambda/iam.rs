@@ -517,13 +517,7 @@ const NOT_REACHED_HERE: &[(&str, &str, &str)] = &[
     ("Promote", "s3:GetObject (ArchivesThePreviousRelease", "archive_previous, repeated (place_public re-hashes)"),
     ("Promote", "s3:AbortMultipartUpload (ArchivesThePreviousRelease", "a repeated archive_previous"),
     ("Promote", "s3:DeleteObject (ArchivesThePreviousRelease", "a promotion that lost a race with a revocation"),
-    (
-        "Lifecycle",
-        "s3:GetObject (ArchiveCopiesFromTheContentAddressedFile",
-        "archiving a release whose current/ copy is gone",
-    ),
     ("Lifecycle", "s3:DeleteObject (WritesArchive", "revoking an archived release (aws_flows.rs)"),
-    ("Lifecycle", "s3:ListBucket (ListsReleaseFiles", "archiving a release whose current/ copy is gone (404, not 403)"),
     (
         "Stream",
         "s3:GetObject (LatestHeadsCurrentFilesAndCandidateUrlsReadFiles",
@@ -800,6 +794,26 @@ async fn promote_with_archive_previous_archives_under_the_promote_role() {
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
+/// Archiving a release whose `current/` copy is gone (deleted behind trs's back): the
+/// lifecycle function still archives it, from the content-addressed original (the voted
+/// bytes), and makes no request its role does not allow. (Archiving used to copy from the
+/// `current/` copy first: a HEAD of a missing object, which S3 answers 403, not 404, to a role
+/// whose `s3:ListBucket` is limited by `s3:prefix`, so the archive failed as deployed.)
+#[tokio::test]
+async fn archiving_a_release_whose_current_copy_is_gone_copies_the_voted_bytes() {
+    let stack = Stack::start(&json!({})).await;
+    let people = current_release(&stack).await;
+    let (_, s3) = trs_storage_aws::clients(&stack.root, true);
+    let public = format!("current/foo/1.0.0/{FILE}");
+    stack.as_operator(async || s3.delete_object().bucket(BUCKET).key(&public).send().await.unwrap()).await;
+    let lifecycle = start(&stack, "Lifecycle").await;
+    let (status, body, _) = lifecycle.http(Some(&people.rita), "POST", &format!("{RELEASE}/archive"), json!({})).await;
+    assert_eq!((status, body["files"].as_u64()), (200, Some(1)), "{body}");
+    let archived = format!("archive/foo/1.0.0/{FILE}");
+    assert_eq!(stack.as_operator(async || object_text(&stack, BUCKET, &archived).await).await, "release bytes");
+    let found = findings(&stack);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
 /// End-of-life by date: the lifecycle function records the date, the scheduled tick (its
 /// clock past the date) moves the release to end-of-life.
 #[tokio::test]

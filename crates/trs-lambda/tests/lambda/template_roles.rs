@@ -62,7 +62,7 @@ fn the_roles_hold_the_actions_their_code_paths_need_on_those_prefixes() {
         ("StreamRole", "s3:GetObject", "/current/*"),
         ("StreamRole", "s3:GetObject", "/files/*"),
         ("StreamRole", "s3:ListBucket", ""),
-        // archive_previous: copy current → archive (put-if-absent, multipart), then delete.
+        // archive_previous: copy files → archive (put-if-absent, multipart), then delete current.
         ("PromoteRole", "s3:GetObject", "/archive/*"),
         ("PromoteRole", "s3:PutObject", "/archive/*"),
         ("PromoteRole", "s3:AbortMultipartUpload", "/archive/*"),
