@@ -30,9 +30,8 @@
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
-use crate::lifecycle::ARCHIVE;
 use crate::projects;
-use crate::promote::{CURRENT, place_public};
+use crate::public_copies;
 use crate::releases::{get_release, get_revision};
 use crate::status::StoredReport;
 use crate::storage_keys as keys;
@@ -48,8 +47,8 @@ use std::collections::BTreeSet;
 use trs_checks::Sidecar;
 use trs_core::{
     Action, Actor, ArtifactPath, Change, CheckKind, EventDraft, Manifest, ManifestEntry, OpaqueId, Outcome, PersonUid,
-    ProductName, Release, ReleaseId, Revision, RevisionKey, RevisionRef, RevisionReport, Sha512, Stage, StreamId,
-    authorize,
+    ProductName, Release, ReleaseId, Revision, RevisionKey, RevisionRef, RevisionReport, Sha512, Stage, StageSegment,
+    StreamId, authorize,
 };
 use trs_storage::{BlobError, Condition, Item, WriteOp};
 
@@ -85,10 +84,10 @@ impl ImportStage {
     }
 
     /// The stage segment of its public paths.
-    fn segment(self) -> &'static str {
+    fn segment(self) -> StageSegment {
         match self {
-            ImportStage::Current => CURRENT,
-            ImportStage::Archived => ARCHIVE,
+            ImportStage::Current => StageSegment::Current,
+            ImportStage::Archived => StageSegment::Archive,
         }
     }
 }
@@ -523,8 +522,7 @@ async fn publish(app: &App, session: &ImportSession, requested_by: &Actor) -> Ap
     }
     crate::people::link_signers(app, &session.release, 1, &crate::verify_task::signers_of(&report)).await?;
     for entry in manifest.entries() {
-        let public = keys::public_object(session.stage.segment(), &session.release, entry.path.as_str());
-        place_public(app, &keys::file_object(&entry.sha512), &public, entry).await?;
+        public_copies::place(app, session.stage.segment(), &session.release, entry).await?;
     }
 
     let head = RevisionRef { number: 1, key: revision.key };

@@ -23,6 +23,7 @@ pub mod people;
 pub mod projects;
 pub mod promote;
 pub mod public;
+pub mod public_copies;
 pub mod release_views;
 pub mod releases;
 pub mod retry;

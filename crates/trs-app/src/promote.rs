@@ -20,22 +20,18 @@ use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, MailKind};
 use crate::projects;
+use crate::public_copies::{self, short};
 use crate::releases::{get_release, get_revision_as_voted};
 use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::tasks::{Task, TaskKind, TaskRun};
-use futures::StreamExt;
 use serde_json::json;
-use sha2::{Digest, Sha512 as Sha512Hasher};
 use trs_core::{
-    Action, Actor, Change, EventDraft, ManifestEntry, Release, ReleaseId, RevisionRef, Sha512, Stage, StreamId,
+    Action, Actor, Change, EventDraft, ManifestEntry, Release, ReleaseId, RevisionRef, Stage, StageSegment, StreamId,
     VoteState, authorize,
 };
-use trs_storage::{BlobError, Condition, WriteOp};
-
-/// The stage segment of current releases in the public coordinates.
-pub const CURRENT: &str = "current";
+use trs_storage::{Condition, WriteOp};
 
 /// Why a release cannot be promoted now, or `Ok` with the revision that would be.
 pub fn promotable(release: &Release) -> AppResult<RevisionRef> {
@@ -105,29 +101,11 @@ pub async fn request(app: &App, caller: &Caller, id: &ReleaseId) -> AppResult<Ta
     Ok(task)
 }
 
-/// Size and SHA-512 of an object's bytes, computed here by reading them (never taken from
-/// stored metadata: what is checked is what will be copied).
-pub async fn rehash(app: &App, object: &str) -> AppResult<(u64, Sha512)> {
-    let mut stream = app.blobs.get(object).await?;
-    let mut hasher = Sha512Hasher::new();
-    let mut size = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(BlobError::Io)?;
-        size += chunk.len() as u64;
-        hasher.update(&chunk);
-    }
-    Ok((size, Sha512::from_bytes(hasher.finalize().into())))
-}
-
-fn short(d: &Sha512) -> String {
-    d.to_hex()[..16].to_string()
-}
-
 /// Step 2: every file's bytes against the voted manifest. Returns the differences.
 async fn differing_files(run: &mut TaskRun<'_>, entries: &[ManifestEntry]) -> AppResult<Vec<String>> {
     let mut differing = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
-        match rehash(run.app, &keys::file_object(&entry.sha512)).await {
+        match public_copies::rehash(run.app, &keys::file_object(&entry.sha512)).await {
             Ok((size, digest)) if size == entry.size && digest == entry.sha512 => {}
             Ok((size, digest)) => differing.push(format!(
                 "{} (voted: {} bytes, sha512 {}…; stored: {} bytes, sha512 {}…)",
@@ -150,35 +128,10 @@ async fn differing_files(run: &mut TaskRun<'_>, entries: &[ManifestEntry]) -> Ap
 /// voted bytes (an earlier, interrupted run) counts as copied, anything else is refused.
 async fn copy_to_public(run: &mut TaskRun<'_>, id: &ReleaseId, entries: &[ManifestEntry]) -> AppResult<()> {
     for (i, entry) in entries.iter().enumerate() {
-        let public = keys::public_object(CURRENT, id, entry.path.as_str());
-        place_public(run.app, &keys::file_object(&entry.sha512), &public, entry).await?;
+        public_copies::place(run.app, StageSegment::Current, id, entry).await?;
         run.progress("promote", format!("published {} of {} files", i + 1, entries.len())).await?;
     }
     Ok(())
-}
-
-/// Copies `entry`'s bytes from `from` (its content-addressed object) to the public path `to`
-/// with put-if-absent. A path that already holds exactly those bytes (an earlier, interrupted
-/// run) counts as done; anything else there is refused: a public path is never overwritten.
-/// Shared by promotion (into `current/`) and archiving (into `archive/`).
-pub(crate) async fn place_public(app: &App, from: &str, to: &str, entry: &ManifestEntry) -> AppResult<()> {
-    match app.blobs.copy_if_absent(from, to).await {
-        Ok(_) => Ok(()),
-        Err(BlobError::AlreadyExists(_)) => {
-            let (size, digest) = rehash(app, to).await?;
-            if size == entry.size && digest == entry.sha512 {
-                return Ok(());
-            }
-            Err(AppError::conflict(
-                "public-path-taken",
-                format!(
-                    "{to} already holds other bytes (sha512 {}…); a public path is never overwritten",
-                    short(&digest)
-                ),
-            ))
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// Step 4: the release becomes current, with its event, in one transaction.
@@ -277,12 +230,16 @@ pub async fn execute(run: &mut TaskRun<'_>, id: &ReleaseId, revision: u32, by: &
             .await?;
         let published = async {
             copy_to_public(run, id, &entries).await?;
-            run.step("promote", format!("{} files at /{}", entries.len(), keys::public_prefix(CURRENT, id))).await?;
+            run.step(
+                "promote",
+                format!("{} files at /{}", entries.len(), keys::public_prefix(StageSegment::Current, id)),
+            )
+            .await?;
             make_current(app, id, revision, by).await
         };
         if let Err(e) = published.await {
             // Revoked while this run copied: what it placed after the revocation must go too.
-            crate::lifecycle::withdraw_if_revoked(app, id).await?;
+            public_copies::withdraw_if_revoked(app, id).await?;
             return Err(e);
         }
         run.step("promote", format!("{id} is current")).await?;
@@ -307,6 +264,6 @@ pub async fn execute(run: &mut TaskRun<'_>, id: &ReleaseId, revision: u32, by: &
         "revision": voted.number,
         "revision_key": voted.key,
         "files": entries.len(),
-        "public_prefix": format!("/{}", keys::public_prefix(CURRENT, id)),
+        "public_prefix": format!("/{}", keys::public_prefix(StageSegment::Current, id)),
     }))
 }

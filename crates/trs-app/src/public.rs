@@ -16,7 +16,9 @@ use crate::error::{AppError, AppResult};
 use crate::storage_keys as keys;
 use crate::{projects, releases};
 use trs_core::views::latest_version;
-use trs_core::{ManifestEntry, ProductName, Project, ProjectName, Release, ReleaseId, Sha512, Stage, Version};
+use trs_core::{
+    ManifestEntry, ProductName, Project, ProjectName, Release, ReleaseId, Sha512, Stage, StageSegment, Version,
+};
 
 /// A resolved public path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,22 +52,6 @@ pub enum Located {
 
 fn not_found(path: &str) -> AppError {
     AppError::NotFound(format!("no public file at /{path}"))
-}
-
-/// The stage segment of candidates' files (those of the latest revision, for voters, while a
-/// vote is open or has passed).
-pub const CANDIDATE: &str = "candidate";
-
-/// The stages whose files a stage segment shows. End-of-life releases stay in the main
-/// directory until archived.
-fn shown_in(segment: &str) -> Option<&'static [Stage]> {
-    match segment {
-        "current" => Some(&[Stage::Current, Stage::EndOfLife]),
-        "archive" => Some(&[Stage::Archived]),
-        // Not `CandidateDraft`: nobody has been asked to look at a draft yet.
-        CANDIDATE => Some(&[Stage::Candidate]),
-        _ => None,
-    }
 }
 
 /// Every release of a product line (main line when `product` is `None`).
@@ -132,7 +118,7 @@ pub async fn resolve(app: &App, segment: &str, rest: &str) -> AppResult<PublicFi
 /// in another stage directory. A revoked release's paths are [`AppError::Gone`] with the reason.
 pub async fn locate(app: &App, segment: &str, rest: &str) -> AppResult<Located> {
     let full = format!("{segment}/{rest}");
-    let stages = shown_in(segment).ok_or_else(|| not_found(&full))?;
+    let segment = StageSegment::parse(segment).ok_or_else(|| not_found(&full))?;
     let parts: Vec<&str> = rest.split('/').collect();
     if parts.len() < 3 || parts.iter().any(|p| p.is_empty()) {
         return Err(not_found(&full));
@@ -146,7 +132,7 @@ pub async fn locate(app: &App, segment: &str, rest: &str) -> AppResult<Located> 
     };
     let file = after[1..].join("/");
     let (release, via_latest) = if after[0] == "latest" {
-        if segment != "current" {
+        if segment != StageSegment::Current {
             return Err(not_found(&full));
         }
         let latest = latest_of_line(app, &known, product.as_ref()).await?;
@@ -160,11 +146,10 @@ pub async fn locate(app: &App, segment: &str, rest: &str) -> AppResult<Located> 
         let reason = release.revoked_reason.as_deref().unwrap_or("no reason recorded");
         return Err(AppError::Gone(format!("/{full}: {} was revoked: {reason}", release.id)));
     }
-    if !stages.contains(&release.stage) {
+    if !segment.shows().contains(&release.stage) {
         // Moved on: promoted from candidate, archived from current. Only a released file is
         // redirected to (never a path into the candidate directory).
-        let moved_to =
-            ["current", "archive"].into_iter().find(|s| shown_in(s).is_some_and(|st| st.contains(&release.stage)));
+        let moved_to = StageSegment::of(release.stage).filter(|s| StageSegment::RELEASED.contains(s));
         return match moved_to {
             Some(to) if !via_latest => {
                 let entry = released_entry(app, &release, &file).await?.ok_or_else(|| not_found(&full))?;
@@ -173,7 +158,7 @@ pub async fn locate(app: &App, segment: &str, rest: &str) -> AppResult<Located> 
             _ => Err(not_found(&full)),
         };
     }
-    if segment == CANDIDATE {
+    if segment == StageSegment::Candidate {
         let latest = release.latest.as_ref().ok_or_else(|| not_found(&full))?;
         let revision = releases::get_revision(app, &release.id, latest.number).await?;
         let entry =
@@ -220,10 +205,10 @@ pub const CANDIDATE_URL_SECONDS: i64 = 3600;
 /// sends a request for a candidate's file (`rest`: the path after `/candidate/`): a download
 /// URL of its content-addressed object that works for [`CANDIDATE_URL_SECONDS`].
 pub async fn candidate_redirect(app: &App, rest: &str, now: i64) -> AppResult<String> {
-    let file = resolve(app, CANDIDATE, rest).await?;
+    let file = resolve(app, StageSegment::Candidate.as_str(), rest).await?;
     let name = rest.rsplit('/').next().unwrap_or(rest);
     app.blobs.download_url(&file.object, name, now + CANDIDATE_URL_SECONDS).await?.ok_or_else(|| {
-        AppError::NotFound(format!("/{CANDIDATE}/{rest}: this store has no download URLs (its host serves the file)"))
+        AppError::NotFound(format!("/candidate/{rest}: this store has no download URLs (its host serves the file)"))
     })
 }
 
@@ -263,10 +248,9 @@ pub struct Listing {
 /// `latest`'s) folder its files with size and SHA-512.
 pub async fn listing(app: &App, segment: &str, rest: &str) -> AppResult<Listing> {
     let full = format!("{segment}/{rest}/");
-    if !matches!(segment, "current" | "archive") {
-        return Err(not_found(&full));
-    }
-    let stages = shown_in(segment).ok_or_else(|| not_found(&full))?;
+    let segment =
+        StageSegment::parse(segment).filter(|s| StageSegment::RELEASED.contains(s)).ok_or_else(|| not_found(&full))?;
+    let stages = segment.shows();
     let parts: Vec<&str> = rest.split('/').collect();
     if parts.iter().any(|p| p.is_empty()) || parts.len() > 3 {
         return Err(not_found(&full));
@@ -291,14 +275,14 @@ pub async fn listing(app: &App, segment: &str, rest: &str) -> AppResult<Listing>
                 .filter(|r| stages.contains(&r.stage))
                 .collect();
             releases.sort_by(|a, b| b.id.version.cmp(&a.id.version));
-            if segment == "current" && latest_of_line(app, &known, product.as_ref()).await?.is_ok() {
+            if segment == StageSegment::Current && latest_of_line(app, &known, product.as_ref()).await?.is_ok() {
                 entries.push(entry("latest/".into()));
             }
             entries.extend(releases.iter().map(|r| entry(format!("{}/", r.id.version))));
             Ok(Listing { path: folder, entries })
         }
         [version] => {
-            let release = if *version == "latest" && segment == "current" {
+            let release = if *version == "latest" && segment == StageSegment::Current {
                 latest_of_line(app, &known, product.as_ref())
                     .await?
                     .map_err(|why| AppError::NotFound(format!("{full}: {why}")))?

@@ -37,7 +37,7 @@
 //! Objects: staged uploads at `uploads/ID/N`, files content-addressed at
 //! `files/sha512/HH/HEX` where `HH` is the first two hex digits (keeps folders small).
 
-use trs_core::{Fingerprint, OpaqueId, PersonUid, ProductName, ProjectName, ReleaseId, Sha512, StreamId};
+use trs_core::{Fingerprint, OpaqueId, PersonUid, ProductName, ProjectName, ReleaseId, Sha512, StageSegment, StreamId};
 use trs_storage::{Key, Query};
 
 pub fn person(uid: &PersonUid) -> Key {
@@ -315,7 +315,7 @@ pub fn parse_due(sk: &str) -> Option<(i64, String, ReleaseId)> {
 
 /// Where a release's file lives at its public coordinates, e.g. `current/foo/1.0/foo-1.0.tar.gz`.
 /// Public object keys are exactly the public URL paths, so a static host serves them as they are.
-pub fn public_object(stage_segment: &str, id: &ReleaseId, path: &str) -> String {
+pub fn public_object(stage_segment: StageSegment, id: &ReleaseId, path: &str) -> String {
     format!("{}{path}", public_prefix(stage_segment, id))
 }
 
@@ -329,7 +329,8 @@ pub fn url_path(key: &str) -> String {
     key.split('/').map(|s| format!("/{}", utf8_percent_encode(s, SEGMENT))).collect()
 }
 
-pub fn public_prefix(stage_segment: &str, id: &ReleaseId) -> String {
+/// `<segment>/<project>[/<product>]/<version>/`: the folder of a release's public files.
+pub fn public_prefix(stage_segment: StageSegment, id: &ReleaseId) -> String {
     match &id.product {
         Some(p) => format!("{stage_segment}/{}/{p}/{}/", id.project, id.version),
         None => format!("{stage_segment}/{}/{}/", id.project, id.version),

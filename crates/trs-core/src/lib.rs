@@ -30,6 +30,6 @@ pub use report::{CheckKind, CheckResult, FileReport, Outcome, RevisionReport, Si
 pub use revision::{Manifest, ManifestEntry, Revision};
 pub use roles::{Action, Denied, Permit, Role, authorize};
 pub use sbom::{LicenceCategory, LicenceTally, SbomComponent, SbomSummary};
-pub use stage::{Stage, TransitionError};
+pub use stage::{Stage, StageSegment, TransitionError};
 pub use views::{PrereleaseLatest, ReleaseView, StreamView};
 pub use vote::{Ballot, BallotSource, EmailBallot, Policy, PolicyOverride, Resolution, Tally, VoteValue};

@@ -83,9 +83,80 @@ impl fmt::Display for Stage {
     }
 }
 
+/// The `<stage>` segment of the public coordinates (`/<stage>/<project>/…`): the directory a
+/// release's files are downloaded from while it is in one of the stages the segment shows.
+/// The one place these names are spelled; public object keys start with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StageSegment {
+    /// The latest revision's files of a release under vote, for the voters.
+    Candidate,
+    /// Released files: current and end-of-life releases.
+    Current,
+    /// Archived releases' files.
+    Archive,
+}
+
+impl StageSegment {
+    pub const ALL: [StageSegment; 3] = [StageSegment::Candidate, StageSegment::Current, StageSegment::Archive];
+    /// The segments holding copies of voted files at their public keys, which list as folders.
+    pub const RELEASED: [StageSegment; 2] = [StageSegment::Current, StageSegment::Archive];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageSegment::Candidate => "candidate",
+            StageSegment::Current => "current",
+            StageSegment::Archive => "archive",
+        }
+    }
+
+    /// The segment named `text` (a URL's first segment), if it is one.
+    pub fn parse(text: &str) -> Option<StageSegment> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The stages whose files the segment shows. End-of-life releases stay in `current`
+    /// until archived; a draft (`candidate-draft`) has nobody asked to look at it yet, so it
+    /// is in none, and neither is a revoked release.
+    pub fn shows(self) -> &'static [Stage] {
+        match self {
+            StageSegment::Candidate => &[Stage::Candidate],
+            StageSegment::Current => &[Stage::Current, Stage::EndOfLife],
+            StageSegment::Archive => &[Stage::Archived],
+        }
+    }
+
+    /// Where a release in `stage` has its files shown, if anywhere.
+    pub fn of(stage: Stage) -> Option<StageSegment> {
+        Self::ALL.into_iter().find(|s| s.shows().contains(&stage))
+    }
+}
+
+impl fmt::Display for StageSegment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Stage::*;
+
+    /// Every stage is shown in at most one segment, and each segment's name reads back.
+    #[test]
+    fn each_stage_has_at_most_one_segment() {
+        use super::StageSegment;
+        for stage in [CandidateDraft, Candidate, Current, Archived, EndOfLife, Revoked] {
+            let segments: Vec<_> = StageSegment::ALL.into_iter().filter(|s| s.shows().contains(&stage)).collect();
+            assert!(segments.len() <= 1, "{stage}: {segments:?}");
+            assert_eq!(StageSegment::of(stage), segments.first().copied());
+        }
+        assert_eq!(StageSegment::of(EndOfLife), Some(StageSegment::Current));
+        assert_eq!((StageSegment::of(CandidateDraft), StageSegment::of(Revoked)), (None, None));
+        for segment in StageSegment::ALL {
+            assert_eq!(StageSegment::parse(segment.as_str()), Some(segment));
+        }
+        assert_eq!(StageSegment::parse("archived"), None);
+    }
 
     #[test]
     fn the_happy_path_goes_draft_candidate_current_archived() {

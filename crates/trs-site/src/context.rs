@@ -10,13 +10,12 @@ use crate::paths;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use trs_app::exports::{cle, date, endoflife, rfc3339};
-use trs_app::public::CANDIDATE;
 use trs_app::shell;
 use trs_app::storage_keys::{public_object, url_path};
 use trs_core::views::latest_version;
 use trs_core::{
     Change, Event, ManifestEntry, PrereleaseLatest, ProductName, Project, Release, ReleaseId, ReleaseView, Stage,
-    StreamView, Tally, VoteState,
+    StageSegment, StreamView, Tally, VoteState,
 };
 
 /// The version of every JSON document's shape; raised when a field changes meaning or goes.
@@ -75,17 +74,6 @@ pub fn size_text(bytes: u64) -> String {
         unit += 1;
     }
     format!("{value:.1} {}", UNITS[unit])
-}
-
-/// The stage segment a release's files are published under, if they are published at all.
-pub fn files_segment(stage: Stage) -> Option<&'static str> {
-    match stage {
-        Stage::Current | Stage::EndOfLife => Some("current"),
-        Stage::Archived => Some("archive"),
-        Stage::Candidate => Some(CANDIDATE),
-        // A draft's files are private to its project until a vote opens (`public::resolve`).
-        Stage::CandidateDraft | Stage::Revoked => None,
-    }
 }
 
 /// `foo 1.0.0` or `foo conn 1.0.0`.
@@ -405,7 +393,10 @@ fn candidate_entry(b: &Builder, r: &Release, details: Option<&ReleaseDetails>) -
         .revision
         .iter()
         .flat_map(|rev| rev.manifest.entries())
-        .map(|e| Link { label: e.path.to_string(), url: url_path(&public_object(CANDIDATE, &r.id, e.path.as_str())) })
+        .map(|e| Link {
+            label: e.path.to_string(),
+            url: url_path(&public_object(StageSegment::Candidate, &r.id, e.path.as_str())),
+        })
         .collect();
     Some(CandidateEntry {
         version: r.id.version.to_string(),
@@ -660,7 +651,8 @@ pub fn release_page(b: &Builder, data: &ProjectData, release: &Release) -> Relea
     let id = &release.id;
     let advisories = data.advisories.get(id).cloned().unwrap_or_default();
     let details = data.details(id).cloned().unwrap_or_default();
-    let segment = files_segment(release.stage);
+    // None for a draft (its files are private to its project until a vote opens) or a revoked release.
+    let segment = StageSegment::of(release.stage);
     let public = |path: &str| segment.map(|s| url_path(&public_object(s, id, path)));
     let configured = b.config.extra.download_url.trim_end_matches('/');
     let mut files = Vec::new();
@@ -943,7 +935,7 @@ pub fn latest_json(b: &Builder, data: &ProjectData) -> LatestJson {
                         .iter()
                         .map(|e| {
                             let path = e.path.as_str();
-                            let url = url_path(&public_object("current", &id, path));
+                            let url = url_path(&public_object(StageSegment::Current, &id, path));
                             let latest = url_path(&format!("{latest_prefix}{path}"));
                             LatestFile {
                                 path: path.to_string(),

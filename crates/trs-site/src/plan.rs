@@ -19,7 +19,7 @@
 //! | admin granted or revoked | history only |
 //! | advisory published or updated | every release page of the project ("affected by", "fixes"), the project page, JSON views, the project feed |
 
-use trs_core::{Change, Event, PersonUid, ProductName, ProjectName, ReleaseId, StreamId};
+use trs_core::{Change, Event, PersonUid, ProductName, ProjectName, ReleaseId, StageSegment, StreamId};
 
 /// A group of objects rendered together.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,13 +209,13 @@ impl Targets {
 pub fn file_invalidations(event: &Event) -> Vec<String> {
     let Some(id) = &event.release else { return Vec::new() };
     let left = match event.stage.as_ref().and_then(|s| s.from) {
-        Some(trs_core::Stage::Archived) => trs_app::lifecycle::ARCHIVE,
-        _ => trs_app::promote::CURRENT,
+        Some(trs_core::Stage::Archived) => StageSegment::Archive,
+        _ => StageSegment::Current,
     };
     let version_prefix = format!("/{}*", trs_app::storage_keys::public_prefix(left, id));
     let latest_prefix = match &id.product {
-        Some(p) => format!("/{}/{}/{p}/latest/*", trs_app::promote::CURRENT, id.project),
-        None => format!("/{}/{}/latest/*", trs_app::promote::CURRENT, id.project),
+        Some(p) => format!("/{}/{}/{p}/latest/*", StageSegment::Current, id.project),
+        None => format!("/{}/{}/latest/*", StageSegment::Current, id.project),
     };
     match event.change {
         Change::Revoked { .. } | Change::Archived => vec![version_prefix, latest_prefix],

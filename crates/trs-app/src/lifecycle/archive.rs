@@ -14,14 +14,11 @@ use super::{Planned, authorized_project, change_release, not_found};
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult};
-use crate::promote::{CURRENT, place_public};
+use crate::public_copies;
 use crate::releases::{get_release, get_revision};
 use crate::storage_keys as keys;
 use serde::Serialize;
-use trs_core::{Change, EventDraft, ManifestEntry, Release, ReleaseId, Stage};
-
-/// The stage segment of archived releases in the public coordinates.
-pub const ARCHIVE: &str = "archive";
+use trs_core::{Change, EventDraft, ManifestEntry, Release, ReleaseId, Stage, StageSegment};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Archived {
@@ -65,17 +62,15 @@ pub async fn archive_release(app: &App, caller: Option<&Caller>, id: &ReleaseId)
         .await;
         if let Err(e) = archived {
             // Revoked while the files were copied: the archive copies must not stay public.
-            super::withdraw_if_revoked(app, id).await?;
+            public_copies::withdraw_if_revoked(app, id).await?;
             return Err(e);
         }
     }
-    for entry in &entries {
-        app.blobs.delete(&keys::public_object(CURRENT, id, entry.path.as_str())).await?;
-    }
+    public_copies::remove(app, StageSegment::Current, id, &entries).await?;
     Ok(Archived {
         release: id.clone(),
         files: entries.len(),
-        public_prefix: format!("/{}", keys::public_prefix(ARCHIVE, id)),
+        public_prefix: format!("/{}", keys::public_prefix(StageSegment::Archive, id)),
         already,
     })
 }
@@ -96,6 +91,5 @@ async fn published_files(app: &App, release: &Release) -> AppResult<Vec<Manifest
 /// archiving role has (`files/*`; no HEAD of a `current/` copy that may be gone, which S3
 /// answers 403 to a role that may not list the bucket).
 async fn copy_to_archive(app: &App, id: &ReleaseId, entry: &ManifestEntry) -> AppResult<()> {
-    let target = keys::public_object(ARCHIVE, id, entry.path.as_str());
-    place_public(app, &keys::file_object(&entry.sha512), &target, entry).await
+    public_copies::place(app, StageSegment::Archive, id, entry).await
 }

@@ -25,10 +25,9 @@ mod revoke;
 mod states;
 mod tick;
 
-pub use archive::{ARCHIVE, Archived, archive_release};
+pub use archive::{Archived, archive_release};
 pub use dates::{DatesTarget, set_dates};
 pub use revoke::revoke;
-pub(crate) use revoke::withdraw_if_revoked;
 pub use states::{enter_state, leave_state};
 pub use tick::{DueOutcome, Report, run_scheduled};
 

@@ -7,14 +7,13 @@
 //! them; a cache miss in between could not fetch them again. The bytes stay, privately, in
 //! the content-addressed store (`files/…`, never public): evidence of what was published.
 
-use super::{ARCHIVE, Planned, authorized_project, change_release, not_found};
+use super::{Planned, authorized_project, change_release, not_found};
 use crate::app::App;
 use crate::authenticate::Caller;
 use crate::error::{AppError, AppResult, check_typed_text};
-use crate::promote::CURRENT;
-use crate::releases::{get_release, get_revision};
-use crate::storage_keys as keys;
-use trs_core::{Change, Event, EventDraft, Release, ReleaseId, Stage, VoteState};
+use crate::public_copies;
+use crate::releases::get_release;
+use trs_core::{Change, Event, EventDraft, Release, ReleaseId, VoteState};
 
 /// Longest reason kept (it is shown on pages and in every view).
 const MAX_REASON: usize = 2000;
@@ -35,7 +34,7 @@ pub async fn revoke(app: &App, caller: &Caller, id: &ReleaseId, reason: &str) ->
     let (release, _) = get_release(app, id).await?.ok_or_else(|| not_found(id))?;
     // Also when already revoked: a revocation interrupted after the stage changed is finished
     // by asking again (the answer is still `already-revoked`).
-    withdraw_public_files(app, &release).await?;
+    public_copies::withdraw(app, &release).await?;
     let actor = caller.actor();
     let (_, event) = change_release(app, id, |release| {
         let to = release.stage.revoke().map_err(|_| {
@@ -61,34 +60,4 @@ pub async fn revoke(app: &App, caller: &Caller, id: &ReleaseId, reason: &str) ->
     })
     .await?;
     event.ok_or_else(|| AppError::Internal("revocation wrote no event".into()))
-}
-
-/// Deletes a release's files from its public paths, under both stage segments a release
-/// is ever published in (a promotion or an archiving racing the revocation may have placed
-/// some). Deleting a missing object is no error, so this can run any number of times.
-/// Returns the public paths handled (`/current/…`, `/archive/…`).
-pub(crate) async fn withdraw_public_files(app: &App, release: &Release) -> AppResult<Vec<String>> {
-    // Only a voted revision is ever copied to a public path.
-    let Some(voted) = &release.voted_revision else { return Ok(Vec::new()) };
-    let revision = get_revision(app, &release.id, voted.number).await?;
-    let mut withdrawn = Vec::new();
-    for entry in revision.manifest.entries() {
-        for segment in [CURRENT, ARCHIVE] {
-            let object = keys::public_object(segment, &release.id, entry.path.as_str());
-            app.blobs.delete(&object).await?;
-            withdrawn.push(format!("/{object}"));
-        }
-    }
-    Ok(withdrawn)
-}
-
-/// After a promotion or an archiving failed: if the release was revoked meanwhile, deletes
-/// whatever that run placed at public paths after the revocation withdrew them.
-pub(crate) async fn withdraw_if_revoked(app: &App, id: &ReleaseId) -> AppResult<()> {
-    if let Some((release, _)) = get_release(app, id).await?
-        && release.stage == Stage::Revoked
-    {
-        withdraw_public_files(app, &release).await?;
-    }
-    Ok(())
 }

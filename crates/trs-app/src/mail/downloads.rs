@@ -8,12 +8,11 @@
 
 use crate::app::App;
 use crate::error::{AppError, AppResult};
-use crate::promote::CURRENT;
 use crate::releases::{get_release, get_revision};
 use crate::storage_keys as keys;
 use futures::StreamExt;
 use sha2::{Digest, Sha512 as Sha512Hasher};
-use trs_core::{ManifestEntry, ReleaseId, Sha512, Stage};
+use trs_core::{ManifestEntry, ReleaseId, Sha512, Stage, StageSegment};
 use trs_distribute::Downloader;
 
 /// What a check found.
@@ -30,7 +29,7 @@ pub enum Checked {
 
 /// The public URL of one of a current release's files.
 pub fn file_url(base: &str, id: &ReleaseId, path: &str) -> String {
-    format!("{}{}", base.trim_end_matches('/'), keys::url_path(&keys::public_object(CURRENT, id, path)))
+    format!("{}{}", base.trim_end_matches('/'), keys::url_path(&keys::public_object(StageSegment::Current, id, path)))
 }
 
 /// Checks every file of the release's promoted revision at its public URL.

@@ -8,13 +8,12 @@ use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::mail::MailKind;
 use crate::mail::downloads::file_url;
-use crate::promote::CURRENT;
 use crate::releases::{get_release, get_revision};
 use crate::storage_keys as keys;
 use crate::time_text::rfc3339;
 use crate::vote::email::{self as templates, Email, keys_url, release_name};
 use serde::Serialize;
-use trs_core::{Change, Event, ReleaseId, RevisionRef, Stage};
+use trs_core::{Change, Event, ReleaseId, RevisionRef, Stage, StageSegment};
 
 /// The mail an event of this change sends, if any.
 pub fn kind_of(change: &Change) -> Option<MailKind> {
@@ -110,9 +109,9 @@ pub async fn render(app: &App, id: &ReleaseId, kind: MailKind, event: &Event) ->
     // archive or as a candidate was never (or no longer) under `current/`.
     let from = event.stage.as_ref().and_then(|m| m.from);
     let segment = match (kind, from) {
-        (MailKind::Archived, _) | (MailKind::Revoked, Some(Stage::Archived)) => crate::lifecycle::ARCHIVE,
-        (MailKind::Revoked, Some(Stage::Candidate | Stage::CandidateDraft)) => crate::public::CANDIDATE,
-        _ => CURRENT,
+        (MailKind::Archived, _) | (MailKind::Revoked, Some(Stage::Archived)) => StageSegment::Archive,
+        (MailKind::Revoked, Some(Stage::Candidate | Stage::CandidateDraft)) => StageSegment::Candidate,
+        _ => StageSegment::Current,
     };
     let mut context = NoticeContext {
         release_name: release_name(id),

@@ -273,7 +273,7 @@ pub fn keys_url(public_url: Option<&str>, id: &ReleaseId) -> String {
 /// Where a candidate's file is downloaded by voters (`/candidate/…`), under the same base as
 /// [`keys_url`].
 fn candidate_url(public_url: Option<&str>, id: &ReleaseId, path: &str) -> String {
-    let key = crate::storage_keys::public_object(crate::public::CANDIDATE, id, path);
+    let key = crate::storage_keys::public_object(trs_core::StageSegment::Candidate, id, path);
     let path = crate::storage_keys::url_path(&key);
     format!("{}{path}", public_url.map(|u| u.trim_end_matches('/')).unwrap_or("$TRS_URL"))
 }

@@ -54,7 +54,7 @@ async fn assert_promoted(app: &App, release: &ReleaseId) {
     assert_eq!(stage_of(app, release).await, Stage::Current);
     assert_eq!(promoted_events(app, release).await, 1, "exactly one promoted event");
     let mut expected: Vec<String> =
-        FILES.iter().map(|(p, _)| keys::public_object(promote::CURRENT, release, p)).collect();
+        FILES.iter().map(|(p, _)| keys::public_object(trs_core::StageSegment::Current, release, p)).collect();
     expected.sort();
     assert_eq!(public_keys(app).await, expected);
     for (path, bytes) in FILES {

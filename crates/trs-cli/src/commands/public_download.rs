@@ -13,7 +13,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use axum::routing::get;
-use trs_app::public;
 use trs_app::{App, AppError};
 use trs_http::downloads::{self, public_error};
 use trs_http::files::{self, Validators};
@@ -21,7 +20,7 @@ use trs_storage::headers::{moving_file_headers, object_headers};
 
 pub fn routes() -> Router<App> {
     let mut router = Router::new();
-    for segment in [public::CANDIDATE, "current", "archive"] {
+    for segment in trs_core::StageSegment::ALL.map(|s| s.as_str()) {
         router = router.route(
             &format!("/{segment}/{{*rest}}"),
             get(
