@@ -11,6 +11,7 @@
 //! | project | `project#P` | `project` | `projects` / `P` |
 //! | release | `project#P` | `release#PRODUCT#VERSION` | |
 //! | security advisory | `project#P` | `advisory#CVE-YYYY-NNNN` | |
+//! | how far an IMAP mailbox was read (UIDVALIDITY, last UID) | `project#P` | `imap#SHA256(USER@HOST:PORT/MAILBOX)` | |
 //! | revision | `release#P#PRODUCT#VERSION` | `rev#NNNNNNNNNN` | |
 //! | revision report | `release#P#PRODUCT#VERSION` | `report#NNNNNNNNNN` | |
 //! | discarded-draft marker (the last revision number used) | `release#P#PRODUCT#VERSION` | `discarded` | |
@@ -122,6 +123,14 @@ pub fn releases_of_project(project: &ProjectName) -> Query {
 /// Every release of one product line (the main line when `product` is `None`).
 pub fn releases_of_line(project: &ProjectName, product: Option<&ProductName>) -> Query {
     Query::prefix(format!("project#{project}"), format!("release#{}#", line_segment(product)))
+}
+
+/// How far the vote poller read one of a project's IMAP mailboxes
+/// (`crate::vote::mail_poll`); `mailbox` is its [`crate::mail::imap::ImapMailbox::identity`],
+/// hashed (a mailbox name may be long and hold any character).
+pub fn imap_mark(project: &ProjectName, mailbox: &str) -> Key {
+    use sha2::{Digest, Sha256};
+    Key::new(format!("project#{project}"), format!("imap#{}", hex::encode(Sha256::digest(mailbox.as_bytes()))))
 }
 
 /// A project's security advisory (crate::cve).
@@ -394,6 +403,7 @@ pub fn contract_queries() -> (Vec<trs_storage::Item>, Vec<trs_storage::contract:
         items.push(plain(release(&id(Some(&conn), version))));
     }
     items.push(plain(project(&proj)));
+    items.push(plain(imap_mark(&proj, "reader@imap.example:993/INBOX")));
     for cve in ["CVE-2024-0001", "CVE-2025-1234"] {
         items.push(plain(advisory(&proj, &cve.parse().unwrap())));
         items.push(plain(advisory(&"fooo".parse().unwrap(), &cve.parse().unwrap())));

@@ -77,6 +77,15 @@ impl ImapMailbox {
     /// searches by day, and a sender's `Date` may be in another time zone), as raw bytes in
     /// the mailbox's order. `password` is the account's.
     pub async fn fetch_sent_since(&self, password: &str, since: i64) -> Result<Vec<Vec<u8>>, String> {
+        Ok(self.fetch_new(password, since, None).await?.messages.into_iter().map(|(_, m)| m).collect())
+    }
+
+    /// Like [`ImapMailbox::fetch_sent_since`], but only the messages after `after` (a mark
+    /// of an earlier read) when the mailbox's UIDVALIDITY is still the mark's: `UID N:*`
+    /// (RFC 3501 answers `N:*` with the last message even when its UID is below `N`, so the
+    /// UIDs are filtered too). A changed UIDVALIDITY (the mailbox was recreated, its UIDs
+    /// mean other messages now) reads every message sent since `since` again.
+    pub async fn fetch_new(&self, password: &str, since: i64, after: Option<UidMark>) -> Result<Fetched, String> {
         let address = (self.host.as_str(), self.port);
         let tcp = tokio::time::timeout(TIMEOUT, tokio::net::TcpStream::connect(address))
             .await
@@ -91,9 +100,9 @@ impl ImapMailbox {
                     .connect(name, tcp)
                     .await
                     .map_err(|e| format!("TLS with {}:{}: {e}", self.host, self.port))?;
-                self.fetch_over(stream, password, since).await
+                self.fetch_over(stream, password, since, after).await
             } else {
-                self.fetch_over(tcp, password, since).await
+                self.fetch_over(tcp, password, since, after).await
             }
         };
         tokio::time::timeout(SESSION_TIMEOUT, work)
@@ -101,7 +110,19 @@ impl ImapMailbox {
             .map_err(|_| format!("reading {} on {}:{} took too long", self.mailbox, self.host, self.port))?
     }
 
-    async fn fetch_over<T>(&self, stream: T, password: &str, since: i64) -> Result<Vec<Vec<u8>>, String>
+    /// Who reads which mailbox where: what a [`UidMark`] is kept for (the URL without its
+    /// scheme, so `imap://` and `imaps://` to the same mailbox share one).
+    pub fn identity(&self) -> String {
+        format!("{}@{}:{}/{}", self.user, self.host, self.port, self.mailbox)
+    }
+
+    async fn fetch_over<T>(
+        &self,
+        stream: T,
+        password: &str,
+        since: i64,
+        after: Option<UidMark>,
+    ) -> Result<Fetched, String>
     where
         T: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
     {
@@ -115,16 +136,24 @@ impl ImapMailbox {
         // The error of a failed login is the server's text; the password is not in it.
         let mut session =
             client.login(&self.user, password).await.map_err(|(e, _)| format!("login as {}: {e}", self.user))?;
-        session.examine(&self.mailbox).await.map_err(|e| format!("opening mailbox {:?}: {e}", self.mailbox))?;
-        let query = format!("SENTSINCE {}", imap_date(since - 86_400));
+        let opened =
+            session.examine(&self.mailbox).await.map_err(|e| format!("opening mailbox {:?}: {e}", self.mailbox))?;
+        // A mark counts only under the UIDVALIDITY it was taken under (a server that names
+        // none gives UIDs nothing can be remembered by).
+        let after = after.filter(|m| opened.uid_validity == Some(m.uid_validity)).map(|m| m.last_uid);
+        let mut query = format!("SENTSINCE {}", imap_date(since - 86_400));
+        if let Some(last) = after {
+            query = format!("UID {}:* {query}", last.saturating_add(1));
+        }
         let mut uids: Vec<u32> = session
             .uid_search(&query)
             .await
             .map_err(|e| format!("searching {:?}: {e}", self.mailbox))?
             .into_iter()
+            .filter(|uid| after.is_none_or(|last| *uid > last))
             .collect();
         uids.sort_unstable();
-        let mut out = Vec::with_capacity(uids.len());
+        let mut messages = Vec::with_capacity(uids.len());
         // In slices: a long thread is not one huge command line or answer.
         for chunk in uids.chunks(100) {
             let set = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
@@ -135,10 +164,45 @@ impl ImapMailbox {
                 .try_collect()
                 .await
                 .map_err(|e| format!("fetching messages: {e}"))?;
-            out.extend(fetched.iter().filter_map(|f| f.body().map(<[u8]>::to_vec)));
+            messages.extend(fetched.iter().filter_map(|f| Some((f.uid?, f.body()?.to_vec()))));
         }
+        messages.sort_by_key(|(uid, _)| *uid);
         let _ = session.logout().await;
-        Ok(out)
+        Ok(Fetched { uid_validity: opened.uid_validity, resumed: after.is_some(), messages })
+    }
+}
+
+/// How far a mailbox was read: its UIDVALIDITY then, and the highest UID read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UidMark {
+    pub uid_validity: u32,
+    pub last_uid: u32,
+}
+
+/// What [`ImapMailbox::fetch_new`] read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// The mailbox's UIDVALIDITY (`None`: the server named none).
+    pub uid_validity: Option<u32>,
+    /// Whether only the messages after the mark were read (`false`: everything since the day
+    /// asked for, there being no mark, or one of another UIDVALIDITY).
+    pub resumed: bool,
+    /// The messages by UID, in UID order.
+    pub messages: Vec<(u32, Vec<u8>)>,
+}
+
+impl Fetched {
+    /// The mark to keep once every message read was handled: the highest UID read (`None`:
+    /// nothing to move it to).
+    pub fn mark(&self) -> Option<UidMark> {
+        let uid_validity = self.uid_validity?;
+        match self.messages.last() {
+            Some((last_uid, _)) => Some(UidMark { uid_validity, last_uid: *last_uid }),
+            // Read from the start and found nothing: the UIDVALIDITY alone is worth keeping
+            // (the next poll then reads from UID 1 instead of searching again by date).
+            None if !self.resumed => Some(UidMark { uid_validity, last_uid: 0 }),
+            None => None,
+        }
     }
 }
 

@@ -537,3 +537,134 @@ async fn a_poll_that_cannot_read_the_mailbox_says_why_and_records_nothing() {
     assert_eq!(c, "email-votes-off");
     assert!(vote::mail_poll::poll_all(g.app()).await.unwrap().is_empty());
 }
+
+/// A session with the test's Dovecot as its one user, to make, drop and fill mailboxes the
+/// way a list server does (`CREATE`, `DELETE`, `APPEND`).
+async fn imap_admin(port: u16) -> async_imap::Session<tokio::net::TcpStream> {
+    use trs_app::imap_server::{PASSWORD, USER};
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.unwrap().expect("the server's greeting");
+    client.login(USER, PASSWORD).await.map_err(|(e, _)| e).unwrap()
+}
+
+/// The scheduled poll remembers how far it read each mailbox: a second poll after a new
+/// reply fetches that reply alone, a poll with nothing new fetches nothing, and a mailbox
+/// recreated under a new UIDVALIDITY is read from the start again (the replies read before
+/// are known by their `Message-ID`s, the new one counted).
+#[tokio::test]
+async fn the_scheduled_poll_fetches_only_new_mail_and_starts_over_in_a_recreated_mailbox() {
+    use trs_app::imap_server::{ImapServer, PASSWORD, USER};
+    use trs_app::mail::imap::ImapMailbox;
+    let server = ImapServer::start();
+    let mut f = fixture(true).await;
+    let root = f.vote_message_id().await;
+    let all = fixtures(&root);
+    let mut admin = imap_admin(server.port).await;
+    admin.create("dev").await.unwrap();
+    for name in ["01-thunderbird-flowed.eml", "03-outlook-base64.eml"] {
+        admin.append("dev", None, None, &all[name]).await.unwrap();
+    }
+    let project: trs_core::ProjectName = "vot".parse().unwrap();
+    let url = format!("imap://{USER}@127.0.0.1:{}/dev", server.port);
+    let settings = trs_core::MailSettings { imap: Some(url.clone()), ..Default::default() };
+    trs_app::mail::set_settings(f.app(), &f.w.rm.caller(), &project, None, settings).await.unwrap();
+    f.w.app.imap_passwords =
+        Some(trs_app::mail::imap::passwords_from(|name| (name == "TRS_IMAP_PASSWORD").then(|| PASSWORD.to_string())));
+    f.w.clock.set(IMPORT);
+    let identity = ImapMailbox::parse(&url).unwrap().identity();
+    let poll = || async {
+        let polled = vote::mail_poll::poll_all(f.app()).await.unwrap();
+        assert_eq!(polled.len(), 1, "{polled:#?}");
+        let p = polled.into_iter().next().unwrap();
+        let report = p.report.unwrap_or_else(|| panic!("{:?}: {}", p.error, server.log()));
+        (p.fetched, report)
+    };
+    let mark = || async { vote::mail_poll::mailbox_mark(f.app(), &project, &identity).await.unwrap().unwrap().0.mark };
+
+    let (fetched, first) = poll().await;
+    assert_eq!((fetched, first.replies.len(), first.already_read.len()), (Some(2), 2, 0), "{first:#?}");
+    let before = mark().await;
+    assert_eq!(before.last_uid, 2);
+
+    let (fetched, quiet) = poll().await;
+    assert_eq!(fetched, Some(0), "nothing new: nothing fetched ({quiet:#?})");
+    assert!(quiet.replies.is_empty() && quiet.already_read.is_empty(), "{quiet:#?}");
+
+    admin.append("dev", None, None, &all["04-apple-html-only.eml"]).await.unwrap();
+    let (fetched, later) = poll().await;
+    assert_eq!(fetched, Some(1), "only the new reply is fetched ({later:#?})");
+    let ids: Vec<&str> = later.replies.iter().map(|r| r.message_id.as_str()).collect();
+    assert_eq!(ids, ["<8C1E2D3F-4A5B-4C6D-8E7F-9A0B1C2D3E4F@example.org>"]);
+    assert!(later.already_read.is_empty(), "{later:#?}");
+    assert_eq!(mark().await, trs_app::mail::imap::UidMark { last_uid: 3, ..before });
+
+    // The list server recreates the mailbox: new UIDVALIDITY, the UIDs start at 1 again.
+    admin.select("INBOX").await.unwrap();
+    admin.delete("dev").await.unwrap();
+    admin.create("dev").await.unwrap();
+    for name in
+        ["01-thunderbird-flowed.eml", "03-outlook-base64.eml", "04-apple-html-only.eml", "07-gnupg-pgp-mime-signed.eml"]
+    {
+        admin.append("dev", None, None, &all[name]).await.unwrap();
+    }
+    let (fetched, again) = poll().await;
+    assert_eq!(fetched, Some(4), "a new UIDVALIDITY: everything read again ({again:#?})");
+    assert_eq!(again.already_read.len(), 3, "{again:#?}");
+    let gus = outcome_of(&again, "<b7e0c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d@example.org>");
+    assert_eq!((gus.0, gus.1), (ReplyOutcome::Counted, Some(VoteValue::Plus)));
+    let after = mark().await;
+    assert_ne!(after.uid_validity, before.uid_validity);
+    assert_eq!(after.last_uid, 4);
+    let (fetched, _) = poll().await;
+    assert_eq!(fetched, Some(0));
+}
+
+/// The mark moves only once the replies fetched were recorded: a poll whose ballot could not
+/// be written (the store failed) leaves it, and the next poll fetches the same messages again
+/// and records them; only then is there nothing left to fetch.
+#[tokio::test]
+async fn a_poll_that_could_not_record_the_replies_reads_them_again() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use trs_app::fault_injection::{ItemCall, ObservedItems};
+    use trs_app::imap_server::{ImapServer, PASSWORD};
+    let mut server = ImapServer::start();
+    let mut f = fixture(true).await;
+    let root = f.vote_message_id().await;
+    let all = fixtures(&root);
+    for name in ["01-thunderbird-flowed.eml", "03-outlook-base64.eml"] {
+        server.deliver(&all[name]);
+    }
+    let project: trs_core::ProjectName = "vot".parse().unwrap();
+    let settings = trs_core::MailSettings { imap: Some(server.url()), ..Default::default() };
+    trs_app::mail::set_settings(f.app(), &f.w.rm.caller(), &project, None, settings).await.unwrap();
+    f.w.app.imap_passwords =
+        Some(trs_app::mail::imap::passwords_from(|name| (name == "TRS_IMAP_PASSWORD").then(|| PASSWORD.to_string())));
+    f.w.clock.set(IMPORT);
+    // The store fails every write of a reply read while `failing` is set.
+    let failing = Arc::new(AtomicBool::new(true));
+    let fail = failing.clone();
+    f.w.app.items = Arc::new(ObservedItems::new(f.w.app.items.clone(), move |call| match call {
+        ItemCall::Transact(ops)
+            if fail.load(Ordering::SeqCst) && ops.iter().any(|op| op.key().sk.starts_with("reply#")) =>
+        {
+            Some(trs_storage::StoreError::Backend("injected: the store is down".into()))
+        }
+        _ => None,
+    }));
+    let identity = trs_app::mail::imap::ImapMailbox::parse(&server.url()).unwrap().identity();
+
+    let polled = vote::mail_poll::poll_all(f.app()).await.unwrap();
+    assert_eq!(polled[0].fetched, Some(2), "{polled:#?}");
+    assert!(polled[0].error.as_deref().is_some_and(|e| e.contains("injected")), "{polled:#?}");
+    assert_eq!(vote::mail_poll::mailbox_mark(f.app(), &project, &identity).await.unwrap(), None, "the mark stays");
+
+    failing.store(false, Ordering::SeqCst);
+    let polled = vote::mail_poll::poll_all(f.app()).await.unwrap();
+    let report = polled[0].report.as_ref().unwrap_or_else(|| panic!("{polled:#?}"));
+    assert_eq!((polled[0].fetched, report.replies.len()), (Some(2), 2), "{polled:#?}");
+    assert_eq!(vote::show(f.app(), &rel()).await.unwrap().ballots.len(), 2);
+    let polled = vote::mail_poll::poll_all(f.app()).await.unwrap();
+    assert_eq!(polled[0].fetched, Some(0), "{polled:#?}");
+}

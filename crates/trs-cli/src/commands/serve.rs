@@ -213,8 +213,12 @@ impl Worker {
 }
 
 /// Reads the projects' IMAP mailboxes for replies to open votes, every `every`, on its own
-/// task: a slow mail server never holds up the task worker or the lifecycle tick. Each reply
-/// is recorded once (by its `Message-ID`), so a poll that overlaps an import changes nothing.
+/// task: a slow mail server never holds up the task worker or the lifecycle tick. Each
+/// mailbox is read from where the last poll stopped (its UIDVALIDITY and last UID, kept in the
+/// store: a restart resumes there), and each reply is recorded once (by its `Message-ID`), so
+/// a poll that overlaps an import changes nothing. A mailbox that cannot be read, or replies
+/// that could not be recorded, are logged with their project and vote and read again at the
+/// next poll.
 async fn poll_mailboxes(app: App, every: Duration) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -223,12 +227,15 @@ async fn poll_mailboxes(app: App, every: Duration) {
         match trs_app::vote::mail_poll::poll_all(&app).await {
             Ok(polled) => {
                 for p in polled {
+                    let (project, release, fetched) = (&p.release.project, &p.release, p.fetched);
                     match (p.report, p.error) {
                         (Some(r), _) if r.replies.is_empty() => {}
                         (Some(r), _) => {
-                            tracing::info!(release = %p.release, read = r.replies.len(), "vote replies read from IMAP")
+                            tracing::info!(%project, %release, ?fetched, read = r.replies.len(), "vote replies read from IMAP")
                         }
-                        (None, error) => tracing::warn!(release = %p.release, error = ?error, "IMAP mailbox not read"),
+                        (None, error) => {
+                            tracing::warn!(%project, %release, ?fetched, error = ?error, "IMAP vote replies not read")
+                        }
                     }
                 }
             }
