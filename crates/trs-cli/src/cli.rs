@@ -58,8 +58,10 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
         lifecycle_every: u64,
         /// Seconds between polls of the projects' IMAP mailboxes (`trs project mail --imap`)
-        /// for replies to open votes; the password comes from TRS_IMAP_PASSWORD_<PROJECT> or
-        /// TRS_IMAP_PASSWORD (the environment, else the mail secret).
+        /// for replies to open votes, each from the last UID read (kept in the store; read
+        /// again from the start when the mailbox's UIDVALIDITY changed); the password comes
+        /// from TRS_IMAP_PASSWORD_<PROJECT> or TRS_IMAP_PASSWORD (the environment, else the
+        /// mail secret).
         #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         imap_poll_every: u64,
         /// Site templates to use instead of the built-in ones (a site folder in zola's layout,
@@ -752,7 +754,8 @@ pub enum VoteCommand {
     },
     /// Read the replies to this vote from the project's IMAP mailbox now (`trs project mail
     /// --imap`), rather than at the server's next poll: the same reading and rules as
-    /// import-mail; a reply already read changes nothing.
+    /// import-mail; every message since the vote opened is read again (the server's poll
+    /// resumes from its last UID regardless), a reply already read changes nothing.
     PollMail {
         project: String,
         version: String,

@@ -1,8 +1,8 @@
 //! Reading a list's mailbox over IMAP (`trs project mail P --imap URL`), for votes replied on
 //! the list: the poller ([`crate::vote::mail_poll`]) fetches the raw messages sent since a
-//! vote opened and hands them to the one reader of replies ([`crate::vote::mail_import`]),
-//! which picks the thread, reads each reply and records ballots exactly as for an imported
-//! archive.
+//! vote opened (after the last UID it read, [`ImapMailbox::fetch_new`]) and hands them to the
+//! one reader of replies ([`crate::vote::mail_import`]), which picks the thread, reads each
+//! reply and records ballots exactly as for an imported archive.
 //!
 //! The mailbox is opened read-only (`EXAMINE`) and bodies are fetched with `BODY.PEEK[]`: trs
 //! marks nothing as read and moves nothing; the list's archive is the list's. TLS is rustls
