@@ -381,7 +381,8 @@ fn error_codes(endpoint: &Endpoint) -> BTreeMap<u16, Vec<&'static str>> {
     let mut codes: BTreeMap<u16, Vec<&'static str>> = BTreeMap::new();
     let mut add = |status: u16, list: &[&'static str]| codes.entry(status).or_default().extend_from_slice(list);
     if endpoint.path.contains('{') {
-        add(400, &["invalid-name"]);
+        // A segment that names nothing valid; one that is not even UTF-8 (`%FF`).
+        add(400, &["invalid-name", "invalid-path"]);
         add(404, &["not-found"]);
     }
     if !endpoint.query.is_empty() {

@@ -2,7 +2,7 @@
 //! calls of the project's security team; read by anyone once published, and before that by the
 //! team signing the read; exported as OSV and CVE JSON 5 records. See docs/security-data.md.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use trs_api::advisories::{Advisory, AdvisoryList};
 use trs_app::{App, cve};
 use trs_core::{CveId, ProjectName};
-use trs_http::{ApiResult, MaybeSigned, SignedCall, parse_segment};
+use trs_http::{ApiResult, MaybeSigned, Path, SignedCall, parse_segment};
 
 pub fn routes() -> Router<App> {
     Router::new()

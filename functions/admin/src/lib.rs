@@ -3,7 +3,7 @@
 //! serving a project's KEYS file. A thin adapter:
 //! parse, authorize through the role table, call `trs_app`, answer JSON.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use trs_api::projects as view;
 use trs_app::{App, AppError, api_views, mail, people, projects};
 use trs_core::{Action, Fingerprint, PersonUid, PolicyOverride, ProductName, ProjectName, ProjectRole, authorize};
-use trs_http::{ApiResult, Query, SignedCall, parse_segment};
+use trs_http::{ApiResult, Path, Query, SignedCall, parse_segment};
 
 mod advisories;
 

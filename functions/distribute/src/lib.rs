@@ -2,7 +2,7 @@
 //! tracked task (see `trs_app::distribute`); anyone may list a release's distribution
 //! records. A thin adapter; the task runs wherever tasks run.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use trs_api::distributions::{AutoDistributions, ReleaseDistributions};
 use trs_app::distribute::{self, DistributionSpec};
 use trs_app::{App, AppError, api_views};
-use trs_http::{ApiResult, ProductOnly, Query, SignedCall, release_id};
+use trs_http::{ApiResult, Path, ProductOnly, Query, SignedCall, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()

@@ -3,7 +3,7 @@
 //! `trs_app::lifecycle`; the scheduled tick ([`tick`]) is what an EventBridge schedule (or
 //! `trs serve`'s own interval) invokes.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use trs_app::lifecycle::{self, DatesTarget};
 use trs_app::{App, AppResult, api_views};
 use trs_core::ProductName;
-use trs_http::{ApiResult, ProductOnly, Query, SignedCall, parse_segment, release_id};
+use trs_http::{ApiResult, Path, ProductOnly, Query, SignedCall, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()

@@ -3,13 +3,13 @@
 //! adapter; the task itself runs wherever tasks run (the worker of `trs serve`, a queue
 //! consumer on AWS).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
 use trs_app::{App, promote};
-use trs_http::{ApiResult, ProductOnly, SignedCall, release_id};
+use trs_http::{ApiResult, Path, ProductOnly, SignedCall, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new().route("/api/v1/projects/{project}/releases/{version}/promote", post(request_promotion))

@@ -3,7 +3,7 @@
 //! each release's history, the CLE and endoflife.date exports, and a server-side re-hash of a
 //! stored chain.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,7 +15,7 @@ use trs_app::release_views::{self, Scope};
 use trs_app::{App, AppError, api_views, exports, projects, public, stream};
 use trs_core::{ProductName, ProjectName, ReleaseId, StreamId, Version};
 use trs_http::downloads;
-use trs_http::{ApiResult, Query, parse_segment};
+use trs_http::{ApiResult, Path, Query, parse_segment};
 use trs_storage::headers::{EXPIRING_REDIRECT, REVALIDATE};
 
 pub fn routes() -> Router<App> {

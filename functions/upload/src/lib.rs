@@ -11,14 +11,14 @@
 //! makes the release current or archived at once). A thin adapter over
 //! `trs_app::upload`, `trs_app::draft` and `trs_app::import`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use trs_app::{App, draft, import, status, upload};
 use trs_core::{OpaqueId, ProductName};
-use trs_http::{ApiResult, ProductOnly, Query, SignedCall, parse_segment, release_id};
+use trs_http::{ApiResult, Path, ProductOnly, Query, SignedCall, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()

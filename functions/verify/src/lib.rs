@@ -1,7 +1,7 @@
 //! The verify function: runs a queued verify task (triggered by the upload commit: a channel
 //! in `trs serve`, a queue message on AWS) and answers task progress for clients that wait.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use std::time::Duration;
 use trs_app::{App, AppResult, tasks};
 use trs_core::OpaqueId;
-use trs_http::{ApiResult, Query, parse_segment};
+use trs_http::{ApiResult, Path, Query, parse_segment};
 
 pub fn routes() -> Router<App> {
     Router::new().route("/api/v1/tasks/{id}", get(task_status))

@@ -4,7 +4,7 @@
 //! result emails are rendered for the release manager to send. A thin adapter over
 //! `trs_app::vote`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use trs_api::mail::RenderedMail;
 use trs_app::{App, vote};
 use trs_core::{ProductName, VoteValue};
-use trs_http::{ApiResult, ProductOnly, Query, SignedCall, parse_segment, release_id};
+use trs_http::{ApiResult, Path, ProductOnly, Query, SignedCall, parse_segment, release_id};
 use trs_storage::headers::NO_STORE;
 
 pub fn routes() -> Router<App> {

@@ -77,3 +77,79 @@ fn with_json_the_cli_prints_its_errors_as_the_json_error_document() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).starts_with("error: unexpected argument '--no-such-flag'"), "{}", stderr(&out));
 }
+
+/// A request axum's extractors refuse is the JSON error document with its own code, never
+/// axum's `text/plain` answer: a path segment that is not UTF-8 once decoded (every API
+/// operation with a path variable, from the served OpenAPI document), a malformed query, a
+/// body that is not the JSON the call takes (whatever its content type says: the server reads
+/// every body as JSON) and a body over the API's limit. (Unknown routes and methods: the test
+/// above.)
+#[test]
+fn requests_the_extractors_refuse_get_the_json_error_document_with_their_code() {
+    let t = Team::new();
+    let base = t.server.url.as_str();
+    let expect = |what: &str, resp: reqwest::blocking::Response, status: u16, code: &str| {
+        let (got, headers) = (resp.status().as_u16(), resp.headers().clone());
+        let text = resp.text().unwrap();
+        assert_eq!(got, status, "{what}: {text}");
+        assert_eq!(headers["content-type"], "application/json", "{what}: {text}");
+        assert_eq!(error_code(&text), code, "{what}: {text}");
+    };
+    let client = reqwest::blocking::Client::new();
+
+    // Every variable of every API path, in turn, as a segment that is not UTF-8.
+    let document = get(base, "/api/v1/openapi.json").body;
+    let mut probed = 0;
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/") {
+            continue;
+        }
+        let segments: Vec<&str> = path.split('/').collect();
+        for (i, _) in segments.iter().enumerate().filter(|(_, s)| s.starts_with('{')) {
+            let uri: Vec<&str> = segments
+                .iter()
+                .enumerate()
+                .map(|(j, s)| match (j == i, s.starts_with('{')) {
+                    (true, _) => "%FF",
+                    (false, true) => "x",
+                    (false, false) => s,
+                })
+                .collect();
+            let uri = uri.join("/");
+            let methods =
+                operations.as_object().unwrap().keys().filter(|m| ["get", "post", "delete"].contains(&m.as_str()));
+            for method in methods {
+                let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let resp = client.request(method.clone(), format!("{base}{uri}")).send().unwrap();
+                expect(&format!("{method} {uri}"), resp, 400, "invalid-path");
+                probed += 1;
+            }
+        }
+    }
+    assert!(probed > 50, "only {probed} path variables probed");
+
+    // A query the operation cannot read.
+    let resp = client.get(format!("{base}/api/v1/releases?limit=many")).send().unwrap();
+    expect("a limit that is no number", resp, 400, "invalid-query");
+
+    // Bodies of a signed call by the release manager, signed on the test clock.
+    let rm = t.signer(&t.rm);
+    let signed = |content_type: &str, body: Vec<u8>| {
+        let path = "/api/v1/projects/foo/policy";
+        let headers =
+            trs_auth::sign_request(&rm, &audience(base), "POST", path, None, &body, t.server.clock.now()).unwrap();
+        let mut req = client.post(format!("{base}{path}")).header("content-type", content_type);
+        for (name, value) in headers.to_pairs() {
+            req = req.header(name, value);
+        }
+        req.body(body).send().unwrap()
+    };
+    let resp = signed("application/json", br#"{"min_binding": "#.to_vec());
+    expect("JSON cut short", resp, 400, "malformed-request");
+    let resp = signed("application/json", br#"{"min_binding": "two"}"#.to_vec());
+    expect("a field of the wrong type", resp, 400, "malformed-request");
+    let resp = signed("application/x-www-form-urlencoded", b"min_binding=2".to_vec());
+    expect("a form, not JSON", resp, 400, "malformed-request");
+    let resp = signed("application/json", vec![b' '; (1 << 20) + 1]);
+    expect("a body over 1 MiB", resp, 413, "too-large");
+}
