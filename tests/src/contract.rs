@@ -22,6 +22,17 @@ impl Contract {
         &self.document
     }
 
+    /// Every operation of the document, as `METHOD /path/{var}`.
+    pub fn operations(&self) -> Vec<String> {
+        let mut operations = Vec::new();
+        for (path, item) in self.document["paths"].as_object().into_iter().flatten() {
+            for method in item.as_object().into_iter().flatten().map(|(m, _)| m) {
+                operations.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+        operations
+    }
+
     /// Why `answer` to `METHOD path` (the path as the document writes it, `{name}` variables
     /// unfilled) breaks the contract, or `None` when it keeps it.
     pub fn problems(&self, method: &str, path: &str, answer: &Api) -> Option<String> {
@@ -41,7 +52,19 @@ impl Contract {
         if answer.body.is_null() {
             return Some(format!("{method} {path} {}: the body is not JSON: {}", answer.status, answer.text));
         }
-        self.schema_problems(schema, &answer.body).map(|p| format!("{method} {path} {}: {p}", answer.status))
+        if let Some(p) = self.schema_problems(schema, &answer.body) {
+            return Some(format!("{method} {path} {}: {p}", answer.status));
+        }
+        // An error's code must be one the document lists for the status ("…; `error.code`: a, b").
+        let code = answer.body["error"]["code"].as_str()?;
+        let description = response["description"].as_str().unwrap_or_default();
+        let listed = description.split_once("`error.code`: ").map(|(_, codes)| codes).unwrap_or_default();
+        (!listed.split(", ").any(|c| c == code)).then(|| {
+            format!(
+                "{method} {path} {}: error code {code} is not among those the document lists: {listed}",
+                answer.status
+            )
+        })
     }
 
     /// Why `body`, a request the server took for `METHOD path`, does not match the request

@@ -54,6 +54,9 @@ pub enum Body {
     /// A JSON object this contract does not describe field by field (a stored record, or an
     /// external format documented elsewhere: see the endpoint's description).
     AnyObject,
+    /// A JSON array of such objects (an external format's list: endoflife.date's cycles, OSV
+    /// records).
+    AnyArray,
     /// Text of this content type.
     Text(&'static str),
     /// A redirect: no body, a `Location` header.
@@ -214,9 +217,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!("GET" "/api/v1/projects/{project}/advisories/{id}/osv", "advisories", "A published advisory as an OSV record", Public,
             query: &[], request: None, success: &[200], response: Body::AnyObject, errors: &[]),
         endpoint!("GET" "/api/v1/projects/{project}/advisories/{id}/cve5", "advisories", "A published advisory as a CVE JSON 5 record", Public,
-            query: &[], request: None, success: &[200], response: Body::AnyObject, errors: &[]),
+            query: &[], request: None, success: &[200], response: Body::AnyObject,
+            errors: &[(409, &["no-cna-org-id"])]),
         endpoint!("GET" "/api/v1/projects/{project}/osv", "advisories", "Every published advisory of the project as OSV records", Public,
-            query: &[], request: None, success: &[200], response: Body::AnyObject, errors: &[]),
+            query: &[], request: None, success: &[200], response: Body::AnyArray, errors: &[]),
         // Uploads and drafts.
         endpoint!("POST" "/api/v1/projects/{project}/releases/{version}/uploads", "uploads", "Start an upload: declare the files, get their upload URLs", Signed,
         query: &[], request: Some(json::<StartUpload>()), success: &[201], response: json::<StartedUpload>(),
@@ -282,7 +286,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: &[], request: Some(json::<ProductOnly>()), success: &[202], response: json::<Task>(),
             errors: &[(409, &["vote-not-passed", "wrong-stage", "already-promoted", "not-a-candidate"])]),
         endpoint!("POST" "/api/v1/projects/{project}/releases/{version}/distributions", "distribution", "Distribute a release to package registries: 202 and the task (docs/distribute.md)", Signed,
-            query: &[], request: Some(json::<RequestDistribution>()), success: &[202], response: json::<Task>(), errors: &[]),
+            query: &[], request: Some(json::<RequestDistribution>()), success: &[202], response: json::<Task>(),
+            errors: &[(400, &["namespace-required", "invalid-distribution-name", "staging-and-promote", "platform-cannot-stage", "platform-cannot-promote"]),
+                      (409, &["registry-not-configured", "no-revision", "not-distributable", "release-not-current", "not-staged", "staged-revision-differs"])]),
         endpoint!("GET" "/api/v1/projects/{project}/releases/{version}/distributions", "distribution", "A release's distribution records", Public,
             query: &[PRODUCT], request: None, success: &[200], response: json::<ReleaseDistributions>(), errors: &[]),
         endpoint!("POST" "/api/v1/projects/{project}/distributions", "distribution", "Replace the distributions every promotion runs", Signed,
@@ -322,7 +328,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!("GET" "/api/v1/projects/{project}/cle", "stream", "The project's lifecycle as a CLE document", Public,
             query: &[PRODUCT], request: None, success: &[200], response: Body::AnyObject, errors: &[]),
         endpoint!("GET" "/api/v1/projects/{project}/endoflife.json", "stream", "The project's releases in endoflife.date's format", Public,
-            query: &[PRODUCT], request: None, success: &[200], response: Body::AnyObject, errors: &[]),
+            query: &[PRODUCT], request: None, success: &[200], response: Body::AnyArray, errors: &[]),
         // Download views (AWS: CloudFront routes these paths to the API; `trs serve` answers
         // them with the files themselves).
         endpoint!("GET" "/candidate/{*path}", "downloads", "Redirect to a download URL of a candidate's file (while its vote is open)", Public,
@@ -417,6 +423,14 @@ fn content(body: Body, schemas: &mut Schemas) -> Option<(&'static str, RefOr<Sch
         Body::AnyObject => {
             Some(("application/json", RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(Type::Object).build()))))
         }
+        Body::AnyArray => Some((
+            "application/json",
+            RefOr::T(Schema::Array(
+                utoipa::openapi::schema::ArrayBuilder::new()
+                    .items(ObjectBuilder::new().schema_type(Type::Object).build())
+                    .build(),
+            )),
+        )),
         Body::Text(content_type) => Some((content_type, String::schema())),
         Body::Redirect => None,
     }

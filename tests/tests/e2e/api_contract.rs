@@ -4,17 +4,29 @@
 //! the OpenAPI document `trs serve` serves, which is docs/openapi.json. An answer whose status
 //! the document does not list for its operation, or whose body does not match that response's
 //! schema, fails the test; so does a request the server took that does not match the request
-//! body the document declares.
+//! body the document declares. Every operation of the document is called, but those
+//! `NOT_CALLED` names with the reason: an operation added to the document without a call here
+//! fails the test.
 
 use serde_json::{Value, json};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use trs_tests::contract::Contract;
 use trs_tests::*;
 
 const RELEASE: &str = "/api/v1/projects/{project}/releases/{version}";
 
+/// The operations of the document no call of the flow holds an answer of, and why.
+const NOT_CALLED: &[(&str, &str)] = &[(
+    "GET /candidate/{path}",
+    "trs serve streams a candidate's file itself (200); the documented 302 is the stream function's on AWS",
+)];
+
 struct Caller<'t> {
     base: &'t str,
     contract: &'t Contract,
+    /// Every operation (`METHOD /path/{var}`) an answer was checked against.
+    called: RefCell<BTreeSet<String>>,
 }
 
 impl Caller<'_> {
@@ -32,12 +44,29 @@ impl Caller<'_> {
             None => get(self.base, path),
         };
         self.contract.check(method, template, &answer);
+        self.called.borrow_mut().insert(format!("{method} {template}"));
         if (200..300).contains(&answer.status)
             && let Some(problems) = self.contract.request_problems(method, template, &body)
         {
             panic!("the server took a request the document does not declare: {problems}");
         }
         answer
+    }
+
+    /// A draft of foo `version` by `rm`: its files declared, sent and committed; returns the
+    /// done commit task.
+    fn draft(&self, team: &Team, rm: &dyn trs_auth::RequestSigner, version: &str) -> Value {
+        let files = release_files(team, version);
+        let declared: Vec<Value> = files.iter().map(|(n, b)| json!({"path": n, "size": b.len()})).collect();
+        let path = format!("/api/v1/projects/foo/releases/{version}/uploads");
+        let started = self.call(Some(rm), "POST", &format!("{RELEASE}/uploads"), &path, json!({"files": declared}));
+        assert_eq!(started.status, 201, "{}", started.text);
+        for (file, (_, bytes)) in started.body["files"].as_array().unwrap().iter().zip(&files) {
+            assert_eq!(put_bytes(file["upload"]["url"].as_str().unwrap(), bytes.clone()).status / 100, 2);
+        }
+        let id = started.body["id"].as_str().unwrap();
+        self.call(Some(rm), "POST", "/api/v1/uploads/{id}/commit", &format!("/api/v1/uploads/{id}/commit"), json!({}));
+        self.finished_task(id)
     }
 
     /// Waits for task `id` to finish (each answer checked); returns it.
@@ -76,7 +105,7 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     )
     .unwrap();
     assert_eq!(contract.document(), &committed, "the served document is docs/openapi.json");
-    let api = Caller { base, contract: &contract };
+    let api = Caller { base, contract: &contract, called: RefCell::default() };
     let admin = team.signer(&team.admin);
     let rm = team.signer(&team.rm);
     let (admin, rm): (&dyn trs_auth::RequestSigner, &dyn trs_auth::RequestSigner) = (&admin, &rm);
@@ -84,6 +113,7 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     // The service.
     let health = api.call(None, "GET", "/api/v1/health", "/api/v1/health", Value::Null);
     assert_eq!((health.status, health.text.as_str()), (200, "ok\n"));
+    api.call(None, "GET", "/api/v1/openapi.json", "/api/v1/openapi.json", Value::Null);
 
     // People and keys.
     api.call(None, "GET", "/api/v1/people", "/api/v1/people", Value::Null);
@@ -241,6 +271,15 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
         "/api/v1/projects/foo/releases/1.0.0/distributions",
         Value::Null,
     );
+    // A distribution asked for: no registry is set up here, which is refused with its code.
+    let pypi = json!({"distributions": [{"platform": "pypi", "package": "apache-foo"}]});
+    let asked = "/api/v1/projects/foo/releases/1.0.0/distributions";
+    let refused = api.call(Some(rm), "POST", &format!("{RELEASE}/distributions"), asked, pypi);
+    refused.assert_error(409, "registry-not-configured");
+    // The released file, by its `latest` path (a redirect to its versioned path).
+    let latest =
+        api.call(None, "GET", "/current/{path}", "/current/foo/latest/apache-foo-1.0.0-src.tar.gz", Value::Null);
+    assert_eq!(latest.status, 200, "{}", latest.text);
     let verified = api.call(None, "GET", "/api/v1/events/verify", "/api/v1/events/verify?project=foo", Value::Null);
     assert_eq!(verified.body["ok"], true, "{}", verified.text);
     api.call(None, "GET", "/api/v1/events/verify", "/api/v1/events/verify", Value::Null);
@@ -266,6 +305,12 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
         json!({"end_of_life": eol}),
     );
     assert_eq!(line.status, 200, "{}", line.text);
+    // The lifecycle's exports.
+    let cle = api.call(None, "GET", "/api/v1/projects/{project}/cle", "/api/v1/projects/foo/cle", Value::Null);
+    assert!(cle.body.is_object(), "{}", cle.text);
+    let endoflife = "/api/v1/projects/{project}/endoflife.json";
+    let cycles = api.call(None, "GET", endoflife, "/api/v1/projects/foo/endoflife.json", Value::Null);
+    assert_eq!(cycles.status, 200, "{}", cycles.text);
     // The vote's and the promotion's mails, to the lists set above.
     let log =
         api.call(None, "GET", "/api/v1/projects/{project}/mail/log", "/api/v1/projects/foo/mail/log", Value::Null);
@@ -274,19 +319,38 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     assert!(keys.text.contains("BEGIN PGP PUBLIC KEY BLOCK"), "{}", keys.text);
 
     // A draft never put to a vote, discarded.
-    let files = release_files(&team, "1.1.0");
-    let declared: Vec<Value> = files.iter().map(|(n, b)| json!({"path": n, "size": b.len()})).collect();
-    let started =
-        api.call(Some(rm), "POST", &uploads, "/api/v1/projects/foo/releases/1.1.0/uploads", json!({"files": declared}));
-    for (file, (_, bytes)) in started.body["files"].as_array().unwrap().iter().zip(&files) {
-        assert_eq!(put_bytes(file["upload"]["url"].as_str().unwrap(), bytes.clone()).status / 100, 2);
-    }
-    let id = started.body["id"].as_str().unwrap();
-    api.call(Some(rm), "POST", "/api/v1/uploads/{id}/commit", &format!("/api/v1/uploads/{id}/commit"), json!({}));
-    api.finished_task(id);
+    api.draft(&team, rm, "1.1.0");
     let discard = "/api/v1/projects/foo/releases/1.1.0/discard";
     let discarded = api.call(Some(rm), "POST", &format!("{RELEASE}/discard"), discard, json!({}));
     assert_eq!((discarded.status, &discarded.body["revision"]), (200, &json!(1)), "{}", discarded.text);
+
+    // A vote counted from the list's replies, then cancelled. No IMAP mailbox is set up: the
+    // poll is refused with its code.
+    let committed = api.draft(&team, rm, "1.2.0");
+    api.finished_task(committed["result"]["task"].as_str().expect("the verification task"));
+    let on = api.call(
+        Some(rm),
+        "POST",
+        "/api/v1/projects/{project}/policy",
+        "/api/v1/projects/foo/policy",
+        json!({"email_votes": true}),
+    );
+    assert_eq!(on.status, 200, "{}", on.text);
+    let vote2 = "/api/v1/projects/foo/releases/1.2.0/vote";
+    let opened = api.call(Some(rm), "POST", &vote, vote2, json!({}));
+    assert_eq!(opened.status, 201, "{}", opened.text);
+    let replies = api.call(
+        Some(rm),
+        "POST",
+        &format!("{vote}/mail-replies"),
+        &format!("{vote2}/mail-replies"),
+        json!({"messages": []}),
+    );
+    assert_eq!(replies.status, 200, "{}", replies.text);
+    let poll = api.call(Some(rm), "POST", &format!("{vote}/mail-poll"), &format!("{vote2}/mail-poll"), json!({}));
+    poll.assert_error(409, "no-imap-mailbox");
+    let cancelled = api.call(Some(rm), "POST", &format!("{vote}/cancel"), &format!("{vote2}/cancel"), json!({}));
+    assert_eq!((cancelled.status, &cancelled.body["vote"]["state"]), (200, &json!("cancelled")), "{}", cancelled.text);
 
     // A release of the project's history, imported (docs/import.md): its files, then the
     // commit task.
@@ -331,7 +395,13 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     let recorded = api.call(Some(rm), "POST", advisories, "/api/v1/projects/foo/advisories", flaw);
     assert_eq!(recorded.status, 201, "{}", recorded.text);
     let one = "/api/v1/projects/foo/advisories/CVE-2026-1234";
-    let changed = api.call(Some(rm), "POST", &advisory, one, json!({"credits": ["Eve Finder"]}));
+    let changed = api.call(
+        Some(rm),
+        "POST",
+        &advisory,
+        one,
+        json!({"credits": ["Eve Finder"], "cna_org_id": "8254265b-2729-46b6-b9e3-3dfca2d5bfca"}),
+    );
     assert_eq!(changed.status, 200, "{}", changed.text);
     let publish = format!("{advisory}/publish");
     let published = api.call(Some(rm), "POST", &publish, &format!("{one}/publish"), json!({"force": true}));
@@ -339,11 +409,20 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     let listed = api.call(None, "GET", advisories, "/api/v1/projects/foo/advisories", Value::Null);
     assert_eq!(listed.body["advisories"][0]["fixed_by"]["version"], "1.0.0", "{}", listed.text);
     api.call(None, "GET", &advisory, one, Value::Null);
+    // The published advisory in the exports' formats (their own schemas: OSV, CVE JSON 5).
+    let osv = api.call(None, "GET", &format!("{advisory}/osv"), &format!("{one}/osv"), Value::Null);
+    assert_eq!(osv.body["id"], "CVE-2026-1234", "{}", osv.text);
+    let cve = api.call(None, "GET", &format!("{advisory}/cve5"), &format!("{one}/cve5"), Value::Null);
+    assert_eq!(cve.status, 200, "{}", cve.text);
+    let feed = api.call(None, "GET", "/api/v1/projects/{project}/osv", "/api/v1/projects/foo/osv", Value::Null);
+    assert_eq!(feed.status, 200, "{}", feed.text);
 
     // Archived, and revoked.
     let archive = "/api/v1/projects/foo/releases/1.0.0/archive";
     let archived = api.call(Some(rm), "POST", &format!("{RELEASE}/archive"), archive, json!({}));
     assert_eq!((archived.status, &archived.body["already"]), (200, &json!(false)), "{}", archived.text);
+    let listing = api.call(None, "GET", "/archive/{path}", "/archive/foo/1.0.0/", Value::Null);
+    assert_eq!(listing.status, 200, "{}", listing.text);
     let revoke = json!({"reason": "built from the wrong tag"});
     let revoked =
         api.call(Some(rm), "POST", &format!("{RELEASE}/revoke"), "/api/v1/projects/foo/releases/0.9.0/revoke", revoke);
@@ -367,6 +446,12 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
             panic!("{method} {path}: {p}");
         }
     }
+
+    // Every operation of the document was called, but those named (with why) in NOT_CALLED.
+    let called = api.called.borrow();
+    let missed: Vec<String> = contract.operations().into_iter().filter(|op| !called.contains(op)).collect();
+    let named: Vec<&str> = NOT_CALLED.iter().map(|(op, _)| *op).collect();
+    assert_eq!(missed, named, "the operations no call of the flow holds an answer of");
 }
 
 /// The check can fail: an answer with a missing field, a wrong type or a status the
@@ -389,6 +474,8 @@ fn an_answer_that_breaks_the_document_is_caught() {
     assert!(contract.problems("GET", tasks, &answer(418, json!({}))).unwrap().contains("418"));
     let bad_error = answer(404, json!({"error": {"code": "not-found"}}));
     assert!(contract.problems("GET", tasks, &bad_error).unwrap().contains("message"));
+    let unlisted_code = answer(404, json!({"error": {"code": "no-such-code", "message": "m"}}));
+    assert!(contract.problems("GET", tasks, &unlisted_code).unwrap().contains("no-such-code"));
     // A typed settings answer without its policy, and a request with a misspelt rule.
     let policy = "/api/v1/projects/{project}/policy";
     let no_policy = answer(200, json!({"project": "foo"}));
