@@ -328,13 +328,8 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     // poll is refused with its code.
     let committed = api.draft(&team, rm, "1.2.0");
     api.finished_task(committed["result"]["task"].as_str().expect("the verification task"));
-    let on = api.call(
-        Some(rm),
-        "POST",
-        "/api/v1/projects/{project}/policy",
-        "/api/v1/projects/foo/policy",
-        json!({"email_votes": true}),
-    );
+    let email_votes = json!({"email_votes": true});
+    let on = api.call(Some(rm), "POST", &format!("{project}/policy"), "/api/v1/projects/foo/policy", email_votes);
     assert_eq!(on.status, 200, "{}", on.text);
     let vote2 = "/api/v1/projects/foo/releases/1.2.0/vote";
     let opened = api.call(Some(rm), "POST", &vote, vote2, json!({}));
