@@ -97,13 +97,11 @@ fn requests_the_extractors_refuse_get_the_json_error_document_with_their_code() 
     };
     let client = reqwest::blocking::Client::new();
 
-    // Every variable of every API path, in turn, as a segment that is not UTF-8.
+    // Every variable of every path in the document (the API's and the public downloads'), in
+    // turn, as a segment that is not UTF-8.
     let document = get(base, "/api/v1/openapi.json").body;
     let mut probed = 0;
     for (path, operations) in document["paths"].as_object().unwrap() {
-        if !path.starts_with("/api/") {
-            continue;
-        }
         let segments: Vec<&str> = path.split('/').collect();
         for (i, _) in segments.iter().enumerate().filter(|(_, s)| s.starts_with('{')) {
             let uri: Vec<&str> = segments

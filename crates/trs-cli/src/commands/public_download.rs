@@ -9,11 +9,12 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use axum::routing::get;
 use trs_app::{App, AppError};
+use trs_http::Path;
 use trs_http::downloads::{self, public_error};
 use trs_http::files::{self, Validators};
 use trs_storage::headers::{moving_file_headers, object_headers};
