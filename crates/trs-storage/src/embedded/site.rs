@@ -36,6 +36,9 @@ impl FolderSiteStore {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory) => Ok(None),
             Err(e) if e.raw_os_error() == Some(20) => Ok(None), // ENOTDIR: a parent is a file
+            // A name longer than the file system takes (a reader's hostile path: `..%252f…`
+            // decodes to one long segment) was never stored: absent, not a server error.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidFilename => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -124,6 +127,10 @@ mod tests {
         assert_eq!(store.get(&page.path).await.unwrap(), None);
         // A directory is not an object.
         assert_eq!(store.get("projects").await.unwrap(), None);
+        // Nor is a name too long for the file system (ENAMETOOLONG), whole or as a segment.
+        let long = "%2e%2e%2f".repeat(40);
+        assert_eq!(store.get(&long).await.unwrap(), None);
+        assert_eq!(store.get(&format!("projects/{long}/index.html")).await.unwrap(), None);
     }
 
     #[tokio::test]
