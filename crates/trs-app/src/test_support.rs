@@ -9,6 +9,8 @@ use std::sync::Arc;
 use trs_core::{Action, Person, ReleaseId, authorize};
 use trs_storage::embedded::EmbeddedBlobStore;
 
+pub mod traversal;
+
 /// The audience of every test world (and of `trs_http::testing::call`'s requests): the
 /// origin of the `Host` those requests carry.
 pub const TEST_AUDIENCE: &str = "http://trs.test:8080";

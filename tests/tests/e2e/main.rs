@@ -23,6 +23,7 @@ mod mail;
 mod mail_tls;
 mod manage;
 mod maven_portal;
+mod path_traversal;
 mod public_site;
 mod release_manager_flow;
 mod release_path;
