@@ -352,4 +352,74 @@ mod tests {
         assert_eq!(missing.headers()[header::CACHE_CONTROL], "public, max-age=60, must-revalidate", "a 404 may end");
         assert!(text(missing).await.contains("<h1>Not found</h1>"));
     }
+
+    /// The traversal and normalisation forms of `trs_app::test_support::traversal` (the table
+    /// the e2e test sends to `trs serve`) against the download paths as the stream function
+    /// routes them on AWS, and against the shared resolver they end in
+    /// (`trs_http::downloads::locate`, `public::locate`), aimed at a draft's file through the
+    /// URL space, at an archived release's file and at `/etc/passwd`: never a file, a redirect or a listing; while the real
+    /// file under each prefix still resolves (`latest` to its redirect).
+    #[tokio::test]
+    async fn traversal_forms_never_reach_a_file_through_the_stream_routes_or_the_resolver() {
+        use trs_app::test_support::pass_vote_for_tests;
+        use trs_app::test_support::traversal::forms;
+        let w = world().await;
+        let caller = w.rm.caller();
+        let version = |v: &str| ReleaseId { version: v.parse().unwrap(), ..release() };
+        let legit = |v: &str| format!("foo-{v}.txt");
+        for (v, text) in [("0.9.0", "LEGIT 0.9.0"), ("1.0.0", "LEGIT 1.0.0"), ("1.1.0", "LEGIT 1.1.0")] {
+            commit_files(&w.app, &w.blobs, &caller, &version(v), &[(&legit(v), text.as_bytes())]).await;
+        }
+        force_current_for_tests(&w.app, &version("0.9.0"), &caller).await;
+        trs_app::lifecycle::archive_release(&w.app, Some(&caller), &version("0.9.0")).await.unwrap();
+        force_current_for_tests(&w.app, &version("1.0.0"), &caller).await;
+        pass_vote_for_tests(&w.app, &version("1.1.0")).await;
+        commit_files(&w.app, &w.blobs, &caller, &version("2.0.0"), &[("secret.txt", b"DRAFT")]).await;
+
+        let prefixes = [
+            ("current", "foo/1.0.0/", legit("1.0.0")),
+            ("current", "foo/latest/", legit("1.0.0")),
+            ("archive", "foo/0.9.0/", legit("0.9.0")),
+            ("candidate", "foo/1.1.0/", legit("1.1.0")),
+        ];
+        let headers = HeaderMap::new();
+        let (mut tried, mut unparsable) = (0, 0);
+        for (segment, prefix, name) in &prefixes {
+            let real = format!("{prefix}{name}");
+            let file = downloads::locate(&w.app, segment, &real, &headers).await.expect("the real file resolves");
+            assert_eq!(file.name, *name);
+            // Up to the URL root (a draft's would-be path, another release's public file), and far
+            // past it (a file system's root): a resolver that folded `..` would serve the second.
+            let up_to_root = [(3, "current/foo/2.0.0/secret.txt"), (3, "archive/foo/0.9.0/foo-0.9.0.txt")];
+            for (up, target) in up_to_root.into_iter().chain([(24, "etc/passwd")]) {
+                for form in forms(up, target, name) {
+                    tried += 1;
+                    let path = format!("/{segment}/{prefix}{}", form.suffix);
+                    // What the router hands the handler: the wildcard, percent-decoded once.
+                    let rest = format!("{prefix}{}", form.suffix);
+                    if let Ok(rest) = percent_encoding::percent_decode_str(&rest).decode_utf8() {
+                        let at = format!("{segment} {rest:?} ({})", form.name);
+                        assert!(public::locate(&w.app, segment, &rest).await.is_err(), "{at}: resolved");
+                        match downloads::locate(&w.app, segment, &rest, &headers).await {
+                            Ok(file) => panic!("{at}: resolved to {}", file.object),
+                            Err(answer) => assert!(answer.status().is_client_error(), "{at}: {}", answer.status()),
+                        }
+                    }
+                    let Ok(request) = Request::builder().uri(path.as_str()).body(Body::empty()) else {
+                        unparsable += 1; // refused before any route, as hyper refuses it
+                        continue;
+                    };
+                    let answer = send(&w.app, request).await;
+                    assert!(answer.status().is_client_error(), "{path} ({}): {}", form.name, answer.status());
+                    assert!(answer.headers().get(header::LOCATION).is_none(), "{path}: a redirect");
+                    let body = text(answer).await;
+                    assert!(!body.contains("not in place yet") && !body.contains("DRAFT"), "{path}: {body}");
+                }
+            }
+        }
+        assert!(tried >= 4 * 3 * 77 && unparsable < tried / 2, "{tried} forms, {unparsable} not even a URI");
+        // The real files through the routes: latest redirects to its versioned object.
+        let latest = get(&w.app, "/current/foo/latest/foo-1.0.0.txt").await;
+        assert_eq!((latest.status(), location(&latest)), (StatusCode::FOUND, "/current/foo/1.0.0/foo-1.0.0.txt"));
+    }
 }

@@ -3,9 +3,10 @@
 //! and the tricks around a real file's name) against every public download prefix (a current
 //! release, `latest`, an archived release, a candidate under vote) and the site's folders,
 //! aimed at files outside the release folder: a draft release's bytes in the blob store, a
-//! file and the item database in the data folder, `/etc/passwd`, another project's KEYS. Each
-//! answer must be a refusal (4xx) holding none of those files' bytes, while the real file under
-//! each prefix is still served (so the test cannot pass by serving nothing). curl sends each
+//! file and the item database in the data folder, `/etc/passwd`, another project's KEYS, and
+//! (through the URL space) another release's public file. Each answer must be a refusal (4xx)
+//! holding none of those files' bytes, while the real file under each prefix is still served
+//! (so the test cannot pass by serving nothing). curl sends each
 //! form with `--path-as-is`; what curl would rewrite (backslashes, `#`, spaces, raw non-ASCII
 //! bytes) goes over a raw socket, as do absolute-form and relative request targets.
 
@@ -211,7 +212,8 @@ fn traversal_forms_against_every_public_prefix_are_refused_and_the_real_files_st
         Aim::File(items),
         Aim::File(data.join("site/projects/bar/KEYS")),
         Aim::Url("projects/bar/KEYS"),
-        Aim::Url("current/foo/2.0.0/foo-2.0.0-secret.txt"),
+        // Public at its own path: a server that folded `..` would serve it here.
+        Aim::Url("archive/foo/0.9.0/foo-0.9.0-notice.txt"),
     ];
 
     let download = |path: &str, name: &str, version: &str| Prefix {
