@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub mod seeds;
-mod targets;
+pub mod targets;
 
 /// A target: a name (its corpus folder) and the function the fuzzer calls.
 pub struct Target {

@@ -453,7 +453,9 @@ fn npm_tgz(package_json: &[u8]) -> Vec<u8> {
 }
 
 fn json_bodies() -> Vec<(&'static str, Vec<u8>)> {
-    let with = |k: u8, body: &str| [&[k][..], body.as_bytes()].concat();
+    fn with(k: u8, body: &str) -> Vec<u8> {
+        [&[k][..], body.as_bytes()].concat()
+    }
     vec![
         (
             "start-upload",
@@ -482,5 +484,99 @@ fn json_bodies() -> Vec<(&'static str, Vec<u8>)> {
         ("person-edit", with(2, r#"{"name":"Fuzz Caller","email":"fuzz@example.org"}"#)),
         ("person-edit-hostile", with(2, r#"{"name":"a\u202eb","email":"a@b@c"}"#)),
         ("product-only", with(3, r#"{"product":"core"}"#)),
+        // The other request bodies of the API (trs_api, as docs/openapi.json describes them),
+        // valid first, then hostile where the server checks more than the shape.
+        (
+            "add-person",
+            with(
+                4,
+                &format!(
+                    r#"{{"uid":"fuzz","certificate":{},"name":"Fuzz Caller","email":"fuzz@example.org"}}"#,
+                    json_string(CALLER_CERT)
+                ),
+            ),
+        ),
+        (
+            "add-person-hostile",
+            with(4, r#"{"uid":"../root","certificate":"-----BEGIN PGP PUBLIC KEY BLOCK-----","name":"\u001b[2J"}"#),
+        ),
+        ("add-key", with(5, &format!(r#"{{"certificate":{},"uid":"fuzz"}}"#, json_string(CALLER_CERT)))),
+        (
+            "create-project",
+            with(
+                6,
+                r#"{"name":"foo","members":["ada"],"committers":["carl"],"release_managers":["rita"],"products":["core"]}"#,
+            ),
+        ),
+        ("create-project-hostile", with(6, r#"{"name":"Foo Bar","members":["a/b"],"products":[".."]}"#)),
+        ("change-members", with(7, r#"{"role":"release-manager","add":["rita"],"remove":["carl"]}"#)),
+        ("add-product", with(8, r#"{"name":"core","description":"The core library.\nSecond line."}"#)),
+        (
+            "set-policy",
+            with(
+                9,
+                r#"{"product":"core","min_vote_hours":72,"min_binding":3,"strict":true,"archive_previous":true,"denied_licences":["strong-copyleft","restricted"]}"#,
+            ),
+        ),
+        (
+            "set-mail",
+            with(
+                10,
+                r#"{"vote_to":["dev@foo.apache.org"],"announce_to":["Announce <announce@apache.org>"],"from":"rita@apache.org","reply_to":"dev@foo.apache.org","imap":"imaps://mail.example.org/INBOX"}"#,
+            ),
+        ),
+        ("set-mail-hostile", with(10, r#"{"vote_to":["a@b\r\nBcc: x@y"],"from":"<>"}"#)),
+        (
+            "record-advisory",
+            with(
+                11,
+                r#"{"id":"CVE-2026-12345","summary":"Path traversal in the zip reader","details":"A crafted zip\nwrites outside.","severity":"high","affected":[">=1.0,<1.2"],"fixed":"1.2.0","credits":["Eve"],"references":["https://foo.apache.org/security"],"package":{"ecosystem":"Maven","name":"org.apache.foo:foo"},"embargoed_until":1780000000}"#,
+            ),
+        ),
+        (
+            "edit-advisory",
+            with(12, r#"{"summary":"Path traversal","severity":"critical","affected":[">=1.0,<1.3"],"credits":[]}"#),
+        ),
+        ("publish-advisory", with(13, r#"{"force":true}"#)),
+        ("commit-upload", with(14, r#"{"parts":{"apache-foo-1.0.tar.gz":["etag-1","etag-2"]}}"#)),
+        (
+            "start-import",
+            with(
+                15,
+                r#"{"stage":"archived","released_at":1500000000,"files":[{"path":"apache-foo-0.9.tar.gz","size":10,"sha512":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}]}"#,
+            ),
+        ),
+        (
+            "open-vote",
+            with(
+                16,
+                r#"{"duration_hours":72,"source":{"tag":"v1.0.0","commit":"0123456789abcdef","url":"https://github.com/apache/foo"}}"#,
+            ),
+        ),
+        ("cast-vote", with(17, r#"{"value":"+1","comment":"Checked the signatures.\n\tBuilt from source."}"#)),
+        ("cast-vote-hostile", with(17, r#"{"value":"+2","comment":"\u202e"}"#)),
+        ("import-mail", with(18, r#"{"messages":["Message-ID: <a@b>\nSubject: Re: [VOTE] foo 1.0\n\n+1\n"]}"#)),
+        (
+            "request-distribution",
+            with(
+                19,
+                r#"{"product":"core","distributions":[{"platform":"pypi","package":"apache-foo","staging":true}]}"#,
+            ),
+        ),
+        (
+            "set-auto-distributions",
+            with(
+                20,
+                r#"{"distributions":[{"platform":"maven","namespace":"org.apache.foo","package":"foo"},{"platform":"npm","package":"apache-foo","staging":true}]}"#,
+            ),
+        ),
+        ("revoke-release", with(21, r#"{"reason":"signing key compromised"}"#)),
+        ("revoke-release-hostile", with(21, r#"{"reason":"\u001b[2J\u001b[H all fine"}"#)),
+        ("set-dates", with(22, r#"{"end_of_life":1800000000,"support_until":1790000000}"#)),
     ]
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
 }

@@ -293,43 +293,267 @@ pub fn npm_tarball(data: &[u8]) {
     let _ = trs_registry_clients::fuzzing::npm_tarball(&target, &[artifact("apache-foo-1.0.0.tgz", data)]);
 }
 
-/// JSON request bodies: the first byte picks the body type; what deserialises goes through the
-/// checks the service runs before it touches the store (names, text rules, the next manifest).
+/// Every JSON request body type of the API (`trs_api`, the types `docs/openapi.json` lists as
+/// request bodies), in the order the first byte picks them ([`json_body`]).
+pub const JSON_BODY_TYPES: &[&str] = &[
+    "StartUpload",
+    "EditProject",
+    "EditPerson",
+    "ProductOnly",
+    "AddPerson",
+    "AddKey",
+    "CreateProject",
+    "ChangeMembers",
+    "AddProduct",
+    "SetPolicy",
+    "SetMail",
+    "RecordAdvisory",
+    "EditAdvisory",
+    "PublishAdvisory",
+    "CommitUpload",
+    "StartImport",
+    "OpenVote",
+    "CastVote",
+    "ImportMail",
+    "RequestDistribution",
+    "SetAutoDistributions",
+    "RevokeRelease",
+    "SetDates",
+];
+
+/// JSON request bodies: the first byte picks one of [`JSON_BODY_TYPES`]. What deserialises
+/// must serialise and read back as itself (the CLI sends these types, the server reads them),
+/// then goes through the checks the service runs before it touches the store: names and ids
+/// parsed, free text by the one text rule, mail addresses, certificates, artifact paths, the
+/// next manifest of an upload, the edit checks, vote-reply mails.
 pub fn json_body(data: &[u8]) {
-    let Some((k, body)) = choose(data, 4) else { return };
+    json_body_reads(data);
+}
+
+/// [`json_body`], telling whether the body read as the type its first byte picked (the seeds'
+/// test holds each seed to that).
+pub fn json_body_reads(data: &[u8]) -> bool {
+    use trs_api::{
+        advisories, common, distributions, lifecycle, mail, people, projects as api_projects, uploads, votes,
+    };
+    use trs_core::text::Lines::{Many, One};
+    let Some((k, body)) = choose(data, JSON_BODY_TYPES.len() as u8) else { return false };
     match k {
         0 => {
-            let Ok(start) = serde_json::from_slice::<trs_app::upload::StartUpload>(body) else { return };
-            let uploaded: Vec<ManifestEntry> = start
-                .files
-                .iter()
-                .filter_map(|f| ArtifactPath::from_str(&f.path).ok())
-                .map(|path| ManifestEntry { size: 1, sha512: digest_of(path.as_str()), path })
-                .collect();
-            let remove: Vec<ArtifactPath> = start.remove.iter().filter_map(|p| p.parse().ok()).collect();
-            let previous = previous_manifest();
-            if let Ok((manifest, removed)) =
-                trs_app::upload::next_manifest(Some(&previous), uploaded, &remove, start.replace)
-            {
-                assert!(!manifest.entries().is_empty());
-                for r in &removed {
-                    assert!(manifest.get(r.as_str()).is_none(), "{r} removed and kept");
-                }
-            }
+            start_upload(body);
+            round_trip::<uploads::StartUpload>(body).is_some()
         }
         1 => {
             if let Ok(edit) = serde_json::from_slice::<trs_app::projects::ProjectEdit>(body) {
                 let _ = trs_app::projects::check_edit(&edit);
             }
+            round_trip::<api_projects::EditProject>(body).is_some()
         }
         2 => {
             if let Ok(edit) = serde_json::from_slice::<trs_app::people::PersonEdit>(body) {
                 let _ = trs_app::people::check_person_edit(&edit);
             }
+            round_trip::<people::EditPerson>(body).is_some()
+        }
+        3 => {
+            let Some(b) = round_trip::<common::ProductOnly>(body) else { return false };
+            product(b.product.as_deref());
+            true
+        }
+        4 => {
+            let Some(b) = round_trip::<people::AddPerson>(body) else { return false };
+            let _ = b.uid.parse::<trs_core::PersonUid>();
+            certificate(&b.certificate);
+            for text in [&b.name, &b.email].into_iter().flatten() {
+                typed_text(text, One);
+            }
+            true
+        }
+        5 => {
+            let Some(b) = round_trip::<people::AddKey>(body) else { return false };
+            let _ = b.uid.as_deref().map(str::parse::<trs_core::PersonUid>);
+            certificate(&b.certificate);
+            true
+        }
+        6 => {
+            let Some(b) = round_trip::<api_projects::CreateProject>(body) else { return false };
+            let _ = b.name.parse::<trs_core::ProjectName>();
+            for uid in b.members.iter().chain(&b.committers).chain(&b.release_managers) {
+                let _ = uid.parse::<trs_core::PersonUid>();
+            }
+            b.products.iter().for_each(|p| product(Some(p)));
+            true
+        }
+        7 => {
+            let Some(b) = round_trip::<api_projects::ChangeMembers>(body) else { return false };
+            for uid in b.add.iter().chain(&b.remove) {
+                let _ = uid.parse::<trs_core::PersonUid>();
+            }
+            true
+        }
+        8 => {
+            let Some(b) = round_trip::<api_projects::AddProduct>(body) else { return false };
+            product(Some(&b.name));
+            if let Some(d) = &b.description {
+                typed_text(d, Many);
+            }
+            true
+        }
+        9 => {
+            let Some(b) = round_trip::<api_projects::SetPolicy>(body) else { return false };
+            product(b.product.as_deref());
+            true
+        }
+        10 => {
+            let Some(b) = round_trip::<mail::SetMail>(body) else { return false };
+            product(b.product.as_deref());
+            for address in b.vote_to.iter().chain(&b.announce_to).chain(&b.from).chain(&b.reply_to) {
+                if let Ok(checked) = trs_app::mail::check_address("address", address) {
+                    let again = trs_app::mail::check_address("address", &checked);
+                    assert_eq!(again.ok().as_ref(), Some(&checked), "an accepted address is accepted as it is kept");
+                }
+            }
+            true
+        }
+        11 => {
+            let Some(b) = round_trip::<advisories::RecordAdvisory>(body) else { return false };
+            product(b.product.as_deref());
+            advisory_text(b.summary.as_deref(), b.details.as_deref(), b.credits.iter().chain(&b.references));
+            true
+        }
+        12 => {
+            let Some(b) = round_trip::<advisories::EditAdvisory>(body) else { return false };
+            let lists = b.credits.iter().flatten().chain(b.references.iter().flatten());
+            advisory_text(b.summary.as_deref(), b.details.as_deref(), lists);
+            true
+        }
+        13 => round_trip::<advisories::PublishAdvisory>(body).is_some(),
+        14 => {
+            let Some(b) = round_trip::<uploads::CommitUpload>(body) else { return false };
+            b.parts.keys().for_each(|p| artifact_name(p));
+            true
+        }
+        15 => {
+            let Some(b) = round_trip::<uploads::StartImport>(body) else { return false };
+            product(b.product.as_deref());
+            for f in &b.files {
+                artifact_name(&f.path);
+                let _ = f.sha512.parse::<Sha512>();
+            }
+            true
+        }
+        16 => {
+            let Some(b) = round_trip::<votes::OpenVote>(body) else { return false };
+            product(b.product.as_deref());
+            for field in b.source.iter().flat_map(|s| [&s.tag, &s.commit, &s.url]).flatten() {
+                typed_text(field, One);
+            }
+            true
+        }
+        17 => {
+            let Some(b) = round_trip::<votes::CastVote>(body) else { return false };
+            product(b.product.as_deref());
+            if let Some(c) = &b.comment {
+                typed_text(c, Many);
+            }
+            true
+        }
+        18 => {
+            let Some(b) = round_trip::<votes::ImportMail>(body) else { return false };
+            product(b.product.as_deref());
+            for message in &b.messages {
+                mail_reply(message.as_bytes());
+            }
+            true
+        }
+        19 => {
+            let Some(b) = round_trip::<distributions::RequestDistribution>(body) else { return false };
+            product(b.product.as_deref());
+            true
+        }
+        20 => round_trip::<distributions::SetAutoDistributions>(body).is_some(),
+        21 => {
+            let Some(b) = round_trip::<lifecycle::RevokeRelease>(body) else { return false };
+            product(b.product.as_deref());
+            typed_text(&b.reason, One);
+            true
         }
         _ => {
-            let _ = serde_json::from_slice::<trs_http::ProductOnly>(body);
+            let Some(b) = round_trip::<lifecycle::SetDates>(body) else { return false };
+            product(b.product.as_deref());
+            true
         }
+    }
+}
+
+/// The body as `T`, if it is one; what reads as `T` writes as JSON that reads back as itself.
+fn round_trip<T>(body: &[u8]) -> Option<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let value: T = serde_json::from_slice(body).ok()?;
+    let json = serde_json::to_vec(&value).expect("a request body serialises");
+    let again: T = serde_json::from_slice(&json).expect("a serialised request body reads back");
+    assert_eq!(again, value, "{}", String::from_utf8_lossy(&json));
+    Some(value)
+}
+
+/// The upload's own checks: the declared names, then the next manifest over a previous one.
+fn start_upload(body: &[u8]) {
+    let Ok(start) = serde_json::from_slice::<trs_app::upload::StartUpload>(body) else { return };
+    let uploaded: Vec<ManifestEntry> = start
+        .files
+        .iter()
+        .filter_map(|f| ArtifactPath::from_str(&f.path).ok())
+        .map(|path| ManifestEntry { size: 1, sha512: digest_of(path.as_str()), path })
+        .collect();
+    let remove: Vec<ArtifactPath> = start.remove.iter().filter_map(|p| p.parse().ok()).collect();
+    let previous = previous_manifest();
+    if let Ok((manifest, removed)) = trs_app::upload::next_manifest(Some(&previous), uploaded, &remove, start.replace) {
+        assert!(!manifest.entries().is_empty());
+        for r in &removed {
+            assert!(manifest.get(r.as_str()).is_none(), "{r} removed and kept");
+        }
+    }
+}
+
+/// A product named in a body (the handlers parse it as a path segment).
+fn product(name: Option<&str>) {
+    if let Some(Ok(p)) = name.map(str::parse::<trs_core::ProductName>) {
+        assert_eq!(p.to_string().parse::<trs_core::ProductName>().ok(), Some(p));
+    }
+}
+
+/// Free text by the one rule of every field a person types: what passes holds no control
+/// character (and no line break where one line is asked for).
+fn typed_text(text: &str, lines: trs_core::text::Lines) {
+    if trs_app::error::check_typed_text("field", text, lines).is_ok() {
+        let one = lines == trs_core::text::Lines::One;
+        assert!(
+            text.chars().all(|c| !c.is_control() || (!one && (c == '\n' || c == '\t'))),
+            "{text:?} accepted as {lines:?}"
+        );
+    }
+}
+
+fn advisory_text<'a>(summary: Option<&str>, details: Option<&str>, lists: impl Iterator<Item = &'a String>) {
+    summary.into_iter().for_each(|s| typed_text(s, trs_core::text::Lines::One));
+    details.into_iter().for_each(|d| typed_text(d, trs_core::text::Lines::Many));
+    lists.for_each(|l| typed_text(l, trs_core::text::Lines::One));
+}
+
+/// A certificate sent in a body, as registration reads it.
+fn certificate(armored: &str) {
+    if let Ok(validated) = trs_auth::validate_certificate(armored.as_bytes(), now()) {
+        assert!(validated.user_ids.len() <= trs_auth::MAX_USER_IDS);
+    }
+}
+
+/// A release file's name in a body: accepted only contained and printing as itself.
+fn artifact_name(name: &str) {
+    if let Ok(path) = ArtifactPath::from_str(name) {
+        assert_eq!(path.as_str(), name);
+        assert!(path.as_str().split('/').all(|s| !s.is_empty() && s != "." && s != ".."), "{name:?} escapes");
     }
 }
 

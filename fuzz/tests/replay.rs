@@ -30,6 +30,20 @@ fn every_seed_runs_through_its_target() {
     }
 }
 
+/// Every request body type of the API has a seed, and each seed not named hostile reads as the
+/// type it is for (so a campaign starts from inside every type, not from serde's errors).
+#[test]
+fn every_json_body_type_has_a_seed_that_reads_as_it() {
+    let seeds: Vec<(String, Vec<u8>)> =
+        trs_fuzz::seeds::all().into_iter().filter(|(t, _, _)| *t == "json_body").map(|(_, n, b)| (n, b)).collect();
+    for (i, ty) in trs_fuzz::targets::JSON_BODY_TYPES.iter().enumerate() {
+        let valid = seeds.iter().filter(|(n, b)| usize::from(b[0]) == i && !n.ends_with("-hostile"));
+        let read: Vec<&str> =
+            valid.filter(|(_, b)| trs_fuzz::targets::json_body_reads(b)).map(|(n, _)| n.as_str()).collect();
+        assert!(!read.is_empty(), "no seed reads as {ty} (first byte {i})");
+    }
+}
+
 /// One test per target, so a failure names the target and the input.
 macro_rules! replay {
     ($($name:ident),* $(,)?) => {$(
