@@ -355,11 +355,7 @@ pub fn json_body_reads(data: &[u8]) -> bool {
             }
             round_trip::<people::EditPerson>(body).is_some()
         }
-        3 => {
-            let Some(b) = round_trip::<common::ProductOnly>(body) else { return false };
-            product(b.product.as_deref());
-            true
-        }
+        3 => product_body::<common::ProductOnly>(body, |b| b.product.as_deref()),
         4 => {
             let Some(b) = round_trip::<people::AddPerson>(body) else { return false };
             let _ = b.uid.parse::<trs_core::PersonUid>();
@@ -394,16 +390,10 @@ pub fn json_body_reads(data: &[u8]) -> bool {
         8 => {
             let Some(b) = round_trip::<api_projects::AddProduct>(body) else { return false };
             product(Some(&b.name));
-            if let Some(d) = &b.description {
-                typed_text(d, Many);
-            }
+            b.description.iter().for_each(|text| typed_text(text, Many));
             true
         }
-        9 => {
-            let Some(b) = round_trip::<api_projects::SetPolicy>(body) else { return false };
-            product(b.product.as_deref());
-            true
-        }
+        9 => product_body::<api_projects::SetPolicy>(body, |b| b.product.as_deref()),
         10 => {
             let Some(b) = round_trip::<mail::SetMail>(body) else { return false };
             product(b.product.as_deref());
@@ -453,9 +443,7 @@ pub fn json_body_reads(data: &[u8]) -> bool {
         17 => {
             let Some(b) = round_trip::<votes::CastVote>(body) else { return false };
             product(b.product.as_deref());
-            if let Some(c) = &b.comment {
-                typed_text(c, Many);
-            }
+            b.comment.iter().for_each(|text| typed_text(text, Many));
             true
         }
         18 => {
@@ -466,11 +454,7 @@ pub fn json_body_reads(data: &[u8]) -> bool {
             }
             true
         }
-        19 => {
-            let Some(b) = round_trip::<distributions::RequestDistribution>(body) else { return false };
-            product(b.product.as_deref());
-            true
-        }
+        19 => product_body::<distributions::RequestDistribution>(body, |b| b.product.as_deref()),
         20 => round_trip::<distributions::SetAutoDistributions>(body).is_some(),
         21 => {
             let Some(b) = round_trip::<lifecycle::RevokeRelease>(body) else { return false };
@@ -478,12 +462,18 @@ pub fn json_body_reads(data: &[u8]) -> bool {
             typed_text(&b.reason, One);
             true
         }
-        _ => {
-            let Some(b) = round_trip::<lifecycle::SetDates>(body) else { return false };
-            product(b.product.as_deref());
-            true
-        }
+        _ => product_body::<lifecycle::SetDates>(body, |b| b.product.as_deref()),
     }
+}
+
+/// A body whose only name is its product: read as `T`, and the product parsed.
+fn product_body<T>(body: &[u8], product_of: impl Fn(&T) -> Option<&str>) -> bool
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let Some(b) = round_trip::<T>(body) else { return false };
+    product(product_of(&b));
+    true
 }
 
 /// The body as `T`, if it is one; what reads as `T` writes as JSON that reads back as itself.
