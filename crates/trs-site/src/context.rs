@@ -861,7 +861,7 @@ pub fn files_json(b: &Builder, release: &Release, page: &ReleasePage) -> FilesJs
         stage: page.stage.clone(),
         revision: shown,
         revision_key: page.revision_key.clone(),
-        release_page: b.url(&paths::release_page(id)),
+        release_page: absolute(b, b.url(&paths::release_page(id))),
         files: page
             .files
             .iter()
@@ -952,8 +952,8 @@ pub fn latest_json(b: &Builder, data: &ProjectData) -> LatestJson {
             LatestLine {
                 product: product.map(|p| p.to_string()),
                 version: id.version.to_string(),
-                release_page: b.url(&paths::release_page(&id)),
-                files_json: b.url(&paths::release_files_json(&id)),
+                release_page: absolute(b, b.url(&paths::release_page(&id))),
+                files_json: absolute(b, b.url(&paths::release_files_json(&id))),
                 files,
             }
         })

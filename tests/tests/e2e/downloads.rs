@@ -223,6 +223,7 @@ fn mirror_and_script_views(team: &Team, artifacts: &[&std::path::Path], digest: 
     };
     let files = json("/projects/foo/releases/1.0.0/files.json");
     assert_eq!((files["release"].as_str(), files["stage"].as_str()), (Some("foo/1.0.0"), Some("current")), "{files:#}");
+    assert_eq!(files["release_page"], format!("{base}/projects/foo/releases/1.0.0/"), "{files:#}");
     let listed = files["files"].as_array().unwrap();
     assert_eq!(listed.len(), 6, "two artifacts with .asc and .sha512: {files:#}");
     let tar = listed.iter().find(|f| f["path"] == "foo-1.0.0.tar.gz").unwrap();
