@@ -3,6 +3,7 @@
 //! One test binary per crate: every test file is a module here, so the workspace links
 //! one executable instead of one per file (link time and disk on a 2-core CI machine).
 
+mod api_snapshots;
 mod authenticate;
 mod cve;
 mod distribute;
