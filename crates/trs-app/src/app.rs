@@ -166,6 +166,9 @@ pub struct App {
     /// The passwords of projects' IMAP mailboxes (`trs project mail --imap`), from the host's
     /// environment; `None`: this host polls no mailbox.
     pub imap_passwords: Option<crate::mail::imap::Passwords>,
+    /// Certificates the IMAP servers' may chain to besides the platform's roots: a CA file's
+    /// (`TRS_IMAP_CA_FILE`, [`crate::mail::ca::load`]); empty: the platform's roots alone.
+    pub imap_extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
     /// The mail templates, when the host replaced some (`trs serve --templates DIR`, its
     /// `mail/` folder); `None`: the embedded ones.
     pub mail_templates: Option<Arc<crate::vote::email::MailTemplates>>,
@@ -203,6 +206,7 @@ impl App {
             downloader: None,
             mailer: None,
             imap_passwords: None,
+            imap_extra_roots: Vec::new(),
             mail_templates: None,
             worker: format!("worker-{}", Self::new_id()).into(),
             audience: None,

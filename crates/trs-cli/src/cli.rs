@@ -64,6 +64,12 @@ pub enum Command {
         /// mail secret).
         #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         imap_poll_every: u64,
+        /// CA certificates (PEM) the IMAP servers' certificates (`imaps://` mailboxes) may
+        /// chain to, besides the system's roots: for a list server with a private CA. Read at
+        /// start (a file with no certificate is refused); an untrusted certificate is always
+        /// refused.
+        #[arg(long, env = "TRS_IMAP_CA_FILE", value_name = "FILE")]
+        imap_ca_file: Option<PathBuf>,
         /// Site templates to use instead of the built-in ones (a site folder in zola's layout,
         /// or a templates folder); see docs/site.md. Its `mail/` folder replaces mail
         /// templates (`mail/vote-announcement.txt`, …; docs/vote.md, "Emails").

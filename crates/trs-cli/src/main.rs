@@ -59,6 +59,7 @@ async fn run(cli: Cli) -> CliResult<()> {
             public_url,
             lifecycle_every,
             imap_poll_every,
+            imap_ca_file,
             templates,
             smtp,
             smtp_ca_file,
@@ -68,6 +69,9 @@ async fn run(cli: Cli) -> CliResult<()> {
             let credentials =
                 commands::mail::Credentials::load(mail_secret.as_deref(), backend.aws_endpoint.as_deref()).await?;
             let mailer = commands::mail::mailer(smtp.as_deref(), smtp_ca_file.as_deref(), &credentials)?;
+            let imap_extra_roots =
+                commands::mail::ca_roots(imap_ca_file.as_deref(), "--imap-ca-file / TRS_IMAP_CA_FILE")?
+                    .unwrap_or_default();
             let audience = cli.global.audience.clone();
             let options = commands::serve::Options {
                 public_url: public_url.clone(),
@@ -77,6 +81,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                 templates: templates.as_deref(),
                 mailer,
                 credentials,
+                imap_extra_roots,
             };
             commands::serve::run(data, backend, *listen, options).await
         }

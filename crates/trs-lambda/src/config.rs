@@ -41,6 +41,10 @@ pub struct Config {
     /// The AWS Secrets Manager secret (name or ARN) holding the lists' IMAP passwords
     /// (`TRS_MAIL_SECRET`; read by the lifecycle and vote functions, which poll the mailboxes).
     pub mail_secret: Option<String>,
+    /// A CA file (PEM) the IMAP servers' certificates may chain to besides the platform's
+    /// roots (`TRS_IMAP_CA_FILE`, a path in the function's package or a layer; read by the
+    /// lifecycle and vote functions, which poll the mailboxes, as `trs serve --imap-ca-file`).
+    pub imap_ca_file: Option<String>,
     /// The S3 bucket the publish-site function writes the site to (`TRS_SITE_BUCKET`; on the
     /// embedded backend the site is the folder `TRS_DATA/site`, as `trs serve` keeps it).
     pub site_bucket: Option<String>,
@@ -125,6 +129,7 @@ impl Config {
             event_bus: var("TRS_EVENT_BUS"),
             registry_secret: var("TRS_REGISTRY_SECRET"),
             mail_secret: var("TRS_MAIL_SECRET"),
+            imap_ca_file: var("TRS_IMAP_CA_FILE"),
             site_bucket: var("TRS_SITE_BUCKET"),
             cloudfront_distribution: var("TRS_CLOUDFRONT_DISTRIBUTION_ID"),
             audience: match (var("TRS_AUDIENCE"), var("TRS_API_URL")) {

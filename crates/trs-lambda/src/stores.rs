@@ -82,6 +82,10 @@ pub async fn open_with(config: Config, aws: Option<aws_config::SdkConfig>) -> Re
         Some(secret) => crate::secrets::load_imap_passwords(&services_sdk(&aws).await, secret).await?,
         None => trs_app::mail::imap::passwords_from(|name| std::env::var(name).ok()),
     });
+    if let Some(path) = &config.imap_ca_file {
+        app.imap_extra_roots = trs_app::mail::ca::load(std::path::Path::new(path))
+            .map_err(|e| crate::config::ConfigError::Invalid("TRS_IMAP_CA_FILE", e))?;
+    }
     if config.mail == Some(crate::config::MailTransport::Ses) {
         app.mailer = Some(Arc::new(trs_messaging_aws::SesMailer::new(&services_sdk(&aws).await)));
     }

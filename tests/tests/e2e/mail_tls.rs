@@ -33,7 +33,7 @@ fn send(mailer: &SmtpMailer) -> Result<trs_app::mail::Accepted, SendError> {
 #[test]
 fn the_smtp_mailer_trusts_the_named_ca_and_nothing_else() {
     let ca = TestCa::new();
-    let roots = std::fs::read(ca.ca_file()).unwrap();
+    let roots = trs_app::mail::ca::load(&ca.ca_file()).unwrap();
 
     let smtps = SmtpServer::start_with(Tls::Implicit, Some(&ca), None);
     let untrusting = SmtpMailer::new(&smtps.url(), None, None).unwrap();
@@ -62,7 +62,7 @@ fn the_smtp_mailer_trusts_the_named_ca_and_nothing_else() {
 #[test]
 fn a_refused_login_is_a_clear_refusal_without_the_password() {
     let ca = TestCa::new();
-    let roots = std::fs::read(ca.ca_file()).unwrap();
+    let roots = trs_app::mail::ca::load(&ca.ca_file()).unwrap();
     let smtp = SmtpServer::start_with(Tls::Implicit, Some(&ca), Some((USER, PASSWORD)));
     let wrong = format!("{PASSWORD}-wrong");
     match send(&SmtpMailer::new(&smtp.url(), Some(wrong.clone()), Some(&roots)).unwrap()) {

@@ -6,9 +6,13 @@
 //!
 //! The mailbox is opened read-only (`EXAMINE`) and bodies are fetched with `BODY.PEEK[]`: trs
 //! marks nothing as read and moves nothing; the list's archive is the list's. TLS is rustls
-//! with the platform's roots (as for SMTP); the password never leaves this module's connection
-//! (it is not part of the URL, the settings, an error or a log line).
+//! with the platform's roots, plus the certificates of a CA file the operator names
+//! (`TRS_IMAP_CA_FILE`, read by [`super::ca::load`] as SMTP's: a list server with a private
+//! CA); a certificate that neither vouches for is refused, never accepted anyway. The password
+//! never leaves this module's connection (it is not part of the URL, the settings, an error or
+//! a log line).
 
+use rustls::pki_types::CertificateDer;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use trs_core::ProjectName;
@@ -40,6 +44,8 @@ pub struct ImapMailbox {
     port: u16,
     user: String,
     mailbox: String,
+    /// Certificates trusted besides the platform's roots ([`ImapMailbox::trusting`]).
+    extra_roots: Vec<CertificateDer<'static>>,
 }
 
 impl ImapMailbox {
@@ -70,7 +76,13 @@ impl ImapMailbox {
         if mailbox.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
             return Err("the mailbox name holds a control character, a quote or a backslash".into());
         }
-        Ok(ImapMailbox { tls, host, port, user, mailbox })
+        Ok(ImapMailbox { tls, host, port, user, mailbox, extra_roots: Vec::new() })
+    }
+
+    /// The mailbox, its server's certificate checked against `extra_roots` (a CA file's) as
+    /// well as the platform's roots.
+    pub fn trusting(self, extra_roots: Vec<CertificateDer<'static>>) -> ImapMailbox {
+        ImapMailbox { extra_roots, ..self }
     }
 
     /// Every message whose `Date` is on or after the day before `since` (Unix seconds; IMAP
@@ -93,13 +105,13 @@ impl ImapMailbox {
             .map_err(|e| format!("cannot connect to {}:{}: {e}", self.host, self.port))?;
         let work = async {
             if self.tls {
-                let config = rustls_config()?;
+                let config = rustls_config(&self.extra_roots)?;
                 let name = rustls::pki_types::ServerName::try_from(self.host.clone())
                     .map_err(|e| format!("{:?} is not a host name for TLS: {e}", self.host))?;
                 let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
                     .connect(name, tcp)
                     .await
-                    .map_err(|e| format!("TLS with {}:{}: {e}", self.host, self.port))?;
+                    .map_err(|e| format!("TLS with {}:{}: {e}{}", self.host, self.port, certificate_hint(&e)))?;
                 self.fetch_over(stream, password, since, after).await
             } else {
                 self.fetch_over(tcp, password, since, after).await
@@ -210,9 +222,28 @@ impl Fetched {
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 const SESSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
-fn rustls_config() -> Result<rustls::ClientConfig, String> {
-    use rustls_platform_verifier::ConfigVerifierExt;
-    rustls::ClientConfig::with_platform_verifier().map_err(|e| format!("TLS setup: {e}"))
+/// The platform's verifier, with `extra_roots` trusted besides its roots (as
+/// `ConfigVerifierExt::with_platform_verifier` builds it, plus the roots: rustls calls every
+/// verifier but its built-in one "custom", hence the `dangerous()`; this one checks as strictly).
+fn rustls_config(extra_roots: &[CertificateDer<'static>]) -> Result<rustls::ClientConfig, String> {
+    use rustls_platform_verifier::{ConfigVerifierExt, Verifier};
+    if extra_roots.is_empty() {
+        return rustls::ClientConfig::with_platform_verifier().map_err(|e| format!("TLS setup: {e}"));
+    }
+    let builder = rustls::ClientConfig::builder();
+    let verifier = Verifier::new_with_extra_roots(extra_roots.iter().cloned(), builder.crypto_provider().clone())
+        .map_err(|e| format!("TLS setup with the CA file: {e}"))?;
+    Ok(builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth())
+}
+
+/// What to do about a certificate the server's was refused for.
+fn certificate_hint(e: &std::io::Error) -> &'static str {
+    let refused = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    if matches!(refused, Some(rustls::Error::InvalidCertificate(_))) {
+        " (the server's certificate is not trusted: for a private CA, name its certificate in TRS_IMAP_CA_FILE)"
+    } else {
+        ""
+    }
 }
 
 /// A day as IMAP's SEARCH takes it (RFC 3501 `date`: `4-Dec-2026`), in UTC.
@@ -236,7 +267,8 @@ mod tests {
                 host: "imap.foo.example".into(),
                 port: 993,
                 user: "votes@foo.example".into(),
-                mailbox: "lists/dev".into()
+                mailbox: "lists/dev".into(),
+                extra_roots: Vec::new(),
             }
         );
         let plain = ImapMailbox::parse("imap://reader@127.0.0.1:1430").unwrap();

@@ -16,6 +16,7 @@
 //! The vote mails are rendered by [`crate::vote::email`], the others by [`notices`]; this
 //! module addresses and sends them.
 
+pub mod ca;
 pub mod downloads;
 pub mod imap;
 pub mod notices;

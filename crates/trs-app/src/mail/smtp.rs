@@ -15,6 +15,7 @@
 use super::{Accepted, Mailer, SendError};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use rustls::pki_types::CertificateDer;
 
 pub struct SmtpMailer {
     transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
@@ -24,8 +25,13 @@ pub struct SmtpMailer {
 
 impl SmtpMailer {
     /// The transport for `url`, logging in with `password` when the URL names a user, and
-    /// trusting the certificates of `extra_roots` (PEM) besides the platform's.
-    pub fn new(url: &str, password: Option<String>, extra_roots: Option<&[u8]>) -> Result<Self, String> {
+    /// trusting the certificates of `extra_roots` (a CA file's, [`super::ca::load`]) besides
+    /// the platform's.
+    pub fn new(
+        url: &str,
+        password: Option<String>,
+        extra_roots: Option<&[CertificateDer<'static>]>,
+    ) -> Result<Self, String> {
         let parsed = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
         if !matches!(parsed.scheme(), "smtp" | "smtps") {
             return Err(format!("scheme {:?} is not smtp or smtps", parsed.scheme()));
@@ -36,8 +42,8 @@ impl SmtpMailer {
         let user = percent_encoding::percent_decode_str(parsed.username()).decode_utf8_lossy().into_owned();
         let mut builder = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
             .map_err(|e| format!("not an SMTP URL: {e}"))?;
-        if let Some(pem) = extra_roots {
-            builder = builder.tls(tls_with_roots(&parsed, pem)?);
+        if let Some(roots) = extra_roots {
+            builder = builder.tls(tls_with_roots(&parsed, roots)?);
         }
         let mut secrets = Vec::new();
         match (user.is_empty(), password) {
@@ -62,10 +68,9 @@ impl SmtpMailer {
     }
 }
 
-/// The URL's TLS mode with `pem`'s certificates trusted besides the platform's roots. A CA
-/// file for a plain `smtp://` URL is refused: it would protect nothing.
-fn tls_with_roots(url: &url::Url, pem: &[u8]) -> Result<Tls, String> {
-    use rustls::pki_types::{CertificateDer, pem::PemObject};
+/// The URL's TLS mode with `roots` trusted besides the platform's roots. A CA file for a
+/// plain `smtp://` URL is refused: it would protect nothing.
+fn tls_with_roots(url: &url::Url, roots: &[CertificateDer<'static>]) -> Result<Tls, String> {
     let mode: fn(TlsParameters) -> Tls = match (url.scheme(), url.query_pairs().find(|(k, _)| k == "tls")) {
         ("smtps", _) => Tls::Wrapper,
         ("smtp", Some((_, v))) if v == "required" => Tls::Required,
@@ -73,17 +78,15 @@ fn tls_with_roots(url: &url::Url, pem: &[u8]) -> Result<Tls, String> {
         _ => return Err("a CA file is given but the URL uses no TLS (add ?tls=required, or use smtps://)".into()),
     };
     let host = url.host_str().ok_or("the URL names no host")?;
-    let certificates = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("the CA file is not PEM certificates: {e}"))?;
-    if certificates.is_empty() {
-        return Err("the CA file holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
+    if roots.is_empty() {
+        return Err("the CA file holds no certificate".into());
     }
-    let certificate = Certificate::from_pem(pem).map_err(|e| format!("the CA file: {e}"))?;
-    let parameters = TlsParameters::builder(host.to_string())
-        .add_root_certificate(certificate)
-        .build()
-        .map_err(|e| format!("TLS setup: {e}"))?;
+    let mut parameters = TlsParameters::builder(host.to_string());
+    for root in roots {
+        let certificate = Certificate::from_der(root.to_vec()).map_err(|e| format!("the CA file: {e}"))?;
+        parameters = parameters.add_root_certificate(certificate);
+    }
+    let parameters = parameters.build().map_err(|e| format!("TLS setup: {e}"))?;
     Ok(mode(parameters))
 }
 
@@ -109,8 +112,6 @@ impl Mailer for SmtpMailer {
 mod tests {
     use super::*;
 
-    const NOT_A_CERTIFICATE: &[u8] = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
-
     #[test]
     fn urls_and_passwords_are_checked_and_never_quoted() {
         let err = SmtpMailer::new("smtp://u:hunter22@127.0.0.1:25", None, None).err().unwrap();
@@ -126,12 +127,11 @@ mod tests {
 
     #[test]
     fn a_ca_file_needs_tls_and_certificates() {
-        let err = SmtpMailer::new("smtp://127.0.0.1:25", None, Some(NOT_A_CERTIFICATE)).err().unwrap();
+        // The file's content is checked where it is read (`super::ca`); here, its use.
+        let err = SmtpMailer::new("smtp://127.0.0.1:25", None, Some(&[])).err().unwrap();
         assert!(err.contains("uses no TLS"), "{err}");
-        let err = SmtpMailer::new("smtp://127.0.0.1:25?tls=required", None, Some(NOT_A_CERTIFICATE)).err().unwrap();
-        assert!(err.contains("holds no PEM certificate"), "{err}");
-        let err = SmtpMailer::new("smtps://127.0.0.1", None, Some(b"not pem at all")).err().unwrap();
-        assert!(err.contains("holds no PEM certificate"), "{err}");
+        let err = SmtpMailer::new("smtp://127.0.0.1:25?tls=required", None, Some(&[])).err().unwrap();
+        assert!(err.contains("holds no certificate"), "{err}");
     }
 
     #[test]

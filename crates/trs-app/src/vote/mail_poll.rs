@@ -110,7 +110,7 @@ fn mailbox_of(app: &App, project: &ProjectName, url: &str) -> AppResult<(ImapMai
             ),
         )
     })?;
-    Ok((mailbox, password))
+    Ok((mailbox.trusting(app.imap_extra_roots.clone()), password))
 }
 
 fn imap_failed(project: &ProjectName, e: String) -> AppError {

@@ -45,16 +45,16 @@ pub fn mailer(
 ) -> CliResult<Option<Arc<dyn trs_app::mail::Mailer>>> {
     let Some(url) = url else { return Ok(None) };
     let password = credentials.get("TRS_SMTP_PASSWORD");
-    let roots = match ca_file {
-        Some(path) => Some(
-            std::fs::read(path)
-                .map_err(|e| CliError::Usage(format!("--smtp-ca-file / TRS_SMTP_CA_FILE {}: {e}", path.display())))?,
-        ),
-        None => None,
-    };
+    let roots = ca_roots(ca_file, "--smtp-ca-file / TRS_SMTP_CA_FILE")?;
     let mailer = trs_app::mail::SmtpMailer::new(url, password, roots.as_deref())
         .map_err(|e| CliError::Usage(format!("--smtp / TRS_SMTP_URL {url:?}: {e}")))?;
     Ok(Some(Arc::new(mailer)))
+}
+
+/// The certificates of the CA file `path` names (`flag` says where it was given), read at
+/// start: a file that cannot be read or holds no certificate stops the start.
+pub fn ca_roots(path: Option<&std::path::Path>, flag: &str) -> CliResult<Option<trs_app::mail::ca::Roots>> {
+    path.map(|path| trs_app::mail::ca::load(path).map_err(|e| CliError::Usage(format!("{flag} {e}")))).transpose()
 }
 
 fn list(v: &Value) -> String {

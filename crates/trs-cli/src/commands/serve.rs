@@ -50,11 +50,13 @@ impl TaskNotifier for ChannelNotifier {
 }
 
 /// How this host sends mail: the transport (`--smtp`), the templates (`--templates DIR`'s
-/// `mail/`; `None`: the embedded ones), and the credentials the IMAP poll reads.
+/// `mail/`; `None`: the embedded ones), and the credentials and CA certificates (`--imap-ca-file`)
+/// the IMAP poll uses.
 pub struct Mail {
     pub mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
     pub templates: Option<Arc<trs_app::vote::email::MailTemplates>>,
     pub credentials: super::mail::Credentials,
+    pub imap_extra_roots: trs_app::mail::ca::Roots,
 }
 
 /// Builds the router with every function's routes over already opened stores, and its worker.
@@ -81,6 +83,7 @@ pub fn build(
     // environment or the mail secret, never from a setting or a flag (docs/vote.md).
     let credentials = mail.credentials;
     app.imap_passwords = Some(trs_app::mail::imap::passwords_from(move |name| credentials.get(name)));
+    app.imap_extra_roots = mail.imap_extra_roots;
     app.audience = Some(audience);
     app.notifier = Arc::new(ChannelNotifier { commits: commits_tx, others: tx });
     // Tasks run in this process, so a waiting client hears of a task's end the moment it lands.
@@ -288,6 +291,8 @@ pub struct Options<'a> {
     pub mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
     /// Mail credentials: the environment's, else `--mail-secret`'s.
     pub credentials: super::mail::Credentials,
+    /// `--imap-ca-file`'s certificates (empty: the system's roots alone).
+    pub imap_extra_roots: trs_app::mail::ca::Roots,
 }
 
 pub async fn run(
@@ -296,7 +301,16 @@ pub async fn run(
     listen: SocketAddr,
     options: Options<'_>,
 ) -> CliResult<()> {
-    let Options { public_url, audience, lifecycle_every, imap_poll_every, templates, mailer, credentials } = options;
+    let Options {
+        public_url,
+        audience,
+        lifecycle_every,
+        imap_poll_every,
+        templates,
+        mailer,
+        credentials,
+        imap_extra_roots,
+    } = options;
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| failed(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(failed)?;
@@ -318,7 +332,7 @@ pub async fn run(
         audience.clone(),
         lifecycle_every,
         site,
-        Mail { mailer, templates: mail_templates, credentials },
+        Mail { mailer, templates: mail_templates, credentials, imap_extra_roots },
     )?;
     worker.recover().await;
     tokio::spawn(poll_mailboxes(worker.app.clone(), imap_poll_every));
