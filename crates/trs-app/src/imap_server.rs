@@ -1,7 +1,9 @@
 //! A real IMAP server for tests: Debian's Dovecot (`dovecot-imapd`, installed by test.sh) on a
 //! free loopback port, in a configuration written into a temporary folder: no TLS (loopback),
-//! one account with a static password, the mailbox a Maildir in the same folder. Messages are
-//! put there as files, as a list's archive would hold them. Stopped on drop.
+//! or also `imaps` on a second port with a [`TestCa`] certificate for `127.0.0.1`
+//! ([`ImapServer::start_tls`]); one account with a static password, the mailbox a Maildir in
+//! the same folder. Messages are put there as files, as a list's archive would hold them.
+//! Stopped on drop.
 //!
 //! Missing Dovecot is a failure with a message saying how to install it, never a skipped test.
 
@@ -10,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use tempfile::TempDir;
 
+use crate::test_ca::TestCa;
+
 /// The account's user and password.
 pub const USER: &str = "lists-reader";
 pub const PASSWORD: &str = "imap-test-password";
@@ -17,6 +21,8 @@ pub const PASSWORD: &str = "imap-test-password";
 pub struct ImapServer {
     dir: TempDir,
     pub port: u16,
+    /// The `imaps` port ([`ImapServer::start_tls`]).
+    tls_port: Option<u16>,
     child: Child,
     delivered: usize,
 }
@@ -34,6 +40,16 @@ fn output(cmd: &mut Command) -> String {
 impl ImapServer {
     /// Starts Dovecot and waits until it accepts connections.
     pub fn start() -> ImapServer {
+        Self::start_with(None)
+    }
+
+    /// Like [`ImapServer::start`], with `imaps` (TLS from the first byte, `ssl = required`)
+    /// on [`ImapServer::tls_url`]'s port too, with `ca`'s certificate for `127.0.0.1`.
+    pub fn start_tls(ca: &TestCa) -> ImapServer {
+        Self::start_with(Some(ca))
+    }
+
+    fn start_with(ca: Option<&TestCa>) -> ImapServer {
         let binary = dovecot_binary();
         assert!(
             binary.is_file(),
@@ -57,7 +73,22 @@ impl ImapServer {
             let me = output(Command::new("id").arg("-un"));
             (me.clone(), me.clone(), me)
         };
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let free_port = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
+        // TLS: the certificate and its key, `imaps` on its own port (the plain port stays, for
+        // waiting until Dovecot answers).
+        let (ssl, tls_port) = match ca {
+            Some(ca) => {
+                let [cert, key] = ca.server_files();
+                let ssl = format!("required\nssl_cert = <{}\nssl_key = <{}", cert.display(), key.display());
+                (ssl, Some(free_port()))
+            }
+            None => ("no".to_string(), None),
+        };
+        let imaps = match tls_port {
+            Some(tls_port) => format!("address = 127.0.0.1\n    port = {tls_port}"),
+            None => "port = 0".to_string(),
+        };
         let r = root.display();
         let config = format!(
             "protocols = imap\n\
@@ -65,7 +96,7 @@ impl ImapServer {
              base_dir = {r}/run\n\
              state_dir = {r}/state\n\
              log_path = {r}/dovecot.log\n\
-             ssl = no\n\
+             ssl = {ssl}\n\
              disable_plaintext_auth = no\n\
              auth_mechanisms = plain login\n\
              auth_failure_delay = 0\n\
@@ -78,7 +109,7 @@ impl ImapServer {
              passdb {{\n  driver = static\n  args = password={PASSWORD}\n}}\n\
              userdb {{\n  driver = static\n  args = uid={mail_user} gid={mail_user} home={r}\n}}\n\
              service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  \
-             inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             inet_listener imaps {{\n    {imaps}\n  }}\n}}\n\
              service anvil {{\n  chroot =\n}}\n"
         );
         let conf = root.join("dovecot.conf");
@@ -95,6 +126,7 @@ impl ImapServer {
                 .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display())),
             dir,
             port,
+            tls_port,
             delivered: 0,
         };
         server.own_the_folder(as_root.then_some(mail_user.as_str()));
@@ -141,6 +173,12 @@ impl ImapServer {
     /// `imap://USER@127.0.0.1:PORT/INBOX`, for `trs project mail --imap`.
     pub fn url(&self) -> String {
         format!("imap://{USER}@127.0.0.1:{}/INBOX", self.port)
+    }
+
+    /// `imaps://USER@127.0.0.1:PORT/INBOX`, TLS from the first byte ([`ImapServer::start_tls`]).
+    pub fn tls_url(&self) -> String {
+        let port = self.tls_port.expect("the server was started with TLS (ImapServer::start_tls)");
+        format!("imaps://{USER}@127.0.0.1:{port}/INBOX")
     }
 
     /// Puts a message in the mailbox, as a list's archive receives it (a Maildir file in `new/`).

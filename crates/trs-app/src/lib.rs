@@ -44,5 +44,8 @@ pub mod test_support;
 #[cfg(feature = "test-support")]
 pub mod imap_server;
 
+#[cfg(feature = "test-support")]
+pub mod test_ca;
+
 pub use app::{App, Clock, Limits, NoNotifier, NoSite, OffsetFileClock, SitePublisher, SystemClock, TaskNotifier};
 pub use error::{AppError, AppResult};

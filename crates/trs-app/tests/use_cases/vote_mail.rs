@@ -372,22 +372,20 @@ async fn only_the_projects_release_managers_import() {
     assert_eq!(e.status(), 403);
 }
 
-/// The list's IMAP mailbox, polled: a real Dovecot on loopback holds replies in the formats
-/// real clients write (the fixtures, as Maildir files); polling records them by the same
-/// rules as an import, reads only mail sent since the vote opened, and polling again changes
-/// nothing until a new reply arrives.
-#[tokio::test]
-async fn polling_the_lists_imap_mailbox_records_the_replies() {
-    use trs_app::imap_server::{ImapServer, PASSWORD};
-    let mut server = ImapServer::start();
-    let mut f = fixture(true).await;
-    let root = f.vote_message_id().await;
+/// Names the IMAP mailbox at `url` for project `vot`, with its password on this host.
+async fn poll_mailbox_at(f: &mut Fixture, url: String) {
+    use trs_app::imap_server::PASSWORD;
     let project: trs_core::ProjectName = "vot".parse().unwrap();
-    let settings = trs_core::MailSettings { imap: Some(server.url()), ..Default::default() };
+    let settings = trs_core::MailSettings { imap: Some(url), ..Default::default() };
     trs_app::mail::set_settings(f.app(), &f.w.rm.caller(), &project, None, settings).await.unwrap();
     f.w.app.imap_passwords =
         Some(trs_app::mail::imap::passwords_from(|name| (name == "TRS_IMAP_PASSWORD").then(|| PASSWORD.to_string())));
-    let all = fixtures(&root);
+}
+
+/// Puts three replies to the vote (Thunderbird, Outlook, Apple Mail), one of another thread and
+/// one a month old in the mailbox.
+fn deliver_replies(server: &mut trs_app::imap_server::ImapServer, root: &str) {
+    let all = fixtures(root);
     for name in ["01-thunderbird-flowed.eml", "03-outlook-base64.eml", "04-apple-html-only.eml", "11-other-thread.eml"]
     {
         server.deliver(&all[name]);
@@ -398,19 +396,21 @@ async fn polling_the_lists_imap_mailbox_records_the_replies() {
         .replace("Fri, 4 Dec 2026 10:05:12 +0100", "Wed, 4 Nov 2026 10:05:12 +0100")
         .replace("<3f1c2a9e-5b7d-4c1e-9a2f-7e1d0c4b8a61@example.org>", "<a-month-old@example.org>");
     server.deliver(old.as_bytes());
-    f.w.clock.set(IMPORT);
+}
 
-    let report =
-        vote::mail_poll::poll_release(f.app(), &rel()).await.unwrap_or_else(|e| panic!("{e}: {}", server.log()));
+/// The first poll of [`deliver_replies`]' mailbox recorded the three replies (and not the other
+/// thread's, nor the old one), as trs's own doing; returns the project's events.
+async fn assert_replies_recorded(f: &Fixture, report: &ImportReport, root: &str) -> Vec<trs_core::Event> {
+    let project: trs_core::ProjectName = "vot".parse().unwrap();
     assert_eq!(report.vote_message_id, root);
     assert_eq!(report.not_in_thread, ["<CAF7x9k2Qm+other=thread@mail.gmail.com>"], "{report:#?}");
     assert_eq!(report.replies.len(), 3, "{report:#?}");
-    let mona = outcome_of(&report, "<3f1c2a9e-5b7d-4c1e-9a2f-7e1d0c4b8a61@example.org>");
+    let mona = outcome_of(report, "<3f1c2a9e-5b7d-4c1e-9a2f-7e1d0c4b8a61@example.org>");
     assert_eq!((mona.0, mona.1), (ReplyOutcome::Counted, Some(VoteValue::Plus)));
     let carl =
-        outcome_of(&report, "<AM0PR01MB6481C3D2E1F0A9B8C7D6E5F4A3B2C1D0@AM0PR01MB6481.eurprd01.prod.outlook.com>");
+        outcome_of(report, "<AM0PR01MB6481C3D2E1F0A9B8C7D6E5F4A3B2C1D0@AM0PR01MB6481.eurprd01.prod.outlook.com>");
     assert_eq!((carl.0, carl.1), (ReplyOutcome::Counted, Some(VoteValue::Minus)));
-    let rita = outcome_of(&report, "<8C1E2D3F-4A5B-4C6D-8E7F-9A0B1C2D3E4F@example.org>");
+    let rita = outcome_of(report, "<8C1E2D3F-4A5B-4C6D-8E7F-9A0B1C2D3E4F@example.org>");
     assert_eq!((rita.0, rita.1), (ReplyOutcome::Counted, Some(VoteValue::Zero)));
     let view = vote::show(f.app(), &rel()).await.unwrap();
     let ballots: Vec<(String, VoteValue, bool, BallotSource)> =
@@ -424,10 +424,31 @@ async fn polling_the_lists_imap_mailbox_records_the_replies() {
         ]
     );
     // Recorded as trs's own doing: no person imported them.
-    let events = stream::all_events(f.app(), &StreamId::Project(project.clone())).await.unwrap();
+    let events = stream::all_events(f.app(), &StreamId::Project(project)).await.unwrap();
     let cast: Vec<_> = events.iter().filter(|e| matches!(e.change, Change::VoteCast { email: Some(_), .. })).collect();
     assert_eq!(cast.len(), 3);
     assert!(cast.iter().all(|e| e.actor.is_none()));
+    events
+}
+
+/// The list's IMAP mailbox, polled: a real Dovecot on loopback holds replies in the formats
+/// real clients write (the fixtures, as Maildir files); polling records them by the same
+/// rules as an import, reads only mail sent since the vote opened, and polling again changes
+/// nothing until a new reply arrives.
+#[tokio::test]
+async fn polling_the_lists_imap_mailbox_records_the_replies() {
+    use trs_app::imap_server::ImapServer;
+    let mut server = ImapServer::start();
+    let mut f = fixture(true).await;
+    let root = f.vote_message_id().await;
+    let project: trs_core::ProjectName = "vot".parse().unwrap();
+    poll_mailbox_at(&mut f, server.url()).await;
+    deliver_replies(&mut server, &root);
+    f.w.clock.set(IMPORT);
+
+    let report =
+        vote::mail_poll::poll_release(f.app(), &rel()).await.unwrap_or_else(|e| panic!("{e}: {}", server.log()));
+    let events = assert_replies_recorded(&f, &report, &root).await;
 
     // The scheduled poll finds the vote by itself; nothing new: nothing changes.
     let polled = vote::mail_poll::poll_all(f.app()).await.unwrap();
@@ -438,12 +459,48 @@ async fn polling_the_lists_imap_mailbox_records_the_replies() {
     assert_eq!(stream::all_events(f.app(), &StreamId::Project(project.clone())).await.unwrap().len(), events.len());
 
     // A reply that arrives later (signed, PGP/MIME) is read at the next poll.
-    server.deliver(&all["07-gnupg-pgp-mime-signed.eml"]);
+    server.deliver(&fixtures(&root)["07-gnupg-pgp-mime-signed.eml"]);
     let polled = vote::mail_poll::poll_all(f.app()).await.unwrap();
     let later = polled[0].report.as_ref().unwrap();
     let gus = outcome_of(later, "<b7e0c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d@example.org>");
     assert_eq!((gus.0, gus.1, gus.2), (ReplyOutcome::Counted, Some(VoteValue::Plus), true));
     assert_eq!(later.replies.len(), 1);
+}
+
+/// A list server with a private CA (`imaps`, Dovecot with `ssl = required` and a test CA's
+/// certificate for 127.0.0.1): against the platform's roots alone the poll refuses the
+/// certificate, says so and how to trust it, and records nothing; with the CA file's
+/// certificates (`TRS_IMAP_CA_FILE`) it reads the replies as over a plain connection.
+#[tokio::test]
+async fn polling_over_tls_trusts_the_ca_file_and_nothing_else() {
+    use trs_app::imap_server::ImapServer;
+    let ca = trs_app::test_ca::TestCa::new();
+    let mut server = ImapServer::start_tls(&ca);
+    let mut f = fixture(true).await;
+    let root = f.vote_message_id().await;
+    poll_mailbox_at(&mut f, server.tls_url()).await;
+    deliver_replies(&mut server, &root);
+    f.w.clock.set(IMPORT);
+    let project: trs_core::ProjectName = "vot".parse().unwrap();
+    let before = stream::all_events(f.app(), &StreamId::Project(project.clone())).await.unwrap().len();
+
+    match vote::mail_poll::poll_release(f.app(), &rel()).await.unwrap_err() {
+        AppError::Conflict { code, message } => {
+            assert_eq!(code, "imap-failed", "{message}");
+            assert!(message.contains("invalid peer certificate"), "{message}");
+            assert!(message.contains("TRS_IMAP_CA_FILE"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let polled = vote::mail_poll::poll_all(f.app()).await.unwrap();
+    assert!(polled[0].error.as_deref().is_some_and(|e| e.contains("certificate")), "{polled:#?}");
+    assert!(vote::show(f.app(), &rel()).await.unwrap().ballots.is_empty());
+    assert_eq!(stream::all_events(f.app(), &StreamId::Project(project)).await.unwrap().len(), before);
+
+    f.w.app.imap_extra_roots = trs_app::mail::ca::load(&ca.ca_file()).unwrap();
+    let report =
+        vote::mail_poll::poll_release(f.app(), &rel()).await.unwrap_or_else(|e| panic!("{e}: {}", server.log()));
+    assert_replies_recorded(&f, &report, &root).await;
 }
 
 /// Every fixture (each client's format, the signed ones, the forged, ambiguous and unknown
