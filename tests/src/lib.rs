@@ -27,6 +27,28 @@ pub fn trs_bin() -> PathBuf {
     bin
 }
 
+/// Runs `trs serve` on a new data folder (listening on a free port) with `args` and `env`
+/// added, expecting it to stop at start: asserts it failed, and returns its standard error.
+pub fn serve_refused(args: &[&std::ffi::OsStr], env: &[(&str, &std::ffi::OsStr)]) -> String {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(trs_bin())
+        .args(["serve", "--data", data.path().to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = poll_until("trs serve to stop at start", || match child.try_wait() {
+        Ok(Some(status)) => Ok(status),
+        _ => Err("still running".into()),
+    });
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(!status.success(), "{err}");
+    err
+}
+
 /// A private GnuPG home, removed (and its agent stopped) on drop.
 pub struct Gpg {
     pub home: TempDir,

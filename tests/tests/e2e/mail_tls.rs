@@ -146,6 +146,20 @@ fn trs_serve_records_a_refused_login_as_not_sent_without_the_password() {
     }
 }
 
+/// A CA file with no certificate (here the test CA's key) stops `trs serve` at start, for SMTP
+/// (`--smtp-ca-file`) and IMAP (`TRS_IMAP_CA_FILE`) alike, saying which file and why.
+#[test]
+fn trs_serve_refuses_a_ca_file_without_a_certificate() {
+    let ca = TestCa::new();
+    let [_, key] = ca.server_files();
+    let err = serve_refused(&[], &[("TRS_IMAP_CA_FILE", key.as_os_str())]);
+    assert!(err.contains("TRS_IMAP_CA_FILE") && err.contains("holds no PEM certificate"), "{err}");
+    assert!(err.contains(&key.display().to_string()), "{err}");
+    let args = ["--smtp".as_ref(), "smtps://127.0.0.1:465".as_ref(), "--smtp-ca-file".as_ref(), key.as_os_str()];
+    let err = serve_refused(&args, &[]);
+    assert!(err.contains("--smtp-ca-file") && err.contains("holds no PEM certificate"), "{err}");
+}
+
 /// Without TRS_SMTP_PASSWORD in its environment, `trs serve --mail-secret` (TRS_MAIL_SECRET)
 /// logs in with the secret's TRS_SMTP_PASSWORD, read from Secrets Manager (moto) at start.
 #[test]

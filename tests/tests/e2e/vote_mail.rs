@@ -156,23 +156,9 @@ fn trs_serve_polls_the_lists_imap_mailbox_for_replies() {
 /// not start (so no mail is rendered from it), and says which file and why.
 #[test]
 fn trs_serve_refuses_a_mail_template_that_does_not_parse() {
-    let data = tempfile::tempdir().unwrap();
     let templates = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(templates.path().join("mail")).unwrap();
     std::fs::write(templates.path().join("mail/vote-result.txt"), "Subject: {% if %}\n").unwrap();
-    let mut child = std::process::Command::new(trs_bin())
-        .args(["serve", "--data", data.path().to_str().unwrap(), "--listen", "127.0.0.1:0", "--templates"])
-        .arg(templates.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = poll_until("trs serve to stop at start", || match child.try_wait() {
-        Ok(Some(status)) => Ok(status),
-        _ => Err("still running".into()),
-    });
-    let mut err = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-    assert!(!status.success(), "{err}");
+    let err = serve_refused(&["--templates".as_ref(), templates.path().as_os_str()], &[]);
     assert!(err.contains("mail template vote-result.txt does not parse"), "{err}");
 }
