@@ -312,22 +312,32 @@ fn read_sidecar(entry: &ManifestEntry, source: &Source) -> Result<Vec<u8>, Strin
 }
 
 /// The SHA-256 of each sidecar: from the states the store kept for its bytes, else from the
-/// bytes (small: [`MAX_SIDECAR_SIZE`] at most); none for one that cannot be read as recorded.
-fn sidecar_digests<L, R>(sidecars: &[(Sidecar, &ManifestEntry)], locate: &L) -> Vec<SidecarDigest>
+/// bytes the checks already read (`read`), else from reading them (small: [`MAX_SIDECAR_SIZE`]
+/// at most); none for one that cannot be read as recorded.
+fn sidecar_digests<'a, L, R>(
+    sidecars: &[(Sidecar, &ManifestEntry)],
+    locate: &L,
+    read: impl Fn(Sidecar) -> Option<&'a [u8]>,
+) -> Vec<SidecarDigest>
 where
     L: Fn(&ManifestEntry) -> R,
     R: Into<LocatedSource>,
 {
-    let digest = |entry: &ManifestEntry| -> Option<[u8; 32]> {
+    let digest = |kind: Sidecar, entry: &ManifestEntry| -> Option<[u8; 32]> {
         let located: LocatedSource = locate(entry).into();
-        match located.end_states {
-            Some(states) => Some(states.sha256.finalize().into()),
+        if let Some(states) = located.end_states {
+            return Some(states.sha256.finalize().into());
+        }
+        match read(kind) {
+            Some(bytes) => Some(sha2::Sha256::digest(bytes).into()),
             None => read_sidecar(entry, &located.source).ok().map(|bytes| sha2::Sha256::digest(bytes).into()),
         }
     };
     sidecars
         .iter()
-        .filter_map(|(_, e)| Some(SidecarDigest { path: e.path.clone(), sha256: Sha256::from_bytes(digest(e)?) }))
+        .filter_map(|(kind, e)| {
+            Some(SidecarDigest { path: e.path.clone(), sha256: Sha256::from_bytes(digest(*kind, e)?) })
+        })
         .collect()
 }
 
@@ -421,20 +431,21 @@ where
         Item::Artifact { entry, sidecars } => (*entry, sidecars),
     };
     let key = artifact_cache_key(entry, sidecars, signers_digest, &options.limits);
-    let report = |checks, sha256| FileReport {
+    let report = |checks, sha256, sidecars| FileReport {
         path: entry.path.clone(),
         size: entry.size,
         sha512: entry.sha512,
         sha256,
         checks,
-        sidecars: sidecar_digests(sidecars, locate),
+        sidecars,
     };
     if let Some(checks) = cached(&key) {
         // The cache keeps the checks, which depend on more than the bytes; the SHA-256 comes
         // from the bytes' kept states (not read again), as a computed check would have it.
         let located: LocatedSource = locate(entry).into();
         let sha256 = located.end_states.map(|s| Sha256::from_bytes(s.sha256.finalize().into()));
-        return VerifiedFile { report: report(checks, sha256), cache_key: Some(key), from_cache: true };
+        let sidecars = sidecar_digests(sidecars, locate, |_| None);
+        return VerifiedFile { report: report(checks, sha256, sidecars), cache_key: Some(key), from_cache: true };
     }
 
     let read = |kind: Sidecar| {
@@ -466,5 +477,19 @@ where
         }
     }
     let cacheable = checked.storage_matches && sidecars_ok;
-    VerifiedFile { report: report(checks, checked.sha256), cache_key: cacheable.then_some(key), from_cache: false }
+    let read_here = |kind: Sidecar| {
+        let bytes = match kind {
+            Sidecar::Asc => &asc,
+            Sidecar::Sha512 => &sha512,
+            Sidecar::Sha256 => &sha256,
+            Sidecar::Md5 | Sidecar::Sha1 => return None,
+        };
+        bytes.as_ref()?.as_deref().ok()
+    };
+    let sidecars = sidecar_digests(sidecars, locate, read_here);
+    VerifiedFile {
+        report: report(checks, checked.sha256, sidecars),
+        cache_key: cacheable.then_some(key),
+        from_cache: false,
+    }
 }
