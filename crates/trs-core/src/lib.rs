@@ -4,6 +4,7 @@
 
 pub mod advisory;
 pub mod artifact_path;
+pub mod error_text;
 pub mod events;
 pub mod ids;
 pub mod project;
@@ -20,6 +21,7 @@ pub mod vote;
 
 pub use advisory::{Advisory, CveId, Severity, VersionRange};
 pub use artifact_path::{ArtifactPath, PathError, PathErrorKind};
+pub use error_text::error_chain;
 pub use events::{Actor, Change, Event, EventDraft, StageMove, StreamId};
 pub use ids::{
     Fingerprint, IdError, OpaqueId, PersonUid, ProductName, ProjectName, RevisionKey, Sha256, Sha512, Version,

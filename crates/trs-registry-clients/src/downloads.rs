@@ -1,10 +1,11 @@
 //! The `[ANNOUNCE]` check's fetcher (`trs_app::mail::downloads`): a public file fetched over
 //! HTTP as a downloader would, with no credentials.
 
-use crate::http::{error_chain, http_client};
+use crate::http::http_client;
 use async_trait::async_trait;
 use futures::StreamExt as _;
 use std::time::Duration;
+use trs_core::error_chain;
 use trs_distribute::{Download, Downloader, Timeouts};
 
 /// How long a public file may take: one that takes longer to arrive counts as not downloadable

@@ -26,19 +26,6 @@ pub(crate) fn client_for_registry(timeouts: Timeouts) -> reqwest::Client {
     http_client(timeouts, REGISTRY_USER_AGENT)
 }
 
-/// `e` and its causes, joined by ": ". reqwest's own message alone says only "error sending
-/// request", not whether it timed out or was refused.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// How the registry clients classify what HTTP did (an extension of [`DistributeError`], which
 /// trs-distribute defines without knowing reqwest).
 pub(crate) trait HttpErrors {
@@ -52,7 +39,7 @@ impl HttpErrors for DistributeError {
     fn from_reqwest(context: &str, e: reqwest::Error) -> DistributeError {
         // Without the URL: query strings could carry tokens on some platforms. With the
         // causes: "error sending request" alone does not say a timeout or a refused connection.
-        DistributeError::Transient(format!("{context}: {}", error_chain(&e.without_url())))
+        DistributeError::Transient(format!("{context}: {}", trs_core::error_chain(&e.without_url())))
     }
 
     fn from_status(context: &str, status: reqwest::StatusCode, body: &str) -> DistributeError {

@@ -43,12 +43,14 @@ impl Renderer {
     pub fn new(source: SiteSource) -> Result<Self, RenderError> {
         let mut tera = tera1::Tera::default();
         tera.add_raw_templates(source.templates.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-            .map_err(|e| RenderError(format!("site templates do not parse: {}", error_chain(&e))))?;
+            .map_err(|e| RenderError(format!("site templates do not parse: {}", trs_core::error_chain(&e))))?;
         let base_url = source.config.template_view["base_url"].as_str().unwrap_or("/").to_string();
         tera.register_function("get_url", zola::GetUrl { base_url });
         let mut feeds = tera1::Tera::default();
         if let Some((name, text)) = source.templates.iter().find(|(n, _)| n == FEED_TEMPLATE) {
-            feeds.add_raw_template(name, text).map_err(|e| RenderError(format!("{name}: {}", error_chain(&e))))?;
+            feeds
+                .add_raw_template(name, text)
+                .map_err(|e| RenderError(format!("{name}: {}", trs_core::error_chain(&e))))?;
         }
         feeds.set_escape_fn(escape_xml);
         Ok(Self { tera, feeds, config: source.config, statics: source.statics, templates: source.templates })
@@ -85,10 +87,9 @@ impl Renderer {
 
     /// One page, with the context zola gives it.
     pub fn render_page(&self, doc: &Document) -> Result<SiteObject, RenderError> {
-        let text = self
-            .tera
-            .render(doc.template, &doc.context(&self.config))
-            .map_err(|e| RenderError(format!("rendering {} ({}): {}", doc.path, doc.template, error_chain(&e))))?;
+        let text = self.tera.render(doc.template, &doc.context(&self.config)).map_err(|e| {
+            RenderError(format!("rendering {} ({}): {}", doc.path, doc.template, trs_core::error_chain(&e)))
+        })?;
         Ok(SiteObject::page(doc.path.clone(), text))
     }
 
@@ -103,7 +104,7 @@ impl Renderer {
         let text = self
             .feeds
             .render(FEED_TEMPLATE, &ctx)
-            .map_err(|e| RenderError(format!("rendering {path} ({FEED_TEMPLATE}): {}", error_chain(&e))))?;
+            .map_err(|e| RenderError(format!("rendering {path} ({FEED_TEMPLATE}): {}", trs_core::error_chain(&e))))?;
         Ok(SiteObject::page(path, text))
     }
 
@@ -139,7 +140,7 @@ impl Renderer {
         let text = self
             .tera
             .render("404.html", &zola::not_found_context(&self.config))
-            .map_err(|e| RenderError(format!("rendering 404.html: {}", error_chain(&e))))?;
+            .map_err(|e| RenderError(format!("rendering 404.html: {}", trs_core::error_chain(&e))))?;
         Ok(SiteObject::page(paths::NOT_FOUND.to_string(), text))
     }
 
@@ -253,15 +254,4 @@ fn escape_xml(text: &str) -> String {
         }
     }
     out
-}
-
-/// A Tera error with its causes (Tera 1 puts the template's message in the source).
-fn error_chain(e: &tera1::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
 }

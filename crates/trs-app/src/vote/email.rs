@@ -73,7 +73,7 @@ impl MailTemplates {
                 ));
             }
             tera.add_raw_template(name, text)
-                .map_err(|e| format!("mail template {name} does not parse: {}", chain(&e)))?;
+                .map_err(|e| format!("mail template {name} does not parse: {}", trs_core::error_chain(&e)))?;
         }
         Ok(MailTemplates { tera, replaced: replacements.iter().map(|(n, _)| n.clone()).collect() })
     }
@@ -99,21 +99,12 @@ impl MailTemplates {
     fn render(&self, name: &str, context: &tera::Context) -> AppResult<String> {
         self.tera.render(name, context).map_err(|e| {
             let whose = if self.replaced.iter().any(|r| r == name) { "replaced " } else { "" };
-            AppError::conflict("mail-template-failed", format!("the {whose}mail template {name} failed: {}", chain(&e)))
+            AppError::conflict(
+                "mail-template-failed",
+                format!("the {whose}mail template {name} failed: {}", trs_core::error_chain(&e)),
+            )
         })
     }
-}
-
-/// An error with its causes (Tera's own message names the template; the cause says what).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
 }
 
 /// A rendered email: the subject line and the plain-text body.
