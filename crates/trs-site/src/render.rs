@@ -29,11 +29,11 @@ pub enum Output {
 
 /// The parsed templates and the config: built once, shared by every render (it is `Sync`).
 pub struct Renderer {
-    tera: tera1::Tera,
+    tera: tera::Tera,
     /// `feed.xml` alone, escaping as XML does (`&`, `<`, `>`, `"`, `'`): the feeds are trs's
     /// data, not zola pages, and Tera's HTML escaping would write every `/` of their URLs as
     /// `&#x2F;`.
-    feeds: tera1::Tera,
+    feeds: tera::Tera,
     pub config: SiteConfig,
     statics: Vec<(String, Vec<u8>)>,
     templates: Vec<(String, String)>,
@@ -41,12 +41,12 @@ pub struct Renderer {
 
 impl Renderer {
     pub fn new(source: SiteSource) -> Result<Self, RenderError> {
-        let mut tera = tera1::Tera::default();
+        let mut tera = tera::Tera::default();
         tera.add_raw_templates(source.templates.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .map_err(|e| RenderError(format!("site templates do not parse: {}", trs_core::error_chain(&e))))?;
         let base_url = source.config.template_view["base_url"].as_str().unwrap_or("/").to_string();
         tera.register_function("get_url", zola::GetUrl { base_url });
-        let mut feeds = tera1::Tera::default();
+        let mut feeds = tera::Tera::default();
         if let Some((name, text)) = source.templates.iter().find(|(n, _)| n == FEED_TEMPLATE) {
             feeds
                 .add_raw_template(name, text)
@@ -100,7 +100,7 @@ impl Renderer {
     /// An Atom feed: rendered by trs (zola's own feeds list pages, not releases) and placed
     /// beside its page as data.
     fn feed(&self, path: String, feed: &context::FeedPage) -> Result<SiteObject, RenderError> {
-        let ctx = tera1::Context::from_serialize(feed).map_err(|e| RenderError(format!("{path}: {e}")))?;
+        let ctx = tera::Context::from_serialize(feed).map_err(|e| RenderError(format!("{path}: {e}")))?;
         let text = self
             .feeds
             .render(FEED_TEMPLATE, &ctx)

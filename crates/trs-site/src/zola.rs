@@ -101,10 +101,10 @@ impl Document {
     }
 
     /// The template context zola gives this page (the subset trs renders with).
-    pub fn context(&self, config: &SiteConfig) -> tera1::Context {
+    pub fn context(&self, config: &SiteConfig) -> tera::Context {
         let path = self.url_path();
         let permalink = make_permalink(config.template_view["base_url"].as_str().unwrap_or("/"), &path);
-        let mut ctx = tera1::Context::new();
+        let mut ctx = tera::Context::new();
         ctx.insert("config", &config.template_view);
         ctx.insert("current_path", &path);
         ctx.insert("current_url", &permalink);
@@ -125,8 +125,8 @@ impl Document {
 }
 
 /// The context zola renders `404.html` with: `config` and `lang` only.
-pub fn not_found_context(config: &SiteConfig) -> tera1::Context {
-    let mut ctx = tera1::Context::new();
+pub fn not_found_context(config: &SiteConfig) -> tera::Context {
+    let mut ctx = tera::Context::new();
     ctx.insert("config", &config.template_view);
     ctx.insert("lang", DEFAULT_LANGUAGE);
     ctx
@@ -174,14 +174,14 @@ pub struct GetUrl {
     pub base_url: String,
 }
 
-impl tera1::Function for GetUrl {
-    fn call(&self, args: &HashMap<String, tera1::Value>) -> tera1::Result<tera1::Value> {
+impl tera::Function for GetUrl {
+    fn call(&self, args: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
         let path = args
             .get("path")
             .and_then(|v| v.as_str())
-            .ok_or_else(|| tera1::Error::msg("`get_url` requires a `path` argument with a string value"))?;
+            .ok_or_else(|| tera::Error::msg("`get_url` requires a `path` argument with a string value"))?;
         if path.starts_with("@/") || args.get("cachebust").and_then(|v| v.as_bool()) == Some(true) {
-            return Err(tera1::Error::msg(format!(
+            return Err(tera::Error::msg(format!(
                 "`get_url`: trs renders plain paths only, not `@/` links or `cachebust` ({path})"
             )));
         }
@@ -190,7 +190,7 @@ impl tera1::Function for GetUrl {
         if !trailing_slash && permalink.ends_with('/') {
             permalink.pop();
         }
-        Ok(tera1::Value::String(permalink))
+        Ok(tera::Value::String(permalink))
     }
 
     /// As zola's: the URL is not escaped again (`/` stays `/`, not `&#x2F;`).

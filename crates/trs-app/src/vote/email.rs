@@ -63,7 +63,7 @@ impl MailTemplates {
 
     /// The embedded templates with `replacements` (name, text) in place of theirs.
     pub fn with(replacements: &[(String, String)]) -> Result<MailTemplates, String> {
-        let mut tera = tera::Tera::new();
+        let mut tera = tera::Tera::default();
         tera.add_raw_templates(EMBEDDED).map_err(|e| format!("the built-in mail templates: {e}"))?;
         for (name, text) in replacements {
             if !EMBEDDED.iter().any(|(n, _)| n == name) {
