@@ -85,13 +85,13 @@ pub fn ceiling(attempt: u32) -> Duration {
 /// A wait drawn uniformly from `0..=ceiling(attempt)`.
 pub fn delay(attempt: u32, rng: &mut impl rand::Rng) -> Duration {
     let ceiling = ceiling(attempt).as_micros() as u64;
-    Duration::from_micros(rng.gen_range(0..=ceiling))
+    Duration::from_micros(rand::RngExt::random_range(rng, 0..=ceiling))
 }
 
 /// Sleeps [`delay`] before retry number `attempt`.
 pub async fn back_off(attempt: u32) {
     BACK_OFFS.with(|n| n.set(n.get() + 1));
-    let wait = delay(attempt, &mut rand::thread_rng());
+    let wait = delay(attempt, &mut rand::rng());
     tokio::time::sleep(wait).await;
 }
 

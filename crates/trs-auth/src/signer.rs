@@ -13,7 +13,7 @@ use openpgp::packet::signature::SignatureBuilder;
 use openpgp::parse::Parse;
 use openpgp::serialize::SerializeInto;
 use openpgp::types::SignatureType;
-use rand::RngCore;
+use rand::TryRng;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -71,7 +71,7 @@ pub fn sign_request(
         return Err(SignError::InvalidRequest("clock is before 1970".into()));
     }
     let mut nonce = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    rand::rngs::SysRng.try_fill_bytes(&mut nonce).expect("the system's random number source");
     let nonce = hex::encode(nonce);
     let content_sha256 = request::body_sha256_hex(body);
     let canonical =

@@ -88,7 +88,7 @@ pub fn load_or_create_secret(dir: &Path) -> std::io::Result<[u8; 32]> {
     }
     std::fs::create_dir_all(dir)?;
     let mut secret = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    rand::TryRng::try_fill_bytes(&mut rand::rngs::SysRng, &mut secret).expect("the system's random number source");
     // Written whole under a temporary name, then linked: never a half-written secret, and a
     // concurrent starter's secret is never replaced.
     let tmp = TmpFile::new(dir, ".upload-secret.tmp");
