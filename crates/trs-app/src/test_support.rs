@@ -199,7 +199,19 @@ pub fn signed_headers_with_query(
     query: Option<&str>,
     body: &[u8],
 ) -> Vec<(&'static str, String)> {
-    let now = crate::Clock::now(&crate::SystemClock);
+    signed_headers_at(actor, method, path, query, body, crate::Clock::now(&crate::SystemClock))
+}
+
+/// [`signed_headers_with_query`] signed at `now` (unix seconds): for an app whose test clock
+/// is not the wall clock, which checks the signature's time against its own.
+pub fn signed_headers_at(
+    actor: &Actor,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> Vec<(&'static str, String)> {
     trs_auth::sign_request(&actor.signer(), &test_audience(), method, path, query, body, now).expect("sign").to_pairs()
 }
 

@@ -48,8 +48,7 @@ impl IntoResponse for ApiError {
 /// The one error document every failed request gets: `{"error": {"code", "message"}}` with
 /// `status`, the code also kept for the access log.
 fn error_response(status: StatusCode, code: &'static str, message: String) -> Response {
-    let body = serde_json::json!({"error": {"code": code, "message": message}});
-    let mut response = (status, axum::Json(body)).into_response();
+    let mut response = (status, axum::Json(trs_api::ErrorBody::new(code, message))).into_response();
     response.extensions_mut().insert(access_log::ErrorCode(code));
     response
 }
@@ -233,7 +232,7 @@ pub mod testing {
     use axum::http::{Request, StatusCode};
     use serde_json::Value;
     use tower::ServiceExt;
-    use trs_app::test_support::{Actor, signed_headers_with_query};
+    use trs_app::test_support::{Actor, signed_headers_at};
 
     /// Sends `method uri` with `body` as JSON (none when `Null`), signed by `actor` if given
     /// (path and query), with `Host: trs.test:8080`; returns the status and the JSON answer
@@ -244,6 +243,19 @@ pub mod testing {
         method: &str,
         uri: &str,
         body: Value,
+    ) -> (StatusCode, Value) {
+        let now = trs_app::Clock::now(&trs_app::SystemClock);
+        call_signed_at(router, actor, method, uri, body, now).await
+    }
+
+    /// [`call`] signed at `now` (unix seconds), for an app on a test clock.
+    pub async fn call_signed_at(
+        router: axum::Router,
+        actor: Option<&Actor>,
+        method: &str,
+        uri: &str,
+        body: Value,
+        now: i64,
     ) -> (StatusCode, Value) {
         let bytes = if body.is_null() { Vec::new() } else { serde_json::to_vec(&body).unwrap() };
         let mut req = Request::builder()
@@ -256,7 +268,7 @@ pub mod testing {
                 Some((path, query)) => (path, Some(query)),
                 None => (uri, None),
             };
-            for (k, v) in signed_headers_with_query(a, method, path, query, &bytes) {
+            for (k, v) in signed_headers_at(a, method, path, query, &bytes, now) {
                 req = req.header(k, v);
             }
         }

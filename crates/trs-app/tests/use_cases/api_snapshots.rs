@@ -1,9 +1,9 @@
 //! Snapshots of the API's JSON answers, taken from one realistic flow on the embedded stores:
 //! project `foo` with its people, `foo 1.0.0` uploaded (an archive, rita's signature of it and
 //! its `.sha512`) and verified, a vote opened and two ballots cast. The archive is not gzip, so
-//! the status shows a failed check next to passed ones. Each answer is the value the
-//! function handler puts in its JSON body (the same call), parsed once as its `trs-api` type
-//! to hold it to the documented shape:
+//! the status shows a failed check next to passed ones. Each answer is the body the function's
+//! router answers to the request (the routes every host mounts, driven without a server),
+//! parsed once as its `trs-api` type to hold it to the documented shape:
 //!
 //! - `project_view`: `GET /api/v1/projects/foo` ([`trs_api::projects::ProjectDetail`]);
 //! - `release_status`: `GET /api/v1/projects/foo/releases/1.0.0`, its files with their checks;
@@ -11,9 +11,10 @@
 //! - `vote_view`: `GET …/1.0.0/vote`, the ballots, the tally and what closing now would decide;
 //! - `release_history`: `GET …/1.0.0/history`, the release's events from the stream;
 //! - `error_document`: the `{"error": {"code", "message"}}` document (with its status) of a
-//!   refused call, opening a vote that is already open (as trs-http's `ApiError` writes it).
+//!   refused call, opening a vote that is already open (a signed call the vote router refuses).
 //!
-//! Times are the test clock's ([`START`] onwards). What differs per run is replaced: every
+//! Times are the test clock's ([`START`] onwards; the refused call's, which no answer shows,
+//! is set from rita's key). What differs per run is replaced: every
 //! fingerprint of a person's (fresh) key, wherever it appears, by whose key it is (`[rita's
 //! key]`), so the snapshots still say who signed and who acted; by insta's redactions, the sum and
 //! size of the signature file (sequoia signs at the wall clock), the revision key made of the
@@ -25,12 +26,11 @@
 //! `INSTA_UPDATE=always cargo test -p trs-app --test use_cases api_snapshots`, then review
 //! the diff of every `.snap` file as the new expectation before committing it.
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sha2::Digest;
-use trs_app::test_support::{World, release, upload_files, world};
-use trs_app::{api_views, projects, release_views, status, vote};
+use trs_app::test_support::{Actor, World, release, upload_files, world};
+use trs_app::{App, projects, vote};
 use trs_auth::RequestSigner;
 use trs_core::{PolicyOverride, VoteValue};
 
@@ -76,14 +76,36 @@ fn name_keys(value: &mut Value, names: &[(String, String)]) {
     }
 }
 
-/// `value` as its JSON body, which must parse as the API type `T` the OpenAPI document names,
+/// `json`, an answer's body, which must parse as the API type `T` the OpenAPI document names,
 /// with the people's key fingerprints named.
-fn body<T: DeserializeOwned>(value: &impl Serialize, names: &[(String, String)]) -> Value {
-    let mut json = serde_json::to_value(value).unwrap();
+fn body<T: DeserializeOwned>(mut json: Value, names: &[(String, String)]) -> Value {
     if let Err(e) = serde_json::from_value::<T>(json.clone()) {
         panic!("not a {}: {e}\n{json:#}", std::any::type_name::<T>());
     }
     name_keys(&mut json, names);
+    json
+}
+
+/// The status and JSON body `router` (a function's routes, as every host mounts them)
+/// answers to `method path` with the body `{}`, signed by `actor` (if given) at the test
+/// clock's time.
+async fn answer_with_status(
+    w: &World,
+    router: axum::Router<App>,
+    actor: Option<&Actor>,
+    method: &str,
+    path: &str,
+) -> (u16, Value) {
+    let body = if method == "GET" { Value::Null } else { serde_json::json!({}) };
+    let router = router.with_state(w.app.clone());
+    let (status, json) = trs_http::testing::call_signed_at(router, actor, method, path, body, w.app.now()).await;
+    (status.as_u16(), json)
+}
+
+/// The JSON body of `router`'s successful answer to `GET path` (unsigned).
+async fn get(w: &World, router: axum::Router<App>, path: &str) -> Value {
+    let (status, json) = answer_with_status(w, router, None, "GET", path).await;
+    assert_eq!(status, 200, "GET {path}: {json}");
     json
 }
 
@@ -101,9 +123,9 @@ fn settings(request: &str) -> insta::Settings {
 async fn the_api_answers_of_a_release_flow_match_their_snapshots() {
     let w = world().await;
     w.clock.set(START);
-    let (app, id, project, names) = (&w.app, release(), "foo".parse().unwrap(), key_names(&w));
+    let (app, id, names) = (&w.app, release(), key_names(&w));
     let change = PolicyOverride { strict: Some(false), min_vote_hours: Some(48), ..Default::default() };
-    projects::set_policy(app, &w.rm.caller(), &project, None, change).await.unwrap();
+    projects::set_policy(app, &w.rm.caller(), &"foo".parse().unwrap(), None, change).await.unwrap();
     w.clock.advance(60);
     let files = files(&w);
     let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
@@ -115,16 +137,16 @@ async fn the_api_answers_of_a_release_flow_match_their_snapshots() {
     vote::cast(app, &w.committer.caller(), &id, VoteValue::Zero, None).await.unwrap();
     w.clock.advance(3600);
 
-    let view = projects::show_project(app, &project).await.unwrap();
+    let view = get(&w, trs_function_admin::routes(), "/api/v1/projects/foo").await;
     settings("GET /api/v1/projects/foo").bind(|| {
-        insta::assert_json_snapshot!("project_view", body::<trs_api::projects::ProjectDetail>(&view, &names), {
+        insta::assert_json_snapshot!("project_view", body::<trs_api::projects::ProjectDetail>(view, &names), {
             ".created_at" => "[time before the test clock]",
         });
     });
 
-    let status = status::release_status(app, &id).await.unwrap();
+    let status = get(&w, trs_function_upload::routes(), "/api/v1/projects/foo/releases/1.0.0").await;
     settings("GET /api/v1/projects/foo/releases/1.0.0").bind(|| {
-        insta::assert_json_snapshot!("release_status", body::<trs_api::releases::ReleaseStatus>(&status, &names), {
+        insta::assert_json_snapshot!("release_status", body::<trs_api::releases::ReleaseStatus>(status, &names), {
             // Files are sorted by path: the archive, its signature, its checksum file.
             ".files[1].sha512" => "[sha512 of the signature]",
             ".files[1].size" => "[size of the signature]",
@@ -133,38 +155,42 @@ async fn the_api_answers_of_a_release_flow_match_their_snapshots() {
         });
     });
 
-    let scope = release_views::Scope { project: Some(project.clone()), product: None };
-    let releases =
-        trs_api::stream::ReleasesView::from(release_views::releases_view(app, &scope, None, None).await.unwrap());
+    let releases = get(&w, trs_function_stream::routes(), "/api/v1/projects/foo/releases").await;
     settings("GET /api/v1/projects/foo/releases").bind(|| {
-        insta::assert_json_snapshot!("releases_view", body::<trs_api::stream::ReleasesView>(&releases, &names));
+        insta::assert_json_snapshot!("releases_view", body::<trs_api::stream::ReleasesView>(releases, &names));
     });
 
-    let shown = vote::show(app, &id).await.unwrap();
+    let shown = get(&w, trs_function_vote::routes(), "/api/v1/projects/foo/releases/1.0.0/vote").await;
     settings("GET /api/v1/projects/foo/releases/1.0.0/vote").bind(|| {
-        insta::assert_json_snapshot!("vote_view", body::<trs_api::votes::VoteView>(&shown, &names), {
+        insta::assert_json_snapshot!("vote_view", body::<trs_api::votes::VoteView>(shown, &names), {
             ".vote.revision.key" => "[revision key]",
             ".vote_message_id" => "[message id]",
         });
     });
 
-    let history = trs_api::stream::ReleaseHistory {
-        events: release_views::release_history(app, &id).await.unwrap().iter().map(api_views::event).collect(),
-        release: id.to_string(),
-    };
+    let history = get(&w, trs_function_stream::routes(), "/api/v1/projects/foo/releases/1.0.0/history").await;
     settings("GET /api/v1/projects/foo/releases/1.0.0/history").bind(|| {
-        insta::assert_json_snapshot!("release_history", body::<trs_api::stream::ReleaseHistory>(&history, &names), {
+        insta::assert_json_snapshot!("release_history", body::<trs_api::stream::ReleaseHistory>(history, &names), {
             ".events[].hash" => "[event hash]",
             ".events[].prev" => "[event hash]",
             ".events[].revision_key" => "[revision key]",
         });
     });
 
-    let refused = vote::open(app, &w.rm.caller(), &id, None).await.unwrap_err();
-    let error = serde_json::json!({
-        "status": refused.status(),
-        "body": body::<trs_api::ErrorBody>(&trs_api::ErrorBody::new(refused.code(), refused.to_string()), &names),
-    });
+    // A signed call is checked against the keys' validity, and the people's keys (made at the
+    // wall clock) expire before START: the refused call is signed, and taken, an hour after
+    // rita's key was made. Its answer says nothing of the time.
+    let made = w.rm.tsk.primary_key().key().creation_time();
+    w.clock.set(made.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 + 3600);
+    let (status, refused) = answer_with_status(
+        &w,
+        trs_function_vote::routes(),
+        Some(&w.rm),
+        "POST",
+        "/api/v1/projects/foo/releases/1.0.0/vote",
+    )
+    .await;
+    let error = serde_json::json!({"status": status, "body": body::<trs_api::ErrorBody>(refused, &names)});
     settings("POST /api/v1/projects/foo/releases/1.0.0/vote (a vote is open)").bind(|| {
         insta::assert_json_snapshot!("error_document", error);
     });
