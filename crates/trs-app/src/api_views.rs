@@ -5,7 +5,7 @@
 use crate::tasks::{Task, TaskKind, TaskState};
 use trs_api::common::{Actor, ReleaseRef, Stage};
 use trs_api::tasks as view;
-use trs_api::{advisories, distributions, lifecycle, mail, projects, stream, uploads};
+use trs_api::{advisories, distributions, lifecycle, mail, people, projects, stream, uploads};
 use trs_core::ReleaseId;
 
 fn release(id: ReleaseId) -> ReleaseRef {
@@ -446,6 +446,97 @@ fn upload_url(u: trs_storage::UploadUrl) -> uploads::UploadUrl {
     uploads::UploadUrl { method: u.method, url: u.url, headers: u.headers, expires_at: u.expires_at }
 }
 
+/// A stored person as the API shows it: field by field, so a field stored for the server's
+/// own use stays out of every answer that names a person.
+pub fn person(p: trs_core::Person) -> people::Person {
+    people::Person {
+        uid: p.uid.to_string(),
+        name: p.name,
+        email: p.email,
+        keys: p.keys.into_iter().map(|k| k.to_string()).collect(),
+        admin: p.admin,
+        foundation_member: p.foundation_member,
+        created_at: p.created_at,
+    }
+}
+
+impl From<crate::people::RegisteredKey> for people::RegisteredKey {
+    fn from(k: crate::people::RegisteredKey) -> Self {
+        people::RegisteredKey {
+            fingerprint: k.fingerprint.to_string(),
+            person: k.person.to_string(),
+            user_ids: k.user_ids,
+            primary_user_id: k.primary_user_id,
+            armored: k.armored,
+            registered_at: k.registered_at,
+        }
+    }
+}
+
+impl From<crate::people::PersonView> for people::PersonDetail {
+    fn from(v: crate::people::PersonView) -> Self {
+        people::PersonDetail {
+            person: person(v.person),
+            registered_keys: v
+                .key_details
+                .into_iter()
+                .map(|k| people::KeySummary {
+                    fingerprint: k.fingerprint.to_string(),
+                    user_ids: k.user_ids,
+                    registered_at: k.registered_at,
+                    warnings: k.warnings,
+                })
+                .collect(),
+            projects: v
+                .projects
+                .into_iter()
+                .map(|p| people::ProjectRoles {
+                    project: p.project.to_string(),
+                    roles: p.roles.into_iter().map(|r| r.as_str().to_string()).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Every person, by uid, as `GET /api/v1/people` answers.
+pub fn people_list(all: Vec<trs_core::Person>) -> people::PeopleList {
+    people::PeopleList { people: all.into_iter().map(person).collect() }
+}
+
+impl From<crate::projects::ProjectSummary> for projects::ProjectSummary {
+    fn from(p: crate::projects::ProjectSummary) -> Self {
+        projects::ProjectSummary {
+            name: p.name.to_string(),
+            display_name: p.display_name,
+            description: p.description,
+            products: p.products.into_iter().map(|n| n.to_string()).collect(),
+        }
+    }
+}
+
+/// Every project, by name, as `GET /api/v1/projects` answers.
+pub fn project_list(all: Vec<crate::projects::ProjectSummary>) -> projects::ProjectList {
+    projects::ProjectList { projects: all.into_iter().map(Into::into).collect() }
+}
+
+impl From<crate::projects::ProjectView> for projects::ProjectDetail {
+    fn from(v: crate::projects::ProjectView) -> Self {
+        projects::ProjectDetail {
+            project: project(v.project),
+            keys: v
+                .keys
+                .into_iter()
+                .map(|k| projects::KeyRef {
+                    person: k.person.to_string(),
+                    fingerprint: k.fingerprint.to_string(),
+                    user_id: k.user_id,
+                })
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -705,5 +796,44 @@ mod tests {
         for advisory in [full, bare] {
             same_json::<crate::cve::AdvisoryView, _>(advisories::Advisory::from, advisory);
         }
+    }
+
+    #[test]
+    fn people_and_project_views_answer_the_stored_json() {
+        use serde_json::json;
+        let fpr = "0123456789ABCDEF0123456789ABCDEF01234567";
+        for stored in [
+            json!({"uid": "rita", "name": "Rita", "email": "rita@foo.example", "keys": [fpr], "admin": true,
+                "foundation_member": true, "created_at": 5}),
+            json!({"uid": "bob", "name": null, "email": null, "keys": [], "admin": false,
+                "foundation_member": false, "created_at": 1}),
+        ] {
+            same_json(super::person, stored.clone());
+            let list: Vec<trs_core::Person> = vec![serde_json::from_value(stored.clone()).unwrap()];
+            assert_eq!(serde_json::to_value(people_list(list)).unwrap(), json!({"people": [stored]}));
+        }
+        let key = json!({"fingerprint": fpr, "person": "rita", "user_ids": ["Rita <rita@foo.example>"],
+            "primary_user_id": "Rita <rita@foo.example>", "armored": "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+            "registered_at": 5});
+        same_json::<crate::people::RegisteredKey, _>(people::RegisteredKey::from, key);
+        same_json::<crate::people::PersonView, _>(
+            people::PersonDetail::from,
+            json!({"uid": "rita", "name": "Rita", "email": null, "keys": [fpr], "admin": false,
+                "foundation_member": false, "created_at": 5,
+                "registered_keys": [{"fingerprint": fpr, "user_ids": ["Rita"], "registered_at": 5,
+                    "warnings": ["SHA-1 self-signature: refresh the key"]},
+                    {"fingerprint": fpr, "user_ids": [], "registered_at": 6}],
+                "projects": [{"project": "foo", "roles": ["committee", "committer", "release-manager"]}]}),
+        );
+        let summary = json!({"name": "foo", "display_name": "Foo", "description": "Foo things", "products": ["cli"]});
+        same_json::<crate::projects::ProjectSummary, _>(projects::ProjectSummary::from, summary.clone());
+        let all: Vec<crate::projects::ProjectSummary> = vec![serde_json::from_value(summary.clone()).unwrap()];
+        assert_eq!(serde_json::to_value(project_list(all)).unwrap(), json!({"projects": [summary]}));
+        same_json::<crate::projects::ProjectView, _>(
+            projects::ProjectDetail::from,
+            json!({"name": "foo", "members": ["ada"], "committers": [], "release_managers": ["rita"],
+                "products": [], "created_at": 1, "policy": {"min_vote_hours": 72, "min_binding": 3},
+                "keys": [{"person": "rita", "fingerprint": fpr, "user_id": "Rita"}, {"person": "ada", "fingerprint": fpr}]}),
+        );
     }
 }

@@ -10,6 +10,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::collections::BTreeSet;
+use trs_api::people as api_people;
 use trs_api::projects as view;
 use trs_app::{App, AppError, api_views, mail, people, projects};
 use trs_core::{Action, Fingerprint, PersonUid, PolicyOverride, ProductName, ProjectName, ProjectRole, authorize};
@@ -56,7 +57,7 @@ async fn add_person(State(app): State<App>, call: SignedCall) -> ApiResult<impl 
         people::NewPerson { uid: req.uid, name: req.name, email: req.email, certificate: req.certificate.into_bytes() },
     )
     .await?;
-    Ok((axum::http::StatusCode::CREATED, Json(person)))
+    Ok((axum::http::StatusCode::CREATED, Json(api_views::person(person))))
 }
 
 #[derive(Deserialize)]
@@ -110,7 +111,7 @@ async fn add_key(State(app): State<App>, call: SignedCall) -> ApiResult<impl Int
         authorize(caller, None, Action::ManageKeys).map_err(AppError::from)?
     };
     let key = people::add_key(&app, &permit, &call.caller.actor(), &target, req.certificate.as_bytes()).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(key)))
+    Ok((axum::http::StatusCode::CREATED, Json(api_people::RegisteredKey::from(key))))
 }
 
 async fn keys_file(State(app): State<App>, Path(project): Path<String>) -> ApiResult<impl IntoResponse> {
@@ -233,12 +234,12 @@ async fn mail_log(State(app): State<App>, Path(project): Path<String>) -> ApiRes
 }
 
 async fn list_people(State(app): State<App>) -> ApiResult<impl IntoResponse> {
-    Ok(Json(serde_json::json!({"people": people::list_people(&app).await?})))
+    Ok(Json(api_views::people_list(people::list_people(&app).await?)))
 }
 
 async fn show_person(State(app): State<App>, Path(uid): Path<String>) -> ApiResult<impl IntoResponse> {
     let uid: PersonUid = parse_segment(&uid)?;
-    Ok(Json(people::show_person(&app, &uid).await?))
+    Ok(Json(api_people::PersonDetail::from(people::show_person(&app, &uid).await?)))
 }
 
 async fn edit_person(
@@ -248,7 +249,7 @@ async fn edit_person(
 ) -> ApiResult<impl IntoResponse> {
     let uid: PersonUid = parse_segment(&uid)?;
     let edit: people::PersonEdit = call.json()?;
-    Ok(Json(people::edit_person(&app, &call.caller, &uid, edit).await?))
+    Ok(Json(api_views::person(people::edit_person(&app, &call.caller, &uid, edit).await?)))
 }
 
 async fn grant_admin(
@@ -257,7 +258,7 @@ async fn grant_admin(
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let uid: PersonUid = parse_segment(&uid)?;
-    Ok(Json(people::grant_admin(&app, &call.caller, &uid).await?))
+    Ok(Json(api_views::person(people::grant_admin(&app, &call.caller, &uid).await?)))
 }
 
 async fn revoke_admin(
@@ -266,16 +267,16 @@ async fn revoke_admin(
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let uid: PersonUid = parse_segment(&uid)?;
-    Ok(Json(people::revoke_admin(&app, &call.caller, &uid).await?))
+    Ok(Json(api_views::person(people::revoke_admin(&app, &call.caller, &uid).await?)))
 }
 
 async fn list_projects(State(app): State<App>) -> ApiResult<impl IntoResponse> {
-    Ok(Json(serde_json::json!({"projects": projects::list_projects(&app).await?})))
+    Ok(Json(api_views::project_list(projects::list_projects(&app).await?)))
 }
 
 async fn show_project(State(app): State<App>, Path(project): Path<String>) -> ApiResult<impl IntoResponse> {
     let project: ProjectName = parse_segment(&project)?;
-    Ok(Json(projects::show_project(&app, &project).await?))
+    Ok(Json(view::ProjectDetail::from(projects::show_project(&app, &project).await?)))
 }
 
 async fn edit_project(
@@ -334,14 +335,14 @@ async fn remove_key(
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let fingerprint: Fingerprint = parse_segment(&fingerprint)?;
-    Ok(Json(people::remove_key(&app, &call.caller, &fingerprint).await?))
+    Ok(Json(api_people::RegisteredKey::from(people::remove_key(&app, &call.caller, &fingerprint).await?)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use trs_api::advisories as api_advisories;
-    use trs_api::{mail as api_mail, people as api_people, projects as api_projects};
+    use trs_api::{mail as api_mail, projects as api_projects};
 
     /// `body`, with every field the contract declares set, is taken by the handler's own
     /// request type (each refuses unknown fields): the contract names no field the server
