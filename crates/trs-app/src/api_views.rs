@@ -5,7 +5,7 @@
 use crate::tasks::{Task, TaskKind, TaskState};
 use trs_api::common::{Actor, ReleaseRef, Stage};
 use trs_api::tasks as view;
-use trs_api::{advisories, distributions, lifecycle, mail, people, projects, stream, uploads};
+use trs_api::{advisories, distributions, lifecycle, mail, people, projects, releases, stream, uploads, votes};
 use trs_core::ReleaseId;
 
 fn release(id: ReleaseId) -> ReleaseRef {
@@ -537,6 +537,118 @@ impl From<crate::projects::ProjectView> for projects::ProjectDetail {
     }
 }
 
+impl From<crate::upload::StartedUpload> for uploads::StartedUpload {
+    fn from(s: crate::upload::StartedUpload) -> Self {
+        uploads::StartedUpload {
+            id: s.id.to_string(),
+            release: release(s.release),
+            base_revision: s.base_revision,
+            files: s.files.into_iter().map(uploads::FileTarget::from).collect(),
+            expires_at: s.expires_at,
+        }
+    }
+}
+
+fn revision_ref(r: trs_core::RevisionRef) -> trs_api::common::RevisionRef {
+    trs_api::common::RevisionRef { number: r.number, key: r.key.to_string() }
+}
+
+fn outcome(o: trs_core::Outcome) -> releases::Outcome {
+    match o {
+        trs_core::Outcome::Pass => releases::Outcome::Pass,
+        trs_core::Outcome::Warn => releases::Outcome::Warn,
+        trs_core::Outcome::Fail => releases::Outcome::Fail,
+    }
+}
+
+/// A stored check result as the API shows it. The SBOM's summary is described by
+/// docs/security-data.md, not field by field in the contract: it goes as the JSON it is.
+fn check_result(c: trs_core::CheckResult) -> releases::CheckResult {
+    releases::CheckResult {
+        check: c.check.as_str().to_string(),
+        result: outcome(c.result),
+        reason: c.reason,
+        signer: c.signer.map(|s| releases::Signer {
+            fingerprint: s.fingerprint.to_string(),
+            signing_key: s.signing_key.map(|k| k.to_string()),
+            user_id: s.user_id,
+            person: s.person,
+        }),
+        sbom: c.sbom.map(|s| serde_json::to_value(&*s).expect("an SBOM summary serialises")),
+    }
+}
+
+fn vote_state(s: trs_core::VoteState) -> votes::VoteState {
+    match s {
+        trs_core::VoteState::Open => votes::VoteState::Open,
+        trs_core::VoteState::Passed => votes::VoteState::Passed,
+        trs_core::VoteState::Failed => votes::VoteState::Failed,
+        trs_core::VoteState::Cancelled => votes::VoteState::Cancelled,
+    }
+}
+
+fn tally(t: trs_core::Tally) -> votes::Tally {
+    votes::Tally {
+        binding_plus: t.binding_plus,
+        binding_zero: t.binding_zero,
+        binding_minus: t.binding_minus,
+        non_binding_plus: t.non_binding_plus,
+        non_binding_zero: t.non_binding_zero,
+        non_binding_minus: t.non_binding_minus,
+    }
+}
+
+fn advisory_note(n: crate::cve::AdvisoryNote) -> releases::AdvisoryNote {
+    releases::AdvisoryNote {
+        id: n.id.to_string(),
+        summary: n.summary,
+        severity: n.severity.map(|s| s.as_str().to_string()),
+        fixed: n.fixed.map(|v| v.to_string()),
+        fixed_by: n.fixed_by.map(advisory_release),
+    }
+}
+
+impl From<crate::status::ReleaseStatus> for releases::ReleaseStatus {
+    fn from(s: crate::status::ReleaseStatus) -> Self {
+        let verification = if s.verified() { "done" } else { "pending" }.to_string();
+        let release = release(s.release);
+        releases::ReleaseStatus {
+            project: release.project,
+            product: release.product,
+            version: release.version,
+            stage: stage(s.stage),
+            revision: s.revision.as_ref().map(|r| r.number),
+            revision_key: s.revision.map(|r| r.key.to_string()),
+            uploaded_by: s.uploaded_by.map(|u| u.to_string()),
+            verification,
+            summary: s.summary.map(|c| releases::Summary { pass: c.pass, warn: c.warn, fail: c.fail }),
+            files: s
+                .files
+                .into_iter()
+                .map(|f| releases::FileStatus {
+                    path: f.path,
+                    size: f.size,
+                    sha512: f.sha512.to_string(),
+                    checks: f.checks.into_iter().map(check_result).collect(),
+                })
+                .collect(),
+            vote: s.vote.map(|v| releases::VoteSummary {
+                number: v.number,
+                state: vote_state(v.state),
+                revision: revision_ref(v.revision),
+                opened_at: v.opened_at,
+                closes_not_before: v.closes_not_before,
+                closed_at: v.closed_at,
+                tally: tally(v.tally),
+                explanation: v.explanation,
+            }),
+            voted_revision: s.voted_revision.map(revision_ref),
+            affected_by: s.affected_by.into_iter().map(advisory_note).collect(),
+            fixes: s.fixes.into_iter().map(advisory_note).collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,8 +687,8 @@ mod tests {
     }
 
     /// The upload answers (`StartedUpload` of a start or a resume: whole files, files in
-    /// parts with the parts present, files arrived whole) are read by the contract's types
-    /// without losing a field, and the contract's commit body is what the server takes. The
+    /// parts with the parts present, files arrived whole) keep every field in their view and
+    /// read back as the contract's types without losing one, and the contract's commit body is what the server takes. The
     /// e2e contract test runs on the embedded store, which sends no file in parts.
     #[test]
     fn upload_answers_and_the_commit_body_are_the_contracts() {
@@ -608,9 +720,13 @@ mod tests {
             ],
             expires_at: 400,
         };
-        let stored = serde_json::to_value(&started).unwrap();
-        let read: trs_api::uploads::StartedUpload = serde_json::from_value(stored.clone()).unwrap();
-        assert_eq!(serde_json::to_value(read).unwrap(), stored);
+        // Each file's view is the JSON of the file as the app made it (URLs, parts present).
+        let expected = serde_json::json!({"id": started.id.to_string(), "release": {"project": "foo", "version": "1.0.0"},
+            "base_revision": 1, "files": serde_json::to_value(&started.files).unwrap(), "expires_at": 400});
+        let viewed = serde_json::to_value(uploads::StartedUpload::from(started)).unwrap();
+        assert_eq!(viewed, expected);
+        let read: trs_api::uploads::StartedUpload = serde_json::from_value(viewed.clone()).unwrap();
+        assert_eq!(serde_json::to_value(read).unwrap(), viewed);
 
         let body = trs_api::uploads::CommitUpload {
             parts: [("foo-1.0.0.tar.gz".to_string(), vec!["\"a\"".to_string(), "\"b\"".into(), "\"c\"".into()])].into(),
@@ -834,6 +950,69 @@ mod tests {
             json!({"name": "foo", "members": ["ada"], "committers": [], "release_managers": ["rita"],
                 "products": [], "created_at": 1, "policy": {"min_vote_hours": 72, "min_binding": 3},
                 "keys": [{"person": "rita", "fingerprint": fpr, "user_id": "Rita"}, {"person": "ada", "fingerprint": fpr}]}),
+        );
+    }
+
+    /// The status a release had before the views: every field, every kind of check result
+    /// (a signer, an SBOM), a vote, advisories; and the bare status of a release without a
+    /// revision.
+    #[test]
+    fn a_release_status_view_has_every_field_of_the_status() {
+        use serde_json::json;
+        let (key, sum) = ("cd".repeat(32), "ab".repeat(64));
+        let fpr = "0123456789ABCDEF0123456789ABCDEF01234567";
+        let checks = json!([
+            {"check": "signature", "result": "pass", "reason": "good signature",
+                "signer": {"fingerprint": fpr, "signing_key": "89ABCDEF0123456789ABCDEF0123456789ABCDEF", "user_id": "Rita", "person": "rita"}},
+            {"check": "sbom", "result": "warn", "reason": "read", "sbom": {"format": "CycloneDX 1.6 JSON", "components": 2}},
+            {"check": "archive", "result": "fail", "reason": "not gzip"}]);
+        let vote = json!({"number": 1, "state": "passed", "revision": {"number": 2, "key": key}, "opened_at": 1,
+            "closes_not_before": 2, "closed_at": 3, "tally": {"binding_plus": 3, "binding_zero": 0, "binding_minus": 0,
+            "non_binding_plus": 1, "non_binding_zero": 0, "non_binding_minus": 1}, "explanation": "passed"});
+        let note = json!({"id": "CVE-2026-1234", "summary": "A flaw", "severity": "high", "fixed": "1.2.0",
+            "fixed_by": {"version": "1.2.0", "stage": "current"}});
+        let status = crate::status::ReleaseStatus {
+            release: serde_json::from_value(json!({"project": "foo", "product": "cli", "version": "1.0.0"})).unwrap(),
+            stage: trs_core::Stage::Candidate,
+            revision: Some(serde_json::from_value(json!({"number": 2, "key": key})).unwrap()),
+            uploaded_by: Some("rita".parse().unwrap()),
+            summary: Some(crate::status::Summary { pass: 1, warn: 1, fail: 1 }),
+            files: vec![crate::status::FileStatus {
+                path: "foo-1.0.0.tar.gz".into(),
+                size: 12,
+                sha512: sum.parse().unwrap(),
+                checks: serde_json::from_value(checks.clone()).unwrap(),
+            }],
+            vote: Some(serde_json::from_value(vote.clone()).unwrap()),
+            voted_revision: Some(serde_json::from_value(json!({"number": 2, "key": key})).unwrap()),
+            affected_by: vec![serde_json::from_value(note.clone()).unwrap()],
+            fixes: vec![serde_json::from_value(json!({"id": "CVE-2026-1235", "summary": "Another"})).unwrap()],
+        };
+        let bare = crate::status::ReleaseStatus {
+            release: serde_json::from_value(json!({"project": "foo", "version": "1.0.0"})).unwrap(),
+            stage: trs_core::Stage::CandidateDraft,
+            revision: None,
+            uploaded_by: None,
+            summary: None,
+            files: Vec::new(),
+            vote: None,
+            voted_revision: None,
+            affected_by: Vec::new(),
+            fixes: Vec::new(),
+        };
+        assert_eq!(
+            serde_json::to_value(releases::ReleaseStatus::from(status)).unwrap(),
+            json!({"project": "foo", "product": "cli", "version": "1.0.0", "stage": "candidate", "revision": 2,
+                "revision_key": key, "uploaded_by": "rita", "verification": "done",
+                "summary": {"pass": 1, "warn": 1, "fail": 1},
+                "files": [{"path": "foo-1.0.0.tar.gz", "size": 12, "sha512": sum, "checks": checks}],
+                "vote": vote, "voted_revision": {"number": 2, "key": key}, "affected_by": [note],
+                "fixes": [{"id": "CVE-2026-1235", "summary": "Another"}]})
+        );
+        assert_eq!(
+            serde_json::to_value(releases::ReleaseStatus::from(bare)).unwrap(),
+            json!({"project": "foo", "product": null, "version": "1.0.0", "stage": "candidate-draft", "revision": null,
+                "revision_key": null, "uploaded_by": null, "verification": "pending", "summary": null, "files": []})
         );
     }
 }

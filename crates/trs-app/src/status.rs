@@ -7,7 +7,7 @@ use crate::error::{AppError, AppResult};
 use crate::releases::{get_release, get_revision};
 use crate::storage_keys as keys;
 use serde::{Deserialize, Serialize};
-use trs_core::{CheckResult, PersonUid, ReleaseId, RevisionKey, RevisionReport, Sha512, Stage};
+use trs_core::{CheckResult, PersonUid, ReleaseId, RevisionKey, RevisionRef, RevisionReport, Sha512, Stage};
 
 /// Stored per revision once its verify task finishes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,7 +17,8 @@ pub struct StoredReport {
     pub finished_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One file of the latest revision with its checks (none while the verification is pending).
+#[derive(Debug, Clone)]
 pub struct FileStatus {
     pub path: String,
     pub size: u64,
@@ -25,40 +26,41 @@ pub struct FileStatus {
     pub checks: Vec<CheckResult>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// How many checks of the revision passed, warned and failed.
+#[derive(Debug, Clone, Copy)]
 pub struct Summary {
     pub pass: usize,
     pub warn: usize,
     pub fail: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A release's status as read; the API's answer is its view (`api_views`).
+#[derive(Debug, Clone)]
 pub struct ReleaseStatus {
-    pub project: String,
-    pub product: Option<String>,
-    pub version: String,
+    pub release: ReleaseId,
     pub stage: Stage,
-    /// Latest revision number (1, 2, …).
-    pub revision: Option<u32>,
-    pub revision_key: Option<RevisionKey>,
+    /// The latest revision; none before the first upload commits.
+    pub revision: Option<RevisionRef>,
     pub uploaded_by: Option<PersonUid>,
-    /// `pending` until the latest revision has been verified, then `done`.
-    pub verification: String,
+    /// The latest revision's checks counted; none until its verification has finished.
     pub summary: Option<Summary>,
     pub files: Vec<FileStatus>,
     /// The newest vote: its state, pinned revision and tally.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote: Option<crate::vote::VoteSummary>,
     /// The revision whose vote passed (the only one that may be promoted).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voted_revision: Option<trs_core::RevisionRef>,
+    pub voted_revision: Option<RevisionRef>,
     /// The published advisories that affect this release, each with the release that fixes
     /// it (docs/security-data.md).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub affected_by: Vec<crate::cve::AdvisoryNote>,
     /// The published advisories this release fixes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<crate::cve::AdvisoryNote>,
+}
+
+impl ReleaseStatus {
+    /// The latest revision's verification has finished.
+    pub fn verified(&self) -> bool {
+        self.summary.is_some()
+    }
 }
 
 pub async fn get_report(app: &App, id: &ReleaseId, number: u32) -> AppResult<Option<StoredReport>> {
@@ -75,14 +77,10 @@ pub async fn release_status(app: &App, id: &ReleaseId) -> AppResult<ReleaseStatu
         get_release(app, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id} not found")))?;
     let notes = crate::cve::release_notes(app, id).await?;
     let mut status = ReleaseStatus {
-        project: id.project.to_string(),
-        product: id.product.as_ref().map(|p| p.to_string()),
-        version: id.version.to_string(),
+        release: id.clone(),
         stage: release.stage,
         revision: None,
-        revision_key: None,
         uploaded_by: None,
-        verification: "pending".into(),
         summary: None,
         files: Vec::new(),
         vote: crate::vote::summary(app, &release).await?,
@@ -93,11 +91,9 @@ pub async fn release_status(app: &App, id: &ReleaseId) -> AppResult<ReleaseStatu
     let Some(latest) = &release.latest else { return Ok(status) };
     let revision = get_revision(app, id, latest.number).await?;
     let report = get_report(app, id, latest.number).await?;
-    status.revision = Some(revision.number);
-    status.revision_key = Some(revision.key);
+    status.revision = Some(RevisionRef { number: revision.number, key: revision.key });
     status.uploaded_by = Some(revision.uploaded_by.clone());
     if let Some(stored) = &report {
-        status.verification = "done".into();
         status.summary = Some(Summary {
             pass: stored.report.count(trs_core::Outcome::Pass),
             warn: stored.report.count(trs_core::Outcome::Warn),

@@ -160,7 +160,8 @@ pub struct UploadSession {
     pub committed: Option<CommittedUpload>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A started upload: where to send each file (the API's answer is its view: `api_views`).
+#[derive(Debug, Clone)]
 pub struct StartedUpload {
     pub id: OpaqueId,
     pub release: ReleaseId,

@@ -70,7 +70,7 @@ async fn start(
     let req: upload::StartUpload = call.json()?;
     let id = release_id(&project, req.product.clone(), &version)?;
     let started = upload::start_upload(&app, &call.caller, id, req).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(started)))
+    Ok((axum::http::StatusCode::CREATED, Json(trs_api::uploads::StartedUpload::from(started))))
 }
 
 /// 202 and the commit task (its id is the upload's), with its status URL as `Location`; its
@@ -92,7 +92,7 @@ async fn commit(State(app): State<App>, Path(id): Path<String>, call: SignedCall
 /// `trs upload` sends only the rest.
 async fn resume(State(app): State<App>, Path(id): Path<String>, call: SignedCall) -> ApiResult<impl IntoResponse> {
     let id: OpaqueId = parse_segment(&id)?;
-    Ok(Json(upload::resume_upload(&app, &call.caller, &id).await?))
+    Ok(Json(trs_api::uploads::StartedUpload::from(upload::resume_upload(&app, &call.caller, &id).await?)))
 }
 
 async fn discard(
@@ -118,5 +118,5 @@ async fn release_status(
 ) -> ApiResult<impl IntoResponse> {
     let product = q.product.as_deref().map(parse_segment::<ProductName>).transpose()?;
     let id = release_id(&project, product, &version)?;
-    Ok(Json(status::release_status(&app, &id).await?))
+    Ok(Json(trs_api::releases::ReleaseStatus::from(status::release_status(&app, &id).await?)))
 }

@@ -295,7 +295,7 @@ async fn a_key_that_signed_a_release_cannot_be_removed_and_an_unused_one_can() {
         [("foo-1.0.0.tar.gz", bytes), ("foo-1.0.0.tar.gz.asc", &asc), ("foo-1.0.0.tar.gz.sha512", sum.as_bytes())];
     upload_files(&w.app, &w.blobs, &w.rm.caller(), &id, &files).await;
     let status = trs_app::status::release_status(&w.app, &id).await.unwrap();
-    let signers: Vec<String> = serde_json::to_value(&status).unwrap()["files"]
+    let signers: Vec<String> = serde_json::to_value(trs_api::releases::ReleaseStatus::from(status)).unwrap()["files"]
         .as_array()
         .unwrap()
         .iter()
