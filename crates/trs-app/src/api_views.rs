@@ -649,6 +649,138 @@ impl From<crate::status::ReleaseStatus> for releases::ReleaseStatus {
     }
 }
 
+fn vote_value(v: trs_core::VoteValue) -> votes::VoteValue {
+    match v {
+        trs_core::VoteValue::Plus => votes::VoteValue::Plus,
+        trs_core::VoteValue::Zero => votes::VoteValue::Zero,
+        trs_core::VoteValue::Minus => votes::VoteValue::Minus,
+    }
+}
+
+fn ballot_source(s: trs_core::BallotSource) -> votes::BallotSource {
+    match s {
+        trs_core::BallotSource::Call => votes::BallotSource::Call,
+        trs_core::BallotSource::Email => votes::BallotSource::Email,
+    }
+}
+
+fn ballot(b: trs_core::Ballot) -> votes::Ballot {
+    votes::Ballot {
+        voter: b.voter.to_string(),
+        key: b.key.map(|k| k.to_string()),
+        value: vote_value(b.value),
+        binding: b.binding,
+        comment: b.comment,
+        cast_at: b.cast_at,
+        earlier: b
+            .earlier
+            .into_iter()
+            .map(|e| votes::EarlierBallot {
+                value: vote_value(e.value),
+                binding: e.binding,
+                comment: e.comment,
+                cast_at: e.cast_at,
+                source: ballot_source(e.source),
+                message_id: e.message_id,
+            })
+            .collect(),
+        source: ballot_source(b.source),
+        message_id: b.message_id,
+    }
+}
+
+fn resolution(r: trs_core::Resolution) -> votes::Resolution {
+    votes::Resolution {
+        passed: r.passed,
+        tally: tally(r.tally),
+        rules: r.rules.into_iter().map(|c| votes::RuleCheck { rule: c.rule, met: c.met, detail: c.detail }).collect(),
+        explanation: r.explanation,
+    }
+}
+
+/// A stored vote as the API shows it; its policy as the project's policy document shows it.
+fn vote_record(v: trs_core::VoteRecord) -> votes::VoteRecord {
+    let serde_json::Value::Object(policy) = serde_json::to_value(policy(v.policy)).expect("a policy serialises") else {
+        unreachable!("a policy is a JSON object")
+    };
+    votes::VoteRecord {
+        number: v.number,
+        revision: revision_ref(v.revision),
+        opened_at: v.opened_at,
+        closes_not_before: v.closes_not_before,
+        policy,
+        state: vote_state(v.state),
+        closed_at: v.closed_at,
+        resolution: v.resolution.map(resolution),
+        source: v.source.map(|s| votes::SourceRef { tag: s.tag, commit: s.commit, url: s.url }),
+    }
+}
+
+fn mail_reply(r: crate::vote::mail_import::MailReply) -> votes::MailReply {
+    use crate::vote::mail_import::ReplyOutcome as Stored;
+    votes::MailReply {
+        message_id: r.message_id,
+        from: r.from,
+        voter: r.voter.map(|u| u.to_string()),
+        sent_at: r.sent_at,
+        outcome: match r.outcome {
+            Stored::Counted => votes::ReplyOutcome::Counted,
+            Stored::Kept => votes::ReplyOutcome::Kept,
+            Stored::Ambiguous => votes::ReplyOutcome::Ambiguous,
+            Stored::NoVote => votes::ReplyOutcome::NoVote,
+            Stored::UnknownSender => votes::ReplyOutcome::UnknownSender,
+            Stored::BeforeVote => votes::ReplyOutcome::BeforeVote,
+        },
+        value: r.value.map(vote_value),
+        signed_by: r.signed_by.map(|k| k.to_string()),
+        detail: r.detail,
+        read_at: r.read_at,
+    }
+}
+
+impl From<crate::vote::VoteView> for votes::VoteView {
+    fn from(v: crate::vote::VoteView) -> Self {
+        votes::VoteView {
+            release: release(v.release),
+            stage: stage(v.stage),
+            vote: vote_record(v.vote),
+            ballots: v.ballots.into_iter().map(ballot).collect(),
+            tally: tally(v.tally),
+            resolution: resolution(v.resolution),
+            closes_in_secs: v.closes_in_secs,
+            voted_revision: v.voted_revision.map(revision_ref),
+            vote_message_id: v.vote_message_id,
+            mail_replies: v.mail_replies.into_iter().map(mail_reply).collect(),
+        }
+    }
+}
+
+impl From<crate::vote::CastReceipt> for votes::CastReceipt {
+    fn from(r: crate::vote::CastReceipt) -> Self {
+        votes::CastReceipt {
+            release: release(r.release),
+            vote: r.vote,
+            revision: revision_ref(r.revision),
+            ballot: ballot(r.ballot),
+            replaces: r.replaces.map(vote_value),
+        }
+    }
+}
+
+impl From<crate::vote::mail_import::ImportReport> for votes::ImportReport {
+    fn from(r: crate::vote::mail_import::ImportReport) -> Self {
+        votes::ImportReport {
+            release: release(r.release),
+            vote: r.vote,
+            vote_message_id: r.vote_message_id,
+            replies: r.replies.into_iter().map(mail_reply).collect(),
+            already_read: r.already_read,
+            not_in_thread: r.not_in_thread,
+            unreadable: r.unreadable,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1014,5 +1146,72 @@ mod tests {
             json!({"project": "foo", "product": null, "version": "1.0.0", "stage": "candidate-draft", "revision": null,
                 "revision_key": null, "uploaded_by": null, "verification": "pending", "summary": null, "files": []})
         );
+    }
+
+    /// A vote's view holds each stored part as stored: the vote with its policy, resolution and
+    /// source, ballots with their history and sources, and the replies read from the list.
+    #[test]
+    fn a_vote_view_a_cast_receipt_and_an_import_report_have_the_stored_json() {
+        use serde_json::json;
+        let key = "cd".repeat(32);
+        let fpr = "0123456789ABCDEF0123456789ABCDEF01234567";
+        let release_json = json!({"project": "foo", "product": "cli", "version": "1.0.0"});
+        let tally = json!({"binding_plus": 1, "binding_zero": 0, "binding_minus": 0, "non_binding_plus": 0,
+            "non_binding_zero": 1, "non_binding_minus": 0});
+        let resolution = json!({"passed": true, "tally": tally, "rules": [{"rule": "at least 1 binding +1",
+            "met": true, "detail": "1"}], "explanation": "passed"});
+        let policy = json!({"min_vote_hours": 72, "min_binding": 1, "strict": true, "archive_previous": true,
+            "auto_close_votes": false, "auto_publish": false, "auto_distribute": false, "prerelease_latest": false,
+            "require_sbom": false, "email_votes": true, "denied_licences": ["unknown"]});
+        let vote = json!({"number": 1, "revision": {"number": 2, "key": key}, "opened_at": 1, "closes_not_before": 2,
+            "policy": policy, "state": "passed", "closed_at": 3, "resolution": resolution,
+            "source": {"tag": "v1.0.0", "commit": "abc", "url": "https://foo.example/src"}});
+        let by_mail = json!({"voter": "ada", "key": null, "value": "0", "binding": false, "comment": null, "cast_at": 2,
+            "earlier": [], "source": "email", "message_id": "<r@list>"});
+        let by_call = json!({"voter": "rita", "key": fpr, "value": "+1", "binding": true, "comment": "good",
+            "cast_at": 3, "earlier": [{"value": "-1", "binding": true, "comment": null, "cast_at": 1},
+                {"value": "0", "binding": true, "comment": "hm", "cast_at": 2, "source": "email", "message_id": "<e@list>"}]});
+        let reply = json!({"message_id": "<r@list>", "from": "Ada <ada@foo.example>", "voter": "ada", "sent_at": 2,
+            "outcome": "counted", "value": "0", "signed_by": fpr, "detail": "counted", "read_at": 4});
+        let unknown = json!({"message_id": "<u@list>", "from": "x@elsewhere.example", "outcome": "unknown-sender",
+            "detail": "nobody", "read_at": 4});
+        let view = crate::vote::VoteView {
+            release: serde_json::from_value(release_json.clone()).unwrap(),
+            stage: trs_core::Stage::Candidate,
+            vote: serde_json::from_value(vote.clone()).unwrap(),
+            ballots: serde_json::from_value(json!([by_call, by_mail])).unwrap(),
+            tally: serde_json::from_value(tally.clone()).unwrap(),
+            resolution: serde_json::from_value(resolution.clone()).unwrap(),
+            closes_in_secs: 0,
+            voted_revision: Some(serde_json::from_value(json!({"number": 2, "key": key})).unwrap()),
+            vote_message_id: Some("<v@trs>".into()),
+            mail_replies: serde_json::from_value(json!([reply, unknown])).unwrap(),
+        };
+        assert_eq!(
+            serde_json::to_value(votes::VoteView::from(view)).unwrap(),
+            json!({"release": release_json, "stage": "candidate", "vote": vote, "ballots": [by_call, by_mail],
+                "tally": tally, "resolution": resolution, "closes_in_secs": 0,
+                "voted_revision": {"number": 2, "key": key}, "vote_message_id": "<v@trs>",
+                "mail_replies": [reply, unknown]})
+        );
+        let receipt = crate::vote::CastReceipt {
+            release: serde_json::from_value(release_json.clone()).unwrap(),
+            vote: 1,
+            revision: serde_json::from_value(json!({"number": 2, "key": key})).unwrap(),
+            ballot: serde_json::from_value(by_call.clone()).unwrap(),
+            replaces: Some(trs_core::VoteValue::Zero),
+        };
+        assert_eq!(
+            serde_json::to_value(votes::CastReceipt::from(receipt)).unwrap(),
+            json!({"release": release_json, "vote": 1, "revision": {"number": 2, "key": key}, "ballot": by_call,
+                "replaces": "0"})
+        );
+        for report in [
+            json!({"release": release_json, "vote": 1, "vote_message_id": "<v@trs>", "replies": [reply],
+                "already_read": ["<a@list>"], "not_in_thread": ["<n@list>"], "unreadable": ["message 3: no headers"]}),
+            json!({"release": release_json, "vote": 1, "vote_message_id": "<v@trs>", "replies": []}),
+        ] {
+            same_json::<crate::vote::mail_import::ImportReport, _>(votes::ImportReport::from, report);
+        }
     }
 }

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use trs_api::mail::RenderedMail;
+use trs_api::votes::{CastReceipt, ImportReport, VoteView};
 use trs_app::{App, vote};
 use trs_core::{ProductName, VoteValue};
 use trs_http::{ApiResult, Path, ProductOnly, Query, SignedCall, parse_segment, release_id};
@@ -50,7 +51,7 @@ async fn open(
     let req: OpenVote = call.json()?;
     let id = release_id(&project, req.product, &version)?;
     let view = vote::open_with_source(&app, &call.caller, &id, req.duration_hours, req.source).await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((StatusCode::CREATED, Json(VoteView::from(view))))
 }
 
 #[derive(Deserialize)]
@@ -71,7 +72,7 @@ async fn cast(
     let req: CastVote = call.json()?;
     let id = release_id(&project, req.product, &version)?;
     let receipt = vote::cast(&app, &call.caller, &id, req.value, req.comment).await?;
-    Ok((StatusCode::CREATED, Json(receipt)))
+    Ok((StatusCode::CREATED, Json(CastReceipt::from(receipt))))
 }
 
 #[derive(Deserialize)]
@@ -98,7 +99,7 @@ async fn import_mail(
             trs_app::AppError::bad_request("invalid-message", format!("message {} is not base64: {e}", i + 1))
         })?);
     }
-    Ok(Json(vote::mail_import::import(&app, Some(&call.caller), &id, raw).await?))
+    Ok(Json(ImportReport::from(vote::mail_import::import(&app, Some(&call.caller), &id, raw).await?)))
 }
 
 /// `trs vote poll-mail`: reads the project's IMAP mailbox for this vote now, rather than at
@@ -113,7 +114,7 @@ async fn poll_mail(
     let found = trs_app::projects::get_project(&app, &id.project).await?;
     trs_core::authorize(&call.caller.person, Some(&found), trs_core::Action::ManageRelease)
         .map_err(trs_app::AppError::from)?;
-    Ok(Json(vote::mail_poll::poll_release(&app, &id).await?))
+    Ok(Json(ImportReport::from(vote::mail_poll::poll_release(&app, &id).await?)))
 }
 
 #[derive(Deserialize)]
@@ -134,7 +135,7 @@ async fn show(
     Query(q): Query<ShowQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let id = release_id(&project, product_of(&q)?, &version)?;
-    Ok(Json(vote::show(&app, &id).await?))
+    Ok(Json(VoteView::from(vote::show(&app, &id).await?)))
 }
 
 async fn close(
@@ -144,7 +145,7 @@ async fn close(
 ) -> ApiResult<impl IntoResponse> {
     let req: ProductOnly = call.json()?;
     let id = release_id(&project, req.product, &version)?;
-    Ok(Json(vote::close(&app, &call.caller, &id).await?))
+    Ok(Json(VoteView::from(vote::close(&app, &call.caller, &id).await?)))
 }
 
 async fn cancel(
@@ -154,7 +155,7 @@ async fn cancel(
 ) -> ApiResult<impl IntoResponse> {
     let req: ProductOnly = call.json()?;
     let id = release_id(&project, req.product, &version)?;
-    Ok(Json(vote::cancel(&app, &call.caller, &id).await?))
+    Ok(Json(VoteView::from(vote::cancel(&app, &call.caller, &id).await?)))
 }
 
 async fn email(

@@ -63,8 +63,8 @@ pub struct DueVoteClose {
     pub at: i64,
 }
 
-/// A vote as `trs vote show` presents it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A vote as `trs vote show` presents it (the API's answer is its view: `api_views`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoteView {
     pub release: ReleaseId,
     pub stage: Stage,
@@ -76,26 +76,22 @@ pub struct VoteView {
     pub resolution: Resolution,
     /// Seconds until the vote may be closed (0 once it may, or once it has ended).
     pub closes_in_secs: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voted_revision: Option<RevisionRef>,
     /// The `[VOTE]` mail's `Message-ID`: what replies on the list answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote_message_id: Option<String>,
     /// Every reply on the list read for this vote (`trs vote import-mail`), with its outcome:
     /// counted, kept, ambiguous, no vote, unknown sender.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mail_replies: Vec<mail_import::MailReply>,
 }
 
-/// What a cast recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a cast recorded (the API's answer is its view: `api_views`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct CastReceipt {
     pub release: ReleaseId,
     pub vote: u32,
     pub revision: RevisionRef,
     pub ballot: Ballot,
     /// The value this cast replaced, if the voter had voted before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<VoteValue>,
 }
 
