@@ -51,8 +51,8 @@ pub enum Auth {
 pub enum Body {
     /// JSON of a type of this crate (its schema in `components`).
     Json(fn(&mut Schemas) -> RefOr<Schema>),
-    /// A JSON object this contract does not describe field by field (a stored record, or an
-    /// external format documented elsewhere: see the endpoint's description).
+    /// A JSON object this contract does not describe field by field: this document itself, or
+    /// a document of another standard (OSV, CVE JSON 5, CLE), which that standard describes.
     AnyObject,
     /// A JSON array of such objects (an external format's list: endoflife.date's cycles, OSV
     /// records).

@@ -2,9 +2,10 @@
 //! from the stored types the server keeps (as crates.io keeps its views apart from its
 //! models), and the OpenAPI 3.1 document generated from them ([`document`]).
 //!
-//! The server's handlers take the request types and answer with the response types (or with
-//! stored types whose JSON the e2e contract test checks against this document); the CLI reads
-//! answers as these types. The document is served at [`OPENAPI_PATH`] and committed as
+//! The server's handlers take the request types and answer with the response types, which
+//! trs-app's `api_views` builds from the stored records (a stored type never goes to the wire
+//! itself); the CLI reads answers as these types. Only the exports of other standards (OSV,
+//! CVE JSON 5, CLE, endoflife.date) are answered as documents of their own standard. The document is served at [`OPENAPI_PATH`] and committed as
 //! `docs/openapi.json` (`scripts/openapi.sh` regenerates it; a test fails when it drifts).
 //!
 //! Only serde and utoipa: no HTTP server or client, so any client may depend on it.

@@ -52,7 +52,7 @@ pub struct KeySummary {
     pub warnings: Vec<String>,
 }
 
-/// The roles a person holds in one project (`member`, `committer`, `release-manager`).
+/// The roles a person holds in one project (`committee`, `committer`, `release-manager`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ProjectRoles {
     pub project: String,

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 /// follower can re-hash the chain; docs/release-stream.md has the fields of each kind).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EventsPage {
-    /// `foundation`, or the project's stream.
-    pub stream: serde_json::Value,
+    /// `foundation`, or `project/NAME`.
+    pub stream: String,
     /// Each a `StreamEvent`, kept here as the stored JSON object it is so that a follower
     /// re-hashes exactly what was stored.
     #[schema(value_type = Vec<StreamEvent>)]

@@ -345,6 +345,37 @@ impl From<crate::release_views::ReleasesView> for stream::ReleasesView {
     }
 }
 
+/// States by release, at the view's time: what `GET /api/v1/projects/{project}/states` answers.
+impl From<crate::release_views::ReleasesView> for stream::ProjectStates {
+    fn from(v: crate::release_views::ReleasesView) -> Self {
+        stream::ProjectStates { at: v.at, by_release: v.by_release }
+    }
+}
+
+/// A release's events, oldest first, as `GET …/releases/{version}/history` answers.
+pub fn release_history(id: &ReleaseId, events: &[trs_core::Event]) -> stream::ReleaseHistory {
+    stream::ReleaseHistory { events: events.iter().map(event).collect(), release: id.to_string() }
+}
+
+/// A page of a stream's events as `GET /api/v1/events` answers: each event the JSON object
+/// stored (a follower re-hashes exactly what was stored), and the `after` of the next page
+/// (`after` itself when the page is empty).
+pub fn events_page(
+    id: &trs_core::StreamId,
+    stored: Vec<serde_json::Value>,
+    after: u64,
+) -> crate::AppResult<stream::EventsPage> {
+    let events = stored
+        .into_iter()
+        .map(|e| match e {
+            serde_json::Value::Object(fields) => Ok(fields),
+            other => Err(crate::AppError::Internal(format!("an event of stream {id} is stored as {other}"))),
+        })
+        .collect::<crate::AppResult<Vec<_>>>()?;
+    let last_seq = events.last().and_then(|e| e.get("seq")).and_then(|s| s.as_u64()).unwrap_or(after);
+    Ok(stream::EventsPage { stream: id.to_string(), events, last_seq })
+}
+
 impl From<crate::release_views::ChainReport> for stream::ChainReport {
     fn from(r: crate::release_views::ChainReport) -> Self {
         stream::ChainReport { stream: r.stream, events: r.events, ok: r.ok, head: r.head, error: r.error }
@@ -1213,5 +1244,21 @@ mod tests {
         ] {
             same_json::<crate::vote::mail_import::ImportReport, _>(votes::ImportReport::from, report);
         }
+    }
+
+    #[test]
+    fn an_events_page_keeps_the_stored_events_and_names_the_next_after() {
+        use serde_json::json;
+        let stream: trs_core::StreamId = "project/foo".parse().unwrap();
+        let stored = vec![json!({"seq": 4, "type": "vote-opened", "b": 1, "a": 2}), json!({"seq": 5, "type": "x"})];
+        let page = events_page(&stream, stored.clone(), 3).unwrap();
+        assert_eq!(
+            serde_json::to_value(&page).unwrap(),
+            json!({"stream": "project/foo", "events": stored, "last_seq": 5})
+        );
+        let empty = events_page(&trs_core::StreamId::Foundation, Vec::new(), 7).unwrap();
+        assert_eq!((empty.stream.as_str(), empty.last_seq), ("foundation", 7));
+        let corrupt = events_page(&stream, vec![json!("not an event")], 3).unwrap_err();
+        assert_eq!(corrupt.status(), 500);
     }
 }

@@ -9,8 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
-use trs_api::stream::{ChainVerification, ProjectStates, ReleaseHistory, ReleasesView};
+use trs_api::stream::{ChainVerification, ProjectStates, ReleasesView};
 use trs_app::release_views::{self, Scope};
 use trs_app::{App, AppError, api_views, exports, projects, public, stream};
 use trs_core::{ProductName, ProjectName, ReleaseId, StreamId, Version};
@@ -119,8 +118,7 @@ struct EventsQuery {
 async fn events(State(app): State<App>, Query(q): Query<EventsQuery>) -> ApiResult<impl IntoResponse> {
     let stream = stream_of(&app, q.project.as_deref()).await?;
     let page = stream::events_page_raw(&app, &stream, q.after, q.limit.unwrap_or(100)).await?;
-    let last = page.last().and_then(|e| e.get("seq")).and_then(|s| s.as_u64()).unwrap_or(q.after);
-    Ok(Json(json!({"stream": stream, "events": page, "last_seq": last})))
+    Ok(Json(api_views::events_page(&stream, page, q.after)?))
 }
 
 #[derive(Deserialize)]
@@ -199,7 +197,7 @@ async fn project_states(
 ) -> ApiResult<impl IntoResponse> {
     let scope = Scope { project: Some(parse_segment(&project)?), product: product_of(q.product.as_deref())? };
     let view = release_views::releases_view(&app, &scope, q.at, None).await?;
-    Ok(Json(ProjectStates { at: view.at, by_release: view.by_release }))
+    Ok(Json(ProjectStates::from(view)))
 }
 
 #[derive(Deserialize)]
@@ -219,7 +217,7 @@ async fn history(
         version: parse_segment::<Version>(&version)?,
     };
     let events = release_views::release_history(&app, &id).await?;
-    Ok(Json(ReleaseHistory { events: events.iter().map(api_views::event).collect(), release: id.to_string() }))
+    Ok(Json(api_views::release_history(&id, &events)))
 }
 
 async fn cle(
