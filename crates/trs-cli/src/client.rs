@@ -5,6 +5,7 @@ use crate::cli::Global;
 use crate::error::{CliError, CliResult, failed};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use trs_api::ErrorBody;
 use trs_auth::RequestSigner;
 
 pub struct Client {
@@ -168,8 +169,7 @@ const RACE_RETRIES: u32 = 4;
 
 /// The `code` of an error body (`{"error": {"code", "message"}}`).
 fn error_code(text: &str) -> Option<String> {
-    let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
-    parsed.get("error")?.get("code")?.as_str().map(str::to_string)
+    serde_json::from_str::<ErrorBody>(text).ok().map(|body| body.error.code)
 }
 
 /// One line from an error response: `CODE: message (HTTP status)`.
@@ -180,14 +180,11 @@ pub async fn error_of(resp: reqwest::Response) -> CliError {
 }
 
 fn error_from(status: reqwest::StatusCode, text: &str) -> CliError {
-    let parsed: Option<serde_json::Value> = serde_json::from_str(text).ok();
-    match parsed.as_ref().and_then(|v| v.get("error")) {
-        Some(e) => CliError::Api {
-            status: status.as_u16(),
-            code: e.get("code").and_then(|c| c.as_str()).unwrap_or("error").to_string(),
-            message: e.get("message").and_then(|m| m.as_str()).unwrap_or("").to_string(),
-        },
-        None => failed(format!("{} (HTTP {})", text.lines().next().unwrap_or(""), status.as_u16())),
+    // Anything but the API's error document (a proxy's page, a body cut short) is shown as
+    // its first line.
+    match serde_json::from_str::<ErrorBody>(text) {
+        Ok(ErrorBody { error }) => CliError::Api { status: status.as_u16(), code: error.code, message: error.message },
+        Err(_) => failed(format!("{} (HTTP {})", text.lines().next().unwrap_or(""), status.as_u16())),
     }
 }
 
