@@ -13,6 +13,16 @@ pub fn json<T: Serialize>(value: &T) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")));
 }
 
+/// An answer of the API, read as its `trs_api` type, printed as `--json` has always printed
+/// it: through `serde_json::Value`, whose objects list their keys sorted (the CLI once read
+/// these answers as `Value`, and scripts may compare the text).
+pub fn answer_json<T: Serialize>(answer: &T) {
+    match serde_json::to_value(answer) {
+        Ok(value) => json(&value),
+        Err(e) => json(&serde_json::json!({"error": e.to_string()})),
+    }
+}
+
 /// `text` with every control character but newline and tab, and every bidirectional
 /// control, written as a visible escape (`\u{1b}`), so the terminal shows it instead of
 /// acting on it.

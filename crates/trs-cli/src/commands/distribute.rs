@@ -3,10 +3,11 @@
 
 use crate::client::Client;
 use crate::commands::task;
-use crate::error::{CliResult, failed};
+use crate::error::CliResult;
 use crate::output;
 use serde_json::{Value, json};
 use std::io::IsTerminal;
+use trs_api::distributions::{AutoDistributions, ReleaseDistributions};
 
 pub struct DistributeArgs<'a> {
     pub project: &'a str,
@@ -65,27 +66,26 @@ pub async fn run(client: &Client, a: DistributeArgs<'_>) -> CliResult<()> {
     Ok(())
 }
 
-fn text(v: &Value) -> String {
+/// A field for people: `-` when absent or empty.
+fn text(v: Option<&str>) -> String {
     match v {
-        Value::Null => "-".into(),
-        Value::String(s) if s.is_empty() => "-".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        None | Some("") => "-".into(),
+        Some(s) => s.to_string(),
     }
 }
 
 /// `trs distributions PROJECT VERSION`: every record with every field.
 pub async fn list(client: &Client, project: &str, version: &str, product: Option<&str>, json: bool) -> CliResult<()> {
     let query = product.map(|p| format!("?product={p}")).unwrap_or_default();
-    let answer: Value =
+    let answer: ReleaseDistributions =
         client.get(&format!("/api/v1/projects/{project}/releases/{version}/distributions{query}")).await?;
     if json {
-        output::json(&answer);
+        output::answer_json(&answer);
         return Ok(());
     }
-    let records = answer["distributions"].as_array().ok_or_else(|| failed("unexpected answer: no distributions"))?;
+    let records = &answer.distributions;
     if records.is_empty() {
-        say!("no distributions of {}", answer["release"].as_str().unwrap_or("?"));
+        say!("no distributions of {}", answer.release);
         return Ok(());
     }
     let header = ["PLATFORM", "NAMESPACE", "PACKAGE", "VERSION", "STAGING", "PENDING", "RETRIES", "UPLOADED", "BY"];
@@ -93,15 +93,15 @@ pub async fn list(client: &Client, project: &str, version: &str, product: Option
         .iter()
         .map(|r| {
             vec![
-                text(&r["platform"]),
-                text(&r["namespace"]),
-                text(&r["package"]),
-                text(&r["version"]),
-                text(&r["staging"]),
-                text(&r["pending"]),
-                text(&r["retries"]),
-                r["upload_date"].as_i64().map(trs_app::time_text::rfc3339).unwrap_or_else(|| "-".into()),
-                text(&r["created_by"]),
+                text(Some(&r.platform)),
+                text(r.namespace.as_deref()),
+                text(Some(&r.package)),
+                text(Some(&r.version)),
+                r.staging.to_string(),
+                r.pending.to_string(),
+                r.retries.to_string(),
+                r.upload_date.map(trs_app::time_text::rfc3339).unwrap_or_else(|| "-".into()),
+                text(r.created_by.as_deref()),
             ]
         })
         .collect();
@@ -114,12 +114,12 @@ pub async fn list(client: &Client, project: &str, version: &str, product: Option
     say!("{}", line(header.iter().map(|h| h.to_string()).collect()));
     for (row, r) in rows.into_iter().zip(records) {
         say!("{}", line(row));
-        say!("    staged revision      {}", text(&r["staged_revision_key"]));
-        say!("    production revision  {}", text(&r["production_revision_key"]));
-        say!("    api url              {}", text(&r["api_url"]));
-        say!("    web url              {}", text(&r["web_url"]));
-        if !r["last_error"].is_null() {
-            say!("    last error           {}", text(&r["last_error"]));
+        say!("    staged revision      {}", text(r.staged_revision_key.as_deref()));
+        say!("    production revision  {}", text(r.production_revision_key.as_deref()));
+        say!("    api url              {}", text(r.api_url.as_deref()));
+        say!("    web url              {}", text(r.web_url.as_deref()));
+        if let Some(error) = &r.last_error {
+            say!("    last error           {}", text(Some(error)));
         }
     }
     Ok(())
@@ -154,24 +154,23 @@ fn parse_auto(text: &str) -> CliResult<Value> {
 /// `trs project distributions PROJECT [--set ...]... [--clear]`
 pub async fn auto(client: &Client, project: &str, set: &[String], clear: bool, json: bool) -> CliResult<()> {
     let path = format!("/api/v1/projects/{project}/distributions");
-    let answer: Value = if set.is_empty() && !clear {
+    let answer: AutoDistributions = if set.is_empty() && !clear {
         client.get(&path).await?
     } else {
         let list = set.iter().map(|s| parse_auto(s)).collect::<CliResult<Vec<_>>>()?;
         client.post(&path, &json!({"distributions": list})).await?
     };
     if json {
-        output::json(&answer);
+        output::answer_json(&answer);
         return Ok(());
     }
-    let list = answer["distributions"].as_array().cloned().unwrap_or_default();
-    if list.is_empty() {
+    if answer.distributions.is_empty() {
         say!("{project}: no distributions on promotion");
     }
-    for d in list {
-        let ns = d["namespace"].as_str().map(|n| format!("{n}/")).unwrap_or_default();
-        let how = if d["staging"].as_bool() == Some(true) { "promote the staged distribution" } else { "production" };
-        say!("{} {ns}{}: {how}", text(&d["platform"]), text(&d["package"]));
+    for d in &answer.distributions {
+        let ns = d.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default();
+        let how = if d.staging { "promote the staged distribution" } else { "production" };
+        say!("{} {ns}{}: {how}", text(Some(&d.platform)), text(Some(&d.package)));
     }
     Ok(())
 }
