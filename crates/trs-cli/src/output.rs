@@ -23,6 +23,11 @@ pub fn answer_json<T: Serialize>(answer: &T) {
     }
 }
 
+/// An enum of the API as the API writes it (`send-mail`, `candidate-draft`, `not-sent`).
+pub fn api_text(value: &impl Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
 /// `text` with every control character but newline and tab, and every bidirectional
 /// control, written as a visible escape (`\u{1b}`), so the terminal shows it instead of
 /// acting on it.

@@ -3,11 +3,11 @@
 
 use super::lifecycle::show_time;
 use crate::client::Client;
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use serde_json::Value;
 use std::time::Duration;
-use trs_api::stream::ChainVerification;
+use trs_api::stream::{ChainVerification, EventsPage, ReleasesView, StageMove, StreamEvent};
 
 /// How often `trs events --follow` asks for new events.
 const FOLLOW_EVERY: Duration = Duration::from_secs(1);
@@ -30,87 +30,66 @@ pub async fn releases(client: &Client, q: &ViewQuery<'_>, as_json: bool) -> CliR
         params.push(format!("at={at}"));
     }
     // A view of every project comes a page of projects at a time: the pages are joined.
-    let mut view: Value = client.get(&format!("/api/v1/releases?{}", params.join("&"))).await?;
-    while let Some(next) = view.get("next").and_then(Value::as_str).map(str::to_string) {
-        let page: Value = client.get(&format!("/api/v1/releases?{}&after={next}", params.join("&"))).await?;
+    let mut view: ReleasesView = client.get(&format!("/api/v1/releases?{}", params.join("&"))).await?;
+    while let Some(next) = view.next.clone() {
+        let page: ReleasesView = client.get(&format!("/api/v1/releases?{}&after={next}", params.join("&"))).await?;
         join_page(&mut view, page);
     }
     if as_json {
-        output::json(&view);
+        output::answer_json(&view);
         return Ok(());
     }
-    say!("releases at {}", view["at"].as_i64().map(show_time).unwrap_or_default());
-    let by_release = view["by_release"].as_object().cloned().unwrap_or_default();
-    if by_release.is_empty() {
+    say!("releases at {}", show_time(view.at));
+    if view.by_release.is_empty() {
         say!("  (none)");
     }
-    for r in view["releases"].as_array().into_iter().flatten() {
-        let name = release_name(&r["release"]);
-        let states: Vec<&str> =
-            by_release.get(&name).and_then(|v| v.as_array()).into_iter().flatten().filter_map(|s| s.as_str()).collect();
+    for r in &view.releases {
+        let name = r.release.to_string();
+        let states = view.by_release.get(&name).map(|s| s.join(", ")).unwrap_or_default();
         let mut extra = Vec::new();
-        if let Some(t) = r["end_of_life"].as_i64() {
+        if let Some(t) = r.end_of_life {
             extra.push(format!("end-of-life {}", show_time(t)));
         }
-        if let Some(t) = r["support_until"].as_i64() {
+        if let Some(t) = r.support_until {
             extra.push(format!("support until {}", show_time(t)));
         }
-        if let Some(reason) = r["revoked_reason"].as_str() {
+        if let Some(reason) = &r.revoked_reason {
             extra.push(format!("revoked: {reason}"));
         }
         let extra = if extra.is_empty() { String::new() } else { format!("  ({})", extra.join("; ")) };
-        say!("  {name:<32} {}{extra}", states.join(", "));
+        say!("  {name:<32} {states}{extra}");
     }
     Ok(())
 }
 
 /// Adds the next page of a releases view to `view` (its lists continue those of the page
 /// before; `next` moves on).
-fn join_page(view: &mut Value, page: Value) {
-    for key in ["by_state", "by_release", "latest"] {
-        for (k, v) in page[key].as_object().cloned().unwrap_or_default() {
-            match (&mut view[key][&k], v) {
-                (Value::Array(have), Value::Array(more)) => have.extend(more),
-                (have, v) => *have = v,
-            }
+fn join_page(view: &mut ReleasesView, page: ReleasesView) {
+    for (have, more) in [(&mut view.by_state, page.by_state), (&mut view.by_release, page.by_release)] {
+        for (k, v) in more {
+            have.entry(k).or_default().extend(v);
         }
     }
-    if let (Some(have), Some(more)) = (view["releases"].as_array_mut(), page["releases"].as_array()) {
-        have.extend(more.iter().cloned());
-    }
-    view["next"] = page.get("next").cloned().unwrap_or(Value::Null);
-    if view["next"].is_null() {
-        view.as_object_mut().map(|o| o.remove("next"));
-    }
-}
-
-fn release_name(r: &Value) -> String {
-    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
-    match r["product"].as_str() {
-        Some(p) => format!("{}/{p}/{}", s(&r["project"]), s(&r["version"])),
-        None => format!("{}/{}", s(&r["project"]), s(&r["version"])),
-    }
+    view.latest.extend(page.latest);
+    view.releases.extend(page.releases);
+    view.next = page.next;
 }
 
 /// One event as a line for people.
-fn event_line(e: &Value) -> String {
-    let who = e["actor"]["uid"].as_str().unwrap_or("trs");
-    let release = e.get("release").filter(|r| !r.is_null()).map(release_name).unwrap_or_default();
-    let stage = match (e["stage"]["from"].as_str(), e["stage"]["to"].as_str()) {
-        (Some(f), Some(t)) => format!(" {f} → {t}"),
-        (None, Some(t)) => format!(" → {t}"),
-        _ => String::new(),
+fn event_line(e: &StreamEvent) -> String {
+    let who = e.actor.as_ref().map_or("trs", |a| a.uid.as_str());
+    let release = e.release.as_ref().map(ToString::to_string).unwrap_or_default();
+    let stage = match &e.stage {
+        Some(StageMove { from: Some(f), to }) => format!(" {} → {}", output::api_text(f), output::api_text(to)),
+        Some(StageMove { from: None, to }) => format!(" → {}", output::api_text(to)),
+        None => String::new(),
     };
+    // Fields of some kinds of event (`state-entered`, `release-revoked`, `line-dates-set`).
     let detail = ["state", "reason", "line"]
         .iter()
-        .filter_map(|k| e[*k].as_str().map(|v| format!(" {k}={v}")))
+        .filter_map(|k| e.details.get(k).and_then(Value::as_str).map(|v| format!(" {k}={v}")))
         .collect::<String>();
-    format!(
-        "#{:<4} {}  {:<20} {release}{stage}{detail}  by {who}",
-        e["seq"],
-        e["at"].as_i64().map(show_time).unwrap_or_default(),
-        e["type"].as_str().unwrap_or("?"),
-    )
+    format!("#{} {}  {:<20} {release}{stage}{detail}  by {who}", e.seq, show_time(e.at), e.kind)
 }
 
 pub async fn events(
@@ -125,18 +104,19 @@ pub async fn events(
         None => "/api/v1/events?".to_string(),
     };
     loop {
-        let page: Value = client.get(&format!("{base}&after={after}&limit=500")).await?;
-        let events = page["events"].as_array().cloned().unwrap_or_default();
-        for e in &events {
+        let page: EventsPage = client.get(&format!("{base}&after={after}&limit=500")).await?;
+        for e in &page.events {
             if as_json {
                 // One event per line (NDJSON), as the server's events.ndjson holds them.
                 println!("{}", serde_json::to_string(e).unwrap_or_default());
             } else {
-                say!("{}", event_line(e));
+                let event: StreamEvent = serde_json::from_value(Value::Object(e.clone()))
+                    .map_err(|err| failed(format!("unexpected response: event: {err}")))?;
+                say!("{}", event_line(&event));
             }
         }
-        after = page["last_seq"].as_u64().unwrap_or(after);
-        if events.len() == 500 {
+        after = page.last_seq;
+        if page.events.len() == 500 {
             continue;
         }
         if !follow {
@@ -175,27 +155,54 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn view(v: Value) -> ReleasesView {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn release(project: &str, version: &str) -> Value {
+        json!({"release": {"project": project, "version": version}, "stage": "current", "states": [],
+            "promoted_revision": null, "promoted_at": null, "promoted_seq": null, "end_of_life": null,
+            "support_until": null, "revoked_reason": null, "first_seen": 1, "last_change": 1})
+    }
+
     #[test]
     fn pages_of_a_releases_view_join_into_one_view() {
-        let mut view = json!({
+        let mut joined = view(json!({
             "at": 1, "next": "demo",
             "by_state": {"current": ["demo/1.0"], "latest": ["demo/1.0"]},
             "by_release": {"demo/1.0": ["current", "latest"]},
             "latest": {"demo": "demo/1.0"},
-            "releases": [{"release": {"project": "demo", "version": "1.0"}}],
-        });
-        let page = json!({
+            "releases": [release("demo", "1.0")],
+        }));
+        let page = view(json!({
             "at": 1,
             "by_state": {"current": ["zeta/2.0"], "revoked": ["zeta/1.0"]},
             "by_release": {"zeta/2.0": ["current"], "zeta/1.0": ["revoked"]},
-            "latest": {},
-            "releases": [{"release": {"project": "zeta", "version": "1.0"}}, {"release": {"project": "zeta", "version": "2.0"}}],
-        });
-        join_page(&mut view, page);
-        assert_eq!(view["by_state"]["current"], json!(["demo/1.0", "zeta/2.0"]));
-        assert_eq!(view["by_state"]["revoked"], json!(["zeta/1.0"]));
-        assert_eq!(view["by_release"].as_object().unwrap().len(), 3);
-        assert_eq!(view["releases"].as_array().unwrap().len(), 3);
-        assert!(view.get("next").is_none(), "the last page names no next one");
+            "latest": {"zeta": "zeta/2.0"},
+            "releases": [release("zeta", "1.0"), release("zeta", "2.0")],
+        }));
+        join_page(&mut joined, page);
+        assert_eq!(joined.by_state["current"], ["demo/1.0", "zeta/2.0"]);
+        assert_eq!(joined.by_state["revoked"], ["zeta/1.0"]);
+        assert_eq!(joined.by_release.len(), 3);
+        assert_eq!(joined.latest.len(), 2);
+        assert_eq!(joined.releases.len(), 3);
+        assert!(joined.next.is_none(), "the last page names no next one");
+        let printed = serde_json::to_value(&joined).unwrap();
+        assert!(printed.get("next").is_none(), "--json names no next page: {printed}");
+    }
+
+    #[test]
+    fn an_event_line_names_its_move_and_fields() {
+        let e: StreamEvent = serde_json::from_value(json!({
+            "stream": "project/foo", "seq": 7, "at": 0, "actor": {"uid": "rita", "key": "AB"},
+            "release": {"project": "foo", "version": "1.0"}, "stage": {"from": "candidate", "to": "current"},
+            "type": "state-entered", "state": "lts", "prev": null, "hash": "h",
+        }))
+        .unwrap();
+        assert_eq!(
+            event_line(&e),
+            "#7 1970-01-01T00:00:00Z  state-entered        foo/1.0 candidate → current state=lts  by rita"
+        );
     }
 }
