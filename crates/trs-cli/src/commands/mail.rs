@@ -6,9 +6,9 @@ use crate::cli::MailCommand;
 use crate::client::Client;
 use crate::error::{CliError, CliResult, failed};
 use crate::output;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
-use trs_api::mail::{ProjectMail, RenderedMail};
+use trs_api::mail::{MailLog, MailState, ProjectMail, RenderedMail};
 use trs_app::mail::MailKind;
 
 /// The mail credentials of `trs serve` (`TRS_SMTP_PASSWORD`, `TRS_IMAP_PASSWORD[_PROJECT]`):
@@ -57,13 +57,8 @@ pub fn ca_roots(path: Option<&std::path::Path>, flag: &str) -> CliResult<Option<
     path.map(|path| trs_app::mail::ca::load(path).map_err(|e| CliError::Usage(format!("{flag} {e}")))).transpose()
 }
 
-fn list(v: &Value) -> String {
-    let items: Vec<&str> = v.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+fn list(items: &[String]) -> String {
     if items.is_empty() { "(none)".into() } else { items.join(", ") }
-}
-
-fn text(v: &Value) -> &str {
-    v.as_str().unwrap_or("(none)")
 }
 
 /// `trs project mail`: with no field flags, shows the settings in force; otherwise a signed
@@ -108,41 +103,40 @@ pub async fn run(client: &Client, command: &MailCommand, as_json: bool) -> CliRe
     match command {
         MailCommand::Log { project } => {
             project.parse::<trs_core::ProjectName>().map_err(|e| CliError::Usage(e.to_string()))?;
-            let log: Value = client.get(&format!("/api/v1/projects/{project}/mail/log")).await?;
+            let log: MailLog = client.get(&format!("/api/v1/projects/{project}/mail/log")).await?;
             if as_json {
-                output::json(&log);
+                output::answer_json(&log);
                 return Ok(());
             }
-            let mails = log["mails"].as_array().cloned().unwrap_or_default();
-            if mails.is_empty() {
+            if log.mails.is_empty() {
                 say!("no mail for {project} yet");
             }
-            for m in &mails {
-                let release = &m["release"];
-                let name = match release["product"].as_str() {
-                    Some(p) => format!("{} {p} {}", text(&release["project"]), text(&release["version"])),
-                    None => format!("{} {}", text(&release["project"]), text(&release["version"])),
+            for m in &log.mails {
+                let release = &m.release;
+                let name = match &release.product {
+                    Some(p) => format!("{} {p} {}", release.project, release.version),
+                    None => format!("{} {}", release.project, release.version),
                 };
                 // An advisory notice is about the advisory, not a vote.
-                let about = match m["advisory"].as_str() {
-                    Some(advisory) => format!("{} {advisory}", text(&release["project"])),
-                    None => format!("{name} vote {}", m["vote"]),
+                let about = match &m.advisory {
+                    Some(advisory) => format!("{} {advisory}", release.project),
+                    None => format!("{name} vote {}", m.vote),
                 };
-                say!("event {:>4}  {:<9}  {about}  {}", m["event_seq"], text(&m["kind"]), text(&m["message_id"]));
-                match m["state"].as_str() {
-                    Some("sent") => {
-                        say!("            sent to {}", list(&m["to"]));
+                say!("event {}  {:<9}  {about}  {}", m.event_seq, output::api_text(&m.kind), m.message_id);
+                match m.state {
+                    MailState::Sent => {
+                        say!("            sent to {}", list(&m.to));
                         // SES gives the mail an id of its own: the one replies name.
-                        if let Some(sent_as) = m["sent_as"].as_str() {
+                        if let Some(sent_as) = &m.sent_as {
                             say!("            received as {sent_as}");
                         }
                     }
-                    Some("not-sent") => say!("            not sent: {}", text(&m["reason"])),
-                    _ => match m["waiting"].as_str() {
+                    MailState::NotSent => say!("            not sent: {}", m.reason.as_deref().unwrap_or("(none)")),
+                    MailState::Queued => match &m.waiting {
                         Some(why) => say!(
                             "            held back (check {}, next {}): {}",
-                            m["checks"],
-                            m["next_check_at"].as_i64().map(trs_app::time_text::rfc3339).unwrap_or_default(),
+                            m.checks,
+                            m.next_check_at.map(trs_app::time_text::rfc3339).unwrap_or_default(),
                             why.replace('\n', "; ")
                         ),
                         None => say!("            queued"),
