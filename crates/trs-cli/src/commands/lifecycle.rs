@@ -7,6 +7,8 @@ use crate::output;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
+use trs_api::lifecycle::ArchivedRelease;
+use trs_api::stream::StreamEvent;
 
 /// A release on the command line.
 pub struct Target<'a> {
@@ -63,11 +65,11 @@ pub async fn revoke(client: &Client, t: &Target<'_>, reason: &str, as_json: bool
     if reason.trim().is_empty() {
         return Err(CliError::Usage("--reason must say why the release is revoked".into()));
     }
-    let event: Value = client.post(&t.path("revoke"), &json!({"product": t.product, "reason": reason})).await?;
+    let event: StreamEvent = client.post(&t.path("revoke"), &json!({"product": t.product, "reason": reason})).await?;
     if as_json {
-        output::json(&event);
+        output::answer_json(&event);
     } else {
-        say!("{} revoked: {} (event {})", t.name(), reason.trim(), event["seq"]);
+        say!("{} revoked: {} (event {})", t.name(), reason.trim(), event.seq);
         say!("it is no longer served, and never listed as current or latest");
     }
     Ok(())
@@ -98,55 +100,54 @@ pub async fn eol(
         format!("/api/v1/projects/{project}/releases/{target}/eol")
     };
     let body = json!({"product": product, "end_of_life": dates.end_of_life, "support_until": dates.support_until});
-    let event: Value = client.post(&path, &body).await?;
+    let event: StreamEvent = client.post(&path, &body).await?;
     if as_json {
-        output::json(&event);
+        output::answer_json(&event);
         return Ok(());
     }
     let what = if is_line { format!("line {target} of {project}") } else { format!("{project}/{target}") };
-    let eol = event["end_of_life"].as_i64().map(show_time).unwrap_or_else(|| "not set".into());
-    let support = event["support_until"].as_i64().map(show_time).unwrap_or_else(|| "not set".into());
-    say!("{what}: end-of-life {eol}, support until {support} (event {})", event["seq"]);
+    // The dates are fields of the event's kind, which trs_api keeps untyped (EventDetails).
+    let date =
+        |name| event.details.get(name).and_then(Value::as_i64).map(show_time).unwrap_or_else(|| "not set".into());
+    let (eol, support) = (date("end_of_life"), date("support_until"));
+    say!("{what}: end-of-life {eol}, support until {support} (event {})", event.seq);
     say!("the lifecycle schedule moves current releases to end-of-life once the date has passed");
     Ok(())
 }
 
 pub async fn archive(client: &Client, t: &Target<'_>, as_json: bool) -> CliResult<()> {
-    let done: Value = client.post(&t.path("archive"), &json!({"product": t.product})).await?;
+    let done: ArchivedRelease = client.post(&t.path("archive"), &json!({"product": t.product})).await?;
     if as_json {
-        output::json(&done);
-    } else if done["already"] == true {
-        say!("{} was already archived; its files are at {}", t.name(), done["public_prefix"].as_str().unwrap_or(""));
+        output::answer_json(&done);
+    } else if done.already {
+        say!("{} was already archived; its files are at {}", t.name(), done.public_prefix);
     } else {
-        say!(
-            "{} archived: {} file(s) now at {}",
-            t.name(),
-            done["files"],
-            done["public_prefix"].as_str().unwrap_or("")
-        );
+        say!("{} archived: {} file(s) now at {}", t.name(), done.files, done.public_prefix);
     }
     Ok(())
 }
 
 pub async fn state(client: &Client, t: &Target<'_>, state: &str, enter: bool, as_json: bool) -> CliResult<()> {
     let path = t.path(&format!("states/{state}"));
-    let event: Value = if enter {
+    let event: StreamEvent = if enter {
         client.post(&path, &json!({"product": t.product})).await?
     } else {
         let query = t.product.map(|p| format!("product={p}"));
         client.delete(&path, query.as_deref()).await?
     };
     if as_json {
-        output::json(&event);
+        output::answer_json(&event);
         return Ok(());
     }
-    let line = match (enter, event["already_held"] == true, event["was_held"] == true) {
+    // Fields of the event's kind, which trs_api keeps untyped (EventDetails).
+    let flag = |name| event.details.get(name) == Some(&Value::Bool(true));
+    let line = match (enter, flag("already_held"), flag("was_held")) {
         (true, false, _) => format!("{} entered {state}", t.name()),
         (true, true, _) => format!("{} already held {state} (recorded, nothing changed)", t.name()),
         (false, _, true) => format!("{} left {state}", t.name()),
         (false, _, false) => format!("{} did not hold {state} (recorded, nothing changed)", t.name()),
     };
-    say!("{line} (event {})", event["seq"]);
+    say!("{line} (event {})", event.seq);
     Ok(())
 }
 
