@@ -10,14 +10,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use trs_api::people::RegisteredKey;
 use trs_core::{Person, PersonUid};
 
 pub async fn add(client: &Client, cert: &Path, as_json: bool) -> CliResult<()> {
-    let key: Value = client.post("/api/v1/keys", &json!({"certificate": read_cert(cert)?})).await?;
+    let key: RegisteredKey = client.post("/api/v1/keys", &json!({"certificate": read_cert(cert)?})).await?;
     if as_json {
-        output::json(&key);
+        output::answer_json(&key);
     } else {
-        say!("added key {} for {}", key["fingerprint"].as_str().unwrap_or("?"), key["person"].as_str().unwrap_or("?"));
+        say!("added key {} for {}", key.fingerprint, key.person);
     }
     Ok(())
 }
@@ -29,7 +30,7 @@ pub async fn export(client: &Client, project: &str) -> CliResult<()> {
 }
 
 pub async fn remove(client: &Client, fingerprint: &str, as_json: bool) -> CliResult<()> {
-    let key: trs_app::people::RegisteredKey = client.delete(&format!("/api/v1/keys/{fingerprint}"), None).await?;
+    let key: RegisteredKey = client.delete(&format!("/api/v1/keys/{fingerprint}"), None).await?;
     if as_json {
         output::json(&key);
     } else {

@@ -4,7 +4,7 @@
 use crate::client::Client;
 use crate::error::{CliResult, failed};
 use crate::output;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::Path;
 use trs_app::people::{PersonEdit, PersonView};
 use trs_core::Person;
@@ -25,15 +25,11 @@ pub async fn add(
     as_json: bool,
 ) -> CliResult<()> {
     let body = json!({"uid": uid, "certificate": read_cert(cert)?, "name": name, "email": email});
-    let person: Value = client.post("/api/v1/people", &body).await?;
+    let person: trs_api::people::Person = client.post("/api/v1/people", &body).await?;
     if as_json {
-        output::json(&person);
+        output::answer_json(&person);
     } else {
-        say!(
-            "registered {} with key {}",
-            person["uid"].as_str().unwrap_or(uid),
-            person["keys"][0].as_str().unwrap_or("?")
-        );
+        say!("registered {} with key {}", person.uid, person.keys.first().map_or("?", String::as_str));
     }
     Ok(())
 }
