@@ -6,9 +6,9 @@ use crate::client::Client;
 use crate::error::CliResult;
 use crate::output;
 use serde_json::{Value, json};
-use trs_api::projects::ProjectPolicy;
-use trs_app::projects::{ProjectEdit, ProjectSummary, ProjectView};
-use trs_core::{Project, ProjectRole};
+use trs_api::projects::{Project, ProjectDetail, ProjectList, ProjectPolicy};
+use trs_app::projects::ProjectEdit;
+use trs_core::ProjectRole;
 
 pub async fn create(
     client: &Client,
@@ -20,9 +20,9 @@ pub async fn create(
 ) -> CliResult<()> {
     let body =
         json!({"name": name, "members": members, "committers": committers, "release_managers": release_managers});
-    let project: Value = client.post("/api/v1/projects", &body).await?;
+    let project: Project = client.post("/api/v1/projects", &body).await?;
     if as_json {
-        output::json(&project);
+        output::answer_json(&project);
     } else {
         say!("created project {name}: members {}", members.join(", "));
     }
@@ -73,15 +73,10 @@ pub async fn policy(
     Ok(())
 }
 
-#[derive(serde::Deserialize)]
-struct ProjectList {
-    projects: Vec<ProjectSummary>,
-}
-
 pub async fn list(client: &Client, as_json: bool) -> CliResult<()> {
     let list: ProjectList = client.get("/api/v1/projects").await?;
     if as_json {
-        output::json(&serde_json::json!({"projects": list.projects}));
+        output::answer_json(&list);
         return Ok(());
     }
     for p in &list.projects {
@@ -114,7 +109,7 @@ fn print_project(p: &Project) {
 }
 
 pub async fn show(client: &Client, project: &str, as_json: bool) -> CliResult<()> {
-    let view: ProjectView = client.get(&format!("/api/v1/projects/{project}")).await?;
+    let view: ProjectDetail = client.get(&format!("/api/v1/projects/{project}")).await?;
     if as_json {
         output::json(&view);
         return Ok(());
@@ -151,7 +146,12 @@ pub async fn members(
     if as_json {
         output::json(&p);
     } else {
-        println!("{role} of {project}: {}", names(p.roster(role)));
+        let roster = match role {
+            ProjectRole::Committee => &p.members,
+            ProjectRole::Committer => &p.committers,
+            ProjectRole::ReleaseManager => &p.release_managers,
+        };
+        println!("{role} of {project}: {}", names(roster));
     }
     Ok(())
 }
@@ -168,7 +168,7 @@ pub async fn products(
             let body = json!({"name": name, "description": description});
             client.post(&format!("/api/v1/projects/{project}/products"), &body).await?
         }
-        None => client.get::<ProjectView>(&format!("/api/v1/projects/{project}")).await?.project,
+        None => client.get::<ProjectDetail>(&format!("/api/v1/projects/{project}")).await?.project,
     };
     if as_json {
         let products: Vec<Value> = p
