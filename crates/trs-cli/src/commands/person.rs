@@ -6,8 +6,8 @@ use crate::error::{CliResult, failed};
 use crate::output;
 use serde_json::json;
 use std::path::Path;
-use trs_app::people::{PersonEdit, PersonView};
-use trs_core::Person;
+use trs_api::people::{PeopleList, Person, PersonDetail};
+use trs_app::people::PersonEdit;
 
 pub fn read_cert(path: &Path) -> CliResult<String> {
     let bytes = std::fs::read(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
@@ -25,18 +25,13 @@ pub async fn add(
     as_json: bool,
 ) -> CliResult<()> {
     let body = json!({"uid": uid, "certificate": read_cert(cert)?, "name": name, "email": email});
-    let person: trs_api::people::Person = client.post("/api/v1/people", &body).await?;
+    let person: Person = client.post("/api/v1/people", &body).await?;
     if as_json {
         output::answer_json(&person);
     } else {
         say!("registered {} with key {}", person.uid, person.keys.first().map_or("?", String::as_str));
     }
     Ok(())
-}
-
-#[derive(serde::Deserialize)]
-struct PersonList {
-    people: Vec<Person>,
 }
 
 fn describe(p: &Person) -> String {
@@ -54,9 +49,9 @@ fn describe(p: &Person) -> String {
 }
 
 pub async fn list(client: &Client, as_json: bool) -> CliResult<()> {
-    let list: PersonList = client.get("/api/v1/people").await?;
+    let list: PeopleList = client.get("/api/v1/people").await?;
     if as_json {
-        output::json(&json!({"people": list.people}));
+        output::answer_json(&list);
         return Ok(());
     }
     for p in &list.people {
@@ -66,21 +61,20 @@ pub async fn list(client: &Client, as_json: bool) -> CliResult<()> {
 }
 
 pub async fn show(client: &Client, uid: &str, as_json: bool) -> CliResult<()> {
-    let view: PersonView = client.get(&format!("/api/v1/people/{uid}")).await?;
+    let view: PersonDetail = client.get(&format!("/api/v1/people/{uid}")).await?;
     if as_json {
         output::json(&view);
         return Ok(());
     }
     println!("{}", describe(&view.person));
-    for k in &view.key_details {
+    for k in &view.registered_keys {
         println!("  key {}  {}", k.fingerprint, output::terminal_text(&k.user_ids.join("; ")));
         for w in &k.warnings {
             println!("    warning: {}", output::terminal_text(w));
         }
     }
     for p in &view.projects {
-        let roles: Vec<&str> = p.roles.iter().map(|r| r.as_str()).collect();
-        println!("  {}: {}", p.project, roles.join(", "));
+        println!("  {}: {}", p.project, p.roles.join(", "));
     }
     Ok(())
 }
