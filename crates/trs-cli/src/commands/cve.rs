@@ -7,7 +7,7 @@ use crate::client::Client;
 use crate::error::{CliError, CliResult};
 use crate::output;
 use serde_json::{Value, json};
-use trs_app::cve::AdvisoryView;
+use trs_api::advisories::{Advisory, AdvisoryList};
 
 fn usage(message: impl Into<String>) -> CliError {
     CliError::Usage(message.into())
@@ -69,8 +69,7 @@ fn path(project: &str, id: &str) -> String {
     format!("/api/v1/projects/{project}/advisories/{id}")
 }
 
-fn print(v: &AdvisoryView) {
-    let a = &v.advisory;
+fn print(a: &Advisory) {
     let state = match (a.published_at, a.embargoed_until) {
         (Some(at), _) => format!("published {}", trs_app::exports::rfc3339(at)),
         (None, Some(until)) => format!("UNPUBLISHED, embargoed until {}", trs_app::exports::rfc3339(until)),
@@ -78,15 +77,15 @@ fn print(v: &AdvisoryView) {
     };
     let line = a.product.as_ref().map(|p| format!(" product {p}")).unwrap_or_default();
     say!("{} ({}{line}): {}", a.id, state, a.summary);
-    if let Some(s) = a.severity {
-        say!("  severity  {s}");
+    if let Some(s) = &a.severity {
+        say!("  severity  {}", output::api_text(s));
     }
-    say!("  affected  {}", a.affected.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(" | "));
+    say!("  affected  {}", a.affected.join(" | "));
     let releases: Vec<String> =
-        v.affected_releases.iter().map(|r| format!("{} ({})", r.version, r.stage.as_str())).collect();
+        a.affected_releases.iter().map(|r| format!("{} ({})", r.version, output::api_text(&r.stage))).collect();
     say!("  releases  {}", if releases.is_empty() { "(none held)".into() } else { releases.join(", ") });
-    match (&a.fixed, &v.fixed_by) {
-        (Some(f), Some(r)) => say!("  fixed in  {f} ({})", r.stage.as_str()),
+    match (&a.fixed, &a.fixed_by) {
+        (Some(f), Some(r)) => say!("  fixed in  {f} ({})", output::api_text(&r.stage)),
         (Some(f), None) => say!("  fixed in  {f} (not released yet)"),
         (None, _) => say!("  fixed in  (no fix yet)"),
     }
@@ -98,7 +97,7 @@ fn print(v: &AdvisoryView) {
     }
 }
 
-fn answer(v: &AdvisoryView, as_json: bool) {
+fn answer(v: &Advisory, as_json: bool) {
     if as_json { output::json(v) } else { print(v) }
 }
 
@@ -128,21 +127,21 @@ pub async fn add(
             serde_json::from_str(&text).map_err(|e| usage(format!("{} is not JSON: {e}", file.display())))?;
         body["import"] = record;
     }
-    let view: AdvisoryView = client.post(&format!("/api/v1/projects/{project}/advisories"), &body).await?;
+    let view: Advisory = client.post(&format!("/api/v1/projects/{project}/advisories"), &body).await?;
     answer(&view, as_json);
     Ok(())
 }
 
 pub async fn edit(client: &Client, project: &str, id: &str, fields: &AdvisoryFields, as_json: bool) -> CliResult<()> {
     check_id(project, id)?;
-    let view: AdvisoryView = client.post(&path(project, id), &body(fields, true)?).await?;
+    let view: Advisory = client.post(&path(project, id), &body(fields, true)?).await?;
     answer(&view, as_json);
     Ok(())
 }
 
 pub async fn publish(client: &Client, project: &str, id: &str, force: bool, as_json: bool) -> CliResult<()> {
     check_id(project, id)?;
-    let view: AdvisoryView = client.post(&format!("{}/publish", path(project, id)), &json!({"force": force})).await?;
+    let view: Advisory = client.post(&format!("{}/publish", path(project, id)), &json!({"force": force})).await?;
     if as_json {
         output::json(&view);
     } else {
@@ -155,7 +154,7 @@ pub async fn show(client: &Client, project: &str, id: &str, format: AdvisoryForm
     check_id(project, id)?;
     match format {
         AdvisoryFormat::Trs => {
-            let view: AdvisoryView = client.get_as_caller(&path(project, id)).await?;
+            let view: Advisory = client.get_as_caller(&path(project, id)).await?;
             answer(&view, as_json);
         }
         // The records are JSON whatever --json says: they are for other tools.
@@ -163,11 +162,6 @@ pub async fn show(client: &Client, project: &str, id: &str, format: AdvisoryForm
         AdvisoryFormat::Cve5 => output::json(&client.get::<Value>(&format!("{}/cve5", path(project, id))).await?),
     }
     Ok(())
-}
-
-#[derive(serde::Deserialize, serde::Serialize)]
-struct AdvisoryList {
-    advisories: Vec<AdvisoryView>,
 }
 
 pub async fn list(client: &Client, project: &str, as_json: bool) -> CliResult<()> {
@@ -180,11 +174,10 @@ pub async fn list(client: &Client, project: &str, as_json: bool) -> CliResult<()
     if list.advisories.is_empty() {
         say!("{project} has no advisories");
     }
-    for v in &list.advisories {
-        let a = &v.advisory;
+    for a in &list.advisories {
         let state = if a.published_at.is_some() { "published" } else { "UNPUBLISHED" };
-        let severity = a.severity.map(|s| s.as_str()).unwrap_or("-");
-        say!("{:<18} {state:<11} {severity:<8} {} release(s)  {}", a.id.as_str(), v.affected_releases.len(), a.summary);
+        let severity = a.severity.as_ref().map_or_else(|| "-".to_string(), output::api_text);
+        say!("{:<18} {state:<11} {severity:<8} {} release(s)  {}", a.id, a.affected_releases.len(), a.summary);
     }
     Ok(())
 }
@@ -193,22 +186,20 @@ pub async fn list(client: &Client, project: &str, as_json: bool) -> CliResult<()
 /// one that fixes it.
 pub async fn affected_by(client: &Client, project: &str, id: &str, as_json: bool) -> CliResult<()> {
     check_id(project, id)?;
-    let view: AdvisoryView = client.get_as_caller(&path(project, id)).await?;
+    let view: Advisory = client.get_as_caller(&path(project, id)).await?;
     if as_json {
-        output::json(
-            &json!({"advisory": view.advisory.id, "affected": view.affected_releases, "fixed_by": view.fixed_by}),
-        );
+        output::json(&json!({"advisory": view.id, "affected": view.affected_releases, "fixed_by": view.fixed_by}));
         return Ok(());
     }
-    say!("{id}: {}", view.advisory.summary);
+    say!("{id}: {}", view.summary);
     if view.affected_releases.is_empty() {
         say!("  no release of {project} is affected");
     }
     for r in &view.affected_releases {
-        say!("  affected  {project} {:<20} {}", r.version.as_str(), r.stage.as_str());
+        say!("  affected  {project} {:<20} {}", r.version, output::api_text(&r.stage));
     }
-    match (&view.advisory.fixed, &view.fixed_by) {
-        (Some(f), Some(r)) => say!("  fixed in  {project} {:<20} {}", f.as_str(), r.stage.as_str()),
+    match (&view.fixed, &view.fixed_by) {
+        (Some(f), Some(r)) => say!("  fixed in  {project} {f:<20} {}", output::api_text(&r.stage)),
         (Some(f), None) => say!("  fixed in  {project} {f} (not released yet)"),
         (None, _) => say!("  no fix yet"),
     }
