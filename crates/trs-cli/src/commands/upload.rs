@@ -19,9 +19,8 @@ use serde_json::json;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use trs_api::uploads::{
-    CommitUpload, CommittedUpload, DeclaredFile, FileTarget, StartUpload, StartedUpload, UploadUrl,
+    CommitUpload, CommittedUpload, DeclaredFile, DiscardedDraft, FileTarget, StartUpload, StartedUpload, UploadUrl,
 };
-use trs_app::draft::Discarded;
 use trs_core::ArtifactPath;
 
 pub struct UploadArgs<'a> {
@@ -366,7 +365,7 @@ async fn put_range(
 
 /// `trs draft discard`: drops a draft that never went to a vote.
 pub async fn discard(client: &Client, t: &lifecycle::Target<'_>, as_json: bool) -> CliResult<()> {
-    let done: Discarded = client.post(&t.path("discard"), &json!({"product": t.product})).await?;
+    let done: DiscardedDraft = client.post(&t.path("discard"), &json!({"product": t.product})).await?;
     if as_json {
         output::json(&done);
     } else {
