@@ -122,7 +122,7 @@ pub async fn run(client: &Client, command: &MailCommand, as_json: bool) -> CliRe
                     Some(advisory) => format!("{} {advisory}", release.project),
                     None => format!("{name} vote {}", m.vote),
                 };
-                say!("event {}  {:<9}  {about}  {}", m.event_seq, output::api_text(&m.kind), m.message_id);
+                say!("event {:>4}  {:<9}  {about}  {}", m.event_seq, output::api_text(&m.kind), m.message_id);
                 match m.state {
                     MailState::Sent => {
                         say!("            sent to {}", list(&m.to));

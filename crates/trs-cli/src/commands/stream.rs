@@ -89,7 +89,7 @@ fn event_line(e: &StreamEvent) -> String {
         .iter()
         .filter_map(|k| e.details.get(k).and_then(Value::as_str).map(|v| format!(" {k}={v}")))
         .collect::<String>();
-    format!("#{} {}  {:<20} {release}{stage}{detail}  by {who}", e.seq, show_time(e.at), e.kind)
+    format!("#{:<4} {}  {:<20} {release}{stage}{detail}  by {who}", e.seq, show_time(e.at), e.kind)
 }
 
 pub async fn events(
@@ -202,7 +202,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             event_line(&e),
-            "#7 1970-01-01T00:00:00Z  state-entered        foo/1.0 candidate → current state=lts  by rita"
+            "#7    1970-01-01T00:00:00Z  state-entered        foo/1.0 candidate → current state=lts  by rita"
         );
     }
 }
