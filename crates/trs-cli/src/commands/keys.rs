@@ -6,12 +6,13 @@ use crate::client::Client;
 use crate::commands::person::read_cert;
 use crate::error::{CliError, CliResult, failed};
 use crate::output;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use trs_api::people::RegisteredKey;
-use trs_core::{Person, PersonUid};
+use trs_api::people::{PeopleList, Person, RegisteredKey};
+use trs_api::projects::ProjectDetail;
+use trs_core::PersonUid;
 
 pub async fn add(client: &Client, cert: &Path, as_json: bool) -> CliResult<()> {
     let key: RegisteredKey = client.post("/api/v1/keys", &json!({"certificate": read_cert(cert)?})).await?;
@@ -58,18 +59,6 @@ pub(crate) struct ImportReport {
     /// People of the KEYS file who held no role in the project, made its committers (so their
     /// signatures count).
     pub committers_added: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct PeopleList {
-    people: Vec<Person>,
-}
-
-#[derive(Deserialize)]
-struct Rosters {
-    members: BTreeSet<PersonUid>,
-    committers: BTreeSet<PersonUid>,
-    release_managers: BTreeSet<PersonUid>,
 }
 
 /// `--people MAP.json`: `{"FINGERPRINT or email": "uid"}`, keys compared without spaces and
@@ -152,7 +141,7 @@ pub(crate) async fn import_keys(
 ) -> CliResult<ImportReport> {
     let text =
         std::fs::read_to_string(keys_file).map_err(|e| failed(format!("cannot read {}: {e}", keys_file.display())))?;
-    let rosters: Rosters = client.get(&format!("/api/v1/projects/{project}")).await?;
+    let rosters: ProjectDetail = client.get(&format!("/api/v1/projects/{project}")).await?;
     let mut people: Vec<Person> = client.get::<PeopleList>("/api/v1/people").await?.people;
     let mut report = ImportReport { project: project.to_string(), keys: Vec::new(), committers_added: Vec::new() };
     let mut signers: BTreeSet<PersonUid> = BTreeSet::new();
@@ -175,8 +164,9 @@ pub(crate) async fn import_keys(
         }
         report.keys.push(key);
     }
+    let p = &rosters.project;
     let roled = |u: &PersonUid| {
-        rosters.members.contains(u) || rosters.committers.contains(u) || rosters.release_managers.contains(u)
+        [&p.members, &p.committers, &p.release_managers].into_iter().flatten().any(|m| m.as_str() == u.as_str())
     };
     let new: Vec<&PersonUid> = signers.iter().filter(|u| !roled(u)).collect();
     if !new.is_empty() {
@@ -205,20 +195,15 @@ async fn import_one(
         Ok(found) => found,
         Err(reason) => return refused(None, reason),
     };
-    let owner = people.iter().find(|p| p.keys.iter().any(|k| k.as_str() == cert.fingerprint));
+    let owner = people.iter().find(|p| p.keys.contains(&cert.fingerprint));
     if let Some(owner) = owner {
-        if owner.uid != uid && mapped {
+        if owner.uid != uid.as_str() && mapped {
             return refused(Some(uid.to_string()), format!("the key is registered to {}", owner.uid));
         }
-        return ImportedKey {
-            fingerprint,
-            person: Some(owner.uid.to_string()),
-            result: "already-present",
-            reason: None,
-        };
+        return ImportedKey { fingerprint, person: Some(owner.uid.clone()), result: "already-present", reason: None };
     }
     let (name, email) = cert.name_and_email().map(|(n, e)| (n, Some(e))).unwrap_or((None, None));
-    let answer: CliResult<Value> = match people.iter().find(|p| p.uid == uid) {
+    let answer: CliResult<Value> = match people.iter().find(|p| p.uid == uid.as_str()) {
         // Two people may share an email's local part: only a mapping joins a key to someone
         // registered under another address.
         Some(p) if !mapped && p.email.is_some() && p.email.as_deref() != email.as_deref() => {
@@ -238,13 +223,13 @@ async fn import_one(
     };
     match answer {
         Ok(_) => {
-            match people.iter_mut().find(|p| p.uid == uid) {
-                Some(p) => p.keys.extend(cert.fingerprint.parse()),
+            match people.iter_mut().find(|p| p.uid == uid.as_str()) {
+                Some(p) => p.keys.push(cert.fingerprint.clone()),
                 None => people.push(Person {
-                    uid: uid.clone(),
+                    uid: uid.to_string(),
                     name,
                     email,
-                    keys: cert.fingerprint.parse().into_iter().collect(),
+                    keys: vec![cert.fingerprint.clone()],
                     admin: false,
                     foundation_member: false,
                     created_at: 0,
