@@ -25,9 +25,9 @@ use sha2::{Digest, Sha512};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
+use trs_api::projects::{ProjectList, ProjectSummary};
 use trs_api::uploads::{CommitUpload, StartedImport};
 use trs_app::import::{ImportStage, ImportedRelease};
-use trs_app::projects::ProjectSummary;
 use trs_core::{ArtifactPath, PersonUid, ProductName, ProjectName, Version};
 
 pub struct ImportArgs<'a> {
@@ -355,7 +355,7 @@ async fn prepare_project(
     members: &[String],
 ) -> Result<(&'static str, Vec<String>), String> {
     let (result, have) = match existing {
-        Some(p) => ("present", p.products.clone()),
+        Some(p) => ("present", p.products.iter().map(String::as_str).collect()),
         None if members.is_empty() => {
             return Err(format!(
                 "project {project} does not exist; create it (`trs project create`) or give --members for the \
@@ -369,18 +369,13 @@ async fn prepare_project(
         }
     };
     let mut added = Vec::new();
-    for product in products.difference(&have) {
+    for product in products.iter().filter(|p| !have.contains(p.as_str())) {
         let body = json!({"name": product, "description": null});
         let _: serde_json::Value =
             client.post(&format!("/api/v1/projects/{project}/products"), &body).await.map_err(|e| e.to_string())?;
         added.push(product.to_string());
     }
     Ok((result, added))
-}
-
-#[derive(serde::Deserialize)]
-struct ProjectList {
-    projects: Vec<ProjectSummary>,
 }
 
 pub async fn run(client: &Client, args: ImportArgs<'_>) -> CliResult<()> {
@@ -407,7 +402,7 @@ pub async fn run(client: &Client, args: ImportArgs<'_>) -> CliResult<()> {
         ignored: std::mem::take(&mut tree.ignored),
         summary: BTreeMap::new(),
     };
-    let existing: BTreeMap<ProjectName, ProjectSummary> = if args.dry_run {
+    let existing: BTreeMap<String, ProjectSummary> = if args.dry_run {
         BTreeMap::new()
     } else {
         client.get::<ProjectList>("/api/v1/projects").await?.projects.into_iter().map(|p| (p.name.clone(), p)).collect()
@@ -464,7 +459,7 @@ pub async fn run(client: &Client, args: ImportArgs<'_>) -> CliResult<()> {
             products_added: vec![],
             keys: None,
         };
-        match prepare_project(client, project, existing.get(project), &products, args.members).await {
+        match prepare_project(client, project, existing.get(project.as_str()), &products, args.members).await {
             Ok((result, added)) => {
                 outcome.result = result;
                 outcome.products_added = added;
