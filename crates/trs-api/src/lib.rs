@@ -14,6 +14,7 @@ pub mod advisories;
 pub mod common;
 pub mod distributions;
 mod document;
+pub mod downloads;
 pub mod error;
 pub mod lifecycle;
 pub mod mail;

@@ -5,7 +5,9 @@
 use crate::tasks::{Task, TaskKind, TaskState};
 use trs_api::common::{Actor, ReleaseRef, Stage};
 use trs_api::tasks as view;
-use trs_api::{advisories, distributions, lifecycle, mail, people, projects, releases, stream, uploads, votes};
+use trs_api::{
+    advisories, distributions, downloads, lifecycle, mail, people, projects, releases, stream, uploads, votes,
+};
 use trs_core::ReleaseId;
 
 fn release(id: ReleaseId) -> ReleaseRef {
@@ -488,6 +490,21 @@ pub fn person(p: trs_core::Person) -> people::Person {
         admin: p.admin,
         foundation_member: p.foundation_member,
         created_at: p.created_at,
+    }
+}
+
+/// A folder of the public download tree as `GET /current/…/` and `/archive/…/` answer it
+/// (as JSON, or as the page built from it).
+impl From<crate::public::Listing> for downloads::FolderListing {
+    fn from(l: crate::public::Listing) -> Self {
+        downloads::FolderListing {
+            path: l.path,
+            entries: l
+                .entries
+                .into_iter()
+                .map(|e| downloads::FolderEntry { name: e.name, url: e.url, size: e.size, sha512: e.sha512 })
+                .collect(),
+        }
     }
 }
 
@@ -1260,5 +1277,32 @@ mod tests {
         assert_eq!((empty.stream.as_str(), empty.last_seq), ("foundation", 7));
         let corrupt = events_page(&stream, vec![json!("not an event")], 3).unwrap_err();
         assert_eq!(corrupt.status(), 500);
+    }
+
+    /// A folder listing's view is the JSON the listing was answered as before the view (docs/
+    /// site.md, "The download folders"): a file with its size and SHA-512, a folder without.
+    #[test]
+    fn a_folder_listing_view_answers_the_documented_json() {
+        use crate::public::{Listing, ListingEntry};
+        let listing = Listing {
+            path: "/current/foo/".into(),
+            entries: vec![
+                ListingEntry { name: "1.0.0/".into(), url: "/current/foo/1.0.0/".into(), size: None, sha512: None },
+                ListingEntry {
+                    name: "a b.txt".into(),
+                    url: "/current/foo/a%20b.txt".into(),
+                    size: Some(0),
+                    sha512: Some("ab".into()),
+                },
+            ],
+        };
+        // Byte for byte, in the field order the listing always had.
+        assert_eq!(
+            serde_json::to_string(&downloads::FolderListing::from(listing)).unwrap(),
+            concat!(
+                r#"{"path":"/current/foo/","entries":[{"name":"1.0.0/","url":"/current/foo/1.0.0/"},"#,
+                r#"{"name":"a b.txt","url":"/current/foo/a%20b.txt","size":0,"sha512":"ab"}]}"#
+            )
+        );
     }
 }

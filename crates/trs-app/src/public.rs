@@ -223,20 +223,21 @@ pub async fn object_redirect(app: &App, file: &PublicFile, path: &str) -> AppRes
 }
 
 /// One entry of a folder of the public download tree.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListingEntry {
     /// The name in the folder; a folder's name ends with `/`.
     pub name: String,
     /// The entry's URL path.
     pub url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// A file's size; `None` for a folder.
     pub size: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// A file's SHA-512 (hex); `None` for a folder.
     pub sha512: Option<String>,
 }
 
-/// A folder of the public download tree, as a mirror script walks it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A folder of the public download tree, as a mirror script walks it. What a host answers
+/// is its view, `trs_api::downloads::FolderListing` (`api_views`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listing {
     /// The folder's URL path (ends with `/`).
     pub path: String,

@@ -8,6 +8,7 @@
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use trs_api::downloads::FolderListing;
 use trs_app::public::{self, Located, PublicFile};
 use trs_app::{App, AppError};
 use trs_storage::headers::{MOVED, REVALIDATE};
@@ -16,7 +17,7 @@ use trs_storage::headers::{MOVED, REVALIDATE};
 pub async fn locate(app: &App, segment: &str, rest: &str, headers: &HeaderMap) -> Result<PublicFile, Response> {
     if let Some(folder) = rest.strip_suffix('/') {
         return Err(match public::listing(app, segment, folder).await {
-            Ok(listing) => listing_response(&listing, headers),
+            Ok(listing) => listing_response(listing.into(), headers),
             Err(e) => public_error(headers, e),
         });
     }
@@ -73,10 +74,10 @@ pub fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
-/// A folder of the download tree: JSON for a script that asks for it, else a plain HTML index
-/// whose links a mirror tool (`wget -r`, `lftp mirror`) follows. It changes as releases move,
-/// so it is revalidated like a page.
-pub fn listing_response(listing: &public::Listing, headers: &HeaderMap) -> Response {
+/// A folder of the download tree (its API view): JSON for a script that asks for it, else a
+/// plain HTML index whose links a mirror tool (`wget -r`, `lftp mirror`) follows. It changes
+/// as releases move, so it is revalidated like a page.
+pub fn listing_response(listing: FolderListing, headers: &HeaderMap) -> Response {
     let cache = [(header::CACHE_CONTROL, REVALIDATE)];
     if wants_json(headers) {
         return (cache, axum::Json(listing)).into_response();
