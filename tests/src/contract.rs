@@ -1,6 +1,8 @@
 //! The API contract, checked on real answers: each answer's status must be one the OpenAPI
-//! document (as the server serves it) lists for the operation, and its JSON body must match
-//! that response's schema, `$ref`s resolved against the document's `components`.
+//! document (as the server serves it) lists for the operation, its `Content-Type` one of the
+//! media types that response declares (a folder listing is a page or JSON, by the request),
+//! and a JSON body must match that media type's schema, `$ref`s resolved against the
+//! document's `components`.
 
 use crate::Api;
 use serde_json::{Value, json};
@@ -47,8 +49,24 @@ impl Contract {
                 answer.status, answer.text
             ));
         }
-        // No JSON body in the response (a text answer, a redirect): nothing more to check.
-        let schema = response["content"]["application/json"].get("schema")?;
+        // No body in the response (a redirect): nothing more to check.
+        let declared = response["content"].as_object().filter(|c| !c.is_empty())?;
+        // The media type the answer's Content-Type names, among those declared (each compared
+        // without its parameters: `text/html; charset=utf-8` is `text/html`).
+        let essence = |t: &str| t.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let Some((media_type, content)) = declared.iter().find(|(t, _)| essence(t) == essence(&answer.content_type))
+        else {
+            let names: Vec<&String> = declared.keys().collect();
+            return Some(format!(
+                "{method} {path} {}: Content-Type {:?} is not among the declared media types {names:?}: {}",
+                answer.status, answer.content_type, answer.text
+            ));
+        };
+        // A text answer (a page, a KEYS file): nothing more to check.
+        if essence(media_type) != "application/json" {
+            return None;
+        }
+        let schema = content.get("schema")?;
         if answer.body.is_null() {
             return Some(format!("{method} {path} {}: the body is not JSON: {}", answer.status, answer.text));
         }

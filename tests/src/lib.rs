@@ -654,6 +654,8 @@ pub fn checks_named(status: &Value, path: &str, kind: &str) -> Vec<(String, Stri
 #[derive(Debug, Clone)]
 pub struct Api {
     pub status: u16,
+    /// The answer's `Content-Type` header (empty without one).
+    pub content_type: String,
     pub body: Value,
     pub text: String,
 }
@@ -683,9 +685,11 @@ fn http() -> reqwest::blocking::Client {
 
 fn answer(resp: reqwest::blocking::Response) -> Api {
     let status = resp.status().as_u16();
+    let content_type =
+        resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let text = resp.text().unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Api { status, body, text }
+    Api { status, content_type, body, text }
 }
 
 /// Sends `METHOD base+path_and_query` with these headers and body, nothing added.
@@ -737,6 +741,12 @@ pub fn signed_call_at(
 /// An unsigned GET of `base+path_and_query`.
 pub fn get(base: &str, path_and_query: &str) -> Api {
     answer(http().get(format!("{base}{path_and_query}")).send().expect("HTTP GET"))
+}
+
+/// An unsigned GET of `base+path_and_query` with this `Accept` header (a page or JSON, for
+/// the answers that are either).
+pub fn get_accepting(base: &str, path_and_query: &str, accept: &str) -> Api {
+    answer(http().get(format!("{base}{path_and_query}")).header("accept", accept).send().expect("HTTP GET"))
 }
 
 /// PUT of raw bytes to an absolute upload URL.

@@ -10,6 +10,7 @@
 use crate::advisories::{Advisory, AdvisoryList, EditAdvisory, PublishAdvisory, RecordAdvisory};
 use crate::common::ProductOnly;
 use crate::distributions::{AutoDistributions, ReleaseDistributions, RequestDistribution, SetAutoDistributions};
+use crate::downloads::FolderListing;
 use crate::error::ErrorBody;
 use crate::lifecycle::{ArchivedRelease, RevokeRelease, SetDates};
 use crate::mail::{MailLog, ProjectMail, RenderedMail, SetMail};
@@ -59,6 +60,10 @@ pub enum Body {
     AnyArray,
     /// Text of this content type.
     Text(&'static str),
+    /// An HTML page for a browser, or for a client whose `Accept` asks for
+    /// `application/json` (and not `text/html`) JSON of a type of this crate: both media
+    /// types are declared, and an answer's `Content-Type` says which it is.
+    PageOrJson(fn(&mut Schemas) -> RefOr<Schema>),
     /// A redirect: no body, a `Location` header.
     Redirect,
 }
@@ -66,6 +71,13 @@ pub enum Body {
 fn json<T: ToSchema>() -> Body {
     Body::Json(register::<T>)
 }
+
+fn page_or_json<T: ToSchema>() -> Body {
+    Body::PageOrJson(register::<T>)
+}
+
+/// The media type of an HTML page.
+const HTML: &str = "text/html; charset=utf-8";
 
 fn register<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
     schemas.push((T::name().into_owned(), T::schema()));
@@ -336,10 +348,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         // `latest` paths (CloudFront's `/current/*/latest/*` goes to the API), and what CloudFront
         // asks the API for when the release-files bucket has no object at a released path (the
         // `release-files-else-api` origin group); `trs serve` answers these paths itself.
-        endpoint!("GET" "/current/{*path}", "downloads", "`P/[PRODUCT/]latest/FILE`: a redirect to the file of the latest current release (302); a released path with no file: a folder's listing (200), a permanent redirect to where an archived release's file is now (301), or why there is none (404; 410 for a revoked release)", Public,
-            query: &[], request: None, success: &[200, 301, 302], response: Body::Text("text/html; charset=utf-8"), errors: &[(410, &["release-revoked"])]),
-        endpoint!("GET" "/archive/{*path}", "downloads", "An archived path with no file: a folder's listing (200), or why there is none (404; 410 for a revoked release)", Public,
-            query: &[], request: None, success: &[200, 301], response: Body::Text("text/html; charset=utf-8"), errors: &[(410, &["release-revoked"])]),
+        // A folder's listing and why there is no file (404, 410) are pages, or JSON for a client
+        // whose `Accept` asks for it.
+        endpoint!("GET" "/current/{*path}", "downloads", "`P/[PRODUCT/]latest/FILE`: a redirect to the file of the latest current release (302); a released path with no file: a folder's listing (200; HTML, or JSON with `Accept: application/json`), a permanent redirect to where an archived release's file is now (301), or why there is none (404; 410 for a revoked release)", Public,
+            query: &[], request: None, success: &[200, 301, 302], response: page_or_json::<FolderListing>(), errors: &[(410, &["release-revoked"])]),
+        endpoint!("GET" "/archive/{*path}", "downloads", "An archived path with no file: a folder's listing (200; HTML, or JSON with `Accept: application/json`), or why there is none (404; 410 for a revoked release)", Public,
+            query: &[], request: None, success: &[200, 301], response: page_or_json::<FolderListing>(), errors: &[(410, &["release-revoked"])]),
     ]
 }
 
@@ -417,22 +431,24 @@ fn error_codes(endpoint: &Endpoint) -> BTreeMap<u16, Vec<&'static str>> {
     codes
 }
 
-fn content(body: Body, schemas: &mut Schemas) -> Option<(&'static str, RefOr<Schema>)> {
+/// The media types `body` is declared as, each with its schema (none for a redirect).
+fn content(body: Body, schemas: &mut Schemas) -> Vec<(&'static str, RefOr<Schema>)> {
     match body {
-        Body::Json(register) => Some(("application/json", register(schemas))),
+        Body::Json(register) => vec![("application/json", register(schemas))],
         Body::AnyObject => {
-            Some(("application/json", RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(Type::Object).build()))))
+            vec![("application/json", RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(Type::Object).build())))]
         }
-        Body::AnyArray => Some((
+        Body::AnyArray => vec![(
             "application/json",
             RefOr::T(Schema::Array(
                 utoipa::openapi::schema::ArrayBuilder::new()
                     .items(ObjectBuilder::new().schema_type(Type::Object).build())
                     .build(),
             )),
-        )),
-        Body::Text(content_type) => Some((content_type, String::schema())),
-        Body::Redirect => None,
+        )],
+        Body::Text(content_type) => vec![(content_type, String::schema())],
+        Body::PageOrJson(register) => vec![(HTML, String::schema()), ("application/json", register(schemas))],
+        Body::Redirect => Vec::new(),
     }
 }
 
@@ -484,22 +500,22 @@ pub fn document() -> OpenApi {
                     .schema(Some(String::schema())),
             );
         }
-        if let Some((content_type, schema)) = endpoint.request.and_then(|b| content(b, &mut schemas)) {
-            operation = operation.request_body(Some(
-                RequestBodyBuilder::new()
-                    .required(Some(Required::False))
-                    .description(Some("JSON; an empty body is taken as `{}`. Unknown fields are refused."))
-                    .content(content_type, ContentBuilder::new().schema(Some(schema)).build())
-                    .build(),
-            ));
+        if let Some(request) = endpoint.request {
+            let mut body = RequestBodyBuilder::new()
+                .required(Some(Required::False))
+                .description(Some("JSON; an empty body is taken as `{}`. Unknown fields are refused."));
+            for (content_type, schema) in content(request, &mut schemas) {
+                body = body.content(content_type, ContentBuilder::new().schema(Some(schema)).build());
+            }
+            operation = operation.request_body(Some(body.build()));
         }
         for status in endpoint.success {
             let mut response = ResponseBuilder::new().description(status_text(*status));
             // A redirect carries no body, whatever the endpoint's other answers carry.
-            if *status < 300
-                && let Some((content_type, schema)) = content(endpoint.response, &mut schemas)
-            {
-                response = response.content(content_type, ContentBuilder::new().schema(Some(schema)).build());
+            if *status < 300 {
+                for (content_type, schema) in content(endpoint.response, &mut schemas) {
+                    response = response.content(content_type, ContentBuilder::new().schema(Some(schema)).build());
+                }
             }
             if matches!(status, 202 | 301 | 302) {
                 response = response.header("Location", HeaderBuilder::new().schema(Some(String::schema())).build());
@@ -508,9 +524,13 @@ pub fn document() -> OpenApi {
         }
         for (status, codes) in error_codes(&endpoint) {
             let description = format!("{}; `error.code`: {}", status_text(status), codes.join(", "));
-            let response = ResponseBuilder::new()
+            let mut response = ResponseBuilder::new()
                 .description(description)
                 .content("application/json", ContentBuilder::new().schema(Some(error.clone())).build());
+            // Where the answer is a page for a browser, so is why there is none.
+            if matches!(endpoint.response, Body::PageOrJson(_)) && matches!(status, 404 | 410) {
+                response = response.content(HTML, ContentBuilder::new().schema(Some(String::schema())).build());
+            }
             operation = operation.response(status.to_string(), response);
         }
         if endpoint.auth != Auth::Public {

@@ -3,8 +3,9 @@
 //! the lifecycle, a discarded draft, an import, tasks and refusals), each answer held against
 //! the OpenAPI document `trs serve` serves, which is docs/openapi.json. An answer whose status
 //! the document does not list for its operation, or whose body does not match that response's
-//! schema, fails the test; so does a request the server took that does not match the request
-//! body the document declares. Every operation of the document is called, but those
+//! schema (the schema of the media type its `Content-Type` names, where the operation declares
+//! a page and JSON), fails the test; so does a request the server took that does not match the
+//! request body the document declares. Every operation of the document is called, but those
 //! `NOT_CALLED` names with the reason: an operation added to the document without a call here
 //! fails the test.
 
@@ -51,6 +52,28 @@ impl Caller<'_> {
             panic!("the server took a request the document does not declare: {problems}");
         }
         answer
+    }
+
+    /// An unsigned `GET path` (filled from `template`) with this `Accept` header, checked.
+    fn get_accepting(&self, template: &str, path: &str, accept: &str) -> Api {
+        let answer = get_accepting(self.base, path, accept);
+        self.contract.check("GET", template, &answer);
+        self.called.borrow_mut().insert(format!("GET {template}"));
+        answer
+    }
+
+    /// A folder's listing at `path` (filled from `template`) both ways, each checked: the HTML
+    /// index a browser gets, and the JSON a script asking for it gets; returns the JSON.
+    fn listing(&self, template: &str, path: &str) -> Value {
+        let page = self.get_accepting(template, path, "text/html,application/xhtml+xml,*/*;q=0.8");
+        assert_eq!(page.status, 200, "{}", page.text);
+        assert!(page.content_type.starts_with("text/html"), "{path} as a page: {}", page.content_type);
+        assert!(page.text.contains(&format!("<h1>Index of {path}</h1>")), "{}", page.text);
+        let listing = self.get_accepting(template, path, "application/json");
+        assert_eq!(listing.status, 200, "{}", listing.text);
+        assert_eq!(listing.content_type, "application/json", "{path} as JSON");
+        assert_eq!(listing.body["path"], path, "{}", listing.text);
+        listing.body
     }
 
     /// A draft of foo `version` by `rm`: its files declared, sent and committed; returns the
@@ -276,10 +299,34 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     let asked = "/api/v1/projects/foo/releases/1.0.0/distributions";
     let refused = api.call(Some(rm), "POST", &format!("{RELEASE}/distributions"), asked, pypi);
     refused.assert_error(409, "registry-not-configured");
-    // The released file, by its `latest` path (a redirect to its versioned path).
-    let latest =
-        api.call(None, "GET", "/current/{path}", "/current/foo/latest/apache-foo-1.0.0-src.tar.gz", Value::Null);
+    // The released file, by its `latest` path: `trs serve` streams the file itself (200, the
+    // file's own Content-Type), where the API on AWS answers a redirect to its versioned
+    // path; not an answer of the document's, so not held against it.
+    let latest = get(base, "/current/foo/latest/apache-foo-1.0.0-src.tar.gz");
     assert_eq!(latest.status, 200, "{}", latest.text);
+    // The release's folders, as pages and as JSON (`FolderListing`): the version's files
+    // with size and SHA-512; the project's folder its product folder, `latest/` and the
+    // version, folders with neither.
+    let current = "/current/{path}";
+    let version = api.listing(current, "/current/foo/1.0.0/");
+    let names: Vec<&str> = version["entries"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), files.len(), "{version}");
+    let tarball = &version["entries"].as_array().unwrap().iter().find(|e| e["name"] == "apache-foo-1.0.0-src.tar.gz");
+    let tarball = tarball.expect("the tarball is listed");
+    assert_eq!(tarball["url"], "/current/foo/1.0.0/apache-foo-1.0.0-src.tar.gz", "{version}");
+    assert_eq!(tarball["sha512"].as_str().map(str::len), Some(128), "{version}");
+    assert!(tarball["size"].as_u64().is_some_and(|s| s > 0), "{version}");
+    let project_folder = api.listing(current, "/current/foo/");
+    assert_eq!(
+        project_folder["entries"],
+        json!([{"name": "cli/", "url": "/current/foo/cli/"}, {"name": "latest/", "url": "/current/foo/latest/"},
+               {"name": "1.0.0/", "url": "/current/foo/1.0.0/"}]),
+        "{project_folder}"
+    );
+    // No such folder: why, as a page or as the error document.
+    let page = api.get_accepting(current, "/current/foo/9.9.9/", "text/html");
+    assert_eq!((page.status, page.content_type.starts_with("text/html")), (404, true), "{}", page.text);
+    api.get_accepting(current, "/current/foo/9.9.9/", "application/json").assert_error(404, "not-found");
     let verified = api.call(None, "GET", "/api/v1/events/verify", "/api/v1/events/verify?project=foo", Value::Null);
     assert_eq!(verified.body["ok"], true, "{}", verified.text);
     api.call(None, "GET", "/api/v1/events/verify", "/api/v1/events/verify", Value::Null);
@@ -416,8 +463,9 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     let archive = "/api/v1/projects/foo/releases/1.0.0/archive";
     let archived = api.call(Some(rm), "POST", &format!("{RELEASE}/archive"), archive, json!({}));
     assert_eq!((archived.status, &archived.body["already"]), (200, &json!(false)), "{}", archived.text);
-    let listing = api.call(None, "GET", "/archive/{path}", "/archive/foo/1.0.0/", Value::Null);
-    assert_eq!(listing.status, 200, "{}", listing.text);
+    let listing = api.listing("/archive/{path}", "/archive/foo/1.0.0/");
+    let urls: Vec<&str> = listing["entries"].as_array().unwrap().iter().map(|e| e["url"].as_str().unwrap()).collect();
+    assert!(urls.iter().all(|u| u.starts_with("/archive/foo/1.0.0/")), "{listing}");
     let revoke = json!({"reason": "built from the wrong tag"});
     let revoked =
         api.call(Some(rm), "POST", &format!("{RELEASE}/revoke"), "/api/v1/projects/foo/releases/0.9.0/revoke", revoke);
@@ -455,7 +503,12 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
 fn an_answer_that_breaks_the_document_is_caught() {
     let team = Team::new();
     let contract = Contract::served_by(&team.server.url);
-    let answer = |status: u16, body: Value| Api { status, text: body.to_string(), body };
+    let answer = |status: u16, body: Value| Api {
+        status,
+        content_type: "application/json".into(),
+        text: body.to_string(),
+        body,
+    };
     let task = get(&team.server.url, "/api/v1/tasks/0123456789abcdef0123456789abcdef");
     assert!(contract.problems("GET", "/api/v1/tasks/{id}", &task).is_none(), "{}", task.text);
     let tasks = "/api/v1/tasks/{id}";
@@ -477,4 +530,21 @@ fn an_answer_that_breaks_the_document_is_caught() {
     assert!(contract.problems("GET", policy, &no_policy).unwrap().contains("policy"));
     assert!(contract.request_problems("POST", policy, &json!({"min_binding": 2})).is_none());
     assert!(contract.request_problems("POST", policy, &json!({"min_bindings": 2})).is_some());
+    // A folder listing is a page or JSON: each held against the media type its Content-Type
+    // names, and one it does not declare is caught.
+    let folder = "/current/{path}";
+    let listing = json!({"path": "/current/foo/", "entries": [{"name": "1.0.0/", "url": "/current/foo/1.0.0/"}]});
+    assert!(contract.problems("GET", folder, &answer(200, listing)).is_none());
+    let page =
+        Api { status: 200, content_type: "text/html; charset=utf-8".into(), body: Value::Null, text: "<p>".into() };
+    assert!(contract.problems("GET", folder, &page).is_none());
+    let no_entries = answer(200, json!({"path": "/current/foo/"}));
+    assert!(contract.problems("GET", folder, &no_entries).unwrap().contains("entries"));
+    let bad_size = answer(200, json!({"path": "/p/", "entries": [{"name": "f", "url": "/p/f", "size": "big"}]}));
+    assert!(contract.problems("GET", folder, &bad_size).unwrap().contains("/entries/0/size"));
+    let text = Api { content_type: "text/plain".into(), ..page };
+    assert!(contract.problems("GET", folder, &text).unwrap().contains("text/plain"));
+    // A JSON operation's answer that is not JSON.
+    let html_task = Api { content_type: "text/html".into(), ..answer(200, json!({})) };
+    assert!(contract.problems("GET", tasks, &html_task).unwrap().contains("text/html"));
 }

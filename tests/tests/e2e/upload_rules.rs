@@ -62,7 +62,7 @@ impl<'t> Rm<'t> {
             let status = task["result"]["status"].as_u64().expect("a failed task records the refusal's status");
             (status as u16, json!({"error": {"code": task["result"]["code"], "message": task["error"]}}))
         };
-        Api { status, text: body.to_string(), body }
+        Api { status, content_type: "application/json".into(), text: body.to_string(), body }
     }
 
     fn release(&self) -> Api {
