@@ -65,6 +65,8 @@ pub fn public_error(headers: &HeaderMap, error: AppError) -> Response {
     };
     if matches!(status, StatusCode::NOT_FOUND | StatusCode::GONE) {
         response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static(REVALIDATE));
+        // A page or the error document, by `Accept`: see `listing_response`.
+        response.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept"));
     }
     response
 }
@@ -78,7 +80,9 @@ pub fn escape_html(text: &str) -> String {
 /// plain HTML index whose links a mirror tool (`wget -r`, `lftp mirror`) follows. It changes
 /// as releases move, so it is revalidated like a page.
 pub fn listing_response(listing: FolderListing, headers: &HeaderMap) -> Response {
-    let cache = [(header::CACHE_CONTROL, REVALIDATE)];
+    // The body depends on `Accept`: a shared cache must not hand a browser the JSON or a
+    // script the page.
+    let cache = [(header::CACHE_CONTROL, REVALIDATE), (header::VARY, "Accept")];
     if wants_json(headers) {
         return (cache, axum::Json(listing)).into_response();
     }
@@ -104,4 +108,36 @@ pub fn listing_response(listing: FolderListing, headers: &HeaderMap) -> Response
          <tbody>\n{rows}</tbody></table></div></main></body>\n</html>\n"
     );
     (cache, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trs_api::downloads::FolderEntry;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn answers_that_depend_on_accept_say_so_to_caches() {
+        let listing = FolderListing {
+            path: "/current/foo/1.0.0/".into(),
+            entries: vec![FolderEntry {
+                name: "a.tar.gz".into(),
+                url: "/current/foo/1.0.0/a.tar.gz".into(),
+                size: Some(1),
+                sha512: None,
+            }],
+        };
+        for wanted in ["application/json", "text/html"] {
+            let listed = listing_response(listing.clone(), &accept(wanted));
+            assert_eq!(listed.headers()[header::VARY], "Accept", "listing for {wanted}");
+            let missing = public_error(&accept(wanted), AppError::NotFound("no release 9.9.9".into()));
+            assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+            assert_eq!(missing.headers()[header::VARY], "Accept", "404 for {wanted}");
+        }
+    }
 }
