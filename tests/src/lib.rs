@@ -296,10 +296,16 @@ impl Server {
     /// the URL changes (a new free port). Extra environment given at start is not kept; the
     /// clock is.
     pub fn restart(&mut self) {
+        self.restart_with_env(&[]);
+    }
+
+    /// [`Server::restart`] with extra environment for the new process (e.g. the IMAP password
+    /// the first one was started with).
+    pub fn restart_with_env(&mut self, env: &[(&str, String)]) {
         self.stop();
         let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
         let clock = std::mem::take(&mut self.clock);
-        let mut fresh = Server::start_on_with_env(data, &[], clock);
+        let mut fresh = Server::start_on_with_env(data, env, clock);
         std::mem::swap(self, &mut fresh);
     }
 

@@ -13,7 +13,7 @@ use crate::distributions::{AutoDistributions, ReleaseDistributions, RequestDistr
 use crate::downloads::FolderListing;
 use crate::error::ErrorBody;
 use crate::lifecycle::{ArchivedRelease, RevokeRelease, SetDates};
-use crate::mail::{MailLog, ProjectMail, RenderedMail, SetMail};
+use crate::mail::{MailLog, MailPolls, ProjectMail, RenderedMail, SetMail};
 use crate::people::{AddKey, AddPerson, EditPerson, PeopleList, Person, PersonDetail, RegisteredKey};
 use crate::projects::{
     AddProduct, ChangeMembers, CreateProject, EditProject, Project, ProjectDetail, ProjectList, ProjectPolicy,
@@ -266,6 +266,8 @@ pub fn endpoints() -> Vec<Endpoint> {
                 ("steps", "The number of steps the caller has seen (with `wait`)."),
             ],
             request: None, success: &[200], response: json::<Task>(), errors: &[]),
+        endpoint!("GET" "/api/v1/mail/polls", "tasks", "The latest rounds of the poll of the projects' IMAP mailboxes for vote replies (`trs serve`; empty on AWS)", Public,
+            query: &[], request: None, success: &[200], response: json::<MailPolls>(), errors: &[]),
         // Votes (docs/vote.md).
         endpoint!("POST" "/api/v1/projects/{project}/releases/{version}/vote", "votes", "Open a vote on the latest revision", Signed,
             query: &[], request: Some(json::<OpenVote>()), success: &[201], response: json::<VoteView>(),

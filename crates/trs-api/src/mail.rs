@@ -61,6 +61,17 @@ pub struct MailLog {
     pub mails: Vec<MailRecord>,
 }
 
+/// `GET /api/v1/mail/polls`: the latest rounds of `trs serve`'s poll of the projects' IMAP
+/// mailboxes for vote replies, newest first, each the round's task (kind `poll-mail`): its
+/// state, one step per mailbox read, and its result (`round`, `mailboxes` read, messages
+/// `fetched`, `replies` recorded, and per mailbox and vote in `polled`) or why it failed. A
+/// round is run only while an open vote counts replies from a mailbox. Empty on AWS, where
+/// the lifecycle function's scheduled run polls and reports in its log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MailPolls {
+    pub polls: Vec<crate::tasks::Task>,
+}
+
 /// One mail, as `trs mail log` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MailRecord {

@@ -1,4 +1,5 @@
-//! Tracked background tasks (upload commits, verifications, promotions, distributions, mail):
+//! Tracked background tasks (upload commits, verifications, promotions, distributions, mail,
+//! the IMAP poll rounds of `trs serve`):
 //! what `GET /api/v1/tasks/{id}` answers and what the calls that queue a task answer with 202.
 
 use crate::common::{Actor, ReleaseRef};
@@ -20,7 +21,7 @@ pub struct Task {
     /// store), then `publish` (checked and made public).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<ImportPhase>,
-    /// The release of every kind but `send-mail`.
+    /// The release of every kind but `send-mail` and `poll-mail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<ReleaseRef>,
     /// The revision a `verify` or `promote` task works on.
@@ -38,6 +39,10 @@ pub struct Task {
     pub project: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_seq: Option<u64>,
+    /// The round a `poll-mail` task is (`trs serve`'s poll of the projects' IMAP mailboxes
+    /// for vote replies): the start of its interval slot, unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<i64>,
     pub state: TaskState,
     /// Human-readable progress, e.g. "verified 3 of 8 files".
     pub progress: Option<String>,
@@ -75,6 +80,7 @@ pub enum TaskKind {
     Promote,
     Distribute,
     SendMail,
+    PollMail,
 }
 
 /// The phase of an import's commit task.

@@ -36,6 +36,7 @@ impl From<Task> for view::Task {
             distributions: None,
             project: None,
             event_seq: None,
+            round: None,
             state: match t.state {
                 TaskState::Queued => view::TaskState::Queued,
                 TaskState::Running => view::TaskState::Running,
@@ -95,6 +96,10 @@ impl From<Task> for view::Task {
                 v.kind = view::TaskKind::SendMail;
                 v.project = Some(project.to_string());
                 v.event_seq = Some(event_seq);
+            }
+            TaskKind::PollMail { round } => {
+                v.kind = view::TaskKind::PollMail;
+                v.round = Some(round);
             }
         }
         v
@@ -854,6 +859,7 @@ mod tests {
             TaskKind::Promote { release: id.clone(), revision: 2, requested_by: by.clone() },
             TaskKind::Distribute { release: id.clone(), distributions: Vec::new(), requested_by: by.clone() },
             TaskKind::SendMail { project: id.project.clone(), event_seq: 7 },
+            TaskKind::PollMail { round: 1_700_000_000 },
         ];
         for kind in kinds {
             let mut task = Task::new(kind, 100);

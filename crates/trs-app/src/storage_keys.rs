@@ -12,6 +12,7 @@
 //! | release | `project#P` | `release#PRODUCT#VERSION` | |
 //! | security advisory | `project#P` | `advisory#CVE-YYYY-NNNN` | |
 //! | how far an IMAP mailbox was read (UIDVALIDITY, last UID) | `project#P` | `imap#SHA256(USER@HOST:PORT/MAILBOX)` | |
+//! | the latest IMAP poll rounds of `trs serve` (their task ids) | `mail-poll` | `rounds` | |
 //! | revision | `release#P#PRODUCT#VERSION` | `rev#NNNNNNNNNN` | |
 //! | revision report | `release#P#PRODUCT#VERSION` | `report#NNNNNNNNNN` | |
 //! | discarded-draft marker (the last revision number used) | `release#P#PRODUCT#VERSION` | `discarded` | |
@@ -131,6 +132,12 @@ pub fn releases_of_line(project: &ProjectName, product: Option<&ProductName>) ->
 pub fn imap_mark(project: &ProjectName, mailbox: &str) -> Key {
     use sha2::{Digest, Sha256};
     Key::new(format!("project#{project}"), format!("imap#{}", hex::encode(Sha256::digest(mailbox.as_bytes()))))
+}
+
+/// The latest poll rounds of `trs serve` (`crate::vote::mail_poll::start_round`): one item
+/// listing their task ids, newest first, so they can be shown without a scan of every task.
+pub fn imap_poll_rounds() -> Key {
+    Key::new("mail-poll", "rounds")
 }
 
 /// A project's security advisory (crate::cve).

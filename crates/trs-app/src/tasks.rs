@@ -42,6 +42,12 @@ pub enum TaskKind {
     Distribute { release: ReleaseId, distributions: Vec<crate::distribute::DistributionSpec>, requested_by: Actor },
     /// Send the mail a project-stream event queued (`[VOTE]`, `[RESULT]`, ...), at most once.
     SendMail { project: trs_core::ProjectName, event_seq: u64 },
+    /// One round of `trs serve`'s poll of the projects' IMAP mailboxes for vote replies
+    /// (`crate::vote::mail_poll::start_round`): `round` is the start of its interval slot
+    /// (unix seconds), and the task's id is derived from it, so a restart or a second worker
+    /// in the same slot finds the round instead of running another. On AWS the lifecycle
+    /// function's scheduled run polls instead, and no such task is ever queued there.
+    PollMail { round: i64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -407,6 +413,7 @@ pub async fn run_here_if(
                 crate::distribute::execute(&mut run, release, distributions, requested_by).await.map(Ran::Done)
             }
             TaskKind::SendMail { project, event_seq } => crate::mail::execute(app, project, *event_seq).await,
+            TaskKind::PollMail { round } => crate::vote::mail_poll::execute_round(&mut run, *round).await,
         }
     };
     let outcome = tokio::select! {

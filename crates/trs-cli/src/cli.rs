@@ -664,6 +664,12 @@ pub enum ProjectCommand {
 pub enum MailCommand {
     /// Every mail of the project, newest first: sent (to whom, its Message-ID) or not and why.
     Log { project: String },
+    /// The latest rounds of `trs serve`'s poll of the projects' IMAP mailboxes for vote
+    /// replies, newest first: each a task (`trs task show ID` for its steps), with how many
+    /// messages it fetched and replies it recorded, or why it failed. Rounds run only while
+    /// an open vote counts replies from a mailbox; on AWS the scheduled function polls and
+    /// none are listed.
+    Polls,
     /// Print a mail as it is sent: vote, result or cancelled (of the release's newest vote);
     /// announce, end-of-life, archived or revoked (of its newest such event).
     Preview {

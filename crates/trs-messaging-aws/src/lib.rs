@@ -94,6 +94,9 @@ impl TaskQueues {
             TaskKind::Promote { .. } | TaskKind::Distribute { .. } => self.promote.as_deref(),
             // The promote function sends mail (its role alone may use SES).
             TaskKind::SendMail { .. } => self.promote.as_deref(),
+            // Only `trs serve` polls IMAP mailboxes as tasks; on AWS the lifecycle function's
+            // scheduled run polls in place, and no such task is queued.
+            TaskKind::PollMail { .. } => None,
         }
     }
 

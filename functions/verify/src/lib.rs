@@ -12,7 +12,7 @@ use trs_core::OpaqueId;
 use trs_http::{ApiResult, Path, Query, parse_segment};
 
 pub fn routes() -> Router<App> {
-    Router::new().route("/api/v1/tasks/{id}", get(task_status))
+    Router::new().route("/api/v1/tasks/{id}", get(task_status)).route("/api/v1/mail/polls", get(mail_polls))
 }
 
 /// Runs one task to its end. Safe to call twice: a finished task is left alone.
@@ -42,4 +42,11 @@ async fn task_status(
         None => tasks::get_task(&app, &id).await?.0,
     };
     Ok(Json(trs_api::tasks::Task::from(task)))
+}
+
+/// The latest IMAP poll rounds of `trs serve`, as their tasks (none on AWS, which polls in the
+/// lifecycle function's scheduled run).
+async fn mail_polls(State(app): State<App>) -> ApiResult<impl IntoResponse> {
+    let rounds = trs_app::vote::mail_poll::recent_rounds(&app).await?;
+    Ok(Json(trs_api::mail::MailPolls { polls: rounds.into_iter().map(Into::into).collect() }))
 }

@@ -152,6 +152,100 @@ fn trs_serve_polls_the_lists_imap_mailbox_for_replies() {
     assert!(!log.contains(PASSWORD), "the password is never logged");
 }
 
+/// The rounds of `trs serve`'s IMAP poll (`trs mail polls --json`), oldest first.
+fn poll_rounds(team: &Team) -> Vec<serde_json::Value> {
+    let polls = stdout_json(ok(&team.anonymous(&["mail", "polls", "--json"])));
+    let mut rounds = polls["polls"].as_array().cloned().unwrap_or_default();
+    rounds.reverse();
+    rounds
+}
+
+/// How far `trs serve` read the list's mailbox survives a restart: each poll round is a task
+/// (`trs mail polls`, `trs task show`) that says how many messages it fetched; after a
+/// restart on the same data folder, the reply that arrived meanwhile is the only message
+/// fetched (a lost mark would fetch the first reply again with it) and the only one recorded.
+#[test]
+fn the_imap_mark_survives_a_restart_of_trs_serve() {
+    use trs_app::imap_server::{ImapServer, PASSWORD};
+    let mut imap = ImapServer::start();
+    let env = [("TRS_IMAP_PASSWORD", PASSWORD.to_string())];
+    let mut team = Team::with_server_env("ed25519", &env);
+    ok(&team.as_rm(&[
+        "project",
+        "policy",
+        "foo",
+        "--min-vote-hours",
+        "0",
+        "--min-binding",
+        "1",
+        "--strict",
+        "false",
+        "--email-votes",
+        "true",
+    ]));
+    ok(&team.as_rm(&["project", "mail", "foo", "--imap", &imap.url()]));
+    assert!(poll_rounds(&team).is_empty(), "no open vote reads the mailbox: no round");
+    let tarball = source_tarball(team.work.path(), "foo-1.0.0-src.tar.gz", "foo-1.0.0");
+    ok(&team.as_rm(&args_with(&["upload", "foo", "1.0.0"], &team.signed_set(&tarball))));
+    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
+    let view = stdout_json(ok(&team.anonymous(&["vote", "show", "foo", "1.0.0", "--json"])));
+    let root = view["vote_message_id"].as_str().expect("the [VOTE] mail's id").to_string();
+    imap.deliver(
+        reply("Ada Admin <ada@example.org>", "<ada-1@example.org>", &root, &date(&team, 60), "+1\n").as_bytes(),
+    );
+
+    let first = poll_until("a poll round that recorded Ada's reply", || {
+        let rounds = poll_rounds(&team);
+        rounds
+            .iter()
+            .find(|r| r["state"] == "done" && r["result"]["replies"] == 1)
+            .cloned()
+            .ok_or(format!("{rounds:?}"))
+    });
+    assert_eq!(first["kind"], "poll-mail");
+    assert_eq!(first["result"]["fetched"], 1, "{first}");
+    let id = first["id"].as_str().unwrap();
+    let shown = text(ok(&team.anonymous(&["task", "show", id])));
+    assert!(shown.contains("(poll-mail)") && shown.contains("round    "), "{shown}");
+    assert!(shown.contains("foo lists-reader@127.0.0.1"), "one step per mailbox: {shown}");
+    assert!(shown.contains("1 message(s) fetched, 1 repl(ies) recorded"), "{shown}");
+    let listed = text(ok(&team.anonymous(&["mail", "polls"])));
+    assert!(
+        listed.contains(&format!("done     task {id}  1 mailbox(es) read, 1 message(s) fetched, 1 repl(ies) recorded")),
+        "{listed}"
+    );
+
+    team.server.stop();
+    imap.deliver(
+        reply("Rita RM <rita@example.org>", "<rita-1@example.org>", &root, &date(&team, 120), "+1\n").as_bytes(),
+    );
+    team.server.restart_with_env(&env);
+
+    let ballots = poll_until("Rita's reply recorded after the restart", || {
+        let view = stdout_json(ok(&team.anonymous(&["vote", "show", "foo", "1.0.0", "--json"])));
+        match view["ballots"].as_array() {
+            Some(b) if b.len() == 2 => Ok(b.clone()),
+            _ => Err(format!("{view}")),
+        }
+    });
+    let ids: Vec<_> = ballots.iter().map(|b| b["message_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.iter().filter(|m| **m == "<ada-1@example.org>").count(), 1, "{ballots:?}");
+    assert!(ids.contains(&"<rita-1@example.org>"), "{ballots:?}");
+    // The round that read Rita's reply fetched it alone: the mark kept from before the
+    // restart put Ada's reply behind it. No round ever fetched both.
+    let rounds = poll_until("the round that recorded Rita's reply, finished", || {
+        let rounds = poll_rounds(&team);
+        let recorded: usize = rounds.iter().filter_map(|r| r["result"]["replies"].as_u64()).sum::<u64>() as usize;
+        if recorded >= 2 { Ok(rounds) } else { Err(format!("{rounds:?}")) }
+    });
+    let fetched: Vec<u64> = rounds.iter().filter_map(|r| r["result"]["fetched"].as_u64()).collect();
+    assert!(fetched.iter().all(|n| *n <= 1), "a round fetched a message read before: {rounds:?}");
+    let rita_round = rounds.iter().rev().find(|r| r["result"]["replies"] == 1).unwrap();
+    assert_eq!(rita_round["result"]["fetched"], 1, "{rita_round}");
+    assert_ne!(rita_round["id"], first["id"]);
+    assert!(rounds.iter().all(|r| r["state"] != "failed"), "{rounds:?}");
+}
+
 /// `trs serve --templates DIR` with a mail template in `DIR/mail/` that does not parse does
 /// not start (so no mail is rendered from it), and says which file and why.
 #[test]

@@ -26,9 +26,11 @@ use crate::projects::get_project;
 use crate::public::releases_of_line;
 use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
+use crate::tasks::{self, Ran, Task, TaskKind, TaskRun};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::collections::BTreeMap;
-use trs_core::{Project, ProjectName, Release, ReleaseId};
+use trs_core::{OpaqueId, Project, ProjectName, Release, ReleaseId};
 use trs_storage::{Condition, Item};
 
 /// One vote polled by [`poll_all`]: its import report, or why its mailbox could not be read.
@@ -147,6 +149,31 @@ async fn import_all(app: &App, id: &ReleaseId, raw: Vec<Vec<u8>>) -> AppResult<I
 /// mailbox that cannot be read is reported for its votes and the others are polled all the
 /// same.
 pub async fn poll_all(app: &App) -> AppResult<Vec<Polled>> {
+    Ok(poll_mailboxes(app).await?.into_iter().flat_map(|m| m.votes).collect())
+}
+
+/// One mailbox read by [`poll_mailboxes`], with what each vote reading it recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailboxPolled {
+    pub project: ProjectName,
+    /// The mailbox ([`ImapMailbox::identity`]; the setting as written if it does not parse).
+    pub mailbox: String,
+    /// How many messages were fetched from it; `None`: it was not read.
+    pub fetched: Option<usize>,
+    pub votes: Vec<Polled>,
+}
+
+/// A mailbox to read and the releases whose open votes count replies from it.
+struct Planned {
+    project: ProjectName,
+    identity: String,
+    url: String,
+    releases: Vec<Release>,
+}
+
+/// The mailboxes a poll reads now: those of every project (and product) naming one that an
+/// open vote counting replies on the list reads.
+async fn planned(app: &App) -> AppResult<Vec<Planned>> {
     let projects: Vec<Project> = app.all_in_gsi1(keys::PROJECTS_INDEX).await?;
     let mut out = Vec::new();
     for project in projects {
@@ -163,11 +190,185 @@ pub async fn poll_all(app: &App) -> AppResult<Vec<Polled>> {
                 }
             }
         }
-        for (_, (url, releases)) in by_mailbox {
-            out.extend(poll_mailbox(app, &project.name, &url, releases).await);
+        out.extend(by_mailbox.into_iter().map(|(identity, (url, releases))| Planned {
+            project: project.name.clone(),
+            identity,
+            url,
+            releases,
+        }));
+    }
+    Ok(out)
+}
+
+/// [`poll_all`], mailbox by mailbox.
+pub async fn poll_mailboxes(app: &App) -> AppResult<Vec<MailboxPolled>> {
+    let mut out = Vec::new();
+    for Planned { project, identity, url, releases } in planned(app).await? {
+        let votes = poll_mailbox(app, &project, &url, releases).await;
+        // Every vote that reached the read saw the same fetch.
+        let fetched = votes.iter().find_map(|p| p.fetched);
+        out.push(MailboxPolled { project, mailbox: identity, fetched, votes });
+    }
+    Ok(out)
+}
+
+/// How long the task of a poll round is kept (then it expires with its outcome).
+pub const ROUND_KEPT_SECS: i64 = 7 * 24 * 3600;
+
+/// How many of the latest rounds [`recent_rounds`] lists.
+pub const ROUNDS_LISTED: usize = 50;
+
+/// The round of `trs serve`'s poll that `now` falls in, when it polls every `every_secs`:
+/// the start of its slot (unix seconds on the app's clock).
+pub fn round_of(now: i64, every_secs: i64) -> i64 {
+    now - now.rem_euclid(every_secs.max(1))
+}
+
+/// The id of round `round`'s task: derived from the round alone, so every worker and every
+/// process of the host names the same task for it.
+pub fn round_task_id(round: i64) -> OpaqueId {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("trs imap poll round {round}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    OpaqueId::from_random(bytes)
+}
+
+/// The tracked task of one poll round of `trs serve` ([`TaskKind::PollMail`]), queued once:
+/// `None` when no open vote counts replies from an IMAP mailbox (no round, so an idle host
+/// leaves no task behind), or when the round's task exists already (this host ran it before
+/// a restart, or another worker took the slot): a round is never run twice. The caller runs
+/// the task it gets (`tasks::run`); one left queued or running by a stopped process is run
+/// by the sweep.
+pub async fn start_round(app: &App, round: i64) -> AppResult<Option<Task>> {
+    if planned(app).await?.is_empty() {
+        return Ok(None);
+    }
+    let now = app.now();
+    let task = Task { id: round_task_id(round), ..Task::new(TaskKind::PollMail { round }, now) };
+    match app.items.put(task.queued_item().with_expiry(now + ROUND_KEPT_SECS), Condition::Absent).await {
+        Ok(()) => {}
+        Err(e) if e.is_conflict() => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    // Listed after it exists: a stop between the two leaves a round unlisted, never a listed
+    // round without its task.
+    if let Err(e) = remember_round(app, round, &task.id).await {
+        tracing::warn!(round, task = %task.id, error = %e, "poll round not listed among the latest");
+    }
+    Ok(Some(task))
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Rounds {
+    /// Newest first.
+    rounds: Vec<ListedRound>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ListedRound {
+    round: i64,
+    task: OpaqueId,
+}
+
+async fn remember_round(app: &App, round: i64, task: &OpaqueId) -> AppResult<()> {
+    let key = keys::imap_poll_rounds();
+    retry::on_conflict(retry::ATTEMPTS, retry::too_busy("the list of IMAP poll rounds"), || async {
+        let stored = app.items.get(&key).await?;
+        let mut list: Rounds = match &stored {
+            Some(item) => item.parse()?,
+            None => Rounds::default(),
+        };
+        list.rounds.retain(|r| r.round != round);
+        list.rounds.push(ListedRound { round, task: task.clone() });
+        list.rounds.sort_by(|a, b| b.round.cmp(&a.round));
+        list.rounds.truncate(ROUNDS_LISTED);
+        let body = serde_json::to_value(&list).map_err(|e| AppError::Internal(e.to_string()))?;
+        let (item, condition) = match stored {
+            Some(item) => (item.updated(body), Condition::VersionIs(item.version)),
+            None => (Item::new(key.clone(), body), Condition::Absent),
+        };
+        match app.items.put(item, condition).await {
+            Ok(_) => Ok(Attempt::Done(())),
+            Err(e) if e.is_conflict() => Ok(Attempt::Conflicted),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await
+}
+
+/// The tasks of the latest poll rounds of `trs serve`, newest first (at most
+/// [`ROUNDS_LISTED`]; those expired are left out). Empty on AWS, where the lifecycle
+/// function's scheduled run polls and reports in its log.
+pub async fn recent_rounds(app: &App) -> AppResult<Vec<Task>> {
+    let Some(item) = app.items.get(&keys::imap_poll_rounds()).await? else { return Ok(Vec::new()) };
+    let list: Rounds = item.parse()?;
+    let mut out = Vec::new();
+    for listed in list.rounds {
+        match tasks::get_task(app, &listed.task).await {
+            Ok((task, _)) => out.push(task),
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(out)
+}
+
+/// Runs a poll round's task: every mailbox read as [`poll_all`] reads them, one step per
+/// mailbox. Done with the counts (`round`, `mailboxes` read, messages `fetched`, `replies`
+/// recorded, and per mailbox and vote); failed (`imap-poll-failed`) when a mailbox could not
+/// be read or a vote's replies not recorded, naming each with its reason (the steps keep what
+/// the others did; the next round reads the same messages again, the mark not having moved).
+pub async fn execute_round(run: &mut TaskRun<'_>, round: i64) -> AppResult<Ran> {
+    let polled = poll_mailboxes(run.app).await?;
+    let mut failures = Vec::new();
+    let mut mailboxes = Vec::new();
+    let (mut fetched_total, mut replies_total, mut read) = (0, 0, 0);
+    for m in &polled {
+        let replies: usize = m.votes.iter().filter_map(|v| v.report.as_ref()).map(|r| r.replies.len()).sum();
+        let mut line = format!("{} {}: ", m.project, m.mailbox);
+        match m.fetched {
+            Some(n) => {
+                read += 1;
+                fetched_total += n;
+                replies_total += replies;
+                line.push_str(&format!("{n} message(s) fetched, {replies} repl(ies) recorded"));
+            }
+            None => line.push_str("not read"),
+        }
+        let mut votes = Vec::new();
+        for v in &m.votes {
+            if let Some(error) = &v.error {
+                failures.push(format!("{}: {error}", v.release));
+                line.push_str(&format!("; {}: {error}", v.release));
+            }
+            let counts = |f: fn(&ImportReport) -> usize| v.report.as_ref().map(f).unwrap_or(0);
+            votes.push(json!({
+                "release": v.release,
+                "replies": counts(|r| r.replies.len()),
+                "already_read": counts(|r| r.already_read.len()),
+                "not_in_thread": counts(|r| r.not_in_thread.len()),
+                "unreadable": counts(|r| r.unreadable.len()),
+                "error": v.error,
+            }));
+        }
+        run.step("imap", line).await?;
+        mailboxes.push(json!({"project": m.project, "mailbox": m.mailbox, "fetched": m.fetched, "votes": votes}));
+    }
+    if !failures.is_empty() {
+        let votes: usize = polled.iter().map(|m| m.votes.len()).sum();
+        return Err(AppError::conflict(
+            "imap-poll-failed",
+            format!("{} of {votes} vote(s) not polled: {}", failures.len(), failures.join("; ")),
+        ));
+    }
+    Ok(Ran::Done(json!({
+        "round": round,
+        "mailboxes": read,
+        "fetched": fetched_total,
+        "replies": replies_total,
+        "polled": mailboxes,
+    })))
 }
 
 /// Reads one mailbox from its mark on for `releases` (each with an open vote counting

@@ -467,6 +467,77 @@ async fn polling_the_lists_imap_mailbox_records_the_replies() {
     assert_eq!(later.replies.len(), 1);
 }
 
+/// A poll round of `trs serve` is a tracked task: none while no open vote reads a mailbox;
+/// one per round (its id derived from the round, so starting the round again finds it and
+/// polls nothing), done with what it fetched and recorded, listed among the latest rounds;
+/// a round whose mailbox cannot be read fails with the vote and the reason, and the next
+/// round reads what the failed one could not.
+#[tokio::test]
+async fn each_poll_round_is_a_task_run_once_that_records_its_outcome() {
+    use trs_app::imap_server::ImapServer;
+    use trs_app::tasks::{self, TaskKind, TaskState};
+    use vote::mail_poll::{recent_rounds, round_of, round_task_id, start_round};
+    let mut server = ImapServer::start();
+    let mut f = fixture(true).await;
+    let root = f.vote_message_id().await;
+    f.w.clock.set(IMPORT);
+    let round = round_of(IMPORT + 7, 60);
+    assert_eq!(round, IMPORT, "a round is the start of its slot");
+    assert!(start_round(f.app(), round).await.unwrap().is_none(), "no mailbox named: no round");
+    assert!(recent_rounds(f.app()).await.unwrap().is_empty());
+
+    poll_mailbox_at(&mut f, server.url()).await;
+    deliver_replies(&mut server, &root);
+    let task = start_round(f.app(), round).await.unwrap().expect("a round for the open vote");
+    assert_eq!(task.id, round_task_id(round));
+    assert_eq!(task.kind, TaskKind::PollMail { round });
+    assert!(start_round(f.app(), round).await.unwrap().is_none(), "the round exists: not queued twice");
+    tasks::run(f.app(), &task.id).await.unwrap();
+    let (done, _) = tasks::get_task(f.app(), &task.id).await.unwrap();
+    assert_eq!(done.state, TaskState::Done, "{done:#?}");
+    let result = done.result.clone().unwrap();
+    // Four messages sent since the vote opened (three replies, one of another thread).
+    assert_eq!((result["mailboxes"].as_u64(), result["fetched"].as_u64()), (Some(1), Some(4)), "{result}");
+    assert_eq!(result["replies"], 3, "{result}");
+    assert_eq!(result["polled"][0]["votes"][0]["not_in_thread"], 1, "{result}");
+    assert_eq!(done.steps.len(), 1);
+    assert!(done.steps[0].message.contains("4 message(s) fetched, 3 repl(ies) recorded"), "{:?}", done.steps);
+    assert_eq!(vote::show(f.app(), &rel()).await.unwrap().ballots.len(), 3);
+    // Run again (a second worker, a sweep): a finished round is left alone.
+    tasks::run(f.app(), &task.id).await.unwrap();
+    assert_eq!(tasks::get_task(f.app(), &task.id).await.unwrap().0, done);
+
+    // The next round fetches only what arrived since: one reply.
+    server.deliver(&fixtures(&root)["07-gnupg-pgp-mime-signed.eml"]);
+    let next = start_round(f.app(), round + 60).await.unwrap().unwrap();
+    tasks::run(f.app(), &next.id).await.unwrap();
+    let (next, _) = tasks::get_task(f.app(), &next.id).await.unwrap();
+    assert_eq!(next.result.as_ref().map(|r| (r["fetched"].clone(), r["replies"].clone())), Some((1.into(), 1.into())));
+
+    // The mailbox refuses the password: the round fails, naming the vote and why.
+    f.w.app.imap_passwords = Some(trs_app::mail::imap::passwords_from(|_| Some("not-the-password".to_string())));
+    let failing = start_round(f.app(), round + 120).await.unwrap().unwrap();
+    tasks::run(f.app(), &failing.id).await.unwrap();
+    let (failed, _) = tasks::get_task(f.app(), &failing.id).await.unwrap();
+    assert_eq!(failed.state, TaskState::Failed, "{failed:#?}");
+    let error = failed.error.clone().unwrap();
+    assert!(error.contains("1 of 1 vote(s) not polled") && error.contains("vot") && error.contains("login"), "{error}");
+    assert!(!error.contains("not-the-password"), "{error}");
+    assert_eq!(failed.result.as_ref().unwrap()["code"], "imap-poll-failed");
+    assert!(failed.steps[0].message.contains("not read"), "{:?}", failed.steps);
+
+    // Listed newest first.
+    let listed: Vec<_> = recent_rounds(f.app()).await.unwrap().into_iter().map(|t| (t.id, t.state)).collect();
+    assert_eq!(
+        listed,
+        [
+            (failing.id.clone(), TaskState::Failed),
+            (next.id.clone(), TaskState::Done),
+            (task.id.clone(), TaskState::Done)
+        ]
+    );
+}
+
 /// A list server with a private CA (`imaps`, Dovecot with `ssl = required` and a test CA's
 /// certificate for 127.0.0.1): against the platform's roots alone the poll refuses the
 /// certificate, says so and how to trust it, and records nothing; with the CA file's

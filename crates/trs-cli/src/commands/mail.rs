@@ -8,7 +8,7 @@ use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use serde_json::json;
 use std::sync::Arc;
-use trs_api::mail::{MailLog, MailState, ProjectMail, RenderedMail};
+use trs_api::mail::{MailLog, MailPolls, MailState, ProjectMail, RenderedMail};
 use trs_app::mail::MailKind;
 
 /// The mail credentials of `trs serve` (`TRS_SMTP_PASSWORD`, `TRS_IMAP_PASSWORD[_PROJECT]`):
@@ -144,6 +144,19 @@ pub async fn run(client: &Client, command: &MailCommand, as_json: bool) -> CliRe
                 }
             }
         }
+        MailCommand::Polls => {
+            let polls: MailPolls = client.get("/api/v1/mail/polls").await?;
+            if as_json {
+                output::answer_json(&polls);
+                return Ok(());
+            }
+            if polls.polls.is_empty() {
+                say!("no IMAP poll round yet (rounds run while an open vote counts replies from a mailbox)");
+            }
+            for task in &polls.polls {
+                say!("{}", poll_line(task));
+            }
+        }
         MailCommand::Preview { project, version, kind, product } => {
             check_release(project, version, product.as_deref())?;
             let kind: MailKind = kind.parse().map_err(|e: trs_app::AppError| CliError::Usage(e.to_string()))?;
@@ -161,4 +174,25 @@ pub async fn run(client: &Client, command: &MailCommand, as_json: bool) -> CliRe
         }
     }
     Ok(())
+}
+
+/// One poll round as `trs mail polls` lists it: when, its task, its state, and what it did or
+/// why it failed.
+fn poll_line(task: &trs_api::tasks::Task) -> String {
+    use trs_api::tasks::TaskState;
+    let at = task.round.map(trs_app::time_text::rfc3339).unwrap_or_default();
+    let result = task.result.as_ref();
+    let count = |field: &str| result.and_then(|r| r.get(field)).and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let what = match task.state {
+        TaskState::Done => format!(
+            "{} mailbox(es) read, {} message(s) fetched, {} repl(ies) recorded",
+            count("mailboxes"),
+            count("fetched"),
+            count("replies")
+        ),
+        TaskState::Failed => task.error.clone().unwrap_or_else(|| "failed".into()),
+        TaskState::Queued | TaskState::Running => task.progress.clone().unwrap_or_default(),
+    };
+    let state = output::api_text(&task.state);
+    format!("{at}  {state:<7}  task {}  {what}", task.id)
 }

@@ -216,33 +216,39 @@ impl Worker {
 }
 
 /// Reads the projects' IMAP mailboxes for replies to open votes, every `every`, on its own
-/// task: a slow mail server never holds up the task worker or the lifecycle tick. Each
-/// mailbox is read from where the last poll stopped (its UIDVALIDITY and last UID, kept in the
-/// store: a restart resumes there), and each reply is recorded once (by its `Message-ID`), so
-/// a poll that overlaps an import changes nothing. A mailbox that cannot be read, or replies
-/// that could not be recorded, are logged with their project and vote and read again at the
-/// next poll.
+/// task: a slow mail server never holds up the task worker or the lifecycle tick. Each round
+/// is a tracked task (`trs mail polls`, `trs task show ID`) whose id is derived from its
+/// interval slot on the app's clock, so a restart within the slot, or a second worker, finds
+/// the round instead of polling again; a round left unfinished by a stopped process is run
+/// by the sweep. Each mailbox is read from where the last round stopped (its UIDVALIDITY and
+/// last UID, kept in the store: a restart resumes there), and each reply is recorded once (by
+/// its `Message-ID`), so a round that overlaps an import changes nothing. A mailbox that
+/// cannot be read, or replies that could not be recorded, fail the round with their project,
+/// vote and reason, and are read again by the next round.
 async fn poll_mailboxes(app: App, every: Duration) {
+    let every_secs = i64::try_from(every.as_secs()).unwrap_or(i64::MAX).max(1);
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        match trs_app::vote::mail_poll::poll_all(&app).await {
-            Ok(polled) => {
-                for p in polled {
-                    let (project, release, fetched) = (&p.release.project, &p.release, p.fetched);
-                    match (p.report, p.error) {
-                        (Some(r), _) if r.replies.is_empty() => {}
-                        (Some(r), _) => {
-                            tracing::info!(%project, %release, ?fetched, read = r.replies.len(), "vote replies read from IMAP")
-                        }
-                        (None, error) => {
-                            tracing::warn!(%project, %release, ?fetched, error = ?error, "IMAP vote replies not read")
-                        }
-                    }
+        let round = trs_app::vote::mail_poll::round_of(app.now(), every_secs);
+        let task = match trs_app::vote::mail_poll::start_round(&app, round).await {
+            Ok(Some(task)) => task,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::error!(round, error = %e, "could not start an IMAP poll round");
+                continue;
+            }
+        };
+        match trs_app::tasks::run_here(&app, &task.id).await {
+            Ok(Some(Ok(trs_app::tasks::Ran::Done(result)))) => {
+                if result["replies"].as_u64().is_some_and(|n| n > 0) {
+                    tracing::info!(task = %task.id, round, fetched = %result["fetched"], replies = %result["replies"], "vote replies read from IMAP");
                 }
             }
-            Err(e) => tracing::error!(error = %e, "polling IMAP mailboxes failed"),
+            Ok(Some(Ok(_))) | Ok(None) => {}
+            Ok(Some(Err(e))) => tracing::warn!(task = %task.id, round, error = %e, "IMAP poll round failed"),
+            Err(e) => tracing::error!(task = %task.id, round, error = %e, "IMAP poll round not run"),
         }
     }
 }

@@ -112,6 +112,10 @@ pub async fn show(client: &Client, task: &str, json: bool) -> CliResult<()> {
         let revision = t.revision.map(|r| format!(" revision {r}")).unwrap_or_default();
         say!("release  {release}{revision}");
     }
+    if let Some(round) = t.round {
+        // An IMAP poll round (`trs mail polls`): the slot it polled for.
+        say!("round    {}", trs_app::time_text::rfc3339(round));
+    }
     say!("state    {}", text_of(&t.state));
     if let Some(p) = &t.progress {
         say!("progress {p}");
