@@ -54,6 +54,11 @@ pub enum Command {
         /// trs writes (upload URLs, the vote email's) use it, never a request's Host header.
         #[arg(long)]
         public_url: Option<String>,
+        /// URL downloaders fetch the public files (`/current/…`) at, if not the public URL: a
+        /// CDN or mirror in front of this server. `[ANNOUNCE]` links there, and is sent only
+        /// once every file of the release downloads from there with the voted bytes.
+        #[arg(long, env = "TRS_DOWNLOAD_URL", value_name = "URL", value_parser = crate::commands::serve::download_url)]
+        download_url: Option<String>,
         /// Seconds between lifecycle ticks (end-of-life dates, due votes).
         #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
         lifecycle_every: u64,

@@ -57,6 +57,7 @@ async fn run(cli: Cli) -> CliResult<()> {
             backend,
             listen,
             public_url,
+            download_url,
             lifecycle_every,
             imap_poll_every,
             imap_ca_file,
@@ -75,6 +76,7 @@ async fn run(cli: Cli) -> CliResult<()> {
             let audience = cli.global.audience.clone();
             let options = commands::serve::Options {
                 public_url: public_url.clone(),
+                download_url: download_url.clone(),
                 audience,
                 lifecycle_every: every,
                 imap_poll_every: std::time::Duration::from_secs(*imap_poll_every),

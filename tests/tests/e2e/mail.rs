@@ -3,6 +3,10 @@
 //! from its public URL, to the lists `trs project mail` set; aiosmtpd on
 //! loopback receives them and Python's `email` package reads them back, header by header.
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use trs_tests::smtp_server::{SmtpServer, parse_mail};
 use trs_tests::*;
 
@@ -171,4 +175,168 @@ fn publishing_an_advisory_sends_one_notice_to_the_announce_list() {
     let text = String::from_utf8(ok(&team.as_rm(&["mail", "log", "foo"])).stdout.clone()).unwrap();
     assert!(text.contains(&format!("advisory   foo {cve}")) && text.contains("sent to announce@foo.example"), "{text}");
     assert_eq!(smtp.received().len(), 1);
+}
+
+/// A download host in front of `trs serve` (what `--download-url` names: a CDN or mirror),
+/// on loopback: passes each GET on to the server, but answers 404 for paths ending in a
+/// name the test holds back, as a CDN that has not picked the file up yet does.
+struct DownloadHost {
+    url: String,
+    upstream: Arc<Mutex<String>>,
+    held: Arc<Mutex<Vec<String>>>,
+    /// Requests answered 404 so far.
+    refused: Arc<AtomicUsize>,
+}
+
+impl DownloadHost {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let host = DownloadHost {
+            url,
+            upstream: Arc::new(Mutex::new(String::new())),
+            held: Arc::new(Mutex::new(Vec::new())),
+            refused: Arc::new(AtomicUsize::new(0)),
+        };
+        let (upstream, held, refused) = (host.upstream.clone(), host.held.clone(), host.refused.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                let (upstream, held, refused) = (upstream.clone(), held.clone(), refused.clone());
+                std::thread::spawn(move || {
+                    let _ = serve_one(client, &upstream.lock().unwrap().clone(), &held, &refused);
+                });
+            }
+        });
+        host
+    }
+
+    fn hold(&self, name: &str) {
+        self.held.lock().unwrap().push(name.to_string());
+    }
+
+    fn release(&self, name: &str) {
+        self.held.lock().unwrap().retain(|n| n != name);
+    }
+}
+
+/// One request on its own connection (`Connection: close` both ways).
+fn serve_one(
+    mut client: TcpStream,
+    upstream: &str,
+    held: &Mutex<Vec<String>>,
+    refused: &AtomicUsize,
+) -> std::io::Result<()> {
+    let mut head = Vec::new();
+    let mut reader = BufReader::new(client.try_clone()?);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+        head.push(line);
+    }
+    let path = head.first().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/").to_string();
+    if held.lock().unwrap().iter().any(|name| path.ends_with(name.as_str())) {
+        refused.fetch_add(1, Ordering::SeqCst);
+        return client.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    }
+    let authority = upstream.trim_start_matches("http://");
+    let mut server = TcpStream::connect(authority)?;
+    write!(server, "GET {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\n\r\n")?;
+    std::io::copy(&mut server, &mut client)?;
+    Ok(())
+}
+
+/// The mails received so far whose subject starts with `[ANNOUNCE]`, parsed.
+fn announcements(smtp: &SmtpServer) -> Vec<serde_json::Value> {
+    smtp.received()
+        .iter()
+        .map(|eml| parse_mail(eml))
+        .filter(|m| m["headers"]["subject"][0].as_str().is_some_and(|s| s.starts_with("[ANNOUNCE]")))
+        .collect()
+}
+
+/// The mail log's record of the release's `[ANNOUNCE]` once it satisfies `done`.
+fn announce_record(team: &Team, version: &str, what: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    poll_until(what, || {
+        let log = stdout_json(ok(&team.anonymous(&["mail", "log", "foo", "--json"])));
+        log["mails"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["kind"] == "announce" && m["release"]["version"] == version && done(m))
+            .cloned()
+            .ok_or_else(|| format!("{log}"))
+    })
+}
+
+/// Votes on and promotes `version` of foo (one source tarball), the vote and result mails
+/// going to the list.
+fn release(team: &Team, version: &str) {
+    let name = format!("foo-{version}-src.tar.gz");
+    let tarball = source_tarball(team.work.path(), &name, &format!("foo-{version}"));
+    ok(&team.as_rm(&args_with(&["upload", "foo", version], &team.signed_set(&tarball))));
+    ok(&team.as_rm(&["vote", "start", "foo", version]));
+    ok(&team.as_admin(&["vote", "cast", "foo", version, "+1"]));
+    ok(&team.as_rm(&["vote", "close", "foo", version]));
+    let task = stdout_json(ok(&team.as_rm(&["promote", "foo", version, "--json"])));
+    assert_eq!(task["state"], "done", "{task:#}");
+}
+
+/// The `[ANNOUNCE]` is held back while a file is missing at its public URL, checked over HTTP
+/// as a downloader would (the download host in front of `trs serve` answers 404 for it), and
+/// reaches the real SMTP server once, threaded as recorded, when the file is there; when it
+/// is not there by the deadline, nothing is sent and the mail log says why. The checks come
+/// back on the test clock (moved, never slept on).
+#[test]
+fn the_announcement_waits_for_every_file_at_its_public_url() {
+    let smtp = SmtpServer::start();
+    let downloads = DownloadHost::start();
+    downloads.hold("foo-1.0.0-src.tar.gz");
+    downloads.hold("foo-1.0.1-src.tar.gz");
+    let team = Team::with_server_env(
+        "ed25519",
+        &[("TRS_SMTP_URL", smtp.url()), ("TRS_DOWNLOAD_URL", downloads.url.clone())],
+    );
+    *downloads.upstream.lock().unwrap() = team.server.url.clone();
+    ok(&team.as_rm(&["project", "policy", "foo", "--min-vote-hours", "0", "--min-binding", "1", "--strict", "false"]));
+    ok(&team.as_rm(&["project", "mail", "foo", "--vote-to", "dev@foo.example", "--announce-to", "announce@foo.example", "--from", "releases@foo.example"]));
+    release(&team, "1.0.0");
+
+    let held = announce_record(&team, "1.0.0", "the [ANNOUNCE] held back", |m| m["waiting"].is_string());
+    let url = format!("{}/current/foo/1.0.0/foo-1.0.0-src.tar.gz", downloads.url);
+    let why = held["waiting"].as_str().unwrap();
+    assert!(why.contains(&format!("HTTP 404 at {url}")), "{held:#}");
+    assert_eq!(held["state"], "queued", "{held:#}");
+    assert!(downloads.refused.load(Ordering::SeqCst) >= 1, "checked over HTTP at the download URL");
+    let shown = String::from_utf8_lossy(&ok(&team.anonymous(&["mail", "log", "foo"])).stdout).into_owned();
+    assert!(shown.contains("held back (check 1"), "{shown}");
+    // [VOTE] and [RESULT] went out; the [ANNOUNCE] did not.
+    assert_eq!(smtp.wait_for(2).len(), 2);
+    assert!(announcements(&smtp).is_empty());
+
+    // The file arrives; the next check (a minute later on the clock) finds it and sends.
+    downloads.release("foo-1.0.0-src.tar.gz");
+    team.server.clock.advance(61);
+    let sent = announce_record(&team, "1.0.0", "the [ANNOUNCE] sent", |m| m["state"] == "sent");
+    let received = announcements(&smtp);
+    assert_eq!(received.len(), 1, "one [ANNOUNCE]: {received:#?}");
+    let announce = &received[0];
+    assert_eq!(announce["headers"]["subject"][0], "[ANNOUNCE] foo 1.0.0 released");
+    assert_eq!(announce["to_addresses"], serde_json::json!(["announce@foo.example"]));
+    assert_eq!(announce["headers"]["message-id"][0], sent["message_id"], "{announce:#}");
+    assert!(announce["headers"]["in-reply-to"].is_null(), "an announcement starts a thread: {announce:#}");
+    assert!(announce["body"].as_str().unwrap().contains(&format!("\n    {url}\n")), "{announce:#}");
+
+    // 1.0.1's file never arrives: past the deadline nothing is sent, and the log says why.
+    release(&team, "1.0.1");
+    announce_record(&team, "1.0.1", "1.0.1's [ANNOUNCE] held back", |m| m["waiting"].is_string());
+    team.server.clock.advance(24 * 3600 + 1);
+    let given_up = announce_record(&team, "1.0.1", "1.0.1's [ANNOUNCE] given up", |m| m["state"] == "not-sent");
+    let reason = given_up["reason"].as_str().unwrap();
+    assert!(reason.contains("not all downloadable as voted 24 h after the promotion"), "{reason}");
+    assert!(reason.contains("foo-1.0.1-src.tar.gz") && reason.contains("HTTP 404"), "{reason}");
+    assert_eq!(announcements(&smtp).len(), 1, "no [ANNOUNCE] for 1.0.1");
+    let shown = String::from_utf8_lossy(&ok(&team.anonymous(&["mail", "log", "foo"])).stdout).into_owned();
+    assert!(shown.contains("not sent: the files were not all downloadable"), "{shown}");
 }

@@ -64,6 +64,7 @@ pub fn build(
     stores: Stores,
     data: &std::path::Path,
     public_url: &str,
+    download_url: Option<&str>,
     audience: trs_auth::Audience,
     lifecycle_every: Duration,
     site: Arc<trs_site::Site>,
@@ -74,8 +75,9 @@ pub fn build(
     let mut app = App::new(stores.items.clone(), stores.blobs);
     app.clock = crate::clock::clock();
     app.public_url = Some(public_url.to_string());
-    // This host serves the public files itself (`/current/…`): [ANNOUNCE] checks them here.
-    app.download_url = Some(public_url.to_string());
+    // This host serves the public files itself (`/current/…`): [ANNOUNCE] checks them here,
+    // or where `--download-url` says downloaders get them (a CDN or mirror in front of it).
+    app.download_url = Some(download_url.unwrap_or(public_url).to_string());
     app.downloader = Some(Arc::new(trs_registry_clients::HttpDownloader::default()));
     app.mailer = mail.mailer;
     app.mail_templates = mail.templates;
@@ -287,6 +289,8 @@ async fn run_one(app: &App, id: &OpaqueId) {
 pub struct Options<'a> {
     /// `--public-url`; default the address it listens on.
     pub public_url: Option<String>,
+    /// `--download-url`; default the public URL.
+    pub download_url: Option<String>,
     /// `--audience`; default the public URL.
     pub audience: Option<String>,
     pub lifecycle_every: Duration,
@@ -309,6 +313,7 @@ pub async fn run(
 ) -> CliResult<()> {
     let Options {
         public_url,
+        download_url,
         audience,
         lifecycle_every,
         imap_poll_every,
@@ -335,6 +340,7 @@ pub async fn run(
         stores,
         data,
         &public_url,
+        download_url.as_deref(),
         audience.clone(),
         lifecycle_every,
         site,
@@ -347,6 +353,19 @@ pub async fn run(
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.map_err(failed)?;
     say_err!("trs stopped: no request was cut off");
     Ok(())
+}
+
+/// `--download-url`: an `http(s)` URL with a host and nothing after its path, so the public
+/// files' paths can be put after it.
+pub fn download_url(text: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("an http:// or https:// URL with a host is needed".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err("no credentials, query or fragment: the files' paths are put after it".into());
+    }
+    Ok(text.trim_end_matches('/').to_string())
 }
 
 /// The mail templates of `--templates DIR`: `DIR/mail/NAME.txt` in place of the embedded
@@ -409,5 +428,16 @@ mod tests {
         assert_eq!(commits.try_recv().ok().map(|(id, _)| id), Some(commit.id));
         assert_eq!(others.try_recv().ok().map(|(id, _)| id), Some(verify.id));
         assert!(commits.try_recv().is_err() && others.try_recv().is_err());
+    }
+
+    /// `--download-url` takes an http(s) base the files' paths go after, and says why it
+    /// refuses anything else.
+    #[test]
+    fn a_download_url_is_a_base_for_the_files_paths() {
+        assert_eq!(download_url("https://cdn.example/trs/").unwrap(), "https://cdn.example/trs");
+        assert_eq!(download_url("http://127.0.0.1:9000").unwrap(), "http://127.0.0.1:9000");
+        for bad in ["cdn.example", "ftp://cdn.example", "https://u:p@cdn.example", "https://cdn.example/?a=1"] {
+            assert!(download_url(bad).is_err(), "{bad}");
+        }
     }
 }
