@@ -257,7 +257,12 @@ fn announcements(smtp: &SmtpServer) -> Vec<serde_json::Value> {
 }
 
 /// The mail log's record of the release's `[ANNOUNCE]` once it satisfies `done`.
-fn announce_record(team: &Team, version: &str, what: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+fn announce_record(
+    team: &Team,
+    version: &str,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
     poll_until(what, || {
         let log = stdout_json(ok(&team.anonymous(&["mail", "log", "foo", "--json"])));
         log["mails"]
@@ -294,13 +299,21 @@ fn the_announcement_waits_for_every_file_at_its_public_url() {
     let downloads = DownloadHost::start();
     downloads.hold("foo-1.0.0-src.tar.gz");
     downloads.hold("foo-1.0.1-src.tar.gz");
-    let team = Team::with_server_env(
-        "ed25519",
-        &[("TRS_SMTP_URL", smtp.url()), ("TRS_DOWNLOAD_URL", downloads.url.clone())],
-    );
+    let team =
+        Team::with_server_env("ed25519", &[("TRS_SMTP_URL", smtp.url()), ("TRS_DOWNLOAD_URL", downloads.url.clone())]);
     *downloads.upstream.lock().unwrap() = team.server.url.clone();
     ok(&team.as_rm(&["project", "policy", "foo", "--min-vote-hours", "0", "--min-binding", "1", "--strict", "false"]));
-    ok(&team.as_rm(&["project", "mail", "foo", "--vote-to", "dev@foo.example", "--announce-to", "announce@foo.example", "--from", "releases@foo.example"]));
+    ok(&team.as_rm(&[
+        "project",
+        "mail",
+        "foo",
+        "--vote-to",
+        "dev@foo.example",
+        "--announce-to",
+        "announce@foo.example",
+        "--from",
+        "releases@foo.example",
+    ]));
     release(&team, "1.0.0");
 
     let held = announce_record(&team, "1.0.0", "the [ANNOUNCE] held back", |m| m["waiting"].is_string());

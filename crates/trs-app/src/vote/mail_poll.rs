@@ -16,6 +16,13 @@
 //! short reads them again rather than losing them, and only forward (a conditional write: two
 //! polls at once never move it back). `trs vote poll-mail` ([`poll_release`]) reads the whole
 //! thread of one vote again and leaves the mark alone.
+//!
+//! On `trs serve` each poll is a round, a tracked task ([`TaskKind::PollMail`]) whose id is
+//! derived from its interval slot ([`start_round`]): written only if absent, so a restart in
+//! the slot or a second worker never polls that round again. Its steps and result say what
+//! each mailbox gave, and a mailbox not read or replies not recorded fail it with the reason
+//! ([`execute_round`]); [`recent_rounds`] lists the latest. On AWS the lifecycle function's
+//! scheduled run calls [`poll_all`] in place.
 
 use super::mail_import::{self, ImportReport};
 use super::{load, no_open_vote};
