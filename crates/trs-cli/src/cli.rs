@@ -55,8 +55,9 @@ pub enum Command {
         #[arg(long)]
         public_url: Option<String>,
         /// URL downloaders fetch the public files (`/current/…`) at, if not the public URL: a
-        /// CDN or mirror in front of this server. `[ANNOUNCE]` links there, and is sent only
-        /// once every file of the release downloads from there with the voted bytes.
+        /// CDN or mirror in front of this server. The site's and the mails' download links
+        /// point there, and `[ANNOUNCE]` is sent only once every file of the release downloads
+        /// from there with the voted bytes.
         #[arg(long, env = "TRS_DOWNLOAD_URL", value_name = "URL", value_parser = crate::commands::serve::download_url)]
         download_url: Option<String>,
         /// Seconds between lifecycle ticks (end-of-life dates, due votes).

@@ -362,6 +362,10 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     let log =
         api.call(None, "GET", "/api/v1/projects/{project}/mail/log", "/api/v1/projects/foo/mail/log", Value::Null);
     assert!(log.body["mails"].as_array().is_some_and(|m| !m.is_empty()), "{}", log.text);
+    // No project names an IMAP mailbox here: no poll round (the rounds' tasks are checked
+    // against the same Task schema as every other task's).
+    let polls = api.call(None, "GET", "/api/v1/mail/polls", "/api/v1/mail/polls", Value::Null);
+    assert_eq!(polls.body["polls"], json!([]), "{}", polls.text);
     let keys = api.call(None, "GET", "/api/v1/projects/{project}/KEYS", "/api/v1/projects/foo/KEYS", Value::Null);
     assert!(keys.text.contains("BEGIN PGP PUBLIC KEY BLOCK"), "{}", keys.text);
 

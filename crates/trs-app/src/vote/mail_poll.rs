@@ -288,7 +288,7 @@ async fn remember_round(app: &App, round: i64, task: &OpaqueId) -> AppResult<()>
         };
         list.rounds.retain(|r| r.round != round);
         list.rounds.push(ListedRound { round, task: task.clone() });
-        list.rounds.sort_by(|a, b| b.round.cmp(&a.round));
+        list.rounds.sort_by_key(|r| std::cmp::Reverse(r.round));
         list.rounds.truncate(ROUNDS_LISTED);
         let body = serde_json::to_value(&list).map_err(|e| AppError::Internal(e.to_string()))?;
         let (item, condition) = match stored {

@@ -54,6 +54,9 @@ impl TaskNotifier for ChannelNotifier {
 /// the IMAP poll uses.
 pub struct Mail {
     pub mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
+    /// `--download-url`: where the mails link the public files and the `[ANNOUNCE]` check
+    /// fetches them (`None`: this host's public URL).
+    pub download_url: Option<String>,
     pub templates: Option<Arc<trs_app::vote::email::MailTemplates>>,
     pub credentials: super::mail::Credentials,
     pub imap_extra_roots: trs_app::mail::ca::Roots,
@@ -64,7 +67,6 @@ pub fn build(
     stores: Stores,
     data: &std::path::Path,
     public_url: &str,
-    download_url: Option<&str>,
     audience: trs_auth::Audience,
     lifecycle_every: Duration,
     site: Arc<trs_site::Site>,
@@ -77,7 +79,7 @@ pub fn build(
     app.public_url = Some(public_url.to_string());
     // This host serves the public files itself (`/current/…`): [ANNOUNCE] checks them here,
     // or where `--download-url` says downloaders get them (a CDN or mirror in front of it).
-    app.download_url = Some(download_url.unwrap_or(public_url).to_string());
+    app.download_url = Some(mail.download_url.unwrap_or_else(|| public_url.to_string()));
     app.downloader = Some(Arc::new(trs_registry_clients::HttpDownloader::default()));
     app.mailer = mail.mailer;
     app.mail_templates = mail.templates;
@@ -333,18 +335,18 @@ pub async fn run(
         .map_err(|e| crate::error::CliError::Usage(format!("--audience/--public-url: {e}")))?;
     let stores = super::backend::open(backend, data, &public_url).await?;
     let description = stores.description.clone();
-    let renderer = super::site_host::renderer(templates, Some(&public_url))?;
+    // The site's download links go where downloaders get the files, as the mails' do.
+    let renderer = super::site_host::renderer(templates, Some(download_url.as_deref().unwrap_or(&public_url)))?;
     let mail_templates = mail_templates(templates)?;
     let site = super::site_host::open(&super::site_host::site_folder(data), renderer)?;
     let (router, worker) = build(
         stores,
         data,
         &public_url,
-        download_url.as_deref(),
         audience.clone(),
         lifecycle_every,
         site,
-        Mail { mailer, templates: mail_templates, credentials, imap_extra_roots },
+        Mail { mailer, download_url, templates: mail_templates, credentials, imap_extra_roots },
     )?;
     worker.recover().await;
     tokio::spawn(poll_mailboxes(worker.app.clone(), imap_poll_every));
