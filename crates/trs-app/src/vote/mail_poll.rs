@@ -253,15 +253,14 @@ pub async fn start_round(app: &App, round: i64) -> AppResult<Option<Task>> {
     }
     let now = app.now();
     let task = Task { id: round_task_id(round), ..Task::new(TaskKind::PollMail { round }, now) };
+    // Listed before it is written (listing the same round again changes nothing): a stop
+    // between the two leaves a listed round without a task, which the list skips, never a
+    // round that runs unlisted.
+    remember_round(app, round, &task.id).await?;
     match app.items.put(task.queued_item().with_expiry(now + ROUND_KEPT_SECS), Condition::Absent).await {
         Ok(()) => {}
         Err(e) if e.is_conflict() => return Ok(None),
         Err(e) => return Err(e.into()),
-    }
-    // Listed after it exists: a stop between the two leaves a round unlisted, never a listed
-    // round without its task.
-    if let Err(e) = remember_round(app, round, &task.id).await {
-        tracing::warn!(round, task = %task.id, error = %e, "poll round not listed among the latest");
     }
     Ok(Some(task))
 }
@@ -286,7 +285,10 @@ async fn remember_round(app: &App, round: i64, task: &OpaqueId) -> AppResult<()>
             Some(item) => item.parse()?,
             None => Rounds::default(),
         };
-        list.rounds.retain(|r| r.round != round);
+        if list.rounds.iter().any(|r| r.round == round) {
+            // Listed already (by the worker that started the round, or before a restart).
+            return Ok(Attempt::Done(()));
+        }
         list.rounds.push(ListedRound { round, task: task.clone() });
         list.rounds.sort_by_key(|r| std::cmp::Reverse(r.round));
         list.rounds.truncate(ROUNDS_LISTED);
