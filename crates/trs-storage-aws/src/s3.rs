@@ -410,26 +410,48 @@ impl S3BlobStore {
         })
     }
 
-    async fn get_object(&self, key: &str, range: Option<String>) -> Result<ByteStream, BlobError> {
+    async fn get_object(&self, key: &str) -> Result<ByteStream, BlobError> {
+        let out = self.send_get(key, None).await?.ok_or_else(|| BlobError::NotFound(key.to_string()))?;
+        Ok(body_stream(out.body))
+    }
+
+    /// A GetObject; `None` when S3 refuses the range (416: it starts at or past the end).
+    async fn send_get(
+        &self,
+        key: &str,
+        range: Option<String>,
+    ) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, BlobError> {
         check_key(key)?;
         let result = self.client.get_object().bucket(&self.bucket).key(key).set_range(range).send().await;
-        let out = match result {
-            Ok(out) => out,
+        match result {
+            Ok(out) => Ok(Some(out)),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) || status(&e) == Some(404) => {
-                return Err(BlobError::NotFound(key.to_string()));
+                Err(BlobError::NotFound(key.to_string()))
             }
-            Err(e) => return Err(backend("GetObject", key, e)),
-        };
-        let body = out.body;
-        Ok(futures::stream::unfold(body, |mut body| async move {
-            match body.try_next().await {
-                Ok(Some(chunk)) => Some((Ok(chunk), body)),
-                Ok(None) => None,
-                Err(e) => Some((Err(std::io::Error::other(format!("S3 GetObject body: {e}"))), body)),
-            }
-        })
-        .boxed())
+            Err(e) if status(&e) == Some(416) => Ok(None),
+            Err(e) => Err(backend("GetObject", key, e)),
+        }
     }
+
+    async fn size_of(&self, key: &str) -> Result<u64, BlobError> {
+        Ok(self.head(key).await?.ok_or_else(|| BlobError::NotFound(key.to_string()))?.size)
+    }
+}
+
+/// The total size in a `Content-Range` answer (`bytes 0-99/1000`); `None` if it is unknown.
+fn content_range_total(header: Option<&str>) -> Option<u64> {
+    header?.rsplit_once('/')?.1.parse().ok()
+}
+
+fn body_stream(body: aws_sdk_s3::primitives::ByteStream) -> ByteStream {
+    futures::stream::unfold(body, |mut body| async move {
+        match body.try_next().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), body)),
+            Ok(None) => None,
+            Err(e) => Some((Err(std::io::Error::other(format!("S3 GetObject body: {e}"))), body)),
+        }
+    })
+    .boxed()
 }
 
 #[async_trait]
@@ -482,20 +504,28 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn get(&self, key: &str) -> Result<ByteStream, BlobError> {
-        self.get_object(key, None).await
+        self.get_object(key).await
     }
 
     /// A HEAD for the size (S3 answers a range past the end with what exists, and cannot
     /// express an empty range), then a ranged GET.
+    /// One ranged GET: its `Content-Range` names the object's size, so a range past the end
+    /// (which S3 answers with what exists) is refused from the answer itself. A HEAD only for
+    /// what a range cannot express (empty or reversed) and to name the size of one S3 refuses.
     async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<ByteStream, BlobError> {
-        let size = self.head(key).await?.ok_or_else(|| BlobError::NotFound(key.to_string()))?.size;
-        if start > end || end > size {
-            return Err(BlobError::InvalidRange { key: key.to_string(), start, end, size });
+        let invalid = |size| BlobError::InvalidRange { key: key.to_string(), start, end, size };
+        if start >= end {
+            let size = self.size_of(key).await?;
+            return if start > end || end > size { Err(invalid(size)) } else { Ok(futures::stream::empty().boxed()) };
         }
-        if start == end {
-            return Ok(futures::stream::empty().boxed());
+        let Some(out) = self.send_get(key, Some(format!("bytes={start}-{}", end - 1))).await? else {
+            return Err(invalid(self.size_of(key).await?));
+        };
+        match content_range_total(out.content_range()) {
+            Some(size) if size >= end => Ok(body_stream(out.body)),
+            Some(size) => Err(invalid(size)),
+            None => Err(BlobError::Backend(format!("S3 GetObject of {key}: a ranged answer without Content-Range"))),
         }
-        self.get_object(key, Some(format!("bytes={start}-{}", end - 1))).await
     }
 
     async fn copy_if_absent(&self, from: &str, to: &str) -> Result<BlobMeta, BlobError> {

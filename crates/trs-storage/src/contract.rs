@@ -80,6 +80,7 @@ macro_rules! blob_store_contract {
             blob_empty_object,
             blob_large_chunked,
             blob_get_range,
+            blob_range_reader,
             blob_failed_body_leaves_nothing,
             blob_copy_if_absent,
             blob_list,

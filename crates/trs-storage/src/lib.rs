@@ -13,6 +13,7 @@ pub mod embedded;
 pub mod headers;
 pub mod intake;
 pub mod item;
+pub mod range_reader;
 pub mod site;
 
 #[cfg(feature = "contract")]
@@ -20,5 +21,6 @@ pub mod contract;
 
 pub use blob::{BlobError, BlobMeta, BlobStore, ByteStream, StoredPart, UploadUrl};
 pub use headers::{ObjectHeaders, object_headers};
+pub use range_reader::RangeReader;
 pub use item::{Condition, Item, ItemStore, Key, Page, Query, SortKeyRange, StoreError, WriteOp};
 pub use site::{CdnInvalidator, NoCdn, SiteError, SiteObject, SiteStore};

@@ -222,3 +222,130 @@ pub async fn blob_concurrent_put_one_wins(store: Store) {
     assert!(content(&store, "race/k").await == winners[0], "the stored bytes are the winner's");
     assert_eq!(store.list("race/", None, 10).await.unwrap().len(), 1);
 }
+
+/// A store in front of another that counts ranged reads and can misreport: `head` adding
+/// `head_extra` bytes to the size (an object shorter than its HEAD said), `get_range`
+/// answering one byte short (`short_ranges`). For [`blob_range_reader`], and for callers that
+/// count the ranged reads a check costs.
+pub struct Probe {
+    pub inner: Store,
+    pub ranged_reads: std::sync::atomic::AtomicUsize,
+    pub head_extra: u64,
+    pub short_ranges: bool,
+}
+
+impl Probe {
+    pub fn new(inner: Store) -> Self {
+        Probe { inner, ranged_reads: Default::default(), head_extra: 0, short_ranges: false }
+    }
+
+    pub fn ranged_reads(&self) -> usize {
+        self.ranged_reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl BlobStore for Probe {
+    async fn put_if_absent(&self, key: &str, body: crate::ByteStream) -> Result<BlobMeta, BlobError> {
+        self.inner.put_if_absent(key, body).await
+    }
+    async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError> {
+        Ok(self.inner.head(key).await?.map(|m| BlobMeta { size: m.size + self.head_extra, ..m }))
+    }
+    async fn get(&self, key: &str) -> Result<crate::ByteStream, BlobError> {
+        self.inner.get(key).await
+    }
+    async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<crate::ByteStream, BlobError> {
+        self.ranged_reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let end = if self.short_ranges && end > start { end - 1 } else { end };
+        self.inner.get_range(key, start, end).await
+    }
+    async fn copy_if_absent(&self, from: &str, to: &str) -> Result<BlobMeta, BlobError> {
+        self.inner.copy_if_absent(from, to).await
+    }
+    async fn list(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<BlobMeta>, BlobError> {
+        self.inner.list(prefix, after, limit).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        self.inner.delete(key).await
+    }
+    async fn upload_url(&self, key: &str, expires_at: i64, max_size: u64) -> Result<crate::UploadUrl, BlobError> {
+        self.inner.upload_url(key, expires_at, max_size).await
+    }
+}
+
+/// [`crate::RangeReader`]: `Read + Seek` over ranged reads, a window per request. Seeks from
+/// the start, the end and the current position; reads across window boundaries and served
+/// from the window without a request; a read past the end answers nothing; an object shorter
+/// than its HEAD said, or a ranged read answering short, is an error, not a short file.
+pub async fn blob_range_reader(store: Store) {
+    use std::io::{ErrorKind, Read, Seek, SeekFrom};
+    let data = pseudo_random(10_000, 9);
+    put(&store, "rr/zipish", &data).await;
+    put(&store, "rr/empty", b"").await;
+    let probe = Arc::new(Probe::new(store.clone()));
+    let reader = crate::RangeReader::open(probe.clone(), "rr/zipish", 1000).await.unwrap();
+    assert_eq!(reader.len(), 10_000);
+    let data = Arc::new(data);
+    let (d, p) = (data.clone(), probe.clone());
+    // The reader blocks on the runtime: it runs on a blocking thread, as the checks' do.
+    tokio::task::spawn_blocking(move || {
+        let (data, probe, mut r) = (d, p, reader);
+        let mut all = Vec::new();
+        r.read_to_end(&mut all).unwrap();
+        assert!(all == *data, "read {} bytes that differ from the 10000 stored", all.len());
+        assert_eq!(probe.ranged_reads(), 10, "one ranged read per 1000-byte window");
+
+        // A seek into the middle fetches the window from there; a read crossing its end
+        // fetches the next one.
+        assert_eq!(r.seek(SeekFrom::Start(2500)).unwrap(), 2500);
+        let mut buf = vec![0u8; 1500];
+        r.read_exact(&mut buf).unwrap();
+        assert_eq!(buf, data[2500..4000]);
+        assert_eq!(probe.ranged_reads(), 12, "the 1500 bytes from 2500 span two windows");
+        r.read_exact(&mut buf[..100]).unwrap();
+        assert_eq!(buf[..100], data[4000..4100]);
+        assert_eq!(probe.ranged_reads(), 12, "bytes 4000..4100 are in the window just read");
+        assert_eq!(r.seek(SeekFrom::Current(-700)).unwrap(), 3400);
+        r.read_exact(&mut buf[..10]).unwrap();
+        assert_eq!(buf[..10], data[3400..3410]);
+        assert_eq!(probe.ranged_reads(), 13, "3400 is before the window [3500, 4500): fetched again");
+
+        // From the end: the window ends at the object's end, so the tail costs one read.
+        assert_eq!(r.seek(SeekFrom::End(-22)).unwrap(), 9978);
+        let mut tail = Vec::new();
+        r.read_to_end(&mut tail).unwrap();
+        assert_eq!(tail, data[9978..]);
+        assert_eq!(r.seek(SeekFrom::End(-900)).unwrap(), 9100);
+        r.read_exact(&mut buf[..50]).unwrap();
+        assert_eq!(buf[..50], data[9100..9150]);
+        assert_eq!(probe.ranged_reads(), 14, "the window fetched for the last 22 bytes holds the last 1000");
+
+        // Past the end: nothing to read, no request; before the start: an error, position kept.
+        assert_eq!(r.seek(SeekFrom::End(5)).unwrap(), 10_005);
+        assert_eq!(r.read(&mut buf).unwrap(), 0);
+        assert_eq!(r.seek(SeekFrom::Current(-20_000)).unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(r.stream_position().unwrap(), 10_005);
+        assert_eq!(probe.ranged_reads(), 14);
+    })
+    .await
+    .unwrap();
+
+    // An object shorter than its HEAD said: the read that reaches the missing bytes fails.
+    let lying = Arc::new(Probe { head_extra: 10, ..Probe::new(store.clone()) });
+    let mut r = crate::RangeReader::open(lying, "rr/zipish", 4096).await.unwrap();
+    let err = tokio::task::spawn_blocking(move || r.read_to_end(&mut Vec::new())).await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
+    assert!(err.to_string().contains("rr/zipish"), "{err}");
+
+    // A ranged read answering fewer bytes than asked is an error, not a short window.
+    let short = Arc::new(Probe { short_ranges: true, ..Probe::new(store.clone()) });
+    let mut r = crate::RangeReader::open(short, "rr/zipish", 4096).await.unwrap();
+    let err = tokio::task::spawn_blocking(move || r.read(&mut [0u8; 10])).await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
+    assert!(err.to_string().contains("answered 4095 bytes"), "{err}");
+
+    let mut r = crate::RangeReader::open(store.clone(), "rr/empty", 4096).await.unwrap();
+    assert_eq!(tokio::task::spawn_blocking(move || r.read(&mut [0u8; 10]).unwrap()).await.unwrap(), 0);
+    assert!(matches!(crate::RangeReader::open(store, "rr/none", 4096).await, Err(BlobError::NotFound(_))));
+}
