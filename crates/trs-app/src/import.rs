@@ -46,9 +46,9 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use trs_checks::Sidecar;
 use trs_core::{
-    Action, Actor, ArtifactPath, Change, CheckKind, EventDraft, Manifest, ManifestEntry, OpaqueId, Outcome, PersonUid,
-    ProductName, Release, ReleaseId, Revision, RevisionKey, RevisionRef, RevisionReport, Sha512, Stage, StageSegment,
-    StreamId, authorize,
+    Action, Actor, ArtifactPath, Change, CheckKind, CheckResult, EventDraft, Manifest, ManifestEntry, OpaqueId,
+    Outcome, PersonUid, ProductName, Release, ReleaseId, Revision, RevisionKey, RevisionRef, RevisionReport, Sha512,
+    Stage, StageSegment, StreamId, authorize,
 };
 use trs_storage::{BlobError, Condition, Item, WriteOp};
 
@@ -334,16 +334,26 @@ async fn check_legacy_sums(app: &App, manifest: &Manifest, report: &mut Revision
     if wanted.is_empty() {
         return Ok(());
     }
-    let scratch = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
+    // Read where they are stored (no copy into a temporary folder): the artifact streamed once
+    // through the hash, the sum file into memory, capped and checked against the manifest as
+    // every sidecar is.
     let digests: Vec<Sha512> = wanted.iter().flat_map(|(_, _, a, s)| [a.sha512, s.sha512]).collect();
-    let located = crate::verify_task::locate_files(app, &digests, &scratch).await?;
+    let located = crate::verify_task::locate_sources(app, &digests).await?;
     let results = tokio::task::spawn_blocking(move || {
         wanted
             .into_iter()
             .map(|(i, kind, artifact, sum)| {
-                let text = std::fs::read(&located[&sum.sha512].path).unwrap_or_default();
                 let name = artifact.path.file_name().to_string();
-                (i, trs_checks::legacy::legacy_checksum(&located[&artifact.sha512].path, &name, kind, &text))
+                let result = match trs_checks::revision::read_sidecar(&sum, &located[&sum.sha512].source) {
+                    Ok(text) => {
+                        trs_checks::legacy::legacy_checksum(&located[&artifact.sha512].source, &name, kind, &text)
+                    }
+                    Err(reason) => Some(CheckResult::fail(
+                        CheckKind::Checksum,
+                        format!("{} cannot be used: {reason}", sum.path.file_name()),
+                    )),
+                };
+                (i, result)
             })
             .collect::<Vec<_>>()
     })

@@ -11,55 +11,18 @@ use crate::storage_keys as keys;
 use futures::StreamExt;
 use serde_json::json;
 use std::collections::HashMap;
-use tokio::io::AsyncWriteExt;
+use std::sync::Arc;
 use trs_checks::EndStates;
-use trs_checks::revision::{Located, LocatedSource, Source};
+use trs_checks::revision::{LocatedSource, ReadSeek, Source};
 use trs_core::{CheckResult, Outcome, ReleaseId, Revision, RevisionReport, Sha512};
 use trs_storage::{Condition, Item};
 
-/// Where each file's bytes are on local disk (files of stores without local paths are
-/// downloaded into `scratch` first), with the SHA-512 state the store kept at their end, so
-/// that a file whose checks that state serves is not read again. For callers that read the
-/// files themselves (the import's legacy checksums); the checks stream instead
-/// ([`locate_sources`]).
-pub(crate) async fn locate_files(
-    app: &App,
-    digests: &[Sha512],
-    scratch: &tempfile::TempDir,
-) -> AppResult<HashMap<Sha512, Located>> {
-    let mut out = HashMap::new();
-    for digest in digests {
-        if out.contains_key(digest) {
-            continue;
-        }
-        let object = keys::file_object(digest);
-        let end_states = app.blobs.head(&object).await?.and_then(|m| {
-            use trs_storage::blob::hash_state::decode;
-            Some(EndStates { sha512: decode(m.sha512_state.as_deref()?)?, sha256: decode(m.sha256_state.as_deref()?)? })
-        });
-        let path = match app.blobs.local_path(&object) {
-            Some(p) => p,
-            None => {
-                let p = scratch.path().join(digest.to_hex());
-                let mut file = tokio::fs::File::create(&p).await.map_err(|e| AppError::Internal(e.to_string()))?;
-                let mut stream = app.blobs.get(&object).await?;
-                while let Some(chunk) = stream.next().await {
-                    let chunk = chunk.map_err(|e| AppError::Internal(e.to_string()))?;
-                    file.write_all(&chunk).await.map_err(|e| AppError::Internal(e.to_string()))?;
-                }
-                file.flush().await.map_err(|e| AppError::Internal(e.to_string()))?;
-                p
-            }
-        };
-        out.insert(*digest, Located { path, end_states });
-    }
-    Ok(out)
-}
-
 /// Where each file's bytes are for the checks: a local file where the store keeps one, else a
-/// stream of the object opened when a check reads it (no copy into a temporary folder: on
-/// Lambda, `/tmp` is small and writing it costs a second pass). With the hash states the
-/// store kept at their end, a file whose checks those states serve is not read at all.
+/// stream of the object opened when a check reads it, or ranged reads of it for a zip's
+/// inspection (no copy into a temporary folder: on Lambda, `/tmp` is small and writing it
+/// costs a second pass). With the hash states the store kept at their end, a file whose
+/// checks those states serve is not read at all. Also the import's legacy checksums read
+/// through these.
 pub(crate) async fn locate_sources(app: &App, digests: &[Sha512]) -> AppResult<HashMap<Sha512, LocatedSource>> {
     let mut out = HashMap::new();
     for digest in digests {
@@ -67,20 +30,41 @@ pub(crate) async fn locate_sources(app: &App, digests: &[Sha512]) -> AppResult<H
             continue;
         }
         let object = keys::file_object(digest);
-        let end_states = app.blobs.head(&object).await?.and_then(|m| {
+        let meta = app.blobs.head(&object).await?;
+        let end_states = meta.as_ref().and_then(|m| {
             use trs_storage::blob::hash_state::decode;
             Some(EndStates { sha512: decode(m.sha512_state.as_deref()?)?, sha256: decode(m.sha256_state.as_deref()?)? })
         });
+        let size = meta.map(|m| m.size);
         let source = match app.blobs.local_path(&object) {
             Some(path) => Source::File(path),
             None => {
                 let (blobs, runtime) = (app.blobs.clone(), tokio::runtime::Handle::current());
-                Source::Stream(std::sync::Arc::new(move || {
-                    let stream =
-                        runtime.block_on(blobs.get(&object)).map_err(|e| std::io::Error::other(e.to_string()))?;
-                    let reader = BlockingReader { stream, runtime: runtime.clone(), current: bytes::Bytes::new() };
-                    Ok(Box::new(reader) as Box<dyn std::io::Read + Send>)
-                }))
+                let (seek_blobs, seek_runtime, seek_object) = (blobs.clone(), runtime.clone(), object.clone());
+                Source::Stream {
+                    read: Arc::new(move || {
+                        let stream =
+                            runtime.block_on(blobs.get(&object)).map_err(|e| std::io::Error::other(e.to_string()))?;
+                        let reader = BlockingReader { stream, runtime: runtime.clone(), current: bytes::Bytes::new() };
+                        Ok(Box::new(reader) as Box<dyn std::io::Read + Send>)
+                    }),
+                    // A zip's inspection: ranged reads of a window each, of the size the HEAD
+                    // above answered (a shorter object fails the read, not the size check).
+                    seek: Arc::new(move || {
+                        // Missing, it fails its checks as an unreadable file, as a stream does.
+                        let size = size.ok_or_else(|| {
+                            std::io::Error::new(std::io::ErrorKind::NotFound, format!("object {seek_object} not found"))
+                        })?;
+                        let reader = trs_storage::RangeReader::with_size(
+                            seek_blobs.clone(),
+                            &seek_object,
+                            size,
+                            trs_storage::range_reader::DEFAULT_WINDOW,
+                            seek_runtime.clone(),
+                        );
+                        Ok(Box::new(reader) as Box<dyn ReadSeek>)
+                    }),
+                }
             }
         };
         out.insert(*digest, LocatedSource { source, end_states });

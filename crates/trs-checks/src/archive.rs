@@ -20,14 +20,15 @@
 //!
 //! The tar inspector reads whatever `Read` it is given: [`crate::artifact`] feeds it the
 //! chunks of the single hashing pass. A zip needs random access (its central directory is at
-//! the end and is authoritative), so [`inspect_zip`] opens the file itself: that second read
-//! runs on its own thread at the same time as the hashing pass, mostly from the page cache.
+//! the end and is authoritative), so [`inspect_zip_source`] opens it itself: that second read
+//! runs on its own thread at the same time as the hashing pass, from the page cache for a
+//! local file, through ranged reads of a window each for an object in S3.
 
+use crate::revision::Source;
 use flate2::read::MultiGzDecoder;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fs::File;
-use std::io::{self, BufReader, Read, Seek};
+use std::io::{self, Read, Seek};
 use std::path::Path;
 use trs_core::{CheckKind, CheckResult};
 
@@ -611,9 +612,18 @@ fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Vec<u8>, String> 
 /// local headers while the rules here are checked on the directory; then every entry is
 /// decompressed to nowhere to check its CRC, counting real bytes against the limits.
 pub fn inspect_zip(path: &Path, kind: ArchiveKind, limits: &ArchiveLimits) -> Result<Listing, String> {
-    let file = File::open(path).map_err(|e| format!("could not read the file: {e}"))?;
-    let compressed_len = file.metadata().map_err(|e| format!("could not read the file: {e}"))?.len();
-    inspect_zip_reader(BufReader::with_capacity(1 << 16, file), compressed_len, kind, limits)
+    inspect_zip_source(&Source::File(path.to_path_buf()), kind, limits)
+}
+
+/// [`inspect_zip`] of a zip wherever it is: a local file, or an object in the store read
+/// through ranged reads (no copy anywhere).
+pub fn inspect_zip_source(source: &Source, kind: ArchiveKind, limits: &ArchiveLimits) -> Result<Listing, String> {
+    let unreadable = |e: io::Error| format!("could not read the file: {e}");
+    let mut reader = source.open_seekable().map_err(unreadable)?;
+    // The size of what is read, for the ratio (a seek: no read, no request).
+    let compressed_len = reader.seek(io::SeekFrom::End(0)).map_err(unreadable)?;
+    reader.rewind().map_err(unreadable)?;
+    inspect_zip_reader(reader, compressed_len, kind, limits)
 }
 
 /// [`inspect_zip`] of a zip already open (`compressed_len` is its size, for the ratio); the

@@ -110,20 +110,9 @@ pub(crate) fn verify_artifact_with(
     };
 
     let kind = ArchiveKind::of(name);
-    // A zip's inspection seeks: a streamed one is read into a temporary file first (the
-    // only check that needs a file), and the pass then reads that file.
-    let spooled = match (source, kind) {
-        (Source::Stream(_), Some(kind)) if !kind.is_tar() => match spool(source) {
-            Ok(file) => Some(file),
-            Err(e) => return unreadable(e),
-        },
-        _ => None,
-    };
-    let spooled_source = spooled.as_ref().map(|f| Source::File(f.path().to_path_buf()));
-    let source = spooled_source.as_ref().unwrap_or(source);
     let compressed_len = match source {
         Source::File(file) => std::fs::metadata(file).map(|m| m.len()).unwrap_or(inputs.expected_size),
-        Source::Stream(_) => inputs.expected_size,
+        Source::Stream { .. } => inputs.expected_size,
     };
     let limits = inputs.limits;
     let (pass, inspected) = std::thread::scope(|s| {
@@ -133,10 +122,7 @@ pub(crate) fn verify_artifact_with(
                 let h = s.spawn(move || archive::inspect_tar(kind, ChunkReader::new(rx), compressed_len, &limits));
                 (Some(tx), Some(h))
             }
-            Some(kind) => {
-                let Source::File(file) = source else { unreachable!("a zip is spooled to a file above") };
-                (None, Some(s.spawn(move || archive::inspect_zip(file, kind, &limits))))
-            }
+            Some(kind) => (None, Some(s.spawn(move || archive::inspect_zip_source(source, kind, &limits)))),
             None => (None, None),
         };
         let pass = match (&inputs.end_states, &tee, &inspector) {
@@ -212,13 +198,6 @@ fn unreadable(e: std::io::Error) -> FileChecks {
         storage_matches: false,
         sha256: None,
     }
-}
-
-/// A streamed artifact copied into a temporary file (removed when dropped).
-fn spool(source: &Source) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut file = tempfile::NamedTempFile::new()?;
-    std::io::copy(&mut source.open()?, file.as_file_mut())?;
-    Ok(file)
 }
 
 fn checksum_checks(

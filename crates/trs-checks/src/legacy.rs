@@ -5,16 +5,15 @@
 //! one of these (`checksum_file::Algo`).
 
 use crate::checksum_file::{Algo, decode_text, parse_checksum_file};
-use crate::revision::Sidecar;
+use crate::revision::{Sidecar, Source};
 use sha2::Digest;
 use std::io::Read;
-use std::path::Path;
 use trs_core::{CheckKind, CheckResult};
 
-/// Checks `artifact_name`'s bytes at `file` against the text of its `.md5` or `.sha1`
-/// sidecar (`kind`). Any other sidecar kind is not a legacy checksum and passes through as
-/// `None`.
-pub fn legacy_checksum(file: &Path, artifact_name: &str, kind: Sidecar, sidecar: &[u8]) -> Option<CheckResult> {
+/// Checks `artifact_name`'s bytes at `file` (read once, in order: a local file or the stored
+/// object streamed) against the text of its `.md5` or `.sha1` sidecar (`kind`). Any other
+/// sidecar kind is not a legacy checksum and passes through as `None`.
+pub fn legacy_checksum(file: &Source, artifact_name: &str, kind: Sidecar, sidecar: &[u8]) -> Option<CheckResult> {
     let algo = match kind {
         Sidecar::Md5 => Algo::Md5,
         Sidecar::Sha1 => Algo::Sha1,
@@ -50,7 +49,7 @@ pub fn legacy_checksum(file: &Path, artifact_name: &str, kind: Sidecar, sidecar:
     })
 }
 
-fn digest_file(file: &Path, algo: Algo) -> std::io::Result<Vec<u8>> {
+fn digest_file(file: &Source, algo: Algo) -> std::io::Result<Vec<u8>> {
     fn run<D: Digest>(mut read: impl Read) -> std::io::Result<Vec<u8>> {
         let mut hasher = D::new();
         let mut buf = vec![0u8; 1 << 16];
@@ -62,7 +61,7 @@ fn digest_file(file: &Path, algo: Algo) -> std::io::Result<Vec<u8>> {
             hasher.update(&buf[..n]);
         }
     }
-    let f = std::fs::File::open(file)?;
+    let f = file.open()?;
     match algo {
         Algo::Md5 => run::<md5::Md5>(f),
         Algo::Sha1 => run::<sha1::Sha1>(f),
@@ -84,13 +83,14 @@ mod tests {
         // `md5sum a.tar.gz`, `sha1sum a.tar.gz`, and gpg --print-md's grouped form.
         let md5 = b"b1946ac92492d2347c6235b4d2611184  a.tar.gz\n";
         let sha1 = b"F572 D396 FAE9 2066 2871  4FB2 CE00 F72E 94F2 258F\n";
-        let ok = |kind, text: &[u8]| legacy_checksum(&file, "a.tar.gz", kind, text).unwrap();
+        let source = Source::File(file.clone());
+        let ok = |kind, text: &[u8]| legacy_checksum(&source, "a.tar.gz", kind, text).unwrap();
         assert_eq!(ok(Sidecar::Md5, md5).result, Outcome::Pass, "{:?}", ok(Sidecar::Md5, md5));
         assert_eq!(ok(Sidecar::Sha1, sha1).result, Outcome::Pass, "{:?}", ok(Sidecar::Sha1, sha1));
         std::fs::write(&file, b"tampered\n").unwrap();
         let bad = ok(Sidecar::Md5, md5);
         assert_eq!(bad.result, Outcome::Fail);
         assert!(bad.reason.contains("does not match"), "{}", bad.reason);
-        assert!(legacy_checksum(&file, "a.tar.gz", Sidecar::Asc, b"").is_none());
+        assert!(legacy_checksum(&source, "a.tar.gz", Sidecar::Asc, b"").is_none());
     }
 }

@@ -25,7 +25,7 @@ use crate::signature::SignerCert;
 use sequoia_openpgp::serialize::MarshalInto;
 use sha2::Digest;
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -72,20 +72,38 @@ impl Sidecar {
 /// sidecar's read, an SBOM's second read.
 pub type OpenReader = Arc<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
 
-/// Where an entry's bytes are: a local file, or a stream opened on demand. The checks read
-/// every byte in order; only a zip or jar's inspection seeks (its central directory is at the
-/// end), and a streamed one is copied to a temporary file for it.
+/// `Read + Seek` as one trait object.
+pub trait ReadSeek: Read + Seek + Send {}
+
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+/// Opens an entry's bytes with random access, for bytes that are not in a local file: ranged
+/// reads of the stored object (`trs_storage::RangeReader`).
+pub type OpenSeekable = Arc<dyn Fn() -> std::io::Result<Box<dyn ReadSeek>> + Send + Sync>;
+
+/// Where an entry's bytes are: a local file, or an object read where it is stored. The checks
+/// read every byte in order (`read`); only a zip or jar's inspection seeks (its central
+/// directory is at the end), through `seek`, so nothing is ever copied to a temporary file.
 #[derive(Clone)]
 pub enum Source {
     File(PathBuf),
-    Stream(OpenReader),
+    Stream { read: OpenReader, seek: OpenSeekable },
 }
 
 impl Source {
     pub fn open(&self) -> std::io::Result<Box<dyn Read + Send>> {
         match self {
             Source::File(path) => Ok(Box::new(std::fs::File::open(path)?)),
-            Source::Stream(open) => open(),
+            Source::Stream { read, .. } => read(),
+        }
+    }
+
+    /// The bytes with random access; a local file through a buffer, since a zip reader makes
+    /// many small reads.
+    pub fn open_seekable(&self) -> std::io::Result<Box<dyn ReadSeek>> {
+        match self {
+            Source::File(path) => Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?))),
+            Source::Stream { seek, .. } => seek(),
         }
     }
 }
@@ -94,42 +112,22 @@ impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Source::File(path) => write!(f, "File({})", path.display()),
-            Source::Stream(_) => f.write_str("Stream"),
+            Source::Stream { .. } => f.write_str("Stream"),
         }
     }
 }
 
 /// Where a manifest entry's bytes are, and the SHA-512 state at their end if the store kept
-/// them (see [`ArtifactInputs::end_states`]). A bare path or a [`Located`] converts into one.
+/// them (see [`ArtifactInputs::end_states`]). A bare path converts into one.
 #[derive(Debug, Clone)]
 pub struct LocatedSource {
     pub source: Source,
     pub end_states: Option<EndStates>,
 }
 
-/// [`LocatedSource`] of bytes in a local file (what callers that read the file themselves
-/// get, such as the import's legacy checksum check).
-#[derive(Debug, Clone)]
-pub struct Located {
-    pub path: PathBuf,
-    pub end_states: Option<EndStates>,
-}
-
 impl From<PathBuf> for LocatedSource {
     fn from(path: PathBuf) -> Self {
         LocatedSource { source: Source::File(path), end_states: None }
-    }
-}
-
-impl From<Located> for LocatedSource {
-    fn from(located: Located) -> Self {
-        LocatedSource { source: Source::File(located.path), end_states: located.end_states }
-    }
-}
-
-impl From<PathBuf> for Located {
-    fn from(path: PathBuf) -> Self {
-        Located { path, end_states: None }
     }
 }
 
@@ -294,8 +292,9 @@ fn classify(manifest: &Manifest) -> Vec<Item<'_>> {
     items
 }
 
-/// Reads a sidecar, refusing oversized files and bytes that differ from the manifest.
-fn read_sidecar(entry: &ManifestEntry, source: &Source) -> Result<Vec<u8>, String> {
+/// Reads a sidecar, refusing oversized files (unread beyond [`MAX_SIDECAR_SIZE`]) and bytes
+/// that differ from the manifest.
+pub fn read_sidecar(entry: &ManifestEntry, source: &Source) -> Result<Vec<u8>, String> {
     if entry.size > MAX_SIDECAR_SIZE {
         return Err(format!("it is larger than {} bytes", MAX_SIDECAR_SIZE));
     }

@@ -21,6 +21,6 @@ pub mod contract;
 
 pub use blob::{BlobError, BlobMeta, BlobStore, ByteStream, StoredPart, UploadUrl};
 pub use headers::{ObjectHeaders, object_headers};
-pub use range_reader::RangeReader;
 pub use item::{Condition, Item, ItemStore, Key, Page, Query, SortKeyRange, StoreError, WriteOp};
+pub use range_reader::RangeReader;
 pub use site::{CdnInvalidator, NoCdn, SiteError, SiteObject, SiteStore};
