@@ -45,7 +45,12 @@ pub(crate) async fn locate_sources(app: &App, digests: &[Sha512]) -> AppResult<H
                     read: Arc::new(move || {
                         let stream =
                             runtime.block_on(blobs.get(&object)).map_err(|e| std::io::Error::other(e.to_string()))?;
-                        let reader = BlockingReader { stream, runtime: runtime.clone(), current: bytes::Bytes::new() };
+                        let reader = BlockingReader {
+                            stream,
+                            runtime: runtime.clone(),
+                            current: bytes::Bytes::new(),
+                            ended: false,
+                        };
                         Ok(Box::new(reader) as Box<dyn std::io::Read + Send>)
                     }),
                     // A zip's inspection: ranged reads of a window each, of the size the HEAD
@@ -78,14 +83,20 @@ struct BlockingReader {
     stream: trs_storage::ByteStream,
     runtime: tokio::runtime::Handle,
     current: bytes::Bytes,
+    /// Set once the stream ended: a reader may be asked again after answering 0 (the hashing
+    /// pass does), and a finished stream must not be polled again.
+    ended: bool,
 }
 
 impl std::io::Read for BlockingReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.current.is_empty() {
+            if self.ended {
+                return Ok(0);
+            }
             match self.runtime.block_on(self.stream.next()) {
                 Some(chunk) => self.current = chunk?,
-                None => return Ok(0),
+                None => self.ended = true,
             }
         }
         let n = buf.len().min(self.current.len());
