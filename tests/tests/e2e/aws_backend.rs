@@ -335,3 +335,169 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
 }
+
+/// A source zip of `files` C files of `lines` lines each beside LICENSE and NOTICE under
+/// `top/`, deflated, as a project's source release is shaped; and the name of one of its
+/// entries, `top/src/evil.c`.
+fn source_zip(top: &str, files: usize, lines: usize) -> (Vec<u8>, String) {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    w.add_directory(format!("{top}/"), opts).unwrap();
+    for (name, text) in [("LICENSE", "Apache License 2.0\n"), ("NOTICE", "Copyright the foo authors\n")] {
+        w.start_file(format!("{top}/{name}"), opts).unwrap();
+        w.write_all(text.as_bytes()).unwrap();
+    }
+    let mut noise = 0x2545_F491_4F6C_DD1Du64;
+    for i in 0..files {
+        w.start_file(format!("{top}/src/file{i:04}.c"), opts).unwrap();
+        // A few KiB of code-like text that does not compress to nothing.
+        for line in 0..lines {
+            noise ^= noise << 13;
+            noise ^= noise >> 7;
+            noise ^= noise << 17;
+            writeln!(w, "int f{i}_{line}(int x) {{ return x * {} + {}; }}", noise % 9973, noise >> 40).unwrap();
+        }
+    }
+    let evil = format!("{top}/src/evil.c");
+    w.start_file(&evil, opts).unwrap();
+    w.write_all(b"int evil;\n").unwrap();
+    (w.finish().unwrap().into_inner(), evil)
+}
+
+/// The zip with `entry`'s local header naming `../../xx…` (same length) while the central
+/// directory still names `entry`: streaming extractors (Java's `ZipInputStream`) would write
+/// outside the folder the directory promises.
+fn with_lying_local_header(mut bytes: Vec<u8>, entry: &str) -> Vec<u8> {
+    let at = bytes.windows(entry.len()).position(|w| w == entry.as_bytes()).unwrap();
+    let central = bytes.windows(entry.len()).rposition(|w| w == entry.as_bytes()).unwrap();
+    assert!(at < central, "the writer puts the local header first");
+    let mut evil = b"../../".to_vec();
+    evil.resize(entry.len(), b'x');
+    bytes[at..at + entry.len()].copy_from_slice(&evil);
+    bytes
+}
+
+/// `trs serve` on moto with `TMPDIR` naming a folder that does not exist, so that anything
+/// copying a file into a temporary folder (`tempfile`, `std::env::temp_dir`) fails.
+fn team_without_a_temporary_folder(moto: &MotoServer) -> Team {
+    let mut env = aws_env(moto);
+    env.push(("TMPDIR", "/nonexistent/trs-no-temporary-folder".to_string()));
+    Team::with_server_env("ed25519", &env)
+}
+
+/// Verification reads a zip where S3 holds it, never a copy in a temporary folder (the
+/// server has none): a good source zip passes its inspection, and a zip whose local header
+/// names another path than its central directory is refused.
+#[test]
+fn zips_are_inspected_from_the_bucket_without_a_temporary_folder() {
+    let moto = MotoServer::start().expect("moto (test.sh installs moto[server])");
+    let w = team_without_a_temporary_folder(&moto);
+
+    let (good, _) = source_zip("apache-foo-1.0.0", 40, 100);
+    let (bad, evil) = source_zip("apache-foo-1.0.0", 3, 100);
+    let good = w.file("apache-foo-1.0.0-src.zip", &good);
+    let bad = w.file("apache-foo-1.0.0-extra-src.zip", &with_lying_local_header(bad, &evil));
+    let files: Vec<String> = [w.signed_set(&good), w.signed_set(&bad)].concat();
+    let status = w.upload_failing(&files);
+    for kind in ["checksum", "signature", "archive", "license"] {
+        let (result, reason) = check(&status, "apache-foo-1.0.0-src.zip", kind);
+        assert_eq!(result, "pass", "{kind}: {reason}");
+    }
+    let (result, reason) = check(&status, "apache-foo-1.0.0-extra-src.zip", "archive");
+    assert_eq!(result, "fail", "{status:#}");
+    assert!(reason.contains("local headers disagree with its central directory"), "{reason}");
+    for kind in ["checksum", "signature"] {
+        let (result, reason) = check(&status, "apache-foo-1.0.0-extra-src.zip", kind);
+        assert_eq!(result, "pass", "{kind}: {reason}");
+    }
+}
+
+/// The import's old `.md5` checks read the artifact and its sum file where S3 holds them,
+/// never copies in a temporary folder (the server has none): a matching `.md5` imports its
+/// release, a lying one refuses its release with the reason.
+#[test]
+fn legacy_sums_are_checked_from_the_bucket_without_a_temporary_folder() {
+    let moto = MotoServer::start().expect("moto (test.sh installs moto[server])");
+    let w = team_without_a_temporary_folder(&moto);
+    let carl = w.gpg.gen_key("Carl Committer <carl@example.org>", "ed25519");
+    let root = w.path("dist");
+    std::fs::create_dir_all(root.join("bar")).unwrap();
+    w.gpg.export_public(&carl, &root.join("bar/KEYS"));
+    let artifact = |version: &str| {
+        let dir = root.join("bar").join(version);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("bar-{version}.bin"));
+        std::fs::write(&file, three_parts()).unwrap();
+        w.gpg.detach_sign(&carl, &file);
+        md5sum(&file);
+        file
+    };
+    artifact("2.0.0");
+    let lying = artifact("2.1.0");
+    std::fs::write(lying.with_file_name("bar-2.1.0.bin.md5"), "00000000000000000000000000000000  bar-2.1.0.bin\n")
+        .unwrap();
+    let out = w.as_admin(&["import", root.to_str().unwrap(), "--members", "ada", "--json"]);
+    let report = stdout_json(&out);
+    let outcome =
+        |name: &str| report["releases"].as_array().unwrap().iter().find(|r| r["release"] == name).cloned().unwrap();
+    assert_eq!(outcome("bar/2.0.0")["result"], "imported", "{report:#}");
+    let lied = outcome("bar/2.1.0");
+    assert_eq!(lied["result"], "refused", "{report:#}");
+    assert!(lied["reason"].as_str().unwrap().contains("MD5 in bar-2.1.0.bin.md5 does not match"), "{lied:#}");
+    let status = stdout_json(ok(&w.anonymous(&["status", "bar", "2.0.0", "--json"])));
+    let (result, reason) = check(&status, "bar-2.0.0.bin", "checksum");
+    assert_eq!(result, "pass", "{status:#}");
+    assert!(reason.contains("MD5 in bar-2.0.0.bin.md5 matches the file"), "{reason}");
+}
+
+/// What a zip's inspection costs in S3 requests: source zips of 1,000 files of 100 lines
+/// (1.2 MB), of 4,000 such files (5 MB), and of 1,000 files of 2,500 lines (27 MB), inspected
+/// straight from moto's S3 through
+/// `trs_storage::RangeReader`, counting its ranged GETs, with the window verification uses
+/// (8 MiB) and with 64 KiB (what a file reader's buffer would make each read). The figures
+/// are in docs/aws-storage.md ("Range reads").
+#[test]
+fn a_zip_in_s3_is_inspected_in_a_few_ranged_reads() {
+    use std::sync::Arc;
+    use trs_checks::archive::{ArchiveKind, ArchiveLimits, inspect_zip_source};
+    use trs_checks::revision::{ReadSeek, Source};
+    use trs_storage::BlobStore;
+    use trs_storage::contract::Probe;
+
+    let moto = MotoServer::start().expect("moto (test.sh installs moto[server])");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (_, s3) = trs_storage_aws::clients(&moto.sdk_config(), true);
+    rt.block_on(trs_storage_aws::provision::ensure_bucket(&s3, BUCKET)).unwrap();
+    let store: Arc<dyn BlobStore> = Arc::new(trs_storage_aws::S3BlobStore::new(s3, BUCKET.to_string()));
+    let mut figures = Vec::new();
+    for (files, lines) in [(1000, 100), (4000, 100), (1000, 2500)] {
+        let (zip, _) = source_zip("apache-foo-1.0.0", files, lines);
+        let key = format!("z/{files}-{lines}.zip");
+        rt.block_on(store.put_if_absent(&key, trs_storage::contract::chunked(&zip, 1 << 20))).unwrap();
+        for window in [trs_storage::range_reader::DEFAULT_WINDOW, 64 << 10] {
+            let probe = Arc::new(Probe::new(store.clone()));
+            let (blobs, handle, key, size) = (probe.clone(), rt.handle().clone(), key.clone(), zip.len() as u64);
+            let source = Source::Stream {
+                read: Arc::new(|| Err(std::io::Error::other("the inspection only seeks"))),
+                seek: Arc::new(move || {
+                    let reader = trs_storage::RangeReader::with_size(blobs.clone(), &key, size, window, handle.clone());
+                    Ok(Box::new(reader) as Box<dyn ReadSeek>)
+                }),
+            };
+            let listing = inspect_zip_source(&source, ArchiveKind::Zip, &ArchiveLimits::default())
+                .unwrap_or_else(|e| panic!("{files} files: {e}"));
+            assert_eq!(listing.entries, files as u64 + 4, "the folder, LICENSE, NOTICE, evil.c and the files");
+            figures.push((files, zip.len(), window, probe.ranged_reads()));
+        }
+    }
+    eprintln!("files, zip bytes, window, ranged GETs: {figures:?}");
+    // With the window, two passes over the zip (local headers, then data) and its end.
+    for &(_, bytes, window, gets) in &figures {
+        if window == trs_storage::range_reader::DEFAULT_WINDOW {
+            assert!(gets <= 2 * bytes.div_ceil(window) + 2, "{figures:?}");
+        }
+    }
+    // The 64 KiB window costs well over ten times as many.
+    assert!(figures[1].3 > 10 * figures[0].3, "{figures:?}");
+}
