@@ -561,8 +561,9 @@ pub fn document() -> OpenApi {
                 .title("trs API")
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
-                    "The HTTP API of trs, the trusted release service. Every failed request is answered \
-                     with the one error document (`ErrorBody`) and a stable `error.code`.",
+                    "The HTTP API of trs, the trusted release service. Every failed API request is answered \
+                     with the one error document (`ErrorBody`) and a stable `error.code`; a download \
+                     path's 404 or 410 is that document with `Accept: application/json`, else a page.",
                 ))
                 .build(),
         )

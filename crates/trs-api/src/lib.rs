@@ -22,6 +22,7 @@ pub mod people;
 pub mod projects;
 pub mod releases;
 pub mod stream;
+pub mod task_results;
 pub mod tasks;
 pub mod uploads;
 pub mod votes;

@@ -48,9 +48,9 @@ pub struct Task {
     pub progress: Option<String>,
     /// Why the task failed (state `failed`).
     pub error: Option<String>,
-    /// The result once done (a commit's is a `CommittedUpload`, a verification's the counts
-    /// of pass, warn and fail), or the refusal a failed task recorded (`code`, `status`).
-    pub result: Option<serde_json::Value>,
+    /// The result once done, its shape by `kind`, or a failed task's refusal
+    /// ([`TaskResult`](crate::task_results::TaskResult)).
+    pub result: Option<crate::task_results::TaskResult>,
     /// What the task did so far, step by step.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<TaskStep>,

@@ -121,8 +121,7 @@ pub struct VoteRecord {
     /// The earliest time the vote may be closed.
     pub closes_not_before: i64,
     /// The policy in force when the vote opened (the project's policy document).
-    #[schema(value_type = Object)]
-    pub policy: serde_json::Map<String, serde_json::Value>,
+    pub policy: crate::projects::Policy,
     pub state: VoteState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<i64>,

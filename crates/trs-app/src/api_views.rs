@@ -6,11 +6,13 @@ use crate::tasks::{Task, TaskKind, TaskState};
 use trs_api::common::{Actor, ReleaseRef, Stage};
 use trs_api::tasks as view;
 use trs_api::{
-    advisories, distributions, downloads, lifecycle, mail, people, projects, releases, stream, uploads, votes,
+    advisories, distributions, downloads, lifecycle, mail, people, projects, releases, stream, task_results, uploads,
+    votes,
 };
 use trs_core::ReleaseId;
 
-fn release(id: ReleaseId) -> ReleaseRef {
+/// A release's coordinates as the API writes them.
+pub(crate) fn release(id: ReleaseId) -> ReleaseRef {
     ReleaseRef {
         project: id.project.to_string(),
         product: id.product.map(|p| p.to_string()),
@@ -24,6 +26,7 @@ fn actor(a: trs_core::Actor) -> Actor {
 
 impl From<Task> for view::Task {
     fn from(t: Task) -> Self {
+        let result = task_result(&t);
         let mut v = view::Task {
             id: t.id.to_string(),
             kind: view::TaskKind::Commit,
@@ -45,7 +48,7 @@ impl From<Task> for view::Task {
             },
             progress: t.progress,
             error: t.error,
-            result: t.result,
+            result,
             steps: t
                 .steps
                 .into_iter()
@@ -103,6 +106,36 @@ impl From<Task> for view::Task {
             }
         }
         v
+    }
+}
+
+/// A task's stored result as the API shows it: a failed task's refusal (the code and status it
+/// recorded, its error as the message), or a done task's result read as its kind's. A stored
+/// result of another shape (none is written) is left out, and logged.
+fn task_result(t: &Task) -> Option<task_results::TaskResult> {
+    use task_results::TaskResult as R;
+    let stored = t.result.as_ref();
+    match t.state {
+        TaskState::Queued | TaskState::Running => None,
+        TaskState::Failed => Some(R::Failed(task_results::TaskFailure {
+            code: stored.and_then(|r| r["code"].as_str()).unwrap_or("task-failed").to_string(),
+            status: stored.and_then(|r| r["status"].as_u64()).and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
+            message: t.error.clone().unwrap_or_else(|| "unknown error".to_string()),
+        })),
+        TaskState::Done => {
+            let stored = stored?.clone();
+            let read = match &t.kind {
+                TaskKind::Commit { .. } => serde_json::from_value(stored).map(R::Commit),
+                TaskKind::Import { .. } => serde_json::from_value(stored).map(R::Import),
+                TaskKind::Verify { .. } => serde_json::from_value(stored).map(R::Verify),
+                TaskKind::Promote { .. } => serde_json::from_value(stored).map(R::Promote),
+                TaskKind::Distribute { .. } => serde_json::from_value(stored).map(R::Distribute),
+                TaskKind::SendMail { .. } => serde_json::from_value(stored).map(R::SendMail),
+                TaskKind::PollMail { .. } => serde_json::from_value(stored).map(R::PollMail),
+            };
+            read.inspect_err(|e| tracing::warn!(task = %t.id, error = %e, "a task's stored result is not its kind's"))
+                .ok()
+        }
     }
 }
 
@@ -753,15 +786,12 @@ fn resolution(r: trs_core::Resolution) -> votes::Resolution {
 
 /// A stored vote as the API shows it; its policy as the project's policy document shows it.
 fn vote_record(v: trs_core::VoteRecord) -> votes::VoteRecord {
-    let serde_json::Value::Object(policy) = serde_json::to_value(policy(v.policy)).expect("a policy serialises") else {
-        unreachable!("a policy is a JSON object")
-    };
     votes::VoteRecord {
         number: v.number,
         revision: revision_ref(v.revision),
         opened_at: v.opened_at,
         closes_not_before: v.closes_not_before,
-        policy,
+        policy: policy(v.policy),
         state: vote_state(v.state),
         closed_at: v.closed_at,
         resolution: v.resolution.map(resolution),
@@ -865,11 +895,110 @@ mod tests {
             let mut task = Task::new(kind, 100);
             task.steps.push(crate::tasks::TaskStep { stage: "promote".into(), message: "copied".into(), at: 101 });
             task.lease = Some(crate::tasks::Lease { worker: "w".into(), until: 200 });
-            task.result = Some(serde_json::json!({"pass": 3}));
+            task.state = TaskState::Done;
+            task.result = Some(stored_result(&task.kind, &id));
             let stored = serde_json::to_value(&task).unwrap();
-            let viewed = serde_json::to_value(view::Task::from(task)).unwrap();
-            assert_eq!(viewed, stored);
+            let viewed = view::Task::from(task);
+            assert!(viewed.result.is_some(), "{:?}: the result is shown", viewed.kind);
+            let json = serde_json::to_value(&viewed).unwrap();
+            assert_eq!(json, stored);
+            // A client reads each kind's result back as that kind's (the shapes do not overlap).
+            let read: view::Task = serde_json::from_value(json).unwrap();
+            assert_eq!(read, viewed);
         }
+    }
+
+    /// A done task's result as trs-app stores it, by kind (the types and JSON its runs write).
+    fn stored_result(kind: &TaskKind, id: &ReleaseId) -> serde_json::Value {
+        let key: trs_core::RevisionKey = serde_json::from_value(serde_json::json!("a".repeat(64))).unwrap();
+        match kind {
+            TaskKind::Commit { .. } => serde_json::to_value(crate::upload::CommittedUpload {
+                release: id.clone(),
+                changed: true,
+                revision: 2,
+                revision_key: key,
+                files: 3,
+                removed: vec!["old.tar.gz".parse().unwrap()],
+                task: Some(crate::App::new_id()),
+            })
+            .unwrap(),
+            TaskKind::Import { .. } => serde_json::to_value(crate::import::ImportedRelease {
+                release: id.clone(),
+                stage: trs_core::Stage::Archived,
+                released_at: 50,
+                revision_key: key,
+                files: 3,
+                already_imported: false,
+                findings: vec!["foo.tar.gz: notice: no NOTICE".into()],
+            })
+            .unwrap(),
+            TaskKind::Verify { .. } => serde_json::json!({"pass": 3, "warn": 1, "fail": 0}),
+            TaskKind::Promote { .. } => serde_json::json!({
+                "release": id.to_string(), "revision": 2, "revision_key": key, "files": 3,
+                "public_prefix": "/current/foo/1.0.0",
+            }),
+            TaskKind::Distribute { .. } => serde_json::json!({"release": id.to_string(), "distributions": [
+                crate::distribute::run::Outcome {
+                    label: "maven org.example:foo".into(),
+                    platform: "maven".into(),
+                    staging: true,
+                    promoted: false,
+                    status: "distributed",
+                    revision_key: Some(key.to_string()),
+                    web_url: Some("https://repo.example/foo".into()),
+                    code: None,
+                    error: None,
+                },
+                crate::distribute::run::Outcome {
+                    label: "npm foo".into(),
+                    platform: "npm".into(),
+                    staging: false,
+                    promoted: false,
+                    status: "failed",
+                    revision_key: None,
+                    web_url: None,
+                    code: Some("registry-refused"),
+                    error: Some("403".into()),
+                },
+            ]}),
+            TaskKind::SendMail { .. } => {
+                serde_json::json!({"message_id": "<1@trs>", "state": "not-sent", "reason": "template failed"})
+            }
+            TaskKind::PollMail { round } => serde_json::json!({
+                "round": round, "mailboxes": 1, "fetched": 4, "replies": 2,
+                "polled": [{"project": "foo", "mailbox": "imaps://trs@mail.example/INBOX", "fetched": 4, "votes": [
+                    {"release": {"project": "foo", "version": "1.0.0"}, "replies": 2, "already_read": 1,
+                     "not_in_thread": 1, "unreadable": 0, "error": null},
+                ]}],
+            }),
+        }
+    }
+
+    /// A failed task's result is its refusal: the code and status it recorded, its error as
+    /// the message; a task given up after interruptions (no status recorded) is a 500.
+    #[test]
+    fn a_failed_tasks_result_is_its_refusal() {
+        let id: ReleaseId = serde_json::from_value(serde_json::json!({"project": "foo", "version": "1.0.0"})).unwrap();
+        let mut task = Task::new(TaskKind::Verify { release: id, revision: 1 }, 100);
+        task.state = TaskState::Failed;
+        task.error = Some("vote not passed".into());
+        task.result = Some(serde_json::json!({"code": "vote-not-passed", "status": 409}));
+        let viewed = view::Task::from(task.clone());
+        assert_eq!(
+            viewed.failure(),
+            Some(&task_results::TaskFailure {
+                code: "vote-not-passed".into(),
+                status: 409,
+                message: "vote not passed".into()
+            })
+        );
+        assert_eq!(
+            serde_json::to_value(&viewed).unwrap()["result"],
+            serde_json::json!({"code": "vote-not-passed", "status": 409, "message": "vote not passed"})
+        );
+        task.result = Some(serde_json::json!({"code": "task-interrupted"}));
+        let failure = view::Task::from(task).failure().cloned().unwrap();
+        assert_eq!((failure.code.as_str(), failure.status), ("task-interrupted", 500));
     }
 
     /// The upload answers (`StartedUpload` of a start or a resume: whole files, files in

@@ -1,18 +1,20 @@
 //! The API contract on the wire: a release's whole flow by raw HTTP calls (people, keys,
 //! projects and their settings, upload, verification, vote, promotion, the stream's views,
-//! the lifecycle, a discarded draft, an import, tasks and refusals), each answer held against
+//! the lifecycle, a discarded draft, an import, distributions, tasks and refusals), each answer held against
 //! the OpenAPI document `trs serve` serves, which is docs/openapi.json. An answer whose status
 //! the document does not list for its operation, or whose body does not match that response's
 //! schema (the schema of the media type its `Content-Type` names, where the operation declares
 //! a page and JSON), fails the test; so does a request the server took that does not match the
 //! request body the document declares. Every operation of the document is called, but those
 //! `NOT_CALLED` names with the reason: an operation added to the document without a call here
-//! fails the test.
+//! fails the test. Every finished task's result is held against its kind's schema (a failed
+//! task's against the refusal's), and the flow finishes a task of each kind it can run.
 
 use serde_json::{Value, json};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use trs_tests::contract::Contract;
+use trs_tests::github_server::GitHubServer;
 use trs_tests::*;
 
 const RELEASE: &str = "/api/v1/projects/{project}/releases/{version}";
@@ -28,6 +30,8 @@ struct Caller<'t> {
     contract: &'t Contract,
     /// Every operation (`METHOD /path/{var}`) an answer was checked against.
     called: RefCell<BTreeSet<String>>,
+    /// The schemas of the task results checked (by [`result_schema`]).
+    results: RefCell<BTreeSet<&'static str>>,
 }
 
 impl Caller<'_> {
@@ -92,18 +96,49 @@ impl Caller<'_> {
         self.finished_task(id)
     }
 
-    /// Waits for task `id` to finish (each answer checked); returns it.
+    /// Waits for task `id` to finish (each answer checked); returns it, done.
     fn finished_task(&self, id: &str) -> Value {
-        poll_until(format!("task {id}"), || {
+        let t = self.finished(id);
+        assert_eq!(t["state"], "done", "task {id}: {t}");
+        t
+    }
+
+    /// Waits for task `id` to be done or failed (each answer checked, its result against the
+    /// schema of its kind's, or of a refusal); returns it.
+    fn finished(&self, id: &str) -> Value {
+        let t = poll_until(format!("task {id}"), || {
             let t = self.call(None, "GET", "/api/v1/tasks/{id}", &format!("/api/v1/tasks/{id}?wait=5"), Value::Null);
             match t.body["state"].as_str() {
-                Some("done") => Ok(t.body),
-                Some("failed") => panic!("task {id} failed: {}", t.text),
+                Some("done" | "failed") => Ok(t.body),
                 other => Err(format!("{other:?}")),
             }
-        })
+        });
+        let schema = result_schema(&t);
+        assert!(t["result"].is_object(), "task {id} has a result: {t}");
+        if let Some(p) = self.contract.component_problems(schema, &t["result"]) {
+            panic!("task {id}'s result is not a {schema}: {p}");
+        }
+        self.results.borrow_mut().insert(schema);
+        t
     }
 }
+
+/// The schema of a finished task's result: a refusal when it failed, else its kind's.
+fn result_schema(task: &Value) -> &'static str {
+    match (task["state"].as_str(), task["kind"].as_str()) {
+        (Some("failed"), _) => "TaskFailure",
+        (_, Some("commit")) => "CommittedUpload",
+        (_, Some("import")) => "ImportedRelease",
+        (_, Some("verify")) => "VerificationCounts",
+        (_, Some("promote")) => "PromotionResult",
+        (_, Some("distribute")) => "DistributionResult",
+        (_, Some("send-mail")) => "MailTaskResult",
+        (_, Some("poll-mail")) => "PollRoundResult",
+        other => panic!("a task of no known kind: {other:?}: {task}"),
+    }
+}
+
+const GITHUB_TOKEN: &str = "ghp_contractT0kenNeverShown012345678";
 
 /// A signed source release of foo `version`: each file's name and bytes.
 fn release_files(team: &Team, version: &str) -> Vec<(String, Vec<u8>)> {
@@ -120,7 +155,11 @@ fn release_files(team: &Team, version: &str) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
-    let team = Team::new();
+    // Distributions go to the GitHub Releases test server: one that succeeds, one that fails.
+    let github = GitHubServer::start(GITHUB_TOKEN);
+    github.add_repo("apache", "foo");
+    let env = [("TRS_GITHUB_URL", github.url.clone()), ("TRS_GITHUB_TOKEN", GITHUB_TOKEN.to_string())];
+    let team = Team::with_server_env("ed25519", &env);
     let base = team.server.url.as_str();
     let contract = Contract::served_by(base);
     let committed: Value = serde_json::from_str(
@@ -128,7 +167,7 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     )
     .unwrap();
     assert_eq!(contract.document(), &committed, "the served document is docs/openapi.json");
-    let api = Caller { base, contract: &contract, called: RefCell::default() };
+    let api = Caller { base, contract: &contract, called: RefCell::default(), results: RefCell::default() };
     let admin = team.signer(&team.admin);
     let rm = team.signer(&team.rm);
     let (admin, rm): (&dyn trs_auth::RequestSigner, &dyn trs_auth::RequestSigner) = (&admin, &rm);
@@ -299,6 +338,24 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
     let asked = "/api/v1/projects/foo/releases/1.0.0/distributions";
     let refused = api.call(Some(rm), "POST", &format!("{RELEASE}/distributions"), asked, pypi);
     refused.assert_error(409, "registry-not-configured");
+    // To GitHub Releases: done, with each distribution's outcome; to a repository the server
+    // lacks: failed, with the refusal.
+    let github_to = |namespace: &str| {
+        let to = json!({"distributions": [{"platform": "github", "namespace": namespace, "package": "foo"}]});
+        let queued = api.call(Some(rm), "POST", &format!("{RELEASE}/distributions"), asked, to);
+        assert_eq!(queued.status, 202, "{}", queued.text);
+        api.finished(queued.body["id"].as_str().unwrap())
+    };
+    let distributed = github_to("apache");
+    assert_eq!(distributed["state"], "done", "{distributed}");
+    assert_eq!(distributed["result"]["distributions"][0]["status"], "distributed", "{distributed}");
+    let failed = github_to("nobody");
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert_eq!(
+        (&failed["result"]["code"], &failed["result"]["status"], &failed["result"]["message"]),
+        (&json!("distribution-failed"), &json!(409), &failed["error"]),
+        "{failed}"
+    );
     // The released file, by its `latest` path: `trs serve` streams the file itself (200, the
     // file's own Content-Type), where the API on AWS answers a redirect to its versioned
     // path; not an answer of the document's, so not held against it.
@@ -493,6 +550,20 @@ fn every_answer_of_a_release_flow_matches_the_served_openapi_document() {
             panic!("{method} {path}: {p}");
         }
     }
+
+    // A result of every kind of task the flow ran, and a refusal, held against its schema.
+    let results: Vec<&str> = api.results.borrow().iter().copied().collect();
+    assert_eq!(
+        results,
+        [
+            "CommittedUpload",
+            "DistributionResult",
+            "ImportedRelease",
+            "PromotionResult",
+            "TaskFailure",
+            "VerificationCounts"
+        ]
+    );
 
     // Every operation of the document was called, but those named (with why) in NOT_CALLED.
     let called = api.called.borrow();

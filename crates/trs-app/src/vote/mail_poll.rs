@@ -35,8 +35,8 @@ use crate::retry::{self, Attempt};
 use crate::storage_keys as keys;
 use crate::tasks::{self, Ran, Task, TaskKind, TaskRun};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::collections::BTreeMap;
+use trs_api::task_results::{PollRoundResult, PolledMailbox, PolledVote};
 use trs_core::{OpaqueId, Project, ProjectName, Release, ReleaseId};
 use trs_storage::{Condition, Item};
 
@@ -352,17 +352,22 @@ pub async fn execute_round(run: &mut TaskRun<'_>, round: i64) -> AppResult<Ran> 
                 line.push_str(&format!("; {}: {error}", v.release));
             }
             let counts = |f: fn(&ImportReport) -> usize| v.report.as_ref().map(f).unwrap_or(0);
-            votes.push(json!({
-                "release": v.release,
-                "replies": counts(|r| r.replies.len()),
-                "already_read": counts(|r| r.already_read.len()),
-                "not_in_thread": counts(|r| r.not_in_thread.len()),
-                "unreadable": counts(|r| r.unreadable.len()),
-                "error": v.error,
-            }));
+            votes.push(PolledVote {
+                release: crate::api_views::release(v.release.clone()),
+                replies: counts(|r| r.replies.len()),
+                already_read: counts(|r| r.already_read.len()),
+                not_in_thread: counts(|r| r.not_in_thread.len()),
+                unreadable: counts(|r| r.unreadable.len()),
+                error: v.error.clone(),
+            });
         }
         run.step("imap", line).await?;
-        mailboxes.push(json!({"project": m.project, "mailbox": m.mailbox, "fetched": m.fetched, "votes": votes}));
+        mailboxes.push(PolledMailbox {
+            project: m.project.to_string(),
+            mailbox: m.mailbox.clone(),
+            fetched: m.fetched,
+            votes,
+        });
     }
     if !failures.is_empty() {
         let votes: usize = polled.iter().map(|m| m.votes.len()).sum();
@@ -371,13 +376,9 @@ pub async fn execute_round(run: &mut TaskRun<'_>, round: i64) -> AppResult<Ran> 
             format!("{} of {votes} vote(s) not polled: {}", failures.len(), failures.join("; ")),
         ));
     }
-    Ok(Ran::Done(json!({
-        "round": round,
-        "mailboxes": read,
-        "fetched": fetched_total,
-        "replies": replies_total,
-        "polled": mailboxes,
-    })))
+    let result =
+        PollRoundResult { round, mailboxes: read, fetched: fetched_total, replies: replies_total, polled: mailboxes };
+    Ok(Ran::Done(serde_json::to_value(result).expect("a poll round's result serialises")))
 }
 
 /// Reads one mailbox from its mark on for `releases` (each with an open vote counting

@@ -3,11 +3,12 @@
 
 use crate::client::Client;
 use crate::commands::task;
-use crate::error::CliResult;
+use crate::error::{CliResult, failed};
 use crate::output;
 use serde_json::{Value, json};
 use std::io::IsTerminal;
 use trs_api::distributions::{AutoDistributions, ReleaseDistributions};
+use trs_api::task_results::TaskResult;
 
 pub struct DistributeArgs<'a> {
     pub project: &'a str,
@@ -52,14 +53,16 @@ pub async fn run(client: &Client, a: DistributeArgs<'_>) -> CliResult<()> {
     if a.json {
         output::json(&done);
     } else {
-        let result = done.result.unwrap_or_default();
-        for d in result["distributions"].as_array().cloned().unwrap_or_default() {
+        let Some(TaskResult::Distribute(result)) = &done.result else {
+            return Err(failed(format!("unexpected result of distribution task {id}: {:?}", done.result)));
+        };
+        for d in &result.distributions {
             say!(
                 "{}: {} (revision {}){}",
-                d["label"].as_str().unwrap_or("?"),
-                d["status"].as_str().unwrap_or("?"),
-                d["revision_key"].as_str().unwrap_or("?"),
-                d["web_url"].as_str().map(|u| format!(" {u}")).unwrap_or_default()
+                d.label,
+                output::api_text(&d.status),
+                d.revision_key.as_deref().unwrap_or("?"),
+                d.web_url.as_deref().map(|u| format!(" {u}")).unwrap_or_default()
             );
         }
     }

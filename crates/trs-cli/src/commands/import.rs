@@ -26,8 +26,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use trs_api::projects::{ProjectList, ProjectSummary};
+use trs_api::task_results::TaskResult;
 use trs_api::uploads::{CommitUpload, StartedImport};
-use trs_app::import::{ImportStage, ImportedRelease};
+use trs_app::import::ImportStage;
 use trs_core::{ArtifactPath, PersonUid, ProductName, ProjectName, Version};
 
 pub struct ImportArgs<'a> {
@@ -337,9 +338,12 @@ async fn import_release(client: &Client, found: &Found, released_at: i64) -> Res
     }
     // The commit is a task (answered at once); its progress shows in the import's own bar.
     let path = format!("/api/v1/imports/{id}/commit");
-    let imported: ImportedRelease = crate::commands::upload::follow_commit(client, &path, &commit, "import", false)
-        .await
-        .map_err(|e| e.to_string())?;
+    let imported = crate::commands::upload::follow_commit(client, &path, &commit, "import", false, |r| match r {
+        TaskResult::Import(i) => Some(i),
+        _ => None,
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     outcome.result = if imported.already_imported { "already-imported" } else { "imported" };
     outcome.findings = imported.findings;
     Ok(outcome)

@@ -181,17 +181,14 @@ pub async fn run(client: &Client, command: &MailCommand, as_json: bool) -> CliRe
 fn poll_line(task: &trs_api::tasks::Task) -> String {
     use trs_api::tasks::TaskState;
     let at = task.round.map(trs_app::time_text::rfc3339).unwrap_or_default();
-    let result = task.result.as_ref();
-    let count = |field: &str| result.and_then(|r| r.get(field)).and_then(serde_json::Value::as_u64).unwrap_or(0);
-    let what = match task.state {
-        TaskState::Done => format!(
+    let what = match (&task.state, &task.result) {
+        (TaskState::Done, Some(trs_api::task_results::TaskResult::PollMail(r))) => format!(
             "{} mailbox(es) read, {} message(s) fetched, {} repl(ies) recorded",
-            count("mailboxes"),
-            count("fetched"),
-            count("replies")
+            r.mailboxes, r.fetched, r.replies
         ),
-        TaskState::Failed => task.error.clone().unwrap_or_else(|| "failed".into()),
-        TaskState::Queued | TaskState::Running => task.progress.clone().unwrap_or_default(),
+        (TaskState::Done, _) => "done".to_string(),
+        (TaskState::Failed, _) => task.error.clone().unwrap_or_else(|| "failed".into()),
+        (TaskState::Queued | TaskState::Running, _) => task.progress.clone().unwrap_or_default(),
     };
     let state = output::api_text(&task.state);
     format!("{at}  {state:<7}  task {}  {what}", task.id)

@@ -4,10 +4,11 @@
 
 use crate::client::Client;
 use crate::commands::task;
-use crate::error::CliResult;
+use crate::error::{CliResult, failed};
 use crate::output;
 use serde_json::json;
 use std::io::IsTerminal;
+use trs_api::task_results::TaskResult;
 use trs_api::tasks::Task;
 
 pub async fn run(
@@ -38,14 +39,16 @@ pub async fn run(
     if json {
         output::json(&done);
     } else {
-        let r = done.result.unwrap_or_default();
+        let Some(TaskResult::Promote(r)) = &done.result else {
+            return Err(failed(format!("unexpected result of promotion task {id}: {:?}", done.result)));
+        };
         say!(
             "promoted {} revision {} ({}): {} files at {}",
-            r["release"].as_str().unwrap_or("?"),
-            r["revision"],
-            r["revision_key"].as_str().unwrap_or("?"),
-            r["files"],
-            r["public_prefix"].as_str().unwrap_or("?")
+            r.release,
+            r.revision,
+            r.revision_key,
+            r.files,
+            r.public_prefix
         );
     }
     Ok(())

@@ -246,8 +246,10 @@ async fn poll_mailboxes(app: App, every: Duration) {
         };
         match trs_app::tasks::run_here(&app, &task.id).await {
             Ok(Some(Ok(trs_app::tasks::Ran::Done(result)))) => {
-                if result["replies"].as_u64().is_some_and(|n| n > 0) {
-                    tracing::info!(task = %task.id, round, fetched = %result["fetched"], replies = %result["replies"], "vote replies read from IMAP");
+                if let Ok(r) = serde_json::from_value::<trs_api::task_results::PollRoundResult>(result)
+                    && r.replies > 0
+                {
+                    tracing::info!(task = %task.id, round, fetched = r.fetched, replies = r.replies, "vote replies read from IMAP");
                 }
             }
             Ok(Some(Ok(_))) | Ok(None) => {}

@@ -31,11 +31,6 @@ fn or_null<T: std::fmt::Display>(value: Option<T>) -> String {
     value.map_or_else(|| "null".to_string(), |v| v.to_string())
 }
 
-/// An enum of the API as the API writes it (`candidate-draft`, `open`).
-fn text_of(value: &impl serde::Serialize) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 pub fn print_human(r: &ReleaseStatus) {
     let name = match &r.product {
         Some(p) => format!("{}/{}/{}", r.project, p, r.version),
@@ -43,7 +38,7 @@ pub fn print_human(r: &ReleaseStatus) {
     };
     say!(
         "{name}  stage {}  revision {}  ({})",
-        text_of(&r.stage),
+        output::api_text(&r.stage),
         or_null(r.revision),
         r.revision_key.as_deref().unwrap_or("-")
     );
@@ -57,7 +52,7 @@ pub fn print_human(r: &ReleaseStatus) {
         say!(
             "vote {}: {} on revision {}; binding {} × +1, {} × 0, {} × -1; non-binding {} × +1; {timing}",
             vote.number,
-            text_of(&vote.state),
+            output::api_text(&vote.state),
             vote.revision.number,
             t.binding_plus,
             t.binding_zero,
@@ -95,7 +90,7 @@ fn print_advisories(r: &ReleaseStatus) {
     let severity = |n: &AdvisoryNote| n.severity.as_ref().map(|s| format!(" ({s})")).unwrap_or_default();
     for n in &r.affected_by {
         let fix = match (&n.fixed, &n.fixed_by) {
-            (Some(f), Some(by)) => format!("fixed in {f} ({})", text_of(&by.stage)),
+            (Some(f), Some(by)) => format!("fixed in {f} ({})", output::api_text(&by.stage)),
             (Some(f), None) => format!("to be fixed in {f} (not released yet)"),
             (None, _) => "no fix yet".into(),
         };

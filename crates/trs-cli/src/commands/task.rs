@@ -33,7 +33,7 @@ pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool,
     let t = follow(client, task, label, show_progress, show_steps).await?;
     if t.state == TaskState::Failed {
         // `CODE: message`, as for refused API calls, so scripts can branch on the code.
-        let code = recorded(&t, "code").and_then(|c| c.as_str()).unwrap_or("task-failed");
+        let code = t.failure().map_or("task-failed", |f| f.code.as_str());
         let why = t.error.as_deref().unwrap_or("unknown error");
         return Err(failed(format!("{code}: {label} failed (task {task}): {why}")));
     }
@@ -44,15 +44,10 @@ pub async fn wait(client: &Client, task: &str, label: &str, show_progress: bool,
 /// the task recorded (a task that stopped without one: 500), its reason as the message.
 pub fn refusal(t: &Task) -> CliError {
     CliError::Api {
-        status: recorded(t, "status").and_then(|s| s.as_u64()).and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
-        code: recorded(t, "code").and_then(|c| c.as_str()).unwrap_or("task-failed").to_string(),
+        status: t.failure().map_or(500, |f| f.status),
+        code: t.failure().map_or("task-failed", |f| f.code.as_str()).to_string(),
         message: t.error.clone().unwrap_or_else(|| "unknown error".to_string()),
     }
-}
-
-/// A field of what a failed task recorded as its result (its refusal's `code`, `status`).
-fn recorded<'t>(t: &'t Task, field: &str) -> Option<&'t serde_json::Value> {
-    t.result.as_ref().and_then(|r| r.get(field))
 }
 
 /// Polls the task until it is finished (done or failed), showing its progress line on
@@ -94,11 +89,6 @@ pub async fn follow(
     }
 }
 
-/// An enum of the API as the API writes it (`send-mail`, `running`).
-fn text_of(value: &impl serde::Serialize) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 /// `trs task show ID`
 pub async fn show(client: &Client, task: &str, json: bool) -> CliResult<()> {
     let t = fetch(client, task).await?;
@@ -106,7 +96,7 @@ pub async fn show(client: &Client, task: &str, json: bool) -> CliResult<()> {
         output::json(&t);
         return Ok(());
     }
-    say!("task {} ({})", t.id, text_of(&t.kind));
+    say!("task {} ({})", t.id, output::api_text(&t.kind));
     if let Some(release) = &t.release {
         // Distribution tasks name no single revision.
         let revision = t.revision.map(|r| format!(" revision {r}")).unwrap_or_default();
@@ -116,7 +106,7 @@ pub async fn show(client: &Client, task: &str, json: bool) -> CliResult<()> {
         // An IMAP poll round (`trs mail polls`): the slot it polled for.
         say!("round    {}", trs_app::time_text::rfc3339(round));
     }
-    say!("state    {}", text_of(&t.state));
+    say!("state    {}", output::api_text(&t.state));
     if let Some(p) = &t.progress {
         say!("progress {p}");
     }
@@ -153,7 +143,8 @@ mod tests {
     #[test]
     fn a_failed_task_is_the_refusal_it_recorded() {
         let t = task(json!({"state": "failed", "error": "revision 2 was committed after this upload started",
-            "result": {"code": "stale-base", "status": 409}}));
+            "result": {"code": "stale-base", "status": 409,
+                "message": "revision 2 was committed after this upload started"}}));
         let refused = refusal(&t);
         assert_eq!(refused.exit_code(), 1);
         assert_eq!(
@@ -161,8 +152,12 @@ mod tests {
             json!({"error": {"code": "stale-base", "status": 409,
                 "message": "revision 2 was committed after this upload started"}})
         );
-        let interrupted =
-            refusal(&task(json!({"state": "failed", "error": "gone", "result": {"code": "task-interrupted"}})));
+        let interrupted = refusal(&task(json!({"state": "failed", "error": "gone",
+            "result": {"code": "task-interrupted", "status": 500, "message": "gone"}})));
         assert_eq!(interrupted.to_json()["error"]["status"], 500);
+        assert_eq!(interrupted.code(), "task-interrupted");
+        // A failed task without a recorded refusal is a 500 `task-failed`.
+        let unrecorded = refusal(&task(json!({"state": "failed", "error": "gone"})));
+        assert_eq!((unrecorded.code(), unrecorded.to_json()["error"]["status"].clone()), ("task-failed", json!(500)));
     }
 }

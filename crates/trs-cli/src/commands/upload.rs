@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use trs_api::task_results::TaskResult;
 use trs_api::uploads::{
     CommitUpload, CommittedUpload, DeclaredFile, DiscardedDraft, FileTarget, StartUpload, StartedUpload, UploadUrl,
 };
@@ -196,7 +197,11 @@ async fn commit(
     request: &CommitUpload,
     show_progress: bool,
 ) -> CliResult<CommittedUpload> {
-    follow_commit(client, &format!("/api/v1/uploads/{upload}/commit"), request, "upload", show_progress).await
+    follow_commit(client, &format!("/api/v1/uploads/{upload}/commit"), request, "upload", show_progress, |r| match r {
+        TaskResult::Commit(c) => Some(c),
+        _ => None,
+    })
+    .await
 }
 
 /// Asks for a commit at `path` with `request` (an upload's or an import's: answered at once
@@ -204,12 +209,13 @@ async fn commit(
 /// refused commit is the refusal the task recorded (code and status as the API's, so `--json`
 /// and the exit code are those of a refused call); one that lost a race to a concurrent change
 /// (`concurrent-update`) is asked for again, a few times.
-pub(crate) async fn follow_commit<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+pub(crate) async fn follow_commit<B: serde::Serialize, T>(
     client: &Client,
     path: &str,
     request: &B,
     label: &str,
     show_progress: bool,
+    read: impl Fn(TaskResult) -> Option<T>,
 ) -> CliResult<T> {
     let mut attempt = 0;
     loop {
@@ -217,8 +223,11 @@ pub(crate) async fn follow_commit<B: serde::Serialize, T: serde::de::Deserialize
         let id = &queued.id;
         let done = task::follow(client, id, label, show_progress, false).await?;
         if done.state == trs_api::tasks::TaskState::Done {
-            return serde_json::from_value(done.result.unwrap_or_default())
-                .map_err(|e| failed(format!("unexpected result of commit task {id}: {e}")));
+            return done
+                .result
+                .clone()
+                .and_then(&read)
+                .ok_or_else(|| failed(format!("unexpected result of commit task {id}: {:?}", done.result)));
         }
         let refused = task::refusal(&done);
         if refused.code() != "concurrent-update" || attempt >= COMMIT_RACE_RETRIES {

@@ -4,7 +4,7 @@ use crate::cli::VoteCommand;
 use crate::client::Client;
 use crate::error::{CliError, CliResult};
 use crate::output;
-use serde_json::{Value, json};
+use serde_json::json;
 use trs_api::common::{ProductOnly, ReleaseRef};
 use trs_api::votes::{CastReceipt, ImportMail, ImportReport, MailReply, ReplyOutcome, VoteState, VoteView};
 
@@ -84,7 +84,7 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
                     "vote {} on {} cancelled; the release is back in stage {}",
                     view.vote.number,
                     view.release,
-                    text_of(&view.stage)
+                    output::api_text(&view.stage)
                 );
             }
         }
@@ -213,11 +213,6 @@ fn print_reply(r: &MailReply) {
     say!("  {:<14} {} from {}{voter}, {signed}: {}", r.outcome.as_str(), r.message_id, r.from, r.detail);
 }
 
-/// An enum of the API as the API writes it (`candidate`).
-fn text_of(value: &impl serde::Serialize) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 fn when(unix: Option<i64>) -> String {
     unix.map(trs_app::time_text::rfc3339).unwrap_or_else(|| "-".into())
 }
@@ -229,7 +224,7 @@ fn print_started(view: &VoteView) {
         "it can be closed from {} (in {}); it passes with at least {} binding +1",
         when(Some(vote.closes_not_before)),
         trs_app::time_text::duration_text(view.closes_in_secs),
-        vote.policy.get("min_binding").unwrap_or(&Value::Null)
+        vote.policy.min_binding
     );
     let ReleaseRef { project, product, version } = &view.release;
     let product = product.as_ref().map(|p| format!(" --product {p}")).unwrap_or_default();

@@ -456,7 +456,7 @@ async fn import_history(stack: &Stack, people: &People) {
     let task = import(stack, people, "0.7.0", "current", false).await;
     assert_eq!(
         (task["state"].as_str(), &task["result"]),
-        (Some("failed"), &json!({"code": "import-refused", "status": 400}))
+        (Some("failed"), &json!({"code": "import-refused", "status": 400, "message": task["error"]}))
     );
     assert!(task["error"].as_str().unwrap().contains("foo-0.7.0.tar.gz: signature"), "{task}");
     let public = stack.as_operator(async || object_keys(stack, BUCKET, "current/foo/0.7.0/").await).await;
@@ -575,7 +575,11 @@ async fn every_function_runs_its_paths() {
     for _ in 0..2 {
         assert_eq!(upload.deliver_queue(&stack, "CommitQueue").await, 1, "the commit task, settled");
         let failed = task_state(&stack, &task, "failed").await;
-        assert_eq!(failed["result"], json!({"code": "file-not-uploaded", "status": 400}), "{failed}");
+        assert_eq!(
+            failed["result"],
+            json!({"code": "file-not-uploaded", "status": 400, "message": failed["error"]}),
+            "{failed}"
+        );
         let (status, body, _) = upload.http(None, "GET", "/api/v1/projects/foo/releases/1.1.0", Value::Null).await;
         assert_eq!(status, 404, "no partial revision: {body}");
         let commit = format!("/api/v1/uploads/{task}/commit");
@@ -1282,7 +1286,11 @@ async fn sent_in_parts_and_resumed(stack: &Stack, people: &People, version: &str
     assert_eq!(status, 202, "{task}");
     assert_eq!(upload.deliver_queue(stack, "CommitQueue").await, 1);
     let failed = task_state(stack, id, "failed").await;
-    assert_eq!(failed["result"], json!({"code": "part-changed", "status": 409}), "{failed}");
+    assert_eq!(
+        failed["result"],
+        json!({"code": "part-changed", "status": 409, "message": failed["error"]}),
+        "{failed}"
+    );
     let (status, _, _) = upload.http(None, "GET", &release, Value::Null).await;
     assert_eq!(status, 404, "no revision");
 
