@@ -2,6 +2,7 @@
 # A coverage-guided fuzzing campaign of one target of fuzz/ under AFL++ (cargo-afl, stable
 # toolchain; no nightly flags).
 #   scripts/fuzz.sh TARGET [SECONDS]   run TARGET (default 600 s) from fuzz/corpus/TARGET
+#   scripts/fuzz.sh TARGET --execs N   run TARGET until about N executions (AFL++'s -E)
 #   scripts/fuzz.sh build              only build the instrumented binary
 #   scripts/fuzz.sh merge TARGET       add the campaign's new queue entries to the corpus,
 #                                      minimised with afl-cmin (then commit fuzz/corpus)
@@ -42,7 +43,12 @@ case "${1:-}" in
     ;;
   *)
     target="$1"
-    seconds="${2:-600}"
+    # How long: `-V SECONDS`, or `-E N` executions (a campaign's bar is a count, not a time).
+    if [ "${2:-}" = "--execs" ]; then
+      limit=(-E "${3:?usage: scripts/fuzz.sh TARGET --execs N}")
+    else
+      limit=(-V "${2:-600}")
+    fi
     [ -d "fuzz/corpus/$target" ] || { echo "no target $target (fuzz/corpus/)" >&2; exit 2; }
     build
     out="$CARGO_TARGET_DIR/out/$target"
@@ -52,7 +58,7 @@ case "${1:-}" in
     [ -d "$out/default/queue" ] && input="-"
     # No core-dump handler or CPU governor is changed: the machine is shared.
     AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
-      cargo afl fuzz -V "$seconds" -i "$input" -o "$out" -t 2000 -- "$bin" "$target"
+      cargo afl fuzz "${limit[@]}" -i "$input" -o "$out" -t 2000 -- "$bin" "$target"
     grep -E 'execs_done|run_time|saved_crashes|saved_hangs|corpus_count' "$out/default/fuzzer_stats"
     ;;
 esac
