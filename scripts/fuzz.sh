@@ -56,6 +56,11 @@ case "${1:-}" in
     # Resume a previous campaign of the target if there is one.
     input="fuzz/corpus/$target"
     [ -d "$out/default/queue" ] && input="-"
+    # One binary holds every target, so its coverage map is large (about 525,000 edges): AFL++
+    # refuses to start until told the size, which the instrumented binary reports.
+    # (It exits non-zero after printing the size.)
+    AFL_MAP_SIZE="$(AFL_DUMP_MAP_SIZE=1 "$bin" "$target" || true)"
+    export AFL_MAP_SIZE
     # No core-dump handler or CPU governor is changed: the machine is shared.
     AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
       cargo afl fuzz "${limit[@]}" -i "$input" -o "$out" -t 2000 -- "$bin" "$target"
