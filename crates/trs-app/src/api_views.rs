@@ -735,7 +735,8 @@ impl From<crate::status::ReleaseStatus> for releases::ReleaseStatus {
     }
 }
 
-fn vote_value(v: trs_core::VoteValue) -> votes::VoteValue {
+/// A vote value as the API writes it (also what `trs vote cast` sends).
+pub fn vote_value(v: trs_core::VoteValue) -> votes::VoteValue {
     match v {
         trs_core::VoteValue::Plus => votes::VoteValue::Plus,
         trs_core::VoteValue::Zero => votes::VoteValue::Zero,

@@ -4,10 +4,11 @@
 use crate::client::Client;
 use crate::error::{CliError, CliResult};
 use crate::output;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
-use trs_api::lifecycle::ArchivedRelease;
+use trs_api::common::ProductOnly;
+use trs_api::lifecycle::{ArchivedRelease, RevokeRelease, SetDates};
 use trs_api::stream::StreamEvent;
 
 /// A release on the command line.
@@ -27,6 +28,11 @@ impl Target<'_> {
             Some(p) => format!("{}/{p}/{}", self.project, self.version),
             None => format!("{}/{}", self.project, self.version),
         }
+    }
+
+    /// The body of the calls that take only the release's product.
+    pub fn product_only(&self) -> ProductOnly {
+        ProductOnly { product: self.product.map(str::to_string) }
     }
 }
 
@@ -65,7 +71,9 @@ pub async fn revoke(client: &Client, t: &Target<'_>, reason: &str, as_json: bool
     if reason.trim().is_empty() {
         return Err(CliError::Usage("--reason must say why the release is revoked".into()));
     }
-    let event: StreamEvent = client.post(&t.path("revoke"), &json!({"product": t.product, "reason": reason})).await?;
+    let event: StreamEvent = client
+        .post(&t.path("revoke"), &RevokeRelease { product: t.product.map(str::to_string), reason: reason.to_string() })
+        .await?;
     if as_json {
         output::answer_json(&event);
     } else {
@@ -99,7 +107,11 @@ pub async fn eol(
         crate::check_version(target)?;
         format!("/api/v1/projects/{project}/releases/{target}/eol")
     };
-    let body = json!({"product": product, "end_of_life": dates.end_of_life, "support_until": dates.support_until});
+    let body = SetDates {
+        product: product.map(str::to_string),
+        end_of_life: dates.end_of_life,
+        support_until: dates.support_until,
+    };
     let event: StreamEvent = client.post(&path, &body).await?;
     if as_json {
         output::answer_json(&event);
@@ -116,7 +128,7 @@ pub async fn eol(
 }
 
 pub async fn archive(client: &Client, t: &Target<'_>, as_json: bool) -> CliResult<()> {
-    let done: ArchivedRelease = client.post(&t.path("archive"), &json!({"product": t.product})).await?;
+    let done: ArchivedRelease = client.post(&t.path("archive"), &t.product_only()).await?;
     if as_json {
         output::answer_json(&done);
     } else if done.already {
@@ -130,7 +142,7 @@ pub async fn archive(client: &Client, t: &Target<'_>, as_json: bool) -> CliResul
 pub async fn state(client: &Client, t: &Target<'_>, state: &str, enter: bool, as_json: bool) -> CliResult<()> {
     let path = t.path(&format!("states/{state}"));
     let event: StreamEvent = if enter {
-        client.post(&path, &json!({"product": t.product})).await?
+        client.post(&path, &t.product_only()).await?
     } else {
         let query = t.product.map(|p| format!("product={p}"));
         client.delete(&path, query.as_deref()).await?

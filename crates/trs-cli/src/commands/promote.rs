@@ -6,8 +6,8 @@ use crate::client::Client;
 use crate::commands::task;
 use crate::error::{CliResult, failed};
 use crate::output;
-use serde_json::json;
 use std::io::IsTerminal;
+use trs_api::common::ProductOnly;
 use trs_api::task_results::TaskResult;
 use trs_api::tasks::Task;
 
@@ -19,9 +19,8 @@ pub async fn run(
     no_wait: bool,
     json: bool,
 ) -> CliResult<()> {
-    let queued: Task = client
-        .post(&format!("/api/v1/projects/{project}/releases/{version}/promote"), &json!({"product": product}))
-        .await?;
+    let path = format!("/api/v1/projects/{project}/releases/{version}/promote");
+    let queued: Task = client.post(&path, &ProductOnly { product: product.map(str::to_string) }).await?;
     let id = queued.id.clone();
     if no_wait {
         if json {

@@ -374,7 +374,7 @@ async fn put_range(
 
 /// `trs draft discard`: drops a draft that never went to a vote.
 pub async fn discard(client: &Client, t: &lifecycle::Target<'_>, as_json: bool) -> CliResult<()> {
-    let done: DiscardedDraft = client.post(&t.path("discard"), &json!({"product": t.product})).await?;
+    let done: DiscardedDraft = client.post(&t.path("discard"), &t.product_only()).await?;
     if as_json {
         output::json(&done);
     } else {

@@ -6,7 +6,9 @@ use crate::error::{CliError, CliResult};
 use crate::output;
 use serde_json::json;
 use trs_api::common::{ProductOnly, ReleaseRef};
-use trs_api::votes::{CastReceipt, ImportMail, ImportReport, MailReply, ReplyOutcome, VoteState, VoteView};
+use trs_api::votes::{
+    CastReceipt, CastVote, ImportMail, ImportReport, MailReply, OpenVote, ReplyOutcome, SourceRef, VoteState, VoteView,
+};
 
 /// Names are checked before they go into a URL, so a typo is a usage error, not a 404.
 pub(crate) fn check_release(project: &str, version: &str, product: Option<&str>) -> CliResult<()> {
@@ -33,8 +35,9 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
     match command {
         VoteCommand::Start { project, version, product, duration, tag, commit, source_url } => {
             check_release(project, version, product.as_deref())?;
-            let source = trs_core::SourceRef { tag: tag.clone(), commit: commit.clone(), url: source_url.clone() };
-            let body = json!({"product": product, "duration_hours": duration, "source": source});
+            // The source is always sent, `{}` when no flag names it, as before.
+            let source = SourceRef { tag: tag.clone(), commit: commit.clone(), url: source_url.clone() };
+            let body = OpenVote { product: product.clone(), duration_hours: *duration, source: Some(source) };
             let view: VoteView = client.post(&vote_path(project, version), &body).await?;
             if as_json {
                 output::json(&view);
@@ -45,7 +48,11 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
         VoteCommand::Cast { project, version, value, comment, product } => {
             check_release(project, version, product.as_deref())?;
             let value: trs_core::VoteValue = value.parse().map_err(CliError::Usage)?;
-            let body = json!({"product": product, "value": value, "comment": comment});
+            let body = CastVote {
+                product: product.clone(),
+                value: trs_app::api_views::vote_value(value),
+                comment: comment.clone(),
+            };
             let receipt: CastReceipt = client.post(&format!("{}/ballots", vote_path(project, version)), &body).await?;
             if as_json {
                 output::json(&receipt);
@@ -65,8 +72,9 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
         }
         VoteCommand::Close { project, version, product } => {
             check_release(project, version, product.as_deref())?;
-            let view: VoteView =
-                client.post(&format!("{}/close", vote_path(project, version)), &json!({"product": product})).await?;
+            let view: VoteView = client
+                .post(&format!("{}/close", vote_path(project, version)), &ProductOnly { product: product.clone() })
+                .await?;
             if as_json {
                 output::json(&view);
             } else {
@@ -75,8 +83,9 @@ pub async fn run(client: &Client, command: &VoteCommand, as_json: bool) -> CliRe
         }
         VoteCommand::Cancel { project, version, product } => {
             check_release(project, version, product.as_deref())?;
-            let view: VoteView =
-                client.post(&format!("{}/cancel", vote_path(project, version)), &json!({"product": product})).await?;
+            let view: VoteView = client
+                .post(&format!("{}/cancel", vote_path(project, version)), &ProductOnly { product: product.clone() })
+                .await?;
             if as_json {
                 output::json(&view);
             } else {
