@@ -140,16 +140,28 @@ fn task_result(t: &Task) -> Option<task_results::TaskResult> {
 }
 
 fn licences(set: std::collections::BTreeSet<trs_core::LicenceCategory>) -> Vec<projects::LicenceCategory> {
+    set.into_iter().map(licence_category).collect()
+}
+
+/// A licence category as the API writes it (also what `trs project policy` sends).
+pub fn licence_category(c: trs_core::LicenceCategory) -> projects::LicenceCategory {
     use trs_core::LicenceCategory as Stored;
-    set.into_iter()
-        .map(|c| match c {
-            Stored::Permissive => projects::LicenceCategory::Permissive,
-            Stored::WeakCopyleft => projects::LicenceCategory::WeakCopyleft,
-            Stored::StrongCopyleft => projects::LicenceCategory::StrongCopyleft,
-            Stored::Restricted => projects::LicenceCategory::Restricted,
-            Stored::Unknown => projects::LicenceCategory::Unknown,
-        })
-        .collect()
+    match c {
+        Stored::Permissive => projects::LicenceCategory::Permissive,
+        Stored::WeakCopyleft => projects::LicenceCategory::WeakCopyleft,
+        Stored::StrongCopyleft => projects::LicenceCategory::StrongCopyleft,
+        Stored::Restricted => projects::LicenceCategory::Restricted,
+        Stored::Unknown => projects::LicenceCategory::Unknown,
+    }
+}
+
+/// A project role as the API writes it (also what `trs project members` sends).
+pub fn project_role(role: trs_core::ProjectRole) -> projects::ProjectRole {
+    match role {
+        trs_core::ProjectRole::Committee => projects::ProjectRole::Committee,
+        trs_core::ProjectRole::Committer => projects::ProjectRole::Committer,
+        trs_core::ProjectRole::ReleaseManager => projects::ProjectRole::ReleaseManager,
+    }
 }
 
 // The stored types of trs-core convert by functions (the orphan rule forbids a `From`

@@ -17,7 +17,6 @@ use cli::{
 };
 use client::Client;
 use error::{CliError, CliResult};
-use serde_json::json;
 
 /// Names are checked before they go into a URL, so a typo is a usage error, not a 404.
 fn check<T: std::str::FromStr>(value: &str) -> CliResult<()>
@@ -193,14 +192,23 @@ async fn run(cli: Cli) -> CliResult<()> {
             if let Some(p) = product {
                 check::<trs_core::ProductName>(p)?;
             }
-            let change = json!({
-                "min_vote_hours": min_vote_hours, "min_binding": min_binding, "strict": strict,
-                "archive_previous": archive_previous, "auto_close_votes": auto_close_votes,
-                "auto_publish": auto_publish, "auto_distribute": auto_distribute,
-                "prerelease_latest": prerelease_latest, "require_sbom": require_sbom, "email_votes": email_votes,
-                "denied_licences": deny_licences.as_ref().map(|d| parse_licence_categories(d)).transpose()?,
-            });
-            commands::project::policy(&Client::new(g)?, project, product.as_deref(), change, g.json).await
+            let denied_licences = deny_licences.as_ref().map(|d| parse_licence_categories(d)).transpose()?;
+            let change = trs_api::projects::SetPolicy {
+                product: product.clone(),
+                min_vote_hours: *min_vote_hours,
+                min_binding: *min_binding,
+                strict: *strict,
+                archive_previous: *archive_previous,
+                auto_close_votes: *auto_close_votes,
+                auto_publish: *auto_publish,
+                auto_distribute: *auto_distribute,
+                prerelease_latest: *prerelease_latest,
+                require_sbom: *require_sbom,
+                email_votes: *email_votes,
+                denied_licences: denied_licences
+                    .map(|d| d.into_iter().map(trs_app::api_views::licence_category).collect()),
+            };
+            commands::project::policy(&Client::new(g)?, project, change, g.json).await
         }
         Command::Project {
             command: ProjectCommand::Mail { project, product, vote_to, announce_to, from, reply_to, imap },
@@ -209,14 +217,15 @@ async fn run(cli: Cli) -> CliResult<()> {
             if let Some(p) = product {
                 check::<trs_core::ProductName>(p)?;
             }
-            let change = trs_core::MailSettings {
+            let change = trs_api::mail::SetMail {
+                product: product.clone(),
                 vote_to: vote_to.clone(),
                 announce_to: announce_to.clone(),
                 from: from.clone(),
                 reply_to: reply_to.clone(),
                 imap: imap.clone(),
             };
-            commands::mail::settings(&Client::new(g)?, project, product.as_deref(), change, g.json).await
+            commands::mail::settings(&Client::new(g)?, project, change, g.json).await
         }
         Command::Project { command: ProjectCommand::Distributions { project, set, clear } } => {
             check::<trs_core::ProjectName>(project)?;

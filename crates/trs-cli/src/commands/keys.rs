@@ -7,15 +7,15 @@ use crate::commands::person::read_cert;
 use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use trs_api::people::{PeopleList, Person, RegisteredKey};
-use trs_api::projects::ProjectDetail;
+use trs_api::people::{AddKey, AddPerson, PeopleList, Person, RegisteredKey};
+use trs_api::projects::{ChangeMembers, ProjectDetail, ProjectRole};
 use trs_core::PersonUid;
 
 pub async fn add(client: &Client, cert: &Path, as_json: bool) -> CliResult<()> {
-    let key: RegisteredKey = client.post("/api/v1/keys", &json!({"certificate": read_cert(cert)?})).await?;
+    let key: RegisteredKey = client.post("/api/v1/keys", &AddKey { certificate: read_cert(cert)?, uid: None }).await?;
     if as_json {
         output::answer_json(&key);
     } else {
@@ -170,9 +170,12 @@ pub(crate) async fn import_keys(
     };
     let new: Vec<&PersonUid> = signers.iter().filter(|u| !roled(u)).collect();
     if !new.is_empty() {
-        let _: Value = client
-            .post(&format!("/api/v1/projects/{project}/members"), &json!({"role": "committer", "add": new}))
-            .await?;
+        let body = ChangeMembers {
+            role: ProjectRole::Committer,
+            add: new.iter().map(|u| u.to_string()).collect(),
+            remove: Vec::new(),
+        };
+        let _: Value = client.post(&format!("/api/v1/projects/{project}/members"), &body).await?;
         report.committers_added = new.iter().map(|u| u.to_string()).collect();
     }
     Ok(report)
@@ -215,9 +218,17 @@ async fn import_one(
                 ),
             );
         }
-        Some(_) => client.post("/api/v1/keys", &json!({"uid": uid, "certificate": cert.armored})).await,
+        Some(_) => {
+            let body = AddKey { certificate: cert.armored.clone(), uid: Some(uid.to_string()) };
+            client.post("/api/v1/keys", &body).await
+        }
         None => {
-            let body = json!({"uid": uid, "certificate": cert.armored, "name": name, "email": email});
+            let body = AddPerson {
+                uid: uid.to_string(),
+                certificate: cert.armored.clone(),
+                name: name.clone(),
+                email: email.clone(),
+            };
             client.post("/api/v1/people", &body).await
         }
     };

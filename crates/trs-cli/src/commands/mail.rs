@@ -6,9 +6,8 @@ use crate::cli::MailCommand;
 use crate::client::Client;
 use crate::error::{CliError, CliResult, failed};
 use crate::output;
-use serde_json::json;
 use std::sync::Arc;
-use trs_api::mail::{MailLog, MailPolls, MailState, ProjectMail, RenderedMail};
+use trs_api::mail::{MailLog, MailPolls, MailState, ProjectMail, RenderedMail, SetMail};
 use trs_app::mail::MailKind;
 
 /// The mail credentials of `trs serve` (`TRS_SMTP_PASSWORD`, `TRS_IMAP_PASSWORD[_PROJECT]`):
@@ -63,19 +62,12 @@ fn list(items: &[String]) -> String {
 
 /// `trs project mail`: with no field flags, shows the settings in force; otherwise a signed
 /// call changes exactly the fields given.
-pub async fn settings(
-    client: &Client,
-    project: &str,
-    product: Option<&str>,
-    change: trs_core::MailSettings,
-    as_json: bool,
-) -> CliResult<()> {
+pub async fn settings(client: &Client, project: &str, change: SetMail, as_json: bool) -> CliResult<()> {
     let path = format!("/api/v1/projects/{project}/mail");
-    let changing = !change.is_empty();
+    let product = change.product.as_deref();
+    let changing = change != SetMail { product: change.product.clone(), ..SetMail::default() };
     let view: ProjectMail = if changing {
-        let mut body = serde_json::to_value(&change).map_err(failed)?;
-        body["product"] = json!(product);
-        client.post(&path, &body).await?
+        client.post(&path, &change).await?
     } else {
         client.get(&format!("{path}{}", product_query(product, &[]))).await?
     };

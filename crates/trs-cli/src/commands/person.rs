@@ -6,7 +6,7 @@ use crate::error::{CliResult, failed};
 use crate::output;
 use serde_json::json;
 use std::path::Path;
-use trs_api::people::{PeopleList, Person, PersonDetail};
+use trs_api::people::{AddPerson, PeopleList, Person, PersonDetail};
 use trs_app::people::PersonEdit;
 
 pub fn read_cert(path: &Path) -> CliResult<String> {
@@ -24,7 +24,12 @@ pub async fn add(
     email: Option<&str>,
     as_json: bool,
 ) -> CliResult<()> {
-    let body = json!({"uid": uid, "certificate": read_cert(cert)?, "name": name, "email": email});
+    let body = AddPerson {
+        uid: uid.to_string(),
+        certificate: read_cert(cert)?,
+        name: name.map(str::to_string),
+        email: email.map(str::to_string),
+    };
     let person: Person = client.post("/api/v1/people", &body).await?;
     if as_json {
         output::answer_json(&person);

@@ -6,7 +6,9 @@ use crate::client::Client;
 use crate::error::CliResult;
 use crate::output;
 use serde_json::{Value, json};
-use trs_api::projects::{Project, ProjectDetail, ProjectList, ProjectPolicy};
+use trs_api::projects::{
+    AddProduct, ChangeMembers, CreateProject, Project, ProjectDetail, ProjectList, ProjectPolicy, SetPolicy,
+};
 use trs_app::projects::ProjectEdit;
 use trs_core::ProjectRole;
 
@@ -18,8 +20,13 @@ pub async fn create(
     release_managers: &[String],
     as_json: bool,
 ) -> CliResult<()> {
-    let body =
-        json!({"name": name, "members": members, "committers": committers, "release_managers": release_managers});
+    let body = CreateProject {
+        name: name.to_string(),
+        members: members.to_vec(),
+        committers: committers.to_vec(),
+        release_managers: release_managers.to_vec(),
+        products: Vec::new(),
+    };
     let project: Project = client.post("/api/v1/projects", &body).await?;
     if as_json {
         output::answer_json(&project);
@@ -31,19 +38,12 @@ pub async fn create(
 
 /// `trs project policy`: with no rule flags, shows the policy in force; otherwise a signed
 /// call changes exactly the rules given.
-pub async fn policy(
-    client: &Client,
-    project: &str,
-    product: Option<&str>,
-    change: Value,
-    as_json: bool,
-) -> CliResult<()> {
+pub async fn policy(client: &Client, project: &str, change: SetPolicy, as_json: bool) -> CliResult<()> {
     let path = format!("/api/v1/projects/{project}/policy");
-    let changing = change.as_object().is_some_and(|m| m.values().any(|v| !v.is_null()));
+    let product = change.product.as_deref();
+    let changing = change != SetPolicy { product: change.product.clone(), ..SetPolicy::default() };
     let view: ProjectPolicy = if changing {
-        let mut body = change;
-        body["product"] = json!(product);
-        client.post(&path, &body).await?
+        client.post(&path, &change).await?
     } else {
         let query = product.map(|p| format!("?product={p}")).unwrap_or_default();
         client.get(&format!("{path}{query}")).await?
@@ -141,7 +141,8 @@ pub async fn members(
     remove: &[String],
     as_json: bool,
 ) -> CliResult<()> {
-    let body = json!({"role": role, "add": add, "remove": remove});
+    let body =
+        ChangeMembers { role: trs_app::api_views::project_role(role), add: add.to_vec(), remove: remove.to_vec() };
     let p: Project = client.post(&format!("/api/v1/projects/{project}/members"), &body).await?;
     if as_json {
         output::json(&p);
@@ -165,7 +166,7 @@ pub async fn products(
 ) -> CliResult<()> {
     let p: Project = match add {
         Some(name) => {
-            let body = json!({"name": name, "description": description});
+            let body = AddProduct { name: name.to_string(), description: description.map(str::to_string) };
             client.post(&format!("/api/v1/projects/{project}/products"), &body).await?
         }
         None => client.get::<ProjectDetail>(&format!("/api/v1/projects/{project}")).await?.project,
