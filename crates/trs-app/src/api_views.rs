@@ -455,9 +455,20 @@ fn advisory_release(r: crate::cve::ReleaseRef) -> trs_api::releases::AdvisoryRel
     trs_api::releases::AdvisoryRelease { version: r.version.to_string(), stage: stage(r.stage) }
 }
 
+/// A severity as the API writes it (also what `trs cve add|edit` send).
+pub fn severity(s: trs_core::Severity) -> advisories::Severity {
+    use trs_core::Severity as Stored;
+    match s {
+        Stored::None => advisories::Severity::None,
+        Stored::Low => advisories::Severity::Low,
+        Stored::Medium => advisories::Severity::Medium,
+        Stored::High => advisories::Severity::High,
+        Stored::Critical => advisories::Severity::Critical,
+    }
+}
+
 impl From<crate::cve::AdvisoryView> for advisories::Advisory {
     fn from(v: crate::cve::AdvisoryView) -> Self {
-        use trs_core::Severity as Stored;
         let a = v.advisory;
         advisories::Advisory {
             id: a.id.to_string(),
@@ -465,13 +476,7 @@ impl From<crate::cve::AdvisoryView> for advisories::Advisory {
             product: a.product.map(|p| p.to_string()),
             summary: a.summary,
             details: a.details,
-            severity: a.severity.map(|s| match s {
-                Stored::None => advisories::Severity::None,
-                Stored::Low => advisories::Severity::Low,
-                Stored::Medium => advisories::Severity::Medium,
-                Stored::High => advisories::Severity::High,
-                Stored::Critical => advisories::Severity::Critical,
-            }),
+            severity: a.severity.map(severity),
             affected: a.affected.into_iter().map(String::from).collect(),
             fixed: a.fixed.map(|v| v.to_string()),
             credits: a.credits,

@@ -7,56 +7,50 @@ use crate::client::Client;
 use crate::error::{CliError, CliResult};
 use crate::output;
 use serde_json::{Value, json};
-use trs_api::advisories::{Advisory, AdvisoryList};
+use trs_api::advisories::{Advisory, AdvisoryList, EditAdvisory, Package, PublishAdvisory, RecordAdvisory};
 
 fn usage(message: impl Into<String>) -> CliError {
     CliError::Usage(message.into())
 }
 
-/// The JSON body of the fields given (absent ones are left out, so an edit changes only them).
-fn body(fields: &AdvisoryFields, editing: bool) -> CliResult<Value> {
-    let mut out = json!({});
-    let mut set = |k: &str, v: Value| out[k] = v;
-    if let Some(s) = &fields.summary {
-        set("summary", json!(s));
-    }
-    if let Some(d) = &fields.details {
-        set("details", json!(d));
-    }
-    if let Some(s) = &fields.severity {
-        s.parse::<trs_core::Severity>().map_err(|e| usage(e.to_string()))?;
-        set("severity", json!(s.to_ascii_lowercase()));
-    }
+/// The fields given, checked (absent ones are left out, so an edit changes only them; a
+/// list given empty is left out too).
+fn given(fields: &AdvisoryFields, editing: bool) -> CliResult<EditAdvisory> {
+    let severity = fields
+        .severity
+        .as_deref()
+        .map(|s| s.parse::<trs_core::Severity>().map_err(|e| usage(e.to_string())))
+        .transpose()?;
     for r in &fields.affected {
         r.parse::<trs_core::VersionRange>().map_err(|e| usage(e.to_string()))?;
     }
-    if !fields.affected.is_empty() {
-        set("affected", json!(fields.affected));
+    if let Some(f) = &fields.fixed
+        && !(editing && f.is_empty())
+    {
+        crate::check_version(f)?;
     }
-    if let Some(f) = &fields.fixed {
-        if !(editing && f.is_empty()) {
-            crate::check_version(f)?;
+    let package = match &fields.package {
+        Some(p) => {
+            let (ecosystem, name) = p
+                .split_once(':')
+                .ok_or_else(|| usage(format!("--package {p:?}: write ECOSYSTEM:NAME, e.g. PyPI:foo")))?;
+            Some(Package { ecosystem: ecosystem.to_string(), name: name.to_string() })
         }
-        set("fixed", json!(f));
-    }
-    if !fields.credits.is_empty() {
-        set("credits", json!(fields.credits));
-    }
-    if !fields.references.is_empty() {
-        set("references", json!(fields.references));
-    }
-    if let Some(p) = &fields.package {
-        let (ecosystem, name) =
-            p.split_once(':').ok_or_else(|| usage(format!("--package {p:?}: write ECOSYSTEM:NAME, e.g. PyPI:foo")))?;
-        set("package", json!({"ecosystem": ecosystem, "name": name}));
-    }
-    if let Some(o) = &fields.cna_org_id {
-        set("cna_org_id", json!(o));
-    }
-    if let Some(d) = &fields.embargoed_until {
-        set("embargoed_until", json!(crate::commands::lifecycle::parse_time(d)?));
-    }
-    Ok(out)
+        None => None,
+    };
+    let list = |l: &Vec<String>| (!l.is_empty()).then(|| l.clone());
+    Ok(EditAdvisory {
+        summary: fields.summary.clone(),
+        details: fields.details.clone(),
+        severity: severity.map(trs_app::api_views::severity),
+        affected: list(&fields.affected),
+        fixed: fields.fixed.clone(),
+        credits: list(&fields.credits),
+        references: list(&fields.references),
+        package,
+        cna_org_id: fields.cna_org_id.clone(),
+        embargoed_until: fields.embargoed_until.as_deref().map(crate::commands::lifecycle::parse_time).transpose()?,
+    })
 }
 
 fn check_id(project: &str, id: &str) -> CliResult<()> {
@@ -111,22 +105,36 @@ pub async fn add(
     as_json: bool,
 ) -> CliResult<()> {
     project.parse::<trs_core::ProjectName>().map_err(|e| usage(e.to_string()))?;
-    let mut body = body(fields, false)?;
+    let f = given(fields, false)?;
     if let Some(id) = id {
         id.parse::<trs_core::CveId>().map_err(|e| usage(e.to_string()))?;
-        body["id"] = json!(id);
     }
     if let Some(p) = product {
         p.parse::<trs_core::ProductName>().map_err(|e| usage(e.to_string()))?;
-        body["product"] = json!(p);
     }
-    if let Some(file) = import {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
-        let record: Value =
-            serde_json::from_str(&text).map_err(|e| usage(format!("{} is not JSON: {e}", file.display())))?;
-        body["import"] = record;
-    }
+    let import = match import {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+            Some(serde_json::from_str(&text).map_err(|e| usage(format!("{} is not JSON: {e}", file.display())))?)
+        }
+        None => None,
+    };
+    let body = RecordAdvisory {
+        id: id.map(str::to_string),
+        product: product.map(str::to_string),
+        summary: f.summary,
+        details: f.details,
+        severity: f.severity,
+        affected: f.affected.unwrap_or_default(),
+        fixed: f.fixed,
+        credits: f.credits.unwrap_or_default(),
+        references: f.references.unwrap_or_default(),
+        package: f.package,
+        cna_org_id: f.cna_org_id,
+        embargoed_until: f.embargoed_until,
+        import,
+    };
     let view: Advisory = client.post(&format!("/api/v1/projects/{project}/advisories"), &body).await?;
     answer(&view, as_json);
     Ok(())
@@ -134,14 +142,14 @@ pub async fn add(
 
 pub async fn edit(client: &Client, project: &str, id: &str, fields: &AdvisoryFields, as_json: bool) -> CliResult<()> {
     check_id(project, id)?;
-    let view: Advisory = client.post(&path(project, id), &body(fields, true)?).await?;
+    let view: Advisory = client.post(&path(project, id), &given(fields, true)?).await?;
     answer(&view, as_json);
     Ok(())
 }
 
 pub async fn publish(client: &Client, project: &str, id: &str, force: bool, as_json: bool) -> CliResult<()> {
     check_id(project, id)?;
-    let view: Advisory = client.post(&format!("{}/publish", path(project, id)), &json!({"force": force})).await?;
+    let view: Advisory = client.post(&format!("{}/publish", path(project, id)), &PublishAdvisory { force }).await?;
     if as_json {
         output::json(&view);
     } else {
