@@ -5,9 +5,11 @@ use crate::client::Client;
 use crate::commands::task;
 use crate::error::{CliResult, failed};
 use crate::output;
-use serde_json::{Value, json};
 use std::io::IsTerminal;
-use trs_api::distributions::{AutoDistributions, ReleaseDistributions};
+use trs_api::distributions::{
+    AutoDistribution, AutoDistributions, DistributionSpec, ReleaseDistributions, RequestDistribution,
+    SetAutoDistributions,
+};
 use trs_api::task_results::TaskResult;
 
 pub struct DistributeArgs<'a> {
@@ -26,16 +28,20 @@ pub struct DistributeArgs<'a> {
 pub async fn run(client: &Client, a: DistributeArgs<'_>) -> CliResult<()> {
     // The package is named after the product, or the project, unless given.
     let package = a.package.or(a.product).unwrap_or(a.project);
-    let distributions: Vec<Value> = a
+    let distributions = a
         .platforms
         .iter()
-        .map(|p| {
-            json!({"platform": p, "namespace": a.namespace, "package": package, "staging": a.staging, "promote": a.promote})
+        .map(|p| DistributionSpec {
+            platform: p.to_string(),
+            namespace: a.namespace.map(str::to_string),
+            package: package.to_string(),
+            staging: a.staging,
+            promote: a.promote,
         })
         .collect();
     let path = format!("/api/v1/projects/{}/releases/{}/distributions", a.project, a.version);
-    let queued: trs_api::tasks::Task =
-        client.post(&path, &json!({"product": a.product, "distributions": distributions})).await?;
+    let body = RequestDistribution { product: a.product.map(str::to_string), distributions };
+    let queued: trs_api::tasks::Task = client.post(&path, &body).await?;
     let id = queued.id.clone();
     if a.no_wait {
         if a.json {
@@ -128,17 +134,15 @@ pub async fn list(client: &Client, project: &str, version: &str, product: Option
     Ok(())
 }
 
-/// `platform=github,namespace=apache,package=foo,staging` as the API's JSON.
-fn parse_auto(text: &str) -> CliResult<Value> {
-    let mut out = serde_json::Map::new();
+/// `platform=github,namespace=apache,package=foo,staging` as the API's distribution.
+fn parse_auto(text: &str) -> CliResult<AutoDistribution> {
+    let (mut platform, mut namespace, mut package, mut staging) = (None, None, None, false);
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match part.split_once('=') {
-            Some((k @ ("platform" | "namespace" | "package"), v)) => {
-                out.insert(k.into(), Value::String(v.into()));
-            }
-            None if part == "staging" => {
-                out.insert("staging".into(), Value::Bool(true));
-            }
+            Some(("platform", v)) => platform = Some(v.to_string()),
+            Some(("namespace", v)) => namespace = Some(v.to_string()),
+            Some(("package", v)) => package = Some(v.to_string()),
+            None if part == "staging" => staging = true,
             _ => {
                 return Err(crate::error::CliError::Usage(format!(
                     "--set {text:?}: {part:?} is not platform=, namespace=, package= or staging"
@@ -146,12 +150,10 @@ fn parse_auto(text: &str) -> CliResult<Value> {
             }
         }
     }
-    for needed in ["platform", "package"] {
-        if !out.contains_key(needed) {
-            return Err(crate::error::CliError::Usage(format!("--set {text:?} needs {needed}=")));
-        }
-    }
-    Ok(Value::Object(out))
+    let needs = |needed: &str| crate::error::CliError::Usage(format!("--set {text:?} needs {needed}="));
+    let platform = platform.ok_or_else(|| needs("platform"))?;
+    let package = package.ok_or_else(|| needs("package"))?;
+    Ok(AutoDistribution { platform, namespace, package, staging })
 }
 
 /// `trs project distributions PROJECT [--set ...]... [--clear]`
@@ -161,7 +163,7 @@ pub async fn auto(client: &Client, project: &str, set: &[String], clear: bool, j
         client.get(&path).await?
     } else {
         let list = set.iter().map(|s| parse_auto(s)).collect::<CliResult<Vec<_>>>()?;
-        client.post(&path, &json!({"distributions": list})).await?
+        client.post(&path, &SetAutoDistributions { distributions: list }).await?
     };
     if json {
         output::answer_json(&answer);
