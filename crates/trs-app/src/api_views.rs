@@ -499,6 +499,15 @@ impl From<crate::draft::Discarded> for uploads::DiscardedDraft {
     }
 }
 
+impl From<crate::import::ImportStage> for uploads::ImportStage {
+    fn from(s: crate::import::ImportStage) -> Self {
+        match s {
+            crate::import::ImportStage::Current => uploads::ImportStage::Current,
+            crate::import::ImportStage::Archived => uploads::ImportStage::Archived,
+        }
+    }
+}
+
 impl From<crate::import::StartedImport> for uploads::StartedImport {
     fn from(s: crate::import::StartedImport) -> Self {
         uploads::StartedImport {

@@ -20,14 +20,13 @@ use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use serde_json::json;
 use sha2::{Digest, Sha512};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use trs_api::projects::{ProjectList, ProjectSummary};
+use trs_api::projects::{AddProduct, CreateProject, ProjectList, ProjectSummary};
 use trs_api::task_results::TaskResult;
-use trs_api::uploads::{CommitUpload, StartedImport};
+use trs_api::uploads::{CommitUpload, ImportedFile, StartImport, StartedImport};
 use trs_app::import::ImportStage;
 use trs_core::{ArtifactPath, PersonUid, ProductName, ProjectName, Version};
 
@@ -303,7 +302,7 @@ async fn import_release(client: &Client, found: &Found, released_at: i64) -> Res
     for (name, path) in &found.files {
         name.parse::<ArtifactPath>().map_err(|e| e.to_string())?;
         let (size, sha512) = sha512_of(path).map_err(|e| e.to_string())?;
-        declared.push(json!({"path": name, "size": size, "sha512": sha512}));
+        declared.push(ImportedFile { path: name.clone(), size, sha512 });
     }
     let mut outcome = ReleaseOutcome {
         release: found.label(),
@@ -315,11 +314,14 @@ async fn import_release(client: &Client, found: &Found, released_at: i64) -> Res
         reason: None,
         findings: Vec::new(),
     };
+    let body = StartImport {
+        product: found.product.as_ref().map(ProductName::to_string),
+        stage: found.stage.into(),
+        released_at,
+        files: declared,
+    };
     let started: StartedImport = client
-        .post(
-            &format!("/api/v1/projects/{}/releases/{}/import", found.project, found.version),
-            &json!({"product": found.product, "stage": found.stage, "released_at": released_at, "files": declared}),
-        )
+        .post(&format!("/api/v1/projects/{}/releases/{}/import", found.project, found.version), &body)
         .await
         .map_err(|e| e.to_string())?;
     let Some(id) = started.id.filter(|_| !started.already_imported) else {
@@ -367,14 +369,15 @@ async fn prepare_project(
             ));
         }
         None => {
-            let body = json!({"name": project, "members": members});
+            let body =
+                CreateProject { name: project.to_string(), members: members.to_vec(), ..CreateProject::default() };
             let _: serde_json::Value = client.post("/api/v1/projects", &body).await.map_err(|e| e.to_string())?;
             ("created", BTreeSet::new())
         }
     };
     let mut added = Vec::new();
     for product in products.iter().filter(|p| !have.contains(p.as_str())) {
-        let body = json!({"name": product, "description": null});
+        let body = AddProduct { name: product.to_string(), description: None };
         let _: serde_json::Value =
             client.post(&format!("/api/v1/projects/{project}/products"), &body).await.map_err(|e| e.to_string())?;
         added.push(product.to_string());
