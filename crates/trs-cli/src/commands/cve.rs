@@ -213,3 +213,30 @@ pub async fn affected_by(client: &Client, project: &str, id: &str, as_json: bool
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// An edit sends exactly the fields given, as the JSON the server has always taken: a
+    /// list given empty is left out (it does not clear the list), an empty fix clears the fix.
+    #[test]
+    fn an_edit_sends_only_the_fields_given() {
+        let fields = AdvisoryFields {
+            severity: Some("High".into()),
+            fixed: Some(String::new()),
+            package: Some("PyPI:foo".into()),
+            embargoed_until: Some("1970-01-02".into()),
+            ..AdvisoryFields::default()
+        };
+        let sent = serde_json::to_value(given(&fields, true).unwrap()).unwrap();
+        assert_eq!(
+            sent,
+            json!({"severity": "high", "fixed": "", "package": {"ecosystem": "PyPI", "name": "foo"},
+                "embargoed_until": 86400})
+        );
+        assert_eq!(serde_json::to_value(given(&AdvisoryFields::default(), true).unwrap()).unwrap(), json!({}));
+        assert!(given(&fields, false).is_err(), "a new advisory's fix must be a version");
+    }
+}

@@ -179,3 +179,24 @@ pub async fn auto(client: &Client, project: &str, set: &[String], clear: bool, j
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_automatic_distribution_is_read_from_its_flag() {
+        let d = parse_auto("platform=github, namespace=apache,package=foo,staging").unwrap();
+        assert_eq!(
+            serde_json::to_value(d).unwrap(),
+            json!({"platform": "github", "namespace": "apache", "package": "foo", "staging": true})
+        );
+        let plain = parse_auto("platform=pypi,package=foo").unwrap();
+        assert_eq!((plain.namespace, plain.staging), (None, false));
+        let refused = |text: &str| parse_auto(text).unwrap_err().to_string();
+        assert!(refused("platform=pypi").contains("needs package="), "{}", refused("platform=pypi"));
+        assert!(refused("package=foo").contains("needs platform="));
+        assert!(refused("platform=pypi,package=foo,version=1").contains("is not platform="));
+    }
+}
