@@ -770,6 +770,20 @@ pub fn vote_value(v: trs_core::VoteValue) -> votes::VoteValue {
     }
 }
 
+/// A vote value a request carries (`trs vote cast`), as trs records it: [`vote_value`] turned round.
+pub fn vote_value_from_api(v: votes::VoteValue) -> trs_core::VoteValue {
+    match v {
+        votes::VoteValue::Plus => trs_core::VoteValue::Plus,
+        votes::VoteValue::Zero => trs_core::VoteValue::Zero,
+        votes::VoteValue::Minus => trs_core::VoteValue::Minus,
+    }
+}
+
+/// Where a candidate was built from, as a request declares it (`trs vote start --tag …`).
+pub fn source_ref_from_api(s: votes::SourceRef) -> trs_core::SourceRef {
+    trs_core::SourceRef { tag: s.tag, commit: s.commit, url: s.url }
+}
+
 fn ballot_source(s: trs_core::BallotSource) -> votes::BallotSource {
     match s {
         trs_core::BallotSource::Call => votes::BallotSource::Call,

@@ -217,6 +217,21 @@ pub fn release_id(
     })
 }
 
+/// A name that a request body carries as text (trs_api's types hold plain strings), parsed into
+/// its domain type. A bad one is a malformed body (400 `malformed-request`), as it was when the
+/// handlers read the body into typed fields.
+pub fn body_name<T>(field: &str, value: &str) -> ApiResult<T>
+where
+    T: std::str::FromStr<Err = trs_core::IdError>,
+{
+    value.parse::<T>().map_err(|e| malformed(format!("{field}: {e}")))
+}
+
+/// The optional `product` of a request body: see [`body_name`].
+pub fn body_product(product: Option<&str>) -> ApiResult<Option<trs_core::ProductName>> {
+    product.map(|p| body_name("product", p)).transpose()
+}
+
 /// A body or query that only names the product (calls about a release that take nothing else).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -10,11 +10,12 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use trs_api::common::ProductOnly;
 use trs_api::mail::RenderedMail;
-use trs_api::votes::{CastReceipt, ImportReport, VoteView};
-use trs_app::{App, vote};
-use trs_core::{ProductName, VoteValue};
-use trs_http::{ApiResult, Path, ProductOnly, Query, SignedCall, parse_segment, release_id};
+use trs_api::votes::{CastReceipt, CastVote, ImportMail, ImportReport, OpenVote, VoteView};
+use trs_app::{App, api_views, vote};
+use trs_core::ProductName;
+use trs_http::{ApiResult, Path, Query, SignedCall, body_product, parse_segment, release_id};
 use trs_storage::headers::NO_STORE;
 
 pub fn routes() -> Router<App> {
@@ -30,38 +31,16 @@ pub fn routes() -> Router<App> {
         .route(&format!("{VOTE}/mail/{{kind}}"), get(mail_preview))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OpenVote {
-    #[serde(default)]
-    product: Option<ProductName>,
-    /// Hours the vote stays open at least (default: the policy's minimum).
-    #[serde(default)]
-    duration_hours: Option<u32>,
-    /// Where the candidate was built from (`tag`, `commit`, `url`), shown in the `[VOTE]` mail.
-    #[serde(default)]
-    source: Option<trs_core::SourceRef>,
-}
-
 async fn open(
     State(app): State<App>,
     Path((project, version)): Path<(String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let req: OpenVote = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
-    let view = vote::open_with_source(&app, &call.caller, &id, req.duration_hours, req.source).await?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
+    let source = req.source.map(api_views::source_ref_from_api);
+    let view = vote::open_with_source(&app, &call.caller, &id, req.duration_hours, source).await?;
     Ok((StatusCode::CREATED, Json(VoteView::from(view))))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CastVote {
-    #[serde(default)]
-    product: Option<ProductName>,
-    value: VoteValue,
-    #[serde(default)]
-    comment: Option<String>,
 }
 
 async fn cast(
@@ -70,18 +49,10 @@ async fn cast(
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let req: CastVote = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
-    let receipt = vote::cast(&app, &call.caller, &id, req.value, req.comment).await?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
+    let value = api_views::vote_value_from_api(req.value);
+    let receipt = vote::cast(&app, &call.caller, &id, value, req.comment).await?;
     Ok((StatusCode::CREATED, Json(CastReceipt::from(receipt))))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImportMail {
-    #[serde(default)]
-    product: Option<ProductName>,
-    /// The raw replies (RFC 5322), base64: trs reads and verifies them itself.
-    messages: Vec<String>,
 }
 
 /// `trs vote import-mail`: replies on the list to the open vote's `[VOTE]` mail.
@@ -92,7 +63,7 @@ async fn import_mail(
 ) -> ApiResult<impl IntoResponse> {
     use base64::Engine;
     let req: ImportMail = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
     let mut raw = Vec::with_capacity(req.messages.len());
     for (i, m) in req.messages.iter().enumerate() {
         raw.push(base64::engine::general_purpose::STANDARD.decode(m).map_err(|e| {
@@ -110,7 +81,7 @@ async fn poll_mail(
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let req: ProductOnly = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
     let found = trs_app::projects::get_project(&app, &id.project).await?;
     trs_core::authorize(&call.caller.person, Some(&found), trs_core::Action::ManageRelease)
         .map_err(trs_app::AppError::from)?;
@@ -144,7 +115,7 @@ async fn close(
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let req: ProductOnly = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
     Ok(Json(VoteView::from(vote::close(&app, &call.caller, &id).await?)))
 }
 
@@ -154,7 +125,7 @@ async fn cancel(
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let req: ProductOnly = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
     Ok(Json(VoteView::from(vote::cancel(&app, &call.caller, &id).await?)))
 }
 

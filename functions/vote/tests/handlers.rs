@@ -124,6 +124,9 @@ async fn bad_names_are_a_400_and_unknown_releases_a_404() {
     let (status, body) =
         call(&w, None, "GET", "/api/v1/projects/foo/releases/1.0.0/vote?product=..", Value::Null).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid-name"));
+    // A bad name in a body makes the body malformed, as one in a path or query is an invalid name.
+    let (status, body) = call(&w, Some(&w.rm), "POST", VOTE, json!({"product": "Latest"})).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "malformed-request"), "{body}");
     let (status, _) = call(&w, Some(&w.rm), "POST", "/api/v1/projects/foo/releases/9.9.9/vote", json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
