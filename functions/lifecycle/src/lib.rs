@@ -8,11 +8,10 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
+use trs_api::lifecycle::{RevokeRelease, SetDates};
 use trs_app::lifecycle::{self, DatesTarget};
 use trs_app::{App, AppResult, api_views};
-use trs_core::ProductName;
-use trs_http::{ApiResult, Path, ProductOnly, Query, SignedCall, parse_segment, release_id};
+use trs_http::{ApiResult, Path, ProductOnly, Query, SignedCall, body_product, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -28,22 +27,13 @@ pub async fn tick(app: &App) -> AppResult<lifecycle::Report> {
     lifecycle::run_scheduled(app).await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RevokeRequest {
-    #[serde(default)]
-    product: Option<ProductName>,
-    #[serde(default)]
-    reason: String,
-}
-
 async fn revoke(
     State(app): State<App>,
     Path((project, version)): Path<(String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
-    let req: RevokeRequest = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
+    let req: RevokeRelease = call.json()?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
     Ok(Json(api_views::event(&lifecycle::revoke(&app, &call.caller, &id, &req.reason).await?)))
 }
 
@@ -52,22 +42,10 @@ async fn archive(
     Path((project, version)): Path<(String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
-    let req: ProductOnly = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
+    let req: trs_api::common::ProductOnly = call.json()?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
     let archived = lifecycle::archive_release(&app, Some(&call.caller), &id).await?;
     Ok(Json(trs_api::lifecycle::ArchivedRelease::from(archived)))
-}
-
-/// Dates as unix seconds; either may be left out (it keeps its previous value).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DatesRequest {
-    #[serde(default)]
-    product: Option<ProductName>,
-    #[serde(default)]
-    end_of_life: Option<i64>,
-    #[serde(default)]
-    support_until: Option<i64>,
 }
 
 async fn release_dates(
@@ -75,8 +53,8 @@ async fn release_dates(
     Path((project, version)): Path<(String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
-    let req: DatesRequest = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
+    let req: SetDates = call.json()?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
     let event =
         lifecycle::set_dates(&app, &call.caller, DatesTarget::Release(id), req.end_of_life, req.support_until).await?;
     Ok(Json(api_views::event(&event)))
@@ -87,8 +65,9 @@ async fn line_dates(
     Path((project, line)): Path<(String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
-    let req: DatesRequest = call.json()?;
-    let target = DatesTarget::Line { project: parse_segment(&project)?, product: req.product, line };
+    let req: SetDates = call.json()?;
+    let product = body_product(req.product.as_deref())?;
+    let target = DatesTarget::Line { project: parse_segment(&project)?, product, line };
     let event = lifecycle::set_dates(&app, &call.caller, target, req.end_of_life, req.support_until).await?;
     Ok(Json(api_views::event(&event)))
 }
@@ -98,8 +77,8 @@ async fn enter(
     Path((project, version, state)): Path<(String, String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
-    let req: ProductOnly = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
+    let req: trs_api::common::ProductOnly = call.json()?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
     Ok((StatusCode::OK, Json(api_views::event(&lifecycle::enter_state(&app, &call.caller, &id, &state).await?))))
 }
 
@@ -113,23 +92,4 @@ async fn leave(
 ) -> ApiResult<impl IntoResponse> {
     let id = release_id(&project, q.product, &version)?;
     Ok(Json(api_views::event(&lifecycle::leave_state(&app, &call.caller, &id, &state).await?)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use trs_api::lifecycle as api;
-
-    /// Every field the contract declares for these bodies is taken by the handler's own
-    /// request type (each refuses unknown fields).
-    #[test]
-    fn every_request_body_the_contract_declares_is_taken() {
-        let body = serde_json::to_value(api::RevokeRelease { product: Some("cli".into()), reason: "wrong tag".into() })
-            .unwrap();
-        let revoke: RevokeRequest = serde_json::from_value(body).unwrap();
-        assert_eq!(revoke.reason, "wrong tag");
-        let dates = api::SetDates { product: Some("cli".into()), end_of_life: Some(2), support_until: Some(1) };
-        let taken: DatesRequest = serde_json::from_value(serde_json::to_value(dates).unwrap()).unwrap();
-        assert_eq!((taken.end_of_life, taken.support_until), (Some(2), Some(1)));
-    }
 }
