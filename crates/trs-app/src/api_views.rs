@@ -164,6 +164,27 @@ pub fn project_role(role: trs_core::ProjectRole) -> projects::ProjectRole {
     }
 }
 
+/// A project role a request names (`trs project members --as`): [`project_role`] turned round.
+pub fn project_role_from_api(role: projects::ProjectRole) -> trs_core::ProjectRole {
+    match role {
+        projects::ProjectRole::Committee => trs_core::ProjectRole::Committee,
+        projects::ProjectRole::Committer => trs_core::ProjectRole::Committer,
+        projects::ProjectRole::ReleaseManager => trs_core::ProjectRole::ReleaseManager,
+    }
+}
+
+/// A licence category a request names (`trs project policy`): [`licence_category`] turned round.
+pub fn licence_category_from_api(c: projects::LicenceCategory) -> trs_core::LicenceCategory {
+    use trs_core::LicenceCategory as Stored;
+    match c {
+        projects::LicenceCategory::Permissive => Stored::Permissive,
+        projects::LicenceCategory::WeakCopyleft => Stored::WeakCopyleft,
+        projects::LicenceCategory::StrongCopyleft => Stored::StrongCopyleft,
+        projects::LicenceCategory::Restricted => Stored::Restricted,
+        projects::LicenceCategory::Unknown => Stored::Unknown,
+    }
+}
+
 // The stored types of trs-core convert by functions (the orphan rule forbids a `From`
 // between two other crates' types); trs-app's own by `From`.
 

@@ -227,6 +227,15 @@ where
     value.parse::<T>().map_err(|e| malformed(format!("{field}: {e}")))
 }
 
+/// A list of names in a request body (a roster, a project's products): see [`body_name`].
+pub fn body_names<T, C>(field: &str, values: &[String]) -> ApiResult<C>
+where
+    T: std::str::FromStr<Err = trs_core::IdError>,
+    C: FromIterator<T>,
+{
+    values.iter().map(|v| body_name::<T>(field, v)).collect()
+}
+
 /// The optional `product` of a request body: see [`body_name`].
 pub fn body_product(product: Option<&str>) -> ApiResult<Option<trs_core::ProductName>> {
     product.map(|p| body_name("product", p)).transpose()

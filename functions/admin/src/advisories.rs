@@ -6,8 +6,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use trs_api::advisories::{Advisory, AdvisoryList};
+use trs_api::advisories::{Advisory, AdvisoryList, PublishAdvisory};
 use trs_app::{App, cve};
 use trs_core::{CveId, ProjectName};
 use trs_http::{ApiResult, MaybeSigned, Path, SignedCall, parse_segment};
@@ -63,21 +62,13 @@ async fn edit(
     Ok(Json(Advisory::from(cve::edit_advisory(&app, &call.caller, &project, &id, req).await?)))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Publish {
-    /// Publish before the embargo date.
-    #[serde(default)]
-    force: bool,
-}
-
 async fn publish(
     State(app): State<App>,
     Path((project, id)): Path<(String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let (project, id) = ids(&project, &id)?;
-    let req: Publish = call.json()?;
+    let req: PublishAdvisory = call.json()?;
     Ok(Json(Advisory::from(cve::publish_advisory(&app, &call.caller, &project, &id, req.force).await?)))
 }
 
@@ -94,14 +85,4 @@ async fn cve5(State(app): State<App>, Path((project, id)): Path<(String, String)
 async fn osv_feed(State(app): State<App>, Path(project): Path<String>) -> ApiResult<impl IntoResponse> {
     let project: ProjectName = parse_segment(&project)?;
     Ok(Json(cve::osv_feed(&app, &project).await?))
-}
-
-#[cfg(test)]
-mod tests {
-    /// The contract's publish body is what the handler takes.
-    #[test]
-    fn the_publish_body_of_the_contract_is_taken() {
-        let body = serde_json::to_value(trs_api::advisories::PublishAdvisory { force: true }).unwrap();
-        assert!(serde_json::from_value::<super::Publish>(body).unwrap().force);
-    }
 }
