@@ -307,6 +307,11 @@ pub fn auto_distribution(d: trs_core::AutoDistribution) -> distributions::AutoDi
     }
 }
 
+/// A distribution a request asks every promotion to run: [`auto_distribution`] turned round.
+pub fn auto_distribution_from_api(d: distributions::AutoDistribution) -> trs_core::AutoDistribution {
+    trs_core::AutoDistribution { platform: d.platform, namespace: d.namespace, package: d.package, staging: d.staging }
+}
+
 impl From<crate::distribute::DistributionRecord> for distributions::DistributionRecord {
     fn from(r: crate::distribute::DistributionRecord) -> Self {
         distributions::DistributionRecord {
