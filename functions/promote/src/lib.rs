@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
+use trs_api::common::ProductOnly;
 use trs_app::{App, promote};
-use trs_http::{ApiResult, Path, ProductOnly, SignedCall, release_id};
+use trs_http::{ApiResult, Path, SignedCall, body_product, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new().route("/api/v1/projects/{project}/releases/{version}/promote", post(request_promotion))
@@ -21,7 +22,7 @@ async fn request_promotion(
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let req: ProductOnly = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
     let task = promote::request(&app, &call.caller, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(trs_api::tasks::Task::from(task))))
 }
