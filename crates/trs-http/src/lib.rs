@@ -241,7 +241,8 @@ pub fn body_product(product: Option<&str>) -> ApiResult<Option<trs_core::Product
     product.map(|p| body_name("product", p)).transpose()
 }
 
-/// A body or query that only names the product (calls about a release that take nothing else).
+/// A query that only names the product (calls about a release that take nothing else). Bodies
+/// use trs_api's `ProductOnly`, the contract's.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductOnly {

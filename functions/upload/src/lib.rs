@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use trs_app::{App, draft, import, status, upload};
 use trs_core::{OpaqueId, ProductName};
-use trs_http::{ApiResult, Path, ProductOnly, Query, SignedCall, parse_segment, release_id};
+use trs_http::{ApiResult, Path, Query, SignedCall, body_product, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -100,8 +100,8 @@ async fn discard(
     Path((project, version)): Path<(String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
-    let req: ProductOnly = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
+    let req: trs_api::common::ProductOnly = call.json()?;
+    let id = release_id(&project, body_product(req.product.as_deref())?, &version)?;
     Ok(Json(trs_api::uploads::DiscardedDraft::from(draft::discard(&app, &call.caller, &id).await?)))
 }
 
