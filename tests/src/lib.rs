@@ -592,6 +592,21 @@ impl Team {
         fpr
     }
 
+    /// Uploads `files` as foo `version`, votes it through (the release manager opens and
+    /// closes, the admin casts +1: the policy must let one binding vote pass at once) and
+    /// promotes it; the promotion must be done.
+    pub fn vote_through_and_promote(&self, version: &str, files: &[String]) {
+        let mut upload = vec!["upload".to_string(), "foo".into(), version.into()];
+        upload.extend(files.iter().cloned());
+        let upload: Vec<&str> = upload.iter().map(String::as_str).collect();
+        ok(&self.as_rm(&upload));
+        ok(&self.as_rm(&["vote", "start", "foo", version]));
+        ok(&self.as_admin(&["vote", "cast", "foo", version, "+1"]));
+        ok(&self.as_rm(&["vote", "close", "foo", version]));
+        let task = stdout_json(ok(&self.as_rm(&["promote", "foo", version, "--json"])));
+        assert_eq!(task["state"], "done", "{task:#}");
+    }
+
     /// `FILE`, `FILE.asc` (armored, by the release manager) and `FILE.sha512`, as paths.
     pub fn signed_set(&self, file: &Path) -> Vec<String> {
         self.gpg.detach_sign(&self.rm, file);

@@ -22,13 +22,7 @@ fn release(team: &Team, version: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     let name = format!("apache-foo-{version}-src.tar.gz");
     let tarball = source_tarball(&dir, &name, &format!("apache-foo-{version}"));
-    let files = team.signed_set(&tarball);
-    ok(&team.as_rm(&args_with(&["upload", "foo", version], &files)));
-    ok(&team.as_rm(&["vote", "start", "foo", version]));
-    ok(&team.as_admin(&["vote", "cast", "foo", version, "+1"]));
-    ok(&team.as_rm(&["vote", "close", "foo", version]));
-    let task = stdout_json(ok(&team.as_rm(&["promote", "foo", version, "--json"])));
-    assert_eq!(task["state"], "done", "{task:#}");
+    team.vote_through_and_promote(version, &team.signed_set(&tarball));
 }
 
 #[test]

@@ -280,12 +280,7 @@ fn announce_record(
 fn release(team: &Team, version: &str) {
     let name = format!("foo-{version}-src.tar.gz");
     let tarball = source_tarball(team.work.path(), &name, &format!("foo-{version}"));
-    ok(&team.as_rm(&args_with(&["upload", "foo", version], &team.signed_set(&tarball))));
-    ok(&team.as_rm(&["vote", "start", "foo", version]));
-    ok(&team.as_admin(&["vote", "cast", "foo", version, "+1"]));
-    ok(&team.as_rm(&["vote", "close", "foo", version]));
-    let task = stdout_json(ok(&team.as_rm(&["promote", "foo", version, "--json"])));
-    assert_eq!(task["state"], "done", "{task:#}");
+    team.vote_through_and_promote(version, &team.signed_set(&tarball));
 }
 
 /// The `[ANNOUNCE]` is held back while a file is missing at its public URL, checked over HTTP

@@ -16,13 +16,7 @@ fn promote(team: &Team, version: &str) -> Vec<u8> {
     let dir = team.path(version);
     std::fs::create_dir_all(&dir).unwrap();
     let tarball = source_tarball(&dir, &format!("foo-{version}.tar.gz"), &format!("foo-{version}"));
-    let files = team.signed_set(&tarball);
-    ok(&team.as_rm(&args_with(&["upload", "foo", version, "--json"], &files)));
-    ok(&team.as_rm(&["vote", "start", "foo", version]));
-    ok(&team.as_admin(&["vote", "cast", "foo", version, "+1"]));
-    ok(&team.as_rm(&["vote", "close", "foo", version]));
-    let task = stdout_json(ok(&team.as_rm(&["promote", "foo", version, "--json"])));
-    assert_eq!(task["state"], "done", "{task:#}");
+    team.vote_through_and_promote(version, &team.signed_set(&tarball));
     std::fs::read(&tarball).unwrap()
 }
 

@@ -92,14 +92,9 @@ fn replies_from_an_mbox_and_a_maildir_become_ballots() {
     assert!(closed.contains("Passed"), "{closed}");
 }
 
-/// `trs serve` polls the list's IMAP mailbox by itself (a real Dovecot on loopback): the
-/// mailbox set with `trs project mail --imap`, the password in the server's environment only
-/// (never shown), a reply delivered to the list becomes a ballot without anyone importing it.
-#[test]
-fn trs_serve_polls_the_lists_imap_mailbox_for_replies() {
-    use trs_app::imap_server::{ImapServer, PASSWORD};
-    let mut imap = ImapServer::start();
-    let team = Team::with_server_env("ed25519", &[("TRS_IMAP_PASSWORD", PASSWORD.to_string())]);
+/// foo's policy as these tests need it: replies on the list count, one binding +1 passes, a
+/// vote may close at once.
+fn count_replies_on_the_list(team: &Team) {
     ok(&team.as_rm(&[
         "project",
         "policy",
@@ -113,6 +108,17 @@ fn trs_serve_polls_the_lists_imap_mailbox_for_replies() {
         "--email-votes",
         "true",
     ]));
+}
+
+/// `trs serve` polls the list's IMAP mailbox by itself (a real Dovecot on loopback): the
+/// mailbox set with `trs project mail --imap`, the password in the server's environment only
+/// (never shown), a reply delivered to the list becomes a ballot without anyone importing it.
+#[test]
+fn trs_serve_polls_the_lists_imap_mailbox_for_replies() {
+    use trs_app::imap_server::{ImapServer, PASSWORD};
+    let mut imap = ImapServer::start();
+    let team = Team::with_server_env("ed25519", &[("TRS_IMAP_PASSWORD", PASSWORD.to_string())]);
+    count_replies_on_the_list(&team);
     let shown = text(ok(&team.as_rm(&["project", "mail", "foo", "--imap", &imap.url()])));
     assert!(shown.contains(&format!("imap         {}", imap.url())), "{shown}");
     assert!(!shown.contains(PASSWORD));
@@ -170,19 +176,7 @@ fn the_imap_mark_survives_a_restart_of_trs_serve() {
     let mut imap = ImapServer::start();
     let env = [("TRS_IMAP_PASSWORD", PASSWORD.to_string())];
     let mut team = Team::with_server_env("ed25519", &env);
-    ok(&team.as_rm(&[
-        "project",
-        "policy",
-        "foo",
-        "--min-vote-hours",
-        "0",
-        "--min-binding",
-        "1",
-        "--strict",
-        "false",
-        "--email-votes",
-        "true",
-    ]));
+    count_replies_on_the_list(&team);
     ok(&team.as_rm(&["project", "mail", "foo", "--imap", &imap.url()]));
     assert!(poll_rounds(&team).is_empty(), "no open vote reads the mailbox: no round");
     let tarball = source_tarball(team.work.path(), "foo-1.0.0-src.tar.gz", "foo-1.0.0");
