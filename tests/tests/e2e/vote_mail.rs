@@ -110,6 +110,16 @@ fn count_replies_on_the_list(team: &Team) {
     ]));
 }
 
+/// Uploads foo 1.0.0 and opens its vote; the `[VOTE]` mail's `Message-ID`, which replies
+/// name.
+fn open_vote_on_1_0_0(team: &Team) -> String {
+    let tarball = source_tarball(team.work.path(), "foo-1.0.0-src.tar.gz", "foo-1.0.0");
+    ok(&team.as_rm(&args_with(&["upload", "foo", "1.0.0"], &team.signed_set(&tarball))));
+    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
+    let view = stdout_json(ok(&team.anonymous(&["vote", "show", "foo", "1.0.0", "--json"])));
+    view["vote_message_id"].as_str().expect("the [VOTE] mail's id").to_string()
+}
+
 /// `trs serve` polls the list's IMAP mailbox by itself (a real Dovecot on loopback): the
 /// mailbox set with `trs project mail --imap`, the password in the server's environment only
 /// (never shown), a reply delivered to the list becomes a ballot without anyone importing it.
@@ -127,11 +137,7 @@ fn trs_serve_polls_the_lists_imap_mailbox_for_replies() {
     assert!(stderr(&with_password).contains("invalid-imap-url"), "{}", stderr(&with_password));
     assert!(!stderr(&with_password).contains("secret"), "{}", stderr(&with_password));
 
-    let tarball = source_tarball(team.work.path(), "foo-1.0.0-src.tar.gz", "foo-1.0.0");
-    ok(&team.as_rm(&args_with(&["upload", "foo", "1.0.0"], &team.signed_set(&tarball))));
-    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
-    let view = stdout_json(ok(&team.anonymous(&["vote", "show", "foo", "1.0.0", "--json"])));
-    let root = view["vote_message_id"].as_str().expect("the [VOTE] mail's id").to_string();
+    let root = open_vote_on_1_0_0(&team);
     imap.deliver(
         reply("Ada Admin <ada@example.org>", "<ada-imap@example.org>", &root, &date(&team, 60), "+1\n").as_bytes(),
     );
@@ -179,11 +185,7 @@ fn the_imap_mark_survives_a_restart_of_trs_serve() {
     count_replies_on_the_list(&team);
     ok(&team.as_rm(&["project", "mail", "foo", "--imap", &imap.url()]));
     assert!(poll_rounds(&team).is_empty(), "no open vote reads the mailbox: no round");
-    let tarball = source_tarball(team.work.path(), "foo-1.0.0-src.tar.gz", "foo-1.0.0");
-    ok(&team.as_rm(&args_with(&["upload", "foo", "1.0.0"], &team.signed_set(&tarball))));
-    ok(&team.as_rm(&["vote", "start", "foo", "1.0.0"]));
-    let view = stdout_json(ok(&team.anonymous(&["vote", "show", "foo", "1.0.0", "--json"])));
-    let root = view["vote_message_id"].as_str().expect("the [VOTE] mail's id").to_string();
+    let root = open_vote_on_1_0_0(&team);
     imap.deliver(
         reply("Ada Admin <ada@example.org>", "<ada-1@example.org>", &root, &date(&team, 60), "+1\n").as_bytes(),
     );
