@@ -29,6 +29,9 @@ command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# trs links the system's OpenSSL libcrypto for its SHA-512 (crates/trs-sha512): headers and
+# pkg-config to build.
+pkg-config --exists openssl 2>/dev/null || need_apt+=(libssl-dev pkg-config)
 # Votes replied on the list are polled from a real IMAP server: Dovecot on loopback, in a
 # configuration each test writes (crates/trs-app/src/imap_server.rs).
 [ -x /usr/sbin/dovecot ] || need_apt+=(dovecot-imapd)
@@ -150,4 +153,7 @@ cargo build --bin trs
 # nothing lands in the source tree, on CI or not (insta's default writes .snap.new off CI).
 # INSTA_FORCE_PASS=0 keeps a developer's shell setting from turning failures into passes.
 export INSTA_UPDATE=no INSTA_FORCE_PASS=0
+# trs-sha512 without its system-openssl feature, as the Lambda functions build it (aws-lc):
+# the workspace run below has the feature on, unified from trs-cli.
+cargo nextest run -p trs-sha512 --no-fail-fast
 cargo nextest run --workspace --no-fail-fast "$@"

@@ -9,8 +9,8 @@ use crate::error::{AppError, AppResult};
 use crate::releases::{get_release, get_revision};
 use crate::storage_keys as keys;
 use futures::StreamExt;
-use sha2::{Digest, Sha512 as Sha512Hasher};
 use trs_core::{ManifestEntry, Release, ReleaseId, Sha512, Stage, StageSegment};
+use trs_sha512::Sha512 as Sha512Hasher;
 use trs_storage::BlobError;
 
 /// Size and SHA-512 of an object's bytes, computed here by reading them (never taken from
@@ -24,7 +24,7 @@ pub async fn rehash(app: &App, object: &str) -> AppResult<(u64, Sha512)> {
         size += chunk.len() as u64;
         hasher.update(&chunk);
     }
-    Ok((size, Sha512::from_bytes(hasher.finalize().into())))
+    Ok((size, Sha512::from_bytes(hasher.finalize())))
 }
 
 /// The first 16 hex digits of a digest, for messages.

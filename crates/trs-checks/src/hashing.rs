@@ -42,20 +42,28 @@ pub(crate) struct PassOutput {
 }
 
 struct Feeder {
-    out: PassOutput,
+    size: u64,
+    /// Assembly (OpenSSL's or aws-lc's) for the gigabytes; handed over as a `sha2` state at the end.
+    sha512: trs_sha512::Sha512,
+    sha256: Option<sha2::Sha256>,
+    contexts: Vec<hash::Context>,
     tee: Option<SyncSender<Chunk>>,
 }
 
 impl Feeder {
     fn hash(&mut self, data: &[u8]) {
-        self.out.size += data.len() as u64;
-        self.out.sha512.update(data);
-        if let Some(h) = self.out.sha256.as_mut() {
+        self.size += data.len() as u64;
+        self.sha512.update(data);
+        if let Some(h) = self.sha256.as_mut() {
             h.update(data);
         }
-        for c in self.out.contexts.iter_mut() {
+        for c in self.contexts.iter_mut() {
             c.update(data);
         }
+    }
+
+    fn end(self) -> PassOutput {
+        PassOutput { size: self.size, sha512: self.sha512.into_sha2(), sha256: self.sha256, contexts: self.contexts }
     }
 
     /// Sends a chunk to the tee; a closed tee (the inspector stopped early) is dropped.
@@ -76,9 +84,13 @@ pub(crate) fn read_once(
     tee: Option<SyncSender<Chunk>>,
     mode: ReadMode,
 ) -> io::Result<PassOutput> {
-    let out =
-        PassOutput { size: 0, sha512: sha2::Sha512::new(), sha256: want_sha256.then(sha2::Sha256::new), contexts };
-    let mut feeder = Feeder { out, tee };
+    let mut feeder = Feeder {
+        size: 0,
+        sha512: trs_sha512::Sha512::new(),
+        sha256: want_sha256.then(sha2::Sha256::new),
+        contexts,
+        tee,
+    };
     match mode {
         ReadMode::Inline => {
             let mut buf = vec![0u8; INLINE_CHUNK];
@@ -109,7 +121,7 @@ pub(crate) fn read_once(
             })?;
         }
     }
-    Ok(feeder.out)
+    Ok(feeder.end())
 }
 
 /// Reads until `buf` is full or the file ends: short reads would mean more, smaller updates.

@@ -37,7 +37,7 @@ use aws_sdk_s3::primitives::ByteStream as S3Body;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha256};
 use trs_storage::blob::{check_key, hash_state};
 use trs_storage::{BlobError, BlobMeta, BlobStore, ByteStream, StoredPart, UploadUrl, object_headers};
 
@@ -194,7 +194,7 @@ async fn fill(body: &mut ByteStream, carry: &mut Bytes, limit: usize, key: &str)
 }
 
 struct Hashes {
-    sha512: Sha512,
+    sha512: trs_sha512::Sha512,
     sha256: Sha256,
     size: u64,
 }
@@ -207,12 +207,13 @@ impl Hashes {
     }
 
     fn meta(self, key: &str) -> BlobMeta {
+        let sha512 = self.sha512.into_sha2();
         BlobMeta {
             key: key.to_string(),
             size: self.size,
-            sha512_state: Some(hash_state::encode(&self.sha512)),
+            sha512_state: Some(hash_state::encode(&sha512)),
             sha256_state: Some(hash_state::encode(&self.sha256)),
-            sha512: Some(hex::encode(self.sha512.finalize())),
+            sha512: Some(hex::encode(sha512.finalize())),
         }
     }
 }
@@ -458,7 +459,7 @@ fn body_stream(body: aws_sdk_s3::primitives::ByteStream) -> ByteStream {
 impl BlobStore for S3BlobStore {
     async fn put_if_absent(&self, key: &str, mut body: ByteStream) -> Result<BlobMeta, BlobError> {
         check_key(key)?;
-        let mut hashes = Hashes { sha512: Sha512::new(), sha256: Sha256::new(), size: 0 };
+        let mut hashes = Hashes { sha512: trs_sha512::Sha512::new(), sha256: Sha256::new(), size: 0 };
         let mut carry = Bytes::new();
         let part_size = self.part_size;
         let first = fill(&mut body, &mut carry, part_size, key).await?;

@@ -14,11 +14,11 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha512 as Sha512Hasher};
 use trs_core::{
     Action, Actor, Change, EventDraft, Release, ReleaseId, RevisionRef, Sha512, Stage, StreamId, authorize,
 };
 use trs_distribute::{Artifact, DistributeError, Journal, Published, RegistryClient, Target};
+use trs_sha512::Sha512 as Sha512Hasher;
 use trs_storage::{BlobError, Condition, Item, WriteOp};
 
 /// The task stage label of distribution steps.
@@ -321,7 +321,7 @@ async fn read_checked(app: &App, digest: &Sha512, size: u64, name: &str) -> AppR
         hasher.update(&chunk);
         bytes.extend_from_slice(&chunk);
     }
-    let actual = Sha512::from_bytes(hasher.finalize().into());
+    let actual = Sha512::from_bytes(hasher.finalize());
     if actual != *digest || bytes.len() as u64 != size {
         return Err(AppError::conflict(
             "bytes-differ",

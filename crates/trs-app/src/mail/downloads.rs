@@ -11,9 +11,9 @@ use crate::error::{AppError, AppResult};
 use crate::releases::{get_release, get_revision};
 use crate::storage_keys as keys;
 use futures::StreamExt;
-use sha2::{Digest, Sha512 as Sha512Hasher};
 use trs_core::{ManifestEntry, ReleaseId, Sha512, Stage, StageSegment};
 use trs_distribute::Downloader;
+use trs_sha512::Sha512 as Sha512Hasher;
 
 /// What a check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +72,7 @@ async fn fetch_as_voted(downloader: &dyn Downloader, url: &str, entry: &Manifest
         size += chunk.len() as u64;
         hasher.update(&chunk);
     }
-    let digest = Sha512::from_bytes(hasher.finalize().into());
+    let digest = Sha512::from_bytes(hasher.finalize());
     if size != entry.size || digest != entry.sha512 {
         return Err(format!(
             "{url} serves other bytes ({size} bytes, sha512 {}…; voted {} bytes, sha512 {}…)",

@@ -20,7 +20,6 @@ use crate::error::{CliError, CliResult, failed};
 use crate::output;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use sha2::{Digest, Sha512};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -281,7 +280,7 @@ fn newest_mtime(found: &Found) -> CliResult<i64> {
 
 fn sha512_of(path: &Path) -> CliResult<(u64, String)> {
     let mut file = std::fs::File::open(path).map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
-    let mut hasher = Sha512::new();
+    let mut hasher = trs_sha512::Sha512::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut size = 0u64;
     loop {
@@ -292,7 +291,7 @@ fn sha512_of(path: &Path) -> CliResult<(u64, String)> {
         size += n as u64;
         hasher.update(&buf[..n]);
     }
-    Ok((size, trs_core::Sha512::from_bytes(hasher.finalize().into()).to_hex()))
+    Ok((size, trs_core::Sha512::from_bytes(hasher.finalize()).to_hex()))
 }
 
 /// Imports one release: declare, send what the server lacks, commit (and follow the commit's
