@@ -38,6 +38,15 @@ bin_dir="$target_dir/lambda"
 binaries=()
 for f in $FUNCTIONS; do binaries+=("$bin_dir/trs-lambda-$f"); done
 for b in "${binaries[@]}"; do [ -x "$b" ] || { echo "missing $b (build first)" >&2; exit 1; }; done
+# provided.al2023 need not carry OpenSSL: the functions hash with aws-lc, linked in statically
+# (trs-sha512 without its system-openssl feature, which only the `trs` binary turns on). A
+# binary built together with trs-cli (a workspace build) would have it unified on.
+for b in "${binaries[@]}"; do
+  if readelf -d "$b" 2>/dev/null | grep -E 'NEEDED.*lib(crypto|ssl)\.so' >/dev/null; then
+    echo "$b links the system's OpenSSL (built with trs-cli?): build with -p trs-lambda alone" >&2
+    exit 1
+  fi
+done
 
 version=$(sha256sum "${binaries[@]}" | awk '{print $1}' | sha256sum | cut -c1-16)
 dest="$out/$version"

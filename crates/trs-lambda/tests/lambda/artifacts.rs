@@ -116,3 +116,35 @@ fn a_changed_binary_gets_a_new_artifact_version_and_an_unchanged_one_keeps_it() 
     assert_ne!(second, first, "a new build is a new S3 key: CloudFormation replaces the code");
     assert_eq!(bootstrap_of(&out.join(&second).join("vote.zip")), b"a new binary of vote");
 }
+
+/// The functions' runtime image need not carry OpenSSL: a binary that links the system's
+/// libcrypto (trs-sha512's `system-openssl` feature, unified in by a workspace-wide build) is
+/// refused before anything is packaged. `/usr/bin/openssl` stands in for such a binary.
+#[test]
+fn a_function_binary_that_links_the_systems_openssl_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bins = dir.path().join("target/lambda");
+    std::fs::create_dir_all(&bins).unwrap();
+    for f in script_functions() {
+        let path = bins.join(format!("trs-lambda-{f}"));
+        if f == "verify" {
+            std::fs::copy("/usr/bin/openssl", &path).expect("openssl is installed (test.sh)");
+        } else {
+            std::fs::write(&path, format!("binary of {f}")).unwrap();
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = dir.path().join("out");
+    let run = Command::new("bash")
+        .arg(script())
+        .arg("--no-build")
+        .arg(&out)
+        .env("CARGO_TARGET_DIR", dir.path().join("target"))
+        .output()
+        .expect("run bash");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "packaged a binary linking libcrypto: {stderr}");
+    assert!(stderr.contains("trs-lambda-verify links the system's OpenSSL"), "{stderr}");
+    assert!(!out.exists(), "nothing packaged");
+}
