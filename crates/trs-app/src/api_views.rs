@@ -188,6 +188,20 @@ pub fn licence_category_from_api(c: projects::LicenceCategory) -> trs_core::Lice
 // The stored types of trs-core convert by functions (the orphan rule forbids a `From`
 // between two other crates' types); trs-app's own by `From`.
 
+/// A person edit as a request carries it (`trs person edit`).
+impl From<people::EditPerson> for crate::people::PersonEdit {
+    fn from(e: people::EditPerson) -> Self {
+        crate::people::PersonEdit { name: e.name, email: e.email }
+    }
+}
+
+/// A project edit as a request carries it (`trs project edit`).
+impl From<projects::EditProject> for crate::projects::ProjectEdit {
+    fn from(e: projects::EditProject) -> Self {
+        crate::projects::ProjectEdit { display_name: e.display_name, description: e.description, homepage: e.homepage }
+    }
+}
+
 /// A stored policy as the API shows it.
 pub fn policy(p: trs_core::Policy) -> projects::Policy {
     {
