@@ -507,6 +507,23 @@ pub fn severity(s: trs_core::Severity) -> advisories::Severity {
     }
 }
 
+/// A severity a request names (`trs cve add|edit --severity`): [`severity`] turned round.
+pub fn severity_from_api(s: advisories::Severity) -> trs_core::Severity {
+    use trs_core::Severity as Stored;
+    match s {
+        advisories::Severity::None => Stored::None,
+        advisories::Severity::Low => Stored::Low,
+        advisories::Severity::Medium => Stored::Medium,
+        advisories::Severity::High => Stored::High,
+        advisories::Severity::Critical => Stored::Critical,
+    }
+}
+
+/// The package a request names for an advisory's OSV record (`trs cve add|edit --package`).
+pub fn package_from_api(p: advisories::Package) -> trs_core::advisory::Package {
+    trs_core::advisory::Package { ecosystem: p.ecosystem, name: p.name }
+}
+
 impl From<crate::cve::AdvisoryView> for advisories::Advisory {
     fn from(v: crate::cve::AdvisoryView) -> Self {
         let a = v.advisory;
