@@ -488,7 +488,7 @@ where
 
 /// The upload's own checks: the declared names, then the next manifest over a previous one.
 fn start_upload(body: &[u8]) {
-    let Ok(start) = serde_json::from_slice::<trs_app::upload::StartUpload>(body) else { return };
+    let Ok(start) = serde_json::from_slice::<trs_api::uploads::StartUpload>(body) else { return };
     let uploaded: Vec<ManifestEntry> = start
         .files
         .iter()
