@@ -344,16 +344,14 @@ pub fn json_body_reads(data: &[u8]) -> bool {
             round_trip::<uploads::StartUpload>(body).is_some()
         }
         1 => {
-            if let Ok(edit) = serde_json::from_slice::<trs_app::projects::ProjectEdit>(body) {
-                let _ = trs_app::projects::check_edit(&edit);
-            }
-            round_trip::<api_projects::EditProject>(body).is_some()
+            let Some(b) = round_trip::<api_projects::EditProject>(body) else { return false };
+            let _ = trs_app::projects::check_edit(&b.into());
+            true
         }
         2 => {
-            if let Ok(edit) = serde_json::from_slice::<trs_app::people::PersonEdit>(body) {
-                let _ = trs_app::people::check_person_edit(&edit);
-            }
-            round_trip::<people::EditPerson>(body).is_some()
+            let Some(b) = round_trip::<people::EditPerson>(body) else { return false };
+            let _ = trs_app::people::check_person_edit(&b.into());
+            true
         }
         3 => product_body::<common::ProductOnly>(body, |b| b.product.as_deref()),
         4 => {
@@ -490,7 +488,7 @@ where
 
 /// The upload's own checks: the declared names, then the next manifest over a previous one.
 fn start_upload(body: &[u8]) {
-    let Ok(start) = serde_json::from_slice::<trs_app::upload::StartUpload>(body) else { return };
+    let Ok(start) = serde_json::from_slice::<trs_api::uploads::StartUpload>(body) else { return };
     let uploaded: Vec<ManifestEntry> = start
         .files
         .iter()

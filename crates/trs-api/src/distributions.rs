@@ -34,10 +34,12 @@ pub struct AutoDistributions {
     pub project: String,
 }
 
-/// One distribution of a release, as asked for.
+/// One distribution of a release, as asked for. Unlike the other request bodies, a spec's
+/// unknown fields are ignored rather than refused: the server has always taken them.
+// No `deny_unknown_fields`: refusing them now would refuse requests accepted so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct DistributionSpec {
+    /// `github`, `pypi`, `npm`, `oci` or `maven`.
     pub platform: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -48,6 +50,11 @@ pub struct DistributionSpec {
     /// Promote the staged distribution to production.
     #[serde(default)]
     pub promote: bool,
+    /// Only `false` (or absent): staging a distribution that is missing when it is promoted
+    /// is for the project's automatic distributions; a request stages first, then promotes,
+    /// and `true` is refused (400 `malformed-request`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stage_if_missing: bool,
 }
 
 /// The body of `POST …/releases/{version}/distributions`.

@@ -33,63 +33,40 @@ pub const MAX_DETAILS: usize = 4096;
 /// At most this many ranges, credits and references each: an advisory is read by people.
 pub const MAX_LIST: usize = 50;
 
-/// What `trs cve add` records.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What `trs cve add` records. Requests carry it as trs_api's `RecordAdvisory` (the admin
+/// function parses its names and versions into this).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewAdvisory {
     pub id: Option<CveId>,
-    #[serde(default)]
     pub product: Option<ProductName>,
-    #[serde(default)]
     pub summary: Option<String>,
-    #[serde(default)]
     pub details: Option<String>,
-    #[serde(default)]
     pub severity: Option<Severity>,
-    #[serde(default)]
     pub affected: Vec<VersionRange>,
-    #[serde(default)]
     pub fixed: Option<Version>,
-    #[serde(default)]
     pub credits: Vec<String>,
-    #[serde(default)]
     pub references: Vec<String>,
-    #[serde(default)]
     pub package: Option<Package>,
-    #[serde(default)]
     pub cna_org_id: Option<String>,
-    #[serde(default)]
     pub embargoed_until: Option<i64>,
     /// A CVE JSON 5 record to take the fields not given from (`--import`).
-    #[serde(default)]
     pub import: Option<serde_json::Value>,
 }
 
 /// What `trs cve edit` changes: only the fields given. A list given replaces the list; an
-/// empty text clears an optional field.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// empty text clears an optional field. Requests carry it as trs_api's `EditAdvisory`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AdvisoryEdit {
-    #[serde(default)]
     pub summary: Option<String>,
-    #[serde(default)]
     pub details: Option<String>,
-    #[serde(default)]
     pub severity: Option<Severity>,
-    #[serde(default)]
     pub affected: Option<Vec<VersionRange>>,
     /// Empty text: no fix yet.
-    #[serde(default)]
     pub fixed: Option<String>,
-    #[serde(default)]
     pub credits: Option<Vec<String>>,
-    #[serde(default)]
     pub references: Option<Vec<String>>,
-    #[serde(default)]
     pub package: Option<Package>,
-    #[serde(default)]
     pub cna_org_id: Option<String>,
-    #[serde(default)]
     pub embargoed_until: Option<i64>,
 }
 

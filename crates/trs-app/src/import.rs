@@ -38,12 +38,13 @@ use crate::storage_keys as keys;
 use crate::stream::{self, Committed};
 use crate::tasks::{Ran, Task, TaskKind, TaskRun};
 use crate::upload::{
-    CommitUpload, FileTarget, StagedFile, StagedParts, arrived, check_part_count, check_product_line, name_part_etags,
-    object_sha512, open_session, put_named_etags, stage_file,
+    FileTarget, StagedFile, StagedParts, arrived, check_part_count, check_product_line, name_part_etags, object_sha512,
+    open_session, put_named_etags, stage_file,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeSet;
+use trs_api::uploads::CommitUpload;
 use trs_checks::Sidecar;
 use trs_core::{
     Action, Actor, ArtifactPath, Change, CheckKind, CheckResult, EventDraft, Manifest, ManifestEntry, OpaqueId,
@@ -92,18 +93,18 @@ impl ImportStage {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A file of an imported release: its path (checked by [`start_import`]), size and digest.
+#[derive(Debug, Clone)]
 pub struct DeclaredImportFile {
     pub path: String,
     pub size: u64,
     pub sha512: Sha512,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What an import's start declares. Requests carry it as trs_api's `StartImport` (the upload
+/// function parses its product and digests into this).
+#[derive(Debug, Clone)]
 pub struct StartImport {
-    #[serde(default)]
     pub product: Option<ProductName>,
     pub stage: ImportStage,
     /// Unix seconds: when the release was originally published (not in the future).

@@ -301,13 +301,11 @@ pub async fn show_person(app: &App, uid: &PersonUid) -> AppResult<PersonView> {
     Ok(PersonView { person, key_details, projects })
 }
 
-/// What `trs person edit` changes: only the fields given; an empty one clears it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What `trs person edit` changes: only the fields given; an empty one clears it. Requests
+/// carry it as trs_api's `EditPerson` (`api_views` converts).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersonEdit {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub email: Option<String>,
 }
 

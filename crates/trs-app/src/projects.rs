@@ -373,14 +373,11 @@ pub async fn add_product(
 }
 
 /// The metadata `trs project edit` changes: only the fields given; an empty one clears it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Requests carry it as trs_api's `EditProject` (`api_views` converts).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectEdit {
-    #[serde(default)]
     pub display_name: Option<String>,
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub homepage: Option<String>,
 }
 

@@ -33,39 +33,38 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Digest;
 use std::collections::BTreeSet;
+// The commit request's body is the contract's own type: the file names and ETags it carries
+// are matched as text against the session, so a copy here would be the same struct twice.
+use trs_api::uploads::CommitUpload;
 use trs_core::{
     Action, Actor, ArtifactPath, Change, EventDraft, Manifest, ManifestEntry, OpaqueId, PersonUid, ProductName,
     Release, ReleaseId, Revision, RevisionRef, Sha512, Stage, StreamId, authorize,
 };
 use trs_storage::{BlobError, Condition, Item, UploadUrl, WriteOp};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A file the upload will send: its path (checked by [`start_upload`]) and size.
+#[derive(Debug, Clone)]
 pub struct DeclaredFile {
     pub path: String,
     pub size: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What an upload's start declares. Requests carry it as trs_api's `StartUpload` (the upload
+/// function parses its product into this).
+#[derive(Debug, Clone, Default)]
 pub struct StartUpload {
-    #[serde(default)]
     pub product: Option<ProductName>,
     pub files: Vec<DeclaredFile>,
     /// Upload on top of whatever is latest at commit time, even if it changed meanwhile.
-    #[serde(default)]
     pub force: bool,
     /// The revision this upload builds on, as the uploader last saw the draft (0: a new
     /// release). If another revision was pushed since, the upload is refused (`stale-base`)
     /// unless forced, as a push to a shared staging branch is. Absent: the latest now.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<u32>,
     /// Files of the latest revision to leave out of the new one (each must be in it); their
     /// sidecars (`F.asc`, `F.sha512`, …) go with them unless this upload sends them again.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub remove: Vec<String>,
     /// The new revision is exactly `files`: nothing of the previous one is kept.
-    #[serde(default)]
     pub replace: bool,
 }
 
@@ -127,15 +126,6 @@ pub struct PartUrls {
     /// client skips those whose ETag is the one it got when it sent them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub present: Vec<trs_storage::StoredPart>,
-}
-
-/// The body of the commit request: for each file sent in parts, the ETags of its parts in
-/// order (part 1 first), as the answers to their PUTs gave them.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommitUpload {
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub parts: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A started, uncommitted upload (stored until it expires).

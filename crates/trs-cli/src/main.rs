@@ -126,7 +126,7 @@ async fn run(cli: Cli) -> CliResult<()> {
         }
         Command::Person { command: PersonCommand::Edit { uid, name, email } } => {
             check::<trs_core::PersonUid>(uid)?;
-            let edit = trs_app::people::PersonEdit { name: name.clone(), email: email.clone() };
+            let edit = trs_api::people::EditPerson { name: name.clone(), email: email.clone() };
             commands::person::edit(&Client::new(g)?, uid, &edit, g.json).await
         }
         Command::Project { command: ProjectCommand::List } => commands::project::list(&Client::new(g)?, g.json).await,
@@ -153,12 +153,12 @@ async fn run(cli: Cli) -> CliResult<()> {
         }
         Command::Project { command: ProjectCommand::Edit { project, name, description, homepage } } => {
             check::<trs_core::ProjectName>(project)?;
-            let edit = trs_app::projects::ProjectEdit {
+            let edit = trs_api::projects::EditProject {
                 display_name: name.clone(),
                 description: description.clone(),
                 homepage: homepage.clone(),
             };
-            if edit == trs_app::projects::ProjectEdit::default() {
+            if edit == trs_api::projects::EditProject::default() {
                 return Err(CliError::Usage("give --name, --description or --homepage".into()));
             }
             commands::project::edit(&Client::new(g)?, project, &edit, g.json).await

@@ -218,11 +218,12 @@ pub fn release_id(
 }
 
 /// A name that a request body carries as text (trs_api's types hold plain strings), parsed into
-/// its domain type. A bad one is a malformed body (400 `malformed-request`), as it was when the
-/// handlers read the body into typed fields.
+/// its domain type (an identifier, a version, a version range). A bad one is a malformed body
+/// (400 `malformed-request`), as it was when the handlers read the body into typed fields.
 pub fn body_name<T>(field: &str, value: &str) -> ApiResult<T>
 where
-    T: std::str::FromStr<Err = trs_core::IdError>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
 {
     value.parse::<T>().map_err(|e| malformed(format!("{field}: {e}")))
 }
@@ -230,7 +231,8 @@ where
 /// A list of names in a request body (a roster, a project's products): see [`body_name`].
 pub fn body_names<T, C>(field: &str, values: &[String]) -> ApiResult<C>
 where
-    T: std::str::FromStr<Err = trs_core::IdError>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
     C: FromIterator<T>,
 {
     values.iter().map(|v| body_name::<T>(field, v)).collect()

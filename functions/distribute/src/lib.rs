@@ -7,11 +7,12 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
-use trs_api::distributions::{AutoDistributions, ReleaseDistributions, SetAutoDistributions};
-use trs_app::distribute::{self, DistributionSpec};
+use trs_api::distributions::{
+    AutoDistributions, DistributionSpec, ReleaseDistributions, RequestDistribution, SetAutoDistributions,
+};
+use trs_app::distribute;
 use trs_app::{App, AppError, api_views};
-use trs_http::{ApiResult, Path, ProductOnly, Query, SignedCall, release_id};
+use trs_http::{ApiResult, Path, ProductOnly, Query, SignedCall, body_name, body_product, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -43,15 +44,17 @@ async fn auto_distributions(State(app): State<App>, Path(project): Path<String>)
     }))
 }
 
-// Not yet trs_api's `RequestDistribution`: its `DistributionSpec` refuses unknown fields, which
-// this body's specs have always ignored (and an explicit `stage_if_missing: false` is taken), so
-// switching would refuse bodies accepted so far.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DistributeRequest {
-    #[serde(default)]
-    product: Option<trs_core::ProductName>,
-    distributions: Vec<DistributionSpec>,
+/// A distribution a request asks for, its platform parsed: an unknown one is 400
+/// `malformed-request`, as when the body was read into typed fields.
+fn requested(spec: DistributionSpec) -> ApiResult<distribute::DistributionSpec> {
+    Ok(distribute::DistributionSpec {
+        platform: body_name("platform", &spec.platform)?,
+        namespace: spec.namespace,
+        package: spec.package,
+        staging: spec.staging,
+        promote: spec.promote,
+        stage_if_missing: spec.stage_if_missing,
+    })
 }
 
 async fn request_distribution(
@@ -59,16 +62,18 @@ async fn request_distribution(
     Path((project, version)): Path<(String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
-    let req: DistributeRequest = call.json()?;
-    let id = release_id(&project, req.product, &version)?;
-    if req.distributions.iter().any(|d| d.stage_if_missing) {
+    let req: RequestDistribution = call.json()?;
+    let product = body_product(req.product.as_deref())?;
+    let specs = req.distributions.into_iter().map(requested).collect::<ApiResult<Vec<_>>>()?;
+    let id = release_id(&project, product, &version)?;
+    if specs.iter().any(|d| d.stage_if_missing) {
         return Err(AppError::bad_request(
             "malformed-request",
             "stage_if_missing is for the project's auto-distribution; stage first, then promote",
         )
         .into());
     }
-    let task = distribute::request(&app, &call.caller, &id, req.distributions).await?;
+    let task = distribute::request(&app, &call.caller, &id, specs).await?;
     Ok((StatusCode::ACCEPTED, Json(trs_api::tasks::Task::from(task))))
 }
 
@@ -91,23 +96,37 @@ async fn list_distributions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trs_api::distributions as api;
 
-    /// Every field the contract declares for a distribution request is taken by the handler's
-    /// own request type (which refuses unknown fields).
+    /// Every field of a spec reaches the use case's type; what the server always took (an
+    /// explicit `stage_if_missing: false`, fields it does not know) still reads.
     #[test]
-    fn the_distribution_request_the_contract_declares_is_taken() {
-        let spec = api::DistributionSpec {
+    fn a_requested_distribution_is_carried_over_and_reads_as_it_always_did() {
+        let spec = DistributionSpec {
             platform: "maven".into(),
             namespace: Some("org.foo".into()),
             package: "foo".into(),
             staging: true,
             promote: true,
+            stage_if_missing: true,
         };
-        let body =
-            serde_json::to_value(api::RequestDistribution { product: Some("cli".into()), distributions: vec![spec] })
-                .unwrap();
-        let request: DistributeRequest = serde_json::from_value(body).unwrap();
-        assert!(request.distributions[0].promote && request.product.is_some());
+        let taken = requested(spec).unwrap();
+        assert_eq!(
+            taken,
+            distribute::DistributionSpec {
+                platform: "maven".parse().unwrap(),
+                namespace: Some("org.foo".into()),
+                package: "foo".into(),
+                staging: true,
+                promote: true,
+                stage_if_missing: true,
+            }
+        );
+        let sent = serde_json::json!({"product": "cli", "distributions": [
+            {"platform": "pypi", "package": "foo", "stage_if_missing": false, "channel": "beta"}]});
+        let read: RequestDistribution = serde_json::from_value(sent).unwrap();
+        assert!(!read.distributions[0].stage_if_missing);
+        let err =
+            requested(DistributionSpec { platform: "cargo".into(), ..read.distributions[0].clone() }).unwrap_err();
+        assert_eq!(err.0.code(), "malformed-request");
     }
 }

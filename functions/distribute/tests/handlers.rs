@@ -42,6 +42,19 @@ async fn refusals_carry_their_codes_and_queue_nothing() {
     );
     let (status, _) = call(&w, None, "POST", github(true, false)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // What the server has always taken in a spec, it takes: a field it does not know, an
+    // explicit `stage_if_missing: false` (the answer is the next refusal in line); staging a
+    // missing distribution on promotion is only the auto-distribution's.
+    let spec = |stage_if_missing: bool| {
+        json!({"distributions": [{"platform": "github", "namespace": "apache", "package": "foo", "promote": true,
+            "stage_if_missing": stage_if_missing, "channel": "beta"}]})
+    };
+    let (status, body) = call(&w, Some(&w.rm), "POST", spec(false)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("registry-not-configured")));
+    let (status, body) = call(&w, Some(&w.rm), "POST", spec(true)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed-request")));
+    let (status, body) = call(&w, Some(&w.rm), "POST", json!({"distributions": [], "colour": "red"})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed-request")));
     assert_eq!(distribute_tasks(&w).await, 0);
 }
 

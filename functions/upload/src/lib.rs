@@ -16,9 +16,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use trs_api::uploads::{CommitUpload, StartImport, StartUpload};
 use trs_app::{App, draft, import, status, upload};
 use trs_core::{OpaqueId, ProductName};
-use trs_http::{ApiResult, Path, Query, SignedCall, body_product, parse_segment, release_id};
+use trs_http::{ApiResult, Path, Query, SignedCall, body_name, body_product, parse_segment, release_id};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -31,12 +32,39 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/imports/{id}/commit", post(commit_import))
 }
 
+/// The upload a request starts, its product parsed: a bad one is 400 `malformed-request`, as
+/// when the body was read into typed fields (the paths are checked by the upload itself).
+fn upload_of(req: StartUpload) -> ApiResult<upload::StartUpload> {
+    Ok(upload::StartUpload {
+        product: body_product(req.product.as_deref())?,
+        files: req.files.into_iter().map(Into::into).collect(),
+        force: req.force,
+        base: req.base,
+        remove: req.remove,
+        replace: req.replace,
+    })
+}
+
+/// The import a request starts, its product and digests parsed (as [`upload_of`]).
+fn import_of(req: StartImport) -> ApiResult<import::StartImport> {
+    let files = req.files.into_iter().map(|f| {
+        Ok(import::DeclaredImportFile { sha512: body_name("sha512", &f.sha512)?, path: f.path, size: f.size })
+    });
+    Ok(import::StartImport {
+        product: body_product(req.product.as_deref())?,
+        stage: req.stage.into(),
+        released_at: req.released_at,
+        files: files.collect::<ApiResult<_>>()?,
+    })
+}
+
 async fn start_import(
     State(app): State<App>,
     Path((project, version)): Path<(String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
-    let req: import::StartImport = call.json()?;
+    let req: StartImport = call.json()?;
+    let req = import_of(req)?;
     let id = release_id(&project, req.product.clone(), &version)?;
     let started = import::start_import(&app, &call.caller, id, req).await?;
     let status = if started.already_imported { axum::http::StatusCode::OK } else { axum::http::StatusCode::CREATED };
@@ -52,7 +80,7 @@ async fn commit_import(
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
     let id: OpaqueId = parse_segment(&id)?;
-    let req: upload::CommitUpload = call.json()?;
+    let req: CommitUpload = call.json()?;
     let task = import::request_commit(&app, &call.caller, &id, &req).await?;
     let status_url = format!("/api/v1/tasks/{}", task.id);
     Ok((
@@ -67,7 +95,8 @@ async fn start(
     Path((project, version)): Path<(String, String)>,
     call: SignedCall,
 ) -> ApiResult<impl IntoResponse> {
-    let req: upload::StartUpload = call.json()?;
+    let req: StartUpload = call.json()?;
+    let req = upload_of(req)?;
     let id = release_id(&project, req.product.clone(), &version)?;
     let started = upload::start_upload(&app, &call.caller, id, req).await?;
     Ok((axum::http::StatusCode::CREATED, Json(trs_api::uploads::StartedUpload::from(started))))
@@ -78,7 +107,7 @@ async fn start(
 /// files sent in parts (`{"parts": {"NAME": ["ETAG", ...]}}`; `{}` when there are none).
 async fn commit(State(app): State<App>, Path(id): Path<String>, call: SignedCall) -> ApiResult<impl IntoResponse> {
     let id: OpaqueId = parse_segment(&id)?;
-    let req: upload::CommitUpload = call.json()?;
+    let req: CommitUpload = call.json()?;
     let task = upload::request_commit(&app, &call.caller, &id, &req).await?;
     let status_url = format!("/api/v1/tasks/{}", task.id);
     Ok((

@@ -89,6 +89,28 @@ async fn malformed_bodies_get_a_400() {
     let (status, body) = call(&w, Some(&w.rm), "POST", START, json!({"files": "nope"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "malformed-request");
+    // Names the handlers parse from the contract's text fields are refused as the typed
+    // fields refused them when the body was read: a malformed body, whatever else is wrong.
+    let file = json!({"path": "foo-1.0.0.tar.gz", "size": 1, "sha512": "ab".repeat(64)});
+    let import = "/api/v1/projects/foo/releases/1.0.0/import";
+    for (path, sent) in [
+        (START, json!({"product": "Not A Name", "files": [{"path": "a.tar.gz", "size": 1}]})),
+        (START, json!({"files": [{"path": "a.tar.gz", "size": 1, "sha512": "ab"}]})),
+        (import, json!({"product": "latest", "stage": "current", "released_at": 5, "files": [file]})),
+        (
+            import,
+            json!({"stage": "current", "released_at": 5, "files": [{"path": "a.tar.gz", "size": 1, "sha512": "not hex"}]}),
+        ),
+        (import, json!({"stage": "current", "released_at": 5, "files": [file], "colour": "red"})),
+        ("/api/v1/uploads/0123456789abcdef0123456789abcdef/commit", json!({"parts": {}, "colour": "red"})),
+    ] {
+        let (status, body) = call(&w, Some(&w.rm), "POST", path, sent.clone()).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("malformed-request")),
+            "{sent}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -37,6 +37,7 @@ pub async fn run(client: &Client, a: DistributeArgs<'_>) -> CliResult<()> {
             package: package.to_string(),
             staging: a.staging,
             promote: a.promote,
+            stage_if_missing: false,
         })
         .collect();
     let path = format!("/api/v1/projects/{}/releases/{}/distributions", a.project, a.version);

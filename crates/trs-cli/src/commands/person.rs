@@ -6,8 +6,7 @@ use crate::error::{CliResult, failed};
 use crate::output;
 use serde_json::json;
 use std::path::Path;
-use trs_api::people::{AddPerson, PeopleList, Person, PersonDetail};
-use trs_app::people::PersonEdit;
+use trs_api::people::{AddPerson, EditPerson, PeopleList, Person, PersonDetail};
 
 pub fn read_cert(path: &Path) -> CliResult<String> {
     let bytes = std::fs::read(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
@@ -84,7 +83,7 @@ pub async fn show(client: &Client, uid: &str, as_json: bool) -> CliResult<()> {
     Ok(())
 }
 
-pub async fn edit(client: &Client, uid: &str, edit: &PersonEdit, as_json: bool) -> CliResult<()> {
+pub async fn edit(client: &Client, uid: &str, edit: &EditPerson, as_json: bool) -> CliResult<()> {
     let person: Person = client.post(&format!("/api/v1/people/{uid}"), edit).await?;
     if as_json {
         output::json(&person);

@@ -7,9 +7,9 @@ use crate::error::CliResult;
 use crate::output;
 use serde_json::{Value, json};
 use trs_api::projects::{
-    AddProduct, ChangeMembers, CreateProject, Project, ProjectDetail, ProjectList, ProjectPolicy, SetPolicy,
+    AddProduct, ChangeMembers, CreateProject, EditProject, Project, ProjectDetail, ProjectList, ProjectPolicy,
+    SetPolicy,
 };
-use trs_app::projects::ProjectEdit;
 use trs_core::ProjectRole;
 
 pub async fn create(
@@ -190,7 +190,7 @@ pub async fn products(
     Ok(())
 }
 
-pub async fn edit(client: &Client, project: &str, edit: &ProjectEdit, as_json: bool) -> CliResult<()> {
+pub async fn edit(client: &Client, project: &str, edit: &EditProject, as_json: bool) -> CliResult<()> {
     let p: Project = client.post(&format!("/api/v1/projects/{project}"), edit).await?;
     if as_json {
         output::json(&p);
