@@ -5,48 +5,11 @@
 //! server), a re-run sends nothing, a staging of another revision than the voted one is
 //! refused with both keys, and the token is in no output, log, event or stored byte.
 
-use std::process::Output;
+use crate::distribute_support::{Run, assert_secrets_nowhere, pass_vote_and_promote, refused};
 use trs_tests::github_server::GitHubServer;
 use trs_tests::*;
 
 const TOKEN: &str = "ghp_e2eT0kenNeverShown0123456789";
-
-struct Run {
-    outputs: Vec<String>,
-}
-
-impl Run {
-    fn keep(&mut self, out: Output) -> Output {
-        self.outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
-        self.outputs.push(String::from_utf8_lossy(&out.stderr).into_owned());
-        out
-    }
-}
-
-fn refused(out: &Output, code: &str) -> String {
-    assert_eq!(out.status.code(), Some(1), "expected a refusal; stdout: {}", String::from_utf8_lossy(&out.stdout));
-    let err = stderr(out);
-    assert!(err.contains(code), "expected {code}: {err}");
-    err
-}
-
-fn pass_vote_and_promote(team: &Team, run: &mut Run, version: &str) {
-    ok(&run.keep(team.as_rm(&["vote", "start", "foo", version])));
-    ok(&run.keep(team.as_admin(&["vote", "cast", "foo", version, "+1"])));
-    ok(&run.keep(team.as_rm(&["vote", "close", "foo", version])));
-    ok(&run.keep(team.as_rm(&["promote", "foo", version])));
-}
-
-fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
-        let path = entry.path();
-        if path.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
 
 #[test]
 fn stage_a_candidate_promote_it_once_current_and_refuse_another_revision() {
@@ -145,25 +108,8 @@ fn stage_a_candidate_promote_it_once_current_and_refuse_another_revision() {
     assert!(github.release("apache", "foo", "v2.0.0").unwrap().prerelease, "nothing promoted");
 
     // The token is nowhere: not in any output, the server's log, the events or the data folder.
-    let events = ok(&run.keep(team.anonymous(&["events", "--project", "foo", "--json"]))).clone();
-    let events_text = String::from_utf8_lossy(&events.stdout).into_owned();
-    assert!(events_text.contains("distribution-promoted") && events_text.contains("\"distributed\""), "{events_text}");
-    let log = team.server.log.lock().unwrap().join("\n");
-    assert!(!log.is_empty());
-    for text in run.outputs.iter().chain([&log]) {
-        assert!(!text.contains(TOKEN), "the token leaked: {text}");
-    }
-    let mut stored = Vec::new();
-    files_under(team.server.data.path(), &mut stored);
-    assert!(stored.iter().any(|p| p.ends_with("events.ndjson")));
-    for path in stored {
-        let bytes = std::fs::read(&path).unwrap();
-        assert!(
-            !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
-            "the token is stored in {}",
-            path.display()
-        );
-    }
+    let events = assert_secrets_nowhere(&team, &mut run, &[TOKEN.to_string()], &[]);
+    assert!(events.contains("distribution-promoted") && events.contains("\"distributed\""), "{events}");
 }
 
 #[test]
