@@ -30,6 +30,10 @@ use trs_storage::{CdnInvalidator, Condition, Item, SiteError, SiteObject, SiteSt
 /// Projects loaded and rendered at once by a full build.
 const PARALLEL_PROJECTS: usize = 8;
 
+/// Objects of one render compared with the store and written at once. A promotion's 81
+/// objects written one after another took 47–58 ms, most of it waiting on the disk.
+const PARALLEL_WRITES: usize = 16;
+
 /// Above this many changed objects a full build invalidates everything (`/*`): one
 /// invalidation instead of thousands of paths.
 const INVALIDATE_ALL_ABOVE: usize = 1000;
@@ -575,16 +579,23 @@ async fn write_mark(app: &App, stream: &StreamId, item: Option<Item>, mark: &Pub
     }
 }
 
-/// Writes each object whose stored digest differs (or that is absent).
+/// Writes each object whose stored digest differs (or that is absent), [`PARALLEL_WRITES`] at
+/// once: each is a read and a write that wait on the disk (or on S3), not on a core.
 async fn store_changed(store: &dyn SiteStore, objects: Vec<SiteObject>, w: &mut Written) -> Result<(), SiteError> {
-    for object in objects {
-        w.rendered += 1;
+    let mut writes = futures::stream::iter(objects.into_iter().map(|object| async move {
         if store.digest(&object.path).await?.as_deref() == Some(object.digest.as_str()) {
-            continue;
+            return Ok(None);
         }
         store.put(&object).await?;
-        w.written += 1;
-        w.invalidate.extend(crate::paths::invalidation_paths(&object.path));
+        Ok::<_, SiteError>(Some(object.path))
+    }))
+    .buffered(PARALLEL_WRITES);
+    while let Some(written) = writes.next().await {
+        w.rendered += 1;
+        if let Some(path) = written? {
+            w.written += 1;
+            w.invalidate.extend(crate::paths::invalidation_paths(&path));
+        }
     }
     Ok(())
 }
