@@ -30,8 +30,9 @@ use trs_storage::{CdnInvalidator, Condition, Item, SiteError, SiteObject, SiteSt
 /// Projects loaded and rendered at once by a full build.
 const PARALLEL_PROJECTS: usize = 8;
 
-/// Objects of one render compared with the store and written at once. A promotion's 81
-/// objects written one after another took 47–58 ms, most of it waiting on the disk.
+/// Objects of one incremental publish compared with the store and written at once. A
+/// promotion's 81 objects written one after another took 47–58 ms, most of it waiting on
+/// the disk.
 const PARALLEL_WRITES: usize = 16;
 
 /// Above this many changed objects a full build invalidates everything (`/*`): one
@@ -174,7 +175,7 @@ impl Site {
     ) -> Result<PublishReport, SiteBuildError> {
         let objects = self.render_targets(app, targets).await?;
         let mut written = Written::default();
-        store_changed(self.store.as_ref(), objects, &mut written).await?;
+        store_changed(self.store.as_ref(), objects, &mut written, PARALLEL_WRITES).await?;
         let deleted = self.delete_gone_releases(app, targets, &mut written).await?;
         written.invalidate.extend(files);
         self.finish(written, deleted, start).await
@@ -440,7 +441,7 @@ impl Site {
         top.push(r.site_feed(&foundation)?);
         top.push(r.not_found_page()?);
         produced.extend(top.iter().map(|o| o.path.clone()));
-        store_changed(self.store.as_ref(), top, &mut written).await?;
+        store_changed(self.store.as_ref(), top, &mut written, PARALLEL_WRITES).await?;
 
         let Foundation { projects } = foundation;
         // Each project's releases were read after its stream's head: they show at least the
@@ -504,7 +505,9 @@ async fn build_project(
         .map_err(|e| RenderError(format!("rendering {name}: {e}")))??;
     let paths = objects.iter().map(|o| o.path.clone()).collect();
     let mut w = Written::default();
-    store_changed(store, objects, &mut w).await?;
+    // One object at a time: the build runs PARALLEL_PROJECTS of these at once already, and
+    // more writes in flight would only queue on the disk.
+    store_changed(store, objects, &mut w, 1).await?;
     Ok((paths, w))
 }
 
@@ -579,9 +582,14 @@ async fn write_mark(app: &App, stream: &StreamId, item: Option<Item>, mark: &Pub
     }
 }
 
-/// Writes each object whose stored digest differs (or that is absent), [`PARALLEL_WRITES`] at
-/// once: each is a read and a write that wait on the disk (or on S3), not on a core.
-async fn store_changed(store: &dyn SiteStore, objects: Vec<SiteObject>, w: &mut Written) -> Result<(), SiteError> {
+/// Writes each object whose stored digest differs (or that is absent), `parallel` at once:
+/// each is a read and a write that wait on the disk (or on S3), not on a core.
+async fn store_changed(
+    store: &dyn SiteStore,
+    objects: Vec<SiteObject>,
+    w: &mut Written,
+    parallel: usize,
+) -> Result<(), SiteError> {
     let mut writes = futures::stream::iter(objects.into_iter().map(|object| async move {
         if store.digest(&object.path).await?.as_deref() == Some(object.digest.as_str()) {
             return Ok(None);
@@ -589,7 +597,7 @@ async fn store_changed(store: &dyn SiteStore, objects: Vec<SiteObject>, w: &mut 
         store.put(&object).await?;
         Ok::<_, SiteError>(Some(object.path))
     }))
-    .buffered(PARALLEL_WRITES);
+    .buffered(parallel);
     while let Some(written) = writes.next().await {
         w.rendered += 1;
         if let Some(path) = written? {
