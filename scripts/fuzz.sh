@@ -33,7 +33,12 @@ case "${1:-}" in
     mkdir "$tmp/all"
     cp fuzz/corpus/"$target"/* "$tmp/all/"
     for f in "$queue"/id:*; do cp "$f" "$tmp/all/q-$(sha256sum "$f" | cut -c1-16)"; done
-    AFL_SKIP_BIN_CHECK=1 cargo afl cmin -i "$tmp/all" -o "$tmp/min" -- "$bin" "$target" >/dev/null
+    # afl-cmin runs each input through afl-showmap, which needs the map size as the fuzzer does
+    # (below). No fuzzing here, so the persistent-mode check is skipped; a campaign must not
+    # skip it (with AFL_SKIP_BIN_CHECK afl-fuzz does not know the binary loops, and every
+    # input times out).
+    AFL_MAP_SIZE="$(AFL_DUMP_MAP_SIZE=1 "$bin" "$target" || true)" AFL_SKIP_BIN_CHECK=1 \
+      cargo afl cmin -i "$tmp/all" -o "$tmp/min" -- "$bin" "$target" >/dev/null
     # Seeds stay (they document the hostile inputs); new minimal entries are added.
     for f in "$tmp/min"/q-*; do [ -e "$f" ] && cp "$f" fuzz/corpus/"$target"/; done
     ls fuzz/corpus/"$target" | wc -l
