@@ -58,7 +58,7 @@ pub fn records(team: &Team, run: &mut Run, version: &str) -> Vec<serde_json::Val
 /// temporary file renamed into place) is skipped.
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     let Some(entries) = gone_is_none(std::fs::read_dir(dir)) else { return };
-    for entry in entries.filter_map(|e| gone_is_none(e)) {
+    for entry in entries.filter_map(gone_is_none) {
         let path = entry.path();
         if path.is_dir() {
             files_under(&path, out);
