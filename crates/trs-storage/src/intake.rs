@@ -1,10 +1,10 @@
 //! Taking in a body: every block goes to the file writer, SHA-512 and SHA-256, each on a
 //! thread of its own (or, for a body stored already, to the two hashes only:
 //! [`Intake::hash_only`], the upload commit on S3), so that on two cores the slowest of them
-//! (SHA-512, about 0.75 GB/s on OpenSSL's assembly) sets the pace instead of their sum. The
-//! body's chunks (often a few KiB off the socket) are
-//! gathered into blocks of [`BLOCK`] bytes, so that handing one over to three threads costs
-//! nothing next to hashing it; a block is shared by the lanes, not copied. Each lane holds at
+//! (SHA-512, about 0.75 GB/s on OpenSSL's assembly in the `trs` binary: `trs_sha512`) sets the
+//! pace instead of their sum. The body's chunks (often a few KiB off the socket) are gathered
+//! into blocks of [`BLOCK`] bytes, so that handing one over to three threads costs nothing next
+//! to hashing it; a block is shared by the lanes, not copied. Each lane holds at
 //! most [`LANE_DEPTH`] blocks: a lane that falls behind stops the receiver, which stops the
 //! sender (TCP back-pressure), so memory stays bounded whatever the size.
 //!
