@@ -46,6 +46,26 @@ pub fn target(name: &str) -> Option<&'static Target> {
     TARGETS.iter().find(|t| t.name == name)
 }
 
+/// The function of the target called `name`, found at compile time (the AFL++ entry point's
+/// one-target build, `src/bin/afl.rs`).
+pub const fn target_const(name: &str) -> Option<fn(&[u8])> {
+    let mut i = 0;
+    while i < TARGETS.len() {
+        if TARGETS[i].name.as_bytes().len() == name.len() {
+            let (a, b) = (TARGETS[i].name.as_bytes(), name.as_bytes());
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return Some(TARGETS[i].run);
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The fixed "now" of every target (2026-05-28), after the fixture key's creation: a target
 /// must not read the clock, or an input would not replay the same way.
 pub const NOW_UNIX: i64 = 1_780_000_000;
