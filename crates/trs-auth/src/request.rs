@@ -42,8 +42,10 @@ pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
 pub const CANONICAL_PREFIX: &str = "TRS-REQUEST-V2";
 /// Upper bound on the `Trs-Signature` header (base64 characters).
 const MAX_SIGNATURE_B64: usize = 16 * 1024;
-/// Upper bound on an audience (an origin URL or a configured id).
+/// Upper bound on an audience id.
 const MAX_AUDIENCE: usize = 255;
+/// Upper bound on the URL an audience is read from, checked before it is parsed.
+const MAX_AUDIENCE_URL: usize = 2048;
 
 /// The deployment a signed request is meant for, so that a request signed for staging is
 /// refused by production (`wrong-audience`) even though both know the key and neither has
@@ -59,6 +61,12 @@ impl Audience {
     /// or an audience id as it is.
     pub fn parse(s: &str) -> Result<Audience, String> {
         let s = s.trim();
+        // Bounded before a URL is parsed (host names go through IDNA processing, the costly
+        // part): a canonical URL longer than this is no URL an operator configures.
+        if s.len() > MAX_AUDIENCE_URL {
+            let start: String = s.chars().take(40).collect();
+            return Err(format!("audience {start:?}… is longer than {MAX_AUDIENCE_URL} characters"));
+        }
         if s.contains("://") {
             let url = url::Url::parse(s).map_err(|e| format!("audience {s:?} is not a URL: {e}"))?;
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -501,4 +509,30 @@ fn key_usable_at(
         return Err(AuthError::BadSignature(format!("key {key_fpr} is not signing-capable")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod audience_tests {
+    use super::Audience;
+
+    #[test]
+    fn a_url_becomes_its_origin_and_an_id_stays_as_it_is() {
+        assert_eq!(Audience::parse(" https://TRS.example.org:443/api/ ").unwrap().as_str(), "https://trs.example.org");
+        assert_eq!(Audience::parse("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080");
+        assert_eq!(Audience::parse("trs-staging").unwrap().as_str(), "trs-staging");
+        assert!(Audience::parse("ftp://trs.example.org").is_err());
+        assert!(Audience::parse("").is_err());
+        assert!(Audience::parse("two words").is_err());
+        assert!(Audience::parse(&"a".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn an_overlong_url_is_refused_before_it_is_parsed() {
+        let host = "é".repeat(1100); // IDNA would have to map every label
+        let err = Audience::parse(&format!("https://{host}.example.org")).unwrap_err();
+        assert!(err.contains("longer than 2048"), "{err}");
+        // A long path on a short origin is still a canonical URL an operator may give.
+        let long_path = format!("https://trs.example.org/{}", "p/".repeat(600));
+        assert_eq!(Audience::parse(&long_path).unwrap().as_str(), "https://trs.example.org");
+    }
 }
