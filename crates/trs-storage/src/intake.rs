@@ -323,6 +323,30 @@ mod tests {
         }
     }
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn after_an_unaligned_chunk_the_rest_of_the_file_goes_through_the_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("body");
+        let mut writer = direct_io::Writer::new(std::fs::File::create(&path).unwrap());
+        let aligned = |fill: u8| {
+            let mut block = direct_io::aligned_block();
+            block.resize(2 * direct_io::ALIGN, fill);
+            block.freeze()
+        };
+        writer.write(&aligned(1)).unwrap();
+        writer.write(b"seventeen bytes..").unwrap();
+        // Aligned in memory and length, but at an unaligned offset: must not go directly.
+        writer.write(&aligned(2)).unwrap();
+        let (_, direct_bytes) = writer.into_parts();
+        let mut expected = vec![1u8; 2 * direct_io::ALIGN];
+        expected.extend_from_slice(b"seventeen bytes..");
+        expected.extend_from_slice(&[2u8; 2 * direct_io::ALIGN]);
+        assert_eq!(std::fs::read(&path).unwrap(), expected);
+        let first = if takes_direct_writes(dir.path()) { 2 * direct_io::ALIGN as u64 } else { 0 };
+        assert_eq!(direct_bytes, first, "only the first chunk went directly");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn hash_only_ends_with_the_states_of_the_whole_body() {
         let mut intake = Intake::hash_only();

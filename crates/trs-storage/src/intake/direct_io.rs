@@ -45,21 +45,16 @@ impl Writer {
     }
 
     pub fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        if self.direct {
-            if chunk.as_ptr().align_offset(ALIGN) == 0 && chunk.len() % ALIGN == 0 {
-                match self.write_direct(chunk) {
-                    Ok(()) => return Ok(()),
-                    // EINVAL: the device wants another alignment; nothing was written.
-                    Err(e) if e.kind() == ErrorKind::InvalidInput => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            self.direct = false;
-            set_direct(&self.file, false)?;
+        if self.direct && chunk.as_ptr().align_offset(ALIGN) == 0 && chunk.len() % ALIGN == 0 {
+            return self.write_direct(chunk);
         }
+        self.buffered()?;
         self.file.write_all(chunk)
     }
 
+    /// Writes an aligned chunk directly; whatever the disk does not take that way (a short
+    /// write that leaves the offset unaligned, EINVAL from a device that wants a larger
+    /// alignment) goes through the page cache from where it stopped.
     fn write_direct(&mut self, chunk: &[u8]) -> std::io::Result<()> {
         let mut rest = chunk;
         while !rest.is_empty() {
@@ -68,16 +63,28 @@ impl Writer {
                 Ok(n) => {
                     self.direct_bytes += n as u64;
                     rest = &rest[n..];
-                    if !rest.is_empty() && n % ALIGN != 0 {
-                        // A short write left the offset unaligned: the rest goes buffered.
-                        self.direct = false;
-                        set_direct(&self.file, false)?;
-                        return self.file.write_all(rest);
+                    if n % ALIGN != 0 {
+                        break;
                     }
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // Nothing of this write was taken.
+                Err(e) if e.kind() == ErrorKind::InvalidInput => break,
                 Err(e) => return Err(e),
             }
+        }
+        if !rest.is_empty() {
+            self.buffered()?;
+            self.file.write_all(rest)?;
+        }
+        Ok(())
+    }
+
+    /// Turns `O_DIRECT` off for the rest of the file.
+    fn buffered(&mut self) -> std::io::Result<()> {
+        if self.direct {
+            self.direct = false;
+            set_direct(&self.file, false)?;
         }
         Ok(())
     }
