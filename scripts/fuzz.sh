@@ -3,6 +3,8 @@
 # toolchain; no nightly flags).
 #   scripts/fuzz.sh TARGET [SECONDS]   run TARGET (default 600 s) from fuzz/corpus/TARGET
 #   scripts/fuzz.sh TARGET --execs N   run TARGET until about N executions (AFL++'s -E)
+#   ... --max-len BYTES                inputs of at most BYTES (AFL++'s -G; a fresh campaign
+#                                      starts from the corpus files no larger)
 #   scripts/fuzz.sh build TARGET       only build TARGET's instrumented binary
 #   scripts/fuzz.sh merge TARGET       add the campaign's new queue entries to the corpus,
 #                                      minimised with afl-cmin (then commit fuzz/corpus)
@@ -36,15 +38,17 @@ build() {
   ) 9>"$CARGO_TARGET_DIR/bin/.build-lock"
 }
 
-# AFL++ finds the map size of a binary by itself up to its default of 65,536 entries, and a
-# one-target binary set to its exact size with AFL_MAP_SIZE crashed on every input; above the
-# default (a binary holding more code) it must be told, and the instrumented binary reports it.
+# The coverage map size AFL++ is told: the instrumented binary reports its own, but AFL++'s
+# runtime in the binary assumes at least its default of 65,536 entries, and a one-target binary
+# told its exact, smaller size crashed on every input under afl-fuzz and recorded no coverage
+# under afl-cmin. So the larger of the two.
 map_size_env() {
   local size
   size="$(AFL_DUMP_MAP_SIZE=1 "$1" || true)"
-  if [ -n "$size" ] && [ "$size" -gt 65536 ]; then
-    export AFL_MAP_SIZE="$size"
+  if [ -z "$size" ] || [ "$size" -lt 65536 ]; then
+    size=65536
   fi
+  export AFL_MAP_SIZE="$size"
 }
 
 target_dir() {
@@ -83,12 +87,17 @@ case "${1:-}" in
   *)
     target="$1"
     target_dir "$target"
+    shift
     # How long: `-V SECONDS`, or `-E N` executions (a campaign's bar is a count, not a time).
-    if [ "${2:-}" = "--execs" ]; then
-      limit=(-E "${3:?usage: scripts/fuzz.sh TARGET --execs N}")
-    else
-      limit=(-V "${2:-600}")
-    fi
+    limit=(-V 600)
+    max_len=""
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --execs) limit=(-E "${2:?usage: scripts/fuzz.sh TARGET --execs N}"); shift 2 ;;
+        --max-len) max_len="${2:?usage: scripts/fuzz.sh TARGET --max-len BYTES}"; shift 2 ;;
+        *) limit=(-V "$1"); shift ;;
+      esac
+    done
     build "$target"
     bin="$CARGO_TARGET_DIR/bin/trs-fuzz-afl-$target"
     out="$CARGO_TARGET_DIR/out/$target"
@@ -96,6 +105,17 @@ case "${1:-}" in
     # Resume a previous campaign of the target if there is one.
     input="fuzz/corpus/$target"
     [ -d "$out/default/queue" ] && input="-"
+    # A bound on the input size, for targets whose cost grows with it while their coverage does
+    # not (`identifiers` reads line by line: a long input is many short ones, and the corpus's
+    # 33 KB entries held it to 500 executions a second).
+    if [ -n "$max_len" ]; then
+      limit+=(-G "$max_len")
+      if [ "$input" != "-" ]; then
+        input="$out/seeds"
+        mkdir -p "$input"
+        find "fuzz/corpus/$target" -type f -size -"$((max_len + 1))"c -exec cp {} "$input"/ \;
+      fi
+    fi
     map_size_env "$bin"
     # No core-dump handler or CPU governor is changed: the machine is shared.
     AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
