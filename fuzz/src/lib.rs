@@ -51,7 +51,7 @@ pub fn target(name: &str) -> Option<&'static Target> {
 pub const fn target_const(name: &str) -> Option<fn(&[u8])> {
     let mut i = 0;
     while i < TARGETS.len() {
-        if TARGETS[i].name.as_bytes().len() == name.len() {
+        if TARGETS[i].name.len() == name.len() {
             let (a, b) = (TARGETS[i].name.as_bytes(), name.as_bytes());
             let mut j = 0;
             while j < a.len() && a[j] == b[j] {

@@ -45,7 +45,7 @@ impl Writer {
     }
 
     pub fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        if self.direct && chunk.as_ptr().align_offset(ALIGN) == 0 && chunk.len() % ALIGN == 0 {
+        if self.direct && chunk.as_ptr().align_offset(ALIGN) == 0 && chunk.len().is_multiple_of(ALIGN) {
             return self.write_direct(chunk);
         }
         self.buffered()?;
@@ -63,7 +63,7 @@ impl Writer {
                 Ok(n) => {
                     self.direct_bytes += n as u64;
                     rest = &rest[n..];
-                    if n % ALIGN != 0 {
+                    if !n.is_multiple_of(ALIGN) {
                         break;
                     }
                 }
