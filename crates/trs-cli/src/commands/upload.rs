@@ -340,12 +340,9 @@ async fn put_range(
     upload: &UploadUrl,
     bar: &ProgressBar,
 ) -> CliResult<reqwest::header::HeaderMap> {
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    let mut file =
-        tokio::fs::File::open(path).await.map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
-    file.seek(std::io::SeekFrom::Start(offset)).await.map_err(failed)?;
+    let file = std::fs::File::open(path).map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
     let bar = bar.clone();
-    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024).inspect(move |chunk| {
+    let stream = file_range(file, offset, len).inspect(move |chunk| {
         if let Ok(c) = chunk {
             bar.inc(c.len() as u64);
         }
@@ -372,6 +369,55 @@ async fn put_range(
     Ok(resp.headers().clone())
 }
 
+/// Bytes `[offset, offset + len)` of a file as a stream of chunks of up to [`READ_CHUNK`] bytes,
+/// read on a thread of its own a few chunks ahead of the socket. Each byte is copied once on its
+/// way from the page cache to the socket: tokio's `fs::File` copies it twice (through a buffer
+/// of its own) and hops to a blocking thread for every read, CPU that an upload over loopback
+/// takes from the server's hashing on a two-core machine (issue 18). A file that ends early
+/// (changed since it was declared) ends the stream with an error, which ends the request.
+fn file_range(
+    mut file: std::fs::File,
+    offset: u64,
+    len: u64,
+) -> impl futures::Stream<Item = std::io::Result<bytes::Bytes>> {
+    use std::io::{Read, Seek};
+    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = file.seek(std::io::SeekFrom::Start(offset)) {
+            let _ = tx.blocking_send(Err(e));
+            return;
+        }
+        let mut left = len;
+        while left > 0 {
+            let want = left.min(READ_CHUNK as u64);
+            // read_to_end fills the spare capacity without zeroing it first.
+            let mut chunk = Vec::with_capacity(want as usize);
+            let read = match (&mut file).take(want).read_to_end(&mut chunk) {
+                Ok(_) if chunk.is_empty() => Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("the file ended {left} bytes early (did it change during the upload?)"),
+                )),
+                Ok(n) => Ok(n),
+                Err(e) => Err(e),
+            };
+            let item = read.map(|n| {
+                left -= n as u64;
+                bytes::Bytes::from(chunk)
+            });
+            let stop = item.is_err();
+            // A send fails when the request ended (the server answered, or an error): stop reading.
+            if tx.blocking_send(item).is_err() || stop {
+                return;
+            }
+        }
+    });
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+}
+
+/// The size of one read of a file being sent, and how many of them wait for the socket.
+const READ_CHUNK: usize = 1 << 20;
+const READ_AHEAD: usize = 4;
+
 /// `trs draft discard`: drops a draft that never went to a vote.
 pub async fn discard(client: &Client, t: &lifecycle::Target<'_>, as_json: bool) -> CliResult<()> {
     let done: DiscardedDraft = client.post(&t.path("discard"), &t.product_only()).await?;
@@ -386,4 +432,46 @@ pub async fn discard(client: &Client, t: &lifecycle::Target<'_>, as_json: bool) 
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn collect(file: std::fs::File, offset: u64, len: u64) -> (Vec<u8>, Option<std::io::Error>) {
+        let mut got = Vec::new();
+        let mut chunks = std::pin::pin!(file_range(file, offset, len));
+        while let Some(item) = chunks.next().await {
+            match item {
+                Ok(chunk) => {
+                    assert!(chunk.len() <= READ_CHUNK);
+                    got.extend_from_slice(&chunk);
+                }
+                Err(e) => return (got, Some(e)),
+            }
+        }
+        (got, None)
+    }
+
+    #[tokio::test]
+    async fn a_range_across_several_chunks_comes_out_exactly() {
+        let body: Vec<u8> = (0..(READ_CHUNK * 2 + READ_CHUNK / 2)).map(|i| (i * 31 % 251) as u8).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &body).unwrap();
+        let (offset, len) = (1_000u64, (READ_CHUNK * 2 + 7) as u64);
+        let (got, error) = collect(file, offset, len).await;
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(got, body[offset as usize..(offset + len) as usize]);
+    }
+
+    #[tokio::test]
+    async fn a_file_shorter_than_declared_ends_the_stream_with_an_error() {
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &[7u8; 5_000]).unwrap();
+        let (got, error) = collect(file, 0, 8_000).await;
+        assert_eq!(got.len(), 5_000, "what the file had was sent");
+        let error = error.expect("the missing bytes are an error, not a short body");
+        assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert!(error.to_string().contains("3000 bytes early"), "{error}");
+    }
 }
