@@ -51,9 +51,21 @@ pub struct UploadBench {
     pub trs_vs_manual: f64,
     /// Stage timings of the best single-file upload, as logged (`stage` -> field -> ms).
     pub stages: Stages,
+    /// The CPU time (user + system) the best single-file upload used (Linux only): what must
+    /// fit on the machine's cores within the time, whatever overlaps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<UploadCpu>,
     /// `files` files of `file_bytes` each in one `trs upload`, if asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub many: Option<ManyFiles>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct UploadCpu {
+    /// The `trs upload` process.
+    pub client_secs: f64,
+    /// The `trs serve` process while the upload ran.
+    pub server_secs: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -104,6 +116,18 @@ impl fmt::Display for UploadBench {
                 m.trs_secs,
                 m.mb_per_s,
                 m.vs_one_file
+            )?;
+        }
+        if let Some(cpu) = &self.cpu {
+            writeln!(
+                f,
+                "CPU of the best upload: client {:.2} s, server {:.2} s, {:.2} s in all \
+                 ({} core(s) for {TARGET_VS_OPENSSL}x openssl's time give {:.2} s)",
+                cpu.client_secs,
+                cpu.server_secs,
+                cpu.client_secs + cpu.server_secs,
+                self.cores,
+                self.cores as f64 * TARGET_VS_OPENSSL * self.openssl_secs
             )?;
         }
         write!(f, "stages of the best upload (ms; busy time per lane, so they overlap):")?;
@@ -311,7 +335,7 @@ impl Bench {
 
     /// Uploads `names` (each with its sidecars) as a new version; the seconds it took and the
     /// stage timings the client and the server logged meanwhile.
-    fn upload(&self, names: &[String]) -> CliResult<(f64, Stages)> {
+    fn upload(&self, names: &[String]) -> CliResult<(f64, Stages, Option<UploadCpu>)> {
         let version = self.version.get() + 1;
         self.version.set(version);
         let log_before = std::fs::metadata(&self.server_log).map(|m| m.len()).unwrap_or(0);
@@ -320,17 +344,26 @@ impl Bench {
         for name in names {
             cmd.args([name.clone(), format!("{name}.asc"), format!("{name}.sha512")]);
         }
+        let server_pid = self.server.id().to_string();
+        let cpu_before = (cpu_secs("self", CpuOf::WaitedChildren), cpu_secs(&server_pid, CpuOf::Process));
         let t = Instant::now();
         let client_log = run(cmd.stdout(Stdio::null()))?;
         let secs = t.elapsed().as_secs_f64();
+        let cpu = match (cpu_before, (cpu_secs("self", CpuOf::WaitedChildren), cpu_secs(&server_pid, CpuOf::Process))) {
+            ((Some(c0), Some(s0)), (Some(c1), Some(s1))) => {
+                Some(UploadCpu { client_secs: c1 - c0, server_secs: s1 - s0 })
+            }
+            _ => None,
+        };
         let server_log = std::fs::read(&self.server_log).map_err(failed)?;
         let server_log = String::from_utf8_lossy(&server_log[log_before as usize..]).into_owned();
-        Ok((secs, stages(&format!("{server_log}\n{client_log}"))))
+        Ok((secs, stages(&format!("{server_log}\n{client_log}")), cpu))
     }
 
     fn run(&self, size: u64, files: usize, file_size: u64) -> CliResult<UploadBench> {
         let (mut openssl, mut sha512sum, mut manual, mut trs) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
         let mut stages = BTreeMap::new();
+        let mut cpu = None;
         let timed = |cmd: &mut Command| -> CliResult<f64> {
             let t = Instant::now();
             run(cmd.current_dir(&self.dir).stdout(Stdio::null()))?;
@@ -351,10 +384,11 @@ impl Bench {
                 &name,
             ]))?;
             manual = manual.min(t.elapsed().as_secs_f64());
-            let (secs, logged) = self.upload(std::slice::from_ref(&name))?;
+            let (secs, logged, used) = self.upload(std::slice::from_ref(&name))?;
             if secs < trs {
                 trs = secs;
                 stages = logged;
+                cpu = used;
             }
         }
         let mut many = None;
@@ -389,9 +423,41 @@ impl Bench {
             trs_vs_sha512sum: trs / sha512sum,
             trs_vs_manual: trs / manual,
             stages,
+            cpu,
             many,
         })
     }
+}
+
+/// Whose CPU time [`cpu_secs`] reads.
+#[derive(Clone, Copy)]
+enum CpuOf {
+    /// The process itself (`utime` + `stime`).
+    Process,
+    /// The children it has waited for (`cutime` + `cstime`).
+    WaitedChildren,
+}
+
+/// CPU seconds (user + system) of process `pid` (or `self`) from `/proc/PID/stat`; `None` where
+/// there is no procfs (not Linux).
+fn cpu_secs(pid: &str, of: CpuOf) -> Option<f64> {
+    // proc(5): times are in clock ticks, USER_HZ, which is 100 on every Linux architecture.
+    const USER_HZ: f64 = 100.0;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(cpu_ticks(&stat, of)? as f64 / USER_HZ)
+}
+
+/// The clock ticks of a `/proc/PID/stat` line.
+fn cpu_ticks(stat: &str, of: CpuOf) -> Option<i64> {
+    // The command name (field 2) may hold spaces and parentheses: count from its closing one.
+    let after_name = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    // `fields[0]` is field 3 (state): utime, stime, cutime and cstime are fields 14 to 17.
+    let (user, system) = match of {
+        CpuOf::Process => (fields.get(11)?, fields.get(12)?),
+        CpuOf::WaitedChildren => (fields.get(13)?, fields.get(14)?),
+    };
+    Some(user.parse::<i64>().ok()? + system.parse::<i64>().ok()?)
 }
 
 /// The `trs::timing` lines of a log (tracing's text format: `… trs::timing: stage="intake"
@@ -456,5 +522,17 @@ mod tests {
         assert_eq!(s["intake"]["sha512"], 800.0);
         assert_eq!(s["client"]["commit"], 20.0);
         assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn cpu_ticks_are_read_after_a_command_name_with_spaces_and_parentheses() {
+        // proc(5)'s fields 1 to 17; the name is `trs (x) y`.
+        let stat = "4242 (trs (x) y) S 1 4242 4242 0 -1 4194560 900 0 0 0 150 25 7 3 20 0 3 0 100";
+        assert_eq!(cpu_ticks(stat, CpuOf::Process), Some(175));
+        assert_eq!(cpu_ticks(stat, CpuOf::WaitedChildren), Some(10));
+        assert_eq!(cpu_ticks("4242 (trs) S 1", CpuOf::Process), None, "a line too short reads as nothing");
+        if cfg!(target_os = "linux") {
+            assert!(cpu_secs("self", CpuOf::Process).is_some(), "this process's own stat line reads");
+        }
     }
 }
