@@ -41,8 +41,12 @@ pub struct IntakeTimings {
     pub total: Duration,
     /// Waiting for the next chunk of the body.
     pub receive_wait: Duration,
-    /// Waiting for room in a lane (the slowest lane holding the receiver back).
+    /// Waiting for room in a lane (the slowest lane holding the receiver back), in all and
+    /// per lane: which lane's queue was full.
     pub lane_wait: Duration,
+    pub sha512_wait: Duration,
+    pub sha256_wait: Duration,
+    pub write_wait: Duration,
     pub sha512_busy: Duration,
     pub sha256_busy: Duration,
     pub write_busy: Duration,
@@ -121,7 +125,8 @@ pub struct Intake {
     /// Bytes gathered for the next block.
     pending: bytes::BytesMut,
     blocks: u64,
-    lane_wait: Duration,
+    /// Waits for room in the SHA-512, SHA-256 and writer lanes.
+    waits: [Duration; 3],
     sha512: Lane<(trs_sha512::Sha512, Duration)>,
     sha256: Lane<(Sha256, Duration)>,
     /// `None` when the body is only hashed ([`Intake::hash_only`]).
@@ -159,7 +164,7 @@ impl Intake {
             size: 0,
             pending: bytes::BytesMut::new(),
             blocks: 0,
-            lane_wait: Duration::ZERO,
+            waits: [Duration::ZERO; 3],
             sha512: hash_lane(trs_sha512::Sha512::new()),
             sha256: hash_lane(Sha256::new()),
             writer,
@@ -197,14 +202,18 @@ impl Intake {
     async fn dispatch(&mut self, block: Bytes) -> Result<(), ()> {
         self.blocks += 1;
         let t = Instant::now();
-        let fed = self.sha512.feed(block.clone()).await
-            & self.sha256.feed(block.clone()).await
-            & match &self.writer {
-                Some(writer) => writer.feed(block).await,
-                None => true,
-            };
-        self.lane_wait += t.elapsed();
-        if fed { Ok(()) } else { Err(()) }
+        let sha512 = self.sha512.feed(block.clone()).await;
+        let t2 = Instant::now();
+        let sha256 = self.sha256.feed(block.clone()).await;
+        let t3 = Instant::now();
+        let written = match &self.writer {
+            Some(writer) => writer.feed(block).await,
+            None => true,
+        };
+        self.waits[0] += t2 - t;
+        self.waits[1] += t3 - t2;
+        self.waits[2] += t3.elapsed();
+        if sha512 && sha256 && written { Ok(()) } else { Err(()) }
     }
 
     /// Waits for every lane to end; the writer's error if a write or the fsync failed.
@@ -226,7 +235,10 @@ impl Intake {
             blocks: self.blocks,
             total: self.started.elapsed(),
             receive_wait,
-            lane_wait: self.lane_wait,
+            lane_wait: self.waits.iter().sum(),
+            sha512_wait: self.waits[0],
+            sha256_wait: self.waits[1],
+            write_wait: self.waits[2],
             sha512_busy,
             sha256_busy,
             write_busy,
@@ -250,6 +262,9 @@ impl IntakeTimings {
             total_ms = ms(self.total),
             receive_wait_ms = ms(self.receive_wait),
             lane_wait_ms = ms(self.lane_wait),
+            sha512_wait_ms = ms(self.sha512_wait),
+            sha256_wait_ms = ms(self.sha256_wait),
+            write_wait_ms = ms(self.write_wait),
             sha512_ms = ms(self.sha512_busy),
             sha256_ms = ms(self.sha256_busy),
             write_ms = ms(self.write_busy),
