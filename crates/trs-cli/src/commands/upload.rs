@@ -370,11 +370,11 @@ async fn put_range(
 }
 
 /// Bytes `[offset, offset + len)` of a file as a stream of chunks of up to [`READ_CHUNK`] bytes,
-/// read on a thread of its own a few chunks ahead of the socket. Each byte is copied once on its
-/// way from the page cache to the socket: tokio's `fs::File` copies it twice (through a buffer
-/// of its own) and hops to a blocking thread for every read, CPU that an upload over loopback
-/// takes from the server's hashing on a two-core machine (issue 18). A file that ends early
-/// (changed since it was declared) ends the stream with an error, which ends the request.
+/// read on a thread of its own a few chunks ahead of the socket. Each byte is read straight into
+/// the chunk that goes to the socket: tokio's `fs::File` reads it into a buffer of its own and
+/// copies it again, and hops to a blocking thread for every read, CPU that an upload over
+/// loopback takes from the server's hashing on a two-core machine (issue 18). A file that ends
+/// early (changed since it was declared) ends the stream with an error, which ends the request.
 fn file_range(
     mut file: std::fs::File,
     offset: u64,
@@ -414,7 +414,8 @@ fn file_range(
     futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
 }
 
-/// The size of one read of a file being sent, and how many of them wait for the socket.
+/// The size of one read of a file being sent, and how many of them wait for the socket: about
+/// 6 MiB in flight per PUT, 24 MiB with [`PARALLEL_PUTS`] parts at once.
 const READ_CHUNK: usize = 1 << 20;
 const READ_AHEAD: usize = 4;
 
