@@ -41,9 +41,8 @@ pub struct IntakeTimings {
     pub total: Duration,
     /// Waiting for the next chunk of the body.
     pub receive_wait: Duration,
-    /// Waiting for room in a lane (the slowest lane holding the receiver back), in all and
-    /// per lane: which lane's queue was full.
-    pub lane_wait: Duration,
+    /// Waiting for room in each lane: which lane's full queue held the receiver back
+    /// ([`IntakeTimings::lane_wait`] is their sum).
     pub sha512_wait: Duration,
     pub sha256_wait: Duration,
     pub write_wait: Duration,
@@ -124,9 +123,8 @@ pub struct Intake {
     size: u64,
     /// Bytes gathered for the next block.
     pending: bytes::BytesMut,
-    blocks: u64,
-    /// Waits for room in the SHA-512, SHA-256 and writer lanes.
-    waits: [Duration; 3],
+    /// Blocks and lane waits so far; the rest is filled in by [`Intake::finish`].
+    timings: IntakeTimings,
     sha512: Lane<(trs_sha512::Sha512, Duration)>,
     sha256: Lane<(Sha256, Duration)>,
     /// `None` when the body is only hashed ([`Intake::hash_only`]).
@@ -163,8 +161,7 @@ impl Intake {
             started: Instant::now(),
             size: 0,
             pending: bytes::BytesMut::new(),
-            blocks: 0,
-            waits: [Duration::ZERO; 3],
+            timings: IntakeTimings::default(),
             sha512: hash_lane(trs_sha512::Sha512::new()),
             sha256: hash_lane(Sha256::new()),
             writer,
@@ -200,7 +197,7 @@ impl Intake {
     }
 
     async fn dispatch(&mut self, block: Bytes) -> Result<(), ()> {
-        self.blocks += 1;
+        self.timings.blocks += 1;
         let t = Instant::now();
         let sha512 = self.sha512.feed(block.clone()).await;
         let t2 = Instant::now();
@@ -210,9 +207,9 @@ impl Intake {
             Some(writer) => writer.feed(block).await,
             None => true,
         };
-        self.waits[0] += t2 - t;
-        self.waits[1] += t3 - t2;
-        self.waits[2] += t3.elapsed();
+        self.timings.sha512_wait += t2 - t;
+        self.timings.sha256_wait += t3 - t2;
+        self.timings.write_wait += t3.elapsed();
         if sha512 && sha256 && written { Ok(()) } else { Err(()) }
     }
 
@@ -232,24 +229,25 @@ impl Intake {
         let (sha256, sha256_busy) = self.sha256.finish().await?;
         let Written { busy: write_busy, sync, direct_bytes } = written?;
         let timings = IntakeTimings {
-            blocks: self.blocks,
             total: self.started.elapsed(),
             receive_wait,
-            lane_wait: self.waits.iter().sum(),
-            sha512_wait: self.waits[0],
-            sha256_wait: self.waits[1],
-            write_wait: self.waits[2],
             sha512_busy,
             sha256_busy,
             write_busy,
             sync,
             direct_bytes,
+            ..self.timings
         };
         Ok((BodyHashes { size: self.size, sha512: sha512.into_sha2(), sha256 }, timings))
     }
 }
 
 impl IntakeTimings {
+    /// Waiting for room in any lane (the slowest lane holding the receiver back).
+    pub fn lane_wait(&self) -> Duration {
+        self.sha512_wait + self.sha256_wait + self.write_wait
+    }
+
     /// One `trs::timing` line (debug level: `TRS_LOG=info,trs::timing=debug` shows it).
     pub fn log(&self, key: &str, bytes: u64) {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
@@ -261,7 +259,7 @@ impl IntakeTimings {
             blocks = self.blocks,
             total_ms = ms(self.total),
             receive_wait_ms = ms(self.receive_wait),
-            lane_wait_ms = ms(self.lane_wait),
+            lane_wait_ms = ms(self.lane_wait()),
             sha512_wait_ms = ms(self.sha512_wait),
             sha256_wait_ms = ms(self.sha256_wait),
             write_wait_ms = ms(self.write_wait),
