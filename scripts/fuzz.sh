@@ -82,7 +82,8 @@ case "${1:-}" in
     ls fuzz/corpus/"$target" | wc -l
     ;;
   ""|-h|--help)
-    sed -n '2,12p' "$0"
+    # The comment block at the top, whatever its length.
+    awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"
     ;;
   *)
     target="$1"
