@@ -539,7 +539,6 @@ pub(crate) async fn object_hashes(
     if meta.sha512.is_some() {
         return Ok(meta.clone());
     }
-    let started = std::time::Instant::now();
     let mut stream = app.blobs.get(object).await?;
     let mut intake = trs_storage::intake::Intake::hash_only();
     let mut receive_wait = std::time::Duration::ZERO;
@@ -554,7 +553,6 @@ pub(crate) async fn object_hashes(
     let (hashes, timings) =
         intake.finish(receive_wait).await.map_err(|e| AppError::Internal(format!("hashing {object}: {e}")))?;
     timings.log(object, hashes.size);
-    tracing::debug!(target: "trs::timing", stage = "commit-hash", object, ms = started.elapsed().as_secs_f64() * 1e3);
     use trs_storage::blob::hash_state::encode;
     Ok(trs_storage::BlobMeta {
         key: meta.key.clone(),
@@ -767,7 +765,9 @@ pub(crate) async fn execute_commit(
     let (mut done_bytes, mut reported) = (0u64, 0u64);
     let mut entries = Vec::with_capacity(total);
     for (i, f) in session.files.iter().enumerate() {
+        let started = std::time::Instant::now();
         let meta = arrived(app, f).await?;
+        let arrived_at = std::time::Instant::now();
         if meta.size != f.size {
             return Err(AppError::bad_request(
                 "size-mismatch",
@@ -776,10 +776,25 @@ pub(crate) async fn execute_commit(
         }
         let hashed = object_hashes(app, &f.object, &meta).await?;
         let sha512 = parse_sha512(&hashed)?;
+        let hashed_at = std::time::Instant::now();
         match app.blobs.copy_if_absent_with_hashes(&f.object, &keys::file_object(&sha512), &hashed).await {
             Ok(_) | Err(BlobError::AlreadyExists(_)) => {}
             Err(e) => return Err(e.into()),
         }
+        // Where a file's commit went: completing its multipart upload (AWS), reading it back
+        // to hash it (where the store did not hash it on the way in), copying it to its
+        // content address.
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        tracing::debug!(
+            target: "trs::timing",
+            stage = "commit-file",
+            key = %f.object,
+            bytes = f.size,
+            arrived_ms = ms(arrived_at - started),
+            hash_ms = ms(hashed_at - arrived_at),
+            copy_ms = ms(hashed_at.elapsed()),
+            total_ms = ms(started.elapsed()),
+        );
         entries.push(ManifestEntry { path: f.path.clone(), size: f.size, sha512 });
         // A progress line per file, but at most one per percent of the bytes: each is a write
         // of the task item, and 500 small files must not cost 500 writes.
