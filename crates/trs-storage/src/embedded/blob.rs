@@ -31,6 +31,12 @@ use crate::blob::{BlobError, BlobMeta, BlobStore, ByteStream, UploadUrl, check_k
 use crate::intake::Intake;
 
 /// Read buffer for streaming objects out: large enough to keep syscalls rare.
+///
+/// Objects go out through tokio's `fs::File`, which takes a blocking thread for each read and
+/// gives it back between reads, not through a reader thread of their own as `trs upload`
+/// sends files (`file_range` in trs-cli, one copy fewer): a download runs as slowly as its
+/// client reads, and a thread held per download would let a few hundred slow mirrors use up
+/// the blocking pool that the item store and the upload intake run on.
 const READ_CHUNK: usize = 256 * 1024;
 
 #[derive(Clone)]
