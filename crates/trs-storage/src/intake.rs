@@ -179,15 +179,13 @@ impl Intake {
         self.size += chunk.len() as u64;
         while !chunk.is_empty() {
             // Whole blocks of a large chunk go on without a copy when nothing is pending and
-            // the writer can take them directly (aligned in memory) or there is no writer; any
-            // other chunk is gathered, since one unaligned write turns direct writes off for
-            // the rest of the file.
-            if self.pending.is_empty()
-                && chunk.len() >= BLOCK
-                && (self.writer.is_none() || chunk.as_ptr().align_offset(direct_io::ALIGN) == 0)
+            // the writer can take them directly or there is no writer; any other chunk is
+            // gathered, since one unaligned write turns direct writes off for the rest of the
+            // file.
+            let whole = chunk.len() / BLOCK * BLOCK;
+            if self.pending.is_empty() && whole > 0 && (self.writer.is_none() || direct_io::is_aligned(&chunk[..whole]))
             {
-                let whole = chunk.split_to(chunk.len() / BLOCK * BLOCK);
-                self.dispatch(whole).await?;
+                self.dispatch(chunk.split_to(whole)).await?;
                 continue;
             }
             if self.pending.capacity() == 0 {

@@ -6,8 +6,8 @@
 //!
 //! `O_DIRECT` wants the memory address, the file offset and the length aligned to the
 //! device's block size: the intake gathers the body into blocks of [`super::BLOCK`] bytes that
-//! start on a [`ALIGN`] boundary ([`aligned_block`]). Anything else (the last, partial block; a
-//! chunk passed through unaligned; a file system without `O_DIRECT`, such as tmpfs on older
+//! start on a [`ALIGN`] boundary ([`aligned_block`]). Anything else (the last, partial block; an
+//! unaligned chunk; a file system without `O_DIRECT`, such as tmpfs on older
 //! kernels, or a device that wants a larger alignment) is written through the page cache as
 //! before, and from then on the rest of the file too. The bytes on disk are the same either
 //! way; only who copies them differs.
@@ -30,6 +30,12 @@ pub fn aligned_block() -> BytesMut {
     block
 }
 
+/// Whether `chunk` may go to the disk directly: its address and length [`ALIGN`]ed (the
+/// file offset is the writer's to keep aligned).
+pub fn is_aligned(chunk: &[u8]) -> bool {
+    chunk.as_ptr().align_offset(ALIGN) == 0 && chunk.len().is_multiple_of(ALIGN)
+}
+
 /// Writes a file from the start, directly while it can.
 pub struct Writer {
     file: File,
@@ -45,7 +51,7 @@ impl Writer {
     }
 
     pub fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        if self.direct && chunk.as_ptr().align_offset(ALIGN) == 0 && chunk.len().is_multiple_of(ALIGN) {
+        if self.direct && is_aligned(chunk) {
             return self.write_direct(chunk);
         }
         self.buffered()?;
