@@ -312,9 +312,39 @@ impl Server {
     /// Sends SIGTERM (what systemd and container runtimes stop a service with) and waits for
     /// the server to exit; returns how it exited.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.send_sigterm();
+        self.child.wait().expect("wait for trs serve")
+    }
+
+    /// Sends SIGTERM without waiting for the server to exit.
+    pub fn send_sigterm(&self) {
         let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("run kill");
         assert!(sent.success(), "kill -TERM failed");
-        self.child.wait().expect("wait for trs serve")
+    }
+
+    /// Waits for the server to exit (after [`Server::send_sigterm`]); kills it and panics if it
+    /// still runs after two minutes (a stop that never ends).
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        for _ in 0..1200 {
+            if let Some(status) = self.child.try_wait().expect("wait for trs serve") {
+                return status;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        self.stop();
+        panic!("trs serve did not exit within two minutes of the signal");
+    }
+
+    /// Waits until the server has logged a line containing `text` and returns it (panics if
+    /// none came within a minute: the server is stuck or never says it).
+    pub fn wait_for_log(&self, text: &str) -> String {
+        for _ in 0..600 {
+            if let Some(line) = self.log.lock().unwrap().iter().find(|l| l.contains(text)) {
+                return line.clone();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("trs serve never logged {text:?}: {:#?}", self.log.lock().unwrap());
     }
 
     /// Where the `trs` commands run through [`Server::trs`] keep their state (`TRS_STATE_DIR`).

@@ -210,7 +210,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: &[PRODUCT], request: None, success: &[200], response: json::<ProjectPolicy>(), errors: &[]),
         endpoint!("POST" "/api/v1/projects/{project}/mail", "projects", "Change where the project's mails go", Signed,
             query: &[], request: Some(json::<SetMail>()), success: &[200], response: json::<ProjectMail>(),
-            errors: &[(400, &["nothing-to-change", "invalid-mail-address", "invalid-imap-url"])]),
+            errors: &[(400, &["nothing-to-change", "invalid-text", "invalid-mail-address", "invalid-imap-url"])]),
         endpoint!("GET" "/api/v1/projects/{project}/mail", "projects", "Where the project's mails go", Public,
             query: &[PRODUCT], request: None, success: &[200], response: json::<ProjectMail>(), errors: &[]),
         endpoint!("GET" "/api/v1/projects/{project}/mail/log", "projects", "The mails sent for the project", Public,

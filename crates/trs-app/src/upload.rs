@@ -419,13 +419,28 @@ pub(crate) async fn stage_file(app: &App, path: ArtifactPath, size: u64, object:
 }
 
 /// Where the client sends `f`, with fresh URLs. With `resuming`, a single-PUT file whose
-/// object exists gets no URL, and a file in parts lists the parts the store holds.
-async fn file_target(app: &App, f: &StagedFile, resuming: bool) -> AppResult<FileTarget> {
-    let expires_at = app.now() + app.limits.upload_url_ttl_secs;
+/// object exists gets no URL, and a file in parts lists the parts the store holds. An object
+/// of another size than the file's (a body cut short that the store still kept: S3 stores
+/// what a presigned PUT sends) would fail the commit forever, so resuming removes it and
+/// hands out a URL to send the file again.
+/// A URL never outlives its session (`session_expires_at`): past it nothing can commit what
+/// the URL stores, and the staged objects are collected from then on, so a later PUT would
+/// leave an object nothing collects.
+async fn file_target(app: &App, f: &StagedFile, resuming: bool, session_expires_at: i64) -> AppResult<FileTarget> {
+    let expires_at = (app.now() + app.limits.upload_url_ttl_secs).min(session_expires_at);
     let target = FileTarget { path: f.path.clone(), size: f.size, upload: None, parts: None };
+    let staged = match (&f.multipart, resuming) {
+        (None, true) => app.blobs.head(&f.object).await?,
+        _ => None,
+    };
     match &f.multipart {
-        None if resuming && app.blobs.head(&f.object).await?.is_some() => Ok(target),
-        None => Ok(FileTarget { upload: Some(app.blobs.upload_url(&f.object, expires_at, f.size).await?), ..target }),
+        None if staged.as_ref().is_some_and(|meta| meta.size == f.size) => Ok(target),
+        None => {
+            if staged.is_some() {
+                app.blobs.delete(&f.object).await?;
+            }
+            Ok(FileTarget { upload: Some(app.blobs.upload_url(&f.object, expires_at, f.size).await?), ..target })
+        }
         Some(parts) => {
             let present = if resuming { app.blobs.list_parts(&f.object, &parts.upload_id).await? } else { Vec::new() };
             let urls =
@@ -448,7 +463,7 @@ pub async fn resume_upload(app: &App, caller: &Caller, id: &OpaqueId) -> AppResu
     }
     let mut targets = Vec::with_capacity(session.files.len());
     for f in &session.files {
-        targets.push(file_target(app, f, true).await?);
+        targets.push(file_target(app, f, true, session.expires_at).await?);
     }
     Ok(StartedUpload {
         id: session.id,
@@ -489,7 +504,7 @@ pub(crate) async fn open_session(
     store_session(app, id, item, &objects, expires_at).await?;
     let mut targets = Vec::with_capacity(staged.len());
     for f in staged {
-        targets.push(file_target(app, f, false).await?);
+        targets.push(file_target(app, f, false, expires_at).await?);
     }
     Ok(targets)
 }

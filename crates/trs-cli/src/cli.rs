@@ -40,7 +40,7 @@ pub struct Global {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the whole service on this machine (embedded store, no cloud account; or DynamoDB
-    /// and S3 with --backend aws). Ctrl-C or SIGTERM stop it gracefully.
+    /// and S3 with --backend aws). Ctrl-C or SIGTERM stop it gracefully (--shutdown-grace).
     Serve {
         /// Folder holding all data (created if missing; embedded backend).
         #[arg(long, default_value = "./trs-data")]
@@ -70,6 +70,11 @@ pub enum Command {
         /// mail secret).
         #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         imap_poll_every: u64,
+        /// Seconds requests in flight may run on after SIGINT or SIGTERM before the server
+        /// exits anyway (a stalled client would otherwise hold it); a second signal stops at
+        /// once. An upload cut off resumes with `trs upload` again.
+        #[arg(long, env = "TRS_SHUTDOWN_GRACE", value_name = "SECONDS", default_value_t = 30)]
+        shutdown_grace: u64,
         /// CA certificates (PEM) the IMAP servers' certificates (`imaps://` mailboxes) may
         /// chain to, besides the system's roots: for a list server with a private CA. Read at
         /// start (a file with no certificate is refused); an untrusted certificate is always

@@ -59,6 +59,7 @@ async fn run(cli: Cli) -> CliResult<()> {
             download_url,
             lifecycle_every,
             imap_poll_every,
+            shutdown_grace,
             imap_ca_file,
             templates,
             smtp,
@@ -79,6 +80,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                 audience,
                 lifecycle_every: every,
                 imap_poll_every: std::time::Duration::from_secs(*imap_poll_every),
+                shutdown_grace: std::time::Duration::from_secs(*shutdown_grace),
                 templates: templates.as_deref(),
                 mailer,
                 credentials,
@@ -497,7 +499,11 @@ fn main() {
         }
     };
     let json = cli.global.json;
-    if let Err(e) = runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // Work left behind (a connection `trs serve` cut off at shutdown, a blocking read) is not
+    // waited for: the command has finished.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    if let Err(e) = result {
         if json {
             // JSON escapes every control character: nothing for a terminal to obey.
             eprintln!("{}", e.to_json());

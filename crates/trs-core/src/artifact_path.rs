@@ -67,6 +67,15 @@ pub const PORTABLE_PUNCTUATION: &str = "._-+~";
 /// Windows device names: a file named so (with any extension) opens the device instead.
 const WINDOWS_DEVICES: [&str; 4] = ["con", "prn", "aux", "nul"];
 
+/// Whether a path segment names a Windows device (`CON`, `nul.txt`, `COM1.zip`, in any case):
+/// for file names and for the names that become public folders (projects, products, versions).
+pub(crate) fn is_windows_device_name(segment: &str) -> bool {
+    let stem = segment.split('.').next().unwrap_or(segment).to_ascii_lowercase();
+    let numbered =
+        |prefix: &str| stem.strip_prefix(prefix).is_some_and(|n| n.len() == 1 && n.as_bytes()[0].is_ascii_digit());
+    WINDOWS_DEVICES.contains(&stem.as_str()) || numbered("com") || numbered("lpt")
+}
+
 fn refuse(name: &str, kind: PathErrorKind, reason: impl Into<Cow<'static, str>>) -> PathError {
     PathError { name: name.to_string(), reason: reason.into(), kind }
 }
@@ -133,10 +142,7 @@ fn check_portable(name: &str) -> Result<(), PathError> {
         if segment.starts_with('-') {
             return err("has a segment starting with '-' (a command would read it as an option)".into());
         }
-        let stem = segment.split('.').next().unwrap_or(segment).to_ascii_lowercase();
-        let numbered =
-            |prefix: &str| stem.strip_prefix(prefix).is_some_and(|n| n.len() == 1 && n.as_bytes()[0].is_ascii_digit());
-        if WINDOWS_DEVICES.contains(&stem.as_str()) || numbered("com") || numbered("lpt") {
+        if is_windows_device_name(segment) {
             return err(format!("{segment:?} is a Windows device name (with any extension it opens the device)").into());
         }
     }

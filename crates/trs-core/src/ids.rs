@@ -31,6 +31,11 @@ fn check_name(kind: &'static str, value: &str, max: usize, extra: &[char]) -> Re
     if !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || extra.contains(&c)) {
         return err("only ASCII letters, digits, '-', '_' (and for versions '.', '+') are allowed");
     }
+    // Project, product and version names become folders of the public download directory
+    // (and mirrors' and downloaders' disks), as file names do.
+    if crate::artifact_path::is_windows_device_name(value) {
+        return err("is a Windows device name (a folder named so cannot be created or opened there)");
+    }
     Ok(())
 }
 
@@ -294,6 +299,22 @@ mod tests {
         // `latest` is a view in the public coordinates, never a version or product.
         assert!("latest".parse::<Version>().is_err());
         assert!("latest".parse::<ProductName>().is_err());
+    }
+
+    /// Issue 13, item 8: names that become public folders keep the file names' device rule.
+    #[test]
+    fn windows_device_names_are_refused_as_project_product_and_version_names() {
+        for name in ["con", "nul", "aux", "prn", "com1", "lpt9"] {
+            let e = name.parse::<ProjectName>().unwrap_err();
+            assert!(e.reason.contains("Windows device name"), "{name}: {e}");
+            assert!(name.parse::<ProductName>().is_err(), "{name}");
+            assert!(name.to_uppercase().parse::<Version>().is_err(), "{name}");
+        }
+        assert!("nul.1".parse::<Version>().is_err(), "with an extension it is the device too");
+        for fine in ["console", "com", "com10", "auxiliary", "null", "1.0.con"] {
+            assert!(fine.parse::<Version>().is_ok(), "{fine}");
+        }
+        assert!("console".parse::<ProjectName>().is_ok());
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! back as `Trs-Request-Id`, so a user can quote it.
 //!
 //! The line is `{"access": {...}}`; the query string is left out (it is covered by the
-//! signature but is the caller's business), and so is anything from the body.
+//! signature but is the caller's business), and so is anything from the body. A path that is
+//! itself a capability (an upload URL's token, which lets whoever holds it PUT the file) is
+//! logged with the token replaced by `{token}`.
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -62,7 +64,7 @@ async fn record(State(sink): State<Sink>, request: Request, next: Next) -> Respo
     let started = Instant::now();
     let request_id = trs_app::App::new_id().to_string();
     let method = request.method().to_string();
-    let path = request.uri().path().to_string();
+    let path = logged_path(request.uri().path());
     let key = request
         .headers()
         .get(trs_auth::HEADER_KEY)
@@ -85,6 +87,18 @@ async fn record(State(sink): State<Sink>, request: Request, next: Next) -> Respo
     }
     sink(&record);
     response
+}
+
+/// Paths whose last segment is a bearer token: the embedded blob store's upload URLs
+/// (`trs serve`; on AWS the token is S3's presigned query, never seen here).
+const TOKEN_PATHS: [&str; 1] = ["/api/v1/blob-upload/"];
+
+/// `path` as logged: a token in it replaced, so reading the log grants nothing.
+fn logged_path(path: &str) -> String {
+    match TOKEN_PATHS.iter().find(|prefix| path.starts_with(*prefix)) {
+        Some(prefix) => format!("{prefix}{{token}}"),
+        None => path.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -128,5 +142,22 @@ mod tests {
         assert_eq!((accepted.status, accepted.code), (200, None));
         assert_eq!(accepted.key.as_deref(), Some(w.rm.person.keys[0].as_str()));
         assert_ne!(accepted.request_id, refused.request_id);
+    }
+
+    /// Issue 13 item 13: an upload URL's token is a capability valid for hours; the log keeps
+    /// the route, not the token.
+    #[tokio::test]
+    async fn upload_tokens_are_not_logged() {
+        let records = Arc::new(Mutex::new(Vec::<AccessRecord>::new()));
+        let kept = records.clone();
+        let sink: Sink = Arc::new(move |r: &AccessRecord| kept.lock().unwrap().push(r.clone()));
+        let routes: Router = Router::new().route("/api/v1/blob-upload/{token}", axum::routing::put(|| async { "ok" }));
+        let router = layer(routes, sink);
+        let put =
+            Request::builder().method("PUT").uri("/api/v1/blob-upload/c2VjcmV0.dGFn").body(Body::empty()).unwrap();
+        assert_eq!(router.oneshot(put).await.unwrap().status(), 200);
+        let records = records.lock().unwrap();
+        assert_eq!(records[0].path, "/api/v1/blob-upload/{token}");
+        assert_eq!(logged_path("/api/v1/projects/foo"), "/api/v1/projects/foo");
     }
 }

@@ -1,6 +1,8 @@
 //! `trs serve` stops the same way on SIGTERM (systemd, Docker, Kubernetes) as on Ctrl-C:
 //! it stops accepting connections, lets requests in flight finish and exits 0 (issue 13,
 //! item 14). Without a handler SIGTERM would end the process at once, killed by the signal.
+//! A client that stalls mid-request cannot hold the stop open: the drain ends after
+//! `--shutdown-grace` seconds or at a second signal.
 
 use trs_tests::*;
 
@@ -15,4 +17,52 @@ fn sigterm_stops_the_server_gracefully() {
     assert_eq!(get(&server.url, "/api/v1/health").status, 200);
     let status = server.terminate();
     assert_eq!(status.code(), Some(0), "trs serve exited with {status} on SIGTERM");
+    server.wait_for_log("trs stopped: no request was cut off");
+}
+
+/// A request whose headers never finish (one line sent, then nothing): a connection in flight
+/// that graceful shutdown would wait on for as long as the client keeps it open.
+fn stalled_request(server: &Server) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(server.url.trim_start_matches("http://")).unwrap();
+    stream.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n").unwrap();
+    stream
+}
+
+#[test]
+fn a_stalled_client_holds_shutdown_only_until_the_grace_runs_out() {
+    let gpg = Gpg::new();
+    let work = tempfile::tempdir().unwrap();
+    let ada = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
+    let cert = work.path().join("ada.asc");
+    gpg.export_public(&ada, &cert);
+    let mut server = Server::start_with_env("ada", &cert, &[("TRS_SHUTDOWN_GRACE", "1".into())]);
+    let _stalled = stalled_request(&server);
+    // The connection is accepted before the signal (a health call after it on another one).
+    assert_eq!(get(&server.url, "/api/v1/health").status, 200);
+    server.send_sigterm();
+    let status = server.wait();
+    assert_eq!(status.code(), Some(0), "trs serve exited with {status}");
+    let line = server.wait_for_log("trs stopped:");
+    assert!(line.contains("grace ran out") && line.contains("cut off"), "{line}");
+}
+
+#[test]
+fn a_second_signal_stops_at_once() {
+    let gpg = Gpg::new();
+    let work = tempfile::tempdir().unwrap();
+    let ada = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
+    let cert = work.path().join("ada.asc");
+    gpg.export_public(&ada, &cert);
+    // A grace far longer than the test: only the second signal can end it.
+    let mut server = Server::start_with_env("ada", &cert, &[("TRS_SHUTDOWN_GRACE", "3600".into())]);
+    let _stalled = stalled_request(&server);
+    assert_eq!(get(&server.url, "/api/v1/health").status, 200);
+    server.send_sigterm();
+    server.wait_for_log("a second SIGINT or SIGTERM stops at once");
+    server.send_sigterm();
+    let status = server.wait();
+    assert_eq!(status.code(), Some(0), "trs serve exited with {status}");
+    let line = server.wait_for_log("trs stopped:");
+    assert!(line.contains("a second signal") && line.contains("cut off"), "{line}");
 }

@@ -64,6 +64,10 @@ impl ImapMailbox {
         if user.is_empty() {
             return Err("the URL names no user (imaps://USER@HOST/MAILBOX)".into());
         }
+        // Sent in LOGIN as it decodes: a line break there would end the command early.
+        if let Some(why) = trs_core::text::refusal(&user, trs_core::text::Lines::One) {
+            return Err(format!("the user {why}"));
+        }
         let host = url.host_str().filter(|h| !h.is_empty()).ok_or("the URL names no host")?.to_string();
         let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
         let port = url.port().unwrap_or(if tls { 993 } else { 143 });

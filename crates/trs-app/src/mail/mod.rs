@@ -24,7 +24,7 @@ mod smtp;
 
 use crate::app::App;
 use crate::authenticate::Caller;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, check_typed_text};
 use crate::projects::get_project;
 use crate::storage_keys as keys;
 use crate::stream;
@@ -34,6 +34,7 @@ use lettre::message::{Mailbox, header::ContentType};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 pub use smtp::SmtpMailer;
+use trs_core::text::Lines;
 use trs_core::{
     Action, Change, Event, EventDraft, MailSettings, ProductName, ProjectName, ReleaseId, StreamId, authorize,
 };
@@ -220,9 +221,12 @@ pub trait Mailer: Send + Sync + 'static {
 }
 
 /// An address as the settings take it (`Name <addr@host>` or `addr@host`), checked by
-/// lettre's parser: what it accepts is what sending accepts.
+/// lettre's parser: what it accepts is what sending accepts. A display name is text a person
+/// typed that reaches readers' mail clients, the release stream and terminals, so it keeps
+/// the text rule too (lettre's parser takes escapes and control characters inside quotes).
 pub fn check_address(field: &str, value: &str) -> AppResult<String> {
     let value = value.trim();
+    check_typed_text(field, value, Lines::One)?;
     value.parse::<Mailbox>().map(|_| value.to_string()).map_err(|e| {
         AppError::bad_request(
             "invalid-mail-address",
@@ -232,7 +236,10 @@ pub fn check_address(field: &str, value: &str) -> AppResult<String> {
 }
 
 /// An IMAP mailbox URL as the settings take it (`--imap`), checked as the poller reads it.
+/// The text rule applies to what is stored and to the user the URL percent-encodes (the URL
+/// parser drops a raw line break that the stored string would still hold).
 fn check_imap(value: &str) -> AppResult<String> {
+    check_typed_text("--imap", value.trim(), Lines::One)?;
     imap::ImapMailbox::parse(value).map(|_| value.trim().to_string()).map_err(|e| {
         AppError::bad_request(
             "invalid-imap-url",

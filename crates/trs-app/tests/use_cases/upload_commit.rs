@@ -430,3 +430,44 @@ async fn a_revision_of_five_thousand_files_is_stored_and_read_back_whole() {
         assert!(head.body["parts"].as_u64().unwrap() >= 2, "{key:?} spilled into parts: {}", head.body);
     }
 }
+
+/// Issue 13 item 10: a staged file that arrived short (a store that kept what a PUT sent, as S3
+/// does) fails the commit with `size-mismatch`, and resuming the upload removes it and hands
+/// out a URL to send it again, so the session can still be committed.
+#[tokio::test]
+async fn a_file_that_arrived_short_is_sent_again_after_a_resume() {
+    let f = fixture().await;
+    let files: [(&str, &[u8]); 2] = [("a.txt", b"all of a\n"), ("b.txt", b"all of b\n")];
+    let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
+    send(&f, &s, &[files[0], ("b.txt", b"all")]).await;
+    let err = commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap_err();
+    assert_eq!(err.code(), "size-mismatch", "{err}");
+
+    let resumed = trs_app::upload::resume_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    assert!(resumed.files[0].upload.is_none(), "a.txt arrived whole");
+    let again = resumed.files[1].upload.as_ref().expect("a URL for the short b.txt");
+    let token = again.url.rsplit('/').next().unwrap();
+    let body = futures::stream::iter(vec![Ok(Bytes::from_static(b"all of b\n"))]);
+    f.blobs.accept_upload(token, Box::pin(body)).await.unwrap();
+    let committed = commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    assert_eq!((committed.changed, committed.files), (true, 2));
+}
+
+/// Issue 13 item 10: URLs handed out when resuming late never outlive the session: past its
+/// end the staged objects are collected, and a PUT after that would leave one nothing collects.
+#[tokio::test]
+async fn resumed_urls_expire_with_their_session() {
+    let f = fixture().await;
+    let files: [(&str, &[u8]); 1] = [("a.txt", b"a\n")];
+    let s = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, false)).await.unwrap();
+    assert!(s.files[0].upload.as_ref().unwrap().expires_at <= s.expires_at);
+    // Ten minutes before the session ends, well inside a fresh URL's lifetime.
+    f.clock.advance(f.app.limits.upload_session_ttl_secs - 600);
+    let resumed = trs_app::upload::resume_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap();
+    let url = resumed.files[0].upload.as_ref().unwrap();
+    assert_eq!(
+        url.expires_at, s.expires_at,
+        "capped at the session's end, not {} s on",
+        f.app.limits.upload_url_ttl_secs
+    );
+}

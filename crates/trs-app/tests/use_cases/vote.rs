@@ -717,6 +717,42 @@ async fn mail_settings_are_checked_and_changed_by_those_who_manage_the_project()
     assert_eq!((view.mail.vote_to.len(), view.mail.from.as_deref()), (1, Some("rel@vot.example")));
 }
 
+/// Issue 13, item 15: a display name or an IMAP URL is text a person typed; it reaches mail
+/// headers, the release stream and terminals, so it keeps the text rule (lettre's parser
+/// alone takes ESC, BEL and bidirectional overrides inside a quoted name).
+#[tokio::test]
+async fn mail_settings_refuse_control_characters_in_every_field() {
+    let f = lenient().await;
+    let hostile = [
+        trs_core::MailSettings {
+            vote_to: vec!["\"V\u{1b}[2J\u{1b}]0;PWN\u{7}\" <v@vot.example>".into()],
+            ..Default::default()
+        },
+        trs_core::MailSettings { announce_to: vec!["\"A\u{1b}[2J\" <a@vot.example>".into()], ..Default::default() },
+        trs_core::MailSettings { from: Some("Rel\u{9b}2J <r@vot.example>".into()), ..Default::default() },
+        trs_core::MailSettings { reply_to: Some("Evil\u{202e}txt <r@vot.example>".into()), ..Default::default() },
+        trs_core::MailSettings { imap: Some("imaps://votes@imap.vot.example/INBOX\r\nX".into()), ..Default::default() },
+        trs_core::MailSettings {
+            imap: Some("imaps://votes@imap.vot.example/\u{202e}INBOX".into()),
+            ..Default::default()
+        },
+        // The user is sent in IMAP's LOGIN as it decodes.
+        trs_core::MailSettings {
+            imap: Some("imap://a%0D%0AX1%20LOGOUT@imap.vot.example/INBOX".into()),
+            ..Default::default()
+        },
+    ];
+    for change in hostile {
+        let (status, c, message) =
+            code(trs_app::mail::set_settings(f.app(), &f.rita(), &vot(), None, change.clone()).await);
+        assert_eq!(status, 400, "{change:?}: {message}");
+        assert!(c == "invalid-text" || c == "invalid-imap-url", "{change:?}: {c} {message}");
+    }
+    assert!(projects::get_project(f.app(), &vot()).await.unwrap().mail.is_empty(), "nothing changed");
+    // Names in any script still pass.
+    set_mail(&f, &f.rita()).await.unwrap();
+}
+
 #[tokio::test]
 async fn without_smtp_or_a_list_a_vote_mail_is_recorded_as_not_sent() {
     let f = lenient().await;

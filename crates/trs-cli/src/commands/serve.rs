@@ -300,6 +300,8 @@ pub struct Options<'a> {
     pub lifecycle_every: Duration,
     /// `--imap-poll-every`: how often the projects' IMAP mailboxes are read for vote replies.
     pub imap_poll_every: Duration,
+    /// `--shutdown-grace`: how long requests in flight may finish after SIGINT or SIGTERM.
+    pub shutdown_grace: Duration,
     /// `--templates`: site templates laid over the embedded ones.
     pub templates: Option<&'a std::path::Path>,
     pub mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
@@ -321,6 +323,7 @@ pub async fn run(
         audience,
         lifecycle_every,
         imap_poll_every,
+        shutdown_grace,
         templates,
         mailer,
         credentials,
@@ -353,9 +356,43 @@ pub async fn run(
     worker.recover().await;
     tokio::spawn(poll_mailboxes(worker.app.clone(), imap_poll_every));
     tokio::spawn(worker.run());
+    // Listening before saying we serve: a signal sent once the line is seen is never missed
+    // (before a handler is installed, SIGTERM's default action ends the process at once).
+    let first_signal = shutdown_signal();
     say_err!("trs serving on {public_url} (listening on {bound}; signed calls for {audience}), {description}");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.map_err(failed)?;
-    say_err!("trs stopped: no request was cut off");
+    // The first signal stops accepting and lets requests in flight finish; a client that
+    // stalls (a half-sent request, an upload that stopped sending) would hold that open for
+    // as long as it likes, so the drain ends at `shutdown_grace` or at a second signal.
+    let (stopping, stopped_accepting) = tokio::sync::oneshot::channel::<()>();
+    let drain = axum::serve(listener, router).with_graceful_shutdown(async move {
+        first_signal.await;
+        let _ = stopping.send(());
+    });
+    let cut_off = async move {
+        if stopped_accepting.await.is_err() {
+            return std::future::pending().await;
+        }
+        // Listening again before saying so: a second signal sent after the line is seen.
+        let second = shutdown_signal();
+        say_err!(
+            "trs stopping: waiting up to {} s for requests in flight; a second SIGINT or SIGTERM stops at once",
+            shutdown_grace.as_secs()
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(shutdown_grace) => format!("the {} s grace ran out", shutdown_grace.as_secs()),
+            _ = second => "a second signal".to_string(),
+        }
+    };
+    tokio::select! {
+        drained = drain.into_future() => {
+            drained.map_err(failed)?;
+            say_err!("trs stopped: no request was cut off");
+        }
+        why = cut_off => {
+            // Uploads resume (`trs upload` again); tasks hold leases, taken again at the next start.
+            say_err!("trs stopped: {why}, requests still in flight were cut off");
+        }
+    }
     Ok(())
 }
 
@@ -384,28 +421,38 @@ fn mail_templates(dir: Option<&std::path::Path>) -> CliResult<Option<Arc<trs_app
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (what systemd, Docker and Kubernetes send to stop a
 /// service): the server then stops accepting connections and lets requests in flight finish.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The handlers are installed when the future is made, not when it is first polled, so a
+/// signal that arrives between the two is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        // Without a handler the default action (exit at once) stays for that signal.
+        let listen = |kind: SignalKind, name: &'static str| {
+            let handler = signal(kind).map_err(|e| tracing::warn!("cannot listen for {name}: {e}")).ok();
+            async move {
+                match handler {
+                    Some(mut handler) => {
+                        handler.recv().await;
+                        tracing::info!("{name}: shutting down");
+                    }
+                    None => std::future::pending().await,
+                }
             }
-            // Without a SIGTERM handler the default action (exit at once) stays: wait on Ctrl-C.
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
-                std::future::pending::<()>().await
+        };
+        let interrupt = listen(SignalKind::interrupt(), "SIGINT");
+        let terminate = listen(SignalKind::terminate(), "SIGTERM");
+        async move {
+            tokio::select! {
+                _ = interrupt => {}
+                _ = terminate => {}
             }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => tracing::info!("SIGINT: shutting down"),
-        _ = terminate => tracing::info!("SIGTERM: shutting down"),
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("Ctrl-C: shutting down");
     }
 }
 
