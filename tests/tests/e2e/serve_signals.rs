@@ -6,14 +6,19 @@
 
 use trs_tests::*;
 
-#[test]
-fn sigterm_stops_the_server_gracefully() {
+/// A server with an admin (a real GnuPG key), `env` given to `trs serve`.
+fn serve(env: &[(&str, String)]) -> Server {
     let gpg = Gpg::new();
     let work = tempfile::tempdir().unwrap();
     let ada = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
     let cert = work.path().join("ada.asc");
     gpg.export_public(&ada, &cert);
-    let mut server = Server::start("ada", &cert);
+    Server::start_with_env("ada", &cert, env)
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let mut server = serve(&[]);
     assert_eq!(get(&server.url, "/api/v1/health").status, 200);
     let status = server.terminate();
     assert_eq!(status.code(), Some(0), "trs serve exited with {status} on SIGTERM");
@@ -31,12 +36,7 @@ fn stalled_request(server: &Server) -> std::net::TcpStream {
 
 #[test]
 fn a_stalled_client_holds_shutdown_only_until_the_grace_runs_out() {
-    let gpg = Gpg::new();
-    let work = tempfile::tempdir().unwrap();
-    let ada = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
-    let cert = work.path().join("ada.asc");
-    gpg.export_public(&ada, &cert);
-    let mut server = Server::start_with_env("ada", &cert, &[("TRS_SHUTDOWN_GRACE", "1".into())]);
+    let mut server = serve(&[("TRS_SHUTDOWN_GRACE", "1".into())]);
     let _stalled = stalled_request(&server);
     // The connection is accepted before the signal (a health call after it on another one).
     assert_eq!(get(&server.url, "/api/v1/health").status, 200);
@@ -49,13 +49,8 @@ fn a_stalled_client_holds_shutdown_only_until_the_grace_runs_out() {
 
 #[test]
 fn a_second_signal_stops_at_once() {
-    let gpg = Gpg::new();
-    let work = tempfile::tempdir().unwrap();
-    let ada = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
-    let cert = work.path().join("ada.asc");
-    gpg.export_public(&ada, &cert);
     // A grace far longer than the test: only the second signal can end it.
-    let mut server = Server::start_with_env("ada", &cert, &[("TRS_SHUTDOWN_GRACE", "3600".into())]);
+    let mut server = serve(&[("TRS_SHUTDOWN_GRACE", "3600".into())]);
     let _stalled = stalled_request(&server);
     assert_eq!(get(&server.url, "/api/v1/health").status, 200);
     server.send_sigterm();
