@@ -436,8 +436,13 @@ async fn file_target(app: &App, f: &StagedFile, resuming: bool, session_expires_
     match &f.multipart {
         None if staged.as_ref().is_some_and(|meta| meta.size == f.size) => Ok(target),
         None => {
-            if staged.is_some() {
-                app.blobs.delete(&f.object).await?;
+            // On AWS the upload role may not delete under `uploads/` (infra/template.json):
+            // then the file stays as it arrived and its commit keeps answering `size-mismatch`.
+            if staged.is_some()
+                && let Err(e) = app.blobs.delete(&f.object).await
+            {
+                tracing::warn!("cannot remove {} to have it sent again: {e}", f.object);
+                return Ok(target);
             }
             Ok(FileTarget { upload: Some(app.blobs.upload_url(&f.object, expires_at, f.size).await?), ..target })
         }
