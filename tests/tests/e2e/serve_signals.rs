@@ -34,30 +34,33 @@ fn stalled_request(server: &Server) -> std::net::TcpStream {
     stream
 }
 
-#[test]
-fn a_stalled_client_holds_shutdown_only_until_the_grace_runs_out() {
-    let mut server = serve(&[("TRS_SHUTDOWN_GRACE", "1".into())]);
+/// Starts a server with `grace` seconds of `--shutdown-grace` and a stalled client, sends
+/// SIGTERM (and a second one once the server says it waits, with `second_signal`), and
+/// answers the server's last line once it exited 0.
+fn stop_with_a_stalled_client(grace: &str, second_signal: bool) -> String {
+    let mut server = serve(&[("TRS_SHUTDOWN_GRACE", grace.into())]);
     let _stalled = stalled_request(&server);
     // The connection is accepted before the signal (a health call after it on another one).
     assert_eq!(get(&server.url, "/api/v1/health").status, 200);
     server.send_sigterm();
+    if second_signal {
+        server.wait_for_log("a second SIGINT or SIGTERM stops at once");
+        server.send_sigterm();
+    }
     let status = server.wait();
     assert_eq!(status.code(), Some(0), "trs serve exited with {status}");
-    let line = server.wait_for_log("trs stopped:");
+    server.wait_for_log("trs stopped:")
+}
+
+#[test]
+fn a_stalled_client_holds_shutdown_only_until_the_grace_runs_out() {
+    let line = stop_with_a_stalled_client("1", false);
     assert!(line.contains("grace ran out") && line.contains("cut off"), "{line}");
 }
 
 #[test]
 fn a_second_signal_stops_at_once() {
     // A grace far longer than the test: only the second signal can end it.
-    let mut server = serve(&[("TRS_SHUTDOWN_GRACE", "3600".into())]);
-    let _stalled = stalled_request(&server);
-    assert_eq!(get(&server.url, "/api/v1/health").status, 200);
-    server.send_sigterm();
-    server.wait_for_log("a second SIGINT or SIGTERM stops at once");
-    server.send_sigterm();
-    let status = server.wait();
-    assert_eq!(status.code(), Some(0), "trs serve exited with {status}");
-    let line = server.wait_for_log("trs stopped:");
+    let line = stop_with_a_stalled_client("3600", true);
     assert!(line.contains("a second signal") && line.contains("cut off"), "{line}");
 }
