@@ -436,13 +436,10 @@ async fn file_target(app: &App, f: &StagedFile, resuming: bool, session_expires_
     match &f.multipart {
         None if staged.as_ref().is_some_and(|meta| meta.size == f.size) => Ok(target),
         None => {
-            // On AWS the upload role may not delete under `uploads/` (infra/template.json):
-            // then the file stays as it arrived and its commit keeps answering `size-mismatch`.
-            if staged.is_some()
-                && let Err(e) = app.blobs.delete(&f.object).await
-            {
-                tracing::warn!("cannot remove {} to have it sent again: {e}", f.object);
-                return Ok(target);
+            // The upload URL creates only an absent object (S3: `If-None-Match: *`), so the
+            // short one goes first (on AWS the upload role may delete under `uploads/`).
+            if staged.is_some() {
+                app.blobs.delete(&f.object).await?;
             }
             Ok(FileTarget { upload: Some(app.blobs.upload_url(&f.object, expires_at, f.size).await?), ..target })
         }
@@ -791,7 +788,10 @@ pub(crate) async fn execute_commit(
         if meta.size != f.size {
             return Err(AppError::bad_request(
                 "size-mismatch",
-                format!("{} was declared as {} bytes but {} arrived", f.path, f.size, meta.size),
+                format!(
+                    "{} was declared as {} bytes but {} arrived; run the upload again to send it again",
+                    f.path, f.size, meta.size
+                ),
             ));
         }
         let hashed = object_hashes(app, &f.object, &meta).await?;

@@ -635,6 +635,7 @@ async fn every_function_runs_its_paths() {
     interrupted::promotion_racing_a_revocation(&stack, &people).await;
     interrupted::revocation_interrupted_at_its_commit(&stack, &people, "1.3.0", &mut calls).await;
     sent_in_parts_and_resumed(&stack, &people, "2.0.0").await;
+    arrived_short_and_sent_again(&stack, &people, "2.1.0").await;
 
     assert_eq!(interrupted::gather(&stack, &mut calls), Vec::<String>::new(), "no request denied");
     let found = problems(&stack, &calls);
@@ -1224,6 +1225,47 @@ async fn put_to(target: &Value, bytes: &[u8]) -> String {
     let sent = put.send().await.unwrap();
     assert!(sent.status().is_success(), "the presigned PUT: {}", sent.status());
     sent.headers()["etag"].to_str().unwrap().to_string()
+}
+
+/// A file that arrived short (its PUT complete by its own `Content-Length`, which a presigned
+/// URL does not sign): the commit task fails with `size-mismatch` and makes nothing; a resume
+/// removes the staged object under the upload role (`s3:DeleteObject` on `uploads/*`) and
+/// hands out a URL for that file only; sent whole to it, the file commits.
+async fn arrived_short_and_sent_again(stack: &Stack, people: &People, version: &str) {
+    let upload = start(stack, "Upload").await;
+    let release = format!("/api/v1/projects/foo/releases/{version}");
+    let whole: [(&str, &[u8]); 2] = [("a.tar.gz", b"all of a\n"), ("b.tar.gz", b"all of b\n")];
+    let declared: Vec<Value> = whole.iter().map(|(path, bytes)| json!({"path": path, "size": bytes.len()})).collect();
+    let (status, started, _) =
+        upload.http(Some(&people.rita), "POST", &format!("{release}/uploads"), json!({"files": declared})).await;
+    assert_eq!(status, 201, "{started}");
+    put_to(&started["files"][0]["upload"], whole[0].1).await;
+    put_to(&started["files"][1]["upload"], b"all").await;
+    let id = started["id"].as_str().unwrap();
+    let commit = format!("/api/v1/uploads/{id}/commit");
+    let (status, task, _) = upload.http(Some(&people.rita), "POST", &commit, json!({})).await;
+    assert_eq!(status, 202, "{task}");
+    assert_eq!(upload.deliver_queue(stack, "CommitQueue").await, 1);
+    let failed = task_state(stack, id, "failed").await;
+    assert_eq!(failed["result"]["code"], "size-mismatch", "{failed}");
+    let (status, _, _) = upload.http(None, "GET", &release, Value::Null).await;
+    assert_eq!(status, 404, "no revision");
+
+    let resume = format!("/api/v1/uploads/{id}/resume");
+    let (status, resumed, _) = upload.http(Some(&people.rita), "POST", &resume, json!({})).await;
+    assert_eq!(status, 200, "{resumed}");
+    assert!(resumed["files"][0].get("upload").is_none(), "a.tar.gz arrived whole: {resumed}");
+    put_to(&resumed["files"][1]["upload"], whole[1].1).await;
+    let (status, task, _) = upload.http(Some(&people.rita), "POST", &commit, json!({})).await;
+    assert_eq!(status, 202, "{task}");
+    assert_eq!(upload.deliver_queue(stack, "CommitQueue").await, 1);
+    let committed = task_state(stack, id, "done").await;
+    assert_eq!(committed["result"]["files"], 2, "{committed}");
+    let (status, body, _) = upload.http(None, "GET", &release, Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    let verify = start(stack, "Verify").await;
+    assert_eq!(verify.deliver_queue(stack, "VerifyQueue").await, 1);
+    assert_task_done(&verify, committed["result"]["task"].as_str().unwrap()).await;
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! with its role); the promote function archives the release a promotion supersedes
 //! (`archive_previous`: write `archive/`, delete `current/`); the lifecycle function revokes
 //! (deletes under `current/` and `archive/`) and its scheduled run announces stuck tasks on
-//! every task queue. No S3 statement of these roles names the whole bucket's objects. Each
+//! every task queue; the upload function's resume removes a staged file that arrived short. No S3 statement of these roles names the whole bucket's objects. Each
 //! task queue is consumed by the function that runs its tasks.
 
 use serde_json::Value;
@@ -73,6 +73,8 @@ fn the_roles_hold_the_actions_their_code_paths_need_on_those_prefixes() {
         ("LifecycleRole", "s3:DeleteObject", "/current/*"),
         ("LifecycleRole", "s3:DeleteObject", "/archive/*"),
         ("LifecycleRole", "s3:GetObject", "/files/*"),
+        // A resume removes a staged file that arrived short: its URL creates only an absent one.
+        ("UploadRole", "s3:DeleteObject", "/uploads/*"),
     ];
     for (role, action, prefix) in needs {
         let resource = format!("{FILES}{prefix}");
