@@ -75,6 +75,13 @@ pub enum Command {
         /// once. An upload cut off resumes with `trs upload` again.
         #[arg(long, env = "TRS_SHUTDOWN_GRACE", value_name = "SECONDS", default_value_t = 30)]
         shutdown_grace: u64,
+        /// Seconds a client has to send a request's headers, counted from when the server waits
+        /// for them (a new connection, or the next request on a kept-alive one); then the
+        /// connection is closed. A client trickling them (slowloris) or keeping an idle
+        /// connection would otherwise hold it for as long as it likes.
+        #[arg(long, env = "TRS_HEADER_READ_TIMEOUT", value_name = "SECONDS", default_value_t = 30,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        header_read_timeout: u64,
         /// CA certificates (PEM) the IMAP servers' certificates (`imaps://` mailboxes) may
         /// chain to, besides the system's roots: for a list server with a private CA. Read at
         /// start (a file with no certificate is refused); an untrusted certificate is always

@@ -27,6 +27,7 @@ mod path_traversal;
 mod public_site;
 mod release_manager_flow;
 mod release_path;
+mod serve_connections;
 mod serve_signals;
 mod signed_calls;
 mod site_browser;

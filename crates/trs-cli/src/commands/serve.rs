@@ -302,6 +302,8 @@ pub struct Options<'a> {
     pub imap_poll_every: Duration,
     /// `--shutdown-grace`: how long requests in flight may finish after SIGINT or SIGTERM.
     pub shutdown_grace: Duration,
+    /// `--header-read-timeout`: how long a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
     /// `--templates`: site templates laid over the embedded ones.
     pub templates: Option<&'a std::path::Path>,
     pub mailer: Option<Arc<dyn trs_app::mail::Mailer>>,
@@ -324,6 +326,7 @@ pub async fn run(
         lifecycle_every,
         imap_poll_every,
         shutdown_grace,
+        header_read_timeout,
         templates,
         mailer,
         credentials,
@@ -364,7 +367,7 @@ pub async fn run(
     // stalls (a half-sent request, an upload that stopped sending) would hold that open for
     // as long as it likes, so the drain ends at `shutdown_grace` or at a second signal.
     let (stopping, stopped_accepting) = tokio::sync::oneshot::channel::<()>();
-    let drain = axum::serve(listener, router).with_graceful_shutdown(async move {
+    let drain = serve_http(listener, router, header_read_timeout, async move {
         first_signal.await;
         let _ = stopping.send(());
     });
@@ -384,16 +387,65 @@ pub async fn run(
         }
     };
     tokio::select! {
-        drained = drain.into_future() => {
-            drained.map_err(failed)?;
-            say_err!("trs stopped: no request was cut off");
-        }
+        () = drain => say_err!("trs stopped: no request was cut off"),
         why = cut_off => {
             // Uploads resume (`trs upload` again); tasks hold leases, taken again at the next start.
             say_err!("trs stopped: {why}, requests still in flight were cut off");
         }
     }
     Ok(())
+}
+
+/// Serves `router` on `listener` (HTTP/1.1) until `stop` resolves; then stops accepting, closes
+/// idle connections and lets requests in flight finish, and resolves once every connection is
+/// closed. What `axum::serve` does, with a header read timeout: axum gives hyper no timer, so a
+/// client sending a request's headers a byte at a time, or none, held its connection (and a
+/// task) for as long as it liked; now the connection is closed when they have not all arrived
+/// `header_read_timeout` after the server began waiting for them.
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    // Each connection's task holds a receiver: the sender sees them all closed once every
+    // connection has ended.
+    let (closing, connections) = tokio::sync::watch::channel(false);
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors, say: the connections open now still close in time.
+                Err(e) => {
+                    tracing::warn!("cannot accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let mut stopping = connections.clone();
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                // A connection's error (a reset, a timeout) is the client's: its own log line
+                // would only be noise.
+                _ = connection.as_mut() => return,
+                _ = stopping.wait_for(|stopping| *stopping) => connection.as_mut().graceful_shutdown(),
+            }
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    drop(connections);
+    closing.closed().await;
 }
 
 /// `--download-url`: an `http(s)` URL with a host and nothing after its path, so the public
