@@ -476,7 +476,7 @@ fn parse_command_line() -> Cli {
             let text = e.render().to_string();
             let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
             let error = CliError::Usage(message.to_string());
-            eprintln!("{}", error.to_json());
+            eprintln!("{}", output::terminal_safe_json(&error.to_json().to_string()));
             std::process::exit(error.exit_code());
         }
         Err(e) => e.exit(),
@@ -507,8 +507,8 @@ fn main() {
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     if let Err(e) = result {
         if json {
-            // JSON escapes every control character: nothing for a terminal to obey.
-            eprintln!("{}", e.to_json());
+            // Escaped: nothing for a terminal to obey.
+            eprintln!("{}", output::terminal_safe_json(&e.to_json().to_string()));
         } else {
             // Server messages quote what people typed (a reason, a name).
             say_err!("trs: {e}");

@@ -4,13 +4,42 @@
 //! or a registry answered, and a terminal acts on control characters (ESC clears the screen,
 //! moves the cursor, sets the window title; a bidirectional override reorders the line). The
 //! API refuses them in new text (`trs_core::text`); this is the second line, for anything
-//! stored before or arriving another way. JSON output is escaped by serde already.
+//! stored before or arriving another way (a key's user id, say). JSON output goes through
+//! [`terminal_safe_json`]: serde escapes only the C0 controls.
 
 use serde::Serialize;
 use std::borrow::Cow;
 
 pub fn json<T: Serialize>(value: &T) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")));
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    println!("{}", terminal_safe_json(&text));
+}
+
+/// Serialized JSON with every character a terminal acts on that serde leaves as it is (DEL,
+/// the C1 controls such as U+009B, a second way to start an escape sequence, and the
+/// bidirectional controls) written as a `\uXXXX` escape. Such a character can only be inside
+/// a string (JSON's own syntax is ASCII), where the escape stands for the same character: the
+/// same value for a script, nothing for a terminal to obey.
+pub fn terminal_safe_json(serialized: &str) -> Cow<'_, str> {
+    if !serialized.chars().any(terminal_acts_on) {
+        return Cow::Borrowed(serialized);
+    }
+    let mut out = String::with_capacity(serialized.len() + 16);
+    for c in serialized.chars() {
+        if terminal_acts_on(c) {
+            // All of them lie in the Basic Multilingual Plane: one escape each.
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A character a terminal acts on instead of showing it: a control (newline and tab aside) or
+/// a bidirectional control, which reorders the line.
+fn terminal_acts_on(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// An answer of the API, read as its `trs_api` type, printed as `--json` has always printed
@@ -32,13 +61,14 @@ pub fn api_text(value: &impl Serialize) -> String {
 /// control, written as a visible escape (`\u{1b}`), so the terminal shows it instead of
 /// acting on it.
 pub fn terminal_text(text: &str) -> Cow<'_, str> {
-    let acts = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    };
-    if !text.chars().any(acts) {
+    if !text.chars().any(terminal_acts_on) {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(text.chars().map(|c| if acts(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect())
+    Cow::Owned(
+        text.chars()
+            .map(|c| if terminal_acts_on(c) { c.escape_unicode().to_string() } else { c.to_string() })
+            .collect(),
+    )
 }
 
 /// `println!` for text shown to people: the formatted line through [`terminal_text`].
@@ -57,7 +87,7 @@ macro_rules! say_err {
 
 #[cfg(test)]
 mod tests {
-    use super::terminal_text;
+    use super::{terminal_safe_json, terminal_text};
 
     #[test]
     fn terminal_controls_are_shown_not_obeyed() {
@@ -67,6 +97,23 @@ mod tests {
         );
         assert_eq!(terminal_text("csi \u{9b}2J, del \u{7f}, cr \r"), "csi \\u{9b}2J, del \\u{7f}, cr \\u{d}");
         assert_eq!(terminal_text("evil\u{202E}gnp.exe"), "evil\\u{202e}gnp.exe");
+    }
+
+    /// serde_json leaves DEL, C1 and bidirectional controls raw; `--json` output does not.
+    #[test]
+    fn json_output_escapes_what_serde_leaves_raw_and_keeps_the_value() {
+        let value = serde_json::json!({
+            "uid": "csi \u{9b}2J del \u{7f} evil\u{202E}gnp.exe",
+            "esc": "\u{1b}[2J",
+            "ok": "Zoë\n"
+        });
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        assert!(text.contains('\u{9b}') && text.contains('\u{202E}'), "serde_json now escapes them: {text}");
+        let safe = terminal_safe_json(&text);
+        assert!(!safe.chars().any(|c| c.is_control() && c != '\n'), "{safe}");
+        assert!(safe.contains(r"csi \u009b2J del \u007f evil\u202egnp.exe"), "{safe}");
+        assert!(safe.contains(r"\u001b[2J") && safe.contains("Zoë"), "{safe}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&safe).unwrap(), value, "the same value");
     }
 
     #[test]
