@@ -302,7 +302,7 @@ pub async fn commit_files(
     for (target, (_, bytes)) in started.files.iter().zip(files) {
         let token = target.upload.as_ref().unwrap().url.rsplit('/').next().unwrap();
         let body = futures::stream::iter(vec![Ok(bytes::Bytes::copy_from_slice(bytes))]);
-        blobs.accept_upload(token, Box::pin(body)).await.unwrap();
+        blobs.accept_upload(token, app.now(), Box::pin(body)).await.unwrap();
     }
     commit_upload(app, by, &started.id).await.unwrap()
 }

@@ -27,7 +27,10 @@ async fn candidate() -> World {
     };
     let started = start_upload(&w.app, &w.rm.caller(), release(), req).await.unwrap();
     let token = started.files[0].upload.as_ref().unwrap().url.rsplit('/').next().unwrap().to_string();
-    w.blobs.accept_upload(&token, Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(b"a"))]))).await.unwrap();
+    w.blobs
+        .accept_upload(&token, w.app.now(), Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(b"a"))])))
+        .await
+        .unwrap();
     let committed = commit_upload(&w.app, &w.rm.caller(), &started.id).await.unwrap();
     trs_app::tasks::run(&w.app, committed.task.as_ref().unwrap()).await.unwrap();
     w

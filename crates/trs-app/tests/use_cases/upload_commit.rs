@@ -27,7 +27,7 @@ async fn send(f: &Fixture, started: &StartedUpload, files: &[(&str, &[u8])]) {
     for (target, (_, bytes)) in started.files.iter().zip(files) {
         let token = target.upload.as_ref().unwrap().url.rsplit('/').next().unwrap();
         let body = futures::stream::iter(vec![Ok(Bytes::copy_from_slice(bytes))]);
-        f.blobs.accept_upload(token, Box::pin(body)).await.unwrap();
+        f.blobs.accept_upload(token, f.app.now(), Box::pin(body)).await.unwrap();
     }
 }
 
@@ -283,7 +283,7 @@ async fn staged_files_of_committed_and_abandoned_sessions_are_collected_and_a_ur
     commit_upload(&f.app, &f.rm.caller(), &committed.id).await.unwrap();
     let token = committed.files[0].upload.as_ref().unwrap().url.rsplit('/').next().unwrap();
     let again = futures::stream::iter(vec![Ok(Bytes::from_static(b"other\n"))]);
-    let err = f.blobs.accept_upload(token, Box::pin(again)).await.unwrap_err();
+    let err = f.blobs.accept_upload(token, f.app.now(), Box::pin(again)).await.unwrap_err();
     assert!(matches!(err, trs_storage::BlobError::AlreadyExists(_)), "{err:?}");
 
     let abandoned = start_upload(&f.app, &f.rm.caller(), release(), start_req(&files, true)).await.unwrap();
@@ -448,7 +448,7 @@ async fn a_file_that_arrived_short_is_sent_again_after_a_resume() {
     let again = resumed.files[1].upload.as_ref().expect("a URL for the short b.txt");
     let token = again.url.rsplit('/').next().unwrap();
     let body = futures::stream::iter(vec![Ok(Bytes::from_static(b"all of b\n"))]);
-    f.blobs.accept_upload(token, Box::pin(body)).await.unwrap();
+    f.blobs.accept_upload(token, f.app.now(), Box::pin(body)).await.unwrap();
     let committed = commit_upload(&f.app, &f.rm.caller(), &s.id).await.unwrap();
     assert_eq!((committed.changed, committed.files), (true, 2));
 }

@@ -55,7 +55,7 @@ impl Fixture {
         let started = start_upload(self.app(), &self.rita(), rel(), req).await?;
         let token = started.files[0].upload.as_ref().unwrap().url.rsplit('/').next().unwrap().to_string();
         let body = futures::stream::iter(vec![Ok(Bytes::copy_from_slice(bytes))]);
-        self.w.blobs.accept_upload(&token, Box::pin(body)).await.unwrap();
+        self.w.blobs.accept_upload(&token, self.app().now(), Box::pin(body)).await.unwrap();
         let committed = commit_upload(self.app(), &self.rita(), &started.id).await?;
         trs_app::tasks::run(self.app(), committed.task.as_ref().unwrap()).await.unwrap();
         Ok(())
@@ -148,7 +148,10 @@ async fn a_strict_policy_waits_for_verification_to_finish() {
     };
     let started = start_upload(f.app(), &f.rita(), rel(), req).await.unwrap();
     let token = started.files[0].upload.as_ref().unwrap().url.rsplit('/').next().unwrap().to_string();
-    f.w.blobs.accept_upload(&token, Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(b"b"))]))).await.unwrap();
+    f.w.blobs
+        .accept_upload(&token, f.w.app.now(), Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(b"b"))])))
+        .await
+        .unwrap();
     commit_upload(f.app(), &f.rita(), &started.id).await.unwrap();
     let (status, c, _) = code(vote::open(f.app(), &f.rita(), &rel(), None).await);
     assert_eq!((status, c), (409, "verification-pending"));

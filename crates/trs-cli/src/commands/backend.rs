@@ -43,10 +43,12 @@ pub async fn open(args: &BackendArgs, data: &Path, upload_base_url: &str) -> Cli
             let (items, blobs) = trs_storage::embedded::open_data_dir(data, upload_base_url.to_string())
                 .map_err(|e| failed(format!("cannot open data folder {}: {e}", data.display())))?;
             let (items, blobs) = (Arc::new(items), Arc::new(blobs));
+            // The URLs' expiry is checked on the clock the app hands them out by.
+            let upload_urls = UploadUrls { blobs: blobs.clone(), clock: crate::clock::clock() };
             let routes = Router::new()
                 .route("/api/v1/blob-upload/{token}", put(accept_upload))
                 .layer(DefaultBodyLimit::disable())
-                .with_state(blobs.clone());
+                .with_state(upload_urls);
             Ok(Stores {
                 items: items.clone(),
                 blobs,
@@ -95,9 +97,17 @@ struct Uploaded {
     sha512: Option<String>,
 }
 
+/// What the upload URL endpoint needs: the store, and the app's clock (a test's clock moves
+/// the URLs' expiry as it moves the app's).
+#[derive(Clone)]
+struct UploadUrls {
+    blobs: Arc<EmbeddedBlobStore>,
+    clock: Arc<dyn trs_app::Clock>,
+}
+
 /// The embedded blob store's upload URL endpoint (the role S3's presigned PUT plays on AWS).
 async fn accept_upload(
-    State(blobs): State<Arc<EmbeddedBlobStore>>,
+    State(UploadUrls { blobs, clock }): State<UploadUrls>,
     UrlPath(token): UrlPath<String>,
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -109,7 +119,7 @@ async fn accept_upload(
         seen.store(true, std::sync::atomic::Ordering::SeqCst);
         std::io::Error::other(e)
     });
-    match blobs.accept_upload(&token, Box::pin(stream)).await {
+    match blobs.accept_upload(&token, clock.now(), Box::pin(stream)).await {
         Ok(meta) => {
             Ok((axum::http::StatusCode::CREATED, axum::Json(Uploaded { size: meta.size, sha512: meta.sha512 })))
         }
@@ -133,16 +143,42 @@ mod tests {
         let blobs = Arc::new(blobs);
         let url = blobs.upload_url("staged/x", i64::MAX, 10).await.unwrap().url;
         let token = url.rsplit('/').next().unwrap().to_string();
+        let state = || State(UploadUrls { blobs: blobs.clone(), clock: Arc::new(trs_app::SystemClock) });
         let truncated = futures::stream::iter(vec![
             Ok::<_, std::io::Error>(Bytes::from_static(b"hello")),
             Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed")),
         ]);
-        let answer = accept_upload(State(blobs.clone()), UrlPath(token.clone()), Body::from_stream(truncated)).await;
+        let answer = accept_upload(state(), UrlPath(token.clone()), Body::from_stream(truncated)).await;
         let ApiError(err) = answer.err().expect("refused");
         assert_eq!((err.status(), err.code()), (400, "upload-body-incomplete"));
         assert!(blobs.head("staged/x").await.unwrap().is_none(), "nothing stored");
         // The whole file, sent again, is accepted.
         let whole = futures::stream::iter(vec![Ok::<_, std::io::Error>(Bytes::from_static(b"hello!"))]);
-        assert!(accept_upload(State(blobs.clone()), UrlPath(token), Body::from_stream(whole)).await.is_ok());
+        assert!(accept_upload(state(), UrlPath(token), Body::from_stream(whole)).await.is_ok());
+    }
+
+    /// A URL expires by the app's clock, not the machine's: `trs serve` under a test clock
+    /// moved past the URL's end refuses it, as it would once that time came.
+    #[tokio::test]
+    async fn upload_urls_expire_by_the_apps_clock() {
+        struct At(i64);
+        impl trs_app::Clock for At {
+            fn now(&self) -> i64 {
+                self.0
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (_, blobs) = trs_storage::embedded::open_data_dir(dir.path(), "http://127.0.0.1:1".into()).unwrap();
+        let blobs = Arc::new(blobs);
+        let ends = trs_app::Clock::now(&trs_app::SystemClock) + 3600;
+        let url = blobs.upload_url("staged/x", ends, 10).await.unwrap().url;
+        let token = url.rsplit('/').next().unwrap().to_string();
+        let body = || Body::from_stream(futures::stream::iter(vec![Ok::<_, std::io::Error>(Bytes::from_static(b"x"))]));
+        let late = State(UploadUrls { blobs: blobs.clone(), clock: Arc::new(At(ends + 1)) });
+        let ApiError(err) = accept_upload(late, UrlPath(token.clone()), body()).await.err().expect("refused");
+        assert_eq!((err.code(), err.to_string().contains("expired")), ("upload-url-refused", true), "{err}");
+        assert!(blobs.head("staged/x").await.unwrap().is_none(), "nothing stored");
+        let in_time = State(UploadUrls { blobs: blobs.clone(), clock: Arc::new(At(ends)) });
+        assert!(accept_upload(in_time, UrlPath(token), body()).await.is_ok());
     }
 }

@@ -51,10 +51,10 @@ async fn upload_with_a_good_token_stores_once() {
     let store = blobs(&dir);
     let url = store.upload_url("up/a.bin", now() + 60, 1000).await.unwrap();
     let token = url.url.strip_prefix("http://trs.test/api/v1/blob-upload/").expect("URL under the base URL");
-    let meta = store.accept_upload(token, body(&[5; 1000], 100)).await.unwrap();
+    let meta = store.accept_upload(token, now(), body(&[5; 1000], 100)).await.unwrap();
     assert_eq!((meta.key.as_str(), meta.size), ("up/a.bin", 1000));
     assert_eq!(read(&store, "up/a.bin").await, vec![5; 1000]);
-    let again = store.accept_upload(token, body(b"other", 2)).await;
+    let again = store.accept_upload(token, now(), body(b"other", 2)).await;
     assert!(matches!(again, Err(BlobError::AlreadyExists(_))), "{again:?}");
 }
 
@@ -67,13 +67,13 @@ async fn upload_refuses_tampered_and_foreign_tokens() {
     let mut tampered = token.clone().into_bytes();
     tampered[2] = if tampered[2] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
-    let refused = store.accept_upload(&tampered, body(b"x", 1)).await;
+    let refused = store.accept_upload(&tampered, now(), body(b"x", 1)).await;
     assert!(matches!(refused, Err(BlobError::UploadRefused(_))), "{refused:?}");
 
     let other_dir = tempfile::tempdir().unwrap();
     let other = EmbeddedBlobStore::open(other_dir.path(), "http://x".into(), [4; 32]).unwrap();
     let foreign = token_for(&other, "up/a.bin", now() + 60, 1000).await;
-    let refused = store.accept_upload(&foreign, body(b"x", 1)).await;
+    let refused = store.accept_upload(&foreign, now(), body(b"x", 1)).await;
     assert!(matches!(refused, Err(BlobError::UploadRefused("bad signature"))), "{refused:?}");
     assert!(store.head("up/a.bin").await.unwrap().is_none());
 }
@@ -83,7 +83,7 @@ async fn upload_refuses_expired_token() {
     let dir = tempfile::tempdir().unwrap();
     let store = blobs(&dir);
     let token = token_for(&store, "up/a.bin", now() - 1, 1000).await;
-    let refused = store.accept_upload(&token, body(b"x", 1)).await;
+    let refused = store.accept_upload(&token, now(), body(b"x", 1)).await;
     assert!(matches!(refused, Err(BlobError::UploadRefused("expired"))), "{refused:?}");
     assert!(store.head("up/a.bin").await.unwrap().is_none());
 }
@@ -93,12 +93,12 @@ async fn upload_over_the_size_limit_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = blobs(&dir);
     let token = token_for(&store, "up/big", now() + 60, 1000).await;
-    let refused = store.accept_upload(&token, body(&[1; 1001], 100)).await;
+    let refused = store.accept_upload(&token, now(), body(&[1; 1001], 100)).await;
     assert!(matches!(refused, Err(BlobError::TooLarge { limit: 1000 })), "{refused:?}");
     assert!(store.head("up/big").await.unwrap().is_none());
     assert_eq!(leftovers(&dir), 0, "a refused upload leaves no file behind");
     // Exactly at the limit is fine.
-    store.accept_upload(&token, body(&[1; 1000], 100)).await.unwrap();
+    store.accept_upload(&token, now(), body(&[1; 1000], 100)).await.unwrap();
 }
 
 /// 64 MiB generated and streamed chunk by chunk, never whole in memory on either side.
@@ -210,7 +210,7 @@ async fn data_dir_survives_reopening() {
     assert_eq!(items.purge_expired().await.unwrap(), 1);
     assert_eq!(items.purge_expired().await.unwrap(), 0);
     assert_eq!(read(&blobs, "b/1").await, b"blob");
-    blobs.accept_upload(&token, body(b"later", 5)).await.expect("upload URLs survive a restart");
+    blobs.accept_upload(&token, now(), body(b"later", 5)).await.expect("upload URLs survive a restart");
 }
 
 #[tokio::test]

@@ -60,13 +60,12 @@ fn verify(secret: &[u8; 32], token: &str, now: i64) -> Result<(String, u64), Blo
 }
 
 impl EmbeddedBlobStore {
-    /// Stores the body of a PUT to an upload URL (the route `PUT /api/v1/blob-upload/{token}`).
-    /// Refuses a forged, altered or expired token with [`BlobError::UploadRefused`], a body over
-    /// the URL's size limit with [`BlobError::TooLarge`] (storing nothing), and an existing key
+    /// Stores the body of a PUT to an upload URL (the route `PUT /api/v1/blob-upload/{token}`)
+    /// at `now` (unix seconds, on the clock of the app that handed the URL out). Refuses a
+    /// forged, altered or expired token with [`BlobError::UploadRefused`], a body over the
+    /// URL's size limit with [`BlobError::TooLarge`] (storing nothing), and an existing key
     /// with [`BlobError::AlreadyExists`].
-    pub async fn accept_upload(&self, token: &str, body: ByteStream) -> Result<BlobMeta, BlobError> {
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    pub async fn accept_upload(&self, token: &str, now: i64, body: ByteStream) -> Result<BlobMeta, BlobError> {
         let (key, max_size) = verify(&self.inner.secret, token, now)?;
         self.put_limited(&key, body, Some(max_size)).await
     }
