@@ -789,7 +789,7 @@ pub(crate) async fn execute_commit(
             return Err(AppError::bad_request(
                 "size-mismatch",
                 format!(
-                    "{} was declared as {} bytes but {} arrived; run the upload again to send it again",
+                    "{} was declared as {} bytes but {} arrived; run the upload again to send the file anew",
                     f.path, f.size, meta.size
                 ),
             ));
