@@ -218,6 +218,17 @@ impl Server {
         Self::start_with_env(admin_uid, admin_cert, &[])
     }
 
+    /// A server whose only person is the admin `ada` (a fresh GnuPG ed25519 key), started with
+    /// `env`: for tests of the server itself, which sign nothing.
+    pub fn with_an_admin(env: &[(&str, String)]) -> Self {
+        let gpg = Gpg::new();
+        let work = tempfile::tempdir().unwrap();
+        let ada = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
+        let cert = work.path().join("ada.asc");
+        gpg.export_public(&ada, &cert);
+        Self::start_with_env("ada", &cert, env)
+    }
+
     /// [`Server::start`] with extra environment for both `trs admin bootstrap` and `trs serve`
     /// (e.g. `TRS_BACKEND=aws` and where its table and bucket are).
     pub fn start_with_env(admin_uid: &str, admin_cert: &Path, env: &[(&str, String)]) -> Self {

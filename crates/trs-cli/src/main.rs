@@ -476,7 +476,7 @@ fn parse_command_line() -> Cli {
             let text = e.render().to_string();
             let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
             let error = CliError::Usage(message.to_string());
-            eprintln!("{}", output::terminal_safe_json(&error.to_json().to_string()));
+            output::json_error(&error);
             std::process::exit(error.exit_code());
         }
         Err(e) => e.exit(),
@@ -508,7 +508,7 @@ fn main() {
     if let Err(e) = result {
         if json {
             // Escaped: nothing for a terminal to obey.
-            eprintln!("{}", output::terminal_safe_json(&e.to_json().to_string()));
+            output::json_error(&e);
         } else {
             // Server messages quote what people typed (a reason, a name).
             say_err!("trs: {e}");

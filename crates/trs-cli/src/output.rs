@@ -9,10 +9,22 @@
 
 use serde::Serialize;
 use std::borrow::Cow;
+use std::fmt::Write;
 
+/// `--json` output: `value`, indented, on standard output.
 pub fn json<T: Serialize>(value: &T) {
     let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     println!("{}", terminal_safe_json(&text));
+}
+
+/// `value` as one line of JSON on standard output (NDJSON).
+pub fn json_line<T: Serialize>(value: &T) {
+    println!("{}", terminal_safe_json(&serde_json::to_string(value).unwrap_or_default()));
+}
+
+/// An error under `--json`: `error` as one line of JSON on standard error.
+pub fn json_error(error: &crate::error::CliError) {
+    eprintln!("{}", terminal_safe_json(&error.to_json().to_string()));
 }
 
 /// Serialized JSON with every character a terminal acts on that serde leaves as it is (DEL,
@@ -21,25 +33,30 @@ pub fn json<T: Serialize>(value: &T) {
 /// a string (JSON's own syntax is ASCII), where the escape stands for the same character: the
 /// same value for a script, nothing for a terminal to obey.
 pub fn terminal_safe_json(serialized: &str) -> Cow<'_, str> {
-    if !serialized.chars().any(terminal_acts_on) {
-        return Cow::Borrowed(serialized);
+    // All of them lie in the Basic Multilingual Plane: one escape each.
+    escape_what_terminals_act_on(serialized, |c, out| {
+        let _ = write!(out, "\\u{:04x}", c as u32);
+    })
+}
+
+/// `text` with every character a terminal acts on instead of showing it (a control but
+/// newline and tab, a bidirectional control, which reorders the line) written by `escape`.
+fn escape_what_terminals_act_on(text: &str, escape: impl Fn(char, &mut String)) -> Cow<'_, str> {
+    let acts = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(acts) {
+        return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(serialized.len() + 16);
-    for c in serialized.chars() {
-        if terminal_acts_on(c) {
-            // All of them lie in the Basic Multilingual Plane: one escape each.
-            out.push_str(&format!("\\u{:04x}", c as u32));
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if acts(c) {
+            escape(c, &mut out);
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
-}
-
-/// A character a terminal acts on instead of showing it: a control (newline and tab aside) or
-/// a bidirectional control, which reorders the line.
-fn terminal_acts_on(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// An answer of the API, read as its `trs_api` type, printed as `--json` has always printed
@@ -61,14 +78,7 @@ pub fn api_text(value: &impl Serialize) -> String {
 /// control, written as a visible escape (`\u{1b}`), so the terminal shows it instead of
 /// acting on it.
 pub fn terminal_text(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(terminal_acts_on) {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(
-        text.chars()
-            .map(|c| if terminal_acts_on(c) { c.escape_unicode().to_string() } else { c.to_string() })
-            .collect(),
-    )
+    escape_what_terminals_act_on(text, |c, out| out.extend(c.escape_unicode()))
 }
 
 /// `println!` for text shown to people: the formatted line through [`terminal_text`].

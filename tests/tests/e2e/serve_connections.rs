@@ -7,14 +7,9 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use trs_tests::*;
 
-/// A server with an admin (a real GnuPG key) whose clients have one second for their headers.
+/// A server whose clients have one second for their headers.
 fn serve() -> Server {
-    let gpg = Gpg::new();
-    let work = tempfile::tempdir().unwrap();
-    let ada = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
-    let cert = work.path().join("ada.asc");
-    gpg.export_public(&ada, &cert);
-    Server::start_with_env("ada", &cert, &[("TRS_HEADER_READ_TIMEOUT", "1".into())])
+    Server::with_an_admin(&[("TRS_HEADER_READ_TIMEOUT", "1".into())])
 }
 
 /// Far beyond the one second the server gives: a connection still open after this many seconds

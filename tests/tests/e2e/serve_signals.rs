@@ -6,19 +6,9 @@
 
 use trs_tests::*;
 
-/// A server with an admin (a real GnuPG key), `env` given to `trs serve`.
-fn serve(env: &[(&str, String)]) -> Server {
-    let gpg = Gpg::new();
-    let work = tempfile::tempdir().unwrap();
-    let ada = gpg.gen_key("Ada Admin <ada@example.org>", "ed25519");
-    let cert = work.path().join("ada.asc");
-    gpg.export_public(&ada, &cert);
-    Server::start_with_env("ada", &cert, env)
-}
-
 #[test]
 fn sigterm_stops_the_server_gracefully() {
-    let mut server = serve(&[]);
+    let mut server = Server::with_an_admin(&[]);
     assert_eq!(get(&server.url, "/api/v1/health").status, 200);
     let status = server.terminate();
     assert_eq!(status.code(), Some(0), "trs serve exited with {status} on SIGTERM");
@@ -38,7 +28,7 @@ fn stalled_request(server: &Server) -> std::net::TcpStream {
 /// SIGTERM (and a second one once the server says it waits, with `second_signal`), and
 /// answers the server's last line once it exited 0.
 fn stop_with_a_stalled_client(grace: &str, second_signal: bool) -> String {
-    let mut server = serve(&[("TRS_SHUTDOWN_GRACE", grace.into())]);
+    let mut server = Server::with_an_admin(&[("TRS_SHUTDOWN_GRACE", grace.into())]);
     let _stalled = stalled_request(&server);
     // The connection is accepted before the signal (a health call after it on another one).
     assert_eq!(get(&server.url, "/api/v1/health").status, 200);

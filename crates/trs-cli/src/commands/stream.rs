@@ -108,8 +108,7 @@ pub async fn events(
         for e in &page.events {
             if as_json {
                 // One event per line (NDJSON), as the server's events.ndjson holds them.
-                let line = serde_json::to_string(e).unwrap_or_default();
-                println!("{}", crate::output::terminal_safe_json(&line));
+                crate::output::json_line(e);
             } else {
                 let event: StreamEvent = serde_json::from_value(Value::Object(e.clone()))
                     .map_err(|err| failed(format!("unexpected response: event: {err}")))?;

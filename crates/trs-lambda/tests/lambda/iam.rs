@@ -253,11 +253,8 @@ async fn start_send_and_commit(
     files: &[(&str, &[u8])],
     sent: usize,
 ) -> String {
-    let release = format!("/api/v1/projects/foo/releases/{version}");
-    let declared: Vec<Value> = files.iter().map(|(path, bytes)| json!({"path": path, "size": bytes.len()})).collect();
-    let (status, started, _) =
-        upload.http(Some(rita), "POST", &format!("{release}/uploads"), json!({"files": declared})).await;
-    assert_eq!(status, 201, "{started}");
+    let declared: Vec<(&str, usize)> = files.iter().map(|(path, bytes)| (*path, bytes.len())).collect();
+    let started = start_upload(upload, rita, version, &declared).await;
     for (i, (_, bytes)) in files.iter().enumerate().take(sent) {
         let target = &started["files"][i]["upload"];
         let mut put = reqwest::Client::new().put(target["url"].as_str().unwrap()).body(bytes.to_vec());
@@ -274,6 +271,25 @@ async fn start_send_and_commit(
     assert_eq!((task["id"].as_str(), task["kind"].as_str()), (Some(id), Some("commit")), "{task}");
     assert_eq!(headers["location"], format!("/api/v1/tasks/{id}"));
     id.to_string()
+}
+
+/// The upload function's answer to the start of an upload of `declared` files (path, size) to
+/// `foo` `version`.
+async fn start_upload(upload: &Running, rita: &Actor, version: &str, declared: &[(&str, usize)]) -> Value {
+    let files: Vec<Value> = declared.iter().map(|(path, size)| json!({"path": path, "size": size})).collect();
+    let uploads = format!("/api/v1/projects/foo/releases/{version}/uploads");
+    let (status, started, _) = upload.http(Some(rita), "POST", &uploads, json!({"files": files})).await;
+    assert_eq!(status, 201, "{started}");
+    started
+}
+
+/// Asks the upload function to commit upload `id` with `body` (202 at once), runs the commit
+/// task from the commit queue under its role, and answers the task, which is then in `state`.
+async fn commit_and_run(stack: &Stack, upload: &Running, rita: &Actor, id: &str, body: Value, state: &str) -> Value {
+    let (status, task, _) = upload.http(Some(rita), "POST", &format!("/api/v1/uploads/{id}/commit"), body).await;
+    assert_eq!(status, 202, "{task}");
+    assert_eq!(upload.deliver_queue(stack, "CommitQueue").await, 1);
+    task_state(stack, id, state).await
 }
 
 /// The task, read through the status URL the commit answered with (`GET /api/v1/tasks/ID`,
@@ -1235,18 +1251,12 @@ async fn arrived_short_and_sent_again(stack: &Stack, people: &People, version: &
     let upload = start(stack, "Upload").await;
     let release = format!("/api/v1/projects/foo/releases/{version}");
     let whole: [(&str, &[u8]); 2] = [("a.tar.gz", b"all of a\n"), ("b.tar.gz", b"all of b\n")];
-    let declared: Vec<Value> = whole.iter().map(|(path, bytes)| json!({"path": path, "size": bytes.len()})).collect();
-    let (status, started, _) =
-        upload.http(Some(&people.rita), "POST", &format!("{release}/uploads"), json!({"files": declared})).await;
-    assert_eq!(status, 201, "{started}");
+    let declared: Vec<(&str, usize)> = whole.iter().map(|(path, bytes)| (*path, bytes.len())).collect();
+    let started = start_upload(&upload, &people.rita, version, &declared).await;
     put_to(&started["files"][0]["upload"], whole[0].1).await;
     put_to(&started["files"][1]["upload"], b"all").await;
     let id = started["id"].as_str().unwrap();
-    let commit = format!("/api/v1/uploads/{id}/commit");
-    let (status, task, _) = upload.http(Some(&people.rita), "POST", &commit, json!({})).await;
-    assert_eq!(status, 202, "{task}");
-    assert_eq!(upload.deliver_queue(stack, "CommitQueue").await, 1);
-    let failed = task_state(stack, id, "failed").await;
+    let failed = commit_and_run(stack, &upload, &people.rita, id, json!({}), "failed").await;
     assert_eq!(failed["result"]["code"], "size-mismatch", "{failed}");
     let (status, _, _) = upload.http(None, "GET", &release, Value::Null).await;
     assert_eq!(status, 404, "no revision");
@@ -1256,10 +1266,7 @@ async fn arrived_short_and_sent_again(stack: &Stack, people: &People, version: &
     assert_eq!(status, 200, "{resumed}");
     assert!(resumed["files"][0].get("upload").is_none(), "a.tar.gz arrived whole: {resumed}");
     put_to(&resumed["files"][1]["upload"], whole[1].1).await;
-    let (status, task, _) = upload.http(Some(&people.rita), "POST", &commit, json!({})).await;
-    assert_eq!(status, 202, "{task}");
-    assert_eq!(upload.deliver_queue(stack, "CommitQueue").await, 1);
-    let committed = task_state(stack, id, "done").await;
+    let committed = commit_and_run(stack, &upload, &people.rita, id, json!({}), "done").await;
     assert_eq!(committed["result"]["files"], 2, "{committed}");
     let (status, body, _) = upload.http(None, "GET", &release, Value::Null).await;
     assert_eq!(status, 200, "{body}");
@@ -1289,9 +1296,7 @@ async fn sent_in_parts_and_resumed(stack: &Stack, people: &People, version: &str
     let part = |n: usize| &bytes[(n - 1) * MIN_PART..(n * MIN_PART).min(bytes.len())];
     let release = format!("/api/v1/projects/foo/releases/{version}");
     let file = format!("foo-{version}.tar.gz");
-    let declared = json!({"files": [{"path": file, "size": bytes.len()}]});
-    let (status, started, _) = upload.http(Some(&people.rita), "POST", &format!("{release}/uploads"), declared).await;
-    assert_eq!(status, 201, "{started}");
+    let started = start_upload(&upload, &people.rita, version, &[(&file, bytes.len())]).await;
     let target = &started["files"][0];
     assert!(target.get("upload").is_none(), "no single PUT for a file larger than a part: {target}");
     assert_eq!(target["parts"]["part_size"], MIN_PART);
@@ -1324,10 +1329,7 @@ async fn sent_in_parts_and_resumed(stack: &Stack, people: &People, version: &str
     put_to(&resumed["files"][0]["parts"]["urls"][1], &other).await;
     let commit = format!("/api/v1/uploads/{id}/commit");
     let body = json!({"parts": {&file: etags.clone()}});
-    let (status, task, _) = upload.http(Some(&people.rita), "POST", &commit, body.clone()).await;
-    assert_eq!(status, 202, "{task}");
-    assert_eq!(upload.deliver_queue(stack, "CommitQueue").await, 1);
-    let failed = task_state(stack, id, "failed").await;
+    let failed = commit_and_run(stack, &upload, &people.rita, id, body.clone(), "failed").await;
     assert_eq!(
         failed["result"],
         json!({"code": "part-changed", "status": 409, "message": failed["error"]}),
@@ -1343,10 +1345,7 @@ async fn sent_in_parts_and_resumed(stack: &Stack, people: &People, version: &str
 
     // The client sends part 2 again (its own bytes), and the commit completes the upload.
     put_to(&resumed["files"][0]["parts"]["urls"][1], part(2)).await;
-    let (status, task, _) = upload.http(Some(&people.rita), "POST", &commit, body).await;
-    assert_eq!(status, 202, "{task}");
-    assert_eq!(upload.deliver_queue(stack, "CommitQueue").await, 1);
-    let committed = task_state(stack, id, "done").await;
+    let committed = commit_and_run(stack, &upload, &people.rita, id, body, "done").await;
     let sha512 = trs_storage::contract::sha512_hex(&bytes);
     let stored = stack.as_operator(async || object_keys(stack, BUCKET, "files/").await).await;
     let whole = format!("files/sha512/{}/{sha512}", &sha512[..2]);
